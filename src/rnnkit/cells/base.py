@@ -1,0 +1,105 @@
+"""The cell interface: one time step of a recurrent network.
+
+A cell owns its weights and maps ``(x_t, state_(t-1))`` to ``state_t``. The state is a tuple of
+tensors, each ``[B, H]``; its first element is the hidden state ``h_t``, which is also the cell's
+output. Any module that follows this interface can be run over time by
+:class:`rnnkit.layers.Recurrent`, which then gives it stacking, bidirectionality, variable
+lengths and recurrent dropout for free.
+
+Example:
+    >>> import torch
+    >>> from rnnkit.cells import RecurrentCell
+    >>> class MinimalCell(RecurrentCell):
+    ...     def __init__(self, input_size: int, hidden_size: int) -> None:
+    ...         super().__init__(input_size, hidden_size)
+    ...         self.linear = torch.nn.Linear(input_size + hidden_size, hidden_size)
+    ...     def forward(self, x, state):
+    ...         return (torch.tanh(self.linear(torch.cat([x, state[0]], dim=1))),)
+    >>> cell = MinimalCell(3, 5)
+    >>> cell(torch.zeros(2, 3), cell.initial_state(2))[0].shape
+    torch.Size([2, 5])
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import torch
+from torch import Tensor, nn
+
+State = tuple[Tensor, ...]
+
+
+class RecurrentCell(nn.Module):
+    """Base class of every cell.
+
+    Subclasses implement :meth:`forward`. For speed they may also split the input projection
+    out of the time loop: :meth:`project_inputs` runs once over all time steps ``[T, B, I]`` and
+    :meth:`step` then receives one projected slice per step. The defaults make ``step`` the same
+    as ``forward``.
+
+    Attributes:
+        input_size: features of ``x_t``.
+        hidden_size: features of ``h_t``.
+        state_size: number of tensors in the state (1 for RNN/GRU, 2 for LSTM: ``(h, c)``).
+        fused_mode: the name of PyTorch's fused kernel that computes exactly this cell
+            (``"LSTM"``, ``"GRU"``, ``"RNN_TANH"``, ``"RNN_RELU"``), or ``None``.
+    """
+
+    state_size: ClassVar[int] = 1
+    fused_mode: str | None = None
+
+    def __init__(self, input_size: int, hidden_size: int) -> None:
+        super().__init__()
+        for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ValueError(f"{type(self).__name__}: {name} must be a positive int, got {value!r}")
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+
+    def initial_state(
+        self,
+        batch_size: int,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> State:
+        """Zeros for every state tensor, each ``[B, H]``."""
+        ref = next(self.parameters(), None)
+        device = device if device is not None else (ref.device if ref is not None else None)
+        dtype = dtype if dtype is not None else (ref.dtype if ref is not None else None)
+        return tuple(
+            torch.zeros(batch_size, self.hidden_size, device=device, dtype=dtype)
+            for _ in range(self.state_size)
+        )
+
+    def forward(self, x: Tensor, state: State) -> State:  # pragma: no cover - interface
+        """One step: ``x [B, I]`` and the previous state -> the new state."""
+        raise NotImplementedError
+
+    def project_inputs(self, x: Tensor) -> Tensor:
+        """Work on the whole input ``[T, B, I]`` that does not depend on the state."""
+        return x
+
+    def step(self, x_projected: Tensor, state: State) -> State:
+        """One step on a slice of :meth:`project_inputs`' output."""
+        return self(x_projected, state)
+
+    def extra_repr(self) -> str:
+        return f"{self.input_size}, {self.hidden_size}"
+
+
+def check_step_input(cell: RecurrentCell, x: Tensor, state: State) -> None:
+    """Raise a ``ValueError`` naming what arrived when a single step's shapes are wrong."""
+    name = type(cell).__name__
+    if x.dim() != 2 or x.shape[1] != cell.input_size:
+        raise ValueError(
+            f"{name}: expected x of shape [batch, {cell.input_size}], got {tuple(x.shape)}"
+        )
+    if len(state) != cell.state_size:
+        raise ValueError(f"{name}: expected a state of {cell.state_size} tensor(s), got {len(state)}")
+    for part in state:
+        if tuple(part.shape) != (x.shape[0], cell.hidden_size):
+            raise ValueError(
+                f"{name}: expected each state tensor of shape [{x.shape[0]}, {cell.hidden_size}],"
+                f" got {tuple(part.shape)}"
+            )

@@ -1,0 +1,45 @@
+"""Recurrent-friendly initialisation: orthogonal recurrent weights and forget-gate bias 1."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from rnnkit.cells.base import RecurrentCell
+
+INIT_SCHEMES = ("torch", "recurrent")
+
+
+def init_recurrent_(cell: RecurrentCell, forget_bias: float = 1.0) -> RecurrentCell:
+    """Re-initialise a cell in place for long sequences; return it.
+
+    Per gate block: ``weight_hh`` orthogonal (its singular values are all 1, so the recurrent
+    map neither shrinks nor blows up the state at the start), ``weight_ih`` Xavier-uniform,
+    biases and normalisation shifts zero. For an LSTM the forget gate's bias is set to
+    ``forget_bias`` (Jozefowicz et al. 2015), so the cell remembers by default.
+    """
+    num_gates = getattr(cell, "num_gates", None)
+    weight_hh = getattr(cell, "weight_hh", None)
+    weight_ih = getattr(cell, "weight_ih", None)
+    if num_gates is None or weight_hh is None or weight_ih is None:
+        raise ValueError(
+            f"init_recurrent_ needs a cell with weight_ih, weight_hh and num_gates;"
+            f" {type(cell).__name__} has none (initialise a custom cell yourself)"
+        )
+    hidden = cell.hidden_size
+    with torch.no_grad():
+        for gate in range(num_gates):
+            rows = slice(gate * hidden, (gate + 1) * hidden)
+            nn.init.orthogonal_(weight_hh[rows])
+            nn.init.xavier_uniform_(weight_ih[rows])
+        for name, param in cell.named_parameters():
+            if name.startswith("bias") or name.endswith(".bias"):
+                param.zero_()
+        if cell.state_size == 2:  # LSTM family: gate order i|f|g|o
+            forget = slice(hidden, 2 * hidden)
+            first_bias = getattr(cell, "bias_ih", None)
+            if first_bias is None and hasattr(cell, "ln_ih"):
+                first_bias = cell.ln_ih.bias
+            if first_bias is not None:
+                first_bias[forget] = forget_bias
+    return cell

@@ -1,0 +1,77 @@
+"""The fast path: PyTorch's fused recurrent kernels (oneDNN on CPU, cuDNN on GPU).
+
+These are the kernels behind ``torch.nn.RNN``/``LSTM``/``GRU``, called with the layer's own
+weights in torch's order, so the fused path computes exactly what ``torch.nn`` computes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor, _VF
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+
+FUSED_FUNCTIONS = {
+    "LSTM": _VF.lstm,
+    "GRU": _VF.gru,
+    "RNN_TANH": _VF.rnn_tanh,
+    "RNN_RELU": _VF.rnn_relu,
+}
+
+
+def fused_forward(
+    mode: str,
+    x: Tensor | PackedSequence,
+    hx: tuple[Tensor, ...],
+    weights: Sequence[Tensor],
+    *,
+    has_biases: bool,
+    num_layers: int,
+    dropout: float,
+    training: bool,
+    bidirectional: bool,
+    batch_first: bool,
+    lengths: Tensor | None = None,
+) -> tuple[Tensor | PackedSequence, tuple[Tensor, ...]]:
+    """Run one fused kernel over a padded batch, a padded batch with lengths, or a packed one.
+
+    ``hx`` holds the initial state in the caller's batch order (``[L*D, B, H]`` each); the final
+    state comes back in that order too.
+    """
+    function = FUSED_FUNCTIONS[mode]
+    options = (has_biases, num_layers, dropout, training, bidirectional)
+    state: Tensor | tuple[Tensor, ...] = hx if mode == "LSTM" else hx[0]
+    if lengths is None and not isinstance(x, PackedSequence):
+        result = function(x, state, list(weights), *options, batch_first)
+        return result[0], tuple(result[1:])
+
+    total_length = None
+    if isinstance(x, PackedSequence):
+        packed = x
+    else:
+        total_length = x.shape[1 if batch_first else 0]
+        packed = pack_padded_sequence(x, lengths, batch_first=batch_first, enforce_sorted=False)
+    sorted_indices, unsorted_indices = packed.sorted_indices, packed.unsorted_indices
+    if sorted_indices is not None:
+        hx = tuple(h.index_select(1, sorted_indices) for h in hx)
+    state = hx if mode == "LSTM" else hx[0]
+    result = function(packed.data, packed.batch_sizes, state, list(weights), *options)
+    final = tuple(result[1:])
+    if unsorted_indices is not None:
+        final = tuple(h.index_select(1, unsorted_indices) for h in final)
+    out_packed = PackedSequence(result[0], packed.batch_sizes, sorted_indices, unsorted_indices)
+    if isinstance(x, PackedSequence):
+        return out_packed, final
+    output, _ = pad_packed_sequence(
+        out_packed, batch_first=batch_first, total_length=total_length
+    )
+    return output, final
+
+
+def fused_available() -> dict[str, bool]:
+    """Which fused back ends this PyTorch build can use here."""
+    return {
+        "oneDNN (CPU)": bool(torch.backends.mkldnn.is_available()),
+        "cuDNN (GPU)": bool(torch.cuda.is_available() and torch.backends.cudnn.is_available()),
+    }

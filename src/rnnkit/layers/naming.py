@@ -1,0 +1,42 @@
+"""``torch.nn`` parameter names for a layer whose weights live in its cells.
+
+A layer keeps one cell per (layer, direction) in ``self.cells``; inside, the cell's weight is
+``cells.3.weight_ih``. To PyTorch's eyes the same weight is ``weight_ih_l1_reverse``. These
+helpers translate both ways, so ``state_dict()`` and ``load_state_dict()`` speak torch's names
+and a state dict moves between ``torch.nn.LSTM`` and ``rnnkit.LSTM`` unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from torch import nn
+
+
+def torch_suffix(index: int, directions: int) -> str:
+    """``_l{layer}`` plus ``_reverse`` for the backward direction."""
+    layer, direction = divmod(index, directions)
+    return f"_l{layer}" + ("_reverse" if direction else "")
+
+
+def build_name_map(cells: Iterable[nn.Module], directions: int) -> dict[str, str]:
+    """``{"cells.i.name": "name_l{k}[_reverse]"}`` for every parameter and buffer of the cells."""
+    mapping: dict[str, str] = {}
+    for index, cell in enumerate(cells):
+        suffix = torch_suffix(index, directions)
+        for name in cell.state_dict(keep_vars=True):
+            mapping[f"cells.{index}.{name}"] = name.replace(".", "_") + suffix
+    return mapping
+
+
+def rename_keys(state_dict: dict[str, Any], prefix: str, mapping: dict[str, str]) -> None:
+    """Rename ``prefix + old`` to ``prefix + new`` in place, keeping the order of the keys."""
+    items = list(state_dict.items())
+    if not any(key[len(prefix):] in mapping for key, _ in items if key.startswith(prefix)):
+        return
+    state_dict.clear()
+    for key, value in items:
+        inner = key[len(prefix):] if key.startswith(prefix) else None
+        new_key = prefix + mapping[inner] if inner in mapping else key
+        state_dict[new_key] = value

@@ -1,0 +1,321 @@
+"""The one recurrent layer: any cell over time, stacked, bidirectional, variable lengths.
+
+The layer runs PyTorch's fused kernel when its cells are the plain RNN/LSTM/GRU cells and no
+option needs more (``kernel == "fused"``); otherwise it runs :func:`run_cell`, rnnkit's own time
+loop over the cell's step (``kernel == "loop"``). Both paths take and return torch's layouts.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+
+from rnnkit.cells import GRUCell, LSTMCell, RecurrentCell, RNNCell, State, init_recurrent_
+from rnnkit.cells.init import INIT_SCHEMES
+from rnnkit.layers.fused import fused_forward
+from rnnkit.layers.lengths import check_lengths, reverse_index, reverse_padded, step_mask
+from rnnkit.layers.naming import build_name_map, rename_keys
+from rnnkit.layers.validate import check_hidden, check_input
+
+CellFactory = Callable[[int, int], RecurrentCell]
+FUSED_CELL_TYPES = (RNNCell, LSTMCell, GRUCell)
+KERNELS = ("auto", "fused", "loop")
+_WARNED: set[str] = set()
+
+
+def run_cell(
+    cell: RecurrentCell,
+    x: Tensor,
+    state: State,
+    mask: Tensor | None = None,
+    recurrent_mask: Tensor | None = None,
+) -> tuple[Tensor, State]:
+    """Run one cell over time: the time loop of the slow path.
+
+    Args:
+        cell: any :class:`RecurrentCell`.
+        x: inputs ``[T, B, I]``.
+        state: the initial state, a tuple of ``[B, H]``.
+        mask: ``[T, B, 1]`` booleans, True on real steps; on padded steps the state is carried
+            unchanged and the output is zero.
+        recurrent_mask: ``[B, H]`` dropout mask applied to ``h_(t-1)`` at every step
+            (variational dropout: the same mask for the whole sequence).
+
+    Returns:
+        outputs ``[T, B, H]`` (``h_t`` for every t) and the final state.
+    """
+    projected = cell.project_inputs(x)  # [T, B, I] -> [T, B, *]
+    outputs = []
+    for t in range(x.shape[0]):
+        step_state = state
+        if recurrent_mask is not None:
+            step_state = (state[0] * recurrent_mask, *state[1:])
+        new_state = cell.step(projected[t], step_state)
+        if t == 0 and (not isinstance(new_state, tuple) or len(new_state) != len(state)):
+            raise ValueError(
+                f"{type(cell).__name__}.step must return a tuple of {len(state)} state tensor(s),"
+                f" got {type(new_state).__name__}"
+            )
+        if mask is not None:
+            new_state = tuple(torch.where(mask[t], n, s) for n, s in zip(new_state, state))
+        state = new_state
+        outputs.append(state[0])
+    output = torch.stack(outputs)  # T x [B, H] -> [T, B, H]
+    if mask is not None:
+        output = output.masked_fill(~mask, 0.0)
+    return output, state
+
+
+class Recurrent(nn.Module):
+    """Runs a cell over time; ``torch.nn.RNN``'s interface for any cell.
+
+    Args:
+        cell: a factory ``(input_size, hidden_size) -> RecurrentCell`` called once per layer
+            and direction (a cell class works).
+        input_size: features of the input.
+        hidden_size: features of each direction's state.
+        num_layers: stacked layers; layer k+1 reads layer k's output.
+        bidirectional: run a second cell per layer from the end backwards and concatenate.
+        dropout: dropout on each layer's output except the last's (as in ``torch.nn``).
+        recurrent_dropout: variational dropout on ``h_(t-1)``: one mask per sequence, reused at
+            every step (Gal & Ghahramani 2016). Needs the loop path.
+        batch_first: inputs and outputs are ``[B, T, F]`` instead of ``[T, B, F]``.
+        init: ``"torch"`` (the cells' own default) or ``"recurrent"`` (orthogonal recurrent
+            weights, forget-gate bias 1; see :func:`rnnkit.cells.init_recurrent_`).
+        kernel: ``"auto"`` (fused when possible), ``"fused"`` (error if impossible) or ``"loop"``.
+
+    Shape:
+        input: ``[T, B, I]`` (``[B, T, I]`` if batch_first) or a ``PackedSequence``.
+        hx: the initial state, ``[L*D, B, H]`` (a tuple ``(h_0, c_0)`` for an LSTM); zeros if None.
+        lengths: ``[B]`` true lengths of a padded batch (optional).
+        output: ``[T, B, D*H]`` (zero on padded steps), or a ``PackedSequence`` for one.
+        h_n: ``[L*D, B, H]`` (a tuple ``(h_n, c_n)`` for an LSTM), the state at each sequence's
+            own last step; order layer 0 forward, layer 0 backward, layer 1 forward, ...
+
+    Example:
+        >>> import torch
+        >>> from rnnkit.cells import LayerNormLSTMCell
+        >>> layer = Recurrent(LayerNormLSTMCell, 8, 16, num_layers=2, bidirectional=True)
+        >>> output, (h_n, c_n) = layer(torch.randn(5, 3, 8), lengths=torch.tensor([5, 2, 4]))
+        >>> output.shape, h_n.shape, layer.kernel
+        (torch.Size([5, 3, 32]), torch.Size([4, 3, 16]), 'loop')
+    """
+
+    def __init__(
+        self,
+        cell: CellFactory,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bidirectional: bool = False,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        batch_first: bool = False,
+        init: str = "torch",
+        kernel: str = "auto",
+    ) -> None:
+        super().__init__()
+        name = type(self).__name__
+        if not isinstance(num_layers, int) or num_layers < 1:
+            raise ValueError(f"{name}: num_layers must be an int >= 1, got {num_layers!r}")
+        for option, value in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
+            if not 0.0 <= float(value) < 1.0:
+                raise ValueError(f"{name}: {option} must be in [0, 1), got {value!r}")
+        if init not in INIT_SCHEMES:
+            raise ValueError(f"{name}: init must be one of {INIT_SCHEMES}, got {init!r}")
+        if kernel not in KERNELS:
+            raise ValueError(f"{name}: kernel must be one of {KERNELS}, got {kernel!r}")
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bidirectional = bool(bidirectional)
+        self.num_directions = 2 if bidirectional else 1
+        self.dropout = float(dropout)
+        self.recurrent_dropout = float(recurrent_dropout)
+        self.batch_first = batch_first
+        self.cells = nn.ModuleList()
+        for layer in range(num_layers):
+            layer_input = input_size if layer == 0 else hidden_size * self.num_directions
+            for _ in range(self.num_directions):
+                self.cells.append(cell(layer_input, hidden_size))
+        if not isinstance(self.cells[0], RecurrentCell):
+            raise ValueError(f"{name}: the cell factory must build RecurrentCell objects")
+        self.state_size = self.cells[0].state_size
+        if init == "recurrent":
+            for each in self.cells:
+                init_recurrent_(each)
+        self.loop_reason = self._loop_reason()
+        if kernel == "fused" and self.loop_reason:
+            raise ValueError(f"{name}: kernel='fused' is impossible: {self.loop_reason}")
+        self.kernel = "loop" if kernel == "loop" or self.loop_reason else "fused"
+        if kernel == "auto" and self.loop_reason and self.loop_reason not in _WARNED:
+            _WARNED.add(self.loop_reason)
+            warnings.warn(
+                f"rnnkit {name}: {self.loop_reason}, so it runs rnnkit's time loop"
+                " (kernel='loop'), slower than PyTorch's fused kernel",
+                stacklevel=2,
+            )
+        self._torch_names = build_name_map(self.cells, self.num_directions)
+        self._internal_names = {v: k for k, v in self._torch_names.items()}
+        self.register_state_dict_post_hook(self._to_torch_names)
+        self.register_load_state_dict_pre_hook(self._from_torch_names)
+
+    # -- which path -----------------------------------------------------------------------
+    def _loop_reason(self) -> str | None:
+        """Why the fused kernel cannot run these options, or None when it can."""
+        first = self.cells[0]
+        if not all(type(c) in FUSED_CELL_TYPES for c in self.cells):
+            return f"the cell {type(first).__name__} has no fused kernel in PyTorch"
+        if len({(c.fused_mode, c.bias) for c in self.cells}) != 1:  # type: ignore[union-attr]
+            return "its cells differ in kind or bias"
+        if self.recurrent_dropout > 0:
+            return "recurrent_dropout > 0 needs a dropout mask inside the time loop"
+        return None
+
+    def flat_weights(self) -> list[Tensor]:
+        """Weights in torch's flat order: per layer and direction ``w_ih, w_hh[, b_ih, b_hh]``."""
+        weights: list[Tensor] = []
+        for cell in self.cells:
+            weights.extend(p for p in cell.parameters())
+        return weights
+
+    # -- forward --------------------------------------------------------------------------
+    def forward(
+        self,
+        input: Tensor | PackedSequence,
+        hx: Tensor | tuple[Tensor, ...] | None = None,
+        lengths: Tensor | list[int] | None = None,
+    ) -> tuple[Tensor | PackedSequence, Tensor | tuple[Tensor, ...]]:
+        name = type(self).__name__
+        reference = self.cells[0].weight_ih if hasattr(self.cells[0], "weight_ih") else None
+        if reference is None:
+            reference = next(self.parameters())
+        if isinstance(input, PackedSequence):
+            if lengths is not None:
+                raise ValueError(f"{name}: pass lengths or a PackedSequence, not both")
+            time_steps, batch = int(input.batch_sizes.shape[0]), int(input.batch_sizes[0])
+            check_input(name, input.data, reference, self.input_size, rank=2)
+        else:
+            check_input(name, input, reference, self.input_size, rank=3)
+            time_steps, batch = input.shape[:2] if not self.batch_first else input.shape[1::-1]
+            if lengths is not None:
+                lengths = check_lengths(lengths, time_steps, batch)
+        states = check_hidden(name, hx, self._state_shape(batch), self.state_size, reference)
+
+        if self.kernel == "fused":
+            output, final = fused_forward(
+                self.cells[0].fused_mode or "",
+                input,
+                states,
+                self.flat_weights(),
+                has_biases=bool(getattr(self.cells[0], "bias", True)),
+                num_layers=self.num_layers,
+                dropout=self.dropout,
+                training=self.training,
+                bidirectional=self.bidirectional,
+                batch_first=self.batch_first,
+                lengths=lengths,
+            )
+        else:
+            output, final = self._loop_forward(input, states, lengths)
+        return output, final[0] if self.state_size == 1 else final
+
+    def _state_shape(self, batch: int) -> tuple[int, int, int]:
+        return (self.num_layers * self.num_directions, batch, self.hidden_size)
+
+    def _loop_forward(
+        self,
+        input: Tensor | PackedSequence,
+        states: tuple[Tensor, ...],
+        lengths: Tensor | None,
+    ) -> tuple[Tensor | PackedSequence, tuple[Tensor, ...]]:
+        packed = input if isinstance(input, PackedSequence) else None
+        if packed is not None:
+            x, lengths = pad_packed_sequence(packed)  # [T, B, I], in the caller's order
+        else:
+            x = input.transpose(0, 1) if self.batch_first else input  # -> [T, B, I]
+        time_steps, batch = x.shape[:2]
+        mask = step_mask(lengths, time_steps, x.device) if lengths is not None else None
+        reverse = None
+        if self.bidirectional and lengths is not None:
+            reverse = reverse_index(lengths, time_steps, x.device)
+        finals: list[State] = []
+        layer_input = x
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction in range(self.num_directions):
+                index = layer * self.num_directions + direction
+                cell = self.cells[index]
+                seq = layer_input
+                if direction == 1:
+                    seq = reverse_padded(seq, reverse) if reverse is not None else seq.flip(0)
+                out, final = run_cell(
+                    cell, seq, tuple(s[index] for s in states), mask, self._recurrent_mask(batch, x)
+                )
+                if direction == 1:
+                    out = reverse_padded(out, reverse) if reverse is not None else out.flip(0)
+                outputs.append(out)
+                finals.append(final)
+            layer_input = torch.cat(outputs, dim=2) if len(outputs) > 1 else outputs[0]
+            if self.dropout > 0 and layer < self.num_layers - 1:
+                layer_input = F.dropout(layer_input, self.dropout, self.training)
+        final_states = tuple(torch.stack([f[k] for f in finals]) for k in range(self.state_size))
+        if packed is not None:
+            assert lengths is not None
+            order = packed.sorted_indices
+            ordered = layer_input if order is None else layer_input.index_select(1, order)
+            ordered_lengths = lengths if order is None else lengths[order.cpu()]
+            data = pack_padded_sequence(ordered, ordered_lengths).data
+            return (
+                PackedSequence(data, packed.batch_sizes, order, packed.unsorted_indices),
+                final_states,
+            )
+        output = layer_input.transpose(0, 1) if self.batch_first else layer_input
+        return output, final_states
+
+    def _recurrent_mask(self, batch: int, like: Tensor) -> Tensor | None:
+        if not self.training or self.recurrent_dropout == 0:
+            return None
+        keep = 1.0 - self.recurrent_dropout
+        shape = (batch, self.hidden_size)
+        return torch.bernoulli(like.new_full(shape, keep)) / keep
+
+    # -- torch.nn names -------------------------------------------------------------------
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            internal = self.__dict__.get("_internal_names", {}).get(name)
+            if internal is None:
+                raise
+            _, index, inner = internal.split(".", 2)
+            return self.cells[int(index)].state_dict(keep_vars=True)[inner]
+
+    @staticmethod
+    def _to_torch_names(module: nn.Module, state_dict: dict[str, Any], prefix: str, _: Any) -> None:
+        assert isinstance(module, Recurrent)
+        rename_keys(state_dict, prefix, module._torch_names)
+
+    @staticmethod
+    def _from_torch_names(module: nn.Module, state_dict: dict[str, Any], prefix: str, *_: Any) -> None:
+        assert isinstance(module, Recurrent)
+        rename_keys(state_dict, prefix, module._internal_names)
+
+    def extra_repr(self) -> str:
+        parts = [f"{self.input_size}, {self.hidden_size}", f"num_layers={self.num_layers}"]
+        if self.bidirectional:
+            parts.append("bidirectional=True")
+        if self.batch_first:
+            parts.append("batch_first=True")
+        if self.dropout:
+            parts.append(f"dropout={self.dropout}")
+        if self.recurrent_dropout:
+            parts.append(f"recurrent_dropout={self.recurrent_dropout}")
+        parts.append(f"kernel={self.kernel!r}")
+        return ", ".join(parts)

@@ -1,0 +1,184 @@
+"""``RNN``, ``LSTM`` and ``GRU``: drop-in layers with ``torch.nn``'s signature and names."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import ClassVar, TypeVar
+
+from torch import nn
+
+from rnnkit.cells import GRUCell, LayerNormGRUCell, LayerNormLSTMCell, LSTMCell, RNNCell
+from rnnkit.layers.recurrent import CellFactory, Recurrent
+
+LayerT = TypeVar("LayerT", bound="_StandardLayer")
+
+
+class _StandardLayer(Recurrent):
+    torch_class: ClassVar[type[nn.RNNBase]]
+
+    def _extra_options(self) -> dict[str, object]:
+        return {}
+
+    @classmethod
+    def from_torch(cls: type[LayerT], module: nn.RNNBase, **options: object) -> LayerT:
+        """Build this layer with the options and a copy of the weights of a ``torch.nn`` one."""
+        if type(module) is not cls.torch_class:
+            raise ValueError(
+                f"{cls.__name__}.from_torch expects a torch.nn.{cls.torch_class.__name__},"
+                f" got {type(module).__name__}"
+            )
+        if getattr(module, "proj_size", 0):
+            raise ValueError(f"{cls.__name__}.from_torch: proj_size is not supported")
+        kwargs: dict[str, object] = {
+            "num_layers": module.num_layers,
+            "bias": module.bias,
+            "batch_first": module.batch_first,
+            "dropout": module.dropout,
+            "bidirectional": module.bidirectional,
+            **options,
+        }
+        if isinstance(module, nn.RNN):
+            kwargs["nonlinearity"] = module.nonlinearity
+        ours = cls(module.input_size, module.hidden_size, **kwargs)  # type: ignore[arg-type]
+        ours.to(device=module.weight_ih_l0.device, dtype=module.weight_ih_l0.dtype)
+        ours.load_state_dict(module.state_dict())
+        return ours
+
+    def to_torch(self) -> nn.RNNBase:
+        """A ``torch.nn`` layer holding a copy of these weights (plain cells only)."""
+        if not all(type(c) in (RNNCell, LSTMCell, GRUCell) for c in self.cells):
+            raise ValueError(
+                f"{type(self).__name__}.to_torch: torch.nn has no layer-normalised cell"
+            )
+        theirs = self.torch_class(
+            self.input_size,
+            self.hidden_size,
+            num_layers=self.num_layers,
+            bias=bool(self.cells[0].bias),
+            batch_first=self.batch_first,
+            dropout=self.dropout,
+            bidirectional=self.bidirectional,
+            **self._extra_options(),  # type: ignore[arg-type]
+        )
+        theirs.to(device=self.flat_weights()[0].device, dtype=self.flat_weights()[0].dtype)
+        theirs.load_state_dict(self.state_dict())
+        return theirs
+
+
+def _cell_factory(cell: type, layer_norm_cell: type, bias: bool, layer_norm: bool) -> CellFactory:
+    if layer_norm:
+        if not bias:
+            raise ValueError("layer_norm=True needs bias=True: the normalisations' shifts are the biases")
+        return layer_norm_cell  # type: ignore[no-any-return]
+    return partial(cell, bias=bias)
+
+
+class RNN(_StandardLayer):
+    """Elman RNN layer (tanh or relu), ``torch.nn.RNN``'s signature plus rnnkit's options.
+
+    See :class:`Recurrent` for the arguments, shapes and the fused/loop choice.
+
+    Example:
+        >>> import torch
+        >>> layer = RNN(10, 20, num_layers=2)
+        >>> output, h_n = layer(torch.randn(5, 3, 10))
+        >>> output.shape, h_n.shape, layer.kernel
+        (torch.Size([5, 3, 20]), torch.Size([2, 3, 20]), 'fused')
+    """
+
+    torch_class = nn.RNN
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        nonlinearity: str = "tanh",
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        *,
+        recurrent_dropout: float = 0.0,
+        init: str = "torch",
+        kernel: str = "auto",
+    ) -> None:
+        self.nonlinearity = nonlinearity
+        factory = partial(RNNCell, bias=bias, nonlinearity=nonlinearity)
+        super().__init__(
+            factory, input_size, hidden_size, num_layers, bidirectional, dropout,
+            recurrent_dropout, batch_first, init, kernel,
+        )
+
+    def _extra_options(self) -> dict[str, object]:
+        return {"nonlinearity": self.nonlinearity}
+
+
+class LSTM(_StandardLayer):
+    """LSTM layer, ``torch.nn.LSTM``'s signature plus ``layer_norm`` and ``recurrent_dropout``.
+
+    Example:
+        >>> import torch
+        >>> layer = LSTM(10, 20, bidirectional=True, batch_first=True)
+        >>> output, (h_n, c_n) = layer(torch.randn(3, 5, 10), lengths=torch.tensor([5, 3, 1]))
+        >>> output.shape, h_n.shape
+        (torch.Size([3, 5, 40]), torch.Size([2, 3, 20]))
+    """
+
+    torch_class = nn.LSTM
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        *,
+        layer_norm: bool = False,
+        recurrent_dropout: float = 0.0,
+        init: str = "torch",
+        kernel: str = "auto",
+    ) -> None:
+        factory = _cell_factory(LSTMCell, LayerNormLSTMCell, bias, layer_norm)
+        super().__init__(
+            factory, input_size, hidden_size, num_layers, bidirectional, dropout,
+            recurrent_dropout, batch_first, init, kernel,
+        )
+
+
+class GRU(_StandardLayer):
+    """GRU layer, ``torch.nn.GRU``'s signature plus ``layer_norm`` and ``recurrent_dropout``.
+
+    Example:
+        >>> import torch
+        >>> layer = GRU(10, 20, num_layers=2, layer_norm=True)
+        >>> output, h_n = layer(torch.randn(5, 3, 10))
+        >>> output.shape, layer.kernel
+        (torch.Size([5, 3, 20]), 'loop')
+    """
+
+    torch_class = nn.GRU
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        *,
+        layer_norm: bool = False,
+        recurrent_dropout: float = 0.0,
+        init: str = "torch",
+        kernel: str = "auto",
+    ) -> None:
+        factory = _cell_factory(GRUCell, LayerNormGRUCell, bias, layer_norm)
+        super().__init__(
+            factory, input_size, hidden_size, num_layers, bidirectional, dropout,
+            recurrent_dropout, batch_first, init, kernel,
+        )

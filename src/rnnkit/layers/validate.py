@@ -1,0 +1,64 @@
+"""Input checks that turn shape, dtype and device mistakes into plain ``ValueError`` messages."""
+
+from __future__ import annotations
+
+from torch import Tensor
+
+
+def check_input(name: str, x: Tensor, reference: Tensor, input_size: int, rank: int) -> None:
+    """Check rank, feature size, dtype and device of a layer's input against its weights."""
+    if not isinstance(x, Tensor):
+        raise ValueError(f"{name}: expected a Tensor or PackedSequence, got {type(x).__name__}")
+    layout = "[T, B, I] or [B, T, I] with batch_first=True" if rank == 3 else "packed [N, I]"
+    if x.dim() != rank:
+        raise ValueError(
+            f"{name}: expected a {rank}-D input ({layout}), got shape {tuple(x.shape)}"
+            + (" (add a batch dimension with x.unsqueeze(1))" if x.dim() == 2 and rank == 3 else "")
+        )
+    if x.shape[-1] != input_size:
+        raise ValueError(
+            f"{name}: expected input_size {input_size} in the last dimension,"
+            f" got shape {tuple(x.shape)}"
+        )
+    if x.shape[0] == 0 or (rank == 3 and x.shape[1] == 0):
+        raise ValueError(f"{name}: the input is empty, shape {tuple(x.shape)}")
+    if x.dtype != reference.dtype:
+        raise ValueError(
+            f"{name}: input dtype {x.dtype} does not match the weights' {reference.dtype}"
+            f" (convert one: x.to({reference.dtype}) or layer.to({x.dtype}))"
+        )
+    if x.device != reference.device:
+        raise ValueError(
+            f"{name}: input on {x.device} but the weights on {reference.device}"
+            " (move both to the same device)"
+        )
+
+
+def check_hidden(
+    name: str,
+    hx: Tensor | tuple[Tensor, ...] | None,
+    shape: tuple[int, int, int],
+    state_size: int,
+    reference: Tensor,
+) -> tuple[Tensor, ...]:
+    """Return the initial state as a tuple of ``[L*D, B, H]``, zeros when ``hx`` is None."""
+    if hx is None:
+        return tuple(
+            reference.new_zeros(shape) for _ in range(state_size)
+        )
+    parts = (hx,) if isinstance(hx, Tensor) else tuple(hx)
+    expected = "a tensor" if state_size == 1 else f"a tuple of {state_size} tensors (h_0, c_0)"
+    if len(parts) != state_size or not all(isinstance(p, Tensor) for p in parts):
+        raise ValueError(f"{name}: expected the initial state as {expected}, got {type(hx).__name__}")
+    for part in parts:
+        if tuple(part.shape) != shape:
+            raise ValueError(
+                f"{name}: expected an initial state of shape [layers*directions, batch, hidden] ="
+                f" {list(shape)}, got {list(part.shape)}"
+            )
+        if part.dtype != reference.dtype or part.device != reference.device:
+            raise ValueError(
+                f"{name}: initial state is {part.dtype} on {part.device}, the weights"
+                f" {reference.dtype} on {reference.device}"
+            )
+    return parts
