@@ -1,0 +1,183 @@
+"""Run configuration: frozen dataclasses, read from TOML, overridden with ``key=value`` strings.
+
+A run's configuration is a dataclass whose fields are sections (themselves dataclasses of
+plain values: str, int, float, bool). ``load_config`` fills it from an optional TOML file and
+``--set section.key=value`` overrides; an unknown section or key is an error that lists the
+valid keys. ``save_config`` writes the resolved configuration back as TOML, so any run can be
+repeated with ``--config run/config.toml``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import types
+import typing
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+ConfigT = TypeVar("ConfigT")
+
+
+class ConfigError(ValueError):
+    """A configuration file or override that cannot be used, with the reason."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    """The recurrent encoder shared by every task model."""
+
+    cell: str = "lstm"  # rnn | lstm | gru
+    hidden_size: int = 128
+    num_layers: int = 1
+    bidirectional: bool = False
+    dropout: float = 0.0  # between stacked layers
+    recurrent_dropout: float = 0.0  # variational dropout on h_(t-1); forces the loop path
+    layer_norm: bool = False  # layer-normalised LSTM/GRU; forces the loop path
+    nonlinearity: str = "tanh"  # for cell = rnn: tanh | relu
+    init: str = "recurrent"  # torch | recurrent (orthogonal W_hh, forget bias 1)
+    kernel: str = "auto"  # auto | fused | loop
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Options of :class:`rnnkit.training.Trainer`; 0 switches an optional feature off."""
+
+    epochs: int = 10
+    batch_size: int = 64
+    optimizer: str = "adam"  # adam | adamw | sgd
+    lr: float = 1e-3
+    momentum: float = 0.0  # sgd only
+    weight_decay: float = 0.0
+    clip_norm: float = 0.0  # clip the global gradient norm to this value
+    clip_value: float = 0.0  # clip every gradient element to [-v, v]
+    tbptt_steps: int = 0  # truncated BPTT window; 0 = backpropagate through the whole sequence
+    max_steps: int = 0  # stop after this many optimizer steps
+    monitor: str = "val_loss"  # metric for early stopping, LR reduction and the best checkpoint
+    mode: str = "min"  # min | max
+    patience: int = 0  # early stopping: epochs without improvement
+    lr_patience: int = 0  # reduce the LR after this many epochs without improvement
+    lr_factor: float = 0.5
+    min_lr: float = 0.0
+    checkpoint_every: int = 0  # also checkpoint every N steps (the end of each epoch always is)
+    seed: int = 0
+    device: str = "auto"  # auto | cpu | cuda
+    progress: bool = True
+
+
+def valid_keys(config_type: type) -> list[str]:
+    """Every ``section.key`` a configuration accepts."""
+    keys = []
+    hints = typing.get_type_hints(config_type)
+    for section in dataclasses.fields(config_type):
+        section_type = hints[section.name]
+        keys.extend(f"{section.name}.{f.name}" for f in dataclasses.fields(section_type))
+    return keys
+
+
+def load_config(
+    config_type: type[ConfigT], path: str | Path | None = None, overrides: Iterable[str] = ()
+) -> ConfigT:
+    """Build ``config_type`` from its defaults, a TOML file, then ``section.key=value`` overrides."""
+    values: dict[str, dict[str, Any]] = {}
+    if path is not None:
+        path = Path(path)
+        try:
+            values = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file {path} does not exist") from None
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"config file {path} is not valid TOML: {error}") from None
+    for override in overrides:
+        key, sep, raw = override.partition("=")
+        section, dot, name = key.strip().partition(".")
+        if not sep or not dot:
+            raise ConfigError(f"override {override!r} must look like section.key=value")
+        values.setdefault(section, {})[name] = _parse_value(raw.strip())
+    return _build(config_type, values, source=str(path) if path else "overrides")
+
+
+def _parse_value(raw: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw  # a bare word is a string: --set model.cell=gru
+
+
+def _build(config_type: type[ConfigT], values: dict[str, Any], source: str) -> ConfigT:
+    keys = valid_keys(config_type)
+    hints = typing.get_type_hints(config_type)
+    sections = {}
+    for section, content in values.items():
+        if section not in hints or not isinstance(content, dict):
+            raise ConfigError(f"unknown config section {section!r} in {source}; valid keys: "
+                              + ", ".join(keys))
+        section_type = hints[section]
+        field_types = typing.get_type_hints(section_type)
+        for name in content:
+            if name not in field_types:
+                raise ConfigError(f"unknown config key '{section}.{name}' in {source};"
+                                  " valid keys: " + ", ".join(keys))
+        typed = {n: _coerce(f"{section}.{n}", v, field_types[n]) for n, v in content.items()}
+        sections[section] = section_type(**typed)
+    return config_type(**sections)
+
+
+def _coerce(key: str, value: Any, expected: Any) -> Any:
+    if isinstance(expected, types.UnionType) or typing.get_origin(expected) is typing.Union:
+        allowed = typing.get_args(expected)
+    else:
+        allowed = (expected,)
+    if isinstance(value, bool) and bool not in allowed:
+        raise ConfigError(f"{key} expects {_name(expected)}, got {value!r}")
+    if float in allowed and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if any(isinstance(value, t) for t in allowed if isinstance(t, type)):
+        return value
+    if str in allowed:
+        return str(value)
+    raise ConfigError(f"{key} expects {_name(expected)}, got {value!r}")
+
+
+def _name(expected: Any) -> str:
+    return getattr(expected, "__name__", str(expected))
+
+
+def config_to_dict(config: Any) -> dict[str, dict[str, Any]]:
+    """The configuration as ``{section: {key: value}}``."""
+    return dataclasses.asdict(config)
+
+
+def config_from_dict(config_type: type[ConfigT], values: dict[str, Any]) -> ConfigT:
+    """Rebuild a configuration saved with :func:`config_to_dict` (unknown keys are errors)."""
+    return _build(config_type, values, source="saved config")
+
+
+def to_toml(values: dict[str, dict[str, Any]]) -> str:
+    """Sections of plain values as TOML text."""
+    lines: list[str] = []
+    for section, content in values.items():
+        lines.append(f"[{section}]")
+        for key, value in content.items():
+            lines.append(f"{key} = {_toml_value(value)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    raise ConfigError(f"cannot write {value!r} ({type(value).__name__}) to TOML")
+
+
+def save_config(config: Any, path: str | Path) -> Path:
+    """Write the resolved configuration as TOML."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(to_toml(config_to_dict(config)), encoding="utf-8")
+    return path

@@ -1,0 +1,85 @@
+"""What the trainer needs from a model: a loss for a batch, and an evaluation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+
+@dataclass
+class StepOutput:
+    """The result of one training step.
+
+    Attributes:
+        loss: the mean loss over ``count`` items; backpropagated by the trainer.
+        count: how many items (tokens, sequences) the loss averages over; weights the epoch mean.
+        state: the recurrent state to carry into the next window or batch (truncated BPTT);
+            the trainer detaches it. None when nothing is carried.
+        metrics: extra numbers to average over the epoch (accuracy, ...).
+    """
+
+    loss: Tensor
+    count: int
+    state: Any = None
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+class TaskModel(nn.Module):
+    """Base class of every task model (tagger, classifier, forecaster, ...).
+
+    A task model computes its own loss, so one trainer serves every task. Subclasses implement
+    :meth:`step`; for truncated BPTT also :meth:`windows`; and may refine :meth:`evaluate`.
+    """
+
+    def step(self, batch: Any, state: Any = None) -> StepOutput:
+        """The loss on one batch (or one time window of it, starting from ``state``)."""
+        raise NotImplementedError
+
+    def windows(self, batch: Any, steps: int) -> Iterator[Any]:
+        """Split a batch into consecutive time windows of ``steps`` steps (truncated BPTT)."""
+        raise ValueError(
+            f"{type(self).__name__} does not support truncated BPTT (train.tbptt_steps);"
+            " set train.tbptt_steps=0"
+        )
+
+    @torch.no_grad()
+    def evaluate(self, batches: Iterable[Any]) -> dict[str, float]:
+        """Mean loss (and step metrics) over batches, weighted by each batch's item count."""
+        was_training = self.training
+        self.eval()
+        totals: dict[str, float] = {}
+        count = 0
+        for batch in batches:
+            out = self.step(batch)
+            totals["loss"] = totals.get("loss", 0.0) + float(out.loss) * out.count
+            for name, value in out.metrics.items():
+                totals[name] = totals.get(name, 0.0) + value * out.count
+            count += out.count
+        self.train(was_training)
+        return {name: total / max(count, 1) for name, total in totals.items()}
+
+
+def detach_state(state: Any) -> Any:
+    """Cut the graph behind a carried state (a tensor or nested tuples/lists of tensors)."""
+    if isinstance(state, Tensor):
+        return state.detach()
+    if isinstance(state, tuple | list):
+        return type(state)(detach_state(s) for s in state)
+    return state
+
+
+def move_to(batch: Any, device: torch.device) -> Any:
+    """Move every tensor inside a batch (tensors, tuples, lists, dicts, dataclasses) to a device."""
+    if isinstance(batch, Tensor):
+        return batch.to(device, non_blocking=True)
+    if isinstance(batch, tuple) and hasattr(batch, "_fields"):  # named tuple
+        return type(batch)(*(move_to(b, device) for b in batch))
+    if isinstance(batch, tuple | list):
+        return type(batch)(move_to(b, device) for b in batch)
+    if isinstance(batch, dict):
+        return {k: move_to(v, device) for k, v in batch.items()}
+    return batch

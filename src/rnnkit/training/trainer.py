@@ -1,0 +1,290 @@
+"""The one training loop every task uses.
+
+Per batch: the model's loss (over the whole sequence, or window by window for truncated BPTT
+with the carried state detached between windows), backward, the gradient norm measured before
+clipping, clipping by norm and/or value, an optimizer step. Per epoch: validation, the best
+checkpoint, learning-rate reduction on plateau, early stopping. Checkpoints are atomic and carry
+every RNG state, so a resumed run ends with the same weights as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm import tqdm
+
+from rnnkit.config import TrainConfig
+from rnnkit.data.batching import BatchSource
+from rnnkit.training.checkpoint import (
+    load_checkpoint,
+    rng_state,
+    save_checkpoint,
+    seed_everything,
+    set_rng_state,
+)
+from rnnkit.training.task import StepOutput, TaskModel, detach_state, move_to
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss or the gradient became NaN or infinite."""
+
+
+@dataclass
+class TrainResult:
+    """What a run did: per-epoch history, per-step gradient norms, the best score, why it ended."""
+
+    history: list[dict[str, float]] = field(default_factory=list)
+    grad_norms: list[float] = field(default_factory=list)
+    best: float | None = None
+    best_epoch: int = -1
+    steps: int = 0
+    stopped: str = "completed"
+    seconds: float = 0.0
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` picks CUDA when present; ``cuda`` without a GPU is a clear error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' requested but no CUDA GPU is available; use cpu or auto")
+    if name not in ("cpu",) and not name.startswith("cuda"):
+        raise ValueError(f"device must be auto, cpu or cuda, got {name!r}")
+    return torch.device(name)
+
+
+def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    params = [p for p in model.parameters() if p.requires_grad]
+    if config.optimizer == "adam":
+        return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+    if config.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(
+            params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay
+        )
+    raise ValueError(f"optimizer must be adam, adamw or sgd, got {config.optimizer!r}")
+
+
+class Trainer:
+    """Trains a :class:`TaskModel` on a :class:`BatchSource`.
+
+    Args:
+        model: the task model.
+        config: the training options.
+        run_dir: where ``last.pt``, ``best.pt`` and ``metrics.jsonl`` go; None keeps nothing.
+        log: a function for one-line messages (``print`` by default).
+
+    Example:
+        >>> trainer = Trainer(model, TrainConfig(epochs=5, clip_norm=1.0), run_dir="runs/x")
+        >>> result = trainer.fit(train_source, val_source)  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        model: TaskModel,
+        config: TrainConfig,
+        run_dir: str | Path | None = None,
+        log: Any = print,
+    ) -> None:
+        if config.mode not in ("min", "max"):
+            raise ValueError(f"train.mode must be min or max, got {config.mode!r}")
+        seed_everything(config.seed)
+        self.config = config
+        self.device = resolve_device(config.device)
+        self.model = model.to(self.device)
+        self.optimizer = make_optimizer(model, config)
+        self.scheduler = None
+        if config.lr_patience > 0:
+            self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+                self.optimizer,
+                mode=config.mode,
+                factor=config.lr_factor,
+                patience=config.lr_patience - 1,
+                min_lr=config.min_lr,
+            )
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.log = log
+        self.result = TrainResult()
+        self.epoch = 0
+        self.batch_in_epoch = 0
+        self.bad_epochs = 0
+        self.carried: Any = None
+        self._best_weights: dict[str, Any] | None = None
+
+    # -- checkpoints ----------------------------------------------------------------------
+    def _checkpoint_state(self) -> dict[str, Any]:
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict() if self.scheduler else {},
+            "epoch": self.epoch,
+            "batch_in_epoch": self.batch_in_epoch,
+            "bad_epochs": self.bad_epochs,
+            "carried": detach_state(self.carried),
+            "result": json.dumps(asdict(self.result)),
+            "rng": rng_state(),
+        }
+
+    def save(self, name: str = "last.pt") -> Path | None:
+        """Checkpoint everything needed to continue exactly (atomic write)."""
+        if self.run_dir is None:
+            return None
+        return save_checkpoint(self._checkpoint_state(), self.run_dir / name)
+
+    def resume(self, path: str | Path | None = None) -> bool:
+        """Continue from ``path`` (default ``run_dir/last.pt``); False when there is none."""
+        if path is None:
+            if self.run_dir is None or not (self.run_dir / "last.pt").exists():
+                return False
+            path = self.run_dir / "last.pt"
+        state = load_checkpoint(path)
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.scheduler and state["scheduler"]:
+            self.scheduler.load_state_dict(state["scheduler"])
+        self.epoch = int(state["epoch"])
+        self.batch_in_epoch = int(state["batch_in_epoch"])
+        self.bad_epochs = int(state["bad_epochs"])
+        self.carried = move_to(state["carried"], self.device)
+        self.result = TrainResult(**json.loads(state["result"]))
+        set_rng_state(state["rng"])
+        self.log(f"resumed from {path}: epoch {self.epoch + 1}, batch {self.batch_in_epoch}")
+        return True
+
+    # -- the loop -------------------------------------------------------------------------
+    def fit(self, train: BatchSource, val: BatchSource | None = None) -> TrainResult:
+        """Train until ``epochs``, ``max_steps`` or early stopping; return the run's record."""
+        config = self.config
+        started = time.perf_counter() - self.result.seconds
+        while self.epoch < config.epochs and self.result.stopped == "completed":
+            self._end_epoch(self._train_epoch(train), val)
+            self.result.seconds = time.perf_counter() - started
+        self.result.seconds = time.perf_counter() - started
+        if self.run_dir is not None and (self.run_dir / "best.pt").exists():
+            self.model.load_state_dict(load_checkpoint(self.run_dir / "best.pt")["model"])
+        elif self._best_weights is not None:
+            self.model.load_state_dict(self._best_weights)
+        self.save()
+        return self.result
+
+    def _train_epoch(self, train: BatchSource) -> dict[str, float]:
+        config = self.config
+        self.model.train()
+        totals: dict[str, float] = {"loss": 0.0}
+        count = 0
+        first_step = len(self.result.grad_norms)
+        bar = tqdm(
+            total=len(train),
+            initial=self.batch_in_epoch,
+            desc=f"epoch {self.epoch + 1}/{config.epochs}",
+            disable=not config.progress,
+            leave=False,
+            unit="batch",
+        )
+        if self.batch_in_epoch == 0:
+            self.carried = None
+        for index, batch in enumerate(train.batches(self.epoch)):
+            if index < self.batch_in_epoch:
+                continue  # resumed mid-epoch: these batches were already trained on
+            items = 0
+            for out in self._train_batch(move_to(batch, self.device)):
+                totals["loss"] += float(out.loss.detach()) * out.count
+                for name, value in out.metrics.items():
+                    totals[name] = totals.get(name, 0.0) + value * out.count
+                items += out.count
+            count += items
+            self.batch_in_epoch = index + 1
+            bar.update(1)
+            bar.set_postfix(loss=f"{totals['loss'] / max(count, 1):.4f}",
+                            grad=f"{self.result.grad_norms[-1]:.3g}")
+            if config.checkpoint_every and self.result.steps % config.checkpoint_every == 0:
+                self.save()
+            if config.max_steps and self.result.steps >= config.max_steps:
+                self.result.stopped = "max_steps"
+                break
+        bar.close()
+        stats = {name: total / max(count, 1) for name, total in totals.items()}
+        stats["grad_norm_max"] = max(self.result.grad_norms[first_step:], default=0.0)
+        return stats
+
+    def _train_batch(self, batch: Any) -> list[StepOutput]:
+        """One optimizer step per window (the whole batch without truncated BPTT)."""
+        steps = self.config.tbptt_steps
+        pieces = self.model.windows(batch, steps) if steps > 0 else [batch]
+        outputs = []
+        for piece in pieces:
+            out = self.model.step(piece, detach_state(self.carried))
+            self._check_finite(float(out.loss.detach()), "loss")
+            self.optimizer.zero_grad(set_to_none=True)
+            out.loss.backward()
+            self._clip_and_step()
+            self.carried = detach_state(out.state)
+            outputs.append(out)
+        return outputs
+
+    def _clip_and_step(self) -> None:
+        config = self.config
+        params = [p for p in self.model.parameters() if p.grad is not None]
+        norm = float(torch.nn.utils.clip_grad_norm_(params, config.clip_norm or math.inf))
+        self.result.grad_norms.append(norm)
+        self._check_finite(norm, "gradient norm")
+        if config.clip_value > 0:
+            torch.nn.utils.clip_grad_value_(params, config.clip_value)
+        self.optimizer.step()
+        self.result.steps += 1
+
+    def _check_finite(self, value: float, what: str) -> None:
+        if math.isfinite(value):
+            return
+        kept = self.run_dir / "last.pt" if self.run_dir else None
+        where = f"epoch {self.epoch + 1}, step {self.result.steps + 1}"
+        hint = "lower train.lr or set train.clip_norm"
+        raise TrainingDiverged(
+            f"{what} became {value} at {where}; {hint}"
+            + (f"; the last good checkpoint is kept at {kept}" if kept and kept.exists() else "")
+        )
+
+    def _end_epoch(self, stats: dict[str, float], val: BatchSource | None) -> None:
+        config = self.config
+        record = {"epoch": self.epoch + 1, "steps": self.result.steps}
+        record.update({f"train_{k}": v for k, v in stats.items()})
+        if val is not None:
+            metrics = self.model.evaluate(move_to(b, self.device) for b in val.batches(0))
+            record.update({f"val_{k}": v for k, v in metrics.items()})
+        record["lr"] = self.optimizer.param_groups[0]["lr"]
+        monitor = config.monitor if config.monitor in record else "train_loss"
+        score = record[monitor]
+        improved = self.result.best is None or (
+            score < self.result.best if config.mode == "min" else score > self.result.best
+        )
+        self.result.history.append(record)
+        self.epoch += 1
+        self.batch_in_epoch = 0
+        if improved:
+            self.result.best, self.result.best_epoch, self.bad_epochs = score, self.epoch, 0
+            if self.save("best.pt") is None:
+                self._best_weights = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        else:
+            self.bad_epochs += 1
+        if self.scheduler is not None:
+            self.scheduler.step(score)
+        if config.patience and self.bad_epochs >= config.patience:
+            self.result.stopped = "early_stopping"
+        self.save()
+        self._write_metrics(record)
+        shown = ", ".join(f"{k} {v:.4g}" for k, v in record.items() if k not in ("epoch",))
+        self.log(f"epoch {record['epoch']}: {shown}")
+
+    def _write_metrics(self, record: dict[str, float]) -> None:
+        if self.run_dir is None:
+            return
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8") as file:
+            file.write(json.dumps(record) + "\n")

@@ -1,0 +1,404 @@
+"""rnnkit.cells: equality with torch.nn cells, names, initialisation, errors, custom cells."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+
+import pytest
+import torch
+from torch import Tensor, nn
+from torch.autograd import gradcheck
+from torch.func import functional_call
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+import rnnkit
+from rnnkit.cells import (
+    GRUCell,
+    LayerNormGRUCell,
+    LayerNormLSTMCell,
+    LSTMCell,
+    RecurrentCell,
+    RNNCell,
+    State,
+    init_recurrent_,
+)
+
+B, IN, H = 4, 3, 5
+DTYPE = torch.float64
+ATOL = 1e-12
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread() -> Iterator[None]:
+    """Tiny tensors: one thread avoids OpenMP contention on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(autouse=True)
+def _seed() -> None:
+    torch.manual_seed(0)
+
+
+# (our class, torch class, extra constructor kwargs)
+STANDARD = {
+    "rnn_tanh": (RNNCell, nn.RNNCell, {"nonlinearity": "tanh"}),
+    "rnn_relu": (RNNCell, nn.RNNCell, {"nonlinearity": "relu"}),
+    "lstm": (LSTMCell, nn.LSTMCell, {}),
+    "gru": (GRUCell, nn.GRUCell, {}),
+}
+
+
+def torch_step(cell: nn.Module, x: Tensor, state: State) -> State:
+    """Call a torch.nn cell with rnnkit's state convention (a tuple)."""
+    if isinstance(cell, nn.LSTMCell):
+        return tuple(cell(x, state))
+    return (cell(x, state[0]),)
+
+
+def random_state(cell: RecurrentCell, batch: int = B) -> State:
+    return tuple(
+        torch.randn(batch, cell.hidden_size, dtype=DTYPE, requires_grad=True)
+        for _ in range(cell.state_size)
+    )
+
+
+# -- equality with torch.nn ------------------------------------------------------------------
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("kind", list(STANDARD))
+def test_cell_equals_torch_cell(kind: str, bias: bool) -> None:
+    ours_class, torch_class, extra = STANDARD[kind]
+    ref = torch_class(IN, H, bias=bias, **extra).double()
+    ours = ours_class.from_torch(ref)
+    assert isinstance(ours, ours_class)
+    assert ours.weight_ih.dtype == DTYPE
+    x = torch.randn(B, IN, dtype=DTYPE, requires_grad=True)
+    state = random_state(ours)
+    weights = [torch.randn(B, H, dtype=DTYPE) for _ in state]
+
+    out_ref = torch_step(ref, x, state)
+    out_ours = ours(x, state)
+    assert isinstance(out_ours, tuple) and len(out_ours) == len(state)
+    for a, b in zip(out_ours, out_ref, strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=ATOL)
+
+    def grads(module: nn.Module, outputs: State) -> tuple[Tensor, ...]:
+        loss = sum((o * w).sum() for o, w in zip(outputs, weights, strict=True))
+        inputs = [x, *state, *(p for _, p in module.named_parameters())]
+        return torch.autograd.grad(loss, inputs)
+
+    for a, b in zip(grads(ours, out_ours), grads(ref, out_ref), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=ATOL)
+
+
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("kind", list(STANDARD))
+def test_parameter_names_and_shapes_match_torch(kind: str, bias: bool) -> None:
+    ours_class, torch_class, extra = STANDARD[kind]
+    ours = ours_class(IN, H, bias=bias, **extra)
+    ref = torch_class(IN, H, bias=bias, **extra)
+    assert [(n, p.shape) for n, p in ours.named_parameters()] == [
+        (n, p.shape) for n, p in ref.named_parameters()
+    ]
+    expected = ["weight_ih", "weight_hh"] + (["bias_ih", "bias_hh"] if bias else [])
+    assert [n for n, _ in ours.named_parameters()] == expected
+    assert list(ours.state_dict()) == list(ref.state_dict())
+    ref.load_state_dict(ours.state_dict())
+    ours.load_state_dict(ref.state_dict())
+    if not bias:
+        assert ours.bias_ih is None and ours.bias_hh is None
+
+
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("kind", list(STANDARD))
+def test_to_torch_round_trip(kind: str, bias: bool) -> None:
+    ours_class, torch_class, extra = STANDARD[kind]
+    ours = ours_class(IN, H, bias=bias, **extra).double()
+    theirs = ours.to_torch()
+    assert type(theirs) is torch_class
+    assert theirs.bias == bias
+    if kind.startswith("rnn"):
+        assert theirs.nonlinearity == extra["nonlinearity"]
+    for name, param in ours.named_parameters():
+        assert torch.equal(getattr(theirs, name), param)
+        assert getattr(theirs, name).data_ptr() != param.data_ptr()  # a copy
+    back = ours_class.from_torch(theirs)
+    for (name, a), (_, b) in zip(ours.named_parameters(), back.named_parameters(), strict=True):
+        assert torch.equal(a, b), name
+    x, state = torch.randn(B, IN, dtype=DTYPE), random_state(ours)
+    for a, b in zip(ours(x, state), torch_step(theirs, x, state), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=ATOL)
+
+
+def test_from_torch_rejects_the_wrong_class() -> None:
+    with pytest.raises(
+        ValueError, match=r"LSTMCell.from_torch expects a torch.nn.LSTMCell, got GRUCell"
+    ):
+        LSTMCell.from_torch(nn.GRUCell(IN, H))
+
+
+def test_rnn_cell_rejects_unknown_nonlinearity() -> None:
+    with pytest.raises(ValueError, match=r"nonlinearity must be 'tanh' or 'relu', got 'sigmoid'"):
+        RNNCell(IN, H, nonlinearity="sigmoid")
+
+
+@pytest.mark.parametrize("size", [0, -1, 2.5, True])
+def test_cell_rejects_bad_sizes(size: object) -> None:
+    with pytest.raises(ValueError, match=rf"hidden_size must be a positive int, got {size!r}"):
+        LSTMCell(IN, size)  # type: ignore[arg-type]
+
+
+# -- layer-normalised cells ------------------------------------------------------------------
+def _perturb_norms(cell: nn.Module) -> None:
+    """Gains away from 1 and shifts away from 0, so every parameter matters."""
+    with torch.no_grad():
+        for module in cell.modules():
+            if isinstance(module, nn.LayerNorm):
+                module.weight.uniform_(0.5, 1.5)
+                module.bias.uniform_(-0.5, 0.5)
+
+
+@pytest.mark.parametrize("cell_class", [LayerNormLSTMCell, LayerNormGRUCell])
+def test_layer_norm_cell_runs_and_gradchecks(cell_class: type[RecurrentCell]) -> None:
+    cell = cell_class(IN, H).double()
+    _perturb_norms(cell)
+    x = torch.randn(B, IN, dtype=DTYPE, requires_grad=True)
+    state = random_state(cell)
+    out = cell(x, state)
+    assert len(out) == cell.state_size
+    assert all(o.shape == (B, H) and o.dtype == DTYPE for o in out)
+    # the step on a projected input is the same as forward
+    for a, b in zip(cell.step(cell.project_inputs(x), state), out, strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=ATOL)
+
+    names = [n for n, _ in cell.named_parameters()]
+    params = [p.detach().clone().requires_grad_() for _, p in cell.named_parameters()]
+    n_state = len(state)
+
+    def fn(x: Tensor, *rest: Tensor) -> State:
+        st, ps = rest[:n_state], rest[n_state:]
+        return functional_call(cell, dict(zip(names, ps, strict=True)), (x, st))
+
+    assert gradcheck(fn, (x, *state, *params), eps=1e-6, atol=1e-7)
+
+
+def test_layer_norm_cell_parameters() -> None:
+    lstm, gru = LayerNormLSTMCell(IN, H), LayerNormGRUCell(IN, H)
+    assert dict((n, tuple(p.shape)) for n, p in lstm.named_parameters()) == {
+        "weight_ih": (4 * H, IN), "weight_hh": (4 * H, H),
+        "ln_ih.weight": (4 * H,), "ln_ih.bias": (4 * H,),
+        "ln_hh.weight": (4 * H,), "ln_hh.bias": (4 * H,),
+        "ln_cell.weight": (H,), "ln_cell.bias": (H,),
+    }
+    assert {n for n, _ in gru.named_parameters()} == {
+        "weight_ih", "weight_hh", "ln_ih.weight", "ln_ih.bias", "ln_hh.weight", "ln_hh.bias",
+    }
+    assert lstm.state_size == 2 and gru.state_size == 1
+    assert lstm.fused_mode is None and gru.fused_mode is None
+
+
+# -- initialisation -------------------------------------------------------------------------
+def _assert_orthogonal_blocks(weight_hh: Tensor, num_gates: int, hidden: int) -> None:
+    eye = torch.eye(hidden, dtype=weight_hh.dtype)
+    for gate in range(num_gates):
+        block = weight_hh[gate * hidden:(gate + 1) * hidden].detach()
+        torch.testing.assert_close(block @ block.T, eye, rtol=0, atol=1e-5)
+        torch.testing.assert_close(block.T @ block, eye, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", list(STANDARD))
+def test_init_recurrent_standard_cells(kind: str) -> None:
+    ours_class, _, extra = STANDARD[kind]
+    cell = ours_class(IN, H, **extra)
+    assert init_recurrent_(cell) is cell
+    _assert_orthogonal_blocks(cell.weight_hh, cell.num_gates, H)
+    bias_sum = cell.bias_ih + cell.bias_hh
+    if kind == "lstm":
+        assert torch.equal(bias_sum[H:2 * H], torch.ones(H))
+        bias_sum = torch.cat([bias_sum[:H], bias_sum[2 * H:]])
+        assert torch.equal(cell.bias_hh, torch.zeros(4 * H))
+    assert torch.equal(bias_sum, torch.zeros_like(bias_sum))
+    assert cell.weight_ih.abs().sum() > 0  # re-initialised, not zeroed
+
+
+def test_init_recurrent_forget_bias_value_and_no_bias() -> None:
+    cell = init_recurrent_(LSTMCell(IN, H), forget_bias=2.5)
+    assert torch.equal((cell.bias_ih + cell.bias_hh)[H:2 * H], torch.full((H,), 2.5))
+    no_bias = init_recurrent_(LSTMCell(IN, H, bias=False))
+    _assert_orthogonal_blocks(no_bias.weight_hh, 4, H)
+
+
+@pytest.mark.parametrize("cell_class", [LayerNormLSTMCell, LayerNormGRUCell])
+def test_init_recurrent_layer_norm_cells(cell_class: type[RecurrentCell]) -> None:
+    cell = cell_class(IN, H)
+    _perturb_norms(cell)
+    init_recurrent_(cell)
+    _assert_orthogonal_blocks(cell.weight_hh, cell.num_gates, H)
+    shifts = {n: p for n, p in cell.named_parameters() if n.endswith(".bias")}
+    if cell_class is LayerNormLSTMCell:
+        assert torch.equal(shifts.pop("ln_ih.bias")[H:2 * H], torch.ones(H))
+        assert torch.equal(cell.ln_ih.bias[:H], torch.zeros(H))
+        assert torch.equal(cell.ln_ih.bias[2 * H:], torch.zeros(2 * H))
+    for name, shift in shifts.items():
+        assert torch.equal(shift, torch.zeros_like(shift)), name
+
+
+def test_init_recurrent_rejects_a_cell_without_weights() -> None:
+    with pytest.raises(ValueError, match=r"init_recurrent_ needs .* ConcatLSTMCell has none"):
+        init_recurrent_(ConcatLSTMCell(IN, H))
+
+
+# -- bad input --------------------------------------------------------------------------------
+ALL_CELLS = {
+    **{k: (c, e) for k, (c, _, e) in STANDARD.items()},
+    "ln_lstm": (LayerNormLSTMCell, {}),
+    "ln_gru": (LayerNormGRUCell, {}),
+}
+
+
+@pytest.mark.parametrize("kind", list(ALL_CELLS))
+def test_cell_rejects_bad_input(kind: str) -> None:
+    cell_class, extra = ALL_CELLS[kind]
+    cell = cell_class(IN, H, **extra)
+    name = cell_class.__name__
+    state = cell.initial_state(B)
+    with pytest.raises(
+        ValueError, match=rf"{name}: expected x of shape \[batch, 3\], got \(4, 6\)"
+    ):
+        cell(torch.randn(B, 6), state)
+    with pytest.raises(ValueError, match=r"expected x of shape \[batch, 3\], got \(3,\)"):
+        cell(torch.randn(IN), state)
+    bad_shape = tuple(torch.zeros(B, H + 1) for _ in state)
+    with pytest.raises(
+        ValueError, match=rf"{name}: expected each state tensor of shape \[4, 5\], got \(4, 6\)"
+    ):
+        cell(torch.randn(B, IN), bad_shape)
+    wrong_batch = tuple(torch.zeros(B - 1, H) for _ in state)
+    with pytest.raises(ValueError, match=r"shape \[4, 5\], got \(3, 5\)"):
+        cell(torch.randn(B, IN), wrong_batch)
+    too_many = (*state, torch.zeros(B, H))
+    with pytest.raises(
+        ValueError,
+        match=rf"{name}: expected a state of {cell.state_size} tensor\(s\), got {len(too_many)}",
+    ):
+        cell(torch.randn(B, IN), too_many)
+    if cell.state_size == 2:
+        with pytest.raises(ValueError, match=r"expected a state of 2 tensor\(s\), got 1"):
+            cell(torch.randn(B, IN), state[:1])
+
+
+def test_initial_state_follows_the_weights() -> None:
+    cell = LSTMCell(IN, H).double()
+    h, c = cell.initial_state(B)
+    assert h.shape == c.shape == (B, H)
+    assert h.dtype == DTYPE and not h.any() and not c.any()
+
+
+# -- custom cells in Recurrent ---------------------------------------------------------------
+class ConcatRNNCell(RecurrentCell):
+    """A user's Elman cell: one Linear over [x_t, h_(t-1)]; no project_inputs/step overrides."""
+
+    def __init__(self, input_size: int, hidden_size: int) -> None:
+        super().__init__(input_size, hidden_size)
+        self.linear = nn.Linear(input_size + hidden_size, hidden_size)
+
+    def forward(self, x: Tensor, state: State) -> State:
+        return (torch.tanh(self.linear(torch.cat([x, state[0]], dim=1))),)
+
+    def load_torch(self, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor, b_hh: Tensor) -> None:
+        with torch.no_grad():
+            self.linear.weight.copy_(torch.cat([w_ih, w_hh], dim=1))
+            self.linear.bias.copy_(b_ih + b_hh)
+
+
+class ConcatLSTMCell(RecurrentCell):
+    """A user's LSTM with a two-tensor state, written from scratch (gate order i|f|g|o)."""
+
+    state_size = 2
+
+    def __init__(self, input_size: int, hidden_size: int) -> None:
+        super().__init__(input_size, hidden_size)
+        self.gates = nn.Linear(input_size + hidden_size, 4 * hidden_size)
+
+    def forward(self, x: Tensor, state: State) -> State:
+        h, c = state
+        i, f, g, o = self.gates(torch.cat([x, h], dim=1)).chunk(4, dim=1)
+        c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+        return o.sigmoid() * c.tanh(), c
+
+    def load_torch(self, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor, b_hh: Tensor) -> None:
+        with torch.no_grad():
+            self.gates.weight.copy_(torch.cat([w_ih, w_hh], dim=1))
+            self.gates.bias.copy_(b_ih + b_hh)
+
+
+CUSTOM = {"rnn": (ConcatRNNCell, nn.RNN), "lstm": (ConcatLSTMCell, nn.LSTM)}
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("kind", list(CUSTOM))
+def test_custom_cell_in_recurrent_equals_torch(kind: str, batch_first: bool) -> None:
+    """Stacking, both directions and variable lengths come for free, and are right."""
+    cell_class, torch_class = CUSTOM[kind]
+    T, layers, dirs = 7, 2, 2
+    ref = torch_class(
+        IN, H, num_layers=layers, bidirectional=True, batch_first=batch_first
+    ).double()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rnnkit.layers.recurrent._WARNED.clear()
+        layer = rnnkit.Recurrent(
+            cell_class, IN, H, num_layers=layers, bidirectional=True, batch_first=batch_first
+        ).double()
+    assert any(f"the cell {cell_class.__name__} has no fused kernel" in str(w.message)
+               for w in caught)
+    assert layer.kernel == "loop"
+    for index, cell in enumerate(layer.cells):
+        assert isinstance(cell, cell_class)
+        layer_index, direction = divmod(index, dirs)
+        suffix = f"_l{layer_index}" + ("_reverse" if direction else "")
+        cell.load_torch(*(getattr(ref, f"{n}{suffix}") for n in
+                          ("weight_ih", "weight_hh", "bias_ih", "bias_hh")))
+
+    lengths = torch.tensor([7, 3, 5, 1])
+    shape = (B, T, IN) if batch_first else (T, B, IN)
+    x = torch.randn(*shape, dtype=DTYPE, requires_grad=True)
+    hx = tuple(torch.randn(layers * dirs, B, H, dtype=DTYPE) for _ in range(cell_class.state_size))
+    ref_hx = hx if kind == "lstm" else hx[0]
+    packed = pack_padded_sequence(x, lengths, batch_first=batch_first, enforce_sorted=False)
+    out_ref, final_ref = ref(packed, ref_hx)
+    out_ref, _ = pad_packed_sequence(out_ref, batch_first=batch_first, total_length=T)
+    out, final = layer(x, ref_hx, lengths=lengths)
+    torch.testing.assert_close(out, out_ref, rtol=0, atol=1e-10)
+    finals = final if kind == "lstm" else (final,)
+    finals_ref = final_ref if kind == "lstm" else (final_ref,)
+    for a, b in zip(finals, finals_ref, strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-10)
+    g_ours = torch.autograd.grad(out.square().sum() + finals[0].sum(), x)[0]
+    g_ref = torch.autograd.grad(out_ref.square().sum() + finals_ref[0].sum(), x)[0]
+    torch.testing.assert_close(g_ours, g_ref, rtol=0, atol=1e-10)
+    # torch-style names for the custom cell's weights, reachable as attributes too
+    inner = "gates" if kind == "lstm" else "linear"
+    assert list(layer.state_dict()) == [
+        f"{inner}_{p}_l{k}{r}" for k in range(layers) for r in ("", "_reverse")
+        for p in ("weight", "bias")
+    ]
+    assert getattr(layer, f"{inner}_weight_l1_reverse") is getattr(layer.cells[3], inner).weight
+
+
+def test_custom_cell_must_return_a_tuple() -> None:
+    class Bad(ConcatRNNCell):
+        def forward(self, x: Tensor, state: State) -> State:
+            return super().forward(x, state)[0]  # type: ignore[return-value]
+
+    layer = rnnkit.Recurrent(Bad, IN, H, kernel="loop")
+    with pytest.raises(ValueError, match=r"Bad.step must return a tuple of 1 state tensor\(s\)"):
+        layer(torch.randn(7, B, IN))
+
+
+def test_recurrent_rejects_a_factory_that_builds_no_cell() -> None:
+    with pytest.raises(ValueError, match=r"the cell factory must build RecurrentCell objects"):
+        rnnkit.Recurrent(lambda i, h: nn.Linear(i, h), IN, H)  # type: ignore[arg-type,return-value]
