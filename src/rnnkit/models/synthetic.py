@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import torch.nn.functional as F
@@ -10,9 +11,11 @@ from torch import Tensor, nn
 from rnnkit.config import ModelConfig
 from rnnkit.data.synthetic import describe
 from rnnkit.models.encoder import build_encoder
+from rnnkit.training.bundle import register_model
 from rnnkit.training.task import StepOutput, TaskModel
 
 
+@register_model("synthetic")
 class SyntheticTaskModel(TaskModel):
     """Encoder then a linear head: on the last step (adding, regression) or every step (copy).
 
@@ -20,13 +23,27 @@ class SyntheticTaskModel(TaskModel):
         inputs: ``[B, T, I]``; adding targets ``[B]``; copy targets ``[B, T]`` (-100 = ignore).
     """
 
-    def __init__(self, task: str, config: ModelConfig) -> None:
+    def __init__(
+        self, task: str, config: ModelConfig, trained_on: dict[str, Any] | None = None
+    ) -> None:
         super().__init__()
+        self.trained_on = trained_on or {}  # the data settings, kept in the bundle
         self.task = describe(task)
         self.model_config = config
         self.encoder = build_encoder(config, self.task.input_size, batch_first=True)
         width = config.hidden_size * (2 if config.bidirectional else 1)
         self.head = nn.Linear(width, self.task.output_size)
+
+    def bundle_config(self) -> dict[str, Any]:
+        return {
+            "task": self.task.name,
+            "model": asdict(self.model_config),
+            "trained_on": self.trained_on,
+        }
+
+    @classmethod
+    def from_bundle_config(cls, config: dict[str, Any]) -> SyntheticTaskModel:
+        return cls(config["task"], ModelConfig(**config["model"]), config.get("trained_on"))
 
     def forward(self, inputs: Tensor) -> Tensor:
         outputs, _ = self.encoder(inputs)  # [B, T, D*H]

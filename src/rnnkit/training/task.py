@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -33,7 +33,21 @@ class TaskModel(nn.Module):
 
     A task model computes its own loss, so one trainer serves every task. Subclasses implement
     :meth:`step`; for truncated BPTT also :meth:`windows`; and may refine :meth:`evaluate`.
+    To be saved as a bundle, a model also registers a ``kind``
+    (:func:`rnnkit.training.bundle.register_model`) and implements :meth:`bundle_config` and
+    :meth:`from_bundle_config`.
     """
+
+    kind: ClassVar[str] = ""
+
+    def bundle_config(self) -> dict[str, Any]:
+        """Everything (JSON values only) that :meth:`from_bundle_config` needs to rebuild it."""
+        raise NotImplementedError(f"{type(self).__name__} cannot be saved as a bundle")
+
+    @classmethod
+    def from_bundle_config(cls, config: dict[str, Any]) -> TaskModel:
+        """Rebuild an untrained model from :meth:`bundle_config`'s output."""
+        raise NotImplementedError(f"{cls.__name__} cannot be loaded from a bundle")
 
     def step(self, batch: Any, state: Any = None) -> StepOutput:
         """The loss on one batch (or one time window of it, starting from ``state``)."""

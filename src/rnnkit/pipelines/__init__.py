@@ -1,0 +1,1 @@
+"""One pipeline per task: configuration, data, model, trainer and bundle wired together."""

@@ -1,0 +1,130 @@
+"""Model bundles: one file per trained model, safe to open from an untrusted source.
+
+A bundle is a `safetensors <https://github.com/huggingface/safetensors>`_ file: the weights as
+tensors, and in its header (JSON strings) the model kind, its full configuration (vocabularies
+and scalers included) and the rnnkit version. Nothing in it is ever unpickled or executed, so a
+file crafted to run code on load is refused like any other foreign file.
+
+Every task model registers its kind with :func:`register_model` and implements
+``bundle_config()`` / ``from_bundle_config(config)``, so :func:`load_bundle` rebuilds it with no
+other input.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as load_tensors
+from safetensors.torch import save as save_tensors
+
+from rnnkit.training.checkpoint import atomic_write_bytes
+from rnnkit.training.task import TaskModel
+
+FORMAT = "rnnkit-bundle"
+FORMAT_VERSION = "1"
+MODEL_KINDS: dict[str, type[TaskModel]] = {}
+ModelT = TypeVar("ModelT", bound=type[TaskModel])
+
+
+class BundleError(ValueError):
+    """A file that is not a usable rnnkit bundle, with the file and what is wrong."""
+
+
+def register_model(kind: str) -> Callable[[ModelT], ModelT]:
+    """Class decorator: make a task model loadable from bundles under ``kind``."""
+
+    def decorate(cls: ModelT) -> ModelT:
+        cls.kind = kind  # type: ignore[attr-defined]
+        MODEL_KINDS[kind] = cls
+        return cls
+
+    return decorate
+
+
+def save_bundle(model: TaskModel, path: str | Path) -> Path:
+    """Write ``model`` (weights + configuration + version) to one file, atomically."""
+    from rnnkit import __version__
+
+    kind = getattr(model, "kind", None)
+    if kind not in MODEL_KINDS:
+        raise BundleError(f"cannot bundle {type(model).__name__}: it is not a registered model")
+    tensors = {
+        name: tensor.detach().to("cpu").contiguous().clone()
+        for name, tensor in model.state_dict().items()
+    }
+    metadata = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "rnnkit_version": __version__,
+        "kind": kind,
+        "config": json.dumps(model.bundle_config()),  # type: ignore[operator]
+    }
+    data = save_tensors(tensors, metadata=metadata)
+    return atomic_write_bytes(path, lambda file: file.write(data))
+
+
+def read_bundle(path: str | Path) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
+    """The header metadata and tensors of a bundle, checked; raises :class:`BundleError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise BundleError(f"model bundle {path} does not exist")
+    raw = path.read_bytes()
+    try:
+        tensors = load_tensors(raw)
+        metadata = _header_metadata(raw)
+    except (SafetensorError, ValueError, UnicodeDecodeError) as error:
+        raise BundleError(
+            f"{path} is not an rnnkit bundle: not a safetensors file ({error}); it may be"
+            " truncated, corrupt, or another kind of file (rnnkit never unpickles files)"
+        ) from None
+    if metadata.get("format") != FORMAT:
+        raise BundleError(f"{path} is a safetensors file but not an rnnkit bundle (no rnnkit header)")
+    if metadata.get("format_version") != FORMAT_VERSION:
+        raise BundleError(
+            f"{path} has bundle format {metadata.get('format_version')!r}; this rnnkit reads"
+            f" format {FORMAT_VERSION}"
+        )
+    return metadata, tensors
+
+
+def _header_metadata(raw: bytes) -> dict[str, str]:
+    if len(raw) < 8:
+        raise ValueError("file shorter than a safetensors header")
+    size = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8 : 8 + size].decode("utf-8"))
+    metadata = header.get("__metadata__", {}) if isinstance(header, dict) else {}
+    return {str(k): str(v) for k, v in metadata.items()}
+
+
+def load_bundle(path: str | Path, expected_kind: str | None = None) -> TaskModel:
+    """Rebuild the model stored in a bundle; it comes back in eval mode on the CPU.
+
+    Args:
+        path: the bundle file.
+        expected_kind: refuse a bundle of another kind (e.g. a tagger where a classifier was
+            asked for) with a clear error.
+    """
+    import rnnkit.models  # noqa: F401  (registers every model kind)
+
+    metadata, tensors = read_bundle(path)
+    kind = metadata.get("kind", "")
+    if expected_kind is not None and kind != expected_kind:
+        raise BundleError(f"{path} holds a {kind!r} model, but a {expected_kind!r} model is needed")
+    if kind not in MODEL_KINDS:
+        raise BundleError(
+            f"{path} holds a model of unknown kind {kind!r}; known kinds:"
+            f" {', '.join(sorted(MODEL_KINDS))}"
+        )
+    try:
+        config: dict[str, Any] = json.loads(metadata.get("config", ""))
+        model = MODEL_KINDS[kind].from_bundle_config(config)  # type: ignore[attr-defined]
+        model.load_state_dict(tensors)
+    except (ValueError, KeyError, TypeError, RuntimeError) as error:
+        raise BundleError(f"{path}: the {kind!r} model cannot be rebuilt: {error}") from None
+    model.bundle_metadata = metadata
+    return model.eval()  # type: ignore[no-any-return]

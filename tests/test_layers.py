@@ -1,0 +1,693 @@
+"""rnnkit.layers: the proof that RNN/LSTM/GRU compute exactly what torch.nn computes.
+
+Every option combination is compared with ``torch.nn`` in float64 on both paths (PyTorch's fused
+kernel and rnnkit's own time loop): outputs, final states and the gradient of every parameter,
+of the input and of the initial state.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+
+import rnnkit
+from rnnkit.layers import recurrent as recurrent_module
+
+T, B, IN, H = 7, 4, 3, 5
+LENGTHS = [7, 3, 5, 1]
+DTYPE = torch.float64
+ATOL = 1e-10
+
+# name -> (torch.nn class, rnnkit class, extra constructor kwargs)
+MODES: dict[str, tuple[type[nn.RNNBase], type[rnnkit.layers.standard._StandardLayer], dict]] = {
+    "rnn_tanh": (nn.RNN, rnnkit.RNN, {"nonlinearity": "tanh"}),
+    "rnn_relu": (nn.RNN, rnnkit.RNN, {"nonlinearity": "relu"}),
+    "lstm": (nn.LSTM, rnnkit.LSTM, {}),
+    "gru": (nn.GRU, rnnkit.GRU, {}),
+}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread() -> Iterator[None]:
+    """Tiny tensors: one thread avoids OpenMP contention on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(autouse=True)
+def _seed() -> None:
+    torch.manual_seed(0)
+
+
+@pytest.fixture
+def no_warned() -> Iterator[None]:
+    """The loop-path warning is given once per reason; forget which were given."""
+    recurrent_module._WARNED.clear()
+    yield
+    recurrent_module._WARNED.clear()
+
+
+# -- helpers ------------------------------------------------------------------------------------
+def make_reference(mode: str, **options: Any) -> nn.RNNBase:
+    torch_class, _, extra = MODES[mode]
+    return torch_class(IN, H, **extra, **options).double()
+
+
+def random_input(batch_first: bool, batch: int = B) -> Tensor:
+    return torch.randn(*((batch, T, IN) if batch_first else (T, batch, IN)), dtype=DTYPE)
+
+
+def random_hx(mode: str, layers_x_dirs: int, batch: int = B) -> tuple[Tensor, ...]:
+    count = 2 if mode == "lstm" else 1
+    return tuple(torch.randn(layers_x_dirs, batch, H, dtype=DTYPE) for _ in range(count))
+
+
+def as_hx(mode: str, parts: tuple[Tensor, ...]) -> Tensor | tuple[Tensor, ...]:
+    return parts if mode == "lstm" else parts[0]
+
+
+def as_tuple(final: Tensor | tuple[Tensor, ...]) -> tuple[Tensor, ...]:
+    return tuple(final) if isinstance(final, tuple) else (final,)
+
+
+def run_torch(
+    ref: nn.RNNBase, x: Tensor, hx: Any, lengths: Tensor | None
+) -> tuple[Tensor, Tensor | tuple[Tensor, ...]]:
+    """torch.nn with variable lengths: pack, run, pad back to the full length."""
+    if lengths is None:
+        return ref(x, hx)
+    packed = pack_padded_sequence(x, lengths, batch_first=ref.batch_first, enforce_sorted=False)
+    out, final = ref(packed, hx)
+    out, _ = pad_packed_sequence(out, batch_first=ref.batch_first, total_length=T)
+    return out, final
+
+
+def padded(lengths: list[int], batch_first: bool) -> Tensor:
+    """Boolean mask, True at padded positions (t >= length), in the input's layout."""
+    mask = torch.arange(T).unsqueeze(1) >= torch.tensor(lengths).unsqueeze(0)  # [T, B]
+    return mask.T if batch_first else mask
+
+
+def outputs_and_grads(
+    module: nn.Module,
+    run: Callable[..., tuple[Any, Any]],
+    x: Tensor,
+    hx: tuple[Tensor, ...],
+    mode: str,
+    names: list[str],
+    weights: list[Tensor],
+) -> dict[str, Tensor]:
+    """Forward, then the gradient of a random linear function of everything that came out."""
+    x = x.clone().requires_grad_()
+    hx = tuple(h.clone().requires_grad_() for h in hx)
+    out, final = run(x, as_hx(mode, hx))
+    finals = as_tuple(final)
+    outputs = (out, *finals)
+    loss = sum((o * w).sum() for o, w in zip(outputs, weights, strict=True))
+    params = [getattr(module, n) for n in names]
+    grads = torch.autograd.grad(loss, [x, *hx, *params])
+    result = {"output": out.detach(), **{f"final{k}": f.detach() for k, f in enumerate(finals)}}
+    result["grad_input"] = grads[0]
+    result.update({f"grad_hx{k}": g for k, g in enumerate(grads[1:1 + len(hx)])})
+    result.update({f"grad_{n}": g for n, g in zip(names, grads[1 + len(hx):], strict=True)})
+    return result
+
+
+def assert_same(got: dict[str, Tensor], expected: dict[str, Tensor], label: str) -> None:
+    assert got.keys() == expected.keys()
+    for key in expected:
+        torch.testing.assert_close(
+            got[key], expected[key], rtol=0, atol=ATOL, msg=lambda m, k=key: f"{label} {k}: {m}"
+        )
+
+
+# -- the core proof: equality with torch.nn over every option -------------------------------------
+@pytest.mark.parametrize("lengths", [None, LENGTHS], ids=["full", "lengths"])
+@pytest.mark.parametrize("num_layers", [1, 2], ids=["L1", "L2"])
+@pytest.mark.parametrize("bidirectional", [False, True], ids=["uni", "bi"])
+@pytest.mark.parametrize("batch_first", [False, True], ids=["tbi", "bti"])
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "nobias"])
+@pytest.mark.parametrize("mode", list(MODES))
+def test_layer_equals_torch(
+    mode: str,
+    bias: bool,
+    batch_first: bool,
+    bidirectional: bool,
+    num_layers: int,
+    lengths: list[int] | None,
+) -> None:
+    _, our_class, _ = MODES[mode]
+    ref = make_reference(
+        mode, num_layers=num_layers, bias=bias, batch_first=batch_first,
+        bidirectional=bidirectional,
+    )
+    fused = our_class.from_torch(ref)
+    loop = our_class.from_torch(ref, kernel="loop")
+    assert (fused.kernel, loop.kernel) == ("fused", "loop")
+
+    dirs = 2 if bidirectional else 1
+    x = random_input(batch_first)
+    hx = random_hx(mode, num_layers * dirs)
+    lengths_t = None if lengths is None else torch.tensor(lengths)
+    names = [n for n, _ in ref.named_parameters()]
+    out_shape = (B, T, dirs * H) if batch_first else (T, B, dirs * H)
+    weights = [torch.randn(out_shape, dtype=DTYPE)]
+    weights += [torch.randn(num_layers * dirs, B, H, dtype=DTYPE) for _ in hx]
+
+    expected = outputs_and_grads(
+        ref, lambda x, h: run_torch(ref, x, h, lengths_t), x, hx, mode, names, weights
+    )
+    assert expected["output"].shape == out_shape
+    for label, layer in (("fused", fused), ("loop", loop)):
+        got = outputs_and_grads(
+            layer, lambda x, h, m=layer: m(x, h, lengths=lengths_t), x, hx, mode, names, weights
+        )
+        assert_same(got, expected, label)
+
+
+@pytest.mark.parametrize("kernel", ["fused", "loop"])
+@pytest.mark.parametrize("mode", list(MODES))
+def test_default_initial_state_is_zeros(mode: str, kernel: str) -> None:
+    ref = make_reference(mode, num_layers=2, bidirectional=True)
+    ours = MODES[mode][1].from_torch(ref, kernel=kernel)
+    x = random_input(False)
+    zeros = tuple(torch.zeros_like(h) for h in random_hx(mode, 4))
+    out, final = ours(x)
+    out_ref, final_ref = ref(x, as_hx(mode, zeros))
+    torch.testing.assert_close(out, out_ref, rtol=0, atol=ATOL)
+    for a, b in zip(as_tuple(final), as_tuple(final_ref), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=ATOL)
+
+
+@pytest.mark.parametrize("enforce_sorted", [False, True], ids=["unsorted", "sorted"])
+@pytest.mark.parametrize("kernel", ["fused", "loop"])
+@pytest.mark.parametrize("mode", list(MODES))
+def test_packed_sequence_in_packed_sequence_out(
+    mode: str, kernel: str, enforce_sorted: bool
+) -> None:
+    ref = make_reference(mode, num_layers=2, bidirectional=True, batch_first=True)
+    ours = MODES[mode][1].from_torch(ref, kernel=kernel)
+    lengths = sorted(LENGTHS, reverse=True) if enforce_sorted else LENGTHS
+    x = random_input(batch_first=True).requires_grad_()
+    hx = random_hx(mode, 4)
+    packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=enforce_sorted)
+
+    out_ref, final_ref = ref(packed, as_hx(mode, hx))
+    out, final = ours(packed, as_hx(mode, hx))
+    assert isinstance(out, PackedSequence)
+    torch.testing.assert_close(out.data, out_ref.data, rtol=0, atol=ATOL)
+    assert torch.equal(out.batch_sizes, out_ref.batch_sizes)
+    for ours_index, ref_index in (
+        (out.sorted_indices, out_ref.sorted_indices),
+        (out.unsorted_indices, out_ref.unsorted_indices),
+    ):
+        assert (ours_index is None) == (ref_index is None)
+        assert ours_index is None or torch.equal(ours_index, ref_index)
+    for a, b in zip(as_tuple(final), as_tuple(final_ref), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=ATOL)
+
+    names = [n for n, _ in ref.named_parameters()]
+    w = torch.randn_like(out_ref.data)
+    g_ref = torch.autograd.grad(  # the packing is shared: keep its graph for the second pass
+        (out_ref.data * w).sum(), [x, *ref.parameters()], retain_graph=True
+    )
+    g_ours = torch.autograd.grad((out.data * w).sum(), [x, *(getattr(ours, n) for n in names)])
+    for a, b in zip(g_ours, g_ref, strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=ATOL)
+
+
+# -- names, state dicts, conversion ---------------------------------------------------------
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("mode", list(MODES))
+def test_state_dict_speaks_torch_names(mode: str, bias: bool) -> None:
+    torch_class, our_class, extra = MODES[mode]
+    options = {"num_layers": 2, "bidirectional": True, "bias": bias}
+    ref = make_reference(mode, **options)
+    ours = our_class(IN, H, **extra, **options).double()
+    ours_sd, ref_sd = ours.state_dict(), ref.state_dict()
+    assert list(ours_sd) == list(ref_sd)  # same keys, same order
+    assert [v.shape for v in ours_sd.values()] == [v.shape for v in ref_sd.values()]
+    for name in ref_sd:
+        assert getattr(ours, name) is not None
+        assert getattr(ours, name).shape == getattr(ref, name).shape
+
+    ref.load_state_dict(ours.state_dict())  # ours -> torch
+    for name, value in ours.state_dict().items():
+        assert torch.equal(ref.state_dict()[name], value)
+    other = make_reference(mode, **options)
+    ours.load_state_dict(other.state_dict())  # torch -> ours
+    for name, value in other.state_dict().items():
+        assert torch.equal(getattr(ours, name), value)
+    # loading really replaced the weights the computation uses
+    x = random_input(False)
+    torch.testing.assert_close(ours(x)[0], other(x)[0], rtol=0, atol=ATOL)
+
+
+def test_state_dict_names_inside_a_bigger_model() -> None:
+    model = nn.ModuleDict({"encoder": rnnkit.LSTM(IN, H, num_layers=2, bidirectional=True)})
+    reference = nn.ModuleDict({"encoder": nn.LSTM(IN, H, num_layers=2, bidirectional=True)})
+    assert list(model.state_dict()) == list(reference.state_dict())
+    model.load_state_dict(reference.state_dict())
+    reference.load_state_dict(model.state_dict())
+    ours, theirs = model["encoder"], reference["encoder"]
+    assert torch.equal(ours.weight_hh_l1_reverse, theirs.weight_hh_l1_reverse)
+
+
+def test_unknown_attribute_still_raises_attribute_error() -> None:
+    layer = rnnkit.LSTM(IN, H)
+    with pytest.raises(AttributeError):
+        _ = layer.weight_hh_l3
+    assert getattr(layer, "weight_ih_l0_reverse", None) is None
+
+
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("mode", list(MODES))
+def test_to_torch_round_trip(mode: str, bias: bool) -> None:
+    torch_class, our_class, extra = MODES[mode]
+    ours = our_class(
+        IN, H, num_layers=2, bias=bias, batch_first=True, dropout=0.25, bidirectional=True,
+        **extra,
+    ).double()
+    theirs = ours.to_torch()
+    assert type(theirs) is torch_class
+    for option in ("input_size", "hidden_size", "num_layers", "batch_first", "bidirectional"):
+        assert getattr(theirs, option) == getattr(ours, option), option
+    assert theirs.bias == bias and theirs.dropout == 0.25
+    if mode.startswith("rnn"):
+        assert theirs.nonlinearity == extra["nonlinearity"]
+    assert theirs.weight_ih_l0.dtype == DTYPE
+    x = random_input(batch_first=True)
+    ours.eval()
+    theirs.eval()
+    out, final = ours(x)
+    out_ref, final_ref = theirs(x)
+    torch.testing.assert_close(out, out_ref, rtol=0, atol=ATOL)
+    for a, b in zip(as_tuple(final), as_tuple(final_ref), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=ATOL)
+    back = our_class.from_torch(theirs)
+    assert back.dropout == 0.25 and back.batch_first and back.bidirectional
+    for (name, a), b in zip(ours.state_dict().items(), back.state_dict().values(), strict=True):
+        assert torch.equal(a, b), name
+
+
+def test_conversion_errors() -> None:
+    with pytest.raises(ValueError, match=r"LSTM.from_torch expects a torch.nn.LSTM, got GRU"):
+        rnnkit.LSTM.from_torch(nn.GRU(IN, H))
+    with pytest.raises(ValueError, match=r"proj_size is not supported"):
+        rnnkit.LSTM.from_torch(nn.LSTM(IN, H, proj_size=2))
+    with pytest.raises(ValueError, match=r"LSTM.to_torch: torch.nn has no layer-normalised cell"):
+        rnnkit.LSTM(IN, H, layer_norm=True, kernel="loop").to_torch()
+
+
+# -- kernel choice and its warning ----------------------------------------------------------
+@pytest.mark.filterwarnings("ignore:rnnkit")
+def test_kernel_attribute() -> None:
+    assert rnnkit.LSTM(IN, H).kernel == "fused"
+    assert rnnkit.GRU(IN, H, num_layers=2, bidirectional=True, dropout=0.1).kernel == "fused"
+    assert rnnkit.RNN(IN, H, nonlinearity="relu").kernel == "fused"
+    assert rnnkit.LSTM(IN, H, kernel="fused").kernel == "fused"
+    assert rnnkit.LSTM(IN, H, init="recurrent").kernel == "fused"
+    assert rnnkit.LSTM(IN, H, kernel="loop").kernel == "loop"
+    assert rnnkit.LSTM(IN, H, layer_norm=True).kernel == "loop"
+    assert rnnkit.GRU(IN, H, layer_norm=True).kernel == "loop"
+    assert rnnkit.LSTM(IN, H, recurrent_dropout=0.2).kernel == "loop"
+    assert rnnkit.RNN(IN, H, recurrent_dropout=0.2).kernel == "loop"
+    assert rnnkit.Recurrent(rnnkit.LayerNormGRUCell, IN, H).kernel == "loop"
+    assert rnnkit.Recurrent(rnnkit.LSTMCell, IN, H).kernel == "fused"
+
+
+def test_warns_once_when_an_option_forces_the_loop(no_warned: None) -> None:
+    with pytest.warns(UserWarning, match=r"LSTM: the cell LayerNormLSTMCell has no fused kernel"
+                      r" in PyTorch, so it runs rnnkit's time loop \(kernel='loop'\)"):
+        rnnkit.LSTM(IN, H, layer_norm=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rnnkit.LSTM(IN, H, layer_norm=True)  # the same reason again: silent
+        rnnkit.LSTM(IN, H, num_layers=2, layer_norm=True)
+    with pytest.warns(UserWarning, match=r"recurrent_dropout > 0 needs a dropout mask"):
+        rnnkit.GRU(IN, H, recurrent_dropout=0.3)
+
+
+def test_no_warning_when_the_loop_is_asked_for_or_not_needed(no_warned: None) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rnnkit.LSTM(IN, H, kernel="loop")
+        rnnkit.LSTM(IN, H, layer_norm=True, kernel="loop")
+        rnnkit.GRU(IN, H, recurrent_dropout=0.3, kernel="loop")
+        rnnkit.LSTM(IN, H, num_layers=2, bidirectional=True, dropout=0.2)
+
+
+def test_fused_kernel_refused_when_impossible() -> None:
+    with pytest.raises(
+        ValueError,
+        match=r"LSTM: kernel='fused' is impossible: the cell LayerNormLSTMCell has no fused kernel",
+    ):
+        rnnkit.LSTM(IN, H, layer_norm=True, kernel="fused")
+    with pytest.raises(ValueError, match=r"GRU: kernel='fused' is impossible: recurrent_dropout"):
+        rnnkit.GRU(IN, H, recurrent_dropout=0.1, kernel="fused")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"num_layers": 0}, r"num_layers must be an int >= 1, got 0"),
+        ({"dropout": 1.0}, r"dropout must be in \[0, 1\), got 1.0"),
+        ({"recurrent_dropout": -0.1}, r"recurrent_dropout must be in \[0, 1\), got -0.1"),
+        ({"init": "xavier"}, r"init must be one of \('torch', 'recurrent'\), got 'xavier'"),
+        ({"kernel": "cudnn"}, r"kernel must be one of \('auto', 'fused', 'loop'\), got 'cudnn'"),
+        ({"layer_norm": True, "bias": False}, r"layer_norm=True needs bias=True"),
+    ],
+)
+def test_bad_options_raise(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        rnnkit.LSTM(IN, H, **options)
+
+
+# -- variable lengths: padding never leaks ------------------------------------------------------
+LEAK_CASES: dict[str, Callable[[bool], nn.Module]] = {
+    "lstm_fused": lambda bf: rnnkit.LSTM(IN, H, 2, batch_first=bf, bidirectional=True),
+    "lstm_loop": lambda bf: rnnkit.LSTM(IN, H, 2, batch_first=bf, bidirectional=True,
+                                        kernel="loop"),
+    "gru_fused": lambda bf: rnnkit.GRU(IN, H, 2, batch_first=bf, bidirectional=True),
+    "gru_loop": lambda bf: rnnkit.GRU(IN, H, 2, batch_first=bf, bidirectional=True,
+                                      kernel="loop"),
+    "lstm_layer_norm": lambda bf: rnnkit.LSTM(IN, H, 2, batch_first=bf, bidirectional=True,
+                                              layer_norm=True, kernel="loop"),
+    "gru_layer_norm": lambda bf: rnnkit.GRU(IN, H, 2, batch_first=bf, bidirectional=True,
+                                            layer_norm=True, kernel="loop"),
+}
+
+
+@pytest.mark.parametrize("batch_first", [False, True], ids=["tbi", "bti"])
+@pytest.mark.parametrize("case", list(LEAK_CASES))
+def test_padding_never_leaks(case: str, batch_first: bool) -> None:
+    layer = LEAK_CASES[case](batch_first).double()
+    mode = "lstm" if case.startswith("lstm") else "gru"
+    lengths = torch.tensor(LENGTHS)
+    pad = padded(LENGTHS, batch_first)  # [T, B] or [B, T]
+    x = random_input(batch_first).requires_grad_()
+    hx = as_hx(mode, random_hx(mode, 4))
+    out, final = layer(x, hx, lengths=lengths)
+
+    garbage = x.detach().clone()
+    garbage[pad] = torch.randn(int(pad.sum()), IN, dtype=DTYPE) * 100
+    out_garbage, final_garbage = layer(garbage, hx, lengths=lengths)
+    assert torch.equal(out_garbage, out)  # not approximately: the padding is never read
+    for a, b in zip(as_tuple(final_garbage), as_tuple(final), strict=True):
+        assert torch.equal(a, b)
+    assert torch.equal(out[pad], torch.zeros_like(out[pad]))  # padded outputs are exactly zero
+    assert out[~pad].abs().min() > 0
+
+    (grad,) = torch.autograd.grad(out.sum() + as_tuple(final)[0].sum(), x)
+    assert torch.equal(grad[pad], torch.zeros_like(grad[pad]))
+    assert grad[~pad].abs().sum(dim=-1).min() > 0  # every real step matters
+
+
+def run_each_sequence_alone(layer: rnnkit.Recurrent, x: Tensor, lengths: list[int]) -> tuple:
+    """Independent reference: one sequence at a time, cell by cell, step by step, no masks."""
+    dirs = layer.num_directions
+    outputs = torch.zeros(T, len(lengths), dirs * H, dtype=DTYPE)
+    finals = [torch.zeros(layer.num_layers * dirs, len(lengths), H, dtype=DTYPE)
+              for _ in range(layer.state_size)]
+    for b, length in enumerate(lengths):
+        layer_input = x[:length, b:b + 1]  # [t, 1, I]
+        for k in range(layer.num_layers):
+            per_direction = []
+            for d in range(dirs):
+                cell = layer.cells[k * dirs + d]
+                state = cell.initial_state(1)
+                steps = range(length) if d == 0 else range(length - 1, -1, -1)
+                out: list[Tensor] = [torch.empty(0)] * length
+                for t in steps:
+                    state = cell(layer_input[t], state)
+                    out[t] = state[0]
+                per_direction.append(torch.stack(out))
+                for part, value in zip(finals, state, strict=True):
+                    part[k * dirs + d, b] = value[0]
+            layer_input = torch.cat(per_direction, dim=2)
+        outputs[:length, b] = layer_input[:, 0]
+    return outputs, finals
+
+
+@pytest.mark.parametrize("case", list(LEAK_CASES))
+def test_batch_with_lengths_equals_each_sequence_alone(case: str) -> None:
+    layer = LEAK_CASES[case](False).double()
+    x = random_input(False)
+    out, final = layer(x, lengths=torch.tensor(LENGTHS))
+    expected_out, expected_finals = run_each_sequence_alone(layer, x, LENGTHS)
+    torch.testing.assert_close(out, expected_out, rtol=0, atol=ATOL)
+    for a, b in zip(as_tuple(final), expected_finals, strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=ATOL)
+
+
+@pytest.mark.parametrize("kernel", ["fused", "loop"])
+def test_lengths_as_list_or_tensor_and_all_full(kernel: str) -> None:
+    layer = rnnkit.GRU(IN, H, bidirectional=True, kernel=kernel).double()
+    x = random_input(False)
+    by_list = layer(x, lengths=LENGTHS)
+    by_tensor = layer(x, lengths=torch.tensor(LENGTHS))
+    assert torch.equal(by_list[0], by_tensor[0]) and torch.equal(by_list[1], by_tensor[1])
+    full = layer(x, lengths=[T] * B)
+    none = layer(x)
+    torch.testing.assert_close(full[0], none[0], rtol=0, atol=ATOL)
+    torch.testing.assert_close(full[1], none[1], rtol=0, atol=ATOL)
+
+
+# -- dropout ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("mode", list(MODES))
+def test_recurrent_dropout_in_eval_is_the_plain_layer(mode: str) -> None:
+    _, our_class, extra = MODES[mode]
+    options = {"num_layers": 2, "bidirectional": True, **extra}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        layer = our_class(IN, H, recurrent_dropout=0.5, **options).double().eval()
+    plain = our_class(IN, H, **options).double().eval()
+    plain.load_state_dict(layer.state_dict())
+    assert (layer.kernel, plain.kernel) == ("loop", "fused")
+    x = random_input(False)
+    lengths = torch.tensor(LENGTHS)
+    first, second = layer(x, lengths=lengths), layer(x, lengths=lengths)
+    expected = plain(x, lengths=lengths)
+    assert torch.equal(first[0], second[0])
+    torch.testing.assert_close(first[0], expected[0], rtol=0, atol=ATOL)
+    for a, b in zip(as_tuple(first[1]), as_tuple(expected[1]), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=ATOL)
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_recurrent_dropout_in_training_changes_outputs_and_gradients_flow(mode: str) -> None:
+    _, our_class, extra = MODES[mode]
+    layer = our_class(
+        IN, H, num_layers=2, bidirectional=True, recurrent_dropout=0.5, kernel="loop", **extra
+    ).double()
+    x = random_input(False)
+    layer.eval()
+    out_eval, _ = layer(x)
+    layer.train()
+    torch.manual_seed(1)
+    out_a, final_a = layer(x)
+    torch.manual_seed(1)
+    out_b, _ = layer(x)
+    torch.manual_seed(2)
+    out_c, _ = layer(x)
+    assert torch.equal(out_a, out_b)  # the seed decides the masks
+    assert not torch.allclose(out_a, out_eval)
+    assert not torch.allclose(out_a, out_c)
+    (out_a.sum() + as_tuple(final_a)[0].sum()).backward()
+    for name, param in layer.named_parameters():
+        assert param.grad is not None, name
+        assert torch.isfinite(param.grad).all() and param.grad.abs().sum() > 0, name
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_recurrent_dropout_uses_one_mask_for_every_step(bidirectional: bool) -> None:
+    """Variational dropout: h_(t-1) is multiplied by the same mask at every t; c is untouched."""
+    layer = rnnkit.LSTM(
+        IN, H, bidirectional=bidirectional, recurrent_dropout=0.5, kernel="loop"
+    ).double().train()
+    records: list[list[tuple[Tensor, Tensor]]] = []
+    for cell in layer.cells:
+        record: list[tuple[Tensor, Tensor]] = []
+        records.append(record)
+
+        def recording(xp: Tensor, state: tuple, cell: Any = cell, record: list = record) -> tuple:
+            record.append((state[0].detach(), state[1].detach()))
+            return type(cell).step(cell, xp, state)
+
+        cell.step = recording
+    x = random_input(False)
+    dirs = 2 if bidirectional else 1
+    h0, c0 = random_hx("lstm", dirs)
+    with torch.no_grad():
+        out, _ = layer(x, (h0, c0))
+    masks = []
+    for d, record in enumerate(records):
+        assert len(record) == T
+        hs = out[:, :, d * H:(d + 1) * H]  # h_t of this direction, in the input's time order
+        order = range(T - 1) if d == 0 else range(T - 1, 0, -1)  # the steps in running order
+        previous_h = [h0[d], *(hs[t] for t in order)]
+        step_masks = [seen_h / prev for (seen_h, _), prev in zip(record, previous_h, strict=True)]
+        for mask in step_masks:
+            assert torch.equal(mask, step_masks[0])
+        assert set(step_masks[0].unique().tolist()) == {0.0, 2.0}  # 1/keep = 2
+        assert torch.equal(record[0][1], c0[d])  # the cell state is not dropped
+        masks.append(step_masks[0])
+    if bidirectional:
+        assert not torch.equal(masks[0], masks[1])  # one mask per direction
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("mode", ["lstm", "gru"])
+def test_dropout_between_layers_only_in_training(mode: str, bidirectional: bool) -> None:
+    ref = make_reference(mode, num_layers=2, dropout=0.5, bidirectional=bidirectional)
+    fused = MODES[mode][1].from_torch(ref)
+    loop = MODES[mode][1].from_torch(ref, kernel="loop")
+    x = random_input(False)
+    ref.eval()
+    expected_eval, _ = ref(x)
+    for layer in (fused, loop):
+        layer.eval()
+        torch.testing.assert_close(layer(x)[0], expected_eval, rtol=0, atol=ATOL)
+        layer.train()
+        torch.manual_seed(1)
+        out_a, _ = layer(x)
+        torch.manual_seed(2)
+        out_b, _ = layer(x)
+        assert not torch.allclose(out_a, expected_eval)
+        assert not torch.allclose(out_a, out_b)
+        assert (out_a != 0).all()  # the last layer's output is not dropped
+    # the fused path draws its mask exactly as torch.nn does
+    ref.train()
+    torch.manual_seed(3)
+    out_ref, final_ref = ref(x)
+    torch.manual_seed(3)
+    out_fused, final_fused = fused(x)
+    torch.testing.assert_close(out_fused, out_ref, rtol=0, atol=ATOL)
+    for a, b in zip(as_tuple(final_fused), as_tuple(final_ref), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=ATOL)
+    # the loop path: layer 1 reads dropout(layer 0's output), exactly
+    dirs = 2 if bidirectional else 1
+    one_layer = [MODES[mode][1](IN if k == 0 else dirs * H, H, bidirectional=bidirectional,
+                                kernel="loop").double() for k in range(2)]
+    for k, part in enumerate(one_layer):
+        part.load_state_dict({
+            name.replace(f"_l{k}", "_l0"): value
+            for name, value in ref.state_dict().items() if f"_l{k}" in name
+        })
+    torch.manual_seed(4)
+    out_loop, _ = loop(x)
+    torch.manual_seed(4)
+    hidden, _ = one_layer[0](x)
+    expected, _ = one_layer[1](F.dropout(hidden, 0.5, training=True))
+    torch.testing.assert_close(out_loop, expected, rtol=0, atol=ATOL)
+
+
+# -- bad input ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("kernel", ["fused", "loop"])
+def test_bad_input_raises_with_what_arrived_and_what_was_expected(kernel: str) -> None:
+    layer = rnnkit.LSTM(IN, H, kernel=kernel).double()
+    x = random_input(False)
+    state = (torch.zeros(1, B, H, dtype=DTYPE), torch.zeros(1, B, H, dtype=DTYPE))
+    cases: list[tuple[Callable[[], object], str]] = [
+        (lambda: layer(torch.randn(T, IN, dtype=DTYPE)),
+         r"LSTM: expected a 3-D input \(\[T, B, I\] or \[B, T, I\] with batch_first=True\),"
+         r" got shape \(7, 3\) \(add a batch dimension"),
+        (lambda: layer(torch.randn(T, B, IN, 1, dtype=DTYPE)),
+         r"expected a 3-D input .* got shape \(7, 4, 3, 1\)"),
+        (lambda: layer(torch.randn(T, B, IN + 3, dtype=DTYPE)),
+         r"LSTM: expected input_size 3 in the last dimension, got shape \(7, 4, 6\)"),
+        (lambda: layer(torch.randn(0, B, IN, dtype=DTYPE)),
+         r"LSTM: the input is empty, shape \(0, 4, 3\)"),
+        (lambda: layer(x, lengths=[8, 3, 5, 1]),
+         r"lengths\[0\] = 8 is longer than the input's 7 time steps"),
+        (lambda: layer(x, lengths=torch.tensor([7, 0, 5, 1])),
+         r"lengths\[1\] = 0: every sequence needs at least one step"),
+        (lambda: layer(x, lengths=[7, 3, 5]),
+         r"lengths must be a 1-D tensor with one entry per sequence \(4\), got shape \(3,\)"),
+        (lambda: layer(x, lengths=torch.tensor([[7, 3, 5, 1]])),
+         r"one entry per sequence \(4\), got shape \(1, 4\)"),
+        (lambda: layer(x, lengths=torch.tensor([7.0, 3.0, 5.0, 1.0])),
+         r"lengths must hold integers, got dtype torch.float32"),
+        (lambda: layer(x, (torch.zeros(1, B - 1, H, dtype=DTYPE),) * 2),
+         r"LSTM: expected an initial state of shape \[layers\*directions, batch, hidden\] ="
+         r" \[1, 4, 5\], got \[1, 3, 5\]"),
+        (lambda: layer(x, (torch.zeros(2, B, H, dtype=DTYPE),) * 2),
+         r"= \[1, 4, 5\], got \[2, 4, 5\]"),
+        (lambda: layer(x, state[0]),
+         r"LSTM: expected the initial state as a tuple of 2 tensors \(h_0, c_0\), got Tensor"),
+        (lambda: layer(x, (*state, state[0])),
+         r"expected the initial state as a tuple of 2 tensors \(h_0, c_0\), got tuple"),
+        (lambda: layer(x.float()),
+         r"LSTM: input dtype torch.float32 does not match the weights' torch.float64"),
+        (lambda: layer(x, tuple(s.float() for s in state)),
+         r"LSTM: initial state is torch.float32 on cpu, the weights torch.float64 on cpu"),
+        (lambda: layer(x.numpy()),
+         r"LSTM: expected a Tensor or PackedSequence, got ndarray"),
+        (lambda: layer(pack_padded_sequence(x, LENGTHS, enforce_sorted=False), lengths=LENGTHS),
+         r"LSTM: pass lengths or a PackedSequence, not both"),
+        (lambda: layer(pack_padded_sequence(x.float(), LENGTHS, enforce_sorted=False)),
+         r"input dtype torch.float32 does not match"),
+    ]
+    for call, message in cases:
+        with pytest.raises(ValueError, match=message):
+            call()
+
+
+def test_bad_input_batch_first_and_single_state() -> None:
+    layer = rnnkit.GRU(IN, H, num_layers=2, batch_first=True).double()
+    x = random_input(batch_first=True)  # [B, T, I]
+    with pytest.raises(ValueError, match=r"one entry per sequence \(4\), got shape \(7,\)"):
+        layer(x, lengths=[1] * T)
+    with pytest.raises(ValueError, match=r"lengths\[2\] = 9 is longer than the input's 7 time"):
+        layer(x, lengths=[7, 3, 9, 1])
+    with pytest.raises(
+        ValueError, match=r"GRU: expected the initial state as a tensor, got tuple"
+    ):
+        layer(x, (torch.zeros(2, B, H, dtype=DTYPE),) * 2)
+    with pytest.raises(ValueError, match=r"= \[2, 4, 5\], got \[2, 7, 5\]"):
+        layer(x, torch.zeros(2, T, H, dtype=DTYPE))
+
+
+# -- init="recurrent" -----------------------------------------------------------------------
+@pytest.mark.filterwarnings("ignore:rnnkit")
+@pytest.mark.parametrize("layer_norm", [False, True], ids=["plain", "layer_norm"])
+@pytest.mark.parametrize("mode", list(MODES))
+def test_recurrent_init(mode: str, layer_norm: bool) -> None:
+    if layer_norm and mode.startswith("rnn"):
+        pytest.skip("RNN has no layer-normalised cell")
+    _, our_class, extra = MODES[mode]
+    if layer_norm:
+        extra = {**extra, "layer_norm": True}
+    layer = our_class(IN, H, num_layers=2, bidirectional=True, init="recurrent", **extra).double()
+    assert layer.kernel == ("loop" if layer_norm else "fused")
+    gates = layer.cells[0].num_gates
+    eye = torch.eye(H, dtype=DTYPE)
+    for cell in layer.cells:
+        for g in range(gates):
+            block = cell.weight_hh[g * H:(g + 1) * H].detach()
+            torch.testing.assert_close(block @ block.T, eye, rtol=0, atol=1e-6)
+        biases = [p.detach() for n, p in cell.named_parameters() if "bias" in n]
+        assert biases or not layer.cells[0].bias
+        for extra_bias in (b for b in biases if b.shape != (gates * H,)):  # ln_cell's shift
+            assert torch.equal(extra_bias, torch.zeros_like(extra_bias))
+        total = sum((b for b in biases if b.shape == (gates * H,)), torch.zeros(gates * H))
+        if mode == "lstm":
+            forget = total[H:2 * H]
+            assert torch.equal(forget, torch.ones(H, dtype=DTYPE))
+            total = torch.cat([total[:H], total[2 * H:]])
+        assert torch.equal(total, torch.zeros_like(total))
+    x = random_input(False)
+    out, final = layer(x, lengths=LENGTHS)
+    assert torch.isfinite(out).all()
+    if not layer_norm:  # the same weights in torch.nn give the same result
+        out_ref, final_ref = run_torch(layer.to_torch(), x, None, torch.tensor(LENGTHS))
+        torch.testing.assert_close(out, out_ref, rtol=0, atol=ATOL)
