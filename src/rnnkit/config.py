@@ -10,12 +10,14 @@ repeated with ``--config run/config.toml``.
 from __future__ import annotations
 
 import dataclasses
-import tomllib
+import json
 import types
 import typing
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypeVar
+
+import tomllib
 
 ConfigT = TypeVar("ConfigT")
 
@@ -68,7 +70,7 @@ class TrainConfig:
 
 def valid_keys(config_type: type) -> list[str]:
     """Every ``section.key`` a configuration accepts."""
-    keys = []
+    keys: list[str] = []
     hints = typing.get_type_hints(config_type)
     for section in dataclasses.fields(config_type):
         section_type = hints[section.name]
@@ -79,7 +81,7 @@ def valid_keys(config_type: type) -> list[str]:
 def load_config(
     config_type: type[ConfigT], path: str | Path | None = None, overrides: Iterable[str] = ()
 ) -> ConfigT:
-    """Build ``config_type`` from its defaults, a TOML file, then ``section.key=value`` overrides."""
+    """Build ``config_type`` from defaults, a TOML file, then ``section.key=value`` overrides."""
     values: dict[str, dict[str, Any]] = {}
     if path is not None:
         path = Path(path)
@@ -171,7 +173,8 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        # JSON's escapes are TOML's too; escaping control characters keeps newlines valid TOML
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
     raise ConfigError(f"cannot write {value!r} ({type(value).__name__}) to TOML")
 
 

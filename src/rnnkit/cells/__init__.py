@@ -3,7 +3,8 @@
 from rnnkit.cells.base import RecurrentCell, State
 from rnnkit.cells.gru import GRUCell
 from rnnkit.cells.init import INIT_SCHEMES, init_recurrent_
-from rnnkit.cells.layer_norm import LayerNormGRUCell, LayerNormLSTMCell
+from rnnkit.cells.layer_norm_gru import LayerNormGRUCell
+from rnnkit.cells.layer_norm_lstm import LayerNormLSTMCell
 from rnnkit.cells.lstm import LSTMCell
 from rnnkit.cells.rnn import RNNCell
 

@@ -53,7 +53,9 @@ class RecurrentCell(nn.Module):
         super().__init__()
         for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"{type(self).__name__}: {name} must be a positive int, got {value!r}")
+                raise ValueError(
+                    f"{type(self).__name__}: {name} must be a positive int, got {value!r}"
+                )
         self.input_size = input_size
         self.hidden_size = hidden_size
 
@@ -96,7 +98,9 @@ def check_step_input(cell: RecurrentCell, x: Tensor, state: State) -> None:
             f"{name}: expected x of shape [batch, {cell.input_size}], got {tuple(x.shape)}"
         )
     if len(state) != cell.state_size:
-        raise ValueError(f"{name}: expected a state of {cell.state_size} tensor(s), got {len(state)}")
+        raise ValueError(
+            f"{name}: expected a state of {cell.state_size} tensor(s), got {len(state)}"
+        )
     for part in state:
         if tuple(part.shape) != (x.shape[0], cell.hidden_size):
             raise ValueError(

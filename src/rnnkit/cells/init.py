@@ -39,7 +39,7 @@ def init_recurrent_(cell: RecurrentCell, forget_bias: float = 1.0) -> RecurrentC
             forget = slice(hidden, 2 * hidden)
             first_bias = getattr(cell, "bias_ih", None)
             if first_bias is None and hasattr(cell, "ln_ih"):
-                first_bias = cell.ln_ih.bias
+                first_bias = getattr(cell.ln_ih, "bias", None)
             if first_bias is not None:
                 first_bias[forget] = forget_bias
     return cell

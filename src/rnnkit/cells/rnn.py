@@ -33,7 +33,9 @@ class RNNCell(StandardCell):
         self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh"
     ) -> None:
         if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+            raise ValueError(
+                f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}"
+            )
         self.nonlinearity = nonlinearity
         super().__init__(input_size, hidden_size, bias)
         self.fused_mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"

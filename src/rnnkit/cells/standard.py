@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 
 import torch
 from torch import Tensor, nn
@@ -68,11 +68,12 @@ class StandardCell(RecurrentCell):
                 f"{cls.__name__}.from_torch expects a torch.nn.{cls.torch_class.__name__},"
                 f" got {type(cell).__name__}"
             )
-        kwargs = {"bias": cell.bias}
+        source = cast(Any, cell)
+        kwargs: dict[str, Any] = {"bias": source.bias}
         if isinstance(cell, nn.RNNCell):
-            kwargs["nonlinearity"] = cell.nonlinearity
-        ours = cls(cell.input_size, cell.hidden_size, **kwargs)  # type: ignore[arg-type]
-        ours.to(device=cell.weight_ih.device, dtype=cell.weight_ih.dtype)
+            kwargs["nonlinearity"] = source.nonlinearity
+        ours = cls(source.input_size, source.hidden_size, **kwargs)
+        ours.to(device=source.weight_ih.device, dtype=source.weight_ih.dtype)
         copy_weights(cell, ours)
         return ours
 

@@ -8,7 +8,9 @@ from torch import nn
 WEIGHT_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
 
-def copy_weights(source: nn.Module, target: nn.Module, names: tuple[str, ...] = WEIGHT_NAMES) -> None:
+def copy_weights(
+    source: nn.Module, target: nn.Module, names: tuple[str, ...] = WEIGHT_NAMES
+) -> None:
     """Copy ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh`` from one cell to another."""
     with torch.no_grad():
         for name in names:

@@ -6,13 +6,14 @@ weights in torch's order, so the fused path computes exactly what ``torch.nn`` c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
-from torch import Tensor, _VF
+from torch import _VF, Tensor
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-FUSED_FUNCTIONS = {
+FUSED_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "LSTM": _VF.lstm,
     "GRU": _VF.gru,
     "RNN_TANH": _VF.rnn_tanh,
@@ -51,6 +52,7 @@ def fused_forward(
         packed = x
     else:
         total_length = x.shape[1 if batch_first else 0]
+        assert lengths is not None
         packed = pack_padded_sequence(x, lengths, batch_first=batch_first, enforce_sorted=False)
     sorted_indices, unsorted_indices = packed.sorted_indices, packed.unsorted_indices
     if sorted_indices is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -63,7 +63,8 @@ def run_cell(
                 f" got {type(new_state).__name__}"
             )
         if mask is not None:
-            new_state = tuple(torch.where(mask[t], n, s) for n, s in zip(new_state, state))
+            pairs = zip(new_state, state, strict=True)
+            new_state = tuple(torch.where(mask[t], new, old) for new, old in pairs)
         state = new_state
         outputs.append(state[0])
     output = torch.stack(outputs)  # T x [B, H] -> [T, B, H]
@@ -144,12 +145,12 @@ class Recurrent(nn.Module):
             layer_input = input_size if layer == 0 else hidden_size * self.num_directions
             for _ in range(self.num_directions):
                 self.cells.append(cell(layer_input, hidden_size))
-        if not isinstance(self.cells[0], RecurrentCell):
+        if not all(isinstance(c, RecurrentCell) for c in self.cells):
             raise ValueError(f"{name}: the cell factory must build RecurrentCell objects")
-        self.state_size = self.cells[0].state_size
+        self.state_size = self.cell(0).state_size
         if init == "recurrent":
-            for each in self.cells:
-                init_recurrent_(each)
+            for index in range(len(self.cells)):
+                init_recurrent_(self.cell(index))
         self.loop_reason = self._loop_reason()
         if kernel == "fused" and self.loop_reason:
             raise ValueError(f"{name}: kernel='fused' is impossible: {self.loop_reason}")
@@ -159,20 +160,24 @@ class Recurrent(nn.Module):
             warnings.warn(
                 f"rnnkit {name}: {self.loop_reason}, so it runs rnnkit's time loop"
                 " (kernel='loop'), slower than PyTorch's fused kernel",
-                stacklevel=2,
+                stacklevel=2 if type(self) is Recurrent else 3,
             )
         self._torch_names = build_name_map(self.cells, self.num_directions)
         self._internal_names = {v: k for k, v in self._torch_names.items()}
         self.register_state_dict_post_hook(self._to_torch_names)
         self.register_load_state_dict_pre_hook(self._from_torch_names)
 
+    def cell(self, index: int) -> RecurrentCell:
+        """The cell of layer ``index // D``, direction ``index % D``."""
+        return cast(RecurrentCell, self.cells[index])
+
     # -- which path -----------------------------------------------------------------------
     def _loop_reason(self) -> str | None:
         """Why the fused kernel cannot run these options, or None when it can."""
-        first = self.cells[0]
+        first = self.cell(0)
         if not all(type(c) in FUSED_CELL_TYPES for c in self.cells):
             return f"the cell {type(first).__name__} has no fused kernel in PyTorch"
-        if len({(c.fused_mode, c.bias) for c in self.cells}) != 1:  # type: ignore[union-attr]
+        if len({(c.fused_mode, getattr(c, "bias", None)) for c in self.cells}) != 1:
             return "its cells differ in kind or bias"
         if self.recurrent_dropout > 0:
             return "recurrent_dropout > 0 needs a dropout mask inside the time loop"
@@ -193,9 +198,7 @@ class Recurrent(nn.Module):
         lengths: Tensor | list[int] | None = None,
     ) -> tuple[Tensor | PackedSequence, Tensor | tuple[Tensor, ...]]:
         name = type(self).__name__
-        reference = self.cells[0].weight_ih if hasattr(self.cells[0], "weight_ih") else None
-        if reference is None:
-            reference = next(self.parameters())
+        reference = next(self.parameters())
         if isinstance(input, PackedSequence):
             if lengths is not None:
                 raise ValueError(f"{name}: pass lengths or a PackedSequence, not both")
@@ -210,11 +213,11 @@ class Recurrent(nn.Module):
 
         if self.kernel == "fused":
             output, final = fused_forward(
-                self.cells[0].fused_mode or "",
+                self.cell(0).fused_mode or "",
                 input,
                 states,
                 self.flat_weights(),
-                has_biases=bool(getattr(self.cells[0], "bias", True)),
+                has_biases=bool(getattr(self.cell(0), "bias", True)),
                 num_layers=self.num_layers,
                 dropout=self.dropout,
                 training=self.training,
@@ -239,6 +242,7 @@ class Recurrent(nn.Module):
         if packed is not None:
             x, lengths = pad_packed_sequence(packed)  # [T, B, I], in the caller's order
         else:
+            assert isinstance(input, Tensor)
             x = input.transpose(0, 1) if self.batch_first else input  # -> [T, B, I]
         time_steps, batch = x.shape[:2]
         mask = step_mask(lengths, time_steps, x.device) if lengths is not None else None
@@ -251,7 +255,7 @@ class Recurrent(nn.Module):
             outputs = []
             for direction in range(self.num_directions):
                 index = layer * self.num_directions + direction
-                cell = self.cells[index]
+                cell = self.cell(index)
                 seq = layer_input
                 if direction == 1:
                     seq = reverse_padded(seq, reverse) if reverse is not None else seq.flip(0)
@@ -303,7 +307,9 @@ class Recurrent(nn.Module):
         rename_keys(state_dict, prefix, module._torch_names)
 
     @staticmethod
-    def _from_torch_names(module: nn.Module, state_dict: dict[str, Any], prefix: str, *_: Any) -> None:
+    def _from_torch_names(
+        module: nn.Module, state_dict: dict[str, Any], prefix: str, *_: Any
+    ) -> None:
         assert isinstance(module, Recurrent)
         rename_keys(state_dict, prefix, module._internal_names)
 

@@ -7,7 +7,14 @@ from typing import ClassVar, TypeVar
 
 from torch import nn
 
-from rnnkit.cells import GRUCell, LayerNormGRUCell, LayerNormLSTMCell, LSTMCell, RNNCell
+from rnnkit.cells import (
+    GRUCell,
+    LayerNormGRUCell,
+    LayerNormLSTMCell,
+    LSTMCell,
+    RecurrentCell,
+    RNNCell,
+)
 from rnnkit.layers.recurrent import CellFactory, Recurrent
 
 LayerT = TypeVar("LayerT", bound="_StandardLayer")
@@ -40,7 +47,8 @@ class _StandardLayer(Recurrent):
         if isinstance(module, nn.RNN):
             kwargs["nonlinearity"] = module.nonlinearity
         ours = cls(module.input_size, module.hidden_size, **kwargs)  # type: ignore[arg-type]
-        ours.to(device=module.weight_ih_l0.device, dtype=module.weight_ih_l0.dtype)
+        reference = module.all_weights[0][0]
+        ours.to(device=reference.device, dtype=reference.dtype)
         ours.load_state_dict(module.state_dict())
         return ours
 
@@ -51,10 +59,10 @@ class _StandardLayer(Recurrent):
                 f"{type(self).__name__}.to_torch: torch.nn has no layer-normalised cell"
             )
         theirs = self.torch_class(
-            self.input_size,
+            self.input_size,  # type: ignore[arg-type]
             self.hidden_size,
             num_layers=self.num_layers,
-            bias=bool(self.cells[0].bias),
+            bias=bool(getattr(self.cell(0), "bias", True)),
             batch_first=self.batch_first,
             dropout=self.dropout,
             bidirectional=self.bidirectional,
@@ -65,12 +73,16 @@ class _StandardLayer(Recurrent):
         return theirs
 
 
-def _cell_factory(cell: type, layer_norm_cell: type, bias: bool, layer_norm: bool) -> CellFactory:
+def _cell_factory(
+    cell: type[RecurrentCell], layer_norm_cell: type[RecurrentCell], bias: bool, layer_norm: bool
+) -> CellFactory:
     if layer_norm:
         if not bias:
-            raise ValueError("layer_norm=True needs bias=True: the normalisations' shifts are the biases")
-        return layer_norm_cell  # type: ignore[no-any-return]
-    return partial(cell, bias=bias)
+            raise ValueError(
+                "layer_norm=True needs bias=True: the normalisations' shifts are the biases"
+            )
+        return layer_norm_cell
+    return partial(cell, bias=bias)  # type: ignore[call-arg]
 
 
 class RNN(_StandardLayer):

@@ -49,7 +49,9 @@ def check_hidden(
     parts = (hx,) if isinstance(hx, Tensor) else tuple(hx)
     expected = "a tensor" if state_size == 1 else f"a tuple of {state_size} tensors (h_0, c_0)"
     if len(parts) != state_size or not all(isinstance(p, Tensor) for p in parts):
-        raise ValueError(f"{name}: expected the initial state as {expected}, got {type(hx).__name__}")
+        raise ValueError(
+            f"{name}: expected the initial state as {expected}, got {type(hx).__name__}"
+        )
     for part in parts:
         if tuple(part.shape) != shape:
             raise ValueError(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rnnkit.config import ModelConfig
 from rnnkit.layers import GRU, LSTM, RNN
 from rnnkit.layers.recurrent import Recurrent
@@ -13,7 +15,7 @@ def build_encoder(config: ModelConfig, input_size: int, batch_first: bool = True
     """An RNN, LSTM or GRU layer with the configuration's options."""
     if config.cell not in CELLS:
         raise ValueError(f"model.cell must be one of {', '.join(CELLS)}, got {config.cell!r}")
-    common = {
+    common: dict[str, Any] = {
         "num_layers": config.num_layers,
         "batch_first": batch_first,
         "dropout": config.dropout if config.num_layers > 1 else 0.0,

@@ -39,7 +39,7 @@ def register_model(kind: str) -> Callable[[ModelT], ModelT]:
     """Class decorator: make a task model loadable from bundles under ``kind``."""
 
     def decorate(cls: ModelT) -> ModelT:
-        cls.kind = kind  # type: ignore[attr-defined]
+        cls.kind = kind
         MODEL_KINDS[kind] = cls
         return cls
 
@@ -62,7 +62,7 @@ def save_bundle(model: TaskModel, path: str | Path) -> Path:
         "format_version": FORMAT_VERSION,
         "rnnkit_version": __version__,
         "kind": kind,
-        "config": json.dumps(model.bundle_config()),  # type: ignore[operator]
+        "config": json.dumps(model.bundle_config()),
     }
     data = save_tensors(tensors, metadata=metadata)
     return atomic_write_bytes(path, lambda file: file.write(data))
@@ -83,7 +83,9 @@ def read_bundle(path: str | Path) -> tuple[dict[str, str], dict[str, torch.Tenso
             " truncated, corrupt, or another kind of file (rnnkit never unpickles files)"
         ) from None
     if metadata.get("format") != FORMAT:
-        raise BundleError(f"{path} is a safetensors file but not an rnnkit bundle (no rnnkit header)")
+        raise BundleError(
+            f"{path} is a safetensors file but not an rnnkit bundle (no rnnkit header)"
+        )
     if metadata.get("format_version") != FORMAT_VERSION:
         raise BundleError(
             f"{path} has bundle format {metadata.get('format_version')!r}; this rnnkit reads"
@@ -122,9 +124,9 @@ def load_bundle(path: str | Path, expected_kind: str | None = None) -> TaskModel
         )
     try:
         config: dict[str, Any] = json.loads(metadata.get("config", ""))
-        model = MODEL_KINDS[kind].from_bundle_config(config)  # type: ignore[attr-defined]
+        model = MODEL_KINDS[kind].from_bundle_config(config)
         model.load_state_dict(tensors)
     except (ValueError, KeyError, TypeError, RuntimeError) as error:
         raise BundleError(f"{path}: the {kind!r} model cannot be rebuilt: {error}") from None
-    model.bundle_metadata = metadata
-    return model.eval()  # type: ignore[no-any-return]
+    model.bundle_metadata = dict(metadata)
+    return model.eval()

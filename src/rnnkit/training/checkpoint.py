@@ -60,10 +60,10 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
 
 def rng_state() -> dict[str, Any]:
     """Every random generator the training loop touches, in a weights_only-safe form."""
-    numpy_state = np.random.get_state()
+    name, keys, *rest = np.random.get_state(legacy=True)
     state: dict[str, Any] = {
         "python": random.getstate(),
-        "numpy": [numpy_state[0], torch.from_numpy(numpy_state[1].copy()), *numpy_state[2:]],
+        "numpy": [name, torch.from_numpy(np.asarray(keys).copy()), *rest],
         "torch": torch.get_rng_state(),
     }
     if torch.cuda.is_available():

@@ -39,6 +39,7 @@ class TaskModel(nn.Module):
     """
 
     kind: ClassVar[str] = ""
+    bundle_metadata: dict[str, str]  # set by load_bundle: the bundle's header
 
     def bundle_config(self) -> dict[str, Any]:
         """Everything (JSON values only) that :meth:`from_bundle_config` needs to rebuild it."""

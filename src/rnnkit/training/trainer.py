@@ -104,7 +104,7 @@ class Trainer:
         if config.lr_patience > 0:
             self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
                 self.optimizer,
-                mode=config.mode,
+                mode="min" if config.mode == "min" else "max",
                 factor=config.lr_factor,
                 patience=config.lr_patience - 1,
                 min_lr=config.min_lr,
@@ -154,6 +154,9 @@ class Trainer:
         self.bad_epochs = int(state["bad_epochs"])
         self.carried = move_to(state["carried"], self.device)
         self.result = TrainResult(**json.loads(state["result"]))
+        limit = self.config.max_steps  # the earlier run's step limit does not bind this one
+        if self.result.stopped == "max_steps" and not (limit and self.result.steps >= limit):
+            self.result.stopped = "completed"
         set_rng_state(state["rng"])
         self.log(f"resumed from {path}: epoch {self.epoch + 1}, batch {self.batch_in_epoch}")
         return True
@@ -164,14 +167,17 @@ class Trainer:
         config = self.config
         started = time.perf_counter() - self.result.seconds
         while self.epoch < config.epochs and self.result.stopped == "completed":
-            self._end_epoch(self._train_epoch(train), val)
+            stats = self._train_epoch(train)
+            if self.result.stopped == "max_steps" and self.batch_in_epoch < len(train):
+                break  # stopped mid-epoch: the epoch is not over, a resumed run finishes it
+            self._end_epoch(stats, val)
             self.result.seconds = time.perf_counter() - started
         self.result.seconds = time.perf_counter() - started
+        self.save()  # the resume point: the last weights, not the best ones restored below
         if self.run_dir is not None and (self.run_dir / "best.pt").exists():
             self.model.load_state_dict(load_checkpoint(self.run_dir / "best.pt")["model"])
         elif self._best_weights is not None:
             self.model.load_state_dict(self._best_weights)
-        self.save()
         return self.result
 
     def _train_epoch(self, train: BatchSource) -> dict[str, float]:
@@ -194,6 +200,7 @@ class Trainer:
             if index < self.batch_in_epoch:
                 continue  # resumed mid-epoch: these batches were already trained on
             items = 0
+            steps_before = self.result.steps
             for out in self._train_batch(move_to(batch, self.device)):
                 totals["loss"] += float(out.loss.detach()) * out.count
                 for name, value in out.metrics.items():
@@ -204,7 +211,8 @@ class Trainer:
             bar.update(1)
             bar.set_postfix(loss=f"{totals['loss'] / max(count, 1):.4f}",
                             grad=f"{self.result.grad_norms[-1]:.3g}")
-            if config.checkpoint_every and self.result.steps % config.checkpoint_every == 0:
+            every = config.checkpoint_every  # a batch of several TBPTT windows may pass a multiple
+            if every and self.result.steps // every > steps_before // every:
                 self.save()
             if config.max_steps and self.result.steps >= config.max_steps:
                 self.result.stopped = "max_steps"
@@ -253,7 +261,7 @@ class Trainer:
 
     def _end_epoch(self, stats: dict[str, float], val: BatchSource | None) -> None:
         config = self.config
-        record = {"epoch": self.epoch + 1, "steps": self.result.steps}
+        record: dict[str, float] = {"epoch": self.epoch + 1, "steps": self.result.steps}
         record.update({f"train_{k}": v for k, v in stats.items()})
         if val is not None:
             metrics = self.model.evaluate(move_to(b, self.device) for b in val.batches(0))
@@ -270,7 +278,8 @@ class Trainer:
         if improved:
             self.result.best, self.result.best_epoch, self.bad_epochs = score, self.epoch, 0
             if self.save("best.pt") is None:
-                self._best_weights = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+                weights = self.model.state_dict()
+                self._best_weights = {k: v.detach().clone() for k, v in weights.items()}
         else:
             self.bad_epochs += 1
         if self.scheduler is not None:

@@ -1,0 +1,48 @@
+"""Pieces every subcommand shares: config options, and dispatch of bundles by model kind."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rnnkit.config import config_to_dict, load_config, to_toml, valid_keys
+
+Handler = Callable[[argparse.Namespace], int]
+# model kind -> handler for `rnnkit evaluate` / `rnnkit predict` on a bundle of that kind
+EVALUATORS: dict[str, Handler] = {}
+PREDICTORS: dict[str, Handler] = {}
+
+
+def add_config_options(parser: argparse.ArgumentParser) -> None:
+    """``--config``, ``--set``, ``--out``, ``--resume`` and ``--print-config``."""
+    parser.add_argument("--config", type=Path, help="a TOML file with the run's sections")
+    parser.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
+        help="override one setting, e.g. --set train.lr=0.003 (repeatable)",
+    )
+    parser.add_argument("--out", type=Path, help="run folder (default runs/<task>)")
+    parser.add_argument("--resume", action="store_true", help="continue from the run's last.pt")
+    parser.add_argument(
+        "--print-config", action="store_true",
+        help="print the resolved configuration and every valid key, then exit",
+    )
+
+
+def resolve_config(config_type: type, args: argparse.Namespace) -> Any | None:
+    """The run configuration from the arguments; None after ``--print-config`` printed it."""
+    config: Any = load_config(config_type, args.config, args.overrides)
+    if args.print_config:
+        print(to_toml(config_to_dict(config)))
+        print("# valid keys: " + ", ".join(valid_keys(config_type)))
+        return None
+    return config
+
+
+def bundle_kind(path: Path) -> str:
+    """The model kind stored in a bundle's header (the bundle is checked on the way)."""
+    from rnnkit.training.bundle import read_bundle
+
+    metadata, _ = read_bundle(path)
+    return metadata.get("kind", "")

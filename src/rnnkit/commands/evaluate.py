@@ -1,0 +1,37 @@
+"""``rnnkit evaluate`` and ``rnnkit predict``: dispatched on the bundle's model kind."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from rnnkit.commands.common import EVALUATORS, PREDICTORS, Handler, bundle_kind
+
+
+def register(commands: Any, train_tasks: Any) -> None:
+    evaluate = commands.add_parser("evaluate", help="score a saved model bundle on test data")
+    evaluate.add_argument("--model", type=Path, required=True, help="a .rnnkit bundle")
+    evaluate.add_argument("--data", help="a registry dataset name or a file (task models)")
+    evaluate.add_argument("--split", default="test", help="registry split (default test)")
+    evaluate.add_argument("--format", help="file format when --data is a file")
+    evaluate.add_argument("--out", type=Path, help="folder for predictions, tables and plots")
+    evaluate.add_argument("--size", type=int, default=2000, help="synthetic: test sequences")
+    evaluate.add_argument("--length", type=int, help="synthetic: sequence length to test on")
+    evaluate.set_defaults(handler=lambda args: _dispatch(args, EVALUATORS, "evaluate"))
+
+    predict = commands.add_parser("predict", help="run a saved model on new input")
+    predict.add_argument("--model", type=Path, required=True, help="a .rnnkit bundle")
+    predict.add_argument("--input", help="a file to read ('-' or nothing: standard input)")
+    predict.add_argument("--text", help="input given directly on the command line")
+    predict.add_argument("--format", help="input format (tagger: text, conllu or iob)")
+    predict.add_argument("--output", type=Path, help="where to write (default: standard output)")
+    predict.set_defaults(handler=lambda args: _dispatch(args, PREDICTORS, "predict"))
+
+
+def _dispatch(args: argparse.Namespace, handlers: dict[str, Handler], verb: str) -> int:
+    kind = bundle_kind(args.model)
+    if kind not in handlers:
+        known = ", ".join(sorted(handlers)) or "none"
+        raise ValueError(f"rnnkit {verb} cannot handle {kind!r} models yet (it handles: {known})")
+    return handlers[kind](args)

@@ -1,0 +1,38 @@
+"""``rnnkit train synthetic`` and evaluation of its bundles (adding problem, copy task)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from rnnkit.commands.common import EVALUATORS, add_config_options, resolve_config
+
+
+def register(commands: Any, train_tasks: Any) -> None:
+    parser = train_tasks.add_parser(
+        "synthetic", help="the adding problem or the copy task (generated data, no download)"
+    )
+    add_config_options(parser)
+    parser.set_defaults(handler=train)
+    EVALUATORS["synthetic"] = evaluate
+
+
+def train(args: argparse.Namespace) -> int:
+    from rnnkit.pipelines.synthetic import SyntheticRunConfig, train_synthetic
+
+    config = resolve_config(SyntheticRunConfig, args)
+    if config is None:
+        return 0
+    out = args.out or Path("runs") / config.data.task
+    results = train_synthetic(config, out, resume=args.resume)
+    print(json.dumps(results["test"], indent=2))
+    return 0
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    from rnnkit.pipelines.synthetic import evaluate_synthetic
+
+    print(json.dumps(evaluate_synthetic(args.model, args.size, args.length), indent=2))
+    return 0

@@ -1,0 +1,81 @@
+"""Vocabularies: symbols <-> integer ids, built from training data, saved as JSON in bundles."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+PAD = "<pad>"
+UNK = "<unk>"
+
+
+class Vocab:
+    """An ordered list of symbols with ``PAD`` at 0 and (optionally) ``UNK`` at 1.
+
+    Example:
+        >>> vocab = Vocab.build([["a", "b", "a"], ["c"]], min_count=2)
+        >>> vocab.symbols, vocab.encode(["a", "z"])
+        (['<pad>', '<unk>', 'a'], [2, 1])
+    """
+
+    def __init__(self, symbols: Sequence[str], unknown: bool = True) -> None:
+        specials = [PAD, UNK] if unknown else [PAD]
+        self.symbols = list(specials) + [s for s in symbols if s not in specials]
+        self.index = {symbol: i for i, symbol in enumerate(self.symbols)}
+        if len(self.index) != len(self.symbols):
+            raise ValueError("Vocab: symbols must be unique")
+        self.unknown = unknown
+        self.counts: dict[str, int] = {}
+
+    @classmethod
+    def build(
+        cls,
+        sequences: Iterable[Iterable[str]],
+        min_count: int = 1,
+        max_size: int | None = None,
+        unknown: bool = True,
+    ) -> Vocab:
+        """Symbols seen at least ``min_count`` times, most frequent first (ties by first sight)."""
+        counts: Counter[str] = Counter()
+        for sequence in sequences:
+            counts.update(sequence)
+        kept = [s for s, n in counts.most_common() if n >= min_count]
+        vocab = cls(kept[:max_size] if max_size else kept, unknown=unknown)
+        vocab.counts = dict(counts)
+        return vocab
+
+    def __len__(self) -> int:
+        return len(self.symbols)
+
+    def __contains__(self, symbol: str) -> bool:
+        return symbol in self.index
+
+    @property
+    def unk_id(self) -> int:
+        if not self.unknown:
+            raise ValueError("this vocabulary has no unknown symbol")
+        return 1
+
+    def encode(self, symbols: Iterable[str]) -> list[int]:
+        """Ids of the symbols; unknown ones map to ``UNK`` (an error if there is none)."""
+        if self.unknown:
+            return [self.index.get(s, 1) for s in symbols]
+        ids = []
+        for s in symbols:
+            if s not in self.index:
+                known = ", ".join(self.symbols[1:21])
+                raise ValueError(f"unknown symbol {s!r}; known: {known}"
+                                 + (" ..." if len(self.symbols) > 21 else ""))
+            ids.append(self.index[s])
+        return ids
+
+    def decode(self, ids: Iterable[int]) -> list[str]:
+        return [self.symbols[i] for i in ids]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"symbols": self.symbols, "unknown": self.unknown}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Vocab:
+        return cls(data["symbols"], unknown=bool(data["unknown"]))

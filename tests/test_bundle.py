@@ -1,0 +1,94 @@
+"""Bundles: one file rebuilds the model; foreign, corrupt or malicious files are refused."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from rnnkit.config import ModelConfig
+from rnnkit.models.synthetic import SyntheticTaskModel
+from rnnkit.training.bundle import BundleError, load_bundle, read_bundle, save_bundle
+
+
+def _model(cell: str = "lstm", **options: object) -> SyntheticTaskModel:
+    torch.manual_seed(0)
+    config = ModelConfig(cell=cell, hidden_size=6, **options)  # type: ignore[arg-type]
+    return SyntheticTaskModel("adding", config, trained_on={"length": 9})
+
+
+@pytest.mark.parametrize(
+    "cell, options",
+    [("rnn", {}), ("lstm", {"num_layers": 2, "bidirectional": True}), ("gru", {"layer_norm": True})],
+)
+def test_round_trip_gives_identical_outputs(tmp_path: Path, cell: str, options: dict) -> None:
+    model = _model(cell, **options).eval()
+    path = save_bundle(model, tmp_path / "m.rnnkit")
+    loaded = load_bundle(path)
+    x = torch.randn(3, 9, 2)
+    assert torch.equal(model(x), loaded(x))
+    assert isinstance(loaded, SyntheticTaskModel)
+    assert loaded.model_config == model.model_config
+    assert loaded.trained_on == {"length": 9}
+    assert not loaded.training
+
+
+def test_header_carries_version_kind_and_config(tmp_path: Path) -> None:
+    path = save_bundle(_model(), tmp_path / "m.rnnkit")
+    metadata, tensors = read_bundle(path)
+    assert metadata["format"] == "rnnkit-bundle"
+    assert metadata["rnnkit_version"] == "0.1.0"
+    assert metadata["kind"] == "synthetic"
+    assert json.loads(metadata["config"])["model"]["cell"] == "lstm"
+    assert "encoder.weight_ih_l0" in tensors  # torch.nn names inside the bundle too
+
+
+def test_pickle_crafted_to_run_code_is_refused(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+
+    class Exploit:
+        def __reduce__(self) -> tuple:
+            return (os.system, (f"touch {marker}",))
+
+    path = tmp_path / "evil.rnnkit"
+    torch.save({"weights": Exploit()}, path)
+    with pytest.raises(BundleError, match=r"evil\.rnnkit is not an rnnkit bundle"):
+        load_bundle(path)
+    assert not marker.exists()
+
+
+def test_truncated_bundle_is_a_clear_error(tmp_path: Path) -> None:
+    path = save_bundle(_model(), tmp_path / "m.rnnkit")
+    path.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(BundleError, match=r"m\.rnnkit is not an rnnkit bundle.*truncated"):
+        load_bundle(path)
+
+
+def test_foreign_safetensors_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.safetensors"
+    save_file({"w": torch.zeros(2)}, str(path))
+    with pytest.raises(BundleError, match="not an rnnkit bundle"):
+        load_bundle(path)
+
+
+def test_missing_file_and_wrong_kind(tmp_path: Path) -> None:
+    with pytest.raises(BundleError, match="does not exist"):
+        load_bundle(tmp_path / "nothing.rnnkit")
+    path = save_bundle(_model(), tmp_path / "m.rnnkit")
+    with pytest.raises(BundleError, match="holds a 'synthetic' model, but a 'tagger' model"):
+        load_bundle(path, expected_kind="tagger")
+
+
+def test_tensors_that_do_not_fit_the_config_are_a_clear_error(tmp_path: Path) -> None:
+    path = save_bundle(_model(), tmp_path / "m.rnnkit")
+    metadata, tensors = read_bundle(path)
+    config = json.loads(metadata["config"])
+    config["model"]["hidden_size"] = 7
+    metadata["config"] = json.dumps(config)
+    save_file(tensors, str(path), metadata=metadata)
+    with pytest.raises(BundleError, match="cannot be rebuilt"):
+        load_bundle(path)

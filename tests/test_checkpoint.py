@@ -1,0 +1,153 @@
+"""rnnkit.training.checkpoint: atomic writes, safe reads with clear errors, RNG capture."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from helpers import make_regressor, no_log, quiet, regression_source, same_weights
+
+from rnnkit.training import Trainer
+from rnnkit.training import checkpoint as ckpt
+from rnnkit.training.checkpoint import (
+    CheckpointError,
+    load_checkpoint,
+    rng_state,
+    save_checkpoint,
+    seed_everything,
+    set_rng_state,
+)
+
+
+def state(value: float) -> dict[str, Any]:
+    return {"model": {"w": torch.full((3,), value)}, "epoch": 2, "rng": rng_state()}
+
+
+def crash_mid_write(error: BaseException) -> Any:
+    """A torch.save that writes half a file, then fails like a full disk or a Ctrl-C."""
+
+    def save(obj: Any, file: Any, *args: Any, **kwargs: Any) -> None:
+        file.write(b"PK\x03\x04 half a checkpoint")
+        raise error
+
+    return save
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    path = save_checkpoint(state(1.5), tmp_path / "sub" / "last.pt")
+    assert path == tmp_path / "sub" / "last.pt"
+    loaded = load_checkpoint(path)
+    assert torch.equal(loaded["model"]["w"], torch.full((3,), 1.5)) and loaded["epoch"] == 2
+    assert sorted(p.name for p in path.parent.iterdir()) == ["last.pt"]
+
+
+@pytest.mark.parametrize("error", [OSError("No space left on device"), KeyboardInterrupt()])
+def test_crash_mid_write_keeps_the_previous_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: BaseException
+) -> None:
+    path = save_checkpoint(state(1.0), tmp_path / "last.pt")
+    before = path.read_bytes()
+    monkeypatch.setattr(ckpt.torch, "save", crash_mid_write(error))
+    with pytest.raises(type(error)):
+        save_checkpoint(state(2.0), path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    assert torch.equal(load_checkpoint(path)["model"]["w"], torch.ones(3))
+    assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]  # no temporary file left
+
+
+def test_crash_while_the_trainer_saves(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    trainer = Trainer(make_regressor(), quiet(epochs=1, lr=0.05), tmp_path, log=no_log)
+    trainer.fit(regression_source())
+    good = load_checkpoint(tmp_path / "last.pt")
+    monkeypatch.setattr(ckpt.torch, "save", crash_mid_write(OSError("disk full")))
+    trainer.config = quiet(epochs=2, lr=0.05)
+    with pytest.raises(OSError, match="disk full"):
+        trainer.fit(regression_source())  # trains epoch 2, then fails writing best.pt/last.pt
+    monkeypatch.undo()
+    kept = load_checkpoint(tmp_path / "last.pt")
+    assert kept["epoch"] == 1 and same_weights(kept["model"], good["model"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.pt", "last.pt", "metrics.jsonl"]
+
+
+def test_garbage_file_is_a_checkpoint_error_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "last.pt"
+    path.write_bytes(b"\x00\x01 this is not a checkpoint")
+    with pytest.raises(CheckpointError, match="cannot be read") as caught:
+        load_checkpoint(path)
+    assert str(path) in str(caught.value)
+
+
+def test_truncated_file_is_a_checkpoint_error_naming_the_file(tmp_path: Path) -> None:
+    path = save_checkpoint(state(1.0), tmp_path / "last.pt")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError) as caught:
+        load_checkpoint(path)
+    assert str(path) in str(caught.value)
+
+
+def test_missing_file_and_foreign_content(tmp_path: Path) -> None:
+    with pytest.raises(CheckpointError, match="does not exist") as caught:
+        load_checkpoint(tmp_path / "nope.pt")
+    assert str(tmp_path / "nope.pt") in str(caught.value)
+    torch.save({"weights": torch.ones(2)}, tmp_path / "other.pt")
+    with pytest.raises(CheckpointError, match="not an rnnkit training checkpoint"):
+        load_checkpoint(tmp_path / "other.pt")
+    torch.save([1, 2], tmp_path / "list.pt")
+    with pytest.raises(CheckpointError, match="not an rnnkit training checkpoint"):
+        load_checkpoint(tmp_path / "list.pt")
+
+
+CALLED: list[str] = []
+
+
+def _side_effect(text: str) -> str:
+    CALLED.append(text)
+    return text
+
+
+class Payload:
+    """Unpickling this would call a function: weights_only loading must refuse it."""
+
+    def __reduce__(self) -> Any:
+        return (_side_effect, ("executed",))
+
+
+def test_loading_never_runs_pickled_code(tmp_path: Path) -> None:
+    torch.save({"model": {}, "evil": Payload()}, tmp_path / "evil.pt")
+    CALLED.clear()
+    with pytest.raises(CheckpointError, match="cannot be read"):
+        load_checkpoint(tmp_path / "evil.pt")
+    assert CALLED == []
+
+
+def draws() -> tuple[float, float, float, torch.Tensor]:
+    """One draw from each generator (numpy's randn after an odd count uses its cached value)."""
+    return random.random(), float(np.random.rand()), float(np.random.randn()), torch.rand(3)
+
+
+def test_rng_state_survives_a_checkpoint(tmp_path: Path) -> None:
+    seed_everything(5)
+    random.random(), np.random.rand(), np.random.randn(), torch.rand(2)  # advance
+    save_checkpoint({"model": {}, "rng": rng_state()}, tmp_path / "rng.pt")
+    expected = draws()
+    seed_everything(123)  # scramble
+    set_rng_state(load_checkpoint(tmp_path / "rng.pt")["rng"])
+    got = draws()
+    assert got[:3] == expected[:3] and torch.equal(got[3], expected[3])
+
+
+def test_seed_everything() -> None:
+    seed_everything(3)
+    first = draws()
+    seed_everything(3)
+    again = draws()
+    seed_everything(4)
+    other = draws()
+    assert first[:3] == again[:3] and torch.equal(first[3], again[3])
+    assert first[0] != other[0] and first[1] != other[1] and not torch.equal(first[3], other[3])

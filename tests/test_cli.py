@@ -1,0 +1,90 @@
+"""The command line, called in-process: exit codes, files written, clear errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rnnkit.cli import main
+
+TINY = [
+    "--set", "data.length=12", "--set", "data.train_size=256", "--set", "data.val_size=64",
+    "--set", "data.test_size=64", "--set", "model.hidden_size=8", "--set", "train.epochs=2",
+    "--set", "train.batch_size=32", "--set", "train.progress=false",
+]
+
+
+def test_info_lists_versions_and_kernels(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert "torch" in out and "fused oneDNN (CPU)" in out and "fused cuDNN (GPU)" in out
+
+
+@pytest.mark.parametrize("command", [["info"], ["train", "synthetic"], ["evaluate"], ["diagnose"]])
+def test_every_subcommand_has_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([*command, "--help"])
+    assert exit_info.value.code == 0
+    assert "usage: rnnkit" in capsys.readouterr().out
+
+
+def test_train_writes_run_folder_and_evaluate_reads_bundle(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    assert main(["train", "synthetic", *TINY, "--set", "model.cell=gru", "--out", str(out)]) == 0
+    for name in ("config.toml", "metrics.jsonl", "last.pt", "best.pt", "model.rnnkit",
+                 "results.json"):
+        assert (out / name).is_file(), name
+    saved = (out / "config.toml").read_text()
+    assert 'cell = "gru"' in saved and "length = 12" in saved
+    results = json.loads((out / "results.json").read_text())
+    assert results["epochs"] == 2 and results["kernel"] == "fused"
+    capsys.readouterr()
+    assert main(["evaluate", "--model", str(out / "model.rnnkit"), "--size", "64"]) == 0
+    scored = json.loads(capsys.readouterr().out)
+    assert scored["length"] == 12 and scored["task"] == "adding"
+
+
+def test_config_file_and_resume(tmp_path: Path) -> None:
+    config = tmp_path / "run.toml"
+    config.write_text('[model]\ncell = "rnn"\n[train]\nepochs = 1\n')
+    out = tmp_path / "run"
+    assert main(["train", "synthetic", *TINY, "--config", str(config), "--out", str(out)]) == 0
+    assert len((out / "metrics.jsonl").read_text().splitlines()) == 2  # TINY says 2 epochs
+    args = ["train", "synthetic", *TINY, "--set", "train.epochs=3", "--out", str(out)]
+    assert main([*args, "--config", str(config), "--resume"]) == 0
+    assert len((out / "metrics.jsonl").read_text().splitlines()) == 3
+
+
+def test_unknown_key_lists_valid_keys(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["train", "synthetic", "--set", "train.lrr=0.1"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown config key 'train.lrr'" in err and "train.lr," in err
+
+
+def test_bad_values_are_errors_not_tracebacks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["train", "synthetic", "--set", "model.cell=transformer", "--out",
+                 str(tmp_path)]) == 2
+    assert "model.cell must be one of rnn, lstm, gru" in capsys.readouterr().err
+    assert main(["evaluate", "--model", str(tmp_path / "missing.rnnkit")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_print_config(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["train", "synthetic", "--print-config", "--set", "train.lr=0.01"]) == 0
+    out = capsys.readouterr().out
+    assert "lr = 0.01" in out and "# valid keys:" in out
+
+
+def test_python_dash_m_works() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "rnnkit", "--help"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0 and "diagnose" in result.stdout

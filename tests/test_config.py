@@ -1,0 +1,183 @@
+"""rnnkit.config: defaults, TOML files, --set overrides, errors that name the key, round trips."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+import tomllib
+
+from rnnkit.config import (
+    ConfigError,
+    ModelConfig,
+    TrainConfig,
+    config_from_dict,
+    config_to_dict,
+    load_config,
+    save_config,
+    to_toml,
+    valid_keys,
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+    model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
+    train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "run.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults() -> None:
+    config = load_config(RunConfig)
+    assert config == RunConfig()
+    assert config.model.cell == "lstm" and config.model.hidden_size == 128
+    assert config.train.lr == 1e-3 and config.train.tbptt_steps == 0
+    assert config.train.mode == "min" and config.train.device == "auto"
+
+
+def test_valid_keys() -> None:
+    keys = valid_keys(RunConfig)
+    assert "model.cell" in keys and "train.lr" in keys and "train.clip_norm" in keys
+    assert len(keys) == len(dataclasses.fields(ModelConfig)) + len(dataclasses.fields(TrainConfig))
+
+
+def test_toml_file(tmp_path: Path) -> None:
+    path = write(tmp_path, '[model]\ncell = "gru"\nhidden_size = 32\n\n[train]\nlr = 0.01\n')
+    config = load_config(RunConfig, path)
+    assert config.model == ModelConfig(cell="gru", hidden_size=32)
+    assert config.train == TrainConfig(lr=0.01)
+
+
+def test_overrides_win_over_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, '[model]\ncell = "gru"\nhidden_size = 32\n')
+    config = load_config(RunConfig, path, ["model.hidden_size=64", "train.epochs = 3"])
+    assert (config.model.cell, config.model.hidden_size, config.train.epochs) == ("gru", 64, 3)
+
+
+@pytest.mark.parametrize(
+    ("override", "key", "expected"),
+    [
+        ("train.lr=1", "lr", 1.0),  # int -> float
+        ("train.lr=2e-4", "lr", 2e-4),
+        ("train.clip_norm=5", "clip_norm", 5.0),
+        ("model.cell=gru", "cell", "gru"),  # a bare word is a string
+        ('model.cell="rnn"', "cell", "rnn"),
+        ("model.bidirectional=true", "bidirectional", True),
+        ("train.progress=false", "progress", False),
+        ("train.epochs=7", "epochs", 7),
+        ("train.device=cuda", "device", "cuda"),
+    ],
+)
+def test_override_coercion(override: str, key: str, expected: object) -> None:
+    config = load_config(RunConfig, overrides=[override])
+    section = getattr(config, override.split(".")[0])
+    value = getattr(section, key)
+    assert value == expected and type(value) is type(expected)
+
+
+@pytest.mark.parametrize(
+    ("override", "key"),
+    [
+        ("train.epochs=2.5", "train.epochs"),  # float -> int is not silent
+        ("train.epochs=many", "train.epochs"),
+        ("train.lr=fast", "train.lr"),
+        ("train.epochs=true", "train.epochs"),  # bool is not an int here
+        ("train.lr=true", "train.lr"),
+        ("model.bidirectional=1", "model.bidirectional"),
+        ("model.bidirectional=yes", "model.bidirectional"),
+    ],
+)
+def test_wrong_type_names_the_key(override: str, key: str) -> None:
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        load_config(RunConfig, overrides=[override])
+
+
+def test_wrong_type_in_a_file_names_the_key(tmp_path: Path) -> None:
+    path = write(tmp_path, '[train]\nepochs = "ten"\n')
+    with pytest.raises(ConfigError, match=r"train\.epochs expects int"):
+        load_config(RunConfig, path)
+
+
+def test_unknown_key_lists_the_valid_keys(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(RunConfig, overrides=["train.learning_rate=0.1"])
+    message = str(caught.value)
+    assert "train.learning_rate" in message and "train.lr" in message and "model.cell" in message
+    path = write(tmp_path, "[model]\nsize = 3\n")
+    with pytest.raises(ConfigError, match=r"model\.size.*train\.lr") as caught:
+        load_config(RunConfig, path)
+    assert str(path) in str(caught.value)
+
+
+def test_unknown_section(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"unknown config section 'optim'.*train\.lr"):
+        load_config(RunConfig, overrides=["optim.lr=0.1"])
+    path = write(tmp_path, "epochs = 3\n")  # a key outside any section
+    with pytest.raises(ConfigError, match="unknown config section 'epochs'"):
+        load_config(RunConfig, path)
+
+
+@pytest.mark.parametrize("override", ["train.lr", "lr=0.1", "=3"])
+def test_malformed_override(override: str) -> None:
+    with pytest.raises(ConfigError, match="section.key=value"):
+        load_config(RunConfig, overrides=[override])
+
+
+def test_malformed_toml_names_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "[train\nlr = 0.1\n")
+    with pytest.raises(ConfigError, match="not valid TOML") as caught:
+        load_config(RunConfig, path)
+    assert str(path) in str(caught.value)
+
+
+def test_missing_file_names_the_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist") as caught:
+        load_config(RunConfig, tmp_path / "missing.toml")
+    assert str(tmp_path / "missing.toml") in str(caught.value)
+
+
+def test_save_then_load_round_trip(tmp_path: Path) -> None:
+    config = load_config(
+        RunConfig,
+        overrides=[
+            "model.cell=gru",
+            "model.bidirectional=true",
+            "model.dropout=0.25",
+            "train.lr=3e-05",
+            "train.clip_norm=1",
+            'train.monitor="val_accuracy"',
+            "train.mode=max",
+            "train.progress=false",
+        ],
+    )
+    path = save_config(config, tmp_path / "out" / "config.toml")
+    assert path.is_file()
+    assert load_config(RunConfig, path) == config
+    assert tomllib.loads(path.read_text(encoding="utf-8")) == config_to_dict(config)
+
+
+def test_strings_with_special_characters_round_trip(tmp_path: Path) -> None:
+    tricky = 'a "quoted" \\ back\\slash\nnew line\ttab \u00e9'
+    config = RunConfig(train=TrainConfig(monitor=tricky))
+    path = save_config(config, tmp_path / "config.toml")
+    assert load_config(RunConfig, path).train.monitor == tricky
+
+
+def test_config_from_dict() -> None:
+    config = RunConfig(ModelConfig(cell="rnn", num_layers=2), TrainConfig(epochs=4, lr=0.5))
+    assert config_from_dict(RunConfig, config_to_dict(config)) == config
+    assert config_from_dict(RunConfig, {"train": {"lr": 1}}).train.lr == 1.0
+    assert config_from_dict(RunConfig, {}) == RunConfig()
+    with pytest.raises(ConfigError, match=r"unknown config key 'train\.speed' in saved config"):
+        config_from_dict(RunConfig, {"train": {"speed": 1}})
+
+
+def test_to_toml_rejects_values_toml_cannot_hold() -> None:
+    with pytest.raises(ConfigError, match="cannot write"):
+        to_toml({"train": {"lrs": [0.1, 0.2]}})

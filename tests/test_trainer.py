@@ -1,0 +1,569 @@
+"""rnnkit.training.Trainer: TBPTT, clipping, exact resume, divergence, schedules, seeds.
+
+Plus the data the trainer is fed: TensorBatches and the synthetic long-range tasks.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+import torch.nn.functional as F
+from helpers import (
+    IN,
+    ListSource,
+    Regressor,
+    ScriptedModel,
+    make_regressor,
+    no_log,
+    quiet,
+    regression_data,
+    regression_source,
+    same_weights,
+    snapshot_log,
+    weights,
+)
+from torch import Tensor, nn
+
+from rnnkit.config import ModelConfig
+from rnnkit.data.batching import TensorBatches
+from rnnkit.data.synthetic import COPY_LENGTH, COPY_SYMBOLS, adding_problem, copy_task, make_split
+from rnnkit.models.synthetic import SyntheticTaskModel
+from rnnkit.training import StepOutput, TaskModel, Trainer, TrainingDiverged
+from rnnkit.training.checkpoint import load_checkpoint
+from rnnkit.training.trainer import make_optimizer, resolve_device
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread() -> Iterator[None]:
+    """Tiny tensors: one thread avoids OpenMP contention on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+# -- truncated BPTT ----------------------------------------------------------------------------
+H = 4
+
+
+class WindowRNN(TaskModel):
+    """A tanh RNN over time-major ``(x [T, B, IN], y [T, B])`` that records what step() gets."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inp = nn.Linear(IN, H)
+        self.rec = nn.Linear(H, H, bias=False)
+        self.out = nn.Linear(H, 1)
+        self.seen: list[Any] = []  # the state passed into each step() call
+        self.finals: list[Tensor] = []  # the final state of each step() call
+        self.window_calls = 0
+
+    def run(self, x: Tensor, state: Tensor | None) -> tuple[Tensor, Tensor]:
+        h = torch.zeros(x.shape[1], H) if state is None else state
+        predictions = []
+        for t in range(x.shape[0]):
+            h = torch.tanh(self.inp(x[t]) + self.rec(h))
+            predictions.append(self.out(h).squeeze(1))
+        return torch.stack(predictions), h
+
+    def loss(self, batch: Any, state: Tensor | None) -> tuple[Tensor, Tensor]:
+        x, y = batch
+        predictions, h = self.run(x, state)
+        return F.mse_loss(predictions, y), h
+
+    def step(self, batch: Any, state: Any = None) -> StepOutput:
+        self.seen.append(state)
+        loss, h = self.loss(batch, state)
+        assert h.requires_grad  # the state handed back is attached: detaching is the trainer's job
+        self.finals.append(h.detach().clone())
+        return StepOutput(loss, int(batch[1].numel()), state=h)
+
+    def windows(self, batch: Any, steps: int) -> Iterator[Any]:
+        self.window_calls += 1
+        x, y = batch
+        for start in range(0, x.shape[0], steps):
+            yield x[start : start + steps], y[start : start + steps]
+
+
+def sequence_batch(seed: int, length: int = 7, batch: int = 2) -> tuple[Tensor, Tensor]:
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(length, batch, IN, generator=generator)
+    return x, x.sum(2).cumsum(0).sin()
+
+
+def window_model() -> WindowRNN:
+    torch.manual_seed(0)
+    return WindowRNN()
+
+
+def count_steps(optimizer: torch.optim.Optimizer) -> list[int]:
+    calls: list[int] = []
+    optimizer.register_step_post_hook(lambda *_: calls.append(1))
+    return calls
+
+
+def record_grads(optimizer: torch.optim.Optimizer) -> list[list[Tensor]]:
+    """The gradients each optimizer step sees (after clipping)."""
+    grads: list[list[Tensor]] = []
+
+    def hook(opt: torch.optim.Optimizer, *_: Any) -> None:
+        grads.append([p.grad.clone() for group in opt.param_groups for p in group["params"]])
+
+    optimizer.register_step_pre_hook(hook)
+    return grads
+
+
+def test_tbptt_carries_detached_state_and_steps_once_per_window() -> None:
+    model = window_model()
+    source = ListSource([sequence_batch(1), sequence_batch(2)])  # T = 7, k = 3: windows 3, 3, 1
+    trainer = Trainer(model, quiet(epochs=2, optimizer="sgd", lr=0.1, tbptt_steps=3), log=no_log)
+    steps = count_steps(trainer.optimizer)
+    result = trainer.fit(source)
+
+    windows_per_epoch = 2 * 3
+    assert model.window_calls == 4  # 2 batches x 2 epochs
+    assert len(model.seen) == 2 * windows_per_epoch
+    assert len(steps) == result.steps == len(result.grad_norms) == 2 * windows_per_epoch
+    for index, state in enumerate(model.seen):
+        if index % windows_per_epoch == 0:
+            assert state is None, f"call {index}: a new epoch starts from a fresh state"
+            continue
+        assert isinstance(state, Tensor)
+        assert not state.requires_grad and state.grad_fn is None, f"call {index}: not detached"
+        assert torch.equal(state, model.finals[index - 1]), f"call {index}: not the last state"
+
+
+def test_tbptt_gradients_match_window_by_window_manual_computation() -> None:
+    model = window_model()
+    reference = copy.deepcopy(model)
+    batch = sequence_batch(3)
+    lr = 0.1
+    trainer = Trainer(model, quiet(optimizer="sgd", lr=lr, tbptt_steps=3), log=no_log)
+    grads = record_grads(trainer.optimizer)
+    trainer.fit(ListSource([batch]))
+    assert len(grads) == 3
+
+    params = list(reference.parameters())
+    state = None
+    for window, (x, y) in enumerate(reference.windows(batch, 3)):
+        loss, h = reference.loss((x, y), state)
+        expected = torch.autograd.grad(loss, params)
+        for got, want in zip(grads[window], expected, strict=True):
+            torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-7)
+        with torch.no_grad():
+            for p, g in zip(params, expected, strict=True):
+                p -= lr * g
+        state = h.detach()
+    # window 1's gradient only sees window 1: the full-sequence gradient is different
+    initial = window_model()
+    full = torch.autograd.grad(initial.loss(batch, None)[0], list(initial.parameters()))
+    assert not all(torch.allclose(a, b) for a, b in zip(grads[0], full, strict=True))
+
+
+def test_full_bptt_is_one_step_over_the_whole_sequence() -> None:
+    model = window_model()
+    reference = copy.deepcopy(model)
+    batch = sequence_batch(4)
+    trainer = Trainer(model, quiet(optimizer="sgd", lr=0.1, tbptt_steps=0), log=no_log)
+    grads = record_grads(trainer.optimizer)
+    result = trainer.fit(ListSource([batch]))
+    assert result.steps == len(grads) == 1 and model.window_calls == 0
+    assert model.seen == [None]
+    expected = torch.autograd.grad(reference.loss(batch, None)[0], list(reference.parameters()))
+    for got, want in zip(grads[0], expected, strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-7)
+
+
+def test_tbptt_without_windows_is_a_clear_error() -> None:
+    trainer = Trainer(make_regressor(), quiet(tbptt_steps=2), log=no_log)
+    with pytest.raises(ValueError, match="tbptt_steps"):
+        trainer.fit(regression_source())
+
+
+def test_checkpoint_every_is_not_skipped_by_multi_window_batches(tmp_path: Path) -> None:
+    """3 optimizer steps per batch, checkpoint_every=4: steps 4 and 8 fall inside batches."""
+    config = quiet(optimizer="sgd", lr=0.1, tbptt_steps=3, checkpoint_every=4)
+    trainer = Trainer(window_model(), config, run_dir=tmp_path, log=no_log)
+    saved: list[int] = []
+    original = trainer.save
+
+    def save(name: str = "last.pt") -> Path | None:
+        if name == "last.pt" and trainer.batch_in_epoch > 0:  # saves inside the epoch only
+            saved.append(trainer.result.steps)
+        return original(name)
+
+    trainer.save = save  # type: ignore[method-assign]
+    trainer.fit(ListSource([sequence_batch(i) for i in range(4)]))  # steps 3, 6, 9, 12
+    assert saved == [6, 9, 12]  # at the first batch end at or after steps 4, 8 and 12
+
+
+# -- clipping ----------------------------------------------------------------------------------
+def manual_grads(model: Regressor, source: TensorBatches) -> list[list[Tensor]]:
+    out = []
+    for batch in source.batches(0):
+        out.append(list(torch.autograd.grad(model.loss(batch), list(model.parameters()))))
+    return out
+
+
+def total_norm(grads: list[Tensor]) -> float:
+    return float(torch.sqrt(sum((g.double() ** 2).sum() for g in grads)))
+
+
+def test_clip_norm_bounds_the_step_and_records_the_norm_before_clipping() -> None:
+    model = make_regressor()
+    source = regression_source()
+    expected = manual_grads(copy.deepcopy(model), source)
+    clip = 0.05
+    # lr = 0: the weights never move, so every batch's gradient can be recomputed by hand
+    trainer = Trainer(model, quiet(optimizer="sgd", lr=0.0, clip_norm=clip), log=no_log)
+    clipped = record_grads(trainer.optimizer)
+    result = trainer.fit(source)
+
+    assert len(clipped) == len(expected) == len(result.grad_norms) == 4
+    for recorded, grads, after in zip(result.grad_norms, expected, clipped, strict=True):
+        norm = total_norm(grads)
+        assert norm > clip  # so clipping really happened
+        assert recorded == pytest.approx(norm, rel=1e-5)  # measured before clipping
+        assert total_norm(after) <= clip * (1 + 1e-5)
+        for a, g in zip(after, grads, strict=True):  # same direction, scaled down
+            torch.testing.assert_close(a, g * (clip / norm), rtol=1e-4, atol=1e-8)
+    assert result.history[0]["train_grad_norm_max"] == pytest.approx(max(result.grad_norms))
+
+
+def test_clip_value_clamps_every_element() -> None:
+    model = make_regressor()
+    source = regression_source()
+    expected = manual_grads(copy.deepcopy(model), source)
+    limit = 0.02
+    trainer = Trainer(model, quiet(optimizer="sgd", lr=0.0, clip_value=limit), log=no_log)
+    clipped = record_grads(trainer.optimizer)
+    result = trainer.fit(source)
+
+    flat = torch.cat([g.flatten() for grads in expected for g in grads]).abs()
+    assert (flat > limit).any() and (flat < limit).any()  # the test bites both ways
+    for recorded, grads, after in zip(result.grad_norms, expected, clipped, strict=True):
+        assert recorded == pytest.approx(total_norm(grads), rel=1e-5)
+        for a, g in zip(after, grads, strict=True):
+            torch.testing.assert_close(a, g.clamp(-limit, limit), rtol=1e-5, atol=1e-8)
+
+
+# -- exact resume ------------------------------------------------------------------------------
+RESUME_CONFIG = quiet(
+    epochs=3, optimizer="adam", lr=0.05, checkpoint_every=2, lr_patience=1, lr_factor=0.5, seed=7
+)
+
+
+def val_source() -> TensorBatches:
+    return TensorBatches(regression_data(8, seed=1), batch_size=4, shuffle=False)
+
+
+class CrashingSource:
+    """Raises when the trainer asks for batch ``at`` of epoch ``epoch`` (a power cut)."""
+
+    def __init__(self, inner: TensorBatches, epoch: int, at: int) -> None:
+        self.inner, self.epoch, self.at = inner, epoch, at
+
+    def batches(self, epoch: int) -> Iterator[Any]:
+        for index, batch in enumerate(self.inner.batches(epoch)):
+            if epoch == self.epoch and index == self.at:
+                raise RuntimeError("power cut")
+            yield batch
+
+    def __len__(self) -> int:
+        return len(self.inner)
+
+
+def interrupted_run(how: str, run_dir: Path) -> None:
+    model = make_regressor(dropout=0.5)
+    if how == "after_epoch":  # a shorter run, later extended
+        Trainer(model, replace(RESUME_CONFIG, epochs=1), run_dir, log=no_log).fit(
+            regression_source(), val_source()
+        )
+    elif how == "max_steps":  # 4 batches per epoch: stops in the middle of epoch 2
+        result = Trainer(model, replace(RESUME_CONFIG, max_steps=6), run_dir, log=no_log).fit(
+            regression_source(), val_source()
+        )
+        assert result.stopped == "max_steps" and result.steps == 6
+        state = load_checkpoint(run_dir / "last.pt")
+        assert (state["epoch"], state["batch_in_epoch"]) == (1, 2)
+    else:  # crashes while fetching the 4th batch of epoch 2; last checkpoint after step 6
+        trainer = Trainer(model, RESUME_CONFIG, run_dir, log=no_log)
+        with pytest.raises(RuntimeError, match="power cut"):
+            trainer.fit(CrashingSource(regression_source(), epoch=1, at=3), val_source())
+        assert trainer.result.steps == 7
+
+
+@pytest.mark.parametrize("how", ["after_epoch", "max_steps", "crash"])
+def test_resumed_run_ends_with_the_same_weights(tmp_path: Path, how: str) -> None:
+    straight_model = make_regressor(dropout=0.5)
+    straight = Trainer(straight_model, RESUME_CONFIG, tmp_path / "straight", log=no_log)
+    expected = straight.fit(regression_source(), val_source())
+
+    interrupted_run(how, tmp_path / "resumed")
+    fresh = make_regressor(dropout=0.5, seed=99)  # other initial weights: resume must load them
+    trainer = Trainer(fresh, RESUME_CONFIG, tmp_path / "resumed", log=no_log)
+    assert trainer.resume()
+    result = trainer.fit(regression_source(), val_source())
+
+    assert same_weights(weights(fresh), weights(straight_model))
+    last = {name: load_checkpoint(tmp_path / name / "last.pt") for name in ("straight", "resumed")}
+    assert same_weights(last["straight"]["model"], last["resumed"]["model"])
+    assert result.grad_norms == expected.grad_norms
+    assert result.steps == expected.steps == 12
+    assert [r["val_loss"] for r in result.history] == [r["val_loss"] for r in expected.history]
+    assert [r["lr"] for r in result.history] == [r["lr"] for r in expected.history]
+    assert result.stopped == "completed"
+
+
+def test_max_steps_mid_epoch_does_not_end_the_epoch(tmp_path: Path) -> None:
+    config = replace(RESUME_CONFIG, max_steps=6)
+    result = Trainer(make_regressor(), config, tmp_path, log=no_log).fit(
+        regression_source(), val_source()
+    )
+    assert [r["epoch"] for r in result.history] == [1]  # epoch 2 was only half done
+    assert len((tmp_path / "metrics.jsonl").read_text(encoding="utf-8").splitlines()) == 1
+    again = Trainer(make_regressor(), config, tmp_path, log=no_log)  # same limit: nothing to do
+    assert again.resume()
+    assert again.fit(regression_source(), val_source()).steps == 6
+
+
+def test_last_checkpoint_keeps_the_last_weights_not_the_best(tmp_path: Path) -> None:
+    """fit() restores the best weights in memory, but last.pt must stay the resume point."""
+    model = ScriptedModel([1.0, 2.0, 3.0])  # best at epoch 1, then worse
+    snapshots: list[dict[str, Tensor]] = []
+    config = quiet(epochs=3, optimizer="sgd", lr=0.1)
+    Trainer(model, config, tmp_path, log=snapshot_log(model, snapshots)).fit(
+        ListSource([torch.tensor([1.0, -2.0])]), ListSource([0])
+    )
+    assert same_weights(weights(model), snapshots[0])
+    last = load_checkpoint(tmp_path / "last.pt")
+    assert last["epoch"] == 3
+    assert same_weights(last["model"], snapshots[2])
+    assert same_weights(load_checkpoint(tmp_path / "best.pt")["model"], snapshots[0])
+
+
+# -- divergence --------------------------------------------------------------------------------
+class DivergesAt(Regressor):
+    """Loss (``what="loss"``) or gradient (``"grad"``) becomes NaN at the n-th training step."""
+
+    def __init__(self, at: int, what: str) -> None:
+        torch.manual_seed(0)
+        super().__init__()
+        self.at, self.what, self.calls = at, what, 0
+
+    def step(self, batch: Any, state: Any = None) -> StepOutput:
+        self.calls += 1
+        loss = self.loss(batch)
+        if self.calls == self.at:
+            if self.what == "loss":
+                loss = loss * float("nan")
+            else:  # the value stays 0, the gradient of sqrt at 0 is inf * 0 = nan
+                loss = loss + torch.sqrt(self.outer.bias.sum() * 0.0)
+        return StepOutput(loss, int(batch[0].shape[0]))
+
+
+@pytest.mark.parametrize("what", ["loss", "grad"])
+def test_nan_raises_training_diverged_and_keeps_the_last_good_checkpoint(
+    tmp_path: Path, what: str
+) -> None:
+    model = DivergesAt(at=6, what=what)  # 4 batches per epoch: step 6 is in epoch 2
+    snapshots: list[dict[str, Tensor]] = []
+    trainer = Trainer(model, quiet(epochs=3, lr=0.01), tmp_path, log=snapshot_log(model, snapshots))
+    with pytest.raises(TrainingDiverged) as caught:
+        trainer.fit(regression_source())
+    message = str(caught.value)
+    assert "epoch 2, step 6" in message
+    assert ("loss" if what == "loss" else "gradient norm") in message and "nan" in message
+    assert str(tmp_path / "last.pt") in message
+
+    state = load_checkpoint(tmp_path / "last.pt")
+    assert (state["epoch"], state["batch_in_epoch"]) == (1, 0)
+    assert len(snapshots) == 1 and same_weights(state["model"], snapshots[0])
+    assert all(torch.isfinite(v).all() for v in state["model"].values())
+    assert Trainer(make_regressor(), quiet(epochs=3), tmp_path, log=no_log).resume()
+
+
+# -- early stopping, LR reduction, best weights --------------------------------------------------
+ONE_BATCH = ListSource([torch.tensor([1.0, -2.0])])
+
+
+def test_early_stopping_stops_after_patience_epochs_without_improvement() -> None:
+    model = ScriptedModel([5.0, 4.0, 3.0, 3.5, 3.2, 1.0, 0.5])
+    config = quiet(epochs=10, optimizer="sgd", lr=0.1, patience=2)
+    result = Trainer(model, config, log=no_log).fit(ONE_BATCH, ListSource([0]))
+    assert result.stopped == "early_stopping"
+    assert [r["epoch"] for r in result.history] == [1, 2, 3, 4, 5]
+    assert (result.best, result.best_epoch) == (3.0, 3)
+
+
+def test_reduce_lr_on_plateau_lowers_the_lr_down_to_min_lr() -> None:
+    model = ScriptedModel([5.0, 4.0, 4.5, 4.6, 4.7, 4.8, 4.9, 5.0])
+    config = quiet(epochs=8, optimizer="sgd", lr=1.0, lr_patience=2, lr_factor=0.1, min_lr=0.005)
+    trainer = Trainer(model, config, log=no_log)
+    result = trainer.fit(ONE_BATCH, ListSource([0]))
+    # bad epochs 3, 4 -> reduce; 5, 6 -> reduce; 7, 8 -> reduce, floored at min_lr
+    lrs = [r["lr"] for r in result.history]
+    assert lrs == pytest.approx([1.0, 1.0, 1.0, 1.0, 0.1, 0.1, 0.01, 0.01])
+    assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(0.005)
+    assert result.stopped == "completed"
+
+
+@pytest.mark.parametrize("keep", ["memory", "run_dir"])
+def test_monitor_in_max_mode_and_best_weights_restored(tmp_path: Path, keep: str) -> None:
+    model = ScriptedModel([0.5, 0.7, 0.6, 0.65, 0.9])
+    snapshots: list[dict[str, Tensor]] = []
+    config = quiet(
+        epochs=10, optimizer="sgd", lr=0.1, monitor="val_accuracy", mode="max", patience=2
+    )
+    run_dir = tmp_path if keep == "run_dir" else None
+    trainer = Trainer(model, config, run_dir, log=snapshot_log(model, snapshots))
+    result = trainer.fit(ONE_BATCH, ListSource([0]))
+    assert result.stopped == "early_stopping" and len(result.history) == 4
+    assert (result.best, result.best_epoch) == (0.7, 2)
+    assert not same_weights(snapshots[1], snapshots[3])  # training did move the weights
+    assert same_weights(weights(model), snapshots[1])
+
+
+def test_bad_mode_is_rejected() -> None:
+    with pytest.raises(ValueError, match="mode"):
+        Trainer(make_regressor(), quiet(mode="maximum"), log=no_log)
+
+
+# -- seeds, devices, optimizers -----------------------------------------------------------------
+def train_with_seed(seed: int) -> dict[str, Tensor]:
+    model = make_regressor(dropout=0.5)  # identical initial weights every time
+    torch.rand(17)  # disturb the global RNG: only the trainer's seed may matter
+    Trainer(model, quiet(epochs=2, lr=0.05, seed=seed), log=no_log).fit(regression_source())
+    return weights(model)
+
+
+def test_same_seed_same_weights_different_seed_different_weights() -> None:
+    first = train_with_seed(1)
+    assert same_weights(first, train_with_seed(1))
+    assert not same_weights(first, train_with_seed(2))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a CUDA GPU")
+def test_cuda_without_gpu_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="no CUDA GPU is available"):
+        resolve_device("cuda")
+    with pytest.raises(ValueError, match="cuda"):
+        Trainer(make_regressor(), quiet(device="cuda"), log=no_log)
+    assert resolve_device("auto") == torch.device("cpu")
+
+
+def test_device_names() -> None:
+    assert resolve_device("cpu") == torch.device("cpu")
+    with pytest.raises(ValueError, match="auto, cpu or cuda"):
+        resolve_device("tpu")
+
+
+def test_optimizers() -> None:
+    model = make_regressor()
+    adamw = make_optimizer(model, quiet(optimizer="adamw", lr=0.3, weight_decay=0.1))
+    assert isinstance(adamw, torch.optim.AdamW) and adamw.param_groups[0]["lr"] == 0.3
+    sgd = make_optimizer(model, quiet(optimizer="sgd", momentum=0.9))
+    assert isinstance(sgd, torch.optim.SGD) and sgd.param_groups[0]["momentum"] == 0.9
+    with pytest.raises(ValueError, match="adam, adamw or sgd.*'rmsprop'"):
+        make_optimizer(model, quiet(optimizer="rmsprop"))
+
+
+# -- metrics.jsonl -------------------------------------------------------------------------------
+def test_metrics_jsonl_has_one_line_per_epoch_and_grows_on_resume(tmp_path: Path) -> None:
+    trainer = Trainer(make_regressor(), quiet(epochs=3, lr=0.01), tmp_path, log=no_log)
+    result = trainer.fit(regression_source(), val_source())
+    lines = (tmp_path / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines]
+    assert records == result.history
+    assert [r["epoch"] for r in records] == [1, 2, 3]
+    assert [r["steps"] for r in records] == [4, 8, 12]
+    for record in records:
+        assert {"train_loss", "val_loss", "lr", "train_grad_norm_max"} <= record.keys()
+        assert math.isfinite(record["train_loss"]) and math.isfinite(record["val_loss"])
+
+    resumed = Trainer(make_regressor(), quiet(epochs=4, lr=0.01), tmp_path, log=no_log)
+    assert resumed.resume()
+    resumed.fit(regression_source(), val_source())
+    lines = (tmp_path / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["epoch"] for line in lines] == [1, 2, 3, 4]
+
+
+def test_no_run_dir_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    trainer = Trainer(make_regressor(), quiet(epochs=2), log=no_log)
+    trainer.fit(regression_source())
+    assert trainer.save() is None and not trainer.resume()
+    assert list(tmp_path.iterdir()) == []
+
+
+# -- the data the trainer is fed ----------------------------------------------------------------
+def test_tensor_batches_order_depends_only_on_seed_and_epoch() -> None:
+    data = torch.arange(10)
+    source = TensorBatches((data, data * 2), batch_size=4, seed=5)
+    assert len(source) == 3
+    epoch0 = [x for x, _ in source.batches(0)]
+    assert [len(x) for x in epoch0] == [4, 4, 2]
+    assert sorted(torch.cat(epoch0).tolist()) == list(range(10))  # every row exactly once
+    assert all(torch.equal(y, x * 2) for x, y in source.batches(0))  # rows stay aligned
+    again = TensorBatches((data, data * 2), batch_size=4, seed=5)
+    assert all(torch.equal(a, b) for (a, _), b in zip(again.batches(0), epoch0, strict=True))
+    assert not torch.equal(torch.cat([x for x, _ in source.batches(1)]), torch.cat(epoch0))
+    dropped = TensorBatches((data,), batch_size=4, drop_last=True)
+    assert len(dropped) == 2 and [len(x) for (x,) in dropped.batches(0)] == [4, 4]
+    ordered = TensorBatches((data,), batch_size=4, shuffle=False)
+    assert torch.equal(torch.cat([x for (x,) in ordered.batches(3)]), data)
+    with pytest.raises(ValueError, match="first dimension"):
+        TensorBatches((data, torch.arange(9)), batch_size=2)
+
+
+@pytest.mark.parametrize("length", [2, 5, 10])
+def test_adding_problem_targets_are_the_sum_of_the_two_marked_values(length: int) -> None:
+    inputs, targets = adding_problem(64, length, torch.Generator().manual_seed(0))
+    assert inputs.shape == (64, length, 2) and targets.shape == (64,)
+    values, markers = inputs[..., 0], inputs[..., 1]
+    assert ((values >= 0) & (values < 1)).all()
+    assert set(markers.unique().tolist()) <= {0.0, 1.0}
+    assert (markers.sum(1) == 2).all()
+    half = length // 2
+    assert (markers[:, :half].sum(1) == 1).all() and (markers[:, half:].sum(1) == 1).all()
+    torch.testing.assert_close(targets, (values * markers).sum(1))
+    with pytest.raises(ValueError, match="length >= 2"):
+        adding_problem(4, 1, torch.Generator())
+
+
+def test_copy_task_shapes_and_targets() -> None:
+    length = 5
+    inputs, targets = copy_task(16, length, torch.Generator().manual_seed(0))
+    total = length + 2 * COPY_LENGTH
+    assert inputs.shape == (16, total, COPY_SYMBOLS + 2) and targets.shape == (16, total)
+    assert (inputs.sum(2) == 1).all()  # one-hot
+    tokens = inputs.argmax(2)
+    symbols = tokens[:, :COPY_LENGTH]
+    assert (symbols < COPY_SYMBOLS).all()
+    blank, delimiter = COPY_SYMBOLS, COPY_SYMBOLS + 1
+    assert (tokens[:, COPY_LENGTH + length - 1] == delimiter).all()
+    assert ((tokens == delimiter).sum(1) == 1).all()
+    assert (tokens[:, COPY_LENGTH:][tokens[:, COPY_LENGTH:] != delimiter] == blank).all()
+    assert torch.equal(targets[:, -COPY_LENGTH:], symbols)  # repeat the symbols at the end
+    assert (targets[:, :-COPY_LENGTH] == -100).all()  # nothing asked before
+    assert torch.equal(make_split("copy", 16, length, seed=0)[1], targets)
+    with pytest.raises(ValueError, match="unknown synthetic task"):
+        make_split("reverse", 4, 3, seed=0)
+
+
+@pytest.mark.parametrize("task", ["adding", "copy"])
+def test_synthetic_task_model_trains(task: str) -> None:
+    torch.manual_seed(0)
+    model = SyntheticTaskModel(task, ModelConfig(cell="gru", hidden_size=8))
+    source = TensorBatches(make_split(task, 16, 4, seed=0), batch_size=8)
+    result = Trainer(model, quiet(epochs=2, lr=0.01), log=no_log).fit(source, source)
+    assert result.steps == 4 and all(math.isfinite(n) for n in result.grad_norms)
+    assert ("val_accuracy" in result.history[-1]) == (task == "copy")
