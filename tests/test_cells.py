@@ -13,6 +13,7 @@ from torch.func import functional_call
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 import rnnkit
+from rnnkit import functional as RF
 from rnnkit.cells import (
     GRUCell,
     LayerNormGRUCell,
@@ -183,6 +184,22 @@ def test_layer_norm_cell_runs_and_gradchecks(cell_class: type[RecurrentCell]) ->
         return functional_call(cell, dict(zip(names, ps, strict=True)), (x, st))
 
     assert gradcheck(fn, (x, *state, *params), eps=1e-6, atol=1e-7)
+
+
+def test_layer_norm_cells_compute_the_functional_steps() -> None:
+    """The cells run the step functions that test_functional checks against the equations."""
+    lstm, gru = LayerNormLSTMCell(IN, H).double(), LayerNormGRUCell(IN, H).double()
+    _perturb_norms(lstm)
+    _perturb_norms(gru)
+    x = torch.randn(B, IN, dtype=DTYPE)
+    h, c = torch.randn(B, H, dtype=DTYPE), torch.randn(B, H, dtype=DTYPE)
+    pairs = [(n.weight, n.bias) for n in (lstm.ln_ih, lstm.ln_hh, lstm.ln_cell)]
+    expected = RF.layer_norm_lstm_step(x, h, c, lstm.weight_ih, lstm.weight_hh, *pairs)
+    for a, b in zip(lstm(x, (h, c)), expected, strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=ATOL)
+    pairs = [(n.weight, n.bias) for n in (gru.ln_ih, gru.ln_hh)]
+    expected_h = RF.layer_norm_gru_step(x, h, gru.weight_ih, gru.weight_hh, *pairs)
+    torch.testing.assert_close(gru(x, (h,))[0], expected_h, rtol=0, atol=ATOL)
 
 
 def test_layer_norm_cell_parameters() -> None:

@@ -107,6 +107,7 @@ class Trainer:
                 mode="min" if config.mode == "min" else "max",
                 factor=config.lr_factor,
                 patience=config.lr_patience - 1,
+                threshold=0.0,  # any strict improvement counts, as for early stopping
                 min_lr=config.min_lr,
             )
         self.run_dir = Path(run_dir) if run_dir is not None else None
@@ -267,7 +268,14 @@ class Trainer:
             metrics = self.model.evaluate(move_to(b, self.device) for b in val.batches(0))
             record.update({f"val_{k}": v for k, v in metrics.items()})
         record["lr"] = self.optimizer.param_groups[0]["lr"]
-        monitor = config.monitor if config.monitor in record else "train_loss"
+        monitor = config.monitor
+        if monitor not in record:
+            if monitor != "val_loss" or val is not None:
+                shown = ", ".join(k for k in record if k not in ("epoch", "steps", "lr"))
+                raise ValueError(
+                    f"train.monitor {monitor!r} is not a recorded metric; choose one of {shown}"
+                )
+            monitor = "train_loss"  # no validation data: the default falls back to training loss
         score = record[monitor]
         improved = self.result.best is None or (
             score < self.result.best if config.mode == "min" else score > self.result.best

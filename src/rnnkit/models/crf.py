@@ -1,0 +1,155 @@
+"""A linear-chain conditional random field with transitions that can be constrained.
+
+The tagger's scores ``emissions[b, t, k]`` say how well tag k fits word t; the CRF adds a learned
+score ``transitions[i, j]`` for tag i followed by tag j, plus start and end scores, and trains on
+the log-likelihood of the whole gold sequence (Lafferty et al. 2001; Lample et al. 2016).
+Decoding is Viterbi. Transitions that a tagging scheme forbids (``O`` then ``I-PER`` in BIO) are
+fixed at ``-inf``-like scores, so the decoded sequence is always valid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor, nn
+
+FORBIDDEN = -1e4  # added to forbidden transitions: exp(-1e4) is 0 in float32
+
+
+def allowed_transitions(tags: Sequence[str]) -> tuple[Tensor, Tensor, Tensor]:
+    """A tagging scheme's rules as boolean masks: ``allowed[i, j]`` (tag i then tag j), and
+    which tags may start and end a sentence.
+
+    BIO: ``I-X`` only after ``B-X`` or ``I-X``. BIOES (when ``E-``/``S-`` tags exist) also: after
+    ``B-X``/``I-X`` only ``I-X``/``E-X``; a sentence cannot end inside a span. Tags outside any
+    scheme (part-of-speech tags, padding) allow everything.
+
+    Example:
+        >>> allowed, start, end = allowed_transitions(["O", "B-PER", "I-PER"])
+        >>> allowed[0, 2].item(), allowed[1, 2].item(), start[2].item()
+        (False, True, False)
+    """
+    parts = []
+    for tag in tags:
+        prefix, _, kind = tag.partition("-")
+        parts.append((prefix, kind) if kind and prefix in ("B", "I", "E", "S") else ("", ""))
+    bioes = any(prefix in ("E", "S") for prefix, _ in parts)
+    size = len(tags)
+    allowed = torch.ones(size, size, dtype=torch.bool)
+    start = torch.ones(size, dtype=torch.bool)
+    end = torch.ones(size, dtype=torch.bool)
+    for j, (prefix_j, kind_j) in enumerate(parts):
+        inside_j = prefix_j in ("I", "E")
+        start[j] = not inside_j
+        end[j] = not (bioes and prefix_j in ("B", "I"))
+        for i, (prefix_i, kind_i) in enumerate(parts):
+            open_i = prefix_i in ("B", "I")
+            if inside_j:
+                allowed[i, j] = open_i and kind_i == kind_j
+            elif bioes and open_i and tags[j] != tags[i]:
+                allowed[i, j] = False  # an open BIOES span must continue with I or E
+    return allowed, start, end
+
+
+class CRF(nn.Module):
+    """Linear-chain CRF over ``num_tags`` tags.
+
+    Args:
+        num_tags: number of tags (including any padding tag the caller never uses).
+        allowed: optional ``[K, K]`` boolean mask of permitted transitions.
+        allowed_start: optional ``[K]`` boolean mask of permitted first tags.
+        allowed_end: optional ``[K]`` boolean mask of permitted last tags.
+
+    Shape:
+        emissions: ``[B, T, K]``; tags: ``[B, T]``; mask: ``[B, T]`` (True on real words; every
+        sequence has at least its first word).
+
+    Example:
+        >>> crf = CRF(3)
+        >>> emissions = torch.randn(2, 4, 3)
+        >>> mask = torch.tensor([[1, 1, 1, 1], [1, 1, 0, 0]], dtype=torch.bool)
+        >>> crf.neg_log_likelihood(emissions, torch.zeros(2, 4, dtype=torch.long), mask).shape
+        torch.Size([])
+        >>> [len(path) for path in crf.decode(emissions, mask)]
+        [4, 2]
+    """
+
+    def __init__(
+        self,
+        num_tags: int,
+        allowed: Tensor | None = None,
+        allowed_start: Tensor | None = None,
+        allowed_end: Tensor | None = None,
+    ) -> None:
+        super().__init__()
+        self.num_tags = num_tags
+        self.transitions = nn.Parameter(torch.zeros(num_tags, num_tags))
+        self.start = nn.Parameter(torch.zeros(num_tags))
+        self.end = nn.Parameter(torch.zeros(num_tags))
+        penalty = torch.zeros(num_tags, num_tags)
+        start_penalty = torch.zeros(num_tags)
+        end_penalty = torch.zeros(num_tags)
+        if allowed is not None:
+            penalty[~allowed] = FORBIDDEN
+        if allowed_start is not None:
+            start_penalty[~allowed_start] = FORBIDDEN
+        if allowed_end is not None:
+            end_penalty[~allowed_end] = FORBIDDEN
+        self.register_buffer("penalty", penalty)
+        self.register_buffer("start_penalty", start_penalty)
+        self.register_buffer("end_penalty", end_penalty)
+
+    def _scores(self) -> tuple[Tensor, Tensor, Tensor]:
+        return (
+            self.transitions + self.penalty,
+            self.start + self.start_penalty,
+            self.end + self.end_penalty,
+        )
+
+    def neg_log_likelihood(self, emissions: Tensor, tags: Tensor, mask: Tensor) -> Tensor:
+        """Mean over the batch of ``-log p(tags | words)``."""
+        transitions, start, end = self._scores()
+        mask_f = mask.to(emissions.dtype)  # [B, T]
+        batch = torch.arange(emissions.shape[0], device=emissions.device)
+        # score of the gold path
+        gold = start[tags[:, 0]] + emissions[batch, 0, tags[:, 0]]
+        for t in range(1, emissions.shape[1]):
+            step = transitions[tags[:, t - 1], tags[:, t]] + emissions[batch, t, tags[:, t]]
+            gold = gold + step * mask_f[:, t]
+        last = tags.gather(1, (mask.sum(1, keepdim=True) - 1).clamp(min=0)).squeeze(1)
+        gold = gold + end[last]
+        return (self._log_partition(emissions, mask, transitions, start, end) - gold).mean()
+
+    def _log_partition(
+        self, emissions: Tensor, mask: Tensor, transitions: Tensor, start: Tensor, end: Tensor
+    ) -> Tensor:
+        alpha = start + emissions[:, 0]  # [B, K]
+        for t in range(1, emissions.shape[1]):
+            # [B, K, 1] + [K, K] + [B, 1, K] -> logsumexp over the previous tag -> [B, K]
+            scores = alpha.unsqueeze(2) + transitions + emissions[:, t].unsqueeze(1)
+            alpha = torch.where(mask[:, t : t + 1], torch.logsumexp(scores, dim=1), alpha)
+        return torch.logsumexp(alpha + end, dim=1)
+
+    @torch.no_grad()
+    def decode(self, emissions: Tensor, mask: Tensor) -> list[list[int]]:
+        """The best tag sequence of each sentence (Viterbi), each as long as its mask."""
+        transitions, start, end = self._scores()
+        score = start + emissions[:, 0]  # [B, K]
+        history = []
+        for t in range(1, emissions.shape[1]):
+            candidates = score.unsqueeze(2) + transitions  # [B, K_prev, K]
+            best, best_prev = candidates.max(dim=1)
+            history.append(best_prev)
+            score = torch.where(mask[:, t : t + 1], best + emissions[:, t], score)
+        score = score + end
+        lengths = mask.sum(1).tolist()
+        paths = []
+        for b, length in enumerate(lengths):
+            tag = int(score[b].argmax())
+            path = [tag]
+            for t in range(int(length) - 1, 0, -1):
+                tag = int(history[t - 1][b, tag])
+                path.append(tag)
+            paths.append(path[::-1])
+        return paths
