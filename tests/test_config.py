@@ -181,3 +181,18 @@ def test_config_from_dict() -> None:
 def test_to_toml_rejects_values_toml_cannot_hold() -> None:
     with pytest.raises(ConfigError, match="cannot write"):
         to_toml({"train": {"lrs": [0.1, 0.2]}})
+
+
+def test_overrides_keep_the_run_configs_own_section_defaults() -> None:
+    import dataclasses
+
+    from rnnkit.config import ModelConfig, load_config
+
+    @dataclasses.dataclass(frozen=True)
+    class BiRun:
+        model: ModelConfig = dataclasses.field(
+            default_factory=lambda: ModelConfig(bidirectional=True, hidden_size=7)
+        )
+
+    config = load_config(BiRun, overrides=["model.cell=gru"])
+    assert config.model == ModelConfig(cell="gru", bidirectional=True, hidden_size=7)

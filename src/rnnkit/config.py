@@ -15,7 +15,7 @@ import types
 import typing
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import tomllib
 
@@ -110,6 +110,7 @@ def _parse_value(raw: str) -> Any:
 def _build(config_type: type[ConfigT], values: dict[str, Any], source: str) -> ConfigT:
     keys = valid_keys(config_type)
     hints = typing.get_type_hints(config_type)
+    defaults: Any = config_type()
     sections = {}
     for section, content in values.items():
         if section not in hints or not isinstance(content, dict):
@@ -122,8 +123,9 @@ def _build(config_type: type[ConfigT], values: dict[str, Any], source: str) -> C
                 raise ConfigError(f"unknown config key '{section}.{name}' in {source};"
                                   " valid keys: " + ", ".join(keys))
         typed = {n: _coerce(f"{section}.{n}", v, field_types[n]) for n, v in content.items()}
-        sections[section] = section_type(**typed)
-    return config_type(**sections)
+        # start from the run's own defaults for the section, which may differ from the class's
+        sections[section] = dataclasses.replace(getattr(defaults, section), **typed)
+    return cast(ConfigT, dataclasses.replace(defaults, **sections))
 
 
 def _coerce(key: str, value: Any, expected: Any) -> Any:

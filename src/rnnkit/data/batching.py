@@ -69,3 +69,64 @@ class TensorBatches:
         for index in range(len(self)):
             rows = order[index * self.batch_size : (index + 1) * self.batch_size]
             yield tuple(t[rows] for t in self.tensors)
+
+
+def bucket_order(lengths: Sequence[int], batch_size: int, generator: torch.Generator | None
+                 ) -> list[list[int]]:
+    """Indices grouped into batches of similar length.
+
+    With a generator: equal lengths in random order, and the batches shuffled; without one:
+    sorted by length (for evaluation, where the order does not matter but padding does).
+    """
+    size = len(lengths)
+    keys = torch.tensor(lengths, dtype=torch.float64)
+    if generator is not None:
+        keys = keys + torch.rand(size, generator=generator, dtype=torch.float64)
+    order = torch.argsort(keys, stable=True).tolist()
+    chunks = [order[i : i + batch_size] for i in range(0, size, batch_size)]
+    if generator is not None:
+        chunks = [chunks[i] for i in torch.randperm(len(chunks), generator=generator).tolist()]
+    return chunks
+
+
+class BucketBatches:
+    """Batches of items of similar length, so little compute goes to padding.
+
+    Args:
+        items: the examples.
+        collate: turns a list of items into one batch.
+        lengths: each item's length.
+        batch_size: items per batch.
+        shuffle: new buckets and batch order every epoch (from ``seed`` and the epoch).
+        seed: the shuffling seed.
+    """
+
+    def __init__(
+        self,
+        items: Sequence[Any],
+        collate: Any,
+        lengths: Sequence[int],
+        batch_size: int,
+        shuffle: bool = True,
+        seed: int = 0,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if len(items) != len(lengths):
+            raise ValueError("BucketBatches: one length per item is needed")
+        self.items = items
+        self.collate = collate
+        self.lengths = list(lengths)
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.seed = seed
+
+    def __len__(self) -> int:
+        return -(-len(self.items) // self.batch_size)
+
+    def batches(self, epoch: int) -> Iterator[Any]:
+        generator = None
+        if self.shuffle:
+            generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+        for chunk in bucket_order(self.lengths, self.batch_size, generator):
+            yield self.collate([self.items[i] for i in chunk])

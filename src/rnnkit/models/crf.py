@@ -75,6 +75,10 @@ class CRF(nn.Module):
         [4, 2]
     """
 
+    penalty: Tensor
+    start_penalty: Tensor
+    end_penalty: Tensor
+
     def __init__(
         self,
         num_tags: int,

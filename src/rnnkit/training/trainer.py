@@ -82,8 +82,16 @@ class Trainer:
         log: a function for one-line messages (``print`` by default).
 
     Example:
-        >>> trainer = Trainer(model, TrainConfig(epochs=5, clip_norm=1.0), run_dir="runs/x")
-        >>> result = trainer.fit(train_source, val_source)  # doctest: +SKIP
+        >>> from rnnkit.config import ModelConfig
+        >>> from rnnkit.data.batching import TensorBatches
+        >>> from rnnkit.data.synthetic import make_split
+        >>> from rnnkit.models.synthetic import SyntheticTaskModel
+        >>> model = SyntheticTaskModel("adding", ModelConfig(cell="gru", hidden_size=8))
+        >>> train = TensorBatches(make_split("adding", 64, 10, seed=0), batch_size=16)
+        >>> config = TrainConfig(epochs=2, clip_norm=1.0, progress=False)
+        >>> result = Trainer(model, config, log=lambda line: None).fit(train)
+        >>> len(result.history), result.steps
+        (2, 8)
     """
 
     def __init__(

@@ -1,0 +1,246 @@
+"""Tagged sentences: tokens and tags, plus the original lines so predictions can be written back.
+
+The readers (:mod:`rnnkit.data.conllu`, :mod:`rnnkit.data.iob`) share the pieces here: a file is
+read as lines with their line endings kept, :class:`SentenceCollector` groups the lines into
+sentences so that every line of the file belongs to exactly one sentence, and the writers put
+the lines back with one field replaced. Writing the gold tags back reproduces the file byte for
+byte.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+
+class DataFormatError(ValueError):
+    """A data file that does not read as its format; the message names the file and line.
+
+    Example:
+        >>> str(DataFormatError("expected 10 columns, found 9", "train.conllu", 12))
+        'train.conllu:12: expected 10 columns, found 9'
+    """
+
+    def __init__(self, message: str, path: str | Path, line: int | None = None) -> None:
+        self.path = str(path)
+        self.line = line
+        where = self.path if line is None else f"{self.path}:{line}"
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass
+class TaggedSentence:
+    """One sentence: its tokens, their tags, and the lines of the file it came from.
+
+    Attributes:
+        tokens: the words.
+        tags: one tag per token; empty when the input carries no tags.
+        lines: the sentence's original lines, line endings kept: comments and separator lines
+            before it, the token lines (and skipped ones such as CoNLL-U multiword tokens), and
+            the blank lines after it. Every line of a file belongs to exactly one sentence.
+        token_lines: ``lines[token_lines[i]]`` holds ``tokens[i]``.
+        tag_field: the 0-based field of a token line that holds the tag.
+        source: the file the sentence was read from.
+        first_line: the 1-based line number of ``lines[0]`` in ``source``.
+
+    Example:
+        >>> sentence = TaggedSentence(["Hi", "Bob"], ["O", "B-PER"])
+        >>> len(sentence), sentence.tags[1]
+        (2, 'B-PER')
+    """
+
+    tokens: list[str]
+    tags: list[str]
+    lines: list[str] = field(default_factory=list)
+    token_lines: list[int] = field(default_factory=list)
+    tag_field: int = -1
+    source: str = ""
+    first_line: int = 1
+
+    def __post_init__(self) -> None:
+        if self.tags and len(self.tags) != len(self.tokens):
+            raise ValueError(f"{len(self.tokens)} tokens but {len(self.tags)} tags")
+        if self.lines and len(self.token_lines) != len(self.tokens):
+            raise ValueError(f"{len(self.tokens)} tokens but {len(self.token_lines)} token lines")
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    @property
+    def comments(self) -> list[str]:
+        """The sentence's ``#`` comment lines, without line endings."""
+        return [content(line) for line in self.lines if line.startswith("#")]
+
+    def line_number(self, index: int) -> int:
+        """The 1-based line number in ``source`` of token ``index``."""
+        return self.first_line + self.token_lines[index]
+
+
+def sentences_from_tokens(
+    token_lists: Sequence[Sequence[str]], source: str = "<tokens>"
+) -> list[TaggedSentence]:
+    """Untagged sentences from tokenized text; written back they become ``token<TAB>tag`` lines.
+
+    Raises:
+        ValueError: a token is empty or holds a tab or a line break.
+
+    Example:
+        >>> sentence = sentences_from_tokens([["Hello", "world"]])[0]
+        >>> sentence.tokens, sentence.tags, sentence.lines
+        (['Hello', 'world'], [], ['Hello\\t_\\n', 'world\\t_\\n', '\\n'])
+    """
+    sentences = []
+    first_line = 1
+    for number, tokens in enumerate(token_lists, start=1):
+        for token in tokens:
+            if not token or any(c in token for c in "\t\r\n"):
+                raise ValueError(
+                    f"sentence {number}: token {token!r} is empty or holds a tab or line break"
+                )
+        lines = [f"{token}\t_\n" for token in tokens] + ["\n"]
+        sentences.append(TaggedSentence(
+            list(tokens), [], lines, list(range(len(tokens))), 1, source, first_line
+        ))
+        first_line += len(lines)
+    return sentences
+
+
+def read_lines(path: str | Path) -> list[str]:
+    """The lines of a UTF-8 file with their endings kept; split on ``\\n`` only.
+
+    (``str.splitlines`` would also split inside tokens at characters such as U+2028 or U+0085.)
+    """
+    text = Path(path).read_text(encoding="utf-8", errors="strict", newline="")
+    lines = [line + "\n" for line in text.split("\n")]
+    lines[-1] = lines[-1][:-1]
+    return lines if lines[-1] else lines[:-1]
+
+
+def content(line: str) -> str:
+    """A line without its ending (``\\n`` or ``\\r\\n``) and without a leading byte-order mark."""
+    return line.rstrip("\n").rstrip("\r").lstrip("\ufeff")
+
+
+def line_ending(line: str) -> str:
+    """The ending of a line: ``"\\r\\n"``, ``"\\n"`` or ``""``."""
+    stripped = line.rstrip("\n").rstrip("\r")
+    return line[len(stripped):]
+
+
+class SentenceCollector:
+    """Groups the lines of a file into sentences, one line at a time, losing none.
+
+    Call :meth:`token` for a line that holds a token, :meth:`blank` for a line that separates
+    sentences and :meth:`other` for any other line (comments, skipped lines). Lines before a
+    sentence's first token go to that sentence; blank lines after its last token stay with it.
+
+    Example:
+        >>> collector = SentenceCollector("x.iob", tag_field=1)
+        >>> collector.other("# one\\n"); collector.token("Hi\\tO\\n", "Hi", "O")
+        >>> collector.blank("\\n"); collector.token("Yo\\tO\\n", "Yo", "O")
+        >>> [s.lines for s in collector.sentences()]
+        [['# one\\n', 'Hi\\tO\\n', '\\n'], ['Yo\\tO\\n']]
+    """
+
+    def __init__(self, source: str | Path, tag_field: int) -> None:
+        self.source = str(source)
+        self.tag_field = tag_field
+        self.done: list[TaggedSentence] = []
+        self.pending: list[str] = []
+        self.current: TaggedSentence | None = None
+        self.closed = False  # a blank line came after the current sentence's tokens
+        self.line_count = 0
+
+    @property
+    def token_count(self) -> int:
+        """Tokens so far in the sentence that the next token line would join."""
+        return 0 if self.current is None or self.closed else len(self.current.tokens)
+
+    def token(self, line: str, token: str, tag: str | None) -> None:
+        if self.current is not None and self.closed:
+            self._finish_current()
+        if self.current is None:
+            first = self.line_count - len(self.pending) + 1
+            self.current = TaggedSentence(
+                [], [], self.pending, [], self.tag_field, self.source, first
+            )
+            self.pending = []
+        self.current.token_lines.append(len(self.current.lines))
+        self.current.lines.append(line)
+        self.current.tokens.append(token)
+        if tag is not None:
+            self.current.tags.append(tag)
+        self.line_count += 1
+
+    def blank(self, line: str) -> None:
+        if self.current is not None:
+            self.current.lines.append(line)
+            self.closed = True
+        else:
+            self.pending.append(line)
+        self.line_count += 1
+
+    def other(self, line: str) -> None:
+        if self.current is not None and not self.closed:
+            self.current.lines.append(line)
+        else:
+            if self.current is not None:
+                self._finish_current()
+            self.pending.append(line)
+        self.line_count += 1
+
+    def sentences(self) -> list[TaggedSentence]:
+        """Every sentence; lines after the last one join it.
+
+        Raises:
+            DataFormatError: the file holds no sentence.
+        """
+        if self.current is not None:
+            self._finish_current()
+        if not self.done:
+            raise DataFormatError("no sentences (is this the right file and format?)", self.source)
+        self.done[-1].lines.extend(self.pending)
+        self.pending = []
+        return self.done
+
+    def _finish_current(self) -> None:
+        assert self.current is not None
+        self.done.append(self.current)
+        self.current = None
+        self.closed = False
+
+
+def predictions_for(
+    sentences: Sequence[TaggedSentence], predicted_tags: Sequence[Sequence[str]] | None
+) -> list[Sequence[str]]:
+    """The tags to write for each sentence (``None``: the sentences' own tags), checked.
+
+    Raises:
+        ValueError: counts do not match, or a tag is empty or holds whitespace.
+    """
+    if predicted_tags is None:
+        predicted_tags = [sentence.tags for sentence in sentences]
+    if len(predicted_tags) != len(sentences):
+        raise ValueError(f"{len(sentences)} sentences but {len(predicted_tags)} tag sequences")
+    for sentence, tags in zip(sentences, predicted_tags):
+        where = f"sentence at {sentence.source}:{sentence.first_line}"
+        if len(tags) != len(sentence.tokens):
+            raise ValueError(f"{where} has {len(sentence.tokens)} tokens but {len(tags)} tags")
+        for tag in tags:
+            if not tag or tag != "".join(tag.split()):
+                raise ValueError(f"{where}: tag {tag!r} is empty or holds whitespace")
+    return list(predicted_tags)
+
+
+@contextlib.contextmanager
+def output_stream(path_or_stream: str | Path | TextIO) -> Iterator[TextIO]:
+    """A text stream to write to: the given one, or the file opened as UTF-8 with no newline
+    translation (so line endings are written exactly as they were read)."""
+    if isinstance(path_or_stream, (str, Path)):
+        with open(path_or_stream, "w", encoding="utf-8", newline="") as stream:
+            yield stream
+    else:
+        yield path_or_stream

@@ -1,0 +1,249 @@
+"""Corpora for word2vec: re-iterable streams of token lists read from text, JSON lines or CoNLL-U.
+
+gensim walks a corpus once to count words and once per epoch to train, so every corpus here is
+a class whose ``__iter__`` opens the file again: a large corpus (the 50 000 IMDB reviews) is
+streamed from disk on every pass and never held in memory. A one-shot generator would be
+exhausted after the counting pass; :func:`check_reiterable` rejects one with a clear message.
+
+Example:
+    >>> tokenize("Don't panic: it's 3.5 stars, not 10!")
+    ['Do', "n't", 'panic', ':', 'it', "'s", '3.5', 'stars', ',', 'not', '10', '!']
+    >>> corpus = TokenizedCorpus([["a", "b"], ["c"]])
+    >>> list(corpus), list(corpus)  # a second pass sees the same sentences
+    ([['a', 'b'], ['c']], [['a', 'b'], ['c']])
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, Protocol
+
+# English clitics split off as in the Penn Treebank and Universal Dependencies ("do n't",
+# "it 's"), so that the words match a tagger's tokens; decimals and times stay whole.
+_CLITIC = r"(?:s|re|ve|ll|d|m)\b"  # after an apostrophe
+TOKEN_PATTERN = re.compile(
+    r"\w+(?=n't\b)|n't\b"  # do|n't, ca|n't
+    rf"|'{_CLITIC}"  # 's 're 've 'll 'd 'm
+    r"|\d+(?:[.,:]\d+)+"  # 3.5  1,000  10:30
+    rf"|\w+(?:-\w+|'(?!{_CLITIC})\w+)*"  # words, well-known, o'clock
+    r"|[^\w\s]",  # any other symbol, one at a time
+    re.IGNORECASE,
+)
+_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+FORMATS = ("text", "jsonl", "conllu")
+
+
+class HasTokens(Protocol):
+    """Anything with a ``tokens`` list, such as a tagger's ``TaggedSentence``."""
+
+    @property
+    def tokens(self) -> Sequence[str]: ...
+
+
+def tokenize(text: str) -> list[str]:
+    """Words and punctuation of ``text``, with English clitics split off (see module example)."""
+    return TOKEN_PATTERN.findall(text)
+
+
+def check_reiterable(corpus: Iterable[Sequence[str]]) -> None:
+    """Raise ValueError if ``corpus`` is a one-shot iterator (a generator, ``iter(list)``)."""
+    if iter(corpus) is corpus:
+        raise ValueError(
+            f"the corpus is a one-shot iterator ({type(corpus).__name__}); word2vec reads it "
+            "several times: pass a list, or a class whose __iter__ starts a new pass "
+            "(TextCorpus, JsonlCorpus, ConlluCorpus, TokenizedCorpus)"
+        )
+
+
+def _open_text(path: Path) -> IO[str]:
+    """Open a UTF-8 text file, decompressing ``.gz`` on the fly."""
+    if not path.is_file():
+        raise ValueError(f"corpus file {path} does not exist")
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8")
+    return path.open(encoding="utf-8")
+
+
+def _as_paths(paths: str | Path | Sequence[str | Path]) -> list[Path]:
+    if isinstance(paths, (str, Path)):
+        return [Path(paths)]
+    return [Path(path) for path in paths]
+
+
+class TextCorpus:
+    """Plain text (or ``.gz``), one sentence or document per line, split by :func:`tokenize`.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
+        >>> _ = path.write_text("The cat sat.\\n\\nA dog!\\n")
+        >>> list(TextCorpus(path))
+        [['The', 'cat', 'sat', '.'], ['A', 'dog', '!']]
+    """
+
+    def __init__(self, paths: str | Path | Sequence[str | Path]) -> None:
+        self.paths = _as_paths(paths)
+
+    def __iter__(self) -> Iterator[list[str]]:
+        for path in self.paths:
+            with _open_text(path) as file:
+                for line in file:
+                    tokens = tokenize(line)
+                    if tokens:
+                        yield tokens
+
+
+class JsonlCorpus:
+    """JSON lines (or ``.jsonl.gz``) with a text field, one document each; ``<br />`` removed.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "a.jsonl"
+        >>> _ = path.write_text('{"text": "Great film.<br /><br />Loved it"}\\n')
+        >>> list(JsonlCorpus(path))
+        [['Great', 'film', '.', 'Loved', 'it']]
+    """
+
+    def __init__(self, paths: str | Path | Sequence[str | Path], field: str = "text") -> None:
+        self.paths = _as_paths(paths)
+        self.field = field
+
+    def __iter__(self) -> Iterator[list[str]]:
+        for path in self.paths:
+            with _open_text(path) as file:
+                for number, line in enumerate(file, start=1):
+                    if not line.strip():
+                        continue
+                    try:
+                        text = json.loads(line)[self.field]
+                    except (json.JSONDecodeError, KeyError, TypeError):
+                        raise ValueError(
+                            f"{path}, line {number}: expected a JSON object with a string "
+                            f"{self.field!r} field, got {line[:80]!r}"
+                        ) from None
+                    if not isinstance(text, str):
+                        raise ValueError(
+                            f"{path}, line {number}: field {self.field!r} is "
+                            f"{type(text).__name__}, expected a string"
+                        )
+                    tokens = tokenize(_BREAK.sub(" ", text))
+                    if tokens:
+                        yield tokens
+
+
+def read_conllu_tokens(path: str | Path, column: int = 1) -> Iterator[list[str]]:
+    """Sentences of a CoNLL-U file as lists of one column (1 = FORM), streamed.
+
+    Comment lines, multiword-token ranges (``1-2``) and empty nodes (``1.1``) are skipped.
+    """
+    path = Path(path)
+    with _open_text(path) as file:
+        sentence: list[str] = []
+        for number, line in enumerate(file, start=1):
+            line = line.rstrip("\n")
+            if not line:
+                if sentence:
+                    yield sentence
+                sentence = []
+                continue
+            if line.startswith("#"):
+                continue
+            fields = line.split("\t")
+            if len(fields) != 10:
+                raise ValueError(
+                    f"{path}, line {number}: a CoNLL-U token line has 10 tab-separated "
+                    f"fields, this one has {len(fields)}"
+                )
+            if "-" in fields[0] or "." in fields[0]:
+                continue
+            sentence.append(fields[column])
+        if sentence:
+            yield sentence
+
+
+class ConlluCorpus:
+    """The tokens (FORM column) of CoNLL-U files, one sentence at a time.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "a.conllu"
+        >>> row = "\\t".join(["1", "Hi", "hi", "INTJ", "UH", "_", "0", "root", "_", "_"])
+        >>> _ = path.write_text("# text = Hi\\n" + row + "\\n\\n")
+        >>> list(ConlluCorpus(path))
+        [['Hi']]
+    """
+
+    def __init__(self, paths: str | Path | Sequence[str | Path], column: int = 1) -> None:
+        self.paths = _as_paths(paths)
+        self.column = column
+
+    def __iter__(self) -> Iterator[list[str]]:
+        for path in self.paths:
+            yield from read_conllu_tokens(path, self.column)
+
+
+class TokenizedCorpus:
+    """Sentences already split into tokens: lists of strings or objects with ``.tokens``.
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> list(TokenizedCorpus([SimpleNamespace(tokens=["Hi", "!"])]))
+        [['Hi', '!']]
+    """
+
+    def __init__(self, sentences: Iterable[Sequence[str] | HasTokens]) -> None:
+        self.sentences = list(sentences)  # references only: the token lists are not copied
+
+    def __iter__(self) -> Iterator[list[str]]:
+        for sentence in self.sentences:
+            tokens = sentence.tokens if hasattr(sentence, "tokens") else sentence
+            if isinstance(tokens, str):
+                raise ValueError(
+                    f"a sentence must be a list of tokens, got the string {tokens[:40]!r}"
+                )
+            yield list(tokens)
+
+
+class LowercaseCorpus:
+    """Another corpus with every token lowercased, pass after pass."""
+
+    def __init__(self, corpus: Iterable[Sequence[str]]) -> None:
+        self.corpus = corpus
+
+    def __iter__(self) -> Iterator[list[str]]:
+        for sentence in self.corpus:
+            yield [token.lower() for token in sentence]
+
+
+def guess_format(path: str | Path) -> str:
+    """``jsonl`` for ``.jsonl``/``.json`` (also ``.gz``), ``conllu`` for ``.conllu``, else text."""
+    suffixes = Path(path).suffixes
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    last = suffixes[-1] if suffixes else ""
+    if last in (".jsonl", ".json"):
+        return "jsonl"
+    if last in (".conllu", ".conll"):
+        return "conllu"
+    return "text"
+
+
+def open_corpus(
+    paths: str | Path | Sequence[str | Path], format: str | None = None
+) -> Iterable[list[str]]:
+    """A re-iterable corpus over ``paths`` in one ``format`` (guessed from the first name)."""
+    paths = _as_paths(paths)
+    if not paths:
+        raise ValueError("no corpus file given")
+    format = format or guess_format(paths[0])
+    if format == "text":
+        return TextCorpus(paths)
+    if format == "jsonl":
+        return JsonlCorpus(paths)
+    if format == "conllu":
+        return ConlluCorpus(paths)
+    raise ValueError(f"unknown corpus format {format!r}; expected one of {', '.join(FORMATS)}")

@@ -1,0 +1,250 @@
+"""Pretrained word vectors: read and write word2vec/GloVe files; turn them into an embedding matrix.
+
+Three file formats are understood, all through gensim's ``KeyedVectors``:
+
+* ``word2vec-binary``: a ``COUNT DIM`` header line, then ``word`` + space + DIM float32 bytes;
+* ``word2vec-text``: the same header, then one ``word x1 ... xDIM`` line per word;
+* ``glove``: text lines as above with no header line.
+
+``load_vectors(path)`` (``format="auto"``) tells them apart by the first lines, so a ``.txt`` may
+hold either text format. :func:`embedding_matrix` lines the vectors up with a vocabulary for
+``nn.Embedding.from_pretrained(matrix, freeze=...)``.
+
+Example:
+    >>> import numpy as np, pathlib, tempfile
+    >>> from gensim.models import KeyedVectors
+    >>> vectors = KeyedVectors(2)
+    >>> vectors.add_vectors(["cat", "dog"], np.array([[1.0, 0.0], [0.0, 1.0]]))
+    >>> path = save_vectors(vectors, pathlib.Path(tempfile.mkdtemp()) / "v.bin")
+    >>> matrix, coverage = embedding_matrix(["<pad>", "<unk>", "Cat", "cow"], load_vectors(path))
+    >>> matrix[[0, 2]].tolist(), coverage.vocab_found, coverage.vocab_size
+    ([[0.0, 0.0], [1.0, 0.0]], 1, 2)
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import torch
+from gensim.models import KeyedVectors
+
+from rnnkit.data.vocab import PAD, UNK
+from rnnkit.training.checkpoint import atomic_write_bytes
+
+FORMATS = ("word2vec-binary", "word2vec-text", "glove")
+_SNIFF_BYTES = 1 << 20  # a first line longer than this is not a vectors file
+
+
+def _open_binary(path: Path) -> IO[bytes]:
+    return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
+
+
+def _floats(fields: Sequence[str]) -> bool:
+    try:
+        [float(field) for field in fields]
+    except ValueError:
+        return False
+    return True
+
+
+def detect_format(path: str | Path) -> str:
+    """Which of :data:`FORMATS` a vectors file is in, from its first two lines.
+
+    Raises:
+        ValueError: the file is missing, empty, or starts with neither a ``COUNT DIM`` header
+            nor a ``word x1 x2 ...`` line.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"vectors file {path} does not exist")
+    with _open_binary(path) as file:
+        first = file.readline(_SNIFF_BYTES)
+        header = first.split()
+        if not header:
+            raise ValueError(f"vectors file {path} is empty (or starts with a blank line)")
+        if len(header) == 2 and all(part.isdigit() for part in header):
+            dim = int(header[1])
+            second = file.read(4 * dim + 4096).split(b"\n", 1)[0]
+            try:
+                fields = second.decode("utf-8").rstrip().split(" ")
+            except UnicodeDecodeError:
+                return "word2vec-binary"  # raw float bytes after the first word
+            text = len(fields) == dim + 1 and _floats(fields[1:])
+            return "word2vec-text" if text else "word2vec-binary"
+    try:
+        fields = first.decode("utf-8").rstrip().split(" ")
+    except UnicodeDecodeError:
+        fields = []
+    if len(fields) >= 2 and _floats(fields[1:]):
+        return "glove"
+    raise ValueError(
+        f"vectors file {path} starts with neither a word2vec header 'COUNT DIM' nor a GloVe "
+        f"line 'WORD X1 X2 ...': {first[:80]!r}"
+    )
+
+
+def load_vectors(path: str | Path, format: str = "auto") -> KeyedVectors:
+    """Word vectors from a word2vec (binary or text) or GloVe file; ``.gz`` is fine too.
+
+    Args:
+        path: the vectors file.
+        format: ``"auto"`` (see :func:`detect_format`) or one of :data:`FORMATS`.
+
+    Raises:
+        ValueError: unknown format, missing file, or a malformed file; the message names the
+            file and what is wrong.
+    """
+    path = Path(path)
+    if format == "auto":
+        format = detect_format(path)
+    elif format not in FORMATS:
+        raise ValueError(f"unknown vectors format {format!r}; expected auto or {', '.join(FORMATS)}")
+    elif not path.is_file():
+        raise ValueError(f"vectors file {path} does not exist")
+    try:
+        vectors = KeyedVectors.load_word2vec_format(
+            str(path), binary=format == "word2vec-binary", no_header=format == "glove"
+        )
+    except Exception as error:  # gensim raises ValueError, EOFError, IndexError, ...
+        raise ValueError(
+            f"vectors file {path} is not a valid {format} file: {type(error).__name__}: {error}"
+        ) from error
+    if len(vectors) == 0:
+        raise ValueError(f"vectors file {path} holds no vectors")
+    if not np.isfinite(vectors.vectors).all():
+        raise ValueError(f"vectors file {path} holds NaN or infinite values")
+    return vectors
+
+
+def save_vectors(vectors: KeyedVectors, path: str | Path, format: str | None = None) -> Path:
+    """Write ``vectors`` atomically; ``format`` defaults to text for ``.txt``/``.vec``, else binary.
+
+    Words are written most frequent first, as gensim keeps them. Returns ``path``.
+    """
+    path = Path(path)
+    if format is None:
+        format = "word2vec-text" if path.suffix in (".txt", ".vec") else "word2vec-binary"
+    if format not in FORMATS:
+        raise ValueError(f"unknown vectors format {format!r}; expected one of {', '.join(FORMATS)}")
+    words = [str(key) for key in vectors.index_to_key]
+    bad = next((word for word in words if not word or any(c.isspace() for c in word)), None)
+    if bad is not None:
+        raise ValueError(f"cannot save the word {bad!r}: words in vector files have no spaces")
+    matrix = np.asarray(vectors.vectors, dtype=np.float32)  # [words, dim]
+
+    def write(file: IO[bytes]) -> None:
+        if format != "glove":
+            file.write(f"{len(words)} {vectors.vector_size}\n".encode())
+        for word, row in zip(words, matrix):
+            if format == "word2vec-binary":
+                file.write(word.encode("utf-8") + b" " + row.tobytes() + b"\n")
+            else:
+                file.write(f"{word} {' '.join(str(x) for x in row)}\n".encode())
+
+    return atomic_write_bytes(path, write)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How much of a vocabulary (and of the text behind it) pretrained vectors cover.
+
+    ``<pad>`` and ``<unk>`` are not counted. Token numbers weigh each word by its count in
+    the training data and are None when no counts were given.
+    """
+
+    vocab_found: int
+    vocab_size: int
+    vocab_share: float
+    lowercased: int  # found only through the lowercased form
+    token_found: int | None = None
+    token_total: int | None = None
+    token_share: float | None = None
+
+    def summary(self) -> str:
+        """One line for a human, e.g. ``'vocabulary 3/4 words (75.0%, 1 lowercased)'``."""
+        line = (
+            f"vocabulary {self.vocab_found}/{self.vocab_size} words "
+            f"({100 * self.vocab_share:.1f}%, {self.lowercased} lowercased)"
+        )
+        if self.token_share is not None:
+            line += (
+                f"; running text {self.token_found}/{self.token_total} tokens "
+                f"({100 * self.token_share:.1f}%)"
+            )
+        return line
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def embedding_matrix(
+    vocab_symbols: Sequence[str],
+    vectors: KeyedVectors,
+    counts: Mapping[str, int] | None = None,
+    lowercase_fallback: bool = True,
+    seed: int = 0,
+) -> tuple[torch.Tensor, Coverage]:
+    """An embedding matrix for a vocabulary: pretrained rows where known, random elsewhere.
+
+    Row ``i`` is the vector of ``vocab_symbols[i]``, else of its lowercased form (with
+    ``lowercase_fallback``), else drawn from ``N(0, std^2)`` with ``std`` the standard deviation
+    of all the vectors' values (seeded by ``seed``). The ``<pad>`` row is zero; ``<unk>`` is random.
+
+    Args:
+        vocab_symbols: the vocabulary's symbols in id order (``Vocab.symbols``).
+        vectors: pretrained vectors (:func:`load_vectors`, or trained by ``train_word2vec``).
+        counts: token counts from the training data (``Vocab.counts``) for token coverage;
+            counts of words outside ``vocab_symbols`` are ignored.
+        lowercase_fallback: look up ``word.lower()`` when ``word`` itself is missing.
+        seed: seed of the random rows.
+
+    Returns:
+        ``(matrix, coverage)``: a float32 tensor and a :class:`Coverage`.
+
+    Shape:
+        matrix: ``[len(vocab_symbols), vectors.vector_size]``.
+    """
+    std = float(np.std(vectors.vectors)) or 1.0
+    generator = torch.Generator().manual_seed(seed)
+    matrix = torch.randn(len(vocab_symbols), vectors.vector_size, generator=generator) * std
+    rows: list[int] = []
+    sources: list[int] = []
+    lowercased = 0
+    token_found = token_total = 0
+    words = 0
+    for row, symbol in enumerate(vocab_symbols):
+        if symbol in (PAD, UNK):
+            continue
+        words += 1
+        count = counts.get(symbol, 0) if counts is not None else 0
+        token_total += count
+        index = vectors.key_to_index.get(symbol)
+        if index is None and lowercase_fallback:
+            index = vectors.key_to_index.get(symbol.lower())
+            lowercased += index is not None
+        if index is not None:
+            rows.append(row)
+            sources.append(index)
+            token_found += count
+    if rows:
+        matrix[rows] = torch.from_numpy(np.asarray(vectors.vectors[sources], dtype=np.float32))
+    for row, symbol in enumerate(vocab_symbols):
+        if symbol == PAD:
+            matrix[row] = 0.0
+    coverage = Coverage(
+        vocab_found=len(rows),
+        vocab_size=words,
+        vocab_share=len(rows) / words if words else 0.0,
+        lowercased=lowercased,
+        token_found=token_found if counts is not None else None,
+        token_total=token_total if counts is not None else None,
+        token_share=(token_found / token_total if token_total else 0.0)
+        if counts is not None
+        else None,
+    )
+    return matrix, coverage

@@ -1,0 +1,168 @@
+"""The sequence tagger: every word gets a tag (part of speech, named-entity BIO tag).
+
+words -> word embeddings (+ character features) -> dropout -> stacked (bi)RNN/LSTM/GRU ->
+dropout -> linear scores per tag -> softmax, or a CRF with Viterbi decoding (Huang et al. 2015;
+Lample et al. 2016; Plank et al. 2016).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from rnnkit.config import ModelConfig
+from rnnkit.data.tagger_batches import TaggerBatch
+from rnnkit.data.vocab import Vocab
+from rnnkit.models.char_encoder import CharEncoder
+from rnnkit.models.crf import CRF, allowed_transitions
+from rnnkit.models.encoder import build_encoder
+from rnnkit.training.bundle import register_model
+from rnnkit.training.task import StepOutput, TaskModel
+
+OUTPUTS = ("crf", "softmax")
+
+
+@dataclass(frozen=True)
+class TaggerConfig:
+    """Word features and the output layer of a tagger."""
+
+    word_dim: int = 100
+    char_dim: int = 30  # 0 switches character features off
+    char_hidden: int = 50  # per direction (lstm) or filters (cnn)
+    char_encoder: str = "lstm"  # lstm | cnn
+    lowercase: bool = True  # word vocabulary in lower case (characters keep the case)
+    embedding_dropout: float = 0.5
+    output_dropout: float = 0.5
+    word_dropout: float = 0.05  # replace a training word by <unk> with this probability
+    output: str = "crf"  # crf | softmax
+
+
+@register_model("tagger")
+class Tagger(TaskModel):
+    """A many-to-many tagger over vocabularies of words, characters and tags."""
+
+    def __init__(
+        self,
+        words: Vocab,
+        chars: Vocab,
+        tags: Vocab,
+        config: TaggerConfig,
+        encoder: ModelConfig,
+        embeddings: Tensor | None = None,
+        freeze_embeddings: bool = False,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        if config.output not in OUTPUTS:
+            raise ValueError(f"tagger.output must be one of {OUTPUTS}, got {config.output!r}")
+        self.words, self.chars, self.tags = words, chars, tags
+        self.config, self.encoder_config = config, encoder
+        self.data = data or {}  # how the training data was read (format, column), for predict
+        self.word_embedding = nn.Embedding(len(words), config.word_dim, padding_idx=0)
+        if embeddings is not None:
+            if tuple(embeddings.shape) != (len(words), config.word_dim):
+                raise ValueError(
+                    f"pretrained embeddings have shape {tuple(embeddings.shape)}, the vocabulary"
+                    f" needs [{len(words)}, {config.word_dim}] (set tagger.word_dim)"
+                )
+            self.word_embedding.weight.data.copy_(embeddings)
+            self.word_embedding.weight.requires_grad_(not freeze_embeddings)
+        self.char_encoder: CharEncoder | None = None
+        width = config.word_dim
+        if config.char_dim > 0:
+            self.char_encoder = CharEncoder(
+                len(chars), config.char_dim, config.char_hidden, config.char_encoder
+            )
+            width += self.char_encoder.output_size
+        self.encoder = build_encoder(encoder, width, batch_first=True)
+        directions = 2 if encoder.bidirectional else 1
+        self.head = nn.Linear(encoder.hidden_size * directions, len(tags))
+        allowed, start, end = allowed_transitions(tags.symbols)
+        allowed[:, 0] = False  # the padding tag is never predicted
+        start[0] = end[0] = False
+        self.crf = CRF(len(tags), allowed, start, end) if config.output == "crf" else None
+
+    # -- bundle -----------------------------------------------------------------------------
+    def bundle_config(self) -> dict[str, Any]:
+        return {
+            "words": self.words.to_json(),
+            "chars": self.chars.to_json(),
+            "tags": self.tags.to_json(),
+            "tagger": asdict(self.config),
+            "encoder": asdict(self.encoder_config),
+            "data": self.data,
+        }
+
+    @classmethod
+    def from_bundle_config(cls, config: dict[str, Any]) -> Tagger:
+        return cls(
+            Vocab.from_json(config["words"]),
+            Vocab.from_json(config["chars"]),
+            Vocab.from_json(config["tags"]),
+            TaggerConfig(**config["tagger"]),
+            ModelConfig(**config["encoder"]),
+            data=config.get("data"),
+        )
+
+    # -- model ------------------------------------------------------------------------------
+    def emissions(self, batch: TaggerBatch) -> Tensor:
+        """Scores ``[B, T, K]`` of every tag for every word."""
+        mask = batch.words != 0
+        words = batch.words
+        if self.training and self.config.word_dropout > 0 and self.words.unknown:
+            drop = torch.rand(words.shape, device=words.device) < self.config.word_dropout
+            words = words.masked_fill(drop & mask, self.words.unk_id)
+        features = self.word_embedding(words)  # [B, T, E]
+        if self.char_encoder is not None:
+            chars = self.char_encoder(batch.chars, mask)  # [B, T, C]
+            features = torch.cat([features, chars], dim=2)  # -> [B, T, E + C]
+        features = F.dropout(features, self.config.embedding_dropout, self.training)
+        outputs, _ = self.encoder(features, lengths=batch.lengths)  # [B, T, D*H]
+        outputs = F.dropout(outputs, self.config.output_dropout, self.training)
+        return self.head(outputs)  # [B, T, D*H] -> [B, T, K]
+
+    def step(self, batch: Any, state: Any = None) -> StepOutput:
+        scores = self.emissions(batch)
+        mask = batch.words != 0
+        if self.crf is not None:
+            loss = self.crf.neg_log_likelihood(scores, batch.tags, mask)
+            return StepOutput(loss, int(batch.words.shape[0]))
+        loss = F.cross_entropy(scores[mask], batch.tags[mask])
+        return StepOutput(loss, int(mask.sum()))
+
+    @torch.no_grad()
+    def predict_ids(self, batch: TaggerBatch) -> list[list[int]]:
+        """The best tag ids of each sentence (Viterbi with a CRF), as long as the sentence."""
+        scores = self.emissions(batch)
+        mask = batch.words != 0
+        if self.crf is not None:
+            return self.crf.decode(scores, mask)
+        scores[:, :, 0] = float("-inf")  # never the padding tag
+        best = scores.argmax(dim=2).tolist()
+        return [row[: int(n)] for row, n in zip(best, batch.lengths.tolist(), strict=True)]
+
+    @torch.no_grad()
+    def evaluate(self, batches: Any) -> dict[str, float]:
+        """Loss, token accuracy and (for BIO tags) span F1 over the batches."""
+        from rnnkit.training.tag_metrics import span_f1_available, tag_scores
+
+        was_training = self.training
+        self.eval()
+        loss, count = 0.0, 0
+        gold: list[list[str]] = []
+        predicted: list[list[str]] = []
+        for batch in batches:
+            out = self.step(batch)
+            loss += float(out.loss) * out.count
+            count += out.count
+            for row, ids, n in zip(batch.tags.tolist(), self.predict_ids(batch),
+                                   batch.lengths.tolist(), strict=True):
+                gold.append(self.tags.decode(row[: int(n)]))
+                predicted.append(self.tags.decode(ids))
+        self.train(was_training)
+        scores = tag_scores(gold, predicted, spans=span_f1_available(self.tags.symbols))
+        return {"loss": loss / max(count, 1), **scores}
