@@ -23,7 +23,11 @@ def _model(cell: str = "lstm", **options: object) -> SyntheticTaskModel:
 
 @pytest.mark.parametrize(
     "cell, options",
-    [("rnn", {}), ("lstm", {"num_layers": 2, "bidirectional": True}), ("gru", {"layer_norm": True})],
+    [
+        ("rnn", {}),
+        ("lstm", {"num_layers": 2, "bidirectional": True}),
+        ("gru", {"layer_norm": True}),
+    ],
 )
 def test_round_trip_gives_identical_outputs(tmp_path: Path, cell: str, options: dict) -> None:
     model = _model(cell, **options).eval()

@@ -15,7 +15,9 @@ from rnnkit.training.bundle import BundleError
 from rnnkit.training.checkpoint import CheckpointError
 from rnnkit.training.trainer import TrainingDiverged
 
-COMMAND_MODULES = ("info", "synthetic", "evaluate", "diagnose")
+COMMAND_MODULES = (
+    "info", "datasets", "synthetic", "tagger", "evaluate", "diagnose", "word2vec"
+)
 USER_ERRORS = (ValueError, ConfigError, BundleError, CheckpointError, TrainingDiverged, OSError)
 
 

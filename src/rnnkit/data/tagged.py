@@ -1,7 +1,7 @@
 """Tagged sentences: tokens and tags, plus the original lines so predictions can be written back.
 
 The readers (:mod:`rnnkit.data.conllu`, :mod:`rnnkit.data.iob`) share the pieces here: a file is
-read as lines with their line endings kept, :class:`SentenceCollector` groups the lines into
+read as lines with their line endings kept, :func:`group_sentences` groups the lines into
 sentences so that every line of the file belongs to exactly one sentence, and the writers put
 the lines back with one field replaced. Writing the gold tags back reproduces the file byte for
 byte.
@@ -42,7 +42,8 @@ class TaggedSentence:
             before it, the token lines (and skipped ones such as CoNLL-U multiword tokens), and
             the blank lines after it. Every line of a file belongs to exactly one sentence.
         token_lines: ``lines[token_lines[i]]`` holds ``tokens[i]``.
-        tag_field: the 0-based field of a token line that holds the tag.
+        tag_field: the field of a token line that holds the tag, as a Python index (0 is the
+            first field, -1 the last).
         source: the file the sentence was read from.
         first_line: the 1-based line number of ``lines[0]`` in ``source``.
 
@@ -72,7 +73,7 @@ class TaggedSentence:
     @property
     def comments(self) -> list[str]:
         """The sentence's ``#`` comment lines, without line endings."""
-        return [content(line) for line in self.lines if line.startswith("#")]
+        return [text for text in contents(self.lines) if text.startswith("#")]
 
     def line_number(self, index: int) -> int:
         """The 1-based line number in ``source`` of token ``index``."""
@@ -113,104 +114,78 @@ def read_lines(path: str | Path) -> list[str]:
 
     (``str.splitlines`` would also split inside tokens at characters such as U+2028 or U+0085.)
     """
-    text = Path(path).read_text(encoding="utf-8", errors="strict", newline="")
+    with open(path, encoding="utf-8", newline="") as stream:
+        text = stream.read()
     lines = [line + "\n" for line in text.split("\n")]
     lines[-1] = lines[-1][:-1]
     return lines if lines[-1] else lines[:-1]
 
 
-def content(line: str) -> str:
-    """A line without its ending (``\\n`` or ``\\r\\n``) and without a leading byte-order mark."""
-    return line.rstrip("\n").rstrip("\r").lstrip("\ufeff")
+def contents(lines: Sequence[str]) -> list[str]:
+    """The lines without their endings (``\\n`` or ``\\r\\n``) and without a byte-order mark."""
+    texts = [line.rstrip("\n").rstrip("\r") for line in lines]
+    if texts and texts[0].startswith("\ufeff"):
+        texts[0] = texts[0][1:]
+    return texts
 
 
 def line_ending(line: str) -> str:
     """The ending of a line: ``"\\r\\n"``, ``"\\n"`` or ``""``."""
-    stripped = line.rstrip("\n").rstrip("\r")
-    return line[len(stripped):]
+    return line[len(line.rstrip("\n").rstrip("\r")):]
 
 
-class SentenceCollector:
-    """Groups the lines of a file into sentences, one line at a time, losing none.
+BLANK = None  # a line that separates sentences
+OTHER = ()  # a line that is kept but gives no token (comment, multiword token, -DOCSTART-)
+LineKind = tuple[str, str] | tuple[()] | None  # (token, tag) for a token line
 
-    Call :meth:`token` for a line that holds a token, :meth:`blank` for a line that separates
-    sentences and :meth:`other` for any other line (comments, skipped lines). Lines before a
-    sentence's first token go to that sentence; blank lines after its last token stay with it.
+
+def group_sentences(
+    lines: Sequence[str], kinds: Sequence[LineKind], source: str | Path, tag_field: int
+) -> list[TaggedSentence]:
+    """Group the lines of a file into sentences, losing none.
+
+    ``kinds[i]`` says what ``lines[i]`` is: ``(token, tag)``, :data:`BLANK` or :data:`OTHER`.
+    Lines before a sentence's first token belong to it, and so do the blank lines after its
+    last token; lines after the last sentence join it.
+
+    Raises:
+        DataFormatError: no line holds a token.
 
     Example:
-        >>> collector = SentenceCollector("x.iob", tag_field=1)
-        >>> collector.other("# one\\n"); collector.token("Hi\\tO\\n", "Hi", "O")
-        >>> collector.blank("\\n"); collector.token("Yo\\tO\\n", "Yo", "O")
-        >>> [s.lines for s in collector.sentences()]
+        >>> lines = ["# one\\n", "Hi\\tO\\n", "\\n", "Yo\\tO\\n"]
+        >>> kinds = [OTHER, ("Hi", "O"), BLANK, ("Yo", "O")]
+        >>> [s.lines for s in group_sentences(lines, kinds, "x.iob", 1)]
         [['# one\\n', 'Hi\\tO\\n', '\\n'], ['Yo\\tO\\n']]
     """
-
-    def __init__(self, source: str | Path, tag_field: int) -> None:
-        self.source = str(source)
-        self.tag_field = tag_field
-        self.done: list[TaggedSentence] = []
-        self.pending: list[str] = []
-        self.current: TaggedSentence | None = None
-        self.closed = False  # a blank line came after the current sentence's tokens
-        self.line_count = 0
-
-    @property
-    def token_count(self) -> int:
-        """Tokens so far in the sentence that the next token line would join."""
-        return 0 if self.current is None or self.closed else len(self.current.tokens)
-
-    def token(self, line: str, token: str, tag: str | None) -> None:
-        if self.current is not None and self.closed:
-            self._finish_current()
-        if self.current is None:
-            first = self.line_count - len(self.pending) + 1
-            self.current = TaggedSentence(
-                [], [], self.pending, [], self.tag_field, self.source, first
-            )
-            self.pending = []
-        self.current.token_lines.append(len(self.current.lines))
-        self.current.lines.append(line)
-        self.current.tokens.append(token)
-        if tag is not None:
-            self.current.tags.append(tag)
-        self.line_count += 1
-
-    def blank(self, line: str) -> None:
-        if self.current is not None:
-            self.current.lines.append(line)
-            self.closed = True
-        else:
-            self.pending.append(line)
-        self.line_count += 1
-
-    def other(self, line: str) -> None:
-        if self.current is not None and not self.closed:
-            self.current.lines.append(line)
-        else:
-            if self.current is not None:
-                self._finish_current()
-            self.pending.append(line)
-        self.line_count += 1
-
-    def sentences(self) -> list[TaggedSentence]:
-        """Every sentence; lines after the last one join it.
-
-        Raises:
-            DataFormatError: the file holds no sentence.
-        """
-        if self.current is not None:
-            self._finish_current()
-        if not self.done:
-            raise DataFormatError("no sentences (is this the right file and format?)", self.source)
-        self.done[-1].lines.extend(self.pending)
-        self.pending = []
-        return self.done
-
-    def _finish_current(self) -> None:
-        assert self.current is not None
-        self.done.append(self.current)
-        self.current = None
-        self.closed = False
+    source = str(source)
+    sentences: list[TaggedSentence] = []
+    begin = 0  # the first line not yet given to a sentence
+    tokens: list[str] = []
+    tags: list[str] = []
+    token_lines: list[int] = []
+    closed = False  # a blank line came after the tokens
+    for index, kind in enumerate(kinds):
+        if kind is None:
+            closed = bool(tokens)
+            continue
+        if closed:
+            sentences.append(TaggedSentence(
+                tokens, tags, list(lines[begin:index]), token_lines, tag_field, source, begin + 1
+            ))
+            begin, tokens, tags, token_lines, closed = index, [], [], [], False
+        if kind:
+            tokens.append(kind[0])
+            tags.append(kind[1])
+            token_lines.append(index - begin)
+    if tokens:
+        sentences.append(TaggedSentence(
+            tokens, tags, list(lines[begin:]), token_lines, tag_field, source, begin + 1
+        ))
+    elif sentences:
+        sentences[-1].lines.extend(lines[begin:])
+    else:
+        raise DataFormatError("no sentences (is this the right file and format?)", source)
+    return sentences
 
 
 def predictions_for(
@@ -225,7 +200,7 @@ def predictions_for(
         predicted_tags = [sentence.tags for sentence in sentences]
     if len(predicted_tags) != len(sentences):
         raise ValueError(f"{len(sentences)} sentences but {len(predicted_tags)} tag sequences")
-    for sentence, tags in zip(sentences, predicted_tags):
+    for sentence, tags in zip(sentences, predicted_tags, strict=True):
         where = f"sentence at {sentence.source}:{sentence.first_line}"
         if len(tags) != len(sentence.tokens):
             raise ValueError(f"{where} has {len(sentence.tokens)} tokens but {len(tags)} tags")

@@ -24,6 +24,7 @@ Example:
 from __future__ import annotations
 
 import gzip
+import io
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -40,7 +41,7 @@ FORMATS = ("word2vec-binary", "word2vec-text", "glove")
 _SNIFF_BYTES = 1 << 20  # a first line longer than this is not a vectors file
 
 
-def _open_binary(path: Path) -> IO[bytes]:
+def _open_binary(path: Path) -> io.BufferedIOBase:
     return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
 
 
@@ -103,7 +104,9 @@ def load_vectors(path: str | Path, format: str = "auto") -> KeyedVectors:
     if format == "auto":
         format = detect_format(path)
     elif format not in FORMATS:
-        raise ValueError(f"unknown vectors format {format!r}; expected auto or {', '.join(FORMATS)}")
+        raise ValueError(
+            f"unknown vectors format {format!r}; expected auto or {', '.join(FORMATS)}"
+        )
     elif not path.is_file():
         raise ValueError(f"vectors file {path} does not exist")
     try:
@@ -124,11 +127,14 @@ def load_vectors(path: str | Path, format: str = "auto") -> KeyedVectors:
 def save_vectors(vectors: KeyedVectors, path: str | Path, format: str | None = None) -> Path:
     """Write ``vectors`` atomically; ``format`` defaults to text for ``.txt``/``.vec``, else binary.
 
-    Words are written most frequent first, as gensim keeps them. Returns ``path``.
+    Words are written most frequent first, as gensim keeps them; a ``.gz`` name is gzipped
+    (``v.txt.gz`` is word2vec text). Returns ``path``.
     """
     path = Path(path)
+    compressed = path.suffix == ".gz"
     if format is None:
-        format = "word2vec-text" if path.suffix in (".txt", ".vec") else "word2vec-binary"
+        suffix = path.with_suffix("").suffix if compressed else path.suffix
+        format = "word2vec-text" if suffix in (".txt", ".vec") else "word2vec-binary"
     if format not in FORMATS:
         raise ValueError(f"unknown vectors format {format!r}; expected one of {', '.join(FORMATS)}")
     words = [str(key) for key in vectors.index_to_key]
@@ -137,14 +143,17 @@ def save_vectors(vectors: KeyedVectors, path: str | Path, format: str | None = N
         raise ValueError(f"cannot save the word {bad!r}: words in vector files have no spaces")
     matrix = np.asarray(vectors.vectors, dtype=np.float32)  # [words, dim]
 
-    def write(file: IO[bytes]) -> None:
+    def write(raw: IO[bytes]) -> None:
+        file = gzip.GzipFile(fileobj=raw, mode="wb") if compressed else raw
         if format != "glove":
             file.write(f"{len(words)} {vectors.vector_size}\n".encode())
-        for word, row in zip(words, matrix):
+        for word, row in zip(words, matrix, strict=True):
             if format == "word2vec-binary":
                 file.write(word.encode("utf-8") + b" " + row.tobytes() + b"\n")
             else:
                 file.write(f"{word} {' '.join(str(x) for x in row)}\n".encode())
+        if compressed:
+            file.close()  # writes the gzip trailer; ``raw`` stays open
 
     return atomic_write_bytes(path, write)
 

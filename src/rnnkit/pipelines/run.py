@@ -21,6 +21,7 @@ def train_in_run_dir(
     val: BatchSource | None,
     resume: bool = False,
     log: Any = print,
+    observe: dict[str, BatchSource] | None = None,
 ) -> tuple[Trainer, TrainResult]:
     """Save the resolved config, train (resuming from ``last.pt`` if asked), save the bundle.
 
@@ -33,7 +34,7 @@ def train_in_run_dir(
     trainer = Trainer(model, config.train, run_dir=out, log=log)
     if resume and not trainer.resume():
         log(f"no checkpoint in {out}; starting from scratch")
-    result = trainer.fit(train, val)
+    result = trainer.fit(train, val, observe)
     bundle = save_bundle(model, out / "model.rnnkit")
     log(f"saved {bundle}")
     return trainer, result

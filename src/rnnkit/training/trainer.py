@@ -126,6 +126,8 @@ class Trainer:
         self.bad_epochs = 0
         self.carried: Any = None
         self._best_weights: dict[str, Any] | None = None
+        self._observe: dict[str, BatchSource] = {}
+        self._started = time.perf_counter()
 
     # -- checkpoints ----------------------------------------------------------------------
     def _checkpoint_state(self) -> dict[str, Any]:
@@ -171,10 +173,21 @@ class Trainer:
         return True
 
     # -- the loop -------------------------------------------------------------------------
-    def fit(self, train: BatchSource, val: BatchSource | None = None) -> TrainResult:
-        """Train until ``epochs``, ``max_steps`` or early stopping; return the run's record."""
+    def fit(
+        self,
+        train: BatchSource,
+        val: BatchSource | None = None,
+        observe: dict[str, BatchSource] | None = None,
+    ) -> TrainResult:
+        """Train until ``epochs``, ``max_steps`` or early stopping; return the run's record.
+
+        ``observe`` names more sources (a test set, say) scored after every epoch for the
+        record only (time-to-accuracy curves); they never steer selection or stopping.
+        """
         config = self.config
+        self._observe = observe or {}
         started = time.perf_counter() - self.result.seconds
+        self._started = started
         while self.epoch < config.epochs and self.result.stopped == "completed":
             stats = self._train_epoch(train)
             if self.result.stopped == "max_steps" and self.batch_in_epoch < len(train):
@@ -275,11 +288,15 @@ class Trainer:
         if val is not None:
             metrics = self.model.evaluate(move_to(b, self.device) for b in val.batches(0))
             record.update({f"val_{k}": v for k, v in metrics.items()})
+        for name, source in self._observe.items():
+            metrics = self.model.evaluate(move_to(b, self.device) for b in source.batches(0))
+            record.update({f"{name}_{k}": v for k, v in metrics.items()})
         record["lr"] = self.optimizer.param_groups[0]["lr"]
+        record["seconds"] = round(time.perf_counter() - self._started, 2)
         monitor = config.monitor
         if monitor not in record:
             if monitor != "val_loss" or val is not None:
-                shown = ", ".join(k for k in record if k not in ("epoch", "steps", "lr"))
+                shown = ", ".join(k for k in record if k not in ("epoch", "steps", "lr", "seconds"))
                 raise ValueError(
                     f"train.monitor {monitor!r} is not a recorded metric; choose one of {shown}"
                 )

@@ -1,0 +1,58 @@
+"""``rnnkit datasets list`` and ``rnnkit datasets path``: the dataset registry, from a shell."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+COLUMNS = ("name", "task", "format", "splits", "license", "found", "homepage")
+
+
+def register(commands: Any, train_tasks: Any) -> None:
+    parser = commands.add_parser("datasets", help="list the known datasets and find their files")
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    listing = actions.add_parser("list", help="a table of the datasets and where they are found")
+    _add_location_options(listing)
+    listing.set_defaults(handler=list_command)
+
+    path = actions.add_parser("path", help="print the local path of a split's file(s)")
+    path.add_argument("name", help="a dataset name (see: rnnkit datasets list)")
+    path.add_argument("--split", default="train", help="train, dev, test... (default train)")
+    path.add_argument("--no-download", action="store_true",
+                      help="fail instead of downloading a file missing from the cache")
+    _add_location_options(path)
+    path.set_defaults(handler=path_command)
+
+
+def _add_location_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", type=Path,
+                        help="a local mirror laid out as DIR/<dataset>/<file> (default: "
+                             "$RNNKIT_DATA; unset: the cache, downloading what is missing)")
+    parser.add_argument("--cache-dir", type=Path,
+                        help="the download cache (default $RNNKIT_CACHE or ~/.cache/rnnkit)")
+
+
+def list_command(args: argparse.Namespace) -> int:
+    from rnnkit.data.registry import list_datasets
+
+    rows = []
+    for row in list_datasets(mirror=args.data_dir, cache_dir=args.cache_dir):
+        splits = " ".join(f"{split}:{count}" for split, count in row["splits"].items())
+        rows.append({**row, "splits": splits})
+    widths = {c: max([len(c)] + [len(str(row[c])) for row in rows]) for c in COLUMNS}
+    print("  ".join(c.ljust(widths[c]) for c in COLUMNS).rstrip())
+    for row in rows:
+        print("  ".join(str(row[c]).ljust(widths[c]) for c in COLUMNS).rstrip())
+    return 0
+
+
+def path_command(args: argparse.Namespace) -> int:
+    from rnnkit.data.registry import dataset_files
+
+    paths = dataset_files(args.name, args.split, mirror=args.data_dir, cache_dir=args.cache_dir,
+                          download=not args.no_download)
+    for path in paths:
+        print(path)
+    return 0

@@ -1,0 +1,120 @@
+"""``rnnkit train tagger``, and evaluate/predict for tagger bundles."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from rnnkit.commands.common import EVALUATORS, PREDICTORS, add_config_options, resolve_config
+
+DATA_FLAGS = ("dataset", "train", "dev", "test", "format", "data_dir")
+
+
+def register(commands: Any, train_tasks: Any) -> None:
+    parser = train_tasks.add_parser(
+        "tagger", help="part-of-speech or named-entity tagger (BiLSTM, char features, CRF)"
+    )
+    parser.add_argument("--dataset", help="a registry dataset (rnnkit datasets list)")
+    parser.add_argument("--train", help="training file (instead of a registry dataset)")
+    parser.add_argument("--dev", help="development file")
+    parser.add_argument("--test", help="test file")
+    parser.add_argument("--format", choices=("conllu", "iob"), help="format of the files")
+    parser.add_argument("--data-dir", help="local mirror of the datasets (or set RNNKIT_DATA)")
+    add_config_options(parser)
+    parser.set_defaults(handler=train)
+    EVALUATORS["tagger"] = evaluate
+    PREDICTORS["tagger"] = predict
+
+
+def train(args: argparse.Namespace) -> int:
+    from rnnkit.pipelines.tagger import TaggerRunConfig, train_tagger
+
+    shorthand = [f"data.{name}={json.dumps(getattr(args, name))}" for name in DATA_FLAGS
+                 if getattr(args, name)]
+    if args.train and not args.dataset:
+        shorthand.append('data.dataset=""')
+    args.overrides = shorthand + list(args.overrides)
+    config = resolve_config(TaggerRunConfig, args)
+    if config is None:
+        return 0
+    name = config.data.dataset or Path(config.data.train).stem
+    results = train_tagger(config, args.out or Path("runs") / f"tagger-{name}", args.resume)
+    print(json.dumps({"dev": results["dev"]["scores"], "test": results["test"]["scores"],
+                      "train_seconds": results["train_seconds"]}, indent=2))
+    return 0
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    from rnnkit.pipelines.tagger import evaluate_tagger
+    from rnnkit.pipelines.tagger_data import TaggerDataConfig
+
+    if not args.data:
+        raise ValueError("rnnkit evaluate on a tagger needs --data (a registry name or a file)")
+    from rnnkit.data.registry import REGISTRY
+
+    if args.data in REGISTRY:
+        data = TaggerDataConfig(dataset=args.data)
+        split = args.split
+    else:
+        data = _file_config(args, args.data)
+        split = "test"
+    result = evaluate_tagger(args.model, data, split, args.out)
+    shown = {k: v for k, v in result.items() if k not in ("confusion",)}
+    print(json.dumps(shown, indent=2))
+    return 0
+
+
+def _file_config(args: argparse.Namespace, path: str) -> Any:
+    from rnnkit.pipelines.tagger import load_tagger_settings
+    from rnnkit.pipelines.tagger_data import TaggerDataConfig
+
+    settings = load_tagger_settings(args.model)
+    return TaggerDataConfig(
+        dataset="", test=path, format=args.format or settings["format"],
+        column=settings.get("column", "upos"),
+        token_column=settings.get("token_column", 1), tag_column=settings.get("tag_column", -1),
+    )
+
+
+def predict(args: argparse.Namespace) -> int:
+    from rnnkit.pipelines.tagger import load_tagger_bundle, predict_tags
+    from rnnkit.pipelines.tagger_data import read_file, write_predictions
+
+    model = load_tagger_bundle(args.model)
+    fmt = args.format or ("text" if args.text or not args.input else model.data["format"])
+    if fmt == "text":
+        text = args.text if args.text is not None else _read_input(args.input)
+        token_lists = [line.split() for line in text.splitlines() if line.strip()]
+        if not token_lists:
+            raise ValueError("nothing to tag: the input is empty")
+        lines: list[str] = []
+        for tokens, tags in zip(token_lists, predict_tags(model, token_lists), strict=True):
+            lines.extend(f"{token}\t{tag}" for token, tag in zip(tokens, tags, strict=True))
+            lines.append("")
+        _write_output("\n".join(lines) + "\n", args.output)
+        return 0
+    if not args.input or args.input == "-":
+        raise ValueError(f"--format {fmt} reads a file: give --input PATH")
+    settings = {**model.data, "format": fmt}
+    sentences = read_file(args.input, settings)
+    predicted = predict_tags(model, [s.tokens for s in sentences])
+    target = args.output or Path(f"{args.input}.predicted")
+    written = write_predictions(sentences, predicted, target, settings)
+    print(f"wrote {written}", file=sys.stderr)
+    return 0
+
+
+def _read_input(path: str | None) -> str:
+    if path is None or path == "-":
+        return sys.stdin.read()
+    return Path(path).read_text(encoding="utf-8")
+
+
+def _write_output(text: str, path: Path | None) -> None:
+    if path is None:
+        sys.stdout.write(text)
+    else:
+        path.write_text(text, encoding="utf-8")

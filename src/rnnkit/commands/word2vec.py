@@ -1,0 +1,156 @@
+"""``rnnkit word2vec train|neighbors|analogy|evaluate``: word vectors from the command line.
+
+Examples::
+
+    rnnkit word2vec train --corpus reviews.jsonl.gz --out runs/embeddings/v.bin --lowercase
+    rnnkit word2vec neighbors --vectors runs/embeddings/v.bin movie -k 5
+    rnnkit word2vec analogy --vectors runs/embeddings/v.bin man king woman
+    rnnkit word2vec evaluate --vectors runs/embeddings/v.bin --json-out scores.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+VECTOR_FORMATS = ("auto", "word2vec-binary", "word2vec-text", "glove")
+
+
+def register(commands: Any, train_tasks: Any) -> None:
+    parser = commands.add_parser(
+        "word2vec", help="train word vectors; nearest neighbours, analogies, evaluation"
+    )
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    train = actions.add_parser("train", help="train word2vec on a corpus and save the vectors")
+    train.add_argument("--corpus", type=Path, nargs="+", required=True, metavar="PATH",
+                       help="one or more files (.gz is fine), all in the same format")
+    train.add_argument("--format", choices=("text", "jsonl", "conllu"),
+                       help="text: one sentence per line; jsonl: a 'text' field per line; "
+                            "conllu: the FORM column (default: from the file name)")
+    train.add_argument("--out", type=Path, required=True,
+                       help="vectors file: word2vec text for .txt/.vec, else word2vec binary")
+    train.add_argument("--text-out", type=Path, help="also write the vectors as word2vec text")
+    train.add_argument("--dim", type=int, default=100, help="vector size (default 100)")
+    train.add_argument("--window", type=int, default=5, help="context window (default 5)")
+    train.add_argument("--min-count", type=int, default=5,
+                       help="drop words seen fewer times (default 5)")
+    train.add_argument("--epochs", type=int, default=5, help="passes over the corpus (default 5)")
+    architecture = train.add_mutually_exclusive_group()
+    architecture.add_argument("--sg", dest="architecture", action="store_const",
+                              const="skipgram", help="skip-gram (the default)")
+    architecture.add_argument("--cbow", dest="architecture", action="store_const", const="cbow",
+                              help="continuous bag of words")
+    train.set_defaults(architecture="skipgram")
+    train.add_argument("--negative", type=int, default=5,
+                       help="negative samples per word (default 5)")
+    train.add_argument("--workers", type=int, default=2, help="training threads (default 2)")
+    train.add_argument("--lowercase", action="store_true", help="lowercase every token")
+    train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    train.add_argument("--no-progress", dest="progress", action="store_false",
+                       help="no progress bar")
+    train.set_defaults(handler=run_train)
+
+    neighbors = actions.add_parser("neighbors", help="the words nearest to a word")
+    _add_vectors_option(neighbors)
+    neighbors.add_argument("word")
+    neighbors.add_argument("-k", type=int, default=10, help="how many (default 10)")
+    neighbors.set_defaults(handler=run_neighbors)
+
+    analogy = actions.add_parser("analogy", help='"A is to B as C is to ?"')
+    _add_vectors_option(analogy)
+    analogy.add_argument("words", nargs=3, metavar="WORD", help="A B C")
+    analogy.add_argument("-k", type=int, default=10, help="how many answers (default 10)")
+    analogy.set_defaults(handler=run_analogy)
+
+    evaluate = actions.add_parser(
+        "evaluate", help="word similarity (WordSim-353, SimLex-999) and analogy accuracy"
+    )
+    _add_vectors_option(evaluate)
+    evaluate.add_argument("--restrict-vocab", type=int, default=30_000,
+                          help="analogy answers among this many most frequent words (30000)")
+    evaluate.add_argument("--json-out", type=Path, help="also write the scores as JSON here")
+    evaluate.set_defaults(handler=run_evaluate)
+
+
+def _add_vectors_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--vectors", type=Path, required=True, help="a word2vec or GloVe file")
+    parser.add_argument("--vectors-format", choices=VECTOR_FORMATS, default="auto",
+                        help="file format (default: detected)")
+
+
+def _load(args: argparse.Namespace) -> Any:
+    from rnnkit.embeddings.pretrained import load_vectors
+
+    return load_vectors(args.vectors, args.vectors_format)
+
+
+def _print_scores(scores: list[tuple[str, float]]) -> None:
+    for word, score in scores:
+        print(f"{word:<24} {score:.4f}")
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from rnnkit.embeddings.corpus import open_corpus
+    from rnnkit.embeddings.pretrained import save_vectors
+    from rnnkit.embeddings.word2vec import Word2VecOptions, train_word2vec
+
+    options = Word2VecOptions(
+        dim=args.dim, window=args.window, min_count=args.min_count, epochs=args.epochs,
+        architecture=args.architecture, negative=args.negative, workers=args.workers,
+        seed=args.seed, lowercase=args.lowercase,
+    )
+    corpus = open_corpus(args.corpus, args.format)
+    start = time.perf_counter()
+    vectors = train_word2vec(corpus, options, progress=args.progress)
+    seconds = time.perf_counter() - start
+    save_vectors(vectors, args.out)
+    if args.text_out is not None:
+        save_vectors(vectors, args.text_out, "word2vec-text")
+    print(f"{len(vectors)} words x {vectors.vector_size} ({options.architecture}, "
+          f"{options.epochs} epochs) in {seconds:.1f} s -> {args.out}")
+    return 0
+
+
+def run_neighbors(args: argparse.Namespace) -> int:
+    from rnnkit.embeddings.evaluate import neighbors
+
+    _print_scores(neighbors(_load(args), args.word, args.k))
+    return 0
+
+
+def run_analogy(args: argparse.Namespace) -> int:
+    from rnnkit.embeddings.evaluate import analogy
+
+    a, b, c = args.words
+    print(f"{a} : {b} :: {c} : ?")
+    _print_scores(analogy(_load(args), a, b, c, args.k))
+    return 0
+
+
+def _cell(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from rnnkit.embeddings.evaluate import evaluate
+    from rnnkit.training.checkpoint import atomic_write_bytes
+
+    scores = evaluate(_load(args), restrict_vocab=args.restrict_vocab)
+    print(f"{scores['words']} words x {scores['dim']}")
+    print(f"{'similarity':<12} {'spearman':>9} {'pearson':>9} {'oov':>7} {'pairs':>9}")
+    for name, row in scores["similarity"].items():
+        print(f"{name:<12} {_cell(row['spearman']):>9} {_cell(row['pearson']):>9} "
+              f"{row['oov_ratio']:>7.1%} {row['pairs']:>4}/{row['pairs_total']:<4}")
+    result = scores["analogy"]
+    print(f"{'analogy':<12} {'accuracy':>9} {'semantic':>9} {'syntactic':>9} {'answered':>13}")
+    print(f"{'questions':<12} {_cell(result['accuracy']):>9} {_cell(result['semantic']):>9} "
+          f"{_cell(result['syntactic']):>9} {result['answered']:>6}/{result['questions']}")
+    if args.json_out is not None:
+        text = json.dumps(scores, indent=2) + "\n"
+        atomic_write_bytes(args.json_out, lambda file: file.write(text.encode()))
+        print(f"scores -> {args.json_out}")
+    return 0

@@ -1,0 +1,221 @@
+"""Column files with IOB2 / BIOES tags (CoNLL-2003, WNUT-17, UNER): read, write predictions back.
+
+One token per line, blank lines between sentences. A line that holds a tab is split at tabs
+(so a token may hold a space), any other line at runs of whitespace. Common layouts:
+
+- WNUT-17: ``token<TAB>tag``; the defaults.
+- UNER: ``id<TAB>token<TAB>tag<TAB>-<TAB>-`` with ``#`` comments; ``token_column=2, tag_column=3``.
+- CoNLL-2003: ``token POS chunk tag``; the defaults (``-DOCSTART-`` lines are skipped).
+
+Columns count from 1; a negative column counts from the end (``-1`` is the last).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from rnnkit.data.tagged import (
+    BLANK,
+    OTHER,
+    DataFormatError,
+    LineKind,
+    TaggedSentence,
+    contents,
+    group_sentences,
+    line_ending,
+    output_stream,
+    predictions_for,
+    read_lines,
+)
+from rnnkit.data.tags import is_tag
+
+DOCSTART = "-DOCSTART-"
+_NON_SPACE = re.compile(r"\S+")
+
+
+def field_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each field of a line: split at tabs if it holds one, else at whitespace.
+
+    Example:
+        >>> field_spans("New York\\tB-LOC"), field_spans("EU  NNP B-ORG")
+        ([(0, 8), (9, 14)], [(0, 2), (4, 7), (8, 13)])
+    """
+    if "\t" not in text:
+        return [match.span() for match in _NON_SPACE.finditer(text)]
+    spans = []
+    start = 0
+    for piece in text.split("\t"):
+        spans.append((start, start + len(piece)))
+        start += len(piece) + 1
+    return spans
+
+
+def _field_index(column: int, name: str) -> int:
+    """A 1-based (or negative, from the end) column as a Python index."""
+    if column == 0:
+        raise ValueError(f"{name} counts from 1 (or from the end with -1), so 0 is not a column")
+    return column - 1 if column > 0 else column
+
+
+def read_iob(
+    path: str | Path,
+    token_column: int = 1,
+    tag_column: int = -1,
+    comment_prefix: str | None = "#",
+    docstart: bool = True,
+) -> list[TaggedSentence]:
+    """The sentences of a column file with BIO or BIOES tags.
+
+    Args:
+        path: the file (UTF-8).
+        token_column: the column of the token, from 1 (negative: from the end).
+        tag_column: the column of the tag, from 1 (negative: from the end).
+        comment_prefix: lines that start with it are comments (kept, not read), unless the line
+            holds a tab and reads as a token line with a valid tag: tweets have hashtag tokens
+            such as ``#NFL<TAB>O``. ``None``: no comments.
+        docstart: skip CoNLL-2003 ``-DOCSTART-`` lines.
+
+    Raises:
+        DataFormatError: a token line lacks the token or tag column, has an empty token or a
+            tag that is not O, B-X, I-X, E-X or S-X, or has another number of fields than the
+            first token line where that would move the columns (whitespace-separated lines, or
+            a column counted from the end); or the file holds no sentence. The message names
+            the file and line.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "tiny.iob2"
+        >>> _ = path.write_text("# sent 1\\n1\\tBob\\tB-PER\\t-\\t-\\n2\\tran\\tO\\t-\\t-\\n\\n")
+        >>> sentence = read_iob(path, token_column=2, tag_column=3)[0]
+        >>> sentence.tokens, sentence.tags, sentence.comments
+        (['Bob', 'ran'], ['B-PER', 'O'], ['# sent 1'])
+    """
+    token_field = _field_index(token_column, "token_column")
+    tag_field = _field_index(tag_column, "tag_column")
+    columns = _Columns(token_field, tag_field, path)
+    lines = read_lines(path)
+    kinds: list[LineKind] = []
+    for number, text in enumerate(contents(lines), start=1):
+        if not text or text.isspace():
+            kinds.append(BLANK)  # WNUT-17's train file separates sentences with "\t" lines
+            continue
+        tab_separated = "\t" in text
+        fields = text.split("\t") if tab_separated else text.split()
+        if docstart and fields[0] == DOCSTART:
+            kinds.append(OTHER)
+        elif comment_prefix and text.startswith(comment_prefix):
+            token_and_tag = columns.read(fields, tab_separated, 0) if tab_separated else None
+            kinds.append(OTHER if token_and_tag is None else token_and_tag)
+        else:
+            token_and_tag = columns.read(fields, tab_separated, number)
+            assert token_and_tag is not None
+            kinds.append(token_and_tag)
+    return group_sentences(lines, kinds, path, tag_field)
+
+
+class _Columns:
+    """Reads the token and tag fields of a line and checks them."""
+
+    def __init__(self, token_field: int, tag_field: int, path: str | Path) -> None:
+        self.token_field = token_field
+        self.tag_field = tag_field
+        self.needed = max(i + 1 if i >= 0 else -i for i in (token_field, tag_field))
+        self.from_end = token_field < 0 or tag_field < 0
+        self.field_count = 0  # of the first token line, once seen
+        self.path = path
+
+    def read(self, fields: list[str], tab_separated: bool, number: int) -> tuple[str, str] | None:
+        """(token, tag); for ``number == 0`` (a possible comment) None instead of an error."""
+        try:
+            token, tag = self._read(fields, tab_separated, number)
+        except DataFormatError:
+            if number:
+                raise
+            return None
+        self.field_count = self.field_count or len(fields)
+        return token, tag
+
+    def _read(self, fields: list[str], tab_separated: bool, number: int) -> tuple[str, str]:
+        # A token with a space shifts the columns of a whitespace-separated line, and a column
+        # counted from the end moves with the field count: then every line needs the same count.
+        # Tab-separated lines with columns counted from the start may vary (UNER's raw
+        # pre-release train file has "4<TAB>:<TAB>O" beside five-field lines).
+        count = len(fields)
+        if (self.field_count and count != self.field_count
+                and (self.from_end or not tab_separated)):
+            raise DataFormatError(
+                f"{count} fields where the first token line has {self.field_count} "
+                f"(a token with a space in a file that is not tab-separated?): {fields!r}",
+                self.path, number,
+            )
+        if count < self.needed:
+            raise DataFormatError(
+                f"{count} fields but the token and tag columns need {self.needed}: {fields!r}",
+                self.path, number,
+            )
+        token, tag = fields[self.token_field], fields[self.tag_field]
+        if not token or token.isspace():
+            raise DataFormatError("empty token", self.path, number)
+        if tag != "O" and not is_tag(tag):
+            raise DataFormatError(
+                f"tag {tag!r} is not O, B-X, I-X, E-X or S-X (is the tag column right? "
+                f"fields: {fields!r})", self.path, number,
+            )
+        return token, tag
+
+
+def write_iob(
+    path_or_stream: str | Path | TextIO,
+    sentences: Sequence[TaggedSentence],
+    predicted_tags: Sequence[Sequence[str]] | None = None,
+    tag_column: int | None = None,
+) -> None:
+    """Write the sentences' original lines with the tag column replaced by ``predicted_tags``.
+
+    Separators, other columns, comments and blank lines are kept byte for byte, so
+    ``predicted_tags=None`` (the gold tags) reproduces the file that was read.
+
+    Args:
+        path_or_stream: a file to create or a text stream.
+        sentences: as read by :func:`read_iob` (or made by ``sentences_from_tokens``).
+        predicted_tags: one tag per token of each sentence; ``None``: the sentences' own tags.
+        tag_column: the column to replace, from 1 (negative: from the end); ``None``: the
+            column the tags were read from.
+
+    Raises:
+        ValueError: the tags do not match the sentences, or a line lacks the tag column.
+
+    Example:
+        >>> import io
+        >>> from rnnkit.data.tagged import sentences_from_tokens
+        >>> out = io.StringIO()
+        >>> write_iob(out, sentences_from_tokens([["Bob", "ran"]]), [["B-PER", "O"]])
+        >>> out.getvalue()
+        'Bob\\tB-PER\\nran\\tO\\n\\n'
+    """
+    all_tags = predictions_for(sentences, predicted_tags)
+    chosen = None if tag_column is None else _field_index(tag_column, "tag_column")
+    with output_stream(path_or_stream) as stream:
+        for sentence, tags in zip(sentences, all_tags, strict=True):
+            field = sentence.tag_field if chosen is None else chosen
+            lines = list(sentence.lines)
+            for index, tag in zip(sentence.token_lines, tags, strict=True):
+                lines[index] = _replace_field(lines[index], field, tag, sentence, index)
+            stream.write("".join(lines))
+
+
+def _replace_field(line: str, field: int, value: str, sentence: TaggedSentence, index: int) -> str:
+    ending = line_ending(line)
+    body = line[: len(line) - len(ending)]
+    offset = 1 if body.startswith("\ufeff") else 0
+    spans = field_spans(body[offset:])
+    if not -len(spans) <= field < len(spans):
+        raise ValueError(
+            f"{sentence.source}:{sentence.first_line + index}: no field {field} "
+            f"in {body!r} to write the tag into"
+        )
+    start, end = spans[field]
+    return body[: offset + start] + value + body[offset + end:] + ending

@@ -1,0 +1,386 @@
+"""Named datasets: where each file comes from, its checksum, and where it lies on this machine.
+
+:func:`dataset_file` finds a file of a registered dataset, in this order:
+
+1. a local mirror, the ``mirror`` argument or else the ``RNNKIT_DATA`` folder, laid out as
+   ``<mirror>/<mirror_dir>/<filename>`` (like ``shared/data``). A file missing there is an
+   error, never a silent download;
+2. the cache, ``cache_dir`` or ``RNNKIT_CACHE`` or ``~/.cache/rnnkit``, at
+   ``<cache>/<mirror_dir>/<filename>``;
+3. a download from the file's URL into the cache (unpacked from an archive or gzip if need be).
+
+Every file is checked against its SHA-256 the first time a process uses it. A new dataset is
+one :func:`register` call; the entries are at the end of this file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import shutil
+import tarfile
+import tempfile
+import urllib.parse
+import urllib.request
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+DATA_ENV = "RNNKIT_DATA"
+CACHE_ENV = "RNNKIT_CACHE"
+_VERIFIED: set[tuple[str, int, int, str]] = set()  # (path, size, mtime_ns, sha256) checked
+
+
+@dataclass(frozen=True)
+class DatasetFile:
+    """One file of a dataset.
+
+    Attributes:
+        split: the split it belongs to (``train``, ``dev``, ``test``...); a split may have
+            several files, e.g. one per language.
+        filename: its name in the mirror and the cache.
+        url: where to download it; ``""`` when it can only come from a mirror.
+        sha256: the checksum of the file as it lies in the mirror (after unpacking).
+        member: its path inside the archive (``.zip``, ``.tar``, ``.tar.gz``) at ``url``; None
+            when ``url`` is the file itself. A ``url`` ending in ``.gz`` for a ``filename``
+            that does not is decompressed.
+    """
+
+    split: str
+    filename: str
+    url: str
+    sha256: str
+    member: str | None = None
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A dataset: what it is, its license, and its files.
+
+    Example:
+        >>> spec = get_spec("wnut17")
+        >>> spec.splits, spec.format, spec.reader_options["tag_column"]
+        (('train', 'dev', 'test'), 'iob', 2)
+    """
+
+    name: str
+    description: str
+    task: str
+    format: str
+    license: str
+    homepage: str
+    mirror_dir: str
+    files: tuple[DatasetFile, ...]
+    reader_options: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.files:
+            raise ValueError(f"dataset {self.name!r} has no files")
+        names = [entry.filename for entry in self.files]
+        if len(set(names)) != len(names):
+            raise ValueError(f"dataset {self.name!r} lists a filename twice: {names}")
+        for entry in self.files:
+            if len(entry.sha256) != 64 or set(entry.sha256) - set("0123456789abcdef"):
+                raise ValueError(f"dataset {self.name!r}, {entry.filename}: sha256 must be "
+                                 f"64 lowercase hex digits, not {entry.sha256!r}")
+
+    @property
+    def splits(self) -> tuple[str, ...]:
+        """The split names, in the order of the files."""
+        return tuple(dict.fromkeys(entry.split for entry in self.files))
+
+    def split_files(self, split: str) -> list[DatasetFile]:
+        """The files of one split; an unknown split is a ValueError naming the known ones."""
+        if split not in self.splits:
+            raise ValueError(f"dataset {self.name!r} has no split {split!r}; "
+                             f"its splits: {', '.join(self.splits)}")
+        return [entry for entry in self.files if entry.split == split]
+
+
+REGISTRY: dict[str, DatasetSpec] = {}
+
+
+def register(spec: DatasetSpec, replace: bool = False) -> DatasetSpec:
+    """Add a dataset to :data:`REGISTRY` (a name already there is an error unless ``replace``)."""
+    if spec.name in REGISTRY and not replace:
+        raise ValueError(f"dataset {spec.name!r} is already registered")
+    REGISTRY[spec.name] = spec
+    return spec
+
+
+def get_spec(name: str) -> DatasetSpec:
+    """The registered dataset called ``name``; an unknown name is a ValueError listing the known."""
+    if name not in REGISTRY:
+        raise ValueError(f"unknown dataset {name!r}; known datasets: {', '.join(sorted(REGISTRY))}")
+    return REGISTRY[name]
+
+
+def mirror_folder(mirror: str | Path | None = None) -> Path | None:
+    """The local mirror: ``mirror``, else ``$RNNKIT_DATA``, else None."""
+    chosen = mirror if mirror is not None else os.environ.get(DATA_ENV) or None
+    return None if chosen is None else Path(chosen).expanduser()
+
+
+def cache_folder(cache_dir: str | Path | None = None) -> Path:
+    """The download cache: ``cache_dir``, else ``$RNNKIT_CACHE``, else ``~/.cache/rnnkit``."""
+    chosen = cache_dir if cache_dir is not None else os.environ.get(CACHE_ENV) or None
+    return Path(chosen if chosen is not None else "~/.cache/rnnkit").expanduser()
+
+
+def dataset_file(
+    name: str,
+    split: str,
+    mirror: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    download: bool = True,
+) -> Path:
+    """The checked local path of the one file of a split (see the module docstring for where).
+
+    Raises:
+        ValueError: unknown dataset or split, a split of several files (use
+            :func:`dataset_files`), or a checksum mismatch.
+        FileNotFoundError: not in the mirror, or not cached and ``download`` is False.
+        OSError: the download failed.
+
+    Example:
+        >>> dataset_file("wnut17", "validation")
+        Traceback (most recent call last):
+        ValueError: dataset 'wnut17' has no split 'validation'; its splits: train, dev, test
+
+        With a mirror, ``dataset_file("wnut17", "dev", mirror="../shared/data")`` is
+        ``../shared/data/wnut17/emerging.dev.conll``.
+    """
+    paths = dataset_files(name, split, mirror, cache_dir, download)
+    if len(paths) != 1:
+        names = ", ".join(path.name for path in paths)
+        raise ValueError(f"split {split!r} of {name!r} has {len(paths)} files ({names}); "
+                         "use dataset_files")
+    return paths[0]
+
+
+def dataset_files(
+    name: str,
+    split: str,
+    mirror: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    download: bool = True,
+) -> list[Path]:
+    """The checked local paths of every file of a split; see :func:`dataset_file`."""
+    spec = get_spec(name)
+    return [_locate(spec, entry, mirror, cache_dir, download) for entry in spec.split_files(split)]
+
+
+def _locate(
+    spec: DatasetSpec, entry: DatasetFile, mirror: str | Path | None,
+    cache_dir: str | Path | None, download: bool,
+) -> Path:
+    folder = mirror_folder(mirror)
+    if folder is not None:
+        path = folder / spec.mirror_dir / entry.filename
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"{spec.name} ({entry.split}): {entry.filename} is not in the data mirror "
+                f"{folder} (looked for {path}). Point --data-dir or {DATA_ENV} at a folder laid "
+                f"out as <folder>/{spec.mirror_dir}/{entry.filename}, like shared/data, or "
+                f"leave both unset to download into the cache"
+            )
+        verify_sha256(path, entry.sha256)
+        return path
+    path = cache_folder(cache_dir) / spec.mirror_dir / entry.filename
+    if not path.is_file():
+        if not entry.url:
+            raise FileNotFoundError(
+                f"{spec.name} ({entry.split}): {entry.filename} has no download, only a "
+                f"local mirror has it (see {spec.homepage}); pass --data-dir or set {DATA_ENV} "
+                f"to a folder laid out as <folder>/{spec.mirror_dir}/{entry.filename}"
+            )
+        if not download:
+            raise FileNotFoundError(
+                f"{spec.name} ({entry.split}): {entry.filename} is not in the cache (looked for "
+                f"{path}) and downloading is off; allow it, or use a local mirror with "
+                f"--data-dir or {DATA_ENV}"
+            )
+        _download(entry, path)
+    verify_sha256(path, entry.sha256, hint=f"delete {path} to download it again")
+    return path
+
+
+def sha256_of(path: str | Path) -> str:
+    """The SHA-256 of a file, in hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_sha256(
+    path: str | Path, expected: str, hint: str = "", label: str | None = None
+) -> None:
+    """Check a file's SHA-256, once per process for an unchanged file (same size and mtime).
+
+    ``label`` names the file in the message (default: its path); ``hint`` says how to fix it.
+
+    Raises:
+        ValueError: the checksum differs; the message names the file and both checksums.
+    """
+    status = os.stat(path)
+    key = (str(Path(path).resolve()), status.st_size, status.st_mtime_ns, expected)
+    if key in _VERIFIED:
+        return
+    actual = sha256_of(path)
+    if actual != expected:
+        raise ValueError(f"checksum mismatch for {label or path}: expected sha256 {expected}, "
+                         f"found {actual}" + (f"; {hint}" if hint else ""))
+    _VERIFIED.add(key)
+
+
+def _download(entry: DatasetFile, target: Path) -> None:
+    """Fetch ``entry.url``, unpack it, check it, and move it to ``target`` in one step."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
+                                         suffix=".part")
+    fetched = Path(temporary)
+    unpacked = fetched.with_suffix(".unpacked")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            try:
+                response = urllib.request.urlopen(entry.url, timeout=60)  # noqa: S310
+            except OSError as error:
+                raise OSError(f"could not download {entry.url}: {error}; to work offline, use "
+                              f"a local mirror with --data-dir or {DATA_ENV}") from error
+            with response, tqdm(total=int(response.headers.get("Content-Length") or 0) or None,
+                                unit="B", unit_scale=True, desc=target.name, leave=False) as bar:
+                for block in iter(lambda: response.read(1 << 16), b""):
+                    out.write(block)
+                    bar.update(len(block))
+        source = _unpack(fetched, unpacked, entry)
+        verify_sha256(source, entry.sha256, label=f"{target} downloaded from {entry.url}",
+                      hint="nothing was saved; is the URL or the checksum out of date?")
+        os.replace(source, target)
+    finally:
+        for leftover in (fetched, unpacked):
+            leftover.unlink(missing_ok=True)
+
+
+def _unpack(fetched: Path, unpacked: Path, entry: DatasetFile) -> Path:
+    """The downloaded file itself, or ``unpacked`` holding the archive member or gunzipped data."""
+    url_path = urllib.parse.urlparse(entry.url).path
+    if entry.member is not None:
+        try:
+            if url_path.endswith(".zip"):
+                with zipfile.ZipFile(fetched) as archive, archive.open(entry.member) as source, \
+                        open(unpacked, "wb") as out:
+                    shutil.copyfileobj(source, out)
+            else:
+                with tarfile.open(fetched) as tar:
+                    member = tar.extractfile(entry.member)
+                    if member is None:
+                        raise KeyError(entry.member)
+                    with member, open(unpacked, "wb") as out:
+                        shutil.copyfileobj(member, out)
+        except KeyError as error:
+            raise ValueError(f"the archive at {entry.url} has no file {entry.member!r}") from error
+        return unpacked
+    if url_path.endswith(".gz") and not entry.filename.endswith(".gz"):
+        with gzip.open(fetched, "rb") as source, open(unpacked, "wb") as out:
+            shutil.copyfileobj(source, out)
+        return unpacked
+    return fetched
+
+
+def list_datasets(
+    mirror: str | Path | None = None, cache_dir: str | Path | None = None
+) -> list[dict[str, Any]]:
+    """One row per registered dataset, for a table; ``found`` says where its files lie.
+
+    ``found`` is ``mirror`` or ``cache`` when every file is there (existence only, no checksum),
+    ``k/n files`` when some are, else ``no``.
+    """
+    folder = mirror_folder(mirror)
+    cache = cache_folder(cache_dir)
+    rows = []
+    for spec in sorted(REGISTRY.values(), key=lambda spec: spec.name):
+        in_mirror, in_cache = _files_present(folder, spec), _files_present(cache, spec)
+        total = len(spec.files)
+        found = ("mirror" if in_mirror == total else "cache" if in_cache == total
+                 else f"{max(in_mirror, in_cache)}/{total} files" if in_mirror or in_cache
+                 else "no")
+        rows.append({
+            "name": spec.name, "task": spec.task, "format": spec.format,
+            "splits": {split: len(spec.split_files(split)) for split in spec.splits},
+            "license": spec.license, "homepage": spec.homepage, "found": found,
+            "description": spec.description,
+        })
+    return rows
+
+
+def _files_present(root: Path | None, spec: DatasetSpec) -> int:
+    if root is None:
+        return 0
+    return sum((root / spec.mirror_dir / entry.filename).is_file() for entry in spec.files)
+
+
+# ---- the datasets ---------------------------------------------------------------------------
+
+_UD = "https://raw.githubusercontent.com/UniversalDependencies/UD_English-EWT/15d613d"
+register(DatasetSpec(
+    name="ud_english_ewt",
+    description="Universal Dependencies English Web Treebank: POS tagging (UPOS 17, XPOS)",
+    task="tagging", format="conllu", license="CC BY-SA 4.0",
+    homepage="https://github.com/UniversalDependencies/UD_English-EWT",
+    mirror_dir="ud_english_ewt",
+    files=(
+        DatasetFile("train", "en_ewt-ud-train.conllu", f"{_UD}/en_ewt-ud-train.conllu",
+                    "3fb78e2b55482c8ee00caa653af436c88c9e5bc9a73ce26e4ae3ddc79d2b7e7b"),
+        DatasetFile("dev", "en_ewt-ud-dev.conllu", f"{_UD}/en_ewt-ud-dev.conllu",
+                    "531a54ff90d6ab12201c5a50c3e78e6ddac4de69abc4bce5d275d3cd29efe2b6"),
+        DatasetFile("test", "en_ewt-ud-test.conllu", f"{_UD}/en_ewt-ud-test.conllu",
+                    "e266e515a0a7547657ed3d90d9ba46487d6bd251f27ad4269d4e8a427c8555cd"),
+    ),
+    reader_options={"column": "upos"},
+))
+
+_UNER = "https://raw.githubusercontent.com/UniversalNER/UNER_English-EWT/8ed072d"
+register(DatasetSpec(
+    name="uner_english_ewt",
+    description="Universal NER on the English Web Treebank: PER, LOC, ORG "
+                "(train: cleaned pre-release annotation)",
+    task="tagging", format="iob", license="CC BY-SA 4.0",
+    homepage="https://github.com/UniversalNER/UNER_English-EWT",
+    mirror_dir="uner_english_ewt",
+    files=(
+        # Upstream has only the raw pre-release (OTH and B-O tags); this cleaned file is made
+        # from it, so it comes from a mirror only.
+        DatasetFile("train", "en_ewt-ud-train.PRERELEASE-cleaned.iob2", "",
+                    "8e6fce55c1ec957a1177a41a3d48d05c765906317c330e802137939c044a6a1b"),
+        DatasetFile("dev", "en_ewt-ud-dev.iob2", f"{_UNER}/en_ewt-ud-dev.iob2",
+                    "0cafd881cf31d39897b6d588420fab8fbbe4423d271725c59921ac9dd49c0713"),
+        DatasetFile("test", "en_ewt-ud-test.iob2", f"{_UNER}/en_ewt-ud-test.iob2",
+                    "821ad826d5f503ac03b4edc3fbc2174f21fbb005ec25863caf2051c434616d6e"),
+    ),
+    reader_options={"token_column": 2, "tag_column": 3, "comment_prefix": "#"},
+))
+
+_WNUT = "https://raw.githubusercontent.com/leondz/emerging_entities_17/master"
+register(DatasetSpec(
+    name="wnut17",
+    description="WNUT-17 emerging entities in noisy user text: 6 types",
+    task="tagging", format="iob", license="CC BY 4.0",
+    homepage="https://github.com/leondz/emerging_entities_17",
+    mirror_dir="wnut17",
+    files=(
+        DatasetFile("train", "wnut17train.conll", f"{_WNUT}/wnut17train.conll",
+                    "731820e13f71af324c6b55a1575ec2ce59fbaa2a0806f8f0400b98d56cd6a7a5"),
+        DatasetFile("dev", "emerging.dev.conll", f"{_WNUT}/emerging.dev.conll",
+                    "e053b752b8155113ca66e7db08af5f2f5f43ab993694e4774f1ec5bad42312d8"),
+        DatasetFile("test", "emerging.test.annotated", f"{_WNUT}/emerging.test.annotated",
+                    "2aa79b764e56ec9264a1b30fdd9b70195bd00ff400b62edd8f399d5f13c178f0"),
+    ),
+    # no comments: tweets hold hashtag tokens such as "#NFL<TAB>O"
+    reader_options={"token_column": 1, "tag_column": 2, "comment_prefix": None},
+))

@@ -1,0 +1,200 @@
+"""Train, evaluate and apply sequence taggers (part of speech, named entities)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rnnkit.config import ModelConfig, TrainConfig
+from rnnkit.data.batching import BatchSource, BucketBatches, bucket_order
+from rnnkit.data.tagged import TaggedSentence
+from rnnkit.data.tagger_batches import collate, encode, word_form
+from rnnkit.data.tags import bio_to_bioes, bioes_to_bio, repair_bio
+from rnnkit.data.vocab import Vocab
+from rnnkit.models.tagger import Tagger, TaggerConfig
+from rnnkit.pipelines.run import train_in_run_dir, write_results
+from rnnkit.pipelines.tagger_data import TaggerDataConfig, read_split, write_predictions
+from rnnkit.pipelines.tagger_embeddings import EmbeddingConfig, prepare_embeddings
+from rnnkit.training.bundle import load_bundle
+from rnnkit.training.tag_metrics import (
+    confusion,
+    confusion_table,
+    span_f1_available,
+    span_report,
+    tag_scores,
+)
+
+
+@dataclass(frozen=True)
+class TaggerRunConfig:
+    data: TaggerDataConfig = field(default_factory=TaggerDataConfig)
+    embeddings: EmbeddingConfig = field(default_factory=EmbeddingConfig)
+    tagger: TaggerConfig = field(default_factory=TaggerConfig)
+    model: ModelConfig = field(
+        default_factory=lambda: ModelConfig(
+            cell="lstm", hidden_size=256, bidirectional=True, init="torch"
+        )
+    )
+    train: TrainConfig = field(
+        default_factory=lambda: TrainConfig(
+            epochs=30, batch_size=32, lr=2e-3, clip_norm=5.0, monitor="val_accuracy",
+            mode="max", patience=5, lr_patience=2, lr_factor=0.5,
+        )
+    )
+
+
+def _training_tags(sentences: list[TaggedSentence], scheme: str) -> list[list[str]]:
+    if scheme == "bioes":
+        return [bio_to_bioes(s.tags) for s in sentences]
+    if scheme != "bio":
+        raise ValueError(f"data.scheme must be bio or bioes, got {scheme!r}")
+    return [list(s.tags) for s in sentences]
+
+
+def _output_tags(tags: list[str], scheme: str, spans: bool) -> list[str]:
+    if scheme == "bioes":
+        tags = bioes_to_bio(tags)
+    return repair_bio(tags) if spans else tags
+
+
+def train_tagger(
+    config: TaggerRunConfig, out_dir: str | Path, resume: bool = False, log: Any = print
+) -> dict[str, Any]:
+    """Train on the configured data; evaluate on dev and test; save bundle and results."""
+    data = config.data
+    started = time.perf_counter()
+    train, dev, test = (read_split(data, split) for split in ("train", "dev", "test"))
+    log(f"read {len(train)} / {len(dev)} / {len(test)} sentences (train / dev / test)")
+    lowercase = config.tagger.lowercase
+    train_tags = _training_tags(train, data.scheme)
+    dev_tags = _training_tags(dev, data.scheme)
+    tags = Vocab.build(train_tags + dev_tags, unknown=False)
+    chars = Vocab.build([list(t) for s in train for t in s.tokens])
+    words = Vocab.build([[word_form(t, lowercase) for t in s.tokens] for s in train],
+                        min_count=data.min_count)
+    words, embeddings, coverage = prepare_embeddings(
+        config.embeddings, words, train, config.tagger.word_dim, lowercase, log
+    )
+    model = Tagger(
+        words, chars, tags, config.tagger, config.model, embeddings,
+        freeze_embeddings=config.embeddings.freeze, data=data.reader_settings(),
+    )
+
+    def source(sentences: list[TaggedSentence], tag_lists: list[list[str]],
+               shuffle: bool) -> BatchSource:
+        encoded = [
+            encode(s.tokens, t, words, chars, tags, lowercase)
+            for s, t in zip(sentences, tag_lists, strict=True)
+        ]
+        return BucketBatches(encoded, collate, [len(e) for e in encoded],
+                             config.train.batch_size if shuffle else 256, shuffle,
+                             config.train.seed)
+
+    test_tags = _training_tags(test, data.scheme)
+    # test scores per epoch, for the time-to-accuracy record only (never for selection)
+    observe: dict[str, BatchSource] = {}
+    if all(t in tags for sequence in test_tags for t in sequence):
+        observe["test"] = source(test, test_tags, False)
+    trainer, result = train_in_run_dir(
+        model, config, out_dir, source(train, train_tags, True), source(dev, dev_tags, False),
+        resume, log, observe=observe,
+    )
+    model.to("cpu")
+    train_seconds = result.seconds
+    tokens = sum(len(s) for s in train)
+    epochs_done = len(result.history)
+    results: dict[str, Any] = {
+        "train_sentences": len(train),
+        "train_tokens": tokens,
+        "epochs": epochs_done,
+        "best_epoch": result.best_epoch,
+        "stopped": result.stopped,
+        "train_seconds": round(train_seconds, 1),
+        "tokens_per_second": round(tokens * epochs_done / max(train_seconds, 1e-9), 1),
+        "kernel": model.encoder.kernel,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "embedding_coverage": coverage,
+        "history": result.history,
+    }
+    out = Path(out_dir)
+    for name, sentences in (("dev", dev), ("test", test)):
+        results[name] = evaluate_sentences(model, sentences, out, name)
+    results["total_seconds"] = round(time.perf_counter() - started, 1)
+    write_results(results, out / "results.json")
+    summary = ", ".join(f"{k} {v:.4f}" for k, v in results["test"]["scores"].items())
+    log(f"test: {summary}")
+    return results
+
+
+def predict_tags(model: Tagger, token_lists: Sequence[Sequence[str]], batch_size: int = 256
+                 ) -> list[list[str]]:
+    """Tags for each tokenized sentence, in the input's order (BIO output always valid)."""
+    model.eval()
+    lowercase = model.config.lowercase
+    encoded = [encode(tokens, None, model.words, model.chars, model.tags, lowercase)
+               for tokens in token_lists]
+    spans = span_f1_available(model.tags.symbols)
+    scheme = model.data.get("scheme", "bio")
+    predicted: list[list[str]] = [[] for _ in encoded]
+    device = next(model.parameters()).device
+    for chunk in bucket_order([len(e) for e in encoded], batch_size, None):
+        batch = collate([encoded[i] for i in chunk])
+        batch = type(batch)(*(t.to(device) for t in batch))
+        for index, ids in zip(chunk, model.predict_ids(batch), strict=True):
+            predicted[index] = _output_tags(model.tags.decode(ids), scheme, spans)
+    return predicted
+
+
+def evaluate_sentences(model: Tagger, sentences: list[TaggedSentence], out: Path | None,
+                       name: str) -> dict[str, Any]:
+    """Scores, per-type report, confusion matrix (table + PNG) and written predictions."""
+    started = time.perf_counter()
+    gold = [list(s.tags) for s in sentences]
+    predicted = predict_tags(model, [s.tokens for s in sentences])
+    seconds = time.perf_counter() - started
+    spans = span_f1_available(model.tags.symbols)
+    unknown = sorted({t for g in gold for t in g} - set(model.tags.symbols))
+    result: dict[str, Any] = {
+        "sentences": len(sentences),
+        "tokens": sum(len(g) for g in gold),
+        "scores": tag_scores(gold, predicted, spans),
+        "tokens_per_second": round(sum(len(g) for g in gold) / max(seconds, 1e-9), 1),
+    }
+    if unknown:
+        result["unknown_gold_tags"] = unknown  # never predicted: every such token is an error
+    if spans:
+        result["per_type"] = span_report(gold, predicted)
+    labels, matrix = confusion(gold, predicted)
+    result["confusion"] = {"labels": labels, "matrix": matrix}
+    if out is not None:
+        from rnnkit.viz.confusion import plot_confusion
+
+        out.mkdir(parents=True, exist_ok=True)
+        (out / f"{name}_confusion.md").write_text(confusion_table(labels, matrix) + "\n")
+        plot_confusion(labels, matrix, out / f"{name}_confusion.png", title=f"{name} confusion")
+        if sentences and sentences[0].lines:
+            write_predictions(sentences, predicted, out / f"{name}.predictions", model.data)
+    return result
+
+
+def evaluate_tagger(bundle: str | Path, data: TaggerDataConfig, split: str,
+                    out: Path | None) -> dict[str, Any]:
+    """Score a saved tagger on a registry split or a file."""
+    model = load_tagger_bundle(bundle)
+    sentences = read_split(data, split)
+    return {"split": split, **evaluate_sentences(model, sentences, out, split)}
+
+
+def load_tagger_bundle(bundle: str | Path) -> Tagger:
+    """A saved tagger, checked to be one."""
+    model = load_bundle(bundle, expected_kind="tagger")
+    assert isinstance(model, Tagger)
+    return model
+
+
+def load_tagger_settings(bundle: str | Path) -> dict[str, Any]:
+    """How the saved tagger's training files were read (format, columns, scheme)."""
+    return dict(load_tagger_bundle(bundle).data)

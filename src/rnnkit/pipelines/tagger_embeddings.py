@@ -1,0 +1,86 @@
+"""Word vectors for a tagger: pretrained ones loaded, or word2vec trained on the spot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from rnnkit.data.tagged import TaggedSentence
+from rnnkit.data.tagger_batches import word_form
+from rnnkit.data.vocab import Vocab
+
+
+@dataclass(frozen=True)
+class EmbeddingConfig:
+    """Where the tagger's word vectors come from (nothing set: learned from scratch)."""
+
+    vectors: str = ""  # pretrained vectors: word2vec text/binary or GloVe
+    vectors_format: str = "auto"  # auto | word2vec-text | word2vec-binary | glove
+    word2vec: bool = False  # train word2vec (skip-gram) on the training text + corpus
+    corpus: str = ""  # extra unlabeled text for word2vec (text, .jsonl(.gz) or .conllu)
+    word2vec_epochs: int = 5
+    word2vec_min_count: int = 2
+    freeze: bool = False  # keep the vectors fixed during training
+    extend_vocab: int = 100_000  # add up to this many of the vectors' words to the vocabulary
+
+
+def prepare_embeddings(
+    config: EmbeddingConfig,
+    words: Vocab,
+    train: list[TaggedSentence],
+    dim: int,
+    lowercase: bool,
+    log: Any = print,
+) -> tuple[Vocab, torch.Tensor | None, dict[str, Any] | None]:
+    """The word vocabulary (extended with the vectors' words), the matrix, and coverage."""
+    if not config.vectors and not config.word2vec:
+        return words, None, None
+    from rnnkit.embeddings.pretrained import embedding_matrix, load_vectors
+
+    if config.vectors:
+        vectors = load_vectors(config.vectors, config.vectors_format)
+        log(f"loaded {len(vectors.index_to_key)} vectors of size {vectors.vector_size}"
+            f" from {config.vectors}")
+    else:
+        vectors = _train_vectors(config, train, dim, lowercase, log)
+    if vectors.vector_size != dim:
+        raise ValueError(
+            f"the word vectors have size {vectors.vector_size} but tagger.word_dim is {dim};"
+            f" set --set tagger.word_dim={vectors.vector_size}"
+        )
+    coverage = embedding_matrix(words.symbols, vectors, words.counts)[1]
+    log(f"embedding coverage of the training vocabulary: {coverage.summary()}")
+    if config.extend_vocab > 0:
+        extra = [w for w in vectors.index_to_key[: config.extend_vocab]
+                 if word_form(w, lowercase) == w and w not in words]
+        counts = words.counts
+        words = Vocab(words.symbols[2:] + extra)
+        words.counts = counts
+    matrix, _ = embedding_matrix(words.symbols, vectors, words.counts)
+    return words, matrix, coverage.to_dict()
+
+
+def _train_vectors(config: EmbeddingConfig, train: list[TaggedSentence], dim: int,
+                   lowercase: bool, log: Any) -> Any:
+    from rnnkit.embeddings.corpus import open_corpus
+    from rnnkit.embeddings.word2vec import Word2VecOptions, train_word2vec
+
+    sentences = [[word_form(t, lowercase) for t in s.tokens] for s in train]
+    corpus: Any = sentences
+    if config.corpus:
+        extra = open_corpus(config.corpus)
+
+        class Combined:
+            def __iter__(self) -> Any:
+                yield from sentences
+                for tokens in extra:
+                    yield [word_form(t, lowercase) for t in tokens]
+
+        corpus = Combined()
+    options = Word2VecOptions(dim=dim, min_count=config.word2vec_min_count,
+                              epochs=config.word2vec_epochs, lowercase=lowercase)
+    log("training word2vec (skip-gram) on the training text"
+        + (f" and {config.corpus}" if config.corpus else ""))
+    return train_word2vec(corpus, options)

@@ -1,0 +1,233 @@
+"""Gradient flow through time: the norm of dL/dh_t for every step, layer and direction.
+
+:func:`gradient_flow` runs a copy of a task model on one batch through rnnkit's own time loop,
+keeps the gradient of every hidden state ``h_t`` the cells return and reports its norm. Each
+``h_t`` feeds the next step and the layer above (or the head), so its gradient is the *total*
+derivative ``dL/dh_t`` over every path: exactly the quantity that vanishes or explodes with the
+distance between ``t`` and the loss.
+
+Example:
+    >>> from rnnkit.config import ModelConfig
+    >>> from rnnkit.data.synthetic import make_split
+    >>> from rnnkit.models.synthetic import SyntheticTaskModel
+    >>> model = SyntheticTaskModel("adding", ModelConfig(cell="rnn", hidden_size=8))
+    >>> flow = gradient_flow(model, make_split("adding", 4, 30, seed=0), name="rnn")
+    >>> len(flow.norms[0][0])  # one norm per time step of layer 0, forward direction
+    30
+    >>> print(flow.table())  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from rnnkit.cells import GRUCell, LSTMCell, RecurrentCell, State
+from rnnkit.layers.recurrent import Recurrent
+from rnnkit.training.task import TaskModel
+
+DIRECTIONS = ("fwd", "bwd")
+SATURATED = 0.1  # a sigmoid gate counts as saturated below 0.1 or above 0.9
+LSTM_GATES = {"input": 0, "forget": 1, "output": 3}  # sigmoid gate blocks of i|f|g|o
+GRU_GATES = {"reset": 0, "update": 1}  # sigmoid gate blocks of r|z|n
+
+
+@dataclass
+class GradientFlow:
+    """The measured gradient norms of one model on one batch.
+
+    Attributes:
+        name: a label for tables and plots (the cell kind, say).
+        norms: ``norms[layer][direction][t]`` = ``||dL/dh_t||`` (Frobenius over batch and
+            hidden units), ``t`` in the input's own time order for both directions. A state that
+            does not reach the loss has norm 0.
+        loss: the batch loss the gradients are taken of.
+        gates: ``gates[layer][direction][gate]`` = ``{"mean": m, "saturated": s}`` for the
+            sigmoid gates of plain LSTM/GRU cells (``s``: the share of values below 0.1 or
+            above 0.9); empty lists for other cells.
+    """
+
+    name: str
+    norms: list[list[list[float]]]
+    loss: float
+    gates: list[list[dict[str, dict[str, float]]]] = field(default_factory=list)
+
+    @property
+    def length(self) -> int:
+        """Time steps measured."""
+        return len(self.norms[0][0])
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per layer and direction: the norms at the first and last step and their ratio.
+
+        ``orders`` is ``log10(first / last)``: -3 means the gradient reaching the first step is a
+        thousand times smaller than at the last step; ``None`` when either norm is 0.
+        """
+        rows = []
+        for layer, directions in enumerate(self.norms):
+            for direction, series in enumerate(directions):
+                first, last = series[0], series[-1]
+                ratio = first / last if last > 0 else math.inf
+                finite = first > 0 and last > 0 and math.isfinite(ratio)
+                rows.append({
+                    "cell": self.name,
+                    "layer": layer,
+                    "direction": DIRECTIONS[direction],
+                    "first": first,
+                    "last": last,
+                    "ratio": ratio if finite else None,
+                    "orders": math.log10(ratio) if finite and ratio > 0 else None,
+                })
+        return rows
+
+    def table(self) -> str:
+        """The rows as a markdown table."""
+        return flow_table([self])
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything as plain JSON-ready values (non-finite numbers become None)."""
+        return _json_safe({**asdict(self), "summary": self.rows()})
+
+
+def flow_table(flows: list[GradientFlow]) -> str:
+    """A markdown table of :meth:`GradientFlow.rows` for several models, one row per layer
+    and direction."""
+    lines = [
+        "| cell | layer | dir | ‖dL/dh‖ first step | ‖dL/dh‖ last step | first/last | log10 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for flow in flows:
+        for row in flow.rows():
+            ratio = "n/a" if row["ratio"] is None else f"{row['ratio']:.2e}"
+            orders = "n/a" if row["orders"] is None else f"{row['orders']:+.1f}"
+            lines.append(
+                f"| {row['cell']} | {row['layer']} | {row['direction']} | {row['first']:.3e}"
+                f" | {row['last']:.3e} | {ratio} | {orders} |"
+            )
+    return "\n".join(lines)
+
+
+def gradient_flow(
+    model: TaskModel, batch: Any, name: str = "", layer: str = "encoder"
+) -> GradientFlow:
+    """Measure ``||dL/dh_t||`` for every step, layer and direction of a model's recurrent layer.
+
+    The model itself is untouched: a deep copy runs in eval mode (no dropout) with its recurrent
+    layer switched to the Python time loop (``kernel="loop"``) and every cell wrapped so that each
+    returned ``h_t`` keeps its gradient; then ``copy.step(batch).loss.backward()``.
+
+    Args:
+        model: a task model whose ``step(batch)`` returns the loss.
+        batch: one batch, as the model's ``step`` takes it.
+        name: the label of the result (defaults to the cell class name).
+        layer: the attribute path of the :class:`Recurrent` layer inside the model.
+
+    Returns:
+        the norms per layer, direction and step (see :class:`GradientFlow`). For a padded batch
+        the backward direction is mapped back by the full length, not each sequence's own.
+
+    Shape:
+        norms: ``[num_layers][num_directions][T]``.
+    """
+    probe = copy.deepcopy(model)
+    probe.eval()
+    recurrent = probe.get_submodule(layer)
+    if not isinstance(recurrent, Recurrent):
+        raise ValueError(
+            f"gradient_flow: {type(model).__name__}.{layer} is a {type(recurrent).__name__},"
+            " not a rnnkit Recurrent layer; pass layer='<attribute path of the recurrent layer>'"
+        )
+    recurrent.kernel = "loop"
+    recorders = [_RecordingCell(cell) for cell in recurrent.cells]
+    for index, recorder in enumerate(recorders):
+        recurrent.cells[index] = recorder
+    probe.zero_grad(set_to_none=True)
+    with torch.enable_grad():
+        loss = probe.step(batch).loss
+        loss.backward()
+    directions = recurrent.num_directions
+    norms: list[list[list[float]]] = []
+    gates: list[list[dict[str, dict[str, float]]]] = []
+    for index, recorder in enumerate(recorders):
+        series = [
+            0.0 if h.grad is None else float(torch.linalg.vector_norm(h.grad))
+            for h in recorder.hidden
+        ]
+        if index % directions == 1:
+            series.reverse()  # the loop ran the backward direction on the flipped sequence
+        if index % directions == 0:
+            norms.append([])
+            gates.append([])
+        norms[-1].append(series)
+        gates[-1].append(recorder.gate_summary())
+    label = name or type(recorders[0].inner).__name__
+    return GradientFlow(label, norms, float(loss.detach()), gates)
+
+
+class _RecordingCell(RecurrentCell):
+    """Delegates to a cell and keeps every ``h_t`` it returns, with its gradient retained."""
+
+    def __init__(self, cell: RecurrentCell) -> None:
+        super().__init__(cell.input_size, cell.hidden_size)
+        self.inner = cell
+        self.hidden: list[Tensor] = []
+        self._gates: dict[str, list[Tensor]] = {}
+
+    def project_inputs(self, x: Tensor) -> Tensor:
+        self.hidden, self._gates = [], {}  # a new run over time starts here
+        return self.inner.project_inputs(x)
+
+    def step(self, x_projected: Tensor, state: State) -> State:
+        new_state = self.inner.step(x_projected, state)
+        h = new_state[0]
+        if h.requires_grad:
+            h.retain_grad()
+        self.hidden.append(h)
+        self._record_gates(x_projected, state)
+        return new_state
+
+    def forward(self, x: Tensor, state: State) -> State:
+        return self.inner(x, state)
+
+    @torch.no_grad()
+    def _record_gates(self, x_projected: Tensor, state: State) -> None:
+        cell = self.inner
+        if type(cell) not in (LSTMCell, GRUCell):
+            return
+        hidden = cell.hidden_size
+        h_proj = torch.nn.functional.linear(state[0], cell.weight_hh, cell.bias_hh)
+        if isinstance(cell, LSTMCell):
+            pre, blocks = x_projected + h_proj, LSTM_GATES  # [B, 4H]
+        else:
+            pre, blocks = x_projected[:, : 2 * hidden] + h_proj[:, : 2 * hidden], GRU_GATES
+        for gate, block in blocks.items():
+            values = torch.sigmoid(pre[:, block * hidden : (block + 1) * hidden])  # [B, H]
+            self._gates.setdefault(gate, []).append(values)
+
+    def gate_summary(self) -> dict[str, dict[str, float]]:
+        """Mean and saturated share of each sigmoid gate over steps, batch and units."""
+        summary = {}
+        for gate, values in self._gates.items():
+            stacked = torch.stack(values)  # T x [B, H] -> [T, B, H]
+            saturated = (stacked < SATURATED) | (stacked > 1 - SATURATED)
+            summary[gate] = {
+                "mean": float(stacked.mean()),
+                "saturated": float(saturated.float().mean()),
+            }
+        return summary
+
+
+def _json_safe(value: Any) -> Any:
+    """Replace non-finite floats by None, recursively, so that the value is valid JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value

@@ -1,0 +1,314 @@
+"""Word embeddings: corpora, word2vec training, vector files, embedding matrices, evaluation, CLI.
+
+Every model here is tiny (a few hundred short sentences, 8-16 dimensions, one thread, a fixed
+seed), so the whole file runs in seconds.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from gensim.models import KeyedVectors
+
+import rnnkit.cli
+from rnnkit.data.vocab import Vocab
+from rnnkit.embeddings import (
+    ConlluCorpus,
+    JsonlCorpus,
+    TextCorpus,
+    TokenizedCorpus,
+    UnknownWordError,
+    Word2VecOptions,
+    analogy,
+    detect_format,
+    embedding_matrix,
+    evaluate,
+    load_vectors,
+    neighbors,
+    save_vectors,
+    tokenize,
+    train_word2vec,
+)
+from rnnkit.embeddings.evaluate import analogy_file, similarity_files
+
+ANIMALS = ["cat", "dog", "horse", "cow", "sheep", "goat"]
+COLOURS = ["red", "blue", "green", "yellow", "purple", "orange"]
+
+
+def clustered_corpus(sentences: int = 300, seed: int = 0) -> list[list[str]]:
+    """Sentences that mix words of one group only: animals with animals, colours with colours."""
+    rng = random.Random(seed)
+    return [rng.choices(ANIMALS if i % 2 else COLOURS, k=6) for i in range(sentences)]
+
+
+def tiny(**overrides: object) -> Word2VecOptions:
+    options: dict[str, object] = {"dim": 16, "window": 3, "min_count": 1, "epochs": 5,
+                                  "workers": 1, "seed": 1,
+                                  "sample": 0.0}  # no downsampling: every word is frequent here
+    options.update(overrides)
+    return Word2VecOptions(**options)  # type: ignore[arg-type]
+
+
+def hand_made() -> KeyedVectors:
+    vectors = KeyedVectors(3)
+    vectors.add_vectors(
+        ["the", "cat", "dog", "Paris"],
+        np.array([[1, 2, 3], [0.5, -1, 0], [-2, 0.25, 1], [0, 0, 4]], dtype=np.float32),
+    )
+    return vectors
+
+
+# corpora -----------------------------------------------------------------------------------
+
+
+def test_tokenize_splits_words_punctuation_and_clitics() -> None:
+    assert tokenize("Well-known film; I can't say it's bad (8/10).") == [
+        "Well-known", "film", ";", "I", "ca", "n't", "say", "it", "'s", "bad", "(", "8", "/",
+        "10", ")", ".",
+    ]
+
+
+def test_corpus_readers_stream_the_same_sentences_on_every_pass(tmp_path: Path) -> None:
+    text = tmp_path / "a.txt"
+    text.write_text("One line.\n\n  \nTwo, lines!\n", encoding="utf-8")
+    reviews = tmp_path / "r.jsonl.gz"
+    with gzip.open(reviews, "wt", encoding="utf-8") as file:
+        file.write(json.dumps({"text": "Fine.<br /><br />Really<BR>fine", "label": 1}) + "\n")
+        file.write("\n" + json.dumps({"text": "Bad"}) + "\n")
+    treebank = tmp_path / "t.conllu"
+    rows = [["1-2", "Don't"], ["1", "Do"], ["2", "n't"], ["2.1", "x"], ["3", "go"]]
+    lines = ["# text = Don't go"] + ["\t".join([i, form, "_", "X"] + ["_"] * 6) for i, form in rows]
+    treebank.write_text("\n".join(lines) + "\n\n" + "\t".join(["1", "Hi", "_", "X"] + ["_"] * 6))
+
+    corpora = {
+        "text": (TextCorpus(text), [["One", "line", "."], ["Two", ",", "lines", "!"]]),
+        "jsonl": (JsonlCorpus([reviews]), [["Fine", ".", "Really", "fine"], ["Bad"]]),
+        "conllu": (ConlluCorpus(treebank), [["Do", "n't", "go"], ["Hi"]]),
+        "tokens": (TokenizedCorpus([["a"], ("b", "c")]), [["a"], ["b", "c"]]),
+    }
+    for name, (corpus, expected) in corpora.items():
+        assert list(corpus) == expected, name
+        assert list(corpus) == expected, f"{name}, second pass"
+
+
+def test_corpus_errors_name_the_file_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "ok"}\n{"body": "no text"}\n')
+    with pytest.raises(ValueError, match=r"bad.jsonl, line 2: expected a JSON object"):
+        list(JsonlCorpus(bad))
+    with pytest.raises(ValueError, match="does not exist"):
+        list(TextCorpus(tmp_path / "missing.txt"))
+    with pytest.raises(ValueError, match="list of tokens, got the string"):
+        list(TokenizedCorpus(["not tokenized"]))
+
+
+# training ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("architecture", ["skipgram", "cbow"])
+def test_word2vec_learns_which_words_share_contexts(architecture: str) -> None:
+    corpus = clustered_corpus()
+    vectors = train_word2vec(corpus, tiny(architecture=architecture))
+    assert vectors.vector_size == 16 and set(vectors.index_to_key) == {*ANIMALS, *COLOURS}
+    same = np.mean([vectors.similarity(a, b) for a in ANIMALS for b in ANIMALS if a != b])
+    across = np.mean([vectors.similarity(a, c) for a in ANIMALS for c in COLOURS])
+    assert same > across + 0.5
+    again = train_word2vec(corpus, tiny(architecture=architecture))
+    np.testing.assert_array_equal(vectors.vectors, again.vectors)  # one worker + seed
+
+
+def test_word2vec_lowercase_and_min_count() -> None:
+    corpus = [["The", "cat"], ["the", "dog"], ["THE", "cat"]] * 5
+    vectors = train_word2vec(corpus, tiny(lowercase=True, min_count=10))
+    assert set(vectors.index_to_key) == {"the", "cat"}  # dog: 5 < 10
+
+
+def test_word2vec_rejects_bad_corpora_and_options() -> None:
+    with pytest.raises(ValueError, match="one-shot iterator"):
+        train_word2vec((s for s in clustered_corpus()), tiny())
+    with pytest.raises(ValueError, match="no word occurs at least min_count=100 times"):
+        train_word2vec([["a", "b"]], tiny(min_count=100))
+    with pytest.raises(ValueError, match="architecture 'glove' is unknown"):
+        tiny(architecture="glove")
+
+
+# vector files ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "format"),
+    [("v.bin", "word2vec-binary"), ("v.txt", "word2vec-text"), ("v.glove.txt", "glove"),
+     ("v.txt.gz", "word2vec-text")],
+)
+def test_vectors_round_trip(tmp_path: Path, name: str, format: str) -> None:
+    vectors = hand_made()
+    path = save_vectors(vectors, tmp_path / name, None if name.endswith("gz") else format)
+    assert detect_format(path) == format
+    for loaded in (load_vectors(path), load_vectors(path, format)):
+        assert loaded.index_to_key == vectors.index_to_key
+        np.testing.assert_allclose(loaded.vectors, vectors.vectors, rtol=1e-6)
+    assert not list(tmp_path.glob(".*.tmp"))  # written atomically, nothing left behind
+
+
+def test_malformed_vector_files_raise_value_error_naming_file_and_problem(tmp_path: Path) -> None:
+    cases = {
+        "empty.txt": (b"", "is empty"),
+        "prose.txt": (b"this is not a vectors file\n", "neither a word2vec header"),
+        "short.txt": (b"2 3\na 1 2 3\n", "not a valid word2vec-text file: EOFError"),
+        "ragged.txt": (b"a 1 2 3\nb 1 2\n", "not a valid glove file"),
+        "cut.bin": (b"2 3\na " + np.ones(3, np.float32).tobytes() + b"\nb \x00", "word2vec-binary"),
+        "nan.txt": (b"1 2\na nan 1\n", "NaN or infinite"),
+    }
+    for name, (content, problem) in cases.items():
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(ValueError, match=problem) as error:
+            load_vectors(tmp_path / name)
+        assert name in str(error.value)
+    with pytest.raises(ValueError, match="missing.bin does not exist"):
+        load_vectors(tmp_path / "missing.bin", "word2vec-binary")
+    with pytest.raises(ValueError, match="unknown vectors format 'fasttext'"):
+        load_vectors(tmp_path / "empty.txt", "fasttext")
+
+
+# embedding matrix --------------------------------------------------------------------------
+
+
+def test_embedding_matrix_copies_rows_falls_back_to_lowercase_and_zeroes_pad() -> None:
+    vectors = hand_made()
+    sentences = [["The"] * 10, ["cat"] * 5, ["dog", "Dog", "Dog"], ["cow", "cow"], ["Paris"]]
+    vocab = Vocab.build(sentences, min_count=2)
+    assert vocab.symbols == ["<pad>", "<unk>", "The", "cat", "Dog", "cow"]
+    matrix, coverage = embedding_matrix(vocab.symbols, vectors, vocab.counts)
+    assert matrix.dtype == torch.float32 and tuple(matrix.shape) == (6, 3)
+    assert torch.equal(matrix[0], torch.zeros(3))
+    for row, word in [(2, "the"), (3, "cat"), (4, "dog")]:
+        assert torch.equal(matrix[row], torch.tensor(vectors[word]))
+    assert matrix[1].abs().sum() > 0 and matrix[5].abs().sum() > 0  # <unk> and cow: random
+    assert coverage.vocab_found == 3 and coverage.vocab_size == 4 and coverage.lowercased == 2
+    assert coverage.vocab_share == 0.75
+    assert (coverage.token_found, coverage.token_total) == (17, 19)  # cow: 2 of 10+5+2+2
+    assert coverage.token_share == pytest.approx(17 / 19)
+    assert coverage.summary() == (
+        "vocabulary 3/4 words (75.0%, 2 lowercased); running text 17/19 tokens (89.5%)"
+    )
+
+    strict, exact = embedding_matrix(vocab.symbols, vectors, lowercase_fallback=False)
+    assert (exact.vocab_found, exact.lowercased, exact.token_share) == (1, 0, None)
+    assert torch.equal(strict[5], matrix[5])  # same seed, same random rows
+
+
+def test_embedding_matrix_random_rows_match_the_vectors_scale() -> None:
+    vectors = hand_made()
+    unknown = [f"w{i}" for i in range(2000)]
+    matrix, coverage = embedding_matrix(["<pad>", *unknown], vectors, seed=3)
+    assert coverage.vocab_found == 0 and coverage.vocab_size == 2000
+    assert float(matrix[1:].std()) == pytest.approx(float(np.std(vectors.vectors)), rel=0.05)
+    other, _ = embedding_matrix(["<pad>", *unknown], vectors, seed=4)
+    assert not torch.equal(matrix, other)
+    embedding = torch.nn.Embedding.from_pretrained(matrix, freeze=True, padding_idx=0)
+    assert embedding.weight.shape == (2001, 3)
+
+
+# evaluation --------------------------------------------------------------------------------
+
+
+def evaluation_corpus() -> list[list[str]]:
+    """Sentences built from the evaluation sets, so that their words get vectors."""
+    sentences = []
+    for path in similarity_files().values():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.startswith("#"):
+                sentences.append(line.lower().split("\t")[:2])
+    questions = analogy_file().read_text(encoding="utf-8").splitlines()
+    sentences += [line.lower().split() for line in questions[1:300]]
+    return sentences * 2
+
+
+def test_evaluate_on_gensim_sets_and_neighbours() -> None:
+    assert "wordsim353" in similarity_files()
+    vectors = train_word2vec(evaluation_corpus(), tiny(dim=8, epochs=1, window=2))
+    scores = evaluate(vectors)
+    assert set(scores) == {"words", "dim", "similarity", "analogy"}
+    for row in scores["similarity"].values():
+        assert set(row) == {"spearman", "pearson", "oov_ratio", "pairs", "pairs_total"}
+        assert -1.0 <= row["spearman"] <= 1.0 and 0.0 <= row["oov_ratio"] < 0.5
+    result = scores["analogy"]
+    assert result["questions"] == 19544 and result["answered"] > 100
+    assert 0.0 <= result["accuracy"] <= 1.0 and result["semantic"] is not None
+    json.dumps(scores, allow_nan=False)
+
+    found = neighbors(vectors, "king", k=3)
+    assert len(found) == 3 and "king" not in [word for word, _ in found]
+    answers = analogy(vectors, "athens", "greece", "baghdad", k=2)
+    assert len(answers) == 2 and not {"athens", "greece", "baghdad"} & {w for w, _ in answers}
+    with pytest.raises(UnknownWordError, match=r"'King' .*but 'king' known"):
+        neighbors(vectors, "King")
+    with pytest.raises(UnknownWordError, match="'zzz', 'qqq'"):
+        analogy(vectors, "zzz", "king", "qqq")
+
+
+# command line ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch) -> None:
+    if "word2vec" not in rnnkit.cli.COMMAND_MODULES:
+        monkeypatch.setattr(rnnkit.cli, "COMMAND_MODULES", (*rnnkit.cli.COMMAND_MODULES,
+                                                            "word2vec"))
+
+
+def test_cli_train_neighbors_analogy_evaluate(
+    cli: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(" ".join(s) for s in clustered_corpus(200)) + "\n")
+    out, text_out = tmp_path / "v.bin", tmp_path / "v.txt"
+    common = ["--dim", "8", "--min-count", "1", "--epochs", "2", "--workers", "1", "--no-progress"]
+    main = rnnkit.cli.main
+    assert main(["word2vec", "train", "--corpus", str(corpus), "--out", str(out),
+                 "--text-out", str(text_out), "--cbow", *common]) == 0
+    assert "12 words x 8 (cbow" in capsys.readouterr().out
+    assert detect_format(out) == "word2vec-binary" and detect_format(text_out) == "word2vec-text"
+
+    assert main(["word2vec", "neighbors", "--vectors", str(out), "cat", "-k", "3"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 3
+    assert main(["word2vec", "analogy", "--vectors", str(text_out), "cat", "dog", "red"]) == 0
+    assert capsys.readouterr().out.startswith("cat : dog :: red : ?")
+    scores = tmp_path / "scores.json"
+    assert main(["word2vec", "evaluate", "--vectors", str(out), "--json-out", str(scores)]) == 0
+    assert "wordsim353" in capsys.readouterr().out
+    assert json.loads(scores.read_text())["words"] == 12
+
+    assert main(["word2vec", "neighbors", "--vectors", str(out), "unicorn"]) == 2
+    assert "rnnkit: error: not in the vectors (12 words): 'unicorn'" in capsys.readouterr().err
+    assert main(["word2vec", "neighbors", "--vectors", str(corpus), "cat"]) == 2
+    assert "neither a word2vec header" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("action", ["train", "neighbors", "analogy", "evaluate"])
+def test_every_word2vec_action_has_help(
+    cli: None, action: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        rnnkit.cli.main(["word2vec", action, "--help"])
+    assert exit_info.value.code == 0
+    assert "usage: rnnkit word2vec" in capsys.readouterr().out
+
+
+def test_cli_trains_on_conllu_forms(cli: None, tmp_path: Path) -> None:
+    treebank = tmp_path / "tiny.conllu"
+    blocks = ["\n".join("\t".join([str(i + 1), word, "_", "NOUN"] + ["_"] * 6)
+                        for i, word in enumerate(s))
+              for s in clustered_corpus(100)]
+    treebank.write_text("\n\n".join(blocks) + "\n\n")
+    out = tmp_path / "v.txt"
+    assert rnnkit.cli.main(["word2vec", "train", "--corpus", str(treebank), "--out", str(out),
+                            "--dim", "4", "--min-count", "1", "--epochs", "1", "--workers", "1",
+                            "--no-progress", "--sg", "--lowercase"]) == 0
+    assert len(load_vectors(out)) == 12

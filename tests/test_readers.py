@@ -1,0 +1,283 @@
+"""Readers and writers for CoNLL-U and IOB files: tiny fixtures, errors, and the real datasets."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rnnkit.data.conllu import read_conllu, write_conllu
+from rnnkit.data.iob import read_iob, write_iob
+from rnnkit.data.registry import get_spec
+from rnnkit.data.tagged import DataFormatError, TaggedSentence, sentences_from_tokens
+from rnnkit.data.tags import entity_types, is_valid_bio
+
+DATA = Path(__file__).parents[1].parent / "shared" / "data"
+needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"real datasets not found at {DATA}")
+
+
+def word(id_: str, form: str, upos: str, xpos: str = "X") -> str:
+    return f"{id_}\t{form}\t{form.lower()}\t{upos}\t{xpos}\t_\t0\tdep\t_\t_\n"
+
+
+CONLLU = (
+    "# newdoc id = d1\n# sent_id = s1\n# text = Don't go\n"
+    + word("1-2", "Don't", "_", "_") + word("1", "Do", "AUX", "VBP")
+    + word("2", "n't", "PART", "RB") + word("3", "go", "VERB", "VB") + "\n"
+    + "# sent_id = s2\n" + word("1", "Hi", "INTJ", "UH") + word("1.1", "ghost", "_", "_")
+    + word("2", "!", "PUNCT", ".") + "\n"
+)
+
+
+def write(tmp_path: Path, text: str, name: str = "data.txt") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode("utf-8"))
+    return path
+
+
+def written(
+    write_function: Callable[..., None], sentences: list[TaggedSentence], *args: Any,
+    **options: Any,
+) -> str:
+    stream = io.StringIO()
+    write_function(stream, sentences, *args, **options)
+    return stream.getvalue()
+
+
+# ---- CoNLL-U --------------------------------------------------------------------------------
+
+def test_read_conllu_skips_multiword_tokens_and_empty_nodes(tmp_path: Path) -> None:
+    path = write(tmp_path, CONLLU, "tiny.conllu")
+    first, second = read_conllu(path)
+    assert first.tokens == ["Do", "n't", "go"] and first.tags == ["AUX", "PART", "VERB"]
+    assert first.comments == ["# newdoc id = d1", "# sent_id = s1", "# text = Don't go"]
+    assert [first.line_number(i) for i in range(3)] == [5, 6, 7]
+    assert second.tokens == ["Hi", "!"] and second.first_line == 9 and second.line_number(1) == 12
+    assert second.source == str(path)
+    assert read_conllu(path, column="xpos")[0].tags == ["VBP", "RB", "VB"]
+
+
+@pytest.mark.parametrize("variant", ["plain", "crlf", "no final newline", "byte-order mark",
+                                     "extra blank lines"])
+def test_conllu_gold_round_trip_is_byte_identical(tmp_path: Path, variant: str) -> None:
+    text = {"plain": CONLLU, "crlf": CONLLU.replace("\n", "\r\n"),
+            "no final newline": CONLLU.rstrip("\n"), "byte-order mark": "\ufeff" + CONLLU,
+            "extra blank lines": "\n" + CONLLU.replace("\n\n", "\n\n\n") + "\n"}[variant]
+    path = write(tmp_path, text, "tiny.conllu")
+    for column in ("upos", "xpos"):
+        sentences = read_conllu(path, column)
+        assert written(write_conllu, sentences, None, column=column) == text
+        write_conllu(tmp_path / "out.conllu", sentences, column=column)
+        assert (tmp_path / "out.conllu").read_bytes() == path.read_bytes()
+
+
+def test_write_conllu_replaces_only_the_chosen_column(tmp_path: Path) -> None:
+    sentences = read_conllu(write(tmp_path, CONLLU, "tiny.conllu"))
+    predictions = [["X"] * len(s) for s in sentences]
+    out = written(write_conllu, sentences, predictions, column="xpos").splitlines()
+    changed = [(a, b) for a, b in zip(CONLLU.splitlines(), out, strict=True) if a != b]
+    assert len(changed) == 5  # the five words; comments, 1-2 and 1.1 untouched
+    for before, after in changed:
+        old, new = before.split("\t"), after.split("\t")
+        assert new[4] == "X" and old[:4] + old[5:] == new[:4] + new[5:]
+
+
+@pytest.mark.parametrize("bad_line, message", [
+    ("1\tHi\thi\tINTJ\tUH\t_\t0\troot\t_\n", "expected 10 tab-separated fields, found 9"),
+    ("1 Hi hi INTJ UH _ 0 root _ _\n", "fields must be separated by tabs"),
+    ("one\tHi\thi\tINTJ\tUH\t_\t0\troot\t_\t_\n", "ID 'one' is not a number"),
+    ("\u00b2\tHi\thi\tINTJ\tUH\t_\t0\troot\t_\t_\n", "ID '\u00b2' is not a number"),
+    ("1\tHi\thi\t\tUH\t_\t0\troot\t_\t_\n", "no UPOS tag ('') for word 'Hi'"),
+    ("1\tHi\thi\t_\tUH\t_\t0\troot\t_\t_\n", "no UPOS tag ('_') for word 'Hi'"),
+    ("2\tHi\thi\tINTJ\tUH\t_\t0\troot\t_\t_\n", "ID 2 out of order: expected 1"),
+    ("1\t\thi\tINTJ\tUH\t_\t0\troot\t_\t_\n", "empty FORM field"),
+])
+def test_malformed_conllu_names_file_and_line(tmp_path: Path, bad_line: str, message: str) -> None:
+    path = write(tmp_path, "# sent_id = x\n" + bad_line + "\n", "bad.conllu")
+    with pytest.raises(DataFormatError) as error:
+        read_conllu(path)
+    assert str(error.value).startswith(f"{path}:2: ") and message in str(error.value)
+    assert error.value.line == 2 and isinstance(error.value, ValueError)
+
+
+def test_conllu_missing_blank_line_and_empty_files(tmp_path: Path) -> None:
+    joined = write(tmp_path, CONLLU.replace("\n\n# sent_id = s2", "\n# sent_id = s2"), "a.conllu")
+    with pytest.raises(DataFormatError, match=r"a.conllu:9: .*a missing blank line"):
+        read_conllu(joined)
+    for text in ("", "\n\n", "# only a comment\n"):
+        with pytest.raises(DataFormatError, match="no sentences"):
+            read_conllu(write(tmp_path, text, "empty.conllu"))
+    with pytest.raises(ValueError, match="column must be one of upos, xpos"):
+        read_conllu(joined, column="lemma")
+
+
+def test_write_checks_the_predictions(tmp_path: Path) -> None:
+    sentences = read_conllu(write(tmp_path, CONLLU, "tiny.conllu"))
+    with pytest.raises(ValueError, match="2 sentences but 1 tag sequences"):
+        written(write_conllu, sentences, [["X"] * 3])
+    with pytest.raises(ValueError, match=r"tiny.conllu:9 has 2 tokens but 1 tags"):
+        written(write_conllu, sentences, [["X"] * 3, ["X"]])
+    with pytest.raises(ValueError, match="holds whitespace"):
+        written(write_conllu, sentences, [["X"] * 3, ["X", "A B"]])
+    with pytest.raises(ValueError, match="write it with write_iob"):
+        written(write_conllu, sentences_from_tokens([["a"]]), [["X"]])
+
+
+# ---- IOB ------------------------------------------------------------------------------------
+
+WNUT = "@user\tO\n#NFL\tO\nNew York\tB-location\n\t\n#fail\tO\nnow\tO\n\n"
+UNER = ("# sent_id = a-1\n# text = Bob ran\n1\tBob\tB-PER\t-\tstephen\n2\tran\tO\t-\t-\n\n"
+        "# sent_id = a-2\n1\tGo\tO\t-\t-\n2\t!\tO\n\n")
+CONLL03 = ("-DOCSTART- -X- -X- O\n\nEU NNP B-NP B-ORG\nrejects VBZ B-VP O\n\n"
+           "-DOCSTART- -X- -X- O\n\nPeter  NNP B-NP B-PER\nBlackburn NNP I-NP I-PER\n")
+FLAVOURS: dict[str, tuple[str, dict[str, Any]]] = {
+    "wnut": (WNUT, {}),
+    "uner": (UNER, {"token_column": 2, "tag_column": 3}),
+    "conll03": (CONLL03, {}),
+}
+
+
+def test_read_wnut_style_keeps_hashtags_and_tab_only_separators(tmp_path: Path) -> None:
+    first, second = read_iob(write(tmp_path, WNUT))
+    assert first.tokens == ["@user", "#NFL", "New York"] and first.tags[2] == "B-location"
+    assert second.tokens == ["#fail", "now"] and second.first_line == 5
+    assert read_iob(write(tmp_path, WNUT), comment_prefix=None)[0].tokens == first.tokens
+
+
+def test_read_uner_and_conll03_styles(tmp_path: Path) -> None:
+    first, second = read_iob(write(tmp_path, UNER), token_column=2, tag_column=3)
+    assert first.tokens == ["Bob", "ran"] and first.tags == ["B-PER", "O"]
+    assert first.comments == ["# sent_id = a-1", "# text = Bob ran"]
+    assert second.tokens == ["Go", "!"]  # a 3-field line among 5-field ones, as upstream has
+    eu, peter = read_iob(write(tmp_path, CONLL03))
+    assert eu.tokens == ["EU", "rejects"] and eu.tags == ["B-ORG", "O"]
+    assert peter.tokens == ["Peter", "Blackburn"] and peter.tags == ["B-PER", "I-PER"]
+    assert peter.comments == []
+
+
+@pytest.mark.parametrize("flavour", sorted(FLAVOURS))
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_iob_gold_round_trip_is_byte_identical(tmp_path: Path, flavour: str, newline: str) -> None:
+    text, options = FLAVOURS[flavour]
+    text = text.replace("\n", newline)
+    path = write(tmp_path, text)
+    sentences = read_iob(path, **options)
+    assert written(write_iob, sentences) == text
+    write_iob(tmp_path / "out.txt", sentences)
+    assert (tmp_path / "out.txt").read_bytes() == path.read_bytes()
+
+
+def test_write_iob_replaces_only_the_tag(tmp_path: Path) -> None:
+    sentences = read_iob(write(tmp_path, CONLL03))
+    out = written(write_iob, sentences, [["S-X", "O"], ["O", "S-Y"]])
+    assert out == (CONLL03.replace("EU NNP B-NP B-ORG", "EU NNP B-NP S-X")
+                   .replace("Peter  NNP B-NP B-PER", "Peter  NNP B-NP O")
+                   .replace("Blackburn NNP I-NP I-PER", "Blackburn NNP I-NP S-Y"))
+    uner = read_iob(write(tmp_path, UNER), token_column=2, tag_column=3)
+    assert "1\tBob\tB-LOC\t-\tstephen\n" in written(write_iob, uner, [["B-LOC", "O"], ["O"] * 2])
+    with pytest.raises(ValueError, match="tag_column counts from 1"):
+        written(write_iob, uner, None, tag_column=0)
+
+
+@pytest.mark.parametrize("text, options, line, message", [
+    ("a\tO\nb\tPER\n\n", {}, 2, "tag 'PER' is not O, B-X, I-X, E-X or S-X"),
+    ("a\tO\nb\n\n", {}, 2, "1 fields where the first token line has 2"),
+    ("a\tO\nb\tO\n\n", {"token_column": 2, "tag_column": 3}, 1, "the token and tag columns need 3"),
+    ("New York B-LOC\nis O\n\n", {}, 2, "2 fields where the first token line has 3"),
+    ("a\tX\tO\nb\tO\n\n", {}, 2, "2 fields where the first token line has 3"),
+    ("a\tO\n\tO\n\n", {}, 2, "empty token"),
+])
+def test_malformed_iob_names_file_and_line(
+    tmp_path: Path, text: str, options: dict, line: int, message: str
+) -> None:
+    path = write(tmp_path, text, "bad.iob")
+    with pytest.raises(DataFormatError) as error:
+        read_iob(path, **options)
+    assert str(error.value).startswith(f"{path}:{line}: ") and message in str(error.value)
+
+
+def test_iob_options_and_empty_files(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="token_column counts from 1"):
+        read_iob(write(tmp_path, WNUT), token_column=0)
+    for text in ("", "\t\n\n", "-DOCSTART- -X- -X- O\n\n", "# comment\n"):
+        with pytest.raises(DataFormatError, match="no sentences"):
+            read_iob(write(tmp_path, text, "empty.iob"))
+    tokens = read_iob(write(tmp_path, "# x\tB-PER\nb\tI-PER\n\n"), comment_prefix="#")[0].tokens
+    assert tokens == ["# x", "b"]  # a tab-separated line that reads as a token line is one
+
+
+def test_sentences_from_tokens_write_as_two_columns() -> None:
+    sentences = sentences_from_tokens([["Hi", "New York"], ["!"]])
+    assert [s.tags for s in sentences] == [[], []] and sentences[1].first_line == 4
+    out = written(write_iob, sentences, [["O", "B-LOC"], ["O"]])
+    assert out == "Hi\tO\nNew York\tB-LOC\n\n!\tO\n\n"
+    with pytest.raises(ValueError, match="holds a tab or line break"):
+        sentences_from_tokens([["a\tb"]])
+    with pytest.raises(ValueError, match="1 tokens but 2 tags"):
+        TaggedSentence(["a"], ["O", "O"])
+
+
+# ---- the real datasets ----------------------------------------------------------------------
+
+@cache
+def real(name: str, split: str) -> tuple[Path, list[TaggedSentence]]:
+    spec = get_spec(name)
+    path = DATA / spec.mirror_dir / spec.split_files(split)[0].filename
+    reader = read_conllu if spec.format == "conllu" else read_iob
+    return path, reader(path, **spec.reader_options)
+
+
+SIZES = {  # sentences, words: the README's counts; UNER's word counts from its .stats files
+    ("ud_english_ewt", "train"): (12_544, 204_577), ("ud_english_ewt", "dev"): (2_001, 25_147),
+    ("ud_english_ewt", "test"): (2_077, 25_094),
+    ("uner_english_ewt", "train"): (12_543, 204_579), ("uner_english_ewt", "dev"): (2_001, 25_149),
+    ("uner_english_ewt", "test"): (2_077, 25_097),
+    ("wnut17", "train"): (3_394, 62_730), ("wnut17", "dev"): (1_009, 15_733),
+    ("wnut17", "test"): (1_287, 23_394),
+}
+
+
+@needs_data
+@pytest.mark.parametrize("name, split", sorted(SIZES))
+def test_real_sizes_and_byte_identical_round_trip(name: str, split: str) -> None:
+    path, sentences = real(name, split)
+    assert (len(sentences), sum(len(s) for s in sentences)) == SIZES[name, split]
+    spec = get_spec(name)
+    if spec.format == "conllu":
+        out = written(write_conllu, sentences, None, **spec.reader_options)
+    else:
+        out = written(write_iob, sentences)
+        assert all(is_valid_bio(s.tags) for s in sentences)
+    assert out.encode("utf-8") == path.read_bytes()
+
+
+@needs_data
+def test_real_tag_sets() -> None:
+    upos = Counter(tag for s in real("ud_english_ewt", "train")[1] for tag in s.tags)
+    assert len(upos) == 17 and {"NOUN", "VERB", "PROPN", "X"} <= set(upos)
+    for name, types in (("uner_english_ewt", ["LOC", "ORG", "PER"]),
+                        ("wnut17", ["corporation", "creative-work", "group", "location",
+                                    "person", "product"])):
+        tags = {tag for s in real(name, "train")[1] for tag in s.tags}
+        assert entity_types(sorted(tags)) == types
+    begins = Counter(t for s in real("uner_english_ewt", "train")[1] for t in s.tags if t[0] == "B")
+    assert begins == {"B-PER": 2_873, "B-LOC": 2_698, "B-ORG": 1_434}  # the README's counts
+    hashtags = sum(t.startswith("#") for s in real("wnut17", "train")[1] for t in s.tokens)
+    assert hashtags == 828  # tokens, not comments
+
+
+@needs_data
+def test_uner_train_lacks_one_ud_sentence() -> None:
+    """UNER was annotated on an older EWT: one train sentence fewer, a few retokenized."""
+    def ids(name: str, split: str) -> list[str]:
+        return [c.split("=", 1)[1].strip() for s in real(name, split)[1]
+                for c in s.comments if c.startswith("# sent_id")]
+
+    assert set(ids("ud_english_ewt", "train")) - set(ids("uner_english_ewt", "train")) == {
+        "reviews-275919-0013"}
+    assert set(ids("ud_english_ewt", "dev")) == set(ids("uner_english_ewt", "dev"))

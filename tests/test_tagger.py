@@ -1,0 +1,96 @@
+"""The tagger model: shapes, overfitting a tiny corpus, bundles, char encoders, batching."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from rnnkit.config import ModelConfig, TrainConfig
+from rnnkit.data.batching import BucketBatches
+from rnnkit.data.tagger_batches import collate, encode
+from rnnkit.data.vocab import Vocab
+from rnnkit.models.char_encoder import CharEncoder
+from rnnkit.models.tagger import Tagger, TaggerConfig
+from rnnkit.training.bundle import load_bundle, save_bundle
+from rnnkit.training.trainer import Trainer
+
+SENTENCES = [
+    (["John", "lives", "in", "New", "York"], ["B-PER", "O", "O", "B-LOC", "I-LOC"]),
+    (["Mary", "visited", "Paris"], ["B-PER", "O", "B-LOC"]),
+    (["He", "left"], ["O", "O"]),
+    (["Anna", "Smith", "likes", "Rome", "."], ["B-PER", "I-PER", "O", "B-LOC", "O"]),
+]
+
+
+def _build(output: str = "crf", char_encoder: str = "lstm", cell: str = "lstm") -> Tagger:
+    torch.manual_seed(0)
+    words = Vocab.build([[t.lower() for t in s] for s, _ in SENTENCES])
+    chars = Vocab.build([list(t) for s, _ in SENTENCES for t in s])
+    tags = Vocab.build([t for _, t in SENTENCES], unknown=False)
+    config = TaggerConfig(word_dim=16, char_dim=8, char_hidden=8, char_encoder=char_encoder,
+                          embedding_dropout=0.0, output_dropout=0.0, word_dropout=0.0,
+                          output=output)
+    encoder = ModelConfig(cell=cell, hidden_size=16, bidirectional=True, init="torch")
+    return Tagger(words, chars, tags, config, encoder)
+
+
+def _source(model: Tagger, shuffle: bool = True) -> BucketBatches:
+    encoded = [encode(s, t, model.words, model.chars, model.tags, True) for s, t in SENTENCES]
+    return BucketBatches(encoded, collate, [len(e) for e in encoded], 2, shuffle, seed=0)
+
+
+def test_emission_shapes_and_padding() -> None:
+    model = _build()
+    batch = next(_source(model, shuffle=False).batches(0))
+    scores = model.emissions(batch)
+    assert scores.shape == (*batch.words.shape, len(model.tags))
+    assert [len(p) for p in model.predict_ids(batch)] == batch.lengths.tolist()
+
+
+@pytest.mark.parametrize("output, char_encoder, cell",
+                         [("crf", "lstm", "lstm"), ("softmax", "cnn", "gru")])
+def test_overfits_a_tiny_corpus(output: str, char_encoder: str, cell: str) -> None:
+    model = _build(output, char_encoder, cell)
+    config = TrainConfig(epochs=25, lr=0.05, progress=False, seed=0)
+    Trainer(model, config, log=lambda _: None).fit(_source(model))
+    scores = model.evaluate(_source(model, shuffle=False).batches(0))
+    assert scores["accuracy"] == 1.0 and scores["f1"] == 1.0
+
+
+def test_bundle_round_trip_gives_identical_predictions(tmp_path: Path) -> None:
+    model = _build().eval()
+    path = save_bundle(model, tmp_path / "tagger.rnnkit")
+    loaded = load_bundle(path, expected_kind="tagger")
+    batch = next(_source(model, shuffle=False).batches(0))
+    assert isinstance(loaded, Tagger)
+    assert torch.equal(model.emissions(batch), loaded.emissions(batch))
+    assert loaded.words.symbols == model.words.symbols
+
+
+def test_unseen_words_still_get_character_features() -> None:
+    encoder = CharEncoder(num_chars=10, char_dim=4, hidden_size=3, kind="lstm")
+    chars = torch.tensor([[[2, 3, 0], [4, 0, 0]], [[5, 6, 7], [0, 0, 0]]])
+    mask = torch.tensor([[True, True], [True, False]])
+    out = encoder(chars, mask)
+    assert out.shape == (2, 2, 6)
+    assert torch.all(out[1, 1] == 0) and out[0, 0].abs().sum() > 0
+    with pytest.raises(ValueError, match="char encoder must be one of"):
+        CharEncoder(10, 4, 3, kind="rnn")
+
+
+def test_buckets_group_similar_lengths_and_depend_only_on_seed_and_epoch() -> None:
+    lengths = [1, 9, 2, 8, 3, 7, 4, 6]
+    source = BucketBatches(list(range(8)), list, lengths, batch_size=2, seed=3)
+    batches = list(source.batches(0))
+    assert sorted(i for b in batches for i in b) == list(range(8))
+    assert all(abs(lengths[a] - lengths[b]) <= 1 for a, b in batches)
+    assert batches == list(source.batches(0)) and batches != list(source.batches(1))
+
+
+def test_wrong_pretrained_shape_is_a_clear_error() -> None:
+    model = _build()
+    with pytest.raises(ValueError, match="pretrained embeddings have shape"):
+        Tagger(model.words, model.chars, model.tags, model.config, model.encoder_config,
+               embeddings=torch.zeros(3, 16))
