@@ -65,6 +65,7 @@ class TrainConfig:
     checkpoint_every: int = 0  # also checkpoint every N steps (the end of each epoch always is)
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda
+    threads: int = 0  # CPU threads for torch; 0 = torch's default (all cores)
     progress: bool = True
 
 

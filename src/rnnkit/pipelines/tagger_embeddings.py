@@ -23,7 +23,7 @@ class EmbeddingConfig:
     word2vec_epochs: int = 5
     word2vec_min_count: int = 2
     freeze: bool = False  # keep the vectors fixed during training
-    extend_vocab: int = 100_000  # add up to this many of the vectors' words to the vocabulary
+    extend_vocab: int = 30_000  # add up to this many of the vectors' words to the vocabulary
 
 
 def prepare_embeddings(

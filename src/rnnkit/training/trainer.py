@@ -104,6 +104,8 @@ class Trainer:
         if config.mode not in ("min", "max"):
             raise ValueError(f"train.mode must be min or max, got {config.mode!r}")
         seed_everything(config.seed)
+        if config.threads > 0:
+            torch.set_num_threads(config.threads)
         self.config = config
         self.device = resolve_device(config.device)
         self.model = model.to(self.device)

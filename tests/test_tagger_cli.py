@@ -1,0 +1,117 @@
+"""``rnnkit train tagger`` / ``evaluate`` / ``predict`` end to end on tiny files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rnnkit.cli import main
+
+CONLLU = """# sent_id = 1
+1\tJohn\tJohn\tPROPN\tNNP\t_\t2\tnsubj\t_\t_
+2\truns\trun\tVERB\tVBZ\t_\t0\troot\t_\t_
+3\t.\t.\tPUNCT\t.\t_\t2\tpunct\t_\t_
+
+# sent_id = 2
+1\tMary\tMary\tPROPN\tNNP\t_\t2\tnsubj\t_\t_
+2\tsleeps\tsleep\tVERB\tVBZ\t_\t0\troot\t_\t_
+
+"""
+
+IOB = "John\tB-PER\nlives\tO\nin\tO\nParis\tB-LOC\n\nMary\tB-PER\nleft\tO\n\n"
+
+TINY = ["--set", "train.epochs=2", "--set", "train.progress=false", "--set",
+        "model.hidden_size=8", "--set", "tagger.word_dim=8", "--set", "tagger.char_dim=4",
+        "--set", "tagger.char_hidden=4", "--set", "train.threads=1"]
+
+
+@pytest.fixture()
+def files(tmp_path: Path) -> dict[str, Path]:
+    conllu = tmp_path / "pos.conllu"
+    conllu.write_text(CONLLU)
+    iob = tmp_path / "ner.iob"
+    iob.write_text(IOB)
+    return {"conllu": conllu, "iob": iob}
+
+
+def _train(files: dict[str, Path], fmt: str, out: Path, *extra: str) -> int:
+    path = str(files[fmt])
+    return main(["train", "tagger", "--train", path, "--dev", path, "--test", path,
+                 "--format", fmt, "--out", str(out), *TINY, *extra])
+
+
+def test_train_evaluate_predict_conllu(files: dict[str, Path], tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "pos"
+    assert _train(files, "conllu", out) == 0
+    for name in ("model.rnnkit", "results.json", "config.toml", "test_confusion.png",
+                 "test_confusion.md", "test.predictions.conllu"):
+        assert (out / name).is_file(), name
+    results = json.loads((out / "results.json").read_text())
+    assert 0.0 <= results["test"]["scores"]["accuracy"] <= 1.0
+    assert "f1" not in results["test"]["scores"]  # UPOS tags have no spans
+    written = (out / "test.predictions.conllu").read_text().splitlines()
+    assert written[0] == "# sent_id = 1" and written[1].split("\t")[1] == "John"
+    capsys.readouterr()
+    model = str(out / "model.rnnkit")
+    assert main(["evaluate", "--model", model, "--data", str(files["conllu"])]) == 0
+    assert json.loads(capsys.readouterr().out)["tokens"] == 5
+    assert main(["predict", "--model", model, "--text", "Mary runs ."]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split("\t")[0] for line in lines if line] == ["Mary", "runs", "."]
+    target = tmp_path / "pred"
+    assert main(["predict", "--model", model, "--input", str(files["conllu"]),
+                 "--output", str(target)]) == 0
+    assert Path(f"{target}.conllu").read_text().count("\n") == CONLLU.count("\n")
+
+
+def test_ner_tagger_outputs_valid_bio(files: dict[str, Path], tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from rnnkit.data.tags import is_valid_bio
+
+    out = tmp_path / "ner"
+    assert _train(files, "iob", out, "--set", "data.scheme=bioes") == 0
+    results = json.loads((out / "results.json").read_text())
+    assert "f1" in results["test"]["scores"] and "per_type" in results["test"]
+    capsys.readouterr()
+    assert main(["predict", "--model", str(out / "model.rnnkit"), "--text",
+                 "John lives in Paris\nMary left"]) == 0
+    sentences = capsys.readouterr().out.strip().split("\n\n")
+    for sentence in sentences:
+        assert is_valid_bio([line.split("\t")[1] for line in sentence.splitlines()])
+
+
+def test_bad_input_is_a_clear_error(files: dict[str, Path], tmp_path: Path,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty.conllu"
+    empty.write_text("")
+    assert main(["train", "tagger", "--train", str(empty), "--format", "conllu",
+                 "--out", str(tmp_path / "x"), *TINY]) == 2
+    assert "empty.conllu" in capsys.readouterr().err
+    out = tmp_path / "pos"
+    assert _train(files, "conllu", out) == 0
+    model = str(out / "model.rnnkit")
+    capsys.readouterr()
+    assert main(["predict", "--model", model, "--text", "   "]) == 2
+    assert "nothing to tag" in capsys.readouterr().err
+    long_sentence = " ".join(["word"] * 500)  # far longer than any training sentence
+    assert main(["predict", "--model", model, "--text", long_sentence]) == 0
+    assert len(capsys.readouterr().out.split()) == 1000
+    unknown = tmp_path / "unknown.conllu"
+    unknown.write_text(CONLLU.replace("PUNCT", "SYM"))
+    assert main(["evaluate", "--model", model, "--data", str(unknown)]) == 0
+    assert json.loads(capsys.readouterr().out)["unknown_gold_tags"] == ["SYM"]
+
+
+def test_bundle_of_another_task_is_refused(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "synthetic"
+    assert main(["train", "synthetic", "--set", "data.length=5", "--set", "data.train_size=32",
+                 "--set", "data.val_size=16", "--set", "data.test_size=16", "--set",
+                 "train.epochs=1", "--set", "model.hidden_size=4", "--set",
+                 "train.progress=false", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["predict", "--model", str(out / "model.rnnkit"), "--text", "a b"]) == 2
+    assert "cannot handle 'synthetic' models" in capsys.readouterr().err
