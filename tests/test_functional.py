@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 import torch
@@ -23,15 +23,6 @@ def rand(*shape: int, scale: float = 1.0) -> Tensor:
 def gain_shift(size: int) -> tuple[Tensor, Tensor]:
     """A non-trivial layer-norm (gain, shift), so gradcheck covers both."""
     return rand(size, scale=0.3).detach().add_(1.0).requires_grad_(), rand(size, scale=0.3)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    """Tiny tensors: one thread avoids OpenMP contention on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(autouse=True)

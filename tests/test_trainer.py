@@ -40,16 +40,6 @@ from rnnkit.training import StepOutput, TaskModel, Trainer, TrainingDiverged
 from rnnkit.training.checkpoint import load_checkpoint
 from rnnkit.training.trainer import make_optimizer, resolve_device
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    """Tiny tensors: one thread avoids OpenMP contention on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 # -- truncated BPTT ----------------------------------------------------------------------------
 H = 4
 
