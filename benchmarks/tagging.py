@@ -16,13 +16,12 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
-
-import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import command_line, markdown_table, write_result  # noqa: E402
@@ -91,6 +90,9 @@ def main() -> int:
     parser.add_argument("--set", dest="overrides", action="append", default=[])
     parser.add_argument("--epochs", type=int, help="ablation/speed: epochs per run")
     parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "bench-tagging")
+    parser.add_argument("--from", dest="source", type=Path,
+                        help="speed: read the per-epoch history of a finished one-thread UD run"
+                             " (benchmarks/results/tagging_ud.json) instead of training again")
     args = parser.parse_args()
     os.environ.setdefault("RNNKIT_DATA", str(ROOT.parent / "shared" / "data"))
     started = time.perf_counter()
@@ -112,11 +114,18 @@ def main() -> int:
         print(f"test {spec['metric']} {test[spec['metric']]:.4f}; {results['train_seconds']} s")
         return 0
     if args.experiment == "speed":
-        torch.set_num_threads(1)
-        epochs = args.epochs or 6
-        overrides = _vectors_overrides() + [f"train.epochs={epochs}", "train.patience=0",
-                                            *args.overrides]
-        results = run_one("ud_english_ewt", overrides, args.runs / "speed")
+        if args.source:
+            recorded = json.loads(args.source.read_text())
+            threads = [o for o in recorded["rows"][0]["overrides"] if o.startswith("train.thr")]
+            if threads != ["train.threads=1"]:
+                raise SystemExit(f"{args.source} was not trained with train.threads=1")
+            results = {"history": recorded["extra"]["history"],
+                       "tokens_per_second": recorded["rows"][0]["tokens_per_second"]}
+        else:
+            epochs = args.epochs or 6
+            overrides = _vectors_overrides() + [f"train.epochs={epochs}", "train.patience=0",
+                                                "train.threads=1", *args.overrides]
+            results = run_one("ud_english_ewt", overrides, args.runs / "speed")
         reached = first_time_reaching(results["history"], "test_accuracy", FLAIR_TARGET)
         speedup = FLAIR_SECONDS / reached if reached else None
         curve = [{"epoch": r["epoch"], "seconds": r["seconds"],
@@ -128,7 +137,8 @@ def main() -> int:
                      command=command_line(), seconds=time.perf_counter() - started,
                      rows=curve, extra={"seconds_to_target": reached,
                                         "tokens_per_second": results["tokens_per_second"],
-                                        "threads": 1})
+                                        "threads": 1,
+                                        "source": str(args.source) if args.source else None})
         print(f"reached {FLAIR_TARGET:.1%} after {reached} s ({speedup}x sooner than Flair)")
         return 0
     epochs = args.epochs or 8
