@@ -1,0 +1,102 @@
+"""Render the README's results tables from ``benchmarks/results/*.json``.
+
+The README quotes only what the benchmark scripts measured; this prints those numbers as
+markdown so the two cannot drift apart::
+
+    python benchmarks/report.py > /tmp/results.md
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import RESULTS_DIR, markdown_table  # noqa: E402
+
+
+def _load(name: str) -> dict[str, Any] | None:
+    path = RESULTS_DIR / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.2f}"
+
+
+def _footer(result: dict[str, Any]) -> str:
+    load = result["machine"].get("load_average")
+    return (f"\n\n<sub>`{result['command']}` · {result['date']} · {result['seconds']:.0f} s · "
+            f"load average at start {load}</sub>\n")
+
+
+def layer_throughput(result: dict[str, Any]) -> str:
+    shape = result["extra"]["shape"]
+    shown = ", ".join(f"{k}={v}" for k, v in shape.items())
+    return (f"Training throughput (forward + backward, {shown}, float32); lowest fused/torch "
+            f"ratio **{result['value']:.3f}**.\n\n{result['extra']['table']}" + _footer(result))
+
+
+def tagging(result: dict[str, Any]) -> str:
+    row = result["rows"][0]
+    test, dev = row["test"], row["dev"]
+    metric = result["metric"].removeprefix("test_")
+    cells = [row["dataset"], _pct(test.get(metric)), _pct(dev.get(metric)),
+             _pct(test.get("accuracy")), f"{row['train_seconds']:.0f}", row["epochs"],
+             f"{row['tokens_per_second']:,.0f}",
+             f"{result['baseline']['name']}: {_pct(result['baseline']['value'])}"]
+    head = ["dataset", f"test {metric}", f"dev {metric}", "test token acc", "train s",
+            "epochs", "train tok/s", "reference"]
+    return markdown_table(head, [cells]) + _footer(result)
+
+
+def ablation(result: dict[str, Any]) -> str:
+    rows = [[r["model"], _pct(r["test_accuracy"]), _pct(r["dev_accuracy"]),
+             f"{r['train_seconds']:.0f}"] for r in result["rows"]]
+    return (f"UD English-EWT UPOS, {result['extra']['epochs_per_run']} epochs each.\n\n"
+            + markdown_table(["model", "test acc", "dev acc", "train s"], rows)
+            + _footer(result))
+
+
+def speed(result: dict[str, Any]) -> str:
+    extra = result["extra"]
+    curve = ", ".join(f"{r['seconds']:.0f} s: {_pct(r['test_accuracy'])}"
+                      for r in result["rows"][:6])
+    return (f"One thread, UD English-EWT: 92.1% test UPOS reached after "
+            f"**{extra['seconds_to_target']:.0f} s** vs Flair's 1,500 s "
+            f"(**{result['value']}x** sooner); training {extra['tokens_per_second']:,.0f} "
+            f"tokens/s. Test accuracy after each epoch: {curve}." + _footer(result))
+
+
+def word2vec(result: dict[str, Any]) -> str:
+    rows = [[r["corpus"], r["words"], f"{r['wordsim353_spearman']:.3f}",
+             f"{r['simlex999_spearman']:.3f}", _pct(r["analogy_accuracy"]),
+             f"{r['train_seconds']:.0f}"] for r in result["rows"]]
+    head = ["corpus", "words", "WordSim-353 ρ", "SimLex-999 ρ", "analogy %", "train s"]
+    return markdown_table(head, rows) + _footer(result)
+
+
+SECTIONS: list[tuple[str, str, Callable[[dict[str, Any]], str]]] = [
+    ("layer_throughput", "Layer speed", layer_throughput),
+    ("tagging_ud", "Part-of-speech tagging (UD English-EWT UPOS)", tagging),
+    ("tagging_speed", "Time to accuracy, one thread", speed),
+    ("tagging_ablation", "What each part adds (UD English-EWT UPOS)", ablation),
+    ("tagging_uner", "Named entities (UNER English-EWT)", tagging),
+    ("tagging_wnut", "Named entities (WNUT-17)", tagging),
+    ("word2vec_quality", "word2vec", word2vec),
+]
+
+
+def main() -> int:
+    for name, title, render in SECTIONS:
+        result = _load(name)
+        if result is not None:
+            print(f"### {title}\n\n{render(result)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""Derived features, all strictly causal: the value at time t uses rows at or before t only.
+
+Returns and lags look backwards (``shift`` by a positive number of rows); calendar features
+use the timestamp alone, which is known in advance. A lag of zero or less, which would look at
+the present or the future, is an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+CALENDAR_PERIODS = {"hour": 24, "day_of_week": 7, "day_of_year": 366, "month": 12}
+
+
+def simple_returns(prices: pd.DataFrame | pd.Series, periods: int = 1) -> pd.DataFrame | pd.Series:
+    """``p[t] / p[t - periods] - 1``; the first ``periods`` rows, and rows after a gap, are NaN.
+
+    Missing prices are never filled, so a return across a missing value is NaN too.
+
+    Example:
+        >>> simple_returns(pd.Series([100.0, 110.0, 99.0])).round(3).tolist()
+        [nan, 0.1, -0.1]
+    """
+    _check_periods(periods)
+    return prices / prices.shift(periods) - 1.0
+
+
+def log_returns(prices: pd.DataFrame | pd.Series, periods: int = 1) -> pd.DataFrame | pd.Series:
+    """``log(p[t] / p[t - periods])``; needs positive prices.
+
+    Raises:
+        ValueError: a price at or below zero (its log return is undefined).
+
+    Example:
+        >>> log_returns(pd.Series([1.0, np.e, 1.0])).round(3).tolist()
+        [nan, 1.0, -1.0]
+    """
+    _check_periods(periods)
+    values = np.asarray(prices, dtype=float)
+    if (values <= 0).any():
+        position = np.argwhere(values <= 0)[0]
+        raise ValueError(f"log returns need positive prices; found {values[tuple(position)]} "
+                         f"at row {position[0]} ({prices.index[position[0]]}). Use "
+                         "simple_returns, or a price series without zeros")
+    return np.log(prices / prices.shift(periods))
+
+
+def calendar_features(index: pd.DatetimeIndex,
+                      parts: Sequence[str] = ("hour", "day_of_week", "month")) -> pd.DataFrame:
+    """Cyclic calendar features: ``<part>_sin`` and ``<part>_cos`` for each part.
+
+    ``hour`` has period 24, ``day_of_week`` 7 (Monday = 0), ``day_of_year`` 366, ``month`` 12
+    (January = 0 after shifting). Sine and cosine put December next to January.
+
+    Example:
+        >>> index = pd.DatetimeIndex(["2020-01-01 00:00", "2020-01-01 06:00"])
+        >>> calendar_features(index, ["hour"]).round(3)
+                             hour_sin  hour_cos
+        2020-01-01 00:00:00       0.0       1.0
+        2020-01-01 06:00:00       1.0       0.0
+    """
+    columns: dict[str, np.ndarray] = {}
+    for part in parts:
+        if part not in CALENDAR_PERIODS:
+            raise ValueError(f"unknown calendar part {part!r}; known: "
+                             f"{', '.join(CALENDAR_PERIODS)}")
+        value = np.asarray(getattr(index, part), dtype=float)
+        if part in ("month", "day_of_year"):
+            value = value - 1.0  # 1-based in pandas
+        angle = 2.0 * np.pi * value / CALENDAR_PERIODS[part]
+        columns[f"{part}_sin"] = np.sin(angle)
+        columns[f"{part}_cos"] = np.cos(angle)
+    return pd.DataFrame(columns, index=index)
+
+
+def lags(frame: pd.DataFrame | pd.Series, steps: Sequence[int],
+         columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Past values: ``<column>_lag<k>`` holds the value ``k`` rows earlier (NaN at the start).
+
+    Raises:
+        ValueError: a step below 1, which would copy the present or the future into the row.
+
+    Example:
+        >>> lags(pd.Series([1.0, 2.0, 3.0], name="x"), [1, 2])
+           x_lag1  x_lag2
+        0     NaN     NaN
+        1     1.0     NaN
+        2     2.0     1.0
+    """
+    table = frame.to_frame() if isinstance(frame, pd.Series) else frame
+    chosen = list(table.columns if columns is None else columns)
+    absent = [name for name in chosen if name not in table.columns]
+    if absent:
+        raise ValueError(f"no column {absent[0]!r} to lag; columns: "
+                         f"{', '.join(map(str, table.columns))}")
+    parts = {}
+    for step in steps:
+        _check_periods(step, what="a lag")
+        for name in chosen:
+            parts[f"{name}_lag{step}"] = table[name].shift(step)
+    return pd.DataFrame(parts, index=table.index)
+
+
+def _check_periods(periods: int, what: str = "periods") -> None:
+    if int(periods) != periods or periods < 1:
+        raise ValueError(f"{what} must be a whole number of rows >= 1, not {periods!r}: a "
+                         "value at t may only use rows before t")

@@ -1,0 +1,397 @@
+"""Tables of dated rows: one checked, date-indexed frame from a CSV/Parquet file or a dataset.
+
+Every loader returns a :class:`pandas.DataFrame` with a sorted, duplicate-free
+:class:`~pandas.DatetimeIndex` named ``date`` and one column per variable (the *wide* format).
+
+The policies, the same for every loader:
+
+- **unsorted dates** are sorted (a stable sort) with a :class:`UserWarning` that names the first
+  row out of order: exports in descending date order are common and sorting loses nothing.
+- **duplicate dates** are an error naming the first date that repeats (the first
+  ``(date, series)`` pair in the long format): which of two rows is right cannot be guessed.
+- **missing values** (``NA``, empty cells) stay ``NaN``; nothing is invented.
+- **non-numeric values** in a column not listed in ``categorical`` are an error naming the
+  column, the row and the value.
+- **gaps** (timestamps missing from the regular grid) are only filled on request: with
+  ``frequency`` set, :func:`regularize` reindexes to the grid and forward-fills the
+  non-target columns for at most ``max_fill`` steps (past values only, so it is causal). Target
+  columns are never filled: a ``NaN`` target stays ``NaN`` and
+  :func:`~rnnkit.timeseries.windows.make_windows` never uses it as a target. Without
+  ``frequency`` the rows as given are the time axis (right for trading days);
+  :func:`describe_gaps` reports what is missing.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rnnkit.data import registry
+from rnnkit.data.registry import DatasetFile, DatasetSpec, dataset_file, register
+from rnnkit.timeseries.features import log_returns, simple_returns
+
+STOCK_SYMBOLS = ("AAPL", "IBM", "MSFT", "GOOG")
+BEIJING_COLUMNS = {"pm2.5": "pm25", "DEWP": "dew_point", "TEMP": "temperature",
+                   "PRES": "pressure", "Iws": "wind_speed", "Is": "snow_hours",
+                   "Ir": "rain_hours"}
+WIND_DIRECTIONS = {"NE": "wind_NE", "NW": "wind_NW", "SE": "wind_SE", "cv": "wind_calm"}
+
+BEIJING = DatasetSpec(
+    name="beijing_pm25",
+    description="Beijing PM2.5 (US embassy) and weather (airport), hourly 2010-2014: 43,824 rows",
+    task="forecasting", format="csv", license="CC BY 4.0",
+    homepage="https://archive.ics.uci.edu/dataset/381/beijing+pm2+5+data",
+    mirror_dir="beijing_pm25",
+    files=(DatasetFile("all", "pollution.csv",
+                       "https://archive.ics.uci.edu/static/public/381/beijing+pm2+5+data.zip",
+                       "892e9559205d16d32623135c127a3951c12e46ea1e0b3093e107ce89a9fd60e2",
+                       member="PRSA_data_2010.1.1-2014.12.31.csv"),),
+    reader_options={"frequency": "h", "categorical": ["cbwd"], "missing": ["pm2.5"]},
+)
+# Importing this module twice, or a reload, registers the same spec again: allowed. A different
+# spec under the same name is still the registry's "already registered" error.
+register(BEIJING, replace=registry.REGISTRY.get(BEIJING.name) == BEIJING)
+
+
+def tidy(
+    table: pd.DataFrame,
+    date_column: str,
+    target: str | Sequence[str] | None = None,
+    *,
+    series_column: str | None = None,
+    value_column: str | None = None,
+    categorical: Sequence[str] = (),
+    date_format: str | None = None,
+    source: str = "the table",
+) -> pd.DataFrame:
+    """Check a table and turn it into the wide, date-indexed frame (see the module policies).
+
+    Args:
+        table: one row per date (wide), or with ``series_column`` one row per date and series.
+        date_column: the column holding the dates.
+        target: column(s) that must exist after the pivot; an absent one is an error listing
+            the columns there are.
+        series_column, value_column: the long format: each series becomes a column named
+            after it, holding ``value_column``.
+        categorical: columns kept as labels instead of being checked as numbers.
+        date_format: a :func:`pandas.to_datetime` format; None guesses.
+        source: how messages name the table (a file name).
+
+    Raises:
+        ValueError: a missing column, an unreadable date, a non-numeric value, or a repeated
+            date. Rows in messages count from 0 in the table's order, header not counted.
+
+    Example:
+        >>> long = pd.DataFrame({"day": ["2020-01-01", "2020-01-01", "2020-01-02"],
+        ...                      "symbol": ["A", "B", "A"], "price": [1.0, 5.0, 2.0]})
+        >>> wide = tidy(long, "day", target="A", series_column="symbol", value_column="price")
+        >>> wide.index.name, wide.columns.tolist(), wide["B"].tolist()
+        ('date', ['A', 'B'], [5.0, nan])
+    """
+    table = table.reset_index(drop=True)
+    for name in (date_column, series_column, value_column, *categorical):
+        if name is not None and name not in table.columns:
+            raise ValueError(f"{source} has no column {name!r}; its columns: "
+                             f"{_names(table.columns)}. Check the spelling")
+    if series_column is not None and value_column is None:
+        raise ValueError(f"{source}: the long format (series_column={series_column!r}) needs "
+                         f"value_column, one of {_names(table.columns)}")
+    dates = _parse_dates(table[date_column], date_format, source, date_column)
+    skip = {date_column, series_column, *categorical}
+    checked = [value_column] if series_column else [c for c in table.columns if c not in skip]
+    for name in checked:
+        table[name] = _numeric(table[name], dates, source)
+    duplicated = (dates.duplicated() if series_column is None
+                  else pd.MultiIndex.from_arrays([dates, table[series_column]]).duplicated())
+    if duplicated.any():
+        row = int(np.flatnonzero(duplicated)[0])
+        what = f"date {dates.iloc[row]}" + ("" if series_column is None
+                                           else f" for series {table[series_column][row]!r}")
+        raise ValueError(f"{source}: {what} appears more than once (again at row {row}); "
+                         "each date must appear once per series. Drop or aggregate the "
+                         "duplicates first")
+    backwards = _first_backwards(dates, None if series_column is None else table[series_column])
+    if backwards is not None:
+        row, before = backwards
+        warnings.warn(f"{source}: dates are not in ascending order (row {row}, "
+                      f"{dates.iloc[row]}, comes after row {before}, {dates.iloc[before]}); "
+                      "sorted them. Sort the file to silence this warning", UserWarning,
+                      stacklevel=2)
+    frame = table.drop(columns=[date_column]).set_index(pd.DatetimeIndex(dates, name="date"))
+    frame = frame.iloc[np.argsort(dates.to_numpy(), kind="stable")]
+    if series_column is not None and value_column is not None:
+        frame = to_wide(frame, series_column, value_column)
+    targets = [target] if isinstance(target, str) else list(target or ())
+    missing = [name for name in targets if name not in frame.columns]
+    if missing:
+        raise ValueError(f"{source} has no target column {missing[0]!r}; its columns: "
+                         f"{_names(frame.columns)}. Pass target=<one of them>")
+    return frame
+
+
+def load_table(
+    path: str | Path,
+    date_column: str,
+    target: str | Sequence[str] | None = None,
+    *,
+    series_column: str | None = None,
+    value_column: str | None = None,
+    categorical: Sequence[str] = (),
+    date_format: str | None = None,
+    frequency: str | None = None,
+    max_fill: int = 0,
+) -> pd.DataFrame:
+    """Read a CSV (``.csv``, ``.csv.gz``, ``.tsv``) or Parquet file into a checked frame.
+
+    Arguments as :func:`tidy`; with ``frequency`` (a pandas alias such as ``"h"``, ``"D"``,
+    ``"B"``, or ``"infer"``) the frame is then put on a regular grid by :func:`regularize`,
+    keeping ``target`` unfilled.
+
+    Raises:
+        ValueError: an unknown file type, or any check of :func:`tidy` failing.
+    """
+    path = Path(path)
+    name = path.name.lower()
+    if name.endswith((".parquet", ".pq")):
+        table = pd.read_parquet(path)
+    elif name.endswith((".csv", ".csv.gz", ".tsv", ".tsv.gz")):
+        table = pd.read_csv(path, sep="\t" if ".tsv" in name else ",")
+    else:
+        raise ValueError(f"{path}: unknown file type; expected .csv, .csv.gz, .tsv or "
+                         ".parquet. Convert the file or read it with pandas and call tidy()")
+    frame = tidy(table, date_column, target, series_column=series_column,
+                 value_column=value_column, categorical=categorical, date_format=date_format,
+                 source=str(path))
+    if frequency is None:
+        return frame
+    keep = [target] if isinstance(target, str) else list(target or ())
+    return regularize(frame, frequency, max_fill=max_fill, keep=keep)
+
+
+def to_wide(frame: pd.DataFrame, series_column: str, value_column: str) -> pd.DataFrame:
+    """Long (one row per date and series) to wide (one column per series), dates as rows."""
+    wide = frame.pivot(columns=series_column, values=value_column)
+    wide.columns = [str(name) for name in wide.columns]
+    wide.index.name = "date"
+    return wide.sort_index()
+
+
+def to_long(frame: pd.DataFrame, series_column: str = "series",
+            value_column: str = "value") -> pd.DataFrame:
+    """Wide to long: columns ``date``, ``series_column``, ``value_column``; NaN cells dropped."""
+    long = frame.rename_axis("date").reset_index().melt(
+        id_vars="date", var_name=series_column, value_name=value_column)
+    return long.dropna(subset=[value_column]).reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class GapReport:
+    """Timestamps missing from a regular grid: what :func:`describe_gaps` found."""
+
+    frequency: str
+    rows: int
+    expected_rows: int
+    largest_gap: pd.Timedelta
+    first_missing: tuple[pd.Timestamp, ...]
+
+    @property
+    def missing(self) -> int:
+        """How many grid timestamps have no row."""
+        return self.expected_rows - self.rows
+
+    def __str__(self) -> str:
+        head = ", ".join(str(stamp) for stamp in self.first_missing)
+        return (f"{self.rows} rows at frequency {self.frequency}: {self.missing} missing of "
+                f"{self.expected_rows}, largest step {self.largest_gap}"
+                + (f"; first missing: {head}" if head else ""))
+
+
+def infer_frequency(index: pd.DatetimeIndex) -> str:
+    """The grid step of a sorted index: its most common step, or ``"B"`` for trading days.
+
+    A one-day step with no Saturday or Sunday in the index is business days (``"B"``).
+
+    Example:
+        >>> infer_frequency(pd.DatetimeIndex(["2020-01-01 00:00", "2020-01-01 01:00",
+        ...                                   "2020-01-01 03:00"]))
+        'h'
+    """
+    if len(index) < 3:
+        raise ValueError(f"cannot infer a frequency from {len(index)} timestamps; need at "
+                         "least 3, or pass the frequency")
+    step = pd.Timedelta(pd.Series(np.diff(index.to_numpy())).mode().iloc[0])
+    if step == pd.Timedelta(days=1) and not (index.day_of_week >= 5).any():
+        return "B"
+    if step % pd.Timedelta(days=1) == pd.Timedelta(0):
+        return f"{step.days}D" if step.days > 1 else "D"
+    return str(pd.tseries.frequencies.to_offset(step).freqstr)
+
+
+def describe_gaps(index: pd.DatetimeIndex, frequency: str | None = None) -> GapReport:
+    """Compare a sorted index with the regular grid from its first to its last timestamp."""
+    chosen = frequency or infer_frequency(index)
+    grid = pd.date_range(index[0], index[-1], freq=chosen)
+    missing = grid.difference(index)
+    largest = pd.Timedelta(np.diff(index.to_numpy()).max() if len(index) > 1 else 0)
+    return GapReport(chosen, len(index), len(grid), largest, tuple(missing[:5]))
+
+
+def regularize(frame: pd.DataFrame, frequency: str = "infer", max_fill: int = 0,
+               keep: Sequence[str] = ()) -> pd.DataFrame:
+    """Reindex to the regular grid; forward-fill all but ``keep`` for up to ``max_fill`` steps.
+
+    Rows inserted for missing timestamps are ``NaN``; so are missing values already there.
+    Filling uses past values only. A run longer than ``max_fill`` keeps its later ``NaN``.
+
+    Raises:
+        ValueError: a timestamp that is not on the grid (resample such data first).
+
+    Example:
+        >>> frame = pd.DataFrame({"x": [1.0, 3.0], "y": [5.0, 6.0]},
+        ...                      index=pd.DatetimeIndex(["2020-01-01", "2020-01-03"]))
+        >>> regularize(frame, "D", max_fill=1, keep=["y"])
+                      x    y
+        2020-01-01  1.0  5.0
+        2020-01-02  1.0  NaN
+        2020-01-03  3.0  6.0
+    """
+    chosen = infer_frequency(frame.index) if frequency == "infer" else frequency
+    grid = pd.date_range(frame.index[0], frame.index[-1], freq=chosen, name=frame.index.name)
+    off_grid = frame.index.difference(grid)
+    if len(off_grid):
+        raise ValueError(f"{len(off_grid)} timestamps are not on the {chosen!r} grid, the "
+                         f"first {off_grid[0]}; resample the data to {chosen!r} first")
+    result = frame.reindex(grid)
+    fill = [name for name in result.columns if name not in keep]
+    if max_fill > 0 and fill:
+        result[fill] = result[fill].ffill(limit=max_fill)
+    return result
+
+
+def stock_prices(symbols: Sequence[str] = STOCK_SYMBOLS, returns: bool = True) -> pd.DataFrame:
+    """Daily adjusted close of US stocks from ``bokeh-sampledata`` (Quandl WIKI, to 2013-03-01).
+
+    Columns: ``<SYMBOL>`` the split- and dividend-adjusted close, and with ``returns``
+    ``<SYMBOL>_return`` and ``<SYMBOL>_log_return`` (from the previous trading day; the first
+    day ``NaN``). Rows are the trading days of any symbol; a symbol not yet listed (GOOG before
+    2004-08-19) is ``NaN``. No calendar filling: trading days are the time axis.
+    """
+    try:
+        import bokeh_sampledata.stocks as stocks
+    except ImportError as error:
+        raise ImportError("stock_prices needs the bokeh-sampledata package: pip install "
+                          "bokeh-sampledata") from error
+    known = [name for name in ("AAPL", "FB", "GOOG", "IBM", "MSFT") if hasattr(stocks, name)]
+    rows = []
+    for symbol in symbols:
+        if symbol not in known:
+            raise ValueError(f"no stock {symbol!r} in bokeh-sampledata; known: {', '.join(known)}")
+        data = getattr(stocks, symbol)
+        rows.append(pd.DataFrame({"date": data["date"], "symbol": symbol,
+                                  "adj_close": data["adj_close"]}))
+    prices = tidy(pd.concat(rows, ignore_index=True), "date", series_column="symbol",
+                  value_column="adj_close", source="bokeh_sampledata.stocks")[list(symbols)]
+    if not returns:
+        return prices
+    parts = [prices, simple_returns(prices).add_suffix("_return"),
+             log_returns(prices).add_suffix("_log_return")]
+    return pd.concat(parts, axis=1)
+
+
+def seattle_weather() -> pd.DataFrame:
+    """Seattle daily weather 2012-2015 (1,461 days) from ``vega_datasets``, read offline.
+
+    Columns: ``precipitation`` (mm), ``temp_max``, ``temp_min`` (degC), ``wind`` (m/s) and
+    ``weather``, a label (``sun``, ``fog``, ``rain``, ``drizzle``, ``snow``).
+    """
+    try:
+        from vega_datasets import local_data
+    except ImportError as error:
+        raise ImportError("seattle_weather needs the vega_datasets package: pip install "
+                          "vega_datasets") from error
+    return tidy(local_data.seattle_weather(), "date", categorical=["weather"],
+                source="vega_datasets seattle-weather")
+
+
+def beijing_weather(mirror: str | Path | None = None, cache_dir: str | Path | None = None,
+                    wind: str = "onehot") -> pd.DataFrame:
+    """Beijing hourly PM2.5 and weather, 2010-2014 (43,824 hours, no gaps), registry-located.
+
+    The file is found by :func:`rnnkit.data.registry.dataset_file` (``mirror``, ``RNNKIT_DATA``,
+    the cache, a download). The index is built from year/month/day/hour. Columns are renamed
+    to plain names: ``pm25``, ``dew_point``, ``temperature``, ``pressure``, ``wind_speed``
+    (cumulated, m/s), ``snow_hours``, ``rain_hours`` (cumulated). The wind direction ``cbwd``
+    becomes with ``wind="onehot"`` the 0/1 columns ``wind_NE``, ``wind_NW``, ``wind_SE``,
+    ``wind_calm`` (``cv``: calm and variable), with ``wind="code"`` one column
+    ``wind_direction`` coded 0-3 in that order.
+
+    ``pm25`` is missing (``NaN``) in 2,067 hours and is left so: as a target those hours are
+    never used; as a feature fill it causally (:func:`regularize` with ``max_fill``) or let
+    :func:`~rnnkit.timeseries.windows.make_windows` drop the windows that touch it.
+    """
+    if wind not in ("onehot", "code"):
+        raise ValueError(f"wind must be 'onehot' or 'code', not {wind!r}")
+    path = dataset_file(BEIJING.name, "all", mirror=mirror, cache_dir=cache_dir)
+    table = pd.read_csv(path)
+    stamps = pd.to_datetime(table[["year", "month", "day", "hour"]])
+    table = table.drop(columns=["No", "year", "month", "day", "hour"]).assign(date=stamps)
+    frame = tidy(table.rename(columns=BEIJING_COLUMNS), "date", categorical=["cbwd"],
+                 source=str(path))
+    unknown = set(frame["cbwd"].dropna()) - set(WIND_DIRECTIONS)
+    if unknown:
+        raise ValueError(f"{path}: unknown wind directions {sorted(unknown)}; expected "
+                         f"{sorted(WIND_DIRECTIONS)}")
+    directions = frame.pop("cbwd")
+    if wind == "code":
+        codes = {name: float(code) for code, name in enumerate(WIND_DIRECTIONS)}
+        frame["wind_direction"] = directions.map(codes)
+    else:
+        for code, name in WIND_DIRECTIONS.items():
+            frame[name] = (directions == code).astype(float)
+    return frame
+
+
+def _first_backwards(dates: pd.Series, series: pd.Series | None) -> tuple[int, int] | None:
+    """The first row whose date is before the previous row's (of the same series), if any."""
+    groups = [np.arange(len(dates))] if series is None else [
+        np.flatnonzero((series == name).to_numpy()) for name in series.unique()]
+    found: list[tuple[int, int]] = []
+    for rows in groups:
+        back = np.flatnonzero(np.diff(dates.to_numpy()[rows]) < np.timedelta64(0))
+        if len(back):
+            found.append((int(rows[back[0] + 1]), int(rows[back[0]])))
+    return min(found) if found else None
+
+
+def _parse_dates(values: pd.Series, date_format: str | None, source: str,
+                 column: str) -> pd.Series:
+    dates = pd.to_datetime(values, format=date_format, errors="coerce")
+    bad = dates.isna()
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise ValueError(f"{source}: column {column!r} holds {values.iloc[row]!r} at row "
+                         f"{row}, not a date; fix or drop that row, or pass date_format")
+    return dates
+
+
+def _numeric(column: pd.Series, dates: pd.Series, source: str) -> pd.Series:
+    if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
+        return column.astype(float)
+    numbers = pd.to_numeric(column, errors="coerce")
+    bad = numbers.isna() & column.notna()
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise ValueError(f"{source}: column {column.name!r} holds the non-numeric value "
+                         f"{column.iloc[row]!r} at row {row} (date {dates.iloc[row]}); "
+                         "expected numbers, with NA or an empty cell for a missing value. "
+                         "Fix the value, or list the column in categorical=[...]")
+    return numbers.astype(float)
+
+
+def _names(columns: Iterable[object]) -> str:
+    return ", ".join(repr(str(name)) for name in columns) or "(none)"

@@ -1,0 +1,88 @@
+"""Strategies: turn forecasts into positions, one per decision time.
+
+A position is the fraction of equity held in the asset: ``1`` long, ``0`` flat, ``-1`` short,
+in between when sized. ``long_flat`` never goes short; ``long_short`` may. Every rule here
+reads only the forecast made at the same time (and, for ``hold="keep"``, the previous
+position), so positions are as causal as the forecasts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnnkit.timeseries.labels import BUY, SELL
+
+MODES = ("long_flat", "long_short")
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+
+
+def threshold_positions(predicted_returns: np.ndarray, threshold: float = 0.0,
+                        mode: str = "long_flat") -> np.ndarray:
+    """Long when the predicted return is above ``threshold``; short (``long_short``) when it is
+    below ``-threshold``; else flat.
+
+    Example:
+        >>> threshold_positions(np.array([0.02, 0.001, -0.03]), 0.005, "long_short").tolist()
+        [1.0, 0.0, -1.0]
+    """
+    _check_mode(mode)
+    if threshold < 0:
+        raise ValueError(f"threshold must be >= 0, not {threshold}")
+    predicted = np.asarray(predicted_returns, dtype=float)
+    positions = np.where(predicted > threshold, 1.0, 0.0)
+    if mode == "long_short":
+        positions[predicted < -threshold] = -1.0
+    return positions
+
+
+def class_positions(classes: np.ndarray, mode: str = "long_flat",
+                    hold: str = "keep") -> np.ndarray:
+    """Positions from buy/sell/hold classes (:mod:`rnnkit.timeseries.labels`).
+
+    Buy goes long; sell goes short (``long_short``) or flat (``long_flat``). Hold (and a
+    missing class, ``-1``) keeps the previous position with ``hold="keep"`` (the trading
+    meaning: no trade; flat before the first signal) or goes flat with ``hold="flat"``.
+
+    Example:
+        >>> class_positions(np.array([2, 1, 0, 1]), "long_short").tolist()
+        [1.0, 1.0, -1.0, -1.0]
+        >>> class_positions(np.array([2, 1, 0, 1]), "long_flat", hold="flat").tolist()
+        [1.0, 0.0, 0.0, 0.0]
+    """
+    _check_mode(mode)
+    if hold not in ("keep", "flat"):
+        raise ValueError(f"hold must be 'keep' or 'flat', not {hold!r}")
+    labels = np.asarray(classes, dtype=int)
+    short = -1.0 if mode == "long_short" else 0.0
+    positions = np.zeros(len(labels))
+    previous = 0.0
+    for i, label in enumerate(labels):
+        if label == BUY:
+            previous = 1.0
+        elif label == SELL:
+            previous = short
+        elif hold == "flat":
+            previous = 0.0
+        positions[i] = previous
+    return positions
+
+
+def size_by_confidence(positions: np.ndarray, confidence: np.ndarray,
+                       min_confidence: float = 0.0) -> np.ndarray:
+    """Scale positions by a confidence in ``[0, 1]`` (a class probability, or
+    ``|predicted return| / cap``); below ``min_confidence`` the position is flat.
+
+    Example:
+        >>> size_by_confidence(np.array([1.0, -1.0, 1.0]), np.array([0.8, 0.5, 0.3]), 0.4).tolist()
+        [0.8, -0.5, 0.0]
+    """
+    positions = np.asarray(positions, dtype=float)
+    confidence = np.clip(np.asarray(confidence, dtype=float), 0.0, 1.0)
+    if positions.shape != confidence.shape:
+        raise ValueError(f"positions {positions.shape} and confidence {confidence.shape} must "
+                         "have the same shape")
+    return np.where(confidence >= min_confidence, positions * confidence, 0.0)

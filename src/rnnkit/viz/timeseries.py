@@ -1,0 +1,98 @@
+"""Time-series plots (matplotlib, Agg backend): forecast against actual with an optional
+interval band, equity curves of several strategies, and their drawdowns. Each function saves
+a PNG and returns its path."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def _save(figure: plt.Figure, path: str | Path) -> Path:
+    figure.tight_layout()
+    path = Path(path)
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path
+
+
+def _times(length: int, times: np.ndarray | None) -> np.ndarray:
+    if times is None:
+        return np.arange(length)
+    times = np.asarray(times)
+    if len(times) != length:
+        raise ValueError(f"{len(times)} times for {length} values; give one time per value")
+    return times
+
+
+def plot_forecast(actual: np.ndarray, predicted: Mapping[str, np.ndarray], path: str | Path,
+                  times: np.ndarray | None = None, lower: np.ndarray | None = None,
+                  upper: np.ndarray | None = None, title: str = "forecast vs actual",
+                  unit: str = "") -> Path:
+    """Actual values and one line per forecast; ``lower``/``upper`` shade an interval band
+    around the first forecast.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     plot_forecast(np.arange(5.0), {"persistence": np.arange(5.0) - 1},
+        ...                   Path(folder) / "f.png", lower=np.arange(5.0) - 2,
+        ...                   upper=np.arange(5.0)).name
+        'f.png'
+    """
+    actual = np.asarray(actual, dtype=float)
+    x = _times(len(actual), times)
+    figure, axes = plt.subplots(figsize=(10, 4))
+    axes.plot(x, actual, color="black", linewidth=1.2, label="actual")
+    for i, (name, values) in enumerate(predicted.items()):
+        values = np.asarray(values, dtype=float)
+        if values.shape != actual.shape:
+            raise ValueError(f"forecast {name!r} has shape {values.shape}, actual "
+                             f"{actual.shape}; plot one step ahead ([N]) at a time")
+        line = axes.plot(x, values, linewidth=1.0, label=name)[0]
+        if i == 0 and lower is not None and upper is not None:
+            axes.fill_between(x, np.asarray(lower, dtype=float), np.asarray(upper, dtype=float),
+                              color=line.get_color(), alpha=0.2, label=f"{name} interval")
+    axes.set_title(title)
+    axes.set_ylabel(unit)
+    axes.legend(loc="best", fontsize=8)
+    return _save(figure, path)
+
+
+def plot_equity(equity: Mapping[str, np.ndarray], path: str | Path,
+                times: np.ndarray | None = None, title: str = "equity",
+                log_scale: bool = False) -> Path:
+    """One equity curve per strategy (starting equity 1), e.g. model, persistence,
+    buy-and-hold."""
+    figure, axes = plt.subplots(figsize=(10, 4))
+    for name, curve in equity.items():
+        curve = np.asarray(curve, dtype=float)
+        axes.plot(_times(len(curve), times), curve, linewidth=1.0, label=name)
+    axes.axhline(1.0, color="grey", linewidth=0.5)
+    if log_scale:
+        axes.set_yscale("log")
+    axes.set_title(title)
+    axes.set_ylabel("equity")
+    axes.legend(loc="best", fontsize=8)
+    return _save(figure, path)
+
+
+def plot_drawdown(equity: Mapping[str, np.ndarray], path: str | Path,
+                  times: np.ndarray | None = None, title: str = "drawdown") -> Path:
+    """The fall from the running peak of each equity curve, in percent (0 at a new peak)."""
+    figure, axes = plt.subplots(figsize=(10, 3))
+    for name, curve in equity.items():
+        curve = np.asarray(curve, dtype=float)
+        peaks = np.maximum.accumulate(np.maximum(curve, 1.0))
+        axes.plot(_times(len(curve), times), 100.0 * (curve / peaks - 1.0), linewidth=1.0,
+                  label=name)
+    axes.set_title(title)
+    axes.set_ylabel("drawdown (%)")
+    axes.legend(loc="best", fontsize=8)
+    return _save(figure, path)

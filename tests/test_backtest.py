@@ -1,0 +1,112 @@
+"""Trading: strategies, the backtester on a hand-computed example, comparisons, and the plots."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rnnkit.timeseries.labels import BUY, HOLD, MISSING, SELL
+from rnnkit.trading.backtest import backtest, buy_and_hold, compare, report_table
+from rnnkit.trading.strategies import class_positions, size_by_confidence, threshold_positions
+from rnnkit.viz.timeseries import plot_drawdown, plot_equity, plot_forecast
+
+needs_bokeh = pytest.mark.skipif(importlib.util.find_spec("bokeh_sampledata") is None,
+                                 reason="bokeh-sampledata is not installed")
+
+
+def test_five_days_with_costs_by_hand() -> None:
+    positions = np.array([1.0, 1.0, 0.0, -1.0, -1.0])
+    next_returns = np.array([0.01, -0.02, 0.03, -0.01, 0.02])
+    result = backtest(positions, next_returns, cost_bps=10, slippage_bps=5, periods_per_year=252)
+    # traded 1, 0, 1, 1, 0 units at 15 bps; gross 0.01, -0.02, 0, 0.01, -0.02
+    net = [0.0085, -0.02, -0.0015, 0.0085, -0.02]
+    np.testing.assert_allclose(result.costs, [0.0015, 0, 0.0015, 0.0015, 0])
+    np.testing.assert_allclose(result.net_returns, net)
+    equity = [1.0085, 0.98833, 0.986847505, 0.9952357088, 0.9753309946]
+    np.testing.assert_allclose(result.equity, equity, rtol=1e-9)
+    report = result.report
+    assert report.total_return == pytest.approx(0.9753309946 - 1)
+    assert report.annualized_return == pytest.approx(0.9753309946 ** (252 / 5) - 1)
+    std = np.sqrt(0.0008267 / 4)  # squared deviations from the mean -0.0049 sum to 0.0008267
+    assert report.annualized_volatility == pytest.approx(std * np.sqrt(252))
+    assert report.sharpe == pytest.approx(-0.0049 / std * np.sqrt(252))
+    assert report.max_drawdown == pytest.approx(1 - 0.9753309946 / 1.0085)
+    assert (report.turnover, report.trades, report.periods) == (pytest.approx(0.6), 3, 5)
+    assert report.hit_rate == 0.5  # in the market 4 periods; days 0 and 3 made money
+
+
+def test_positions_earn_the_next_return_without_a_shift() -> None:
+    next_returns = np.array([0.05, -0.03, 0.02])
+    foresight = threshold_positions(next_returns, 0.0, "long_short")
+    result = backtest(foresight, next_returns)
+    np.testing.assert_allclose(result.gross_returns, np.abs(next_returns))
+    assert result.report.hit_rate == 1.0 and result.report.max_drawdown == 0.0
+
+
+def test_buy_and_hold_and_comparison() -> None:
+    next_returns = np.array([0.01, 0.02, -0.01])
+    hold = buy_and_hold(next_returns, cost_bps=10)
+    assert hold.equity[-1] == pytest.approx((1 + 0.01 - 0.001) * 1.02 * 0.99)  # cost once
+    assert hold.report.trades == 1
+    results = compare(np.array([0.0, 1.0, 0.0]), next_returns,
+                      persistence_positions=np.array([1.0, 1.0, 1.0]))
+    assert list(results) == ["strategy", "persistence", "buy_and_hold"]
+    assert results["strategy"].report.total_return == pytest.approx(0.02)
+    table = report_table(results)
+    assert table.splitlines()[1].startswith("strategy") and "buy_and_hold" in table
+
+
+def test_strategies_turn_forecasts_into_positions() -> None:
+    predicted = np.array([0.02, 0.004, -0.001, -0.03])
+    assert threshold_positions(predicted, 0.005).tolist() == [1, 0, 0, 0]
+    assert threshold_positions(predicted, 0.005, "long_short").tolist() == [1, 0, 0, -1]
+    classes = np.array([HOLD, BUY, HOLD, MISSING, SELL, HOLD])
+    assert class_positions(classes, "long_short").tolist() == [0, 1, 1, 1, -1, -1]
+    assert class_positions(classes, "long_flat").tolist() == [0, 1, 1, 1, 0, 0]
+    assert class_positions(classes, "long_short", hold="flat").tolist() == [0, 1, 0, 0, -1, 0]
+    sized = size_by_confidence(np.array([1.0, -1.0, 1.0]), np.array([0.9, 0.6, 0.2]), 0.5)
+    assert sized.tolist() == [0.9, -0.6, 0.0]
+    with pytest.raises(ValueError, match="mode must be one of long_flat, long_short, not 'short'"):
+        threshold_positions(predicted, 0.0, "short")
+
+
+def test_backtest_input_errors() -> None:
+    with pytest.raises(ValueError, match=r"positions \(2,\) and next_returns \(3,\) must be equal"):
+        backtest(np.ones(2), np.zeros(3))
+    with pytest.raises(ValueError, match="next_returns holds nan at 1"):
+        backtest(np.ones(2), np.array([0.01, np.nan]))
+
+
+@needs_bokeh
+def test_aapl_buy_and_hold_is_the_price_ratio() -> None:
+    from rnnkit.timeseries.baselines import persistence_return
+    from rnnkit.timeseries.frames import stock_prices
+    from rnnkit.timeseries.labels import window_returns
+    from rnnkit.timeseries.windows import make_windows
+
+    prices = stock_prices(["AAPL"], returns=False)
+    windows = make_windows(prices, "AAPL", lookback=2, horizon=1)
+    next_returns = window_returns(windows)
+    hold = buy_and_hold(next_returns)
+    first, last = prices["AAPL"].iloc[1], prices["AAPL"].iloc[-1]
+    assert hold.equity[-1] == pytest.approx(last / first)
+    momentum = threshold_positions(persistence_return(windows), 0.0)
+    results = compare(momentum, next_returns, persistence_positions=momentum, cost_bps=5)
+    assert results["strategy"].report.periods == len(windows) == 3268
+
+
+def test_plots_are_written(tmp_path: Path) -> None:
+    actual = np.sin(np.arange(50) / 5.0)
+    forecast = plot_forecast(actual, {"model": actual + 0.1, "persistence": np.roll(actual, 1)},
+                             tmp_path / "forecast.png", lower=actual - 0.2, upper=actual + 0.4,
+                             unit="degC")
+    curves = {"model": np.cumprod(1 + np.full(50, 0.001)), "hold": 1 + actual / 10}
+    equity = plot_equity(curves, tmp_path / "equity.png")
+    drawdown = plot_drawdown(curves, tmp_path / "drawdown.png")
+    for path in (forecast, equity, drawdown):
+        assert path.read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(ValueError, match="forecast 'short' has shape"):
+        plot_forecast(actual, {"short": actual[:3]}, tmp_path / "x.png")

@@ -1,0 +1,433 @@
+"""Time series: loaders and their checks, features, windows, scaler, baselines, labels, metrics,
+the no-future-data (leak) test, and the real datasets."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rnnkit.data.registry import REGISTRY, get_spec
+from rnnkit.timeseries import frames
+from rnnkit.timeseries.baselines import (
+    RidgeRegression,
+    fit_ridge,
+    majority_class,
+    moving_average,
+    persistence,
+    persistence_return,
+    persistence_signal,
+    ridge_predict,
+    seasonal_naive,
+)
+from rnnkit.timeseries.features import calendar_features, lags, log_returns, simple_returns
+from rnnkit.timeseries.frames import (
+    describe_gaps,
+    infer_frequency,
+    load_table,
+    regularize,
+    tidy,
+    to_long,
+)
+from rnnkit.timeseries.labels import BUY, HOLD, MISSING, SELL, buy_sell_hold, window_labels
+from rnnkit.timeseries.metrics import (
+    accuracy,
+    confusion_matrix,
+    directional_accuracy,
+    macro_f1,
+    mae,
+    mase,
+    ratio_to_persistence,
+    rmse,
+    smape,
+)
+from rnnkit.timeseries.windows import (
+    StandardScaler,
+    Windows,
+    make_windows,
+    split_by_time,
+    walk_forward,
+    walk_forward_predict,
+)
+
+DATA = Path(__file__).parents[1].parent / "shared" / "data"
+needs_beijing = pytest.mark.skipif(not (DATA / "beijing_pm25" / "pollution.csv").is_file(),
+                                   reason=f"Beijing PM2.5 not found under {DATA}")
+needs_bokeh = pytest.mark.skipif(importlib.util.find_spec("bokeh_sampledata") is None,
+                                 reason="bokeh-sampledata is not installed")
+needs_vega = pytest.mark.skipif(importlib.util.find_spec("vega_datasets") is None,
+                                reason="vega_datasets is not installed")
+needs_parquet = pytest.mark.skipif(importlib.util.find_spec("pyarrow") is None,
+                                   reason="pyarrow is not installed (Parquet)")
+
+
+def daily(values: list[float], start: str = "2020-01-01") -> pd.DataFrame:
+    return pd.DataFrame({"y": values}, index=pd.date_range(start, periods=len(values), freq="D"))
+
+
+# ---- loading and bad input ----------------------------------------------------------------------
+
+@needs_parquet
+def test_csv_and_parquet_load_to_the_same_frame(tmp_path: Path) -> None:
+    table = pd.DataFrame({"when": ["2020-01-01", "2020-01-02"], "x": [1.0, 2.0],
+                          "label": ["a", "b"]})
+    table.to_csv(tmp_path / "t.csv", index=False)
+    table.to_parquet(tmp_path / "t.parquet")
+    csv = load_table(tmp_path / "t.csv", "when", target="x", categorical=["label"])
+    parquet = load_table(tmp_path / "t.parquet", "when", target="x", categorical=["label"])
+    pd.testing.assert_frame_equal(csv, parquet, check_dtype=False)
+    assert isinstance(csv.index, pd.DatetimeIndex) and csv.index.name == "date"
+    with pytest.raises(ValueError, match=r"unknown file type; expected \.csv"):
+        load_table(tmp_path / "t.xlsx", "when")
+
+
+def test_long_and_wide_round_trip() -> None:
+    long = pd.DataFrame({"day": ["2020-01-01", "2020-01-01", "2020-01-02"],
+                         "symbol": ["A", "B", "A"], "price": [1.0, 5.0, 2.0]})
+    wide = tidy(long, "day", series_column="symbol", value_column="price")
+    assert wide.columns.tolist() == ["A", "B"] and np.isnan(wide.loc["2020-01-02", "B"])
+    back = to_long(wide, "symbol", "price")
+    assert sorted(map(tuple, back[["symbol", "price"]].to_numpy().tolist())) == \
+        [("A", 1.0), ("A", 2.0), ("B", 5.0)]
+    with pytest.raises(ValueError, match="needs value_column"):
+        tidy(long, "day", series_column="symbol")
+
+
+def test_unsorted_dates_are_sorted_with_a_warning() -> None:
+    table = pd.DataFrame({"date": ["2020-01-03", "2020-01-01", "2020-01-02"], "y": [3, 1, 2]})
+    with pytest.warns(UserWarning, match=r"not in ascending order \(row 1, 2020-01-01 00:00:00, "
+                                         r"comes after row 0, 2020-01-03.*sorted them"):
+        frame = tidy(table, "date")
+    assert frame["y"].tolist() == [1.0, 2.0, 3.0]
+
+
+def test_duplicate_dates_are_an_error_naming_the_date() -> None:
+    table = pd.DataFrame({"date": ["2020-01-01", "2020-01-02", "2020-01-02"], "y": [1, 2, 3]})
+    with pytest.raises(ValueError, match=r"date 2020-01-02 00:00:00 appears more than once "
+                                         r"\(again at row 2\)"):
+        tidy(table, "date")
+    long = pd.DataFrame({"date": ["2020-01-01"] * 3, "s": ["a", "b", "a"], "v": [1, 2, 3]})
+    with pytest.raises(ValueError, match="for series 'a' appears more than once"):
+        tidy(long, "date", series_column="s", value_column="v")
+
+
+def test_missing_columns_and_non_numbers_are_errors_that_say_where() -> None:
+    table = pd.DataFrame({"date": ["2020-01-01", "2020-01-02"], "y": ["1.5", "oops"]})
+    with pytest.raises(ValueError, match=r"column 'y' holds the non-numeric value 'oops' at row "
+                                         r"1 \(date 2020-01-02 00:00:00\).*categorical"):
+        tidy(table, "date")
+    good = pd.DataFrame({"date": ["2020-01-01", "2020-01-02"], "y": ["1.5", None]})
+    assert tidy(good, "date")["y"].tolist()[0] == 1.5  # a missing value stays NaN
+    with pytest.raises(ValueError, match=r"has no target column 'temp'; its columns: 'y'"):
+        tidy(good, "date", target="temp")
+    with pytest.raises(ValueError, match=r"has no column 'when'; its columns: 'date', 'y'"):
+        tidy(good, "when")
+    bad_date = pd.DataFrame({"date": ["2020-01-01", "someday"], "y": [1, 2]})
+    with pytest.raises(ValueError, match="holds 'someday' at row 1, not a date"):
+        tidy(bad_date, "date")
+
+
+def test_window_input_checks() -> None:
+    frame = daily([1.0, 2.0, 3.0, 4.0])
+    with pytest.raises(ValueError, match=r"4 rows are too few for lookback 3 \+ horizon 2; "
+                                         r"need at least 5"):
+        make_windows(frame, "y", lookback=3, horizon=2)
+    with pytest.raises(ValueError, match=r"no column 'price' in the frame; its columns: 'y'"):
+        make_windows(frame, "price", lookback=1)
+    labelled = frame.assign(kind=["a", "b", "a", "b"])
+    with pytest.raises(ValueError, match="column 'kind' is not numeric"):
+        make_windows(labelled, "y", ["y", "kind"], lookback=1)
+    with pytest.raises(ValueError, match="ascending with no repeats"):
+        make_windows(frame.iloc[::-1], "y", lookback=1)
+
+
+def test_scale_check_flags_a_series_in_other_units() -> None:
+    rng = np.random.default_rng(0)
+    train = rng.normal(10.0, 1.0, size=(200, 2))
+    scaler = StandardScaler(["price", "volume"]).fit(train)
+    fine = rng.normal(10.0, 1.0, size=(50, 2))
+    fine[3, 0] = 40.0  # one outlier is not a change of scale
+    assert scaler.check(fine) == []
+    cents = fine * np.array([100.0, 1.0])
+    with pytest.raises(ValueError, match=r"1 feature\(s\) lie more than 10x outside the training "
+                                         r"scale: price: mean .*Check the units"):
+        scaler.check(cents)
+    with pytest.warns(UserWarning, match="price"):
+        assert len(scaler.check(cents, action="warn")) == 1
+
+
+# ---- gaps, features -----------------------------------------------------------------------------
+
+def test_gaps_are_reported_and_filled_only_in_features() -> None:
+    index = pd.DatetimeIndex(["2020-01-01 00:00", "2020-01-01 01:00", "2020-01-01 04:00",
+                              "2020-01-01 05:00", "2020-01-01 06:00"])
+    frame = pd.DataFrame({"x": [1.0, 2.0, 5.0, 6.0, 7.0], "y": [1.0, 2.0, 5.0, 6.0, 7.0]},
+                         index=index)
+    report = describe_gaps(frame.index)
+    assert (report.frequency, report.missing, report.largest_gap) == ("h", 2,
+                                                                       pd.Timedelta(hours=3))
+    filled = regularize(frame, "infer", max_fill=1, keep=["y"])
+    assert np.isnan(filled["x"].iloc[3]) and filled["x"].iloc[2] == 2.0  # only 1 step filled
+    assert filled["y"].isna().sum() == 2  # the target is never filled
+    windows = make_windows(filled, "y", ["x"], lookback=1, horizon=1)
+    assert not np.isnan(windows.targets).any() and windows.dropped == 3
+    trading_days = pd.bdate_range("2020-01-01", periods=30).delete([5, 17])  # two holidays
+    assert infer_frequency(trading_days) == "B"
+
+
+def test_features_are_causal_and_correct() -> None:
+    prices = pd.Series([100.0, 110.0, 99.0, 99.0])
+    assert simple_returns(prices).round(6).tolist()[1:] == [0.1, -0.1, 0.0]
+    np.testing.assert_allclose(log_returns(prices).to_numpy()[1:], np.log([1.1, 0.9, 1.0]))
+    with pytest.raises(ValueError, match=r"positive prices; found 0.0 at row 1"):
+        log_returns(pd.Series([1.0, 0.0]))
+    with pytest.raises(ValueError, match="a lag must be a whole number of rows >= 1, not 0"):
+        lags(prices.rename("p"), [0])
+    calendar = calendar_features(pd.DatetimeIndex(["2021-01-04 18:00"]))  # a Monday, January
+    np.testing.assert_allclose(calendar.to_numpy()[0], [-1, 0, 0, 1, 0, 1], atol=1e-12)
+
+
+# ---- windows, splits, folds, scaler -------------------------------------------------------------
+
+def test_windows_shapes_timestamps_and_splits() -> None:
+    frame = daily(list(np.arange(20.0))).assign(z=np.arange(20.0) * 10)
+    windows = make_windows(frame, "y", ["y", "z"], lookback=4, horizon=2)
+    assert windows.inputs.shape == (15, 4, 2) and windows.targets.shape == (15, 2)
+    assert windows.inputs[0, :, 1].tolist() == [0.0, 10.0, 20.0, 30.0]
+    assert windows.targets[0].tolist() == [4.0, 5.0] and windows.current[0] == 3.0
+    assert str(windows.input_end[0])[:10] == "2020-01-04"
+    assert [str(t)[:10] for t in windows.target_times[0]] == ["2020-01-05", "2020-01-06"]
+    split = split_by_time(windows, "2020-01-10", "2020-01-15")
+    assert split.train.target_times.max() <= np.datetime64("2020-01-10T23:59")
+    assert split.validation.target_times.min() > np.datetime64("2020-01-10T23:59")
+    assert split.test.target_times.min() > np.datetime64("2020-01-15T23:59")
+    assert len(split.train) + len(split.validation) + len(split.test) == len(windows) - 2
+    with pytest.raises(ValueError, match="no window has all its targets at or before"):
+        split_by_time(windows, "2019")
+
+
+def test_walk_forward_folds_refit_and_leak_guard() -> None:
+    folds = walk_forward(10, 4, 3, gap=1, max_train=2, refit_every=2)
+    assert [(f.train.tolist(), f.test.tolist(), f.refit) for f in folds] == [
+        ([1, 2], [4, 5, 6], True), ([1, 2], [7, 8, 9], False)]
+    with pytest.raises(ValueError, match="leave no test windows"):
+        walk_forward(4, 4, 1)
+    windows = make_windows(daily(list(np.arange(30.0))), "y", lookback=3, horizon=3)
+    fits: list[int] = []
+
+    def fit(train: Windows) -> float:
+        fits.append(len(train))
+        return float(train.targets.mean())
+
+    def predict(model: float, test: Windows) -> np.ndarray:
+        return np.full((len(test), test.horizon), model)
+
+    predictions = walk_forward_predict(windows, walk_forward(len(windows), 10, 5, gap=2), fit,
+                                       predict)
+    assert fits == [8, 13, 18] and np.isnan(predictions[:10]).all()
+    assert not np.isnan(predictions[10:]).any()
+    with pytest.raises(ValueError, match="fold leaks: a training target at .* use gap"):
+        walk_forward_predict(windows, walk_forward(len(windows), 10, 5), fit, predict)
+
+
+def test_scaler_fits_training_rows_only_and_round_trips_json() -> None:
+    frame = daily(list(np.arange(20.0)))
+    windows = make_windows(frame, "y", lookback=3, horizon=1)
+    train = split_by_time(windows, "2020-01-08").train
+    assert train.period_rows()[:, 0].tolist() == list(np.arange(8.0))  # Jan 1-8 only
+    scaler = StandardScaler(["y"]).fit(train.period_rows())
+    assert scaler.mean is not None and scaler.mean.tolist() == [3.5]
+    again = StandardScaler.from_json(scaler.to_json())
+    np.testing.assert_array_equal(again.transform(frame.to_numpy()),
+                                  scaler.transform(frame.to_numpy()))
+    np.testing.assert_allclose(scaler.inverse_transform(scaler.transform(frame.to_numpy())),
+                               frame.to_numpy())
+    assert again.feature_names == ["y"]
+    with pytest.raises(ValueError, match="not fitted"):
+        StandardScaler().transform(np.zeros((1, 1)))
+
+
+# ---- baselines, labels --------------------------------------------------------------------------
+
+def test_naive_baselines_by_hand() -> None:
+    windows = make_windows(daily([1.0, 2.0, 3.0, 4.0, 5.0, 6.0]), "y", lookback=3, horizon=3)
+    assert persistence(windows).tolist() == [[3.0, 3.0, 3.0]]
+    assert seasonal_naive(windows, 2).tolist() == [[2.0, 3.0, 2.0]]  # t-1, t, t-1
+    assert moving_average(windows, 2).tolist() == [[2.5, 2.5, 2.5]]
+    with pytest.raises(ValueError, match="seasonal period 4 must be between 1 and the lookback 3"):
+        seasonal_naive(windows, 4)
+
+
+def test_ridge_recovers_a_line_and_leaves_the_intercept_unpenalised() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(100, 3))
+    y = x @ np.array([1.0, -2.0, 0.5]) + 7.0
+    exact = RidgeRegression(alpha=0.0).fit(x, y)
+    np.testing.assert_allclose(exact.predict(x)[:, 0], y, atol=1e-9)
+    flat = RidgeRegression(alpha=1e12).fit(x, y)  # weights -> 0, intercept -> mean(y)
+    np.testing.assert_allclose(flat.predict(x)[:, 0], y.mean(), atol=1e-6)
+    frame = daily(list(np.sin(np.arange(80) / 3.0)))
+    windows = make_windows(frame, "y", lookback=6, horizon=1)
+    model = fit_ridge(windows, alpha=1e-8, steps=2, batch_size=7)  # batches sum like one pass
+    last_two = windows.inputs[:, -2:, 0]  # [N, 2, 1] -> [N, 2]
+    reference = RidgeRegression(1e-8).fit(last_two, windows.targets)
+    np.testing.assert_allclose(model.predict(last_two), reference.predict(last_two), atol=1e-6)
+    assert mae(windows.targets, ridge_predict(model, windows, steps=2)) < 1e-6  # AR(2) sine
+
+
+def test_labels_and_classification_baselines() -> None:
+    prices = pd.Series([100.0, 102.0, 101.5, 99.0, 99.0])
+    assert buy_sell_hold(prices, 1, up=0.01, down=-0.01).tolist() == [BUY, HOLD, SELL, HOLD,
+                                                                       MISSING]
+    assert buy_sell_hold(prices, 2).tolist()[:3] == [BUY, SELL, SELL]
+    windows = make_windows(daily(prices.tolist()), "y", lookback=2, horizon=1)
+    assert window_labels(windows).tolist() == [HOLD, SELL, HOLD]  # same as buy_sell_hold[1:4]
+    np.testing.assert_allclose(persistence_return(windows), [0.02, -0.5 / 102, -2.5 / 101.5])
+    assert persistence_signal(windows, 0.01, -0.01).tolist() == [BUY, HOLD, SELL]
+    assert majority_class(np.array([1, 0, 0, 2, -1]), 2).tolist() == [0, 0]
+    with pytest.raises(ValueError, match="must not be above the up threshold"):
+        buy_sell_hold(prices, 1, up=-0.02, down=0.01)
+
+
+# ---- metrics ------------------------------------------------------------------------------------
+
+def test_forecast_metrics_by_hand() -> None:
+    actual, predicted = np.array([2.0, 4.0, 6.0]), np.array([3.0, 4.0, 3.0])
+    assert mae(actual, predicted) == pytest.approx(4 / 3)
+    assert rmse(actual, predicted) == pytest.approx(np.sqrt(10 / 3))
+    assert smape(actual, predicted) == pytest.approx(100 / 3 * (2 / 5 + 0 + 6 / 9))
+    training = np.array([1.0, 2.0, 4.0, 3.0, 5.0])  # naive errors 1, 2, 1, 2 -> 1.5; m=2: 3, 1, 1
+    assert mase(actual, predicted, training) == pytest.approx((4 / 3) / 1.5)
+    assert mase(actual, predicted, training, period=2) == pytest.approx((4 / 3) / (5 / 3))
+    origin = np.array([1.0, 5.0, 6.0])  # moves +1, -1, 0 ; predicted +2, -1, -3
+    assert directional_accuracy(actual, predicted, origin) == 1.0  # the zero move is left out
+    assert directional_accuracy(actual, np.array([1.0, 5.0, 6.0]), origin) == 0.0
+    assert ratio_to_persistence(actual, predicted, np.array([2.0, 4.0, 4.0])) == 2.0
+    with pytest.raises(ValueError, match=r"actual has shape \(3,\) but predicted \(2,\)"):
+        mae(actual, predicted[:2])
+    with pytest.raises(ValueError, match="no change over 1 steps"):
+        mase(actual, predicted, np.ones(5))
+
+
+def test_classification_metrics_by_hand() -> None:
+    actual, predicted = np.array([0, 0, 1, 2, 2, 2]), np.array([0, 1, 1, 2, 0, 2])
+    assert accuracy(actual, predicted) == pytest.approx(4 / 6)
+    assert confusion_matrix(actual, predicted, [0, 1, 2]).tolist() == [[1, 1, 0], [0, 1, 0],
+                                                                       [1, 0, 2]]
+    # F1: class 0 2*1/(2+2)=0.5, class 1 2*1/(2+1)=2/3, class 2 2*2/(2+3)=0.8
+    assert macro_f1(actual, predicted) == pytest.approx((0.5 + 2 / 3 + 0.8) / 3)
+    with pytest.raises(ValueError, match="missing labels"):
+        accuracy(np.array([-1, 0]), np.array([0, 0]))
+
+
+# ---- the leak test ------------------------------------------------------------------------------
+
+def _pipeline(raw: pd.DataFrame, train_end: pd.Timestamp) -> dict[str, Any]:
+    """Everything this package computes before a model: gaps, features, scaler, windows,
+    baselines, labels."""
+    frame = regularize(raw, "h", max_fill=2, keep=["price"])
+    features = pd.concat([
+        frame, simple_returns(frame["price"]).rename("return"),
+        log_returns(frame["price"]).rename("log_return"),
+        calendar_features(frame.index, ("hour", "day_of_week")),
+        lags(simple_returns(frame[["price"]]).add_suffix("_return"), [1, 2]),
+    ], axis=1)
+    windows = make_windows(features, "price", list(features.columns), lookback=30, horizon=3)
+    train = split_by_time(windows, train_end).train
+    scaler = StandardScaler().fit(train.period_rows())
+    scaled = windows.scaled(scaler)
+    ridge = fit_ridge(train.scaled(scaler), alpha=1.0)
+    return {
+        "features": features, "windows": windows, "scaler": scaler, "inputs": scaled.inputs,
+        "persistence": persistence(windows), "seasonal": seasonal_naive(windows, 24),
+        "average": moving_average(windows, 6), "ridge": ridge_predict(ridge, scaled),
+        "momentum": persistence_return(windows), "signal": persistence_signal(windows, .001, -.001),
+        "labels": window_labels(windows, 0.001, -0.001), "targets": windows.targets,
+    }
+
+
+def test_no_future_data_reaches_a_prediction_made_at_or_before_t() -> None:
+    rng = np.random.default_rng(7)
+    index = pd.date_range("2021-03-01", periods=400, freq="h").delete([50, 51, 52, 300])
+    raw = pd.DataFrame({"price": 100 * np.exp(np.cumsum(rng.normal(0, 0.01, len(index)))),
+                        "volume": rng.gamma(2.0, 1.0, len(index))}, index=index)
+    raw.iloc[[80, 81, 200], 1] = np.nan
+    train_end, cut = index[150], index[250]
+    before = _pipeline(raw, train_end)
+    changed = raw.copy()
+    later = changed.index > cut
+    changed.loc[later, "price"] *= rng.uniform(0.5, 2.0, later.sum())
+    changed.loc[later, "volume"] = rng.gamma(5.0, 3.0, later.sum())
+    after = _pipeline(changed, train_end)
+
+    pd.testing.assert_frame_equal(before["features"].loc[:cut], after["features"].loc[:cut])
+    assert before["scaler"].to_json() == after["scaler"].to_json()  # fitted before the cut
+    windows: Windows = before["windows"]
+    made = windows.input_end <= np.datetime64(cut)  # predictions made at or before the cut
+    assert made.sum() > 150 and np.array_equal(windows.origins, after["windows"].origins)
+    for name in ("inputs", "persistence", "seasonal", "average", "ridge", "momentum", "signal"):
+        np.testing.assert_array_equal(before[name][made], after[name][made], err_msg=name)
+    # labels and targets of a window are known once its last target time has passed
+    known = windows.target_times[:, -1] <= np.datetime64(cut)
+    for name in ("labels", "targets"):
+        np.testing.assert_array_equal(before[name][known], after[name][known], err_msg=name)
+    # the test has teeth: targets after the cut did change, and a centred (leaky) feature fails
+    assert not np.array_equal(before["targets"][made & ~known], after["targets"][made & ~known])
+    leaky_before = raw["price"].rolling(5, center=True).mean().loc[:cut]
+    leaky_after = changed["price"].rolling(5, center=True).mean().loc[:cut]
+    assert not leaky_before.equals(leaky_after)
+
+
+# ---- registry and real data ---------------------------------------------------------------------
+
+def test_beijing_is_registered_once_with_the_shared_checksum() -> None:
+    spec = get_spec("beijing_pm25")
+    assert spec.files[0].sha256 == \
+        "892e9559205d16d32623135c127a3951c12e46ea1e0b3093e107ce89a9fd60e2"
+    importlib.reload(frames)  # registering the same spec again is allowed
+    assert REGISTRY["beijing_pm25"] == spec
+    sums = DATA / "SHA256SUMS"
+    if sums.is_file():
+        assert f"{spec.files[0].sha256}  ./beijing_pm25/pollution.csv" in sums.read_text()
+
+
+@needs_beijing
+def test_beijing_weather_from_the_shared_mirror() -> None:
+    frame = frames.beijing_weather(mirror=DATA)
+    assert frame.shape == (43824, 11) and frame["pm25"].isna().sum() == 2067
+    assert frame.drop(columns="pm25").notna().all().all()
+    assert describe_gaps(frame.index).missing == 0 and infer_frequency(frame.index) == "h"
+    assert str(frame.index[0]) == "2010-01-01 00:00:00" and str(frame.index[-1])[:13] == \
+        "2014-12-31 23"
+    assert (frame[["wind_NE", "wind_NW", "wind_SE", "wind_calm"]].sum(axis=1) == 1).all()
+    assert frame["temperature"].iloc[:3].tolist() == [-11.0, -12.0, -11.0]
+    coded = frames.beijing_weather(mirror=DATA, wind="code")
+    assert sorted(coded["wind_direction"].unique().tolist()) == [0.0, 1.0, 2.0, 3.0]
+
+
+@needs_bokeh
+def test_stock_prices_are_the_adjusted_close() -> None:
+    from bokeh_sampledata.stocks import AAPL
+
+    prices = frames.stock_prices()
+    assert [c for c in prices.columns if "_" not in c] == ["AAPL", "IBM", "MSFT", "GOOG"]
+    assert len(prices) == 3270 and prices["GOOG"].isna().sum() == 1122
+    assert prices["AAPL"].tolist() == AAPL["adj_close"]
+    expected = AAPL["adj_close"][1] / AAPL["adj_close"][0] - 1
+    assert prices["AAPL_return"].iloc[1] == pytest.approx(expected)
+    assert prices["AAPL_log_return"].iloc[1] == pytest.approx(np.log1p(expected))
+    with pytest.raises(ValueError, match="no stock 'XYZ' in bokeh-sampledata"):
+        frames.stock_prices(["XYZ"])
+
+
+@needs_vega
+def test_seattle_weather_offline() -> None:
+    frame = frames.seattle_weather()
+    assert len(frame) == 1461 and describe_gaps(frame.index).missing == 0
+    assert frame.columns.tolist() == ["precipitation", "temp_max", "temp_min", "wind", "weather"]
+    assert set(frame["weather"]) == {"sun", "fog", "rain", "drizzle", "snow"}
