@@ -66,22 +66,23 @@ class GradientFlow:
         """One row per layer and direction: the norms at the first and last step and their ratio.
 
         ``orders`` is ``log10(first / last)``: -3 means the gradient reaching the first step is a
-        thousand times smaller than at the last step; ``None`` when either norm is 0.
+        thousand times smaller than at the last step; ``-inf`` when the first is 0 (no path to
+        the loss, or below the smallest float); NaN when the last is 0.
         """
         rows = []
         for layer, directions in enumerate(self.norms):
             for direction, series in enumerate(directions):
                 first, last = series[0], series[-1]
-                ratio = first / last if last > 0 else math.inf
-                finite = first > 0 and last > 0 and math.isfinite(ratio)
+                ratio = first / last if last > 0 else math.nan
+                orders = math.log10(ratio) if ratio > 0 else -math.inf if ratio == 0 else ratio
                 rows.append({
                     "cell": self.name,
                     "layer": layer,
                     "direction": DIRECTIONS[direction],
                     "first": first,
                     "last": last,
-                    "ratio": ratio if finite else None,
-                    "orders": math.log10(ratio) if finite and ratio > 0 else None,
+                    "ratio": ratio,
+                    "orders": orders,
                 })
         return rows
 
@@ -91,20 +92,19 @@ class GradientFlow:
 
     def to_dict(self) -> dict[str, Any]:
         """Everything as plain JSON-ready values (non-finite numbers become None)."""
-        return _json_safe({**asdict(self), "summary": self.rows()})
+        return json_safe({**asdict(self), "summary": self.rows()})
 
 
 def flow_table(flows: list[GradientFlow]) -> str:
-    """A markdown table of :meth:`GradientFlow.rows` for several models, one row per layer
-    and direction."""
+    """A markdown table of :meth:`GradientFlow.rows`: one row per model, layer and direction."""
     lines = [
         "| cell | layer | dir | ‖dL/dh‖ first step | ‖dL/dh‖ last step | first/last | log10 |",
         "|---|---|---|---|---|---|---|",
     ]
     for flow in flows:
         for row in flow.rows():
-            ratio = "n/a" if row["ratio"] is None else f"{row['ratio']:.2e}"
-            orders = "n/a" if row["orders"] is None else f"{row['orders']:+.1f}"
+            ratio = "n/a" if math.isnan(row["ratio"]) else f"{row['ratio']:.2e}"
+            orders = "n/a" if math.isnan(row["orders"]) else f"{row['orders']:+.1f}"
             lines.append(
                 f"| {row['cell']} | {row['layer']} | {row['direction']} | {row['first']:.3e}"
                 f" | {row['last']:.3e} | {ratio} | {orders} |"
@@ -113,19 +113,26 @@ def flow_table(flows: list[GradientFlow]) -> str:
 
 
 def gradient_flow(
-    model: TaskModel, batch: Any, name: str = "", layer: str = "encoder"
+    model: TaskModel,
+    batch: Any,
+    name: str = "",
+    layer: str = "encoder",
+    dtype: torch.dtype | None = torch.float64,
 ) -> GradientFlow:
     """Measure ``||dL/dh_t||`` for every step, layer and direction of a model's recurrent layer.
 
     The model itself is untouched: a deep copy runs in eval mode (no dropout) with its recurrent
     layer switched to the Python time loop (``kernel="loop"``) and every cell wrapped so that each
-    returned ``h_t`` keeps its gradient; then ``copy.step(batch).loss.backward()``.
+    returned ``h_t`` keeps its gradient; then ``copy.step(batch).loss.backward()``. The copy and
+    the batch's floating tensors run in float64 by default: a vanishing gradient often falls
+    below float32's smallest number (1e-45) and would read as exactly 0.
 
     Args:
         model: a task model whose ``step(batch)`` returns the loss.
         batch: one batch, as the model's ``step`` takes it.
         name: the label of the result (defaults to the cell class name).
         layer: the attribute path of the :class:`Recurrent` layer inside the model.
+        dtype: the floating type of the measurement; None keeps the model's own.
 
     Returns:
         the norms per layer, direction and step (see :class:`GradientFlow`). For a padded batch
@@ -143,9 +150,12 @@ def gradient_flow(
             " not a rnnkit Recurrent layer; pass layer='<attribute path of the recurrent layer>'"
         )
     recurrent.kernel = "loop"
-    recorders = [_RecordingCell(cell) for cell in recurrent.cells]
+    recorders = [_RecordingCell(recurrent.cell(i)) for i in range(len(recurrent.cells))]
     for index, recorder in enumerate(recorders):
         recurrent.cells[index] = recorder
+    if dtype is not None:
+        probe.to(dtype)
+        batch = _cast(batch, dtype)
     probe.zero_grad(set_to_none=True)
     with torch.enable_grad():
         loss = probe.step(batch).loss
@@ -198,7 +208,8 @@ class _RecordingCell(RecurrentCell):
     def _record_gates(self, x_projected: Tensor, state: State) -> None:
         cell = self.inner
         if type(cell) not in (LSTMCell, GRUCell):
-            return
+            return  # only the plain cells: their gates are recomputed from the same formulas
+        assert isinstance(cell, LSTMCell | GRUCell)
         hidden = cell.hidden_size
         h_proj = torch.nn.functional.linear(state[0], cell.weight_hh, cell.bias_hh)
         if isinstance(cell, LSTMCell):
@@ -222,12 +233,25 @@ class _RecordingCell(RecurrentCell):
         return summary
 
 
-def _json_safe(value: Any) -> Any:
+def _cast(batch: Any, dtype: torch.dtype) -> Any:
+    """The batch with every floating tensor (inside tuples, lists, dicts) converted to dtype."""
+    if isinstance(batch, Tensor):
+        return batch.to(dtype) if batch.is_floating_point() else batch
+    if isinstance(batch, tuple) and hasattr(batch, "_fields"):  # named tuple
+        return type(batch)(*(_cast(b, dtype) for b in batch))
+    if isinstance(batch, tuple | list):
+        return type(batch)(_cast(b, dtype) for b in batch)
+    if isinstance(batch, dict):
+        return {k: _cast(v, dtype) for k, v in batch.items()}
+    return batch
+
+
+def json_safe(value: Any) -> Any:
     """Replace non-finite floats by None, recursively, so that the value is valid JSON."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
+        return {k: json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     return value

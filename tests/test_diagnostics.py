@@ -1,0 +1,188 @@
+"""Gradient flow through time: training.diagnostics, viz.gradient_flow and the demonstration."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from rnnkit.cells import LSTMCell, RecurrentCell
+from rnnkit.config import ModelConfig
+from rnnkit.data.synthetic import make_split
+from rnnkit.models.synthetic import SyntheticTaskModel
+from rnnkit.training.demonstration import ExplodeSettings, run_demonstration
+from rnnkit.training.diagnostics import GradientFlow, flow_table, gradient_flow, json_safe
+from rnnkit.viz.gradient_flow import (
+    Curve,
+    plot_exploding,
+    plot_gradient_flow,
+    plot_training_curves,
+)
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread() -> Iterator[None]:
+    """Tiny tensors: one thread avoids OpenMP contention on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _model(cell: str, hidden: int = 5, **options: Any) -> SyntheticTaskModel:
+    torch.manual_seed(0)
+    return SyntheticTaskModel("adding", ModelConfig(cell=cell, hidden_size=hidden, **options))
+
+
+def test_one_norm_per_step_layer_and_direction_and_the_model_is_untouched() -> None:
+    model = _model("lstm", num_layers=2, bidirectional=True)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    flow = gradient_flow(model, make_split("adding", 3, 7, seed=0), name="lstm")
+    assert [[len(d) for d in layer] for layer in flow.norms] == [[7, 7], [7, 7]]
+    assert math.isfinite(flow.loss) and flow.length == 7
+    assert set(flow.gates[1][0]) == {"input", "forget", "output"}
+    assert model.encoder.kernel == "fused" and all(p.grad is None for p in model.parameters())
+    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
+    assert all(norm > 0 for norm in flow.norms[0][0] + flow.norms[1][0])
+
+
+def _manual_run(cell: RecurrentCell, seq: Tensor) -> list[Tensor]:
+    """h_t for every step of ``seq [T, B, I]``, by calling the cell by hand."""
+    state = cell.initial_state(seq.shape[1], dtype=seq.dtype)
+    hidden = []
+    for t in range(seq.shape[0]):
+        state = cell(seq[t], state)
+        hidden.append(state[0])
+    return hidden
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_matches_autograd_on_a_manual_loop_in_both_directions(cell: str) -> None:
+    model = _model(cell, bidirectional=True).double()
+    inputs, targets = make_split("adding", 3, 6, seed=1)
+    inputs, targets = inputs.double(), targets.double()
+    seq = inputs.transpose(0, 1)  # [B, T, I] -> [T, B, I]
+    forward = _manual_run(model.encoder.cell(0), seq)
+    backward = _manual_run(model.encoder.cell(1), seq.flip(0))  # backward[k]: time T-1-k
+    last = torch.cat([forward[-1], backward[0]], dim=1)  # the output at the last step
+    loss = F.mse_loss(model.head(last).squeeze(1), targets)
+    model_loss = model.step((inputs, targets)).loss.detach()
+    assert float(loss.detach()) == pytest.approx(float(model_loss), rel=1e-12)
+    grads = torch.autograd.grad(loss, forward + backward, allow_unused=True)
+    norms = [0.0 if g is None else float(g.norm()) for g in grads]
+    expected_forward, expected_backward = norms[:6], norms[6:][::-1]  # back to input time
+
+    flow = gradient_flow(model, (inputs, targets))
+    assert flow.norms[0][0] == pytest.approx(expected_forward, rel=1e-9, abs=1e-300)
+    assert flow.norms[0][1] == pytest.approx(expected_backward, rel=1e-9, abs=1e-300)
+    # the backward direction reads the sequence from the end: its state at the last step
+    # feeds the head directly, its state at step 0 (its final state) never reaches the loss
+    assert flow.norms[0][1][0] == 0.0 and flow.norms[0][1][-1] > 0.0
+
+
+def test_float64_measurement_sees_below_float32_range() -> None:
+    model = _model("rnn", hidden=8, init="torch")
+    batch = make_split("adding", 4, 200, seed=0)
+    exact = gradient_flow(model, batch).norms[0][0][0]
+    assert 0.0 < exact < 1e-45  # would underflow to 0 in float32
+    assert gradient_flow(model, batch, dtype=None).norms[0][0][0] == 0.0
+
+
+def test_vanilla_rnn_vanishes_where_an_open_forget_gate_keeps_the_gradient() -> None:
+    batch = make_split("adding", 8, 50, seed=0)
+    rnn = _model("rnn", hidden=16, init="torch")
+    lstm = _model("lstm", hidden=16, init="torch")
+    cell = lstm.encoder.cell(0)
+    assert isinstance(cell, LSTMCell) and cell.bias_ih is not None
+    with torch.no_grad():  # forget gate open, as a trained LSTM learns to set it
+        cell.bias_ih[16:32] = 4.0
+    rnn_orders = gradient_flow(rnn, batch).rows()[0]["orders"]
+    lstm_orders = gradient_flow(lstm, batch).rows()[0]["orders"]
+    assert rnn_orders < -6 and lstm_orders > -3
+
+
+def test_rows_table_and_json() -> None:
+    flow = GradientFlow("rnn", [[[1e-4, 1e-2, 1e-1], [0.0, 0.5, 1.0]]], loss=0.3)
+    forward, backward = flow.rows()
+    assert forward["orders"] == pytest.approx(-3.0) and forward["ratio"] == pytest.approx(1e-3)
+    assert backward["orders"] == -math.inf
+    table = flow_table([flow])
+    assert "| rnn | 0 | fwd |" in table and "-3.0" in table and "-inf" in table
+    text = json.dumps(flow.to_dict(), allow_nan=False)
+    assert json.loads(text)["summary"][1]["orders"] is None
+    assert json_safe({"a": [math.nan, 1.0]}) == {"a": [None, 1.0]}
+
+
+def test_wrong_layer_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="not a rnnkit Recurrent layer"):
+        gradient_flow(_model("gru"), make_split("adding", 2, 4, seed=0), layer="head")
+
+
+def test_plots_write_png(tmp_path: Path) -> None:
+    flow = GradientFlow("gru", [[[1e-3, 1e-2, 1e-1], [0.0, 0.5, 1.0]]], loss=0.2)
+    paths = [
+        plot_gradient_flow({"init": [flow], "trained": [flow]}, tmp_path / "flow.png"),
+        plot_training_curves([Curve("lstm", [10, 20], [0.2, 0.01])], tmp_path / "curves.png",
+                             baseline=1 / 6, threshold=0.01),
+        plot_exploding([Curve("no clipping", [1, 2, 3], [1.0, 1e9, math.inf], diverged_at=3)],
+                       [Curve("no clipping", [1, 2], [1.0, 1e20], diverged_at=3)],
+                       tmp_path / "exploding.png", clip_norm=1.0, baseline=1 / 6),
+    ]
+    for path in paths:
+        assert path.read_bytes()[:8] == PNG
+
+
+def test_demonstration_writes_every_file_and_summary(tmp_path: Path) -> None:
+    lines: list[str] = []
+    summary = run_demonstration(
+        length=30, hidden_size=16, steps=4, batch_size=16, eval_every=2, out_dir=tmp_path,
+        log=lines.append, explode=ExplodeSettings(steps=60),
+    )
+    for name in ("gradient_flow.png", "training_curves.png", "exploding.png"):
+        assert (tmp_path / name).read_bytes()[:8] == PNG
+    saved = json.loads((tmp_path / "summary.json").read_text(), parse_constant=_no_constants)
+    assert set(saved) >= {"task", "length", "baseline", "settings", "results", "exploding",
+                          "gradient_flow", "claims", "seconds", "solved_rule"}
+    assert set(saved["results"]) == {"rnn", "lstm", "gru"}
+    assert set(saved["results"]["gru"]) >= {"test_loss", "loss_vs_baseline", "solved", "steps"}
+    assert saved["results"]["lstm"]["steps"] == 4
+    assert set(saved["gradient_flow"]) == {"at initialisation", "after training"}
+    runs = saved["exploding"]["runs"]
+    # W_hh orthogonal x2 and SGD lr 0.1: unclipped it blows up, clipped it stays finite
+    assert runs["no clipping"]["diverged"] and runs["no clipping"]["diverged_at_step"] <= 60
+    assert not runs["clip_norm=1"]["diverged"] and runs["clip_norm=1"]["steps_run"] == 60
+    assert saved["claims"]["explodes_without_clipping"] is True
+    assert saved["claims"]["clipping_prevents_it"] is True
+    report = (tmp_path / "summary.md").read_text()
+    assert "## Test results" in report and "| no clipping |" in report
+    assert any("[gru] test loss" in line for line in lines)
+    assert summary["results"]["rnn"]["test_loss"] == saved["results"]["rnn"]["test_loss"]
+
+
+def test_demonstration_on_the_copy_task_reports_accuracy(tmp_path: Path) -> None:
+    summary = run_demonstration(
+        task="copy", cells=("gru",), length=5, hidden_size=8, steps=2, batch_size=8,
+        out_dir=tmp_path, log=lambda line: None, explode=ExplodeSettings(steps=3),
+    )
+    result = summary["results"]["gru"]
+    assert 0.0 <= result["test_accuracy"] <= 1.0 and result["solved"] is False
+    assert summary["sequence_length"] == 25 and "accuracy" in summary["solved_rule"]
+    assert len(summary["gradient_flow"]["after training"]["gru"]["norms"][0][0]) == 25
+
+
+def _no_constants(name: str) -> None:
+    raise AssertionError(f"summary.json holds {name}, which is not valid JSON")
+
+
+def test_demonstration_rejects_unknown_cells(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="cells must be some of rnn, lstm, gru"):
+        run_demonstration(cells=("rnn", "transformer"), out_dir=tmp_path)
