@@ -56,7 +56,7 @@ def evaluate(args: argparse.Namespace) -> int:
     from rnnkit.data.registry import REGISTRY
 
     if args.data in REGISTRY:
-        data = TaggerDataConfig(dataset=args.data)
+        data = TaggerDataConfig(dataset=args.data, data_dir=args.data_dir or "")
         split = args.split
     else:
         data = _file_config(args, args.data)

@@ -31,8 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rnnkit.data import registry
-from rnnkit.data.registry import DatasetFile, DatasetSpec, dataset_file, register
+from rnnkit.data.registry import dataset_file, get_spec
 from rnnkit.timeseries.features import log_returns, simple_returns
 
 STOCK_SYMBOLS = ("AAPL", "IBM", "MSFT", "GOOG")
@@ -41,21 +40,7 @@ BEIJING_COLUMNS = {"pm2.5": "pm25", "DEWP": "dew_point", "TEMP": "temperature",
                    "Ir": "rain_hours"}
 WIND_DIRECTIONS = {"NE": "wind_NE", "NW": "wind_NW", "SE": "wind_SE", "cv": "wind_calm"}
 
-BEIJING = DatasetSpec(
-    name="beijing_pm25",
-    description="Beijing PM2.5 (US embassy) and weather (airport), hourly 2010-2014: 43,824 rows",
-    task="forecasting", format="csv", license="CC BY 4.0",
-    homepage="https://archive.ics.uci.edu/dataset/381/beijing+pm2+5+data",
-    mirror_dir="beijing_pm25",
-    files=(DatasetFile("all", "pollution.csv",
-                       "https://archive.ics.uci.edu/static/public/381/beijing+pm2+5+data.zip",
-                       "892e9559205d16d32623135c127a3951c12e46ea1e0b3093e107ce89a9fd60e2",
-                       member="PRSA_data_2010.1.1-2014.12.31.csv"),),
-    reader_options={"frequency": "h", "categorical": ["cbwd"], "missing": ["pm2.5"]},
-)
-# Importing this module twice, or a reload, registers the same spec again: allowed. A different
-# spec under the same name is still the registry's "already registered" error.
-register(BEIJING, replace=registry.REGISTRY.get(BEIJING.name) == BEIJING)
+BEIJING = get_spec("beijing_pm25")
 
 
 def tidy(
