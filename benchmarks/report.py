@@ -79,8 +79,29 @@ def word2vec(result: dict[str, Any]) -> str:
     return markdown_table(head, rows) + _footer(result)
 
 
+def gradient_flow(result: dict[str, Any]) -> str:
+    rows = [[r["cell"], f"{r['log10_first_over_last_at_init']:+.1f}",
+             f"{r['log10_first_over_last_after_training']:+.1f}", f"{r['test_loss']:.5f}",
+             f"{r['loss_vs_baseline']:.3f}", "yes" if r["solved"] else "no",
+             f"{r['train_seconds']:.0f}"] for r in result["rows"]]
+    head = ["cell", "log10 first/last, init", "log10 first/last, trained", "test MSE",
+            "/ baseline (1/6)", "solved", "train s"]
+    explode = result["extra"]["exploding"]
+    settings = explode["settings"]
+    free, clipped = explode["no clipping"], explode[f"clip_norm={settings['clip_norm']:g}"]
+    return (f"Adding problem, length 100, hidden {result['extra']['settings']['hidden_size']}, "
+            f"{result['extra']['settings']['steps']} Adam steps per cell; ‖dL/dh_t‖ at the "
+            "first step over the last (orders of magnitude).\n\n" + markdown_table(head, rows)
+            + f"\n\nExploding: a tanh RNN with recurrent weights {settings['gain']:g}x "
+            f"orthogonal, SGD lr {settings['lr']:g}: without clipping the gradient norm grows "
+            f"about 10x per step and turns inf at step {free['diverged_at_step']}; with "
+            f"clip_norm={settings['clip_norm']:g} it stays finite for all {settings['steps']} "
+            f"steps (final loss {clipped['final_loss']:.3f})." + _footer(result))
+
+
 SECTIONS: list[tuple[str, str, Callable[[dict[str, Any]], str]]] = [
     ("layer_throughput", "Layer speed", layer_throughput),
+    ("gradient_flow_adding_100", "Vanishing and exploding gradients", gradient_flow),
     ("tagging_ud", "Part-of-speech tagging (UD English-EWT UPOS)", tagging),
     ("tagging_speed", "Time to accuracy, one thread", speed),
     ("tagging_ablation", "What each part adds (UD English-EWT UPOS)", ablation),
