@@ -29,7 +29,7 @@ from torch import Tensor
 
 from rnnkit.cells import GRUCell, LSTMCell, RecurrentCell, State
 from rnnkit.layers.recurrent import Recurrent
-from rnnkit.training.task import TaskModel
+from rnnkit.training.task import TaskModel, map_tensors
 
 DIRECTIONS = ("fwd", "bwd")
 SATURATED = 0.1  # a sigmoid gate counts as saturated below 0.1 or above 0.9
@@ -235,15 +235,7 @@ class _RecordingCell(RecurrentCell):
 
 def _cast(batch: Any, dtype: torch.dtype) -> Any:
     """The batch with every floating tensor (inside tuples, lists, dicts) converted to dtype."""
-    if isinstance(batch, Tensor):
-        return batch.to(dtype) if batch.is_floating_point() else batch
-    if isinstance(batch, tuple) and hasattr(batch, "_fields"):  # named tuple
-        return type(batch)(*(_cast(b, dtype) for b in batch))
-    if isinstance(batch, tuple | list):
-        return type(batch)(_cast(b, dtype) for b in batch)
-    if isinstance(batch, dict):
-        return {k: _cast(v, dtype) for k, v in batch.items()}
-    return batch
+    return map_tensors(batch, lambda t: t.to(dtype) if t.is_floating_point() else t)
 
 
 def json_safe(value: Any) -> Any:

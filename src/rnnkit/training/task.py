@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -78,23 +78,24 @@ class TaskModel(nn.Module):
         return {name: total / max(count, 1) for name, total in totals.items()}
 
 
+def map_tensors(batch: Any, function: Callable[[Tensor], Tensor]) -> Any:
+    """Apply ``function`` to every tensor inside tensors, (named) tuples, lists and dicts."""
+    if isinstance(batch, Tensor):
+        return function(batch)
+    if isinstance(batch, tuple) and hasattr(batch, "_fields"):  # named tuple
+        return type(batch)(*(map_tensors(b, function) for b in batch))
+    if isinstance(batch, tuple | list):
+        return type(batch)(map_tensors(b, function) for b in batch)
+    if isinstance(batch, dict):
+        return {k: map_tensors(v, function) for k, v in batch.items()}
+    return batch
+
+
 def detach_state(state: Any) -> Any:
     """Cut the graph behind a carried state (a tensor or nested tuples/lists of tensors)."""
-    if isinstance(state, Tensor):
-        return state.detach()
-    if isinstance(state, tuple | list):
-        return type(state)(detach_state(s) for s in state)
-    return state
+    return map_tensors(state, Tensor.detach)
 
 
 def move_to(batch: Any, device: torch.device) -> Any:
-    """Move every tensor inside a batch (tensors, tuples, lists, dicts, dataclasses) to a device."""
-    if isinstance(batch, Tensor):
-        return batch.to(device, non_blocking=True)
-    if isinstance(batch, tuple) and hasattr(batch, "_fields"):  # named tuple
-        return type(batch)(*(move_to(b, device) for b in batch))
-    if isinstance(batch, tuple | list):
-        return type(batch)(move_to(b, device) for b in batch)
-    if isinstance(batch, dict):
-        return {k: move_to(v, device) for k, v in batch.items()}
-    return batch
+    """Move every tensor inside a batch (tensors, tuples, lists, dicts) to a device."""
+    return map_tensors(batch, lambda tensor: tensor.to(device, non_blocking=True))
