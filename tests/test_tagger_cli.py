@@ -115,3 +115,24 @@ def test_bundle_of_another_task_is_refused(tmp_path: Path,
     capsys.readouterr()
     assert main(["predict", "--model", str(out / "model.rnnkit"), "--text", "a b"]) == 2
     assert "cannot handle 'synthetic' models" in capsys.readouterr().err
+
+
+def test_word2vec_trained_on_the_training_text_initialises_the_tagger(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    out = tmp_path / "w2v"
+    assert _train(files, "conllu", out, "--set", "embeddings.word2vec=true",
+                  "--set", "embeddings.word2vec_min_count=1",
+                  "--set", "embeddings.word2vec_epochs=1") == 0
+    coverage = json.loads((out / "results.json").read_text())["embedding_coverage"]
+    assert coverage["vocab_found"] == coverage["vocab_size"] == 5  # every training word
+
+
+def test_pretrained_vectors_of_the_wrong_size_are_a_clear_error(
+    files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    vectors = tmp_path / "vectors.txt"
+    vectors.write_text("2 3\njohn 0.1 0.2 0.3\nmary 0.3 0.2 0.1\n")
+    assert _train(files, "conllu", tmp_path / "v", "--set",
+                  f'embeddings.vectors="{vectors}"') == 2
+    assert "set --set tagger.word_dim=3" in capsys.readouterr().err
