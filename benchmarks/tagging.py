@@ -89,6 +89,7 @@ def main() -> int:
     parser.add_argument("experiment", choices=(*EXPERIMENTS, "speed", "ablation"))
     parser.add_argument("--set", dest="overrides", action="append", default=[])
     parser.add_argument("--epochs", type=int, help="ablation/speed: epochs per run")
+    parser.add_argument("--variant", help="suffix of the result name, for a variant's settings")
     parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "bench-tagging")
     parser.add_argument("--from", dest="source", type=Path,
                         help="speed: read the per-epoch history of a finished one-thread UD run"
@@ -99,7 +100,8 @@ def main() -> int:
     if args.experiment in EXPERIMENTS:
         spec = EXPERIMENTS[args.experiment]
         overrides = _vectors_overrides() + spec.get("overrides", []) + args.overrides
-        results = run_one(spec["dataset"], overrides, args.runs / args.experiment)
+        name = f"tagging_{args.experiment}" + (f"_{args.variant}" if args.variant else "")
+        results = run_one(spec["dataset"], overrides, args.runs / name)
         test, dev = results["test"]["scores"], results["dev"]["scores"]
         row = {"dataset": spec["dataset"], "test": test, "dev": dev,
                "train_seconds": results["train_seconds"], "epochs": results["epochs"],
@@ -107,7 +109,7 @@ def main() -> int:
                "coverage": results["embedding_coverage"], "overrides": overrides}
         if "per_type" in results["test"]:
             row["per_type"] = results["test"]["per_type"]
-        write_result(f"tagging_{args.experiment}", metric=f"test_{spec['metric']}",
+        write_result(name, metric=f"test_{spec['metric']}",
                      value=test[spec["metric"]], unit="fraction", baseline=spec["baseline"],
                      command=command_line(), seconds=time.perf_counter() - started,
                      rows=[row], extra={"history": results["history"]})
