@@ -30,6 +30,8 @@ def train_in_run_dir(
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    if not resume:  # a fresh run's log starts empty; its checkpoints replace any old ones
+        (out / "metrics.jsonl").unlink(missing_ok=True)
     save_config(config, out / "config.toml")
     trainer = Trainer(model, config.train, run_dir=out, log=log)
     if resume and not trainer.resume():
