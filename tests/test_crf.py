@@ -57,6 +57,7 @@ def test_bioes_constraints() -> None:
     tags = ["O", "B-PER", "I-PER", "E-PER", "S-PER"]
     allowed, start, end = allowed_transitions(tags)
     assert not allowed[1, 0] and not allowed[1, 4]  # an open span must continue
+    assert not allowed[1, 1] and not allowed[2, 1]  # ... and cannot restart
     assert allowed[1, 2] and allowed[1, 3] and allowed[3, 0] and allowed[4, 1]
     assert not end[1] and not end[2] and end[3] and end[4]
     assert not start[2] and not start[3]

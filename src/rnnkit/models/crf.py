@@ -47,7 +47,7 @@ def allowed_transitions(tags: Sequence[str]) -> tuple[Tensor, Tensor, Tensor]:
             open_i = prefix_i in ("B", "I")
             if inside_j:
                 allowed[i, j] = open_i and kind_i == kind_j
-            elif bioes and open_i and tags[j] != tags[i]:
+            elif bioes and open_i:
                 allowed[i, j] = False  # an open BIOES span must continue with I or E
     return allowed, start, end
 
@@ -148,12 +148,14 @@ class CRF(nn.Module):
             score = torch.where(mask[:, t : t + 1], best + emissions[:, t], score)
         score = score + end
         lengths = mask.sum(1).tolist()
+        last = score.argmax(dim=1).tolist()
+        back = torch.stack(history).tolist() if history else []  # [T-1][B][K], one transfer
         paths = []
         for b, length in enumerate(lengths):
-            tag = int(score[b].argmax())
+            tag = last[b]
             path = [tag]
             for t in range(int(length) - 1, 0, -1):
-                tag = int(history[t - 1][b, tag])
+                tag = back[t - 1][b][tag]
                 path.append(tag)
             paths.append(path[::-1])
         return paths

@@ -126,7 +126,9 @@ class Tagger(TaskModel):
         return self.head(outputs)  # [B, T, D*H] -> [B, T, K]
 
     def step(self, batch: Any, state: Any = None) -> StepOutput:
-        scores = self.emissions(batch)
+        return self._loss(self.emissions(batch), batch)
+
+    def _loss(self, scores: Tensor, batch: TaggerBatch) -> StepOutput:
         mask = batch.words != 0
         if self.crf is not None:
             loss = self.crf.neg_log_likelihood(scores, batch.tags, mask)
@@ -137,12 +139,13 @@ class Tagger(TaskModel):
     @torch.no_grad()
     def predict_ids(self, batch: TaggerBatch) -> list[list[int]]:
         """The best tag ids of each sentence (Viterbi with a CRF), as long as the sentence."""
-        scores = self.emissions(batch)
+        return self._decode(self.emissions(batch), batch)
+
+    def _decode(self, scores: Tensor, batch: TaggerBatch) -> list[list[int]]:
         mask = batch.words != 0
         if self.crf is not None:
             return self.crf.decode(scores, mask)
-        scores[:, :, 0] = float("-inf")  # never the padding tag
-        best = scores.argmax(dim=2).tolist()
+        best = (scores[:, :, 1:].argmax(dim=2) + 1).tolist()  # never the padding tag (id 0)
         return [row[: int(n)] for row, n in zip(best, batch.lengths.tolist(), strict=True)]
 
     @torch.no_grad()
@@ -156,10 +159,11 @@ class Tagger(TaskModel):
         gold: list[list[str]] = []
         predicted: list[list[str]] = []
         for batch in batches:
-            out = self.step(batch)
+            emissions = self.emissions(batch)  # one forward pass for the loss and the decode
+            out = self._loss(emissions, batch)
             loss += float(out.loss) * out.count
             count += out.count
-            for row, ids, n in zip(batch.tags.tolist(), self.predict_ids(batch),
+            for row, ids, n in zip(batch.tags.tolist(), self._decode(emissions, batch),
                                    batch.lengths.tolist(), strict=True):
                 gold.append(self.tags.decode(row[: int(n)]))
                 predicted.append(self.tags.decode(ids))

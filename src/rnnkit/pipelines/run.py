@@ -30,8 +30,9 @@ def train_in_run_dir(
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    if not resume:  # a fresh run's log starts empty; its checkpoints replace any old ones
-        (out / "metrics.jsonl").unlink(missing_ok=True)
+    if not resume:  # a fresh run: nothing of an earlier run in this folder may leak into it
+        for name in ("metrics.jsonl", "last.pt", "best.pt"):
+            (out / name).unlink(missing_ok=True)
     save_config(config, out / "config.toml")
     trainer = Trainer(model, config.train, run_dir=out, log=log)
     if resume and not trainer.resume():

@@ -12,6 +12,7 @@ from rnnkit.data.synthetic import describe, make_split
 from rnnkit.models.synthetic import SyntheticTaskModel
 from rnnkit.pipelines.run import train_in_run_dir, write_results
 from rnnkit.training.bundle import load_bundle
+from rnnkit.training.checkpoint import seed_everything
 
 SPLIT_SEEDS = {"train": 0, "val": 1, "test": 2}
 
@@ -61,6 +62,7 @@ def train_synthetic(
 ) -> dict[str, Any]:
     """Train on the configured task, save the bundle and ``results.json``; return the results."""
     describe(config.data.task)
+    seed_everything(config.train.seed)  # the initial weights follow the seed too
     model = SyntheticTaskModel(config.data.task, config.model, trained_on=asdict(config.data))
     batch = config.train.batch_size
     trainer, result = train_in_run_dir(

@@ -19,6 +19,7 @@ from rnnkit.pipelines.run import train_in_run_dir, write_results
 from rnnkit.pipelines.tagger_data import TaggerDataConfig, read_split, write_predictions
 from rnnkit.pipelines.tagger_embeddings import EmbeddingConfig, prepare_embeddings
 from rnnkit.training.bundle import load_bundle
+from rnnkit.training.checkpoint import seed_everything
 from rnnkit.training.tag_metrics import (
     confusion,
     confusion_table,
@@ -26,6 +27,7 @@ from rnnkit.training.tag_metrics import (
     span_report,
     tag_scores,
 )
+from rnnkit.training.task import move_to
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ def train_tagger(
     words, embeddings, coverage = prepare_embeddings(
         config.embeddings, words, train, config.tagger.word_dim, lowercase, log
     )
+    seed_everything(config.train.seed)  # the initial weights follow the seed too
     model = Tagger(
         words, chars, tags, config.tagger, config.model, embeddings,
         freeze_embeddings=config.embeddings.freeze, data=data.reader_settings(),
@@ -142,7 +145,7 @@ def predict_tags(model: Tagger, token_lists: Sequence[Sequence[str]], batch_size
     device = next(model.parameters()).device
     for chunk in bucket_order([len(e) for e in encoded], batch_size, None):
         batch = collate([encoded[i] for i in chunk])
-        batch = type(batch)(*(t.to(device) for t in batch))
+        batch = move_to(batch, device)
         for index, ids in zip(chunk, model.predict_ids(batch), strict=True):
             predicted[index] = _output_tags(model.tags.decode(ids), scheme, spans)
     return predicted

@@ -22,6 +22,7 @@ from tqdm import tqdm
 from rnnkit.config import TrainConfig
 from rnnkit.data.batching import BatchSource
 from rnnkit.training.checkpoint import (
+    CheckpointError,
     load_checkpoint,
     rng_state,
     save_checkpoint,
@@ -158,8 +159,12 @@ class Trainer:
                 return False
             path = self.run_dir / "last.pt"
         state = load_checkpoint(path)
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
+        self._load_model(state["model"], path)
+        try:
+            self.optimizer.load_state_dict(state["optimizer"])
+        except (RuntimeError, ValueError, KeyError) as error:
+            raise CheckpointError(f"{path}: the optimizer state does not fit ({error}); drop"
+                                  " --resume or use a new --out") from None
         if self.scheduler and state["scheduler"]:
             self.scheduler.load_state_dict(state["scheduler"])
         self.epoch = int(state["epoch"])
@@ -173,6 +178,15 @@ class Trainer:
         set_rng_state(state["rng"])
         self.log(f"resumed from {path}: epoch {self.epoch + 1}, batch {self.batch_in_epoch}")
         return True
+
+    def _load_model(self, weights: dict[str, Any], path: str | Path) -> None:
+        try:
+            self.model.load_state_dict(weights)
+        except (RuntimeError, ValueError, KeyError) as error:
+            raise CheckpointError(
+                f"{path} was written by a different model configuration ({error}); drop"
+                " --resume or use a new --out"
+            ) from None
 
     # -- the loop -------------------------------------------------------------------------
     def fit(
@@ -198,8 +212,9 @@ class Trainer:
             self.result.seconds = time.perf_counter() - started
         self.result.seconds = time.perf_counter() - started
         self.save()  # the resume point: the last weights, not the best ones restored below
-        if self.run_dir is not None and (self.run_dir / "best.pt").exists():
-            self.model.load_state_dict(load_checkpoint(self.run_dir / "best.pt")["model"])
+        best_file = self.run_dir / "best.pt" if self.run_dir is not None else None
+        if best_file is not None and best_file.exists() and self.result.best_epoch > 0:
+            self._load_model(load_checkpoint(best_file)["model"], best_file)
         elif self._best_weights is not None:
             self.model.load_state_dict(self._best_weights)
         return self.result
