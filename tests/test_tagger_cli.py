@@ -136,3 +136,41 @@ def test_pretrained_vectors_of_the_wrong_size_are_a_clear_error(
     assert _train(files, "conllu", tmp_path / "v", "--set",
                   f'embeddings.vectors="{vectors}"') == 2
     assert "set --set tagger.word_dim=3" in capsys.readouterr().err
+
+
+def test_predict_tags_an_untagged_conllu_file(files: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "pos"
+    assert _train(files, "conllu", out) == 0
+    raw = tmp_path / "raw.conllu"
+    untagged = "\n".join(
+        "\t".join(f if i != 3 else "_" for i, f in enumerate(line.split("\t")))
+        if line and not line.startswith("#") else line
+        for line in CONLLU.split("\n")
+    )
+    raw.write_text(untagged)
+    target = tmp_path / "tagged.conllu"
+    assert main(["predict", "--model", str(out / "model.rnnkit"), "--input", str(raw),
+                 "--output", str(target)]) == 0
+    words = [line.split("\t") for line in target.read_text().splitlines()
+             if line and not line.startswith("#")]
+    assert len(words) == 5 and all(w[3] in ("PROPN", "VERB", "PUNCT") for w in words)
+
+
+def test_a_malicious_file_given_as_model_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import os
+
+    import torch
+
+    marker = tmp_path / "pwned"
+
+    class Exploit:
+        def __reduce__(self) -> tuple:
+            return (os.system, (f"touch {marker}",))
+
+    evil = tmp_path / "evil.rnnkit"
+    torch.save({"weights": Exploit()}, evil)
+    assert main(["evaluate", "--model", str(evil), "--data", "x"]) == 2
+    assert "is not an rnnkit bundle" in capsys.readouterr().err
+    assert not marker.exists()

@@ -47,6 +47,8 @@ H = 4
 class WindowRNN(TaskModel):
     """A tanh RNN over time-major ``(x [T, B, IN], y [T, B])`` that records what step() gets."""
 
+    carries_state = True  # a stream: the state flows from batch to batch
+
     def __init__(self) -> None:
         super().__init__()
         self.inp = nn.Linear(IN, H)
@@ -557,3 +559,29 @@ def test_synthetic_task_model_trains(task: str) -> None:
     result = Trainer(model, quiet(epochs=2, lr=0.01), log=no_log).fit(source, source)
     assert result.steps == 4 and all(math.isfinite(n) for n in result.grad_norms)
     assert ("val_accuracy" in result.history[-1]) == (task == "copy")
+
+
+def test_a_mistyped_monitor_fails_before_training() -> None:
+    from rnnkit.config import ModelConfig
+    from rnnkit.data.batching import TensorBatches
+    from rnnkit.data.synthetic import make_split
+    from rnnkit.models.synthetic import SyntheticTaskModel
+
+    model = SyntheticTaskModel("adding", ModelConfig(cell="gru", hidden_size=4))
+    data = TensorBatches(make_split("adding", 16, 5, seed=0), batch_size=8)
+    config = quiet(epochs=1, monitor="val_acc")
+    trainer = Trainer(model, config, log=lambda _: None)
+    with pytest.raises(ValueError, match="'val_acc' is not a validation metric.*val_loss"):
+        trainer.fit(data, data)
+    assert trainer.result.steps == 0
+
+
+def test_independent_batches_start_from_a_fresh_state() -> None:
+    class Independent(WindowRNN):
+        carries_state = False
+
+    torch.manual_seed(0)
+    model = Independent()
+    source = ListSource([sequence_batch(1), sequence_batch(2)])  # windows 3, 3, 1 per batch
+    Trainer(model, quiet(epochs=1, tbptt_steps=3), log=no_log).fit(source)
+    assert [state is None for state in model.seen] == [True, False, False] * 2

@@ -42,7 +42,6 @@ def resolve_config(config_type: type, args: argparse.Namespace) -> Any | None:
 
 def bundle_kind(path: Path) -> str:
     """The model kind stored in a bundle's header (the bundle is checked on the way)."""
-    from rnnkit.training.bundle import read_bundle
+    from rnnkit.training.bundle import read_header
 
-    metadata, _ = read_bundle(path)
-    return metadata.get("kind", "")
+    return read_header(path).get("kind", "")

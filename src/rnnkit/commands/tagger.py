@@ -48,35 +48,30 @@ def train(args: argparse.Namespace) -> int:
 
 
 def evaluate(args: argparse.Namespace) -> int:
-    from rnnkit.pipelines.tagger import evaluate_tagger
-    from rnnkit.pipelines.tagger_data import TaggerDataConfig
+    from rnnkit.data.registry import REGISTRY
+    from rnnkit.pipelines.tagger import evaluate_sentences, load_tagger_bundle
+    from rnnkit.pipelines.tagger_data import TaggerDataConfig, read_split
 
     if not args.data:
         raise ValueError("rnnkit evaluate on a tagger needs --data (a registry name or a file)")
-    from rnnkit.data.registry import REGISTRY
-
+    model = load_tagger_bundle(args.model)
+    settings = model.data  # read the data as the model's training data was read
+    column = settings.get("column", "upos")
     if args.data in REGISTRY:
-        data = TaggerDataConfig(dataset=args.data, data_dir=args.data_dir or "")
+        data = TaggerDataConfig(dataset=args.data, data_dir=args.data_dir or "", column=column)
         split = args.split
     else:
-        data = _file_config(args, args.data)
+        data = TaggerDataConfig(
+            dataset="", test=args.data, format=args.format or settings["format"], column=column,
+            token_column=settings.get("token_column", 1),
+            tag_column=settings.get("tag_column", -1),
+        )
         split = "test"
-    result = evaluate_tagger(args.model, data, split, args.out)
+    result = {"split": split, **evaluate_sentences(model, read_split(data, split), args.out,
+                                                    split)}
     shown = {k: v for k, v in result.items() if k not in ("confusion",)}
     print(json.dumps(shown, indent=2))
     return 0
-
-
-def _file_config(args: argparse.Namespace, path: str) -> Any:
-    from rnnkit.pipelines.tagger import load_tagger_settings
-    from rnnkit.pipelines.tagger_data import TaggerDataConfig
-
-    settings = load_tagger_settings(args.model)
-    return TaggerDataConfig(
-        dataset="", test=path, format=args.format or settings["format"],
-        column=settings.get("column", "upos"),
-        token_column=settings.get("token_column", 1), tag_column=settings.get("tag_column", -1),
-    )
 
 
 def predict(args: argparse.Namespace) -> int:
@@ -99,7 +94,7 @@ def predict(args: argparse.Namespace) -> int:
     if not args.input or args.input == "-":
         raise ValueError(f"--format {fmt} reads a file: give --input PATH")
     settings = {**model.data, "format": fmt}
-    sentences = read_file(args.input, settings)
+    sentences = read_file(args.input, settings, require_tags=False)
     predicted = predict_tags(model, [s.tokens for s in sentences])
     target = args.output or Path(f"{args.input}.predicted")
     written = write_predictions(sentences, predicted, target, settings)

@@ -38,8 +38,13 @@ def _tag_field(column: str) -> int:
     return TAG_COLUMNS[column]
 
 
-def read_conllu(path: str | Path, column: str = "upos") -> list[TaggedSentence]:
+def read_conllu(
+    path: str | Path, column: str = "upos", require_tags: bool = True
+) -> list[TaggedSentence]:
     """The sentences of a CoNLL-U file, tagged with the ``upos`` or ``xpos`` column.
+
+    With ``require_tags=False`` (input to be tagged) an empty tag column (``_``) is accepted and
+    read as the tag ``"_"``.
 
     Raises:
         DataFormatError: a line is malformed (not ten tab-separated fields, an ID that is not a
@@ -71,7 +76,7 @@ def read_conllu(path: str | Path, column: str = "upos") -> list[TaggedSentence]:
         else:
             fields = text.split("\t")
             if (len(fields) != len(FIELDS) or not (fields[0].isascii() and fields[0].isdigit())
-                    or fields[tag_field] in ("_", "")):
+                    or (require_tags and fields[tag_field] in ("_", ""))):
                 _check_word_line(fields, text, column, path, number)  # raises, or a non-word
                 kinds.append(OTHER)
                 continue
@@ -84,7 +89,7 @@ def read_conllu(path: str | Path, column: str = "upos") -> list[TaggedSentence]:
             if not fields[1]:
                 raise DataFormatError("empty FORM field", path, number)
             words_before += 1
-            kinds.append((fields[1], fields[tag_field]))
+            kinds.append((fields[1], fields[tag_field] or "_"))
     return group_sentences(lines, kinds, path, tag_field)
 
 

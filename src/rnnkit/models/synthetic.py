@@ -45,6 +45,9 @@ class SyntheticTaskModel(TaskModel):
     def from_bundle_config(cls, config: dict[str, Any]) -> SyntheticTaskModel:
         return cls(config["task"], ModelConfig(**config["model"]), config.get("trained_on"))
 
+    def metric_names(self) -> list[str]:
+        return ["loss"] if self.task.name == "adding" else ["loss", "accuracy"]
+
     def forward(self, inputs: Tensor) -> Tensor:
         outputs, _ = self.encoder(inputs)  # [B, T, D*H]
         if self.task.name == "adding":

@@ -148,6 +148,12 @@ class Tagger(TaskModel):
         best = (scores[:, :, 1:].argmax(dim=2) + 1).tolist()  # never the padding tag (id 0)
         return [row[: int(n)] for row, n in zip(best, batch.lengths.tolist(), strict=True)]
 
+    def metric_names(self) -> list[str]:
+        from rnnkit.training.tag_metrics import span_f1_available
+
+        spans = ["precision", "recall", "f1"] if span_f1_available(self.tags.symbols) else []
+        return ["loss", "accuracy", *spans]
+
     @torch.no_grad()
     def evaluate(self, batches: Any) -> dict[str, float]:
         """Loss, token accuracy and (for BIO tags) span F1 over the batches."""

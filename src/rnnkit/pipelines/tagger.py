@@ -183,21 +183,8 @@ def evaluate_sentences(model: Tagger, sentences: list[TaggedSentence], out: Path
     return result
 
 
-def evaluate_tagger(bundle: str | Path, data: TaggerDataConfig, split: str,
-                    out: Path | None) -> dict[str, Any]:
-    """Score a saved tagger on a registry split or a file."""
-    model = load_tagger_bundle(bundle)
-    sentences = read_split(data, split)
-    return {"split": split, **evaluate_sentences(model, sentences, out, split)}
-
-
 def load_tagger_bundle(bundle: str | Path) -> Tagger:
     """A saved tagger, checked to be one."""
     model = load_bundle(bundle, expected_kind="tagger")
     assert isinstance(model, Tagger)
     return model
-
-
-def load_tagger_settings(bundle: str | Path) -> dict[str, Any]:
-    """How the saved tagger's training files were read (format, columns, scheme)."""
-    return dict(load_tagger_bundle(bundle).data)

@@ -66,12 +66,18 @@ class TaggerDataConfig:
         return dataset_file(self.dataset, split, mirror=self.data_dir or None)
 
 
-def read_file(path: str | Path, settings: dict[str, Any]) -> list[TaggedSentence]:
-    """Read tagged sentences with a model's or a config's reader settings."""
+def read_file(path: str | Path, settings: dict[str, Any], require_tags: bool = True
+              ) -> list[TaggedSentence]:
+    """Read sentences with a model's or a config's reader settings.
+
+    ``require_tags=False`` reads CoNLL-U whose tag column is still empty (``_``), to be tagged.
+    IOB input always needs a tag column (any valid tag, e.g. ``O``); for untagged text use the
+    ``text`` format of ``rnnkit predict``.
+    """
     if settings["format"] == "conllu":
         from rnnkit.data.conllu import read_conllu
 
-        return read_conllu(path, column=settings["column"])
+        return read_conllu(path, column=settings["column"], require_tags=require_tags)
     from rnnkit.data.iob import read_iob
 
     return read_iob(path, token_column=settings["token_column"],
@@ -86,7 +92,9 @@ def read_split(data: TaggerDataConfig, split: str) -> list[TaggedSentence]:
 def write_predictions(sentences: Sequence[TaggedSentence], predicted: Sequence[Sequence[str]],
                       path: str | Path, settings: dict[str, Any]) -> Path:
     """Write predictions in the input's own format (``.conllu`` or ``.iob`` added to path)."""
-    path = Path(f"{path}.{settings['format']}")
+    path = Path(path)
+    if path.suffix != f".{settings['format']}":
+        path = Path(f"{path}.{settings['format']}")
     if settings["format"] == "conllu":
         from rnnkit.data.conllu import write_conllu
 

@@ -78,10 +78,36 @@ def read_bundle(path: str | Path) -> tuple[dict[str, str], dict[str, torch.Tenso
         tensors = load_tensors(raw)
         metadata = _header_metadata(raw)
     except (SafetensorError, ValueError, UnicodeDecodeError) as error:
-        raise BundleError(
-            f"{path} is not an rnnkit bundle: not a safetensors file ({error}); it may be"
-            " truncated, corrupt, or another kind of file (rnnkit never unpickles files)"
-        ) from None
+        raise _not_a_bundle(path, error) from None
+    _check_header(path, metadata)
+    return metadata, tensors
+
+
+def read_header(path: str | Path) -> dict[str, str]:
+    """A bundle's header metadata (kind, config, version), checked, without its tensors."""
+    path = Path(path)
+    if not path.is_file():
+        raise BundleError(f"model bundle {path} does not exist")
+    try:
+        with open(path, "rb") as file:
+            size = int.from_bytes(file.read(8), "little")
+            if size > 100 * 2**20 or size > path.stat().st_size:
+                raise ValueError("invalid header length")
+            metadata = _header_metadata(size.to_bytes(8, "little") + file.read(size))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise _not_a_bundle(path, error) from None
+    _check_header(path, metadata)
+    return metadata
+
+
+def _not_a_bundle(path: Path, error: Exception) -> BundleError:
+    return BundleError(
+        f"{path} is not an rnnkit bundle: not a safetensors file ({error}); it may be"
+        " truncated, corrupt, or another kind of file (rnnkit never unpickles files)"
+    )
+
+
+def _check_header(path: Path, metadata: dict[str, str]) -> None:
     if metadata.get("format") != FORMAT:
         raise BundleError(
             f"{path} is a safetensors file but not an rnnkit bundle (no rnnkit header)"
@@ -91,7 +117,6 @@ def read_bundle(path: str | Path) -> tuple[dict[str, str], dict[str, torch.Tenso
             f"{path} has bundle format {metadata.get('format_version')!r}; this rnnkit reads"
             f" format {FORMAT_VERSION}"
         )
-    return metadata, tensors
 
 
 def _header_metadata(raw: bytes) -> dict[str, str]:

@@ -39,6 +39,9 @@ class TaskModel(nn.Module):
     """
 
     kind: ClassVar[str] = ""
+    # True for models fed one continuous stream (a language model): the trainer then carries
+    # the (detached) state from one batch into the next; otherwise every batch starts afresh
+    carries_state: ClassVar[bool] = False
     bundle_metadata: dict[str, str]  # set by load_bundle: the bundle's header
 
     def bundle_config(self) -> dict[str, Any]:
@@ -53,6 +56,11 @@ class TaskModel(nn.Module):
     def step(self, batch: Any, state: Any = None) -> StepOutput:
         """The loss on one batch (or one time window of it, starting from ``state``)."""
         raise NotImplementedError
+
+    def metric_names(self) -> list[str] | None:
+        """The names :meth:`evaluate` reports, so a mistyped ``train.monitor`` fails before
+        training; None when unknown (then it fails after the first epoch)."""
+        return None
 
     def windows(self, batch: Any, steps: int) -> Iterator[Any]:
         """Split a batch into consecutive time windows of ``steps`` steps (truncated BPTT)."""

@@ -201,6 +201,7 @@ class Trainer:
         record only (time-to-accuracy curves); they never steer selection or stopping.
         """
         config = self.config
+        self._check_monitor(val)
         self._observe = observe or {}
         started = time.perf_counter() - self.result.seconds
         self._started = started
@@ -218,6 +219,19 @@ class Trainer:
         elif self._best_weights is not None:
             self.model.load_state_dict(self._best_weights)
         return self.result
+
+    def _check_monitor(self, val: BatchSource | None) -> None:
+        """Fail before training when ``train.monitor`` names a metric validation never gives."""
+        monitor = self.config.monitor
+        if not monitor.startswith("val_") or (val is None and monitor == "val_loss"):
+            return
+        if val is None:
+            raise ValueError(f"train.monitor {monitor!r} needs validation data; there is none")
+        names = self.model.metric_names()
+        if names is not None and monitor.removeprefix("val_") not in names:
+            shown = ", ".join(f"val_{name}" for name in names)
+            raise ValueError(f"train.monitor {monitor!r} is not a validation metric of"
+                             f" {type(self.model).__name__}; choose one of {shown}, train_loss")
 
     def _train_epoch(self, train: BatchSource) -> dict[str, float]:
         config = self.config
@@ -240,6 +254,8 @@ class Trainer:
                 continue  # resumed mid-epoch: these batches were already trained on
             items = 0
             steps_before = self.result.steps
+            if not self.model.carries_state:
+                self.carried = None  # batches are independent: no state crosses between them
             for out in self._train_batch(move_to(batch, self.device)):
                 totals["loss"] += float(out.loss.detach()) * out.count
                 for name, value in out.metrics.items():
