@@ -1,5 +1,7 @@
 """Task models: embeddings or inputs -> recurrent encoder -> head. Importing registers them."""
 
+from rnnkit.models.forecaster import Forecaster
 from rnnkit.models.synthetic import SyntheticTaskModel
+from rnnkit.models.tagger import Tagger
 
-__all__ = ["SyntheticTaskModel"]
+__all__ = ["Forecaster", "SyntheticTaskModel", "Tagger"]

@@ -1,0 +1,40 @@
+"""``rnnkit train forecaster`` and evaluation of its bundles (time-series forecasting)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from rnnkit.commands.common import EVALUATORS, add_config_options, resolve_config
+
+
+def register(commands: Any, train_tasks: Any) -> None:
+    parser = train_tasks.add_parser(
+        "forecaster",
+        help="forecast a series H steps ahead (beijing, seattle, a stock symbol or a CSV)",
+    )
+    add_config_options(parser)
+    parser.set_defaults(handler=train)
+    EVALUATORS["forecaster"] = evaluate
+
+
+def train(args: argparse.Namespace) -> int:
+    from rnnkit.pipelines.forecaster import ForecastRunConfig, train_forecaster
+
+    config = resolve_config(ForecastRunConfig, args)
+    if config is None:
+        return 0
+    out = args.out or Path("runs") / f"forecaster-{Path(config.data.source).stem}"
+    results = train_forecaster(config, out, resume=args.resume)
+    print(json.dumps(results["test"][f"step_{config.data.horizon}"], indent=2))
+    return 0
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    from rnnkit.pipelines.forecaster import evaluate_forecaster
+
+    results = evaluate_forecaster(args.model, args.data, args.out)
+    print(json.dumps(results, indent=2))
+    return 0

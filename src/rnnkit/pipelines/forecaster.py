@@ -1,0 +1,296 @@
+"""Train and evaluate a recurrent forecaster on a registry series or a CSV, beside baselines.
+
+Flow: source -> frame (+ calendar columns) -> windows -> chronological split -> scaler fitted
+on the training period only -> Trainer -> test forecasts in the target's units, scored next to
+persistence, seasonal naive, moving average and ridge on the same windows -> ``results.json``,
+``forecast.png`` and the bundle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from rnnkit.config import ModelConfig, TrainConfig
+from rnnkit.data.batching import TensorBatches
+from rnnkit.models.forecaster import Forecaster, add_calendar
+from rnnkit.pipelines.run import train_in_run_dir, write_results
+from rnnkit.timeseries.baselines import (
+    RidgeRegression,
+    moving_average,
+    persistence,
+    seasonal_naive,
+)
+from rnnkit.timeseries.frames import (
+    STOCK_SYMBOLS,
+    beijing_weather,
+    load_table,
+    seattle_weather,
+    stock_prices,
+)
+from rnnkit.timeseries.metrics import forecast_report
+from rnnkit.timeseries.windows import (
+    Split,
+    StandardScaler,
+    Windows,
+    input_batches,
+    make_windows,
+    split_by_time,
+)
+from rnnkit.training.bundle import load_bundle
+
+# source -> (default target, train_end, val_end, seasonal period)
+SOURCES = {"beijing": ("temperature", "2012", "2013", 24),
+           "seattle": ("temp_max", "2013", "2014", 7)}
+
+
+@dataclass(frozen=True)
+class ForecastDataConfig:
+    source: str = "beijing"  # beijing | seattle | AAPL, IBM, MSFT, GOOG | a CSV/Parquet path
+    target: str = ""  # "" = the source's default (beijing temperature, a stock its price)
+    date_column: str = "date"  # for files
+    features: str = ""  # comma-separated input columns; "" = every numeric column
+    calendar: str = "auto"  # comma-separated calendar parts; auto: by frequency; "" = none
+    lookback: int = 120
+    horizon: int = 24
+    stride: int = 1  # rows between the model's training windows (ridge, val, test: every row)
+    train_end: str = ""  # last training period, e.g. "2012"; "" = source default or 70%
+    val_end: str = ""  # last validation period; "" = source default or 85%
+    mirror: str = ""  # local dataset mirror (or RNNKIT_DATA)
+
+
+@dataclass(frozen=True)
+class ForecastOptions:
+    loss: str = "mse"  # mse | mae | gaussian (prediction intervals)
+    residual: bool = True  # predict the change from the last known target value
+    interval: float = 0.9  # central interval of a gaussian model
+    highway_steps: int = 0  # linear skip from the last k input steps to the output (0 = off)
+    seasonal_period: int = 0  # 0 = source default (hourly 24, daily 7)
+    moving_average: int = 24  # rows averaged by the moving-average baseline (capped at L)
+    ridge_alphas: str = "0.1,10,1000"  # ridge baseline: alpha chosen on validation MAE
+    ridge_steps: str = "24,0"  # ridge input steps tried (0 = the whole lookback)
+    plot_points: int = 24 * 21  # test windows shown in forecast.png
+
+
+@dataclass(frozen=True)
+class ForecastRunConfig:
+    data: ForecastDataConfig = field(default_factory=ForecastDataConfig)
+    model: ModelConfig = field(default_factory=lambda: ModelConfig(cell="gru", hidden_size=64))
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(
+        epochs=20, batch_size=128, clip_norm=1.0, patience=4, monitor="val_mae_last"))
+    forecast: ForecastOptions = field(default_factory=ForecastOptions)
+
+
+def load_source(data: ForecastDataConfig) -> tuple[pd.DataFrame, str]:
+    """The raw frame and its target column."""
+    source = data.source
+    if source == "beijing":
+        frame = beijing_weather(mirror=data.mirror or None).drop(columns=["pm25"])
+    elif source == "seattle":
+        frame = seattle_weather()
+    elif source.upper() in STOCK_SYMBOLS:
+        frame = stock_prices([source.upper()]).dropna()
+    elif Path(source).suffix or Path(source).exists():
+        frame = load_table(source, data.date_column, data.target or None)
+    else:
+        raise ValueError(f"unknown data.source {source!r}: use beijing, seattle, one of "
+                         f"{', '.join(STOCK_SYMBOLS)}, or a CSV/Parquet file path")
+    target = data.target or SOURCES.get(source, (source.upper(),))[0]
+    if target not in frame.columns:
+        raise ValueError(f"{source} has no target column {target!r}; its columns: "
+                         f"{', '.join(map(str, frame.columns))}. Set data.target")
+    return frame, target
+
+
+def calendar_parts(data: ForecastDataConfig, index: pd.DatetimeIndex) -> list[str]:
+    if data.calendar != "auto":
+        return [part.strip() for part in data.calendar.split(",") if part.strip()]
+    step = pd.Series(index[: min(len(index), 100)]).diff().median()
+    return ["hour", "day_of_year"] if step < pd.Timedelta(days=1) else ["day_of_week",
+                                                                          "day_of_year"]
+
+
+def prepare(config: ForecastRunConfig) -> tuple[pd.DataFrame, str, list[str], list[str], Split]:
+    """Frame with calendar columns, target, features, calendar parts, raw chronological split."""
+    data = config.data
+    frame, target = load_source(data)
+    parts = calendar_parts(data, pd.DatetimeIndex(frame.index)) if len(frame) > 1 else []
+    frame = add_calendar(frame, parts)
+    if data.features:
+        features = [name.strip() for name in data.features.split(",") if name.strip()]
+        features += [name for name in frame.columns if name.endswith(("_sin", "_cos"))
+                     and name not in features]
+    else:
+        features = [name for name in frame.columns
+                    if pd.api.types.is_numeric_dtype(frame[name])]
+    if target not in features:
+        features.insert(0, target)
+    windows = make_windows(frame, target, features, data.lookback, data.horizon)
+    train_end, val_end = data.train_end, data.val_end
+    if not train_end and data.source in SOURCES:
+        train_end, val_end = SOURCES[data.source][1], val_end or SOURCES[data.source][2]
+    if not train_end:  # 70% / 15% / 15% of the rows, by time
+        index = frame.index
+        train_end = str(index[int(0.70 * (len(index) - 1))])
+        val_end = val_end or str(index[int(0.85 * (len(index) - 1))])
+    split = split_by_time(windows, pd.Timestamp(train_end) if ":" in train_end else train_end,
+                          (pd.Timestamp(val_end) if ":" in val_end else val_end) or None)
+    for name, part in zip(("validation", "test"), split[1:], strict=True):
+        if not len(part):
+            raise ValueError(f"no {name} windows: {len(frame)} rows with lookback "
+                             f"{data.lookback} and horizon {data.horizon} leave none after the "
+                             f"split at {train_end}/{val_end}; give more rows or shorten them")
+    return frame, target, features, parts, split
+
+
+def tensors(model: Forecaster, windows: Windows, batch_size: int, shuffle: bool, seed: int
+            ) -> TensorBatches:
+    scaled = windows.scaled(model.scaler)
+    inputs = torch.as_tensor(scaled.inputs, dtype=torch.float32)  # [N, L, F]
+    targets = torch.as_tensor(model.scale_targets(windows.targets), dtype=torch.float32)
+    return TensorBatches((inputs, targets), batch_size, shuffle=shuffle, seed=seed)
+
+
+def ridge_baseline(split: Split, scaler: StandardScaler, alphas: list[float],
+                   steps_options: list[int]) -> tuple[np.ndarray, dict[str, Any]]:
+    """Ridge on scaled, flattened last-``steps`` inputs; steps and alpha chosen on validation."""
+    scaled = Split(*(part.scaled(scaler) for part in split))
+    best: tuple[float, np.ndarray, dict[str, Any]] | None = None
+    for steps in steps_options:
+        steps = min(steps or scaled.train.lookback, scaled.train.lookback)
+        stats = RidgeRegression(0.0)
+        count, sum_x, sum_y, gram, cross = 0, 0.0, 0.0, 0.0, 0.0
+        targets = scaled.train.targets
+        for start, inputs in zip(range(0, len(scaled.train), 4096),
+                                 input_batches(scaled.train, 4096, steps), strict=True):
+            chunk = targets[start:start + len(inputs)]
+            count, sum_x, sum_y = count + len(inputs), sum_x + inputs.sum(0), sum_y + chunk.sum(0)
+            gram, cross = gram + inputs.T @ inputs, cross + inputs.T @ chunk
+        mean_x, mean_y = np.asarray(sum_x) / count, np.asarray(sum_y) / count
+        centred = np.asarray(gram) - count * np.outer(mean_x, mean_x)
+        centred_cross = np.asarray(cross) - count * np.outer(mean_x, mean_y)
+        for alpha in alphas:
+            stats.weights = np.linalg.solve(centred + alpha * np.eye(len(mean_x)), centred_cross)
+            stats.intercept = mean_y - mean_x @ stats.weights
+            predict = [np.concatenate([stats.predict(x) for x in input_batches(part, 4096, steps)])
+                       for part in (scaled.validation, scaled.test)]
+            val_mae = float(np.abs(predict[0] - scaled.validation.targets)[:, -1].mean())
+            if best is None or val_mae < best[0]:
+                best = (val_mae, predict[1], {"alpha": alpha, "steps": steps,
+                                              "val_mae_last": val_mae})
+    assert best is not None
+    return best[1], best[2]
+
+
+def score(model: Forecaster, split: Split, options: ForecastOptions, period: int
+          ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Test metrics of the model and every baseline, all steps and the last step."""
+    test = split.test
+    out = model.predict_windows(test, interval=options.interval)
+    ridge, ridge_choice = ridge_baseline(
+        split, model.scaler, [float(a) for a in options.ridge_alphas.split(",")],
+        [int(s) for s in options.ridge_steps.split(",")])
+    forecasts = {
+        "model": out["mean"], "persistence": persistence(test),
+        f"seasonal_naive_{period}": seasonal_naive(test, min(period, test.lookback)),
+        f"moving_average_{options.moving_average}": moving_average(
+            test, min(options.moving_average, test.lookback)),
+        "ridge": ridge,
+    }
+    training = split.train.target_series[: int(split.train.origins[-1]) + test.horizon + 1]
+    actual, last = test.targets, test.targets[:, -1]
+    results: dict[str, Any] = {"all_steps": {}, f"step_{test.horizon}": {}}
+    for name, predicted in forecasts.items():
+        results["all_steps"][name] = forecast_report(
+            actual, predicted, forecasts["persistence"], training, period, test.current)
+        results[f"step_{test.horizon}"][name] = forecast_report(
+            last, predicted[:, -1], forecasts["persistence"][:, -1], training, period,
+            test.current)
+    if "lower" in out:
+        inside = (actual >= out["lower"]) & (actual <= out["upper"])
+        results["interval"] = {"level": options.interval, "coverage": float(inside.mean()),
+                               "mean_width": float((out["upper"] - out["lower"]).mean())}
+    results["ridge_choice"] = ridge_choice
+    return results, {**out, **{f"baseline_{k}": v for k, v in forecasts.items()}}
+
+
+def plot(test: Windows, out: dict[str, np.ndarray], path: Path, points: int, unit: str) -> Path:
+    from rnnkit.viz.timeseries import plot_forecast
+
+    rows = slice(max(0, len(test) - points), None)
+    step = test.horizon
+    lower = out["lower"][rows, -1] if "lower" in out else None
+    upper = out["upper"][rows, -1] if "upper" in out else None
+    return plot_forecast(test.targets[rows, -1],
+                         {"model": out["mean"][rows, -1],
+                          "persistence": out["baseline_persistence"][rows, -1]},
+                         path, times=test.target_times[rows, -1], lower=lower, upper=upper,
+                         title=f"{test.target_name}, {step} steps ahead (test)", unit=unit)
+
+
+def train_forecaster(config: ForecastRunConfig, out_dir: str | Path, resume: bool = False,
+                     log: Any = print) -> dict[str, Any]:
+    """Train on the configured series; write the bundle, ``results.json`` and ``forecast.png``."""
+    frame, target, features, parts, split = prepare(config)
+    scaler = StandardScaler(features).fit(split.train.period_rows())  # training period only
+    model = Forecaster(config.model, features, target, config.data.lookback,
+                       config.data.horizon, scaler, config.forecast.loss,
+                       config.forecast.residual, parts, trained_on=asdict(config.data),
+                       highway_steps=config.forecast.highway_steps)
+    seed = config.train.seed
+    train = split.train.subset(slice(None, None, config.data.stride))  # ridge gets every window
+    log(f"{target}: {len(features)} features, windows train {len(train)}, "
+        f"validation {len(split.validation)}, test {len(split.test)}")
+    _, result = train_in_run_dir(
+        model, config, out_dir, tensors(model, train, config.train.batch_size, True, seed),
+        tensors(model, split.validation, 1024, False, seed), resume, log)
+    model = model.to("cpu")
+    period = config.forecast.seasonal_period or _period(config.data, frame)
+    test, outputs = score(model, split, config.forecast, period)
+    windows = {"train": len(train), "validation": len(split.validation), "test": len(split.test)}
+    results = {"target": target, "features": features, "lookback": config.data.lookback,
+               "horizon": config.data.horizon, "windows": windows,
+               "test": test, "steps": result.steps, "epochs": len(result.history),
+               "best_epoch": result.best_epoch, "stopped": result.stopped,
+               "seconds": round(result.seconds, 1)}
+    out = Path(out_dir)
+    plot(split.test, outputs, out / "forecast.png", config.forecast.plot_points, target)
+    write_results(results, out / "results.json")
+    headline = test[f"step_{config.data.horizon}"]
+    log(f"test MAE at step {config.data.horizon}: model {headline['model']['mae']:.4g}, "
+        f"persistence {headline['persistence']['mae']:.4g}, ridge {headline['ridge']['mae']:.4g}")
+    return results
+
+
+def _period(data: ForecastDataConfig, frame: pd.DataFrame) -> int:
+    if data.source in SOURCES:
+        return SOURCES[data.source][3]
+    step = pd.Series(frame.index[: min(len(frame), 100)]).diff().median()
+    return 24 if step < pd.Timedelta(days=1) else 7
+
+
+def evaluate_forecaster(bundle: str | Path, source: str | None = None,
+                        out_dir: str | Path | None = None) -> dict[str, Any]:
+    """Score a saved forecaster on its (or another) source's test split, beside baselines."""
+    model = load_bundle(bundle, expected_kind="forecaster")
+    assert isinstance(model, Forecaster)
+    trained = dict(model.trained_on)
+    if source:
+        trained["source"] = source
+    data = ForecastDataConfig(**{**trained, "stride": 1})
+    config = ForecastRunConfig(data=data)
+    frame, _, features, _, split = prepare(config)
+    if features != model.feature_names:
+        raise ValueError(f"the data's features {features} differ from the model's "
+                         f"{model.feature_names}")
+    results, outputs = score(model, split, ForecastOptions(), _period(data, frame))
+    if out_dir is not None:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        plot(split.test, outputs, Path(out_dir) / "forecast.png", 24 * 21, model.target)
+        write_results(results, Path(out_dir) / "results.json")
+    return results
