@@ -18,8 +18,6 @@ from rnnkit.timeseries.windows import StandardScaler, make_windows
 from rnnkit.training.bundle import load_bundle, save_bundle
 from rnnkit.training.trainer import Trainer
 
-COMMANDS = (*rnnkit.cli.COMMAND_MODULES, "forecaster")
-
 
 def series_frame(rows: int = 400, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
@@ -114,7 +112,6 @@ def test_scaler_is_fitted_on_training_rows_only(tmp_path: Path) -> None:
 
 
 def test_cli_trains_on_a_csv_and_writes_results(tmp_path: Path, monkeypatch, capsys) -> None:
-    monkeypatch.setattr(rnnkit.cli, "COMMAND_MODULES", COMMANDS)
     csv = write_csv(tmp_path / "series.csv", series_frame(400))
     args = ["train", "forecaster", "--out", str(tmp_path / "run")]
     for item in settings(csv, **{"forecast.loss": "gaussian"}):
@@ -139,7 +136,6 @@ def test_cli_trains_on_a_csv_and_writes_results(tmp_path: Path, monkeypatch, cap
 ])
 def test_bad_input_exits_2_with_a_clear_message(tmp_path: Path, monkeypatch, capsys, rows: int,
                                                 extra: dict, message: str) -> None:
-    monkeypatch.setattr(rnnkit.cli, "COMMAND_MODULES", COMMANDS)
     csv = write_csv(tmp_path / "series.csv", series_frame(rows))
     args = ["train", "forecaster", "--out", str(tmp_path / "run")]
     for item in settings(csv, **extra):
