@@ -343,7 +343,9 @@ class Trainer:
         self.batch_in_epoch = 0
         if improved:
             self.result.best, self.result.best_epoch, self.bad_epochs = score, self.epoch, 0
-            if self.save("best.pt") is None:
+            if self.run_dir is not None:  # only the weights: best.pt is never resumed from
+                save_checkpoint({"model": self.model.state_dict()}, self.run_dir / "best.pt")
+            else:
                 weights = self.model.state_dict()
                 self._best_weights = {k: v.detach().clone() for k, v in weights.items()}
         else:
