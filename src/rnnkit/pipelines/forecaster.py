@@ -43,6 +43,7 @@ from rnnkit.timeseries.windows import (
     split_by_time,
 )
 from rnnkit.training.bundle import load_bundle
+from rnnkit.training.checkpoint import seed_everything
 
 # source -> (default target, train_end, val_end, seasonal period)
 SOURCES = {"beijing": ("temperature", "2012", "2013", 24),
@@ -238,6 +239,7 @@ def train_forecaster(config: ForecastRunConfig, out_dir: str | Path, resume: boo
     """Train on the configured series; write the bundle, ``results.json`` and ``forecast.png``."""
     frame, target, features, parts, split = prepare(config)
     scaler = StandardScaler(features).fit(split.train.period_rows())  # training period only
+    seed_everything(config.train.seed)  # the initial weights follow the seed too
     model = Forecaster(config.model, features, target, config.data.lookback,
                        config.data.horizon, scaler, config.forecast.loss,
                        config.forecast.residual, parts, trained_on=asdict(config.data),
