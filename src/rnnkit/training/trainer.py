@@ -212,7 +212,8 @@ class Trainer:
             self._end_epoch(stats, val)
             self.result.seconds = time.perf_counter() - started
         self.result.seconds = time.perf_counter() - started
-        self.save()  # the resume point: the last weights, not the best ones restored below
+        if self.batch_in_epoch:  # stopped mid-epoch: the end of an epoch saved the rest
+            self.save()  # the resume point: the last weights, not the best ones restored below
         best_file = self.run_dir / "best.pt" if self.run_dir is not None else None
         if best_file is not None and best_file.exists() and self.result.best_epoch > 0:
             self._load_model(load_checkpoint(best_file)["model"], best_file)
@@ -256,8 +257,8 @@ class Trainer:
             steps_before = self.result.steps
             if not self.model.carries_state:
                 self.carried = None  # batches are independent: no state crosses between them
-            for out in self._train_batch(move_to(batch, self.device)):
-                totals["loss"] += float(out.loss.detach()) * out.count
+            for out, loss in self._train_batch(move_to(batch, self.device)):
+                totals["loss"] += loss * out.count
                 for name, value in out.metrics.items():
                     totals[name] = totals.get(name, 0.0) + value * out.count
                 items += out.count
@@ -277,19 +278,20 @@ class Trainer:
         stats["grad_norm_max"] = max(self.result.grad_norms[first_step:], default=0.0)
         return stats
 
-    def _train_batch(self, batch: Any) -> list[StepOutput]:
+    def _train_batch(self, batch: Any) -> list[tuple[StepOutput, float]]:
         """One optimizer step per window (the whole batch without truncated BPTT)."""
         steps = self.config.tbptt_steps
         pieces = self.model.windows(batch, steps) if steps > 0 else [batch]
         outputs = []
         for piece in pieces:
             out = self.model.step(piece, detach_state(self.carried))
-            self._check_finite(float(out.loss.detach()), "loss")
+            loss = float(out.loss.detach())  # one device sync per step
+            self._check_finite(loss, "loss")
             self.optimizer.zero_grad(set_to_none=True)
             out.loss.backward()
             self._clip_and_step()
             self.carried = detach_state(out.state)
-            outputs.append(out)
+            outputs.append((out, loss))
         return outputs
 
     def _clip_and_step(self) -> None:
