@@ -248,7 +248,7 @@ def train_forecaster(config: ForecastRunConfig, out_dir: str | Path, resume: boo
     train = split.train.subset(slice(None, None, config.data.stride))  # ridge gets every window
     log(f"{target}: {len(features)} features, windows train {len(train)}, "
         f"validation {len(split.validation)}, test {len(split.test)}")
-    _, result = train_in_run_dir(
+    result = train_in_run_dir(
         model, config, out_dir, tensors(model, train, config.train.batch_size, True, seed),
         tensors(model, split.validation, 1024, False, seed), resume, log)
     model = model.to("cpu")

@@ -22,7 +22,7 @@ def train_in_run_dir(
     resume: bool = False,
     log: Any = print,
     observe: dict[str, BatchSource] | None = None,
-) -> tuple[Trainer, TrainResult]:
+) -> TrainResult:
     """Save the resolved config, train (resuming from ``last.pt`` if asked), save the bundle.
 
     The run folder then holds ``config.toml``, ``metrics.jsonl``, ``last.pt``, ``best.pt`` and
@@ -40,7 +40,7 @@ def train_in_run_dir(
     result = trainer.fit(train, val, observe)
     bundle = save_bundle(model, out / "model.rnnkit")
     log(f"saved {bundle}")
-    return trainer, result
+    return result
 
 
 def write_results(results: dict[str, Any], path: str | Path) -> Path:

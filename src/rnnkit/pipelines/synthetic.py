@@ -65,7 +65,7 @@ def train_synthetic(
     seed_everything(config.train.seed)  # the initial weights follow the seed too
     model = SyntheticTaskModel(config.data.task, config.model, trained_on=asdict(config.data))
     batch = config.train.batch_size
-    trainer, result = train_in_run_dir(
+    result = train_in_run_dir(
         model, config, out_dir,
         split(config.data, "train", batch), split(config.data, "val", 500), resume, log,
     )

@@ -101,7 +101,7 @@ def train_tagger(
     observe: dict[str, BatchSource] = {}
     if all(t in tags for sequence in test_tags for t in sequence):
         observe["test"] = source(test, test_tags, False)
-    trainer, result = train_in_run_dir(
+    result = train_in_run_dir(
         model, config, out_dir, source(train, train_tags, True), source(dev, dev_tags, False),
         resume, log, observe=observe,
     )
