@@ -17,8 +17,8 @@ from rnnkit.training.checkpoint import CheckpointError
 from rnnkit.training.trainer import TrainingDiverged
 
 COMMAND_MODULES = (
-    "info", "datasets", "synthetic", "tagger", "forecaster", "evaluate", "diagnose",
-    "word2vec",
+    "info", "datasets", "synthetic", "tagger", "forecaster", "signal", "evaluate", "forecast",
+    "backtest", "stocks", "diagnose", "word2vec",
 )
 USER_ERRORS = (ValueError, ConfigError, BundleError, CheckpointError, TrainingDiverged, OSError)
 

@@ -104,6 +104,28 @@ def lags(frame: pd.DataFrame | pd.Series, steps: Sequence[int],
     return pd.DataFrame(parts, index=table.index)
 
 
+def price_features(prices: pd.Series, spans: Sequence[int] = (5, 20)) -> pd.DataFrame:
+    """Stationary, causal features of one price series, named ``<name>_<feature>``.
+
+    ``log_return`` (one row), and for each span ``k``: ``momentum_k`` (the log return over the
+    last ``k`` rows) and ``volatility_k`` (the standard deviation of the last ``k`` one-row log
+    returns). Each value at ``t`` uses prices at or before ``t``; the first rows are NaN.
+
+    Example:
+        >>> prices = pd.Series([100.0, 110.0, 121.0, 133.1], name="P")
+        >>> price_features(prices, [2]).round(4).iloc[-1].tolist()
+        [0.0953, 0.1906, 0.0]
+    """
+    name = prices.name or "price"
+    step = log_returns(prices.astype(float))
+    columns = {f"{name}_log_return": step}
+    for span in spans:
+        _check_periods(span, what="a span")
+        columns[f"{name}_momentum_{span}"] = log_returns(prices.astype(float), span)
+        columns[f"{name}_volatility_{span}"] = step.rolling(span).std(ddof=0)
+    return pd.DataFrame(columns, index=prices.index)
+
+
 def _check_periods(periods: int, what: str = "periods") -> None:
     if int(periods) != periods or periods < 1:
         raise ValueError(f"{what} must be a whole number of rows >= 1, not {periods!r}: a "

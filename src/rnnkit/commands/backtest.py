@@ -1,0 +1,42 @@
+"""``rnnkit backtest``: a saved model's predictions as positions, after costs, beside
+buy-and-hold and the persistence-driven strategy."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+
+def register(commands: Any, train_tasks: Any) -> None:
+    parser = commands.add_parser(
+        "backtest", help="trade a saved forecaster or buy/sell/hold model's predictions")
+    parser.add_argument("--model", type=Path, required=True, help="a .rnnkit bundle")
+    parser.add_argument("--data", default="", help="another source than the model's own")
+    parser.add_argument("--mode", default="long_flat", choices=("long_flat", "long_short"))
+    parser.add_argument("--threshold", type=float, default=0.0,
+                        help="forecaster: trade when the predicted return passes +-threshold")
+    parser.add_argument("--cost-bps", type=float, default=5.0,
+                        help="cost per unit of turnover in basis points (default 5)")
+    parser.add_argument("--slippage-bps", type=float, default=5.0, help="default 5")
+    parser.add_argument("--start", default="", help="first decision date (default: the "
+                                                    "model's test period)")
+    parser.add_argument("--end", default="", help="last decision date")
+    parser.add_argument("--out", type=Path, help="folder for backtest.json, equity.png and "
+                                                 "drawdown.png")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rnnkit.pipelines.backtest import BacktestOptions, backtest_bundle
+
+    options = BacktestOptions(mode=args.mode, threshold=args.threshold,
+                              cost_bps=args.cost_bps, slippage_bps=args.slippage_bps,
+                              start=args.start, end=args.end, source=args.data)
+    summary = backtest_bundle(args.model, options, args.out)
+    print(f"{summary['target']}: decisions {summary['first_decision'][:10]} to "
+          f"{summary['last_decision'][:10]}, costs {args.cost_bps:g} + {args.slippage_bps:g} bps")
+    print(summary["table"])
+    if args.out:
+        print(f"wrote {args.out}/backtest.json, equity.png, drawdown.png")
+    return 0

@@ -1,0 +1,37 @@
+"""``rnnkit forecast``: what a saved forecaster (or buy/sell/hold classifier) says about the
+steps after the end of a series."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+
+def register(commands: Any, train_tasks: Any) -> None:
+    parser = commands.add_parser(
+        "forecast", help="forecast the steps after a series' last row with a saved model")
+    parser.add_argument("--model", type=Path, required=True,
+                        help="a forecaster or signal bundle (.rnnkit)")
+    parser.add_argument("--data", help="a source (beijing, seattle, AAPL, ...) or a CSV/Parquet "
+                                       "file; default: the one the model was trained on")
+    parser.add_argument("--as-of", help="use the rows up to this date only (default: all)")
+    parser.add_argument("--date-column", default="date", help="date column of a file")
+    parser.add_argument("--output", type=Path, help="write the forecast here (CSV or JSON)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rnnkit.pipelines.forecast import forecast_bundle
+
+    table = forecast_bundle(args.model, args.data, args.as_of, args.date_column)
+    if args.output is not None:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        if args.output.suffix == ".json":
+            args.output.write_text(table.to_json(orient="table", indent=2) + "\n",
+                                   encoding="utf-8")
+        else:
+            table.to_csv(args.output)
+        print(f"wrote {args.output}")
+    print(table.to_string())
+    return 0

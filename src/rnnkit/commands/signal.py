@@ -1,0 +1,45 @@
+"""``rnnkit train signal``: a buy/sell/hold classifier, and evaluation of its bundles."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from rnnkit.commands.common import EVALUATORS, add_config_options, resolve_config
+
+
+def register(commands: Any, train_tasks: Any) -> None:
+    parser = train_tasks.add_parser(
+        "signal",
+        help="classify each time step as buy, sell or hold from the coming return (a stock "
+             "symbol or a CSV), and backtest it",
+    )
+    add_config_options(parser)
+    parser.set_defaults(handler=train)
+    EVALUATORS["signal"] = evaluate
+
+
+def train(args: argparse.Namespace) -> int:
+    from rnnkit.pipelines.signal import SignalRunConfig, train_signal
+
+    config = resolve_config(SignalRunConfig, args)
+    if config is None:
+        return 0
+    out = args.out or Path("runs") / f"signal-{Path(config.data.source).stem}"
+    results = train_signal(config, out, resume=args.resume)
+    print(json.dumps({"classification": {name: {k: v for k, v in scores.items()
+                                                if k != "confusion"}
+                                         for name, scores in
+                                         results["test"]["classification"].items()},
+                      "backtest": results["test"]["backtest"]}, indent=2))
+    return 0
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    from rnnkit.pipelines.signal import evaluate_signal
+
+    results = evaluate_signal(args.model, args.data, args.out)
+    print(json.dumps(results, indent=2))
+    return 0

@@ -1,0 +1,32 @@
+"""``rnnkit stocks``: walk-forward forecaster + buy/sell/hold classifier + backtest on daily
+stock prices (bokeh-sampledata: AAPL, IBM, MSFT, GOOG). The README's main job."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from rnnkit.commands.common import add_config_options, resolve_config
+
+
+def register(commands: Any, train_tasks: Any) -> None:
+    parser = commands.add_parser(
+        "stocks", help="walk-forward forecast, buy/sell/hold and backtest on daily prices")
+    parser.add_argument("--symbols", help="comma-separated, e.g. AAPL,IBM (default AAPL)")
+    add_config_options(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rnnkit.pipelines.stocks import StocksRunConfig
+    from rnnkit.pipelines.stocks_job import run_stocks
+
+    if args.symbols:
+        args.overrides = [f"data.symbols={json.dumps(args.symbols)}", *args.overrides]
+    config = resolve_config(StocksRunConfig, args)
+    if config is None:
+        return 0
+    run_stocks(config, args.out or Path("runs") / "stocks")
+    return 0

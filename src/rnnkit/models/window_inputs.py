@@ -1,0 +1,70 @@
+"""What every window model does with its inputs: scale them, batch them, read a raw frame.
+
+A window model (forecaster, buy/sell/hold classifier) keeps its feature names, calendar parts,
+lookback and the scaler fitted on its training period; these helpers turn windows or the tail
+of a raw date-indexed frame into the ``[B, L, F]`` float32 tensors it reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import Tensor
+
+from rnnkit.timeseries.features import calendar_features
+from rnnkit.timeseries.windows import StandardScaler, Windows
+
+
+def add_calendar(frame: pd.DataFrame, parts: Sequence[str]) -> pd.DataFrame:
+    """The frame with ``<part>_sin``/``<part>_cos`` columns (known from the timestamp alone)."""
+    if not parts:
+        return frame
+    calendar = calendar_features(pd.DatetimeIndex(frame.index), list(parts))
+    return pd.concat([frame.drop(columns=calendar.columns, errors="ignore"), calendar], axis=1)
+
+
+def check_features(windows: Windows, feature_names: Sequence[str]) -> None:
+    if windows.feature_names != tuple(feature_names):
+        raise ValueError(f"the windows' features {list(windows.feature_names)} differ from "
+                         f"the model's {list(feature_names)}")
+
+
+def scaled_batches(windows: Windows, scaler: StandardScaler, batch_size: int,
+                   device: torch.device | str = "cpu") -> Iterator[Tensor]:
+    """``[b, L, F]`` float32 tensors of the scaled windows, in order."""
+    scaled = windows.scaled(scaler)
+    for start in range(0, len(windows), batch_size):
+        rows = slice(start, start + batch_size)
+        yield torch.as_tensor(scaled.inputs_at(rows), dtype=torch.float32, device=device)
+
+
+def last_window(frame: pd.DataFrame, feature_names: Sequence[str], calendar: Sequence[str],
+                lookback: int, scaler: StandardScaler) -> Tensor:
+    """``[1, L, F]``: the scaled last ``L`` rows of a raw date-indexed frame.
+
+    Raises:
+        ValueError: a missing feature column, too few rows, or missing values in those rows.
+    """
+    frame = add_calendar(frame, calendar)
+    missing = [name for name in feature_names if name not in frame.columns]
+    if missing:
+        raise ValueError(f"the frame lacks the model's feature(s) {missing}; its columns: "
+                         f"{list(map(str, frame.columns))}")
+    if len(frame) < lookback:
+        raise ValueError(f"{len(frame)} rows are too few; the model reads the last {lookback}")
+    values = frame[list(feature_names)].to_numpy(dtype=float)[-lookback:]
+    if np.isnan(values).any():
+        raise ValueError("the last lookback rows hold missing values; fill them first")
+    return torch.as_tensor(scaler.transform(values)[None], dtype=torch.float32)
+
+
+def future_index(index: pd.Index, steps: int) -> pd.DatetimeIndex | None:
+    """The ``steps`` timestamps after a regular index's last one (None if irregular)."""
+    recent = pd.DatetimeIndex(index[-min(len(index), 10):])
+    gaps = np.diff(recent.to_numpy())
+    if not len(gaps) or not bool((gaps == gaps[0]).all()):
+        return None
+    return pd.DatetimeIndex(recent[-1] + pd.Timedelta(gaps[0]) * np.arange(1, steps + 1))

@@ -1,0 +1,129 @@
+"""Backtest a saved model: its predictions turned into positions, after costs, beside
+buy-and-hold and the same strategy driven by the persistence forecast.
+
+A forecaster's positions come from the return it predicts over its horizon (a threshold
+strategy); a buy/sell/hold classifier's from its classes. The windows are the model's own
+test period (after its validation period) unless a start and end date are given. Positions are
+decided at each window's origin and earn the next row's return
+(:mod:`rnnkit.trading.backtest`). ``POSITIONS`` maps a bundle kind to the function that turns
+it into positions, so other kinds of model (an RL agent) can join.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rnnkit.models.signal import target_kind
+from rnnkit.pipelines.run import write_results
+from rnnkit.pipelines.sources import ForecastDataConfig, prepare
+from rnnkit.timeseries.baselines import persistence_return, persistence_signal
+from rnnkit.timeseries.windows import Windows, make_windows
+from rnnkit.trading.backtest import BacktestResult, report_table
+from rnnkit.trading.returns import forecast_returns, next_period_returns, run_strategies
+from rnnkit.trading.strategies import class_positions, threshold_positions
+from rnnkit.training.bundle import load_bundle
+from rnnkit.training.task import TaskModel
+
+
+@dataclass(frozen=True)
+class BacktestOptions:
+    mode: str = "long_flat"  # long_flat | long_short
+    threshold: float = 0.0  # forecaster: act when |predicted return| is above this
+    cost_bps: float = 5.0
+    slippage_bps: float = 5.0
+    start: str = ""  # first decision date ("" = the model's test period)
+    end: str = ""  # last decision date
+    source: str = ""  # another source than the one the model was trained on
+
+
+Positions = Callable[[TaskModel, Windows, BacktestOptions], dict[str, np.ndarray]]
+POSITIONS: dict[str, Positions] = {}
+
+
+def _forecaster_positions(model: Any, windows: Windows, options: BacktestOptions
+                          ) -> dict[str, np.ndarray]:
+    kind = target_kind(model.target)
+    predicted = forecast_returns(model.predict_windows(windows)["mean"], windows, kind)
+    return {"model": threshold_positions(predicted, options.threshold, options.mode),
+            "persistence": threshold_positions(persistence_return(windows, kind),
+                                               options.threshold, options.mode)}
+
+
+def _signal_positions(model: Any, windows: Windows, options: BacktestOptions
+                      ) -> dict[str, np.ndarray]:
+    classes = model.predict_windows(windows).argmax(axis=1)
+    past = persistence_signal(windows, model.up, model.down, model.return_kind)
+    return {"model": class_positions(classes, options.mode),
+            "persistence": class_positions(past, options.mode)}
+
+
+POSITIONS.update(forecaster=_forecaster_positions, signal=_signal_positions)
+
+
+def backtest_windows(model: Any, options: BacktestOptions) -> Windows:
+    """The windows the model is backtested on (its features, its source or another)."""
+    trained = {**model.trained_on, "stride": 1}
+    if options.source:
+        trained["source"] = options.source
+    prepared = prepare(ForecastDataConfig(**trained),
+                       with_target=model.target in model.feature_names)
+    if prepared.features != list(model.feature_names):
+        raise ValueError(f"the data's features {prepared.features} differ from the model's "
+                         f"{list(model.feature_names)}")
+    if not (options.start or options.end):
+        return prepared.split.test
+    windows = make_windows(prepared.frame, prepared.target, model.feature_names,
+                           model.lookback, model.horizon)
+    times = windows.input_end
+    keep = np.ones(len(windows), dtype=bool)
+    if options.start:
+        keep &= times >= np.datetime64(pd.Timestamp(options.start))
+    if options.end:
+        keep &= times <= np.datetime64(pd.Timestamp(options.end) + pd.Timedelta(days=1)
+                                       - pd.Timedelta(1, "ns"))
+    if not keep.any():
+        raise ValueError(f"no decision dates between {options.start or 'the start'} and "
+                         f"{options.end or 'the end'}; the data runs from "
+                         f"{windows.input_end[0]} to {windows.input_end[-1]}")
+    return windows.subset(keep)
+
+
+def backtest_bundle(path: str | Path, options: BacktestOptions,
+                    out_dir: str | Path | None = None) -> dict[str, Any]:
+    """Backtest the bundle at ``path``; with ``out_dir`` write ``backtest.json`` and plots."""
+    model: Any = load_bundle(path)
+    kind = str(getattr(model, "kind", ""))
+    positions_of = POSITIONS.get(kind)
+    if positions_of is None:
+        raise ValueError(f"rnnkit backtest handles {', '.join(sorted(POSITIONS))} bundles, "
+                         f"not {kind!r}")
+    windows = backtest_windows(model, options)
+    returns = next_period_returns(windows, target_kind(model.target))
+    positions = positions_of(model, windows, options)
+    results = run_strategies(positions, returns, options.cost_bps, options.slippage_bps)
+    summary = {"model": str(path), "target": model.target, "options": asdict(options),
+               "first_decision": str(windows.input_end[0]),
+               "last_decision": str(windows.input_end[-1]),
+               "reports": {name: result.report.as_dict() for name, result in results.items()},
+               "table": report_table(results)}
+    if out_dir is not None:
+        write_backtest(results, windows, Path(out_dir), summary)
+    return summary
+
+
+def write_backtest(results: dict[str, BacktestResult], windows: Windows, out: Path,
+                   summary: dict[str, Any]) -> None:
+    from rnnkit.viz.timeseries import plot_drawdown, plot_equity
+
+    out.mkdir(parents=True, exist_ok=True)
+    equity = {name: result.equity for name, result in results.items()}
+    plot_equity(equity, out / "equity.png", times=windows.input_end,
+                title=f"{summary['target']}: equity after costs")
+    plot_drawdown(equity, out / "drawdown.png", times=windows.input_end)
+    write_results(summary, out / "backtest.json")

@@ -1,0 +1,50 @@
+"""Forecast with a saved model from the end of a series (``rnnkit forecast``).
+
+A forecaster gives the ``H`` steps after the last row used (with an interval for a
+probabilistic model; for a stock's log-return target also the price path it implies); a
+buy/sell/hold classifier gives the class of the return over its horizon and the three
+probabilities.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rnnkit.pipelines.sources import ForecastDataConfig, load_source
+from rnnkit.training.bundle import load_bundle
+
+
+def forecast_bundle(path: str | Path, source: str | None = None, as_of: str | None = None,
+                    date_column: str = "date") -> pd.DataFrame:
+    """The forecast table of the bundle at ``path`` (see the module docstring)."""
+    model: Any = load_bundle(path)
+    kind = str(getattr(model, "kind", ""))
+    if kind not in ("forecaster", "signal"):
+        raise ValueError(f"{path} holds a {kind!r} model; rnnkit forecast needs a forecaster "
+                         "or signal bundle")
+    trained = ForecastDataConfig(**getattr(model, "trained_on", {}) or {})
+    data = replace(trained, target=model.target)
+    if source:
+        data = replace(data, source=source, date_column=date_column)
+    frame, _ = load_source(data)
+    if as_of:
+        frame = frame.loc[:pd.Timestamp(as_of) + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")]
+        if frame.empty:
+            raise ValueError(f"no rows at or before {as_of}")
+    if kind == "signal":
+        answer = model.classify(frame)
+        row = {"as_of": answer["as_of"], "horizon": answer["horizon"],
+               "signal": answer["signal"],
+               **{f"p_{name}": value for name, value in answer["probabilities"].items()}}
+        return pd.DataFrame([row])
+    table = model.forecast(frame)
+    price = model.target.removesuffix("_log_return")
+    if model.target.endswith("_log_return") and price in frame.columns:
+        last = float(frame[price].iloc[-1])
+        table[f"{price}_implied"] = last * np.exp(np.cumsum(table["mean"].to_numpy()))
+    return table

@@ -1,0 +1,182 @@
+"""Train and evaluate a buy/sell/hold classifier beside the majority class and the persistence
+signal, and backtest the positions it implies.
+
+Flow: source -> windows split by time (:mod:`rnnkit.pipelines.sources`) -> labels from each
+window's future return (thresholds fixed, or the training returns' tertiles) -> scaler fitted
+on the training period -> Trainer (early stopping on validation macro-F1) -> test probabilities
+-> accuracy, macro-F1 and confusion matrix beside the baselines -> the classes as positions,
+backtested after costs against buy-and-hold and the persistence signal -> ``results.json``,
+``confusion.png``, ``equity.png``, ``drawdown.png`` and the bundle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from rnnkit.config import ModelConfig, TrainConfig
+from rnnkit.data.batching import TensorBatches
+from rnnkit.models.signal import SignalClassifier, balanced_weights, target_kind
+from rnnkit.pipelines.run import train_in_run_dir, write_results
+from rnnkit.pipelines.sources import ForecastDataConfig, prepare
+from rnnkit.timeseries.baselines import majority_class, persistence_signal
+from rnnkit.timeseries.labels import CLASS_NAMES, window_labels, window_returns
+from rnnkit.timeseries.metrics import accuracy, confusion_matrix, macro_f1
+from rnnkit.timeseries.windows import StandardScaler, Windows
+from rnnkit.trading.returns import next_period_returns, run_strategies
+from rnnkit.trading.strategies import class_positions
+from rnnkit.training.checkpoint import seed_everything
+
+
+@dataclass(frozen=True)
+class SignalOptions:
+    thresholds: str = "tertiles"  # tertiles (of the training returns) | fixed (up/down)
+    up: float = 0.01  # with thresholds = fixed: buy above this return over the horizon
+    down: float = -0.01  # sell below this
+    kind: str = "auto"  # what the target holds: auto (by name) | price | return | log_return
+    class_weights: str = "balanced"  # balanced | none
+    mode: str = "long_flat"  # long_flat | long_short: how classes become positions
+    cost_bps: float = 5.0  # backtest: cost per unit of turnover, basis points
+    slippage_bps: float = 5.0
+
+
+@dataclass(frozen=True)
+class SignalRunConfig:
+    data: ForecastDataConfig = field(default_factory=lambda: ForecastDataConfig(
+        source="AAPL", lookback=60, horizon=5, calendar=""))
+    model: ModelConfig = field(default_factory=lambda: ModelConfig(cell="gru", hidden_size=32))
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(
+        epochs=30, batch_size=64, clip_norm=1.0, patience=6, monitor="val_macro_f1",
+        mode="max", weight_decay=1e-4, optimizer="adamw"))
+    signal: SignalOptions = field(default_factory=SignalOptions)
+
+
+def thresholds(options: SignalOptions, train: Windows, kind: str) -> tuple[float, float]:
+    """``(up, down)``: as configured, or the training returns' 2/3 and 1/3 quantiles."""
+    if options.thresholds == "fixed":
+        return options.up, options.down
+    if options.thresholds != "tertiles":
+        raise ValueError(f"signal.thresholds must be tertiles or fixed, not "
+                         f"{options.thresholds!r}")
+    returns = window_returns(train, kind)
+    low, high = np.quantile(returns[np.isfinite(returns)], [1 / 3, 2 / 3])
+    return float(high), float(low)
+
+
+def batches(model: SignalClassifier, windows: Windows, labels: np.ndarray, batch_size: int,
+            shuffle: bool, seed: int) -> TensorBatches:
+    inputs = torch.as_tensor(windows.scaled(model.scaler).inputs, dtype=torch.float32)
+    return TensorBatches((inputs, torch.as_tensor(labels, dtype=torch.long)), batch_size,
+                         shuffle=shuffle, seed=seed)
+
+
+def classification_report(gold: np.ndarray, predictions: dict[str, np.ndarray]
+                          ) -> dict[str, Any]:
+    """Accuracy, macro-F1 and the confusion matrix of each named prediction."""
+    classes = list(range(len(CLASS_NAMES)))
+    return {name: {"accuracy": accuracy(gold, predicted),
+                   "macro_f1": macro_f1(gold, predicted, classes),
+                   "confusion": confusion_matrix(gold, predicted, classes).tolist()}
+            for name, predicted in predictions.items()}
+
+
+def score_signal(model: SignalClassifier, split: Any, options: SignalOptions
+                 ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Test classification metrics and backtests of the model and its baselines."""
+    test = split.test
+    probabilities = model.predict_windows(test)
+    predicted = probabilities.argmax(axis=1)
+    gold = window_labels(test, model.up, model.down, model.return_kind)
+    train_labels = window_labels(split.train, model.up, model.down, model.return_kind)
+    classes = {"model": predicted, "majority": majority_class(train_labels, len(test)),
+               "persistence": persistence_signal(test, model.up, model.down, model.return_kind)}
+    results: dict[str, Any] = {"classification": classification_report(gold, classes),
+                               "label_counts": np.bincount(gold, minlength=3).tolist()}
+    positions = {name: class_positions(values, options.mode)
+                 for name, values in classes.items() if name != "majority"}
+    tests = run_strategies(positions, next_period_returns(test, model.return_kind),
+                           options.cost_bps, options.slippage_bps)
+    results["backtest"] = {name: result.report.as_dict() for name, result in tests.items()}
+    return results, {"probabilities": probabilities, "backtests": tests}
+
+
+def train_signal(config: SignalRunConfig, out_dir: str | Path, resume: bool = False,
+                 log: Any = print) -> dict[str, Any]:
+    """Train on the configured series; write the bundle, ``results.json`` and the plots."""
+    prepared = prepare(config.data, with_target=False)
+    split, options = prepared.split, config.signal
+    kind = target_kind(prepared.target, options.kind)
+    up, down = thresholds(options, split.train, kind)
+    scaler = StandardScaler(prepared.features).fit(split.train.period_rows())
+    train = split.train.subset(slice(None, None, config.data.stride))
+    train_labels = window_labels(train, up, down, kind)
+    if options.class_weights not in ("balanced", "none"):
+        raise ValueError(f"signal.class_weights must be balanced or none, not "
+                         f"{options.class_weights!r}")
+    weights = balanced_weights(train_labels) if options.class_weights == "balanced" else None
+    seed_everything(config.train.seed)
+    model = SignalClassifier(config.model, prepared.features, prepared.target,
+                             config.data.lookback, config.data.horizon, scaler, up, down, kind,
+                             weights, prepared.calendar, trained_on=asdict(config.data))
+    log(f"{prepared.target} ({kind}) over {config.data.horizon} steps: sell below {down:.4g}, "
+        f"buy above {up:.4g}; windows train {len(train)}, validation "
+        f"{len(split.validation)}, test {len(split.test)}")
+    seed = config.train.seed
+    val_labels = window_labels(split.validation, up, down, kind)
+    result = train_in_run_dir(
+        model, config, out_dir,
+        batches(model, train, train_labels, config.train.batch_size, True, seed),
+        batches(model, split.validation, val_labels, 1024, False, seed), resume, log)
+    model = model.to("cpu")
+    scored, outputs = score_signal(model, split, options)
+    results = {"target": prepared.target, "kind": kind, "up": up, "down": down,
+               "horizon": config.data.horizon, "class_weights": weights,
+               "windows": {"train": len(train), "validation": len(split.validation),
+                           "test": len(split.test)},
+               "test": scored, "epochs": len(result.history), "best_epoch": result.best_epoch,
+               "seconds": round(result.seconds, 1)}
+    out = Path(out_dir)
+    write_results(results, out / "results.json")
+    plot_signal(scored, outputs, split.test, out, prepared.target)
+    model_scores = scored["classification"]
+    log(f"test macro-F1: model {model_scores['model']['macro_f1']:.3f}, majority "
+        f"{model_scores['majority']['macro_f1']:.3f}, persistence "
+        f"{model_scores['persistence']['macro_f1']:.3f}")
+    return results
+
+
+def plot_signal(scored: dict[str, Any], outputs: dict[str, Any], test: Windows, out: Path,
+                target: str) -> None:
+    from rnnkit.viz.confusion import plot_confusion
+    from rnnkit.viz.timeseries import plot_drawdown, plot_equity
+
+    plot_confusion(list(CLASS_NAMES), scored["classification"]["model"]["confusion"],
+                   out / "confusion.png", title=f"{target}: buy/sell/hold (test)")
+    equity = {name: result.equity for name, result in outputs["backtests"].items()}
+    plot_equity(equity, out / "equity.png", times=test.input_end,
+                title=f"{target}: equity after costs (test)")
+    plot_drawdown(equity, out / "drawdown.png", times=test.input_end)
+
+
+def evaluate_signal(bundle: str | Path, source: str | None = None,
+                    out_dir: str | Path | None = None) -> dict[str, Any]:
+    """Score a saved classifier on its (or another) source's test split, beside baselines."""
+    from rnnkit.training.bundle import load_bundle
+
+    model = load_bundle(bundle, expected_kind="signal")
+    assert isinstance(model, SignalClassifier)
+    trained = {**model.trained_on, "stride": 1, **({"source": source} if source else {})}
+    prepared = prepare(ForecastDataConfig(**trained), with_target=False)
+    if prepared.features != model.feature_names:
+        raise ValueError(f"the data's features {prepared.features} differ from the model's "
+                         f"{model.feature_names}")
+    scored, outputs = score_signal(model, prepared.split, SignalOptions())
+    if out_dir is not None:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        write_results(scored, Path(out_dir) / "results.json")
+        plot_signal(scored, outputs, prepared.split.test, Path(out_dir), model.target)
+    return scored

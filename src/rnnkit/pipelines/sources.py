@@ -1,0 +1,153 @@
+"""Where a time-series pipeline's data comes from, and its chronological split into windows.
+
+Flow: a source name (``beijing``, ``seattle``, a stock symbol) or a CSV/Parquet path -> a
+date-indexed frame with its default target -> calendar columns -> windows -> the split into
+train / validation / test by target time (:func:`~rnnkit.timeseries.windows.split_by_time`).
+Shared by the forecaster, the buy/sell/hold classifier and the stock walk-forward.
+
+A stock symbol gives the adjusted close (``AAPL``) and stationary, causal features of it
+(:func:`~rnnkit.timeseries.features.price_features`); its default target is the daily log
+return ``AAPL_log_return`` and the price level is not an input (it never returns to the range
+a scaler saw in training).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from rnnkit.models.window_inputs import add_calendar
+from rnnkit.timeseries.features import price_features
+from rnnkit.timeseries.frames import (
+    STOCK_SYMBOLS,
+    beijing_weather,
+    load_table,
+    seattle_weather,
+    stock_prices,
+)
+from rnnkit.timeseries.windows import Split, make_windows, split_by_time
+
+# source -> (default target, train_end, val_end, seasonal period)
+SOURCES = {"beijing": ("temperature", "2012", "2013", 24),
+           "seattle": ("temp_max", "2013", "2014", 7)}
+
+
+@dataclass(frozen=True)
+class ForecastDataConfig:
+    source: str = "beijing"  # beijing | seattle | AAPL, IBM, MSFT, GOOG | a CSV/Parquet path
+    target: str = ""  # "" = the source's default (beijing temperature, a stock its log return)
+    date_column: str = "date"  # for files
+    features: str = ""  # comma-separated input columns; "" = every numeric column
+    calendar: str = "auto"  # comma-separated calendar parts; auto: by frequency; "" = none
+    lookback: int = 120
+    horizon: int = 24
+    stride: int = 1  # rows between the model's training windows (ridge, val, test: every row)
+    train_end: str = ""  # last training period, e.g. "2012"; "" = source default or 70%
+    val_end: str = ""  # last validation period; "" = source default or 85%
+    mirror: str = ""  # local dataset mirror (or RNNKIT_DATA)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A source read, windowed and split."""
+
+    frame: pd.DataFrame  # with calendar columns
+    target: str
+    features: list[str]
+    calendar: list[str]
+    split: Split
+
+
+def is_stock(source: str) -> bool:
+    return source.upper() in STOCK_SYMBOLS
+
+
+def stock_frame(symbol: str) -> pd.DataFrame:
+    """One stock's adjusted close and its price features, from its first complete row."""
+    prices = stock_prices([symbol.upper()], returns=False)[symbol.upper()].dropna()
+    return pd.concat([prices, price_features(prices)], axis=1).dropna()
+
+
+def load_source(data: ForecastDataConfig) -> tuple[pd.DataFrame, str]:
+    """The raw frame and its target column."""
+    source = data.source
+    if source == "beijing":
+        frame = beijing_weather(mirror=data.mirror or None).drop(columns=["pm25"])
+    elif source == "seattle":
+        frame = seattle_weather()
+    elif is_stock(source):
+        frame = stock_frame(source)
+    elif Path(source).suffix or Path(source).exists():
+        frame = load_table(source, data.date_column, data.target or None)
+    else:
+        raise ValueError(f"unknown data.source {source!r}: use beijing, seattle, one of "
+                         f"{', '.join(STOCK_SYMBOLS)}, or a CSV/Parquet file path")
+    default = f"{source.upper()}_log_return" if is_stock(source) else SOURCES.get(
+        source, ("",))[0]
+    target = data.target or default
+    if target not in frame.columns:
+        raise ValueError(f"{source} has no target column {target!r}; its columns: "
+                         f"{', '.join(map(str, frame.columns))}. Set data.target")
+    return frame, target
+
+
+def calendar_parts(data: ForecastDataConfig, index: pd.DatetimeIndex) -> list[str]:
+    if data.calendar != "auto":
+        return [part.strip() for part in data.calendar.split(",") if part.strip()]
+    step = pd.Series(index[: min(len(index), 100)]).diff().median()
+    return ["hour", "day_of_year"] if step < pd.Timedelta(days=1) else ["day_of_week",
+                                                                          "day_of_year"]
+
+
+def seasonal_period(data: ForecastDataConfig, frame: pd.DataFrame) -> int:
+    """The seasonal-naive baseline's period: the source's, else 24 (sub-daily rows) or 7."""
+    if data.source in SOURCES:
+        return SOURCES[data.source][3]
+    step = pd.Series(frame.index[: min(len(frame), 100)]).diff().median()
+    return 24 if step < pd.Timedelta(days=1) else 7
+
+
+def input_features(data: ForecastDataConfig, frame: pd.DataFrame, target: str,
+                   with_target: bool = True) -> list[str]:
+    """The configured inputs (calendar columns added), else every numeric column (a stock's
+    price level left out); the target first if ``with_target`` and not already in."""
+    if data.features:
+        features = [name.strip() for name in data.features.split(",") if name.strip()]
+        features += [name for name in frame.columns if name.endswith(("_sin", "_cos"))
+                     and name not in features]
+    else:
+        level = data.source.upper() if is_stock(data.source) else None
+        features = [name for name in frame.columns
+                    if pd.api.types.is_numeric_dtype(frame[name]) and name != level]
+    if with_target and target not in features:
+        features.insert(0, target)
+    return features
+
+
+def prepare(data: ForecastDataConfig, with_target: bool = True) -> Prepared:
+    """Read, add calendar columns, window and split a source (see the module docstring)."""
+    frame, target = load_source(data)
+    parts = calendar_parts(data, pd.DatetimeIndex(frame.index)) if len(frame) > 1 else []
+    frame = add_calendar(frame, parts)
+    features = input_features(data, frame, target, with_target)
+    windows = make_windows(frame, target, features, data.lookback, data.horizon)
+    train_end, val_end = data.train_end, data.val_end
+    if not train_end and data.source in SOURCES:
+        train_end, val_end = SOURCES[data.source][1], val_end or SOURCES[data.source][2]
+    if not train_end:  # 70% / 15% / 15% of the rows, by time
+        index = frame.index
+        train_end = str(index[int(0.70 * (len(index) - 1))])
+        val_end = val_end or str(index[int(0.85 * (len(index) - 1))])
+    split = split_by_time(windows, _moment(train_end), _moment(val_end) or None)
+    for name, part in zip(("validation", "test"), split[1:], strict=True):
+        if not len(part):
+            raise ValueError(f"no {name} windows: {len(frame)} rows with lookback "
+                             f"{data.lookback} and horizon {data.horizon} leave none after the "
+                             f"split at {train_end}/{val_end}; give more rows or shorten them")
+    return Prepared(frame, target, features, parts, split)
+
+
+def _moment(text: str) -> str | pd.Timestamp:
+    return pd.Timestamp(text) if ":" in text else text

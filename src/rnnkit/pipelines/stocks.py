@@ -1,0 +1,207 @@
+"""The stock pipeline (the README's main job): walk-forward forecaster and buy/sell/hold
+classifier on daily prices, their strategies backtested after costs.
+
+For each symbol: the adjusted close -> stationary features (log return, 5/20-day momentum and
+volatility) -> windows of ``lookback`` days predicting the next ``horizon`` days' log returns
+-> yearly walk-forward folds: for each test year, a forecaster and a classifier are trained on
+every earlier window (the last ``val_fraction`` of them for early stopping), with a scaler and
+the label thresholds fitted on that training period alone, and predict the test year. The
+predictions of all test years are then scored once (:mod:`rnnkit.pipelines.stocks_report`).
+No training target of a fold lies after its first test decision (checked).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from rnnkit.config import ModelConfig, TrainConfig
+from rnnkit.data.batching import TensorBatches
+from rnnkit.models.forecaster import Forecaster
+from rnnkit.models.signal import SignalClassifier, balanced_weights
+from rnnkit.pipelines.run import train_in_run_dir
+from rnnkit.pipelines.signal import SignalOptions, thresholds
+from rnnkit.pipelines.sources import ForecastDataConfig, stock_frame
+from rnnkit.timeseries.baselines import majority_class, persistence_signal, ridge_forecast
+from rnnkit.timeseries.labels import window_labels
+from rnnkit.timeseries.windows import StandardScaler, Windows, make_windows
+from rnnkit.training.checkpoint import seed_everything
+
+
+@dataclass(frozen=True)
+class StockData:
+    symbols: str = "AAPL"  # comma-separated: AAPL, IBM, MSFT, GOOG
+    lookback: int = 60  # trading days read
+    horizon: int = 1  # trading days predicted (forecaster) and classified (signal)
+    first_test_year: int = 2006  # walk-forward: one fold per year from this one to the end
+    refit_every: int = 1  # years between refits (the model of a fold without refit is reused)
+    val_fraction: float = 0.15  # the latest share of each fold's training windows: validation
+    ridge_alphas: str = "1,100,10000"
+
+
+@dataclass(frozen=True)
+class StockTrading:
+    mode: str = "long_flat"  # long_flat | long_short
+    threshold: float = 0.0  # forecaster strategy: act when the predicted return passes it
+    cost_bps: float = 5.0
+    slippage_bps: float = 5.0
+
+
+@dataclass(frozen=True)
+class StocksRunConfig:
+    data: StockData = field(default_factory=StockData)
+    model: ModelConfig = field(default_factory=lambda: ModelConfig(cell="gru", hidden_size=32))
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(
+        epochs=12, batch_size=64, lr=2e-3, clip_norm=1.0, patience=3, optimizer="adamw",
+        weight_decay=1e-4, progress=False))
+    signal: SignalOptions = field(default_factory=SignalOptions)
+    trading: StockTrading = field(default_factory=StockTrading)
+
+
+@dataclass(frozen=True)
+class Fold:
+    year: int
+    train: np.ndarray  # window positions
+    test: np.ndarray
+    refit: bool
+
+
+def symbol_windows(symbol: str, data: StockData) -> Windows:
+    """Windows over one stock's price features, predicting its log return."""
+    frame = stock_frame(symbol)
+    target = f"{symbol}_log_return"
+    features = [name for name in frame.columns if name != symbol]
+    return make_windows(frame, target, features, data.lookback, data.horizon)
+
+
+def yearly_folds(windows: Windows, first_year: int, refit_every: int = 1) -> list[Fold]:
+    """One fold per calendar year of decisions from ``first_year``; each trains on every
+    window whose targets all lie on or before the fold's first decision day."""
+    years = pd.DatetimeIndex(windows.input_end).year.to_numpy()
+    last_target = windows.target_times[:, -1]
+    folds: list[Fold] = []
+    for k, year in enumerate(range(first_year, int(years.max()) + 1)):
+        test = np.flatnonzero(years == year)
+        if not len(test):
+            continue
+        train = np.flatnonzero(last_target <= windows.input_end[test[0]])
+        if len(train) < 200:
+            raise ValueError(f"{len(train)} training windows before {year}: too few; choose a "
+                             "later data.first_test_year or a shorter lookback")
+        refit = not folds or refit_every <= 1 or k % refit_every == 0
+        folds.append(Fold(year, train if refit else folds[-1].train, test, refit))
+    if not folds:
+        raise ValueError(f"no decisions in or after {first_year}; the data ends "
+                         f"{windows.input_end[-1]}")
+    return folds
+
+
+def split_validation(train: Windows, fraction: float) -> tuple[Windows, Windows]:
+    """The earlier windows for fitting, the latest ``fraction`` for validation, and no
+    fitting target inside the validation period (``H - 1`` windows dropped between)."""
+    count = len(train)
+    cut = int(round(count * (1 - fraction)))
+    fit_end = max(1, cut - (train.horizon - 1))
+    return train.subset(slice(0, fit_end)), train.subset(slice(cut, count))
+
+
+def _batches(inputs: Windows, scaler: StandardScaler, targets: np.ndarray, shuffle: bool,
+             config: StocksRunConfig) -> TensorBatches:
+    tensor = torch.as_tensor(inputs.scaled(scaler).inputs, dtype=torch.float32)
+    dtype = torch.long if targets.dtype.kind == "i" else torch.float32
+    return TensorBatches((tensor, torch.as_tensor(targets, dtype=dtype)),
+                         config.train.batch_size if shuffle else 1024, shuffle=shuffle,
+                         seed=config.train.seed)
+
+
+def fit_fold(train: Windows, config: StocksRunConfig, out: Path, log: Any
+             ) -> tuple[Forecaster, SignalClassifier, StandardScaler]:
+    """Train the fold's forecaster and classifier (each in its own run folder under ``out``)."""
+    fitting, validation = split_validation(train, config.data.val_fraction)
+    scaler = StandardScaler(list(train.feature_names)).fit(fitting.period_rows())
+    trained_on = asdict(ForecastDataConfig(  # so `rnnkit backtest` finds the fold's test
+        source=train.target_name.split("_")[0], lookback=train.lookback,
+        horizon=train.horizon, calendar="", train_end=str(fitting.target_times[-1, -1]),
+        val_end=str(train.target_times[-1, -1])))
+    seed_everything(config.train.seed)
+    forecaster = Forecaster(config.model, train.feature_names, train.target_name,
+                            train.lookback, train.horizon, scaler, "mse", residual=False,
+                            trained_on=trained_on)
+    targets = [forecaster.scale_targets(part.targets) for part in (fitting, validation)]
+    train_in_run_dir(forecaster, config, out / "forecaster",
+                     _batches(fitting, scaler, targets[0], True, config),
+                     _batches(validation, scaler, targets[1], False, config), log=log)
+    kind = "log_return"
+    up, down = thresholds(config.signal, fitting, kind)
+    labels = [window_labels(part, up, down, kind) for part in (fitting, validation)]
+    weights = balanced_weights(labels[0]) if config.signal.class_weights == "balanced" else None
+    seed_everything(config.train.seed)
+    signal = SignalClassifier(config.model, train.feature_names, train.target_name,
+                              train.lookback, train.horizon, scaler, up, down, kind, weights,
+                              trained_on=trained_on)
+    signal_config = _monitor(config, "val_macro_f1", "max")
+    train_in_run_dir(signal, signal_config, out / "signal",
+                     _batches(fitting, scaler, labels[0], True, config),
+                     _batches(validation, scaler, labels[1], False, config), log=log)
+    return forecaster.cpu(), signal.cpu(), scaler
+
+
+def _monitor(config: StocksRunConfig, monitor: str, mode: str) -> StocksRunConfig:
+    from dataclasses import replace
+
+    return replace(config, train=replace(config.train, monitor=monitor, mode=mode))
+
+
+def ridge_returns(train: Windows, test: Windows, scaler: StandardScaler, alphas: list[float],
+                  fraction: float) -> np.ndarray:
+    """``[N, H]`` ridge forecasts of ``test``, alpha chosen on the fold's validation windows."""
+    fitting, validation = (part.scaled(scaler) for part in split_validation(train, fraction))
+    errors = [np.abs(ridge_forecast(fitting, validation, alpha) - validation.targets).mean()
+              for alpha in alphas]
+    best = alphas[int(np.argmin(errors))]
+    return ridge_forecast(train.scaled(scaler), test.scaled(scaler), best)
+
+
+def walk_forward_symbol(symbol: str, config: StocksRunConfig, out: Path, log: Any = print
+                        ) -> dict[str, Any]:
+    """Every test year's predictions of one symbol: forecasts ``[N, H]`` (model, ridge),
+    sell/hold/buy probabilities ``[N, 3]``, the label thresholds used, and the windows."""
+    windows = symbol_windows(symbol, config.data)
+    folds = yearly_folds(windows, config.data.first_test_year, config.data.refit_every)
+    count = sum(len(fold.test) for fold in folds)
+    tested = np.concatenate([fold.test for fold in folds])
+    forecasts = np.full((count, windows.horizon), np.nan)
+    ridge, probabilities = np.full_like(forecasts, np.nan), np.full((count, 3), np.nan)
+    gold, majority, past = np.full(count, -1), np.full(count, -1), np.full(count, -1)
+    cuts = []
+    alphas = [float(a) for a in config.data.ridge_alphas.split(",")]
+    start = 0
+    models: tuple[Forecaster, SignalClassifier, StandardScaler] | None = None
+    for fold in folds:
+        train, test = windows.subset(fold.train), windows.subset(fold.test)
+        if train.target_times[:, -1].max() > test.input_end.min():
+            raise AssertionError(f"fold {fold.year} leaks a training target into its test")
+        if fold.refit or models is None:
+            log(f"{symbol} {fold.year}: training on {len(train)} windows "
+                f"({str(train.input_end[0])[:10]} to {str(train.input_end[-1])[:10]})")
+            models = fit_fold(train, config, out / f"fold-{fold.year}", lambda _: None)
+        forecaster, signal, scaler = models
+        rows = slice(start, start + len(test))
+        forecasts[rows] = forecaster.predict_windows(test)["mean"]
+        ridge[rows] = ridge_returns(train, test, scaler, alphas, config.data.val_fraction)
+        probabilities[rows] = signal.predict_windows(test)
+        gold[rows] = window_labels(test, signal.up, signal.down, signal.return_kind)
+        past[rows] = persistence_signal(test, signal.up, signal.down, signal.return_kind)
+        majority[rows] = majority_class(
+            window_labels(train, signal.up, signal.down, signal.return_kind), len(test))
+        cuts.append({"year": fold.year, "test": len(test), "train": len(train),
+                     "refit": fold.refit, "up": signal.up, "down": signal.down})
+        start += len(test)
+    return {"windows": windows.subset(tested), "forecast": forecasts, "ridge": ridge,
+            "probabilities": probabilities, "labels": gold, "majority": majority,
+            "persistence_signal": past, "folds": cuts}

@@ -1,0 +1,60 @@
+"""``rnnkit stocks``: the walk-forward stock pipeline for one or more symbols, end to end.
+
+Train (a forecaster and a buy/sell/hold classifier per walk-forward year), forecast, classify,
+backtest, then write per symbol ``results.json`` and the plots, and for the run
+``summary.md`` (one row per symbol) and ``summary.json``. The last fold's bundles stay in
+``<out>/<SYMBOL>/fold-<year>/{forecaster,signal}/model.rnnkit`` for ``rnnkit forecast`` and
+``rnnkit backtest``.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from rnnkit.config import save_config
+from rnnkit.pipelines.run import write_results
+from rnnkit.pipelines.stocks import StocksRunConfig, walk_forward_symbol
+from rnnkit.pipelines.stocks_report import LEAK_ALARM, plot_symbol, score_symbol, summary_table
+from rnnkit.timeseries.frames import STOCK_SYMBOLS
+
+
+def run_stocks(config: StocksRunConfig, out_dir: str | Path, log: Any = print
+               ) -> dict[str, Any]:
+    """Run every configured symbol; return ``{"symbols": [scores...], "table": markdown}``."""
+    symbols = [name.strip().upper() for name in config.data.symbols.split(",") if name.strip()]
+    unknown = [name for name in symbols if name not in STOCK_SYMBOLS]
+    if unknown or not symbols:
+        raise ValueError(f"data.symbols: unknown {unknown or 'none given'}; choose from "
+                         f"{', '.join(STOCK_SYMBOLS)}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    save_config(config, out / "config.toml")
+    started = time.perf_counter()
+    rows = []
+    for symbol in symbols:
+        folder = out / symbol
+        result = walk_forward_symbol(symbol, config, folder, log)
+        scores, backtests = score_symbol(symbol, result, config)
+        plot_symbol(symbol, result, scores, backtests, folder)
+        write_results(scores, folder / "results.json")
+        model = scores["forecast"]["model"]
+        direction = model["directional_accuracy"]
+        log(f"{symbol}: price RMSE {model['price_rmse_ratio_to_persistence']:.4f}"
+            f"x persistence, direction {direction:.1%}, signal macro-F1 "
+            f"{scores['classification']['model']['macro_f1']:.3f}")
+        log(scores["backtest_table"])
+        if scores["leak_alarm"]:
+            log(f"WARNING {symbol}: directional accuracy {direction:.1%} is above "
+                f"{LEAK_ALARM:.0%}; daily stock moves are close to unpredictable, so check for "
+                "a leak before trusting it")
+        rows.append(scores)
+    table = summary_table(rows)
+    summary = {"symbols": rows, "table": table, "seconds": round(time.perf_counter() - started, 1)}
+    (out / "summary.md").write_text(table + "\n", encoding="utf-8")
+    write_results(summary, out / "summary.json")
+    log(table)
+    log(f"wrote {out}/summary.md and per symbol results.json, forecast.png, equity.png, "
+        f"drawdown.png, confusion.png ({summary['seconds']:.0f} s)")
+    return summary

@@ -1,0 +1,122 @@
+"""Score the walk-forward predictions of one stock and write its plots; the summary table.
+
+Forecasts are scored as the price they imply ``H`` days ahead against persistence (the price
+now: a random walk), and as returns against the zero return and ridge; directional accuracy
+is the share of days whose sign of return was predicted right (a day without a move left
+out). Classes are scored by macro-F1 beside the majority class and the persistence signal.
+Strategies are backtested over the test years after costs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rnnkit.pipelines.signal import classification_report
+from rnnkit.pipelines.sources import stock_frame
+from rnnkit.pipelines.stocks import StocksRunConfig
+from rnnkit.timeseries.baselines import persistence_return
+from rnnkit.timeseries.labels import CLASS_NAMES, window_returns
+from rnnkit.timeseries.metrics import directional_accuracy, rmse
+from rnnkit.trading.backtest import BacktestResult, report_table
+from rnnkit.trading.returns import forecast_returns, next_period_returns, run_strategies
+from rnnkit.trading.strategies import class_positions, threshold_positions
+
+KIND = "log_return"
+LEAK_ALARM = 0.55  # directional accuracy above this is investigated before it is reported
+
+
+def score_symbol(symbol: str, result: dict[str, Any], config: StocksRunConfig
+                 ) -> tuple[dict[str, Any], dict[str, BacktestResult]]:
+    windows = result["windows"]
+    actual = window_returns(windows, KIND)  # simple return over the horizon
+    predicted = {"model": forecast_returns(result["forecast"], windows, KIND),
+                 "ridge": forecast_returns(result["ridge"], windows, KIND),
+                 "persistence_return": persistence_return(windows, KIND),
+                 "zero": np.zeros(len(windows))}
+    price = stock_frame(symbol)[symbol]
+    now = price.reindex(windows.input_end).to_numpy()
+    later = price.reindex(windows.target_times[:, -1]).to_numpy()
+    random_walk = rmse(later, now)
+    forecasts = {name: {
+        "price_rmse_ratio_to_persistence": rmse(later, now * (1 + guess)) / random_walk,
+        "return_rmse": rmse(actual, guess),
+        "directional_accuracy": (directional_accuracy(actual, guess) if name != "zero"
+                                 else float("nan"))}
+        for name, guess in predicted.items()}
+    classes = {"model": result["probabilities"].argmax(axis=1),
+               "majority": result["majority"], "persistence": result["persistence_signal"]}
+    trading = config.trading
+    positions = {
+        "forecaster": threshold_positions(predicted["model"], trading.threshold, trading.mode),
+        "signal": class_positions(classes["model"], trading.mode),
+        "ridge": threshold_positions(predicted["ridge"], trading.threshold, trading.mode),
+        "persistence_forecast": threshold_positions(predicted["persistence_return"],
+                                                    trading.threshold, trading.mode),
+        "persistence_signal": class_positions(classes["persistence"], trading.mode)}
+    backtests = run_strategies(positions, next_period_returns(windows, KIND), trading.cost_bps,
+                               trading.slippage_bps)
+    direction = forecasts["model"]["directional_accuracy"]
+    scores = {
+        "symbol": symbol, "test_days": len(windows),
+        "first_decision": str(windows.input_end[0])[:10],
+        "last_decision": str(windows.input_end[-1])[:10],
+        "forecast": forecasts, "classification": classification_report(result["labels"],
+                                                                       classes),
+        "label_counts": np.bincount(result["labels"], minlength=3).tolist(),
+        "backtest": {name: test.report.as_dict() for name, test in backtests.items()},
+        "backtest_table": report_table(backtests), "folds": result["folds"],
+        "leak_alarm": bool(direction > LEAK_ALARM),
+    }
+    return scores, backtests
+
+
+def plot_symbol(symbol: str, result: dict[str, Any], scores: dict[str, Any],
+                backtests: dict[str, BacktestResult], out: Path, days: int = 250) -> None:
+    """``forecast.png`` (the last ``days`` test days' price, actual and implied by the
+    model), ``equity.png``, ``drawdown.png`` and ``confusion.png``."""
+    from rnnkit.viz.confusion import plot_confusion
+    from rnnkit.viz.timeseries import plot_drawdown, plot_equity, plot_forecast
+
+    windows = result["windows"]
+    price = stock_frame(symbol)[symbol]
+    rows = slice(max(0, len(windows) - days), None)
+    now = price.reindex(windows.input_end[rows]).to_numpy()
+    implied = now * (1 + forecast_returns(result["forecast"][rows], windows.subset(rows), KIND))
+    later = price.reindex(windows.target_times[rows, -1]).to_numpy()
+    plot_forecast(later, {"model": implied, "persistence": now}, out / "forecast.png",
+                  times=windows.target_times[rows, -1], unit="USD (adjusted)",
+                  title=f"{symbol}: adjusted close {windows.horizon} day(s) ahead (test)")
+    equity = {name: test.equity for name, test in backtests.items()}
+    plot_equity(equity, out / "equity.png", times=windows.input_end,
+                title=f"{symbol}: equity after costs, walk-forward test years")
+    plot_drawdown(equity, out / "drawdown.png", times=windows.input_end,
+                  title=f"{symbol}: drawdown")
+    plot_confusion(list(CLASS_NAMES), scores["classification"]["model"]["confusion"],
+                   out / "confusion.png", title=f"{symbol}: buy/sell/hold (test years)")
+
+
+def summary_table(rows: list[dict[str, Any]]) -> str:
+    """A Markdown table: one row per symbol."""
+    header = ("symbol", "test days", "price RMSE / persistence", "ridge", "direction acc.",
+              "macro-F1 signal", "majority", "persistence signal", "forecaster Sharpe",
+              "signal Sharpe", "buy&hold Sharpe", "forecaster total", "signal total",
+              "buy&hold total")
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        forecast, classes, tests = row["forecast"], row["classification"], row["backtest"]
+        cells = [row["symbol"], str(row["test_days"]),
+                 f"{forecast['model']['price_rmse_ratio_to_persistence']:.4f}",
+                 f"{forecast['ridge']['price_rmse_ratio_to_persistence']:.4f}",
+                 f"{forecast['model']['directional_accuracy']:.1%}",
+                 f"{classes['model']['macro_f1']:.3f}", f"{classes['majority']['macro_f1']:.3f}",
+                 f"{classes['persistence']['macro_f1']:.3f}",
+                 f"{tests['forecaster']['sharpe']:.2f}", f"{tests['signal']['sharpe']:.2f}",
+                 f"{tests['buy_and_hold']['sharpe']:.2f}",
+                 f"{tests['forecaster']['total_return']:.0%}",
+                 f"{tests['signal']['total_return']:.0%}",
+                 f"{tests['buy_and_hold']['total_return']:.0%}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -1,0 +1,187 @@
+"""Buy/sell/hold classifier, its pipeline, and the forecast / backtest commands on bundles."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import rnnkit.cli
+from rnnkit.config import ModelConfig, load_config
+from rnnkit.models.signal import SignalClassifier, balanced_weights, target_kind
+from rnnkit.pipelines.signal import SignalOptions, SignalRunConfig, thresholds, train_signal
+from rnnkit.timeseries.labels import window_labels
+from rnnkit.timeseries.windows import StandardScaler, make_windows
+from rnnkit.trading.returns import forecast_returns, next_period_returns
+from rnnkit.training.bundle import load_bundle, save_bundle
+
+
+def price_frame(rows: int = 600, seed: int = 0) -> pd.DataFrame:
+    """A random-walk price whose log return is also a column; a momentum pattern makes the
+    next return partly predictable (positive autocorrelation)."""
+    rng = np.random.default_rng(seed)
+    returns = np.zeros(rows)
+    for t in range(1, rows):
+        returns[t] = 0.6 * returns[t - 1] + rng.normal(0, 0.01)
+    price = 100 * np.exp(np.cumsum(returns))
+    index = pd.date_range("2015-01-01", periods=rows, freq="D", name="date")
+    return pd.DataFrame({"price": price, "price_log_return": np.r_[np.nan, np.diff(
+        np.log(price))]}, index=index).iloc[1:]
+
+
+def write_csv(path: Path, frame: pd.DataFrame) -> Path:
+    frame.reset_index().to_csv(path, index=False)
+    return path
+
+
+def settings(source: Path, **extra: str) -> list[str]:
+    values = {"data.source": str(source), "data.target": "price_log_return",
+              "data.features": "price_log_return", "data.lookback": "10", "data.horizon": "1",
+              "data.calendar": "", "model.hidden_size": "8", "train.epochs": "2",
+              "train.progress": "false", "train.threads": "1", **extra}
+    return [f"{key}={value}" for key, value in values.items()]
+
+
+def test_target_kind_and_balanced_weights() -> None:
+    assert target_kind("AAPL_log_return") == "log_return"
+    assert target_kind("AAPL_return") == "return"
+    assert target_kind("close") == "price"
+    with pytest.raises(ValueError, match="kind must be"):
+        target_kind("close", "percent")
+    weights = balanced_weights(np.array([0, 0, 0, 0, 1, 1, 2, -1]))
+    assert weights == pytest.approx([7 / 12, 7 / 6, 7 / 3], abs=1e-4)
+
+
+def test_tertile_thresholds_balance_the_training_classes() -> None:
+    frame = price_frame(900)
+    windows = make_windows(frame, "price", ["price_log_return"], lookback=5, horizon=1)
+    up, down = thresholds(SignalOptions(), windows, "price")
+    counts = np.bincount(window_labels(windows, up, down, "price"), minlength=3)
+    assert down < up
+    assert counts.min() >= 0.3 * len(windows)  # about a third each
+    assert thresholds(SignalOptions(thresholds="fixed", up=0.02, down=-0.03), windows,
+                      "price") == (0.02, -0.03)
+
+
+def test_learns_momentum_and_round_trips(tmp_path: Path) -> None:
+    frame = price_frame(1200)
+    windows = make_windows(frame, "price", ["price_log_return"], lookback=5, horizon=1)
+    up, down = 0.005, -0.005
+    labels = window_labels(windows, up, down, "price")
+    scaler = StandardScaler(["price_log_return"]).fit(windows.period_rows())
+    torch.manual_seed(0)
+    model = SignalClassifier(ModelConfig(cell="gru", hidden_size=16), ["price_log_return"],
+                             "price", 5, 1, scaler, up, down, "price",
+                             balanced_weights(labels))
+    inputs = torch.as_tensor(windows.scaled(scaler).inputs, dtype=torch.float32)
+    gold = torch.as_tensor(labels)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+    for _ in range(150):
+        optimizer.zero_grad()
+        model.step((inputs, gold)).loss.backward()
+        optimizer.step()
+    scores = model.evaluate([(inputs, gold)])
+    assert scores["accuracy"] > 0.55  # chance is about 1/3; the AR(1) pattern is learnable
+    assert scores["macro_f1"] > 0.5
+    probabilities = model.predict_windows(windows)
+    assert probabilities.shape == (len(windows), 3)
+    assert np.allclose(probabilities.sum(axis=1), 1.0)
+    save_bundle(model, tmp_path / "signal.rnnkit")
+    loaded = load_bundle(tmp_path / "signal.rnnkit", expected_kind="signal")
+    assert isinstance(loaded, SignalClassifier)
+    assert np.array_equal(loaded.predict_windows(windows), probabilities)
+    answer = loaded.classify(frame)
+    assert answer["signal"] in ("sell", "hold", "buy")
+    assert sum(answer["probabilities"].values()) == pytest.approx(1.0)
+
+
+def test_returns_for_strategies_by_hand() -> None:
+    frame = pd.DataFrame({"p": [100.0, 110.0, 99.0, 99.0, 108.9]},
+                         index=pd.date_range("2020-01-01", periods=5))
+    windows = make_windows(frame, "p", lookback=1, horizon=2)
+    assert next_period_returns(windows, "price").round(6).tolist() == [0.1, -0.1, 0.0]
+    mean = np.array([[0.0, 121.0], [0.0, 99.0], [0.0, 99.0]])
+    assert forecast_returns(mean, windows, "price").round(6).tolist() == [0.21, -0.1, 0.0]
+    logs = np.log([[1.1, 1.1]])
+    assert forecast_returns(logs, windows.subset(slice(0, 1)), "log_return")[0] == \
+        pytest.approx(0.21)
+    assert forecast_returns(np.array([[0.1, 0.1]]), windows.subset(slice(0, 1)),
+                            "return")[0] == pytest.approx(0.21)
+
+
+def test_pipeline_scores_baselines_and_backtests(tmp_path: Path) -> None:
+    csv = write_csv(tmp_path / "prices.csv", price_frame(700))
+    config = load_config(SignalRunConfig, None, settings(csv))
+    results = train_signal(config, tmp_path / "run", log=lambda line: None)
+    classes = results["test"]["classification"]
+    assert set(classes) == {"model", "majority", "persistence"}
+    for scores in classes.values():
+        assert 0.0 <= scores["macro_f1"] <= 1.0
+        assert np.sum(scores["confusion"]) == results["windows"]["test"]
+    assert set(results["test"]["backtest"]) == {"model", "persistence", "buy_and_hold"}
+    for name in ("model.rnnkit", "results.json", "confusion.png", "equity.png", "drawdown.png"):
+        assert (tmp_path / "run" / name).stat().st_size > 0
+
+
+def test_cli_signal_forecast_and_backtest(tmp_path: Path, capsys) -> None:
+    csv = write_csv(tmp_path / "prices.csv", price_frame(700))
+    run = tmp_path / "signal"
+    args = ["train", "signal", "--out", str(run)]
+    for item in settings(csv, **{"signal.mode": "long_short"}):
+        args += ["--set", item]
+    assert rnnkit.cli.main(args) == 0
+    forecaster = tmp_path / "forecaster"
+    args = ["train", "forecaster", "--out", str(forecaster)]
+    for item in settings(csv, **{"forecast.residual": "false", "forecast.moving_average": "5"}):
+        args += ["--set", item]
+    assert rnnkit.cli.main(args) == 0
+    capsys.readouterr()
+
+    assert rnnkit.cli.main(["forecast", "--model", str(run / "model.rnnkit")]) == 0
+    assert "p_buy" in capsys.readouterr().out
+    output = tmp_path / "next.csv"
+    assert rnnkit.cli.main(["forecast", "--model", str(forecaster / "model.rnnkit"),
+                            "--as-of", "2016-06-30", "--output", str(output)]) == 0
+    table = pd.read_csv(output)
+    assert list(table["step"]) == [1] and "price_implied" in table.columns
+
+    for bundle in (run, forecaster):
+        out = bundle / "backtest"
+        assert rnnkit.cli.main(["backtest", "--model", str(bundle / "model.rnnkit"),
+                                "--out", str(out), "--mode", "long_short"]) == 0
+        summary = json.loads((out / "backtest.json").read_text())
+        assert set(summary["reports"]) == {"model", "persistence", "buy_and_hold"}
+        assert (out / "equity.png").stat().st_size > 0
+    capsys.readouterr()
+    assert rnnkit.cli.main(["evaluate", "--model", str(run / "model.rnnkit")]) == 0
+    scored = json.loads(capsys.readouterr().out)
+    assert set(scored["classification"]) == {"model", "majority", "persistence"}
+
+
+def test_bad_input_gets_clear_errors(tmp_path: Path, capsys) -> None:
+    csv = write_csv(tmp_path / "prices.csv", price_frame(400))
+    args = ["train", "signal", "--out", str(tmp_path / "run")]
+    for item in settings(csv, **{"signal.up": "-0.1", "signal.down": "0.1",
+                                 "signal.thresholds": "fixed"}):
+        args += ["--set", item]
+    assert rnnkit.cli.main(args) == 2
+    assert "must not be above" in capsys.readouterr().err
+    args = ["train", "signal", "--out", str(tmp_path / "run")]
+    for item in settings(csv, **{"data.target": "volume"}):
+        args += ["--set", item]
+    assert rnnkit.cli.main(args) == 2
+    assert "volume" in capsys.readouterr().err
+    args = ["train", "signal", "--out", str(tmp_path / "run")]
+    for item in settings(csv, **{"train.epochs": "1"}):
+        args += ["--set", item]
+    assert rnnkit.cli.main(args) == 0
+    bundle = str(tmp_path / "run" / "model.rnnkit")
+    capsys.readouterr()
+    assert rnnkit.cli.main(["backtest", "--model", bundle, "--start", "2030-01-01"]) == 2
+    assert "no decision dates" in capsys.readouterr().err
+    assert rnnkit.cli.main(["forecast", "--model", bundle, "--as-of", "1990-01-01"]) == 2
+    assert "no rows" in capsys.readouterr().err

@@ -1,0 +1,80 @@
+"""The walk-forward stock pipeline: folds without leaks, causal features, end to end on AAPL."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import rnnkit.cli
+from rnnkit.pipelines.stocks import StockData, split_validation, symbol_windows, yearly_folds
+from rnnkit.timeseries.features import price_features
+from rnnkit.timeseries.windows import make_windows
+
+
+def test_price_features_are_causal() -> None:
+    rng = np.random.default_rng(0)
+    prices = pd.Series(100 * np.exp(np.cumsum(rng.normal(0, 0.01, 300))), name="P")
+    features = price_features(prices)
+    changed = prices.copy()
+    changed.iloc[200:] *= rng.uniform(0.5, 2.0, 100)  # rewrite the future after row 199
+    again = price_features(changed)
+    pd.testing.assert_frame_equal(features.iloc[:200], again.iloc[:200])
+    assert not features.iloc[200:].equals(again.iloc[200:])
+    assert list(features.columns) == ["P_log_return", "P_momentum_5", "P_volatility_5",
+                                      "P_momentum_20", "P_volatility_20"]
+    assert features["P_momentum_5"].iloc[50] == pytest.approx(np.log(prices[50] / prices[45]))
+
+
+def test_yearly_folds_train_only_on_the_past() -> None:
+    index = pd.bdate_range("2010-01-01", "2014-06-30")
+    frame = pd.DataFrame({"r": np.sin(np.arange(len(index)))}, index=index)
+    windows = make_windows(frame, "r", lookback=20, horizon=3)
+    folds = yearly_folds(windows, 2012, refit_every=2)
+    assert [fold.year for fold in folds] == [2012, 2013, 2014]
+    assert [fold.refit for fold in folds] == [True, False, True]
+    for fold in folds:
+        test_years = pd.DatetimeIndex(windows.input_end[fold.test]).year
+        assert set(test_years) == {fold.year}
+        first_decision = windows.input_end[fold.test[0]]
+        assert windows.target_times[fold.train, -1].max() <= first_decision
+    assert np.array_equal(folds[1].train, folds[0].train)  # reused, not refitted
+    fitting, validation = split_validation(windows.subset(folds[0].train), 0.2)
+    assert fitting.target_times[:, -1].max() <= validation.input_end.min()
+    with pytest.raises(ValueError, match="too few"):
+        yearly_folds(windows, 2010)
+
+
+def test_stock_windows_leave_the_price_level_out() -> None:
+    windows = symbol_windows("IBM", StockData(lookback=20))
+    assert "IBM" not in windows.feature_names
+    assert windows.target_name == "IBM_log_return"
+    assert windows.index[0] >= pd.Timestamp("2000-01-01")
+
+
+def test_main_job_end_to_end_on_aapl(tmp_path: Path) -> None:
+    out = tmp_path / "stocks"
+    args = ["stocks", "--symbols", "AAPL", "--out", str(out)]
+    for item in ("data.first_test_year=2012", "data.lookback=20", "model.hidden_size=8",
+                 "train.epochs=1", "train.threads=1"):
+        args += ["--set", item]
+    assert rnnkit.cli.main(args) == 0
+    scores = json.loads((out / "AAPL" / "results.json").read_text())
+    assert scores["first_decision"].startswith("2012")
+    assert [fold["year"] for fold in scores["folds"]] == [2012, 2013]
+    forecast = scores["forecast"]
+    assert forecast["zero"]["price_rmse_ratio_to_persistence"] == pytest.approx(1.0)
+    assert 0.3 < forecast["model"]["directional_accuracy"] < 0.7
+    assert set(scores["backtest"]) == {"forecaster", "signal", "ridge", "persistence_forecast",
+                                       "persistence_signal", "buy_and_hold"}
+    hold = scores["backtest"]["buy_and_hold"]
+    assert hold["trades"] == 1 and hold["periods"] == scores["test_days"]
+    for name in ("forecast.png", "equity.png", "drawdown.png", "confusion.png"):
+        assert (out / "AAPL" / name).stat().st_size > 0
+    assert "| AAPL |" in (out / "summary.md").read_text()
+    bundle = out / "AAPL" / "fold-2013" / "forecaster" / "model.rnnkit"
+    assert rnnkit.cli.main(["backtest", "--model", str(bundle)]) == 0
+    assert rnnkit.cli.main(["stocks", "--symbols", "TSLA", "--out", str(out)]) == 2
