@@ -1,8 +1,10 @@
-"""The recurrent forecaster: shapes, fitting, bundles, no leak into the scaler, CLI, bad input."""
+"""The recurrent forecaster: shapes, fitting, bundles, no leak into the scaler, CLI, bad input;
+quantile intervals and the recursive (one step, rolled forward) strategy."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +14,8 @@ import torch
 
 import rnnkit.cli
 from rnnkit.config import ModelConfig, TrainConfig, load_config
-from rnnkit.models.forecaster import Forecaster
+from rnnkit.models.forecaster import Forecaster, add_calendar
+from rnnkit.models.quantiles import pinball_loss
 from rnnkit.pipelines.forecaster import ForecastRunConfig, train_forecaster
 from rnnkit.timeseries.windows import StandardScaler, make_windows
 from rnnkit.training.bundle import load_bundle, save_bundle
@@ -28,22 +31,79 @@ def series_frame(rows: int = 400, seed: int = 0) -> pd.DataFrame:
         index=pd.date_range("2020-01-01", periods=rows, freq="h", name="date"))
 
 
-def model_for(frame: pd.DataFrame, loss: str = "mse", hidden: int = 16,
-              highway: int = 0) -> Forecaster:
-    scaler = StandardScaler(["y", "x"]).fit(frame[["y", "x"]].to_numpy())
-    return Forecaster(ModelConfig(cell="gru", hidden_size=hidden), ["y", "x"], "y", 24, 6,
-                      scaler, loss=loss, highway_steps=highway)
+def model_for(frame: pd.DataFrame, loss: str = "mse", hidden: int = 16, highway: int = 0,
+              lookback: int = 24, calendar: tuple[str, ...] = (), **options: str) -> Forecaster:
+    features = ["y", "x", *[f"{part}_{wave}" for part in calendar for wave in ("sin", "cos")]]
+    scaler = StandardScaler(features).fit(add_calendar(frame, calendar)[features].to_numpy())
+    return Forecaster(ModelConfig(cell="gru", hidden_size=hidden), features, "y", lookback, 6,
+                      scaler, loss=loss, highway_steps=highway, calendar=calendar, **options)
 
 
-@pytest.mark.parametrize("loss", ["mse", "mae", "gaussian"])
+@pytest.mark.parametrize("loss", ["mse", "mae", "gaussian", "quantile"])
 def test_shapes(loss: str) -> None:
     model = model_for(series_frame(), loss)
-    mean, log_variance = model(torch.zeros(5, 24, 2))
+    mean, spread = model(torch.zeros(5, 24, 2))
     assert mean.shape == (5, 6)
-    assert (log_variance is None) == (loss != "gaussian")
+    assert spread is None if loss in ("mse", "mae") else spread.shape[:2] == (5, 6)
     out = model.predict_windows(model.windows_of(series_frame(100)))
     assert out["mean"].shape == (100 - 24 - 6 + 1, 6)
-    assert ("lower" in out) == (loss == "gaussian")
+    assert ("lower" in out) == (loss in ("gaussian", "quantile"))
+    assert ("quantiles" in out) == (loss == "quantile")
+
+
+def test_quantiles_do_not_cross_and_the_median_is_the_mean() -> None:
+    model = model_for(series_frame(), "quantile", quantiles="0.9,0.05,0.5,0.25,0.99")
+    assert model.quantiles == [0.05, 0.25, 0.5, 0.9, 0.99]
+    with torch.no_grad():
+        for parameter in model.parameters():  # large weights: raw gaps of either sign
+            parameter.normal_(0.0, 3.0)
+        mean, spread = model(torch.randn(64, 24, 2) * 3)
+    assert spread is not None and spread.shape == (64, 6, 5)
+    assert (spread.diff(dim=-1) >= 0).all()  # softplus gaps: > 0, but may round to 0
+    assert torch.equal(mean, spread[..., 2])
+    out = model.predict_windows(model.windows_of(series_frame(100)))
+    assert out["quantiles"].shape == (71, 6, 5)
+    assert (np.diff(out["quantiles"], axis=-1) >= 0).all()
+    np.testing.assert_array_equal(out["mean"], out["quantiles"][..., 2])
+    np.testing.assert_array_equal(out["lower"], out["quantiles"][..., 0])
+    np.testing.assert_array_equal(out["upper"], out["quantiles"][..., -1])
+    assert model.interval_level(0.5) == pytest.approx(0.94)
+    table = model.forecast(series_frame(100))
+    assert list(table.columns) == ["step", "mean", "lower", "upper"]
+    assert (table["lower"] <= table["mean"]).all() and (table["mean"] <= table["upper"]).all()
+
+
+def test_pinball_loss_equals_a_hand_computed_value() -> None:
+    predicted = torch.tensor([[[1.0, 2.0, 4.0]], [[0.0, 3.0, 3.5]]])  # [B=2, H=1, Q=3]
+    targets = torch.tensor([[3.0], [3.0]])
+    levels = torch.tensor([0.1, 0.5, 0.9])
+    # errors y - y_q: (2, 1, -1) and (3, 0, -0.5); loss max(q e, (q - 1) e) per quantile:
+    # (0.2, 0.5, 0.1) and (0.3, 0, 0.05); mean of the six
+    expected = (0.2 + 0.5 + 0.1 + 0.3 + 0.0 + 0.05) / 6
+    assert float(pinball_loss(predicted, targets, levels)) == pytest.approx(expected)
+    assert float(pinball_loss(targets[..., None], targets, levels[:1])) == 0.0
+
+
+def test_quantile_model_covers_near_its_level() -> None:
+    rng = np.random.default_rng(1)
+    t = np.arange(1200)
+    frame = pd.DataFrame({"y": np.sin(2 * np.pi * t / 24) + rng.standard_normal(len(t)),
+                          "x": np.cos(2 * np.pi * t / 24)},
+                         index=pd.date_range("2020-01-01", periods=len(t), freq="h"))
+    torch.manual_seed(0)
+    model = model_for(frame, "quantile", hidden=8, lookback=12, quantiles="0.1,0.5,0.9")
+    windows = model.windows_of(frame)
+    train, test = windows.subset(slice(None, 900)), windows.subset(slice(900, None))
+    batch = (torch.as_tensor(train.scaled(model.scaler).inputs, dtype=torch.float32),
+             torch.as_tensor(model.training_targets(train), dtype=torch.float32))
+    Trainer(model, TrainConfig(epochs=80, lr=0.02, device="cpu", progress=False),
+            log=lambda line: None).fit(_Fixed([batch]))
+    out = model.predict_windows(test)
+    coverage = ((test.targets >= out["lower"]) & (test.targets <= out["upper"])).mean()
+    assert model.interval_level() == pytest.approx(0.8)
+    assert 0.7 <= coverage <= 0.9  # about 0.79 trained, about 0.4 untrained
+    below_median = (test.targets < out["mean"]).mean()
+    assert 0.35 <= below_median <= 0.65
 
 
 def test_overfits_a_tiny_series() -> None:
@@ -59,6 +119,67 @@ def test_overfits_a_tiny_series() -> None:
     assert float(model.step(batch).loss.detach()) < 0.05 * first
 
 
+def sine_frame(rows: int = 200) -> pd.DataFrame:
+    t = np.arange(rows)
+    return pd.DataFrame({"y": np.sin(2 * np.pi * t / 24) * 5 + 10,
+                         "x": np.cos(2 * np.pi * t / 12)},
+                        index=pd.date_range("2020-01-01", periods=rows, freq="h", name="date"))
+
+
+@pytest.mark.parametrize("calendar", [(), ("hour",)])
+def test_recursive_model_overfits_and_rolls_out_the_series(calendar: tuple[str, ...]) -> None:
+    frame = sine_frame()
+    torch.manual_seed(0)
+    model = model_for(frame, hidden=32, lookback=12, calendar=calendar, strategy="recursive")
+    assert model.dynamic == [0, 1]  # y and x; the calendar columns are computed
+    windows = model.windows_of(frame)
+    targets = model.training_targets(windows)  # [N, 2] the next row of y and x, scaled
+    assert targets.shape == (len(windows), 2)
+    np.testing.assert_allclose(model.scaler.inverse_transform(
+        np.pad(targets, ((0, 0), (0, 2 * len(calendar)))))[:, 0], windows.targets[:, 0])
+    batch = (torch.as_tensor(windows.scaled(model.scaler).inputs, dtype=torch.float32),
+             torch.as_tensor(targets, dtype=torch.float32))
+    Trainer(model, TrainConfig(epochs=150, lr=0.01, device="cpu", progress=False),
+            log=lambda line: None).fit(_Fixed([batch]))
+    out = model.predict_windows(windows)  # rolled forward 6 steps from every window
+    assert out["mean"].shape == windows.targets.shape == (len(windows), 6)
+    error = np.abs(out["mean"] - windows.targets)
+    persistence = np.abs(windows.current[:, None] - windows.targets)
+    assert error.max() < 0.1 and error[:, -1].mean() < 0.01 * persistence[:, -1].mean()
+    table = model.forecast(frame.iloc[:100])  # the 6 rows after row 99: rows 100..105
+    np.testing.assert_allclose(table["mean"], frame["y"].iloc[100:106], atol=0.1)
+
+
+def test_recursive_roll_out_is_causal() -> None:
+    frame = add_calendar(sine_frame(), ["hour"])
+    torch.manual_seed(0)
+    model = model_for(frame, lookback=12, calendar=("hour",), strategy="recursive")
+    windows = model.windows_of(frame)
+    k, origin = 30, int(windows.origins[30])
+    before = model.predict_windows(windows)["mean"][k]
+    later = windows.values.copy()
+    later[origin + 1:] = 100.0 * np.random.default_rng(0).standard_normal(later[origin + 1:].shape)
+    after = model.predict_windows(replace(windows, values=later))["mean"][k]
+    np.testing.assert_array_equal(before, after)  # calendar columns too: computed, not read
+    now = windows.values.copy()
+    now[origin, 0] += 5.0
+    assert not np.allclose(before, model.predict_windows(replace(windows, values=now))["mean"][k])
+
+
+def test_recursive_targets_mask_a_missing_feature() -> None:
+    frame = sine_frame()
+    frame.iloc[50, 1] = np.nan  # x missing at row 50
+    model = model_for(frame.fillna(0.0), lookback=12, strategy="recursive")
+    windows = model.windows_of(frame)  # windows reading row 50 are dropped
+    targets = model.training_targets(windows)
+    missing = np.isnan(targets)
+    assert missing.sum() == 1 and missing[list(windows.origins).index(49), 1]
+    batch = (torch.as_tensor(windows.scaled(model.scaler).inputs, dtype=torch.float32),
+             torch.as_tensor(targets, dtype=torch.float32))
+    out = model.step(batch)
+    assert torch.isfinite(out.loss) and np.isfinite(out.metrics["mae_last"])
+
+
 class _Fixed:
     def __init__(self, items: list) -> None:
         self.items = items
@@ -70,17 +191,48 @@ class _Fixed:
         return len(self.items)
 
 
-@pytest.mark.parametrize(("loss", "highway"), [("mse", 0), ("gaussian", 0), ("mae", 12)])
-def test_bundle_round_trip_gives_identical_forecasts(tmp_path: Path, loss: str,
-                                                     highway: int) -> None:
+@pytest.mark.parametrize(("loss", "highway", "options"), [
+    ("mse", 0, {}), ("gaussian", 0, {}), ("mae", 12, {}),
+    ("quantile", 3, {"quantiles": "0.1,0.5,0.8"}),
+    ("mse", 0, {"strategy": "recursive", "calendar": ("hour",)}),
+    ("mae", 4, {"strategy": "recursive"}),
+])
+def test_bundle_round_trip_gives_identical_forecasts(tmp_path: Path, loss: str, highway: int,
+                                                     options: dict) -> None:
     frame = series_frame()
-    model = model_for(frame, loss, highway=highway).eval()
+    model = model_for(frame, loss, highway=highway, **options).eval()
     path = save_bundle(model, tmp_path / "m.rnnkit")
     loaded = load_bundle(path, expected_kind="forecaster")
     assert isinstance(loaded, Forecaster)
     before, after = model.forecast(frame), loaded.forecast(frame)
     pd.testing.assert_frame_equal(before, after)
     assert len(after) == 6 and after.index[0] == frame.index[-1] + pd.Timedelta(hours=1)
+    assert loaded.bundle_config() == model.bundle_config()
+    windows = model.windows_of(frame)
+    for key, value in model.predict_windows(windows).items():
+        np.testing.assert_array_equal(value, loaded.predict_windows(windows)[key])
+
+
+def test_a_bundle_without_the_new_options_loads_as_direct() -> None:
+    config = model_for(series_frame()).bundle_config()
+    del config["quantiles"], config["strategy"]
+    loaded = Forecaster.from_bundle_config(config)
+    assert loaded.strategy == "direct" and loaded.quantiles == []
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"loss": "quantile", "quantiles": "0.1,0.9"}, "must include 0.5"),
+    ({"loss": "quantile", "quantiles": "0,0.5,0.9"}, "strictly between 0 and 1"),
+    ({"loss": "quantile", "quantiles": "0.5,1.5"}, "strictly between 0 and 1"),
+    ({"loss": "quantile", "quantiles": "0.1,median"}, "comma-separated numbers"),
+    ({"loss": "quantile", "quantiles": "0.5,0.5"}, "repeats a level"),
+    ({"loss": "gaussian", "strategy": "recursive"}, "forecast.loss=gaussian is unsupported"),
+    ({"loss": "quantile", "strategy": "recursive"}, "forecast.loss=quantile is unsupported"),
+    ({"strategy": "sideways"}, "forecast.strategy must be one of direct, recursive"),
+])
+def test_bad_options_raise_clear_errors(options: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        model_for(series_frame(100), **options)
 
 
 def write_csv(path: Path, frame: pd.DataFrame) -> Path:
@@ -128,6 +280,29 @@ def test_cli_trains_on_a_csv_and_writes_results(tmp_path: Path, monkeypatch, cap
     code = rnnkit.cli.main(["evaluate", "--model", str(tmp_path / "run" / "model.rnnkit")])
     assert code == 0
     assert "ridge" in json.loads(capsys.readouterr().out)["step_6"]
+
+
+@pytest.mark.parametrize("extra", [
+    {"forecast.strategy": "recursive", "forecast.loss": "mae"},
+    {"forecast.loss": "quantile", "forecast.quantiles": "0.1,0.5,0.9"},
+])
+def test_cli_trains_recursive_and_quantile_models(tmp_path: Path, extra: dict) -> None:
+    csv = write_csv(tmp_path / "series.csv", series_frame(400))
+    args = ["train", "forecaster", "--out", str(tmp_path / "run")]
+    for item in settings(csv, **extra):
+        args += ["--set", item]
+    assert rnnkit.cli.main(args) == 0
+    results = json.loads((tmp_path / "run" / "results.json").read_text())
+    model = results["test"]["step_6"]["model"]
+    assert np.isfinite(model["mae"]) and model["mae_ratio_to_persistence"] < 2.0
+    loaded = load_bundle(tmp_path / "run" / "model.rnnkit")
+    assert isinstance(loaded, Forecaster)
+    assert loaded.strategy == extra.get("forecast.strategy", "direct")
+    if loaded.loss_name == "quantile":  # the level is 0.9 - 0.1, not forecast.interval
+        assert results["test"]["interval"]["level"] == pytest.approx(0.8)
+        assert 0.0 <= results["test"]["interval"]["coverage"] <= 1.0
+    else:
+        assert "interval" not in results["test"]
 
 
 @pytest.mark.parametrize(("rows", "extra", "message"), [

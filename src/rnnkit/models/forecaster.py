@@ -1,14 +1,15 @@
 """A recurrent forecaster: lookback window of features -> the next ``H`` values of a target.
 
 The encoder (RNN, LSTM or GRU) reads the scaled window ``[B, L, F]``; a linear head on its last
-state gives all ``H`` steps at once (direct multi-output). With ``residual`` the head predicts
-the change from the target's last known value (the persistence forecast), not the level. The
-loss is the mean squared (``mse``) or absolute (``mae``) error; with ``loss="gaussian"`` a
-second head gives each step's log-variance and the loss is the Gaussian negative
-log-likelihood, so forecasts come with prediction intervals.
+state gives all ``H`` steps at once (``strategy="direct"``), or with ``"recursive"`` the next
+row of every non-calendar feature, rolled forward ``H`` times (:mod:`rnnkit.models.recursive`).
+With ``residual`` the head predicts the change from the last known value (persistence), not the
+level. Losses: ``mse``, ``mae``, and for direct models with prediction intervals ``gaussian`` (a
+log-variance head, Gaussian negative log-likelihood) or ``quantile`` (non-crossing quantiles
+per step, pinball loss; :mod:`rnnkit.models.quantiles`).
 
-The bundle keeps the scaler, feature names, target, calendar parts, lookback and horizon, so a
-loaded model forecasts from a raw date-indexed frame with no other input (:meth:`forecast`).
+The bundle keeps the scaler, features, target, calendar parts, lookback, horizon and options,
+so a loaded model forecasts from a raw date-indexed frame alone (:meth:`Forecaster.forecast`).
 """
 
 from __future__ import annotations
@@ -24,13 +25,21 @@ import torch
 from torch import Tensor, nn
 
 from rnnkit.config import ModelConfig
+from rnnkit.models import recursive
 from rnnkit.models.encoder import build_encoder
+from rnnkit.models.quantiles import (
+    DEFAULT_QUANTILES,
+    ordered_quantiles,
+    parse_quantiles,
+    pinball_loss,
+)
 from rnnkit.timeseries.features import calendar_features
 from rnnkit.timeseries.windows import StandardScaler, Windows, make_windows
 from rnnkit.training.bundle import register_model
 from rnnkit.training.task import StepOutput, TaskModel
 
-LOSSES = ("mse", "mae", "gaussian")
+LOSSES = ("mse", "mae", "gaussian", "quantile")
+STRATEGIES = ("direct", "recursive")
 LOG_VARIANCE_RANGE = (-10.0, 10.0)
 
 
@@ -51,28 +60,42 @@ class Forecaster(TaskModel):
         feature_names: the input columns, in order (calendar columns included).
         target: the column predicted; it must be one of ``feature_names``.
         lookback, horizon: ``L`` input steps, ``H`` steps ahead.
-        scaler: fitted on the training period only; scales inputs and (its target column)
-            the targets.
-        loss: ``mse``, ``mae`` or ``gaussian`` (mean and log-variance heads, NLL loss).
-        residual: predict the change from the last known target value.
+        scaler: fitted on the training period only; scales inputs and targets.
+        loss: ``mse``, ``mae``, ``gaussian`` (mean and log-variance heads, NLL loss) or
+            ``quantile`` (``Q`` quantiles per step, pinball loss); the last two direct only.
+        residual: predict the change from the last known value (of the target, or with
+            ``recursive`` of each dynamic feature); it shifts every quantile alike.
         calendar: calendar parts added to a raw frame before windowing.
         trained_on: data settings kept in the bundle (source, split dates, ...).
         highway_steps: with ``k > 0``, a linear skip from the last ``k`` input steps to the
-            mean (LSTNet's autoregressive highway), so the recurrent part learns what a
-            linear model misses.
+            mean (LSTNet's autoregressive highway): the RNN learns what a linear model misses.
+        quantiles: a ``quantile`` model's levels, e.g. ``"0.05,0.5,0.95"`` (0.5 needed).
+        strategy: ``direct`` (all ``H`` steps at once) or ``recursive`` (one step, rolled).
 
     Shape:
-        inputs ``[B, L, F]`` scaled; targets ``[B, H]`` scaled; forward gives mean
-        ``[B, H]`` and log-variance ``[B, H]`` (None for ``mse``), both scaled.
+        inputs ``[B, L, F]`` scaled. ``direct``: targets ``[B, H]``; forward gives the mean
+        ``[B, H]`` (the median for ``quantile``) and the spread: log-variance ``[B, H]``
+        (``gaussian``), the quantiles ``[B, H, Q]`` (``quantile``) or None. ``recursive``:
+        targets and mean are the next row's ``D`` dynamic features ``[B, D]`` (NaN targets
+        are missing values, left out of the loss); spread None. All scaled.
     """
 
     def __init__(self, config: ModelConfig, feature_names: Sequence[str], target: str,
                  lookback: int, horizon: int, scaler: StandardScaler, loss: str = "mse",
                  residual: bool = True, calendar: Sequence[str] = (),
-                 trained_on: dict[str, Any] | None = None, highway_steps: int = 0) -> None:
+                 trained_on: dict[str, Any] | None = None, highway_steps: int = 0,
+                 quantiles: str | Sequence[float] = DEFAULT_QUANTILES,
+                 strategy: str = "direct") -> None:
         super().__init__()
         if loss not in LOSSES:
             raise ValueError(f"forecast.loss must be one of {', '.join(LOSSES)}, got {loss!r}")
+        if strategy not in STRATEGIES:
+            raise ValueError(f"forecast.strategy must be one of {', '.join(STRATEGIES)}, "
+                             f"got {strategy!r}")
+        if strategy == "recursive" and loss not in ("mse", "mae"):
+            raise ValueError(f"forecast.loss={loss} is unsupported with forecast.strategy="
+                             "recursive (the roll-out feeds back point forecasts, so it gives "
+                             "no intervals); use loss mse or mae, or strategy direct")
         if target not in feature_names:
             raise ValueError(f"the target {target!r} must be one of the features "
                              f"{list(feature_names)}; add it to data.features")
@@ -84,17 +107,27 @@ class Forecaster(TaskModel):
         self.target_index = self.feature_names.index(target)
         self.lookback, self.horizon = int(lookback), int(horizon)
         self.scaler = scaler
-        self.loss_name, self.residual = loss, bool(residual)
+        self.loss_name, self.residual, self.strategy = loss, bool(residual), strategy
+        self.quantiles = parse_quantiles(quantiles) if loss == "quantile" else []
         self.calendar = list(calendar)
         self.trained_on = trained_on or {}
+        # the columns the mean predicts: the target (direct) or every dynamic feature
+        self.dynamic = (recursive.dynamic_positions(self.feature_names)
+                        if strategy == "recursive" else [self.target_index])
+        if self.target_index not in self.dynamic:
+            raise ValueError(f"the target {target!r} is a calendar column, known in advance; "
+                             "a recursive model cannot predict it")
+        self.outputs = outputs = horizon if strategy == "direct" else len(self.dynamic)
+        self.median_index = self.quantiles.index(0.5) if self.quantiles else 0
         self.encoder = build_encoder(config, len(self.feature_names), batch_first=True)
         width = config.hidden_size * (2 if config.bidirectional else 1)
-        self.head = nn.Linear(width, horizon * (2 if loss == "gaussian" else 1))
+        per_output = {"gaussian": 2, "quantile": len(self.quantiles)}.get(loss, 1)
+        self.head = nn.Linear(width, outputs * per_output)
         if not 0 <= highway_steps <= lookback:
             raise ValueError(f"highway_steps must be between 0 and the lookback {lookback}, "
                              f"got {highway_steps}")
         self.highway_steps = int(highway_steps)
-        self.highway = (nn.Linear(highway_steps * len(self.feature_names), horizon)
+        self.highway = (nn.Linear(highway_steps * len(self.feature_names), outputs)
                         if highway_steps else None)
 
     def bundle_config(self) -> dict[str, Any]:
@@ -103,7 +136,8 @@ class Forecaster(TaskModel):
             "target": self.target, "lookback": self.lookback, "horizon": self.horizon,
             "scaler": self.scaler.to_json(), "loss": self.loss_name, "residual": self.residual,
             "calendar": self.calendar, "trained_on": self.trained_on,
-            "highway_steps": self.highway_steps,
+            "highway_steps": self.highway_steps, "quantiles": self.quantiles,
+            "strategy": self.strategy,
         }
 
     @classmethod
@@ -112,34 +146,49 @@ class Forecaster(TaskModel):
                    config["lookback"], config["horizon"],
                    StandardScaler.from_json(config["scaler"]), config["loss"],
                    config["residual"], config.get("calendar", ()), config.get("trained_on"),
-                   config.get("highway_steps", 0))
+                   config.get("highway_steps", 0),
+                   config.get("quantiles") or DEFAULT_QUANTILES,
+                   config.get("strategy", "direct"))
 
     # -- tensors, in scaled units ---------------------------------------------------------
     def forward(self, inputs: Tensor) -> tuple[Tensor, Tensor | None]:
         outputs, _ = self.encoder(inputs)  # [B, L, D*hidden]
-        head = self.head(outputs[:, -1])  # [B, D*hidden] -> [B, H] or [B, 2H]
-        mean, log_variance = head[:, :self.horizon], None
+        head = self.head(outputs[:, -1])  # [B, D*hidden] -> [B, outputs * per_output]
+        shift = torch.zeros_like(head[:, :self.outputs])  # [B, outputs]: added to every value
         if self.highway is not None:  # linear autoregressive skip over the last k steps
             recent = inputs[:, -self.highway_steps:].flatten(1)  # [B, k, F] -> [B, k*F]
-            mean = mean + self.highway(recent)
+            shift = shift + self.highway(recent)
+        if self.residual:  # [B, 1] the last known target, or [B, D] the last row
+            shift = shift + inputs[:, -1, self.dynamic]
+        mean, spread = head[:, :self.outputs] + shift, None
         if self.loss_name == "gaussian":
-            log_variance = head[:, self.horizon:].clamp(*LOG_VARIANCE_RANGE)
-        if self.residual:
-            mean = mean + inputs[:, -1, self.target_index, None]  # [B, 1]: the last known value
-        return mean, log_variance
+            spread = head[:, self.outputs:].clamp(*LOG_VARIANCE_RANGE)
+        elif self.loss_name == "quantile":
+            raw = head.view(len(head), self.outputs, len(self.quantiles))  # -> [B, H, Q]
+            spread = ordered_quantiles(raw, self.median_index) + shift[..., None]
+            mean = spread[..., self.median_index]
+        return mean, spread
 
     def step(self, batch: Any, state: Any = None) -> StepOutput:
         inputs, targets = batch
-        mean, log_variance = self(inputs)
-        error = targets - mean  # [B, H]
+        mean, spread = self(inputs)
+        present = ~torch.isnan(targets)  # all True, but for a recursive feature gone missing
+        error = torch.nan_to_num(targets) - mean  # [B, H] or [B, D]
         if self.loss_name == "mae":  # the metric itself: robust to heavy-tailed errors
-            loss = error.abs().mean()
-        elif log_variance is None:
-            loss = error.pow(2).mean()
+            loss = error[present].abs().mean()
+        elif self.loss_name == "quantile":
+            assert spread is not None
+            levels = torch.as_tensor(self.quantiles, dtype=spread.dtype, device=spread.device)
+            loss = pinball_loss(spread, targets, levels)
+        elif spread is None:
+            loss = error[present].pow(2).mean()
         else:  # Gaussian negative log-likelihood, constant dropped
-            loss = 0.5 * (log_variance + error.pow(2) * torch.exp(-log_variance)).mean()
+            loss = 0.5 * (spread + error.pow(2) * torch.exp(-spread)).mean()
         absolute = error.detach().abs()
-        metrics = {"mae": float(absolute.mean()), "mae_last": float(absolute[:, -1].mean())}
+        # the last step's error (direct), or the target's one-step error (recursive)
+        last = -1 if self.strategy == "direct" else self.dynamic.index(self.target_index)
+        metrics = {"mae": float(absolute[present].mean()),
+                   "mae_last": float(absolute[:, last][present[:, last]].mean())}
         return StepOutput(loss, int(targets.shape[0]), metrics=metrics)
 
     # -- numpy, in the target's own units -------------------------------------------------
@@ -153,11 +202,39 @@ class Forecaster(TaskModel):
         mean, scale = self.target_mean_scale
         return (np.asarray(targets, dtype=float) - mean) / scale
 
+    def training_targets(self, windows: Windows) -> np.ndarray:
+        """Scaled targets of unscaled windows: ``[N, H]`` the target (``direct``), or ``[N, D]``
+        the dynamic features at row ``origin + 1``, NaN where missing (``recursive``)."""
+        if self.strategy == "direct":
+            return self.scale_targets(windows.targets)
+        return recursive.next_rows(windows, self.dynamic, self.scaler)
+
+    def interval_level(self, interval: float = 0.9) -> float:
+        """The probability between ``lower`` and ``upper``: the outer quantiles' gap for a
+        quantile model, else the ``interval`` asked for."""
+        if self.loss_name == "quantile":
+            return round(self.quantiles[-1] - self.quantiles[0], 10)
+        return interval
+
     @torch.no_grad()
+    def _forecast_batch(self, inputs: Tensor, times: np.ndarray) -> tuple[Tensor, Tensor | None]:
+        """Scaled mean ``[B, H]`` and spread of scaled inputs ``[B, L, F]`` whose targets fall
+        at ``times`` ``[B, H]`` (read by a recursive model's calendar columns only)."""
+        if self.strategy == "direct":
+            return self(inputs)
+        future = recursive.future_calendar(times, self.feature_names, self.scaler)  # [B, H, F]
+        path = recursive.roll_forward(  # [B, H, D]
+            lambda rows: self(rows)[0], inputs,
+            torch.as_tensor(future, dtype=inputs.dtype, device=inputs.device),
+            torch.as_tensor(self.dynamic, device=inputs.device))
+        return path[..., self.dynamic.index(self.target_index)], None
+
     def predict_windows(self, windows: Windows, batch_size: int = 2048, interval: float = 0.9
                         ) -> dict[str, np.ndarray]:
-        """Forecasts of unscaled ``windows`` in target units: ``mean`` ``[N, H]``, and for a
-        Gaussian model ``std``, ``lower``, ``upper`` (the central ``interval``)."""
+        """Forecasts of unscaled ``windows`` in target units: ``mean`` ``[N, H]``; a Gaussian
+        model adds ``std``, ``lower``, ``upper`` (the central ``interval``); a quantile model
+        ``quantiles`` ``[N, H, Q]`` with ``mean`` the median and ``lower``/``upper`` the
+        outermost quantiles (``interval`` unused; see :meth:`interval_level`)."""
         if windows.feature_names != tuple(self.feature_names):
             raise ValueError(f"the windows' features {list(windows.feature_names)} differ from "
                              f"the model's {self.feature_names}")
@@ -165,22 +242,24 @@ class Forecaster(TaskModel):
         self.eval()
         device = next(self.parameters()).device
         scaled = windows.scaled(self.scaler)
-        means, stds = [], []
+        means, spreads = [], []
         for start in range(0, len(windows), batch_size):
             rows = slice(start, start + batch_size)
             inputs = torch.as_tensor(scaled.inputs_at(rows), dtype=torch.float32, device=device)
-            mean, log_variance = self(inputs)
-            means.append(mean.double().cpu().numpy())
-            if log_variance is not None:
-                stds.append(torch.exp(0.5 * log_variance).double().cpu().numpy())
+            mean, spread = self._forecast_batch(inputs, windows.target_times[rows])
+            means.append(mean)
+            if spread is not None:
+                spreads.append(spread)
         self.train(was_training)
         center, scale = self.target_mean_scale
-        empty = np.empty((0, self.horizon))
-        out = {"mean": np.concatenate(means) * scale + center if means else empty}
+        out = {"mean": _numpy(means, (self.horizon,)) * scale + center}
         if self.loss_name == "gaussian":
-            std = np.concatenate(stds) * scale if stds else empty
+            std = np.exp(0.5 * _numpy(spreads, (self.horizon,))) * scale
             z = NormalDist().inv_cdf(0.5 + interval / 2)
             out.update(std=std, lower=out["mean"] - z * std, upper=out["mean"] + z * std)
+        elif self.loss_name == "quantile":
+            levels = _numpy(spreads, (self.horizon, len(self.quantiles))) * scale + center
+            out.update(quantiles=levels, lower=levels[..., 0], upper=levels[..., -1])
         return out
 
     def windows_of(self, frame: pd.DataFrame, stride: int = 1) -> Windows:
@@ -191,8 +270,9 @@ class Forecaster(TaskModel):
     def forecast(self, frame: pd.DataFrame, interval: float = 0.9) -> pd.DataFrame:
         """Forecast the ``H`` steps after the frame's last row, from a raw date-indexed frame.
 
-        Returns one row per step ahead: ``step``, ``mean`` and for a Gaussian model ``lower``
-        and ``upper``; the index is the step's timestamp when the frame has a frequency.
+        Returns one row per step ahead: ``step``, ``mean`` and for a Gaussian or quantile
+        model ``lower`` and ``upper``; the index is the step's timestamp when the frame's last
+        rows are evenly spaced (a recursive model with calendar columns needs them to be).
         """
         frame = add_calendar(frame, self.calendar)
         missing = [name for name in self.feature_names if name not in frame.columns]
@@ -205,19 +285,24 @@ class Forecaster(TaskModel):
         values = frame[self.feature_names].to_numpy(dtype=float)[-self.lookback:]
         if np.isnan(values).any():
             raise ValueError("the last lookback rows hold missing values; fill them first")
-        scaled = self.scaler.transform(values)[None]  # [L, F] -> [1, L, F]
-        with torch.no_grad():
-            mean, log_variance = self.eval()(torch.as_tensor(scaled, dtype=torch.float32))
-        center, scale = self.target_mean_scale
-        table = {"step": np.arange(1, self.horizon + 1),
-                 "mean": mean[0].double().numpy() * scale + center}
-        if log_variance is not None:
-            std = torch.exp(0.5 * log_variance[0]).double().numpy() * scale
-            z = NormalDist().inv_cdf(0.5 + interval / 2)
-            table.update(lower=table["mean"] - z * std, upper=table["mean"] + z * std)
-        recent = pd.DatetimeIndex(frame.index[-min(len(frame), 10):])
-        steps = np.diff(recent.to_numpy())
-        regular = len(steps) > 0 and bool((steps == steps[0]).all())
-        index = (recent[-1] + pd.Timedelta(steps[0]) * np.arange(1, self.horizon + 1)
-                 if regular else None)
+        index = recursive.times_after(pd.DatetimeIndex(frame.index), self.horizon)
+        if (index is None and self.strategy == "recursive"
+                and recursive.calendar_positions(self.feature_names)):
+            raise ValueError("a recursive model computes the calendar columns of the steps "
+                             "ahead, so the frame's last rows must be evenly spaced in time")
+        future = index if index is not None else pd.DatetimeIndex(
+            [pd.NaT] * self.horizon, tz=pd.DatetimeIndex(frame.index).tz)
+        padded = np.vstack([values, np.full((self.horizon, values.shape[1]), np.nan)])  # [L+H, F]
+        window = Windows(padded, padded[:, self.target_index],
+                         pd.DatetimeIndex(frame.index[-self.lookback:]).append(future),
+                         np.array([self.lookback - 1]), self.lookback, self.horizon,
+                         tuple(self.feature_names), self.target)  # the one window: future NaN
+        out = self.predict_windows(window, interval=interval)
+        table = {"step": np.arange(1, self.horizon + 1), "mean": out["mean"][0]}
+        table.update({key: out[key][0] for key in ("lower", "upper") if key in out})
         return pd.DataFrame(table, index=index)
+
+
+def _numpy(batches: list[Tensor], shape: tuple[int, ...]) -> np.ndarray:
+    """The batches joined, as float64 numpy (``[0, *shape]`` when there are none)."""
+    return torch.cat(batches).double().cpu().numpy() if batches else np.empty((0, *shape))

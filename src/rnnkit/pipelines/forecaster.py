@@ -67,9 +67,11 @@ class ForecastDataConfig:
 
 @dataclass(frozen=True)
 class ForecastOptions:
-    loss: str = "mse"  # mse | mae | gaussian (prediction intervals)
-    residual: bool = True  # predict the change from the last known target value
+    loss: str = "mse"  # mse | mae | gaussian | quantile (the last two: prediction intervals)
+    residual: bool = True  # predict the change from the last known value
     interval: float = 0.9  # central interval of a gaussian model
+    quantiles: str = "0.05,0.5,0.95"  # quantile model: levels (0.5 needed; outer two: interval)
+    strategy: str = "direct"  # direct (all H steps at once) | recursive (one step, rolled H times)
     highway_steps: int = 0  # linear skip from the last k input steps to the output (0 = off)
     seasonal_period: int = 0  # 0 = source default (hourly 24, daily 7)
     moving_average: int = 24  # rows averaged by the moving-average baseline (capped at L)
@@ -153,7 +155,7 @@ def tensors(model: Forecaster, windows: Windows, batch_size: int, shuffle: bool,
             ) -> TensorBatches:
     scaled = windows.scaled(model.scaler)
     inputs = torch.as_tensor(scaled.inputs, dtype=torch.float32)  # [N, L, F]
-    targets = torch.as_tensor(model.scale_targets(windows.targets), dtype=torch.float32)
+    targets = torch.as_tensor(model.training_targets(windows), dtype=torch.float32)
     return TensorBatches((inputs, targets), batch_size, shuffle=shuffle, seed=seed)
 
 
@@ -214,7 +216,8 @@ def score(model: Forecaster, split: Split, options: ForecastOptions, period: int
             test.current)
     if "lower" in out:
         inside = (actual >= out["lower"]) & (actual <= out["upper"])
-        results["interval"] = {"level": options.interval, "coverage": float(inside.mean()),
+        results["interval"] = {"level": model.interval_level(options.interval),
+                               "coverage": float(inside.mean()),
                                "mean_width": float((out["upper"] - out["lower"]).mean())}
     results["ridge_choice"] = ridge_choice
     return results, {**out, **{f"baseline_{k}": v for k, v in forecasts.items()}}
@@ -243,7 +246,8 @@ def train_forecaster(config: ForecastRunConfig, out_dir: str | Path, resume: boo
     model = Forecaster(config.model, features, target, config.data.lookback,
                        config.data.horizon, scaler, config.forecast.loss,
                        config.forecast.residual, parts, trained_on=asdict(config.data),
-                       highway_steps=config.forecast.highway_steps)
+                       highway_steps=config.forecast.highway_steps,
+                       quantiles=config.forecast.quantiles, strategy=config.forecast.strategy)
     seed = config.train.seed
     train = split.train.subset(slice(None, None, config.data.stride))  # ridge gets every window
     log(f"{target}: {len(features)} features, windows train {len(train)}, "

@@ -1,0 +1,109 @@
+"""Recursive multi-step forecasting: a one-step model rolled forward ``H`` times.
+
+The model predicts the next row of every *dynamic* feature: every feature but the calendar
+columns (``<part>_sin``/``<part>_cos`` of a part :func:`~rnnkit.timeseries.features.
+calendar_features` knows), which are computed from the next timestamp instead of predicted. To
+forecast ``H`` steps, :func:`roll_forward` appends the predicted row, with the calendar columns
+of its timestamp, drops the oldest row and predicts again. It reads the window's own rows and
+the future timestamps only, so it is causal: no value after the window's origin reaches it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import Tensor
+
+from rnnkit.timeseries.features import CALENDAR_PERIODS, calendar_features
+from rnnkit.timeseries.windows import StandardScaler, Windows
+
+CALENDAR_COLUMNS = {f"{part}_{wave}": part for part in CALENDAR_PERIODS for wave in ("sin", "cos")}
+
+
+def calendar_positions(feature_names: Sequence[str]) -> list[int]:
+    """Positions of the calendar columns among the features.
+
+    Example:
+        >>> calendar_positions(["y", "hour_sin", "wind_sin", "hour_cos"])
+        [1, 3]
+    """
+    return [i for i, name in enumerate(feature_names) if name in CALENDAR_COLUMNS]
+
+
+def dynamic_positions(feature_names: Sequence[str]) -> list[int]:
+    """Positions of the features a recursive model predicts: all but the calendar columns."""
+    calendar = set(calendar_positions(feature_names))
+    return [i for i in range(len(feature_names)) if i not in calendar]
+
+
+def next_rows(windows: Windows, dynamic: Sequence[int], scaler: StandardScaler) -> np.ndarray:
+    """``[N, D]`` the one-step training targets of unscaled windows: the scaled dynamic
+    features at row ``origin + 1``, NaN where one is missing (the loss leaves those out)."""
+    assert scaler.mean is not None and scaler.scale is not None
+    rows = windows.values[windows.origins + 1][:, dynamic]  # [N, F] -> [N, D]
+    return (rows - scaler.mean[dynamic]) / scaler.scale[dynamic]
+
+
+def times_after(index: pd.DatetimeIndex, horizon: int) -> pd.DatetimeIndex | None:
+    """The ``horizon`` timestamps after the last one when the last (up to 10) are evenly
+    spaced, else None.
+
+    Example:
+        >>> [str(day.date()) for day in times_after(pd.date_range("2020-01-01", periods=3), 2)]
+        ['2020-01-04', '2020-01-05']
+    """
+    recent = pd.DatetimeIndex(index[-min(len(index), 10):])
+    steps = np.diff(recent.to_numpy())
+    if not len(steps) or not (steps == steps[0]).all():
+        return None
+    return pd.DatetimeIndex(recent[-1] + pd.Timedelta(steps[0]) * np.arange(1, horizon + 1))
+
+
+def future_calendar(times: np.ndarray, feature_names: Sequence[str],
+                    scaler: StandardScaler) -> np.ndarray:
+    """The scaled calendar columns at future timestamps; the dynamic columns are NaN.
+
+    Args:
+        times: ``[N, H]`` datetime64, the timestamp of each step to forecast (unused, and may
+            be NaT, when there are no calendar columns).
+        feature_names: the model's features, in order.
+        scaler: the model's scaler, fitted on every feature.
+
+    Shape:
+        ``[N, H]`` times in, ``[N, H, F]`` rows out.
+    """
+    count, horizon = times.shape
+    rows = np.full((count * horizon, len(feature_names)), np.nan)  # [N*H, F]
+    positions = calendar_positions(feature_names)
+    if positions:
+        names = [feature_names[i] for i in positions]
+        parts = list(dict.fromkeys(CALENDAR_COLUMNS[name] for name in names))
+        stamps = pd.DatetimeIndex(np.asarray(times).reshape(-1))  # [N, H] -> [N*H]
+        rows[:, positions] = calendar_features(stamps, parts)[names].to_numpy()
+    return scaler.transform(rows).reshape(count, horizon, len(feature_names))  # -> [N, H, F]
+
+
+def roll_forward(step: Callable[[Tensor], Tensor], inputs: Tensor, future: Tensor,
+                 dynamic: Tensor) -> Tensor:
+    """Forecast ``H`` rows by feeding each predicted row back in.
+
+    Args:
+        step: a scaled window ``[B, L, F]`` -> the next row's dynamic features ``[B, D]``.
+        inputs: ``[B, L, F]`` the scaled window.
+        future: ``[B, H, F]`` the scaled calendar columns of the next ``H`` steps (the values
+            at dynamic positions are ignored).
+        dynamic: ``[D]`` long, the positions of the dynamic features.
+
+    Shape:
+        returns ``[B, H, D]``: step ``h`` of the path is the ``h``-th predicted row.
+    """
+    rows, path = inputs, []
+    for ahead in range(future.shape[1]):
+        predicted = step(rows)  # [B, D]
+        row = future[:, ahead].index_copy(1, dynamic, predicted)  # [B, F]
+        rows = torch.cat([rows[:, 1:], row[:, None]], dim=1)  # [B, L, F], one step later
+        path.append(predicted)
+    return torch.stack(path, dim=1)  # H x [B, D] -> [B, H, D]
