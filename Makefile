@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.rnnkit-installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo gradients test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,8 +14,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)  ## the main job: vanishing/exploding gradients made visible (no data needed)
-	$(BIN)/rnnkit diagnose --task adding --cells rnn,lstm,gru --length 100 --out runs/demo
+demo: $(STAMP)  ## the main job: walk-forward forecast, buy/sell/hold and backtest on AAPL
+	$(BIN)/rnnkit stocks --symbols AAPL --out runs/demo
+
+gradients: $(STAMP)  ## vanishing/exploding gradients made visible (no data needed)
+	$(BIN)/rnnkit diagnose --task adding --cells rnn,lstm,gru --length 100 --out runs/gradients
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -41,7 +41,8 @@ def main() -> int:
 
     from rnnkit.config import load_config
     from rnnkit.models.forecaster import Forecaster
-    from rnnkit.pipelines.forecaster import ForecastRunConfig, prepare, train_forecaster
+    from rnnkit.pipelines.forecaster import ForecastRunConfig, train_forecaster
+    from rnnkit.pipelines.sources import prepare
     from rnnkit.timeseries.metrics import mae
     from rnnkit.training.bundle import load_bundle
 
@@ -56,7 +57,7 @@ def main() -> int:
     ]
     started = time.perf_counter()
     rows = []
-    test = prepare(load_config(ForecastRunConfig, None, settings))[4].test
+    test = prepare(load_config(ForecastRunConfig, None, settings).data).split.test
     forecasts = []  # each seed's step-24 test forecasts, for the seed ensemble
     for seed in args.seeds:
         config = load_config(ForecastRunConfig, None, [*settings, f"train.seed={seed}"])

@@ -14,8 +14,9 @@ import torch
 
 import rnnkit.cli
 from rnnkit.config import ModelConfig, TrainConfig, load_config
-from rnnkit.models.forecaster import Forecaster, add_calendar
+from rnnkit.models.forecaster import Forecaster
 from rnnkit.models.quantiles import pinball_loss
+from rnnkit.models.window_inputs import add_calendar
 from rnnkit.pipelines.forecaster import ForecastRunConfig, train_forecaster
 from rnnkit.timeseries.windows import StandardScaler, make_windows
 from rnnkit.training.bundle import load_bundle, save_bundle

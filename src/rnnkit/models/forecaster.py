@@ -33,7 +33,7 @@ from rnnkit.models.quantiles import (
     parse_quantiles,
     pinball_loss,
 )
-from rnnkit.timeseries.features import calendar_features
+from rnnkit.models.window_inputs import add_calendar
 from rnnkit.timeseries.windows import StandardScaler, Windows, make_windows
 from rnnkit.training.bundle import register_model
 from rnnkit.training.task import StepOutput, TaskModel
@@ -41,14 +41,6 @@ from rnnkit.training.task import StepOutput, TaskModel
 LOSSES = ("mse", "mae", "gaussian", "quantile")
 STRATEGIES = ("direct", "recursive")
 LOG_VARIANCE_RANGE = (-10.0, 10.0)
-
-
-def add_calendar(frame: pd.DataFrame, parts: Sequence[str]) -> pd.DataFrame:
-    """The frame with ``<part>_sin``/``<part>_cos`` columns (known from the timestamp alone)."""
-    if not parts:
-        return frame
-    calendar = calendar_features(pd.DatetimeIndex(frame.index), list(parts))
-    return pd.concat([frame.drop(columns=calendar.columns, errors="ignore"), calendar], axis=1)
 
 
 @register_model("forecaster")

@@ -1,6 +1,7 @@
 """Train and evaluate a recurrent forecaster on a registry series or a CSV, beside baselines.
 
-Flow: source -> frame (+ calendar columns) -> windows -> chronological split -> scaler fitted
+Flow: source -> frame (+ calendar columns) -> windows -> chronological split
+(:mod:`rnnkit.pipelines.sources`) -> scaler fitted
 on the training period only -> Trainer -> test forecasts in the target's units, scored next to
 persistence, seasonal naive, moving average and ridge on the same windows -> ``results.json``,
 ``forecast.png`` and the bundle.
@@ -13,56 +14,23 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import torch
 
 from rnnkit.config import ModelConfig, TrainConfig
 from rnnkit.data.batching import TensorBatches
-from rnnkit.models.forecaster import Forecaster, add_calendar
+from rnnkit.models.forecaster import Forecaster
 from rnnkit.pipelines.run import train_in_run_dir, write_results
+from rnnkit.pipelines.sources import ForecastDataConfig, prepare, seasonal_period
 from rnnkit.timeseries.baselines import (
     RidgeRegression,
     moving_average,
     persistence,
     seasonal_naive,
 )
-from rnnkit.timeseries.frames import (
-    STOCK_SYMBOLS,
-    beijing_weather,
-    load_table,
-    seattle_weather,
-    stock_prices,
-)
 from rnnkit.timeseries.metrics import forecast_report
-from rnnkit.timeseries.windows import (
-    Split,
-    StandardScaler,
-    Windows,
-    input_batches,
-    make_windows,
-    split_by_time,
-)
+from rnnkit.timeseries.windows import Split, StandardScaler, Windows, input_batches
 from rnnkit.training.bundle import load_bundle
 from rnnkit.training.checkpoint import seed_everything
-
-# source -> (default target, train_end, val_end, seasonal period)
-SOURCES = {"beijing": ("temperature", "2012", "2013", 24),
-           "seattle": ("temp_max", "2013", "2014", 7)}
-
-
-@dataclass(frozen=True)
-class ForecastDataConfig:
-    source: str = "beijing"  # beijing | seattle | AAPL, IBM, MSFT, GOOG | a CSV/Parquet path
-    target: str = ""  # "" = the source's default (beijing temperature, a stock its price)
-    date_column: str = "date"  # for files
-    features: str = ""  # comma-separated input columns; "" = every numeric column
-    calendar: str = "auto"  # comma-separated calendar parts; auto: by frequency; "" = none
-    lookback: int = 120
-    horizon: int = 24
-    stride: int = 1  # rows between the model's training windows (ridge, val, test: every row)
-    train_end: str = ""  # last training period, e.g. "2012"; "" = source default or 70%
-    val_end: str = ""  # last validation period; "" = source default or 85%
-    mirror: str = ""  # local dataset mirror (or RNNKIT_DATA)
 
 
 @dataclass(frozen=True)
@@ -87,68 +55,6 @@ class ForecastRunConfig:
     train: TrainConfig = field(default_factory=lambda: TrainConfig(
         epochs=20, batch_size=128, clip_norm=1.0, patience=4, monitor="val_mae_last"))
     forecast: ForecastOptions = field(default_factory=ForecastOptions)
-
-
-def load_source(data: ForecastDataConfig) -> tuple[pd.DataFrame, str]:
-    """The raw frame and its target column."""
-    source = data.source
-    if source == "beijing":
-        frame = beijing_weather(mirror=data.mirror or None).drop(columns=["pm25"])
-    elif source == "seattle":
-        frame = seattle_weather()
-    elif source.upper() in STOCK_SYMBOLS:
-        frame = stock_prices([source.upper()]).dropna()
-    elif Path(source).suffix or Path(source).exists():
-        frame = load_table(source, data.date_column, data.target or None)
-    else:
-        raise ValueError(f"unknown data.source {source!r}: use beijing, seattle, one of "
-                         f"{', '.join(STOCK_SYMBOLS)}, or a CSV/Parquet file path")
-    target = data.target or SOURCES.get(source, (source.upper(),))[0]
-    if target not in frame.columns:
-        raise ValueError(f"{source} has no target column {target!r}; its columns: "
-                         f"{', '.join(map(str, frame.columns))}. Set data.target")
-    return frame, target
-
-
-def calendar_parts(data: ForecastDataConfig, index: pd.DatetimeIndex) -> list[str]:
-    if data.calendar != "auto":
-        return [part.strip() for part in data.calendar.split(",") if part.strip()]
-    step = pd.Series(index[: min(len(index), 100)]).diff().median()
-    return ["hour", "day_of_year"] if step < pd.Timedelta(days=1) else ["day_of_week",
-                                                                          "day_of_year"]
-
-
-def prepare(config: ForecastRunConfig) -> tuple[pd.DataFrame, str, list[str], list[str], Split]:
-    """Frame with calendar columns, target, features, calendar parts, raw chronological split."""
-    data = config.data
-    frame, target = load_source(data)
-    parts = calendar_parts(data, pd.DatetimeIndex(frame.index)) if len(frame) > 1 else []
-    frame = add_calendar(frame, parts)
-    if data.features:
-        features = [name.strip() for name in data.features.split(",") if name.strip()]
-        features += [name for name in frame.columns if name.endswith(("_sin", "_cos"))
-                     and name not in features]
-    else:
-        features = [name for name in frame.columns
-                    if pd.api.types.is_numeric_dtype(frame[name])]
-    if target not in features:
-        features.insert(0, target)
-    windows = make_windows(frame, target, features, data.lookback, data.horizon)
-    train_end, val_end = data.train_end, data.val_end
-    if not train_end and data.source in SOURCES:
-        train_end, val_end = SOURCES[data.source][1], val_end or SOURCES[data.source][2]
-    if not train_end:  # 70% / 15% / 15% of the rows, by time
-        index = frame.index
-        train_end = str(index[int(0.70 * (len(index) - 1))])
-        val_end = val_end or str(index[int(0.85 * (len(index) - 1))])
-    split = split_by_time(windows, pd.Timestamp(train_end) if ":" in train_end else train_end,
-                          (pd.Timestamp(val_end) if ":" in val_end else val_end) or None)
-    for name, part in zip(("validation", "test"), split[1:], strict=True):
-        if not len(part):
-            raise ValueError(f"no {name} windows: {len(frame)} rows with lookback "
-                             f"{data.lookback} and horizon {data.horizon} leave none after the "
-                             f"split at {train_end}/{val_end}; give more rows or shorten them")
-    return frame, target, features, parts, split
 
 
 def tensors(model: Forecaster, windows: Windows, batch_size: int, shuffle: bool, seed: int
@@ -240,12 +146,13 @@ def plot(test: Windows, out: dict[str, np.ndarray], path: Path, points: int, uni
 def train_forecaster(config: ForecastRunConfig, out_dir: str | Path, resume: bool = False,
                      log: Any = print) -> dict[str, Any]:
     """Train on the configured series; write the bundle, ``results.json`` and ``forecast.png``."""
-    frame, target, features, parts, split = prepare(config)
+    prepared = prepare(config.data)
+    target, features, split = prepared.target, prepared.features, prepared.split
     scaler = StandardScaler(features).fit(split.train.period_rows())  # training period only
     seed_everything(config.train.seed)  # the initial weights follow the seed too
     model = Forecaster(config.model, features, target, config.data.lookback,
                        config.data.horizon, scaler, config.forecast.loss,
-                       config.forecast.residual, parts, trained_on=asdict(config.data),
+                       config.forecast.residual, prepared.calendar, trained_on=asdict(config.data),
                        highway_steps=config.forecast.highway_steps,
                        quantiles=config.forecast.quantiles, strategy=config.forecast.strategy)
     seed = config.train.seed
@@ -256,7 +163,7 @@ def train_forecaster(config: ForecastRunConfig, out_dir: str | Path, resume: boo
         model, config, out_dir, tensors(model, train, config.train.batch_size, True, seed),
         tensors(model, split.validation, 1024, False, seed), resume, log)
     model = model.to("cpu")
-    period = config.forecast.seasonal_period or _period(config.data, frame)
+    period = config.forecast.seasonal_period or seasonal_period(config.data, prepared.frame)
     test, outputs = score(model, split, config.forecast, period)
     windows = {"train": len(train), "validation": len(split.validation), "test": len(split.test)}
     results = {"target": target, "features": features, "lookback": config.data.lookback,
@@ -273,13 +180,6 @@ def train_forecaster(config: ForecastRunConfig, out_dir: str | Path, resume: boo
     return results
 
 
-def _period(data: ForecastDataConfig, frame: pd.DataFrame) -> int:
-    if data.source in SOURCES:
-        return SOURCES[data.source][3]
-    step = pd.Series(frame.index[: min(len(frame), 100)]).diff().median()
-    return 24 if step < pd.Timedelta(days=1) else 7
-
-
 def evaluate_forecaster(bundle: str | Path, source: str | None = None,
                         out_dir: str | Path | None = None) -> dict[str, Any]:
     """Score a saved forecaster on its (or another) source's test split, beside baselines."""
@@ -289,12 +189,13 @@ def evaluate_forecaster(bundle: str | Path, source: str | None = None,
     if source:
         trained["source"] = source
     data = ForecastDataConfig(**{**trained, "stride": 1})
-    config = ForecastRunConfig(data=data)
-    frame, _, features, _, split = prepare(config)
-    if features != model.feature_names:
-        raise ValueError(f"the data's features {features} differ from the model's "
+    prepared = prepare(data)
+    split = prepared.split
+    if prepared.features != model.feature_names:
+        raise ValueError(f"the data's features {prepared.features} differ from the model's "
                          f"{model.feature_names}")
-    results, outputs = score(model, split, ForecastOptions(), _period(data, frame))
+    results, outputs = score(model, split, ForecastOptions(), seasonal_period(data,
+                                                                           prepared.frame))
     if out_dir is not None:
         Path(out_dir).mkdir(parents=True, exist_ok=True)
         plot(split.test, outputs, Path(out_dir) / "forecast.png", 24 * 21, model.target)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,19 @@ def train_in_run_dir(
 
 
 def write_results(results: dict[str, Any], path: str | Path) -> Path:
-    """Write a run's final numbers as JSON."""
+    """Write a run's final numbers as strict JSON (a NaN or infinity is written as null)."""
     path = Path(path)
-    path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(finite(results), indent=2, allow_nan=False) + "\n",
+                    encoding="utf-8")
     return path
+
+
+def finite(value: Any) -> Any:
+    """``value`` with every NaN or infinite float inside dicts and lists replaced by None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(item) for item in value]
+    return value
