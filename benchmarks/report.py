@@ -99,6 +99,46 @@ def gradient_flow(result: dict[str, Any]) -> str:
             f"steps (final loss {clipped['final_loss']:.3f})." + _footer(result))
 
 
+def forecast_beijing(result: dict[str, Any]) -> str:
+    summary = result["extra"]["summary"]
+    rows = [[row["seed"], f"{row['model_mae']:.3f}", f"{row['ratio_to_persistence']:.3f}",
+             f"{row['ratio_to_ridge']:.3f}", row["best_epoch"], f"{row['seconds']:.0f}"]
+            for row in result["rows"]]
+    rows.append(["mean ± sd", f"{summary['model_mae_mean']:.3f} ± {summary['model_mae_std']:.3f}",
+                 f"{summary['ratio_to_persistence']:.3f}", f"{summary['ratio_to_ridge']:.3f}",
+                 "", ""])
+    head = ["seed", "test MAE °C", "/ persistence", "/ ridge", "best epoch", "train s"]
+    bars = ("met" if summary["meets_persistence_bar"] else "**not met**",
+            "met" if summary["meets_ridge_bar"] else "**not met**")
+    return (f"Temperature 24 h ahead, test 2014 (every hour): persistence "
+            f"{summary['persistence_mae']:.3f} °C, ridge on the same windows "
+            f"{summary['ridge_mae']:.3f} °C; the mean forecast of the seeds' models "
+            f"{summary['seed_ensemble_mae']:.3f} °C. Bars: ≤ 0.80x persistence {bars[0]}, "
+            f"≤ 0.95x ridge {bars[1]}.\n\n" + markdown_table(head, rows) + _footer(result))
+
+
+def stocks(result: dict[str, Any]) -> str:
+    rows = []
+    for row in result["rows"]:
+        tests, forecast = row["backtest"], row["forecast"]
+        rows.append([row["symbol"], f"{row['first_decision'][:4]}-{row['last_decision'][:4]}",
+                     f"{forecast['model']['price_rmse_ratio_to_persistence']:.4f}",
+                     f"{forecast['ridge']['price_rmse_ratio_to_persistence']:.4f}",
+                     _pct(forecast["model"]["directional_accuracy"]),
+                     f"{row['classification']['model']['macro_f1']:.3f}",
+                     f"{row['classification']['majority']['macro_f1']:.3f}",
+                     f"{row['classification']['persistence']['macro_f1']:.3f}",
+                     *(f"{tests[name]['total_return']:+.0%} / {tests[name]['sharpe']:.2f}"
+                       for name in ("forecaster", "signal", "persistence_forecast",
+                                    "buy_and_hold"))])
+    head = ["symbol", "test years", "price RMSE / persistence", "ridge", "direction %",
+            "macro-F1", "majority", "persistence signal", "forecaster strategy",
+            "signal strategy", "persistence strategy", "buy & hold"]
+    return ("Walk-forward, one fold per test year, next-day forecasts; strategies long/flat, "
+            "total return / Sharpe after 5 + 5 bps per unit traded.\n\n"
+            + markdown_table(head, rows) + _footer(result))
+
+
 SECTIONS: list[tuple[str, str, Callable[[dict[str, Any]], str]]] = [
     ("layer_throughput", "Layer speed", layer_throughput),
     ("gradient_flow_adding_100", "Vanishing and exploding gradients", gradient_flow),
@@ -108,6 +148,8 @@ SECTIONS: list[tuple[str, str, Callable[[dict[str, Any]], str]]] = [
     ("tagging_uner", "Named entities (UNER English-EWT)", tagging),
     ("tagging_wnut", "Named entities (WNUT-17)", tagging),
     ("word2vec_quality", "word2vec", word2vec),
+    ("forecast_beijing", "Forecasting Beijing hourly temperature", forecast_beijing),
+    ("stocks_walk_forward", "Stocks: forecast, buy/sell/hold and backtest", stocks),
 ]
 
 

@@ -58,7 +58,7 @@ class StocksRunConfig:
     model: ModelConfig = field(default_factory=lambda: ModelConfig(cell="gru", hidden_size=32))
     train: TrainConfig = field(default_factory=lambda: TrainConfig(
         epochs=12, batch_size=64, lr=2e-3, clip_norm=1.0, patience=3, optimizer="adamw",
-        weight_decay=1e-4, progress=False))
+        weight_decay=1e-4, progress=False, threads=1))  # a small model: threads do not help
     signal: SignalOptions = field(default_factory=SignalOptions)
     trading: StockTrading = field(default_factory=StockTrading)
 
