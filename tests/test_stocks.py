@@ -78,3 +78,10 @@ def test_main_job_end_to_end_on_aapl(tmp_path: Path) -> None:
     bundle = out / "AAPL" / "fold-2013" / "forecaster" / "model.rnnkit"
     assert rnnkit.cli.main(["backtest", "--model", str(bundle)]) == 0
     assert rnnkit.cli.main(["stocks", "--symbols", "TSLA", "--out", str(out)]) == 2
+
+
+def test_pip_datasets_are_listed(capsys) -> None:
+    assert rnnkit.cli.main(["datasets", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "stocks    forecasting  bokeh_sampledata  yes" in out
+    assert "seattle   forecasting  vega_datasets     yes" in out

@@ -45,7 +45,24 @@ def list_command(args: argparse.Namespace) -> int:
     print("  ".join(c.ljust(widths[c]) for c in COLUMNS).rstrip())
     for row in rows:
         print("  ".join(str(row[c]).ljust(widths[c]) for c in COLUMNS).rstrip())
+    print("\ninstalled with pip (no files; use them as data.source):")
+    for line in package_rows():
+        print(line)
     return 0
+
+
+def package_rows() -> list[str]:
+    """One line per pip-installed dataset: name, task, package, found, what it holds."""
+    import importlib.util
+
+    from rnnkit.timeseries.frames import PACKAGE_DATASETS
+
+    lines = []
+    for entry in PACKAGE_DATASETS:
+        found = "yes" if importlib.util.find_spec(entry.package) else "no (pip install it)"
+        lines.append(f"  {entry.name:<9} {entry.task:<12} {entry.package:<17} {found:<4} "
+                     f"{entry.license:<14} {entry.splits}")
+    return lines
 
 
 def path_command(args: argparse.Namespace) -> int:
