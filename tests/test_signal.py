@@ -185,3 +185,27 @@ def test_bad_input_gets_clear_errors(tmp_path: Path, capsys) -> None:
     assert "no decision dates" in capsys.readouterr().err
     assert rnnkit.cli.main(["forecast", "--model", bundle, "--as-of", "1990-01-01"]) == 2
     assert "no rows" in capsys.readouterr().err
+
+
+def test_model_predictions_made_before_a_change_do_not_move(tmp_path: Path) -> None:
+    """Rewrite every price after a cut: the trained models' outputs for windows whose origin is
+    at or before the cut stay the same to the bit (inputs, calendar, scaler all causal)."""
+    frame = price_frame(500)
+    csv = write_csv(tmp_path / "prices.csv", frame)
+    config = load_config(SignalRunConfig, None, settings(csv, **{"train.epochs": "1",
+                                                                "data.calendar": "day_of_week"}))
+    train_signal(config, tmp_path / "run", log=lambda line: None)
+    model = load_bundle(tmp_path / "run" / "model.rnnkit", expected_kind="signal")
+    assert isinstance(model, SignalClassifier)
+    cut = frame.index[300]
+    changed = frame.copy()
+    later = changed.index > cut
+    rng = np.random.default_rng(1)
+    changed.loc[later, "price_log_return"] = rng.normal(0, 0.05, later.sum())
+    windows = [model.windows_of(table) for table in (frame, changed)]
+    made = windows[0].input_end <= np.datetime64(cut)
+    outputs = [model.predict_windows(each) for each in windows]
+    np.testing.assert_array_equal(outputs[0][made], outputs[1][made])
+    assert not np.array_equal(outputs[0][~made], outputs[1][~made])  # the change does reach
+    answer = model.classify(frame.loc[:cut])
+    assert answer == model.classify(changed.loc[:cut])
