@@ -151,6 +151,7 @@ def test_recursive_model_overfits_and_rolls_out_the_series(calendar: tuple[str, 
     np.testing.assert_allclose(table["mean"], frame["y"].iloc[100:106], atol=0.1)
 
 
+@pytest.mark.filterwarnings("ignore:.*outside the training scale")
 def test_recursive_roll_out_is_causal() -> None:
     frame = add_calendar(sine_frame(), ["hour"])
     torch.manual_seed(0)
@@ -249,6 +250,7 @@ def settings(source: Path, **extra: str) -> list[str]:
     return [f"{key}={value}" for key, value in values.items()]
 
 
+@pytest.mark.filterwarnings("ignore:.*outside the training scale")
 def test_scaler_is_fitted_on_training_rows_only(tmp_path: Path) -> None:
     frame = series_frame(400)
     changed = frame.copy()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -209,3 +210,18 @@ def test_model_predictions_made_before_a_change_do_not_move(tmp_path: Path) -> N
     assert not np.array_equal(outputs[0][~made], outputs[1][~made])  # the change does reach
     answer = model.classify(frame.loc[:cut])
     assert answer == model.classify(changed.loc[:cut])
+
+
+def test_a_series_far_outside_the_training_scale_warns(tmp_path: Path) -> None:
+    csv = write_csv(tmp_path / "prices.csv", price_frame(400))
+    config = load_config(SignalRunConfig, None, settings(csv, **{"train.epochs": "1"}))
+    train_signal(config, tmp_path / "run", log=lambda line: None)
+    model = load_bundle(tmp_path / "run" / "model.rnnkit", expected_kind="signal")
+    assert isinstance(model, SignalClassifier)
+    frame = price_frame(400, seed=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the same kind of series: no warning
+        model.predict_windows(model.windows_of(frame))
+    frame["price_log_return"] *= 100.0  # percent instead of fractions
+    with pytest.warns(UserWarning, match="outside the training scale"):
+        model.predict_windows(model.windows_of(frame))

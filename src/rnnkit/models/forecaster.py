@@ -33,7 +33,7 @@ from rnnkit.models.quantiles import (
     parse_quantiles,
     pinball_loss,
 )
-from rnnkit.models.window_inputs import add_calendar
+from rnnkit.models.window_inputs import add_calendar, check_scale
 from rnnkit.timeseries.windows import StandardScaler, Windows, make_windows
 from rnnkit.training.bundle import register_model
 from rnnkit.training.task import StepOutput, TaskModel
@@ -230,6 +230,7 @@ class Forecaster(TaskModel):
         if windows.feature_names != tuple(self.feature_names):
             raise ValueError(f"the windows' features {list(windows.feature_names)} differ from "
                              f"the model's {self.feature_names}")
+        check_scale(windows, self.scaler)
         was_training = self.training
         self.eval()
         device = next(self.parameters()).device

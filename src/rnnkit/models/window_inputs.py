@@ -32,9 +32,21 @@ def check_features(windows: Windows, feature_names: Sequence[str]) -> None:
                          f"the model's {list(feature_names)}")
 
 
+def check_scale(windows: Windows, scaler: StandardScaler, ratio: float = 10.0) -> list[str]:
+    """Warn (``UserWarning``) when the rows the windows read lie far outside the training
+    scale, e.g. a price level or unit the model never saw (:meth:`StandardScaler.check`); the
+    forecasts are still made. Returns the problems found."""
+    if not len(windows):
+        return []
+    first = max(0, int(windows.origins[0]) - windows.lookback + 1)
+    return scaler.check(windows.values[first:int(windows.origins[-1]) + 1], ratio,
+                        action="warn")
+
+
 def scaled_batches(windows: Windows, scaler: StandardScaler, batch_size: int,
                    device: torch.device | str = "cpu") -> Iterator[Tensor]:
-    """``[b, L, F]`` float32 tensors of the scaled windows, in order."""
+    """``[b, L, F]`` float32 tensors of the scaled windows, in order (the scale checked)."""
+    check_scale(windows, scaler)
     scaled = windows.scaled(scaler)
     for start in range(0, len(windows), batch_size):
         rows = slice(start, start + batch_size)
