@@ -66,7 +66,11 @@ def test_main_job_end_to_end_on_aapl(tmp_path: Path) -> None:
     assert scores["first_decision"].startswith("2012")
     assert [fold["year"] for fold in scores["folds"]] == [2012, 2013]
     forecast = scores["forecast"]
-    assert forecast["zero"]["price_rmse_ratio_to_persistence"] == pytest.approx(1.0)
+    assert forecast["persistence"]["price_rmse_ratio_to_persistence"] == pytest.approx(1.0)
+    assert forecast["persistence"]["price_mae_ratio_to_persistence"] == pytest.approx(1.0)
+    for name in ("model", "ridge", "seasonal_naive_5", "moving_average_20"):
+        assert set(forecast[name]) >= {"price_mae", "price_rmse", "price_smape", "price_mase",
+                                       "directional_accuracy"}
     assert 0.3 < forecast["model"]["directional_accuracy"] < 0.7
     assert set(scores["backtest"]) == {"forecaster", "signal", "ridge", "persistence_forecast",
                                        "persistence_signal", "buy_and_hold"}

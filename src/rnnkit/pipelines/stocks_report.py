@@ -13,13 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from rnnkit.pipelines.signal import classification_report
 from rnnkit.pipelines.sources import stock_frame
 from rnnkit.pipelines.stocks import StocksRunConfig
 from rnnkit.timeseries.baselines import persistence_return
 from rnnkit.timeseries.labels import CLASS_NAMES, window_returns
-from rnnkit.timeseries.metrics import directional_accuracy, rmse
+from rnnkit.timeseries.metrics import forecast_report, rmse
+from rnnkit.timeseries.windows import Windows
 from rnnkit.trading.backtest import BacktestResult, report_table
 from rnnkit.trading.returns import forecast_returns, next_period_returns, run_strategies
 from rnnkit.trading.strategies import class_positions, threshold_positions
@@ -37,15 +39,9 @@ def score_symbol(symbol: str, result: dict[str, Any], config: StocksRunConfig
                  "persistence_return": persistence_return(windows, KIND),
                  "zero": np.zeros(len(windows))}
     price = stock_frame(symbol)[symbol]
-    now = price.reindex(windows.input_end).to_numpy()
-    later = price.reindex(windows.target_times[:, -1]).to_numpy()
-    random_walk = rmse(later, now)
-    forecasts = {name: {
-        "price_rmse_ratio_to_persistence": rmse(later, now * (1 + guess)) / random_walk,
-        "return_rmse": rmse(actual, guess),
-        "directional_accuracy": (directional_accuracy(actual, guess) if name != "zero"
-                                 else float("nan"))}
-        for name, guess in predicted.items()}
+    forecasts = {name: {"return_rmse": rmse(actual, guess)} for name, guess in predicted.items()}
+    for name, report in price_reports(price, windows, predicted).items():
+        forecasts.setdefault(name, {}).update(report)
     classes = {"model": result["probabilities"].argmax(axis=1),
                "majority": result["majority"], "persistence": result["persistence_signal"]}
     trading = config.trading
@@ -71,6 +67,29 @@ def score_symbol(symbol: str, result: dict[str, Any], config: StocksRunConfig
         "leak_alarm": bool(direction > LEAK_ALARM),
     }
     return scores, backtests
+
+
+def price_reports(price: pd.Series, windows: Windows, predicted: dict[str, np.ndarray],
+                  season: int = 5, average: int = 20) -> dict[str, dict[str, float]]:
+    """Every forecast metric of the price ``H`` days ahead implied by each predicted return,
+    beside persistence (the price now), seasonal naive (the price ``season`` trading days
+    before the target: same day last week) and the mean of the last ``average`` prices; MASE
+    is scaled by the one-day naive error before the first test decision."""
+    positions = price.index.get_indexer(windows.input_end)
+    values = price.to_numpy()
+    now, later = values[positions], values[positions + windows.horizon]
+    earlier = positions + windows.horizon - season * int(np.ceil(windows.horizon / season))
+    guesses = {name: now * (1 + guess) for name, guess in predicted.items() if name != "zero"}
+    guesses |= {"persistence": now, f"seasonal_naive_{season}": values[earlier],
+                f"moving_average_{average}": price.rolling(average).mean().to_numpy()[positions]}
+    training = values[:positions[0] + 1]
+    reports = {name: {f"price_{key}": value for key, value in forecast_report(
+        later, guess, now, training, 1, now).items()} for name, guess in guesses.items()}
+    for report in reports.values():
+        report["price_rmse_ratio_to_persistence"] = (report["price_rmse"]
+                                                     / reports["persistence"]["price_rmse"])
+        report["directional_accuracy"] = report.pop("price_directional_accuracy")
+    return reports
 
 
 def plot_symbol(symbol: str, result: dict[str, Any], scores: dict[str, Any],
