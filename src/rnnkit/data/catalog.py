@@ -77,3 +77,48 @@ register(DatasetSpec(
                        member="PRSA_data_2010.1.1-2014.12.31.csv"),),
     reader_options={"frequency": "h", "categorical": ["cbwd"], "missing": ["pm2.5"]},
 ))
+
+_M30K = "https://raw.githubusercontent.com/multi30k/dataset/master/data/task1/raw"
+_M30K_FILES = (  # split, file stem, {language: sha256 of the unpacked file}
+    ("train", "train", {
+        "cs": "2be68b38c8d586ff4f54eb13cc6e1baaaa053695b3f070d3038303a47f2268da",
+        "de": "2c2b73fd2b548fbcde3a875e0a78d6ee94d498bfdee6bd3eae3945779e9ddf72",
+        "en": "460a15fbd157e34a7a9957ee388c1ca247fe47af3ef25fb50442af6c274e0fc6",
+        "fr": "5925a3c18f1587b6b54b87743106e6e8ab93618edb6f65d19eac0621f853a10d"}),
+    ("dev", "val", {
+        "cs": "d53827e469b0a1ca8d57e9e26b2b64c4bc4b33f5479c7b03ae87ae5c882c3e33",
+        "de": "660e09eb7e1da2f856ea13ee5ad3cf6d36b3d5b0b733c857e94c5747a3dfc660",
+        "en": "1f2a23d992769b5b3d209b0a10dd0b77c08cceb1f20dfb97ed0aafa49d107227",
+        "fr": "5304e444d842e962b2dda4d816b70b22a1765b15401642b7ca37a67477e708dc"}),
+    ("test", "test_2016_flickr", {
+        "cs": "45adb85f688de8407fddcbe1b36dca15d12aab868149b337e2576f2d6d2ff8d8",
+        "de": "4be6b5b3236b79c25475c6bb829800a7ce559e9ba7a1f6c2394fe4d40be46d16",
+        "en": "399a4382932c1aadd3ceb9bef1008d388a64c76d4ae4e9d4728c6f4301cac182",
+        "fr": "cb3160d69b002bb638e66cc7612fcd56cb0af82eadc9c142dedc438afb885ef6"}),
+    ("test_2017_flickr", "test_2017_flickr", {
+        "de": "c3078bc3b36808bf9d20eb2347ed6137016179ef59ec0d2b9b8ecc3fb2880081",
+        "en": "ce1450ddc5ab0834502579d77a170849952e15a2938b34cc503bdc25ebb4fb98",
+        "fr": "6f3764e31dac41e9455e612958bcfd4e877c5e15cd66df2c2b2be6d9bd83e5b6"}),
+    ("test_2017_mscoco", "test_2017_mscoco", {
+        "de": "58277df3c75f92f7145a11b910b553d1cf82c439249d4dc237c899609eafac22",
+        "en": "43051fdfa86fd5395182e718a94ca67b1b227b9f7c79596ff0f6b813216981d2",
+        "fr": "39cde3f43f32b0a6bf29ce4917a46329ff32e53070c2fac87506695a740ae0a0"}),
+    ("test_2018_flickr", "test_2018_flickr", {
+        "cs": "1db59fe6980c9b3f9bade65122a985e71150214837d76f4768a5a8384c0b2dc7",
+        "de": "39fcc8b3331d76fb42d648d019c6898b0d5e58baac87bc2a0bb93f44ec8db207",
+        "en": "4e585c2dd525911a6ea7730e9d0b516239af3f1b1ffae6a2130223cfb639f25e",
+        "fr": "234b4a887da0da4801a3e2c6f21336231ff7dd46daeb80cfa1b551c8bbb78239"}),
+)
+register(DatasetSpec(
+    name="multi30k",
+    description="Multi30k task 1: image captions in en, de, fr, cs, line-aligned (raw, cased)",
+    task="translation", format="parallel", license="research, non-commercial",
+    homepage="https://github.com/multi30k/dataset",
+    mirror_dir="multi30k",
+    files=tuple(
+        DatasetFile(split, f"{stem}.{language}", f"{_M30K}/{stem}.{language}.gz", sha256)
+        for split, stem, checksums in _M30K_FILES for language, sha256 in checksums.items()
+    ),
+    # one file per language in every split; pairs are any two languages a split has
+    reader_options={"languages": ["cs", "de", "en", "fr"]},
+))

@@ -1,8 +1,9 @@
 """Task models: embeddings or inputs -> recurrent encoder -> head. Importing registers them."""
 
 from rnnkit.models.forecaster import Forecaster
+from rnnkit.models.seq2seq import Seq2Seq
 from rnnkit.models.signal import SignalClassifier
 from rnnkit.models.synthetic import SyntheticTaskModel
 from rnnkit.models.tagger import Tagger
 
-__all__ = ["Forecaster", "SignalClassifier", "SyntheticTaskModel", "Tagger"]
+__all__ = ["Forecaster", "Seq2Seq", "SignalClassifier", "SyntheticTaskModel", "Tagger"]

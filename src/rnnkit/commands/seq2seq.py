@@ -1,0 +1,133 @@
+"""``rnnkit train seq2seq``, ``rnnkit translate``, and evaluate for translation bundles."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+from rnnkit.commands.common import EVALUATORS, add_config_options, resolve_config
+
+DATA_FLAGS = ("dataset", "src", "tgt", "train", "dev", "test", "data_dir")
+
+
+def register(commands: Any, train_tasks: Any) -> None:
+    parser = train_tasks.add_parser(
+        "seq2seq", help="encoder-decoder translation (attention, beam search), Multi30k"
+    )
+    parser.add_argument("--dataset", help="a registry dataset (default multi30k)")
+    parser.add_argument("--src", help="source language (default de)")
+    parser.add_argument("--tgt", help="target language (default en)")
+    parser.add_argument("--train", help="training file prefix: reads PREFIX.SRC and PREFIX.TGT")
+    parser.add_argument("--dev", help="development file prefix")
+    parser.add_argument("--test", help="test file prefix")
+    parser.add_argument("--data-dir", help="local mirror of the datasets (or set RNNKIT_DATA)")
+    add_config_options(parser)
+    parser.set_defaults(handler=train)
+
+    translate = commands.add_parser("translate", help="translate lines with a seq2seq bundle")
+    translate.add_argument("--model", type=Path, required=True, help="a seq2seq .rnnkit bundle")
+    translate.add_argument("--input", help="a file of lines ('-' or nothing: standard input)")
+    translate.add_argument("--output", type=Path, help="where to write (default: standard output)")
+    translate.add_argument("--beam-size", type=int, help="1 = greedy (default: the model's)")
+    translate.add_argument("--length-penalty", type=float, help="GNMT alpha (default: model's)")
+    translate.add_argument("--n-best", type=int, default=1,
+                           help="write the N best translations of each line, tab-separated"
+                                " with their scores, a blank line between inputs")
+    translate.add_argument("--attention-plot", type=Path,
+                           help="save the first line's attention heat map (PNG) here")
+    translate.set_defaults(handler=translate_command)
+    EVALUATORS["seq2seq"] = evaluate
+
+
+def train(args: argparse.Namespace) -> int:
+    from rnnkit.pipelines.seq2seq import Seq2SeqRunConfig, train_seq2seq
+
+    shorthand = [f"data.{name}={json.dumps(getattr(args, name))}" for name in DATA_FLAGS
+                 if getattr(args, name)]
+    if args.train and not args.dataset:
+        shorthand.append('data.dataset=""')
+    args.overrides = shorthand + list(args.overrides)
+    config = resolve_config(Seq2SeqRunConfig, args)
+    if config is None:
+        return 0
+    data = config.data
+    name = f"{data.dataset or Path(data.train).name}-{data.src}-{data.tgt}"
+    results = train_seq2seq(config, args.out or Path("runs") / f"seq2seq-{name}", args.resume)
+    shown = {k: {m: v[m] for m in ("bleu", "chrf", "bleu_signature")}
+             for k, v in results["test"].items()}
+    print(json.dumps({"test": shown, "train_seconds": results["train_seconds"]}, indent=2))
+    return 0
+
+
+def translate_command(args: argparse.Namespace) -> int:
+    from rnnkit.pipelines.translation import load_translator, translate_lines
+
+    model = load_translator(args.model)
+    if args.input is None or args.input == "-":
+        lines = sys.stdin.read().splitlines()
+    else:
+        lines = Path(args.input).read_text(encoding="utf-8").splitlines()
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = _warn_to_stderr
+        found = translate_lines(model, lines, args.beam_size, args.length_penalty, args.n_best)
+    decode = model.target_tokenizer.decode
+    if args.n_best > 1:
+        blocks = ["\n".join(f"{decode(h.tokens)}\t{h.score:.4f}" for h in hypotheses)
+                  for hypotheses in found]
+        text = "\n\n".join(blocks) + "\n"
+    else:
+        text = "".join(decode(hypotheses[0].tokens) + "\n" for hypotheses in found)
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        args.output.write_text(text, encoding="utf-8")
+    if args.attention_plot is not None:
+        _plot_first(model, lines, found, args.attention_plot)
+    return 0
+
+
+def _plot_first(model: Any, lines: list[str], found: list[Any], path: Path) -> None:
+    from rnnkit.pipelines.translation import source_ids
+    from rnnkit.viz.attention import plot_attention
+
+    if not lines or not lines[0].strip():
+        raise ValueError("--attention-plot draws the first input line, which is empty")
+    best = found[0][0]
+    if best.attention is None:
+        raise ValueError("this model has no attention (seq2seq.attention = none): no heat map")
+    source = model.source_tokenizer.pieces(source_ids(model, lines[0]))
+    ended = best.attention.shape[0] > len(best.tokens)  # a row for the end marker too
+    target = model.target_tokenizer.pieces(best.tokens) + (["</s>"] if ended else [])
+    plot_attention(best.attention, source[:-1] + ["</s>"], target, path)
+    print(f"wrote {path}", file=sys.stderr)
+
+
+def _warn_to_stderr(message: Any, *rest: Any, **kwargs: Any) -> None:
+    print(f"rnnkit: warning: {message}", file=sys.stderr)
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    from rnnkit.pipelines.seq2seq import TranslationDataConfig, read_split, score_lines
+    from rnnkit.pipelines.translation import load_translator
+
+    model = load_translator(args.model)
+    src, tgt = model.data.get("src", ""), model.data.get("tgt", "")
+    if args.data and Path(f"{args.data}.{src}").is_file():
+        data = TranslationDataConfig(dataset="", src=src, tgt=tgt, test=args.data)
+        split = "test"
+    else:
+        data = TranslationDataConfig(dataset=args.data or model.data.get("dataset") or "",
+                                     src=src, tgt=tgt, data_dir=args.data_dir or "")
+        split = args.split
+    sources, references = read_split(data, split)
+    result = score_lines(model, sources, references, model.config.beam_size, args.out, split)
+    print(result["bleu_detail"])
+    print(f"chrF2 = {result['chrf']:.2f}")
+    print(f"BLEU signature: {result['bleu_signature']}")
+    print(f"chrF signature: {result['chrf_signature']}")
+    return 0

@@ -1,0 +1,55 @@
+"""Parallel text: two line-aligned files (or a registry dataset's two languages) -> sentence pairs.
+
+Lines are kept raw (cased, untokenized): the subword tokenizer sees the text as written, and
+BLEU is scored on the detokenized output against these raw references.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rnnkit.data.registry import dataset_files, get_spec
+
+
+def read_lines(path: str | Path) -> list[str]:
+    """The lines of a UTF-8 text file, without their line ends (a final newline adds none)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"text file {path} does not exist")
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+def read_parallel(source: str | Path, target: str | Path) -> tuple[list[str], list[str]]:
+    """Two line-aligned files; a different line count is an error naming both counts."""
+    sources, targets = read_lines(source), read_lines(target)
+    if len(sources) != len(targets):
+        raise ValueError(
+            f"parallel files are not line-aligned: {source} has {len(sources)} lines, {target}"
+            f" has {len(targets)}; every line of one must translate the same line of the other"
+        )
+    return sources, targets
+
+
+def dataset_pair_files(name: str, split: str, source_language: str, target_language: str,
+                       mirror: str | Path | None = None) -> tuple[Path, Path]:
+    """The source and target files of one split of a registered parallel dataset.
+
+    Example:
+        >>> dataset_pair_files("multi30k", "test_2017_mscoco", "cs", "en")
+        Traceback (most recent call last):
+        ValueError: multi30k split 'test_2017_mscoco' has no 'cs' file; it has de, en, fr
+    """
+    spec = get_spec(name)
+    if spec.task != "translation":
+        raise ValueError(f"dataset {name!r} is a {spec.task} dataset, not parallel text")
+    if source_language == target_language:
+        raise ValueError(f"source and target language are both {source_language!r}")
+    entries = spec.split_files(split)
+    by_language = {entry.filename.rsplit(".", 1)[-1]: entry for entry in entries}
+    for language in (source_language, target_language):
+        if language not in by_language:
+            raise ValueError(f"{name} split {split!r} has no {language!r} file; it has "
+                             f"{', '.join(sorted(by_language))}")
+    paths = {path.name: path for path in dataset_files(name, split, mirror)}
+    return (paths[by_language[source_language].filename],
+            paths[by_language[target_language].filename])

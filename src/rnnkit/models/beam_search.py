@@ -1,0 +1,120 @@
+"""Batched beam search for :class:`~rnnkit.models.seq2seq.Seq2Seq`.
+
+Every sentence keeps ``K`` live hypotheses; all ``B * K`` advance in one decoder call per step.
+Of the ``2K`` best extensions of a sentence, those among the best ``K`` that end in the end
+marker are set aside as finished, and the best ``K`` others live on (so a beam of 1 is greedy).
+A sentence is done once ``K`` hypotheses finished (or its length limit is reached). Finished
+hypotheses are ranked by the GNMT length-normalized score ``log p / ((5 + |y|) / 6) ** alpha``
+(Wu et al. 2016); ``alpha = 0`` is the raw log probability, which favours short outputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import torch
+from torch import Tensor
+
+from rnnkit.data.subword import BOS_ID, EOS_ID
+from rnnkit.models.seq2seq_decoder import Memory, select_state
+
+if TYPE_CHECKING:
+    from rnnkit.models.seq2seq import Seq2Seq
+
+
+@dataclass
+class Hypothesis:
+    """One translation: token ids (no markers), its normalized score and log probability, and
+    attention weights ``[len + 1, S]`` (a row per output token and the end marker)."""
+
+    tokens: list[int]
+    score: float
+    log_probability: float
+    attention: Tensor | None = None
+
+
+def length_penalty(length: int, alpha: float) -> float:
+    """GNMT's ``((5 + length) / 6) ** alpha``."""
+    return ((5.0 + length) / 6.0) ** alpha
+
+
+@torch.no_grad()
+def beam_search(model: Seq2Seq, source: Tensor, lengths: Tensor, beam_size: int = 5,
+                alpha: float = 1.0, n_best: int = 1) -> list[list[Hypothesis]]:
+    """The ``n_best`` translations of each source sentence, best first.
+
+    Args:
+        model: the translation model (put in eval mode by the caller).
+        source: source ids ``[B, S]``; lengths: ``[B]``.
+        beam_size: live hypotheses per sentence (1 is greedy search with length ranking).
+        alpha: the length penalty's exponent.
+        n_best: how many finished hypotheses to return per sentence (at most ``beam_size``).
+    """
+    if beam_size < 1:
+        raise ValueError(f"beam size must be >= 1, got {beam_size}")
+    if not 1 <= n_best <= beam_size:
+        raise ValueError(f"n_best must be between 1 and the beam size {beam_size}, got {n_best}")
+    batch, width = source.shape[0], beam_size
+    memory, state = model.encode(source, lengths)
+    spread = torch.arange(batch, device=source.device).repeat_interleave(width)  # [B*K]
+    memory = Memory(*(part.index_select(0, spread) for part in memory))
+    state = select_state(state, spread)
+    limits = model.max_lengths(lengths).tolist()
+    forbidden = model.forbidden_mask()
+    scores = torch.full((batch, width), float("-inf"), device=source.device)
+    scores[:, 0] = 0.0  # one live hypothesis at first; the others are copies
+    tokens = torch.full((batch * width,), BOS_ID, dtype=torch.long, device=source.device)
+    history = torch.zeros(batch * width, 0, dtype=torch.long, device=source.device)
+    attention = torch.zeros(batch * width, 0, source.shape[1], device=source.device)
+    finished: list[list[Hypothesis]] = [[] for _ in range(batch)]
+    done = [False] * batch
+    for t in range(max(limits)):
+        step_scores, state, weights = model.decoder.step(tokens, state, memory)
+        log_probs = torch.log_softmax(step_scores.masked_fill(forbidden, float("-inf")), dim=1)
+        vocab = log_probs.shape[1]
+        total = (scores.view(-1, 1) + log_probs).view(batch, width * vocab)  # [B, K*V]
+        best, flat = total.topk(2 * width, dim=1)  # [B, 2K]
+        origin, token = flat // vocab, flat % vocab  # beam within the sentence, token id
+        if weights is not None:
+            attention = torch.cat([attention, weights.unsqueeze(1)], dim=1)  # [B*K, t+1, S]
+        next_beams: list[int] = []
+        next_tokens: list[int] = []
+        next_scores: list[float] = []
+        best_list, origin_list, token_list = best.tolist(), origin.tolist(), token.tolist()
+        for b in range(batch):
+            kept = 0
+            for rank, (value, beam, word) in enumerate(zip(best_list[b], origin_list[b],
+                                                           token_list[b], strict=True)):
+                row = b * width + beam
+                last = t + 1 >= limits[b]
+                if word == EOS_ID and rank >= width:
+                    continue  # an ending ranked below the K best does not finish
+                if not done[b] and (word == EOS_ID or last) and value > float("-inf"):
+                    ids = history[row].tolist() + ([] if word == EOS_ID else [word])
+                    finished[b].append(Hypothesis(
+                        ids, value / length_penalty(len(ids), alpha), value,
+                        attention[row, : len(ids) + 1, : int(lengths[b])].clone()
+                        if weights is not None else None))
+                    continue
+                if kept < width and word != EOS_ID:
+                    next_beams.append(row)
+                    next_tokens.append(word)
+                    next_scores.append(value)
+                    kept += 1
+            while kept < width:  # a done sentence, or fewer live extensions: dead copies
+                next_beams.append(b * width)
+                next_tokens.append(EOS_ID)
+                next_scores.append(float("-inf"))
+                kept += 1
+            if len(finished[b]) >= width or t + 1 >= limits[b]:
+                done[b] = True
+        if all(done):
+            break
+        index = torch.tensor(next_beams, device=source.device)
+        tokens = torch.tensor(next_tokens, device=source.device)
+        scores = torch.tensor(next_scores, device=source.device).view(batch, width)
+        state = select_state(state, index)
+        history = torch.cat([history.index_select(0, index), tokens.unsqueeze(1)], dim=1)
+        attention = attention.index_select(0, index)
+    return [sorted(found, key=lambda h: h.score, reverse=True)[:n_best] for found in finished]

@@ -1,0 +1,228 @@
+"""Encoder-decoder translation: source subwords -> (bi)RNN encoder -> bridge -> decoder.
+
+source ids -> embeddings -> dropout -> stacked (bi)RNN/LSTM/GRU encoder -> states ``[B, S, M]``
+and final states -> bridge (``tanh(W [h_fwd; h_bwd])`` per layer) -> the decoder's initial
+state -> :class:`~rnnkit.models.seq2seq_decoder.Decoder` -> target scores. The tokenizers
+travel inside the bundle, so a loaded model translates raw text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Any, NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from rnnkit.config import ModelConfig
+from rnnkit.data.subword import BOS_ID, EOS_ID, PAD_ID, UNK_ID, SubwordTokenizer
+from rnnkit.models.encoder import build_encoder
+from rnnkit.models.seq2seq_decoder import Decoder, DecoderState, Hidden, Memory
+from rnnkit.training.bundle import register_model
+from rnnkit.training.task import StepOutput, TaskModel
+
+
+@dataclass(frozen=True)
+class Seq2SeqConfig:
+    """The translation model's own options (the recurrent layers are in ``model``)."""
+
+    embedding_dim: int = 256
+    attention: str = "general"  # none | dot | general | additive
+    input_feeding: bool = True  # feed the attentional vector into the next decoder step
+    bridge: bool = True  # tanh(W [h_fwd; h_bwd]) -> decoder start; off: sum of the directions
+    tie_embeddings: bool = True  # the output layer reuses the target embeddings
+    dropout: float = 0.3  # embeddings and the decoder's output vector
+    label_smoothing: float = 0.1
+    teacher_forcing: float = 1.0  # probability of feeding the gold previous token
+    teacher_forcing_final: float = 1.0  # scheduled: the ratio moves linearly to this value...
+    teacher_forcing_steps: int = 0  # ...over this many training steps (0: constant ratio)
+    beam_size: int = 5  # for the final decoding and `rnnkit translate` (1 = greedy)
+    length_penalty: float = 1.0  # GNMT alpha: score / ((5 + length) / 6) ** alpha
+    max_length_ratio: float = 2.0  # output at most ratio * source length + 10 tokens
+    max_source_tokens: int = 256  # longer inputs are truncated with a warning
+    validation_decoding: str = "greedy"  # greedy | beam: how val BLEU is measured per epoch
+
+
+class Seq2SeqBatch(NamedTuple):
+    """Source ``[B, S]`` (end marker included), source lengths ``[B]``, target ``[B, T + 1]``
+    (begin marker, tokens, end marker; 0-padded), and the raw target lines for BLEU."""
+
+    source: Tensor
+    source_lengths: Tensor
+    target: Tensor
+    references: tuple[str, ...]
+
+
+@register_model("seq2seq")
+class Seq2Seq(TaskModel):
+    """A recurrent encoder-decoder with optional attention, over subword vocabularies."""
+
+    steps_seen: Tensor  # training steps so far (a buffer: scheduled teacher forcing resumes)
+
+    def __init__(self, source_tokenizer: SubwordTokenizer, target_tokenizer: SubwordTokenizer,
+                 config: Seq2SeqConfig, rnn: ModelConfig, data: dict[str, Any] | None = None
+                 ) -> None:
+        super().__init__()
+        if config.attention == "none" and config.input_feeding:
+            config = replace(config, input_feeding=False)  # nothing to feed without attention
+        self.source_tokenizer, self.target_tokenizer = source_tokenizer, target_tokenizer
+        self.config, self.rnn_config = config, rnn
+        self.data = data or {}  # languages and dataset, for evaluate/translate
+        self.source_embedding = nn.Embedding(len(source_tokenizer), config.embedding_dim,
+                                             padding_idx=PAD_ID)
+        self.encoder = build_encoder(rnn, config.embedding_dim, batch_first=True)
+        directions = 2 if rnn.bidirectional else 1
+        self.directions = directions
+        self.state_count = 2 if rnn.cell == "lstm" else 1
+        self.bridges = nn.ModuleList(
+            nn.Linear(directions * rnn.hidden_size, rnn.hidden_size)
+            for _ in range(self.state_count if config.bridge else 0)
+        )
+        decoder_rnn = replace(rnn, bidirectional=False, recurrent_dropout=0.0, kernel="auto")
+        self.decoder = Decoder(
+            len(target_tokenizer), config.embedding_dim, decoder_rnn,
+            directions * rnn.hidden_size, config.attention, config.input_feeding,
+            config.tie_embeddings, config.dropout,
+        )
+        self.register_buffer("steps_seen", torch.zeros((), dtype=torch.long))
+
+    # -- bundle -----------------------------------------------------------------------------
+    def bundle_config(self) -> dict[str, Any]:
+        return {
+            "source_tokenizer": self.source_tokenizer.to_json(),
+            "target_tokenizer": self.target_tokenizer.to_json(),
+            "seq2seq": asdict(self.config),
+            "encoder": asdict(self.rnn_config),
+            "data": self.data,
+        }
+
+    @classmethod
+    def from_bundle_config(cls, config: dict[str, Any]) -> Seq2Seq:
+        return cls(
+            SubwordTokenizer.from_json(config["source_tokenizer"]),
+            SubwordTokenizer.from_json(config["target_tokenizer"]),
+            Seq2SeqConfig(**config["seq2seq"]),
+            ModelConfig(**config["encoder"]),
+            data=config.get("data"),
+        )
+
+    # -- model ------------------------------------------------------------------------------
+    def encode(self, source: Tensor, lengths: Tensor) -> tuple[Memory, DecoderState]:
+        """The source memory and the decoder's initial state, for source ids ``[B, S]``."""
+        inputs = F.dropout(self.source_embedding(source), self.config.dropout, self.training)
+        states, final = self.encoder(inputs, lengths=lengths)  # [B, S, D*H]
+        finals = final if isinstance(final, tuple) else (final,)
+        hidden = tuple(self._bridge(h, k) for k, h in enumerate(finals))
+        memory = Memory(states, self.decoder.keys(states), source != PAD_ID)
+        start: Hidden = hidden if len(hidden) > 1 else hidden[0]
+        feed = states.new_zeros(source.shape[0], self.decoder.feed_size)
+        return memory, DecoderState(start, feed)
+
+    def _bridge(self, final: Tensor, index: int) -> Tensor:
+        layers, batch = self.rnn_config.num_layers, final.shape[1]
+        per_layer = final.view(layers, self.directions, batch, -1)  # [L*D, B, H] -> [L, D, B, H]
+        if not self.bridges:
+            return per_layer.sum(dim=1)  # [L, B, H]
+        joined = per_layer.permute(0, 2, 1, 3).reshape(layers, batch, -1)  # -> [L, B, D*H]
+        return torch.tanh(self.bridges[index](joined))  # [L, B, D*H] -> [L, B, H]
+
+    def teacher_forcing_ratio(self) -> float:
+        """The current probability of feeding gold tokens (scheduled over training steps)."""
+        config = self.config
+        if config.teacher_forcing_steps <= 0:
+            return config.teacher_forcing
+        progress = min(1.0, int(self.steps_seen) / config.teacher_forcing_steps)
+        return config.teacher_forcing + progress * (
+            config.teacher_forcing_final - config.teacher_forcing)
+
+    def forward(self, batch: Seq2SeqBatch) -> Tensor:
+        """Target scores ``[B, T, V]`` given the gold previous tokens."""
+        memory, state = self.encode(batch.source, batch.source_lengths)
+        ratio = self.teacher_forcing_ratio() if self.training else 1.0
+        return self.decoder(batch.target[:, :-1], state, memory, ratio)
+
+    def step(self, batch: Any, state: Any = None) -> StepOutput:
+        scores = self(batch)
+        gold = batch.target[:, 1:]  # [B, T]
+        loss = F.cross_entropy(scores.reshape(-1, scores.shape[-1]), gold.reshape(-1),
+                               ignore_index=PAD_ID, label_smoothing=self.config.label_smoothing)
+        if self.training:
+            self.steps_seen += 1
+        return StepOutput(loss, int((gold != PAD_ID).sum()))
+
+    def forbidden_mask(self) -> Tensor:
+        """Ids never produced: padding, unknown, begin marker (``[V]`` booleans)."""
+        mask = torch.zeros(len(self.target_tokenizer), dtype=torch.bool)
+        mask[[PAD_ID, UNK_ID, BOS_ID]] = True
+        return mask.to(self.device)
+
+    @property
+    def device(self) -> torch.device:
+        return self.source_embedding.weight.device
+
+    def max_lengths(self, lengths: Tensor) -> Tensor:
+        """The longest output allowed for each source length ``[B]``."""
+        return (lengths.float() * self.config.max_length_ratio).long() + 10
+
+    @torch.no_grad()
+    def greedy(self, source: Tensor, lengths: Tensor) -> tuple[list[list[int]], list[Tensor]]:
+        """The most likely token at every step: ids (no markers) and weights ``[T, S]`` each."""
+        memory, state = self.encode(source, lengths)
+        batch = source.shape[0]
+        limits = self.max_lengths(lengths).to(source.device)
+        forbidden = self.forbidden_mask()
+        tokens = torch.full((batch,), BOS_ID, dtype=torch.long, device=source.device)
+        done = torch.zeros(batch, dtype=torch.bool, device=source.device)
+        outputs: list[Tensor] = []
+        weights: list[Tensor] = []
+        for t in range(int(limits.max())):
+            scores, state, attention = self.decoder.step(tokens, state, memory)
+            tokens = scores.masked_fill(forbidden, float("-inf")).argmax(dim=1)  # [B]
+            tokens = torch.where(done | (t >= limits), torch.full_like(tokens, EOS_ID), tokens)
+            outputs.append(tokens)
+            if attention is not None:
+                weights.append(attention)
+            done = done | (tokens == EOS_ID)
+            if bool(done.all()):
+                break
+        ids = torch.stack(outputs, dim=1).tolist()  # T x [B] -> [B, T]
+        stacked = torch.stack(weights, dim=1) if weights else None  # [B, T, S]
+        results, maps = [], []
+        for row, sequence in enumerate(ids):
+            length = sequence.index(EOS_ID) if EOS_ID in sequence else len(sequence)
+            results.append(sequence[:length])
+            source_length = int(lengths[row])
+            maps.append(stacked[row, : length + 1, :source_length] if stacked is not None
+                        else torch.zeros(length + 1, source_length))
+        return results, maps
+
+    def metric_names(self) -> list[str]:
+        return ["loss", "bleu", "chrf"]
+
+    @torch.no_grad()
+    def evaluate(self, batches: Any) -> dict[str, float]:
+        """Loss, and BLEU/chrF of the decoded batches (greedy, or beam per the config)."""
+        from rnnkit.models.beam_search import beam_search
+        from rnnkit.training.translation_metrics import corpus_scores
+
+        was_training = self.training
+        self.eval()
+        loss, count = 0.0, 0
+        hypotheses: list[str] = []
+        references: list[str] = []
+        for batch in batches:
+            out = self.step(batch)
+            loss += float(out.loss) * out.count
+            count += out.count
+            if self.config.validation_decoding == "beam":
+                found = beam_search(self, batch.source, batch.source_lengths,
+                                    self.config.beam_size, self.config.length_penalty)
+                ids = [hypotheses_of[0].tokens for hypotheses_of in found]
+            else:
+                ids, _ = self.greedy(batch.source, batch.source_lengths)
+            hypotheses.extend(self.target_tokenizer.decode(row) for row in ids)
+            references.extend(batch.references)
+        self.train(was_training)
+        scores = corpus_scores(hypotheses, references)
+        return {"loss": loss / max(count, 1), "bleu": scores["bleu"], "chrf": scores["chrf"]}

@@ -1,0 +1,176 @@
+"""Train and score a translation model on parallel text (Multi30k by default)."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from rnnkit.config import ModelConfig, TrainConfig
+from rnnkit.data.batching import BucketBatches
+from rnnkit.data.parallel import dataset_pair_files, read_parallel
+from rnnkit.data.subword import BOS_ID, EOS_ID, SubwordTokenizer
+from rnnkit.models.seq2seq import Seq2Seq, Seq2SeqBatch, Seq2SeqConfig
+from rnnkit.pipelines.run import train_in_run_dir, write_results
+from rnnkit.pipelines.translation import detokenize, pad, translate_lines
+from rnnkit.training.checkpoint import seed_everything
+from rnnkit.training.translation_metrics import corpus_scores
+
+Pair = tuple[list[int], list[int], str]  # source ids (+ end), target ids (begin .. end), text
+
+
+@dataclass(frozen=True)
+class TranslationDataConfig:
+    """Where the parallel text comes from and how it becomes subwords."""
+
+    dataset: str = "multi30k"  # a registry dataset; "" reads the train/dev/test prefixes
+    src: str = "de"
+    tgt: str = "en"
+    train: str = ""  # file prefix: reads <train>.<src> and <train>.<tgt>
+    dev: str = ""
+    test: str = ""
+    data_dir: str = ""  # local mirror (or RNNKIT_DATA)
+    vocab_size: int = 8000  # subword pieces per language
+    tokenizer: str = "unigram"  # unigram | bpe (SentencePiece)
+    max_train_tokens: int = 80  # training pairs longer than this (either side) are left out
+
+
+@dataclass(frozen=True)
+class Seq2SeqRunConfig:
+    data: TranslationDataConfig = field(default_factory=TranslationDataConfig)
+    seq2seq: Seq2SeqConfig = field(default_factory=Seq2SeqConfig)
+    model: ModelConfig = field(
+        default_factory=lambda: ModelConfig(cell="gru", hidden_size=256, bidirectional=True,
+                                            init="torch")
+    )
+    train: TrainConfig = field(
+        default_factory=lambda: TrainConfig(
+            epochs=15, batch_size=64, lr=1e-3, clip_norm=1.0, monitor="val_bleu", mode="max",
+            patience=3, lr_patience=2, lr_factor=0.5,
+        )
+    )
+
+
+def read_split(data: TranslationDataConfig, split: str) -> tuple[list[str], list[str]]:
+    """Source and target lines of ``train``, ``dev`` or ``test``."""
+    if data.dataset:
+        files = dataset_pair_files(data.dataset, split, data.src, data.tgt, data.data_dir or None)
+        return read_parallel(*files)
+    prefix = getattr(data, split, "")
+    if not prefix:
+        raise ValueError(f"no {split} data: set data.dataset, or data.{split} to a file prefix"
+                         f" (reads <prefix>.{data.src} and <prefix>.{data.tgt})")
+    return read_parallel(f"{prefix}.{data.src}", f"{prefix}.{data.tgt}")
+
+
+def encode_pairs(model: Seq2Seq, sources: list[str], targets: list[str], limit: int = 0
+                 ) -> list[Pair]:
+    """Subword ids of each pair; with ``limit``, pairs longer on either side are left out."""
+    pairs: list[Pair] = []
+    for source, target in zip(sources, targets, strict=True):
+        source_ids = model.source_tokenizer.encode(source)[: model.config.max_source_tokens]
+        target_ids = model.target_tokenizer.encode(target)
+        if limit and (len(source_ids) > limit or len(target_ids) > limit):
+            continue
+        pairs.append((source_ids + [EOS_ID], [BOS_ID, *target_ids, EOS_ID], target))
+    return pairs
+
+
+def collate(pairs: list[Pair]) -> Seq2SeqBatch:
+    """Pairs -> one padded :class:`Seq2SeqBatch`."""
+    source, lengths = pad([p[0] for p in pairs])
+    target, _ = pad([p[1] for p in pairs])
+    return Seq2SeqBatch(source, lengths, target, tuple(p[2] for p in pairs))
+
+
+def batches(pairs: list[Pair], batch_size: int, shuffle: bool, seed: int) -> BucketBatches:
+    """Batches of pairs with similar source length."""
+    return BucketBatches(pairs, collate, [len(p[0]) for p in pairs], batch_size, shuffle, seed)
+
+
+def prepare_tokenizers(data: TranslationDataConfig, sources: list[str], targets: list[str],
+                       out: Path, resume: bool) -> list[SubwordTokenizer]:
+    """Train the two subword models, or on ``resume`` reuse those the run saved."""
+    saved = out / "tokenizers.json"
+    if resume and saved.is_file():
+        stored = json.loads(saved.read_text(encoding="utf-8"))
+        return [SubwordTokenizer.from_json(stored[side]) for side in ("source", "target")]
+    tokenizers = [SubwordTokenizer.train(lines, data.vocab_size, data.tokenizer)
+                  for lines in (sources, targets)]
+    out.mkdir(parents=True, exist_ok=True)
+    saved.write_text(json.dumps({"source": tokenizers[0].to_json(),
+                                 "target": tokenizers[1].to_json()}), encoding="utf-8")
+    return tokenizers
+
+
+def train_seq2seq(config: Seq2SeqRunConfig, out_dir: str | Path, resume: bool = False,
+                  log: Any = print) -> dict[str, Any]:
+    """Train subword tokenizers and the model; score dev and test (greedy and beam)."""
+    data = config.data
+    started = time.perf_counter()
+    (train_src, train_tgt), (dev_src, dev_tgt) = read_split(data, "train"), read_split(data, "dev")
+    log(f"read {len(train_src)} / {len(dev_src)} pairs (train / dev), {data.src}->{data.tgt}")
+    tokenizers = prepare_tokenizers(data, train_src, train_tgt, Path(out_dir), resume)
+    log(f"subword vocabularies: {len(tokenizers[0])} {data.src}, {len(tokenizers[1])} {data.tgt}")
+    seed_everything(config.train.seed)  # the initial weights follow the seed too
+    model = Seq2Seq(tokenizers[0], tokenizers[1], config.seq2seq, config.model,
+                    data={"dataset": data.dataset, "src": data.src, "tgt": data.tgt})
+    train_pairs = encode_pairs(model, train_src, train_tgt, data.max_train_tokens)
+    dev_pairs = encode_pairs(model, dev_src, dev_tgt)
+    result = train_in_run_dir(
+        model, config, out_dir, batches(train_pairs, config.train.batch_size, True,
+                                        config.train.seed),
+        batches(dev_pairs, 128, False, 0), resume, log,
+    )
+    model.to("cpu")
+    results: dict[str, Any] = {
+        "pair": f"{data.src}-{data.tgt}",
+        "train_pairs": len(train_pairs),
+        "epochs": len(result.history),
+        "best_epoch": result.best_epoch,
+        "stopped": result.stopped,
+        "train_seconds": round(result.seconds, 1),
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "history": result.history,
+    }
+    out = Path(out_dir)
+    test_src, test_tgt = read_split(data, "test")
+    results["test"] = score_both(model, test_src, test_tgt, out, "test", log)
+    results["total_seconds"] = round(time.perf_counter() - started, 1)
+    write_results(results, out / "results.json")
+    return results
+
+
+def score_both(model: Seq2Seq, sources: list[str], references: list[str], out: Path | None,
+               name: str, log: Any = print) -> dict[str, Any]:
+    """Greedy and beam-search scores (BLEU, chrF, signatures); translations written to ``out``."""
+    scored: dict[str, Any] = {}
+    for decoding, beam in (("greedy", 1), ("beam", model.config.beam_size)):
+        scored[decoding] = score_lines(model, sources, references, beam, out,
+                                       f"{name}.{decoding}")
+        log(f"{name} {decoding} (beam {beam}): BLEU {scored[decoding]['bleu']:.2f}, chrF"
+            f" {scored[decoding]['chrf']:.2f}; {scored[decoding]['bleu_signature']}")
+    return scored
+
+
+def score_lines(model: Seq2Seq, sources: list[str], references: list[str], beam_size: int,
+                out: Path | None = None, name: str = "test") -> dict[str, Any]:
+    """Translate ``sources`` and score against ``references``; write ``<out>/<name>.txt``."""
+    torch.set_grad_enabled(False)
+    started = time.perf_counter()
+    try:
+        hypotheses = detokenize(model, translate_lines(model, sources, beam_size))
+    finally:
+        torch.set_grad_enabled(True)
+    seconds = time.perf_counter() - started
+    scores = corpus_scores(hypotheses, references)
+    scores.update(beam_size=beam_size, length_penalty=model.config.length_penalty,
+                  sentences=len(sources), decode_seconds=round(seconds, 1))
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / f"{name}.txt").write_text("\n".join(hypotheses) + "\n", encoding="utf-8")
+    return scores

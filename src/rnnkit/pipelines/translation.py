@@ -1,0 +1,94 @@
+"""Apply a translation model to raw text: tokenize, batch, decode, detokenize.
+
+Documented handling of awkward input:
+
+* an empty (or all-space) line translates to an empty line, so output stays line-aligned;
+* a line longer than ``seq2seq.max_source_tokens`` subwords is **truncated** to that many, with
+  a warning naming the line (the rest of it is not translated);
+* characters never seen in training become the unknown piece; a warning names them, and the
+  model never writes an unknown piece itself.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+from rnnkit.data.batching import bucket_order
+from rnnkit.data.subword import EOS_ID, PAD_ID
+from rnnkit.models.beam_search import Hypothesis, beam_search
+from rnnkit.models.seq2seq import Seq2Seq
+from rnnkit.training.bundle import load_bundle
+
+
+def load_translator(path: str | Path) -> Seq2Seq:
+    """A saved translation model, checked to be one (another task's bundle is a BundleError)."""
+    model = load_bundle(path, expected_kind="seq2seq")
+    assert isinstance(model, Seq2Seq)
+    return model
+
+
+def source_ids(model: Seq2Seq, line: str, number: int = 0) -> list[int]:
+    """The source ids of one raw line with the end marker, truncated with a warning if long."""
+    tokenizer = model.source_tokenizer
+    unknown = tokenizer.unknown_characters(line)
+    if unknown:
+        warnings.warn(f"line {number + 1}: characters never seen in training are read as"
+                      f" unknown: {' '.join(unknown)}", stacklevel=2)
+    ids = tokenizer.encode(line)
+    limit = model.config.max_source_tokens
+    if len(ids) > limit:
+        warnings.warn(f"line {number + 1} has {len(ids)} subword tokens; only the first {limit}"
+                      " are translated (raise seq2seq.max_source_tokens or split the line)",
+                      stacklevel=2)
+        ids = ids[:limit]
+    return ids + [EOS_ID]
+
+
+def pad(rows: Sequence[Sequence[int]]) -> tuple[Tensor, Tensor]:
+    """Id lists -> ``[B, T]`` padded with 0, and their lengths ``[B]``."""
+    lengths = torch.tensor([len(row) for row in rows], dtype=torch.long)
+    out = torch.full((len(rows), int(lengths.max())), PAD_ID, dtype=torch.long)
+    for i, row in enumerate(rows):
+        out[i, : len(row)] = torch.tensor(row, dtype=torch.long)
+    return out, lengths
+
+
+@torch.no_grad()
+def translate_lines(model: Seq2Seq, lines: Sequence[str], beam_size: int | None = None,
+                    alpha: float | None = None, n_best: int = 1, batch_size: int = 64
+                    ) -> list[list[Hypothesis]]:
+    """The ``n_best`` translations of each raw line, in the input's order.
+
+    ``beam_size`` 1 is greedy decoding; None takes the model's ``seq2seq.beam_size`` (and
+    ``length_penalty`` for ``alpha``). An empty line gets one empty hypothesis.
+    """
+    model.eval()
+    beam = model.config.beam_size if beam_size is None else beam_size
+    alpha = model.config.length_penalty if alpha is None else alpha
+    results: list[list[Hypothesis]] = [[Hypothesis([], 0.0, 0.0)] for _ in lines]
+    todo = [i for i, line in enumerate(lines) if line.strip()]
+    encoded = {i: source_ids(model, lines[i], i) for i in todo}
+    device = model.device
+    for chunk in bucket_order([len(encoded[i]) for i in todo], batch_size, None):
+        indices = [todo[j] for j in chunk]
+        source, lengths = pad([encoded[i] for i in indices])
+        source = source.to(device)
+        if beam == 1 and n_best == 1:
+            ids, maps = model.greedy(source, lengths)
+            found = [[Hypothesis(row, 0.0, 0.0, weights)] for row, weights in zip(ids, maps,
+                                                                                  strict=True)]
+        else:
+            found = beam_search(model, source, lengths, beam, alpha, n_best)
+        for index, hypotheses in zip(indices, found, strict=True):
+            results[index] = hypotheses
+    return results
+
+
+def detokenize(model: Seq2Seq, hypotheses: list[list[Hypothesis]]) -> list[str]:
+    """The best hypothesis of each line as text."""
+    return [model.target_tokenizer.decode(found[0].tokens) for found in hypotheses]

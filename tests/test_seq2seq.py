@@ -1,0 +1,184 @@
+"""Translation model: attention, decoder paths, beam search, bundles, awkward input."""
+
+from __future__ import annotations
+
+import random
+import warnings
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from rnnkit.config import ModelConfig
+from rnnkit.data.subword import BOS_ID, EOS_ID, SubwordTokenizer
+from rnnkit.layers.attention import Attention
+from rnnkit.models.beam_search import beam_search
+from rnnkit.models.seq2seq import Seq2Seq, Seq2SeqConfig
+from rnnkit.pipelines.seq2seq import batches, collate, encode_pairs
+from rnnkit.pipelines.translation import detokenize, load_translator, translate_lines
+from rnnkit.training.bundle import BundleError, save_bundle
+from rnnkit.training.translation_metrics import corpus_scores
+
+WORDS = ["red", "blue", "green", "black", "white", "dog", "cat", "bird", "fish", "horse",
+         "runs", "sits", "jumps", "swims"]
+
+
+def copy_task(size: int, seed: int) -> list[str]:
+    """Sentences of 2-5 words; the target is the sentence reversed."""
+    rng = random.Random(seed)
+    return [" ".join(rng.choice(WORDS) for _ in range(rng.randint(2, 5))) for _ in range(size)]
+
+
+def reverse(line: str) -> str:
+    return " ".join(reversed(line.split()))
+
+
+@pytest.fixture(scope="module")
+def tokenizer() -> SubwordTokenizer:
+    return SubwordTokenizer.train(copy_task(300, 0) + WORDS, vocab_size=40)
+
+
+def make_model(tokenizer: SubwordTokenizer, cell: str = "gru", seed: int = 0,
+               **options: Any) -> Seq2Seq:
+    torch.manual_seed(seed)
+    config = replace(Seq2SeqConfig(embedding_dim=32, dropout=0.0, label_smoothing=0.0),
+                     **options)
+    rnn = ModelConfig(cell=cell, hidden_size=32, bidirectional=True, init="torch")
+    return Seq2Seq(tokenizer, tokenizer, config, rnn, data={"src": "xx", "tgt": "yy"})
+
+
+@pytest.fixture(scope="module")
+def trained(tokenizer: SubwordTokenizer) -> Seq2Seq:
+    """A model that learned to reverse word order (attention, input feeding)."""
+    model = make_model(tokenizer, attention="general", input_feeding=True)
+    lines = copy_task(600, 1)
+    pairs = encode_pairs(model, lines, [reverse(line) for line in lines])
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    model.train()
+    for epoch in range(6):
+        for batch in batches(pairs, 32, True, 0).batches(epoch):
+            optimizer.zero_grad()
+            model.step(batch).loss.backward()
+            optimizer.step()
+    return model.eval()
+
+
+@pytest.mark.parametrize("score", ["dot", "general", "additive"])
+def test_attention_masks_padding_and_all_steps_match_one_step(score: str) -> None:
+    torch.manual_seed(0)
+    attention = Attention(6, 6, score)
+    memory = torch.randn(2, 5, 6)
+    mask = torch.tensor([[True] * 5, [True, True, True, False, False]])
+    keys = attention.keys(memory)
+    queries = torch.randn(2, 3, 6)
+    contexts, weights = attention.attend_all(queries, memory, keys, mask)
+    assert torch.all(weights[1, :, 3:] == 0)
+    assert torch.allclose(weights.sum(dim=2), torch.ones(2, 3))
+    for t in range(3):
+        context, step_weights = attention(queries[:, t], memory, keys, mask)
+        assert torch.allclose(context, contexts[:, t], atol=1e-6)
+        assert torch.allclose(step_weights, weights[:, t], atol=1e-6)
+
+
+def test_dot_attention_with_unequal_sizes_says_what_to_use() -> None:
+    with pytest.raises(ValueError, match="use general or additive attention"):
+        Attention(4, 8, "dot")
+
+
+@pytest.mark.parametrize("attention", ["none", "general", "additive"])
+def test_fused_teacher_forcing_equals_step_by_step(tokenizer: SubwordTokenizer,
+                                                   attention: str) -> None:
+    model = make_model(tokenizer, cell="lstm", attention=attention, input_feeding=False).eval()
+    batch = collate(encode_pairs(model, ["red dog runs", "cat"], ["runs dog red", "cat"]))
+    memory, state = model.encode(batch.source, batch.source_lengths)
+    fused = model.decoder(batch.target[:, :-1], state, memory)
+    for t in range(batch.target.shape[1] - 1):
+        scores, state, _ = model.decoder.step(batch.target[:, t], state, memory)
+        assert torch.allclose(scores, fused[:, t], atol=1e-5)
+
+
+def test_learns_to_reverse_and_greedy_equals_beam_of_one(trained: Seq2Seq) -> None:
+    lines = copy_task(40, 2)
+    found = translate_lines(trained, lines, beam_size=1)
+    assert corpus_scores(detokenize(trained, found), [reverse(x) for x in lines])["bleu"] > 80
+    batch = collate(encode_pairs(trained, lines, lines))
+    greedy, _ = trained.greedy(batch.source, batch.source_lengths)
+    beam = beam_search(trained, batch.source, batch.source_lengths, beam_size=1)
+    assert [found[0].tokens for found in beam] == greedy
+
+
+@torch.no_grad()
+def test_beam_scores_are_the_model_log_probabilities(trained: Seq2Seq) -> None:
+    batch = collate(encode_pairs(trained, ["red dog runs", "fish swims"], ["x", "y"]))
+    found = beam_search(trained, batch.source, batch.source_lengths, beam_size=3, alpha=0.0,
+                        n_best=3)
+    for row, hypotheses in enumerate(found):
+        assert len(hypotheses) == 3
+        assert [h.score for h in hypotheses] == sorted((h.score for h in hypotheses),
+                                                       reverse=True)
+        for hypothesis in hypotheses:
+            target = torch.tensor([[BOS_ID, *hypothesis.tokens, EOS_ID]])
+            memory, state = trained.encode(batch.source[row : row + 1],
+                                           batch.source_lengths[row : row + 1])
+            scores = trained.decoder(target[:, :-1], state, memory)
+            scores = scores.masked_fill(trained.forbidden_mask(), float("-inf"))
+            total = F.log_softmax(scores, dim=2).gather(2, target[:, 1:, None]).sum()
+            assert hypothesis.log_probability == pytest.approx(total.item(), abs=1e-4)
+            assert hypothesis.attention is not None
+            assert hypothesis.attention.shape == (len(hypothesis.tokens) + 1,
+                                                  int(batch.source_lengths[row]))
+
+
+def test_bundle_carries_the_tokenizers(trained: Seq2Seq, tmp_path: Path) -> None:
+    path = save_bundle(trained, tmp_path / "model.rnnkit")
+    loaded = load_translator(path)
+    lines = ["red dog runs", "white horse jumps"]
+    assert detokenize(loaded, translate_lines(loaded, lines)) == detokenize(
+        trained, translate_lines(trained, lines))
+
+
+def test_another_task_bundle_is_refused(tmp_path: Path) -> None:
+    from rnnkit.models.synthetic import SyntheticTaskModel
+
+    path = save_bundle(SyntheticTaskModel("adding", ModelConfig(hidden_size=4)),
+                       tmp_path / "other.rnnkit")
+    with pytest.raises(BundleError, match="holds a 'synthetic' model, but a 'seq2seq'"):
+        load_translator(path)
+
+
+def test_empty_long_and_unseen_input(trained: Seq2Seq) -> None:
+    short = replace(trained.config, max_source_tokens=5)
+    model = trained
+    model.config = short
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            found = translate_lines(model, ["", "   ", "red dog ☃ runs", "red " * 20])
+        messages = [str(w.message) for w in caught]
+    finally:
+        model.config = replace(short, max_source_tokens=256)
+    texts = detokenize(model, found)
+    assert texts[0] == texts[1] == ""
+    assert any("line 3" in m and "never seen in training" in m and "☃" in m for m in messages)
+    assert any("line 4 has 20 subword tokens; only the first 5" in m for m in messages)
+    assert all("⁇" not in text for text in texts)  # no unknown piece is ever written
+
+
+def test_scheduled_teacher_forcing_moves_linearly(tokenizer: SubwordTokenizer) -> None:
+    model = make_model(tokenizer, teacher_forcing=1.0, teacher_forcing_final=0.5,
+                       teacher_forcing_steps=4)
+    batch = collate(encode_pairs(model, ["red dog", "cat runs"], ["dog red", "runs cat"]))
+    ratios = []
+    model.train()
+    for _ in range(5):
+        ratios.append(model.teacher_forcing_ratio())
+        assert torch.isfinite(model.step(batch).loss)
+    assert ratios == [1.0, 0.875, 0.75, 0.625, 0.5]
+
+
+def test_corpus_scores_need_one_translation_per_reference() -> None:
+    with pytest.raises(ValueError, match="2 translations for 1 references"):
+        corpus_scores(["a", "b"], ["a"])

@@ -1,0 +1,102 @@
+"""``rnnkit train seq2seq`` / ``translate`` / ``evaluate`` end to end; Multi30k in the registry."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from rnnkit.cli import main
+from rnnkit.data.parallel import dataset_pair_files, read_parallel
+from rnnkit.data.registry import get_spec
+
+SOURCE = ["ein roter hund", "eine katze sitzt", "ein hund rennt", "ein vogel singt"] * 6
+TARGET = ["a red dog", "a cat sits", "a dog runs", "a bird sings"] * 6
+TINY = ["--set", "train.epochs=2", "--set", "train.progress=false", "--set",
+        "model.hidden_size=8", "--set", "seq2seq.embedding_dim=8", "--set",
+        "data.vocab_size=30", "--set", "train.threads=1", "--set", "seq2seq.beam_size=2"]
+MIRROR = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture()
+def prefix(tmp_path: Path) -> Path:
+    (tmp_path / "tiny.de").write_text("\n".join(SOURCE) + "\n", encoding="utf-8")
+    (tmp_path / "tiny.en").write_text("\n".join(TARGET) + "\n", encoding="utf-8")
+    return tmp_path / "tiny"
+
+
+def test_train_translate_evaluate(prefix: Path, tmp_path: Path,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "run"
+    code = main(["train", "seq2seq", "--src", "de", "--tgt", "en", "--train", str(prefix),
+                 "--dev", str(prefix), "--test", str(prefix), "--out", str(out), *TINY])
+    assert code == 0
+    for name in ("model.rnnkit", "results.json", "config.toml", "test.greedy.txt",
+                 "test.beam.txt", "tokenizers.json"):
+        assert (out / name).is_file(), name
+    results = json.loads((out / "results.json").read_text())
+    assert set(results["test"]) == {"greedy", "beam"}
+    assert results["test"]["beam"]["bleu_signature"].startswith("nrefs:1|case:mixed")
+    capsys.readouterr()
+    model = str(out / "model.rnnkit")
+    lines = tmp_path / "input.txt"
+    lines.write_text("ein roter hund\n\nein hund ☃\n", encoding="utf-8")
+    plot = tmp_path / "attention.png"
+    assert main(["translate", "--model", model, "--input", str(lines), "--n-best", "2",
+                 "--attention-plot", str(plot)]) == 0
+    captured = capsys.readouterr()
+    blocks = captured.out.rstrip("\n").split("\n\n")
+    assert len(blocks) == 3 and len(blocks[0].splitlines()) == 2
+    assert blocks[1] == "\t0.0000"  # the empty line: one empty translation
+    assert "never seen in training" in captured.err and plot.stat().st_size > 1000
+    assert main(["evaluate", "--model", model, "--data", str(prefix)]) == 0
+    shown = capsys.readouterr().out
+    assert "BLEU signature: nrefs:1|case:mixed|eff:no|tok:13a" in shown and "chrF2 = " in shown
+
+
+def test_translate_refuses_a_model_without_attention_for_plots(
+        prefix: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "plain"
+    assert main(["train", "seq2seq", "--train", str(prefix), "--dev", str(prefix), "--test",
+                 str(prefix), "--out", str(out), *TINY, "--set", "seq2seq.attention=none",
+                 "--set", "train.epochs=1"]) == 0
+    lines = tmp_path / "input.txt"
+    lines.write_text("ein hund\n", encoding="utf-8")
+    code = main(["translate", "--model", str(out / "model.rnnkit"), "--input", str(lines),
+                 "--attention-plot", str(tmp_path / "a.png")])
+    assert code == 2
+    assert "has no attention" in capsys.readouterr().err
+
+
+def test_translate_refuses_a_file_that_is_no_bundle(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    fake = tmp_path / "model.rnnkit"
+    fake.write_bytes(b"not a model")
+    assert main(["translate", "--model", str(fake)]) == 2
+    assert "is not an rnnkit bundle" in capsys.readouterr().err
+
+
+def test_multi30k_registry_has_every_language_pair() -> None:
+    spec = get_spec("multi30k")
+    assert spec.splits[:3] == ("train", "dev", "test")
+    languages = {entry.filename.rsplit(".", 1)[1] for entry in spec.split_files("train")}
+    assert languages == {"cs", "de", "en", "fr"}
+    with pytest.raises(ValueError, match="has no 'cs' file; it has de, en, fr"):
+        dataset_pair_files("multi30k", "test_2017_mscoco", "cs", "en", MIRROR)
+
+
+@pytest.mark.skipif(not (MIRROR / "multi30k").is_dir(), reason="no shared data mirror")
+def test_multi30k_pairs_are_line_aligned_in_the_mirror() -> None:
+    sources, targets = read_parallel(*dataset_pair_files("multi30k", "dev", "de", "en", MIRROR))
+    assert len(sources) == len(targets) == 1014
+    assert sources[0] and targets[0][0].isupper()  # raw, cased text
+
+
+def test_unaligned_files_are_an_error(tmp_path: Path) -> None:
+    (tmp_path / "a.de").write_text("eins\nzwei\n")
+    (tmp_path / "a.en").write_text("one\n")
+    with pytest.raises(ValueError, match="not line-aligned: .* has 2 lines, .* has 1"):
+        read_parallel(tmp_path / "a.de", tmp_path / "a.en")
+    assert os.path.exists(tmp_path / "a.de")
