@@ -122,3 +122,53 @@ register(DatasetSpec(
     # one file per language in every split; pairs are any two languages a split has
     reader_options={"languages": ["cs", "de", "en", "fr"]},
 ))
+
+register(DatasetSpec(
+    name="tinyshakespeare",
+    description="tiny-shakespeare: 1,115,394 characters of Shakespeare's plays (char-rnn)",
+    task="language_model", format="text", license="public domain",
+    homepage="https://github.com/karpathy/char-rnn",
+    mirror_dir="tinyshakespeare",
+    files=(DatasetFile(
+        "all", "input.txt",
+        "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt",
+        "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed"),),
+    reader_options={"validation_fraction": 0.1},  # the usual split: the last 10% validates
+))
+
+_SST = "https://nlp.stanford.edu/sentiment/trainDevTestTrees_PTB.zip"
+register(DatasetSpec(
+    name="sst",
+    description="Stanford Sentiment Treebank: PTB trees labelled 0-4 on every node (SST-5, SST-2)",
+    task="classification", format="sst", license="research use",
+    homepage="https://nlp.stanford.edu/sentiment/",
+    mirror_dir="sst",
+    files=(
+        DatasetFile("train", "train.txt", _SST,
+                    "e2f3f41b0b1e6d4dddc0effe3bfc2d27ed8928079aa9a03d652311614fc5feb7",
+                    member="trees/train.txt"),
+        DatasetFile("dev", "dev.txt", _SST,
+                    "0e9336aed6e4730e19f58d00a77b3f0297efdb755f7b5e598c98a05e3f97ea40",
+                    member="trees/dev.txt"),
+        DatasetFile("test", "test.txt", _SST,
+                    "6e54806dee95cf80cd918e7dfb3f6770f6df24bf826f289a4d1f709e1c8f6761",
+                    member="trees/test.txt"),
+    ),
+    reader_options={"labels": "sst5"},  # sst2: drop neutral roots, 0-1 negative, 3-4 positive
+))
+
+register(DatasetSpec(
+    name="imdb",
+    description="IMDB Large Movie Review Dataset v1.0: 25,000 / 25,000 reviews, binary sentiment",
+    task="classification", format="jsonl", license="research use",
+    homepage="https://ai.stanford.edu/~amaas/data/sentiment/",
+    mirror_dir="imdb",
+    files=(
+        # converted from aclImdb_v1.tar.gz (one file per review) to JSON lines: mirror only
+        DatasetFile("train", "train.jsonl.gz", "",
+                    "16678667b79c523331aa3eaf014ebe88510d0a561ffa07ad1625c59ebb9336e0"),
+        DatasetFile("test", "test.jsonl.gz", "",
+                    "82e82eeddd7a4702326c9eb74faa2c380962f0c38df26baadc290608ac0422ab"),
+    ),
+    reader_options={"text_field": "text", "label_field": "label"},
+))

@@ -1,0 +1,131 @@
+"""``rnnkit train classifier``, and evaluate/predict for classifier bundles."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from rnnkit.commands.common import EVALUATORS, PREDICTORS, add_config_options, resolve_config
+
+DATA_FLAGS = ("dataset", "train", "dev", "test", "format", "data_dir")
+
+
+def register(commands: Any, train_tasks: Any) -> None:
+    parser = train_tasks.add_parser(
+        "classifier", help="sequence classifier: sentiment (SST, IMDB), text files, numeric"
+                           " sequences (long CSV)")
+    parser.add_argument("--dataset", help="a registry dataset: sst or imdb")
+    parser.add_argument("--train", help="training file (instead of a registry dataset)")
+    parser.add_argument("--dev", help="development file (default: 10%% of train held out)")
+    parser.add_argument("--test", help="test file")
+    parser.add_argument("--format", choices=("auto", "jsonl", "csv", "tsv", "sst", "numeric"),
+                        help="format of the files (default: from the file name)")
+    parser.add_argument("--data-dir", help="local mirror of the datasets (or set RNNKIT_DATA)")
+    add_config_options(parser)
+    parser.set_defaults(handler=train)
+    EVALUATORS["classifier"] = evaluate
+    PREDICTORS["classifier"] = predict
+
+
+def train(args: argparse.Namespace) -> int:
+    from rnnkit.pipelines.classifier import ClassifierRunConfig, train_classifier
+
+    shorthand = [f"data.{name}={json.dumps(getattr(args, name))}" for name in DATA_FLAGS
+                 if getattr(args, name)]
+    args.overrides = shorthand + list(args.overrides)
+    config = resolve_config(ClassifierRunConfig, args)
+    if config is None:
+        return 0
+    name = config.data.dataset or Path(config.data.train).stem
+    results = train_classifier(config, args.out or Path("runs") / f"classifier-{name}",
+                               args.resume)
+    print(json.dumps({split: results[split]["scores"] for split in ("dev", "test")
+                      if split in results} | {"train_seconds": results["train_seconds"]},
+                     indent=2))
+    return 0
+
+
+def _settings_config(model: Any, data: str, fmt: str | None, data_dir: str | None) -> Any:
+    from rnnkit.pipelines.classifier_data import ClassifierDataConfig
+
+    settings = model.data
+    base = dict(format=fmt or settings["format"], lowercase=settings["lowercase"],
+                max_tokens=settings["max_tokens"], truncate=settings["truncate"],
+                text_field=settings["text_field"], label_field=settings["label_field"])
+    return ClassifierDataConfig(test=data, **base)
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    from rnnkit.pipelines.classifier import evaluate_examples, load_classifier_bundle
+    from rnnkit.pipelines.classifier_data import check_labels, read_examples
+
+    if not args.data:
+        raise ValueError("rnnkit evaluate on a classifier needs --data (a file in the format"
+                         " the model was trained on)")
+    model = load_classifier_bundle(args.model)
+    data = _settings_config(model, args.data, args.format, args.data_dir)
+    examples = read_examples(data, Path(args.data), training=False)
+    if model.config.output != "linear":
+        check_labels(examples, model.labels, "evaluation")
+    result = evaluate_examples(model, examples)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def predict(args: argparse.Namespace) -> int:
+    """One JSON line per input: the label(s) and every label's probability."""
+    from rnnkit.data.numeric_sequences import read_numeric_sequences
+    from rnnkit.data.text_labels import LabelledText, prepare_tokens
+    from rnnkit.pipelines.classifier import load_classifier_bundle, predict_probabilities
+
+    model = load_classifier_bundle(args.model)
+    settings = model.data
+    examples: list[Any]
+    if settings["format"] == "numeric":
+        if not args.input or args.input == "-":
+            raise ValueError("a numeric classifier reads a long CSV: give --input PATH")
+        examples, _ = read_numeric_sequences(args.input, label_column=settings["label_field"])
+        ids = [e.id for e in examples]
+    else:
+        text = args.text if args.text is not None else _read_input(args.input)
+        lines = [line for line in text.splitlines() if line.strip()]
+        if not lines:
+            raise ValueError("nothing to classify: the input is empty (one text per line)")
+        examples = []
+        for number, line in enumerate(lines, 1):
+            tokens = prepare_tokens(line, settings["lowercase"], settings["max_tokens"],
+                                    settings["truncate"])
+            if not tokens:
+                raise ValueError(f"text {number} has no words to classify")
+            examples.append(LabelledText(tuple(tokens), ()))
+        ids = lines
+    probabilities = predict_probabilities(model, examples)
+    out = []
+    for key, row in zip(ids, probabilities.tolist(), strict=True):
+        record: dict[str, Any] = {"input": key}
+        if model.config.output == "linear":
+            record["values"] = dict(zip(model.labels, row, strict=True))
+        elif model.multi_label:
+            record["labels"] = [label for label, p in zip(model.labels, row, strict=True)
+                                if p >= 0.5]
+        else:
+            record["label"] = model.labels[max(range(len(row)), key=row.__getitem__)]
+        if model.config.output != "linear":
+            record["probabilities"] = {label: round(p, 6)
+                                       for label, p in zip(model.labels, row, strict=True)}
+        out.append(json.dumps(record, ensure_ascii=False))
+    text_out = "\n".join(out) + "\n"
+    if args.output:
+        Path(args.output).write_text(text_out, encoding="utf-8")
+    else:
+        sys.stdout.write(text_out)
+    return 0
+
+
+def _read_input(path: str | None) -> str:
+    if path is None or path == "-":
+        return sys.stdin.read()
+    return Path(path).read_text(encoding="utf-8")

@@ -1,0 +1,79 @@
+"""``rnnkit train lm`` and ``rnnkit generate``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from rnnkit.commands.common import add_config_options, resolve_config
+
+
+def register(commands: Any, train_tasks: Any) -> None:
+    parser = train_tasks.add_parser(
+        "lm", help="character- or word-level language model (truncated BPTT, sampling)"
+    )
+    parser.add_argument("--dataset", help="a registry text dataset (default tinyshakespeare)")
+    parser.add_argument("--file", help="a UTF-8 text file instead of a registry dataset")
+    parser.add_argument("--data-dir", help="local mirror of the datasets (or set RNNKIT_DATA)")
+    add_config_options(parser)
+    parser.set_defaults(handler=train)
+
+    generate = commands.add_parser("generate", help="generate text with a language model")
+    generate.add_argument("--model", type=Path, required=True, help="a language_model bundle")
+    generate.add_argument("--prime", default="", help="text to start from (default: a newline)")
+    generate.add_argument("--length", type=int, default=500, help="tokens to generate")
+    generate.add_argument("--temperature", type=float, default=0.8,
+                          help="softer (>1) or sharper (<1) sampling; 0 is greedy")
+    generate.add_argument("--top-k", type=int, default=0, help="sample from the k most likely")
+    generate.add_argument("--top-p", type=float, default=1.0,
+                          help="sample from the smallest set reaching probability p")
+    generate.add_argument("--seed", type=int, default=0, help="same seed, same text")
+    generate.add_argument("--show-vocabulary", action="store_true",
+                          help="print the model's tokens and exit")
+    generate.set_defaults(handler=run_generate)
+
+
+def train(args: argparse.Namespace) -> int:
+    from rnnkit.pipelines.language_model import LMRunConfig, train_language_model
+
+    shorthand = []
+    if args.file:
+        shorthand += [f"data.file={json.dumps(args.file)}", 'data.dataset=""']
+    if args.dataset:
+        shorthand.append(f"data.dataset={json.dumps(args.dataset)}")
+    if args.data_dir:
+        shorthand.append(f"data.data_dir={json.dumps(args.data_dir)}")
+    args.overrides = shorthand + list(args.overrides)
+    config = resolve_config(LMRunConfig, args)
+    if config is None:
+        return 0
+    name = config.data.dataset or Path(config.data.file).stem
+    out = args.out or Path("runs") / f"lm-{name}"
+    results = train_language_model(config, out, args.resume)
+    print(json.dumps({"validation": results["validation"],
+                      "train_seconds": results["train_seconds"]}, indent=2))
+    print(results["sample"])
+    return 0
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    from rnnkit.models.generate import SamplingConfig, generate
+    from rnnkit.pipelines.language_model import load_language_model
+
+    model = load_language_model(args.model)
+    if args.show_vocabulary:
+        print(json.dumps(model.vocab.symbols[1:], ensure_ascii=False))
+        return 0
+    config = SamplingConfig(prime=args.prime, length=args.length, temperature=args.temperature,
+                            top_k=args.top_k, top_p=args.top_p, seed=args.seed)
+
+    def stream(piece: str) -> None:
+        sys.stdout.write(piece)
+        sys.stdout.flush()
+
+    generate(model, config, on_text=stream)
+    sys.stdout.write("\n")
+    return 0

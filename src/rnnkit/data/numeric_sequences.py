@@ -1,0 +1,90 @@
+"""Labelled numeric sequences from a long CSV: one row per (sequence, time step).
+
+::
+
+    id,step,temp,wind,label
+    a,0,12.1,3.2,rain
+    a,1,11.0,4.0,rain
+    b,0,20.3,1.1,sun
+
+Rows of one sequence are ordered by the time column (file order without one); sequences may
+differ in length. Every sequence has one label: it must be the same on all its rows. Every
+feature must be a number (``nan`` is refused too: fill missing values first).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class NumericSequence:
+    """One sequence: its id, features ``[T, F]`` and label."""
+
+    id: str
+    features: np.ndarray
+    label: str
+
+
+def _number(text: str, where: str, column: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{where}: column {column!r} holds {text!r}, not a number; fix the"
+                         " value or leave the column out of data.feature_columns") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{where}: column {column!r} holds {text!r}; fill missing values"
+                         " before training")
+    return value
+
+
+def read_numeric_sequences(
+    path: str | Path,
+    id_column: str = "id",
+    time_column: str = "",
+    label_column: str = "label",
+    feature_columns: list[str] | None = None,
+) -> tuple[list[NumericSequence], list[str]]:
+    """The sequences of a long CSV (in order of first appearance) and the feature names.
+
+    ``feature_columns`` None takes every column but the id, time and label columns.
+    """
+    path = Path(path)
+    with open(path, encoding="utf-8", newline="") as file:
+        reader = csv.DictReader(file)
+        header = list(reader.fieldnames or [])
+        needed = [id_column, label_column] + ([time_column] if time_column else [])
+        missing = [c for c in needed + (feature_columns or []) if c not in header]
+        if missing:
+            raise ValueError(f"{path}: no column {missing} (columns: {', '.join(header)}); set"
+                             " data.id_column / time_column / label_field / feature_columns")
+        features = feature_columns or [c for c in header if c not in needed]
+        if not features:
+            raise ValueError(f"{path}: no feature columns besides {', '.join(needed)}")
+        rows: dict[str, list[tuple[float, list[float]]]] = {}
+        labels: dict[str, str] = {}
+        for number, row in enumerate(reader, 2):
+            where = f"{path}, row {number}"
+            key = row[id_column]
+            label = (row[label_column] or "").strip()
+            if labels.setdefault(key, label) != label:
+                raise ValueError(f"{where}: sequence {key!r} has label {label!r} here but"
+                                 f" {labels[key]!r} before; one label per sequence")
+            order = _number(row[time_column], where, time_column) if time_column else number
+            values = [_number(row[c] or "", where, c) for c in features]
+            rows.setdefault(key, []).append((order, values))
+    if not rows:
+        raise ValueError(f"{path} holds no rows")
+    sequences = []
+    for key, steps in rows.items():
+        steps.sort(key=lambda step: step[0])
+        if not labels[key]:
+            raise ValueError(f"{path}: sequence {key!r} has an empty label")
+        matrix = np.asarray([values for _, values in steps], dtype=np.float64)  # [T, F]
+        sequences.append(NumericSequence(key, matrix, labels[key]))
+    return sequences, features

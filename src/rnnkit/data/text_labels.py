@@ -1,0 +1,125 @@
+"""Labelled texts from JSON lines (``.jsonl`` or ``.jsonl.gz``), CSV or TSV files.
+
+Every row gives a text and a label (or, with a label separator, several labels: multi-label;
+or a number: regression). Texts are tokenized with
+:func:`rnnkit.embeddings.corpus.tokenize` (words, punctuation, clitics split, ``<br />``
+removed), so words match the word2vec vectors trained by ``rnnkit word2vec``.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from rnnkit.embeddings.corpus import tokenize
+
+FORMATS = ("jsonl", "csv", "tsv")
+TRUNCATIONS = ("head", "tail", "head_tail")
+
+
+@dataclass(frozen=True)
+class LabelledText:
+    """One example: its tokens and its labels (one label unless multi-label)."""
+
+    tokens: tuple[str, ...]
+    labels: tuple[str, ...]
+
+
+def guess_text_format(path: str | Path) -> str:
+    """``jsonl``, ``csv`` or ``tsv`` from the file name (``.gz`` ignored)."""
+    name = str(path).lower().removesuffix(".gz")
+    for fmt, suffixes in (("jsonl", (".jsonl", ".json")), ("csv", (".csv",)),
+                          ("tsv", (".tsv", ".txt"))):
+        if name.endswith(suffixes):
+            return fmt
+    raise ValueError(f"cannot tell the format of {path}; set data.format to one of "
+                     + ", ".join(FORMATS))
+
+
+def _open(path: Path) -> IO[str]:
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8", newline="")
+    return open(path, encoding="utf-8", newline="")
+
+
+def _rows(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, object]]]:
+    with _open(path) as file:
+        if fmt == "jsonl":
+            for number, line in enumerate(file, 1):
+                if line.strip():
+                    try:
+                        yield number, json.loads(line)
+                    except json.JSONDecodeError as error:
+                        raise ValueError(f"{path}, line {number}: not JSON ({error})") from None
+        elif fmt in ("csv", "tsv"):
+            reader = csv.DictReader(file, delimiter="," if fmt == "csv" else "\t")
+            for number, row in enumerate(reader, 2):
+                yield number, dict(row)
+        else:
+            raise ValueError(f"data.format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+
+
+def truncate(tokens: list[str], max_tokens: int, how: str) -> list[str]:
+    """At most ``max_tokens`` tokens (0 keeps all): the first, the last, or half of each.
+
+    Example:
+        >>> truncate(list("abcdef"), 4, "head_tail")
+        ['a', 'b', 'e', 'f']
+    """
+    if how not in TRUNCATIONS:
+        raise ValueError(f"data.truncate must be one of {', '.join(TRUNCATIONS)}, got {how!r}")
+    if max_tokens <= 0 or len(tokens) <= max_tokens:
+        return tokens
+    if how == "head":
+        return tokens[:max_tokens]
+    if how == "tail":
+        return tokens[-max_tokens:]
+    head = (max_tokens + 1) // 2
+    return tokens[:head] + tokens[len(tokens) - (max_tokens - head):]
+
+
+def prepare_tokens(text: str, lowercase: bool, max_tokens: int, how: str) -> list[str]:
+    """Tokenize, lowercase and truncate one text as the classifier reads it."""
+    tokens = tokenize(text)
+    if lowercase:
+        tokens = [t.lower() for t in tokens]
+    return truncate(tokens, max_tokens, how)
+
+
+def read_labelled_texts(
+    path: str | Path,
+    fmt: str = "auto",
+    text_field: str = "text",
+    label_field: str = "label",
+    label_separator: str = "",
+    lowercase: bool = True,
+    max_tokens: int = 0,
+    how: str = "head",
+) -> list[LabelledText]:
+    """Every row of a file; a missing field or an empty text is an error naming the row."""
+    path = Path(path)
+    fmt = guess_text_format(path) if fmt == "auto" else fmt
+    examples = []
+    for number, row in _rows(path, fmt):
+        where = f"{path}, {'line' if fmt == 'jsonl' else 'row'} {number}"
+        if not isinstance(row, dict) or text_field not in row or label_field not in row:
+            found = ", ".join(map(str, row)) if isinstance(row, dict) else type(row).__name__
+            raise ValueError(f"{where}: needs the fields {text_field!r} and {label_field!r}"
+                             f" (found: {found}); set data.text_field / data.label_field")
+        tokens = prepare_tokens(str(row[text_field] or ""), lowercase, max_tokens, how)
+        if not tokens:
+            raise ValueError(f"{where}: the text is empty; remove the row or give it a text")
+        raw = str(row[label_field]).strip()
+        labels = [p.strip() for p in raw.split(label_separator)] if label_separator else [raw]
+        labels = [label for label in labels if label]
+        if not labels and not label_separator:
+            raise ValueError(f"{where}: the label is empty")
+        examples.append(LabelledText(tuple(tokens), tuple(labels)))
+    if not examples:
+        raise ValueError(f"{path} holds no examples")
+    return examples

@@ -1,0 +1,130 @@
+"""One long text as a stream of token ids, batched into ``[T, B]`` columns for language models.
+
+The stream is cut into ``B`` equal columns (the tail that does not fill a column is dropped), as
+in pytorch/examples ``word_language_model``. Column ``b`` continues from one window to the next,
+so a model can carry its state across windows (truncated BPTT).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import NamedTuple
+
+import torch
+from torch import Tensor
+
+from rnnkit.data.vocab import Vocab
+
+LEVELS = ("char", "word")
+EOS = "<eos>"  # word level: the end of a line
+
+
+class StreamBatch(NamedTuple):
+    """One window of a batched stream.
+
+    Attributes:
+        inputs: ``[T, B]`` token ids.
+        targets: ``[T, B]`` the next token of each input.
+    """
+
+    inputs: Tensor
+    targets: Tensor
+
+
+def tokenize(text: str, level: str) -> list[str]:
+    """Characters, or whitespace-separated words with ``<eos>`` at each line end.
+
+    Example:
+        >>> tokenize("to be\\nor", "word")
+        ['to', 'be', '<eos>', 'or']
+    """
+    if level == "char":
+        return list(text)
+    if level == "word":
+        tokens: list[str] = []
+        lines = text.split("\n")
+        for index, line in enumerate(lines):
+            tokens.extend(line.split())
+            if index < len(lines) - 1:  # a line break follows this line
+                tokens.append(EOS)
+        return tokens
+    raise ValueError(f"lm.level must be one of {', '.join(LEVELS)}, got {level!r}")
+
+
+def detokenize(tokens: list[str], level: str) -> str:
+    """The inverse of :func:`tokenize` (word level: single spaces between words)."""
+    if level == "char":
+        return "".join(tokens)
+    text = " ".join(tokens)
+    return text.replace(f" {EOS} ", "\n").replace(f" {EOS}", "\n").replace(f"{EOS} ", "\n")
+
+
+def split_text(text: str, validation_fraction: float) -> tuple[str, str]:
+    """The first ``1 - fraction`` of the text for training, the rest for validation."""
+    if not 0.0 < validation_fraction < 1.0:
+        raise ValueError(f"lm.validation_fraction must be in (0, 1), got {validation_fraction}")
+    cut = int(len(text) * (1.0 - validation_fraction))
+    return text[:cut], text[cut:]
+
+
+def batchify(ids: list[int], batch_size: int) -> Tensor:
+    """The stream as ``[N, B]`` columns: column ``b`` holds ids ``b*N .. (b+1)*N - 1``.
+
+    Shape:
+        ids: ``[L]`` -> ``[N, B]`` with ``N = L // B``.
+    """
+    columns = len(ids) // batch_size
+    if columns < 2:
+        raise ValueError(
+            f"a text of {len(ids)} tokens is too short for {batch_size} columns of at least 2"
+            " tokens; use more text or a smaller train.batch_size"
+        )
+    data = torch.tensor(ids[: columns * batch_size], dtype=torch.long)
+    return data.view(batch_size, columns).t().contiguous()  # [B, N] -> [N, B]
+
+
+class StreamBatches:
+    """Consecutive windows of ``steps`` time steps over a batched stream, in order.
+
+    Every epoch starts at a random offset below ``steps`` (from the seed and the epoch; none
+    without ``shuffle``), so window boundaries differ between epochs.
+
+    Example:
+        >>> source = StreamBatches(list(range(20)), batch_size=2, steps=4, shuffle=False)
+        >>> [tuple(b.inputs.shape) for b in source.batches(0)]
+        [(4, 2), (4, 2), (1, 2)]
+    """
+
+    def __init__(self, ids: list[int], batch_size: int, steps: int, shuffle: bool = True,
+                 seed: int = 0) -> None:
+        if steps < 1:
+            raise ValueError(f"lm.steps must be >= 1, got {steps}")
+        self.data = batchify(ids, batch_size)  # [N, B]
+        self.steps = steps
+        self.shuffle = shuffle
+        self.seed = seed
+
+    def __len__(self) -> int:
+        return -(-(self.data.shape[0] - 1) // self.steps)
+
+    def batches(self, epoch: int) -> Iterator[StreamBatch]:
+        offset = 0
+        if self.shuffle:
+            generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+            offset = int(torch.randint(0, self.steps, (1,), generator=generator))
+        last = self.data.shape[0] - 1  # the last position that still has a target
+        # the first window is shorter by the offset
+        starts = [0, *range(self.steps - offset if offset else self.steps, last, self.steps)]
+        for start, end in zip(starts, [*starts[1:], last], strict=True):
+            yield StreamBatch(self.data[start:end], self.data[start + 1 : end + 1])
+
+    def tokens(self) -> int:
+        """How many tokens one epoch predicts."""
+        return (self.data.shape[0] - 1) * self.data.shape[1]
+
+
+def build_stream_vocab(tokens: list[str], level: str, min_count: int = 1) -> Vocab:
+    """Characters: every training character, no ``<unk>``; words: ``<unk>`` for rare words."""
+    if level == "char":
+        return Vocab.build([tokens], unknown=False)
+    return Vocab.build([tokens], min_count=min_count, unknown=True)

@@ -1,0 +1,196 @@
+"""The sequence classifier: one label (or several, or numbers) for a whole sequence.
+
+words -> embeddings (random or word2vec) -> dropout -> stacked (bi)RNN/LSTM/GRU over the real
+steps only -> pooling over time (last, max, mean, attention) -> dropout -> linear -> softmax
+(classes), sigmoid (binary or multi-label) or nothing (regression). Numeric sequences
+``[B, T, F]`` skip the embeddings and go straight into the encoder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from rnnkit.config import ModelConfig
+from rnnkit.data.classifier_batches import ClassBatch
+from rnnkit.data.vocab import Vocab
+from rnnkit.models.encoder import build_encoder
+from rnnkit.models.pooling import Pooling
+from rnnkit.training.bundle import register_model
+from rnnkit.training.task import StepOutput, TaskModel
+
+OUTPUTS = ("softmax", "sigmoid", "linear")
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    """Input features, pooling and output of a sequence classifier."""
+
+    word_dim: int = 100
+    pooling: str = "max"  # last | max | mean | attention
+    output: str = "softmax"  # softmax (one of K) | sigmoid (binary or multi-label) | linear
+    embedding_dropout: float = 0.5
+    output_dropout: float = 0.5
+    word_dropout: float = 0.0  # replace a training word by <unk> with this probability
+    class_weights: str = "none"  # none | balanced (inverse class frequency in training)
+
+
+@register_model("classifier")
+class SequenceClassifier(TaskModel):
+    """A many-to-one model over token ids (``words``) or ``num_features`` numbers per step.
+
+    Args:
+        labels: class names (softmax, sigmoid) or target names (linear).
+        config: features, pooling and output.
+        encoder: the recurrent encoder.
+        words: the vocabulary of a text classifier; None for numeric input.
+        num_features: features per step of a numeric classifier (0 for text).
+        multi_label: sigmoid output with any number of labels per example; otherwise a
+            two-class sigmoid is binary (one logit for ``labels[1]``).
+        class_weights: loss weight per label (None: all 1).
+        embeddings: pretrained word vectors ``[len(words), word_dim]``.
+        data: how the training data was read (tokenization, scaler...), for prediction.
+    """
+
+    def __init__(self, labels: list[str], config: ClassifierConfig, encoder: ModelConfig,
+                 words: Vocab | None = None, num_features: int = 0, multi_label: bool = False,
+                 class_weights: list[float] | None = None, embeddings: Tensor | None = None,
+                 data: dict[str, Any] | None = None) -> None:
+        super().__init__()
+        if config.output not in OUTPUTS:
+            raise ValueError(f"classifier.output must be one of {', '.join(OUTPUTS)},"
+                             f" got {config.output!r}")
+        if (words is None) == (num_features <= 0):
+            raise ValueError("a classifier reads either words (a vocabulary) or numeric"
+                             " features (num_features > 0), exactly one of them")
+        if config.output == "softmax" and len(labels) < 2:
+            raise ValueError(f"softmax output needs at least 2 classes, got {labels}")
+        self.labels, self.config, self.encoder_config = list(labels), config, encoder
+        self.words, self.num_features, self.multi_label = words, num_features, multi_label
+        self.binary = config.output == "sigmoid" and not multi_label and len(labels) == 2
+        self.data = data or {}
+        self.class_weights = class_weights
+        self.embedding: nn.Embedding | None = None
+        width = num_features
+        if words is not None:
+            self.embedding = nn.Embedding(len(words), config.word_dim, padding_idx=0)
+            width = config.word_dim
+            if embeddings is not None:
+                if tuple(embeddings.shape) != (len(words), config.word_dim):
+                    raise ValueError(
+                        f"pretrained embeddings have shape {tuple(embeddings.shape)}, the"
+                        f" vocabulary needs [{len(words)}, {config.word_dim}]"
+                        " (set classifier.word_dim)")
+                self.embedding.weight.data.copy_(embeddings)
+        self.encoder = build_encoder(encoder, width, batch_first=True)
+        directions = 2 if encoder.bidirectional else 1
+        size = encoder.hidden_size * directions
+        self.pooling = Pooling(config.pooling, size, directions)
+        self.head = nn.Linear(size, 1 if self.binary else len(labels))
+        weights = torch.tensor(class_weights or [1.0] * len(labels), dtype=torch.float32)
+        if len(weights) != len(labels):
+            raise ValueError(f"{len(weights)} class weights for {len(labels)} labels")
+        self.weights: Tensor
+        self.register_buffer("weights", weights, persistent=False)
+
+    # -- bundle -----------------------------------------------------------------------------
+    def bundle_config(self) -> dict[str, Any]:
+        return {
+            "labels": self.labels, "classifier": asdict(self.config),
+            "encoder": asdict(self.encoder_config),
+            "words": self.words.to_json() if self.words is not None else None,
+            "num_features": self.num_features, "multi_label": self.multi_label,
+            "class_weights": self.class_weights, "data": self.data,
+        }
+
+    @classmethod
+    def from_bundle_config(cls, config: dict[str, Any]) -> SequenceClassifier:
+        words = Vocab.from_json(config["words"]) if config["words"] else None
+        return cls(config["labels"], ClassifierConfig(**config["classifier"]),
+                   ModelConfig(**config["encoder"]), words, config["num_features"],
+                   config["multi_label"], config["class_weights"], data=config["data"])
+
+    # -- model ------------------------------------------------------------------------------
+    def forward(self, batch: ClassBatch) -> Tensor:
+        """Scores (logits, or values for regression) of every label.
+
+        Shape:
+            inputs ``[B, T]`` ids or ``[B, T, F]`` features -> ``[B, K]`` (``[B]`` binary).
+        """
+        inputs, lengths = batch.inputs, batch.lengths
+        mask = torch.arange(inputs.shape[1], device=inputs.device) < lengths.unsqueeze(1)
+        if self.embedding is not None:
+            if self.training and self.config.word_dropout > 0 and self.words is not None:
+                drop = torch.rand(inputs.shape, device=inputs.device) < self.config.word_dropout
+                inputs = inputs.masked_fill(drop & mask, self.words.unk_id)
+            features = self.embedding(inputs)  # [B, T] -> [B, T, E]
+        else:
+            features = inputs.float()  # [B, T, F]
+        features = F.dropout(features, self.config.embedding_dropout, self.training)
+        outputs, final = self.encoder(features, lengths=lengths.cpu())  # [B, T, D*H]
+        assert isinstance(outputs, Tensor)
+        pooled = self.pooling(outputs, mask, final)  # [B, D*H]
+        pooled = F.dropout(pooled, self.config.output_dropout, self.training)
+        scores = self.head(pooled)  # [B, D*H] -> [B, K]
+        return scores.squeeze(1) if self.binary else scores
+
+    def loss(self, scores: Tensor, targets: Tensor) -> Tensor:
+        output = self.config.output
+        if output == "softmax":
+            return F.cross_entropy(scores, targets, weight=self.weights)
+        if output == "linear":
+            return F.mse_loss(scores, targets)
+        if self.binary:
+            pos_weight = self.weights[1:] / self.weights[0]
+            return F.binary_cross_entropy_with_logits(scores, targets.float(),
+                                                      pos_weight=pos_weight)
+        return F.binary_cross_entropy_with_logits(scores, targets, pos_weight=self.weights)
+
+    def step(self, batch: Any, state: Any = None) -> StepOutput:
+        return StepOutput(self.loss(self(batch), batch.targets), int(batch.lengths.shape[0]))
+
+    @torch.no_grad()
+    def predict(self, batch: ClassBatch) -> Tensor:
+        """Probabilities ``[B, K]`` of every label (values for regression)."""
+        return self._probabilities(self(batch))
+
+    def metric_names(self) -> list[str]:
+        if self.config.output == "linear":
+            return ["loss", "rmse", "mae"]
+        if self.multi_label:
+            return ["loss", "accuracy", "micro_f1"]
+        return ["loss", "accuracy", "macro_f1"]
+
+    @torch.no_grad()
+    def evaluate(self, batches: Any) -> dict[str, float]:
+        """Loss and task scores over the batches (see :func:`classification_scores`)."""
+        from rnnkit.training.classification_metrics import classification_scores
+
+        was_training = self.training
+        self.eval()
+        loss, count = 0.0, 0
+        outputs, targets = [], []
+        for batch in batches:
+            scores = self(batch)
+            loss += float(self.loss(scores, batch.targets)) * len(batch.lengths)
+            count += len(batch.lengths)
+            outputs.append(self._probabilities(scores))
+            targets.append(batch.targets)
+        self.train(was_training)
+        scores = classification_scores(torch.cat(outputs), torch.cat(targets),
+                                       self.config.output, self.multi_label)
+        return {"loss": loss / max(count, 1), **scores}
+
+    def _probabilities(self, scores: Tensor) -> Tensor:
+        if self.config.output == "softmax":
+            return torch.softmax(scores, dim=1)
+        if self.config.output == "linear":
+            return scores
+        if self.binary:
+            positive = torch.sigmoid(scores)
+            return torch.stack([1 - positive, positive], dim=1)
+        return torch.sigmoid(scores)

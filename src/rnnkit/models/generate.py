@@ -1,0 +1,119 @@
+"""Text generation from a language model: greedy, temperature, top-k and top-p sampling.
+
+The prime is read through the model first (its state carries over), then one token is drawn
+at a time from the scores of the last one. A seed makes the output repeatable; ``on_text``
+receives every piece as soon as it is drawn (streaming to a terminal).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from rnnkit.data.text_stream import EOS, detokenize, tokenize
+from rnnkit.models.language_model import LanguageModel
+
+
+@dataclass(frozen=True)
+class SamplingConfig:
+    """How to draw text; ``temperature = 0`` is greedy (always the most likely token)."""
+
+    prime: str = ""  # text to start from; "" starts at a line break
+    length: int = 500  # tokens to generate after the prime
+    temperature: float = 0.8
+    top_k: int = 0  # keep only the k most likely tokens; 0 keeps all
+    top_p: float = 1.0  # keep the smallest set of tokens whose probability reaches p
+    seed: int = 0
+
+
+def filter_scores(scores: Tensor, top_k: int, top_p: float) -> Tensor:
+    """Scores with every token outside the top-k / top-p set at ``-inf``.
+
+    Shape:
+        scores: ``[V]`` -> ``[V]``.
+    """
+    if top_k > 0 and top_k < scores.shape[0]:
+        threshold = torch.topk(scores, top_k).values[-1]
+        scores = scores.masked_fill(scores < threshold, float("-inf"))
+    if top_p < 1.0:
+        ordered, order = torch.sort(scores, descending=True)
+        cumulative = torch.softmax(ordered, dim=0).cumsum(dim=0)
+        drop = cumulative - torch.softmax(ordered, dim=0) >= top_p  # the first token always stays
+        scores = scores.masked_fill(drop.scatter(0, order, drop), float("-inf"))
+    return scores
+
+
+def check_sampling(config: SamplingConfig) -> None:
+    if config.length < 0:
+        raise ValueError(f"sample.length must be >= 0, got {config.length}")
+    if config.temperature < 0:
+        raise ValueError(f"sample.temperature must be >= 0 (0 = greedy), got {config.temperature}")
+    if config.top_k < 0:
+        raise ValueError(f"sample.top_k must be >= 0 (0 = off), got {config.top_k}")
+    if not 0.0 < config.top_p <= 1.0:
+        raise ValueError(f"sample.top_p must be in (0, 1] (1 = off), got {config.top_p}")
+
+
+def prime_ids(model: LanguageModel, prime: str) -> list[int]:
+    """The prime as token ids; characters the model never saw are an error naming them.
+
+    Words the model does not know become ``<unk>`` (word-level models have one).
+    """
+    level = model.config.level
+    tokens = tokenize(prime, level) if prime else []
+    if level == "word" and tokens and tokens[-1] == EOS and not prime.endswith("\n"):
+        tokens.pop()
+    if not tokens:
+        start = "\n" if level == "char" else EOS
+        if start not in model.vocab:
+            raise ValueError("give a prime: the model has no line break to start from")
+        tokens = [start]
+    if not model.vocab.unknown:
+        unseen = sorted(set(tokens) - set(model.vocab.symbols))
+        if unseen:
+            raise ValueError(
+                f"the prime holds characters the model never saw in training: {unseen}; "
+                "use only characters of its vocabulary (rnnkit generate --show-vocabulary)"
+            )
+    return model.vocab.encode(tokens)
+
+
+@torch.no_grad()
+def generate(model: LanguageModel, config: SamplingConfig,
+             on_text: Callable[[str], None] | None = None) -> str:
+    """The prime followed by ``config.length`` generated tokens, as text."""
+    check_sampling(config)
+    model.eval()
+    device = next(model.parameters()).device
+    generator = torch.Generator(device=device).manual_seed(config.seed)
+    ids = prime_ids(model, config.prime)
+    level = model.config.level
+    if on_text is not None and config.prime:
+        on_text(config.prime)
+    scores, state = model(torch.tensor(ids, device=device).unsqueeze(1))  # [P, 1] -> [P, 1, V]
+    last = scores[-1, 0]
+    produced: list[str] = []
+    for _ in range(config.length):
+        last = last.clone()
+        last[0] = float("-inf")  # never the padding symbol
+        if model.vocab.unknown:
+            last[model.vocab.unk_id] = float("-inf")  # nor <unk>
+        if config.temperature == 0:
+            token = int(last.argmax())
+        else:
+            filtered = filter_scores(last / config.temperature, config.top_k, config.top_p)
+            token = int(torch.multinomial(torch.softmax(filtered, 0), 1, generator=generator))
+        symbol = model.vocab.symbols[token]
+        produced.append(symbol)
+        if on_text is not None:
+            piece = symbol if level == "char" else ("\n" if symbol == EOS else f"{symbol} ")
+            on_text(piece)
+        scores, state = model(torch.tensor([[token]], device=device), state)
+        last = scores[-1, 0]
+    text = detokenize(produced, level)
+    if not config.prime:
+        return text
+    return config.prime + ("" if level == "char" else " ") + text

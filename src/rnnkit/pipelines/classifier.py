@@ -1,0 +1,233 @@
+"""Train, evaluate and apply sequence classifiers on texts or numeric sequences."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from rnnkit.config import ModelConfig, TrainConfig
+from rnnkit.data.batching import BatchSource, BucketBatches, bucket_order
+from rnnkit.data.classifier_batches import Encoded, collate
+from rnnkit.data.numeric_sequences import NumericSequence
+from rnnkit.data.vocab import Vocab
+from rnnkit.models.classifier import ClassifierConfig, SequenceClassifier
+from rnnkit.pipelines.classifier_data import (
+    ClassifierDataConfig,
+    Example,
+    check_labels,
+    example_labels,
+    label_order,
+    read_splits,
+)
+from rnnkit.pipelines.run import train_in_run_dir, write_results
+from rnnkit.timeseries.windows import StandardScaler
+from rnnkit.training.bundle import load_bundle
+from rnnkit.training.checkpoint import seed_everything
+from rnnkit.training.classification_metrics import classification_scores, confusion_matrix
+from rnnkit.training.task import move_to
+
+
+@dataclass(frozen=True)
+class VectorsConfig:
+    """Pretrained word vectors for a text classifier (none: embeddings learned from scratch)."""
+
+    vectors: str = ""  # word2vec text/binary or GloVe file (e.g. rnnkit word2vec's output)
+    freeze: bool = False  # keep the vectors fixed during training
+    extend_vocab: int = 0  # add up to this many of the vectors' words to the vocabulary
+
+
+@dataclass(frozen=True)
+class ClassifierRunConfig:
+    data: ClassifierDataConfig = field(default_factory=ClassifierDataConfig)
+    embeddings: VectorsConfig = field(default_factory=VectorsConfig)
+    classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
+    model: ModelConfig = field(
+        default_factory=lambda: ModelConfig(cell="lstm", hidden_size=150, bidirectional=True,
+                                            init="torch")
+    )
+    train: TrainConfig = field(
+        default_factory=lambda: TrainConfig(
+            epochs=10, batch_size=32, lr=1e-3, clip_norm=5.0, monitor="val_accuracy",
+            mode="max", patience=3, lr_patience=1, lr_factor=0.5,
+        )
+    )
+
+
+def _vectors(config: VectorsConfig, words: Vocab, dim: int, log: Any
+             ) -> tuple[Vocab, Tensor | None, dict[str, Any] | None]:
+    if not config.vectors:
+        return words, None, None
+    from rnnkit.embeddings.pretrained import embedding_matrix, load_vectors
+
+    vectors = load_vectors(config.vectors)
+    if vectors.vector_size != dim:
+        raise ValueError(f"the word vectors have size {vectors.vector_size} but"
+                         f" classifier.word_dim is {dim}; set classifier.word_dim="
+                         f"{vectors.vector_size}")
+    if config.extend_vocab > 0:
+        extra = [w for w in vectors.index_to_key[: config.extend_vocab] if w not in words]
+        counts, words = words.counts, Vocab(words.symbols[2:] + extra)
+        words.counts = counts
+    matrix, coverage = embedding_matrix(words.symbols, vectors, words.counts)
+    log(f"embedding coverage: {coverage.summary()}")
+    return words, matrix, coverage.to_dict()
+
+
+def encode(model: SequenceClassifier, example: Example, with_target: bool = True) -> Encoded:
+    """One example as model input (ids or scaled features) and target."""
+    if isinstance(example, NumericSequence):
+        scaler = StandardScaler.from_json(model.data["scaler"])
+        inputs = torch.from_numpy(scaler.transform(example.features).astype(np.float32))
+    else:
+        assert model.words is not None
+        inputs = torch.tensor(model.words.encode(example.tokens), dtype=torch.long)
+    if not with_target:
+        return Encoded(inputs, None)
+    labels = example_labels(example)
+    output = model.config.output
+    if output == "linear":
+        target = torch.tensor([float(label) for label in labels], dtype=torch.float32)
+    elif model.multi_label:
+        target = torch.zeros(len(model.labels))
+        target[[model.labels.index(label) for label in labels]] = 1.0
+    else:
+        target = torch.tensor(model.labels.index(labels[0]))
+    return Encoded(inputs, target)
+
+
+def _class_weights(config: ClassifierConfig, train: list[Example], labels: list[str]
+                   ) -> list[float] | None:
+    if config.class_weights == "none":
+        return None
+    if config.class_weights != "balanced":
+        raise ValueError("classifier.class_weights must be none or balanced, got"
+                         f" {config.class_weights!r}")
+    counts = Counter(label for e in train for label in example_labels(e))
+    return [len(train) / (len(labels) * max(counts[label], 1)) for label in labels]
+
+
+def build_model(config: ClassifierRunConfig, train: list[Example], log: Any = print
+                ) -> tuple[SequenceClassifier, dict[str, Any] | None]:
+    """The untrained classifier: labels, vocabulary or scaler from the training split only."""
+    data, output = config.data, config.classifier.output
+    settings = data.reader_settings()
+    multi_label = bool(data.label_separator)
+    if output == "linear":
+        labels = [data.label_field]
+    else:
+        labels = label_order(data, {label for e in train for label in example_labels(e)})
+    words, matrix, coverage, features = None, None, None, 0
+    if isinstance(train[0], NumericSequence):
+        stacked = np.concatenate([e.features for e in train if isinstance(e, NumericSequence)])
+        settings["scaler"] = StandardScaler().fit(stacked).to_json()  # training rows only
+        features = int(stacked.shape[1])
+    else:
+        words = Vocab.build([e.tokens for e in train if not isinstance(e, NumericSequence)],
+                            min_count=data.min_count)
+        words, matrix, coverage = _vectors(config.embeddings, words,
+                                           config.classifier.word_dim, log)
+    seed_everything(config.train.seed)  # the initial weights follow the seed too
+    weights = _class_weights(config.classifier, train, labels) if output != "linear" else None
+    model = SequenceClassifier(labels, config.classifier, config.model, words, features,
+                               multi_label, weights, matrix, settings)
+    if matrix is not None and config.embeddings.freeze and model.embedding is not None:
+        model.embedding.weight.requires_grad_(False)
+    return model, coverage
+
+
+def source(model: SequenceClassifier, examples: list[Example], batch_size: int,
+           shuffle: bool, seed: int = 0) -> BatchSource:
+    """Length-bucketed batches (shuffled buckets for training, sorted for evaluation)."""
+    encoded = [encode(model, e) for e in examples]
+    return BucketBatches(encoded, collate, [len(e.inputs) for e in encoded], batch_size,
+                         shuffle, seed)
+
+
+def predict_probabilities(model: SequenceClassifier, examples: Sequence[Example],
+                          batch_size: int = 256) -> Tensor:
+    """Probabilities ``[N, K]`` (values for regression), in the examples' order."""
+    model.eval()
+    encoded = [encode(model, e, with_target=False) for e in examples]
+    rows: list[Tensor | None] = [None] * len(encoded)
+    device = next(model.parameters()).device
+    for chunk in bucket_order([len(e.inputs) for e in encoded], batch_size, None):
+        batch = move_to(collate([encoded[i] for i in chunk]), device)
+        for index, row in zip(chunk, model.predict(batch).cpu(), strict=True):
+            rows[index] = row
+    return torch.stack([row for row in rows if row is not None])
+
+
+def evaluate_examples(model: SequenceClassifier, examples: list[Example]) -> dict[str, Any]:
+    """Scores, the majority-class baseline and (for labels) the confusion matrix."""
+    started = time.perf_counter()
+    outputs = predict_probabilities(model, examples)
+    seconds = time.perf_counter() - started
+    targets = torch.stack([t for e in examples if (t := encode(model, e).target) is not None])
+    output = model.config.output
+    result: dict[str, Any] = {
+        "examples": len(examples),
+        "scores": classification_scores(outputs, targets, output, model.multi_label),
+        "examples_per_second": round(len(examples) / max(seconds, 1e-9), 1),
+    }
+    if output != "linear" and not model.multi_label:
+        counts = Counter(int(t) for t in targets)
+        result["majority_class_accuracy"] = max(counts.values()) / len(examples)
+        result["confusion"] = {"labels": model.labels, "matrix": confusion_matrix(
+            outputs.argmax(dim=1), targets.long(), len(model.labels))}
+    return result
+
+
+def train_classifier(config: ClassifierRunConfig, out_dir: str | Path, resume: bool = False,
+                     log: Any = print) -> dict[str, Any]:
+    """Train on the configured data; evaluate on dev and test; save bundle and results."""
+    started = time.perf_counter()
+    splits = read_splits(config.data, config.train.seed, log)
+    log(", ".join(f"{name} {len(examples)}" for name, examples in splits.items()) + " examples")
+    model, coverage = build_model(config, splits["train"], log)
+    if config.classifier.output != "linear":
+        for name in ("dev", "test"):
+            if name in splits:
+                check_labels(splits[name], model.labels, name)
+    size, seed = config.train.batch_size, config.train.seed
+    result = train_in_run_dir(
+        model, config, out_dir, source(model, splits["train"], size, True, seed),
+        source(model, splits["dev"], 256, False), resume, log,
+    )
+    model.to("cpu")
+    results: dict[str, Any] = {
+        "train_examples": len(splits["train"]),
+        "labels": model.labels,
+        "epochs": len(result.history),
+        "best_epoch": result.best_epoch,
+        "stopped": result.stopped,
+        "train_seconds": round(result.seconds, 1),
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "kernel": model.encoder.kernel,
+        "embedding_coverage": coverage,
+        "history": result.history,
+    }
+    for name in ("dev", "test"):
+        if name in splits:
+            results[name] = evaluate_examples(model, splits[name])
+    results["total_seconds"] = round(time.perf_counter() - started, 1)
+    write_results(results, Path(out_dir) / "results.json")
+    for name in ("dev", "test"):
+        if name in results:
+            shown = ", ".join(f"{k} {v:.4f}" for k, v in results[name]["scores"].items())
+            log(f"{name}: {shown}")
+    return results
+
+
+def load_classifier_bundle(bundle: str | Path) -> SequenceClassifier:
+    """A saved classifier, checked to be one."""
+    model = load_bundle(bundle, expected_kind="classifier")
+    assert isinstance(model, SequenceClassifier)
+    return model

@@ -1,0 +1,133 @@
+"""Where a classifier's data comes from: registry datasets (SST, IMDB) or files, per split."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from rnnkit.data.numeric_sequences import NumericSequence, read_numeric_sequences
+from rnnkit.data.registry import dataset_file, get_spec
+from rnnkit.data.sst import SST2_LABELS, SST5_LABELS, read_trees, sst_examples
+from rnnkit.data.text_labels import LabelledText, read_labelled_texts
+
+Example = LabelledText | NumericSequence
+
+
+@dataclass(frozen=True)
+class ClassifierDataConfig:
+    """The classifier's data and how to read it."""
+
+    dataset: str = ""  # a registry name (sst, imdb), or "" with data.train
+    train: str = ""
+    dev: str = ""  # "" with no dev split: data.dev_fraction of train is held out
+    test: str = ""
+    format: str = "auto"  # auto | jsonl | csv | tsv | sst | numeric
+    data_dir: str = ""  # local mirror of the registry (else RNNKIT_DATA)
+    text_field: str = "text"
+    label_field: str = "label"
+    label_separator: str = ""  # e.g. "|": several labels per example (multi-label)
+    sst_labels: str = "sst5"  # sst5 | sst2
+    phrases: bool = False  # SST: train on every labelled phrase, not only whole sentences
+    lowercase: bool = True
+    max_tokens: int = 0  # keep at most this many tokens per text (0: all)
+    truncate: str = "head"  # head | tail | head_tail: which tokens max_tokens keeps
+    min_count: int = 1  # rarer training words become <unk>
+    dev_fraction: float = 0.1
+    id_column: str = "id"  # numeric: the sequence id column
+    time_column: str = ""  # numeric: orders the rows of a sequence ("" = file order)
+    feature_columns: str = ""  # numeric: comma-separated ("" = every other column)
+
+    def reader_settings(self) -> dict[str, Any]:
+        """What prediction needs to read new input the way training read it."""
+        return {"format": self.resolved_format(), "lowercase": self.lowercase,
+                "max_tokens": self.max_tokens, "truncate": self.truncate,
+                "text_field": self.text_field, "label_field": self.label_field}
+
+    def resolved_format(self) -> str:
+        if self.format != "auto" or not self.dataset:
+            return self.format
+        return get_spec(self.dataset).format
+
+
+def _path(data: ClassifierDataConfig, split: str) -> Path | None:
+    if data.dataset:
+        spec = get_spec(data.dataset)
+        if split not in spec.splits:
+            return None
+        return dataset_file(data.dataset, split, data.data_dir or None)
+    chosen = getattr(data, split)
+    return Path(chosen) if chosen else None
+
+
+def read_examples(data: ClassifierDataConfig, path: Path, training: bool) -> list[Example]:
+    """One file's examples as the configuration says."""
+    fmt = data.resolved_format()
+    if fmt == "sst":
+        pairs = sst_examples(read_trees(path), data.sst_labels, data.phrases and training)
+        lower = data.lowercase
+        return [LabelledText(tuple(t.lower() if lower else t for t in tokens), (label,))
+                for tokens, label in pairs]
+    if fmt == "numeric":
+        columns = [c.strip() for c in data.feature_columns.split(",") if c.strip()] or None
+        sequences, _ = read_numeric_sequences(path, data.id_column, data.time_column,
+                                              data.label_field, columns)
+        return list(sequences)
+    options = get_spec(data.dataset).reader_options if data.dataset else {}
+    return list(read_labelled_texts(
+        path, fmt, options.get("text_field", data.text_field),
+        options.get("label_field", data.label_field), data.label_separator, data.lowercase,
+        data.max_tokens, data.truncate,
+    ))
+
+
+def read_splits(data: ClassifierDataConfig, seed: int, log: Any = print
+                ) -> dict[str, list[Example]]:
+    """``train``, ``dev`` and (when there is one) ``test`` examples.
+
+    Without a dev split, a seeded ``dev_fraction`` of the training examples is held out.
+    """
+    paths = {split: _path(data, split) for split in ("train", "dev", "test")}
+    if paths["train"] is None:
+        raise ValueError("no training data: set data.dataset (sst, imdb) or data.train")
+    splits = {"train": read_examples(data, paths["train"], training=True)}
+    if paths["dev"] is not None:
+        splits["dev"] = read_examples(data, paths["dev"], training=False)
+    else:
+        if not 0.0 < data.dev_fraction < 1.0:
+            raise ValueError(f"data.dev_fraction must be in (0, 1), got {data.dev_fraction}")
+        train = splits["train"]
+        order = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))
+        held = max(1, int(len(train) * data.dev_fraction))
+        splits["dev"] = [train[i] for i in sorted(order[:held].tolist())]
+        splits["train"] = [train[i] for i in sorted(order[held:].tolist())]
+        log(f"held out {held} training examples for validation (data.dev_fraction)")
+    if paths["test"] is not None:
+        splits["test"] = read_examples(data, paths["test"], training=False)
+    return splits
+
+
+def label_order(data: ClassifierDataConfig, labels: set[str]) -> list[str]:
+    """The label list: SST in scale order, numbers numerically, other names alphabetically."""
+    if data.resolved_format() == "sst":
+        scale = SST5_LABELS if data.sst_labels == "sst5" else SST2_LABELS
+        return [name for name in scale if name in labels]
+    try:
+        return sorted(labels, key=float)
+    except ValueError:
+        return sorted(labels)
+
+
+def example_labels(example: Example) -> tuple[str, ...]:
+    return example.labels if isinstance(example, LabelledText) else (example.label,)
+
+
+def check_labels(examples: list[Example], known: list[str], split: str) -> None:
+    """Every label of an evaluation split must be one the model knows."""
+    unknown = sorted({label for e in examples for label in example_labels(e)} - set(known))
+    if unknown:
+        raise ValueError(f"the {split} data has labels the model never saw in training:"
+                         f" {unknown}; known labels: {known}. Fix the data, or train on data"
+                         " that has them")

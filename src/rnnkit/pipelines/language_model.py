@@ -1,0 +1,126 @@
+"""Train a language model on one text: split, vocabulary, stream batches, trainer, sample."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rnnkit.config import ModelConfig, TrainConfig
+from rnnkit.data.registry import dataset_file, get_spec
+from rnnkit.data.text_stream import StreamBatches, build_stream_vocab, split_text, tokenize
+from rnnkit.data.vocab import Vocab
+from rnnkit.models.generate import SamplingConfig, generate
+from rnnkit.models.language_model import LanguageModel, LMConfig
+from rnnkit.pipelines.run import train_in_run_dir, write_results
+from rnnkit.training.bundle import load_bundle
+from rnnkit.training.checkpoint import seed_everything
+
+
+@dataclass(frozen=True)
+class LMDataConfig:
+    """Where the text comes from and how it is split and batched."""
+
+    dataset: str = "tinyshakespeare"  # a registry name, or "" with data.file
+    file: str = ""  # a UTF-8 text file instead of a registry dataset
+    data_dir: str = ""  # local mirror of the registry (else RNNKIT_DATA)
+    validation_fraction: float = 0.1  # the last part of the text validates
+    steps: int = 100  # time steps per window (truncated BPTT length)
+    eval_batch_size: int = 16  # columns of the validation stream
+    min_count: int = 1  # word level: rarer words become <unk>
+
+
+@dataclass(frozen=True)
+class LMRunConfig:
+    data: LMDataConfig = field(default_factory=LMDataConfig)
+    lm: LMConfig = field(default_factory=LMConfig)
+    model: ModelConfig = field(
+        default_factory=lambda: ModelConfig(cell="lstm", hidden_size=512, num_layers=2)
+    )
+    train: TrainConfig = field(
+        default_factory=lambda: TrainConfig(epochs=20, batch_size=64, lr=2e-3, clip_norm=1.0,
+                                            lr_patience=1, lr_factor=0.5)
+    )
+    sample: SamplingConfig = field(default_factory=SamplingConfig)
+
+
+def read_text(data: LMDataConfig) -> str:
+    """The configured text, from a file or the registry."""
+    if data.file:
+        path = Path(data.file)
+    elif data.dataset:
+        spec = get_spec(data.dataset)
+        if spec.format != "text":
+            raise ValueError(f"dataset {data.dataset!r} is {spec.format}, not text; a language"
+                             " model needs a text dataset such as tinyshakespeare")
+        path = dataset_file(data.dataset, spec.splits[0], data.data_dir or None)
+    else:
+        raise ValueError("no text: set data.dataset (e.g. tinyshakespeare) or data.file")
+    text = path.read_text(encoding="utf-8")
+    if not text.strip():
+        raise ValueError(f"{path} is empty: a language model needs text to learn from")
+    return text
+
+
+def encode_stream(tokens: list[str], vocab: Vocab, what: str) -> list[int]:
+    """Ids of the tokens; a character the vocabulary lacks is an error naming it."""
+    if not vocab.unknown:
+        unseen = sorted(set(tokens) - set(vocab.symbols))
+        if unseen:
+            raise ValueError(f"the {what} holds characters never seen in training: {unseen}; "
+                             "train on text that contains them")
+    return vocab.encode(tokens)
+
+
+def train_language_model(config: LMRunConfig, out_dir: str | Path, resume: bool = False,
+                         log: Any = print) -> dict[str, Any]:
+    """Train, score the validation text, write a sample; return and save the results."""
+    data, level = config.data, config.lm.level
+    started = time.perf_counter()
+    train_text, val_text = split_text(read_text(data), data.validation_fraction)
+    train_tokens, val_tokens = tokenize(train_text, level), tokenize(val_text, level)
+    vocab = build_stream_vocab(train_tokens, level, data.min_count)
+    log(f"{len(train_tokens)} / {len(val_tokens)} {level} tokens (train / validation),"
+        f" vocabulary {len(vocab)}")
+    train_ids = encode_stream(train_tokens, vocab, "training text")
+    val_ids = encode_stream(val_tokens, vocab, "validation text")
+    seed_everything(config.train.seed)
+    model = LanguageModel(vocab, config.lm, config.model)
+    train = StreamBatches(train_ids, config.train.batch_size, data.steps, True, config.train.seed)
+    val = StreamBatches(val_ids, data.eval_batch_size, data.steps, shuffle=False)
+    result = train_in_run_dir(model, config, out_dir, train, val, resume, log)
+    model.to("cpu")
+    scores = model.evaluate(val.batches(0))
+    out = Path(out_dir)
+    sample = generate(model, config.sample)
+    (out / "sample.txt").write_text(sample, encoding="utf-8")
+    results: dict[str, Any] = {
+        "level": level,
+        "train_tokens": len(train_ids),
+        "validation_tokens": val.tokens(),
+        "vocabulary": len(vocab),
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "epochs": len(result.history),
+        "best_epoch": result.best_epoch,
+        "stopped": result.stopped,
+        "train_seconds": round(result.seconds, 1),
+        "tokens_per_second": round(train.tokens() * len(result.history)
+                                   / max(result.seconds, 1e-9), 1),
+        "validation": scores,
+        "sample_settings": asdict(config.sample),
+        "sample": sample,
+        "history": result.history,
+        "total_seconds": round(time.perf_counter() - started, 1),
+    }
+    write_results(results, out / "results.json")
+    shown = ", ".join(f"{k} {v:.4f}" for k, v in scores.items())
+    log(f"validation: {shown}")
+    return results
+
+
+def load_language_model(bundle: str | Path) -> LanguageModel:
+    """A saved language model, checked to be one."""
+    model = load_bundle(bundle, expected_kind="language_model")
+    assert isinstance(model, LanguageModel)
+    return model

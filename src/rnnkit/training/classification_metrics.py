@@ -1,0 +1,54 @@
+"""Scores of a sequence classifier: accuracy and F1 for labels, RMSE and MAE for numbers."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+
+def macro_f1(predicted: Tensor, gold: Tensor, classes: int) -> float:
+    """The mean over classes of F1 (a class never predicted nor present is left out).
+
+    Example:
+        >>> macro_f1(torch.tensor([0, 1, 1]), torch.tensor([0, 1, 0]), 2)
+        0.6666666666666666
+    """
+    scores = []
+    for label in range(classes):
+        tp = int(((predicted == label) & (gold == label)).sum())
+        fp = int(((predicted == label) & (gold != label)).sum())
+        fn = int(((predicted != label) & (gold == label)).sum())
+        if tp + fp + fn:
+            scores.append(2 * tp / (2 * tp + fp + fn))
+    return sum(scores) / len(scores) if scores else 0.0
+
+
+def confusion_matrix(predicted: Tensor, gold: Tensor, classes: int) -> list[list[int]]:
+    """``matrix[gold][predicted]`` counts."""
+    matrix = torch.zeros(classes, classes, dtype=torch.long)
+    matrix.index_put_((gold.long(), predicted.long()), torch.ones_like(gold, dtype=torch.long),
+                      accumulate=True)
+    return matrix.tolist()
+
+
+def classification_scores(outputs: Tensor, targets: Tensor, output: str,
+                          multi_label: bool) -> dict[str, float]:
+    """Scores from probabilities (or values) ``[N, K]`` and targets.
+
+    softmax / binary sigmoid: accuracy and macro F1; multi-label: exact-match accuracy and
+    micro F1 at probability 0.5; linear: RMSE and MAE over every target value.
+    """
+    if output == "linear":
+        error = outputs - targets
+        return {"rmse": float(error.pow(2).mean().sqrt()), "mae": float(error.abs().mean())}
+    if multi_label:
+        predicted = outputs >= 0.5
+        gold = targets >= 0.5
+        tp = int((predicted & gold).sum())
+        denominator = int(predicted.sum()) + int(gold.sum())
+        return {"accuracy": float((predicted == gold).all(dim=1).float().mean()),
+                "micro_f1": 2 * tp / denominator if denominator else 1.0}
+    predicted = outputs.argmax(dim=1)
+    gold = targets.long()
+    return {"accuracy": float((predicted == gold).float().mean()),
+            "macro_f1": macro_f1(predicted, gold, outputs.shape[1])}

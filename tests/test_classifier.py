@@ -1,0 +1,139 @@
+"""Sequence classifier: pooling with exact lengths, outputs, class weights, bundles, pipeline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from rnnkit.config import ModelConfig, TrainConfig
+from rnnkit.data.batching import BucketBatches
+from rnnkit.data.classifier_batches import ClassBatch, Encoded, collate
+from rnnkit.data.vocab import Vocab
+from rnnkit.models.classifier import ClassifierConfig, SequenceClassifier
+from rnnkit.models.pooling import Pooling
+from rnnkit.training.bundle import load_bundle, save_bundle
+from rnnkit.training.trainer import Trainer
+
+TEXTS = [("a great fun film", "pos"), ("dull and bad", "neg"), ("great acting", "pos"),
+         ("bad bad plot", "neg"), ("fun", "pos"), ("a dull film", "neg")]
+
+
+def _text_model(pooling: str = "max", output: str = "softmax", cell: str = "lstm",
+                labels: list[str] | None = None, multi_label: bool = False,
+                weights: list[float] | None = None) -> SequenceClassifier:
+    torch.manual_seed(0)
+    words = Vocab.build([t.split() for t, _ in TEXTS])
+    config = ClassifierConfig(word_dim=8, pooling=pooling, output=output,
+                              embedding_dropout=0.0, output_dropout=0.0)
+    encoder = ModelConfig(cell=cell, hidden_size=12, bidirectional=True, num_layers=2,
+                          init="torch")
+    return SequenceClassifier(labels or ["neg", "pos"], config, encoder, words,
+                              multi_label=multi_label, class_weights=weights)
+
+
+def _batch(model: SequenceClassifier, targets: torch.Tensor) -> ClassBatch:
+    assert model.words is not None
+    examples = [Encoded(torch.tensor(model.words.encode(t.split())), y)
+                for (t, _), y in zip(TEXTS, targets, strict=True)]
+    return collate(examples)
+
+
+@pytest.mark.parametrize("pooling", ["last", "max", "mean", "attention"])
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_padding_never_changes_a_sequence_s_output(pooling: str, cell: str) -> None:
+    model = _text_model(pooling, cell=cell).eval()
+    batch = _batch(model, torch.zeros(len(TEXTS), dtype=torch.long))
+    together = model(batch)
+    for row in range(len(TEXTS)):
+        n = int(batch.lengths[row])
+        alone = model(ClassBatch(batch.inputs[row : row + 1, :n], batch.lengths[row : row + 1],
+                                 batch.targets[:1]))
+        torch.testing.assert_close(together[row : row + 1], alone, atol=1e-6, rtol=1e-5)
+
+
+def test_pooling_excludes_padding() -> None:
+    outputs = torch.tensor([[[1.0], [5.0], [100.0]], [[2.0], [4.0], [6.0]]])
+    mask = torch.tensor([[True, True, False], [True, True, True]])
+    assert Pooling("max", 1, 1)(outputs, mask, None).tolist() == [[5.0], [6.0]]
+    assert Pooling("mean", 1, 1)(outputs, mask, None).tolist() == [[3.0], [4.0]]
+    with pytest.raises(ValueError, match="pooling must be one of last, max, mean, attention"):
+        Pooling("sum", 1, 1)
+
+
+@pytest.mark.parametrize("output", ["softmax", "sigmoid"])
+def test_classifier_fits_tiny_data_and_bundle_round_trips(output: str, tmp_path: Path) -> None:
+    model = _text_model("attention", output)
+    targets = torch.tensor([1, 0, 1, 0, 1, 0])
+    batch = _batch(model, targets)
+    Trainer(model, TrainConfig(epochs=60, lr=0.02, device="cpu", progress=False),
+            log=lambda _: None).fit(BucketBatches([batch], lambda b: b[0], [1], 1))
+    scores = model.evaluate([batch])
+    assert scores["accuracy"] == 1.0 and scores["loss"] < 0.1
+    probabilities = model.predict(batch)
+    assert probabilities.shape == (6, 2)
+    torch.testing.assert_close(probabilities.sum(1), torch.ones(6))
+    save_bundle(model, tmp_path / "c.rnnkit")
+    loaded = load_bundle(tmp_path / "c.rnnkit").eval()
+    assert torch.equal(loaded(batch), model.eval()(batch))
+
+
+def test_multi_label_and_regression_outputs_learn() -> None:
+    multi = _text_model("mean", "sigmoid", labels=["a", "b", "c"], multi_label=True)
+    targets = torch.tensor([[1, 1, 0], [0, 0, 1], [1, 0, 0], [0, 1, 1], [1, 1, 0],
+                            [0, 0, 1]], dtype=torch.float32)
+    batch = _batch(multi, targets)
+    Trainer(multi, TrainConfig(epochs=80, lr=0.02, device="cpu", progress=False),
+            log=lambda _: None).fit(BucketBatches([batch], lambda b: b[0], [1], 1))
+    assert multi.evaluate([batch])["micro_f1"] == 1.0
+    regression = _text_model("mean", "linear", labels=["stars"])
+    values = torch.tensor([[4.5], [1.0], [4.0], [0.5], [3.5], [1.5]])
+    batch = _batch(regression, values)
+    Trainer(regression, TrainConfig(epochs=100, lr=0.02, device="cpu", progress=False),
+            log=lambda _: None).fit(BucketBatches([batch], lambda b: b[0], [1], 1))
+    assert regression.evaluate([batch])["rmse"] < 0.3
+
+
+def test_class_weights_scale_the_loss_per_class() -> None:
+    plain = _text_model()
+    weighted = _text_model(weights=[3.0, 1.0])
+    targets = torch.zeros(6, dtype=torch.long)  # all "neg": weight 3 on every example
+    batch = _batch(plain, targets)
+    # a weighted mean over one class equals the plain mean
+    torch.testing.assert_close(weighted.loss(weighted(batch), targets),
+                               plain.loss(plain(batch), targets))
+    mixed = torch.tensor([0, 1, 0, 1, 0, 1])
+    scores = plain(batch)
+    losses = torch.nn.functional.cross_entropy(scores, mixed, reduction="none")
+    expected = (3 * losses[mixed == 0].sum() + losses[mixed == 1].sum()) / (3 * 3 + 3)
+    torch.testing.assert_close(weighted.loss(scores, mixed), expected)
+
+
+def test_model_input_errors_are_clear() -> None:
+    with pytest.raises(ValueError, match="either words .* or numeric features"):
+        SequenceClassifier(["a", "b"], ClassifierConfig(), ModelConfig())
+    with pytest.raises(ValueError, match="output must be one of softmax, sigmoid, linear"):
+        SequenceClassifier(["a", "b"], ClassifierConfig(output="tanh"), ModelConfig(),
+                           num_features=2)
+    with pytest.raises(ValueError, match="a sequence is empty"):
+        collate([Encoded(torch.tensor([], dtype=torch.long), None)])
+
+
+def test_numeric_sequences_of_different_lengths() -> None:
+    torch.manual_seed(0)
+    model = SequenceClassifier(["down", "up"], ClassifierConfig(pooling="last",
+                               embedding_dropout=0.0, output_dropout=0.0),
+                               ModelConfig(cell="gru", hidden_size=8), num_features=2)
+    generator = torch.Generator().manual_seed(0)
+    examples = []
+    for index in range(40):
+        length = 3 + index % 6
+        trend = 1.0 if index % 2 else -1.0
+        steps = torch.arange(length, dtype=torch.float32) * trend
+        noise = torch.randn(length, generator=generator)
+        examples.append(Encoded(torch.stack([steps, noise], dim=1), torch.tensor(index % 2)))
+    source = BucketBatches(examples, collate, [len(e.inputs) for e in examples], 8, seed=0)
+    Trainer(model, TrainConfig(epochs=30, lr=0.02, device="cpu", progress=False),
+            log=lambda _: None).fit(source)
+    assert model.evaluate(source.batches(0))["accuracy"] == 1.0

@@ -1,0 +1,173 @@
+"""Language model: stream batching, training with carried state, bundles, generation, CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from rnnkit.cli import main
+from rnnkit.config import ModelConfig, TrainConfig
+from rnnkit.data.text_stream import (
+    StreamBatches,
+    batchify,
+    build_stream_vocab,
+    detokenize,
+    split_text,
+    tokenize,
+)
+from rnnkit.models.generate import SamplingConfig, filter_scores, generate
+from rnnkit.models.language_model import LanguageModel, LMConfig, locked_dropout
+from rnnkit.training.bundle import load_bundle, save_bundle
+from rnnkit.training.trainer import Trainer
+
+TEXT = "ROMEO:\nBut soft, what light through yonder window breaks?\n" * 8
+
+
+def _model(level: str = "char", **options: object) -> tuple[LanguageModel, list[int]]:
+    torch.manual_seed(0)
+    tokens = tokenize(TEXT, level)
+    vocab = build_stream_vocab(tokens, level)
+    settings: dict[str, object] = {"level": level, "embedding_dim": 16, "input_dropout": 0.0,
+                                   "hidden_dropout": 0.0, "output_dropout": 0.0}
+    settings.update(options)
+    config = LMConfig(**settings)  # type: ignore[arg-type]
+    model = LanguageModel(vocab, config, ModelConfig(hidden_size=32, num_layers=2))
+    return model, vocab.encode(tokens)
+
+
+def test_tokenize_and_detokenize_round_trip() -> None:
+    assert tokenize("to be\nor", "word") == ["to", "be", "<eos>", "or"]
+    assert detokenize(tokenize("to be\nor not\n", "word"), "word") == "to be\nor not\n"
+    assert detokenize(tokenize("ab\nc", "char"), "char") == "ab\nc"
+    with pytest.raises(ValueError, match="lm.level must be one of char, word"):
+        tokenize("x", "byte")
+
+
+def test_batchify_makes_columns_of_the_stream() -> None:
+    data = batchify(list(range(10)), 2)  # [N, B] = [5, 2]
+    assert data[:, 0].tolist() == [0, 1, 2, 3, 4] and data[:, 1].tolist() == [5, 6, 7, 8, 9]
+    with pytest.raises(ValueError, match="too short for 8 columns"):
+        batchify(list(range(10)), 8)
+
+
+def test_stream_windows_cover_the_stream_and_targets_are_next_tokens() -> None:
+    source = StreamBatches(list(range(41)), batch_size=2, steps=6, shuffle=True, seed=1)
+    for epoch in range(3):
+        windows = list(source.batches(epoch))
+        inputs = torch.cat([w.inputs for w in windows])
+        assert inputs[:, 0].tolist() == list(range(19))  # every position once, in order
+        for window in windows:
+            assert torch.equal(window.targets, window.inputs + 1)
+
+
+def test_split_text_keeps_the_last_part_for_validation() -> None:
+    assert split_text("abcdefghij", 0.1) == ("abcdefghi", "j")
+    with pytest.raises(ValueError, match="validation_fraction must be in"):
+        split_text("abc", 1.5)
+
+
+def test_locked_dropout_uses_one_mask_for_every_step() -> None:
+    x = torch.ones(5, 3, 4)
+    dropped = locked_dropout(x, 0.5, training=True)
+    assert torch.equal(dropped, dropped[:1].expand_as(dropped))
+    assert torch.equal(locked_dropout(x, 0.5, training=False), x)
+
+
+def test_model_learns_the_text_with_carried_state_and_bundle_round_trips(tmp_path: Path
+                                                                       ) -> None:
+    model, ids = _model(weight_dropout=0.2, embedding_dropout=0.1, tie_weights=True)
+    train = StreamBatches(ids, batch_size=4, steps=20, seed=0)
+    before = model.evaluate(StreamBatches(ids, 4, 20, shuffle=False).batches(0))["loss"]
+    config = TrainConfig(epochs=60, lr=2e-2, clip_norm=1.0, device="cpu", progress=False)
+    Trainer(model, config, log=lambda _: None).fit(train)
+    after = model.evaluate(StreamBatches(ids, 4, 20, shuffle=False).batches(0))
+    assert after["loss"] < 0.5 * before and after["bpc"] == pytest.approx(
+        after["loss"] / torch.log(torch.tensor(2.0)).item())
+    assert model.decoder.weight is model.embedding.weight  # tied
+    save_bundle(model, tmp_path / "lm.rnnkit")
+    loaded = load_bundle(tmp_path / "lm.rnnkit")
+    assert isinstance(loaded, LanguageModel)
+    batch = next(StreamBatches(ids, 4, 20, shuffle=False).batches(0))
+    model.eval()
+    assert torch.equal(model(batch.inputs)[0], loaded(batch.inputs)[0])
+    text = generate(loaded, SamplingConfig(prime="ROMEO:", length=40, temperature=0))
+    assert text.startswith("ROMEO:\nBut soft")  # greedy continues the memorised text
+
+
+def test_weight_dropout_only_changes_training_outputs() -> None:
+    model, ids = _model(weight_dropout=0.5)
+    inputs = torch.tensor(ids[:10]).unsqueeze(1)
+    model.train()
+    torch.manual_seed(1)
+    first = model(inputs)[0]
+    torch.manual_seed(2)
+    assert not torch.allclose(first, model(inputs)[0])
+    model.eval()
+    assert torch.equal(model(inputs)[0], model(inputs)[0])
+
+
+def test_sampling_is_repeatable_with_a_seed_and_streams_every_piece() -> None:
+    model, _ = _model()
+    pieces: list[str] = []
+    config = SamplingConfig(prime="RO", length=30, temperature=1.0, top_k=5, seed=7)
+    text = generate(model, config, on_text=pieces.append)
+    assert "".join(pieces) == text and len(text) == 32
+    assert generate(model, config) == text
+    assert generate(model, SamplingConfig(prime="RO", length=30, seed=8)) != text
+    greedy = generate(model, SamplingConfig(prime="RO", length=30, temperature=0))
+    assert generate(model, SamplingConfig(prime="RO", length=30, top_k=1, seed=3)) == greedy
+    assert generate(model, SamplingConfig(prime="RO", length=30, top_p=1e-6, seed=3)) == greedy
+
+
+def test_filter_scores_keeps_top_k_and_the_top_p_nucleus() -> None:
+    scores = torch.log(torch.tensor([0.5, 0.3, 0.15, 0.05]))
+    assert torch.isinf(filter_scores(scores, 2, 1.0)).tolist() == [False, False, True, True]
+    assert torch.isinf(filter_scores(scores, 0, 0.7)).tolist() == [False, False, True, True]
+    assert torch.isinf(filter_scores(scores, 0, 0.5)).tolist() == [False, True, True, True]
+
+
+def test_bad_primes_and_settings_are_clear_errors() -> None:
+    model, _ = _model()
+    with pytest.raises(ValueError, match=r"never saw in training: \['Z', 'é'\]"):
+        generate(model, SamplingConfig(prime="Zé", length=5))
+    with pytest.raises(ValueError, match="top_p must be in"):
+        generate(model, SamplingConfig(top_p=0.0))
+    with pytest.raises(ValueError, match="temperature must be >= 0"):
+        generate(model, SamplingConfig(temperature=-1.0))
+
+
+def test_word_level_model_maps_unknown_prime_words_to_unk() -> None:
+    model, _ = _model("word", embedding_dim=32)
+    text = generate(model, SamplingConfig(prime="Juliet speaks", length=5, seed=0))
+    assert text.startswith("Juliet speaks ") and "<unk>" not in text
+    assert "perplexity" in model.metric_names() and "bpc" not in model.metric_names()
+
+
+def test_bidirectional_language_model_is_refused() -> None:
+    vocab = build_stream_vocab(list("ab"), "char")
+    with pytest.raises(ValueError, match="reads left to right"):
+        LanguageModel(vocab, LMConfig(), ModelConfig(bidirectional=True))
+
+
+def test_cli_trains_and_generates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    corpus = tmp_path / "play.txt"
+    corpus.write_text(TEXT * 3, encoding="utf-8")
+    out = tmp_path / "run"
+    code = main(["train", "lm", "--file", str(corpus), "--out", str(out),
+                 "--set", "train.epochs=2", "--set", "model.hidden_size=16",
+                 "--set", "train.batch_size=4", "--set", "data.steps=20",
+                 "--set", "data.eval_batch_size=2", "--set", "sample.length=20",
+                 "--set", "train.progress=false", "--set", "train.device=cpu"])
+    assert code == 0
+    assert (out / "model.rnnkit").exists() and (out / "sample.txt").exists()
+    capsys.readouterr()
+    args = ["generate", "--model", str(out / "model.rnnkit"), "--prime", "ROMEO:",
+            "--length", "30", "--temperature", "0.8", "--seed", "3"]
+    assert main(args) == 0
+    first = capsys.readouterr().out
+    assert first.startswith("ROMEO:") and len(first) == len("ROMEO:") + 30 + 1
+    assert main(args) == 0 and capsys.readouterr().out == first
+    assert main(["generate", "--model", str(out / "model.rnnkit"), "--prime", "§"]) == 2
+    assert "never saw in training" in capsys.readouterr().err
