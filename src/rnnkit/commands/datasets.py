@@ -3,10 +3,33 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 COLUMNS = ("name", "task", "format", "splits", "license", "found", "homepage")
+
+
+@dataclass(frozen=True)
+class PackageDataset:
+    """A dataset that installs with a pip package (no file to download or mirror)."""
+
+    name: str
+    task: str
+    package: str  # the importable module that holds it
+    license: str
+    homepage: str
+    splits: str  # how rnnkit splits it (by time)
+
+
+PACKAGE_DATASETS = (
+    PackageDataset("stocks", "forecasting", "bokeh_sampledata", "public domain",
+                   "https://pypi.org/project/bokeh-sampledata/",
+                   "daily AAPL, IBM, MSFT 2000-2013, GOOG 2004-2013 (source = symbol)"),
+    PackageDataset("seattle", "forecasting", "vega_datasets", "public domain",
+                   "https://pypi.org/project/vega-datasets/",
+                   "daily 2012-2015 (source = seattle)"),
+)
 
 
 def register(commands: Any, train_tasks: Any) -> None:
@@ -54,8 +77,6 @@ def list_command(args: argparse.Namespace) -> int:
 def package_rows() -> list[str]:
     """One line per pip-installed dataset: name, task, package, found, what it holds."""
     import importlib.util
-
-    from rnnkit.timeseries.frames import PACKAGE_DATASETS
 
     lines = []
     for entry in PACKAGE_DATASETS:

@@ -43,27 +43,6 @@ WIND_DIRECTIONS = {"NE": "wind_NE", "NW": "wind_NW", "SE": "wind_SE", "cv": "win
 BEIJING = get_spec("beijing_pm25")
 
 
-@dataclass(frozen=True)
-class PackageDataset:
-    """A dataset that installs with a pip package (no file to download or mirror)."""
-
-    name: str
-    task: str
-    package: str  # the importable module that holds it
-    license: str
-    homepage: str
-    splits: str  # how rnnkit splits it (by time)
-
-
-PACKAGE_DATASETS = (
-    PackageDataset("stocks", "forecasting", "bokeh_sampledata", "public domain",
-                   "https://pypi.org/project/bokeh-sampledata/",
-                   "daily AAPL, IBM, MSFT 2000-2013, GOOG 2004-2013 (source = symbol)"),
-    PackageDataset("seattle", "forecasting", "vega_datasets", "public domain",
-                   "https://pypi.org/project/vega-datasets/",
-                   "daily 2012-2015 (source = seattle)"),
-)
-
 
 def tidy(
     table: pd.DataFrame,
