@@ -11,6 +11,8 @@ import pytest
 from rnnkit.cli import main
 from rnnkit.data.parallel import dataset_pair_files, read_parallel
 from rnnkit.data.registry import get_spec
+from rnnkit.pipelines.seq2seq import model_from_run
+from rnnkit.pipelines.translation import detokenize, load_translator, translate_lines
 
 SOURCE = ["ein roter hund", "eine katze sitzt", "ein hund rennt", "ein vogel singt"] * 6
 TARGET = ["a red dog", "a cat sits", "a dog runs", "a bird sings"] * 6
@@ -54,6 +56,10 @@ def test_train_translate_evaluate(prefix: Path, tmp_path: Path,
     assert main(["evaluate", "--model", model, "--data", str(prefix)]) == 0
     shown = capsys.readouterr().out
     assert "BLEU signature: nrefs:1|case:mixed|eff:no|tok:13a" in shown and "chrF2 = " in shown
+    rebuilt = model_from_run(out)  # from the run folder's checkpoint, as for a cut-short run
+    loaded = load_translator(out / "model.rnnkit")
+    assert detokenize(rebuilt, translate_lines(rebuilt, SOURCE[:4])) == detokenize(
+        loaded, translate_lines(loaded, SOURCE[:4]))
 
 
 def test_translate_refuses_a_model_without_attention_for_plots(

@@ -174,3 +174,25 @@ def score_lines(model: Seq2Seq, sources: list[str], references: list[str], beam_
         out.mkdir(parents=True, exist_ok=True)
         (out / f"{name}.txt").write_text("\n".join(hypotheses) + "\n", encoding="utf-8")
     return scores
+
+
+def model_from_run(out_dir: str | Path, checkpoint: str = "best.pt") -> Seq2Seq:
+    """The model of a run folder at one of its checkpoints (e.g. of a run stopped early):
+    rebuilt from its ``config.toml`` and ``tokenizers.json``, weights from ``checkpoint``."""
+    from rnnkit.config import load_config
+    from rnnkit.training.checkpoint import load_checkpoint
+
+    out = Path(out_dir)
+    missing = [name for name in ("config.toml", "tokenizers.json", checkpoint)
+               if not (out / name).is_file()]
+    if missing:
+        raise FileNotFoundError(f"{out} is not a finished-enough seq2seq run: no"
+                                f" {', '.join(missing)}")
+    config = load_config(Seq2SeqRunConfig, out / "config.toml")
+    stored = json.loads((out / "tokenizers.json").read_text(encoding="utf-8"))
+    data = config.data
+    model = Seq2Seq(SubwordTokenizer.from_json(stored["source"]),
+                    SubwordTokenizer.from_json(stored["target"]), config.seq2seq, config.model,
+                    data={"dataset": data.dataset, "src": data.src, "tgt": data.tgt})
+    model.load_state_dict(load_checkpoint(out / checkpoint)["model"])
+    return model.eval()
