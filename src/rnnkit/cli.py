@@ -6,14 +6,18 @@ Each subcommand lives in :mod:`rnnkit.commands` and registers itself here.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
 from collections.abc import Sequence
 
+from rnnkit.commands.common import add_nproc_option
 from rnnkit.config import ConfigError
 from rnnkit.training.bundle import BundleError
 from rnnkit.training.checkpoint import CheckpointError
+from rnnkit.training.distributed import WorkerLost, environment_rank
+from rnnkit.training.launch import LOST_EXIT_CODE, check_process_count, launch, launched
 from rnnkit.training.trainer import TrainingDiverged
 
 COMMAND_MODULES = (
@@ -32,16 +36,30 @@ def build_parser() -> argparse.ArgumentParser:
     train_tasks = train.add_subparsers(dest="task", required=True, metavar="TASK")
     for name in COMMAND_MODULES:
         importlib.import_module(f"rnnkit.commands.{name}").register(commands, train_tasks)
+    for task in train_tasks.choices.values():  # every task trains through the one trainer
+        add_nproc_option(task)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    nproc = getattr(args, "nproc", 1)
     try:
-        return int(args.handler(args))
+        if nproc > 1 and not launched() and not args.print_config:
+            return launch(nproc, argv)  # the same command in nproc processes, via torchrun
+        check_process_count(nproc)
+        with contextlib.ExitStack() as stack:
+            if environment_rank() > 0:  # rank 0 alone prints; errors still go to stderr
+                silent = stack.enter_context(open(os.devnull, "w", encoding="utf-8"))
+                stack.enter_context(contextlib.redirect_stdout(silent))
+            return int(args.handler(args))
     except BrokenPipeError:  # output piped into `head` and the like: not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
         return 0
+    except WorkerLost as error:  # another training process failed: its error is the cause
+        print(f"rnnkit: error: {error}", file=sys.stderr)
+        return LOST_EXIT_CODE
     except USER_ERRORS as error:
         print(f"rnnkit: error: {error}", file=sys.stderr)
         return 2

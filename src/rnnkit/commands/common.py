@@ -30,6 +30,16 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_nproc_option(parser: argparse.ArgumentParser) -> None:
+    """``--nproc N``: train data-parallel in N processes on this machine (via torchrun)."""
+    parser.add_argument(
+        "--nproc", type=int, default=1, metavar="N",
+        help="train in N processes on this machine, each on 1/N of every batch (PyTorch DDP:"
+             " gloo on CPU, NCCL with one GPU per process); for several machines start"
+             " rnnkit with torchrun instead (see the README)",
+    )
+
+
 def resolve_config(config_type: type, args: argparse.Namespace) -> Any | None:
     """The run configuration from the arguments; None after ``--print-config`` printed it."""
     config: Any = load_config(config_type, args.config, args.overrides)

@@ -3,12 +3,19 @@
 The trainer asks a source for ``batches(epoch)``. Because the order depends only on
 ``(seed, epoch)``, a run resumed in the middle of an epoch sees exactly the batches it would
 have seen without the interruption.
+
+For training on several processes, ``shard(rank, world_size)`` gives one process its share of
+every global batch: the global batches are those one process would see (same seed, same
+order), and process ``rank`` takes the items ``rank, rank + world_size, ...`` of each, so the
+shares of one batch are about equal in size and, for length buckets, in length. A global batch
+with fewer items than processes (the last one, at most) is left out.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import torch
 from torch import Tensor
@@ -20,6 +27,31 @@ class BatchSource(Protocol):
     def batches(self, epoch: int) -> Iterator[Any]: ...
 
     def __len__(self) -> int: ...
+
+
+SourceT = TypeVar("SourceT", "TensorBatches", "BucketBatches")
+
+
+def _sharded(source: SourceT, rank: int, world_size: int) -> SourceT:
+    """A copy of ``source`` that yields process ``rank``'s share of every global batch."""
+    if world_size < 1 or not 0 <= rank < world_size:
+        raise ValueError(f"shard: rank must be in 0..{world_size - 1}, got rank {rank} of"
+                         f" world_size {world_size}")
+    if source.batch_size < world_size:
+        raise ValueError(
+            f"the batch size ({source.batch_size}) is smaller than the number of processes"
+            f" ({world_size}): each global batch is split among them; raise train.batch_size"
+            " or use fewer processes"
+        )
+    shard = copy.copy(source)
+    shard.rank, shard.world_size = rank, world_size
+    return shard
+
+
+def _global_batches(size: int, batch_size: int, drop_last: bool, world_size: int) -> int:
+    """How many global batches ``size`` items make, leaving out one too small to share."""
+    full, rest = divmod(size, batch_size)
+    return full + (rest > 0 and not drop_last and rest >= world_size)
 
 
 class TensorBatches:
@@ -54,11 +86,21 @@ class TensorBatches:
         self.shuffle = shuffle
         self.seed = seed
         self.drop_last = drop_last
+        self.rank, self.world_size = 0, 1
 
     def __len__(self) -> int:
-        if self.drop_last:
-            return self.size // self.batch_size
-        return -(-self.size // self.batch_size)
+        return _global_batches(self.size, self.batch_size, self.drop_last, self.world_size)
+
+    def shard(self, rank: int, world_size: int) -> TensorBatches:
+        """Process ``rank``'s share (rows ``rank::world_size``) of every global batch.
+
+        Example:
+            >>> import torch
+            >>> source = TensorBatches((torch.arange(10),), batch_size=4, shuffle=False)
+            >>> [x.tolist() for x, in source.shard(1, 2).batches(epoch=0)]
+            [[1, 3], [5, 7], [9]]
+        """
+        return _sharded(self, rank, world_size)
 
     def batches(self, epoch: int) -> Iterator[tuple[Tensor, ...]]:
         if self.shuffle:
@@ -68,6 +110,7 @@ class TensorBatches:
             order = torch.arange(self.size)
         for index in range(len(self)):
             rows = order[index * self.batch_size : (index + 1) * self.batch_size]
+            rows = rows[self.rank :: self.world_size]
             yield tuple(t[rows] for t in self.tensors)
 
 
@@ -120,13 +163,67 @@ class BucketBatches:
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.seed = seed
+        self.rank, self.world_size = 0, 1
 
     def __len__(self) -> int:
-        return -(-len(self.items) // self.batch_size)
+        return _global_batches(len(self.items), self.batch_size, False, self.world_size)
+
+    def shard(self, rank: int, world_size: int) -> BucketBatches:
+        """Process ``rank``'s share of every global batch: every ``world_size``-th item of a
+        length bucket, so each process still pads little, and all get similar lengths."""
+        return _sharded(self, rank, world_size)
 
     def batches(self, epoch: int) -> Iterator[Any]:
         generator = None
         if self.shuffle:
             generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
         for chunk in bucket_order(self.lengths, self.batch_size, generator):
-            yield self.collate([self.items[i] for i in chunk])
+            if len(chunk) >= self.world_size:  # else too small to share: left out (see len)
+                yield self.collate([self.items[i] for i in chunk[self.rank :: self.world_size]])
+
+
+def stream_columns(stream: Tensor, columns: int) -> Tensor:
+    """A stream cut into ``columns`` contiguous columns, time-major, as truncated BPTT reads it.
+
+    Column ``j`` holds the ``j``-th of ``columns`` equal consecutive parts of the stream; the
+    tail that does not fill a row is dropped.
+
+    Shape:
+        stream: ``[N, *]`` -> ``[N // columns, columns, *]``
+
+    Example:
+        >>> stream_columns(torch.arange(7), 2).tolist()
+        [[0, 3], [1, 4], [2, 5]]
+    """
+    if columns < 1:
+        raise ValueError(f"columns must be >= 1, got {columns}")
+    rows = stream.shape[0] // columns
+    parts = stream[: rows * columns].reshape(columns, rows, *stream.shape[1:])  # [C, R, *]
+    return parts.transpose(0, 1)  # [C, R, *] -> [R, C, *]
+
+
+def shard_stream(stream: Tensor, rank: int, world_size: int, columns: int) -> Tensor:
+    """Process ``rank``'s contiguous part of a stream, cut into its share of the columns.
+
+    A stream model trained on ``world_size`` processes with ``columns`` columns in all gives
+    each process ``columns // world_size`` of them: process ``rank`` reads one contiguous part
+    of the stream, and its columns are exactly the columns ``stream_columns(stream, columns)``
+    gives one process, at ``rank * columns // world_size ...`` So the carried states, the
+    windows and the gradients are those of a one-process run.
+
+    Shape:
+        stream: ``[N, *]`` -> ``[N // columns, columns // world_size, *]``
+
+    Example:
+        >>> shard_stream(torch.arange(9), rank=1, world_size=2, columns=4).tolist()
+        [[4, 6], [5, 7]]
+    """
+    if world_size < 1 or not 0 <= rank < world_size:
+        raise ValueError(f"shard_stream: rank must be in 0..{world_size - 1}, got {rank}")
+    if columns % world_size:
+        raise ValueError(f"the stream's {columns} columns cannot be shared equally by"
+                         f" {world_size} processes; choose a batch size divisible by it")
+    rows = stream.shape[0] // columns
+    share = columns // world_size
+    part = stream[rank * share * rows : (rank + 1) * share * rows]  # one contiguous part
+    return stream_columns(part, share)

@@ -10,6 +10,7 @@ from typing import Any
 from rnnkit.config import save_config
 from rnnkit.data.batching import BatchSource
 from rnnkit.training.bundle import save_bundle
+from rnnkit.training.distributed import WorkerFinished, environment_rank
 from rnnkit.training.task import TaskModel
 from rnnkit.training.trainer import Trainer, TrainResult
 
@@ -28,17 +29,26 @@ def train_in_run_dir(
 
     The run folder then holds ``config.toml``, ``metrics.jsonl``, ``last.pt``, ``best.pt`` and
     ``model.rnnkit``.
+
+    Started by torchrun, every process trains and rank 0 alone writes; once training is over
+    the others raise :class:`~rnnkit.training.distributed.WorkerFinished` (a clean exit), so
+    only rank 0 goes on to evaluate and write results.
     """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    if not resume:  # a fresh run: nothing of an earlier run in this folder may leak into it
-        for name in ("metrics.jsonl", "last.pt", "best.pt"):
-            (out / name).unlink(missing_ok=True)
-    save_config(config, out / "config.toml")
+    main = environment_rank() == 0
+    if main:
+        out.mkdir(parents=True, exist_ok=True)
+        if not resume:  # a fresh run: nothing of an earlier run in this folder may leak into it
+            for name in ("metrics.jsonl", "last.pt", "best.pt"):
+                (out / name).unlink(missing_ok=True)
+        save_config(config, out / "config.toml")
     trainer = Trainer(model, config.train, run_dir=out, log=log)
     if resume and not trainer.resume():
-        log(f"no checkpoint in {out}; starting from scratch")
+        trainer.log(f"no checkpoint in {out}; starting from scratch")
     result = trainer.fit(train, val, observe)
+    trainer.workers.close()
+    if not main:
+        raise WorkerFinished(trainer.workers.rank)
     bundle = save_bundle(model, out / "model.rnnkit")
     log(f"saved {bundle}")
     return result

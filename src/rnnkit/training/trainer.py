@@ -5,6 +5,10 @@ with the carried state detached between windows), backward, the gradient norm me
 clipping, clipping by norm and/or value, an optimizer step. Per epoch: validation, the best
 checkpoint, learning-rate reduction on plateau, early stopping. Checkpoints are atomic and carry
 every RNG state, so a resumed run ends with the same weights as an uninterrupted one.
+
+Started by ``torchrun`` the same loop trains data-parallel (:mod:`rnnkit.training.distributed`):
+each process steps on its share of every global batch, DistributedDataParallel averages the
+gradients, and rank 0 alone validates, logs and writes checkpoints.
 """
 
 from __future__ import annotations
@@ -29,7 +33,14 @@ from rnnkit.training.checkpoint import (
     seed_everything,
     set_rng_state,
 )
+from rnnkit.training.distributed import join
 from rnnkit.training.task import StepOutput, TaskModel, detach_state, move_to
+
+_CPU = torch.device("cpu")
+
+
+def _silent(line: str) -> None:
+    """The log of every process but rank 0."""
 
 
 class TrainingDiverged(RuntimeError):
@@ -104,12 +115,15 @@ class Trainer:
     ) -> None:
         if config.mode not in ("min", "max"):
             raise ValueError(f"train.mode must be min or max, got {config.mode!r}")
-        seed_everything(config.seed)
         if config.threads > 0:
             torch.set_num_threads(config.threads)
         self.config = config
-        self.device = resolve_device(config.device)
+        self.workers = join(resolve_device(config.device))  # one process unless torchrun
+        # each process draws its own dropout masks; rank 0 draws those of a one-process run
+        seed_everything(config.seed + self.workers.rank)
+        self.device = self.workers.device
         self.model = model.to(self.device)
+        self._step = self.workers.wrap(self.model)  # model.step, through DDP if distributed
         self.optimizer = make_optimizer(model, config)
         self.scheduler = None
         if config.lr_patience > 0:
@@ -121,8 +135,9 @@ class Trainer:
                 threshold=0.0,  # any strict improvement counts, as for early stopping
                 min_lr=config.min_lr,
             )
-        self.run_dir = Path(run_dir) if run_dir is not None else None
-        self.log = log
+        main = self.workers.is_main  # only rank 0 logs and writes files
+        self.run_dir = Path(run_dir) if run_dir is not None and main else None
+        self.log = log if main else _silent
         self.result = TrainResult()
         self.epoch = 0
         self.batch_in_epoch = 0
@@ -147,18 +162,29 @@ class Trainer:
         }
 
     def save(self, name: str = "last.pt") -> Path | None:
-        """Checkpoint everything needed to continue exactly (atomic write)."""
+        """Checkpoint everything needed to continue exactly (atomic write).
+
+        Distributed, every process must call it: rank 0 writes, with each process's RNG and
+        carried state under ``ranks``."""
+        ranks = self.workers.gather(self._rank_state()) if self.workers.distributed else None
         if self.run_dir is None:
             return None
-        return save_checkpoint(self._checkpoint_state(), self.run_dir / name)
+        state = self._checkpoint_state()
+        if ranks is not None:
+            state["ranks"] = ranks
+        return save_checkpoint(state, self.run_dir / name)
+
+    def _rank_state(self) -> dict[str, Any]:
+        return {"rng": rng_state(), "carried": move_to(detach_state(self.carried), _CPU)}
 
     def resume(self, path: str | Path | None = None) -> bool:
-        """Continue from ``path`` (default ``run_dir/last.pt``); False when there is none."""
-        if path is None:
-            if self.run_dir is None or not (self.run_dir / "last.pt").exists():
-                return False
-            path = self.run_dir / "last.pt"
-        state = load_checkpoint(path)
+        """Continue from ``path`` (default ``run_dir/last.pt``); False when there is none.
+
+        Distributed, rank 0 reads the file and sends it to the others (which need no copy)."""
+        found = self.workers.on_main(lambda: self._read_checkpoint(path))
+        if found is None:
+            return False
+        path, state = found
         self._load_model(state["model"], path)
         try:
             self.optimizer.load_state_dict(state["optimizer"])
@@ -170,14 +196,30 @@ class Trainer:
         self.epoch = int(state["epoch"])
         self.batch_in_epoch = int(state["batch_in_epoch"])
         self.bad_epochs = int(state["bad_epochs"])
-        self.carried = move_to(state["carried"], self.device)
         self.result = TrainResult(**json.loads(state["result"]))
         limit = self.config.max_steps  # the earlier run's step limit does not bind this one
         if self.result.stopped == "max_steps" and not (limit and self.result.steps >= limit):
             self.result.stopped = "completed"
-        set_rng_state(state["rng"])
+        ranks = state.get("ranks") or [{"rng": state["rng"], "carried": state["carried"]}]
+        rank, world_size = self.workers.rank, self.workers.world_size
+        if len(ranks) != world_size:
+            self.log(f"{path} was written by {len(ranks)} process(es), this run has"
+                     f" {world_size}: the data order is the same, dropout draws differ")
+        if rank < len(ranks):
+            self.carried = move_to(ranks[rank]["carried"], self.device)
+            set_rng_state(ranks[rank]["rng"])
+        else:  # a process the checkpoint has no state for: fresh, but not its earlier draws
+            self.carried = None
+            seed_everything(self.config.seed + rank + 1_000_003 * self.result.steps)
         self.log(f"resumed from {path}: epoch {self.epoch + 1}, batch {self.batch_in_epoch}")
         return True
+
+    def _read_checkpoint(self, path: str | Path | None) -> tuple[str, dict[str, Any]] | None:
+        if path is None:
+            if self.run_dir is None or not (self.run_dir / "last.pt").exists():
+                return None
+            path = self.run_dir / "last.pt"
+        return str(path), load_checkpoint(path)
 
     def _load_model(self, weights: dict[str, Any], path: str | Path) -> None:
         try:
@@ -203,17 +245,19 @@ class Trainer:
         config = self.config
         self._check_monitor(val)
         self._observe = observe or {}
+        train = self.workers.shard(train)  # each process's share of every global batch
         started = time.perf_counter() - self.result.seconds
         self._started = started
-        while self.epoch < config.epochs and self.result.stopped == "completed":
-            stats = self._train_epoch(train)
-            if self.result.stopped == "max_steps" and self.batch_in_epoch < len(train):
-                break  # stopped mid-epoch: the epoch is not over, a resumed run finishes it
-            self._end_epoch(stats, val)
+        with self.workers.watch():  # a lost process: a clear error, not one from deep in torch
+            while self.epoch < config.epochs and self.result.stopped == "completed":
+                stats = self._train_epoch(train)
+                if self.result.stopped == "max_steps" and self.batch_in_epoch < len(train):
+                    break  # stopped mid-epoch: the epoch is not over, a resumed run finishes it
+                self._end_epoch(stats, val)
+                self.result.seconds = time.perf_counter() - started
             self.result.seconds = time.perf_counter() - started
-        self.result.seconds = time.perf_counter() - started
-        if self.batch_in_epoch:  # stopped mid-epoch: the end of an epoch saved the rest
-            self.save()  # the resume point: the last weights, not the best ones restored below
+            if self.batch_in_epoch:  # stopped mid-epoch: the end of an epoch saved the rest
+                self.save()  # the resume point: the last weights, not the best ones below
         best_file = self.run_dir / "best.pt" if self.run_dir is not None else None
         if best_file is not None and best_file.exists() and self.result.best_epoch > 0:
             self._load_model(load_checkpoint(best_file)["model"], best_file)
@@ -244,7 +288,7 @@ class Trainer:
             total=len(train),
             initial=self.batch_in_epoch,
             desc=f"epoch {self.epoch + 1}/{config.epochs}",
-            disable=not config.progress,
+            disable=not config.progress or not self.workers.is_main,
             leave=False,
             unit="batch",
         )
@@ -274,7 +318,10 @@ class Trainer:
                 self.result.stopped = "max_steps"
                 break
         bar.close()
-        stats = {name: total / max(count, 1) for name, total in totals.items()}
+        names = sorted(totals)  # summed over the processes: the epoch's means are global ones
+        *sums, seen = self.workers.sum([totals[name] for name in names] + [count])
+        summed = dict(zip(names, sums, strict=True))
+        stats = {name: summed[name] / max(seen, 1) for name in totals}
         stats["grad_norm_max"] = max(self.result.grad_norms[first_step:], default=0.0)
         return stats
 
@@ -283,12 +330,20 @@ class Trainer:
         steps = self.config.tbptt_steps
         pieces = self.model.windows(batch, steps) if steps > 0 else [batch]
         outputs = []
+        workers = self.workers
         for piece in pieces:
-            out = self.model.step(piece, detach_state(self.carried))
+            out = self._step(piece, detach_state(self.carried))
             loss = float(out.loss.detach())  # one device sync per step
+            weight = 1.0
+            if workers.distributed:  # the global batch's mean loss, this share's weight in it
+                loss_sum, count = workers.sum([loss * out.count, out.count])
+                self._check_finite(loss_sum, "loss")  # on every process at once
+                # DDP averages gradients over processes; weighting each share's mean by its
+                # item count makes that average the gradient of the global batch's mean
+                weight = out.count * workers.world_size / max(count, 1.0)
             self._check_finite(loss, "loss")
             self.optimizer.zero_grad(set_to_none=True)
-            out.loss.backward()
+            (out.loss * weight if weight != 1.0 else out.loss).backward()
             self._clip_and_step()
             self.carried = detach_state(out.state)
             outputs.append((out, loss))
@@ -320,12 +375,8 @@ class Trainer:
         config = self.config
         record: dict[str, float] = {"epoch": self.epoch + 1, "steps": self.result.steps}
         record.update({f"train_{k}": v for k, v in stats.items()})
-        if val is not None:
-            metrics = self.model.evaluate(move_to(b, self.device) for b in val.batches(0))
-            record.update({f"val_{k}": v for k, v in metrics.items()})
-        for name, source in self._observe.items():
-            metrics = self.model.evaluate(move_to(b, self.device) for b in source.batches(0))
-            record.update({f"{name}_{k}": v for k, v in metrics.items()})
+        # rank 0 scores, every process gets the scores: all take the same decisions below
+        record.update(self.workers.on_main(lambda: self._evaluate(val)))
         record["lr"] = self.optimizer.param_groups[0]["lr"]
         record["seconds"] = round(time.perf_counter() - self._started, 2)
         monitor = config.monitor
@@ -360,6 +411,15 @@ class Trainer:
         self._write_metrics(record)
         shown = ", ".join(f"{k} {v:.4g}" for k, v in record.items() if k not in ("epoch",))
         self.log(f"epoch {record['epoch']}: {shown}")
+
+    def _evaluate(self, val: BatchSource | None) -> dict[str, float]:
+        """Validation scores (``val_*``) and those of every observed source."""
+        record: dict[str, float] = {}
+        sources = {"val": val} if val is not None else {}
+        for name, source in {**sources, **self._observe}.items():
+            metrics = self.model.evaluate(move_to(b, self.device) for b in source.batches(0))
+            record.update({f"{name}_{k}": v for k, v in metrics.items()})
+        return record
 
     def _write_metrics(self, record: dict[str, float]) -> None:
         if self.run_dir is None:

@@ -1,0 +1,123 @@
+"""``rnnkit train <task> --nproc N``: start N training processes on this machine.
+
+The launcher is torchrun's own (``torch.distributed.launcher``, as ``torchrun --standalone``):
+it starts N copies of the same ``rnnkit`` command with RANK, WORLD_SIZE, LOCAL_RANK,
+MASTER_ADDR and MASTER_PORT set, watches them, and stops them all as soon as one fails. This
+module turns its failure report into one clear line: which process failed and how, and that
+``--resume`` continues the run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import sys
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from rnnkit.training.distributed import RESUME_HINT, environment_world_size
+
+LOST_EXIT_CODE = 3  # the exit code of a process that stopped because another one failed
+_SIGNALS = ("SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT")  # those torch's launcher takes over
+
+
+def launched() -> bool:
+    """True inside a process that torchrun started with other processes."""
+    return environment_world_size() > 1
+
+
+def launch(nproc: int, argv: Sequence[str]) -> int:
+    """Run ``rnnkit <argv>`` in ``nproc`` processes on this machine; return an exit code.
+
+    The processes see the same arguments (``--nproc`` included: inside torchrun it only checks
+    that the process count matches). Their output goes to this terminal; rank 0 alone prints.
+    Unless ``OMP_NUM_THREADS`` says otherwise, each gets an equal share of the CPU cores.
+    """
+    from torch.distributed.elastic.multiprocessing.api import SignalException
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+    from torch.distributed.launcher.api import LaunchConfig, elastic_launch
+
+    if nproc < 1:
+        raise ValueError(f"--nproc must be >= 1, got {nproc}")
+    config = LaunchConfig(
+        min_nodes=1, max_nodes=1, nproc_per_node=nproc, run_id=f"rnnkit-{uuid.uuid4().hex}",
+        rdzv_backend="c10d", rdzv_endpoint="localhost:0",  # a free port on this machine
+        max_restarts=0, monitor_interval=0.2,
+    )
+    logging.getLogger("torch.distributed.elastic").setLevel(logging.ERROR)  # we report instead
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    threads = str(max(1, (cores or 1) // nproc))
+    with _restored_process_state(), _environment(OMP_NUM_THREADS=threads):
+        try:
+            elastic_launch(config, sys.executable)("-m", "rnnkit", *argv)
+        except ChildFailedError as error:
+            print(f"rnnkit: error: {describe_failure(error.failures)}", file=sys.stderr)
+            return 1
+        except SignalException as error:
+            print(f"rnnkit: interrupted ({error.sigval.name}); continue with --resume",
+                  file=sys.stderr)
+            return 130
+    return 0
+
+
+def describe_failure(failures: dict[int, Any]) -> str:
+    """One line on the process that failed first (not on those stopped because of it).
+
+    Args:
+        failures: rank -> torch's ``ProcessFailure`` (``exitcode``, negative for a signal;
+            ``pid``; ``timestamp``; ``signal_name()``).
+    """
+    def stopped_by_another(rank: int) -> bool:  # by the launcher, or by the loss of a peer
+        return failures[rank].exitcode in (-signal.SIGTERM, LOST_EXIT_CODE)
+
+    causes = [rank for rank in failures if not stopped_by_another(rank)] or list(failures)
+    rank = min(causes, key=lambda r: (failures[r].timestamp, r))
+    failure = failures[rank]
+    if failure.exitcode < 0:
+        how = f"was killed by {failure.signal_name()}"
+    else:
+        how = f"exited with code {failure.exitcode} (its error is printed above)"
+    return (f"training process rank {rank} (pid {failure.pid}) {how}, so the run stopped;"
+            f" the {RESUME_HINT}")
+
+
+def check_process_count(nproc: int) -> None:
+    """Inside torchrun, ``--nproc`` (when given) must match the processes it started here."""
+    local = int(os.environ.get("LOCAL_WORLD_SIZE", str(environment_world_size())))
+    if nproc > 1 and launched() and nproc != local:
+        raise ValueError(f"--nproc {nproc} but torchrun started {local} processes on this"
+                         " machine; drop --nproc when starting rnnkit with torchrun")
+
+
+@contextlib.contextmanager
+def _environment(**values: str) -> Iterator[None]:
+    """Set environment variables that are not set yet (the workers inherit them)."""
+    added = [name for name in values if name not in os.environ]
+    os.environ.update({name: values[name] for name in added})
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
+
+
+@contextlib.contextmanager
+def _restored_process_state() -> Iterator[None]:
+    """Undo what torch's launcher changes in this process: signal handlers, one variable."""
+    main = threading.current_thread() is threading.main_thread()
+    handlers = {name: signal.getsignal(getattr(signal, name)) for name in _SIGNALS} if main else {}
+    variable = os.environ.get("TORCHELASTIC_SIGNALS_TO_HANDLE")
+    try:
+        yield
+    finally:
+        for name, handler in handlers.items():
+            if handler is not None:  # None: set outside Python, cannot be put back
+                signal.signal(getattr(signal, name), handler)
+        if variable is None:
+            os.environ.pop("TORCHELASTIC_SIGNALS_TO_HANDLE", None)
+        else:
+            os.environ["TORCHELASTIC_SIGNALS_TO_HANDLE"] = variable

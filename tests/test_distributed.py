@@ -1,0 +1,221 @@
+"""Data-parallel training: sharded batches and streams, the one-process Workers, the launcher's
+report, and two real runs of 2 processes (gloo on this machine): the same weights as one
+process, and a killed worker that stops the run clearly and resumes from the last checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import torch
+from helpers import ListSource, Regressor, regression_source
+
+from rnnkit.cli import main
+from rnnkit.data.batching import BucketBatches, TensorBatches, shard_stream, stream_columns
+from rnnkit.pipelines.synthetic import evaluate_synthetic
+from rnnkit.training.bundle import read_bundle
+from rnnkit.training.checkpoint import load_checkpoint
+from rnnkit.training.distributed import Workers
+from rnnkit.training.launch import describe_failure
+
+# 69 examples in batches of 16: the last global batch (5) splits unevenly, 3 + 2; clipping is
+# active (gradient norms reach ~4), so it must act on the gradients DDP has averaged
+SYNTHETIC = [
+    "train", "synthetic", "--set", "data.length=12", "--set", "data.train_size=69",
+    "--set", "data.val_size=32", "--set", "data.test_size=32", "--set", "model.hidden_size=8",
+    "--set", "train.epochs=2", "--set", "train.batch_size=16", "--set", "train.clip_norm=0.5",
+    "--set", "train.progress=false", "--set", "train.device=cpu", "--set", "train.threads=1",
+]
+# float32: DDP sums the two halves' gradients where one process sums all the items at once,
+# so the weights agree to rounding (3e-8 measured on this machine), not bit for bit
+TOLERANCE = {"rtol": 1e-5, "atol": 1e-6}
+
+
+def bundle_weights(run: Path) -> dict[str, torch.Tensor]:
+    return read_bundle(run / "model.rnnkit")[1]
+
+
+def assert_same_weights(got: dict[str, torch.Tensor], expected: dict[str, torch.Tensor]) -> None:
+    assert got.keys() == expected.keys()
+    for name, tensor in expected.items():
+        torch.testing.assert_close(got[name], tensor, **TOLERANCE, msg=name)
+
+
+# -- shards of batches and streams -------------------------------------------------------------
+def test_tensor_shards_split_each_global_batch_of_one_process() -> None:
+    tensors = (torch.arange(21), torch.arange(21) * 10)
+    whole = TensorBatches(tensors, batch_size=8, seed=3)  # batches of 8, 8, 5
+    shards = [whole.shard(rank, 3) for rank in range(3)]
+    for epoch in (0, 1):
+        batches = list(whole.batches(epoch))
+        parts = [list(shard.batches(epoch)) for shard in shards]
+        assert [len(p) for p in parts] == [3, 3, 3] == [len(s) for s in shards]
+        for index, (x, y) in enumerate(batches):
+            assert torch.equal(torch.cat([p[index][0] for p in parts]).sort().values,
+                               x.sort().values), f"epoch {epoch} batch {index}"
+            assert torch.equal(parts[1][index][0], x[1::3]) and torch.equal(
+                parts[1][index][1], y[1::3])
+    assert not torch.equal(next(whole.batches(0))[0], next(whole.batches(1))[0])  # reshuffled
+
+
+def test_a_global_batch_smaller_than_the_process_count_is_left_out() -> None:
+    whole = TensorBatches((torch.arange(17),), batch_size=8, shuffle=False)  # 8, 8, 1
+    assert len(whole) == 3 and len(whole.shard(0, 2)) == 2
+    assert [len(x) for x, in whole.shard(1, 2).batches(0)] == [4, 4]
+    with pytest.raises(ValueError, match=r"batch size \(2\) is smaller than the number of"
+                                         r" processes \(3\).*raise train.batch_size"):
+        TensorBatches((torch.arange(9),), batch_size=2).shard(0, 3)
+    with pytest.raises(ValueError, match="rank must be in 0..1, got rank 2"):
+        whole.shard(2, 2)
+
+
+def test_bucket_shards_keep_length_buckets() -> None:
+    lengths = [3, 9, 4, 8, 3, 9, 4, 8, 5, 5, 6, 7, 2]
+    items = list(range(len(lengths)))
+    whole = BucketBatches(items, list, lengths, batch_size=4, seed=1)
+    shards = [whole.shard(rank, 2) for rank in range(2)]
+    batches = list(whole.batches(2))
+    parts = [list(shard.batches(2)) for shard in shards]
+    assert len(batches) == 4 and len(parts[0]) == len(parts[1]) == len(whole.shard(0, 2)) == 3
+    full = [batch for batch in batches if len(batch) >= 2]  # the batch of 1 is left out
+    for batch, first, second in zip(full, *parts, strict=True):
+        assert first == batch[0::2] and second == batch[1::2]
+        spread = max(lengths[i] for i in batch) - min(lengths[i] for i in batch)
+        assert max(lengths[i] for i in first) - min(lengths[i] for i in first) <= spread
+
+
+def test_stream_shards_are_contiguous_and_the_columns_of_one_process() -> None:
+    stream = torch.arange(103)
+    columns = stream_columns(stream, 4)  # [25, 4]: column j = stream[25 j : 25 (j + 1)]
+    assert columns.shape == (25, 4) and torch.equal(columns[:, 2], torch.arange(50, 75))
+    parts = [shard_stream(stream, rank, 2, columns=4) for rank in range(2)]
+    assert all(part.shape == (25, 2) for part in parts)
+    assert torch.equal(torch.cat(parts, dim=1), columns)
+    assert torch.equal(parts[1].T.reshape(-1), torch.arange(50, 100))  # one contiguous part
+    features = torch.randn(40, 3)  # a stream of vectors: [N, F] -> [R, C, F]
+    assert torch.equal(torch.cat([shard_stream(features, r, 2, 4) for r in range(2)], dim=1),
+                       stream_columns(features, 4))
+    with pytest.raises(ValueError, match="5 columns cannot be shared equally by 2 processes"):
+        shard_stream(stream, 0, 2, columns=5)
+
+
+# -- one process: every collective is the identity ---------------------------------------------
+def test_one_process_workers_change_nothing() -> None:
+    workers = Workers()
+    model = Regressor()
+    source = regression_source()
+    assert workers.is_main and not workers.distributed
+    assert workers.sum([1.5, 2.0]) == [1.5, 2.0]
+    assert workers.on_main(lambda: "rank 0 decides") == "rank 0 decides"
+    assert workers.gather({"x": 1}) == [{"x": 1}]
+    assert workers.shard(source) is source
+    assert workers.wrap(model) == model.step
+
+
+def test_a_source_without_shard_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="ListSource cannot be split among 2 processes.*"
+                                         "shard\\(rank, world_size\\)"):
+        Workers(rank=0, world_size=2).shard(ListSource([]))
+
+
+# -- the launcher's report and options -----------------------------------------------------------
+def failure(exitcode: int, pid: int, timestamp: int) -> SimpleNamespace:
+    name = signal.Signals(-exitcode).name if exitcode < 0 else "<N/A>"
+    return SimpleNamespace(exitcode=exitcode, pid=pid, timestamp=timestamp,
+                           signal_name=lambda: name)
+
+
+def test_the_report_names_the_process_that_failed_not_those_stopped_for_it() -> None:
+    # rank 0 was stopped by the launcher (SIGTERM) in the same second rank 1 was killed
+    report = describe_failure({0: failure(-15, 100, 7), 1: failure(-9, 101, 7)})
+    assert report.startswith("training process rank 1 (pid 101) was killed by SIGKILL")
+    assert "run the same command with --resume" in report
+    report = describe_failure({1: failure(3, 101, 5), 0: failure(2, 100, 6)})
+    assert "rank 0 (pid 100) exited with code 2 (its error is printed above)" in report
+
+
+def test_nproc_must_match_the_processes_torchrun_started(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name, value in {"WORLD_SIZE": "4", "LOCAL_WORLD_SIZE": "4", "RANK": "0"}.items():
+        monkeypatch.setenv(name, value)
+    assert main([*SYNTHETIC, "--nproc", "2"]) == 2
+    assert "--nproc 2 but torchrun started 4 processes" in capsys.readouterr().err
+
+
+# -- real runs of two processes ------------------------------------------------------------------
+def test_two_processes_train_the_weights_of_one(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert main([*SYNTHETIC, "--out", str(one)]) == 0
+    assert main([*SYNTHETIC, "--out", str(two), "--nproc", "2"]) == 0
+    printed = capfd.readouterr().out
+    assert printed.count("epoch 2:") == 2, "rank 1 must print nothing: one line per run"
+    assert_same_weights(bundle_weights(two), bundle_weights(one))
+    records = [[json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+               for run in (one, two)]
+    assert len(records[1]) == 2  # rank 0 alone writes the log
+    for single, double in zip(*records, strict=True):  # losses are reduced over processes
+        assert single["steps"] == double["steps"] == 5 * single["epoch"]
+        for key in ("train_loss", "train_grad_norm_max", "val_loss"):
+            assert double[key] == pytest.approx(single[key], rel=1e-5), key
+    # the bundle trained on two processes loads and predicts on one CPU, like the other
+    scored = [evaluate_synthetic(run / "model.rnnkit", size=64) for run in (one, two)]
+    assert scored[1]["loss"] == pytest.approx(scored[0]["loss"], rel=1e-5)
+
+
+def worker_pid(launcher: int, rank: int) -> int:
+    """The pid of the worker of ``rank`` among the launcher's child processes."""
+    children = []
+    for task in Path(f"/proc/{launcher}/task").iterdir():
+        children += (task / "children").read_text().split()
+    for pid in children:
+        environment = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        if f"RANK={rank}".encode() in environment:
+            return int(pid)
+    raise AssertionError(f"no worker of rank {rank} among {children}")
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_a_killed_worker_stops_the_run_clearly_and_the_last_checkpoint_resumes(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    args = [*SYNTHETIC, "--set", "data.train_size=1600", "--set", "train.epochs=2",
+            "--set", "train.checkpoint_every=10", "--out", str(out)]
+    launcher = subprocess.Popen([sys.executable, "-m", "rnnkit", *args, "--nproc", "2"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (out / "last.pt").exists() and launcher.poll() is None:
+        assert time.monotonic() < deadline, "no checkpoint within 120 s"
+        time.sleep(0.02)
+    assert launcher.poll() is None, "the run ended before a worker could be killed"
+    os.kill(worker_pid(launcher.pid, rank=1), signal.SIGKILL)
+    _, errors = launcher.communicate(timeout=120)
+
+    assert launcher.returncode == 1, errors
+    assert "rnnkit: error: training process rank 1" in errors and "SIGKILL" in errors
+    assert "run the same command with --resume" in errors and "Traceback" not in errors
+    assert not (out / "model.rnnkit").exists()  # it stopped mid-run
+    saved = json.loads(load_checkpoint(out / "last.pt")["result"])["steps"]
+    total = 2 * 100  # 1600 / 16 batches an epoch
+    assert 0 < saved < total and saved % 10 == 0  # every 10 steps, and at epoch ends
+
+    capfd.readouterr()
+    assert main([*args, "--nproc", "2", "--resume"]) == 0
+    printed = capfd.readouterr().out
+    assert f"resumed from {out / 'last.pt'}" in printed
+    results = json.loads((out / "results.json").read_text())
+    assert results["steps"] == total and results["epochs"] == 2
+    # killed, resumed on two processes: the weights of one uninterrupted process
+    assert main([*args[:-1], str(tmp_path / "one")]) == 0
+    assert_same_weights(bundle_weights(out), bundle_weights(tmp_path / "one"))
