@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
 from rnnkit.config import save_config
 from rnnkit.data.batching import BatchSource
 from rnnkit.training.bundle import save_bundle
+from rnnkit.training.diagnostics import json_safe as finite  # NaN/inf -> None, recursively
 from rnnkit.training.distributed import WorkerFinished, environment_rank
 from rnnkit.training.task import TaskModel
 from rnnkit.training.trainer import Trainer, TrainResult
@@ -60,14 +60,3 @@ def write_results(results: dict[str, Any], path: str | Path) -> Path:
     path.write_text(json.dumps(finite(results), indent=2, allow_nan=False) + "\n",
                     encoding="utf-8")
     return path
-
-
-def finite(value: Any) -> Any:
-    """``value`` with every NaN or infinite float inside dicts and lists replaced by None."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {key: finite(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [finite(item) for item in value]
-    return value
