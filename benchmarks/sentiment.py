@@ -54,6 +54,9 @@ def main() -> None:
                         help="word2vec vectors ('' for none): rnnkit word2vec train --corpus"
                              " ../shared/data/imdb/train.jsonl.gz --lowercase --out ...")
     parser.add_argument("--variant", help="suffix of the result name (other settings)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run in --out from its last.pt (e.g. with a lower"
+                             " train.epochs, to finish a run stopped early)")
     args = parser.parse_args()
     spec = EXPERIMENTS[args.experiment]
     vectors = [f'embeddings.vectors="{args.vectors}"'] if str(args.vectors) else []
@@ -61,7 +64,7 @@ def main() -> None:
     config = load_config(ClassifierRunConfig, None, overrides)
     out = args.out or ROOT / "runs" / f"bench-{args.experiment}"
     started = time.perf_counter()
-    results = train_classifier(config, out)
+    results = train_classifier(config, out, resume=args.resume)
     test = results["test"]
     name = f"sentiment_{args.experiment}" + (f"_{args.variant}" if args.variant else "")
     write_result(

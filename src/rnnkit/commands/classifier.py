@@ -48,14 +48,15 @@ def train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _settings_config(model: Any, data: str, fmt: str | None, data_dir: str | None) -> Any:
+def _settings_config(model: Any, data: str, fmt: str | None) -> Any:
+    """Read evaluation data the way the model's training data was read."""
+    from dataclasses import fields
+
     from rnnkit.pipelines.classifier_data import ClassifierDataConfig
 
-    settings = model.data
-    base = dict(format=fmt or settings["format"], lowercase=settings["lowercase"],
-                max_tokens=settings["max_tokens"], truncate=settings["truncate"],
-                text_field=settings["text_field"], label_field=settings["label_field"])
-    return ClassifierDataConfig(test=data, **base)
+    names = {f.name for f in fields(ClassifierDataConfig)}
+    settings = {k: v for k, v in model.data.items() if k in names}
+    return ClassifierDataConfig(test=data, **{**settings, "format": fmt or settings["format"]})
 
 
 def evaluate(args: argparse.Namespace) -> int:
@@ -66,7 +67,7 @@ def evaluate(args: argparse.Namespace) -> int:
         raise ValueError("rnnkit evaluate on a classifier needs --data (a file in the format"
                          " the model was trained on)")
     model = load_classifier_bundle(args.model)
-    data = _settings_config(model, args.data, args.format, args.data_dir)
+    data = _settings_config(model, args.data, args.format)
     examples = read_examples(data, Path(args.data), training=False)
     if model.config.output != "linear":
         check_labels(examples, model.labels, "evaluation")
@@ -87,7 +88,9 @@ def predict(args: argparse.Namespace) -> int:
     if settings["format"] == "numeric":
         if not args.input or args.input == "-":
             raise ValueError("a numeric classifier reads a long CSV: give --input PATH")
-        examples, _ = read_numeric_sequences(args.input, label_column=settings["label_field"])
+        examples, _ = read_numeric_sequences(
+            args.input, settings["id_column"], settings["time_column"], settings["label_field"],
+            [c for c in settings["feature_columns"].split(",") if c] or None, labelled=False)
         ids = [e.id for e in examples]
     else:
         text = args.text if args.text is not None else _read_input(args.input)

@@ -49,16 +49,20 @@ def read_numeric_sequences(
     time_column: str = "",
     label_column: str = "label",
     feature_columns: list[str] | None = None,
+    labelled: bool = True,
 ) -> tuple[list[NumericSequence], list[str]]:
     """The sequences of a long CSV (in order of first appearance) and the feature names.
 
-    ``feature_columns`` None takes every column but the id, time and label columns.
+    ``feature_columns`` None takes every column but the id, time and label columns. With
+    ``labelled`` False (new data to predict) the label column may be missing.
     """
     path = Path(path)
     with open(path, encoding="utf-8", newline="") as file:
         reader = csv.DictReader(file)
         header = list(reader.fieldnames or [])
         needed = [id_column, label_column] + ([time_column] if time_column else [])
+        if not labelled and label_column not in header:
+            needed.remove(label_column)
         missing = [c for c in needed + (feature_columns or []) if c not in header]
         if missing:
             raise ValueError(f"{path}: no column {missing} (columns: {', '.join(header)}); set"
@@ -71,7 +75,7 @@ def read_numeric_sequences(
         for number, row in enumerate(reader, 2):
             where = f"{path}, row {number}"
             key = row[id_column]
-            label = (row[label_column] or "").strip()
+            label = (row.get(label_column) or "").strip()
             if labels.setdefault(key, label) != label:
                 raise ValueError(f"{where}: sequence {key!r} has label {label!r} here but"
                                  f" {labels[key]!r} before; one label per sequence")
@@ -83,7 +87,7 @@ def read_numeric_sequences(
     sequences = []
     for key, steps in rows.items():
         steps.sort(key=lambda step: step[0])
-        if not labels[key]:
+        if labelled and not labels[key]:
             raise ValueError(f"{path}: sequence {key!r} has an empty label")
         matrix = np.asarray([values for _, values in steps], dtype=np.float64)  # [T, F]
         sequences.append(NumericSequence(key, matrix, labels[key]))

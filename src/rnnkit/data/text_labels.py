@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from rnnkit.embeddings.corpus import tokenize
 
 FORMATS = ("jsonl", "csv", "tsv")
 TRUNCATIONS = ("head", "tail", "head_tail")
+_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)  # IMDB reviews hold HTML line breaks
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ def truncate(tokens: list[str], max_tokens: int, how: str) -> list[str]:
 
 def prepare_tokens(text: str, lowercase: bool, max_tokens: int, how: str) -> list[str]:
     """Tokenize, lowercase and truncate one text as the classifier reads it."""
-    tokens = tokenize(text)
+    tokens = tokenize(_BREAK.sub(" ", text))
     if lowercase:
         tokens = [t.lower() for t in tokens]
     return truncate(tokens, max_tokens, how)

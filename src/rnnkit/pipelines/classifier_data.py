@@ -44,7 +44,9 @@ class ClassifierDataConfig:
         """What prediction needs to read new input the way training read it."""
         return {"format": self.resolved_format(), "lowercase": self.lowercase,
                 "max_tokens": self.max_tokens, "truncate": self.truncate,
-                "text_field": self.text_field, "label_field": self.label_field}
+                "text_field": self.text_field, "label_field": self.label_field,
+                "id_column": self.id_column, "time_column": self.time_column,
+                "feature_columns": self.feature_columns}
 
     def resolved_format(self) -> str:
         if self.format != "auto" or not self.dataset:

@@ -1,0 +1,164 @@
+"""Classifier data: SST trees, text files, long numeric CSVs, bad input, the CLI end to end."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from rnnkit.cli import main
+from rnnkit.data.numeric_sequences import read_numeric_sequences
+from rnnkit.data.sst import parse_tree, read_trees, sst_examples
+from rnnkit.data.text_labels import read_labelled_texts, truncate
+
+SHARED_SST = Path(__file__).resolve().parents[2] / "shared" / "data" / "sst" / "dev.txt"
+TREES = [
+    "(3 (2 It) (4 (2 's) (3 (3 good) (2 fun))))",
+    "(1 (2 A) (0 (0 dull) (2 -LRB-)))",
+    "(2 (2 It) (2 exists))",
+    "(4 (3 Great) (4 fun))",
+]
+
+
+def test_parse_tree_reads_words_and_every_phrase_label() -> None:
+    tree = parse_tree(TREES[1])
+    assert tree.tokens == ("A", "dull", "(") and tree.label == 1
+    assert (1, 3, 0) in tree.phrases and tree.phrases[-1] == (0, 3, 1)
+    for bad, message in (("(3 (2 a)", "never closed"), ("(7 a)", "label 0-4"),
+                         ("(2 a))", "without")):
+        with pytest.raises(ValueError, match=message):
+            parse_tree(bad)
+
+
+def test_sst2_drops_neutral_sentences_and_phrases_add_examples() -> None:
+    trees = [parse_tree(line) for line in TREES]
+    assert [label for _, label in sst_examples(trees, "sst5", False)] == [
+        "positive", "negative", "neutral", "very positive"]
+    assert [label for _, label in sst_examples(trees, "sst2", False)] == [
+        "positive", "negative", "positive"]
+    phrases = sst_examples(trees, "sst2", True)
+    assert (["good"], "positive") in phrases and (["dull"], "negative") in phrases
+    assert len({tuple(t) for t, _ in phrases}) == len(phrases)  # each phrase once
+
+
+@pytest.mark.skipif(not SHARED_SST.exists(), reason="needs ../shared/data")
+def test_real_sst_dev_file_counts() -> None:
+    trees = read_trees(SHARED_SST)
+    assert len(trees) == 1101 and len(sst_examples(trees, "sst2", False)) == 872
+
+
+def test_text_files_in_every_format(tmp_path: Path) -> None:
+    rows = [("Great fun!<br />Loved it", "pos"), ("Dull, and it isn't short.", "neg")]
+    (tmp_path / "a.jsonl.gz").write_bytes(gzip.compress("\n".join(
+        json.dumps({"text": t, "label": y}) for t, y in rows).encode()))
+    (tmp_path / "a.csv").write_text("text,label\n" + "\n".join(f'"{t}",{y}' for t, y in rows))
+    (tmp_path / "a.tsv").write_text("text\tlabel\n" + "\n".join(f"{t}\t{y}" for t, y in rows))
+    for name in ("a.jsonl.gz", "a.csv", "a.tsv"):
+        examples = read_labelled_texts(tmp_path / name)
+        assert examples[0].tokens == ("great", "fun", "!", "loved", "it")
+        assert examples[1].tokens[-4:] == ("is", "n't", "short", ".")
+        assert [e.labels for e in examples] == [("pos",), ("neg",)]
+
+
+def test_text_file_errors_name_the_row(tmp_path: Path) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"text": "fine", "label": "a"}\n{"text": "   ", "label": "b"}\n')
+    with pytest.raises(ValueError, match=r"bad.jsonl, line 2: the text is empty"):
+        read_labelled_texts(path)
+    path.write_text('{"review": "fine", "label": "a"}\n')
+    with pytest.raises(ValueError, match=r"needs the fields 'text' and 'label'.*found: review"):
+        read_labelled_texts(path)
+    multi = tmp_path / "multi.csv"
+    multi.write_text('text,label\n"a b",x|y\n')
+    assert read_labelled_texts(multi, label_separator="|")[0].labels == ("x", "y")
+
+
+def test_truncation_keeps_head_tail_or_both() -> None:
+    tokens = list("abcdefgh")
+    assert truncate(tokens, 3, "head") == ["a", "b", "c"]
+    assert truncate(tokens, 3, "tail") == ["f", "g", "h"]
+    assert truncate(tokens, 3, "head_tail") == ["a", "b", "h"]
+    assert truncate(tokens, 0, "head") == tokens
+
+
+def test_long_csv_sequences_order_and_errors(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text("id,step,x,y,label\nb,1,2,20,up\na,0,1,10,down\nb,0,1,10,up\n")
+    sequences, names = read_numeric_sequences(path, time_column="step")
+    assert names == ["x", "y"] and [s.id for s in sequences] == ["b", "a"]
+    assert sequences[0].features.tolist() == [[1, 10], [2, 20]] and len(sequences[1].features) == 1
+    path.write_text("id,x,label\na,1.5,up\na,oops,up\n")
+    with pytest.raises(ValueError, match=r"s.csv, row 3: column 'x' holds 'oops', not a number"):
+        read_numeric_sequences(path)
+    path.write_text("id,x,label\na,nan,up\n")
+    with pytest.raises(ValueError, match="fill missing values"):
+        read_numeric_sequences(path)
+    path.write_text("id,x,label\na,1,up\na,2,down\n")
+    with pytest.raises(ValueError, match="one label per sequence"):
+        read_numeric_sequences(path)
+
+
+def _write_texts(path: Path, rows: list[tuple[str, str]]) -> Path:
+    path.write_text("\n".join(json.dumps({"text": t, "label": y}) for t, y in rows) + "\n")
+    return path
+
+
+POSITIVE = ["great fun film", "loved it", "a great cast", "fun and warm"]
+NEGATIVE = ["dull bad film", "hated it", "a bad cast", "dull and cold"]
+
+
+def test_cli_trains_predicts_and_refuses_unknown_labels(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = [(t, "pos") for t in POSITIVE] + [(t, "neg") for t in NEGATIVE]
+    train = _write_texts(tmp_path / "train.jsonl", rows * 3)
+    dev = _write_texts(tmp_path / "dev.jsonl", rows)
+    out = tmp_path / "run"
+    settings = ["--set", "train.epochs=20", "--set", "train.lr=0.02", "--set",
+                "train.batch_size=4", "--set", "classifier.embedding_dropout=0.0", "--set",
+                "train.patience=0", "--set", "train.lr_patience=0", "--set",
+                "model.hidden_size=8", "--set", "classifier.word_dim=8", "--set",
+                "train.progress=false", "--set", "train.device=cpu", "--set",
+                "classifier.pooling=attention", "--set", "classifier.class_weights=balanced"]
+    assert main(["train", "classifier", "--train", str(train), "--dev", str(dev),
+                 "--test", str(dev), "--out", str(out), *settings]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["test"]["scores"]["accuracy"] == 1.0
+    capsys.readouterr()
+    long_text = " ".join(["great fun"] * 200)  # far longer than any training text
+    assert main(["predict", "--model", str(out / "model.rnnkit"),
+                 "--text", f"a great cast\nhated it\n{long_text}"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["label"] for line in lines] == ["pos", "neg", "pos"]
+    assert set(lines[0]["probabilities"]) == {"neg", "pos"}
+    assert sum(lines[0]["probabilities"].values()) == pytest.approx(1.0, abs=1e-5)
+    assert main(["predict", "--model", str(out / "model.rnnkit"), "--text", "<br />"]) == 2
+    assert "no words to classify" in capsys.readouterr().err
+    odd = _write_texts(tmp_path / "odd.jsonl", [("fine film", "meh")])
+    assert main(["evaluate", "--model", str(out / "model.rnnkit"), "--data", str(odd)]) == 2
+    assert "labels the model never saw in training: ['meh']" in capsys.readouterr().err
+    assert main(["train", "classifier", "--train", str(train), "--dev", str(odd),
+                 "--out", str(tmp_path / "r2"), *settings]) == 2
+    assert "the dev data has labels the model never saw" in capsys.readouterr().err
+
+
+def test_cli_numeric_classifier_scales_with_training_statistics(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    lines = ["id,step,level,label"]
+    for index in range(24):
+        label = "high" if index % 2 else "low"
+        base = 1000.0 if label == "high" else 0.0
+        lines += [f"s{index},{step},{base + step}" + f",{label}" for step in range(2 + index % 4)]
+    data = tmp_path / "train.csv"
+    data.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "run"
+    assert main(["train", "classifier", "--train", str(data), "--format", "numeric",
+                 "--out", str(out), "--set", "data.time_column=step", "--set",
+                 "train.epochs=20", "--set", "train.lr=0.02", "--set", "model.hidden_size=8",
+                 "--set", "classifier.pooling=last", "--set", "train.progress=false",
+                 "--set", "train.device=cpu", "--set", "data.dev_fraction=0.25"]) == 0
+    capsys.readouterr()
+    assert main(["predict", "--model", str(out / "model.rnnkit"), "--input", str(data)]) == 0
+    predicted = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [p["label"] for p in predicted] == ["high" if i % 2 else "low" for i in range(24)]
