@@ -55,7 +55,12 @@ def train(name: str, out: Path) -> None:
 def report(runs: Path, names: list[str], alphas: list[float], beam_size: int) -> None:
     import torch
 
-    from rnnkit.pipelines.seq2seq import TranslationDataConfig, read_split, score_lines
+    from rnnkit.pipelines.seq2seq import (
+        TranslationDataConfig,
+        model_from_run,
+        read_split,
+        score_lines,
+    )
     from rnnkit.pipelines.translation import load_translator
 
     torch.set_num_threads(1)
@@ -63,12 +68,16 @@ def report(runs: Path, names: list[str], alphas: list[float], beam_size: int) ->
     rows: list[dict[str, Any]] = []
     for name in names:
         folder = runs / name
-        if not (folder / "model.rnnkit").is_file():
-            print(f"{name}: no model.rnnkit in {folder}; skipped", file=sys.stderr)
+        if (folder / "model.rnnkit").is_file():
+            model, finished = load_translator(folder / "model.rnnkit"), True
+        elif (folder / "best.pt").is_file():  # a run stopped early: its best epoch so far
+            model, finished = model_from_run(folder), False
+        else:
+            print(f"{name}: no model in {folder}; skipped", file=sys.stderr)
             continue
-        model = load_translator(folder / "model.rnnkit")
-        trained = json.loads((folder / "results.json").read_text()) if (
-            folder / "results.json").is_file() else {}
+        history = [json.loads(line) for line in
+                   (folder / "metrics.jsonl").read_text().splitlines() if line.strip()]
+        best = max(history, key=lambda record: record["val_bleu"])
         data = TranslationDataConfig(src=model.data["src"], tgt=model.data["tgt"])
         dev, test = read_split(data, "dev"), read_split(data, "test")
         chosen, best_dev = alphas[0], -1.0
@@ -90,11 +99,11 @@ def report(runs: Path, names: list[str], alphas: list[float], beam_size: int) ->
                 "bleu_signature": scores["bleu_signature"],
                 "chrf_signature": scores["chrf_signature"],
                 "decode_seconds": scores["decode_seconds"],
-                "train_seconds": trained.get("train_seconds"),
-                "epochs": trained.get("epochs"), "best_epoch": trained.get("best_epoch"),
-                "stopped": trained.get("stopped"), "parameters": trained.get("parameters"),
-                "best_val_bleu_greedy": max((h.get("val_bleu", 0.0)
-                                             for h in trained.get("history", [])), default=None),
+                "train_seconds": history[-1]["seconds"], "epochs": len(history),
+                "best_epoch": best["epoch"], "best_val_bleu_greedy": round(best["val_bleu"], 2),
+                "run_finished": finished,
+                "parameters": sum(p.numel() for p in model.parameters()),
+                "val_bleu_per_epoch": [round(record["val_bleu"], 2) for record in history],
             }
             rows.append(row)
             print(f"{name} {decoding}: BLEU {row['bleu']}, chrF {row['chrf']}")
