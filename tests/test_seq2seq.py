@@ -182,3 +182,24 @@ def test_scheduled_teacher_forcing_moves_linearly(tokenizer: SubwordTokenizer) -
 def test_corpus_scores_need_one_translation_per_reference() -> None:
     with pytest.raises(ValueError, match="2 translations for 1 references"):
         corpus_scores(["a", "b"], ["a"])
+
+
+def test_bad_options_say_what_is_allowed(tokenizer: SubwordTokenizer) -> None:
+    with pytest.raises(ValueError, match="validation_decoding must be greedy or beam"):
+        make_model(tokenizer, validation_decoding="sample")
+    with pytest.raises(ValueError, match="seq2seq.attention must be one of none, dot"):
+        make_model(tokenizer, attention="cosine")
+
+
+def test_validation_bleu_with_beam_search(trained: Seq2Seq) -> None:
+    lines = copy_task(20, 3)
+    pairs = encode_pairs(trained, lines, [reverse(line) for line in lines])
+    source = batches(pairs, 8, False, 0)
+    greedy = trained.evaluate(source.batches(0))
+    trained.config = replace(trained.config, validation_decoding="beam", beam_size=3)
+    try:
+        beam = trained.evaluate(source.batches(0))
+    finally:
+        trained.config = replace(trained.config, validation_decoding="greedy")
+    assert greedy["loss"] == pytest.approx(beam["loss"])
+    assert set(beam) == {"loss", "bleu", "chrf"} and 0.0 <= beam["bleu"] <= 100.0

@@ -64,6 +64,12 @@ class Seq2Seq(TaskModel):
                  config: Seq2SeqConfig, rnn: ModelConfig, data: dict[str, Any] | None = None
                  ) -> None:
         super().__init__()
+        if config.validation_decoding not in ("greedy", "beam"):
+            raise ValueError("seq2seq.validation_decoding must be greedy or beam, got"
+                             f" {config.validation_decoding!r}")
+        if config.beam_size < 1 or config.max_source_tokens < 1:
+            raise ValueError("seq2seq.beam_size and seq2seq.max_source_tokens must be >= 1, got"
+                             f" {config.beam_size} and {config.max_source_tokens}")
         if config.attention == "none" and config.input_feeding:
             config = replace(config, input_feeding=False)  # nothing to feed without attention
         self.source_tokenizer, self.target_tokenizer = source_tokenizer, target_tokenizer

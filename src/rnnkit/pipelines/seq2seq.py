@@ -34,7 +34,7 @@ class TranslationDataConfig:
     dev: str = ""
     test: str = ""
     data_dir: str = ""  # local mirror (or RNNKIT_DATA)
-    vocab_size: int = 8000  # subword pieces per language
+    vocab_size: int = 4000  # subword pieces per language (the output layer's cost grows with it)
     tokenizer: str = "unigram"  # unigram | bpe (SentencePiece)
     max_train_tokens: int = 80  # training pairs longer than this (either side) are left out
 
@@ -42,15 +42,17 @@ class TranslationDataConfig:
 @dataclass(frozen=True)
 class Seq2SeqRunConfig:
     data: TranslationDataConfig = field(default_factory=TranslationDataConfig)
-    seq2seq: Seq2SeqConfig = field(default_factory=Seq2SeqConfig)
+    # no input feeding by default: the decoder then runs as one fused call over the target,
+    # about 1.5x faster per batch on a CPU than step by step
+    seq2seq: Seq2SeqConfig = field(default_factory=lambda: Seq2SeqConfig(input_feeding=False))
     model: ModelConfig = field(
         default_factory=lambda: ModelConfig(cell="gru", hidden_size=256, bidirectional=True,
                                             init="torch")
     )
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(
-            epochs=15, batch_size=64, lr=1e-3, clip_norm=1.0, monitor="val_bleu", mode="max",
-            patience=3, lr_patience=2, lr_factor=0.5,
+            epochs=10, batch_size=128, lr=2e-3, clip_norm=1.0, monitor="val_bleu", mode="max",
+            patience=3, lr_patience=1, lr_factor=0.5,
         )
     )
 
