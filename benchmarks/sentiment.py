@@ -39,7 +39,8 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
                           "target": 0.47}},
     "imdb": {"overrides": ["data.dataset=imdb", "data.max_tokens=400",
                            "data.truncate=head_tail", "data.min_count=2",
-                           "model.hidden_size=128", "train.batch_size=32", "train.epochs=4"],
+                           "model.cell=gru", "model.hidden_size=64", "train.batch_size=32",
+                           "train.lr=0.002", "train.epochs=3"],
              "baseline": {"name": "BiLSTM baselines (~0.89; Maas et al. 2011 word vectors:"
                                   " 0.889)", "value": 0.889, "target": 0.89}},
 }

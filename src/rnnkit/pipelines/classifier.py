@@ -6,6 +6,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -81,10 +82,15 @@ def _vectors(config: VectorsConfig, words: Vocab, dim: int, log: Any
     return words, matrix, coverage.to_dict()
 
 
+@lru_cache(maxsize=8)
+def _scaler(state: str) -> StandardScaler:
+    return StandardScaler.from_json(state)
+
+
 def encode(model: SequenceClassifier, example: Example, with_target: bool = True) -> Encoded:
     """One example as model input (ids or scaled features) and target."""
     if isinstance(example, NumericSequence):
-        scaler = StandardScaler.from_json(model.data["scaler"])
+        scaler = _scaler(model.data["scaler"])  # fitted on the training rows only
         inputs = torch.from_numpy(scaler.transform(example.features).astype(np.float32))
     else:
         assert model.words is not None
