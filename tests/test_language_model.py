@@ -140,8 +140,11 @@ def test_bad_primes_and_settings_are_clear_errors() -> None:
 
 def test_word_level_model_maps_unknown_prime_words_to_unk() -> None:
     model, _ = _model("word", embedding_dim=32)
-    text = generate(model, SamplingConfig(prime="Juliet speaks", length=5, seed=0))
+    pieces: list[str] = []
+    text = generate(model, SamplingConfig(prime="Juliet speaks", length=5, seed=0),
+                    on_text=pieces.append)
     assert text.startswith("Juliet speaks ") and "<unk>" not in text
+    assert "".join(pieces).split() == text.split()  # the stream shows the same words
     assert "perplexity" in model.metric_names() and "bpc" not in model.metric_names()
 
 

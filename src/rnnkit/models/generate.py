@@ -91,8 +91,9 @@ def generate(model: LanguageModel, config: SamplingConfig,
     generator = torch.Generator(device=device).manual_seed(config.seed)
     ids = prime_ids(model, config.prime)
     level = model.config.level
+    separator = "" if level == "char" or config.prime.endswith("\n") else " "
     if on_text is not None and config.prime:
-        on_text(config.prime)
+        on_text(config.prime + separator)
     scores, state = model(torch.tensor(ids, device=device).unsqueeze(1))  # [P, 1] -> [P, 1, V]
     last = scores[-1, 0]
     produced: list[str] = []
@@ -114,6 +115,4 @@ def generate(model: LanguageModel, config: SamplingConfig,
         scores, state = model(torch.tensor([[token]], device=device), state)
         last = scores[-1, 0]
     text = detokenize(produced, level)
-    if not config.prime:
-        return text
-    return config.prime + ("" if level == "char" else " ") + text
+    return config.prime + separator + text if config.prime else text
