@@ -162,3 +162,20 @@ def test_cli_numeric_classifier_scales_with_training_statistics(
     assert main(["predict", "--model", str(out / "model.rnnkit"), "--input", str(data)]) == 0
     predicted = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [p["label"] for p in predicted] == ["high" if i % 2 else "low" for i in range(24)]
+
+
+def test_cli_sst2_model_evaluates_sst_trees_as_it_was_trained(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    trees = tmp_path / "trees.txt"
+    trees.write_text("\n".join(TREES * 3) + "\n")
+    out = tmp_path / "run"
+    assert main(["train", "classifier", "--train", str(trees), "--dev", str(trees),
+                 "--format", "sst", "--out", str(out), "--set", "data.sst_labels=sst2",
+                 "--set", "data.phrases=true", "--set", "train.epochs=1", "--set",
+                 "model.hidden_size=4", "--set", "classifier.word_dim=4", "--set",
+                 "train.progress=false", "--set", "train.device=cpu"]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", "--model", str(out / "model.rnnkit"), "--data", str(trees)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["examples"] == 9  # the neutral sentence is dropped, as in training
+    assert result["confusion"]["labels"] == ["negative", "positive"]
