@@ -174,3 +174,9 @@ def test_cli_trains_and_generates(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert main(args) == 0 and capsys.readouterr().out == first
     assert main(["generate", "--model", str(out / "model.rnnkit"), "--prime", "§"]) == 2
     assert "never saw in training" in capsys.readouterr().err
+
+
+def test_weight_dropout_on_the_loop_kernel_is_refused() -> None:
+    vocab = build_stream_vocab(list("ab"), "char")
+    with pytest.raises(ValueError, match="weight_dropout needs the fused kernel"):
+        LanguageModel(vocab, LMConfig(weight_dropout=0.1), ModelConfig(kernel="loop"))

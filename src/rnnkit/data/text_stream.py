@@ -105,6 +105,7 @@ class StreamBatches:
         self.seed = seed
 
     def __len__(self) -> int:
+        """Windows per epoch (an epoch whose offset splits the last window has one more)."""
         return -(-(self.data.shape[0] - 1) // self.steps)
 
     def batches(self, epoch: int) -> Iterator[StreamBatch]:

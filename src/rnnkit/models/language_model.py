@@ -98,6 +98,8 @@ class LanguageModel(TaskModel):
             layer_config = replace(encoder, hidden_size=size, num_layers=1, dropout=0.0)
             layers.append(build_encoder(layer_config, width, batch_first=False))
             width = size
+        if config.weight_dropout > 0 and any(layer.kernel != "fused" for layer in layers):
+            raise ValueError("lm.weight_dropout needs the fused kernel: set model.kernel=auto")
         self.layers = nn.ModuleList(layers)
         self.decoder = nn.Linear(width, len(vocab))
         if config.tie_weights:
@@ -120,8 +122,6 @@ class LanguageModel(TaskModel):
             output, final = layer(x, state)
             assert isinstance(output, Tensor)
             return output, final
-        if layer.kernel != "fused":
-            raise ValueError("lm.weight_dropout needs the fused kernel: set model.kernel=auto")
         weights = layer.flat_weights()  # w_ih, w_hh[, b_ih, b_hh]
         weights = [weights[0], F.dropout(weights[1], p, True), *weights[2:]]
         batch = x.shape[1]
