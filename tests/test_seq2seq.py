@@ -132,6 +132,15 @@ def test_beam_scores_are_the_model_log_probabilities(trained: Seq2Seq) -> None:
                                                   int(batch.source_lengths[row]))
 
 
+def test_forced_attention_of_a_given_pair(trained: Seq2Seq) -> None:
+    from rnnkit.pipelines.translation import forced_attention
+
+    weights, tokens = forced_attention(trained, "red dog runs", "runs dog red")
+    assert weights.shape == (len(tokens) + 1, len(trained.source_tokenizer.encode(
+        "red dog runs")) + 1)
+    assert torch.allclose(weights.sum(dim=1), torch.ones(len(tokens) + 1))
+
+
 def test_bundle_carries_the_tokenizers(trained: Seq2Seq, tmp_path: Path) -> None:
     path = save_bundle(trained, tmp_path / "model.rnnkit")
     loaded = load_translator(path)

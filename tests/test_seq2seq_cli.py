@@ -53,6 +53,10 @@ def test_train_translate_evaluate(prefix: Path, tmp_path: Path,
     assert len(blocks) == 3 and len(blocks[0].splitlines()) == 2
     assert blocks[1] == "\t0.0000"  # the empty line: one empty translation
     assert "never seen in training" in captured.err and plot.stat().st_size > 1000
+    pair_plot = tmp_path / "pair.png"
+    assert main(["translate", "--model", model, "--input", str(lines), "--attention-plot",
+                 str(pair_plot), "--reference", "a red dog"]) == 0
+    assert pair_plot.stat().st_size > 1000
     assert main(["evaluate", "--model", model, "--data", str(prefix)]) == 0
     shown = capsys.readouterr().out
     assert "BLEU signature: nrefs:1|case:mixed|eff:no|tok:13a" in shown and "chrF2 = " in shown
@@ -70,10 +74,11 @@ def test_translate_refuses_a_model_without_attention_for_plots(
                  "--set", "train.epochs=1"]) == 0
     lines = tmp_path / "input.txt"
     lines.write_text("ein hund\n", encoding="utf-8")
-    code = main(["translate", "--model", str(out / "model.rnnkit"), "--input", str(lines),
-                 "--attention-plot", str(tmp_path / "a.png")])
-    assert code == 2
-    assert "has no attention" in capsys.readouterr().err
+    for beam in ("1", "2"):  # greedy and beam search
+        code = main(["translate", "--model", str(out / "model.rnnkit"), "--input", str(lines),
+                     "--attention-plot", str(tmp_path / "a.png"), "--beam-size", beam])
+        assert code == 2
+        assert "has no attention" in capsys.readouterr().err
 
 
 def test_translate_refuses_a_file_that_is_no_bundle(tmp_path: Path,

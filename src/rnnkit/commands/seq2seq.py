@@ -39,6 +39,9 @@ def register(commands: Any, train_tasks: Any) -> None:
                                 " with their scores, a blank line between inputs")
     translate.add_argument("--attention-plot", type=Path,
                            help="save the first line's attention heat map (PNG) here")
+    translate.add_argument("--reference",
+                           help="with --attention-plot: plot the attention while the model"
+                                " reads this translation of the first line, not its own")
     translate.set_defaults(handler=translate_command)
     EVALUATORS["seq2seq"] = evaluate
 
@@ -87,23 +90,27 @@ def translate_command(args: argparse.Namespace) -> int:
     else:
         args.output.write_text(text, encoding="utf-8")
     if args.attention_plot is not None:
-        _plot_first(model, lines, found, args.attention_plot)
+        _plot_first(model, lines, found, args.attention_plot, args.reference)
     return 0
 
 
-def _plot_first(model: Any, lines: list[str], found: list[Any], path: Path) -> None:
-    from rnnkit.pipelines.translation import source_ids
+def _plot_first(model: Any, lines: list[str], found: list[Any], path: Path,
+                reference: str | None) -> None:
+    from rnnkit.pipelines.translation import forced_attention, source_ids
     from rnnkit.viz.attention import plot_attention
 
     if not lines or not lines[0].strip():
         raise ValueError("--attention-plot draws the first input line, which is empty")
-    best = found[0][0]
-    if best.attention is None:
+    if reference is not None:
+        weights, tokens = forced_attention(model, lines[0], reference)
+    else:
+        weights, tokens = found[0][0].attention, found[0][0].tokens
+    if weights is None:
         raise ValueError("this model has no attention (seq2seq.attention = none): no heat map")
     source = model.source_tokenizer.pieces(source_ids(model, lines[0]))
-    ended = best.attention.shape[0] > len(best.tokens)  # a row for the end marker too
-    target = model.target_tokenizer.pieces(best.tokens) + (["</s>"] if ended else [])
-    plot_attention(best.attention, source[:-1] + ["</s>"], target, path)
+    ended = weights.shape[0] > len(tokens)  # a row for the end marker too
+    target = model.target_tokenizer.pieces(tokens) + (["</s>"] if ended else [])
+    plot_attention(weights, source, target, path)
     print(f"wrote {path}", file=sys.stderr)
 
 

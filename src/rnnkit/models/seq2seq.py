@@ -172,8 +172,10 @@ class Seq2Seq(TaskModel):
         return (lengths.float() * self.config.max_length_ratio).long() + 10
 
     @torch.no_grad()
-    def greedy(self, source: Tensor, lengths: Tensor) -> tuple[list[list[int]], list[Tensor]]:
-        """The most likely token at every step: ids (no markers) and weights ``[T, S]`` each."""
+    def greedy(self, source: Tensor, lengths: Tensor
+               ) -> tuple[list[list[int]], list[Tensor | None]]:
+        """The most likely token at every step: ids (no markers) and attention weights
+        ``[T, S]`` of each sentence (None without attention)."""
         memory, state = self.encode(source, lengths)
         batch = source.shape[0]
         limits = self.max_lengths(lengths).to(source.device)
@@ -194,13 +196,14 @@ class Seq2Seq(TaskModel):
                 break
         ids = torch.stack(outputs, dim=1).tolist()  # T x [B] -> [B, T]
         stacked = torch.stack(weights, dim=1) if weights else None  # [B, T, S]
-        results, maps = [], []
+        results: list[list[int]] = []
+        maps: list[Tensor | None] = []
         for row, sequence in enumerate(ids):
             length = sequence.index(EOS_ID) if EOS_ID in sequence else len(sequence)
             results.append(sequence[:length])
             source_length = int(lengths[row])
             maps.append(stacked[row, : length + 1, :source_length] if stacked is not None
-                        else torch.zeros(length + 1, source_length))
+                        else None)
         return results, maps
 
     def metric_names(self) -> list[str]:

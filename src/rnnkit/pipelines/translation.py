@@ -19,7 +19,7 @@ import torch
 from torch import Tensor
 
 from rnnkit.data.batching import bucket_order
-from rnnkit.data.subword import EOS_ID, PAD_ID
+from rnnkit.data.subword import BOS_ID, EOS_ID, PAD_ID
 from rnnkit.models.beam_search import Hypothesis, beam_search
 from rnnkit.models.seq2seq import Seq2Seq
 from rnnkit.training.bundle import load_bundle
@@ -92,3 +92,22 @@ def translate_lines(model: Seq2Seq, lines: Sequence[str], beam_size: int | None 
 def detokenize(model: Seq2Seq, hypotheses: list[list[Hypothesis]]) -> list[str]:
     """The best hypothesis of each line as text."""
     return [model.target_tokenizer.decode(found[0].tokens) for found in hypotheses]
+
+
+@torch.no_grad()
+def forced_attention(model: Seq2Seq, source: str, target: str) -> tuple[Tensor, list[int]]:
+    """Attention weights ``[len + 1, S]`` while the model reads a given translation ``target``
+    of ``source`` (teacher forcing), and the target's ids; for a heat map of any pair."""
+    if model.decoder.attention is None:
+        raise ValueError("this model has no attention (seq2seq.attention = none): no heat map")
+    model.eval()
+    source_tensor, lengths = pad([source_ids(model, source)])
+    target_ids = model.target_tokenizer.encode(target)
+    memory, state = model.encode(source_tensor.to(model.device), lengths)
+    rows: list[Tensor] = []
+    for token in [BOS_ID, *target_ids]:
+        _, state, weights = model.decoder.step(torch.tensor([token], device=model.device),
+                                               state, memory)
+        assert weights is not None
+        rows.append(weights[0])
+    return torch.stack(rows), target_ids  # [len + 1, S]
