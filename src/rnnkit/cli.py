@@ -23,6 +23,7 @@ from rnnkit.training.trainer import TrainingDiverged
 COMMAND_MODULES = (
     "info", "datasets", "synthetic", "tagger", "forecaster", "signal", "evaluate", "forecast",
     "backtest", "stocks", "diagnose", "word2vec", "seq2seq", "language_model", "classifier",
+    "dqn",
 )
 USER_ERRORS = (ValueError, ConfigError, BundleError, CheckpointError, TrainingDiverged, OSError)
 

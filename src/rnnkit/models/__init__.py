@@ -1,6 +1,7 @@
 """Task models: embeddings or inputs -> recurrent encoder -> head. Importing registers them."""
 
 from rnnkit.models.classifier import SequenceClassifier
+from rnnkit.models.dqn_agent import DQNAgent
 from rnnkit.models.forecaster import Forecaster
 from rnnkit.models.language_model import LanguageModel
 from rnnkit.models.seq2seq import Seq2Seq
@@ -9,6 +10,7 @@ from rnnkit.models.synthetic import SyntheticTaskModel
 from rnnkit.models.tagger import Tagger
 
 __all__ = [
+    "DQNAgent",
     "Forecaster",
     "LanguageModel",
     "Seq2Seq",

@@ -63,7 +63,21 @@ def _signal_positions(model: Any, windows: Windows, options: BacktestOptions
             "persistence": class_positions(past, options.mode)}
 
 
-POSITIONS.update(forecaster=_forecaster_positions, signal=_signal_positions)
+def _agent_positions(model: Any, windows: Windows, options: BacktestOptions
+                     ) -> dict[str, np.ndarray]:
+    """A DQN agent's greedy policy over the windows in order (its position fed back), and a
+    random agent (seed 0) trading the same days."""
+    if options.mode != model.mode:
+        raise ValueError(f"the agent was trained to trade {model.mode}; backtest it with "
+                         f"--mode {model.mode}")
+    from rnnkit.rl.env import random_positions
+
+    return {"model": model.greedy_actions(windows)[1],
+            "random": random_positions(len(windows), options.mode, seed=0)}
+
+
+POSITIONS.update(forecaster=_forecaster_positions, signal=_signal_positions,
+                 dqn=_agent_positions)
 
 
 def backtest_windows(model: Any, options: BacktestOptions) -> Windows:

@@ -1,0 +1,135 @@
+"""DQN trading agents beside the supervised models (issue 7): AAPL, IBM, MSFT, GOOG daily
+prices, trained up to 2009-12-31, tested once from 2010 to 2013-03-01, after 5 + 5 bps.
+
+For each symbol and seed: a DQN agent with a feed-forward Q-network (``dqn_mlp``) and one with
+a GRU Q-network over the window (``dqn_gru``), each trained on the training period less its
+latest 15% (the validation slice that picks the episode kept); the stock pipeline's GRU
+forecaster (long when it predicts a rise) and buy/sell/hold classifier, trained on the same
+training period; a random agent; buy-and-hold. Every strategy trades the same test days in the
+same backtester. Recorded: total return, Sharpe and maximum drawdown after costs, mean and
+spread over seeds, and one plot with every equity curve (``results/dqn_trading.png``).
+No setting was tuned on the test period.
+
+    .venv/bin/python benchmarks/dqn_trading.py           # 4 symbols x 3 seeds, 1 thread
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from common import RESULTS_DIR, command_line, markdown_table, write_result  # noqa: E402
+
+AGENTS = {"dqn_mlp": "mlp", "dqn_gru": "recurrent"}
+
+
+def merged_reports(runs: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per seed: each agent's report under its own name, and the other strategies (from the
+    run that trained the supervised models)."""
+    merged = []
+    for k, main_run in enumerate(runs["dqn_mlp"]["runs"]):
+        reports = {name: runs[name]["runs"][k]["reports"]["dqn"] for name in AGENTS}
+        reports.update({name: report for name, report in main_run["reports"].items()
+                        if name != "dqn"})
+        merged.append(reports)
+    return merged
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--symbols", default="AAPL,IBM,MSFT,GOOG")
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--set", dest="overrides", action="append", default=[])
+    parser.add_argument("--keep", type=Path, help="keep the run folders here (bundles, plots)")
+    parser.add_argument("--out", type=Path, help="write the result here instead")
+    args = parser.parse_args()
+
+    import numpy as np
+
+    from rnnkit.config import load_config
+    from rnnkit.pipelines.dqn import DQNRunConfig, run_dqn
+    from rnnkit.pipelines.dqn_report import format_cell, summarize, summary_table
+    from rnnkit.pipelines.run import finite
+    from rnnkit.viz.seed_equity import plot_seed_equity_grid
+
+    started = time.perf_counter()
+    rows, panels, tables, beats = [], {}, [], []
+    table_rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        base = args.keep or Path(folder)
+        for symbol in args.symbols.split(","):
+            runs: dict[str, dict[str, Any]] = {}
+            settings: dict[str, list[str]] = {}
+            for name, network in AGENTS.items():
+                settings[name] = [f"data.symbol={symbol}", f"agent.network={network}",
+                                  f"run.seeds=\"{args.seeds}\"", f"run.threads={args.threads}",
+                                  f"run.supervised={'true' if name == 'dqn_mlp' else 'false'}",
+                                  *args.overrides]
+                config = load_config(DQNRunConfig, None, settings[name])
+                runs[name] = run_dqn(config, base / symbol / name,
+                                     log=lambda line, n=name: print(f"[{n}] {line}", flush=True))
+            reports = merged_reports(runs)
+            summary = summarize(reports)
+            table = summary_table(summary)
+            tables.append(f"{symbol}\n{table}")
+            print(tables[-1], flush=True)
+            curves = {name: runs[name]["curves"]["dqn"] for name in AGENTS}
+            curves.update({name: curve for name, curve in runs["dqn_mlp"]["curves"].items()
+                           if name != "dqn"})
+            periods = runs["dqn_mlp"]["periods"]["test"]
+            panels[f"{symbol}: test {periods['first_decision']} to {periods['last_decision']}, "
+                   "after 10 bps"] = (curves, runs["dqn_mlp"]["times"])
+            hold = reports[0]["buy_and_hold"]["total_return"]
+            for name in AGENTS:
+                beats += [report[name]["total_return"] > hold for report in reports]
+            for name, numbers in summary.items():
+                table_rows.append([symbol, name] + [
+                    format_cell(numbers, metric, style) for metric, style in
+                    (("total_return", "+.1%"), ("sharpe", ".2f"), ("max_drawdown", ".1%"))])
+            rows.append({
+                "symbol": symbol, "settings": settings, "periods": runs["dqn_mlp"]["periods"],
+                "summary": summary, "per_seed": reports,
+                "agent_training": {name: [{"seed": run["seed"], **{
+                    key: run["dqn_training"][key]
+                    for key in ("best_episode", "updates", "seconds")},
+                    "validation_returns": [round(row["validation_return"], 4)
+                                           for row in run["dqn_training"]["history"]],
+                    "exploring_returns": [round(row["train_return"], 4)
+                                          for row in run["dqn_training"]["history"]]}
+                    for run in runs[name]["runs"]] for name in AGENTS},
+                "seconds": {name: runs[name]["seconds"] for name in AGENTS}})
+    folder = args.out.parent if args.out else RESULTS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    figure = plot_seed_equity_grid(panels, folder / "dqn_trading.png")
+    markdown = markdown_table(["symbol", "strategy", "total return", "Sharpe", "max drawdown"],
+                              table_rows)
+    print(markdown)
+    sharpe = {name: float(np.mean([row["summary"][name]["sharpe"]["mean"] for row in rows]))
+              for name in ("dqn_mlp", "dqn_gru", "buy_and_hold")}
+    path = write_result(
+        "dqn_trading",
+        metric="test Sharpe ratio after costs of the feed-forward DQN agent, mean over symbols "
+               "and seeds",
+        value=round(sharpe["dqn_mlp"], 4), unit="Sharpe (annualized, daily)",
+        baseline={"name": "buy-and-hold", "value": round(sharpe["buy_and_hold"], 4)},
+        command=command_line(), seconds=time.perf_counter() - started, rows=finite(rows),
+        extra={"table": markdown, "text_tables": tables, "plot": figure.name,
+               "dqn_gru_sharpe": round(sharpe["dqn_gru"], 4),
+               "agent_runs_beating_buy_and_hold": f"{sum(beats)} of {len(beats)} (total "
+                                                  "return after costs, both agents)",
+               "costs": "5 bps cost + 5 bps slippage per unit of position changed"},
+        path=args.out)
+    print(f"wrote {path} and {figure}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,226 @@
+"""A Deep Q-learning agent on one stock, beside the supervised models, in the same backtester.
+
+Flow: the symbol's adjusted close (checked: no gaps, no zeros) -> windows of causal price
+features (:func:`rnnkit.rl.prices.price_windows`) -> split by time: the training period (every
+target up to ``data.train_end``; its latest ``val_fraction`` of windows for validation, as in
+the stock pipeline) and the test period after it -> a scaler fitted on the fitting rows ->
+for each seed: a DQN agent trained on the fitting period (the episode kept is the one that
+earned most on validation), a random agent, and with ``run.supervised`` the stock pipeline's
+forecaster and buy/sell/hold classifier trained on the same training period -> each one's
+positions over the test period, backtested once after costs beside buy-and-hold -> mean and
+spread over seeds (:mod:`rnnkit.pipelines.dqn_report`), ``results.json``, ``equity.png`` with
+every curve, and a bundle per model and seed (``seed-<k>/dqn/model.rnnkit``, which
+``rnnkit backtest`` reads).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from rnnkit.config import ModelConfig, config_to_dict, save_config
+from rnnkit.models.dqn_agent import DQNAgent
+from rnnkit.pipelines.dqn_report import summarize, summary_table
+from rnnkit.pipelines.run import write_results
+from rnnkit.pipelines.sources import ForecastDataConfig
+from rnnkit.rl.dqn import DQNOptions, check_options, train_dqn
+from rnnkit.rl.env import TradingEnv, random_positions
+from rnnkit.rl.prices import listed_prices, price_windows
+from rnnkit.timeseries.frames import stock_prices
+from rnnkit.timeseries.windows import StandardScaler, Windows, split_by_time
+from rnnkit.trading.returns import forecast_returns, next_period_returns, run_strategies
+from rnnkit.trading.strategies import class_positions, threshold_positions
+from rnnkit.training.bundle import save_bundle
+from rnnkit.training.checkpoint import seed_everything
+
+
+@dataclass(frozen=True)
+class DQNData:
+    symbol: str = "AAPL"  # AAPL, IBM, MSFT or GOOG (bokeh-sampledata daily prices)
+    lookback: int = 20  # trading days per observation (the features add 20-day summaries)
+    train_end: str = "2009-12-31"  # the training period: every reward up to this day
+    test_end: str = ""  # the test period: decisions after training up to this day; "" = the end
+    val_fraction: float = 0.15  # the latest share of training windows: validation
+
+
+@dataclass(frozen=True)
+class DQNTrading:
+    mode: str = "long_flat"  # long_flat | long_short: what sell means (flat or short)
+    cost_bps: float = 5.0  # per unit of position changed, in training rewards and backtests
+    slippage_bps: float = 5.0
+
+
+@dataclass(frozen=True)
+class DQNRun:
+    seeds: str = "0"  # comma-separated: an agent, a random agent (and supervised models) each
+    supervised: bool = False  # also train the stock pipeline's forecaster and classifier
+    threads: int = 1  # CPU threads for torch; 0 = torch's default
+
+
+@dataclass(frozen=True)
+class DQNRunConfig:
+    data: DQNData = field(default_factory=DQNData)
+    model: ModelConfig = field(default_factory=lambda: ModelConfig(cell="gru", hidden_size=32))
+    agent: DQNOptions = field(default_factory=DQNOptions)
+    trading: DQNTrading = field(default_factory=DQNTrading)
+    run: DQNRun = field(default_factory=DQNRun)
+
+
+@dataclass(frozen=True)
+class Periods:
+    """The windows of each period, and the scaler fitted on the fitting one."""
+
+    train: Windows  # fitting + validation: what the supervised models get
+    fitting: Windows
+    validation: Windows
+    test: Windows
+    scaler: StandardScaler
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``"0,1,2"`` -> ``[0, 1, 2]``."""
+    try:
+        seeds = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ValueError(f"run.seeds must be comma-separated whole numbers, not {text!r}") from None
+    if not seeds:
+        raise ValueError("run.seeds is empty; give at least one seed, e.g. run.seeds=\"0\"")
+    return seeds
+
+
+def split_periods(windows: Windows, data: DQNData) -> Periods:
+    """Training, validation and test windows (see the module docstring); no training reward
+    lies after the first test decision (checked)."""
+    from rnnkit.pipelines.stocks import split_validation
+
+    split = split_by_time(windows, data.train_end)
+    train, test = split.train, split.test
+    if data.test_end:
+        last = np.datetime64(pd.Period(data.test_end).end_time.to_datetime64())
+        test = test.subset(test.input_end <= last)
+    if not 0 < data.val_fraction < 1:
+        raise ValueError(f"data.val_fraction must be between 0 and 1, not {data.val_fraction}")
+    fitting, validation = split_validation(train, data.val_fraction)
+    for name, part, least in (("fitting", fitting, 100), ("validation", validation, 20),
+                              ("test", test, 20)):
+        if len(part) < least:
+            raise ValueError(f"{len(part)} {name} windows (at least {least} needed): move "
+                             f"data.train_end ({data.train_end}) or data.test_end, or shorten "
+                             f"data.lookback ({data.lookback})")
+    if train.target_times[:, -1].max() > test.input_end.min():
+        raise AssertionError("a training reward lies after the first test decision")
+    scaler = StandardScaler(list(windows.feature_names)).fit(fitting.period_rows())
+    return Periods(train, fitting, validation, test, scaler)
+
+
+def make_env(windows: Windows, scaler: StandardScaler, trading: DQNTrading) -> TradingEnv:
+    return TradingEnv(windows, next_period_returns(windows, "log_return"), scaler=scaler,
+                      mode=trading.mode, cost_bps=trading.cost_bps,
+                      slippage_bps=trading.slippage_bps)
+
+
+def train_agent(periods: Periods, config: DQNRunConfig, seed: int, out: Path,
+                log: Any = print) -> tuple[DQNAgent, dict[str, Any]]:
+    """One seed's agent, trained on the fitting period, saved to ``out/model.rnnkit``."""
+    fitting = periods.fitting
+    trained_on = asdict(ForecastDataConfig(  # so `rnnkit backtest` finds the same test period
+        source=config.data.symbol.upper(), lookback=fitting.lookback, horizon=1, calendar="",
+        train_end=str(fitting.target_times[-1, -1]),
+        val_end=str(periods.train.target_times[-1, -1])))
+    seed_everything(seed)
+    agent = DQNAgent(config.agent.network, config.model, fitting.feature_names,
+                     fitting.target_name, fitting.lookback, periods.scaler, config.trading.mode,
+                     trained_on)
+    result = train_dqn(agent, make_env(fitting, periods.scaler, config.trading), config.agent,
+                       make_env(periods.validation, periods.scaler, config.trading), seed, log)
+    save_bundle(agent, out / "model.rnnkit")
+    return agent, {"history": result.history, "best_episode": result.best_episode,
+                   "updates": result.updates, "seconds": round(result.seconds, 1)}
+
+
+def supervised_positions(periods: Periods, config: DQNRunConfig, seed: int, out: Path
+                         ) -> dict[str, np.ndarray]:
+    """The stock pipeline's forecaster (threshold 0) and classifier, trained on the same
+    training period with the seed, as test positions."""
+    from rnnkit.pipelines.stocks import StockData, StocksRunConfig, StockTrading, fit_fold
+
+    defaults = StocksRunConfig()
+    stocks = StocksRunConfig(
+        data=StockData(symbols=config.data.symbol, lookback=config.data.lookback, horizon=1,
+                       val_fraction=config.data.val_fraction),
+        train=replace(defaults.train, seed=seed, threads=config.run.threads, progress=False),
+        trading=StockTrading(mode=config.trading.mode, cost_bps=config.trading.cost_bps,
+                             slippage_bps=config.trading.slippage_bps))
+    forecaster, signal, _ = fit_fold(periods.train, stocks, out, lambda _: None)
+    test, mode = periods.test, config.trading.mode
+    predicted = forecast_returns(forecaster.predict_windows(test)["mean"], test, "log_return")
+    return {"forecaster": threshold_positions(predicted, 0.0, mode),
+            "signal": class_positions(signal.predict_windows(test).argmax(axis=1), mode)}
+
+
+def run_dqn(config: DQNRunConfig, out_dir: str | Path, log: Any = print) -> dict[str, Any]:
+    """Train and compare on one symbol (see the module docstring); writes ``results.json``
+    and ``equity.png`` under ``out_dir`` and returns the results."""
+    from rnnkit.viz.seed_equity import plot_seed_equity
+
+    started = time.perf_counter()
+    seeds = parse_seeds(config.run.seeds)
+    check_options(config.agent)
+    if config.run.threads > 0:
+        torch.set_num_threads(config.run.threads)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    save_config(config, out / "config.toml")
+    symbol = config.data.symbol.upper()
+    prices = listed_prices(stock_prices([symbol], returns=False)[symbol])
+    periods = split_periods(price_windows(prices, config.data.lookback), config.data)
+    test = periods.test
+    log(f"{symbol}: fitting {_span(periods.fitting)} ({len(periods.fitting)} days), "
+        f"validation {_span(periods.validation)}, test {_span(test)} ({len(test)} days)")
+    returns = next_period_returns(test, "log_return")
+    runs: list[dict[str, Any]] = []
+    curves: dict[str, list[np.ndarray]] = {}
+    for seed in seeds:
+        agent, training = train_agent(periods, config, seed, out / f"seed-{seed}" / "dqn",
+                                      log=lambda line, s=seed: log(f"seed {s} {line}"))
+        positions = {"dqn": agent.greedy_actions(test)[1],
+                     "random": random_positions(len(test), config.trading.mode, seed)}
+        if config.run.supervised:
+            positions.update(supervised_positions(periods, config, seed, out / f"seed-{seed}"))
+        results = run_strategies(positions, returns, config.trading.cost_bps,
+                                 config.trading.slippage_bps)
+        for name, result in results.items():
+            if name != "buy_and_hold" or not curves.get(name):
+                curves.setdefault(name, []).append(result.equity)
+        runs.append({"seed": seed, "dqn_training": training,
+                     "reports": {name: r.report.as_dict() for name, r in results.items()}})
+        log(f"seed {seed}: " + ", ".join(f"{name} {r.report.total_return:+.1%}"
+                                         for name, r in results.items()))
+    summary = summarize([run["reports"] for run in runs])
+    table = summary_table(summary)
+    results_json = {
+        "symbol": symbol, "seeds": seeds, "settings": config_to_dict(config),
+        "periods": {name: {"first_decision": str(part.input_end[0])[:10],
+                           "last_decision": str(part.input_end[-1])[:10], "days": len(part)}
+                    for name, part in (("fitting", periods.fitting),
+                                       ("validation", periods.validation), ("test", test))},
+        "summary": summary, "table": table, "runs": runs,
+        "seconds": round(time.perf_counter() - started, 1)}
+    write_results(results_json, out / "results.json")
+    plot_seed_equity(curves, out / "equity.png", times=test.input_end,
+                     title=f"{symbol}: equity after {config.trading.cost_bps:g} + "
+                           f"{config.trading.slippage_bps:g} bps, test period")
+    results_json["curves"] = curves  # for callers that plot several symbols; not in the file
+    results_json["times"] = test.input_end
+    log(table)
+    return results_json
+
+
+def _span(windows: Windows) -> str:
+    return f"{str(windows.input_end[0])[:10]} to {str(windows.input_end[-1])[:10]}"

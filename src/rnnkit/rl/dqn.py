@@ -1,0 +1,202 @@
+"""Deep Q-learning (Mnih et al., 2015) of a trading agent, with the Double DQN option
+(van Hasselt et al., 2016).
+
+One loop: act epsilon-greedily in the environment (epsilon falls linearly from
+``epsilon_start`` to ``epsilon_end`` over the first ``exploration_fraction`` of all steps),
+store each transition in the replay buffer, and every ``train_every`` steps fit the Q-values
+of a sampled batch to ``reward + gamma * Q_target(next observation, best next action)`` (Huber
+loss; no future value after the episode's last step). The target network is a copy of the
+online one, refreshed every ``target_update`` steps. With ``double`` the online network picks
+the best next action and the target network values it, which curbs the overestimation of
+plain DQN's max.
+
+Each episode is one pass over the training period in time order. After each, the greedy
+policy trades the validation period once (when given); the weights of the episode that earned
+the most there after costs are kept. The test period is never seen here.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch.nn import functional as F
+
+from rnnkit.rl.env import TradingEnv
+from rnnkit.rl.replay import ReplayBuffer, Transitions
+from rnnkit.timeseries.labels import CLASS_NAMES
+from rnnkit.trading.backtest import backtest
+
+if TYPE_CHECKING:
+    from rnnkit.models.dqn_agent import DQNAgent
+
+
+@dataclass(frozen=True)
+class DQNOptions:
+    network: str = "mlp"  # mlp | recurrent (the model section's cell over the window)
+    episodes: int = 10  # passes over the training period, each in time order
+    gamma: float = 0.9  # discount of the next step's value
+    lr: float = 5e-4
+    batch_size: int = 64
+    buffer_size: int = 20_000  # transitions kept for replay
+    learning_starts: int = 1_000  # steps of experience before the first update
+    train_every: int = 4  # environment steps per update
+    target_update: int = 500  # steps between copies of the online network into the target
+    epsilon_start: float = 1.0
+    epsilon_end: float = 0.05
+    exploration_fraction: float = 0.5  # share of all steps over which epsilon falls
+    double: bool = True  # Double DQN: the online network picks the next action, the target
+    #                      network values it
+    reward_scale: float = 100.0  # rewards (net returns) times this: percent
+    clip_norm: float = 10.0  # gradient norm clipping; 0 = off
+
+
+@dataclass
+class DQNResult:
+    """What training did: one row per episode, the episode kept, and the time taken."""
+
+    history: list[dict[str, float]] = field(default_factory=list)
+    best_episode: int = 0
+    updates: int = 0
+    seconds: float = 0.0
+
+
+def epsilon_at(step: int, total_steps: int, options: DQNOptions) -> float:
+    """The exploration rate at ``step`` of ``total_steps``: linear, then flat at the end value.
+
+    Example:
+        >>> options = DQNOptions(epsilon_start=1.0, epsilon_end=0.1, exploration_fraction=0.5)
+        >>> [round(epsilon_at(step, 100, options), 2) for step in (0, 25, 50, 99)]
+        [1.0, 0.55, 0.1, 0.1]
+    """
+    span = max(1.0, options.exploration_fraction * total_steps)
+    share = min(1.0, step / span)
+    return options.epsilon_start + share * (options.epsilon_end - options.epsilon_start)
+
+
+def check_options(options: DQNOptions) -> None:
+    """Raise a ValueError naming the first option out of its range."""
+    from rnnkit.models.dqn_agent import NETWORKS
+
+    rules = [("network", options.network in NETWORKS, f"one of {', '.join(NETWORKS)}"),
+             ("episodes", options.episodes >= 1, ">= 1"),
+             ("gamma", 0.0 <= options.gamma < 1.0, "in [0, 1)"),
+             ("lr", options.lr > 0, "> 0"), ("batch_size", options.batch_size >= 1, ">= 1"),
+             ("buffer_size", options.buffer_size >= options.batch_size, ">= batch_size"),
+             ("learning_starts", options.learning_starts >= 0, ">= 0"),
+             ("train_every", options.train_every >= 1, ">= 1"),
+             ("target_update", options.target_update >= 1, ">= 1"),
+             ("epsilon_start", 0.0 <= options.epsilon_start <= 1.0, "in [0, 1]"),
+             ("epsilon_end", 0.0 <= options.epsilon_end <= 1.0, "in [0, 1]"),
+             ("exploration_fraction", 0.0 < options.exploration_fraction <= 1.0, "in (0, 1]"),
+             ("reward_scale", options.reward_scale > 0, "> 0"),
+             ("clip_norm", options.clip_norm >= 0, ">= 0")]
+    for name, valid, expected in rules:
+        if not valid:
+            raise ValueError(f"agent.{name} must be {expected}, not {getattr(options, name)!r}")
+
+
+def greedy_return(agent: DQNAgent, env: TradingEnv) -> float:
+    """The total return after costs of the greedy policy over the environment's windows."""
+    _, positions = agent.greedy_from_inputs(env.windows)
+    return backtest(positions, env.next_returns, cost_bps=env.cost * 10_000).report.total_return
+
+
+@torch.no_grad()
+def td_targets(agent: DQNAgent, target: DQNAgent, batch: Transitions, gamma: float,
+               double: bool) -> Tensor:
+    """``[B]`` the values the Q-values of a batch's actions are fitted to:
+    ``reward + gamma * (1 - done) * Q_target(next, a*)``, where ``a*`` is the next action
+    with the highest online Q-value (``double``) or the highest target Q-value (plain DQN)."""
+    next_q = target(batch.next_window, batch.next_position)  # [B, 3]
+    if double:
+        best = agent(batch.next_window, batch.next_position).argmax(1, keepdim=True)  # [B, 1]
+        next_value = next_q.gather(1, best).squeeze(1)
+    else:
+        next_value = next_q.max(1).values
+    return batch.reward + gamma * (1.0 - batch.done) * next_value
+
+
+def _update(agent: DQNAgent, target: DQNAgent, optimizer: torch.optim.Optimizer,
+            buffer: ReplayBuffer, generator: np.random.Generator, options: DQNOptions) -> float:
+    batch = buffer.sample(options.batch_size, generator)
+    q = agent(batch.window, batch.position).gather(1, batch.action[:, None]).squeeze(1)  # [B]
+    goal = td_targets(agent, target, batch, options.gamma, options.double)
+    loss = F.smooth_l1_loss(q, goal)
+    optimizer.zero_grad()
+    loss.backward()
+    if options.clip_norm > 0:
+        torch.nn.utils.clip_grad_norm_(agent.parameters(), options.clip_norm)
+    optimizer.step()
+    return float(loss.detach())
+
+
+def train_dqn(agent: DQNAgent, env: TradingEnv, options: DQNOptions,
+              validation: TradingEnv | None = None, seed: int = 0,
+              log: Any = print) -> DQNResult:
+    """Train ``agent`` in place on ``env`` (see the module docstring); returns the history.
+
+    Args:
+        agent: its network is trained; its scaler must be the one ``env`` was built with.
+        env: the training period.
+        options: the learning settings.
+        validation: the validation period, to pick the episode whose weights are kept; None
+            keeps the last episode's.
+        seed: seeds exploration and replay sampling (seed torch before building the agent
+            for its initial weights).
+        log: called with one line per episode.
+    """
+    check_options(options)
+    started = time.perf_counter()
+    generator = np.random.default_rng(seed)
+    target = copy.deepcopy(agent).eval()
+    optimizer = torch.optim.Adam(agent.parameters(), lr=options.lr)
+    buffer = ReplayBuffer(options.buffer_size, env.windows.shape[1:])
+    total = options.episodes * len(env)
+    result = DQNResult()
+    best_score, best_state = -np.inf, copy.deepcopy(agent.state_dict())
+    step = 0
+    for episode in range(1, options.episodes + 1):
+        agent.train()
+        observation, _ = env.reset(seed=seed + episode)
+        losses: list[float] = []
+        done = False
+        while not done:
+            epsilon = epsilon_at(step, total, options)
+            action = (int(generator.integers(len(CLASS_NAMES)))
+                      if generator.random() < epsilon else agent.act(observation))
+            following, reward, done, _, info = env.step(action)
+            buffer.add(observation["window"], float(observation["position"][0]), action,
+                       reward * options.reward_scale, following["window"],
+                       float(following["position"][0]), done)
+            observation = following
+            step += 1
+            if step >= options.learning_starts and step % options.train_every == 0:
+                losses.append(_update(agent, target, optimizer, buffer, generator, options))
+            if step % options.target_update == 0:
+                target.load_state_dict(agent.state_dict())
+        row = {"episode": episode, "steps": step, "epsilon": round(epsilon, 4),
+               "train_return": info["portfolio_value"] - 1.0,
+               "loss": float(np.mean(losses)) if losses else float("nan")}
+        score = row["train_return"]
+        if validation is not None:
+            score = row["validation_return"] = greedy_return(agent, validation)
+        if score > best_score or episode == 1:
+            best_score, best_state = score, copy.deepcopy(agent.state_dict())
+            result.best_episode = episode
+        result.history.append(row)
+        result.updates += len(losses)
+        log(f"episode {episode}/{options.episodes}: epsilon {epsilon:.2f}, exploring return "
+            f"{row['train_return']:+.1%}, loss {row['loss']:.4f}"
+            + (f", validation return {row['validation_return']:+.1%}" if validation else ""))
+    if validation is None:
+        best_state, result.best_episode = copy.deepcopy(agent.state_dict()), options.episodes
+    agent.load_state_dict(best_state)
+    agent.eval()
+    result.seconds = time.perf_counter() - started
+    return result

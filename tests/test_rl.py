@@ -1,0 +1,321 @@
+"""The trading environment, replay buffer and DQN agent (rnnkit.rl, rnnkit.models.dqn_agent),
+the DQN pipeline and its commands."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import gymnasium
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from gymnasium.utils.env_checker import check_env
+from torch import nn
+
+import rnnkit.cli
+from rnnkit.config import ModelConfig
+from rnnkit.models.dqn_agent import DQNAgent
+from rnnkit.pipelines.dqn import DQNData, split_periods
+from rnnkit.rl.dqn import DQNOptions, greedy_return, td_targets, train_dqn
+from rnnkit.rl.env import TradingEnv, random_positions
+from rnnkit.rl.prices import check_prices, price_windows
+from rnnkit.rl.replay import ReplayBuffer, Transitions
+from rnnkit.timeseries.features import price_features
+from rnnkit.timeseries.labels import BUY, HOLD, SELL
+from rnnkit.timeseries.windows import StandardScaler, make_windows
+from rnnkit.trading.backtest import backtest
+from rnnkit.trading.returns import next_period_returns
+from rnnkit.trading.strategies import class_positions
+from rnnkit.training.bundle import load_bundle, save_bundle
+
+LOOKBACK = 5
+
+
+def random_walk(rows: int = 160, seed: int = 0) -> pd.Series:
+    rng = np.random.default_rng(seed)
+    index = pd.date_range("2020-01-01", periods=rows, freq="B")
+    return pd.Series(100 * np.exp(np.cumsum(rng.normal(0, 0.02, rows))), index=index, name="P")
+
+
+def env_of(prices: pd.Series, **options: object) -> TradingEnv:
+    windows = price_windows(prices, LOOKBACK)
+    return TradingEnv(windows, next_period_returns(windows, "log_return"), **options)  # type: ignore[arg-type]
+
+
+def observations(env: TradingEnv) -> list[np.ndarray]:
+    """Every decision's window, holding throughout."""
+    seen = [env.reset(seed=0)[0]["window"]]
+    done = False
+    while not done:
+        observation, _, done, _, _ = env.step(HOLD)
+        seen.append(observation["window"])
+    return seen[:-1]  # the last one repeats the final window
+
+
+def test_the_observation_at_t_holds_nothing_after_t() -> None:
+    prices = random_walk()
+    env = env_of(prices)
+    windows = price_windows(prices, LOOKBACK)
+    seen = observations(env)
+    assert len(seen) == len(windows)
+    rng = np.random.default_rng(1)
+    for i in (0, 17, 60, len(seen) - 1):
+        day = pd.Timestamp(windows.input_end[i])
+        known = price_features(prices.loc[:day]).dropna().to_numpy()[-LOOKBACK:]
+        np.testing.assert_allclose(seen[i], known, rtol=1e-5, atol=1e-7)
+        changed = prices.copy()  # rewrite the whole future: the observation must not move
+        later = changed.index > day
+        changed[later] *= np.exp(rng.normal(0, 0.3, later.sum()))
+        np.testing.assert_array_equal(observations(env_of(changed))[i], seen[i])
+
+
+@pytest.mark.parametrize("mode", ["long_flat", "long_short"])
+def test_costs_are_charged_on_every_change_of_position(mode: str) -> None:
+    flat_prices = pd.Series(50.0, index=random_walk().index, name="P")  # every return is 0
+    env = env_of(flat_prices, mode=mode, cost_bps=7.0, slippage_bps=3.0)
+    actions = np.random.default_rng(2).integers(0, 3, len(env))
+    env.reset(seed=0)
+    previous, changes = 0.0, 0
+    for action in actions:
+        _, reward, _, _, info = env.step(int(action))
+        changed = abs(info["position"] - previous)
+        assert reward == pytest.approx(-changed * 10 / 10_000, abs=1e-15)
+        assert (info["cost"] > 0) == (changed > 0)
+        changes += changed > 0
+        previous = info["position"]
+    assert changes > 10
+    assert info["portfolio_value"] < 1.0
+
+
+def test_an_episode_matches_the_backtest_of_its_positions() -> None:
+    windows = price_windows(random_walk(), LOOKBACK)
+    returns = next_period_returns(windows, "log_return")
+    env = TradingEnv(windows, returns, mode="long_short", cost_bps=5, slippage_bps=5)
+    actions = np.random.default_rng(3).integers(0, 3, len(env))
+    env.reset(seed=0)
+    steps = [env.step(int(action)) for action in actions]
+    positions = np.array([info["position"] for *_, info in steps])
+    np.testing.assert_array_equal(positions, class_positions(actions, "long_short"))
+    expected = backtest(positions, returns, cost_bps=5, slippage_bps=5)
+    np.testing.assert_allclose([reward for _, reward, *_ in steps], expected.net_returns)
+    assert steps[-1][-1]["portfolio_value"] == pytest.approx(expected.equity[-1], rel=1e-12)
+    assert [done for _, _, done, _, _ in steps] == [False] * (len(env) - 1) + [True]
+
+
+def test_the_environment_passes_gymnasiums_checker() -> None:
+    env = env_of(random_walk(80))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check_env(env, skip_render_check=True)
+    assert env.action_space == gymnasium.spaces.Discrete(3)
+    assert env.observation_space["window"].shape == (LOOKBACK, 5)
+
+
+def test_bad_actions_and_steps_outside_an_episode_are_refused() -> None:
+    env = env_of(random_walk(40))
+    with pytest.raises(RuntimeError, match=r"call reset\(\) before step\(\)"):
+        env.step(BUY)
+    env.reset(seed=0)
+    for action in (3, -1, 1.0, "buy", True):
+        with pytest.raises(ValueError, match=r"outside the action space Discrete\(3\): use 0"):
+            env.step(action)
+    env.step(np.int64(BUY))  # numpy integers are fine
+    while env.step(HOLD)[2] is False:
+        pass
+    with pytest.raises(RuntimeError, match=r"the episode ended .*call reset\(\)"):
+        env.step(SELL)
+    env.reset()
+    env.step(SELL)
+
+
+def test_prices_with_gaps_zeros_or_bad_windows_are_refused() -> None:
+    prices = random_walk(60)
+    gap = prices.copy()
+    gap.iloc[30] = np.nan
+    with pytest.raises(ValueError, match=r"1 missing price\(s\) \(gaps\), the first on "
+                                         r"2020-02-12; fill them"):
+        price_windows(gap, LOOKBACK)
+    zero = prices.copy()
+    zero.iloc[[10, 20]] = [0.0, -1.0]
+    with pytest.raises(ValueError, match=r"2 price\(s\) at or below zero, the first 0 on "
+                                         r"2020-01-15"):
+        check_prices(zero)
+    with pytest.raises(ValueError, match="ascending without repeats"):
+        check_prices(prices.iloc[::-1])
+    windows = price_windows(prices, LOOKBACK)
+    returns = next_period_returns(windows, "log_return")
+    skipped = np.r_[0:10, 12:len(windows)]
+    with pytest.raises(ValueError, match="skip rows after .*check the prices for gaps"):
+        TradingEnv(windows.subset(skipped), returns[skipped])
+    with pytest.raises(ValueError, match="give one return per window"):
+        TradingEnv(windows, returns[:-1])
+    with pytest.raises(ValueError, match="above -100%"):
+        TradingEnv(windows, np.where(np.arange(len(returns)) == 3, -1.0, returns))
+    with pytest.raises(ValueError, match="mode must be one of long_flat, long_short"):
+        TradingEnv(windows, returns, mode="short_only")
+
+
+def test_the_replay_buffer_keeps_the_latest_transitions() -> None:
+    buffer = ReplayBuffer(4, (2, 1))
+    with pytest.raises(ValueError, match="empty; add transitions"):
+        buffer.sample(2, np.random.default_rng(0))
+    for step in range(6):
+        window = np.full((2, 1), step, dtype=np.float32)
+        buffer.add(window, 0.0, step % 3, float(step), window + 1, 1.0, step == 5)
+    assert len(buffer) == 4 and sorted(buffer.reward.tolist()) == [2.0, 3.0, 4.0, 5.0]
+    batch = buffer.sample(32, np.random.default_rng(0))
+    assert batch.window.shape == (32, 2, 1) and batch.action.dtype == torch.int64
+    np.testing.assert_array_equal(batch.next_window.numpy(), batch.window.numpy() + 1)
+    np.testing.assert_array_equal(batch.done.numpy(), (batch.reward.numpy() == 5.0) * 1.0)
+    with pytest.raises(ValueError, match=r"this buffer holds \(2, 1\)"):
+        buffer.add(np.zeros((3, 1), np.float32), 0.0, 0, 0.0, np.zeros((3, 1), np.float32),
+                   0.0, False)
+
+
+def tiny_agent(network: str = "mlp", mode: str = "long_flat", features: int = 1,
+               lookback: int = 3) -> DQNAgent:
+    names = [f"f{i}" for i in range(features)]
+    scaler = StandardScaler(names).fit(np.random.default_rng(0).normal(size=(50, features)))
+    return DQNAgent(network, ModelConfig(cell="gru", hidden_size=16), names, names[0], lookback,
+                    scaler, mode)
+
+
+def test_double_dqn_values_the_online_networks_choice_with_the_target_network() -> None:
+    online, target = tiny_agent(), tiny_agent()
+    for agent, bias in ((online, [0.0, 1.0, 0.0]), (target, [5.0, 2.0, 3.0])):
+        last = agent.head[-1]
+        assert isinstance(last, nn.Linear)
+        nn.init.zeros_(last.weight)
+        last.bias.data = torch.tensor(bias)
+    window = torch.zeros(2, 3, 1)
+    batch = Transitions(window, torch.zeros(2, 1), torch.tensor([0, 2]), torch.tensor([1.0, 1.0]),
+                        window, torch.zeros(2, 1), torch.tensor([0.0, 1.0]))
+    double = td_targets(online, target, batch, gamma=0.5, double=True)
+    plain = td_targets(online, target, batch, gamma=0.5, double=False)
+    assert double.tolist() == [1.0 + 0.5 * 2.0, 1.0]  # online picks hold; target says 2
+    assert plain.tolist() == [1.0 + 0.5 * 5.0, 1.0]  # the target's own max; none after done
+
+
+def alternating_env(rows: int = 90, mode: str = "long_flat") -> tuple[TradingEnv, np.ndarray]:
+    """Returns of +1%, -1%, +1%, ...: after a fall comes a rise. The optimal long/flat policy
+    after 10 bps of costs is long exactly before each rise."""
+    simple = np.where(np.arange(rows) % 2 == 0, 0.01, -0.01)
+    frame = pd.DataFrame({"r": np.log1p(simple)}, index=pd.date_range("2020-01-01",
+                                                                       periods=rows))
+    windows = make_windows(frame, "r", lookback=3)
+    returns = next_period_returns(windows, "log_return")
+    scaler = StandardScaler(["r"]).fit(windows.period_rows())
+    return TradingEnv(windows, returns, scaler=scaler, mode=mode), returns
+
+
+@pytest.mark.parametrize("network", ["mlp", "recurrent"])
+def test_the_agent_learns_the_known_optimal_policy(network: str) -> None:
+    env, returns = alternating_env()
+    torch.manual_seed(0)
+    agent = tiny_agent(network)
+    options = DQNOptions(network=network, episodes=6, learning_starts=100, train_every=1,
+                         target_update=50, buffer_size=2000, lr=3e-3, batch_size=32)
+    result = train_dqn(agent, env, options, seed=0, log=lambda _: None)
+    _, positions = agent.greedy_from_inputs(env.windows)
+    optimal = (returns > 0).astype(float)
+    np.testing.assert_array_equal(positions, optimal)
+    assert len(result.history) == 6 and result.updates > 300
+    best = backtest(optimal, returns, cost_bps=5, slippage_bps=5).report.total_return
+    assert greedy_return(agent, env) == pytest.approx(best, rel=1e-12)
+
+
+def test_greedy_trading_over_windows_equals_acting_in_the_environment() -> None:
+    env, _ = alternating_env(60, mode="long_short")
+    torch.manual_seed(3)
+    agent = tiny_agent("recurrent", mode="long_short")
+    train_dqn(agent, env, DQNOptions(episodes=2, learning_starts=50, train_every=1, lr=3e-3,
+                                     batch_size=16, buffer_size=500), log=lambda _: None)
+    observation, _ = env.reset(seed=0)
+    stepped, done = [], False
+    while not done:
+        observation, _, done, _, info = env.step(agent.act(observation))
+        stepped.append(info["position"])
+    actions, positions = agent.greedy_from_inputs(env.windows)
+    np.testing.assert_array_equal(positions, stepped)
+    assert set(np.unique(positions)) == {-1.0, 1.0}  # it trades both ways
+    np.testing.assert_array_equal(class_positions(actions, "long_short"), positions)
+
+
+def test_the_agent_bundle_round_trips(tmp_path: Path) -> None:
+    agent = tiny_agent("recurrent", mode="long_short", features=2)
+    inputs = np.random.default_rng(0).normal(size=(30, 3, 2)).astype(np.float32)
+    path = save_bundle(agent, tmp_path / "agent.rnnkit")
+    loaded = load_bundle(path, expected_kind="dqn")
+    assert isinstance(loaded, DQNAgent) and loaded.mode == "long_short"
+    np.testing.assert_array_equal(loaded.greedy_from_inputs(inputs)[1],
+                                  agent.greedy_from_inputs(inputs)[1])
+    with pytest.raises(ValueError, match="agent.network must be one of mlp, recurrent"):
+        tiny_agent("transformer")
+
+
+def test_random_agent_and_real_periods_do_not_overlap() -> None:
+    assert set(np.unique(random_positions(500, "long_flat", seed=4))) == {0.0, 1.0}
+    positions = random_positions(500, "long_short", seed=4)
+    assert set(np.unique(positions[positions != 0])) == {-1.0, 1.0}
+    assert not positions[np.flatnonzero(positions)[0]:].__contains__(0.0)  # no way back to flat
+    from rnnkit.pipelines.stocks import StockData, symbol_windows
+    from rnnkit.rl.prices import listed_prices
+    from rnnkit.timeseries.frames import stock_prices
+
+    windows = price_windows(listed_prices(stock_prices(["GOOG"], returns=False)["GOOG"]), 30)
+    same = symbol_windows("GOOG", StockData(lookback=30, horizon=1))
+    np.testing.assert_array_equal(windows.inputs, same.inputs)  # the supervised models' days
+    periods = split_periods(windows, DQNData(symbol="GOOG"))
+    assert periods.fitting.target_times[-1, 0] <= periods.validation.input_end[0]
+    assert periods.train.target_times[-1, 0] <= periods.test.input_end[0]
+    assert str(periods.test.input_end[0])[:10] == "2009-12-31"
+    with pytest.raises(ValueError, match="0 test windows .*move data.train_end"):
+        split_periods(windows, DQNData(symbol="GOOG", train_end="2014-01-01"))
+
+
+def test_train_dqn_and_backtest_the_agent_bundle(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "run"
+    settings = ["data.symbol=IBM", "data.train_end=2004-12-31", "data.test_end=2006-06-30",
+                "agent.episodes=1", "agent.learning_starts=200", "model.hidden_size=8",
+                "run.seeds=\"0,1\""]
+    assert rnnkit.cli.main(["train", "dqn", "--out", str(out),
+                            *[arg for s in settings for arg in ("--set", s)]]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["seeds"] == [0, 1] and (out / "equity.png").is_file()
+    assert set(results["summary"]) == {"dqn", "random", "buy_and_hold"}
+    assert results["periods"]["test"]["first_decision"] == "2004-12-31"
+    assert results["summary"]["dqn"]["total_return"]["runs"] == 2
+    capsys.readouterr()
+    assert rnnkit.cli.main(["backtest", "--model", str(out / "seed-1/dqn/model.rnnkit"),
+                            "--start", "2004-12-31", "--end", "2006-06-30",
+                            "--out", str(tmp_path / "bt")]) == 0
+    assert "IBM_log_return: decisions 2004-12-31 to 2006-06-30" in capsys.readouterr().out
+    backtested = json.loads((tmp_path / "bt/backtest.json").read_text())["reports"]
+    expected = results["runs"][1]["reports"]
+    assert backtested["model"]["total_return"] == pytest.approx(
+        expected["dqn"]["total_return"], abs=1e-12)
+    assert backtested["buy_and_hold"] == pytest.approx(expected["buy_and_hold"])
+    assert rnnkit.cli.main(["backtest", "--model", str(out / "seed-1/dqn/model.rnnkit"),
+                            "--mode", "long_short"]) == 2
+    assert "trained to trade long_flat; backtest it with --mode long_flat" in \
+        capsys.readouterr().err
+
+
+def test_train_dqn_refuses_bad_settings(capsys: pytest.CaptureFixture[str],
+                                        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert rnnkit.cli.main(["train", "dqn", "--resume"]) == 2
+    assert "cannot resume" in capsys.readouterr().err
+    assert rnnkit.cli.main(["train", "dqn", "--set", "agent.gamma=1.5"]) == 2
+    assert "agent.gamma must be in [0, 1), not 1.5" in capsys.readouterr().err
+    assert rnnkit.cli.main(["train", "dqn", "--set", "run.seeds=a,b"]) == 2
+    assert "run.seeds must be comma-separated whole numbers" in capsys.readouterr().err
+    assert rnnkit.cli.main(["train", "dqn", "--print-config"]) == 0
+    assert "agent.double" in capsys.readouterr().out
+    assert rnnkit.cli.main(["train", "dqn", "--set", "agent.network=transformer"]) == 2
+    assert "agent.network must be one of mlp, recurrent" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())  # refused before anything was written
