@@ -43,7 +43,8 @@ def balanced_weights(labels: np.ndarray, classes: int = len(CLASS_NAMES)) -> lis
     labels = np.asarray(labels)
     labels = labels[labels >= 0]
     counts = np.bincount(labels.astype(int), minlength=classes)
-    return [round(len(labels) / (classes * count), 4) if count else 1.0 for count in counts]
+    return [round(float(len(labels) / (classes * count)), 4) if count else 1.0
+            for count in counts]
 
 
 def target_kind(target: str, kind: str = "auto") -> str:
