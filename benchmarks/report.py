@@ -139,6 +139,13 @@ def stocks(result: dict[str, Any]) -> str:
             + markdown_table(head, rows) + _footer(result))
 
 
+def dqn(result: dict[str, Any]) -> str:
+    return ("Test period 2010 to 2013-03 after the same costs; mean ± spread over the seeds; "
+            "every equity curve in `benchmarks/results/dqn_trading.png`. Feed-forward DQN "
+            f"Sharpe {result['value']:.2f} averaged over symbols and seeds.\n\n"
+            + result["extra"]["table"] + _footer(result))
+
+
 SECTIONS: list[tuple[str, str, Callable[[dict[str, Any]], str]]] = [
     ("layer_throughput", "Layer speed", layer_throughput),
     ("gradient_flow_adding_100", "Vanishing and exploding gradients", gradient_flow),
@@ -150,6 +157,7 @@ SECTIONS: list[tuple[str, str, Callable[[dict[str, Any]], str]]] = [
     ("word2vec_quality", "word2vec", word2vec),
     ("forecast_beijing", "Forecasting Beijing hourly temperature", forecast_beijing),
     ("stocks_walk_forward", "Stocks: forecast, buy/sell/hold and backtest", stocks),
+    ("dqn_trading", "A DQN agent beside the supervised strategies", dqn),
 ]
 
 

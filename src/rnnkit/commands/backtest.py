@@ -1,4 +1,4 @@
-"""``rnnkit backtest``: a saved model's predictions as positions, after costs, beside
+"""``rnnkit backtest``: a saved model's (or agent's) decisions as positions, after costs, beside
 buy-and-hold and the persistence-driven strategy."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 def register(commands: Any, train_tasks: Any) -> None:
     parser = commands.add_parser(
-        "backtest", help="trade a saved forecaster or buy/sell/hold model's predictions")
+        "backtest", help="trade a saved forecaster, buy/sell/hold model or DQN agent")
     parser.add_argument("--model", type=Path, required=True, help="a .rnnkit bundle")
     parser.add_argument("--data", default="", help="another source than the model's own")
     parser.add_argument("--mode", default="long_flat", choices=("long_flat", "long_short"))
