@@ -219,3 +219,25 @@ def test_a_killed_worker_stops_the_run_clearly_and_the_last_checkpoint_resumes(
     # killed, resumed on two processes: the weights of one uninterrupted process
     assert main([*args[:-1], str(tmp_path / "one")]) == 0
     assert_same_weights(bundle_weights(out), bundle_weights(tmp_path / "one"))
+
+
+def test_a_language_model_trained_on_two_processes_has_the_weights_of_one(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Truncated BPTT with the state carried across batches: each process reads its own
+    contiguous part of the stream (StreamBatches.shard) and carries its own columns' state."""
+    text = tmp_path / "text.txt"
+    text.write_text("the quick brown fox jumps over the lazy dog. " * 40, encoding="utf-8")
+    args = ["train", "lm", "--set", f"data.file={json.dumps(str(text))}",
+            "--set", 'data.dataset=""', "--set", "data.steps=10",
+            "--set", "data.eval_batch_size=2", "--set", "model.hidden_size=16",
+            "--set", "model.num_layers=1", "--set", "lm.embedding_dim=8",
+            "--set", "lm.input_dropout=0", "--set", "lm.hidden_dropout=0",
+            "--set", "lm.output_dropout=0", "--set", "train.epochs=2",
+            "--set", "train.batch_size=4", "--set", "train.progress=false",
+            "--set", "train.threads=1", "--set", "sample.length=5", "--set", "sample.prime=the"]
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert main([*args, "--out", str(one)]) == 0
+    assert main([*args, "--out", str(two), "--nproc", "2"]) == 0
+    capfd.readouterr()
+    assert_same_weights(bundle_weights(two), bundle_weights(one))

@@ -7,6 +7,7 @@ so a model can carry its state across windows (truncated BPTT).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from typing import NamedTuple
 
@@ -107,6 +108,29 @@ class StreamBatches:
     def __len__(self) -> int:
         """Windows per epoch (an epoch whose offset splits the last window has one more)."""
         return -(-(self.data.shape[0] - 1) // self.steps)
+
+    def shard(self, rank: int, world_size: int) -> StreamBatches:
+        """Process ``rank``'s columns of the same stream, for distributed training: one
+        contiguous part of the text (the columns
+        :func:`~rnnkit.data.batching.shard_stream` gives it), with the same windows and
+        offsets as every other process, so the carried states are those of one process.
+
+        Example:
+            >>> source = StreamBatches(list(range(12)), batch_size=4, steps=2, shuffle=False)
+            >>> next(source.shard(1, 2).batches(0)).inputs.t().tolist()
+            [[6, 7], [9, 10]]
+        """
+        columns = self.data.shape[1]
+        if world_size < 1 or not 0 <= rank < world_size:
+            raise ValueError(f"rank must be in 0..{world_size - 1}, got {rank}")
+        if columns % world_size:
+            raise ValueError(f"the stream's {columns} columns (train.batch_size) cannot be "
+                             f"shared equally by {world_size} processes; choose a batch size "
+                             "divisible by the process count")
+        share = columns // world_size
+        part = copy.copy(self)
+        part.data = self.data[:, rank * share:(rank + 1) * share]
+        return part
 
     def batches(self, epoch: int) -> Iterator[StreamBatch]:
         offset = 0
