@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "backtest", "stocks", "diagnose", "word2vec", "seq2seq", "language_model", "classifier",
     "dqn",
 )
+SINGLE_PROCESS_TASKS = ("dqn",)  # trains its own loop (replay, target network), not the Trainer
 USER_ERRORS = (ValueError, ConfigError, BundleError, CheckpointError, TrainingDiverged, OSError)
 
 
@@ -37,8 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     train_tasks = train.add_subparsers(dest="task", required=True, metavar="TASK")
     for name in COMMAND_MODULES:
         importlib.import_module(f"rnnkit.commands.{name}").register(commands, train_tasks)
-    for task in train_tasks.choices.values():  # every task trains through the one trainer
-        add_nproc_option(task)
+    for name, task in train_tasks.choices.items():  # tasks that train through the one trainer
+        if name not in SINGLE_PROCESS_TASKS:
+            add_nproc_option(task)
     return parser
 
 
