@@ -60,6 +60,15 @@ def train(name: str, out: Path) -> None:
         raise SystemExit(code)
 
 
+def _weights_stamp(folder: Path) -> str:
+    """Which weights a run folder holds now (its bundle, else its best checkpoint)."""
+    for name in ("model.rnnkit", "best.pt"):
+        if (folder / name).is_file():
+            status = (folder / name).stat()
+            return f"{name}:{status.st_size}:{status.st_mtime_ns}"
+    return ""
+
+
 def report(runs: Path, names: list[str], alphas: list[float], beam_size: int) -> None:
     import torch
 
@@ -76,6 +85,12 @@ def report(runs: Path, names: list[str], alphas: list[float], beam_size: int) ->
     rows: list[dict[str, Any]] = []
     for name in names:
         folder = runs / name
+        cached = folder / "report.json"  # rows already scored for these settings and weights
+        key = {"alphas": alphas, "beam_size": beam_size, "weights": _weights_stamp(folder)}
+        if cached.is_file() and json.loads(cached.read_text())["key"] == key:
+            rows.extend(json.loads(cached.read_text())["rows"])
+            print(f"{name}: scores reused from {cached}")
+            continue
         if (folder / "model.rnnkit").is_file():
             model, finished = load_translator(folder / "model.rnnkit"), True
         elif (folder / "best.pt").is_file():  # a run stopped early: its best epoch so far
@@ -89,11 +104,13 @@ def report(runs: Path, names: list[str], alphas: list[float], beam_size: int) ->
         data = TranslationDataConfig(src=model.data["src"], tgt=model.data["tgt"])
         dev, test = read_split(data, "dev"), read_split(data, "test")
         chosen, best_dev = alphas[0], -1.0
+        dev_scores: dict[str, float] = {}
         for alpha in alphas if len(alphas) > 1 else []:
             model.config = type(model.config)(**{**model.config.__dict__,
                                                  "length_penalty": alpha})
             dev_bleu = score_lines(model, *dev, beam_size)["bleu"]
-            print(f"{name}: dev BLEU {dev_bleu:.2f} with length penalty {alpha}")
+            dev_scores[str(alpha)] = round(dev_bleu, 2)
+            print(f"{name}: dev BLEU {dev_bleu:.2f} with length penalty {alpha}", flush=True)
             if dev_bleu > best_dev:
                 chosen, best_dev = alpha, dev_bleu
         model.config = type(model.config)(**{**model.config.__dict__, "length_penalty": chosen})
@@ -109,12 +126,13 @@ def report(runs: Path, names: list[str], alphas: list[float], beam_size: int) ->
                 "decode_seconds": scores["decode_seconds"],
                 "train_seconds": history[-1]["seconds"], "epochs": len(history),
                 "best_epoch": best["epoch"], "best_val_bleu_greedy": round(best["val_bleu"], 2),
-                "run_finished": finished,
+                "run_finished": finished, "dev_bleu_beam_by_length_penalty": dev_scores,
                 "parameters": sum(p.numel() for p in model.parameters()),
                 "val_bleu_per_epoch": [round(record["val_bleu"], 2) for record in history],
             }
             rows.append(row)
             print(f"{name} {decoding}: BLEU {row['bleu']}, chrF {row['chrf']}")
+        cached.write_text(json.dumps({"key": key, "rows": rows[-2:]}, indent=2) + "\n")
     headline = next((r["bleu"] for r in rows
                      if r["variant"] == "de-en-attention" and r["decoding"] == "beam"), None)
     table = markdown_table(
