@@ -37,7 +37,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "de-en-plain": {"src": "de", "tgt": "en", "label": "bi-GRU, context vector only",
                     "overrides": ["seq2seq.attention=none", "train.epochs=4"]},
     "en-de-attention": {"src": "en", "tgt": "de", "label": "bi-GRU + Luong general attention",
-                        "overrides": ["seq2seq.attention=general", "train.epochs=4"]},
+                        "overrides": ["seq2seq.attention=general", "train.epochs=8"]},
 }
 
 
