@@ -135,10 +135,13 @@ def report(runs: Path, names: list[str], alphas: list[float], beam_size: int) ->
         cached.write_text(json.dumps({"key": key, "rows": rows[-2:]}, indent=2) + "\n")
     headline = next((r["bleu"] for r in rows
                      if r["variant"] == "de-en-attention" and r["decoding"] == "beam"), None)
+    common = min((r["epochs"] for r in rows), default=1)  # dev BLEU after equal training
     table = markdown_table(
-        ["pair", "model", "decoding", "BLEU", "chrF", "train minutes", "epochs"],
+        ["pair", "model", "decoding", "test BLEU", "test chrF", "train minutes", "epochs",
+         f"dev BLEU after epoch {common} (greedy)"],
         [[r["pair"], r["model"], f"{r['decoding']} ({r['beam_size']})", r["bleu"], r["chrf"],
-          round((r["train_seconds"] or 0) / 60, 1), r["epochs"]] for r in rows])
+          round((r["train_seconds"] or 0) / 60, 1), r["epochs"],
+          r["val_bleu_per_epoch"][common - 1]] for r in rows])
     print(table)
     path = write_result(
         "translation_multi30k", metric="sacreBLEU, test_2016_flickr de->en, attention + beam",
