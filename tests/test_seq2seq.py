@@ -212,3 +212,21 @@ def test_validation_bleu_with_beam_search(trained: Seq2Seq) -> None:
         trained.config = replace(trained.config, validation_decoding="greedy")
     assert greedy["loss"] == pytest.approx(beam["loss"])
     assert set(beam) == {"loss", "bleu", "chrf"} and 0.0 <= beam["bleu"] <= 100.0
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("bridge", [False, True])
+def test_every_cell_layers_and_bridge(tokenizer: SubwordTokenizer, cell: str,
+                                      bidirectional: bool, bridge: bool) -> None:
+    torch.manual_seed(0)
+    rnn = ModelConfig(cell=cell, hidden_size=16, num_layers=2, bidirectional=bidirectional,
+                      dropout=0.1)
+    config = Seq2SeqConfig(embedding_dim=8, attention="additive", input_feeding=True,
+                           bridge=bridge, tie_embeddings=False)
+    model = Seq2Seq(tokenizer, tokenizer, config, rnn)
+    batch = collate(encode_pairs(model, ["red dog runs", "cat"], ["runs dog red", "cat"]))
+    model.step(batch).loss.backward()
+    assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
+    ids, maps = model.eval().greedy(batch.source, batch.source_lengths)
+    assert len(ids) == 2 and maps[0] is not None
