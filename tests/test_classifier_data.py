@@ -179,3 +179,33 @@ def test_cli_sst2_model_evaluates_sst_trees_as_it_was_trained(
     result = json.loads(capsys.readouterr().out)
     assert result["examples"] == 9  # the neutral sentence is dropped, as in training
     assert result["confusion"]["labels"] == ["negative", "positive"]
+
+
+def test_cli_multi_label_and_regression_files(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    rows = [("great fun film", "good|fun", "4.5"), ("dull bad film", "bad", "1.0"),
+            ("fun and warm", "fun", "4.0"), ("a bad cast", "bad", "1.5")] * 4
+    data = tmp_path / "d.csv"
+    data.write_text("text,tags,stars\n" + "\n".join(f'"{t}",{g},{s}' for t, g, s in rows))
+    common = ["train", "classifier", "--train", str(data), "--dev", str(data), "--set",
+              "train.epochs=25", "--set", "train.lr=0.02", "--set", "train.batch_size=4",
+              "--set", "model.hidden_size=8", "--set", "classifier.word_dim=8", "--set",
+              "classifier.embedding_dropout=0.0", "--set", "classifier.output_dropout=0.0",
+              "--set", "train.patience=0", "--set", "train.lr_patience=0", "--set",
+              "train.progress=false", "--set", "train.device=cpu"]
+    assert main([*common, "--out", str(tmp_path / "multi"), "--set", "data.label_field=tags",
+                 "--set", 'data.label_separator="|"', "--set", "classifier.output=sigmoid",
+                 "--set", "train.monitor=val_micro_f1"]) == 0
+    capsys.readouterr()
+    assert main(["predict", "--model", str(tmp_path / "multi" / "model.rnnkit"),
+                 "--text", "great fun film"]) == 0
+    assert json.loads(capsys.readouterr().out)["labels"] == ["fun", "good"]
+    assert main([*common, "--out", str(tmp_path / "reg"), "--set", "data.label_field=stars",
+                 "--set", "classifier.output=linear", "--set", "train.monitor=val_loss",
+                 "--set", "train.mode=min"]) == 0
+    results = json.loads((tmp_path / "reg" / "results.json").read_text())
+    assert results["dev"]["scores"]["rmse"] < 0.5
+    capsys.readouterr()
+    assert main(["predict", "--model", str(tmp_path / "reg" / "model.rnnkit"),
+                 "--text", "dull bad film"]) == 0
+    assert json.loads(capsys.readouterr().out)["values"]["stars"] < 2.5
