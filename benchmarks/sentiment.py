@@ -52,6 +52,13 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
 }
 
 
+def train_seconds(results: dict[str, Any]) -> float:
+    """Training time; a resumed run's own clock may miss the epochs before the resume, the
+    per-epoch history (seconds since the start of training) does not."""
+    history = results["history"]
+    return max(results["train_seconds"], history[-1]["seconds"] if history else 0.0)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("experiment", choices=sorted(EXPERIMENTS))
@@ -87,7 +94,7 @@ def main() -> None:
             "test": test,
             "dev": results["dev"],
             "train_examples": results["train_examples"],
-            "train_seconds": results["train_seconds"],
+            "train_seconds": train_seconds(results),
             "epochs": results["epochs"],
             "best_epoch": results["best_epoch"],
             "parameters": results["parameters"],
