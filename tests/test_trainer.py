@@ -488,6 +488,20 @@ def test_metrics_jsonl_has_one_line_per_epoch_and_grows_on_resume(tmp_path: Path
     assert [json.loads(line)["epoch"] for line in lines] == [1, 2, 3, 4]
 
 
+def test_a_resumed_run_counts_the_time_of_the_epochs_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = iter(range(0, 10_000, 10))  # every reading of the clock is 10 s later
+    monkeypatch.setattr("rnnkit.training.trainer.time.perf_counter", lambda: float(next(clock)))
+    first = Trainer(make_regressor(), quiet(epochs=2, lr=0.01), tmp_path, log=no_log)
+    done = first.fit(regression_source(), val_source()).history[-1]["seconds"]
+    resumed = Trainer(make_regressor(), quiet(epochs=3, lr=0.01), tmp_path, log=no_log)
+    assert resumed.resume()
+    assert resumed.result.seconds == done  # the checkpoint holds the time of its last epoch
+    again = resumed.fit(regression_source(), val_source())
+    assert again.history[-1]["seconds"] > done and again.seconds > done
+
+
 def test_no_run_dir_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     trainer = Trainer(make_regressor(), quiet(epochs=2), log=no_log)

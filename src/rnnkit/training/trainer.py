@@ -378,7 +378,8 @@ class Trainer:
         # rank 0 scores, every process gets the scores: all take the same decisions below
         record.update(self.workers.on_main(lambda: self._evaluate(val)))
         record["lr"] = self.optimizer.param_groups[0]["lr"]
-        record["seconds"] = round(time.perf_counter() - self._started, 2)
+        self.result.seconds = time.perf_counter() - self._started  # saved with the checkpoint
+        record["seconds"] = round(self.result.seconds, 2)
         monitor = config.monitor
         if monitor not in record:
             if monitor != "val_loss" or val is not None:
