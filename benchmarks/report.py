@@ -146,6 +146,60 @@ def dqn(result: dict[str, Any]) -> str:
             + result["extra"]["table"] + _footer(result))
 
 
+SENTIMENT = [("sst2", "SST-2", "max"), ("sst2_attention", "SST-2", "attention"),
+             ("sst2_frozen", "SST-2", "max, frozen vectors"), ("sst5", "SST-5", "max"),
+             ("sst5_attention", "SST-5", "attention"), ("imdb", "IMDB", "max")]
+
+
+def sentiment(_: dict[str, Any]) -> str:
+    rows, footers = [], []
+    for name, dataset, pooling in SENTIMENT:
+        result = _load(f"sentiment_{name}")
+        if result is None:
+            continue
+        extra = result["extra"]
+        rows.append([dataset, pooling, _pct(extra["test"]["scores"]["accuracy"]),
+                     _pct(extra["dev"]["scores"]["accuracy"]),
+                     _pct(extra["test"]["majority_class_accuracy"]),
+                     f"{100 * result['baseline']['target']:.0f}", f"{extra['train_seconds']:.0f}",
+                     extra["epochs"]])
+        footers.append(_footer(result).strip())
+    head = ["dataset", "pooling", "test acc", "dev acc", "majority", "target", "train s",
+            "epochs"]
+    return ("Bidirectional LSTM (SST) or GRU (IMDB) over IMDB word2vec vectors, fine-tuned; "
+            "SST trains on every phrase; IMDB keeps the first and last 200 tokens. The variant "
+            "reported is the one with the best dev accuracy.\n\n" + markdown_table(head, rows)
+            + "\n\n" + "<br>".join(footers) + "\n")
+
+
+def language_model(result: dict[str, Any]) -> str:
+    extra = result["extra"]
+    return (f"Character LSTM (2 layers of 384, {extra['parameters']:,} parameters), the last 10% "
+            f"of tiny-shakespeare validating: **{result['value']:.3f} nats/char** "
+            f"({extra['bits_per_character']:.3f} bits, perplexity {extra['perplexity']:.2f}) "
+            f"after {extra['epochs']} epochs, {extra['train_seconds']:.0f} s on one thread. "
+            "A sample (prime `ROMEO:`, temperature 0.8, seed 0):\n\n```text\n"
+            + extra["sample"] + "\n```" + _footer(result))
+
+
+def weather_sequences(result: dict[str, Any]) -> str:
+    extra, base = result["extra"], result["baseline"]
+    rows = [["GRU over the past days (mean of 5 seeds)",
+             f"{_pct(result['value'])} ± {100 * extra['test_accuracy_std']:.2f}"],
+            ["persistence (tomorrow = today)", _pct(base["persistence"])],
+            ["logistic regression on the last 7 days", _pct(base["value"])],
+            [f"majority class ({base['majority_label']})", _pct(base["majority_class"])]]
+    return ("Seattle weather (vega_datasets): the weather type of the next day from the past "
+            "days' numeric columns, test year 2015.\n\n"
+            + markdown_table(["model", "test accuracy %"], rows) + _footer(result))
+
+
+def translation(result: dict[str, Any]) -> str:
+    signature = result["rows"][0]["bleu_signature"] if result["rows"] else ""
+    return ("Multi30k test_2016_flickr, detokenized cased output, sacreBLEU "
+            f"(`{signature}`).\n\n" + result["extra"]["table"] + _footer(result))
+
+
 SECTIONS: list[tuple[str, str, Callable[[dict[str, Any]], str]]] = [
     ("layer_throughput", "Layer speed", layer_throughput),
     ("gradient_flow_adding_100", "Vanishing and exploding gradients", gradient_flow),
@@ -158,6 +212,10 @@ SECTIONS: list[tuple[str, str, Callable[[dict[str, Any]], str]]] = [
     ("forecast_beijing", "Forecasting Beijing hourly temperature", forecast_beijing),
     ("stocks_walk_forward", "Stocks: forecast, buy/sell/hold and backtest", stocks),
     ("dqn_trading", "A DQN agent beside the supervised strategies", dqn),
+    ("sentiment_sst2", "Sentiment classification", sentiment),
+    ("sequence_weather", "Classifying numeric sequences", weather_sequences),
+    ("lm_tinyshakespeare", "Character language model", language_model),
+    ("translation_multi30k", "Translation (Multi30k)", translation),
 ]
 
 
