@@ -103,3 +103,10 @@ def write_result(
     # allow_nan=False: a NaN/inf would make the file invalid JSON; use None for "no value".
     target.write_text(json.dumps(result, indent=2, allow_nan=False) + "\n", encoding="utf-8")
     return target
+
+
+def train_seconds(results: dict[str, Any]) -> float:
+    """Training time; a resumed run's own clock may miss the epochs before the resume, the
+    per-epoch history (seconds since the start of training) does not."""
+    history = results["history"]
+    return max(results["train_seconds"], history[-1]["seconds"] if history else 0.0)

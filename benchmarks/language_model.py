@@ -24,23 +24,15 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import command_line, write_result  # noqa: E402
+from common import command_line, train_seconds, write_result  # noqa: E402
 
 from rnnkit.config import load_config  # noqa: E402
 from rnnkit.pipelines.language_model import LMRunConfig, train_language_model  # noqa: E402
 
 TARGET = 1.50  # nats per character, set by the issue
 TRANSFORMER = 1.47  # a small character transformer (nanoGPT's shakespeare_char) on this split
-
-
-def train_seconds(results: dict[str, Any]) -> float:
-    """Training time; a resumed run's own clock may miss the epochs before the resume, the
-    per-epoch history (seconds since the start of training) does not."""
-    history = results["history"]
-    return max(results["train_seconds"], history[-1]["seconds"] if history else 0.0)
 
 
 def main() -> None:

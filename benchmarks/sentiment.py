@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import command_line, write_result  # noqa: E402
+from common import command_line, train_seconds, write_result  # noqa: E402
 
 from rnnkit.config import load_config  # noqa: E402
 from rnnkit.pipelines.classifier import ClassifierRunConfig, train_classifier  # noqa: E402
@@ -50,13 +50,6 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
              "baseline": {"name": "BiLSTM baselines (~0.89; Maas et al. 2011 word vectors:"
                                   " 0.889)", "value": 0.889, "target": 0.89}},
 }
-
-
-def train_seconds(results: dict[str, Any]) -> float:
-    """Training time; a resumed run's own clock may miss the epochs before the resume, the
-    per-epoch history (seconds since the start of training) does not."""
-    history = results["history"]
-    return max(results["train_seconds"], history[-1]["seconds"] if history else 0.0)
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,17 @@ def add_nproc_option(parser: argparse.ArgumentParser) -> None:
              " gloo on CPU, NCCL with one GPU per process); for several machines start"
              " rnnkit with torchrun instead (see the README)",
     )
+
+
+def add_data_flags(args: argparse.Namespace, names: tuple[str, ...]) -> None:
+    """Turn shorthand flags (``--dataset``, ``--train``...) into ``data.<name>=`` overrides,
+    placed before the ``--set`` ones so those win; ``--train`` without ``--dataset`` clears the
+    configured registry dataset (the files replace it)."""
+    shorthand = [f"data.{name}={json.dumps(getattr(args, name))}" for name in names
+                 if getattr(args, name, None)]
+    if getattr(args, "train", None) and not getattr(args, "dataset", None):
+        shorthand.append('data.dataset=""')
+    args.overrides = shorthand + list(args.overrides)
 
 
 def resolve_config(config_type: type, args: argparse.Namespace) -> Any | None:

@@ -9,7 +9,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from rnnkit.commands.common import EVALUATORS, add_config_options, resolve_config
+from rnnkit.commands.common import EVALUATORS, add_config_options, add_data_flags, resolve_config
 
 DATA_FLAGS = ("dataset", "src", "tgt", "train", "dev", "test", "data_dir")
 
@@ -49,11 +49,7 @@ def register(commands: Any, train_tasks: Any) -> None:
 def train(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.seq2seq import Seq2SeqRunConfig, train_seq2seq
 
-    shorthand = [f"data.{name}={json.dumps(getattr(args, name))}" for name in DATA_FLAGS
-                 if getattr(args, name)]
-    if args.train and not args.dataset:
-        shorthand.append('data.dataset=""')
-    args.overrides = shorthand + list(args.overrides)
+    add_data_flags(args, DATA_FLAGS)
     config = resolve_config(Seq2SeqRunConfig, args)
     if config is None:
         return 0

@@ -8,7 +8,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rnnkit.commands.common import EVALUATORS, PREDICTORS, add_config_options, resolve_config
+from rnnkit.commands.common import (
+    EVALUATORS,
+    PREDICTORS,
+    add_config_options,
+    add_data_flags,
+    resolve_config,
+)
 
 DATA_FLAGS = ("dataset", "train", "dev", "test", "format", "data_dir")
 
@@ -32,11 +38,7 @@ def register(commands: Any, train_tasks: Any) -> None:
 def train(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.tagger import TaggerRunConfig, train_tagger
 
-    shorthand = [f"data.{name}={json.dumps(getattr(args, name))}" for name in DATA_FLAGS
-                 if getattr(args, name)]
-    if args.train and not args.dataset:
-        shorthand.append('data.dataset=""')
-    args.overrides = shorthand + list(args.overrides)
+    add_data_flags(args, DATA_FLAGS)
     config = resolve_config(TaggerRunConfig, args)
     if config is None:
         return 0
