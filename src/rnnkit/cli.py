@@ -9,6 +9,7 @@ import argparse
 import contextlib
 import importlib
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -61,7 +62,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
         return 0
     except WorkerLost as error:  # another training process failed: its error is the cause
-        print(f"rnnkit: error: {error}", file=sys.stderr)
+        # torchrun's SIGTERM may still come while this is printed or the interpreter shuts
+        # down (atexit hooks): from here on it ends the process at once, with no traceback
+        if launched():
+            signal.signal(signal.SIGTERM, lambda *_: os._exit(LOST_EXIT_CODE))
+        print(f"rnnkit: error: {error}", file=sys.stderr, flush=True)
         return LOST_EXIT_CODE
     except USER_ERRORS as error:
         print(f"rnnkit: error: {error}", file=sys.stderr)
