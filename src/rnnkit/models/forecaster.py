@@ -33,7 +33,12 @@ from rnnkit.models.quantiles import (
     parse_quantiles,
     pinball_loss,
 )
-from rnnkit.models.window_inputs import add_calendar, check_scale
+from rnnkit.models.window_inputs import (
+    add_calendar,
+    check_features,
+    last_rows,
+    scaled_batches,
+)
 from rnnkit.timeseries.windows import StandardScaler, Windows, make_windows
 from rnnkit.training.bundle import register_model
 from rnnkit.training.task import StepOutput, TaskModel
@@ -227,19 +232,15 @@ class Forecaster(TaskModel):
         model adds ``std``, ``lower``, ``upper`` (the central ``interval``); a quantile model
         ``quantiles`` ``[N, H, Q]`` with ``mean`` the median and ``lower``/``upper`` the
         outermost quantiles (``interval`` unused; see :meth:`interval_level`)."""
-        if windows.feature_names != tuple(self.feature_names):
-            raise ValueError(f"the windows' features {list(windows.feature_names)} differ from "
-                             f"the model's {self.feature_names}")
-        check_scale(windows, self.scaler)
+        check_features(windows, self.feature_names)
         was_training = self.training
         self.eval()
         device = next(self.parameters()).device
-        scaled = windows.scaled(self.scaler)
         means, spreads = [], []
-        for start in range(0, len(windows), batch_size):
-            rows = slice(start, start + batch_size)
-            inputs = torch.as_tensor(scaled.inputs_at(rows), dtype=torch.float32, device=device)
-            mean, spread = self._forecast_batch(inputs, windows.target_times[rows])
+        batches = scaled_batches(windows, self.scaler, batch_size, device)
+        for start, inputs in zip(range(0, len(windows), batch_size), batches, strict=True):
+            times = windows.target_times[start:start + batch_size]
+            mean, spread = self._forecast_batch(inputs, times)
             means.append(mean)
             if spread is not None:
                 spreads.append(spread)
@@ -267,17 +268,7 @@ class Forecaster(TaskModel):
         model ``lower`` and ``upper``; the index is the step's timestamp when the frame's last
         rows are evenly spaced (a recursive model with calendar columns needs them to be).
         """
-        frame = add_calendar(frame, self.calendar)
-        missing = [name for name in self.feature_names if name not in frame.columns]
-        if missing:
-            raise ValueError(f"the frame lacks the model's feature(s) {missing}; its columns: "
-                             f"{list(frame.columns)}")
-        if len(frame) < self.lookback:
-            raise ValueError(f"{len(frame)} rows are too few; the model reads the last "
-                             f"{self.lookback}")
-        values = frame[self.feature_names].to_numpy(dtype=float)[-self.lookback:]
-        if np.isnan(values).any():
-            raise ValueError("the last lookback rows hold missing values; fill them first")
+        values = last_rows(frame, self.feature_names, self.calendar, self.lookback)  # [L, F]
         index = recursive.times_after(pd.DatetimeIndex(frame.index), self.horizon)
         if (index is None and self.strategy == "recursive"
                 and recursive.calendar_positions(self.feature_names)):

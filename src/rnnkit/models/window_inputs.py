@@ -53,9 +53,10 @@ def scaled_batches(windows: Windows, scaler: StandardScaler, batch_size: int,
         yield torch.as_tensor(scaled.inputs_at(rows), dtype=torch.float32, device=device)
 
 
-def last_window(frame: pd.DataFrame, feature_names: Sequence[str], calendar: Sequence[str],
-                lookback: int, scaler: StandardScaler) -> Tensor:
-    """``[1, L, F]``: the scaled last ``L`` rows of a raw date-indexed frame.
+def last_rows(frame: pd.DataFrame, feature_names: Sequence[str], calendar: Sequence[str],
+              lookback: int) -> np.ndarray:
+    """``[L, F]``: the last ``L`` rows of a raw date-indexed frame, calendar columns added,
+    unscaled.
 
     Raises:
         ValueError: a missing feature column, too few rows, or missing values in those rows.
@@ -70,13 +71,11 @@ def last_window(frame: pd.DataFrame, feature_names: Sequence[str], calendar: Seq
     values = frame[list(feature_names)].to_numpy(dtype=float)[-lookback:]
     if np.isnan(values).any():
         raise ValueError("the last lookback rows hold missing values; fill them first")
+    return values
+
+
+def last_window(frame: pd.DataFrame, feature_names: Sequence[str], calendar: Sequence[str],
+                lookback: int, scaler: StandardScaler) -> Tensor:
+    """``[1, L, F]``: the scaled :func:`last_rows` of a raw date-indexed frame."""
+    values = last_rows(frame, feature_names, calendar, lookback)
     return torch.as_tensor(scaler.transform(values)[None], dtype=torch.float32)
-
-
-def future_index(index: pd.Index, steps: int) -> pd.DatetimeIndex | None:
-    """The ``steps`` timestamps after a regular index's last one (None if irregular)."""
-    recent = pd.DatetimeIndex(index[-min(len(index), 10):])
-    gaps = np.diff(recent.to_numpy())
-    if not len(gaps) or not bool((gaps == gaps[0]).all()):
-        return None
-    return pd.DatetimeIndex(recent[-1] + pd.Timedelta(gaps[0]) * np.arange(1, steps + 1))
