@@ -21,7 +21,7 @@ import pandas as pd
 
 from rnnkit.models.signal import target_kind
 from rnnkit.pipelines.run import write_results
-from rnnkit.pipelines.sources import ForecastDataConfig, prepare
+from rnnkit.pipelines.sources import prepare_for
 from rnnkit.timeseries.baselines import persistence_return, persistence_signal
 from rnnkit.timeseries.windows import Windows, make_windows
 from rnnkit.trading.backtest import BacktestResult, report_table
@@ -82,14 +82,7 @@ POSITIONS.update(forecaster=_forecaster_positions, signal=_signal_positions,
 
 def backtest_windows(model: Any, options: BacktestOptions) -> Windows:
     """The windows the model is backtested on (its features, its source or another)."""
-    trained = {**model.trained_on, "stride": 1}
-    if options.source:
-        trained["source"] = options.source
-    prepared = prepare(ForecastDataConfig(**trained),
-                       with_target=model.target in model.feature_names)
-    if prepared.features != list(model.feature_names):
-        raise ValueError(f"the data's features {prepared.features} differ from the model's "
-                         f"{list(model.feature_names)}")
+    prepared = prepare_for(model, options.source)
     if not (options.start or options.end):
         return prepared.split.test
     windows = make_windows(prepared.frame, prepared.target, model.feature_names,

@@ -20,7 +20,7 @@ from rnnkit.config import ModelConfig, TrainConfig
 from rnnkit.data.batching import TensorBatches
 from rnnkit.models.forecaster import Forecaster
 from rnnkit.pipelines.run import train_in_run_dir, write_results
-from rnnkit.pipelines.sources import ForecastDataConfig, prepare, seasonal_period
+from rnnkit.pipelines.sources import ForecastDataConfig, prepare, prepare_for, seasonal_period
 from rnnkit.timeseries.baselines import (
     RidgeRegression,
     moving_average,
@@ -185,17 +185,10 @@ def evaluate_forecaster(bundle: str | Path, source: str | None = None,
     """Score a saved forecaster on its (or another) source's test split, beside baselines."""
     model = load_bundle(bundle, expected_kind="forecaster")
     assert isinstance(model, Forecaster)
-    trained = dict(model.trained_on)
-    if source:
-        trained["source"] = source
-    data = ForecastDataConfig(**{**trained, "stride": 1})
-    prepared = prepare(data)
+    prepared = prepare_for(model, source or "")
     split = prepared.split
-    if prepared.features != model.feature_names:
-        raise ValueError(f"the data's features {prepared.features} differ from the model's "
-                         f"{model.feature_names}")
-    results, outputs = score(model, split, ForecastOptions(), seasonal_period(data,
-                                                                           prepared.frame))
+    results, outputs = score(model, split, ForecastOptions(),
+                             seasonal_period(prepared.data, prepared.frame))
     if out_dir is not None:
         Path(out_dir).mkdir(parents=True, exist_ok=True)
         plot(split.test, outputs, Path(out_dir) / "forecast.png", 24 * 21, model.target)

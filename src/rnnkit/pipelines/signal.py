@@ -22,7 +22,7 @@ from rnnkit.config import ModelConfig, TrainConfig
 from rnnkit.data.batching import TensorBatches
 from rnnkit.models.signal import SignalClassifier, balanced_weights, target_kind
 from rnnkit.pipelines.run import train_in_run_dir, write_results
-from rnnkit.pipelines.sources import ForecastDataConfig, prepare
+from rnnkit.pipelines.sources import ForecastDataConfig, prepare, prepare_for
 from rnnkit.timeseries.baselines import majority_class, persistence_signal
 from rnnkit.timeseries.labels import CLASS_NAMES, window_labels, window_returns
 from rnnkit.timeseries.metrics import accuracy, confusion_matrix, macro_f1
@@ -169,11 +169,7 @@ def evaluate_signal(bundle: str | Path, source: str | None = None,
 
     model = load_bundle(bundle, expected_kind="signal")
     assert isinstance(model, SignalClassifier)
-    trained = {**model.trained_on, "stride": 1, **({"source": source} if source else {})}
-    prepared = prepare(ForecastDataConfig(**trained), with_target=False)
-    if prepared.features != model.feature_names:
-        raise ValueError(f"the data's features {prepared.features} differ from the model's "
-                         f"{model.feature_names}")
+    prepared = prepare_for(model, source or "")
     scored, outputs = score_signal(model, prepared.split, SignalOptions())
     if out_dir is not None:
         Path(out_dir).mkdir(parents=True, exist_ok=True)

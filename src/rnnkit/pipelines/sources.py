@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -53,6 +54,7 @@ class ForecastDataConfig:
 class Prepared:
     """A source read, windowed and split."""
 
+    data: ForecastDataConfig
     frame: pd.DataFrame  # with calendar columns
     target: str
     features: list[str]
@@ -146,7 +148,23 @@ def prepare(data: ForecastDataConfig, with_target: bool = True) -> Prepared:
             raise ValueError(f"no {name} windows: {len(frame)} rows with lookback "
                              f"{data.lookback} and horizon {data.horizon} leave none after the "
                              f"split at {train_end}/{val_end}; give more rows or shorten them")
-    return Prepared(frame, target, features, parts, split)
+    return Prepared(data, frame, target, features, parts, split)
+
+
+def prepare_for(model: Any, source: str = "") -> Prepared:
+    """A saved window model's own data (its ``trained_on`` settings, every window) or another
+    source, prepared as in training.
+
+    Raises:
+        ValueError: the data's features are not the model's.
+    """
+    trained = {**model.trained_on, "stride": 1, **({"source": source} if source else {})}
+    prepared = prepare(ForecastDataConfig(**trained),
+                       with_target=model.target in model.feature_names)
+    if prepared.features != list(model.feature_names):
+        raise ValueError(f"the data's features {prepared.features} differ from the model's "
+                         f"{list(model.feature_names)}")
+    return prepared
 
 
 def _moment(text: str) -> str | pd.Timestamp:
