@@ -11,7 +11,7 @@ it into positions, so other kinds of model (an RL agent) can join.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -126,11 +126,16 @@ def backtest_bundle(path: str | Path, options: BacktestOptions,
 
 def write_backtest(results: dict[str, BacktestResult], windows: Windows, out: Path,
                    summary: dict[str, Any]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    plot_backtests(results, out, windows.input_end, f"{summary['target']}: equity after costs")
+    write_results(summary, out / "backtest.json")
+
+
+def plot_backtests(results: Mapping[str, BacktestResult], out: Path, times: np.ndarray,
+                   title: str, drawdown_title: str = "drawdown") -> None:
+    """``equity.png`` and ``drawdown.png`` in ``out``: one curve per strategy."""
     from rnnkit.viz.timeseries import plot_drawdown, plot_equity
 
-    out.mkdir(parents=True, exist_ok=True)
     equity = {name: result.equity for name, result in results.items()}
-    plot_equity(equity, out / "equity.png", times=windows.input_end,
-                title=f"{summary['target']}: equity after costs")
-    plot_drawdown(equity, out / "drawdown.png", times=windows.input_end)
-    write_results(summary, out / "backtest.json")
+    plot_equity(equity, out / "equity.png", times=times, title=title)
+    plot_drawdown(equity, out / "drawdown.png", times=times, title=drawdown_title)

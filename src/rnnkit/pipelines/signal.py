@@ -151,15 +151,13 @@ def train_signal(config: SignalRunConfig, out_dir: str | Path, resume: bool = Fa
 
 def plot_signal(scored: dict[str, Any], outputs: dict[str, Any], test: Windows, out: Path,
                 target: str) -> None:
+    from rnnkit.pipelines.backtest import plot_backtests
     from rnnkit.viz.confusion import plot_confusion
-    from rnnkit.viz.timeseries import plot_drawdown, plot_equity
 
     plot_confusion(list(CLASS_NAMES), scored["classification"]["model"]["confusion"],
                    out / "confusion.png", title=f"{target}: buy/sell/hold (test)")
-    equity = {name: result.equity for name, result in outputs["backtests"].items()}
-    plot_equity(equity, out / "equity.png", times=test.input_end,
-                title=f"{target}: equity after costs (test)")
-    plot_drawdown(equity, out / "drawdown.png", times=test.input_end)
+    plot_backtests(outputs["backtests"], out, test.input_end,
+                   f"{target}: equity after costs (test)")
 
 
 def evaluate_signal(bundle: str | Path, source: str | None = None,

@@ -96,8 +96,9 @@ def plot_symbol(symbol: str, result: dict[str, Any], scores: dict[str, Any],
                 backtests: dict[str, BacktestResult], out: Path, days: int = 250) -> None:
     """``forecast.png`` (the last ``days`` test days' price, actual and implied by the
     model), ``equity.png``, ``drawdown.png`` and ``confusion.png``."""
+    from rnnkit.pipelines.backtest import plot_backtests
     from rnnkit.viz.confusion import plot_confusion
-    from rnnkit.viz.timeseries import plot_drawdown, plot_equity, plot_forecast
+    from rnnkit.viz.timeseries import plot_forecast
 
     windows = result["windows"]
     price = stock_frame(symbol)[symbol]
@@ -108,11 +109,8 @@ def plot_symbol(symbol: str, result: dict[str, Any], scores: dict[str, Any],
     plot_forecast(later, {"model": implied, "persistence": now}, out / "forecast.png",
                   times=windows.target_times[rows, -1], unit="USD (adjusted)",
                   title=f"{symbol}: adjusted close {windows.horizon} day(s) ahead (test)")
-    equity = {name: test.equity for name, test in backtests.items()}
-    plot_equity(equity, out / "equity.png", times=windows.input_end,
-                title=f"{symbol}: equity after costs, walk-forward test years")
-    plot_drawdown(equity, out / "drawdown.png", times=windows.input_end,
-                  title=f"{symbol}: drawdown")
+    plot_backtests(backtests, out, windows.input_end,
+                   f"{symbol}: equity after costs, walk-forward test years", f"{symbol}: drawdown")
     plot_confusion(list(CLASS_NAMES), scores["classification"]["model"]["confusion"],
                    out / "confusion.png", title=f"{symbol}: buy/sell/hold (test years)")
 
