@@ -29,7 +29,7 @@ from rnnkit.pipelines.signal import SignalOptions, thresholds
 from rnnkit.pipelines.sources import ForecastDataConfig, stock_frame
 from rnnkit.timeseries.baselines import majority_class, persistence_signal, ridge_forecast
 from rnnkit.timeseries.labels import window_labels
-from rnnkit.timeseries.windows import StandardScaler, Windows, make_windows
+from rnnkit.timeseries.windows import Fold, StandardScaler, Windows, check_fold, make_windows
 from rnnkit.training.checkpoint import seed_everything
 
 
@@ -63,12 +63,11 @@ class StocksRunConfig:
     trading: StockTrading = field(default_factory=StockTrading)
 
 
-@dataclass(frozen=True)
-class Fold:
+@dataclass(frozen=True, eq=False)
+class YearFold(Fold):
+    """A walk-forward fold whose test windows are one calendar year of decisions."""
+
     year: int
-    train: np.ndarray  # window positions
-    test: np.ndarray
-    refit: bool
 
 
 def symbol_windows(symbol: str, data: StockData) -> Windows:
@@ -79,12 +78,12 @@ def symbol_windows(symbol: str, data: StockData) -> Windows:
     return make_windows(frame, target, features, data.lookback, data.horizon)
 
 
-def yearly_folds(windows: Windows, first_year: int, refit_every: int = 1) -> list[Fold]:
+def yearly_folds(windows: Windows, first_year: int, refit_every: int = 1) -> list[YearFold]:
     """One fold per calendar year of decisions from ``first_year``; each trains on every
     window whose targets all lie on or before the fold's first decision day."""
     years = pd.DatetimeIndex(windows.input_end).year.to_numpy()
     last_target = windows.target_times[:, -1]
-    folds: list[Fold] = []
+    folds: list[YearFold] = []
     for k, year in enumerate(range(first_year, int(years.max()) + 1)):
         test = np.flatnonzero(years == year)
         if not len(test):
@@ -94,7 +93,7 @@ def yearly_folds(windows: Windows, first_year: int, refit_every: int = 1) -> lis
             raise ValueError(f"{len(train)} training windows before {year}: too few; choose a "
                              "later data.first_test_year or a shorter lookback")
         refit = not folds or refit_every <= 1 or k % refit_every == 0
-        folds.append(Fold(year, train if refit else folds[-1].train, test, refit))
+        folds.append(YearFold(train if refit else folds[-1].train, test, refit, year))
     if not folds:
         raise ValueError(f"no decisions in or after {first_year}; the data ends "
                          f"{windows.input_end[-1]}")
@@ -184,8 +183,7 @@ def walk_forward_symbol(symbol: str, config: StocksRunConfig, out: Path, log: An
     models: tuple[Forecaster, SignalClassifier, StandardScaler] | None = None
     for fold in folds:
         train, test = windows.subset(fold.train), windows.subset(fold.test)
-        if train.target_times[:, -1].max() > test.input_end.min():
-            raise AssertionError(f"fold {fold.year} leaks a training target into its test")
+        check_fold(train, test, f"the {fold.year} fold must train on earlier days only")
         if fold.refit or models is None:
             log(f"{symbol} {fold.year}: training on {len(train)} windows "
                 f"({str(train.input_end[0])[:10]} to {str(train.input_end[-1])[:10]})")

@@ -253,6 +253,15 @@ def walk_forward(n: int, initial: int, step: int, *, gap: int = 0, test_size: in
     return folds
 
 
+def check_fold(train: Windows, test: Windows, hint: str) -> None:
+    """Refuse a fold with a training target after the first test origin (a leak); ``hint``
+    says how to fix it."""
+    latest, earliest = train.target_times[:, -1].max(), test.input_end.min()
+    if latest > earliest:
+        raise ValueError(f"fold leaks: a training target at {latest} is after the test "
+                         f"origin {earliest}; {hint}")
+
+
 def walk_forward_predict(windows: Windows, folds: Sequence[Fold],
                          fit: Callable[[Windows], Model],
                          predict: Callable[[Model, Windows], np.ndarray]) -> np.ndarray:
@@ -266,10 +275,7 @@ def walk_forward_predict(windows: Windows, folds: Sequence[Fold],
     model: Any = None
     for fold in folds:
         train, test = windows.subset(fold.train), windows.subset(fold.test)
-        latest, earliest = train.target_times[:, -1].max(), test.input_end.min()
-        if latest > earliest:
-            raise ValueError(f"fold leaks: a training target at {latest} is after the test "
-                             f"origin {earliest}; use gap >= horizon - 1 in walk_forward")
+        check_fold(train, test, "use gap >= horizon - 1 in walk_forward")
         if fold.refit or model is None:
             model = fit(train)
         predictions[fold.test] = predict(model, test)
