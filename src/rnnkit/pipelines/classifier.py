@@ -30,7 +30,7 @@ from rnnkit.pipelines.classifier_data import (
 )
 from rnnkit.pipelines.run import train_in_run_dir, write_results
 from rnnkit.timeseries.windows import StandardScaler
-from rnnkit.training.bundle import load_bundle
+from rnnkit.training.bundle import load_model
 from rnnkit.training.checkpoint import seed_everything
 from rnnkit.training.classification_metrics import classification_scores, confusion_matrix
 from rnnkit.training.task import move_to
@@ -234,6 +234,4 @@ def train_classifier(config: ClassifierRunConfig, out_dir: str | Path, resume: b
 
 def load_classifier_bundle(bundle: str | Path) -> SequenceClassifier:
     """A saved classifier, checked to be one."""
-    model = load_bundle(bundle, expected_kind="classifier")
-    assert isinstance(model, SequenceClassifier)
-    return model
+    return load_model(bundle, SequenceClassifier)

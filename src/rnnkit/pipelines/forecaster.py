@@ -29,7 +29,7 @@ from rnnkit.timeseries.baselines import (
 )
 from rnnkit.timeseries.metrics import forecast_report
 from rnnkit.timeseries.windows import Split, StandardScaler, Windows, input_batches
-from rnnkit.training.bundle import load_bundle
+from rnnkit.training.bundle import load_model
 from rnnkit.training.checkpoint import seed_everything
 
 
@@ -183,8 +183,7 @@ def train_forecaster(config: ForecastRunConfig, out_dir: str | Path, resume: boo
 def evaluate_forecaster(bundle: str | Path, source: str | None = None,
                         out_dir: str | Path | None = None) -> dict[str, Any]:
     """Score a saved forecaster on its (or another) source's test split, beside baselines."""
-    model = load_bundle(bundle, expected_kind="forecaster")
-    assert isinstance(model, Forecaster)
+    model = load_model(bundle, Forecaster)
     prepared = prepare_for(model, source or "")
     split = prepared.split
     results, outputs = score(model, split, ForecastOptions(),

@@ -14,7 +14,7 @@ from rnnkit.data.vocab import Vocab
 from rnnkit.models.generate import SamplingConfig, generate
 from rnnkit.models.language_model import LanguageModel, LMConfig
 from rnnkit.pipelines.run import train_in_run_dir, write_results
-from rnnkit.training.bundle import load_bundle
+from rnnkit.training.bundle import load_model
 from rnnkit.training.checkpoint import seed_everything
 
 
@@ -127,6 +127,4 @@ def train_language_model(config: LMRunConfig, out_dir: str | Path, resume: bool 
 
 def load_language_model(bundle: str | Path) -> LanguageModel:
     """A saved language model, checked to be one."""
-    model = load_bundle(bundle, expected_kind="language_model")
-    assert isinstance(model, LanguageModel)
-    return model
+    return load_model(bundle, LanguageModel)

@@ -163,10 +163,9 @@ def plot_signal(scored: dict[str, Any], outputs: dict[str, Any], test: Windows, 
 def evaluate_signal(bundle: str | Path, source: str | None = None,
                     out_dir: str | Path | None = None) -> dict[str, Any]:
     """Score a saved classifier on its (or another) source's test split, beside baselines."""
-    from rnnkit.training.bundle import load_bundle
+    from rnnkit.training.bundle import load_model
 
-    model = load_bundle(bundle, expected_kind="signal")
-    assert isinstance(model, SignalClassifier)
+    model = load_model(bundle, SignalClassifier)
     prepared = prepare_for(model, source or "")
     scored, outputs = score_signal(model, prepared.split, SignalOptions())
     if out_dir is not None:

@@ -11,7 +11,7 @@ from rnnkit.data.batching import TensorBatches
 from rnnkit.data.synthetic import describe, make_split
 from rnnkit.models.synthetic import SyntheticTaskModel
 from rnnkit.pipelines.run import train_in_run_dir, write_results
-from rnnkit.training.bundle import load_bundle
+from rnnkit.training.bundle import load_model
 from rnnkit.training.checkpoint import seed_everything
 
 SPLIT_SEEDS = {"train": 0, "val": 1, "test": 2}
@@ -88,8 +88,7 @@ def train_synthetic(
 def evaluate_synthetic(bundle: str | Path, size: int = 2000, length: int | None = None
                        ) -> dict[str, Any]:
     """Score a saved synthetic-task model on a fresh test split (the training length by default)."""
-    model = load_bundle(bundle, expected_kind="synthetic")
-    assert isinstance(model, SyntheticTaskModel)
+    model = load_model(bundle, SyntheticTaskModel)
     trained = SyntheticDataConfig(**model.trained_on) if model.trained_on else SyntheticDataConfig(
         task=model.task.name
     )

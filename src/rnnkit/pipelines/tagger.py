@@ -18,7 +18,7 @@ from rnnkit.models.tagger import Tagger, TaggerConfig
 from rnnkit.pipelines.run import train_in_run_dir, write_results
 from rnnkit.pipelines.tagger_data import TaggerDataConfig, read_split, write_predictions
 from rnnkit.pipelines.tagger_embeddings import EmbeddingConfig, prepare_embeddings
-from rnnkit.training.bundle import load_bundle
+from rnnkit.training.bundle import load_model
 from rnnkit.training.checkpoint import seed_everything
 from rnnkit.training.tag_metrics import (
     confusion,
@@ -185,6 +185,4 @@ def evaluate_sentences(model: Tagger, sentences: list[TaggedSentence], out: Path
 
 def load_tagger_bundle(bundle: str | Path) -> Tagger:
     """A saved tagger, checked to be one."""
-    model = load_bundle(bundle, expected_kind="tagger")
-    assert isinstance(model, Tagger)
-    return model
+    return load_model(bundle, Tagger)

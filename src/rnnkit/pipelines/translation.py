@@ -22,14 +22,12 @@ from rnnkit.data.batching import bucket_order
 from rnnkit.data.subword import BOS_ID, EOS_ID, PAD_ID
 from rnnkit.models.beam_search import Hypothesis, beam_search
 from rnnkit.models.seq2seq import Seq2Seq
-from rnnkit.training.bundle import load_bundle
+from rnnkit.training.bundle import load_model
 
 
 def load_translator(path: str | Path) -> Seq2Seq:
     """A saved translation model, checked to be one (another task's bundle is a BundleError)."""
-    model = load_bundle(path, expected_kind="seq2seq")
-    assert isinstance(model, Seq2Seq)
-    return model
+    return load_model(path, Seq2Seq)
 
 
 def source_ids(model: Seq2Seq, line: str, number: int = 0) -> list[int]:

@@ -29,6 +29,7 @@ FORMAT = "rnnkit-bundle"
 FORMAT_VERSION = "1"
 MODEL_KINDS: dict[str, type[TaskModel]] = {}
 ModelT = TypeVar("ModelT", bound=type[TaskModel])
+TaskT = TypeVar("TaskT", bound=TaskModel)
 
 
 class BundleError(ValueError):
@@ -155,3 +156,11 @@ def load_bundle(path: str | Path, expected_kind: str | None = None) -> TaskModel
         raise BundleError(f"{path}: the {kind!r} model cannot be rebuilt: {error}") from None
     model.bundle_metadata = dict(metadata)
     return model.eval()
+
+
+def load_model(path: str | Path, model_type: type[TaskT]) -> TaskT:
+    """:func:`load_bundle` for one registered model class: a bundle of another kind is a
+    :class:`BundleError`; the model comes back typed as that class."""
+    model = load_bundle(path, expected_kind=model_type.kind)
+    assert isinstance(model, model_type)
+    return model
