@@ -70,9 +70,10 @@ class YearFold(Fold):
     year: int
 
 
-def symbol_windows(symbol: str, data: StockData) -> Windows:
-    """Windows over one stock's price features, predicting its log return."""
-    frame = stock_frame(symbol)
+def symbol_windows(symbol: str, data: StockData, frame: pd.DataFrame | None = None) -> Windows:
+    """Windows over one stock's price features (from ``frame``, else its
+    :func:`~rnnkit.pipelines.sources.stock_frame`), predicting its log return."""
+    frame = stock_frame(symbol) if frame is None else frame
     target = f"{symbol}_log_return"
     features = [name for name in frame.columns if name != symbol]
     return make_windows(frame, target, features, data.lookback, data.horizon)
@@ -169,8 +170,10 @@ def ridge_returns(train: Windows, test: Windows, scaler: StandardScaler, alphas:
 def walk_forward_symbol(symbol: str, config: StocksRunConfig, out: Path, log: Any = print
                         ) -> dict[str, Any]:
     """Every test year's predictions of one symbol: forecasts ``[N, H]`` (model, ridge),
-    sell/hold/buy probabilities ``[N, 3]``, the label thresholds used, and the windows."""
-    windows = symbol_windows(symbol, config.data)
+    sell/hold/buy probabilities ``[N, 3]``, the label thresholds used, the windows and the
+    adjusted close they were cut from."""
+    frame = stock_frame(symbol)
+    windows = symbol_windows(symbol, config.data, frame)
     folds = yearly_folds(windows, config.data.first_test_year, config.data.refit_every)
     count = sum(len(fold.test) for fold in folds)
     tested = np.concatenate([fold.test for fold in folds])
@@ -202,4 +205,4 @@ def walk_forward_symbol(symbol: str, config: StocksRunConfig, out: Path, log: An
         start += len(test)
     return {"windows": windows.subset(tested), "forecast": forecasts, "ridge": ridge,
             "probabilities": probabilities, "labels": gold, "majority": majority,
-            "persistence_signal": past, "folds": cuts}
+            "persistence_signal": past, "folds": cuts, "price": frame[symbol]}

@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 
 from rnnkit.pipelines.signal import classification_report
-from rnnkit.pipelines.sources import stock_frame
 from rnnkit.pipelines.stocks import StocksRunConfig
 from rnnkit.timeseries.baselines import persistence_return
 from rnnkit.timeseries.labels import CLASS_NAMES, window_returns
@@ -38,7 +37,7 @@ def score_symbol(symbol: str, result: dict[str, Any], config: StocksRunConfig
                  "ridge": forecast_returns(result["ridge"], windows, KIND),
                  "persistence_return": persistence_return(windows, KIND),
                  "zero": np.zeros(len(windows))}
-    price = stock_frame(symbol)[symbol]
+    price = result["price"]
     forecasts = {name: {"return_rmse": rmse(actual, guess)} for name, guess in predicted.items()}
     for name, report in price_reports(price, windows, predicted).items():
         forecasts.setdefault(name, {}).update(report)
@@ -101,7 +100,7 @@ def plot_symbol(symbol: str, result: dict[str, Any], scores: dict[str, Any],
     from rnnkit.viz.timeseries import plot_forecast
 
     windows = result["windows"]
-    price = stock_frame(symbol)[symbol]
+    price = result["price"]
     rows = slice(max(0, len(windows) - days), None)
     now = price.reindex(windows.input_end[rows]).to_numpy()
     implied = now * (1 + forecast_returns(result["forecast"][rows], windows.subset(rows), KIND))
