@@ -74,7 +74,7 @@ def window_returns(windows: Windows, kind: str = "price") -> np.ndarray:
     targets = windows.targets
     if kind == "price":
         return targets[:, -1] / windows.current - 1.0
-    return _compound(targets, kind)
+    return compound_returns(targets, kind)
 
 
 def window_labels(windows: Windows, up: float = 0.01, down: float = -0.01,
@@ -96,10 +96,12 @@ def past_returns(windows: Windows, kind: str = "price") -> np.ndarray:
     history = windows.target_history
     if kind == "price":
         return history[:, -1] / history[:, -1 - windows.horizon] - 1.0
-    return _compound(history[:, -windows.horizon:], kind)
+    return compound_returns(history[:, -windows.horizon:], kind)
 
 
-def _compound(returns: np.ndarray, kind: str) -> np.ndarray:
+def compound_returns(returns: np.ndarray, kind: str) -> np.ndarray:
+    """``[N]`` the simple return over ``[N, H]`` consecutive ``return`` or ``log_return``
+    steps (compounded, or summed then made simple)."""
     if kind == "return":
         return np.prod(1.0 + returns, axis=1) - 1.0
     if kind == "log_return":

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from rnnkit.timeseries.labels import compound_returns
 from rnnkit.timeseries.windows import Windows
 from rnnkit.trading.backtest import BacktestResult, backtest, buy_and_hold
 
@@ -29,14 +30,10 @@ def next_period_returns(windows: Windows, kind: str) -> np.ndarray:
         >>> next_period_returns(make_windows(frame, "p", lookback=1), "price").round(3).tolist()
         [0.1, -0.1, 0.0]
     """
-    following = windows.targets[:, 0]  # the target at origin + 1
+    following = windows.targets[:, :1]  # [N, 1] the target at origin + 1
     if kind == "price":
-        return following / windows.current - 1.0
-    if kind == "return":
-        return following.copy()
-    if kind == "log_return":
-        return np.expm1(following)
-    raise ValueError(f"kind must be price, return or log_return, not {kind!r}")
+        return following[:, 0] / windows.current - 1.0
+    return compound_returns(following, kind)
 
 
 def forecast_returns(mean: np.ndarray, windows: Windows, kind: str) -> np.ndarray:
@@ -45,11 +42,7 @@ def forecast_returns(mean: np.ndarray, windows: Windows, kind: str) -> np.ndarra
     mean = np.asarray(mean, dtype=float)
     if kind == "price":
         return mean[:, -1] / windows.current - 1.0
-    if kind == "return":
-        return np.prod(1.0 + mean, axis=1) - 1.0
-    if kind == "log_return":
-        return np.expm1(mean.sum(axis=1))
-    raise ValueError(f"kind must be price, return or log_return, not {kind!r}")
+    return compound_returns(mean, kind)
 
 
 def run_strategies(positions: Mapping[str, np.ndarray], next_returns: np.ndarray,
