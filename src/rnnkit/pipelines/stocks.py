@@ -12,13 +12,14 @@ No training target of a fold lies after its first test decision (checked).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
+from torch import Tensor
 
 from rnnkit.config import ModelConfig, TrainConfig
 from rnnkit.data.batching import TensorBatches
@@ -110,11 +111,10 @@ def split_validation(train: Windows, fraction: float) -> tuple[Windows, Windows]
     return train.subset(slice(0, fit_end)), train.subset(slice(cut, count))
 
 
-def _batches(inputs: Windows, scaler: StandardScaler, targets: np.ndarray, shuffle: bool,
-             config: StocksRunConfig) -> TensorBatches:
-    tensor = torch.as_tensor(inputs.scaled(scaler).inputs, dtype=torch.float32)
+def _batches(inputs: Tensor, targets: np.ndarray, shuffle: bool, config: StocksRunConfig
+             ) -> TensorBatches:
     dtype = torch.long if targets.dtype.kind == "i" else torch.float32
-    return TensorBatches((tensor, torch.as_tensor(targets, dtype=dtype)),
+    return TensorBatches((inputs, torch.as_tensor(targets, dtype=dtype)),
                          config.train.batch_size if shuffle else 1024, shuffle=shuffle,
                          seed=config.train.seed)
 
@@ -132,10 +132,12 @@ def fit_fold(train: Windows, config: StocksRunConfig, out: Path, log: Any
     forecaster = Forecaster(config.model, train.feature_names, train.target_name,
                             train.lookback, train.horizon, scaler, "mse", residual=False,
                             trained_on=trained_on)
+    inputs = [torch.as_tensor(part.scaled(scaler).inputs, dtype=torch.float32)  # [N, L, F]
+              for part in (fitting, validation)]  # both models read the same inputs
     targets = [forecaster.scale_targets(part.targets) for part in (fitting, validation)]
     train_in_run_dir(forecaster, config, out / "forecaster",
-                     _batches(fitting, scaler, targets[0], True, config),
-                     _batches(validation, scaler, targets[1], False, config), log=log)
+                     _batches(inputs[0], targets[0], True, config),
+                     _batches(inputs[1], targets[1], False, config), log=log)
     kind = "log_return"
     up, down = thresholds(config.signal, fitting, kind)
     labels = [window_labels(part, up, down, kind) for part in (fitting, validation)]
@@ -146,14 +148,12 @@ def fit_fold(train: Windows, config: StocksRunConfig, out: Path, log: Any
                               trained_on=trained_on)
     signal_config = _monitor(config, "val_macro_f1", "max")
     train_in_run_dir(signal, signal_config, out / "signal",
-                     _batches(fitting, scaler, labels[0], True, config),
-                     _batches(validation, scaler, labels[1], False, config), log=log)
+                     _batches(inputs[0], labels[0], True, config),
+                     _batches(inputs[1], labels[1], False, config), log=log)
     return forecaster.cpu(), signal.cpu(), scaler
 
 
 def _monitor(config: StocksRunConfig, monitor: str, mode: str) -> StocksRunConfig:
-    from dataclasses import replace
-
     return replace(config, train=replace(config.train, monitor=monitor, mode=mode))
 
 
