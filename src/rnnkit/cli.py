@@ -9,7 +9,6 @@ import argparse
 import contextlib
 import importlib
 import os
-import signal
 import sys
 from collections.abc import Sequence
 
@@ -17,8 +16,8 @@ from rnnkit.commands.common import add_nproc_option
 from rnnkit.config import ConfigError
 from rnnkit.training.bundle import BundleError
 from rnnkit.training.checkpoint import CheckpointError
-from rnnkit.training.distributed import WorkerLost, environment_rank
-from rnnkit.training.launch import LOST_EXIT_CODE, check_process_count, launch, launched
+from rnnkit.training.distributed import LOST_EXIT_CODE, WorkerLost, environment_rank
+from rnnkit.training.launch import check_process_count, launch, launched
 from rnnkit.training.trainer import TrainingDiverged
 
 COMMAND_MODULES = (
@@ -62,10 +61,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
         return 0
     except WorkerLost as error:  # another training process failed: its error is the cause
-        # torchrun's SIGTERM may still come while this is printed or the interpreter shuts
-        # down (atexit hooks): from here on it ends the process at once, with no traceback
-        if launched():
-            signal.signal(signal.SIGTERM, lambda *_: os._exit(LOST_EXIT_CODE))
         print(f"rnnkit: error: {error}", file=sys.stderr, flush=True)
         return LOST_EXIT_CODE
     except USER_ERRORS as error:

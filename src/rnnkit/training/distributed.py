@@ -35,11 +35,21 @@ from rnnkit.training.task import StepOutput, TaskModel
 
 T = TypeVar("T")
 RESUME_HINT = "run folder keeps the last checkpoint: run the same command with --resume"
+LOST_EXIT_CODE = 3  # the exit code of a process that stopped because another one failed
 _finished = False  # this process already trained on several processes and left the group
 
 
 class WorkerLost(RuntimeError):
     """Another process of a distributed run stopped, so this one cannot go on."""
+
+
+def _lost(message: str) -> WorkerLost:
+    """The error of a process whose peers are gone. From here on torchrun's SIGTERM, which may
+    come while the error is reported or the interpreter shuts down (atexit hooks), ends the
+    process at once instead of raising again inside that code with a traceback."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: os._exit(LOST_EXIT_CODE))
+    return WorkerLost(message)
 
 
 class WorkerFinished(SystemExit):
@@ -150,7 +160,7 @@ class Workers:
             if not self.distributed or isinstance(error, WorkerLost) or not _is_peer_error(error):
                 raise
             detail = " ".join(str(error).split())[:160]
-            raise WorkerLost(
+            raise _lost(
                 f"process {self.rank} of {self.world_size} lost contact with the others, so"
                 f" the run stopped; another process probably failed first: see its error."
                 f" The {RESUME_HINT} (torch said: {detail})"
@@ -255,5 +265,5 @@ def join(device: torch.device) -> Workers:
 
 
 def _stopped_by_launcher(signum: int, frame: Any) -> None:
-    raise WorkerLost(f"this process was stopped by the launcher (SIGTERM), usually because"
-                     f" another process of the run failed: see its error. The {RESUME_HINT}")
+    raise _lost(f"this process was stopped by the launcher (SIGTERM), usually because"
+                f" another process of the run failed: see its error. The {RESUME_HINT}")

@@ -19,9 +19,8 @@ import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from rnnkit.training.distributed import RESUME_HINT, environment_world_size
+from rnnkit.training.distributed import LOST_EXIT_CODE, RESUME_HINT, environment_world_size
 
-LOST_EXIT_CODE = 3  # the exit code of a process that stopped because another one failed
 _SIGNALS = ("SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT")  # those torch's launcher takes over
 
 
