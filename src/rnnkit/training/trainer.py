@@ -253,8 +253,7 @@ class Trainer:
                 stats = self._train_epoch(train)
                 if self.result.stopped == "max_steps" and self.batch_in_epoch < len(train):
                     break  # stopped mid-epoch: the epoch is not over, a resumed run finishes it
-                self._end_epoch(stats, val)
-                self.result.seconds = time.perf_counter() - started
+                self._end_epoch(stats, val)  # also records the time, for the checkpoint
             self.result.seconds = time.perf_counter() - started
             if self.batch_in_epoch:  # stopped mid-epoch: the end of an epoch saved the rest
                 self.save()  # the resume point: the last weights, not the best ones below
