@@ -29,10 +29,11 @@ from rnnkit.pipelines.classifier_data import (
     read_splits,
 )
 from rnnkit.pipelines.run import train_in_run_dir, write_results
+from rnnkit.timeseries.metrics import confusion_matrix
 from rnnkit.timeseries.windows import StandardScaler
 from rnnkit.training.bundle import load_model
 from rnnkit.training.checkpoint import seed_everything
-from rnnkit.training.classification_metrics import classification_scores, confusion_matrix
+from rnnkit.training.classification_metrics import classification_scores
 from rnnkit.training.task import move_to
 
 
@@ -187,7 +188,8 @@ def evaluate_examples(model: SequenceClassifier, examples: list[Example]) -> dic
         counts = Counter(int(t) for t in targets)
         result["majority_class_accuracy"] = max(counts.values()) / len(examples)
         result["confusion"] = {"labels": model.labels, "matrix": confusion_matrix(
-            outputs.argmax(dim=1), targets.long(), len(model.labels))}
+            targets.long().numpy(), outputs.argmax(dim=1).numpy(),
+            range(len(model.labels))).tolist()}
     return result
 
 

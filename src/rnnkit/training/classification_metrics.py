@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor
 
 
@@ -10,6 +9,7 @@ def macro_f1(predicted: Tensor, gold: Tensor, classes: int) -> float:
     """The mean over classes of F1 (a class never predicted nor present is left out).
 
     Example:
+        >>> import torch
         >>> macro_f1(torch.tensor([0, 1, 1]), torch.tensor([0, 1, 0]), 2)
         0.6666666666666666
     """
@@ -21,14 +21,6 @@ def macro_f1(predicted: Tensor, gold: Tensor, classes: int) -> float:
         if tp + fp + fn:
             scores.append(2 * tp / (2 * tp + fp + fn))
     return sum(scores) / len(scores) if scores else 0.0
-
-
-def confusion_matrix(predicted: Tensor, gold: Tensor, classes: int) -> list[list[int]]:
-    """``matrix[gold][predicted]`` counts."""
-    matrix = torch.zeros(classes, classes, dtype=torch.long)
-    matrix.index_put_((gold.long(), predicted.long()), torch.ones_like(gold, dtype=torch.long),
-                      accumulate=True)
-    return matrix.tolist()
 
 
 def classification_scores(outputs: Tensor, targets: Tensor, output: str,
