@@ -6,7 +6,16 @@ against ridge on the same windows and features (bar: >= 5% below), mean and spre
 Training windows are subsampled with a stride (``--stride``, default 2 hours) to keep the run
 within ~15 minutes on a 2-core CPU; validation and test use every hour.
 
+The recipe (``RECIPE``; ``--plain`` leaves it out): the cumulated wind and rain hours as
+log(1 + x), the 1- and 24-hour changes of temperature, pressure and dew point as inputs, an
+attention-weighted mean of the GRU's outputs beside its last state, input noise, half the loss
+on the 24th hour, and a moving average of the weights. Ridge gets the same input columns.
+
     .venv/bin/python benchmarks/forecast_beijing.py            # 3 seeds
+    .venv/bin/python benchmarks/forecast_beijing.py --plain --variant "plain GRU"
+
+``--variant NAME`` files the run as one row of ``forecast_beijing_variants.json`` (the
+ablation table) instead of the headline.
 """
 
 from __future__ import annotations
@@ -23,7 +32,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from common import command_line, write_result  # noqa: E402
+from common import RESULTS_DIR, command_line, machine_info, write_result  # noqa: E402
+
+VARIANTS = RESULTS_DIR / "forecast_beijing_variants.json"
+
+
+RECIPE = [
+    "data.log1p=wind_speed,snow_hours,rain_hours", "data.changes=temperature,pressure,dew_point",
+    "data.change_lags=1,24", "forecast.attention=true", "forecast.input_noise=0.1",
+    "forecast.last_step_weight=24", "train.ema_decay=0.99",
+]
 
 
 def main() -> int:
@@ -32,8 +50,10 @@ def main() -> int:
     parser.add_argument("--stride", type=int, default=2)
     parser.add_argument("--epochs", type=int, default=14)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--plain", action="store_true", help="the GRU without RECIPE")
     parser.add_argument("--set", dest="overrides", action="append", default=[])
     parser.add_argument("--out", type=Path, help="write the result here instead")
+    parser.add_argument("--variant", help="file the run as this row of the variants table")
     args = parser.parse_args()
     os.environ.setdefault("RNNKIT_DATA", str(ROOT.parent / "shared" / "data"))
 
@@ -53,7 +73,7 @@ def main() -> int:
         f"train.epochs={args.epochs}", "train.batch_size=128", "train.lr=0.002",
         "train.patience=4", "train.monitor=val_mae_last", "train.clip_norm=1.0",
         "train.lr_patience=2", f"train.threads={args.threads}", "train.progress=false",
-        "train.device=cpu", *args.overrides,
+        "train.device=cpu", *([] if args.plain else RECIPE), *args.overrides,
     ]
     started = time.perf_counter()
     rows = []
@@ -93,6 +113,10 @@ def main() -> int:
         "seed_ensemble_mae": mae(test.targets[:, -1], np.mean(forecasts, axis=0)),
     }
     print(json.dumps(summary, indent=2))
+    if args.variant:
+        add_variant(args.variant, summary, settings, command_line(),
+                    time.perf_counter() - started, args.seeds)
+        return 0
     path = write_result(
         "forecast_beijing", metric="test MAE of temperature 24 h ahead (mean over seeds)",
         value=mean, unit="degC", baseline={"name": "ridge (same windows)", "value": ridge,
@@ -106,3 +130,19 @@ def main() -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def add_variant(name: str, summary: dict, settings: list[str], command: str, seconds: float,
+                seeds: list[int]) -> None:
+    """Put one run's summary into the variants table (a row of the same name is replaced)."""
+    table = json.loads(VARIANTS.read_text()) if VARIANTS.exists() else {
+        "name": "forecast_beijing_variants", "rows": []}
+    table["metric"] = "test MAE of temperature 24 h ahead per variant (mean over its seeds)"
+    row = {"variant": name, "seeds": seeds, **{key: summary[key] for key in (
+        "model_mae_mean", "model_mae_std", "persistence_mae", "ridge_mae",
+        "ratio_to_persistence", "ratio_to_ridge", "seed_ensemble_mae")},
+        "command": command, "date": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
+        "seconds": round(seconds, 1), "machine": machine_info(), "settings": settings}
+    table["rows"] = [old for old in table["rows"] if old["variant"] != name] + [row]
+    VARIANTS.write_text(json.dumps(table, indent=1) + "\n")
+    print(f"wrote the row {name!r} of {VARIANTS}")

@@ -111,10 +111,27 @@ def forecast_beijing(result: dict[str, Any]) -> str:
     bars = ("met" if summary["meets_persistence_bar"] else "**not met**",
             "met" if summary["meets_ridge_bar"] else "**not met**")
     return (f"Temperature 24 h ahead, test 2014 (every hour): persistence "
-            f"{summary['persistence_mae']:.3f} °C, ridge on the same windows "
+            f"{summary['persistence_mae']:.3f} °C, ridge on the same windows and input columns "
             f"{summary['ridge_mae']:.3f} °C; the mean forecast of the seeds' models "
             f"{summary['seed_ensemble_mae']:.3f} °C. Bars: ≤ 0.80x persistence {bars[0]}, "
-            f"≤ 0.95x ridge {bars[1]}.\n\n" + markdown_table(head, rows) + _footer(result))
+            f"≤ 0.95x ridge {bars[1]}.\n\n" + markdown_table(head, rows) + _footer(result)
+            + _beijing_variants())
+
+
+def _beijing_variants() -> str:
+    """The ablation rows (``forecast_beijing.py --variant``), if any."""
+    table = _load("forecast_beijing_variants")
+    if table is None:
+        return ""
+    rows = [[row["variant"], len(row["seeds"]),
+             f"{row['model_mae_mean']:.3f}" + (f" ± {row['model_mae_std']:.3f}"
+                                               if len(row["seeds"]) > 1 else ""),
+             f"{row['ratio_to_persistence']:.3f}", f"{row['ridge_mae']:.3f}",
+             f"{row['ratio_to_ridge']:.3f}", row["date"][:10]] for row in table["rows"]]
+    head = ["variant", "seeds", "test MAE °C", "/ persistence", "ridge (same inputs)",
+            "/ ridge", "date"]
+    return ("\nVariants (`benchmarks/results/forecast_beijing_variants.json`):\n\n"
+            + markdown_table(head, rows) + "\n")
 
 
 def stocks(result: dict[str, Any]) -> str:

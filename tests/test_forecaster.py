@@ -198,6 +198,8 @@ class _Fixed:
     ("quantile", 3, {"quantiles": "0.1,0.5,0.8"}),
     ("mse", 0, {"strategy": "recursive", "calendar": ("hour",)}),
     ("mae", 4, {"strategy": "recursive"}),
+    ("mae", 0, {"attention": True, "input_noise": 0.1, "last_step_weight": 6.0}),
+    ("quantile", 0, {"attention": True, "last_step_weight": 3.0}),
 ])
 def test_bundle_round_trip_gives_identical_forecasts(tmp_path: Path, loss: str, highway: int,
                                                      options: dict) -> None:
@@ -217,9 +219,26 @@ def test_bundle_round_trip_gives_identical_forecasts(tmp_path: Path, loss: str, 
 
 def test_a_bundle_without_the_new_options_loads_as_direct() -> None:
     config = model_for(series_frame()).bundle_config()
-    del config["quantiles"], config["strategy"]
+    del config["quantiles"], config["strategy"], config["attention"], config["input_noise"]
+    del config["last_step_weight"]
     loaded = Forecaster.from_bundle_config(config)
     assert loaded.strategy == "direct" and loaded.quantiles == []
+    assert loaded.attention is None and loaded.input_noise == 0 and loaded.last_step_weight == 1
+
+
+def test_last_step_weight_weighs_the_last_step_and_noise_is_for_training_only() -> None:
+    torch.manual_seed(0)
+    model = model_for(series_frame(), "mae", last_step_weight=5.0)
+    inputs, targets = torch.randn(4, 24, 2), torch.zeros(4, 6)
+    mean, _ = model(inputs)
+    error = mean.detach().abs()  # the loss is the weighted mean, weights 1,1,1,1,1,5 over 10/6
+    expected = (error[:, :5].sum(1) + 5 * error[:, 5]).mean() / 10
+    assert float(model.step((inputs, targets)).loss) == pytest.approx(float(expected), rel=1e-6)
+    noisy = model_for(series_frame(), "mae", input_noise=0.5, attention=True)
+    noisy.train()
+    assert not torch.equal(noisy(inputs)[0], noisy(inputs)[0])  # fresh noise on each call
+    noisy.eval()
+    assert torch.equal(noisy(inputs)[0], noisy(inputs)[0])
 
 
 @pytest.mark.parametrize(("options", "message"), [
@@ -231,6 +250,9 @@ def test_a_bundle_without_the_new_options_loads_as_direct() -> None:
     ({"loss": "gaussian", "strategy": "recursive"}, "forecast.loss=gaussian is unsupported"),
     ({"loss": "quantile", "strategy": "recursive"}, "forecast.loss=quantile is unsupported"),
     ({"strategy": "sideways"}, "forecast.strategy must be one of direct, recursive"),
+    ({"input_noise": -0.1}, "forecast.input_noise must be >= 0"),
+    ({"last_step_weight": 0.0}, "forecast.last_step_weight > 0"),
+    ({"strategy": "recursive", "last_step_weight": 2.0}, "applies to direct models"),
 ])
 def test_bad_options_raise_clear_errors(options: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
@@ -311,6 +333,9 @@ def test_cli_trains_recursive_and_quantile_models(tmp_path: Path, extra: dict) -
 @pytest.mark.parametrize(("rows", "extra", "message"), [
     (400, {"data.target": "nope"}, "no target column 'nope'"),
     (20, {}, "too few"),
+    (400, {"data.log1p": "y"}, "data.log1p lists the target 'y'"),
+    (400, {"data.changes": "z"}, "no column 'z' to derive from"),
+    (400, {"data.changes": "x", "data.change_lags": "1,day"}, "data.change_lags must be whole"),
 ])
 def test_bad_input_exits_2_with_a_clear_message(tmp_path: Path, monkeypatch, capsys, rows: int,
                                                 extra: dict, message: str) -> None:
@@ -320,3 +345,17 @@ def test_bad_input_exits_2_with_a_clear_message(tmp_path: Path, monkeypatch, cap
         args += ["--set", item]
     assert rnnkit.cli.main(args) == 2
     assert message in capsys.readouterr().err
+
+
+def test_derived_inputs_are_trained_on_and_rebuilt_for_a_forecast(tmp_path: Path) -> None:
+    frame = series_frame(400).assign(x=lambda f: f["x"].abs())
+    csv = write_csv(tmp_path / "series.csv", frame)
+    extra = {"data.log1p": "x", "data.changes": "y", "data.change_lags": "1,3",
+             "forecast.attention": "true"}
+    config = load_config(ForecastRunConfig, None, settings(csv, **extra))
+    results = train_forecaster(config, tmp_path / "run", log=lambda line: None)
+    assert results["features"] == ["y", "x_log1p", "y_change_1", "y_change_3", "hour_sin",
+                                   "hour_cos"]
+    code = rnnkit.cli.main(["forecast", "--model", str(tmp_path / "run" / "model.rnnkit"),
+                            "--output", str(tmp_path / "f.csv")])
+    assert code == 0 and len(pd.read_csv(tmp_path / "f.csv")) == 6

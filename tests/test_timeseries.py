@@ -25,7 +25,13 @@ from rnnkit.timeseries.baselines import (
     ridge_predict,
     seasonal_naive,
 )
-from rnnkit.timeseries.features import calendar_features, lags, log_returns, simple_returns
+from rnnkit.timeseries.features import (
+    calendar_features,
+    derive,
+    lags,
+    log_returns,
+    simple_returns,
+)
 from rnnkit.timeseries.frames import (
     describe_gaps,
     infer_frequency,
@@ -192,6 +198,23 @@ def test_features_are_causal_and_correct() -> None:
     np.testing.assert_allclose(calendar.to_numpy()[0], [-1, 0, 0, 1, 0, 1], atol=1e-12)
 
 
+def test_derived_columns_are_tendencies_and_logs() -> None:
+    frame = pd.DataFrame({"p": [1010.0, 1012.0, 1009.0, 1001.0], "w": [0.0, 3.0, 8.0, 20.0]})
+    out = derive(frame, log1p=["w"], changes=["p", "w"], change_lags=[1, 2])
+    assert list(out.columns) == ["p", "w_log1p", "p_change_1", "p_change_2", "w_change_1",
+                                 "w_change_2"]
+    assert out["p_change_2"].tolist()[2:] == [-1.0, -11.0]  # 1009-1010, 1001-1012
+    assert out["w_change_1"].tolist()[1:] == [3.0, 5.0, 12.0]  # raw units, before the log
+    np.testing.assert_allclose(out["w_log1p"], np.log1p(frame["w"]))
+    assert derive(frame).equals(frame)
+    with pytest.raises(ValueError, match="no column 'x' to derive from"):
+        derive(frame, changes=["x"])
+    with pytest.raises(ValueError, match="log1p needs values >= -1; column 'p'"):
+        derive(frame.assign(p=-5.0), log1p=["p"])
+    with pytest.raises(ValueError, match="a change lag must be a whole number of rows >= 1"):
+        derive(frame, changes=["p"], change_lags=[0])
+
+
 # ---- windows, splits, folds, scaler -------------------------------------------------------------
 
 def test_windows_shapes_timestamps_and_splits() -> None:
@@ -336,6 +359,8 @@ def _pipeline(raw: pd.DataFrame, train_end: pd.Timestamp) -> dict[str, Any]:
         log_returns(frame["price"]).rename("log_return"),
         calendar_features(frame.index, ("hour", "day_of_week")),
         lags(simple_returns(frame[["price"]]).add_suffix("_return"), [1, 2]),
+        derive(frame[["price", "volume"]], log1p=["volume"], changes=["price"],
+               change_lags=[1, 6]).drop(columns="price"),
     ], axis=1)
     windows = make_windows(features, "price", list(features.columns), lookback=30, horizon=3)
     train = split_by_time(windows, train_end).train

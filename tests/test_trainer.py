@@ -315,6 +315,48 @@ def test_resumed_run_ends_with_the_same_weights(tmp_path: Path, how: str) -> Non
     assert result.stopped == "completed"
 
 
+def test_weight_average_is_the_ema_of_every_step_and_is_what_validation_sees() -> None:
+    decay = 0.8
+    plain = make_regressor()
+    recorded: list[dict[str, Tensor]] = []
+    trainer = Trainer(plain, quiet(epochs=2, optimizer="sgd", lr=0.1), log=no_log)
+    step = trainer.optimizer.step
+    trainer.optimizer.step = lambda *a, **k: (step(*a, **k), recorded.append(weights(plain)))[0]
+    trainer.fit(regression_source())
+    expected = weights(make_regressor())  # the average starts from the initial weights
+    for after in recorded:
+        expected = {k: decay * expected[k] + (1 - decay) * after[k] for k in expected}
+
+    averaged = make_regressor()
+    config = quiet(epochs=2, optimizer="sgd", lr=0.1, ema_decay=decay)
+    result = Trainer(averaged, config, log=no_log).fit(regression_source(), val_source())
+    assert all(torch.allclose(weights(averaged)[k], expected[k], atol=1e-6) for k in expected)
+    data = regression_data(8, seed=1)
+    with torch.no_grad():  # validation scored the averaged weights, which the model now holds
+        assert result.best_epoch == 2
+        loss = float(averaged.step(data).loss)
+    assert result.history[-1]["val_loss"] == pytest.approx(loss, rel=1e-5)
+    with pytest.raises(ValueError, match="train.ema_decay must be between 0 and 1"):
+        Trainer(make_regressor(), quiet(ema_decay=1.5), log=no_log)
+
+
+def test_a_resumed_run_keeps_its_weight_average(tmp_path: Path) -> None:
+    config = replace(RESUME_CONFIG, ema_decay=0.9)
+    straight = make_regressor()
+    Trainer(straight, config, tmp_path / "straight", log=no_log).fit(regression_source(),
+                                                                   val_source())
+    stopped = replace(config, max_steps=6)
+    Trainer(make_regressor(), stopped, tmp_path / "resumed", log=no_log).fit(
+        regression_source(), val_source())
+    resumed = make_regressor(seed=99)
+    trainer = Trainer(resumed, config, tmp_path / "resumed", log=no_log)
+    assert trainer.resume()
+    trainer.fit(regression_source(), val_source())
+    assert same_weights(weights(resumed), weights(straight))
+    last = {name: load_checkpoint(tmp_path / name / "last.pt") for name in ("straight", "resumed")}
+    assert same_weights(last["straight"]["average"], last["resumed"]["average"])
+
+
 def test_max_steps_mid_epoch_does_not_end_the_epoch(tmp_path: Path) -> None:
     config = replace(RESUME_CONFIG, max_steps=6)
     result = Trainer(make_regressor(), config, tmp_path, log=no_log).fit(

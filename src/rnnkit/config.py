@@ -54,6 +54,7 @@ class TrainConfig:
     weight_decay: float = 0.0
     clip_norm: float = 0.0  # clip the global gradient norm to this value
     clip_value: float = 0.0  # clip every gradient element to [-v, v]
+    ema_decay: float = 0.0  # validate and keep a moving average of the weights (e.g. 0.99)
     tbptt_steps: int = 0  # truncated BPTT window; 0 = backpropagate through the whole sequence
     max_steps: int = 0  # stop after this many optimizer steps
     monitor: str = "val_loss"  # metric for early stopping, LR reduction and the best checkpoint

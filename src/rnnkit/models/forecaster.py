@@ -27,6 +27,7 @@ from torch import Tensor, nn
 from rnnkit.config import ModelConfig
 from rnnkit.models import recursive
 from rnnkit.models.encoder import build_encoder
+from rnnkit.models.pooling import Pooling
 from rnnkit.models.quantiles import (
     DEFAULT_QUANTILES,
     ordered_quantiles,
@@ -68,6 +69,13 @@ class Forecaster(TaskModel):
             mean (LSTNet's autoregressive highway): the RNN learns what a linear model misses.
         quantiles: a ``quantile`` model's levels, e.g. ``"0.05,0.5,0.95"`` (0.5 needed).
         strategy: ``direct`` (all ``H`` steps at once) or ``recursive`` (one step, rolled).
+        attention: the head also reads an attention-weighted mean of every step's output
+            (:class:`~rnnkit.models.pooling.Pooling`), not only the last state: the same hour
+            yesterday or a front two days back stays within reach of the forecast.
+        input_noise: in training only, Gaussian noise of this standard deviation (in scaled
+            units) is added to the encoder's inputs, a regularizer for small, noisy series.
+        last_step_weight: a direct model's loss weight of the last step relative to each
+            other step (1 = all equal); the steps are still all learned.
 
     Shape:
         inputs ``[B, L, F]`` scaled. ``direct``: targets ``[B, H]``; forward gives the mean
@@ -82,7 +90,8 @@ class Forecaster(TaskModel):
                  residual: bool = True, calendar: Sequence[str] = (),
                  trained_on: dict[str, Any] | None = None, highway_steps: int = 0,
                  quantiles: str | Sequence[float] = DEFAULT_QUANTILES,
-                 strategy: str = "direct") -> None:
+                 strategy: str = "direct", attention: bool = False, input_noise: float = 0.0,
+                 last_step_weight: float = 1.0) -> None:
         super().__init__()
         if loss not in LOSSES:
             raise ValueError(f"forecast.loss must be one of {', '.join(LOSSES)}, got {loss!r}")
@@ -93,6 +102,12 @@ class Forecaster(TaskModel):
             raise ValueError(f"forecast.loss={loss} is unsupported with forecast.strategy="
                              "recursive (the roll-out feeds back point forecasts, so it gives "
                              "no intervals); use loss mse or mae, or strategy direct")
+        if input_noise < 0 or last_step_weight <= 0:
+            raise ValueError("forecast.input_noise must be >= 0 and forecast.last_step_weight "
+                             f"> 0, got {input_noise} and {last_step_weight}")
+        if strategy == "recursive" and last_step_weight != 1:
+            raise ValueError("forecast.last_step_weight applies to direct models; a recursive "
+                             "model learns one step. Leave it at 1")
         if target not in feature_names:
             raise ValueError(f"the target {target!r} must be one of the features "
                              f"{list(feature_names)}; add it to data.features")
@@ -118,8 +133,11 @@ class Forecaster(TaskModel):
         self.median_index = self.quantiles.index(0.5) if self.quantiles else 0
         self.encoder = build_encoder(config, len(self.feature_names), batch_first=True)
         width = config.hidden_size * (2 if config.bidirectional else 1)
+        self.attention = (Pooling("attention", width, 2 if config.bidirectional else 1)
+                          if attention else None)
+        self.input_noise, self.last_step_weight = float(input_noise), float(last_step_weight)
         per_output = {"gaussian": 2, "quantile": len(self.quantiles)}.get(loss, 1)
-        self.head = nn.Linear(width, outputs * per_output)
+        self.head = nn.Linear(width * (2 if attention else 1), outputs * per_output)
         if not 0 <= highway_steps <= lookback:
             raise ValueError(f"highway_steps must be between 0 and the lookback {lookback}, "
                              f"got {highway_steps}")
@@ -134,7 +152,8 @@ class Forecaster(TaskModel):
             "scaler": self.scaler.to_json(), "loss": self.loss_name, "residual": self.residual,
             "calendar": self.calendar, "trained_on": self.trained_on,
             "highway_steps": self.highway_steps, "quantiles": self.quantiles,
-            "strategy": self.strategy,
+            "strategy": self.strategy, "attention": self.attention is not None,
+            "input_noise": self.input_noise, "last_step_weight": self.last_step_weight,
         }
 
     @classmethod
@@ -145,12 +164,20 @@ class Forecaster(TaskModel):
                    config["residual"], config.get("calendar", ()), config.get("trained_on"),
                    config.get("highway_steps", 0),
                    config.get("quantiles") or DEFAULT_QUANTILES,
-                   config.get("strategy", "direct"))
+                   config.get("strategy", "direct"), config.get("attention", False),
+                   config.get("input_noise", 0.0), config.get("last_step_weight", 1.0))
 
     # -- tensors, in scaled units ---------------------------------------------------------
     def forward(self, inputs: Tensor) -> tuple[Tensor, Tensor | None]:
-        outputs, _ = self.encoder(inputs)  # [B, L, D*hidden]
-        head = self.head(outputs[:, -1])  # [B, D*hidden] -> [B, outputs * per_output]
+        noisy = inputs
+        if self.training and self.input_noise > 0:
+            noisy = inputs + self.input_noise * torch.randn_like(inputs)
+        outputs, _ = self.encoder(noisy)  # [B, L, D*hidden]
+        state = outputs[:, -1]  # [B, D*hidden]
+        if self.attention is not None:  # [B, 2*D*hidden]: the last state and the weighted mean
+            every = torch.ones(outputs.shape[:2], dtype=torch.bool, device=outputs.device)
+            state = torch.cat([state, self.attention(outputs, every, None)], dim=1)
+        head = self.head(state)  # [B, outputs * per_output]
         shift = torch.zeros_like(head[:, :self.outputs])  # [B, outputs]: added to every value
         if self.highway is not None:  # linear autoregressive skip over the last k steps
             recent = inputs[:, -self.highway_steps:].flatten(1)  # [B, k, F] -> [B, k*F]
@@ -171,22 +198,30 @@ class Forecaster(TaskModel):
         mean, spread = self(inputs)
         present = ~torch.isnan(targets)  # all True, but for a recursive feature gone missing
         error = torch.nan_to_num(targets) - mean  # [B, H] or [B, D]
+        weights = self._step_weights(error)  # [H] with mean 1, or [D] ones
         if self.loss_name == "mae":  # the metric itself: robust to heavy-tailed errors
-            loss = error[present].abs().mean()
+            loss = (error.abs() * weights)[present].mean()
         elif self.loss_name == "quantile":
             assert spread is not None
             levels = torch.as_tensor(self.quantiles, dtype=spread.dtype, device=spread.device)
-            loss = pinball_loss(spread, targets, levels)
+            loss = pinball_loss(spread, targets, levels, weights)
         elif spread is None:
-            loss = error[present].pow(2).mean()
+            loss = (error.pow(2) * weights)[present].mean()
         else:  # Gaussian negative log-likelihood, constant dropped
-            loss = 0.5 * (spread + error.pow(2) * torch.exp(-spread)).mean()
+            loss = (0.5 * (spread + error.pow(2) * torch.exp(-spread)) * weights).mean()
         absolute = error.detach().abs()
         # the last step's error (direct), or the target's one-step error (recursive)
         last = -1 if self.strategy == "direct" else self.dynamic.index(self.target_index)
         metrics = {"mae": float(absolute[present].mean()),
                    "mae_last": float(absolute[:, last][present[:, last]].mean())}
         return StepOutput(loss, int(targets.shape[0]), metrics=metrics)
+
+    def _step_weights(self, error: Tensor) -> Tensor:
+        """Loss weight per output column, mean 1: the last step's is ``last_step_weight``
+        times the others' (direct models)."""
+        weights = torch.ones(error.shape[1], dtype=error.dtype, device=error.device)
+        weights[-1] = self.last_step_weight
+        return weights / weights.mean()
 
     # -- numpy, in the target's own units -------------------------------------------------
     @property

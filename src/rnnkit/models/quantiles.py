@@ -64,13 +64,15 @@ def ordered_quantiles(raw: Tensor, median_index: int) -> Tensor:
     return torch.cat([median - gaps_below, median, above], dim=-1)
 
 
-def pinball_loss(predicted: Tensor, targets: Tensor, levels: Tensor) -> Tensor:
+def pinball_loss(predicted: Tensor, targets: Tensor, levels: Tensor,
+                 step_weights: Tensor | None = None) -> Tensor:
     """The mean quantile (pinball) loss: ``max(q * e, (q - 1) * e)`` with ``e = y - y_q``.
 
     Args:
         predicted: ``[B, H, Q]`` the quantile forecasts.
         targets: ``[B, H]`` what happened.
         levels: ``[Q]`` the quantile levels ``q``.
+        step_weights: ``[H]`` a weight per step (mean 1 keeps the loss's scale), or None.
 
     Example:
         >>> loss = pinball_loss(torch.tensor([[[1.0, 2.0]]]), torch.tensor([[3.0]]),
@@ -79,4 +81,7 @@ def pinball_loss(predicted: Tensor, targets: Tensor, levels: Tensor) -> Tensor:
         0.35
     """
     error = targets.unsqueeze(-1) - predicted  # [B, H] -> [B, H, 1]; broadcast to [B, H, Q]
-    return torch.maximum(levels * error, (levels - 1.0) * error).mean()
+    loss = torch.maximum(levels * error, (levels - 1.0) * error)
+    if step_weights is not None:
+        loss = loss * step_weights[:, None]  # [H, 1] broadcast over the batch and levels
+    return loss.mean()

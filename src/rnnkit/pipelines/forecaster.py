@@ -41,6 +41,9 @@ class ForecastOptions:
     quantiles: str = "0.05,0.5,0.95"  # quantile model: levels (0.5 needed; outer two: interval)
     strategy: str = "direct"  # direct (all H steps at once) | recursive (one step, rolled H times)
     highway_steps: int = 0  # linear skip from the last k input steps to the output (0 = off)
+    attention: bool = False  # the head also reads an attention-weighted mean of every step
+    input_noise: float = 0.0  # std of Gaussian noise on the scaled inputs in training (0 = off)
+    last_step_weight: float = 1.0  # direct: the last step's loss weight relative to the others
     seasonal_period: int = 0  # 0 = source default (hourly 24, daily 7)
     moving_average: int = 24  # rows averaged by the moving-average baseline (capped at L)
     ridge_alphas: str = "0.1,10,1000"  # ridge baseline: alpha chosen on validation MAE
@@ -154,7 +157,10 @@ def train_forecaster(config: ForecastRunConfig, out_dir: str | Path, resume: boo
                        config.data.horizon, scaler, config.forecast.loss,
                        config.forecast.residual, prepared.calendar, trained_on=asdict(config.data),
                        highway_steps=config.forecast.highway_steps,
-                       quantiles=config.forecast.quantiles, strategy=config.forecast.strategy)
+                       quantiles=config.forecast.quantiles, strategy=config.forecast.strategy,
+                       attention=config.forecast.attention,
+                       input_noise=config.forecast.input_noise,
+                       last_step_weight=config.forecast.last_step_weight)
     seed = config.train.seed
     train = split.train.subset(slice(None, None, config.data.stride))  # ridge gets every window
     log(f"{target}: {len(features)} features, windows train {len(train)}, "

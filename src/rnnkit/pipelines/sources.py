@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from rnnkit.models.window_inputs import add_calendar
-from rnnkit.timeseries.features import price_features
+from rnnkit.timeseries.features import derive, price_features
 from rnnkit.timeseries.frames import (
     STOCK_SYMBOLS,
     beijing_weather,
@@ -42,6 +42,9 @@ class ForecastDataConfig:
     date_column: str = "date"  # for files
     features: str = ""  # comma-separated input columns; "" = every numeric column
     calendar: str = "auto"  # comma-separated calendar parts; auto: by frequency; "" = none
+    log1p: str = ""  # comma-separated columns replaced by <column>_log1p = log(1 + x)
+    changes: str = ""  # comma-separated columns whose changes over change_lags rows are added
+    change_lags: str = "1,24"  # as <column>_change_<k> = x[t] - x[t - k]
     lookback: int = 120
     horizon: int = 24
     stride: int = 1  # rows between the model's training windows (ridge, val, test: every row)
@@ -89,6 +92,11 @@ def load_source(data: ForecastDataConfig) -> tuple[pd.DataFrame, str]:
     default = f"{source.upper()}_log_return" if is_stock(source) else SOURCES.get(
         source, ("",))[0]
     target = data.target or default
+    logged = _names(data.log1p)
+    if target in logged:
+        raise ValueError(f"data.log1p lists the target {target!r}; a target keeps its units. "
+                         "Remove it from data.log1p")
+    frame = derive(frame, logged, _names(data.changes), _lags(data.change_lags))
     if target not in frame.columns:
         raise ValueError(f"{source} has no target column {target!r}; its columns: "
                          f"{', '.join(map(str, frame.columns))}. Set data.target")
@@ -97,7 +105,7 @@ def load_source(data: ForecastDataConfig) -> tuple[pd.DataFrame, str]:
 
 def calendar_parts(data: ForecastDataConfig, index: pd.DatetimeIndex) -> list[str]:
     if data.calendar != "auto":
-        return [part.strip() for part in data.calendar.split(",") if part.strip()]
+        return _names(data.calendar)
     step = pd.Series(index[: min(len(index), 100)]).diff().median()
     return ["hour", "day_of_year"] if step < pd.Timedelta(days=1) else ["day_of_week",
                                                                           "day_of_year"]
@@ -116,7 +124,7 @@ def input_features(data: ForecastDataConfig, frame: pd.DataFrame, target: str,
     """The configured inputs (calendar columns added), else every numeric column (a stock's
     price level left out); the target first if ``with_target`` and not already in."""
     if data.features:
-        features = [name.strip() for name in data.features.split(",") if name.strip()]
+        features = _names(data.features)
         features += [name for name in frame.columns if name.endswith(("_sin", "_cos"))
                      and name not in features]
     else:
@@ -165,6 +173,18 @@ def prepare_for(model: Any, source: str = "") -> Prepared:
         raise ValueError(f"the data's features {prepared.features} differ from the model's "
                          f"{list(model.feature_names)}")
     return prepared
+
+
+def _names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def _lags(text: str) -> list[int]:
+    try:
+        return [int(lag) for lag in _names(text)]
+    except ValueError:
+        raise ValueError(f"data.change_lags must be whole numbers of rows separated by commas, "
+                         f"e.g. 1,24; got {text!r}") from None
 
 
 def _moment(text: str) -> str | pd.Timestamp:

@@ -126,6 +126,48 @@ def price_features(prices: pd.Series, spans: Sequence[int] = (5, 20)) -> pd.Data
     return pd.DataFrame(columns, index=prices.index)
 
 
+def derive(frame: pd.DataFrame, log1p: Sequence[str] = (), changes: Sequence[str] = (),
+           change_lags: Sequence[int] = (1,)) -> pd.DataFrame:
+    """The frame with derived columns, each causal.
+
+    ``log1p``: each column is replaced by ``<column>_log1p`` = ``log(1 + x)``, for counts and
+    cumulated amounts with a heavy right tail (the scaler then sees a usable spread).
+    ``changes``: for each column and lag ``k``, ``<column>_change_<k>`` = ``x[t] - x[t - k]``
+    is added (the first ``k`` rows are NaN): tendencies such as a pressure fall over 24 hours,
+    handed to the model instead of left for it to find.
+
+    Raises:
+        ValueError: an absent or non-numeric column, a value below -1 under ``log1p``, or a
+            lag below 1.
+
+    Example:
+        >>> frame = pd.DataFrame({"p": [1010.0, 1012.0, 1009.0], "rain": [0.0, 1.0, 3.0]})
+        >>> derive(frame, log1p=["rain"], changes=["p"]).round(3)
+                p  rain_log1p  p_change_1
+        0  1010.0       0.000         NaN
+        1  1012.0       0.693         2.0
+        2  1009.0       1.386        -3.0
+    """
+    out = frame.copy()
+    for name in [*log1p, *changes]:
+        if name not in out.columns:
+            raise ValueError(f"no column {name!r} to derive from; columns: "
+                             f"{', '.join(map(str, out.columns))}")
+        if not pd.api.types.is_numeric_dtype(out[name]):
+            raise ValueError(f"column {name!r} is not numeric; it cannot be derived from")
+    for name in changes:
+        for lag in change_lags:
+            _check_periods(lag, what="a change lag")
+            out[f"{name}_change_{lag}"] = out[name] - out[name].shift(lag)
+    for name in log1p:
+        if (out[name] < -1).any():
+            raise ValueError(f"log1p needs values >= -1; column {name!r} has "
+                             f"{out[name].min()}")
+        position = list(out.columns).index(name)
+        out.insert(position, f"{name}_log1p", np.log1p(out.pop(name)))
+    return out
+
+
 def _check_periods(periods: int, what: str = "periods") -> None:
     if int(periods) != periods or periods < 1:
         raise ValueError(f"{what} must be a whole number of rows >= 1, not {periods!r}: a "

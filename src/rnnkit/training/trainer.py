@@ -2,7 +2,9 @@
 
 Per batch: the model's loss (over the whole sequence, or window by window for truncated BPTT
 with the carried state detached between windows), backward, the gradient norm measured before
-clipping, clipping by norm and/or value, an optimizer step. Per epoch: validation, the best
+clipping, clipping by norm and/or value, an optimizer step (and with ``train.ema_decay`` an
+update of the weights' moving average, which validation and the best checkpoint then use).
+Per epoch: validation, the best
 checkpoint, learning-rate reduction on plateau, early stopping. Checkpoints are atomic and carry
 every RNG state, so a resumed run ends with the same weights as an uninterrupted one.
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,7 @@ from tqdm import tqdm
 
 from rnnkit.config import TrainConfig
 from rnnkit.data.batching import BatchSource
+from rnnkit.training.averaging import WeightAverage
 from rnnkit.training.checkpoint import (
     CheckpointError,
     load_checkpoint,
@@ -125,6 +129,7 @@ class Trainer:
         self.model = model.to(self.device)
         self._step = self.workers.wrap(self.model)  # model.step, through DDP if distributed
         self.optimizer = make_optimizer(model, config)
+        self.average = WeightAverage(model, config.ema_decay) if config.ema_decay else None
         self.scheduler = None
         if config.lr_patience > 0:
             self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
@@ -151,6 +156,7 @@ class Trainer:
     def _checkpoint_state(self) -> dict[str, Any]:
         return {
             "model": self.model.state_dict(),
+            "average": self.average.shadow if self.average else {},
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict() if self.scheduler else {},
             "epoch": self.epoch,
@@ -186,6 +192,8 @@ class Trainer:
             return False
         path, state = found
         self._load_model(state["model"], path)
+        if self.average is not None:  # an older run without one: the average starts here
+            self.average.load(state.get("average") or self.model.state_dict())
         try:
             self.optimizer.load_state_dict(state["optimizer"])
         except (RuntimeError, ValueError, KeyError) as error:
@@ -357,6 +365,8 @@ class Trainer:
         if config.clip_value > 0:
             torch.nn.utils.clip_grad_value_(params, config.clip_value)
         self.optimizer.step()
+        if self.average is not None:
+            self.average.update(self.model)
         self.result.steps += 1
 
     def _check_finite(self, value: float, what: str) -> None:
@@ -375,7 +385,8 @@ class Trainer:
         record: dict[str, float] = {"epoch": self.epoch + 1, "steps": self.result.steps}
         record.update({f"train_{k}": v for k, v in stats.items()})
         # rank 0 scores, every process gets the scores: all take the same decisions below
-        record.update(self.workers.on_main(lambda: self._evaluate(val)))
+        with self._averaged():
+            record.update(self.workers.on_main(lambda: self._evaluate(val)))
         record["lr"] = self.optimizer.param_groups[0]["lr"]
         self.result.seconds = time.perf_counter() - self._started  # saved with the checkpoint
         record["seconds"] = round(self.result.seconds, 2)
@@ -396,10 +407,10 @@ class Trainer:
         self.batch_in_epoch = 0
         if improved:
             self.result.best, self.result.best_epoch, self.bad_epochs = score, self.epoch, 0
+            weights = self.average.shadow if self.average else self.model.state_dict()
             if self.run_dir is not None:  # only the weights: best.pt is never resumed from
-                save_checkpoint({"model": self.model.state_dict()}, self.run_dir / "best.pt")
+                save_checkpoint({"model": weights}, self.run_dir / "best.pt")
             else:
-                weights = self.model.state_dict()
                 self._best_weights = {k: v.detach().clone() for k, v in weights.items()}
         else:
             self.bad_epochs += 1
@@ -411,6 +422,10 @@ class Trainer:
         self._write_metrics(record)
         shown = ", ".join(f"{k} {v:.4g}" for k, v in record.items() if k not in ("epoch",))
         self.log(f"epoch {record['epoch']}: {shown}")
+
+    def _averaged(self) -> AbstractContextManager[None]:
+        """The weights validation sees: the moving average if there is one."""
+        return self.average.applied(self.model) if self.average else nullcontext()
 
     def _evaluate(self, val: BatchSource | None) -> dict[str, float]:
         """Validation scores (``val_*``) and those of every observed source."""
