@@ -128,9 +128,6 @@ def main() -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
 
 def add_variant(name: str, summary: dict, settings: list[str], command: str, seconds: float,
                 seeds: list[int]) -> None:
@@ -146,3 +143,7 @@ def add_variant(name: str, summary: dict, settings: list[str], command: str, sec
     table["rows"] = [old for old in table["rows"] if old["variant"] != name] + [row]
     VARIANTS.write_text(json.dumps(table, indent=1) + "\n")
     print(f"wrote the row {name!r} of {VARIANTS}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

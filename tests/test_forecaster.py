@@ -233,7 +233,8 @@ def test_last_step_weight_weighs_the_last_step_and_noise_is_for_training_only() 
     mean, _ = model(inputs)
     error = mean.detach().abs()  # the loss is the weighted mean, weights 1,1,1,1,1,5 over 10/6
     expected = (error[:, :5].sum(1) + 5 * error[:, 5]).mean() / 10
-    assert float(model.step((inputs, targets)).loss) == pytest.approx(float(expected), rel=1e-6)
+    loss = model.step((inputs, targets)).loss.detach()
+    assert float(loss) == pytest.approx(float(expected), rel=1e-6)
     noisy = model_for(series_frame(), "mae", input_noise=0.5, attention=True)
     noisy.train()
     assert not torch.equal(noisy(inputs)[0], noisy(inputs)[0])  # fresh noise on each call
