@@ -6,7 +6,7 @@ against ridge on the same windows and features (bar: >= 5% below), mean and spre
 Training windows are subsampled with a stride (``--stride``, default 2 hours) to keep the run
 within ~15 minutes on a 2-core CPU; validation and test use every hour.
 
-The recipe (``RECIPE``; ``--plain`` leaves it out): the cumulated wind and rain hours as
+The recipe (``RECIPE``; ``--plain`` leaves it out): the cumulated wind, snow and rain hours as
 log(1 + x), the 1- and 24-hour changes of temperature, pressure and dew point as inputs, an
 attention-weighted mean of the GRU's outputs beside its last state, input noise, half the loss
 on the 24th hour, and a moving average of the weights. Ridge gets the same input columns.

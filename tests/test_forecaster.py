@@ -252,6 +252,7 @@ def test_last_step_weight_weighs_the_last_step_and_noise_is_for_training_only() 
     ({"loss": "quantile", "strategy": "recursive"}, "forecast.loss=quantile is unsupported"),
     ({"strategy": "sideways"}, "forecast.strategy must be one of direct, recursive"),
     ({"input_noise": -0.1}, "forecast.input_noise must be >= 0"),
+    ({"input_noise": float("nan")}, "forecast.input_noise must be >= 0"),
     ({"last_step_weight": 0.0}, "forecast.last_step_weight > 0"),
     ({"strategy": "recursive", "last_step_weight": 2.0}, "applies to direct models"),
 ])
@@ -337,6 +338,7 @@ def test_cli_trains_recursive_and_quantile_models(tmp_path: Path, extra: dict) -
     (400, {"data.log1p": "y"}, "data.log1p lists the target 'y'"),
     (400, {"data.changes": "z"}, "no column 'z' to derive from"),
     (400, {"data.changes": "x", "data.change_lags": "1,day"}, "data.change_lags must be whole"),
+    (400, {"data.changes": "x", "data.change_lags": ""}, "data.change_lags must be whole"),
 ])
 def test_bad_input_exits_2_with_a_clear_message(tmp_path: Path, monkeypatch, capsys, rows: int,
                                                 extra: dict, message: str) -> None:
@@ -348,7 +350,8 @@ def test_bad_input_exits_2_with_a_clear_message(tmp_path: Path, monkeypatch, cap
     assert message in capsys.readouterr().err
 
 
-def test_derived_inputs_are_trained_on_and_rebuilt_for_a_forecast(tmp_path: Path) -> None:
+def test_derived_inputs_are_trained_on_and_rebuilt_for_a_forecast(tmp_path: Path,
+                                                                   capsys) -> None:
     frame = series_frame(400).assign(x=lambda f: f["x"].abs())
     csv = write_csv(tmp_path / "series.csv", frame)
     extra = {"data.log1p": "x", "data.changes": "y", "data.change_lags": "1,3",
@@ -360,3 +363,8 @@ def test_derived_inputs_are_trained_on_and_rebuilt_for_a_forecast(tmp_path: Path
     code = rnnkit.cli.main(["forecast", "--model", str(tmp_path / "run" / "model.rnnkit"),
                             "--output", str(tmp_path / "f.csv")])
     assert code == 0 and len(pd.read_csv(tmp_path / "f.csv")) == 6
+    code = rnnkit.cli.main(["forecast", "--model", str(tmp_path / "run" / "model.rnnkit"),
+                            "--as-of", "2020-01-01"])  # 24 rows: the 3 before them are missing
+    assert code == 2
+    assert "24 rows are too few: the model reads the last 24, and its 3-row changes" in \
+        capsys.readouterr().err

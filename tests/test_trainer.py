@@ -340,6 +340,14 @@ def test_weight_average_is_the_ema_of_every_step_and_is_what_validation_sees() -
         Trainer(make_regressor(), quiet(ema_decay=1.5), log=no_log)
 
 
+def test_a_run_stopped_before_its_first_epoch_ends_keeps_the_average() -> None:
+    model = make_regressor()
+    trainer = Trainer(model, quiet(max_steps=3, ema_decay=0.5), log=no_log)
+    result = trainer.fit(regression_source(), val_source())
+    assert result.best_epoch <= 0 and trainer.average is not None
+    assert same_weights(weights(model), trainer.average.shadow)
+
+
 def test_a_resumed_run_keeps_its_weight_average(tmp_path: Path) -> None:
     config = replace(RESUME_CONFIG, ema_decay=0.9)
     straight = make_regressor()

@@ -14,6 +14,7 @@ so a loaded model forecasts from a raw date-indexed frame alone (:meth:`Forecast
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import asdict
 from statistics import NormalDist
@@ -102,7 +103,8 @@ class Forecaster(TaskModel):
             raise ValueError(f"forecast.loss={loss} is unsupported with forecast.strategy="
                              "recursive (the roll-out feeds back point forecasts, so it gives "
                              "no intervals); use loss mse or mae, or strategy direct")
-        if input_noise < 0 or last_step_weight <= 0:
+        if not (math.isfinite(input_noise) and input_noise >= 0
+                and math.isfinite(last_step_weight) and last_step_weight > 0):
             raise ValueError("forecast.input_noise must be >= 0 and forecast.last_step_weight "
                              f"> 0, got {input_noise} and {last_step_weight}")
         if strategy == "recursive" and last_step_weight != 1:

@@ -96,7 +96,8 @@ def load_source(data: ForecastDataConfig) -> tuple[pd.DataFrame, str]:
     if target in logged:
         raise ValueError(f"data.log1p lists the target {target!r}; a target keeps its units. "
                          "Remove it from data.log1p")
-    frame = derive(frame, logged, _names(data.changes), _lags(data.change_lags))
+    changes = _names(data.changes)
+    frame = derive(frame, logged, changes, _lags(data.change_lags) if changes else [])
     if target not in frame.columns:
         raise ValueError(f"{source} has no target column {target!r}; its columns: "
                          f"{', '.join(map(str, frame.columns))}. Set data.target")
@@ -180,11 +181,15 @@ def _names(text: str) -> list[str]:
 
 
 def _lags(text: str) -> list[int]:
+    """``data.change_lags`` as numbers: whole rows, at least one."""
     try:
-        return [int(lag) for lag in _names(text)]
+        lags = [int(lag) for lag in _names(text)]
     except ValueError:
+        lags = []
+    if not lags:
         raise ValueError(f"data.change_lags must be whole numbers of rows separated by commas, "
-                         f"e.g. 1,24; got {text!r}") from None
+                         f"e.g. 1,24; got {text!r}")
+    return lags
 
 
 def _moment(text: str) -> str | pd.Timestamp:

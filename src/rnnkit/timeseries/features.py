@@ -137,8 +137,8 @@ def derive(frame: pd.DataFrame, log1p: Sequence[str] = (), changes: Sequence[str
     handed to the model instead of left for it to find.
 
     Raises:
-        ValueError: an absent or non-numeric column, a value below -1 under ``log1p``, or a
-            lag below 1.
+        ValueError: an absent or non-numeric column, a value at or below -1 under ``log1p``,
+            or a lag below 1.
 
     Example:
         >>> frame = pd.DataFrame({"p": [1010.0, 1012.0, 1009.0], "rain": [0.0, 1.0, 3.0]})
@@ -160,8 +160,8 @@ def derive(frame: pd.DataFrame, log1p: Sequence[str] = (), changes: Sequence[str
             _check_periods(lag, what="a change lag")
             out[f"{name}_change_{lag}"] = out[name] - out[name].shift(lag)
     for name in log1p:
-        if (out[name] < -1).any():
-            raise ValueError(f"log1p needs values >= -1; column {name!r} has "
+        if (out[name] <= -1).any():
+            raise ValueError(f"log1p needs values > -1; column {name!r} has "
                              f"{out[name].min()}")
         position = list(out.columns).index(name)
         out.insert(position, f"{name}_log1p", np.log1p(out.pop(name)))

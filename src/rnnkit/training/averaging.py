@@ -2,7 +2,10 @@
 
 After every optimizer step ``shadow = decay * shadow + (1 - decay) * weights``; integer
 buffers are copied. Validation, ``best.pt`` and the saved model use the average, which moves
-less from batch to batch than the weights themselves (Keras' ``use_ema``, timm's ``ModelEma``).
+less from batch to batch than the weights themselves (Keras' ``use_ema``, timm's
+``ModelEma``). There is no warm-up: the average starts from the initial weights, whose share
+after ``n`` steps is ``decay ** n``. Without validation data the trainer's fallback monitor,
+the training loss, is measured on the weights themselves.
 """
 
 from __future__ import annotations
@@ -54,8 +57,11 @@ class WeightAverage:
         finally:
             model.load_state_dict(own)
 
-    def load(self, shadow: dict[str, Any]) -> None:
-        self.shadow = _copy(shadow)
+    def load(self, shadow: dict[str, Any], model: nn.Module) -> None:
+        """Take a saved average (read onto the CPU) onto the devices of ``model``'s weights."""
+        own = model.state_dict()
+        self.shadow = {name: value.detach().to(own[name].device).clone()
+                       for name, value in shadow.items()}
 
 
 def _copy(weights: dict[str, Any]) -> dict[str, Any]:

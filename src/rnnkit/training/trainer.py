@@ -193,7 +193,7 @@ class Trainer:
         path, state = found
         self._load_model(state["model"], path)
         if self.average is not None:  # an older run without one: the average starts here
-            self.average.load(state.get("average") or self.model.state_dict())
+            self.average.load(state.get("average") or self.model.state_dict(), self.model)
         try:
             self.optimizer.load_state_dict(state["optimizer"])
         except (RuntimeError, ValueError, KeyError) as error:
@@ -270,6 +270,8 @@ class Trainer:
             self._load_model(load_checkpoint(best_file)["model"], best_file)
         elif self._best_weights is not None:
             self.model.load_state_dict(self._best_weights)
+        elif self.average is not None:  # stopped before an epoch ended: the average so far
+            self.model.load_state_dict(self.average.shadow)
         return self.result
 
     def _check_monitor(self, val: BatchSource | None) -> None:
