@@ -12,6 +12,7 @@ from rnnkit.cli import main
 from rnnkit.data.numeric_sequences import read_numeric_sequences
 from rnnkit.data.sst import parse_tree, read_trees, sst_examples
 from rnnkit.data.text_labels import read_labelled_texts, truncate
+from rnnkit.pipelines.classifier_data import ClassifierDataConfig, label_order, read_examples
 
 SHARED_SST = Path(__file__).resolve().parents[2] / "shared" / "data" / "sst" / "dev.txt"
 TREES = [
@@ -209,3 +210,14 @@ def test_cli_multi_label_and_regression_files(tmp_path: Path,
     assert main(["predict", "--model", str(tmp_path / "reg" / "model.rnnkit"),
                  "--text", "dull bad film"]) == 0
     assert json.loads(capsys.readouterr().out)["values"]["stars"] < 2.5
+
+
+def test_imdb_coded_labels_are_named(tmp_path: Path) -> None:
+    path = tmp_path / "train.jsonl.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as file:
+        for label, text in ((0, "dull and long"), (1, "a delight")):
+            file.write(json.dumps({"id": "x", "rating": 1, "label": label, "text": text}) + "\n")
+    data = ClassifierDataConfig(dataset="imdb")
+    examples = read_examples(data, path, training=True)
+    assert [e.labels for e in examples] == [("negative",), ("positive",)]
+    assert label_order(data, {"negative", "positive"}) == ["negative", "positive"]

@@ -170,5 +170,6 @@ register(DatasetSpec(
         DatasetFile("test", "test.jsonl.gz", "",
                     "82e82eeddd7a4702326c9eb74faa2c380962f0c38df26baadc290608ac0422ab"),
     ),
-    reader_options={"text_field": "text", "label_field": "label"},
+    reader_options={"text_field": "text", "label_field": "label",
+                    "label_names": {"0": "negative", "1": "positive"}},
 ))

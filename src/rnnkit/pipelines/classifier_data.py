@@ -78,11 +78,14 @@ def read_examples(data: ClassifierDataConfig, path: Path, training: bool) -> lis
                                               data.label_field, columns)
         return list(sequences)
     options = get_spec(data.dataset).reader_options if data.dataset else {}
-    return list(read_labelled_texts(
+    examples = read_labelled_texts(
         path, fmt, options.get("text_field", data.text_field),
         options.get("label_field", data.label_field), data.label_separator, data.lowercase,
         data.max_tokens, data.truncate,
-    ))
+    )
+    names = options.get("label_names", {})  # a registry dataset's coded labels, named
+    return [LabelledText(e.tokens, tuple(names.get(label, label) for label in e.labels))
+            for e in examples]
 
 
 def read_splits(data: ClassifierDataConfig, seed: int, log: Any = print
