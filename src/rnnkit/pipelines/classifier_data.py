@@ -83,7 +83,9 @@ def read_examples(data: ClassifierDataConfig, path: Path, training: bool) -> lis
         options.get("label_field", data.label_field), data.label_separator, data.lowercase,
         data.max_tokens, data.truncate,
     )
-    names = options.get("label_names", {})  # a registry dataset's coded labels, named
+    names = options.get("label_names")  # a registry dataset's coded labels, named
+    if not names:
+        return list(examples)
     return [LabelledText(e.tokens, tuple(names.get(label, label) for label in e.labels))
             for e in examples]
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rnnkit.pipelines.sources import ForecastDataConfig, load_source
+from rnnkit.pipelines.sources import ForecastDataConfig, change_lags, load_source
 from rnnkit.training.bundle import load_bundle
 
 
@@ -36,7 +36,7 @@ def forecast_bundle(path: str | Path, source: str | None = None, as_of: str | No
         frame = frame.loc[:pd.Timestamp(as_of) + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")]
         if frame.empty:
             raise ValueError(f"no rows at or before {as_of}")
-    _check_rows(frame, int(model.lookback), data)
+    _check_change_rows(frame, int(model.lookback), data)
     if kind == "signal":
         answer = model.classify(frame)
         row = {"as_of": answer["as_of"], "horizon": answer["horizon"],
@@ -51,12 +51,11 @@ def forecast_bundle(path: str | Path, source: str | None = None, as_of: str | No
     return table
 
 
-def _check_rows(frame: pd.DataFrame, lookback: int, data: ForecastDataConfig) -> None:
-    """Enough rows for the lookback and, before them, for the model's derived changes (a
-    k-row change is unknown in a series' first k rows)."""
-    lag = max(int(k) for k in data.change_lags.split(",")) if data.changes.strip() else 0
-    if len(frame) < lookback + lag:
-        before = (f", and its {lag}-row changes (data.changes) need {lag} rows before those"
-                  if lag else "")
-        raise ValueError(f"{len(frame)} rows are too few: the model reads the last {lookback}"
-                         f"{before}; give at least {lookback + lag}")
+def _check_change_rows(frame: pd.DataFrame, lookback: int, data: ForecastDataConfig) -> None:
+    """Enough rows before the lookback for the model's derived changes (a k-row change is
+    unknown in a series' first k rows); the lookback alone is checked where it is read."""
+    lag = max(change_lags(data), default=0)
+    if lag and len(frame) < lookback + lag:
+        raise ValueError(f"{len(frame)} rows are too few: the model reads the last {lookback}, "
+                         f"and its {lag}-row changes (data.changes) need {lag} rows before "
+                         f"those; give at least {lookback + lag}")

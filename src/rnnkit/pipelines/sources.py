@@ -96,8 +96,7 @@ def load_source(data: ForecastDataConfig) -> tuple[pd.DataFrame, str]:
     if target in logged:
         raise ValueError(f"data.log1p lists the target {target!r}; a target keeps its units. "
                          "Remove it from data.log1p")
-    changes = _names(data.changes)
-    frame = derive(frame, logged, changes, _lags(data.change_lags) if changes else [])
+    frame = derive(frame, logged, _names(data.changes), change_lags(data))
     if target not in frame.columns:
         raise ValueError(f"{source} has no target column {target!r}; its columns: "
                          f"{', '.join(map(str, frame.columns))}. Set data.target")
@@ -180,15 +179,18 @@ def _names(text: str) -> list[str]:
     return [name.strip() for name in text.split(",") if name.strip()]
 
 
-def _lags(text: str) -> list[int]:
-    """``data.change_lags`` as numbers: whole rows, at least one."""
+def change_lags(data: ForecastDataConfig) -> list[int]:
+    """``data.change_lags`` as numbers (whole rows, at least one) when ``data.changes`` names
+    columns, else none."""
+    if not _names(data.changes):
+        return []
     try:
-        lags = [int(lag) for lag in _names(text)]
+        lags = [int(lag) for lag in _names(data.change_lags)]
     except ValueError:
         lags = []
     if not lags:
         raise ValueError(f"data.change_lags must be whole numbers of rows separated by commas, "
-                         f"e.g. 1,24; got {text!r}")
+                         f"e.g. 1,24; got {data.change_lags!r}")
     return lags
 
 
