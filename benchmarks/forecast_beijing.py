@@ -44,6 +44,20 @@ RECIPE = [
 ]
 
 
+def beijing_settings(stride: int = 2, epochs: int = 14, threads: int = 2, plain: bool = False,
+                     overrides: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """The run's settings: the issue's task, the GRU, the recipe unless ``plain``, overrides."""
+    return [
+        "data.source=beijing", "data.lookback=120", "data.horizon=24",
+        f"data.stride={stride}", "data.calendar=hour,day_of_year",
+        "model.cell=gru", "model.hidden_size=64", "forecast.residual=true", "forecast.loss=mae",
+        f"train.epochs={epochs}", "train.batch_size=128", "train.lr=0.002",
+        "train.patience=4", "train.monitor=val_mae_last", "train.clip_norm=1.0",
+        "train.lr_patience=2", f"train.threads={threads}", "train.progress=false",
+        "train.device=cpu", *([] if plain else RECIPE), *overrides,
+    ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -66,15 +80,8 @@ def main() -> int:
     from rnnkit.timeseries.metrics import mae
     from rnnkit.training.bundle import load_bundle
 
-    settings = [
-        "data.source=beijing", "data.lookback=120", "data.horizon=24",
-        f"data.stride={args.stride}", "data.calendar=hour,day_of_year",
-        "model.cell=gru", "model.hidden_size=64", "forecast.residual=true", "forecast.loss=mae",
-        f"train.epochs={args.epochs}", "train.batch_size=128", "train.lr=0.002",
-        "train.patience=4", "train.monitor=val_mae_last", "train.clip_norm=1.0",
-        "train.lr_patience=2", f"train.threads={args.threads}", "train.progress=false",
-        "train.device=cpu", *([] if args.plain else RECIPE), *args.overrides,
-    ]
+    settings = beijing_settings(args.stride, args.epochs, args.threads, args.plain,
+                                args.overrides)
     started = time.perf_counter()
     rows = []
     test = prepare(load_config(ForecastRunConfig, None, settings).data).split.test

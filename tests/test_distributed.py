@@ -235,7 +235,8 @@ def test_a_language_model_trained_on_two_processes_has_the_weights_of_one(
             "--set", "lm.input_dropout=0", "--set", "lm.hidden_dropout=0",
             "--set", "lm.output_dropout=0", "--set", "train.epochs=2",
             "--set", "train.batch_size=4", "--set", "train.progress=false",
-            "--set", "train.threads=1", "--set", "sample.length=5", "--set", "sample.prime=the"]
+            "--set", "train.threads=1", "--set", "sample.length=5", "--set", "sample.prime=the",
+            "--set", "train.device=cpu"]  # two processes on a machine with one GPU: gloo
     one, two = tmp_path / "one", tmp_path / "two"
     assert main([*args, "--out", str(one)]) == 0
     assert main([*args, "--out", str(two), "--nproc", "2"]) == 0

@@ -53,7 +53,7 @@ def test_emission_shapes_and_padding() -> None:
                          [("crf", "lstm", "lstm"), ("softmax", "cnn", "gru")])
 def test_overfits_a_tiny_corpus(output: str, char_encoder: str, cell: str) -> None:
     model = _build(output, char_encoder, cell)
-    config = TrainConfig(epochs=25, lr=0.05, progress=False, seed=0)
+    config = TrainConfig(epochs=25, lr=0.05, progress=False, seed=0, device="cpu")
     Trainer(model, config, log=lambda _: None).fit(_source(model))
     scores = model.evaluate(_source(model, shuffle=False).batches(0))
     assert scores["accuracy"] == 1.0 and scores["f1"] == 1.0

@@ -190,6 +190,38 @@ class Recurrent(nn.Module):
             weights.extend(p for p in cell.parameters())
         return weights
 
+    def flatten_parameters(self) -> None:
+        """Lay the weights out as one block of GPU memory, the layout cuDNN reads.
+
+        Without it cuDNN copies every weight into such a block on every call (and PyTorch warns
+        that the weights "are not part of single contiguous chunk of memory"). The parameters
+        stay the same objects; they become views into the block. ``torch.nn.LSTM`` does the
+        same on ``.to(device)``. A no-op on the CPU and on the loop path.
+        """
+        weights = self.flat_weights()
+        first = weights[0]
+        if self.kernel != "fused" or not all(
+            w.is_cuda and w.dtype == first.dtype and torch.backends.cudnn.is_acceptable(w)
+            for w in weights
+        ):
+            return
+        if len({w.data_ptr() for w in weights}) != len(weights):
+            return  # shared weights: keep them apart
+        from torch.backends.cudnn import rnn as cudnn_rnn
+
+        with torch.cuda.device_of(first), torch.no_grad():
+            if torch._use_cudnn_rnn_flatten_weight():
+                torch._cudnn_rnn_flatten_weight(
+                    weights, 4 if getattr(self.cell(0), "bias", True) else 2, self.input_size,
+                    cudnn_rnn.get_cudnn_mode(self.cell(0).fused_mode or ""), self.hidden_size,
+                    0, self.num_layers, self.batch_first, self.bidirectional,
+                )
+
+    def _apply(self, fn: Callable[..., Any], recurse: bool = True) -> Recurrent:
+        result = super()._apply(fn, recurse)
+        self.flatten_parameters()  # after .to("cuda"), .cuda(), .half(), ...
+        return result
+
     # -- forward --------------------------------------------------------------------------
     def forward(
         self,

@@ -1,0 +1,161 @@
+"""Beijing t+24 temperature: does a bigger recurrent model close the gap to the issue's bars?
+
+Each configuration is the recipe of ``forecast_beijing.py`` with other sizes, cells or training
+windows; every (configuration, seed) pair is one process, run ``--jobs`` at a time. Reported per
+configuration: test MAE at step 24, mean and spread over seeds, and the MAE of its seeds' mean
+forecast; and the MAE of the mean forecast of every model in the sweep. Persistence and ridge
+are the same as in ``forecast_beijing.py``.
+
+Made for a GPU machine (18 runs in ~3 minutes on one H100 with 16 CPU cores); on a 2-core CPU a
+256-unit model on every training hour takes about an hour per seed.
+
+    .venv/bin/python benchmarks/forecast_beijing_sweep.py --device cuda --jobs 16
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from common import command_line, markdown_table, write_result  # noqa: E402
+from forecast_beijing import beijing_settings  # noqa: E402
+
+STRIDE_1 = ["data.stride=1", "train.epochs=20", "train.patience=5"]  # "hourly": every window
+CONFIGS: dict[str, list[str]] = {  # gru64 is the recipe itself; x2: two layers
+    "gru64": [],
+    "gru128x2-hourly": [
+        "model.hidden_size=128", "model.num_layers=2", "model.dropout=0.1", *STRIDE_1],
+    "gru256-hourly": ["model.hidden_size=256", *STRIDE_1],
+    "gru256x2-hourly": [
+        "model.hidden_size=256", "model.num_layers=2", "model.dropout=0.2", *STRIDE_1],
+    "gru256x2-hourly-lr5e-4": [
+        "model.hidden_size=256", "model.num_layers=2", "model.dropout=0.2", "train.lr=0.0005",
+        *STRIDE_1],
+    "lstm256-hourly": ["model.cell=lstm", "model.hidden_size=256", *STRIDE_1],
+}
+
+
+def run_one(name: str, seed: int, device: str, folder: Path) -> None:
+    """Train one model; write its step-24 test forecasts and scores into ``folder``."""
+    import numpy as np
+
+    from rnnkit.config import load_config
+    from rnnkit.models.forecaster import Forecaster
+    from rnnkit.pipelines.forecaster import ForecastRunConfig, train_forecaster
+    from rnnkit.pipelines.sources import prepare
+    from rnnkit.training.bundle import load_bundle
+
+    settings = beijing_settings(threads=1, overrides=[
+        *CONFIGS[name], f"train.device={device}", f"train.seed={seed}"])
+    config = load_config(ForecastRunConfig, None, settings)
+    test = prepare(config.data).split.test
+    with tempfile.TemporaryDirectory() as run_dir:
+        results = train_forecaster(config, run_dir, log=lambda line: None)
+        model = load_bundle(Path(run_dir) / "model.rnnkit")
+    assert isinstance(model, Forecaster)
+    stem = folder / f"{CONFIGS_INDEX[name]}_{seed}"
+    np.save(f"{stem}.npy", model.predict_windows(test)["mean"][:, -1])
+    np.save(folder / "targets.npy", test.targets[:, -1])
+    step = results["test"]["step_24"]
+    Path(f"{stem}.json").write_text(json.dumps({
+        "config": name, "seed": seed, "model_mae": step["model"]["mae"],
+        "persistence_mae": step["persistence"]["mae"], "ridge_mae": step["ridge"]["mae"],
+        "epochs": results["epochs"], "best_epoch": results["best_epoch"],
+        "seconds": results["seconds"], "settings": settings}))
+
+
+CONFIGS_INDEX = {name: index for index, name in enumerate(CONFIGS)}
+
+
+def summarize(folder: Path, names: list[str]) -> tuple[list[dict], dict]:
+    import numpy as np
+
+    targets = np.load(folder / "targets.npy")
+    rows, forecasts = [], []
+    for name in names:
+        runs = sorted((json.loads(p.read_text()) for p in
+                       folder.glob(f"{CONFIGS_INDEX[name]}_*.json")), key=lambda r: r["seed"])
+        if not runs:
+            continue
+        mine = [np.load(folder / f"{CONFIGS_INDEX[name]}_{r['seed']}.npy") for r in runs]
+        forecasts += mine
+        maes = [r["model_mae"] for r in runs]
+        rows.append({
+            "config": name, "seeds": [r["seed"] for r in runs], "model_mae_mean":
+            statistics.fmean(maes), "model_mae_std": statistics.stdev(maes) if len(maes) > 1
+            else 0.0, "seed_ensemble_mae": float(np.abs(np.mean(mine, 0) - targets).mean()),
+            "best_epochs": [r["best_epoch"] for r in runs],
+            "train_seconds_mean": statistics.fmean(r["seconds"] for r in runs),
+            "overrides": CONFIGS[name], "runs": runs})
+    first = rows[0]["runs"][0]
+    overall = {"persistence_mae": first["persistence_mae"], "ridge_mae": first["ridge_mae"],
+               "models": len(forecasts),
+               "all_models_mean_forecast_mae": float(np.abs(np.mean(forecasts, 0) - targets)
+                                                     .mean())}
+    return rows, overall
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cuda")
+    parser.add_argument("--jobs", type=int, default=2, help="runs at a time (one thread each)")
+    parser.add_argument("--configs", nargs="+", choices=list(CONFIGS), default=list(CONFIGS))
+    parser.add_argument("--one", nargs=3, metavar=("CONFIG", "SEED", "FOLDER"),
+                        help=argparse.SUPPRESS)  # a worker process
+    parser.add_argument("--out", type=Path, help="write the result here instead")
+    args = parser.parse_args()
+    os.environ.setdefault("RNNKIT_DATA", str(ROOT.parent / "shared" / "data"))
+    if args.one:
+        run_one(args.one[0], int(args.one[1]), args.device, Path(args.one[2]))
+        return 0
+
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+
+        def work(job: tuple[str, int]) -> None:
+            command = [sys.executable, __file__, "--device", args.device,
+                       "--one", job[0], str(job[1]), str(folder)]
+            done = subprocess.run(command, capture_output=True, text=True,
+                                  env={**os.environ, "OMP_NUM_THREADS": "1"})
+            status = "done" if done.returncode == 0 else f"FAILED\n{done.stderr[-2000:]}"
+            print(f"[{time.perf_counter() - started:.0f}s] {job[0]}, seed {job[1]}: {status}",
+                  flush=True)
+
+        jobs = [(name, seed) for name in args.configs for seed in args.seeds]
+        with ThreadPoolExecutor(args.jobs) as pool:
+            list(pool.map(work, jobs))
+        rows, overall = summarize(folder, args.configs)
+
+    table = [[r["config"], f"{r['model_mae_mean']:.3f} ± {r['model_mae_std']:.3f}",
+              f"{r['model_mae_mean'] / overall['persistence_mae']:.3f}",
+              f"{r['model_mae_mean'] / overall['ridge_mae']:.3f}",
+              f"{r['seed_ensemble_mae']:.3f}", str(r["best_epochs"])] for r in rows]
+    print(markdown_table(["config", "test MAE", "x persistence", "x ridge", "seeds' mean "
+                          "forecast", "best epochs"], table))
+    print(json.dumps(overall))
+    path = write_result(
+        "forecast_beijing_sweep", metric="test MAE of temperature 24 h ahead: the mean forecast"
+        " of every model in the sweep", value=overall["all_models_mean_forecast_mae"],
+        unit="degC", baseline={"name": "persistence", "value": overall["persistence_mae"],
+                               "ridge": overall["ridge_mae"]},
+        command=command_line(), seconds=time.perf_counter() - started, rows=rows,
+        extra={"overall": overall, "device": args.device, "jobs": args.jobs}, path=args.out)
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
