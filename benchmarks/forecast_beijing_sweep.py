@@ -32,6 +32,7 @@ from common import command_line, markdown_table, write_result  # noqa: E402
 from forecast_beijing import beijing_settings  # noqa: E402
 
 STRIDE_1 = ["data.stride=1", "train.epochs=20", "train.patience=5"]  # "hourly": every window
+BIG = ["model.hidden_size=256", "model.num_layers=2", "model.dropout=0.2", *STRIDE_1]
 CONFIGS: dict[str, list[str]] = {  # gru64 is the recipe itself; x2: two layers
     "gru64": [],
     "gru128x2-hourly": [
@@ -43,7 +44,16 @@ CONFIGS: dict[str, list[str]] = {  # gru64 is the recipe itself; x2: two layers
         "model.hidden_size=256", "model.num_layers=2", "model.dropout=0.2", "train.lr=0.0005",
         *STRIDE_1],
     "lstm256-hourly": ["model.cell=lstm", "model.hidden_size=256", *STRIDE_1],
+    # round 2 (--round lr): the big GRU at lower learning rates, wider, deeper, longer averaged
+    "gru256x2-hourly-lr2.5e-4": [*BIG, "train.lr=0.00025"],
+    "gru256x2-hourly-lr5e-4-ema0.998": [*BIG, "train.lr=0.0005", "train.ema_decay=0.998"],
+    "gru384x2-hourly-lr3e-4": [
+        *BIG, "model.hidden_size=384", "model.dropout=0.3", "train.lr=0.0003"],
+    "gru256x3-hourly-lr5e-4": [*BIG, "model.num_layers=3", "train.lr=0.0005"],
+    "gru256x2-hourly-lr5e-4-wd": [
+        *BIG, "train.lr=0.0005", "train.optimizer=adamw", "train.weight_decay=0.05"],
 }
+ROUNDS = {"size": list(CONFIGS)[:6], "lr": list(CONFIGS)[6:]}
 
 
 def run_one(name: str, seed: int, device: str, folder: Path) -> None:
@@ -111,7 +121,9 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cuda")
     parser.add_argument("--jobs", type=int, default=2, help="runs at a time (one thread each)")
-    parser.add_argument("--configs", nargs="+", choices=list(CONFIGS), default=list(CONFIGS))
+    parser.add_argument("--round", choices=list(ROUNDS), default="size",
+                        help="which configurations: size (cells and sizes) or lr (round 2)")
+    parser.add_argument("--configs", nargs="+", choices=list(CONFIGS), help="instead of --round")
     parser.add_argument("--one", nargs=3, metavar=("CONFIG", "SEED", "FOLDER"),
                         help=argparse.SUPPRESS)  # a worker process
     parser.add_argument("--out", type=Path, help="write the result here instead")
@@ -121,6 +133,7 @@ def main() -> int:
         run_one(args.one[0], int(args.one[1]), args.device, Path(args.one[2]))
         return 0
 
+    args.configs = args.configs or ROUNDS[args.round]
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
@@ -147,12 +160,14 @@ def main() -> int:
                           "forecast", "best epochs"], table))
     print(json.dumps(overall))
     path = write_result(
-        "forecast_beijing_sweep", metric="test MAE of temperature 24 h ahead: the mean forecast"
+        "forecast_beijing_sweep" + ("" if args.round == "size" else f"_{args.round}"),
+        metric="test MAE of temperature 24 h ahead: the mean forecast"
         " of every model in the sweep", value=overall["all_models_mean_forecast_mae"],
         unit="degC", baseline={"name": "persistence", "value": overall["persistence_mae"],
                                "ridge": overall["ridge_mae"]},
         command=command_line(), seconds=time.perf_counter() - started, rows=rows,
-        extra={"overall": overall, "device": args.device, "jobs": args.jobs}, path=args.out)
+        extra={"overall": overall, "device": args.device, "jobs": args.jobs,
+               "round": args.round}, path=args.out)
     print(f"wrote {path}")
     return 0
 
