@@ -40,6 +40,10 @@ def layer_throughput(result: dict[str, Any]) -> str:
             f"ratio **{result['value']:.3f}**.\n\n{result['extra']['table']}" + _footer(result))
 
 
+def layer_throughput_gpu(result: dict[str, Any]) -> str:
+    return f"On {result['machine']['gpu']}. " + layer_throughput(result)
+
+
 def tagging(result: dict[str, Any]) -> str:
     row = result["rows"][0]
     test, dev = row["test"], row["dev"]
@@ -115,7 +119,7 @@ def forecast_beijing(result: dict[str, Any]) -> str:
             f"{summary['ridge_mae']:.3f} °C; the mean forecast of the seeds' models "
             f"{summary['seed_ensemble_mae']:.3f} °C. Bars: ≤ 0.80x persistence {bars[0]}, "
             f"≤ 0.95x ridge {bars[1]}.\n\n" + markdown_table(head, rows) + _footer(result)
-            + _beijing_variants())
+            + _beijing_variants() + _beijing_sweeps())
 
 
 def _beijing_variants() -> str:
@@ -132,6 +136,31 @@ def _beijing_variants() -> str:
             "/ ridge", "date"]
     return ("\nVariants (`benchmarks/results/forecast_beijing_variants.json`):\n\n"
             + markdown_table(head, rows) + "\n")
+
+
+def _beijing_sweeps() -> str:
+    """Bigger models on a GPU (``forecast_beijing_sweep.py``), one table per round."""
+    parts = []
+    for name in ("forecast_beijing_sweep", "forecast_beijing_sweep_lr"):
+        result = _load(name)
+        if result is None:
+            continue
+        overall = result["extra"]["overall"]
+        rows = [[row["config"], len(row["seeds"]),
+                 f"{row['model_mae_mean']:.3f} ± {row['model_mae_std']:.3f}",
+                 f"{row['model_mae_mean'] / overall['persistence_mae']:.3f}",
+                 f"{row['model_mae_mean'] / overall['ridge_mae']:.3f}",
+                 f"{row['seed_ensemble_mae']:.3f}", str(row["best_epochs"]),
+                 f"{row['train_seconds_mean']:.0f}"] for row in result["rows"]]
+        head = ["config", "seeds", "test MAE °C", "/ persistence", "/ ridge",
+                "seeds' mean forecast", "best epochs", "train s"]
+        parts.append(
+            f"\nSweep, round `{result['extra'].get('round', 'size')}` "
+            f"(`benchmarks/results/{name}.json`, on {result['machine']['gpu']}); the mean "
+            f"forecast of all {overall['models']} models: "
+            f"{overall['all_models_mean_forecast_mae']:.3f} °C.\n\n"
+            + markdown_table(head, rows) + _footer(result))
+    return "".join(parts)
 
 
 def stocks(result: dict[str, Any]) -> str:
@@ -219,6 +248,7 @@ def translation(result: dict[str, Any]) -> str:
 
 SECTIONS: list[tuple[str, str, Callable[[dict[str, Any]], str]]] = [
     ("layer_throughput", "Layer speed", layer_throughput),
+    ("layer_throughput_cuda", "Layer speed on a GPU", layer_throughput_gpu),
     ("gradient_flow_adding_100", "Vanishing and exploding gradients", gradient_flow),
     ("tagging_ud", "Part-of-speech tagging (UD English-EWT UPOS)", tagging),
     ("tagging_speed", "Time to accuracy, one thread", speed),

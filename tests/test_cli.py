@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from rnnkit.cli import main
 
@@ -22,6 +23,16 @@ def test_info_lists_versions_and_kernels(capsys: pytest.CaptureFixture[str]) -> 
     assert main(["info"]) == 0
     out = capsys.readouterr().out
     assert "torch" in out and "fused oneDNN (CPU)" in out and "fused cuDNN (GPU)" in out
+    assert "cuDNN float32 math" in out
+
+
+def test_info_says_whether_cudnn_uses_tf32(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rnnkit.layers.fused import cudnn_float32_math
+
+    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", True)
+    assert cudnn_float32_math().startswith("TF32")
+    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", False)
+    assert cudnn_float32_math() == "IEEE float32"
 
 
 @pytest.mark.parametrize("command", [["info"], ["train", "synthetic"], ["evaluate"], ["diagnose"]])

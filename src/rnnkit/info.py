@@ -8,7 +8,7 @@ import platform
 import numpy as np
 import torch
 
-from rnnkit.layers.fused import fused_available
+from rnnkit.layers.fused import cudnn_float32_math, fused_available
 
 
 def cpu_model() -> str:
@@ -39,6 +39,7 @@ def collect_info() -> dict[str, str]:
     }
     for name, ok in backends.items():
         info[f"fused {name}"] = "available" if ok else "not available"
+    info["cuDNN float32 math"] = cudnn_float32_math()
     info["fused path"] = (
         "RNN/LSTM/GRU layers with plain cells and no recurrent_dropout run PyTorch's fused"
         " kernel; layer_norm, recurrent_dropout and custom cells run rnnkit's time loop"

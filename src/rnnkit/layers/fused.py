@@ -77,3 +77,17 @@ def fused_available() -> dict[str, bool]:
         "oneDNN (CPU)": bool(torch.backends.mkldnn.is_available()),
         "cuDNN (GPU)": bool(torch.cuda.is_available() and torch.backends.cudnn.is_available()),
     }
+
+
+def cudnn_float32_math() -> str:
+    """How cuDNN's recurrent kernels compute in float32 under PyTorch's current settings.
+
+    PyTorch lets cuDNN's RNNs use TF32 (the matrix units' 10-bit-mantissa float32) by default.
+    On an H100 that put rnnkit's and torch.nn's float32 layers 8e-4 (relative) away from float64,
+    against 2e-5 with TF32 off (``tests/test_cuda.py`` checks with it off).
+    """
+    precision = getattr(getattr(torch.backends.cudnn, "rnn", None), "fp32_precision", "none")
+    if torch.backends.cudnn.allow_tf32 and precision != "ieee":
+        return ("TF32 (PyTorch's default: faster, ~1e-3 relative error; for IEEE float32 set"
+                " torch.backends.cudnn.allow_tf32 = False)")
+    return "IEEE float32"
