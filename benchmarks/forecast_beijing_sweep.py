@@ -33,6 +33,7 @@ from forecast_beijing import beijing_settings  # noqa: E402
 
 STRIDE_1 = ["data.stride=1", "train.epochs=20", "train.patience=5"]  # "hourly": every window
 BIG = ["model.hidden_size=256", "model.num_layers=2", "model.dropout=0.2", *STRIDE_1]
+BEST = [*BIG, "train.lr=0.0005", "train.optimizer=adamw", "train.weight_decay=0.05"]
 CONFIGS: dict[str, list[str]] = {  # gru64 is the recipe itself; x2: two layers
     "gru64": [],
     "gru128x2-hourly": [
@@ -50,10 +51,14 @@ CONFIGS: dict[str, list[str]] = {  # gru64 is the recipe itself; x2: two layers
     "gru384x2-hourly-lr3e-4": [
         *BIG, "model.hidden_size=384", "model.dropout=0.3", "train.lr=0.0003"],
     "gru256x3-hourly-lr5e-4": [*BIG, "model.num_layers=3", "train.lr=0.0005"],
-    "gru256x2-hourly-lr5e-4-wd": [
-        *BIG, "train.lr=0.0005", "train.optimizer=adamw", "train.weight_decay=0.05"],
+    "gru256x2-hourly-lr5e-4-wd": BEST,
+    # round 3 (--round reg): the best of round 2 with more regularisation or other weighting
+    "best-noise0.2": [*BEST, "forecast.input_noise=0.2"],
+    "best-dropout0.35": [*BEST, "model.dropout=0.35"],
+    "best-batch64-lr3.5e-4": [*BEST, "train.batch_size=64", "train.lr=0.00035"],
+    "best-last-step-weight4": [*BEST, "forecast.last_step_weight=4"],
 }
-ROUNDS = {"size": list(CONFIGS)[:6], "lr": list(CONFIGS)[6:]}
+ROUNDS = {"size": list(CONFIGS)[:6], "lr": list(CONFIGS)[6:11], "reg": list(CONFIGS)[11:]}
 
 
 def run_one(name: str, seed: int, device: str, folder: Path) -> None:
@@ -122,7 +127,7 @@ def main() -> int:
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cuda")
     parser.add_argument("--jobs", type=int, default=2, help="runs at a time (one thread each)")
     parser.add_argument("--round", choices=list(ROUNDS), default="size",
-                        help="which configurations: size (cells and sizes) or lr (round 2)")
+                        help="configurations: size (cells, sizes), lr (round 2) or reg (3)")
     parser.add_argument("--configs", nargs="+", choices=list(CONFIGS), help="instead of --round")
     parser.add_argument("--one", nargs=3, metavar=("CONFIG", "SEED", "FOLDER"),
                         help=argparse.SUPPRESS)  # a worker process
