@@ -129,6 +129,8 @@ def main() -> int:
     parser.add_argument("--round", choices=list(ROUNDS), default="size",
                         help="configurations: size (cells, sizes), lr (round 2) or reg (3)")
     parser.add_argument("--configs", nargs="+", choices=list(CONFIGS), help="instead of --round")
+    parser.add_argument("--timeout", type=float, default=None,
+                        help="seconds a run may take; a longer one is left out")
     parser.add_argument("--one", nargs=3, metavar=("CONFIG", "SEED", "FOLDER"),
                         help=argparse.SUPPRESS)  # a worker process
     parser.add_argument("--out", type=Path, help="write the result here instead")
@@ -146,9 +148,13 @@ def main() -> int:
         def work(job: tuple[str, int]) -> None:
             command = [sys.executable, __file__, "--device", args.device,
                        "--one", job[0], str(job[1]), str(folder)]
-            done = subprocess.run(command, capture_output=True, text=True,
-                                  env={**os.environ, "OMP_NUM_THREADS": "1"})
-            status = "done" if done.returncode == 0 else f"FAILED\n{done.stderr[-2000:]}"
+            try:
+                done = subprocess.run(command, capture_output=True, text=True,
+                                      env={**os.environ, "OMP_NUM_THREADS": "1"},
+                                      timeout=args.timeout)
+                status = "done" if done.returncode == 0 else f"FAILED\n{done.stderr[-2000:]}"
+            except subprocess.TimeoutExpired:
+                status = f"stopped after {args.timeout} s (left out)"
             print(f"[{time.perf_counter() - started:.0f}s] {job[0]}, seed {job[1]}: {status}",
                   flush=True)
 
