@@ -141,7 +141,7 @@ def _beijing_variants() -> str:
 def _beijing_sweeps() -> str:
     """Bigger models on a GPU (``forecast_beijing_sweep.py``), one table per round."""
     parts = []
-    for name in ("forecast_beijing_sweep", "forecast_beijing_sweep_lr"):
+    for name in ("forecast_beijing_sweep", "forecast_beijing_sweep_lr", "forecast_beijing_sweep_reg"):
         result = _load(name)
         if result is None:
             continue
