@@ -141,7 +141,7 @@ def _beijing_variants() -> str:
 def _beijing_sweeps() -> str:
     """Bigger models on a GPU (``forecast_beijing_sweep.py``), one table per round."""
     parts = []
-    for name in ("forecast_beijing_sweep", "forecast_beijing_sweep_lr", "forecast_beijing_sweep_reg"):
+    for name in ("forecast_beijing_sweep", *(f"forecast_beijing_sweep_{r}" for r in ("lr", "reg"))):
         result = _load(name)
         if result is None:
             continue
