@@ -348,7 +348,7 @@ def _first_backwards(dates: pd.Series, series: pd.Series | None) -> tuple[int, i
         np.flatnonzero((series == name).to_numpy()) for name in series.unique()]
     found: list[tuple[int, int]] = []
     for rows in groups:
-        back = np.flatnonzero(np.diff(dates.to_numpy()[rows]) < np.timedelta64(0))
+        back = np.flatnonzero(np.diff(dates.to_numpy()[rows]) < np.timedelta64(0, "s"))
         if len(back):
             found.append((int(rows[back[0] + 1]), int(rows[back[0]])))
     return min(found) if found else None
