@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+from torch.profiler import ProfilerActivity, profile
 
 import rnnkit
 from rnnkit.layers import recurrent as recurrent_module
@@ -315,6 +316,35 @@ def test_kernel_attribute() -> None:
     assert rnnkit.RNN(IN, H, recurrent_dropout=0.2).kernel == "loop"
     assert rnnkit.Recurrent(rnnkit.LayerNormGRUCell, IN, H).kernel == "loop"
     assert rnnkit.Recurrent(rnnkit.LSTMCell, IN, H).kernel == "fused"
+
+
+def kernels_run(layer: nn.Module, lengths: Tensor | None) -> set[str]:
+    """The recurrent kernels the profiler sees in one forward and backward pass (float32)."""
+    x = torch.randn(T, B, IN)
+    with profile(activities=[ProfilerActivity.CPU], acc_events=True) as prof:
+        if isinstance(layer, nn.RNNBase):
+            out, _ = run_torch(layer, x, None, lengths)
+        else:
+            out, _ = layer(x, lengths=lengths)
+        out.sum().backward()
+    names = ("lstm", "gru", "rnn_tanh", "rnn_relu", "mkldnn_rnn")
+    return {e.key for e in prof.key_averages() if any(n in e.key for n in names)}
+
+
+@pytest.mark.parametrize("lengths", [None, LENGTHS], ids=["full", "lengths"])
+@pytest.mark.parametrize("mode", list(MODES))
+def test_the_fused_path_runs_the_kernels_torch_nn_runs(mode: str, lengths: list[int] | None
+                                                       ) -> None:
+    """The same dispatch as torch.nn: oneDNN for an LSTM over a full batch (where PyTorch has
+    it), ATen's own C++ kernels otherwise on the CPU; the loop path runs none of them."""
+    torch_class, our_class, extra = MODES[mode]
+    ref = torch_class(IN, H, num_layers=2, bidirectional=True, **extra)
+    lengths_t = None if lengths is None else torch.tensor(lengths)
+    ours = kernels_run(our_class.from_torch(ref), lengths_t)
+    assert ours and ours == kernels_run(ref, lengths_t)
+    assert not kernels_run(our_class.from_torch(ref, kernel="loop"), lengths_t)
+    if mode == "lstm" and lengths is None and torch.backends.mkldnn.is_available():
+        assert "aten::mkldnn_rnn_layer" in ours
 
 
 def test_warns_once_when_an_option_forces_the_loop(no_warned: None) -> None:

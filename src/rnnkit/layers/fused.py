@@ -1,7 +1,9 @@
-"""The fast path: PyTorch's fused recurrent kernels (oneDNN on CPU, cuDNN on GPU).
+"""The fast path: PyTorch's fused recurrent kernels.
 
 These are the kernels behind ``torch.nn.RNN``/``LSTM``/``GRU``, called with the layer's own
-weights in torch's order, so the fused path computes exactly what ``torch.nn`` computes.
+weights in torch's order, so the fused path computes exactly what ``torch.nn`` computes and
+PyTorch picks the back end as it does for ``torch.nn``: cuDNN on a GPU; on the CPU, oneDNN for
+an LSTM over a full batch (no lengths) and ATen's own C++ kernels otherwise.
 """
 
 from __future__ import annotations
