@@ -38,7 +38,8 @@ from rnnkit.data.synthetic import COPY_LENGTH, COPY_SYMBOLS, adding_problem, cop
 from rnnkit.models.synthetic import SyntheticTaskModel
 from rnnkit.training import StepOutput, TaskModel, Trainer, TrainingDiverged
 from rnnkit.training.checkpoint import load_checkpoint
-from rnnkit.training.trainer import make_optimizer, resolve_device
+from rnnkit.training.distributed import resolve_device
+from rnnkit.training.trainer import make_optimizer
 
 # -- truncated BPTT ----------------------------------------------------------------------------
 H = 4

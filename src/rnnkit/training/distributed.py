@@ -225,6 +225,17 @@ def environment_rank() -> int:
     return int(os.environ.get("RANK", "0")) if environment_world_size() > 1 else 0
 
 
+def resolve_device(name: str) -> torch.device:
+    """``auto`` picks CUDA when present; ``cuda`` without a GPU is a clear error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' requested but no CUDA GPU is available; use cpu or auto")
+    if name not in ("cpu",) and not name.startswith("cuda"):
+        raise ValueError(f"device must be auto, cpu or cuda, got {name!r}")
+    return torch.device(name)
+
+
 def join(device: torch.device) -> Workers:
     """This process's :class:`Workers`: joins torchrun's process group when there is one.
 

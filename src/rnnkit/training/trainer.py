@@ -19,7 +19,7 @@ import json
 import math
 import time
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,8 @@ from rnnkit.training.checkpoint import (
     seed_everything,
     set_rng_state,
 )
-from rnnkit.training.distributed import join
+from rnnkit.training.distributed import join, resolve_device
+from rnnkit.training.monitor import Monitor, TrainResult
 from rnnkit.training.task import StepOutput, TaskModel, detach_state, move_to
 
 _CPU = torch.device("cpu")
@@ -49,30 +50,6 @@ def _silent(line: str) -> None:
 
 class TrainingDiverged(RuntimeError):
     """The loss or the gradient became NaN or infinite."""
-
-
-@dataclass
-class TrainResult:
-    """What a run did: per-epoch history, per-step gradient norms, the best score, why it ended."""
-
-    history: list[dict[str, float]] = field(default_factory=list)
-    grad_norms: list[float] = field(default_factory=list)
-    best: float | None = None
-    best_epoch: int = -1
-    steps: int = 0
-    stopped: str = "completed"
-    seconds: float = 0.0
-
-
-def resolve_device(name: str) -> torch.device:
-    """``auto`` picks CUDA when present; ``cuda`` without a GPU is a clear error."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' requested but no CUDA GPU is available; use cpu or auto")
-    if name not in ("cpu",) and not name.startswith("cuda"):
-        raise ValueError(f"device must be auto, cpu or cuda, got {name!r}")
-    return torch.device(name)
 
 
 def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
@@ -117,8 +94,6 @@ class Trainer:
         run_dir: str | Path | None = None,
         log: Any = print,
     ) -> None:
-        if config.mode not in ("min", "max"):
-            raise ValueError(f"train.mode must be min or max, got {config.mode!r}")
         if config.threads > 0:
             torch.set_num_threads(config.threads)
         self.config = config
@@ -130,23 +105,13 @@ class Trainer:
         self._step = self.workers.wrap(self.model)  # model.step, through DDP if distributed
         self.optimizer = make_optimizer(model, config)
         self.average = WeightAverage(model, config.ema_decay) if config.ema_decay else None
-        self.scheduler = None
-        if config.lr_patience > 0:
-            self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-                self.optimizer,
-                mode="min" if config.mode == "min" else "max",
-                factor=config.lr_factor,
-                patience=config.lr_patience - 1,
-                threshold=0.0,  # any strict improvement counts, as for early stopping
-                min_lr=config.min_lr,
-            )
+        self.monitor = Monitor(config, self.optimizer)  # best epoch, LR plateau, early stop
         main = self.workers.is_main  # only rank 0 logs and writes files
         self.run_dir = Path(run_dir) if run_dir is not None and main else None
         self.log = log if main else _silent
         self.result = TrainResult()
         self.epoch = 0
         self.batch_in_epoch = 0
-        self.bad_epochs = 0
         self.carried: Any = None
         self._best_weights: dict[str, Any] | None = None
         self._observe: dict[str, BatchSource] = {}
@@ -158,10 +123,9 @@ class Trainer:
             "model": self.model.state_dict(),
             "average": self.average.shadow if self.average else {},
             "optimizer": self.optimizer.state_dict(),
-            "scheduler": self.scheduler.state_dict() if self.scheduler else {},
+            **self.monitor.state_dict(),  # "scheduler", "bad_epochs"
             "epoch": self.epoch,
             "batch_in_epoch": self.batch_in_epoch,
-            "bad_epochs": self.bad_epochs,
             "carried": detach_state(self.carried),
             "result": json.dumps(asdict(self.result)),
             "rng": rng_state(),
@@ -199,11 +163,9 @@ class Trainer:
         except (RuntimeError, ValueError, KeyError) as error:
             raise CheckpointError(f"{path}: the optimizer state does not fit ({error}); drop"
                                   " --resume or use a new --out") from None
-        if self.scheduler and state["scheduler"]:
-            self.scheduler.load_state_dict(state["scheduler"])
+        self.monitor.load_state_dict(state)
         self.epoch = int(state["epoch"])
         self.batch_in_epoch = int(state["batch_in_epoch"])
-        self.bad_epochs = int(state["bad_epochs"])
         self.result = TrainResult(**json.loads(state["result"]))
         limit = self.config.max_steps  # the earlier run's step limit does not bind this one
         if self.result.stopped == "max_steps" and not (limit and self.result.steps >= limit):
@@ -251,7 +213,7 @@ class Trainer:
         record only (time-to-accuracy curves); they never steer selection or stopping.
         """
         config = self.config
-        self._check_monitor(val)
+        self.monitor.check(self.model, val is not None)
         self._observe = observe or {}
         train = self.workers.shard(train)  # each process's share of every global batch
         started = time.perf_counter() - self.result.seconds
@@ -273,19 +235,6 @@ class Trainer:
         elif self.average is not None:  # stopped before an epoch ended: the average so far
             self.model.load_state_dict(self.average.shadow)
         return self.result
-
-    def _check_monitor(self, val: BatchSource | None) -> None:
-        """Fail before training when ``train.monitor`` names a metric validation never gives."""
-        monitor = self.config.monitor
-        if not monitor.startswith("val_") or (val is None and monitor == "val_loss"):
-            return
-        if val is None:
-            raise ValueError(f"train.monitor {monitor!r} needs validation data; there is none")
-        names = self.model.metric_names()
-        if names is not None and monitor.removeprefix("val_") not in names:
-            shown = ", ".join(f"val_{name}" for name in names)
-            raise ValueError(f"train.monitor {monitor!r} is not a validation metric of"
-                             f" {type(self.model).__name__}; choose one of {shown}, train_loss")
 
     def _train_epoch(self, train: BatchSource) -> dict[str, float]:
         config = self.config
@@ -383,7 +332,6 @@ class Trainer:
         )
 
     def _end_epoch(self, stats: dict[str, float], val: BatchSource | None) -> None:
-        config = self.config
         record: dict[str, float] = {"epoch": self.epoch + 1, "steps": self.result.steps}
         record.update({f"train_{k}": v for k, v in stats.items()})
         # rank 0 scores, every process gets the scores: all take the same decisions below
@@ -392,34 +340,16 @@ class Trainer:
         record["lr"] = self.optimizer.param_groups[0]["lr"]
         self.result.seconds = time.perf_counter() - self._started  # saved with the checkpoint
         record["seconds"] = round(self.result.seconds, 2)
-        monitor = config.monitor
-        if monitor not in record:
-            if monitor != "val_loss" or val is not None:
-                shown = ", ".join(k for k in record if k not in ("epoch", "steps", "lr", "seconds"))
-                raise ValueError(
-                    f"train.monitor {monitor!r} is not a recorded metric; choose one of {shown}"
-                )
-            monitor = "train_loss"  # no validation data: the default falls back to training loss
-        score = record[monitor]
-        improved = self.result.best is None or (
-            score < self.result.best if config.mode == "min" else score > self.result.best
-        )
+        score = self.monitor.score(record, val is not None)
         self.result.history.append(record)
         self.epoch += 1
         self.batch_in_epoch = 0
-        if improved:
-            self.result.best, self.result.best_epoch, self.bad_epochs = score, self.epoch, 0
+        if self.monitor.judge(self.result, score, self.epoch):
             weights = self.average.shadow if self.average else self.model.state_dict()
             if self.run_dir is not None:  # only the weights: best.pt is never resumed from
                 save_checkpoint({"model": weights}, self.run_dir / "best.pt")
             else:
                 self._best_weights = {k: v.detach().clone() for k, v in weights.items()}
-        else:
-            self.bad_epochs += 1
-        if self.scheduler is not None:
-            self.scheduler.step(score)
-        if config.patience and self.bad_epochs >= config.patience:
-            self.result.stopped = "early_stopping"
         self.save()
         self._write_metrics(record)
         shown = ", ".join(f"{k} {v:.4g}" for k, v in record.items() if k not in ("epoch",))

@@ -1,0 +1,109 @@
+"""The monitored metric: which epoch is best, when the learning rate drops, when training stops.
+
+``train.monitor`` names a metric of the epoch's record (``val_loss`` by default, ``train_loss``
+when there is no validation data); ``train.mode`` says whether lower or higher is better. Any
+strict improvement counts, for early stopping and for the learning rate alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from rnnkit.config import TrainConfig
+from rnnkit.training.task import TaskModel
+
+
+@dataclass
+class TrainResult:
+    """What a run did: per-epoch history, per-step gradient norms, the best score, why it ended."""
+
+    history: list[dict[str, float]] = field(default_factory=list)
+    grad_norms: list[float] = field(default_factory=list)
+    best: float | None = None
+    best_epoch: int = -1
+    steps: int = 0
+    stopped: str = "completed"
+    seconds: float = 0.0
+
+
+class Monitor:
+    """Judges each epoch by ``train.monitor``; owns the plateau scheduler and the patience count.
+
+    Example:
+        >>> monitor = Monitor(TrainConfig(patience=2, monitor="val_loss"), optimizer=None)
+        >>> result = TrainResult()
+        >>> [monitor.judge(result, monitor.score({"val_loss": v}, True), epoch)
+        ...  for epoch, v in enumerate([3.0, 2.0, 2.5, 2.1], start=1)]
+        [True, True, False, False]
+        >>> result.best, result.best_epoch, result.stopped
+        (2.0, 2, 'early_stopping')
+    """
+
+    def __init__(self, config: TrainConfig, optimizer: torch.optim.Optimizer | None) -> None:
+        if config.mode not in ("min", "max"):
+            raise ValueError(f"train.mode must be min or max, got {config.mode!r}")
+        self.config = config
+        self.bad_epochs = 0
+        self.scheduler = None
+        if config.lr_patience > 0 and optimizer is not None:
+            self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+                optimizer,
+                mode="min" if config.mode == "min" else "max",
+                factor=config.lr_factor,
+                patience=config.lr_patience - 1,
+                threshold=0.0,  # any strict improvement counts, as for early stopping
+                min_lr=config.min_lr,
+            )
+
+    def check(self, model: TaskModel, has_val: bool) -> None:
+        """Fail before training when the monitor names a metric validation never gives."""
+        monitor = self.config.monitor
+        if not monitor.startswith("val_") or (not has_val and monitor == "val_loss"):
+            return
+        if not has_val:
+            raise ValueError(f"train.monitor {monitor!r} needs validation data; there is none")
+        names = model.metric_names()
+        if names is not None and monitor.removeprefix("val_") not in names:
+            shown = ", ".join(f"val_{name}" for name in names)
+            raise ValueError(f"train.monitor {monitor!r} is not a validation metric of"
+                             f" {type(model).__name__}; choose one of {shown}, train_loss")
+
+    def score(self, record: dict[str, float], has_val: bool) -> float:
+        """The monitored value in an epoch's record (the training loss without validation)."""
+        monitor = self.config.monitor
+        if monitor not in record:
+            if monitor != "val_loss" or has_val:
+                shown = ", ".join(k for k in record if k not in ("epoch", "steps", "lr", "seconds"))
+                raise ValueError(
+                    f"train.monitor {monitor!r} is not a recorded metric; choose one of {shown}"
+                )
+            monitor = "train_loss"  # no validation data: the default falls back to training loss
+        return record[monitor]
+
+    def judge(self, result: TrainResult, score: float, epoch: int) -> bool:
+        """Record epoch ``epoch``'s score; True when it is the best so far. Steps the learning
+        rate schedule and sets ``result.stopped`` when patience runs out."""
+        best = result.best
+        improved = best is None or (score < best if self.config.mode == "min" else score > best)
+        if improved:
+            result.best, result.best_epoch, self.bad_epochs = score, epoch, 0
+        else:
+            self.bad_epochs += 1
+        if self.scheduler is not None:
+            self.scheduler.step(score)
+        if self.config.patience and self.bad_epochs >= self.config.patience:
+            result.stopped = "early_stopping"
+        return improved
+
+    def state_dict(self) -> dict[str, Any]:
+        """The checkpoint's ``scheduler`` and ``bad_epochs`` entries."""
+        return {"scheduler": self.scheduler.state_dict() if self.scheduler else {},
+                "bad_epochs": self.bad_epochs}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if self.scheduler and state["scheduler"]:
+            self.scheduler.load_state_dict(state["scheduler"])
+        self.bad_epochs = int(state["bad_epochs"])
