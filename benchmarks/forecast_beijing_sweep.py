@@ -78,13 +78,19 @@ def run_one(name: str, seed: int, device: str, folder: Path) -> None:
     with tempfile.TemporaryDirectory() as run_dir:
         results = train_forecaster(config, run_dir, log=lambda line: None)
         model = load_bundle(Path(run_dir) / "model.rnnkit")
+        history = [json.loads(line) for line in
+                   (Path(run_dir) / "metrics.jsonl").read_text().splitlines()]
     assert isinstance(model, Forecaster)
     stem = folder / f"{CONFIGS_INDEX[name]}_{seed}"
     np.save(f"{stem}.npy", model.predict_windows(test)["mean"][:, -1])
-    np.save(folder / "targets.npy", test.targets[:, -1])
+    if not (folder / "targets.npy").exists():  # the same for every run; written whole or not
+        np.save(folder / f"targets-{name}-{seed}.npy", test.targets[:, -1])
+        os.replace(folder / f"targets-{name}-{seed}.npy", folder / "targets.npy")
     step = results["test"]["step_24"]
     Path(f"{stem}.json").write_text(json.dumps({
         "config": name, "seed": seed, "model_mae": step["model"]["mae"],
+        # the selection metric (train.monitor, in the scaled target's units) at the kept epoch
+        "val_mae_last": history[results["best_epoch"] - 1]["val_mae_last"],
         "persistence_mae": step["persistence"]["mae"], "ridge_mae": step["ridge"]["mae"],
         "epochs": results["epochs"], "best_epoch": results["best_epoch"],
         "seconds": results["seconds"], "settings": settings}))
@@ -96,6 +102,8 @@ CONFIGS_INDEX = {name: index for index, name in enumerate(CONFIGS)}
 def summarize(folder: Path, names: list[str]) -> tuple[list[dict], dict]:
     import numpy as np
 
+    if not (folder / "targets.npy").exists():
+        raise SystemExit("forecast_beijing_sweep: no run finished; nothing to report")
     targets = np.load(folder / "targets.npy")
     rows, forecasts = [], []
     for name in names:
@@ -107,7 +115,8 @@ def summarize(folder: Path, names: list[str]) -> tuple[list[dict], dict]:
         forecasts += mine
         maes = [r["model_mae"] for r in runs]
         rows.append({
-            "config": name, "seeds": [r["seed"] for r in runs], "model_mae_mean":
+            "config": name, "seeds": [r["seed"] for r in runs],
+            "val_mae_mean": statistics.fmean(r["val_mae_last"] for r in runs), "model_mae_mean":
             statistics.fmean(maes), "model_mae_std": statistics.stdev(maes) if len(maes) > 1
             else 0.0, "seed_ensemble_mae": float(np.abs(np.mean(mine, 0) - targets).mean()),
             "best_epochs": [r["best_epoch"] for r in runs],
@@ -140,8 +149,10 @@ def main() -> int:
         run_one(args.one[0], int(args.one[1]), args.device, Path(args.one[2]))
         return 0
 
+    label = "custom" if args.configs else args.round  # --configs: not a round's file
     args.configs = args.configs or ROUNDS[args.round]
     started = time.perf_counter()
+    failed: list[str] = []
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
 
@@ -155,6 +166,8 @@ def main() -> int:
                 status = "done" if done.returncode == 0 else f"FAILED\n{done.stderr[-2000:]}"
             except subprocess.TimeoutExpired:
                 status = f"stopped after {args.timeout} s (left out)"
+            if status != "done":
+                failed.append(f"{job[0]}, seed {job[1]}: {status.splitlines()[0]}")
             print(f"[{time.perf_counter() - started:.0f}s] {job[0]}, seed {job[1]}: {status}",
                   flush=True)
 
@@ -163,24 +176,27 @@ def main() -> int:
             list(pool.map(work, jobs))
         rows, overall = summarize(folder, args.configs)
 
-    table = [[r["config"], f"{r['model_mae_mean']:.3f} ± {r['model_mae_std']:.3f}",
+    table = [[r["config"], f"{r['val_mae_mean']:.3f}",
+              f"{r['model_mae_mean']:.3f} ± {r['model_mae_std']:.3f}",
               f"{r['model_mae_mean'] / overall['persistence_mae']:.3f}",
               f"{r['model_mae_mean'] / overall['ridge_mae']:.3f}",
               f"{r['seed_ensemble_mae']:.3f}", str(r["best_epochs"])] for r in rows]
-    print(markdown_table(["config", "test MAE", "x persistence", "x ridge", "seeds' mean "
-                          "forecast", "best epochs"], table))
+    print(markdown_table(["config", "val MAE (scaled)", "test MAE", "x persistence", "x ridge",
+                          "seeds' mean forecast", "best epochs"], table))
     print(json.dumps(overall))
     path = write_result(
-        "forecast_beijing_sweep" + ("" if args.round == "size" else f"_{args.round}"),
+        "forecast_beijing_sweep" + ("" if label == "size" else f"_{label}"),
         metric="test MAE of temperature 24 h ahead: the mean forecast"
         " of every model in the sweep", value=overall["all_models_mean_forecast_mae"],
         unit="degC", baseline={"name": "persistence", "value": overall["persistence_mae"],
                                "ridge": overall["ridge_mae"]},
         command=command_line(), seconds=time.perf_counter() - started, rows=rows,
         extra={"overall": overall, "device": args.device, "jobs": args.jobs,
-               "round": args.round}, path=args.out)
+               "round": label, "failed_runs": failed}, path=args.out)
     print(f"wrote {path}")
-    return 0
+    if failed:
+        print(f"{len(failed)} run(s) left out:\n" + "\n".join(failed), file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

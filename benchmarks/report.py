@@ -147,12 +147,13 @@ def _beijing_sweeps() -> str:
             continue
         overall = result["extra"]["overall"]
         rows = [[row["config"], len(row["seeds"]),
+                 f"{row['val_mae_mean']:.3f}" if "val_mae_mean" in row else "n/a",
                  f"{row['model_mae_mean']:.3f} ± {row['model_mae_std']:.3f}",
                  f"{row['model_mae_mean'] / overall['persistence_mae']:.3f}",
                  f"{row['model_mae_mean'] / overall['ridge_mae']:.3f}",
                  f"{row['seed_ensemble_mae']:.3f}", str(row["best_epochs"]),
                  f"{row['train_seconds_mean']:.0f}"] for row in result["rows"]]
-        head = ["config", "seeds", "test MAE °C", "/ persistence", "/ ridge",
+        head = ["config", "seeds", "val MAE (scaled)", "test MAE °C", "/ persistence", "/ ridge",
                 "seeds' mean forecast", "best epochs", "train s"]
         parts.append(
             f"\nSweep, round `{result['extra'].get('round', 'size')}` "

@@ -33,6 +33,13 @@ def test_info_says_whether_cudnn_uses_tf32(monkeypatch: pytest.MonkeyPatch) -> N
     assert cudnn_float32_math().startswith("TF32")
     monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", False)
     assert cudnn_float32_math() == "IEEE float32"
+    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", True)
+    rnn = getattr(torch.backends.cudnn, "rnn", None)
+    if rnn is not None and hasattr(rnn, "fp32_precision"):  # PyTorch's newer API
+        monkeypatch.setattr(rnn, "fp32_precision", "ieee")  # reading allow_tf32 would raise
+        assert cudnn_float32_math() == "IEEE float32"
+        monkeypatch.setattr(rnn, "fp32_precision", "tf32")
+        assert cudnn_float32_math().startswith("TF32")
 
 
 @pytest.mark.parametrize("command", [["info"], ["train", "synthetic"], ["evaluate"], ["diagnose"]])

@@ -86,10 +86,18 @@ def cudnn_float32_math() -> str:
 
     PyTorch lets cuDNN's RNNs use TF32 (the matrix units' 10-bit-mantissa float32) by default.
     On an H100 that put rnnkit's and torch.nn's float32 layers 8e-4 (relative) away from float64,
-    against 2e-5 with TF32 off (``tests/test_cuda.py`` checks with it off).
+    against 2e-5 with TF32 off (``tests/test_cuda.py`` checks with it off). Reads PyTorch's
+    newer ``fp32_precision`` settings (the RNN's, cuDNN's, then the global one) before the
+    legacy ``allow_tf32`` flag, which PyTorch refuses to read once the two kinds are mixed.
     """
-    precision = getattr(getattr(torch.backends.cudnn, "rnn", None), "fp32_precision", "none")
-    if torch.backends.cudnn.allow_tf32 and precision != "ieee":
-        return ("TF32 (PyTorch's default: faster, ~1e-3 relative error; for IEEE float32 set"
-                " torch.backends.cudnn.allow_tf32 = False)")
-    return "IEEE float32"
+    tf32 = ("TF32 (PyTorch's default: faster, ~1e-3 relative error; for IEEE float32 set"
+            " torch.backends.cudnn.allow_tf32 = False)")
+    cudnn = torch.backends.cudnn
+    for owner in (getattr(cudnn, "rnn", None), cudnn, torch.backends):
+        precision = getattr(owner, "fp32_precision", None)
+        if precision in ("tf32", "ieee"):
+            return tf32 if precision == "tf32" else "IEEE float32"
+    try:
+        return tf32 if cudnn.allow_tf32 else "IEEE float32"
+    except RuntimeError:  # legacy and new settings mixed
+        return "unknown (the legacy and new TF32 settings are mixed)"

@@ -201,8 +201,8 @@ class Recurrent(nn.Module):
         weights = self.flat_weights()
         first = weights[0]
         if self.kernel != "fused" or not all(
-            w.is_cuda and w.dtype == first.dtype and torch.backends.cudnn.is_acceptable(w)
-            for w in weights
+            w.is_cuda and w.device == first.device and w.dtype == first.dtype
+            and torch.backends.cudnn.is_acceptable(w) for w in weights
         ):
             return
         if len({w.data_ptr() for w in weights}) != len(weights):
@@ -221,6 +221,10 @@ class Recurrent(nn.Module):
         result = super()._apply(fn, recurse)
         self.flatten_parameters()  # after .to("cuda"), .cuda(), .half(), ...
         return result
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        self.flatten_parameters()  # a copy (copy.deepcopy, pickle) gets weights of its own
 
     # -- forward --------------------------------------------------------------------------
     def forward(
