@@ -503,6 +503,13 @@ def test_cuda_without_gpu_is_a_clear_error() -> None:
     assert resolve_device("auto") == torch.device("cpu")
 
 
+def test_the_trainer_module_still_offers_its_old_names() -> None:
+    from rnnkit.training import distributed, monitor, trainer
+
+    assert trainer.resolve_device is distributed.resolve_device
+    assert trainer.TrainResult is monitor.TrainResult
+
+
 def test_device_names() -> None:
     assert resolve_device("cpu") == torch.device("cpu")
     with pytest.raises(ValueError, match="auto, cpu or cuda"):

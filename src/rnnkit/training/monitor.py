@@ -29,6 +29,11 @@ class TrainResult:
     seconds: float = 0.0
 
 
+def check_mode(config: TrainConfig) -> None:
+    if config.mode not in ("min", "max"):
+        raise ValueError(f"train.mode must be min or max, got {config.mode!r}")
+
+
 class Monitor:
     """Judges each epoch by ``train.monitor``; owns the plateau scheduler and the patience count.
 
@@ -43,8 +48,7 @@ class Monitor:
     """
 
     def __init__(self, config: TrainConfig, optimizer: torch.optim.Optimizer | None) -> None:
-        if config.mode not in ("min", "max"):
-            raise ValueError(f"train.mode must be min or max, got {config.mode!r}")
+        check_mode(config)
         self.config = config
         self.bad_epochs = 0
         self.scheduler = None

@@ -38,7 +38,7 @@ from rnnkit.training.checkpoint import (
     set_rng_state,
 )
 from rnnkit.training.distributed import join, resolve_device
-from rnnkit.training.monitor import Monitor, TrainResult
+from rnnkit.training.monitor import Monitor, TrainResult, check_mode
 from rnnkit.training.task import StepOutput, TaskModel, detach_state, move_to
 
 _CPU = torch.device("cpu")
@@ -94,6 +94,7 @@ class Trainer:
         run_dir: str | Path | None = None,
         log: Any = print,
     ) -> None:
+        check_mode(config)  # before any process group, device or seed is touched
         if config.threads > 0:
             torch.set_num_threads(config.threads)
         self.config = config
