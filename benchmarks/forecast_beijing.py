@@ -27,7 +27,9 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -74,11 +76,9 @@ def main() -> int:
     import numpy as np
 
     from rnnkit.config import load_config
-    from rnnkit.models.forecaster import Forecaster
-    from rnnkit.pipelines.forecaster import ForecastRunConfig, train_forecaster
+    from rnnkit.pipelines.forecaster import ForecastRunConfig
     from rnnkit.pipelines.sources import prepare
     from rnnkit.timeseries.metrics import mae
-    from rnnkit.training.bundle import load_bundle
 
     settings = beijing_settings(args.stride, args.epochs, args.threads, args.plain,
                                 args.overrides)
@@ -87,12 +87,9 @@ def main() -> int:
     test = prepare(load_config(ForecastRunConfig, None, settings).data).split.test
     forecasts = []  # each seed's step-24 test forecasts, for the seed ensemble
     for seed in args.seeds:
-        config = load_config(ForecastRunConfig, None, [*settings, f"train.seed={seed}"])
-        with tempfile.TemporaryDirectory() as folder:
-            results = train_forecaster(config, folder, log=lambda line: print(line, flush=True))
-            model = load_bundle(Path(folder) / "model.rnnkit")
-            assert isinstance(model, Forecaster)
-            forecasts.append(model.predict_windows(test)["mean"][:, -1])
+        results, last_step, _ = train_one([*settings, f"train.seed={seed}"], test,
+                                          log=lambda line: print(line, flush=True))
+        forecasts.append(last_step)
         step = results["test"]["step_24"]
         row = {"seed": seed, "model_mae": step["model"]["mae"],
                "persistence_mae": step["persistence"]["mae"], "ridge_mae": step["ridge"]["mae"],
@@ -134,6 +131,23 @@ def main() -> int:
     print(f"wrote {path}")
     return 0
 
+
+def train_one(settings: list[str], test: Any, log: Callable[[str], None] = print
+              ) -> tuple[dict[str, Any], Any, list[dict[str, Any]]]:
+    """Train one forecaster in a scratch folder. Returns its results, its forecasts of the
+    last horizon step on ``test`` (windows) and its per-epoch records (``metrics.jsonl``)."""
+    from rnnkit.config import load_config
+    from rnnkit.models.forecaster import Forecaster
+    from rnnkit.pipelines.forecaster import ForecastRunConfig, train_forecaster
+    from rnnkit.training.bundle import load_model
+
+    config = load_config(ForecastRunConfig, None, settings)
+    with tempfile.TemporaryDirectory() as folder:
+        results = train_forecaster(config, folder, log=log)
+        model = load_model(Path(folder) / "model.rnnkit", Forecaster)
+        history = [json.loads(line) for line in
+                   (Path(folder) / "metrics.jsonl").read_text().splitlines()]
+    return results, model.predict_windows(test)["mean"][:, -1], history
 
 
 def add_variant(name: str, summary: dict, settings: list[str], command: str, seconds: float,

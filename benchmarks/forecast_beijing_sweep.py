@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from common import command_line, markdown_table, write_result  # noqa: E402
-from forecast_beijing import beijing_settings  # noqa: E402
+from forecast_beijing import beijing_settings, train_one  # noqa: E402
 
 STRIDE_1 = ["data.stride=1", "train.epochs=20", "train.patience=5"]  # "hourly": every window
 BIG = ["model.hidden_size=256", "model.num_layers=2", "model.dropout=0.2", *STRIDE_1]
@@ -66,23 +66,15 @@ def run_one(name: str, seed: int, device: str, folder: Path) -> None:
     import numpy as np
 
     from rnnkit.config import load_config
-    from rnnkit.models.forecaster import Forecaster
-    from rnnkit.pipelines.forecaster import ForecastRunConfig, train_forecaster
+    from rnnkit.pipelines.forecaster import ForecastRunConfig
     from rnnkit.pipelines.sources import prepare
-    from rnnkit.training.bundle import load_bundle
 
     settings = beijing_settings(threads=1, overrides=[
         *CONFIGS[name], f"train.device={device}", f"train.seed={seed}"])
-    config = load_config(ForecastRunConfig, None, settings)
-    test = prepare(config.data).split.test
-    with tempfile.TemporaryDirectory() as run_dir:
-        results = train_forecaster(config, run_dir, log=lambda line: None)
-        model = load_bundle(Path(run_dir) / "model.rnnkit")
-        history = [json.loads(line) for line in
-                   (Path(run_dir) / "metrics.jsonl").read_text().splitlines()]
-    assert isinstance(model, Forecaster)
+    test = prepare(load_config(ForecastRunConfig, None, settings).data).split.test
+    results, last_step, history = train_one(settings, test, log=lambda line: None)
     stem = folder / f"{CONFIGS_INDEX[name]}_{seed}"
-    np.save(f"{stem}.npy", model.predict_windows(test)["mean"][:, -1])
+    np.save(f"{stem}.npy", last_step)
     if not (folder / "targets.npy").exists():  # the same for every run; written whole or not
         np.save(folder / f"targets-{name}-{seed}.npy", test.targets[:, -1])
         os.replace(folder / f"targets-{name}-{seed}.npy", folder / "targets.npy")
@@ -102,6 +94,8 @@ CONFIGS_INDEX = {name: index for index, name in enumerate(CONFIGS)}
 def summarize(folder: Path, names: list[str]) -> tuple[list[dict], dict]:
     import numpy as np
 
+    from rnnkit.timeseries.metrics import mae
+
     if not (folder / "targets.npy").exists():
         raise SystemExit("forecast_beijing_sweep: no run finished; nothing to report")
     targets = np.load(folder / "targets.npy")
@@ -118,15 +112,14 @@ def summarize(folder: Path, names: list[str]) -> tuple[list[dict], dict]:
             "config": name, "seeds": [r["seed"] for r in runs],
             "val_mae_mean": statistics.fmean(r["val_mae_last"] for r in runs), "model_mae_mean":
             statistics.fmean(maes), "model_mae_std": statistics.stdev(maes) if len(maes) > 1
-            else 0.0, "seed_ensemble_mae": float(np.abs(np.mean(mine, 0) - targets).mean()),
+            else 0.0, "seed_ensemble_mae": mae(targets, np.mean(mine, 0)),
             "best_epochs": [r["best_epoch"] for r in runs],
             "train_seconds_mean": statistics.fmean(r["seconds"] for r in runs),
             "overrides": CONFIGS[name], "runs": runs})
     first = rows[0]["runs"][0]
     overall = {"persistence_mae": first["persistence_mae"], "ridge_mae": first["ridge_mae"],
                "models": len(forecasts),
-               "all_models_mean_forecast_mae": float(np.abs(np.mean(forecasts, 0) - targets)
-                                                     .mean())}
+               "all_models_mean_forecast_mae": mae(targets, np.mean(forecasts, 0))}
     return rows, overall
 
 

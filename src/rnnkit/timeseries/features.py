@@ -155,9 +155,10 @@ def derive(frame: pd.DataFrame, log1p: Sequence[str] = (), changes: Sequence[str
                              f"{', '.join(map(str, out.columns))}")
         if not pd.api.types.is_numeric_dtype(out[name]):
             raise ValueError(f"column {name!r} is not numeric; it cannot be derived from")
+    for lag in change_lags if changes else ():
+        _check_periods(lag, what="a change lag")
     for name in changes:
         for lag in change_lags:
-            _check_periods(lag, what="a change lag")
             out[f"{name}_change_{lag}"] = out[name] - out[name].shift(lag)
     for name in log1p:
         if (out[name] <= -1).any():

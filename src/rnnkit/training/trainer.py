@@ -4,9 +4,9 @@ Per batch: the model's loss (over the whole sequence, or window by window for tr
 with the carried state detached between windows), backward, the gradient norm measured before
 clipping, clipping by norm and/or value, an optimizer step (and with ``train.ema_decay`` an
 update of the weights' moving average, which validation and the best checkpoint then use).
-Per epoch: validation, the best
-checkpoint, learning-rate reduction on plateau, early stopping. Checkpoints are atomic and carry
-every RNG state, so a resumed run ends with the same weights as an uninterrupted one.
+Per epoch: validation, the best checkpoint, learning-rate reduction on plateau, early stopping
+(the last three judged by :class:`~rnnkit.training.monitor.Monitor`). Checkpoints are atomic
+and carry every RNG state, so a resumed run ends with the same weights as an uninterrupted one.
 
 Started by ``torchrun`` the same loop trains data-parallel (:mod:`rnnkit.training.distributed`):
 each process steps on its share of every global batch, DistributedDataParallel averages the
