@@ -18,6 +18,7 @@ from rnnkit.models.forecaster import Forecaster
 from rnnkit.models.quantiles import pinball_loss
 from rnnkit.models.window_inputs import add_calendar
 from rnnkit.pipelines.forecaster import ForecastRunConfig, train_forecaster
+from rnnkit.pipelines.sources import ForecastDataConfig, split_ends
 from rnnkit.timeseries.windows import StandardScaler, make_windows
 from rnnkit.training.bundle import load_bundle, save_bundle
 from rnnkit.training.trainer import Trainer
@@ -339,6 +340,10 @@ def test_cli_trains_recursive_and_quantile_models(tmp_path: Path, extra: dict) -
     (400, {"data.changes": "z"}, "no column 'z' to derive from"),
     (400, {"data.changes": "x", "data.change_lags": "1,day"}, "data.change_lags must be whole"),
     (400, {"data.changes": "x", "data.change_lags": ""}, "data.change_lags must be whole"),
+    (400, {"data.changes": "x", "data.change_lags": "0"}, "lags must be whole numbers of at"),
+    (400, {"forecast.ridge_alphas": "1,x"}, "forecast.ridge_alphas must be numbers separated"),
+    (400, {"forecast.ridge_alphas": "-1"}, "ridge_alphas must be numbers of at least 0"),
+    (400, {"forecast.ridge_steps": "24.5"}, "forecast.ridge_steps must be whole numbers"),
 ])
 def test_bad_input_exits_2_with_a_clear_message(tmp_path: Path, monkeypatch, capsys, rows: int,
                                                 extra: dict, message: str) -> None:
@@ -348,6 +353,7 @@ def test_bad_input_exits_2_with_a_clear_message(tmp_path: Path, monkeypatch, cap
         args += ["--set", item]
     assert rnnkit.cli.main(args) == 2
     assert message in capsys.readouterr().err
+    assert not (tmp_path / "run" / "model.rnnkit").exists()  # refused before training
 
 
 def test_derived_inputs_are_trained_on_and_rebuilt_for_a_forecast(tmp_path: Path,
@@ -368,3 +374,22 @@ def test_derived_inputs_are_trained_on_and_rebuilt_for_a_forecast(tmp_path: Path
     assert code == 2
     assert "24 rows are too few: the model reads the last 24, and its 3-row changes" in \
         capsys.readouterr().err
+
+
+def test_each_split_end_falls_back_to_its_own_default() -> None:
+    index = pd.date_range("2010-01-01", "2014-12-31 23:00", freq="h")
+    ends = {(train, val): split_ends(ForecastDataConfig(source=source, train_end=train,
+                                                        val_end=val), index)
+            for source in ("beijing",) for train, val in (("", ""), ("2011", ""), ("", "2013-06"))}
+    assert ends == {("", ""): ("2012", "2013"), ("2011", ""): ("2011", "2013"),
+                    ("", "2013-06"): ("2012", "2013-06")}
+    train, val = split_ends(ForecastDataConfig(source="my.csv", train_end="2011"), index)
+    assert (train, val) == ("2011", str(index[int(0.85 * (len(index) - 1))]))
+
+
+def test_a_validation_end_before_the_training_end_is_a_clear_error(tmp_path: Path) -> None:
+    csv = write_csv(tmp_path / "series.csv", series_frame(400))
+    config = load_config(ForecastRunConfig, None, settings(csv, **{
+        "data.train_end": "2020-01-12", "data.val_end": "2020-01-10"}))
+    with pytest.raises(ValueError, match="val_end 2020-01-10 is before train_end 2020-01-12"):
+        train_forecaster(config, tmp_path / "run", log=lambda line: None)

@@ -20,10 +20,37 @@ from typing import Any, TypeVar, cast
 import tomllib
 
 ConfigT = TypeVar("ConfigT")
+NumberT = TypeVar("NumberT", int, float)
 
 
 class ConfigError(ValueError):
     """A configuration file or override that cannot be used, with the reason."""
+
+
+def number_list(text: str, key: str, kind: type[NumberT], minimum: float | None = None
+                ) -> list[NumberT]:
+    """The comma-separated numbers of the setting ``key`` (at least one, each ``>= minimum``).
+
+    Example:
+        >>> number_list("0.1, 10", "forecast.ridge_alphas", float, minimum=0)
+        [0.1, 10.0]
+        >>> number_list("1,x", "data.change_lags", int)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        rnnkit.config.ConfigError: data.change_lags must be whole numbers separated by ...
+    """
+    what = "whole numbers" if kind is int else "numbers"
+    example = "1,2" if kind is int else "0.5,2"
+    try:
+        values = [kind(part) for part in str(text).split(",") if part.strip()]
+    except ValueError:
+        values = []
+    if not values:
+        raise ConfigError(f"{key} must be {what} separated by commas, e.g. {example}; "
+                          f"got {text!r}")
+    if minimum is not None and min(values) < minimum:
+        raise ConfigError(f"{key} must be {what} of at least {minimum:g}; got {text!r}")
+    return values
 
 
 @dataclasses.dataclass(frozen=True)

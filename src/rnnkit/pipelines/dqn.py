@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from rnnkit.config import ModelConfig, config_to_dict, save_config
+from rnnkit.config import ModelConfig, config_to_dict, number_list, save_config
 from rnnkit.models.dqn_agent import DQNAgent
 from rnnkit.pipelines.dqn_report import summarize, summary_table
 from rnnkit.pipelines.run import write_results
@@ -85,13 +85,7 @@ class Periods:
 
 def parse_seeds(text: str) -> list[int]:
     """``"0,1,2"`` -> ``[0, 1, 2]``."""
-    try:
-        seeds = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise ValueError(f"run.seeds must be comma-separated whole numbers, not {text!r}") from None
-    if not seeds:
-        raise ValueError("run.seeds is empty; give at least one seed, e.g. run.seeds=\"0\"")
-    return seeds
+    return number_list(text, "run.seeds", int, minimum=0)
 
 
 def split_periods(windows: Windows, data: DQNData) -> Periods:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from rnnkit.config import ModelConfig, TrainConfig
+from rnnkit.config import ModelConfig, TrainConfig, number_list
 from rnnkit.data.batching import TensorBatches
 from rnnkit.models.forecaster import Forecaster
 from rnnkit.pipelines.run import train_in_run_dir, write_results
@@ -99,14 +99,19 @@ def ridge_baseline(split: Split, scaler: StandardScaler, alphas: list[float],
     return best[1], best[2]
 
 
+def ridge_options(options: ForecastOptions) -> tuple[list[float], list[int]]:
+    """The ridge baseline's alphas and input steps, checked (before training, so that a typo
+    does not cost a run)."""
+    return (number_list(options.ridge_alphas, "forecast.ridge_alphas", float, minimum=0),
+            number_list(options.ridge_steps, "forecast.ridge_steps", int, minimum=0))
+
+
 def score(model: Forecaster, split: Split, options: ForecastOptions, period: int
           ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Test metrics of the model and every baseline, all steps and the last step."""
     test = split.test
     out = model.predict_windows(test, interval=options.interval)
-    ridge, ridge_choice = ridge_baseline(
-        split, model.scaler, [float(a) for a in options.ridge_alphas.split(",")],
-        [int(s) for s in options.ridge_steps.split(",")])
+    ridge, ridge_choice = ridge_baseline(split, model.scaler, *ridge_options(options))
     forecasts = {
         "model": out["mean"], "persistence": persistence(test),
         f"seasonal_naive_{period}": seasonal_naive(test, min(period, test.lookback)),
@@ -149,6 +154,7 @@ def plot(test: Windows, out: dict[str, np.ndarray], path: Path, points: int, uni
 def train_forecaster(config: ForecastRunConfig, out_dir: str | Path, resume: bool = False,
                      log: Any = print) -> dict[str, Any]:
     """Train on the configured series; write the bundle, ``results.json`` and ``forecast.png``."""
+    ridge_options(config.forecast)
     prepared = prepare(config.data)
     target, features, split = prepared.target, prepared.features, prepared.split
     scaler = StandardScaler(features).fit(split.train.period_rows())  # training period only

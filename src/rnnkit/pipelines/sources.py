@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from rnnkit.config import number_list
 from rnnkit.models.window_inputs import add_calendar
 from rnnkit.timeseries.features import derive, price_features
 from rnnkit.timeseries.frames import (
@@ -143,20 +144,25 @@ def prepare(data: ForecastDataConfig, with_target: bool = True) -> Prepared:
     frame = add_calendar(frame, parts)
     features = input_features(data, frame, target, with_target)
     windows = make_windows(frame, target, features, data.lookback, data.horizon)
-    train_end, val_end = data.train_end, data.val_end
-    if not train_end and data.source in SOURCES:
-        train_end, val_end = SOURCES[data.source][1], val_end or SOURCES[data.source][2]
-    if not train_end:  # 70% / 15% / 15% of the rows, by time
-        index = frame.index
-        train_end = str(index[int(0.70 * (len(index) - 1))])
-        val_end = val_end or str(index[int(0.85 * (len(index) - 1))])
-    split = split_by_time(windows, _moment(train_end), _moment(val_end) or None)
+    train_end, val_end = split_ends(data, pd.DatetimeIndex(frame.index))
+    split = split_by_time(windows, _moment(train_end), _moment(val_end))
     for name, part in zip(("validation", "test"), split[1:], strict=True):
         if not len(part):
             raise ValueError(f"no {name} windows: {len(frame)} rows with lookback "
                              f"{data.lookback} and horizon {data.horizon} leave none after the "
                              f"split at {train_end}/{val_end}; give more rows or shorten them")
     return Prepared(data, frame, target, features, parts, split)
+
+
+def split_ends(data: ForecastDataConfig, index: pd.DatetimeIndex) -> tuple[str, str]:
+    """The last training and validation periods: each as set, else the source's (beijing:
+    2012 and 2013), else the row at 70% and 85% of the series."""
+    defaults = SOURCES.get(data.source)
+    train_end = data.train_end or (defaults[1] if defaults else str(
+        index[int(0.70 * (len(index) - 1))]))
+    val_end = data.val_end or (defaults[2] if defaults else str(
+        index[int(0.85 * (len(index) - 1))]))
+    return train_end, val_end
 
 
 def prepare_for(model: Any, source: str = "") -> Prepared:
@@ -184,14 +190,7 @@ def change_lags(data: ForecastDataConfig) -> list[int]:
     columns, else none."""
     if not _names(data.changes):
         return []
-    try:
-        lags = [int(lag) for lag in _names(data.change_lags)]
-    except ValueError:
-        lags = []
-    if not lags:
-        raise ValueError(f"data.change_lags must be whole numbers of rows separated by commas, "
-                         f"e.g. 1,24; got {data.change_lags!r}")
-    return lags
+    return number_list(data.change_lags, "data.change_lags", int, minimum=1)
 
 
 def _moment(text: str) -> str | pd.Timestamp:

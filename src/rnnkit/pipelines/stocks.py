@@ -21,7 +21,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from rnnkit.config import ModelConfig, TrainConfig
+from rnnkit.config import ModelConfig, TrainConfig, number_list
 from rnnkit.data.batching import TensorBatches
 from rnnkit.models.forecaster import Forecaster
 from rnnkit.models.signal import SignalClassifier, balanced_weights
@@ -181,7 +181,7 @@ def walk_forward_symbol(symbol: str, config: StocksRunConfig, out: Path, log: An
     ridge, probabilities = np.full_like(forecasts, np.nan), np.full((count, 3), np.nan)
     gold, majority, past = np.full(count, -1), np.full(count, -1), np.full(count, -1)
     cuts = []
-    alphas = [float(a) for a in config.data.ridge_alphas.split(",")]
+    alphas = number_list(config.data.ridge_alphas, "data.ridge_alphas", float, minimum=0)
     start = 0
     models: tuple[Forecaster, SignalClassifier, StandardScaler] | None = None
     for fold in folds:

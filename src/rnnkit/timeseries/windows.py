@@ -199,7 +199,8 @@ def split_by_time(windows: Windows, train_end: str | pd.Timestamp,
     train_stop = _boundary(train_end)
     val_stop = train_stop if val_end is None else _boundary(val_end)
     if val_stop < train_stop:
-        raise ValueError(f"val_end {val_end} is before train_end {train_end}")
+        raise ValueError(f"val_end {val_end} is before train_end {train_end}; the validation "
+                         "period must end after the training period")
     train = windows.subset(last <= train_stop)
     if not len(train):
         raise ValueError(f"no window has all its targets at or before train_end {train_end}; "
