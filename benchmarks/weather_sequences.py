@@ -31,7 +31,7 @@ from common import command_line, write_result  # noqa: E402
 
 from rnnkit.config import load_config  # noqa: E402
 from rnnkit.pipelines.classifier import ClassifierRunConfig, train_classifier  # noqa: E402
-from rnnkit.timeseries.frames import seattle_weather  # noqa: E402
+from rnnkit.timeseries.datasets import seattle_weather  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TYPES = ("sun", "fog", "rain", "drizzle", "snow")

@@ -83,7 +83,7 @@ def test_backtest_input_errors() -> None:
 @needs_bokeh
 def test_aapl_buy_and_hold_is_the_price_ratio() -> None:
     from rnnkit.timeseries.baselines import persistence_return
-    from rnnkit.timeseries.frames import stock_prices
+    from rnnkit.timeseries.datasets import stock_prices
     from rnnkit.timeseries.labels import window_returns
     from rnnkit.timeseries.windows import make_windows
 

@@ -19,7 +19,8 @@ from rnnkit.models.quantiles import pinball_loss
 from rnnkit.models.window_inputs import add_calendar
 from rnnkit.pipelines.forecaster import ForecastRunConfig, train_forecaster
 from rnnkit.pipelines.sources import ForecastDataConfig, split_ends
-from rnnkit.timeseries.windows import StandardScaler, make_windows
+from rnnkit.timeseries.scaling import StandardScaler
+from rnnkit.timeseries.windows import make_windows
 from rnnkit.training.bundle import load_bundle, save_bundle
 from rnnkit.training.trainer import Trainer
 

@@ -25,7 +25,8 @@ from rnnkit.rl.prices import check_prices, price_windows
 from rnnkit.rl.replay import ReplayBuffer, Transitions
 from rnnkit.timeseries.features import price_features
 from rnnkit.timeseries.labels import BUY, HOLD, SELL
-from rnnkit.timeseries.windows import StandardScaler, make_windows
+from rnnkit.timeseries.scaling import StandardScaler
+from rnnkit.timeseries.windows import make_windows
 from rnnkit.trading.backtest import backtest
 from rnnkit.trading.returns import next_period_returns
 from rnnkit.trading.strategies import class_positions
@@ -263,7 +264,7 @@ def test_random_agent_and_real_periods_do_not_overlap() -> None:
     assert not positions[np.flatnonzero(positions)[0]:].__contains__(0.0)  # no way back to flat
     from rnnkit.pipelines.stocks import StockData, symbol_windows
     from rnnkit.rl.prices import listed_prices
-    from rnnkit.timeseries.frames import stock_prices
+    from rnnkit.timeseries.datasets import stock_prices
 
     windows = price_windows(listed_prices(stock_prices(["GOOG"], returns=False)["GOOG"]), 30)
     same = symbol_windows("GOOG", StockData(lookback=30, horizon=1))

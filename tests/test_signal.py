@@ -16,7 +16,8 @@ from rnnkit.config import ModelConfig, load_config
 from rnnkit.models.signal import SignalClassifier, balanced_weights, target_kind
 from rnnkit.pipelines.signal import SignalOptions, SignalRunConfig, thresholds, train_signal
 from rnnkit.timeseries.labels import window_labels
-from rnnkit.timeseries.windows import StandardScaler, make_windows
+from rnnkit.timeseries.scaling import StandardScaler
+from rnnkit.timeseries.windows import make_windows
 from rnnkit.trading.returns import forecast_returns, next_period_returns
 from rnnkit.training.bundle import load_bundle, save_bundle
 

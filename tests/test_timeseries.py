@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from rnnkit.data.registry import REGISTRY, get_spec
-from rnnkit.timeseries import frames
+from rnnkit.timeseries import datasets
 from rnnkit.timeseries.baselines import (
     RidgeRegression,
     fit_ridge,
@@ -52,14 +52,9 @@ from rnnkit.timeseries.metrics import (
     rmse,
     smape,
 )
-from rnnkit.timeseries.windows import (
-    StandardScaler,
-    Windows,
-    make_windows,
-    split_by_time,
-    walk_forward,
-    walk_forward_predict,
-)
+from rnnkit.timeseries.scaling import StandardScaler
+from rnnkit.timeseries.splits import split_by_time, walk_forward, walk_forward_predict
+from rnnkit.timeseries.windows import Windows, make_windows
 
 DATA = Path(__file__).parents[1].parent / "shared" / "data"
 needs_beijing = pytest.mark.skipif(not (DATA / "beijing_pm25" / "pollution.csv").is_file(),
@@ -414,7 +409,7 @@ def test_beijing_is_registered_once_with_the_shared_checksum() -> None:
     spec = get_spec("beijing_pm25")
     assert spec.files[0].sha256 == \
         "892e9559205d16d32623135c127a3951c12e46ea1e0b3093e107ce89a9fd60e2"
-    importlib.reload(frames)  # registering the same spec again is allowed
+    importlib.reload(datasets)  # registering the same spec again is allowed
     assert REGISTRY["beijing_pm25"] == spec
     sums = DATA / "SHA256SUMS"
     if sums.is_file():
@@ -423,7 +418,7 @@ def test_beijing_is_registered_once_with_the_shared_checksum() -> None:
 
 @needs_beijing
 def test_beijing_weather_from_the_shared_mirror() -> None:
-    frame = frames.beijing_weather(mirror=DATA)
+    frame = datasets.beijing_weather(mirror=DATA)
     assert frame.shape == (43824, 11) and frame["pm25"].isna().sum() == 2067
     assert frame.drop(columns="pm25").notna().all().all()
     assert describe_gaps(frame.index).missing == 0 and infer_frequency(frame.index) == "h"
@@ -431,7 +426,7 @@ def test_beijing_weather_from_the_shared_mirror() -> None:
         "2014-12-31 23"
     assert (frame[["wind_NE", "wind_NW", "wind_SE", "wind_calm"]].sum(axis=1) == 1).all()
     assert frame["temperature"].iloc[:3].tolist() == [-11.0, -12.0, -11.0]
-    coded = frames.beijing_weather(mirror=DATA, wind="code")
+    coded = datasets.beijing_weather(mirror=DATA, wind="code")
     assert sorted(coded["wind_direction"].unique().tolist()) == [0.0, 1.0, 2.0, 3.0]
 
 
@@ -439,7 +434,7 @@ def test_beijing_weather_from_the_shared_mirror() -> None:
 def test_stock_prices_are_the_adjusted_close() -> None:
     from bokeh_sampledata.stocks import AAPL
 
-    prices = frames.stock_prices()
+    prices = datasets.stock_prices()
     assert [c for c in prices.columns if "_" not in c] == ["AAPL", "IBM", "MSFT", "GOOG"]
     assert len(prices) == 3270 and prices["GOOG"].isna().sum() == 1122
     assert prices["AAPL"].tolist() == AAPL["adj_close"]
@@ -447,12 +442,12 @@ def test_stock_prices_are_the_adjusted_close() -> None:
     assert prices["AAPL_return"].iloc[1] == pytest.approx(expected)
     assert prices["AAPL_log_return"].iloc[1] == pytest.approx(np.log1p(expected))
     with pytest.raises(ValueError, match="no stock 'XYZ' in bokeh-sampledata"):
-        frames.stock_prices(["XYZ"])
+        datasets.stock_prices(["XYZ"])
 
 
 @needs_vega
 def test_seattle_weather_offline() -> None:
-    frame = frames.seattle_weather()
+    frame = datasets.seattle_weather()
     assert len(frame) == 1461 and describe_gaps(frame.index).missing == 0
     assert frame.columns.tolist() == ["precipitation", "temp_max", "temp_min", "wind", "weather"]
     assert set(frame["weather"]) == {"sun", "fog", "rain", "drizzle", "snow"}

@@ -26,7 +26,8 @@ from rnnkit.models.encoder import build_encoder
 from rnnkit.models.window_inputs import check_features
 from rnnkit.rl.env import next_position
 from rnnkit.timeseries.labels import CLASS_NAMES
-from rnnkit.timeseries.windows import StandardScaler, Windows
+from rnnkit.timeseries.scaling import StandardScaler
+from rnnkit.timeseries.windows import Windows
 from rnnkit.trading.strategies import MODES
 from rnnkit.training.bundle import register_model
 from rnnkit.training.task import TaskModel

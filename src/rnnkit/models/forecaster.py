@@ -41,7 +41,8 @@ from rnnkit.models.window_inputs import (
     last_rows,
     scaled_batches,
 )
-from rnnkit.timeseries.windows import StandardScaler, Windows, make_windows
+from rnnkit.timeseries.scaling import StandardScaler
+from rnnkit.timeseries.windows import Windows, make_windows
 from rnnkit.training.bundle import register_model
 from rnnkit.training.task import StepOutput, TaskModel
 

@@ -18,7 +18,8 @@ import torch
 from torch import Tensor
 
 from rnnkit.timeseries.features import CALENDAR_PERIODS, calendar_features
-from rnnkit.timeseries.windows import StandardScaler, Windows
+from rnnkit.timeseries.scaling import StandardScaler
+from rnnkit.timeseries.windows import Windows
 
 CALENDAR_COLUMNS = {f"{part}_{wave}": part for part in CALENDAR_PERIODS for wave in ("sin", "cos")}
 

@@ -28,7 +28,8 @@ from rnnkit.models.encoder import build_encoder
 from rnnkit.models.window_inputs import add_calendar, check_features, last_window, scaled_batches
 from rnnkit.timeseries.labels import CLASS_NAMES, RETURN_KINDS
 from rnnkit.timeseries.metrics import macro_f1
-from rnnkit.timeseries.windows import StandardScaler, Windows, make_windows
+from rnnkit.timeseries.scaling import StandardScaler
+from rnnkit.timeseries.windows import Windows, make_windows
 from rnnkit.training.bundle import register_model
 from rnnkit.training.task import StepOutput, TaskModel
 

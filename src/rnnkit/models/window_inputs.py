@@ -15,7 +15,8 @@ import torch
 from torch import Tensor
 
 from rnnkit.timeseries.features import calendar_features
-from rnnkit.timeseries.windows import StandardScaler, Windows
+from rnnkit.timeseries.scaling import StandardScaler
+from rnnkit.timeseries.windows import Windows
 
 
 def add_calendar(frame: pd.DataFrame, parts: Sequence[str]) -> pd.DataFrame:

@@ -30,7 +30,7 @@ from rnnkit.pipelines.classifier_data import (
 )
 from rnnkit.pipelines.run import train_in_run_dir, write_results
 from rnnkit.timeseries.metrics import confusion_matrix
-from rnnkit.timeseries.windows import StandardScaler
+from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.training.bundle import load_model
 from rnnkit.training.checkpoint import seed_everything
 from rnnkit.training.classification_metrics import classification_scores

@@ -32,8 +32,10 @@ from rnnkit.pipelines.sources import ForecastDataConfig
 from rnnkit.rl.dqn import DQNOptions, check_options, train_dqn
 from rnnkit.rl.env import TradingEnv, random_positions
 from rnnkit.rl.prices import listed_prices, price_windows
-from rnnkit.timeseries.frames import stock_prices
-from rnnkit.timeseries.windows import StandardScaler, Windows, split_by_time
+from rnnkit.timeseries.datasets import stock_prices
+from rnnkit.timeseries.scaling import StandardScaler
+from rnnkit.timeseries.splits import split_by_time
+from rnnkit.timeseries.windows import Windows
 from rnnkit.trading.returns import forecast_returns, next_period_returns, run_strategies
 from rnnkit.trading.strategies import class_positions, threshold_positions
 from rnnkit.training.bundle import save_bundle

@@ -28,7 +28,9 @@ from rnnkit.timeseries.baselines import (
     seasonal_naive,
 )
 from rnnkit.timeseries.metrics import forecast_report
-from rnnkit.timeseries.windows import Split, StandardScaler, Windows, input_batches
+from rnnkit.timeseries.scaling import StandardScaler
+from rnnkit.timeseries.splits import Split
+from rnnkit.timeseries.windows import Windows, input_batches
 from rnnkit.training.bundle import load_model
 from rnnkit.training.checkpoint import seed_everything
 

@@ -26,7 +26,8 @@ from rnnkit.pipelines.sources import ForecastDataConfig, prepare, prepare_for
 from rnnkit.timeseries.baselines import majority_class, persistence_signal
 from rnnkit.timeseries.labels import CLASS_NAMES, window_labels, window_returns
 from rnnkit.timeseries.metrics import accuracy, confusion_matrix, macro_f1
-from rnnkit.timeseries.windows import StandardScaler, Windows
+from rnnkit.timeseries.scaling import StandardScaler
+from rnnkit.timeseries.windows import Windows
 from rnnkit.trading.returns import next_period_returns, run_strategies
 from rnnkit.trading.strategies import class_positions
 from rnnkit.training.checkpoint import seed_everything

@@ -2,7 +2,7 @@
 
 Flow: a source name (``beijing``, ``seattle``, a stock symbol) or a CSV/Parquet path -> a
 date-indexed frame with its default target -> calendar columns -> windows -> the split into
-train / validation / test by target time (:func:`~rnnkit.timeseries.windows.split_by_time`).
+train / validation / test by target time (:func:`~rnnkit.timeseries.splits.split_by_time`).
 Shared by the forecaster, the buy/sell/hold classifier and the stock walk-forward.
 
 A stock symbol gives the adjusted close (``AAPL``) and stationary, causal features of it
@@ -21,15 +21,11 @@ import pandas as pd
 
 from rnnkit.config import number_list
 from rnnkit.models.window_inputs import add_calendar
+from rnnkit.timeseries.datasets import STOCK_SYMBOLS, beijing_weather, seattle_weather, stock_prices
 from rnnkit.timeseries.features import derive, price_features
-from rnnkit.timeseries.frames import (
-    STOCK_SYMBOLS,
-    beijing_weather,
-    load_table,
-    seattle_weather,
-    stock_prices,
-)
-from rnnkit.timeseries.windows import Split, make_windows, split_by_time
+from rnnkit.timeseries.frames import load_table
+from rnnkit.timeseries.splits import Split, split_by_time
+from rnnkit.timeseries.windows import make_windows
 
 # source -> (default target, train_end, val_end, seasonal period)
 SOURCES = {"beijing": ("temperature", "2012", "2013", 24),

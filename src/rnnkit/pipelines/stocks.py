@@ -30,7 +30,9 @@ from rnnkit.pipelines.signal import SignalOptions, thresholds
 from rnnkit.pipelines.sources import ForecastDataConfig, stock_frame
 from rnnkit.timeseries.baselines import majority_class, persistence_signal, ridge_forecast
 from rnnkit.timeseries.labels import window_labels
-from rnnkit.timeseries.windows import Fold, StandardScaler, Windows, check_fold, make_windows
+from rnnkit.timeseries.scaling import StandardScaler
+from rnnkit.timeseries.splits import Fold, check_fold
+from rnnkit.timeseries.windows import Windows, make_windows
 from rnnkit.training.checkpoint import seed_everything
 
 

@@ -17,7 +17,7 @@ from rnnkit.config import save_config
 from rnnkit.pipelines.run import write_results
 from rnnkit.pipelines.stocks import StocksRunConfig, walk_forward_symbol
 from rnnkit.pipelines.stocks_report import LEAK_ALARM, plot_symbol, score_symbol, summary_table
-from rnnkit.timeseries.frames import STOCK_SYMBOLS
+from rnnkit.timeseries.datasets import STOCK_SYMBOLS
 
 
 def run_stocks(config: StocksRunConfig, out_dir: str | Path, log: Any = print

@@ -29,7 +29,8 @@ import numpy as np
 from gymnasium import spaces
 
 from rnnkit.timeseries.labels import BUY, CLASS_NAMES, SELL
-from rnnkit.timeseries.windows import StandardScaler, Windows
+from rnnkit.timeseries.scaling import StandardScaler
+from rnnkit.timeseries.windows import Windows
 from rnnkit.trading.strategies import MODES, class_positions
 
 Observation = dict[str, Any]  # {"window": [L, F] float32, "position": [1] float32}

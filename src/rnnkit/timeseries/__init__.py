@@ -2,10 +2,11 @@
 
 The flow: :mod:`~rnnkit.timeseries.frames` (load and check) ->
 :mod:`~rnnkit.timeseries.features` (returns, calendar, lags) ->
-:mod:`~rnnkit.timeseries.windows` (windows, splits, walk-forward, scaler) ->
+:mod:`~rnnkit.timeseries.windows` (windows), :mod:`~rnnkit.timeseries.splits` (splits,
+walk-forward folds) and :mod:`~rnnkit.timeseries.scaling` (the scaler) ->
 :mod:`~rnnkit.timeseries.baselines` and :mod:`~rnnkit.timeseries.labels` ->
-:mod:`~rnnkit.timeseries.metrics`. Importing :mod:`~rnnkit.timeseries.frames` registers the
-``beijing_pm25`` dataset.
+:mod:`~rnnkit.timeseries.metrics`. The registry's series (stocks, Seattle and Beijing weather)
+load through :mod:`~rnnkit.timeseries.datasets`.
 """
 
 from rnnkit.timeseries.baselines import (
@@ -20,16 +21,14 @@ from rnnkit.timeseries.baselines import (
     ridge_predict,
     seasonal_naive,
 )
+from rnnkit.timeseries.datasets import beijing_weather, seattle_weather, stock_prices
 from rnnkit.timeseries.features import calendar_features, lags, log_returns, simple_returns
 from rnnkit.timeseries.frames import (
     GapReport,
-    beijing_weather,
     describe_gaps,
     infer_frequency,
     load_table,
     regularize,
-    seattle_weather,
-    stock_prices,
     tidy,
     to_long,
     to_wide,
@@ -58,16 +57,9 @@ from rnnkit.timeseries.metrics import (
     rmse,
     smape,
 )
-from rnnkit.timeseries.windows import (
-    Fold,
-    Split,
-    StandardScaler,
-    Windows,
-    make_windows,
-    split_by_time,
-    walk_forward,
-    walk_forward_predict,
-)
+from rnnkit.timeseries.scaling import StandardScaler
+from rnnkit.timeseries.splits import Fold, Split, split_by_time, walk_forward, walk_forward_predict
+from rnnkit.timeseries.windows import Windows, make_windows
 
 __all__ = [
     "BUY", "CLASS_NAMES", "HOLD", "MISSING", "SELL", "Fold", "GapReport", "RidgeRegression",

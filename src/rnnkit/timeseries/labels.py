@@ -4,7 +4,7 @@
 ``t`` to ``t + h``. They are targets only; never feed them, or anything computed from them,
 to a model as an input. A label at ``t`` is known only at ``t + h``: a training label must
 end before the first prediction it is used against (see
-:func:`~rnnkit.timeseries.windows.split_by_time`, which splits on target times).
+:func:`~rnnkit.timeseries.splits.split_by_time`, which splits on target times).
 
 Classes: ``SELL = 0`` (return below ``down``), ``HOLD = 1``, ``BUY = 2`` (return above
 ``up``); ``MISSING = -1`` where the return is undefined (the last ``h`` rows, a gap).

@@ -1,0 +1,135 @@
+"""Chronological splits and walk-forward folds of windows: no target in two splits, no
+training target after a test origin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple, TypeVar
+
+import numpy as np
+import pandas as pd
+
+from rnnkit.timeseries.windows import Windows
+
+Model = TypeVar("Model")
+
+
+class Split(NamedTuple):
+    """Chronological train, validation and test windows."""
+
+    train: Windows
+    validation: Windows
+    test: Windows
+
+
+def split_by_time(windows: Windows, train_end: str | pd.Timestamp,
+                  val_end: str | pd.Timestamp | None = None) -> Split:
+    """Split windows by their target times, so that no target lies in two splits.
+
+    Train: every target at or before ``train_end``; validation: every target after
+    ``train_end`` and at or before ``val_end``; test: every target after ``val_end`` (or after
+    ``train_end`` without ``val_end``). The ``H - 1`` windows whose targets straddle a
+    boundary are in no split. A string is a period, inclusive: ``"2012"`` is up to the end of
+    2012, ``"2012-06-30"`` up to the end of that day.
+
+    Example:
+        >>> frame = pd.DataFrame({"y": np.arange(10.0)},
+        ...                      index=pd.date_range("2020-01-01", periods=10, freq="D"))
+        >>> from rnnkit.timeseries.windows import make_windows
+        >>> split = split_by_time(make_windows(frame, "y", lookback=2), "2020-01-06", "2020-01-08")
+        >>> len(split.train), len(split.validation), len(split.test)
+        (4, 2, 2)
+    """
+    first, last = windows.target_times[:, 0], windows.target_times[:, -1]
+    train_stop = _boundary(train_end)
+    val_stop = train_stop if val_end is None else _boundary(val_end)
+    if val_stop < train_stop:
+        raise ValueError(f"val_end {val_end} is before train_end {train_end}; the validation "
+                         "period must end after the training period")
+    train = windows.subset(last <= train_stop)
+    if not len(train):
+        raise ValueError(f"no window has all its targets at or before train_end {train_end}; "
+                         f"the first target is {windows.index[0]}. Move train_end later")
+    validation = windows.subset((first > train_stop) & (last <= val_stop))
+    return Split(train, validation, windows.subset(first > val_stop))
+
+
+@dataclass(frozen=True, eq=False)
+class Fold:
+    """One walk-forward step: fit on ``train`` (when ``refit``), predict ``test``."""
+
+    train: np.ndarray
+    test: np.ndarray
+    refit: bool
+
+
+def walk_forward(n: int, initial: int, step: int, *, gap: int = 0, test_size: int | None = None,
+                 max_train: int | None = None, refit_every: int = 1) -> list[Fold]:
+    """Rolling-origin folds over ``n`` windows in time order.
+
+    Fold ``k`` tests windows ``initial + k*step`` onwards (``test_size``, default ``step``,
+    of them) and trains on the windows before, less the last ``gap``: with windows one row
+    apart, ``gap = horizon - 1`` keeps every training target before the first test origin.
+    ``max_train`` makes the training window roll instead of grow. ``refit_every=k`` refits
+    every k-th fold (``0``: only the first); a fold that does not refit lists the training
+    windows of the model it reuses.
+
+    Example:
+        >>> [(f.train.tolist(), f.test.tolist(), f.refit) for f in walk_forward(7, 3, 2, gap=1)]
+        [([0, 1], [3, 4], True), ([0, 1, 2, 3], [5, 6], True)]
+    """
+    test_size = step if test_size is None else test_size
+    for name, value in (("initial", initial), ("step", step), ("test_size", test_size)):
+        if value < 1:
+            raise ValueError(f"{name} must be >= 1, not {value}")
+    if gap < 0 or initial - gap < 1:
+        raise ValueError(f"gap {gap} must be >= 0 and leave training windows before "
+                         f"initial={initial}")
+    if n <= initial:
+        raise ValueError(f"{n} windows leave no test windows after initial={initial}; "
+                         "lower initial or make more windows")
+    folds: list[Fold] = []
+    train = np.arange(0)
+    for k, start in enumerate(range(initial, n, step)):
+        refit = k == 0 or (refit_every > 0 and k % refit_every == 0)
+        if refit:
+            stop = start - gap
+            train = np.arange(0 if max_train is None else max(0, stop - max_train), stop)
+        folds.append(Fold(train, np.arange(start, min(start + test_size, n)), refit))
+    return folds
+
+
+def check_fold(train: Windows, test: Windows, hint: str) -> None:
+    """Refuse a fold with a training target after the first test origin (a leak); ``hint``
+    says how to fix it."""
+    latest, earliest = train.target_times[:, -1].max(), test.input_end.min()
+    if latest > earliest:
+        raise ValueError(f"fold leaks: a training target at {latest} is after the test "
+                         f"origin {earliest}; {hint}")
+
+
+def walk_forward_predict(windows: Windows, folds: Sequence[Fold],
+                         fit: Callable[[Windows], Model],
+                         predict: Callable[[Model, Windows], np.ndarray]) -> np.ndarray:
+    """``[N, H]`` predictions of every test window (NaN elsewhere), refitting as folds say.
+
+    Raises:
+        ValueError: a training target after a test window's origin (the fold leaks; raise
+            ``gap``).
+    """
+    predictions = np.full((len(windows), windows.horizon), np.nan)
+    model: Any = None
+    for fold in folds:
+        train, test = windows.subset(fold.train), windows.subset(fold.test)
+        check_fold(train, test, "use gap >= horizon - 1 in walk_forward")
+        if fold.refit or model is None:
+            model = fit(train)
+        predictions[fold.test] = predict(model, test)
+    return predictions
+
+
+def _boundary(moment: str | pd.Timestamp) -> np.datetime64:
+    stamp = pd.Period(moment).end_time if isinstance(moment, str) else pd.Timestamp(moment)
+    return np.datetime64(stamp.to_datetime64())
