@@ -345,6 +345,10 @@ def test_cli_trains_recursive_and_quantile_models(tmp_path: Path, extra: dict) -
     (400, {"forecast.ridge_alphas": "1,x"}, "forecast.ridge_alphas must be numbers separated"),
     (400, {"forecast.ridge_alphas": "-1"}, "ridge_alphas must be numbers of at least 0"),
     (400, {"forecast.ridge_steps": "24.5"}, "forecast.ridge_steps must be whole numbers"),
+    (400, {"forecast.moving_average": "0"}, "forecast.moving_average must be at least 1"),
+    (400, {"forecast.seasonal_period": "-1"}, "forecast.seasonal_period must be at least 0"),
+    (400, {"forecast.loss": "gaussian", "forecast.interval": "90"},
+     "forecast.interval must be between 0 and 1"),
 ])
 def test_bad_input_exits_2_with_a_clear_message(tmp_path: Path, monkeypatch, capsys, rows: int,
                                                 extra: dict, message: str) -> None:

@@ -13,7 +13,7 @@ import dataclasses
 import json
 import types
 import typing
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -51,6 +51,31 @@ def number_list(text: str, key: str, kind: type[NumberT], minimum: float | None 
     if minimum is not None and min(values) < minimum:
         raise ConfigError(f"{key} must be {what} of at least {minimum:g}; got {text!r}")
     return values
+
+
+def check_choice(value: str, key: str, choices: Sequence[str]) -> None:
+    """Refuse a setting ``key`` that is not one of ``choices``.
+
+    Example:
+        >>> check_choice("tertile", "signal.thresholds", ("tertiles", "fixed"))
+        Traceback (most recent call last):
+        ...
+        rnnkit.config.ConfigError: signal.thresholds must be one of tertiles, fixed; got 'tertile'
+    """
+    if value not in choices:
+        raise ConfigError(f"{key} must be one of {', '.join(choices)}; got {value!r}")
+
+
+def check_at_least(value: float, key: str, minimum: float) -> None:
+    """Refuse a number setting ``key`` below ``minimum``."""
+    if value < minimum:
+        raise ConfigError(f"{key} must be at least {minimum:g}; got {value!r}")
+
+
+def check_fraction(value: float, key: str) -> None:
+    """Refuse a setting ``key`` that is not strictly between 0 and 1."""
+    if not 0 < value < 1:
+        raise ConfigError(f"{key} must be between 0 and 1 (both excluded); got {value!r}")
 
 
 @dataclasses.dataclass(frozen=True)

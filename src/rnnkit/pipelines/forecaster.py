@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from rnnkit.config import ModelConfig, TrainConfig, number_list
+from rnnkit.config import ModelConfig, TrainConfig, check_at_least, check_fraction, number_list
 from rnnkit.data.batching import TensorBatches
 from rnnkit.models.forecaster import Forecaster
 from rnnkit.pipelines.run import train_in_run_dir, write_results
@@ -108,6 +108,14 @@ def ridge_options(options: ForecastOptions) -> tuple[list[float], list[int]]:
             number_list(options.ridge_steps, "forecast.ridge_steps", int, minimum=0))
 
 
+def check_options(options: ForecastOptions) -> None:
+    """Refuse settings that scoring and plotting read only after training."""
+    ridge_options(options)
+    check_fraction(options.interval, "forecast.interval")
+    check_at_least(options.moving_average, "forecast.moving_average", 1)
+    check_at_least(options.seasonal_period, "forecast.seasonal_period", 0)
+
+
 def score(model: Forecaster, split: Split, options: ForecastOptions, period: int
           ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Test metrics of the model and every baseline, all steps and the last step."""
@@ -156,7 +164,7 @@ def plot(test: Windows, out: dict[str, np.ndarray], path: Path, points: int, uni
 def train_forecaster(config: ForecastRunConfig, out_dir: str | Path, resume: bool = False,
                      log: Any = print) -> dict[str, Any]:
     """Train on the configured series; write the bundle, ``results.json`` and ``forecast.png``."""
-    ridge_options(config.forecast)
+    check_options(config.forecast)
     prepared = prepare(config.data)
     target, features, split = prepared.target, prepared.features, prepared.split
     scaler = StandardScaler(features).fit(split.train.period_rows())  # training period only
