@@ -226,3 +226,20 @@ def test_a_series_far_outside_the_training_scale_warns(tmp_path: Path) -> None:
     frame["price_log_return"] *= 100.0  # percent instead of fractions
     with pytest.warns(UserWarning, match="outside the training scale"):
         model.predict_windows(model.windows_of(frame))
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ({"signal.mode": "longshort"}, "signal.mode must be one of long_flat, long_short"),
+    ({"signal.cost_bps": "-5"}, "signal.cost_bps must be at least 0"),
+    ({"signal.slippage_bps": "-5"}, "signal.slippage_bps must be at least 0"),
+    ({"signal.kind": "logreturn"}, "signal.kind must be one of auto, price"),
+])
+def test_backtest_settings_are_refused_before_training(tmp_path: Path, capsys, extra: dict,
+                                                       message: str) -> None:
+    csv = write_csv(tmp_path / "prices.csv", price_frame(400))
+    args = ["train", "signal", "--out", str(tmp_path / "run")]
+    for item in settings(csv, **extra):
+        args += ["--set", item]
+    assert rnnkit.cli.main(args) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "run" / "model.rnnkit").exists()

@@ -89,3 +89,23 @@ def test_pip_datasets_are_listed(capsys) -> None:
     out = capsys.readouterr().out
     assert "stocks    forecasting  bokeh_sampledata  yes" in out
     assert "seattle   forecasting  vega_datasets     yes" in out
+
+
+@pytest.mark.parametrize(("setting", "message"), [
+    ("trading.mode=longshort", "trading.mode must be one of long_flat, long_short"),
+    ("trading.threshold=-0.01", "trading.threshold must be at least 0"),
+    ("trading.cost_bps=-5", "trading.cost_bps must be at least 0"),
+    ("signal.thresholds=tertile", "signal.thresholds must be one of tertiles, fixed"),
+    ("signal.class_weights=balance", "signal.class_weights must be one of balanced, none"),
+    ("data.val_fraction=0", "data.val_fraction must be between 0 and 1"),
+])
+def test_bad_settings_are_refused_before_any_fold_trains(tmp_path: Path, capsys, setting: str,
+                                                         message: str) -> None:
+    out = tmp_path / "stocks"
+    args = ["stocks", "--out", str(out), "--set", setting]
+    for item in ("data.first_test_year=2013", "data.lookback=20", "model.hidden_size=4",
+                 "train.epochs=1", "train.threads=1"):
+        args += ["--set", item]
+    assert rnnkit.cli.main(args) == 2
+    assert message in capsys.readouterr().err
+    assert not list(tmp_path.rglob("model.rnnkit"))

@@ -18,18 +18,18 @@ from typing import Any
 import numpy as np
 import torch
 
-from rnnkit.config import ModelConfig, TrainConfig
+from rnnkit.config import ModelConfig, TrainConfig, check_at_least, check_choice
 from rnnkit.data.batching import TensorBatches
 from rnnkit.models.signal import SignalClassifier, balanced_weights, target_kind
 from rnnkit.pipelines.run import train_in_run_dir, write_results
 from rnnkit.pipelines.sources import ForecastDataConfig, prepare, prepare_for
 from rnnkit.timeseries.baselines import majority_class, persistence_signal
-from rnnkit.timeseries.labels import CLASS_NAMES, window_labels, window_returns
+from rnnkit.timeseries.labels import CLASS_NAMES, RETURN_KINDS, window_labels, window_returns
 from rnnkit.timeseries.metrics import accuracy, confusion_matrix, macro_f1
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.windows import Windows
 from rnnkit.trading.returns import next_period_returns, run_strategies
-from rnnkit.trading.strategies import class_positions
+from rnnkit.trading.strategies import MODES, class_positions
 from rnnkit.training.checkpoint import seed_everything
 
 
@@ -54,6 +54,21 @@ class SignalRunConfig:
         epochs=30, batch_size=64, clip_norm=1.0, patience=6, monitor="val_macro_f1",
         mode="max", weight_decay=1e-4, optimizer="adamw"))
     signal: SignalOptions = field(default_factory=SignalOptions)
+
+
+def check_trading(section: str, mode: str, cost_bps: float, slippage_bps: float) -> None:
+    """Refuse a backtest's settings in ``section`` (read only after training)."""
+    check_choice(mode, f"{section}.mode", MODES)
+    check_at_least(cost_bps, f"{section}.cost_bps", 0)
+    check_at_least(slippage_bps, f"{section}.slippage_bps", 0)
+
+
+def check_options(options: SignalOptions) -> None:
+    """Refuse the ``signal`` settings before anything is trained."""
+    check_choice(options.thresholds, "signal.thresholds", ("tertiles", "fixed"))
+    check_choice(options.kind, "signal.kind", ("auto", *RETURN_KINDS))
+    check_choice(options.class_weights, "signal.class_weights", ("balanced", "none"))
+    check_trading("signal", options.mode, options.cost_bps, options.slippage_bps)
 
 
 def thresholds(options: SignalOptions, train: Windows, kind: str) -> tuple[float, float]:
@@ -108,6 +123,7 @@ def score_signal(model: SignalClassifier, split: Any, options: SignalOptions
 def train_signal(config: SignalRunConfig, out_dir: str | Path, resume: bool = False,
                  log: Any = print) -> dict[str, Any]:
     """Train on the configured series; write the bundle, ``results.json`` and the plots."""
+    check_options(config.signal)
     prepared = prepare(config.data, with_target=False)
     split, options = prepared.split, config.signal
     kind = target_kind(prepared.target, options.kind)
@@ -115,9 +131,6 @@ def train_signal(config: SignalRunConfig, out_dir: str | Path, resume: bool = Fa
     scaler = StandardScaler(prepared.features).fit(split.train.period_rows())
     train = split.train.subset(slice(None, None, config.data.stride))
     train_labels = window_labels(train, up, down, kind)
-    if options.class_weights not in ("balanced", "none"):
-        raise ValueError(f"signal.class_weights must be balanced or none, not "
-                         f"{options.class_weights!r}")
     weights = balanced_weights(train_labels) if options.class_weights == "balanced" else None
     seed_everything(config.train.seed)
     model = SignalClassifier(config.model, prepared.features, prepared.target,

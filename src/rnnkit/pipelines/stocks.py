@@ -21,12 +21,12 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from rnnkit.config import ModelConfig, TrainConfig, number_list
+from rnnkit.config import ModelConfig, TrainConfig, check_at_least, check_fraction, number_list
 from rnnkit.data.batching import TensorBatches
 from rnnkit.models.forecaster import Forecaster
 from rnnkit.models.signal import SignalClassifier, balanced_weights
 from rnnkit.pipelines.run import train_in_run_dir
-from rnnkit.pipelines.signal import SignalOptions, thresholds
+from rnnkit.pipelines.signal import SignalOptions, check_options, check_trading, thresholds
 from rnnkit.pipelines.sources import ForecastDataConfig, stock_frame
 from rnnkit.timeseries.baselines import majority_class, persistence_signal, ridge_forecast
 from rnnkit.timeseries.labels import window_labels
@@ -64,6 +64,16 @@ class StocksRunConfig:
         weight_decay=1e-4, progress=False, threads=1))  # a small model: threads do not help
     signal: SignalOptions = field(default_factory=SignalOptions)
     trading: StockTrading = field(default_factory=StockTrading)
+
+
+def check_config(config: StocksRunConfig) -> None:
+    """Refuse settings that the folds, the classifier or the backtests read only after
+    training has begun."""
+    check_fraction(config.data.val_fraction, "data.val_fraction")
+    check_options(config.signal)
+    trading = config.trading
+    check_trading("trading", trading.mode, trading.cost_bps, trading.slippage_bps)
+    check_at_least(trading.threshold, "trading.threshold", 0)
 
 
 @dataclass(frozen=True, eq=False)

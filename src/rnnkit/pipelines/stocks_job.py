@@ -15,7 +15,7 @@ from typing import Any
 
 from rnnkit.config import save_config
 from rnnkit.pipelines.run import write_results
-from rnnkit.pipelines.stocks import StocksRunConfig, walk_forward_symbol
+from rnnkit.pipelines.stocks import StocksRunConfig, check_config, walk_forward_symbol
 from rnnkit.pipelines.stocks_report import LEAK_ALARM, plot_symbol, score_symbol, summary_table
 from rnnkit.timeseries.datasets import STOCK_SYMBOLS
 
@@ -28,6 +28,7 @@ def run_stocks(config: StocksRunConfig, out_dir: str | Path, log: Any = print
     if unknown or not symbols:
         raise ValueError(f"data.symbols: unknown {unknown or 'none given'}; choose from "
                          f"{', '.join(STOCK_SYMBOLS)}")
+    check_config(config)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     save_config(config, out / "config.toml")
