@@ -180,3 +180,29 @@ def test_weight_dropout_on_the_loop_kernel_is_refused() -> None:
     vocab = build_stream_vocab(list("ab"), "char")
     with pytest.raises(ValueError, match="weight_dropout needs the fused kernel"):
         LanguageModel(vocab, LMConfig(weight_dropout=0.1), ModelConfig(kernel="loop"))
+
+
+@pytest.mark.parametrize(("setting", "message"), [
+    ("sample.top_p=2", "sample.top_p must be in (0, 1]"),
+    ("sample.length=-1", "sample.length must be >= 0"),
+    ("sample.prime=§", "sample.prime: the prime holds characters the model never saw"),
+    ("data.steps=0", "data.steps must be at least 1"),
+    ("data.eval_batch_size=0", "data.eval_batch_size must be at least 1"),
+    ("train.batch_size=0", "train.batch_size must be at least 1"),
+    ("data.validation_fraction=1", "data.validation_fraction must be between 0 and 1"),
+])
+def test_bad_settings_are_refused_before_training(
+    setting: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = tmp_path / "play.txt"
+    corpus.write_text(TEXT, encoding="utf-8")
+    out = tmp_path / "run"
+    code = main(["train", "lm", "--file", str(corpus), "--out", str(out),
+                 "--set", "train.epochs=1", "--set", "model.hidden_size=8",
+                 "--set", "train.batch_size=4", "--set", "data.steps=10",
+                 "--set", "data.eval_batch_size=2", "--set", "sample.length=5",
+                 "--set", "train.progress=false", "--set", "train.threads=1",
+                 "--set", setting])
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert not (out / "model.rnnkit").exists()

@@ -7,11 +7,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rnnkit.config import ModelConfig, TrainConfig
+from rnnkit.config import ConfigError, ModelConfig, TrainConfig, check_at_least, check_fraction
 from rnnkit.data.registry import dataset_file, get_spec
 from rnnkit.data.text_stream import StreamBatches, build_stream_vocab, split_text, tokenize
 from rnnkit.data.vocab import Vocab
-from rnnkit.models.generate import SamplingConfig, generate
+from rnnkit.models.generate import SamplingConfig, check_sampling, generate, prime_ids
 from rnnkit.models.language_model import LanguageModel, LMConfig
 from rnnkit.pipelines.run import train_in_run_dir, write_results
 from rnnkit.training.bundle import load_model
@@ -79,9 +79,29 @@ def encode_stream(tokens: list[str], vocab: Vocab, what: str) -> list[int]:
     return vocab.encode(tokens)
 
 
+def check_settings(config: LMRunConfig) -> None:
+    """Refuse sizes and sampling settings before the text is read (``sample`` is used only
+    after training)."""
+    data = config.data
+    check_fraction(data.validation_fraction, "data.validation_fraction")
+    check_at_least(data.steps, "data.steps", 1)
+    check_at_least(data.eval_batch_size, "data.eval_batch_size", 1)
+    check_at_least(config.train.batch_size, "train.batch_size", 1)
+    check_sampling(config.sample)
+
+
+def check_prime(model: LanguageModel, prime: str) -> None:
+    """Refuse a ``sample.prime`` the new model cannot read (before it is trained)."""
+    try:
+        prime_ids(model, prime)
+    except ValueError as error:
+        raise ConfigError(f"sample.prime: {error}") from None
+
+
 def train_language_model(config: LMRunConfig, out_dir: str | Path, resume: bool = False,
                          log: Any = print) -> dict[str, Any]:
     """Train, score the validation text, write a sample; return and save the results."""
+    check_settings(config)
     data, level = config.data, config.lm.level
     started = time.perf_counter()
     train_text, val_text = split_text(read_text(data), data.validation_fraction)
@@ -93,6 +113,7 @@ def train_language_model(config: LMRunConfig, out_dir: str | Path, resume: bool 
     val_ids = encode_stream(val_tokens, vocab, "validation text")
     seed_everything(config.train.seed)
     model = LanguageModel(vocab, config.lm, config.model)
+    check_prime(model, config.sample.prime)
     train = StreamBatches(train_ids, config.train.batch_size, data.steps, True, config.train.seed)
     val = StreamBatches(val_ids, data.eval_batch_size, data.steps, shuffle=False)
     result = train_in_run_dir(model, config, out_dir, train, val, resume, log)
