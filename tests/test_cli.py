@@ -95,6 +95,16 @@ def test_bad_values_are_errors_not_tracebacks(
     assert "does not exist" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("size", ["train_size", "val_size", "test_size"])
+def test_empty_synthetic_splits_are_refused_before_training(
+    size: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    assert main(["train", "synthetic", *TINY, "--set", f"data.{size}=0", "--out", str(out)]) == 2
+    assert f"data.{size} must be at least 1; got 0" in capsys.readouterr().err
+    assert not (out / "model.rnnkit").exists()
+
+
 def test_print_config(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["train", "synthetic", "--print-config", "--set", "train.lr=0.01"]) == 0
     out = capsys.readouterr().out

@@ -66,6 +66,21 @@ def test_train_translate_evaluate(prefix: Path, tmp_path: Path,
         loaded, translate_lines(loaded, SOURCE[:4]))
 
 
+@pytest.mark.parametrize(("test", "message"), [
+    ([], "no test data: set data.dataset, or data.test"),
+    (["--test", "missing"], "missing.de does not exist"),
+])
+def test_the_test_split_is_read_before_training(prefix: Path, tmp_path: Path, test: list[str],
+                                                message: str,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "run"
+    code = main(["train", "seq2seq", "--train", str(prefix), "--dev", str(prefix), *test,
+                 "--out", str(out), *TINY])
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert not (out / "model.rnnkit").exists()
+
+
 def test_translate_refuses_a_model_without_attention_for_plots(
         prefix: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "plain"

@@ -114,8 +114,10 @@ def train_seq2seq(config: Seq2SeqRunConfig, out_dir: str | Path, resume: bool = 
     """Train subword tokenizers and the model; score dev and test (greedy and beam)."""
     data = config.data
     started = time.perf_counter()
-    (train_src, train_tgt), (dev_src, dev_tgt) = read_split(data, "train"), read_split(data, "dev")
-    log(f"read {len(train_src)} / {len(dev_src)} pairs (train / dev), {data.src}->{data.tgt}")
+    (train_src, train_tgt), (dev_src, dev_tgt), (test_src, test_tgt) = (
+        read_split(data, split) for split in ("train", "dev", "test"))  # test: before training
+    log(f"read {len(train_src)} / {len(dev_src)} / {len(test_src)} pairs (train / dev / test),"
+        f" {data.src}->{data.tgt}")
     tokenizers = prepare_tokenizers(data, train_src, train_tgt, Path(out_dir), resume)
     log(f"subword vocabularies: {len(tokenizers[0])} {data.src}, {len(tokenizers[1])} {data.tgt}")
     seed_everything(config.train.seed)  # the initial weights follow the seed too
@@ -140,7 +142,6 @@ def train_seq2seq(config: Seq2SeqRunConfig, out_dir: str | Path, resume: bool = 
         "history": result.history,
     }
     out = Path(out_dir)
-    test_src, test_tgt = read_split(data, "test")
     results["test"] = score_both(model, test_src, test_tgt, out, "test", log)
     results["total_seconds"] = round(time.perf_counter() - started, 1)
     write_results(results, out / "results.json")
