@@ -373,7 +373,9 @@ def test_derived_inputs_are_trained_on_and_rebuilt_for_a_forecast(tmp_path: Path
                                    "hour_cos"]
     code = rnnkit.cli.main(["forecast", "--model", str(tmp_path / "run" / "model.rnnkit"),
                             "--output", str(tmp_path / "f.csv")])
-    assert code == 0 and len(pd.read_csv(tmp_path / "f.csv")) == 6
+    written = pd.read_csv(tmp_path / "f.csv")
+    assert code == 0 and len(written) == 6
+    assert written.columns.tolist() == ["date", "step", "mean"]  # the index has a header
     code = rnnkit.cli.main(["forecast", "--model", str(tmp_path / "run" / "model.rnnkit"),
                             "--as-of", "2020-01-01"])  # 24 rows: the 3 before them are missing
     assert code == 2

@@ -303,8 +303,9 @@ class Forecaster(TaskModel):
         """Forecast the ``H`` steps after the frame's last row, from a raw date-indexed frame.
 
         Returns one row per step ahead: ``step``, ``mean`` and for a Gaussian or quantile
-        model ``lower`` and ``upper``; the index is the step's timestamp when the frame's last
-        rows are evenly spaced (a recursive model with calendar columns needs them to be).
+        model ``lower`` and ``upper``; the index (named as the frame's, else ``date``) is the
+        step's timestamp when the frame's last rows are evenly spaced (a recursive model with
+        calendar columns needs them to be).
         """
         values = last_rows(frame, self.feature_names, self.calendar, self.lookback)  # [L, F]
         index = recursive.times_after(pd.DatetimeIndex(frame.index), self.horizon)
@@ -322,7 +323,8 @@ class Forecaster(TaskModel):
         out = self.predict_windows(window, interval=interval)
         table = {"step": np.arange(1, self.horizon + 1), "mean": out["mean"][0]}
         table.update({key: out[key][0] for key in ("lower", "upper") if key in out})
-        return pd.DataFrame(table, index=index)
+        return pd.DataFrame(table, index=None if index is None else index.rename(
+            frame.index.name or "date"))  # a named index: a CSV's first header is not blank
 
 
 def _numpy(batches: list[Tensor], shape: tuple[int, ...]) -> np.ndarray:
