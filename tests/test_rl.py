@@ -320,3 +320,22 @@ def test_train_dqn_refuses_bad_settings(capsys: pytest.CaptureFixture[str],
     assert rnnkit.cli.main(["train", "dqn", "--set", "agent.network=transformer"]) == 2
     assert "agent.network must be one of mlp, recurrent" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())  # refused before anything was written
+
+
+@pytest.mark.parametrize(("setting", "message"), [
+    ("trading.mode=long", "trading.mode must be one of long_flat, long_short; got 'long'"),
+    ("trading.cost_bps=-1", "trading.cost_bps must be at least 0; got -1.0"),
+    ("data.test_end=2014-13-01", "data.test_end must be a date such as 2009-12-31"),
+    ('data.train_end=""', "data.train_end must be a date such as 2009-12-31"),
+    ("data.lookback=0", "data.lookback must be at least 1; got 0"),
+    ("data.val_fraction=0", "data.val_fraction must be between 0 and 1"),
+    ("model.hidden_size=0", "model.hidden_size must be at least 1; got 0"),  # mlp: ran on
+    ("model.init=orthogonal", "model.init must be one of torch, recurrent; got 'orthogonal'"),
+    ("run.threads=-1", "run.threads must be at least 0; got -1"),
+])
+def test_train_dqn_names_the_bad_setting_before_reading_prices(
+        setting: str, message: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    assert rnnkit.cli.main(["train", "dqn", "--out", str(out), "--set", setting]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()  # refused before the run folder, the prices or any training

@@ -78,6 +78,48 @@ def check_fraction(value: float, key: str) -> None:
         raise ConfigError(f"{key} must be between 0 and 1 (both excluded); got {value!r}")
 
 
+def check_date(text: str, key: str) -> None:
+    """Refuse a setting or flag ``key`` that is not a date, month or year (``2009-12-31``,
+    ``2009-12``, ``2009``), the periods the time splits read.
+
+    Example:
+        >>> check_date("2014-13-01", "data.test_end")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        rnnkit.config.ConfigError: data.test_end must be a date such as 2009-12-31 ...
+    """
+    import pandas as pd
+
+    try:
+        valid = pd.Period(str(text)) is not pd.NaT
+    except ValueError as error:
+        reason, valid = f" ({error})", False
+    else:
+        reason = ""
+    if not valid:
+        raise ConfigError(f"{key} must be a date such as 2009-12-31 (or a month 2009-12, or a "
+                          f"year 2009); got {text!r}{reason}")
+
+
+def check_model(config: ModelConfig) -> None:
+    """Refuse a ``model`` section the recurrent encoder cannot be built from, naming the key
+    (the layers' own errors name no setting)."""
+    from rnnkit.cells.init import INIT_SCHEMES
+    from rnnkit.layers.recurrent import KERNELS
+    from rnnkit.models.encoder import CELLS
+
+    check_choice(config.cell, "model.cell", CELLS)
+    check_at_least(config.hidden_size, "model.hidden_size", 1)
+    check_at_least(config.num_layers, "model.num_layers", 1)
+    for key, rate in (("model.dropout", config.dropout),
+                      ("model.recurrent_dropout", config.recurrent_dropout)):
+        if not 0 <= rate < 1:
+            raise ConfigError(f"{key} must be at least 0 and below 1 (0 = off); got {rate!r}")
+    check_choice(config.nonlinearity, "model.nonlinearity", ("tanh", "relu"))
+    check_choice(config.init, "model.init", INIT_SCHEMES)
+    check_choice(config.kernel, "model.kernel", KERNELS)
+
+
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
     """The recurrent encoder shared by every task model."""

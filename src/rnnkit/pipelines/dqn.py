@@ -24,7 +24,16 @@ import numpy as np
 import pandas as pd
 import torch
 
-from rnnkit.config import ModelConfig, config_to_dict, number_list, save_config
+from rnnkit.config import (
+    ModelConfig,
+    check_at_least,
+    check_date,
+    check_fraction,
+    check_model,
+    config_to_dict,
+    number_list,
+    save_config,
+)
 from rnnkit.models.dqn_agent import DQNAgent
 from rnnkit.pipelines.dqn_report import summarize, summary_table
 from rnnkit.pipelines.run import write_results
@@ -88,6 +97,24 @@ class Periods:
 def parse_seeds(text: str) -> list[int]:
     """``"0,1,2"`` -> ``[0, 1, 2]``."""
     return number_list(text, "run.seeds", int, minimum=0)
+
+
+def check_config(config: DQNRunConfig) -> None:
+    """Refuse the settings that the data, the agent or the backtests would read only later
+    (the ``agent`` section: :func:`rnnkit.rl.dqn.check_options`)."""
+    from rnnkit.pipelines.signal import check_trading
+
+    data = config.data
+    check_at_least(data.lookback, "data.lookback", 1)
+    check_date(data.train_end, "data.train_end")
+    if data.test_end:
+        check_date(data.test_end, "data.test_end")
+    check_fraction(data.val_fraction, "data.val_fraction")
+    check_model(config.model)
+    check_options(config.agent)
+    trading = config.trading
+    check_trading("trading", trading.mode, trading.cost_bps, trading.slippage_bps)
+    check_at_least(config.run.threads, "run.threads", 0)
 
 
 def split_periods(windows: Windows, data: DQNData) -> Periods:
@@ -167,7 +194,7 @@ def run_dqn(config: DQNRunConfig, out_dir: str | Path, log: Any = print) -> dict
 
     started = time.perf_counter()
     seeds = parse_seeds(config.run.seeds)
-    check_options(config.agent)
+    check_config(config)
     if config.run.threads > 0:
         torch.set_num_threads(config.run.threads)
     out = Path(out_dir)
