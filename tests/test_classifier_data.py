@@ -221,3 +221,30 @@ def test_imdb_coded_labels_are_named(tmp_path: Path) -> None:
     examples = read_examples(data, path, training=True)
     assert [e.labels for e in examples] == [("negative",), ("positive",)]
     assert label_order(data, {"negative", "positive"}) == ["negative", "positive"]
+
+
+def test_cli_evaluate_and_predict_name_their_flags(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = [(t, "pos") for t in POSITIVE] + [(t, "neg") for t in NEGATIVE]
+    data = _write_texts(tmp_path / "train.jsonl", rows)
+    out = tmp_path / "run"
+    assert main(["train", "classifier", "--train", str(data), "--dev", str(data), "--out",
+                 str(out), "--set", "train.epochs=1", "--set", "model.hidden_size=4", "--set",
+                 "classifier.word_dim=4", "--set", "train.progress=false", "--set",
+                 "train.device=cpu", "--set", "train.threads=1"]) == 0
+    model = str(out / "model.rnnkit")
+    capsys.readouterr()
+    missing = str(tmp_path / "missing.jsonl")
+    refused = [
+        (["evaluate", "--data", str(data), "--format", "conllu"],
+         "--format must be one of auto, jsonl, csv, tsv, sst, numeric; got 'conllu'"),
+        (["evaluate", "--data", missing], "--data " + missing + ": no such file"),
+        (["predict", "--input", missing], "--input " + missing + ": no such file"),
+    ]
+    for command, message in refused:
+        assert main([command[0], "--model", model, *command[1:]]) == 2
+        assert message in capsys.readouterr().err
+    written = tmp_path / "new" / "labels.jsonl"  # a folder that does not exist yet
+    assert main(["predict", "--model", model, "--text", "fun film", "--output",
+                 str(written)]) == 0
+    assert json.loads(written.read_text())["input"] == "fun film"

@@ -116,3 +116,36 @@ def test_python_dash_m_works() -> None:
         [sys.executable, "-m", "rnnkit", "--help"], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0 and "diagnose" in result.stdout
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--size", "0"], "--size must be at least 1; got 0"),  # scored the run's own test size
+    (["--size", "-3"], "--size must be at least 1; got -3"),  # a torch traceback
+    (["--length", "0"], "--length must be at least 1; got 0"),  # scored the training length
+])
+def test_evaluate_synthetic_refuses_bad_sizes(flags: list[str], message: str, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from rnnkit.config import ModelConfig
+    from rnnkit.models.synthetic import SyntheticTaskModel
+    from rnnkit.training.bundle import save_bundle
+
+    bundle = tmp_path / "model.rnnkit"
+    save_bundle(SyntheticTaskModel("adding", ModelConfig(hidden_size=4)), bundle)
+    assert main(["evaluate", "--model", str(bundle), *flags]) == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--length", "0"], "--length must be at least 2; got 0"),
+    (["--steps", "0"], "--steps must be at least 1; got 0"),
+    (["--hidden-size", "0"], "--hidden-size must be at least 1; got 0"),
+    (["--cells", "lstm,transformer"], "--cells must be some of rnn, lstm, gru"),
+])
+def test_diagnose_names_its_flags_before_training(flags: list[str], message: str,
+                                                  tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "diagnose"
+    assert main(["diagnose", "--steps", "1", "--hidden-size", "2", "--out", str(out),
+                 *flags]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()

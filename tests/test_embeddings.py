@@ -312,3 +312,16 @@ def test_cli_trains_on_conllu_forms(cli: None, tmp_path: Path) -> None:
                             "--dim", "4", "--min-count", "1", "--epochs", "1", "--workers", "1",
                             "--no-progress", "--sg", "--lowercase"]) == 0
     assert len(load_vectors(out)) == 12
+
+
+@pytest.mark.parametrize(("command", "message"), [
+    (["neighbors", "cat", "-k", "0"], "-k must be at least 1; got 0"),  # printed nothing
+    (["analogy", "cat", "dog", "the", "-k", "-2"], "-k must be at least 1; got -2"),
+    (["evaluate", "--restrict-vocab", "0"], "--restrict-vocab must be at least 1; got 0"),
+])
+def test_word2vec_refuses_counts_below_one(command: list[str], message: str, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    vectors = save_vectors(hand_made(), tmp_path / "v.txt", "word2vec-text")
+    assert rnnkit.cli.main(["word2vec", command[0], "--vectors", str(vectors),
+                            *command[1:]]) == 2
+    assert message in capsys.readouterr().err

@@ -400,3 +400,11 @@ def test_a_validation_end_before_the_training_end_is_a_clear_error(tmp_path: Pat
         "data.train_end": "2020-01-12", "data.val_end": "2020-01-10"}))
     with pytest.raises(ValueError, match="val_end 2020-01-10 is before train_end 2020-01-12"):
         train_forecaster(config, tmp_path / "run", log=lambda line: None)
+
+
+def test_evaluate_names_a_bad_data_flag(tmp_path: Path, capsys) -> None:
+    save_bundle(model_for(series_frame(100), hidden=4), tmp_path / "model.rnnkit")
+    for data in ("seatle", str(tmp_path / "missing.csv")):
+        assert rnnkit.cli.main(["evaluate", "--model", str(tmp_path / "model.rnnkit"),
+                                "--data", data]) == 2
+        assert f"--data {data!r} is neither a source" in capsys.readouterr().err

@@ -206,3 +206,18 @@ def test_bad_settings_are_refused_before_training(
     assert code == 2
     assert message in capsys.readouterr().err
     assert not (out / "model.rnnkit").exists()
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--length", "-5"], "--length must be at least 0; got -5"),
+    (["--temperature", "-1"], "--temperature must be at least 0; got -1.0"),
+    (["--top-k", "-1"], "--top-k must be at least 0; got -1"),
+    (["--top-p", "0"], "--top-p must be above 0 and at most 1"),
+    (["--prime", "Zebra"], "--prime 'Zebra': the prime holds characters the model never saw"),
+])
+def test_generate_names_its_flags(flags: list[str], message: str, tmp_path: Path,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    model, _ = _model()
+    save_bundle(model, tmp_path / "lm.rnnkit")
+    assert main(["generate", "--model", str(tmp_path / "lm.rnnkit"), *flags]) == 2
+    assert message in capsys.readouterr().err  # not the sample.* keys of `train lm`

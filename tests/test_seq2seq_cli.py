@@ -126,3 +126,34 @@ def test_unaligned_files_are_an_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not line-aligned: .* has 2 lines, .* has 1"):
         read_parallel(tmp_path / "a.de", tmp_path / "a.en")
     assert os.path.exists(tmp_path / "a.de")
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--beam-size", "0"], "--beam-size must be at least 1; got 0"),
+    (["--n-best", "0"], "--n-best must be at least 1; got 0"),
+    (["--input", "missing.txt"], "--input missing.txt: no such file"),
+])
+def test_translate_names_a_bad_flag_before_loading_the_model(
+        flags: list[str], message: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["translate", "--model", str(tmp_path / "missing.rnnkit"), *flags]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_translate_and_evaluate_name_their_flags(prefix: Path, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "run"
+    assert main(["train", "seq2seq", "--train", str(prefix), "--dev", str(prefix), "--test",
+                 str(prefix), "--out", str(out), *TINY, "--set", "train.epochs=1"]) == 0
+    model = str(out / "model.rnnkit")
+    capsys.readouterr()
+    assert main(["translate", "--model", model, "--input", f"{prefix}.de", "--n-best", "3"]) == 2
+    assert "--n-best 3 is more than the beam size 2" in capsys.readouterr().err
+    written = tmp_path / "new" / "out.txt"  # a folder that does not exist yet
+    assert main(["translate", "--model", model, "--input", f"{prefix}.de", "--output",
+                 str(written)]) == 0
+    assert len(written.read_text().splitlines()) == len(SOURCE)
+    assert main(["evaluate", "--model", model]) == 2
+    assert "trained from files: give --data, a file prefix" in capsys.readouterr().err
+    assert main(["evaluate", "--model", model, "--data", "sst"]) == 2
+    assert "--data 'sst' is neither a file prefix" in capsys.readouterr().err

@@ -243,3 +243,30 @@ def test_backtest_settings_are_refused_before_training(tmp_path: Path, capsys, e
     assert rnnkit.cli.main(args) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "run" / "model.rnnkit").exists()
+
+
+@pytest.mark.parametrize(("command", "message"), [
+    (["forecast", "--as-of", "2014-13-01"], "--as-of must be a date such as 2009-12-31"),
+    (["forecast", "--data", "APPL"], "--data 'APPL' is neither a source (beijing, seattle"),
+    (["backtest", "--end", "garbage"], "--end must be a date such as 2009-12-31"),
+    (["backtest", "--cost-bps", "-1"], "--cost-bps must be at least 0; got -1.0"),
+    (["backtest", "--slippage-bps", "-1"], "--slippage-bps must be at least 0; got -1.0"),
+    (["backtest", "--threshold", "-0.1"], "--threshold must be at least 0; got -0.1"),
+    (["backtest", "--data", "missing.csv"], "--data 'missing.csv' is neither a source"),
+])
+def test_forecast_and_backtest_name_a_bad_flag_before_loading_the_model(
+        command: list[str], message: str, tmp_path: Path, capsys) -> None:
+    assert rnnkit.cli.main([*command, "--model", str(tmp_path / "missing.rnnkit")]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_evaluate_names_a_bad_data_flag(tmp_path: Path, capsys) -> None:
+    windows = make_windows(price_frame(100), "price", ["price_log_return"], lookback=5,
+                           horizon=1)
+    scaler = StandardScaler(["price_log_return"]).fit(windows.period_rows())
+    model = SignalClassifier(ModelConfig(cell="gru", hidden_size=4), ["price_log_return"],
+                             "price", 5, 1, scaler, 0.005, -0.005, "price")
+    save_bundle(model, tmp_path / "model.rnnkit")
+    assert rnnkit.cli.main(["evaluate", "--model", str(tmp_path / "model.rnnkit"), "--data",
+                            "APPL"]) == 2
+    assert "--data 'APPL' is neither a source" in capsys.readouterr().err  # not data.source

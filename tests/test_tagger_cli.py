@@ -174,3 +174,26 @@ def test_a_malicious_file_given_as_model_is_refused(
     assert main(["evaluate", "--model", str(evil), "--data", "x"]) == 2
     assert "is not an rnnkit bundle" in capsys.readouterr().err
     assert not marker.exists()
+
+
+def test_evaluate_and_predict_name_their_flags(files: dict[str, Path], tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "pos"
+    assert _train(files, "conllu", out) == 0
+    model = str(out / "model.rnnkit")
+    capsys.readouterr()
+    conllu = str(files["conllu"])
+    refused = [
+        (["evaluate", "--data", "sst"], "--data 'sst' is neither a tagging dataset"),
+        (["evaluate", "--data", conllu, "--format", "tsv"],
+         "--format must be one of conllu, iob; got 'tsv'"),
+        (["predict", "--input", conllu, "--format", "conll"],
+         "--format must be one of text, conllu, iob; got 'conll'"),
+        (["predict", "--input", str(tmp_path / "missing.txt")], "missing.txt: no such file"),
+    ]
+    for command, message in refused:
+        assert main([command[0], "--model", model, *command[1:]]) == 2
+        assert message in capsys.readouterr().err
+    target = tmp_path / "new" / "pred"  # a folder that does not exist yet
+    assert main(["predict", "--model", model, "--input", conllu, "--output", str(target)]) == 0
+    assert Path(f"{target}.conllu").is_file()

@@ -7,6 +7,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from rnnkit.commands.common import check_source
+from rnnkit.config import check_at_least, check_date
+
 
 def register(commands: Any, train_tasks: Any) -> None:
     parser = commands.add_parser(
@@ -30,6 +33,7 @@ def register(commands: Any, train_tasks: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.backtest import BacktestOptions, backtest_bundle
 
+    check_flags(args)
     options = BacktestOptions(mode=args.mode, threshold=args.threshold,
                               cost_bps=args.cost_bps, slippage_bps=args.slippage_bps,
                               start=args.start, end=args.end, source=args.data)
@@ -40,3 +44,14 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         print(f"wrote {args.out}/backtest.json, equity.png, drawdown.png")
     return 0
+
+
+def check_flags(args: argparse.Namespace) -> None:
+    """Refuse costs, threshold, dates and source by their flags, before the model runs."""
+    check_at_least(args.cost_bps, "--cost-bps", 0)
+    check_at_least(args.slippage_bps, "--slippage-bps", 0)
+    check_at_least(args.threshold, "--threshold", 0)
+    for flag, day in (("--start", args.start), ("--end", args.end)):
+        if day:
+            check_date(day, flag)
+    check_source(args.data, "--data")

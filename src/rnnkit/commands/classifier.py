@@ -13,8 +13,13 @@ from rnnkit.commands.common import (
     PREDICTORS,
     add_config_options,
     add_data_flags,
+    check_file,
+    make_parent,
     resolve_config,
 )
+from rnnkit.config import check_choice
+
+FORMATS = ("auto", "jsonl", "csv", "tsv", "sst", "numeric")
 
 DATA_FLAGS = ("dataset", "train", "dev", "test", "format", "data_dir")
 
@@ -27,7 +32,7 @@ def register(commands: Any, train_tasks: Any) -> None:
     parser.add_argument("--train", help="training file (instead of a registry dataset)")
     parser.add_argument("--dev", help="development file (default: 10%% of train held out)")
     parser.add_argument("--test", help="test file")
-    parser.add_argument("--format", choices=("auto", "jsonl", "csv", "tsv", "sst", "numeric"),
+    parser.add_argument("--format", choices=FORMATS,
                         help="format of the files (default: from the file name)")
     parser.add_argument("--data-dir", help="local mirror of the datasets (or set RNNKIT_DATA)")
     add_config_options(parser)
@@ -70,6 +75,9 @@ def evaluate(args: argparse.Namespace) -> int:
     if not args.data:
         raise ValueError("rnnkit evaluate on a classifier needs --data (a file in the format"
                          " the model was trained on)")
+    if args.format:
+        check_choice(args.format, "--format", FORMATS)
+    check_file(args.data, "--data")
     model = load_classifier_bundle(args.model)
     data = _settings_config(model, args.data, args.format)
     examples = read_examples(data, Path(args.data), training=False)
@@ -86,7 +94,10 @@ def predict(args: argparse.Namespace) -> int:
     from rnnkit.data.text_labels import LabelledText, prepare_tokens
     from rnnkit.pipelines.classifier import load_classifier_bundle, predict_probabilities
 
+    if args.input not in (None, "-"):
+        check_file(args.input, "--input")
     model = load_classifier_bundle(args.model)
+    make_parent(args.output)
     settings = model.data
     examples: list[Any]
     if settings["format"] == "numeric":

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from rnnkit.config import config_to_dict, load_config, to_toml, valid_keys
+from rnnkit.config import ConfigError, config_to_dict, load_config, to_toml, valid_keys
 
 Handler = Callable[[argparse.Namespace], int]
 # model kind -> handler for `rnnkit evaluate` / `rnnkit predict` on a bundle of that kind
@@ -67,3 +67,36 @@ def bundle_kind(path: Path) -> str:
     from rnnkit.training.bundle import read_header
 
     return read_header(path).get("kind", "")
+
+
+def check_file(path: str | Path, flag: str) -> None:
+    """Refuse a ``flag`` naming a file that is not there (before a model is loaded)."""
+    if not Path(path).is_file():
+        what = "a folder, not a file" if Path(path).is_dir() else "no such file"
+        raise ConfigError(f"{flag} {path}: {what}; give the path of an existing file")
+
+
+def check_source(source: str | None, flag: str) -> None:
+    """Refuse a ``flag`` that is neither a time-series source nor an existing file (an empty
+    one means the model's own)."""
+    from rnnkit.pipelines.sources import SOURCES, is_stock
+    from rnnkit.timeseries.datasets import STOCK_SYMBOLS
+
+    if not source or source in SOURCES or is_stock(source) or Path(source).is_file():
+        return
+    known = ", ".join([*SOURCES, *STOCK_SYMBOLS])
+    raise ConfigError(f"{flag} {source!r} is neither a source ({known}) nor an existing "
+                      "CSV/Parquet file")
+
+
+def make_parent(path: Path | None) -> None:
+    """Create the folder an output file goes in, before the work that fills it."""
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+
+def registry_names(task: str) -> list[str]:
+    """The registry datasets of one task (``tagging``, ``translation``...)."""
+    from rnnkit.data.registry import REGISTRY
+
+    return sorted(name for name, spec in REGISTRY.items() if spec.task == task)

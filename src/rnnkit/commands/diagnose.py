@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from rnnkit.config import ConfigError, check_at_least
+
 
 def register(commands: Any, train_tasks: Any) -> None:
     parser = commands.add_parser(
@@ -25,6 +27,7 @@ def run(args: argparse.Namespace) -> int:
     from rnnkit.training.demonstration import run_demonstration
 
     cells = tuple(c.strip() for c in args.cells.split(",") if c.strip())
+    check_flags(args, cells)
     options = {"steps": args.steps, "hidden_size": args.hidden_size}
     run_demonstration(
         task=args.task, cells=cells, length=args.length, seed=args.seed, out_dir=args.out,
@@ -32,3 +35,17 @@ def run(args: argparse.Namespace) -> int:
     )
     print(f"plots, tables and summary.json in {args.out}")
     return 0
+
+
+def check_flags(args: argparse.Namespace, cells: tuple[str, ...]) -> None:
+    """Refuse the flags by their names before the first cell trains."""
+    from rnnkit.models.encoder import CELLS
+
+    if not cells or any(cell not in CELLS for cell in cells):
+        raise ConfigError(f"--cells must be some of {', '.join(CELLS)} separated by commas, "
+                          f"e.g. lstm,gru; got {args.cells!r}")
+    check_at_least(args.length, "--length", 2 if args.task == "adding" else 1)
+    if args.steps is not None:
+        check_at_least(args.steps, "--steps", 1)
+    if args.hidden_size is not None:
+        check_at_least(args.hidden_size, "--hidden-size", 1)

@@ -7,6 +7,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from rnnkit.commands.common import check_source
+from rnnkit.config import check_date
+
 
 def register(commands: Any, train_tasks: Any) -> None:
     parser = commands.add_parser(
@@ -24,6 +27,9 @@ def register(commands: Any, train_tasks: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.forecast import forecast_bundle
 
+    check_source(args.data, "--data")
+    if args.as_of:
+        check_date(args.as_of, "--as-of")
     table = forecast_bundle(args.model, args.data, args.as_of, args.date_column)
     if args.output is not None:
         args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from rnnkit.commands.common import EVALUATORS, add_config_options, resolve_config
+from rnnkit.commands.common import (
+    EVALUATORS,
+    add_config_options,
+    check_source,
+    resolve_config,
+)
 
 
 def register(commands: Any, train_tasks: Any) -> None:
@@ -35,6 +40,7 @@ def train(args: argparse.Namespace) -> int:
 def evaluate(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.forecaster import evaluate_forecaster
 
+    check_source(args.data, "--data")
     results = evaluate_forecaster(args.model, args.data, args.out)
     print(json.dumps(results, indent=2))
     return 0

@@ -9,7 +9,16 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from rnnkit.commands.common import EVALUATORS, add_config_options, add_data_flags, resolve_config
+from rnnkit.commands.common import (
+    EVALUATORS,
+    add_config_options,
+    add_data_flags,
+    check_file,
+    make_parent,
+    registry_names,
+    resolve_config,
+)
+from rnnkit.config import ConfigError, check_at_least
 
 DATA_FLAGS = ("dataset", "src", "tgt", "train", "dev", "test", "data_dir")
 
@@ -65,11 +74,11 @@ def train(args: argparse.Namespace) -> int:
 def translate_command(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.translation import load_translator, translate_lines
 
+    _check_flags(args)
     model = load_translator(args.model)
-    if args.input is None or args.input == "-":
-        lines = sys.stdin.read().splitlines()
-    else:
-        lines = Path(args.input).read_text(encoding="utf-8").splitlines()
+    _check_n_best(args.n_best, args.beam_size or model.config.beam_size)
+    make_parent(args.output)
+    lines = _read_lines(args.input)
     with warnings.catch_warnings():
         warnings.simplefilter("always")
         warnings.showwarning = _warn_to_stderr
@@ -88,6 +97,27 @@ def translate_command(args: argparse.Namespace) -> int:
     if args.attention_plot is not None:
         _plot_first(model, lines, found, args.attention_plot, args.reference)
     return 0
+
+
+def _check_flags(args: argparse.Namespace) -> None:
+    """Refuse the flags that decoding would read only after the model is loaded."""
+    if args.beam_size is not None:
+        check_at_least(args.beam_size, "--beam-size", 1)
+    check_at_least(args.n_best, "--n-best", 1)
+    if args.input not in (None, "-"):
+        check_file(args.input, "--input")
+
+
+def _read_lines(path: str | None) -> list[str]:
+    if path is None or path == "-":
+        return sys.stdin.read().splitlines()
+    return Path(path).read_text(encoding="utf-8").splitlines()
+
+
+def _check_n_best(n_best: int, beam: int) -> None:
+    if n_best > beam:
+        raise ConfigError(f"--n-best {n_best} is more than the beam size {beam} (--beam-size, "
+                          "else the model's): raise --beam-size or lower --n-best")
 
 
 def _plot_first(model: Any, lines: list[str], found: list[Any], path: Path,
@@ -124,8 +154,9 @@ def evaluate(args: argparse.Namespace) -> int:
         data = TranslationDataConfig(dataset="", src=src, tgt=tgt, test=args.data)
         split = "test"
     else:
-        data = TranslationDataConfig(dataset=args.data or model.data.get("dataset") or "",
-                                     src=src, tgt=tgt, data_dir=args.data_dir or "")
+        dataset = _registry_dataset(args.data or model.data.get("dataset") or "", src, tgt)
+        data = TranslationDataConfig(dataset=dataset, src=src, tgt=tgt,
+                                     data_dir=args.data_dir or "")
         split = args.split
     sources, references = read_split(data, split)
     result = score_lines(model, sources, references, model.config.beam_size, args.out, split)
@@ -134,3 +165,18 @@ def evaluate(args: argparse.Namespace) -> int:
     print(f"BLEU signature: {result['bleu_signature']}")
     print(f"chrF signature: {result['chrf_signature']}")
     return 0
+
+
+def _registry_dataset(name: str, src: str, tgt: str) -> str:
+    """``--data`` (or the model's dataset) when it is a registry translation dataset; else an
+    error that names both things ``--data`` can be."""
+    known = registry_names("translation")
+    if name in known:
+        return name
+    prefix = f"a file prefix (reads PREFIX.{src} and PREFIX.{tgt})"
+    dataset = f"a translation dataset ({', '.join(known)})"
+    if not name:
+        raise ConfigError(f"this model was trained from files: give --data, {prefix} or "
+                          f"{dataset}")
+    raise ConfigError(f"--data {name!r} is neither {prefix} nor {dataset}: {name}.{src} does "
+                      "not exist")

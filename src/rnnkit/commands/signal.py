@@ -7,7 +7,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from rnnkit.commands.common import EVALUATORS, add_config_options, resolve_config
+from rnnkit.commands.common import (
+    EVALUATORS,
+    add_config_options,
+    check_source,
+    resolve_config,
+)
 
 
 def register(commands: Any, train_tasks: Any) -> None:
@@ -40,6 +45,7 @@ def train(args: argparse.Namespace) -> int:
 def evaluate(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.signal import evaluate_signal
 
+    check_source(args.data, "--data")
     results = evaluate_signal(args.model, args.data, args.out)
     print(json.dumps(results, indent=2))
     return 0

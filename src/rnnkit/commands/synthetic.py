@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnkit.commands.common import EVALUATORS, add_config_options, resolve_config
+from rnnkit.config import check_at_least
 
 
 def register(commands: Any, train_tasks: Any) -> None:
@@ -34,5 +35,8 @@ def train(args: argparse.Namespace) -> int:
 def evaluate(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.synthetic import evaluate_synthetic
 
+    check_at_least(args.size, "--size", 1)  # 0 would score the training run's test size
+    if args.length is not None:
+        check_at_least(args.length, "--length", 1)  # 0 would score the training length
     print(json.dumps(evaluate_synthetic(args.model, args.size, args.length), indent=2))
     return 0

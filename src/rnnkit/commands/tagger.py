@@ -13,8 +13,12 @@ from rnnkit.commands.common import (
     PREDICTORS,
     add_config_options,
     add_data_flags,
+    check_file,
+    make_parent,
+    registry_names,
     resolve_config,
 )
+from rnnkit.config import ConfigError, check_choice
 
 DATA_FLAGS = ("dataset", "train", "dev", "test", "format", "data_dir")
 
@@ -56,6 +60,7 @@ def evaluate(args: argparse.Namespace) -> int:
 
     if not args.data:
         raise ValueError("rnnkit evaluate on a tagger needs --data (a registry name or a file)")
+    check_evaluate_flags(args)
     model = load_tagger_bundle(args.model)
     settings = model.data  # read the data as the model's training data was read
     column = settings.get("column", "upos")
@@ -76,11 +81,29 @@ def evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_evaluate_flags(args: argparse.Namespace) -> None:
+    """Refuse a ``--data`` that is neither a registry dataset nor a file, and a ``--format``
+    the tagger cannot read, before the model is loaded."""
+    from rnnkit.pipelines.tagger_data import FORMATS
+
+    if args.format:
+        check_choice(args.format, "--format", FORMATS)
+    known = registry_names("tagging")
+    if args.data not in known and not Path(args.data).is_file():
+        raise ConfigError(f"--data {args.data!r} is neither a tagging dataset "
+                          f"({', '.join(known)}) nor an existing file")
+
+
 def predict(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.tagger import load_tagger_bundle, predict_tags
-    from rnnkit.pipelines.tagger_data import read_file, write_predictions
+    from rnnkit.pipelines.tagger_data import FORMATS, read_file, write_predictions
 
+    if args.format:
+        check_choice(args.format, "--format", ("text", *FORMATS))
+    if args.input not in (None, "-"):
+        check_file(args.input, "--input")
     model = load_tagger_bundle(args.model)
+    make_parent(args.output)
     fmt = args.format or ("text" if args.text or not args.input else model.data["format"])
     if fmt == "text":
         text = args.text if args.text is not None else _read_input(args.input)

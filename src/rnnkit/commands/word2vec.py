@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from rnnkit.config import check_at_least
+
 VECTOR_FORMATS = ("auto", "word2vec-binary", "word2vec-text", "glove")
 
 
@@ -118,6 +120,7 @@ def run_train(args: argparse.Namespace) -> int:
 def run_neighbors(args: argparse.Namespace) -> int:
     from rnnkit.embeddings.evaluate import neighbors
 
+    check_at_least(args.k, "-k", 1)
     _print_scores(neighbors(_load(args), args.word, args.k))
     return 0
 
@@ -125,6 +128,7 @@ def run_neighbors(args: argparse.Namespace) -> int:
 def run_analogy(args: argparse.Namespace) -> int:
     from rnnkit.embeddings.evaluate import analogy
 
+    check_at_least(args.k, "-k", 1)
     a, b, c = args.words
     print(f"{a} : {b} :: {c} : ?")
     _print_scores(analogy(_load(args), a, b, c, args.k))
@@ -139,6 +143,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from rnnkit.embeddings.evaluate import evaluate
     from rnnkit.training.checkpoint import atomic_write_bytes
 
+    check_at_least(args.restrict_vocab, "--restrict-vocab", 1)
     scores = evaluate(_load(args), restrict_vocab=args.restrict_vocab)
     print(f"{scores['words']} words x {scores['dim']}")
     print(f"{'similarity':<12} {'spearman':>9} {'pearson':>9} {'oov':>7} {'pairs':>9}")
