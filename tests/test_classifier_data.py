@@ -182,6 +182,29 @@ def test_cli_sst2_model_evaluates_sst_trees_as_it_was_trained(
     assert result["confusion"]["labels"] == ["negative", "positive"]
 
 
+@pytest.mark.skipif(not SHARED_SST.exists(), reason="needs ../shared/data")
+def test_cli_evaluate_reads_a_registry_dataset_split(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    trees = tmp_path / "trees.txt"
+    trees.write_text("\n".join(TREES * 3) + "\n")
+    out = tmp_path / "run"
+    assert main(["train", "classifier", "--train", str(trees), "--dev", str(trees),
+                 "--format", "sst", "--out", str(out), "--set", "data.sst_labels=sst2",
+                 "--set", "train.epochs=1", "--set", "model.hidden_size=4", "--set",
+                 "classifier.word_dim=4", "--set", "train.progress=false", "--set",
+                 "train.device=cpu"]) == 0
+    capsys.readouterr()
+    model, mirror = str(out / "model.rnnkit"), str(SHARED_SST.parents[1])
+    assert main(["evaluate", "--model", model, "--data", "sst", "--split", "dev",
+                 "--data-dir", mirror]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["examples"] == 872  # SST-2 dev: the model's sst2 labels, neutral dropped
+    assert result["confusion"]["labels"] == ["negative", "positive"]
+    assert main(["evaluate", "--model", model, "--data", "sst", "--split", "valid",
+                 "--data-dir", mirror]) == 2
+    assert "--split 'valid': sst has the splits train, dev, test" in capsys.readouterr().err
+
+
 def test_cli_multi_label_and_regression_files(tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     rows = [("great fun film", "good|fun", "4.5"), ("dull bad film", "bad", "1.0"),

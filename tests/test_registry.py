@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import rnnkit.cli as cli
+from rnnkit.commands.datasets import default_split
 from rnnkit.data import registry
 from rnnkit.data.registry import (
     DatasetFile,
@@ -289,3 +290,13 @@ def test_cli_errors_are_exit_code_2(
     with pytest.raises(SystemExit) as exit_info:
         run(monkeypatch, ["datasets", "--help"])
     assert exit_info.value.code == 0 and "list" in capsys.readouterr().out
+
+
+@needs_data
+def test_cli_path_defaults_to_the_only_split(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert default_split("tinyshakespeare") == "all" and default_split("sst") == "train"
+    assert run(monkeypatch, ["datasets", "path", "tinyshakespeare", "--data-dir",
+                             str(DATA), "--no-download"]) == 0
+    assert capsys.readouterr().out == f"{DATA / 'tinyshakespeare' / 'input.txt'}\n"

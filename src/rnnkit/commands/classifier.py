@@ -15,6 +15,7 @@ from rnnkit.commands.common import (
     add_data_flags,
     check_file,
     make_parent,
+    registry_names,
     resolve_config,
 )
 from rnnkit.config import check_choice
@@ -68,19 +69,41 @@ def _settings_config(model: Any, data: str, fmt: str | None) -> Any:
     return ClassifierDataConfig(test=data, **{**settings, "format": fmt or settings["format"]})
 
 
+def _evaluation_data(model: Any, args: argparse.Namespace, datasets: list[str]
+                     ) -> tuple[Any, Path]:
+    """The settings to read ``--data`` with, and its file: a registry dataset's ``--split``
+    (read with the model's training settings, e.g. SST's labels) or the file given."""
+    from dataclasses import replace
+
+    from rnnkit.data.registry import dataset_file, get_spec
+
+    if args.data not in datasets:
+        return _settings_config(model, args.data, args.format), Path(args.data)
+    splits = get_spec(args.data).splits
+    if args.split not in splits:
+        raise ValueError(f"--split {args.split!r}: {args.data} has the splits "
+                         f"{', '.join(splits)}")
+    data = replace(_settings_config(model, "", args.format), dataset=args.data,
+                   format=args.format or "auto", data_dir=args.data_dir or "")
+    return data, dataset_file(args.data, args.split, args.data_dir or None)
+
+
 def evaluate(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.classifier import evaluate_examples, load_classifier_bundle
     from rnnkit.pipelines.classifier_data import check_labels, read_examples
 
+    datasets = registry_names("classification")
     if not args.data:
-        raise ValueError("rnnkit evaluate on a classifier needs --data (a file in the format"
-                         " the model was trained on)")
+        raise ValueError("rnnkit evaluate on a classifier needs --data: a dataset "
+                         f"({', '.join(datasets)}) or a file in the format the model was "
+                         "trained on")
     if args.format:
         check_choice(args.format, "--format", FORMATS)
-    check_file(args.data, "--data")
+    if args.data not in datasets:
+        check_file(args.data, "--data")
     model = load_classifier_bundle(args.model)
-    data = _settings_config(model, args.data, args.format)
-    examples = read_examples(data, Path(args.data), training=False)
+    data, path = _evaluation_data(model, args, datasets)
+    examples = read_examples(data, path, training=False)
     if model.config.output != "linear":
         check_labels(examples, model.labels, "evaluation")
     result = evaluate_examples(model, examples)

@@ -42,7 +42,8 @@ def register(commands: Any, train_tasks: Any) -> None:
 
     path = actions.add_parser("path", help="print the local path of a split's file(s)")
     path.add_argument("name", help="a dataset name (see: rnnkit datasets list)")
-    path.add_argument("--split", default="train", help="train, dev, test... (default train)")
+    path.add_argument("--split", help="train, dev, test, all... (default: train, or the "
+                      "dataset's only split)")
     path.add_argument("--no-download", action="store_true",
                       help="fail instead of downloading a file missing from the cache")
     _add_location_options(path)
@@ -86,10 +87,19 @@ def package_rows() -> list[str]:
     return lines
 
 
+def default_split(name: str) -> str:
+    """``train``, or the only split of a dataset kept whole (``all``)."""
+    from rnnkit.data.registry import get_spec
+
+    splits = get_spec(name).splits
+    return splits[0] if len(splits) == 1 else "train"
+
+
 def path_command(args: argparse.Namespace) -> int:
     from rnnkit.data.registry import dataset_files
 
-    paths = dataset_files(args.name, args.split, mirror=args.data_dir, cache_dir=args.cache_dir,
+    split = args.split or default_split(args.name)
+    paths = dataset_files(args.name, split, mirror=args.data_dir, cache_dir=args.cache_dir,
                           download=not args.no_download)
     for path in paths:
         print(path)
