@@ -196,9 +196,11 @@ def test_cli_evaluate_reads_a_registry_dataset_split(
     capsys.readouterr()
     model, mirror = str(out / "model.rnnkit"), str(SHARED_SST.parents[1])
     assert main(["evaluate", "--model", model, "--data", "sst", "--split", "dev",
-                 "--data-dir", mirror]) == 0
+                 "--data-dir", mirror, "--out", str(tmp_path / "eval")]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["examples"] == 872  # SST-2 dev: the model's sst2 labels, neutral dropped
+    assert json.loads((tmp_path / "eval" / "dev.json").read_text()) == result
+    assert (tmp_path / "eval" / "dev_confusion.png").stat().st_size > 0
     assert result["confusion"]["labels"] == ["negative", "positive"]
     assert main(["evaluate", "--model", model, "--data", "sst", "--split", "valid",
                  "--data-dir", mirror]) == 2

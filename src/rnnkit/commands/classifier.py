@@ -108,7 +108,23 @@ def evaluate(args: argparse.Namespace) -> int:
         check_labels(examples, model.labels, "evaluation")
     result = evaluate_examples(model, examples)
     print(json.dumps(result, indent=2))
+    if args.out is not None:
+        _write_evaluation(result, args.out, args.split if args.data in datasets else "data")
     return 0
+
+
+def _write_evaluation(result: dict[str, Any], out: Path, name: str) -> None:
+    """``<name>.json`` and, for labels, ``<name>_confusion.png`` in ``out``."""
+    from rnnkit.pipelines.run import write_results
+    from rnnkit.viz.confusion import plot_confusion
+
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"wrote {write_results(result, out / f'{name}.json')}", file=sys.stderr)
+    if "confusion" in result:
+        confusion = result["confusion"]
+        path = plot_confusion(confusion["labels"], confusion["matrix"],
+                              out / f"{name}_confusion.png", title=f"{name} confusion")
+        print(f"wrote {path}", file=sys.stderr)
 
 
 def predict(args: argparse.Namespace) -> int:
