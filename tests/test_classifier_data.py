@@ -165,18 +165,24 @@ def test_cli_numeric_classifier_scales_with_training_statistics(
     assert [p["label"] for p in predicted] == ["high" if i % 2 else "low" for i in range(24)]
 
 
-def test_cli_sst2_model_evaluates_sst_trees_as_it_was_trained(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def _train_sst2(tmp_path: Path, *extra: str) -> tuple[Path, Path]:
+    """A tiny SST-2 classifier trained on :data:`TREES`: its bundle and the tree file."""
     trees = tmp_path / "trees.txt"
     trees.write_text("\n".join(TREES * 3) + "\n")
     out = tmp_path / "run"
     assert main(["train", "classifier", "--train", str(trees), "--dev", str(trees),
                  "--format", "sst", "--out", str(out), "--set", "data.sst_labels=sst2",
-                 "--set", "data.phrases=true", "--set", "train.epochs=1", "--set",
-                 "model.hidden_size=4", "--set", "classifier.word_dim=4", "--set",
-                 "train.progress=false", "--set", "train.device=cpu"]) == 0
+                 "--set", "train.epochs=1", "--set", "model.hidden_size=4", "--set",
+                 "classifier.word_dim=4", "--set", "train.progress=false", "--set",
+                 "train.device=cpu", *extra]) == 0
+    return out / "model.rnnkit", trees
+
+
+def test_cli_sst2_model_evaluates_sst_trees_as_it_was_trained(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    model, trees = _train_sst2(tmp_path, "--set", "data.phrases=true")
     capsys.readouterr()
-    assert main(["evaluate", "--model", str(out / "model.rnnkit"), "--data", str(trees)]) == 0
+    assert main(["evaluate", "--model", str(model), "--data", str(trees)]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["examples"] == 9  # the neutral sentence is dropped, as in training
     assert result["confusion"]["labels"] == ["negative", "positive"]
@@ -185,16 +191,8 @@ def test_cli_sst2_model_evaluates_sst_trees_as_it_was_trained(
 @pytest.mark.skipif(not SHARED_SST.exists(), reason="needs ../shared/data")
 def test_cli_evaluate_reads_a_registry_dataset_split(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    trees = tmp_path / "trees.txt"
-    trees.write_text("\n".join(TREES * 3) + "\n")
-    out = tmp_path / "run"
-    assert main(["train", "classifier", "--train", str(trees), "--dev", str(trees),
-                 "--format", "sst", "--out", str(out), "--set", "data.sst_labels=sst2",
-                 "--set", "train.epochs=1", "--set", "model.hidden_size=4", "--set",
-                 "classifier.word_dim=4", "--set", "train.progress=false", "--set",
-                 "train.device=cpu"]) == 0
+    model, mirror = str(_train_sst2(tmp_path)[0]), str(SHARED_SST.parents[1])
     capsys.readouterr()
-    model, mirror = str(out / "model.rnnkit"), str(SHARED_SST.parents[1])
     assert main(["evaluate", "--model", model, "--data", "sst", "--split", "dev",
                  "--data-dir", mirror, "--out", str(tmp_path / "eval")]) == 0
     result = json.loads(capsys.readouterr().out)
