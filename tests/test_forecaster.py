@@ -408,3 +408,22 @@ def test_evaluate_names_a_bad_data_flag(tmp_path: Path, capsys) -> None:
         assert rnnkit.cli.main(["evaluate", "--model", str(tmp_path / "model.rnnkit"),
                                 "--data", data]) == 2
         assert f"--data {data!r} is neither a source" in capsys.readouterr().err
+
+
+def test_forecast_names_a_bad_output_other_data_and_as_of(tmp_path: Path, capsys) -> None:
+    csv = write_csv(tmp_path / "series.csv", series_frame(400))
+    config = load_config(ForecastRunConfig, None, settings(csv, **{"train.epochs": "1"}))
+    train_forecaster(config, tmp_path / "run", log=lambda line: None)
+    model = str(tmp_path / "run" / "model.rnnkit")
+    sheet = tmp_path / "f.xlsx"  # was written as CSV under that name
+    assert rnnkit.cli.main(["forecast", "--model", model, "--output", str(sheet)]) == 2
+    assert "end the name in .csv or .json (got .xlsx)" in capsys.readouterr().err
+    assert not sheet.exists()
+    other = write_csv(tmp_path / "other.csv", series_frame(400).rename(columns={"y": "z"}))
+    assert rnnkit.cli.main(["forecast", "--model", model, "--data", str(other)]) == 2
+    err = capsys.readouterr().err  # was "Pass target=<one of them>" ("Set data.target" for a stock)
+    assert f"the data {other} has no column 'y', the target the model forecasts" in err
+    assert "columns: z, x. Give --data with that column" in err
+    assert rnnkit.cli.main(["forecast", "--model", model, "--as-of", "1990-01-01"]) == 2
+    assert "--as-of 1990-01-01: no rows at or before it; the data starts on 2020-01-01" in \
+        capsys.readouterr().err

@@ -7,8 +7,10 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from rnnkit.commands.common import check_source
-from rnnkit.config import check_date
+from rnnkit.commands.common import check_source, make_parent
+from rnnkit.config import ConfigError, check_date
+
+OUTPUT_SUFFIXES = (".csv", ".json")
 
 
 def register(commands: Any, train_tasks: Any) -> None:
@@ -20,7 +22,7 @@ def register(commands: Any, train_tasks: Any) -> None:
                                        "file; default: the one the model was trained on")
     parser.add_argument("--as-of", help="use the rows up to this date only (default: all)")
     parser.add_argument("--date-column", default="date", help="date column of a file")
-    parser.add_argument("--output", type=Path, help="write the forecast here (CSV or JSON)")
+    parser.add_argument("--output", type=Path, help="write the forecast here: a .csv or .json file")
     parser.set_defaults(handler=run)
 
 
@@ -30,10 +32,11 @@ def run(args: argparse.Namespace) -> int:
     check_source(args.data, "--data")
     if args.as_of:
         check_date(args.as_of, "--as-of")
+    check_output(args.output)
     table = forecast_bundle(args.model, args.data, args.as_of, args.date_column)
     if args.output is not None:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        if args.output.suffix == ".json":
+        make_parent(args.output)
+        if args.output.suffix.lower() == ".json":
             args.output.write_text(table.to_json(orient="table", indent=2) + "\n",
                                    encoding="utf-8")
         else:
@@ -41,3 +44,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {args.output}")
     print(table.to_string())
     return 0
+
+
+def check_output(path: Path | None) -> None:
+    """Refuse an ``--output`` whose suffix names a format the forecast is not written in."""
+    if path is None or path.suffix.lower() in OUTPUT_SUFFIXES:
+        return
+    got = path.suffix or "no suffix"
+    raise ConfigError(f"--output {path}: the forecast is written as CSV or JSON only; end the "
+                      f"name in {' or '.join(OUTPUT_SUFFIXES)} (got {got})")

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rnnkit.pipelines.sources import ForecastDataConfig, change_lags, load_source
+from rnnkit.pipelines.sources import ForecastDataConfig, change_lags, read_source
 from rnnkit.training.bundle import load_bundle
 
 
@@ -31,11 +31,10 @@ def forecast_bundle(path: str | Path, source: str | None = None, as_of: str | No
     data = replace(trained, target=model.target)
     if source:
         data = replace(data, source=source, date_column=date_column)
-    frame, _ = load_source(data)
+    frame, _ = read_source(data)
+    _check_target(frame, model.target, data, trained.source)
     if as_of:
-        frame = frame.loc[:pd.Timestamp(as_of) + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")]
-        if frame.empty:
-            raise ValueError(f"no rows at or before {as_of}")
+        frame = _rows_up_to(frame, as_of)
     _check_change_rows(frame, int(model.lookback), data)
     if kind == "signal":
         answer = model.classify(frame)
@@ -49,6 +48,26 @@ def forecast_bundle(path: str | Path, source: str | None = None, as_of: str | No
         last = float(frame[price].iloc[-1])
         table[f"{price}_implied"] = last * np.exp(np.cumsum(table["mean"].to_numpy()))
     return table
+
+
+def _check_target(frame: pd.DataFrame, target: str, data: ForecastDataConfig,
+                  trained_source: str) -> None:
+    """The model's target among the data's columns (another source may name it otherwise)."""
+    if target not in frame.columns:
+        raise ValueError(f"the data {data.source} has no column {target!r}, the target the "
+                         f"model forecasts (it was trained on {trained_source}); the data's "
+                         f"columns: {', '.join(map(str, frame.columns))}. Give --data with "
+                         "that column")
+
+
+def _rows_up_to(frame: pd.DataFrame, as_of: str) -> pd.DataFrame:
+    """The rows up to the end of the day ``as_of`` (a month or year: its first day)."""
+    kept = frame.loc[:pd.Timestamp(as_of) + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")]
+    if kept.empty:
+        raise ValueError(f"--as-of {as_of}: no rows at or before it; the data starts on "
+                         f"{frame.index[0]:%Y-%m-%d}. Give a later date, or leave --as-of "
+                         "out to use every row")
+    return kept
 
 
 def _check_change_rows(frame: pd.DataFrame, lookback: int, data: ForecastDataConfig) -> None:

@@ -73,7 +73,17 @@ def stock_frame(symbol: str) -> pd.DataFrame:
 
 
 def load_source(data: ForecastDataConfig) -> tuple[pd.DataFrame, str]:
-    """The raw frame and its target column."""
+    """The raw frame and its target column (which must be in the frame)."""
+    frame, target = read_source(data)
+    if target not in frame.columns:
+        raise ValueError(f"{data.source} has no target column {target!r}; its columns: "
+                         f"{', '.join(map(str, frame.columns))}. Set data.target")
+    return frame, target
+
+
+def read_source(data: ForecastDataConfig) -> tuple[pd.DataFrame, str]:
+    """The raw frame (derived columns added) and the name of its target column, which the
+    caller checks is there."""
     source = data.source
     if source == "beijing":
         frame = beijing_weather(mirror=data.mirror or None).drop(columns=["pm25"])
@@ -82,7 +92,7 @@ def load_source(data: ForecastDataConfig) -> tuple[pd.DataFrame, str]:
     elif is_stock(source):
         frame = stock_frame(source)
     elif Path(source).suffix or Path(source).exists():
-        frame = load_table(source, data.date_column, data.target or None)
+        frame = load_table(source, data.date_column)
     else:
         raise ValueError(f"unknown data.source {source!r}: use beijing, seattle, one of "
                          f"{', '.join(STOCK_SYMBOLS)}, or a CSV/Parquet file path")
@@ -93,11 +103,7 @@ def load_source(data: ForecastDataConfig) -> tuple[pd.DataFrame, str]:
     if target in logged:
         raise ValueError(f"data.log1p lists the target {target!r}; a target keeps its units. "
                          "Remove it from data.log1p")
-    frame = derive(frame, logged, _names(data.changes), change_lags(data))
-    if target not in frame.columns:
-        raise ValueError(f"{source} has no target column {target!r}; its columns: "
-                         f"{', '.join(map(str, frame.columns))}. Set data.target")
-    return frame, target
+    return derive(frame, logged, _names(data.changes), change_lags(data)), target
 
 
 def calendar_parts(data: ForecastDataConfig, index: pd.DatetimeIndex) -> list[str]:
