@@ -137,6 +137,7 @@ def test_evaluate_synthetic_refuses_bad_sizes(flags: list[str], message: str, tm
 
 @pytest.mark.parametrize(("flags", "message"), [
     (["--length", "0"], "--length must be at least 2; got 0"),
+    (["--task", "copy", "--length", "0"], "--length must be at least 1; got 0"),
     (["--steps", "0"], "--steps must be at least 1; got 0"),
     (["--hidden-size", "0"], "--hidden-size must be at least 1; got 0"),
     (["--cells", "lstm,transformer"], "--cells must be some of rnn, lstm, gru"),
@@ -149,3 +150,13 @@ def test_diagnose_names_its_flags_before_training(flags: list[str], message: str
                  *flags]) == 2
     assert message in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_diagnose_help_gives_the_length_its_check_enforces(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["diagnose", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())  # argparse wraps the help lines
+    assert ">= 100" not in shown  # said so, yet --length 10 ran (100 is only the default)
+    assert "at least 2 for adding, 1 for copy" in shown
+

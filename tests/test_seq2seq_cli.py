@@ -132,6 +132,8 @@ def test_unaligned_files_are_an_error(tmp_path: Path) -> None:
     (["--beam-size", "0"], "--beam-size must be at least 1; got 0"),
     (["--n-best", "0"], "--n-best must be at least 1; got 0"),
     (["--input", "missing.txt"], "--input missing.txt: no such file"),
+    (["--reference", "a dog runs"], "--reference only sets the translation that the "
+                                    "--attention-plot heat map is drawn for"),
 ])
 def test_translate_names_a_bad_flag_before_loading_the_model(
         flags: list[str], message: str, tmp_path: Path,

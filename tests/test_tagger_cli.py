@@ -61,10 +61,11 @@ def test_train_evaluate_predict_conllu(files: dict[str, Path], tmp_path: Path,
     assert main(["predict", "--model", model, "--text", "Mary runs ."]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split("\t")[0] for line in lines if line] == ["Mary", "runs", "."]
-    target = tmp_path / "pred"
+    target = tmp_path / "pred.txt"  # written as named, in the input's format
     assert main(["predict", "--model", model, "--input", str(files["conllu"]),
                  "--output", str(target)]) == 0
-    assert Path(f"{target}.conllu").read_text().count("\n") == CONLLU.count("\n")
+    assert target.read_text().count("\n") == CONLLU.count("\n")
+    assert not Path(f"{target}.conllu").exists()
 
 
 def test_ner_tagger_outputs_valid_bio(files: dict[str, Path], tmp_path: Path,
@@ -196,4 +197,4 @@ def test_evaluate_and_predict_name_their_flags(files: dict[str, Path], tmp_path:
         assert message in capsys.readouterr().err
     target = tmp_path / "new" / "pred"  # a folder that does not exist yet
     assert main(["predict", "--model", model, "--input", conllu, "--output", str(target)]) == 0
-    assert Path(f"{target}.conllu").is_file()
+    assert target.is_file()

@@ -104,6 +104,10 @@ def _check_flags(args: argparse.Namespace) -> None:
     if args.beam_size is not None:
         check_at_least(args.beam_size, "--beam-size", 1)
     check_at_least(args.n_best, "--n-best", 1)
+    if args.reference is not None and args.attention_plot is None:
+        raise ConfigError("--reference only sets the translation that the --attention-plot "
+                          "heat map is drawn for; it does not change the translations. Add "
+                          "--attention-plot PATH, or leave --reference out")
     if args.input not in (None, "-"):
         check_file(args.input, "--input")
 

@@ -121,7 +121,7 @@ def predict(args: argparse.Namespace) -> int:
     settings = {**model.data, "format": fmt}
     sentences = read_file(args.input, settings, require_tags=False)
     predicted = predict_tags(model, [s.tokens for s in sentences])
-    target = args.output or Path(f"{args.input}.predicted")
+    target = args.output or Path(f"{args.input}.predicted.{fmt}")
     written = write_predictions(sentences, predicted, target, settings)
     print(f"wrote {written}", file=sys.stderr)
     return 0

@@ -179,7 +179,8 @@ def evaluate_sentences(model: Tagger, sentences: list[TaggedSentence], out: Path
         (out / f"{name}_confusion.md").write_text(confusion_table(labels, matrix) + "\n")
         plot_confusion(labels, matrix, out / f"{name}_confusion.png", title=f"{name} confusion")
         if sentences and sentences[0].lines:
-            write_predictions(sentences, predicted, out / f"{name}.predictions", model.data)
+            path = out / f"{name}.predictions.{model.data['format']}"
+            write_predictions(sentences, predicted, path, model.data)
     return result
 
 

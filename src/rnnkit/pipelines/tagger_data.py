@@ -91,10 +91,8 @@ def read_split(data: TaggerDataConfig, split: str) -> list[TaggedSentence]:
 
 def write_predictions(sentences: Sequence[TaggedSentence], predicted: Sequence[Sequence[str]],
                       path: str | Path, settings: dict[str, Any]) -> Path:
-    """Write predictions in the input's own format (``.conllu`` or ``.iob`` added to path)."""
+    """Write predictions to ``path`` in the input's own format (``settings["format"]``)."""
     path = Path(path)
-    if path.suffix != f".{settings['format']}":
-        path = Path(f"{path}.{settings['format']}")
     if settings["format"] == "conllu":
         from rnnkit.data.conllu import write_conllu
 
