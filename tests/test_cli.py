@@ -160,3 +160,26 @@ def test_diagnose_help_gives_the_length_its_check_enforces(
     assert ">= 100" not in shown  # said so, yet --length 10 ran (100 is only the default)
     assert "at least 2 for adding, 1 for copy" in shown
 
+
+@pytest.mark.parametrize(("command", "setting", "message"), [
+    (["train", "synthetic"], "model.num_layers=0", "model.num_layers must be at least 1; got 0"),
+    (["train", "tagger"], "model.hidden_size=0", "model.hidden_size must be at least 1; got 0"),
+    (["train", "tagger"], "model.dropout=1.5", "model.dropout must be at least 0 and below 1"),
+    (["train", "classifier"], "model.num_layers=0", "model.num_layers must be at least 1"),
+    (["train", "lm"], "model.hidden_size=0", "model.hidden_size must be at least 1; got 0"),
+    (["train", "seq2seq"], "model.recurrent_dropout=1",
+     "model.recurrent_dropout must be at least 0 and below 1"),
+    (["train", "forecaster"], "model.hidden_size=0", "model.hidden_size must be at least 1"),
+    (["train", "signal"], "model.num_layers=0", "model.num_layers must be at least 1; got 0"),
+    (["stocks"], "model.hidden_size=0", "model.hidden_size must be at least 1; got 0"),
+])
+def test_training_names_a_bad_model_setting_before_any_work(
+        command: list[str], setting: str, message: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The layers' own errors name no key ('LSTMCell: hidden_size must be a positive int'),
+    and a dropout of 1.5 on one layer trained without a word."""
+    out = tmp_path / "run"
+    assert main([*command, "--out", str(out), "--set", "train.epochs=1", "--set",
+                 "train.threads=1", "--set", setting]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()  # refused before the data was read or the run folder made

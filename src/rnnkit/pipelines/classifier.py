@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from rnnkit.config import ModelConfig, TrainConfig
+from rnnkit.config import ModelConfig, TrainConfig, check_model
 from rnnkit.data.batching import BatchSource, BucketBatches, bucket_order
 from rnnkit.data.classifier_batches import Encoded, collate
 from rnnkit.data.numeric_sequences import NumericSequence
@@ -196,6 +196,7 @@ def evaluate_examples(model: SequenceClassifier, examples: list[Example]) -> dic
 def train_classifier(config: ClassifierRunConfig, out_dir: str | Path, resume: bool = False,
                      log: Any = print) -> dict[str, Any]:
     """Train on the configured data; evaluate on dev and test; save bundle and results."""
+    check_model(config.model)
     started = time.perf_counter()
     splits = read_splits(config.data, config.train.seed, log)
     log(", ".join(f"{name} {len(examples)}" for name, examples in splits.items()) + " examples")

@@ -27,6 +27,7 @@ import torch
 from rnnkit.config import (
     ModelConfig,
     check_at_least,
+    check_choice,
     check_date,
     check_fraction,
     check_model,
@@ -41,7 +42,7 @@ from rnnkit.pipelines.sources import ForecastDataConfig
 from rnnkit.rl.dqn import DQNOptions, check_options, train_dqn
 from rnnkit.rl.env import TradingEnv, random_positions
 from rnnkit.rl.prices import listed_prices, price_windows
-from rnnkit.timeseries.datasets import stock_prices
+from rnnkit.timeseries.datasets import STOCK_SYMBOLS, stock_prices
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.splits import split_by_time
 from rnnkit.timeseries.windows import Windows
@@ -105,6 +106,7 @@ def check_config(config: DQNRunConfig) -> None:
     from rnnkit.pipelines.signal import check_trading
 
     data = config.data
+    check_choice(data.symbol.upper(), "data.symbol", STOCK_SYMBOLS)
     check_at_least(data.lookback, "data.lookback", 1)
     check_date(data.train_end, "data.train_end")
     if data.test_end:

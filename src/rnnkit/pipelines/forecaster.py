@@ -16,7 +16,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from rnnkit.config import ModelConfig, TrainConfig, check_at_least, check_fraction, number_list
+from rnnkit.config import (
+    ModelConfig,
+    TrainConfig,
+    check_at_least,
+    check_fraction,
+    check_model,
+    number_list,
+)
 from rnnkit.data.batching import TensorBatches
 from rnnkit.models.forecaster import Forecaster
 from rnnkit.pipelines.run import train_in_run_dir, write_results
@@ -165,6 +172,7 @@ def train_forecaster(config: ForecastRunConfig, out_dir: str | Path, resume: boo
                      log: Any = print) -> dict[str, Any]:
     """Train on the configured series; write the bundle, ``results.json`` and ``forecast.png``."""
     check_options(config.forecast)
+    check_model(config.model)
     prepared = prepare(config.data)
     target, features, split = prepared.target, prepared.features, prepared.split
     scaler = StandardScaler(features).fit(split.train.period_rows())  # training period only

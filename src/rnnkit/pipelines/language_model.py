@@ -7,7 +7,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rnnkit.config import ConfigError, ModelConfig, TrainConfig, check_at_least, check_fraction
+from rnnkit.config import (
+    ConfigError,
+    ModelConfig,
+    TrainConfig,
+    check_at_least,
+    check_fraction,
+    check_model,
+)
 from rnnkit.data.registry import dataset_file, get_spec
 from rnnkit.data.text_stream import StreamBatches, build_stream_vocab, split_text, tokenize
 from rnnkit.data.vocab import Vocab
@@ -80,13 +87,14 @@ def encode_stream(tokens: list[str], vocab: Vocab, what: str) -> list[int]:
 
 
 def check_settings(config: LMRunConfig) -> None:
-    """Refuse sizes and sampling settings before the text is read (``sample`` is used only
-    after training)."""
+    """Refuse sizes, the model and sampling settings before the text is read (``sample`` is
+    used only after training)."""
     data = config.data
     check_fraction(data.validation_fraction, "data.validation_fraction")
     check_at_least(data.steps, "data.steps", 1)
     check_at_least(data.eval_batch_size, "data.eval_batch_size", 1)
     check_at_least(config.train.batch_size, "train.batch_size", 1)
+    check_model(config.model)
     check_sampling(config.sample)
 
 

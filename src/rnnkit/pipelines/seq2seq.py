@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from rnnkit.config import ModelConfig, TrainConfig
+from rnnkit.config import ModelConfig, TrainConfig, check_model
 from rnnkit.data.batching import BucketBatches
 from rnnkit.data.parallel import dataset_pair_files, read_parallel
 from rnnkit.data.subword import BOS_ID, EOS_ID, SubwordTokenizer
@@ -112,6 +112,7 @@ def prepare_tokenizers(data: TranslationDataConfig, sources: list[str], targets:
 def train_seq2seq(config: Seq2SeqRunConfig, out_dir: str | Path, resume: bool = False,
                   log: Any = print) -> dict[str, Any]:
     """Train subword tokenizers and the model; score dev and test (greedy and beam)."""
+    check_model(config.model)
     data = config.data
     started = time.perf_counter()
     (train_src, train_tgt), (dev_src, dev_tgt), (test_src, test_tgt) = (

@@ -18,7 +18,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from rnnkit.config import ModelConfig, TrainConfig, check_at_least, check_choice
+from rnnkit.config import (
+    ModelConfig,
+    TrainConfig,
+    check_at_least,
+    check_choice,
+    check_model,
+)
 from rnnkit.data.batching import TensorBatches
 from rnnkit.models.signal import SignalClassifier, balanced_weights, target_kind
 from rnnkit.pipelines.run import train_in_run_dir, write_results
@@ -124,6 +130,7 @@ def train_signal(config: SignalRunConfig, out_dir: str | Path, resume: bool = Fa
                  log: Any = print) -> dict[str, Any]:
     """Train on the configured series; write the bundle, ``results.json`` and the plots."""
     check_options(config.signal)
+    check_model(config.model)
     prepared = prepare(config.data, with_target=False)
     split, options = prepared.split, config.signal
     kind = target_kind(prepared.target, options.kind)

@@ -21,7 +21,14 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from rnnkit.config import ModelConfig, TrainConfig, check_at_least, check_fraction, number_list
+from rnnkit.config import (
+    ModelConfig,
+    TrainConfig,
+    check_at_least,
+    check_fraction,
+    check_model,
+    number_list,
+)
 from rnnkit.data.batching import TensorBatches
 from rnnkit.models.forecaster import Forecaster
 from rnnkit.models.signal import SignalClassifier, balanced_weights
@@ -70,6 +77,7 @@ def check_config(config: StocksRunConfig) -> None:
     """Refuse settings that the folds, the classifier or the backtests read only after
     training has begun."""
     check_fraction(config.data.val_fraction, "data.val_fraction")
+    check_model(config.model)
     check_options(config.signal)
     trading = config.trading
     check_trading("trading", trading.mode, trading.cost_bps, trading.slippage_bps)

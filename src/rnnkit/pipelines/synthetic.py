@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rnnkit.config import ModelConfig, TrainConfig, check_at_least
+from rnnkit.config import ModelConfig, TrainConfig, check_at_least, check_model
 from rnnkit.data.batching import TensorBatches
 from rnnkit.data.synthetic import describe, make_split
 from rnnkit.models.synthetic import SyntheticTaskModel
@@ -62,6 +62,7 @@ def train_synthetic(
 ) -> dict[str, Any]:
     """Train on the configured task, save the bundle and ``results.json``; return the results."""
     describe(config.data.task)
+    check_model(config.model)
     for name in SPLIT_SEEDS:  # the test split is made only after training
         check_at_least(getattr(config.data, f"{name}_size"), f"data.{name}_size", 1)
     seed_everything(config.train.seed)  # the initial weights follow the seed too

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rnnkit.config import ModelConfig, TrainConfig
+from rnnkit.config import ModelConfig, TrainConfig, check_model
 from rnnkit.data.batching import BatchSource, BucketBatches, bucket_order
 from rnnkit.data.tagged import TaggedSentence
 from rnnkit.data.tagger_batches import collate, encode, word_form
@@ -66,6 +66,7 @@ def train_tagger(
     config: TaggerRunConfig, out_dir: str | Path, resume: bool = False, log: Any = print
 ) -> dict[str, Any]:
     """Train on the configured data; evaluate on dev and test; save bundle and results."""
+    check_model(config.model)
     data = config.data
     started = time.perf_counter()
     train, dev, test = (read_split(data, split) for split in ("train", "dev", "test"))
