@@ -17,6 +17,7 @@ from rnnkit.config import ModelConfig, TrainConfig, load_config
 from rnnkit.models.forecaster import Forecaster
 from rnnkit.models.quantiles import pinball_loss
 from rnnkit.models.window_inputs import add_calendar
+from rnnkit.pipelines.forecast import _rows_up_to
 from rnnkit.pipelines.forecaster import ForecastRunConfig, train_forecaster
 from rnnkit.pipelines.sources import ForecastDataConfig, split_ends
 from rnnkit.timeseries.scaling import StandardScaler
@@ -427,3 +428,28 @@ def test_forecast_names_a_bad_output_other_data_and_as_of(tmp_path: Path, capsys
     assert rnnkit.cli.main(["forecast", "--model", model, "--as-of", "1990-01-01"]) == 2
     assert "--as-of 1990-01-01: no rows at or before it; the data starts on 2020-01-01" in \
         capsys.readouterr().err
+
+
+def test_as_of_keeps_rows_to_the_end_of_a_day_month_or_year() -> None:
+    frame = series_frame(400)  # hourly from 2020-01-01 00:00 to 2020-01-17 15:00
+    assert [len(_rows_up_to(frame, as_of)) for as_of in ("2020-01-05", "2020-01", "2020")] == [
+        5 * 24, 400, 400]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".json"])
+def test_a_forecast_of_uneven_rows_is_written_without_a_blank_index(tmp_path: Path,
+                                                                    suffix: str) -> None:
+    frame = series_frame(400).set_axis(pd.bdate_range("2020-01-01", periods=400, name="date"))
+    csv = write_csv(tmp_path / "days.csv", frame)  # business days: no dates for the steps
+    config = load_config(ForecastRunConfig, None, settings(csv, **{
+        "data.calendar": "", "train.epochs": "1"}))
+    train_forecaster(config, tmp_path / "run", log=lambda line: None)
+    output = tmp_path / f"f{suffix}"
+    assert rnnkit.cli.main(["forecast", "--model", str(tmp_path / "run" / "model.rnnkit"),
+                            "--output", str(output)]) == 0
+    if suffix == ".csv":
+        written = pd.read_csv(output)
+        assert written.columns.tolist() == ["step", "mean"] and len(written) == 6
+    else:
+        rows = json.loads(output.read_text())["data"]
+        assert len(rows) == 6 and set(rows[0]) == {"step", "mean"}

@@ -24,7 +24,8 @@ def register(commands: Any, train_tasks: Any) -> None:
     parser.add_argument("--slippage-bps", type=float, default=5.0, help="default 5")
     parser.add_argument("--start", default="", help="first decision date (default: the "
                                                     "model's test period)")
-    parser.add_argument("--end", default="", help="last decision date")
+    parser.add_argument("--end", default="", help="last decision date (a month or year: "
+                        "to its end)")
     parser.add_argument("--out", type=Path, help="folder for backtest.json, equity.png and "
                                                  "drawdown.png")
     parser.set_defaults(handler=run)

@@ -20,7 +20,8 @@ def register(commands: Any, train_tasks: Any) -> None:
                         help="a forecaster or signal bundle (.rnnkit)")
     parser.add_argument("--data", help="a source (beijing, seattle, AAPL, ...) or a CSV/Parquet "
                                        "file; default: the one the model was trained on")
-    parser.add_argument("--as-of", help="use the rows up to this date only (default: all)")
+    parser.add_argument("--as-of", help="use the rows up to the end of this day, month or year "
+                        "only (2014-06-30, 2014-06, 2014; default: all)")
     parser.add_argument("--date-column", default="date", help="date column of a file")
     parser.add_argument("--output", type=Path, help="write the forecast here: a .csv or .json file")
     parser.set_defaults(handler=run)
@@ -36,11 +37,12 @@ def run(args: argparse.Namespace) -> int:
     table = forecast_bundle(args.model, args.data, args.as_of, args.date_column)
     if args.output is not None:
         make_parent(args.output)
+        dated = table.index.name is not None  # trading days: no dates ahead, no index column
         if args.output.suffix.lower() == ".json":
-            args.output.write_text(table.to_json(orient="table", indent=2) + "\n",
-                                   encoding="utf-8")
+            args.output.write_text(table.to_json(orient="table", indent=2, index=dated)
+                                   + "\n", encoding="utf-8")
         else:
-            table.to_csv(args.output)
+            table.to_csv(args.output, index=dated)
         print(f"wrote {args.output}")
     print(table.to_string())
     return 0

@@ -23,6 +23,7 @@ from rnnkit.models.signal import target_kind
 from rnnkit.pipelines.run import write_results
 from rnnkit.pipelines.sources import prepare_for
 from rnnkit.timeseries.baselines import persistence_return, persistence_signal
+from rnnkit.timeseries.splits import period_end
 from rnnkit.timeseries.windows import Windows, make_windows
 from rnnkit.trading.backtest import BacktestResult, report_table
 from rnnkit.trading.returns import forecast_returns, next_period_returns, run_strategies
@@ -92,8 +93,7 @@ def backtest_windows(model: Any, options: BacktestOptions) -> Windows:
     if options.start:
         keep &= times >= np.datetime64(pd.Timestamp(options.start))
     if options.end:
-        keep &= times <= np.datetime64(pd.Timestamp(options.end) + pd.Timedelta(days=1)
-                                       - pd.Timedelta(1, "ns"))
+        keep &= times <= period_end(options.end)  # "2009": to the end of 2009
     if not keep.any():
         raise ValueError(f"no decision dates between {options.start or 'the start'} and "
                          f"{options.end or 'the end'}; the data runs from "

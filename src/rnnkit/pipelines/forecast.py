@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from rnnkit.pipelines.sources import ForecastDataConfig, change_lags, read_source
+from rnnkit.timeseries.splits import period_end
 from rnnkit.training.bundle import load_bundle
 
 
@@ -61,8 +62,8 @@ def _check_target(frame: pd.DataFrame, target: str, data: ForecastDataConfig,
 
 
 def _rows_up_to(frame: pd.DataFrame, as_of: str) -> pd.DataFrame:
-    """The rows up to the end of the day ``as_of`` (a month or year: its first day)."""
-    kept = frame.loc[:pd.Timestamp(as_of) + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")]
+    """The rows up to the end of ``as_of``: a day, a month or a year (as the splits read)."""
+    kept = frame.loc[:period_end(as_of)]
     if kept.empty:
         raise ValueError(f"--as-of {as_of}: no rows at or before it; the data starts on "
                          f"{frame.index[0]:%Y-%m-%d}. Give a later date, or leave --as-of "

@@ -43,8 +43,8 @@ def split_by_time(windows: Windows, train_end: str | pd.Timestamp,
         (4, 2, 2)
     """
     first, last = windows.target_times[:, 0], windows.target_times[:, -1]
-    train_stop = _boundary(train_end)
-    val_stop = train_stop if val_end is None else _boundary(val_end)
+    train_stop = period_end(train_end)
+    val_stop = train_stop if val_end is None else period_end(val_end)
     if val_stop < train_stop:
         raise ValueError(f"val_end {val_end} is before train_end {train_end}; the validation "
                          "period must end after the training period")
@@ -130,6 +130,13 @@ def walk_forward_predict(windows: Windows, folds: Sequence[Fold],
     return predictions
 
 
-def _boundary(moment: str | pd.Timestamp) -> np.datetime64:
+def period_end(moment: str | pd.Timestamp) -> np.datetime64:
+    """The last instant of a period written as text (``"2012"``: the end of 2012,
+    ``"2012-06"``: of June, ``"2012-06-30"``: of that day); a timestamp is itself.
+
+    Example:
+        >>> str(period_end("2012-02"))[:19]
+        '2012-02-29T23:59:59'
+    """
     stamp = pd.Period(moment).end_time if isinstance(moment, str) else pd.Timestamp(moment)
     return np.datetime64(stamp.to_datetime64())
