@@ -185,6 +185,11 @@ def test_bad_input_gets_clear_errors(tmp_path: Path, capsys) -> None:
     capsys.readouterr()
     assert rnnkit.cli.main(["backtest", "--model", bundle, "--start", "2030-01-01"]) == 2
     assert "no decision dates" in capsys.readouterr().err
+    assert rnnkit.cli.main(["backtest", "--model", bundle, "--start", "2015-06", "--end",
+                            "2015-06", "--out", str(tmp_path / "june")]) == 0
+    june = json.loads((tmp_path / "june" / "backtest.json").read_text())
+    assert (june["first_decision"][:10], june["last_decision"][:10]) == (
+        "2015-06-01", "2015-06-30")  # --end 2015-06: to the end of June
     assert rnnkit.cli.main(["forecast", "--model", bundle, "--as-of", "1990-01-01"]) == 2
     assert "no rows" in capsys.readouterr().err
 
