@@ -4,6 +4,7 @@ quantile intervals and the recursive (one step, rolled forward) strategy."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 import torch
 
 import rnnkit.cli
+from rnnkit.commands.common import check_source
 from rnnkit.config import ModelConfig, TrainConfig, load_config
 from rnnkit.models.forecaster import Forecaster
 from rnnkit.models.quantiles import pinball_loss
@@ -391,15 +393,31 @@ def test_each_split_end_falls_back_to_its_own_default() -> None:
             for source in ("beijing",) for train, val in (("", ""), ("2011", ""), ("", "2013-06"))}
     assert ends == {("", ""): ("2012", "2013"), ("2011", ""): ("2011", "2013"),
                     ("", "2013-06"): ("2012", "2013-06")}
-    train, val = split_ends(ForecastDataConfig(source="my.csv", train_end="2011"), index)
-    assert (train, val) == ("2011", str(index[int(0.85 * (len(index) - 1))]))
+    files = [split_ends(ForecastDataConfig(source="my.csv", **ends), index) for ends in (
+        {}, {"train_end": "2011"})]  # a file: 70% / 85%; or half of the rows after train_end
+    assert files == [("2013-07-02 04:00:00", "2014-04-02 01:00:00"),
+                     ("2011", "2013-07-01 23:00:00")]
+    assert split_ends(ForecastDataConfig(train_end="2013"), index) == (  # after beijing's 2013
+        "2013", "2014-07-02 11:00:00")
+
+
+@pytest.mark.parametrize(("ends", "message"), [
+    ({"train_end": "2020-13-01"}, "data.train_end must be a date such as 2009-12-31"),
+    ({"val_end": "garbage"}, "data.val_end must be a date such as 2009-12-31"),
+    ({"train_end": "2013", "val_end": "2012"}, "data.val_end (2012) is before data.train_end"),
+])
+def test_bad_split_ends_name_their_keys(ends: dict, message: str) -> None:
+    index = pd.date_range("2010-01-01", "2014-12-31 23:00", freq="h")
+    with pytest.raises(ValueError, match=re.escape(message)):
+        split_ends(ForecastDataConfig(source="my.csv", **ends), index)
 
 
 def test_a_validation_end_before_the_training_end_is_a_clear_error(tmp_path: Path) -> None:
     csv = write_csv(tmp_path / "series.csv", series_frame(400))
     config = load_config(ForecastRunConfig, None, settings(csv, **{
         "data.train_end": "2020-01-12", "data.val_end": "2020-01-10"}))
-    with pytest.raises(ValueError, match="val_end 2020-01-10 is before train_end 2020-01-12"):
+    with pytest.raises(ValueError, match=re.escape("data.val_end (2020-01-10) is before "
+                                                   "data.train_end (2020-01-12)")):
         train_forecaster(config, tmp_path / "run", log=lambda line: None)
 
 
@@ -436,7 +454,7 @@ def test_as_of_keeps_rows_to_the_end_of_a_day_month_or_year() -> None:
         5 * 24, 400, 400]
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".json"])
+@pytest.mark.parametrize("suffix", [".csv", ".csv.gz", ".json"])
 def test_a_forecast_of_uneven_rows_is_written_without_a_blank_index(tmp_path: Path,
                                                                     suffix: str) -> None:
     frame = series_frame(400).set_axis(pd.bdate_range("2020-01-01", periods=400, name="date"))
@@ -447,9 +465,17 @@ def test_a_forecast_of_uneven_rows_is_written_without_a_blank_index(tmp_path: Pa
     output = tmp_path / f"f{suffix}"
     assert rnnkit.cli.main(["forecast", "--model", str(tmp_path / "run" / "model.rnnkit"),
                             "--output", str(output)]) == 0
-    if suffix == ".csv":
-        written = pd.read_csv(output)
+    if suffix.startswith(".csv"):
+        written = pd.read_csv(output)  # .gz: compressed, as pandas infers from the name
         assert written.columns.tolist() == ["step", "mean"] and len(written) == 6
     else:
         rows = json.loads(output.read_text())["data"]
         assert len(rows) == 6 and set(rows[0]) == {"step", "mean"}
+
+
+def test_a_parquet_folder_is_a_source(tmp_path: Path) -> None:
+    folder = tmp_path / "series.parquet"  # a partitioned dataset is a folder
+    folder.mkdir()
+    check_source(str(folder), "--data")
+    with pytest.raises(ValueError, match="neither a source"):
+        check_source(str(tmp_path / "missing.parquet"), "--data")

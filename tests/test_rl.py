@@ -328,7 +328,7 @@ def test_train_dqn_refuses_bad_settings(capsys: pytest.CaptureFixture[str],
     ("data.test_end=2014-13-01", "data.test_end must be a date such as 2009-12-31"),
     ('data.train_end=""', "data.train_end must be a date such as 2009-12-31"),
     ("data.lookback=0", "data.lookback must be at least 1; got 0"),
-    ("data.symbol=XYZ", "data.symbol must be one of AAPL, IBM, MSFT, GOOG; got 'XYZ'"),
+    ("data.symbol=XYZ", "data.symbol must be one of AAPL, FB, GOOG, IBM, MSFT; got 'XYZ'"),
     ("data.val_fraction=0", "data.val_fraction must be between 0 and 1"),
     ("model.hidden_size=0", "model.hidden_size must be at least 1; got 0"),  # mlp: ran on
     ("model.init=orthogonal", "model.init must be one of torch, recurrent; got 'orthogonal'"),

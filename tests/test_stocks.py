@@ -98,6 +98,7 @@ def test_pip_datasets_are_listed(capsys) -> None:
     ("signal.thresholds=tertile", "signal.thresholds must be one of tertiles, fixed"),
     ("signal.class_weights=balance", "signal.class_weights must be one of balanced, none"),
     ("data.val_fraction=0", "data.val_fraction must be between 0 and 1"),
+    ("data.ridge_alphas=1,x", "data.ridge_alphas must be numbers separated by commas"),
 ])
 def test_bad_settings_are_refused_before_any_fold_trains(tmp_path: Path, capsys, setting: str,
                                                          message: str) -> None:
@@ -109,3 +110,4 @@ def test_bad_settings_are_refused_before_any_fold_trains(tmp_path: Path, capsys,
     assert rnnkit.cli.main(args) == 2
     assert message in capsys.readouterr().err
     assert not list(tmp_path.rglob("model.rnnkit"))
+    assert not out.exists()  # refused before the run folder is made

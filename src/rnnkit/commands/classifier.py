@@ -109,7 +109,7 @@ def evaluate(args: argparse.Namespace) -> int:
     result = evaluate_examples(model, examples)
     print(json.dumps(result, indent=2))
     if args.out is not None:
-        _write_evaluation(result, args.out, args.split if args.data in datasets else "data")
+        _write_evaluation(result, args.out, args.split)
     return 0
 
 

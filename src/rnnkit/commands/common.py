@@ -82,11 +82,11 @@ def check_source(source: str | None, flag: str) -> None:
     from rnnkit.pipelines.sources import SOURCES, is_stock
     from rnnkit.timeseries.datasets import STOCK_SYMBOLS
 
-    if not source or source in SOURCES or is_stock(source) or Path(source).is_file():
+    if not source or source in SOURCES or is_stock(source) or Path(source).exists():
         return
     known = ", ".join([*SOURCES, *STOCK_SYMBOLS])
     raise ConfigError(f"{flag} {source!r} is neither a source ({known}) nor an existing "
-                      "CSV/Parquet file")
+                      "CSV/Parquet file (or Parquet folder)")
 
 
 def make_parent(path: Path | None) -> None:

@@ -11,6 +11,7 @@ from rnnkit.commands.common import check_source, make_parent
 from rnnkit.config import ConfigError, check_date
 
 OUTPUT_SUFFIXES = (".csv", ".json")
+COMPRESSION_SUFFIXES = (".gz", ".bz2", ".xz", ".zst", ".zip")  # pandas infers them
 
 
 def register(commands: Any, train_tasks: Any) -> None:
@@ -38,9 +39,8 @@ def run(args: argparse.Namespace) -> int:
     if args.output is not None:
         make_parent(args.output)
         dated = table.index.name is not None  # trading days: no dates ahead, no index column
-        if args.output.suffix.lower() == ".json":
-            args.output.write_text(table.to_json(orient="table", indent=2, index=dated)
-                                   + "\n", encoding="utf-8")
+        if output_format(args.output) == ".json":
+            table.to_json(args.output, orient="table", indent=2, index=dated)
         else:
             table.to_csv(args.output, index=dated)
         print(f"wrote {args.output}")
@@ -48,9 +48,18 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def output_format(path: Path) -> str:
+    """``.csv`` or ``.json`` (or another suffix) of ``path``, read through a compression
+    suffix that pandas writes by itself (``f.csv.gz``)."""
+    suffixes = [suffix.lower() for suffix in path.suffixes]
+    if len(suffixes) > 1 and suffixes[-1] in COMPRESSION_SUFFIXES:
+        return suffixes[-2]
+    return suffixes[-1] if suffixes else ""
+
+
 def check_output(path: Path | None) -> None:
     """Refuse an ``--output`` whose suffix names a format the forecast is not written in."""
-    if path is None or path.suffix.lower() in OUTPUT_SUFFIXES:
+    if path is None or output_format(path) in OUTPUT_SUFFIXES:
         return
     got = path.suffix or "no suffix"
     raise ConfigError(f"--output {path}: the forecast is written as CSV or JSON only; end the "

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import torch
 
 from rnnkit.config import (
@@ -42,9 +41,9 @@ from rnnkit.pipelines.sources import ForecastDataConfig
 from rnnkit.rl.dqn import DQNOptions, check_options, train_dqn
 from rnnkit.rl.env import TradingEnv, random_positions
 from rnnkit.rl.prices import listed_prices, price_windows
-from rnnkit.timeseries.datasets import STOCK_SYMBOLS, stock_prices
+from rnnkit.timeseries.datasets import ALL_STOCK_SYMBOLS, stock_prices
 from rnnkit.timeseries.scaling import StandardScaler
-from rnnkit.timeseries.splits import split_by_time
+from rnnkit.timeseries.splits import period_end, split_by_time
 from rnnkit.timeseries.windows import Windows
 from rnnkit.trading.returns import forecast_returns, next_period_returns, run_strategies
 from rnnkit.trading.strategies import class_positions, threshold_positions
@@ -54,7 +53,7 @@ from rnnkit.training.checkpoint import seed_everything
 
 @dataclass(frozen=True)
 class DQNData:
-    symbol: str = "AAPL"  # AAPL, IBM, MSFT or GOOG (bokeh-sampledata daily prices)
+    symbol: str = "AAPL"  # AAPL, IBM, MSFT, GOOG (or FB, 2012-2013 only): bokeh-sampledata
     lookback: int = 20  # trading days per observation (the features add 20-day summaries)
     train_end: str = "2009-12-31"  # the training period: every reward up to this day
     test_end: str = ""  # the test period: decisions after training up to this day; "" = the end
@@ -106,7 +105,7 @@ def check_config(config: DQNRunConfig) -> None:
     from rnnkit.pipelines.signal import check_trading
 
     data = config.data
-    check_choice(data.symbol.upper(), "data.symbol", STOCK_SYMBOLS)
+    check_choice(data.symbol.upper(), "data.symbol", ALL_STOCK_SYMBOLS)
     check_at_least(data.lookback, "data.lookback", 1)
     check_date(data.train_end, "data.train_end")
     if data.test_end:
@@ -127,8 +126,7 @@ def split_periods(windows: Windows, data: DQNData) -> Periods:
     split = split_by_time(windows, data.train_end)
     train, test = split.train, split.test
     if data.test_end:
-        last = np.datetime64(pd.Period(data.test_end).end_time.to_datetime64())
-        test = test.subset(test.input_end <= last)
+        test = test.subset(test.input_end <= period_end(data.test_end))
     if not 0 < data.val_fraction < 1:
         raise ValueError(f"data.val_fraction must be between 0 and 1, not {data.val_fraction}")
     fitting, validation = split_validation(train, data.val_fraction)

@@ -17,14 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from rnnkit.config import number_list
+from rnnkit.config import ConfigError, check_date, number_list
 from rnnkit.models.window_inputs import add_calendar
 from rnnkit.timeseries.datasets import STOCK_SYMBOLS, beijing_weather, seattle_weather, stock_prices
 from rnnkit.timeseries.features import derive, price_features
 from rnnkit.timeseries.frames import load_table
-from rnnkit.timeseries.splits import Split, split_by_time
+from rnnkit.timeseries.splits import Split, period_end, split_by_time
 from rnnkit.timeseries.windows import make_windows
 
 # source -> (default target, train_end, val_end, seasonal period)
@@ -46,7 +47,7 @@ class ForecastDataConfig:
     horizon: int = 24
     stride: int = 1  # rows between the model's training windows (ridge, val, test: every row)
     train_end: str = ""  # last training period, e.g. "2012"; "" = source default or 70%
-    val_end: str = ""  # last validation period; "" = source default or 85%
+    val_end: str = ""  # last validation period; "" = source default, 85%, or half of the rest
     mirror: str = ""  # local dataset mirror (or RNNKIT_DATA)
 
 
@@ -158,12 +159,30 @@ def prepare(data: ForecastDataConfig, with_target: bool = True) -> Prepared:
 
 def split_ends(data: ForecastDataConfig, index: pd.DatetimeIndex) -> tuple[str, str]:
     """The last training and validation periods: each as set, else the source's (beijing:
-    2012 and 2013), else the row at 70% and 85% of the series."""
+    2012 and 2013), else the rows at 70% and 85% of the series; with only ``train_end`` set
+    (and no later source default), validation takes half of the rows after it.
+
+    Raises:
+        ConfigError: a setting that is not a date, or a validation end before the training end.
+    """
+    for key, value in (("data.train_end", data.train_end), ("data.val_end", data.val_end)):
+        if value:
+            check_date(value, key)
     defaults = SOURCES.get(data.source)
-    train_end = data.train_end or (defaults[1] if defaults else str(
-        index[int(0.70 * (len(index) - 1))]))
-    val_end = data.val_end or (defaults[2] if defaults else str(
-        index[int(0.85 * (len(index) - 1))]))
+    last = len(index) - 1
+    train_end = data.train_end or (defaults[1] if defaults else str(index[int(0.70 * last)]))
+    if data.val_end:
+        val_end = data.val_end
+    elif defaults and period_end(defaults[2]) > period_end(train_end):
+        val_end = defaults[2]
+    elif data.train_end:  # half of the rows after the training period validate
+        after = int(np.searchsorted(index.values, period_end(train_end), side="right"))
+        val_end = str(index[min(last, (after + last) // 2)])
+    else:
+        val_end = str(index[int(0.85 * last)])
+    if period_end(val_end) < period_end(train_end):
+        raise ConfigError(f"data.val_end ({val_end}) is before data.train_end ({train_end}); "
+                          "set data.val_end after it, or move data.train_end earlier")
     return train_end, val_end
 
 

@@ -76,6 +76,7 @@ class StocksRunConfig:
 def check_config(config: StocksRunConfig) -> None:
     """Refuse settings that the folds, the classifier or the backtests read only after
     training has begun."""
+    number_list(config.data.ridge_alphas, "data.ridge_alphas", float, minimum=0)
     check_fraction(config.data.val_fraction, "data.val_fraction")
     check_model(config.model)
     check_options(config.signal)

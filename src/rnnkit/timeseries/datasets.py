@@ -14,7 +14,8 @@ from rnnkit.data.registry import dataset_file, get_spec
 from rnnkit.timeseries.features import log_returns, simple_returns
 from rnnkit.timeseries.frames import tidy
 
-STOCK_SYMBOLS = ("AAPL", "IBM", "MSFT", "GOOG")
+STOCK_SYMBOLS = ("AAPL", "IBM", "MSFT", "GOOG")  # the registry's stocks, 2000-2013
+ALL_STOCK_SYMBOLS = ("AAPL", "FB", "GOOG", "IBM", "MSFT")  # bokeh-sampledata's (FB: 2012-2013)
 BEIJING_COLUMNS = {"pm2.5": "pm25", "DEWP": "dew_point", "TEMP": "temperature",
                    "PRES": "pressure", "Iws": "wind_speed", "Is": "snow_hours",
                    "Ir": "rain_hours"}
@@ -36,7 +37,7 @@ def stock_prices(symbols: Sequence[str] = STOCK_SYMBOLS, returns: bool = True) -
     except ImportError as error:
         raise ImportError("stock_prices needs the bokeh-sampledata package: pip install "
                           "bokeh-sampledata") from error
-    known = [name for name in ("AAPL", "FB", "GOOG", "IBM", "MSFT") if hasattr(stocks, name)]
+    known = [name for name in ALL_STOCK_SYMBOLS if hasattr(stocks, name)]
     rows = []
     for symbol in symbols:
         if symbol not in known:
