@@ -132,7 +132,7 @@ def test_bad_primes_and_settings_are_clear_errors() -> None:
     model, _ = _model()
     with pytest.raises(ValueError, match=r"never saw in training: \['Z', 'é'\]"):
         generate(model, SamplingConfig(prime="Zé", length=5))
-    with pytest.raises(ValueError, match="top_p must be in"):
+    with pytest.raises(ValueError, match="sample.top_p must be above 0 and at most 1"):
         generate(model, SamplingConfig(top_p=0.0))
     with pytest.raises(ValueError, match="temperature must be >= 0"):
         generate(model, SamplingConfig(temperature=-1.0))
@@ -183,8 +183,8 @@ def test_weight_dropout_on_the_loop_kernel_is_refused() -> None:
 
 
 @pytest.mark.parametrize(("setting", "message"), [
-    ("sample.top_p=2", "sample.top_p must be in (0, 1]"),
-    ("sample.length=-1", "sample.length must be >= 0"),
+    ("sample.top_p=2", "sample.top_p must be above 0 and at most 1"),
+    ("sample.length=-1", "sample.length must be at least 0"),
     ("sample.prime=§", "sample.prime: the prime holds characters the model never saw"),
     ("data.steps=0", "data.steps must be at least 1"),
     ("data.eval_batch_size=0", "data.eval_batch_size must be at least 1"),

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnkit.commands.common import add_config_options, resolve_config
-from rnnkit.config import ConfigError, check_at_least
+from rnnkit.config import ConfigError
 
 
 def register(commands: Any, train_tasks: Any) -> None:
@@ -61,17 +61,17 @@ def train(args: argparse.Namespace) -> int:
 
 
 def run_generate(args: argparse.Namespace) -> int:
-    from rnnkit.models.generate import SamplingConfig, generate
+    from rnnkit.models.generate import SamplingConfig, check_sampling, generate
     from rnnkit.pipelines.language_model import load_language_model
 
-    check_sampling_flags(args)
+    config = SamplingConfig(prime=args.prime, length=args.length, temperature=args.temperature,
+                            top_k=args.top_k, top_p=args.top_p, seed=args.seed)
+    check_sampling(config, key=lambda name: "--" + name.replace("_", "-"))  # the flags' names
     model = load_language_model(args.model)
     if args.show_vocabulary:
         print(json.dumps(model.vocab.symbols[1:], ensure_ascii=False))
         return 0
     check_prime_flag(model, args.prime)
-    config = SamplingConfig(prime=args.prime, length=args.length, temperature=args.temperature,
-                            top_k=args.top_k, top_p=args.top_p, seed=args.seed)
 
     def stream(piece: str) -> None:
         sys.stdout.write(piece)
@@ -80,16 +80,6 @@ def run_generate(args: argparse.Namespace) -> int:
     generate(model, config, on_text=stream)
     sys.stdout.write("\n")
     return 0
-
-
-def check_sampling_flags(args: argparse.Namespace) -> None:
-    """Refuse sampling flags by their own names (the sampler names the sample.* settings of
-    ``rnnkit train lm``)."""
-    check_at_least(args.length, "--length", 0)
-    check_at_least(args.temperature, "--temperature", 0)
-    check_at_least(args.top_k, "--top-k", 0)
-    if not 0 < args.top_p <= 1:
-        raise ConfigError(f"--top-p must be above 0 and at most 1 (1 = off); got {args.top_p!r}")
 
 
 def check_prime_flag(model: Any, prime: str) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from rnnkit.config import ConfigError, check_at_least
 from rnnkit.data.text_stream import EOS, detokenize, tokenize
 from rnnkit.models.language_model import LanguageModel
 
@@ -46,15 +47,16 @@ def filter_scores(scores: Tensor, top_k: int, top_p: float) -> Tensor:
     return scores
 
 
-def check_sampling(config: SamplingConfig) -> None:
-    if config.length < 0:
-        raise ValueError(f"sample.length must be >= 0, got {config.length}")
-    if config.temperature < 0:
-        raise ValueError(f"sample.temperature must be >= 0 (0 = greedy), got {config.temperature}")
-    if config.top_k < 0:
-        raise ValueError(f"sample.top_k must be >= 0 (0 = off), got {config.top_k}")
+def check_sampling(config: SamplingConfig,
+                   key: Callable[[str], str] = lambda name: f"sample.{name}") -> None:
+    """Refuse sampling settings out of range; ``key`` names a field as the user set it (the
+    ``sample.*`` settings of ``rnnkit train lm`` by default, or ``rnnkit generate``'s flags)."""
+    check_at_least(config.length, key("length"), 0)
+    check_at_least(config.temperature, key("temperature"), 0)  # 0: greedy
+    check_at_least(config.top_k, key("top_k"), 0)  # 0: off
     if not 0.0 < config.top_p <= 1.0:
-        raise ValueError(f"sample.top_p must be in (0, 1] (1 = off), got {config.top_p}")
+        raise ConfigError(f"{key('top_p')} must be above 0 and at most 1 (1 = off); got "
+                          f"{config.top_p!r}")
 
 
 def prime_ids(model: LanguageModel, prime: str) -> list[int]:
