@@ -134,7 +134,7 @@ def test_bad_primes_and_settings_are_clear_errors() -> None:
         generate(model, SamplingConfig(prime="Zé", length=5))
     with pytest.raises(ValueError, match="sample.top_p must be above 0 and at most 1"):
         generate(model, SamplingConfig(top_p=0.0))
-    with pytest.raises(ValueError, match="temperature must be >= 0"):
+    with pytest.raises(ValueError, match="sample.temperature must be at least 0"):
         generate(model, SamplingConfig(temperature=-1.0))
 
 
