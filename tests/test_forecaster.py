@@ -251,7 +251,7 @@ def test_last_step_weight_weighs_the_last_step_and_noise_is_for_training_only() 
     ({"loss": "quantile", "quantiles": "0.1,0.9"}, "must include 0.5"),
     ({"loss": "quantile", "quantiles": "0,0.5,0.9"}, "strictly between 0 and 1"),
     ({"loss": "quantile", "quantiles": "0.5,1.5"}, "strictly between 0 and 1"),
-    ({"loss": "quantile", "quantiles": "0.1,median"}, "comma-separated numbers"),
+    ({"loss": "quantile", "quantiles": "0.1,median"}, "numbers separated by commas, e.g. 0.05,0.5"),
     ({"loss": "quantile", "quantiles": "0.5,0.5"}, "repeats a level"),
     ({"loss": "gaussian", "strategy": "recursive"}, "forecast.loss=gaussian is unsupported"),
     ({"loss": "quantile", "strategy": "recursive"}, "forecast.loss=quantile is unsupported"),

@@ -27,8 +27,8 @@ class ConfigError(ValueError):
     """A configuration file or override that cannot be used, with the reason."""
 
 
-def number_list(text: str, key: str, kind: type[NumberT], minimum: float | None = None
-                ) -> list[NumberT]:
+def number_list(text: str, key: str, kind: type[NumberT], minimum: float | None = None,
+                example: str = "") -> list[NumberT]:
     """The comma-separated numbers of the setting ``key`` (at least one, each ``>= minimum``).
 
     Example:
@@ -40,7 +40,7 @@ def number_list(text: str, key: str, kind: type[NumberT], minimum: float | None 
         rnnkit.config.ConfigError: data.change_lags must be whole numbers separated by ...
     """
     what = "whole numbers" if kind is int else "numbers"
-    example = "1,2" if kind is int else "0.5,2"
+    example = example or ("1,2" if kind is int else "0.5,2")
     try:
         values = [kind(part) for part in str(text).split(",") if part.strip()]
     except ValueError:

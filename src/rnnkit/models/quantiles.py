@@ -14,6 +14,8 @@ import torch
 from torch import Tensor
 from torch.nn import functional
 
+from rnnkit.config import number_list
+
 DEFAULT_QUANTILES = "0.05,0.5,0.95"
 
 
@@ -28,12 +30,8 @@ def parse_quantiles(quantiles: str | Sequence[float]) -> list[float]:
         >>> parse_quantiles("0.9, 0.5,0.1")
         [0.1, 0.5, 0.9]
     """
-    parts = quantiles.split(",") if isinstance(quantiles, str) else list(quantiles)
-    try:
-        levels = sorted(float(part) for part in parts if str(part).strip())
-    except ValueError as error:
-        raise ValueError(f"forecast.quantiles must be comma-separated numbers such as "
-                         f"{DEFAULT_QUANTILES!r}, got {quantiles!r}") from error
+    levels = sorted(number_list(quantiles, "forecast.quantiles", float, example=DEFAULT_QUANTILES)
+                    if isinstance(quantiles, str) else [float(level) for level in quantiles])
     bad = [level for level in levels if not 0.0 < level < 1.0]
     if bad:
         raise ValueError(f"every quantile must lie strictly between 0 and 1; got {bad} in "
