@@ -479,3 +479,15 @@ def test_a_parquet_folder_is_a_source(tmp_path: Path) -> None:
     check_source(str(folder), "--data")
     with pytest.raises(ValueError, match="neither a source"):
         check_source(str(tmp_path / "missing.parquet"), "--data")
+
+
+def test_data_without_the_model_columns_is_named_column_by_column(tmp_path: Path,
+                                                                  capsys) -> None:
+    csv = write_csv(tmp_path / "series.csv", series_frame(400))
+    config = load_config(ForecastRunConfig, None, settings(csv, **{"train.epochs": "1"}))
+    train_forecaster(config, tmp_path / "run", log=lambda line: None)
+    other = write_csv(tmp_path / "other.csv", series_frame(400).rename(columns={"x": "z"}))
+    assert rnnkit.cli.main(["evaluate", "--model", str(tmp_path / "run" / "model.rnnkit"),
+                            "--data", str(other)]) == 2
+    assert f"the data {other} lacks input columns the model (trained on {csv}) reads: x; it " \
+        "has z instead. Give --data" in capsys.readouterr().err

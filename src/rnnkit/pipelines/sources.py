@@ -197,9 +197,34 @@ def prepare_for(model: Any, source: str = "") -> Prepared:
     prepared = prepare(ForecastDataConfig(**trained),
                        with_target=model.target in model.feature_names)
     if prepared.features != list(model.feature_names):
-        raise ValueError(f"the data's features {prepared.features} differ from the model's "
-                         f"{list(model.feature_names)}")
+        raise ValueError(feature_mismatch(list(model.feature_names), prepared.features,
+                                          model.trained_on.get("source", "?"), source))
     return prepared
+
+
+def feature_mismatch(wanted: list[str], found: list[str], trained_source: str,
+                     source: str) -> str:
+    """Why data cannot feed a model: the columns it lacks and has instead (or their order).
+
+    Example:
+        >>> feature_mismatch(["AAPL_log_return", "day_sin"], ["IBM_log_return", "day_sin"],
+        ...                  "AAPL", "IBM")  # doctest: +NORMALIZE_WHITESPACE
+        "the data IBM lacks input columns the model (trained on AAPL) reads: AAPL_log_return;
+        it has IBM_log_return instead. A stock's columns carry its symbol: give --data with the
+        model's columns, or train a model on this data"
+    """
+    missing = [name for name in wanted if name not in found]
+    extra = [name for name in found if name not in wanted]
+    data = f"the data {source or trained_source}"
+    if not missing and not extra:
+        return (f"{data} has the model's input columns in another order ({', '.join(found)}; "
+                f"the model reads {', '.join(wanted)})")
+    instead = f"; it has {', '.join(extra)} instead" if extra else ""
+    advice = "give --data with the model's columns, or train a model on this data"
+    advice = (f"A stock's columns carry its symbol: {advice}" if is_stock(trained_source)
+              else advice[0].upper() + advice[1:])
+    return (f"{data} lacks input columns the model (trained on {trained_source}) reads: "
+            f"{', '.join(missing)}{instead}. {advice}")
 
 
 def _names(text: str) -> list[str]:
