@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from rnnkit.commands.common import add_config_options, resolve_config
-from rnnkit.config import ConfigError
 
 
 def register(commands: Any, train_tasks: Any) -> None:
@@ -61,7 +60,7 @@ def train(args: argparse.Namespace) -> int:
 
 
 def run_generate(args: argparse.Namespace) -> int:
-    from rnnkit.models.generate import SamplingConfig, check_sampling, generate
+    from rnnkit.models.generate import SamplingConfig, check_prime, check_sampling, generate
     from rnnkit.pipelines.language_model import load_language_model
 
     config = SamplingConfig(prime=args.prime, length=args.length, temperature=args.temperature,
@@ -71,7 +70,7 @@ def run_generate(args: argparse.Namespace) -> int:
     if args.show_vocabulary:
         print(json.dumps(model.vocab.symbols[1:], ensure_ascii=False))
         return 0
-    check_prime_flag(model, args.prime)
+    check_prime(model, args.prime, key=f"--prime {args.prime!r}")
 
     def stream(piece: str) -> None:
         sys.stdout.write(piece)
@@ -80,13 +79,3 @@ def run_generate(args: argparse.Namespace) -> int:
     generate(model, config, on_text=stream)
     sys.stdout.write("\n")
     return 0
-
-
-def check_prime_flag(model: Any, prime: str) -> None:
-    """Refuse a ``--prime`` the model cannot start from, naming the flag."""
-    from rnnkit.models.generate import prime_ids
-
-    try:
-        prime_ids(model, prime)
-    except ValueError as error:
-        raise ConfigError(f"--prime {prime!r}: {error}") from None

@@ -59,6 +59,14 @@ def check_sampling(config: SamplingConfig,
                           f"{config.top_p!r}")
 
 
+def check_prime(model: LanguageModel, prime: str, key: str = "sample.prime") -> None:
+    """Refuse a prime the model cannot start from, naming the setting ``key`` (or a flag)."""
+    try:
+        prime_ids(model, prime)
+    except ValueError as error:
+        raise ConfigError(f"{key}: {error}") from None
+
+
 def prime_ids(model: LanguageModel, prime: str) -> list[int]:
     """The prime as token ids; characters the model never saw are an error naming them.
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from rnnkit.config import (
-    ConfigError,
     ModelConfig,
     TrainConfig,
     check_at_least,
@@ -18,7 +17,7 @@ from rnnkit.config import (
 from rnnkit.data.registry import dataset_file, get_spec
 from rnnkit.data.text_stream import StreamBatches, build_stream_vocab, split_text, tokenize
 from rnnkit.data.vocab import Vocab
-from rnnkit.models.generate import SamplingConfig, check_sampling, generate, prime_ids
+from rnnkit.models.generate import SamplingConfig, check_prime, check_sampling, generate
 from rnnkit.models.language_model import LanguageModel, LMConfig
 from rnnkit.pipelines.run import train_in_run_dir, write_results
 from rnnkit.training.bundle import load_model
@@ -96,14 +95,6 @@ def check_settings(config: LMRunConfig) -> None:
     check_at_least(config.train.batch_size, "train.batch_size", 1)
     check_model(config.model)
     check_sampling(config.sample)
-
-
-def check_prime(model: LanguageModel, prime: str) -> None:
-    """Refuse a ``sample.prime`` the new model cannot read (before it is trained)."""
-    try:
-        prime_ids(model, prime)
-    except ValueError as error:
-        raise ConfigError(f"sample.prime: {error}") from None
 
 
 def train_language_model(config: LMRunConfig, out_dir: str | Path, resume: bool = False,
