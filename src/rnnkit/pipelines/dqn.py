@@ -127,8 +127,7 @@ def split_periods(windows: Windows, data: DQNData) -> Periods:
     train, test = split.train, split.test
     if data.test_end:
         test = test.subset(test.input_end <= period_end(data.test_end))
-    if not 0 < data.val_fraction < 1:
-        raise ValueError(f"data.val_fraction must be between 0 and 1, not {data.val_fraction}")
+    check_fraction(data.val_fraction, "data.val_fraction")  # as check_config, for API callers
     fitting, validation = split_validation(train, data.val_fraction)
     for name, part, least in (("fitting", fitting, 100), ("validation", validation, 20),
                               ("test", test, 20)):
