@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from rnnkit.config import ConfigError, check_at_least
+from rnnkit.config import check_at_least
 
 
 def register(commands: Any, train_tasks: Any) -> None:
@@ -41,11 +41,9 @@ def run(args: argparse.Namespace) -> int:
 
 def check_flags(args: argparse.Namespace, cells: tuple[str, ...]) -> None:
     """Refuse the flags by their names before the first cell trains."""
-    from rnnkit.models.encoder import CELLS
+    from rnnkit.training.demonstration import check_cells
 
-    if not cells or any(cell not in CELLS for cell in cells):
-        raise ConfigError(f"--cells must be some of {', '.join(CELLS)} separated by commas, "
-                          f"e.g. lstm,gru; got {args.cells!r}")
+    check_cells(cells, "--cells")
     check_at_least(args.length, "--length", 2 if args.task == "adding" else 1)
     if args.steps is not None:
         check_at_least(args.steps, "--steps", 1)

@@ -27,7 +27,7 @@ import torch
 from torch import Tensor
 
 from rnnkit.cells import RNNCell
-from rnnkit.config import ModelConfig, TrainConfig
+from rnnkit.config import ConfigError, ModelConfig, TrainConfig
 from rnnkit.data.batching import TensorBatches
 from rnnkit.data.synthetic import describe, make_split
 from rnnkit.models.encoder import CELLS
@@ -85,6 +85,13 @@ def _seed(seed: int, part: int, epoch: int = 0) -> int:
     return seed * 1_000_003 + part * 100_003 + epoch
 
 
+def check_cells(cells: Sequence[str], key: str = "cells") -> None:
+    """Refuse an empty or unknown list of cells, naming the setting ``key`` (or a flag)."""
+    if not cells or any(cell not in CELLS for cell in cells):
+        raise ConfigError(f"{key} must be some of {', '.join(CELLS)} separated by commas, e.g. "
+                          f"lstm,gru; got {','.join(cells)!r}")
+
+
 def run_demonstration(
     task: str = "adding",
     cells: Sequence[str] = ("rnn", "lstm", "gru"),
@@ -127,9 +134,7 @@ def run_demonstration(
         the summary written to ``summary.json`` (NaN and infinities as None).
     """
     spec = describe(task)
-    unknown = [c for c in cells if c not in CELLS]
-    if unknown or not cells:
-        raise ValueError(f"cells must be some of {', '.join(CELLS)}, got {list(cells)}")
+    check_cells(cells)
     if steps < 1 or eval_every < 1:
         raise ValueError(f"steps and eval_every must be >= 1, got {steps} and {eval_every}")
     started, previous_threads = time.perf_counter(), torch.get_num_threads()
