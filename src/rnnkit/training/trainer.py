@@ -6,7 +6,10 @@ clipping, clipping by norm and/or value, an optimizer step (and with ``train.ema
 update of the weights' moving average, which validation and the best checkpoint then use).
 Per epoch: validation, the best checkpoint, learning-rate reduction on plateau, early stopping
 (the last three judged by :class:`~rnnkit.training.monitor.Monitor`). Checkpoints are atomic
-and carry every RNG state, so a resumed run ends with the same weights as an uninterrupted one.
+and carry every RNG state and the running sums of the epoch in progress, so a resumed run ends
+with the same weights and the same epoch records as an uninterrupted one. ``train.max_steps``
+is checked before every optimizer step (each truncated-BPTT window included); a run stopped
+by it mid-epoch leaves the epoch to the resumed run.
 
 Started by ``torchrun`` the same loop trains data-parallel (:mod:`rnnkit.training.distributed`):
 each process steps on its share of every global batch, DistributedDataParallel averages the
@@ -18,8 +21,9 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +67,31 @@ def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.O
             params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay
         )
     raise ValueError(f"optimizer must be adam, adamw or sgd, got {config.optimizer!r}")
+
+
+@dataclass
+class _EpochSums:
+    """The running sums of the epoch in progress (per process), kept in checkpoints."""
+
+    totals: dict[str, float] = field(default_factory=lambda: {"loss": 0.0})
+    count: int = 0  # items seen
+    first_step: int = 0  # the epoch's first entry in ``grad_norms``
+
+    def add(self, out: StepOutput, loss: float) -> None:
+        self.totals["loss"] += loss * out.count
+        for name, value in out.metrics.items():
+            self.totals[name] = self.totals.get(name, 0.0) + value * out.count
+        self.count += out.count
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None, result: TrainResult) -> _EpochSums:
+        """The saved sums; a checkpoint without them (older) starts them at its resume point."""
+        if data is None:
+            return cls(first_step=len(result.grad_norms))
+        return cls(dict(data["totals"]), int(data["count"]), int(data["first_step"]))
 
 
 class Trainer:
@@ -112,7 +141,9 @@ class Trainer:
         self.log = log if main else _silent
         self.result = TrainResult()
         self.epoch = 0
-        self.batch_in_epoch = 0
+        self.batch_in_epoch = 0  # batches of this epoch fully trained
+        self.window_in_batch = 0  # truncated-BPTT windows of the next batch already trained
+        self.sums = _EpochSums()  # the epoch's running loss and metric sums
         self.carried: Any = None
         self._best_weights: dict[str, Any] | None = None
         self._observe: dict[str, BatchSource] = {}
@@ -127,7 +158,9 @@ class Trainer:
             **self.monitor.state_dict(),  # "scheduler", "bad_epochs"
             "epoch": self.epoch,
             "batch_in_epoch": self.batch_in_epoch,
+            "window_in_batch": self.window_in_batch,
             "carried": detach_state(self.carried),
+            "sums": self.sums.to_json(),
             "result": json.dumps(asdict(self.result)),
             "rng": rng_state(),
         }
@@ -146,7 +179,8 @@ class Trainer:
         return save_checkpoint(state, self.run_dir / name)
 
     def _rank_state(self) -> dict[str, Any]:
-        return {"rng": rng_state(), "carried": move_to(detach_state(self.carried), _CPU)}
+        return {"rng": rng_state(), "carried": move_to(detach_state(self.carried), _CPU),
+                "sums": self.sums.to_json()}
 
     def resume(self, path: str | Path | None = None) -> bool:
         """Continue from ``path`` (default ``run_dir/last.pt``); False when there is none.
@@ -167,11 +201,13 @@ class Trainer:
         self.monitor.load_state_dict(state)
         self.epoch = int(state["epoch"])
         self.batch_in_epoch = int(state["batch_in_epoch"])
+        self.window_in_batch = int(state.get("window_in_batch", 0))
         self.result = TrainResult(**json.loads(state["result"]))
         limit = self.config.max_steps  # the earlier run's step limit does not bind this one
         if self.result.stopped == "max_steps" and not (limit and self.result.steps >= limit):
             self.result.stopped = "completed"
-        ranks = state.get("ranks") or [{"rng": state["rng"], "carried": state["carried"]}]
+        ranks = state.get("ranks") or [
+            {"rng": state["rng"], "carried": state["carried"], "sums": state.get("sums")}]
         rank, world_size = self.workers.rank, self.workers.world_size
         if len(ranks) != world_size:
             self.log(f"{path} was written by {len(ranks)} process(es), this run has"
@@ -179,8 +215,10 @@ class Trainer:
         if rank < len(ranks):
             self.carried = move_to(ranks[rank]["carried"], self.device)
             set_rng_state(ranks[rank]["rng"])
+            self.sums = _EpochSums.from_json(ranks[rank].get("sums"), self.result)
         else:  # a process the checkpoint has no state for: fresh, but not its earlier draws
             self.carried = None
+            self.sums = _EpochSums.from_json(None, self.result)
             seed_everything(self.config.seed + rank + 1_000_003 * self.result.steps)
         self.log(f"resumed from {path}: epoch {self.epoch + 1}, batch {self.batch_in_epoch}")
         return True
@@ -222,12 +260,12 @@ class Trainer:
         with self.workers.watch():  # a lost process: a clear error, not one from deep in torch
             while self.epoch < config.epochs and self.result.stopped == "completed":
                 stats = self._train_epoch(train)
-                if self.result.stopped == "max_steps" and self.batch_in_epoch < len(train):
+                if stats is None:
                     break  # stopped mid-epoch: the epoch is not over, a resumed run finishes it
                 self._end_epoch(stats, val)  # also records the time, for the checkpoint
             self.result.seconds = time.perf_counter() - started
-            if self.batch_in_epoch:  # stopped mid-epoch: the end of an epoch saved the rest
-                self.save()  # the resume point: the last weights, not the best ones below
+            if self.batch_in_epoch or self.window_in_batch:  # stopped mid-epoch (an epoch's
+                self.save()  # end saves itself): the resume point, the last weights not the best
         best_file = self.run_dir / "best.pt" if self.run_dir is not None else None
         if best_file is not None and best_file.exists() and self.result.best_epoch > 0:
             self._load_model(load_checkpoint(best_file)["model"], best_file)
@@ -237,12 +275,22 @@ class Trainer:
             self.model.load_state_dict(self.average.shadow)
         return self.result
 
-    def _train_epoch(self, train: BatchSource) -> dict[str, float]:
+    def _at_step_limit(self) -> bool:
+        limit = self.config.max_steps
+        if limit and self.result.steps >= limit:
+            self.result.stopped = "max_steps"
+            return True
+        return False
+
+    def _train_epoch(self, train: BatchSource) -> dict[str, float] | None:
+        """The epoch's (rest of its) batches; its training means, or None when
+        ``max_steps`` stopped it before its last batch."""
         config = self.config
         self.model.train()
-        totals: dict[str, float] = {"loss": 0.0}
-        count = 0
-        first_step = len(self.result.grad_norms)
+        if self.batch_in_epoch == 0 and self.window_in_batch == 0:
+            self.carried = None
+            self.sums = _EpochSums(first_step=len(self.result.grad_norms))
+        sums = self.sums
         bar = tqdm(
             total=len(train),
             initial=self.batch_in_epoch,
@@ -251,46 +299,49 @@ class Trainer:
             leave=False,
             unit="batch",
         )
-        if self.batch_in_epoch == 0:
-            self.carried = None
         for index, batch in enumerate(train.batches(self.epoch)):
             if index < self.batch_in_epoch:
                 continue  # resumed mid-epoch: these batches were already trained on
-            items = 0
+            if self._at_step_limit():  # checked here, not after the last batch: an epoch whose
+                bar.close()  # last batch took the last step still ends (and is validated)
+                return None
             steps_before = self.result.steps
-            if not self.model.carries_state:
+            if not self.model.carries_state and not self.window_in_batch:
                 self.carried = None  # batches are independent: no state crosses between them
             for out, loss in self._train_batch(move_to(batch, self.device)):
-                totals["loss"] += loss * out.count
-                for name, value in out.metrics.items():
-                    totals[name] = totals.get(name, 0.0) + value * out.count
-                items += out.count
-            count += items
+                sums.add(out, loss)
+            if self.window_in_batch:  # max_steps came between two windows of this batch
+                bar.close()
+                return None
             self.batch_in_epoch = index + 1
             bar.update(1)
-            bar.set_postfix(loss=f"{totals['loss'] / max(count, 1):.4f}",
+            bar.set_postfix(loss=f"{sums.totals['loss'] / max(sums.count, 1):.4f}",
                             grad=f"{self.result.grad_norms[-1]:.3g}")
             every = config.checkpoint_every  # a batch of several TBPTT windows may pass a multiple
             if every and self.result.steps // every > steps_before // every:
                 self.save()
-            if config.max_steps and self.result.steps >= config.max_steps:
-                self.result.stopped = "max_steps"
-                break
         bar.close()
-        names = sorted(totals)  # summed over the processes: the epoch's means are global ones
-        *sums, seen = self.workers.sum([totals[name] for name in names] + [count])
-        summed = dict(zip(names, sums, strict=True))
-        stats = {name: summed[name] / max(seen, 1) for name in totals}
-        stats["grad_norm_max"] = max(self.result.grad_norms[first_step:], default=0.0)
+        self._at_step_limit()  # the epoch is over; the run stops after it if the limit is met
+        names = sorted(sums.totals)  # summed over the processes: the means are global ones
+        *summed_values, seen = self.workers.sum([sums.totals[name] for name in names]
+                                                + [sums.count])
+        summed = dict(zip(names, summed_values, strict=True))
+        stats = {name: summed[name] / max(seen, 1) for name in names}
+        stats["grad_norm_max"] = max(self.result.grad_norms[sums.first_step:], default=0.0)
         return stats
 
-    def _train_batch(self, batch: Any) -> list[tuple[StepOutput, float]]:
-        """One optimizer step per window (the whole batch without truncated BPTT)."""
+    def _train_batch(self, batch: Any) -> Iterator[tuple[StepOutput, float]]:
+        """One optimizer step per window (the whole batch without truncated BPTT). Leaves
+        ``window_in_batch`` at the next window when ``max_steps`` stops it inside the batch
+        (and starts there when a resumed run left off inside it)."""
         steps = self.config.tbptt_steps
         pieces = self.model.windows(batch, steps) if steps > 0 else [batch]
-        outputs = []
         workers = self.workers
-        for piece in pieces:
+        for window, piece in enumerate(pieces):
+            if window < self.window_in_batch:
+                continue  # resumed inside this batch: trained before the stop
+            if self._at_step_limit():  # (never at a batch's first window: checked before)
+                return  # window_in_batch: where a resumed run goes on
             out = self._step(piece, detach_state(self.carried))
             loss = float(out.loss.detach())  # one device sync per step
             weight = 1.0
@@ -305,8 +356,9 @@ class Trainer:
             (out.loss * weight if weight != 1.0 else out.loss).backward()
             self._clip_and_step()
             self.carried = detach_state(out.state)
-            outputs.append((out, loss))
-        return outputs
+            self.window_in_batch = window + 1
+            yield out, loss
+        self.window_in_batch = 0
 
     def _clip_and_step(self) -> None:
         config = self.config
