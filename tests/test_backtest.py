@@ -6,10 +6,13 @@ import importlib.util
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from rnnkit.timeseries.labels import BUY, HOLD, MISSING, SELL
+from rnnkit.timeseries.windows import Windows, make_windows
 from rnnkit.trading.backtest import backtest, buy_and_hold, compare, report_table
+from rnnkit.trading.returns import periods_per_year, run_strategies
 from rnnkit.trading.strategies import class_positions, size_by_confidence, threshold_positions
 from rnnkit.viz.timeseries import plot_drawdown, plot_equity, plot_forecast
 
@@ -110,3 +113,28 @@ def test_plots_are_written(tmp_path: Path) -> None:
         assert path.read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(ValueError, match="forecast 'short' has shape"):
         plot_forecast(actual, {"short": actual[:3]}, tmp_path / "x.png")
+
+
+def _windows(rows: int, freq: str, missing: int | None = None) -> Windows:
+    prices = 100.0 + np.arange(rows, dtype=float)
+    frame = pd.DataFrame({"p": prices, "x": np.ones(rows)},
+                         index=pd.date_range("2021-01-04", periods=rows, freq=freq))
+    if missing is not None:
+        frame.iloc[missing, 1] = np.nan
+    return make_windows(frame, "p", lookback=2)
+
+
+@pytest.mark.parametrize(("freq", "expected"), [("B", 252.0), ("D", 365.0), ("h", 8760.0)])
+def test_backtests_are_annualised_by_the_series_grid(freq: str, expected: float) -> None:
+    windows = _windows(30, freq)
+    assert periods_per_year(windows.index) == expected
+    result = run_strategies({"long": np.ones(len(windows))}, windows, "price", 0, 0)["long"]
+    periods = result.report.periods
+    equity = result.equity[-1]
+    assert result.report.annualized_return == pytest.approx(equity ** (expected / periods) - 1)
+
+
+def test_a_backtest_refuses_windows_that_skip_rows() -> None:
+    windows = _windows(30, "B", missing=10)  # rows 10-11 have no window: x is missing
+    with pytest.raises(ValueError, match="no decision between .* a backtest needs one decision"):
+        run_strategies({"long": np.ones(len(windows))}, windows, "price", 0, 0)

@@ -350,6 +350,7 @@ def test_cli_trains_recursive_and_quantile_models(tmp_path: Path, extra: dict) -
     (400, {"forecast.ridge_steps": "24.5"}, "forecast.ridge_steps must be whole numbers"),
     (400, {"forecast.moving_average": "0"}, "forecast.moving_average must be at least 1"),
     (400, {"forecast.seasonal_period": "-1"}, "forecast.seasonal_period must be at least 0"),
+    (400, {"data.stride": "0"}, "data.stride must be at least 1"),
     (400, {"forecast.loss": "gaussian", "forecast.interval": "90"},
      "forecast.interval must be between 0 and 1"),
 ])
@@ -362,6 +363,21 @@ def test_bad_input_exits_2_with_a_clear_message(tmp_path: Path, monkeypatch, cap
     assert rnnkit.cli.main(args) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "run" / "model.rnnkit").exists()  # refused before training
+
+
+def test_a_return_target_is_scored_by_its_own_sign_and_no_baseline_is_misnamed(
+        tmp_path: Path) -> None:
+    frame = series_frame(400).assign(y_return=lambda f: 0.01 + 0.001 * f["x"].abs())
+    csv = write_csv(tmp_path / "series.csv", frame[["y_return", "x"]])
+    extra = {"data.target": "y_return", "data.lookback": "12", "train.epochs": "1",
+             "forecast.moving_average": "48"}
+    config = load_config(ForecastRunConfig, None, settings(csv, **extra))
+    results = train_forecaster(config, tmp_path / "run", log=lambda line: None)["test"]
+    # every return is positive and so is the last one: persistence gets every direction
+    assert results["step_6"]["persistence"]["directional_accuracy"] == 1.0
+    assert set(results["step_6"]) == {"model", "persistence", "moving_average_12", "ridge"}
+    assert results["notes"] == ["no seasonal_naive_24: its season (24 rows) is longer than the "
+                                "lookback (12)"]
 
 
 def test_derived_inputs_are_trained_on_and_rebuilt_for_a_forecast(tmp_path: Path,

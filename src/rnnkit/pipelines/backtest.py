@@ -26,7 +26,7 @@ from rnnkit.timeseries.baselines import persistence_return, persistence_signal
 from rnnkit.timeseries.splits import period_end
 from rnnkit.timeseries.windows import Windows, make_windows
 from rnnkit.trading.backtest import BacktestResult, report_table
-from rnnkit.trading.returns import forecast_returns, next_period_returns, run_strategies
+from rnnkit.trading.returns import forecast_returns, run_strategies
 from rnnkit.trading.strategies import class_positions, threshold_positions
 from rnnkit.training.bundle import load_bundle
 from rnnkit.training.task import TaskModel
@@ -111,9 +111,9 @@ def backtest_bundle(path: str | Path, options: BacktestOptions,
         raise ValueError(f"rnnkit backtest handles {', '.join(sorted(POSITIONS))} bundles, "
                          f"not {kind!r}")
     windows = backtest_windows(model, options)
-    returns = next_period_returns(windows, target_kind(model.target))
     positions = positions_of(model, windows, options)
-    results = run_strategies(positions, returns, options.cost_bps, options.slippage_bps)
+    results = run_strategies(positions, windows, target_kind(model.target), options.cost_bps,
+                             options.slippage_bps)
     summary = {"model": str(path), "target": model.target, "options": asdict(options),
                "first_decision": str(windows.input_end[0]),
                "last_decision": str(windows.input_end[-1]),

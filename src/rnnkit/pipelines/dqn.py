@@ -205,7 +205,6 @@ def run_dqn(config: DQNRunConfig, out_dir: str | Path, log: Any = print) -> dict
     test = periods.test
     log(f"{symbol}: fitting {_span(periods.fitting)} ({len(periods.fitting)} days), "
         f"validation {_span(periods.validation)}, test {_span(test)} ({len(test)} days)")
-    returns = next_period_returns(test, "log_return")
     runs: list[dict[str, Any]] = []
     curves: dict[str, list[np.ndarray]] = {}
     for seed in seeds:
@@ -215,7 +214,7 @@ def run_dqn(config: DQNRunConfig, out_dir: str | Path, log: Any = print) -> dict
                      "random": random_positions(len(test), config.trading.mode, seed)}
         if config.run.supervised:
             positions.update(supervised_positions(periods, config, seed, out / f"seed-{seed}"))
-        results = run_strategies(positions, returns, config.trading.cost_bps,
+        results = run_strategies(positions, test, "log_return", config.trading.cost_bps,
                                  config.trading.slippage_bps)
         for name, result in results.items():
             if name != "buy_and_hold" or not curves.get(name):

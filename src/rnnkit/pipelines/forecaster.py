@@ -26,6 +26,7 @@ from rnnkit.config import (
 )
 from rnnkit.data.batching import TensorBatches
 from rnnkit.models.forecaster import Forecaster
+from rnnkit.models.signal import target_kind
 from rnnkit.pipelines.run import train_in_run_dir, write_results
 from rnnkit.pipelines.sources import ForecastDataConfig, prepare, prepare_for, seasonal_period
 from rnnkit.timeseries.baselines import (
@@ -125,26 +126,36 @@ def check_options(options: ForecastOptions) -> None:
 
 def score(model: Forecaster, split: Split, options: ForecastOptions, period: int
           ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Test metrics of the model and every baseline, all steps and the last step."""
+    """Test metrics of the model and every baseline, all steps and the last step.
+
+    Each baseline is named by the rows it reads (a moving average is capped at the lookback);
+    the seasonal naive forecast is left out, with a note, when its season is longer than the
+    lookback. Directions are moves from the current value for a level, the values' own signs
+    for a return target.
+    """
     test = split.test
     out = model.predict_windows(test, interval=options.interval)
     ridge, ridge_choice = ridge_baseline(split, model.scaler, *ridge_options(options))
-    forecasts = {
-        "model": out["mean"], "persistence": persistence(test),
-        f"seasonal_naive_{period}": seasonal_naive(test, min(period, test.lookback)),
-        f"moving_average_{options.moving_average}": moving_average(
-            test, min(options.moving_average, test.lookback)),
-        "ridge": ridge,
-    }
+    average = min(options.moving_average, test.lookback)
+    forecasts = {"model": out["mean"], "persistence": persistence(test)}
+    notes = []
+    if period <= test.lookback:
+        forecasts[f"seasonal_naive_{period}"] = seasonal_naive(test, period)
+    else:
+        notes.append(f"no seasonal_naive_{period}: its season ({period} rows) is longer than "
+                     f"the lookback ({test.lookback})")
+    forecasts |= {f"moving_average_{average}": moving_average(test, average), "ridge": ridge}
     training = split.train.target_series[: int(split.train.origins[-1]) + test.horizon + 1]
     actual, last = test.targets, test.targets[:, -1]
+    origin = test.current if target_kind(model.target) == "price" else None
     results: dict[str, Any] = {"all_steps": {}, f"step_{test.horizon}": {}}
     for name, predicted in forecasts.items():
         results["all_steps"][name] = forecast_report(
-            actual, predicted, forecasts["persistence"], training, period, test.current)
+            actual, predicted, forecasts["persistence"], training, period, origin)
         results[f"step_{test.horizon}"][name] = forecast_report(
-            last, predicted[:, -1], forecasts["persistence"][:, -1], training, period,
-            test.current)
+            last, predicted[:, -1], forecasts["persistence"][:, -1], training, period, origin)
+    if notes:
+        results["notes"] = notes
     if "lower" in out:
         inside = (actual >= out["lower"]) & (actual <= out["upper"])
         results["interval"] = {"level": model.interval_level(options.interval),

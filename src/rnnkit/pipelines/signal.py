@@ -34,7 +34,7 @@ from rnnkit.timeseries.labels import CLASS_NAMES, RETURN_KINDS, window_labels, w
 from rnnkit.timeseries.metrics import accuracy, confusion_matrix, macro_f1
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.windows import Windows
-from rnnkit.trading.returns import next_period_returns, run_strategies
+from rnnkit.trading.returns import run_strategies
 from rnnkit.trading.strategies import MODES, class_positions
 from rnnkit.training.checkpoint import seed_everything
 
@@ -120,8 +120,8 @@ def score_signal(model: SignalClassifier, split: Any, options: SignalOptions
                                "label_counts": np.bincount(gold, minlength=3).tolist()}
     positions = {name: class_positions(values, options.mode)
                  for name, values in classes.items() if name != "majority"}
-    tests = run_strategies(positions, next_period_returns(test, model.return_kind),
-                           options.cost_bps, options.slippage_bps)
+    tests = run_strategies(positions, test, model.return_kind, options.cost_bps,
+                           options.slippage_bps)
     results["backtest"] = {name: result.report.as_dict() for name, result in tests.items()}
     return results, {"probabilities": probabilities, "backtests": tests}
 

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rnnkit.config import ConfigError, check_date, number_list
+from rnnkit.config import ConfigError, check_at_least, check_date, number_list
 from rnnkit.models.window_inputs import add_calendar
 from rnnkit.timeseries.datasets import STOCK_SYMBOLS, beijing_weather, seattle_weather, stock_prices
 from rnnkit.timeseries.features import derive, price_features
@@ -142,6 +142,7 @@ def input_features(data: ForecastDataConfig, frame: pd.DataFrame, target: str,
 
 def prepare(data: ForecastDataConfig, with_target: bool = True) -> Prepared:
     """Read, add calendar columns, window and split a source (see the module docstring)."""
+    check_at_least(data.stride, "data.stride", 1)
     frame, target = load_source(data)
     parts = calendar_parts(data, pd.DatetimeIndex(frame.index)) if len(frame) > 1 else []
     frame = add_calendar(frame, parts)

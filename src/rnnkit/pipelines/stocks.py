@@ -22,6 +22,7 @@ import torch
 from torch import Tensor
 
 from rnnkit.config import (
+    ConfigError,
     ModelConfig,
     TrainConfig,
     check_at_least,
@@ -78,8 +79,15 @@ def check_config(config: StocksRunConfig) -> None:
     training has begun."""
     number_list(config.data.ridge_alphas, "data.ridge_alphas", float, minimum=0)
     check_fraction(config.data.val_fraction, "data.val_fraction")
+    check_at_least(config.data.refit_every, "data.refit_every", 1)
     check_model(config.model)
     check_options(config.signal)
+    ignored = [f"signal.{key}" for key in ("kind", "mode", "cost_bps", "slippage_bps")
+               if getattr(config.signal, key) != getattr(SignalOptions(), key)]
+    if ignored:
+        raise ConfigError(f"rnnkit stocks does not read {', '.join(ignored)}: its target is each "
+                          "stock's log return, and its backtests take trading.mode, "
+                          "trading.cost_bps and trading.slippage_bps; set those instead")
     trading = config.trading
     check_trading("trading", trading.mode, trading.cost_bps, trading.slippage_bps)
     check_at_least(trading.threshold, "trading.threshold", 0)

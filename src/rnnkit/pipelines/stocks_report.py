@@ -22,7 +22,7 @@ from rnnkit.timeseries.labels import CLASS_NAMES, window_returns
 from rnnkit.timeseries.metrics import forecast_report, rmse
 from rnnkit.timeseries.windows import Windows
 from rnnkit.trading.backtest import BacktestResult, report_table
-from rnnkit.trading.returns import forecast_returns, next_period_returns, run_strategies
+from rnnkit.trading.returns import forecast_returns, run_strategies
 from rnnkit.trading.strategies import class_positions, threshold_positions
 
 KIND = "log_return"
@@ -51,8 +51,7 @@ def score_symbol(symbol: str, result: dict[str, Any], config: StocksRunConfig
         "persistence_forecast": threshold_positions(predicted["persistence_return"],
                                                     trading.threshold, trading.mode),
         "persistence_signal": class_positions(classes["persistence"], trading.mode)}
-    backtests = run_strategies(positions, next_period_returns(windows, KIND), trading.cost_bps,
-                               trading.slippage_bps)
+    backtests = run_strategies(positions, windows, KIND, trading.cost_bps, trading.slippage_bps)
     direction = forecasts["model"]["directional_accuracy"]
     scores = {
         "symbol": symbol, "test_days": len(windows),

@@ -17,8 +17,6 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-PERIODS_PER_YEAR = {"daily": 252, "hourly": 24 * 365}
-
 
 @dataclass(frozen=True)
 class BacktestReport:

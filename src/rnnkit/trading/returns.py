@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
+import pandas as pd
 
+from rnnkit.timeseries.frames import infer_frequency
 from rnnkit.timeseries.labels import compound_returns
 from rnnkit.timeseries.windows import Windows
 from rnnkit.trading.backtest import BacktestResult, backtest, buy_and_hold
@@ -45,12 +47,45 @@ def forecast_returns(mean: np.ndarray, windows: Windows, kind: str) -> np.ndarra
     return compound_returns(mean, kind)
 
 
-def run_strategies(positions: Mapping[str, np.ndarray], next_returns: np.ndarray,
-                   cost_bps: float, slippage_bps: float, periods_per_year: float = 252
-                   ) -> dict[str, BacktestResult]:
-    """Backtest every named position series on the same returns and costs, and buy-and-hold."""
+def periods_per_year(index: pd.DatetimeIndex) -> float:
+    """Periods a year of a series' grid, for annualising: 252 for trading days, else a
+    365-day year over its step (365 for calendar days, 8,760 for hours).
+
+    Example:
+        >>> periods_per_year(pd.date_range("2020-01-01", periods=5, freq="h"))
+        8760.0
+    """
+    if len(index) < 3:
+        return 252.0  # too short to tell: the common case, daily trading
+    frequency = infer_frequency(index)
+    if frequency == "B":
+        return 252.0
+    step = pd.Timedelta(pd.tseries.frequencies.to_offset(frequency))
+    return float(pd.Timedelta(days=365) / step)
+
+
+def check_consecutive(windows: Windows) -> None:
+    """Refuse windows that skip rows: a backtest chains one decision per row, so a row
+    without one (a window dropped for a missing value) would silently drop that row's return."""
+    gaps = np.flatnonzero(np.diff(windows.origins) != 1)
+    if len(gaps):
+        first, last = windows.input_end[gaps[0]], windows.input_end[gaps[0] + 1]
+        raise ValueError(
+            f"no decision between {first} and {last} ({len(gaps)} such gap(s)): windows there "
+            "were dropped because a value they need is missing, and a backtest needs one "
+            "decision per row. Fill or drop the missing values, or backtest a period without "
+            "them (--start/--end)")
+
+
+def run_strategies(positions: Mapping[str, np.ndarray], windows: Windows, kind: str,
+                   cost_bps: float, slippage_bps: float) -> dict[str, BacktestResult]:
+    """Backtest every named position series (one per window) on the windows' next-period
+    returns (``kind``: what the target holds) with the same costs, and buy-and-hold;
+    annualised by the series' grid (:func:`periods_per_year`)."""
+    check_consecutive(windows)
+    next_returns = next_period_returns(windows, kind)
     options = {"cost_bps": cost_bps, "slippage_bps": slippage_bps,
-               "periods_per_year": periods_per_year}
+               "periods_per_year": periods_per_year(windows.index)}
     results = {name: backtest(held, next_returns, **options) for name, held in positions.items()}
     results["buy_and_hold"] = buy_and_hold(next_returns, **options)
     return results
