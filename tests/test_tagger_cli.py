@@ -198,3 +198,26 @@ def test_evaluate_and_predict_name_their_flags(files: dict[str, Path], tmp_path:
     target = tmp_path / "new" / "pred"  # a folder that does not exist yet
     assert main(["predict", "--model", model, "--input", conllu, "--output", str(target)]) == 0
     assert target.is_file()
+
+
+IOB1 = "John\tI-PER\nSmith\tI-PER\nlives\tO\nin\tO\nParis\tI-LOC\n\nMary\tI-PER\nleft\tO\n\n"
+BIOES = "John\tB-PER\nSmith\tE-PER\nlives\tO\nin\tO\nParis\tS-LOC\n\nMary\tS-PER\nleft\tO\n\n"
+
+
+@pytest.mark.parametrize("text", [IOB1, BIOES], ids=["iob1", "bioes"])
+@pytest.mark.parametrize("scheme", ["bio", "bioes"])
+def test_iob1_and_bioes_files_train_as_bio(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                           text: str, scheme: str) -> None:
+    from rnnkit.data.tags import is_valid_bio
+
+    data = tmp_path / "ner.iob"
+    data.write_text(text)
+    out = tmp_path / "ner"
+    assert _train({"iob": data}, "iob", out, "--set", f"data.scheme={scheme}") == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["history"][0]["train_loss"] < 100  # no gold path the CRF forbids (1e4)
+    assert "unknown_gold_tags" not in results["test"]  # the gold is read as BIO too
+    capsys.readouterr()
+    assert main(["predict", "--model", str(out / "model.rnnkit"), "--text", "Mary left"]) == 0
+    assert is_valid_bio([line.split("\t")[1] for line in capsys.readouterr().out.split("\n")
+                         if line])

@@ -130,6 +130,17 @@ def bioes_to_bio(tags: Sequence[str]) -> list[str]:
     return bio
 
 
+def to_bio(tags: Sequence[str]) -> list[str]:
+    """Span tags in any of BIO (IOB2), IOB1 or BIOES as valid BIO: what a tagger trains on
+    and is scored against.
+
+    Example:
+        >>> to_bio(["I-PER", "I-PER", "B-PER", "O", "S-LOC", "B-ORG", "E-ORG"])
+        ['B-PER', 'I-PER', 'B-PER', 'O', 'B-LOC', 'B-ORG', 'I-ORG']
+    """
+    return repair_bio(bioes_to_bio(tags))
+
+
 def entity_types(tags: Sequence[str]) -> list[str]:
     """The entity types that occur in ``tags``, sorted.
 

@@ -12,7 +12,7 @@ from rnnkit.config import ModelConfig, TrainConfig, check_model
 from rnnkit.data.batching import BatchSource, BucketBatches, bucket_order
 from rnnkit.data.tagged import TaggedSentence
 from rnnkit.data.tagger_batches import collate, encode, word_form
-from rnnkit.data.tags import bio_to_bioes, bioes_to_bio, repair_bio
+from rnnkit.data.tags import bio_to_bioes, bioes_to_bio, is_tag, repair_bio, to_bio
 from rnnkit.data.vocab import Vocab
 from rnnkit.models.tagger import Tagger, TaggerConfig
 from rnnkit.pipelines.run import train_in_run_dir, write_results
@@ -48,12 +48,18 @@ class TaggerRunConfig:
     )
 
 
+def gold_tags(sentences: Sequence[TaggedSentence]) -> list[list[str]]:
+    """The sentences' tags; span tags read as BIO, IOB1 or BIOES come back as valid BIO (a
+    CRF's rules forbid what IOB1 and broken BIO hold, and predictions are BIO)."""
+    spans = span_f1_available([tag for s in sentences for tag in s.tags])
+    return [to_bio(s.tags) if spans else list(s.tags) for s in sentences]
+
+
 def _training_tags(sentences: list[TaggedSentence], scheme: str) -> list[list[str]]:
-    if scheme == "bioes":
-        return [bio_to_bioes(s.tags) for s in sentences]
-    if scheme != "bio":
+    if scheme not in ("bio", "bioes"):
         raise ValueError(f"data.scheme must be bio or bioes, got {scheme!r}")
-    return [list(s.tags) for s in sentences]
+    gold = gold_tags(sentences)
+    return [bio_to_bioes(tags) for tags in gold] if scheme == "bioes" else gold
 
 
 def _output_tags(tags: list[str], scheme: str, spans: bool) -> list[str]:
@@ -156,11 +162,14 @@ def evaluate_sentences(model: Tagger, sentences: list[TaggedSentence], out: Path
                        name: str) -> dict[str, Any]:
     """Scores, per-type report, confusion matrix (table + PNG) and written predictions."""
     started = time.perf_counter()
-    gold = [list(s.tags) for s in sentences]
+    gold = gold_tags(sentences)
     predicted = predict_tags(model, [s.tokens for s in sentences])
     seconds = time.perf_counter() - started
     spans = span_f1_available(model.tags.symbols)
-    unknown = sorted({t for g in gold for t in g} - set(model.tags.symbols))
+    known = set(model.tags.symbols)
+    if model.data.get("scheme", "bio") == "bioes":  # as BIO, as predictions are
+        known = {bioes_to_bio([t])[0] if is_tag(t) else t for t in known}
+    unknown = sorted({t for g in gold for t in g} - known)
     result: dict[str, Any] = {
         "sentences": len(sentences),
         "tokens": sum(len(g) for g in gold),
