@@ -116,6 +116,10 @@ def test_model_input_errors_are_clear() -> None:
     with pytest.raises(ValueError, match="output must be one of softmax, sigmoid, linear"):
         SequenceClassifier(["a", "b"], ClassifierConfig(output="tanh"), ModelConfig(),
                            num_features=2)
+    with pytest.raises(ValueError, match="sigmoid with 3 classes and one label per example: "
+                                         "use softmax, or set data.label_separator"):
+        SequenceClassifier(["a", "b", "c"], ClassifierConfig(output="sigmoid"), ModelConfig(),
+                           num_features=2)
     with pytest.raises(ValueError, match="a sequence is empty"):
         collate([Encoded(torch.tensor([], dtype=torch.long), None)])
 

@@ -224,6 +224,13 @@ def test_cli_multi_label_and_regression_files(tmp_path: Path,
     assert main(["predict", "--model", str(tmp_path / "multi" / "model.rnnkit"),
                  "--text", "great fun film"]) == 0
     assert json.loads(capsys.readouterr().out)["labels"] == ["fun", "good"]
+    assert main(["evaluate", "--model", str(tmp_path / "multi" / "model.rnnkit"),
+                 "--data", str(data)]) == 0  # read with the model's label separator
+    assert json.loads(capsys.readouterr().out)["examples"] == len(rows)
+    assert main(["predict", "--model", str(tmp_path / "multi" / "model.rnnkit"),
+                 "--input", str(data), "--format", "csv"]) == 2
+    assert "reads one text per line (--format text); to score a labelled file, use rnnkit " \
+        "evaluate" in capsys.readouterr().err
     assert main([*common, "--out", str(tmp_path / "reg"), "--set", "data.label_field=stars",
                  "--set", "classifier.output=linear", "--set", "train.monitor=val_loss",
                  "--set", "train.mode=min"]) == 0

@@ -156,6 +156,16 @@ def test_vectors_round_trip(tmp_path: Path, name: str, format: str) -> None:
     assert not list(tmp_path.glob(".*.tmp"))  # written atomically, nothing left behind
 
 
+@pytest.mark.parametrize("dim", [768, 1024])
+def test_wide_text_vectors_are_detected_as_text(tmp_path: Path, dim: int) -> None:
+    vectors = KeyedVectors(dim)
+    rows = np.random.default_rng(0).standard_normal((2, dim)).astype(np.float32) * 0.1
+    vectors.add_vectors(["cat", "dog"], rows)
+    path = save_vectors(vectors, tmp_path / "v.txt", "word2vec-text")
+    assert detect_format(path) == "word2vec-text"
+    np.testing.assert_allclose(load_vectors(path).vectors, rows, rtol=1e-5)
+
+
 def test_malformed_vector_files_raise_value_error_naming_file_and_problem(tmp_path: Path) -> None:
     cases = {
         "empty.txt": (b"", "is empty"),

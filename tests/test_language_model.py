@@ -40,6 +40,7 @@ def _model(level: str = "char", **options: object) -> tuple[LanguageModel, list[
 def test_tokenize_and_detokenize_round_trip() -> None:
     assert tokenize("to be\nor", "word") == ["to", "be", "<eos>", "or"]
     assert detokenize(tokenize("to be\nor not\n", "word"), "word") == "to be\nor not\n"
+    assert detokenize(tokenize("a\n\n\nb\n\n", "word"), "word") == "a\n\n\nb\n\n"  # blank lines
     assert detokenize(tokenize("ab\nc", "char"), "char") == "ab\nc"
     with pytest.raises(ValueError, match="lm.level must be one of char, word"):
         tokenize("x", "byte")

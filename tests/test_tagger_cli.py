@@ -82,6 +82,10 @@ def test_ner_tagger_outputs_valid_bio(files: dict[str, Path], tmp_path: Path,
     sentences = capsys.readouterr().out.strip().split("\n\n")
     for sentence in sentences:
         assert is_valid_bio([line.split("\t")[1] for line in sentence.splitlines()])
+    assert main(["predict", "--model", str(out / "model.rnnkit"), "--text",
+                 "John <pad> <PAD> left"]) == 0  # a literal padding symbol is only a word
+    assert [line.split("\t")[0] for line in capsys.readouterr().out.split("\n") if line] == [
+        "John", "<pad>", "<PAD>", "left"]
 
 
 def test_bad_input_is_a_clear_error(files: dict[str, Path], tmp_path: Path,

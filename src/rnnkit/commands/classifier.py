@@ -66,6 +66,8 @@ def _settings_config(model: Any, data: str, fmt: str | None) -> Any:
 
     names = {f.name for f in fields(ClassifierDataConfig)}
     settings = {k: v for k, v in model.data.items() if k in names}
+    if model.multi_label:  # a bundle from before the separator was kept: the documented "|"
+        settings.setdefault("label_separator", "|")
     return ClassifierDataConfig(test=data, **{**settings, "format": fmt or settings["format"]})
 
 
@@ -136,8 +138,14 @@ def predict(args: argparse.Namespace) -> int:
     if args.input not in (None, "-"):
         check_file(args.input, "--input")
     model = load_classifier_bundle(args.model)
-    make_parent(args.output)
     settings = model.data
+    reads = "numeric" if settings["format"] == "numeric" else "text"
+    if args.format not in (None, reads):
+        raise ValueError(f"--format {args.format!r}: this classifier's predict reads "
+                         + ("a long CSV of numeric sequences (--format numeric)"
+                            if reads == "numeric" else "one text per line (--format text)")
+                         + "; to score a labelled file, use rnnkit evaluate --data FILE")
+    make_parent(args.output)
     examples: list[Any]
     if settings["format"] == "numeric":
         if not args.input or args.input == "-":

@@ -53,11 +53,21 @@ def tokenize(text: str, level: str) -> list[str]:
 
 
 def detokenize(tokens: list[str], level: str) -> str:
-    """The inverse of :func:`tokenize` (word level: single spaces between words)."""
+    """The inverse of :func:`tokenize` (word level: single spaces between words).
+
+    Example:
+        >>> detokenize(["a", "<eos>", "<eos>", "<eos>", "b"], "word")
+        'a\\n\\n\\nb'
+    """
     if level == "char":
         return "".join(tokens)
-    text = " ".join(tokens)
-    return text.replace(f" {EOS} ", "\n").replace(f" {EOS}", "\n").replace(f"{EOS} ", "\n")
+    lines: list[list[str]] = [[]]
+    for token in tokens:
+        if token == EOS:
+            lines.append([])
+        else:
+            lines[-1].append(token)
+    return "\n".join(" ".join(words) for words in lines)
 
 
 def split_text(text: str, validation_fraction: float) -> tuple[str, str]:

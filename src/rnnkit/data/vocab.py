@@ -58,12 +58,18 @@ class Vocab:
         return 1
 
     def encode(self, symbols: Iterable[str]) -> list[int]:
-        """Ids of the symbols; unknown ones map to ``UNK`` (an error if there is none)."""
+        """Ids of the symbols; unknown ones map to ``UNK`` (an error if there is none). A
+        literal ``PAD`` in the input is an unknown symbol too, never padding (id 0).
+
+        Example:
+            >>> Vocab(["cat"]).encode(["cat", "dog", "<pad>"])
+            [2, 1, 1]
+        """
         if self.unknown:
-            return [self.index.get(s, 1) for s in symbols]
+            return [self.index.get(s, 1) if s != PAD else 1 for s in symbols]
         ids = []
         for s in symbols:
-            if s not in self.index:
+            if s not in self.index or s == PAD:
                 known = ", ".join(self.symbols[1:21])
                 raise ValueError(f"unknown symbol {s!r}; known: {known}"
                                  + (" ..." if len(self.symbols) > 21 else ""))

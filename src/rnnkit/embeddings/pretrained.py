@@ -70,7 +70,8 @@ def detect_format(path: str | Path) -> str:
             raise ValueError(f"vectors file {path} is empty (or starts with a blank line)")
         if len(header) == 2 and all(part.isdigit() for part in header):
             dim = int(header[1])
-            second = file.read(4 * dim + 4096).split(b"\n", 1)[0]
+            # a text line holds dim numbers of up to ~25 characters: read all of it
+            second = file.read(32 * dim + 4096).split(b"\n", 1)[0]
             try:
                 fields = second.decode("utf-8").rstrip().split(" ")
             except UnicodeDecodeError:

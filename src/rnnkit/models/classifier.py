@@ -69,6 +69,10 @@ class SequenceClassifier(TaskModel):
                              " features (num_features > 0), exactly one of them")
         if config.output == "softmax" and len(labels) < 2:
             raise ValueError(f"softmax output needs at least 2 classes, got {labels}")
+        if config.output == "sigmoid" and not multi_label and len(labels) != 2:
+            raise ValueError(f"classifier.output=sigmoid with {len(labels)} classes and one label "
+                             "per example: use softmax, or set data.label_separator (e.g. "
+                             "\"|\") for several labels per example")
         self.labels, self.config, self.encoder_config = list(labels), config, encoder
         self.words, self.num_features, self.multi_label = words, num_features, multi_label
         self.binary = config.output == "sigmoid" and not multi_label and len(labels) == 2

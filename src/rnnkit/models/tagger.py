@@ -111,7 +111,7 @@ class Tagger(TaskModel):
     # -- model ------------------------------------------------------------------------------
     def emissions(self, batch: TaggerBatch) -> Tensor:
         """Scores ``[B, T, K]`` of every tag for every word."""
-        mask = batch.words != 0
+        mask = _mask(batch)
         words = batch.words
         if self.training and self.config.word_dropout > 0 and self.words.unknown:
             drop = torch.rand(words.shape, device=words.device) < self.config.word_dropout
@@ -129,7 +129,7 @@ class Tagger(TaskModel):
         return self._loss(self.emissions(batch), batch)
 
     def _loss(self, scores: Tensor, batch: TaggerBatch) -> StepOutput:
-        mask = batch.words != 0
+        mask = _mask(batch)
         if self.crf is not None:
             loss = self.crf.neg_log_likelihood(scores, batch.tags, mask)
             return StepOutput(loss, int(batch.words.shape[0]))
@@ -142,7 +142,7 @@ class Tagger(TaskModel):
         return self._decode(self.emissions(batch), batch)
 
     def _decode(self, scores: Tensor, batch: TaggerBatch) -> list[list[int]]:
-        mask = batch.words != 0
+        mask = _mask(batch)
         if self.crf is not None:
             return self.crf.decode(scores, mask)
         best = (scores[:, :, 1:].argmax(dim=2) + 1).tolist()  # never the padding tag (id 0)
@@ -176,3 +176,9 @@ class Tagger(TaskModel):
         self.train(was_training)
         scores = tag_scores(gold, predicted, spans=span_f1_available(self.tags.symbols))
         return {"loss": loss / max(count, 1), **scores}
+
+
+def _mask(batch: TaggerBatch) -> Tensor:
+    """``[B, T]`` True at each sentence's real tokens (from its length, not its word ids)."""
+    steps = torch.arange(batch.words.shape[1], device=batch.words.device)  # [T]
+    return steps[None, :] < batch.lengths.to(batch.words.device)[:, None]  # [1, T] < [B, 1]

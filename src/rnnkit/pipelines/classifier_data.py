@@ -46,7 +46,8 @@ class ClassifierDataConfig:
                 "max_tokens": self.max_tokens, "truncate": self.truncate,
                 "text_field": self.text_field, "label_field": self.label_field,
                 "id_column": self.id_column, "time_column": self.time_column,
-                "feature_columns": self.feature_columns, "sst_labels": self.sst_labels}
+                "feature_columns": self.feature_columns, "sst_labels": self.sst_labels,
+                "label_separator": self.label_separator}
 
     def resolved_format(self) -> str:
         if self.format != "auto" or not self.dataset:
