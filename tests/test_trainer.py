@@ -426,6 +426,32 @@ def test_max_steps_mid_epoch_does_not_end_the_epoch(tmp_path: Path) -> None:
     assert again.fit(regression_source(), val_source()).steps == 6
 
 
+def test_resume_rewrites_the_metrics_log_to_match_the_checkpoint(tmp_path: Path) -> None:
+    config = replace(RESUME_CONFIG, epochs=2)
+    Trainer(make_regressor(), config, tmp_path, log=no_log).fit(regression_source(),
+                                                               val_source())
+    log = tmp_path / "metrics.jsonl"
+    first = log.read_text(encoding="utf-8").splitlines()
+    log.write_text("\n".join([first[0], first[1], first[1]]) + "\n")  # a line repeated
+    trainer = Trainer(make_regressor(), replace(config, epochs=3), tmp_path, log=no_log)
+    assert trainer.resume()
+    result = trainer.fit(regression_source(), val_source())
+    records = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert [r["epoch"] for r in records] == [1, 2, 3] and records == result.history
+
+
+def test_a_resumed_run_takes_its_own_lr_schedule_settings(tmp_path: Path) -> None:
+    Trainer(make_regressor(), replace(RESUME_CONFIG, epochs=1), tmp_path, log=no_log).fit(
+        regression_source(), val_source())
+    changed = replace(RESUME_CONFIG, lr_patience=3, lr_factor=0.1, min_lr=1e-4)
+    trainer = Trainer(make_regressor(), changed, tmp_path, log=no_log)
+    assert trainer.resume()
+    scheduler = trainer.monitor.scheduler
+    assert scheduler is not None
+    assert (scheduler.patience, scheduler.factor, scheduler.min_lrs) == (2, 0.1, [1e-4])
+    assert scheduler.last_epoch == 1  # the counters are the checkpoint's
+
+
 def test_last_checkpoint_keeps_the_last_weights_not_the_best(tmp_path: Path) -> None:
     """fit() restores the best weights in memory, but last.pt must stay the resume point."""
     model = ScriptedModel([1.0, 2.0, 3.0])  # best at epoch 1, then worse

@@ -108,6 +108,13 @@ class Monitor:
                 "bad_epochs": self.bad_epochs}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore the counters (best score, epochs without improvement, the current LR's
+        history); the settings (``lr_patience``, ``lr_factor``, ``min_lr``) stay this run's,
+        so a resumed run may change them."""
         if self.scheduler and state["scheduler"]:
-            self.scheduler.load_state_dict(state["scheduler"])
+            saved = dict(state["scheduler"])
+            for key in ("factor", "patience", "min_lrs", "default_min_lr"):
+                if key in saved:
+                    saved[key] = getattr(self.scheduler, key)
+            self.scheduler.load_state_dict(saved)
         self.bad_epochs = int(state["bad_epochs"])

@@ -35,6 +35,7 @@ from rnnkit.data.batching import BatchSource
 from rnnkit.training.averaging import WeightAverage
 from rnnkit.training.checkpoint import (
     CheckpointError,
+    atomic_write_bytes,
     load_checkpoint,
     rng_state,
     save_checkpoint,
@@ -203,6 +204,10 @@ class Trainer:
         self.batch_in_epoch = int(state["batch_in_epoch"])
         self.window_in_batch = int(state.get("window_in_batch", 0))
         self.result = TrainResult(**json.loads(state["result"]))
+        if self.run_dir is not None:  # the log as of the checkpoint: a line written after it
+            lines = "".join(json.dumps(record) + "\n" for record in self.result.history)
+            atomic_write_bytes(self.run_dir / "metrics.jsonl",  # is not repeated, none is lost
+                               lambda file: file.write(lines.encode("utf-8")))
         limit = self.config.max_steps  # the earlier run's step limit does not bind this one
         if self.result.stopped == "max_steps" and not (limit and self.result.steps >= limit):
             self.result.stopped = "completed"
