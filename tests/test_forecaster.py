@@ -311,7 +311,9 @@ def test_cli_trains_on_a_csv_and_writes_results(tmp_path: Path, monkeypatch, cap
     capsys.readouterr()
     code = rnnkit.cli.main(["evaluate", "--model", str(tmp_path / "run" / "model.rnnkit")])
     assert code == 0
-    assert "ridge" in json.loads(capsys.readouterr().out)["step_6"]
+    evaluated = json.loads(capsys.readouterr().out)
+    assert evaluated["step_6"] == results["test"]["step_6"]  # scored as in training
+    assert evaluated["interval"] == results["test"]["interval"]
 
 
 @pytest.mark.parametrize("extra", [

@@ -67,6 +67,8 @@ class Forecaster(TaskModel):
             ``recursive`` of each dynamic feature); it shifts every quantile alike.
         calendar: calendar parts added to a raw frame before windowing.
         trained_on: data settings kept in the bundle (source, split dates, ...).
+        scoring: the baselines' and intervals' settings it was scored with, so that
+            ``rnnkit evaluate`` scores it the same way.
         highway_steps: with ``k > 0``, a linear skip from the last ``k`` input steps to the
             mean (LSTNet's autoregressive highway): the RNN learns what a linear model misses.
         quantiles: a ``quantile`` model's levels, e.g. ``"0.05,0.5,0.95"`` (0.5 needed).
@@ -93,7 +95,7 @@ class Forecaster(TaskModel):
                  trained_on: dict[str, Any] | None = None, highway_steps: int = 0,
                  quantiles: str | Sequence[float] = DEFAULT_QUANTILES,
                  strategy: str = "direct", attention: bool = False, input_noise: float = 0.0,
-                 last_step_weight: float = 1.0) -> None:
+                 last_step_weight: float = 1.0, scoring: dict[str, Any] | None = None) -> None:
         super().__init__()
         if loss not in LOSSES:
             raise ValueError(f"forecast.loss must be one of {', '.join(LOSSES)}, got {loss!r}")
@@ -126,6 +128,7 @@ class Forecaster(TaskModel):
         self.quantiles = parse_quantiles(quantiles) if loss == "quantile" else []
         self.calendar = list(calendar)
         self.trained_on = trained_on or {}
+        self.scoring = dict(scoring or {})
         # the columns the mean predicts: the target (direct) or every dynamic feature
         self.dynamic = (recursive.dynamic_positions(self.feature_names)
                         if strategy == "recursive" else [self.target_index])
@@ -153,7 +156,7 @@ class Forecaster(TaskModel):
             "model": asdict(self.model_config), "feature_names": self.feature_names,
             "target": self.target, "lookback": self.lookback, "horizon": self.horizon,
             "scaler": self.scaler.to_json(), "loss": self.loss_name, "residual": self.residual,
-            "calendar": self.calendar, "trained_on": self.trained_on,
+            "calendar": self.calendar, "trained_on": self.trained_on, "scoring": self.scoring,
             "highway_steps": self.highway_steps, "quantiles": self.quantiles,
             "strategy": self.strategy, "attention": self.attention is not None,
             "input_noise": self.input_noise, "last_step_weight": self.last_step_weight,
@@ -168,7 +171,8 @@ class Forecaster(TaskModel):
                    config.get("highway_steps", 0),
                    config.get("quantiles") or DEFAULT_QUANTILES,
                    config.get("strategy", "direct"), config.get("attention", False),
-                   config.get("input_noise", 0.0), config.get("last_step_weight", 1.0))
+                   config.get("input_noise", 0.0), config.get("last_step_weight", 1.0),
+                   config.get("scoring"))
 
     # -- tensors, in scaled units ---------------------------------------------------------
     def forward(self, inputs: Tensor) -> tuple[Tensor, Tensor | None]:

@@ -9,7 +9,7 @@ persistence, seasonal naive, moving average and ridge on the same windows -> ``r
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +68,10 @@ class ForecastRunConfig:
     train: TrainConfig = field(default_factory=lambda: TrainConfig(
         epochs=20, batch_size=128, clip_norm=1.0, patience=4, monitor="val_mae_last"))
     forecast: ForecastOptions = field(default_factory=ForecastOptions)
+
+
+# what score() reads, kept in the bundle for rnnkit evaluate
+SCORING = ("interval", "seasonal_period", "moving_average", "ridge_alphas", "ridge_steps")
 
 
 def tensors(model: Forecaster, windows: Windows, batch_size: int, shuffle: bool, seed: int
@@ -195,7 +199,8 @@ def train_forecaster(config: ForecastRunConfig, out_dir: str | Path, resume: boo
                        quantiles=config.forecast.quantiles, strategy=config.forecast.strategy,
                        attention=config.forecast.attention,
                        input_noise=config.forecast.input_noise,
-                       last_step_weight=config.forecast.last_step_weight)
+                       last_step_weight=config.forecast.last_step_weight,
+                       scoring={key: getattr(config.forecast, key) for key in SCORING})
     seed = config.train.seed
     train = split.train.subset(slice(None, None, config.data.stride))  # ridge gets every window
     log(f"{target}: {len(features)} features, windows train {len(train)}, "
@@ -223,12 +228,15 @@ def train_forecaster(config: ForecastRunConfig, out_dir: str | Path, resume: boo
 
 def evaluate_forecaster(bundle: str | Path, source: str | None = None,
                         out_dir: str | Path | None = None) -> dict[str, Any]:
-    """Score a saved forecaster on its (or another) source's test split, beside baselines."""
+    """Score a saved forecaster on its (or another) source's test split, beside baselines,
+    with the settings it was trained with (older bundles: the defaults)."""
     model = load_model(bundle, Forecaster)
     prepared = prepare_for(model, source or "")
     split = prepared.split
-    results, outputs = score(model, split, ForecastOptions(),
-                             seasonal_period(prepared.data, prepared.frame))
+    options = replace(ForecastOptions(), **{key: value for key, value in model.scoring.items()
+                                            if key in SCORING})
+    period = options.seasonal_period or seasonal_period(prepared.data, prepared.frame)
+    results, outputs = score(model, split, options, period)
     if out_dir is not None:
         Path(out_dir).mkdir(parents=True, exist_ok=True)
         plot(split.test, outputs, Path(out_dir) / "forecast.png", 24 * 21, model.target)
