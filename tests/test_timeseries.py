@@ -296,6 +296,11 @@ def test_ridge_recovers_a_line_and_leaves_the_intercept_unpenalised() -> None:
     reference = RidgeRegression(1e-8).fit(last_two, windows.targets)
     np.testing.assert_allclose(model.predict(last_two), reference.predict(last_two), atol=1e-6)
     assert mae(windows.targets, ridge_predict(model, windows, steps=2)) < 1e-6  # AR(2) sine
+    refitted = RidgeRegression(alpha=0.0).fit(x, y).refit(1e12)  # the kept sums, a new alpha
+    np.testing.assert_allclose(refitted.predict(x), flat.predict(x), atol=1e-9)
+    twin = np.column_stack([x, x[:, 0]])  # collinear: singular without a penalty
+    least_norm = RidgeRegression(alpha=1.0).fit(twin, y).refit(0.0)
+    np.testing.assert_allclose(least_norm.predict(twin)[:, 0], y, atol=1e-6)
 
 
 def test_labels_and_classification_baselines() -> None:

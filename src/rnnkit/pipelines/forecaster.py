@@ -30,7 +30,7 @@ from rnnkit.models.signal import target_kind
 from rnnkit.pipelines.run import train_in_run_dir, write_results
 from rnnkit.pipelines.sources import ForecastDataConfig, prepare, prepare_for, seasonal_period
 from rnnkit.timeseries.baselines import (
-    RidgeRegression,
+    fit_ridge,
     moving_average,
     persistence,
     seasonal_naive,
@@ -89,21 +89,10 @@ def ridge_baseline(split: Split, scaler: StandardScaler, alphas: list[float],
     best: tuple[float, np.ndarray, dict[str, Any]] | None = None
     for steps in steps_options:
         steps = min(steps or scaled.train.lookback, scaled.train.lookback)
-        stats = RidgeRegression(0.0)
-        count, sum_x, sum_y, gram, cross = 0, 0.0, 0.0, 0.0, 0.0
-        targets = scaled.train.targets
-        for start, inputs in zip(range(0, len(scaled.train), 4096),
-                                 input_batches(scaled.train, 4096, steps), strict=True):
-            chunk = targets[start:start + len(inputs)]
-            count, sum_x, sum_y = count + len(inputs), sum_x + inputs.sum(0), sum_y + chunk.sum(0)
-            gram, cross = gram + inputs.T @ inputs, cross + inputs.T @ chunk
-        mean_x, mean_y = np.asarray(sum_x) / count, np.asarray(sum_y) / count
-        centred = np.asarray(gram) - count * np.outer(mean_x, mean_x)
-        centred_cross = np.asarray(cross) - count * np.outer(mean_x, mean_y)
+        ridge = fit_ridge(scaled.train, alphas[0], steps)
         for alpha in alphas:
-            stats.weights = np.linalg.solve(centred + alpha * np.eye(len(mean_x)), centred_cross)
-            stats.intercept = mean_y - mean_x @ stats.weights
-            predict = [np.concatenate([stats.predict(x) for x in input_batches(part, 4096, steps)])
+            ridge.refit(alpha)
+            predict = [np.concatenate([ridge.predict(x) for x in input_batches(part, 4096, steps)])
                        for part in (scaled.validation, scaled.test)]
             val_mae = float(np.abs(predict[0] - scaled.validation.targets)[:, -1].mean())
             if best is None or val_mae < best[0]:

@@ -62,7 +62,8 @@ class RidgeRegression:
 
     ``w = (Xc^T Xc + alpha I)^-1 Xc^T yc`` with ``Xc``, ``yc`` centred on their training means;
     ``intercept = mean(y) - mean(X) w``. Sufficient statistics are summed batch by batch, so
-    the design matrix is never held in memory at once.
+    the design matrix is never held in memory at once, and kept, so :meth:`refit` tries
+    another alpha without reading the rows again.
 
     Example:
         >>> x = np.array([[0.0], [1.0], [2.0]])
@@ -77,6 +78,7 @@ class RidgeRegression:
         self.alpha = alpha
         self.weights: np.ndarray | None = None  # [D, H]
         self.intercept: np.ndarray | None = None  # [H]
+        self._moments: tuple[np.ndarray, ...] | None = None  # means and centred sums
 
     def fit(self, inputs: np.ndarray, targets: np.ndarray) -> RidgeRegression:
         """Fit on ``inputs [N, D]`` and ``targets [N, H]`` (or ``[N]``)."""
@@ -98,7 +100,18 @@ class RidgeRegression:
         mean_x, mean_y = np.asarray(sum_x) / count, np.asarray(sum_y) / count
         centred_gram = np.asarray(gram) - count * np.outer(mean_x, mean_x)
         centred_cross = np.asarray(cross) - count * np.outer(mean_x, mean_y)
-        penalty = self.alpha * np.eye(len(mean_x))
+        self._moments = (mean_x, mean_y, centred_gram, centred_cross)
+        return self.refit(self.alpha)
+
+    def refit(self, alpha: float) -> RidgeRegression:
+        """Solve again with another ``alpha`` on the rows already fitted."""
+        if self._moments is None:
+            raise ValueError("the ridge regression is not fitted; call fit() first")
+        if alpha < 0:
+            raise ValueError(f"alpha must be >= 0, not {alpha}")
+        mean_x, mean_y, centred_gram, centred_cross = self._moments
+        self.alpha = alpha
+        penalty = alpha * np.eye(len(mean_x))
         try:
             self.weights = np.linalg.solve(centred_gram + penalty, centred_cross)
         except np.linalg.LinAlgError:  # singular with alpha 0: the least-norm solution
