@@ -23,6 +23,7 @@ from torch import Tensor, nn
 
 from rnnkit.config import ModelConfig
 from rnnkit.models.encoder import build_encoder
+from rnnkit.models.pooling import last_state
 from rnnkit.models.window_inputs import check_features
 from rnnkit.rl.env import next_position
 from rnnkit.timeseries.labels import CLASS_NAMES
@@ -101,8 +102,8 @@ class DQNAgent(TaskModel):
     def encode(self, window: Tensor) -> Tensor:
         """``[B, L, F]`` scaled windows -> ``[B, W]`` encodings (independent of the position)."""
         if self.network == "recurrent":
-            outputs, _ = self.encoder(window)  # [B, L, D*hidden]
-            return outputs[:, -1]
+            _, final = self.encoder(window)
+            return last_state(final, 2 if self.model_config.bidirectional else 1)  # [B, D*hidden]
         return self.encoder(window)  # [B, L, F] -> [B, L*F] -> [B, hidden]
 
     def q_values(self, encoded: Tensor, position: Tensor) -> Tensor:

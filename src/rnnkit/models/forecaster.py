@@ -28,7 +28,7 @@ from torch import Tensor, nn
 from rnnkit.config import ModelConfig
 from rnnkit.models import recursive
 from rnnkit.models.encoder import build_encoder
-from rnnkit.models.pooling import Pooling
+from rnnkit.models.pooling import Pooling, last_state
 from rnnkit.models.quantiles import (
     DEFAULT_QUANTILES,
     ordered_quantiles,
@@ -179,8 +179,9 @@ class Forecaster(TaskModel):
         noisy = inputs
         if self.training and self.input_noise > 0:
             noisy = inputs + self.input_noise * torch.randn_like(inputs)
-        outputs, _ = self.encoder(noisy)  # [B, L, D*hidden]
-        state = outputs[:, -1]  # [B, D*hidden]
+        outputs, final = self.encoder(noisy)  # [B, L, D*hidden]
+        # [B, D*hidden]: each direction's state after reading the whole window
+        state = last_state(final, self.encoder.num_directions)
         if self.attention is not None:  # [B, 2*D*hidden]: the last state and the weighted mean
             every = torch.ones(outputs.shape[:2], dtype=torch.bool, device=outputs.device)
             state = torch.cat([state, self.attention(outputs, every, None)], dim=1)

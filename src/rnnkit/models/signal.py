@@ -25,6 +25,7 @@ from torch.nn import functional as F
 
 from rnnkit.config import ModelConfig
 from rnnkit.models.encoder import build_encoder
+from rnnkit.models.pooling import last_state
 from rnnkit.models.window_inputs import add_calendar, check_features, last_window, scaled_batches
 from rnnkit.timeseries.labels import CLASS_NAMES, RETURN_KINDS
 from rnnkit.timeseries.metrics import macro_f1
@@ -119,8 +120,8 @@ class SignalClassifier(TaskModel):
                    config["trained_on"])
 
     def forward(self, inputs: Tensor) -> Tensor:
-        outputs, _ = self.encoder(inputs)  # [B, L, D*hidden]
-        return self.head(outputs[:, -1])  # [B, 3]
+        _, final = self.encoder(inputs)
+        return self.head(last_state(final, self.encoder.num_directions))  # [B, 3]
 
     def _loss(self, logits: Tensor, labels: Tensor) -> Tensor:
         weight = (torch.tensor(self.class_weights, device=logits.device)

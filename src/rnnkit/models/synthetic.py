@@ -11,6 +11,7 @@ from torch import Tensor, nn
 from rnnkit.config import ModelConfig
 from rnnkit.data.synthetic import describe
 from rnnkit.models.encoder import build_encoder
+from rnnkit.models.pooling import last_state
 from rnnkit.training.bundle import register_model
 from rnnkit.training.task import StepOutput, TaskModel
 
@@ -49,9 +50,10 @@ class SyntheticTaskModel(TaskModel):
         return ["loss"] if self.task.name == "adding" else ["loss", "accuracy"]
 
     def forward(self, inputs: Tensor) -> Tensor:
-        outputs, _ = self.encoder(inputs)  # [B, T, D*H]
-        if self.task.name == "adding":
-            return self.head(outputs[:, -1]).squeeze(1)  # [B, D*H] -> [B]
+        outputs, final = self.encoder(inputs)  # [B, T, D*H]
+        if self.task.name == "adding":  # each direction's state after the whole sequence
+            state = last_state(final, self.encoder.num_directions)
+            return self.head(state).squeeze(1)  # [B, D*H] -> [B]
         return self.head(outputs)  # [B, T, D*H] -> [B, T, C]
 
     def step(self, batch: Any, state: Any = None) -> StepOutput:
