@@ -63,9 +63,11 @@ def test_train_writes_run_folder_and_evaluate_reads_bundle(
     results = json.loads((out / "results.json").read_text())
     assert results["epochs"] == 2 and results["kernel"] == "fused"
     capsys.readouterr()
-    assert main(["evaluate", "--model", str(out / "model.rnnkit"), "--size", "64"]) == 0
+    assert main(["evaluate", "--model", str(out / "model.rnnkit"), "--size", "64", "--out",
+                 str(tmp_path / "eval")]) == 0
     scored = json.loads(capsys.readouterr().out)
     assert scored["length"] == 12 and scored["task"] == "adding"
+    assert json.loads((tmp_path / "eval" / "results.json").read_text()) == scored
 
 
 def test_config_file_and_resume(tmp_path: Path) -> None:
@@ -122,6 +124,7 @@ def test_python_dash_m_works() -> None:
     (["--size", "0"], "--size must be at least 1; got 0"),  # scored the run's own test size
     (["--size", "-3"], "--size must be at least 1; got -3"),  # a torch traceback
     (["--length", "0"], "--length must be at least 1; got 0"),  # scored the training length
+    (["--data", "imdb", "--split", "train"], "--data, --split do not apply; use --size"),
 ])
 def test_evaluate_synthetic_refuses_bad_sizes(flags: list[str], message: str, tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:

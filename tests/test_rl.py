@@ -300,6 +300,8 @@ def test_train_dqn_and_backtest_the_agent_bundle(tmp_path: Path,
     assert backtested["model"]["total_return"] == pytest.approx(
         expected["dqn"]["total_return"], abs=1e-12)
     assert backtested["buy_and_hold"] == pytest.approx(expected["buy_and_hold"])
+    assert rnnkit.cli.main(["backtest", "--model", str(out / "seed-1/dqn/model.rnnkit")]) == 0
+    assert "decisions 2004-12-31 to 2006-06-30" in capsys.readouterr().out  # its test_end
     assert rnnkit.cli.main(["backtest", "--model", str(out / "seed-1/dqn/model.rnnkit"),
                             "--mode", "long_short"]) == 2
     assert "trained to trade long_flat; backtest it with --mode long_flat" in \

@@ -225,7 +225,8 @@ def test_windows_shapes_timestamps_and_splits() -> None:
     assert split.validation.target_times.min() > np.datetime64("2020-01-10T23:59")
     assert split.test.target_times.min() > np.datetime64("2020-01-15T23:59")
     assert len(split.train) + len(split.validation) + len(split.test) == len(windows) - 2
-    with pytest.raises(ValueError, match="no window has all its targets at or before"):
+    with pytest.raises(ValueError, match="before train_end 2019; the first window's last target "
+                       "is 2020-01-06 00:00:00 .each window reads 4 rows first"):
         split_by_time(windows, "2019")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -38,5 +39,16 @@ def evaluate(args: argparse.Namespace) -> int:
     check_at_least(args.size, "--size", 1)  # 0 would score the training run's test size
     if args.length is not None:
         check_at_least(args.length, "--length", 1)  # 0 would score the training length
-    print(json.dumps(evaluate_synthetic(args.model, args.size, args.length), indent=2))
+    given = [flag for flag, value in (("--data", args.data), ("--format", args.format))
+             if value] + (["--split"] if args.split != "test" else [])
+    if given:
+        raise ValueError(f"a synthetic model is scored on fresh sequences of its task: "
+                         f"{', '.join(given)} do not apply; use --size and --length")
+    results = evaluate_synthetic(args.model, args.size, args.length)
+    print(json.dumps(results, indent=2))
+    if args.out is not None:
+        from rnnkit.pipelines.run import write_results
+
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        print(f"wrote {write_results(results, Path(args.out) / 'results.json')}", file=sys.stderr)
     return 0

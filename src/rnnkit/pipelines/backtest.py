@@ -82,10 +82,13 @@ POSITIONS.update(forecaster=_forecaster_positions, signal=_signal_positions,
 
 
 def backtest_windows(model: Any, options: BacktestOptions) -> Windows:
-    """The windows the model is backtested on (its features, its source or another)."""
+    """The windows the model is backtested on (its features, its source or another); by
+    default its test period (up to its ``test_end`` if it was trained with one)."""
     prepared = prepare_for(model, options.source)
     if not (options.start or options.end):
-        return prepared.split.test
+        test = prepared.split.test
+        test_end = model.trained_on.get("test_end")
+        return test.subset(test.input_end <= period_end(test_end)) if test_end else test
     windows = make_windows(prepared.frame, prepared.target, model.feature_names,
                            model.lookback, model.horizon)
     times = windows.input_end

@@ -151,10 +151,10 @@ def train_agent(periods: Periods, config: DQNRunConfig, seed: int, out: Path,
                 log: Any = print) -> tuple[DQNAgent, dict[str, Any]]:
     """One seed's agent, trained on the fitting period, saved to ``out/model.rnnkit``."""
     fitting = periods.fitting
-    trained_on = asdict(ForecastDataConfig(  # so `rnnkit backtest` finds the same test period
+    trained_on = {**asdict(ForecastDataConfig(  # so `rnnkit backtest` finds the same period
         source=config.data.symbol.upper(), lookback=fitting.lookback, horizon=1, calendar="",
         train_end=str(fitting.target_times[-1, -1]),
-        val_end=str(periods.train.target_times[-1, -1])))
+        val_end=str(periods.train.target_times[-1, -1]))), "test_end": config.data.test_end}
     seed_everything(seed)
     agent = DQNAgent(config.agent.network, config.model, fitting.feature_names,
                      fitting.target_name, fitting.lookback, periods.scaler, config.trading.mode,

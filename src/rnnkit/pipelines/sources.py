@@ -194,7 +194,9 @@ def prepare_for(model: Any, source: str = "") -> Prepared:
     Raises:
         ValueError: the data's features are not the model's.
     """
-    trained = {**model.trained_on, "stride": 1, **({"source": source} if source else {})}
+    known = {name: value for name, value in model.trained_on.items()
+             if name in ForecastDataConfig.__dataclass_fields__}  # not e.g. a DQN's test_end
+    trained = {**known, "stride": 1, **({"source": source} if source else {})}
     prepared = prepare(ForecastDataConfig(**trained),
                        with_target=model.target in model.feature_names)
     if prepared.features != list(model.feature_names):

@@ -50,8 +50,13 @@ def split_by_time(windows: Windows, train_end: str | pd.Timestamp,
                          "period must end after the training period")
     train = windows.subset(last <= train_stop)
     if not len(train):
+        first_window = "there are no windows"
+        if len(windows):
+            first_window = (f"the first window's last target is "
+                            f"{pd.Timestamp(windows.target_times[0, -1])} (each window reads "
+                            f"{windows.lookback} rows first)")
         raise ValueError(f"no window has all its targets at or before train_end {train_end}; "
-                         f"the first target is {windows.index[0]}. Move train_end later")
+                         f"{first_window}. Move train_end later or shorten the lookback")
     validation = windows.subset((first > train_stop) & (last <= val_stop))
     return Split(train, validation, windows.subset(first > val_stop))
 

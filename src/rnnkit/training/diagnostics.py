@@ -136,7 +136,9 @@ def gradient_flow(
 
     Returns:
         the norms per layer, direction and step (see :class:`GradientFlow`). For a padded batch
-        the backward direction is mapped back by the full length, not each sequence's own.
+        the backward direction is mapped back by the full length, not each sequence's own, and
+        the gate statistics count the padded steps too: measure gates on equal-length batches
+        (as ``rnnkit diagnose`` does).
 
     Shape:
         norms: ``[num_layers][num_directions][T]``.
