@@ -1,5 +1,6 @@
 # The only commands a newcomer needs. Each creates the virtual environment itself.
 PYTHON ?= python3
+TORCH_INDEX ?=  # e.g. --index-url https://download.pytorch.org/whl/cpu where PyPI gives CUDA
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.rnnkit-installed
@@ -10,7 +11,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	# pinned first: an unpinned torch pulls a multi-GB CUDA build
-	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet $(TORCH_INDEX) torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 

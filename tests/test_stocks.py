@@ -114,3 +114,22 @@ def test_bad_settings_are_refused_before_any_fold_trains(tmp_path: Path, capsys,
     assert message in capsys.readouterr().err
     assert not list(tmp_path.rglob("model.rnnkit"))
     assert not out.exists()  # refused before the run folder is made
+
+
+def test_an_interrupted_walk_forward_resumes_to_the_same_results(tmp_path: Path) -> None:
+    def run(out: Path, *extra: str) -> dict:
+        args = ["stocks", "--symbols", "IBM", "--out", str(out), *extra]
+        for item in ("data.first_test_year=2013", "data.lookback=20", "model.hidden_size=8",
+                     "train.epochs=2", "train.threads=1"):
+            args += ["--set", item]
+        assert rnnkit.cli.main(args) == 0
+        scores = json.loads((out / "IBM" / "results.json").read_text())
+        return {key: value for key, value in scores.items() if key != "seconds"}
+
+    straight = run(tmp_path / "straight")
+    run(tmp_path / "resumed", "--set", "train.max_steps=5")  # each fold model stops at step 5
+    assert run(tmp_path / "resumed", "--resume") == straight
+    best = tmp_path / "straight" / "IBM" / "fold-2013" / "signal" / "best.pt"
+    written = best.stat().st_mtime_ns
+    assert run(tmp_path / "straight", "--resume") == straight
+    assert best.stat().st_mtime_ns == written  # a finished fold is read back, not trained again

@@ -28,5 +28,5 @@ def run(args: argparse.Namespace) -> int:
     config = resolve_config(StocksRunConfig, args)
     if config is None:
         return 0
-    run_stocks(config, args.out or Path("runs") / "stocks")
+    run_stocks(config, args.out or Path("runs") / "stocks", resume=args.resume)
     return 0

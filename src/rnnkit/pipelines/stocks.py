@@ -148,7 +148,7 @@ def _batches(inputs: Tensor, targets: np.ndarray, shuffle: bool, config: StocksR
                          seed=config.train.seed)
 
 
-def fit_fold(train: Windows, config: StocksRunConfig, out: Path, log: Any
+def fit_fold(train: Windows, config: StocksRunConfig, out: Path, log: Any, resume: bool = False
              ) -> tuple[Forecaster, SignalClassifier, StandardScaler]:
     """Train the fold's forecaster and classifier (each in its own run folder under ``out``)."""
     fitting, validation = split_validation(train, config.data.val_fraction)
@@ -166,7 +166,7 @@ def fit_fold(train: Windows, config: StocksRunConfig, out: Path, log: Any
     targets = [forecaster.scale_targets(part.targets) for part in (fitting, validation)]
     train_in_run_dir(forecaster, config, out / "forecaster",
                      _batches(inputs[0], targets[0], True, config),
-                     _batches(inputs[1], targets[1], False, config), log=log)
+                     _batches(inputs[1], targets[1], False, config), resume, log=log)
     kind = "log_return"
     up, down = thresholds(config.signal, fitting, kind)
     labels = [window_labels(part, up, down, kind) for part in (fitting, validation)]
@@ -178,7 +178,7 @@ def fit_fold(train: Windows, config: StocksRunConfig, out: Path, log: Any
     signal_config = _monitor(config, "val_macro_f1", "max")
     train_in_run_dir(signal, signal_config, out / "signal",
                      _batches(inputs[0], labels[0], True, config),
-                     _batches(inputs[1], labels[1], False, config), log=log)
+                     _batches(inputs[1], labels[1], False, config), resume, log=log)
     return forecaster.cpu(), signal.cpu(), scaler
 
 
@@ -196,8 +196,8 @@ def ridge_returns(train: Windows, test: Windows, scaler: StandardScaler, alphas:
     return ridge_forecast(train.scaled(scaler), test.scaled(scaler), best)
 
 
-def walk_forward_symbol(symbol: str, config: StocksRunConfig, out: Path, log: Any = print
-                        ) -> dict[str, Any]:
+def walk_forward_symbol(symbol: str, config: StocksRunConfig, out: Path, log: Any = print,
+                        resume: bool = False) -> dict[str, Any]:
     """Every test year's predictions of one symbol: forecasts ``[N, H]`` (model, ridge),
     sell/hold/buy probabilities ``[N, 3]``, the label thresholds used, the windows and the
     adjusted close they were cut from."""
@@ -219,7 +219,7 @@ def walk_forward_symbol(symbol: str, config: StocksRunConfig, out: Path, log: An
         if fold.refit or models is None:
             log(f"{symbol} {fold.year}: training on {len(train)} windows "
                 f"({str(train.input_end[0])[:10]} to {str(train.input_end[-1])[:10]})")
-            models = fit_fold(train, config, out / f"fold-{fold.year}", lambda _: None)
+            models = fit_fold(train, config, out / f"fold-{fold.year}", lambda _: None, resume)
         forecaster, signal, scaler = models
         rows = slice(start, start + len(test))
         forecasts[rows] = forecaster.predict_windows(test)["mean"]

@@ -20,9 +20,11 @@ from rnnkit.pipelines.stocks_report import LEAK_ALARM, plot_symbol, score_symbol
 from rnnkit.timeseries.datasets import STOCK_SYMBOLS
 
 
-def run_stocks(config: StocksRunConfig, out_dir: str | Path, log: Any = print
-               ) -> dict[str, Any]:
-    """Run every configured symbol; return ``{"symbols": [scores...], "table": markdown}``."""
+def run_stocks(config: StocksRunConfig, out_dir: str | Path, log: Any = print,
+               resume: bool = False) -> dict[str, Any]:
+    """Run every configured symbol; return ``{"symbols": [scores...], "table": markdown}``.
+    ``resume``: each fold's models continue from their ``last.pt`` (a finished fold is read
+    back, an interrupted one goes on, one never started trains)."""
     symbols = [name.strip().upper() for name in config.data.symbols.split(",") if name.strip()]
     unknown = [name for name in symbols if name not in STOCK_SYMBOLS]
     if unknown or not symbols:
@@ -36,7 +38,7 @@ def run_stocks(config: StocksRunConfig, out_dir: str | Path, log: Any = print
     rows = []
     for symbol in symbols:
         folder = out / symbol
-        result = walk_forward_symbol(symbol, config, folder, log)
+        result = walk_forward_symbol(symbol, config, folder, log, resume)
         scores, backtests = score_symbol(symbol, result, config)
         plot_symbol(symbol, result, scores, backtests, folder)
         write_results(scores, folder / "results.json")
