@@ -111,13 +111,57 @@ def check_model(config: ModelConfig) -> None:
     check_choice(config.cell, "model.cell", CELLS)
     check_at_least(config.hidden_size, "model.hidden_size", 1)
     check_at_least(config.num_layers, "model.num_layers", 1)
-    for key, rate in (("model.dropout", config.dropout),
-                      ("model.recurrent_dropout", config.recurrent_dropout)):
-        if not 0 <= rate < 1:
-            raise ConfigError(f"{key} must be at least 0 and below 1 (0 = off); got {rate!r}")
+    check_rate(config.dropout, "model.dropout")
+    check_rate(config.recurrent_dropout, "model.recurrent_dropout")
     check_choice(config.nonlinearity, "model.nonlinearity", ("tanh", "relu"))
     check_choice(config.init, "model.init", INIT_SCHEMES)
     check_choice(config.kernel, "model.kernel", KERNELS)
+
+
+def check_rate(value: float, key: str) -> None:
+    """Refuse a probability setting ``key`` (a dropout, label smoothing) outside ``[0, 1)``."""
+    if not 0 <= value < 1:
+        raise ConfigError(f"{key} must be at least 0 and below 1 (0 = off); got {value!r}")
+
+
+def check_train(config: TrainConfig) -> None:
+    """Refuse a ``train`` section the trainer would fail on later, or run without a word."""
+    check_at_least(config.epochs, "train.epochs", 1)
+    check_at_least(config.batch_size, "train.batch_size", 1)
+    check_choice(config.optimizer, "train.optimizer", ("adam", "adamw", "sgd"))
+    check_choice(config.mode, "train.mode", ("min", "max"))
+    if not config.lr > 0:
+        raise ConfigError(f"train.lr must be above 0; got {config.lr!r}")
+    check_fraction(config.lr_factor, "train.lr_factor")
+    check_rate(config.ema_decay, "train.ema_decay")
+    for name in ("momentum", "weight_decay", "clip_norm", "clip_value", "tbptt_steps",
+                 "max_steps", "patience", "lr_patience", "min_lr", "checkpoint_every",
+                 "threads"):
+        check_at_least(getattr(config, name), f"train.{name}", 0)
+
+
+RATE_NAMES = ("dropout", "label_smoothing")  # a key ending so is a probability in [0, 1)
+SIZE_NAMES = ("word_dim", "embedding_dim", "beam_size")  # sizes of at least 1
+
+
+def check_sections(config: Any) -> None:
+    """What every run configuration must satisfy, named by key: rates in ``[0, 1)``, sizes of
+    at least 1, and the ``model`` and ``train`` sections (:func:`check_model`,
+    :func:`check_train`). Task-specific settings are checked by their pipelines."""
+    for section in dataclasses.fields(config):
+        values = getattr(config, section.name)
+        if not dataclasses.is_dataclass(values):
+            continue
+        for item in dataclasses.fields(values):
+            value, key = getattr(values, item.name), f"{section.name}.{item.name}"
+            if item.name.endswith(RATE_NAMES) and isinstance(value, float):
+                check_rate(value, key)
+            elif item.name in SIZE_NAMES and isinstance(value, int):
+                check_at_least(value, key, 1)
+        if isinstance(values, ModelConfig):
+            check_model(values)
+        elif isinstance(values, TrainConfig):
+            check_train(values)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -221,7 +265,9 @@ def _build(config_type: type[ConfigT], values: dict[str, Any], source: str) -> C
         typed = {n: _coerce(f"{section}.{n}", v, field_types[n]) for n, v in content.items()}
         # start from the run's own defaults for the section, which may differ from the class's
         sections[section] = dataclasses.replace(getattr(defaults, section), **typed)
-    return cast(ConfigT, dataclasses.replace(defaults, **sections))
+    config = cast(ConfigT, dataclasses.replace(defaults, **sections))
+    check_sections(config)
+    return config
 
 
 def _coerce(key: str, value: Any, expected: Any) -> Any:
