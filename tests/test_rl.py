@@ -321,6 +321,9 @@ def test_train_dqn_refuses_bad_settings(capsys: pytest.CaptureFixture[str],
     assert "agent.double" in capsys.readouterr().out
     assert rnnkit.cli.main(["train", "dqn", "--set", "agent.network=transformer"]) == 2
     assert "agent.network must be one of mlp, recurrent" in capsys.readouterr().err
+    assert rnnkit.cli.main(["train", "dqn", "--set", "model.cell=lstm"]) == 2  # mlp by default
+    assert "agent.network=mlp does not read model.cell (only model.hidden_size)" in \
+        capsys.readouterr().err
     assert not list(tmp_path.iterdir())  # refused before anything was written
 
 

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from rnnkit.config import (
+    ConfigError,
     ModelConfig,
     check_at_least,
     check_choice,
@@ -113,6 +114,14 @@ def check_config(config: DQNRunConfig) -> None:
     check_fraction(data.val_fraction, "data.val_fraction")
     check_model(config.model)
     check_options(config.agent)
+    if config.agent.network == "mlp":  # a feed-forward net reads only the hidden size
+        default = DQNRunConfig().model
+        unread = [f"model.{name}" for name in asdict(default) if name != "hidden_size"
+                  and getattr(config.model, name) != getattr(default, name)]
+        if unread:
+            raise ConfigError(f"agent.network=mlp does not read {', '.join(unread)} (only "
+                              "model.hidden_size); set agent.network=recurrent for a "
+                              "recurrent agent")
     trading = config.trading
     check_trading("trading", trading.mode, trading.cost_bps, trading.slippage_bps)
     check_at_least(config.run.threads, "run.threads", 0)
