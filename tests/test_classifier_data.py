@@ -56,7 +56,10 @@ def test_text_files_in_every_format(tmp_path: Path) -> None:
         json.dumps({"text": t, "label": y}) for t, y in rows).encode()))
     (tmp_path / "a.csv").write_text("text,label\n" + "\n".join(f'"{t}",{y}' for t, y in rows))
     (tmp_path / "a.tsv").write_text("text\tlabel\n" + "\n".join(f"{t}\t{y}" for t, y in rows))
-    for name in ("a.jsonl.gz", "a.csv", "a.tsv"):
+    (tmp_path / "b.csv").write_text((tmp_path / "a.csv").read_text(), encoding="utf-8-sig")
+    (tmp_path / "b.jsonl").write_text(gzip.decompress((tmp_path / "a.jsonl.gz").read_bytes())
+                                      .decode(), encoding="utf-8-sig")  # with a BOM
+    for name in ("a.jsonl.gz", "a.csv", "a.tsv", "b.csv", "b.jsonl"):
         examples = read_labelled_texts(tmp_path / name)
         assert examples[0].tokens == ("great", "fun", "!", "loved", "it")
         assert examples[1].tokens[-4:] == ("is", "n't", "short", ".")

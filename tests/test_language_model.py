@@ -120,6 +120,8 @@ def test_sampling_is_repeatable_with_a_seed_and_streams_every_piece() -> None:
     greedy = generate(model, SamplingConfig(prime="RO", length=30, temperature=0))
     assert generate(model, SamplingConfig(prime="RO", length=30, top_k=1, seed=3)) == greedy
     assert generate(model, SamplingConfig(prime="RO", length=30, top_p=1e-6, seed=3)) == greedy
+    tiny = SamplingConfig(prime="RO", length=30, temperature=1e-40, seed=3)  # no inf / inf
+    assert generate(model, tiny) == greedy
 
 
 def test_filter_scores_keeps_top_k_and_the_top_p_nucleus() -> None:

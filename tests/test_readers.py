@@ -149,6 +149,11 @@ def test_read_wnut_style_keeps_hashtags_and_tab_only_separators(tmp_path: Path) 
     assert read_iob(write(tmp_path, WNUT), comment_prefix=None)[0].tokens == first.tokens
 
 
+def test_trailing_blanks_after_the_tag_are_not_part_of_it(tmp_path: Path) -> None:
+    (sentence,) = read_iob(write(tmp_path, "Bob\tB-PER \nran\tO\t\n\n"))
+    assert sentence.tokens == ["Bob", "ran"] and sentence.tags == ["B-PER", "O"]
+
+
 def test_read_uner_and_conll03_styles(tmp_path: Path) -> None:
     first, second = read_iob(write(tmp_path, UNER), token_column=2, tag_column=3)
     assert first.tokens == ["Bob", "ran"] and first.tags == ["B-PER", "O"]

@@ -176,6 +176,12 @@ def test_empty_long_and_unseen_input(trained: Seq2Seq) -> None:
     assert all("⁇" not in text for text in texts)  # no unknown piece is ever written
 
 
+def test_unknown_characters_are_those_left_after_normalisation(tokenizer: SubwordTokenizer
+                                                                ) -> None:
+    assert tokenizer.unknown_characters("ｒｅｄ dog") == []  # full-width letters are NFKC "red"
+    assert tokenizer.unknown_characters("red ☃ dog") == ["☃"]
+
+
 def test_scheduled_teacher_forcing_moves_linearly(tokenizer: SubwordTokenizer) -> None:
     model = make_model(tokenizer, teacher_forcing=1.0, teacher_forcing_final=0.5,
                        teacher_forcing_steps=4)

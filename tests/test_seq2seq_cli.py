@@ -120,6 +120,24 @@ def test_multi30k_pairs_are_line_aligned_in_the_mirror() -> None:
     assert sources[0] and targets[0][0].isupper()  # raw, cased text
 
 
+@pytest.mark.skipif(not (MIRROR / "multi30k").is_dir(), reason="no shared data mirror")
+def test_a_language_pair_needs_only_its_two_files(tmp_path: Path) -> None:
+    spec = get_spec("multi30k")
+    (tmp_path / spec.mirror_dir).mkdir()
+    for language in ("de", "en"):  # a mirror without the cs and fr files
+        name = f"val.{language}"
+        (tmp_path / spec.mirror_dir / name).symlink_to(MIRROR / spec.mirror_dir / name)
+    sources, targets = read_parallel(*dataset_pair_files("multi30k", "dev", "de", "en", tmp_path))
+    assert len(sources) == len(targets) == 1014
+
+
+def test_lines_split_at_newlines_only(tmp_path: Path) -> None:
+    (tmp_path / "a.de").write_text("\ufeffEin Hund\u2028läuft.\nZwei Katzen.\n", encoding="utf-8")
+    (tmp_path / "a.en").write_text("A dog\x0cruns.\r\nTwo cats.\n", encoding="utf-8")
+    assert read_parallel(tmp_path / "a.de", tmp_path / "a.en") == (
+        ["Ein Hund\u2028läuft.", "Zwei Katzen."], ["A dog\x0cruns.", "Two cats."])
+
+
 def test_unaligned_files_are_an_error(tmp_path: Path) -> None:
     (tmp_path / "a.de").write_text("eins\nzwei\n")
     (tmp_path / "a.en").write_text("one\n")

@@ -19,6 +19,7 @@ from rnnkit.commands.common import (
     resolve_config,
 )
 from rnnkit.config import ConfigError, check_at_least
+from rnnkit.data.parallel import read_lines
 
 DATA_FLAGS = ("dataset", "src", "tgt", "train", "dev", "test", "data_dir")
 
@@ -113,9 +114,12 @@ def _check_flags(args: argparse.Namespace) -> None:
 
 
 def _read_lines(path: str | None) -> list[str]:
+    """One sentence per line, split at ``\n`` only, as training read its files."""
     if path is None or path == "-":
-        return sys.stdin.read().splitlines()
-    return Path(path).read_text(encoding="utf-8").splitlines()
+        text = sys.stdin.read()
+        lines = [line.rstrip("\r") for line in text.split("\n")]
+        return lines[:-1] if lines and not lines[-1] else lines
+    return read_lines(path)
 
 
 def _check_n_best(n_best: int, beam: int) -> None:

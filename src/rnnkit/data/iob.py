@@ -103,7 +103,8 @@ def read_iob(
             kinds.append(BLANK)  # WNUT-17's train file separates sentences with "\t" lines
             continue
         tab_separated = "\t" in text
-        fields = text.split("\t") if tab_separated else text.split()
+        # trailing spaces or tabs after the last column are not part of its value
+        fields = text.rstrip(" \t").split("\t") if tab_separated else text.split()
         if docstart and fields[0] == DOCSTART:
             kinds.append(OTHER)
         elif comment_prefix and text.startswith(comment_prefix):

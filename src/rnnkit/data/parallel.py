@@ -8,15 +8,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rnnkit.data import tagged
 from rnnkit.data.registry import dataset_files, get_spec
 
 
 def read_lines(path: str | Path) -> list[str]:
-    """The lines of a UTF-8 text file, without their line ends (a final newline adds none)."""
+    """The lines of a UTF-8 text file, without their line ends (a final newline adds none),
+    split at ``\n`` only (``str.splitlines`` would also split at U+2028, form feeds...) and
+    without a byte-order mark."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"text file {path} does not exist")
-    return path.read_text(encoding="utf-8").splitlines()
+    return tagged.contents(tagged.read_lines(path))
 
 
 def read_parallel(source: str | Path, target: str | Path) -> tuple[list[str], list[str]]:
@@ -50,6 +53,7 @@ def dataset_pair_files(name: str, split: str, source_language: str, target_langu
         if language not in by_language:
             raise ValueError(f"{name} split {split!r} has no {language!r} file; it has "
                              f"{', '.join(sorted(by_language))}")
-    paths = {path.name: path for path in dataset_files(name, split, mirror)}
+    wanted = (by_language[source_language].filename, by_language[target_language].filename)
+    paths = {path.name: path for path in dataset_files(name, split, mirror, names=wanted)}
     return (paths[by_language[source_language].filename],
             paths[by_language[target_language].filename])

@@ -24,6 +24,7 @@ import tempfile
 import urllib.parse
 import urllib.request
 import zipfile
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -168,10 +169,13 @@ def dataset_files(
     mirror: str | Path | None = None,
     cache_dir: str | Path | None = None,
     download: bool = True,
+    names: Collection[str] | None = None,
 ) -> list[Path]:
-    """The checked local paths of every file of a split; see :func:`dataset_file`."""
+    """The checked local paths of every file of a split (or only those ``names``); see
+    :func:`dataset_file`."""
     spec = get_spec(name)
-    return [_locate(spec, entry, mirror, cache_dir, download) for entry in spec.split_files(split)]
+    return [_locate(spec, entry, mirror, cache_dir, download) for entry in spec.split_files(split)
+            if names is None or entry.filename in names]
 
 
 def _locate(

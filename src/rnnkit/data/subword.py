@@ -72,9 +72,11 @@ class SubwordTokenizer:
         return [str(self.processor.id_to_piece(int(i))) for i in ids]
 
     def unknown_characters(self, text: str) -> list[str]:
-        """The characters of ``text`` that fall on unknown pieces (never seen in training)."""
+        """The characters of ``text`` that fall on unknown pieces (never seen in training),
+        after the tokenizer's own normalisation (NFKC: a full-width ``Ｅ`` is an ``E``)."""
         seen = self.processor.piece_to_id  # every training character is a piece of its own
-        return sorted({c for c in text if not c.isspace() and seen(c) == UNK_ID})
+        normal = str(self.processor.normalize(text)).replace("\u2581", " ")
+        return sorted({c for c in normal if not c.isspace() and seen(c) == UNK_ID})
 
     def to_json(self) -> dict[str, Any]:
         return {"sentencepiece": base64.b64encode(self.model).decode("ascii")}

@@ -45,8 +45,8 @@ def guess_text_format(path: str | Path) -> str:
 
 def _open(path: Path) -> IO[str]:
     if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8", newline="")
-    return open(path, encoding="utf-8", newline="")
+        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")  # a BOM is no text
+    return open(path, encoding="utf-8-sig", newline="")
 
 
 def _rows(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, object]]]:

@@ -115,7 +115,8 @@ def generate(model: LanguageModel, config: SamplingConfig,
         if config.temperature == 0:
             token = int(last.argmax())
         else:
-            filtered = filter_scores(last / config.temperature, config.top_k, config.top_p)
+            scaled = (last - last.max()) / config.temperature  # no overflow at a tiny one
+            filtered = filter_scores(scaled, config.top_k, config.top_p)
             token = int(torch.multinomial(torch.softmax(filtered, 0), 1, generator=generator))
         symbol = model.vocab.symbols[token]
         produced.append(symbol)
