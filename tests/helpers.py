@@ -6,7 +6,9 @@ Everything here is small enough that a whole training run takes milliseconds on 
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -16,6 +18,10 @@ from torch import Tensor, nn
 from rnnkit.config import TrainConfig
 from rnnkit.data.batching import TensorBatches
 from rnnkit.training.task import StepOutput, TaskModel
+
+# the real datasets: $RNNKIT_DATA, else ../shared/data beside the checkout
+SHARED_DATA = Path(os.environ.get("RNNKIT_DATA")
+                   or Path(__file__).resolve().parents[2] / "shared" / "data")
 
 IN = 3
 

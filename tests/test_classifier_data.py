@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import SHARED_DATA
 
 from rnnkit.cli import main
 from rnnkit.data.numeric_sequences import read_numeric_sequences
@@ -14,7 +15,7 @@ from rnnkit.data.sst import parse_tree, read_trees, sst_examples
 from rnnkit.data.text_labels import read_labelled_texts, truncate
 from rnnkit.pipelines.classifier_data import ClassifierDataConfig, label_order, read_examples
 
-SHARED_SST = Path(__file__).resolve().parents[2] / "shared" / "data" / "sst" / "dev.txt"
+SHARED_SST = SHARED_DATA / "sst" / "dev.txt"
 TREES = [
     "(3 (2 It) (4 (2 's) (3 (3 good) (2 fun))))",
     "(1 (2 A) (0 (0 dull) (2 -LRB-)))",

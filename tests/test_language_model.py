@@ -70,9 +70,11 @@ def test_split_text_keeps_the_last_part_for_validation() -> None:
 
 
 def test_locked_dropout_uses_one_mask_for_every_step() -> None:
+    torch.manual_seed(0)
     x = torch.ones(5, 3, 4)
     dropped = locked_dropout(x, 0.5, training=True)
     assert torch.equal(dropped, dropped[:1].expand_as(dropped))
+    assert set(dropped.unique().tolist()) == {0.0, 2.0}  # dropped, and the kept ones x 1/(1-p)
     assert torch.equal(locked_dropout(x, 0.5, training=False), x)
 
 

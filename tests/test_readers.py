@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import SHARED_DATA
 
 from rnnkit.data.conllu import read_conllu, write_conllu
 from rnnkit.data.iob import read_iob, write_iob
@@ -17,7 +18,7 @@ from rnnkit.data.registry import get_spec
 from rnnkit.data.tagged import DataFormatError, TaggedSentence, sentences_from_tokens
 from rnnkit.data.tags import entity_types, is_valid_bio
 
-DATA = Path(__file__).parents[1].parent / "shared" / "data"
+DATA = SHARED_DATA
 needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"real datasets not found at {DATA}")
 
 

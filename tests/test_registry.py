@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from helpers import SHARED_DATA
 
 import rnnkit.cli as cli
 from rnnkit.commands.datasets import default_split
@@ -24,7 +25,7 @@ from rnnkit.data.registry import (
     register,
 )
 
-DATA = Path(__file__).parents[1].parent / "shared" / "data"
+DATA = SHARED_DATA
 needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"real datasets not found at {DATA}")
 TRAIN = b"a\tO\nb\tB-X\n\n"
 DEV = b"c\tO\n\n"

@@ -206,16 +206,23 @@ def test_bad_options_say_what_is_allowed(tokenizer: SubwordTokenizer) -> None:
         make_model(tokenizer, attention="cosine")
 
 
-def test_validation_bleu_with_beam_search(trained: Seq2Seq) -> None:
+def test_validation_bleu_with_beam_search(trained: Seq2Seq,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import rnnkit.models.beam_search as beam_module
+
     lines = copy_task(20, 3)
     pairs = encode_pairs(trained, lines, [reverse(line) for line in lines])
     source = batches(pairs, 8, False, 0)
     greedy = trained.evaluate(source.batches(0))
+    real, sizes = beam_module.beam_search, []
+    monkeypatch.setattr(beam_module, "beam_search",
+                        lambda *args: sizes.append(args[3]) or real(*args))
     trained.config = replace(trained.config, validation_decoding="beam", beam_size=3)
     try:
         beam = trained.evaluate(source.batches(0))
     finally:
         trained.config = replace(trained.config, validation_decoding="greedy")
+    assert sizes == [3, 3, 3]  # every validation batch (20 lines, 8 a batch) decoded by beam
     assert greedy["loss"] == pytest.approx(beam["loss"])
     assert set(beam) == {"loss", "bleu", "chrf"} and 0.0 <= beam["bleu"] <= 100.0
 
@@ -236,3 +243,15 @@ def test_every_cell_layers_and_bridge(tokenizer: SubwordTokenizer, cell: str,
     assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
     ids, maps = model.eval().greedy(batch.source, batch.source_lengths)
     assert len(ids) == 2 and maps[0] is not None
+    with torch.no_grad():  # the decoder starts from every encoder direction's final state
+        inputs = model.source_embedding(batch.source)
+        _, final = model.encoder(inputs, lengths=batch.source_lengths)
+        h_n = (final[0] if isinstance(final, tuple) else final).view(2, model.directions, 2, -1)
+        start = model.encode(batch.source, batch.source_lengths)[1].hidden
+        start_h = start[0] if isinstance(start, tuple) else start
+        if bridge:
+            joined = h_n.permute(0, 2, 1, 3).reshape(2, 2, -1)  # [L, B, D*H]
+            expected = torch.tanh(model.bridges[0](joined))
+        else:
+            expected = h_n.sum(dim=1)
+        torch.testing.assert_close(start_h, expected)

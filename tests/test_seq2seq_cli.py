@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from helpers import SHARED_DATA
 
 from rnnkit.cli import main
 from rnnkit.data.parallel import dataset_pair_files, read_parallel
@@ -19,7 +20,7 @@ TARGET = ["a red dog", "a cat sits", "a dog runs", "a bird sings"] * 6
 TINY = ["--set", "train.epochs=2", "--set", "train.progress=false", "--set",
         "model.hidden_size=8", "--set", "seq2seq.embedding_dim=8", "--set",
         "data.vocab_size=30", "--set", "train.threads=1", "--set", "seq2seq.beam_size=2"]
-MIRROR = Path(__file__).resolve().parents[2] / "shared" / "data"
+MIRROR = SHARED_DATA
 
 
 @pytest.fixture()

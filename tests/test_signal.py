@@ -176,7 +176,7 @@ def test_bad_input_gets_clear_errors(tmp_path: Path, capsys) -> None:
     for item in settings(csv, **{"data.target": "volume"}):
         args += ["--set", item]
     assert rnnkit.cli.main(args) == 2
-    assert "volume" in capsys.readouterr().err
+    assert "has no target column 'volume'; its columns: " in capsys.readouterr().err
     args = ["train", "signal", "--out", str(tmp_path / "run")]
     for item in settings(csv, **{"train.epochs": "1"}):
         args += ["--set", item]

@@ -47,6 +47,13 @@ def test_emission_shapes_and_padding() -> None:
     scores = model.emissions(batch)
     assert scores.shape == (*batch.words.shape, len(model.tags))
     assert [len(p) for p in model.predict_ids(batch)] == batch.lengths.tolist()
+    model.eval()  # padding never changes a sentence's scores (both directions, char features)
+    encoded = [encode(s, t, model.words, model.chars, model.tags, True) for s, t in SENTENCES]
+    together = model.emissions(collate(encoded))
+    assert len({len(item) for item in encoded}) > 1  # the batch really is padded
+    for row, item in enumerate(encoded):
+        alone = model.emissions(collate([item]))[0]
+        torch.testing.assert_close(together[row, :len(alone)], alone, atol=1e-6, rtol=1e-5)
 
 
 @pytest.mark.parametrize("output, char_encoder, cell",

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import SHARED_DATA
 
 from rnnkit.data.registry import REGISTRY, get_spec
 from rnnkit.timeseries import datasets
@@ -56,7 +57,7 @@ from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.splits import split_by_time, walk_forward, walk_forward_predict
 from rnnkit.timeseries.windows import Windows, make_windows
 
-DATA = Path(__file__).parents[1].parent / "shared" / "data"
+DATA = SHARED_DATA
 needs_beijing = pytest.mark.skipif(not (DATA / "beijing_pm25" / "pollution.csv").is_file(),
                                    reason=f"Beijing PM2.5 not found under {DATA}")
 needs_bokeh = pytest.mark.skipif(importlib.util.find_spec("bokeh_sampledata") is None,

@@ -6,10 +6,10 @@ before and after training; then trains a vanilla RNN with large recurrent weight
 without and with gradient clipping. It writes ``gradient_flow.png``, ``training_curves.png``,
 ``exploding.png``, ``summary.json`` (every number) and ``summary.md`` (the tables).
 
-Example:
-    >>> summary = run_demonstration(length=100, out_dir="runs/diagnose")  # doctest: +SKIP
-    >>> summary["results"]["gru"]["solved"], summary["results"]["rnn"]["solved"]  # doctest: +SKIP
-    (True, False)
+Example (about 2 minutes on 2 CPU cores, so not run as a doctest)::
+
+    summary = run_demonstration(length=100, out_dir="runs/diagnose")
+    summary["results"]["gru"]["solved"], summary["results"]["rnn"]["solved"]  # (True, False)
 """
 
 from __future__ import annotations
