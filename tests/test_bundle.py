@@ -96,3 +96,23 @@ def test_tensors_that_do_not_fit_the_config_are_a_clear_error(tmp_path: Path) ->
     save_file(tensors, str(path), metadata=metadata)
     with pytest.raises(BundleError, match="cannot be rebuilt"):
         load_bundle(path)
+
+
+def test_a_bidirectional_bundle_saved_before_the_final_state_readout_predicts_as_it_did(
+        tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    model = SyntheticTaskModel("adding", ModelConfig(cell="gru", hidden_size=6,
+                                                     bidirectional=True)).eval()
+    inputs = torch.rand(4, 9, 2)
+    save_bundle(model, tmp_path / "new.rnnkit")
+    loaded = load_bundle(tmp_path / "new.rnnkit")
+    assert isinstance(loaded, SyntheticTaskModel) and loaded.readout == "final_state"
+    torch.testing.assert_close(loaded.eval()(inputs), model(inputs))
+    old_config = {k: v for k, v in model.bundle_config().items() if k != "readout"}
+    old = SyntheticTaskModel.from_bundle_config(old_config)  # a bundle without the key
+    old.load_state_dict(model.state_dict())
+    assert old.readout == "last_output"
+    with torch.no_grad():
+        outputs, _ = model.encoder(inputs)
+        torch.testing.assert_close(old.eval()(inputs), model.head(outputs[:, -1]).squeeze(1))
+        assert not torch.allclose(old(inputs), model(inputs))  # the backward half differs

@@ -275,3 +275,19 @@ def test_evaluate_names_a_bad_data_flag(tmp_path: Path, capsys) -> None:
     assert rnnkit.cli.main(["evaluate", "--model", str(tmp_path / "model.rnnkit"), "--data",
                             "APPL"]) == 2
     assert "--data 'APPL' is neither a source" in capsys.readouterr().err  # not data.source
+
+
+def test_a_test_period_with_a_missing_value_is_classified_but_not_backtested(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    frame = price_frame()
+    frame.iloc[-20, 1] = np.nan  # a missing return in the test period drops 11 windows
+    csv = write_csv(tmp_path / "gap.csv", frame)
+    args = ["train", "signal", "--out", str(tmp_path / "run")]
+    for item in settings(csv, **{"train.epochs": "1"}):
+        args += ["--set", item]
+    assert rnnkit.cli.main(args) == 0
+    results = json.loads((tmp_path / "run" / "results.json").read_text())["test"]
+    assert "macro_f1" in results["classification"]["model"] and "backtest" not in results
+    assert results["notes"][0].startswith("no backtest: no decision between")
+    assert (tmp_path / "run" / "confusion.png").is_file()
+    assert not (tmp_path / "run" / "equity.png").exists()

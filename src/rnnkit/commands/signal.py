@@ -38,7 +38,9 @@ def train(args: argparse.Namespace) -> int:
                                                 if k != "confusion"}
                                          for name, scores in
                                          results["test"]["classification"].items()},
-                      "backtest": results["test"]["backtest"]}, indent=2))
+                      "backtest": results["test"].get("backtest", {}),
+                      **({"notes": results["test"]["notes"]} if "notes" in results["test"]
+                         else {})}, indent=2))
     return 0
 
 

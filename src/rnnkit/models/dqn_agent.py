@@ -23,7 +23,7 @@ from torch import Tensor, nn
 
 from rnnkit.config import ModelConfig
 from rnnkit.models.encoder import build_encoder
-from rnnkit.models.pooling import last_state
+from rnnkit.models.pooling import window_state
 from rnnkit.models.window_inputs import check_features
 from rnnkit.rl.env import next_position
 from rnnkit.timeseries.labels import CLASS_NAMES
@@ -61,6 +61,7 @@ class DQNAgent(TaskModel):
                  target: str, lookback: int, scaler: StandardScaler, mode: str = "long_flat",
                  trained_on: dict[str, Any] | None = None) -> None:
         super().__init__()
+        self.readout = "final_state"  # what the head reads (pooling.window_state)
         if network not in NETWORKS:
             raise ValueError(f"agent.network must be one of {', '.join(NETWORKS)}, not "
                              f"{network!r}")
@@ -87,23 +88,27 @@ class DQNAgent(TaskModel):
                                   nn.Linear(hidden, len(CLASS_NAMES)))
 
     def bundle_config(self) -> dict[str, Any]:
-        return {"network": self.network, "model": asdict(self.model_config),
+        return {"readout": self.readout, "network": self.network,
+                "model": asdict(self.model_config),
                 "feature_names": self.feature_names, "target": self.target,
                 "lookback": self.lookback, "scaler": self.scaler.to_json(), "mode": self.mode,
                 "trained_on": self.trained_on}
 
     @classmethod
     def from_bundle_config(cls, config: dict[str, Any]) -> DQNAgent:
-        return cls(config["network"], ModelConfig(**config["model"]), config["feature_names"],
-                   config["target"], config["lookback"],
-                   StandardScaler.from_json(config["scaler"]), config["mode"],
-                   config["trained_on"])
+        model = cls(config["network"], ModelConfig(**config["model"]), config["feature_names"],
+                     config["target"], config["lookback"],
+                     StandardScaler.from_json(config["scaler"]), config["mode"],
+                     config["trained_on"])
+        model.readout = config.get("readout", "last_output")  # older bundles
+        return model
 
     def encode(self, window: Tensor) -> Tensor:
         """``[B, L, F]`` scaled windows -> ``[B, W]`` encodings (independent of the position)."""
         if self.network == "recurrent":
-            _, final = self.encoder(window)
-            return last_state(final, 2 if self.model_config.bidirectional else 1)  # [B, D*hidden]
+            outputs, final = self.encoder(window)
+            directions = 2 if self.model_config.bidirectional else 1
+            return window_state(outputs, final, directions, self.readout)  # [B, D*hidden]
         return self.encoder(window)  # [B, L, F] -> [B, L*F] -> [B, hidden]
 
     def q_values(self, encoded: Tensor, position: Tensor) -> Tensor:

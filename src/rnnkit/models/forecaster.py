@@ -28,7 +28,7 @@ from torch import Tensor, nn
 from rnnkit.config import ModelConfig
 from rnnkit.models import recursive
 from rnnkit.models.encoder import build_encoder
-from rnnkit.models.pooling import Pooling, last_state
+from rnnkit.models.pooling import Pooling, window_state
 from rnnkit.models.quantiles import (
     DEFAULT_QUANTILES,
     ordered_quantiles,
@@ -97,6 +97,7 @@ class Forecaster(TaskModel):
                  strategy: str = "direct", attention: bool = False, input_noise: float = 0.0,
                  last_step_weight: float = 1.0, scoring: dict[str, Any] | None = None) -> None:
         super().__init__()
+        self.readout = "final_state"  # what the head reads (pooling.window_state)
         if loss not in LOSSES:
             raise ValueError(f"forecast.loss must be one of {', '.join(LOSSES)}, got {loss!r}")
         if strategy not in STRATEGIES:
@@ -153,6 +154,7 @@ class Forecaster(TaskModel):
 
     def bundle_config(self) -> dict[str, Any]:
         return {
+            "readout": self.readout,
             "model": asdict(self.model_config), "feature_names": self.feature_names,
             "target": self.target, "lookback": self.lookback, "horizon": self.horizon,
             "scaler": self.scaler.to_json(), "loss": self.loss_name, "residual": self.residual,
@@ -164,15 +166,17 @@ class Forecaster(TaskModel):
 
     @classmethod
     def from_bundle_config(cls, config: dict[str, Any]) -> Forecaster:
-        return cls(ModelConfig(**config["model"]), config["feature_names"], config["target"],
-                   config["lookback"], config["horizon"],
-                   StandardScaler.from_json(config["scaler"]), config["loss"],
-                   config["residual"], config.get("calendar", ()), config.get("trained_on"),
-                   config.get("highway_steps", 0),
-                   config.get("quantiles") or DEFAULT_QUANTILES,
-                   config.get("strategy", "direct"), config.get("attention", False),
-                   config.get("input_noise", 0.0), config.get("last_step_weight", 1.0),
-                   config.get("scoring"))
+        model = cls(ModelConfig(**config["model"]), config["feature_names"], config["target"],
+                     config["lookback"], config["horizon"],
+                     StandardScaler.from_json(config["scaler"]), config["loss"],
+                     config["residual"], config.get("calendar", ()), config.get("trained_on"),
+                     config.get("highway_steps", 0),
+                     config.get("quantiles") or DEFAULT_QUANTILES,
+                     config.get("strategy", "direct"), config.get("attention", False),
+                     config.get("input_noise", 0.0), config.get("last_step_weight", 1.0),
+                     config.get("scoring"))
+        model.readout = config.get("readout", "last_output")  # older bundles
+        return model
 
     # -- tensors, in scaled units ---------------------------------------------------------
     def forward(self, inputs: Tensor) -> tuple[Tensor, Tensor | None]:
@@ -181,7 +185,7 @@ class Forecaster(TaskModel):
             noisy = inputs + self.input_noise * torch.randn_like(inputs)
         outputs, final = self.encoder(noisy)  # [B, L, D*hidden]
         # [B, D*hidden]: each direction's state after reading the whole window
-        state = last_state(final, self.encoder.num_directions)
+        state = window_state(outputs, final, self.encoder.num_directions, self.readout)
         if self.attention is not None:  # [B, 2*D*hidden]: the last state and the weighted mean
             every = torch.ones(outputs.shape[:2], dtype=torch.bool, device=outputs.device)
             state = torch.cat([state, self.attention(outputs, every, None)], dim=1)

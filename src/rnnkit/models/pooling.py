@@ -24,6 +24,25 @@ def last_state(final: Tensor | tuple[Tensor, ...], directions: int) -> Tensor:
     return top.transpose(0, 1).reshape(top.shape[1], -1)  # [D, B, H] -> [B, D*H]
 
 
+READOUTS = ("final_state", "last_output")
+
+
+def window_state(outputs: Tensor, final: Tensor | tuple[Tensor, ...], directions: int,
+                 readout: str = "final_state") -> Tensor:
+    """``[B, D*H]``: what a head reads of a window an encoder ran over.
+
+    ``final_state``: each direction's state after the whole window (:func:`last_state`).
+    ``last_output``: the outputs at the last step, where a backward direction has read only the
+    last input: the readout of window models saved before rnnkit 0.1's final-state fix, kept so
+    that their bundles predict as they did (for one direction the two are the same).
+    """
+    if readout == "last_output":
+        return outputs[:, -1]
+    if readout != "final_state":
+        raise ValueError(f"readout must be one of {', '.join(READOUTS)}, not {readout!r}")
+    return last_state(final, directions)
+
+
 class Pooling(nn.Module):
     """Pool ``[B, T, F]`` encoder outputs into ``[B, F]``.
 

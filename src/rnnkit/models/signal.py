@@ -25,7 +25,7 @@ from torch.nn import functional as F
 
 from rnnkit.config import ModelConfig
 from rnnkit.models.encoder import build_encoder
-from rnnkit.models.pooling import last_state
+from rnnkit.models.pooling import window_state
 from rnnkit.models.window_inputs import add_calendar, check_features, last_window, scaled_batches
 from rnnkit.timeseries.labels import CLASS_NAMES, RETURN_KINDS
 from rnnkit.timeseries.metrics import macro_f1
@@ -86,6 +86,7 @@ class SignalClassifier(TaskModel):
                  kind: str = "auto", class_weights: Sequence[float] | None = None,
                  calendar: Sequence[str] = (), trained_on: dict[str, Any] | None = None) -> None:
         super().__init__()
+        self.readout = "final_state"  # what the head reads (pooling.window_state)
         if down > up:
             raise ValueError(f"signal.down {down} must not be above signal.up {up}")
         if scaler.mean is None or len(scaler.mean) != len(feature_names):
@@ -105,7 +106,8 @@ class SignalClassifier(TaskModel):
         self.head = nn.Linear(width, len(CLASS_NAMES))
 
     def bundle_config(self) -> dict[str, Any]:
-        return {"model": asdict(self.model_config), "feature_names": self.feature_names,
+        return {"readout": self.readout, "model": asdict(self.model_config),
+                "feature_names": self.feature_names,
                 "target": self.target, "lookback": self.lookback, "horizon": self.horizon,
                 "scaler": self.scaler.to_json(), "up": self.up, "down": self.down,
                 "kind": self.return_kind, "class_weights": self.class_weights,
@@ -113,15 +115,18 @@ class SignalClassifier(TaskModel):
 
     @classmethod
     def from_bundle_config(cls, config: dict[str, Any]) -> SignalClassifier:
-        return cls(ModelConfig(**config["model"]), config["feature_names"], config["target"],
-                   config["lookback"], config["horizon"],
-                   StandardScaler.from_json(config["scaler"]), config["up"], config["down"],
-                   config["kind"], config["class_weights"], config["calendar"],
-                   config["trained_on"])
+        model = cls(ModelConfig(**config["model"]), config["feature_names"], config["target"],
+                     config["lookback"], config["horizon"],
+                     StandardScaler.from_json(config["scaler"]), config["up"], config["down"],
+                     config["kind"], config["class_weights"], config["calendar"],
+                     config["trained_on"])
+        model.readout = config.get("readout", "last_output")  # older bundles
+        return model
 
     def forward(self, inputs: Tensor) -> Tensor:
-        _, final = self.encoder(inputs)
-        return self.head(last_state(final, self.encoder.num_directions))  # [B, 3]
+        outputs, final = self.encoder(inputs)
+        return self.head(window_state(outputs, final, self.encoder.num_directions,
+                                      self.readout))  # [B, 3]
 
     def _loss(self, logits: Tensor, labels: Tensor) -> Tensor:
         weight = (torch.tensor(self.class_weights, device=logits.device)

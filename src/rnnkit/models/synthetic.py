@@ -11,7 +11,7 @@ from torch import Tensor, nn
 from rnnkit.config import ModelConfig
 from rnnkit.data.synthetic import describe
 from rnnkit.models.encoder import build_encoder
-from rnnkit.models.pooling import last_state
+from rnnkit.models.pooling import window_state
 from rnnkit.training.bundle import register_model
 from rnnkit.training.task import StepOutput, TaskModel
 
@@ -28,6 +28,7 @@ class SyntheticTaskModel(TaskModel):
         self, task: str, config: ModelConfig, trained_on: dict[str, Any] | None = None
     ) -> None:
         super().__init__()
+        self.readout = "final_state"  # what the head reads (pooling.window_state)
         self.trained_on = trained_on or {}  # the data settings, kept in the bundle
         self.task = describe(task)
         self.model_config = config
@@ -37,6 +38,7 @@ class SyntheticTaskModel(TaskModel):
 
     def bundle_config(self) -> dict[str, Any]:
         return {
+            "readout": self.readout,
             "task": self.task.name,
             "model": asdict(self.model_config),
             "trained_on": self.trained_on,
@@ -44,7 +46,9 @@ class SyntheticTaskModel(TaskModel):
 
     @classmethod
     def from_bundle_config(cls, config: dict[str, Any]) -> SyntheticTaskModel:
-        return cls(config["task"], ModelConfig(**config["model"]), config.get("trained_on"))
+        model = cls(config["task"], ModelConfig(**config["model"]), config.get("trained_on"))
+        model.readout = config.get("readout", "last_output")  # older bundles
+        return model
 
     def metric_names(self) -> list[str]:
         return ["loss"] if self.task.name == "adding" else ["loss", "accuracy"]
@@ -52,7 +56,7 @@ class SyntheticTaskModel(TaskModel):
     def forward(self, inputs: Tensor) -> Tensor:
         outputs, final = self.encoder(inputs)  # [B, T, D*H]
         if self.task.name == "adding":  # each direction's state after the whole sequence
-            state = last_state(final, self.encoder.num_directions)
+            state = window_state(outputs, final, self.encoder.num_directions, self.readout)
             return self.head(state).squeeze(1)  # [B, D*H] -> [B]
         return self.head(outputs)  # [B, T, D*H] -> [B, T, C]
 

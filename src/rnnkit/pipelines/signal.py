@@ -34,7 +34,7 @@ from rnnkit.timeseries.labels import CLASS_NAMES, RETURN_KINDS, window_labels, w
 from rnnkit.timeseries.metrics import accuracy, confusion_matrix, macro_f1
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.windows import Windows
-from rnnkit.trading.returns import run_strategies
+from rnnkit.trading.returns import decision_gaps, run_strategies
 from rnnkit.trading.strategies import MODES, class_positions
 from rnnkit.training.checkpoint import seed_everything
 
@@ -120,6 +120,10 @@ def score_signal(model: SignalClassifier, split: Any, options: SignalOptions
                                "label_counts": np.bincount(gold, minlength=3).tolist()}
     positions = {name: class_positions(values, options.mode)
                  for name, values in classes.items() if name != "majority"}
+    gaps = decision_gaps(test)
+    if gaps:  # the classes are still scored; only the chained backtest cannot be
+        results["notes"] = [f"no backtest: {gaps}"]
+        return results, {"probabilities": probabilities, "backtests": {}}
     tests = run_strategies(positions, test, model.return_kind, options.cost_bps,
                            options.slippage_bps)
     results["backtest"] = {name: result.report.as_dict() for name, result in tests.items()}
@@ -177,8 +181,9 @@ def plot_signal(scored: dict[str, Any], outputs: dict[str, Any], test: Windows, 
 
     plot_confusion(list(CLASS_NAMES), scored["classification"]["model"]["confusion"],
                    out / "confusion.png", title=f"{target}: buy/sell/hold (test)")
-    plot_backtests(outputs["backtests"], out, test.input_end,
-                   f"{target}: equity after costs (test)")
+    if outputs["backtests"]:
+        plot_backtests(outputs["backtests"], out, test.input_end,
+                       f"{target}: equity after costs (test)")
 
 
 def evaluate_signal(bundle: str | Path, source: str | None = None,

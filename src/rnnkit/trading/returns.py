@@ -64,17 +64,25 @@ def periods_per_year(index: pd.DatetimeIndex) -> float:
     return float(pd.Timedelta(days=365) / step)
 
 
-def check_consecutive(windows: Windows) -> None:
-    """Refuse windows that skip rows: a backtest chains one decision per row, so a row
-    without one (a window dropped for a missing value) would silently drop that row's return."""
+def decision_gaps(windows: Windows) -> str:
+    """Why these windows cannot be backtested ("" when they can): a backtest chains one
+    decision per row, so a row without one (a window dropped for a missing value) would
+    silently drop that row's return."""
     gaps = np.flatnonzero(np.diff(windows.origins) != 1)
-    if len(gaps):
-        first, last = windows.input_end[gaps[0]], windows.input_end[gaps[0] + 1]
-        raise ValueError(
-            f"no decision between {first} and {last} ({len(gaps)} such gap(s)): windows there "
+    if not len(gaps):
+        return ""
+    first, last = windows.input_end[gaps[0]], windows.input_end[gaps[0] + 1]
+    return (f"no decision between {first} and {last} ({len(gaps)} such gap(s)): windows there "
             "were dropped because a value they need is missing, and a backtest needs one "
             "decision per row. Fill or drop the missing values, or backtest a period without "
-            "them (--start/--end)")
+            "them (rnnkit backtest --start/--end)")
+
+
+def check_consecutive(windows: Windows) -> None:
+    """Refuse windows that skip rows (see :func:`decision_gaps`)."""
+    reason = decision_gaps(windows)
+    if reason:
+        raise ValueError(reason)
 
 
 def run_strategies(positions: Mapping[str, np.ndarray], windows: Windows, kind: str,
