@@ -150,23 +150,43 @@ def test_cli_trains_predicts_and_refuses_unknown_labels(
 
 def test_cli_numeric_classifier_scales_with_training_statistics(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    lines = ["id,step,level,label"]
+    lines, swapped = ["id,step,level,noise,label"], ["id,step,noise,level,label"]
     for index in range(24):
         label = "high" if index % 2 else "low"
         base = 1000.0 if label == "high" else 0.0
-        lines += [f"s{index},{step},{base + step}" + f",{label}" for step in range(2 + index % 4)]
+        for step in range(2 + index % 4):
+            noise = 0.0  # uninformative: only its position could mislead a model
+            lines.append(f"s{index},{step},{base + step},{noise},{label}")
+            swapped.append(f"s{index},{step},{noise},{base + step},{label}")
     data = tmp_path / "train.csv"
     data.write_text("\n".join(lines) + "\n")
+    (tmp_path / "swapped.csv").write_text("\n".join(swapped) + "\n")
+    (tmp_path / "partial.csv").write_text("id,step,level,label\ns0,0,1.0,low\n")
     out = tmp_path / "run"
     assert main(["train", "classifier", "--train", str(data), "--format", "numeric",
                  "--out", str(out), "--set", "data.time_column=step", "--set",
-                 "train.epochs=20", "--set", "train.lr=0.02", "--set", "model.hidden_size=8",
+                 "train.epochs=40", "--set", "train.lr=0.02", "--set", "model.hidden_size=8",
                  "--set", "classifier.pooling=last", "--set", "train.progress=false",
-                 "--set", "train.device=cpu", "--set", "data.dev_fraction=0.25"]) == 0
+                 "--set", "train.device=cpu", "--set", "data.dev_fraction=0.25", "--set",
+                 "train.batch_size=6", "--set", "train.patience=0", "--set",
+                 "train.lr_patience=0", "--set", "train.monitor=val_loss", "--set",
+                 "train.mode=min"]) == 0
     capsys.readouterr()
     assert main(["predict", "--model", str(out / "model.rnnkit"), "--input", str(data)]) == 0
     predicted = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [p["label"] for p in predicted] == ["high" if i % 2 else "low" for i in range(24)]
+    assert main(["predict", "--model", str(out / "model.rnnkit"), "--input",
+                 str(tmp_path / "swapped.csv")]) == 0  # the columns are read by name
+    assert [json.loads(line) for line in capsys.readouterr().out.splitlines()] == predicted
+    assert main(["evaluate", "--model", str(out / "model.rnnkit"), "--data",
+                 str(tmp_path / "partial.csv")]) == 2
+    assert "no column ['noise']" in capsys.readouterr().err
+    for setting, message in (("data.label_separator=|", "data.label_separator is for text"),
+                             ("data.dev_fraction=0.99", "too few to hold out")):
+        assert main(["train", "classifier", "--train", str(tmp_path / "partial.csv"),
+                     "--format", "numeric", "--out", str(tmp_path / "bad"), "--set",
+                     setting]) == 2
+        assert message in capsys.readouterr().err
 
 
 def _train_sst2(tmp_path: Path, *extra: str) -> tuple[Path, Path]:

@@ -152,7 +152,8 @@ def predict(args: argparse.Namespace) -> int:
             raise ValueError("a numeric classifier reads a long CSV: give --input PATH")
         examples, _ = read_numeric_sequences(
             args.input, settings["id_column"], settings["time_column"], settings["label_field"],
-            [c for c in settings["feature_columns"].split(",") if c] or None, labelled=False)
+            [c.strip() for c in settings["feature_columns"].split(",") if c.strip()] or None,
+            labelled=False)
         ids = [e.id for e in examples]
     else:
         text = args.text if args.text is not None else _read_input(args.input)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from rnnkit.pipelines.classifier_data import (
     example_labels,
     label_order,
     read_splits,
+    with_named_features,
 )
 from rnnkit.pipelines.run import train_in_run_dir, write_results
 from rnnkit.timeseries.metrics import confusion_matrix
@@ -198,6 +199,7 @@ def train_classifier(config: ClassifierRunConfig, out_dir: str | Path, resume: b
     """Train on the configured data; evaluate on dev and test; save bundle and results."""
     check_model(config.model)
     started = time.perf_counter()
+    config = replace(config, data=with_named_features(config.data))  # numeric: by name
     splits = read_splits(config.data, config.train.seed, log)
     log(", ".join(f"{name} {len(examples)}" for name, examples in splits.items()) + " examples")
     model, coverage = build_model(config, splits["train"], log)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import csv
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,29 @@ def _path(data: ClassifierDataConfig, split: str) -> Path | None:
     return Path(chosen) if chosen else None
 
 
+def with_named_features(data: ClassifierDataConfig) -> ClassifierDataConfig:
+    """Numeric data with its feature columns named (every column of the training file's header
+    but the id, time and label ones, when none are set), so that every later file (dev, test,
+    prediction input) is read by column name in the training order, not by position.
+
+    Raises:
+        ValueError: ``data.label_separator`` with numeric data (one label per sequence).
+    """
+    if data.resolved_format() != "numeric":
+        return data
+    if data.label_separator:
+        raise ValueError("data.label_separator is for text files: a numeric sequence has one "
+                         "label (its label column); leave data.label_separator empty")
+    named = [c.strip() for c in data.feature_columns.split(",") if c.strip()]
+    path = _path(data, "train")
+    if not named and path is not None and path.is_file():
+        with open(path, encoding="utf-8", newline="") as file:
+            header = next(csv.reader(file), [])
+        skip = {data.id_column, data.label_field, data.time_column}
+        named = [c for c in header if c not in skip]
+    return replace(data, feature_columns=",".join(named))
+
+
 def read_examples(data: ClassifierDataConfig, path: Path, training: bool) -> list[Example]:
     """One file's examples as the configuration says."""
     fmt = data.resolved_format()
@@ -112,6 +136,10 @@ def read_splits(data: ClassifierDataConfig, seed: int, log: Any = print
         splits["dev"] = [train[i] for i in sorted(order[:held].tolist())]
         splits["train"] = [train[i] for i in sorted(order[held:].tolist())]
         log(f"held out {held} training examples for validation (data.dev_fraction)")
+        if not splits["train"]:
+            raise ValueError(f"{len(train)} training example(s) are too few to hold out "
+                             "data.dev_fraction for validation and train on the rest; give "
+                             "more examples or a dev file (data.dev)")
     if paths["test"] is not None:
         splits["test"] = read_examples(data, paths["test"], training=False)
     return splits
