@@ -211,6 +211,9 @@ def test_embedding_matrix_copies_rows_falls_back_to_lowercase_and_zeroes_pad() -
     strict, exact = embedding_matrix(vocab.symbols, vectors, lowercase_fallback=False)
     assert (exact.vocab_found, exact.lowercased, exact.token_share) == (1, 0, None)
     assert torch.equal(strict[5], matrix[5])  # same seed, same random rows
+    lowered, found = embedding_matrix(["<pad>", "<unk>", "paris"], vectors)  # cased vectors
+    assert (found.vocab_found, found.lowercased) == (1, 1)
+    assert torch.equal(lowered[2], torch.tensor(vectors["Paris"]))
 
 
 def test_embedding_matrix_random_rows_match_the_vectors_scale() -> None:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
 from rnnkit.cli import main
 
@@ -131,6 +132,16 @@ def test_word2vec_trained_on_the_training_text_initialises_the_tagger(
                   "--set", "embeddings.word2vec_epochs=1") == 0
     coverage = json.loads((out / "results.json").read_text())["embedding_coverage"]
     assert coverage["vocab_found"] == coverage["vocab_size"] == 5  # every training word
+    from rnnkit.data.tagged import TaggedSentence
+    from rnnkit.data.vocab import Vocab
+    from rnnkit.pipelines.tagger_embeddings import EmbeddingConfig, prepare_embeddings
+
+    sentences = [TaggedSentence(["a", "dog", "runs", "a", "cat", "sits"] * 20, ["X"] * 120)]
+    words = Vocab.build([s.tokens for s in sentences])
+    config = EmbeddingConfig(word2vec=True, word2vec_min_count=1, word2vec_epochs=3)
+    matrices = [prepare_embeddings(config, words, sentences, 16, True, lambda line: None,
+                                   seed=3)[1] for _ in range(2)]
+    assert matrices[0] is not None and torch.equal(matrices[0], matrices[1])  # repeatable
 
 
 def test_pretrained_vectors_of_the_wrong_size_are_a_clear_error(

@@ -201,9 +201,11 @@ def embedding_matrix(
 ) -> tuple[torch.Tensor, Coverage]:
     """An embedding matrix for a vocabulary: pretrained rows where known, random elsewhere.
 
-    Row ``i`` is the vector of ``vocab_symbols[i]``, else of its lowercased form (with
-    ``lowercase_fallback``), else drawn from ``N(0, std^2)`` with ``std`` the standard deviation
-    of all the vectors' values (seeded by ``seed``). The ``<pad>`` row is zero; ``<unk>`` is random.
+    Row ``i`` is the vector of ``vocab_symbols[i]``, else (with ``lowercase_fallback``) of its
+    lowercased form, else of the first (most frequent) vector word that lowercases to it (a
+    lowercased vocabulary's ``iraqi`` finds vectors that only hold ``Iraqi``), else drawn from
+    ``N(0, std^2)`` with ``std`` the standard deviation of all the vectors' values (seeded by
+    ``seed``). The ``<pad>`` row is zero; ``<unk>`` is random.
 
     Args:
         vocab_symbols: the vocabulary's symbols in id order (``Vocab.symbols``).
@@ -227,6 +229,7 @@ def embedding_matrix(
     lowercased = 0
     token_found = token_total = 0
     words = 0
+    folded: dict[str, int] | None = None  # lowercased vector word -> its first index
     for row, symbol in enumerate(vocab_symbols):
         if symbol in (PAD, UNK):
             continue
@@ -236,6 +239,12 @@ def embedding_matrix(
         index = vectors.key_to_index.get(symbol)
         if index is None and lowercase_fallback:
             index = vectors.key_to_index.get(symbol.lower())
+            if index is None:
+                if folded is None:
+                    folded = {}
+                    for position, key in enumerate(vectors.index_to_key):
+                        folded.setdefault(key.lower(), position)
+                index = folded.get(symbol.lower())
             lowercased += index is not None
         if index is not None:
             rows.append(row)

@@ -64,7 +64,7 @@ class ClassifierRunConfig:
     )
 
 
-def _vectors(config: VectorsConfig, words: Vocab, dim: int, log: Any
+def _vectors(config: VectorsConfig, words: Vocab, dim: int, log: Any, lowercase: bool = True
              ) -> tuple[Vocab, Tensor | None, dict[str, Any] | None]:
     if not config.vectors:
         return words, None, None
@@ -75,8 +75,9 @@ def _vectors(config: VectorsConfig, words: Vocab, dim: int, log: Any
         raise ValueError(f"the word vectors have size {vectors.vector_size} but"
                          f" classifier.word_dim is {dim}; set classifier.word_dim="
                          f"{vectors.vector_size}")
-    if config.extend_vocab > 0:
-        extra = [w for w in vectors.index_to_key[: config.extend_vocab] if w not in words]
+    if config.extend_vocab > 0:  # a lowercased vocabulary never looks up a capitalised word
+        extra = [w for w in vectors.index_to_key[: config.extend_vocab]
+                 if (not lowercase or w == w.lower()) and w not in words]
         counts, words = words.counts, Vocab(words.symbols[2:] + extra)
         words.counts = counts
     matrix, coverage = embedding_matrix(words.symbols, vectors, words.counts)
@@ -141,7 +142,7 @@ def build_model(config: ClassifierRunConfig, train: list[Example], log: Any = pr
         words = Vocab.build([e.tokens for e in train if not isinstance(e, NumericSequence)],
                             min_count=data.min_count)
         words, matrix, coverage = _vectors(config.embeddings, words,
-                                           config.classifier.word_dim, log)
+                                           config.classifier.word_dim, log, data.lowercase)
     seed_everything(config.train.seed)  # the initial weights follow the seed too
     weights = _class_weights(config.classifier, train, labels) if output != "linear" else None
     model = SequenceClassifier(labels, config.classifier, config.model, words, features,

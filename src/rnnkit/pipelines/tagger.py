@@ -85,7 +85,8 @@ def train_tagger(
     words = Vocab.build([[word_form(t, lowercase) for t in s.tokens] for s in train],
                         min_count=data.min_count)
     words, embeddings, coverage = prepare_embeddings(
-        config.embeddings, words, train, config.tagger.word_dim, lowercase, log
+        config.embeddings, words, train, config.tagger.word_dim, lowercase, log,
+        config.train.seed,
     )
     seed_everything(config.train.seed)  # the initial weights follow the seed too
     model = Tagger(

@@ -33,8 +33,11 @@ def prepare_embeddings(
     dim: int,
     lowercase: bool,
     log: Any = print,
+    seed: int = 0,
 ) -> tuple[Vocab, torch.Tensor | None, dict[str, Any] | None]:
-    """The word vocabulary (extended with the vectors' words), the matrix, and coverage."""
+    """The word vocabulary (extended with the vectors' words), the matrix, and coverage.
+    Vectors trained here (``embeddings.word2vec``) use one worker and ``seed``, so a run is
+    repeatable."""
     if not config.vectors and not config.word2vec:
         return words, None, None
     from rnnkit.embeddings.pretrained import embedding_matrix, load_vectors
@@ -44,7 +47,7 @@ def prepare_embeddings(
         log(f"loaded {len(vectors.index_to_key)} vectors of size {vectors.vector_size}"
             f" from {config.vectors}")
     else:
-        vectors = _train_vectors(config, train, dim, lowercase, log)
+        vectors = _train_vectors(config, train, dim, lowercase, log, seed)
     if vectors.vector_size != dim:
         raise ValueError(
             f"the word vectors have size {vectors.vector_size} but tagger.word_dim is {dim};"
@@ -63,7 +66,7 @@ def prepare_embeddings(
 
 
 def _train_vectors(config: EmbeddingConfig, train: list[TaggedSentence], dim: int,
-                   lowercase: bool, log: Any) -> Any:
+                   lowercase: bool, log: Any, seed: int = 0) -> Any:
     from rnnkit.embeddings.corpus import open_corpus
     from rnnkit.embeddings.word2vec import Word2VecOptions, train_word2vec
 
@@ -80,7 +83,8 @@ def _train_vectors(config: EmbeddingConfig, train: list[TaggedSentence], dim: in
 
         corpus = Combined()
     options = Word2VecOptions(dim=dim, min_count=config.word2vec_min_count,
-                              epochs=config.word2vec_epochs, lowercase=lowercase)
+                              epochs=config.word2vec_epochs, lowercase=lowercase,
+                              workers=1, seed=seed)  # several workers: not repeatable
     log("training word2vec (skip-gram) on the training text"
         + (f" and {config.corpus}" if config.corpus else ""))
     return train_word2vec(corpus, options)
