@@ -509,3 +509,21 @@ def test_data_without_the_model_columns_is_named_column_by_column(tmp_path: Path
                             "--data", str(other)]) == 2
     assert f"the data {other} lacks input columns the model (trained on {csv}) reads: x; it " \
         "has z instead. Give --data" in capsys.readouterr().err
+
+
+def test_a_file_s_date_column_and_missing_columns(tmp_path: Path, capsys) -> None:
+    frame = series_frame(400).rename_axis("day")
+    csv = write_csv(tmp_path / "days.csv", frame)
+    config = load_config(ForecastRunConfig, None, settings(csv, **{
+        "data.date_column": "day", "train.epochs": "1"}))
+    train_forecaster(config, tmp_path / "run", log=lambda line: None)
+    model = str(tmp_path / "run" / "model.rnnkit")
+    assert rnnkit.cli.main(["forecast", "--model", model, "--data", str(csv)]) == 0  # its column
+    empty = write_csv(tmp_path / "notes.csv", series_frame(400).assign(notes=np.nan))
+    args = ["train", "forecaster", "--out", str(tmp_path / "bad")]
+    for item in settings(empty):
+        args += ["--set", item]
+    capsys.readouterr()
+    assert rnnkit.cli.main(args) == 2
+    assert "free of missing values; missing in 'notes' (400 rows). Leave such columns out" in \
+        capsys.readouterr().err

@@ -291,3 +291,16 @@ def test_a_test_period_with_a_missing_value_is_classified_but_not_backtested(
     assert results["notes"][0].startswith("no backtest: no decision between")
     assert (tmp_path / "run" / "confusion.png").is_file()
     assert not (tmp_path / "run" / "equity.png").exists()
+
+
+def test_a_target_that_is_not_a_price_must_say_so(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    frame = price_frame().rename(columns={"price_log_return": "returns"})
+    csv = write_csv(tmp_path / "returns.csv", frame)
+    args = ["train", "signal", "--out", str(tmp_path / "run")]
+    for item in settings(csv, **{"data.target": "returns", "data.features": "returns"}):
+        args += ["--set", item]
+    assert rnnkit.cli.main(args) == 2
+    assert "is read as a price (its name does not end in return or log_return)" in \
+        capsys.readouterr().err
+    assert rnnkit.cli.main([*args, "--set", "signal.kind=log_return"]) == 0

@@ -458,3 +458,44 @@ def test_seattle_weather_offline() -> None:
     assert len(frame) == 1461 and describe_gaps(frame.index).missing == 0
     assert frame.columns.tolist() == ["precipitation", "temp_max", "temp_min", "wind", "weather"]
     assert set(frame["weather"]) == {"sun", "fog", "rain", "drizzle", "snow"}
+
+
+def _load(tmp_path: Path, text: str, name: str = "t.csv", encoding: str = "utf-8",
+          **options: Any) -> pd.DataFrame:
+    (tmp_path / name).write_text(text, encoding=encoding)
+    return load_table(tmp_path / name, "date", **options)
+
+
+def test_dates_are_never_guessed_wrong(tmp_path: Path) -> None:
+    months = "date,y\n" + "".join(f"01/{m:02d}/2010,{m}\n" for m in range(1, 13))
+    with pytest.raises(ValueError, match="reads both day-first and month-first .* "
+                                         "set data.date_format"):
+        _load(tmp_path, months)
+    assert _load(tmp_path, months, date_format="%d/%m/%Y").index[1] == pd.Timestamp("2010-02-01")
+    days = "date,y\n12/01/2020,1\n13/01/2020,2\n"  # only day-first reads the second row
+    assert list(_load(tmp_path, days).index.day) == [12, 13]
+    years = "date,y\n" + "".join(f"{year},{year % 7}\n" for year in range(1960, 1970))
+    assert _load(tmp_path, years).index[0] == pd.Timestamp("1960-01-01")
+    with pytest.raises(ValueError, match="holds numbers .*1583020800.*not dates"):
+        _load(tmp_path, "date,y\n1583020800,1\n1583107200,2\n")
+    zoned = "date,y\n2020-03-29T01:00:00+01:00,1\n2020-03-29T03:00:00+02:00,2\n"
+    assert list(_load(tmp_path, zoned).index.hour) == [0, 1]  # UTC, the zone dropped
+    mixed = "date,y\n2020-01-01 00:00:00,1\n2020-01-02,2\n"
+    assert list(_load(tmp_path, mixed).index.day) == [1, 2]
+
+
+def test_files_pandas_reads_differently_are_read_or_named(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"y": [1.0, 2.0, 3.0]},
+                         index=pd.date_range("2020-01-01", periods=3, name="date"))
+    frame.to_parquet(tmp_path / "indexed.parquet")  # pandas keeps the dates as the index
+    assert load_table(tmp_path / "indexed.parquet", "date")["y"].tolist() == [1.0, 2.0, 3.0]
+    (tmp_path / "folder").mkdir()
+    frame.reset_index().to_parquet(tmp_path / "folder" / "part-0.parquet")
+    assert len(load_table(tmp_path / "folder", "date")) == 3
+    assert _load(tmp_path, "date, y\n2020-01-01, 1\n2020-01-02, 2\n").columns.tolist() == ["y"]
+    with pytest.raises(ValueError, match="looks separated by ';'"):
+        _load(tmp_path, "date;y\n2020-01-01;1\n")
+    with pytest.raises(ValueError, match="is not UTF-8 text; save it as UTF-8"):
+        _load(tmp_path, "date,°C\n2020-01-01,1\n", encoding="cp1252")
+    with pytest.raises(ValueError, match="cannot be read as a table: .*number of fields"):
+        _load(tmp_path, "date,y\n2020-01-01,1\n2020-01-02,2,3,4\n")

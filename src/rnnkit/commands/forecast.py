@@ -23,7 +23,8 @@ def register(commands: Any, train_tasks: Any) -> None:
                                        "file; default: the one the model was trained on")
     parser.add_argument("--as-of", help="use the rows up to the end of this day, month or year "
                         "only (2014-06-30, 2014-06, 2014; default: all)")
-    parser.add_argument("--date-column", default="date", help="date column of a file")
+    parser.add_argument("--date-column", help="date column of a --data file (default: the "
+                                              "model's data.date_column, else date)")
     parser.add_argument("--output", type=Path, help="write the forecast here: a .csv or .json file")
     parser.set_defaults(handler=run)
 

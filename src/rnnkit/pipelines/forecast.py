@@ -21,7 +21,7 @@ from rnnkit.training.bundle import load_bundle
 
 
 def forecast_bundle(path: str | Path, source: str | None = None, as_of: str | None = None,
-                    date_column: str = "date") -> pd.DataFrame:
+                    date_column: str | None = None) -> pd.DataFrame:
     """The forecast table of the bundle at ``path`` (see the module docstring)."""
     model: Any = load_bundle(path)
     kind = str(getattr(model, "kind", ""))
@@ -31,7 +31,7 @@ def forecast_bundle(path: str | Path, source: str | None = None, as_of: str | No
     trained = ForecastDataConfig(**getattr(model, "trained_on", {}) or {})
     data = replace(trained, target=model.target)
     if source:
-        data = replace(data, source=source, date_column=date_column)
+        data = replace(data, source=source, date_column=date_column or data.date_column)
     frame, _ = read_source(data)
     _check_target(frame, model.target, data, trained.source)
     if as_of:

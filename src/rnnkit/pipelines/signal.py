@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from rnnkit.config import (
+    ConfigError,
     ModelConfig,
     TrainConfig,
     check_at_least,
@@ -138,6 +139,10 @@ def train_signal(config: SignalRunConfig, out_dir: str | Path, resume: bool = Fa
     prepared = prepare(config.data, with_target=False)
     split, options = prepared.split, config.signal
     kind = target_kind(prepared.target, options.kind)
+    if kind == "price" and (prepared.frame[prepared.target] <= 0).any():
+        raise ConfigError(f"the target {prepared.target!r} is read as a price (its name does not "
+                          "end in return or log_return) but holds values of 0 or below; set "
+                          "signal.kind=return or signal.kind=log_return if it holds returns")
     up, down = thresholds(options, split.train, kind)
     scaler = StandardScaler(prepared.features).fit(split.train.period_rows())
     train = split.train.subset(slice(None, None, config.data.stride))

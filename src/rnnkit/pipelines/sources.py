@@ -38,6 +38,7 @@ class ForecastDataConfig:
     source: str = "beijing"  # beijing | seattle | AAPL, IBM, MSFT, GOOG | a CSV/Parquet path
     target: str = ""  # "" = the source's default (beijing temperature, a stock its log return)
     date_column: str = "date"  # for files
+    date_format: str = ""  # for files, e.g. %d/%m/%Y; "" = ISO dates or an unambiguous format
     features: str = ""  # comma-separated input columns; "" = every numeric column
     calendar: str = "auto"  # comma-separated calendar parts; auto: by frequency; "" = none
     log1p: str = ""  # comma-separated columns replaced by <column>_log1p = log(1 + x)
@@ -93,7 +94,7 @@ def read_source(data: ForecastDataConfig) -> tuple[pd.DataFrame, str]:
     elif is_stock(source):
         frame = stock_frame(source)
     elif Path(source).suffix or Path(source).exists():
-        frame = load_table(source, data.date_column)
+        frame = load_table(source, data.date_column, date_format=data.date_format or None)
     else:
         raise ValueError(f"unknown data.source {source!r}: use beijing, seattle, one of "
                          f"{', '.join(STOCK_SYMBOLS)}, or a CSV/Parquet file path")
@@ -148,6 +149,13 @@ def prepare(data: ForecastDataConfig, with_target: bool = True) -> Prepared:
     frame = add_calendar(frame, parts)
     features = input_features(data, frame, target, with_target)
     windows = make_windows(frame, target, features, data.lookback, data.horizon)
+    if not len(windows):
+        gaps = {name: int(frame[name].isna().sum()) for name in dict.fromkeys([*features, target])
+                if frame[name].isna().any()}
+        shown = ", ".join(f"{name!r} ({count} rows)" for name, count in gaps.items())
+        raise ValueError(f"no window of {data.lookback} + {data.horizon} rows is free of missing "
+                         f"values; missing in {shown or 'no column'}. Leave such columns out "
+                         "(data.features), fill them, or shorten the lookback")
     train_end, val_end = split_ends(data, pd.DatetimeIndex(frame.index))
     split = split_by_time(windows, _moment(train_end), _moment(val_end))
     for name, part in zip(("validation", "test"), split[1:], strict=True):

@@ -133,14 +133,7 @@ def load_table(
         ValueError: an unknown file type, or any check of :func:`tidy` failing.
     """
     path = Path(path)
-    name = path.name.lower()
-    if name.endswith((".parquet", ".pq")):
-        table = pd.read_parquet(path)
-    elif name.endswith((".csv", ".csv.gz", ".tsv", ".tsv.gz")):
-        table = pd.read_csv(path, sep="\t" if ".tsv" in name else ",")
-    else:
-        raise ValueError(f"{path}: unknown file type; expected .csv, .csv.gz, .tsv or "
-                         ".parquet. Convert the file or read it with pandas and call tidy()")
+    table = _read_file(path)
     frame = tidy(table, date_column, target, series_column=series_column,
                  value_column=value_column, categorical=categorical, date_format=date_format,
                  source=str(path))
@@ -148,6 +141,35 @@ def load_table(
         return frame
     keep = [target] if isinstance(target, str) else list(target or ())
     return regularize(frame, frequency, max_fill=max_fill, keep=keep)
+
+
+def _read_file(path: Path) -> pd.DataFrame:
+    """A CSV/TSV or Parquet file (or folder) as read, with header names stripped; a file
+    pandas cannot read is an error naming the file and what to do."""
+    name = path.name.lower()
+    try:
+        if path.is_dir() or name.endswith((".parquet", ".pq")):
+            table = pd.read_parquet(path)
+            if not isinstance(table.index, pd.RangeIndex) or table.index.name is not None:
+                table = table.reset_index()  # pandas saves a date index as one
+        elif name.endswith((".csv", ".csv.gz", ".tsv", ".tsv.gz")):
+            table = pd.read_csv(path, sep="\t" if ".tsv" in name else ",", index_col=False,
+                                encoding="utf-8-sig")
+        else:
+            raise ValueError(f"{path}: unknown file type; expected .csv, .csv.gz, .tsv, "
+                             ".parquet or a Parquet folder. Convert the file or read it with "
+                             "pandas and call tidy()")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path} is not UTF-8 text; save it as UTF-8 (CSV UTF-8 in a "
+                         "spreadsheet)") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise ValueError(f"{path} cannot be read as a table: {str(error).strip()}. Check "
+                         "that every row has the header's number of fields") from None
+    table.columns = [str(column).strip() for column in table.columns]
+    if len(table.columns) == 1 and ";" in table.columns[0]:
+        raise ValueError(f"{path} looks separated by ';' (its one column is "
+                         f"{table.columns[0]!r}); save it separated by commas")
+    return table
 
 
 def to_wide(frame: pd.DataFrame, series_column: str, value_column: str) -> pd.DataFrame:
@@ -264,13 +286,43 @@ def _first_backwards(dates: pd.Series, series: pd.Series | None) -> tuple[int, i
 
 def _parse_dates(values: pd.Series, date_format: str | None, source: str,
                  column: str) -> pd.Series:
-    dates = pd.to_datetime(values, format=date_format, errors="coerce")
+    """Dates as naive timestamps. Dates with a UTC offset are converted to UTC and the zone
+    dropped. Without ``date_format``: a year column (``1960``) is read as years, other numbers
+    are refused (not read as nanoseconds), and ``01/02/2010`` that reads both day-first and
+    month-first is refused rather than guessed."""
+    hint = "set data.date_format (e.g. %d/%m/%Y), or pass date_format"
+    if date_format is None and pd.api.types.is_numeric_dtype(values):
+        if pd.api.types.is_integer_dtype(values) and values.between(1000, 2999).all():
+            return _to_dates(values.astype(str), "%Y")
+        raise ValueError(f"{source}: column {column!r} holds numbers ({values.iloc[0]!r}), not "
+                         f"dates; write dates such as 2020-01-31, or {hint}")
+    dates = _to_dates(values, date_format)
+    if date_format is None and values.astype(str).str.contains("/").any():
+        day_first = _to_dates(values, None, dayfirst=True)
+        if dates.isna().any() and not day_first.isna().any():
+            dates = day_first  # 13/01/2020 reads only day-first
+        elif not dates.isna().any() and not day_first.isna().any() and \
+                not dates.equals(day_first):
+            row = int(np.flatnonzero((dates != day_first).to_numpy())[0])
+            raise ValueError(f"{source}: column {column!r} reads both day-first and "
+                             f"month-first ({values.iloc[row]!r} at row {row}); {hint}")
+    if date_format is None and dates.isna().any():
+        dates = _to_dates(values, "mixed")  # e.g. '2020-01-01 00:00:00' then '2020-01-02'
     bad = dates.isna()
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise ValueError(f"{source}: column {column!r} holds {values.iloc[row]!r} at row "
-                         f"{row}, not a date; fix or drop that row, or pass date_format")
+                         f"{row}, not a date; fix or drop that row, or {hint}")
     return dates
+
+
+def _to_dates(values: pd.Series, date_format: str | None, dayfirst: bool = False) -> pd.Series:
+    """``pd.to_datetime`` with bad values as ``NaT``, offsets converted to UTC, zone dropped."""
+    with warnings.catch_warnings():  # pandas warns when it guesses a format; we check instead
+        warnings.simplefilter("ignore", UserWarning)
+        dates = pd.to_datetime(values, format=date_format, errors="coerce", utc=True,
+                               dayfirst=dayfirst)
+    return dates.dt.tz_convert(None)
 
 
 def _numeric(column: pd.Series, dates: pd.Series, source: str) -> pd.Series:
