@@ -150,7 +150,7 @@ def test_cli_trains_predicts_and_refuses_unknown_labels(
 
 def test_cli_numeric_classifier_scales_with_training_statistics(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    lines, swapped = ["id,step,level,noise,label"], ["id,step,noise,level,label"]
+    lines, swapped = ["id,step,level,noise ,label"], ["id,step,noise,level,label"]
     for index in range(24):
         label = "high" if index % 2 else "low"
         base = 1000.0 if label == "high" else 0.0

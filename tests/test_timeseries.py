@@ -482,6 +482,12 @@ def test_dates_are_never_guessed_wrong(tmp_path: Path) -> None:
     assert list(_load(tmp_path, zoned).index.hour) == [0, 1]  # UTC, the zone dropped
     mixed = "date,y\n2020-01-01 00:00:00,1\n2020-01-02,2\n"
     assert list(_load(tmp_path, mixed).index.day) == [1, 2]
+    year_first = "date,y\n" + "".join(f"2015/{m:02d}/01,{m}\n" for m in range(1, 13))
+    assert list(_load(tmp_path, year_first).index.month) == list(range(1, 13))
+    with pytest.raises(ValueError, match="'01/02/2020 06:00' at row 2, not a date"):
+        _load(tmp_path, "date,y\n30/01/2020,1\n31/01/2020,2\n01/02/2020 06:00,3\n")
+    with pytest.raises(ValueError, match="holds an empty value at row 1, not a date"):
+        _load(tmp_path, "date,y\n1960,1\n,2\n1962,3\n")
 
 
 def test_files_pandas_reads_differently_are_read_or_named(tmp_path: Path) -> None:
@@ -489,10 +495,14 @@ def test_files_pandas_reads_differently_are_read_or_named(tmp_path: Path) -> Non
                          index=pd.date_range("2020-01-01", periods=3, name="date"))
     frame.to_parquet(tmp_path / "indexed.parquet")  # pandas keeps the dates as the index
     assert load_table(tmp_path / "indexed.parquet", "date")["y"].tolist() == [1.0, 2.0, 3.0]
+    frame.reset_index().rename_axis("row_id").to_parquet(tmp_path / "rows.parquet")
+    assert load_table(tmp_path / "rows.parquet", "date").columns.tolist() == ["y"]  # no row_id
     (tmp_path / "folder").mkdir()
     frame.reset_index().to_parquet(tmp_path / "folder" / "part-0.parquet")
     assert len(load_table(tmp_path / "folder", "date")) == 3
     assert _load(tmp_path, "date, y\n2020-01-01, 1\n2020-01-02, 2\n").columns.tolist() == ["y"]
+    with pytest.raises(ValueError, match="the columns 'y' appear more than once"):
+        _load(tmp_path, "date,y , y\n2020-01-01,1,2\n")
     with pytest.raises(ValueError, match="looks separated by ';'"):
         _load(tmp_path, "date;y\n2020-01-01;1\n")
     with pytest.raises(ValueError, match="is not UTF-8 text; save it as UTF-8"):

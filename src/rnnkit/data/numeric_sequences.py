@@ -59,7 +59,8 @@ def read_numeric_sequences(
     path = Path(path)
     with open(path, encoding="utf-8", newline="") as file:
         reader = csv.DictReader(file)
-        header = list(reader.fieldnames or [])
+        header = [name.strip() for name in reader.fieldnames or []]  # 'noise ' is 'noise'
+        reader.fieldnames = header
         needed = [id_column, label_column] + ([time_column] if time_column else [])
         if not labelled and label_column not in header:
             needed.remove(label_column)

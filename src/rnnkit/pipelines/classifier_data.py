@@ -83,7 +83,7 @@ def with_named_features(data: ClassifierDataConfig) -> ClassifierDataConfig:
     path = _path(data, "train")
     if not named and path is not None and path.is_file():
         with open(path, encoding="utf-8", newline="") as file:
-            header = next(csv.reader(file), [])
+            header = [name.strip() for name in next(csv.reader(file), [])]
         skip = {data.id_column, data.label_field, data.time_column}
         named = [c for c in header if c not in skip]
     return replace(data, feature_columns=",".join(named))

@@ -133,7 +133,7 @@ def load_table(
         ValueError: an unknown file type, or any check of :func:`tidy` failing.
     """
     path = Path(path)
-    table = _read_file(path)
+    table = _read_file(path, date_column)
     frame = tidy(table, date_column, target, series_column=series_column,
                  value_column=value_column, categorical=categorical, date_format=date_format,
                  source=str(path))
@@ -143,15 +143,17 @@ def load_table(
     return regularize(frame, frequency, max_fill=max_fill, keep=keep)
 
 
-def _read_file(path: Path) -> pd.DataFrame:
+def _read_file(path: Path, date_column: str) -> pd.DataFrame:
     """A CSV/TSV or Parquet file (or folder) as read, with header names stripped; a file
     pandas cannot read is an error naming the file and what to do."""
     name = path.name.lower()
     try:
         if path.is_dir() or name.endswith((".parquet", ".pq")):
             table = pd.read_parquet(path)
-            if not isinstance(table.index, pd.RangeIndex) or table.index.name is not None:
+            index = table.index
+            if index.name == date_column or isinstance(index, pd.DatetimeIndex):
                 table = table.reset_index()  # pandas saves a date index as one
+                table = table.rename(columns={table.columns[0]: index.name or date_column})
         elif name.endswith((".csv", ".csv.gz", ".tsv", ".tsv.gz")):
             table = pd.read_csv(path, sep="\t" if ".tsv" in name else ",", index_col=False,
                                 encoding="utf-8-sig")
@@ -166,6 +168,10 @@ def _read_file(path: Path) -> pd.DataFrame:
         raise ValueError(f"{path} cannot be read as a table: {str(error).strip()}. Check "
                          "that every row has the header's number of fields") from None
     table.columns = [str(column).strip() for column in table.columns]
+    repeated = sorted({c for c in table.columns if list(table.columns).count(c) > 1})
+    if repeated:
+        raise ValueError(f"{path}: the columns {', '.join(map(repr, repeated))} appear more than "
+                         "once (spaces around header names do not count); rename them")
     if len(table.columns) == 1 and ";" in table.columns[0]:
         raise ValueError(f"{path} looks separated by ';' (its one column is "
                          f"{table.columns[0]!r}); save it separated by commas")
@@ -291,13 +297,18 @@ def _parse_dates(values: pd.Series, date_format: str | None, source: str,
     are refused (not read as nanoseconds), and ``01/02/2010`` that reads both day-first and
     month-first is refused rather than guessed."""
     hint = "set data.date_format (e.g. %d/%m/%Y), or pass date_format"
+    text = values.astype(str)
+    slashes = date_format is None and bool(text.str.contains("/").any())
     if date_format is None and pd.api.types.is_numeric_dtype(values):
-        if pd.api.types.is_integer_dtype(values) and values.between(1000, 2999).all():
-            return _to_dates(values.astype(str), "%Y")
-        raise ValueError(f"{source}: column {column!r} holds numbers ({values.iloc[0]!r}), not "
-                         f"dates; write dates such as 2020-01-31, or {hint}")
-    dates = _to_dates(values, date_format)
-    if date_format is None and values.astype(str).str.contains("/").any():
+        years = values.dropna()
+        if not ((years == years.round()) & years.between(1000, 2999)).all():
+            raise ValueError(f"{source}: column {column!r} holds numbers ({values.iloc[0]!r}), "
+                             f"not dates; write dates such as 2020-01-31, or {hint}")
+        written = years.astype(int).astype(str).reindex(values.index)  # a gap stays missing
+        dates = _to_dates(written, "%Y")
+    else:
+        dates = _to_dates(values, date_format)
+    if slashes and not text.str.match(r"\s*\d{4}/").all():  # 2015/02/01 is year-first
         day_first = _to_dates(values, None, dayfirst=True)
         if dates.isna().any() and not day_first.isna().any():
             dates = day_first  # 13/01/2020 reads only day-first
@@ -306,13 +317,15 @@ def _parse_dates(values: pd.Series, date_format: str | None, source: str,
             row = int(np.flatnonzero((dates != day_first).to_numpy())[0])
             raise ValueError(f"{source}: column {column!r} reads both day-first and "
                              f"month-first ({values.iloc[row]!r} at row {row}); {hint}")
-    if date_format is None and dates.isna().any():
+    if date_format is None and not slashes and dates.isna().any():
         dates = _to_dates(values, "mixed")  # e.g. '2020-01-01 00:00:00' then '2020-01-02'
     bad = dates.isna()
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise ValueError(f"{source}: column {column!r} holds {values.iloc[row]!r} at row "
-                         f"{row}, not a date; fix or drop that row, or {hint}")
+        value = values.iloc[row]
+        shown = "an empty value" if pd.isna(value) else repr(value)
+        raise ValueError(f"{source}: column {column!r} holds {shown} at row {row}, not a date; "
+                         f"fix or drop that row, or {hint}")
     return dates
 
 
