@@ -70,11 +70,22 @@ def detokenize(tokens: list[str], level: str) -> str:
     return "\n".join(" ".join(words) for words in lines)
 
 
-def split_text(text: str, validation_fraction: float) -> tuple[str, str]:
-    """The first ``1 - fraction`` of the text for training, the rest for validation."""
+def split_text(text: str, validation_fraction: float, level: str = "char") -> tuple[str, str]:
+    """The first ``1 - fraction`` of the text for training, the rest for validation; at word
+    level the cut moves back to the start of the word it falls in, so no word is split in two.
+
+    Example:
+        >>> split_text("to be or not", 0.1), split_text("to be or not", 0.1, "word")
+        (('to be or n', 'ot'), ('to be or ', 'not'))
+    """
     if not 0.0 < validation_fraction < 1.0:
         raise ValueError(f"lm.validation_fraction must be in (0, 1), got {validation_fraction}")
     cut = int(len(text) * (1.0 - validation_fraction))
+    if level == "word":
+        start = cut
+        while start > 0 and not text[start - 1].isspace() and not text[start].isspace():
+            start -= 1
+        cut = start or cut  # one long word: cut it where the fraction says
     return text[:cut], text[cut:]
 
 

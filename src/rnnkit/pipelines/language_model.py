@@ -103,7 +103,7 @@ def train_language_model(config: LMRunConfig, out_dir: str | Path, resume: bool 
     check_settings(config)
     data, level = config.data, config.lm.level
     started = time.perf_counter()
-    train_text, val_text = split_text(read_text(data), data.validation_fraction)
+    train_text, val_text = split_text(read_text(data), data.validation_fraction, level)
     train_tokens, val_tokens = tokenize(train_text, level), tokenize(val_text, level)
     vocab = build_stream_vocab(train_tokens, level, data.min_count)
     log(f"{len(train_tokens)} / {len(val_tokens)} {level} tokens (train / validation),"
