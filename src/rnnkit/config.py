@@ -118,6 +118,18 @@ def check_model(config: ModelConfig) -> None:
     check_choice(config.kernel, "model.kernel", KERNELS)
 
 
+def changed_keys(section: str, values: Any, defaults: Any, names: Iterable[str]) -> list[str]:
+    """The keys ``section.name`` among ``names`` whose value differs from ``defaults``: the
+    settings a user changed, for refusing those a run would not read.
+
+    Example:
+        >>> changed_keys("model", ModelConfig(cell="gru"), ModelConfig(), ["cell", "num_layers"])
+        ['model.cell']
+    """
+    return [f"{section}.{name}" for name in names
+            if getattr(values, name) != getattr(defaults, name)]
+
+
 def check_rate(value: float, key: str) -> None:
     """Refuse a probability setting ``key`` (a dropout, label smoothing) outside ``[0, 1)``."""
     if not 0 <= value < 1:

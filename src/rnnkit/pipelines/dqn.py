@@ -26,6 +26,7 @@ import torch
 from rnnkit.config import (
     ConfigError,
     ModelConfig,
+    changed_keys,
     check_at_least,
     check_choice,
     check_date,
@@ -116,8 +117,8 @@ def check_config(config: DQNRunConfig) -> None:
     check_options(config.agent)
     if config.agent.network == "mlp":  # a feed-forward net reads only the hidden size
         default = DQNRunConfig().model
-        unread = [f"model.{name}" for name in asdict(default) if name != "hidden_size"
-                  and getattr(config.model, name) != getattr(default, name)]
+        unread = changed_keys("model", config.model, default,
+                              [name for name in asdict(default) if name != "hidden_size"])
         if unread:
             raise ConfigError(f"agent.network=mlp does not read {', '.join(unread)} (only "
                               "model.hidden_size); set agent.network=recurrent for a "

@@ -25,6 +25,7 @@ from rnnkit.config import (
     ConfigError,
     ModelConfig,
     TrainConfig,
+    changed_keys,
     check_at_least,
     check_fraction,
     check_model,
@@ -82,8 +83,8 @@ def check_config(config: StocksRunConfig) -> None:
     check_at_least(config.data.refit_every, "data.refit_every", 1)
     check_model(config.model)
     check_options(config.signal)
-    ignored = [f"signal.{key}" for key in ("kind", "mode", "cost_bps", "slippage_bps")
-               if getattr(config.signal, key) != getattr(SignalOptions(), key)]
+    ignored = changed_keys("signal", config.signal, SignalOptions(),
+                           ("kind", "mode", "cost_bps", "slippage_bps"))
     if ignored:
         raise ConfigError(f"rnnkit stocks does not read {', '.join(ignored)}: its target is each "
                           "stock's log return, and its backtests take trading.mode, "
