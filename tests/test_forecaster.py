@@ -519,6 +519,12 @@ def test_a_file_s_date_column_and_missing_columns(tmp_path: Path, capsys) -> Non
     train_forecaster(config, tmp_path / "run", log=lambda line: None)
     model = str(tmp_path / "run" / "model.rnnkit")
     assert rnnkit.cli.main(["forecast", "--model", model, "--data", str(csv)]) == 0  # its column
+    other = write_csv(tmp_path / "when.csv", frame.rename_axis("when"))  # another file's name
+    for verb in (["evaluate"], ["backtest", "--threshold", "0"]):
+        assert rnnkit.cli.main([*verb, "--model", model, "--data", str(other)]) == 2
+        assert "no date column 'day'" in capsys.readouterr().err
+        assert rnnkit.cli.main([*verb, "--model", model, "--data", str(other),
+                                "--date-column", "when"]) == 0
     empty = write_csv(tmp_path / "notes.csv", series_frame(400).assign(notes=np.nan))
     args = ["train", "forecaster", "--out", str(tmp_path / "bad")]
     for item in settings(empty):

@@ -16,6 +16,8 @@ def register(commands: Any, train_tasks: Any) -> None:
         "backtest", help="trade a saved forecaster, buy/sell/hold model or DQN agent")
     parser.add_argument("--model", type=Path, required=True, help="a .rnnkit bundle")
     parser.add_argument("--data", default="", help="another source than the model's own")
+    parser.add_argument("--date-column", default="", help="date column of a --data file "
+                        "(default: the model's data.date_column, else date)")
     parser.add_argument("--mode", default="long_flat", choices=("long_flat", "long_short"))
     parser.add_argument("--threshold", type=float, default=0.0,
                         help="forecaster: trade when the predicted return passes +-threshold")
@@ -37,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
     check_flags(args)
     options = BacktestOptions(mode=args.mode, threshold=args.threshold,
                               cost_bps=args.cost_bps, slippage_bps=args.slippage_bps,
-                              start=args.start, end=args.end, source=args.data)
+                              start=args.start, end=args.end, source=args.data,
+                              date_column=args.date_column)
     summary = backtest_bundle(args.model, options, args.out)
     print(f"{summary['target']}: decisions {summary['first_decision'][:10]} to "
           f"{summary['last_decision'][:10]}, costs {args.cost_bps:g} + {args.slippage_bps:g} bps")

@@ -41,6 +41,6 @@ def evaluate(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.forecaster import evaluate_forecaster
 
     check_source(args.data, "--data")
-    results = evaluate_forecaster(args.model, args.data, args.out)
+    results = evaluate_forecaster(args.model, args.data, args.out, args.date_column)
     print(json.dumps(results, indent=2))
     return 0

@@ -48,6 +48,6 @@ def evaluate(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.signal import evaluate_signal
 
     check_source(args.data, "--data")
-    results = evaluate_signal(args.model, args.data, args.out)
+    results = evaluate_signal(args.model, args.data, args.out, args.date_column)
     print(json.dumps(results, indent=2))
     return 0

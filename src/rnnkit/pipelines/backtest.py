@@ -41,6 +41,7 @@ class BacktestOptions:
     start: str = ""  # first decision date ("" = the model's test period)
     end: str = ""  # last decision date
     source: str = ""  # another source than the one the model was trained on
+    date_column: str = ""  # that source's date column ("" = the model's data.date_column)
 
 
 Positions = Callable[[TaskModel, Windows, BacktestOptions], dict[str, np.ndarray]]
@@ -84,7 +85,7 @@ POSITIONS.update(forecaster=_forecaster_positions, signal=_signal_positions,
 def backtest_windows(model: Any, options: BacktestOptions) -> Windows:
     """The windows the model is backtested on (its features, its source or another); by
     default its test period (up to its ``test_end`` if it was trained with one)."""
-    prepared = prepare_for(model, options.source)
+    prepared = prepare_for(model, options.source, options.date_column)
     if not (options.start or options.end):
         test = prepared.split.test
         test_end = model.trained_on.get("test_end")

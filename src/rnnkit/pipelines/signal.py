@@ -192,12 +192,13 @@ def plot_signal(scored: dict[str, Any], outputs: dict[str, Any], test: Windows, 
 
 
 def evaluate_signal(bundle: str | Path, source: str | None = None,
-                    out_dir: str | Path | None = None) -> dict[str, Any]:
+                    out_dir: str | Path | None = None, date_column: str = ""
+                    ) -> dict[str, Any]:
     """Score a saved classifier on its (or another) source's test split, beside baselines."""
     from rnnkit.training.bundle import load_model
 
     model = load_model(bundle, SignalClassifier)
-    prepared = prepare_for(model, source or "")
+    prepared = prepare_for(model, source or "", date_column)
     scored, outputs = score_signal(model, prepared.split, SignalOptions())
     if out_dir is not None:
         Path(out_dir).mkdir(parents=True, exist_ok=True)

@@ -195,16 +195,17 @@ def split_ends(data: ForecastDataConfig, index: pd.DatetimeIndex) -> tuple[str, 
     return train_end, val_end
 
 
-def prepare_for(model: Any, source: str = "") -> Prepared:
+def prepare_for(model: Any, source: str = "", date_column: str = "") -> Prepared:
     """A saved window model's own data (its ``trained_on`` settings, every window) or another
-    source, prepared as in training.
+    source (its dates in ``date_column``, by default the model's), prepared as in training.
 
     Raises:
         ValueError: the data's features are not the model's.
     """
     known = {name: value for name, value in model.trained_on.items()
              if name in ForecastDataConfig.__dataclass_fields__}  # not e.g. a DQN's test_end
-    trained = {**known, "stride": 1, **({"source": source} if source else {})}
+    trained = {**known, "stride": 1, **({"source": source} if source else {}),
+               **({"date_column": date_column} if source and date_column else {})}
     prepared = prepare(ForecastDataConfig(**trained),
                        with_target=model.target in model.feature_names)
     if prepared.features != list(model.feature_names):

@@ -71,7 +71,12 @@ def tidy(
         ('date', ['A', 'B'], [5.0, nan])
     """
     table = table.reset_index(drop=True)
-    for name in (date_column, series_column, value_column, *categorical):
+    if date_column not in table.columns:
+        raise ValueError(f"{source} has no date column {date_column!r}; its columns: "
+                         f"{_names(table.columns)}. Name the one holding the dates with "
+                         "data.date_column (training) or --date-column (forecast, evaluate, "
+                         "backtest)")
+    for name in (series_column, value_column, *categorical):
         if name is not None and name not in table.columns:
             raise ValueError(f"{source} has no column {name!r}; its columns: "
                              f"{_names(table.columns)}. Check the spelling")
