@@ -49,9 +49,10 @@ def env_of(prices: pd.Series, **options: object) -> TradingEnv:
 def observations(env: TradingEnv) -> list[np.ndarray]:
     """Every decision's window, holding throughout."""
     seen = [env.reset(seed=0)[0]["window"]]
-    done = False
-    while not done:
-        observation, _, done, _, _ = env.step(HOLD)
+    truncated = False
+    while not truncated:
+        observation, _, terminated, truncated, _ = env.step(HOLD)
+        assert not terminated  # trading has no natural end; the data has
         seen.append(observation["window"])
     return seen[:-1]  # the last one repeats the final window
 
@@ -103,7 +104,73 @@ def test_an_episode_matches_the_backtest_of_its_positions() -> None:
     expected = backtest(positions, returns, cost_bps=5, slippage_bps=5)
     np.testing.assert_allclose([reward for _, reward, *_ in steps], expected.net_returns)
     assert steps[-1][-1]["portfolio_value"] == pytest.approx(expected.equity[-1], rel=1e-12)
-    assert [done for _, _, done, _, _ in steps] == [False] * (len(env) - 1) + [True]
+    assert [ended for _, _, ended, _, _ in steps] == [False] * len(env)  # never terminated
+    assert [cut for _, _, _, cut, _ in steps] == [False] * (len(env) - 1) + [True]
+
+
+def test_the_last_step_shows_the_window_after_when_given_it() -> None:
+    windows = price_windows(random_walk(), LOOKBACK)
+    returns = next_period_returns(windows, "log_return")
+    scaler = StandardScaler(list(windows.feature_names)).fit(windows.period_rows())
+    first, rest = windows.subset(slice(0, 100)), windows.subset(slice(100, None))
+    env = TradingEnv(first, returns[:100], scaler=scaler, after=rest)
+    env.reset(seed=0)
+    for _ in range(len(env)):
+        observation, _, terminated, truncated, info = env.step(HOLD)
+        assert info["next_known"] and not terminated
+    assert truncated
+    np.testing.assert_allclose(observation["window"], rest.scaled(scaler).inputs[0], rtol=1e-6)
+    blind = TradingEnv(first, returns[:100], scaler=scaler)
+    blind.reset(seed=0)
+    steps = [blind.step(HOLD) for _ in range(len(blind))]
+    assert [info["next_known"] for *_, info in steps] == [True] * 99 + [False]
+    with pytest.raises(ValueError, match="the window right after the last one"):
+        TradingEnv(first, returns[:100], after=windows.subset(slice(101, None)))
+
+
+@pytest.mark.parametrize("after", [True, False])
+def test_training_bootstraps_at_the_end_of_the_data(after: bool,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The end of the data is a truncation: no stored transition is marked done; the last one
+    is stored with the real window after it, or not at all."""
+    frame = pd.DataFrame({"r": np.log1p(np.where(np.arange(60) % 2 == 0, 0.01, -0.01))},
+                         index=pd.date_range("2020-01-01", periods=60))
+    windows = make_windows(frame, "r", lookback=3)
+    returns = next_period_returns(windows, "log_return")
+    scaler = StandardScaler(["r"]).fit(windows.period_rows())
+    n = len(windows) - 1
+    env = TradingEnv(windows.subset(slice(0, n)), returns[:n], scaler=scaler,
+                     after=windows.subset(slice(n, None)) if after else None)
+    stored: list[tuple[np.ndarray, bool]] = []
+    add = ReplayBuffer.add
+
+    def spy(self: ReplayBuffer, window: np.ndarray, position: float, action: int,
+            reward: float, next_window: np.ndarray, next_position: float, done: bool) -> None:
+        stored.append((next_window.copy(), done))
+        add(self, window, position, action, reward, next_window, next_position, done)
+
+    monkeypatch.setattr(ReplayBuffer, "add", spy)
+    torch.manual_seed(0)
+    train_dqn(tiny_agent(), env, DQNOptions(episodes=2, learning_starts=10, batch_size=8),
+              log=lambda _: None)
+    assert not any(done for _, done in stored)
+    assert len(stored) == 2 * (len(env) if after else len(env) - 1)
+    if after:
+        np.testing.assert_array_equal(stored[len(env) - 1][0], env.final)
+
+
+def test_the_agent_acts_with_dropout_off() -> None:
+    names = ["f0"]
+    scaler = StandardScaler(names).fit(np.random.default_rng(0).normal(size=(50, 1)))
+    agent = DQNAgent("recurrent", ModelConfig(cell="gru", hidden_size=16, num_layers=2,
+                                              dropout=0.5), names, "f0", 3, scaler,
+                     "long_flat").train()
+    observation = {"window": np.ones((3, 1), np.float32), "position": np.zeros(1, np.float32)}
+    modes: list[bool] = []
+    agent.register_forward_pre_hook(lambda module, inputs: modes.append(module.training))
+    agent.act(observation)
+    assert modes == [False]  # no dropout while choosing
+    assert agent.training  # its mode is given back
 
 
 def test_the_environment_passes_gymnasiums_checker() -> None:
@@ -124,7 +191,7 @@ def test_bad_actions_and_steps_outside_an_episode_are_refused() -> None:
         with pytest.raises(ValueError, match=r"outside the action space Discrete\(3\): use 0"):
             env.step(action)
     env.step(np.int64(BUY))  # numpy integers are fine
-    while env.step(HOLD)[2] is False:
+    while env.step(HOLD)[3] is False:
         pass
     with pytest.raises(RuntimeError, match=r"the episode ended .*call reset\(\)"):
         env.step(SELL)
@@ -237,7 +304,8 @@ def test_greedy_trading_over_windows_equals_acting_in_the_environment() -> None:
     observation, _ = env.reset(seed=0)
     stepped, done = [], False
     while not done:
-        observation, _, done, _, info = env.step(agent.act(observation))
+        observation, _, terminated, truncated, info = env.step(agent.act(observation))
+        done = terminated or truncated
         stepped.append(info["position"])
     actions, positions = agent.greedy_from_inputs(env.windows)
     np.testing.assert_array_equal(positions, stepped)

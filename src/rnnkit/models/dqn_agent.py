@@ -120,10 +120,15 @@ class DQNAgent(TaskModel):
 
     @torch.no_grad()
     def act(self, observation: dict[str, np.ndarray]) -> int:
-        """The greedy action for one observation of :class:`rnnkit.rl.env.TradingEnv`."""
+        """The greedy action for one observation of :class:`rnnkit.rl.env.TradingEnv`, with
+        dropout off (the mode it was in is restored)."""
         window = torch.as_tensor(observation["window"], dtype=torch.float32)[None]
         position = torch.as_tensor(observation["position"], dtype=torch.float32)[None]
-        return int(self(window, position).argmax(-1))
+        was_training = self.training
+        self.eval()
+        action = int(self(window, position).argmax(-1))
+        self.train(was_training)
+        return action
 
     @torch.no_grad()
     def greedy_from_inputs(self, inputs: np.ndarray, position: float = 0.0

@@ -151,10 +151,13 @@ def split_periods(windows: Windows, data: DQNData) -> Periods:
     return Periods(train, fitting, validation, test, scaler)
 
 
-def make_env(windows: Windows, scaler: StandardScaler, trading: DQNTrading) -> TradingEnv:
+def make_env(windows: Windows, scaler: StandardScaler, trading: DQNTrading,
+             after: Windows | None = None) -> TradingEnv:
+    """The environment over ``windows``; ``after`` starts with the window that follows them
+    (the state the last decision leads to, for the learner to bootstrap from)."""
     return TradingEnv(windows, next_period_returns(windows, "log_return"), scaler=scaler,
                       mode=trading.mode, cost_bps=trading.cost_bps,
-                      slippage_bps=trading.slippage_bps)
+                      slippage_bps=trading.slippage_bps, after=after)
 
 
 def train_agent(periods: Periods, config: DQNRunConfig, seed: int, out: Path,
@@ -169,7 +172,8 @@ def train_agent(periods: Periods, config: DQNRunConfig, seed: int, out: Path,
     agent = DQNAgent(config.agent.network, config.model, fitting.feature_names,
                      fitting.target_name, fitting.lookback, periods.scaler, config.trading.mode,
                      trained_on)
-    result = train_dqn(agent, make_env(fitting, periods.scaler, config.trading), config.agent,
+    env = make_env(fitting, periods.scaler, config.trading, after=periods.validation)
+    result = train_dqn(agent, env, config.agent,
                        make_env(periods.validation, periods.scaler, config.trading), seed, log)
     save_bundle(agent, out / "model.rnnkit")
     return agent, {"history": result.history, "best_episode": result.best_episode,

@@ -5,7 +5,10 @@ One loop: act epsilon-greedily in the environment (epsilon falls linearly from
 ``epsilon_start`` to ``epsilon_end`` over the first ``exploration_fraction`` of all steps),
 store each transition in the replay buffer, and every ``train_every`` steps fit the Q-values
 of a sampled batch to ``reward + gamma * Q_target(next observation, best next action)`` (Huber
-loss; no future value after the episode's last step). The target network is a copy of the
+loss). An episode ends because the data does (a truncation, as Gymnasium calls it), so its last
+step bootstraps too, from the window after it when the environment knows it; without that
+window the last transition is not stored, rather than fitted to its reward alone. The network
+acts in eval mode (no dropout) and trains in train mode. The target network is a copy of the
 online one, refreshed every ``target_update`` steps. With ``double`` the online network picks
 the best next action and the target network values it, which curbs the overestimation of
 plain DQN's max.
@@ -114,9 +117,11 @@ def td_targets(agent: DQNAgent, target: DQNAgent, batch: Transitions, gamma: flo
     ``reward + gamma * (1 - done) * Q_target(next, a*)``, where ``a*`` is the next action
     with the highest online Q-value (``double``) or the highest target Q-value (plain DQN)."""
     next_q = target(batch.next_window, batch.next_position)  # [B, 3]
-    if double:
-        best = agent(batch.next_window, batch.next_position).argmax(1, keepdim=True)  # [B, 1]
-        next_value = next_q.gather(1, best).squeeze(1)
+    if double:  # the online network's choice, dropout off
+        was_training = agent.training
+        best = agent.eval()(batch.next_window, batch.next_position).argmax(1, keepdim=True)
+        agent.train(was_training)
+        next_value = next_q.gather(1, best).squeeze(1)  # [B]
     else:
         next_value = next_q.max(1).values
     return batch.reward + gamma * (1.0 - batch.done) * next_value
@@ -125,6 +130,7 @@ def td_targets(agent: DQNAgent, target: DQNAgent, batch: Transitions, gamma: flo
 def _update(agent: DQNAgent, target: DQNAgent, optimizer: torch.optim.Optimizer,
             buffer: ReplayBuffer, generator: np.random.Generator, options: DQNOptions) -> float:
     batch = buffer.sample(options.batch_size, generator)
+    agent.train()
     q = agent(batch.window, batch.position).gather(1, batch.action[:, None]).squeeze(1)  # [B]
     goal = td_targets(agent, target, batch, options.gamma, options.double)
     loss = F.smooth_l1_loss(q, goal)
@@ -162,7 +168,6 @@ def train_dqn(agent: DQNAgent, env: TradingEnv, options: DQNOptions,
     best_score, best_state = -np.inf, copy.deepcopy(agent.state_dict())
     step = 0
     for episode in range(1, options.episodes + 1):
-        agent.train()
         observation, _ = env.reset(seed=seed + episode)
         losses: list[float] = []
         done = False
@@ -170,10 +175,12 @@ def train_dqn(agent: DQNAgent, env: TradingEnv, options: DQNOptions,
             epsilon = epsilon_at(step, total, options)
             action = (int(generator.integers(len(CLASS_NAMES)))
                       if generator.random() < epsilon else agent.act(observation))
-            following, reward, done, _, info = env.step(action)
-            buffer.add(observation["window"], float(observation["position"][0]), action,
-                       reward * options.reward_scale, following["window"],
-                       float(following["position"][0]), done)
+            following, reward, terminated, truncated, info = env.step(action)
+            done = terminated or truncated
+            if info["next_known"] or terminated:
+                buffer.add(observation["window"], float(observation["position"][0]), action,
+                           reward * options.reward_scale, following["window"],
+                           float(following["position"][0]), terminated)
             observation = following
             step += 1
             if step >= options.learning_starts and step % options.train_every == 0:

@@ -17,7 +17,11 @@ backtest of its positions.
 Reward: the change in portfolio value over the period after costs, per unit of value before it,
 ``position * return - |change of position| * cost`` (the period's net return; the value itself,
 compounded from 1, is ``info["portfolio_value"]``). An episode starts flat at the first window
-and terminates after the last one; another step then is an error until :meth:`reset`.
+and is *truncated* (not terminated) after the last one: trading has no natural end, the data
+does, so a learner should still bootstrap from the state reached. That state is the window
+after the last decision when the environment is given it (``after``); otherwise the last window
+is shown again and ``info["next_known"]`` is False, so a learner can leave that transition out.
+Another step is an error until :meth:`reset`.
 """
 
 from __future__ import annotations
@@ -72,6 +76,8 @@ class TradingEnv(gymnasium.Env[Observation, Any]):
         scaler: fitted on the training period; None when the windows are already scaled.
         mode: ``long_flat`` or ``long_short``.
         cost_bps, slippage_bps: charged per unit of position changed.
+        after: windows whose first is the one right after the last decision (its inputs end
+            on the day the last reward is earned), the observation that ends the episode.
 
     Shape:
         observation ``{"window": [L, F], "position": [1]}`` float32; action a scalar in
@@ -89,13 +95,17 @@ class TradingEnv(gymnasium.Env[Observation, Any]):
         >>> _, reward, terminated, _, info = env.step(2)  # buy: long over a -2% day, 10 bps
         >>> round(reward, 4), terminated, info["position"]
         (-0.021, False, 1.0)
+        >>> _, _, terminated, truncated, info = env.step(1)  # the data ends: truncated
+        >>> terminated, truncated, info["next_known"]
+        (False, True, False)
     """
 
     metadata: dict[str, Any] = {"render_modes": []}
 
     def __init__(self, windows: Windows, next_returns: np.ndarray, *,
                  scaler: StandardScaler | None = None, mode: str = "long_flat",
-                 cost_bps: float = 5.0, slippage_bps: float = 5.0) -> None:
+                 cost_bps: float = 5.0, slippage_bps: float = 5.0,
+                 after: Windows | None = None) -> None:
         returns = np.asarray(next_returns, dtype=float)
         if not len(windows) or returns.shape != (len(windows),):
             raise ValueError(f"{len(windows)} windows and next_returns of shape "
@@ -117,6 +127,7 @@ class TradingEnv(gymnasium.Env[Observation, Any]):
         self.windows = scaled.inputs.astype(np.float32)  # [N, L, F]
         if not np.isfinite(self.windows).all():
             raise ValueError("the windows hold missing or infinite features; drop those rows")
+        self.final = self._window_after(windows, after, scaler)  # [L, F] or None
         self.times = windows.input_end
         self.next_returns = returns
         self.mode = mode
@@ -129,6 +140,25 @@ class TradingEnv(gymnasium.Env[Observation, Any]):
         self.index = -1  # -1: not reset yet
         self.position = 0.0
         self.value = 1.0
+
+    @staticmethod
+    def _window_after(windows: Windows, after: Windows | None,
+                      scaler: StandardScaler | None) -> np.ndarray | None:
+        """The scaled inputs of the window that follows ``windows`` (None without ``after``).
+
+        Raises:
+            ValueError: ``after`` does not start right after ``windows`` in the same series.
+        """
+        if after is None or not len(after):
+            return None
+        if (list(after.feature_names) != list(windows.feature_names)
+                or after.lookback != windows.lookback
+                or after.origins[0] != windows.origins[-1] + 1):
+            raise ValueError("after must hold the window right after the last one, from the "
+                             "same series and lookback")
+        first = after.subset(slice(0, 1))
+        inputs = (first.scaled(scaler) if scaler is not None else first).inputs[0]
+        return inputs.astype(np.float32)
 
     def __len__(self) -> int:
         """The number of decisions in an episode."""
@@ -170,7 +200,11 @@ class TradingEnv(gymnasium.Env[Observation, Any]):
                 "next_return": period_return, "portfolio_value": self.value}
         self.index += 1
         self.position = position
-        terminated = self.index == len(self)
-        # after the last decision there is no next window: the last one is shown again
-        observation = self.observation_at(min(self.index, len(self) - 1), position)
-        return observation, reward, terminated, False, info
+        truncated = self.index == len(self)  # the data ends, not the trading
+        info["next_known"] = not truncated or self.final is not None
+        if truncated and self.final is not None:
+            observation = {"window": self.final.copy(),
+                           "position": np.array([position], dtype=np.float32)}
+        else:  # without the window after, the last one is shown again
+            observation = self.observation_at(min(self.index, len(self) - 1), position)
+        return observation, reward, False, truncated, info
