@@ -1,5 +1,6 @@
 """DQN trading agents beside the supervised models (issue 7): AAPL, IBM, MSFT, GOOG daily
-prices, trained up to 2009-12-31, tested once from 2010 to 2013-03-01, after 5 + 5 bps.
+prices, trained up to 2009-12-31, tested once on the returns from 2010 to 2013-03-01 (first
+decision at the close of 2009-12-31), after 5 + 5 bps.
 
 For each symbol and seed: a DQN agent with a feed-forward Q-network (``dqn_mlp``) and one with
 a GRU Q-network over the window (``dqn_gru``), each trained on the training period less its

@@ -187,7 +187,8 @@ def stocks(result: dict[str, Any]) -> str:
 
 
 def dqn(result: dict[str, Any]) -> str:
-    return ("Test period 2010 to 2013-03 after the same costs; mean ± spread over the seeds; "
+    return ("Test returns from the first trading day of 2010 to 2013-03 (first decision at the "
+            "close of 2009-12-31), after the same costs; mean ± spread over the seeds; "
             "every equity curve in `benchmarks/results/dqn_trading.png`. Feed-forward DQN "
             f"Sharpe {result['value']:.2f} averaged over symbols and seeds.\n\n"
             + result["extra"]["table"] + _footer(result))

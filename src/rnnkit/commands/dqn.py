@@ -25,8 +25,8 @@ def train(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.dqn import DQNRunConfig, run_dqn
 
     if args.resume:
-        raise ValueError("rnnkit train dqn cannot resume: an agent trains in one go (about a "
-                         "minute per seed); run it again without --resume")
+        raise ValueError("rnnkit train dqn cannot resume: an agent trains in one go (one to "
+                         "three minutes per seed on a CPU); run it again without --resume")
     config = resolve_config(DQNRunConfig, args)
     if config is None:
         return 0
