@@ -13,12 +13,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+import rnnkit
 from rnnkit.cells import LSTMCell, RecurrentCell
 from rnnkit.config import ModelConfig
 from rnnkit.data.synthetic import make_split
 from rnnkit.models.synthetic import SyntheticTaskModel
 from rnnkit.training.demonstration import ExplodeSettings, run_demonstration
 from rnnkit.training.diagnostics import GradientFlow, flow_table, gradient_flow, json_safe
+from rnnkit.training.task import StepOutput, TaskModel
 from rnnkit.viz.gradient_flow import (
     Curve,
     plot_exploding,
@@ -87,6 +89,37 @@ def test_matches_autograd_on_a_manual_loop_in_both_directions(cell: str) -> None
     # the backward direction reads the sequence from the end: its final state (at step 0,
     # after the whole sequence) feeds the head, and every earlier one reaches the loss too
     assert all(norm > 0.0 for norm in flow.norms[0][1])
+
+
+class _PaddedLSTM(TaskModel):
+    """A bidirectional LSTM over a padded batch; the loss reads one direction's final state."""
+
+    def __init__(self, direction: int) -> None:
+        super().__init__()
+        self.direction = direction
+        self.encoder = rnnkit.LSTM(2, 3, bidirectional=True)
+
+    def step(self, batch: Any, state: Any = None) -> StepOutput:
+        x, lengths = batch
+        _, (h, _) = self.encoder(x, lengths=lengths)
+        return StepOutput(loss=h[self.direction].sum(), count=1)
+
+
+@pytest.mark.parametrize("direction", [0, 1])
+def test_a_padded_batch_maps_each_sequence_within_its_own_length(direction: int) -> None:
+    torch.manual_seed(0)
+    model, x, lengths = _PaddedLSTM(direction), torch.randn(6, 2, 2), torch.tensor([6, 2])
+    flow = gradient_flow(model, (x, lengths))
+    expected = []  # each sequence alone: the same norms, squared and summed per input step
+    for b, length in enumerate(lengths.tolist()):
+        alone = gradient_flow(model, (x[:length, b : b + 1], torch.tensor([length])))
+        expected.append(alone.norms[0][direction] + [0.0] * (6 - length))
+    combined = [math.sqrt(a * a + b * b) for a, b in zip(*expected, strict=True)]
+    assert flow.norms[0][direction] == pytest.approx(combined, rel=1e-9, abs=1e-300)
+    short = gradient_flow(model, (x[:2, 1:], torch.tensor([2])))  # the short one alone
+    padded = gradient_flow(model, (x[:, 1:], torch.tensor([2])))  # the same, padded to 6
+    for gate, stats in short.gates[0][direction].items():
+        assert padded.gates[0][direction][gate]["mean"] == pytest.approx(stats["mean"], rel=1e-9)
 
 
 def test_float64_measurement_sees_below_float32_range() -> None:

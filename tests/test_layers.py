@@ -650,6 +650,8 @@ def test_bad_input_raises_with_what_arrived_and_what_was_expected(kernel: str) -
          r"expected the initial state as a tuple of 2 tensors \(h_0, c_0\), got tuple"),
         (lambda: layer(x.float()),
          r"LSTM: input dtype torch.float32 does not match the weights' torch.float64"),
+        (lambda: layer(x.long()), r"torch.float64 \(the input must be floating point: "
+                                  r"x.to\(torch.float64\); token ids go through an embedding"),
         (lambda: layer(x, tuple(s.float() for s in state)),
          r"LSTM: initial state is torch.float32 on cpu, the weights torch.float64 on cpu"),
         (lambda: layer(x.numpy()),
@@ -713,3 +715,26 @@ def test_recurrent_init(mode: str, layer_norm: bool) -> None:
     if not layer_norm:  # the same weights in torch.nn give the same result
         out_ref, final_ref = run_torch(layer.to_torch(), x, None, torch.tensor(LENGTHS))
         torch.testing.assert_close(out, out_ref, rtol=0, atol=ATOL)
+
+
+@pytest.mark.parametrize("layer_norm", [False, True])
+def test_gru_recurrent_dropout_keeps_the_carry_whole(layer_norm: bool) -> None:
+    """Dropout on h_(t-1) where it meets W_hh only: a GRU's h_t mixes tanh(.) and h_(t-1), so
+    |h_t| < 1 at every step, and with W_hh = 0 the dropout changes nothing."""
+    torch.manual_seed(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        layer = rnnkit.GRU(2, 4, recurrent_dropout=0.5, layer_norm=layer_norm).double().train()
+    out, _ = layer(torch.randn(40, 3, 2, dtype=torch.float64))
+    assert out.abs().max() < 1.0
+    with torch.no_grad():
+        layer.weight_hh_l0.zero_()
+    x, h0 = torch.ones(30, 1, 2, dtype=torch.float64), torch.full((1, 1, 4), 0.5,
+                                                                   dtype=torch.float64)
+    expected, _ = layer.eval()(x, h0)
+    torch.testing.assert_close(layer.train()(x, h0)[0], expected)
+
+
+def test_layer_norm_lstm_needs_two_units() -> None:
+    with pytest.raises(ValueError, match="hidden_size must be at least 2, got 1"):
+        rnnkit.LayerNormLSTMCell(2, 1)

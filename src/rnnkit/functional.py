@@ -109,10 +109,14 @@ def gru_step(
 
 
 def gru_step_projected(
-    x_proj: Tensor, h: Tensor, weight_hh: Tensor, bias_hh: Tensor | None
+    x_proj: Tensor, h: Tensor, weight_hh: Tensor, bias_hh: Tensor | None,
+    recurrent_mask: Tensor | None = None,
 ) -> Tensor:
-    """GRU step whose input projection ``W_ih x_t + b_ih`` was computed beforehand."""
-    return gru_gates_to_state(x_proj, linear(h, weight_hh, bias_hh), h)
+    """GRU step whose input projection ``W_ih x_t + b_ih`` was computed beforehand; a
+    ``recurrent_mask`` drops units of ``h`` in ``W_hh h`` only, never in the carry
+    ``z_t * h_(t-1)``."""
+    dropped = h if recurrent_mask is None else h * recurrent_mask
+    return gru_gates_to_state(x_proj, linear(dropped, weight_hh, bias_hh), h)
 
 
 def gru_gates_to_state(x_proj: Tensor, h_proj: Tensor, h: Tensor) -> Tensor:
@@ -182,10 +186,13 @@ def layer_norm_gru_step(
 
 
 def layer_norm_gru_step_projected(
-    x_proj: Tensor, h: Tensor, weight_hh: Tensor, ln_hh: tuple[Tensor, Tensor]
+    x_proj: Tensor, h: Tensor, weight_hh: Tensor, ln_hh: tuple[Tensor, Tensor],
+    recurrent_mask: Tensor | None = None,
 ) -> Tensor:
-    """Layer-normalised GRU step whose ``LN_ih(W_ih x_t)`` was computed beforehand."""
-    return gru_gates_to_state(x_proj, layer_norm(linear(h, weight_hh, None), ln_hh), h)
+    """Layer-normalised GRU step whose ``LN_ih(W_ih x_t)`` was computed beforehand (a
+    ``recurrent_mask`` as in :func:`gru_step_projected`)."""
+    dropped = h if recurrent_mask is None else h * recurrent_mask
+    return gru_gates_to_state(x_proj, layer_norm(linear(dropped, weight_hh, None), ln_hh), h)
 
 
 def layer_norm(x: Tensor, gain_shift: tuple[Tensor, Tensor], eps: float = 1e-5) -> Tensor:

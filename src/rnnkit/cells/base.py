@@ -86,6 +86,15 @@ class RecurrentCell(nn.Module):
         """One step on a slice of :meth:`project_inputs`' output."""
         return self(x_projected, state)
 
+    def step_dropped(self, x_projected: Tensor, state: State, recurrent_mask: Tensor) -> State:
+        """:meth:`step` with variational dropout on ``h_(t-1)`` where it meets the recurrent
+        weights (Gal & Ghahramani 2016), ``recurrent_mask [B, H]`` already scaled by
+        ``1 / keep``. The default masks ``h`` for the whole step, right for a cell whose ``h``
+        enters only through its recurrent weights (RNN, LSTM); a cell that also carries
+        ``h_(t-1)`` into ``h_t`` (GRU) must keep the carry unmasked, or kept units grow by
+        ``1 / keep`` every step, and overrides this."""
+        return self.step(x_projected, (state[0] * recurrent_mask, *state[1:]))
+
     def extra_repr(self) -> str:
         return f"{self.input_size}, {self.hidden_size}"
 

@@ -36,3 +36,8 @@ class GRUCell(StandardCell):
 
     def step(self, x_projected: Tensor, state: State) -> State:
         return (RF.gru_step_projected(x_projected, state[0], self.weight_hh, self.bias_hh),)
+
+    def step_dropped(self, x_projected: Tensor, state: State, recurrent_mask: Tensor) -> State:
+        """The mask on ``h`` in ``W_hh h`` only; the carry ``z_t * h_(t-1)`` keeps every unit."""
+        return (RF.gru_step_projected(x_projected, state[0], self.weight_hh, self.bias_hh,
+                                      recurrent_mask),)

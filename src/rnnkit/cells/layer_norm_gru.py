@@ -34,3 +34,8 @@ class LayerNormGRUCell(LayerNormCell):
                 x_projected, state[0], self.weight_hh, gain_shift(self.ln_hh)
             ),
         )
+
+    def step_dropped(self, x_projected: Tensor, state: State, recurrent_mask: Tensor) -> State:
+        """The mask on ``h`` in ``W_hh h`` only; the carry ``z_t * h_(t-1)`` keeps every unit."""
+        return (RF.layer_norm_gru_step_projected(x_projected, state[0], self.weight_hh,
+                                                 gain_shift(self.ln_hh), recurrent_mask),)

@@ -44,8 +44,9 @@ def run_cell(
         state: the initial state, a tuple of ``[B, H]``.
         mask: ``[T, B, 1]`` booleans, True on real steps; on padded steps the state is carried
             unchanged and the output is zero.
-        recurrent_mask: ``[B, H]`` dropout mask applied to ``h_(t-1)`` at every step
-            (variational dropout: the same mask for the whole sequence).
+        recurrent_mask: ``[B, H]`` dropout mask applied to ``h_(t-1)`` where it meets the
+            recurrent weights, at every step (variational dropout: the same mask for the whole
+            sequence; see :meth:`RecurrentCell.step_dropped`).
 
     Returns:
         outputs ``[T, B, H]`` (``h_t`` for every t) and the final state.
@@ -53,10 +54,10 @@ def run_cell(
     projected = cell.project_inputs(x)  # [T, B, I] -> [T, B, *]
     outputs = []
     for t in range(x.shape[0]):
-        step_state = state
-        if recurrent_mask is not None:
-            step_state = (state[0] * recurrent_mask, *state[1:])
-        new_state = cell.step(projected[t], step_state)
+        if recurrent_mask is None:
+            new_state = cell.step(projected[t], state)
+        else:
+            new_state = cell.step_dropped(projected[t], state, recurrent_mask)
         if t == 0 and (not isinstance(new_state, tuple) or len(new_state) != len(state)):
             raise ValueError(
                 f"{type(cell).__name__}.step must return a tuple of {len(state)} state tensor(s),"

@@ -23,9 +23,11 @@ def check_input(name: str, x: Tensor, reference: Tensor, input_size: int, rank: 
     if x.shape[0] == 0 or (rank == 3 and x.shape[1] == 0):
         raise ValueError(f"{name}: the input is empty, shape {tuple(x.shape)}")
     if x.dtype != reference.dtype:
+        fix = (f"convert one: x.to({reference.dtype}) or layer.to({x.dtype})"
+               if x.is_floating_point() else f"the input must be floating point: "
+               f"x.to({reference.dtype}); token ids go through an embedding first")
         raise ValueError(
-            f"{name}: input dtype {x.dtype} does not match the weights' {reference.dtype}"
-            f" (convert one: x.to({reference.dtype}) or layer.to({x.dtype}))"
+            f"{name}: input dtype {x.dtype} does not match the weights' {reference.dtype} ({fix})"
         )
     if x.device != reference.device:
         raise ValueError(

@@ -26,8 +26,10 @@ from typing import Any
 
 import torch
 from torch import Tensor
+from torch.nn.utils.rnn import PackedSequence, pad_packed_sequence
 
 from rnnkit.cells import GRUCell, LSTMCell, RecurrentCell, State
+from rnnkit.layers.lengths import reverse_index, reverse_padded, step_mask
 from rnnkit.layers.recurrent import Recurrent
 from rnnkit.training.task import TaskModel, map_tensors
 
@@ -135,10 +137,10 @@ def gradient_flow(
         dtype: the floating type of the measurement; None keeps the model's own.
 
     Returns:
-        the norms per layer, direction and step (see :class:`GradientFlow`). For a padded batch
-        the backward direction is mapped back by the full length, not each sequence's own, and
-        the gate statistics count the padded steps too: measure gates on equal-length batches
-        (as ``rnnkit diagnose`` does).
+        the norms per layer, direction and step (see :class:`GradientFlow`). In a padded batch
+        (lengths given to the layer, or a packed sequence) each sequence's backward direction
+        is mapped back within its own length, and padded steps count neither in the norms nor
+        in the gate statistics.
 
     Shape:
         norms: ``[num_layers][num_directions][T]``.
@@ -152,6 +154,10 @@ def gradient_flow(
             " not a rnnkit Recurrent layer; pass layer='<attribute path of the recurrent layer>'"
         )
     recurrent.kernel = "loop"
+    seen: dict[str, Tensor | None] = {}
+    recurrent.register_forward_pre_hook(
+        lambda module, args, kwargs: seen.update(lengths=_lengths_of(args, kwargs)),
+        with_kwargs=True)
     recorders = [_RecordingCell(recurrent.cell(i)) for i in range(len(recurrent.cells))]
     for index, recorder in enumerate(recorders):
         recurrent.cells[index] = recorder
@@ -165,18 +171,23 @@ def gradient_flow(
     directions = recurrent.num_directions
     norms: list[list[list[float]]] = []
     gates: list[list[dict[str, dict[str, float]]]] = []
+    lengths = seen.get("lengths")
     for index, recorder in enumerate(recorders):
-        series = [
-            0.0 if h.grad is None else float(torch.linalg.vector_norm(h.grad))
-            for h in recorder.hidden
-        ]
-        if index % directions == 1:
-            series.reverse()  # the loop ran the backward direction on the flipped sequence
+        grads = torch.stack([torch.zeros_like(h) if h.grad is None else h.grad
+                             for h in recorder.hidden])  # [T, B, H], in the order the loop ran
+        steps = grads.shape[0]
+        real = (step_mask(lengths, steps, grads.device) if lengths is not None
+                else torch.ones(steps, grads.shape[1], 1, dtype=torch.bool))  # [T, B, 1]
+        if index % directions == 1:  # the loop ran the backward direction reversed
+            grads = (reverse_padded(grads, reverse_index(lengths, steps, grads.device))
+                     if lengths is not None else grads.flip(0))
+        grads = grads.masked_fill(~real, 0.0)
+        series = [float(torch.linalg.vector_norm(step)) for step in grads]
         if index % directions == 0:
             norms.append([])
             gates.append([])
         norms[-1].append(series)
-        gates[-1].append(recorder.gate_summary())
+        gates[-1].append(recorder.gate_summary(real))
     label = name or type(recorders[0].inner).__name__
     return GradientFlow(label, norms, float(loss.detach()), gates)
 
@@ -222,17 +233,30 @@ class _RecordingCell(RecurrentCell):
             values = torch.sigmoid(pre[:, block * hidden : (block + 1) * hidden])  # [B, H]
             self._gates.setdefault(gate, []).append(values)
 
-    def gate_summary(self) -> dict[str, dict[str, float]]:
-        """Mean and saturated share of each sigmoid gate over steps, batch and units."""
+    def gate_summary(self, real: Tensor | None = None) -> dict[str, dict[str, float]]:
+        """Mean and saturated share of each sigmoid gate over steps, batch and units; with
+        ``real`` (``[T, B, 1]``, True on real steps in the order the cell ran) over real steps
+        only."""
         summary = {}
         for gate, values in self._gates.items():
             stacked = torch.stack(values)  # T x [B, H] -> [T, B, H]
+            if real is not None:
+                stacked = stacked[real.expand_as(stacked)]  # the real steps' values
             saturated = (stacked < SATURATED) | (stacked > 1 - SATURATED)
             summary[gate] = {
                 "mean": float(stacked.mean()),
                 "saturated": float(saturated.float().mean()),
             }
         return summary
+
+
+def _lengths_of(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Tensor | None:
+    """The sequence lengths a :class:`Recurrent` layer was called with (None: all full)."""
+    given = args[0] if args else kwargs.get("input")
+    if isinstance(given, PackedSequence):
+        return pad_packed_sequence(given)[1]
+    lengths = args[2] if len(args) > 2 else kwargs.get("lengths")
+    return None if lengths is None else torch.as_tensor(lengths).long().cpu()
 
 
 def _cast(batch: Any, dtype: torch.dtype) -> Any:
