@@ -81,6 +81,39 @@ def test_config_file_and_resume(tmp_path: Path) -> None:
     assert len((out / "metrics.jsonl").read_text().splitlines()) == 3
 
 
+def test_resume_refuses_changed_settings_and_a_folder_without_a_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    args = ["train", "synthetic", *TINY, "--out", str(out)]
+    assert main([*args, "--set", "train.max_steps=3"]) == 0
+    saved = (out / "config.toml").read_text()
+    (out / ".last.pt.abc123.tmp").write_bytes(b"half a checkpoint")  # a killed write
+    capsys.readouterr()
+    for change in ("train.lr=0.05", "train.batch_size=16", "data.seed=7"):
+        assert main([*args, "--set", change, "--resume"]) == 2
+        err = capsys.readouterr().err
+        assert f"--resume: {change.partition('=')[0]} (" in err and "another --out" in err
+        assert (out / "config.toml").read_text() == saved  # the run's settings stay on disk
+    assert main([*args, "--set", "train.max_steps=6", "--set", "train.threads=1",
+                 "--resume"]) == 0  # how long and how it runs may change
+    assert not list(out.glob(".*.tmp"))
+    assert "max_steps = 6" in (out / "config.toml").read_text()
+    assert main(["train", "synthetic", *TINY, "--out", str(tmp_path / "typo"), "--resume"]) == 2
+    assert "holds no run to resume (no config.toml); drop --resume" in capsys.readouterr().err
+
+
+def test_an_early_stopped_run_resumed_with_more_patience_trains_on(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    args = ["train", "synthetic", *TINY, "--out", str(out), "--set", "train.epochs=4",
+            "--set", "train.lr=1e-9"]  # no progress: patience 1 stops after epoch 2
+    assert main([*args, "--set", "train.patience=1"]) == 0
+    assert json.loads((out / "results.json").read_text())["stopped"] == "early_stopping"
+    assert main([*args, "--set", "train.patience=5", "--resume"]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["epochs"] == 4 and results["stopped"] == "completed"
+
+
 def test_unknown_key_lists_valid_keys(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["train", "synthetic", "--set", "train.lrr=0.1"]) == 2
     err = capsys.readouterr().err

@@ -334,6 +334,38 @@ def _toml_value(value: Any) -> str:
     raise ConfigError(f"cannot write {value!r} ({type(value).__name__}) to TOML")
 
 
+# what a resumed run may change: how long and how it runs, never what it learns from or how
+RESUMABLE = ("train.epochs", "train.max_steps", "train.patience", "train.lr_patience",
+             "train.lr_factor", "train.min_lr", "train.checkpoint_every", "train.device",
+             "train.threads", "train.progress")
+
+
+def check_resume_config(config: Any, saved: str | Path) -> None:
+    """Refuse to resume the run whose settings are in ``saved`` with other settings than
+    :data:`RESUMABLE` and ``sample.*``: the checkpoint would go on with the old ones (its
+    optimizer keeps its learning rate, its data and vocabularies are built), so the new
+    values would be ignored or mix two runs.
+
+    Raises:
+        ConfigError: naming each changed key with its old and new value.
+    """
+    try:
+        earlier = config_to_dict(load_config(type(config), saved))
+    except ConfigError as error:
+        raise ConfigError(f"--resume: the run's settings cannot be read ({error}); start a "
+                          "new run with another --out") from None
+    now = config_to_dict(config)
+    changed = [f"{section}.{key} ({value!r} -> {now[section][key]!r})"
+               for section, values in earlier.items() for key, value in values.items()
+               if now[section][key] != value and f"{section}.{key}" not in RESUMABLE
+               and section != "sample"]
+    if changed:
+        raise ConfigError(f"--resume: {', '.join(changed)} differ from the run in "
+                          f"{Path(saved).parent}, which would go on with its own. A resumed "
+                          f"run may change only {', '.join(RESUMABLE)} and sample.*; leave "
+                          "the others as they were, or start a new run with another --out")
+
+
 def save_config(config: Any, path: str | Path) -> Path:
     """Write the resolved configuration as TOML."""
     path = Path(path)

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from rnnkit.config import save_config
+from rnnkit.config import check_resume_config, save_config
 from rnnkit.data.batching import BatchSource
 from rnnkit.training.bundle import save_bundle
 from rnnkit.training.diagnostics import json_safe as finite  # NaN/inf -> None, recursively
@@ -35,23 +35,50 @@ def train_in_run_dir(
     only rank 0 goes on to evaluate and write results.
     """
     out = Path(out_dir)
-    main = environment_rank() == 0
-    if main:
-        out.mkdir(parents=True, exist_ok=True)
-        if not resume:  # a fresh run: nothing of an earlier run in this folder may leak into it
-            for name in ("metrics.jsonl", "last.pt", "best.pt"):
-                (out / name).unlink(missing_ok=True)
-        save_config(config, out / "config.toml")
+    start_run(config, out, resume, log)
     trainer = Trainer(model, config.train, run_dir=out, log=log)
-    if resume and not trainer.resume():
-        trainer.log(f"no checkpoint in {out}; starting from scratch")
+    if resume:
+        trainer.resume()
     result = trainer.fit(train, val, observe)
     trainer.workers.close()
-    if not main:
+    if environment_rank() != 0:
         raise WorkerFinished(trainer.workers.rank)
     bundle = save_bundle(model, out / "model.rnnkit")
     log(f"saved {bundle}")
     return result
+
+
+def start_run(config: Any, out: Path, resume: bool, log: Any = print) -> None:
+    """Ready the run folder ``out`` and write ``config.toml`` (rank 0 writes).
+
+    A fresh run removes an earlier run's log and checkpoints, so nothing of it leaks in. To
+    resume, ``out`` must hold a run (its ``config.toml``) with the same settings, but for
+    those a resumed run may change (:func:`~rnnkit.config.check_resume_config`); a run that
+    stopped before its first checkpoint starts again from scratch. Temporary files a killed
+    checkpoint write left behind are removed either way.
+
+    Raises:
+        ValueError: ``resume`` and ``out`` holds no run.
+        ConfigError: ``resume`` with changed settings.
+    """
+    saved = out / "config.toml"
+    if resume:
+        if not saved.is_file():
+            raise ValueError(f"--resume: {out} holds no run to resume (no config.toml); drop "
+                             "--resume to start one there, or check the --out folder")
+        check_resume_config(config, saved)
+        if not (out / "last.pt").is_file():
+            log(f"no checkpoint in {out} yet; starting the run again from scratch")
+            resume = False
+    if environment_rank() != 0:
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    for leftover in out.glob(".*.tmp"):  # a write killed half-way (checkpoint.atomic_write)
+        leftover.unlink(missing_ok=True)
+    if not resume:  # a fresh run: nothing of an earlier run in this folder may leak into it
+        for name in ("metrics.jsonl", "last.pt", "best.pt"):
+            (out / name).unlink(missing_ok=True)
+    save_config(config, saved)
 
 
 def write_results(results: dict[str, Any], path: str | Path) -> Path:

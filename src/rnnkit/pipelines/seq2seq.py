@@ -17,7 +17,7 @@ from rnnkit.data.subword import BOS_ID, EOS_ID, SubwordTokenizer
 from rnnkit.models.seq2seq import Seq2Seq, Seq2SeqBatch, Seq2SeqConfig
 from rnnkit.pipelines.run import train_in_run_dir, write_results
 from rnnkit.pipelines.translation import detokenize, pad, translate_lines
-from rnnkit.training.checkpoint import seed_everything
+from rnnkit.training.checkpoint import atomic_write_bytes, seed_everything
 from rnnkit.training.translation_metrics import corpus_scores
 
 Pair = tuple[list[int], list[int], str]  # source ids (+ end), target ids (begin .. end), text
@@ -104,8 +104,8 @@ def prepare_tokenizers(data: TranslationDataConfig, sources: list[str], targets:
     tokenizers = [SubwordTokenizer.train(lines, data.vocab_size, data.tokenizer)
                   for lines in (sources, targets)]
     out.mkdir(parents=True, exist_ok=True)
-    saved.write_text(json.dumps({"source": tokenizers[0].to_json(),
-                                 "target": tokenizers[1].to_json()}), encoding="utf-8")
+    text = json.dumps({"source": tokenizers[0].to_json(), "target": tokenizers[1].to_json()})
+    atomic_write_bytes(saved, lambda file: file.write(text.encode("utf-8")))  # never half
     return tokenizers
 
 

@@ -165,9 +165,11 @@ def fit_fold(train: Windows, config: StocksRunConfig, out: Path, log: Any, resum
     inputs = [torch.as_tensor(part.scaled(scaler).inputs, dtype=torch.float32)  # [N, L, F]
               for part in (fitting, validation)]  # both models read the same inputs
     targets = [forecaster.scale_targets(part.targets) for part in (fitting, validation)]
+    started = [resume and (out / name / "config.toml").is_file()  # a fold never started
+               for name in ("forecaster", "signal")]  # trains from scratch
     train_in_run_dir(forecaster, config, out / "forecaster",
                      _batches(inputs[0], targets[0], True, config),
-                     _batches(inputs[1], targets[1], False, config), resume, log=log)
+                     _batches(inputs[1], targets[1], False, config), started[0], log=log)
     kind = "log_return"
     up, down = thresholds(config.signal, fitting, kind)
     labels = [window_labels(part, up, down, kind) for part in (fitting, validation)]
@@ -179,7 +181,7 @@ def fit_fold(train: Windows, config: StocksRunConfig, out: Path, log: Any, resum
     signal_config = _monitor(config, "val_macro_f1", "max")
     train_in_run_dir(signal, signal_config, out / "signal",
                      _batches(inputs[0], labels[0], True, config),
-                     _batches(inputs[1], labels[1], False, config), resume, log=log)
+                     _batches(inputs[1], labels[1], False, config), started[1], log=log)
     return forecaster.cpu(), signal.cpu(), scaler
 
 

@@ -211,6 +211,10 @@ class Trainer:
         limit = self.config.max_steps  # the earlier run's step limit does not bind this one
         if self.result.stopped == "max_steps" and not (limit and self.result.steps >= limit):
             self.result.stopped = "completed"
+        patience = self.config.patience  # nor its patience: a longer one goes on training
+        if self.result.stopped == "early_stopping" and not (
+                patience and self.monitor.bad_epochs >= patience):
+            self.result.stopped = "completed"
         ranks = state.get("ranks") or [
             {"rng": state["rng"], "carried": state["carried"], "sums": state.get("sums")}]
         rank, world_size = self.workers.rank, self.workers.world_size
