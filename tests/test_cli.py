@@ -95,8 +95,9 @@ def test_resume_refuses_changed_settings_and_a_folder_without_a_run(
         err = capsys.readouterr().err
         assert f"--resume: {change.partition('=')[0]} (" in err and "another --out" in err
         assert (out / "config.toml").read_text() == saved  # the run's settings stay on disk
-    assert main([*args, "--set", "train.max_steps=6", "--set", "train.threads=1",
-                 "--resume"]) == 0  # how long and how it runs may change
+    assert main(["train", "synthetic", "--out", str(out), "--set", "train.max_steps=6",
+                 "--set", "train.threads=1", "--resume"]) == 0  # the run's own settings, and
+    #                                                 how long and how it runs may change
     assert not list(out.glob(".*.tmp"))
     assert "max_steps = 6" in (out / "config.toml").read_text()
     assert main(["train", "synthetic", *TINY, "--out", str(tmp_path / "typo"), "--resume"]) == 2

@@ -16,15 +16,20 @@ EVALUATORS: dict[str, Handler] = {}
 PREDICTORS: dict[str, Handler] = {}
 
 
-def add_config_options(parser: argparse.ArgumentParser) -> None:
+RESUME_HELP = ("continue the run in --out from its last.pt, with the settings in its "
+               "config.toml (--set may change train.epochs, max_steps, patience and how it runs)")
+
+
+def add_config_options(parser: argparse.ArgumentParser, resume_help: str = RESUME_HELP) -> None:
     """``--config``, ``--set``, ``--out``, ``--resume`` and ``--print-config``."""
     parser.add_argument("--config", type=Path, help="a TOML file with the run's sections")
     parser.add_argument(
         "--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
         help="override one setting, e.g. --set train.lr=0.003 (repeatable)",
     )
-    parser.add_argument("--out", type=Path, help="run folder (default runs/<task>)")
-    parser.add_argument("--resume", action="store_true", help="continue from the run's last.pt")
+    parser.add_argument("--out", type=Path, help="run folder (default: a folder under runs/ "
+                                                 "named after the task and its data)")
+    parser.add_argument("--resume", action="store_true", help=resume_help)
     parser.add_argument(
         "--print-config", action="store_true",
         help="print the resolved configuration and every valid key, then exit",
@@ -53,8 +58,15 @@ def add_data_flags(args: argparse.Namespace, names: tuple[str, ...]) -> None:
 
 
 def resolve_config(config_type: type, args: argparse.Namespace) -> Any | None:
-    """The run configuration from the arguments; None after ``--print-config`` printed it."""
-    config: Any = load_config(config_type, args.config, args.overrides)
+    """The run configuration from the arguments; None after ``--print-config`` printed it.
+
+    ``--resume`` with ``--out`` and no ``--config`` starts from the run's own ``config.toml``,
+    so only what changes needs a ``--set``."""
+    path = args.config
+    saved = args.out / "config.toml" if getattr(args, "resume", False) and args.out else None
+    if path is None and saved is not None and saved.is_file():
+        path = saved
+    config: Any = load_config(config_type, path, args.overrides)
     if args.print_config:
         print(to_toml(config_to_dict(config)))
         print("# valid keys: " + ", ".join(valid_keys(config_type)))

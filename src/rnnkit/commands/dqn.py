@@ -17,7 +17,7 @@ def register(commands: Any, train_tasks: Any) -> None:
         help="a DQN agent trading a stock (AAPL, IBM, MSFT, GOOG), compared after costs with "
              "a random agent, buy-and-hold and optionally the supervised models",
     )
-    add_config_options(parser)
+    add_config_options(parser, resume_help="not for DQN: an agent trains in one go")
     parser.set_defaults(handler=train)
 
 
