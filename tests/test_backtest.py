@@ -138,3 +138,12 @@ def test_a_backtest_refuses_windows_that_skip_rows() -> None:
     windows = _windows(30, "B", missing=10)  # rows 10-11 have no window: x is missing
     with pytest.raises(ValueError, match="no decision between .* a backtest needs one decision"):
         run_strategies({"long": np.ones(len(windows))}, windows, "price", 0, 0)
+
+
+def test_a_level_that_goes_below_zero_is_not_traded_as_a_price() -> None:
+    frame = pd.DataFrame({"temperature": [3.0, 1.0, -2.0, 4.0, 5.0]},
+                         index=pd.date_range("2014-01-01", periods=5))
+    windows = make_windows(frame, "temperature", lookback=1)
+    with pytest.raises(ValueError, match=r"the target 'temperature' is read as a price .* "
+                                         r"holds values of 0 or below, so it has no returns"):
+        run_strategies({"model": np.ones(len(windows))}, windows, "price", 5.0, 5.0)

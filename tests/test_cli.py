@@ -229,3 +229,10 @@ def test_training_names_a_bad_setting_before_any_work(
     assert main([*command, "--out", str(out), "--set", "train.threads=1", "--set", setting]) == 2
     assert message in capsys.readouterr().err
     assert not out.exists()  # refused before the data was read or the run folder made
+
+
+@pytest.mark.parametrize("count", ["0", "-2"])
+def test_nproc_below_one_is_refused(count: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["train", "synthetic", *TINY, "--nproc", count]) == 2
+    assert f"--nproc must be at least 1 (the processes to train in), got {count}" in \
+        capsys.readouterr().err

@@ -533,3 +533,14 @@ def test_a_file_s_date_column_and_missing_columns(tmp_path: Path, capsys) -> Non
     assert rnnkit.cli.main(args) == 2
     assert "free of missing values; missing in 'notes' (400 rows). Leave such columns out" in \
         capsys.readouterr().err
+
+
+def test_quantile_levels_without_the_quantile_loss_are_refused(tmp_path: Path,
+                                                               capsys) -> None:
+    csv = write_csv(tmp_path / "series.csv", series_frame(400))
+    args = ["train", "forecaster", "--out", str(tmp_path / "run")]
+    for item in settings(csv, **{"forecast.quantiles": "0.1,0.5,0.9"}):
+        args += ["--set", item]
+    assert rnnkit.cli.main(args) == 2
+    assert "forecast.quantiles is read only with forecast.loss=quantile" in \
+        capsys.readouterr().err

@@ -158,6 +158,21 @@ def test_cli_signal_forecast_and_backtest(tmp_path: Path, capsys) -> None:
         summary = json.loads((out / "backtest.json").read_text())
         assert set(summary["reports"]) == {"model", "persistence", "buy_and_hold"}
         assert (out / "equity.png").stat().st_size > 0
+    # by default the signal bundle trades as its training run did (long_short), to its numbers
+    assert rnnkit.cli.main(["backtest", "--model", str(run / "model.rnnkit"), "--out",
+                            str(tmp_path / "default")]) == 0
+    default = json.loads((tmp_path / "default" / "backtest.json").read_text())
+    trained = json.loads((run / "results.json").read_text())["test"]["backtest"]
+    assert default["options"]["mode"] == "long_short" and default["in_sample"] == ""
+    assert default["reports"]["model"]["total_return"] == pytest.approx(
+        trained["model"]["total_return"], rel=1e-9)
+    capsys.readouterr()
+    assert rnnkit.cli.main(["backtest", "--model", str(run / "model.rnnkit"),
+                            "--threshold", "0.5"]) == 2
+    assert "--threshold is read for forecaster bundles only" in capsys.readouterr().err
+    assert rnnkit.cli.main(["backtest", "--model", str(run / "model.rnnkit"),
+                            "--end", "2015-06"]) == 0  # the training period
+    assert "WARNING: " in capsys.readouterr().out
     capsys.readouterr()
     assert rnnkit.cli.main(["evaluate", "--model", str(run / "model.rnnkit")]) == 0
     scored = json.loads(capsys.readouterr().out)
@@ -238,6 +253,7 @@ def test_a_series_far_outside_the_training_scale_warns(tmp_path: Path) -> None:
     ({"signal.cost_bps": "-5"}, "signal.cost_bps must be at least 0"),
     ({"signal.slippage_bps": "-5"}, "signal.slippage_bps must be at least 0"),
     ({"signal.kind": "logreturn"}, "signal.kind must be one of auto, price"),
+    ({"signal.up": "0.02"}, "signal.up are read only with signal.thresholds=fixed"),
 ])
 def test_backtest_settings_are_refused_before_training(tmp_path: Path, capsys, extra: dict,
                                                        message: str) -> None:

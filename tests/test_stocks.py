@@ -128,8 +128,25 @@ def test_an_interrupted_walk_forward_resumes_to_the_same_results(tmp_path: Path)
 
     straight = run(tmp_path / "straight")
     run(tmp_path / "resumed", "--set", "train.max_steps=5")  # each fold model stops at step 5
-    assert run(tmp_path / "resumed", "--resume") == straight
+    # resumed, the run's own settings hold (max_steps=5) until --set lifts them
+    assert run(tmp_path / "resumed", "--resume", "--set", "train.max_steps=0") == straight
     best = tmp_path / "straight" / "IBM" / "fold-2013" / "signal" / "best.pt"
     written = best.stat().st_mtime_ns
     assert run(tmp_path / "straight", "--resume") == straight
     assert best.stat().st_mtime_ns == written  # a finished fold is read back, not trained again
+
+
+def test_a_fold_bundle_backtests_its_own_year_as_its_run_traded(tmp_path: Path,
+                                                                capsys) -> None:
+    args = ["stocks", "--symbols", "IBM", "--out", str(tmp_path)]
+    for item in ("data.first_test_year=2012", "data.lookback=20", "model.hidden_size=8",
+                 "train.epochs=1", "train.threads=1", "trading.mode=long_short"):
+        args += ["--set", item]
+    assert rnnkit.cli.main(args) == 0
+    capsys.readouterr()
+    bundle = tmp_path / "IBM" / "fold-2012" / "forecaster" / "model.rnnkit"
+    assert rnnkit.cli.main(["backtest", "--model", str(bundle), "--out",
+                            str(tmp_path / "bt")]) == 0
+    summary = json.loads((tmp_path / "bt" / "backtest.json").read_text())
+    assert summary["first_decision"][:4] == summary["last_decision"][:4] == "2012"
+    assert summary["options"]["mode"] == "long_short" and not summary["in_sample"]

@@ -49,9 +49,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     nproc = getattr(args, "nproc", 1)
     try:
+        check_process_count(nproc)
         if nproc > 1 and not launched() and not args.print_config:
             return launch(nproc, argv)  # the same command in nproc processes, via torchrun
-        check_process_count(nproc)
         with contextlib.ExitStack() as stack:
             if environment_rank() > 0:  # rank 0 alone prints; errors still go to stderr
                 silent = stack.enter_context(open(os.devnull, "w", encoding="utf-8"))

@@ -18,12 +18,15 @@ def register(commands: Any, train_tasks: Any) -> None:
     parser.add_argument("--data", default="", help="another source than the model's own")
     parser.add_argument("--date-column", default="", help="date column of a --data file "
                         "(default: the model's data.date_column, else date)")
-    parser.add_argument("--mode", default="long_flat", choices=("long_flat", "long_short"))
-    parser.add_argument("--threshold", type=float, default=0.0,
-                        help="forecaster: trade when the predicted return passes +-threshold")
-    parser.add_argument("--cost-bps", type=float, default=5.0,
-                        help="cost per unit of turnover in basis points (default 5)")
-    parser.add_argument("--slippage-bps", type=float, default=5.0, help="default 5")
+    parser.add_argument("--mode", choices=("long_flat", "long_short"),
+                        help="default: as the model's training run traded, else long_flat")
+    parser.add_argument("--threshold", type=float,
+                        help="forecaster: trade when the predicted return passes +-threshold "
+                             "(default: the training run's, else 0)")
+    parser.add_argument("--cost-bps", type=float,
+                        help="cost per unit of turnover in basis points (default: the "
+                             "training run's, else 5)")
+    parser.add_argument("--slippage-bps", type=float, help="default: the training run's, else 5")
     parser.add_argument("--start", default="", help="first decision date (default: the "
                                                     "model's test period)")
     parser.add_argument("--end", default="", help="last decision date (a month or year: "
@@ -37,13 +40,18 @@ def run(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.backtest import BacktestOptions, backtest_bundle
 
     check_flags(args)
-    options = BacktestOptions(mode=args.mode, threshold=args.threshold,
-                              cost_bps=args.cost_bps, slippage_bps=args.slippage_bps,
-                              start=args.start, end=args.end, source=args.data,
+    given = {"mode": args.mode, "threshold": args.threshold, "cost_bps": args.cost_bps,
+             "slippage_bps": args.slippage_bps}
+    options = BacktestOptions(start=args.start, end=args.end, source=args.data,
                               date_column=args.date_column)
-    summary = backtest_bundle(args.model, options, args.out)
+    summary = backtest_bundle(args.model, options, args.out,
+                              {key: value for key, value in given.items() if value is not None})
+    used = summary["options"]
     print(f"{summary['target']}: decisions {summary['first_decision'][:10]} to "
-          f"{summary['last_decision'][:10]}, costs {args.cost_bps:g} + {args.slippage_bps:g} bps")
+          f"{summary['last_decision'][:10]}, {used['mode']}, costs {used['cost_bps']:g} + "
+          f"{used['slippage_bps']:g} bps")
+    if summary["in_sample"]:
+        print(f"WARNING: {summary['in_sample']}")
     print(summary["table"])
     if args.out:
         print(f"wrote {args.out}/backtest.json, equity.png, drawdown.png")
@@ -52,9 +60,10 @@ def run(args: argparse.Namespace) -> int:
 
 def check_flags(args: argparse.Namespace) -> None:
     """Refuse costs, threshold, dates and source by their flags, before the model runs."""
-    check_at_least(args.cost_bps, "--cost-bps", 0)
-    check_at_least(args.slippage_bps, "--slippage-bps", 0)
-    check_at_least(args.threshold, "--threshold", 0)
+    for flag, value in (("--cost-bps", args.cost_bps), ("--slippage-bps", args.slippage_bps),
+                        ("--threshold", args.threshold)):
+        if value is not None:
+            check_at_least(value, flag, 0)
     for flag, day in (("--start", args.start), ("--end", args.end)):
         if day:
             check_date(day, flag)

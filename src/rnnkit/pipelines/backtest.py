@@ -12,7 +12,7 @@ it into positions, so other kinds of model (an RL agent) can join.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from rnnkit.timeseries.baselines import persistence_return, persistence_signal
 from rnnkit.timeseries.splits import period_end
 from rnnkit.timeseries.windows import Windows, make_windows
 from rnnkit.trading.backtest import BacktestResult, report_table
-from rnnkit.trading.returns import forecast_returns, run_strategies
+from rnnkit.trading.returns import check_tradable, forecast_returns, run_strategies
 from rnnkit.trading.strategies import class_positions, threshold_positions
 from rnnkit.training.bundle import load_bundle
 from rnnkit.training.task import TaskModel
@@ -82,14 +82,15 @@ POSITIONS.update(forecaster=_forecaster_positions, signal=_signal_positions,
                  dqn=_agent_positions)
 
 
-def backtest_windows(model: Any, options: BacktestOptions) -> Windows:
+def backtest_windows(model: Any, options: BacktestOptions) -> tuple[Windows, str]:
     """The windows the model is backtested on (its features, its source or another); by
-    default its test period (up to its ``test_end`` if it was trained with one)."""
+    default its test period (up to its ``test_end`` if it was trained with one). With them, a
+    warning when decisions on the model's own data fall before its test period ("" if none)."""
     prepared = prepare_for(model, options.source, options.date_column)
+    test = prepared.split.test
     if not (options.start or options.end):
-        test = prepared.split.test
         test_end = model.trained_on.get("test_end")
-        return test.subset(test.input_end <= period_end(test_end)) if test_end else test
+        return (test.subset(test.input_end <= period_end(test_end)) if test_end else test), ""
     windows = make_windows(prepared.frame, prepared.target, model.feature_names,
                            model.lookback, model.horizon)
     times = windows.input_end
@@ -101,26 +102,54 @@ def backtest_windows(model: Any, options: BacktestOptions) -> Windows:
     if not keep.any():
         raise ValueError(f"no decision dates between {options.start or 'the start'} and "
                          f"{options.end or 'the end'}; the data runs from "
-                         f"{windows.input_end[0]} to {windows.input_end[-1]}")
-    return windows.subset(keep)
+                         f"{_day(windows.input_end[0])} to {_day(windows.input_end[-1])}")
+    chosen = windows.subset(keep)
+    seen = (chosen.input_end < test.input_end[0]).sum() if len(test) else len(chosen)
+    if options.source or not seen:
+        return chosen, ""
+    start = _day(test.input_end[0]) if len(test) else "after the data"
+    return chosen, (f"{seen} of the {len(chosen)} decision days lie before the model's test "
+                    f"period (from {start}): it trained or was selected on them, so these "
+                    "numbers are in-sample, not a test")
+
+
+def _day(time: Any) -> str:
+    """A decision time as a date, with the hour only when it is not midnight."""
+    stamp = pd.Timestamp(time)
+    return str(stamp.date()) if stamp == stamp.normalize() else str(stamp)
 
 
 def backtest_bundle(path: str | Path, options: BacktestOptions,
-                    out_dir: str | Path | None = None) -> dict[str, Any]:
-    """Backtest the bundle at ``path``; with ``out_dir`` write ``backtest.json`` and plots."""
+                    out_dir: str | Path | None = None,
+                    chosen: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Backtest the bundle at ``path``; with ``out_dir`` write ``backtest.json`` and plots.
+
+    ``chosen`` sets ``mode``, ``threshold``, ``cost_bps``, ``slippage_bps``; those it leaves
+    out are the model's training run's (kept in its bundle), else ``options``'."""
     model: Any = load_bundle(path)
     kind = str(getattr(model, "kind", ""))
     positions_of = POSITIONS.get(kind)
     if positions_of is None:
         raise ValueError(f"rnnkit backtest handles {', '.join(sorted(POSITIONS))} bundles, "
                          f"not {kind!r}")
-    windows = backtest_windows(model, options)
+    trained = dict(model.trained_on.get("trading") or {})
+    if kind == "dqn":
+        trained["mode"] = model.mode
+    if kind != "forecaster" and (chosen or {}).get("threshold"):
+        raise ValueError(f"--threshold is read for forecaster bundles only; a {kind} bundle "
+                         "trades its classes (leave --threshold out)")
+    options = replace(options, **{key: value for key, value in {**trained, **(chosen or {})}
+                                  .items() if key in ("mode", "threshold", "cost_bps",
+                                                      "slippage_bps")})
+    windows, in_sample = backtest_windows(model, options)
+    check_tradable(windows, target_kind(model.target))
     positions = positions_of(model, windows, options)
     results = run_strategies(positions, windows, target_kind(model.target), options.cost_bps,
                              options.slippage_bps)
     summary = {"model": str(path), "target": model.target, "options": asdict(options),
                "first_decision": str(windows.input_end[0]),
                "last_decision": str(windows.input_end[-1]),
+               "in_sample": in_sample,
                "reports": {name: result.report.as_dict() for name, result in results.items()},
                "table": report_table(results)}
     if out_dir is not None:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rnnkit.pipelines.sources import ForecastDataConfig, change_lags, read_source
+from rnnkit.pipelines.sources import ForecastDataConfig, change_lags, data_settings, read_source
 from rnnkit.timeseries.splits import period_end
 from rnnkit.training.bundle import load_bundle
 
@@ -28,7 +28,7 @@ def forecast_bundle(path: str | Path, source: str | None = None, as_of: str | No
     if kind not in ("forecaster", "signal"):
         raise ValueError(f"{path} holds a {kind!r} model; rnnkit forecast needs a forecaster "
                          "or signal bundle")
-    trained = ForecastDataConfig(**getattr(model, "trained_on", {}) or {})
+    trained = ForecastDataConfig(**data_settings(getattr(model, "trained_on", None)))
     data = replace(trained, target=model.target)
     if source:
         data = replace(data, source=source, date_column=date_column or data.date_column)

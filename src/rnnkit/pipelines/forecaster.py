@@ -17,8 +17,10 @@ import numpy as np
 import torch
 
 from rnnkit.config import (
+    ConfigError,
     ModelConfig,
     TrainConfig,
+    changed_keys,
     check_at_least,
     check_fraction,
     check_model,
@@ -115,6 +117,11 @@ def check_options(options: ForecastOptions) -> None:
     check_fraction(options.interval, "forecast.interval")
     check_at_least(options.moving_average, "forecast.moving_average", 1)
     check_at_least(options.seasonal_period, "forecast.seasonal_period", 0)
+    if options.loss != "quantile" and changed_keys("forecast", options, ForecastOptions(),
+                                                   ("quantiles",)):
+        raise ConfigError(f"forecast.quantiles is read only with forecast.loss=quantile (this "
+                          f"run's loss is {options.loss}); add --set forecast.loss=quantile, or "
+                          "leave it out")
 
 
 def score(model: Forecaster, split: Split, options: ForecastOptions, period: int

@@ -22,6 +22,7 @@ from rnnkit.config import (
     ConfigError,
     ModelConfig,
     TrainConfig,
+    changed_keys,
     check_at_least,
     check_choice,
     check_model,
@@ -76,6 +77,11 @@ def check_options(options: SignalOptions) -> None:
     check_choice(options.kind, "signal.kind", ("auto", *RETURN_KINDS))
     check_choice(options.class_weights, "signal.class_weights", ("balanced", "none"))
     check_trading("signal", options.mode, options.cost_bps, options.slippage_bps)
+    ignored = changed_keys("signal", options, SignalOptions(), ("up", "down"))
+    if options.thresholds == "tertiles" and ignored:
+        raise ConfigError(f"{' and '.join(ignored)} are read only with signal.thresholds=fixed"
+                          "; with tertiles the thresholds are the training returns' tertiles. "
+                          "Add --set signal.thresholds=fixed, or leave them out")
 
 
 def thresholds(options: SignalOptions, train: Windows, kind: str) -> tuple[float, float]:
@@ -151,7 +157,10 @@ def train_signal(config: SignalRunConfig, out_dir: str | Path, resume: bool = Fa
     seed_everything(config.train.seed)
     model = SignalClassifier(config.model, prepared.features, prepared.target,
                              config.data.lookback, config.data.horizon, scaler, up, down, kind,
-                             weights, prepared.calendar, trained_on=asdict(config.data))
+                             weights, prepared.calendar, trained_on={
+                                 **asdict(config.data), "trading": {  # rnnkit backtest's default
+                                     "mode": options.mode, "cost_bps": options.cost_bps,
+                                     "slippage_bps": options.slippage_bps}})
     log(f"{prepared.target} ({kind}) over {config.data.horizon} steps: sell below {down:.4g}, "
         f"buy above {up:.4g}; windows train {len(train)}, validation "
         f"{len(split.validation)}, test {len(split.test)}")

@@ -195,6 +195,13 @@ def split_ends(data: ForecastDataConfig, index: pd.DatetimeIndex) -> tuple[str, 
     return train_end, val_end
 
 
+def data_settings(trained_on: dict[str, Any] | None) -> dict[str, Any]:
+    """The :class:`ForecastDataConfig` keys of a bundle's ``trained_on`` (not the others it
+    keeps, such as ``test_end`` or ``trading``)."""
+    return {name: value for name, value in (trained_on or {}).items()
+            if name in ForecastDataConfig.__dataclass_fields__}
+
+
 def prepare_for(model: Any, source: str = "", date_column: str = "") -> Prepared:
     """A saved window model's own data (its ``trained_on`` settings, every window) or another
     source (its dates in ``date_column``, by default the model's), prepared as in training.
@@ -202,9 +209,8 @@ def prepare_for(model: Any, source: str = "", date_column: str = "") -> Prepared
     Raises:
         ValueError: the data's features are not the model's.
     """
-    known = {name: value for name, value in model.trained_on.items()
-             if name in ForecastDataConfig.__dataclass_fields__}  # not e.g. a DQN's test_end
-    trained = {**known, "stride": 1, **({"source": source} if source else {}),
+    trained = {**data_settings(model.trained_on), "stride": 1,
+               **({"source": source} if source else {}),
                **({"date_column": date_column} if source and date_column else {})}
     prepared = prepare(ForecastDataConfig(**trained),
                        with_target=model.target in model.feature_names)

@@ -149,15 +149,19 @@ def _batches(inputs: Tensor, targets: np.ndarray, shuffle: bool, config: StocksR
                          seed=config.train.seed)
 
 
-def fit_fold(train: Windows, config: StocksRunConfig, out: Path, log: Any, resume: bool = False
-             ) -> tuple[Forecaster, SignalClassifier, StandardScaler]:
-    """Train the fold's forecaster and classifier (each in its own run folder under ``out``)."""
+def fit_fold(train: Windows, config: StocksRunConfig, out: Path, log: Any, resume: bool = False,
+             test_end: str = "") -> tuple[Forecaster, SignalClassifier, StandardScaler]:
+    """Train the fold's forecaster and classifier (each in its own run folder under ``out``);
+    ``test_end``: the last decision day the fold's models trade (``rnnkit backtest``'s end)."""
     fitting, validation = split_validation(train, config.data.val_fraction)
     scaler = StandardScaler(list(train.feature_names)).fit(fitting.period_rows())
-    trained_on = asdict(ForecastDataConfig(  # so `rnnkit backtest` finds the fold's test
+    trading = config.trading  # so `rnnkit backtest` finds the fold's test and trades it alike
+    trained_on = {**asdict(ForecastDataConfig(
         source=train.target_name.split("_")[0], lookback=train.lookback,
         horizon=train.horizon, calendar="", train_end=str(fitting.target_times[-1, -1]),
-        val_end=str(train.target_times[-1, -1])))
+        val_end=str(train.target_times[-1, -1]))), "test_end": test_end,
+        "trading": {"mode": trading.mode, "cost_bps": trading.cost_bps,
+                    "slippage_bps": trading.slippage_bps, "threshold": trading.threshold}}
     seed_everything(config.train.seed)
     forecaster = Forecaster(config.model, train.feature_names, train.target_name,
                             train.lookback, train.horizon, scaler, "mse", residual=False,
@@ -216,13 +220,20 @@ def walk_forward_symbol(symbol: str, config: StocksRunConfig, out: Path, log: An
     alphas = number_list(config.data.ridge_alphas, "data.ridge_alphas", float, minimum=0)
     start = 0
     models: tuple[Forecaster, SignalClassifier, StandardScaler] | None = None
-    for fold in folds:
+    ends, trained = {}, 0  # the refit fold -> the last decision day its models trade
+    for k, fold in enumerate(folds):
+        trained = k if fold.refit or k == 0 else trained
+        ends[trained] = str(windows.input_end[fold.test[-1]])[:10]
+    for k, fold in enumerate(folds):
         train, test = windows.subset(fold.train), windows.subset(fold.test)
         check_fold(train, test, f"the {fold.year} fold must train on earlier days only")
         if fold.refit or models is None:
-            log(f"{symbol} {fold.year}: training on {len(train)} windows "
+            folder = out / f"fold-{fold.year}"
+            verb = ("resuming (or reading back) the models of" if resume and
+                    (folder / "forecaster" / "config.toml").is_file() else "training on")
+            log(f"{symbol} {fold.year}: {verb} {len(train)} windows "
                 f"({str(train.input_end[0])[:10]} to {str(train.input_end[-1])[:10]})")
-            models = fit_fold(train, config, out / f"fold-{fold.year}", lambda _: None, resume)
+            models = fit_fold(train, config, folder, lambda _: None, resume, ends[k])
         forecaster, signal, scaler = models
         rows = slice(start, start + len(test))
         forecasts[rows] = forecaster.predict_windows(test)["mean"]

@@ -33,9 +33,20 @@ def next_period_returns(windows: Windows, kind: str) -> np.ndarray:
         [0.1, -0.1, 0.0]
     """
     following = windows.targets[:, :1]  # [N, 1] the target at origin + 1
+    check_tradable(windows, kind)
     if kind == "price":
         return following[:, 0] / windows.current - 1.0
     return compound_returns(following, kind)
+
+
+def check_tradable(windows: Windows, kind: str) -> None:
+    """Refuse a target read as a price (``kind``) with a value of 0 or below, a temperature
+    say: it has no returns to trade."""
+    if kind == "price" and ((windows.current <= 0).any() or (windows.targets <= 0).any()):
+        raise ValueError(f"the target {windows.target_name!r} is read as a price (its name "
+                         "does not end in return or log_return) but holds values of 0 or "
+                         "below, so it has no returns to trade: a backtest needs a model of a "
+                         "price or its returns")
 
 
 def forecast_returns(mean: np.ndarray, windows: Windows, kind: str) -> np.ndarray:

@@ -85,7 +85,10 @@ def describe_failure(failures: dict[int, Any]) -> str:
 
 
 def check_process_count(nproc: int) -> None:
-    """Inside torchrun, ``--nproc`` (when given) must match the processes it started here."""
+    """``--nproc`` is at least 1, and inside torchrun (when given) it must match the
+    processes torchrun started here."""
+    if nproc < 1:
+        raise ValueError(f"--nproc must be at least 1 (the processes to train in), got {nproc}")
     local = int(os.environ.get("LOCAL_WORLD_SIZE", str(environment_world_size())))
     if nproc > 1 and launched() and nproc != local:
         raise ValueError(f"--nproc {nproc} but torchrun started {local} processes on this"
