@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -109,6 +110,10 @@ def test_bad_input_is_a_clear_error(files: dict[str, Path], tmp_path: Path,
     unknown.write_text(CONLLU.replace("PUNCT", "SYM"))
     assert main(["evaluate", "--model", model, "--data", str(unknown)]) == 0
     assert json.loads(capsys.readouterr().out)["unknown_gold_tags"] == ["SYM"]
+    other = tmp_path / "other.conllu"  # another tag set: most tokens carry strange tags
+    other.write_text(re.sub(r"\t(NOUN|VERB|DET|PRON|ADJ|PUNCT)\t", "\tXX\t", CONLLU))
+    assert main(["evaluate", "--model", model, "--data", str(other)]) == 2
+    assert "carry tags the model never saw (XX); it predicts" in capsys.readouterr().err
 
 
 def test_bundle_of_another_task_is_refused(tmp_path: Path,
