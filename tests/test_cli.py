@@ -236,3 +236,12 @@ def test_nproc_below_one_is_refused(count: str, capsys: pytest.CaptureFixture[st
     assert main(["train", "synthetic", *TINY, "--nproc", count]) == 2
     assert f"--nproc must be at least 1 (the processes to train in), got {count}" in \
         capsys.readouterr().err
+
+
+def test_a_missing_input_file_is_named(tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "nope.csv"
+    assert main(["train", "classifier", "--train", str(missing), "--out",
+                 str(tmp_path / "run")]) == 2
+    assert f"no such file or folder: {missing}; check the path given" in \
+        capsys.readouterr().err

@@ -143,7 +143,8 @@ def input_features(data: ForecastDataConfig, frame: pd.DataFrame, target: str,
 
 def prepare(data: ForecastDataConfig, with_target: bool = True) -> Prepared:
     """Read, add calendar columns, window and split a source (see the module docstring)."""
-    check_at_least(data.stride, "data.stride", 1)
+    for key in ("stride", "lookback", "horizon"):
+        check_at_least(getattr(data, key), f"data.{key}", 1)
     frame, target = load_source(data)
     parts = calendar_parts(data, pd.DatetimeIndex(frame.index)) if len(frame) > 1 else []
     frame = add_calendar(frame, parts)

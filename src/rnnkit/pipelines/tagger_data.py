@@ -42,8 +42,9 @@ class TaggerDataConfig:
         spec = self._spec()
         fmt = self.format or (spec.format if spec else "")
         if fmt not in FORMATS:
-            raise ValueError(f"data.format must be one of {FORMATS} (got {fmt!r});"
-                             " set it when training from files")
+            raise ValueError(f"data.format must be one of {', '.join(FORMATS)} (got {fmt!r}): "
+                             "say how the files are written with --format conllu or --format "
+                             "iob (or --set data.format=...)")
         return fmt
 
     def _iob_columns(self) -> dict[str, Any]:
@@ -60,7 +61,8 @@ class TaggerDataConfig:
         if explicit:
             return Path(explicit)
         if not self.dataset:
-            raise ValueError(f"no {split} file: set data.{split} or data.dataset")
+            raise ValueError(f"no {split} file: give --{split} FILE (data.{split}), or a "
+                             "registry --dataset (data.dataset)")
         from rnnkit.data.registry import dataset_file
 
         return dataset_file(self.dataset, split, mirror=self.data_dir or None)

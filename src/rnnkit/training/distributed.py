@@ -230,9 +230,10 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' requested but no CUDA GPU is available; use cpu or auto")
+        raise ValueError(f"train.device {name!r}: no CUDA GPU is available here; use cpu or "
+                         "auto")
     if name not in ("cpu",) and not name.startswith("cuda"):
-        raise ValueError(f"device must be auto, cpu or cuda, got {name!r}")
+        raise ValueError(f"train.device must be auto, cpu or cuda, got {name!r}")
     return torch.device(name)
 
 
