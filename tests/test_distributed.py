@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
+import pandas as pd
 import pytest
 import torch
 from helpers import ListSource, Regressor, regression_source
@@ -242,3 +244,48 @@ def test_a_language_model_trained_on_two_processes_has_the_weights_of_one(
     assert main([*args, "--out", str(two), "--nproc", "2"]) == 0
     capfd.readouterr()
     assert_same_weights(bundle_weights(two), bundle_weights(one))
+    # stopped inside an epoch, each process carries its own columns' state: the same count
+    # of processes must resume it
+    part = tmp_path / "part"
+    assert main([*args, "--out", str(part), "--nproc", "2", "--set", "train.max_steps=3"]) == 0
+    capfd.readouterr()
+    assert main([*args, "--out", str(part), "--resume", "--set", "train.max_steps=0"]) == 2
+    assert "resume it with --nproc 2, or from a checkpoint at the end of an epoch" in \
+        capfd.readouterr().err
+
+
+def test_class_weighted_losses_give_one_process_s_weights_on_two(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A class-weighted cross-entropy is a mean over its items' class weights, not their count:
+    each process's share of the gradient is weighted by that (train signal: balanced)."""
+    rng = np.random.default_rng(0)
+    prices = pd.DataFrame({"close": 100 * np.exp(np.cumsum(rng.normal(0, 0.01, 300)))},
+                          index=pd.date_range("2015-01-01", periods=300, name="date"))
+    prices.to_csv(tmp_path / "prices.csv")
+    args = ["train", "signal"]
+    for item in (f"data.source={json.dumps(str(tmp_path / 'prices.csv'))}", "data.target=close",
+                 "data.lookback=10", "data.horizon=1", "data.calendar=", "model.hidden_size=8",
+                 "train.epochs=2", "train.batch_size=17", "train.progress=false",
+                 "train.device=cpu", "train.threads=1"):
+        args += ["--set", item]
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert main([*args, "--out", str(one)]) == 0
+    assert main([*args, "--out", str(two), "--nproc", "2"]) == 0
+    capfd.readouterr()
+    assert_same_weights(bundle_weights(two), bundle_weights(one))
+
+
+def test_resumed_on_fewer_processes_the_epoch_keeps_every_process_s_sums(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert main([*SYNTHETIC, "--out", str(one)]) == 0
+    assert main([*SYNTHETIC, "--out", str(two), "--nproc", "2", "--set",
+                 "train.max_steps=3"]) == 0  # stopped inside epoch 1 (5 steps an epoch)
+    assert main([*SYNTHETIC, "--out", str(two), "--resume", "--set", "train.max_steps=0"]) == 0
+    capfd.readouterr()
+    records = [[json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+               for run in (one, two)]
+    for single, resumed in zip(*records, strict=True):
+        assert resumed["train_loss"] == pytest.approx(single["train_loss"], rel=1e-5)

@@ -155,7 +155,11 @@ class SequenceClassifier(TaskModel):
         return F.binary_cross_entropy_with_logits(scores, targets, pos_weight=self.weights)
 
     def step(self, batch: Any, state: Any = None) -> StepOutput:
-        return StepOutput(self.loss(self(batch), batch.targets), int(batch.lengths.shape[0]))
+        denominator = None  # a class-weighted softmax mean divides by its items' weights
+        if self.config.output == "softmax" and self.weights is not None:
+            denominator = float(self.weights[batch.targets].sum())
+        return StepOutput(self.loss(self(batch), batch.targets), int(batch.lengths.shape[0]),
+                          denominator=denominator)
 
     @torch.no_grad()
     def predict(self, batch: ClassBatch) -> Tensor:

@@ -137,8 +137,10 @@ class SignalClassifier(TaskModel):
         inputs, labels = batch
         logits = self(inputs)
         accuracy = float((logits.detach().argmax(-1) == labels).float().mean())
+        denominator = (float(sum(self.class_weights[i] for i in labels.tolist()))
+                       if self.class_weights else None)  # the weighted mean's
         return StepOutput(self._loss(logits, labels), int(labels.shape[0]),
-                          metrics={"accuracy": accuracy})
+                          metrics={"accuracy": accuracy}, denominator=denominator)
 
     def metric_names(self) -> list[str]:
         return ["loss", "accuracy", "macro_f1"]

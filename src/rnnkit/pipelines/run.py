@@ -61,6 +61,8 @@ def start_run(config: Any, out: Path, resume: bool, log: Any = print) -> None:
         ValueError: ``resume`` and ``out`` holds no run.
         ConfigError: ``resume`` with changed settings.
     """
+    if environment_rank() != 0:  # rank 0 alone reads and writes the folder (it may be its own)
+        return
     saved = out / "config.toml"
     if resume:
         if not saved.is_file():
@@ -70,8 +72,6 @@ def start_run(config: Any, out: Path, resume: bool, log: Any = print) -> None:
         if not (out / "last.pt").is_file():
             log(f"no checkpoint in {out} yet; starting the run again from scratch")
             resume = False
-    if environment_rank() != 0:
-        return
     out.mkdir(parents=True, exist_ok=True)
     for leftover in out.glob(".*.tmp"):  # a write killed half-way (checkpoint.atomic_write)
         leftover.unlink(missing_ok=True)

@@ -20,12 +20,17 @@ class StepOutput:
         state: the recurrent state to carry into the next window or batch (truncated BPTT);
             the trainer detaches it. None when nothing is carried.
         metrics: extra numbers to average over the epoch (accuracy, ...).
+        denominator: what the loss is a mean over when that is not ``count``: a class-weighted
+            cross-entropy divides by the sum of its items' class weights. Training on several
+            processes weights each share's gradient by it, so that their average is the
+            gradient of the whole batch's loss. None: ``count``.
     """
 
     loss: Tensor
     count: int
     state: Any = None
     metrics: dict[str, float] = field(default_factory=dict)
+    denominator: float | None = None
 
 
 class TaskModel(nn.Module):

@@ -88,6 +88,17 @@ class _EpochSums:
         return asdict(self)
 
     @classmethod
+    def merged(cls, saved: list[dict[str, Any] | None], result: TrainResult) -> _EpochSums:
+        """The sums of every process of a checkpoint added up (into one process's)."""
+        parts = [cls.from_json(data, result) for data in saved]
+        totals: dict[str, float] = {}
+        for part in parts:
+            for name, value in part.totals.items():
+                totals[name] = totals.get(name, 0.0) + value
+        return cls(totals or {"loss": 0.0}, sum(part.count for part in parts),
+                   parts[0].first_step)
+
+    @classmethod
     def from_json(cls, data: dict[str, Any] | None, result: TrainResult) -> _EpochSums:
         """The saved sums; a checkpoint without them (older) starts them at its resume point."""
         if data is None:
@@ -219,16 +230,26 @@ class Trainer:
             {"rng": state["rng"], "carried": state["carried"], "sums": state.get("sums")}]
         rank, world_size = self.workers.rank, self.workers.world_size
         if len(ranks) != world_size:
+            carried = any(saved.get("carried") is not None for saved in ranks)
+            if carried and self.batch_in_epoch:
+                raise CheckpointError(
+                    f"{path} was written by {len(ranks)} process(es) in the middle of an epoch "
+                    f"and carries each one's recurrent state into the next batch; resume it "
+                    f"with --nproc {len(ranks)}, or from a checkpoint at the end of an epoch")
             self.log(f"{path} was written by {len(ranks)} process(es), this run has"
                      f" {world_size}: the data order is the same, dropout draws differ")
-        if rank < len(ranks):
+            # the epoch's running sums all go to rank 0 (the epoch means are their sum)
+            merged = _EpochSums.merged([saved.get("sums") for saved in ranks], self.result)
+            self.carried = None
+            if rank == 0:
+                set_rng_state(ranks[0]["rng"])
+            else:  # fresh draws, but not its earlier ones
+                seed_everything(self.config.seed + rank + 1_000_003 * self.result.steps)
+            self.sums = merged if rank == 0 else _EpochSums(first_step=merged.first_step)
+        else:
             self.carried = move_to(ranks[rank]["carried"], self.device)
             set_rng_state(ranks[rank]["rng"])
             self.sums = _EpochSums.from_json(ranks[rank].get("sums"), self.result)
-        else:  # a process the checkpoint has no state for: fresh, but not its earlier draws
-            self.carried = None
-            self.sums = _EpochSums.from_json(None, self.result)
-            seed_everything(self.config.seed + rank + 1_000_003 * self.result.steps)
         self.log(f"resumed from {path}: epoch {self.epoch + 1}, batch {self.batch_in_epoch}")
         return True
 
@@ -355,11 +376,13 @@ class Trainer:
             loss = float(out.loss.detach())  # one device sync per step
             weight = 1.0
             if workers.distributed:  # the global batch's mean loss, this share's weight in it
-                loss_sum, count = workers.sum([loss * out.count, out.count])
+                share = out.count if out.denominator is None else out.denominator
+                loss_sum, total = workers.sum([loss * share, share])
                 self._check_finite(loss_sum, "loss")  # on every process at once
-                # DDP averages gradients over processes; weighting each share's mean by its
-                # item count makes that average the gradient of the global batch's mean
-                weight = out.count * workers.world_size / max(count, 1.0)
+                # DDP averages gradients over processes; weighting each share's mean by what
+                # it is a mean over (its items, or their class weights) makes that average
+                # the gradient of the global batch's mean
+                weight = share * workers.world_size / total if total > 0 else 0.0
             self._check_finite(loss, "loss")
             self.optimizer.zero_grad(set_to_none=True)
             (out.loss * weight if weight != 1.0 else out.loss).backward()
