@@ -413,3 +413,10 @@ def test_train_dqn_names_the_bad_setting_before_reading_prices(
     assert rnnkit.cli.main(["train", "dqn", "--out", str(out), "--set", setting]) == 2
     assert message in capsys.readouterr().err
     assert not out.exists()  # refused before the run folder, the prices or any training
+
+
+def test_a_symbol_listed_after_the_training_period_is_named(tmp_path: Path, capsys) -> None:
+    assert rnnkit.cli.main(["train", "dqn", "--set", "data.symbol=FB", "--out",
+                            str(tmp_path / "fb")]) == 2
+    assert "FB's prices start on 2012-05-18, after data.train_end 2009-12-31" in \
+        capsys.readouterr().err

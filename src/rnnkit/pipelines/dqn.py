@@ -215,6 +215,11 @@ def run_dqn(config: DQNRunConfig, out_dir: str | Path, log: Any = print) -> dict
     save_config(config, out / "config.toml")
     symbol = config.data.symbol.upper()
     prices = listed_prices(stock_prices([symbol], returns=False)[symbol])
+    if prices.index[0] >= period_end(config.data.train_end):
+        raise ConfigError(f"{symbol}'s prices start on {prices.index[0]:%Y-%m-%d}, after "
+                          f"data.train_end {config.data.train_end}: move data.train_end (and "
+                          f"data.test_end) into {symbol}'s history, which ends on "
+                          f"{prices.index[-1]:%Y-%m-%d}")
     periods = split_periods(price_windows(prices, config.data.lookback), config.data)
     test = periods.test
     log(f"{symbol}: fitting {_span(periods.fitting)} ({len(periods.fitting)} days), "
