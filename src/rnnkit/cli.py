@@ -63,10 +63,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except WorkerLost as error:  # another training process failed: its error is the cause
         print(f"rnnkit: error: {error}", file=sys.stderr, flush=True)
         return LOST_EXIT_CODE
-    except FileNotFoundError as error:  # a path given on the command line or in a setting
-        where = f" {error.filename}" if error.filename else ""
-        print(f"rnnkit: error: no such file or folder:{where}; check the path given",
-              file=sys.stderr)
+    except FileNotFoundError as error:  # the OS's, for a path given on the command line or
+        message = (f"no such file or folder: {error.filename}; check the path given"  # in a
+                   if error.filename else str(error))  # setting; rnnkit's own say more
+        print(f"rnnkit: error: {message}", file=sys.stderr)
         return 2
     except USER_ERRORS as error:
         print(f"rnnkit: error: {error}", file=sys.stderr)
