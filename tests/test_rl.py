@@ -350,7 +350,7 @@ def test_train_dqn_and_backtest_the_agent_bundle(tmp_path: Path,
     out = tmp_path / "run"
     settings = ["data.symbol=IBM", "data.train_end=2004-12-31", "data.test_end=2006-06-30",
                 "agent.episodes=1", "agent.learning_starts=200", "model.hidden_size=8",
-                "run.seeds=\"0,1\""]
+                "run.seeds=\"0,1\"", "trading.cost_bps=20"]
     assert rnnkit.cli.main(["train", "dqn", "--out", str(out),
                             *[arg for s in settings for arg in ("--set", s)]]) == 0
     results = json.loads((out / "results.json").read_text())
@@ -369,7 +369,8 @@ def test_train_dqn_and_backtest_the_agent_bundle(tmp_path: Path,
         expected["dqn"]["total_return"], abs=1e-12)
     assert backtested["buy_and_hold"] == pytest.approx(expected["buy_and_hold"])
     assert rnnkit.cli.main(["backtest", "--model", str(out / "seed-1/dqn/model.rnnkit")]) == 0
-    assert "decisions 2004-12-31 to 2006-06-30" in capsys.readouterr().out  # its test_end
+    assert "decisions 2004-12-31 to 2006-06-30, long_flat, costs 20 + 5 bps" in \
+        capsys.readouterr().out  # its test_end and its training run's costs
     assert rnnkit.cli.main(["backtest", "--model", str(out / "seed-1/dqn/model.rnnkit"),
                             "--mode", "long_short"]) == 2
     assert "trained to trade long_flat; backtest it with --mode long_flat" in \

@@ -167,12 +167,14 @@ def test_cli_signal_forecast_and_backtest(tmp_path: Path, capsys) -> None:
     assert default["reports"]["model"]["total_return"] == pytest.approx(
         trained["model"]["total_return"], rel=1e-9)
     capsys.readouterr()
-    assert rnnkit.cli.main(["backtest", "--model", str(run / "model.rnnkit"),
-                            "--threshold", "0.5"]) == 2
-    assert "--threshold is read for forecaster bundles only" in capsys.readouterr().err
-    assert rnnkit.cli.main(["backtest", "--model", str(run / "model.rnnkit"),
-                            "--end", "2015-06"]) == 0  # the training period
-    assert "WARNING: " in capsys.readouterr().out
+    for threshold in ("0.5", "0"):
+        assert rnnkit.cli.main(["backtest", "--model", str(run / "model.rnnkit"),
+                                "--threshold", threshold]) == 2
+        assert "--threshold is read for forecaster bundles only" in capsys.readouterr().err
+    for data in ([], ["--data", str(csv)]):  # its own series, named or not
+        assert rnnkit.cli.main(["backtest", "--model", str(run / "model.rnnkit"), *data,
+                                "--end", "2015-06"]) == 0  # the training period
+        assert "WARNING: " in capsys.readouterr().out
     capsys.readouterr()
     assert rnnkit.cli.main(["evaluate", "--model", str(run / "model.rnnkit")]) == 0
     scored = json.loads(capsys.readouterr().out)
@@ -320,3 +322,9 @@ def test_a_target_that_is_not_a_price_must_say_so(tmp_path: Path,
     assert "is read as a price (its name does not end in return or log_return)" in \
         capsys.readouterr().err
     assert rnnkit.cli.main([*args, "--set", "signal.kind=log_return"]) == 0
+    capsys.readouterr()  # the bundle keeps the kind: backtest trades the returns it models
+    assert rnnkit.cli.main(["backtest", "--model", str(tmp_path / "run" / "model.rnnkit"),
+                            "--out", str(tmp_path / "bt")]) == 0
+    trained = json.loads((tmp_path / "run" / "results.json").read_text())["test"]["backtest"]
+    again = json.loads((tmp_path / "bt" / "backtest.json").read_text())["reports"]
+    assert again["model"]["total_return"] == pytest.approx(trained["model"]["total_return"])

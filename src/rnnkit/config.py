@@ -364,8 +364,10 @@ def check_resume_config(config: Any, saved: str | Path) -> None:
                if now[section][key] != value and f"{section}.{key}" not in RESUMABLE
                and section != "sample"]
     if changed:
-        raise ConfigError(f"--resume: {', '.join(changed)} differ from the run in "
-                          f"{Path(saved).parent}, which would go on with its own. A resumed "
+        raise ConfigError(f"--resume: {', '.join(changed)} "
+                          f"{'differs' if len(changed) == 1 else 'differ'} from the run in "
+                          f"{Path(saved).parent}, which would go on with its own (give --out "
+                          "to start from the run's own settings). A resumed "
                           f"run may change only {', '.join(RESUMABLE)} and sample.*; leave "
                           "the others as they were, or start a new run with another --out")
 

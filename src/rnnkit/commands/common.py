@@ -16,8 +16,9 @@ EVALUATORS: dict[str, Handler] = {}
 PREDICTORS: dict[str, Handler] = {}
 
 
-RESUME_HELP = ("continue the run in --out from its last.pt, with the settings in its "
-               "config.toml (--set may change train.epochs, max_steps, patience and how it runs)")
+RESUME_HELP = ("continue the run in --out from its last.pt; given --out, its config.toml's "
+               "settings are the starting point (--set may change train.epochs, max_steps, "
+               "patience and how it runs)")
 
 
 def add_config_options(parser: argparse.ArgumentParser, resume_help: str = RESUME_HELP) -> None:

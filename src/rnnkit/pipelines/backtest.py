@@ -48,9 +48,15 @@ Positions = Callable[[TaskModel, Windows, BacktestOptions], dict[str, np.ndarray
 POSITIONS: dict[str, Positions] = {}
 
 
+def returns_kind(model: Any) -> str:
+    """What the model's target holds: the kind it was trained with (a signal bundle keeps it),
+    else read from the target's name."""
+    return str(getattr(model, "return_kind", "") or target_kind(model.target))
+
+
 def _forecaster_positions(model: Any, windows: Windows, options: BacktestOptions
                           ) -> dict[str, np.ndarray]:
-    kind = target_kind(model.target)
+    kind = returns_kind(model)
     predicted = forecast_returns(model.predict_windows(windows)["mean"], windows, kind)
     return {"model": threshold_positions(predicted, options.threshold, options.mode),
             "persistence": threshold_positions(persistence_return(windows, kind),
@@ -105,8 +111,8 @@ def backtest_windows(model: Any, options: BacktestOptions) -> tuple[Windows, str
                          f"{_day(windows.input_end[0])} to {_day(windows.input_end[-1])}")
     chosen = windows.subset(keep)
     seen = (chosen.input_end < test.input_end[0]).sum() if len(test) else len(chosen)
-    if options.source or not seen:
-        return chosen, ""
+    if not seen or (options.source and options.source != model.trained_on.get("source")):
+        return chosen, ""  # another series: no day of it was trained on
     start = _day(test.input_end[0]) if len(test) else "after the data"
     return chosen, (f"{seen} of the {len(chosen)} decision days lie before the model's test "
                     f"period (from {start}): it trained or was selected on them, so these "
@@ -135,16 +141,17 @@ def backtest_bundle(path: str | Path, options: BacktestOptions,
     trained = dict(model.trained_on.get("trading") or {})
     if kind == "dqn":
         trained["mode"] = model.mode
-    if kind != "forecaster" and (chosen or {}).get("threshold"):
+    if kind != "forecaster" and "threshold" in (chosen or {}):
         raise ValueError(f"--threshold is read for forecaster bundles only; a {kind} bundle "
                          "trades its classes (leave --threshold out)")
     options = replace(options, **{key: value for key, value in {**trained, **(chosen or {})}
                                   .items() if key in ("mode", "threshold", "cost_bps",
                                                       "slippage_bps")})
     windows, in_sample = backtest_windows(model, options)
-    check_tradable(windows, target_kind(model.target))
+    returns = returns_kind(model)
+    check_tradable(windows, returns)
     positions = positions_of(model, windows, options)
-    results = run_strategies(positions, windows, target_kind(model.target), options.cost_bps,
+    results = run_strategies(positions, windows, returns, options.cost_bps,
                              options.slippage_bps)
     summary = {"model": str(path), "target": model.target, "options": asdict(options),
                "first_decision": str(windows.input_end[0]),

@@ -167,7 +167,9 @@ def train_agent(periods: Periods, config: DQNRunConfig, seed: int, out: Path,
     trained_on = {**asdict(ForecastDataConfig(  # so `rnnkit backtest` finds the same period
         source=config.data.symbol.upper(), lookback=fitting.lookback, horizon=1, calendar="",
         train_end=str(fitting.target_times[-1, -1]),
-        val_end=str(periods.train.target_times[-1, -1]))), "test_end": config.data.test_end}
+        val_end=str(periods.train.target_times[-1, -1]))), "test_end": config.data.test_end,
+        "trading": {"mode": config.trading.mode, "cost_bps": config.trading.cost_bps,
+                    "slippage_bps": config.trading.slippage_bps}}
     seed_everything(seed)
     agent = DQNAgent(config.agent.network, config.model, fitting.feature_names,
                      fitting.target_name, fitting.lookback, periods.scaler, config.trading.mode,

@@ -177,7 +177,8 @@ def gradient_flow(
                              for h in recorder.hidden])  # [T, B, H], in the order the loop ran
         steps = grads.shape[0]
         real = (step_mask(lengths, steps, grads.device) if lengths is not None
-                else torch.ones(steps, grads.shape[1], 1, dtype=torch.bool))  # [T, B, 1]
+                else torch.ones(steps, grads.shape[1], 1, dtype=torch.bool,
+                                 device=grads.device))  # [T, B, 1]
         if index % directions == 1:  # the loop ran the backward direction reversed
             grads = (reverse_padded(grads, reverse_index(lengths, steps, grads.device))
                      if lengths is not None else grads.flip(0))
