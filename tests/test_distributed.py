@@ -140,8 +140,11 @@ def test_the_report_names_the_process_that_failed_not_those_stopped_for_it() -> 
     report = describe_failure({0: failure(-15, 100, 7), 1: failure(-9, 101, 7)})
     assert report.startswith("training process rank 1 (pid 101) was killed by SIGKILL")
     assert "run the same command with --resume" in report
-    report = describe_failure({1: failure(3, 101, 5), 0: failure(2, 100, 6)})
-    assert "rank 0 (pid 100) exited with code 2 (its error is printed above)" in report
+    report = describe_failure({1: failure(3, 101, 5), 0: failure(1, 100, 6)})
+    assert "rank 0 (pid 100) exited with code 1 (its error is printed above)" in report
+    report = describe_failure({1: failure(3, 101, 5), 0: failure(2, 100, 6)})  # a refusal
+    assert report == ("training process rank 0 (pid 100) stopped on the error above; fix it "
+                      "and run the command again")
 
 
 def test_nproc_must_match_the_processes_torchrun_started(

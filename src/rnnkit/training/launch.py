@@ -47,7 +47,7 @@ def launch(nproc: int, argv: Sequence[str]) -> int:
         rdzv_backend="c10d", rdzv_endpoint="localhost:0",  # a free port on this machine
         max_restarts=0, monitor_interval=0.2,
     )
-    logging.getLogger("torch.distributed.elastic").setLevel(logging.ERROR)  # we report instead
+    logging.getLogger("torch.distributed.elastic").setLevel(logging.CRITICAL)  # we report
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     threads = str(max(1, (cores or 1) // nproc))
     with _restored_process_state(), _environment(OMP_NUM_THREADS=threads):
@@ -55,12 +55,22 @@ def launch(nproc: int, argv: Sequence[str]) -> int:
             elastic_launch(config, sys.executable)("-m", "rnnkit", *argv)
         except ChildFailedError as error:
             print(f"rnnkit: error: {describe_failure(error.failures)}", file=sys.stderr)
-            return 1
+            return 2 if _first_failure(error.failures)[1].exitcode == 2 else 1
         except SignalException as error:
             print(f"rnnkit: interrupted ({error.sigval.name}); continue with --resume",
                   file=sys.stderr)
             return 130
     return 0
+
+
+def _first_failure(failures: dict[int, Any]) -> tuple[int, Any]:
+    """The rank that failed first and its failure, not one stopped because of it."""
+    def stopped_by_another(rank: int) -> bool:  # by the launcher, or by the loss of a peer
+        return failures[rank].exitcode in (-signal.SIGTERM, LOST_EXIT_CODE)
+
+    causes = [rank for rank in failures if not stopped_by_another(rank)] or list(failures)
+    rank = min(causes, key=lambda r: (failures[r].timestamp, r))
+    return rank, failures[rank]
 
 
 def describe_failure(failures: dict[int, Any]) -> str:
@@ -70,12 +80,10 @@ def describe_failure(failures: dict[int, Any]) -> str:
         failures: rank -> torch's ``ProcessFailure`` (``exitcode``, negative for a signal;
             ``pid``; ``timestamp``; ``signal_name()``).
     """
-    def stopped_by_another(rank: int) -> bool:  # by the launcher, or by the loss of a peer
-        return failures[rank].exitcode in (-signal.SIGTERM, LOST_EXIT_CODE)
-
-    causes = [rank for rank in failures if not stopped_by_another(rank)] or list(failures)
-    rank = min(causes, key=lambda r: (failures[r].timestamp, r))
-    failure = failures[rank]
+    rank, failure = _first_failure(failures)
+    if failure.exitcode == 2:  # rnnkit's own refusal of the settings or data: no run to resume
+        return (f"training process rank {rank} (pid {failure.pid}) stopped on the error above; "
+                "fix it and run the command again")
     if failure.exitcode < 0:
         how = f"was killed by {failure.signal_name()}"
     else:
