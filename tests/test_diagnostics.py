@@ -158,6 +158,10 @@ def test_rows_table_and_json() -> None:
 def test_wrong_layer_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="not a rnnkit Recurrent layer"):
         gradient_flow(_model("gru"), make_split("adding", 2, 4, seed=0), layer="head")
+    with pytest.raises(ValueError, match="has no 'decoder'; its recurrent layers: encoder"):
+        gradient_flow(_model("gru"), make_split("adding", 2, 4, seed=0), layer="decoder")
+    with pytest.raises(ValueError, match="needs a task model, whose step"):
+        gradient_flow(rnnkit.LSTM(2, 3), torch.randn(4, 2, 2))  # type: ignore[arg-type]
 
 
 def test_plots_write_png(tmp_path: Path) -> None:

@@ -738,3 +738,29 @@ def test_gru_recurrent_dropout_keeps_the_carry_whole(layer_norm: bool) -> None:
 def test_layer_norm_lstm_needs_two_units() -> None:
     with pytest.raises(ValueError, match="hidden_size must be at least 2, got 1"):
         rnnkit.LayerNormLSTMCell(2, 1)
+
+
+def test_torch_nn_habits_work_or_are_named() -> None:
+    """Factory device/dtype, missing keys named as torch names them, the dropout warning."""
+    layer = rnnkit.GRU(3, 4, num_layers=2, device="cpu", dtype=torch.float64)
+    assert layer.weight_ih_l1.dtype == torch.float64
+    torch_state = torch.nn.GRU(3, 4, num_layers=2).state_dict()
+    partial_state = {k: v for k, v in torch_state.items() if not k.endswith("l1")}
+    missing = layer.float().load_state_dict(partial_state, strict=False).missing_keys
+    assert missing == ["weight_ih_l1", "weight_hh_l1", "bias_ih_l1", "bias_hh_l1"]
+    with pytest.warns(UserWarning, match="with num_layers=1 it does nothing"):
+        rnnkit.LSTM(3, 4, dropout=0.5)
+
+
+def test_cells_start_from_zeros_and_name_a_bare_state_or_a_dtype() -> None:
+    cell = rnnkit.GRUCell(4, 5)
+    x, h = torch.randn(3, 4), torch.randn(3, 5)
+    (started,) = cell(x)
+    torch.testing.assert_close(started, cell(x, (torch.zeros(3, 5),))[0])
+    with pytest.raises(ValueError, match=r"the state is a tuple of 1 tensor\(s\) \(\(h,\)\), "
+                                          r"not a bare tensor"):
+        cell(x, h)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="x is torch.float64 on cpu, the weights torch.float32"):
+        cell(x.double(), (h,))
+    with pytest.raises(ValueError, match="the state is torch.float64 on cpu, x torch.float32"):
+        rnnkit.LSTMCell(4, 5)(x, (h.double(), h.double()))

@@ -99,13 +99,24 @@ class RecurrentCell(nn.Module):
         return f"{self.input_size}, {self.hidden_size}"
 
 
-def check_step_input(cell: RecurrentCell, x: Tensor, state: State) -> None:
-    """Raise a ``ValueError`` naming what arrived when a single step's shapes are wrong."""
+def check_step_input(cell: RecurrentCell, x: Tensor, state: State | None) -> State:
+    """The state of a single step (zeros for None), after raising a ``ValueError`` that names
+    what arrived when the shapes, dtypes or devices are wrong."""
     name = type(cell).__name__
     if x.dim() != 2 or x.shape[1] != cell.input_size:
         raise ValueError(
             f"{name}: expected x of shape [batch, {cell.input_size}], got {tuple(x.shape)}"
         )
+    weight = next(cell.parameters(), None)
+    if weight is not None and (x.dtype != weight.dtype or x.device != weight.device):
+        raise ValueError(f"{name}: x is {x.dtype} on {x.device}, the weights {weight.dtype} on "
+                         f"{weight.device}; convert one (x.to(...) or cell.to(...))")
+    if state is None:
+        return cell.initial_state(x.shape[0], device=x.device, dtype=x.dtype)
+    if isinstance(state, Tensor):
+        raise ValueError(f"{name}: the state is a tuple of {cell.state_size} tensor(s) "
+                         f"({'(h, c)' if cell.state_size == 2 else '(h,)'}), not a bare tensor "
+                         "as torch.nn cells take; the cell returns such a tuple too")
     if len(state) != cell.state_size:
         raise ValueError(
             f"{name}: expected a state of {cell.state_size} tensor(s), got {len(state)}"
@@ -116,3 +127,7 @@ def check_step_input(cell: RecurrentCell, x: Tensor, state: State) -> None:
                 f"{name}: expected each state tensor of shape [{x.shape[0]}, {cell.hidden_size}],"
                 f" got {tuple(part.shape)}"
             )
+        if part.dtype != x.dtype or part.device != x.device:
+            raise ValueError(f"{name}: the state is {part.dtype} on {part.device}, x {x.dtype} "
+                             f"on {x.device}; give them the same dtype and device")
+    return state

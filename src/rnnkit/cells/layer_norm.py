@@ -40,8 +40,9 @@ class LayerNormCell(RecurrentCell):
             if isinstance(module, nn.LayerNorm):
                 module.reset_parameters()
 
-    def forward(self, x: Tensor, state: State) -> State:
-        check_step_input(self, x, state)
+    def forward(self, x: Tensor, state: State | None = None) -> State:
+        """One step; ``state`` None starts from zeros."""
+        state = check_step_input(self, x, state)
         return self.step(self.project_inputs(x), state)
 
     def project_inputs(self, x: Tensor) -> Tensor:

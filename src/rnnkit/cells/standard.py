@@ -48,8 +48,9 @@ class StandardCell(RecurrentCell):
         for weight in self.parameters():
             nn.init.uniform_(weight, -bound, bound)
 
-    def forward(self, x: Tensor, state: State) -> State:
-        check_step_input(self, x, state)
+    def forward(self, x: Tensor, state: State | None = None) -> State:
+        """One step; ``state`` None starts from zeros."""
+        state = check_step_input(self, x, state)
         return self.step(self.project_inputs(x), state)
 
     def project_inputs(self, x: Tensor) -> Tensor:

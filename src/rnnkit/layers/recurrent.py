@@ -121,6 +121,8 @@ class Recurrent(nn.Module):
         batch_first: bool = False,
         init: str = "torch",
         kernel: str = "auto",
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__()
         name = type(self).__name__
@@ -163,10 +165,18 @@ class Recurrent(nn.Module):
                 " (kernel='loop'), slower than PyTorch's fused kernel",
                 stacklevel=2 if type(self) is Recurrent else 3,
             )
+        if dropout > 0 and num_layers == 1:  # as torch.nn warns
+            warnings.warn(f"rnnkit {name}: dropout={dropout} acts between stacked layers, so "
+                          "with num_layers=1 it does nothing (recurrent_dropout drops within "
+                          "the layer)", stacklevel=2 if type(self) is Recurrent else 3)
         self._torch_names = build_name_map(self.cells, self.num_directions)
         self._internal_names = {v: k for k, v in self._torch_names.items()}
         self.register_state_dict_post_hook(self._to_torch_names)
         self.register_load_state_dict_pre_hook(self._from_torch_names)
+        self.register_load_state_dict_post_hook(self._missing_as_torch_names)
+        self._load_prefix: str | None = None  # this layer's key prefix in the loading dict
+        if device is not None or dtype is not None:  # as torch.nn's factory arguments
+            self.to(device=device, dtype=dtype)
 
     def cell(self, index: int) -> RecurrentCell:
         """The cell of layer ``index // D``, direction ``index % D``."""
@@ -349,6 +359,19 @@ class Recurrent(nn.Module):
     ) -> None:
         assert isinstance(module, Recurrent)
         rename_keys(state_dict, prefix, module._internal_names)
+        module._load_prefix = prefix  # for the missing keys' names after loading
+
+    @staticmethod
+    def _missing_as_torch_names(module: nn.Module, incompatible: Any) -> None:
+        """Name the missing keys as torch does (``weight_ih_l1``), as ``state_dict`` does."""
+        assert isinstance(module, Recurrent)
+        prefix = module._load_prefix
+        if prefix is None:
+            return
+        for index, key in enumerate(incompatible.missing_keys):
+            internal = key[len(prefix):] if key.startswith(prefix) else None
+            if internal in module._torch_names:
+                incompatible.missing_keys[index] = prefix + module._torch_names[internal]
 
     def extra_repr(self) -> str:
         parts = [f"{self.input_size}, {self.hidden_size}", f"num_layers={self.num_layers}"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 from typing import ClassVar, TypeVar
 
+import torch
 from torch import nn
 
 from rnnkit.cells import (
@@ -114,12 +115,14 @@ class RNN(_StandardLayer):
         recurrent_dropout: float = 0.0,
         init: str = "torch",
         kernel: str = "auto",
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
     ) -> None:
         self.nonlinearity = nonlinearity
         factory = partial(RNNCell, bias=bias, nonlinearity=nonlinearity)
         super().__init__(
             factory, input_size, hidden_size, num_layers, bidirectional, dropout,
-            recurrent_dropout, batch_first, init, kernel,
+            recurrent_dropout, batch_first, init, kernel, device, dtype,
         )
 
     def _extra_options(self) -> dict[str, object]:
@@ -153,11 +156,13 @@ class LSTM(_StandardLayer):
         recurrent_dropout: float = 0.0,
         init: str = "torch",
         kernel: str = "auto",
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
     ) -> None:
         factory = _cell_factory(LSTMCell, LayerNormLSTMCell, bias, layer_norm)
         super().__init__(
             factory, input_size, hidden_size, num_layers, bidirectional, dropout,
-            recurrent_dropout, batch_first, init, kernel,
+            recurrent_dropout, batch_first, init, kernel, device, dtype,
         )
 
 
@@ -188,9 +193,11 @@ class GRU(_StandardLayer):
         recurrent_dropout: float = 0.0,
         init: str = "torch",
         kernel: str = "auto",
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
     ) -> None:
         factory = _cell_factory(GRUCell, LayerNormGRUCell, bias, layer_norm)
         super().__init__(
             factory, input_size, hidden_size, num_layers, bidirectional, dropout,
-            recurrent_dropout, batch_first, init, kernel,
+            recurrent_dropout, batch_first, init, kernel, device, dtype,
         )

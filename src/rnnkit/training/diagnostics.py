@@ -145,9 +145,19 @@ def gradient_flow(
     Shape:
         norms: ``[num_layers][num_directions][T]``.
     """
+    if not isinstance(model, TaskModel):
+        raise ValueError(f"gradient_flow needs a task model, whose step(batch) gives the loss "
+                         f"(rnnkit.training.TaskModel), not a {type(model).__name__}; wrap the "
+                         "layer in one, and name the layer's attribute with layer=...")
     probe = copy.deepcopy(model)
     probe.eval()
-    recurrent = probe.get_submodule(layer)
+    try:
+        recurrent = probe.get_submodule(layer)
+    except AttributeError:
+        layers = [name for name, module in probe.named_modules() if isinstance(module, Recurrent)]
+        raise ValueError(f"gradient_flow: {type(model).__name__} has no {layer!r}; its "
+                         f"recurrent layers: {', '.join(layers) or 'none'} (pass layer=...)"
+                         ) from None
     if not isinstance(recurrent, Recurrent):
         raise ValueError(
             f"gradient_flow: {type(model).__name__}.{layer} is a {type(recurrent).__name__},"
