@@ -302,3 +302,10 @@ def test_cli_evaluate_and_predict_name_their_flags(
     assert main(["predict", "--model", model, "--text", "fun film", "--output",
                  str(written)]) == 0
     assert json.loads(written.read_text())["input"] == "fun film"
+
+
+def test_a_field_longer_than_the_csv_module_s_default_cap_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    path.write_text('text,label\n"' + "word " * 40_000 + '",pos\n', encoding="utf-8")
+    (example,) = read_labelled_texts(path)
+    assert len(example.tokens) == 40_000 and example.labels == ("pos",)

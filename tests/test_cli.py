@@ -245,3 +245,39 @@ def test_a_missing_input_file_is_named(tmp_path: Path,
                  str(tmp_path / "run")]) == 2
     assert f"no such file or folder: {missing}; check the path given" in \
         capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("setting", "message"), [
+    ("train.lr=inf", "train.lr must be a finite number"),
+    ("train.momentum=nan", "train.momentum must be a finite number; got nan"),
+    ("train.clip_norm=nan", "train.clip_norm must be a finite number; got nan"),
+    ("train.threads=100000", "train.threads 100000 is far more than this machine's"),
+])
+def test_non_finite_or_absurd_settings_are_refused_before_training(
+    setting: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["train", "synthetic", *TINY, "--set", setting, "--out",
+                 str(tmp_path / "run")]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "run" / "last.pt").exists()
+
+
+def test_unreadable_inputs_are_named_in_one_line(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    png = tmp_path / "reviews.csv"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    args = ["train", "classifier", "--dev", str(png), "--out", str(tmp_path / "run")]
+    assert main([*args, "--train", str(png)]) == 2
+    assert "an input file is not UTF-8 text" in capsys.readouterr().err
+    fake = tmp_path / "reviews.jsonl.gz"
+    fake.write_text('{"text": "good", "label": "pos"}\n')
+    assert main(["train", "classifier", "--train", str(fake), "--dev", str(fake), "--out",
+                 str(tmp_path / "run")]) == 2
+    assert "a file named .gz is not gzip-compressed" in capsys.readouterr().err
+    out = tmp_path / "synthetic"
+    assert main(["train", "synthetic", *TINY, "--set", "train.epochs=1", "--out",
+                 str(out)]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", "--model", str(out)]) == 2
+    assert f"is a folder, not a model bundle; its bundle is {out / 'model.rnnkit'}" in \
+        capsys.readouterr().err

@@ -510,3 +510,9 @@ def test_files_pandas_reads_differently_are_read_or_named(tmp_path: Path) -> Non
         _load(tmp_path, "date,°C\n2020-01-01,1\n", encoding="cp1252")
     with pytest.raises(ValueError, match="cannot be read as a table: .*number of fields"):
         _load(tmp_path, "date,y\n2020-01-01,1\n2020-01-02,2,3,4\n")
+
+
+def test_an_infinite_value_is_refused_where_it_is() -> None:
+    table = pd.DataFrame({"date": ["2020-01-01", "2020-01-02"], "y": ["1.5", "inf"]})
+    with pytest.raises(ValueError, match=r"column 'y' holds inf at row 1 .*expected finite"):
+        tidy(table, "date")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gzip
 import importlib
 import os
 import sys
@@ -67,6 +68,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = (f"no such file or folder: {error.filename}; check the path given"  # in a
                    if error.filename else str(error))  # setting; rnnkit's own say more
         print(f"rnnkit: error: {message}", file=sys.stderr)
+        return 2
+    except IsADirectoryError as error:
+        print(f"rnnkit: error: {error.filename} is a folder; give a file", file=sys.stderr)
+        return 2
+    except UnicodeDecodeError as error:
+        print(f"rnnkit: error: an input file is not UTF-8 text ({error.reason} at byte "
+              f"{error.start}: {error.object[error.start:error.start + 4]!r}); save it as "
+              "UTF-8, or check that it is the text file you meant", file=sys.stderr)
+        return 2
+    except gzip.BadGzipFile as error:
+        print(f"rnnkit: error: a file named .gz is not gzip-compressed ({error}); rename it "
+              "without .gz, or compress it", file=sys.stderr)
+        return 2
+    except (MemoryError, RuntimeError) as error:
+        if not isinstance(error, MemoryError) and "allocate" not in str(error):
+            raise
+        print("rnnkit: error: out of memory: the settings ask for more than this machine has;"
+              " lower the sizes (model.hidden_size, num_layers, batch_size, lengths)",
+              file=sys.stderr)
         return 2
     except USER_ERRORS as error:
         print(f"rnnkit: error: {error}", file=sys.stderr)

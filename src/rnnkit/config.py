@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
+import os
 import types
 import typing
 from collections.abc import Iterable, Sequence
@@ -67,9 +69,17 @@ def check_choice(value: str, key: str, choices: Sequence[str]) -> None:
 
 
 def check_at_least(value: float, key: str, minimum: float) -> None:
-    """Refuse a number setting ``key`` below ``minimum``."""
-    if value < minimum:
-        raise ConfigError(f"{key} must be at least {minimum:g}; got {value!r}")
+    """Refuse a number setting ``key`` below ``minimum``, or not a finite number.
+
+    Example:
+        >>> check_at_least(float("nan"), "--cost-bps", 0)
+        Traceback (most recent call last):
+        ...
+        rnnkit.config.ConfigError: --cost-bps must be a finite number of at least 0; got nan
+    """
+    if not math.isfinite(value) or value < minimum:
+        what = "a finite number of at least" if not math.isfinite(value) else "at least"
+        raise ConfigError(f"{key} must be {what} {minimum:g}; got {value!r}")
 
 
 def check_fraction(value: float, key: str) -> None:
@@ -142,8 +152,12 @@ def check_train(config: TrainConfig) -> None:
     check_at_least(config.batch_size, "train.batch_size", 1)
     check_choice(config.optimizer, "train.optimizer", ("adam", "adamw", "sgd"))
     check_choice(config.mode, "train.mode", ("min", "max"))
-    if not config.lr > 0:
-        raise ConfigError(f"train.lr must be above 0; got {config.lr!r}")
+    if not 0 < config.lr < math.inf:
+        raise ConfigError(f"train.lr must be a finite number above 0; got {config.lr!r}")
+    cores = os.cpu_count() or 1
+    if config.threads > 4 * cores:
+        raise ConfigError(f"train.threads {config.threads} is far more than this machine's "
+                          f"{cores} cores; use at most {cores} (0 = torch's default)")
     check_fraction(config.lr_factor, "train.lr_factor")
     check_rate(config.ema_decay, "train.ema_decay")
     for name in ("momentum", "weight_decay", "clip_norm", "clip_value", "tbptt_steps",
@@ -161,15 +175,18 @@ SIZE_NAMES = ("word_dim", "embedding_dim", "beam_size")  # sizes of at least 1
 
 
 def check_sections(config: Any) -> None:
-    """What every run configuration must satisfy, named by key: rates in ``[0, 1)``, sizes of
-    at least 1, and the ``model`` and ``train`` sections (:func:`check_model`,
-    :func:`check_train`). Task-specific settings are checked by their pipelines."""
+    """What every run configuration must satisfy, named by key: finite numbers, rates in
+    ``[0, 1)``, sizes of at least 1, and the ``model`` and ``train`` sections
+    (:func:`check_model`, :func:`check_train`). Task-specific settings are checked by their
+    pipelines."""
     for section in dataclasses.fields(config):
         values = getattr(config, section.name)
         if not dataclasses.is_dataclass(values):
             continue
         for item in dataclasses.fields(values):
             value, key = getattr(values, item.name), f"{section.name}.{item.name}"
+            if isinstance(value, float) and not math.isfinite(value):  # no setting is nan/inf
+                raise ConfigError(f"{key} must be a finite number; got {value!r}")
             if item.name.endswith(RATE_NAMES) and isinstance(value, float):
                 check_rate(value, key)
             elif item.name in SIZE_NAMES and isinstance(value, int):

@@ -78,6 +78,10 @@ def translate_command(args: argparse.Namespace) -> int:
     _check_flags(args)
     model = load_translator(args.model)
     _check_n_best(args.n_best, args.beam_size or model.config.beam_size)
+    vocabulary = len(model.target_tokenizer)
+    if args.beam_size is not None and args.beam_size > vocabulary:
+        raise ConfigError(f"--beam-size {args.beam_size} is larger than the target vocabulary "
+                          f"({vocabulary} subwords); use at most {vocabulary} (5 is usual)")
     make_parent(args.output)
     lines = _read_lines(args.input)
     with warnings.catch_warnings():
@@ -105,6 +109,8 @@ def _check_flags(args: argparse.Namespace) -> None:
     if args.beam_size is not None:
         check_at_least(args.beam_size, "--beam-size", 1)
     check_at_least(args.n_best, "--n-best", 1)
+    if args.length_penalty is not None:
+        check_at_least(args.length_penalty, "--length-penalty", 0)
     if args.reference is not None and args.attention_plot is None:
         raise ConfigError("--reference only sets the translation that the --attention-plot "
                           "heat map is drawn for; it does not change the translations. Add "

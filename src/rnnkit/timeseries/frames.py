@@ -344,6 +344,17 @@ def _to_dates(values: pd.Series, date_format: str | None, dayfirst: bool = False
 
 
 def _numeric(column: pd.Series, dates: pd.Series, source: str) -> pd.Series:
+    numbers = _numbers(column, dates, source)
+    infinite = np.isinf(numbers.to_numpy())
+    if infinite.any():
+        row = int(np.flatnonzero(infinite)[0])
+        raise ValueError(f"{source}: column {column.name!r} holds {numbers.iloc[row]} at row "
+                         f"{row} (date {dates.iloc[row]}); expected finite numbers, with NA or "
+                         "an empty cell for a missing value")
+    return numbers
+
+
+def _numbers(column: pd.Series, dates: pd.Series, source: str) -> pd.Series:
     if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
         return column.astype(float)
     numbers = pd.to_numeric(column, errors="coerce")

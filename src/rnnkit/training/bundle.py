@@ -69,11 +69,20 @@ def save_bundle(model: TaskModel, path: str | Path) -> Path:
     return atomic_write_bytes(path, lambda file: file.write(data))
 
 
+def _check_exists(path: Path) -> None:
+    """Refuse a bundle path that is no file, pointing into a run folder given instead."""
+    if path.is_dir():
+        inside = path / "model.rnnkit"
+        hint = f"; its bundle is {inside}" if inside.is_file() else ""
+        raise BundleError(f"{path} is a folder, not a model bundle{hint}")
+    if not path.is_file():
+        raise BundleError(f"model bundle {path} does not exist")
+
+
 def read_bundle(path: str | Path) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
     """The header metadata and tensors of a bundle, checked; raises :class:`BundleError`."""
     path = Path(path)
-    if not path.is_file():
-        raise BundleError(f"model bundle {path} does not exist")
+    _check_exists(path)
     raw = path.read_bytes()
     try:
         tensors = load_tensors(raw)
@@ -87,8 +96,7 @@ def read_bundle(path: str | Path) -> tuple[dict[str, str], dict[str, torch.Tenso
 def read_header(path: str | Path) -> dict[str, str]:
     """A bundle's header metadata (kind, config, version), checked, without its tensors."""
     path = Path(path)
-    if not path.is_file():
-        raise BundleError(f"model bundle {path} does not exist")
+    _check_exists(path)
     try:
         with open(path, "rb") as file:
             size = int.from_bytes(file.read(8), "little")
