@@ -140,6 +140,10 @@ def test_cli_trains_predicts_and_refuses_unknown_labels(
     assert sum(lines[0]["probabilities"].values()) == pytest.approx(1.0, abs=1e-5)
     assert main(["predict", "--model", str(out / "model.rnnkit"), "--text", "<br />"]) == 2
     assert "no words to classify" in capsys.readouterr().err
+    assert main(["predict", "--model", str(out / "model.rnnkit"), "--input", str(dev)]) == 0
+    read = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(read) == len(rows)  # a JSONL file: its text field, one row each, not its lines
+    assert [line["input"] for line in read][:1] == [" ".join(rows[0][0].lower().split())]
     odd = _write_texts(tmp_path / "odd.jsonl", [("fine film", "meh")])
     assert main(["evaluate", "--model", str(out / "model.rnnkit"), "--data", str(odd)]) == 2
     assert "labels the model never saw in training: ['meh']" in capsys.readouterr().err

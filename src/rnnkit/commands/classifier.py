@@ -132,7 +132,7 @@ def _write_evaluation(result: dict[str, Any], out: Path, name: str) -> None:
 def predict(args: argparse.Namespace) -> int:
     """One JSON line per input: the label(s) and every label's probability."""
     from rnnkit.data.numeric_sequences import read_numeric_sequences
-    from rnnkit.data.text_labels import LabelledText, prepare_tokens
+    from rnnkit.data.text_labels import LabelledText, prepare_tokens, read_labelled_texts
     from rnnkit.pipelines.classifier import load_classifier_bundle, predict_probabilities
 
     if args.input not in (None, "-"):
@@ -155,6 +155,12 @@ def predict(args: argparse.Namespace) -> int:
             [c.strip() for c in settings["feature_columns"].split(",") if c.strip()] or None,
             labelled=False)
         ids = [e.id for e in examples]
+    elif args.input not in (None, "-") and args.format is None and _structured(args.input):
+        examples = read_labelled_texts(  # a CSV/TSV/JSONL file: its text field, row by row
+            args.input, text_field=settings.get("text_field", "text"),
+            lowercase=settings["lowercase"],
+            max_tokens=settings["max_tokens"], how=settings["truncate"], labelled=False)
+        ids = [" ".join(example.tokens) for example in examples]
     else:
         text = args.text if args.text is not None else _read_input(args.input)
         lines = [line for line in text.splitlines() if line.strip()]
@@ -189,6 +195,11 @@ def predict(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text_out)
     return 0
+
+
+def _structured(path: str) -> bool:
+    """A CSV, TSV or JSONL file (by its name), read by its text field, not line by line."""
+    return str(path).lower().removesuffix(".gz").endswith((".csv", ".tsv", ".jsonl", ".json"))
 
 
 def _read_input(path: str | None) -> str:

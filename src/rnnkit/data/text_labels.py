@@ -102,20 +102,27 @@ def read_labelled_texts(
     lowercase: bool = True,
     max_tokens: int = 0,
     how: str = "head",
+    labelled: bool = True,
 ) -> list[LabelledText]:
-    """Every row of a file; a missing field or an empty text is an error naming the row."""
+    """Every row of a file; a missing field or an empty text is an error naming the row.
+    ``labelled`` False (texts to classify): the label field may be missing; labels ``()``."""
     path = Path(path)
     fmt = guess_text_format(path) if fmt == "auto" else fmt
     examples = []
     for number, row in _rows(path, fmt):
         where = f"{path}, {'line' if fmt == 'jsonl' else 'row'} {number}"
-        if not isinstance(row, dict) or text_field not in row or label_field not in row:
+        fields = (text_field, label_field) if labelled else (text_field,)
+        if not isinstance(row, dict) or any(field not in row for field in fields):
             found = ", ".join(map(str, row)) if isinstance(row, dict) else type(row).__name__
-            raise ValueError(f"{where}: needs the fields {text_field!r} and {label_field!r}"
+            raise ValueError(f"{where}: needs the field{'s' if len(fields) > 1 else ''} "
+                             f"{' and '.join(map(repr, fields))}"
                              f" (found: {found}); set data.text_field / data.label_field")
         tokens = prepare_tokens(str(row[text_field] or ""), lowercase, max_tokens, how)
         if not tokens:
             raise ValueError(f"{where}: the text is empty; remove the row or give it a text")
+        if not labelled:
+            examples.append(LabelledText(tuple(tokens), ()))
+            continue
         raw = str(row[label_field]).strip()
         labels = [p.strip() for p in raw.split(label_separator)] if label_separator else [raw]
         labels = [label for label in labels if label]
