@@ -163,7 +163,7 @@ def predict(args: argparse.Namespace) -> int:
         ids = [" ".join(example.tokens) for example in examples]
     else:
         text = args.text if args.text is not None else _read_input(args.input)
-        lines = [line for line in text.splitlines() if line.strip()]
+        lines = [line for line in text.replace("\r\n", "\n").split("\n") if line.strip()]
         if not lines:
             raise ValueError("nothing to classify: the input is empty (one text per line)")
         examples = []
