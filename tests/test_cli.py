@@ -218,7 +218,7 @@ def test_diagnose_help_gives_the_length_its_check_enforces(
     (["train", "forecaster"], "train.optimizer=adamm",
      "train.optimizer must be one of adam, adamw, sgd; got 'adamm'"),
     (["train", "signal"], "train.batch_size=0", "train.batch_size must be at least 1; got 0"),
-    (["train", "lm"], "train.lr=-1", "train.lr must be above 0; got -1.0"),
+    (["train", "lm"], "train.lr=-1", "train.lr must be a finite number above 0; got -1.0"),
 ])
 def test_training_names_a_bad_setting_before_any_work(
         command: list[str], setting: str, message: str, tmp_path: Path,
