@@ -107,8 +107,8 @@ def predict(args: argparse.Namespace) -> int:
     fmt = args.format or ("text" if args.text or not args.input else model.data["format"])
     if fmt == "text":
         text = args.text if args.text is not None else _read_input(args.input)
-        lines = text.replace("\r\n", "\n").split("\n")  # not splitlines: U+2028 is no break
-        token_lists = [line.split() for line in lines if line.strip()]
+        given = text.replace("\r\n", "\n").split("\n")  # not splitlines: U+2028 is no break
+        token_lists = [line.split() for line in given if line.strip()]
         if not token_lists:
             raise ValueError("nothing to tag: the input is empty")
         lines: list[str] = []
