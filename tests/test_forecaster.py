@@ -544,3 +544,13 @@ def test_quantile_levels_without_the_quantile_loss_are_refused(tmp_path: Path,
     assert rnnkit.cli.main(args) == 2
     assert "forecast.quantiles is read only with forecast.loss=quantile" in \
         capsys.readouterr().err
+
+
+def test_a_constant_target_is_refused_before_training(tmp_path: Path, capsys) -> None:
+    csv = write_csv(tmp_path / "flat.csv", series_frame(400).assign(y=5.0))
+    args = ["train", "forecaster", "--out", str(tmp_path / "run")]
+    for item in settings(csv):
+        args += ["--set", item]
+    assert rnnkit.cli.main(args) == 2
+    assert "holds one value (5) over the whole training period" in capsys.readouterr().err
+    assert not (tmp_path / "run" / "last.pt").exists()

@@ -328,3 +328,13 @@ def test_a_target_that_is_not_a_price_must_say_so(tmp_path: Path,
     trained = json.loads((tmp_path / "run" / "results.json").read_text())["test"]["backtest"]
     again = json.loads((tmp_path / "bt" / "backtest.json").read_text())["reports"]
     assert again["model"]["total_return"] == pytest.approx(trained["model"]["total_return"])
+
+
+def test_one_class_in_every_training_window_is_refused(tmp_path: Path, capsys) -> None:
+    frame = price_frame(400).assign(price=50.0)
+    csv = write_csv(tmp_path / "flat.csv", frame)
+    args = ["train", "signal", "--out", str(tmp_path / "run")]
+    for item in settings(csv, **{"data.target": "price", "data.features": "price"}):
+        args += ["--set", item]
+    assert rnnkit.cli.main(args) == 2
+    assert "every training window of 'price' has the class hold" in capsys.readouterr().err

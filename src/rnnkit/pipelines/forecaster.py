@@ -186,6 +186,11 @@ def train_forecaster(config: ForecastRunConfig, out_dir: str | Path, resume: boo
     check_model(config.model)
     prepared = prepare(config.data)
     target, features, split = prepared.target, prepared.features, prepared.split
+    seen = split.train.targets
+    if np.nanmax(seen) == np.nanmin(seen):  # scores scale by its changes: there are none
+        raise ValueError(f"the target {target!r} holds one value ({np.nanmin(seen):g}) over "
+                         "the whole training period: there is nothing to forecast. Check "
+                         "data.target, or the file's values")
     scaler = StandardScaler(features).fit(split.train.period_rows())  # training period only
     seed_everything(config.train.seed)  # the initial weights follow the seed too
     model = Forecaster(config.model, features, target, config.data.lookback,

@@ -153,6 +153,12 @@ def train_signal(config: SignalRunConfig, out_dir: str | Path, resume: bool = Fa
     scaler = StandardScaler(prepared.features).fit(split.train.period_rows())
     train = split.train.subset(slice(None, None, config.data.stride))
     train_labels = window_labels(train, up, down, kind)
+    present = np.unique(train_labels[train_labels >= 0])
+    if len(present) < 2:  # nothing to tell apart (a constant price, say)
+        raise ValueError(f"every training window of {prepared.target!r} has the class "
+                         f"{CLASS_NAMES[int(present[0])] if len(present) else 'none'}: there is "
+                         "nothing to learn. Check data.target and signal.up/down (or the "
+                         "file's values)")
     weights = balanced_weights(train_labels) if options.class_weights == "balanced" else None
     seed_everything(config.train.seed)
     model = SignalClassifier(config.model, prepared.features, prepared.target,
