@@ -90,6 +90,7 @@ def test_write_conllu_replaces_only_the_chosen_column(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("bad_line, message", [
     ("1\tHi\thi\tINTJ\tUH\t_\t0\troot\t_\n", "expected 10 tab-separated fields, found 9"),
+    ("John\tB-PER\n", "found 2 (an IOB file of token and tag columns? give --format iob)"),
     ("1 Hi hi INTJ UH _ 0 root _ _\n", "fields must be separated by tabs"),
     ("one\tHi\thi\tINTJ\tUH\t_\t0\troot\t_\t_\n", "ID 'one' is not a number"),
     ("\u00b2\tHi\thi\tINTJ\tUH\t_\t0\troot\t_\t_\n", "ID '\u00b2' is not a number"),

@@ -178,3 +178,12 @@ def test_translate_and_evaluate_name_their_flags(prefix: Path, tmp_path: Path,
     assert "trained from files: give --data, a file prefix" in capsys.readouterr().err
     assert main(["evaluate", "--model", model, "--data", "sst"]) == 2
     assert "--data 'sst' is neither a file prefix" in capsys.readouterr().err
+
+
+def test_an_attention_plot_must_be_an_image(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "in.de"
+    source.write_text("hallo welt\n", encoding="utf-8")
+    assert main(["translate", "--model", str(tmp_path / "missing.rnnkit"), "--input",
+                 str(source), "--attention-plot", str(tmp_path / "a.txt")]) == 2
+    assert "name a .png, .pdf or .svg file" in capsys.readouterr().err

@@ -111,6 +111,10 @@ def _check_flags(args: argparse.Namespace) -> None:
     check_at_least(args.n_best, "--n-best", 1)
     if args.length_penalty is not None:
         check_at_least(args.length_penalty, "--length-penalty", 0)
+    if args.attention_plot is not None and args.attention_plot.suffix.lower() not in (
+            ".png", ".pdf", ".svg"):
+        raise ConfigError(f"--attention-plot {args.attention_plot}: name a .png, .pdf or .svg "
+                          "file (the heat map is an image)")
     if args.reference is not None and args.attention_plot is None:
         raise ConfigError("--reference only sets the translation that the --attention-plot "
                           "heat map is drawn for; it does not change the translations. Add "

@@ -105,6 +105,9 @@ def run_train(args: argparse.Namespace) -> int:
         architecture=args.architecture, negative=args.negative, workers=args.workers,
         seed=args.seed, lowercase=args.lowercase,
     )
+    if Path(args.out).is_dir():  # refused before the training, not after it
+        raise ValueError(f"--out {args.out} is a folder; give the vectors' file name, e.g. "
+                         f"{Path(args.out) / 'vectors.bin'}")
     corpus = open_corpus(args.corpus, args.format)
     start = time.perf_counter()
     vectors = train_word2vec(corpus, options, progress=args.progress)

@@ -98,7 +98,9 @@ def _check_word_line(
 ) -> None:
     """Raise the error for a malformed line; return for a multiword-token or empty-node line."""
     if len(fields) != len(FIELDS):
-        hint = " (fields must be separated by tabs)" if " " in text and len(fields) < 10 else ""
+        hint = (" (fields must be separated by tabs)" if " " in text and len(fields) < 10
+                else " (an IOB file of token and tag columns? give --format iob)"
+                if 2 <= len(fields) <= 4 else "")
         raise DataFormatError(
             f"expected {len(FIELDS)} tab-separated fields, found {len(fields)}{hint}", path, number
         )
