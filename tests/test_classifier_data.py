@@ -103,6 +103,9 @@ def test_long_csv_sequences_order_and_errors(tmp_path: Path) -> None:
     path.write_text("id,x,label\na,1,up\na,2,down\n")
     with pytest.raises(ValueError, match="one label per sequence"):
         read_numeric_sequences(path)
+    path.write_text("id,step,x,label\na,0,1,up\na,1,2,up\na,1,3,up\n")
+    with pytest.raises(ValueError, match="sequence 'a' has two rows at step 1; one row per"):
+        read_numeric_sequences(path, time_column="step")
 
 
 def _write_texts(path: Path, rows: list[tuple[str, str]]) -> Path:

@@ -88,6 +88,10 @@ def read_numeric_sequences(
     sequences = []
     for key, steps in rows.items():
         steps.sort(key=lambda step: step[0])
+        repeated = [a for (a, _), (b, _) in zip(steps, steps[1:], strict=False) if a == b]
+        if repeated:  # two rows for one step: which comes first is a guess
+            raise ValueError(f"{path}: sequence {key!r} has two rows at {time_column} "
+                             f"{repeated[0]:g}; one row per time step")
         if labelled and not labels[key]:
             raise ValueError(f"{path}: sequence {key!r} has an empty label")
         matrix = np.asarray([values for _, values in steps], dtype=np.float64)  # [T, F]
