@@ -27,7 +27,7 @@ from rnnkit.timeseries.splits import period_end
 from rnnkit.timeseries.windows import Windows, make_windows
 from rnnkit.trading.backtest import BacktestResult, report_table
 from rnnkit.trading.returns import check_tradable, forecast_returns, run_strategies
-from rnnkit.trading.strategies import class_positions, threshold_positions
+from rnnkit.trading.strategies import TRADING_KEYS, class_positions, threshold_positions
 from rnnkit.training.bundle import load_bundle
 from rnnkit.training.task import TaskModel
 
@@ -145,8 +145,7 @@ def backtest_bundle(path: str | Path, options: BacktestOptions,
         raise ValueError(f"--threshold is read for forecaster bundles only; a {kind} bundle "
                          "trades its classes (leave --threshold out)")
     options = replace(options, **{key: value for key, value in {**trained, **(chosen or {})}
-                                  .items() if key in ("mode", "threshold", "cost_bps",
-                                                      "slippage_bps")})
+                                  .items() if key in TRADING_KEYS})
     windows, in_sample = backtest_windows(model, options)
     returns = returns_kind(model)
     check_tradable(windows, returns)

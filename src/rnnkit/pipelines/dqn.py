@@ -48,7 +48,7 @@ from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.splits import period_end, split_by_time
 from rnnkit.timeseries.windows import Windows
 from rnnkit.trading.returns import forecast_returns, next_period_returns, run_strategies
-from rnnkit.trading.strategies import class_positions, threshold_positions
+from rnnkit.trading.strategies import class_positions, threshold_positions, trading_settings
 from rnnkit.training.bundle import save_bundle
 from rnnkit.training.checkpoint import seed_everything
 
@@ -168,8 +168,7 @@ def train_agent(periods: Periods, config: DQNRunConfig, seed: int, out: Path,
         source=config.data.symbol.upper(), lookback=fitting.lookback, horizon=1, calendar="",
         train_end=str(fitting.target_times[-1, -1]),
         val_end=str(periods.train.target_times[-1, -1]))), "test_end": config.data.test_end,
-        "trading": {"mode": config.trading.mode, "cost_bps": config.trading.cost_bps,
-                    "slippage_bps": config.trading.slippage_bps}}
+        "trading": trading_settings(config.trading)}
     seed_everything(seed)
     agent = DQNAgent(config.agent.network, config.model, fitting.feature_names,
                      fitting.target_name, fitting.lookback, periods.scaler, config.trading.mode,

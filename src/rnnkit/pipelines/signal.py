@@ -37,7 +37,7 @@ from rnnkit.timeseries.metrics import accuracy, confusion_matrix, macro_f1
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.windows import Windows
 from rnnkit.trading.returns import decision_gaps, run_strategies
-from rnnkit.trading.strategies import MODES, class_positions
+from rnnkit.trading.strategies import MODES, class_positions, trading_settings
 from rnnkit.training.checkpoint import seed_everything
 
 
@@ -164,9 +164,7 @@ def train_signal(config: SignalRunConfig, out_dir: str | Path, resume: bool = Fa
     model = SignalClassifier(config.model, prepared.features, prepared.target,
                              config.data.lookback, config.data.horizon, scaler, up, down, kind,
                              weights, prepared.calendar, trained_on={
-                                 **asdict(config.data), "trading": {  # rnnkit backtest's default
-                                     "mode": options.mode, "cost_bps": options.cost_bps,
-                                     "slippage_bps": options.slippage_bps}})
+                                 **asdict(config.data), "trading": trading_settings(options)})
     log(f"{prepared.target} ({kind}) over {config.data.horizon} steps: sell below {down:.4g}, "
         f"buy above {up:.4g}; windows train {len(train)}, validation "
         f"{len(split.validation)}, test {len(split.test)}")

@@ -42,6 +42,7 @@ from rnnkit.timeseries.labels import window_labels
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.splits import Fold, check_fold
 from rnnkit.timeseries.windows import Windows, make_windows
+from rnnkit.trading.strategies import trading_settings
 from rnnkit.training.checkpoint import seed_everything
 
 
@@ -155,13 +156,11 @@ def fit_fold(train: Windows, config: StocksRunConfig, out: Path, log: Any, resum
     ``test_end``: the last decision day the fold's models trade (``rnnkit backtest``'s end)."""
     fitting, validation = split_validation(train, config.data.val_fraction)
     scaler = StandardScaler(list(train.feature_names)).fit(fitting.period_rows())
-    trading = config.trading  # so `rnnkit backtest` finds the fold's test and trades it alike
-    trained_on = {**asdict(ForecastDataConfig(
-        source=train.target_name.split("_")[0], lookback=train.lookback,
+    trained_on = {**asdict(ForecastDataConfig(  # so `rnnkit backtest` finds the fold's test
+        source=train.target_name.split("_")[0], lookback=train.lookback,  # and trades alike
         horizon=train.horizon, calendar="", train_end=str(fitting.target_times[-1, -1]),
         val_end=str(train.target_times[-1, -1]))), "test_end": test_end,
-        "trading": {"mode": trading.mode, "cost_bps": trading.cost_bps,
-                    "slippage_bps": trading.slippage_bps, "threshold": trading.threshold}}
+        "trading": trading_settings(config.trading)}
     seed_everything(config.train.seed)
     forecaster = Forecaster(config.model, train.feature_names, train.target_name,
                             train.lookback, train.horizon, scaler, "mse", residual=False,

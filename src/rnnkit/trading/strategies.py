@@ -13,6 +13,20 @@ import numpy as np
 from rnnkit.timeseries.labels import BUY, SELL
 
 MODES = ("long_flat", "long_short")
+# how a run trades; a bundle keeps them (trained_on["trading"]) for `rnnkit backtest`'s defaults
+TRADING_KEYS = ("mode", "threshold", "cost_bps", "slippage_bps")
+
+
+def trading_settings(options: object) -> dict[str, object]:
+    """The :data:`TRADING_KEYS` that a run's trading options hold (a signal run has no
+    threshold), as a bundle keeps them.
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> trading_settings(SimpleNamespace(mode="long_short", cost_bps=5.0, slippage_bps=2.0))
+        {'mode': 'long_short', 'cost_bps': 5.0, 'slippage_bps': 2.0}
+    """
+    return {key: getattr(options, key) for key in TRADING_KEYS if hasattr(options, key)}
 
 
 def _check_mode(mode: str) -> None:
