@@ -65,10 +65,7 @@ def start_run(config: Any, out: Path, resume: bool, log: Any = print) -> None:
         return
     saved = out / "config.toml"
     if resume:
-        if not saved.is_file():
-            raise ValueError(f"--resume: {out} holds no run to resume (no config.toml); drop "
-                             "--resume to start one there, or check the --out folder")
-        check_resume_config(config, saved)
+        check_resumable(config, out)
         if not (out / "last.pt").is_file():
             log(f"no checkpoint in {out} yet; starting the run again from scratch")
             resume = False
@@ -79,6 +76,15 @@ def start_run(config: Any, out: Path, resume: bool, log: Any = print) -> None:
         for name in ("metrics.jsonl", "last.pt", "best.pt"):
             (out / name).unlink(missing_ok=True)
     save_config(config, saved)
+
+
+def check_resumable(config: Any, out: Path) -> None:
+    """Refuse ``--resume`` of ``out`` when it holds no run, or with changed settings
+    (:func:`~rnnkit.config.check_resume_config`)."""
+    if not (out / "config.toml").is_file():
+        raise ValueError(f"--resume: {out} holds no run to resume (no config.toml); drop "
+                         "--resume to start one there, or check the --out folder")
+    check_resume_config(config, out / "config.toml")
 
 
 def write_results(results: dict[str, Any], path: str | Path) -> Path:

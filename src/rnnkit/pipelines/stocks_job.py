@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rnnkit.config import check_resume_config, save_config
-from rnnkit.pipelines.run import write_results
+from rnnkit.config import save_config
+from rnnkit.pipelines.run import check_resumable, write_results
 from rnnkit.pipelines.stocks import StocksRunConfig, check_config, walk_forward_symbol
 from rnnkit.pipelines.stocks_report import LEAK_ALARM, plot_symbol, score_symbol, summary_table
 from rnnkit.timeseries.datasets import STOCK_SYMBOLS
@@ -33,10 +33,7 @@ def run_stocks(config: StocksRunConfig, out_dir: str | Path, log: Any = print,
     check_config(config)
     out = Path(out_dir)
     if resume:
-        if not (out / "config.toml").is_file():
-            raise ValueError(f"--resume: {out} holds no stocks run to resume (no config.toml); "
-                             "drop --resume to start one there, or check the --out folder")
-        check_resume_config(config, out / "config.toml")
+        check_resumable(config, out)
     out.mkdir(parents=True, exist_ok=True)
     save_config(config, out / "config.toml")
     started = time.perf_counter()
