@@ -185,14 +185,14 @@ def gradient_flow(
     for index, recorder in enumerate(recorders):
         grads = torch.stack([torch.zeros_like(h) if h.grad is None else h.grad
                              for h in recorder.hidden])  # [T, B, H], in the order the loop ran
-        steps = grads.shape[0]
-        real = (step_mask(lengths, steps, grads.device) if lengths is not None
-                else torch.ones(steps, grads.shape[1], 1, dtype=torch.bool,
-                                 device=grads.device))  # [T, B, 1]
-        if index % directions == 1:  # the loop ran the backward direction reversed
-            grads = (reverse_padded(grads, reverse_index(lengths, steps, grads.device))
-                     if lengths is not None else grads.flip(0))
-        grads = grads.masked_fill(~real, 0.0)
+        steps, real = grads.shape[0], None  # real: [T, B, 1], True on real steps
+        if lengths is not None:
+            real = step_mask(lengths, steps, grads.device)
+            if index % directions == 1:  # the loop ran each sequence reversed in its length
+                grads = reverse_padded(grads, reverse_index(lengths, steps, grads.device))
+            grads = grads.masked_fill(~real, 0.0)
+        elif index % directions == 1:  # the loop ran the backward direction flipped
+            grads = grads.flip(0)
         series = [float(torch.linalg.vector_norm(step)) for step in grads]
         if index % directions == 0:
             norms.append([])
