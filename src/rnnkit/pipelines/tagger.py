@@ -171,18 +171,19 @@ def evaluate_sentences(model: Tagger, sentences: list[TaggedSentence], out: Path
     if model.data.get("scheme", "bio") == "bioes":  # as BIO, as predictions are
         known = {bioes_to_bio([t])[0] if is_tag(t) else t for t in known}
     unknown = sorted({t for g in gold for t in g} - known)
+    tokens = sum(len(g) for g in gold)
     strangers = sum(t not in known for g in gold for t in g)
-    if strangers > 0.5 * sum(len(g) for g in gold):  # another tag set, not a rare tag or two
-        raise ValueError(f"{strangers} of the {sum(len(g) for g in gold)} {name} tokens carry "
+    if strangers > 0.5 * tokens:  # another tag set, not a rare tag or two
+        raise ValueError(f"{strangers} of the {tokens} {name} tokens carry "
                          f"tags the model never saw ({', '.join(unknown[:8])}"
                          f"{', ...' if len(unknown) > 8 else ''}); it predicts "
                          f"{', '.join(sorted(known)[:8])}{', ...' if len(known) > 8 else ''}. "
                          "Evaluate it on data with its own tag set")
     result: dict[str, Any] = {
         "sentences": len(sentences),
-        "tokens": sum(len(g) for g in gold),
+        "tokens": tokens,
         "scores": tag_scores(gold, predicted, spans),
-        "tokens_per_second": round(sum(len(g) for g in gold) / max(seconds, 1e-9), 1),
+        "tokens_per_second": round(tokens / max(seconds, 1e-9), 1),
     }
     if unknown:
         result["unknown_gold_tags"] = unknown  # never predicted: every such token is an error
