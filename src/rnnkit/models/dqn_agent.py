@@ -31,7 +31,7 @@ from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.windows import Windows
 from rnnkit.trading.strategies import MODES
 from rnnkit.training.bundle import register_model
-from rnnkit.training.task import TaskModel
+from rnnkit.training.task import TaskModel, evaluating
 
 NETWORKS = ("mlp", "recurrent")
 
@@ -124,11 +124,8 @@ class DQNAgent(TaskModel):
         dropout off (the mode it was in is restored)."""
         window = torch.as_tensor(observation["window"], dtype=torch.float32)[None]
         position = torch.as_tensor(observation["position"], dtype=torch.float32)[None]
-        was_training = self.training
-        self.eval()
-        action = int(self(window, position).argmax(-1))
-        self.train(was_training)
-        return action
+        with evaluating(self):
+            return int(self(window, position).argmax(-1))
 
     @torch.no_grad()
     def greedy_from_inputs(self, inputs: np.ndarray, position: float = 0.0
@@ -136,13 +133,11 @@ class DQNAgent(TaskModel):
         """Greedy actions ``[N]`` and the positions ``[N]`` they lead to, over scaled
         consecutive windows ``[N, L, F]`` in order, each decision fed the position that the
         ones before it left (flat before the first)."""
-        was_training = self.training
-        self.eval()
         device = next(self.parameters()).device
-        encoded = torch.cat([self.encode(torch.as_tensor(inputs[i:i + 2048], device=device,
-                                                         dtype=torch.float32))
-                             for i in range(0, len(inputs), 2048)])  # [N, W]
-        self.train(was_training)
+        with evaluating(self):
+            encoded = torch.cat([self.encode(torch.as_tensor(inputs[i:i + 2048], device=device,
+                                                             dtype=torch.float32))
+                                 for i in range(0, len(inputs), 2048)])  # [N, W]
         held = (-1.0, 0.0, 1.0) if self.mode == "long_short" else (0.0, 1.0)
         q = {p: self.q_values(encoded, encoded.new_full((len(encoded), 1), p)).cpu().numpy()
              for p in held}  # position -> [N, 3]

@@ -34,6 +34,7 @@ from rnnkit.rl.env import TradingEnv
 from rnnkit.rl.replay import ReplayBuffer, Transitions
 from rnnkit.timeseries.labels import CLASS_NAMES
 from rnnkit.trading.backtest import backtest
+from rnnkit.training.task import evaluating
 
 if TYPE_CHECKING:
     from rnnkit.models.dqn_agent import DQNAgent
@@ -118,9 +119,8 @@ def td_targets(agent: DQNAgent, target: DQNAgent, batch: Transitions, gamma: flo
     with the highest online Q-value (``double``) or the highest target Q-value (plain DQN)."""
     next_q = target(batch.next_window, batch.next_position)  # [B, 3]
     if double:  # the online network's choice, dropout off
-        was_training = agent.training
-        best = agent.eval()(batch.next_window, batch.next_position).argmax(1, keepdim=True)
-        agent.train(was_training)
+        with evaluating(agent):
+            best = agent(batch.next_window, batch.next_position).argmax(1, keepdim=True)
         next_value = next_q.gather(1, best).squeeze(1)  # [B]
     else:
         next_value = next_q.max(1).values

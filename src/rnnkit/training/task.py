@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -77,18 +78,27 @@ class TaskModel(nn.Module):
     @torch.no_grad()
     def evaluate(self, batches: Iterable[Any]) -> dict[str, float]:
         """Mean loss (and step metrics) over batches, weighted by each batch's item count."""
-        was_training = self.training
-        self.eval()
         totals: dict[str, float] = {}
         count = 0
-        for batch in batches:
-            out = self.step(batch)
-            totals["loss"] = totals.get("loss", 0.0) + float(out.loss) * out.count
-            for name, value in out.metrics.items():
-                totals[name] = totals.get(name, 0.0) + value * out.count
-            count += out.count
-        self.train(was_training)
+        with evaluating(self):
+            for batch in batches:
+                out = self.step(batch)
+                totals["loss"] = totals.get("loss", 0.0) + float(out.loss) * out.count
+                for name, value in out.metrics.items():
+                    totals[name] = totals.get(name, 0.0) + value * out.count
+                count += out.count
         return {name: total / max(count, 1) for name, total in totals.items()}
+
+
+@contextmanager
+def evaluating(module: nn.Module) -> Iterator[nn.Module]:
+    """``module`` in eval mode (no dropout) for the block; its mode is given back after."""
+    was_training = module.training
+    module.eval()
+    try:
+        yield module
+    finally:
+        module.train(was_training)
 
 
 def map_tensors(batch: Any, function: Callable[[Tensor], Tensor]) -> Any:
