@@ -71,7 +71,9 @@ def periods_per_year(index: pd.DatetimeIndex) -> float:
     frequency = infer_frequency(index)
     if frequency == "B":
         return 252.0
-    step = pd.Timedelta(pd.tseries.frequencies.to_offset(frequency))
+    # an offset's length measured on a date: pandas 3.0 has no Timedelta of a Day offset
+    start = pd.Timestamp("2001-01-01")
+    step = start + pd.tseries.frequencies.to_offset(frequency) - start
     return float(pd.Timedelta(days=365) / step)
 
 
