@@ -13,6 +13,13 @@ before the decoder, Adam 3e-3, batch 32 x 100 steps, 12 epochs on one shared CPU
         --set lm.output_dropout=0.1 --set lm.embedding_dim=64 --set train.checkpoint_every=50 \
         --set sample.prime='"ROMEO:"'
 
+On a GPU (``--set train.device=cuda``), the README's runs wrote ``--result
+lm_tinyshakespeare_cuda`` (the 3 x 512 LSTM: ``--set model.num_layers=3 --set
+model.hidden_size=512 --set lm.hidden_dropout=0.25 --set lm.output_dropout=0.25 --set
+lm.embedding_dim=128 --set lm.input_dropout=0.0 --set train.batch_size=64 --set train.lr=0.002
+--set train.epochs=30``), ``lm_tinyshakespeare_cuda_2x1024`` and
+``lm_tinyshakespeare_cuda_cpu_recipe`` (the defaults); each result's command says exactly.
+
 A run stopped early is finished from its checkpoints with ``--resume --set train.epochs=N``
 (N = the epochs it completed); ``--report RUN`` rewrites the result of a finished run.
 """
@@ -41,6 +48,9 @@ def main() -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[])
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--report", type=Path, help="only write the result of a finished run")
+    parser.add_argument("--result", default="lm_tinyshakespeare",
+                        help="the results file's name (lm_tinyshakespeare_cuda for a GPU run)")
+    parser.add_argument("--result-path", type=Path, help="write the result here instead")
     args = parser.parse_args()
     started = time.perf_counter()
     if args.report:
@@ -51,8 +61,8 @@ def main() -> None:
         results = train_language_model(config, args.out, args.resume)
     config_text = (args.report or args.out) / "config.toml"
     loss = results["validation"]["loss"]
-    write_result(
-        "lm_tinyshakespeare",
+    path = write_result(
+        args.result,
         metric="validation cross-entropy (last 10% of tiny-shakespeare)",
         value=round(loss, 4),
         unit="nats/char",
@@ -74,7 +84,9 @@ def main() -> None:
             "history": results["history"],
             "config": config_text.read_text(encoding="utf-8") if config_text.exists() else "",
         },
+        path=args.result_path,
     )
+    print(f"wrote {path}")
     print(f"validation {loss:.4f} nats/char, {results['validation']['bpc']:.4f} bpc")
 
 

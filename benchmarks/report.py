@@ -230,6 +230,38 @@ def language_model(result: dict[str, Any]) -> str:
             + extra["sample"] + "\n```" + _footer(result))
 
 
+def _lm_size(result: dict[str, Any]) -> str:
+    """"3 x 512" from the run's config (the model section of its config.toml)."""
+    import tomllib
+
+    model = tomllib.loads(result["extra"]["config"]).get("model", {})
+    return f"{model.get('num_layers', '?')} x {model.get('hidden_size', '?')}"
+
+
+LM_GPU = [("lm_tinyshakespeare_cuda_cpu_recipe", "the CPU run's recipe"),
+          ("lm_tinyshakespeare_cuda", "3 layers, dropout 0.25, 30 epochs"),
+          ("lm_tinyshakespeare_cuda_2x1024", "2 layers of 1024, dropout 0.3, 30 epochs")]
+
+
+def language_model_gpu(best: dict[str, Any]) -> str:
+    """The same pipeline on a GPU: the CPU recipe for the speed-up, then bigger models."""
+    cpu = _load("lm_tinyshakespeare")
+    runs = [(cpu, "the CPU run above (one thread)")] if cpu else []
+    runs += [(r, label) for r, label in ((_load(name), label) for name, label in LM_GPU) if r]
+    rows = [[label, _lm_size(r), f"{r['extra']['parameters']:,}", f"{r['value']:.4f}",
+             f"{r['extra']['bits_per_character']:.3f}", r["extra"]["epochs"],
+             f"{r['extra']['train_seconds']:.0f}", f"{r['extra']['chars_per_second']:,.0f}",
+             r["machine"]["gpu"] or "CPU"] for r, label in runs]
+    head = ["run", "LSTM", "parameters", "val nats/char", "bits/char", "epochs", "train s",
+            "train chars/s", "device"]
+    footers = "<br>".join(_footer(r).strip() for r, _ in runs if r is not cpu)
+    return (f"On {best['machine']['gpu']}, the same pipeline (`rnnkit train lm`'s code) and "
+            "validation text as above; best **" + f"{best['value']:.3f} nats/char**.\n\n"
+            + markdown_table(head, rows) + "\n\nA sample of the best model (prime `ROMEO:`, "
+            "temperature 0.8, seed 0):\n\n```text\n" + best["extra"]["sample"] + "\n```\n\n"
+            + footers + "\n")
+
+
 def weather_sequences(result: dict[str, Any]) -> str:
     extra, base = result["extra"], result["baseline"]
     rows = [["GRU over the past days (mean of 5 seeds)",
@@ -264,6 +296,7 @@ SECTIONS: list[tuple[str, str, Callable[[dict[str, Any]], str]]] = [
     ("sentiment_sst2", "Sentiment classification", sentiment),
     ("sequence_weather", "Classifying numeric sequences", weather_sequences),
     ("lm_tinyshakespeare", "Character language model", language_model),
+    ("lm_tinyshakespeare_cuda", "Character language model on a GPU", language_model_gpu),
     ("translation_multi30k", "Translation (Multi30k)", translation),
 ]
 
