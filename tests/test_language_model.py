@@ -226,3 +226,19 @@ def test_generate_names_its_flags(flags: list[str], message: str, tmp_path: Path
     save_bundle(model, tmp_path / "lm.rnnkit")
     assert main(["generate", "--model", str(tmp_path / "lm.rnnkit"), *flags]) == 2
     assert message in capsys.readouterr().err  # not the sample.* keys of `train lm`
+
+
+def test_evaluate_gives_the_training_mode_back_even_when_a_batch_fails() -> None:
+    model, ids = _model()
+    model.train()
+
+    def batches():  # noqa: ANN202 - a generator that breaks after one window
+        yield from StreamBatches(ids, batch_size=2, steps=5).batches(0)
+        raise RuntimeError("the data broke")
+
+    with pytest.raises(RuntimeError, match="the data broke"):
+        model.evaluate(batches())
+    assert model.training  # eval mode only inside evaluate, also on the way out of an error
+    model.eval()
+    model.evaluate(StreamBatches(ids, batch_size=2, steps=5).batches(0))
+    assert not model.training

@@ -21,7 +21,7 @@ from rnnkit.data.vocab import Vocab
 from rnnkit.models.encoder import build_encoder
 from rnnkit.models.pooling import Pooling
 from rnnkit.training.bundle import register_model
-from rnnkit.training.task import StepOutput, TaskModel
+from rnnkit.training.task import StepOutput, TaskModel, evaluating
 
 OUTPUTS = ("softmax", "sigmoid", "linear")
 
@@ -178,17 +178,15 @@ class SequenceClassifier(TaskModel):
         """Loss and task scores over the batches (see :func:`classification_scores`)."""
         from rnnkit.training.classification_metrics import classification_scores
 
-        was_training = self.training
-        self.eval()
-        loss, count = 0.0, 0
-        outputs, targets = [], []
-        for batch in batches:
-            scores = self(batch)
-            loss += float(self.loss(scores, batch.targets)) * len(batch.lengths)
-            count += len(batch.lengths)
-            outputs.append(self._probabilities(scores))
-            targets.append(batch.targets)
-        self.train(was_training)
+        with evaluating(self):
+            loss, count = 0.0, 0
+            outputs, targets = [], []
+            for batch in batches:
+                scores = self(batch)
+                loss += float(self.loss(scores, batch.targets)) * len(batch.lengths)
+                count += len(batch.lengths)
+                outputs.append(self._probabilities(scores))
+                targets.append(batch.targets)
         scores = classification_scores(torch.cat(outputs), torch.cat(targets),
                                        self.config.output, self.multi_label)
         return {"loss": loss / max(count, 1), **scores}

@@ -44,7 +44,7 @@ from rnnkit.models.window_inputs import (
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.windows import Windows, make_windows
 from rnnkit.training.bundle import register_model
-from rnnkit.training.task import StepOutput, TaskModel
+from rnnkit.training.task import StepOutput, TaskModel, evaluating
 
 LOSSES = ("mse", "mae", "gaussian", "quantile")
 STRATEGIES = ("direct", "recursive")
@@ -280,18 +280,16 @@ class Forecaster(TaskModel):
         ``quantiles`` ``[N, H, Q]`` with ``mean`` the median and ``lower``/``upper`` the
         outermost quantiles (``interval`` unused; see :meth:`interval_level`)."""
         check_features(windows, self.feature_names)
-        was_training = self.training
-        self.eval()
-        device = next(self.parameters()).device
-        means, spreads = [], []
-        batches = scaled_batches(windows, self.scaler, batch_size, device)
-        for start, inputs in zip(range(0, len(windows), batch_size), batches, strict=True):
-            times = windows.target_times[start:start + batch_size]
-            mean, spread = self._forecast_batch(inputs, times)
-            means.append(mean)
-            if spread is not None:
-                spreads.append(spread)
-        self.train(was_training)
+        with evaluating(self):
+            device = next(self.parameters()).device
+            means, spreads = [], []
+            batches = scaled_batches(windows, self.scaler, batch_size, device)
+            for start, inputs in zip(range(0, len(windows), batch_size), batches, strict=True):
+                times = windows.target_times[start:start + batch_size]
+                mean, spread = self._forecast_batch(inputs, times)
+                means.append(mean)
+                if spread is not None:
+                    spreads.append(spread)
         center, scale = self.target_mean_scale
         out = {"mean": _numpy(means, (self.horizon,)) * scale + center}
         if self.loss_name == "gaussian":

@@ -25,7 +25,7 @@ from rnnkit.layers.fused import fused_forward
 from rnnkit.layers.recurrent import Recurrent
 from rnnkit.models.encoder import build_encoder
 from rnnkit.training.bundle import register_model
-from rnnkit.training.task import StepOutput, TaskModel
+from rnnkit.training.task import StepOutput, TaskModel, evaluating
 
 State = list[Any]  # one state per layer: a tensor [1, B, H], or (h, c) for an LSTM
 
@@ -176,15 +176,13 @@ class LanguageModel(TaskModel):
         The state is carried through the batches, which must be consecutive windows of one
         stream (as :class:`rnnkit.data.text_stream.StreamBatches` gives them).
         """
-        was_training = self.training
-        self.eval()
-        total, count, state = 0.0, 0, None
-        for batch in batches:
-            out = self.step(batch, state)
-            state = out.state
-            total += float(out.loss) * out.count
-            count += out.count
-        self.train(was_training)
+        with evaluating(self):
+            total, count, state = 0.0, 0, None
+            for batch in batches:
+                out = self.step(batch, state)
+                state = out.state
+                total += float(out.loss) * out.count
+                count += out.count
         loss = total / max(count, 1)
         metrics = {"loss": loss, "perplexity": math.exp(min(loss, 700.0))}
         if self.config.level == "char":

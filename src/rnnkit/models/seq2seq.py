@@ -20,7 +20,7 @@ from rnnkit.data.subword import BOS_ID, EOS_ID, PAD_ID, UNK_ID, SubwordTokenizer
 from rnnkit.models.encoder import build_encoder
 from rnnkit.models.seq2seq_decoder import Decoder, DecoderState, Hidden, Memory
 from rnnkit.training.bundle import register_model
-from rnnkit.training.task import StepOutput, TaskModel
+from rnnkit.training.task import StepOutput, TaskModel, evaluating
 
 
 @dataclass(frozen=True)
@@ -215,23 +215,21 @@ class Seq2Seq(TaskModel):
         from rnnkit.models.beam_search import beam_search
         from rnnkit.training.translation_metrics import corpus_scores
 
-        was_training = self.training
-        self.eval()
-        loss, count = 0.0, 0
-        hypotheses: list[str] = []
-        references: list[str] = []
-        for batch in batches:
-            out = self.step(batch)
-            loss += float(out.loss) * out.count
-            count += out.count
-            if self.config.validation_decoding == "beam":
-                found = beam_search(self, batch.source, batch.source_lengths,
-                                    self.config.beam_size, self.config.length_penalty)
-                ids = [hypotheses_of[0].tokens for hypotheses_of in found]
-            else:
-                ids, _ = self.greedy(batch.source, batch.source_lengths)
-            hypotheses.extend(self.target_tokenizer.decode(row) for row in ids)
-            references.extend(batch.references)
-        self.train(was_training)
+        with evaluating(self):
+            loss, count = 0.0, 0
+            hypotheses: list[str] = []
+            references: list[str] = []
+            for batch in batches:
+                out = self.step(batch)
+                loss += float(out.loss) * out.count
+                count += out.count
+                if self.config.validation_decoding == "beam":
+                    found = beam_search(self, batch.source, batch.source_lengths,
+                                        self.config.beam_size, self.config.length_penalty)
+                    ids = [hypotheses_of[0].tokens for hypotheses_of in found]
+                else:
+                    ids, _ = self.greedy(batch.source, batch.source_lengths)
+                hypotheses.extend(self.target_tokenizer.decode(row) for row in ids)
+                references.extend(batch.references)
         scores = corpus_scores(hypotheses, references)
         return {"loss": loss / max(count, 1), "bleu": scores["bleu"], "chrf": scores["chrf"]}

@@ -32,7 +32,7 @@ from rnnkit.timeseries.metrics import macro_f1
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.windows import Windows, make_windows
 from rnnkit.training.bundle import register_model
-from rnnkit.training.task import StepOutput, TaskModel
+from rnnkit.training.task import StepOutput, TaskModel, evaluating
 
 
 def balanced_weights(labels: np.ndarray, classes: int = len(CLASS_NAMES)) -> list[float]:
@@ -148,13 +148,11 @@ class SignalClassifier(TaskModel):
     @torch.no_grad()
     def evaluate(self, batches: Iterable[Any]) -> dict[str, float]:
         """Loss and accuracy over all batches, and the macro-F1 of the three classes."""
-        was_training = self.training
-        self.eval()
-        logits, labels = [], []
-        for inputs, gold in batches:
-            logits.append(self(inputs))
-            labels.append(gold)
-        self.train(was_training)
+        with evaluating(self):
+            logits, labels = [], []
+            for inputs, gold in batches:
+                logits.append(self(inputs))
+                labels.append(gold)
         if not logits:
             return {"loss": float("nan"), "accuracy": float("nan"), "macro_f1": float("nan")}
         every, gold = torch.cat(logits), torch.cat(labels)
@@ -169,12 +167,10 @@ class SignalClassifier(TaskModel):
     def predict_windows(self, windows: Windows, batch_size: int = 2048) -> np.ndarray:
         """``[N, 3]`` class probabilities (sell, hold, buy) of unscaled windows."""
         check_features(windows, self.feature_names)
-        was_training = self.training
-        self.eval()
-        device = next(self.parameters()).device
-        parts = [torch.softmax(self(inputs), -1).double().cpu().numpy()
-                 for inputs in scaled_batches(windows, self.scaler, batch_size, device)]
-        self.train(was_training)
+        with evaluating(self):
+            device = next(self.parameters()).device
+            parts = [torch.softmax(self(inputs), -1).double().cpu().numpy()
+                     for inputs in scaled_batches(windows, self.scaler, batch_size, device)]
         return np.concatenate(parts) if parts else np.empty((0, len(CLASS_NAMES)))
 
     def windows_of(self, frame: pd.DataFrame, stride: int = 1) -> Windows:

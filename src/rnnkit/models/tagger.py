@@ -21,7 +21,7 @@ from rnnkit.models.char_encoder import CharEncoder
 from rnnkit.models.crf import CRF, allowed_transitions
 from rnnkit.models.encoder import build_encoder
 from rnnkit.training.bundle import register_model
-from rnnkit.training.task import StepOutput, TaskModel
+from rnnkit.training.task import StepOutput, TaskModel, evaluating
 
 OUTPUTS = ("crf", "softmax")
 
@@ -159,21 +159,19 @@ class Tagger(TaskModel):
         """Loss, token accuracy and (for BIO tags) span F1 over the batches."""
         from rnnkit.training.tag_metrics import span_f1_available, tag_scores
 
-        was_training = self.training
-        self.eval()
-        loss, count = 0.0, 0
-        gold: list[list[str]] = []
-        predicted: list[list[str]] = []
-        for batch in batches:
-            emissions = self.emissions(batch)  # one forward pass for the loss and the decode
-            out = self._loss(emissions, batch)
-            loss += float(out.loss) * out.count
-            count += out.count
-            for row, ids, n in zip(batch.tags.tolist(), self._decode(emissions, batch),
-                                   batch.lengths.tolist(), strict=True):
-                gold.append(self.tags.decode(row[: int(n)]))
-                predicted.append(self.tags.decode(ids))
-        self.train(was_training)
+        with evaluating(self):
+            loss, count = 0.0, 0
+            gold: list[list[str]] = []
+            predicted: list[list[str]] = []
+            for batch in batches:
+                emissions = self.emissions(batch)  # one forward pass for the loss and the decode
+                out = self._loss(emissions, batch)
+                loss += float(out.loss) * out.count
+                count += out.count
+                for row, ids, n in zip(batch.tags.tolist(), self._decode(emissions, batch),
+                                       batch.lengths.tolist(), strict=True):
+                    gold.append(self.tags.decode(row[: int(n)]))
+                    predicted.append(self.tags.decode(ids))
         scores = tag_scores(gold, predicted, spans=span_f1_available(self.tags.symbols))
         return {"loss": loss / max(count, 1), **scores}
 
