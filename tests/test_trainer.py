@@ -586,8 +586,11 @@ def test_the_trainer_module_still_offers_its_old_names() -> None:
 
 def test_device_names() -> None:
     assert resolve_device("cpu") == torch.device("cpu")
-    with pytest.raises(ValueError, match="auto, cpu or cuda"):
-        resolve_device("tpu")
+    for wrong in ("tpu", "cudax", "cuda:a"):  # the configuration's words; torch's never
+        with pytest.raises(ValueError, match=r"train.device must be auto, cpu, cuda or cuda:N"):
+            resolve_device(wrong)
+    with pytest.raises(ValueError, match="train.device must be"):
+        Trainer(make_regressor(), quiet(device="cudax"), log=no_log)  # built without a file
 
 
 def test_optimizers() -> None:

@@ -164,7 +164,11 @@ def check_train(config: TrainConfig) -> None:
                  "max_steps", "patience", "lr_patience", "min_lr", "checkpoint_every",
                  "threads"):
         check_at_least(getattr(config, name), f"train.{name}", 0)
-    device = config.device
+    check_device(config.device)
+
+
+def check_device(device: str) -> None:
+    """``train.device`` is ``auto``, ``cpu``, ``cuda`` or ``cuda:N``."""
     if device not in ("auto", "cpu") and not (device == "cuda" or device.startswith("cuda:")
                                                and device[5:].isdigit()):
         raise ConfigError(f"train.device must be auto, cpu, cuda or cuda:N; got {device!r}")

@@ -30,6 +30,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
+from rnnkit.config import check_device
 from rnnkit.data.batching import BatchSource
 from rnnkit.training.task import StepOutput, TaskModel
 
@@ -227,13 +228,12 @@ def environment_rank() -> int:
 
 def resolve_device(name: str) -> torch.device:
     """``auto`` picks CUDA when present; ``cuda`` without a GPU is a clear error."""
+    check_device(name)  # the same words as the configuration's check
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError(f"train.device {name!r}: no CUDA GPU is available here; use cpu or "
                          "auto")
-    if name not in ("cpu",) and not name.startswith("cuda"):
-        raise ValueError(f"train.device must be auto, cpu or cuda, got {name!r}")
     return torch.device(name)
 
 
