@@ -156,6 +156,23 @@ def test_nproc_must_match_the_processes_torchrun_started(
     assert "--nproc 2 but torchrun started 4 processes" in capsys.readouterr().err
 
 
+def test_a_wrong_setting_is_reported_once_before_any_process_starts(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import rnnkit.cli
+
+    def no_launch(*_: object) -> int:
+        raise AssertionError("the processes started")
+
+    monkeypatch.setattr(rnnkit.cli, "launch", no_launch)
+    assert main([*SYNTHETIC, "--nproc", "2", "--set", "model.hidden_size=0"]) == 2
+    err = capsys.readouterr().err
+    assert err == "rnnkit: error: model.hidden_size must be at least 1; got 0\n"
+    with pytest.raises(AssertionError, match="the processes started"):  # good settings launch
+        main([*SYNTHETIC, "--nproc", "2"])
+    assert capsys.readouterr().out == ""  # the check printed no configuration
+
+
 # -- real runs of two processes ------------------------------------------------------------------
 def test_two_processes_train_the_weights_of_one(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]

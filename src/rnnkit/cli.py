@@ -9,6 +9,7 @@ import argparse
 import contextlib
 import gzip
 import importlib
+import io
 import os
 import sys
 from collections.abc import Sequence
@@ -45,6 +46,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def check_settings(args: argparse.Namespace) -> None:
+    """Read the command's settings as ``--print-config`` does (printing nothing): a wrong one
+    raises here, before the processes start, instead of in each of them."""
+    checking = argparse.Namespace(**vars(args))
+    checking.print_config = True
+    with contextlib.redirect_stdout(io.StringIO()):
+        checking.handler(checking)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
@@ -52,6 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         check_process_count(nproc)
         if nproc > 1 and not launched() and not args.print_config:
+            check_settings(args)  # once here, not once in every process
             return launch(nproc, argv)  # the same command in nproc processes, via torchrun
         with contextlib.ExitStack() as stack:
             if environment_rank() > 0:  # rank 0 alone prints; errors still go to stderr
