@@ -338,3 +338,16 @@ def test_word2vec_refuses_counts_below_one(command: list[str], message: str, tmp
     assert rnnkit.cli.main(["word2vec", command[0], "--vectors", str(vectors),
                             *command[1:]]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_words_with_a_zero_vector_are_no_neighbours_and_no_question(
+        recwarn: pytest.WarningsRecorder) -> None:
+    vectors = KeyedVectors(3)  # 'pad' as some pretrained files hold it: all zeros
+    vectors.add_vectors(["a", "b", "c", "pad", "d"], np.array(
+        [[1, 0, 0], [1, 0.1, 0], [0, 1, 0], [0, 0, 0], [0.5, 0.5, 0]], dtype=np.float32))
+    assert [word for word, _ in neighbors(vectors, "a", k=4)] == ["b", "d", "c"]
+    assert [word for word, _ in analogy(vectors, "a", "b", "c", k=3)] == ["d"]
+    for ask in (lambda: neighbors(vectors, "pad"), lambda: analogy(vectors, "pad", "b", "c")):
+        with pytest.raises(ValueError, match="the vector of 'pad' is all zeros"):
+            ask()
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]  # no nan division

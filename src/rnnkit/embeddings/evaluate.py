@@ -27,6 +27,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from gensim.models import KeyedVectors
 from gensim.test.utils import datapath
 
@@ -154,10 +155,32 @@ def _require(vectors: KeyedVectors, words: list[str]) -> None:
     )
 
 
+def _zero_rows(vectors: KeyedVectors, query: list[str]) -> int:
+    """How many words have an all-zero vector (padding rows of some pretrained files); a
+    query word among them is refused, since a zero vector has no direction to compare."""
+    vectors.fill_norms()
+    zero = [word for word in query if vectors.norms[vectors.key_to_index[word]] == 0]
+    if zero:
+        raise UnknownWordError(
+            f"the vector of {', '.join(repr(word) for word in zero)} is all zeros: it has no "
+            "direction, so no word is nearer than another; ask about another word")
+    return int((vectors.norms == 0).sum())
+
+
+def _nearest(vectors: KeyedVectors, query: list[str], k: int,
+             **options: Any) -> list[tuple[str, float]]:
+    """``most_similar`` without the words of zero vectors (their cosine is undefined)."""
+    extra = _zero_rows(vectors, query)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        found = vectors.most_similar(topn=k + extra, **options)
+    return [(str(word), float(score)) for word, score in found if not math.isnan(score)][:k]
+
+
 def neighbors(vectors: KeyedVectors, word: str, k: int = 10) -> list[tuple[str, float]]:
-    """The ``k`` words nearest to ``word`` by cosine similarity, nearest first."""
+    """The ``k`` words nearest to ``word`` by cosine similarity, nearest first (words whose
+    vector is all zeros have no cosine and are left out)."""
     _require(vectors, [word])
-    return [(str(other), float(score)) for other, score in vectors.most_similar(word, topn=k)]
+    return _nearest(vectors, [word], k, positive=[word])
 
 
 def analogy(
@@ -168,5 +191,4 @@ def analogy(
     The three question words themselves are left out of the answers.
     """
     _require(vectors, [a, b, c])
-    answers = vectors.most_similar(positive=[b, c], negative=[a], topn=k)
-    return [(str(word), float(score)) for word, score in answers]
+    return _nearest(vectors, [a, b, c], k, positive=[b, c], negative=[a])
