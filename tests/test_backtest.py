@@ -134,6 +134,18 @@ def test_backtests_are_annualised_by_the_series_grid(freq: str, expected: float)
     assert result.report.annualized_return == pytest.approx(equity ** (expected / periods) - 1)
 
 
+def test_calendar_and_session_grids_are_annualised_by_the_bars_a_year_holds() -> None:
+    assert periods_per_year(pd.date_range("2015-01-31", periods=36, freq="ME")) == 12.0
+    assert periods_per_year(pd.date_range("2015-01-01", periods=36, freq="MS")) == 12.0
+    assert periods_per_year(pd.date_range("2015-03-31", periods=12, freq="QE")) == 4.0
+    days = pd.bdate_range("2021-01-04", "2021-12-31")  # hourly bars 10:00-16:00 on weekdays
+    sessions = pd.DatetimeIndex([d + pd.Timedelta(hours=h) for d in days for h in range(10, 17)])
+    assert periods_per_year(sessions) == pytest.approx(1820 / 0.99, rel=0.01)  # not 8,760
+    hours = pd.date_range("2020-01-01", periods=20_000, freq="h")
+    assert periods_per_year(hours.delete(range(100, 5000))) == 8760.0  # one long gap: hourly
+    assert periods_per_year(hours.delete(range(7, 20_000, 300))) == 8760.0  # a few missing
+
+
 def test_a_backtest_refuses_windows_that_skip_rows() -> None:
     windows = _windows(30, "B", missing=10)  # rows 10-11 have no window: x is missing
     with pytest.raises(ValueError, match="no decision between .* a backtest needs one decision"):

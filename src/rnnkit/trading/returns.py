@@ -59,22 +59,35 @@ def forecast_returns(mean: np.ndarray, windows: Windows, kind: str) -> np.ndarra
 
 
 def periods_per_year(index: pd.DatetimeIndex) -> float:
-    """Periods a year of a series' grid, for annualising: 252 for trading days, else a
-    365-day year over its step (365 for calendar days, 8,760 for hours).
+    """Bars a year of a series' grid, for annualising: 252 for trading days, 12 for months, 4
+    for quarters; a clock grid a 365-day year over its step (365 for calendar days, 8,760 for
+    hours), unless its rows cover well under that grid (trading sessions: hourly bars on
+    weekdays only), then the bars its dates hold per year.
 
     Example:
         >>> periods_per_year(pd.date_range("2020-01-01", periods=5, freq="h"))
         8760.0
+        >>> periods_per_year(pd.date_range("2020-01-31", periods=24, freq="ME"))
+        12.0
     """
     if len(index) < 3:
         return 252.0  # too short to tell: the common case, daily trading
+    days = np.diff(index.to_numpy()) / np.timedelta64(1, "D")
+    for low, high, count in ((28, 31, 12.0), (89, 92, 4.0), (365, 366, 1.0)):
+        if ((days >= low) & (days <= high)).all():  # calendar months, quarters, years
+            return count
     frequency = infer_frequency(index)
-    if frequency == "B":
+    if frequency == "B":  # trading days, holidays left out
         return 252.0
     # an offset's length measured on a date: pandas 3.0 has no Timedelta of a Day offset
     start = pd.Timestamp("2001-01-01")
     step = start + pd.tseries.frequencies.to_offset(frequency) - start
-    return float(pd.Timedelta(days=365) / step)
+    grid = float(pd.Timedelta(days=365) / step)
+    years = (index[-1] - index[0]) / pd.Timedelta(days=365.25)
+    held = (len(index) - 1) / years
+    breaks = float((days > step / pd.Timedelta(days=1)).mean())  # steps longer than the grid's
+    sessions = years >= 0.25 and held < 0.8 * grid and breaks >= 0.005  # not one long gap
+    return held if sessions else grid
 
 
 def decision_gaps(windows: Windows) -> str:
