@@ -334,6 +334,8 @@ def test_forecast_metrics_by_hand() -> None:
     assert directional_accuracy(actual, predicted, origin) == 1.0  # the zero move is left out
     assert directional_accuracy(actual, np.array([1.0, 5.0, 6.0]), origin) == 0.0
     assert ratio_to_persistence(actual, predicted, np.array([2.0, 4.0, 4.0])) == 2.0
+    assert ratio_to_persistence(actual, predicted, actual) == np.inf  # persistence exact
+    assert np.isnan(ratio_to_persistence(actual, actual, actual))  # both exact: 0 / 0
     with pytest.raises(ValueError, match=r"actual has shape \(3,\) but predicted \(2,\)"):
         mae(actual, predicted[:2])
     with pytest.raises(ValueError, match="no change over 1 steps"):

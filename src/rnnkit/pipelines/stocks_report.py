@@ -19,7 +19,7 @@ from rnnkit.pipelines.signal import classification_report
 from rnnkit.pipelines.stocks import StocksRunConfig
 from rnnkit.timeseries.baselines import persistence_return
 from rnnkit.timeseries.labels import CLASS_NAMES, window_returns
-from rnnkit.timeseries.metrics import forecast_report, rmse
+from rnnkit.timeseries.metrics import forecast_report, ratio, rmse
 from rnnkit.timeseries.windows import Windows
 from rnnkit.trading.backtest import BacktestResult, report_table
 from rnnkit.trading.returns import forecast_returns, run_strategies
@@ -84,8 +84,8 @@ def price_reports(price: pd.Series, windows: Windows, predicted: dict[str, np.nd
     reports = {name: {f"price_{key}": value for key, value in forecast_report(
         later, guess, now, training, 1, now).items()} for name, guess in guesses.items()}
     for report in reports.values():
-        report["price_rmse_ratio_to_persistence"] = (report["price_rmse"]
-                                                     / reports["persistence"]["price_rmse"])
+        report["price_rmse_ratio_to_persistence"] = ratio(report["price_rmse"],
+                                                          reports["persistence"]["price_rmse"])
         report["directional_accuracy"] = report.pop("price_directional_accuracy")
     return reports
 

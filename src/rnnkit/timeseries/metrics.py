@@ -7,6 +7,7 @@ confusion matrix. Arrays of any matching shape; a ``NaN`` or a shape mismatch is
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -118,8 +119,21 @@ def directional_accuracy(actual: np.ndarray, predicted: np.ndarray,
 
 def ratio_to_persistence(actual: np.ndarray, predicted: np.ndarray, persistence: np.ndarray,
                          metric: Metric = mae) -> float:
-    """``metric(model) / metric(persistence)`` on the same targets: below 1 beats persistence."""
-    return metric(actual, predicted) / metric(actual, persistence)
+    """``metric(model) / metric(persistence)`` on the same targets: below 1 beats persistence;
+    ``inf`` when persistence is exact and the model is not, ``nan`` when both are.
+
+    Example:
+        >>> ratio_to_persistence(np.ones(3), np.array([1.0, 2.0, 3.0]), np.ones(3))
+        inf
+    """
+    return ratio(metric(actual, predicted), metric(actual, persistence))
+
+
+def ratio(value: float, reference: float) -> float:
+    """``value / reference`` that gives ``inf`` (or ``nan`` for 0/0) for a zero reference."""
+    if reference == 0:
+        return float("nan") if value == 0 else math.copysign(math.inf, value)
+    return value / reference
 
 
 def forecast_report(actual: np.ndarray, predicted: np.ndarray, persistence: np.ndarray,
