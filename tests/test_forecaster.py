@@ -554,3 +554,21 @@ def test_a_constant_target_is_refused_before_training(tmp_path: Path, capsys) ->
     assert rnnkit.cli.main(args) == 2
     assert "holds one value (5) over the whole training period" in capsys.readouterr().err
     assert not (tmp_path / "run" / "last.pt").exists()
+
+
+@pytest.mark.parametrize(("dates", "period"), [
+    (pd.bdate_range("2020-01-01", periods=60), 5),  # trading days: a week is 5 rows, not 7
+    (pd.date_range("2020-01-01", periods=60, freq="D"), 7),
+    (pd.date_range("2020-01-01", periods=60, freq="h"), 24),
+    (pd.date_range("2020-01-01", periods=60, freq="30min"), 48),
+    (pd.date_range("2020-01-06", periods=60, freq="W-MON"), 52),
+    (pd.date_range("2015-01-31", periods=60, freq="ME"), 12),
+    (pd.date_range("2015-01-01", periods=60, freq="7h"), 3),
+])
+def test_the_seasonal_period_follows_the_series_grid(dates: pd.DatetimeIndex,
+                                                     period: int) -> None:
+    from rnnkit.pipelines.sources import seasonal_period
+
+    frame = pd.DataFrame({"y": np.arange(len(dates), dtype=float)}, index=dates)
+    assert seasonal_period(ForecastDataConfig(source="file.csv"), frame) == period
+    assert seasonal_period(ForecastDataConfig(source="beijing"), frame) == 24  # the source's

@@ -56,7 +56,7 @@ class ForecastOptions:
     attention: bool = False  # the head also reads an attention-weighted mean of every step
     input_noise: float = 0.0  # std of Gaussian noise on the scaled inputs in training (0 = off)
     last_step_weight: float = 1.0  # direct: the last step's loss weight relative to the others
-    seasonal_period: int = 0  # 0 = source default (hourly 24, daily 7)
+    seasonal_period: int = 0  # 0 = from the grid (hourly 24, daily 7, trading days 5)
     moving_average: int = 24  # rows averaged by the moving-average baseline (capped at L)
     ridge_alphas: str = "0.1,10,1000"  # ridge baseline: alpha chosen on validation MAE
     ridge_steps: str = "24,0"  # ridge input steps tried (0 = the whole lookback)

@@ -24,7 +24,7 @@ from rnnkit.config import ConfigError, check_at_least, check_date, number_list
 from rnnkit.models.window_inputs import add_calendar
 from rnnkit.timeseries.datasets import STOCK_SYMBOLS, beijing_weather, seattle_weather, stock_prices
 from rnnkit.timeseries.features import derive, price_features
-from rnnkit.timeseries.frames import load_table
+from rnnkit.timeseries.frames import infer_frequency, load_table
 from rnnkit.timeseries.splits import Split, period_end, split_by_time
 from rnnkit.timeseries.windows import make_windows
 
@@ -117,11 +117,27 @@ def calendar_parts(data: ForecastDataConfig, index: pd.DatetimeIndex) -> list[st
 
 
 def seasonal_period(data: ForecastDataConfig, frame: pd.DataFrame) -> int:
-    """The seasonal-naive baseline's period: the source's, else 24 (sub-daily rows) or 7."""
+    """The seasonal-naive baseline's period (and MASE's): the source's, else a day of sub-daily
+    rows (24 hourly, 48 half-hourly), a week of days (7, or 5 trading days: a stock's rows),
+    a year of weeks (52), months (12) or quarters (4), and 1 for anything else.
+
+    Example:
+        >>> days = pd.DataFrame(index=pd.bdate_range("2020-01-01", periods=30))
+        >>> seasonal_period(ForecastDataConfig(source="prices.csv"), days)
+        5
+    """
     if data.source in SOURCES:
         return SOURCES[data.source][3]
-    step = pd.Series(frame.index[: min(len(frame), 100)]).diff().median()
-    return 24 if step < pd.Timedelta(days=1) else 7
+    index = pd.DatetimeIndex(frame.index[: min(len(frame), 500)])
+    if len(index) >= 3 and infer_frequency(index) == "B":
+        return 5
+    step = pd.Series(index).diff().median() / pd.Timedelta(days=1)
+    if step < 1:
+        return max(1, round(1 / step))
+    for low, high, period in ((1, 1, 7), (7, 7, 52), (28, 31, 12), (89, 92, 4)):
+        if low <= step <= high:
+            return period
+    return 1
 
 
 def input_features(data: ForecastDataConfig, frame: pd.DataFrame, target: str,
