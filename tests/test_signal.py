@@ -179,6 +179,9 @@ def test_cli_signal_forecast_and_backtest(tmp_path: Path, capsys) -> None:
     assert rnnkit.cli.main(["evaluate", "--model", str(run / "model.rnnkit")]) == 0
     scored = json.loads(capsys.readouterr().out)
     assert set(scored["classification"]) == {"model", "majority", "persistence"}
+    for name in ("model", "persistence"):  # evaluate trades long/short too, as trained
+        assert scored["backtest"][name]["total_return"] == pytest.approx(
+            trained[name]["total_return"], rel=1e-9)
 
 
 def test_bad_input_gets_clear_errors(tmp_path: Path, capsys) -> None:

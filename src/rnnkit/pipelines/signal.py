@@ -11,7 +11,7 @@ backtested after costs against buy-and-hold and the persistence signal -> ``resu
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ from rnnkit.timeseries.metrics import accuracy, confusion_matrix, macro_f1
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.windows import Windows
 from rnnkit.trading.returns import decision_gaps, run_strategies
-from rnnkit.trading.strategies import MODES, class_positions, trading_settings
+from rnnkit.trading.strategies import MODES, TRADING_KEYS, class_positions, trading_settings
 from rnnkit.training.checkpoint import seed_everything
 
 
@@ -207,12 +207,16 @@ def plot_signal(scored: dict[str, Any], outputs: dict[str, Any], test: Windows, 
 def evaluate_signal(bundle: str | Path, source: str | None = None,
                     out_dir: str | Path | None = None, date_column: str = ""
                     ) -> dict[str, Any]:
-    """Score a saved classifier on its (or another) source's test split, beside baselines."""
+    """Score a saved classifier on its (or another) source's test split, beside baselines,
+    trading as its training run did (mode and costs; older bundles: the defaults)."""
     from rnnkit.training.bundle import load_model
 
     model = load_model(bundle, SignalClassifier)
     prepared = prepare_for(model, source or "", date_column)
-    scored, outputs = score_signal(model, prepared.split, SignalOptions())
+    trading = model.trained_on.get("trading") or {}
+    options = replace(SignalOptions(), **{key: value for key, value in trading.items()
+                                          if key in TRADING_KEYS and key != "threshold"})
+    scored, outputs = score_signal(model, prepared.split, options)
     if out_dir is not None:
         Path(out_dir).mkdir(parents=True, exist_ok=True)
         write_results(scored, Path(out_dir) / "results.json")
