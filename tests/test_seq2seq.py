@@ -255,3 +255,23 @@ def test_every_cell_layers_and_bridge(tokenizer: SubwordTokenizer, cell: str,
         else:
             expected = h_n.sum(dim=1)
         torch.testing.assert_close(start_h, expected)
+
+
+def test_a_sentence_cut_at_its_length_limit_has_one_attention_row_per_token(
+        tokenizer: SubwordTokenizer) -> None:
+    model = make_model(tokenizer, attention="general").eval()
+    never_ends = model.forbidden_mask().clone()
+    never_ends[EOS_ID] = True  # every sentence runs to its limit
+    model.forbidden_mask = lambda: never_ends  # type: ignore[method-assign]
+    rows = [tokenizer.encode("red dog runs fast and far away"), tokenizer.encode("cat")]
+    source = torch.zeros(2, len(rows[0]), dtype=torch.long)
+    for row, ids in enumerate(rows):
+        source[row, : len(ids)] = torch.tensor(ids)
+    lengths = torch.tensor([len(ids) for ids in rows])
+    ids, maps = model.greedy(source, lengths)
+    for row, limit in enumerate(model.max_lengths(lengths).tolist()):
+        assert len(ids[row]) == limit and maps[row] is not None
+        assert maps[row].shape[0] == limit  # no row for an end the model never wrote
+        alone_ids, alone = model.greedy(source[row:row + 1, : len(rows[row])], lengths[row:row + 1])
+        assert alone_ids[0] == ids[row] and alone[0] is not None
+        assert torch.allclose(alone[0], maps[row], atol=1e-6)

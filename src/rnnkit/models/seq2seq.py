@@ -202,7 +202,8 @@ class Seq2Seq(TaskModel):
             length = sequence.index(EOS_ID) if EOS_ID in sequence else len(sequence)
             results.append(sequence[:length])
             source_length = int(lengths[row])
-            maps.append(stacked[row, : length + 1, :source_length] if stacked is not None
+            ended = length < int(limits[row])  # the model wrote the end (not the limit)
+            maps.append(stacked[row, : length + ended, :source_length] if stacked is not None
                         else None)
         return results, maps
 
