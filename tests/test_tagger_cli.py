@@ -241,3 +241,29 @@ def test_iob1_and_bioes_files_train_as_bio(tmp_path: Path, capsys: pytest.Captur
     assert main(["predict", "--model", str(out / "model.rnnkit"), "--text", "Mary left"]) == 0
     assert is_valid_bio([line.split("\t")[1] for line in capsys.readouterr().out.split("\n")
                          if line])
+
+
+def test_validation_scores_what_dev_reports_for_a_bioes_model(tmp_path: Path) -> None:
+    from rnnkit.data.iob import read_iob
+    from rnnkit.data.tagger_batches import collate, encode
+    from rnnkit.pipelines.tagger import _training_tags, evaluate_sentences, load_tagger_bundle
+
+    data = tmp_path / "ner.iob"
+    data.write_text("John\tB-PER\nSmith\tI-PER\nleft\tO\n\n")
+    out = tmp_path / "ner"
+    assert _train({"iob": data}, "iob", out, "--set", "data.scheme=bioes",
+                  "--set", "tagger.output=softmax") == 0
+    model = load_tagger_bundle(out / "model.rnnkit")
+    with torch.no_grad():  # predict E-PER everywhere: invalid BIOES, read as B-PER I-PER I-PER
+        model.head.weight.zero_()
+        model.head.bias.fill_(-10.0)
+        model.head.bias[model.tags.encode(["E-PER"])[0]] = 10.0
+    sentences = read_iob(data)
+    gold = _training_tags(sentences, "bioes")  # B-PER E-PER O
+    batch = collate([encode(s.tokens, tags, model.words, model.chars, model.tags, True)
+                     for s, tags in zip(sentences, gold, strict=True)])
+    validation = model.evaluate([batch])  # what training logs and selects the epoch on
+    dev = evaluate_sentences(model, sentences, None, "dev")["scores"]
+    assert dev["accuracy"] == pytest.approx(2 / 3)  # B-PER I-PER right, O wrong
+    for name in ("accuracy", "precision", "recall", "f1"):
+        assert validation[name] == pytest.approx(dev[name]), name

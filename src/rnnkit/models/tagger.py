@@ -7,6 +7,7 @@ Lample et al. 2016; Plank et al. 2016).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ from torch import Tensor, nn
 
 from rnnkit.config import ModelConfig
 from rnnkit.data.tagger_batches import TaggerBatch
+from rnnkit.data.tags import bioes_to_bio, repair_bio
 from rnnkit.data.vocab import Vocab
 from rnnkit.models.char_encoder import CharEncoder
 from rnnkit.models.crf import CRF, allowed_transitions
@@ -154,9 +156,20 @@ class Tagger(TaskModel):
         spans = ["precision", "recall", "f1"] if span_f1_available(self.tags.symbols) else []
         return ["loss", "accuracy", *spans]
 
+    def output_tags(self, ids: Sequence[int]) -> list[str]:
+        """The tags of ``ids`` as they are reported: a BIOES model's as BIO, and for span tags
+        a valid BIO sequence (an I-X that starts a span read as B-X)."""
+        from rnnkit.training.tag_metrics import span_f1_available
+
+        tags = self.tags.decode(ids)
+        if self.data.get("scheme", "bio") == "bioes":
+            tags = bioes_to_bio(tags)
+        return repair_bio(tags) if span_f1_available(self.tags.symbols) else tags
+
     @torch.no_grad()
     def evaluate(self, batches: Any) -> dict[str, float]:
-        """Loss, token accuracy and (for BIO tags) span F1 over the batches."""
+        """Loss, token accuracy and (for BIO tags) span F1 over the batches, on the tags as
+        they are reported (:meth:`output_tags`), so validation measures what dev and test do."""
         from rnnkit.training.tag_metrics import span_f1_available, tag_scores
 
         with evaluating(self):
@@ -170,8 +183,8 @@ class Tagger(TaskModel):
                 count += out.count
                 for row, ids, n in zip(batch.tags.tolist(), self._decode(emissions, batch),
                                        batch.lengths.tolist(), strict=True):
-                    gold.append(self.tags.decode(row[: int(n)]))
-                    predicted.append(self.tags.decode(ids))
+                    gold.append(self.output_tags(row[: int(n)]))
+                    predicted.append(self.output_tags(ids))
         scores = tag_scores(gold, predicted, spans=span_f1_available(self.tags.symbols))
         return {"loss": loss / max(count, 1), **scores}
 

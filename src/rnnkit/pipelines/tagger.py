@@ -12,7 +12,7 @@ from rnnkit.config import ModelConfig, TrainConfig, check_model
 from rnnkit.data.batching import BatchSource, BucketBatches, bucket_order
 from rnnkit.data.tagged import TaggedSentence
 from rnnkit.data.tagger_batches import collate, encode, word_form
-from rnnkit.data.tags import bio_to_bioes, bioes_to_bio, is_tag, repair_bio, to_bio
+from rnnkit.data.tags import bio_to_bioes, bioes_to_bio, is_tag, to_bio
 from rnnkit.data.vocab import Vocab
 from rnnkit.models.tagger import Tagger, TaggerConfig
 from rnnkit.pipelines.run import train_in_run_dir, write_results
@@ -60,12 +60,6 @@ def _training_tags(sentences: list[TaggedSentence], scheme: str) -> list[list[st
         raise ValueError(f"data.scheme must be bio or bioes, got {scheme!r}")
     gold = gold_tags(sentences)
     return [bio_to_bioes(tags) for tags in gold] if scheme == "bioes" else gold
-
-
-def _output_tags(tags: list[str], scheme: str, spans: bool) -> list[str]:
-    if scheme == "bioes":
-        tags = bioes_to_bio(tags)
-    return repair_bio(tags) if spans else tags
 
 
 def train_tagger(
@@ -147,15 +141,13 @@ def predict_tags(model: Tagger, token_lists: Sequence[Sequence[str]], batch_size
     lowercase = model.config.lowercase
     encoded = [encode(tokens, None, model.words, model.chars, model.tags, lowercase)
                for tokens in token_lists]
-    spans = span_f1_available(model.tags.symbols)
-    scheme = model.data.get("scheme", "bio")
     predicted: list[list[str]] = [[] for _ in encoded]
     device = next(model.parameters()).device
     for chunk in bucket_order([len(e) for e in encoded], batch_size, None):
         batch = collate([encoded[i] for i in chunk])
         batch = move_to(batch, device)
         for index, ids in zip(chunk, model.predict_ids(batch), strict=True):
-            predicted[index] = _output_tags(model.tags.decode(ids), scheme, spans)
+            predicted[index] = model.output_tags(ids)
     return predicted
 
 
