@@ -159,3 +159,23 @@ def test_a_level_that_goes_below_zero_is_not_traded_as_a_price() -> None:
     with pytest.raises(ValueError, match=r"the target 'temperature' is read as a price .* "
                                          r"holds values of 0 or below, so it has no returns"):
         run_strategies({"model": np.ones(len(windows))}, windows, "price", 5.0, 5.0)
+
+
+def test_equity_is_plotted_on_the_day_its_return_is_earned(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import rnnkit.viz.timeseries as viz
+    from rnnkit.pipelines.backtest import plot_backtests
+
+    windows = _windows(30, "B")
+    results = run_strategies({"long": np.ones(len(windows))}, windows, "price", 0, 0)
+    drawn: dict[str, object] = {}
+    monkeypatch.setattr(viz, "plot_equity", lambda equity, path, times, title: drawn.update(
+        equity=equity["long"], times=times))
+    monkeypatch.setattr(viz, "plot_drawdown", lambda *args, **options: None)
+    plot_backtests(results, tmp_path, windows, "equity")
+    times, equity = drawn["times"], drawn["equity"]
+    assert equity[0] == 1.0 and times[0] == windows.input_end[0]  # start: the first decision
+    frame_index = windows.index  # the price rows: a long position earns p[t+1] / p[t]
+    last = frame_index.get_loc(windows.input_end[-1]) + 1
+    assert times[-1] == frame_index[last] and len(times) == len(equity) == len(windows) + 1
+    assert equity[-1] == pytest.approx(results["long"].equity[-1])

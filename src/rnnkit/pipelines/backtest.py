@@ -166,15 +166,18 @@ def backtest_bundle(path: str | Path, options: BacktestOptions,
 def write_backtest(results: dict[str, BacktestResult], windows: Windows, out: Path,
                    summary: dict[str, Any]) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    plot_backtests(results, out, windows.input_end, f"{summary['target']}: equity after costs")
+    plot_backtests(results, out, windows, f"{summary['target']}: equity after costs")
     write_results(summary, out / "backtest.json")
 
 
-def plot_backtests(results: Mapping[str, BacktestResult], out: Path, times: np.ndarray,
+def plot_backtests(results: Mapping[str, BacktestResult], out: Path, windows: Windows,
                    title: str, drawdown_title: str = "drawdown") -> None:
-    """``equity.png`` and ``drawdown.png`` in ``out``: one curve per strategy."""
+    """``equity.png`` and ``drawdown.png`` in ``out``: one curve per strategy, starting at 1
+    on the first decision day; each later point on the day its return is earned (the row
+    after its decision)."""
     from rnnkit.viz.timeseries import plot_drawdown, plot_equity
 
-    equity = {name: result.equity for name, result in results.items()}
+    times = np.concatenate([windows.input_end[:1], windows.target_times[:, 0]])
+    equity = {name: np.r_[1.0, result.equity] for name, result in results.items()}
     plot_equity(equity, out / "equity.png", times=times, title=title)
     plot_drawdown(equity, out / "drawdown.png", times=times, title=drawdown_title)

@@ -200,7 +200,7 @@ def plot_signal(scored: dict[str, Any], outputs: dict[str, Any], test: Windows, 
     plot_confusion(list(CLASS_NAMES), scored["classification"]["model"]["confusion"],
                    out / "confusion.png", title=f"{target}: buy/sell/hold (test)")
     if outputs["backtests"]:
-        plot_backtests(outputs["backtests"], out, test.input_end,
+        plot_backtests(outputs["backtests"], out, test,
                        f"{target}: equity after costs (test)")
 
 

@@ -107,7 +107,7 @@ def plot_symbol(symbol: str, result: dict[str, Any], scores: dict[str, Any],
     plot_forecast(later, {"model": implied, "persistence": now}, out / "forecast.png",
                   times=windows.target_times[rows, -1], unit="USD (adjusted)",
                   title=f"{symbol}: adjusted close {windows.horizon} day(s) ahead (test)")
-    plot_backtests(backtests, out, windows.input_end,
+    plot_backtests(backtests, out, windows,
                    f"{symbol}: equity after costs, walk-forward test years", f"{symbol}: drawdown")
     plot_confusion(list(CLASS_NAMES), scores["classification"]["model"]["confusion"],
                    out / "confusion.png", title=f"{symbol}: buy/sell/hold (test years)")
