@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from rnnkit.config import ModelConfig
-from rnnkit.data.subword import BOS_ID, EOS_ID, SubwordTokenizer
+from rnnkit.data.subword import BOS_ID, EOS_ID, PAD_ID, UNK_ID, SubwordTokenizer
 from rnnkit.layers.attention import Attention
 from rnnkit.models.beam_search import beam_search
 from rnnkit.models.seq2seq import Seq2Seq, Seq2SeqConfig
@@ -275,3 +275,20 @@ def test_a_sentence_cut_at_its_length_limit_has_one_attention_row_per_token(
         alone_ids, alone = model.greedy(source[row:row + 1, : len(rows[row])], lengths[row:row + 1])
         assert alone_ids[0] == ids[row] and alone[0] is not None
         assert torch.allclose(alone[0], maps[row], atol=1e-6)
+
+
+def test_scheduled_sampling_never_feeds_back_padding_unknown_or_begin(
+        tokenizer: SubwordTokenizer) -> None:
+    model = make_model(tokenizer, attention="general", teacher_forcing=0.0)
+    with torch.no_grad():  # the model's favourite output is <unk>
+        decoder = model.decoder
+        (decoder.output_bias if decoder.projection is not None else decoder.output.bias)[
+            UNK_ID] = 100.0
+    fed: list[torch.Tensor] = []
+    model.decoder.embedding.register_forward_hook(lambda _, args, __: fed.append(args[0]))
+    lines = copy_task(8, 3)
+    batch = collate(encode_pairs(model, lines, [reverse(line) for line in lines]))
+    model.train()
+    model(batch)
+    steps = torch.stack(fed[1:])  # after the begin marker, every input is the model's own
+    assert not torch.isin(steps, torch.tensor([PAD_ID, UNK_ID, BOS_ID])).any()

@@ -16,9 +16,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnkit.config import ModelConfig
-from rnnkit.data.subword import BOS_ID, EOS_ID, PAD_ID, UNK_ID, SubwordTokenizer
+from rnnkit.data.subword import BOS_ID, EOS_ID, PAD_ID, SubwordTokenizer
 from rnnkit.models.encoder import build_encoder
-from rnnkit.models.seq2seq_decoder import Decoder, DecoderState, Hidden, Memory
+from rnnkit.models.seq2seq_decoder import NEVER_PRODUCED, Decoder, DecoderState, Hidden, Memory
 from rnnkit.training.bundle import register_model
 from rnnkit.training.task import StepOutput, TaskModel, evaluating
 
@@ -160,7 +160,7 @@ class Seq2Seq(TaskModel):
     def forbidden_mask(self) -> Tensor:
         """Ids never produced: padding, unknown, begin marker (``[V]`` booleans)."""
         mask = torch.zeros(len(self.target_tokenizer), dtype=torch.bool)
-        mask[[PAD_ID, UNK_ID, BOS_ID]] = True
+        mask[list(NEVER_PRODUCED)] = True
         return mask.to(self.device)
 
     @property

@@ -17,11 +17,14 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnkit.config import ModelConfig
+from rnnkit.data.subword import BOS_ID, PAD_ID, UNK_ID
 from rnnkit.layers.attention import Attention
 from rnnkit.models.encoder import build_encoder
 
 ATTENTIONS = ("none", "dot", "general", "additive")
 Hidden = Tensor | tuple[Tensor, ...]
+
+NEVER_PRODUCED = (PAD_ID, UNK_ID, BOS_ID)  # ids an output never is (own predictions fed back)
 
 
 class Memory(NamedTuple):
@@ -145,6 +148,7 @@ class Decoder(nn.Module):
         vectors: list[Tensor] = []
         step_scores: list[Tensor] = []
         previous = tokens[:, 0]
+        never_fed = torch.tensor(NEVER_PRODUCED, device=tokens.device)  # as greedy decoding
         for t in range(tokens.shape[1]):
             current = tokens[:, t]
             if teacher_forcing < 1.0 and t > 0:
@@ -154,7 +158,7 @@ class Decoder(nn.Module):
             if teacher_forcing < 1.0:
                 scores = self.scores(vector)  # [B, V]
                 step_scores.append(scores)
-                previous = scores.detach().argmax(dim=1)
+                previous = scores.detach().index_fill(1, never_fed, float("-inf")).argmax(1)
             else:
                 vectors.append(vector)
         if step_scores:
