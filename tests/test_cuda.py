@@ -230,3 +230,38 @@ def test_a_forecaster_trained_on_the_gpu_forecasts_the_same_from_its_bundle_on_t
     on_cpu = loaded.predict_windows(windows)
     for key, value in on_gpu.items():
         np.testing.assert_allclose(on_cpu[key], value, rtol=1e-4, atol=1e-4, err_msg=key)
+
+
+# -- decoding and generation on the GPU ----------------------------------------------------
+def test_translation_on_the_gpu_decodes_what_the_cpu_decodes() -> None:
+    from test_seq2seq import copy_task, make_model
+
+    from rnnkit.data.subword import SubwordTokenizer
+    from rnnkit.pipelines.translation import translate_lines
+
+    tokenizer = SubwordTokenizer.train(copy_task(300, 0), vocab_size=40)
+    model = make_model(tokenizer, attention="general", input_feeding=True).eval()
+    lines = [*copy_task(12, 5), "", "red"]
+    on_cpu = {beam: translate_lines(model, lines, beam, 0.6, n_best=min(beam, 2))
+              for beam in (1, 4)}
+    model.to(CUDA)
+    for beam, expected in on_cpu.items():
+        got = translate_lines(model, lines, beam, 0.6, n_best=min(beam, 2))
+        for mine, theirs in zip(got, expected, strict=True):
+            assert [h.tokens for h in mine] == [h.tokens for h in theirs]
+            assert [h.score for h in mine] == pytest.approx([h.score for h in theirs], abs=1e-4)
+
+
+def test_text_generation_on_the_gpu() -> None:
+    from test_language_model import _model
+
+    from rnnkit.models.generate import SamplingConfig, generate
+
+    model, _ = _model()
+    greedy = SamplingConfig(prime="ROMEO:", length=40, temperature=0)
+    on_cpu = generate(model, greedy)
+    model.to(CUDA)
+    assert generate(model, greedy) == on_cpu  # no sampling: the same text
+    sampled = SamplingConfig(prime="ROMEO:", length=40, temperature=0.8, top_k=5, top_p=0.9,
+                             seed=3)
+    assert generate(model, sampled) == generate(model, sampled)  # the seed repeats it
