@@ -153,6 +153,17 @@ def test_word_level_model_maps_unknown_prime_words_to_unk() -> None:
     assert "perplexity" in model.metric_names() and "bpc" not in model.metric_names()
 
 
+def test_a_word_prime_s_line_break_is_kept_with_spaces_after_it() -> None:
+    from rnnkit.models.generate import prime_ids
+
+    model, _ = _model("word", embedding_dim=32)
+    for prime in ("ROMEO:\n", "ROMEO:\n ", "ROMEO:\n\t"):  # the model reads ROMEO: <eos>
+        assert model.vocab.decode(prime_ids(model, prime)) == ["ROMEO:", "<eos>"], repr(prime)
+        text = generate(model, SamplingConfig(prime=prime, length=3, temperature=0))
+        assert text.startswith(prime) and not text[len(prime)].isspace()  # no space added
+    assert model.vocab.decode(prime_ids(model, "ROMEO:")) == ["ROMEO:"]
+
+
 def test_bidirectional_language_model_is_refused() -> None:
     vocab = build_stream_vocab(list("ab"), "char")
     with pytest.raises(ValueError, match="reads left to right"):

@@ -73,9 +73,7 @@ def prime_ids(model: LanguageModel, prime: str) -> list[int]:
     Words the model does not know become ``<unk>`` (word-level models have one).
     """
     level = model.config.level
-    tokens = tokenize(prime, level) if prime else []
-    if level == "word" and tokens and tokens[-1] == EOS and not prime.endswith("\n"):
-        tokens.pop()
+    tokens = tokenize(prime, level) if prime else []  # a word prime's line breaks are <eos>
     if not tokens:
         start = "\n" if level == "char" else EOS
         if start not in model.vocab:
@@ -101,7 +99,8 @@ def generate(model: LanguageModel, config: SamplingConfig,
     generator = torch.Generator(device=device).manual_seed(config.seed)
     ids = prime_ids(model, config.prime)
     level = model.config.level
-    separator = "" if level == "char" or config.prime.endswith("\n") else " "
+    ends_line = model.vocab.symbols[ids[-1]] == EOS  # a word prime ending in a line break
+    separator = "" if level == "char" or ends_line else " "
     if on_text is not None and config.prime:
         on_text(config.prime + separator)
     scores, state = model(torch.tensor(ids, device=device).unsqueeze(1))  # [P, 1] -> [P, 1, V]
