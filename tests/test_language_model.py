@@ -253,3 +253,14 @@ def test_evaluate_gives_the_training_mode_back_even_when_a_batch_fails() -> None
     model.eval()
     model.evaluate(StreamBatches(ids, batch_size=2, steps=5).batches(0))
     assert not model.training
+
+
+def test_a_validation_text_too_short_names_its_own_setting(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = tmp_path / "tiny.txt"
+    text.write_text(TEXT * 4)  # 1.3k characters; 1% of them cannot fill 16 columns
+    assert main(["train", "lm", "--file", str(text), "--out", str(tmp_path / "run"),
+                 "--set", "train.batch_size=2", "--set", "data.validation_fraction=0.01",
+                 "--set", "model.hidden_size=8", "--set", "train.threads=1"]) == 2
+    err = capsys.readouterr().err
+    assert "too short for 16 columns" in err and "a smaller data.eval_batch_size" in err

@@ -89,8 +89,9 @@ def split_text(text: str, validation_fraction: float, level: str = "char") -> tu
     return text[:cut], text[cut:]
 
 
-def batchify(ids: list[int], batch_size: int) -> Tensor:
-    """The stream as ``[N, B]`` columns: column ``b`` holds ids ``b*N .. (b+1)*N - 1``.
+def batchify(ids: list[int], batch_size: int, setting: str = "train.batch_size") -> Tensor:
+    """The stream as ``[N, B]`` columns: column ``b`` holds ids ``b*N .. (b+1)*N - 1``
+    (``setting``: the key that chose ``batch_size``, for the error of a text too short).
 
     Shape:
         ids: ``[L]`` -> ``[N, B]`` with ``N = L // B``.
@@ -99,7 +100,7 @@ def batchify(ids: list[int], batch_size: int) -> Tensor:
     if columns < 2:
         raise ValueError(
             f"a text of {len(ids)} tokens is too short for {batch_size} columns of at least 2"
-            " tokens; use more text or a smaller train.batch_size"
+            f" tokens; use more text or a smaller {setting}"
         )
     data = torch.tensor(ids[: columns * batch_size], dtype=torch.long)
     return data.view(batch_size, columns).t().contiguous()  # [B, N] -> [N, B]
@@ -118,10 +119,10 @@ class StreamBatches:
     """
 
     def __init__(self, ids: list[int], batch_size: int, steps: int, shuffle: bool = True,
-                 seed: int = 0) -> None:
+                 seed: int = 0, setting: str = "train.batch_size") -> None:
         if steps < 1:
             raise ValueError(f"lm.steps must be >= 1, got {steps}")
-        self.data = batchify(ids, batch_size)  # [N, B]
+        self.data = batchify(ids, batch_size, setting)  # [N, B]
         self.steps = steps
         self.shuffle = shuffle
         self.seed = seed

@@ -114,7 +114,8 @@ def train_language_model(config: LMRunConfig, out_dir: str | Path, resume: bool 
     model = LanguageModel(vocab, config.lm, config.model)
     check_prime(model, config.sample.prime)
     train = StreamBatches(train_ids, config.train.batch_size, data.steps, True, config.train.seed)
-    val = StreamBatches(val_ids, data.eval_batch_size, data.steps, shuffle=False)
+    val = StreamBatches(val_ids, data.eval_batch_size, data.steps, shuffle=False,
+                        setting="data.eval_batch_size (or a larger data.validation_fraction)")
     result = train_in_run_dir(model, config, out_dir, train, val, resume, log)
     model.to("cpu")
     scores = model.evaluate(val.batches(0))
