@@ -75,7 +75,7 @@ def test_quantiles_do_not_cross_and_the_median_is_the_mean() -> None:
     np.testing.assert_array_equal(out["upper"], out["quantiles"][..., -1])
     assert model.interval_level(0.5) == pytest.approx(0.94)
     table = model.forecast(series_frame(100))
-    assert list(table.columns) == ["step", "mean", "lower", "upper"]
+    assert list(table.columns) == ["step", "mean", "lower", "upper", "level"]
     assert (table["lower"] <= table["mean"]).all() and (table["mean"] <= table["upper"]).all()
 
 
@@ -475,8 +475,9 @@ def test_as_of_keeps_rows_to_the_end_of_a_day_month_or_year() -> None:
 @pytest.mark.parametrize("suffix", [".csv", ".csv.gz", ".json"])
 def test_a_forecast_of_uneven_rows_is_written_without_a_blank_index(tmp_path: Path,
                                                                     suffix: str) -> None:
-    frame = series_frame(400).set_axis(pd.bdate_range("2020-01-01", periods=400, name="date"))
-    csv = write_csv(tmp_path / "days.csv", frame)  # business days: no dates for the steps
+    days = pd.date_range("2020-01-01", periods=600, name="date")
+    frame = series_frame(400).set_axis(days[days.day % 3 != 0][:400])  # no grid: no dates
+    csv = write_csv(tmp_path / "days.csv", frame)  # for the steps ahead
     config = load_config(ForecastRunConfig, None, settings(csv, **{
         "data.calendar": "", "train.epochs": "1"}))
     train_forecaster(config, tmp_path / "run", log=lambda line: None)
@@ -572,3 +573,30 @@ def test_the_seasonal_period_follows_the_series_grid(dates: pd.DatetimeIndex,
     frame = pd.DataFrame({"y": np.arange(len(dates), dtype=float)}, index=dates)
     assert seasonal_period(ForecastDataConfig(source="file.csv"), frame) == period
     assert seasonal_period(ForecastDataConfig(source="beijing"), frame) == 24  # the source's
+
+
+def test_forecast_gives_the_interval_the_model_was_scored_with() -> None:
+    frame = series_frame(200)
+    model = model_for(frame, "gaussian", scoring={"interval": 0.5})
+    table = model.forecast(frame)
+    window = model.windows_of(frame).subset(np.array([len(frame) - 24 - 6]))  # a known one
+    assert set(table.columns) == {"step", "mean", "lower", "upper", "level"}
+    assert (table["level"] == 0.5).all()
+    wide = model.forecast(frame, interval=0.9)
+    assert ((wide["upper"] - wide["lower"]) > (table["upper"] - table["lower"])).all()
+    assert model.predict_windows(window, interval=0.5)["mean"].shape == (1, 6)
+    quantile = model_for(frame, "quantile", quantiles=(0.1, 0.5, 0.9))
+    assert quantile.forecast(frame)["level"].tolist() == pytest.approx([0.8] * 6)  # outer ones
+
+
+def test_a_recursive_model_on_trading_days_forecasts_business_days() -> None:
+    from rnnkit.models.recursive import times_after
+
+    days = pd.bdate_range(end="2012-11-16", periods=120, name="date")  # weekdays, to a Friday
+    assert list(times_after(days, 3).strftime("%a")) == ["Mon", "Tue", "Wed"]  # after a Fri
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"y": 10 + rng.standard_normal(120).cumsum(),
+                          "x": rng.standard_normal(120)}, index=days)
+    model = model_for(frame, lookback=10, calendar=("day_of_week",), strategy="recursive")
+    table = model.forecast(frame)  # was refused: "the frame's last rows must be evenly spaced"
+    assert table.index[0] == pd.Timestamp("2012-11-19") and table["mean"].notna().all()

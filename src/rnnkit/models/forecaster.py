@@ -306,14 +306,17 @@ class Forecaster(TaskModel):
         return make_windows(add_calendar(frame, self.calendar), self.target, self.feature_names,
                             self.lookback, self.horizon, stride)
 
-    def forecast(self, frame: pd.DataFrame, interval: float = 0.9) -> pd.DataFrame:
+    def forecast(self, frame: pd.DataFrame, interval: float | None = None) -> pd.DataFrame:
         """Forecast the ``H`` steps after the frame's last row, from a raw date-indexed frame.
 
         Returns one row per step ahead: ``step``, ``mean`` and for a Gaussian or quantile
-        model ``lower`` and ``upper``; the index (named as the frame's, else ``date``) is the
-        step's timestamp when the frame's last rows are evenly spaced (a recursive model with
-        calendar columns needs them to be).
+        model ``lower``, ``upper`` and ``level`` (the probability between them: ``interval``,
+        by default the one the model was scored with, ``forecast.interval``); the index (named
+        as the frame's, else ``date``) is the step's timestamp when the frame's last rows are
+        evenly spaced (a recursive model with calendar columns needs them to be).
         """
+        if interval is None:
+            interval = float(self.scoring.get("interval", 0.9))
         values = last_rows(frame, self.feature_names, self.calendar, self.lookback)  # [L, F]
         index = recursive.times_after(pd.DatetimeIndex(frame.index), self.horizon)
         if (index is None and self.strategy == "recursive"
@@ -330,6 +333,8 @@ class Forecaster(TaskModel):
         out = self.predict_windows(window, interval=interval)
         table = {"step": np.arange(1, self.horizon + 1), "mean": out["mean"][0]}
         table.update({key: out[key][0] for key in ("lower", "upper") if key in out})
+        if "lower" in out:
+            table["level"] = np.full(self.horizon, self.interval_level(interval))
         return pd.DataFrame(table, index=None if index is None else index.rename(
             frame.index.name or "date"))  # a named index: a CSV's first header is not blank
 

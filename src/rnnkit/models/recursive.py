@@ -18,6 +18,7 @@ import torch
 from torch import Tensor
 
 from rnnkit.timeseries.features import CALENDAR_PERIODS, calendar_features
+from rnnkit.timeseries.frames import infer_frequency
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.windows import Windows
 
@@ -49,8 +50,9 @@ def next_rows(windows: Windows, dynamic: Sequence[int], scaler: StandardScaler) 
 
 
 def times_after(index: pd.DatetimeIndex, horizon: int) -> pd.DatetimeIndex | None:
-    """The ``horizon`` timestamps after the last one when the last (up to 10) are evenly
-    spaced, else None.
+    """The ``horizon`` timestamps after the last one: the next business days for trading
+    days (weekdays only; holidays are not known), else the next steps when the last (up to
+    10) are evenly spaced, else None.
 
     Example:
         >>> [str(day.date()) for day in times_after(pd.date_range("2020-01-01", periods=3), 2)]
@@ -58,6 +60,10 @@ def times_after(index: pd.DatetimeIndex, horizon: int) -> pd.DatetimeIndex | Non
     """
     recent = pd.DatetimeIndex(index[-min(len(index), 10):])
     steps = np.diff(recent.to_numpy())
+    weeks = pd.DatetimeIndex(index[-min(len(index), 60):])
+    skips = np.diff(weeks.to_numpy()) > np.timedelta64(1, "D")  # a weekend seen skipped
+    if len(weeks) >= 3 and skips.any() and infer_frequency(weeks) == "B":
+        return pd.date_range(recent[-1], periods=horizon + 1, freq="B")[1:]  # trading days
     if not len(steps) or not (steps == steps[0]).all():
         return None
     return pd.DatetimeIndex(recent[-1] + pd.Timedelta(steps[0]) * np.arange(1, horizon + 1))
