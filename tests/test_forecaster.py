@@ -281,9 +281,13 @@ def settings(source: Path, **extra: str) -> list[str]:
 
 @pytest.mark.filterwarnings("ignore:.*outside the training scale")
 def test_scaler_is_fitted_on_training_rows_only(tmp_path: Path) -> None:
+    from rnnkit.pipelines.sources import prepare
+
     frame = series_frame(400)
-    changed = frame.copy()
-    changed.iloc[300:, :] *= 50.0  # the validation and test periods (after 70% of the rows)
+    first = write_csv(tmp_path / "first.csv", frame)
+    split = prepare(load_config(ForecastRunConfig, None, settings(first)).data).split
+    changed = frame.copy()  # every row after the training period's last target, no later
+    changed.loc[changed.index > split.train.target_times[-1, -1], :] *= 50.0
     scalers = []
     for name, data in (("a", frame), ("b", changed)):
         csv = write_csv(tmp_path / f"{name}.csv", data)

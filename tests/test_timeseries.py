@@ -397,6 +397,9 @@ def test_no_future_data_reaches_a_prediction_made_at_or_before_t() -> None:
 
     pd.testing.assert_frame_equal(before["features"].loc[:cut], after["features"].loc[:cut])
     assert before["scaler"].to_json() == after["scaler"].to_json()  # fitted before the cut
+    tail = raw.copy()  # every row after train_end changed: still the same scaler
+    tail.loc[tail.index > train_end] *= 3.0
+    assert _pipeline(tail, train_end)["scaler"].to_json() == before["scaler"].to_json()
     windows: Windows = before["windows"]
     made = windows.input_end <= np.datetime64(cut)  # predictions made at or before the cut
     assert made.sum() > 150 and np.array_equal(windows.origins, after["windows"].origins)
