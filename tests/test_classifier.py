@@ -110,6 +110,20 @@ def test_class_weights_scale_the_loss_per_class() -> None:
     torch.testing.assert_close(weighted.loss(scores, mixed), expected)
 
 
+def test_balanced_weights_per_output() -> None:
+    from rnnkit.data.text_labels import LabelledText
+    from rnnkit.pipelines.classifier import _class_weights
+
+    balanced = ClassifierConfig(class_weights="balanced")
+    tags = [("A",), ("A", "B"), ("A",), ("C",), ("A", "B"), ("A",), (), ("B",), ("A",), ("A",)]
+    train = [LabelledText(("w",), labels) for labels in tags]  # A 7, B 3, C 1 of 10
+    # multi-label: each label's positives weigh negatives / positives (sigmoid pos_weight)
+    assert _class_weights(balanced, train, ["A", "B", "C"], multi_label=True) == pytest.approx(
+        [3 / 7, 7 / 3, 9 / 1])
+    single = [LabelledText(("w",), (label,)) for label in "AAAB"]  # softmax: n / (K * count)
+    assert _class_weights(balanced, single, ["A", "B"]) == pytest.approx([4 / 6, 4 / 2])
+
+
 def test_model_input_errors_are_clear() -> None:
     with pytest.raises(ValueError, match="either words .* or numeric features"):
         SequenceClassifier(["a", "b"], ClassifierConfig(), ModelConfig())

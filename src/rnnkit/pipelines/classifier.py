@@ -112,14 +112,19 @@ def encode(model: SequenceClassifier, example: Example, with_target: bool = True
     return Encoded(inputs, target)
 
 
-def _class_weights(config: ClassifierConfig, train: list[Example], labels: list[str]
-                   ) -> list[float] | None:
+def _class_weights(config: ClassifierConfig, train: list[Example], labels: list[str],
+                   multi_label: bool = False) -> list[float] | None:
+    """Balanced weights: ``n / (K * count)`` per class (the softmax's, and a binary sigmoid's
+    pair); for multi-label, each label's positive weight ``negatives / positives`` (the
+    sigmoid's ``pos_weight``, where 1 is neutral)."""
     if config.class_weights == "none":
         return None
     if config.class_weights != "balanced":
         raise ValueError("classifier.class_weights must be none or balanced, got"
                          f" {config.class_weights!r}")
     counts = Counter(label for e in train for label in example_labels(e))
+    if multi_label:
+        return [max(len(train) - counts[label], 1) / max(counts[label], 1) for label in labels]
     return [len(train) / (len(labels) * max(counts[label], 1)) for label in labels]
 
 
@@ -144,7 +149,8 @@ def build_model(config: ClassifierRunConfig, train: list[Example], log: Any = pr
         words, matrix, coverage = _vectors(config.embeddings, words,
                                            config.classifier.word_dim, log, data.lowercase)
     seed_everything(config.train.seed)  # the initial weights follow the seed too
-    weights = _class_weights(config.classifier, train, labels) if output != "linear" else None
+    weights = (_class_weights(config.classifier, train, labels, multi_label)
+               if output != "linear" else None)
     model = SequenceClassifier(labels, config.classifier, config.model, words, features,
                                multi_label, weights, matrix, settings)
     if matrix is not None and config.embeddings.freeze and model.embedding is not None:
