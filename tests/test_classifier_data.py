@@ -78,6 +78,22 @@ def test_text_file_errors_name_the_row(tmp_path: Path) -> None:
     multi = tmp_path / "multi.csv"
     multi.write_text('text,label\n"a b",x|y\n')
     assert read_labelled_texts(multi, label_separator="|")[0].labels == ("x", "y")
+    short = tmp_path / "short.csv"  # a row without its label is not the label "None"
+    short.write_text("text,label\ngood film,pos\nbad film\nok film,neg\n")
+    with pytest.raises(ValueError, match=r"short.csv, row 3: no label"):
+        read_labelled_texts(short)
+    path.write_text('{"text": "fine", "label": null}\n')
+    with pytest.raises(ValueError, match=r"bad.jsonl, line 1: no label"):
+        read_labelled_texts(path)
+
+
+def test_a_tsv_file_keeps_its_quotes_as_text(tmp_path: Path) -> None:
+    path = tmp_path / "q.tsv"  # TSV has no quoting (GLUE's files): a quote is a character
+    path.write_text('text\tlabel\n"the best" movie ever\tpos\nit is 12" tall\tneg\n'
+                    '"unbalanced quote start\tneg\nfine film\tpos\n')
+    examples = read_labelled_texts(path)
+    assert [e.labels for e in examples] == [("pos",), ("neg",), ("neg",), ("pos",)]
+    assert examples[2].tokens[-3:] == ("unbalanced", "quote", "start")
 
 
 def test_truncation_keeps_head_tail_or_both() -> None:

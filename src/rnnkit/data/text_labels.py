@@ -59,7 +59,8 @@ def _rows(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, object]]]:
                     except json.JSONDecodeError as error:
                         raise ValueError(f"{path}, line {number}: not JSON ({error})") from None
         elif fmt in ("csv", "tsv"):
-            reader = csv.DictReader(file, delimiter="," if fmt == "csv" else "\t")
+            reader = (csv.DictReader(file) if fmt == "csv" else  # TSV: no quoting, as GLUE's
+                      csv.DictReader(file, delimiter="\t", quoting=csv.QUOTE_NONE))
             for number, row in enumerate(reader, 2):
                 yield number, dict(row)
         else:
@@ -123,6 +124,9 @@ def read_labelled_texts(
         if not labelled:
             examples.append(LabelledText(tuple(tokens), ()))
             continue
+        if row[label_field] is None:  # a short CSV row, or a JSON null
+            raise ValueError(f"{where}: no label (the row has no {label_field!r} value); "
+                             "give it one or remove the row")
         raw = str(row[label_field]).strip()
         labels = [p.strip() for p in raw.split(label_separator)] if label_separator else [raw]
         labels = [label for label in labels if label]
