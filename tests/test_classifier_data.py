@@ -163,6 +163,19 @@ def test_cli_trains_predicts_and_refuses_unknown_labels(
     read = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert len(read) == len(rows)  # a JSONL file: its text field, one row each, not its lines
     assert [line["input"] for line in read][:1] == [" ".join(rows[0][0].lower().split())]
+    from rnnkit.pipelines.classifier import load_classifier_bundle
+    from rnnkit.pipelines.classifier_data import ClassifierDataConfig
+    from rnnkit.training.bundle import save_bundle
+
+    assert ClassifierDataConfig(dataset="imdb").label_names() == {"0": "negative",
+                                                                  "1": "positive"}
+    coded = load_classifier_bundle(out / "model.rnnkit")  # as if trained on a coded dataset
+    coded.data["label_names"] = {"0": "neg", "1": "pos"}
+    save_bundle(coded, tmp_path / "coded.rnnkit")
+    codes = _write_texts(tmp_path / "codes.jsonl", [(t, "1") for t in POSITIVE])
+    assert main(["evaluate", "--model", str(tmp_path / "coded.rnnkit"), "--data",
+                 str(codes)]) == 0  # a file in the dataset's own format: its codes named
+    assert json.loads(capsys.readouterr().out)["scores"]["accuracy"] == 1.0
     odd = _write_texts(tmp_path / "odd.jsonl", [("fine film", "meh")])
     assert main(["evaluate", "--model", str(out / "model.rnnkit"), "--data", str(odd)]) == 2
     assert "labels the model never saw in training: ['meh']" in capsys.readouterr().err

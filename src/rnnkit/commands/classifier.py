@@ -92,7 +92,7 @@ def _evaluation_data(model: Any, args: argparse.Namespace, datasets: list[str]
 
 def evaluate(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.classifier import evaluate_examples, load_classifier_bundle
-    from rnnkit.pipelines.classifier_data import check_labels, read_examples
+    from rnnkit.pipelines.classifier_data import check_labels, name_labels, read_examples
 
     datasets = registry_names("classification")
     if not args.data:
@@ -105,7 +105,8 @@ def evaluate(args: argparse.Namespace) -> int:
         check_file(args.data, "--data")
     model = load_classifier_bundle(args.model)
     data, path = _evaluation_data(model, args, datasets)
-    examples = read_examples(data, path, training=False)
+    examples = read_examples(data, path, training=False)  # a file in a dataset's own format
+    examples = name_labels(examples, model.data.get("label_names") or {})  # gets its names
     if model.config.output != "linear":
         check_labels(examples, model.labels, "evaluation")
     result = evaluate_examples(model, examples)

@@ -48,7 +48,12 @@ class ClassifierDataConfig:
                 "text_field": self.text_field, "label_field": self.label_field,
                 "id_column": self.id_column, "time_column": self.time_column,
                 "feature_columns": self.feature_columns, "sst_labels": self.sst_labels,
-                "label_separator": self.label_separator}
+                "label_separator": self.label_separator, "label_names": self.label_names()}
+
+    def label_names(self) -> dict[str, str]:
+        """A registry dataset's names of its coded labels (IMDB: 0 negative, 1 positive)."""
+        options = get_spec(self.dataset).reader_options if self.dataset else {}
+        return dict(options.get("label_names") or {})
 
     def resolved_format(self) -> str:
         if self.format != "auto" or not self.dataset:
@@ -108,11 +113,15 @@ def read_examples(data: ClassifierDataConfig, path: Path, training: bool) -> lis
         options.get("label_field", data.label_field), data.label_separator, data.lowercase,
         data.max_tokens, data.truncate,
     )
-    names = options.get("label_names")  # a registry dataset's coded labels, named
+    return name_labels(list(examples), data.label_names())
+
+
+def name_labels(examples: list[Example], names: dict[str, str]) -> list[Example]:
+    """The examples with coded labels named (``names``: code -> name; others kept)."""
     if not names:
-        return list(examples)
+        return examples
     return [LabelledText(e.tokens, tuple(names.get(label, label) for label in e.labels))
-            for e in examples]
+            if isinstance(e, LabelledText) else e for e in examples]
 
 
 def read_splits(data: ClassifierDataConfig, seed: int, log: Any = print
