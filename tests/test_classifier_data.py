@@ -345,3 +345,35 @@ def test_a_field_longer_than_the_csv_module_s_default_cap_is_read(tmp_path: Path
     path.write_text('text,label\n"' + "word " * 40_000 + '",pos\n', encoding="utf-8")
     (example,) = read_labelled_texts(path)
     assert len(example.tokens) == 40_000 and example.labels == ("pos",)
+
+
+def _sst_file(path: Path, count: int) -> Path:
+    words = ["good", "fun", "dull", "film", "cast", "plot", "sharp", "slow"]
+    lines = []
+    for i in range(count):  # each sentence's words are its own: a phrase names its tree
+        a, b, c = (f"{words[(i + k) % len(words)]}{i}" for k in range(3))
+        label = 4 if i % 2 else 0
+        lines.append(f"({label} ({label} {a}) ({label} ({label} {b}) ({label} {c})))")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_sst_without_a_dev_file_holds_out_whole_sentences(tmp_path: Path) -> None:
+    from rnnkit.pipelines.classifier_data import read_splits
+
+    data = ClassifierDataConfig(train=str(_sst_file(tmp_path / "train.txt", 40)), format="sst",
+                                sst_labels="sst2", phrases=True, dev_fraction=0.25)
+    splits = read_splits(data, seed=0, log=lambda line: None)
+    dev, train = splits["dev"], splits["train"]
+    assert len(dev) == 10 and all(len(e.tokens) == 3 for e in dev)  # sentences, no phrases
+    def sentences(examples: list) -> set[str]:  # the numbers in the words: their sentences
+        return {token.lstrip("abcdefghijklmnopqrstuvwxyz") for e in examples for token in e.tokens}
+
+    assert len(sentences(dev)) == 10 and not sentences(dev) & sentences(train)
+    assert len(train) > 30 * 3  # phrases of the 30 training sentences
+
+
+def test_sst_texts_are_cut_to_max_tokens_as_predict_cuts_them(tmp_path: Path) -> None:
+    data = ClassifierDataConfig(train=str(_sst_file(tmp_path / "train.txt", 4)), format="sst",
+                                sst_labels="sst2", max_tokens=2)
+    assert {len(e.tokens) for e in read_examples(data, tmp_path / "train.txt", True)} == {2}

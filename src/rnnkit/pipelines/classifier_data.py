@@ -12,7 +12,7 @@ import torch
 from rnnkit.data.numeric_sequences import NumericSequence, read_numeric_sequences
 from rnnkit.data.registry import dataset_file, get_spec
 from rnnkit.data.sst import SST2_LABELS, SST5_LABELS, read_trees, sst_examples
-from rnnkit.data.text_labels import LabelledText, read_labelled_texts
+from rnnkit.data.text_labels import LabelledText, read_labelled_texts, truncate
 
 Example = LabelledText | NumericSequence
 
@@ -98,10 +98,7 @@ def read_examples(data: ClassifierDataConfig, path: Path, training: bool) -> lis
     """One file's examples as the configuration says."""
     fmt = data.resolved_format()
     if fmt == "sst":
-        pairs = sst_examples(read_trees(path), data.sst_labels, data.phrases and training)
-        lower = data.lowercase
-        return [LabelledText(tuple(t.lower() if lower else t for t in tokens), (label,))
-                for tokens, label in pairs]
+        return _sst(data, read_trees(path), data.phrases and training)
     if fmt == "numeric":
         columns = [c.strip() for c in data.feature_columns.split(",") if c.strip()] or None
         sequences, _ = read_numeric_sequences(path, data.id_column, data.time_column,
@@ -114,6 +111,15 @@ def read_examples(data: ClassifierDataConfig, path: Path, training: bool) -> lis
         data.max_tokens, data.truncate,
     )
     return name_labels(list(examples), data.label_names())
+
+
+def _sst(data: ClassifierDataConfig, trees: list[Any], phrases: bool) -> list[Example]:
+    """SST trees' examples (every labelled phrase with ``phrases``), lowercased and cut to
+    ``data.max_tokens`` as any text is (and as ``rnnkit predict`` reads a sentence)."""
+    lower = data.lowercase
+    return [LabelledText(tuple(truncate([t.lower() if lower else t for t in tokens],
+                                        data.max_tokens, data.truncate)), (label,))
+            for tokens, label in sst_examples(trees, data.sst_labels, phrases)]
 
 
 def name_labels(examples: list[Example], names: dict[str, str]) -> list[Example]:
@@ -139,16 +145,20 @@ def read_splits(data: ClassifierDataConfig, seed: int, log: Any = print
     else:
         if not 0.0 < data.dev_fraction < 1.0:
             raise ValueError(f"data.dev_fraction must be in (0, 1), got {data.dev_fraction}")
-        train = splits["train"]
+        # SST: whole trees are held out, and phrases come from the training trees only
+        train = read_trees(paths["train"]) if data.resolved_format() == "sst" else splits["train"]
         order = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))
         held = max(1, int(len(train) * data.dev_fraction))
-        splits["dev"] = [train[i] for i in sorted(order[:held].tolist())]
-        splits["train"] = [train[i] for i in sorted(order[held:].tolist())]
-        log(f"held out {held} training examples for validation (data.dev_fraction)")
-        if not splits["train"]:
+        dev, kept = ([train[i] for i in sorted(part.tolist())]
+                     for part in (order[:held], order[held:]))
+        if not kept:
             raise ValueError(f"{len(train)} training example(s) are too few to hold out "
                              "data.dev_fraction for validation and train on the rest; give "
                              "more examples or a dev file (data.dev)")
+        if data.resolved_format() == "sst":
+            dev, kept = _sst(data, dev, False), _sst(data, kept, data.phrases)
+        splits["dev"], splits["train"] = dev, kept
+        log(f"held out {held} training examples for validation (data.dev_fraction)")
     if paths["test"] is not None:
         splits["test"] = read_examples(data, paths["test"], training=False)
     return splits
