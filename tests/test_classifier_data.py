@@ -159,6 +159,9 @@ def test_cli_trains_predicts_and_refuses_unknown_labels(
     assert sum(lines[0]["probabilities"].values()) == pytest.approx(1.0, abs=1e-5)
     assert main(["predict", "--model", str(out / "model.rnnkit"), "--text", "<br />"]) == 2
     assert "no words to classify" in capsys.readouterr().err
+    assert main(["predict", "--model", str(out / "model.rnnkit"), "--text",
+                 "a great cast\n\nhated it\n   \n<br />\nfine"]) == 2  # blank lines count
+    assert "line 5 has no words to classify: '<br />'" in capsys.readouterr().err
     assert main(["predict", "--model", str(out / "model.rnnkit"), "--input", str(dev)]) == 0
     read = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert len(read) == len(rows)  # a JSONL file: its text field, one row each, not its lines

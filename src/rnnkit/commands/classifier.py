@@ -164,17 +164,18 @@ def predict(args: argparse.Namespace) -> int:
         ids = [" ".join(example.tokens) for example in examples]
     else:
         text = args.text if args.text is not None else _read_input(args.input)
-        lines = [line for line in text.replace("\r\n", "\n").split("\n") if line.strip()]
-        if not lines:
+        numbered = [(number, line) for number, line in  # blank lines skipped, counted
+                    enumerate(text.replace("\r\n", "\n").split("\n"), 1) if line.strip()]
+        if not numbered:
             raise ValueError("nothing to classify: the input is empty (one text per line)")
         examples = []
-        for number, line in enumerate(lines, 1):
+        for number, line in numbered:
             tokens = prepare_tokens(line, settings["lowercase"], settings["max_tokens"],
                                     settings["truncate"])
             if not tokens:
-                raise ValueError(f"text {number} has no words to classify")
+                raise ValueError(f"line {number} has no words to classify: {line.strip()!r}")
             examples.append(LabelledText(tuple(tokens), ()))
-        ids = lines
+        ids = [line for _, line in numbered]
     probabilities = predict_probabilities(model, examples)
     out = []
     for key, row in zip(ids, probabilities.tolist(), strict=True):
