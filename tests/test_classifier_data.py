@@ -67,24 +67,26 @@ def test_text_files_in_every_format(tmp_path: Path) -> None:
         assert [e.labels for e in examples] == [("pos",), ("neg",)]
 
 
-def test_text_file_errors_name_the_row(tmp_path: Path) -> None:
-    path = tmp_path / "bad.jsonl"
-    path.write_text('{"text": "fine", "label": "a"}\n{"text": "   ", "label": "b"}\n')
-    with pytest.raises(ValueError, match=r"bad.jsonl, line 2: the text is empty"):
-        read_labelled_texts(path)
-    path.write_text('{"review": "fine", "label": "a"}\n')
-    with pytest.raises(ValueError, match=r"needs the fields 'text' and 'label'.*found: review"):
-        read_labelled_texts(path)
+@pytest.mark.parametrize(("name", "content", "error"), [
+    ("bad.jsonl", '{"text": "fine", "label": "a"}\n{"text": "   ", "label": "b"}\n',
+     r"bad.jsonl, line 2: the text is empty"),
+    ("bad.jsonl", '{"review": "fine", "label": "a"}\n',
+     r"needs the fields 'text' and 'label'.*found: review"),
+    ("short.csv", "text,label\ngood film,pos\nbad film\nok film,neg\n",  # not label "None"
+     r"short.csv, row 3: no label"),
+    ("bad.jsonl", '{"text": "fine", "label": null}\n', r"bad.jsonl, line 1: no label"),
+])
+def test_text_file_errors_name_the_row(tmp_path: Path, name: str, content: str,
+                                       error: str) -> None:
+    (tmp_path / name).write_text(content)
+    with pytest.raises(ValueError, match=error):
+        read_labelled_texts(tmp_path / name)
+
+
+def test_multi_label_text_files(tmp_path: Path) -> None:
     multi = tmp_path / "multi.csv"
     multi.write_text('text,label\n"a b",x|y\n')
     assert read_labelled_texts(multi, label_separator="|")[0].labels == ("x", "y")
-    short = tmp_path / "short.csv"  # a row without its label is not the label "None"
-    short.write_text("text,label\ngood film,pos\nbad film\nok film,neg\n")
-    with pytest.raises(ValueError, match=r"short.csv, row 3: no label"):
-        read_labelled_texts(short)
-    path.write_text('{"text": "fine", "label": null}\n')
-    with pytest.raises(ValueError, match=r"bad.jsonl, line 1: no label"):
-        read_labelled_texts(path)
 
 
 def test_a_tsv_file_keeps_its_quotes_as_text(tmp_path: Path) -> None:
