@@ -351,3 +351,16 @@ def test_words_with_a_zero_vector_are_no_neighbours_and_no_question(
         with pytest.raises(ValueError, match="the vector of 'pad' is all zeros"):
             ask()
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]  # no nan division
+
+
+def test_similarity_with_one_known_pair_counts_it() -> None:
+    from rnnkit.embeddings import evaluate_similarity
+    from rnnkit.embeddings.evaluate import similarity_files
+
+    vectors = KeyedVectors(3)  # WordSim-353 holds the pair love/sex, and tiger/cat
+    vectors.add_vectors(["love", "Sex"], np.random.default_rng(0).random((2, 3)))
+    one = evaluate_similarity(vectors, similarity_files()["wordsim353"])
+    assert (one["pairs"], one["pairs_total"], one["spearman"]) == (1, 353, None)
+    assert one["oov_ratio"] == pytest.approx(352 / 353)  # not 1.0: one pair is known
+    vectors.add_vectors(["tiger", "cat"], np.random.default_rng(1).random((2, 3)))
+    assert evaluate_similarity(vectors, similarity_files()["wordsim353"])["pairs"] >= 2

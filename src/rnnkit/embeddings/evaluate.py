@@ -64,18 +64,20 @@ def evaluate_similarity(vectors: KeyedVectors, path: str | Path) -> dict[str, An
         None when fewer than two pairs are known; ``oov_ratio`` is a fraction in [0, 1].
     """
     path = Path(path)
-    total = 0
+    words = {word.upper() for word in vectors.index_to_key}  # as gensim, case-insensitive
+    total = known_pairs = 0
     with path.open(encoding="utf-8") as file:
         for line in file:
-            if line.strip() and not line.startswith("#") and len(line.split("\t")) == 3:
+            parts = line.split("\t")
+            if line.strip() and not line.startswith("#") and len(parts) == 3:
                 total += 1
-    try:
-        pearson, spearman, oov_percent = vectors.evaluate_word_pairs(
-            str(path), restrict_vocab=len(vectors), case_insensitive=True
-        )
-    except ValueError:  # gensim: every pair out of vocabulary
-        return {"spearman": None, "pearson": None, "oov_ratio": 1.0, "pairs": 0,
-                "pairs_total": total}
+                known_pairs += parts[0].upper() in words and parts[1].upper() in words
+    if known_pairs < 2:  # no correlation of fewer than two pairs (gensim or scipy refuse)
+        return {"spearman": None, "pearson": None, "oov_ratio": 1 - known_pairs / max(total, 1),
+                "pairs": known_pairs, "pairs_total": total}
+    pearson, spearman, oov_percent = vectors.evaluate_word_pairs(
+        str(path), restrict_vocab=len(vectors), case_insensitive=True
+    )
     known = total - round(total * oov_percent / 100)
     return {
         "spearman": _number(spearman.statistic) if known >= 2 else None,

@@ -60,7 +60,7 @@ class Word2VecOptions:
     architecture: str = "skipgram"
     negative: int = 5
     sample: float = 1e-3
-    learning_rate: float | None = None  # None: gensim's 0.025 (skip-gram) or 0.05 (CBOW)
+    learning_rate: float | None = None  # None: gensim's 0.025 (both architectures)
     workers: int = 2
     seed: int = 0
     lowercase: bool = False
