@@ -102,12 +102,15 @@ def test_pip_datasets_are_listed(capsys) -> None:
     ("data.refit_every=0", "data.refit_every must be at least 1"),
     ("signal.cost_bps=500", "rnnkit stocks does not read signal.cost_bps: its target is each"),
     ("signal.mode=long_short", "does not read signal.mode"),
+    ("data.horizon=30", "data.lookback 20 is shorter than data.horizon 30"),
+    ("data.symbols=AAPL,GOOG", "GOOG: "),  # with the first test year below: too early
 ])
 def test_bad_settings_are_refused_before_any_fold_trains(tmp_path: Path, capsys, setting: str,
                                                          message: str) -> None:
     out = tmp_path / "stocks"
     args = ["stocks", "--out", str(out), "--set", setting]
-    for item in ("data.first_test_year=2013", "data.lookback=20", "model.hidden_size=4",
+    first = "2005" if setting.startswith("data.symbols") else "2013"  # GOOG starts in 2004
+    for item in (f"data.first_test_year={first}", "data.lookback=20", "model.hidden_size=4",
                  "train.epochs=1", "train.threads=1"):
         args += ["--set", item]
     assert rnnkit.cli.main(args) == 2

@@ -2,9 +2,10 @@
 
 Train (a forecaster and a buy/sell/hold classifier per walk-forward year), forecast, classify,
 backtest, then write per symbol ``results.json`` and the plots, and for the run
-``summary.md`` (one row per symbol) and ``summary.json``. The last fold's bundles stay in
+``summary.md`` (one row per symbol) and ``summary.json``. Every refit fold's bundles stay in
 ``<out>/<SYMBOL>/fold-<year>/{forecaster,signal}/model.rnnkit`` for ``rnnkit forecast`` and
-``rnnkit backtest``.
+``rnnkit backtest``. Settings, symbols and each symbol's folds are checked before anything
+trains.
 """
 
 from __future__ import annotations
@@ -15,7 +16,13 @@ from typing import Any
 
 from rnnkit.config import save_config
 from rnnkit.pipelines.run import check_resumable, write_results
-from rnnkit.pipelines.stocks import StocksRunConfig, check_config, walk_forward_symbol
+from rnnkit.pipelines.stocks import (
+    StocksRunConfig,
+    check_config,
+    symbol_windows,
+    walk_forward_symbol,
+    yearly_folds,
+)
 from rnnkit.pipelines.stocks_report import LEAK_ALARM, plot_symbol, score_symbol, summary_table
 from rnnkit.timeseries.datasets import STOCK_SYMBOLS
 
@@ -25,12 +32,19 @@ def run_stocks(config: StocksRunConfig, out_dir: str | Path, log: Any = print,
     """Run every configured symbol; return ``{"symbols": [scores...], "table": markdown}``.
     ``resume``: each fold's models continue from their ``last.pt`` (a finished fold is read
     back, an interrupted one goes on, one never started trains)."""
-    symbols = [name.strip().upper() for name in config.data.symbols.split(",") if name.strip()]
+    symbols = list(dict.fromkeys(  # each once, in the order given
+        name.strip().upper() for name in config.data.symbols.split(",") if name.strip()))
     unknown = [name for name in symbols if name not in STOCK_SYMBOLS]
     if unknown or not symbols:
         raise ValueError(f"data.symbols: unknown {unknown or 'none given'}; choose from "
                          f"{', '.join(STOCK_SYMBOLS)}")
     check_config(config)
+    for symbol in symbols:  # every symbol's folds can be cut, before any of them trains
+        try:
+            yearly_folds(symbol_windows(symbol, config.data), config.data.first_test_year,
+                         config.data.refit_every)
+        except ValueError as error:
+            raise ValueError(f"{symbol}: {error}") from None
     out = Path(out_dir)
     if resume:
         check_resumable(config, out)
