@@ -103,6 +103,7 @@ def test_pip_datasets_are_listed(capsys) -> None:
     ("signal.cost_bps=500", "rnnkit stocks does not read signal.cost_bps: its target is each"),
     ("signal.mode=long_short", "does not read signal.mode"),
     ("data.horizon=30", "data.lookback 20 is shorter than data.horizon 30"),
+    ("data.val_fraction=0.0001", "AAPL: data.val_fraction 0.0001 leaves"),
     ("data.symbols=AAPL,GOOG", "GOOG: "),  # with the first test year below: too early
 ])
 def test_bad_settings_are_refused_before_any_fold_trains(tmp_path: Path, capsys, setting: str,

@@ -19,6 +19,7 @@ from rnnkit.pipelines.run import check_resumable, write_results
 from rnnkit.pipelines.stocks import (
     StocksRunConfig,
     check_config,
+    split_validation,
     symbol_windows,
     walk_forward_symbol,
     yearly_folds,
@@ -40,11 +41,18 @@ def run_stocks(config: StocksRunConfig, out_dir: str | Path, log: Any = print,
                          f"{', '.join(STOCK_SYMBOLS)}")
     check_config(config)
     for symbol in symbols:  # every symbol's folds can be cut, before any of them trains
+        windows = symbol_windows(symbol, config.data)
         try:
-            yearly_folds(symbol_windows(symbol, config.data), config.data.first_test_year,
-                         config.data.refit_every)
+            folds = yearly_folds(windows, config.data.first_test_year, config.data.refit_every)
         except ValueError as error:
             raise ValueError(f"{symbol}: {error}") from None
+        fitting, validation = split_validation(windows.subset(folds[0].train),
+                                               config.data.val_fraction)
+        if not len(validation) or not len(fitting):
+            raise ValueError(f"{symbol}: data.val_fraction {config.data.val_fraction} leaves "
+                             f"{len(fitting)} fitting and {len(validation)} validation windows "
+                             f"of the first fold's {len(folds[0].train)}; choose a fraction "
+                             "that leaves some of each")
     out = Path(out_dir)
     if resume:
         check_resumable(config, out)
