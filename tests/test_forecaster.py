@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from helpers import SHARED_DATA
 
 import rnnkit.cli
 from rnnkit.commands.common import check_source
@@ -604,3 +605,33 @@ def test_a_recursive_model_on_trading_days_forecasts_business_days() -> None:
     model = model_for(frame, lookback=10, calendar=("day_of_week",), strategy="recursive")
     table = model.forecast(frame)  # was refused: "the frame's last rows must be evenly spaced"
     assert table.index[0] == pd.Timestamp("2012-11-19") and table["mean"].notna().all()
+
+
+SHARED_BEIJING = SHARED_DATA / "beijing_pm25" / "pollution.csv"
+
+
+@pytest.mark.skipif(not SHARED_BEIJING.exists(), reason="needs ../shared/data")
+def test_data_dir_reaches_every_command_that_reads_a_registry_source(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("RNNKIT_DATA", raising=False)  # only --data-dir says where the data is
+    monkeypatch.setenv("RNNKIT_CACHE", str(tmp_path / "cache"))  # and nothing is cached
+    monkeypatch.setattr("rnnkit.data.registry._download", lambda *_: (_ for _ in ()).throw(
+        AssertionError("tried to download")))
+    moved = tmp_path / "moved"  # the mirror training read, gone by evaluation time
+    moved.mkdir()
+    (moved / "beijing_pm25").symlink_to(SHARED_BEIJING.parent)
+    mirror, run = str(SHARED_DATA), tmp_path / "run"
+    args = ["train", "forecaster", "--data-dir", str(moved), "--out", str(run)]
+    for item in ("data.source=beijing", "data.lookback=6", "data.horizon=1", "data.stride=48",
+                 "model.hidden_size=4", "train.epochs=1", "train.max_steps=3",
+                 "train.threads=1", "train.progress=false"):
+        args += ["--set", item]
+    assert rnnkit.cli.main(args) == 0
+    (moved / "beijing_pm25").unlink()
+    model = str(run / "model.rnnkit")
+    assert rnnkit.cli.main(["evaluate", "--model", model]) == 2  # no mirror: no data
+    assert rnnkit.cli.main(["evaluate", "--model", model, "--data-dir", mirror]) == 0
+    assert rnnkit.cli.main(["forecast", "--model", model, "--data-dir", mirror,
+                            "--as-of", "2014-06-30"]) == 0
+    assert "2014-07-01" in capsys.readouterr().out

@@ -16,6 +16,8 @@ def register(commands: Any, train_tasks: Any) -> None:
         "backtest", help="trade a saved forecaster, buy/sell/hold model or DQN agent")
     parser.add_argument("--model", type=Path, required=True, help="a .rnnkit bundle")
     parser.add_argument("--data", default="", help="another source than the model's own")
+    parser.add_argument("--data-dir", default="",
+                        help="local mirror of the datasets (or set RNNKIT_DATA)")
     parser.add_argument("--date-column", default="", help="date column of a --data file "
                         "(default: the model's data.date_column, else date)")
     parser.add_argument("--mode", choices=("long_flat", "long_short"),
@@ -43,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     given = {"mode": args.mode, "threshold": args.threshold, "cost_bps": args.cost_bps,
              "slippage_bps": args.slippage_bps}
     options = BacktestOptions(start=args.start, end=args.end, source=args.data,
-                              date_column=args.date_column)
+                              date_column=args.date_column, mirror=args.data_dir)
     summary = backtest_bundle(args.model, options, args.out,
                               {key: value for key, value in given.items() if value is not None})
     used = summary["options"]

@@ -25,6 +25,7 @@ def register(commands: Any, train_tasks: Any) -> None:
                         "only (2014-06-30, 2014-06, 2014; default: all)")
     parser.add_argument("--date-column", help="date column of a --data file (default: the "
                                               "model's data.date_column, else date)")
+    parser.add_argument("--data-dir", help="local mirror of the datasets (or set RNNKIT_DATA)")
     parser.add_argument("--output", type=Path, help="write the forecast here: a .csv or .json file")
     parser.set_defaults(handler=run)
 
@@ -36,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     if args.as_of:
         check_date(args.as_of, "--as-of")
     check_output(args.output)
-    table = forecast_bundle(args.model, args.data, args.as_of, args.date_column)
+    table = forecast_bundle(args.model, args.data, args.as_of, args.date_column, args.data_dir)
     if args.output is not None:
         make_parent(args.output)
         dated = table.index.name is not None  # trading days: no dates ahead, no index column

@@ -21,6 +21,8 @@ def register(commands: Any, train_tasks: Any) -> None:
         help="forecast a series H steps ahead (beijing, seattle, a stock symbol or a CSV)",
     )
     add_config_options(parser)
+    parser.add_argument("--data-dir", help="local mirror of the datasets (or set RNNKIT_DATA);"
+                                           " the same as --set data.mirror=DIR")
     parser.set_defaults(handler=train)
     EVALUATORS["forecaster"] = evaluate
 
@@ -28,6 +30,8 @@ def register(commands: Any, train_tasks: Any) -> None:
 def train(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.forecaster import ForecastRunConfig, train_forecaster
 
+    if args.data_dir:  # before the --set ones, so those win
+        args.overrides = [f"data.mirror={json.dumps(args.data_dir)}", *args.overrides]
     config = resolve_config(ForecastRunConfig, args)
     if config is None:
         return 0
@@ -41,6 +45,7 @@ def evaluate(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.forecaster import evaluate_forecaster
 
     check_source(args.data, "--data")
-    results = evaluate_forecaster(args.model, args.data, args.out, args.date_column)
+    results = evaluate_forecaster(args.model, args.data, args.out, args.date_column,
+                                  args.data_dir or "")
     print(json.dumps(results, indent=2))
     return 0

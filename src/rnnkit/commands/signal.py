@@ -22,6 +22,8 @@ def register(commands: Any, train_tasks: Any) -> None:
              "symbol or a CSV), and backtest it",
     )
     add_config_options(parser)
+    parser.add_argument("--data-dir", help="local mirror of the datasets (or set RNNKIT_DATA);"
+                                           " the same as --set data.mirror=DIR")
     parser.set_defaults(handler=train)
     EVALUATORS["signal"] = evaluate
 
@@ -29,6 +31,8 @@ def register(commands: Any, train_tasks: Any) -> None:
 def train(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.signal import SignalRunConfig, train_signal
 
+    if args.data_dir:  # before the --set ones, so those win
+        args.overrides = [f"data.mirror={json.dumps(args.data_dir)}", *args.overrides]
     config = resolve_config(SignalRunConfig, args)
     if config is None:
         return 0
@@ -48,6 +52,7 @@ def evaluate(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.signal import evaluate_signal
 
     check_source(args.data, "--data")
-    results = evaluate_signal(args.model, args.data, args.out, args.date_column)
+    results = evaluate_signal(args.model, args.data, args.out, args.date_column,
+                              args.data_dir or "")
     print(json.dumps(results, indent=2))
     return 0

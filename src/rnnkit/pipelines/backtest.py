@@ -42,6 +42,7 @@ class BacktestOptions:
     end: str = ""  # last decision date
     source: str = ""  # another source than the one the model was trained on
     date_column: str = ""  # that source's date column ("" = the model's data.date_column)
+    mirror: str = ""  # a local dataset mirror for a registry source (--data-dir)
 
 
 Positions = Callable[[TaskModel, Windows, BacktestOptions], dict[str, np.ndarray]]
@@ -92,7 +93,7 @@ def backtest_windows(model: Any, options: BacktestOptions) -> tuple[Windows, str
     """The windows the model is backtested on (its features, its source or another); by
     default its test period (up to its ``test_end`` if it was trained with one). With them, a
     warning when decisions on the model's own data fall before its test period ("" if none)."""
-    prepared = prepare_for(model, options.source, options.date_column)
+    prepared = prepare_for(model, options.source, options.date_column, options.mirror)
     test = prepared.split.test
     if not (options.start or options.end):
         test_end = model.trained_on.get("test_end")

@@ -21,7 +21,8 @@ from rnnkit.training.bundle import load_bundle
 
 
 def forecast_bundle(path: str | Path, source: str | None = None, as_of: str | None = None,
-                    date_column: str | None = None) -> pd.DataFrame:
+                    date_column: str | None = None, mirror: str | None = None
+                    ) -> pd.DataFrame:
     """The forecast table of the bundle at ``path`` (see the module docstring)."""
     model: Any = load_bundle(path)
     kind = str(getattr(model, "kind", ""))
@@ -32,6 +33,8 @@ def forecast_bundle(path: str | Path, source: str | None = None, as_of: str | No
     data = replace(trained, target=model.target)
     if source:
         data = replace(data, source=source, date_column=date_column or data.date_column)
+    if mirror:
+        data = replace(data, mirror=mirror)
     frame, _ = read_source(data)
     _check_target(frame, model.target, data, trained.source)
     if as_of:

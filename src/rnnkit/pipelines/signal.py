@@ -205,14 +205,14 @@ def plot_signal(scored: dict[str, Any], outputs: dict[str, Any], test: Windows, 
 
 
 def evaluate_signal(bundle: str | Path, source: str | None = None,
-                    out_dir: str | Path | None = None, date_column: str = ""
-                    ) -> dict[str, Any]:
+                    out_dir: str | Path | None = None, date_column: str = "",
+                    mirror: str = "") -> dict[str, Any]:
     """Score a saved classifier on its (or another) source's test split, beside baselines,
     trading as its training run did (mode and costs; older bundles: the defaults)."""
     from rnnkit.training.bundle import load_model
 
     model = load_model(bundle, SignalClassifier)
-    prepared = prepare_for(model, source or "", date_column)
+    prepared = prepare_for(model, source or "", date_column, mirror)
     trading = model.trained_on.get("trading") or {}
     options = replace(SignalOptions(), **{key: value for key, value in trading.items()
                                           if key in TRADING_KEYS and key != "threshold"})

@@ -219,16 +219,19 @@ def data_settings(trained_on: dict[str, Any] | None) -> dict[str, Any]:
             if name in ForecastDataConfig.__dataclass_fields__}
 
 
-def prepare_for(model: Any, source: str = "", date_column: str = "") -> Prepared:
+def prepare_for(model: Any, source: str = "", date_column: str = "", mirror: str = ""
+                ) -> Prepared:
     """A saved window model's own data (its ``trained_on`` settings, every window) or another
-    source (its dates in ``date_column``, by default the model's), prepared as in training.
+    source (its dates in ``date_column``, by default the model's), prepared as in training;
+    ``mirror``: a local dataset mirror to read a registry source from (``--data-dir``).
 
     Raises:
         ValueError: the data's features are not the model's.
     """
     trained = {**data_settings(model.trained_on), "stride": 1,
                **({"source": source} if source else {}),
-               **({"date_column": date_column} if source and date_column else {})}
+               **({"date_column": date_column} if source and date_column else {}),
+               **({"mirror": mirror} if mirror else {})}
     prepared = prepare(ForecastDataConfig(**trained),
                        with_target=model.target in model.feature_names)
     if prepared.features != list(model.feature_names):
