@@ -187,3 +187,17 @@ def test_an_attention_plot_must_be_an_image(tmp_path: Path,
     assert main(["translate", "--model", str(tmp_path / "missing.rnnkit"), "--input",
                  str(source), "--attention-plot", str(tmp_path / "a.txt")]) == 2
     assert "name a .png, .pdf or .svg file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("setting", "message"), [
+    ("seq2seq.attention=luong", "seq2seq.attention must be one of none, dot, general"),
+    ("seq2seq.attention=dot", "dot attention needs equal decoder (8) and encoder (16)"),
+])
+def test_a_wrong_model_option_is_refused_before_data_or_tokenizers(
+        prefix: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], setting: str,
+        message: str) -> None:
+    out = tmp_path / "run"
+    assert main(["train", "seq2seq", "--src", "de", "--tgt", "en", "--train", "missing",
+                 "--out", str(out), *TINY, "--set", setting]) == 2  # no data read: none needed
+    assert message in capsys.readouterr().err
+    assert not out.exists()

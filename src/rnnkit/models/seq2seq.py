@@ -64,14 +64,7 @@ class Seq2Seq(TaskModel):
                  config: Seq2SeqConfig, rnn: ModelConfig, data: dict[str, Any] | None = None
                  ) -> None:
         super().__init__()
-        if config.validation_decoding not in ("greedy", "beam"):
-            raise ValueError("seq2seq.validation_decoding must be greedy or beam, got"
-                             f" {config.validation_decoding!r}")
-        if config.beam_size < 1 or config.max_source_tokens < 1:
-            raise ValueError("seq2seq.beam_size and seq2seq.max_source_tokens must be >= 1, got"
-                             f" {config.beam_size} and {config.max_source_tokens}")
-        if config.attention == "none" and config.input_feeding:
-            config = replace(config, input_feeding=False)  # nothing to feed without attention
+        config = self.check_options(config, rnn)
         self.source_tokenizer, self.target_tokenizer = source_tokenizer, target_tokenizer
         self.config, self.rnn_config = config, rnn
         self.data = data or {}  # languages and dataset, for evaluate/translate
@@ -85,13 +78,32 @@ class Seq2Seq(TaskModel):
             nn.Linear(directions * rnn.hidden_size, rnn.hidden_size)
             for _ in range(self.state_count if config.bridge else 0)
         )
-        decoder_rnn = replace(rnn, bidirectional=False, recurrent_dropout=0.0, kernel="auto")
-        self.decoder = Decoder(
-            len(target_tokenizer), config.embedding_dim, decoder_rnn,
-            directions * rnn.hidden_size, config.attention, config.input_feeding,
-            config.tie_embeddings, config.dropout,
-        )
+        self.decoder = self._decoder(len(target_tokenizer), config, rnn)
         self.register_buffer("steps_seen", torch.zeros((), dtype=torch.long))
+
+    @staticmethod
+    def _decoder(vocab_size: int, config: Seq2SeqConfig, rnn: ModelConfig) -> Decoder:
+        decoder_rnn = replace(rnn, bidirectional=False, recurrent_dropout=0.0, kernel="auto")
+        directions = 2 if rnn.bidirectional else 1
+        return Decoder(vocab_size, config.embedding_dim, decoder_rnn,
+                       directions * rnn.hidden_size, config.attention, config.input_feeding,
+                       config.tie_embeddings, config.dropout)
+
+    @classmethod
+    def check_options(cls, config: Seq2SeqConfig, rnn: ModelConfig) -> Seq2SeqConfig:
+        """The options as the model uses them; a wrong one (a misspelt attention, dot attention
+        over a bidirectional encoder) raises here, before any data is read or tokenizer made."""
+        if config.validation_decoding not in ("greedy", "beam"):
+            raise ValueError("seq2seq.validation_decoding must be greedy or beam, got"
+                             f" {config.validation_decoding!r}")
+        if config.beam_size < 1 or config.max_source_tokens < 1:
+            raise ValueError("seq2seq.beam_size and seq2seq.max_source_tokens must be >= 1, got"
+                             f" {config.beam_size} and {config.max_source_tokens}")
+        if config.attention == "none" and config.input_feeding:
+            config = replace(config, input_feeding=False)  # nothing to feed without attention
+        with torch.random.fork_rng(devices=[]):  # the seeded weights stay as they were
+            cls._decoder(8, config, rnn)  # the decoder's own checks, on a tiny vocabulary
+        return config
 
     # -- bundle -----------------------------------------------------------------------------
     def bundle_config(self) -> dict[str, Any]:

@@ -113,6 +113,7 @@ def train_seq2seq(config: Seq2SeqRunConfig, out_dir: str | Path, resume: bool = 
                   log: Any = print) -> dict[str, Any]:
     """Train subword tokenizers and the model; score dev and test (greedy and beam)."""
     check_model(config.model)
+    Seq2Seq.check_options(config.seq2seq, config.model)  # before the data and tokenizers
     data = config.data
     started = time.perf_counter()
     (train_src, train_tgt), (dev_src, dev_tgt), (test_src, test_tgt) = (
