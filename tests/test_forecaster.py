@@ -541,15 +541,22 @@ def test_a_file_s_date_column_and_missing_columns(tmp_path: Path, capsys) -> Non
         capsys.readouterr().err
 
 
-def test_quantile_levels_without_the_quantile_loss_are_refused(tmp_path: Path,
-                                                               capsys) -> None:
+@pytest.mark.parametrize(("extra", "message"), [
+    ({"forecast.quantiles": "0.1,0.5,0.9"},
+     "forecast.quantiles is read only with forecast.loss=quantile"),
+    ({"forecast.loss": "quantile", "forecast.interval": "0.5"},
+     "forecast.interval is read only with forecast.loss=gaussian (this run's loss is quantile;"
+     " a quantile model's interval is its outer quantiles"),
+    ({"forecast.interval": "0.5"}, "forecast.interval is read only with forecast.loss=gaussian"),
+])
+def test_interval_settings_another_loss_ignores_are_refused(tmp_path: Path, capsys,
+                                                            extra: dict, message: str) -> None:
     csv = write_csv(tmp_path / "series.csv", series_frame(400))
     args = ["train", "forecaster", "--out", str(tmp_path / "run")]
-    for item in settings(csv, **{"forecast.quantiles": "0.1,0.5,0.9"}):
+    for item in settings(csv, **extra):
         args += ["--set", item]
     assert rnnkit.cli.main(args) == 2
-    assert "forecast.quantiles is read only with forecast.loss=quantile" in \
-        capsys.readouterr().err
+    assert message in capsys.readouterr().err
 
 
 def test_a_constant_target_is_refused_before_training(tmp_path: Path, capsys) -> None:

@@ -122,6 +122,13 @@ def check_options(options: ForecastOptions) -> None:
         raise ConfigError(f"forecast.quantiles is read only with forecast.loss=quantile (this "
                           f"run's loss is {options.loss}); add --set forecast.loss=quantile, or "
                           "leave it out")
+    if options.loss != "gaussian" and changed_keys("forecast", options, ForecastOptions(),
+                                                   ("interval",)):
+        raise ConfigError(f"forecast.interval is read only with forecast.loss=gaussian (this "
+                          f"run's loss is {options.loss}"
+                          + ("; a quantile model's interval is its outer quantiles, set with "
+                             "forecast.quantiles)" if options.loss == "quantile" else
+                             ", which gives no interval)") + "; leave it out")
 
 
 def score(model: Forecaster, split: Split, options: ForecastOptions, period: int
