@@ -387,10 +387,11 @@ def check_resume_config(config: Any, saved: str | Path) -> None:
     if changed:
         raise ConfigError(f"--resume: {', '.join(changed)} "
                           f"{'differs' if len(changed) == 1 else 'differ'} from the run in "
-                          f"{Path(saved).parent}, which would go on with its own (give --out "
-                          "to start from the run's own settings). A resumed "
+                          f"{Path(saved).parent}, which would go on with its own. A resumed "
                           f"run may change only {', '.join(RESUMABLE)} and sample.*; leave "
-                          "the others as they were, or start a new run with another --out")
+                          "the others as they were (with --out naming the run, its own "
+                          "settings are the start and only changes need --set), or start a "
+                          "new run with another --out")
 
 
 def save_config(config: Any, path: str | Path) -> Path:
