@@ -642,3 +642,16 @@ def test_data_dir_reaches_every_command_that_reads_a_registry_source(
     assert rnnkit.cli.main(["forecast", "--model", model, "--data-dir", mirror,
                             "--as-of", "2014-06-30"]) == 0
     assert "2014-07-01" in capsys.readouterr().out
+
+
+def test_a_short_weekly_series_scores_mase_on_one_step_changes(tmp_path: Path) -> None:
+    dates = pd.date_range("2020-01-06", periods=70, freq="W-MON", name="date")  # season 52
+    frame = pd.DataFrame({"y": np.sin(np.arange(70) / 3.0) + np.arange(70) / 20.0},
+                         index=dates)
+    csv = write_csv(tmp_path / "weekly.csv", frame)
+    config = load_config(ForecastRunConfig, None, settings(csv, **{
+        "data.lookback": "8", "data.horizon": "2", "data.calendar": "", "train.epochs": "1",
+        "forecast.ridge_steps": "0", "forecast.moving_average": "4"}))
+    results = train_forecaster(config, tmp_path / "run", log=lambda line: None)
+    assert "MASE is scaled by the one-step naive change" in " ".join(results["test"]["notes"])
+    assert np.isfinite(results["test"]["step_2"]["model"]["mase"])

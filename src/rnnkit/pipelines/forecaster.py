@@ -153,14 +153,19 @@ def score(model: Forecaster, split: Split, options: ForecastOptions, period: int
                      f"the lookback ({test.lookback})")
     forecasts |= {f"moving_average_{average}": moving_average(test, average), "ridge": ridge}
     training = split.train.target_series[: int(split.train.origins[-1]) + test.horizon + 1]
+    scale_period = period if len(training) > 2 * period else 1  # MASE's naive scale
+    if scale_period != period:
+        notes.append(f"MASE is scaled by the one-step naive change: {len(training)} training "
+                     f"values are too few for a season of {period}")
     actual, last = test.targets, test.targets[:, -1]
     origin = test.current if target_kind(model.target) == "price" else None
     results: dict[str, Any] = {"all_steps": {}, f"step_{test.horizon}": {}}
     for name, predicted in forecasts.items():
         results["all_steps"][name] = forecast_report(
-            actual, predicted, forecasts["persistence"], training, period, origin)
+            actual, predicted, forecasts["persistence"], training, scale_period, origin)
         results[f"step_{test.horizon}"][name] = forecast_report(
-            last, predicted[:, -1], forecasts["persistence"][:, -1], training, period, origin)
+            last, predicted[:, -1], forecasts["persistence"][:, -1], training, scale_period,
+            origin)
     if notes:
         results["notes"] = notes
     if "lower" in out:
