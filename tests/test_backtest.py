@@ -138,6 +138,16 @@ def test_calendar_and_session_grids_are_annualised_by_the_bars_a_year_holds() ->
     assert periods_per_year(pd.date_range("2015-01-31", periods=36, freq="ME")) == 12.0
     assert periods_per_year(pd.date_range("2015-01-01", periods=36, freq="MS")) == 12.0
     assert periods_per_year(pd.date_range("2015-03-31", periods=12, freq="QE")) == 4.0
+    month_ends = pd.date_range("2015-01-01", "2020-12-31", freq="BME")  # last trading days
+    assert periods_per_year(month_ends) == 12.0
+    assert periods_per_year(month_ends.delete(10)) == 12.0  # a month missing
+    assert periods_per_year(pd.date_range("2015-01-01", periods=40, freq="BQE")) == 4.0
+    assert periods_per_year(pd.date_range("2015-01-01", periods=40, freq="28D")) == \
+        pytest.approx(365 / 28)  # a fixed 28-day step is not a month
+    weekdays = pd.bdate_range("2020-01-01", periods=300)  # 1-minute bars 09:30-16:00
+    minutes = pd.DatetimeIndex([d + pd.Timedelta(minutes=570 + k) for d in weekdays
+                                for k in range(390)])
+    assert periods_per_year(minutes) == pytest.approx(390 * 252, rel=0.05)  # not 525,600
     days = pd.bdate_range("2021-01-04", "2021-12-31")  # hourly bars 10:00-16:00 on weekdays
     sessions = pd.DatetimeIndex([d + pd.Timedelta(hours=h) for d in days for h in range(10, 17)])
     assert periods_per_year(sessions) == pytest.approx(1820 / 0.99, rel=0.01)  # not 8,760

@@ -577,6 +577,8 @@ def test_a_constant_target_is_refused_before_training(tmp_path: Path, capsys) ->
     (pd.date_range("2020-01-06", periods=60, freq="W-MON"), 52),
     (pd.date_range("2015-01-31", periods=60, freq="ME"), 12),
     (pd.date_range("2015-01-01", periods=60, freq="7h"), 3),
+    (pd.date_range("2015-01-01", periods=60, freq="BME"), 12),  # month ends on trading days
+    (pd.date_range("2015-01-01", periods=60, freq="28D"), 1),  # a fixed step: no known season
 ])
 def test_the_seasonal_period_follows_the_series_grid(dates: pd.DatetimeIndex,
                                                      period: int) -> None:

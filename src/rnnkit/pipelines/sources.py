@@ -24,7 +24,7 @@ from rnnkit.config import ConfigError, check_at_least, check_date, number_list
 from rnnkit.models.window_inputs import add_calendar
 from rnnkit.timeseries.datasets import STOCK_SYMBOLS, beijing_weather, seattle_weather, stock_prices
 from rnnkit.timeseries.features import derive, price_features
-from rnnkit.timeseries.frames import infer_frequency, load_table
+from rnnkit.timeseries.frames import calendar_periods, infer_frequency, load_table
 from rnnkit.timeseries.splits import Split, period_end, split_by_time
 from rnnkit.timeseries.windows import make_windows
 
@@ -131,13 +131,13 @@ def seasonal_period(data: ForecastDataConfig, frame: pd.DataFrame) -> int:
     index = pd.DatetimeIndex(frame.index[: min(len(frame), 500)])
     if len(index) >= 3 and infer_frequency(index) == "B":
         return 5
+    calendar = calendar_periods(index)  # months 12, quarters 4 (years: no season, 1)
+    if calendar is not None:
+        return int(calendar) if calendar > 1 else 1
     step = pd.Series(index).diff().median() / pd.Timedelta(days=1)
     if step < 1:
         return max(1, round(1 / step))
-    for low, high, period in ((1, 1, 7), (7, 7, 52), (28, 31, 12), (89, 92, 4)):
-        if low <= step <= high:
-            return period
-    return 1
+    return {1: 7, 7: 52}.get(step, 1)
 
 
 def input_features(data: ForecastDataConfig, frame: pd.DataFrame, target: str,

@@ -221,6 +221,28 @@ class GapReport:
                 + (f"; first missing: {head}" if head else ""))
 
 
+def calendar_periods(index: pd.DatetimeIndex) -> float | None:
+    """12, 4 or 1 when the rows are calendar months, quarters or years (steps of uneven days
+    around a month, a quarter or a year: month ends, first or last trading days), else None.
+
+    Example:
+        >>> calendar_periods(pd.date_range("2020-01-31", periods=6, freq="ME"))
+        12.0
+        >>> calendar_periods(pd.date_range("2020-01-01", periods=6, freq="28D")) is None
+        True
+    """
+    if len(index) < 3:
+        return None
+    days = np.diff(index.to_numpy()) / np.timedelta64(1, "D")
+    if np.all(days == days[0]):  # a fixed step (28 days) is a clock grid, not a calendar
+        return None
+    typical = float(np.median(days))
+    for low, high, count in ((26, 35, 12.0), (85, 97, 4.0), (360, 370, 1.0)):
+        if low <= typical <= high:
+            return count
+    return None
+
+
 def infer_frequency(index: pd.DatetimeIndex) -> str:
     """The grid step of a sorted index: its most common step, or ``"B"`` for trading days.
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from rnnkit.timeseries.frames import infer_frequency
+from rnnkit.timeseries.frames import calendar_periods, infer_frequency
 from rnnkit.timeseries.labels import compound_returns
 from rnnkit.timeseries.windows import Windows
 from rnnkit.trading.backtest import BacktestResult, backtest, buy_and_hold
@@ -72,10 +72,10 @@ def periods_per_year(index: pd.DatetimeIndex) -> float:
     """
     if len(index) < 3:
         return 252.0  # too short to tell: the common case, daily trading
+    calendar = calendar_periods(index)  # months (also month ends on trading days), quarters
+    if calendar is not None:
+        return calendar
     days = np.diff(index.to_numpy()) / np.timedelta64(1, "D")
-    for low, high, count in ((28, 31, 12.0), (89, 92, 4.0), (365, 366, 1.0)):
-        if ((days >= low) & (days <= high)).all():  # calendar months, quarters, years
-            return count
     frequency = infer_frequency(index)
     if frequency == "B":  # trading days, holidays left out
         return 252.0
@@ -85,8 +85,8 @@ def periods_per_year(index: pd.DatetimeIndex) -> float:
     grid = float(pd.Timedelta(days=365) / step)
     years = (index[-1] - index[0]) / pd.Timedelta(days=365.25)
     held = (len(index) - 1) / years
-    breaks = float((days > step / pd.Timedelta(days=1)).mean())  # steps longer than the grid's
-    sessions = years >= 0.25 and held < 0.8 * grid and breaks >= 0.005  # not one long gap
+    breaks = int((days > step / pd.Timedelta(days=1)).sum())  # steps longer than the grid's
+    sessions = years >= 0.25 and held < 0.8 * grid and breaks / years >= 20  # not one long gap
     return held if sessions else grid
 
 
