@@ -352,12 +352,12 @@ def test_a_field_longer_than_the_csv_module_s_default_cap_is_read(tmp_path: Path
     assert len(example.tokens) == 40_000 and example.labels == ("pos",)
 
 
-def _sst_file(path: Path, count: int) -> Path:
+def _sst_file(path: Path, count: int, labels: tuple[int, ...] = (0, 4)) -> Path:
     words = ["good", "fun", "dull", "film", "cast", "plot", "sharp", "slow"]
     lines = []
     for i in range(count):  # each sentence's words are its own: a phrase names its tree
         a, b, c = (f"{words[(i + k) % len(words)]}{i}" for k in range(3))
-        label = 4 if i % 2 else 0
+        label = labels[i % len(labels)]
         lines.append(f"({label} ({label} {a}) ({label} ({label} {b}) ({label} {c})))")
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -376,6 +376,17 @@ def test_sst_without_a_dev_file_holds_out_whole_sentences(tmp_path: Path) -> Non
 
     assert len(sentences(dev)) == 10 and not sentences(dev) & sentences(train)
     assert len(train) > 30 * 3  # phrases of the 30 training sentences
+
+
+def test_sst2_holds_out_sentences_it_can_label(tmp_path: Path) -> None:
+    from rnnkit.pipelines.classifier_data import read_splits
+
+    mostly_neutral = _sst_file(tmp_path / "train.txt", 30, labels=(2, 2, 4))  # SST-2 drops 2
+    for seed in range(6):
+        data = ClassifierDataConfig(train=str(mostly_neutral), format="sst", sst_labels="sst2",
+                                    dev_fraction=0.1)
+        splits = read_splits(data, seed=seed, log=lambda line: None)
+        assert len(splits["dev"]) == 1 and len(splits["train"]) == 9  # of the 10 positives
 
 
 def test_sst_texts_are_cut_to_max_tokens_as_predict_cuts_them(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 
@@ -15,6 +15,8 @@ from rnnkit.data.sst import SST2_LABELS, SST5_LABELS, read_trees, sst_examples
 from rnnkit.data.text_labels import LabelledText, read_labelled_texts, truncate
 
 Example = LabelledText | NumericSequence
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -145,23 +147,36 @@ def read_splits(data: ClassifierDataConfig, seed: int, log: Any = print
     else:
         if not 0.0 < data.dev_fraction < 1.0:
             raise ValueError(f"data.dev_fraction must be in (0, 1), got {data.dev_fraction}")
-        # SST: whole trees are held out, and phrases come from the training trees only
-        train = read_trees(paths["train"]) if data.resolved_format() == "sst" else splits["train"]
-        order = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))
-        held = max(1, int(len(train) * data.dev_fraction))
-        dev, kept = ([train[i] for i in sorted(part.tolist())]
-                     for part in (order[:held], order[held:]))
-        if not kept:
-            raise ValueError(f"{len(train)} training example(s) are too few to hold out "
+        if data.resolved_format() == "sst":  # whole trees held out; the others' phrases train
+            trees = read_trees(paths["train"])  # a held-out tree must give a sentence (SST-2
+            usable = [bool(sst_examples([t], data.sst_labels, False)) for t in trees]  # drops
+            held, kept = _hold_out(trees, usable, data.dev_fraction, seed)  # neutral roots)
+            splits["dev"], splits["train"] = _sst(data, held, False), _sst(data, kept,
+                                                                           data.phrases)
+        else:
+            train = splits["train"]
+            splits["dev"], splits["train"] = _hold_out(train, [True] * len(train),
+                                                       data.dev_fraction, seed)
+        if not splits["dev"] or not splits["train"]:
+            available = len(splits["dev"]) + len(splits["train"])
+            raise ValueError(f"{available} training example(s) are too few to hold out "
                              "data.dev_fraction for validation and train on the rest; give "
                              "more examples or a dev file (data.dev)")
-        if data.resolved_format() == "sst":
-            dev, kept = _sst(data, dev, False), _sst(data, kept, data.phrases)
-        splits["dev"], splits["train"] = dev, kept
-        log(f"held out {held} training examples for validation (data.dev_fraction)")
+        log(f"held out {len(splits['dev'])} training examples for validation "
+            "(data.dev_fraction)")
     if paths["test"] is not None:
         splits["test"] = read_examples(data, paths["test"], training=False)
     return splits
+
+
+def _hold_out(items: list[T], usable: list[bool], fraction: float, seed: int
+              ) -> tuple[list[T], list[T]]:
+    """A seeded ``fraction`` of the usable items, and every other item, each in file order."""
+    eligible = [i for i, ok in enumerate(usable) if ok]
+    order = torch.randperm(len(eligible), generator=torch.Generator().manual_seed(seed))
+    chosen = {eligible[i] for i in order[:max(1, int(len(eligible) * fraction))].tolist()}
+    return ([item for i, item in enumerate(items) if i in chosen],
+            [item for i, item in enumerate(items) if i not in chosen])
 
 
 def label_order(data: ClassifierDataConfig, labels: set[str]) -> list[str]:
