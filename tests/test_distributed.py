@@ -168,6 +168,13 @@ def test_a_wrong_setting_is_reported_once_before_any_process_starts(
     assert main([*SYNTHETIC, "--nproc", "2", "--set", "model.hidden_size=0"]) == 2
     err = capsys.readouterr().err
     assert err == "rnnkit: error: model.hidden_size must be at least 1; got 0\n"
+    for task, setting, message in (  # the task's own checks too, not only the file's
+            (["seq2seq", "--src", "de", "--tgt", "en"], "seq2seq.attention=luong",
+             "seq2seq.attention must be one of"),
+            (["forecaster"], "forecast.interval=0.5", "forecast.interval is read only with"),
+            (["lm"], "sample.top_p=2", "sample.top_p must be above 0")):
+        assert main(["train", *task, "--nproc", "2", "--set", setting]) == 2
+        assert message in capsys.readouterr().err
     with pytest.raises(AssertionError, match="the processes started"):  # good settings launch
         main([*SYNTHETIC, "--nproc", "2"])
     assert capsys.readouterr().out == ""  # the check printed no configuration

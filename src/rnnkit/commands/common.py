@@ -58,16 +58,21 @@ def add_data_flags(args: argparse.Namespace, names: tuple[str, ...]) -> None:
     args.overrides = shorthand + list(args.overrides)
 
 
-def resolve_config(config_type: type, args: argparse.Namespace) -> Any | None:
+def resolve_config(config_type: type, args: argparse.Namespace,
+                   check: Callable[[Any], None] | None = None) -> Any | None:
     """The run configuration from the arguments; None after ``--print-config`` printed it.
 
     ``--resume`` with ``--out`` and no ``--config`` starts from the run's own ``config.toml``,
-    so only what changes needs a ``--set``."""
+    so only what changes needs a ``--set``. ``check``: the task's own checks of the settings
+    (those its training makes before reading data), run here too, so that ``--print-config``
+    and ``train --nproc N`` (which reads the settings once first) refuse what training would."""
     path = args.config
     saved = args.out / "config.toml" if getattr(args, "resume", False) and args.out else None
     if path is None and saved is not None and saved.is_file():
         path = saved
     config: Any = load_config(config_type, path, args.overrides)
+    if check is not None:
+        check(config)
     if args.print_config:
         print(to_toml(config_to_dict(config)))
         print("# valid keys: " + ", ".join(valid_keys(config_type)))

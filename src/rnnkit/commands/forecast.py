@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     table = forecast_bundle(args.model, args.data, args.as_of, args.date_column, args.data_dir)
     if args.output is not None:
         make_parent(args.output)
-        dated = table.index.name is not None  # trading days: no dates ahead, no index column
+        dated = table.index.name is not None  # rows without a grid: no dates ahead, no index
         if output_format(args.output) == ".json":
             table.to_json(args.output, orient="table", indent=2, index=dated)
         else:

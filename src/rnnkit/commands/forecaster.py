@@ -28,11 +28,11 @@ def register(commands: Any, train_tasks: Any) -> None:
 
 
 def train(args: argparse.Namespace) -> int:
-    from rnnkit.pipelines.forecaster import ForecastRunConfig, train_forecaster
+    from rnnkit.pipelines.forecaster import ForecastRunConfig, check_run, train_forecaster
 
     if args.data_dir:  # before the --set ones, so those win
         args.overrides = [f"data.mirror={json.dumps(args.data_dir)}", *args.overrides]
-    config = resolve_config(ForecastRunConfig, args)
+    config = resolve_config(ForecastRunConfig, args, check_run)
     if config is None:
         return 0
     out = args.out or Path("runs") / f"forecaster-{Path(config.data.source).stem}"

@@ -37,7 +37,7 @@ def register(commands: Any, train_tasks: Any) -> None:
 
 
 def train(args: argparse.Namespace) -> int:
-    from rnnkit.pipelines.language_model import LMRunConfig, train_language_model
+    from rnnkit.pipelines.language_model import LMRunConfig, check_settings, train_language_model
 
     shorthand = []
     if args.file:
@@ -47,7 +47,7 @@ def train(args: argparse.Namespace) -> int:
     if args.data_dir:
         shorthand.append(f"data.data_dir={json.dumps(args.data_dir)}")
     args.overrides = shorthand + list(args.overrides)
-    config = resolve_config(LMRunConfig, args)
+    config = resolve_config(LMRunConfig, args, check_settings)
     if config is None:
         return 0
     name = config.data.dataset or Path(config.data.file).stem

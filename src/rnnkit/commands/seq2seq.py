@@ -57,10 +57,10 @@ def register(commands: Any, train_tasks: Any) -> None:
 
 
 def train(args: argparse.Namespace) -> int:
-    from rnnkit.pipelines.seq2seq import Seq2SeqRunConfig, train_seq2seq
+    from rnnkit.pipelines.seq2seq import Seq2SeqRunConfig, check_run, train_seq2seq
 
     add_data_flags(args, DATA_FLAGS)
-    config = resolve_config(Seq2SeqRunConfig, args)
+    config = resolve_config(Seq2SeqRunConfig, args, check_run)
     if config is None:
         return 0
     data = config.data

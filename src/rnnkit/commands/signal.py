@@ -29,11 +29,11 @@ def register(commands: Any, train_tasks: Any) -> None:
 
 
 def train(args: argparse.Namespace) -> int:
-    from rnnkit.pipelines.signal import SignalRunConfig, train_signal
+    from rnnkit.pipelines.signal import SignalRunConfig, check_run, train_signal
 
     if args.data_dir:  # before the --set ones, so those win
         args.overrides = [f"data.mirror={json.dumps(args.data_dir)}", *args.overrides]
-    config = resolve_config(SignalRunConfig, args)
+    config = resolve_config(SignalRunConfig, args, check_run)
     if config is None:
         return 0
     out = args.out or Path("runs") / f"signal-{Path(config.data.source).stem}"

@@ -312,8 +312,9 @@ class Forecaster(TaskModel):
         Returns one row per step ahead: ``step``, ``mean`` and for a Gaussian or quantile
         model ``lower``, ``upper`` and ``level`` (the probability between them: ``interval``,
         by default the one the model was scored with, ``forecast.interval``); the index (named
-        as the frame's, else ``date``) is the step's timestamp when the frame's last rows are
-        evenly spaced (a recursive model with calendar columns needs them to be).
+        as the frame's, else ``date``) is the step's timestamp when the frame's rows are on a
+        grid: trading days (the next business days) or evenly spaced last rows (a recursive
+        model with calendar columns needs one of them).
         """
         if interval is None:
             interval = float(self.scoring.get("interval", 0.9))

@@ -191,11 +191,16 @@ def plot(test: Windows, out: dict[str, np.ndarray], path: Path, points: int, uni
                          title=f"{test.target_name}, {step} steps ahead (test)", unit=unit)
 
 
+def check_run(config: ForecastRunConfig) -> None:
+    """The settings checked before any data is read (also by ``--print-config``)."""
+    check_options(config.forecast)
+    check_model(config.model)
+
+
 def train_forecaster(config: ForecastRunConfig, out_dir: str | Path, resume: bool = False,
                      log: Any = print) -> dict[str, Any]:
     """Train on the configured series; write the bundle, ``results.json`` and ``forecast.png``."""
-    check_options(config.forecast)
-    check_model(config.model)
+    check_run(config)
     prepared = prepare(config.data)
     target, features, split = prepared.target, prepared.features, prepared.split
     seen = split.train.targets

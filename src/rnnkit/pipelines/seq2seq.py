@@ -109,11 +109,16 @@ def prepare_tokenizers(data: TranslationDataConfig, sources: list[str], targets:
     return tokenizers
 
 
+def check_run(config: Seq2SeqRunConfig) -> None:
+    """The settings checked before any data is read (also by ``--print-config``)."""
+    check_model(config.model)
+    Seq2Seq.check_options(config.seq2seq, config.model)
+
+
 def train_seq2seq(config: Seq2SeqRunConfig, out_dir: str | Path, resume: bool = False,
                   log: Any = print) -> dict[str, Any]:
     """Train subword tokenizers and the model; score dev and test (greedy and beam)."""
-    check_model(config.model)
-    Seq2Seq.check_options(config.seq2seq, config.model)  # before the data and tokenizers
+    check_run(config)  # before the data and tokenizers
     data = config.data
     started = time.perf_counter()
     (train_src, train_tgt), (dev_src, dev_tgt), (test_src, test_tgt) = (

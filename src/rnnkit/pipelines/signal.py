@@ -137,11 +137,16 @@ def score_signal(model: SignalClassifier, split: Any, options: SignalOptions
     return results, {"probabilities": probabilities, "backtests": tests}
 
 
+def check_run(config: SignalRunConfig) -> None:
+    """The settings checked before any data is read (also by ``--print-config``)."""
+    check_options(config.signal)
+    check_model(config.model)
+
+
 def train_signal(config: SignalRunConfig, out_dir: str | Path, resume: bool = False,
                  log: Any = print) -> dict[str, Any]:
     """Train on the configured series; write the bundle, ``results.json`` and the plots."""
-    check_options(config.signal)
-    check_model(config.model)
+    check_run(config)
     prepared = prepare(config.data, with_target=False)
     split, options = prepared.split, config.signal
     kind = target_kind(prepared.target, options.kind)
