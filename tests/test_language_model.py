@@ -264,3 +264,12 @@ def test_a_validation_text_too_short_names_its_own_setting(
                  "--set", "model.hidden_size=8", "--set", "train.threads=1"]) == 2
     err = capsys.readouterr().err
     assert "too short for 16 columns" in err and "a smaller data.eval_batch_size" in err
+
+
+def test_model_dropout_is_refused_for_a_language_model(capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+    assert main(["train", "lm", "--set", "model.dropout=0.3", "--print-config"]) == 2
+    assert "its dropout between layers is lm.hidden_dropout" in capsys.readouterr().err
+    vocab = build_stream_vocab(list("ab"), "char")
+    with pytest.raises(ValueError, match="model.dropout=0.3 is not read by a language model"):
+        LanguageModel(vocab, LMConfig(), ModelConfig(num_layers=2, dropout=0.3))

@@ -84,6 +84,10 @@ class LanguageModel(TaskModel):
             raise ValueError(f"lm.level must be one of {', '.join(LEVELS)}, got {config.level!r}")
         if encoder.bidirectional:
             raise ValueError("a language model reads left to right: set model.bidirectional=false")
+        if encoder.dropout > 0:
+            raise ValueError(f"model.dropout={encoder.dropout} is not read by a language model: "
+                             "its dropout between layers is lm.hidden_dropout (locked, one mask "
+                             "per sequence); set that and leave model.dropout at 0")
         if config.weight_dropout > 0 and (encoder.recurrent_dropout > 0 or encoder.layer_norm):
             raise ValueError("lm.weight_dropout runs on the fused kernel: set"
                              " model.recurrent_dropout=0 and model.layer_norm=false")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnkit.config import (
+    ConfigError,
     ModelConfig,
     TrainConfig,
     check_at_least,
@@ -94,6 +95,10 @@ def check_settings(config: LMRunConfig) -> None:
     check_at_least(data.eval_batch_size, "data.eval_batch_size", 1)
     check_at_least(config.train.batch_size, "train.batch_size", 1)
     check_model(config.model)
+    if config.model.dropout > 0:
+        raise ConfigError(f"model.dropout={config.model.dropout} is not read by a language "
+                          "model: its dropout between layers is lm.hidden_dropout (locked, one "
+                          "mask per sequence); set that and leave model.dropout at 0")
     check_sampling(config.sample)
 
 
