@@ -23,7 +23,9 @@ def register(commands: Any, train_tasks: Any) -> None:
 
     generate = commands.add_parser("generate", help="generate text with a language model")
     generate.add_argument("--model", type=Path, required=True, help="a language_model bundle")
-    generate.add_argument("--prime", default="", help="text to start from (default: a newline)")
+    generate.add_argument("--prime", default="", help="text to start from (default: a newline);"
+                          " a word model reads words it does not know as <unk>, a character"
+                          " model refuses characters it never saw")
     generate.add_argument("--length", type=int, default=500, help="tokens to generate")
     generate.add_argument("--temperature", type=float, default=0.8,
                           help="softer (>1) or sharper (<1) sampling; 0 is greedy")
