@@ -10,6 +10,7 @@ from typing import Any
 from rnnkit.commands.common import (
     EVALUATORS,
     add_config_options,
+    add_data_flags,
     check_source,
     resolve_config,
 )
@@ -21,8 +22,8 @@ def register(commands: Any, train_tasks: Any) -> None:
         help="forecast a series H steps ahead (beijing, seattle, a stock symbol or a CSV)",
     )
     add_config_options(parser)
-    parser.add_argument("--data-dir", help="local mirror of the datasets (or set RNNKIT_DATA);"
-                                           " the same as --set data.mirror=DIR")
+    parser.add_argument("--data-dir", dest="mirror", help="local mirror of the datasets (or "
+                        "set RNNKIT_DATA); the same as --set data.mirror=DIR")
     parser.set_defaults(handler=train)
     EVALUATORS["forecaster"] = evaluate
 
@@ -30,8 +31,7 @@ def register(commands: Any, train_tasks: Any) -> None:
 def train(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.forecaster import ForecastRunConfig, check_run, train_forecaster
 
-    if args.data_dir:  # before the --set ones, so those win
-        args.overrides = [f"data.mirror={json.dumps(args.data_dir)}", *args.overrides]
+    add_data_flags(args, ("mirror",))  # --data-dir
     config = resolve_config(ForecastRunConfig, args, check_run)
     if config is None:
         return 0

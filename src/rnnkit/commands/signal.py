@@ -10,6 +10,7 @@ from typing import Any
 from rnnkit.commands.common import (
     EVALUATORS,
     add_config_options,
+    add_data_flags,
     check_source,
     resolve_config,
 )
@@ -22,8 +23,8 @@ def register(commands: Any, train_tasks: Any) -> None:
              "symbol or a CSV), and backtest it",
     )
     add_config_options(parser)
-    parser.add_argument("--data-dir", help="local mirror of the datasets (or set RNNKIT_DATA);"
-                                           " the same as --set data.mirror=DIR")
+    parser.add_argument("--data-dir", dest="mirror", help="local mirror of the datasets (or "
+                        "set RNNKIT_DATA); the same as --set data.mirror=DIR")
     parser.set_defaults(handler=train)
     EVALUATORS["signal"] = evaluate
 
@@ -31,8 +32,7 @@ def register(commands: Any, train_tasks: Any) -> None:
 def train(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.signal import SignalRunConfig, check_run, train_signal
 
-    if args.data_dir:  # before the --set ones, so those win
-        args.overrides = [f"data.mirror={json.dumps(args.data_dir)}", *args.overrides]
+    add_data_flags(args, ("mirror",))  # --data-dir
     config = resolve_config(SignalRunConfig, args, check_run)
     if config is None:
         return 0
