@@ -141,8 +141,9 @@ def read_splits(data: ClassifierDataConfig, seed: int, log: Any = print
     paths = {split: _path(data, split) for split in ("train", "dev", "test")}
     if paths["train"] is None:
         raise ValueError("no training data: set data.dataset (sst, imdb) or data.train")
-    splits = {"train": read_examples(data, paths["train"], training=True)}
+    splits: dict[str, list[Example]] = {}
     if paths["dev"] is not None:
+        splits["train"] = read_examples(data, paths["train"], training=True)
         splits["dev"] = read_examples(data, paths["dev"], training=False)
     else:
         if not 0.0 < data.dev_fraction < 1.0:
@@ -154,7 +155,7 @@ def read_splits(data: ClassifierDataConfig, seed: int, log: Any = print
             splits["dev"], splits["train"] = _sst(data, held, False), _sst(data, kept,
                                                                            data.phrases)
         else:
-            train = splits["train"]
+            train = read_examples(data, paths["train"], training=True)
             splits["dev"], splits["train"] = _hold_out(train, [True] * len(train),
                                                        data.dev_fraction, seed)
         if not splits["dev"] or not splits["train"]:
