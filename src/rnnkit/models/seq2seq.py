@@ -64,7 +64,7 @@ class Seq2Seq(TaskModel):
                  config: Seq2SeqConfig, rnn: ModelConfig, data: dict[str, Any] | None = None
                  ) -> None:
         super().__init__()
-        config = self.check_options(config, rnn)
+        config = self._resolved(config)  # the decoder below makes its own checks
         self.source_tokenizer, self.target_tokenizer = source_tokenizer, target_tokenizer
         self.config, self.rnn_config = config, rnn
         self.data = data or {}  # languages and dataset, for evaluate/translate
@@ -90,9 +90,17 @@ class Seq2Seq(TaskModel):
                        config.tie_embeddings, config.dropout)
 
     @classmethod
-    def check_options(cls, config: Seq2SeqConfig, rnn: ModelConfig) -> Seq2SeqConfig:
-        """The options as the model uses them; a wrong one (a misspelt attention, dot attention
-        over a bidirectional encoder) raises here, before any data is read or tokenizer made."""
+    def check_options(cls, config: Seq2SeqConfig, rnn: ModelConfig) -> None:
+        """Refuse a wrong option (a misspelt attention, dot attention over a bidirectional
+        encoder) before any data is read or tokenizer made: the model's checks and the
+        decoder's own, on a throwaway decoder of a tiny vocabulary."""
+        resolved = cls._resolved(config)
+        with torch.random.fork_rng(devices=[]):  # the seeded weights stay as they were
+            cls._decoder(8, resolved, rnn)
+
+    @staticmethod
+    def _resolved(config: Seq2SeqConfig) -> Seq2SeqConfig:
+        """The options as the model uses them (no input feeding without attention), checked."""
         if config.validation_decoding not in ("greedy", "beam"):
             raise ValueError("seq2seq.validation_decoding must be greedy or beam, got"
                              f" {config.validation_decoding!r}")
@@ -101,8 +109,6 @@ class Seq2Seq(TaskModel):
                              f" {config.beam_size} and {config.max_source_tokens}")
         if config.attention == "none" and config.input_feeding:
             config = replace(config, input_feeding=False)  # nothing to feed without attention
-        with torch.random.fork_rng(devices=[]):  # the seeded weights stay as they were
-            cls._decoder(8, config, rnn)  # the decoder's own checks, on a tiny vocabulary
         return config
 
     # -- bundle -----------------------------------------------------------------------------
