@@ -207,14 +207,40 @@ def ridge_returns(train: Windows, test: Windows, scaler: StandardScaler, alphas:
     return ridge_forecast(train.scaled(scaler), test.scaled(scaler), best)
 
 
-def walk_forward_symbol(symbol: str, config: StocksRunConfig, out: Path, log: Any = print,
-                        resume: bool = False) -> dict[str, Any]:
-    """Every test year's predictions of one symbol: forecasts ``[N, H]`` (model, ridge),
-    sell/hold/buy probabilities ``[N, 3]``, the label thresholds used, the windows and the
-    adjusted close they were cut from."""
+SymbolFolds = tuple[pd.DataFrame, Windows, list[YearFold]]
+
+
+def symbol_folds(symbol: str, config: StocksRunConfig) -> SymbolFolds:
+    """One symbol's prices, windows and walk-forward folds, checked before anything trains:
+    enough training windows before the first test year, and a validation fraction that
+    leaves the first fold windows to fit and to validate on.
+
+    Raises:
+        ValueError: naming the symbol and the setting to change.
+    """
     frame = stock_frame(symbol)
     windows = symbol_windows(symbol, config.data, frame)
-    folds = yearly_folds(windows, config.data.first_test_year, config.data.refit_every)
+    try:
+        folds = yearly_folds(windows, config.data.first_test_year, config.data.refit_every)
+    except ValueError as error:
+        raise ValueError(f"{symbol}: {error}") from None
+    fitting, validation = split_validation(windows.subset(folds[0].train),
+                                           config.data.val_fraction)
+    if not len(validation) or not len(fitting):
+        raise ValueError(f"{symbol}: data.val_fraction {config.data.val_fraction} leaves "
+                         f"{len(fitting)} fitting and {len(validation)} validation windows "
+                         f"of the first fold's {len(folds[0].train)}; choose a fraction "
+                         "that leaves some of each")
+    return frame, windows, folds
+
+
+def walk_forward_symbol(symbol: str, config: StocksRunConfig, out: Path, log: Any = print,
+                        resume: bool = False, cut: SymbolFolds | None = None
+                        ) -> dict[str, Any]:
+    """Every test year's predictions of one symbol: forecasts ``[N, H]`` (model, ridge),
+    sell/hold/buy probabilities ``[N, 3]``, the label thresholds used, the windows and the
+    adjusted close they were cut from. ``cut``: its :func:`symbol_folds`, if already made."""
+    frame, windows, folds = cut or symbol_folds(symbol, config)
     count = sum(len(fold.test) for fold in folds)
     tested = np.concatenate([fold.test for fold in folds])
     forecasts = np.full((count, windows.horizon), np.nan)

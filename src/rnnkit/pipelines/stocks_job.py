@@ -16,14 +16,7 @@ from typing import Any
 
 from rnnkit.config import save_config
 from rnnkit.pipelines.run import check_resumable, write_results
-from rnnkit.pipelines.stocks import (
-    StocksRunConfig,
-    check_config,
-    split_validation,
-    symbol_windows,
-    walk_forward_symbol,
-    yearly_folds,
-)
+from rnnkit.pipelines.stocks import StocksRunConfig, check_config, symbol_folds, walk_forward_symbol
 from rnnkit.pipelines.stocks_report import LEAK_ALARM, plot_symbol, score_symbol, summary_table
 from rnnkit.timeseries.datasets import STOCK_SYMBOLS
 
@@ -40,19 +33,8 @@ def run_stocks(config: StocksRunConfig, out_dir: str | Path, log: Any = print,
         raise ValueError(f"data.symbols: unknown {unknown or 'none given'}; choose from "
                          f"{', '.join(STOCK_SYMBOLS)}")
     check_config(config)
-    for symbol in symbols:  # every symbol's folds can be cut, before any of them trains
-        windows = symbol_windows(symbol, config.data)
-        try:
-            folds = yearly_folds(windows, config.data.first_test_year, config.data.refit_every)
-        except ValueError as error:
-            raise ValueError(f"{symbol}: {error}") from None
-        fitting, validation = split_validation(windows.subset(folds[0].train),
-                                               config.data.val_fraction)
-        if not len(validation) or not len(fitting):
-            raise ValueError(f"{symbol}: data.val_fraction {config.data.val_fraction} leaves "
-                             f"{len(fitting)} fitting and {len(validation)} validation windows "
-                             f"of the first fold's {len(folds[0].train)}; choose a fraction "
-                             "that leaves some of each")
+    cuts = {symbol: symbol_folds(symbol, config)  # every symbol's folds, checked before
+            for symbol in symbols}  # any of them trains
     out = Path(out_dir)
     if resume:
         check_resumable(config, out)
@@ -62,7 +44,7 @@ def run_stocks(config: StocksRunConfig, out_dir: str | Path, log: Any = print,
     rows = []
     for symbol in symbols:
         folder = out / symbol
-        result = walk_forward_symbol(symbol, config, folder, log, resume)
+        result = walk_forward_symbol(symbol, config, folder, log, resume, cuts[symbol])
         scores, backtests = score_symbol(symbol, result, config)
         plot_symbol(symbol, result, scores, backtests, folder)
         write_results(scores, folder / "results.json")
