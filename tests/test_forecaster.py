@@ -4,9 +4,11 @@ quantile intervals and the recursive (one step, rolled forward) strategy."""
 from __future__ import annotations
 
 import json
+import warnings
 import re
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,13 +18,13 @@ from helpers import SHARED_DATA
 
 import rnnkit.cli
 from rnnkit.commands.common import check_source
-from rnnkit.config import ModelConfig, TrainConfig, load_config
+from rnnkit.config import ConfigError, ModelConfig, TrainConfig, load_config
 from rnnkit.models.forecaster import Forecaster
 from rnnkit.models.quantiles import pinball_loss
 from rnnkit.models.window_inputs import add_calendar
 from rnnkit.pipelines.forecast import _rows_up_to
 from rnnkit.pipelines.forecaster import ForecastRunConfig, train_forecaster
-from rnnkit.pipelines.sources import ForecastDataConfig, split_ends
+from rnnkit.pipelines.sources import ForecastDataConfig, prepare, split_ends
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.windows import make_windows
 from rnnkit.training.bundle import load_bundle, save_bundle
@@ -657,3 +659,83 @@ def test_a_short_weekly_series_scores_mase_on_one_step_changes(tmp_path: Path) -
     results = train_forecaster(config, tmp_path / "run", log=lambda line: None)
     assert "MASE is scaled by the one-step naive change" in " ".join(results["test"]["notes"])
     assert np.isfinite(results["test"]["step_2"]["model"]["mase"])
+
+
+def _prepare(path: Path, **settings: Any) -> Any:
+    values = {"source": str(path), "target": "y", "lookback": 24, "horizon": 6,
+              "calendar": "hour", **settings}
+    return prepare(ForecastDataConfig(**values))
+
+
+def test_a_user_column_named_like_a_calendar_input_is_refused_not_replaced(tmp_path: Path
+                                                                         ) -> None:
+    frame = series_frame(400)
+    clash = write_csv(tmp_path / "clash.csv", frame.assign(hour_sin=frame["x"]))
+    with pytest.raises(ValueError, match="a column 'hour_sin', the name of a calendar input"):
+        _prepare(clash)
+    assert "hour_sin" in _prepare(clash, calendar="").features  # the user's own column
+    listed = write_csv(tmp_path / "listed.csv", frame.assign(wind_sin=np.nan))
+    prepared = _prepare(listed, features="y,x")  # only the listed inputs and hour's
+    assert prepared.features == ["y", "x", "hour_sin", "hour_cos"]
+
+
+def test_gaps_in_a_file_s_dates_are_warned_of_or_put_on_the_grid(tmp_path: Path) -> None:
+    frame = series_frame(400)
+    gappy = write_csv(tmp_path / "gappy.csv", frame.drop(frame.index[100:130]))
+    with pytest.warns(UserWarning, match="30 of 400 timestamps of its 'h' grid have no row "
+                                         r"\(first missing: 2020-01-05 04:00:00\)"):
+        windows = _prepare(gappy).split.train
+    spans = windows.target_times[:, -1] - windows.index.to_numpy()[windows.origins - 23]
+    assert (spans > np.timedelta64(29, "h")).any()  # as given: some windows span the gap
+    for fill in (0, 5):
+        prepared = _prepare(gappy, frequency="infer", max_fill=fill)
+        train = prepared.split.train
+        spans = train.target_times[:, -1] - train.index.to_numpy()[train.origins - 23]
+        assert (spans == np.timedelta64(29, "h")).all()  # every window 30 consecutive hours
+        assert len(prepared.frame) == 400 and prepared.frame["y"].isna().sum() == 30
+        assert prepared.frame["x"].isna().sum() == 30 - fill  # inputs filled, never the target
+    days = pd.DataFrame({"y": np.arange(300.0)},
+                        index=pd.bdate_range("2020-01-01", periods=300, name="date"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # trading days skip weekends: not a gap
+        _prepare(write_csv(tmp_path / "days.csv", days), lookback=10, horizon=1, calendar="")
+    with pytest.raises(ValueError, match="unknown frequency 'hourly'; use infer or a pandas"):
+        _prepare(gappy, frequency="hourly")
+    with pytest.raises(ConfigError, match="data.max_fill fills the rows data.frequency adds"):
+        _prepare(gappy, max_fill=2)
+    with pytest.raises(ConfigError, match="are for files; beijing is a registry series"):
+        prepare(ForecastDataConfig(source="beijing", frequency="h"))
+
+
+def test_a_file_s_text_and_long_format_and_saved_index(tmp_path: Path) -> None:
+    frame = series_frame(400)
+    noted = write_csv(tmp_path / "noted.csv", frame.assign(note="calm"))
+    with pytest.raises(ValueError, match="non-numeric value 'calm'.*list the inputs in "
+                                         "data.features"):
+        _prepare(noted)
+    assert _prepare(noted, features="y,x").features == ["y", "x", "hour_sin", "hour_cos"]
+    with pytest.raises(ValueError, match="non-numeric value 'calm'"):
+        _prepare(noted, features="y,note")  # a column the run reads must hold numbers
+    long = frame.rename_axis("date").reset_index().melt(id_vars="date", var_name="series")
+    long.to_csv(tmp_path / "long.csv", index=False)
+    prepared = _prepare(tmp_path / "long.csv", series_column="series", value_column="value")
+    assert prepared.features == ["x", "y", "hour_sin", "hour_cos"]  # series by name
+    assert np.allclose(prepared.frame["x"], frame["x"])
+    frame.reset_index().to_csv(tmp_path / "indexed.csv")  # pandas' default: a row index
+    with pytest.warns(UserWarning, match="first column has no name and holds the row numbers"):
+        assert _prepare(tmp_path / "indexed.csv").features == ["y", "x", "hour_sin", "hour_cos"]
+    (tmp_path / "blank.csv").write_text("date,y,\n2020-01-01,1,5\n2020-01-02,2,6\n")
+    with pytest.raises(ValueError, match="column 3 has no name in the header"):
+        _prepare(tmp_path / "blank.csv")
+
+
+def test_too_few_training_windows_are_named_before_training(tmp_path: Path) -> None:
+    short = write_csv(tmp_path / "short.csv", series_frame(400).iloc[:64])
+    with pytest.raises(ValueError, match=r"only 1 training window .* need at least 2"):
+        _prepare(short, train_end="2020-01-02 05:00", val_end="2020-01-02 12:00")
+    late = series_frame(300)
+    late.loc[late.index[:240], "x"] = np.nan  # an input that starts late
+    with pytest.raises(ValueError, match="no window has all its targets at or before train_end"
+                                         r".*windows were left out for missing values in 'x' "
+                                         r"\(240 rows\)"):
+        _prepare(write_csv(tmp_path / "late.csv", late))

@@ -478,6 +478,13 @@ def test_dates_are_never_guessed_wrong(tmp_path: Path) -> None:
                                          "set data.date_format"):
         _load(tmp_path, months)
     assert _load(tmp_path, months, date_format="%d/%m/%Y").index[1] == pd.Timestamp("2010-02-01")
+    for separator in ".-":  # dotted and dashed dates are checked as slashed ones are
+        with pytest.raises(ValueError, match="reads both day-first and month-first"):
+            _load(tmp_path, months.replace("/", separator))
+        year = pd.date_range("2021-01-01", periods=366, freq="D")
+        dated = "date,y\n" + "".join(f"{day:%d.%m.%Y},1\n".replace(".", separator)
+                                     for day in year)
+        assert _load(tmp_path, dated).index.equals(year.rename("date"))
     days = "date,y\n12/01/2020,1\n13/01/2020,2\n"  # only day-first reads the second row
     assert list(_load(tmp_path, days).index.day) == [12, 13]
     years = "date,y\n" + "".join(f"{year},{year % 7}\n" for year in range(1960, 1970))

@@ -20,10 +20,20 @@ from rnnkit.timeseries.windows import Windows
 
 
 def add_calendar(frame: pd.DataFrame, parts: Sequence[str]) -> pd.DataFrame:
-    """The frame with ``<part>_sin``/``<part>_cos`` columns (known from the timestamp alone)."""
+    """The frame with ``<part>_sin``/``<part>_cos`` columns (known from the timestamp alone).
+
+    Columns of those names already there are replaced when they hold the same values (a frame
+    given its calendar columns before); a column of the user's own by such a name is an error.
+    """
     if not parts:
         return frame
     calendar = calendar_features(pd.DatetimeIndex(frame.index), list(parts))
+    for name in calendar.columns.intersection(frame.columns):
+        values = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
+        if not np.allclose(values, calendar[name].to_numpy(), atol=1e-9, equal_nan=False):
+            raise ValueError(f"the data has a column {name!r}, the name of a calendar input "
+                             f"rnnkit adds (calendar parts: {', '.join(parts)}); rename that "
+                             "column, or leave its part out of data.calendar")
     return pd.concat([frame.drop(columns=calendar.columns, errors="ignore"), calendar], axis=1)
 
 

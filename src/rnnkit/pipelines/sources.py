@@ -13,6 +13,8 @@ a scaler saw in training).
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,12 @@ from rnnkit.config import ConfigError, check_at_least, check_date, number_list
 from rnnkit.models.window_inputs import add_calendar
 from rnnkit.timeseries.datasets import STOCK_SYMBOLS, beijing_weather, seattle_weather, stock_prices
 from rnnkit.timeseries.features import derive, price_features
-from rnnkit.timeseries.frames import calendar_periods, infer_frequency, load_table
+from rnnkit.timeseries.frames import (
+    calendar_periods,
+    describe_gaps,
+    infer_frequency,
+    load_table,
+)
 from rnnkit.timeseries.splits import Split, period_end, split_by_time
 from rnnkit.timeseries.windows import make_windows
 
@@ -39,6 +46,11 @@ class ForecastDataConfig:
     target: str = ""  # "" = the source's default (beijing temperature, a stock its log return)
     date_column: str = "date"  # for files
     date_format: str = ""  # for files, e.g. %d/%m/%Y; "" = ISO dates or an unambiguous format
+    series_column: str = ""  # for files in the long format (date, series, value): the series
+    value_column: str = ""  # ...and the values; each series becomes a column named after it
+    frequency: str = ""  # for files: "" = the rows as given; infer | h | D | B | ...: put the
+    # rows on that grid, a missing timestamp becoming a missing row (no window uses it)
+    max_fill: int = 0  # with frequency: forward-fill the inputs (never the target) this many steps
     features: str = ""  # comma-separated input columns; "" = every numeric column
     calendar: str = "auto"  # comma-separated calendar parts; auto: by frequency; "" = none
     log1p: str = ""  # comma-separated columns replaced by <column>_log1p = log(1 + x)
@@ -87,6 +99,9 @@ def read_source(data: ForecastDataConfig) -> tuple[pd.DataFrame, str]:
     """The raw frame (derived columns added) and the name of its target column, which the
     caller checks is there."""
     source = data.source
+    if not is_file(source) and (data.frequency or data.series_column or data.value_column):
+        raise ConfigError(f"data.frequency, data.series_column and data.value_column are for "
+                          f"files; {source} is a registry series. Leave them empty")
     if source == "beijing":
         frame = beijing_weather(mirror=data.mirror or None).drop(columns=["pm25"])
     elif source == "seattle":
@@ -94,7 +109,7 @@ def read_source(data: ForecastDataConfig) -> tuple[pd.DataFrame, str]:
     elif is_stock(source):
         frame = stock_frame(source)
     elif Path(source).suffix or Path(source).exists():
-        frame = load_table(source, data.date_column, date_format=data.date_format or None)
+        frame = read_file(data)
     else:
         raise ValueError(f"unknown data.source {source!r}: use beijing, seattle, one of "
                          f"{', '.join(STOCK_SYMBOLS)}, or a CSV/Parquet file path")
@@ -106,6 +121,55 @@ def read_source(data: ForecastDataConfig) -> tuple[pd.DataFrame, str]:
         raise ValueError(f"data.log1p lists the target {target!r}; a target keeps its units. "
                          "Remove it from data.log1p")
     return derive(frame, logged, _names(data.changes), change_lags(data)), target
+
+
+def is_file(source: str) -> bool:
+    """A CSV/Parquet path rather than a registry name."""
+    return source not in SOURCES and not is_stock(source) and bool(
+        Path(source).suffix or Path(source).exists())
+
+
+def read_file(data: ForecastDataConfig) -> pd.DataFrame:
+    """A user's CSV/Parquet file as a checked frame (with ``data.features``, only the columns
+    the run reads must hold numbers: another column of text is left out), put on the
+    ``data.frequency`` grid if set; gaps in its dates are warned of when it is not."""
+    check_at_least(data.max_fill, "data.max_fill", 0)
+    if data.max_fill and not data.frequency:
+        raise ConfigError("data.max_fill fills the rows data.frequency adds; set "
+                          "data.frequency too (e.g. infer)")
+    wanted = None
+    if data.features:
+        wanted = [*_names(data.features), *([data.target] if data.target else []),
+                  *_names(data.log1p), *_names(data.changes)]
+    frame = load_table(data.source, data.date_column, date_format=data.date_format or None,
+                       series_column=data.series_column or None,
+                       value_column=data.value_column or None, needed=wanted,
+                       frequency=data.frequency or None, max_fill=data.max_fill,
+                       keep=[data.target] if data.target else ())
+    if not data.frequency and len(frame) >= 3:
+        warn_gaps(frame.index, data.source)
+    return frame
+
+
+def warn_gaps(index: pd.Index, source: str) -> None:
+    """A ``UserWarning`` when the dates of a clock grid (hours, days, ...) skip timestamps: a
+    window would then read rows that are not consecutive in time. Trading days (holidays) and
+    calendar months are not checked."""
+    index = pd.DatetimeIndex(index)
+    frequency = infer_frequency(index)
+    if frequency == "B" or calendar_periods(index) is not None:
+        return
+    try:
+        report = describe_gaps(index, frequency)
+    except ValueError:
+        return
+    if report.missing:
+        warnings.warn(f"{source}: {report.missing} of {report.expected_rows} timestamps of its "
+                      f"{frequency!r} grid have no row (first missing: {report.first_missing[0]}"
+                      f"); a window reads the rows as given, so it may span such a gap. Set "
+                      "data.frequency=infer to make each missing timestamp a missing row, "
+                      "which no window uses (data.max_fill=N fills inputs for N steps)",
+                      UserWarning, stacklevel=2)
 
 
 def calendar_parts(data: ForecastDataConfig, index: pd.DatetimeIndex) -> list[str]:
@@ -141,13 +205,14 @@ def seasonal_period(data: ForecastDataConfig, frame: pd.DataFrame) -> int:
 
 
 def input_features(data: ForecastDataConfig, frame: pd.DataFrame, target: str,
-                   with_target: bool = True) -> list[str]:
-    """The configured inputs (calendar columns added), else every numeric column (a stock's
-    price level left out); the target first if ``with_target`` and not already in."""
+                   with_target: bool = True, parts: Sequence[str] = ()) -> list[str]:
+    """The configured inputs (the calendar columns of ``parts`` added), else every numeric
+    column (a stock's price level left out); the target first if ``with_target`` and not
+    already in."""
     if data.features:
         features = _names(data.features)
-        features += [name for name in frame.columns if name.endswith(("_sin", "_cos"))
-                     and name not in features]
+        features += [f"{part}_{wave}" for part in parts for wave in ("sin", "cos")
+                     if f"{part}_{wave}" not in features]
     else:
         level = data.source.upper() if is_stock(data.source) else None
         features = [name for name in frame.columns
@@ -164,22 +229,33 @@ def prepare(data: ForecastDataConfig, with_target: bool = True) -> Prepared:
     frame, target = load_source(data)
     parts = calendar_parts(data, pd.DatetimeIndex(frame.index)) if len(frame) > 1 else []
     frame = add_calendar(frame, parts)
-    features = input_features(data, frame, target, with_target)
+    features = input_features(data, frame, target, with_target, parts)
     windows = make_windows(frame, target, features, data.lookback, data.horizon)
+    gaps = {name: int(frame[name].isna().sum()) for name in dict.fromkeys([*features, target])
+            if frame[name].isna().any()}
+    shown = ", ".join(f"{name!r} ({count} rows)" for name, count in gaps.items())
     if not len(windows):
-        gaps = {name: int(frame[name].isna().sum()) for name in dict.fromkeys([*features, target])
-                if frame[name].isna().any()}
-        shown = ", ".join(f"{name!r} ({count} rows)" for name, count in gaps.items())
         raise ValueError(f"no window of {data.lookback} + {data.horizon} rows is free of missing "
                          f"values; missing in {shown or 'no column'}. Leave such columns out "
                          "(data.features), fill them, or shorten the lookback")
+    missing = (f"{windows.dropped} windows were left out for missing values in {shown}: leave "
+               "such columns out (data.features) or fill them")
     train_end, val_end = split_ends(data, pd.DatetimeIndex(frame.index))
-    split = split_by_time(windows, _moment(train_end), _moment(val_end))
+    try:
+        split = split_by_time(windows, _moment(train_end), _moment(val_end))
+    except ValueError as error:
+        raise ValueError(f"{error}" + (f". {missing}" if windows.dropped else "")) from None
+    if len(split.train) < 2:
+        raise ValueError(f"only {len(split.train)} training window (targets up to {train_end}):"
+                         f" a model and the baselines need at least 2. Give more rows, move "
+                         f"data.train_end later, or shorten the lookback ({data.lookback}) or "
+                         f"horizon ({data.horizon})" + (f". {missing}" if windows.dropped else ""))
     for name, part in zip(("validation", "test"), split[1:], strict=True):
         if not len(part):
             raise ValueError(f"no {name} windows: {len(frame)} rows with lookback "
                              f"{data.lookback} and horizon {data.horizon} leave none after the "
-                             f"split at {train_end}/{val_end}; give more rows or shorten them")
+                             f"split at {train_end}/{val_end}; give more rows or shorten them"
+                             + (f". {missing}" if windows.dropped else ""))
     return Prepared(data, frame, target, features, parts, split)
 
 

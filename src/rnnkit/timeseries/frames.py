@@ -44,6 +44,7 @@ def tidy(
     value_column: str | None = None,
     categorical: Sequence[str] = (),
     date_format: str | None = None,
+    needed: Sequence[str] | None = None,
     source: str = "the table",
 ) -> pd.DataFrame:
     """Check a table and turn it into the wide, date-indexed frame (see the module policies).
@@ -57,6 +58,8 @@ def tidy(
             after it, holding ``value_column``.
         categorical: columns kept as labels instead of being checked as numbers.
         date_format: a :func:`pandas.to_datetime` format; None guesses.
+        needed: the columns the caller reads: only they must hold numbers, and another column
+            that holds text is left out. None: every column must hold numbers.
         source: how messages name the table (a file name).
 
     Raises:
@@ -87,7 +90,12 @@ def tidy(
     skip = {date_column, series_column, *categorical}
     checked = [value_column] if series_column else [c for c in table.columns if c not in skip]
     for name in checked:
-        table[name] = _numeric(table[name], dates, source)
+        try:
+            table[name] = _numeric(table[name], dates, source)
+        except ValueError:
+            if needed is None or name in needed or series_column is not None:
+                raise
+            table = table.drop(columns=[name])  # text the caller never reads
     duplicated = (dates.duplicated() if series_column is None
                   else pd.MultiIndex.from_arrays([dates, table[series_column]]).duplicated())
     if duplicated.any():
@@ -125,14 +133,16 @@ def load_table(
     value_column: str | None = None,
     categorical: Sequence[str] = (),
     date_format: str | None = None,
+    needed: Sequence[str] | None = None,
     frequency: str | None = None,
     max_fill: int = 0,
+    keep: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Read a CSV (``.csv``, ``.csv.gz``, ``.tsv``) or Parquet file into a checked frame.
 
     Arguments as :func:`tidy`; with ``frequency`` (a pandas alias such as ``"h"``, ``"D"``,
     ``"B"``, or ``"infer"``) the frame is then put on a regular grid by :func:`regularize`,
-    keeping ``target`` unfilled.
+    keeping ``target`` and ``keep`` unfilled.
 
     Raises:
         ValueError: an unknown file type, or any check of :func:`tidy` failing.
@@ -141,11 +151,20 @@ def load_table(
     table = _read_file(path, date_column)
     frame = tidy(table, date_column, target, series_column=series_column,
                  value_column=value_column, categorical=categorical, date_format=date_format,
-                 source=str(path))
+                 needed=needed, source=str(path))
     if frequency is None:
         return frame
-    keep = [target] if isinstance(target, str) else list(target or ())
-    return regularize(frame, frequency, max_fill=max_fill, keep=keep)
+    if frequency != "infer":
+        try:
+            pd.tseries.frequencies.to_offset(frequency)
+        except ValueError:
+            raise ValueError(f"unknown frequency {frequency!r}; use infer or a pandas alias "
+                             "such as h, D, B, W-SUN or MS") from None
+    keep = [*([target] if isinstance(target, str) else list(target or ())), *keep]
+    try:
+        return regularize(frame, frequency, max_fill=max_fill, keep=keep)
+    except ValueError as error:  # timestamps off the grid
+        raise ValueError(f"{path}: {error}") from None
 
 
 def _read_file(path: Path, date_column: str) -> pd.DataFrame:
@@ -173,6 +192,7 @@ def _read_file(path: Path, date_column: str) -> pd.DataFrame:
         raise ValueError(f"{path} cannot be read as a table: {str(error).strip()}. Check "
                          "that every row has the header's number of fields") from None
     table.columns = [str(column).strip() for column in table.columns]
+    table = _without_saved_index(table, path)
     repeated = sorted({c for c in table.columns if list(table.columns).count(c) > 1})
     if repeated:
         raise ValueError(f"{path}: the columns {', '.join(map(repr, repeated))} appear more than "
@@ -180,6 +200,26 @@ def _read_file(path: Path, date_column: str) -> pd.DataFrame:
     if len(table.columns) == 1 and ";" in table.columns[0]:
         raise ValueError(f"{path} looks separated by ';' (its one column is "
                          f"{table.columns[0]!r}); save it separated by commas")
+    return table
+
+
+def _without_saved_index(table: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """The table less a first column with no header name holding 0, 1, 2, ... (the row numbers
+    pandas' ``to_csv`` writes by default), with a warning; another nameless column is an error."""
+    nameless = [i for i, name in enumerate(table.columns) if name.startswith("Unnamed: ")]
+    if not nameless:
+        return table
+    first = table.iloc[:, 0]
+    if nameless[0] == 0 and pd.api.types.is_integer_dtype(first) and \
+            first.equals(pd.Series(range(len(table)), index=table.index)):
+        warnings.warn(f"{path}: its first column has no name and holds the row numbers 0, 1, "
+                      "2, ... (a saved pandas index); left it out. Save with index=False to "
+                      "silence this warning", UserWarning, stacklevel=3)
+        table = table.iloc[:, 1:]
+        nameless = [i - 1 for i in nameless[1:]]
+    if nameless:
+        raise ValueError(f"{path}: column {nameless[0] + 1} has no name in the header; name it "
+                         "or remove it")
     return table
 
 
@@ -321,11 +361,13 @@ def _parse_dates(values: pd.Series, date_format: str | None, source: str,
                  column: str) -> pd.Series:
     """Dates as naive timestamps. Dates with a UTC offset are converted to UTC and the zone
     dropped. Without ``date_format``: a year column (``1960``) is read as years, other numbers
-    are refused (not read as nanoseconds), and ``01/02/2010`` that reads both day-first and
-    month-first is refused rather than guessed."""
+    are refused (not read as nanoseconds), and ``01/02/2010`` (or ``01.02.2010``, ``01-02-10``)
+    that reads both day-first and month-first is refused rather than guessed."""
     hint = "set data.date_format (e.g. %d/%m/%Y), or pass date_format"
     text = values.astype(str)
-    slashes = date_format is None and bool(text.str.contains("/").any())
+    # 01/02/2010, 01.02.2010, 01-02-10: day-first or month-first, never guessed
+    slashes = date_format is None and bool(
+        text.str.match(r"\s*\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}\b").any())
     if date_format is None and pd.api.types.is_numeric_dtype(values):
         years = values.dropna()
         if not ((years == years.round()) & years.between(1000, 2999)).all():
@@ -335,7 +377,7 @@ def _parse_dates(values: pd.Series, date_format: str | None, source: str,
         dates = _to_dates(written, "%Y")
     else:
         dates = _to_dates(values, date_format)
-    if slashes and not text.str.match(r"\s*\d{4}/").all():  # 2015/02/01 is year-first
+    if slashes and not text.str.match(r"\s*\d{4}[/.\-]").all():  # 2015/02/01 is year-first
         day_first = _to_dates(values, None, dayfirst=True)
         if dates.isna().any() and not day_first.isna().any():
             dates = day_first  # 13/01/2020 reads only day-first
@@ -386,7 +428,8 @@ def _numbers(column: pd.Series, dates: pd.Series, source: str) -> pd.Series:
         raise ValueError(f"{source}: column {column.name!r} holds the non-numeric value "
                          f"{column.iloc[row]!r} at row {row} (date {dates.iloc[row]}); "
                          "expected numbers, with NA or an empty cell for a missing value. "
-                         "Fix the value, or list the column in categorical=[...]")
+                         "Fix the value, or leave the column out: list the inputs in "
+                         "data.features (training), or the column in categorical=[...]")
     return numbers.astype(float)
 
 
