@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -393,3 +394,32 @@ def test_sst_texts_are_cut_to_max_tokens_as_predict_cuts_them(tmp_path: Path) ->
     data = ClassifierDataConfig(train=str(_sst_file(tmp_path / "train.txt", 4)), format="sst",
                                 sst_labels="sst2", max_tokens=2)
     assert {len(e.tokens) for e in read_examples(data, tmp_path / "train.txt", True)} == {2}
+
+
+def test_an_sst_file_with_no_tree_or_only_neutral_ones_is_refused_by_name(tmp_path: Path) -> None:
+    from rnnkit.pipelines.classifier_data import read_splits
+
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n  \n")
+    with pytest.raises(ValueError, match=r"empty.txt holds no trees \(is this the right file"):
+        read_trees(empty)
+    neutral = tmp_path / "neutral.txt"
+    neutral.write_text("(2 (2 It) (2 exists))\n(2 (3 Great) (1 dull))\n")
+    sst2 = ClassifierDataConfig(train=str(neutral), format="sst", sst_labels="sst2")
+    for phrases in (False, True):  # the second tree's phrases are not neutral
+        with pytest.raises(ValueError, match=r"neutral.txt holds no sentence that SST-2 can "
+                                             r"label.*or set data.sst_labels=sst5"):
+            read_examples(replace(sst2, phrases=phrases), neutral, training=False)
+    with pytest.raises(ValueError, match=r"neutral.txt holds no sentence that SST-2 can label"):
+        read_splits(replace(sst2, phrases=True), seed=0, log=lambda line: None)  # no dev file
+    assert len(read_examples(replace(sst2, sst_labels="sst5"), neutral, training=False)) == 2
+
+
+def test_cli_refuses_an_empty_sst_test_file_before_training(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    train = _sst_file(tmp_path / "train.txt", 8)
+    (tmp_path / "empty.txt").write_text("")
+    code = main(["train", "classifier", "--train", str(train), "--dev", str(train), "--test",
+                 str(tmp_path / "empty.txt"), "--format", "sst", "--out", str(tmp_path / "run"),
+                 "--set", "train.epochs=1"])
+    assert code == 2 and "empty.txt holds no trees" in capsys.readouterr().err

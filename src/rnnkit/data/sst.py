@@ -78,7 +78,8 @@ def parse_tree(line: str) -> SentimentTree:
 
 
 def read_trees(path: str | Path) -> list[SentimentTree]:
-    """Every tree of a file (one per line); a bad line is an error naming file and line."""
+    """Every tree of a file (one per line); a bad line, or a file with no tree, is an error
+    naming the file (and line)."""
     trees = []
     with open(path, encoding="utf-8") as file:
         for number, line in enumerate(file, 1):
@@ -88,6 +89,9 @@ def read_trees(path: str | Path) -> list[SentimentTree]:
                 trees.append(parse_tree(line))
             except ValueError as error:
                 raise ValueError(f"{path}, line {number}: {error}") from None
+    if not trees:
+        raise ValueError(f"{path} holds no trees (is this the right file and format? SST has "
+                         "one tree per line, such as (3 (2 It) (4 good)))")
     return trees
 
 
