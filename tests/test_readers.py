@@ -156,6 +156,21 @@ def test_trailing_blanks_after_the_tag_are_not_part_of_it(tmp_path: Path) -> Non
     assert sentence.tokens == ["Bob", "ran"] and sentence.tags == ["B-PER", "O"]
 
 
+@pytest.mark.parametrize("text, predicted", [
+    ("Bob\tB-PER\t\nran\tO\n\n", "Bob\tO\t\nran\tB-LOC\n\n"),
+    ("Bob\tB-PER \t\r\nran\tO  \r\n\r\n", "Bob\tO \t\r\nran\tB-LOC  \r\n\r\n"),
+    ("EU NNP B-NP B-ORG\t\nrejects VBZ B-VP O \n\n",  # space-separated, a tab at the end
+     "EU NNP B-NP O\t\nrejects VBZ B-VP B-LOC \n\n"),
+])
+def test_trailing_blanks_are_kept_and_the_tag_written_in_place(
+    tmp_path: Path, text: str, predicted: str
+) -> None:
+    (sentence,) = read_iob(write(tmp_path, text))
+    assert sentence.tags == ["B-PER" if "Bob" in text else "B-ORG", "O"]
+    assert written(write_iob, [sentence]) == text  # the gold tags: byte for byte
+    assert written(write_iob, [sentence], [["O", "B-LOC"]]) == predicted
+
+
 def test_read_uner_and_conll03_styles(tmp_path: Path) -> None:
     first, second = read_iob(write(tmp_path, UNER), token_column=2, tag_column=3)
     assert first.tokens == ["Bob", "ran"] and first.tags == ["B-PER", "O"]

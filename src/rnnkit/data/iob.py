@@ -1,7 +1,8 @@
 """Column files with IOB2 / BIOES tags (CoNLL-2003, WNUT-17, UNER): read, write predictions back.
 
-One token per line, blank lines between sentences. A line that holds a tab is split at tabs
-(so a token may hold a space), any other line at runs of whitespace. Common layouts:
+One token per line, blank lines between sentences. A line that holds a tab (spaces and tabs
+at its end aside) is split at tabs (so a token may hold a space), any other line at runs of
+whitespace. Common layouts:
 
 - WNUT-17: ``token<TAB>tag``; the defaults.
 - UNER: ``id<TAB>token<TAB>tag<TAB>-<TAB>-`` with ``#`` comments; ``token_column=2, tag_column=3``.
@@ -102,9 +103,10 @@ def read_iob(
         if not text or text.isspace():
             kinds.append(BLANK)  # WNUT-17's train file separates sentences with "\t" lines
             continue
-        tab_separated = "\t" in text
-        # trailing spaces or tabs after the last column are not part of its value
-        fields = text.rstrip(" \t").split("\t") if tab_separated else text.split()
+        # trailing spaces or tabs after the last column are not part of it, nor a separator
+        body = text.rstrip(" \t")
+        tab_separated = "\t" in body
+        fields = body.split("\t") if tab_separated else body.split()
         if docstart and fields[0] == DOCSTART:
             kinds.append(OTHER)
         elif comment_prefix and text.startswith(comment_prefix):
@@ -209,8 +211,8 @@ def write_iob(
 
 
 def _replace_field(line: str, field: int, value: str, sentence: TaggedSentence, index: int) -> str:
-    ending = line_ending(line)
-    body = line[: len(line) - len(ending)]
+    body = line[: len(line) - len(line_ending(line))].rstrip(" \t")  # as read_iob splits it
+    rest = line[len(body):]  # trailing spaces or tabs and the line ending, kept as they were
     offset = 1 if body.startswith("\ufeff") else 0
     spans = field_spans(body[offset:])
     if not -len(spans) <= field < len(spans):
@@ -219,4 +221,4 @@ def _replace_field(line: str, field: int, value: str, sentence: TaggedSentence, 
             f"in {body!r} to write the tag into"
         )
     start, end = spans[field]
-    return body[: offset + start] + value + body[offset + end:] + ending
+    return body[: offset + start] + value + body[offset + end:] + rest
