@@ -423,3 +423,27 @@ def test_cli_refuses_an_empty_sst_test_file_before_training(
                  str(tmp_path / "empty.txt"), "--format", "sst", "--out", str(tmp_path / "run"),
                  "--set", "train.epochs=1"])
     assert code == 2 and "empty.txt holds no trees" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name, text", [
+    ("trees.txt", "(3 (2 It) (4 good))\r\n(1 (2 It) (1 dull))\r\n(4 (2 A) (4 caf\xe9))\r\n"),
+    ("texts.csv", "text,label\nfine film,pos\n\"a caf\xe9\nfilm\",pos\n"),
+    ("texts.tsv", "text\tlabel\n\ncaf\xe9 film\tpos\nfine film\tpos\n"),
+    ("texts.jsonl", '{"text": "fine", "label": "a"}\n\n{"text": "caf\xe9", "label": "a"}\n'),
+    ("texts.jsonl.gz", '{"text": "fine", "label": "a"}\n\n{"text": "caf\xe9", "label": "a"}\n'),
+])
+def test_a_file_that_is_not_utf8_names_the_file_and_line(tmp_path: Path, name: str,
+                                                         text: str) -> None:
+    from rnnkit.data.tagged import DataFormatError
+
+    def save(raw: bytes) -> None:
+        path.write_bytes(gzip.compress(raw) if name.endswith(".gz") else raw)
+
+    path = tmp_path / name
+    save(text.encode("latin-1"))  # \xe9 is a UTF-8 lead byte, not a character
+    read = read_trees if name.endswith(".txt") else read_labelled_texts
+    with pytest.raises(DataFormatError, match=rf"{name}:3: not UTF-8 text \(.*\); save the file "
+                                              "as UTF-8"):
+        read(path)
+    save(b"\xef\xbb\xbf" + text.replace("\xe9", "e").encode())  # a byte-order mark is no text
+    assert len(read(path)) == (3 if name.endswith(".txt") else 2)

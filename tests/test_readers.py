@@ -233,6 +233,21 @@ def test_iob_options_and_empty_files(tmp_path: Path) -> None:
     assert tokens == ["# x", "b"]  # a tab-separated line that reads as a token line is one
 
 
+@pytest.mark.parametrize("reader, text", [
+    (read_conllu, CONLLU), (read_iob, WNUT), (read_iob, CONLL03.replace("\n", "\r\n"))])
+def test_a_file_that_is_not_utf8_names_the_file_and_line(
+    tmp_path: Path, reader: Callable[..., list[TaggedSentence]], text: str
+) -> None:
+    lines = text.encode("utf-8").split(b"\n")
+    lines[2] = b"\xd6" + lines[2]  # Latin-1 for Ö, say
+    path = tmp_path / "latin1.txt"
+    path.write_bytes(b"\n".join(lines))
+    with pytest.raises(DataFormatError) as error:
+        reader(path)
+    assert str(error.value).startswith(f"{path}:3: not UTF-8 text (")
+    assert "save the file as UTF-8" in str(error.value) and error.value.line == 3
+
+
 def test_sentences_from_tokens_write_as_two_columns() -> None:
     sentences = sentences_from_tokens([["Hi", "New York"], ["!"]])
     assert [s.tags for s in sentences] == [[], []] and sentences[1].first_line == 4

@@ -48,8 +48,8 @@ def read_conllu(
 
     Raises:
         DataFormatError: a line is malformed (not ten tab-separated fields, an ID that is not a
-            number or out of order, an empty form, ``_`` in the tag column), or the file holds
-            no sentence. The message names the file and line.
+            number or out of order, an empty form, ``_`` in the tag column), the file holds
+            no sentence, or it is not UTF-8. The message names the file and line.
 
     Example:
         >>> import pathlib, tempfile

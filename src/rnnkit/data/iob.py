@@ -83,8 +83,8 @@ def read_iob(
         DataFormatError: a token line lacks the token or tag column, has an empty token or a
             tag that is not O, B-X, I-X, E-X or S-X, or has another number of fields than the
             first token line where that would move the columns (whitespace-separated lines, or
-            a column counted from the end); or the file holds no sentence. The message names
-            the file and line.
+            a column counted from the end); or the file holds no sentence or is not UTF-8.
+            The message names the file and line.
 
     Example:
         >>> import pathlib, tempfile

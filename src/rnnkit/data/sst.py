@@ -7,8 +7,11 @@ positive. Phrase-level training adds every labelled phrase of the training trees
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
+
+from rnnkit.data.tagged import decode_utf8
 
 SST5_LABELS = ("very negative", "negative", "neutral", "positive", "very positive")
 SST2_LABELS = ("negative", "positive")
@@ -78,17 +81,17 @@ def parse_tree(line: str) -> SentimentTree:
 
 
 def read_trees(path: str | Path) -> list[SentimentTree]:
-    """Every tree of a file (one per line); a bad line, or a file with no tree, is an error
-    naming the file (and line)."""
+    """Every tree of a UTF-8 file (one per line); a bad line (or bytes that are not UTF-8), or
+    a file with no tree, is an error naming the file (and line)."""
+    text = decode_utf8(Path(path).read_bytes(), path).removeprefix("\ufeff")
     trees = []
-    with open(path, encoding="utf-8") as file:
-        for number, line in enumerate(file, 1):
-            if not line.strip():
-                continue
-            try:
-                trees.append(parse_tree(line))
-            except ValueError as error:
-                raise ValueError(f"{path}, line {number}: {error}") from None
+    for number, line in enumerate(io.StringIO(text, newline=None), 1):  # \r\n, \r: \n
+        if not line.strip():
+            continue
+        try:
+            trees.append(parse_tree(line))
+        except ValueError as error:
+            raise ValueError(f"{path}, line {number}: {error}") from None
     if not trees:
         raise ValueError(f"{path} holds no trees (is this the right file and format? SST has "
                          "one tree per line, such as (3 (2 It) (4 good)))")

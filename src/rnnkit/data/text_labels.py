@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from rnnkit.data.tagged import decode_utf8
 from rnnkit.embeddings.corpus import tokenize
 
 FORMATS = ("jsonl", "csv", "tsv")
@@ -44,9 +46,11 @@ def guess_text_format(path: str | Path) -> str:
 
 
 def _open(path: Path) -> IO[str]:
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")  # a BOM is no text
-    return open(path, encoding="utf-8-sig", newline="")
+    """The file's text (``.gz`` decompressed), a stream with no newline translation; bytes that
+    are not UTF-8 are a ``DataFormatError`` naming the file and line."""
+    raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    text = decode_utf8(raw, path).removeprefix("\ufeff")  # a byte-order mark is no text
+    return io.StringIO(text, newline="")
 
 
 def _rows(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, object]]]:
