@@ -74,7 +74,13 @@ def test_text_files_in_every_format(tmp_path: Path) -> None:
     ("bad.jsonl", '{"review": "fine", "label": "a"}\n',
      r"needs the fields 'text' and 'label'.*found: review"),
     ("short.csv", "text,label\ngood film,pos\nbad film\nok film,neg\n",  # not label "None"
-     r"short.csv, row 3: no label"),
+     r"short.csv, line 3: no label"),
+    ("gaps.csv", "text,label\nhello,pos\n\n\nbye\n", r"gaps.csv, line 5: no label"),
+    ("quoted.csv", 'text,label\n"two\nlines",pos\n"a\n\nb",\n', r"quoted.csv, line 4: the label "
+     "is empty"),
+    ("gaps.tsv", "text\tlabel\n\n\t\ngood\tpos\n", r"gaps.tsv, line 3: the text is empty"),
+    ("blank.csv", "\ntext,label\nhello,pos\n", r"blank.csv, line 1: blank, but the header .* "
+     "must be on line 1"),
     ("bad.jsonl", '{"text": "fine", "label": null}\n', r"bad.jsonl, line 1: no label"),
 ])
 def test_text_file_errors_name_the_row(tmp_path: Path, name: str, content: str,
@@ -82,6 +88,12 @@ def test_text_file_errors_name_the_row(tmp_path: Path, name: str, content: str,
     (tmp_path / name).write_text(content)
     with pytest.raises(ValueError, match=error):
         read_labelled_texts(tmp_path / name)
+
+
+def test_spaces_around_header_names_are_not_part_of_them(tmp_path: Path) -> None:
+    path = tmp_path / "spaced.csv"
+    path.write_text("text , label \nhello,pos\n")
+    assert read_labelled_texts(path)[0].labels == ("pos",)
 
 
 def test_multi_label_text_files(tmp_path: Path) -> None:
