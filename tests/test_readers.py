@@ -248,6 +248,22 @@ def test_a_file_that_is_not_utf8_names_the_file_and_line(
     assert "save the file as UTF-8" in str(error.value) and error.value.line == 3
 
 
+@pytest.mark.parametrize("reader, text", [
+    (read_conllu, CONLLU), (read_iob, WNUT), (read_iob, CONLL03),
+    (read_iob, "Bob\tB-PER\nran\tO\nfast\tO\n\nAnn\tB-PER\n")])
+def test_old_mac_line_endings_are_refused_with_a_hint(
+    tmp_path: Path, reader: Callable[..., list[TaggedSentence]], text: str
+) -> None:
+    path = write(tmp_path, text.replace("\n", "\r"), "mac.txt")
+    with pytest.raises(DataFormatError, match=r"mac.txt:1: a carriage return \(\\r\) within "
+                                              r"the line.*convert it to \\n \(LF\) line endings"):
+        reader(path)
+    stray = text.replace("\n", "\r\n").split("\r\n")
+    stray[2] = stray[2][:2] + "\r" + stray[2][2:]  # CRLF endings, and a stray \r on line 3
+    with pytest.raises(DataFormatError, match=r"mac.txt:3: a carriage return"):
+        reader(write(tmp_path, "\r\n".join(stray), "mac.txt"))
+
+
 def test_sentences_from_tokens_write_as_two_columns() -> None:
     sentences = sentences_from_tokens([["Hi", "New York"], ["!"]])
     assert [s.tags for s in sentences] == [[], []] and sentences[1].first_line == 4

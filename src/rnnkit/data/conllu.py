@@ -19,6 +19,7 @@ from rnnkit.data.tagged import (
     DataFormatError,
     LineKind,
     TaggedSentence,
+    check_line_endings,
     contents,
     group_sentences,
     line_ending,
@@ -67,7 +68,9 @@ def read_conllu(
     lines = read_lines(path)
     kinds: list[LineKind] = []
     words_before = 0  # in the current sentence
-    for number, text in enumerate(contents(lines), start=1):
+    texts = contents(lines)
+    check_line_endings(texts, path)
+    for number, text in enumerate(texts, start=1):
         if not text or text.isspace():
             kinds.append(BLANK)
             words_before = 0

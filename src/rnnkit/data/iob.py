@@ -24,6 +24,7 @@ from rnnkit.data.tagged import (
     DataFormatError,
     LineKind,
     TaggedSentence,
+    check_line_endings,
     contents,
     group_sentences,
     line_ending,
@@ -99,7 +100,9 @@ def read_iob(
     columns = _Columns(token_field, tag_field, path)
     lines = read_lines(path)
     kinds: list[LineKind] = []
-    for number, text in enumerate(contents(lines), start=1):
+    texts = contents(lines)
+    check_line_endings(texts, path)
+    for number, text in enumerate(texts, start=1):
         if not text or text.isspace():
             kinds.append(BLANK)  # WNUT-17's train file separates sentences with "\t" lines
             continue

@@ -156,6 +156,22 @@ def contents(lines: Sequence[str]) -> list[str]:
     return texts
 
 
+def check_line_endings(texts: Sequence[str], path: str | Path) -> None:
+    """Refuse a carriage return within a line of ``texts`` (as :func:`contents` gives them, so
+    ``\\r\\n`` endings are fine): a file with old Mac ``\\r`` line endings would read as one line.
+
+    Raises:
+        DataFormatError: naming the file and the line.
+    """
+    for number, text in enumerate(texts, start=1):
+        if "\r" in text:
+            raise DataFormatError(
+                "a carriage return (\\r) within the line: a file with old Mac (CR) line endings "
+                "reads as one line; convert it to \\n (LF) line endings, or remove the stray \\r",
+                path, number,
+            )
+
+
 def line_ending(line: str) -> str:
     """The ending of a line: ``"\\r\\n"``, ``"\\n"`` or ``""``."""
     return line[len(line.rstrip("\n").rstrip("\r")):]
