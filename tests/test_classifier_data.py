@@ -30,9 +30,19 @@ def test_parse_tree_reads_words_and_every_phrase_label() -> None:
     assert tree.tokens == ("A", "dull", "(") and tree.label == 1
     assert (1, 3, 0) in tree.phrases and tree.phrases[-1] == (0, 3, 1)
     for bad, message in (("(3 (2 a)", "never closed"), ("(7 a)", "label 0-4"),
-                         ("(2 a))", "without")):
+                         ("(2 a))", "without"),
+                         ("(3 (2 It) (4 good)) (1 bad)", r"outside the tree's brackets: '\(1 bad"),
+                         ("(3 (2 It) (4 good)) extra", "outside the tree's brackets: 'extra'"),
+                         ("so (3 (2 It) (4 good))", "outside the tree's brackets: 'so ")):
         with pytest.raises(ValueError, match=message):
             parse_tree(bad)
+
+
+def test_a_line_with_text_after_its_tree_is_an_error_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "two.txt"
+    path.write_text(f"{TREES[0]}\n\n{TREES[1]} {TREES[3]}\n")
+    with pytest.raises(ValueError, match=r"two.txt, line 3: text outside the tree's brackets"):
+        read_trees(path)
 
 
 def test_sst2_drops_neutral_sentences_and_phrases_add_examples() -> None:

@@ -36,7 +36,7 @@ class SentimentTree:
 
 
 def parse_tree(line: str) -> SentimentTree:
-    """Parse one PTB-style line.
+    """Parse one PTB-style line: one tree, nothing before or after it.
 
     Example:
         >>> tree = parse_tree("(3 (2 It) (4 (2 's) (3 good)))")
@@ -49,6 +49,9 @@ def parse_tree(line: str) -> SentimentTree:
     position, text = 0, line.strip()
     while position < len(text):
         char = text[position]
+        if not stack and char not in " )" and (phrases or char != "("):
+            raise ValueError(f"text outside the tree's brackets: {text[position:]!r} (a line "
+                             "holds one tree, such as (3 (2 It) (4 good)))")
         if char == "(":
             end = position + 1
             while end < len(text) and text[end] not in " ()":
