@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -29,9 +30,19 @@ def test_parse_tree_reads_words_and_every_phrase_label() -> None:
     assert tree.tokens == ("A", "dull", "(") and tree.label == 1
     assert (1, 3, 0) in tree.phrases and tree.phrases[-1] == (0, 3, 1)
     for bad, message in (("(3 (2 a)", "never closed"), ("(7 a)", "label 0-4"),
-                         ("(2 a))", "without")):
+                         ("(2 a))", "without"),
+                         ("(3 (2 It) (4 good)) (1 bad)", r"outside the tree's brackets: '\(1 bad"),
+                         ("(3 (2 It) (4 good)) extra", "outside the tree's brackets: 'extra'"),
+                         ("so (3 (2 It) (4 good))", "outside the tree's brackets: 'so ")):
         with pytest.raises(ValueError, match=message):
             parse_tree(bad)
+
+
+def test_a_line_with_text_after_its_tree_is_an_error_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "two.txt"
+    path.write_text(f"{TREES[0]}\n\n{TREES[1]} {TREES[3]}\n")
+    with pytest.raises(ValueError, match=r"two.txt, line 3: text outside the tree's brackets"):
+        read_trees(path)
 
 
 def test_sst2_drops_neutral_sentences_and_phrases_add_examples() -> None:
@@ -73,7 +84,13 @@ def test_text_files_in_every_format(tmp_path: Path) -> None:
     ("bad.jsonl", '{"review": "fine", "label": "a"}\n',
      r"needs the fields 'text' and 'label'.*found: review"),
     ("short.csv", "text,label\ngood film,pos\nbad film\nok film,neg\n",  # not label "None"
-     r"short.csv, row 3: no label"),
+     r"short.csv, line 3: no label"),
+    ("gaps.csv", "text,label\nhello,pos\n\n\nbye\n", r"gaps.csv, line 5: no label"),
+    ("quoted.csv", 'text,label\n"two\nlines",pos\n"a\n\nb",\n', r"quoted.csv, line 4: the label "
+     "is empty"),
+    ("gaps.tsv", "text\tlabel\n\n\t\ngood\tpos\n", r"gaps.tsv, line 3: the text is empty"),
+    ("blank.csv", "\ntext,label\nhello,pos\n", r"blank.csv, line 1: blank, but the header .* "
+     "must be on line 1"),
     ("bad.jsonl", '{"text": "fine", "label": null}\n', r"bad.jsonl, line 1: no label"),
 ])
 def test_text_file_errors_name_the_row(tmp_path: Path, name: str, content: str,
@@ -81,6 +98,12 @@ def test_text_file_errors_name_the_row(tmp_path: Path, name: str, content: str,
     (tmp_path / name).write_text(content)
     with pytest.raises(ValueError, match=error):
         read_labelled_texts(tmp_path / name)
+
+
+def test_spaces_around_header_names_are_not_part_of_them(tmp_path: Path) -> None:
+    path = tmp_path / "spaced.csv"
+    path.write_text("text , label \nhello,pos\n")
+    assert read_labelled_texts(path)[0].labels == ("pos",)
 
 
 def test_multi_label_text_files(tmp_path: Path) -> None:
@@ -393,3 +416,56 @@ def test_sst_texts_are_cut_to_max_tokens_as_predict_cuts_them(tmp_path: Path) ->
     data = ClassifierDataConfig(train=str(_sst_file(tmp_path / "train.txt", 4)), format="sst",
                                 sst_labels="sst2", max_tokens=2)
     assert {len(e.tokens) for e in read_examples(data, tmp_path / "train.txt", True)} == {2}
+
+
+def test_an_sst_file_with_no_tree_or_only_neutral_ones_is_refused_by_name(tmp_path: Path) -> None:
+    from rnnkit.pipelines.classifier_data import read_splits
+
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n  \n")
+    with pytest.raises(ValueError, match=r"empty.txt holds no trees \(is this the right file"):
+        read_trees(empty)
+    neutral = tmp_path / "neutral.txt"
+    neutral.write_text("(2 (2 It) (2 exists))\n(2 (3 Great) (1 dull))\n")
+    sst2 = ClassifierDataConfig(train=str(neutral), format="sst", sst_labels="sst2")
+    for phrases in (False, True):  # the second tree's phrases are not neutral
+        with pytest.raises(ValueError, match=r"neutral.txt holds no sentence that SST-2 can "
+                                             r"label.*or set data.sst_labels=sst5"):
+            read_examples(replace(sst2, phrases=phrases), neutral, training=False)
+    with pytest.raises(ValueError, match=r"neutral.txt holds no sentence that SST-2 can label"):
+        read_splits(replace(sst2, phrases=True), seed=0, log=lambda line: None)  # no dev file
+    assert len(read_examples(replace(sst2, sst_labels="sst5"), neutral, training=False)) == 2
+
+
+def test_cli_refuses_an_empty_sst_test_file_before_training(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    train = _sst_file(tmp_path / "train.txt", 8)
+    (tmp_path / "empty.txt").write_text("")
+    code = main(["train", "classifier", "--train", str(train), "--dev", str(train), "--test",
+                 str(tmp_path / "empty.txt"), "--format", "sst", "--out", str(tmp_path / "run"),
+                 "--set", "train.epochs=1"])
+    assert code == 2 and "empty.txt holds no trees" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name, text", [
+    ("trees.txt", "(3 (2 It) (4 good))\r\n(1 (2 It) (1 dull))\r\n(4 (2 A) (4 caf\xe9))\r\n"),
+    ("texts.csv", "text,label\nfine film,pos\n\"a caf\xe9\nfilm\",pos\n"),
+    ("texts.tsv", "text\tlabel\n\ncaf\xe9 film\tpos\nfine film\tpos\n"),
+    ("texts.jsonl", '{"text": "fine", "label": "a"}\n\n{"text": "caf\xe9", "label": "a"}\n'),
+    ("texts.jsonl.gz", '{"text": "fine", "label": "a"}\n\n{"text": "caf\xe9", "label": "a"}\n'),
+])
+def test_a_file_that_is_not_utf8_names_the_file_and_line(tmp_path: Path, name: str,
+                                                         text: str) -> None:
+    from rnnkit.data.tagged import DataFormatError
+
+    def save(raw: bytes) -> None:
+        path.write_bytes(gzip.compress(raw) if name.endswith(".gz") else raw)
+
+    path = tmp_path / name
+    save(text.encode("latin-1"))  # \xe9 is a UTF-8 lead byte, not a character
+    read = read_trees if name.endswith(".txt") else read_labelled_texts
+    with pytest.raises(DataFormatError, match=rf"{name}:3: not UTF-8 text \(.*\); save the file "
+                                              "as UTF-8"):
+        read(path)
+    save(b"\xef\xbb\xbf" + text.replace("\xe9", "e").encode())  # a byte-order mark is no text
+    assert len(read(path)) == (3 if name.endswith(".txt") else 2)

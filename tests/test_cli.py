@@ -268,7 +268,7 @@ def test_unreadable_inputs_are_named_in_one_line(tmp_path: Path,
     png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
     args = ["train", "classifier", "--dev", str(png), "--out", str(tmp_path / "run")]
     assert main([*args, "--train", str(png)]) == 2
-    assert "an input file is not UTF-8 text" in capsys.readouterr().err
+    assert f"{png}:1: not UTF-8 text" in capsys.readouterr().err  # the file and line
     fake = tmp_path / "reviews.jsonl.gz"
     fake.write_text('{"text": "good", "label": "pos"}\n')
     assert main(["train", "classifier", "--train", str(fake), "--dev", str(fake), "--out",

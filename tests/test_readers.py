@@ -156,6 +156,21 @@ def test_trailing_blanks_after_the_tag_are_not_part_of_it(tmp_path: Path) -> Non
     assert sentence.tokens == ["Bob", "ran"] and sentence.tags == ["B-PER", "O"]
 
 
+@pytest.mark.parametrize("text, predicted", [
+    ("Bob\tB-PER\t\nran\tO\n\n", "Bob\tO\t\nran\tB-LOC\n\n"),
+    ("Bob\tB-PER \t\r\nran\tO  \r\n\r\n", "Bob\tO \t\r\nran\tB-LOC  \r\n\r\n"),
+    ("EU NNP B-NP B-ORG\t\nrejects VBZ B-VP O \n\n",  # space-separated, a tab at the end
+     "EU NNP B-NP O\t\nrejects VBZ B-VP B-LOC \n\n"),
+])
+def test_trailing_blanks_are_kept_and_the_tag_written_in_place(
+    tmp_path: Path, text: str, predicted: str
+) -> None:
+    (sentence,) = read_iob(write(tmp_path, text))
+    assert sentence.tags == ["B-PER" if "Bob" in text else "B-ORG", "O"]
+    assert written(write_iob, [sentence]) == text  # the gold tags: byte for byte
+    assert written(write_iob, [sentence], [["O", "B-LOC"]]) == predicted
+
+
 def test_read_uner_and_conll03_styles(tmp_path: Path) -> None:
     first, second = read_iob(write(tmp_path, UNER), token_column=2, tag_column=3)
     assert first.tokens == ["Bob", "ran"] and first.tags == ["B-PER", "O"]
@@ -216,6 +231,37 @@ def test_iob_options_and_empty_files(tmp_path: Path) -> None:
             read_iob(write(tmp_path, text, "empty.iob"))
     tokens = read_iob(write(tmp_path, "# x\tB-PER\nb\tI-PER\n\n"), comment_prefix="#")[0].tokens
     assert tokens == ["# x", "b"]  # a tab-separated line that reads as a token line is one
+
+
+@pytest.mark.parametrize("reader, text", [
+    (read_conllu, CONLLU), (read_iob, WNUT), (read_iob, CONLL03.replace("\n", "\r\n"))])
+def test_a_file_that_is_not_utf8_names_the_file_and_line(
+    tmp_path: Path, reader: Callable[..., list[TaggedSentence]], text: str
+) -> None:
+    lines = text.encode("utf-8").split(b"\n")
+    lines[2] = b"\xd6" + lines[2]  # Latin-1 for Ö, say
+    path = tmp_path / "latin1.txt"
+    path.write_bytes(b"\n".join(lines))
+    with pytest.raises(DataFormatError) as error:
+        reader(path)
+    assert str(error.value).startswith(f"{path}:3: not UTF-8 text (")
+    assert "save the file as UTF-8" in str(error.value) and error.value.line == 3
+
+
+@pytest.mark.parametrize("reader, text", [
+    (read_conllu, CONLLU), (read_iob, WNUT), (read_iob, CONLL03),
+    (read_iob, "Bob\tB-PER\nran\tO\nfast\tO\n\nAnn\tB-PER\n")])
+def test_old_mac_line_endings_are_refused_with_a_hint(
+    tmp_path: Path, reader: Callable[..., list[TaggedSentence]], text: str
+) -> None:
+    path = write(tmp_path, text.replace("\n", "\r"), "mac.txt")
+    with pytest.raises(DataFormatError, match=r"mac.txt:1: a carriage return \(\\r\) within "
+                                              r"the line.*convert it to \\n \(LF\) line endings"):
+        reader(path)
+    stray = text.replace("\n", "\r\n").split("\r\n")
+    stray[2] = stray[2][:2] + "\r" + stray[2][2:]  # CRLF endings, and a stray \r on line 3
+    with pytest.raises(DataFormatError, match=r"mac.txt:3: a carriage return"):
+        reader(write(tmp_path, "\r\n".join(stray), "mac.txt"))
 
 
 def test_sentences_from_tokens_write_as_two_columns() -> None:

@@ -19,6 +19,7 @@ from rnnkit.data.tagged import (
     DataFormatError,
     LineKind,
     TaggedSentence,
+    check_line_endings,
     contents,
     group_sentences,
     line_ending,
@@ -48,8 +49,8 @@ def read_conllu(
 
     Raises:
         DataFormatError: a line is malformed (not ten tab-separated fields, an ID that is not a
-            number or out of order, an empty form, ``_`` in the tag column), or the file holds
-            no sentence. The message names the file and line.
+            number or out of order, an empty form, ``_`` in the tag column), the file holds
+            no sentence, or it is not UTF-8. The message names the file and line.
 
     Example:
         >>> import pathlib, tempfile
@@ -67,7 +68,9 @@ def read_conllu(
     lines = read_lines(path)
     kinds: list[LineKind] = []
     words_before = 0  # in the current sentence
-    for number, text in enumerate(contents(lines), start=1):
+    texts = contents(lines)
+    check_line_endings(texts, path)
+    for number, text in enumerate(texts, start=1):
         if not text or text.isspace():
             kinds.append(BLANK)
             words_before = 0

@@ -1,7 +1,8 @@
 """Column files with IOB2 / BIOES tags (CoNLL-2003, WNUT-17, UNER): read, write predictions back.
 
-One token per line, blank lines between sentences. A line that holds a tab is split at tabs
-(so a token may hold a space), any other line at runs of whitespace. Common layouts:
+One token per line, blank lines between sentences. A line that holds a tab (spaces and tabs
+at its end aside) is split at tabs (so a token may hold a space), any other line at runs of
+whitespace. Common layouts:
 
 - WNUT-17: ``token<TAB>tag``; the defaults.
 - UNER: ``id<TAB>token<TAB>tag<TAB>-<TAB>-`` with ``#`` comments; ``token_column=2, tag_column=3``.
@@ -23,6 +24,7 @@ from rnnkit.data.tagged import (
     DataFormatError,
     LineKind,
     TaggedSentence,
+    check_line_endings,
     contents,
     group_sentences,
     line_ending,
@@ -82,8 +84,8 @@ def read_iob(
         DataFormatError: a token line lacks the token or tag column, has an empty token or a
             tag that is not O, B-X, I-X, E-X or S-X, or has another number of fields than the
             first token line where that would move the columns (whitespace-separated lines, or
-            a column counted from the end); or the file holds no sentence. The message names
-            the file and line.
+            a column counted from the end); or the file holds no sentence or is not UTF-8.
+            The message names the file and line.
 
     Example:
         >>> import pathlib, tempfile
@@ -98,13 +100,16 @@ def read_iob(
     columns = _Columns(token_field, tag_field, path)
     lines = read_lines(path)
     kinds: list[LineKind] = []
-    for number, text in enumerate(contents(lines), start=1):
+    texts = contents(lines)
+    check_line_endings(texts, path)
+    for number, text in enumerate(texts, start=1):
         if not text or text.isspace():
             kinds.append(BLANK)  # WNUT-17's train file separates sentences with "\t" lines
             continue
-        tab_separated = "\t" in text
-        # trailing spaces or tabs after the last column are not part of its value
-        fields = text.rstrip(" \t").split("\t") if tab_separated else text.split()
+        # trailing spaces or tabs after the last column are not part of it, nor a separator
+        body = text.rstrip(" \t")
+        tab_separated = "\t" in body
+        fields = body.split("\t") if tab_separated else body.split()
         if docstart and fields[0] == DOCSTART:
             kinds.append(OTHER)
         elif comment_prefix and text.startswith(comment_prefix):
@@ -209,8 +214,8 @@ def write_iob(
 
 
 def _replace_field(line: str, field: int, value: str, sentence: TaggedSentence, index: int) -> str:
-    ending = line_ending(line)
-    body = line[: len(line) - len(ending)]
+    body = line[: len(line) - len(line_ending(line))].rstrip(" \t")  # as read_iob splits it
+    rest = line[len(body):]  # trailing spaces or tabs and the line ending, kept as they were
     offset = 1 if body.startswith("\ufeff") else 0
     spans = field_spans(body[offset:])
     if not -len(spans) <= field < len(spans):
@@ -219,4 +224,4 @@ def _replace_field(line: str, field: int, value: str, sentence: TaggedSentence, 
             f"in {body!r} to write the tag into"
         )
     start, end = spans[field]
-    return body[: offset + start] + value + body[offset + end:] + ending
+    return body[: offset + start] + value + body[offset + end:] + rest

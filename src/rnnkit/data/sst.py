@@ -7,8 +7,11 @@ positive. Phrase-level training adds every labelled phrase of the training trees
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
+
+from rnnkit.data.tagged import decode_utf8
 
 SST5_LABELS = ("very negative", "negative", "neutral", "positive", "very positive")
 SST2_LABELS = ("negative", "positive")
@@ -33,7 +36,7 @@ class SentimentTree:
 
 
 def parse_tree(line: str) -> SentimentTree:
-    """Parse one PTB-style line.
+    """Parse one PTB-style line: one tree, nothing before or after it.
 
     Example:
         >>> tree = parse_tree("(3 (2 It) (4 (2 's) (3 good)))")
@@ -46,6 +49,9 @@ def parse_tree(line: str) -> SentimentTree:
     position, text = 0, line.strip()
     while position < len(text):
         char = text[position]
+        if not stack and char not in " )" and (phrases or char != "("):
+            raise ValueError(f"text outside the tree's brackets: {text[position:]!r} (a line "
+                             "holds one tree, such as (3 (2 It) (4 good)))")
         if char == "(":
             end = position + 1
             while end < len(text) and text[end] not in " ()":
@@ -78,16 +84,20 @@ def parse_tree(line: str) -> SentimentTree:
 
 
 def read_trees(path: str | Path) -> list[SentimentTree]:
-    """Every tree of a file (one per line); a bad line is an error naming file and line."""
+    """Every tree of a UTF-8 file (one per line); a bad line (or bytes that are not UTF-8), or
+    a file with no tree, is an error naming the file (and line)."""
+    text = decode_utf8(Path(path).read_bytes(), path).removeprefix("\ufeff")
     trees = []
-    with open(path, encoding="utf-8") as file:
-        for number, line in enumerate(file, 1):
-            if not line.strip():
-                continue
-            try:
-                trees.append(parse_tree(line))
-            except ValueError as error:
-                raise ValueError(f"{path}, line {number}: {error}") from None
+    for number, line in enumerate(io.StringIO(text, newline=None), 1):  # \r\n, \r: \n
+        if not line.strip():
+            continue
+        try:
+            trees.append(parse_tree(line))
+        except ValueError as error:
+            raise ValueError(f"{path}, line {number}: {error}") from None
+    if not trees:
+        raise ValueError(f"{path} holds no trees (is this the right file and format? SST has "
+                         "one tree per line, such as (3 (2 It) (4 good)))")
     return trees
 
 

@@ -109,13 +109,40 @@ def sentences_from_tokens(
     return sentences
 
 
+def decode_utf8(raw: bytes, path: str | Path) -> str:
+    """A file's bytes as text (a byte-order mark kept as ``\\ufeff``).
+
+    Raises:
+        DataFormatError: the bytes are not UTF-8; the message names the file and the line of
+            the first bad byte.
+
+    Example:
+        >>> decode_utf8(b"caf\\xc3\\xa9\\n", "menu.txt")
+        'café\\n'
+        >>> decode_utf8(b"tea\\ncaf\\xe9\\n", "menu.txt")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        rnnkit.data.tagged.DataFormatError: menu.txt:2: not UTF-8 text (... at byte 7: ...
+    """
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise DataFormatError(
+            f"not UTF-8 text ({error.reason} at byte {error.start}: "
+            f"{raw[error.start:error.start + 4]!r}); save the file as UTF-8, or check that it is "
+            "the text file you meant", path, raw[: error.start].count(b"\n") + 1,
+        ) from None
+
+
 def read_lines(path: str | Path) -> list[str]:
     """The lines of a UTF-8 file with their endings kept; split on ``\\n`` only.
 
     (``str.splitlines`` would also split inside tokens at characters such as U+2028 or U+0085.)
+
+    Raises:
+        DataFormatError: the file is not UTF-8 (naming the line).
     """
-    with open(path, encoding="utf-8", newline="") as stream:
-        text = stream.read()
+    text = decode_utf8(Path(path).read_bytes(), path)
     lines = [line + "\n" for line in text.split("\n")]
     lines[-1] = lines[-1][:-1]
     return lines if lines[-1] else lines[:-1]
@@ -127,6 +154,22 @@ def contents(lines: Sequence[str]) -> list[str]:
     if texts and texts[0].startswith("\ufeff"):
         texts[0] = texts[0][1:]
     return texts
+
+
+def check_line_endings(texts: Sequence[str], path: str | Path) -> None:
+    """Refuse a carriage return within a line of ``texts`` (as :func:`contents` gives them, so
+    ``\\r\\n`` endings are fine): a file with old Mac ``\\r`` line endings would read as one line.
+
+    Raises:
+        DataFormatError: naming the file and the line.
+    """
+    for number, text in enumerate(texts, start=1):
+        if "\r" in text:
+            raise DataFormatError(
+                "a carriage return (\\r) within the line: a file with old Mac (CR) line endings "
+                "reads as one line; convert it to \\n (LF) line endings, or remove the stray \\r",
+                path, number,
+            )
 
 
 def line_ending(line: str) -> str:

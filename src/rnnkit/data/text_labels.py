@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from rnnkit.data.tagged import decode_utf8
 from rnnkit.embeddings.corpus import tokenize
 
 FORMATS = ("jsonl", "csv", "tsv")
@@ -44,9 +46,11 @@ def guess_text_format(path: str | Path) -> str:
 
 
 def _open(path: Path) -> IO[str]:
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")  # a BOM is no text
-    return open(path, encoding="utf-8-sig", newline="")
+    """The file's text (``.gz`` decompressed), a stream with no newline translation; bytes that
+    are not UTF-8 are a ``DataFormatError`` naming the file and line."""
+    raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    text = decode_utf8(raw, path).removeprefix("\ufeff")  # a byte-order mark is no text
+    return io.StringIO(text, newline="")
 
 
 def _rows(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, object]]]:
@@ -59,12 +63,30 @@ def _rows(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, object]]]:
                     except json.JSONDecodeError as error:
                         raise ValueError(f"{path}, line {number}: not JSON ({error})") from None
         elif fmt in ("csv", "tsv"):
-            reader = (csv.DictReader(file) if fmt == "csv" else  # TSV: no quoting, as GLUE's
-                      csv.DictReader(file, delimiter="\t", quoting=csv.QUOTE_NONE))
-            for number, row in enumerate(reader, 2):
-                yield number, dict(row)
+            yield from _table_rows(file, fmt, path)
         else:
             raise ValueError(f"data.format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+
+
+def _table_rows(file: IO[str], fmt: str, path: Path) -> Iterator[tuple[int, dict[str, object]]]:
+    """A CSV or TSV file's rows by header name, each with the line it starts on (blank lines
+    and quoted line breaks counted); blank lines are no rows, and a short row's missing fields
+    are None. Spaces around the header's names are not part of them."""
+    reader = (csv.reader(file) if fmt == "csv" else  # TSV: no quoting, as GLUE's
+              csv.reader(file, delimiter="\t", quoting=csv.QUOTE_NONE))
+    header = next(reader, None)
+    if header is None:
+        return  # an empty file: no examples
+    names = [name.strip() for name in header]
+    if not any(names):
+        raise ValueError(f"{path}, line 1: blank, but the header (the field names, such as "
+                         "text and label) must be on line 1; remove the blank lines above it")
+    start = reader.line_num + 1
+    for values in reader:
+        if values:
+            yield start, {name: values[i] if i < len(values) else None
+                          for i, name in enumerate(names)}
+        start = reader.line_num + 1
 
 
 def truncate(tokens: list[str], max_tokens: int, how: str) -> list[str]:
@@ -105,13 +127,13 @@ def read_labelled_texts(
     how: str = "head",
     labelled: bool = True,
 ) -> list[LabelledText]:
-    """Every row of a file; a missing field or an empty text is an error naming the row.
+    """Every row of a file; a missing field or an empty text is an error naming the line.
     ``labelled`` False (texts to classify): the label field may be missing; labels ``()``."""
     path = Path(path)
     fmt = guess_text_format(path) if fmt == "auto" else fmt
     examples = []
     for number, row in _rows(path, fmt):
-        where = f"{path}, {'line' if fmt == 'jsonl' else 'row'} {number}"
+        where = f"{path}, line {number}"
         fields = (text_field, label_field) if labelled else (text_field,)
         if not isinstance(row, dict) or any(field not in row for field in fields):
             found = ", ".join(map(str, row)) if isinstance(row, dict) else type(row).__name__

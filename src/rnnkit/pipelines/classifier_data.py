@@ -100,7 +100,10 @@ def read_examples(data: ClassifierDataConfig, path: Path, training: bool) -> lis
     """One file's examples as the configuration says."""
     fmt = data.resolved_format()
     if fmt == "sst":
-        return _sst(data, read_trees(path), data.phrases and training)
+        from_trees = _sst(data, read_trees(path), data.phrases and training)
+        if not from_trees:
+            raise ValueError(_all_neutral(path))
+        return from_trees
     if fmt == "numeric":
         columns = [c.strip() for c in data.feature_columns.split(",") if c.strip()] or None
         sequences, _ = read_numeric_sequences(path, data.id_column, data.time_column,
@@ -122,6 +125,13 @@ def _sst(data: ClassifierDataConfig, trees: list[Any], phrases: bool) -> list[Ex
     return [LabelledText(tuple(truncate([t.lower() if lower else t for t in tokens],
                                         data.max_tokens, data.truncate)), (label,))
             for tokens, label in sst_examples(trees, data.sst_labels, phrases)]
+
+
+def _all_neutral(path: Path) -> str:
+    """The error for an SST file with no sentence to learn or score: SST-2 drops neutral ones."""
+    return (f"{path} holds no sentence that SST-2 can label: data.sst_labels=sst2 drops neutral "
+            "(2) sentences, and every tree here is neutral at its root; give a file with "
+            "positive or negative trees, or set data.sst_labels=sst5")
 
 
 def name_labels(examples: list[Example], names: dict[str, str]) -> list[Example]:
@@ -151,7 +161,9 @@ def read_splits(data: ClassifierDataConfig, seed: int, log: Any = print
         if data.resolved_format() == "sst":  # whole trees held out; the others' phrases train
             trees = read_trees(paths["train"])  # a held-out tree must give a sentence (SST-2
             usable = [bool(sst_examples([t], data.sst_labels, False)) for t in trees]  # drops
-            held, kept = _hold_out(trees, usable, data.dev_fraction, seed)  # neutral roots)
+            if not any(usable):  # neutral roots)
+                raise ValueError(_all_neutral(paths["train"]))
+            held, kept = _hold_out(trees, usable, data.dev_fraction, seed)
             splits["dev"], splits["train"] = _sst(data, held, False), _sst(data, kept,
                                                                            data.phrases)
         else:
