@@ -4,8 +4,8 @@ quantile intervals and the recursive (one step, rolled forward) strategy."""
 from __future__ import annotations
 
 import json
-import warnings
 import re
+import warnings
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
