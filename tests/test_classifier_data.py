@@ -136,7 +136,13 @@ def test_long_csv_sequences_order_and_errors(tmp_path: Path) -> None:
     assert names == ["x", "y"] and [s.id for s in sequences] == ["b", "a"]
     assert sequences[0].features.tolist() == [[1, 10], [2, 20]] and len(sequences[1].features) == 1
     path.write_text("id,x,label\na,1.5,up\na,oops,up\n")
-    with pytest.raises(ValueError, match=r"s.csv, row 3: column 'x' holds 'oops', not a number"):
+    with pytest.raises(ValueError, match=r"s.csv, line 3: column 'x' holds 'oops', not a number"):
+        read_numeric_sequences(path)
+    path.write_text("id,x,label\na,1.5,up\n\n\na,oops,up\n")  # blank lines are counted
+    with pytest.raises(ValueError, match=r"s.csv, line 5: column 'x' holds 'oops'"):
+        read_numeric_sequences(path)
+    path.write_bytes(b"id,x,label\na,1.5,caf\xe9\n")
+    with pytest.raises(ValueError, match=r"s.csv:2: not UTF-8 text"):
         read_numeric_sequences(path)
     path.write_text("id,x,label\na,nan,up\n")
     with pytest.raises(ValueError, match="fill missing values"):

@@ -104,6 +104,12 @@ def test_corpus_errors_name_the_file_and_line(tmp_path: Path) -> None:
         list(JsonlCorpus(bad))
     with pytest.raises(ValueError, match="does not exist"):
         list(TextCorpus(tmp_path / "missing.txt"))
+    latin = tmp_path / "latin.jsonl.gz"
+    with gzip.open(latin, "wb") as file:
+        file.write('{"text": "ok"}\n{"text": "Café au lait"}\n'.encode("latin-1"))
+    for corpus in (TextCorpus(latin), JsonlCorpus(latin)):
+        with pytest.raises(ValueError, match=r"latin.jsonl.gz, line 2: not UTF-8 text"):
+            list(corpus)
     with pytest.raises(ValueError, match="list of tokens, got the string"):
         list(TokenizedCorpus(["not tokenized"]))
 

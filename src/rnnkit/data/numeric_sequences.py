@@ -15,11 +15,14 @@ feature must be a number (``nan`` is refused too: fill missing values first).
 from __future__ import annotations
 
 import csv
+import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from rnnkit.data.tagged import decode_utf8
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,8 @@ def read_numeric_sequences(
     ``labelled`` False (new data to predict) the label column may be missing.
     """
     path = Path(path)
-    with open(path, encoding="utf-8", newline="") as file:
+    text = decode_utf8(path.read_bytes(), path).removeprefix("\ufeff")
+    with io.StringIO(text, newline="") as file:
         reader = csv.DictReader(file)
         header = [name.strip() for name in reader.fieldnames or []]  # 'noise ' is 'noise'
         reader.fieldnames = header
@@ -74,7 +78,7 @@ def read_numeric_sequences(
         rows: dict[str, list[tuple[float, list[float]]]] = {}
         labels: dict[str, str] = {}
         for number, row in enumerate(reader, 2):
-            where = f"{path}, row {number}"
+            where = f"{path}, line {reader.line_num}"  # blank lines and quoted breaks counted
             key = row[id_column]
             label = (row.get(label_column) or "").strip()
             if labels.setdefault(key, label) != label:

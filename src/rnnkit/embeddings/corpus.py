@@ -20,7 +20,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Protocol
+from typing import Protocol
 
 # English clitics split off as in the Penn Treebank and Universal Dependencies ("do n't",
 # "it 's"), so that the words match a tagger's tokens; decimals and times stay whole.
@@ -59,13 +59,18 @@ def check_reiterable(corpus: Iterable[Sequence[str]]) -> None:
         )
 
 
-def _open_text(path: Path) -> IO[str]:
-    """Open a UTF-8 text file, decompressing ``.gz`` on the fly."""
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    """The numbered lines of a UTF-8 text file (``.gz`` decompressed on the fly); bytes that
+    are not UTF-8 are an error naming the file and the line."""
     if not path.is_file():
         raise ValueError(f"corpus file {path} does not exist")
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8")
-    return path.open(encoding="utf-8")
+    with (gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")) as file:
+        for number, raw in enumerate(file, start=1):
+            try:
+                yield number, raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise ValueError(f"{path}, line {number}: not UTF-8 text ({error.reason}); "
+                                 "save the file as UTF-8") from None
 
 
 def _as_paths(paths: str | Path | Sequence[str | Path]) -> list[Path]:
@@ -90,11 +95,10 @@ class TextCorpus:
 
     def __iter__(self) -> Iterator[list[str]]:
         for path in self.paths:
-            with _open_text(path) as file:
-                for line in file:
-                    tokens = tokenize(line)
-                    if tokens:
-                        yield tokens
+            for _, line in _lines(path):
+                tokens = tokenize(line)
+                if tokens:
+                    yield tokens
 
 
 class JsonlCorpus:
@@ -114,25 +118,24 @@ class JsonlCorpus:
 
     def __iter__(self) -> Iterator[list[str]]:
         for path in self.paths:
-            with _open_text(path) as file:
-                for number, line in enumerate(file, start=1):
-                    if not line.strip():
-                        continue
-                    try:
-                        text = json.loads(line)[self.field]
-                    except (json.JSONDecodeError, KeyError, TypeError):
-                        raise ValueError(
-                            f"{path}, line {number}: expected a JSON object with a string "
-                            f"{self.field!r} field, got {line[:80]!r}"
-                        ) from None
-                    if not isinstance(text, str):
-                        raise ValueError(
-                            f"{path}, line {number}: field {self.field!r} is "
-                            f"{type(text).__name__}, expected a string"
-                        )
-                    tokens = tokenize(_BREAK.sub(" ", text))
-                    if tokens:
-                        yield tokens
+            for number, line in _lines(path):
+                if not line.strip():
+                    continue
+                try:
+                    text = json.loads(line)[self.field]
+                except (json.JSONDecodeError, KeyError, TypeError):
+                    raise ValueError(
+                        f"{path}, line {number}: expected a JSON object with a string "
+                        f"{self.field!r} field, got {line[:80]!r}"
+                    ) from None
+                if not isinstance(text, str):
+                    raise ValueError(
+                        f"{path}, line {number}: field {self.field!r} is "
+                        f"{type(text).__name__}, expected a string"
+                    )
+                tokens = tokenize(_BREAK.sub(" ", text))
+                if tokens:
+                    yield tokens
 
 
 class ConlluCorpus:
