@@ -433,9 +433,21 @@ def test_padding_never_leaks(case: str, batch_first: bool) -> None:
     assert torch.equal(out[pad], torch.zeros_like(out[pad]))  # padded outputs are exactly zero
     assert out[~pad].abs().min() > 0
 
-    (grad,) = torch.autograd.grad(out.sum() + as_tuple(final)[0].sum(), x)
+    weights = list(layer.parameters())
+    grad, *weight_grads = torch.autograd.grad(out.sum() + as_tuple(final)[0].sum(), [x, *weights])
     assert torch.equal(grad[pad], torch.zeros_like(grad[pad]))
     assert grad[~pad].abs().sum(dim=-1).min() > 0  # every real step matters
+
+    poisoned = x.detach().clone()  # NaN and inf padding: no NaN gradient either
+    poisoned[pad] = torch.where(torch.rand(int(pad.sum()), IN) < 0.5, torch.nan, torch.inf
+                                ).to(DTYPE)
+    poisoned.requires_grad_()
+    out_poisoned, final_poisoned = layer(poisoned, hx, lengths=lengths)
+    assert torch.equal(out_poisoned, out)
+    grads = torch.autograd.grad(out_poisoned.sum() + as_tuple(final_poisoned)[0].sum(),
+                                [poisoned, *weights])
+    for got, expected in zip(grads, [grad, *weight_grads], strict=True):
+        assert torch.equal(got, expected)
 
 
 def run_each_sequence_alone(layer: rnnkit.Recurrent, x: Tensor, lengths: list[int]) -> tuple:

@@ -51,6 +51,8 @@ def run_cell(
     Returns:
         outputs ``[T, B, H]`` (``h_t`` for every t) and the final state.
     """
+    if mask is not None:  # padding never reaches the cell: a NaN there would make NaN gradients
+        x = x.masked_fill(~mask, 0.0)
     projected = cell.project_inputs(x)  # [T, B, I] -> [T, B, *]
     outputs = []
     for t in range(x.shape[0]):
