@@ -121,9 +121,12 @@ class Payload:
 def test_loading_never_runs_pickled_code(tmp_path: Path) -> None:
     torch.save({"model": {}, "evil": Payload()}, tmp_path / "evil.pt")
     CALLED.clear()
-    with pytest.raises(CheckpointError, match="cannot be read"):
+    with pytest.raises(CheckpointError, match="cannot be read") as caught:
         load_checkpoint(tmp_path / "evil.pt")
     assert CALLED == []
+    assert "weights_only=False" not in str(caught.value)  # torch's advice is not ours
+    assert "Delete it to train from scratch" in str(caught.value)
+    assert "\n" not in str(caught.value)
 
 
 def draws() -> tuple[float, float, float, torch.Tensor]:

@@ -104,6 +104,40 @@ def test_resume_refuses_changed_settings_and_a_folder_without_a_run(
     assert "holds no run to resume (no config.toml); drop --resume" in capsys.readouterr().err
 
 
+def test_a_refused_setting_leaves_the_run_folder_and_a_fresh_run_keeps_nothing_of_the_last(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rnnkit.config import load_config
+    from rnnkit.pipelines.run import start_run
+    from rnnkit.pipelines.synthetic import SyntheticRunConfig
+
+    out = tmp_path / "run"
+    args = ["train", "synthetic", *TINY, "--out", str(out)]
+    assert main(args) == 0
+    names = ("config.toml", "metrics.jsonl", "last.pt", "best.pt", "model.rnnkit", "results.json")
+    before = {name: (out / name).read_bytes() for name in names}
+    capsys.readouterr()
+    for bad, said in (("train.monitor=val_acc", "train.monitor"),
+                      ("train.device=cuda:7", "train.device 'cuda:7'")):
+        assert main([*args, "--set", bad]) == 2  # checked by the trainer, before the folder
+        assert said in capsys.readouterr().err
+        assert {name: (out / name).read_bytes() for name in names} == before
+    start_run(load_config(SyntheticRunConfig, None, []), out, resume=False, log=print)
+    assert sorted(path.name for path in out.iterdir()) == ["config.toml"]  # no old bundle
+
+
+def test_resume_of_another_task_s_folder_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "config.toml").write_text('[data]\ndataset = "ud_english_ewt"\n')  # a tagger's
+    assert main(["train", "synthetic", "--out", str(out), "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "does not hold a run of this task" in err and "unknown config key 'data.dataset'" \
+        in err and "valid keys" not in err
+
+
 def test_an_early_stopped_run_resumed_with_more_patience_trains_on(tmp_path: Path) -> None:
     out = tmp_path / "run"
     args = ["train", "synthetic", *TINY, "--out", str(out), "--set", "train.epochs=4",

@@ -265,3 +265,13 @@ def test_text_generation_on_the_gpu() -> None:
     sampled = SamplingConfig(prime="ROMEO:", length=40, temperature=0.8, top_k=5, top_p=0.9,
                              seed=3)
     assert generate(model, sampled) == generate(model, sampled)  # the seed repeats it
+
+
+def test_a_gpu_number_past_the_machine_s_is_refused_naming_train_device() -> None:
+    from rnnkit.training.distributed import resolve_device
+
+    count = torch.cuda.device_count()
+    assert resolve_device(f"cuda:{count - 1}") == torch.device(f"cuda:{count - 1}")
+    with pytest.raises(ValueError, match=f"train.device 'cuda:{count}': this machine has "
+                                         f"{count} GPU"):
+        resolve_device(f"cuda:{count}")

@@ -70,6 +70,13 @@ def resolve_config(config_type: type, args: argparse.Namespace,
     saved = args.out / "config.toml" if getattr(args, "resume", False) and args.out else None
     if path is None and saved is not None and saved.is_file():
         path = saved
+        try:
+            load_config(config_type, saved)  # the saved settings alone, before any --set
+        except ConfigError as error:
+            first = str(error).split(";")[0]  # not the list of this task's valid keys
+            raise ConfigError(f"--resume: {args.out} does not hold a run of this task (its "
+                              f"config.toml does not read as one: {first}); give the --out "
+                              "folder of a run of this task") from None
     config: Any = load_config(config_type, path, args.overrides)
     if check is not None:
         check(config)

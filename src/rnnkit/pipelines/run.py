@@ -35,8 +35,9 @@ def train_in_run_dir(
     only rank 0 goes on to evaluate and write results.
     """
     out = Path(out_dir)
+    trainer = Trainer(model, config.train, run_dir=out, log=log)  # checks the device first
+    trainer.monitor.check(model, val is not None)  # a bad monitor: refused, the folder untouched
     start_run(config, out, resume, log)
-    trainer = Trainer(model, config.train, run_dir=out, log=log)
     if resume:
         trainer.resume()
     result = trainer.fit(train, val, observe)
@@ -51,7 +52,8 @@ def train_in_run_dir(
 def start_run(config: Any, out: Path, resume: bool, log: Any = print) -> None:
     """Ready the run folder ``out`` and write ``config.toml`` (rank 0 writes).
 
-    A fresh run removes an earlier run's log and checkpoints, so nothing of it leaks in. To
+    A fresh run removes an earlier run's log, checkpoints, bundle and results, so nothing of it
+    leaks in (a plot it wrote stays until this run writes its own). To
     resume, ``out`` must hold a run (its ``config.toml``) with the same settings, but for
     those a resumed run may change (:func:`~rnnkit.config.check_resume_config`); a run that
     stopped before its first checkpoint starts again from scratch. Temporary files a killed
@@ -73,7 +75,7 @@ def start_run(config: Any, out: Path, resume: bool, log: Any = print) -> None:
     for leftover in out.glob(".*.tmp"):  # a write killed half-way (checkpoint.atomic_write)
         leftover.unlink(missing_ok=True)
     if not resume:  # a fresh run: nothing of an earlier run in this folder may leak into it
-        for name in ("metrics.jsonl", "last.pt", "best.pt"):
+        for name in ("metrics.jsonl", "last.pt", "best.pt", "model.rnnkit", "results.json"):
             (out / name).unlink(missing_ok=True)
     save_config(config, saved)
 

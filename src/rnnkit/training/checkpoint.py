@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import random
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,14 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many kinds for a bad file
-        raise CheckpointError(f"checkpoint {path} cannot be read: {error}") from None
+        if not zipfile.is_zipfile(path):
+            reason = "it is truncated, or not a checkpoint at all"
+        elif "weights_only" in str(error):  # torch's advice (weights_only=False) is not ours
+            reason = "it holds objects other than tensors and plain values, which could run code"
+        else:
+            reason = f"it is damaged: {str(error).strip().splitlines()[0][:200]}"
+        raise CheckpointError(f"checkpoint {path} cannot be read: {reason}. Delete it to train "
+                              "from scratch, or give another --out") from None
     if not isinstance(state, dict) or "model" not in state:
         raise CheckpointError(f"checkpoint {path} is not an rnnkit training checkpoint")
     return state

@@ -234,7 +234,13 @@ def resolve_device(name: str) -> torch.device:
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError(f"train.device {name!r}: no CUDA GPU is available here; use cpu or "
                          "auto")
-    return torch.device(name)
+    device = torch.device(name)
+    if device.type == "cuda" and device.index is not None and \
+            device.index >= torch.cuda.device_count():
+        count = torch.cuda.device_count()
+        raise ValueError(f"train.device {name!r}: this machine has {count} GPU(s), numbered "
+                         f"0 to {count - 1}; use one of them, or cuda")
+    return device
 
 
 def join(device: torch.device) -> Workers:
