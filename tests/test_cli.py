@@ -281,3 +281,21 @@ def test_unreadable_inputs_are_named_in_one_line(tmp_path: Path,
     assert main(["evaluate", "--model", str(out)]) == 2
     assert f"is a folder, not a model bundle; its bundle is {out / 'model.rnnkit'}" in \
         capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("module", "handler", "command", "resumable"), [
+    ("synthetic", "train", ["train", "synthetic"], True),
+    ("stocks", "run", ["stocks"], True),
+    ("dqn", "train", ["train", "dqn"], False),
+    ("language_model", "run_generate", ["generate", "--model", "m.rnnkit"], False),
+])
+def test_an_interrupt_advises_resume_only_where_the_command_resumes(
+        module: str, handler: str, command: list[str], resumable: bool,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    def interrupted(args: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(f"rnnkit.commands.{module}.{handler}", interrupted)
+    assert main(command) == 130
+    advice = "rnnkit: interrupted; continue with --resume\n"
+    assert capsys.readouterr().err == (advice if resumable else "rnnkit: interrupted\n")

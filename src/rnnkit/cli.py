@@ -55,6 +55,13 @@ def check_settings(args: argparse.Namespace) -> None:
         checking.handler(checking)
 
 
+def can_resume(args: argparse.Namespace) -> bool:
+    """Whether the command continues an interrupted run with ``--resume``: the ``train`` tasks
+    that train through the one trainer, and ``rnnkit stocks`` (not ``train dqn``, which trains
+    in one go, nor the commands without ``--resume``)."""
+    return hasattr(args, "resume") and getattr(args, "task", None) not in SINGLE_PROCESS_TASKS
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
@@ -103,7 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"rnnkit: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("rnnkit: interrupted; continue with --resume", file=sys.stderr)
+        advice = "; continue with --resume" if can_resume(args) else ""
+        print(f"rnnkit: interrupted{advice}", file=sys.stderr)
         return 130
 
 
