@@ -299,3 +299,14 @@ def test_an_interrupt_advises_resume_only_where_the_command_resumes(
     assert main(command) == 130
     advice = "rnnkit: interrupted; continue with --resume\n"
     assert capsys.readouterr().err == (advice if resumable else "rnnkit: interrupted\n")
+
+
+@pytest.mark.parametrize(("command", "setting", "key"), [
+    (["train", "forecaster"], 'data.features=["temp"]', "data.features"),
+    (["train", "forecaster"], "forecast.quantiles=[0.1,0.5,0.9]", "forecast.quantiles"),
+])
+def test_an_array_for_a_text_setting_is_refused_by_print_config(
+        command: list[str], setting: str, key: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*command, "--print-config", "--set", setting]) == 2
+    assert f"{key} is text, not an array; write comma-separated values as one string" in \
+        capsys.readouterr().err

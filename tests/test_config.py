@@ -104,6 +104,21 @@ def test_wrong_type_in_a_file_names_the_key(tmp_path: Path) -> None:
         load_config(RunConfig, path)
 
 
+def test_an_array_or_table_for_a_text_setting_is_refused_naming_the_key(tmp_path: Path) -> None:
+    """Their Python text ("['gru']") was taken as the value and failed later, or not at all."""
+    with pytest.raises(ConfigError, match=r'model\.cell is text, not an array; write comma-'
+                       r'separated values as one string, e\.g\. model\.cell="gru,lstm"'):
+        load_config(RunConfig, overrides=['model.cell=["gru", "lstm"]'])
+    path = write(tmp_path, '[train]\nmonitor = ["val_loss"]\n')
+    with pytest.raises(ConfigError, match=r'train\.monitor is text, not an array; .*'
+                       r'train\.monitor="val_loss"'):
+        load_config(RunConfig, path)
+    with pytest.raises(ConfigError, match=r"train\.device is text, not a table"):
+        load_config(RunConfig, overrides=["train.device={kind = 'cpu'}"])
+    assert load_config(RunConfig, overrides=["train.monitor=2014-06-30"]).train.monitor == \
+        "2014-06-30"  # a TOML date is still text
+
+
 def test_unknown_key_lists_the_valid_keys(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(RunConfig, overrides=["train.learning_rate=0.1"])

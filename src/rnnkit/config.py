@@ -319,8 +319,28 @@ def _coerce(key: str, value: Any, expected: Any) -> Any:
     if any(isinstance(value, t) for t in allowed if isinstance(t, type)):
         return value
     if str in allowed:
+        check_not_collection(key, value)
         return str(value)
     raise ConfigError(f"{key} expects {_name(expected)}, got {value!r}")
+
+
+def check_not_collection(key: str, value: Any) -> None:
+    """Refuse a TOML array or table for the text setting ``key``: its Python text
+    (``"['temp']"``) would be read as one name or number later. Several values are one string.
+
+    Example:
+        >>> check_not_collection("data.features", ["temp", "wind"])  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        rnnkit.config.ConfigError: data.features is text, not an array; ...="temp,wind"; got [...]
+    """
+    if isinstance(value, list):
+        example = ",".join(str(item) for item in value) or "a,b"
+        raise ConfigError(f"{key} is text, not an array; write comma-separated values as one "
+                          f"string, e.g. {key}={json.dumps(example)}; got {value!r}")
+    if isinstance(value, dict):
+        raise ConfigError(f"{key} is text, not a table; give it as one string, e.g. "
+                          f'{key}="..."; got {value!r}')
 
 
 def _name(expected: Any) -> str:
