@@ -42,8 +42,9 @@ def add_nproc_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--nproc", type=int, default=1, metavar="N",
         help="train in N processes on this machine, each on 1/N of every batch (PyTorch DDP:"
-             " gloo on CPU, NCCL with one GPU per process); for several machines start"
-             " rnnkit with torchrun instead (see the README)",
+             " gloo on CPU, one core per process; NCCL with one GPU per process), N at most"
+             " the cores (or GPUs); for several machines start rnnkit with torchrun instead"
+             " (see the README)",
     )
 
 
