@@ -215,6 +215,8 @@ def test_diagnose_help_gives_the_length_its_check_enforces(
     (["train", "tagger"], "tagger.word_dropout=1.5", "tagger.word_dropout must be at least 0"),
     (["train", "classifier"], "classifier.word_dim=0", "classifier.word_dim must be at least 1"),
     (["train", "synthetic"], "train.epochs=0", "train.epochs must be at least 1; got 0"),
+    (["train", "synthetic"], "data.length=0", "data.length must be at least 2; got 0"),
+    (["train", "synthetic"], "data.task=cpy", "data.task must be one of adding, copy; got 'cpy'"),
     (["train", "forecaster"], "train.optimizer=adamm",
      "train.optimizer must be one of adam, adamw, sgd; got 'adamm'"),
     (["train", "signal"], "train.batch_size=0", "train.batch_size must be at least 1; got 0"),
