@@ -138,6 +138,14 @@ def test_unknown_section(tmp_path: Path) -> None:
         load_config(RunConfig, path)
 
 
+def test_a_section_given_a_plain_value_says_to_make_it_a_table(tmp_path: Path) -> None:
+    """It said 'unknown config section', though the section exists."""
+    path = write(tmp_path, "train = 5\n")
+    with pytest.raises(ConfigError, match=r"train in .* is a section, not a value \(got train = "
+                       r"5\); write it as a table: a \[train\] line"):
+        load_config(RunConfig, path)
+
+
 @pytest.mark.parametrize("override", ["train.lr", "lr=0.1", "=3"])
 def test_malformed_override(override: str) -> None:
     with pytest.raises(ConfigError, match="section.key=value"):

@@ -290,9 +290,13 @@ def _build(config_type: type[ConfigT], values: dict[str, Any], source: str) -> C
     defaults: Any = config_type()
     sections = {}
     for section, content in values.items():
-        if section not in hints or not isinstance(content, dict):
+        if section not in hints:
             raise ConfigError(f"unknown config section {section!r} in {source}; valid keys: "
                               + ", ".join(keys))
+        if not isinstance(content, dict):
+            raise ConfigError(f"{section} in {source} is a section, not a value (got "
+                              f"{section} = {content!r}); write it as a table: a [{section}] "
+                              "line, then its keys one per line (key = value)")
         section_type = hints[section]
         field_types = typing.get_type_hints(section_type)
         for name in content:
