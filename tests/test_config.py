@@ -119,6 +119,16 @@ def test_an_array_or_table_for_a_text_setting_is_refused_naming_the_key(tmp_path
         "2014-06-30"  # a TOML date is still text
 
 
+@pytest.mark.parametrize("seed", ["18446744073709551616", "-1", "4294967296"])
+def test_a_seed_numpy_cannot_take_is_refused_naming_the_key(seed: str) -> None:
+    """torch and NumPy refused it later with 'Overflow when unpacking long long' or 'expected
+    non-negative integer', naming no setting."""
+    with pytest.raises(ConfigError, match=f"train.seed must be a whole number from 0 to "
+                                          f"4294967295; got {seed}"):
+        load_config(RunConfig, overrides=[f"train.seed={seed}"])
+    assert load_config(RunConfig, overrides=["train.seed=4294967295"]).train.seed == 2**32 - 1
+
+
 def test_unknown_key_lists_the_valid_keys(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(RunConfig, overrides=["train.learning_rate=0.1"])

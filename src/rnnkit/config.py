@@ -82,6 +82,22 @@ def check_at_least(value: float, key: str, minimum: float) -> None:
         raise ConfigError(f"{key} must be {what} {minimum:g}; got {value!r}")
 
 
+MAX_SEED = 2**32 - 1  # NumPy's seeds; torch's shuffling multiplies the seed, so no larger
+
+
+def check_seed(value: int, key: str) -> None:
+    """Refuse a seed ``key`` that NumPy or torch cannot take (both fail with no key named).
+
+    Example:
+        >>> check_seed(-1, "train.seed")
+        Traceback (most recent call last):
+        ...
+        rnnkit.config.ConfigError: train.seed must be a whole number from 0 to 4294967295; got -1
+    """
+    if not 0 <= value <= MAX_SEED:
+        raise ConfigError(f"{key} must be a whole number from 0 to {MAX_SEED}; got {value!r}")
+
+
 def check_fraction(value: float, key: str) -> None:
     """Refuse a setting ``key`` that is not strictly between 0 and 1."""
     if not 0 < value < 1:
@@ -180,7 +196,7 @@ SIZE_NAMES = ("word_dim", "embedding_dim", "beam_size")  # sizes of at least 1
 
 def check_sections(config: Any) -> None:
     """What every run configuration must satisfy, named by key: finite numbers, rates in
-    ``[0, 1)``, sizes of at least 1, and the ``model`` and ``train`` sections
+    ``[0, 1)``, sizes of at least 1, seeds NumPy takes, and the ``model`` and ``train`` sections
     (:func:`check_model`, :func:`check_train`). Task-specific settings are checked by their
     pipelines."""
     for section in dataclasses.fields(config):
@@ -195,6 +211,8 @@ def check_sections(config: Any) -> None:
                 check_rate(value, key)
             elif item.name in SIZE_NAMES and isinstance(value, int):
                 check_at_least(value, key, 1)
+            elif item.name == "seed" and isinstance(value, int):
+                check_seed(value, key)
         if isinstance(values, ModelConfig):
             check_model(values)
         elif isinstance(values, TrainConfig):

@@ -32,6 +32,7 @@ from rnnkit.config import (
     check_date,
     check_fraction,
     check_model,
+    check_seed,
     config_to_dict,
     number_list,
     save_config,
@@ -98,7 +99,10 @@ class Periods:
 
 def parse_seeds(text: str) -> list[int]:
     """``"0,1,2"`` -> ``[0, 1, 2]``."""
-    return number_list(text, "run.seeds", int, minimum=0)
+    seeds = number_list(text, "run.seeds", int, minimum=0)
+    for seed in seeds:
+        check_seed(seed, "run.seeds")
+    return seeds
 
 
 def check_config(config: DQNRunConfig) -> None:
