@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -127,6 +128,21 @@ def test_a_seed_numpy_cannot_take_is_refused_naming_the_key(seed: str) -> None:
                                           f"4294967295; got {seed}"):
         load_config(RunConfig, overrides=[f"train.seed={seed}"])
     assert load_config(RunConfig, overrides=["train.seed=4294967295"]).train.seed == 2**32 - 1
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ("model.hidden_size=9999999999999999999", "model.hidden_size must be at most 65536 (wider "
+                                              "layers do not fit in memory"),
+    ("model.hidden_size=70000", "model.hidden_size must be at most 65536"),
+    ("model.num_layers=1000000000", "model.num_layers must be at most 1000 (deeper stacks do "
+                                    "not train"),
+    ("train.max_steps=9223372036854775808", "train.max_steps must be a whole number below "
+                                            "2**63 (torch and NumPy take no larger); got 92233"),
+])
+def test_absurd_sizes_are_refused_naming_the_key(override: str, message: str) -> None:
+    """hidden_size=9999999999999999999 was a TypeError traceback from torch.empty."""
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_config(RunConfig, overrides=[override])
 
 
 def test_unknown_key_lists_the_valid_keys(tmp_path: Path) -> None:
