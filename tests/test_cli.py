@@ -312,3 +312,37 @@ def test_an_array_for_a_text_setting_is_refused_by_print_config(
     assert main([*command, "--print-config", "--set", setting]) == 2
     assert f"{key} is text, not an array; write comma-separated values as one string" in \
         capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [
+    ["train", "synthetic", *TINY], ["evaluate", "--model", "model.rnnkit"],
+    ["backtest", "--model", "model.rnnkit"], ["diagnose"], ["stocks"],
+])
+def test_an_out_that_is_a_file_is_refused_naming_out(
+        command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """mkdir said '[Errno 17] File exists: ...' (and only once the work was done)."""
+    afile = tmp_path / "afile"
+    afile.write_text("mine\n")
+    assert main([*command, "--out", str(afile)]) == 2
+    assert capsys.readouterr().err == (f"rnnkit: error: --out {afile} is a file, but --out names "
+                                       "a folder (made if missing); give a folder's path, or "
+                                       "move the file away\n")
+    assert main([*command, "--out", str(afile / "run")]) == 2
+    assert f"--out {afile / 'run'}: {afile} is a file, not a folder" in capsys.readouterr().err
+    assert afile.read_text() == "mine\n"
+
+
+def test_an_output_under_a_file_is_refused_naming_output(tmp_path: Path) -> None:
+    from rnnkit.commands.common import make_parent
+    from rnnkit.config import ConfigError
+
+    afile = tmp_path / "afile"
+    afile.write_text("mine\n")
+    with pytest.raises(ConfigError, match=f"--output {afile / 'x.json'}: {afile} is a file, not "
+                                          "a folder, so nothing can be written in it; give "
+                                          "--output a path in a folder"):
+        make_parent(afile / "x.json")
+    with pytest.raises(ConfigError, match=f"{afile} is a file, not a folder"):
+        make_parent(afile / "deeper" / "x.json")
+    make_parent(tmp_path / "new" / "x.json")
+    assert (tmp_path / "new").is_dir()

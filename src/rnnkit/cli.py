@@ -17,7 +17,7 @@ from typing import Any
 
 import tomllib
 
-from rnnkit.commands.common import add_nproc_option
+from rnnkit.commands.common import add_nproc_option, check_folder
 from rnnkit.config import ConfigError
 from rnnkit.training.bundle import BundleError
 from rnnkit.training.checkpoint import CheckpointError
@@ -61,6 +61,13 @@ def check_settings(args: argparse.Namespace) -> dict[str, Any]:
     return tomllib.loads(printed.getvalue())
 
 
+def check_out(args: argparse.Namespace) -> None:
+    """``--out`` names a folder (word2vec's, its vectors file): refuse a file there before any
+    work, not when the first output is written."""
+    if getattr(args, "out", None) is not None and args.command != "word2vec":
+        check_folder(args.out, "--out")
+
+
 def can_resume(args: argparse.Namespace) -> bool:
     """Whether the command continues an interrupted run with ``--resume``: the ``train`` tasks
     that train through the one trainer, and ``rnnkit stocks`` (not ``train dqn``, which trains
@@ -74,6 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     nproc = getattr(args, "nproc", 1)
     try:
         check_process_count(nproc)
+        check_out(args)
         if nproc > 1 and not launched() and not args.print_config:
             settings = check_settings(args)  # once here, not once in every process
             check_process_limit(nproc, settings.get("train", {}).get("device", "auto"))
