@@ -346,3 +346,32 @@ def test_an_output_under_a_file_is_refused_naming_output(tmp_path: Path) -> None
         make_parent(afile / "deeper" / "x.json")
     make_parent(tmp_path / "new" / "x.json")
     assert (tmp_path / "new").is_dir()
+
+
+@pytest.mark.parametrize(("command", "setting", "message"), [
+    (["train", "synthetic"], "data.task=cpy", "data.task must be one of adding, copy; got 'cpy'"),
+    (["train", "tagger"], "tagger.output=crff", "tagger.output must be one of crf, softmax"),
+    (["train", "tagger"], "data.scheme=bilou", "data.scheme must be one of bio, bioes"),
+    (["train", "classifier"], "classifier.pooling=attn",
+     "classifier.pooling must be one of last, max, mean, attention; got 'attn'"),
+    (["train", "classifier"], "data.format=xml", "data.format must be one of auto, jsonl"),
+    (["train", "dqn"], 'run.seeds="1,x"', "run.seeds must be whole numbers separated by commas"),
+    (["stocks"], "data.symbols=XYZ", "data.symbols: unknown ['XYZ']"),
+])
+def test_print_config_and_nproc_run_the_task_checks(
+        command: list[str], setting: str, message: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """--print-config printed these settings and exited 0, and --nproc 2 started both
+    processes, each printing the error."""
+    import rnnkit.cli
+
+    def no_launch(*_: object) -> int:
+        raise AssertionError("the processes started")
+
+    monkeypatch.setattr(rnnkit.cli, "launch", no_launch)
+    assert main([*command, "--print-config", "--set", setting]) == 2
+    assert message in capsys.readouterr().err
+    if command[0] == "train" and command[1] != "dqn":  # those trained through the trainer
+        assert main([*command, "--nproc", "2", "--set", "train.device=cpu", "--set",
+                     setting]) == 2
+        assert message in capsys.readouterr().err

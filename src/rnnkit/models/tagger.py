@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rnnkit.config import ModelConfig, check_choice
+from rnnkit.config import ModelConfig, check_at_least, check_choice
 from rnnkit.data.tagger_batches import TaggerBatch
 from rnnkit.data.tags import bioes_to_bio, repair_bio
 from rnnkit.data.vocab import Vocab
@@ -47,8 +47,10 @@ def check_options(config: TaggerConfig) -> None:
     """Refuse a ``tagger`` section the model cannot be built from, naming the key (the
     character encoder's own error names none)."""
     check_choice(config.output, "tagger.output", OUTPUTS)
+    check_at_least(config.char_dim, "tagger.char_dim", 0)
     if config.char_dim > 0:  # 0: no character features, the encoder is not read
         check_choice(config.char_encoder, "tagger.char_encoder", CHAR_ENCODERS)
+        check_at_least(config.char_hidden, "tagger.char_hidden", 1)
 
 
 @register_model("tagger")

@@ -107,9 +107,11 @@ def parse_seeds(text: str) -> list[int]:
 
 def check_config(config: DQNRunConfig) -> None:
     """Refuse the settings that the data, the agent or the backtests would read only later
-    (the ``agent`` section: :func:`rnnkit.rl.dqn.check_options`)."""
+    (the ``agent`` section: :func:`rnnkit.rl.dqn.check_options`); no data is read (also run by
+    ``--print-config``)."""
     from rnnkit.pipelines.signal import check_trading
 
+    parse_seeds(config.run.seeds)
     data = config.data
     check_choice(data.symbol.upper(), "data.symbol", ALL_STOCK_SYMBOLS)
     check_at_least(data.lookback, "data.lookback", 1)

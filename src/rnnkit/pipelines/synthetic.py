@@ -42,6 +42,12 @@ def check_data(data: SyntheticDataConfig) -> None:
         check_at_least(getattr(data, f"{name}_size"), f"data.{name}_size", 1)
 
 
+def check_run(config: SyntheticRunConfig) -> None:
+    """The settings checked before any data is made (also by ``--print-config``)."""
+    check_data(config.data)
+    check_model(config.model)
+
+
 def split(data: SyntheticDataConfig, name: str, batch_size: int, size: int | None = None
           ) -> TensorBatches:
     """A batch source over one split of the task."""
@@ -69,8 +75,7 @@ def train_synthetic(
     config: SyntheticRunConfig, out_dir: str | Path, resume: bool = False, log: Any = print
 ) -> dict[str, Any]:
     """Train on the configured task, save the bundle and ``results.json``; return the results."""
-    check_data(config.data)
-    check_model(config.model)
+    check_run(config)
     seed_everything(config.train.seed)  # the initial weights follow the seed too
     model = SyntheticTaskModel(config.data.task, config.model, trained_on=asdict(config.data))
     batch = config.train.batch_size
