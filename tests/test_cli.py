@@ -249,6 +249,8 @@ def test_diagnose_help_gives_the_length_its_check_enforces(
     (["train", "tagger"], "tagger.word_dropout=1.5", "tagger.word_dropout must be at least 0"),
     (["train", "classifier"], "classifier.word_dim=0", "classifier.word_dim must be at least 1"),
     (["train", "synthetic"], "train.epochs=0", "train.epochs must be at least 1; got 0"),
+    (["train", "synthetic"], "data.length=0", "data.length must be at least 2; got 0"),
+    (["train", "synthetic"], "data.task=cpy", "data.task must be one of adding, copy; got 'cpy'"),
     (["train", "forecaster"], "train.optimizer=adamm",
      "train.optimizer must be one of adam, adamw, sgd; got 'adamm'"),
     (["train", "signal"], "train.batch_size=0", "train.batch_size must be at least 1; got 0"),
@@ -315,3 +317,95 @@ def test_unreadable_inputs_are_named_in_one_line(tmp_path: Path,
     assert main(["evaluate", "--model", str(out)]) == 2
     assert f"is a folder, not a model bundle; its bundle is {out / 'model.rnnkit'}" in \
         capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("module", "handler", "command", "resumable"), [
+    ("synthetic", "train", ["train", "synthetic"], True),
+    ("stocks", "run", ["stocks"], True),
+    ("dqn", "train", ["train", "dqn"], False),
+    ("language_model", "run_generate", ["generate", "--model", "m.rnnkit"], False),
+])
+def test_an_interrupt_advises_resume_only_where_the_command_resumes(
+        module: str, handler: str, command: list[str], resumable: bool,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    def interrupted(args: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(f"rnnkit.commands.{module}.{handler}", interrupted)
+    assert main(command) == 130
+    advice = "rnnkit: interrupted; continue with --resume\n"
+    assert capsys.readouterr().err == (advice if resumable else "rnnkit: interrupted\n")
+
+
+@pytest.mark.parametrize(("command", "setting", "key"), [
+    (["train", "forecaster"], 'data.features=["temp"]', "data.features"),
+    (["train", "forecaster"], "forecast.quantiles=[0.1,0.5,0.9]", "forecast.quantiles"),
+])
+def test_an_array_for_a_text_setting_is_refused_by_print_config(
+        command: list[str], setting: str, key: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*command, "--print-config", "--set", setting]) == 2
+    assert f"{key} is text, not an array; write comma-separated values as one string" in \
+        capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [
+    ["train", "synthetic", *TINY], ["evaluate", "--model", "model.rnnkit"],
+    ["backtest", "--model", "model.rnnkit"], ["diagnose"], ["stocks"],
+])
+def test_an_out_that_is_a_file_is_refused_naming_out(
+        command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """mkdir said '[Errno 17] File exists: ...' (and only once the work was done)."""
+    afile = tmp_path / "afile"
+    afile.write_text("mine\n")
+    assert main([*command, "--out", str(afile)]) == 2
+    assert capsys.readouterr().err == (f"rnnkit: error: --out {afile} is a file, but --out names "
+                                       "a folder (made if missing); give a folder's path, or "
+                                       "move the file away\n")
+    assert main([*command, "--out", str(afile / "run")]) == 2
+    assert f"--out {afile / 'run'}: {afile} is a file, not a folder" in capsys.readouterr().err
+    assert afile.read_text() == "mine\n"
+
+
+def test_an_output_under_a_file_is_refused_naming_output(tmp_path: Path) -> None:
+    from rnnkit.commands.common import make_parent
+    from rnnkit.config import ConfigError
+
+    afile = tmp_path / "afile"
+    afile.write_text("mine\n")
+    with pytest.raises(ConfigError, match=f"--output {afile / 'x.json'}: {afile} is a file, not "
+                                          "a folder, so nothing can be written in it; give "
+                                          "--output a path in a folder"):
+        make_parent(afile / "x.json")
+    with pytest.raises(ConfigError, match=f"{afile} is a file, not a folder"):
+        make_parent(afile / "deeper" / "x.json")
+    make_parent(tmp_path / "new" / "x.json")
+    assert (tmp_path / "new").is_dir()
+
+
+@pytest.mark.parametrize(("command", "setting", "message"), [
+    (["train", "synthetic"], "data.task=cpy", "data.task must be one of adding, copy; got 'cpy'"),
+    (["train", "tagger"], "tagger.output=crff", "tagger.output must be one of crf, softmax"),
+    (["train", "tagger"], "data.scheme=bilou", "data.scheme must be one of bio, bioes"),
+    (["train", "classifier"], "classifier.pooling=attn",
+     "classifier.pooling must be one of last, max, mean, attention; got 'attn'"),
+    (["train", "classifier"], "data.format=xml", "data.format must be one of auto, jsonl"),
+    (["train", "dqn"], 'run.seeds="1,x"', "run.seeds must be whole numbers separated by commas"),
+    (["stocks"], "data.symbols=XYZ", "data.symbols: unknown ['XYZ']"),
+])
+def test_print_config_and_nproc_run_the_task_checks(
+        command: list[str], setting: str, message: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """--print-config printed these settings and exited 0, and --nproc 2 started both
+    processes, each printing the error."""
+    import rnnkit.cli
+
+    def no_launch(*_: object) -> int:
+        raise AssertionError("the processes started")
+
+    monkeypatch.setattr(rnnkit.cli, "launch", no_launch)
+    assert main([*command, "--print-config", "--set", setting]) == 2
+    assert message in capsys.readouterr().err
+    if command[0] == "train" and command[1] != "dqn":  # those trained through the trainer
+        assert main([*command, "--nproc", "2", "--set", "train.device=cpu", "--set",
+                     setting]) == 2
+        assert message in capsys.readouterr().err

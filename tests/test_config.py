@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -104,6 +105,46 @@ def test_wrong_type_in_a_file_names_the_key(tmp_path: Path) -> None:
         load_config(RunConfig, path)
 
 
+def test_an_array_or_table_for_a_text_setting_is_refused_naming_the_key(tmp_path: Path) -> None:
+    """Their Python text ("['gru']") was taken as the value and failed later, or not at all."""
+    with pytest.raises(ConfigError, match=r'model\.cell is text, not an array; write comma-'
+                       r'separated values as one string, e\.g\. model\.cell="gru,lstm"'):
+        load_config(RunConfig, overrides=['model.cell=["gru", "lstm"]'])
+    path = write(tmp_path, '[train]\nmonitor = ["val_loss"]\n')
+    with pytest.raises(ConfigError, match=r'train\.monitor is text, not an array; .*'
+                       r'train\.monitor="val_loss"'):
+        load_config(RunConfig, path)
+    with pytest.raises(ConfigError, match=r"train\.device is text, not a table"):
+        load_config(RunConfig, overrides=["train.device={kind = 'cpu'}"])
+    assert load_config(RunConfig, overrides=["train.monitor=2014-06-30"]).train.monitor == \
+        "2014-06-30"  # a TOML date is still text
+
+
+@pytest.mark.parametrize("seed", ["18446744073709551616", "-1", "4294967296"])
+def test_a_seed_numpy_cannot_take_is_refused_naming_the_key(seed: str) -> None:
+    """torch and NumPy refused it later with 'Overflow when unpacking long long' or 'expected
+    non-negative integer', naming no setting."""
+    with pytest.raises(ConfigError, match=f"train.seed must be a whole number from 0 to "
+                                          f"4294967295; got {seed}"):
+        load_config(RunConfig, overrides=[f"train.seed={seed}"])
+    assert load_config(RunConfig, overrides=["train.seed=4294967295"]).train.seed == 2**32 - 1
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ("model.hidden_size=9999999999999999999", "model.hidden_size must be at most 65536 (wider "
+                                              "layers do not fit in memory"),
+    ("model.hidden_size=70000", "model.hidden_size must be at most 65536"),
+    ("model.num_layers=1000000000", "model.num_layers must be at most 1000 (deeper stacks do "
+                                    "not train"),
+    ("train.max_steps=9223372036854775808", "train.max_steps must be a whole number below "
+                                            "2**63 (torch and NumPy take no larger); got 92233"),
+])
+def test_absurd_sizes_are_refused_naming_the_key(override: str, message: str) -> None:
+    """hidden_size=9999999999999999999 was a TypeError traceback from torch.empty."""
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_config(RunConfig, overrides=[override])
+
+
 def test_unknown_key_lists_the_valid_keys(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(RunConfig, overrides=["train.learning_rate=0.1"])
@@ -120,6 +161,14 @@ def test_unknown_section(tmp_path: Path) -> None:
         load_config(RunConfig, overrides=["optim.lr=0.1"])
     path = write(tmp_path, "epochs = 3\n")  # a key outside any section
     with pytest.raises(ConfigError, match="unknown config section 'epochs'"):
+        load_config(RunConfig, path)
+
+
+def test_a_section_given_a_plain_value_says_to_make_it_a_table(tmp_path: Path) -> None:
+    """It said 'unknown config section', though the section exists."""
+    path = write(tmp_path, "train = 5\n")
+    with pytest.raises(ConfigError, match=r"train in .* is a section, not a value \(got train = "
+                       r"5\); write it as a table: a \[train\] line"):
         load_config(RunConfig, path)
 
 

@@ -180,6 +180,46 @@ def test_a_wrong_setting_is_reported_once_before_any_process_starts(
     assert capsys.readouterr().out == ""  # the check printed no configuration
 
 
+@pytest.mark.parametrize("task", [["synthetic"], ["tagger"], ["classifier"], ["lm"],
+                                  ["forecaster"], ["signal"],
+                                  ["seq2seq", "--src", "de", "--tgt", "en"]])
+def test_more_processes_than_cores_are_refused_before_any_starts(
+    task: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """100 processes on a 2-core machine were killed for memory, then advised --resume."""
+    import rnnkit.cli
+    import rnnkit.training.launch
+
+    def no_launch(*_: object) -> int:
+        raise AssertionError("the processes started")
+
+    monkeypatch.setattr(rnnkit.cli, "launch", no_launch)
+    monkeypatch.setattr(rnnkit.training.launch, "usable_cores", lambda: 2)
+    args = ["train", *task, "--set", "train.device=cpu", "--nproc", "3"]
+    assert main(args) == 2
+    assert capsys.readouterr().err == ("rnnkit: error: --nproc 3 is more than the 2 CPU core(s) "
+                                       "this machine lets rnnkit use, and each process needs "
+                                       "one; use --nproc 2 or fewer\n")
+
+
+def test_more_processes_than_gpus_are_refused_on_cuda(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import rnnkit.cli
+    import rnnkit.training.launch
+
+    monkeypatch.setattr(rnnkit.cli, "launch", lambda nproc, argv: 0)
+    monkeypatch.setattr(rnnkit.training.launch, "usable_cores", lambda: 2)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 4)
+    args = [*SYNTHETIC[:-4], "--set", "train.device=auto"]  # auto: CUDA when there is one
+    assert main([*args, "--nproc", "4"]) == 0  # a GPU each, whatever the cores
+    assert main([*args, "--nproc", "5"]) == 2
+    assert "--nproc 5 is more than the 4 GPU(s) visible here, and each process trains on its " \
+        "own (train.device=auto); use --nproc 4 or fewer, or set train.device=cpu" in \
+        capsys.readouterr().err
+
+
 # -- real runs of two processes ------------------------------------------------------------------
 def test_two_processes_train_the_weights_of_one(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]

@@ -114,7 +114,7 @@ def test_conllu_missing_blank_line_and_empty_files(tmp_path: Path) -> None:
     for text in ("", "\n\n", "# only a comment\n"):
         with pytest.raises(DataFormatError, match="no sentences"):
             read_conllu(write(tmp_path, text, "empty.conllu"))
-    with pytest.raises(ValueError, match="column must be one of upos, xpos"):
+    with pytest.raises(ValueError, match="data.column must be one of upos, xpos .*; got 'lemma'"):
         read_conllu(joined, column="lemma")
 
 

@@ -386,6 +386,9 @@ def test_train_dqn_refuses_bad_settings(capsys: pytest.CaptureFixture[str],
     assert "agent.gamma must be in [0, 1), not 1.5" in capsys.readouterr().err
     assert rnnkit.cli.main(["train", "dqn", "--set", "run.seeds=a,b"]) == 2
     assert "run.seeds must be whole numbers separated by commas" in capsys.readouterr().err
+    assert rnnkit.cli.main(["train", "dqn", "--set", "run.seeds=\"0,4294967296\""]) == 2
+    assert "run.seeds must be a whole number from 0 to 4294967295; got 4294967296" in \
+        capsys.readouterr().err
     assert rnnkit.cli.main(["train", "dqn", "--print-config"]) == 0
     assert "agent.double" in capsys.readouterr().out
     assert rnnkit.cli.main(["train", "dqn", "--set", "agent.network=transformer"]) == 2

@@ -87,6 +87,15 @@ def test_unseen_words_still_get_character_features() -> None:
         CharEncoder(10, 4, 3, kind="rnn")
 
 
+@pytest.mark.parametrize(("options", "message"), [
+    ({"char_encoder": "cnnn"}, "tagger.char_encoder must be one of lstm, cnn; got 'cnnn'"),
+    ({"output": "crff"}, "tagger.output must be one of crf, softmax; got 'crff'"),
+])
+def test_a_wrong_tagger_option_names_its_key(options: dict[str, str], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        _build(**options)
+
+
 def test_buckets_group_similar_lengths_and_depend_only_on_seed_and_epoch() -> None:
     lengths = [1, 9, 2, 8, 3, 7, 4, 6]
     source = BucketBatches(list(range(8)), list, lengths, batch_size=2, seed=3)

@@ -13,13 +13,16 @@ import io
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
-from rnnkit.commands.common import add_nproc_option
+import tomllib
+
+from rnnkit.commands.common import add_nproc_option, check_folder
 from rnnkit.config import ConfigError
 from rnnkit.training.bundle import BundleError
 from rnnkit.training.checkpoint import CheckpointError
 from rnnkit.training.distributed import LOST_EXIT_CODE, WorkerLost, environment_rank
-from rnnkit.training.launch import check_process_count, launch, launched
+from rnnkit.training.launch import check_process_count, check_process_limit, launch, launched
 from rnnkit.training.trainer import TrainingDiverged
 
 COMMAND_MODULES = (
@@ -46,13 +49,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def check_settings(args: argparse.Namespace) -> None:
+def check_settings(args: argparse.Namespace) -> dict[str, Any]:
     """Read the command's settings as ``--print-config`` does (printing nothing): a wrong one
-    raises here, before the processes start, instead of in each of them."""
+    raises here, before the processes start, instead of in each of them. Returns them as
+    ``--print-config`` would have printed them, ``{section: {key: value}}``."""
     checking = argparse.Namespace(**vars(args))
     checking.print_config = True
-    with contextlib.redirect_stdout(io.StringIO()):
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
         checking.handler(checking)
+    return tomllib.loads(printed.getvalue())
+
+
+def check_out(args: argparse.Namespace) -> None:
+    """``--out`` names a folder (word2vec's, its vectors file): refuse a file there before any
+    work, not when the first output is written."""
+    if getattr(args, "out", None) is not None and args.command != "word2vec":
+        check_folder(args.out, "--out")
+
+
+def can_resume(args: argparse.Namespace) -> bool:
+    """Whether the command continues an interrupted run with ``--resume``: the ``train`` tasks
+    that train through the one trainer, and ``rnnkit stocks`` (not ``train dqn``, which trains
+    in one go, nor the commands without ``--resume``)."""
+    return hasattr(args, "resume") and getattr(args, "task", None) not in SINGLE_PROCESS_TASKS
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -61,8 +81,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     nproc = getattr(args, "nproc", 1)
     try:
         check_process_count(nproc)
+        check_out(args)
         if nproc > 1 and not launched() and not args.print_config:
-            check_settings(args)  # once here, not once in every process
+            settings = check_settings(args)  # once here, not once in every process
+            check_process_limit(nproc, settings.get("train", {}).get("device", "auto"))
             return launch(nproc, argv)  # the same command in nproc processes, via torchrun
         with contextlib.ExitStack() as stack:
             if environment_rank() > 0:  # rank 0 alone prints; errors still go to stderr
@@ -103,7 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"rnnkit: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("rnnkit: interrupted; continue with --resume", file=sys.stderr)
+        advice = "; continue with --resume" if can_resume(args) else ""
+        print(f"rnnkit: interrupted{advice}", file=sys.stderr)
         return 130
 
 

@@ -82,6 +82,35 @@ def check_at_least(value: float, key: str, minimum: float) -> None:
         raise ConfigError(f"{key} must be {what} {minimum:g}; got {value!r}")
 
 
+def check_at_most(value: int, key: str, maximum: int, why: str) -> None:
+    """Refuse a whole-number setting ``key`` above ``maximum``, saying ``why`` it is absurd.
+
+    Example:
+        >>> check_at_most(2000, "model.num_layers", 1000, "too deep")
+        Traceback (most recent call last):
+        ...
+        rnnkit.config.ConfigError: model.num_layers must be at most 1000 (too deep); got 2000
+    """
+    if value > maximum:
+        raise ConfigError(f"{key} must be at most {maximum} ({why}); got {value!r}")
+
+
+MAX_SEED = 2**32 - 1  # NumPy's seeds; torch's shuffling multiplies the seed, so no larger
+
+
+def check_seed(value: int, key: str) -> None:
+    """Refuse a seed ``key`` that NumPy or torch cannot take (both fail with no key named).
+
+    Example:
+        >>> check_seed(-1, "train.seed")
+        Traceback (most recent call last):
+        ...
+        rnnkit.config.ConfigError: train.seed must be a whole number from 0 to 4294967295; got -1
+    """
+    if not 0 <= value <= MAX_SEED:
+        raise ConfigError(f"{key} must be a whole number from 0 to {MAX_SEED}; got {value!r}")
+
+
 def check_fraction(value: float, key: str) -> None:
     """Refuse a setting ``key`` that is not strictly between 0 and 1."""
     if not 0 < value < 1:
@@ -121,6 +150,8 @@ def check_model(config: ModelConfig) -> None:
     check_choice(config.cell, "model.cell", CELLS)
     check_at_least(config.hidden_size, "model.hidden_size", 1)
     check_at_least(config.num_layers, "model.num_layers", 1)
+    check_at_most(config.num_layers, "model.num_layers", MAX_LAYERS,
+                  "deeper stacks do not train; 2 to 4 layers are usual")
     check_rate(config.dropout, "model.dropout")
     check_rate(config.recurrent_dropout, "model.recurrent_dropout")
     check_choice(config.nonlinearity, "model.nonlinearity", ("tanh", "relu"))
@@ -176,11 +207,16 @@ def check_device(device: str) -> None:
 
 RATE_NAMES = ("dropout", "label_smoothing")  # a key ending so is a probability in [0, 1)
 SIZE_NAMES = ("word_dim", "embedding_dim", "beam_size")  # sizes of at least 1
+WIDTH_NAMES = ("hidden_size", "word_dim", "embedding_dim", "char_dim", "char_hidden")
+MAX_WIDTH = 2**16  # 4 * 65536**2 float32 weights (W_hh of one LSTM layer): 64 GiB
+MAX_LAYERS = 1000
+MAX_WHOLE = 2**63 - 1  # torch and NumPy read whole numbers as 64-bit
 
 
 def check_sections(config: Any) -> None:
     """What every run configuration must satisfy, named by key: finite numbers, rates in
-    ``[0, 1)``, sizes of at least 1, and the ``model`` and ``train`` sections
+    ``[0, 1)``, sizes of at least 1 and at most :data:`MAX_WIDTH`, seeds NumPy takes, whole
+    numbers below 2**63, and the ``model`` and ``train`` sections
     (:func:`check_model`, :func:`check_train`). Task-specific settings are checked by their
     pipelines."""
     for section in dataclasses.fields(config):
@@ -191,10 +227,18 @@ def check_sections(config: Any) -> None:
             value, key = getattr(values, item.name), f"{section.name}.{item.name}"
             if isinstance(value, float) and not math.isfinite(value):  # no setting is nan/inf
                 raise ConfigError(f"{key} must be a finite number; got {value!r}")
+            if item.name in WIDTH_NAMES and isinstance(value, int):
+                check_at_most(value, key, MAX_WIDTH, "wider layers do not fit in memory: an "
+                              "LSTM layer of 65536 units alone holds 64 GiB of weights")
             if item.name.endswith(RATE_NAMES) and isinstance(value, float):
                 check_rate(value, key)
             elif item.name in SIZE_NAMES and isinstance(value, int):
                 check_at_least(value, key, 1)
+            elif item.name == "seed" and isinstance(value, int):
+                check_seed(value, key)
+            if isinstance(value, int) and abs(value) > MAX_WHOLE:
+                raise ConfigError(f"{key} must be a whole number below 2**63 (torch and NumPy "
+                                  f"take no larger); got {value!r}")
         if isinstance(values, ModelConfig):
             check_model(values)
         elif isinstance(values, TrainConfig):
@@ -290,9 +334,13 @@ def _build(config_type: type[ConfigT], values: dict[str, Any], source: str) -> C
     defaults: Any = config_type()
     sections = {}
     for section, content in values.items():
-        if section not in hints or not isinstance(content, dict):
+        if section not in hints:
             raise ConfigError(f"unknown config section {section!r} in {source}; valid keys: "
                               + ", ".join(keys))
+        if not isinstance(content, dict):
+            raise ConfigError(f"{section} in {source} is a section, not a value (got "
+                              f"{section} = {content!r}); write it as a table: a [{section}] "
+                              "line, then its keys one per line (key = value)")
         section_type = hints[section]
         field_types = typing.get_type_hints(section_type)
         for name in content:
@@ -319,8 +367,28 @@ def _coerce(key: str, value: Any, expected: Any) -> Any:
     if any(isinstance(value, t) for t in allowed if isinstance(t, type)):
         return value
     if str in allowed:
+        check_not_collection(key, value)
         return str(value)
     raise ConfigError(f"{key} expects {_name(expected)}, got {value!r}")
+
+
+def check_not_collection(key: str, value: Any) -> None:
+    """Refuse a TOML array or table for the text setting ``key``: its Python text
+    (``"['temp']"``) would be read as one name or number later. Several values are one string.
+
+    Example:
+        >>> check_not_collection("data.features", ["temp", "wind"])  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        rnnkit.config.ConfigError: data.features is text, not an array; ...="temp,wind"; got [...]
+    """
+    if isinstance(value, list):
+        example = ",".join(str(item) for item in value) or "a,b"
+        raise ConfigError(f"{key} is text, not an array; write comma-separated values as one "
+                          f"string, e.g. {key}={json.dumps(example)}; got {value!r}")
+    if isinstance(value, dict):
+        raise ConfigError(f"{key} is text, not a table; give it as one string, e.g. "
+                          f'{key}="..."; got {value!r}')
 
 
 def _name(expected: Any) -> str:

@@ -43,10 +43,10 @@ def register(commands: Any, train_tasks: Any) -> None:
 
 
 def train(args: argparse.Namespace) -> int:
-    from rnnkit.pipelines.classifier import ClassifierRunConfig, train_classifier
+    from rnnkit.pipelines.classifier import ClassifierRunConfig, check_run, train_classifier
 
     add_data_flags(args, DATA_FLAGS)
-    config = resolve_config(ClassifierRunConfig, args)
+    config = resolve_config(ClassifierRunConfig, args, check_run)
     if config is None:
         return 0
     name = config.data.dataset or Path(config.data.train).stem

@@ -42,8 +42,9 @@ def add_nproc_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--nproc", type=int, default=1, metavar="N",
         help="train in N processes on this machine, each on 1/N of every batch (PyTorch DDP:"
-             " gloo on CPU, NCCL with one GPU per process); for several machines start"
-             " rnnkit with torchrun instead (see the README)",
+             " gloo on CPU, one core per process; NCCL with one GPU per process), N at most"
+             " the cores (or GPUs); for several machines start rnnkit with torchrun instead"
+             " (see the README)",
     )
 
 
@@ -114,10 +115,37 @@ def check_source(source: str | None, flag: str) -> None:
                       "CSV/Parquet file (or Parquet folder)")
 
 
-def make_parent(path: Path | None) -> None:
-    """Create the folder an output file goes in, before the work that fills it."""
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+def file_in_the_way(path: Path) -> Path | None:
+    """The file at ``path`` or at the nearest of its parents that exists, where a folder must
+    be; None when that is a folder (or nothing exists yet)."""
+    for place in (path, *path.parents):
+        if place.exists():
+            return None if place.is_dir() else place
+    return None
+
+
+def check_folder(path: Path, flag: str) -> None:
+    """Refuse a ``flag`` naming a folder to write in where a file is (mkdir said only
+    ``[Errno 17] File exists``)."""
+    blocker = file_in_the_way(path)
+    if blocker == path:
+        raise ConfigError(f"{flag} {path} is a file, but {flag} names a folder (made if "
+                          "missing); give a folder's path, or move the file away")
+    if blocker is not None:
+        raise ConfigError(f"{flag} {path}: {blocker} is a file, not a folder; {flag} names a "
+                          "folder (made if missing): give a path whose folders are folders")
+
+
+def make_parent(path: Path | None, flag: str = "--output") -> None:
+    """Create the folder an output file goes in, before the work that fills it; refuse a
+    ``flag`` whose folder is a file."""
+    if path is None:
+        return
+    blocker = file_in_the_way(path.parent)
+    if blocker is not None:
+        raise ConfigError(f"{flag} {path}: {blocker} is a file, not a folder, so nothing can "
+                          f"be written in it; give {flag} a path in a folder")
+    path.parent.mkdir(parents=True, exist_ok=True)
 
 
 def registry_names(task: str) -> list[str]:

@@ -22,12 +22,12 @@ def register(commands: Any, train_tasks: Any) -> None:
 
 
 def train(args: argparse.Namespace) -> int:
-    from rnnkit.pipelines.dqn import DQNRunConfig, run_dqn
+    from rnnkit.pipelines.dqn import DQNRunConfig, check_config, run_dqn
 
     if args.resume:
         raise ValueError("rnnkit train dqn cannot resume: an agent trains in one go (one to "
                          "three minutes per seed on a CPU); run it again without --resume")
-    config = resolve_config(DQNRunConfig, args)
+    config = resolve_config(DQNRunConfig, args, check_config)
     if config is None:
         return 0
     out = args.out or Path("runs") / f"dqn-{config.data.symbol.upper()}"

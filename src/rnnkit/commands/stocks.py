@@ -22,11 +22,11 @@ def register(commands: Any, train_tasks: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.stocks import StocksRunConfig
-    from rnnkit.pipelines.stocks_job import run_stocks
+    from rnnkit.pipelines.stocks_job import check_run, run_stocks
 
     if args.symbols:
         args.overrides = [f"data.symbols={json.dumps(args.symbols)}", *args.overrides]
-    config = resolve_config(StocksRunConfig, args)
+    config = resolve_config(StocksRunConfig, args, check_run)
     if config is None:
         return 0
     run_stocks(config, args.out or Path("runs") / "stocks", resume=args.resume)

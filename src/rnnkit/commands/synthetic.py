@@ -22,9 +22,9 @@ def register(commands: Any, train_tasks: Any) -> None:
 
 
 def train(args: argparse.Namespace) -> int:
-    from rnnkit.pipelines.synthetic import SyntheticRunConfig, train_synthetic
+    from rnnkit.pipelines.synthetic import SyntheticRunConfig, check_run, train_synthetic
 
-    config = resolve_config(SyntheticRunConfig, args)
+    config = resolve_config(SyntheticRunConfig, args, check_run)
     if config is None:
         return 0
     out = args.out or Path("runs") / config.data.task

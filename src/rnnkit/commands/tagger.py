@@ -40,10 +40,10 @@ def register(commands: Any, train_tasks: Any) -> None:
 
 
 def train(args: argparse.Namespace) -> int:
-    from rnnkit.pipelines.tagger import TaggerRunConfig, train_tagger
+    from rnnkit.pipelines.tagger import TaggerRunConfig, check_run, train_tagger
 
     add_data_flags(args, DATA_FLAGS)
-    config = resolve_config(TaggerRunConfig, args)
+    config = resolve_config(TaggerRunConfig, args, check_run)
     if config is None:
         return 0
     name = config.data.dataset or Path(config.data.train).stem

@@ -35,7 +35,8 @@ _RANGE_OR_EMPTY_NODE = re.compile(r"\d+-\d+|\d+\.\d+")
 
 def _tag_field(column: str) -> int:
     if column not in TAG_COLUMNS:
-        raise ValueError(f"column must be one of {', '.join(TAG_COLUMNS)}, not {column!r}")
+        raise ValueError(f"data.column must be one of {', '.join(TAG_COLUMNS)} (the CoNLL-U "
+                         f"column the tags are read from); got {column!r}")
     return TAG_COLUMNS[column]
 
 

@@ -15,11 +15,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rnnkit.config import ModelConfig
+from rnnkit.config import ModelConfig, check_at_least, check_choice
 from rnnkit.data.tagger_batches import TaggerBatch
 from rnnkit.data.tags import bioes_to_bio, repair_bio
 from rnnkit.data.vocab import Vocab
-from rnnkit.models.char_encoder import CharEncoder
+from rnnkit.models.char_encoder import CHAR_ENCODERS, CharEncoder
 from rnnkit.models.crf import CRF, allowed_transitions
 from rnnkit.models.encoder import build_encoder
 from rnnkit.training.bundle import register_model
@@ -43,6 +43,16 @@ class TaggerConfig:
     output: str = "crf"  # crf | softmax
 
 
+def check_options(config: TaggerConfig) -> None:
+    """Refuse a ``tagger`` section the model cannot be built from, naming the key (the
+    character encoder's own error names none)."""
+    check_choice(config.output, "tagger.output", OUTPUTS)
+    check_at_least(config.char_dim, "tagger.char_dim", 0)
+    if config.char_dim > 0:  # 0: no character features, the encoder is not read
+        check_choice(config.char_encoder, "tagger.char_encoder", CHAR_ENCODERS)
+        check_at_least(config.char_hidden, "tagger.char_hidden", 1)
+
+
 @register_model("tagger")
 class Tagger(TaskModel):
     """A many-to-many tagger over vocabularies of words, characters and tags."""
@@ -59,8 +69,7 @@ class Tagger(TaskModel):
         data: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
-        if config.output not in OUTPUTS:
-            raise ValueError(f"tagger.output must be one of {OUTPUTS}, got {config.output!r}")
+        check_options(config)
         self.words, self.chars, self.tags = words, chars, tags
         self.config, self.encoder_config = config, encoder
         self.data = data or {}  # how the training data was read (format, column), for predict

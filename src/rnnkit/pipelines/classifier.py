@@ -14,13 +14,17 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from rnnkit.config import ModelConfig, TrainConfig, check_model
+from rnnkit.config import ModelConfig, TrainConfig, check_choice, check_model
 from rnnkit.data.batching import BatchSource, BucketBatches, bucket_order
 from rnnkit.data.classifier_batches import Encoded, collate
 from rnnkit.data.numeric_sequences import NumericSequence
+from rnnkit.data.sst import SCHEMES
+from rnnkit.data.text_labels import TRUNCATIONS
 from rnnkit.data.vocab import Vocab
-from rnnkit.models.classifier import ClassifierConfig, SequenceClassifier
+from rnnkit.models.classifier import OUTPUTS, ClassifierConfig, SequenceClassifier
+from rnnkit.models.pooling import POOLINGS
 from rnnkit.pipelines.classifier_data import (
+    FORMATS,
     ClassifierDataConfig,
     Example,
     check_labels,
@@ -62,6 +66,21 @@ class ClassifierRunConfig:
             mode="max", patience=3, lr_patience=1, lr_factor=0.5,
         )
     )
+
+
+CLASS_WEIGHTS = ("none", "balanced")
+
+
+def check_run(config: ClassifierRunConfig) -> None:
+    """The settings checked before any data is read (also by ``--print-config``)."""
+    check_model(config.model)
+    options, data = config.classifier, config.data
+    check_choice(options.pooling, "classifier.pooling", POOLINGS)
+    check_choice(options.output, "classifier.output", OUTPUTS)
+    check_choice(options.class_weights, "classifier.class_weights", CLASS_WEIGHTS)
+    check_choice(data.format, "data.format", FORMATS)
+    check_choice(data.truncate, "data.truncate", TRUNCATIONS)
+    check_choice(data.sst_labels, "data.sst_labels", SCHEMES)
 
 
 def _vectors(config: VectorsConfig, words: Vocab, dim: int, log: Any, lowercase: bool = True
@@ -119,9 +138,7 @@ def _class_weights(config: ClassifierConfig, train: list[Example], labels: list[
     sigmoid's ``pos_weight``, where 1 is neutral)."""
     if config.class_weights == "none":
         return None
-    if config.class_weights != "balanced":
-        raise ValueError("classifier.class_weights must be none or balanced, got"
-                         f" {config.class_weights!r}")
+    check_choice(config.class_weights, "classifier.class_weights", CLASS_WEIGHTS)
     counts = Counter(label for e in train for label in example_labels(e))
     if multi_label:
         return [max(len(train) - counts[label], 1) / max(counts[label], 1) for label in labels]
@@ -204,7 +221,7 @@ def evaluate_examples(model: SequenceClassifier, examples: list[Example]) -> dic
 def train_classifier(config: ClassifierRunConfig, out_dir: str | Path, resume: bool = False,
                      log: Any = print) -> dict[str, Any]:
     """Train on the configured data; evaluate on dev and test; save bundle and results."""
-    check_model(config.model)
+    check_run(config)
     started = time.perf_counter()
     config = replace(config, data=with_named_features(config.data))  # numeric: by name
     splits = read_splits(config.data, config.train.seed, log)

@@ -17,6 +17,7 @@ from rnnkit.data.text_labels import LabelledText, read_labelled_texts, truncate
 Example = LabelledText | NumericSequence
 
 T = TypeVar("T")
+FORMATS = ("auto", "jsonl", "csv", "tsv", "sst", "numeric")  # auto: the dataset's, or by file name
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class ClassifierDataConfig:
     train: str = ""
     dev: str = ""  # "" with no dev split: data.dev_fraction of train is held out
     test: str = ""
-    format: str = "auto"  # auto | jsonl | csv | tsv | sst | numeric
+    format: str = "auto"  # one of FORMATS
     data_dir: str = ""  # local mirror of the registry (else RNNKIT_DATA)
     text_field: str = "text"
     label_field: str = "label"

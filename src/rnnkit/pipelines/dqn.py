@@ -32,6 +32,7 @@ from rnnkit.config import (
     check_date,
     check_fraction,
     check_model,
+    check_seed,
     config_to_dict,
     number_list,
     save_config,
@@ -98,14 +99,19 @@ class Periods:
 
 def parse_seeds(text: str) -> list[int]:
     """``"0,1,2"`` -> ``[0, 1, 2]``."""
-    return number_list(text, "run.seeds", int, minimum=0)
+    seeds = number_list(text, "run.seeds", int, minimum=0)
+    for seed in seeds:
+        check_seed(seed, "run.seeds")
+    return seeds
 
 
 def check_config(config: DQNRunConfig) -> None:
     """Refuse the settings that the data, the agent or the backtests would read only later
-    (the ``agent`` section: :func:`rnnkit.rl.dqn.check_options`)."""
+    (the ``agent`` section: :func:`rnnkit.rl.dqn.check_options`); no data is read (also run by
+    ``--print-config``)."""
     from rnnkit.pipelines.signal import check_trading
 
+    parse_seeds(config.run.seeds)
     data = config.data
     check_choice(data.symbol.upper(), "data.symbol", ALL_STOCK_SYMBOLS)
     check_at_least(data.lookback, "data.lookback", 1)

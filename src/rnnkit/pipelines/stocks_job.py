@@ -21,17 +21,29 @@ from rnnkit.pipelines.stocks_report import LEAK_ALARM, plot_symbol, score_symbol
 from rnnkit.timeseries.datasets import STOCK_SYMBOLS
 
 
-def run_stocks(config: StocksRunConfig, out_dir: str | Path, log: Any = print,
-               resume: bool = False) -> dict[str, Any]:
-    """Run every configured symbol; return ``{"symbols": [scores...], "table": markdown}``.
-    ``resume``: each fold's models continue from their ``last.pt`` (a finished fold is read
-    back, an interrupted one goes on, one never started trains)."""
-    symbols = list(dict.fromkeys(  # each once, in the order given
+def stock_symbols(config: StocksRunConfig) -> list[str]:
+    """The symbols of ``data.symbols``, each once in the order given; unknown ones refused."""
+    symbols = list(dict.fromkeys(
         name.strip().upper() for name in config.data.symbols.split(",") if name.strip()))
     unknown = [name for name in symbols if name not in STOCK_SYMBOLS]
     if unknown or not symbols:
         raise ValueError(f"data.symbols: unknown {unknown or 'none given'}; choose from "
                          f"{', '.join(STOCK_SYMBOLS)}")
+    return symbols
+
+
+def check_run(config: StocksRunConfig) -> None:
+    """The settings checked before any data is read (also by ``--print-config``)."""
+    stock_symbols(config)
+    check_config(config)
+
+
+def run_stocks(config: StocksRunConfig, out_dir: str | Path, log: Any = print,
+               resume: bool = False) -> dict[str, Any]:
+    """Run every configured symbol; return ``{"symbols": [scores...], "table": markdown}``.
+    ``resume``: each fold's models continue from their ``last.pt`` (a finished fold is read
+    back, an interrupted one goes on, one never started trains)."""
+    symbols = stock_symbols(config)
     check_config(config)
     cuts = {symbol: symbol_folds(symbol, config)  # every symbol's folds, checked before
             for symbol in symbols}  # any of them trains

@@ -6,9 +6,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rnnkit.config import ModelConfig, TrainConfig, check_at_least, check_model
+from rnnkit.config import ModelConfig, TrainConfig, check_at_least, check_choice, check_model
 from rnnkit.data.batching import TensorBatches
-from rnnkit.data.synthetic import describe, make_split
+from rnnkit.data.synthetic import TASKS, make_split
 from rnnkit.models.synthetic import SyntheticTaskModel
 from rnnkit.pipelines.run import train_in_run_dir, write_results
 from rnnkit.training.bundle import load_model
@@ -32,6 +32,20 @@ class SyntheticRunConfig:
     data: SyntheticDataConfig = field(default_factory=SyntheticDataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+
+
+def check_data(data: SyntheticDataConfig) -> None:
+    """Refuse a ``data`` section no task can be generated from, naming the key."""
+    check_choice(data.task, "data.task", TASKS)
+    check_at_least(data.length, "data.length", 2 if data.task == "adding" else 1)
+    for name in SPLIT_SEEDS:  # the test split is made only after training
+        check_at_least(getattr(data, f"{name}_size"), f"data.{name}_size", 1)
+
+
+def check_run(config: SyntheticRunConfig) -> None:
+    """The settings checked before any data is made (also by ``--print-config``)."""
+    check_data(config.data)
+    check_model(config.model)
 
 
 def split(data: SyntheticDataConfig, name: str, batch_size: int, size: int | None = None
@@ -61,10 +75,7 @@ def train_synthetic(
     config: SyntheticRunConfig, out_dir: str | Path, resume: bool = False, log: Any = print
 ) -> dict[str, Any]:
     """Train on the configured task, save the bundle and ``results.json``; return the results."""
-    describe(config.data.task)
-    check_model(config.model)
-    for name in SPLIT_SEEDS:  # the test split is made only after training
-        check_at_least(getattr(config.data, f"{name}_size"), f"data.{name}_size", 1)
+    check_run(config)
     seed_everything(config.train.seed)  # the initial weights follow the seed too
     model = SyntheticTaskModel(config.data.task, config.model, trained_on=asdict(config.data))
     batch = config.train.batch_size

@@ -8,15 +8,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rnnkit.config import ModelConfig, TrainConfig, check_model
+from rnnkit.config import ModelConfig, TrainConfig, check_choice, check_model
 from rnnkit.data.batching import BatchSource, BucketBatches, bucket_order
+from rnnkit.data.conllu import TAG_COLUMNS
 from rnnkit.data.tagged import TaggedSentence
 from rnnkit.data.tagger_batches import collate, encode, word_form
 from rnnkit.data.tags import bio_to_bioes, bioes_to_bio, is_tag, to_bio
 from rnnkit.data.vocab import Vocab
-from rnnkit.models.tagger import Tagger, TaggerConfig
+from rnnkit.models.tagger import Tagger, TaggerConfig, check_options
 from rnnkit.pipelines.run import train_in_run_dir, write_results
-from rnnkit.pipelines.tagger_data import TaggerDataConfig, read_split, write_predictions
+from rnnkit.pipelines.tagger_data import FORMATS, TaggerDataConfig, read_split, write_predictions
 from rnnkit.pipelines.tagger_embeddings import EmbeddingConfig, prepare_embeddings
 from rnnkit.training.bundle import load_model
 from rnnkit.training.checkpoint import seed_everything
@@ -55,9 +56,26 @@ def gold_tags(sentences: Sequence[TaggedSentence]) -> list[list[str]]:
     return [to_bio(s.tags) if spans else list(s.tags) for s in sentences]
 
 
+SCHEMES = ("bio", "bioes")
+
+
+def check_run(config: TaggerRunConfig) -> None:
+    """The settings checked before any data is read (also by ``--print-config``)."""
+    from rnnkit.embeddings.pretrained import FORMATS as VECTOR_FORMATS
+
+    check_model(config.model)
+    check_options(config.tagger)
+    data = config.data
+    check_choice(data.scheme, "data.scheme", SCHEMES)
+    check_choice(data.column, "data.column", tuple(TAG_COLUMNS))
+    if data.format:  # "": the registry dataset's
+        check_choice(data.format, "data.format", FORMATS)
+    check_choice(config.embeddings.vectors_format, "embeddings.vectors_format",
+                 ("auto", *VECTOR_FORMATS))
+
+
 def _training_tags(sentences: list[TaggedSentence], scheme: str) -> list[list[str]]:
-    if scheme not in ("bio", "bioes"):
-        raise ValueError(f"data.scheme must be bio or bioes, got {scheme!r}")
+    check_choice(scheme, "data.scheme", SCHEMES)
     gold = gold_tags(sentences)
     return [bio_to_bioes(tags) for tags in gold] if scheme == "bioes" else gold
 
@@ -66,7 +84,7 @@ def train_tagger(
     config: TaggerRunConfig, out_dir: str | Path, resume: bool = False, log: Any = print
 ) -> dict[str, Any]:
     """Train on the configured data; evaluate on dev and test; save bundle and results."""
-    check_model(config.model)
+    check_run(config)
     data = config.data
     started = time.perf_counter()
     train, dev, test = (read_split(data, split) for split in ("train", "dev", "test"))

@@ -19,7 +19,12 @@ import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from rnnkit.training.distributed import LOST_EXIT_CODE, RESUME_HINT, environment_world_size
+from rnnkit.training.distributed import (
+    LOST_EXIT_CODE,
+    RESUME_HINT,
+    environment_world_size,
+    resolve_device,
+)
 
 _SIGNALS = ("SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT")  # those torch's launcher takes over
 
@@ -48,8 +53,7 @@ def launch(nproc: int, argv: Sequence[str]) -> int:
         max_restarts=0, monitor_interval=0.2,
     )
     logging.getLogger("torch.distributed.elastic").setLevel(logging.CRITICAL)  # we report
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    threads = str(max(1, (cores or 1) // nproc))
+    threads = str(max(1, usable_cores() // nproc))
     with _restored_process_state(), _environment(OMP_NUM_THREADS=threads):
         try:
             elastic_launch(config, sys.executable)("-m", "rnnkit", *argv)
@@ -101,6 +105,32 @@ def check_process_count(nproc: int) -> None:
     if nproc > 1 and launched() and nproc != local:
         raise ValueError(f"--nproc {nproc} but torchrun started {local} processes on this"
                          " machine; drop --nproc when starting rnnkit with torchrun")
+
+
+def usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity, where the system has one)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return cores or 1
+
+
+def check_process_limit(nproc: int, device: str) -> None:
+    """Refuse more processes than this machine trains in at once: one GPU each when
+    ``train.device`` (``device``) is CUDA, else one CPU core each. More are killed for memory
+    or crawl, and the run stops half done."""
+    import torch
+
+    if resolve_device(device).type == "cuda":
+        gpus = torch.cuda.device_count()
+        if nproc > gpus:
+            raise ValueError(f"--nproc {nproc} is more than the {gpus} GPU(s) visible here, and "
+                             f"each process trains on its own (train.device={device}); use "
+                             f"--nproc {gpus} or fewer, or set train.device=cpu")
+        return
+    cores = usable_cores()
+    if nproc > cores:
+        raise ValueError(f"--nproc {nproc} is more than the {cores} CPU core(s) this machine "
+                         f"lets rnnkit use, and each process needs one; use --nproc {cores} "
+                         "or fewer")
 
 
 @contextlib.contextmanager
