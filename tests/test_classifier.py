@@ -155,3 +155,25 @@ def test_numeric_sequences_of_different_lengths() -> None:
     Trainer(model, TrainConfig(epochs=30, lr=0.02, device="cpu", progress=False),
             log=lambda _: None).fit(source)
     assert model.evaluate(source.batches(0))["accuracy"] == 1.0
+
+
+def test_predict_probabilities_gives_back_the_mode_and_takes_no_examples_or_float64() -> None:
+    from rnnkit.data.numeric_sequences import NumericSequence
+    from rnnkit.data.text_labels import LabelledText
+    from rnnkit.pipelines.classifier import predict_probabilities
+    from rnnkit.timeseries.scaling import StandardScaler
+
+    model = _text_model()
+    examples = [LabelledText(("good", "film"), ("pos",)), LabelledText(("bad",), ("neg",))]
+    for mode in (True, False):
+        model.train(mode)
+        assert predict_probabilities(model, examples).shape == (2, 2)
+        assert model.training is mode
+    assert predict_probabilities(model, []).shape == (0, 2)
+    numeric = SequenceClassifier(["down", "up"], ClassifierConfig(pooling="last"),
+                                 ModelConfig(cell="gru", hidden_size=8), num_features=2,
+                                 data={"scaler": StandardScaler(["a", "b"]).fit(
+                                     torch.randn(20, 2).numpy()).to_json()}).double()
+    sequence = NumericSequence("s", torch.randn(5, 2).double().numpy(), "up")
+    probabilities = predict_probabilities(numeric, [sequence])  # the weights' dtype, float64
+    assert probabilities.dtype == torch.float64 and probabilities.shape == (1, 2)

@@ -275,3 +275,18 @@ def test_a_gpu_number_past_the_machine_s_is_refused_naming_train_device() -> Non
     with pytest.raises(ValueError, match=f"train.device 'cuda:{count}': this machine has "
                                          f"{count} GPU"):
         resolve_device(f"cuda:{count}")
+
+
+def test_a_signal_model_and_a_dqn_agent_decide_on_the_gpu_as_on_the_cpu() -> None:
+    from test_rl import tiny_agent
+    from test_signal import price_frame, tiny_signal
+
+    frame = price_frame(100)
+    model = tiny_signal(frame)
+    on_cpu = model.classify(frame)["probabilities"]
+    assert model.to("cuda").classify(frame)["probabilities"] == pytest.approx(on_cpu, abs=1e-5)
+    agent = tiny_agent("recurrent")
+    observation = {"window": np.ones((3, 1), dtype=np.float32),
+                   "position": np.zeros(1, dtype=np.float32)}
+    action = agent.act(observation)
+    assert agent.to("cuda").act(observation) == action

@@ -112,6 +112,8 @@ def test_corpus_errors_name_the_file_and_line(tmp_path: Path) -> None:
             list(corpus)
     with pytest.raises(ValueError, match="list of tokens, got the string"):
         list(TokenizedCorpus(["not tokenized"]))
+    with pytest.raises(ValueError, match="list of tokens, got the string 'the cat sat'"):
+        train_word2vec(["the cat sat", "a dog ran"])  # gensim would learn characters
 
 
 # training ----------------------------------------------------------------------------------

@@ -741,3 +741,14 @@ def test_too_few_training_windows_are_named_before_training(tmp_path: Path) -> N
                                          r".*windows were left out for missing values in 'x' "
                                          r"\(240 rows\)"):
         _prepare(write_csv(tmp_path / "late.csv", late))
+
+
+def test_forecast_follows_the_weights_dtype_and_needs_dates() -> None:
+    import copy
+
+    frame = series_frame(200)
+    model = model_for(frame)
+    wide = copy.deepcopy(model).double()
+    assert np.allclose(wide.forecast(frame)["mean"], model.forecast(frame)["mean"], atol=1e-5)
+    with pytest.raises(ValueError, match="the frame needs a DatetimeIndex, not RangeIndex"):
+        model.forecast(frame.reset_index(drop=True))  # no invented 1970 timestamps

@@ -273,3 +273,12 @@ def test_model_dropout_is_refused_for_a_language_model(capsys: pytest.CaptureFix
     vocab = build_stream_vocab(list("ab"), "char")
     with pytest.raises(ValueError, match="model.dropout=0.3 is not read by a language model"):
         LanguageModel(vocab, LMConfig(), ModelConfig(num_layers=2, dropout=0.3))
+
+
+def test_generate_gives_back_the_model_s_mode() -> None:
+    model, _ = _model()
+    for mode in (True, False):
+        model.train(mode)
+        text = generate(model, SamplingConfig(prime="RO", length=5, seed=0))
+        assert text.startswith("RO") and len(text) == 7
+        assert model.training is mode  # sampling between training steps keeps dropout on

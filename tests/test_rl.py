@@ -424,3 +424,12 @@ def test_a_symbol_listed_after_the_training_period_is_named(tmp_path: Path, caps
                             str(tmp_path / "fb")]) == 2
     assert "FB's prices start on 2012-05-18, after data.train_end 2009-12-31" in \
         capsys.readouterr().err
+
+
+def test_act_follows_the_weights_dtype() -> None:
+    import copy
+
+    agent = tiny_agent(network="recurrent")
+    observation = {"window": np.zeros((3, 1), dtype=np.float32),
+                   "position": np.zeros(1, dtype=np.float32)}
+    assert copy.deepcopy(agent).double().act(observation) == agent.act(observation)

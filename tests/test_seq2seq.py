@@ -292,3 +292,18 @@ def test_scheduled_sampling_never_feeds_back_padding_unknown_or_begin(
     model(batch)
     steps = torch.stack(fed[1:])  # after the begin marker, every input is the model's own
     assert not torch.isin(steps, torch.tensor([PAD_ID, UNK_ID, BOS_ID])).any()
+
+
+def test_translation_gives_back_the_model_s_mode_and_refuses_a_string(
+    tokenizer: SubwordTokenizer,
+) -> None:
+    from rnnkit.pipelines.translation import forced_attention
+
+    model = make_model(tokenizer, attention="general")
+    for mode in (True, False):
+        model.train(mode)
+        assert len(translate_lines(model, ["red fox", ""], beam_size=2)) == 2
+        weights, _ = forced_attention(model, "red fox", "fox red")
+        assert weights.shape[0] >= 2 and model.training is mode
+    with pytest.raises(TypeError, match="takes a list of lines, got the string 'red fox'"):
+        translate_lines(model, "red fox")  # type: ignore[arg-type]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import warnings
 from pathlib import Path
@@ -341,3 +342,23 @@ def test_one_class_in_every_training_window_is_refused(tmp_path: Path, capsys) -
         args += ["--set", item]
     assert rnnkit.cli.main(args) == 2
     assert "every training window of 'price' has the class hold" in capsys.readouterr().err
+
+
+def tiny_signal(frame: pd.DataFrame) -> SignalClassifier:
+    windows = make_windows(frame, "price", ["price_log_return"], lookback=5, horizon=1)
+    scaler = StandardScaler(["price_log_return"]).fit(windows.period_rows())
+    return SignalClassifier(ModelConfig(cell="gru", hidden_size=4), ["price_log_return"],
+                            "price", 5, 1, scaler, 0.005, -0.005, "price")
+
+
+def test_classify_gives_back_the_mode_and_follows_the_weights_dtype() -> None:
+    frame = price_frame(100)
+    model = tiny_signal(frame)
+    for mode in (True, False):
+        model.train(mode)
+        first = model.classify(frame)["probabilities"]
+        assert model.training is mode
+    wide = copy.deepcopy(model).double()  # float64 weights get float64 inputs
+    assert wide.classify(frame)["probabilities"] == pytest.approx(first, abs=1e-6)
+    windows = make_windows(frame, "price", ["price_log_return"], lookback=5, horizon=1)
+    assert np.allclose(wide.predict_windows(windows), model.predict_windows(windows), atol=1e-6)

@@ -110,3 +110,16 @@ def test_wrong_pretrained_shape_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="pretrained embeddings have shape"):
         Tagger(model.words, model.chars, model.tags, model.config, model.encoder_config,
                embeddings=torch.zeros(3, 16))
+
+
+def test_predict_tags_gives_back_the_model_s_mode_and_refuses_untokenized_text() -> None:
+    from rnnkit.pipelines.tagger import predict_tags
+
+    model = _build()
+    for mode in (True, False):
+        model.train(mode)
+        assert [len(tags) for tags in predict_tags(model, [["Anna", "left"], ["x"]])] == [2, 1]
+        assert model.training is mode  # a user's training loop keeps its dropout
+    for text in ("The cat sat .", ["The cat sat ."]):
+        with pytest.raises(TypeError, match="takes tokenized sentences .* got the string"):
+            predict_tags(model, text)  # type: ignore[arg-type]

@@ -50,12 +50,20 @@ def tokenize(text: str) -> list[str]:
 
 
 def check_reiterable(corpus: Iterable[Sequence[str]]) -> None:
-    """Raise ValueError if ``corpus`` is a one-shot iterator (a generator, ``iter(list)``)."""
+    """Raise ValueError if ``corpus`` is a one-shot iterator (a generator, ``iter(list)``), or
+    a collection of strings rather than of token lists (gensim would learn characters)."""
     if iter(corpus) is corpus:
         raise ValueError(
             f"the corpus is a one-shot iterator ({type(corpus).__name__}); word2vec reads it "
             "several times: pass a list, or a class whose __iter__ starts a new pass "
             "(TextCorpus, JsonlCorpus, ConlluCorpus, TokenizedCorpus)"
+        )
+    first = corpus if isinstance(corpus, str) else next(iter(corpus), None)
+    if isinstance(first, str):
+        raise ValueError(
+            f"a sentence must be a list of tokens, got the string {first[:40]!r}; split the "
+            "lines into tokens (rnnkit.embeddings.corpus.tokenize), or read a file with "
+            "TextCorpus"
         )
 
 

@@ -133,7 +133,7 @@ class SequenceClassifier(TaskModel):
                 inputs = inputs.masked_fill(drop & mask, self.words.unk_id)
             features = self.embedding(inputs)  # [B, T] -> [B, T, E]
         else:
-            features = inputs.float()  # [B, T, F]
+            features = inputs.to(next(self.encoder.parameters()).dtype)  # [B, T, F]
         features = F.dropout(features, self.config.embedding_dropout, self.training)
         outputs, final = self.encoder(features, lengths=lengths.cpu())  # [B, T, D*H]
         assert isinstance(outputs, Tensor)

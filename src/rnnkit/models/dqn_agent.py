@@ -122,8 +122,11 @@ class DQNAgent(TaskModel):
     def act(self, observation: dict[str, np.ndarray]) -> int:
         """The greedy action for one observation of :class:`rnnkit.rl.env.TradingEnv`, with
         dropout off (the mode it was in is restored)."""
-        window = torch.as_tensor(observation["window"], dtype=torch.float32)[None]
-        position = torch.as_tensor(observation["position"], dtype=torch.float32)[None]
+        weight = next(self.parameters())
+        window = torch.as_tensor(observation["window"], dtype=weight.dtype,
+                                 device=weight.device)[None]
+        position = torch.as_tensor(observation["position"], dtype=weight.dtype,
+                                   device=weight.device)[None]
         with evaluating(self):
             return int(self(window, position).argmax(-1))
 
@@ -133,10 +136,11 @@ class DQNAgent(TaskModel):
         """Greedy actions ``[N]`` and the positions ``[N]`` they lead to, over scaled
         consecutive windows ``[N, L, F]`` in order, each decision fed the position that the
         ones before it left (flat before the first)."""
-        device = next(self.parameters()).device
+        weight = next(self.parameters())
         with evaluating(self):
-            encoded = torch.cat([self.encode(torch.as_tensor(inputs[i:i + 2048], device=device,
-                                                             dtype=torch.float32))
+            encoded = torch.cat([self.encode(torch.as_tensor(inputs[i:i + 2048],
+                                                             device=weight.device,
+                                                             dtype=weight.dtype))
                                  for i in range(0, len(inputs), 2048)])  # [N, W]
         held = (-1.0, 0.0, 1.0) if self.mode == "long_short" else (0.0, 1.0)
         q = {p: self.q_values(encoded, encoded.new_full((len(encoded), 1), p)).cpu().numpy()

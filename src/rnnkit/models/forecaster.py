@@ -281,9 +281,10 @@ class Forecaster(TaskModel):
         outermost quantiles (``interval`` unused; see :meth:`interval_level`)."""
         check_features(windows, self.feature_names)
         with evaluating(self):
-            device = next(self.parameters()).device
+            weight = next(self.parameters())
             means, spreads = [], []
-            batches = scaled_batches(windows, self.scaler, batch_size, device)
+            batches = scaled_batches(windows, self.scaler, batch_size, weight.device,
+                                     weight.dtype)
             for start, inputs in zip(range(0, len(windows), batch_size), batches, strict=True):
                 times = windows.target_times[start:start + batch_size]
                 mean, spread = self._forecast_batch(inputs, times)

@@ -16,6 +16,7 @@ from torch import Tensor
 from rnnkit.config import ConfigError, check_at_least
 from rnnkit.data.text_stream import EOS, detokenize, tokenize
 from rnnkit.models.language_model import LanguageModel
+from rnnkit.training.task import evaluating
 
 
 @dataclass(frozen=True)
@@ -94,35 +95,35 @@ def generate(model: LanguageModel, config: SamplingConfig,
              on_text: Callable[[str], None] | None = None) -> str:
     """The prime followed by ``config.length`` generated tokens, as text."""
     check_sampling(config)
-    model.eval()
-    device = next(model.parameters()).device
-    generator = torch.Generator(device=device).manual_seed(config.seed)
-    ids = prime_ids(model, config.prime)
-    level = model.config.level
-    ends_line = model.vocab.symbols[ids[-1]] == EOS  # a word prime ending in a line break
-    separator = "" if level == "char" or ends_line else " "
-    if on_text is not None and config.prime:
-        on_text(config.prime + separator)
-    scores, state = model(torch.tensor(ids, device=device).unsqueeze(1))  # [P, 1] -> [P, 1, V]
-    last = scores[-1, 0]
-    produced: list[str] = []
-    for _ in range(config.length):
-        last = last.clone()
-        last[0] = float("-inf")  # never the padding symbol
-        if model.vocab.unknown:
-            last[model.vocab.unk_id] = float("-inf")  # nor <unk>
-        if config.temperature == 0:
-            token = int(last.argmax())
-        else:
-            scaled = (last - last.max()) / config.temperature  # no overflow at a tiny one
-            filtered = filter_scores(scaled, config.top_k, config.top_p)
-            token = int(torch.multinomial(torch.softmax(filtered, 0), 1, generator=generator))
-        symbol = model.vocab.symbols[token]
-        produced.append(symbol)
-        if on_text is not None:
-            piece = symbol if level == "char" else ("\n" if symbol == EOS else f"{symbol} ")
-            on_text(piece)
-        scores, state = model(torch.tensor([[token]], device=device), state)
+    with evaluating(model):  # its mode (train or eval) is given back after
+        device = next(model.parameters()).device
+        generator = torch.Generator(device=device).manual_seed(config.seed)
+        ids = prime_ids(model, config.prime)
+        level = model.config.level
+        ends_line = model.vocab.symbols[ids[-1]] == EOS  # a word prime ending in a line break
+        separator = "" if level == "char" or ends_line else " "
+        if on_text is not None and config.prime:
+            on_text(config.prime + separator)
+        scores, state = model(torch.tensor(ids, device=device).unsqueeze(1))  # [P, 1] -> [P, 1, V]
         last = scores[-1, 0]
-    text = detokenize(produced, level)
-    return config.prime + separator + text if config.prime else text
+        produced: list[str] = []
+        for _ in range(config.length):
+            last = last.clone()
+            last[0] = float("-inf")  # never the padding symbol
+            if model.vocab.unknown:
+                last[model.vocab.unk_id] = float("-inf")  # nor <unk>
+            if config.temperature == 0:
+                token = int(last.argmax())
+            else:
+                scaled = (last - last.max()) / config.temperature  # no overflow at a tiny one
+                filtered = filter_scores(scaled, config.top_k, config.top_p)
+                token = int(torch.multinomial(torch.softmax(filtered, 0), 1, generator=generator))
+            symbol = model.vocab.symbols[token]
+            produced.append(symbol)
+            if on_text is not None:
+                piece = symbol if level == "char" else ("\n" if symbol == EOS else f"{symbol} ")
+                on_text(piece)
+            scores, state = model(torch.tensor([[token]], device=device), state)
+            last = scores[-1, 0]
+        text = detokenize(produced, level)
+        return config.prime + separator + text if config.prime else text

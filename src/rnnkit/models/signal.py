@@ -168,9 +168,10 @@ class SignalClassifier(TaskModel):
         """``[N, 3]`` class probabilities (sell, hold, buy) of unscaled windows."""
         check_features(windows, self.feature_names)
         with evaluating(self):
-            device = next(self.parameters()).device
+            weight = next(self.parameters())
             parts = [torch.softmax(self(inputs), -1).double().cpu().numpy()
-                     for inputs in scaled_batches(windows, self.scaler, batch_size, device)]
+                     for inputs in scaled_batches(windows, self.scaler, batch_size,
+                                                  weight.device, weight.dtype)]
         return np.concatenate(parts) if parts else np.empty((0, len(CLASS_NAMES)))
 
     def windows_of(self, frame: pd.DataFrame, stride: int = 1) -> Windows:
@@ -181,9 +182,11 @@ class SignalClassifier(TaskModel):
     @torch.no_grad()
     def classify(self, frame: pd.DataFrame) -> dict[str, Any]:
         """The class of the return over the ``H`` steps after the frame's last row."""
+        weight = next(self.parameters())
         inputs = last_window(frame, self.feature_names, self.calendar, self.lookback,
-                             self.scaler)
-        probabilities = torch.softmax(self.eval()(inputs)[0], -1).double().numpy()
+                             self.scaler, weight.device, weight.dtype)
+        with evaluating(self):
+            probabilities = torch.softmax(self(inputs)[0], -1).double().cpu().numpy()
         return {"as_of": str(frame.index[-1]), "horizon": self.horizon,
                 "signal": CLASS_NAMES[int(probabilities.argmax())],
                 "probabilities": dict(zip(CLASS_NAMES, map(float, probabilities),

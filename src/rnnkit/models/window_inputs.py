@@ -55,23 +55,28 @@ def check_scale(windows: Windows, scaler: StandardScaler, ratio: float = 10.0) -
 
 
 def scaled_batches(windows: Windows, scaler: StandardScaler, batch_size: int,
-                   device: torch.device | str = "cpu") -> Iterator[Tensor]:
-    """``[b, L, F]`` float32 tensors of the scaled windows, in order (the scale checked)."""
+                   device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32
+                   ) -> Iterator[Tensor]:
+    """``[b, L, F]`` tensors (the model's ``dtype``, float32 by default) of the scaled windows,
+    in order (the scale checked)."""
     check_scale(windows, scaler)
     scaled = windows.scaled(scaler)
     for start in range(0, len(windows), batch_size):
         rows = slice(start, start + batch_size)
-        yield torch.as_tensor(scaled.inputs_at(rows), dtype=torch.float32, device=device)
+        yield torch.as_tensor(scaled.inputs_at(rows), dtype=dtype, device=device)
 
 
 def last_rows(frame: pd.DataFrame, feature_names: Sequence[str], calendar: Sequence[str],
               lookback: int) -> np.ndarray:
     """``[L, F]``: the last ``L`` rows of a raw date-indexed frame, calendar columns added,
-    unscaled.
+    unscaled (a frame without a :class:`~pandas.DatetimeIndex` is refused).
 
     Raises:
         ValueError: a missing feature column, too few rows, or missing values in those rows.
     """
+    if not isinstance(frame.index, pd.DatetimeIndex):
+        raise ValueError(f"the frame needs a DatetimeIndex, not {type(frame.index).__name__}; "
+                         "load it with rnnkit.timeseries.frames.load_table or tidy")
     frame = add_calendar(frame, calendar)
     missing = [name for name in feature_names if name not in frame.columns]
     if missing:
@@ -86,7 +91,9 @@ def last_rows(frame: pd.DataFrame, feature_names: Sequence[str], calendar: Seque
 
 
 def last_window(frame: pd.DataFrame, feature_names: Sequence[str], calendar: Sequence[str],
-                lookback: int, scaler: StandardScaler) -> Tensor:
-    """``[1, L, F]``: the scaled :func:`last_rows` of a raw date-indexed frame."""
+                lookback: int, scaler: StandardScaler, device: torch.device | str = "cpu",
+                dtype: torch.dtype = torch.float32) -> Tensor:
+    """``[1, L, F]``: the scaled :func:`last_rows` of a raw date-indexed frame, on the model's
+    ``device`` in its ``dtype``."""
     values = last_rows(frame, feature_names, calendar, lookback)
-    return torch.as_tensor(scaler.transform(values)[None], dtype=torch.float32)
+    return torch.as_tensor(scaler.transform(values)[None], dtype=dtype, device=device)

@@ -39,7 +39,7 @@ from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.training.bundle import load_model
 from rnnkit.training.checkpoint import seed_everything
 from rnnkit.training.classification_metrics import classification_scores
-from rnnkit.training.task import move_to
+from rnnkit.training.task import evaluating, move_to
 
 
 @dataclass(frozen=True)
@@ -185,16 +185,19 @@ def source(model: SequenceClassifier, examples: list[Example], batch_size: int,
 
 def predict_probabilities(model: SequenceClassifier, examples: Sequence[Example],
                           batch_size: int = 256) -> Tensor:
-    """Probabilities ``[N, K]`` (values for regression), in the examples' order."""
-    model.eval()
-    encoded = [encode(model, e, with_target=False) for e in examples]
-    rows: list[Tensor | None] = [None] * len(encoded)
-    device = next(model.parameters()).device
-    for chunk in bucket_order([len(e.inputs) for e in encoded], batch_size, None):
-        batch = move_to(collate([encoded[i] for i in chunk]), device)
-        for index, row in zip(chunk, model.predict(batch).cpu(), strict=True):
-            rows[index] = row
-    return torch.stack([row for row in rows if row is not None])
+    """Probabilities ``[N, K]`` (values for regression), in the examples' order; ``[0, K]``
+    for no examples."""
+    if not examples:
+        return torch.empty(0, len(model.labels))
+    with evaluating(model):  # its mode (train or eval) is given back after
+        encoded = [encode(model, e, with_target=False) for e in examples]
+        rows: list[Tensor | None] = [None] * len(encoded)
+        device = next(model.parameters()).device
+        for chunk in bucket_order([len(e.inputs) for e in encoded], batch_size, None):
+            batch = move_to(collate([encoded[i] for i in chunk]), device)
+            for index, row in zip(chunk, model.predict(batch).cpu(), strict=True):
+                rows[index] = row
+        return torch.stack([row for row in rows if row is not None])
 
 
 def evaluate_examples(model: SequenceClassifier, examples: list[Example]) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from rnnkit.training.tag_metrics import (
     span_report,
     tag_scores,
 )
-from rnnkit.training.task import move_to
+from rnnkit.training.task import evaluating, move_to
 
 
 @dataclass(frozen=True)
@@ -155,18 +155,23 @@ def train_tagger(
 def predict_tags(model: Tagger, token_lists: Sequence[Sequence[str]], batch_size: int = 256
                  ) -> list[list[str]]:
     """Tags for each tokenized sentence, in the input's order (BIO output always valid)."""
-    model.eval()
-    lowercase = model.config.lowercase
-    encoded = [encode(tokens, None, model.words, model.chars, model.tags, lowercase)
-               for tokens in token_lists]
-    predicted: list[list[str]] = [[] for _ in encoded]
-    device = next(model.parameters()).device
-    for chunk in bucket_order([len(e) for e in encoded], batch_size, None):
-        batch = collate([encoded[i] for i in chunk])
-        batch = move_to(batch, device)
-        for index, ids in zip(chunk, model.predict_ids(batch), strict=True):
-            predicted[index] = model.output_tags(ids)
-    return predicted
+    strings = [tokens for tokens in (token_lists,) if isinstance(tokens, str)] or [
+        tokens for tokens in token_lists if isinstance(tokens, str)]
+    if strings:
+        raise TypeError(f"predict_tags takes tokenized sentences (lists of tokens), got the "
+                        f"string {strings[0][:40]!r}; split it into tokens first")
+    with evaluating(model):  # its mode (train or eval) is given back after
+        lowercase = model.config.lowercase
+        encoded = [encode(tokens, None, model.words, model.chars, model.tags, lowercase)
+                   for tokens in token_lists]
+        predicted: list[list[str]] = [[] for _ in encoded]
+        device = next(model.parameters()).device
+        for chunk in bucket_order([len(e) for e in encoded], batch_size, None):
+            batch = collate([encoded[i] for i in chunk])
+            batch = move_to(batch, device)
+            for index, ids in zip(chunk, model.predict_ids(batch), strict=True):
+                predicted[index] = model.output_tags(ids)
+        return predicted
 
 
 def evaluate_sentences(model: Tagger, sentences: list[TaggedSentence], out: Path | None,

@@ -23,6 +23,7 @@ from rnnkit.data.subword import BOS_ID, EOS_ID, PAD_ID
 from rnnkit.models.beam_search import Hypothesis, beam_search
 from rnnkit.models.seq2seq import Seq2Seq
 from rnnkit.training.bundle import load_model
+from rnnkit.training.task import evaluating
 
 
 def load_translator(path: str | Path) -> Seq2Seq:
@@ -65,26 +66,29 @@ def translate_lines(model: Seq2Seq, lines: Sequence[str], beam_size: int | None 
     ``beam_size`` 1 is greedy decoding; None takes the model's ``seq2seq.beam_size`` (and
     ``length_penalty`` for ``alpha``). An empty line gets one empty hypothesis.
     """
-    model.eval()
-    beam = model.config.beam_size if beam_size is None else beam_size
-    alpha = model.config.length_penalty if alpha is None else alpha
-    results: list[list[Hypothesis]] = [[Hypothesis([], 0.0, 0.0)] for _ in lines]
-    todo = [i for i, line in enumerate(lines) if line.strip()]
-    encoded = {i: source_ids(model, lines[i], i) for i in todo}
-    device = model.device
-    for chunk in bucket_order([len(encoded[i]) for i in todo], batch_size, None):
-        indices = [todo[j] for j in chunk]
-        source, lengths = pad([encoded[i] for i in indices])
-        source = source.to(device)
-        if beam == 1 and n_best == 1:
-            ids, maps = model.greedy(source, lengths)
-            found = [[Hypothesis(row, 0.0, 0.0, weights)] for row, weights in zip(ids, maps,
-                                                                                  strict=True)]
-        else:
-            found = beam_search(model, source, lengths, beam, alpha, n_best)
-        for index, hypotheses in zip(indices, found, strict=True):
-            results[index] = hypotheses
-    return results
+    if isinstance(lines, str):
+        raise TypeError(f"translate_lines takes a list of lines, got the string {lines[:40]!r};"
+                        " pass [line] for one")
+    with evaluating(model):  # its mode (train or eval) is given back after
+        beam = model.config.beam_size if beam_size is None else beam_size
+        alpha = model.config.length_penalty if alpha is None else alpha
+        results: list[list[Hypothesis]] = [[Hypothesis([], 0.0, 0.0)] for _ in lines]
+        todo = [i for i, line in enumerate(lines) if line.strip()]
+        encoded = {i: source_ids(model, lines[i], i) for i in todo}
+        device = model.device
+        for chunk in bucket_order([len(encoded[i]) for i in todo], batch_size, None):
+            indices = [todo[j] for j in chunk]
+            source, lengths = pad([encoded[i] for i in indices])
+            source = source.to(device)
+            if beam == 1 and n_best == 1:
+                ids, maps = model.greedy(source, lengths)
+                found = [[Hypothesis(row, 0.0, 0.0, weights)] for row, weights in zip(ids, maps,
+                                                                                      strict=True)]
+            else:
+                found = beam_search(model, source, lengths, beam, alpha, n_best)
+            for index, hypotheses in zip(indices, found, strict=True):
+                results[index] = hypotheses
+        return results
 
 
 def detokenize(model: Seq2Seq, hypotheses: list[list[Hypothesis]]) -> list[str]:
@@ -98,14 +102,14 @@ def forced_attention(model: Seq2Seq, source: str, target: str) -> tuple[Tensor, 
     of ``source`` (teacher forcing), and the target's ids; for a heat map of any pair."""
     if model.decoder.attention is None:
         raise ValueError("this model has no attention (seq2seq.attention = none): no heat map")
-    model.eval()
-    source_tensor, lengths = pad([source_ids(model, source)])
-    target_ids = model.target_tokenizer.encode(target)
-    memory, state = model.encode(source_tensor.to(model.device), lengths)
-    rows: list[Tensor] = []
-    for token in [BOS_ID, *target_ids]:
-        _, state, weights = model.decoder.step(torch.tensor([token], device=model.device),
-                                               state, memory)
-        assert weights is not None
-        rows.append(weights[0])
-    return torch.stack(rows), target_ids  # [len + 1, S]
+    with evaluating(model):  # its mode (train or eval) is given back after
+        source_tensor, lengths = pad([source_ids(model, source)])
+        target_ids = model.target_tokenizer.encode(target)
+        memory, state = model.encode(source_tensor.to(model.device), lengths)
+        rows: list[Tensor] = []
+        for token in [BOS_ID, *target_ids]:
+            _, state, weights = model.decoder.step(torch.tensor([token], device=model.device),
+                                                   state, memory)
+            assert weights is not None
+            rows.append(weights[0])
+        return torch.stack(rows), target_ids  # [len + 1, S]
