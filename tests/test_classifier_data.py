@@ -216,6 +216,14 @@ def test_cli_trains_predicts_and_refuses_unknown_labels(
     assert main(["train", "classifier", "--train", str(train), "--dev", str(odd),
                  "--out", str(tmp_path / "r2"), *settings]) == 2
     assert "the dev data has labels the model never saw" in capsys.readouterr().err
+    marked = tmp_path / "marked.txt"
+    marked.write_bytes("\ufeffa great cast\n".encode())
+    assert main(["predict", "--model", str(out / "model.rnnkit"), "--input", str(marked)]) == 0
+    assert json.loads(capsys.readouterr().out)["input"] == "a great cast"  # no byte-order mark
+    tree = tmp_path / "tree.txt"
+    tree.write_text("(3 (2 a) (4 great))\n")
+    assert main(["evaluate", "--model", str(out / "model.rnnkit"), "--data", str(tree)]) == 2
+    assert "if it is in another, pass --format: jsonl, csv, tsv, sst" in capsys.readouterr().err
 
 
 def test_cli_numeric_classifier_scales_with_training_statistics(

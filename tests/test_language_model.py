@@ -282,3 +282,18 @@ def test_generate_gives_back_the_model_s_mode() -> None:
         text = generate(model, SamplingConfig(prime="RO", length=5, seed=0))
         assert text.startswith("RO") and len(text) == 7
         assert model.training is mode  # sampling between training steps keeps dropout on
+
+
+def test_streamed_words_are_the_returned_text_and_a_tiny_temperature_is_greedy() -> None:
+    from rnnkit.config import ConfigError
+
+    model, _ = _model("word")
+    for prime in ("ROMEO:", ""):
+        pieces: list[str] = []
+        config = SamplingConfig(prime=prime, length=40, seed=3)
+        text = generate(model, config, on_text=pieces.append)
+        assert "".join(pieces) == text and " \n" not in text and not text.endswith(" ")
+    greedy = generate(model, SamplingConfig(prime="ROMEO:", length=8, temperature=0))
+    assert generate(model, SamplingConfig(prime="ROMEO:", length=8, temperature=1e-300)) == greedy
+    with pytest.raises(ConfigError, match="sample.seed must be a whole number from 0 to 2"):
+        generate(model, SamplingConfig(length=1, seed=2**64))

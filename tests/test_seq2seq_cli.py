@@ -178,6 +178,31 @@ def test_translate_and_evaluate_name_their_flags(prefix: Path, tmp_path: Path,
     assert "trained from files: give --data, a file prefix" in capsys.readouterr().err
     assert main(["evaluate", "--model", model, "--data", "sst"]) == 2
     assert "--data 'sst' is neither a file prefix" in capsys.readouterr().err
+    blank_first = tmp_path / "blank.de"
+    blank_first.write_text("\n" + SOURCE[0] + "\n")
+    assert main(["translate", "--model", model, "--input", str(blank_first),
+                 "--attention-plot", str(tmp_path / "a.png")]) == 2
+    captured = capsys.readouterr()
+    assert "draws the first input line, which is empty" in captured.err
+    assert captured.out == ""  # refused before translating, not after
+
+
+def test_translate_reads_standard_input_as_utf8_whatever_the_locale(
+    prefix: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+    import sys
+
+    out = tmp_path / "run"
+    assert main(["train", "seq2seq", "--train", str(prefix), "--dev", str(prefix), "--test",
+                 str(prefix), "--out", str(out), *TINY, "--set", "train.epochs=1"]) == 0
+    capsys.readouterr()
+    for raw, code in ((b"\xef\xbb\xbf" + SOURCE[0].encode() + b"\n", 0), (b"Ein M\xe4nn\n", 2)):
+        stdin = io.TextIOWrapper(io.BytesIO(raw), encoding="ascii", errors="surrogateescape")
+        monkeypatch.setattr(sys, "stdin", stdin)  # as a C locale reads it
+        assert main(["translate", "--model", str(out / "model.rnnkit")]) == code
+    assert "standard input:1: not UTF-8 text" in capsys.readouterr().err
 
 
 def test_an_attention_plot_must_be_an_image(tmp_path: Path,

@@ -267,3 +267,32 @@ def test_validation_scores_what_dev_reports_for_a_bioes_model(tmp_path: Path) ->
     assert dev["accuracy"] == pytest.approx(2 / 3)  # B-PER I-PER right, O wrong
     for name in ("accuracy", "precision", "recall", "f1"):
         assert validation[name] == pytest.approx(dev[name]), name
+
+
+def test_predict_reads_bytes_writes_standard_output_and_hints_the_format(
+    files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+    import sys
+
+    out = tmp_path / "pos"
+    assert _train(files, "conllu", out) == 0
+    model = str(out / "model.rnnkit")
+    capsys.readouterr()
+    assert main(["predict", "--model", model, "--input", str(files["conllu"])]) == 0
+    assert capsys.readouterr().out.count("\n") == CONLLU.count("\n")  # to standard output
+    assert sorted(path.name for path in files["conllu"].parent.iterdir()
+                  if path.name.startswith("pos.conllu")) == ["pos.conllu"]  # no file beside
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"Mary r\xfcns .\n")))
+    assert main(["predict", "--model", model]) == 2
+    assert "standard input:1: not UTF-8 text" in capsys.readouterr().err
+    marked = tmp_path / "marked.txt"
+    marked.write_bytes("\ufeffMary runs .\n".encode())
+    assert main(["predict", "--model", model, "--input", str(marked), "--format", "text"]) == 0
+    assert capsys.readouterr().out.split("\t")[0] == "Mary"  # the byte-order mark left out
+    assert main(["predict", "--model", model, "--input", str(marked)]) == 2
+    err = capsys.readouterr().err
+    assert "read as conllu, the format the model trained on" in err and "--format: text" in err
+    assert main(["evaluate", "--model", model, "--data", str(files["iob"])]) == 2
+    assert "pass --format: conllu, iob" in capsys.readouterr().err

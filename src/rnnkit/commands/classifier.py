@@ -15,6 +15,8 @@ from rnnkit.commands.common import (
     add_data_flags,
     check_file,
     make_parent,
+    read_as,
+    read_text_input,
     registry_names,
     resolve_config,
 )
@@ -105,7 +107,9 @@ def evaluate(args: argparse.Namespace) -> int:
         check_file(args.data, "--data")
     model = load_classifier_bundle(args.model)
     data, path = _evaluation_data(model, args, datasets)
-    examples = read_examples(data, path, training=False)  # a file in a dataset's own format
+    with read_as(data.format, args.format or (args.data in datasets and "registry") or None,
+                 [name for name in FORMATS if name != "auto"]):
+        examples = read_examples(data, path, training=False)  # a file in a dataset's format
     examples = name_labels(examples, model.data.get("label_names") or {})  # gets its names
     if model.config.output != "linear":
         check_labels(examples, model.labels, "evaluation")
@@ -163,7 +167,7 @@ def predict(args: argparse.Namespace) -> int:
             max_tokens=settings["max_tokens"], how=settings["truncate"], labelled=False)
         ids = [" ".join(example.tokens) for example in examples]
     else:
-        text = args.text if args.text is not None else _read_input(args.input)
+        text = args.text if args.text is not None else read_text_input(args.input)
         numbered = [(number, line) for number, line in  # blank lines skipped, counted
                     enumerate(text.replace("\r\n", "\n").split("\n"), 1) if line.strip()]
         if not numbered:
@@ -204,7 +208,3 @@ def _structured(path: str) -> bool:
     return str(path).lower().removesuffix(".gz").endswith((".csv", ".tsv", ".jsonl", ".json"))
 
 
-def _read_input(path: str | None) -> str:
-    if path is None or path == "-":
-        return sys.stdin.read()
-    return Path(path).read_text(encoding="utf-8")

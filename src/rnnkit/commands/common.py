@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +136,33 @@ def check_folder(path: Path, flag: str) -> None:
     if blocker is not None:
         raise ConfigError(f"{flag} {path}: {blocker} is a file, not a folder; {flag} names a "
                           "folder (made if missing): give a path whose folders are folders")
+
+
+@contextlib.contextmanager
+def read_as(fmt: str, given: str | None, formats: Sequence[str]) -> Iterator[None]:
+    """Reading a user's file in the model's format ``fmt`` (``given`` None: no ``--format``):
+    an error it raises also says how to read the file in another of ``formats``."""
+    try:
+        yield
+    except ValueError as error:
+        if given:
+            raise
+        raise ValueError(f"{error} (the file was read as {fmt}, the format the model trained "
+                         f"on; if it is in another, pass --format: {', '.join(formats)})"
+                         ) from None
+
+
+def read_text_input(path: str | None) -> str:
+    """The text of ``--input`` (a file) or of standard input (``-`` or none): UTF-8 with a
+    byte-order mark left out; bytes that are not UTF-8 are an error naming the file (or
+    standard input) and the line, whatever the locale (a C locale passes them on escaped)."""
+    from rnnkit.data.tagged import decode_utf8
+
+    if path is None or path == "-":
+        raw, name = sys.stdin.buffer.read(), "standard input"
+    else:
+        raw, name = Path(path).read_bytes(), path
+    return decode_utf8(raw, name).removeprefix("\ufeff")
 
 
 def make_parent(path: Path | None, flag: str = "--output") -> None:

@@ -15,6 +15,7 @@ from rnnkit.commands.common import (
     add_data_flags,
     check_file,
     make_parent,
+    read_text_input,
     registry_names,
     resolve_config,
 )
@@ -84,6 +85,9 @@ def translate_command(args: argparse.Namespace) -> int:
                           f"({vocabulary} subwords); use at most {vocabulary} (5 is usual)")
     make_parent(args.output)
     lines = _read_lines(args.input)
+    if args.attention_plot is not None and (not lines or not lines[0].strip()):
+        raise ValueError("--attention-plot draws the first input line, which is empty; put "
+                         "the sentence to draw first")
     with warnings.catch_warnings():
         warnings.simplefilter("always")
         warnings.showwarning = _warn_to_stderr
@@ -126,7 +130,7 @@ def _check_flags(args: argparse.Namespace) -> None:
 def _read_lines(path: str | None) -> list[str]:
     """One sentence per line, split at ``\n`` only, as training read its files."""
     if path is None or path == "-":
-        text = sys.stdin.read()
+        text = read_text_input(path)
         lines = [line.rstrip("\r") for line in text.split("\n")]
         return lines[:-1] if lines and not lines[-1] else lines
     return read_lines(path)

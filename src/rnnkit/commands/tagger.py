@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,8 @@ from rnnkit.commands.common import (
     add_data_flags,
     check_file,
     make_parent,
+    read_as,
+    read_text_input,
     registry_names,
     resolve_config,
 )
@@ -56,7 +59,7 @@ def train(args: argparse.Namespace) -> int:
 def evaluate(args: argparse.Namespace) -> int:
     from rnnkit.data.registry import REGISTRY
     from rnnkit.pipelines.tagger import evaluate_sentences, load_tagger_bundle
-    from rnnkit.pipelines.tagger_data import TaggerDataConfig, read_split
+    from rnnkit.pipelines.tagger_data import FORMATS, TaggerDataConfig, read_split
 
     if not args.data:
         raise ValueError("rnnkit evaluate on a tagger needs --data (a registry name or a file)")
@@ -74,8 +77,9 @@ def evaluate(args: argparse.Namespace) -> int:
             tag_column=settings.get("tag_column", -1),
         )
         split = "test"
-    result = {"split": split, **evaluate_sentences(model, read_split(data, split), args.out,
-                                                    split)}
+    with read_as(data.format, args.format if data.test else "registry", FORMATS):
+        sentences = read_split(data, split)
+    result = {"split": split, **evaluate_sentences(model, sentences, args.out, split)}
     shown = {k: v for k, v in result.items() if k not in ("confusion",)}
     print(json.dumps(shown, indent=2))
     return 0
@@ -106,7 +110,7 @@ def predict(args: argparse.Namespace) -> int:
     make_parent(args.output)
     fmt = args.format or ("text" if args.text or not args.input else model.data["format"])
     if fmt == "text":
-        text = args.text if args.text is not None else _read_input(args.input)
+        text = args.text if args.text is not None else read_text_input(args.input)
         given = text.replace("\r\n", "\n").split("\n")  # not splitlines: U+2028 is no break
         token_lists = [line.split() for line in given if line.strip()]
         if not token_lists:
@@ -120,18 +124,17 @@ def predict(args: argparse.Namespace) -> int:
     if not args.input or args.input == "-":
         raise ValueError(f"--format {fmt} reads a file: give --input PATH")
     settings = {**model.data, "format": fmt}
-    sentences = read_file(args.input, settings, require_tags=False)
+    with read_as(fmt, args.format, ("text", *FORMATS)):
+        sentences = read_file(args.input, settings, require_tags=False)
     predicted = predict_tags(model, [s.tokens for s in sentences])
-    target = args.output or Path(f"{args.input}.predicted.{fmt}")
-    written = write_predictions(sentences, predicted, target, settings)
+    if args.output is None:  # the file with its tags replaced, to standard output
+        with tempfile.TemporaryDirectory() as folder:
+            written = write_predictions(sentences, predicted, Path(folder) / "out", settings)
+            sys.stdout.write(written.read_text(encoding="utf-8"))
+        return 0
+    written = write_predictions(sentences, predicted, args.output, settings)
     print(f"wrote {written}", file=sys.stderr)
     return 0
-
-
-def _read_input(path: str | None) -> str:
-    if path is None or path == "-":
-        return sys.stdin.read()
-    return Path(path).read_text(encoding="utf-8")
 
 
 def _write_output(text: str, path: Path | None) -> None:

@@ -55,6 +55,9 @@ def check_sampling(config: SamplingConfig,
     check_at_least(config.length, key("length"), 0)
     check_at_least(config.temperature, key("temperature"), 0)  # 0: greedy
     check_at_least(config.top_k, key("top_k"), 0)  # 0: off
+    if not 0 <= config.seed < 2**64:  # what torch.Generator.manual_seed takes
+        raise ConfigError(f"{key('seed')} must be a whole number from 0 to 2**64 - 1; got "
+                          f"{config.seed!r}")
     if not 0.0 < config.top_p <= 1.0:
         raise ConfigError(f"{key('top_p')} must be above 0 and at most 1 (1 = off); got "
                           f"{config.top_p!r}")
@@ -107,13 +110,14 @@ def generate(model: LanguageModel, config: SamplingConfig,
         scores, state = model(torch.tensor(ids, device=device).unsqueeze(1))  # [P, 1] -> [P, 1, V]
         last = scores[-1, 0]
         produced: list[str] = []
+        spaced = False  # a word goes after a space unless it starts a line (as detokenize)
         for _ in range(config.length):
             last = last.clone()
             last[0] = float("-inf")  # never the padding symbol
             if model.vocab.unknown:
                 last[model.vocab.unk_id] = float("-inf")  # nor <unk>
-            if config.temperature == 0:
-                token = int(last.argmax())
+            if config.temperature < torch.finfo(last.dtype).tiny:  # 0, or one that rounds to 0
+                token = int(last.argmax())  # (its distribution is the argmax's anyway)
             else:
                 scaled = (last - last.max()) / config.temperature  # no overflow at a tiny one
                 filtered = filter_scores(scaled, config.top_k, config.top_p)
@@ -121,8 +125,11 @@ def generate(model: LanguageModel, config: SamplingConfig,
             symbol = model.vocab.symbols[token]
             produced.append(symbol)
             if on_text is not None:
-                piece = symbol if level == "char" else ("\n" if symbol == EOS else f"{symbol} ")
-                on_text(piece)
+                if level == "char":
+                    on_text(symbol)
+                else:
+                    on_text("\n" if symbol == EOS else (" " if spaced else "") + symbol)
+                    spaced = symbol != EOS
             scores, state = model(torch.tensor([[token]], device=device), state)
             last = scores[-1, 0]
         text = detokenize(produced, level)
