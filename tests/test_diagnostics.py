@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import matplotlib.pyplot as plt
 import pytest
 import torch
 import torch.nn.functional as F
@@ -223,3 +224,27 @@ def _no_constants(name: str) -> None:
 def test_demonstration_rejects_unknown_cells(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="cells must be some of rnn, lstm, gru"):
         run_demonstration(cells=("rnn", "transformer"), out_dir=tmp_path)
+
+
+def test_norms_do_not_overflow_inside_float64_and_the_plot_marks_0_and_inf(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rnnkit.training.diagnostics import scaled_norm
+
+    huge = torch.full((2, 3), 1e200, dtype=torch.float64)
+    tiny = torch.full((32,), 1e-170, dtype=torch.float64)
+    assert scaled_norm(huge) == pytest.approx(1e200 * math.sqrt(6), rel=1e-12)  # was inf
+    assert scaled_norm(tiny) == pytest.approx(1e-170 * math.sqrt(32), rel=1e-12)  # was 0
+    assert scaled_norm(torch.zeros(3)) == 0.0
+    flow = GradientFlow("rnn", [[[math.inf, 1e200, 1e-60, 0.0, math.nan, 1.0]]], loss=0.2)
+    drawn: list[tuple[list[float], str | None]] = []
+    real = plt.Axes.scatter
+
+    def spy(axes: Any, x: Any, y: Any, *args: Any, **kwargs: Any) -> Any:
+        drawn.append((list(y), kwargs.get("label")))
+        return real(axes, x, y, *args, **kwargs)
+
+    monkeypatch.setattr(plt.Axes, "scatter", spy)
+    plot_gradient_flow({"init": [flow]}, tmp_path / "flow.png")
+    assert drawn == [([pytest.approx(1e-61)], "0: no gradient"),  # below every real value
+                     ([pytest.approx(1e201)], "inf: overflow")]  # above, not at the bottom

@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from rnnkit.training.diagnostics import DIRECTIONS, GradientFlow  # noqa: E402
 
 COLOURS = {"rnn": "tab:red", "lstm": "tab:blue", "gru": "tab:green"}
-FLOOR = 1e-45  # plotted in place of 0 (a state that never reaches the loss) on a log axis
+FLOOR = 1e-45  # 0 is drawn here on a log axis when a panel has no positive value at all
 
 
 @dataclass
@@ -69,17 +69,31 @@ def plot_gradient_flow(
         1, len(panels), figsize=(6.0 * len(panels), 4.5), squeeze=False, sharey=True
     )
     for axes, (panel, flows) in zip(axes_row[0], panels.items(), strict=True):
+        every = [v for flow in flows for directions in flow.norms for series in directions
+                 for v in series if v > 0 and math.isfinite(v)]
+        low = min(every) / 10 if every else FLOOR  # 0 drawn below every real value
+        high = max(every) * 10 if every else 1.0  # an overflow (inf) above them
+        marked: set[str] = set()
         for index, flow in enumerate(flows):
             for layer, directions in enumerate(flow.norms):
                 for direction, series in enumerate(directions):
                     label = flow.name
                     if len(flow.norms) > 1 or len(directions) > 1:
                         label += f" L{layer} {DIRECTIONS[direction]}"
-                    values = [v if v > 0 and math.isfinite(v) else FLOOR for v in series]
-                    axes.semilogy(
-                        range(len(values)), values, label=label, color=_colour(flow.name, index),
+                    colour = _colour(flow.name, index)
+                    values = [low if v == 0 else high if v == math.inf else v for v in series]
+                    axes.semilogy(  # a NaN is a gap in the line
+                        range(len(values)), values, label=label, color=colour,
                         linestyle="--" if direction else "-", alpha=1.0 / (1 + 0.5 * layer),
                     )
+                    for kind, marker, at in (("0: no gradient", "v", low),
+                                             ("inf: overflow", "^", high)):
+                        special = 0.0 if marker == "v" else math.inf
+                        steps = [t for t, v in enumerate(series) if v == special]
+                        if steps:
+                            axes.scatter(steps, [at] * len(steps), marker=marker, color=colour,
+                                         s=12, label=None if kind in marked else kind)
+                            marked.add(kind)
         axes.set_title(panel)
         axes.set_xlabel("time step t")
         axes.grid(True, which="major", alpha=0.3)
