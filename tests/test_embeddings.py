@@ -104,6 +104,10 @@ def test_corpus_errors_name_the_file_and_line(tmp_path: Path) -> None:
         list(JsonlCorpus(bad))
     with pytest.raises(ValueError, match="does not exist"):
         list(TextCorpus(tmp_path / "missing.txt"))
+    mac = tmp_path / "mac.txt"
+    mac.write_bytes(b"One line.\rTwo, lines!\r\nThree\n")  # old Mac, Windows, Unix endings
+    assert list(TextCorpus(mac)) == [["One", "line", "."], ["Two", ",", "lines", "!"],
+                                     ["Three"]]
     latin = tmp_path / "latin.jsonl.gz"
     with gzip.open(latin, "wb") as file:
         file.write('{"text": "ok"}\n{"text": "Café au lait"}\n'.encode("latin-1"))

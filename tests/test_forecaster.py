@@ -723,12 +723,27 @@ def test_a_file_s_text_and_long_format_and_saved_index(tmp_path: Path) -> None:
     prepared = _prepare(tmp_path / "long.csv", series_column="series", value_column="value")
     assert prepared.features == ["x", "y", "hour_sin", "hour_cos"]  # series by name
     assert np.allclose(prepared.frame["x"], frame["x"])
-    frame.reset_index().to_csv(tmp_path / "indexed.csv")  # pandas' default: a row index
-    with pytest.warns(UserWarning, match="first column has no name and holds the row numbers"):
-        assert _prepare(tmp_path / "indexed.csv").features == ["y", "x", "hour_sin", "hour_cos"]
-    (tmp_path / "blank.csv").write_text("date,y,\n2020-01-01,1,5\n2020-01-02,2,6\n")
-    with pytest.raises(ValueError, match="column 3 has no name in the header"):
-        _prepare(tmp_path / "blank.csv")
+    frame.reset_index().iloc[50:].to_csv(tmp_path / "indexed.csv")  # pandas' default index
+    with pytest.warns(UserWarning, match=r"first column has no name and counts rows \(50, 51"):
+        assert _prepare(tmp_path / "indexed.csv").features == [
+            "Unnamed: 0", "y", "x", "hour_sin", "hour_cos"]  # read as before: old bundles
+    with pytest.warns(UserWarning, match="counts rows"):  # read it; listed inputs leave it out
+        assert _prepare(tmp_path / "indexed.csv", features="y,x").features[:2] == ["y", "x"]
+    trailing = "date,y,x,\n" + "".join(f"{day:%Y-%m-%d %H:%M},{y},{x},\n" for day, (y, x)
+                                       in zip(frame.index, frame.to_numpy(), strict=True))
+    (tmp_path / "trailing.csv").write_text(trailing)  # a spreadsheet's trailing commas
+    assert _prepare(tmp_path / "trailing.csv", features="y,x").features[:2] == ["y", "x"]
+
+
+def test_a_model_trained_on_a_file_reads_a_registry_source_without_file_settings() -> None:
+    from rnnkit.pipelines.sources import with_source
+
+    trained = ForecastDataConfig(source="meters.csv", frequency="infer", max_fill=2,
+                                 series_column="meter", value_column="kwh")
+    beijing = with_source(trained, "beijing")
+    assert (beijing.source, beijing.frequency, beijing.max_fill, beijing.series_column,
+            beijing.value_column) == ("beijing", "", 0, "", "")
+    assert with_source(trained, "other.csv") == replace(trained, source="other.csv")
 
 
 def test_too_few_training_windows_are_named_before_training(tmp_path: Path) -> None:

@@ -75,10 +75,13 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
     with (gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")) as file:
         for number, raw in enumerate(file, start=1):
             try:
-                yield number, raw.decode("utf-8")
+                text = raw.decode("utf-8")
             except UnicodeDecodeError as error:
                 raise ValueError(f"{path}, line {number}: not UTF-8 text ({error.reason}); "
                                  "save the file as UTF-8") from None
+            for line in text.replace("\r\n", "\n").split("\r"):  # old Mac (CR) lines too
+                if line:
+                    yield number, line
 
 
 def _as_paths(paths: str | Path | Sequence[str | Path]) -> list[Path]:

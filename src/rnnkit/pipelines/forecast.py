@@ -15,7 +15,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rnnkit.pipelines.sources import ForecastDataConfig, change_lags, data_settings, read_source
+from rnnkit.pipelines.sources import (
+    ForecastDataConfig,
+    change_lags,
+    data_settings,
+    read_source,
+    with_source,
+)
 from rnnkit.timeseries.splits import period_end
 from rnnkit.training.bundle import load_bundle
 
@@ -32,7 +38,7 @@ def forecast_bundle(path: str | Path, source: str | None = None, as_of: str | No
     trained = ForecastDataConfig(**data_settings(getattr(model, "trained_on", None)))
     data = replace(trained, target=model.target)
     if source:
-        data = replace(data, source=source, date_column=date_column or data.date_column)
+        data = replace(with_source(data, source), date_column=date_column or data.date_column)
     if mirror:
         data = replace(data, mirror=mirror)
     frame, _ = read_source(data)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +129,15 @@ def is_file(source: str) -> bool:
         Path(source).suffix or Path(source).exists())
 
 
+def with_source(data: ForecastDataConfig, source: str) -> ForecastDataConfig:
+    """A model's data settings with another ``source``: a registry series drops the settings
+    that are only for files (a model trained on a file forecasts Beijing too)."""
+    if is_file(source):
+        return replace(data, source=source)
+    return replace(data, source=source, frequency="", max_fill=0, series_column="",
+                   value_column="")
+
+
 def read_file(data: ForecastDataConfig) -> pd.DataFrame:
     """A user's CSV/Parquet file as a checked frame (with ``data.features``, only the columns
     the run reads must hold numbers: another column of text is left out), put on the
@@ -166,9 +175,10 @@ def warn_gaps(index: pd.Index, source: str) -> None:
     if report.missing:
         warnings.warn(f"{source}: {report.missing} of {report.expected_rows} timestamps of its "
                       f"{frequency!r} grid have no row (first missing: {report.first_missing[0]}"
-                      f"); a window reads the rows as given, so it may span such a gap. Set "
-                      "data.frequency=infer to make each missing timestamp a missing row, "
-                      "which no window uses (data.max_fill=N fills inputs for N steps)",
+                      f"); a window reads the rows as given, so it may span such a gap. Trained "
+                      "with data.frequency=infer, a model makes each missing timestamp a "
+                      "missing row, which no window uses (data.max_fill=N fills inputs for N "
+                      "steps)",
                       UserWarning, stacklevel=2)
 
 
@@ -305,10 +315,10 @@ def prepare_for(model: Any, source: str = "", date_column: str = "", mirror: str
         ValueError: the data's features are not the model's.
     """
     trained = {**data_settings(model.trained_on), "stride": 1,
-               **({"source": source} if source else {}),
                **({"date_column": date_column} if source and date_column else {}),
                **({"mirror": mirror} if mirror else {})}
-    prepared = prepare(ForecastDataConfig(**trained),
+    data = ForecastDataConfig(**trained)
+    prepared = prepare(with_source(data, source) if source else data,
                        with_target=model.target in model.feature_names)
     if prepared.features != list(model.feature_names):
         raise ValueError(feature_mismatch(list(model.feature_names), prepared.features,

@@ -192,7 +192,7 @@ def _read_file(path: Path, date_column: str) -> pd.DataFrame:
         raise ValueError(f"{path} cannot be read as a table: {str(error).strip()}. Check "
                          "that every row has the header's number of fields") from None
     table.columns = [str(column).strip() for column in table.columns]
-    table = _without_saved_index(table, path)
+    _warn_saved_index(table, path)
     repeated = sorted({c for c in table.columns if list(table.columns).count(c) > 1})
     if repeated:
         raise ValueError(f"{path}: the columns {', '.join(map(repr, repeated))} appear more than "
@@ -203,24 +203,19 @@ def _read_file(path: Path, date_column: str) -> pd.DataFrame:
     return table
 
 
-def _without_saved_index(table: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """The table less a first column with no header name holding 0, 1, 2, ... (the row numbers
-    pandas' ``to_csv`` writes by default), with a warning; another nameless column is an error."""
-    nameless = [i for i, name in enumerate(table.columns) if name.startswith("Unnamed: ")]
-    if not nameless:
-        return table
+def _warn_saved_index(table: pd.DataFrame, path: Path) -> None:
+    """Warn when the first column has no header name and counts up by one (the row numbers
+    pandas' ``to_csv`` writes by default): it is read as a column like any other."""
+    if not len(table.columns) or not str(table.columns[0]).startswith("Unnamed: "):
+        return
     first = table.iloc[:, 0]
-    if nameless[0] == 0 and pd.api.types.is_integer_dtype(first) and \
-            first.equals(pd.Series(range(len(table)), index=table.index)):
-        warnings.warn(f"{path}: its first column has no name and holds the row numbers 0, 1, "
-                      "2, ... (a saved pandas index); left it out. Save with index=False to "
-                      "silence this warning", UserWarning, stacklevel=3)
-        table = table.iloc[:, 1:]
-        nameless = [i - 1 for i in nameless[1:]]
-    if nameless:
-        raise ValueError(f"{path}: column {nameless[0] + 1} has no name in the header; name it "
-                         "or remove it")
-    return table
+    if len(first) > 1 and pd.api.types.is_integer_dtype(first) and \
+            (np.diff(first.to_numpy()) == 1).all():
+        warnings.warn(f"{path}: its first column has no name and counts rows ({first.iloc[0]}, "
+                      f"{first.iloc[1]}, ...: a saved pandas index); it is read as the column "
+                      f"{table.columns[0]!r}, an input unless data.features lists the inputs. "
+                      "Save the file with index=False to leave it out", UserWarning,
+                      stacklevel=3)
 
 
 def to_wide(frame: pd.DataFrame, series_column: str = "series",
