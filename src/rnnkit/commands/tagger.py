@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -127,13 +126,10 @@ def predict(args: argparse.Namespace) -> int:
     with read_as(fmt, args.format, ("text", *FORMATS)):
         sentences = read_file(args.input, settings, require_tags=False)
     predicted = predict_tags(model, [s.tokens for s in sentences])
-    if args.output is None:  # the file with its tags replaced, to standard output
-        with tempfile.TemporaryDirectory() as folder:
-            written = write_predictions(sentences, predicted, Path(folder) / "out", settings)
-            sys.stdout.write(written.read_text(encoding="utf-8"))
-        return 0
-    written = write_predictions(sentences, predicted, args.output, settings)
-    print(f"wrote {written}", file=sys.stderr)
+    # the file with its tags replaced, to standard output unless --output names a file
+    write_predictions(sentences, predicted, args.output or sys.stdout, settings)
+    if args.output is not None:
+        print(f"wrote {args.output}", file=sys.stderr)
     return 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from rnnkit.data.tagged import TaggedSentence
 
@@ -92,15 +92,14 @@ def read_split(data: TaggerDataConfig, split: str) -> list[TaggedSentence]:
 
 
 def write_predictions(sentences: Sequence[TaggedSentence], predicted: Sequence[Sequence[str]],
-                      path: str | Path, settings: dict[str, Any]) -> Path:
-    """Write predictions to ``path`` in the input's own format (``settings["format"]``)."""
-    path = Path(path)
+                      path_or_stream: str | Path | TextIO, settings: dict[str, Any]) -> None:
+    """Write predictions to a file or a text stream in the input's own format
+    (``settings["format"]``)."""
     if settings["format"] == "conllu":
         from rnnkit.data.conllu import write_conllu
 
-        write_conllu(path, sentences, predicted, column=settings["column"])
+        write_conllu(path_or_stream, sentences, predicted, column=settings["column"])
     else:
         from rnnkit.data.iob import write_iob
 
-        write_iob(path, sentences, predicted)
-    return path
+        write_iob(path_or_stream, sentences, predicted)
