@@ -17,12 +17,12 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from rnnkit.timeseries.features import CALENDAR_PERIODS, calendar_features
+from rnnkit.timeseries.features import CALENDAR_PERIODS, calendar_columns, calendar_features
 from rnnkit.timeseries.frames import infer_frequency
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.windows import Windows
 
-CALENDAR_COLUMNS = {f"{part}_{wave}": part for part in CALENDAR_PERIODS for wave in ("sin", "cos")}
+CALENDAR_COLUMNS = {name: part for part in CALENDAR_PERIODS for name in calendar_columns([part])}
 
 
 def calendar_positions(feature_names: Sequence[str]) -> list[int]:

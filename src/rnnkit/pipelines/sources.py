@@ -25,7 +25,7 @@ import pandas as pd
 from rnnkit.config import ConfigError, check_at_least, check_date, number_list
 from rnnkit.models.window_inputs import add_calendar
 from rnnkit.timeseries.datasets import STOCK_SYMBOLS, beijing_weather, seattle_weather, stock_prices
-from rnnkit.timeseries.features import derive, price_features
+from rnnkit.timeseries.features import calendar_columns, derive, price_features
 from rnnkit.timeseries.frames import (
     calendar_periods,
     describe_gaps,
@@ -108,7 +108,7 @@ def read_source(data: ForecastDataConfig) -> tuple[pd.DataFrame, str]:
         frame = seattle_weather()
     elif is_stock(source):
         frame = stock_frame(source)
-    elif Path(source).suffix or Path(source).exists():
+    elif is_file(source):
         frame = read_file(data)
     else:
         raise ValueError(f"unknown data.source {source!r}: use beijing, seattle, one of "
@@ -221,8 +221,7 @@ def input_features(data: ForecastDataConfig, frame: pd.DataFrame, target: str,
     already in."""
     if data.features:
         features = _names(data.features)
-        features += [f"{part}_{wave}" for part in parts for wave in ("sin", "cos")
-                     if f"{part}_{wave}" not in features]
+        features += [name for name in calendar_columns(parts) if name not in features]
     else:
         level = data.source.upper() if is_stock(data.source) else None
         features = [name for name in frame.columns
@@ -248,24 +247,24 @@ def prepare(data: ForecastDataConfig, with_target: bool = True) -> Prepared:
         raise ValueError(f"no window of {data.lookback} + {data.horizon} rows is free of missing "
                          f"values; missing in {shown or 'no column'}. Leave such columns out "
                          "(data.features), fill them, or shorten the lookback")
-    missing = (f"{windows.dropped} windows were left out for missing values in {shown}: leave "
-               "such columns out (data.features) or fill them")
+    missing = (f". {windows.dropped} windows were left out for missing values in {shown}: "
+               "leave such columns out (data.features) or fill them" if windows.dropped else "")
     train_end, val_end = split_ends(data, pd.DatetimeIndex(frame.index))
     try:
         split = split_by_time(windows, _moment(train_end), _moment(val_end))
     except ValueError as error:
-        raise ValueError(f"{error}" + (f". {missing}" if windows.dropped else "")) from None
+        raise ValueError(f"{error}{missing}") from None
     if len(split.train) < 2:
         raise ValueError(f"only {len(split.train)} training window (targets up to {train_end}):"
                          f" a model and the baselines need at least 2. Give more rows, move "
                          f"data.train_end later, or shorten the lookback ({data.lookback}) or "
-                         f"horizon ({data.horizon})" + (f". {missing}" if windows.dropped else ""))
+                         f"horizon ({data.horizon}){missing}")
     for name, part in zip(("validation", "test"), split[1:], strict=True):
         if not len(part):
             raise ValueError(f"no {name} windows: {len(frame)} rows with lookback "
                              f"{data.lookback} and horizon {data.horizon} leave none after the "
                              f"split at {train_end}/{val_end}; give more rows or shorten them"
-                             + (f". {missing}" if windows.dropped else ""))
+                             f"{missing}")
     return Prepared(data, frame, target, features, parts, split)
 
 

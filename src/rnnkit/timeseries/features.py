@@ -48,6 +48,16 @@ def log_returns(prices: pd.DataFrame | pd.Series, periods: int = 1) -> pd.DataFr
     return np.log(prices / prices.shift(periods))
 
 
+def calendar_columns(parts: Sequence[str]) -> list[str]:
+    """The columns :func:`calendar_features` makes of ``parts``, in its order.
+
+    Example:
+        >>> calendar_columns(["hour", "month"])
+        ['hour_sin', 'hour_cos', 'month_sin', 'month_cos']
+    """
+    return [f"{part}_{wave}" for part in parts for wave in ("sin", "cos")]
+
+
 def calendar_features(index: pd.DatetimeIndex,
                       parts: Sequence[str] = ("hour", "day_of_week", "month")) -> pd.DataFrame:
     """Cyclic calendar features: ``<part>_sin`` and ``<part>_cos`` for each part.
