@@ -86,9 +86,8 @@ def plot_gradient_flow(
                         range(len(values)), values, label=label, color=colour,
                         linestyle="--" if direction else "-", alpha=1.0 / (1 + 0.5 * layer),
                     )
-                    for kind, marker, at in (("0: no gradient", "v", low),
-                                             ("inf: overflow", "^", high)):
-                        special = 0.0 if marker == "v" else math.inf
+                    for kind, marker, special, at in (("0: no gradient", "v", 0.0, low),
+                                                      ("inf: overflow", "^", math.inf, high)):
                         steps = [t for t, v in enumerate(series) if v == special]
                         if steps:
                             axes.scatter(steps, [at] * len(steps), marker=marker, color=colour,
