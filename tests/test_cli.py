@@ -382,6 +382,18 @@ def test_an_output_under_a_file_is_refused_naming_output(tmp_path: Path) -> None
     assert (tmp_path / "new").is_dir()
 
 
+@pytest.mark.parametrize("command", ["predict", "translate", "forecast"])
+def test_an_output_that_is_a_folder_is_refused_before_the_model_loads(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str) -> None:
+    # the model does not exist: the --output error comes first, as no work is spent on it
+    folder = tmp_path / "out.csv"
+    folder.mkdir()
+    missing = tmp_path / "missing.rnnkit"
+    assert main([command, "--model", str(missing), "--output", str(folder)]) == 2
+    assert capsys.readouterr().err == (f"rnnkit: error: --output {folder} is a folder; give "
+                                       f"the file to write, e.g. {folder / 'predictions.csv'}\n")
+
+
 @pytest.mark.parametrize(("command", "setting", "message"), [
     (["train", "synthetic"], "data.task=cpy", "data.task must be one of adding, copy; got 'cpy'"),
     (["train", "tagger"], "tagger.output=crff", "tagger.output must be one of crf, softmax"),

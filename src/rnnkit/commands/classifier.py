@@ -142,6 +142,7 @@ def predict(args: argparse.Namespace) -> int:
 
     if args.input not in (None, "-"):
         check_file(args.input, "--input")
+    make_parent(args.output)
     model = load_classifier_bundle(args.model)
     settings = model.data
     reads = "numeric" if settings["format"] == "numeric" else "text"
@@ -150,7 +151,6 @@ def predict(args: argparse.Namespace) -> int:
                          + ("a long CSV of numeric sequences (--format numeric)"
                             if reads == "numeric" else "one text per line (--format text)")
                          + "; to score a labelled file, use rnnkit evaluate --data FILE")
-    make_parent(args.output)
     examples: list[Any]
     if settings["format"] == "numeric":
         if not args.input or args.input == "-":

@@ -166,10 +166,13 @@ def read_text_input(path: str | None) -> str:
 
 
 def make_parent(path: Path | None, flag: str = "--output") -> None:
-    """Create the folder an output file goes in, before the work that fills it; refuse a
-    ``flag`` whose folder is a file."""
+    """Create the folder an output file goes in, before the work that fills it (the model's
+    loading included); refuse a ``flag`` that names a folder or whose folder is a file."""
     if path is None:
         return
+    if path.is_dir():
+        raise ConfigError(f"{flag} {path} is a folder; give the file to write, e.g. "
+                          f"{path / ('predictions' + (path.suffix or '.txt'))}")
     blocker = file_in_the_way(path.parent)
     if blocker is not None:
         raise ConfigError(f"{flag} {path}: {blocker} is a file, not a folder, so nothing can "

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from rnnkit.commands.common import EVALUATORS, PREDICTORS, Handler, bundle_kind
+from rnnkit.commands.common import EVALUATORS, PREDICTORS, Handler, bundle_kind, make_parent
 
 
 def register(commands: Any, train_tasks: Any) -> None:
@@ -33,6 +33,7 @@ def register(commands: Any, train_tasks: Any) -> None:
 
 
 def _dispatch(args: argparse.Namespace, handlers: dict[str, Handler], verb: str) -> int:
+    make_parent(getattr(args, "output", None))
     kind = bundle_kind(args.model)
     if kind not in handlers:
         known = ", ".join(sorted(handlers)) or "none"

@@ -77,13 +77,13 @@ def translate_command(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.translation import load_translator, translate_lines
 
     _check_flags(args)
+    make_parent(args.output)
     model = load_translator(args.model)
     _check_n_best(args.n_best, args.beam_size or model.config.beam_size)
     vocabulary = len(model.target_tokenizer)
     if args.beam_size is not None and args.beam_size > vocabulary:
         raise ConfigError(f"--beam-size {args.beam_size} is larger than the target vocabulary "
                           f"({vocabulary} subwords); use at most {vocabulary} (5 is usual)")
-    make_parent(args.output)
     lines = _read_lines(args.input)
     if args.attention_plot is not None and (not lines or not lines[0].strip()):
         raise ValueError("--attention-plot draws the first input line, which is empty; put "

@@ -105,8 +105,8 @@ def predict(args: argparse.Namespace) -> int:
         check_choice(args.format, "--format", ("text", *FORMATS))
     if args.input not in (None, "-"):
         check_file(args.input, "--input")
-    model = load_tagger_bundle(args.model)
     make_parent(args.output)
+    model = load_tagger_bundle(args.model)
     fmt = args.format or ("text" if args.text or not args.input else model.data["format"])
     if fmt == "text":
         text = args.text if args.text is not None else read_text_input(args.input)
