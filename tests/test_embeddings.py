@@ -339,6 +339,36 @@ def test_cli_trains_on_conllu_forms(cli: None, tmp_path: Path) -> None:
     assert len(load_vectors(out)) == 12
 
 
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--seed", "-1"], "word2vec seed must be between 0 and 4294967295, got -1"),
+    (["--seed", str(2**32)], "word2vec seed must be between 0 and 4294967295"),
+    (["--out", "{tmp}/a-file/v.bin"], "a-file is a file, not a folder"),
+    (["--text-out", "{tmp}"], "--text-out {tmp} is a folder; give the vectors' file name"),
+    (["--text-out", "{tmp}/a-file/v.txt"], "a-file is a file, not a folder"),
+], ids=["negative-seed", "huge-seed", "out-in-file", "text-out-folder", "text-out-in-file"])
+def test_word2vec_train_refuses_bad_flags_before_training(
+        cli: None, tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str],
+        message: str) -> None:
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("the cat sat\n" * 5)
+    (tmp_path / "a-file").write_text("")
+    flags = [flag.format(tmp=tmp_path) for flag in flags]
+    args = ["word2vec", "train", "--corpus", str(corpus), "--out", str(tmp_path / "v.bin"),
+            "--dim", "4", "--min-count", "1", "--epochs", "1", "--workers", "1",
+            "--no-progress"]
+    assert rnnkit.cli.main(args + flags) == 2
+    assert message.format(tmp=tmp_path) in capsys.readouterr().err
+    assert not (tmp_path / "v.bin").exists()  # refused before any training
+
+
+def test_word2vec_options_refuse_a_bad_learning_rate_and_sample() -> None:
+    for rate in (0.0, -0.1, float("nan")):
+        with pytest.raises(ValueError, match="learning_rate must be a positive number"):
+            tiny(learning_rate=rate)
+    with pytest.raises(ValueError, match="sample must be >= 0, got nan"):
+        tiny(sample=float("nan"))
+
+
 @pytest.mark.parametrize(("command", "message"), [
     (["neighbors", "cat", "-k", "0"], "-k must be at least 1; got 0"),  # printed nothing
     (["analogy", "cat", "dog", "the", "-k", "-2"], "-k must be at least 1; got -2"),
