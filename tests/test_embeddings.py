@@ -198,6 +198,19 @@ def test_malformed_vector_files_raise_value_error_naming_file_and_problem(tmp_pa
         load_vectors(tmp_path / "empty.txt", "fasttext")
 
 
+@pytest.mark.parametrize("header", [b"3 3\n", b""], ids=["word2vec-text", "glove"])
+def test_repeated_words_keep_their_first_vector_and_leave_no_empty_row(
+        tmp_path: Path, header: bytes) -> None:
+    path = tmp_path / "v.txt"  # gensim keeps the first 'the' but counts the second too
+    path.write_bytes(header + b"the 1 2 3\nCat 4 5 6\nthe 7 8 9\n")
+    vectors = load_vectors(path)
+    assert vectors.index_to_key == ["the", "Cat"] and vectors.vectors.shape == (2, 3)
+    np.testing.assert_array_equal(vectors["the"], [1, 2, 3])
+    matrix, coverage = embedding_matrix(["<pad>", "<unk>", "cat"], vectors)  # folds every key
+    assert coverage.vocab_found == 1 and matrix[2].tolist() == [4, 5, 6]
+    assert "None" not in save_vectors(vectors, tmp_path / "again.txt").read_text()
+
+
 # embedding matrix --------------------------------------------------------------------------
 
 

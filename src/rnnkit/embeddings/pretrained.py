@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -39,6 +40,7 @@ from rnnkit.training.checkpoint import atomic_write_bytes
 
 FORMATS = ("word2vec-binary", "word2vec-text", "glove")
 _SNIFF_BYTES = 1 << 20  # a first line longer than this is not a vectors file
+logger = logging.getLogger(__name__)
 
 
 def _open_binary(path: Path) -> io.BufferedIOBase:
@@ -118,11 +120,25 @@ def load_vectors(path: str | Path, format: str = "auto") -> KeyedVectors:
         raise ValueError(
             f"vectors file {path} is not a valid {format} file: {type(error).__name__}: {error}"
         ) from error
+    vectors = _without_duplicates(vectors, path)
     if len(vectors) == 0:
         raise ValueError(f"vectors file {path} holds no vectors")
     if not np.isfinite(vectors.vectors).all():
         raise ValueError(f"vectors file {path} holds NaN or infinite values")
     return vectors
+
+
+def _without_duplicates(vectors: KeyedVectors, path: Path) -> KeyedVectors:
+    """``vectors`` without the empty rows gensim leaves for repeated words (it keeps each
+    word's first vector but still counts the repeats: their key is None, their vector zero)."""
+    kept = len(vectors.key_to_index)
+    if kept == len(vectors.index_to_key):
+        return vectors
+    logger.warning("vectors file %s holds %d repeated words; each word's first vector is kept",
+                   path, len(vectors.index_to_key) - kept)
+    unique = KeyedVectors(vectors.vector_size, dtype=vectors.vectors.dtype)
+    unique.add_vectors(vectors.index_to_key[:kept], vectors.vectors[:kept])
+    return unique
 
 
 def save_vectors(vectors: KeyedVectors, path: str | Path, format: str | None = None) -> Path:
