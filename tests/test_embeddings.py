@@ -182,8 +182,8 @@ def test_malformed_vector_files_raise_value_error_naming_file_and_problem(tmp_pa
     cases = {
         "empty.txt": (b"", "is empty"),
         "prose.txt": (b"this is not a vectors file\n", "neither a word2vec header"),
-        "short.txt": (b"2 3\na 1 2 3\n", "not a valid word2vec-text file: EOFError"),
-        "ragged.txt": (b"a 1 2 3\nb 1 2\n", "not a valid glove file"),
+        "short.txt": (b"2 3\na 1 2 3\n", "header promises 2 words but 1 follow it"),
+        "ragged.txt": (b"a 1 2 3\nb 1 2\n", "not a valid glove file: line 2 holds 2 numbers"),
         "cut.bin": (b"2 3\na " + np.ones(3, np.float32).tobytes() + b"\nb \x00", "word2vec-binary"),
         "nan.txt": (b"1 2\na nan 1\n", "NaN or infinite"),
     }
@@ -196,6 +196,26 @@ def test_malformed_vector_files_raise_value_error_naming_file_and_problem(tmp_pa
         load_vectors(tmp_path / "missing.bin", "word2vec-binary")
     with pytest.raises(ValueError, match="unknown vectors format 'fasttext'"):
         load_vectors(tmp_path / "empty.txt", "fasttext")
+
+
+@pytest.mark.parametrize(("name", "content", "problem"), [
+    ("plain.txt.gz", b"a 1 2 3\n", "cannot be read: Not a gzipped file.*rename it without .gz"),
+    ("bom.txt", b"\xef\xbb\xbfa 1 2 3\nb 4 5 6\n", "byte order mark"),
+    ("bom-header.txt", b"\xef\xbb\xbf1 3\na 1 2 3\n", "byte order mark"),
+    ("latin.txt", "caf\xe9 1 2 3\n".encode("latin-1"), "glove file: line 1 is not UTF-8"),
+    ("latin-w2v.txt", "1 3\ncaf\xe9 1 2 3\n".encode("latin-1"),
+     "word2vec-text file: line 2 is not UTF-8"),
+    ("wide-header.txt", b"2 4\na 1 2 3\nb 4 5 6\n", "header says 4 numbers a word but line 2"),
+    ("blank.txt", b"a 1 2 3\n\nb 4 5 6\n", "glove file: line 2 is not 'WORD X1 X2"),
+], ids=["not-gzip", "bom", "bom-header", "latin-1", "latin-1-w2v", "wide-header", "blank"])
+def test_unreadable_vector_files_say_what_is_wrong(tmp_path: Path, name: str, content: bytes,
+                                                  problem: str) -> None:
+    (tmp_path / name).write_bytes(content)
+    with pytest.raises(ValueError, match=f"(?i){problem}"):
+        load_vectors(tmp_path / name)
+    if name == "plain.txt.gz":  # also when the format is given
+        with pytest.raises(ValueError, match="Not a gzipped file"):
+            load_vectors(tmp_path / name, "glove")
 
 
 @pytest.mark.parametrize("header", [b"3 3\n", b""], ids=["word2vec-text", "glove"])
