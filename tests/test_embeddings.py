@@ -104,6 +104,8 @@ def test_corpus_errors_name_the_file_and_line(tmp_path: Path) -> None:
         list(JsonlCorpus(bad))
     with pytest.raises(ValueError, match="does not exist"):
         list(TextCorpus(tmp_path / "missing.txt"))
+    with pytest.raises(ValueError, match=r"is a folder; give the files in it"):
+        list(TextCorpus(tmp_path))
     mac = tmp_path / "mac.txt"
     mac.write_bytes(b"One line.\rTwo, lines!\r\nThree\n")  # old Mac, Windows, Unix endings
     assert list(TextCorpus(mac)) == [["One", "line", "."], ["Two", ",", "lines", "!"],
