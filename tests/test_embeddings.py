@@ -104,6 +104,8 @@ def test_corpus_errors_name_the_file_and_line(tmp_path: Path) -> None:
         list(JsonlCorpus(bad))
     with pytest.raises(ValueError, match="does not exist"):
         list(TextCorpus(tmp_path / "missing.txt"))
+    with pytest.raises(ValueError, match=r"is a folder; give the files in it"):
+        list(TextCorpus(tmp_path))
     mac = tmp_path / "mac.txt"
     mac.write_bytes(b"One line.\rTwo, lines!\r\nThree\n")  # old Mac, Windows, Unix endings
     assert list(TextCorpus(mac)) == [["One", "line", "."], ["Two", ",", "lines", "!"],
@@ -182,8 +184,8 @@ def test_malformed_vector_files_raise_value_error_naming_file_and_problem(tmp_pa
     cases = {
         "empty.txt": (b"", "is empty"),
         "prose.txt": (b"this is not a vectors file\n", "neither a word2vec header"),
-        "short.txt": (b"2 3\na 1 2 3\n", "not a valid word2vec-text file: EOFError"),
-        "ragged.txt": (b"a 1 2 3\nb 1 2\n", "not a valid glove file"),
+        "short.txt": (b"2 3\na 1 2 3\n", "header promises 2 words but 1 follow it"),
+        "ragged.txt": (b"a 1 2 3\nb 1 2\n", "not a valid glove file: line 2 holds 2 numbers"),
         "cut.bin": (b"2 3\na " + np.ones(3, np.float32).tobytes() + b"\nb \x00", "word2vec-binary"),
         "nan.txt": (b"1 2\na nan 1\n", "NaN or infinite"),
     }
@@ -196,6 +198,39 @@ def test_malformed_vector_files_raise_value_error_naming_file_and_problem(tmp_pa
         load_vectors(tmp_path / "missing.bin", "word2vec-binary")
     with pytest.raises(ValueError, match="unknown vectors format 'fasttext'"):
         load_vectors(tmp_path / "empty.txt", "fasttext")
+
+
+@pytest.mark.parametrize(("name", "content", "problem"), [
+    ("plain.txt.gz", b"a 1 2 3\n", "cannot be read: Not a gzipped file.*rename it without .gz"),
+    ("bom.txt", b"\xef\xbb\xbfa 1 2 3\nb 4 5 6\n", "byte order mark"),
+    ("bom-header.txt", b"\xef\xbb\xbf1 3\na 1 2 3\n", "byte order mark"),
+    ("latin.txt", "caf\xe9 1 2 3\n".encode("latin-1"), "glove file: line 1 is not UTF-8"),
+    ("latin-w2v.txt", "1 3\ncaf\xe9 1 2 3\n".encode("latin-1"),
+     "word2vec-text file: line 2 is not UTF-8"),
+    ("wide-header.txt", b"2 4\na 1 2 3\nb 4 5 6\n", "header says 4 numbers a word but line 2"),
+    ("blank.txt", b"a 1 2 3\n\nb 4 5 6\n", "glove file: line 2 is not 'WORD X1 X2"),
+], ids=["not-gzip", "bom", "bom-header", "latin-1", "latin-1-w2v", "wide-header", "blank"])
+def test_unreadable_vector_files_say_what_is_wrong(tmp_path: Path, name: str, content: bytes,
+                                                  problem: str) -> None:
+    (tmp_path / name).write_bytes(content)
+    with pytest.raises(ValueError, match=f"(?i){problem}"):
+        load_vectors(tmp_path / name)
+    if name == "plain.txt.gz":  # also when the format is given
+        with pytest.raises(ValueError, match="Not a gzipped file"):
+            load_vectors(tmp_path / name, "glove")
+
+
+@pytest.mark.parametrize("header", [b"3 3\n", b""], ids=["word2vec-text", "glove"])
+def test_repeated_words_keep_their_first_vector_and_leave_no_empty_row(
+        tmp_path: Path, header: bytes) -> None:
+    path = tmp_path / "v.txt"  # gensim keeps the first 'the' but counts the second too
+    path.write_bytes(header + b"the 1 2 3\nCat 4 5 6\nthe 7 8 9\n")
+    vectors = load_vectors(path)
+    assert vectors.index_to_key == ["the", "Cat"] and vectors.vectors.shape == (2, 3)
+    np.testing.assert_array_equal(vectors["the"], [1, 2, 3])
+    matrix, coverage = embedding_matrix(["<pad>", "<unk>", "cat"], vectors)  # folds every key
+    assert coverage.vocab_found == 1 and matrix[2].tolist() == [4, 5, 6]
+    assert "None" not in save_vectors(vectors, tmp_path / "again.txt").read_text()
 
 
 # embedding matrix --------------------------------------------------------------------------
@@ -337,6 +372,36 @@ def test_cli_trains_on_conllu_forms(cli: None, tmp_path: Path) -> None:
                             "--dim", "4", "--min-count", "1", "--epochs", "1", "--workers", "1",
                             "--no-progress", "--sg", "--lowercase"]) == 0
     assert len(load_vectors(out)) == 12
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--seed", "-1"], "word2vec seed must be between 0 and 4294967295, got -1"),
+    (["--seed", str(2**32)], "word2vec seed must be between 0 and 4294967295"),
+    (["--out", "{tmp}/a-file/v.bin"], "a-file is a file, not a folder"),
+    (["--text-out", "{tmp}"], "--text-out {tmp} is a folder; give the vectors' file name"),
+    (["--text-out", "{tmp}/a-file/v.txt"], "a-file is a file, not a folder"),
+], ids=["negative-seed", "huge-seed", "out-in-file", "text-out-folder", "text-out-in-file"])
+def test_word2vec_train_refuses_bad_flags_before_training(
+        cli: None, tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str],
+        message: str) -> None:
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("the cat sat\n" * 5)
+    (tmp_path / "a-file").write_text("")
+    flags = [flag.format(tmp=tmp_path) for flag in flags]
+    args = ["word2vec", "train", "--corpus", str(corpus), "--out", str(tmp_path / "v.bin"),
+            "--dim", "4", "--min-count", "1", "--epochs", "1", "--workers", "1",
+            "--no-progress"]
+    assert rnnkit.cli.main(args + flags) == 2
+    assert message.format(tmp=tmp_path) in capsys.readouterr().err
+    assert not (tmp_path / "v.bin").exists()  # refused before any training
+
+
+def test_word2vec_options_refuse_a_bad_learning_rate_and_sample() -> None:
+    for rate in (0.0, -0.1, float("nan")):
+        with pytest.raises(ValueError, match="learning_rate must be a positive number"):
+            tiny(learning_rate=rate)
+    with pytest.raises(ValueError, match="sample must be >= 0, got nan"):
+        tiny(sample=float("nan"))
 
 
 @pytest.mark.parametrize(("command", "message"), [

@@ -70,6 +70,9 @@ def check_reiterable(corpus: Iterable[Sequence[str]]) -> None:
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
     """The numbered lines of a UTF-8 text file (``.gz`` decompressed on the fly); bytes that
     are not UTF-8 are an error naming the file and the line."""
+    if path.is_dir():
+        raise ValueError(f"corpus file {path} is a folder; give the files in it, e.g. "
+                         f"{path / '*.txt'}")
     if not path.is_file():
         raise ValueError(f"corpus file {path} does not exist")
     with (gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")) as file:

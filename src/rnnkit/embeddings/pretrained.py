@@ -23,8 +23,10 @@ Example:
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import io
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -39,6 +41,7 @@ from rnnkit.training.checkpoint import atomic_write_bytes
 
 FORMATS = ("word2vec-binary", "word2vec-text", "glove")
 _SNIFF_BYTES = 1 << 20  # a first line longer than this is not a vectors file
+logger = logging.getLogger(__name__)
 
 
 def _open_binary(path: Path) -> io.BufferedIOBase:
@@ -53,35 +56,55 @@ def _floats(fields: Sequence[str]) -> bool:
     return True
 
 
+def _is_header(fields: Sequence[bytes]) -> bool:
+    return len(fields) == 2 and all(part.isdigit() for part in fields)
+
+
+def _head(path: Path) -> tuple[bytes, bytes]:
+    """The first line of a vectors file and, after a ``COUNT DIM`` header, the start of the
+    rest; a file that cannot be read (or starts with a byte order mark) is a ValueError."""
+    try:
+        with _open_binary(path) as file:
+            first = file.readline(_SNIFF_BYTES)
+            header = first.split()
+            # a text line holds dim numbers of up to ~25 characters: read all of it
+            rest = file.read(32 * int(header[1]) + 4096) if _is_header(header) else b""
+    except (OSError, EOFError) as error:  # gzip.BadGzipFile is an OSError
+        hint = "; is it really gzipped? Rename it without .gz" if path.suffix == ".gz" else ""
+        raise ValueError(f"vectors file {path} cannot be read: {error}{hint}") from None
+    if first.startswith(codecs.BOM_UTF8):
+        raise ValueError(f"vectors file {path} starts with a byte order mark (BOM), which "
+                         "would become part of the first word; save it as UTF-8 without BOM")
+    return first, rest
+
+
 def detect_format(path: str | Path) -> str:
     """Which of :data:`FORMATS` a vectors file is in, from its first two lines.
 
     Raises:
-        ValueError: the file is missing, empty, or starts with neither a ``COUNT DIM`` header
-            nor a ``word x1 x2 ...`` line.
+        ValueError: the file is missing, unreadable, empty, or starts with neither a
+            ``COUNT DIM`` header nor a ``word x1 x2 ...`` line.
     """
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"vectors file {path} does not exist")
-    with _open_binary(path) as file:
-        first = file.readline(_SNIFF_BYTES)
-        header = first.split()
-        if not header:
-            raise ValueError(f"vectors file {path} is empty (or starts with a blank line)")
-        if len(header) == 2 and all(part.isdigit() for part in header):
-            dim = int(header[1])
-            # a text line holds dim numbers of up to ~25 characters: read all of it
-            second = file.read(32 * dim + 4096).split(b"\n", 1)[0]
-            try:
-                fields = second.decode("utf-8").rstrip().split(" ")
-            except UnicodeDecodeError:
-                return "word2vec-binary"  # raw float bytes after the first word
-            text = len(fields) == dim + 1 and _floats(fields[1:])
-            return "word2vec-text" if text else "word2vec-binary"
-    try:
-        fields = first.decode("utf-8").rstrip().split(" ")
-    except UnicodeDecodeError:
-        fields = []
+    first, rest = _head(path)
+    header = first.split()
+    if not header:
+        raise ValueError(f"vectors file {path} is empty (or starts with a blank line)")
+    if _is_header(header):
+        dim = int(header[1])
+        # words that are not UTF-8 are load_vectors' error to name, not a sign of binary
+        fields = rest.split(b"\n", 1)[0].decode("utf-8", "replace").rstrip().split(" ")
+        if len(fields) < 2 or not _floats(fields[1:]):
+            return "word2vec-binary"  # raw float bytes after the first word
+        if len(fields) != dim + 1:
+            raise ValueError(
+                f"vectors file {path}: the header says {dim} numbers a word but line 2 holds "
+                f"{len(fields) - 1}; fix the header 'COUNT DIM' on line 1"
+            )
+        return "word2vec-text"
+    fields = first.decode("utf-8", "replace").rstrip().split(" ")
     if len(fields) >= 2 and _floats(fields[1:]):
         return "glove"
     raise ValueError(
@@ -110,19 +133,82 @@ def load_vectors(path: str | Path, format: str = "auto") -> KeyedVectors:
         )
     elif not path.is_file():
         raise ValueError(f"vectors file {path} does not exist")
+    else:
+        _head(path)  # unreadable, or a byte order mark
     try:
         vectors = KeyedVectors.load_word2vec_format(
             str(path), binary=format == "word2vec-binary", no_header=format == "glove"
         )
     except Exception as error:  # gensim raises ValueError, EOFError, IndexError, ...
+        where = _text_problem(path, format) if format != "word2vec-binary" else None
         raise ValueError(
-            f"vectors file {path} is not a valid {format} file: {type(error).__name__}: {error}"
+            f"vectors file {path} is not a valid {format} file: "
+            + (where or f"{type(error).__name__}: {error}")
         ) from error
+    vectors = _without_duplicates(vectors, path)
     if len(vectors) == 0:
         raise ValueError(f"vectors file {path} holds no vectors")
     if not np.isfinite(vectors.vectors).all():
         raise ValueError(f"vectors file {path} holds NaN or infinite values")
     return vectors
+
+
+def _without_duplicates(vectors: KeyedVectors, path: Path) -> KeyedVectors:
+    """``vectors`` without the empty rows gensim leaves for repeated words (it keeps each
+    word's first vector but still counts the repeats: their key is None, their vector zero)."""
+    kept = len(vectors.key_to_index)
+    if kept == len(vectors.index_to_key):
+        return vectors
+    logger.warning("vectors file %s holds %d repeated words; each word's first vector is kept",
+                   path, len(vectors.index_to_key) - kept)
+    unique = KeyedVectors(vectors.vector_size, dtype=vectors.vectors.dtype)
+    unique.add_vectors(vectors.index_to_key[:kept], vectors.vectors[:kept])
+    return unique
+
+
+def _text_problem(path: Path, format: str) -> str | None:
+    """The first line that breaks a text vectors file, said for a human; None if none does
+    (then gensim's own error is the best there is)."""
+    try:
+        return _first_bad_line(path, format)
+    except (OSError, EOFError):  # a gzip file cut short: gensim's error says so
+        return None
+
+
+def _first_bad_line(path: Path, format: str) -> str | None:
+    with _open_binary(path) as file:
+        lines = enumerate(file, start=1)
+        dim = count = None
+        if format == "word2vec-text":
+            header = next(lines, (1, b""))[1].split()
+            if len(header) != 2 or not all(part.isdigit() for part in header):
+                return f"line 1 is not a 'COUNT DIM' header: {b' '.join(header)[:60]!r}"
+            count, dim = int(header[0]), int(header[1])
+        seen = 0
+        for number, raw in lines:
+            if count is not None and seen == count:
+                break  # gensim reads no further
+            seen += 1
+            problem = _line_problem(raw, dim)
+            if problem:
+                return f"line {number} {problem}"
+            dim = dim or len(raw.rstrip().split(b" ")) - 1
+    if count is not None and seen < count:
+        return f"the header promises {count} words but {seen} follow it; fix line 1"
+    return None
+
+
+def _line_problem(raw: bytes, dim: int | None) -> str | None:
+    """What is wrong with one ``word x1 ... xDIM`` line (None: nothing)."""
+    try:
+        fields = raw.decode("utf-8").rstrip().split(" ")
+    except UnicodeDecodeError:
+        return "is not UTF-8 text; save the file as UTF-8"
+    if len(fields) < 2 or not _floats(fields[1:]):
+        return f"is not 'WORD X1 X2 ...': {raw[:60]!r}"
+    if dim is not None and len(fields) - 1 != dim:
+        return f"holds {len(fields) - 1} numbers, expected {dim}"
+    return None
 
 
 def save_vectors(vectors: KeyedVectors, path: str | Path, format: str | None = None) -> Path:

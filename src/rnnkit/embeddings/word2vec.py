@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,7 @@ from tqdm.auto import tqdm
 from rnnkit.embeddings.corpus import LowercaseCorpus, check_reiterable
 
 ARCHITECTURES = ("skipgram", "cbow")
+MAX_SEED = 2**32 - 1
 logger = logging.getLogger(__name__)
 
 
@@ -73,8 +75,13 @@ class Word2VecOptions:
         for name in ("dim", "window", "min_count", "epochs", "negative", "workers"):
             if getattr(self, name) < 1:
                 raise ValueError(f"word2vec {name} must be at least 1, got {getattr(self, name)}")
-        if self.sample < 0:
+        if not self.sample >= 0:  # NaN too
             raise ValueError(f"word2vec sample must be >= 0, got {self.sample}")
+        rate = self.learning_rate
+        if rate is not None and not (rate > 0 and math.isfinite(rate)):
+            raise ValueError(f"word2vec learning_rate must be a positive number, got {rate}")
+        if not 0 <= self.seed <= MAX_SEED:  # gensim's numpy RandomState takes no other
+            raise ValueError(f"word2vec seed must be between 0 and {MAX_SEED}, got {self.seed}")
 
 
 class _EpochProgress(CallbackAny2Vec):
