@@ -378,7 +378,8 @@ def test_cli_trains_on_conllu_forms(cli: None, tmp_path: Path) -> None:
     (["--seed", "-1"], "word2vec seed must be between 0 and 4294967295, got -1"),
     (["--seed", str(2**32)], "word2vec seed must be between 0 and 4294967295"),
     (["--out", "{tmp}/a-file/v.bin"], "a-file is a file, not a folder"),
-    (["--text-out", "{tmp}"], "--text-out {tmp} is a folder; give the vectors' file name"),
+    (["--text-out", "{tmp}"],
+     "--text-out {tmp} is a folder; give the file to write, e.g. {tmp}/vectors.txt"),
     (["--text-out", "{tmp}/a-file/v.txt"], "a-file is a file, not a folder"),
 ], ids=["negative-seed", "huge-seed", "out-in-file", "text-out-folder", "text-out-in-file"])
 def test_word2vec_train_refuses_bad_flags_before_training(

@@ -165,14 +165,16 @@ def read_text_input(path: str | None) -> str:
     return decode_utf8(raw, name).removeprefix("\ufeff")
 
 
-def make_parent(path: Path | None, flag: str = "--output") -> None:
+def make_parent(path: Path | None, flag: str = "--output", example: str = "") -> None:
     """Create the folder an output file goes in, before the work that fills it (the model's
-    loading included); refuse a ``flag`` that names a folder or whose folder is a file."""
+    loading included); refuse a ``flag`` that names a folder (``example``: a file name to
+    suggest in it) or whose folder is a file."""
     if path is None:
         return
     if path.is_dir():
+        example = example or "predictions" + (path.suffix or ".txt")
         raise ConfigError(f"{flag} {path} is a folder; give the file to write, e.g. "
-                          f"{path / ('predictions' + (path.suffix or '.txt'))}")
+                          f"{path / example}")
     blocker = file_in_the_way(path.parent)
     if blocker is not None:
         raise ConfigError(f"{flag} {path}: {blocker} is a file, not a folder, so nothing can "

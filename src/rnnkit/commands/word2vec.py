@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from rnnkit.commands.common import make_parent
 from rnnkit.config import check_at_least
 
 VECTOR_FORMATS = ("auto", "word2vec-binary", "word2vec-text", "glove")
@@ -95,17 +96,6 @@ def _print_scores(scores: list[tuple[str, float]]) -> None:
         print(f"{word:<24} {score:.4f}")
 
 
-def _check_out(path: Path, flag: str, example: str) -> None:
-    """Refuse an output path that cannot become a file: a folder, or one inside a file."""
-    if path.is_dir():
-        raise ValueError(f"{flag} {path} is a folder; give the vectors' file name, e.g. "
-                         f"{path / example}")
-    blocking = next((parent for parent in path.parents if parent.exists()), None)
-    if blocking is not None and not blocking.is_dir():
-        raise ValueError(f"{flag} {path}: {blocking} is a file, not a folder; choose "
-                         "another path")
-
-
 def run_train(args: argparse.Namespace) -> int:
     from rnnkit.embeddings.corpus import open_corpus
     from rnnkit.embeddings.pretrained import save_vectors
@@ -116,9 +106,8 @@ def run_train(args: argparse.Namespace) -> int:
         architecture=args.architecture, negative=args.negative, workers=args.workers,
         seed=args.seed, lowercase=args.lowercase,
     )
-    _check_out(args.out, "--out", "vectors.bin")  # refused before the training, not after it
-    if args.text_out is not None:
-        _check_out(args.text_out, "--text-out", "vectors.txt")
+    make_parent(args.out, "--out", "vectors.bin")  # refused before the training, not after it
+    make_parent(args.text_out, "--text-out", "vectors.txt")
     corpus = open_corpus(args.corpus, args.format)
     start = time.perf_counter()
     vectors = train_word2vec(corpus, options, progress=args.progress)
