@@ -37,7 +37,7 @@ from rnnkit.data.batching import TensorBatches
 from rnnkit.data.synthetic import COPY_LENGTH, COPY_SYMBOLS, adding_problem, copy_task, make_split
 from rnnkit.models.synthetic import SyntheticTaskModel
 from rnnkit.training import StepOutput, TaskModel, Trainer, TrainingDiverged
-from rnnkit.training.checkpoint import load_checkpoint
+from rnnkit.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from rnnkit.training.distributed import resolve_device
 from rnnkit.training.trainer import make_optimizer
 
@@ -338,6 +338,22 @@ def test_max_steps_counts_every_tbptt_window_and_resumes_inside_the_batch(tmp_pa
     assert result.steps == expected.steps == 18
     assert same_weights(weights(model), weights(straight_model))
     assert records(result) == records(expected)
+
+
+def test_stopped_inside_the_first_batch_on_two_processes_refuses_one(tmp_path: Path) -> None:
+    """Stopped between two TBPTT windows of an epoch's first batch, each process carries its
+    own columns' state: resumed on another process count that state would be dropped."""
+    source = ListSource([sequence_batch(i, length=9) for i in range(2)])  # 3 windows a batch
+    config = quiet(epochs=1, optimizer="sgd", lr=0.05, tbptt_steps=3)
+    Trainer(window_model(), replace(config, max_steps=1), tmp_path, log=no_log).fit(source)
+    state = load_checkpoint(tmp_path / "last.pt")
+    assert (state["batch_in_epoch"], state["window_in_batch"]) == (0, 1)
+    one = {"rng": state["rng"], "carried": state["carried"], "sums": state["sums"]}
+    state["ranks"] = [one, one]  # as two processes write it
+    save_checkpoint(state, tmp_path / "last.pt")
+    trainer = Trainer(window_model(), config, tmp_path, log=no_log)
+    with pytest.raises(CheckpointError, match="resume it with --nproc 2"):
+        trainer.resume()
 
 
 class ShortLength(ListSource):
