@@ -570,6 +570,19 @@ def test_bad_mode_is_rejected() -> None:
         Trainer(make_regressor(), quiet(mode="maximum"), log=no_log)
 
 
+@pytest.mark.parametrize(("monitor", "mode", "needed"), [
+    ("val_accuracy", "min", "max"), ("val_macro_f1", "min", "max"),
+    ("val_loss", "max", "min"), ("val_mae_last", "max", "min")])
+def test_a_mode_against_the_monitored_metric_is_refused(monitor: str, mode: str, needed: str
+                                                        ) -> None:
+    """A monitor changed without its mode (val_loss on the tagger's default mode max) would keep
+    the worst epoch as the best and stop early when the run improves."""
+    with pytest.raises(ValueError, match=f"set train.mode={needed} with it"):
+        Trainer(make_regressor(), quiet(monitor=monitor, mode=mode), log=no_log)
+    Trainer(make_regressor(), quiet(monitor=monitor, mode=needed), log=no_log)
+    Trainer(make_regressor(), quiet(monitor="val_skill", mode=mode), log=no_log)  # no guess
+
+
 # -- seeds, devices, optimizers -----------------------------------------------------------------
 def train_with_seed(seed: int) -> dict[str, Tensor]:
     model = make_regressor(dropout=0.5)  # identical initial weights every time
