@@ -549,6 +549,15 @@ def test_reduce_lr_on_plateau_lowers_the_lr_down_to_min_lr() -> None:
     assert result.stopped == "completed"
 
 
+def test_a_nan_score_is_never_the_best() -> None:
+    """A first epoch scored NaN (a metric over no present target) must not become a best that
+    no later score can beat."""
+    model = ScriptedModel([math.nan, 2.0, 1.0, math.nan])
+    config = quiet(epochs=4, optimizer="sgd", lr=0.1, patience=2)
+    result = Trainer(model, config, log=no_log).fit(ONE_BATCH, ListSource([0]))
+    assert (result.best, result.best_epoch, result.stopped) == (1.0, 3, "completed")
+
+
 @pytest.mark.parametrize("keep", ["memory", "run_dir"])
 def test_monitor_in_max_mode_and_best_weights_restored(tmp_path: Path, keep: str) -> None:
     model = ScriptedModel([0.5, 0.7, 0.6, 0.65, 0.9])

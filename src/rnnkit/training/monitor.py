@@ -9,6 +9,7 @@ learning rate alike.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,8 +121,9 @@ class Monitor:
     def judge(self, result: TrainResult, score: float, epoch: int) -> bool:
         """Record epoch ``epoch``'s score; True when it is the best so far. Steps the learning
         rate schedule and sets ``result.stopped`` when patience runs out."""
-        best = result.best
-        improved = best is None or (score < best if self.config.mode == "min" else score > best)
+        best = result.best  # a NaN score is no improvement, nor a best that none could beat
+        improved = not math.isnan(score) and (
+            best is None or (score < best if self.config.mode == "min" else score > best))
         if improved:
             result.best, result.best_epoch, self.bad_epochs = score, epoch, 0
         else:
