@@ -37,7 +37,7 @@ from rnnkit.data.batching import TensorBatches
 from rnnkit.data.synthetic import COPY_LENGTH, COPY_SYMBOLS, adding_problem, copy_task, make_split
 from rnnkit.models.synthetic import SyntheticTaskModel
 from rnnkit.training import StepOutput, TaskModel, Trainer, TrainingDiverged
-from rnnkit.training.checkpoint import load_checkpoint
+from rnnkit.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from rnnkit.training.distributed import resolve_device
 from rnnkit.training.trainer import make_optimizer
 
@@ -340,6 +340,22 @@ def test_max_steps_counts_every_tbptt_window_and_resumes_inside_the_batch(tmp_pa
     assert records(result) == records(expected)
 
 
+def test_stopped_inside_the_first_batch_on_two_processes_refuses_one(tmp_path: Path) -> None:
+    """Stopped between two TBPTT windows of an epoch's first batch, each process carries its
+    own columns' state: resumed on another process count that state would be dropped."""
+    source = ListSource([sequence_batch(i, length=9) for i in range(2)])  # 3 windows a batch
+    config = quiet(epochs=1, optimizer="sgd", lr=0.05, tbptt_steps=3)
+    Trainer(window_model(), replace(config, max_steps=1), tmp_path, log=no_log).fit(source)
+    state = load_checkpoint(tmp_path / "last.pt")
+    assert (state["batch_in_epoch"], state["window_in_batch"]) == (0, 1)
+    one = {"rng": state["rng"], "carried": state["carried"], "sums": state["sums"]}
+    state["ranks"] = [one, one]  # as two processes write it
+    save_checkpoint(state, tmp_path / "last.pt")
+    trainer = Trainer(window_model(), config, tmp_path, log=no_log)
+    with pytest.raises(CheckpointError, match="resume it with --nproc 2"):
+        trainer.resume()
+
+
 class ShortLength(ListSource):
     """Says it has one batch fewer than it yields (as a stream whose epoch offset splits its
     last window may)."""
@@ -533,6 +549,15 @@ def test_reduce_lr_on_plateau_lowers_the_lr_down_to_min_lr() -> None:
     assert result.stopped == "completed"
 
 
+def test_a_nan_score_is_never_the_best() -> None:
+    """A first epoch scored NaN (a metric over no present target) must not become a best that
+    no later score can beat."""
+    model = ScriptedModel([math.nan, 2.0, 1.0, math.nan])
+    config = quiet(epochs=4, optimizer="sgd", lr=0.1, patience=2)
+    result = Trainer(model, config, log=no_log).fit(ONE_BATCH, ListSource([0]))
+    assert (result.best, result.best_epoch, result.stopped) == (1.0, 3, "completed")
+
+
 @pytest.mark.parametrize("keep", ["memory", "run_dir"])
 def test_monitor_in_max_mode_and_best_weights_restored(tmp_path: Path, keep: str) -> None:
     model = ScriptedModel([0.5, 0.7, 0.6, 0.65, 0.9])
@@ -552,6 +577,19 @@ def test_monitor_in_max_mode_and_best_weights_restored(tmp_path: Path, keep: str
 def test_bad_mode_is_rejected() -> None:
     with pytest.raises(ValueError, match="mode"):
         Trainer(make_regressor(), quiet(mode="maximum"), log=no_log)
+
+
+@pytest.mark.parametrize(("monitor", "mode", "needed"), [
+    ("val_accuracy", "min", "max"), ("val_macro_f1", "min", "max"),
+    ("val_loss", "max", "min"), ("val_mae_last", "max", "min")])
+def test_a_mode_against_the_monitored_metric_is_refused(monitor: str, mode: str, needed: str
+                                                        ) -> None:
+    """A monitor changed without its mode (val_loss on the tagger's default mode max) would keep
+    the worst epoch as the best and stop early when the run improves."""
+    with pytest.raises(ValueError, match=f"set train.mode={needed} with it"):
+        Trainer(make_regressor(), quiet(monitor=monitor, mode=mode), log=no_log)
+    Trainer(make_regressor(), quiet(monitor=monitor, mode=needed), log=no_log)
+    Trainer(make_regressor(), quiet(monitor="val_skill", mode=mode), log=no_log)  # no guess
 
 
 # -- seeds, devices, optimizers -----------------------------------------------------------------

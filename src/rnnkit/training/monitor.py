@@ -1,12 +1,15 @@
 """The monitored metric: which epoch is best, when the learning rate drops, when training stops.
 
 ``train.monitor`` names a metric of the epoch's record (``val_loss`` by default, ``train_loss``
-when there is no validation data); ``train.mode`` says whether lower or higher is better. Any
-strict improvement counts, for early stopping and for the learning rate alike.
+when there is no validation data); ``train.mode`` says whether lower or higher is better, and
+is refused when the metric's name says the opposite (a loss or an error with ``max``, an
+accuracy or an F1 with ``min``). Any strict improvement counts, for early stopping and for the
+learning rate alike.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,9 +32,37 @@ class TrainResult:
     seconds: float = 0.0
 
 
+# the words of a metric's name that say which way is better (val_mae_last, val_macro_f1, ...)
+LOWER_IS_BETTER = ("loss", "mae", "mse", "rmse", "perplexity", "bpc")
+HIGHER_IS_BETTER = ("accuracy", "f1", "bleu", "chrf", "precision", "recall")
+
+
+def metric_mode(monitor: str) -> str | None:
+    """``min`` or ``max`` for a metric whose name says which is better; None when it does not.
+
+    Example:
+        >>> metric_mode("val_mae_last"), metric_mode("val_macro_f1"), metric_mode("val_skill")
+        ('min', 'max', None)
+    """
+    words = monitor.split("_")
+    if any(word in LOWER_IS_BETTER for word in words):
+        return "min"
+    if any(word in HIGHER_IS_BETTER for word in words):
+        return "max"
+    return None
+
+
 def check_mode(config: TrainConfig) -> None:
+    """``train.mode`` is min or max, and not the opposite of what ``train.monitor`` needs."""
     if config.mode not in ("min", "max"):
         raise ValueError(f"train.mode must be min or max, got {config.mode!r}")
+    needed = metric_mode(config.monitor)
+    if needed is not None and needed != config.mode:
+        better = "lower" if needed == "min" else "higher"
+        raise ValueError(
+            f"train.monitor {config.monitor!r} is better when {better}, but train.mode is "
+            f"{config.mode!r}: the best checkpoint, early stopping and the LR plateau would "
+            f"favour its worst epochs; set train.mode={needed} with it")
 
 
 class Monitor:
@@ -90,8 +121,9 @@ class Monitor:
     def judge(self, result: TrainResult, score: float, epoch: int) -> bool:
         """Record epoch ``epoch``'s score; True when it is the best so far. Steps the learning
         rate schedule and sets ``result.stopped`` when patience runs out."""
-        best = result.best
-        improved = best is None or (score < best if self.config.mode == "min" else score > best)
+        best = result.best  # a NaN score is no improvement, nor a best that none could beat
+        improved = not math.isnan(score) and (
+            best is None or (score < best if self.config.mode == "min" else score > best))
         if improved:
             result.best, result.best_epoch, self.bad_epochs = score, epoch, 0
         else:

@@ -231,11 +231,12 @@ class Trainer:
         rank, world_size = self.workers.rank, self.workers.world_size
         if len(ranks) != world_size:
             carried = any(saved.get("carried") is not None for saved in ranks)
-            if carried and self.batch_in_epoch:
+            if carried and (self.batch_in_epoch or self.window_in_batch):
                 raise CheckpointError(
                     f"{path} was written by {len(ranks)} process(es) in the middle of an epoch "
-                    f"and carries each one's recurrent state into the next batch; resume it "
-                    f"with --nproc {len(ranks)}, or from a checkpoint at the end of an epoch")
+                    f"and carries each one's recurrent state into the next batch or window; "
+                    f"resume it with --nproc {len(ranks)}, or from a checkpoint at the end of "
+                    f"an epoch")
             self.log(f"{path} was written by {len(ranks)} process(es), this run has"
                      f" {world_size}: the data order is the same, dropout draws differ")
             # the epoch's running sums all go to rank 0 (the epoch means are their sum)
