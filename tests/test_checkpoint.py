@@ -154,3 +154,27 @@ def test_seed_everything() -> None:
     other = draws()
     assert first[:3] == again[:3] and torch.equal(first[3], again[3])
     assert first[0] != other[0] and first[1] != other[1] and not torch.equal(first[3], other[3])
+
+
+@pytest.mark.parametrize("writer", ["config", "results"])
+def test_a_run_killed_while_writing_its_config_or_results_keeps_the_old_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, writer: str) -> None:
+    # --resume reads config.toml back: a half-written one would strand the run
+    from rnnkit.config import save_config
+    from rnnkit.pipelines.run import write_results
+    from rnnkit.pipelines.synthetic import SyntheticRunConfig
+
+    path = tmp_path / "out.txt"
+    path.write_text("the old file\n")
+
+    def killed(fd: int) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("rnnkit.training.checkpoint.os.fsync", killed)
+    with pytest.raises(KeyboardInterrupt):
+        if writer == "config":
+            save_config(SyntheticRunConfig(), path)
+        else:
+            write_results({"test": {"loss": 1.0}}, path)
+    assert path.read_text() == "the old file\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]  # no temporary file left

@@ -463,8 +463,8 @@ def check_resume_config(config: Any, saved: str | Path) -> None:
 
 
 def save_config(config: Any, path: str | Path) -> Path:
-    """Write the resolved configuration as TOML."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(to_toml(config_to_dict(config)), encoding="utf-8")
-    return path
+    """Write the resolved configuration as TOML, atomically (``--resume`` reads it back)."""
+    from rnnkit.training.checkpoint import atomic_write_bytes
+
+    text = to_toml(config_to_dict(config))
+    return atomic_write_bytes(path, lambda file: file.write(text.encode("utf-8")))
