@@ -204,6 +204,8 @@ def test_bad_options_say_what_is_allowed(tokenizer: SubwordTokenizer) -> None:
         make_model(tokenizer, validation_decoding="sample")
     with pytest.raises(ValueError, match="seq2seq.attention must be one of none, dot"):
         make_model(tokenizer, attention="cosine")
+    with pytest.raises(ValueError, match="seq2seq.max_length_ratio must be at least 0"):
+        make_model(tokenizer, max_length_ratio=-0.5)  # no output step for a long sentence
 
 
 def test_validation_bleu_with_beam_search(trained: Seq2Seq,

@@ -217,6 +217,7 @@ def test_an_attention_plot_must_be_an_image(tmp_path: Path,
 @pytest.mark.parametrize(("setting", "message"), [
     ("seq2seq.attention=luong", "seq2seq.attention must be one of none, dot, general"),
     ("seq2seq.attention=dot", "dot attention needs equal decoder (8) and encoder (16)"),
+    ("seq2seq.max_length_ratio=-1.0", "seq2seq.max_length_ratio must be at least 0"),
 ])
 def test_a_wrong_model_option_is_refused_before_data_or_tokenizers(
         prefix: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], setting: str,
