@@ -197,6 +197,13 @@ def test_scheduled_teacher_forcing_moves_linearly(tokenizer: SubwordTokenizer) -
 def test_corpus_scores_need_one_translation_per_reference() -> None:
     with pytest.raises(ValueError, match="2 translations for 1 references"):
         corpus_scores(["a", "b"], ["a"])
+    with pytest.raises(ValueError, match="no sentences to score: the reference text is empty"):
+        corpus_scores([], [])
+
+
+def test_a_vocabulary_too_small_for_the_characters_says_to_raise_it() -> None:
+    with pytest.raises(ValueError, match="every character of the training text: raise data"):
+        SubwordTokenizer.train(copy_task(50, 0), vocab_size=6)
 
 
 def test_bad_options_say_what_is_allowed(tokenizer: SubwordTokenizer) -> None:
