@@ -206,6 +206,15 @@ def test_a_vocabulary_too_small_for_the_characters_says_to_raise_it() -> None:
         SubwordTokenizer.train(copy_task(50, 0), vocab_size=6)
 
 
+def test_scoring_leaves_gradients_off_where_they_were_off(trained: Seq2Seq) -> None:
+    from rnnkit.pipelines.seq2seq import score_lines
+
+    with torch.no_grad():
+        scores = score_lines(trained, ["red dog"], ["dog red"], beam_size=2)
+        assert not torch.is_grad_enabled()
+    assert torch.is_grad_enabled() and 0.0 <= scores["bleu"] <= 100.0
+
+
 def test_bad_options_say_what_is_allowed(tokenizer: SubwordTokenizer) -> None:
     with pytest.raises(ValueError, match="validation_decoding must be greedy or beam"):
         make_model(tokenizer, validation_decoding="sample")

@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from rnnkit.config import ModelConfig, TrainConfig, check_at_least, check_choice, check_model
 from rnnkit.data.batching import BucketBatches
 from rnnkit.data.parallel import dataset_pair_files, read_parallel
@@ -192,12 +190,8 @@ def score_both(model: Seq2Seq, sources: list[str], references: list[str], out: P
 def score_lines(model: Seq2Seq, sources: list[str], references: list[str], beam_size: int,
                 out: Path | None = None, name: str = "test") -> dict[str, Any]:
     """Translate ``sources`` and score against ``references``; write ``<out>/<name>.txt``."""
-    torch.set_grad_enabled(False)
     started = time.perf_counter()
-    try:
-        hypotheses = detokenize(model, translate_lines(model, sources, beam_size))
-    finally:
-        torch.set_grad_enabled(True)
+    hypotheses = detokenize(model, translate_lines(model, sources, beam_size))  # no gradients
     seconds = time.perf_counter() - started
     scores = corpus_scores(hypotheses, references)
     scores.update(beam_size=beam_size, length_penalty=model.config.length_penalty,
