@@ -188,6 +188,8 @@ def test_translate_and_evaluate_name_their_flags(prefix: Path, tmp_path: Path,
     empty = tmp_path / "empty"
     for language in ("de", "en"):
         Path(f"{empty}.{language}").write_text("", encoding="utf-8")
+    assert main(["translate", "--model", model, "--input", f"{empty}.de", "--n-best", "2"]) == 0
+    assert capsys.readouterr().out == ""  # no input lines, no output (not a blank line)
     assert main(["evaluate", "--model", model, "--data", str(empty)]) == 2
     assert "no sentences to score: the reference text is empty" in capsys.readouterr().err
 
