@@ -197,6 +197,22 @@ def test_scheduled_teacher_forcing_moves_linearly(tokenizer: SubwordTokenizer) -
 def test_corpus_scores_need_one_translation_per_reference() -> None:
     with pytest.raises(ValueError, match="2 translations for 1 references"):
         corpus_scores(["a", "b"], ["a"])
+    with pytest.raises(ValueError, match="no sentences to score: the reference text is empty"):
+        corpus_scores([], [])
+
+
+def test_a_vocabulary_too_small_for_the_characters_says_to_raise_it() -> None:
+    with pytest.raises(ValueError, match="every character of the training text: raise data"):
+        SubwordTokenizer.train(copy_task(50, 0), vocab_size=6)
+
+
+def test_scoring_leaves_gradients_off_where_they_were_off(trained: Seq2Seq) -> None:
+    from rnnkit.pipelines.seq2seq import score_lines
+
+    with torch.no_grad():
+        scores = score_lines(trained, ["red dog"], ["dog red"], beam_size=2)
+        assert not torch.is_grad_enabled()
+    assert torch.is_grad_enabled() and 0.0 <= scores["bleu"] <= 100.0
 
 
 def test_bad_options_say_what_is_allowed(tokenizer: SubwordTokenizer) -> None:
@@ -204,6 +220,8 @@ def test_bad_options_say_what_is_allowed(tokenizer: SubwordTokenizer) -> None:
         make_model(tokenizer, validation_decoding="sample")
     with pytest.raises(ValueError, match="seq2seq.attention must be one of none, dot"):
         make_model(tokenizer, attention="cosine")
+    with pytest.raises(ValueError, match="seq2seq.max_length_ratio must be at least 0"):
+        make_model(tokenizer, max_length_ratio=-0.5)  # no output step for a long sentence
 
 
 def test_validation_bleu_with_beam_search(trained: Seq2Seq,

@@ -185,6 +185,13 @@ def test_translate_and_evaluate_name_their_flags(prefix: Path, tmp_path: Path,
     captured = capsys.readouterr()
     assert "draws the first input line, which is empty" in captured.err
     assert captured.out == ""  # refused before translating, not after
+    empty = tmp_path / "empty"
+    for language in ("de", "en"):
+        Path(f"{empty}.{language}").write_text("", encoding="utf-8")
+    assert main(["translate", "--model", model, "--input", f"{empty}.de", "--n-best", "2"]) == 0
+    assert capsys.readouterr().out == ""  # no input lines, no output (not a blank line)
+    assert main(["evaluate", "--model", model, "--data", str(empty)]) == 2
+    assert "no sentences to score: the reference text is empty" in capsys.readouterr().err
 
 
 def test_translate_reads_standard_input_as_utf8_whatever_the_locale(
@@ -217,6 +224,10 @@ def test_an_attention_plot_must_be_an_image(tmp_path: Path,
 @pytest.mark.parametrize(("setting", "message"), [
     ("seq2seq.attention=luong", "seq2seq.attention must be one of none, dot, general"),
     ("seq2seq.attention=dot", "dot attention needs equal decoder (8) and encoder (16)"),
+    ("seq2seq.max_length_ratio=-1.0", "seq2seq.max_length_ratio must be at least 0"),
+    ("data.vocab_size=4", "data.vocab_size must be at least 5"),
+    ('data.tokenizer="wordpiece"', "data.tokenizer must be one of unigram, bpe"),
+    ("data.max_train_tokens=-1", "data.max_train_tokens must be at least 0"),
 ])
 def test_a_wrong_model_option_is_refused_before_data_or_tokenizers(
         prefix: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], setting: str,
@@ -226,3 +237,24 @@ def test_a_wrong_model_option_is_refused_before_data_or_tokenizers(
                  "--out", str(out), *TINY, "--set", setting]) == 2  # no data read: none needed
     assert message in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--dev", "{empty}"], "the dev data has no sentence pairs"),
+    (["--test", "{empty}"], "the test data has no sentence pairs"),
+    (["--set", "data.max_train_tokens=1"],
+     "none of the 24 training pairs is at most 1 subwords long"),
+])
+def test_nothing_to_train_on_or_to_score_is_refused_before_training(
+        prefix: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str],
+        message: str) -> None:
+    empty = tmp_path / "empty"
+    for language in ("de", "en"):
+        Path(f"{empty}.{language}").write_text("", encoding="utf-8")
+    out = tmp_path / "run"
+    given = [flag.format(empty=empty) for flag in flags]
+    defaults = ["--train", str(prefix), "--dev", str(prefix), "--test", str(prefix)]
+    assert main(["train", "seq2seq", "--src", "de", "--tgt", "en", *defaults, *given,
+                 "--out", str(out), *TINY]) == 2
+    assert message in capsys.readouterr().err
+    assert not (out / "last.pt").exists()  # not after an epoch of training

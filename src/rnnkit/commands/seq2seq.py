@@ -96,7 +96,7 @@ def translate_command(args: argparse.Namespace) -> int:
     if args.n_best > 1:
         blocks = ["\n".join(f"{decode(h.tokens)}\t{h.score:.4f}" for h in hypotheses)
                   for hypotheses in found]
-        text = "\n\n".join(blocks) + "\n"
+        text = "\n\n".join(blocks) + "\n" if blocks else ""  # no input lines: no output
     else:
         text = "".join(decode(hypotheses[0].tokens) + "\n" for hypotheses in found)
     if args.output is None:

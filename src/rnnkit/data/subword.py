@@ -16,6 +16,7 @@ from typing import Any
 import sentencepiece as spm
 
 PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3
+SPECIAL_PIECES = 4  # the ids above: every vocabulary holds them and each training character
 MODEL_TYPES = ("unigram", "bpe")
 
 
@@ -53,7 +54,9 @@ class SubwordTokenizer:
             )
         except RuntimeError as error:
             raise ValueError(f"SentencePiece could not train a {vocab_size}-piece vocabulary on"
-                             f" {len(text)} lines: {error}; lower data.vocab_size") from None
+                             f" {len(text)} lines: {error}; the vocabulary must hold the"
+                             f" {SPECIAL_PIECES} special pieces and every character of the"
+                             " training text: raise data.vocab_size") from None
         return cls(output.getvalue())
 
     def __len__(self) -> int:

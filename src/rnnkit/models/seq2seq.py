@@ -107,6 +107,10 @@ class Seq2Seq(TaskModel):
         if config.beam_size < 1 or config.max_source_tokens < 1:
             raise ValueError("seq2seq.beam_size and seq2seq.max_source_tokens must be >= 1, got"
                              f" {config.beam_size} and {config.max_source_tokens}")
+        if config.max_length_ratio < 0:
+            raise ValueError("seq2seq.max_length_ratio must be at least 0 (outputs may be"
+                             " ratio * source length + 10 tokens long), got"
+                             f" {config.max_length_ratio}")
         if config.attention == "none" and config.input_feeding:
             config = replace(config, input_feeding=False)  # nothing to feed without attention
         return config

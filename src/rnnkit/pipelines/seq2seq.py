@@ -8,12 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
-
-from rnnkit.config import ModelConfig, TrainConfig, check_model
+from rnnkit.config import ModelConfig, TrainConfig, check_at_least, check_choice, check_model
 from rnnkit.data.batching import BucketBatches
 from rnnkit.data.parallel import dataset_pair_files, read_parallel
-from rnnkit.data.subword import BOS_ID, EOS_ID, SubwordTokenizer
+from rnnkit.data.subword import BOS_ID, EOS_ID, MODEL_TYPES, SPECIAL_PIECES, SubwordTokenizer
 from rnnkit.models.seq2seq import Seq2Seq, Seq2SeqBatch, Seq2SeqConfig
 from rnnkit.pipelines.run import train_in_run_dir, write_results
 from rnnkit.pipelines.translation import detokenize, pad, translate_lines
@@ -113,6 +111,26 @@ def check_run(config: Seq2SeqRunConfig) -> None:
     """The settings checked before any data is read (also by ``--print-config``)."""
     check_model(config.model)
     Seq2Seq.check_options(config.seq2seq, config.model)
+    data = config.data
+    check_choice(data.tokenizer, "data.tokenizer", MODEL_TYPES)
+    check_at_least(data.vocab_size, "data.vocab_size", SPECIAL_PIECES + 1)
+    check_at_least(data.max_train_tokens, "data.max_train_tokens", 0)  # 0: no limit
+
+
+def check_splits(splits: dict[str, tuple[list[str], list[str]]]) -> None:
+    """Refuse an empty dev or test split before training (they are scored after it)."""
+    for split in ("dev", "test"):
+        if not splits[split][0]:
+            raise ValueError(f"the {split} data has no sentence pairs (its files are empty); give"
+                             f" data.{split} (--{split}) a prefix whose two files hold sentences")
+
+
+def check_train_pairs(pairs: list[Pair], lines: int, limit: int) -> None:
+    """Refuse to train when ``data.max_train_tokens`` left out every training pair."""
+    if not pairs:
+        raise ValueError(f"none of the {lines} training pairs is at most {limit} subwords long"
+                         " on both sides (data.max_train_tokens); raise it, or set 0 for no"
+                         " limit")
 
 
 def train_seq2seq(config: Seq2SeqRunConfig, out_dir: str | Path, resume: bool = False,
@@ -121,8 +139,9 @@ def train_seq2seq(config: Seq2SeqRunConfig, out_dir: str | Path, resume: bool = 
     check_run(config)  # before the data and tokenizers
     data = config.data
     started = time.perf_counter()
-    (train_src, train_tgt), (dev_src, dev_tgt), (test_src, test_tgt) = (
-        read_split(data, split) for split in ("train", "dev", "test"))  # test: before training
+    splits = {split: read_split(data, split) for split in ("train", "dev", "test")}
+    check_splits(splits)  # test: read and checked before training
+    (train_src, train_tgt), (dev_src, dev_tgt), (test_src, test_tgt) = splits.values()
     log(f"read {len(train_src)} / {len(dev_src)} / {len(test_src)} pairs (train / dev / test),"
         f" {data.src}->{data.tgt}")
     tokenizers = prepare_tokenizers(data, train_src, train_tgt, Path(out_dir), resume)
@@ -131,6 +150,7 @@ def train_seq2seq(config: Seq2SeqRunConfig, out_dir: str | Path, resume: bool = 
     model = Seq2Seq(tokenizers[0], tokenizers[1], config.seq2seq, config.model,
                     data={"dataset": data.dataset, "src": data.src, "tgt": data.tgt})
     train_pairs = encode_pairs(model, train_src, train_tgt, data.max_train_tokens)
+    check_train_pairs(train_pairs, len(train_src), data.max_train_tokens)
     dev_pairs = encode_pairs(model, dev_src, dev_tgt)
     result = train_in_run_dir(
         model, config, out_dir, batches(train_pairs, config.train.batch_size, True,
@@ -170,12 +190,8 @@ def score_both(model: Seq2Seq, sources: list[str], references: list[str], out: P
 def score_lines(model: Seq2Seq, sources: list[str], references: list[str], beam_size: int,
                 out: Path | None = None, name: str = "test") -> dict[str, Any]:
     """Translate ``sources`` and score against ``references``; write ``<out>/<name>.txt``."""
-    torch.set_grad_enabled(False)
     started = time.perf_counter()
-    try:
-        hypotheses = detokenize(model, translate_lines(model, sources, beam_size))
-    finally:
-        torch.set_grad_enabled(True)
+    hypotheses = detokenize(model, translate_lines(model, sources, beam_size))  # no gradients
     seconds = time.perf_counter() - started
     scores = corpus_scores(hypotheses, references)
     scores.update(beam_size=beam_size, length_penalty=model.config.length_penalty,

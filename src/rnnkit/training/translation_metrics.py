@@ -23,6 +23,9 @@ def corpus_scores(hypotheses: Sequence[str], references: Sequence[str]) -> dict[
     if len(hypotheses) != len(references):
         raise ValueError(f"{len(hypotheses)} translations for {len(references)} references;"
                          " every reference needs exactly one translation")
+    if not references:
+        raise ValueError("no sentences to score: the reference text is empty; give test data"
+                         " that holds sentences")
     bleu, chrf = BLEU(), CHRF()
     hyps, refs = list(hypotheses), [list(references)]
     bleu_score = bleu.corpus_score(hyps, refs)
