@@ -297,3 +297,14 @@ def test_streamed_words_are_the_returned_text_and_a_tiny_temperature_is_greedy()
     assert generate(model, SamplingConfig(prime="ROMEO:", length=8, temperature=1e-300)) == greedy
     with pytest.raises(ConfigError, match="sample.seed must be a whole number from 0 to 2"):
         generate(model, SamplingConfig(length=1, seed=2**64))
+
+
+def test_the_text_file_is_read_as_utf8_without_its_byte_order_mark(tmp_path: Path) -> None:
+    from rnnkit.pipelines.language_model import LMDataConfig, read_text
+
+    path = tmp_path / "text.txt"
+    path.write_bytes("\ufeffhello\nworld\n".encode())
+    assert read_text(LMDataConfig(file=str(path))) == "hello\nworld\n"  # no "\ufeff" to learn
+    path.write_bytes(b"hello\nw\xf6rld\n")
+    with pytest.raises(ValueError, match=f"{path}:2: not UTF-8 text"):
+        read_text(LMDataConfig(file=str(path)))

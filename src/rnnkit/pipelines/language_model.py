@@ -59,7 +59,10 @@ class LMRunConfig:
 
 
 def read_text(data: LMDataConfig) -> str:
-    """The configured text, from a file or the registry."""
+    """The configured text, from a file or the registry: UTF-8 (other bytes are an error
+    naming the line), a byte-order mark left out (it would become a character to learn)."""
+    from rnnkit.data.tagged import decode_utf8
+
     if data.file:
         path = Path(data.file)
     elif data.dataset:
@@ -70,7 +73,7 @@ def read_text(data: LMDataConfig) -> str:
         path = dataset_file(data.dataset, spec.splits[0], data.data_dir or None)
     else:
         raise ValueError("no text: set data.dataset (e.g. tinyshakespeare) or data.file")
-    text = path.read_text(encoding="utf-8")
+    text = decode_utf8(path.read_bytes(), str(path)).removeprefix("\ufeff")
     if not text.strip():
         raise ValueError(f"{path} is empty: a language model needs text to learn from")
     return text
