@@ -112,6 +112,16 @@ def test_wrong_pretrained_shape_is_a_clear_error() -> None:
                embeddings=torch.zeros(3, 16))
 
 
+def test_a_bioes_softmax_model_reports_the_spans_its_e_and_s_tags_close() -> None:
+    tags = Vocab(["O", "B-PER", "I-PER", "E-PER", "S-PER"], unknown=False)
+    config = TaggerConfig(word_dim=4, char_dim=0, output="softmax")
+    model = Tagger(Vocab(["a"]), Vocab(["a"]), tags, config,
+                   ModelConfig(cell="lstm", hidden_size=4, init="torch"), data={"scheme": "bioes"})
+    predicted = tags.encode(["S-PER", "I-PER", "E-PER", "E-PER"])  # softmax: any sequence
+    # three spans (S, I..E, a stray E), not one four-word span
+    assert model.output_tags(predicted) == ["B-PER", "B-PER", "I-PER", "B-PER"]
+
+
 def test_predict_tags_gives_back_the_model_s_mode_and_refuses_untokenized_text() -> None:
     from rnnkit.pipelines.tagger import predict_tags
 

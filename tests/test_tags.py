@@ -7,6 +7,7 @@ import random
 import pytest
 
 from rnnkit.data.tags import (
+    bio_tag,
     bio_to_bioes,
     bioes_to_bio,
     entity_types,
@@ -56,6 +57,29 @@ def test_bio_bioes_conversion() -> None:
     assert bio_to_bioes(bio) == bioes
     assert bioes_to_bio(bioes) == bio
     assert bio_to_bioes(["O", "I-PER"]) == ["O", "S-PER"]  # a stray I- is read as B-
+
+
+def test_bioes_to_bio_keeps_spans_that_e_and_s_tags_close_apart() -> None:
+    # S- and E- end a span: an I- or E- after them starts a new one, never extends the last
+    assert bioes_to_bio(["S-PER", "I-PER", "E-PER", "E-PER"]) == [
+        "B-PER", "B-PER", "I-PER", "B-PER"]
+    assert bioes_to_bio(["B-PER", "E-PER", "I-PER"]) == ["B-PER", "I-PER", "B-PER"]
+    assert bioes_to_bio(["O", "E-PER", "B-LOC", "E-PER"]) == ["O", "B-PER", "B-LOC", "B-PER"]
+    assert bioes_to_bio(["I-PER", "I-PER", "E-PER"]) == ["B-PER", "I-PER", "I-PER"]  # IOB1-like
+    assert [bio_tag(t) for t in ("S-PER", "E-PER", "I-PER", "B-PER", "O")] == [
+        "B-PER", "I-PER", "I-PER", "B-PER", "O"]
+
+
+def test_bioes_to_bio_keeps_the_spans_conlleval_reads_in_any_sequence() -> None:
+    from seqeval.metrics.sequence_labeling import get_entities
+
+    rng = random.Random(0)
+    alphabet = ["O", "B-PER", "I-PER", "E-PER", "S-PER", "B-LOC", "I-LOC", "E-LOC", "S-LOC"]
+    for _ in range(500):
+        tags = rng.choices(alphabet, k=rng.randint(0, 10))
+        bio = bioes_to_bio(tags)
+        assert is_valid_bio(bio), (tags, bio)
+        assert get_entities(bio) == get_entities(tags), (tags, bio)
 
 
 def test_conversion_round_trips_on_random_sequences() -> None:

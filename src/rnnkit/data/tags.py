@@ -112,8 +112,27 @@ def bio_to_bioes(tags: Sequence[str]) -> list[str]:
     return bioes
 
 
+def bio_tag(tag: str) -> str:
+    """One tag's BIO name: ``S-X`` as ``B-X``, ``E-X`` as ``I-X``, any other tag as it is.
+
+    Raises:
+        ValueError: a tag is not O, B-X, I-X, E-X or S-X.
+
+    Example:
+        >>> [bio_tag(t) for t in ("S-PER", "E-PER", "I-PER", "O")]
+        ['B-PER', 'I-PER', 'I-PER', 'O']
+    """
+    prefix, entity = split_tag(tag)
+    renamed = {"S": "B", "E": "I"}
+    return f"{renamed[prefix]}-{entity}" if prefix in renamed else tag
+
+
 def bioes_to_bio(tags: Sequence[str]) -> list[str]:
     """BIOES -> BIO: ``S-X`` becomes ``B-X`` and ``E-X`` becomes ``I-X``.
+
+    ``E-`` and ``S-`` close a span, so an ``I-X`` or ``E-X`` that continues no open X span
+    (after ``O``, ``E-``, ``S-`` or another type) starts one, as ``B-X``: the BIO has the
+    spans the BIOES marks, never two of them run together.
 
     Raises:
         ValueError: a tag is not O, B-X, I-X, E-X or S-X.
@@ -121,12 +140,17 @@ def bioes_to_bio(tags: Sequence[str]) -> list[str]:
     Example:
         >>> bioes_to_bio(["S-PER", "B-LOC", "E-LOC", "O"])
         ['B-PER', 'B-LOC', 'I-LOC', 'O']
+        >>> bioes_to_bio(["S-PER", "I-PER", "E-PER", "E-PER"])
+        ['B-PER', 'B-PER', 'I-PER', 'B-PER']
     """
-    renamed = {"S": "B", "E": "I"}
     bio = []
+    open_span = ""  # the type an I- or E- tag may continue; "" after O, E- and S-
     for tag in tags:
         prefix, entity = split_tag(tag)
-        bio.append(f"{renamed[prefix]}-{entity}" if prefix in renamed else tag)
+        if prefix in ("I", "E") and entity != open_span:
+            tag = f"B-{entity}"  # continues no span: starts one
+        bio.append(bio_tag(tag))
+        open_span = entity if prefix in ("B", "I") else ""
     return bio
 
 

@@ -13,7 +13,7 @@ from rnnkit.data.batching import BatchSource, BucketBatches, bucket_order
 from rnnkit.data.conllu import TAG_COLUMNS
 from rnnkit.data.tagged import TaggedSentence
 from rnnkit.data.tagger_batches import collate, encode, word_form
-from rnnkit.data.tags import bio_to_bioes, bioes_to_bio, is_tag, to_bio
+from rnnkit.data.tags import bio_tag, bio_to_bioes, is_tag, to_bio
 from rnnkit.data.vocab import Vocab
 from rnnkit.models.tagger import Tagger, TaggerConfig, check_options
 from rnnkit.pipelines.run import train_in_run_dir, write_results
@@ -184,7 +184,7 @@ def evaluate_sentences(model: Tagger, sentences: list[TaggedSentence], out: Path
     spans = span_f1_available(model.tags.symbols)
     known = set(model.tags.symbols)
     if model.data.get("scheme", "bio") == "bioes":  # as BIO, as predictions are
-        known = {bioes_to_bio([t])[0] if is_tag(t) else t for t in known}
+        known = {bio_tag(t) if is_tag(t) else t for t in known}
     unknown = sorted({t for g in gold for t in g} - known)
     tokens = sum(len(g) for g in gold)
     strangers = sum(t not in known for g in gold for t in g)
