@@ -134,6 +134,11 @@ def test_model_input_errors_are_clear() -> None:
                                          "use softmax, or set data.label_separator"):
         SequenceClassifier(["a", "b", "c"], ClassifierConfig(output="sigmoid"), ModelConfig(),
                            num_features=2)
+    for output in ("softmax", "linear"):  # it crashed in its first training step
+        with pytest.raises(ValueError, match="several labels per example .* need classifier"
+                                             ".output=sigmoid"):
+            SequenceClassifier(["a", "b", "c"], ClassifierConfig(output=output), ModelConfig(),
+                               num_features=2, multi_label=True)
     with pytest.raises(ValueError, match="a sequence is empty"):
         collate([Encoded(torch.tensor([], dtype=torch.long), None)])
 

@@ -344,6 +344,18 @@ def test_cli_multi_label_and_regression_files(tmp_path: Path,
     assert json.loads(capsys.readouterr().out)["values"]["stars"] < 2.5
 
 
+def test_cli_refuses_several_labels_per_example_without_a_sigmoid(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "d.csv"
+    data.write_text("text,tags\ngreat fun,good|fun\ndull,bad\n")
+    assert main(["train", "classifier", "--train", str(data), "--dev", str(data), "--out",
+                 str(tmp_path / "run"), "--set", "data.label_field=tags", "--set",
+                 'data.label_separator="|"', "--set", "train.device=cpu"]) == 2
+    assert "need classifier.output=sigmoid, one probability per label; got 'softmax'" in \
+        capsys.readouterr().err
+    assert not (tmp_path / "run" / "model.rnnkit").exists()
+
+
 def test_imdb_coded_labels_are_named(tmp_path: Path) -> None:
     path = tmp_path / "train.jsonl.gz"
     with gzip.open(path, "wt", encoding="utf-8") as file:

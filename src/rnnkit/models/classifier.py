@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rnnkit.config import ModelConfig
+from rnnkit.config import ConfigError, ModelConfig
 from rnnkit.data.classifier_batches import ClassBatch
 from rnnkit.data.vocab import Vocab
 from rnnkit.models.encoder import build_encoder
@@ -37,6 +37,16 @@ class ClassifierConfig:
     output_dropout: float = 0.5
     word_dropout: float = 0.0  # replace a training word by <unk> with this probability
     class_weights: str = "none"  # none | balanced (inverse class frequency in training)
+
+
+def check_labels_per_example(output: str, multi_label: bool) -> None:
+    """Refuse several labels per example with an output that gives one class (softmax) or
+    numbers (linear): only a sigmoid gives each label its own probability."""
+    if multi_label and output != "sigmoid":
+        raise ConfigError(f"several labels per example (data.label_separator) need "
+                          f"classifier.output=sigmoid, one probability per label; got "
+                          f"{output!r}. Set classifier.output=sigmoid, or leave "
+                          "data.label_separator empty for one label per example")
 
 
 @register_model("classifier")
@@ -73,6 +83,7 @@ class SequenceClassifier(TaskModel):
             raise ValueError(f"classifier.output=sigmoid with {len(labels)} classes and one label "
                              "per example: use softmax, or set data.label_separator (e.g. "
                              "\"|\") for several labels per example")
+        check_labels_per_example(config.output, multi_label)
         self.labels, self.config, self.encoder_config = list(labels), config, encoder
         self.words, self.num_features, self.multi_label = words, num_features, multi_label
         self.binary = config.output == "sigmoid" and not multi_label and len(labels) == 2

@@ -21,7 +21,12 @@ from rnnkit.data.numeric_sequences import NumericSequence
 from rnnkit.data.sst import SCHEMES
 from rnnkit.data.text_labels import TRUNCATIONS
 from rnnkit.data.vocab import Vocab
-from rnnkit.models.classifier import OUTPUTS, ClassifierConfig, SequenceClassifier
+from rnnkit.models.classifier import (
+    OUTPUTS,
+    ClassifierConfig,
+    SequenceClassifier,
+    check_labels_per_example,
+)
 from rnnkit.models.pooling import POOLINGS
 from rnnkit.pipelines.classifier_data import (
     FORMATS,
@@ -227,6 +232,7 @@ def train_classifier(config: ClassifierRunConfig, out_dir: str | Path, resume: b
     check_run(config)
     started = time.perf_counter()
     config = replace(config, data=with_named_features(config.data))  # numeric: by name
+    check_labels_per_example(config.classifier.output, bool(config.data.label_separator))
     splits = read_splits(config.data, config.train.seed, log)
     log(", ".join(f"{name} {len(examples)}" for name, examples in splits.items()) + " examples")
     model, coverage = build_model(config, splits["train"], log)
