@@ -180,6 +180,35 @@ def test_a_wrong_setting_is_reported_once_before_any_process_starts(
     assert capsys.readouterr().out == ""  # the check printed no configuration
 
 
+def test_a_refused_resume_is_reported_once_before_any_process_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Refused in rank 0 alone, once the processes ran, rank 1 crashed with a gloo traceback."""
+    import rnnkit.cli
+
+    def no_launch(*_: object) -> int:
+        raise AssertionError("the processes started")
+
+    monkeypatch.setattr(rnnkit.cli, "launch", no_launch)
+    empty = tmp_path / "empty"
+    assert main([*SYNTHETIC, "--nproc", "2", "--out", str(empty), "--resume"]) == 2
+    assert capsys.readouterr().err == (f"rnnkit: error: --resume: {empty} holds no run to "
+                                       "resume (no config.toml); drop --resume to start one "
+                                       "there, or check the --out folder\n")
+    assert not empty.exists()
+    run = tmp_path / "run"
+    run.mkdir()
+    assert main([*SYNTHETIC, "--print-config"]) == 0  # the settings of a run of SYNTHETIC
+    (run / "config.toml").write_text(capsys.readouterr().out, encoding="utf-8")
+    args = [*SYNTHETIC, "--nproc", "2", "--out", str(run), "--resume"]
+    assert main([*args, "--set", "model.hidden_size=9"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rnnkit: error: --resume: model.hidden_size (8 -> 9) differs from "
+                          f"the run in {run}") and err.count("\n") == 1
+    with pytest.raises(AssertionError, match="the processes started"):  # a change it may make
+        main([*args, "--set", "train.epochs=3"])
+
+
 @pytest.mark.parametrize("task", [["synthetic"], ["tagger"], ["classifier"], ["lm"],
                                   ["forecaster"], ["signal"],
                                   ["seq2seq", "--src", "de", "--tgt", "en"]])

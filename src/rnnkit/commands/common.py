@@ -68,7 +68,9 @@ def resolve_config(config_type: type, args: argparse.Namespace,
     ``--resume`` with ``--out`` and no ``--config`` starts from the run's own ``config.toml``,
     so only what changes needs a ``--set``. ``check``: the task's own checks of the settings
     (those its training makes before reading data), run here too, so that ``--print-config``
-    and ``train --nproc N`` (which reads the settings once first) refuse what training would."""
+    and ``train --nproc N`` (which reads the settings once first) refuse what training would;
+    so is ``--resume`` of an ``--out`` that holds no run, or with a setting changed that a
+    resumed run may not change."""
     path = args.config
     saved = args.out / "config.toml" if getattr(args, "resume", False) and args.out else None
     if path is None and saved is not None and saved.is_file():
@@ -83,6 +85,10 @@ def resolve_config(config_type: type, args: argparse.Namespace,
     config: Any = load_config(config_type, path, args.overrides)
     if check is not None:
         check(config)
+    if getattr(args, "resume", False) and args.out:
+        from rnnkit.pipelines.run import check_resumable
+
+        check_resumable(config, args.out)  # here too, so ``--nproc N`` refuses it once, first
     if args.print_config:
         print(to_toml(config_to_dict(config)))
         print("# valid keys: " + ", ".join(valid_keys(config_type)))
