@@ -421,3 +421,19 @@ def test_print_config_and_nproc_run_the_task_checks(
         assert main([*command, "--nproc", "2", "--set", "train.device=cpu", "--set",
                      setting]) == 2
         assert message in capsys.readouterr().err
+
+
+def test_a_run_whose_output_pipe_closes_says_it_stopped(tmp_path: Path) -> None:
+    # `rnnkit train ... | head -1`: the run stops at its next line; exit 0 would claim success
+    command = [sys.executable, "-m", "rnnkit", "train", "synthetic", "--out", str(tmp_path / "run"),
+               "--set", "train.epochs=4", "--set", "data.train_size=200",
+               "--set", "train.progress=false"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.readline().startswith(b"epoch 1:")
+    process.stdout.close()  # what `head -1` does
+    assert process.wait(timeout=120) == 141
+    assert b"standard output was closed (piped into head?), which stopped the run; continue " \
+           b"it with --resume" in process.stderr.read()
+    process.stderr.close()
+    assert not (tmp_path / "run" / "results.json").exists()

@@ -91,9 +91,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 silent = stack.enter_context(open(os.devnull, "w", encoding="utf-8"))
                 stack.enter_context(contextlib.redirect_stdout(silent))
             return int(args.handler(args))
-    except BrokenPipeError:  # output piped into `head` and the like: not an error
+    except BrokenPipeError:  # output piped into `head` and the like
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
-        return 0
+        if not hasattr(args, "resume"):  # predictions cut short as asked: not an error
+            return 0
+        advice = "; continue it with --resume" if can_resume(args) else ""  # a run: stopped
+        print("rnnkit: error: standard output was closed (piped into head?), which stopped "
+              f"the run{advice}; to keep only some lines, write them to a file first",
+              file=sys.stderr)
+        return 141  # as a shell reports a process stopped by SIGPIPE
     except WorkerLost as error:  # another training process failed: its error is the cause
         print(f"rnnkit: error: {error}", file=sys.stderr, flush=True)
         return LOST_EXIT_CODE
