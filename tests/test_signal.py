@@ -362,3 +362,16 @@ def test_classify_gives_back_the_mode_and_follows_the_weights_dtype() -> None:
     assert wide.classify(frame)["probabilities"] == pytest.approx(first, abs=1e-6)
     windows = make_windows(frame, "price", ["price_log_return"], lookback=5, horizon=1)
     assert np.allclose(wide.predict_windows(windows), model.predict_windows(windows), atol=1e-6)
+
+
+def test_a_lookback_too_short_for_the_persistence_signal_is_refused_before_training(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    csv = write_csv(tmp_path / "prices.csv", price_frame(300))
+    args = ["train", "signal", "--out", str(tmp_path / "run")]
+    for item in settings(csv, **{"data.target": "price", "data.features": "price",
+                                 "data.lookback": "5", "data.horizon": "5"}):
+        args += ["--set", item]
+    assert rnnkit.cli.main(args) == 2  # a price's 5-day return needs 6 prices in the window
+    assert "data.lookback 5 is too short for the persistence signal" in capsys.readouterr().err
+    assert not (tmp_path / "run" / "model.rnnkit").exists()  # refused before training
+    assert rnnkit.cli.main([*args, "--set", "data.lookback=6"]) == 0

@@ -32,7 +32,13 @@ from rnnkit.models.signal import SignalClassifier, balanced_weights, target_kind
 from rnnkit.pipelines.run import train_in_run_dir, write_results
 from rnnkit.pipelines.sources import ForecastDataConfig, prepare, prepare_for
 from rnnkit.timeseries.baselines import majority_class, persistence_signal
-from rnnkit.timeseries.labels import CLASS_NAMES, RETURN_KINDS, window_labels, window_returns
+from rnnkit.timeseries.labels import (
+    CLASS_NAMES,
+    RETURN_KINDS,
+    past_return_rows,
+    window_labels,
+    window_returns,
+)
 from rnnkit.timeseries.metrics import accuracy, confusion_matrix, macro_f1
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.windows import Windows
@@ -82,6 +88,16 @@ def check_options(options: SignalOptions) -> None:
         raise ConfigError(f"{' and '.join(ignored)} are read only with signal.thresholds=fixed"
                           "; with tertiles the thresholds are the training returns' tertiles. "
                           "Add --set signal.thresholds=fixed, or leave them out")
+
+
+def check_lookback(lookback: int, horizon: int, kind: str) -> None:
+    """Refuse, before training, a lookback too short for the persistence signal: it reads the
+    past ``horizon``-step return inside each window (``H + 1`` prices, or ``H`` returns)."""
+    needed = past_return_rows(horizon, kind)
+    if lookback < needed:
+        raise ConfigError(f"data.lookback {lookback} is too short for the persistence signal "
+                          f"baseline: the past {horizon}-step return of a {kind} target needs "
+                          f"{needed} rows in the window; use data.lookback >= {needed}")
 
 
 def thresholds(options: SignalOptions, train: Windows, kind: str) -> tuple[float, float]:
@@ -154,6 +170,7 @@ def train_signal(config: SignalRunConfig, out_dir: str | Path, resume: bool = Fa
         raise ConfigError(f"the target {prepared.target!r} is read as a price (its name does not "
                           "end in return or log_return) but holds values of 0 or below; set "
                           "signal.kind=return or signal.kind=log_return if it holds returns")
+    check_lookback(config.data.lookback, config.data.horizon, kind)
     up, down = thresholds(options, split.train, kind)
     scaler = StandardScaler(prepared.features).fit(split.train.period_rows())
     train = split.train.subset(slice(None, None, config.data.stride))

@@ -89,7 +89,7 @@ def past_returns(windows: Windows, kind: str = "price") -> np.ndarray:
     Raises:
         ValueError: a lookback too short to hold those ``H`` steps.
     """
-    needed = windows.horizon + (1 if kind == "price" else 0)
+    needed = past_return_rows(windows.horizon, kind)
     if windows.lookback < needed:
         raise ValueError(f"the past {windows.horizon}-step return of a {kind} target needs a "
                          f"lookback of at least {needed}, not {windows.lookback}")
@@ -97,6 +97,16 @@ def past_returns(windows: Windows, kind: str = "price") -> np.ndarray:
     if kind == "price":
         return history[:, -1] / history[:, -1 - windows.horizon] - 1.0
     return compound_returns(history[:, -windows.horizon:], kind)
+
+
+def past_return_rows(horizon: int, kind: str) -> int:
+    """The lookback :func:`past_returns` needs: ``H + 1`` prices, or ``H`` returns.
+
+    Example:
+        >>> past_return_rows(5, "price"), past_return_rows(5, "log_return")
+        (6, 5)
+    """
+    return horizon + (1 if kind == "price" else 0)
 
 
 def compound_returns(returns: np.ndarray, kind: str) -> np.ndarray:
