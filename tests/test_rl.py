@@ -377,6 +377,26 @@ def test_train_dqn_and_backtest_the_agent_bundle(tmp_path: Path,
         capsys.readouterr().err
 
 
+def test_the_agents_equity_is_drawn_from_1_on_the_day_each_return_is_earned(
+        tmp_path: Path) -> None:
+    # as rnnkit backtest draws it: no point before its return is known, and a start at 1
+    from rnnkit.config import load_config
+    from rnnkit.pipelines.dqn import DQNRunConfig, run_dqn
+
+    config = load_config(DQNRunConfig, None, [
+        "data.symbol=IBM", "data.train_end=2004-12-31", "data.test_end=2005-03-31",
+        "agent.episodes=1", "agent.learning_starts=200", "model.hidden_size=8",
+        "run.seeds=\"0\""])
+    results = run_dqn(config, tmp_path, log=lambda line: None)
+    times = results["times"]
+    assert str(times[0])[:10] == "2004-12-31"  # the first decision: equity 1
+    assert str(times[1])[:10] == "2005-01-03"  # its return is earned on the next trading day
+    for name, runs in results["curves"].items():
+        assert len(runs[0]) == len(times) and runs[0][0] == 1.0, name
+        assert runs[0][-1] - 1.0 == pytest.approx(
+            results["summary"][name]["total_return"]["mean"], abs=5e-5), name  # rounded
+
+
 def test_train_dqn_refuses_bad_settings(capsys: pytest.CaptureFixture[str],
                                         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)

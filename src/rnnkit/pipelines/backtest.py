@@ -26,7 +26,12 @@ from rnnkit.timeseries.baselines import persistence_return, persistence_signal
 from rnnkit.timeseries.splits import period_end
 from rnnkit.timeseries.windows import Windows, make_windows
 from rnnkit.trading.backtest import BacktestResult, report_table
-from rnnkit.trading.returns import check_tradable, forecast_returns, run_strategies
+from rnnkit.trading.returns import (
+    check_tradable,
+    equity_times,
+    forecast_returns,
+    run_strategies,
+)
 from rnnkit.trading.strategies import TRADING_KEYS, class_positions, threshold_positions
 from rnnkit.training.bundle import load_bundle
 from rnnkit.training.task import TaskModel
@@ -178,7 +183,7 @@ def plot_backtests(results: Mapping[str, BacktestResult], out: Path, windows: Wi
     after its decision)."""
     from rnnkit.viz.timeseries import plot_drawdown, plot_equity
 
-    times = np.concatenate([windows.input_end[:1], windows.target_times[:, 0]])
+    times = equity_times(windows)
     equity = {name: np.r_[1.0, result.equity] for name, result in results.items()}
     plot_equity(equity, out / "equity.png", times=times, title=title)
     plot_drawdown(equity, out / "drawdown.png", times=times, title=drawdown_title)

@@ -48,7 +48,12 @@ from rnnkit.timeseries.datasets import ALL_STOCK_SYMBOLS, stock_prices
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.splits import period_end, split_by_time
 from rnnkit.timeseries.windows import Windows
-from rnnkit.trading.returns import forecast_returns, next_period_returns, run_strategies
+from rnnkit.trading.returns import (
+    equity_times,
+    forecast_returns,
+    next_period_returns,
+    run_strategies,
+)
 from rnnkit.trading.strategies import class_positions, threshold_positions, trading_settings
 from rnnkit.training.bundle import save_bundle
 from rnnkit.training.checkpoint import seed_everything
@@ -244,7 +249,7 @@ def run_dqn(config: DQNRunConfig, out_dir: str | Path, log: Any = print) -> dict
                                  config.trading.slippage_bps)
         for name, result in results.items():
             if name != "buy_and_hold" or not curves.get(name):
-                curves.setdefault(name, []).append(result.equity)
+                curves.setdefault(name, []).append(np.r_[1.0, result.equity])
         runs.append({"seed": seed, "dqn_training": training,
                      "reports": {name: r.report.as_dict() for name, r in results.items()}})
         log(f"seed {seed}: " + ", ".join(f"{name} {r.report.total_return:+.1%}"
@@ -260,11 +265,11 @@ def run_dqn(config: DQNRunConfig, out_dir: str | Path, log: Any = print) -> dict
         "summary": summary, "table": table, "runs": runs,
         "seconds": round(time.perf_counter() - started, 1)}
     write_results(results_json, out / "results.json")
-    plot_seed_equity(curves, out / "equity.png", times=test.input_end,
+    plot_seed_equity(curves, out / "equity.png", times=equity_times(test),
                      title=f"{symbol}: equity after {config.trading.cost_bps:g} + "
                            f"{config.trading.slippage_bps:g} bps, test period")
     results_json["curves"] = curves  # for callers that plot several symbols; not in the file
-    results_json["times"] = test.input_end
+    results_json["times"] = equity_times(test)
     log(table)
     return results_json
 

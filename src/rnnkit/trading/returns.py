@@ -58,6 +58,13 @@ def forecast_returns(mean: np.ndarray, windows: Windows, kind: str) -> np.ndarra
     return compound_returns(mean, kind)
 
 
+def equity_times(windows: Windows) -> np.ndarray:
+    """``[N + 1]`` times to plot an equity curve ``np.r_[1.0, result.equity]`` at: the first
+    decision day for its start at 1, then each value on the day its return is earned (the
+    row after its decision), so that no point is drawn before it is known."""
+    return np.concatenate([windows.input_end[:1], windows.target_times[:, 0]])
+
+
 def periods_per_year(index: pd.DatetimeIndex) -> float:
     """Bars a year of a series' grid, for annualising: 252 for trading days, 12 for months, 4
     for quarters; a clock grid a 365-day year over its step (365 for calendar days, 8,760 for
