@@ -248,6 +248,9 @@ def test_window_inputs_match_the_rows_they_read_in_any_layout() -> None:
             expected = np.stack([values[t - width + 1:t + 1] for t in windows.origins[rows]])
             assert got.flags["C_CONTIGUOUS"] and not np.shares_memory(got, values)
             np.testing.assert_array_equal(got, expected)
+            single = layout.inputs_at(rows, steps, dtype=np.float32)  # cast, then gathered
+            assert single.dtype == np.float32
+            np.testing.assert_array_equal(single, expected.astype(np.float32))
 
 
 def test_walk_forward_folds_refit_and_leak_guard() -> None:

@@ -79,7 +79,7 @@ SCORING = ("interval", "seasonal_period", "moving_average", "ridge_alphas", "rid
 def tensors(model: Forecaster, windows: Windows, batch_size: int, shuffle: bool, seed: int
             ) -> TensorBatches:
     scaled = windows.scaled(model.scaler)
-    inputs = torch.as_tensor(scaled.inputs, dtype=torch.float32)  # [N, L, F]
+    inputs = torch.from_numpy(scaled.inputs_at(slice(None), dtype=np.float32))  # [N, L, F]
     targets = torch.as_tensor(model.training_targets(windows), dtype=torch.float32)
     return TensorBatches((inputs, targets), batch_size, shuffle=shuffle, seed=seed)
 
