@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -230,6 +231,26 @@ def test_windows_shapes_timestamps_and_splits() -> None:
     with pytest.raises(ValueError, match="before train_end 2019; the first window's last target "
                        "is 2020-01-06 00:00:00 .each window reads 4 rows first"):
         split_by_time(windows, "2019")
+
+
+def test_window_inputs_match_the_rows_they_read_in_any_layout() -> None:
+    """``inputs_at`` is rows ``t-steps+1 .. t`` of ``values`` for each origin ``t``, a new
+    C-ordered array, whether ``values`` is row- or column-major (pandas gives the latter)."""
+    rng = np.random.default_rng(0)
+    frame = daily(list(rng.standard_normal(30))).assign(z=rng.standard_normal(30),
+                                                        w=rng.standard_normal(30))
+    windows = make_windows(frame, "y", ["y", "z", "w"], lookback=5, horizon=2, stride=2)
+    for values in (np.asfortranarray(windows.values), np.ascontiguousarray(windows.values)):
+        layout = replace(windows, values=values)
+        for rows, steps in ((slice(None), None), (slice(2, 7), 3), (np.array([4, 0, 4]), 1)):
+            got = layout.inputs_at(rows, steps)
+            width = 5 if steps is None else steps
+            expected = np.stack([values[t - width + 1:t + 1] for t in windows.origins[rows]])
+            assert got.flags["C_CONTIGUOUS"] and not np.shares_memory(got, values)
+            np.testing.assert_array_equal(got, expected)
+            single = layout.inputs_at(rows, steps, dtype=np.float32)  # cast, then gathered
+            assert single.dtype == np.float32
+            np.testing.assert_array_equal(single, expected.astype(np.float32))
 
 
 def test_walk_forward_folds_refit_and_leak_guard() -> None:

@@ -61,9 +61,11 @@ def scaled_batches(windows: Windows, scaler: StandardScaler, batch_size: int,
     in order (the scale checked)."""
     check_scale(windows, scaler)
     scaled = windows.scaled(scaler)
+    # cast before the gather where numpy has the dtype (the same numbers, less copying)
+    cast = {torch.float32: np.float32, torch.float64: np.float64}.get(dtype)
     for start in range(0, len(windows), batch_size):
         rows = slice(start, start + batch_size)
-        yield torch.as_tensor(scaled.inputs_at(rows), dtype=dtype, device=device)
+        yield torch.as_tensor(scaled.inputs_at(rows, dtype=cast), dtype=dtype, device=device)
 
 
 def last_rows(frame: pd.DataFrame, feature_names: Sequence[str], calendar: Sequence[str],

@@ -79,7 +79,7 @@ SCORING = ("interval", "seasonal_period", "moving_average", "ridge_alphas", "rid
 def tensors(model: Forecaster, windows: Windows, batch_size: int, shuffle: bool, seed: int
             ) -> TensorBatches:
     scaled = windows.scaled(model.scaler)
-    inputs = torch.as_tensor(scaled.inputs, dtype=torch.float32)  # [N, L, F]
+    inputs = torch.from_numpy(scaled.inputs_at(slice(None), dtype=np.float32))  # [N, L, F]
     targets = torch.as_tensor(model.training_targets(windows), dtype=torch.float32)
     return TensorBatches((inputs, targets), batch_size, shuffle=shuffle, seed=seed)
 
@@ -91,11 +91,15 @@ def ridge_baseline(split: Split, scaler: StandardScaler, alphas: list[float],
     best: tuple[float, np.ndarray, dict[str, Any]] | None = None
     for steps in steps_options:
         steps = min(steps or scaled.train.lookback, scaled.train.lookback)
-        ridge = fit_ridge(scaled.train, alphas[0], steps)
+        ridge = fit_ridge(scaled.train, alphas[0], steps)  # solved for alphas[0] already
+        # the flattened inputs are cut once per steps, not once per alpha
+        inputs = [list(input_batches(part, 4096, steps))
+                  for part in (scaled.validation, scaled.test)]
         for alpha in alphas:
-            ridge.refit(alpha)
-            predict = [np.concatenate([ridge.predict(x) for x in input_batches(part, 4096, steps)])
-                       for part in (scaled.validation, scaled.test)]
+            if alpha != ridge.alpha:
+                ridge.refit(alpha)
+            predict = [np.concatenate([ridge.predict(x) for x in batches])
+                       for batches in inputs]
             val_mae = float(np.abs(predict[0] - scaled.validation.targets)[:, -1].mean())
             if best is None or val_mae < best[0]:
                 best = (val_mae, predict[1], {"alpha": alpha, "steps": steps,

@@ -114,7 +114,8 @@ def thresholds(options: SignalOptions, train: Windows, kind: str) -> tuple[float
 
 def batches(model: SignalClassifier, windows: Windows, labels: np.ndarray, batch_size: int,
             shuffle: bool, seed: int) -> TensorBatches:
-    inputs = torch.as_tensor(windows.scaled(model.scaler).inputs, dtype=torch.float32)
+    inputs = torch.from_numpy(windows.scaled(model.scaler).inputs_at(slice(None),
+                                                                      dtype=np.float32))
     return TensorBatches((inputs, torch.as_tensor(labels, dtype=torch.long)), batch_size,
                          shuffle=shuffle, seed=seed)
 

@@ -170,8 +170,8 @@ def fit_fold(train: Windows, config: StocksRunConfig, out: Path, log: Any, resum
     forecaster = Forecaster(config.model, train.feature_names, train.target_name,
                             train.lookback, train.horizon, scaler, "mse", residual=False,
                             trained_on=trained_on)
-    inputs = [torch.as_tensor(part.scaled(scaler).inputs, dtype=torch.float32)  # [N, L, F]
-              for part in (fitting, validation)]  # both models read the same inputs
+    inputs = [torch.from_numpy(part.scaled(scaler).inputs_at(slice(None), dtype=np.float32))
+              for part in (fitting, validation)]  # [N, L, F]: both models read the same inputs
     targets = [forecaster.scale_targets(part.targets) for part in (fitting, validation)]
     started = [resume and (out / name / "config.toml").is_file()  # a fold never started
                for name in ("forecaster", "signal")]  # trains from scratch

@@ -124,7 +124,7 @@ class TradingEnv(gymnasium.Env[Observation, Any]):
         if cost_bps < 0 or slippage_bps < 0:
             raise ValueError(f"cost_bps {cost_bps} and slippage_bps {slippage_bps} must be >= 0")
         scaled = windows.scaled(scaler) if scaler is not None else windows
-        self.windows = scaled.inputs.astype(np.float32)  # [N, L, F]
+        self.windows = scaled.inputs_at(slice(None), dtype=np.float32)  # [N, L, F]
         if not np.isfinite(self.windows).all():
             raise ValueError("the windows hold missing or infinite features; drop those rows")
         self.final = self._window_after(windows, after, scaler)  # [L, F] or None
