@@ -285,9 +285,9 @@ class Forecaster(TaskModel):
             means, spreads = [], []
             batches = scaled_batches(windows, self.scaler, batch_size, weight.device,
                                      weight.dtype)
+            target_times = windows.target_times  # [N, H], built once (a property), not per batch
             for start, inputs in zip(range(0, len(windows), batch_size), batches, strict=True):
-                times = windows.target_times[start:start + batch_size]
-                mean, spread = self._forecast_batch(inputs, times)
+                mean, spread = self._forecast_batch(inputs, target_times[start:start + batch_size])
                 means.append(mean)
                 if spread is not None:
                     spreads.append(spread)
