@@ -375,3 +375,45 @@ def test_a_lookback_too_short_for_the_persistence_signal_is_refused_before_train
     assert "data.lookback 5 is too short for the persistence signal" in capsys.readouterr().err
     assert not (tmp_path / "run" / "model.rnnkit").exists()  # refused before training
     assert rnnkit.cli.main([*args, "--set", "data.lookback=6"]) == 0
+
+
+def test_a_changed_file_keeps_the_model_s_test_period(tmp_path: Path, capsys) -> None:
+    """A file's default split ends are found from its rows (70%, 85%): when earlier rows are
+    added, the backtest still trades the model's test period, not days it trained on."""
+    history = price_frame(900)
+    csv = write_csv(tmp_path / "prices.csv", history.iloc[300:])
+    for task, extra in (("signal", {}), ("forecaster", {"forecast.residual": "false"})):
+        args = ["train", task, "--out", str(tmp_path / task)]
+        for item in settings(csv, **{"train.epochs": "1", **extra}):
+            args += ["--set", item]
+        assert rnnkit.cli.main(args) == 0
+
+    def first_decisions() -> list[str]:
+        found = []
+        for task in ("signal", "forecaster"):
+            assert rnnkit.cli.main(["backtest", "--model", str(tmp_path / task / "model.rnnkit"),
+                                    "--out", str(tmp_path / "bt")]) == 0
+            found.append(json.loads((tmp_path / "bt" / "backtest.json").read_text())[
+                "first_decision"])
+        return found
+
+    before = first_decisions()
+    write_csv(csv, history)  # the file now holds 300 earlier rows too
+    assert first_decisions() == before
+    capsys.readouterr()
+
+
+def test_the_model_s_own_file_named_another_way_is_warned_of_as_in_sample(
+        tmp_path: Path, capsys, monkeypatch) -> None:
+    csv = write_csv(tmp_path / "prices.csv", price_frame(500))
+    monkeypatch.chdir(tmp_path)
+    args = ["train", "signal", "--out", "run"]
+    for item in settings(Path("prices.csv"), **{"train.epochs": "1"}):
+        args += ["--set", item]
+    assert rnnkit.cli.main(args) == 0
+    capsys.readouterr()
+    for data in ("./prices.csv", str(csv)):  # the file the model trained on, by another path
+        assert rnnkit.cli.main(["backtest", "--model", "run/model.rnnkit", "--data", data,
+                                "--end", "2015-06"]) == 0  # the training period
+        assert "WARNING: " in capsys.readouterr().out
+

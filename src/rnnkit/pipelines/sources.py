@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -304,6 +304,25 @@ def data_settings(trained_on: dict[str, Any] | None) -> dict[str, Any]:
             if name in ForecastDataConfig.__dataclass_fields__}
 
 
+def kept_settings(prepared: Prepared) -> dict[str, Any]:
+    """The data settings a bundle keeps (its ``trained_on``): as configured, and the split
+    ends its training found (``split_ends``), so that its own data is split at the same dates
+    later, even where they were found from a file's rows (70% and 85%) and the file has
+    changed since."""
+    ends = split_ends(prepared.data, pd.DatetimeIndex(prepared.frame.index))
+    return {**asdict(prepared.data), "split_ends": list(ends)}
+
+
+def same_source(first: str, second: str) -> bool:
+    """Whether two source names read the same series: a stock symbol in any case, a file by
+    its path from here (``prices.csv``, ``./prices.csv`` or its absolute path)."""
+    if is_stock(first) or is_stock(second):
+        return first.upper() == second.upper()
+    if is_file(first) and is_file(second):
+        return Path(first).resolve() == Path(second).resolve()
+    return first == second
+
+
 def prepare_for(model: Any, source: str = "", date_column: str = "", mirror: str = ""
                 ) -> Prepared:
     """A saved window model's own data (its ``trained_on`` settings, every window) or another
@@ -313,7 +332,11 @@ def prepare_for(model: Any, source: str = "", date_column: str = "", mirror: str
     Raises:
         ValueError: the data's features are not the model's.
     """
-    trained = {**data_settings(model.trained_on), "stride": 1,
+    settings = data_settings(model.trained_on)
+    own = not source or same_source(source, settings.get("source", ""))
+    ends = model.trained_on.get("split_ends") if own else None  # as its training found them
+    trained = {**settings, "stride": 1,
+               **(dict(zip(("train_end", "val_end"), ends, strict=True)) if ends else {}),
                **({"date_column": date_column} if source and date_column else {}),
                **({"mirror": mirror} if mirror else {})}
     data = ForecastDataConfig(**trained)
