@@ -417,3 +417,33 @@ def test_the_model_s_own_file_named_another_way_is_warned_of_as_in_sample(
                                 "--end", "2015-06"]) == 0  # the training period
         assert "WARNING: " in capsys.readouterr().out
 
+
+def test_a_model_whose_file_is_gone_says_so_and_names_data(tmp_path: Path, capsys) -> None:
+    csv = write_csv(tmp_path / "prices.csv", price_frame(400))
+    args = ["train", "signal", "--out", str(tmp_path / "run")]
+    for item in settings(csv, **{"train.epochs": "1"}):
+        args += ["--set", item]
+    assert rnnkit.cli.main(args) == 0
+    moved = csv.rename(tmp_path / "moved.csv")
+    bundle = str(tmp_path / "run" / "model.rnnkit")
+    capsys.readouterr()
+    for verb in ("backtest", "forecast", "evaluate"):
+        assert rnnkit.cli.main([verb, "--model", bundle]) == 2
+        assert f"the model was trained on the file {csv}, which is not there now; give " \
+            "--data with the file's path" in capsys.readouterr().err
+    assert rnnkit.cli.main(["backtest", "--model", bundle, "--data", str(moved)]) == 0
+
+
+def test_another_source_without_the_model_s_target_names_it(tmp_path: Path, capsys) -> None:
+    args = ["train", "signal", "--out", str(tmp_path / "run")]
+    for item in ("data.source=AAPL", "data.lookback=10", "data.horizon=1",
+                 "model.hidden_size=4", "train.epochs=1", "train.threads=1"):
+        args += ["--set", item]
+    assert rnnkit.cli.main(args) == 0
+    csv = write_csv(tmp_path / "prices.csv", price_frame(400))
+    capsys.readouterr()
+    assert rnnkit.cli.main(["backtest", "--model", str(tmp_path / "run" / "model.rnnkit"),
+                            "--data", str(csv)]) == 2
+    assert "has no target column 'AAPL_log_return'; its columns: price, price_log_return. " \
+        "The model (trained on AAPL) reads its target 'AAPL_log_return': give --data with " \
+        "that column" in capsys.readouterr().err
