@@ -96,6 +96,8 @@ def test_pip_datasets_are_listed(capsys) -> None:
     ("trading.mode=longshort", "trading.mode must be one of long_flat, long_short"),
     ("trading.threshold=-0.01", "trading.threshold must be at least 0"),
     ("trading.cost_bps=-5", "trading.cost_bps must be at least 0"),
+    ("trading.cost_bps=20000", "trading.cost_bps and trading.slippage_bps add up to 20005 "
+     "basis points, more than 10000"),
     ("signal.thresholds=tertile", "signal.thresholds must be one of tertiles, fixed"),
     ("signal.class_weights=balance", "signal.class_weights must be one of balanced, none"),
     ("data.val_fraction=0", "data.val_fraction must be between 0 and 1"),

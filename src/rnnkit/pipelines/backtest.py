@@ -32,7 +32,12 @@ from rnnkit.trading.returns import (
     forecast_returns,
     run_strategies,
 )
-from rnnkit.trading.strategies import TRADING_KEYS, class_positions, threshold_positions
+from rnnkit.trading.strategies import (
+    TRADING_KEYS,
+    check_costs,
+    class_positions,
+    threshold_positions,
+)
 from rnnkit.training.bundle import load_bundle
 from rnnkit.training.task import TaskModel
 
@@ -153,6 +158,8 @@ def backtest_bundle(path: str | Path, options: BacktestOptions,
                          "trades its classes (leave --threshold out)")
     options = replace(options, **{key: value for key, value in {**trained, **(chosen or {})}
                                   .items() if key in TRADING_KEYS})
+    check_costs(options.cost_bps, options.slippage_bps, "the costs (--cost-bps and "
+                "--slippage-bps, else the model's training run's)")
     windows, in_sample = backtest_windows(model, options)
     returns = returns_kind(model)
     check_tradable(windows, returns)

@@ -43,7 +43,13 @@ from rnnkit.timeseries.metrics import accuracy, confusion_matrix, macro_f1
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.windows import Windows
 from rnnkit.trading.returns import decision_gaps, run_strategies
-from rnnkit.trading.strategies import MODES, TRADING_KEYS, class_positions, trading_settings
+from rnnkit.trading.strategies import (
+    MODES,
+    TRADING_KEYS,
+    check_costs,
+    class_positions,
+    trading_settings,
+)
 from rnnkit.training.checkpoint import seed_everything
 
 
@@ -75,6 +81,7 @@ def check_trading(section: str, mode: str, cost_bps: float, slippage_bps: float)
     check_choice(mode, f"{section}.mode", MODES)
     check_at_least(cost_bps, f"{section}.cost_bps", 0)
     check_at_least(slippage_bps, f"{section}.slippage_bps", 0)
+    check_costs(cost_bps, slippage_bps, f"{section}.cost_bps and {section}.slippage_bps")
 
 
 def check_options(options: SignalOptions) -> None:
