@@ -199,3 +199,9 @@ def test_costs_beyond_all_that_a_trade_moves_are_refused_by_their_flags(tmp_path
     assert "--cost-bps and --slippage-bps add up to 1e+09 basis points, more than 10000 " \
         "(100% of the value a trade moves); costs are in basis points: 5 means 0.05%" in \
         capsys.readouterr().err
+
+
+def test_a_table_prints_a_missing_percentage_as_nan() -> None:
+    one_day = {"flat": backtest(np.zeros(1), np.array([0.01]))}
+    row = report_table(one_day).splitlines()[1].split()
+    assert row == ["flat", "0.00%", "0.00%", "nan", "nan", "0.00%", "0.000", "nan", "0"]
