@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import rnnkit.cli
 from rnnkit.timeseries.labels import BUY, HOLD, MISSING, SELL
 from rnnkit.timeseries.windows import Windows, make_windows
 from rnnkit.trading.backtest import backtest, buy_and_hold, compare, report_table
@@ -189,3 +190,18 @@ def test_equity_is_plotted_on_the_day_its_return_is_earned(
     last = frame_index.get_loc(windows.input_end[-1]) + 1
     assert times[-1] == frame_index[last] and len(times) == len(equity) == len(windows) + 1
     assert equity[-1] == pytest.approx(results["long"].equity[-1])
+
+
+def test_costs_beyond_all_that_a_trade_moves_are_refused_by_their_flags(tmp_path: Path,
+                                                                       capsys) -> None:
+    args = ["backtest", "--model", str(tmp_path / "model.rnnkit"), "--cost-bps", "1e9"]
+    assert rnnkit.cli.main(args) == 2  # before the model is read
+    assert "--cost-bps and --slippage-bps add up to 1e+09 basis points, more than 10000 " \
+        "(100% of the value a trade moves); costs are in basis points: 5 means 0.05%" in \
+        capsys.readouterr().err
+
+
+def test_a_table_prints_a_missing_percentage_as_nan() -> None:
+    one_day = {"flat": backtest(np.zeros(1), np.array([0.01]))}
+    row = report_table(one_day).splitlines()[1].split()
+    assert row == ["flat", "0.00%", "0.00%", "nan", "nan", "0.00%", "0.000", "nan", "0"]

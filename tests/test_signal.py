@@ -375,3 +375,75 @@ def test_a_lookback_too_short_for_the_persistence_signal_is_refused_before_train
     assert "data.lookback 5 is too short for the persistence signal" in capsys.readouterr().err
     assert not (tmp_path / "run" / "model.rnnkit").exists()  # refused before training
     assert rnnkit.cli.main([*args, "--set", "data.lookback=6"]) == 0
+
+
+def test_a_changed_file_keeps_the_model_s_test_period(tmp_path: Path, capsys) -> None:
+    """A file's default split ends are found from its rows (70%, 85%): when earlier rows are
+    added, the backtest still trades the model's test period, not days it trained on."""
+    history = price_frame(900)
+    csv = write_csv(tmp_path / "prices.csv", history.iloc[300:])
+    for task, extra in (("signal", {}), ("forecaster", {"forecast.residual": "false"})):
+        args = ["train", task, "--out", str(tmp_path / task)]
+        for item in settings(csv, **{"train.epochs": "1", **extra}):
+            args += ["--set", item]
+        assert rnnkit.cli.main(args) == 0
+
+    def first_decisions() -> list[str]:
+        found = []
+        for task in ("signal", "forecaster"):
+            assert rnnkit.cli.main(["backtest", "--model", str(tmp_path / task / "model.rnnkit"),
+                                    "--out", str(tmp_path / "bt")]) == 0
+            found.append(json.loads((tmp_path / "bt" / "backtest.json").read_text())[
+                "first_decision"])
+        return found
+
+    before = first_decisions()
+    write_csv(csv, history)  # the file now holds 300 earlier rows too
+    assert first_decisions() == before
+    capsys.readouterr()
+
+
+def test_the_model_s_own_file_named_another_way_is_warned_of_as_in_sample(
+        tmp_path: Path, capsys, monkeypatch) -> None:
+    csv = write_csv(tmp_path / "prices.csv", price_frame(500))
+    monkeypatch.chdir(tmp_path)
+    args = ["train", "signal", "--out", "run"]
+    for item in settings(Path("prices.csv"), **{"train.epochs": "1"}):
+        args += ["--set", item]
+    assert rnnkit.cli.main(args) == 0
+    capsys.readouterr()
+    for data in ("./prices.csv", str(csv)):  # the file the model trained on, by another path
+        assert rnnkit.cli.main(["backtest", "--model", "run/model.rnnkit", "--data", data,
+                                "--end", "2015-06"]) == 0  # the training period
+        assert "WARNING: " in capsys.readouterr().out
+
+
+def test_a_model_whose_file_is_gone_says_so_and_names_data(tmp_path: Path, capsys) -> None:
+    csv = write_csv(tmp_path / "prices.csv", price_frame(400))
+    args = ["train", "signal", "--out", str(tmp_path / "run")]
+    for item in settings(csv, **{"train.epochs": "1"}):
+        args += ["--set", item]
+    assert rnnkit.cli.main(args) == 0
+    moved = csv.rename(tmp_path / "moved.csv")
+    bundle = str(tmp_path / "run" / "model.rnnkit")
+    capsys.readouterr()
+    for verb in ("backtest", "forecast", "evaluate"):
+        assert rnnkit.cli.main([verb, "--model", bundle]) == 2
+        assert f"the model was trained on the file {csv}, which is not there now; give " \
+            "--data with the file's path" in capsys.readouterr().err
+    assert rnnkit.cli.main(["backtest", "--model", bundle, "--data", str(moved)]) == 0
+
+
+def test_another_source_without_the_model_s_target_names_it(tmp_path: Path, capsys) -> None:
+    args = ["train", "signal", "--out", str(tmp_path / "run")]
+    for item in ("data.source=AAPL", "data.lookback=10", "data.horizon=1",
+                 "model.hidden_size=4", "train.epochs=1", "train.threads=1"):
+        args += ["--set", item]
+    assert rnnkit.cli.main(args) == 0
+    csv = write_csv(tmp_path / "prices.csv", price_frame(400))
+    capsys.readouterr()
+    assert rnnkit.cli.main(["backtest", "--model", str(tmp_path / "run" / "model.rnnkit"),
+                            "--data", str(csv)]) == 2
+    assert "has no target column 'AAPL_log_return'; its columns: price, price_log_return. " \
+        "The model (trained on AAPL) reads its target 'AAPL_log_return': give --data with " \
+        "that column" in capsys.readouterr().err

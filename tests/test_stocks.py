@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 import rnnkit.cli
+import rnnkit.pipelines.stocks
 from rnnkit.pipelines.stocks import StockData, split_validation, symbol_windows, yearly_folds
 from rnnkit.timeseries.features import price_features
 from rnnkit.timeseries.windows import make_windows
@@ -95,6 +96,8 @@ def test_pip_datasets_are_listed(capsys) -> None:
     ("trading.mode=longshort", "trading.mode must be one of long_flat, long_short"),
     ("trading.threshold=-0.01", "trading.threshold must be at least 0"),
     ("trading.cost_bps=-5", "trading.cost_bps must be at least 0"),
+    ("trading.cost_bps=20000", "trading.cost_bps and trading.slippage_bps add up to 20005 "
+     "basis points, more than 10000"),
     ("signal.thresholds=tertile", "signal.thresholds must be one of tertiles, fixed"),
     ("signal.class_weights=balance", "signal.class_weights must be one of balanced, none"),
     ("data.val_fraction=0", "data.val_fraction must be between 0 and 1"),
@@ -138,6 +141,34 @@ def test_an_interrupted_walk_forward_resumes_to_the_same_results(tmp_path: Path)
     written = best.stat().st_mtime_ns
     assert run(tmp_path / "straight", "--resume") == straight
     assert best.stat().st_mtime_ns == written  # a finished fold is read back, not trained again
+
+
+def test_a_fresh_run_killed_early_resumes_without_an_older_run_s_folds(tmp_path: Path,
+                                                                      monkeypatch) -> None:
+    def run(out: Path, *extra: str, code: int = 0) -> dict:
+        args = ["stocks", "--symbols", "IBM", "--out", str(out), *extra]
+        for item in ("data.first_test_year=2012", "data.lookback=20", "model.hidden_size=4",
+                     "train.threads=1"):
+            args += ["--set", item]
+        assert rnnkit.cli.main(args) == code
+        return json.loads((out / "IBM" / "results.json").read_text()) if not code else {}
+
+    straight = run(tmp_path / "straight", "--set", "train.epochs=1")
+    out = tmp_path / "again"
+    run(out, "--set", "train.epochs=3")  # an earlier run in the folder, with other settings
+    fit_fold = rnnkit.pipelines.stocks.fit_fold
+
+    def killed_in_the_second_fold(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        if args[2].name == "fold-2013":
+            raise KeyboardInterrupt
+        return fit_fold(*args, **kwargs)
+
+    monkeypatch.setattr(rnnkit.pipelines.stocks, "fit_fold", killed_in_the_second_fold)
+    run(out, "--set", "train.epochs=1", code=130)  # a fresh run, stopped before fold 2013
+    monkeypatch.setattr(rnnkit.pipelines.stocks, "fit_fold", fit_fold)
+    resumed = run(out, "--resume")  # fold 2013 trains now: the older run's is not read back
+    assert [resumed[key] for key in ("forecast", "backtest")] == [
+        straight[key] for key in ("forecast", "backtest")]
 
 
 def test_a_fold_bundle_backtests_its_own_year_as_its_run_traded(tmp_path: Path,

@@ -9,6 +9,7 @@ from typing import Any
 
 from rnnkit.commands.common import check_source
 from rnnkit.config import check_at_least, check_date
+from rnnkit.trading.strategies import check_costs
 
 
 def register(commands: Any, train_tasks: Any) -> None:
@@ -66,6 +67,7 @@ def check_flags(args: argparse.Namespace) -> None:
                         ("--threshold", args.threshold)):
         if value is not None:
             check_at_least(value, flag, 0)
+    check_costs(args.cost_bps or 0, args.slippage_bps or 0, "--cost-bps and --slippage-bps")
     for flag, day in (("--start", args.start), ("--end", args.end)):
         if day:
             check_date(day, flag)

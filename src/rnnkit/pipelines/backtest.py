@@ -21,7 +21,7 @@ import pandas as pd
 
 from rnnkit.models.signal import target_kind
 from rnnkit.pipelines.run import write_results
-from rnnkit.pipelines.sources import prepare_for
+from rnnkit.pipelines.sources import prepare_for, same_source
 from rnnkit.timeseries.baselines import persistence_return, persistence_signal
 from rnnkit.timeseries.splits import period_end
 from rnnkit.timeseries.windows import Windows, make_windows
@@ -32,7 +32,12 @@ from rnnkit.trading.returns import (
     forecast_returns,
     run_strategies,
 )
-from rnnkit.trading.strategies import TRADING_KEYS, class_positions, threshold_positions
+from rnnkit.trading.strategies import (
+    TRADING_KEYS,
+    check_costs,
+    class_positions,
+    threshold_positions,
+)
 from rnnkit.training.bundle import load_bundle
 from rnnkit.training.task import TaskModel
 
@@ -117,7 +122,8 @@ def backtest_windows(model: Any, options: BacktestOptions) -> tuple[Windows, str
                          f"{_day(windows.input_end[0])} to {_day(windows.input_end[-1])}")
     chosen = windows.subset(keep)
     seen = (chosen.input_end < test.input_end[0]).sum() if len(test) else len(chosen)
-    if not seen or (options.source and options.source != model.trained_on.get("source")):
+    if not seen or (options.source and not same_source(options.source,
+                                                       model.trained_on.get("source", ""))):
         return chosen, ""  # another series: no day of it was trained on
     start = _day(test.input_end[0]) if len(test) else "after the data"
     return chosen, (f"{seen} of the {len(chosen)} decision days lie before the model's test "
@@ -152,6 +158,8 @@ def backtest_bundle(path: str | Path, options: BacktestOptions,
                          "trades its classes (leave --threshold out)")
     options = replace(options, **{key: value for key, value in {**trained, **(chosen or {})}
                                   .items() if key in TRADING_KEYS})
+    check_costs(options.cost_bps, options.slippage_bps, "the costs (--cost-bps and "
+                "--slippage-bps, else the model's training run's)")
     windows, in_sample = backtest_windows(model, options)
     returns = returns_kind(model)
     check_tradable(windows, returns)

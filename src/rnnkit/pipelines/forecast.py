@@ -18,6 +18,7 @@ import pandas as pd
 from rnnkit.pipelines.sources import (
     ForecastDataConfig,
     change_lags,
+    check_model_file,
     data_settings,
     read_source,
     with_source,
@@ -39,6 +40,8 @@ def forecast_bundle(path: str | Path, source: str | None = None, as_of: str | No
     data = replace(trained, target=model.target)
     if source:
         data = replace(with_source(data, source), date_column=date_column or data.date_column)
+    else:
+        check_model_file(data.source)
     if mirror:
         data = replace(data, mirror=mirror)
     frame, _ = read_source(data)

@@ -9,7 +9,7 @@ persistence, seasonal naive, moving average and ridge on the same windows -> ``r
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,13 @@ from rnnkit.data.batching import TensorBatches
 from rnnkit.models.forecaster import Forecaster
 from rnnkit.models.signal import target_kind
 from rnnkit.pipelines.run import train_in_run_dir, write_results
-from rnnkit.pipelines.sources import ForecastDataConfig, prepare, prepare_for, seasonal_period
+from rnnkit.pipelines.sources import (
+    ForecastDataConfig,
+    kept_settings,
+    prepare,
+    prepare_for,
+    seasonal_period,
+)
 from rnnkit.timeseries.baselines import (
     fit_ridge,
     moving_average,
@@ -216,7 +222,8 @@ def train_forecaster(config: ForecastRunConfig, out_dir: str | Path, resume: boo
     seed_everything(config.train.seed)  # the initial weights follow the seed too
     model = Forecaster(config.model, features, target, config.data.lookback,
                        config.data.horizon, scaler, config.forecast.loss,
-                       config.forecast.residual, prepared.calendar, trained_on=asdict(config.data),
+                       config.forecast.residual, prepared.calendar,
+                       trained_on=kept_settings(prepared),
                        highway_steps=config.forecast.highway_steps,
                        quantiles=config.forecast.quantiles, strategy=config.forecast.strategy,
                        attention=config.forecast.attention,

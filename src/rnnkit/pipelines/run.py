@@ -15,6 +15,9 @@ from rnnkit.training.distributed import WorkerFinished, environment_rank
 from rnnkit.training.task import TaskModel
 from rnnkit.training.trainer import Trainer, TrainResult
 
+RUN_FILES = ("metrics.jsonl", "last.pt", "best.pt", "model.rnnkit", "results.json")  # a fresh
+# run removes these of an earlier run in its folder (its config.toml it writes anew)
+
 
 def train_in_run_dir(
     model: TaskModel,
@@ -76,7 +79,7 @@ def start_run(config: Any, out: Path, resume: bool, log: Any = print) -> None:
     for leftover in out.glob(".*.tmp"):  # a write killed half-way (checkpoint.atomic_write)
         leftover.unlink(missing_ok=True)
     if not resume:  # a fresh run: nothing of an earlier run in this folder may leak into it
-        for name in ("metrics.jsonl", "last.pt", "best.pt", "model.rnnkit", "results.json"):
+        for name in RUN_FILES:
             (out / name).unlink(missing_ok=True)
     save_config(config, saved)
 

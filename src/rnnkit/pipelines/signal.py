@@ -11,7 +11,7 @@ backtested after costs against buy-and-hold and the persistence signal -> ``resu
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from rnnkit.config import (
 from rnnkit.data.batching import TensorBatches
 from rnnkit.models.signal import SignalClassifier, balanced_weights, target_kind
 from rnnkit.pipelines.run import train_in_run_dir, write_results
-from rnnkit.pipelines.sources import ForecastDataConfig, prepare, prepare_for
+from rnnkit.pipelines.sources import ForecastDataConfig, kept_settings, prepare, prepare_for
 from rnnkit.timeseries.baselines import majority_class, persistence_signal
 from rnnkit.timeseries.labels import (
     CLASS_NAMES,
@@ -43,7 +43,13 @@ from rnnkit.timeseries.metrics import accuracy, confusion_matrix, macro_f1
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.windows import Windows
 from rnnkit.trading.returns import decision_gaps, run_strategies
-from rnnkit.trading.strategies import MODES, TRADING_KEYS, class_positions, trading_settings
+from rnnkit.trading.strategies import (
+    MODES,
+    TRADING_KEYS,
+    check_costs,
+    class_positions,
+    trading_settings,
+)
 from rnnkit.training.checkpoint import seed_everything
 
 
@@ -75,6 +81,7 @@ def check_trading(section: str, mode: str, cost_bps: float, slippage_bps: float)
     check_choice(mode, f"{section}.mode", MODES)
     check_at_least(cost_bps, f"{section}.cost_bps", 0)
     check_at_least(slippage_bps, f"{section}.slippage_bps", 0)
+    check_costs(cost_bps, slippage_bps, f"{section}.cost_bps and {section}.slippage_bps")
 
 
 def check_options(options: SignalOptions) -> None:
@@ -187,7 +194,7 @@ def train_signal(config: SignalRunConfig, out_dir: str | Path, resume: bool = Fa
     model = SignalClassifier(config.model, prepared.features, prepared.target,
                              config.data.lookback, config.data.horizon, scaler, up, down, kind,
                              weights, prepared.calendar, trained_on={
-                                 **asdict(config.data), "trading": trading_settings(options)})
+                                 **kept_settings(prepared), "trading": trading_settings(options)})
     log(f"{prepared.target} ({kind}) over {config.data.horizon} steps: sell below {down:.4g}, "
         f"buy above {up:.4g}; windows train {len(train)}, validation "
         f"{len(split.validation)}, test {len(split.test)}")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -86,12 +86,14 @@ def stock_frame(symbol: str) -> pd.DataFrame:
     return pd.concat([prices, price_features(prices)], axis=1).dropna()
 
 
-def load_source(data: ForecastDataConfig) -> tuple[pd.DataFrame, str]:
-    """The raw frame and its target column (which must be in the frame)."""
+def load_source(data: ForecastDataConfig, advice: str = "Set data.target"
+                ) -> tuple[pd.DataFrame, str]:
+    """The raw frame and its target column (which must be in the frame; ``advice``: what to
+    do if it is not)."""
     frame, target = read_source(data)
     if target not in frame.columns:
         raise ValueError(f"{data.source} has no target column {target!r}; its columns: "
-                         f"{', '.join(map(str, frame.columns))}. Set data.target")
+                         f"{', '.join(map(str, frame.columns))}. {advice}")
     return frame, target
 
 
@@ -231,11 +233,13 @@ def input_features(data: ForecastDataConfig, frame: pd.DataFrame, target: str,
     return features
 
 
-def prepare(data: ForecastDataConfig, with_target: bool = True) -> Prepared:
-    """Read, add calendar columns, window and split a source (see the module docstring)."""
+def prepare(data: ForecastDataConfig, with_target: bool = True,
+            advice: str = "Set data.target") -> Prepared:
+    """Read, add calendar columns, window and split a source (see the module docstring);
+    ``advice``: what to do when the source lacks the target column."""
     for key in ("stride", "lookback", "horizon"):
         check_at_least(getattr(data, key), f"data.{key}", 1)
-    frame, target = load_source(data)
+    frame, target = load_source(data, advice)
     parts = calendar_parts(data, pd.DatetimeIndex(frame.index)) if len(frame) > 1 else []
     frame = add_calendar(frame, parts)
     features = input_features(data, frame, target, with_target, parts)
@@ -304,6 +308,25 @@ def data_settings(trained_on: dict[str, Any] | None) -> dict[str, Any]:
             if name in ForecastDataConfig.__dataclass_fields__}
 
 
+def kept_settings(prepared: Prepared) -> dict[str, Any]:
+    """The data settings a bundle keeps (its ``trained_on``): as configured, and the split
+    ends its training found (``split_ends``), so that its own data is split at the same dates
+    later, even where they were found from a file's rows (70% and 85%) and the file has
+    changed since."""
+    ends = split_ends(prepared.data, pd.DatetimeIndex(prepared.frame.index))
+    return {**asdict(prepared.data), "split_ends": list(ends)}
+
+
+def same_source(first: str, second: str) -> bool:
+    """Whether two source names read the same series: a stock symbol in any case, a file by
+    its path from here (``prices.csv``, ``./prices.csv`` or its absolute path)."""
+    if is_stock(first) or is_stock(second):
+        return first.upper() == second.upper()
+    if is_file(first) and is_file(second):
+        return Path(first).resolve() == Path(second).resolve()
+    return first == second
+
+
 def prepare_for(model: Any, source: str = "", date_column: str = "", mirror: str = ""
                 ) -> Prepared:
     """A saved window model's own data (its ``trained_on`` settings, every window) or another
@@ -313,16 +336,38 @@ def prepare_for(model: Any, source: str = "", date_column: str = "", mirror: str
     Raises:
         ValueError: the data's features are not the model's.
     """
-    trained = {**data_settings(model.trained_on), "stride": 1,
+    settings = data_settings(model.trained_on)
+    own = not source or same_source(source, settings.get("source", ""))
+    ends = model.trained_on.get("split_ends") if own else None  # as its training found them
+    trained = {**settings, "stride": 1,
+               **(dict(zip(("train_end", "val_end"), ends, strict=True)) if ends else {}),
                **({"date_column": date_column} if source and date_column else {}),
                **({"mirror": mirror} if mirror else {})}
     data = ForecastDataConfig(**trained)
-    prepared = prepare(with_source(data, source) if source else data,
-                       with_target=model.target in model.feature_names)
+    if not source:
+        check_model_file(data.source)
+    elif is_file(source):  # a file has no default target: the model's is the one it reads
+        data = replace(with_source(data, source), target=data.target or model.target)
+    else:
+        data = with_source(data, source)
+    advice = (f"The model (trained on {settings.get('source', '?')}) reads its target "
+              f"{data.target or model.target!r}: give --data with that column")
+    prepared = prepare(data, with_target=model.target in model.feature_names, advice=advice)
     if prepared.features != list(model.feature_names):
         raise ValueError(feature_mismatch(list(model.feature_names), prepared.features,
                                           model.trained_on.get("source", "?"), source))
     return prepared
+
+
+def check_model_file(source: str) -> None:
+    """Refuse a model's own training file (its ``data.source``) that is no longer where it
+    was: the error names it as the model's, and says to give its path with ``--data``."""
+    if not is_file(source) or Path(source).exists():
+        return
+    relative = "" if Path(source).is_absolute() else " (a relative path, read from the " \
+        "folder rnnkit runs in)"
+    raise ValueError(f"the model was trained on the file {source}{relative}, which is not "
+                     "there now; give --data with the file's path")
 
 
 def feature_mismatch(wanted: list[str], found: list[str], trained_source: str,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnkit.config import save_config
-from rnnkit.pipelines.run import check_resumable, write_results
+from rnnkit.pipelines.run import RUN_FILES, check_resumable, write_results
 from rnnkit.pipelines.stocks import StocksRunConfig, check_config, symbol_folds, walk_forward_symbol
 from rnnkit.pipelines.stocks_report import LEAK_ALARM, plot_symbol, score_symbol, summary_table
 from rnnkit.timeseries.datasets import STOCK_SYMBOLS
@@ -38,6 +38,21 @@ def check_run(config: StocksRunConfig) -> None:
     check_config(config)
 
 
+def clear_folds(folder: Path) -> None:
+    """A fresh run: remove the fold runs an earlier run left in a symbol's ``folder``, so that
+    a later ``--resume`` of this run never reads one back as its own (a fold it had not
+    reached yet) and no bundle of other settings is left beside this run's. Files rnnkit did
+    not write stay."""
+    for run in folder.glob("fold-*/*/config.toml"):
+        for name in (*RUN_FILES, "config.toml"):
+            (run.parent / name).unlink(missing_ok=True)
+        for leftover in run.parent.glob(".*.tmp"):  # a write killed half-way
+            leftover.unlink(missing_ok=True)
+    for empty in sorted(folder.glob("fold-*/*"), reverse=True) + sorted(folder.glob("fold-*")):
+        if empty.is_dir() and not any(empty.iterdir()):
+            empty.rmdir()
+
+
 def run_stocks(config: StocksRunConfig, out_dir: str | Path, log: Any = print,
                resume: bool = False) -> dict[str, Any]:
     """Run every configured symbol; return ``{"symbols": [scores...], "table": markdown}``.
@@ -50,6 +65,9 @@ def run_stocks(config: StocksRunConfig, out_dir: str | Path, log: Any = print,
     out = Path(out_dir)
     if resume:
         check_resumable(config, out)
+    else:
+        for symbol in symbols:
+            clear_folds(out / symbol)
     out.mkdir(parents=True, exist_ok=True)
     save_config(config, out / "config.toml")
     started = time.perf_counter()

@@ -153,10 +153,16 @@ def report_table(results: Mapping[str, BacktestResult]) -> str:
     rows = [header]
     for name, result in results.items():
         r = result.report
-        rows.append((name, f"{r.total_return:.2%}", f"{r.annualized_return:.2%}",
-                     f"{r.annualized_volatility:.2%}", f"{r.sharpe:.2f}",
-                     f"{r.max_drawdown:.2%}", f"{r.turnover:.3f}", f"{r.hit_rate:.2%}",
+        rows.append((name, _percent(r.total_return), _percent(r.annualized_return),
+                     _percent(r.annualized_volatility), f"{r.sharpe:.2f}",
+                     _percent(r.max_drawdown), f"{r.turnover:.3f}", _percent(r.hit_rate),
                      str(r.trades)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
                      .rstrip() for row in rows)
+
+
+def _percent(value: float) -> str:
+    """``12.34%``; ``nan`` alone for a number that is not there (a hit rate never in the
+    market, the volatility of one period), as the Sharpe ratio prints it."""
+    return f"{value:.2%}" if np.isfinite(value) else "nan"

@@ -17,6 +17,29 @@ MODES = ("long_flat", "long_short")
 TRADING_KEYS = ("mode", "threshold", "cost_bps", "slippage_bps")
 
 
+MAX_COST_BPS = 10_000  # costs of 100% of the value a trade moves: no trade can pay them
+
+
+def check_costs(cost_bps: float, slippage_bps: float, names: str) -> None:
+    """Refuse costs (``names``: the settings or flags that set them) that add up to more than
+    :data:`MAX_COST_BPS`: the equity would go below zero and every number after it is
+    meaningless; such a number is a slip of units (costs are in basis points, 5 = 0.05%).
+
+    Example:
+        >>> check_costs(1e4, 5, "--cost-bps and --slippage-bps")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        rnnkit.config.ConfigError: --cost-bps and --slippage-bps add up to 10005 basis points...
+    """
+    from rnnkit.config import ConfigError
+
+    total = cost_bps + slippage_bps
+    if total > MAX_COST_BPS:
+        raise ConfigError(f"{names} add up to {total:g} basis points, more than "
+                          f"{MAX_COST_BPS} (100% of the value a trade moves); costs are in "
+                          "basis points: 5 means 0.05%")
+
+
 def trading_settings(options: object) -> dict[str, object]:
     """The :data:`TRADING_KEYS` that a run's trading options hold (a signal run has no
     threshold), as a bundle keeps them.
