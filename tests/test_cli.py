@@ -437,3 +437,14 @@ def test_a_run_whose_output_pipe_closes_says_it_stopped(tmp_path: Path) -> None:
            b"it with --resume" in process.stderr.read()
     process.stderr.close()
     assert not (tmp_path / "run" / "results.json").exists()
+
+
+def test_printed_results_are_strict_json(capsys: pytest.CaptureFixture[str]) -> None:
+    # what train/evaluate print is read by scripts: NaN (nothing to score) must be null there
+    from rnnkit.commands.common import print_json
+
+    print_json({"test": {"f1": float("nan"), "loss": float("inf"), "runs": [1.5, float("nan")]}},
+               indent=2)
+    printed = capsys.readouterr().out
+    assert json.loads(printed, parse_constant=lambda name: pytest.fail(name)) == {
+        "test": {"f1": None, "loss": None, "runs": [1.5, None]}}

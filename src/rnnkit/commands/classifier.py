@@ -15,6 +15,7 @@ from rnnkit.commands.common import (
     add_data_flags,
     check_file,
     make_parent,
+    print_json,
     read_as,
     read_text_input,
     registry_names,
@@ -54,9 +55,9 @@ def train(args: argparse.Namespace) -> int:
     name = config.data.dataset or Path(config.data.train).stem
     results = train_classifier(config, args.out or Path("runs") / f"classifier-{name}",
                                args.resume)
-    print(json.dumps({split: results[split]["scores"] for split in ("dev", "test")
+    print_json({split: results[split]["scores"] for split in ("dev", "test")
                       if split in results} | {"train_seconds": results["train_seconds"]},
-                     indent=2))
+                     indent=2)
     return 0
 
 
@@ -114,7 +115,7 @@ def evaluate(args: argparse.Namespace) -> int:
     if model.config.output != "linear":
         check_labels(examples, model.labels, "evaluation")
     result = evaluate_examples(model, examples)
-    print(json.dumps(result, indent=2))
+    print_json(result, indent=2)
     if args.out is not None:
         _write_evaluation(result, args.out, args.split)
     return 0

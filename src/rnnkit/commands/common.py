@@ -188,6 +188,14 @@ def make_parent(path: Path | None, flag: str = "--output", example: str = "") ->
     path.parent.mkdir(parents=True, exist_ok=True)
 
 
+def print_json(value: Any, **options: Any) -> None:
+    """Print ``value`` as strict JSON, as ``results.json`` is written: a NaN or infinity (a
+    score with nothing to score) is null, which every JSON reader accepts, not ``NaN``."""
+    from rnnkit.training.diagnostics import json_safe
+
+    print(json.dumps(json_safe(value), allow_nan=False, **options))
+
+
 def registry_names(task: str) -> list[str]:
     """The registry datasets of one task (``tagging``, ``translation``...)."""
     from rnnkit.data.registry import REGISTRY

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ from rnnkit.commands.common import (
     add_config_options,
     add_data_flags,
     check_source,
+    print_json,
     resolve_config,
 )
 
@@ -37,7 +37,7 @@ def train(args: argparse.Namespace) -> int:
         return 0
     out = args.out or Path("runs") / f"forecaster-{Path(config.data.source).stem}"
     results = train_forecaster(config, out, resume=args.resume)
-    print(json.dumps(results["test"][f"step_{config.data.horizon}"], indent=2))
+    print_json(results["test"][f"step_{config.data.horizon}"], indent=2)
     return 0
 
 
@@ -47,5 +47,5 @@ def evaluate(args: argparse.Namespace) -> int:
     check_source(args.data, "--data")
     results = evaluate_forecaster(args.model, args.data, args.out, args.date_column,
                                   args.data_dir or "")
-    print(json.dumps(results, indent=2))
+    print_json(results, indent=2)
     return 0

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rnnkit.commands.common import add_config_options, resolve_config
+from rnnkit.commands.common import add_config_options, print_json, resolve_config
 
 
 def register(commands: Any, train_tasks: Any) -> None:
@@ -55,8 +55,8 @@ def train(args: argparse.Namespace) -> int:
     name = config.data.dataset or Path(config.data.file).stem
     out = args.out or Path("runs") / f"lm-{name}"
     results = train_language_model(config, out, args.resume)
-    print(json.dumps({"validation": results["validation"],
-                      "train_seconds": results["train_seconds"]}, indent=2))
+    print_json({"validation": results["validation"],
+                      "train_seconds": results["train_seconds"]}, indent=2)
     print(results["sample"])
     return 0
 
@@ -70,7 +70,7 @@ def run_generate(args: argparse.Namespace) -> int:
     check_sampling(config, key=lambda name: "--" + name.replace("_", "-"))  # the flags' names
     model = load_language_model(args.model)
     if args.show_vocabulary:
-        print(json.dumps(model.vocab.symbols[1:], ensure_ascii=False))
+        print_json(model.vocab.symbols[1:], ensure_ascii=False)
         return 0
     check_prime(model, args.prime, key=f"--prime {args.prime!r}")
 

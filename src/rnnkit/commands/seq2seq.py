@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import warnings
 from pathlib import Path
@@ -15,6 +14,7 @@ from rnnkit.commands.common import (
     add_data_flags,
     check_file,
     make_parent,
+    print_json,
     read_text_input,
     registry_names,
     resolve_config,
@@ -69,7 +69,7 @@ def train(args: argparse.Namespace) -> int:
     results = train_seq2seq(config, args.out or Path("runs") / f"seq2seq-{name}", args.resume)
     shown = {k: {m: v[m] for m in ("bleu", "chrf", "bleu_signature")}
              for k, v in results["test"].items()}
-    print(json.dumps({"test": shown, "train_seconds": results["train_seconds"]}, indent=2))
+    print_json({"test": shown, "train_seconds": results["train_seconds"]}, indent=2)
     return 0
 
 

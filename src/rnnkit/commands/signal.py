@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ from rnnkit.commands.common import (
     add_config_options,
     add_data_flags,
     check_source,
+    print_json,
     resolve_config,
 )
 
@@ -38,13 +38,13 @@ def train(args: argparse.Namespace) -> int:
         return 0
     out = args.out or Path("runs") / f"signal-{Path(config.data.source).stem}"
     results = train_signal(config, out, resume=args.resume)
-    print(json.dumps({"classification": {name: {k: v for k, v in scores.items()
+    print_json({"classification": {name: {k: v for k, v in scores.items()
                                                 if k != "confusion"}
                                          for name, scores in
                                          results["test"]["classification"].items()},
                       "backtest": results["test"].get("backtest", {}),
                       **({"notes": results["test"]["notes"]} if "notes" in results["test"]
-                         else {})}, indent=2))
+                         else {})}, indent=2)
     return 0
 
 
@@ -54,5 +54,5 @@ def evaluate(args: argparse.Namespace) -> int:
     check_source(args.data, "--data")
     results = evaluate_signal(args.model, args.data, args.out, args.date_column,
                               args.data_dir or "")
-    print(json.dumps(results, indent=2))
+    print_json(results, indent=2)
     return 0

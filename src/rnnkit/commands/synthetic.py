@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from rnnkit.commands.common import EVALUATORS, add_config_options, resolve_config
+from rnnkit.commands.common import EVALUATORS, add_config_options, print_json, resolve_config
 from rnnkit.config import check_at_least
 
 
@@ -29,7 +28,7 @@ def train(args: argparse.Namespace) -> int:
         return 0
     out = args.out or Path("runs") / config.data.task
     results = train_synthetic(config, out, resume=args.resume)
-    print(json.dumps(results["test"], indent=2))
+    print_json(results["test"], indent=2)
     return 0
 
 
@@ -45,7 +44,7 @@ def evaluate(args: argparse.Namespace) -> int:
         raise ValueError(f"a synthetic model is scored on fresh sequences of its task: "
                          f"{', '.join(given)} do not apply; use --size and --length")
     results = evaluate_synthetic(args.model, args.size, args.length)
-    print(json.dumps(results, indent=2))
+    print_json(results, indent=2)
     if args.out is not None:
         from rnnkit.pipelines.run import write_results
 

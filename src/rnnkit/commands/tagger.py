@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from rnnkit.commands.common import (
     add_data_flags,
     check_file,
     make_parent,
+    print_json,
     read_as,
     read_text_input,
     registry_names,
@@ -50,8 +50,8 @@ def train(args: argparse.Namespace) -> int:
         return 0
     name = config.data.dataset or Path(config.data.train).stem
     results = train_tagger(config, args.out or Path("runs") / f"tagger-{name}", args.resume)
-    print(json.dumps({"dev": results["dev"]["scores"], "test": results["test"]["scores"],
-                      "train_seconds": results["train_seconds"]}, indent=2))
+    print_json({"dev": results["dev"]["scores"], "test": results["test"]["scores"],
+                      "train_seconds": results["train_seconds"]}, indent=2)
     return 0
 
 
@@ -80,7 +80,7 @@ def evaluate(args: argparse.Namespace) -> int:
         sentences = read_split(data, split)
     result = {"split": split, **evaluate_sentences(model, sentences, args.out, split)}
     shown = {k: v for k, v in result.items() if k not in ("confusion",)}
-    print(json.dumps(shown, indent=2))
+    print_json(shown, indent=2)
     return 0
 
 
