@@ -125,7 +125,8 @@ def test_bundle_of_another_task_is_refused(tmp_path: Path,
                  "train.progress=false", "--out", str(out)]) == 0
     capsys.readouterr()
     assert main(["predict", "--model", str(out / "model.rnnkit"), "--text", "a b"]) == 2
-    assert "cannot handle 'synthetic' models" in capsys.readouterr().err
+    assert "rnnkit predict does not run 'synthetic' models: a synthetic-task model is scored " \
+        "with rnnkit evaluate --model M" in capsys.readouterr().err
 
 
 def test_word2vec_trained_on_the_training_text_initialises_the_tagger(

@@ -8,6 +8,16 @@ from typing import Any
 
 from rnnkit.commands.common import EVALUATORS, PREDICTORS, Handler, bundle_kind, make_parent
 
+# the command that runs each kind of model that ``rnnkit predict`` does not
+ELSEWHERE = {
+    "forecaster": "use rnnkit forecast --model M (or rnnkit backtest --model M)",
+    "signal": "use rnnkit forecast --model M for its classes (or rnnkit backtest --model M)",
+    "seq2seq": "use rnnkit translate --model M",
+    "language_model": "use rnnkit generate --model M",
+    "dqn": "use rnnkit backtest --model M",
+    "synthetic": "a synthetic-task model is scored with rnnkit evaluate --model M",
+}
+
 
 def register(commands: Any, train_tasks: Any) -> None:
     evaluate = commands.add_parser("evaluate", help="score a saved model bundle on test data")
@@ -36,6 +46,8 @@ def _dispatch(args: argparse.Namespace, handlers: dict[str, Handler], verb: str)
     make_parent(getattr(args, "output", None))
     kind = bundle_kind(args.model)
     if kind not in handlers:
+        if kind in ELSEWHERE:
+            raise ValueError(f"rnnkit {verb} does not run {kind!r} models: {ELSEWHERE[kind]}")
         known = ", ".join(sorted(handlers)) or "none"
         raise ValueError(f"rnnkit {verb} cannot handle {kind!r} models yet (it handles: {known})")
     return handlers[kind](args)
