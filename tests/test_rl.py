@@ -453,3 +453,18 @@ def test_act_follows_the_weights_dtype() -> None:
     observation = {"window": np.zeros((3, 1), dtype=np.float32),
                    "position": np.zeros(1, dtype=np.float32)}
     assert copy.deepcopy(agent).double().act(observation) == agent.act(observation)
+
+
+def test_training_that_would_never_update_is_refused() -> None:
+    env, _ = alternating_env(rows=40)
+    steps = len(env)  # one episode
+    for starts, every in ((steps + 1, 1), (1, steps + 1)):  # past the end either way
+        with pytest.raises(ValueError, match="no update would ever run: agent.learning_starts"):
+            train_dqn(tiny_agent(), env, DQNOptions(episodes=1, learning_starts=starts,
+                                                    train_every=every, batch_size=4),
+                      log=lambda _: None)
+    result = train_dqn(tiny_agent(), env, DQNOptions(episodes=1, learning_starts=steps,
+                                                     train_every=1, batch_size=4),
+                       log=lambda _: None)
+    assert result.updates == 1  # the last step, exactly
+

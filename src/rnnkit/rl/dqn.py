@@ -164,6 +164,13 @@ def train_dqn(agent: DQNAgent, env: TradingEnv, options: DQNOptions,
     optimizer = torch.optim.Adam(agent.parameters(), lr=options.lr)
     buffer = ReplayBuffer(options.buffer_size, env.windows.shape[1:])
     total = options.episodes * len(env)
+    first_update = -(-max(options.learning_starts, 1) // options.train_every) * options.train_every
+    if first_update > total:
+        raise ValueError(f"no update would ever run: agent.learning_starts "
+                         f"{options.learning_starts} (first update at step {first_update}, "
+                         f"agent.train_every {options.train_every}) is past the {total} steps "
+                         f"of training (agent.episodes {options.episodes} x {len(env)} days); "
+                         "lower agent.learning_starts or raise agent.episodes")
     result = DQNResult()
     best_score, best_state = -np.inf, copy.deepcopy(agent.state_dict())
     step = 0
