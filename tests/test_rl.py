@@ -468,3 +468,9 @@ def test_training_that_would_never_update_is_refused() -> None:
                        log=lambda _: None)
     assert result.updates == 1  # the last step, exactly
 
+
+def test_repeated_seeds_are_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert rnnkit.cli.main(["train", "dqn", "--out", str(tmp_path / "run"),
+                            "--set", "run.seeds=\"0,1,0\""]) == 2
+    assert "run.seeds repeats 0" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()

@@ -107,6 +107,11 @@ def parse_seeds(text: str) -> list[int]:
     seeds = number_list(text, "run.seeds", int, minimum=0)
     for seed in seeds:
         check_seed(seed, "run.seeds")
+    repeated = sorted({seed for seed in seeds if seeds.count(seed) > 1})
+    if repeated:
+        raise ConfigError(f"run.seeds repeats {', '.join(map(str, repeated))}: a repeated seed "
+                          "trains the same agent again into the same folder and counts it twice "
+                          "in the mean and spread; give each seed once")
     return seeds
 
 
