@@ -301,3 +301,23 @@ def test_cli_path_defaults_to_the_only_split(
     assert run(monkeypatch, ["datasets", "path", "tinyshakespeare", "--data-dir",
                              str(DATA), "--no-download"]) == 0
     assert capsys.readouterr().out == f"{DATA / 'tinyshakespeare' / 'input.txt'}\n"
+
+
+def test_list_datasets_with_a_mirror_does_not_count_the_cache(tmp_path: Path) -> None:
+    # with a mirror set, dataset_file reads only the mirror: a cached copy does not help
+    toy_spec(tmp_path / "upstream")
+    cache = make_mirror(tmp_path / "cache", {"train.iob": TRAIN, "dev.iob": DEV})
+    mirror = make_mirror(tmp_path / "mirror", {"train.iob": TRAIN})
+    found = {r["name"]: r["found"] for r in list_datasets(mirror, cache)}["toy"]
+    assert found == "1/2 files"
+    with pytest.raises(FileNotFoundError, match="dev.iob is not in the data mirror"):
+        dataset_file("toy", "dev", mirror, cache)
+    assert {r["name"]: r["found"] for r in list_datasets(None, cache)}["toy"] == "cache"
+
+
+def test_cli_path_of_a_pip_dataset_says_it_has_no_file(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(monkeypatch, ["datasets", "path", "stocks"]) == 2
+    assert "stocks installs with pip (bokeh_sampledata) and has no file" in \
+        capsys.readouterr().err

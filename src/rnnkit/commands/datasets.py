@@ -96,8 +96,12 @@ def default_split(name: str) -> str:
 
 
 def path_command(args: argparse.Namespace) -> int:
-    from rnnkit.data.registry import dataset_files
+    from rnnkit.data.registry import REGISTRY, dataset_files
 
+    package = next((entry for entry in PACKAGE_DATASETS if entry.name == args.name), None)
+    if package is not None and args.name not in REGISTRY:
+        raise ValueError(f"{package.name} installs with pip ({package.package}) and has no file "
+                         f"to locate: use it as data.source ({package.splits})")
     split = args.split or default_split(args.name)
     paths = dataset_files(args.name, split, mirror=args.data_dir, cache_dir=args.cache_dir,
                           download=not args.no_download)

@@ -303,16 +303,16 @@ def list_datasets(
     """One row per registered dataset, for a table; ``found`` says where its files lie.
 
     ``found`` is ``mirror`` or ``cache`` when every file is there (existence only, no checksum),
-    ``k/n files`` when some are, else ``no``.
+    ``k/n files`` when some are, else ``no``. Only the place :func:`dataset_file` would read
+    counts: the mirror when one is set (a file missing there is an error, even if cached),
+    else the cache.
     """
     folder = mirror_folder(mirror)
-    cache = cache_folder(cache_dir)
+    root, place = (folder, "mirror") if folder is not None else (cache_folder(cache_dir), "cache")
     rows = []
     for spec in sorted(REGISTRY.values(), key=lambda spec: spec.name):
-        in_mirror, in_cache = _files_present(folder, spec), _files_present(cache, spec)
-        total = len(spec.files)
-        found = ("mirror" if in_mirror == total else "cache" if in_cache == total
-                 else f"{max(in_mirror, in_cache)}/{total} files" if in_mirror or in_cache
+        present, total = _files_present(root, spec), len(spec.files)
+        found = (place if present == total else f"{present}/{total} files" if present
                  else "no")
         rows.append({
             "name": spec.name, "task": spec.task, "format": spec.format,
