@@ -448,3 +448,15 @@ def test_printed_results_are_strict_json(capsys: pytest.CaptureFixture[str]) -> 
     printed = capsys.readouterr().out
     assert json.loads(printed, parse_constant=lambda name: pytest.fail(name)) == {
         "test": {"f1": None, "loss": None, "runs": [1.5, None]}}
+
+
+def test_info_on_a_cpu_only_machine_does_not_report_cudnn_math(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import rnnkit.info
+
+    monkeypatch.setattr(rnnkit.info, "fused_available",
+                        lambda: {"oneDNN (CPU)": True, "cuDNN (GPU)": False})
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    info = rnnkit.info.collect_info()
+    assert info["cuda"] == "not available" and info["default device"] == "cpu"
+    assert info["cuDNN float32 math"] == "not used (no GPU)"

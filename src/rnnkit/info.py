@@ -39,7 +39,8 @@ def collect_info() -> dict[str, str]:
     }
     for name, ok in backends.items():
         info[f"fused {name}"] = "available" if ok else "not available"
-    info["cuDNN float32 math"] = cudnn_float32_math()
+    info["cuDNN float32 math"] = (cudnn_float32_math() if backends.get("cuDNN (GPU)")
+                                  else "not used (no GPU)")
     info["fused path"] = (
         "RNN/LSTM/GRU layers with plain cells and no recurrent_dropout run PyTorch's fused"
         " kernel, as torch.nn does (cuDNN on a GPU; on the CPU oneDNN for an LSTM over a full"
