@@ -439,6 +439,18 @@ def test_a_run_whose_output_pipe_closes_says_it_stopped(tmp_path: Path) -> None:
     assert not (tmp_path / "run" / "results.json").exists()
 
 
+def test_print_config_into_a_closed_pipe_is_no_stopped_run(tmp_path: Path) -> None:
+    # `rnnkit train ... --print-config | head -1`: settings cut short as asked, no run stopped
+    command = [sys.executable, "-m", "rnnkit", "train", "synthetic", "--print-config",
+               "--out", str(tmp_path / "run")]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # closed before anything is printed
+    assert process.wait(timeout=120) == 0
+    assert b"stopped the run" not in process.stderr.read()
+    process.stderr.close()
+
+
 def test_printed_results_are_strict_json(capsys: pytest.CaptureFixture[str]) -> None:
     # what train/evaluate print is read by scripts: NaN (nothing to score) must be null there
     from rnnkit.commands.common import print_json
