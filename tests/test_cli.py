@@ -232,6 +232,15 @@ def test_diagnose_help_gives_the_length_its_check_enforces(
     assert "at least 2 for adding, 1 for copy" in shown
 
 
+@pytest.mark.parametrize("command", ["predict", "translate", "forecast"])
+def test_a_refused_command_leaves_no_output_folder(tmp_path: Path, command: str) -> None:
+    # --output is checked before the model loads, but its folder is made only to write in
+    output = tmp_path / "new" / "deeper" / "out.csv"
+    assert main([command, "--model", str(tmp_path / "missing.rnnkit"), "--output",
+                 str(output)]) == 2
+    assert not (tmp_path / "new").exists()
+
+
 @pytest.mark.parametrize(("command", "setting", "message"), [
     (["train", "synthetic"], "model.num_layers=0", "model.num_layers must be at least 1; got 0"),
     (["train", "tagger"], "model.hidden_size=0", "model.hidden_size must be at least 1; got 0"),
