@@ -232,6 +232,15 @@ def test_diagnose_help_gives_the_length_its_check_enforces(
     assert "at least 2 for adding, 1 for copy" in shown
 
 
+@pytest.mark.parametrize("command", ["predict", "translate", "forecast"])
+def test_a_refused_command_leaves_no_output_folder(tmp_path: Path, command: str) -> None:
+    # --output is checked before the model loads, but its folder is made only to write in
+    output = tmp_path / "new" / "deeper" / "out.csv"
+    assert main([command, "--model", str(tmp_path / "missing.rnnkit"), "--output",
+                 str(output)]) == 2
+    assert not (tmp_path / "new").exists()
+
+
 @pytest.mark.parametrize(("command", "setting", "message"), [
     (["train", "synthetic"], "model.num_layers=0", "model.num_layers must be at least 1; got 0"),
     (["train", "tagger"], "model.hidden_size=0", "model.hidden_size must be at least 1; got 0"),
@@ -437,6 +446,18 @@ def test_a_run_whose_output_pipe_closes_says_it_stopped(tmp_path: Path) -> None:
            b"it with --resume" in process.stderr.read()
     process.stderr.close()
     assert not (tmp_path / "run" / "results.json").exists()
+
+
+def test_print_config_into_a_closed_pipe_is_no_stopped_run(tmp_path: Path) -> None:
+    # `rnnkit train ... --print-config | head -1`: settings cut short as asked, no run stopped
+    command = [sys.executable, "-m", "rnnkit", "train", "synthetic", "--print-config",
+               "--out", str(tmp_path / "run")]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # closed before anything is printed
+    assert process.wait(timeout=120) == 0
+    assert b"stopped the run" not in process.stderr.read()
+    process.stderr.close()
 
 
 def test_printed_results_are_strict_json(capsys: pytest.CaptureFixture[str]) -> None:

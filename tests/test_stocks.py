@@ -171,6 +171,23 @@ def test_a_fresh_run_killed_early_resumes_without_an_older_run_s_folds(tmp_path:
         straight[key] for key in ("forecast", "backtest")]
 
 
+def test_a_fresh_run_clears_only_the_fold_runs_rnnkit_trains(tmp_path: Path) -> None:
+    from rnnkit.pipelines.stocks_job import clear_folds
+
+    files = {"fold-2019/forecaster/config.toml": True, "fold-2019/forecaster/best.pt": True,
+             "fold-2019/forecaster/.last.pt.x1.tmp": True, "fold-2020/signal/config.toml": True,
+             "fold-2020/signal/notes.txt": False,  # a file of one's own in a fold run stays
+             "fold-2019/mine/config.toml": False, "fold-2019/mine/results.json": False,
+             "fold-2019/mine/model.rnnkit": False,  # a folder of one's own: not rnnkit's run
+             "results.json": False}
+    for name in files:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    clear_folds(tmp_path)
+    assert {name: not (tmp_path / name).exists() for name in files} == files
+    assert not (tmp_path / "fold-2019" / "forecaster").exists()  # emptied, so removed
+
+
 def test_a_fold_bundle_backtests_its_own_year_as_its_run_traded(tmp_path: Path,
                                                                 capsys) -> None:
     args = ["stocks", "--symbols", "IBM", "--out", str(tmp_path)]

@@ -253,6 +253,27 @@ def test_window_inputs_match_the_rows_they_read_in_any_layout() -> None:
             np.testing.assert_array_equal(single, expected.astype(np.float32))
 
 
+def test_a_batch_of_window_inputs_copies_its_own_rows_not_the_series() -> None:
+    """Batch by batch (scaled_batches, input_batches), each call must cost its batch, not a
+    copy of every row of the series: that made a pass over the windows quadratic."""
+    import tracemalloc
+
+    rows, width = 200_000, 4  # 6.4 MB of float64, column-major as pandas gives it
+    values = np.asfortranarray(np.arange(rows * width, dtype=np.float64).reshape(rows, width))
+    windows = Windows(values, values[:, 0].copy(), pd.date_range("2000", periods=rows,
+                                                                  freq="min"),
+                      np.arange(9, rows - 1), 10, 1, ("a", "b", "c", "d"), "a")
+    tracemalloc.start()
+    try:
+        got = windows.inputs_at(slice(1000, 1002), dtype=np.float32)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_array_equal(got[1], values[1001:1011].astype(np.float32))
+    assert peak < 100_000
+    assert windows.inputs_at(np.array([], dtype=int)).shape == (0, 10, 4)
+
+
 def test_walk_forward_folds_refit_and_leak_guard() -> None:
     folds = walk_forward(10, 4, 3, gap=1, max_train=2, refit_every=2)
     assert [(f.train.tolist(), f.test.tolist(), f.refit) for f in folds] == [

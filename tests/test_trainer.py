@@ -592,6 +592,16 @@ def test_a_mode_against_the_monitored_metric_is_refused(monitor: str, mode: str,
     Trainer(make_regressor(), quiet(monitor="val_skill", mode=mode), log=no_log)  # no guess
 
 
+@pytest.mark.parametrize("monitor", ["val_neg_loss", "val_loss_reduction", "val_mae_skill",
+                                     "val_f1_gap"])
+@pytest.mark.parametrize("mode", ["min", "max"])
+def test_a_metric_of_ones_own_is_not_judged_by_the_words_in_its_name(monitor: str,
+                                                                    mode: str) -> None:
+    """A custom model's metric whose name holds 'loss' or 'mae' may be one to maximise (a
+    negated loss, a skill score): only rnnkit's own metric names say which way is better."""
+    Trainer(make_regressor(), quiet(monitor=monitor, mode=mode), log=no_log)
+
+
 # -- seeds, devices, optimizers -----------------------------------------------------------------
 def train_with_seed(seed: int) -> dict[str, Tensor]:
     model = make_regressor(dropout=0.5)  # identical initial weights every time

@@ -93,8 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(args.handler(args))
     except BrokenPipeError:  # output piped into `head` and the like
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
-        if not hasattr(args, "resume"):  # predictions cut short as asked: not an error
-            return 0
+        if not hasattr(args, "resume") or getattr(args, "print_config", False):
+            return 0  # predictions or settings cut short as asked: not an error, no run
         advice = "; continue it with --resume" if can_resume(args) else ""  # a run: stopped
         print("rnnkit: error: standard output was closed (piped into head?), which stopped "
               f"the run{advice}; to keep only some lines, write them to a file first",

@@ -14,6 +14,7 @@ from rnnkit.commands.common import (
     add_config_options,
     add_data_flags,
     check_file,
+    check_output_file,
     make_parent,
     print_json,
     read_as,
@@ -143,7 +144,7 @@ def predict(args: argparse.Namespace) -> int:
 
     if args.input not in (None, "-"):
         check_file(args.input, "--input")
-    make_parent(args.output)
+    check_output_file(args.output)
     model = load_classifier_bundle(args.model)
     settings = model.data
     reads = "numeric" if settings["format"] == "numeric" else "text"
@@ -198,6 +199,7 @@ def predict(args: argparse.Namespace) -> int:
         out.append(json.dumps(record, ensure_ascii=False))
     text_out = "\n".join(out) + "\n"
     if args.output:
+        make_parent(args.output)
         Path(args.output).write_text(text_out, encoding="utf-8")
     else:
         sys.stdout.write(text_out)

@@ -171,10 +171,10 @@ def read_text_input(path: str | None) -> str:
     return decode_utf8(raw, name).removeprefix("\ufeff")
 
 
-def make_parent(path: Path | None, flag: str = "--output", example: str = "") -> None:
-    """Create the folder an output file goes in, before the work that fills it (the model's
-    loading included); refuse a ``flag`` that names a folder (``example``: a file name to
-    suggest in it) or whose folder is a file."""
+def check_output_file(path: Path | None, flag: str = "--output", example: str = "") -> None:
+    """Refuse, before the work that fills it (the model's loading included), a ``flag`` that
+    names a folder (``example``: a file name to suggest in it) or whose folder is a file.
+    Nothing is created: a command refused later leaves no folder behind."""
     if path is None:
         return
     if path.is_dir():
@@ -185,7 +185,14 @@ def make_parent(path: Path | None, flag: str = "--output", example: str = "") ->
     if blocker is not None:
         raise ConfigError(f"{flag} {path}: {blocker} is a file, not a folder, so nothing can "
                           f"be written in it; give {flag} a path in a folder")
-    path.parent.mkdir(parents=True, exist_ok=True)
+
+
+def make_parent(path: Path | None, flag: str = "--output", example: str = "") -> None:
+    """Create the folder an output file goes in, once there is something to write in it;
+    refuse what :func:`check_output_file` refuses."""
+    check_output_file(path, flag, example)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
 
 
 def print_json(value: Any, **options: Any) -> None:

@@ -6,7 +6,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from rnnkit.commands.common import EVALUATORS, PREDICTORS, Handler, bundle_kind, make_parent
+from rnnkit.commands.common import (
+    EVALUATORS,
+    PREDICTORS,
+    Handler,
+    bundle_kind,
+    check_output_file,
+)
 
 # the command that runs each kind of model that ``rnnkit predict`` does not
 ELSEWHERE = {
@@ -43,7 +49,7 @@ def register(commands: Any, train_tasks: Any) -> None:
 
 
 def _dispatch(args: argparse.Namespace, handlers: dict[str, Handler], verb: str) -> int:
-    make_parent(getattr(args, "output", None))
+    check_output_file(getattr(args, "output", None))
     kind = bundle_kind(args.model)
     if kind not in handlers:
         if kind in ELSEWHERE:

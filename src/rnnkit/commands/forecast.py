@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from rnnkit.commands.common import check_source, make_parent
+from rnnkit.commands.common import check_output_file, check_source, make_parent
 from rnnkit.config import ConfigError, check_date
 
 OUTPUT_SUFFIXES = (".csv", ".json")
@@ -37,9 +37,10 @@ def run(args: argparse.Namespace) -> int:
     if args.as_of:
         check_date(args.as_of, "--as-of")
     check_output(args.output)
-    make_parent(args.output)
+    check_output_file(args.output)
     table = forecast_bundle(args.model, args.data, args.as_of, args.date_column, args.data_dir)
     if args.output is not None:
+        make_parent(args.output)
         dated = table.index.name is not None  # rows without a grid: no dates ahead, no index
         if output_format(args.output) == ".json":
             table.to_json(args.output, orient="table", indent=2, index=dated)

@@ -13,6 +13,7 @@ from rnnkit.commands.common import (
     add_config_options,
     add_data_flags,
     check_file,
+    check_output_file,
     make_parent,
     print_json,
     read_text_input,
@@ -77,7 +78,7 @@ def translate_command(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.translation import load_translator, translate_lines
 
     _check_flags(args)
-    make_parent(args.output)
+    check_output_file(args.output)
     model = load_translator(args.model)
     _check_n_best(args.n_best, args.beam_size or model.config.beam_size)
     vocabulary = len(model.target_tokenizer)
@@ -102,6 +103,7 @@ def translate_command(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(text)
     else:
+        make_parent(args.output)
         args.output.write_text(text, encoding="utf-8")
     if args.attention_plot is not None:
         _plot_first(model, lines, found, args.attention_plot, args.reference)

@@ -13,6 +13,7 @@ from rnnkit.commands.common import (
     add_config_options,
     add_data_flags,
     check_file,
+    check_output_file,
     make_parent,
     print_json,
     read_as,
@@ -105,7 +106,7 @@ def predict(args: argparse.Namespace) -> int:
         check_choice(args.format, "--format", ("text", *FORMATS))
     if args.input not in (None, "-"):
         check_file(args.input, "--input")
-    make_parent(args.output)
+    check_output_file(args.output)
     model = load_tagger_bundle(args.model)
     fmt = args.format or ("text" if args.text or not args.input else model.data["format"])
     if fmt == "text":
@@ -127,6 +128,7 @@ def predict(args: argparse.Namespace) -> int:
         sentences = read_file(args.input, settings, require_tags=False)
     predicted = predict_tags(model, [s.tokens for s in sentences])
     # the file with its tags replaced, to standard output unless --output names a file
+    make_parent(args.output)
     write_predictions(sentences, predicted, args.output or sys.stdout, settings)
     if args.output is not None:
         print(f"wrote {args.output}", file=sys.stderr)
@@ -137,4 +139,5 @@ def _write_output(text: str, path: Path | None) -> None:
     if path is None:
         sys.stdout.write(text)
     else:
+        make_parent(path)
         path.write_text(text, encoding="utf-8")

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rnnkit.commands.common import make_parent
+from rnnkit.commands.common import check_output_file
 from rnnkit.config import check_at_least
 
 VECTOR_FORMATS = ("auto", "word2vec-binary", "word2vec-text", "glove")
@@ -106,8 +106,8 @@ def run_train(args: argparse.Namespace) -> int:
         architecture=args.architecture, negative=args.negative, workers=args.workers,
         seed=args.seed, lowercase=args.lowercase,
     )
-    make_parent(args.out, "--out", "vectors.bin")  # refused before the training, not after it
-    make_parent(args.text_out, "--text-out", "vectors.txt")
+    check_output_file(args.out, "--out", "vectors.bin")  # refused before the training, not
+    check_output_file(args.text_out, "--text-out", "vectors.txt")  # after it
     corpus = open_corpus(args.corpus, args.format)
     start = time.perf_counter()
     vectors = train_word2vec(corpus, options, progress=args.progress)

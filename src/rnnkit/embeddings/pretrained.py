@@ -181,7 +181,7 @@ def _first_bad_line(path: Path, format: str) -> str | None:
         dim = count = None
         if format == "word2vec-text":
             header = next(lines, (1, b""))[1].split()
-            if len(header) != 2 or not all(part.isdigit() for part in header):
+            if not _is_header(header):
                 return f"line 1 is not a 'COUNT DIM' header: {b' '.join(header)[:60]!r}"
             count, dim = int(header[0]), int(header[1])
         seen = 0

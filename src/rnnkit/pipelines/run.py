@@ -76,12 +76,17 @@ def start_run(config: Any, out: Path, resume: bool, log: Any = print) -> None:
             log(f"no checkpoint in {out} yet; starting the run again from scratch")
             resume = False
     out.mkdir(parents=True, exist_ok=True)
-    for leftover in out.glob(".*.tmp"):  # a write killed half-way (checkpoint.atomic_write)
+    clear_run(out, files=() if resume else RUN_FILES)  # a fresh run: nothing of an earlier
+    save_config(config, saved)  # run in this folder may leak into it
+
+
+def clear_run(out: Path, files: tuple[str, ...] = RUN_FILES) -> None:
+    """Remove ``files`` of the run in ``out`` and the temporary files a write killed half-way
+    left there (:func:`~rnnkit.training.checkpoint.atomic_write_bytes`); nothing else."""
+    for leftover in out.glob(".*.tmp"):
         leftover.unlink(missing_ok=True)
-    if not resume:  # a fresh run: nothing of an earlier run in this folder may leak into it
-        for name in RUN_FILES:
-            (out / name).unlink(missing_ok=True)
-    save_config(config, saved)
+    for name in files:
+        (out / name).unlink(missing_ok=True)
 
 
 def check_resumable(config: Any, out: Path) -> None:

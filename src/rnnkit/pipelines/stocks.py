@@ -45,6 +45,7 @@ from rnnkit.timeseries.windows import Windows, make_windows
 from rnnkit.trading.strategies import trading_settings
 from rnnkit.training.checkpoint import seed_everything
 
+FOLD_RUNS = ("forecaster", "signal")  # the run folders each fold-YEAR/ of a symbol holds
 
 @dataclass(frozen=True)
 class StockData:
@@ -174,8 +175,8 @@ def fit_fold(train: Windows, config: StocksRunConfig, out: Path, log: Any, resum
               for part in (fitting, validation)]  # [N, L, F]: both models read the same inputs
     targets = [forecaster.scale_targets(part.targets) for part in (fitting, validation)]
     started = [resume and (out / name / "config.toml").is_file()  # a fold never started
-               for name in ("forecaster", "signal")]  # trains from scratch
-    train_in_run_dir(forecaster, config, out / "forecaster",
+               for name in FOLD_RUNS]  # trains from scratch
+    train_in_run_dir(forecaster, config, out / FOLD_RUNS[0],
                      _batches(inputs[0], targets[0], True, config),
                      _batches(inputs[1], targets[1], False, config), started[0], log=log)
     kind = "log_return"
@@ -187,7 +188,7 @@ def fit_fold(train: Windows, config: StocksRunConfig, out: Path, log: Any, resum
                               train.lookback, train.horizon, scaler, up, down, kind, weights,
                               trained_on=trained_on)
     signal_config = _monitor(config, "val_macro_f1", "max")
-    train_in_run_dir(signal, signal_config, out / "signal",
+    train_in_run_dir(signal, signal_config, out / FOLD_RUNS[1],
                      _batches(inputs[0], labels[0], True, config),
                      _batches(inputs[1], labels[1], False, config), started[1], log=log)
     return forecaster.cpu(), signal.cpu(), scaler

@@ -15,8 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from rnnkit.config import save_config
-from rnnkit.pipelines.run import RUN_FILES, check_resumable, write_results
-from rnnkit.pipelines.stocks import StocksRunConfig, check_config, symbol_folds, walk_forward_symbol
+from rnnkit.pipelines.run import RUN_FILES, check_resumable, clear_run, write_results
+from rnnkit.pipelines.stocks import (
+    FOLD_RUNS,
+    StocksRunConfig,
+    check_config,
+    symbol_folds,
+    walk_forward_symbol,
+)
 from rnnkit.pipelines.stocks_report import LEAK_ALARM, plot_symbol, score_symbol, summary_table
 from rnnkit.timeseries.datasets import STOCK_SYMBOLS
 
@@ -41,16 +47,18 @@ def check_run(config: StocksRunConfig) -> None:
 def clear_folds(folder: Path) -> None:
     """A fresh run: remove the fold runs an earlier run left in a symbol's ``folder``, so that
     a later ``--resume`` of this run never reads one back as its own (a fold it had not
-    reached yet) and no bundle of other settings is left beside this run's. Files rnnkit did
-    not write stay."""
-    for run in folder.glob("fold-*/*/config.toml"):
-        for name in (*RUN_FILES, "config.toml"):
-            (run.parent / name).unlink(missing_ok=True)
-        for leftover in run.parent.glob(".*.tmp"):  # a write killed half-way
-            leftover.unlink(missing_ok=True)
-    for empty in sorted(folder.glob("fold-*/*"), reverse=True) + sorted(folder.glob("fold-*")):
-        if empty.is_dir() and not any(empty.iterdir()):
-            empty.rmdir()
+    reached yet) and no bundle of other settings is left beside this run's. Only the runs
+    rnnkit trains in a fold (:data:`~rnnkit.pipelines.stocks.FOLD_RUNS`) are cleared, and only
+    the files it writes there: a folder of one's own in ``fold-YEAR/`` stays as it is."""
+    for fold in sorted(folder.glob("fold-*")):
+        for name in FOLD_RUNS:
+            run = fold / name
+            if (run / "config.toml").is_file():
+                clear_run(run, (*RUN_FILES, "config.toml"))
+                if not any(run.iterdir()):
+                    run.rmdir()
+        if fold.is_dir() and not any(fold.iterdir()):
+            fold.rmdir()
 
 
 def run_stocks(config: StocksRunConfig, out_dir: str | Path, log: Any = print,

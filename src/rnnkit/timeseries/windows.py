@@ -63,11 +63,17 @@ class Windows:
         ``dtype`` (default: the values' own) casts the rows before they are gathered: the same
         numbers as casting the windows after, with half the copying for float32."""
         steps = self.lookback if steps is None else steps
-        # row-major rows (a frame's to_numpy is often column-major), so that each window is
-        # one contiguous block of the view and the gather below is a single copy
-        values = np.ascontiguousarray(self.values, dtype=dtype)  # [T, F]
-        view = sliding_window_view(values, (steps, values.shape[1]))[:, 0]  # [T-steps+1, steps, F]
-        return view[self.origins[rows] - steps + 1]  # [n, steps, F], a new array
+        origins = self.origins[rows]  # [n]
+        width = self.values.shape[1]
+        if not len(origins):
+            return np.empty((0, steps, width), self.values.dtype if dtype is None else dtype)
+        # only the rows these windows read (a batch's, not the series'), row-major (a frame's
+        # to_numpy is often column-major), so that each window is one contiguous block of the
+        # view and the gather below is a single copy
+        first = int(origins.min()) - steps + 1
+        values = np.ascontiguousarray(self.values[first:int(origins.max()) + 1], dtype=dtype)
+        view = sliding_window_view(values, (steps, width))[:, 0]  # [rows-steps+1, steps, F]
+        return view[origins - first - steps + 1]  # [n, steps, F], a new array
 
     @property
     def targets(self) -> np.ndarray:

@@ -2,8 +2,9 @@
 
 ``train.monitor`` names a metric of the epoch's record (``val_loss`` by default, ``train_loss``
 when there is no validation data); ``train.mode`` says whether lower or higher is better, and
-is refused when the metric's name says the opposite (a loss or an error with ``max``, an
-accuracy or an F1 with ``min``). Any strict improvement counts, for early stopping and for the
+is refused when it is the opposite of what one of rnnkit's own metrics needs (a loss, MAE or
+perplexity with ``max``, an accuracy, F1 or BLEU with ``min``); a metric of one's own is not
+judged by its name. Any strict improvement counts, for early stopping and for the
 learning rate alike.
 """
 
@@ -32,22 +33,28 @@ class TrainResult:
     seconds: float = 0.0
 
 
-# the words of a metric's name that say which way is better (val_mae_last, val_macro_f1, ...)
-LOWER_IS_BETTER = ("loss", "mae", "mse", "rmse", "perplexity", "bpc")
-HIGHER_IS_BETTER = ("accuracy", "f1", "bleu", "chrf", "precision", "recall")
+# the metrics rnnkit's own models report (``val_`` or ``train_`` before them), by which way
+# is better; a name of one's own (``val_neg_loss``, ``val_mae_skill``) is not guessed at
+LOWER_IS_BETTER = ("loss", "mae", "mse", "rmse", "mae_last", "perplexity", "bpc")
+HIGHER_IS_BETTER = ("accuracy", "macro_f1", "micro_f1", "f1", "bleu", "chrf", "precision",
+                    "recall")
 
 
 def metric_mode(monitor: str) -> str | None:
-    """``min`` or ``max`` for a metric whose name says which is better; None when it does not.
+    """``min`` or ``max`` for one of rnnkit's own metrics (:data:`LOWER_IS_BETTER`,
+    :data:`HIGHER_IS_BETTER`) of validation or training; None for any other name, which may
+    mean either.
 
     Example:
-        >>> metric_mode("val_mae_last"), metric_mode("val_macro_f1"), metric_mode("val_skill")
+        >>> metric_mode("val_mae_last"), metric_mode("val_macro_f1"), metric_mode("val_neg_loss")
         ('min', 'max', None)
     """
-    words = monitor.split("_")
-    if any(word in LOWER_IS_BETTER for word in words):
+    source, _, metric = monitor.partition("_")
+    if source not in ("val", "train"):
+        return None
+    if metric in LOWER_IS_BETTER:
         return "min"
-    if any(word in HIGHER_IS_BETTER for word in words):
+    if metric in HIGHER_IS_BETTER:
         return "max"
     return None
 
