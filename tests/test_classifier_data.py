@@ -92,6 +92,10 @@ def test_text_files_in_every_format(tmp_path: Path) -> None:
     ("blank.csv", "\ntext,label\nhello,pos\n", r"blank.csv, line 1: blank, but the header .* "
      "must be on line 1"),
     ("bad.jsonl", '{"text": "fine", "label": null}\n', r"bad.jsonl, line 1: no label"),
+    ("excel.csv", "\ufefftext;label\r\ngood;pos\r\n",  # a spreadsheet's ';' export
+     r"excel.csv, line 2: .*found: text;label\); the header looks separated by ';'.*commas"),
+    ("tabs.csv", "text\tlabel\ngood\tpos\n", r"separated by tabs.*--format tsv"),
+    ("commas.tsv", "text,label\ngood,pos\n", r"separated by commas.*read separated by tabs"),
 ])
 def test_text_file_errors_name_the_row(tmp_path: Path, name: str, content: str,
                                        error: str) -> None:
