@@ -92,6 +92,10 @@ def test_text_files_in_every_format(tmp_path: Path) -> None:
     ("blank.csv", "\ntext,label\nhello,pos\n", r"blank.csv, line 1: blank, but the header .* "
      "must be on line 1"),
     ("bad.jsonl", '{"text": "fine", "label": null}\n', r"bad.jsonl, line 1: no label"),
+    ("excel.csv", "\ufefftext;label\r\ngood;pos\r\n",  # a spreadsheet's ';' export
+     r"excel.csv, line 2: .*found: text;label\); the header looks separated by ';'.*commas"),
+    ("tabs.csv", "text\tlabel\ngood\tpos\n", r"separated by tabs.*--format tsv"),
+    ("commas.tsv", "text,label\ngood,pos\n", r"separated by commas.*read separated by tabs"),
 ])
 def test_text_file_errors_name_the_row(tmp_path: Path, name: str, content: str,
                                        error: str) -> None:
@@ -224,6 +228,14 @@ def test_cli_trains_predicts_and_refuses_unknown_labels(
     tree.write_text("(3 (2 a) (4 great))\n")
     assert main(["evaluate", "--model", str(out / "model.rnnkit"), "--data", str(tree)]) == 2
     assert "if it is in another, pass --format: jsonl, csv, tsv, sst" in capsys.readouterr().err
+    renamed = tmp_path / "renamed.jsonl"  # keys other than the model's: no --set to name them
+    renamed.write_text(json.dumps({"review": "a great cast", "label": "pos"}) + "\n")
+    for command in (["predict", "--input"], ["evaluate", "--data"]):
+        assert main([command[0], "--model", str(out / "model.rnnkit"), command[1],
+                     str(renamed)]) == 2
+        error = capsys.readouterr().err
+        assert "rename the file's columns (or JSON keys)" in error
+        assert "set data.text_field" not in error
 
 
 def test_cli_numeric_classifier_scales_with_training_statistics(

@@ -171,6 +171,15 @@ def test_trailing_blanks_are_kept_and_the_tag_written_in_place(
     assert written(write_iob, [sentence], [["O", "B-LOC"]]) == predicted
 
 
+def test_plain_tags_need_any_tag_and_the_error_says_how(tmp_path: Path) -> None:
+    path = write(tmp_path, "The DET\ncat NOUN\n\n# a note\nHi INTJ\n\n")
+    with pytest.raises(DataFormatError, match="data.scheme=none"):
+        read_iob(path)
+    first, second = read_iob(path, any_tag=True)
+    assert first.tokens == ["The", "cat"] and first.tags == ["DET", "NOUN"]
+    assert second.tokens == ["Hi"] and second.comments == ["# a note"]
+
+
 def test_read_uner_and_conll03_styles(tmp_path: Path) -> None:
     first, second = read_iob(write(tmp_path, UNER), token_column=2, tag_column=3)
     assert first.tokens == ["Bob", "ran"] and first.tags == ["B-PER", "O"]

@@ -297,3 +297,22 @@ def test_predict_reads_bytes_writes_standard_output_and_hints_the_format(
     assert "read as conllu, the format the model trained on" in err and "--format: text" in err
     assert main(["evaluate", "--model", model, "--data", str(files["iob"])]) == 2
     assert "pass --format: conllu, iob" in capsys.readouterr().err
+
+
+def test_a_two_column_pos_file_trains_with_scheme_none(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "pos.txt"  # token and part-of-speech tag, space-separated
+    data.write_text("John PROPN\nruns VERB\n. PUNCT\n\nMary PROPN\nsleeps VERB\n\n")
+    out = tmp_path / "pos"
+    assert _train({"iob": data}, "iob", out) == 2
+    assert "data.scheme=none" in capsys.readouterr().err
+    assert _train({"iob": data}, "iob", out, "--set", "data.scheme=none") == 0
+    results = json.loads((out / "results.json").read_text())
+    assert "f1" not in results["test"]["scores"]
+    capsys.readouterr()
+    model = str(out / "model.rnnkit")
+    assert main(["evaluate", "--model", model, "--data", str(data)]) == 0
+    assert json.loads(capsys.readouterr().out)["tokens"] == 5
+    assert main(["predict", "--model", model, "--input", str(data)]) == 0
+    tags = [line.split()[1] for line in capsys.readouterr().out.splitlines() if line]
+    assert len(tags) == 5 and set(tags) <= {"PROPN", "VERB", "PUNCT"}

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -109,8 +111,8 @@ def evaluate(args: argparse.Namespace) -> int:
         check_file(args.data, "--data")
     model = load_classifier_bundle(args.model)
     data, path = _evaluation_data(model, args, datasets)
-    with read_as(data.format, args.format or (args.data in datasets and "registry") or None,
-                 [name for name in FORMATS if name != "auto"]):
+    with (read_as(data.format, args.format or (args.data in datasets and "registry") or None,
+                  [name for name in FORMATS if name != "auto"]), _fields_of_the_model()):
         examples = read_examples(data, path, training=False)  # a file in a dataset's format
     examples = name_labels(examples, model.data.get("label_names") or {})  # gets its names
     if model.config.output != "linear":
@@ -163,10 +165,11 @@ def predict(args: argparse.Namespace) -> int:
             labelled=False)
         ids = [e.id for e in examples]
     elif args.input not in (None, "-") and args.format is None and _structured(args.input):
-        examples = read_labelled_texts(  # a CSV/TSV/JSONL file: its text field, row by row
-            args.input, text_field=settings.get("text_field", "text"),
-            lowercase=settings["lowercase"],
-            max_tokens=settings["max_tokens"], how=settings["truncate"], labelled=False)
+        with _fields_of_the_model():
+            examples = read_labelled_texts(  # a CSV/TSV/JSONL file: its text field, by row
+                args.input, text_field=settings.get("text_field", "text"),
+                lowercase=settings["lowercase"],
+                max_tokens=settings["max_tokens"], how=settings["truncate"], labelled=False)
         ids = [" ".join(example.tokens) for example in examples]
     else:
         text = args.text if args.text is not None else read_text_input(args.input)
@@ -211,3 +214,18 @@ def _structured(path: str) -> bool:
     return str(path).lower().removesuffix(".gz").endswith((".csv", ".tsv", ".jsonl", ".json"))
 
 
+FIELDS_HINT = "set data.text_field / data.label_field"
+
+
+@contextlib.contextmanager
+def _fields_of_the_model() -> Iterator[None]:
+    """``evaluate`` and ``predict`` read the field names the model trained with and take no
+    ``--set``: a missing field's error says to rename the file's fields instead."""
+    try:
+        yield
+    except ValueError as error:
+        if FIELDS_HINT not in str(error):
+            raise
+        raise ValueError(str(error).replace(
+            FIELDS_HINT, "the model reads the field names it was trained with: rename the "
+            "file's columns (or JSON keys) to them")) from None

@@ -67,14 +67,16 @@ def evaluate(args: argparse.Namespace) -> int:
     model = load_tagger_bundle(args.model)
     settings = model.data  # read the data as the model's training data was read
     column = settings.get("column", "upos")
+    scheme = settings.get("scheme", "bio")  # "none": tags other than O/BIO (an iob POS file)
     if args.data in REGISTRY:
-        data = TaggerDataConfig(dataset=args.data, data_dir=args.data_dir or "", column=column)
+        data = TaggerDataConfig(dataset=args.data, data_dir=args.data_dir or "", column=column,
+                                scheme=scheme)
         split = args.split
     else:
         data = TaggerDataConfig(
             dataset="", test=args.data, format=args.format or settings["format"], column=column,
             token_column=settings.get("token_column", 1),
-            tag_column=settings.get("tag_column", -1),
+            tag_column=settings.get("tag_column", -1), scheme=scheme,
         )
         split = "test"
     with read_as(data.format, args.format if data.test else "registry", FORMATS):

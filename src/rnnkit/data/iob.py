@@ -68,6 +68,7 @@ def read_iob(
     tag_column: int = -1,
     comment_prefix: str | None = "#",
     docstart: bool = True,
+    any_tag: bool = False,
 ) -> list[TaggedSentence]:
     """The sentences of a column file with BIO or BIOES tags.
 
@@ -79,13 +80,14 @@ def read_iob(
             holds a tab and reads as a token line with a valid tag: tweets have hashtag tokens
             such as ``#NFL<TAB>O``. ``None``: no comments.
         docstart: skip CoNLL-2003 ``-DOCSTART-`` lines.
+        any_tag: accept any non-empty tag (part-of-speech tags), not only O and BIO/BIOES.
 
     Raises:
         DataFormatError: a token line lacks the token or tag column, has an empty token or a
-            tag that is not O, B-X, I-X, E-X or S-X, or has another number of fields than the
-            first token line where that would move the columns (whitespace-separated lines, or
-            a column counted from the end); or the file holds no sentence or is not UTF-8.
-            The message names the file and line.
+            tag that is not O, B-X, I-X, E-X or S-X (unless ``any_tag``), or has another number
+            of fields than the first token line where that would move the columns
+            (whitespace-separated lines, or a column counted from the end); or the file holds
+            no sentence or is not UTF-8. The message names the file and line.
 
     Example:
         >>> import pathlib, tempfile
@@ -97,7 +99,7 @@ def read_iob(
     """
     token_field = _field_index(token_column, "token_column")
     tag_field = _field_index(tag_column, "tag_column")
-    columns = _Columns(token_field, tag_field, path)
+    columns = _Columns(token_field, tag_field, path, any_tag)
     lines = read_lines(path)
     kinds: list[LineKind] = []
     texts = contents(lines)
@@ -125,8 +127,10 @@ def read_iob(
 class _Columns:
     """Reads the token and tag fields of a line and checks them."""
 
-    def __init__(self, token_field: int, tag_field: int, path: str | Path) -> None:
+    def __init__(self, token_field: int, tag_field: int, path: str | Path,
+                 any_tag: bool = False) -> None:
         self.token_field = token_field
+        self.any_tag = any_tag
         self.tag_field = tag_field
         self.needed = max(i + 1 if i >= 0 else -i for i in (token_field, tag_field))
         self.from_end = token_field < 0 or tag_field < 0
@@ -165,10 +169,14 @@ class _Columns:
         token, tag = fields[self.token_field], fields[self.tag_field]
         if not token or token.isspace():
             raise DataFormatError("empty token", self.path, number)
-        if tag != "O" and not is_tag(tag):
+        if self.any_tag:
+            if not tag or tag.isspace():
+                raise DataFormatError(f"empty tag: {fields!r}", self.path, number)
+        elif tag != "O" and not is_tag(tag):
             raise DataFormatError(
                 f"tag {tag!r} is not O, B-X, I-X, E-X or S-X (is the tag column right? "
-                f"fields: {fields!r})", self.path, number,
+                f"fields: {fields!r}; for tags of another kind, such as part of speech, "
+                "set data.scheme=none)", self.path, number,
             )
         return token, tag
 

@@ -116,6 +116,23 @@ def prepare_tokens(text: str, lowercase: bool, max_tokens: int, how: str) -> lis
     return truncate(tokens, max_tokens, how)
 
 
+def _separator_hint(row: object, fmt: str) -> str:
+    """What to do about a row without the named fields: a header that is one column holding
+    another separator (a CSV saved with ';' by a spreadsheet) is a file read with the wrong
+    separator, not a field name to set."""
+    header = list(row) if isinstance(row, dict) else []
+    if fmt in ("csv", "tsv") and len(header) == 1:
+        expected = "," if fmt == "csv" else "\t"
+        for separator, name in ((";", "';'"), ("\t", "tabs"), (",", "commas"), ("|", "'|'")):
+            if separator != expected and separator in str(header[0]):
+                return (f"the header looks separated by {name}, but a {fmt} file is read "
+                        f"separated by {'commas' if fmt == 'csv' else 'tabs'}: save it with "
+                        f"{'commas' if fmt == 'csv' else 'tabs'}"
+                        + (" (or name it .tsv, or pass --format tsv)" if separator == "\t"
+                           else ""))
+    return "set data.text_field / data.label_field"
+
+
 def read_labelled_texts(
     path: str | Path,
     fmt: str = "auto",
@@ -139,7 +156,7 @@ def read_labelled_texts(
             found = ", ".join(map(str, row)) if isinstance(row, dict) else type(row).__name__
             raise ValueError(f"{where}: needs the field{'s' if len(fields) > 1 else ''} "
                              f"{' and '.join(map(repr, fields))}"
-                             f" (found: {found}); set data.text_field / data.label_field")
+                             f" (found: {found}); {_separator_hint(row, fmt)}")
         tokens = prepare_tokens(str(row[text_field] or ""), lowercase, max_tokens, how)
         if not tokens:
             raise ValueError(f"{where}: the text is empty; remove the row or give it a text")

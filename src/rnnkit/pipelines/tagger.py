@@ -56,7 +56,7 @@ def gold_tags(sentences: Sequence[TaggedSentence]) -> list[list[str]]:
     return [to_bio(s.tags) if spans else list(s.tags) for s in sentences]
 
 
-SCHEMES = ("bio", "bioes")
+SCHEMES = ("bio", "bioes", "none")
 
 
 def check_run(config: TaggerRunConfig) -> None:

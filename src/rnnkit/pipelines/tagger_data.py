@@ -22,7 +22,8 @@ class TaggerDataConfig:
     column: str = "upos"  # conllu: upos | xpos
     token_column: int = 0  # iob: 1-based columns; 0 = the dataset's (or 1 and the last)
     tag_column: int = 0
-    scheme: str = "bio"  # bio | bioes: the scheme trained on (output is always BIO)
+    scheme: str = "bio"  # bio | bioes: the scheme trained on (output is always BIO); none: the
+    # tags are not entity spans (part of speech in an iob file): any tag is read as it is
     min_count: int = 1  # words seen fewer times in training map to <unk> (unless in the vectors)
     data_dir: str = ""  # a local mirror of the datasets (else $RNNKIT_DATA, the cache, download)
 
@@ -84,7 +85,8 @@ def read_file(path: str | Path, settings: dict[str, Any], require_tags: bool = T
 
     return read_iob(path, token_column=settings["token_column"],
                     tag_column=settings["tag_column"],
-                    comment_prefix=settings.get("comment_prefix", "#"))
+                    comment_prefix=settings.get("comment_prefix", "#"),
+                    any_tag=settings.get("scheme") == "none")
 
 
 def read_split(data: TaggerDataConfig, split: str) -> list[TaggedSentence]:
