@@ -464,7 +464,7 @@ def check_resume_config(config: Any, saved: str | Path) -> None:
 
 def save_config(config: Any, path: str | Path) -> Path:
     """Write the resolved configuration as TOML, atomically (``--resume`` reads it back)."""
-    from rnnkit.training.checkpoint import atomic_write_bytes
+    from rnnkit.training.checkpoint import atomic_write_text
 
     text = to_toml(config_to_dict(config))
-    return atomic_write_bytes(path, lambda file: file.write(text.encode("utf-8")))
+    return atomic_write_text(path, text)

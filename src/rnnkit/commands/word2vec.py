@@ -144,7 +144,7 @@ def _cell(value: float | None) -> str:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     from rnnkit.embeddings.evaluate import evaluate
-    from rnnkit.training.checkpoint import atomic_write_bytes
+    from rnnkit.training.checkpoint import atomic_write_text
 
     check_at_least(args.restrict_vocab, "--restrict-vocab", 1)
     scores = evaluate(_load(args), restrict_vocab=args.restrict_vocab)
@@ -159,6 +159,6 @@ def run_evaluate(args: argparse.Namespace) -> int:
           f"{_cell(result['syntactic']):>9} {result['answered']:>6}/{result['questions']}")
     if args.json_out is not None:
         text = json.dumps(scores, indent=2) + "\n"
-        atomic_write_bytes(args.json_out, lambda file: file.write(text.encode()))
+        atomic_write_text(args.json_out, text)
         print(f"scores -> {args.json_out}")
     return 0

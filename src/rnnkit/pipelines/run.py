@@ -9,7 +9,7 @@ from typing import Any
 from rnnkit.config import check_resume_config, save_config
 from rnnkit.data.batching import BatchSource
 from rnnkit.training.bundle import save_bundle
-from rnnkit.training.checkpoint import atomic_write_bytes
+from rnnkit.training.checkpoint import atomic_write_text
 from rnnkit.training.diagnostics import json_safe as finite  # NaN/inf -> None, recursively
 from rnnkit.training.distributed import WorkerFinished, environment_rank
 from rnnkit.training.task import TaskModel
@@ -102,4 +102,4 @@ def write_results(results: dict[str, Any], path: str | Path) -> Path:
     """Write a run's final numbers as strict JSON (a NaN or infinity is written as null),
     atomically: a run killed while writing leaves the old file or the new, never half of one."""
     text = json.dumps(finite(results), indent=2, allow_nan=False) + "\n"
-    return atomic_write_bytes(path, lambda file: file.write(text.encode("utf-8")))
+    return atomic_write_text(path, text)

@@ -15,7 +15,7 @@ from rnnkit.data.subword import BOS_ID, EOS_ID, MODEL_TYPES, SPECIAL_PIECES, Sub
 from rnnkit.models.seq2seq import Seq2Seq, Seq2SeqBatch, Seq2SeqConfig
 from rnnkit.pipelines.run import train_in_run_dir, write_results
 from rnnkit.pipelines.translation import detokenize, pad, translate_lines
-from rnnkit.training.checkpoint import atomic_write_bytes, seed_everything
+from rnnkit.training.checkpoint import atomic_write_text, seed_everything
 from rnnkit.training.translation_metrics import corpus_scores
 
 Pair = tuple[list[int], list[int], str]  # source ids (+ end), target ids (begin .. end), text
@@ -103,7 +103,7 @@ def prepare_tokenizers(data: TranslationDataConfig, sources: list[str], targets:
                   for lines in (sources, targets)]
     out.mkdir(parents=True, exist_ok=True)
     text = json.dumps({"source": tokenizers[0].to_json(), "target": tokenizers[1].to_json()})
-    atomic_write_bytes(saved, lambda file: file.write(text.encode("utf-8")))  # never half
+    atomic_write_text(saved, text)  # never half
     return tokenizers
 
 

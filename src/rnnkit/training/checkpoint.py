@@ -41,6 +41,12 @@ def atomic_write_bytes(path: str | Path, write: Any) -> Path:
     return path
 
 
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    """Write ``text`` as UTF-8 atomically (:func:`atomic_write_bytes`)."""
+    data = text.encode("utf-8")
+    return atomic_write_bytes(path, lambda file: file.write(data))
+
+
 def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
