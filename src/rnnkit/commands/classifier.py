@@ -59,8 +59,8 @@ def train(args: argparse.Namespace) -> int:
     results = train_classifier(config, args.out or Path("runs") / f"classifier-{name}",
                                args.resume)
     print_json({split: results[split]["scores"] for split in ("dev", "test")
-                      if split in results} | {"train_seconds": results["train_seconds"]},
-                     indent=2)
+                if split in results} | {"train_seconds": results["train_seconds"]},
+               indent=2)
     return 0
 
 

@@ -56,7 +56,7 @@ def train(args: argparse.Namespace) -> int:
     out = args.out or Path("runs") / f"lm-{name}"
     results = train_language_model(config, out, args.resume)
     print_json({"validation": results["validation"],
-                      "train_seconds": results["train_seconds"]}, indent=2)
+                "train_seconds": results["train_seconds"]}, indent=2)
     print(results["sample"])
     return 0
 

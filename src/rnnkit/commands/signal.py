@@ -39,12 +39,12 @@ def train(args: argparse.Namespace) -> int:
     out = args.out or Path("runs") / f"signal-{Path(config.data.source).stem}"
     results = train_signal(config, out, resume=args.resume)
     print_json({"classification": {name: {k: v for k, v in scores.items()
-                                                if k != "confusion"}
-                                         for name, scores in
-                                         results["test"]["classification"].items()},
-                      "backtest": results["test"].get("backtest", {}),
-                      **({"notes": results["test"]["notes"]} if "notes" in results["test"]
-                         else {})}, indent=2)
+                                          if k != "confusion"}
+                                   for name, scores in
+                                   results["test"]["classification"].items()},
+                "backtest": results["test"].get("backtest", {}),
+                **({"notes": results["test"]["notes"]} if "notes" in results["test"]
+                   else {})}, indent=2)
     return 0
 
 

@@ -52,7 +52,7 @@ def train(args: argparse.Namespace) -> int:
     name = config.data.dataset or Path(config.data.train).stem
     results = train_tagger(config, args.out or Path("runs") / f"tagger-{name}", args.resume)
     print_json({"dev": results["dev"]["scores"], "test": results["test"]["scores"],
-                      "train_seconds": results["train_seconds"]}, indent=2)
+                "train_seconds": results["train_seconds"]}, indent=2)
     return 0
 
 
