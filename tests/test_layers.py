@@ -681,6 +681,9 @@ def test_bad_input_raises_with_what_arrived_and_what_was_expected(kernel: str) -
 def test_bad_input_batch_first_and_single_state() -> None:
     layer = rnnkit.GRU(IN, H, num_layers=2, batch_first=True).double()
     x = random_input(batch_first=True)  # [B, T, I]
+    with pytest.raises(ValueError, match=r"got shape \(7, 3\) \(add a batch dimension with "
+                                         r"x.unsqueeze\(0\)\)"):  # [T, I] -> [1, T, I]
+        layer(x[0])
     with pytest.raises(ValueError, match=r"one entry per sequence \(4\), got shape \(7,\)"):
         layer(x, lengths=[1] * T)
     with pytest.raises(ValueError, match=r"lengths\[2\] = 9 is longer than the input's 7 time"):

@@ -254,7 +254,8 @@ class Recurrent(nn.Module):
             time_steps, batch = int(input.batch_sizes.shape[0]), int(input.batch_sizes[0])
             check_input(name, input.data, reference, self.input_size, rank=2)
         else:
-            check_input(name, input, reference, self.input_size, rank=3)
+            check_input(name, input, reference, self.input_size, rank=3,
+                        batch_first=self.batch_first)
             time_steps, batch = input.shape[:2] if not self.batch_first else input.shape[1::-1]
             if lengths is not None:
                 lengths = check_lengths(lengths, time_steps, batch)

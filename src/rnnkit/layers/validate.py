@@ -5,7 +5,9 @@ from __future__ import annotations
 from torch import Tensor
 
 
-def check_input(name: str, x: Tensor, reference: Tensor, input_size: int, rank: int) -> None:
+def check_input(
+    name: str, x: Tensor, reference: Tensor, input_size: int, rank: int, batch_first: bool = False
+) -> None:
     """Check rank, feature size, dtype and device of a layer's input against its weights."""
     if not isinstance(x, Tensor):
         raise ValueError(f"{name}: expected a Tensor or PackedSequence, got {type(x).__name__}")
@@ -13,7 +15,8 @@ def check_input(name: str, x: Tensor, reference: Tensor, input_size: int, rank: 
     if x.dim() != rank:
         raise ValueError(
             f"{name}: expected a {rank}-D input ({layout}), got shape {tuple(x.shape)}"
-            + (" (add a batch dimension with x.unsqueeze(1))" if x.dim() == 2 and rank == 3 else "")
+            + (f" (add a batch dimension with x.unsqueeze({0 if batch_first else 1}))"
+               if x.dim() == 2 and rank == 3 else "")
         )
     if x.shape[-1] != input_size:
         raise ValueError(
