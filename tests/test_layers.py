@@ -660,6 +660,9 @@ def test_bad_input_raises_with_what_arrived_and_what_was_expected(kernel: str) -
          r"LSTM: expected the initial state as a tuple of 2 tensors \(h_0, c_0\), got Tensor"),
         (lambda: layer(x, (*state, state[0])),
          r"expected the initial state as a tuple of 2 tensors \(h_0, c_0\), got tuple"),
+        (lambda: layer(x, (state[0], None)),  # not "expected a tuple, got tuple"
+         r"2 tensors \(h_0, c_0\), got tuple of \(Tensor, NoneType\)"),
+        (lambda: layer(x, 0), r"LSTM: expected the initial state as a tuple .* got int"),
         (lambda: layer(x.float()),
          r"LSTM: input dtype torch.float32 does not match the weights' torch.float64"),
         (lambda: layer(x.long()), r"torch.float64 \(the input must be floating point: "

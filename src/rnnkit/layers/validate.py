@@ -51,11 +51,11 @@ def check_hidden(
         return tuple(
             reference.new_zeros(shape) for _ in range(state_size)
         )
-    parts = (hx,) if isinstance(hx, Tensor) else tuple(hx)
+    parts = tuple(hx) if isinstance(hx, tuple | list) else (hx,)
     expected = "a tensor" if state_size == 1 else f"a tuple of {state_size} tensors (h_0, c_0)"
     if len(parts) != state_size or not all(isinstance(p, Tensor) for p in parts):
         raise ValueError(
-            f"{name}: expected the initial state as {expected}, got {type(hx).__name__}"
+            f"{name}: expected the initial state as {expected}, got {describe(hx)}"
         )
     for part in parts:
         if tuple(part.shape) != shape:
@@ -69,3 +69,10 @@ def check_hidden(
                 f" {reference.dtype} on {reference.device}"
             )
     return parts
+
+
+def describe(value: object) -> str:
+    """The type of a value, and of each item of a tuple or list: ``tuple of (Tensor, NoneType)``."""
+    if isinstance(value, tuple | list):
+        return f"{type(value).__name__} of ({', '.join(type(v).__name__ for v in value)})"
+    return type(value).__name__
