@@ -295,6 +295,10 @@ def test_cell_rejects_bad_input(kind: str) -> None:
     if cell.state_size == 2:
         with pytest.raises(ValueError, match=r"expected a state of 2 tensor\(s\), got 1"):
             cell(torch.randn(B, IN), state[:1])
+    with pytest.raises(ValueError, match=rf"{name}: expected x as a Tensor \[batch, 3\], got list"):
+        cell([[0.0] * IN] * B, state)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"expected each state tensor of shape \[4, 5\], got None"):
+        cell(torch.randn(B, IN), (*state[:-1], None))  # type: ignore[arg-type]
 
 
 def test_initial_state_follows_the_weights() -> None:

@@ -103,6 +103,9 @@ def check_step_input(cell: RecurrentCell, x: Tensor, state: State | None) -> Sta
     """The state of a single step (zeros for None), after raising a ``ValueError`` that names
     what arrived when the shapes, dtypes or devices are wrong."""
     name = type(cell).__name__
+    if not isinstance(x, Tensor):
+        raise ValueError(f"{name}: expected x as a Tensor [batch, {cell.input_size}], got "
+                         f"{type(x).__name__}")
     if x.dim() != 2 or x.shape[1] != cell.input_size:
         raise ValueError(
             f"{name}: expected x of shape [batch, {cell.input_size}], got {tuple(x.shape)}"
@@ -122,6 +125,9 @@ def check_step_input(cell: RecurrentCell, x: Tensor, state: State | None) -> Sta
             f"{name}: expected a state of {cell.state_size} tensor(s), got {len(state)}"
         )
     for part in state:
+        if not isinstance(part, Tensor):
+            raise ValueError(f"{name}: expected each state tensor of shape [{x.shape[0]}, "
+                             f"{cell.hidden_size}], got {type(part).__name__}")
         if tuple(part.shape) != (x.shape[0], cell.hidden_size):
             raise ValueError(
                 f"{name}: expected each state tensor of shape [{x.shape[0]}, {cell.hidden_size}],"
