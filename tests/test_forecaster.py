@@ -359,6 +359,9 @@ def test_cli_trains_recursive_and_quantile_models(tmp_path: Path, extra: dict) -
     (400, {"forecast.ridge_steps": "24.5"}, "forecast.ridge_steps must be whole numbers"),
     (400, {"forecast.moving_average": "0"}, "forecast.moving_average must be at least 1"),
     (400, {"forecast.seasonal_period": "-1"}, "forecast.seasonal_period must be at least 0"),
+    # forecast.png was drawn empty
+    (400, {"forecast.plot_points": "0"}, "forecast.plot_points must be at least 1"),
+    (400, {"forecast.plot_points": "-1"}, "forecast.plot_points must be at least 1"),
     (400, {"data.stride": "0"}, "data.stride must be at least 1"),
     (400, {"forecast.loss": "gaussian", "forecast.interval": "90"},
      "forecast.interval must be between 0 and 1"),
