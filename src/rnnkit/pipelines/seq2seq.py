@@ -14,6 +14,7 @@ from rnnkit.config import (
     TrainConfig,
     changed_keys,
     check_at_least,
+    check_at_most,
     check_choice,
     check_model,
 )
@@ -127,6 +128,8 @@ def check_run(config: Seq2SeqRunConfig) -> None:
     data = config.data
     check_choice(data.tokenizer, "data.tokenizer", MODEL_TYPES)
     check_at_least(data.vocab_size, "data.vocab_size", SPECIAL_PIECES + 1)
+    check_at_most(data.vocab_size, "data.vocab_size", 10**7, "SentencePiece failed on 2**31 "
+                  "pieces, naming no setting; 4000 to 32000 are usual")
     check_at_least(data.max_train_tokens, "data.max_train_tokens", 0)  # 0: no limit
 
 
