@@ -359,6 +359,9 @@ def test_cli_trains_recursive_and_quantile_models(tmp_path: Path, extra: dict) -
     (400, {"forecast.ridge_steps": "24.5"}, "forecast.ridge_steps must be whole numbers"),
     (400, {"forecast.moving_average": "0"}, "forecast.moving_average must be at least 1"),
     (400, {"forecast.seasonal_period": "-1"}, "forecast.seasonal_period must be at least 0"),
+    # forecast.png was drawn empty
+    (400, {"forecast.plot_points": "0"}, "forecast.plot_points must be at least 1"),
+    (400, {"forecast.plot_points": "-1"}, "forecast.plot_points must be at least 1"),
     (400, {"data.stride": "0"}, "data.stride must be at least 1"),
     (400, {"forecast.loss": "gaussian", "forecast.interval": "90"},
      "forecast.interval must be between 0 and 1"),
@@ -452,6 +455,15 @@ def test_evaluate_names_a_bad_data_flag(tmp_path: Path, capsys) -> None:
         assert rnnkit.cli.main(["evaluate", "--model", str(tmp_path / "model.rnnkit"),
                                 "--data", data]) == 2
         assert f"--data {data!r} is neither a source" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flags", [["--split", "dev"], ["--format", "csv"], ["--length", "5"]])
+def test_evaluate_refuses_flags_a_forecaster_does_not_read(tmp_path: Path, capsys,
+                                                           flags: list[str]) -> None:
+    """--split dev printed the test period's scores as the dev split's."""
+    save_bundle(model_for(series_frame(100), hidden=4), tmp_path / "model.rnnkit")
+    assert rnnkit.cli.main(["evaluate", "--model", str(tmp_path / "model.rnnkit"), *flags]) == 2
+    assert f"{flags[0]} do not apply" in capsys.readouterr().err
 
 
 def test_forecast_names_a_bad_output_other_data_and_as_of(tmp_path: Path, capsys) -> None:

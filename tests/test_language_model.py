@@ -224,6 +224,12 @@ def test_bad_settings_are_refused_before_training(
     assert not (out / "model.rnnkit").exists()
 
 
+def test_print_config_refuses_a_misspelt_level(capsys: pytest.CaptureFixture[str]) -> None:
+    """--print-config (and train --nproc N's check before the processes start) passed it."""
+    assert main(["train", "lm", "--set", "lm.level=words", "--print-config"]) == 2
+    assert "lm.level must be one of char, word; got 'words'" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(("flags", "message"), [
     (["--length", "-5"], "--length must be at least 0; got -5"),
     (["--temperature", "-1"], "--temperature must be at least 0; got -1.0"),

@@ -430,6 +430,8 @@ def test_train_dqn_refuses_bad_settings(capsys: pytest.CaptureFixture[str],
     ("model.hidden_size=0", "model.hidden_size must be at least 1; got 0"),  # mlp: ran on
     ("model.init=orthogonal", "model.init must be one of torch, recurrent; got 'orthogonal'"),
     ("run.threads=-1", "run.threads must be at least 0; got -1"),
+    # torch said only 'Overflow when unpacking long', or started that many threads
+    ("run.threads=99999999999", "run.threads 99999999999 is far more than this machine's"),
 ])
 def test_train_dqn_names_the_bad_setting_before_reading_prices(
         setting: str, message: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -226,8 +226,15 @@ def test_an_attention_plot_must_be_an_image(tmp_path: Path,
     ("seq2seq.attention=dot", "dot attention needs equal decoder (8) and encoder (16)"),
     ("seq2seq.max_length_ratio=-1.0", "seq2seq.max_length_ratio must be at least 0"),
     ("data.vocab_size=4", "data.vocab_size must be at least 5"),
+    ("data.vocab_size=2147483648", "data.vocab_size must be at most 10000000"),
     ('data.tokenizer="wordpiece"', "data.tokenizer must be one of unigram, bpe"),
     ("data.max_train_tokens=-1", "data.max_train_tokens must be at least 0"),
+    # these three trained as if given 1, 0 and a constant ratio
+    ("seq2seq.teacher_forcing=1.5", "teacher_forcing_final are probabilities"),
+    ("seq2seq.teacher_forcing=-0.1", "teacher_forcing_final are probabilities"),
+    ("seq2seq.teacher_forcing_steps=-1", "seq2seq.teacher_forcing_steps must be at least 0"),
+    ("seq2seq.teacher_forcing_final=0.5",  # was ignored without the steps
+     "seq2seq.teacher_forcing_final is read only with seq2seq.teacher_forcing_steps"),
 ])
 def test_a_wrong_model_option_is_refused_before_data_or_tokenizers(
         prefix: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], setting: str,

@@ -297,6 +297,10 @@ def test_evaluate_names_a_bad_data_flag(tmp_path: Path, capsys) -> None:
     assert rnnkit.cli.main(["evaluate", "--model", str(tmp_path / "model.rnnkit"), "--data",
                             "APPL"]) == 2
     assert "--data 'APPL' is neither a source" in capsys.readouterr().err  # not data.source
+    # --split dev printed the test period's scores as the dev split's
+    assert rnnkit.cli.main(["evaluate", "--model", str(tmp_path / "model.rnnkit"), "--split",
+                            "dev"]) == 2
+    assert "--split do not apply" in capsys.readouterr().err
 
 
 def test_a_test_period_with_a_missing_value_is_classified_but_not_backtested(

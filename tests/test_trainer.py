@@ -773,6 +773,24 @@ def test_a_mistyped_monitor_fails_before_training() -> None:
     assert trainer.result.steps == 0
 
 
+@pytest.mark.parametrize("monitor", ["loss", "accuracy", "", "lr"])
+def test_a_monitor_that_is_no_metric_fails_before_training(monitor: str) -> None:
+    """A name without val_ or train_ ('loss' for val_loss) was refused only after the first
+    epoch had trained, when its record lacked it."""
+    from rnnkit.config import ModelConfig
+    from rnnkit.data.batching import TensorBatches
+    from rnnkit.data.synthetic import make_split
+    from rnnkit.models.synthetic import SyntheticTaskModel
+
+    model = SyntheticTaskModel("adding", ModelConfig(cell="gru", hidden_size=4))
+    data = TensorBatches(make_split("adding", 16, 5, seed=0), batch_size=8)
+    trainer = Trainer(model, quiet(epochs=1, monitor=monitor), log=lambda _: None)
+    with pytest.raises(ValueError, match=f"'{monitor}' is not a metric: name a validation "
+                       r"metric \(val_loss\) or a training one \(train_loss\)"):
+        trainer.fit(data, data)
+    assert trainer.result.steps == 0
+
+
 def test_independent_batches_start_from_a_fresh_state() -> None:
     class Independent(WindowRNN):
         carries_state = False

@@ -185,10 +185,7 @@ def check_train(config: TrainConfig) -> None:
     check_choice(config.mode, "train.mode", ("min", "max"))
     if not 0 < config.lr < math.inf:
         raise ConfigError(f"train.lr must be a finite number above 0; got {config.lr!r}")
-    cores = os.cpu_count() or 1
-    if config.threads > 4 * cores:
-        raise ConfigError(f"train.threads {config.threads} is far more than this machine's "
-                          f"{cores} cores; use at most {cores} (0 = torch's default)")
+    check_threads(config.threads, "train.threads")
     check_fraction(config.lr_factor, "train.lr_factor")
     check_rate(config.ema_decay, "train.ema_decay")
     for name in ("momentum", "weight_decay", "clip_norm", "clip_value", "tbptt_steps",
@@ -196,6 +193,15 @@ def check_train(config: TrainConfig) -> None:
                  "threads"):
         check_at_least(getattr(config, name), f"train.{name}", 0)
     check_device(config.device)
+
+
+def check_threads(value: int, key: str) -> None:
+    """Refuse a thread count ``key`` far above this machine's cores (torch would start them
+    all, or fail with no key named)."""
+    cores = os.cpu_count() or 1
+    if value > 4 * cores:
+        raise ConfigError(f"{key} {value} is far more than this machine's "
+                          f"{cores} cores; use at most {cores} (0 = torch's default)")
 
 
 def check_device(device: str) -> None:

@@ -123,6 +123,18 @@ def check_source(source: str | None, flag: str) -> None:
                       "CSV/Parquet file (or Parquet folder)")
 
 
+def check_series_evaluate_flags(args: argparse.Namespace) -> None:
+    """Refuse the ``rnnkit evaluate`` flags a time-series bundle does not read: it is scored on
+    the test period of its source (or of ``--data``), so ``--split dev`` would print the test
+    period's scores as if they were asked for."""
+    given = [flag for flag, value in (("--format", args.format), ("--length", args.length))
+             if value is not None] + (["--split"] if args.split != "test" else [])
+    if given:
+        raise ConfigError(f"a time-series model is scored on the test period of its source "
+                          f"(the rows after its data.val_end): {', '.join(given)} do not "
+                          "apply; leave them out, and give another source with --data")
+
+
 def file_in_the_way(path: Path) -> Path | None:
     """The file at ``path`` or at the nearest of its parents that exists, where a folder must
     be; None when that is a folder (or nothing exists yet)."""

@@ -10,6 +10,7 @@ from rnnkit.commands.common import (
     EVALUATORS,
     add_config_options,
     add_data_flags,
+    check_series_evaluate_flags,
     check_source,
     print_json,
     resolve_config,
@@ -44,6 +45,7 @@ def train(args: argparse.Namespace) -> int:
 def evaluate(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.forecaster import evaluate_forecaster
 
+    check_series_evaluate_flags(args)
     check_source(args.data, "--data")
     results = evaluate_forecaster(args.model, args.data, args.out, args.date_column,
                                   args.data_dir or "")

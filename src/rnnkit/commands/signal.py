@@ -10,6 +10,7 @@ from rnnkit.commands.common import (
     EVALUATORS,
     add_config_options,
     add_data_flags,
+    check_series_evaluate_flags,
     check_source,
     print_json,
     resolve_config,
@@ -51,6 +52,7 @@ def train(args: argparse.Namespace) -> int:
 def evaluate(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.signal import evaluate_signal
 
+    check_series_evaluate_flags(args)
     check_source(args.data, "--data")
     results = evaluate_signal(args.model, args.data, args.out, args.date_column,
                               args.data_dir or "")

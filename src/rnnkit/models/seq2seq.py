@@ -107,6 +107,15 @@ class Seq2Seq(TaskModel):
         if config.beam_size < 1 or config.max_source_tokens < 1:
             raise ValueError("seq2seq.beam_size and seq2seq.max_source_tokens must be >= 1, got"
                              f" {config.beam_size} and {config.max_source_tokens}")
+        rates = (config.teacher_forcing, config.teacher_forcing_final)
+        if not all(0 <= rate <= 1 for rate in rates):
+            raise ValueError("seq2seq.teacher_forcing and seq2seq.teacher_forcing_final are"
+                             " probabilities of feeding the gold previous token, from 0 (the"
+                             " model's own always) to 1 (the gold one always), got"
+                             f" {rates[0]} and {rates[1]}")
+        if config.teacher_forcing_steps < 0:
+            raise ValueError("seq2seq.teacher_forcing_steps must be at least 0 (0: a constant"
+                             f" ratio), got {config.teacher_forcing_steps}")
         if config.max_length_ratio < 0:
             raise ValueError("seq2seq.max_length_ratio must be at least 0 (outputs may be"
                              " ratio * source length + 10 tokens long), got"

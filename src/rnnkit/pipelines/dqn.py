@@ -33,6 +33,7 @@ from rnnkit.config import (
     check_fraction,
     check_model,
     check_seed,
+    check_threads,
     config_to_dict,
     number_list,
     save_config,
@@ -142,6 +143,7 @@ def check_config(config: DQNRunConfig) -> None:
     trading = config.trading
     check_trading("trading", trading.mode, trading.cost_bps, trading.slippage_bps)
     check_at_least(config.run.threads, "run.threads", 0)
+    check_threads(config.run.threads, "run.threads")
 
 
 def split_periods(windows: Windows, data: DQNData) -> Periods:

@@ -127,6 +127,7 @@ def check_options(options: ForecastOptions) -> None:
     check_fraction(options.interval, "forecast.interval")
     check_at_least(options.moving_average, "forecast.moving_average", 1)
     check_at_least(options.seasonal_period, "forecast.seasonal_period", 0)
+    check_at_least(options.plot_points, "forecast.plot_points", 1)  # 0 drew an empty plot
     if options.loss != "quantile" and changed_keys("forecast", options, ForecastOptions(),
                                                    ("quantiles",)):
         raise ConfigError(f"forecast.quantiles is read only with forecast.loss=quantile (this "

@@ -12,11 +12,18 @@ from rnnkit.config import (
     ModelConfig,
     TrainConfig,
     check_at_least,
+    check_choice,
     check_fraction,
     check_model,
 )
 from rnnkit.data.registry import dataset_file, get_spec
-from rnnkit.data.text_stream import StreamBatches, build_stream_vocab, split_text, tokenize
+from rnnkit.data.text_stream import (
+    LEVELS,
+    StreamBatches,
+    build_stream_vocab,
+    split_text,
+    tokenize,
+)
 from rnnkit.data.vocab import Vocab
 from rnnkit.models.generate import SamplingConfig, check_prime, check_sampling, generate
 from rnnkit.models.language_model import LanguageModel, LMConfig
@@ -93,6 +100,7 @@ def check_settings(config: LMRunConfig) -> None:
     """Refuse sizes, the model and sampling settings before the text is read (``sample`` is
     used only after training)."""
     data = config.data
+    check_choice(config.lm.level, "lm.level", LEVELS)  # else refused only once the text is read
     check_fraction(data.validation_fraction, "data.validation_fraction")
     check_at_least(data.steps, "data.steps", 1)
     check_at_least(data.eval_batch_size, "data.eval_batch_size", 1)

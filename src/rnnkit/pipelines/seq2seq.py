@@ -8,7 +8,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rnnkit.config import ModelConfig, TrainConfig, check_at_least, check_choice, check_model
+from rnnkit.config import (
+    ConfigError,
+    ModelConfig,
+    TrainConfig,
+    changed_keys,
+    check_at_least,
+    check_at_most,
+    check_choice,
+    check_model,
+)
 from rnnkit.data.batching import BucketBatches
 from rnnkit.data.parallel import dataset_pair_files, read_parallel
 from rnnkit.data.subword import BOS_ID, EOS_ID, MODEL_TYPES, SPECIAL_PIECES, SubwordTokenizer
@@ -111,9 +120,16 @@ def check_run(config: Seq2SeqRunConfig) -> None:
     """The settings checked before any data is read (also by ``--print-config``)."""
     check_model(config.model)
     Seq2Seq.check_options(config.seq2seq, config.model)
+    if not config.seq2seq.teacher_forcing_steps and changed_keys(
+            "seq2seq", config.seq2seq, Seq2SeqRunConfig().seq2seq, ("teacher_forcing_final",)):
+        raise ConfigError("seq2seq.teacher_forcing_final is read only with "
+                          "seq2seq.teacher_forcing_steps, the steps over which the ratio moves "
+                          "from seq2seq.teacher_forcing to it; set those too, or leave it out")
     data = config.data
     check_choice(data.tokenizer, "data.tokenizer", MODEL_TYPES)
     check_at_least(data.vocab_size, "data.vocab_size", SPECIAL_PIECES + 1)
+    check_at_most(data.vocab_size, "data.vocab_size", 10**7, "SentencePiece failed on 2**31 "
+                  "pieces, naming no setting; 4000 to 32000 are usual")
     check_at_least(data.max_train_tokens, "data.max_train_tokens", 0)  # 0: no limit
 
 

@@ -103,6 +103,10 @@ class Monitor:
     def check(self, model: TaskModel, has_val: bool) -> None:
         """Fail before training when the monitor names a metric validation never gives."""
         monitor = self.config.monitor
+        if not monitor.startswith(("val_", "train_")):  # no such metric: refused after epoch 1
+            shown = ", ".join(f"val_{name}" for name in model.metric_names() or ["loss"])
+            raise ValueError(f"train.monitor {monitor!r} is not a metric: name a validation "
+                             f"metric ({shown}) or a training one (train_loss)")
         if not monitor.startswith("val_") or (not has_val and monitor == "val_loss"):
             return
         if not has_val:
