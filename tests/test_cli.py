@@ -212,6 +212,8 @@ def test_evaluate_synthetic_refuses_bad_sizes(flags: list[str], message: str, tm
     (["--steps", "0"], "--steps must be at least 1; got 0"),
     (["--hidden-size", "0"], "--hidden-size must be at least 1; got 0"),
     (["--cells", "lstm,transformer"], "--cells must be some of rnn, lstm, gru"),
+    # the second gru trained the same model again: summary.json kept one, the tables had two
+    (["--cells", "gru, lstm,gru", "--length", "2"], "--cells repeats gru: every cell trains"),
 ])
 def test_diagnose_names_its_flags_before_training(flags: list[str], message: str,
                                                   tmp_path: Path,

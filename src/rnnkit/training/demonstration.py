@@ -86,10 +86,17 @@ def _seed(seed: int, part: int, epoch: int = 0) -> int:
 
 
 def check_cells(cells: Sequence[str], key: str = "cells") -> None:
-    """Refuse an empty or unknown list of cells, naming the setting ``key`` (or a flag)."""
+    """Refuse an empty, unknown or repeated list of cells, naming the setting ``key`` (or a
+    flag)."""
     if not cells or any(cell not in CELLS for cell in cells):
         raise ConfigError(f"{key} must be some of {', '.join(CELLS)} separated by commas, e.g. "
                           f"lstm,gru; got {','.join(cells)!r}")
+    repeated = [cell for cell in CELLS if list(cells).count(cell) > 1]
+    if repeated:
+        raise ConfigError(f"{key} repeats {', '.join(repeated)}: every cell trains with the same "
+                          "seed and settings, so a repeated one trains the same model again and "
+                          "overwrites its results and gradient flow in summary.json; give each "
+                          f"cell once, e.g. {','.join(dict.fromkeys(cells))}")
 
 
 def run_demonstration(
