@@ -12,6 +12,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from torch import Tensor  # noqa: E402
 
+from rnnkit.viz.save import save_figure  # noqa: E402
+
 
 def plot_attention(weights: Tensor, source: Sequence[str], target: Sequence[str],
                    path: str | Path, title: str = "attention") -> Path:
@@ -29,9 +31,4 @@ def plot_attention(weights: Tensor, source: Sequence[str], target: Sequence[str]
     axes.set_ylabel("translation")
     axes.set_title(title)
     figure.colorbar(image, ax=axes, fraction=0.046, label="weight")
-    figure.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path, dpi=120)

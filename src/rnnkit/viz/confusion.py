@@ -11,6 +11,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from rnnkit.viz.save import save_figure  # noqa: E402
+
 
 def plot_confusion(labels: Sequence[str], matrix: Sequence[Sequence[int]], path: str | Path,
                    title: str = "confusion matrix") -> Path:
@@ -33,8 +35,4 @@ def plot_confusion(labels: Sequence[str], matrix: Sequence[Sequence[int]], path:
                     axes.text(j, i, f"{int(counts[i, j])}", ha="center", va="center",
                               fontsize=6, color=colour)
     figure.colorbar(image, ax=axes, fraction=0.046, label="share of gold row")
-    figure.tight_layout()
-    path = Path(path)
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path, dpi=120)

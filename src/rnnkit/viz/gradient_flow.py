@@ -19,6 +19,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from rnnkit.training.diagnostics import DIRECTIONS, GradientFlow  # noqa: E402
+from rnnkit.viz.save import save_figure  # noqa: E402
 
 COLOURS = {"rnn": "tab:red", "lstm": "tab:blue", "gru": "tab:green"}
 FLOOR = 1e-45  # 0 is drawn here on a log axis when a panel has no positive value at all
@@ -99,7 +100,7 @@ def plot_gradient_flow(
         axes.legend(fontsize=8)
     axes_row[0][0].set_ylabel("‖dL/dh_t‖ (log scale)")
     figure.suptitle(title)
-    return _save(figure, path)
+    return save_figure(figure, path, dpi=110)
 
 
 def plot_training_curves(
@@ -137,7 +138,7 @@ def plot_training_curves(
     axes.set_title(title)
     axes.grid(True, alpha=0.3)
     axes.legend(fontsize=8)
-    return _save(figure, path)
+    return save_figure(figure, path, dpi=110)
 
 
 def plot_exploding(
@@ -177,7 +178,7 @@ def plot_exploding(
     left.legend(fontsize=8)
     right.legend(fontsize=8)
     figure.suptitle(title)
-    return _save(figure, path)
+    return save_figure(figure, path, dpi=110)
 
 
 def _line(axes: plt.Axes, curve: Curve, colour: str) -> None:
@@ -194,12 +195,3 @@ def _line(axes: plt.Axes, curve: Curve, colour: str) -> None:
         axes.annotate(f"NaN/inf at step {curve.diverged_at}", (curve.diverged_at, top),
                       textcoords="offset points", xytext=(6, -12), fontsize=8,
                       color=style["color"])
-
-
-def _save(figure: plt.Figure, path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path

@@ -16,6 +16,8 @@ import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from rnnkit.viz.save import save_figure  # noqa: E402
+
 Curves = Mapping[str, Sequence[np.ndarray]]  # strategy -> one equity curve [N] per seed
 
 
@@ -58,7 +60,7 @@ def plot_seed_equity(curves: Curves, path: str | Path, times: np.ndarray | None 
     """
     figure, axes = plt.subplots(figsize=(10, 4.5))
     _draw(axes, curves, times, title)
-    return _save(figure, path)
+    return save_figure(figure, path, dpi=110)
 
 
 def plot_seed_equity_grid(panels: Mapping[str, tuple[Curves, np.ndarray | None]],
@@ -74,12 +76,4 @@ def plot_seed_equity_grid(panels: Mapping[str, tuple[Curves, np.ndarray | None]]
         _draw(axes, curves, times, title)
     for axes in list(grid.flat)[len(panels):]:
         axes.set_visible(False)
-    return _save(figure, path)
-
-
-def _save(figure: Any, path: str | Path) -> Path:
-    figure.tight_layout()
-    path = Path(path)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path, dpi=110)

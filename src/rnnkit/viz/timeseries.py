@@ -13,13 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-
-def _save(figure: plt.Figure, path: str | Path) -> Path:
-    figure.tight_layout()
-    path = Path(path)
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-    return path
+from rnnkit.viz.save import save_figure  # noqa: E402
 
 
 def _times(length: int, times: np.ndarray | None) -> np.ndarray:
@@ -62,7 +56,7 @@ def plot_forecast(actual: np.ndarray, predicted: Mapping[str, np.ndarray], path:
     axes.set_title(title)
     axes.set_ylabel(unit)
     axes.legend(loc="best", fontsize=8)
-    return _save(figure, path)
+    return save_figure(figure, path, dpi=120)
 
 
 def plot_equity(equity: Mapping[str, np.ndarray], path: str | Path,
@@ -80,7 +74,7 @@ def plot_equity(equity: Mapping[str, np.ndarray], path: str | Path,
     axes.set_title(title)
     axes.set_ylabel("equity")
     axes.legend(loc="best", fontsize=8)
-    return _save(figure, path)
+    return save_figure(figure, path, dpi=120)
 
 
 def plot_drawdown(equity: Mapping[str, np.ndarray], path: str | Path,
@@ -95,4 +89,4 @@ def plot_drawdown(equity: Mapping[str, np.ndarray], path: str | Path,
     axes.set_title(title)
     axes.set_ylabel("drawdown (%)")
     axes.legend(loc="best", fontsize=8)
-    return _save(figure, path)
+    return save_figure(figure, path, dpi=120)
