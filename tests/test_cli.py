@@ -234,6 +234,24 @@ def test_diagnose_help_gives_the_length_its_check_enforces(
     assert "at least 2 for adding, 1 for copy" in shown
 
 
+def test_diagnose_help_says_what_steps_trains(capsys: pytest.CaptureFixture[str]) -> None:
+    import inspect
+
+    from rnnkit.training.demonstration import EXPLODE, run_demonstration
+
+    with pytest.raises(SystemExit):
+        main(["diagnose", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    # said every budget was rounded up to a multiple of 50 (--steps 30 trains 30), gave no
+    # default, and that the exploding part always took 600 steps (the unclipped run stops)
+    assert "always takes" not in shown
+    defaults = inspect.signature(run_demonstration).parameters
+    every, steps = defaults["eval_every"].default, defaults["steps"].default
+    assert f"each cell trains (default {steps}): up to {every} exactly that many" in shown
+    assert f"above {every} rounded up to a multiple of {every}, one point every {every}" in shown
+    assert f"each takes up to {EXPLODE.steps} SGD steps, the unclipped one stopping" in shown
+
+
 @pytest.mark.parametrize("command", ["predict", "translate", "forecast"])
 def test_a_refused_command_leaves_no_output_folder(tmp_path: Path, command: str) -> None:
     # --output is checked before the model loads, but its folder is made only to write in

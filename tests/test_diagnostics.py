@@ -213,6 +213,7 @@ def test_demonstration_on_the_copy_task_reports_accuracy(tmp_path: Path) -> None
     )
     result = summary["results"]["gru"]
     assert 0.0 <= result["test_accuracy"] <= 1.0 and result["solved"] is False
+    assert result["steps"] == 2 and len(result["history"]) == 1  # below eval_every: not rounded
     assert summary["sequence_length"] == 25 and "accuracy" in summary["solved_rule"]
     assert len(summary["gradient_flow"]["after training"]["gru"]["norms"][0][0]) == 25
 

@@ -18,9 +18,12 @@ def register(commands: Any, train_tasks: Any) -> None:
     parser.add_argument("--length", type=int, default=100,
                         help="sequence length: at least 2 for adding, 1 for copy (default 100;"
                              " vanishing gradients show clearly from about 100 steps)")
-    parser.add_argument("--steps", type=int, help="training budget in optimizer steps per "
-                        "cell, rounded up to a multiple of 50 (a point of the training curves "
-                        "every 50); the exploding-gradient part always takes its 600 SGD steps")
+    parser.add_argument("--steps", type=int,
+                        help="Adam steps each cell trains (default 1200): up to 50 exactly that "
+                             "many, one point of the training curves at the end; above 50 "
+                             "rounded up to a multiple of 50, one point every 50. Not the "
+                             "exploding-gradient runs: each takes up to 600 SGD steps, the "
+                             "unclipped one stopping where it diverges")
     parser.add_argument("--hidden-size", type=int, help="hidden units of every cell")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("runs/diagnose"))

@@ -125,7 +125,8 @@ def run_demonstration(
         cells: which of ``rnn``, ``lstm``, ``gru`` to compare.
         length: the task's length (the copy task's sequences are ``length + 20`` long).
         hidden_size: hidden units of every cell.
-        steps: optimizer steps per cell (rounded up to a multiple of ``eval_every``).
+        steps: optimizer steps per cell: exactly ``steps`` up to ``eval_every``, above it
+            rounded up to a multiple of ``eval_every``.
         batch_size: sequences per step.
         lr: Adam's learning rate.
         seed: seeds the weights and every data split.
