@@ -92,6 +92,65 @@ def test_matches_autograd_on_a_manual_loop_in_both_directions(cell: str) -> None
     assert all(norm > 0.0 for norm in flow.norms[0][1])
 
 
+def _written_step(kind: str, cell: Any, x: Tensor, state: tuple[Tensor, ...]
+                  ) -> tuple[tuple[Tensor, ...], dict[str, Tensor]]:
+    """One step of the cell's equations written out from its weights (no rnnkit code); the new
+    state and the sigmoid gates."""
+    pre_x = x @ cell.weight_ih.T + cell.bias_ih
+    pre_h = state[0] @ cell.weight_hh.T + cell.bias_hh
+    if kind == "rnn":
+        return (torch.tanh(pre_x + pre_h),), {}
+    if kind == "lstm":
+        i, f, g, o = (pre_x + pre_h).chunk(4, dim=1)
+        i, f, o = torch.sigmoid(i), torch.sigmoid(f), torch.sigmoid(o)
+        c = f * state[1] + i * torch.tanh(g)
+        return (o * torch.tanh(c), c), {"input": i, "forget": f, "output": o}
+    (x_r, x_z, x_n), (h_r, h_z, h_n) = pre_x.chunk(3, dim=1), pre_h.chunk(3, dim=1)
+    r, z = torch.sigmoid(x_r + h_r), torch.sigmoid(x_z + h_z)
+    h = (1 - z) * torch.tanh(x_n + r * h_n) + z * state[0]
+    return (h,), {"reset": r, "update": z}
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_norms_and_gates_match_the_written_equations_on_two_bidirectional_layers(
+        kind: str) -> None:
+    model = _model(kind, num_layers=2, bidirectional=True).double()
+    inputs, targets = make_split("adding", 4, 9, seed=2)
+    inputs, targets = inputs.double(), targets.double()
+    flow = gradient_flow(model, (inputs, targets))
+    layer_input, hidden, gates, finals = inputs.transpose(0, 1), [], [], []  # [T, B, I]
+    for layer in range(2):
+        outputs = []
+        for direction in range(2):
+            cell = model.encoder.cell(2 * layer + direction)
+            zero = torch.zeros(4, 5, dtype=torch.float64)
+            state = (zero, zero) if kind == "lstm" else (zero,)
+            states: list[Tensor] = [zero] * 9
+            seen: dict[str, list[Tensor]] = {}
+            for t in range(9) if direction == 0 else range(8, -1, -1):
+                state, step_gates = _written_step(kind, cell, layer_input[t], state)
+                states[t] = state[0]
+                for gate, values in step_gates.items():
+                    seen.setdefault(gate, []).append(values.detach())
+            hidden.append(states)
+            gates.append(seen)
+            outputs.append(torch.stack(states))
+            finals.append(state[0])
+        layer_input = torch.cat(outputs, dim=2)
+    loss = F.mse_loss(model.head(torch.cat(finals[2:], dim=1)).squeeze(1), targets)
+    grads = torch.autograd.grad(loss, [h for states in hidden for h in states])
+    for index in range(4):
+        expected = [float(g.norm()) for g in grads[9 * index : 9 * (index + 1)]]
+        assert flow.norms[index // 2][index % 2] == pytest.approx(expected, rel=1e-12)
+        reported = flow.gates[index // 2][index % 2]
+        assert set(reported) == set(gates[index])
+        for gate, values in gates[index].items():
+            stacked = torch.stack(values)
+            saturated = ((stacked < 0.1) | (stacked > 0.9)).double().mean()
+            assert reported[gate]["mean"] == pytest.approx(float(stacked.mean()), rel=1e-12)
+            assert reported[gate]["saturated"] == pytest.approx(float(saturated), abs=1e-6)
+
+
 class _PaddedLSTM(TaskModel):
     """A bidirectional LSTM over a padded batch; the loss reads one direction's final state."""
 
