@@ -14,7 +14,8 @@ def register(commands: Any, train_tasks: Any) -> None:
         "diagnose", help="make vanishing/exploding gradients visible on a long-range task"
     )
     parser.add_argument("--task", default="adding", choices=("adding", "copy"))
-    parser.add_argument("--cells", default="rnn,lstm,gru", help="comma-separated cells")
+    parser.add_argument("--cells", default="rnn,lstm,gru",
+                        help="comma-separated cells, some of rnn, lstm, gru (default all three)")
     parser.add_argument("--length", type=int, default=100,
                         help="sequence length: at least 2 for adding, 1 for copy (default 100;"
                              " vanishing gradients show clearly from about 100 steps)")
@@ -24,7 +25,7 @@ def register(commands: Any, train_tasks: Any) -> None:
                              "rounded up to a multiple of 50, one point every 50. Not the "
                              "exploding-gradient runs: each takes up to 600 SGD steps, the "
                              "unclipped one stopping where it diverges")
-    parser.add_argument("--hidden-size", type=int, help="hidden units of every cell")
+    parser.add_argument("--hidden-size", type=int, help="hidden units of every cell (default 64)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("runs/diagnose"))
     parser.set_defaults(handler=run)
