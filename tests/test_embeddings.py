@@ -361,9 +361,10 @@ def test_every_word2vec_action_has_help(
     assert "usage: rnnkit word2vec" in capsys.readouterr().out
 
 
-def test_cli_trains_on_conllu_forms(cli: None, tmp_path: Path) -> None:
-    treebank = tmp_path / "tiny.conllu"
-    blocks = ["\n".join("\t".join([str(i + 1), word, "_", "NOUN"] + ["_"] * 6)
+@pytest.mark.parametrize("tag", ["NOUN", "_"], ids=["tagged", "untagged"])
+def test_cli_trains_on_conllu_forms(cli: None, tmp_path: Path, tag: str) -> None:
+    treebank = tmp_path / "tiny.conllu"  # the tags are not read: an untagged file is fine
+    blocks = ["\n".join("\t".join([str(i + 1), word, "_", tag] + ["_"] * 6)
                         for i, word in enumerate(s))
               for s in clustered_corpus(100)]
     treebank.write_text("\n\n".join(blocks) + "\n\n")
