@@ -382,20 +382,27 @@ def test_cli_trains_on_conllu_forms(cli: None, tmp_path: Path, tag: str) -> None
     (["--text-out", "{tmp}"],
      "--text-out {tmp} is a folder; give the file to write, e.g. {tmp}/vectors.txt"),
     (["--text-out", "{tmp}/a-file/v.txt"], "a-file is a file, not a folder"),
-], ids=["negative-seed", "huge-seed", "out-in-file", "text-out-folder", "text-out-in-file"])
+    (["--out", "{tmp}/../{name}/corpus.txt"],
+     "--out {tmp}/../{name}/corpus.txt is the corpus file {tmp}/corpus.txt: the vectors would "
+     "be written over the corpus"),
+    (["--text-out", "{tmp}/corpus.txt"], "--text-out {tmp}/corpus.txt is the corpus file"),
+    (["--text-out", "{tmp}/v.bin"], "--text-out {tmp}/v.bin is the --out file"),
+], ids=["negative-seed", "huge-seed", "out-in-file", "text-out-folder", "text-out-in-file",
+        "out-is-corpus", "text-out-is-corpus", "text-out-is-out"])
 def test_word2vec_train_refuses_bad_flags_before_training(
         cli: None, tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str],
         message: str) -> None:
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("the cat sat\n" * 5)
     (tmp_path / "a-file").write_text("")
-    flags = [flag.format(tmp=tmp_path) for flag in flags]
+    flags = [flag.format(tmp=tmp_path, name=tmp_path.name) for flag in flags]
     args = ["word2vec", "train", "--corpus", str(corpus), "--out", str(tmp_path / "v.bin"),
             "--dim", "4", "--min-count", "1", "--epochs", "1", "--workers", "1",
             "--no-progress"]
     assert rnnkit.cli.main(args + flags) == 2
-    assert message.format(tmp=tmp_path) in capsys.readouterr().err
+    assert message.format(tmp=tmp_path, name=tmp_path.name) in capsys.readouterr().err
     assert not (tmp_path / "v.bin").exists()  # refused before any training
+    assert corpus.read_text() == "the cat sat\n" * 5
 
 
 def test_word2vec_options_refuse_a_bad_learning_rate_and_sample() -> None:

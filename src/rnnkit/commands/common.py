@@ -199,6 +199,17 @@ def check_output_file(path: Path | None, flag: str = "--output", example: str = 
                           f"be written in it; give {flag} a path in a folder")
 
 
+def same_file(first: Path, second: Path) -> bool:
+    """Whether two paths name one file: the same path once resolved (``./v.bin``, ``x/../v.bin``
+    or a symbolic link), or an existing file and a hard link to it."""
+    if first.resolve() == second.resolve():
+        return True
+    try:
+        return first.samefile(second)
+    except OSError:  # either is missing (or unreadable): not one existing file
+        return False
+
+
 def make_parent(path: Path | None, flag: str = "--output", example: str = "") -> None:
     """Create the folder an output file goes in, once there is something to write in it;
     refuse what :func:`check_output_file` refuses."""
