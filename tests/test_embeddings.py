@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import random
 from pathlib import Path
 
@@ -403,6 +404,31 @@ def test_word2vec_train_refuses_bad_flags_before_training(
     assert message.format(tmp=tmp_path, name=tmp_path.name) in capsys.readouterr().err
     assert not (tmp_path / "v.bin").exists()  # refused before any training
     assert corpus.read_text() == "the cat sat\n" * 5
+
+
+@pytest.mark.parametrize(("json_out", "message"), [
+    ("{tmp}", "--json-out {tmp} is a folder; give the file to write, e.g. {tmp}/scores.json"),
+    ("{tmp}/a-file/s.json", "a-file is a file, not a folder"),
+    ("{tmp}/locked/s.json", "the folder {tmp}/locked cannot be written in"),
+    ("{tmp}/v.txt", "--json-out {tmp}/v.txt is the --vectors file"),
+], ids=["folder", "in-file", "not-writable", "is-vectors"])
+def test_word2vec_evaluate_checks_json_out_before_evaluating(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        json_out: str, message: str) -> None:
+    vectors = save_vectors(hand_made(), tmp_path / "v.txt", "word2vec-text")
+    saved = vectors.read_bytes()
+    (tmp_path / "a-file").write_text("")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    access = os.access  # chmod does not stop root: the permission is faked
+    monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != locked
+                        and access(path, mode))
+    assert rnnkit.cli.main(["word2vec", "evaluate", "--vectors", str(vectors), "--json-out",
+                            json_out.format(tmp=tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert message.format(tmp=tmp_path) in captured.err
+    assert captured.out == ""  # refused before the evaluation printed its table
+    assert vectors.read_bytes() == saved
 
 
 def test_word2vec_options_refuse_a_bad_learning_rate_and_sample() -> None:

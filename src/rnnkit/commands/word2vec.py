@@ -165,6 +165,11 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from rnnkit.training.checkpoint import atomic_write_text
 
     check_at_least(args.restrict_vocab, "--restrict-vocab", 1)
+    check_output_file(args.json_out, "--json-out", "scores.json")  # before the slow evaluation
+    if args.json_out is not None and same_file(args.json_out, args.vectors):
+        raise ConfigError(f"--json-out {args.json_out} is the --vectors file: the scores would "
+                          "be written over the vectors; give --json-out another file, e.g. "
+                          f"{args.json_out.with_name('scores.json')}")
     scores = evaluate(_load(args), restrict_vocab=args.restrict_vocab)
     print(f"{scores['words']} words x {scores['dim']}")
     print(f"{'similarity':<12} {'spearman':>9} {'pearson':>9} {'oov':>7} {'pairs':>9}")
