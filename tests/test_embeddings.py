@@ -221,6 +221,26 @@ def test_unreadable_vector_files_say_what_is_wrong(tmp_path: Path, name: str, co
             load_vectors(tmp_path / name, "glove")
 
 
+@pytest.mark.parametrize(("saved", "given"), [
+    ("word2vec-text", "word2vec-binary"), ("glove", "word2vec-binary"),
+    ("word2vec-binary", "word2vec-text"), ("word2vec-binary", "glove"),
+])
+def test_a_binary_file_read_as_text_and_the_reverse_are_refused(
+        tmp_path: Path, saved: str, given: str) -> None:
+    vectors = KeyedVectors(300)  # gensim read word2vec text as binary without an error
+    vectors.add_vectors(["cat", "dog"], np.random.default_rng(0).random((2, 300)))
+    path = save_vectors(vectors, tmp_path / "v.vectors", saved)
+    with pytest.raises(ValueError, match=f"v.vectors is a {saved} file .*, not {given}; give "
+                                         f"the format {saved}, or auto to detect it"):
+        load_vectors(path, given)
+
+
+@pytest.mark.parametrize("format", ["auto", "word2vec-binary", "glove"])
+def test_a_folder_given_as_vectors_file_is_refused(tmp_path: Path, format: str) -> None:
+    with pytest.raises(ValueError, match="is a folder; give the vectors file in it"):
+        load_vectors(tmp_path, format)
+
+
 @pytest.mark.parametrize("header", [b"3 3\n", b""], ids=["word2vec-text", "glove"])
 def test_repeated_words_keep_their_first_vector_and_leave_no_empty_row(
         tmp_path: Path, header: bytes) -> None:
