@@ -412,6 +412,10 @@ def test_an_output_that_is_a_folder_is_refused_before_the_model_loads(
     (["train", "classifier"], "data.format=xml", "data.format must be one of auto, jsonl"),
     (["train", "dqn"], 'run.seeds="1,x"', "run.seeds must be whole numbers separated by commas"),
     (["stocks"], "data.symbols=XYZ", "data.symbols: unknown ['XYZ']"),
+    (["train", "tagger"], "data.min_count=0", "data.min_count must be at least 1; got 0"),
+    (["train", "classifier"], "data.min_count=-1", "data.min_count must be at least 1; got -1"),
+    (["train", "lm"], "data.min_count=0", "data.min_count must be at least 1; got 0"),
+    (["train", "classifier"], "data.max_tokens=-5", "data.max_tokens must be at least 0; got -5"),
 ])
 def test_print_config_and_nproc_run_the_task_checks(
         command: list[str], setting: str, message: str, monkeypatch: pytest.MonkeyPatch,

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rnnkit.config import ModelConfig, TrainConfig, check_choice, check_model
+from rnnkit.config import ModelConfig, TrainConfig, check_at_least, check_choice, check_model
 from rnnkit.data.batching import BatchSource, BucketBatches, bucket_order
 from rnnkit.data.conllu import TAG_COLUMNS
 from rnnkit.data.tagged import TaggedSentence
@@ -70,6 +70,7 @@ def check_run(config: TaggerRunConfig) -> None:
     check_choice(data.column, "data.column", tuple(TAG_COLUMNS))
     if data.format:  # "": the registry dataset's
         check_choice(data.format, "data.format", FORMATS)
+    check_at_least(data.min_count, "data.min_count", 1)  # below 1 kept every word, as 1 does
     check_choice(config.embeddings.vectors_format, "embeddings.vectors_format",
                  ("auto", *VECTOR_FORMATS))
 
