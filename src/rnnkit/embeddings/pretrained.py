@@ -152,14 +152,7 @@ def load_vectors(path: str | Path, format: str = "auto") -> KeyedVectors:
             file and what is wrong.
     """
     path = Path(path)
-    if format == "auto":
-        format = detect_format(path)
-    elif format not in FORMATS:
-        raise ValueError(
-            f"unknown vectors format {format!r}; expected auto or {', '.join(FORMATS)}"
-        )
-    else:
-        _check_given_format(path, format)
+    format = check_vectors_file(path, format)
     try:
         vectors = KeyedVectors.load_word2vec_format(
             str(path), binary=format == "word2vec-binary", no_header=format == "glove"
@@ -176,6 +169,26 @@ def load_vectors(path: str | Path, format: str = "auto") -> KeyedVectors:
     if not np.isfinite(vectors.vectors).all():
         raise ValueError(f"vectors file {path} holds NaN or infinite values")
     return vectors
+
+
+def check_vectors_file(path: str | Path, format: str = "auto") -> str:
+    """The format of a vectors file (``format``, or the one detected for ``"auto"``), from its
+    first lines only: a quick check of a file that is loaded later.
+
+    Raises:
+        ValueError: what :func:`load_vectors` raises for an unknown format, a missing file or
+            folder, or a file whose first lines are in no format (or in another than
+            ``format``).
+    """
+    path = Path(path)
+    if format == "auto":
+        return detect_format(path)
+    if format not in FORMATS:
+        raise ValueError(
+            f"unknown vectors format {format!r}; expected auto or {', '.join(FORMATS)}"
+        )
+    _check_given_format(path, format)
+    return format
 
 
 def _check_given_format(path: Path, format: str) -> None:
