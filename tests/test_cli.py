@@ -416,6 +416,10 @@ def test_an_output_that_is_a_folder_is_refused_before_the_model_loads(
     (["train", "classifier"], "data.min_count=-1", "data.min_count must be at least 1; got -1"),
     (["train", "lm"], "data.min_count=0", "data.min_count must be at least 1; got 0"),
     (["train", "classifier"], "data.max_tokens=-5", "data.max_tokens must be at least 0; got -5"),
+    (["train", "classifier"], 'embeddings.vectors="no-such-vectors.bin"',
+     "embeddings.vectors: vectors file no-such-vectors.bin does not exist"),
+    (["train", "classifier"], "embeddings.extend_vocab=-1",
+     "embeddings.extend_vocab must be at least 0; got -1"),
 ])
 def test_print_config_and_nproc_run_the_task_checks(
         command: list[str], setting: str, message: str, monkeypatch: pytest.MonkeyPatch,

@@ -36,6 +36,7 @@ import numpy as np
 import torch
 from gensim.models import KeyedVectors
 
+from rnnkit.config import ConfigError
 from rnnkit.data.vocab import PAD, UNK
 from rnnkit.training.checkpoint import atomic_write_bytes
 
@@ -189,6 +190,16 @@ def check_vectors_file(path: str | Path, format: str = "auto") -> str:
         )
     _check_given_format(path, format)
     return format
+
+
+def check_vectors_setting(path: str, format: str = "auto", key: str = "embeddings.vectors"
+                          ) -> None:
+    """:func:`check_vectors_file` for a setting ``key``: its error is a ConfigError naming the
+    key, raised with the other settings' before any data is read."""
+    try:
+        check_vectors_file(path, format)
+    except ValueError as error:
+        raise ConfigError(f"{key}: {error}") from None
 
 
 def _check_given_format(path: Path, format: str) -> None:

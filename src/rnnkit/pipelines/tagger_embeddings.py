@@ -31,7 +31,7 @@ class EmbeddingConfig:
 def check_embeddings(config: EmbeddingConfig) -> None:
     """Refuse embeddings settings before any data is read (they were used only after it):
     the keys are named, which the vectors' and word2vec's own errors do not."""
-    from rnnkit.embeddings.pretrained import FORMATS, check_vectors_file
+    from rnnkit.embeddings.pretrained import FORMATS, check_vectors_setting
 
     check_choice(config.vectors_format, "embeddings.vectors_format", ("auto", *FORMATS))
     check_at_least(config.word2vec_epochs, "embeddings.word2vec_epochs", 1)
@@ -48,10 +48,7 @@ def check_embeddings(config: EmbeddingConfig) -> None:
         raise ConfigError(f"embeddings.corpus {config.corpus}: {what}; give the path of a "
                           "text, .jsonl(.gz) or .conllu file")
     if config.vectors:
-        try:
-            check_vectors_file(config.vectors, config.vectors_format)
-        except ValueError as error:
-            raise ConfigError(f"embeddings.vectors: {error}") from None
+        check_vectors_setting(config.vectors, config.vectors_format)
 
 
 def prepare_embeddings(
