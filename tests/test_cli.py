@@ -403,6 +403,17 @@ def test_an_output_that_is_a_folder_is_refused_before_the_model_loads(
                                        f"the file to write, e.g. {folder / 'predictions.csv'}\n")
 
 
+@pytest.mark.parametrize("given", ["in.txt", "-"])
+def test_predict_refuses_text_and_input_together(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], given: str) -> None:
+    """--text was used and the --input file silently not read; refused before the model loads
+    (it does not exist here)."""
+    assert main(["predict", "--model", str(tmp_path / "missing.rnnkit"), "--text", "a b",
+                 "--input", given]) == 2
+    assert f"--text and --input {given} both give the input; give one of them" in \
+        capsys.readouterr().err
+
+
 @pytest.mark.parametrize(("command", "setting", "message"), [
     (["train", "synthetic"], "data.task=cpy", "data.task must be one of adding, copy; got 'cpy'"),
     (["train", "tagger"], "tagger.output=crff", "tagger.output must be one of crf, softmax"),
