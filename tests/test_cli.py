@@ -403,6 +403,23 @@ def test_an_output_that_is_a_folder_is_refused_before_the_model_loads(
                                        f"the file to write, e.g. {folder / 'predictions.csv'}\n")
 
 
+@pytest.mark.parametrize(("command", "flag"), [
+    ("predict", "--input"), ("translate", "--input"), ("forecast", "--data"),
+    ("predict", "--model"), ("forecast", "--model"),
+])
+def test_an_output_that_is_the_input_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str, flag: str) -> None:
+    """The input was read whole, then overwritten (a tagged file's gold tags lost)."""
+    given = tmp_path / "given.csv"
+    given.write_text("date,value\n")
+    model = given if flag == "--model" else tmp_path / "missing.rnnkit"
+    extra = [] if flag == "--model" else [flag, str(given)]
+    assert main([command, "--model", str(model), *extra, "--output",
+                 str(tmp_path / "x" / ".." / "given.csv")]) == 2
+    assert f"is the {flag} file: the output would be written over it" in capsys.readouterr().err
+    assert given.read_text() == "date,value\n"
+
+
 @pytest.mark.parametrize("given", ["in.txt", "-"])
 def test_predict_refuses_text_and_input_together(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], given: str) -> None:

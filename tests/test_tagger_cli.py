@@ -203,6 +203,9 @@ def test_predict_tags_an_untagged_conllu_file(files: dict[str, Path], tmp_path: 
         for line in CONLLU.split("\n")
     )
     raw.write_text(untagged)
+    assert main(["predict", "--model", str(out / "model.rnnkit"), "--input", str(raw),
+                 "--output", str(raw)]) == 2  # was tagged in place: the input overwritten
+    assert raw.read_text() == untagged
     target = tmp_path / "tagged.conllu"
     assert main(["predict", "--model", str(out / "model.rnnkit"), "--input", str(raw),
                  "--output", str(target)]) == 0

@@ -217,6 +217,14 @@ def same_file(first: Path, second: Path) -> bool:
         return False
 
 
+def check_not_input(output: Path | None, given: str | None, flag: str = "--input") -> None:
+    """Refuse an ``--output`` that is the input file ``given`` by ``flag``: it is read whole,
+    then the output would be written over it."""
+    if output is not None and given not in (None, "", "-") and same_file(output, Path(given)):
+        raise ConfigError(f"--output {output} is the {flag} file: the output would be written "
+                          "over it; give --output another file")
+
+
 def make_parent(path: Path | None, flag: str = "--output", example: str = "") -> None:
     """Create the folder an output file goes in, once there is something to write in it;
     refuse what :func:`check_output_file` refuses."""
