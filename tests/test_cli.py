@@ -428,6 +428,34 @@ def test_an_output_that_is_a_folder_is_refused_before_the_model_loads(
                                        f"the file to write, e.g. {folder / 'predictions.csv'}\n")
 
 
+@pytest.mark.parametrize(("command", "flag"), [
+    ("predict", "--input"), ("translate", "--input"), ("forecast", "--data"),
+    ("predict", "--model"), ("forecast", "--model"),
+])
+def test_an_output_that_is_the_input_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str, flag: str) -> None:
+    """The input was read whole, then overwritten (a tagged file's gold tags lost)."""
+    given = tmp_path / "given.csv"
+    given.write_text("date,value\n")
+    model = given if flag == "--model" else tmp_path / "missing.rnnkit"
+    extra = [] if flag == "--model" else [flag, str(given)]
+    assert main([command, "--model", str(model), *extra, "--output",
+                 str(tmp_path / "x" / ".." / "given.csv")]) == 2
+    assert f"is the {flag} file: the output would be written over it" in capsys.readouterr().err
+    assert given.read_text() == "date,value\n"
+
+
+@pytest.mark.parametrize("given", ["in.txt", "-"])
+def test_predict_refuses_text_and_input_together(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], given: str) -> None:
+    """--text was used and the --input file silently not read; refused before the model loads
+    (it does not exist here)."""
+    assert main(["predict", "--model", str(tmp_path / "missing.rnnkit"), "--text", "a b",
+                 "--input", given]) == 2
+    assert f"--text and --input {given} both give the input; give one of them" in \
+        capsys.readouterr().err
+
+
 @pytest.mark.parametrize(("command", "setting", "message"), [
     (["train", "synthetic"], "data.task=cpy", "data.task must be one of adding, copy; got 'cpy'"),
     (["train", "tagger"], "tagger.output=crff", "tagger.output must be one of crf, softmax"),
@@ -437,6 +465,14 @@ def test_an_output_that_is_a_folder_is_refused_before_the_model_loads(
     (["train", "classifier"], "data.format=xml", "data.format must be one of auto, jsonl"),
     (["train", "dqn"], 'run.seeds="1,x"', "run.seeds must be whole numbers separated by commas"),
     (["stocks"], "data.symbols=XYZ", "data.symbols: unknown ['XYZ']"),
+    (["train", "tagger"], "data.min_count=0", "data.min_count must be at least 1; got 0"),
+    (["train", "classifier"], "data.min_count=-1", "data.min_count must be at least 1; got -1"),
+    (["train", "lm"], "data.min_count=0", "data.min_count must be at least 1; got 0"),
+    (["train", "classifier"], "data.max_tokens=-5", "data.max_tokens must be at least 0; got -5"),
+    (["train", "classifier"], 'embeddings.vectors="no-such-vectors.bin"',
+     "embeddings.vectors: vectors file no-such-vectors.bin does not exist"),
+    (["train", "classifier"], "embeddings.extend_vocab=-1",
+     "embeddings.extend_vocab must be at least 0; got -1"),
 ])
 def test_print_config_and_nproc_run_the_task_checks(
         command: list[str], setting: str, message: str, monkeypatch: pytest.MonkeyPatch,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import random
 from pathlib import Path
 
@@ -220,6 +221,26 @@ def test_unreadable_vector_files_say_what_is_wrong(tmp_path: Path, name: str, co
             load_vectors(tmp_path / name, "glove")
 
 
+@pytest.mark.parametrize(("saved", "given"), [
+    ("word2vec-text", "word2vec-binary"), ("glove", "word2vec-binary"),
+    ("word2vec-binary", "word2vec-text"), ("word2vec-binary", "glove"),
+])
+def test_a_binary_file_read_as_text_and_the_reverse_are_refused(
+        tmp_path: Path, saved: str, given: str) -> None:
+    vectors = KeyedVectors(300)  # gensim read word2vec text as binary without an error
+    vectors.add_vectors(["cat", "dog"], np.random.default_rng(0).random((2, 300)))
+    path = save_vectors(vectors, tmp_path / "v.vectors", saved)
+    with pytest.raises(ValueError, match=f"v.vectors is a {saved} file .*, not {given}; give "
+                                         f"the format {saved}, or auto to detect it"):
+        load_vectors(path, given)
+
+
+@pytest.mark.parametrize("format", ["auto", "word2vec-binary", "glove"])
+def test_a_folder_given_as_vectors_file_is_refused(tmp_path: Path, format: str) -> None:
+    with pytest.raises(ValueError, match="is a folder; give the vectors file in it"):
+        load_vectors(tmp_path, format)
+
+
 @pytest.mark.parametrize("header", [b"3 3\n", b""], ids=["word2vec-text", "glove"])
 def test_repeated_words_keep_their_first_vector_and_leave_no_empty_row(
         tmp_path: Path, header: bytes) -> None:
@@ -361,9 +382,10 @@ def test_every_word2vec_action_has_help(
     assert "usage: rnnkit word2vec" in capsys.readouterr().out
 
 
-def test_cli_trains_on_conllu_forms(cli: None, tmp_path: Path) -> None:
-    treebank = tmp_path / "tiny.conllu"
-    blocks = ["\n".join("\t".join([str(i + 1), word, "_", "NOUN"] + ["_"] * 6)
+@pytest.mark.parametrize("tag", ["NOUN", "_"], ids=["tagged", "untagged"])
+def test_cli_trains_on_conllu_forms(cli: None, tmp_path: Path, tag: str) -> None:
+    treebank = tmp_path / "tiny.conllu"  # the tags are not read: an untagged file is fine
+    blocks = ["\n".join("\t".join([str(i + 1), word, "_", tag] + ["_"] * 6)
                         for i, word in enumerate(s))
               for s in clustered_corpus(100)]
     treebank.write_text("\n\n".join(blocks) + "\n\n")
@@ -381,20 +403,52 @@ def test_cli_trains_on_conllu_forms(cli: None, tmp_path: Path) -> None:
     (["--text-out", "{tmp}"],
      "--text-out {tmp} is a folder; give the file to write, e.g. {tmp}/vectors.txt"),
     (["--text-out", "{tmp}/a-file/v.txt"], "a-file is a file, not a folder"),
-], ids=["negative-seed", "huge-seed", "out-in-file", "text-out-folder", "text-out-in-file"])
+    (["--out", "{tmp}/../{name}/corpus.txt"],
+     "--out {tmp}/../{name}/corpus.txt is the corpus file {tmp}/corpus.txt: the vectors would "
+     "be written over the corpus"),
+    (["--text-out", "{tmp}/corpus.txt"], "--text-out {tmp}/corpus.txt is the corpus file"),
+    (["--text-out", "{tmp}/v.bin"], "--text-out {tmp}/v.bin is the --out file"),
+], ids=["negative-seed", "huge-seed", "out-in-file", "text-out-folder", "text-out-in-file",
+        "out-is-corpus", "text-out-is-corpus", "text-out-is-out"])
 def test_word2vec_train_refuses_bad_flags_before_training(
         cli: None, tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str],
         message: str) -> None:
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("the cat sat\n" * 5)
     (tmp_path / "a-file").write_text("")
-    flags = [flag.format(tmp=tmp_path) for flag in flags]
+    flags = [flag.format(tmp=tmp_path, name=tmp_path.name) for flag in flags]
     args = ["word2vec", "train", "--corpus", str(corpus), "--out", str(tmp_path / "v.bin"),
             "--dim", "4", "--min-count", "1", "--epochs", "1", "--workers", "1",
             "--no-progress"]
     assert rnnkit.cli.main(args + flags) == 2
-    assert message.format(tmp=tmp_path) in capsys.readouterr().err
+    assert message.format(tmp=tmp_path, name=tmp_path.name) in capsys.readouterr().err
     assert not (tmp_path / "v.bin").exists()  # refused before any training
+    assert corpus.read_text() == "the cat sat\n" * 5
+
+
+@pytest.mark.parametrize(("json_out", "message"), [
+    ("{tmp}", "--json-out {tmp} is a folder; give the file to write, e.g. {tmp}/scores.json"),
+    ("{tmp}/a-file/s.json", "a-file is a file, not a folder"),
+    ("{tmp}/locked/s.json", "the folder {tmp}/locked cannot be written in"),
+    ("{tmp}/v.txt", "--json-out {tmp}/v.txt is the --vectors file"),
+], ids=["folder", "in-file", "not-writable", "is-vectors"])
+def test_word2vec_evaluate_checks_json_out_before_evaluating(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        json_out: str, message: str) -> None:
+    vectors = save_vectors(hand_made(), tmp_path / "v.txt", "word2vec-text")
+    saved = vectors.read_bytes()
+    (tmp_path / "a-file").write_text("")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    access = os.access  # chmod does not stop root: the permission is faked
+    monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != locked
+                        and access(path, mode))
+    assert rnnkit.cli.main(["word2vec", "evaluate", "--vectors", str(vectors), "--json-out",
+                            json_out.format(tmp=tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert message.format(tmp=tmp_path) in captured.err
+    assert captured.out == ""  # refused before the evaluation printed its table
+    assert vectors.read_bytes() == saved
 
 
 def test_word2vec_options_refuse_a_bad_learning_rate_and_sample() -> None:

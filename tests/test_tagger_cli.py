@@ -150,6 +150,39 @@ def test_word2vec_trained_on_the_training_text_initialises_the_tagger(
     assert matrices[0] is not None and torch.equal(matrices[0], matrices[1])  # repeatable
 
 
+@pytest.mark.parametrize(("settings", "message"), [
+    (['embeddings.vectors="{tmp}/missing.bin"'],
+     "embeddings.vectors: vectors file {tmp}/missing.bin does not exist"),
+    (['embeddings.vectors="{tmp}"'], "embeddings.vectors: vectors file {tmp} is a folder"),
+    (['embeddings.vectors="{tmp}/pos.conllu"'],
+     "embeddings.vectors: vectors file {tmp}/pos.conllu starts with neither"),
+    (["embeddings.word2vec=true", "embeddings.word2vec_epochs=0"],
+     "embeddings.word2vec_epochs must be at least 1; got 0"),
+    (["embeddings.word2vec=true", "embeddings.word2vec_min_count=0"],
+     "embeddings.word2vec_min_count must be at least 1; got 0"),
+    (["embeddings.word2vec=true", 'embeddings.corpus="{tmp}/missing.txt"'],
+     "embeddings.corpus {tmp}/missing.txt: no such file"),
+    (['embeddings.corpus="{tmp}/pos.conllu"'],
+     "embeddings.corpus is read only to train word2vec: set embeddings.word2vec=true"),
+    (["embeddings.word2vec=true", 'embeddings.vectors="{tmp}/pos.conllu"'],
+     "embeddings.vectors and embeddings.word2vec=true both give the word vectors"),
+    (["embeddings.extend_vocab=-1"], "embeddings.extend_vocab must be at least 0; got -1"),
+], ids=["vectors-missing", "vectors-folder", "vectors-not-vectors", "epochs", "min-count",
+        "corpus-missing", "corpus-without-word2vec", "vectors-and-word2vec", "extend-vocab"])
+def test_embeddings_settings_are_refused_before_the_data_is_read(
+        files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        settings: list[str], message: str) -> None:
+    """They were used only once the data was read, and word2vec's errors named no key."""
+    overrides = [part for setting in settings
+                 for part in ("--set", setting.format(tmp=tmp_path))]
+    assert main(["train", "tagger", "--print-config", *overrides]) == 2
+    assert message.format(tmp=tmp_path) in capsys.readouterr().err
+    assert _train(files, "conllu", tmp_path / "run", *overrides) == 2
+    captured = capsys.readouterr()
+    assert message.format(tmp=tmp_path) in captured.err
+    assert "read 2 / 2 / 2 sentences" not in captured.out and not (tmp_path / "run").exists()
+
+
 def test_pretrained_vectors_of_the_wrong_size_are_a_clear_error(
     files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -170,6 +203,9 @@ def test_predict_tags_an_untagged_conllu_file(files: dict[str, Path], tmp_path: 
         for line in CONLLU.split("\n")
     )
     raw.write_text(untagged)
+    assert main(["predict", "--model", str(out / "model.rnnkit"), "--input", str(raw),
+                 "--output", str(raw)]) == 2  # was tagged in place: the input overwritten
+    assert raw.read_text() == untagged
     target = tmp_path / "tagged.conllu"
     assert main(["predict", "--model", str(out / "model.rnnkit"), "--input", str(raw),
                  "--output", str(target)]) == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -185,8 +186,9 @@ def read_text_input(path: str | None) -> str:
 
 def check_output_file(path: Path | None, flag: str = "--output", example: str = "") -> None:
     """Refuse, before the work that fills it (the model's loading included), a ``flag`` that
-    names a folder (``example``: a file name to suggest in it) or whose folder is a file.
-    Nothing is created: a command refused later leaves no folder behind."""
+    names a folder (``example``: a file name to suggest in it), whose folder is a file, or
+    whose folder (the nearest that exists) may not be written in. Nothing is created: a
+    command refused later leaves no folder behind."""
     if path is None:
         return
     if path.is_dir():
@@ -197,6 +199,30 @@ def check_output_file(path: Path | None, flag: str = "--output", example: str = 
     if blocker is not None:
         raise ConfigError(f"{flag} {path}: {blocker} is a file, not a folder, so nothing can "
                           f"be written in it; give {flag} a path in a folder")
+    folder = next((place for place in path.parents if place.exists()), None)
+    if folder is not None and not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(f"{flag} {path}: the folder {folder} cannot be written in (no "
+                          f"permission, or read-only); give {flag} a path in a folder you can "
+                          "write to")
+
+
+def same_file(first: Path, second: Path) -> bool:
+    """Whether two paths name one file: the same path once resolved (``./v.bin``, ``x/../v.bin``
+    or a symbolic link), or an existing file and a hard link to it."""
+    if first.resolve() == second.resolve():
+        return True
+    try:
+        return first.samefile(second)
+    except OSError:  # either is missing (or unreadable): not one existing file
+        return False
+
+
+def check_not_input(output: Path | None, given: str | None, flag: str = "--input") -> None:
+    """Refuse an ``--output`` that is the input file ``given`` by ``flag``: it is read whole,
+    then the output would be written over it."""
+    if output is not None and given not in (None, "", "-") and same_file(output, Path(given)):
+        raise ConfigError(f"--output {output} is the {flag} file: the output would be written "
+                          "over it; give --output another file")
 
 
 def make_parent(path: Path | None, flag: str = "--output", example: str = "") -> None:

@@ -11,8 +11,10 @@ from rnnkit.commands.common import (
     PREDICTORS,
     Handler,
     bundle_kind,
+    check_not_input,
     check_output_file,
 )
+from rnnkit.config import ConfigError
 
 # the command that runs each kind of model that ``rnnkit predict`` does not
 ELSEWHERE = {
@@ -50,6 +52,12 @@ def register(commands: Any, train_tasks: Any) -> None:
 
 def _dispatch(args: argparse.Namespace, handlers: dict[str, Handler], verb: str) -> int:
     check_output_file(getattr(args, "output", None))
+    check_not_input(getattr(args, "output", None), getattr(args, "input", None))
+    check_not_input(getattr(args, "output", None), str(args.model), "--model")
+    if getattr(args, "text", None) is not None and getattr(args, "input", None) is not None:
+        raise ConfigError(f"--text and --input {args.input} both give the input; give one of "
+                          "them: --text for a few lines, --input for a file ('-': standard "
+                          "input)")
     kind = bundle_kind(args.model)
     if kind not in handlers:
         if kind in ELSEWHERE:

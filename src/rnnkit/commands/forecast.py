@@ -7,7 +7,12 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from rnnkit.commands.common import check_output_file, check_source, make_parent
+from rnnkit.commands.common import (
+    check_not_input,
+    check_output_file,
+    check_source,
+    make_parent,
+)
 from rnnkit.config import ConfigError, check_date
 
 OUTPUT_SUFFIXES = (".csv", ".json")
@@ -38,6 +43,8 @@ def run(args: argparse.Namespace) -> int:
         check_date(args.as_of, "--as-of")
     check_output(args.output)
     check_output_file(args.output)
+    check_not_input(args.output, args.data, "--data")
+    check_not_input(args.output, str(args.model), "--model")
     table = forecast_bundle(args.model, args.data, args.as_of, args.date_column, args.data_dir)
     if args.output is not None:
         make_parent(args.output)

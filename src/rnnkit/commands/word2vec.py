@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rnnkit.commands.common import check_output_file
-from rnnkit.config import check_at_least
+from rnnkit.commands.common import check_output_file, same_file
+from rnnkit.config import ConfigError, check_at_least
 
 VECTOR_FORMATS = ("auto", "word2vec-binary", "word2vec-text", "glove")
 
@@ -108,6 +108,7 @@ def run_train(args: argparse.Namespace) -> int:
     )
     check_output_file(args.out, "--out", "vectors.bin")  # refused before the training, not
     check_output_file(args.text_out, "--text-out", "vectors.txt")  # after it
+    check_outputs_apart(args.out, args.text_out, args.corpus)
     corpus = open_corpus(args.corpus, args.format)
     start = time.perf_counter()
     vectors = train_word2vec(corpus, options, progress=args.progress)
@@ -118,6 +119,23 @@ def run_train(args: argparse.Namespace) -> int:
     print(f"{len(vectors)} words x {vectors.vector_size} ({options.architecture}, "
           f"{options.epochs} epochs) in {seconds:.1f} s -> {args.out}")
     return 0
+
+
+def check_outputs_apart(out: Path, text_out: Path | None, corpus: list[Path]) -> None:
+    """Refuse an ``--out`` or ``--text-out`` that is a corpus file (the vectors would be
+    written over it), and a ``--text-out`` that is the ``--out`` file (written twice, the
+    text last)."""
+    for path, flag, example in ((out, "--out", "vectors.bin"),
+                                (text_out, "--text-out", "vectors.txt")):
+        given = next((file for file in corpus if path and same_file(path, file)), None)
+        if path is not None and given is not None:
+            raise ConfigError(f"{flag} {path} is the corpus file {given}: the vectors would be "
+                              f"written over the corpus; give {flag} another file, e.g. "
+                              f"{path.with_name(example)}")
+    if text_out is not None and same_file(out, text_out):
+        raise ConfigError(f"--text-out {text_out} is the --out file: one file cannot hold both; "
+                          "give --text-out another name, or leave it out (an --out ending in "
+                          ".txt or .vec is written as word2vec text)")
 
 
 def run_neighbors(args: argparse.Namespace) -> int:
@@ -147,6 +165,11 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from rnnkit.training.checkpoint import atomic_write_text
 
     check_at_least(args.restrict_vocab, "--restrict-vocab", 1)
+    check_output_file(args.json_out, "--json-out", "scores.json")  # before the slow evaluation
+    if args.json_out is not None and same_file(args.json_out, args.vectors):
+        raise ConfigError(f"--json-out {args.json_out} is the --vectors file: the scores would "
+                          "be written over the vectors; give --json-out another file, e.g. "
+                          f"{args.json_out.with_name('scores.json')}")
     scores = evaluate(_load(args), restrict_vocab=args.restrict_vocab)
     print(f"{scores['words']} words x {scores['dim']}")
     print(f"{'similarity':<12} {'spearman':>9} {'pearson':>9} {'oov':>7} {'pairs':>9}")

@@ -157,8 +157,9 @@ class ConlluCorpus:
 
     Treebanks are small (UD English-EWT train: 204 000 words), so the token lists are kept in
     memory; comments, multiword-token ranges (``1-2``) and empty nodes (``1.1``) give no token.
-    The reader checks the file strictly (ten fields, IDs in order, a UPOS tag on every word) and
-    raises ``DataFormatError`` (a ValueError) naming the file and line.
+    The tag columns are not read, so an untagged file (``_`` in UPOS and XPOS) is fine. The
+    reader checks the rest strictly (ten fields, IDs in order, a form on every word) and raises
+    ``DataFormatError`` (a ValueError) naming the file and line.
 
     Example:
         >>> import pathlib, tempfile
@@ -174,7 +175,8 @@ class ConlluCorpus:
 
         self.paths = _as_paths(paths)
         self.sentences = [
-            sentence.tokens for path in self.paths for sentence in read_conllu(path)
+            sentence.tokens for path in self.paths
+            for sentence in read_conllu(path, require_tags=False)
         ]
 
     def __iter__(self) -> Iterator[list[str]]:

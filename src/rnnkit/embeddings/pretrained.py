@@ -36,6 +36,7 @@ import numpy as np
 import torch
 from gensim.models import KeyedVectors
 
+from rnnkit.config import ConfigError
 from rnnkit.data.vocab import PAD, UNK
 from rnnkit.training.checkpoint import atomic_write_bytes
 
@@ -78,25 +79,52 @@ def _head(path: Path) -> tuple[bytes, bytes]:
     return first, rest
 
 
+def _check_file(path: Path) -> None:
+    if path.is_dir():
+        raise ValueError(f"vectors file {path} is a folder; give the vectors file in it "
+                         "(word2vec binary or text, or GloVe)")
+    if not path.is_file():
+        raise ValueError(f"vectors file {path} does not exist")
+
+
+def _line_two(rest: bytes) -> list[str]:
+    # words that are not UTF-8 are load_vectors' error to name, not a sign of binary
+    return rest.split(b"\n", 1)[0].decode("utf-8", "replace").rstrip().split(" ")
+
+
+def _looks_binary(first: bytes, rest: bytes) -> bool:
+    """Whether the line after a ``COUNT DIM`` header is no ``word x1 x2 ...`` text line."""
+    fields = _line_two(rest)
+    return _is_header(first.split()) and (len(fields) < 2 or not _floats(fields[1:]))
+
+
+def _raw_bytes(rest: bytes) -> bool:
+    """Whether the bytes after the header are no text: a NUL, or no UTF-8 (a character cut
+    at the end of the sniffed bytes is not counted)."""
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(rest, final=False)
+    except UnicodeDecodeError:
+        return True
+    return b"\0" in rest
+
+
 def detect_format(path: str | Path) -> str:
     """Which of :data:`FORMATS` a vectors file is in, from its first two lines.
 
     Raises:
-        ValueError: the file is missing, unreadable, empty, or starts with neither a
-            ``COUNT DIM`` header nor a ``word x1 x2 ...`` line.
+        ValueError: the file is missing (or a folder), unreadable, empty, or starts with
+            neither a ``COUNT DIM`` header nor a ``word x1 x2 ...`` line.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"vectors file {path} does not exist")
+    _check_file(path)
     first, rest = _head(path)
     header = first.split()
     if not header:
         raise ValueError(f"vectors file {path} is empty (or starts with a blank line)")
     if _is_header(header):
         dim = int(header[1])
-        # words that are not UTF-8 are load_vectors' error to name, not a sign of binary
-        fields = rest.split(b"\n", 1)[0].decode("utf-8", "replace").rstrip().split(" ")
-        if len(fields) < 2 or not _floats(fields[1:]):
+        fields = _line_two(rest)
+        if _looks_binary(first, rest):
             return "word2vec-binary"  # raw float bytes after the first word
         if len(fields) != dim + 1:
             raise ValueError(
@@ -125,16 +153,7 @@ def load_vectors(path: str | Path, format: str = "auto") -> KeyedVectors:
             file and what is wrong.
     """
     path = Path(path)
-    if format == "auto":
-        format = detect_format(path)
-    elif format not in FORMATS:
-        raise ValueError(
-            f"unknown vectors format {format!r}; expected auto or {', '.join(FORMATS)}"
-        )
-    elif not path.is_file():
-        raise ValueError(f"vectors file {path} does not exist")
-    else:
-        _head(path)  # unreadable, or a byte order mark
+    format = check_vectors_file(path, format)
     try:
         vectors = KeyedVectors.load_word2vec_format(
             str(path), binary=format == "word2vec-binary", no_header=format == "glove"
@@ -151,6 +170,55 @@ def load_vectors(path: str | Path, format: str = "auto") -> KeyedVectors:
     if not np.isfinite(vectors.vectors).all():
         raise ValueError(f"vectors file {path} holds NaN or infinite values")
     return vectors
+
+
+def check_vectors_file(path: str | Path, format: str = "auto") -> str:
+    """The format of a vectors file (``format``, or the one detected for ``"auto"``), from its
+    first lines only: a quick check of a file that is loaded later.
+
+    Raises:
+        ValueError: what :func:`load_vectors` raises for an unknown format, a missing file or
+            folder, or a file whose first lines are in no format (or in another than
+            ``format``).
+    """
+    path = Path(path)
+    if format == "auto":
+        return detect_format(path)
+    if format not in FORMATS:
+        raise ValueError(
+            f"unknown vectors format {format!r}; expected auto or {', '.join(FORMATS)}"
+        )
+    _check_given_format(path, format)
+    return format
+
+
+def check_vectors_setting(path: str, format: str = "auto", key: str = "embeddings.vectors"
+                          ) -> None:
+    """:func:`check_vectors_file` for a setting ``key``: its error is a ConfigError naming the
+    key, raised with the other settings' before any data is read."""
+    try:
+        check_vectors_file(path, format)
+    except ValueError as error:
+        raise ConfigError(f"{key}: {error}") from None
+
+
+def _check_given_format(path: Path, format: str) -> None:
+    """Refuse a binary file given as text and a text file given as binary (gensim would fail
+    deep inside, or read text bytes as numbers); other problems are the reading's to name."""
+    _check_file(path)
+    first, rest = _head(path)  # unreadable, or a byte order mark
+    binary = _looks_binary(first, rest)
+    if format == "word2vec-binary" and not binary:
+        detected = detect_format(path)  # text: its format, or what keeps it from being one
+    elif format != "word2vec-binary" and binary and _raw_bytes(rest):
+        detected = "word2vec-binary"
+    else:
+        return
+    kinds = {"word2vec-binary": "raw float bytes after a 'COUNT DIM' header",
+             "word2vec-text": "a 'COUNT DIM' header, then 'WORD X1 X2 ...' text lines",
+             "glove": "'WORD X1 X2 ...' text lines"}
+    raise ValueError(f"vectors file {path} is a {detected} file ({kinds[detected]}), not "
+                     f"{format}; give the format {detected}, or auto to detect it")
 
 
 def _without_duplicates(vectors: KeyedVectors, path: Path) -> KeyedVectors:

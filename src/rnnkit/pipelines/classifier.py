@@ -14,7 +14,13 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from rnnkit.config import ModelConfig, TrainConfig, check_choice, check_model
+from rnnkit.config import (
+    ModelConfig,
+    TrainConfig,
+    check_at_least,
+    check_choice,
+    check_model,
+)
 from rnnkit.data.batching import BatchSource, BucketBatches, bucket_order
 from rnnkit.data.classifier_batches import Encoded, collate
 from rnnkit.data.numeric_sequences import NumericSequence
@@ -86,6 +92,13 @@ def check_run(config: ClassifierRunConfig) -> None:
     check_choice(data.format, "data.format", FORMATS)
     check_choice(data.truncate, "data.truncate", TRUNCATIONS)
     check_choice(data.sst_labels, "data.sst_labels", SCHEMES)
+    check_at_least(data.min_count, "data.min_count", 1)  # below 1 kept every word, as 1 does
+    check_at_least(data.max_tokens, "data.max_tokens", 0)  # 0 keeps all; below 0 did too
+    check_at_least(config.embeddings.extend_vocab, "embeddings.extend_vocab", 0)
+    if config.embeddings.vectors:  # else refused only once the data was read
+        from rnnkit.embeddings.pretrained import check_vectors_setting
+
+        check_vectors_setting(config.embeddings.vectors)
 
 
 def _vectors(config: VectorsConfig, words: Vocab, dim: int, log: Any, lowercase: bool = True

@@ -104,6 +104,7 @@ def check_settings(config: LMRunConfig) -> None:
     check_fraction(data.validation_fraction, "data.validation_fraction")
     check_at_least(data.steps, "data.steps", 1)
     check_at_least(data.eval_batch_size, "data.eval_batch_size", 1)
+    check_at_least(data.min_count, "data.min_count", 1)  # below 1 kept every word, as 1 does
     check_at_least(config.train.batch_size, "train.batch_size", 1)
     check_model(config.model)
     if config.model.dropout > 0:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rnnkit.config import ModelConfig, TrainConfig, check_choice, check_model
+from rnnkit.config import ModelConfig, TrainConfig, check_at_least, check_choice, check_model
 from rnnkit.data.batching import BatchSource, BucketBatches, bucket_order
 from rnnkit.data.conllu import TAG_COLUMNS
 from rnnkit.data.tagged import TaggedSentence
@@ -18,7 +18,11 @@ from rnnkit.data.vocab import Vocab
 from rnnkit.models.tagger import Tagger, TaggerConfig, check_options
 from rnnkit.pipelines.run import train_in_run_dir, write_results
 from rnnkit.pipelines.tagger_data import FORMATS, TaggerDataConfig, read_split, write_predictions
-from rnnkit.pipelines.tagger_embeddings import EmbeddingConfig, prepare_embeddings
+from rnnkit.pipelines.tagger_embeddings import (
+    EmbeddingConfig,
+    check_embeddings,
+    prepare_embeddings,
+)
 from rnnkit.training.bundle import load_model
 from rnnkit.training.checkpoint import seed_everything
 from rnnkit.training.tag_metrics import (
@@ -61,8 +65,6 @@ SCHEMES = ("bio", "bioes", "none")
 
 def check_run(config: TaggerRunConfig) -> None:
     """The settings checked before any data is read (also by ``--print-config``)."""
-    from rnnkit.embeddings.pretrained import FORMATS as VECTOR_FORMATS
-
     check_model(config.model)
     check_options(config.tagger)
     data = config.data
@@ -70,8 +72,8 @@ def check_run(config: TaggerRunConfig) -> None:
     check_choice(data.column, "data.column", tuple(TAG_COLUMNS))
     if data.format:  # "": the registry dataset's
         check_choice(data.format, "data.format", FORMATS)
-    check_choice(config.embeddings.vectors_format, "embeddings.vectors_format",
-                 ("auto", *VECTOR_FORMATS))
+    check_at_least(data.min_count, "data.min_count", 1)  # below 1 kept every word, as 1 does
+    check_embeddings(config.embeddings)
 
 
 def _training_tags(sentences: list[TaggedSentence], scheme: str) -> list[list[str]]:

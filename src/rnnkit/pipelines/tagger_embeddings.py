@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
 
+from rnnkit.config import ConfigError, check_at_least, check_choice
 from rnnkit.data.tagged import TaggedSentence
 from rnnkit.data.tagger_batches import word_form
 from rnnkit.data.vocab import Vocab
@@ -24,6 +26,29 @@ class EmbeddingConfig:
     word2vec_min_count: int = 2
     freeze: bool = False  # keep the vectors fixed during training
     extend_vocab: int = 30_000  # add up to this many of the vectors' words to the vocabulary
+
+
+def check_embeddings(config: EmbeddingConfig) -> None:
+    """Refuse embeddings settings before any data is read (they were used only after it):
+    the keys are named, which the vectors' and word2vec's own errors do not."""
+    from rnnkit.embeddings.pretrained import FORMATS, check_vectors_setting
+
+    check_choice(config.vectors_format, "embeddings.vectors_format", ("auto", *FORMATS))
+    check_at_least(config.word2vec_epochs, "embeddings.word2vec_epochs", 1)
+    check_at_least(config.word2vec_min_count, "embeddings.word2vec_min_count", 1)
+    check_at_least(config.extend_vocab, "embeddings.extend_vocab", 0)
+    if config.vectors and config.word2vec:
+        raise ConfigError("embeddings.vectors and embeddings.word2vec=true both give the word "
+                          "vectors (the file was used, word2vec not trained); set one of them")
+    if config.corpus and not config.word2vec:
+        raise ConfigError("embeddings.corpus is read only to train word2vec: set "
+                          "embeddings.word2vec=true too, or leave embeddings.corpus out")
+    if config.corpus and not Path(config.corpus).is_file():
+        what = "a folder, not a file" if Path(config.corpus).is_dir() else "no such file"
+        raise ConfigError(f"embeddings.corpus {config.corpus}: {what}; give the path of a "
+                          "text, .jsonl(.gz) or .conllu file")
+    if config.vectors:
+        check_vectors_setting(config.vectors, config.vectors_format)
 
 
 def prepare_embeddings(
