@@ -106,12 +106,14 @@ def gradient_flow(result: dict[str, Any]) -> str:
 def forecast_beijing(result: dict[str, Any]) -> str:
     summary = result["extra"]["summary"]
     rows = [[row["seed"], f"{row['model_mae']:.3f}", f"{row['ratio_to_persistence']:.3f}",
-             f"{row['ratio_to_ridge']:.3f}", row["best_epoch"], f"{row['seconds']:.0f}"]
-            for row in result["rows"]]
+             f"{row['ratio_to_ridge']:.3f}", *_against_ridge(row.get("against_ridge")),
+             row["best_epoch"], f"{row['seconds']:.0f}"] for row in result["rows"]]
     rows.append(["mean ± sd", f"{summary['model_mae_mean']:.3f} ± {summary['model_mae_std']:.3f}",
                  f"{summary['ratio_to_persistence']:.3f}", f"{summary['ratio_to_ridge']:.3f}",
-                 "", ""])
-    head = ["seed", "test MAE °C", "/ persistence", "/ ridge", "best epoch", "train s"]
+                 *(f"{summary[key]:.3f}" if key in summary else "" for key in (
+                     "error_correlation_with_ridge", "blend_with_ridge_mae")), "", ""])
+    head = ["seed", "test MAE °C", "/ persistence", "/ ridge", "error corr. with ridge",
+            "blend with ridge °C (ridge weight)", "best epoch", "train s"]
     bars = ("met" if summary["meets_persistence_bar"] else "**not met**",
             "met" if summary["meets_ridge_bar"] else "**not met**")
     return (f"Temperature 24 h ahead, test 2014 (every hour): persistence "
@@ -120,6 +122,15 @@ def forecast_beijing(result: dict[str, Any]) -> str:
             f"{summary['seed_ensemble_mae']:.3f} °C. Bars: ≤ 0.80x persistence {bars[0]}, "
             f"≤ 0.95x ridge {bars[1]}.\n\n" + markdown_table(head, rows) + _footer(result)
             + _beijing_variants() + _beijing_sweeps())
+
+
+def _against_ridge(row: dict[str, Any] | None) -> list[str]:
+    """A seed's test error correlation with ridge and its blend with ridge (weight chosen on
+    validation), or blanks for a run made before the script measured them."""
+    if row is None:
+        return ["", ""]
+    return [f"{row['error_correlation_test']:.3f}",
+            f"{row['blend_test_mae']:.3f} ({row['blend_ridge_weight']:.2f})"]
 
 
 def _beijing_variants() -> str:
