@@ -314,3 +314,25 @@ def test_the_text_file_is_read_as_utf8_without_its_byte_order_mark(tmp_path: Pat
     path.write_bytes(b"hello\nw\xf6rld\n")
     with pytest.raises(ValueError, match=f"{path}:2: not UTF-8 text"):
         read_text(LMDataConfig(file=str(path)))
+
+
+def test_a_text_file_names_the_default_run_folder_and_excludes_dataset(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--set data.file=play.txt trained on the file but wrote runs/lm-tinyshakespeare (the
+    default dataset's folder, an earlier run there cleared); --file with --dataset trained on
+    the file and said nothing of the dataset."""
+    corpus = tmp_path / "play.txt"
+    corpus.write_text(TEXT * 3, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "lm", "--set", f"data.file={str(corpus)!r}",
+                 "--set", "train.epochs=1", "--set", "model.hidden_size=8",
+                 "--set", "train.batch_size=4", "--set", "data.steps=20",
+                 "--set", "data.eval_batch_size=2", "--set", "sample.length=5",
+                 "--set", "train.progress=false", "--set", "train.device=cpu"]) == 0
+    assert (tmp_path / "runs" / "lm-play" / "model.rnnkit").exists()
+    assert not (tmp_path / "runs" / "lm-tinyshakespeare").exists()
+    capsys.readouterr()
+    assert main(["train", "lm", "--file", str(corpus), "--dataset", "tinyshakespeare",
+                 "--print-config"]) == 2
+    assert "--file" in (err := capsys.readouterr().err) and "give one of them" in err

@@ -16,7 +16,8 @@ def register(commands: Any, train_tasks: Any) -> None:
         "lm", help="character- or word-level language model (truncated BPTT, sampling)"
     )
     parser.add_argument("--dataset", help="a registry text dataset (default tinyshakespeare)")
-    parser.add_argument("--file", help="a UTF-8 text file instead of a registry dataset")
+    parser.add_argument("--file", help="a UTF-8 text file instead of a registry dataset (the"
+                        " default --out is then runs/lm-NAME, NAME the file's stem)")
     parser.add_argument("--data-dir", help="local mirror of the datasets (or set RNNKIT_DATA)")
     add_config_options(parser)
     parser.set_defaults(handler=train)
@@ -39,8 +40,12 @@ def register(commands: Any, train_tasks: Any) -> None:
 
 
 def train(args: argparse.Namespace) -> int:
+    from rnnkit.config import ConfigError
     from rnnkit.pipelines.language_model import LMRunConfig, check_settings, train_language_model
 
+    if args.file and args.dataset:
+        raise ConfigError(f"--file {args.file} and --dataset {args.dataset} both give the text;"
+                          " give one of them (a file is read instead of any dataset)")
     shorthand = []
     if args.file:
         shorthand += [f"data.file={json.dumps(args.file)}", 'data.dataset=""']
@@ -52,7 +57,8 @@ def train(args: argparse.Namespace) -> int:
     config = resolve_config(LMRunConfig, args, check_settings)
     if config is None:
         return 0
-    name = config.data.dataset or Path(config.data.file).stem
+    # named after the text read_text reads: data.file wins over data.dataset (its default too)
+    name = Path(config.data.file).stem if config.data.file else config.data.dataset
     out = args.out or Path("runs") / f"lm-{name}"
     results = train_language_model(config, out, args.resume)
     print_json({"validation": results["validation"],
