@@ -336,3 +336,23 @@ def test_a_text_file_names_the_default_run_folder_and_excludes_dataset(
     assert main(["train", "lm", "--file", str(corpus), "--dataset", "tinyshakespeare",
                  "--print-config"]) == 2
     assert "--file" in (err := capsys.readouterr().err) and "give one of them" in err
+
+
+def test_a_min_count_that_keeps_no_word_is_refused_before_training(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every word rarer than data.min_count left <pad> and <unk> alone: training ran, then the
+    sample failed in torch.multinomial ('probability tensor contains ... nan'), no results."""
+    corpus = tmp_path / "line.txt"
+    corpus.write_text("to be or not to be that is the question " * 40, encoding="utf-8")
+    out = tmp_path / "run"
+    assert main(["train", "lm", "--file", str(corpus), "--out", str(out),
+                 "--set", "lm.level=word", "--set", "data.min_count=1000",
+                 "--set", 'sample.prime="to be"', "--set", "model.hidden_size=8",
+                 "--set", "train.batch_size=4", "--set", "data.steps=10",
+                 "--set", "data.eval_batch_size=2", "--set", "train.progress=false",
+                 "--set", "train.device=cpu"]) == 2
+    err = capsys.readouterr().err
+    assert "data.min_count=1000 keeps no word" in err and "'to', seen 72 times" in err
+    assert not (out / "model.rnnkit").exists()
+    with pytest.raises(ValueError, match="holds no word"):
+        build_stream_vocab(tokenize("\n\n\n", "word"), "word")

@@ -171,7 +171,20 @@ class StreamBatches:
 
 
 def build_stream_vocab(tokens: list[str], level: str, min_count: int = 1) -> Vocab:
-    """Characters: every training character, no ``<unk>``; words: ``<unk>`` for rare words."""
+    """Characters: every training character, no ``<unk>``; words: ``<unk>`` for rare words.
+
+    A word vocabulary must keep a word: with ``<unk>`` (and ``<eos>``) alone, a model has
+    nothing to generate and its perplexity measures nothing.
+    """
     if level == "char":
         return Vocab.build([tokens], unknown=False)
-    return Vocab.build([tokens], min_count=min_count, unknown=True)
+    vocab = Vocab.build([tokens], min_count=min_count, unknown=True)
+    if len(vocab) - 2 - (EOS in vocab) > 0:  # beyond <pad>, <unk> and <eos>
+        return vocab
+    words = {word: count for word, count in vocab.counts.items() if word != EOS}
+    if not words:
+        raise ValueError("the training text holds no word, only line breaks; use more text or"
+                         " a smaller data.validation_fraction")
+    top = max(words, key=lambda word: words[word])
+    raise ValueError(f"data.min_count={min_count} keeps no word of the training text (the most "
+                     f"frequent, {top!r}, seen {words[top]} times); lower data.min_count")
