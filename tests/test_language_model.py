@@ -356,3 +356,14 @@ def test_a_min_count_that_keeps_no_word_is_refused_before_training(
     assert not (out / "model.rnnkit").exists()
     with pytest.raises(ValueError, match="holds no word"):
         build_stream_vocab(tokenize("\n\n\n", "word"), "word")
+
+
+def test_a_temperature_beyond_float32_samples_as_a_large_one() -> None:
+    """A temperature above 3.4e38 became inf in float32: -inf / inf = nan for <pad>, and
+    torch.multinomial failed ('probability tensor contains either inf, nan ...'); in train lm
+    only after training. Any temperature that large samples uniformly, as 1e30 does."""
+    model, _ = _model()
+    uniform = generate(model, SamplingConfig(prime="RO", length=30, temperature=1e30, seed=4))
+    for temperature in (1e39, 1e300):
+        config = SamplingConfig(prime="RO", length=30, temperature=temperature, seed=4)
+        assert generate(model, config) == uniform

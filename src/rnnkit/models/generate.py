@@ -119,7 +119,10 @@ def generate(model: LanguageModel, config: SamplingConfig,
             if config.temperature < torch.finfo(last.dtype).tiny:  # 0, or one that rounds to 0
                 token = int(last.argmax())  # (its distribution is the argmax's anyway)
             else:
-                scaled = (last - last.max()) / config.temperature  # no overflow at a tiny one
+                # no overflow at a tiny one; one beyond the dtype's range would be inf there
+                # (-inf / inf = nan): as large a one samples as uniformly
+                temperature = min(config.temperature, torch.finfo(last.dtype).max)
+                scaled = (last - last.max()) / temperature
                 filtered = filter_scores(scaled, config.top_k, config.top_p)
                 token = int(torch.multinomial(torch.softmax(filtered, 0), 1, generator=generator))
             symbol = model.vocab.symbols[token]
