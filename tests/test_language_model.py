@@ -367,3 +367,15 @@ def test_a_temperature_beyond_float32_samples_as_a_large_one() -> None:
     for temperature in (1e39, 1e300):
         config = SamplingConfig(prime="RO", length=30, temperature=temperature, seed=4)
         assert generate(model, config) == uniform
+
+
+def test_a_word_prime_ending_in_a_space_gets_no_second_one() -> None:
+    """A word prime "ROMEO: " came back as "ROMEO:  But ...": the separator went after the
+    prime's own space (a line break's was the only whitespace it checked)."""
+    model, _ = _model("word", embedding_dim=32)
+    for prime in ("ROMEO: ", "But soft,\t"):
+        pieces: list[str] = []
+        text = generate(model, SamplingConfig(prime=prime, length=4, seed=1),
+                        on_text=pieces.append)
+        assert text.startswith(prime) and not text[len(prime)].isspace(), repr(text)
+        assert "".join(pieces) == text

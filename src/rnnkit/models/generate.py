@@ -103,8 +103,8 @@ def generate(model: LanguageModel, config: SamplingConfig,
         generator = torch.Generator(device=device).manual_seed(config.seed)
         ids = prime_ids(model, config.prime)
         level = model.config.level
-        ends_line = model.vocab.symbols[ids[-1]] == EOS  # a word prime ending in a line break
-        separator = "" if level == "char" or ends_line else " "
+        # a word prime ending in whitespace (a line break too) needs no space before the text
+        separator = "" if level == "char" or config.prime[-1:].isspace() else " "
         if on_text is not None and config.prime:
             on_text(config.prime + separator)
         scores, state = model(torch.tensor(ids, device=device).unsqueeze(1))  # [P, 1] -> [P, 1, V]
