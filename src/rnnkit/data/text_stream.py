@@ -81,7 +81,7 @@ def split_text(text: str, validation_fraction: float, level: str = "char") -> tu
     if not 0.0 < validation_fraction < 1.0:
         raise ValueError(f"lm.validation_fraction must be in (0, 1), got {validation_fraction}")
     cut = int(len(text) * (1.0 - validation_fraction))
-    if level == "word":
+    if level == "word" and cut < len(text):  # (a fraction below 1e-16 rounds it to the end)
         start = cut
         while start > 0 and not text[start - 1].isspace() and not text[start].isspace():
             start -= 1
