@@ -473,6 +473,11 @@ def test_predict_refuses_text_and_input_together(
      "embeddings.vectors: vectors file no-such-vectors.bin does not exist"),
     (["train", "classifier"], "embeddings.extend_vocab=-1",
      "embeddings.extend_vocab must be at least 0; got -1"),
+    # the dataset's splits were read and the file silently never (--train with --dataset too)
+    (["train", "classifier", "--dataset", "sst"], 'data.test="mine.tsv"',
+     "data.dataset=sst reads that dataset's own splits, so data.test would not be read"),
+    (["train", "classifier", "--dataset", "imdb", "--train", "mine.tsv"], 'data.dev="d.tsv"',
+     "so data.train and data.dev would not be read"),
 ])
 def test_print_config_and_nproc_run_the_task_checks(
         command: list[str], setting: str, message: str, monkeypatch: pytest.MonkeyPatch,

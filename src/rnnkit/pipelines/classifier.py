@@ -15,6 +15,7 @@ import torch
 from torch import Tensor
 
 from rnnkit.config import (
+    ConfigError,
     ModelConfig,
     TrainConfig,
     check_at_least,
@@ -95,6 +96,12 @@ def check_run(config: ClassifierRunConfig) -> None:
     check_at_least(data.min_count, "data.min_count", 1)  # below 1 kept every word, as 1 does
     check_at_least(data.max_tokens, "data.max_tokens", 0)  # 0 keeps all; below 0 did too
     check_at_least(config.embeddings.extend_vocab, "embeddings.extend_vocab", 0)
+    files = [f"data.{split}" for split in ("train", "dev", "test") if getattr(data, split)]
+    if data.dataset and files:  # the dataset's own splits were read, the files never
+        raise ConfigError(f"data.dataset={data.dataset} reads that dataset's own splits, so "
+                          f"{' and '.join(files)} would not be read: train on your files "
+                          "without a dataset (--train alone clears it, or set data.dataset="
+                          "\"\"), or leave the files out")
     if config.embeddings.vectors:  # else refused only once the data was read
         from rnnkit.embeddings.pretrained import check_vectors_setting
 
