@@ -476,3 +476,24 @@ def test_repeated_seeds_are_refused(capsys: pytest.CaptureFixture[str], tmp_path
                             "--set", "run.seeds=\"0,1,0\""]) == 2
     assert "run.seeds repeats 0" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+
+
+def test_the_supervised_bundles_of_a_dqn_run_keep_its_test_period(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # rnnkit backtest of seed-k/forecaster traded to the end of the data (2013), not to the
+    # run's data.test_end, so its numbers were not the ones results.json reports
+    out = tmp_path / "run"
+    settings = ["data.symbol=IBM", "data.train_end=2004-12-31", "data.test_end=2005-06-30",
+                "agent.episodes=1", "agent.learning_starts=200", "model.hidden_size=8",
+                "run.supervised=true"]
+    assert rnnkit.cli.main(["train", "dqn", "--out", str(out),
+                            *[arg for s in settings for arg in ("--set", s)]]) == 0
+    expected = json.loads((out / "results.json").read_text())["runs"][0]["reports"]
+    for name in ("forecaster", "signal"):
+        capsys.readouterr()
+        assert rnnkit.cli.main(["backtest", "--model", str(out / "seed-0" / name / "model.rnnkit"),
+                                "--out", str(tmp_path / name)]) == 0
+        assert "decisions 2004-12-31 to 2005-06-30" in capsys.readouterr().out, name
+        backtested = json.loads((tmp_path / name / "backtest.json").read_text())["reports"]
+        assert backtested["model"]["total_return"] == pytest.approx(
+            expected[name]["total_return"], abs=1e-12), name

@@ -202,7 +202,8 @@ def train_agent(periods: Periods, config: DQNRunConfig, seed: int, out: Path,
 def supervised_positions(periods: Periods, config: DQNRunConfig, seed: int, out: Path
                          ) -> dict[str, np.ndarray]:
     """The stock pipeline's forecaster (threshold 0) and classifier, trained on the same
-    training period with the seed, as test positions."""
+    training period with the seed, as test positions; their bundles keep ``data.test_end``,
+    so ``rnnkit backtest`` trades them over the same test period as the agent."""
     from rnnkit.pipelines.stocks import StockData, StocksRunConfig, StockTrading, fit_fold
 
     defaults = StocksRunConfig()
@@ -212,7 +213,8 @@ def supervised_positions(periods: Periods, config: DQNRunConfig, seed: int, out:
         train=replace(defaults.train, seed=seed, threads=config.run.threads, progress=False),
         trading=StockTrading(mode=config.trading.mode, cost_bps=config.trading.cost_bps,
                              slippage_bps=config.trading.slippage_bps))
-    forecaster, signal, _ = fit_fold(periods.train, stocks, out, lambda _: None)
+    forecaster, signal, _ = fit_fold(periods.train, stocks, out, lambda _: None,
+                                     test_end=config.data.test_end)
     test, mode = periods.test, config.trading.mode
     predicted = forecast_returns(forecaster.predict_windows(test)["mean"], test, "log_return")
     return {"forecaster": threshold_positions(predicted, 0.0, mode),
