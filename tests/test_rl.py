@@ -341,8 +341,29 @@ def test_random_agent_and_real_periods_do_not_overlap() -> None:
     assert periods.fitting.target_times[-1, 0] <= periods.validation.input_end[0]
     assert periods.train.target_times[-1, 0] <= periods.test.input_end[0]
     assert str(periods.test.input_end[0])[:10] == "2009-12-31"
-    with pytest.raises(ValueError, match="0 test windows .*move data.train_end"):
+    with pytest.raises(ValueError, match=r"0 test windows \(at least 20 needed\): move "
+                                         r"data.train_end \(2014-01-01\) earlier$"):
         split_periods(windows, DQNData(symbol="GOOG", train_end="2014-01-01"))
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    # each said 'move data.train_end (2009-12-31) or data.test_end, or shorten data.lookback',
+    # never the data.val_fraction that left too few fitting or validation windows
+    (DQNData(val_fraction=0.99), r"^24 fitting windows \(at least 100 needed\): lower "
+     r"data.val_fraction \(0.99\), move data.train_end \(2009-12-31\) later or shorten "
+     r"data.lookback \(20\)$"),
+    (DQNData(val_fraction=0.001), r"^2 validation windows \(at least 20 needed\): raise "
+     r"data.val_fraction \(0.001\), move data.train_end"),
+    (DQNData(test_end="2009-12-31"), r"^1 test windows \(at least 20 needed\): move "
+     r"data.train_end \(2009-12-31\) earlier or data.test_end \(2009-12-31\) later$"),
+])
+def test_too_few_windows_name_the_setting_that_left_them(data: DQNData, message: str) -> None:
+    from rnnkit.rl.prices import listed_prices
+    from rnnkit.timeseries.datasets import stock_prices
+
+    windows = price_windows(listed_prices(stock_prices(["AAPL"], returns=False)["AAPL"]), 20)
+    with pytest.raises(ValueError, match=message):
+        split_periods(windows, data)
 
 
 def test_train_dqn_and_backtest_the_agent_bundle(tmp_path: Path,

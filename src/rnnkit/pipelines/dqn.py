@@ -157,12 +157,17 @@ def split_periods(windows: Windows, data: DQNData) -> Periods:
         test = test.subset(test.input_end <= period_end(data.test_end))
     check_fraction(data.val_fraction, "data.val_fraction")  # as check_config, for API callers
     fitting, validation = split_validation(train, data.val_fraction)
+    later = (f"move data.train_end ({data.train_end}) later or shorten data.lookback "
+             f"({data.lookback})")
+    hints = {"fitting": f"lower data.val_fraction ({data.val_fraction:g}), {later}",
+             "validation": f"raise data.val_fraction ({data.val_fraction:g}), {later}",
+             "test": f"move data.train_end ({data.train_end}) earlier"
+                     + (f" or data.test_end ({data.test_end}) later" if data.test_end else "")}
     for name, part, least in (("fitting", fitting, 100), ("validation", validation, 20),
                               ("test", test, 20)):
         if len(part) < least:
-            raise ValueError(f"{len(part)} {name} windows (at least {least} needed): move "
-                             f"data.train_end ({data.train_end}) or data.test_end, or shorten "
-                             f"data.lookback ({data.lookback})")
+            raise ValueError(f"{len(part)} {name} windows (at least {least} needed): "
+                             f"{hints[name]}")
     if train.target_times[:, -1].max() > test.input_end.min():
         raise AssertionError("a training reward lies after the first test decision")
     scaler = StandardScaler(list(windows.feature_names)).fit(fitting.period_rows())
