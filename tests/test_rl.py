@@ -518,3 +518,28 @@ def test_the_supervised_bundles_of_a_dqn_run_keep_its_test_period(
         backtested = json.loads((tmp_path / name / "backtest.json").read_text())["reports"]
         assert backtested["model"]["total_return"] == pytest.approx(
             expected[name]["total_return"], abs=1e-12), name
+
+
+def test_a_fresh_dqn_run_clears_an_earlier_one_once_its_settings_pass(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # a refused run overwrote config.toml beside the earlier results.json, and a run with
+    # fewer seeds (or without run.supervised) left the earlier run's bundles beside its own
+    out = tmp_path / "run"
+    settings = ["data.symbol=IBM", "data.train_end=2004-12-31", "data.test_end=2005-03-31",
+                "agent.episodes=1", "agent.learning_starts=200", "model.hidden_size=8"]
+
+    def train(*extra: str) -> int:
+        return rnnkit.cli.main(["train", "dqn", "--out", str(out),
+                                *[arg for s in (*settings, *extra) for arg in ("--set", s)]])
+
+    assert train('run.seeds="0,1"', "run.supervised=true") == 0
+    (out / "seed-0" / "notes.txt").write_text("mine")
+    before = {path: path.read_bytes() for path in out.rglob("*") if path.is_file()}
+    assert train("agent.learning_starts=1000000") == 2  # refused once the data is read
+    assert "no update would ever run" in capsys.readouterr().err
+    assert {path: path.read_bytes() for path in out.rglob("*") if path.is_file()} == before
+    assert train('run.seeds="1"') == 0
+    assert sorted(str(path.relative_to(out)) for path in out.rglob("*") if path.is_file()) == [
+        "config.toml", "equity.png", "results.json", "seed-0/notes.txt",
+        "seed-1/dqn/model.rnnkit"]
+    assert json.loads((out / "results.json").read_text())["seeds"] == [1]

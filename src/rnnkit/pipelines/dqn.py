@@ -40,9 +40,9 @@ from rnnkit.config import (
 )
 from rnnkit.models.dqn_agent import DQNAgent
 from rnnkit.pipelines.dqn_report import summarize, summary_table
-from rnnkit.pipelines.run import write_results
+from rnnkit.pipelines.run import RUN_FILES, clear_run, write_results
 from rnnkit.pipelines.sources import ForecastDataConfig
-from rnnkit.rl.dqn import DQNOptions, check_options, train_dqn
+from rnnkit.rl.dqn import DQNOptions, check_options, check_updates, train_dqn
 from rnnkit.rl.env import TradingEnv, random_positions
 from rnnkit.rl.prices import listed_prices, price_windows
 from rnnkit.timeseries.datasets import ALL_STOCK_SYMBOLS, stock_prices
@@ -226,9 +226,32 @@ def supervised_positions(periods: Periods, config: DQNRunConfig, seed: int, out:
             "signal": class_positions(signal.predict_windows(test).argmax(axis=1), mode)}
 
 
+def clear_seeds(out: Path) -> None:
+    """A fresh run: remove what an earlier run left in ``out`` (``results.json``,
+    ``equity.png`` and each ``seed-<k>/``'s agent and supervised runs), so that no bundle or
+    number of other settings (a seed this run does not train, the supervised models of a run
+    with ``run.supervised``) lies beside this run's. Only the files rnnkit writes there are
+    removed: a file of one's own stays, and so does its folder."""
+    from rnnkit.pipelines.stocks import FOLD_RUNS  # the supervised runs of a seed
+
+    for name in ("results.json", "equity.png"):
+        (out / name).unlink(missing_ok=True)
+    for folder in sorted(out.glob("seed-*")):
+        for name in ("dqn", *FOLD_RUNS):
+            run = folder / name
+            if run.is_dir():
+                clear_run(run, (*RUN_FILES, "config.toml"))
+                if not any(run.iterdir()):
+                    run.rmdir()
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+
+
 def run_dqn(config: DQNRunConfig, out_dir: str | Path, log: Any = print) -> dict[str, Any]:
     """Train and compare on one symbol (see the module docstring); writes ``results.json``
-    and ``equity.png`` under ``out_dir`` and returns the results."""
+    and ``equity.png`` under ``out_dir`` and returns the results. ``out_dir`` is left as it
+    was until every setting has passed its checks (the data's too), then an earlier run there
+    is cleared (:func:`clear_seeds`)."""
     from rnnkit.viz.seed_equity import plot_seed_equity
 
     started = time.perf_counter()
@@ -236,9 +259,6 @@ def run_dqn(config: DQNRunConfig, out_dir: str | Path, log: Any = print) -> dict
     check_config(config)
     if config.run.threads > 0:
         torch.set_num_threads(config.run.threads)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    save_config(config, out / "config.toml")
     symbol = config.data.symbol.upper()
     prices = listed_prices(stock_prices([symbol], returns=False)[symbol])
     if prices.index[0] >= period_end(config.data.train_end):
@@ -247,6 +267,11 @@ def run_dqn(config: DQNRunConfig, out_dir: str | Path, log: Any = print) -> dict
                           f"data.test_end) into {symbol}'s history, which ends on "
                           f"{prices.index[-1]:%Y-%m-%d}")
     periods = split_periods(price_windows(prices, config.data.lookback), config.data)
+    check_updates(config.agent, len(periods.fitting))
+    out = Path(out_dir)  # every check passed: an earlier run in the folder gives way
+    out.mkdir(parents=True, exist_ok=True)
+    clear_seeds(out)
+    save_config(config, out / "config.toml")
     test = periods.test
     log(f"{symbol}: fitting {_span(periods.fitting)} ({len(periods.fitting)} days), "
         f"validation {_span(periods.validation)}, test {_span(test)} ({len(test)} days)")
