@@ -478,6 +478,29 @@ def test_act_follows_the_weights_dtype() -> None:
     assert copy.deepcopy(agent).double().act(observation) == agent.act(observation)
 
 
+def test_an_agent_trains_in_the_dtype_of_its_weights() -> None:
+    # replay batches were float32 on the CPU whatever the network: a float64 agent failed at
+    # its first update with 'mat1 and mat2 must have the same dtype' (a GPU one likewise)
+    import copy
+
+    env, returns = alternating_env()
+    torch.manual_seed(0)
+    agent = copy.deepcopy(tiny_agent()).double()
+    options = DQNOptions(episodes=4, learning_starts=100, train_every=1, target_update=50,
+                         buffer_size=2000, lr=3e-3, batch_size=32)
+    result = train_dqn(agent, env, options, seed=0, log=lambda _: None)
+    assert result.updates > 200
+    assert {parameter.dtype for parameter in agent.parameters()} == {torch.float64}
+    np.testing.assert_array_equal(agent.greedy_from_inputs(env.windows)[1],
+                                  (returns > 0).astype(float))  # it learnt the optimum
+    batch = ReplayBuffer(4, (3, 1))
+    batch.add(np.zeros((3, 1), np.float32), 0.0, 2, 0.5, np.ones((3, 1), np.float32), 1.0,
+              False)
+    sampled = batch.sample(2, np.random.default_rng(0), dtype=torch.float64)
+    assert sampled.window.dtype == sampled.reward.dtype == torch.float64
+    assert sampled.action.dtype == torch.int64
+
+
 def test_training_that_would_never_update_is_refused() -> None:
     env, _ = alternating_env(rows=40)
     steps = len(env)  # one episode

@@ -143,7 +143,8 @@ def td_targets(agent: DQNAgent, target: DQNAgent, batch: Transitions, gamma: flo
 
 def _update(agent: DQNAgent, target: DQNAgent, optimizer: torch.optim.Optimizer,
             buffer: ReplayBuffer, generator: np.random.Generator, options: DQNOptions) -> float:
-    batch = buffer.sample(options.batch_size, generator)
+    weight = next(agent.parameters())  # batches on the network's device, in its dtype
+    batch = buffer.sample(options.batch_size, generator, weight.device, weight.dtype)
     agent.train()
     q = agent(batch.window, batch.position).gather(1, batch.action[:, None]).squeeze(1)  # [B]
     goal = td_targets(agent, target, batch, options.gamma, options.double)
