@@ -566,3 +566,38 @@ def test_a_fresh_dqn_run_clears_an_earlier_one_once_its_settings_pass(
         "config.toml", "equity.png", "results.json", "seed-0/notes.txt",
         "seed-1/dqn/model.rnnkit"]
     assert json.loads((out / "results.json").read_text())["seeds"] == [1]
+
+
+def run_dqn_benchmark(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                      *overrides: str) -> dict[str, object]:
+    """benchmarks/dqn_trading.py on IBM, one seed, a short period and tiny agents; its
+    result file."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "dqn_trading.py"
+    spec = importlib.util.spec_from_file_location("dqn_trading_benchmark", path)
+    assert spec is not None and spec.loader is not None
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    settings = ["data.train_end=2004-12-31", "data.test_end=2005-03-31", "agent.episodes=1",
+                "agent.learning_starts=200", "model.hidden_size=8", *overrides]
+    monkeypatch.setattr("sys.argv", ["dqn_trading.py", "--symbols", "IBM", "--seeds", "0",
+                                     "--out", str(tmp_path / "dqn_trading.json"),
+                                     *[arg for s in settings for arg in ("--set", s)]])
+    assert benchmark.main() == 0
+    return dict(json.loads((tmp_path / "dqn_trading.json").read_text()))
+
+
+def test_the_dqn_benchmark_survives_an_agent_never_in_the_market(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # an agent that never left flat has no Sharpe ratio: the benchmark's headline mean failed
+    # with KeyError 'sharpe' after every run had trained, and wrote nothing
+    monkeypatch.setattr(DQNAgent, "greedy_actions",
+                        lambda self, windows: (np.ones(len(windows), np.int64),
+                                               np.zeros(len(windows))))  # hold, flat
+    result = run_dqn_benchmark(tmp_path, monkeypatch)
+    assert result["value"] is None
+    extra = result["extra"]
+    assert isinstance(extra, dict) and extra["dqn_gru_sharpe"] is None
+    assert extra["sharpe_runs"] == {"dqn_mlp": "0 of 1 runs", "dqn_gru": "0 of 1 runs",
+                                    "buy_and_hold": "1 of 1 runs"}
