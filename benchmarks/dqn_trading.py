@@ -86,8 +86,12 @@ def main() -> int:
             curves.update({name: curve for name, curve in runs["dqn_mlp"]["curves"].items()
                            if name != "dqn"})
             periods = runs["dqn_mlp"]["periods"]["test"]
+            trading = runs["dqn_mlp"]["settings"]["trading"]  # the costs run_dqn charged
+            costs = (f"{trading['cost_bps']:g} bps cost + {trading['slippage_bps']:g} bps "
+                     "slippage per unit of position changed")
             panels[f"{symbol}: test {periods['first_decision']} to {periods['last_decision']}, "
-                   "after 10 bps"] = (curves, runs["dqn_mlp"]["times"])
+                   f"after {trading['cost_bps'] + trading['slippage_bps']:g} bps"] = (
+                curves, runs["dqn_mlp"]["times"])
             hold = reports[0]["buy_and_hold"]["total_return"]
             for name in AGENTS:
                 beats += [report[name]["total_return"] > hold for report in reports]
@@ -131,7 +135,7 @@ def main() -> int:
                "sharpe_runs": sharpe_runs,  # the runs with a Sharpe ratio (in the market)
                "agent_runs_beating_buy_and_hold": f"{sum(beats)} of {len(beats)} (total "
                                                   "return after costs, both agents)",
-               "costs": "5 bps cost + 5 bps slippage per unit of position changed"},
+               "costs": costs},
         path=args.out)
     print(f"wrote {path} and {figure}")
     return 0

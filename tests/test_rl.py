@@ -601,3 +601,17 @@ def test_the_dqn_benchmark_survives_an_agent_never_in_the_market(
     assert isinstance(extra, dict) and extra["dqn_gru_sharpe"] is None
     assert extra["sharpe_runs"] == {"dqn_mlp": "0 of 1 runs", "dqn_gru": "0 of 1 runs",
                                     "buy_and_hold": "1 of 1 runs"}
+
+
+def test_the_dqn_benchmark_records_the_costs_it_charged(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # with --set trading.cost_bps=20 it wrote '5 bps cost + 5 bps slippage' and titled every
+    # panel 'after 10 bps'
+    titles: list[str] = []
+    monkeypatch.setattr("rnnkit.viz.seed_equity.plot_seed_equity_grid",
+                        lambda panels, path: titles.extend(panels) or path)
+    result = run_dqn_benchmark(tmp_path, monkeypatch, "trading.cost_bps=20")
+    extra = result["extra"]
+    assert isinstance(extra, dict)
+    assert extra["costs"] == "20 bps cost + 5 bps slippage per unit of position changed"
+    assert titles == ["IBM: test 2004-12-31 to 2005-03-31, after 25 bps"]
