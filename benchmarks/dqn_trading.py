@@ -86,8 +86,12 @@ def main() -> int:
             curves.update({name: curve for name, curve in runs["dqn_mlp"]["curves"].items()
                            if name != "dqn"})
             periods = runs["dqn_mlp"]["periods"]["test"]
+            trading = runs["dqn_mlp"]["settings"]["trading"]  # the costs run_dqn charged
+            costs = (f"{trading['cost_bps']:g} bps cost + {trading['slippage_bps']:g} bps "
+                     "slippage per unit of position changed")
             panels[f"{symbol}: test {periods['first_decision']} to {periods['last_decision']}, "
-                   "after 10 bps"] = (curves, runs["dqn_mlp"]["times"])
+                   f"after {trading['cost_bps'] + trading['slippage_bps']:g} bps"] = (
+                curves, runs["dqn_mlp"]["times"])
             hold = reports[0]["buy_and_hold"]["total_return"]
             for name in AGENTS:
                 beats += [report[name]["total_return"] > hold for report in reports]
@@ -113,20 +117,25 @@ def main() -> int:
     markdown = markdown_table(["symbol", "strategy", "total return", "Sharpe", "max drawdown"],
                               table_rows)
     print(markdown)
-    sharpe = {name: float(np.mean([row["summary"][name]["sharpe"]["mean"] for row in rows]))
-              for name in ("dqn_mlp", "dqn_gru", "buy_and_hold")}
+    sharpe, sharpe_runs = {}, {}
+    for name in ("dqn_mlp", "dqn_gru", "buy_and_hold"):  # a run never in the market has none
+        values = [report[name]["sharpe"] for row in rows for report in row["per_seed"]]
+        finite_values = [value for value in values if np.isfinite(value)]
+        sharpe[name] = round(float(np.mean(finite_values)), 4) if finite_values else None
+        sharpe_runs[name] = f"{len(finite_values)} of {len(values)} runs"
     path = write_result(
         "dqn_trading",
         metric="test Sharpe ratio after costs of the feed-forward DQN agent, mean over symbols "
                "and seeds",
-        value=round(sharpe["dqn_mlp"], 4), unit="Sharpe (annualized, daily)",
-        baseline={"name": "buy-and-hold", "value": round(sharpe["buy_and_hold"], 4)},
+        value=sharpe["dqn_mlp"], unit="Sharpe (annualized, daily)",
+        baseline={"name": "buy-and-hold", "value": sharpe["buy_and_hold"]},
         command=command_line(), seconds=time.perf_counter() - started, rows=finite(rows),
         extra={"table": markdown, "text_tables": tables, "plot": figure.name,
-               "dqn_gru_sharpe": round(sharpe["dqn_gru"], 4),
+               "dqn_gru_sharpe": sharpe["dqn_gru"],
+               "sharpe_runs": sharpe_runs,  # the runs with a Sharpe ratio (in the market)
                "agent_runs_beating_buy_and_hold": f"{sum(beats)} of {len(beats)} (total "
                                                   "return after costs, both agents)",
-               "costs": "5 bps cost + 5 bps slippage per unit of position changed"},
+               "costs": costs},
         path=args.out)
     print(f"wrote {path} and {figure}")
     return 0

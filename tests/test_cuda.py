@@ -290,3 +290,21 @@ def test_a_signal_model_and_a_dqn_agent_decide_on_the_gpu_as_on_the_cpu() -> Non
                    "position": np.zeros(1, dtype=np.float32)}
     action = agent.act(observation)
     assert agent.to("cuda").act(observation) == action
+
+
+def test_a_dqn_agent_trains_on_the_gpu() -> None:
+    # its replay batches were sampled on the CPU: the first update failed with torch's
+    # 'Expected all tensors to be on the same device'
+    from test_rl import alternating_env, tiny_agent
+
+    from rnnkit.rl.dqn import DQNOptions, train_dqn
+
+    env, returns = alternating_env()
+    torch.manual_seed(0)
+    agent = tiny_agent().to("cuda")
+    options = DQNOptions(episodes=4, learning_starts=100, train_every=1, target_update=50,
+                         buffer_size=2000, lr=3e-3, batch_size=32)
+    result = train_dqn(agent, env, options, seed=0, log=no_log)
+    assert result.updates > 200 and next(agent.parameters()).is_cuda
+    np.testing.assert_array_equal(agent.greedy_from_inputs(env.windows)[1],
+                                  (returns > 0).astype(float))

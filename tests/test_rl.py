@@ -341,8 +341,29 @@ def test_random_agent_and_real_periods_do_not_overlap() -> None:
     assert periods.fitting.target_times[-1, 0] <= periods.validation.input_end[0]
     assert periods.train.target_times[-1, 0] <= periods.test.input_end[0]
     assert str(periods.test.input_end[0])[:10] == "2009-12-31"
-    with pytest.raises(ValueError, match="0 test windows .*move data.train_end"):
+    with pytest.raises(ValueError, match=r"0 test windows \(at least 20 needed\): move "
+                                         r"data.train_end \(2014-01-01\) earlier$"):
         split_periods(windows, DQNData(symbol="GOOG", train_end="2014-01-01"))
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    # each said 'move data.train_end (2009-12-31) or data.test_end, or shorten data.lookback',
+    # never the data.val_fraction that left too few fitting or validation windows
+    (DQNData(val_fraction=0.99), r"^24 fitting windows \(at least 100 needed\): lower "
+     r"data.val_fraction \(0.99\), move data.train_end \(2009-12-31\) later or shorten "
+     r"data.lookback \(20\)$"),
+    (DQNData(val_fraction=0.001), r"^2 validation windows \(at least 20 needed\): raise "
+     r"data.val_fraction \(0.001\), move data.train_end"),
+    (DQNData(test_end="2009-12-31"), r"^1 test windows \(at least 20 needed\): move "
+     r"data.train_end \(2009-12-31\) earlier or data.test_end \(2009-12-31\) later$"),
+])
+def test_too_few_windows_name_the_setting_that_left_them(data: DQNData, message: str) -> None:
+    from rnnkit.rl.prices import listed_prices
+    from rnnkit.timeseries.datasets import stock_prices
+
+    windows = price_windows(listed_prices(stock_prices(["AAPL"], returns=False)["AAPL"]), 20)
+    with pytest.raises(ValueError, match=message):
+        split_periods(windows, data)
 
 
 def test_train_dqn_and_backtest_the_agent_bundle(tmp_path: Path,
@@ -457,6 +478,29 @@ def test_act_follows_the_weights_dtype() -> None:
     assert copy.deepcopy(agent).double().act(observation) == agent.act(observation)
 
 
+def test_an_agent_trains_in_the_dtype_of_its_weights() -> None:
+    # replay batches were float32 on the CPU whatever the network: a float64 agent failed at
+    # its first update with 'mat1 and mat2 must have the same dtype' (a GPU one likewise)
+    import copy
+
+    env, returns = alternating_env()
+    torch.manual_seed(0)
+    agent = copy.deepcopy(tiny_agent()).double()
+    options = DQNOptions(episodes=4, learning_starts=100, train_every=1, target_update=50,
+                         buffer_size=2000, lr=3e-3, batch_size=32)
+    result = train_dqn(agent, env, options, seed=0, log=lambda _: None)
+    assert result.updates > 200
+    assert {parameter.dtype for parameter in agent.parameters()} == {torch.float64}
+    np.testing.assert_array_equal(agent.greedy_from_inputs(env.windows)[1],
+                                  (returns > 0).astype(float))  # it learnt the optimum
+    batch = ReplayBuffer(4, (3, 1))
+    batch.add(np.zeros((3, 1), np.float32), 0.0, 2, 0.5, np.ones((3, 1), np.float32), 1.0,
+              False)
+    sampled = batch.sample(2, np.random.default_rng(0), dtype=torch.float64)
+    assert sampled.window.dtype == sampled.reward.dtype == torch.float64
+    assert sampled.action.dtype == torch.int64
+
+
 def test_training_that_would_never_update_is_refused() -> None:
     env, _ = alternating_env(rows=40)
     steps = len(env)  # one episode
@@ -476,3 +520,98 @@ def test_repeated_seeds_are_refused(capsys: pytest.CaptureFixture[str], tmp_path
                             "--set", "run.seeds=\"0,1,0\""]) == 2
     assert "run.seeds repeats 0" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+
+
+def test_the_supervised_bundles_of_a_dqn_run_keep_its_test_period(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # rnnkit backtest of seed-k/forecaster traded to the end of the data (2013), not to the
+    # run's data.test_end, so its numbers were not the ones results.json reports
+    out = tmp_path / "run"
+    settings = ["data.symbol=IBM", "data.train_end=2004-12-31", "data.test_end=2005-06-30",
+                "agent.episodes=1", "agent.learning_starts=200", "model.hidden_size=8",
+                "run.supervised=true"]
+    assert rnnkit.cli.main(["train", "dqn", "--out", str(out),
+                            *[arg for s in settings for arg in ("--set", s)]]) == 0
+    expected = json.loads((out / "results.json").read_text())["runs"][0]["reports"]
+    for name in ("forecaster", "signal"):
+        capsys.readouterr()
+        assert rnnkit.cli.main(["backtest", "--model", str(out / "seed-0" / name / "model.rnnkit"),
+                                "--out", str(tmp_path / name)]) == 0
+        assert "decisions 2004-12-31 to 2005-06-30" in capsys.readouterr().out, name
+        backtested = json.loads((tmp_path / name / "backtest.json").read_text())["reports"]
+        assert backtested["model"]["total_return"] == pytest.approx(
+            expected[name]["total_return"], abs=1e-12), name
+
+
+def test_a_fresh_dqn_run_clears_an_earlier_one_once_its_settings_pass(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # a refused run overwrote config.toml beside the earlier results.json, and a run with
+    # fewer seeds (or without run.supervised) left the earlier run's bundles beside its own
+    out = tmp_path / "run"
+    settings = ["data.symbol=IBM", "data.train_end=2004-12-31", "data.test_end=2005-03-31",
+                "agent.episodes=1", "agent.learning_starts=200", "model.hidden_size=8"]
+
+    def train(*extra: str) -> int:
+        return rnnkit.cli.main(["train", "dqn", "--out", str(out),
+                                *[arg for s in (*settings, *extra) for arg in ("--set", s)]])
+
+    assert train('run.seeds="0,1"', "run.supervised=true") == 0
+    (out / "seed-0" / "notes.txt").write_text("mine")
+    before = {path: path.read_bytes() for path in out.rglob("*") if path.is_file()}
+    assert train("agent.learning_starts=1000000") == 2  # refused once the data is read
+    assert "no update would ever run" in capsys.readouterr().err
+    assert {path: path.read_bytes() for path in out.rglob("*") if path.is_file()} == before
+    assert train('run.seeds="1"') == 0
+    assert sorted(str(path.relative_to(out)) for path in out.rglob("*") if path.is_file()) == [
+        "config.toml", "equity.png", "results.json", "seed-0/notes.txt",
+        "seed-1/dqn/model.rnnkit"]
+    assert json.loads((out / "results.json").read_text())["seeds"] == [1]
+
+
+def run_dqn_benchmark(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                      *overrides: str) -> dict[str, object]:
+    """benchmarks/dqn_trading.py on IBM, one seed, a short period and tiny agents; its
+    result file."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "dqn_trading.py"
+    spec = importlib.util.spec_from_file_location("dqn_trading_benchmark", path)
+    assert spec is not None and spec.loader is not None
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    settings = ["data.train_end=2004-12-31", "data.test_end=2005-03-31", "agent.episodes=1",
+                "agent.learning_starts=200", "model.hidden_size=8", *overrides]
+    monkeypatch.setattr("sys.argv", ["dqn_trading.py", "--symbols", "IBM", "--seeds", "0",
+                                     "--out", str(tmp_path / "dqn_trading.json"),
+                                     *[arg for s in settings for arg in ("--set", s)]])
+    assert benchmark.main() == 0
+    return dict(json.loads((tmp_path / "dqn_trading.json").read_text()))
+
+
+def test_the_dqn_benchmark_survives_an_agent_never_in_the_market(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # an agent that never left flat has no Sharpe ratio: the benchmark's headline mean failed
+    # with KeyError 'sharpe' after every run had trained, and wrote nothing
+    monkeypatch.setattr(DQNAgent, "greedy_actions",
+                        lambda self, windows: (np.ones(len(windows), np.int64),
+                                               np.zeros(len(windows))))  # hold, flat
+    result = run_dqn_benchmark(tmp_path, monkeypatch)
+    assert result["value"] is None
+    extra = result["extra"]
+    assert isinstance(extra, dict) and extra["dqn_gru_sharpe"] is None
+    assert extra["sharpe_runs"] == {"dqn_mlp": "0 of 1 runs", "dqn_gru": "0 of 1 runs",
+                                    "buy_and_hold": "1 of 1 runs"}
+
+
+def test_the_dqn_benchmark_records_the_costs_it_charged(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # with --set trading.cost_bps=20 it wrote '5 bps cost + 5 bps slippage' and titled every
+    # panel 'after 10 bps'
+    titles: list[str] = []
+    monkeypatch.setattr("rnnkit.viz.seed_equity.plot_seed_equity_grid",
+                        lambda panels, path: titles.extend(panels) or path)
+    result = run_dqn_benchmark(tmp_path, monkeypatch, "trading.cost_bps=20")
+    extra = result["extra"]
+    assert isinstance(extra, dict)
+    assert extra["costs"] == "20 bps cost + 5 bps slippage per unit of position changed"
+    assert titles == ["IBM: test 2004-12-31 to 2005-03-31, after 25 bps"]

@@ -40,9 +40,9 @@ from rnnkit.config import (
 )
 from rnnkit.models.dqn_agent import DQNAgent
 from rnnkit.pipelines.dqn_report import summarize, summary_table
-from rnnkit.pipelines.run import write_results
+from rnnkit.pipelines.run import RUN_FILES, clear_run, write_results
 from rnnkit.pipelines.sources import ForecastDataConfig
-from rnnkit.rl.dqn import DQNOptions, check_options, train_dqn
+from rnnkit.rl.dqn import DQNOptions, check_options, check_updates, train_dqn
 from rnnkit.rl.env import TradingEnv, random_positions
 from rnnkit.rl.prices import listed_prices, price_windows
 from rnnkit.timeseries.datasets import ALL_STOCK_SYMBOLS, stock_prices
@@ -157,12 +157,17 @@ def split_periods(windows: Windows, data: DQNData) -> Periods:
         test = test.subset(test.input_end <= period_end(data.test_end))
     check_fraction(data.val_fraction, "data.val_fraction")  # as check_config, for API callers
     fitting, validation = split_validation(train, data.val_fraction)
+    later = (f"move data.train_end ({data.train_end}) later or shorten data.lookback "
+             f"({data.lookback})")
+    hints = {"fitting": f"lower data.val_fraction ({data.val_fraction:g}), {later}",
+             "validation": f"raise data.val_fraction ({data.val_fraction:g}), {later}",
+             "test": f"move data.train_end ({data.train_end}) earlier"
+                     + (f" or data.test_end ({data.test_end}) later" if data.test_end else "")}
     for name, part, least in (("fitting", fitting, 100), ("validation", validation, 20),
                               ("test", test, 20)):
         if len(part) < least:
-            raise ValueError(f"{len(part)} {name} windows (at least {least} needed): move "
-                             f"data.train_end ({data.train_end}) or data.test_end, or shorten "
-                             f"data.lookback ({data.lookback})")
+            raise ValueError(f"{len(part)} {name} windows (at least {least} needed): "
+                             f"{hints[name]}")
     if train.target_times[:, -1].max() > test.input_end.min():
         raise AssertionError("a training reward lies after the first test decision")
     scaler = StandardScaler(list(windows.feature_names)).fit(fitting.period_rows())
@@ -202,7 +207,8 @@ def train_agent(periods: Periods, config: DQNRunConfig, seed: int, out: Path,
 def supervised_positions(periods: Periods, config: DQNRunConfig, seed: int, out: Path
                          ) -> dict[str, np.ndarray]:
     """The stock pipeline's forecaster (threshold 0) and classifier, trained on the same
-    training period with the seed, as test positions."""
+    training period with the seed, as test positions; their bundles keep ``data.test_end``,
+    so ``rnnkit backtest`` trades them over the same test period as the agent."""
     from rnnkit.pipelines.stocks import StockData, StocksRunConfig, StockTrading, fit_fold
 
     defaults = StocksRunConfig()
@@ -212,16 +218,40 @@ def supervised_positions(periods: Periods, config: DQNRunConfig, seed: int, out:
         train=replace(defaults.train, seed=seed, threads=config.run.threads, progress=False),
         trading=StockTrading(mode=config.trading.mode, cost_bps=config.trading.cost_bps,
                              slippage_bps=config.trading.slippage_bps))
-    forecaster, signal, _ = fit_fold(periods.train, stocks, out, lambda _: None)
+    forecaster, signal, _ = fit_fold(periods.train, stocks, out, lambda _: None,
+                                     test_end=config.data.test_end)
     test, mode = periods.test, config.trading.mode
     predicted = forecast_returns(forecaster.predict_windows(test)["mean"], test, "log_return")
     return {"forecaster": threshold_positions(predicted, 0.0, mode),
             "signal": class_positions(signal.predict_windows(test).argmax(axis=1), mode)}
 
 
+def clear_seeds(out: Path) -> None:
+    """A fresh run: remove what an earlier run left in ``out`` (``results.json``,
+    ``equity.png`` and each ``seed-<k>/``'s agent and supervised runs), so that no bundle or
+    number of other settings (a seed this run does not train, the supervised models of a run
+    with ``run.supervised``) lies beside this run's. Only the files rnnkit writes there are
+    removed: a file of one's own stays, and so does its folder."""
+    from rnnkit.pipelines.stocks import FOLD_RUNS  # the supervised runs of a seed
+
+    for name in ("results.json", "equity.png"):
+        (out / name).unlink(missing_ok=True)
+    for folder in sorted(out.glob("seed-*")):
+        for name in ("dqn", *FOLD_RUNS):
+            run = folder / name
+            if run.is_dir():
+                clear_run(run, (*RUN_FILES, "config.toml"))
+                if not any(run.iterdir()):
+                    run.rmdir()
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+
+
 def run_dqn(config: DQNRunConfig, out_dir: str | Path, log: Any = print) -> dict[str, Any]:
     """Train and compare on one symbol (see the module docstring); writes ``results.json``
-    and ``equity.png`` under ``out_dir`` and returns the results."""
+    and ``equity.png`` under ``out_dir`` and returns the results. ``out_dir`` is left as it
+    was until every setting has passed its checks (the data's too), then an earlier run there
+    is cleared (:func:`clear_seeds`)."""
     from rnnkit.viz.seed_equity import plot_seed_equity
 
     started = time.perf_counter()
@@ -229,9 +259,6 @@ def run_dqn(config: DQNRunConfig, out_dir: str | Path, log: Any = print) -> dict
     check_config(config)
     if config.run.threads > 0:
         torch.set_num_threads(config.run.threads)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    save_config(config, out / "config.toml")
     symbol = config.data.symbol.upper()
     prices = listed_prices(stock_prices([symbol], returns=False)[symbol])
     if prices.index[0] >= period_end(config.data.train_end):
@@ -240,6 +267,11 @@ def run_dqn(config: DQNRunConfig, out_dir: str | Path, log: Any = print) -> dict
                           f"data.test_end) into {symbol}'s history, which ends on "
                           f"{prices.index[-1]:%Y-%m-%d}")
     periods = split_periods(price_windows(prices, config.data.lookback), config.data)
+    check_updates(config.agent, len(periods.fitting))
+    out = Path(out_dir)  # every check passed: an earlier run in the folder gives way
+    out.mkdir(parents=True, exist_ok=True)
+    clear_seeds(out)
+    save_config(config, out / "config.toml")
     test = periods.test
     log(f"{symbol}: fitting {_span(periods.fitting)} ({len(periods.fitting)} days), "
         f"validation {_span(periods.validation)}, test {_span(test)} ({len(test)} days)")

@@ -105,6 +105,20 @@ def check_options(options: DQNOptions) -> None:
             raise ValueError(f"agent.{name} must be {expected}, not {getattr(options, name)!r}")
 
 
+def check_updates(options: DQNOptions, days: int) -> None:
+    """Refuse settings under which no update would run in ``episodes`` passes over ``days``
+    decisions (the first update comes at the first multiple of ``train_every`` from
+    ``learning_starts`` on)."""
+    total = options.episodes * days
+    first_update = -(-max(options.learning_starts, 1) // options.train_every) * options.train_every
+    if first_update > total:
+        raise ValueError(f"no update would ever run: agent.learning_starts "
+                         f"{options.learning_starts} (first update at step {first_update}, "
+                         f"agent.train_every {options.train_every}) is past the {total} steps "
+                         f"of training (agent.episodes {options.episodes} x {days} days); "
+                         "lower agent.learning_starts or raise agent.episodes")
+
+
 def greedy_return(agent: DQNAgent, env: TradingEnv) -> float:
     """The total return after costs of the greedy policy over the environment's windows."""
     _, positions = agent.greedy_from_inputs(env.windows)
@@ -129,7 +143,8 @@ def td_targets(agent: DQNAgent, target: DQNAgent, batch: Transitions, gamma: flo
 
 def _update(agent: DQNAgent, target: DQNAgent, optimizer: torch.optim.Optimizer,
             buffer: ReplayBuffer, generator: np.random.Generator, options: DQNOptions) -> float:
-    batch = buffer.sample(options.batch_size, generator)
+    weight = next(agent.parameters())  # batches on the network's device, in its dtype
+    batch = buffer.sample(options.batch_size, generator, weight.device, weight.dtype)
     agent.train()
     q = agent(batch.window, batch.position).gather(1, batch.action[:, None]).squeeze(1)  # [B]
     goal = td_targets(agent, target, batch, options.gamma, options.double)
@@ -164,13 +179,7 @@ def train_dqn(agent: DQNAgent, env: TradingEnv, options: DQNOptions,
     optimizer = torch.optim.Adam(agent.parameters(), lr=options.lr)
     buffer = ReplayBuffer(options.buffer_size, env.windows.shape[1:])
     total = options.episodes * len(env)
-    first_update = -(-max(options.learning_starts, 1) // options.train_every) * options.train_every
-    if first_update > total:
-        raise ValueError(f"no update would ever run: agent.learning_starts "
-                         f"{options.learning_starts} (first update at step {first_update}, "
-                         f"agent.train_every {options.train_every}) is past the {total} steps "
-                         f"of training (agent.episodes {options.episodes} x {len(env)} days); "
-                         "lower agent.learning_starts or raise agent.episodes")
+    check_updates(options, len(env))
     result = DQNResult()
     best_score, best_state = -np.inf, copy.deepcopy(agent.state_dict())
     step = 0

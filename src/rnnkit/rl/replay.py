@@ -80,14 +80,17 @@ class ReplayBuffer:
         self.count = min(self.count + 1, self.capacity)
 
     def sample(self, batch_size: int, generator: np.random.Generator,
-               device: torch.device | str = "cpu") -> Transitions:
-        """``batch_size`` transitions drawn uniformly (with replacement) from those held."""
+               device: torch.device | str = "cpu",
+               dtype: torch.dtype = torch.float32) -> Transitions:
+        """``batch_size`` transitions drawn uniformly (with replacement) from those held, on
+        ``device``, the floating ones as ``dtype`` (the network's)."""
         if not self.count:
             raise ValueError("the replay buffer is empty; add transitions before sampling")
         rows = generator.integers(0, self.count, size=batch_size)
 
         def tensor(values: np.ndarray) -> Tensor:
-            return torch.as_tensor(values[rows], device=device)
+            batch = torch.as_tensor(values[rows], device=device)
+            return batch.to(dtype) if batch.is_floating_point() else batch
 
         return Transitions(tensor(self.window), tensor(self.position), tensor(self.action),
                            tensor(self.reward), tensor(self.next_window),
