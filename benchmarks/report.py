@@ -175,6 +175,26 @@ def _beijing_sweeps() -> str:
     return "".join(parts)
 
 
+def forecast_intervals(result: dict[str, Any]) -> str:
+    summary = result["extra"]["summary"]
+    seeds = ", ".join(str(seed) for seed in result["extra"]["seeds"])
+    kinds = {"model": "the model's own", "cqr": "conformalized (CQR)",
+             "conformal": "point forecast ± conformal", "persistence conformal":
+             "persistence ± conformal"}
+    rows = [[loss, label, f"{report[kind]['coverage_last']:.3f}",
+             f"{report[kind]['width_last']:.2f}", f"{report[kind]['score_last']:.2f}",
+             f"{report[kind]['coverage_all']:.3f}", f"{report[kind]['score_all']:.2f}"]
+            for loss, report in summary.items() for kind, label in kinds.items()]
+    head = ["loss", "90% interval", "coverage (24 h)", "width °C (24 h)",
+            "interval score (24 h)", "coverage (all steps)", "interval score (all steps)"]
+    points = ", ".join(f"{loss} {report['point']['mae_last']:.3f}"
+                       for loss, report in summary.items())
+    return (f"Beijing temperature, test 2014, the recipe of the forecast above with a "
+            f"probabilistic loss; means over seeds {seeds}. Conformal intervals are calibrated "
+            f"on 2013 only. Test MAE of the point forecast (mean or median) 24 h ahead: "
+            f"{points} °C.\n\n" + markdown_table(head, rows) + _footer(result))
+
+
 def stocks(result: dict[str, Any]) -> str:
     rows = []
     for row in result["rows"]:
@@ -319,6 +339,7 @@ SECTIONS: list[tuple[str, str, Callable[[dict[str, Any]], str]]] = [
     ("tagging_wnut", "Named entities (WNUT-17)", tagging),
     ("word2vec_quality", "word2vec", word2vec),
     ("forecast_beijing", "Forecasting Beijing hourly temperature", forecast_beijing),
+    ("forecast_intervals", "Prediction intervals (Beijing)", forecast_intervals),
     ("stocks_walk_forward", "Stocks: forecast, buy/sell/hold and backtest", stocks),
     ("dqn_trading", "A DQN agent beside the supervised strategies", dqn),
     ("sentiment_sst2", "Sentiment classification", sentiment),
