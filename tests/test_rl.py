@@ -615,3 +615,17 @@ def test_the_dqn_benchmark_records_the_costs_it_charged(
     assert isinstance(extra, dict)
     assert extra["costs"] == "20 bps cost + 5 bps slippage per unit of position changed"
     assert titles == ["IBM: test 2004-12-31 to 2005-03-31, after 25 bps"]
+
+
+def test_an_environment_that_is_not_the_agents_is_refused() -> None:
+    # through the Python API a long_short environment trained a long_flat agent (its 'sell'
+    # learnt as short), and windows of another lookback failed inside torch or trained silently
+    env, _ = alternating_env(rows=40)
+    options = DQNOptions(episodes=1, learning_starts=1, batch_size=4)
+    with pytest.raises(ValueError, match="trades long_flat but the agent was built for "
+                                         "long_short"):
+        train_dqn(tiny_agent(mode="long_short"), env, options, log=lambda _: None)
+    with pytest.raises(ValueError, match=r"windows are \(3, 1\).*agent reads \(5, 1\)"):
+        train_dqn(tiny_agent(lookback=5), env, options, log=lambda _: None)
+    with pytest.raises(ValueError, match=r"agent reads \(3, 2\)"):
+        train_dqn(tiny_agent(features=2), env, options, log=lambda _: None)

@@ -157,6 +157,19 @@ def _update(agent: DQNAgent, target: DQNAgent, optimizer: torch.optim.Optimizer,
     return float(loss.detach())
 
 
+def check_env(agent: DQNAgent, env: TradingEnv) -> None:
+    """Refuse an environment whose windows or trading mode are not the agent's: it would
+    train on inputs of another shape, or learn 'sell' as flat where the agent means short."""
+    shape = (agent.lookback, len(agent.feature_names))
+    if tuple(env.windows.shape[1:]) != shape:
+        raise ValueError(f"the environment's windows are {tuple(env.windows.shape[1:])} (lookback"
+                         f", features) but the agent reads {shape}: build both from the same "
+                         "windows (data.lookback and features)")
+    if env.mode != agent.mode:
+        raise ValueError(f"the environment trades {env.mode} but the agent was built for "
+                         f"{agent.mode}: give both the same mode")
+
+
 def train_dqn(agent: DQNAgent, env: TradingEnv, options: DQNOptions,
               validation: TradingEnv | None = None, seed: int = 0,
               log: Any = print) -> DQNResult:
@@ -173,6 +186,9 @@ def train_dqn(agent: DQNAgent, env: TradingEnv, options: DQNOptions,
         log: called with one line per episode.
     """
     check_options(options)
+    for period in (env, validation):
+        if period is not None:
+            check_env(agent, period)
     started = time.perf_counter()
     generator = np.random.default_rng(seed)
     target = copy.deepcopy(agent).eval()
