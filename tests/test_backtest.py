@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 
 import numpy as np
@@ -159,8 +160,11 @@ def test_calendar_and_session_grids_are_annualised_by_the_bars_a_year_holds() ->
 
 def test_a_backtest_refuses_windows_that_skip_rows() -> None:
     windows = _windows(30, "B", missing=10)  # rows 10-11 have no window: x is missing
-    with pytest.raises(ValueError, match="no decision between .* a backtest needs one decision"):
+    with pytest.raises(ValueError, match="no decision between .* a backtest needs one decision"
+                       ) as refused:
         run_strategies({"long": np.ones(len(windows))}, windows, "price", 0, 0)
+    # the days as dates (they read 2008-10-17T00:00:00.000000000)
+    assert re.search(r"between \d{4}-\d\d-\d\d and \d{4}-\d\d-\d\d \(", str(refused.value))
 
 
 def test_a_level_that_goes_below_zero_is_not_traded_as_a_price() -> None:

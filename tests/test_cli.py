@@ -547,3 +547,15 @@ def test_info_on_a_cpu_only_machine_does_not_report_cudnn_math(
     info = rnnkit.info.collect_info()
     assert info["cuda"] == "not available" and info["default device"] == "cpu"
     assert info["cuDNN float32 math"] == "not used (no GPU)"
+
+
+def test_resume_help_names_every_setting_a_resumed_run_may_change(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # it said "train.epochs, max_steps, patience and how it runs", leaving out lr_patience,
+    # lr_factor, min_lr and checkpoint_every, which the refusal itself lists
+    from rnnkit.config import RESUMABLE
+
+    with pytest.raises(SystemExit):
+        main(["train", "tagger", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert all(key in shown for key in RESUMABLE), shown

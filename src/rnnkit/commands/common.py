@@ -11,7 +11,14 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from rnnkit.config import ConfigError, config_to_dict, load_config, to_toml, valid_keys
+from rnnkit.config import (
+    RESUMABLE,
+    ConfigError,
+    config_to_dict,
+    load_config,
+    to_toml,
+    valid_keys,
+)
 
 Handler = Callable[[argparse.Namespace], int]
 # model kind -> handler for `rnnkit evaluate` / `rnnkit predict` on a bundle of that kind
@@ -20,8 +27,8 @@ PREDICTORS: dict[str, Handler] = {}
 
 
 RESUME_HELP = ("continue the run in --out from its last.pt; given --out, its config.toml's "
-               "settings are the starting point (--set may change train.epochs, max_steps, "
-               "patience and how it runs)")
+               "settings are the starting point (--set may change only "
+               f"{', '.join(RESUMABLE)} and sample.*)")
 
 
 def add_config_options(parser: argparse.ArgumentParser, resume_help: str = RESUME_HELP) -> None:

@@ -28,6 +28,7 @@ from rnnkit.timeseries.windows import Windows, make_windows
 from rnnkit.trading.backtest import BacktestResult, report_table
 from rnnkit.trading.returns import (
     check_tradable,
+    day_text,
     equity_times,
     forecast_returns,
     run_strategies,
@@ -119,22 +120,16 @@ def backtest_windows(model: Any, options: BacktestOptions) -> tuple[Windows, str
     if not keep.any():
         raise ValueError(f"no decision dates between {options.start or 'the start'} and "
                          f"{options.end or 'the end'}; the data runs from "
-                         f"{_day(windows.input_end[0])} to {_day(windows.input_end[-1])}")
+                         f"{day_text(windows.input_end[0])} to {day_text(windows.input_end[-1])}")
     chosen = windows.subset(keep)
     seen = (chosen.input_end < test.input_end[0]).sum() if len(test) else len(chosen)
     if not seen or (options.source and not same_source(options.source,
                                                        model.trained_on.get("source", ""))):
         return chosen, ""  # another series: no day of it was trained on
-    start = _day(test.input_end[0]) if len(test) else "after the data"
+    start = day_text(test.input_end[0]) if len(test) else "after the data"
     return chosen, (f"{seen} of the {len(chosen)} decision days lie before the model's test "
                     f"period (from {start}): it trained or was selected on them, so these "
                     "numbers are in-sample, not a test")
-
-
-def _day(time: Any) -> str:
-    """A decision time as a date, with the hour only when it is not midnight."""
-    stamp = pd.Timestamp(time)
-    return str(stamp.date()) if stamp == stamp.normalize() else str(stamp)
 
 
 def backtest_bundle(path: str | Path, options: BacktestOptions,

@@ -97,6 +97,17 @@ def periods_per_year(index: pd.DatetimeIndex) -> float:
     return held if sessions else grid
 
 
+def day_text(time: object) -> str:
+    """A decision time as a date, with the hour only when it is not midnight.
+
+    Example:
+        >>> day_text(np.datetime64("2008-10-17")), day_text("2014-03-01 13:00")
+        ('2008-10-17', '2014-03-01 13:00:00')
+    """
+    stamp = pd.Timestamp(time)
+    return str(stamp.date()) if stamp == stamp.normalize() else str(stamp)
+
+
 def decision_gaps(windows: Windows) -> str:
     """Why these windows cannot be backtested ("" when they can): a backtest chains one
     decision per row, so a row without one (a window dropped for a missing value) would
@@ -104,7 +115,7 @@ def decision_gaps(windows: Windows) -> str:
     gaps = np.flatnonzero(np.diff(windows.origins) != 1)
     if not len(gaps):
         return ""
-    first, last = windows.input_end[gaps[0]], windows.input_end[gaps[0] + 1]
+    first, last = (day_text(windows.input_end[row]) for row in (gaps[0], gaps[0] + 1))
     return (f"no decision between {first} and {last} ({len(gaps)} such gap(s)): windows there "
             "were dropped because a value they need is missing, and a backtest needs one "
             "decision per row. Fill or drop the missing values, or backtest a period without "
