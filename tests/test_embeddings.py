@@ -430,8 +430,10 @@ def test_word2vec_train_refuses_bad_flags_before_training(
     ("{tmp}", "--json-out {tmp} is a folder; give the file to write, e.g. {tmp}/scores.json"),
     ("{tmp}/a-file/s.json", "a-file is a file, not a folder"),
     ("{tmp}/locked/s.json", "the folder {tmp}/locked cannot be written in"),
+    # written atomically (a temporary file renamed over it): its folder must be writable
+    ("{tmp}/locked/old.json", "the folder {tmp}/locked cannot be written in"),
     ("{tmp}/v.txt", "--json-out {tmp}/v.txt is the --vectors file"),
-], ids=["folder", "in-file", "not-writable", "is-vectors"])
+], ids=["folder", "in-file", "not-writable", "existing-not-writable", "is-vectors"])
 def test_word2vec_evaluate_checks_json_out_before_evaluating(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
         json_out: str, message: str) -> None:
@@ -440,6 +442,7 @@ def test_word2vec_evaluate_checks_json_out_before_evaluating(
     (tmp_path / "a-file").write_text("")
     locked = tmp_path / "locked"
     locked.mkdir()
+    (locked / "old.json").write_text("{}")
     access = os.access  # chmod does not stop root: the permission is faked
     monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != locked
                         and access(path, mode))

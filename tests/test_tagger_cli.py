@@ -352,3 +352,33 @@ def test_a_two_column_pos_file_trains_with_scheme_none(tmp_path: Path,
     assert main(["predict", "--model", model, "--input", str(data)]) == 0
     tags = [line.split()[1] for line in capsys.readouterr().out.splitlines() if line]
     assert len(tags) == 5 and set(tags) <= {"PROPN", "VERB", "PUNCT"}
+
+
+def test_predict_writes_an_existing_file_in_a_folder_it_cannot_write_in(
+        files: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--output is written in place, so a writable file in a folder of others' (/dev/null,
+    /dev/stdout) takes the predictions; it was refused for its folder. A new file there,
+    or a file that cannot be written, is still refused before the model loads."""
+    import os
+
+    out = tmp_path / "pos"
+    assert _train(files, "conllu", out) == 0
+    model = str(out / "model.rnnkit")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    mine, theirs = locked / "mine.txt", locked / "theirs.txt"
+    mine.write_text("old\n")
+    theirs.write_text("kept\n")
+    access = os.access  # chmod does not stop root: the permissions are faked
+    monkeypatch.setattr(os, "access", lambda path, mode: Path(path) not in (locked, theirs)
+                        and access(path, mode))
+    assert main(["predict", "--model", model, "--text", "Mary runs .", "--output",
+                 str(mine)]) == 0
+    assert [line.split("\t")[0] for line in mine.read_text().splitlines() if line] == \
+        ["Mary", "runs", "."]
+    assert main(["predict", "--model", model, "--text", "Mary runs .", "--output",
+                 str(locked / "new.txt")]) == 2
+    assert not (locked / "new.txt").exists()
+    assert main(["predict", "--model", model, "--text", "Mary runs .", "--output",
+                 str(theirs)]) == 2
+    assert theirs.read_text() == "kept\n"

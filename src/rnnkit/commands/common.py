@@ -191,11 +191,15 @@ def read_text_input(path: str | None) -> str:
     return decode_utf8(raw, name).removeprefix("\ufeff")
 
 
-def check_output_file(path: Path | None, flag: str = "--output", example: str = "") -> None:
+def check_output_file(path: Path | None, flag: str = "--output", example: str = "",
+                      atomic: bool = False) -> None:
     """Refuse, before the work that fills it (the model's loading included), a ``flag`` that
     names a folder (``example``: a file name to suggest in it), whose folder is a file, or
-    whose folder (the nearest that exists) may not be written in. Nothing is created: a
-    command refused later leaves no folder behind."""
+    that cannot be written: an existing file is written in place (``/dev/null``, a file of
+    one's own in a folder of others), so it must be writable, a new one needs its folder
+    (the nearest that exists) writable. ``atomic``: the output is written to a temporary
+    file renamed over ``path``, which needs the folder writable in both cases. Nothing is
+    created: a command refused later leaves no folder behind."""
     if path is None:
         return
     if path.is_dir():
@@ -206,6 +210,11 @@ def check_output_file(path: Path | None, flag: str = "--output", example: str = 
     if blocker is not None:
         raise ConfigError(f"{flag} {path}: {blocker} is a file, not a folder, so nothing can "
                           f"be written in it; give {flag} a path in a folder")
+    if path.exists() and not atomic:
+        if not os.access(path, os.W_OK):
+            raise ConfigError(f"{flag} {path} cannot be written (no permission, or read-only);"
+                              f" give {flag} a file you can write to")
+        return
     folder = next((place for place in path.parents if place.exists()), None)
     if folder is not None and not os.access(folder, os.W_OK | os.X_OK):
         raise ConfigError(f"{flag} {path}: the folder {folder} cannot be written in (no "

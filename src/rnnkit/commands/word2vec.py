@@ -106,8 +106,9 @@ def run_train(args: argparse.Namespace) -> int:
         architecture=args.architecture, negative=args.negative, workers=args.workers,
         seed=args.seed, lowercase=args.lowercase,
     )
-    check_output_file(args.out, "--out", "vectors.bin")  # refused before the training, not
-    check_output_file(args.text_out, "--text-out", "vectors.txt")  # after it
+    # refused before the training, not after it; both are written atomically
+    check_output_file(args.out, "--out", "vectors.bin", atomic=True)
+    check_output_file(args.text_out, "--text-out", "vectors.txt", atomic=True)
     check_outputs_apart(args.out, args.text_out, args.corpus)
     corpus = open_corpus(args.corpus, args.format)
     start = time.perf_counter()
@@ -165,7 +166,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from rnnkit.training.checkpoint import atomic_write_text
 
     check_at_least(args.restrict_vocab, "--restrict-vocab", 1)
-    check_output_file(args.json_out, "--json-out", "scores.json")  # before the slow evaluation
+    # before the slow evaluation; written atomically
+    check_output_file(args.json_out, "--json-out", "scores.json", atomic=True)
     if args.json_out is not None and same_file(args.json_out, args.vectors):
         raise ConfigError(f"--json-out {args.json_out} is the --vectors file: the scores would "
                           "be written over the vectors; give --json-out another file, e.g. "
