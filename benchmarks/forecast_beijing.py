@@ -140,12 +140,10 @@ def main() -> int:
     return 0
 
 
-def train_one(settings: list[str], test: Any, log: Callable[[str], None] = print,
-              split: Any = None) -> tuple[dict[str, Any], Any, list[dict[str, Any]]]:
-    """Train one forecaster in a scratch folder. Returns its results, its forecasts of the
-    last horizon step on ``test`` (windows) and its per-epoch records (``metrics.jsonl``).
-    With the ``split`` (train, validation, test windows), the results also hold
-    ``against_ridge`` (:func:`against_ridge`)."""
+def train_model(settings: list[str], log: Callable[[str], None] = print
+                ) -> tuple[Any, dict[str, Any], list[dict[str, Any]]]:
+    """Train one forecaster in a scratch folder. Returns the trained model (loaded from its
+    bundle), its results and its per-epoch records (``metrics.jsonl``)."""
     from rnnkit.config import load_config
     from rnnkit.models.forecaster import Forecaster
     from rnnkit.pipelines.forecaster import ForecastRunConfig, train_forecaster
@@ -157,6 +155,16 @@ def train_one(settings: list[str], test: Any, log: Callable[[str], None] = print
         model = load_model(Path(folder) / "model.rnnkit", Forecaster)
         history = [json.loads(line) for line in
                    (Path(folder) / "metrics.jsonl").read_text().splitlines()]
+    return model, results, history
+
+
+def train_one(settings: list[str], test: Any, log: Callable[[str], None] = print,
+              split: Any = None) -> tuple[dict[str, Any], Any, list[dict[str, Any]]]:
+    """Train one forecaster (:func:`train_model`). Returns its results, its forecasts of the
+    last horizon step on ``test`` (windows) and its per-epoch records (``metrics.jsonl``).
+    With the ``split`` (train, validation, test windows), the results also hold
+    ``against_ridge`` (:func:`against_ridge`)."""
+    model, results, history = train_model(settings, log)
     last_step = model.predict_windows(test)["mean"][:, -1]
     if split is not None:
         results["against_ridge"] = against_ridge(

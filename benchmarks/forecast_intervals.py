@@ -26,7 +26,6 @@ import math
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from common import command_line, write_result  # noqa: E402
-from forecast_beijing import beijing_settings  # noqa: E402
+from forecast_beijing import beijing_settings, train_model  # noqa: E402
 
 LEVEL = 0.9
 LOSSES = {"gaussian": ["forecast.loss=gaussian", f"forecast.interval={LEVEL}"],
@@ -89,19 +88,6 @@ def intervals(model: Any, validation: Any, test: Any) -> dict[str, dict[str, flo
     }
 
 
-def train(settings: list[str]) -> tuple[Any, dict[str, Any]]:
-    """Train one forecaster in a scratch folder; the loaded model and its results."""
-    from rnnkit.config import load_config
-    from rnnkit.models.forecaster import Forecaster
-    from rnnkit.pipelines.forecaster import ForecastRunConfig, train_forecaster
-    from rnnkit.training.bundle import load_model
-
-    config = load_config(ForecastRunConfig, None, settings)
-    with tempfile.TemporaryDirectory() as folder:
-        results = train_forecaster(config, folder, log=lambda line: None)
-        return load_model(Path(folder) / "model.rnnkit", Forecaster), results
-
-
 def summarize(rows: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, float]]]:
     """Per loss and interval kind, the mean of every measure over the seeds."""
     out: dict[str, dict[str, dict[str, float]]] = {}
@@ -135,7 +121,7 @@ def main() -> int:
             settings = beijing_settings(epochs=args.epochs, threads=args.threads,
                                         overrides=[*LOSSES[loss], f"train.seed={seed}"])
             clock = time.perf_counter()
-            model, results = train(settings)
+            model, results, _ = train_model(settings, log=lambda line: None)
             row = {"loss": loss, "seed": seed, "best_epoch": results["best_epoch"],
                    "seconds": round(time.perf_counter() - clock, 1),
                    "intervals": intervals(model, split.validation, split.test)}
