@@ -132,6 +132,40 @@ def test_beam_scores_are_the_model_log_probabilities(trained: Seq2Seq) -> None:
                                                   int(batch.source_lengths[row]))
 
 
+def test_a_beam_of_one_is_greedy_when_the_model_ends_at_the_length_limit(
+        tokenizer: SubwordTokenizer) -> None:
+    """At the last allowed step the model ends (p 0.5) rather than write one more word (p 0.4):
+    greedy stops there, and so must a beam of 1, though the cut, longer hypothesis has the
+    better length-normalized score (alpha 1). Before, the cut one was kept as well and won."""
+    model = make_model(tokenizer, attention="general", max_length_ratio=0.0).eval()  # limit 10
+    vocab, word, other = len(tokenizer), 5, 6
+    calls: list[int] = []
+
+    def scripted(tokens: torch.Tensor, state: Any, memory: Any) -> Any:
+        step = len(calls)
+        calls.append(step)
+        probs = torch.zeros(vocab)
+        if step < 9:  # the word (0.4), or any other but the end (0.6 shared)
+            probs[EOS_ID + 1 :] = 0.6 / (vocab - EOS_ID - 2)
+            probs[word] = 0.4
+        else:  # the end (0.5), the other word (0.4), the rest (0.1 shared)
+            probs[EOS_ID + 1 :] = 0.1 / (vocab - EOS_ID - 2)
+            probs[EOS_ID], probs[other] = 0.5, 0.4
+        return probs.log().expand(tokens.shape[0], vocab), state, None
+
+    model.decoder.step = scripted  # type: ignore[method-assign]
+    batch = collate(encode_pairs(model, ["red dog runs"], ["x"]))
+    greedy, _ = model.greedy(batch.source, batch.source_lengths)
+    assert greedy == [[word] * 9]
+    calls.clear()
+    found = beam_search(model, batch.source, batch.source_lengths, beam_size=1, alpha=1.0)
+    assert [h.tokens for h in found[0]] == greedy
+    calls.clear()  # a wider beam still cuts the live ones it lacks at the limit, best first
+    two = beam_search(model, batch.source, batch.source_lengths, beam_size=2, alpha=0.0,
+                      n_best=2)[0]
+    assert [h.tokens for h in two] == [[word] * 9, [word] * 9 + [other]]
+
+
 def test_forced_attention_of_a_given_pair(trained: Seq2Seq) -> None:
     from rnnkit.pipelines.translation import forced_attention
 

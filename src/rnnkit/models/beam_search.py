@@ -3,7 +3,8 @@
 Every sentence keeps ``K`` live hypotheses; all ``B * K`` advance in one decoder call per step.
 Of the ``2K`` best extensions of a sentence, those among the best ``K`` that end in the end
 marker are set aside as finished, and the best ``K`` others live on (so a beam of 1 is greedy).
-A sentence is done once ``K`` hypotheses finished (or its length limit is reached). Finished
+A sentence is done once ``K`` hypotheses finished (or its length limit is reached: the live
+ones are then cut there, as many as it still lacks of ``K``, best first). Finished
 hypotheses are ranked by the GNMT length-normalized score ``log p / ((5 + |y|) / 6) ** alpha``
 (Wu et al. 2016); ``alpha = 0`` is the raw log probability, which favours short outputs.
 """
@@ -90,6 +91,8 @@ def beam_search(model: Seq2Seq, source: Tensor, lengths: Tensor, beam_size: int 
                 last = t + 1 >= limits[b]
                 if word == EOS_ID and rank >= width:
                     continue  # an ending ranked below the K best does not finish
+                if word != EOS_ID and last and len(finished[b]) >= width:
+                    continue  # cut at the limit only to fill the K the sentence still lacks
                 if not done[b] and (word == EOS_ID or last) and value > float("-inf"):
                     ids = history[row].tolist() + ([] if word == EOS_ID else [word])
                     finished[b].append(Hypothesis(
