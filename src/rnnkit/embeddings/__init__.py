@@ -27,11 +27,11 @@ from rnnkit.embeddings.evaluate import (
 )
 from rnnkit.embeddings.pretrained import (
     Coverage,
-    detect_format,
     embedding_matrix,
     load_vectors,
     save_vectors,
 )
+from rnnkit.embeddings.vector_files import detect_format
 from rnnkit.embeddings.word2vec import Word2VecOptions, train_word2vec
 
 __all__ = [

@@ -31,7 +31,8 @@ class EmbeddingConfig:
 def check_embeddings(config: EmbeddingConfig) -> None:
     """Refuse embeddings settings before any data is read (they were used only after it):
     the keys are named, which the vectors' and word2vec's own errors do not."""
-    from rnnkit.embeddings.pretrained import FORMATS, check_vectors_setting
+    from rnnkit.embeddings.pretrained import check_vectors_setting
+    from rnnkit.embeddings.vector_files import FORMATS
 
     check_choice(config.vectors_format, "embeddings.vectors_format", ("auto", *FORMATS))
     check_at_least(config.word2vec_epochs, "embeddings.word2vec_epochs", 1)

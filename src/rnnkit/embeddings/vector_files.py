@@ -1,0 +1,197 @@
+"""A vectors file's format and what is wrong with it, read from its bytes: word2vec binary
+(``COUNT DIM`` header, then raw float32 bytes), word2vec text (the header, then ``WORD X1 ...``
+lines) or GloVe (the text lines alone); ``.gz`` too. :mod:`rnnkit.embeddings.pretrained` loads
+the vectors (through gensim) once these checks pass, and names a broken line with
+:func:`text_problem`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+FORMATS = ("word2vec-binary", "word2vec-text", "glove")
+_SNIFF_BYTES = 1 << 20  # a first line longer than this is not a vectors file
+
+
+def open_binary(path: Path) -> io.BufferedIOBase:
+    return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
+
+
+def _floats(fields: Sequence[str]) -> bool:
+    try:
+        [float(field) for field in fields]
+    except ValueError:
+        return False
+    return True
+
+
+def _is_header(fields: Sequence[bytes]) -> bool:
+    return len(fields) == 2 and all(part.isdigit() for part in fields)
+
+
+def _head(path: Path) -> tuple[bytes, bytes]:
+    """The first line of a vectors file and, after a ``COUNT DIM`` header, the start of the
+    rest; a file that cannot be read (or starts with a byte order mark) is a ValueError."""
+    try:
+        with open_binary(path) as file:
+            first = file.readline(_SNIFF_BYTES)
+            header = first.split()
+            # a text line holds dim numbers of up to ~25 characters: read all of it
+            rest = file.read(32 * int(header[1]) + 4096) if _is_header(header) else b""
+    except (OSError, EOFError) as error:  # gzip.BadGzipFile is an OSError
+        hint = "; is it really gzipped? Rename it without .gz" if path.suffix == ".gz" else ""
+        raise ValueError(f"vectors file {path} cannot be read: {error}{hint}") from None
+    if first.startswith(codecs.BOM_UTF8):
+        raise ValueError(f"vectors file {path} starts with a byte order mark (BOM), which "
+                         "would become part of the first word; save it as UTF-8 without BOM")
+    return first, rest
+
+
+def _check_file(path: Path) -> None:
+    if path.is_dir():
+        raise ValueError(f"vectors file {path} is a folder; give the vectors file in it "
+                         "(word2vec binary or text, or GloVe)")
+    if not path.is_file():
+        raise ValueError(f"vectors file {path} does not exist")
+
+
+def _line_two(rest: bytes) -> list[str]:
+    # words that are not UTF-8 are load_vectors' error to name, not a sign of binary
+    return rest.split(b"\n", 1)[0].decode("utf-8", "replace").rstrip().split(" ")
+
+
+def _looks_binary(first: bytes, rest: bytes) -> bool:
+    """Whether the line after a ``COUNT DIM`` header is no ``word x1 x2 ...`` text line."""
+    fields = _line_two(rest)
+    return _is_header(first.split()) and (len(fields) < 2 or not _floats(fields[1:]))
+
+
+def _raw_bytes(rest: bytes) -> bool:
+    """Whether the bytes after the header are no text: a NUL, or no UTF-8 (a character cut
+    at the end of the sniffed bytes is not counted)."""
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(rest, final=False)
+    except UnicodeDecodeError:
+        return True
+    return b"\0" in rest
+
+
+def detect_format(path: str | Path) -> str:
+    """Which of :data:`FORMATS` a vectors file is in, from its first two lines.
+
+    Raises:
+        ValueError: the file is missing (or a folder), unreadable, empty, or starts with
+            neither a ``COUNT DIM`` header nor a ``word x1 x2 ...`` line.
+    """
+    path = Path(path)
+    _check_file(path)
+    first, rest = _head(path)
+    header = first.split()
+    if not header:
+        raise ValueError(f"vectors file {path} is empty (or starts with a blank line)")
+    if _is_header(header):
+        dim = int(header[1])
+        fields = _line_two(rest)
+        if _looks_binary(first, rest):
+            return "word2vec-binary"  # raw float bytes after the first word
+        if len(fields) != dim + 1:
+            raise ValueError(
+                f"vectors file {path}: the header says {dim} numbers a word but line 2 holds "
+                f"{len(fields) - 1}; fix the header 'COUNT DIM' on line 1"
+            )
+        return "word2vec-text"
+    fields = first.decode("utf-8", "replace").rstrip().split(" ")
+    if len(fields) >= 2 and _floats(fields[1:]):
+        return "glove"
+    raise ValueError(
+        f"vectors file {path} starts with neither a word2vec header 'COUNT DIM' nor a GloVe "
+        f"line 'WORD X1 X2 ...': {first[:80]!r}"
+    )
+
+
+def check_vectors_file(path: str | Path, format: str = "auto") -> str:
+    """The format of a vectors file (``format``, or the one detected for ``"auto"``), from its
+    first lines only: a quick check of a file that is loaded later.
+
+    Raises:
+        ValueError: what :func:`load_vectors` raises for an unknown format, a missing file or
+            folder, or a file whose first lines are in no format (or in another than
+            ``format``).
+    """
+    path = Path(path)
+    if format == "auto":
+        return detect_format(path)
+    if format not in FORMATS:
+        raise ValueError(
+            f"unknown vectors format {format!r}; expected auto or {', '.join(FORMATS)}"
+        )
+    check_given_format(path, format)
+    return format
+
+
+def check_given_format(path: Path, format: str) -> None:
+    """Refuse a binary file given as text and a text file given as binary (gensim would fail
+    deep inside, or read text bytes as numbers); other problems are the reading's to name."""
+    _check_file(path)
+    first, rest = _head(path)  # unreadable, or a byte order mark
+    binary = _looks_binary(first, rest)
+    if format == "word2vec-binary" and not binary:
+        detected = detect_format(path)  # text: its format, or what keeps it from being one
+    elif format != "word2vec-binary" and binary and _raw_bytes(rest):
+        detected = "word2vec-binary"
+    else:
+        return
+    kinds = {"word2vec-binary": "raw float bytes after a 'COUNT DIM' header",
+             "word2vec-text": "a 'COUNT DIM' header, then 'WORD X1 X2 ...' text lines",
+             "glove": "'WORD X1 X2 ...' text lines"}
+    raise ValueError(f"vectors file {path} is a {detected} file ({kinds[detected]}), not "
+                     f"{format}; give the format {detected}, or auto to detect it")
+
+
+def text_problem(path: Path, format: str) -> str | None:
+    """The first line that breaks a text vectors file, said for a human; None if none does
+    (then gensim's own error is the best there is)."""
+    try:
+        return _first_bad_line(path, format)
+    except (OSError, EOFError):  # a gzip file cut short: gensim's error says so
+        return None
+
+
+def _first_bad_line(path: Path, format: str) -> str | None:
+    with open_binary(path) as file:
+        lines = enumerate(file, start=1)
+        dim = count = None
+        if format == "word2vec-text":
+            header = next(lines, (1, b""))[1].split()
+            if not _is_header(header):
+                return f"line 1 is not a 'COUNT DIM' header: {b' '.join(header)[:60]!r}"
+            count, dim = int(header[0]), int(header[1])
+        seen = 0
+        for number, raw in lines:
+            if count is not None and seen == count:
+                break  # gensim reads no further
+            seen += 1
+            problem = _line_problem(raw, dim)
+            if problem:
+                return f"line {number} {problem}"
+            dim = dim or len(raw.rstrip().split(b" ")) - 1
+    if count is not None and seen < count:
+        return f"the header promises {count} words but {seen} follow it; fix line 1"
+    return None
+
+
+def _line_problem(raw: bytes, dim: int | None) -> str | None:
+    """What is wrong with one ``word x1 ... xDIM`` line (None: nothing)."""
+    try:
+        fields = raw.decode("utf-8").rstrip().split(" ")
+    except UnicodeDecodeError:
+        return "is not UTF-8 text; save the file as UTF-8"
+    if len(fields) < 2 or not _floats(fields[1:]):
+        return f"is not 'WORD X1 X2 ...': {raw[:60]!r}"
+    if dim is not None and len(fields) - 1 != dim:
+        return f"holds {len(fields) - 1} numbers, expected {dim}"
+    return None
