@@ -260,6 +260,8 @@ def test_a_series_far_outside_the_training_scale_warns(tmp_path: Path) -> None:
     ({"signal.slippage_bps": "-5"}, "signal.slippage_bps must be at least 0"),
     ({"signal.kind": "logreturn"}, "signal.kind must be one of auto, price"),
     ({"signal.up": "0.02"}, "signal.up are read only with signal.thresholds=fixed"),
+    ({"signal.thresholds": "fixed", "signal.up": "-0.01", "signal.down": "0.01"},
+     "signal.down 0.01 must not be above signal.up -0.01"),
 ])
 def test_backtest_settings_are_refused_before_training(tmp_path: Path, capsys, extra: dict,
                                                        message: str) -> None:

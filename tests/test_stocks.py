@@ -106,13 +106,17 @@ def test_pip_datasets_are_listed(capsys) -> None:
     ("signal.cost_bps=500", "rnnkit stocks does not read signal.cost_bps: its target is each"),
     ("signal.mode=long_short", "does not read signal.mode"),
     ("data.horizon=30", "data.lookback 20 is shorter than data.horizon 30"),
+    ("signal.thresholds=fixed signal.up=-0.01 signal.down=0.01",
+     "signal.down 0.01 must not be above signal.up -0.01"),
     ("data.val_fraction=0.0001", "AAPL: data.val_fraction 0.0001 leaves"),
     ("data.symbols=AAPL,GOOG", "GOOG: "),  # with the first test year below: too early
 ])
 def test_bad_settings_are_refused_before_any_fold_trains(tmp_path: Path, capsys, setting: str,
                                                          message: str) -> None:
     out = tmp_path / "stocks"
-    args = ["stocks", "--out", str(out), "--set", setting]
+    args = ["stocks", "--out", str(out)]
+    for item in setting.split(" "):  # one setting, or several separated by spaces
+        args += ["--set", item]
     first = "2005" if setting.startswith("data.symbols") else "2013"  # GOOG starts in 2004
     for item in (f"data.first_test_year={first}", "data.lookback=20", "model.hidden_size=4",
                  "train.epochs=1", "train.threads=1"):

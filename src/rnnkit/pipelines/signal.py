@@ -95,6 +95,9 @@ def check_options(options: SignalOptions) -> None:
         raise ConfigError(f"{' and '.join(ignored)} are read only with signal.thresholds=fixed"
                           "; with tertiles the thresholds are the training returns' tertiles. "
                           "Add --set signal.thresholds=fixed, or leave them out")
+    if options.thresholds == "fixed" and options.down > options.up:
+        raise ConfigError(f"signal.down {options.down:g} must not be above signal.up "
+                          f"{options.up:g}: sell below down, buy above up")
 
 
 def check_lookback(lookback: int, horizon: int, kind: str) -> None:
