@@ -108,6 +108,8 @@ def test_pip_datasets_are_listed(capsys) -> None:
     ("data.horizon=30", "data.lookback 20 is shorter than data.horizon 30"),
     ("signal.thresholds=fixed signal.up=-0.01 signal.down=0.01",
      "signal.down 0.01 must not be above signal.up -0.01"),
+    ("signal.thresholds=fixed signal.up=0.9 signal.down=-0.9",
+     "AAPL: every fitting window of the 2013 fold has the class hold"),
     ("data.val_fraction=0.0001", "AAPL: data.val_fraction 0.0001 leaves"),
     ("data.symbols=AAPL,GOOG", "GOOG: "),  # with the first test year below: too early
 ])

@@ -38,7 +38,7 @@ from rnnkit.pipelines.run import train_in_run_dir
 from rnnkit.pipelines.signal import SignalOptions, check_options, check_trading, thresholds
 from rnnkit.pipelines.sources import ForecastDataConfig, stock_frame
 from rnnkit.timeseries.baselines import majority_class, persistence_signal, ridge_forecast
-from rnnkit.timeseries.labels import window_labels
+from rnnkit.timeseries.labels import CLASS_NAMES, window_labels
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.splits import Fold, check_fold
 from rnnkit.timeseries.windows import Windows, make_windows
@@ -213,8 +213,9 @@ SymbolFolds = tuple[pd.DataFrame, Windows, list[YearFold]]
 
 def symbol_folds(symbol: str, config: StocksRunConfig) -> SymbolFolds:
     """One symbol's prices, windows and walk-forward folds, checked before anything trains:
-    enough training windows before the first test year, and a validation fraction that
-    leaves the first fold windows to fit and to validate on.
+    enough training windows before the first test year, a validation fraction that
+    leaves the first fold windows to fit and to validate on, and labels of at least two
+    classes in each refit fold's fitting windows (fixed thresholds can leave only hold).
 
     Raises:
         ValueError: naming the symbol and the setting to change.
@@ -232,6 +233,17 @@ def symbol_folds(symbol: str, config: StocksRunConfig) -> SymbolFolds:
                          f"{len(fitting)} fitting and {len(validation)} validation windows "
                          f"of the first fold's {len(folds[0].train)}; choose a fraction "
                          "that leaves some of each")
+    for fold in folds:  # each refit fold's classifier needs two classes to tell apart
+        if fold.refit:
+            fitting = split_validation(windows.subset(fold.train), config.data.val_fraction)[0]
+            up, down = thresholds(config.signal, fitting, "log_return")
+            present = np.unique(window_labels(fitting, up, down, "log_return"))
+            if len(present) < 2:
+                raise ValueError(f"{symbol}: every fitting window of the {fold.year} fold has "
+                                 f"the class {CLASS_NAMES[int(present[0])]} (sell below "
+                                 f"{down:g}, buy above {up:g}): the classifier has nothing to "
+                                 "learn. Choose signal.up and signal.down nearer 0, or "
+                                 "signal.thresholds=tertiles")
     return frame, windows, folds
 
 
