@@ -180,6 +180,17 @@ def test_plain_tags_need_any_tag_and_the_error_says_how(tmp_path: Path) -> None:
     assert second.tokens == ["Hi"] and second.comments == ["# a note"]
 
 
+@pytest.mark.parametrize("any_tag", [True, False])
+@pytest.mark.parametrize("columns", [{}, {"token_column": 2, "tag_column": -1}])
+def test_a_file_without_a_tag_column_is_refused(tmp_path: Path, any_tag: bool,
+                                                columns: dict[str, int]) -> None:
+    # with the default columns (first and last) a one-field line read its token as its tag,
+    # and predict --format iob wrote the predicted tag over the token
+    text = "The\ndog\n\nO\n\n" if not columns else "1\tThe\n2\tdog\n\n"
+    with pytest.raises(DataFormatError, match=r":1: the token and tag columns are both field"):
+        read_iob(write(tmp_path, text), any_tag=any_tag, **columns)
+
+
 def test_read_uner_and_conll03_styles(tmp_path: Path) -> None:
     first, second = read_iob(write(tmp_path, UNER), token_column=2, tag_column=3)
     assert first.tokens == ["Bob", "ran"] and first.tags == ["B-PER", "O"]

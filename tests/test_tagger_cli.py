@@ -335,6 +335,14 @@ def test_predict_reads_bytes_writes_standard_output_and_hints_the_format(
     assert "pass --format: conllu, iob" in capsys.readouterr().err
 
 
+def test_scheme_bioes_on_part_of_speech_tags_is_refused_naming_the_setting(
+        files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # it failed with "tag 'PROPN' is not O, B-X, I-X, E-X or S-X", naming no file or setting
+    assert _train(files, "conllu", tmp_path / "pos", "--set", "data.scheme=bioes") == 2
+    err = capsys.readouterr().err
+    assert "data.scheme=bioes" in err and "pos.conllu" in err and "PROPN" in err
+
+
 def test_a_two_column_pos_file_trains_with_scheme_none(tmp_path: Path,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
     data = tmp_path / "pos.txt"  # token and part-of-speech tag, space-separated

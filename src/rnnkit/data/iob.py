@@ -166,6 +166,15 @@ class _Columns:
                 f"{count} fields but the token and tag columns need {self.needed}: {fields!r}",
                 self.path, number,
             )
+        if self.token_field % count == self.tag_field % count:
+            # a file of tokens only under the default columns (the first and the last): the
+            # token would be read as its own tag, and a written prediction would replace it
+            raise DataFormatError(
+                f"the token and tag columns are both field {self.token_field % count + 1} of "
+                f"this line of {count} field(s): {fields!r}; a tag column is needed (any valid "
+                "tag, e.g. O, for text to be tagged; or rnnkit predict --format text)",
+                self.path, number,
+            )
         token, tag = fields[self.token_field], fields[self.tag_field]
         if not token or token.isspace():
             raise DataFormatError("empty token", self.path, number)

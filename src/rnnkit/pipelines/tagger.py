@@ -79,6 +79,14 @@ def check_run(config: TaggerRunConfig) -> None:
 def _training_tags(sentences: list[TaggedSentence], scheme: str) -> list[list[str]]:
     check_choice(scheme, "data.scheme", SCHEMES)
     gold = gold_tags(sentences)
+    if scheme == "bioes" and gold and not span_f1_available([t for tags in gold for t in tags]):
+        names = sorted({t for tags in gold for t in tags})
+        example = names[:5] + (["..."] if len(names) > 5 else [])
+        raise ValueError(
+            f"data.scheme=bioes turns entity span tags (O, B-X, I-X) into BIOES, but the tags of "
+            f"{sentences[0].source or 'the data'} are not spans ({', '.join(example)}): "
+            "leave data.scheme at bio for part of speech in CoNLL-U, or set none for an iob file"
+        )
     return [bio_to_bioes(tags) for tags in gold] if scheme == "bioes" else gold
 
 
