@@ -233,12 +233,14 @@ def same_file(first: Path, second: Path) -> bool:
         return False
 
 
-def check_not_input(output: Path | None, given: str | None, flag: str = "--input") -> None:
-    """Refuse an ``--output`` that is the input file ``given`` by ``flag``: it is read whole,
-    then the output would be written over it."""
+def check_not_input(output: Path | None, given: str | None, flag: str = "--input",
+                    output_flag: str = "--output", example: str = "") -> None:
+    """Refuse an ``output_flag`` path that is the input file ``given`` by ``flag``: it is read
+    whole, then the output would be written over it (``example``: a file name to suggest)."""
     if output is not None and given not in (None, "", "-") and same_file(output, Path(given)):
-        raise ConfigError(f"--output {output} is the {flag} file: the output would be written "
-                          "over it; give --output another file")
+        suggestion = f", e.g. {output.with_name(example)}" if example else ""
+        raise ConfigError(f"{output_flag} {output} is the {flag} file: the output would be "
+                          f"written over it; give {output_flag} another file{suggestion}")
 
 
 def make_parent(path: Path | None, flag: str = "--output", example: str = "") -> None:

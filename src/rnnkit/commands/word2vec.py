@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rnnkit.commands.common import check_output_file, same_file
+from rnnkit.commands.common import check_not_input, check_output_file, same_file
 from rnnkit.config import ConfigError, check_at_least
 
 VECTOR_FORMATS = ("auto", "word2vec-binary", "word2vec-text", "glove")
@@ -168,10 +168,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     check_at_least(args.restrict_vocab, "--restrict-vocab", 1)
     # before the slow evaluation; written atomically
     check_output_file(args.json_out, "--json-out", "scores.json", atomic=True)
-    if args.json_out is not None and same_file(args.json_out, args.vectors):
-        raise ConfigError(f"--json-out {args.json_out} is the --vectors file: the scores would "
-                          "be written over the vectors; give --json-out another file, e.g. "
-                          f"{args.json_out.with_name('scores.json')}")
+    check_not_input(args.json_out, str(args.vectors), "--vectors", "--json-out", "scores.json")
     scores = evaluate(_load(args), restrict_vocab=args.restrict_vocab)
     print(f"{scores['words']} words x {scores['dim']}")
     print(f"{'similarity':<12} {'spearman':>9} {'pearson':>9} {'oov':>7} {'pairs':>9}")
