@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import http.client
 import os
 import shutil
 import tarfile
@@ -24,6 +25,7 @@ import tempfile
 import urllib.parse
 import urllib.request
 import zipfile
+import zlib
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -252,23 +254,37 @@ def _download(entry: DatasetFile, target: Path) -> None:
     unpacked = fetched.with_suffix(".unpacked")
     try:
         with os.fdopen(handle, "wb") as out:
-            try:
+            try:  # a connection lost midway is an error here too, not only a refused one
                 response = urllib.request.urlopen(entry.url, timeout=60)  # noqa: S310
-            except OSError as error:
-                raise OSError(f"could not download {entry.url}: {error}; to work offline, use "
-                              f"a local mirror with --data-dir or {DATA_ENV}") from error
-            with response, tqdm(total=int(response.headers.get("Content-Length") or 0) or None,
-                                unit="B", unit_scale=True, desc=target.name, leave=False) as bar:
-                for block in iter(lambda: response.read(1 << 16), b""):
-                    out.write(block)
-                    bar.update(len(block))
-        source = _unpack(fetched, unpacked, entry)
+                with response, tqdm(total=int(response.headers.get("Content-Length") or 0)
+                                    or None, unit="B", unit_scale=True, desc=target.name,
+                                    leave=False) as bar:
+                    for block in iter(lambda: response.read(1 << 16), b""):
+                        out.write(block)
+                        bar.update(len(block))
+            except (OSError, http.client.HTTPException) as error:
+                raise OSError(f"could not download {entry.url}: {_one_line(error)}; nothing was "
+                              f"saved; try again, or to work offline use a local mirror with "
+                              f"--data-dir or {DATA_ENV}") from error
+        try:
+            source = _unpack(fetched, unpacked, entry)
+        except (gzip.BadGzipFile, EOFError, zlib.error, zipfile.BadZipFile,
+                tarfile.TarError) as error:
+            raise ValueError(f"the file downloaded from {entry.url} is damaged or not the "
+                             f"archive expected ({_one_line(error)}); nothing was saved; try "
+                             f"again, or use a local mirror with --data-dir or {DATA_ENV}"
+                             ) from error
         verify_sha256(source, entry.sha256, label=f"{target} downloaded from {entry.url}",
                       hint="nothing was saved; is the URL or the checksum out of date?")
         os.replace(source, target)
     finally:
         for leftover in (fetched, unpacked):
             leftover.unlink(missing_ok=True)
+
+
+def _one_line(error: BaseException) -> str:
+    """An exception's type and message on one line (tarfile's span several)."""
+    return f"{type(error).__name__}: {' '.join(str(error).split())}"
 
 
 def _unpack(fetched: Path, unpacked: Path, entry: DatasetFile) -> Path:

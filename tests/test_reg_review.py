@@ -1,0 +1,86 @@
+"""Review checks: damaged downloads, ragged numeric-sequence files."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import http.client
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import rnnkit.cli as cli
+from rnnkit.data import registry
+from rnnkit.data.registry import DatasetFile, DatasetSpec, dataset_file, register
+
+DATA = b"word\tO\n" * 200
+
+
+@pytest.fixture(autouse=True)
+def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv(registry.DATA_ENV, raising=False)
+    monkeypatch.setenv(registry.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setattr(registry, "REGISTRY", dict(registry.REGISTRY))
+
+
+def damaged_spec(upstream: Path) -> None:
+    """One split per way a download can arrive damaged."""
+    upstream.mkdir()
+    (upstream / "page.zip").write_bytes(b"<html>moved</html>")  # an error page, not a zip
+    (upstream / "page.tar.gz").write_bytes(b"<html>moved</html>")
+    (upstream / "cut.iob.gz").write_bytes(gzip.compress(DATA)[:-12])  # cut short
+    (upstream / "whole.iob").write_bytes(DATA)
+    sha = hashlib.sha256(DATA).hexdigest()
+    files = (
+        DatasetFile("zip", "a.iob", (upstream / "page.zip").as_uri(), sha, member="a.iob"),
+        DatasetFile("tar", "b.iob", (upstream / "page.tar.gz").as_uri(), sha, member="b.iob"),
+        DatasetFile("gz", "c.iob", (upstream / "cut.iob.gz").as_uri(), sha),
+        DatasetFile("cut", "d.iob", (upstream / "whole.iob").as_uri(), sha),
+    )
+    register(DatasetSpec("toy", "", "", "", "", "", "toy_dir", files), replace=True)
+
+
+@pytest.mark.parametrize("split", ["zip", "tar", "gz"])
+def test_damaged_archive_download_is_one_clear_line_and_saves_nothing(
+    tmp_path: Path, split: str
+) -> None:
+    damaged_spec(tmp_path / "upstream")
+    with pytest.raises(ValueError, match="is damaged or not the archive expected") as error:
+        dataset_file("toy", split)
+    assert "\n" not in str(error.value) and "--data-dir" in str(error.value)
+    assert list((tmp_path / "cache" / "toy_dir").iterdir()) == []
+
+
+class CutConnection:
+    """A response that gives one block, then loses the connection."""
+
+    headers = {"Content-Length": str(len(DATA))}
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def read(self, size: int) -> bytes:
+        self.calls += 1
+        if self.calls == 1:
+            return DATA[:100]
+        raise http.client.IncompleteRead(b"", len(DATA) - 100)
+
+    def __enter__(self) -> CutConnection:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+
+def test_connection_lost_midway_is_a_download_error_and_leaves_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    damaged_spec(tmp_path / "upstream")
+    monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: CutConnection())
+    with pytest.raises(OSError, match="could not download .*whole.iob: IncompleteRead"):
+        dataset_file("toy", "cut")
+    assert list((tmp_path / "cache" / "toy_dir").iterdir()) == []
+    assert cli.main(["datasets", "path", "toy", "--split", "cut"]) == 2
+    assert "rnnkit: error: could not download" in capsys.readouterr().err
