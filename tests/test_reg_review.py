@@ -84,3 +84,33 @@ def test_connection_lost_midway_is_a_download_error_and_leaves_no_file(
     assert list((tmp_path / "cache" / "toy_dir").iterdir()) == []
     assert cli.main(["datasets", "path", "toy", "--split", "cut"]) == 2
     assert "rnnkit: error: could not download" in capsys.readouterr().err
+
+
+# ---- numeric sequences: rows that do not fit the header -------------------------------------
+
+HEADER = "id,step,temp,wind,label\n"
+
+
+@pytest.mark.parametrize(("row", "fields"), [
+    ("b,0,20,3,1.1,sun", 6),  # an unquoted decimal comma: read as label '1.1', 'sun' dropped
+    ("b,0,20.3,sun", 4),
+    ("b", 1),  # was a TypeError from float(None)
+])
+def test_numeric_row_with_the_wrong_number_of_fields_is_refused(
+    tmp_path: Path, row: str, fields: int
+) -> None:
+    from rnnkit.data.numeric_sequences import read_numeric_sequences
+
+    path = tmp_path / "long.csv"
+    path.write_text(HEADER + "a,0,12.1,3.2,rain\n" + row + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=f"line 3: {fields} fields where the header has 5"):
+        read_numeric_sequences(path, time_column="step")
+
+
+def test_numeric_header_naming_a_column_twice_is_refused(tmp_path: Path) -> None:
+    from rnnkit.data.numeric_sequences import read_numeric_sequences
+
+    path = tmp_path / "long.csv"  # both 'temp' features were read as 3.0, the 12.1 lost
+    path.write_text("id,step,temp,temp,label\na,0,12.1,3,rain\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="names column 'temp' twice"):
+        read_numeric_sequences(path, time_column="step")

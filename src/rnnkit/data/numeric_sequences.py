@@ -65,6 +65,10 @@ def read_numeric_sequences(
         reader = csv.DictReader(file)
         header = [name.strip() for name in reader.fieldnames or []]  # 'noise ' is 'noise'
         reader.fieldnames = header
+        repeated_columns = sorted({name for name in header if header.count(name) > 1})
+        if repeated_columns:  # DictReader would keep the last one's values for both
+            raise ValueError(f"{path}: the header names column {repeated_columns[0]!r} twice;"
+                             " give every column its own name")
         needed = [id_column, label_column] + ([time_column] if time_column else [])
         if not labelled and label_column not in header:
             needed.remove(label_column)
@@ -79,6 +83,11 @@ def read_numeric_sequences(
         labels: dict[str, str] = {}
         for number, row in enumerate(reader, 2):
             where = f"{path}, line {reader.line_num}"  # blank lines and quoted breaks counted
+            if None in row or None in row.values():  # more fields than the header, or fewer
+                fields = len(header) + len(row.get(None) or []) - list(row.values()).count(None)
+                raise ValueError(f"{where}: {fields} fields where the header has "
+                                 f"{len(header)}; give every row one value per column (quote "
+                                 "a value that holds a comma)")
             key = row[id_column]
             label = (row.get(label_column) or "").strip()
             if labels.setdefault(key, label) != label:
