@@ -114,3 +114,14 @@ def test_numeric_header_naming_a_column_twice_is_refused(tmp_path: Path) -> None
     path.write_text("id,step,temp,temp,label\na,0,12.1,3,rain\n", encoding="utf-8")
     with pytest.raises(ValueError, match="names column 'temp' twice"):
         read_numeric_sequences(path, time_column="step")
+
+
+def test_numeric_time_column_of_dates_names_the_time_setting(tmp_path: Path) -> None:
+    from rnnkit.data.numeric_sequences import read_numeric_sequences
+
+    path = tmp_path / "long.csv"  # the hint was to leave 'date' out of data.feature_columns
+    path.write_text("id,date,temp,label\na,2012-01-01,1,rain\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="holds '2012-01-01', not a number; data.time_column "
+                                         "orders the steps by number") as error:
+        read_numeric_sequences(path, time_column="date")
+    assert "feature_columns" not in str(error.value)

@@ -24,6 +24,9 @@ import numpy as np
 
 from rnnkit.data.tagged import decode_utf8
 
+TIME_FIX = ("data.time_column orders the steps by number: give each row its step number "
+            "(0, 1, 2...), or set data.time_column=\"\" to keep the file order")
+
 
 @dataclass(frozen=True)
 class NumericSequence:
@@ -34,12 +37,13 @@ class NumericSequence:
     label: str
 
 
-def _number(text: str, where: str, column: str) -> float:
+def _number(text: str, where: str, column: str,
+            fix: str = "fix the value or leave the column out of data.feature_columns") -> float:
     try:
         value = float(text)
     except ValueError:
-        raise ValueError(f"{where}: column {column!r} holds {text!r}, not a number; fix the"
-                         " value or leave the column out of data.feature_columns") from None
+        raise ValueError(f"{where}: column {column!r} holds {text!r}, not a number; {fix}"
+                         ) from None
     if not math.isfinite(value):
         raise ValueError(f"{where}: column {column!r} holds {text!r}; fill missing values"
                          " before training")
@@ -93,7 +97,8 @@ def read_numeric_sequences(
             if labels.setdefault(key, label) != label:
                 raise ValueError(f"{where}: sequence {key!r} has label {label!r} here but"
                                  f" {labels[key]!r} before; one label per sequence")
-            order = _number(row[time_column], where, time_column) if time_column else number
+            order = (_number(row[time_column], where, time_column, TIME_FIX) if time_column
+                     else number)
             values = [_number(row[c] or "", where, c) for c in features]
             rows.setdefault(key, []).append((order, values))
     if not rows:
