@@ -125,3 +125,16 @@ def test_numeric_time_column_of_dates_names_the_time_setting(tmp_path: Path) -> 
                                          "orders the steps by number") as error:
         read_numeric_sequences(path, time_column="date")
     assert "feature_columns" not in str(error.value)
+
+
+# ---- functional ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("nonlinearity", ["Tanh", "sigmoid", ""])
+def test_rnn_step_refuses_an_unknown_nonlinearity(nonlinearity: str) -> None:
+    import torch
+
+    from rnnkit import functional as RF
+
+    x, h = torch.randn(2, 3), torch.randn(2, 4)
+    with pytest.raises(ValueError, match=f"'tanh' or 'relu', got '{nonlinearity}'"):
+        RF.rnn_step(x, h, torch.randn(4, 3), torch.randn(4, 4), nonlinearity=nonlinearity)

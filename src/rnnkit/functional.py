@@ -42,6 +42,8 @@ def rnn_step_projected(
     x_proj: Tensor, h: Tensor, weight_hh: Tensor, bias_hh: Tensor | None, nonlinearity: str
 ) -> Tensor:
     """RNN step whose input projection ``W_ih x_t + b_ih`` was computed beforehand."""
+    if nonlinearity not in ("tanh", "relu"):  # anything else ran as relu, silently
+        raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
     pre = x_proj + linear(h, weight_hh, bias_hh)
     return torch.tanh(pre) if nonlinearity == "tanh" else torch.relu(pre)
 
