@@ -507,3 +507,39 @@ def test_a_file_that_is_not_utf8_names_the_file_and_line(tmp_path: Path, name: s
         read(path)
     save(b"\xef\xbb\xbf" + text.replace("\xe9", "e").encode())  # a byte-order mark is no text
     assert len(read(path)) == (3 if name.endswith(".txt") else 2)
+
+
+HEADER = "id,step,temp,wind,label\n"
+
+
+@pytest.mark.parametrize(("row", "fields"), [
+    ("b,0,20,3,1.1,sun", 6),  # an unquoted decimal comma: read as label '1.1', 'sun' dropped
+    ("b,0,20.3,sun", 4),
+    ("b", 1),  # was a TypeError from float(None)
+])
+def test_numeric_row_with_the_wrong_number_of_fields_is_refused(
+    tmp_path: Path, row: str, fields: int
+) -> None:
+    path = tmp_path / "long.csv"
+    path.write_text(HEADER + "a,0,12.1,3.2,rain\n" + row + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=f"line 3: {fields} fields where the header has 5"):
+        read_numeric_sequences(path, time_column="step")
+
+
+def test_numeric_header_naming_a_column_twice_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"  # both 'temp' features were read as 3.0, the 12.1 lost
+    path.write_text("id,step,temp,temp,label\na,0,12.1,3,rain\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="names column 'temp' twice"):
+        read_numeric_sequences(path, time_column="step")
+
+
+def test_numeric_time_column_of_dates_names_the_time_setting(tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"  # the hint was to leave 'date' out of data.feature_columns
+    path.write_text("id,date,temp,label\na,2012-01-01,1,rain\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="holds '2012-01-01', not a number; data.time_column "
+                                         "orders the steps by number") as error:
+        read_numeric_sequences(path, time_column="date")
+    assert "feature_columns" not in str(error.value)
+
+
+# ---- functional ---------------------------------------------------------------------------------

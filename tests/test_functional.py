@@ -245,3 +245,10 @@ def test_layer_norm_gru_step_matches_its_equations() -> None:
         x, h, w_ih, w_hh, (ln_ih.weight, ln_ih.bias), (ln_hh.weight, ln_hh.bias)
     )
     torch.testing.assert_close(ours, h_ref, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("nonlinearity", ["Tanh", "sigmoid", ""])
+def test_rnn_step_refuses_an_unknown_nonlinearity(nonlinearity: str) -> None:
+    x, h = torch.randn(2, 3), torch.randn(2, 4)
+    with pytest.raises(ValueError, match=f"'tanh' or 'relu', got '{nonlinearity}'"):
+        RF.rnn_step(x, h, torch.randn(4, 3), torch.randn(4, 4), nonlinearity=nonlinearity)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import http.client
 import io
 import tarfile
+import urllib.request
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import SHARED_DATA
@@ -321,3 +324,71 @@ def test_cli_path_of_a_pip_dataset_says_it_has_no_file(
     assert run(monkeypatch, ["datasets", "path", "stocks"]) == 2
     assert "stocks installs with pip (bokeh_sampledata) and has no file" in \
         capsys.readouterr().err
+
+
+# ---- damaged downloads ----
+
+DOWNLOAD = b"word\tO\n" * 200
+
+def damaged_spec(upstream: Path) -> None:
+    """One split per way a download can arrive damaged."""
+    upstream.mkdir()
+    (upstream / "page.zip").write_bytes(b"<html>moved</html>")  # an error page, not a zip
+    (upstream / "page.tar.gz").write_bytes(b"<html>moved</html>")
+    (upstream / "cut.iob.gz").write_bytes(gzip.compress(DOWNLOAD)[:-12])  # cut short
+    (upstream / "whole.iob").write_bytes(DOWNLOAD)
+    sha = hashlib.sha256(DOWNLOAD).hexdigest()
+    files = (
+        DatasetFile("zip", "a.iob", (upstream / "page.zip").as_uri(), sha, member="a.iob"),
+        DatasetFile("tar", "b.iob", (upstream / "page.tar.gz").as_uri(), sha, member="b.iob"),
+        DatasetFile("gz", "c.iob", (upstream / "cut.iob.gz").as_uri(), sha),
+        DatasetFile("cut", "d.iob", (upstream / "whole.iob").as_uri(), sha),
+    )
+    register(DatasetSpec("toy", "", "", "", "", "", "toy_dir", files), replace=True)
+
+
+@pytest.mark.parametrize("split", ["zip", "tar", "gz"])
+def test_damaged_archive_download_is_one_clear_line_and_saves_nothing(
+    tmp_path: Path, split: str
+) -> None:
+    damaged_spec(tmp_path / "upstream")
+    with pytest.raises(ValueError, match="is damaged or not the archive expected") as error:
+        dataset_file("toy", split)
+    assert "\n" not in str(error.value) and "--data-dir" in str(error.value)
+    assert list((tmp_path / "default-cache" / "toy_dir").iterdir()) == []
+
+
+class CutConnection:
+    """A response that gives one block, then loses the connection."""
+
+    headers = {"Content-Length": str(len(DOWNLOAD))}
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def read(self, size: int) -> bytes:
+        self.calls += 1
+        if self.calls == 1:
+            return DOWNLOAD[:100]
+        raise http.client.IncompleteRead(b"", len(DOWNLOAD) - 100)
+
+    def __enter__(self) -> CutConnection:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+
+def test_connection_lost_midway_is_a_download_error_and_leaves_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    damaged_spec(tmp_path / "upstream")
+    monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: CutConnection())
+    with pytest.raises(OSError, match="could not download .*whole.iob: IncompleteRead"):
+        dataset_file("toy", "cut")
+    assert list((tmp_path / "default-cache" / "toy_dir").iterdir()) == []
+    assert cli.main(["datasets", "path", "toy", "--split", "cut"]) == 2
+    assert "rnnkit: error: could not download" in capsys.readouterr().err
+
+
+# ---- numeric sequences: rows that do not fit the header -------------------------------------
