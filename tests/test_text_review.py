@@ -10,6 +10,7 @@ import pytest
 from rnnkit.cli import main
 from rnnkit.config import ModelConfig, TrainConfig
 from rnnkit.data.subword import SubwordTokenizer
+from rnnkit.models.classifier import ClassifierConfig
 from rnnkit.models.seq2seq import Seq2Seq, Seq2SeqConfig
 from rnnkit.pipelines.seq2seq import (
     Seq2SeqRunConfig,
@@ -63,3 +64,34 @@ def test_seq2seq_training_pairs_are_judged_and_kept_whole(tmp_path: Path) -> Non
         len(tokenizers[0].encode(line)) + 1 for line in (short[0], long[0])]
     cut = encode_pairs(model, long[:1], ["a dog"])  # scoring reads it as translation does
     assert len(cut[0][0]) == 3
+
+
+def test_sst_phrases_count_words_in_the_text_for_min_count(tmp_path: Path) -> None:
+    """With data.phrases, every word was counted once per phrase around it, so a word seen once
+    in the training text passed data.min_count=2 (all 16,583 SST words kept, 8,365 of them seen
+    once, where sentences alone keep 8,216)."""
+    from rnnkit.pipelines.classifier import (
+        ClassifierRunConfig,
+        load_classifier_bundle,
+        train_classifier,
+    )
+    from rnnkit.pipelines.classifier_data import ClassifierDataConfig
+
+    lines = ["(4 (3 (3 good) (2 film)) (4 (2 very) (4 (2 rare) (3 (2 plot) (2 twist)))))",
+             "(0 (1 (2 the) (1 film)) (0 (1 is) (0 (2 not) (1 good))))",
+             "(3 (2 the) (3 (3 good) (2 film)))",
+             "(1 (2 the) (1 (1 dull) (2 plot)))"]
+    (tmp_path / "train.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (tmp_path / "dev.txt").write_text(lines[2] + "\n", encoding="utf-8")
+    data = ClassifierDataConfig(train=str(tmp_path / "train.txt"),
+                                dev=str(tmp_path / "dev.txt"), format="sst", phrases=True,
+                                min_count=2)
+    config = ClassifierRunConfig(data=data, classifier=ClassifierConfig(word_dim=4),
+                                 model=ModelConfig(hidden_size=4),
+                                 train=TrainConfig(epochs=1, progress=False, threads=1,
+                                                   monitor="val_accuracy", mode="max"))
+    train_classifier(config, tmp_path / "run", log=lambda *_: None)
+    model = load_classifier_bundle(tmp_path / "run" / "model.rnnkit")
+    assert model.words is not None
+    # seen at least twice in the text: good, film, the, plot; once: very, rare, twist, ...
+    assert sorted(model.words.symbols[2:]) == ["film", "good", "plot", "the"]

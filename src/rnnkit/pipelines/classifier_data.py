@@ -147,12 +147,16 @@ def read_splits(data: ClassifierDataConfig, seed: int, log: Any = print
                 ) -> dict[str, list[Example]]:
     """``train``, ``dev`` and (when there is one) ``test`` examples.
 
-    Without a dev split, a seeded ``dev_fraction`` of the training examples is held out.
+    Without a dev split, a seeded ``dev_fraction`` of the training examples is held out. SST
+    with ``data.phrases`` adds ``train_text``: each training tree's words once (those that some
+    training example holds), for the vocabulary to count (a word is in every phrase around it:
+    counted per phrase, a word seen once in the text passed any ``data.min_count``).
     """
     paths = {split: _path(data, split) for split in ("train", "dev", "test")}
     if paths["train"] is None:
         raise ValueError("no training data: set data.dataset (sst, imdb) or data.train")
     splits: dict[str, list[Example]] = {}
+    train_trees = None
     if paths["dev"] is not None:
         splits["train"] = read_examples(data, paths["train"], training=True)
         splits["dev"] = read_examples(data, paths["dev"], training=False)
@@ -165,6 +169,7 @@ def read_splits(data: ClassifierDataConfig, seed: int, log: Any = print
             if not any(usable):  # neutral roots)
                 raise ValueError(_all_neutral(paths["train"]))
             held, kept = _hold_out(trees, usable, data.dev_fraction, seed)
+            train_trees = kept
             splits["dev"], splits["train"] = _sst(data, held, False), _sst(data, kept,
                                                                            data.phrases)
         else:
@@ -180,6 +185,13 @@ def read_splits(data: ClassifierDataConfig, seed: int, log: Any = print
             "(data.dev_fraction)")
     if paths["test"] is not None:
         splits["test"] = read_examples(data, paths["test"], training=False)
+    if data.resolved_format() == "sst" and data.phrases:
+        trees = read_trees(paths["train"]) if train_trees is None else train_trees
+        trained = {word for e in splits["train"] for word in example_tokens(e)}
+        splits["train_text"] = [  # the words that some training example holds
+            LabelledText(tuple(w for w in (t.lower() if data.lowercase else t
+                                           for t in tree.tokens) if w in trained), ())
+            for tree in trees]
     return splits
 
 
@@ -202,6 +214,10 @@ def label_order(data: ClassifierDataConfig, labels: set[str]) -> list[str]:
         return sorted(labels, key=float)
     except ValueError:
         return sorted(labels)
+
+
+def example_tokens(example: Example) -> tuple[str, ...]:
+    return example.tokens if isinstance(example, LabelledText) else ()
 
 
 def example_labels(example: Example) -> tuple[str, ...]:
