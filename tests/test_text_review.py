@@ -95,3 +95,31 @@ def test_sst_phrases_count_words_in_the_text_for_min_count(tmp_path: Path) -> No
     assert model.words is not None
     # seen at least twice in the text: good, film, the, plot; once: very, rare, twist, ...
     assert sorted(model.words.symbols[2:]) == ["film", "good", "plot", "the"]
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--dataset", "imdb", "--set", "data.sst_labels=sst2"],
+     "data.sst_labels is read only from SST trees (--dataset sst, or data.format=sst), and "
+     "this data is jsonl: leave it out"),
+    (["--train", "train.csv", "--set", "data.phrases=true", "--set", "data.sst_labels=sst2"],
+     "data.sst_labels and data.phrases are read only from SST trees"),
+    (["--dataset", "sst", "--set", "embeddings.freeze=true"],
+     "embeddings.freeze acts on pretrained word vectors, and embeddings.vectors gives none"),
+    (["--dataset", "sst", "--set", "embeddings.extend_vocab=5"],
+     "embeddings.extend_vocab acts on pretrained word vectors"),
+])
+def test_classifier_settings_that_would_change_nothing_are_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str],
+        message: str) -> None:
+    """SST's label scheme and phrases on other data, and the vectors' freeze and extend_vocab
+    without vectors, were accepted and did nothing."""
+    assert main(["train", "classifier", *flags, "--out", str(tmp_path / "run"),
+                 "--print-config"]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_sst_settings_still_read_for_sst_trees(capsys: pytest.CaptureFixture[str]) -> None:
+    for flags in (["--dataset", "sst"], ["--train", "trees.txt", "--format", "sst"]):
+        assert main(["train", "classifier", *flags, "--set", "data.phrases=true", "--set",
+                     "data.sst_labels=sst2", "--print-config"]) == 0
+    capsys.readouterr()

@@ -18,6 +18,7 @@ from rnnkit.config import (
     ConfigError,
     ModelConfig,
     TrainConfig,
+    changed_keys,
     check_at_least,
     check_choice,
     check_model,
@@ -40,6 +41,7 @@ from rnnkit.pipelines.classifier_data import (
     ClassifierDataConfig,
     Example,
     check_labels,
+    check_sst_settings,
     example_labels,
     label_order,
     read_splits,
@@ -96,6 +98,14 @@ def check_run(config: ClassifierRunConfig) -> None:
     check_at_least(data.min_count, "data.min_count", 1)  # below 1 kept every word, as 1 does
     check_at_least(data.max_tokens, "data.max_tokens", 0)  # 0 keeps all; below 0 did too
     check_at_least(config.embeddings.extend_vocab, "embeddings.extend_vocab", 0)
+    check_sst_settings(data)
+    unread = changed_keys("embeddings", config.embeddings, VectorsConfig(),
+                          ("freeze", "extend_vocab"))
+    if unread and not config.embeddings.vectors:
+        raise ConfigError(f"{' and '.join(unread)} act{'' if len(unread) > 1 else 's'} on "
+                          "pretrained word vectors, and "
+                          "embeddings.vectors gives none: set it to a vectors file, or leave "
+                          f"{'them' if len(unread) > 1 else 'it'} out")
     files = [f"data.{split}" for split in ("train", "dev", "test") if getattr(data, split)]
     if data.dataset and files:  # the dataset's own splits were read, the files never
         raise ConfigError(f"data.dataset={data.dataset} reads that dataset's own splits, so "

@@ -9,10 +9,16 @@ from typing import Any, TypeVar
 
 import torch
 
+from rnnkit.config import ConfigError, changed_keys
 from rnnkit.data.numeric_sequences import NumericSequence, read_numeric_sequences
 from rnnkit.data.registry import dataset_file, get_spec
 from rnnkit.data.sst import SST2_LABELS, SST5_LABELS, read_trees, sst_examples
-from rnnkit.data.text_labels import LabelledText, read_labelled_texts, truncate
+from rnnkit.data.text_labels import (
+    LabelledText,
+    guess_text_format,
+    read_labelled_texts,
+    truncate,
+)
 
 Example = LabelledText | NumericSequence
 
@@ -62,6 +68,23 @@ class ClassifierDataConfig:
         if self.format != "auto" or not self.dataset:
             return self.format
         return get_spec(self.dataset).format
+
+
+def check_sst_settings(data: ClassifierDataConfig) -> None:
+    """Refuse ``data.sst_labels`` or ``data.phrases`` for data that are not SST trees: read
+    only from trees, they would change nothing."""
+    fmt = data.resolved_format()
+    if fmt == "auto" and data.train:
+        try:
+            fmt = guess_text_format(data.train)
+        except ValueError:
+            return  # refused, naming data.format, when the file is read
+    unread = changed_keys("data", data, ClassifierDataConfig(), ("sst_labels", "phrases"))
+    if fmt not in ("auto", "sst") and unread:
+        raise ConfigError(f"{' and '.join(unread)} {'are' if len(unread) > 1 else 'is'} read "
+                          f"only from SST trees (--dataset sst, or data.format=sst), and this "
+                          f"data is {fmt}: leave {'them' if len(unread) > 1 else 'it'} out, "
+                          "or give SST trees")
 
 
 def _path(data: ClassifierDataConfig, split: str) -> Path | None:
