@@ -18,6 +18,7 @@ from rnnkit.config import (
     ConfigError,
     ModelConfig,
     TrainConfig,
+    changed_keys,
     check_at_least,
     check_choice,
     check_model,
@@ -40,6 +41,7 @@ from rnnkit.pipelines.classifier_data import (
     ClassifierDataConfig,
     Example,
     check_labels,
+    check_sst_settings,
     example_labels,
     label_order,
     read_splits,
@@ -96,6 +98,14 @@ def check_run(config: ClassifierRunConfig) -> None:
     check_at_least(data.min_count, "data.min_count", 1)  # below 1 kept every word, as 1 does
     check_at_least(data.max_tokens, "data.max_tokens", 0)  # 0 keeps all; below 0 did too
     check_at_least(config.embeddings.extend_vocab, "embeddings.extend_vocab", 0)
+    check_sst_settings(data)
+    unread = changed_keys("embeddings", config.embeddings, VectorsConfig(),
+                          ("freeze", "extend_vocab"))
+    if unread and not config.embeddings.vectors:
+        raise ConfigError(f"{' and '.join(unread)} act{'' if len(unread) > 1 else 's'} on "
+                          "pretrained word vectors, and "
+                          "embeddings.vectors gives none: set it to a vectors file, or leave "
+                          f"{'them' if len(unread) > 1 else 'it'} out")
     files = [f"data.{split}" for split in ("train", "dev", "test") if getattr(data, split)]
     if data.dataset and files:  # the dataset's own splits were read, the files never
         raise ConfigError(f"data.dataset={data.dataset} reads that dataset's own splits, so "
@@ -170,9 +180,13 @@ def _class_weights(config: ClassifierConfig, train: list[Example], labels: list[
     return [len(train) / (len(labels) * max(counts[label], 1)) for label in labels]
 
 
-def build_model(config: ClassifierRunConfig, train: list[Example], log: Any = print
+def build_model(config: ClassifierRunConfig, train: list[Example], log: Any = print,
+                texts: list[Example] | None = None
                 ) -> tuple[SequenceClassifier, dict[str, Any] | None]:
-    """The untrained classifier: labels, vocabulary or scaler from the training split only."""
+    """The untrained classifier: labels, vocabulary or scaler from the training split only.
+
+    ``texts``: what the vocabulary counts words in, when not ``train`` itself (SST phrases:
+    the training sentences, each once; see :func:`read_splits`)."""
     data, output = config.data, config.classifier.output
     settings = data.reader_settings()
     multi_label = bool(data.label_separator)
@@ -186,8 +200,8 @@ def build_model(config: ClassifierRunConfig, train: list[Example], log: Any = pr
         settings["scaler"] = StandardScaler().fit(stacked).to_json()  # training rows only
         features = int(stacked.shape[1])
     else:
-        words = Vocab.build([e.tokens for e in train if not isinstance(e, NumericSequence)],
-                            min_count=data.min_count)
+        words = Vocab.build([e.tokens for e in texts or train
+                             if not isinstance(e, NumericSequence)], min_count=data.min_count)
         words, matrix, coverage = _vectors(config.embeddings, words,
                                            config.classifier.word_dim, log, data.lowercase)
     seed_everything(config.train.seed)  # the initial weights follow the seed too
@@ -254,8 +268,9 @@ def train_classifier(config: ClassifierRunConfig, out_dir: str | Path, resume: b
     config = replace(config, data=with_named_features(config.data))  # numeric: by name
     check_labels_per_example(config.classifier.output, bool(config.data.label_separator))
     splits = read_splits(config.data, config.train.seed, log)
-    log(", ".join(f"{name} {len(examples)}" for name, examples in splits.items()) + " examples")
-    model, coverage = build_model(config, splits["train"], log)
+    log(", ".join(f"{name} {len(examples)}" for name, examples in splits.items()
+                  if name != "train_text") + " examples")
+    model, coverage = build_model(config, splits["train"], log, splits.get("train_text"))
     if config.classifier.output != "linear":
         for name in ("dev", "test"):
             if name in splits:

@@ -9,10 +9,16 @@ from typing import Any, TypeVar
 
 import torch
 
+from rnnkit.config import ConfigError, changed_keys
 from rnnkit.data.numeric_sequences import NumericSequence, read_numeric_sequences
 from rnnkit.data.registry import dataset_file, get_spec
 from rnnkit.data.sst import SST2_LABELS, SST5_LABELS, read_trees, sst_examples
-from rnnkit.data.text_labels import LabelledText, read_labelled_texts, truncate
+from rnnkit.data.text_labels import (
+    LabelledText,
+    guess_text_format,
+    read_labelled_texts,
+    truncate,
+)
 
 Example = LabelledText | NumericSequence
 
@@ -62,6 +68,23 @@ class ClassifierDataConfig:
         if self.format != "auto" or not self.dataset:
             return self.format
         return get_spec(self.dataset).format
+
+
+def check_sst_settings(data: ClassifierDataConfig) -> None:
+    """Refuse ``data.sst_labels`` or ``data.phrases`` for data that are not SST trees: read
+    only from trees, they would change nothing."""
+    fmt = data.resolved_format()
+    if fmt == "auto" and data.train:
+        try:
+            fmt = guess_text_format(data.train)
+        except ValueError:
+            return  # refused, naming data.format, when the file is read
+    unread = changed_keys("data", data, ClassifierDataConfig(), ("sst_labels", "phrases"))
+    if fmt not in ("auto", "sst") and unread:
+        raise ConfigError(f"{' and '.join(unread)} {'are' if len(unread) > 1 else 'is'} read "
+                          f"only from SST trees (--dataset sst, or data.format=sst), and this "
+                          f"data is {fmt}: leave {'them' if len(unread) > 1 else 'it'} out, "
+                          "or give SST trees")
 
 
 def _path(data: ClassifierDataConfig, split: str) -> Path | None:
@@ -147,12 +170,16 @@ def read_splits(data: ClassifierDataConfig, seed: int, log: Any = print
                 ) -> dict[str, list[Example]]:
     """``train``, ``dev`` and (when there is one) ``test`` examples.
 
-    Without a dev split, a seeded ``dev_fraction`` of the training examples is held out.
+    Without a dev split, a seeded ``dev_fraction`` of the training examples is held out. SST
+    with ``data.phrases`` adds ``train_text``: each training tree's words once (those that some
+    training example holds), for the vocabulary to count (a word is in every phrase around it:
+    counted per phrase, a word seen once in the text passed any ``data.min_count``).
     """
     paths = {split: _path(data, split) for split in ("train", "dev", "test")}
     if paths["train"] is None:
         raise ValueError("no training data: set data.dataset (sst, imdb) or data.train")
     splits: dict[str, list[Example]] = {}
+    train_trees = None
     if paths["dev"] is not None:
         splits["train"] = read_examples(data, paths["train"], training=True)
         splits["dev"] = read_examples(data, paths["dev"], training=False)
@@ -165,6 +192,7 @@ def read_splits(data: ClassifierDataConfig, seed: int, log: Any = print
             if not any(usable):  # neutral roots)
                 raise ValueError(_all_neutral(paths["train"]))
             held, kept = _hold_out(trees, usable, data.dev_fraction, seed)
+            train_trees = kept
             splits["dev"], splits["train"] = _sst(data, held, False), _sst(data, kept,
                                                                            data.phrases)
         else:
@@ -180,6 +208,13 @@ def read_splits(data: ClassifierDataConfig, seed: int, log: Any = print
             "(data.dev_fraction)")
     if paths["test"] is not None:
         splits["test"] = read_examples(data, paths["test"], training=False)
+    if data.resolved_format() == "sst" and data.phrases:
+        trees = read_trees(paths["train"]) if train_trees is None else train_trees
+        trained = {word for e in splits["train"] for word in example_tokens(e)}
+        splits["train_text"] = [  # the words that some training example holds
+            LabelledText(tuple(w for w in (t.lower() if data.lowercase else t
+                                           for t in tree.tokens) if w in trained), ())
+            for tree in trees]
     return splits
 
 
@@ -202,6 +237,10 @@ def label_order(data: ClassifierDataConfig, labels: set[str]) -> list[str]:
         return sorted(labels, key=float)
     except ValueError:
         return sorted(labels)
+
+
+def example_tokens(example: Example) -> tuple[str, ...]:
+    return example.tokens if isinstance(example, LabelledText) else ()
 
 
 def example_labels(example: Example) -> tuple[str, ...]:

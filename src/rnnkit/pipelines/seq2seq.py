@@ -76,15 +76,22 @@ def read_split(data: TranslationDataConfig, split: str) -> tuple[list[str], list
     return read_parallel(f"{prefix}.{data.src}", f"{prefix}.{data.tgt}")
 
 
-def encode_pairs(model: Seq2Seq, sources: list[str], targets: list[str], limit: int = 0
-                 ) -> list[Pair]:
-    """Subword ids of each pair; with ``limit``, pairs longer on either side are left out."""
+def encode_pairs(model: Seq2Seq, sources: list[str], targets: list[str], limit: int = 0,
+                 truncate: bool = True) -> list[Pair]:
+    """Subword ids of each pair; with ``limit``, pairs longer on either side are left out.
+
+    ``truncate``: sources cut to ``seq2seq.max_source_tokens``, as translation reads them (for
+    scoring); training pairs are kept whole (``truncate=False``), since a cut source no longer
+    says what its target does.
+    """
     pairs: list[Pair] = []
     for source, target in zip(sources, targets, strict=True):
-        source_ids = model.source_tokenizer.encode(source)[: model.config.max_source_tokens]
+        source_ids = model.source_tokenizer.encode(source)
         target_ids = model.target_tokenizer.encode(target)
         if limit and (len(source_ids) > limit or len(target_ids) > limit):
             continue
+        if truncate:
+            source_ids = source_ids[: model.config.max_source_tokens]
         pairs.append((source_ids + [EOS_ID], [BOS_ID, *target_ids, EOS_ID], target))
     return pairs
 
@@ -126,6 +133,12 @@ def check_run(config: Seq2SeqRunConfig) -> None:
                           "seq2seq.teacher_forcing_steps, the steps over which the ratio moves "
                           "from seq2seq.teacher_forcing to it; set those too, or leave it out")
     data = config.data
+    files = [f"data.{split}" for split in ("train", "dev", "test") if getattr(data, split)]
+    if data.dataset and files:  # read_split reads the dataset's own splits, the files never
+        raise ConfigError(f"data.dataset={data.dataset} reads that dataset's own splits, so "
+                          f"{' and '.join(files)} would not be read: train on your files "
+                          "without a dataset (--train alone clears it, or set data.dataset="
+                          "\"\"), or leave the files out")
     check_choice(data.tokenizer, "data.tokenizer", MODEL_TYPES)
     check_at_least(data.vocab_size, "data.vocab_size", SPECIAL_PIECES + 1)
     check_at_most(data.vocab_size, "data.vocab_size", 10**7, "SentencePiece failed on 2**31 "
@@ -165,7 +178,8 @@ def train_seq2seq(config: Seq2SeqRunConfig, out_dir: str | Path, resume: bool = 
     seed_everything(config.train.seed)  # the initial weights follow the seed too
     model = Seq2Seq(tokenizers[0], tokenizers[1], config.seq2seq, config.model,
                     data={"dataset": data.dataset, "src": data.src, "tgt": data.tgt})
-    train_pairs = encode_pairs(model, train_src, train_tgt, data.max_train_tokens)
+    train_pairs = encode_pairs(model, train_src, train_tgt, data.max_train_tokens,
+                               truncate=False)
     check_train_pairs(train_pairs, len(train_src), data.max_train_tokens)
     dev_pairs = encode_pairs(model, dev_src, dev_tgt)
     result = train_in_run_dir(
