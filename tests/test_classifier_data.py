@@ -11,9 +11,11 @@ import pytest
 from helpers import SHARED_DATA
 
 from rnnkit.cli import main
+from rnnkit.config import ModelConfig, TrainConfig
 from rnnkit.data.numeric_sequences import read_numeric_sequences
 from rnnkit.data.sst import parse_tree, read_trees, sst_examples
 from rnnkit.data.text_labels import read_labelled_texts, truncate
+from rnnkit.models.classifier import ClassifierConfig
 from rnnkit.pipelines.classifier_data import ClassifierDataConfig, label_order, read_examples
 
 SHARED_SST = SHARED_DATA / "sst" / "dev.txt"
@@ -543,3 +545,71 @@ def test_numeric_time_column_of_dates_names_the_time_setting(tmp_path: Path) -> 
 
 
 # ---- functional ---------------------------------------------------------------------------------
+
+
+def test_sst_phrases_count_words_in_the_text_for_min_count(tmp_path: Path) -> None:
+    """With data.phrases, every word was counted once per phrase around it, so a word seen once
+    in the training text passed data.min_count=2 (all 16,583 SST words kept, 8,365 of them seen
+    once, where sentences alone keep 8,216)."""
+    from rnnkit.pipelines.classifier import (
+        ClassifierRunConfig,
+        load_classifier_bundle,
+        train_classifier,
+    )
+    from rnnkit.pipelines.classifier_data import ClassifierDataConfig
+
+    lines = ["(4 (3 (3 good) (2 film)) (4 (2 very) (4 (2 rare) (3 (2 plot) (2 twist)))))",
+             "(0 (1 (2 the) (1 film)) (0 (1 is) (0 (2 not) (1 good))))",
+             "(3 (2 the) (3 (3 good) (2 film)))",
+             "(1 (2 the) (1 (1 dull) (2 plot)))"]
+    (tmp_path / "train.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (tmp_path / "dev.txt").write_text(lines[2] + "\n", encoding="utf-8")
+    data = ClassifierDataConfig(train=str(tmp_path / "train.txt"),
+                                dev=str(tmp_path / "dev.txt"), format="sst", phrases=True,
+                                min_count=2)
+    config = ClassifierRunConfig(data=data, classifier=ClassifierConfig(word_dim=4),
+                                 model=ModelConfig(hidden_size=4),
+                                 train=TrainConfig(epochs=1, progress=False, threads=1,
+                                                   monitor="val_accuracy", mode="max"))
+    train_classifier(config, tmp_path / "run", log=lambda *_: None)
+    model = load_classifier_bundle(tmp_path / "run" / "model.rnnkit")
+    assert model.words is not None
+    # seen at least twice in the text: good, film, the, plot; once: very, rare, twist, ...
+    assert sorted(model.words.symbols[2:]) == ["film", "good", "plot", "the"]
+    # min_count=1 keeps every phrase word, in the phrases' order (most frequent first)
+    from rnnkit.data.vocab import Vocab
+    from rnnkit.pipelines.classifier_data import read_splits
+
+    ones = replace(config, data=replace(data, min_count=1))
+    train_classifier(ones, tmp_path / "run1", log=lambda *_: None)
+    phrases = read_splits(ones.data, 0, log=lambda *_: None)["train"]
+    every = load_classifier_bundle(tmp_path / "run1" / "model.rnnkit").words
+    assert every is not None and every.symbols == Vocab.build(e.tokens for e in phrases).symbols
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--dataset", "imdb", "--set", "data.sst_labels=sst2"],
+     "data.sst_labels is read only from SST trees (--dataset sst, or data.format=sst), and "
+     "this data is jsonl: leave it out"),
+    (["--train", "train.csv", "--set", "data.phrases=true", "--set", "data.sst_labels=sst2"],
+     "data.sst_labels and data.phrases are read only from SST trees"),
+    (["--dataset", "sst", "--set", "embeddings.freeze=true"],
+     "embeddings.freeze acts on pretrained word vectors, and embeddings.vectors gives none"),
+    (["--dataset", "sst", "--set", "embeddings.extend_vocab=5"],
+     "embeddings.extend_vocab acts on pretrained word vectors"),
+])
+def test_classifier_settings_that_would_change_nothing_are_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str],
+        message: str) -> None:
+    """SST's label scheme and phrases on other data, and the vectors' freeze and extend_vocab
+    without vectors, were accepted and did nothing."""
+    assert main(["train", "classifier", *flags, "--out", str(tmp_path / "run"),
+                 "--print-config"]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_sst_settings_still_read_for_sst_trees(capsys: pytest.CaptureFixture[str]) -> None:
+    for flags in (["--dataset", "sst"], ["--train", "trees.txt", "--format", "sst"]):
+        assert main(["train", "classifier", *flags, "--set", "data.phrases=true", "--set",
+                     "data.sst_labels=sst2", "--print-config"]) == 0
+    capsys.readouterr()

@@ -10,9 +10,18 @@ import pytest
 from helpers import SHARED_DATA
 
 from rnnkit.cli import main
+from rnnkit.config import ModelConfig, TrainConfig
 from rnnkit.data.parallel import dataset_pair_files, read_parallel
 from rnnkit.data.registry import get_spec
-from rnnkit.pipelines.seq2seq import model_from_run
+from rnnkit.data.subword import SubwordTokenizer
+from rnnkit.models.seq2seq import Seq2Seq, Seq2SeqConfig
+from rnnkit.pipelines.seq2seq import (
+    Seq2SeqRunConfig,
+    TranslationDataConfig,
+    encode_pairs,
+    model_from_run,
+    train_seq2seq,
+)
 from rnnkit.pipelines.translation import detokenize, load_translator, translate_lines
 
 SOURCE = ["ein roter hund", "eine katze sitzt", "ein hund rennt", "ein vogel singt"] * 6
@@ -265,3 +274,49 @@ def test_nothing_to_train_on_or_to_score_is_refused_before_training(
                  "--out", str(out), *TINY]) == 2
     assert message in capsys.readouterr().err
     assert not (out / "last.pt").exists()  # not after an epoch of training
+
+
+@pytest.mark.parametrize("flags", [
+    ["--set", "data.train=files"],
+    ["--dev", "files"],
+    ["--set", "data.test=files"],
+])
+def test_seq2seq_files_with_the_registry_dataset_are_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str]) -> None:
+    """data.train/dev/test beside data.dataset (the default multi30k) were never read: the
+    dataset's splits trained and scored, silently."""
+    out = tmp_path / "run"
+    assert main(["train", "seq2seq", *flags, "--out", str(out), "--print-config"]) == 2
+    err = capsys.readouterr().err
+    assert "data.dataset=multi30k reads that dataset's own splits" in err
+    assert "would not be read" in err
+    assert not out.exists()
+
+
+def test_seq2seq_training_pairs_are_judged_and_kept_whole(tmp_path: Path) -> None:
+    """Training sources were cut to seq2seq.max_source_tokens before data.max_train_tokens
+    judged them: a pair longer than the limit was kept (cut), and a kept source lost its end
+    while its target did not."""
+    short = ["ein hund", "eine katze", "ein vogel"] * 4
+    long = ["ein roter hund rennt schnell über die grüne wiese zum see"] * 4
+    (tmp_path / "tiny.de").write_text("\n".join(short + long) + "\n", encoding="utf-8")
+    (tmp_path / "tiny.en").write_text("\n".join(["a dog"] * 16) + "\n", encoding="utf-8")
+    prefix = str(tmp_path / "tiny")
+    config = Seq2SeqRunConfig(
+        data=TranslationDataConfig(dataset="", train=prefix, dev=prefix, test=prefix,
+                                   vocab_size=30, max_train_tokens=20),
+        seq2seq=Seq2SeqConfig(embedding_dim=8, max_source_tokens=2, beam_size=1),
+        model=ModelConfig(cell="gru", hidden_size=8),
+        train=TrainConfig(epochs=1, progress=False, threads=1, monitor="val_bleu", mode="max"))
+    results = train_seq2seq(config, tmp_path / "run", log=lambda *_: None)
+    stored = json.loads((tmp_path / "run" / "tokenizers.json").read_text(encoding="utf-8"))
+    tokenizers = [SubwordTokenizer.from_json(stored[side]) for side in ("source", "target")]
+    assert len(tokenizers[0].encode(long[0])) > 20 >= max(
+        len(tokenizers[0].encode(line)) for line in short)
+    assert results["train_pairs"] == len(short)  # the long sources left out, not cut to 2
+    model = Seq2Seq(*tokenizers, config.seq2seq, config.model)
+    whole = encode_pairs(model, short[:1] + long[:1], ["a dog"] * 2, truncate=False)
+    assert [len(pair[0]) for pair in whole] == [
+        len(tokenizers[0].encode(line)) + 1 for line in (short[0], long[0])]
+    cut = encode_pairs(model, long[:1], ["a dog"])  # scoring reads it as translation does
+    assert len(cut[0][0]) == 3

@@ -185,8 +185,10 @@ def build_model(config: ClassifierRunConfig, train: list[Example], log: Any = pr
                 ) -> tuple[SequenceClassifier, dict[str, Any] | None]:
     """The untrained classifier: labels, vocabulary or scaler from the training split only.
 
-    ``texts``: what the vocabulary counts words in, when not ``train`` itself (SST phrases:
-    the training sentences, each once; see :func:`read_splits`)."""
+    ``texts``: where ``data.min_count`` counts words, when not ``train`` itself (SST phrases:
+    the training sentences, each once; see :func:`read_splits`). The ids keep ``train``'s
+    order (most frequent phrase word first), so the default ``min_count=1`` builds the same
+    vocabulary as before this setting was honoured."""
     data, output = config.data, config.classifier.output
     settings = data.reader_settings()
     multi_label = bool(data.label_separator)
@@ -200,8 +202,14 @@ def build_model(config: ClassifierRunConfig, train: list[Example], log: Any = pr
         settings["scaler"] = StandardScaler().fit(stacked).to_json()  # training rows only
         features = int(stacked.shape[1])
     else:
-        words = Vocab.build([e.tokens for e in texts or train
-                             if not isinstance(e, NumericSequence)], min_count=data.min_count)
+        words = Vocab.build([e.tokens for e in train if not isinstance(e, NumericSequence)],
+                            min_count=1 if texts else data.min_count)
+        if texts:  # SST phrases: min_count counts each sentence's words once; order unchanged
+            seen = Counter(word for e in texts if not isinstance(e, NumericSequence)
+                           for word in e.tokens)
+            counts = words.counts
+            words = Vocab([w for w in words.symbols[2:] if seen[w] >= data.min_count])
+            words.counts = counts
         words, matrix, coverage = _vectors(config.embeddings, words,
                                            config.classifier.word_dim, log, data.lowercase)
     seed_everything(config.train.seed)  # the initial weights follow the seed too
