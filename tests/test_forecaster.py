@@ -531,6 +531,11 @@ def test_data_without_the_model_columns_is_named_column_by_column(tmp_path: Path
                             "--data", str(other)]) == 2
     assert f"the data {other} lacks input columns the model (trained on {csv}) reads: x; it " \
         "has z instead. Give --data" in capsys.readouterr().err
+    extra = write_csv(tmp_path / "extra.csv", series_frame(400).assign(z=1.0))
+    assert rnnkit.cli.main(["evaluate", "--model", str(tmp_path / "run" / "model.rnnkit"),
+                            "--data", str(extra)]) == 2
+    assert f"the data {extra} has columns the model (trained on {csv}) does not read: z; it " \
+        "reads " in capsys.readouterr().err  # was 'lacks input columns ... reads: ; it has z'
 
 
 def test_a_file_s_date_column_and_missing_columns(tmp_path: Path, capsys) -> None:

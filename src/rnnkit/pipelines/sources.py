@@ -387,6 +387,10 @@ def feature_mismatch(wanted: list[str], found: list[str], trained_source: str,
     if not missing and not extra:
         return (f"{data} has the model's input columns in another order ({', '.join(found)}; "
                 f"the model reads {', '.join(wanted)})")
+    if not missing:  # every numeric column is an input: one more than in training
+        return (f"{data} has columns the model (trained on {trained_source}) does not read: "
+                f"{', '.join(extra)}; it reads {', '.join(wanted)}. Drop the others from the "
+                "file, or train a model on this data")
     instead = f"; it has {', '.join(extra)} instead" if extra else ""
     advice = "give --data with the model's columns, or train a model on this data"
     advice = (f"A stock's columns carry its symbol: {advice}" if is_stock(trained_source)
