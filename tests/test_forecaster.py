@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 import re
 import warnings
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,7 @@ from rnnkit.models.quantiles import pinball_loss
 from rnnkit.models.window_inputs import add_calendar
 from rnnkit.pipelines.forecast import _rows_up_to
 from rnnkit.pipelines.forecaster import ForecastRunConfig, train_forecaster
-from rnnkit.pipelines.sources import ForecastDataConfig, prepare, split_ends
+from rnnkit.pipelines.sources import ForecastDataConfig, prepare, prepare_for, split_ends
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.windows import make_windows
 from rnnkit.training.bundle import load_bundle, save_bundle
@@ -722,8 +723,9 @@ def test_gaps_in_a_file_s_dates_are_warned_of_or_put_on_the_grid(tmp_path: Path)
         _prepare(gappy, frequency="hourly")
     with pytest.raises(ConfigError, match="data.max_fill fills the rows data.frequency adds"):
         _prepare(gappy, max_fill=2)
-    with pytest.raises(ConfigError, match="are for files; beijing is a registry series"):
-        prepare(ForecastDataConfig(source="beijing", frequency="h"))
+    for setting in ({"frequency": "h"}, {"max_fill": 2}, {"date_format": "%d/%m/%Y"}):
+        with pytest.raises(ConfigError, match="are for files; beijing is a registry series"):
+            prepare(ForecastDataConfig(source="beijing", **setting))  # was: max_fill ignored
 
 
 def test_a_file_s_text_and_long_format_and_saved_index(tmp_path: Path) -> None:
@@ -756,11 +758,18 @@ def test_a_model_trained_on_a_file_reads_a_registry_source_without_file_settings
     from rnnkit.pipelines.sources import with_source
 
     trained = ForecastDataConfig(source="meters.csv", frequency="infer", max_fill=2,
-                                 series_column="meter", value_column="kwh")
+                                 series_column="meter", value_column="kwh",
+                                 date_format="%d/%m/%Y")
     beijing = with_source(trained, "beijing")
     assert (beijing.source, beijing.frequency, beijing.max_fill, beijing.series_column,
-            beijing.value_column) == ("beijing", "", 0, "", "")
+            beijing.value_column, beijing.date_format) == ("beijing", "", 0, "", "", "")
     assert with_source(trained, "other.csv") == replace(trained, source="other.csv")
+    # a bundle trained on a registry series when max_fill was silently ignored still reads it
+    old = SimpleNamespace(trained_on=asdict(ForecastDataConfig(
+        source="seattle", lookback=14, horizon=3, max_fill=2)), target="temp_max",
+        feature_names=["precipitation", "temp_max", "temp_min", "wind", "day_of_week_sin",
+                       "day_of_week_cos", "day_of_year_sin", "day_of_year_cos"])
+    assert len(prepare_for(old).split.test) > 300
 
 
 def test_too_few_training_windows_are_named_before_training(tmp_path: Path) -> None:

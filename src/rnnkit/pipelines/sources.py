@@ -101,9 +101,11 @@ def read_source(data: ForecastDataConfig) -> tuple[pd.DataFrame, str]:
     """The raw frame (derived columns added) and the name of its target column, which the
     caller checks is there."""
     source = data.source
-    if not is_file(source) and (data.frequency or data.series_column or data.value_column):
-        raise ConfigError(f"data.frequency, data.series_column and data.value_column are for "
-                          f"files; {source} is a registry series. Leave them empty")
+    if not is_file(source) and (data.frequency or data.series_column or data.value_column
+                                or data.max_fill or data.date_format):
+        raise ConfigError(f"data.frequency, data.max_fill, data.date_format, data.series_column "
+                          f"and data.value_column are for files; {source} is a registry "
+                          "series. Leave them out")
     if source == "beijing":
         frame = beijing_weather(mirror=data.mirror or None).drop(columns=["pm25"])
     elif source == "seattle":
@@ -136,8 +138,8 @@ def with_source(data: ForecastDataConfig, source: str) -> ForecastDataConfig:
     that are only for files (a model trained on a file forecasts Beijing too)."""
     if is_file(source):
         return replace(data, source=source)
-    return replace(data, source=source, frequency="", max_fill=0, series_column="",
-                   value_column="")
+    return replace(data, source=source, frequency="", max_fill=0, date_format="",
+                   series_column="", value_column="")
 
 
 def read_file(data: ForecastDataConfig) -> pd.DataFrame:
@@ -346,6 +348,7 @@ def prepare_for(model: Any, source: str = "", date_column: str = "", mirror: str
     data = ForecastDataConfig(**trained)
     if not source:
         check_model_file(data.source)
+        data = with_source(data, data.source)  # a bundle whose registry source kept max_fill
     elif is_file(source):  # a file has no default target: the model's is the one it reads
         data = replace(with_source(data, source), target=data.target or model.target)
     else:
