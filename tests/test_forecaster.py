@@ -570,6 +570,7 @@ def test_a_file_s_date_column_and_missing_columns(tmp_path: Path, capsys) -> Non
      "forecast.interval is read only with forecast.loss=gaussian (this run's loss is quantile;"
      " a quantile model's interval is its outer quantiles"),
     ({"forecast.interval": "0.5"}, "forecast.interval is read only with forecast.loss=gaussian"),
+    ({"data.change_lags": "1,7"}, "data.change_lags is read only with data.changes"),  # was ignored
 ])
 def test_interval_settings_another_loss_ignores_are_refused(tmp_path: Path, capsys,
                                                             extra: dict, message: str) -> None:
