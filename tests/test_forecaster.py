@@ -484,6 +484,10 @@ def test_forecast_names_a_bad_output_other_data_and_as_of(tmp_path: Path, capsys
     assert rnnkit.cli.main(["forecast", "--model", model, "--as-of", "1990-01-01"]) == 2
     assert "--as-of 1990-01-01: no rows at or before it; the data starts on 2020-01-01" in \
         capsys.readouterr().err
+    for command in ("forecast", "evaluate"):  # the flag was ignored without --data
+        assert rnnkit.cli.main([command, "--model", model, "--date-column", "day"]) == 2
+        assert "--date-column day names the date column of a --data file; give --data too" in \
+            capsys.readouterr().err
 
 
 def test_as_of_keeps_rows_to_the_end_of_a_day_month_or_year() -> None:

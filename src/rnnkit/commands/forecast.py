@@ -39,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.forecast import forecast_bundle
 
     check_source(args.data, "--data")
+    check_date_column(args)
     if args.as_of:
         check_date(args.as_of, "--as-of")
     check_output(args.output)
@@ -56,6 +57,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {args.output}")
     print(table.to_string())
     return 0
+
+
+def check_date_column(args: argparse.Namespace) -> None:
+    """Refuse ``--date-column`` without ``--data``: the model's own data is read with its
+    own ``data.date_column``, so the flag would be ignored."""
+    if args.date_column and not args.data:
+        raise ConfigError(f"--date-column {args.date_column} names the date column of a --data "
+                          "file; give --data too, or leave it out (the model's own data is "
+                          "read with its data.date_column)")
 
 
 def output_format(path: Path) -> str:
