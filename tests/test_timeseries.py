@@ -180,6 +180,8 @@ def test_gaps_are_reported_and_filled_only_in_features() -> None:
     assert filled["y"].isna().sum() == 2  # the target is never filled
     windows = make_windows(filled, "y", ["x"], lookback=1, horizon=1)
     assert not np.isnan(windows.targets).any() and windows.dropped == 3
+    between = index.append(pd.DatetimeIndex(["2020-01-01 04:30"])).sort_values()
+    assert describe_gaps(between, "h").missing == 2  # was 1: a row off the grid fills no hour
     trading_days = pd.bdate_range("2020-01-01", periods=30).delete([5, 17])  # two holidays
     assert infer_frequency(trading_days) == "B"
 

@@ -256,11 +256,12 @@ class GapReport:
     expected_rows: int
     largest_gap: pd.Timedelta
     first_missing: tuple[pd.Timestamp, ...]
+    off_grid: int = 0  # rows between the grid's timestamps
 
     @property
     def missing(self) -> int:
-        """How many grid timestamps have no row."""
-        return self.expected_rows - self.rows
+        """How many grid timestamps have no row (a row off the grid fills none)."""
+        return self.expected_rows - (self.rows - self.off_grid)
 
     def __str__(self) -> str:
         head = ", ".join(str(stamp) for stamp in self.first_missing)
@@ -330,7 +331,8 @@ def describe_gaps(index: pd.DatetimeIndex, frequency: str | None = None) -> GapR
     grid = pd.date_range(index[0], index[-1], freq=chosen)
     missing = grid.difference(index)
     largest = pd.Timedelta(np.diff(index.to_numpy()).max() if len(index) > 1 else 0)
-    return GapReport(chosen, len(index), len(grid), largest, tuple(missing[:5]))
+    return GapReport(chosen, len(index), len(grid), largest, tuple(missing[:5]),
+                     len(index.difference(grid)))
 
 
 def regularize(frame: pd.DataFrame, frequency: str = "infer", max_fill: int = 0,
