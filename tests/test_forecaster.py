@@ -484,6 +484,10 @@ def test_forecast_names_a_bad_output_other_data_and_as_of(tmp_path: Path, capsys
     assert rnnkit.cli.main(["forecast", "--model", model, "--as-of", "1990-01-01"]) == 2
     assert "--as-of 1990-01-01: no rows at or before it; the data starts on 2020-01-01" in \
         capsys.readouterr().err
+    own = tmp_path / "series.csv"  # the model's own data, read without --data: was overwritten
+    assert rnnkit.cli.main(["forecast", "--model", model, "--output", str(own)]) == 2
+    assert f"--output {own} is the model's training data file" in capsys.readouterr().err
+    assert len(pd.read_csv(own)) == 400
     for command in ("forecast", "evaluate"):  # the flag was ignored without --data
         assert rnnkit.cli.main([command, "--model", model, "--date-column", "day"]) == 2
         assert "--date-column day names the date column of a --data file; give --data too" in \
