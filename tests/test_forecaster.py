@@ -647,6 +647,20 @@ def test_a_recursive_model_on_trading_days_forecasts_business_days() -> None:
     assert table.index[0] == pd.Timestamp("2012-11-19") and table["mean"].notna().all()
 
 
+@pytest.mark.parametrize("freq", ["MS", "ME", "QS"])
+def test_a_recursive_model_on_calendar_months_forecasts_the_next_months(freq: str) -> None:
+    months = pd.date_range("2001-01-01", periods=60, freq=freq, name="date")
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"y": 10 + rng.standard_normal(60).cumsum(),
+                          "x": rng.standard_normal(60)}, index=months)
+    model = model_for(frame, lookback=10, calendar=("month",), strategy="recursive")
+    table = model.forecast(frame.iloc[:-6])  # was refused: "... must be evenly spaced in time"
+    assert table.index.equals(months[-6:])
+    window = model.windows_of(frame)  # the same forecast from the window ending there
+    np.testing.assert_allclose(table["mean"], model.predict_windows(window)["mean"][-1],
+                               rtol=1e-5)
+
+
 SHARED_BEIJING = SHARED_DATA / "beijing_pm25" / "pollution.csv"
 
 
