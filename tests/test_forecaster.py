@@ -448,6 +448,10 @@ def test_a_validation_end_before_the_training_end_is_a_clear_error(tmp_path: Pat
     with pytest.raises(ValueError, match=re.escape("data.val_end (2020-01-10) is before "
                                                    "data.train_end (2020-01-12)")):
         train_forecaster(config, tmp_path / "run", log=lambda line: None)
+    late = load_config(ForecastRunConfig, None, settings(csv, **{"data.train_end": "2030"}))
+    with pytest.raises(ValueError, match=re.escape(  # was: 'data.val_end (2020-01-17 15:00:00)
+            "data.train_end (2030) is at or after the data's last row (2020-01-17 15:00:00)")):
+        train_forecaster(late, tmp_path / "run", log=lambda line: None)  # is before ...'
 
 
 def test_evaluate_names_a_bad_data_flag(tmp_path: Path, capsys) -> None:

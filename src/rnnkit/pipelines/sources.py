@@ -280,11 +280,16 @@ def split_ends(data: ForecastDataConfig, index: pd.DatetimeIndex) -> tuple[str, 
     (and no later source default), validation takes half of the rows after it.
 
     Raises:
-        ConfigError: a setting that is not a date, or a validation end before the training end.
+        ConfigError: a setting that is not a date, a training end at or after the last row,
+            or a validation end before the training end.
     """
     for key, value in (("data.train_end", data.train_end), ("data.val_end", data.val_end)):
         if value:
             check_date(value, key)
+    if data.train_end and len(index) and period_end(_moment(data.train_end)) >= index[-1]:
+        raise ConfigError(f"data.train_end ({data.train_end}) is at or after the data's last "
+                          f"row ({index[-1]}): no rows are left to validate and test on; set "
+                          "it earlier")
     defaults = SOURCES.get(data.source)
     last = len(index) - 1
     train_end = data.train_end or (defaults[1] if defaults else str(index[int(0.70 * last)]))
