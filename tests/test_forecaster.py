@@ -741,6 +741,9 @@ def test_gaps_in_a_file_s_dates_are_warned_of_or_put_on_the_grid(tmp_path: Path)
         assert (spans == np.timedelta64(29, "h")).all()  # every window 30 consecutive hours
         assert len(prepared.frame) == 400 and prepared.frame["y"].isna().sum() == 30
         assert prepared.frame["x"].isna().sum() == 30 - fill  # inputs filled, never the target
+    change = _prepare(gappy, frequency="infer", max_fill=5, target="y_change_1", changes="y",
+                      change_lags="1")  # a change of y is the target: y is never filled either
+    assert change.frame["y_change_1"].isna().sum() == 32  # was 27: 5 changes of 0 invented
     days = pd.DataFrame({"y": np.arange(300.0)},
                         index=pd.bdate_range("2020-01-01", periods=300, name="date"))
     with warnings.catch_warnings():

@@ -158,10 +158,19 @@ def read_file(data: ForecastDataConfig) -> pd.DataFrame:
                        series_column=data.series_column or None,
                        value_column=data.value_column or None, needed=wanted,
                        frequency=data.frequency or None, max_fill=data.max_fill,
-                       keep=[data.target] if data.target else ())
+                       keep=target_sources(data))
     if not data.frequency and len(frame) >= 3:
         warn_gaps(frame.index, data.source)
     return frame
+
+
+def target_sources(data: ForecastDataConfig) -> list[str]:
+    """The file's columns the target is made of, never filled: the target, and for a change
+    target (``<column>_change_<k>`` of ``data.changes``) its column."""
+    if not data.target:
+        return []
+    return [data.target, *[name for name in _names(data.changes) for lag in change_lags(data)
+                           if data.target == f"{name}_change_{lag}"]]
 
 
 def warn_gaps(index: pd.Index, source: str) -> None:
