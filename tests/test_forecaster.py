@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 import re
 import warnings
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,7 @@ from rnnkit.models.quantiles import pinball_loss
 from rnnkit.models.window_inputs import add_calendar
 from rnnkit.pipelines.forecast import _rows_up_to
 from rnnkit.pipelines.forecaster import ForecastRunConfig, train_forecaster
-from rnnkit.pipelines.sources import ForecastDataConfig, prepare, split_ends
+from rnnkit.pipelines.sources import ForecastDataConfig, prepare, prepare_for, split_ends
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.windows import make_windows
 from rnnkit.training.bundle import load_bundle, save_bundle
@@ -447,6 +448,10 @@ def test_a_validation_end_before_the_training_end_is_a_clear_error(tmp_path: Pat
     with pytest.raises(ValueError, match=re.escape("data.val_end (2020-01-10) is before "
                                                    "data.train_end (2020-01-12)")):
         train_forecaster(config, tmp_path / "run", log=lambda line: None)
+    late = load_config(ForecastRunConfig, None, settings(csv, **{"data.train_end": "2030"}))
+    with pytest.raises(ValueError, match=re.escape(  # was: 'data.val_end (2020-01-17 15:00:00)
+            "data.train_end (2030) is at or after the data's last row (2020-01-17 15:00:00)")):
+        train_forecaster(late, tmp_path / "run", log=lambda line: None)  # is before ...'
 
 
 def test_evaluate_names_a_bad_data_flag(tmp_path: Path, capsys) -> None:
@@ -483,6 +488,14 @@ def test_forecast_names_a_bad_output_other_data_and_as_of(tmp_path: Path, capsys
     assert rnnkit.cli.main(["forecast", "--model", model, "--as-of", "1990-01-01"]) == 2
     assert "--as-of 1990-01-01: no rows at or before it; the data starts on 2020-01-01" in \
         capsys.readouterr().err
+    own = tmp_path / "series.csv"  # the model's own data, read without --data: was overwritten
+    assert rnnkit.cli.main(["forecast", "--model", model, "--output", str(own)]) == 2
+    assert f"--output {own} is the model's training data file" in capsys.readouterr().err
+    assert len(pd.read_csv(own)) == 400
+    for command in ("forecast", "evaluate"):  # the flag was ignored without --data
+        assert rnnkit.cli.main([command, "--model", model, "--date-column", "day"]) == 2
+        assert "--date-column day names the date column of a --data file; give --data too" in \
+            capsys.readouterr().err
 
 
 def test_as_of_keeps_rows_to_the_end_of_a_day_month_or_year() -> None:
@@ -531,6 +544,11 @@ def test_data_without_the_model_columns_is_named_column_by_column(tmp_path: Path
                             "--data", str(other)]) == 2
     assert f"the data {other} lacks input columns the model (trained on {csv}) reads: x; it " \
         "has z instead. Give --data" in capsys.readouterr().err
+    extra = write_csv(tmp_path / "extra.csv", series_frame(400).assign(z=1.0))
+    assert rnnkit.cli.main(["evaluate", "--model", str(tmp_path / "run" / "model.rnnkit"),
+                            "--data", str(extra)]) == 2
+    assert f"the data {extra} has columns the model (trained on {csv}) does not read: z; it " \
+        "reads " in capsys.readouterr().err  # was 'lacks input columns ... reads: ; it has z'
 
 
 def test_a_file_s_date_column_and_missing_columns(tmp_path: Path, capsys) -> None:
@@ -564,6 +582,7 @@ def test_a_file_s_date_column_and_missing_columns(tmp_path: Path, capsys) -> Non
      "forecast.interval is read only with forecast.loss=gaussian (this run's loss is quantile;"
      " a quantile model's interval is its outer quantiles"),
     ({"forecast.interval": "0.5"}, "forecast.interval is read only with forecast.loss=gaussian"),
+    ({"data.change_lags": "1,7"}, "data.change_lags is read only with data.changes"),  # was ignored
 ])
 def test_interval_settings_another_loss_ignores_are_refused(tmp_path: Path, capsys,
                                                             extra: dict, message: str) -> None:
@@ -630,6 +649,20 @@ def test_a_recursive_model_on_trading_days_forecasts_business_days() -> None:
     model = model_for(frame, lookback=10, calendar=("day_of_week",), strategy="recursive")
     table = model.forecast(frame)  # was refused: "the frame's last rows must be evenly spaced"
     assert table.index[0] == pd.Timestamp("2012-11-19") and table["mean"].notna().all()
+
+
+@pytest.mark.parametrize("freq", ["MS", "ME", "QS"])
+def test_a_recursive_model_on_calendar_months_forecasts_the_next_months(freq: str) -> None:
+    months = pd.date_range("2001-01-01", periods=60, freq=freq, name="date")
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"y": 10 + rng.standard_normal(60).cumsum(),
+                          "x": rng.standard_normal(60)}, index=months)
+    model = model_for(frame, lookback=10, calendar=("month",), strategy="recursive")
+    table = model.forecast(frame.iloc[:-6])  # was refused: "... must be evenly spaced in time"
+    assert table.index.equals(months[-6:])
+    window = model.windows_of(frame)  # the same forecast from the window ending there
+    np.testing.assert_allclose(table["mean"], model.predict_windows(window)["mean"][-1],
+                               rtol=1e-5)
 
 
 SHARED_BEIJING = SHARED_DATA / "beijing_pm25" / "pollution.csv"
@@ -708,6 +741,9 @@ def test_gaps_in_a_file_s_dates_are_warned_of_or_put_on_the_grid(tmp_path: Path)
         assert (spans == np.timedelta64(29, "h")).all()  # every window 30 consecutive hours
         assert len(prepared.frame) == 400 and prepared.frame["y"].isna().sum() == 30
         assert prepared.frame["x"].isna().sum() == 30 - fill  # inputs filled, never the target
+    change = _prepare(gappy, frequency="infer", max_fill=5, target="y_change_1", changes="y",
+                      change_lags="1")  # a change of y is the target: y is never filled either
+    assert change.frame["y_change_1"].isna().sum() == 32  # was 27: 5 changes of 0 invented
     days = pd.DataFrame({"y": np.arange(300.0)},
                         index=pd.bdate_range("2020-01-01", periods=300, name="date"))
     with warnings.catch_warnings():
@@ -717,8 +753,9 @@ def test_gaps_in_a_file_s_dates_are_warned_of_or_put_on_the_grid(tmp_path: Path)
         _prepare(gappy, frequency="hourly")
     with pytest.raises(ConfigError, match="data.max_fill fills the rows data.frequency adds"):
         _prepare(gappy, max_fill=2)
-    with pytest.raises(ConfigError, match="are for files; beijing is a registry series"):
-        prepare(ForecastDataConfig(source="beijing", frequency="h"))
+    for setting in ({"frequency": "h"}, {"max_fill": 2}, {"date_format": "%d/%m/%Y"}):
+        with pytest.raises(ConfigError, match="are for files; beijing is a registry series"):
+            prepare(ForecastDataConfig(source="beijing", **setting))  # was: max_fill ignored
 
 
 def test_a_file_s_text_and_long_format_and_saved_index(tmp_path: Path) -> None:
@@ -751,11 +788,18 @@ def test_a_model_trained_on_a_file_reads_a_registry_source_without_file_settings
     from rnnkit.pipelines.sources import with_source
 
     trained = ForecastDataConfig(source="meters.csv", frequency="infer", max_fill=2,
-                                 series_column="meter", value_column="kwh")
+                                 series_column="meter", value_column="kwh",
+                                 date_format="%d/%m/%Y")
     beijing = with_source(trained, "beijing")
     assert (beijing.source, beijing.frequency, beijing.max_fill, beijing.series_column,
-            beijing.value_column) == ("beijing", "", 0, "", "")
+            beijing.value_column, beijing.date_format) == ("beijing", "", 0, "", "", "")
     assert with_source(trained, "other.csv") == replace(trained, source="other.csv")
+    # a bundle trained on a registry series when max_fill was silently ignored still reads it
+    old = SimpleNamespace(trained_on=asdict(ForecastDataConfig(
+        source="seattle", lookback=14, horizon=3, max_fill=2)), target="temp_max",
+        feature_names=["precipitation", "temp_max", "temp_min", "wind", "day_of_week_sin",
+                       "day_of_week_cos", "day_of_year_sin", "day_of_year_cos"])
+    assert len(prepare_for(old).split.test) > 300
 
 
 def test_too_few_training_windows_are_named_before_training(tmp_path: Path) -> None:

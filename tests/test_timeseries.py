@@ -180,8 +180,23 @@ def test_gaps_are_reported_and_filled_only_in_features() -> None:
     assert filled["y"].isna().sum() == 2  # the target is never filled
     windows = make_windows(filled, "y", ["x"], lookback=1, horizon=1)
     assert not np.isnan(windows.targets).any() and windows.dropped == 3
+    between = index.append(pd.DatetimeIndex(["2020-01-01 04:30"])).sort_values()
+    assert describe_gaps(between, "h").missing == 2  # was 1: a row off the grid fills no hour
     trading_days = pd.bdate_range("2020-01-01", periods=30).delete([5, 17])  # two holidays
     assert infer_frequency(trading_days) == "B"
+
+
+@pytest.mark.parametrize("freq", ["MS", "ME", "QS", "QE", "YS", "YE"])
+def test_infer_puts_calendar_months_on_their_own_grid(freq: str) -> None:
+    index = pd.date_range("2001-01-01", periods=30, freq=freq)
+    frame = pd.DataFrame({"x": np.arange(30.0)}, index=index).drop(index=index[[4, 5]])
+    filled = regularize(frame, "infer")  # was refused: 'resample the data to '31D' first'
+    assert filled.index.equals(index) and filled["x"].isna().sum() == 2
+    assert describe_gaps(frame.index).missing == 2
+    first_trading_days = pd.DatetimeIndex(["2001-01-02", "2001-02-01", "2001-03-01",
+                                           "2001-04-02", "2001-05-01"])
+    with pytest.raises(ValueError, match="not all on the first .* set the frequency"):
+        regularize(pd.DataFrame({"x": np.arange(5.0)}, index=first_trading_days), "infer")
 
 
 def test_features_are_causal_and_correct() -> None:

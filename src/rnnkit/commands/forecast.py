@@ -4,6 +4,7 @@ steps after the end of a series."""
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 from typing import Any
 
@@ -39,11 +40,13 @@ def run(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.forecast import forecast_bundle
 
     check_source(args.data, "--data")
+    check_date_column(args)
     if args.as_of:
         check_date(args.as_of, "--as-of")
     check_output(args.output)
     check_output_file(args.output)
-    check_not_input(args.output, args.data, "--data")
+    check_not_input(args.output, args.data or trained_source(args.model),
+                    "--data" if args.data else "model's training data")
     check_not_input(args.output, str(args.model), "--model")
     table = forecast_bundle(args.model, args.data, args.as_of, args.date_column, args.data_dir)
     if args.output is not None:
@@ -56,6 +59,27 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {args.output}")
     print(table.to_string())
     return 0
+
+
+def trained_source(model: Path) -> str:
+    """The ``data.source`` a bundle was trained on (a file it reads without ``--data``), from
+    its header alone; "" when it has none."""
+    from rnnkit.training.bundle import read_header
+
+    try:
+        config = json.loads(read_header(model).get("config", "{}"))
+        return str((config.get("trained_on") or {}).get("source", ""))
+    except (ValueError, AttributeError):  # a bundle it cannot read: loading it says why
+        return ""
+
+
+def check_date_column(args: argparse.Namespace) -> None:
+    """Refuse ``--date-column`` without ``--data``: the model's own data is read with its
+    own ``data.date_column``, so the flag would be ignored."""
+    if args.date_column and not args.data:
+        raise ConfigError(f"--date-column {args.date_column} names the date column of a --data "
+                          "file; give --data too, or leave it out (the model's own data is "
+                          "read with its data.date_column)")
 
 
 def output_format(path: Path) -> str:

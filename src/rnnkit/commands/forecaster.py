@@ -15,6 +15,7 @@ from rnnkit.commands.common import (
     print_json,
     resolve_config,
 )
+from rnnkit.commands.forecast import check_date_column
 
 
 def register(commands: Any, train_tasks: Any) -> None:
@@ -47,6 +48,7 @@ def evaluate(args: argparse.Namespace) -> int:
 
     check_series_evaluate_flags(args)
     check_source(args.data, "--data")
+    check_date_column(args)
     results = evaluate_forecaster(args.model, args.data, args.out, args.date_column,
                                   args.data_dir or "")
     print_json(results, indent=2)

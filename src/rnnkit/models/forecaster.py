@@ -314,8 +314,8 @@ class Forecaster(TaskModel):
         model ``lower``, ``upper`` and ``level`` (the probability between them: ``interval``,
         by default the one the model was scored with, ``forecast.interval``); the index (named
         as the frame's, else ``date``) is the step's timestamp when the frame's rows are on a
-        grid: trading days (the next business days) or evenly spaced last rows (a recursive
-        model with calendar columns needs one of them).
+        grid: trading days (the next business days), month starts or ends, or evenly spaced
+        last rows (a recursive model with calendar columns needs one of them).
         """
         if interval is None:
             interval = float(self.scoring.get("interval", 0.9))

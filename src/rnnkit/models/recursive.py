@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 
 from rnnkit.timeseries.features import CALENDAR_PERIODS, calendar_columns, calendar_features
-from rnnkit.timeseries.frames import infer_frequency
+from rnnkit.timeseries.frames import calendar_periods, infer_frequency
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.windows import Windows
 
@@ -51,8 +51,9 @@ def next_rows(windows: Windows, dynamic: Sequence[int], scaler: StandardScaler) 
 
 def times_after(index: pd.DatetimeIndex, horizon: int) -> pd.DatetimeIndex | None:
     """The ``horizon`` timestamps after the last one: the next business days for trading
-    days (weekdays only; holidays are not known), else the next steps when the last (up to
-    10) are evenly spaced, else None.
+    days (weekdays only; holidays are not known), the next month starts or ends when the last
+    (up to 10) are calendar months, quarters or years on them, else the next steps when the
+    last (up to 10) are evenly spaced, else None.
 
     Example:
         >>> [str(day.date()) for day in times_after(pd.date_range("2020-01-01", periods=3), 2)]
@@ -64,6 +65,10 @@ def times_after(index: pd.DatetimeIndex, horizon: int) -> pd.DatetimeIndex | Non
     skips = np.diff(weeks.to_numpy()) > np.timedelta64(1, "D")  # a weekend seen skipped
     if len(weeks) >= 3 and skips.any() and infer_frequency(weeks) == "B":
         return pd.date_range(recent[-1], periods=horizon + 1, freq="B")[1:]  # trading days
+    if len(recent) >= 3 and calendar_periods(recent) is not None:  # months: uneven steps
+        months = infer_frequency(recent)
+        if months.endswith(("MS", "ME")):
+            return pd.date_range(recent[-1], periods=horizon + 1, freq=months)[1:]
     if not len(steps) or not (steps == steps[0]).all():
         return None
     return pd.DatetimeIndex(recent[-1] + pd.Timedelta(steps[0]) * np.arange(1, horizon + 1))

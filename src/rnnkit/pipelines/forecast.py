@@ -42,6 +42,7 @@ def forecast_bundle(path: str | Path, source: str | None = None, as_of: str | No
         data = replace(with_source(data, source), date_column=date_column or data.date_column)
     else:
         check_model_file(data.source)
+        data = with_source(data, data.source)  # a bundle whose registry source kept max_fill
     if mirror:
         data = replace(data, mirror=mirror)
     frame, _ = read_source(data)

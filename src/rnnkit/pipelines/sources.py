@@ -101,9 +101,11 @@ def read_source(data: ForecastDataConfig) -> tuple[pd.DataFrame, str]:
     """The raw frame (derived columns added) and the name of its target column, which the
     caller checks is there."""
     source = data.source
-    if not is_file(source) and (data.frequency or data.series_column or data.value_column):
-        raise ConfigError(f"data.frequency, data.series_column and data.value_column are for "
-                          f"files; {source} is a registry series. Leave them empty")
+    if not is_file(source) and (data.frequency or data.series_column or data.value_column
+                                or data.max_fill or data.date_format):
+        raise ConfigError(f"data.frequency, data.max_fill, data.date_format, data.series_column "
+                          f"and data.value_column are for files; {source} is a registry "
+                          "series. Leave them out")
     if source == "beijing":
         frame = beijing_weather(mirror=data.mirror or None).drop(columns=["pm25"])
     elif source == "seattle":
@@ -136,8 +138,8 @@ def with_source(data: ForecastDataConfig, source: str) -> ForecastDataConfig:
     that are only for files (a model trained on a file forecasts Beijing too)."""
     if is_file(source):
         return replace(data, source=source)
-    return replace(data, source=source, frequency="", max_fill=0, series_column="",
-                   value_column="")
+    return replace(data, source=source, frequency="", max_fill=0, date_format="",
+                   series_column="", value_column="")
 
 
 def read_file(data: ForecastDataConfig) -> pd.DataFrame:
@@ -156,10 +158,19 @@ def read_file(data: ForecastDataConfig) -> pd.DataFrame:
                        series_column=data.series_column or None,
                        value_column=data.value_column or None, needed=wanted,
                        frequency=data.frequency or None, max_fill=data.max_fill,
-                       keep=[data.target] if data.target else ())
+                       keep=target_sources(data))
     if not data.frequency and len(frame) >= 3:
         warn_gaps(frame.index, data.source)
     return frame
+
+
+def target_sources(data: ForecastDataConfig) -> list[str]:
+    """The file's columns the target is made of, never filled: the target, and for a change
+    target (``<column>_change_<k>`` of ``data.changes``) its column."""
+    if not data.target:
+        return []
+    return [data.target, *[name for name in _names(data.changes) for lag in change_lags(data)
+                           if data.target == f"{name}_change_{lag}"]]
 
 
 def warn_gaps(index: pd.Index, source: str) -> None:
@@ -278,11 +289,16 @@ def split_ends(data: ForecastDataConfig, index: pd.DatetimeIndex) -> tuple[str, 
     (and no later source default), validation takes half of the rows after it.
 
     Raises:
-        ConfigError: a setting that is not a date, or a validation end before the training end.
+        ConfigError: a setting that is not a date, a training end at or after the last row,
+            or a validation end before the training end.
     """
     for key, value in (("data.train_end", data.train_end), ("data.val_end", data.val_end)):
         if value:
             check_date(value, key)
+    if data.train_end and len(index) and period_end(_moment(data.train_end)) >= index[-1]:
+        raise ConfigError(f"data.train_end ({data.train_end}) is at or after the data's last "
+                          f"row ({index[-1]}): no rows are left to validate and test on; set "
+                          "it earlier")
     defaults = SOURCES.get(data.source)
     last = len(index) - 1
     train_end = data.train_end or (defaults[1] if defaults else str(index[int(0.70 * last)]))
@@ -346,6 +362,7 @@ def prepare_for(model: Any, source: str = "", date_column: str = "", mirror: str
     data = ForecastDataConfig(**trained)
     if not source:
         check_model_file(data.source)
+        data = with_source(data, data.source)  # a bundle whose registry source kept max_fill
     elif is_file(source):  # a file has no default target: the model's is the one it reads
         data = replace(with_source(data, source), target=data.target or model.target)
     else:
@@ -387,6 +404,10 @@ def feature_mismatch(wanted: list[str], found: list[str], trained_source: str,
     if not missing and not extra:
         return (f"{data} has the model's input columns in another order ({', '.join(found)}; "
                 f"the model reads {', '.join(wanted)})")
+    if not missing:  # every numeric column is an input: one more than in training
+        return (f"{data} has columns the model (trained on {trained_source}) does not read: "
+                f"{', '.join(extra)}; it reads {', '.join(wanted)}. Drop the others from the "
+                "file, or train a model on this data")
     instead = f"; it has {', '.join(extra)} instead" if extra else ""
     advice = "give --data with the model's columns, or train a model on this data"
     advice = (f"A stock's columns carry its symbol: {advice}" if is_stock(trained_source)

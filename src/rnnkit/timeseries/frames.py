@@ -256,11 +256,12 @@ class GapReport:
     expected_rows: int
     largest_gap: pd.Timedelta
     first_missing: tuple[pd.Timestamp, ...]
+    off_grid: int = 0  # rows between the grid's timestamps
 
     @property
     def missing(self) -> int:
-        """How many grid timestamps have no row."""
-        return self.expected_rows - self.rows
+        """How many grid timestamps have no row (a row off the grid fills none)."""
+        return self.expected_rows - (self.rows - self.off_grid)
 
     def __str__(self) -> str:
         head = ", ".join(str(stamp) for stamp in self.first_missing)
@@ -292,18 +293,30 @@ def calendar_periods(index: pd.DatetimeIndex) -> float | None:
 
 
 def infer_frequency(index: pd.DatetimeIndex) -> str:
-    """The grid step of a sorted index: its most common step, or ``"B"`` for trading days.
+    """The grid step of a sorted index: its most common step, ``"B"`` for trading days, or
+    calendar months, quarters or years (``"MS"``, ``"3MS"``, ``"12MS"``, or ``"ME"``, ...).
 
-    A one-day step with no Saturday or Sunday in the index is business days (``"B"``).
+    A one-day step with no Saturday or Sunday in the index is business days (``"B"``); rows a
+    month, a quarter or a year apart (:func:`calendar_periods`) all on the first (or all on
+    the last) day of their month are month starts (ends).
 
     Example:
         >>> infer_frequency(pd.DatetimeIndex(["2020-01-01 00:00", "2020-01-01 01:00",
         ...                                   "2020-01-01 03:00"]))
         'h'
+        >>> infer_frequency(pd.date_range("2020-01-31", periods=8, freq="QE"))
+        '3ME'
     """
     if len(index) < 3:
         raise ValueError(f"cannot infer a frequency from {len(index)} timestamps; need at "
                          "least 3, or pass the frequency")
+    calendar = calendar_periods(index)
+    if calendar is not None:  # months are 28 to 31 days: no fixed step is their grid
+        ends = {"MS": index.is_month_start, "ME": index.is_month_end}
+        anchor = next((name for name, on in ends.items() if on.all()), None)
+        if anchor is not None:
+            months = round(12 / calendar)
+            return f"{months}{anchor}" if months > 1 else anchor
     step = pd.Timedelta(pd.Series(np.diff(index.to_numpy())).mode().iloc[0])
     if step == pd.Timedelta(days=1) and not (index.day_of_week >= 5).any():
         return "B"
@@ -318,7 +331,8 @@ def describe_gaps(index: pd.DatetimeIndex, frequency: str | None = None) -> GapR
     grid = pd.date_range(index[0], index[-1], freq=chosen)
     missing = grid.difference(index)
     largest = pd.Timedelta(np.diff(index.to_numpy()).max() if len(index) > 1 else 0)
-    return GapReport(chosen, len(index), len(grid), largest, tuple(missing[:5]))
+    return GapReport(chosen, len(index), len(grid), largest, tuple(missing[:5]),
+                     len(index.difference(grid)))
 
 
 def regularize(frame: pd.DataFrame, frequency: str = "infer", max_fill: int = 0,
@@ -343,6 +357,12 @@ def regularize(frame: pd.DataFrame, frequency: str = "infer", max_fill: int = 0,
     chosen = infer_frequency(frame.index) if frequency == "infer" else frequency
     grid = pd.date_range(frame.index[0], frame.index[-1], freq=chosen, name=frame.index.name)
     off_grid = frame.index.difference(grid)
+    calendar = calendar_periods(pd.DatetimeIndex(frame.index))
+    if len(off_grid) and frequency == "infer" and calendar is not None:
+        raise ValueError(f"the dates are {calendar:g} a year but not all on the first (or all "
+                         "on the last) day of their month, so there is no grid to infer; set "
+                         "the frequency (e.g. BMS, BME), or leave it out to use the rows as "
+                         "given")
     if len(off_grid):
         raise ValueError(f"{len(off_grid)} timestamps are not on the {chosen!r} grid, the "
                          f"first {off_grid[0]}; resample the data to {chosen!r} first")
