@@ -134,6 +134,8 @@ def _header_metadata(raw: bytes) -> dict[str, str]:
     size = int.from_bytes(raw[:8], "little")
     header = json.loads(raw[8 : 8 + size].decode("utf-8"))
     metadata = header.get("__metadata__", {}) if isinstance(header, dict) else {}
+    if not isinstance(metadata, dict):  # as safetensors itself refuses it
+        raise ValueError(f"its __metadata__ is a {type(metadata).__name__}, not a map of strings")
     return {str(k): str(v) for k, v in metadata.items()}
 
 
