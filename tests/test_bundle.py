@@ -135,3 +135,13 @@ def test_a_header_whose_metadata_is_no_map_is_a_clear_error(tmp_path: Path,
     for read in (read_header, read_bundle):
         with pytest.raises(BundleError, match=r"tampered\.rnnkit is not an rnnkit bundle"):
             read(path)
+
+
+def test_a_header_nested_too_deep_for_json_is_a_clear_error(tmp_path: Path) -> None:
+    """json.loads raised RecursionError (no ValueError) from read_header: a traceback."""
+    header = ('{"__metadata__": {}, "x": ' + "[" * 100_000 + "]" * 100_000 + "}").encode()
+    path = tmp_path / "deep.rnnkit"
+    path.write_bytes(len(header).to_bytes(8, "little") + header)
+    for read in (read_header, read_bundle):
+        with pytest.raises(BundleError, match=r"deep\.rnnkit is not an rnnkit bundle"):
+            read(path)

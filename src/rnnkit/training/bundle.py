@@ -103,7 +103,7 @@ def read_header(path: str | Path) -> dict[str, str]:
             if size > 100 * 2**20 or size > path.stat().st_size:
                 raise ValueError("invalid header length")
             metadata = _header_metadata(size.to_bytes(8, "little") + file.read(size))
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:  # (too deeply nested)
         raise _not_a_bundle(path, error) from None
     _check_header(path, metadata)
     return metadata
