@@ -12,7 +12,13 @@ from safetensors.torch import save_file
 
 from rnnkit.config import ModelConfig
 from rnnkit.models.synthetic import SyntheticTaskModel
-from rnnkit.training.bundle import BundleError, load_bundle, read_bundle, save_bundle
+from rnnkit.training.bundle import (
+    BundleError,
+    load_bundle,
+    read_bundle,
+    read_header,
+    save_bundle,
+)
 
 
 def _model(cell: str = "lstm", **options: object) -> SyntheticTaskModel:
@@ -116,3 +122,26 @@ def test_a_bidirectional_bundle_saved_before_the_final_state_readout_predicts_as
         outputs, _ = model.encoder(inputs)
         torch.testing.assert_close(old.eval()(inputs), model.head(outputs[:, -1]).squeeze(1))
         assert not torch.allclose(old(inputs), model(inputs))  # the backward half differs
+
+
+@pytest.mark.parametrize("metadata", [["format", "rnnkit-bundle"], None, "rnnkit-bundle"])
+def test_a_header_whose_metadata_is_no_map_is_a_clear_error(tmp_path: Path,
+                                                            metadata: object) -> None:
+    """``rnnkit evaluate`` reads the header alone first (read_header): a tampered one is
+    refused there as load_bundle refuses it, not with an AttributeError."""
+    header = json.dumps({"__metadata__": metadata}).encode()
+    path = tmp_path / "tampered.rnnkit"
+    path.write_bytes(len(header).to_bytes(8, "little") + header)
+    for read in (read_header, read_bundle):
+        with pytest.raises(BundleError, match=r"tampered\.rnnkit is not an rnnkit bundle"):
+            read(path)
+
+
+def test_a_header_nested_too_deep_for_json_is_a_clear_error(tmp_path: Path) -> None:
+    """json.loads raised RecursionError (no ValueError) from read_header: a traceback."""
+    header = ('{"__metadata__": {}, "x": ' + "[" * 100_000 + "]" * 100_000 + "}").encode()
+    path = tmp_path / "deep.rnnkit"
+    path.write_bytes(len(header).to_bytes(8, "little") + header)
+    for read in (read_header, read_bundle):
+        with pytest.raises(BundleError, match=r"deep\.rnnkit is not an rnnkit bundle"):
+            read(path)

@@ -385,3 +385,46 @@ def test_resumed_on_fewer_processes_the_epoch_keeps_every_process_s_sums(
                for run in (one, two)]
     for single, resumed in zip(*records, strict=True):
         assert resumed["train_loss"] == pytest.approx(single["train_loss"], rel=1e-5)
+
+
+def test_resumed_on_more_processes_after_a_crash_in_validation_finishes_the_epoch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A checkpoint written after an epoch's last batch (checkpoint_every), then a crash while
+    validating: resumed on 2 processes no batch is left, so rank 1 never adds the copy task's
+    accuracy to its sums; the epoch's end must still sum the same names on both (it waited in
+    all_reduce forever, 2 values against 3)."""
+    args = [*SYNTHETIC, "--set", "data.task=copy", "--set", "data.train_size=64",
+            "--set", "train.checkpoint_every=4"]  # 4 batches an epoch
+    one, run = tmp_path / "one", tmp_path / "run"
+    assert main([*args, "--out", str(one)]) == 0
+
+    def power_cut(*_: object) -> None:
+        raise RuntimeError("power cut")
+
+    with monkeypatch.context() as patch:
+        patch.setattr("rnnkit.training.trainer.Trainer._evaluate", power_cut)
+        with pytest.raises(RuntimeError, match="power cut"):
+            main([*args, "--out", str(run)])
+    state = load_checkpoint(run / "last.pt")
+    assert (state["epoch"], state["batch_in_epoch"]) == (0, 4)
+    assert sorted(state["sums"]["totals"]) == ["accuracy", "loss"]
+    capfd.readouterr()
+    launcher = subprocess.Popen([sys.executable, "-m", "rnnkit", *args, "--out", str(run),
+                                 "--resume", "--nproc", "2"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _, errors = launcher.communicate(timeout=90)
+    except subprocess.TimeoutExpired:  # the workers run in sessions of their own
+        for rank in (0, 1):
+            os.kill(worker_pid(launcher.pid, rank), signal.SIGKILL)
+        launcher.kill()
+        launcher.communicate()
+        pytest.fail("the resumed run on 2 processes hung at the end of the epoch")
+    assert launcher.returncode == 0, errors
+    records = [[json.loads(line) for line in (path / "metrics.jsonl").read_text().splitlines()]
+               for path in (one, run)]
+    for single, resumed in zip(*records, strict=True):
+        for key in ("train_loss", "train_accuracy", "val_loss"):
+            assert resumed[key] == pytest.approx(single[key], rel=1e-5), key
+    assert_same_weights(bundle_weights(run), bundle_weights(one))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -32,10 +33,11 @@ from helpers import (
 )
 from torch import Tensor, nn
 
-from rnnkit.config import ModelConfig
+from rnnkit.config import ConfigError, ModelConfig, load_config
 from rnnkit.data.batching import TensorBatches
 from rnnkit.data.synthetic import COPY_LENGTH, COPY_SYMBOLS, adding_problem, copy_task, make_split
 from rnnkit.models.synthetic import SyntheticTaskModel
+from rnnkit.pipelines.synthetic import SyntheticRunConfig
 from rnnkit.training import StepOutput, TaskModel, Trainer, TrainingDiverged
 from rnnkit.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from rnnkit.training.distributed import resolve_device
@@ -649,6 +651,18 @@ def test_optimizers() -> None:
     assert isinstance(sgd, torch.optim.SGD) and sgd.param_groups[0]["momentum"] == 0.9
     with pytest.raises(ValueError, match="adam, adamw or sgd.*'rmsprop'"):
         make_optimizer(model, quiet(optimizer="rmsprop"))
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adamw"])
+def test_momentum_with_an_optimizer_that_reads_none_is_refused(optimizer: str) -> None:
+    """Adam and AdamW have no momentum argument: train.momentum=0.9 with them was dropped."""
+    assert load_config(SyntheticRunConfig, overrides=["train.optimizer=sgd",
+                                                      "train.momentum=0.9"]).train.momentum
+    with pytest.raises(ConfigError, match=re.escape(
+            f"train.momentum is read only with train.optimizer=sgd, and it is {optimizer}: "
+            "leave it out, or set train.optimizer=sgd")):
+        load_config(SyntheticRunConfig, overrides=[f"train.optimizer={optimizer}",
+                                                   "train.momentum=0.9"])
 
 
 # -- metrics.jsonl -------------------------------------------------------------------------------

@@ -193,6 +193,9 @@ def check_train(config: TrainConfig) -> None:
                  "threads"):
         check_at_least(getattr(config, name), f"train.{name}", 0)
     check_device(config.device)
+    if config.momentum and config.optimizer != "sgd":  # adam/adamw: betas, not momentum
+        raise ConfigError(f"train.momentum is read only with train.optimizer=sgd, and it is "
+                          f"{config.optimizer}: leave it out, or set train.optimizer=sgd")
 
 
 def check_threads(value: int, key: str) -> None:

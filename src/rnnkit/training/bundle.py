@@ -103,7 +103,7 @@ def read_header(path: str | Path) -> dict[str, str]:
             if size > 100 * 2**20 or size > path.stat().st_size:
                 raise ValueError("invalid header length")
             metadata = _header_metadata(size.to_bytes(8, "little") + file.read(size))
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:  # (too deeply nested)
         raise _not_a_bundle(path, error) from None
     _check_header(path, metadata)
     return metadata
@@ -134,6 +134,8 @@ def _header_metadata(raw: bytes) -> dict[str, str]:
     size = int.from_bytes(raw[:8], "little")
     header = json.loads(raw[8 : 8 + size].decode("utf-8"))
     metadata = header.get("__metadata__", {}) if isinstance(header, dict) else {}
+    if not isinstance(metadata, dict):  # as safetensors itself refuses it
+        raise ValueError(f"its __metadata__ is a {type(metadata).__name__}, not a map of strings")
     return {str(k): str(v) for k, v in metadata.items()}
 
 

@@ -246,7 +246,9 @@ class Trainer:
                 set_rng_state(ranks[0]["rng"])
             else:  # fresh draws, but not its earlier ones
                 seed_everything(self.config.seed + rank + 1_000_003 * self.result.steps)
-            self.sums = merged if rank == 0 else _EpochSums(first_step=merged.first_step)
+            # the others start at zero, with rank 0's names: the epoch's end sums them by name
+            self.sums = merged if rank == 0 else _EpochSums(
+                dict.fromkeys(merged.totals, 0.0), 0, merged.first_step)
         else:
             self.carried = move_to(ranks[rank]["carried"], self.device)
             set_rng_state(ranks[rank]["rng"])
