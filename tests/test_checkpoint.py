@@ -178,3 +178,18 @@ def test_a_run_killed_while_writing_its_config_or_results_keeps_the_old_file(
             write_results({"test": {"loss": 1.0}}, path)
     assert path.read_text() == "the old file\n"
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]  # no temporary file left
+
+
+def test_random_state_saved_with_more_gpus_restores_those_in_view(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A checkpoint written with 4 GPUs in view, resumed with 1: torch's set_rng_state_all
+    would index the missing GPUs (a failure inside torch); only the visible ones are set."""
+    state = ckpt.rng_state()
+    state["cuda"] = [torch.zeros(8, dtype=torch.uint8) + i for i in range(4)]
+    restored: list[Any] = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(torch.cuda, "set_rng_state_all", restored.extend)
+    ckpt.set_rng_state(state)
+    assert len(restored) == 1 and torch.equal(restored[0], state["cuda"][0])
