@@ -209,3 +209,16 @@ def test_a_table_prints_a_missing_percentage_as_nan() -> None:
     one_day = {"flat": backtest(np.zeros(1), np.array([0.01]))}
     row = report_table(one_day).splitlines()[1].split()
     assert row == ["flat", "0.00%", "0.00%", "nan", "nan", "0.00%", "0.000", "nan", "0"]
+
+
+def test_a_short_hourly_run_of_big_gains_annualises_to_inf_not_a_crash() -> None:
+    # 3 hours gaining 10% each, compounded over 8,760 hours a year: beyond a float (the
+    # OverflowError of Python's float ** came out of the backtester as a traceback)
+    frame = pd.DataFrame({"p": 100.0 * 1.1 ** np.arange(4)},
+                         index=pd.date_range("2021-01-04", periods=4, freq="h"))
+    windows = make_windows(frame, "p", lookback=1)
+    results = run_strategies({"long": np.ones(len(windows))}, windows, "price", 0, 0)
+    report = results["long"].report
+    assert report.annualized_return == np.inf and report.total_return == pytest.approx(0.331)
+    assert report_table(results).splitlines()[1].split()[:3] == ["long", "33.10%", "inf"]
+

@@ -24,7 +24,8 @@ class BacktestReport:
 
     Attributes:
         total_return: final equity / initial equity - 1.
-        annualized_return: compounded: ``equity ** (periods_per_year / periods) - 1``.
+        annualized_return: compounded: ``equity ** (periods_per_year / periods) - 1``
+            (inf where that is beyond a float).
         annualized_volatility: standard deviation of net period returns * sqrt(periods/year).
         sharpe: mean / standard deviation of net period returns * sqrt(periods/year), with a
             zero risk-free rate; NaN for a strategy whose returns never vary.
@@ -104,7 +105,7 @@ def backtest(positions: np.ndarray, next_returns: np.ndarray, *, cost_bps: float
     in_market = positions != 0
     report = BacktestReport(
         total_return=final - 1.0,
-        annualized_return=(final ** (periods_per_year / count) - 1.0) if final > 0 else -1.0,
+        annualized_return=_annualized(final, periods_per_year / count),
         annualized_volatility=spread * np.sqrt(periods_per_year),
         sharpe=(float(np.mean(net)) / spread * np.sqrt(periods_per_year)
                 if spread > 0 else float("nan")),
@@ -115,6 +116,15 @@ def backtest(positions: np.ndarray, next_returns: np.ndarray, *, cost_bps: float
         periods=count,
     )
     return BacktestResult(positions, gross, costs, net, equity, drawdown, report)
+
+
+def _annualized(final: float, exponent: float) -> float:
+    """``final ** exponent - 1`` (-1 for equity at or below 0); infinite where a short run's
+    gain compounded over a year is beyond a float (hourly bars gaining 8.5% an hour)."""
+    if final <= 0:
+        return -1.0
+    with np.errstate(over="ignore"):
+        return float(np.float64(final) ** exponent) - 1.0
 
 
 def buy_and_hold(next_returns: np.ndarray, **options: float) -> BacktestResult:
@@ -164,5 +174,6 @@ def report_table(results: Mapping[str, BacktestResult]) -> str:
 
 def _percent(value: float) -> str:
     """``12.34%``; ``nan`` alone for a number that is not there (a hit rate never in the
-    market, the volatility of one period), as the Sharpe ratio prints it."""
-    return f"{value:.2%}" if np.isfinite(value) else "nan"
+    market, the volatility of one period), as the Sharpe ratio prints it; ``inf`` for an
+    annual return beyond a float."""
+    return f"{value:.2%}" if np.isfinite(value) else "nan" if np.isnan(value) else f"{value}"
