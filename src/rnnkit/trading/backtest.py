@@ -90,8 +90,11 @@ def backtest(positions: np.ndarray, next_returns: np.ndarray, *, cost_bps: float
             bad = int(np.flatnonzero(~np.isfinite(values))[0])
             raise ValueError(f"{name} holds {values[bad]} at {bad}; drop periods without a "
                              "return or position")
-    if cost_bps < 0 or slippage_bps < 0 or periods_per_year <= 0:
-        raise ValueError("cost_bps and slippage_bps must be >= 0 and periods_per_year > 0")
+    if not (np.isfinite([cost_bps, slippage_bps, periods_per_year]).all() and cost_bps >= 0
+            and slippage_bps >= 0 and periods_per_year > 0):
+        raise ValueError("cost_bps and slippage_bps must be finite numbers >= 0 and "
+                         f"periods_per_year one > 0; got {cost_bps}, {slippage_bps} and "
+                         f"{periods_per_year}")
     traded = np.abs(np.diff(positions, prepend=0.0))
     costs = traded * (cost_bps + slippage_bps) / 10_000.0
     gross = positions * returns
