@@ -228,3 +228,27 @@ def test_a_short_hourly_run_of_big_gains_annualises_to_inf_not_a_crash() -> None
 def test_costs_or_a_year_that_are_no_number_are_refused(options: dict[str, float]) -> None:
     with pytest.raises(ValueError, match="must be finite numbers >= 0 and periods_per_year"):
         backtest(np.ones(3), np.array([0.01, 0.02, 0.03]), **options)
+
+
+def test_a_forecaster_with_a_lookback_shorter_than_the_persistence_return_is_backtested(
+        ) -> None:
+    # a forecaster trained with lookback 1 and horizon 2 (a price target): rnnkit backtest
+    # refused it ('the past 2-step return of a price target needs a lookback of at least 3,
+    # not 1'), a model that trained and evaluated, for its persistence baseline's sake
+    from types import SimpleNamespace
+
+    from rnnkit.pipelines.backtest import POSITIONS, BacktestOptions
+
+    prices = 100.0 * 1.01 ** np.array([0, 1, 3, 2, 0, 1, 4, 2, 3, 0, 1, 2])
+    frame = pd.DataFrame({"p": prices}, index=pd.date_range("2021-01-04", periods=12, freq="B"))
+    everything = make_windows(frame, "p", lookback=1, horizon=2)
+    model = SimpleNamespace(target="p", predict_windows=lambda windows: {
+        "mean": np.repeat(windows.current[:, None], 2, axis=1) * 1.01})
+    windows = everything.subset(slice(2, None))
+    positions = POSITIONS["forecaster"](model, windows, BacktestOptions())
+    past = prices[windows.origins] / prices[windows.origins - 2] - 1  # the last 2-day return
+    assert positions["persistence"].tolist() == (past > 0).astype(float).tolist()
+    assert positions["model"].tolist() == [1.0] * len(windows)
+    with pytest.raises(ValueError, match=r"reads 3 rows of the target up to each decision, and "
+                                         r"the first, 2021-01-04, has 1; choose a later --start"):
+        POSITIONS["forecaster"](model, everything, BacktestOptions())

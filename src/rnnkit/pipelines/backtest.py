@@ -23,6 +23,7 @@ from rnnkit.models.signal import target_kind
 from rnnkit.pipelines.run import write_results
 from rnnkit.pipelines.sources import prepare_for, same_source
 from rnnkit.timeseries.baselines import persistence_return, persistence_signal
+from rnnkit.timeseries.labels import past_return_rows
 from rnnkit.timeseries.splits import period_end
 from rnnkit.timeseries.windows import Windows, make_windows
 from rnnkit.trading.backtest import BacktestResult, report_table
@@ -70,9 +71,24 @@ def _forecaster_positions(model: Any, windows: Windows, options: BacktestOptions
                           ) -> dict[str, np.ndarray]:
     kind = returns_kind(model)
     predicted = forecast_returns(model.predict_windows(windows)["mean"], windows, kind)
+    past = persistence_return(reaching_back(windows, past_return_rows(windows.horizon, kind)),
+                              kind)
     return {"model": threshold_positions(predicted, options.threshold, options.mode),
-            "persistence": threshold_positions(persistence_return(windows, kind),
-                                               options.threshold, options.mode)}
+            "persistence": threshold_positions(past, options.threshold, options.mode)}
+
+
+def reaching_back(windows: Windows, rows: int) -> Windows:
+    """The windows with a lookback of at least ``rows``: the persistence return reads the past
+    ``H``-step return (``H + 1`` prices), which a model's shorter lookback need not hold; the
+    rows before a window are the frame's own."""
+    if windows.lookback >= rows:
+        return windows
+    if windows.origins[0] < rows - 1:  # the first windows of the frame: no rows before them
+        raise ValueError(f"the persistence baseline reads {rows} rows of the target up to "
+                         "each decision, and the first, "
+                         f"{day_text(windows.input_end[0])}, has {windows.origins[0] + 1}; "
+                         "choose a later --start")
+    return replace(windows, lookback=rows)
 
 
 def _signal_positions(model: Any, windows: Windows, options: BacktestOptions
