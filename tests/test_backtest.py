@@ -252,3 +252,23 @@ def test_a_forecaster_with_a_lookback_shorter_than_the_persistence_return_is_bac
     with pytest.raises(ValueError, match=r"reads 3 rows of the target up to each decision, and "
                                          r"the first, 2021-01-04, has 1; choose a later --start"):
         POSITIONS["forecaster"](model, everything, BacktestOptions())
+
+
+def test_the_command_prints_the_hours_of_hourly_decisions(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    # it cut the decision times to 10 characters: 'decisions 2021-02-28 to 2021-02-28' for a
+    # backtest of 10:00 to 14:00
+    import rnnkit.pipelines.backtest as pipeline
+
+    summary = {"target": "price", "first_decision": "2021-02-28T10:00:00.000000000",
+               "last_decision": "2021-02-28T14:00:00.000000000", "in_sample": "",
+               "options": {"mode": "long_flat", "cost_bps": 5.0, "slippage_bps": 5.0},
+               "table": "strategy"}
+    monkeypatch.setattr(pipeline, "backtest_bundle", lambda *args, **options: summary)
+    assert rnnkit.cli.main(["backtest", "--model", str(tmp_path / "model.rnnkit")]) == 0
+    assert "price: decisions 2021-02-28 10:00:00 to 2021-02-28 14:00:00, long_flat" in \
+        capsys.readouterr().out
+    summary.update(first_decision="2010-01-04T00:00:00.000000000",
+                   last_decision="2010-12-31T00:00:00.000000000")
+    assert rnnkit.cli.main(["backtest", "--model", str(tmp_path / "model.rnnkit")]) == 0
+    assert "decisions 2010-01-04 to 2010-12-31, long_flat" in capsys.readouterr().out

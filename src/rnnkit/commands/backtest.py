@@ -41,6 +41,7 @@ def register(commands: Any, train_tasks: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.backtest import BacktestOptions, backtest_bundle
+    from rnnkit.trading.returns import day_text
 
     check_flags(args)
     given = {"mode": args.mode, "threshold": args.threshold, "cost_bps": args.cost_bps,
@@ -50,8 +51,8 @@ def run(args: argparse.Namespace) -> int:
     summary = backtest_bundle(args.model, options, args.out,
                               {key: value for key, value in given.items() if value is not None})
     used = summary["options"]
-    print(f"{summary['target']}: decisions {summary['first_decision'][:10]} to "
-          f"{summary['last_decision'][:10]}, {used['mode']}, costs {used['cost_bps']:g} + "
+    print(f"{summary['target']}: decisions {day_text(summary['first_decision'])} to "
+          f"{day_text(summary['last_decision'])}, {used['mode']}, costs {used['cost_bps']:g} + "
           f"{used['slippage_bps']:g} bps")
     if summary["in_sample"]:
         print(f"WARNING: {summary['in_sample']}")
