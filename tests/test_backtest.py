@@ -272,3 +272,14 @@ def test_the_command_prints_the_hours_of_hourly_decisions(
                    last_decision="2010-12-31T00:00:00.000000000")
     assert rnnkit.cli.main(["backtest", "--model", str(tmp_path / "model.rnnkit")]) == 0
     assert "decisions 2010-01-04 to 2010-12-31, long_flat" in capsys.readouterr().out
+
+
+def test_returns_that_never_vary_have_no_sharpe_ratio() -> None:
+    # a price rising 1% a period, held: np.std's rounding gave a spread of 3e-17 and a Sharpe
+    # ratio of 9e16, where the report promises NaN for returns that never vary
+    report = backtest(np.ones(10), np.full(10, 0.01)).report
+    assert np.isnan(report.sharpe) and report.annualized_volatility == 0.0
+    assert report.total_return == pytest.approx(1.01 ** 10 - 1)
+    varying = backtest(np.ones(3), np.array([0.01, 0.01, 0.02])).report
+    assert varying.sharpe == pytest.approx(np.mean([0.01, 0.01, 0.02]) /
+                                           np.std([0.01, 0.01, 0.02], ddof=1) * np.sqrt(252))

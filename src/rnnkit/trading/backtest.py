@@ -103,7 +103,10 @@ def backtest(positions: np.ndarray, next_returns: np.ndarray, *, cost_bps: float
     peaks = np.maximum.accumulate(np.maximum(equity, 1.0))
     drawdown = equity / peaks - 1.0
     count = len(net)
-    spread = float(np.std(net, ddof=1)) if count > 1 else float("nan")
+    # returns that never vary have no spread; np.std's rounding would give one of 1e-17 and a
+    # Sharpe ratio of 1e17
+    spread = (float(np.std(net, ddof=1)) if np.ptp(net) > 0 else 0.0) if count > 1 else float(
+        "nan")
     final = float(equity[-1])
     in_market = positions != 0
     report = BacktestReport(
