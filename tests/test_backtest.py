@@ -283,3 +283,32 @@ def test_returns_that_never_vary_have_no_sharpe_ratio() -> None:
     varying = backtest(np.ones(3), np.array([0.01, 0.01, 0.02])).report
     assert varying.sharpe == pytest.approx(np.mean([0.01, 0.01, 0.02]) /
                                            np.std([0.01, 0.01, 0.02], ddof=1) * np.sqrt(252))
+
+
+def test_simple_returns_in_percent_are_refused_not_traded() -> None:
+    # returns in percent (-3.2 for a 3.2% fall) read as simple returns: the backtest ran and
+    # reported a total return of -100% and a max drawdown of 1733%, saying nothing
+    returns = np.array([0.5, -3.2, 1.1, 0.4, -0.7, 2.0, -1.5, 0.3])
+    frame = pd.DataFrame({"spx_return": returns},
+                         index=pd.date_range("2021-01-04", periods=len(returns), freq="B"))
+    windows = make_windows(frame, "spx_return", lookback=1)
+    with pytest.raises(ValueError, match=r"'spx_return' is read as simple returns but holds "
+                                         r"-3.2, .* returns in percent\? Divide them by 100"):
+        run_strategies({"model": np.ones(len(windows))}, windows, "return", 5.0, 5.0)
+    fine = make_windows(frame / 100, "spx_return", lookback=1)
+    result = run_strategies({"model": np.ones(len(fine))}, fine, "return", 0, 0)["model"]
+    assert result.equity[-1] == pytest.approx(np.prod(1 + returns[1:] / 100))
+
+
+def test_train_signal_refuses_returns_in_percent_before_training(tmp_path: Path,
+                                                                 capsys) -> None:
+    rng = np.random.default_rng(0)
+    days = pd.bdate_range("2015-01-01", periods=300)
+    pd.DataFrame({"date": days, "spx_return": rng.normal(0.05, 1.2, len(days))}).to_csv(
+        tmp_path / "percent.csv", index=False)
+    args = ["train", "signal", "--set", f"data.source={tmp_path / 'percent.csv'}", "--set",
+            "data.target=spx_return", "--set", "data.lookback=5", "--set", "data.horizon=1",
+            "--out", str(tmp_path / "run")]
+    assert rnnkit.cli.main(args) == 2
+    assert "read as simple returns but holds" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()  # before anything was trained or written

@@ -42,7 +42,7 @@ from rnnkit.timeseries.labels import (
 from rnnkit.timeseries.metrics import accuracy, confusion_matrix, macro_f1
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.windows import Windows
-from rnnkit.trading.returns import decision_gaps, run_strategies
+from rnnkit.trading.returns import check_tradable, decision_gaps, run_strategies
 from rnnkit.trading.strategies import (
     MODES,
     TRADING_KEYS,
@@ -182,6 +182,7 @@ def train_signal(config: SignalRunConfig, out_dir: str | Path, resume: bool = Fa
                           "end in return or log_return) but holds values of 0 or below; set "
                           "signal.kind=return or signal.kind=log_return if it holds returns")
     check_lookback(config.data.lookback, config.data.horizon, kind)
+    check_tradable(split.test, kind)  # before training: the test is backtested
     up, down = thresholds(options, split.train, kind)
     scaler = StandardScaler(prepared.features).fit(split.train.period_rows())
     train = split.train.subset(slice(None, None, config.data.stride))

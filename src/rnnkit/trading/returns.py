@@ -41,12 +41,19 @@ def next_period_returns(windows: Windows, kind: str) -> np.ndarray:
 
 def check_tradable(windows: Windows, kind: str) -> None:
     """Refuse a target read as a price (``kind``) with a value of 0 or below, a temperature
-    say: it has no returns to trade."""
+    say: it has no returns to trade; and one read as simple returns with a value of -1 or
+    below (returns in percent, say), which would take the price to 0 or below."""
     if kind == "price" and ((windows.current <= 0).any() or (windows.targets <= 0).any()):
         raise ValueError(f"the target {windows.target_name!r} is read as a price (its name "
                          "does not end in return or log_return) but holds values of 0 or "
                          "below, so it has no returns to trade: a backtest needs a model of a "
                          "price or its returns")
+    if kind == "return" and (windows.targets <= -1).any():
+        lowest = float(windows.targets.min())
+        raise ValueError(f"the target {windows.target_name!r} is read as simple returns but "
+                         f"holds {lowest:g}, and a return of -1 or below would take the price "
+                         "to 0 or below: returns in percent? Divide them by 100 (log returns: "
+                         "a name ending in log_return, or signal.kind=log_return)")
 
 
 def forecast_returns(mean: np.ndarray, windows: Windows, kind: str) -> np.ndarray:
