@@ -312,3 +312,11 @@ def test_train_signal_refuses_returns_in_percent_before_training(tmp_path: Path,
     assert rnnkit.cli.main(args) == 2
     assert "read as simple returns but holds" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()  # before anything was trained or written
+
+
+def test_a_threshold_that_is_no_number_is_refused() -> None:
+    # NaN passed 'threshold < 0' and every position came out flat, saying nothing
+    with pytest.raises(ValueError, match="threshold must be a number >= 0, not nan"):
+        threshold_positions(np.array([0.02, -0.01]), float("nan"), "long_short")
+    with pytest.raises(ValueError, match="threshold must be a number >= 0, not -0.1"):
+        threshold_positions(np.array([0.02, -0.01]), -0.1)

@@ -67,8 +67,8 @@ def threshold_positions(predicted_returns: np.ndarray, threshold: float = 0.0,
         [1.0, 0.0, -1.0]
     """
     _check_mode(mode)
-    if threshold < 0:
-        raise ValueError(f"threshold must be >= 0, not {threshold}")
+    if not threshold >= 0:  # NaN too: no return is above it, so every position was flat
+        raise ValueError(f"threshold must be a number >= 0, not {threshold}")
     predicted = np.asarray(predicted_returns, dtype=float)
     positions = np.where(predicted > threshold, 1.0, 0.0)
     if mode == "long_short":
