@@ -103,10 +103,12 @@ def backtest(positions: np.ndarray, next_returns: np.ndarray, *, cost_bps: float
     peaks = np.maximum.accumulate(np.maximum(equity, 1.0))
     drawdown = equity / peaks - 1.0
     count = len(net)
-    # returns that never vary have no spread; np.std's rounding would give one of 1e-17 and a
-    # Sharpe ratio of 1e17
-    spread = (float(np.std(net, ddof=1)) if np.ptp(net) > 0 else 0.0) if count > 1 else float(
-        "nan")
+    if count < 2:
+        spread = float("nan")
+    elif np.ptp(net) == 0:  # returns that never vary: np.std's rounding would give 1e-17
+        spread = 0.0  # (and a Sharpe ratio of 1e17)
+    else:
+        spread = float(np.std(net, ddof=1))
     final = float(equity[-1])
     in_market = positions != 0
     report = BacktestReport(
