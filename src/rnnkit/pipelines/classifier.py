@@ -21,6 +21,7 @@ from rnnkit.config import (
     changed_keys,
     check_at_least,
     check_choice,
+    check_files_beside_dataset,
     check_model,
 )
 from rnnkit.data.batching import BatchSource, BucketBatches, bucket_order
@@ -106,12 +107,7 @@ def check_run(config: ClassifierRunConfig) -> None:
                           "pretrained word vectors, and "
                           "embeddings.vectors gives none: set it to a vectors file, or leave "
                           f"{'them' if len(unread) > 1 else 'it'} out")
-    files = [f"data.{split}" for split in ("train", "dev", "test") if getattr(data, split)]
-    if data.dataset and files:  # the dataset's own splits were read, the files never
-        raise ConfigError(f"data.dataset={data.dataset} reads that dataset's own splits, so "
-                          f"{' and '.join(files)} would not be read: train on your files "
-                          "without a dataset (--train alone clears it, or set data.dataset="
-                          "\"\"), or leave the files out")
+    check_files_beside_dataset(data)
     if config.embeddings.vectors:  # else refused only once the data was read
         from rnnkit.embeddings.pretrained import check_vectors_setting
 
