@@ -544,9 +544,6 @@ def test_numeric_time_column_of_dates_names_the_time_setting(tmp_path: Path) -> 
     assert "feature_columns" not in str(error.value)
 
 
-# ---- functional ---------------------------------------------------------------------------------
-
-
 def test_sst_phrases_count_words_in_the_text_for_min_count(tmp_path: Path) -> None:
     """With data.phrases, every word was counted once per phrase around it, so a word seen once
     in the training text passed data.min_count=2 (all 16,583 SST words kept, 8,365 of them seen

@@ -330,6 +330,7 @@ def test_cli_path_of_a_pip_dataset_says_it_has_no_file(
 
 DOWNLOAD = b"word\tO\n" * 200
 
+
 def damaged_spec(upstream: Path) -> None:
     """One split per way a download can arrive damaged."""
     upstream.mkdir()
@@ -389,6 +390,3 @@ def test_connection_lost_midway_is_a_download_error_and_leaves_no_file(
     assert list((tmp_path / "default-cache" / "toy_dir").iterdir()) == []
     assert cli.main(["datasets", "path", "toy", "--split", "cut"]) == 2
     assert "rnnkit: error: could not download" in capsys.readouterr().err
-
-
-# ---- numeric sequences: rows that do not fit the header -------------------------------------
