@@ -50,7 +50,8 @@ class ForecastDataConfig:
     value_column: str = ""  # ...and the values; each series becomes a column named after it
     frequency: str = ""  # for files: "" = the rows as given; infer | h | D | B | ...: put the
     # rows on that grid, a missing timestamp becoming a missing row (no window uses it)
-    max_fill: int = 0  # with frequency: forward-fill the inputs (never the target) this many steps
+    max_fill: int = 0  # with frequency: forward-fill the inputs this many steps (never the
+    # target, nor the column a change target is made of: sources.target_sources)
     features: str = ""  # comma-separated input columns; "" = every numeric column
     calendar: str = "auto"  # comma-separated calendar parts; auto: by frequency; "" = none
     log1p: str = ""  # comma-separated columns replaced by <column>_log1p = log(1 + x)
