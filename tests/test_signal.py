@@ -303,6 +303,11 @@ def test_evaluate_names_a_bad_data_flag(tmp_path: Path, capsys) -> None:
     assert rnnkit.cli.main(["evaluate", "--model", str(tmp_path / "model.rnnkit"), "--split",
                             "dev"]) == 2
     assert "--split do not apply" in capsys.readouterr().err
+    # the flag names a --data file's date column; without --data it was ignored, silently
+    assert rnnkit.cli.main(["evaluate", "--model", str(tmp_path / "model.rnnkit"),
+                            "--date-column", "day"]) == 2
+    assert "--date-column day names the date column of a --data file; give --data too" in \
+        capsys.readouterr().err
 
 
 def test_a_test_period_with_a_missing_value_is_classified_but_not_backtested(
