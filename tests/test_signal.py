@@ -262,6 +262,7 @@ def test_a_series_far_outside_the_training_scale_warns(tmp_path: Path) -> None:
     ({"signal.up": "0.02"}, "signal.up are read only with signal.thresholds=fixed"),
     ({"signal.thresholds": "fixed", "signal.up": "-0.01", "signal.down": "0.01"},
      "signal.down 0.01 must not be above signal.up -0.01"),
+    ({"data.change_lags": "1,7"}, "data.change_lags is read only with data.changes"),  # ignored
 ])
 def test_backtest_settings_are_refused_before_training(tmp_path: Path, capsys, extra: dict,
                                                        message: str) -> None:

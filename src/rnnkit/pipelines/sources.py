@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rnnkit.config import ConfigError, check_at_least, check_date, number_list
+from rnnkit.config import ConfigError, changed_keys, check_at_least, check_date, number_list
 from rnnkit.models.window_inputs import add_calendar
 from rnnkit.timeseries.datasets import STOCK_SYMBOLS, beijing_weather, seattle_weather, stock_prices
 from rnnkit.timeseries.features import calendar_columns, derive, price_features
@@ -427,6 +427,15 @@ def change_lags(data: ForecastDataConfig) -> list[int]:
     if not _names(data.changes):
         return []
     return number_list(data.change_lags, "data.change_lags", int, minimum=1)
+
+
+def check_change_lags(data: ForecastDataConfig) -> None:
+    """Refuse ``data.change_lags`` set without ``data.changes``: the lags are read only for
+    the columns it names (before any data is read: ``train forecaster``, ``train signal``)."""
+    if not _names(data.changes) and changed_keys("data", data, ForecastDataConfig(),
+                                                 ("change_lags",)):
+        raise ConfigError("data.change_lags is read only with data.changes (the columns whose "
+                          "changes are added); add --set data.changes=<columns>, or leave it out")
 
 
 def _moment(text: str) -> str | pd.Timestamp:
