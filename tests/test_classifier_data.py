@@ -533,6 +533,10 @@ def test_numeric_header_naming_a_column_twice_is_refused(tmp_path: Path) -> None
     path.write_text("id,step,temp,temp,label\na,0,12.1,3,rain\n", encoding="utf-8")
     with pytest.raises(ValueError, match="names column 'temp' twice"):
         read_numeric_sequences(path, time_column="step")
+    path.write_text("id,step,temp,note,note,label\na,0,12.1,x,y,rain\n", encoding="utf-8")
+    sequences, names = read_numeric_sequences(path, time_column="step",  # 'note' is not read
+                                              feature_columns=["temp"])
+    assert names == ["temp"] and sequences[0].features.tolist() == [[12.1]]
 
 
 def test_numeric_time_column_of_dates_names_the_time_setting(tmp_path: Path) -> None:
@@ -542,9 +546,6 @@ def test_numeric_time_column_of_dates_names_the_time_setting(tmp_path: Path) -> 
                                          "orders the steps by number") as error:
         read_numeric_sequences(path, time_column="date")
     assert "feature_columns" not in str(error.value)
-
-
-# ---- functional ---------------------------------------------------------------------------------
 
 
 def test_sst_phrases_count_words_in_the_text_for_min_count(tmp_path: Path) -> None:

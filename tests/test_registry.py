@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import gzip
 import hashlib
 import http.client
 import io
+import os
 import tarfile
 import urllib.request
 import zipfile
@@ -330,6 +332,7 @@ def test_cli_path_of_a_pip_dataset_says_it_has_no_file(
 
 DOWNLOAD = b"word\tO\n" * 200
 
+
 def damaged_spec(upstream: Path) -> None:
     """One split per way a download can arrive damaged."""
     upstream.mkdir()
@@ -391,4 +394,25 @@ def test_connection_lost_midway_is_a_download_error_and_leaves_no_file(
     assert "rnnkit: error: could not download" in capsys.readouterr().err
 
 
-# ---- numeric sequences: rows that do not fit the header -------------------------------------
+def test_a_full_disk_while_downloading_is_not_called_a_failed_download(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writing the download is no download: a full disk was reported as 'could not download
+    URL ...; try again', which cannot help; it keeps its own error, and nothing is left."""
+    damaged_spec(tmp_path / "upstream")
+
+    class FullDisk(io.BytesIO):
+        def write(self, data: Any) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    real_fdopen = os.fdopen
+
+    def full_disk(handle: int, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        real_fdopen(handle, mode).close()
+        return FullDisk()
+
+    monkeypatch.setattr(os, "fdopen", full_disk)
+    with pytest.raises(OSError, match="No space left on device") as error:
+        dataset_file("toy", "cut")
+    assert "could not download" not in str(error.value)
+    assert list((tmp_path / "default-cache" / "toy_dir").iterdir()) == []

@@ -262,6 +262,7 @@ def test_a_series_far_outside_the_training_scale_warns(tmp_path: Path) -> None:
     ({"signal.up": "0.02"}, "signal.up are read only with signal.thresholds=fixed"),
     ({"signal.thresholds": "fixed", "signal.up": "-0.01", "signal.down": "0.01"},
      "signal.down 0.01 must not be above signal.up -0.01"),
+    ({"data.change_lags": "1,7"}, "data.change_lags is read only with data.changes"),  # ignored
 ])
 def test_backtest_settings_are_refused_before_training(tmp_path: Path, capsys, extra: dict,
                                                        message: str) -> None:
@@ -303,6 +304,11 @@ def test_evaluate_names_a_bad_data_flag(tmp_path: Path, capsys) -> None:
     assert rnnkit.cli.main(["evaluate", "--model", str(tmp_path / "model.rnnkit"), "--split",
                             "dev"]) == 2
     assert "--split do not apply" in capsys.readouterr().err
+    # the flag names a --data file's date column; without --data it was ignored, silently
+    assert rnnkit.cli.main(["evaluate", "--model", str(tmp_path / "model.rnnkit"),
+                            "--date-column", "day"]) == 2
+    assert "--date-column day names the date column of a --data file; give --data too" in \
+        capsys.readouterr().err
 
 
 def test_a_test_period_with_a_missing_value_is_classified_but_not_backtested(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -193,10 +194,27 @@ def test_infer_puts_calendar_months_on_their_own_grid(freq: str) -> None:
     filled = regularize(frame, "infer")  # was refused: 'resample the data to '31D' first'
     assert filled.index.equals(index) and filled["x"].isna().sum() == 2
     assert describe_gaps(frame.index).missing == 2
-    first_trading_days = pd.DatetimeIndex(["2001-01-02", "2001-02-01", "2001-03-01",
-                                           "2001-04-02", "2001-05-01"])
-    with pytest.raises(ValueError, match="not all on the first .* set the frequency"):
-        regularize(pd.DataFrame({"x": np.arange(5.0)}, index=first_trading_days), "infer")
+
+
+@pytest.mark.parametrize(("dates", "grid"), [
+    (["2001-01-02", "2001-02-01", "2001-03-01", "2001-04-02", "2001-05-01"], None),  # Jan 1 off
+    (["2001-01-01", "2001-02-01", "2001-03-01", "2001-04-02", "2001-05-01"], "BMS"),
+    (["2001-01-01", "2001-04-02", "2001-07-02", "2001-10-01", "2002-01-01"], "3BMS"),
+    (["2001-01-31", "2001-02-28", "2001-03-30", "2001-04-30", "2001-05-31"], "BME"),
+])
+def test_calendar_dates_off_month_starts_and_ends_get_advice_that_works(
+        dates: list[str], grid: str | None) -> None:
+    """Infer refuses them; the frequency the refusal names (it named BMS for any, though first
+    trading days are off that grid whenever a holiday starts the month, and months for
+    quarters) puts every row on its grid and adds none."""
+    frame = pd.DataFrame({"x": np.arange(5.0)}, index=pd.DatetimeIndex(dates))
+    with pytest.raises(ValueError, match="not all on the first .* no grid to infer") as error:
+        regularize(frame, "infer")
+    named = re.findall(r"\b\d*B(?:MS|ME)\b", str(error.value))  # the grids it suggests
+    assert named == ([grid] if grid else [])
+    assert "leave" in str(error.value) and "out to use the rows as given" in str(error.value)
+    if grid:
+        assert regularize(frame, grid).index.equals(frame.index)
 
 
 def test_features_are_causal_and_correct() -> None:

@@ -171,6 +171,17 @@ def changed_keys(section: str, values: Any, defaults: Any, names: Iterable[str])
             if getattr(values, name) != getattr(defaults, name)]
 
 
+def check_files_beside_dataset(data: Any) -> None:
+    """Refuse ``data.train``, ``data.dev`` or ``data.test`` beside a registry ``data.dataset``,
+    whose own splits are read: the files would be ignored."""
+    files = [f"data.{split}" for split in ("train", "dev", "test") if getattr(data, split)]
+    if data.dataset and files:
+        raise ConfigError(f"data.dataset={data.dataset} reads that dataset's own splits, so "
+                          f"{' and '.join(files)} would not be read: train on your files "
+                          "without a dataset (--train alone clears it, or set data.dataset="
+                          "\"\"), or leave the files out")
+
+
 def check_rate(value: float, key: str) -> None:
     """Refuse a probability setting ``key`` (a dropout, label smoothing) outside ``[0, 1)``."""
     if not 0 <= value < 1:

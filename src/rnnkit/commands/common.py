@@ -131,16 +131,27 @@ def check_source(source: str | None, flag: str) -> None:
                       "CSV/Parquet file (or Parquet folder)")
 
 
+def check_date_column(args: argparse.Namespace) -> None:
+    """Refuse ``--date-column`` without ``--data``: the model's own data is read with its
+    own ``data.date_column``, so the flag would be ignored."""
+    if args.date_column and not args.data:
+        raise ConfigError(f"--date-column {args.date_column} names the date column of a --data "
+                          "file; give --data too, or leave it out (the model's own data is "
+                          "read with its data.date_column)")
+
+
 def check_series_evaluate_flags(args: argparse.Namespace) -> None:
     """Refuse the ``rnnkit evaluate`` flags a time-series bundle does not read: it is scored on
     the test period of its source (or of ``--data``), so ``--split dev`` would print the test
-    period's scores as if they were asked for."""
+    period's scores as if they were asked for, and ``--date-column`` names a ``--data`` file's
+    date column."""
     given = [flag for flag, value in (("--format", args.format), ("--length", args.length))
              if value is not None] + (["--split"] if args.split != "test" else [])
     if given:
         raise ConfigError(f"a time-series model is scored on the test period of its source "
                           f"(the rows after its data.val_end): {', '.join(given)} do not "
                           "apply; leave them out, and give another source with --data")
+    check_date_column(args)
 
 
 def file_in_the_way(path: Path) -> Path | None:

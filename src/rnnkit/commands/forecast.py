@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnkit.commands.common import (
+    check_date_column,
     check_not_input,
     check_output_file,
     check_source,
@@ -71,15 +72,6 @@ def trained_source(model: Path) -> str:
         return str((config.get("trained_on") or {}).get("source", ""))
     except (ValueError, AttributeError):  # a bundle it cannot read: loading it says why
         return ""
-
-
-def check_date_column(args: argparse.Namespace) -> None:
-    """Refuse ``--date-column`` without ``--data``: the model's own data is read with its
-    own ``data.date_column``, so the flag would be ignored."""
-    if args.date_column and not args.data:
-        raise ConfigError(f"--date-column {args.date_column} names the date column of a --data "
-                          "file; give --data too, or leave it out (the model's own data is "
-                          "read with its data.date_column)")
 
 
 def output_format(path: Path) -> str:

@@ -15,7 +15,6 @@ from rnnkit.commands.common import (
     print_json,
     resolve_config,
 )
-from rnnkit.commands.forecast import check_date_column
 
 
 def register(commands: Any, train_tasks: Any) -> None:
@@ -48,7 +47,6 @@ def evaluate(args: argparse.Namespace) -> int:
 
     check_series_evaluate_flags(args)
     check_source(args.data, "--data")
-    check_date_column(args)
     results = evaluate_forecaster(args.model, args.data, args.out, args.date_column,
                                   args.data_dir or "")
     print_json(results, indent=2)

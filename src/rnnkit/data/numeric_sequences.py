@@ -69,10 +69,6 @@ def read_numeric_sequences(
         reader = csv.DictReader(file)
         header = [name.strip() for name in reader.fieldnames or []]  # 'noise ' is 'noise'
         reader.fieldnames = header
-        repeated_columns = sorted({name for name in header if header.count(name) > 1})
-        if repeated_columns:  # DictReader would keep the last one's values for both
-            raise ValueError(f"{path}: the header names column {repeated_columns[0]!r} twice;"
-                             " give every column its own name")
         needed = [id_column, label_column] + ([time_column] if time_column else [])
         if not labelled and label_column not in header:
             needed.remove(label_column)
@@ -83,6 +79,10 @@ def read_numeric_sequences(
         features = feature_columns or [c for c in header if c not in needed]
         if not features:
             raise ValueError(f"{path}: no feature columns besides {', '.join(needed)}")
+        named_twice = sorted({name for name in needed + features if header.count(name) > 1})
+        if named_twice:  # DictReader keeps the last one's values for both (unread: no harm)
+            raise ValueError(f"{path}: the header names column {named_twice[0]!r} twice; give "
+                             "every column its own name")
         rows: dict[str, list[tuple[float, list[float]]]] = {}
         labels: dict[str, str] = {}
         for number, row in enumerate(reader, 2):

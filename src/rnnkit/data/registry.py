@@ -26,12 +26,14 @@ import urllib.parse
 import urllib.request
 import zipfile
 import zlib
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tqdm import tqdm
+
+T = TypeVar("T")
 
 DATA_ENV = "RNNKIT_DATA"
 CACHE_ENV = "RNNKIT_CACHE"
@@ -254,18 +256,14 @@ def _download(entry: DatasetFile, target: Path) -> None:
     unpacked = fetched.with_suffix(".unpacked")
     try:
         with os.fdopen(handle, "wb") as out:
-            try:  # a connection lost midway is an error here too, not only a refused one
-                response = urllib.request.urlopen(entry.url, timeout=60)  # noqa: S310
-                with response, tqdm(total=int(response.headers.get("Content-Length") or 0)
-                                    or None, unit="B", unit_scale=True, desc=target.name,
-                                    leave=False) as bar:
-                    for block in iter(lambda: response.read(1 << 16), b""):
-                        out.write(block)
-                        bar.update(len(block))
-            except (OSError, http.client.HTTPException) as error:
-                raise OSError(f"could not download {entry.url}: {_one_line(error)}; nothing was "
-                              f"saved; try again, or to work offline use a local mirror with "
-                              f"--data-dir or {DATA_ENV}") from error
+            response = _fetch(entry.url, lambda: urllib.request.urlopen(  # noqa: S310
+                entry.url, timeout=60))
+            with response, tqdm(total=int(response.headers.get("Content-Length") or 0) or None,
+                                unit="B", unit_scale=True, desc=target.name, leave=False) as bar:
+                for block in iter(lambda: _fetch(entry.url, lambda: response.read(1 << 16)),
+                                  b""):
+                    out.write(block)  # a full disk is no download error: not caught as one
+                    bar.update(len(block))
         try:
             source = _unpack(fetched, unpacked, entry)
         except (gzip.BadGzipFile, EOFError, zlib.error, zipfile.BadZipFile,
@@ -280,6 +278,18 @@ def _download(entry: DatasetFile, target: Path) -> None:
     finally:
         for leftover in (fetched, unpacked):
             leftover.unlink(missing_ok=True)
+
+
+def _fetch(url: str, step: Callable[[], T]) -> T:
+    """``step()`` (opening ``url``, or reading its next block): a refused connection, or one
+    lost midway (``http.client.IncompleteRead``), is an ``OSError`` saying the download
+    failed."""
+    try:
+        return step()
+    except (OSError, http.client.HTTPException) as error:
+        raise OSError(f"could not download {url}: {_one_line(error)}; nothing was saved; try "
+                      f"again, or to work offline use a local mirror with --data-dir or "
+                      f"{DATA_ENV}") from error
 
 
 def _one_line(error: BaseException) -> str:

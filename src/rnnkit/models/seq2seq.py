@@ -40,7 +40,8 @@ class Seq2SeqConfig:
     beam_size: int = 5  # for the final decoding and `rnnkit translate` (1 = greedy)
     length_penalty: float = 1.0  # GNMT alpha: score / ((5 + length) / 6) ** alpha
     max_length_ratio: float = 2.0  # output at most ratio * source length + 10 tokens
-    max_source_tokens: int = 256  # longer inputs are truncated with a warning
+    max_source_tokens: int = 256  # translate cuts longer inputs (with a warning), as scoring
+    # does; training pairs are kept whole (data.max_train_tokens leaves long ones out)
     validation_decoding: str = "greedy"  # greedy | beam: how val BLEU is measured per epoch
 
 

@@ -21,6 +21,7 @@ from rnnkit.config import (
     changed_keys,
     check_at_least,
     check_choice,
+    check_files_beside_dataset,
     check_model,
 )
 from rnnkit.data.batching import BatchSource, BucketBatches, bucket_order
@@ -46,6 +47,7 @@ from rnnkit.pipelines.classifier_data import (
     label_order,
     read_splits,
     with_named_features,
+    word_vocab,
 )
 from rnnkit.pipelines.run import train_in_run_dir, write_results
 from rnnkit.timeseries.metrics import confusion_matrix
@@ -106,12 +108,7 @@ def check_run(config: ClassifierRunConfig) -> None:
                           "pretrained word vectors, and "
                           "embeddings.vectors gives none: set it to a vectors file, or leave "
                           f"{'them' if len(unread) > 1 else 'it'} out")
-    files = [f"data.{split}" for split in ("train", "dev", "test") if getattr(data, split)]
-    if data.dataset and files:  # the dataset's own splits were read, the files never
-        raise ConfigError(f"data.dataset={data.dataset} reads that dataset's own splits, so "
-                          f"{' and '.join(files)} would not be read: train on your files "
-                          "without a dataset (--train alone clears it, or set data.dataset="
-                          "\"\"), or leave the files out")
+    check_files_beside_dataset(data)
     if config.embeddings.vectors:  # else refused only once the data was read
         from rnnkit.embeddings.pretrained import check_vectors_setting
 
@@ -183,12 +180,8 @@ def _class_weights(config: ClassifierConfig, train: list[Example], labels: list[
 def build_model(config: ClassifierRunConfig, train: list[Example], log: Any = print,
                 texts: list[Example] | None = None
                 ) -> tuple[SequenceClassifier, dict[str, Any] | None]:
-    """The untrained classifier: labels, vocabulary or scaler from the training split only.
-
-    ``texts``: where ``data.min_count`` counts words, when not ``train`` itself (SST phrases:
-    the training sentences, each once; see :func:`read_splits`). The ids keep ``train``'s
-    order (most frequent phrase word first), so the default ``min_count=1`` builds the same
-    vocabulary as before this setting was honoured."""
+    """The untrained classifier: labels, vocabulary or scaler from the training split only
+    (``texts``: where ``data.min_count`` counts the words, see :func:`word_vocab`)."""
     data, output = config.data, config.classifier.output
     settings = data.reader_settings()
     multi_label = bool(data.label_separator)
@@ -202,15 +195,8 @@ def build_model(config: ClassifierRunConfig, train: list[Example], log: Any = pr
         settings["scaler"] = StandardScaler().fit(stacked).to_json()  # training rows only
         features = int(stacked.shape[1])
     else:
-        words = Vocab.build([e.tokens for e in train if not isinstance(e, NumericSequence)],
-                            min_count=1 if texts else data.min_count)
-        if texts:  # SST phrases: min_count counts each sentence's words once; order unchanged
-            seen = Counter(word for e in texts if not isinstance(e, NumericSequence)
-                           for word in e.tokens)
-            counts = words.counts
-            words = Vocab([w for w in words.symbols[2:] if seen[w] >= data.min_count])
-            words.counts = counts
-        words, matrix, coverage = _vectors(config.embeddings, words,
+        words, matrix, coverage = _vectors(config.embeddings,
+                                           word_vocab(train, data.min_count, texts),
                                            config.classifier.word_dim, log, data.lowercase)
     seed_everything(config.train.seed)  # the initial weights follow the seed too
     weights = (_class_weights(config.classifier, train, labels, multi_label)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,6 +20,7 @@ from rnnkit.data.text_labels import (
     read_labelled_texts,
     truncate,
 )
+from rnnkit.data.vocab import Vocab
 
 Example = LabelledText | NumericSequence
 
@@ -237,6 +239,22 @@ def label_order(data: ClassifierDataConfig, labels: set[str]) -> list[str]:
         return sorted(labels, key=float)
     except ValueError:
         return sorted(labels)
+
+
+def word_vocab(train: list[Example], min_count: int, texts: list[Example] | None = None
+               ) -> Vocab:
+    """The training words, most frequent in ``train`` first, less those seen fewer than
+    ``min_count`` times in ``texts`` (``train`` itself when None). SST phrases count in the
+    training sentences, each once (``train_text`` of :func:`read_splits`): counted per phrase
+    around it, a word seen once passed any ``min_count``. The ids keep the phrases' order, so
+    ``min_count=1`` builds the vocabulary the recorded SST benchmarks trained with."""
+    words = Vocab.build([example_tokens(e) for e in train], min_count=1 if texts else min_count)
+    if texts:
+        seen = Counter(word for e in texts for word in example_tokens(e))
+        counts = words.counts  # the phrase counts, which weigh the vectors' coverage
+        words = Vocab([word for word in words.symbols[2:] if seen[word] >= min_count])
+        words.counts = counts
+    return words
 
 
 def example_tokens(example: Example) -> tuple[str, ...]:

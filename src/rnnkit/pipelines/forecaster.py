@@ -32,6 +32,7 @@ from rnnkit.models.signal import target_kind
 from rnnkit.pipelines.run import train_in_run_dir, write_results
 from rnnkit.pipelines.sources import (
     ForecastDataConfig,
+    check_change_lags,
     kept_settings,
     prepare,
     prepare_for,
@@ -206,10 +207,7 @@ def check_run(config: ForecastRunConfig) -> None:
     """The settings checked before any data is read (also by ``--print-config``)."""
     check_options(config.forecast)
     check_model(config.model)
-    if not config.data.changes and changed_keys("data", config.data, ForecastDataConfig(),
-                                                ("change_lags",)):
-        raise ConfigError("data.change_lags is read only with data.changes (the columns whose "
-                          "changes are added); add --set data.changes=<columns>, or leave it out")
+    check_change_lags(config.data)
 
 
 def train_forecaster(config: ForecastRunConfig, out_dir: str | Path, resume: bool = False,

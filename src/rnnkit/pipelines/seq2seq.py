@@ -16,6 +16,7 @@ from rnnkit.config import (
     check_at_least,
     check_at_most,
     check_choice,
+    check_files_beside_dataset,
     check_model,
 )
 from rnnkit.data.batching import BucketBatches
@@ -133,12 +134,7 @@ def check_run(config: Seq2SeqRunConfig) -> None:
                           "seq2seq.teacher_forcing_steps, the steps over which the ratio moves "
                           "from seq2seq.teacher_forcing to it; set those too, or leave it out")
     data = config.data
-    files = [f"data.{split}" for split in ("train", "dev", "test") if getattr(data, split)]
-    if data.dataset and files:  # read_split reads the dataset's own splits, the files never
-        raise ConfigError(f"data.dataset={data.dataset} reads that dataset's own splits, so "
-                          f"{' and '.join(files)} would not be read: train on your files "
-                          "without a dataset (--train alone clears it, or set data.dataset="
-                          "\"\"), or leave the files out")
+    check_files_beside_dataset(data)
     check_choice(data.tokenizer, "data.tokenizer", MODEL_TYPES)
     check_at_least(data.vocab_size, "data.vocab_size", SPECIAL_PIECES + 1)
     check_at_most(data.vocab_size, "data.vocab_size", 10**7, "SentencePiece failed on 2**31 "

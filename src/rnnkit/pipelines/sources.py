@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rnnkit.config import ConfigError, check_at_least, check_date, number_list
+from rnnkit.config import ConfigError, changed_keys, check_at_least, check_date, number_list
 from rnnkit.models.window_inputs import add_calendar
 from rnnkit.timeseries.datasets import STOCK_SYMBOLS, beijing_weather, seattle_weather, stock_prices
 from rnnkit.timeseries.features import calendar_columns, derive, price_features
@@ -50,7 +50,8 @@ class ForecastDataConfig:
     value_column: str = ""  # ...and the values; each series becomes a column named after it
     frequency: str = ""  # for files: "" = the rows as given; infer | h | D | B | ...: put the
     # rows on that grid, a missing timestamp becoming a missing row (no window uses it)
-    max_fill: int = 0  # with frequency: forward-fill the inputs (never the target) this many steps
+    max_fill: int = 0  # with frequency: forward-fill the inputs this many steps (never the
+    # target, nor the column a change target is made of: sources.target_sources)
     features: str = ""  # comma-separated input columns; "" = every numeric column
     calendar: str = "auto"  # comma-separated calendar parts; auto: by frequency; "" = none
     log1p: str = ""  # comma-separated columns replaced by <column>_log1p = log(1 + x)
@@ -426,6 +427,15 @@ def change_lags(data: ForecastDataConfig) -> list[int]:
     if not _names(data.changes):
         return []
     return number_list(data.change_lags, "data.change_lags", int, minimum=1)
+
+
+def check_change_lags(data: ForecastDataConfig) -> None:
+    """Refuse ``data.change_lags`` set without ``data.changes``: the lags are read only for
+    the columns it names (before any data is read: ``train forecaster``, ``train signal``)."""
+    if not _names(data.changes) and changed_keys("data", data, ForecastDataConfig(),
+                                                 ("change_lags",)):
+        raise ConfigError("data.change_lags is read only with data.changes (the columns whose "
+                          "changes are added); add --set data.changes=<columns>, or leave it out")
 
 
 def _moment(text: str) -> str | pd.Timestamp:

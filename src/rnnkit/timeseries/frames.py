@@ -335,6 +335,20 @@ def describe_gaps(index: pd.DatetimeIndex, frequency: str | None = None) -> GapR
                      len(index.difference(grid)))
 
 
+def _calendar_advice(index: pd.DatetimeIndex, calendar: float) -> str:
+    """What to do with calendar dates not on the first or last day of their months: set the
+    business grid they are all on (``BMS``, ``3BME``...), where there is one; first or last
+    trading days, which holidays move, are on none."""
+    months = round(12 / calendar)
+    for anchor in ("BMS", "BME"):
+        name = f"{months}{anchor}" if months > 1 else anchor
+        if index.difference(pd.date_range(index[0], index[-1], freq=name)).empty:
+            return (f"set the frequency to {name!r} (every date is on that business grid), or "
+                    "leave it out to use the rows as given")
+    return ("leave the frequency out to use the rows as given (they are on no business grid "
+            "either: holidays move first and last trading days off it)")
+
+
 def regularize(frame: pd.DataFrame, frequency: str = "infer", max_fill: int = 0,
                keep: Sequence[str] = ()) -> pd.DataFrame:
     """Reindex to the regular grid; forward-fill all but ``keep`` for up to ``max_fill`` steps.
@@ -360,9 +374,8 @@ def regularize(frame: pd.DataFrame, frequency: str = "infer", max_fill: int = 0,
     calendar = calendar_periods(pd.DatetimeIndex(frame.index))
     if len(off_grid) and frequency == "infer" and calendar is not None:
         raise ValueError(f"the dates are {calendar:g} a year but not all on the first (or all "
-                         "on the last) day of their month, so there is no grid to infer; set "
-                         "the frequency (e.g. BMS, BME), or leave it out to use the rows as "
-                         "given")
+                         "on the last) day of their month, so there is no grid to infer; "
+                         + _calendar_advice(pd.DatetimeIndex(frame.index), calendar))
     if len(off_grid):
         raise ValueError(f"{len(off_grid)} timestamps are not on the {chosen!r} grid, the "
                          f"first {off_grid[0]}; resample the data to {chosen!r} first")
