@@ -35,14 +35,8 @@ from rnnkit.timeseries.features import (
     log_returns,
     simple_returns,
 )
-from rnnkit.timeseries.frames import (
-    describe_gaps,
-    infer_frequency,
-    load_table,
-    regularize,
-    tidy,
-    to_long,
-)
+from rnnkit.timeseries.frames import load_table, tidy, to_long
+from rnnkit.timeseries.grid import describe_gaps, infer_frequency, regularize
 from rnnkit.timeseries.labels import BUY, HOLD, MISSING, SELL, buy_sell_hold, window_labels
 from rnnkit.timeseries.metrics import (
     accuracy,

@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 
 from rnnkit.timeseries.features import CALENDAR_PERIODS, calendar_columns, calendar_features
-from rnnkit.timeseries.frames import calendar_periods, infer_frequency
+from rnnkit.timeseries.grid import calendar_periods, infer_frequency
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.windows import Windows
 

@@ -26,12 +26,8 @@ from rnnkit.config import ConfigError, changed_keys, check_at_least, check_date,
 from rnnkit.models.window_inputs import add_calendar
 from rnnkit.timeseries.datasets import STOCK_SYMBOLS, beijing_weather, seattle_weather, stock_prices
 from rnnkit.timeseries.features import calendar_columns, derive, price_features
-from rnnkit.timeseries.frames import (
-    calendar_periods,
-    describe_gaps,
-    infer_frequency,
-    load_table,
-)
+from rnnkit.timeseries.frames import load_table
+from rnnkit.timeseries.grid import calendar_periods, describe_gaps, infer_frequency
 from rnnkit.timeseries.splits import Split, period_end, split_by_time
 from rnnkit.timeseries.windows import make_windows
 

@@ -1,6 +1,7 @@
 """Time series: checked date-indexed frames, causal features, windows, baselines and metrics.
 
-The flow: :mod:`~rnnkit.timeseries.frames` (load and check) ->
+The flow: :mod:`~rnnkit.timeseries.frames` (load and check; :mod:`~rnnkit.timeseries.grid`
+puts them on a regular grid) ->
 :mod:`~rnnkit.timeseries.features` (returns, calendar, lags) ->
 :mod:`~rnnkit.timeseries.windows` (windows), :mod:`~rnnkit.timeseries.splits` (splits,
 walk-forward folds) and :mod:`~rnnkit.timeseries.scaling` (the scaler) ->
@@ -23,16 +24,8 @@ from rnnkit.timeseries.baselines import (
 )
 from rnnkit.timeseries.datasets import beijing_weather, seattle_weather, stock_prices
 from rnnkit.timeseries.features import calendar_features, lags, log_returns, simple_returns
-from rnnkit.timeseries.frames import (
-    GapReport,
-    describe_gaps,
-    infer_frequency,
-    load_table,
-    regularize,
-    tidy,
-    to_long,
-    to_wide,
-)
+from rnnkit.timeseries.frames import load_table, tidy, to_long, to_wide
+from rnnkit.timeseries.grid import GapReport, describe_gaps, infer_frequency, regularize
 from rnnkit.timeseries.labels import (
     BUY,
     CLASS_NAMES,

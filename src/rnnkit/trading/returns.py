@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from rnnkit.timeseries.frames import calendar_periods, infer_frequency
+from rnnkit.timeseries.grid import calendar_periods, infer_frequency
 from rnnkit.timeseries.labels import compound_returns
 from rnnkit.timeseries.windows import Windows
 from rnnkit.trading.backtest import BacktestResult, backtest, buy_and_hold
