@@ -21,7 +21,8 @@ import pandas as pd
 
 from rnnkit.models.signal import target_kind
 from rnnkit.pipelines.run import write_results
-from rnnkit.pipelines.sources import prepare_for, same_source
+from rnnkit.pipelines.saved_source import prepare_for
+from rnnkit.pipelines.sources import same_source
 from rnnkit.timeseries.baselines import persistence_return, persistence_signal
 from rnnkit.timeseries.labels import past_return_rows
 from rnnkit.timeseries.splits import period_end

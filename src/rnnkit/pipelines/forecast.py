@@ -15,14 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rnnkit.pipelines.sources import (
-    ForecastDataConfig,
-    change_lags,
-    check_model_file,
-    data_settings,
-    read_source,
-    with_source,
-)
+from rnnkit.pipelines.saved_source import check_model_file, data_settings
+from rnnkit.pipelines.sources import ForecastDataConfig, change_lags, read_source, with_source
 from rnnkit.timeseries.splits import period_end
 from rnnkit.training.bundle import load_bundle
 

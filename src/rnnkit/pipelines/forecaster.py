@@ -30,12 +30,11 @@ from rnnkit.data.batching import TensorBatches
 from rnnkit.models.forecaster import Forecaster
 from rnnkit.models.signal import target_kind
 from rnnkit.pipelines.run import train_in_run_dir, write_results
+from rnnkit.pipelines.saved_source import kept_settings, prepare_for
 from rnnkit.pipelines.sources import (
     ForecastDataConfig,
     check_change_lags,
-    kept_settings,
     prepare,
-    prepare_for,
     seasonal_period,
 )
 from rnnkit.timeseries.baselines import (

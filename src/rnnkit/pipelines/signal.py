@@ -30,13 +30,8 @@ from rnnkit.config import (
 from rnnkit.data.batching import TensorBatches
 from rnnkit.models.signal import SignalClassifier, balanced_weights, target_kind
 from rnnkit.pipelines.run import train_in_run_dir, write_results
-from rnnkit.pipelines.sources import (
-    ForecastDataConfig,
-    check_change_lags,
-    kept_settings,
-    prepare,
-    prepare_for,
-)
+from rnnkit.pipelines.saved_source import kept_settings, prepare_for
+from rnnkit.pipelines.sources import ForecastDataConfig, check_change_lags, prepare
 from rnnkit.timeseries.baselines import majority_class, persistence_signal
 from rnnkit.timeseries.labels import (
     CLASS_NAMES,
