@@ -28,9 +28,16 @@ def _pct(value: float | None) -> str:
 
 
 def _footer(result: dict[str, Any]) -> str:
-    load = result["machine"].get("load_average")
+    """The command, when it finished, how long it took and how busy the machine was.
+
+    ``machine`` is written when the result is (``common.write_result``), so its load average
+    is the one at the end of the run; only a script that records ``load_average_at_start``
+    (``layer_throughput.py``) says what it was at the start."""
+    start = (result.get("extra") or {}).get("load_average_at_start")
+    load = (f"load average at start {start}" if start is not None
+            else f"load average at the end {result['machine'].get('load_average')}")
     return (f"\n\n<sub>`{result['command']}` · {result['date']} · {result['seconds']:.0f} s · "
-            f"load average at start {load}</sub>\n")
+            f"{load}</sub>\n")
 
 
 def layer_throughput(result: dict[str, Any]) -> str:
@@ -71,7 +78,8 @@ def speed(result: dict[str, Any]) -> str:
                       for r in result["rows"][:6])
     return (f"One thread, UD English-EWT: 92.1% test UPOS reached after "
             f"**{extra['seconds_to_target']:.0f} s** vs Flair's 1,500 s "
-            f"(**{result['value']}x** sooner); training {extra['tokens_per_second']:,.0f} "
+            f"(**{result['value']}x** sooner; Flair's time is a figure the script holds, "
+            f"not a run measured here); training {extra['tokens_per_second']:,.0f} "
             f"tokens/s. Test accuracy after each epoch: {curve}." + _footer(result))
 
 
