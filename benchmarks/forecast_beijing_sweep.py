@@ -10,6 +10,11 @@ Made for a GPU machine (18 runs in ~3 minutes on one H100 with 16 CPU cores); on
 256-unit model on every training hour takes about an hour per seed.
 
     .venv/bin/python benchmarks/forecast_beijing_sweep.py --device cuda --jobs 16
+    .venv/bin/python benchmarks/forecast_beijing_sweep.py --device cuda --round lr   # round 2
+    .venv/bin/python benchmarks/forecast_beijing_sweep.py --device cuda --round reg  # round 3
+
+The README's rounds ran with ``--jobs 15`` (size: 18 runs, 215 s; lr: 15 runs, 326 s) and
+``--jobs 12 --timeout 270`` (reg: 12 runs, 231 s); each result's command says exactly.
 """
 
 from __future__ import annotations

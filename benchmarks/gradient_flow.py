@@ -1,5 +1,11 @@
 """The vanishing/exploding-gradient demonstration, recorded (``rnnkit diagnose`` under the hood).
 
+Trains an RNN, an LSTM and a GRU on the task and records, before and after training, how
+||dL/dh_t|| at the first step compares with the last, plus a tanh RNN with and without gradient
+clipping (the exploding case). Writes ``benchmarks/results/gradient_flow_<task>_<length>.json``:
+the seed is not in the name, so a run with ``--seed 1`` replaces seed 0's file. The recorded
+run (seed 0, length 100) took 274 s on 2 shared CPU cores.
+
 Usage:
     python benchmarks/gradient_flow.py                 # adding problem, length 100
     python benchmarks/gradient_flow.py --length 200

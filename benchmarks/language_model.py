@@ -13,12 +13,15 @@ before the decoder, Adam 3e-3, batch 32 x 100 steps, 12 epochs on one shared CPU
         --set lm.output_dropout=0.1 --set lm.embedding_dim=64 --set train.checkpoint_every=50 \
         --set sample.prime='"ROMEO:"'
 
-On a GPU (``--set train.device=cuda``), the README's runs wrote ``--result
-lm_tinyshakespeare_cuda`` (the 3 x 512 LSTM: ``--set model.num_layers=3 --set
+On a GPU (``--set train.device=cuda``), the README's three runs each wrote ``--result
+lm_tinyshakespeare_cuda`` to a ``--result-path`` of its own, filed afterwards as
+``lm_tinyshakespeare_cuda.json`` (the 3 x 512 LSTM: ``--set model.num_layers=3 --set
 model.hidden_size=512 --set lm.hidden_dropout=0.25 --set lm.output_dropout=0.25 --set
 lm.embedding_dim=128 --set lm.input_dropout=0.0 --set train.batch_size=64 --set train.lr=0.002
---set train.epochs=30``), ``lm_tinyshakespeare_cuda_2x1024`` and
-``lm_tinyshakespeare_cuda_cpu_recipe`` (the defaults); each result's command says exactly.
+--set train.epochs=30``), ``lm_tinyshakespeare_cuda_2x1024.json`` and
+``lm_tinyshakespeare_cuda_cpu_recipe.json`` (the defaults, which are the CPU run's recipe), so
+all three hold ``"name": "lm_tinyshakespeare_cuda"``; each result's command says exactly how it
+ran. The 3 x 512 and 2 x 1024 runs shared the GPU (about 5.5 minutes each).
 
 A run stopped early is finished from its checkpoints with ``--resume --set train.epochs=N``
 (N = the epochs it completed); ``--report RUN`` rewrites the result of a finished run.
