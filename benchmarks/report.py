@@ -254,8 +254,9 @@ def sentiment(_: dict[str, Any]) -> str:
     head = ["dataset", "pooling", "test acc", "dev acc", "majority", "target", "train s",
             "epochs"]
     return ("Bidirectional LSTM (SST) or GRU (IMDB) over IMDB word2vec vectors, fine-tuned; "
-            "SST trains on every phrase; IMDB keeps the first and last 200 tokens. The variant "
-            "reported is the one with the best dev accuracy.\n\n" + markdown_table(head, rows)
+            "SST trains on every phrase; IMDB keeps the first and last 200 tokens. Each row is its "
+            "run's epoch with the best dev accuracy; the variants (pooling, frozen vectors) "
+            "were compared on dev only.\n\n" + markdown_table(head, rows)
             + "\n\n" + "<br>".join(footers) + "\n")
 
 
