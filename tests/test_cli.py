@@ -252,7 +252,7 @@ def test_diagnose_help_says_what_steps_trains(capsys: pytest.CaptureFixture[str]
     assert f"each takes up to {EXPLODE.steps} SGD steps, the unclipped one stopping" in shown
     # --hidden-size gave no default and --cells did not name the cells it takes
     assert f"hidden units of every cell (default {defaults['hidden_size'].default})" in shown
-    from rnnkit.models.encoder import CELLS
+    from rnnkit.config import CELLS
 
     assert f"comma-separated cells, some of {', '.join(CELLS)}" in shown
 

@@ -145,7 +145,6 @@ def check_model(config: ModelConfig) -> None:
     (the layers' own errors name no setting)."""
     from rnnkit.cells.init import INIT_SCHEMES
     from rnnkit.layers.recurrent import KERNELS
-    from rnnkit.models.encoder import CELLS
 
     check_choice(config.cell, "model.cell", CELLS)
     check_at_least(config.hidden_size, "model.hidden_size", 1)
@@ -230,6 +229,7 @@ SIZE_NAMES = ("word_dim", "embedding_dim", "beam_size")  # sizes of at least 1
 WIDTH_NAMES = ("hidden_size", "word_dim", "embedding_dim", "char_dim", "char_hidden")
 MAX_WIDTH = 2**16  # 4 * 65536**2 float32 weights (W_hh of one LSTM layer): 64 GiB
 MAX_LAYERS = 1000
+CELLS = ("rnn", "lstm", "gru")  # model.cell: the layers models.encoder builds
 MAX_WHOLE = 2**63 - 1  # torch and NumPy read whole numbers as 64-bit
 
 

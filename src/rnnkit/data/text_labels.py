@@ -2,7 +2,7 @@
 
 Every row gives a text and a label (or, with a label separator, several labels: multi-label;
 or a number: regression). Texts are tokenized with
-:func:`rnnkit.embeddings.corpus.tokenize` (words, punctuation, clitics split, ``<br />``
+:func:`rnnkit.data.words.tokenize` (words, punctuation, clitics split, ``<br />``
 removed), so words match the word2vec vectors trained by ``rnnkit word2vec``.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO
 
 from rnnkit.data.tagged import decode_utf8
-from rnnkit.embeddings.corpus import tokenize
+from rnnkit.data.words import tokenize
 
 FORMATS = ("jsonl", "csv", "tsv")
 TRUNCATIONS = ("head", "tail", "head_tail")

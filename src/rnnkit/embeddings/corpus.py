@@ -22,17 +22,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
-# English clitics split off as in the Penn Treebank and Universal Dependencies ("do n't",
-# "it 's"), so that the words match a tagger's tokens; decimals and times stay whole.
-_CLITIC = r"(?:s|re|ve|ll|d|m)\b"  # after an apostrophe
-TOKEN_PATTERN = re.compile(
-    r"\w+(?=n't\b)|n't\b"  # do|n't, ca|n't
-    rf"|'{_CLITIC}"  # 's 're 've 'll 'd 'm
-    r"|\d+(?:[.,:]\d+)+"  # 3.5  1,000  10:30
-    rf"|\w+(?:-\w+|'(?!{_CLITIC})\w+)*"  # words, well-known, o'clock
-    r"|[^\w\s]",  # any other symbol, one at a time
-    re.IGNORECASE,
-)
+from rnnkit.data.words import tokenize
+
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 FORMATS = ("text", "jsonl", "conllu")
 
@@ -42,11 +33,6 @@ class HasTokens(Protocol):
 
     @property
     def tokens(self) -> Sequence[str]: ...
-
-
-def tokenize(text: str) -> list[str]:
-    """Words and punctuation of ``text``, with English clitics split off (see module example)."""
-    return TOKEN_PATTERN.findall(text)
 
 
 def check_reiterable(corpus: Iterable[Sequence[str]]) -> None:
@@ -62,7 +48,7 @@ def check_reiterable(corpus: Iterable[Sequence[str]]) -> None:
     if isinstance(first, str):
         raise ValueError(
             f"a sentence must be a list of tokens, got the string {first[:40]!r}; split the "
-            "lines into tokens (rnnkit.embeddings.corpus.tokenize), or read a file with "
+            "lines into tokens (rnnkit.data.words.tokenize), or read a file with "
             "TextCorpus"
         )
 

@@ -25,11 +25,10 @@ from rnnkit.config import ModelConfig
 from rnnkit.models.encoder import build_encoder
 from rnnkit.models.pooling import window_state
 from rnnkit.models.window_inputs import check_features
-from rnnkit.rl.env import next_position
 from rnnkit.timeseries.labels import CLASS_NAMES
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.windows import Windows
-from rnnkit.trading.strategies import MODES
+from rnnkit.trading.strategies import MODES, next_position
 from rnnkit.training.bundle import register_model
 from rnnkit.training.task import TaskModel, evaluating
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from rnnkit.config import ModelConfig
+from rnnkit.config import CELLS, ModelConfig
 from rnnkit.layers import GRU, LSTM, RNN
 from rnnkit.layers.recurrent import Recurrent
-
-CELLS = ("rnn", "lstm", "gru")
 
 
 def build_encoder(config: ModelConfig, input_size: int, batch_first: bool = True) -> Recurrent:

@@ -8,9 +8,10 @@ environment (:mod:`rnnkit.rl.env`) -> transitions in a replay buffer (:mod:`rnnk
 """
 
 from rnnkit.rl.dqn import DQNOptions, DQNResult, epsilon_at, train_dqn
-from rnnkit.rl.env import TradingEnv, next_position, random_positions
+from rnnkit.rl.env import TradingEnv, random_positions
 from rnnkit.rl.prices import check_prices, listed_prices, price_windows
 from rnnkit.rl.replay import ReplayBuffer
+from rnnkit.trading.strategies import next_position
 
 __all__ = ["DQNOptions", "DQNResult", "ReplayBuffer", "TradingEnv", "check_prices",
            "epsilon_at", "listed_prices", "next_position", "price_windows", "random_positions",

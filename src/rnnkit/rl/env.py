@@ -32,26 +32,12 @@ import gymnasium
 import numpy as np
 from gymnasium import spaces
 
-from rnnkit.timeseries.labels import BUY, CLASS_NAMES, SELL
+from rnnkit.timeseries.labels import CLASS_NAMES
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.windows import Windows
-from rnnkit.trading.strategies import MODES, class_positions
+from rnnkit.trading.strategies import MODES, class_positions, next_position
 
 Observation = dict[str, Any]  # {"window": [L, F] float32, "position": [1] float32}
-
-
-def next_position(action: int, position: float, mode: str) -> float:
-    """The position after an action: buy -> long, sell -> short or flat, hold -> unchanged.
-
-    Example:
-        >>> next_position(0, 1.0, "long_flat"), next_position(0, 1.0, "long_short")
-        (0.0, -1.0)
-    """
-    if action == BUY:
-        return 1.0
-    if action == SELL:
-        return -1.0 if mode == "long_short" else 0.0
-    return position
 
 
 def random_positions(count: int, mode: str, seed: int) -> np.ndarray:

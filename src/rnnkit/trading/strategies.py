@@ -108,6 +108,20 @@ def class_positions(classes: np.ndarray, mode: str = "long_flat",
     return positions
 
 
+def next_position(action: int, position: float, mode: str) -> float:
+    """The position after an action: buy -> long, sell -> short or flat, hold -> unchanged.
+
+    Example:
+        >>> next_position(0, 1.0, "long_flat"), next_position(0, 1.0, "long_short")
+        (0.0, -1.0)
+    """
+    if action == BUY:
+        return 1.0
+    if action == SELL:
+        return -1.0 if mode == "long_short" else 0.0
+    return position
+
+
 def size_by_confidence(positions: np.ndarray, confidence: np.ndarray,
                        min_confidence: float = 0.0) -> np.ndarray:
     """Scale positions by a confidence in ``[0, 1]`` (a class probability, or

@@ -27,10 +27,9 @@ import torch
 from torch import Tensor
 
 from rnnkit.cells import RNNCell
-from rnnkit.config import ConfigError, ModelConfig, TrainConfig
+from rnnkit.config import CELLS, ConfigError, ModelConfig, TrainConfig
 from rnnkit.data.batching import TensorBatches
 from rnnkit.data.synthetic import describe, make_split
-from rnnkit.models.encoder import CELLS
 from rnnkit.models.synthetic import SyntheticTaskModel
 from rnnkit.training.diagnostics import GradientFlow, flow_table, gradient_flow, json_safe
 from rnnkit.training.trainer import Trainer, TrainingDiverged
