@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import command_line, write_result  # noqa: E402
 
-from rnnkit.training.demonstration import run_demonstration  # noqa: E402
+from rnnkit.pipelines.demonstration import run_demonstration  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

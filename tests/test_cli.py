@@ -237,7 +237,7 @@ def test_diagnose_help_gives_the_length_its_check_enforces(
 def test_diagnose_help_says_what_steps_trains(capsys: pytest.CaptureFixture[str]) -> None:
     import inspect
 
-    from rnnkit.training.demonstration import EXPLODE, run_demonstration
+    from rnnkit.pipelines.demonstration import EXPLODE, run_demonstration
 
     with pytest.raises(SystemExit):
         main(["diagnose", "--help"])

@@ -1,4 +1,5 @@
-"""Gradient flow through time: training.diagnostics, viz.gradient_flow and the demonstration."""
+"""Gradient flow through time: training.diagnostics, viz.gradient_flow and the demonstration
+(pipelines.demonstration)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from rnnkit.cells import LSTMCell, RecurrentCell
 from rnnkit.config import ModelConfig
 from rnnkit.data.synthetic import make_split
 from rnnkit.models.synthetic import SyntheticTaskModel
-from rnnkit.training.demonstration import ExplodeSettings, run_demonstration
+from rnnkit.pipelines.demonstration import ExplodeSettings, run_demonstration
 from rnnkit.training.diagnostics import GradientFlow, flow_table, gradient_flow, json_safe
 from rnnkit.training.task import StepOutput, TaskModel
 from rnnkit.viz.gradient_flow import (

@@ -37,7 +37,6 @@ LAYERS = {
     "training": 11,  # the trainer, its monitor, distributed runs, gradient diagnostics
     "rl": 11,  # the trading environment and the DQN trainer of models.dqn_agent
     "viz": 12,
-    "training.demonstration": 13,  # a whole run: builds a model, trains it, plots its gradients
     "info": 14,
     "pipelines": 14,
     "commands": 15,

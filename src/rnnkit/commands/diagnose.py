@@ -32,7 +32,7 @@ def register(commands: Any, train_tasks: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rnnkit.training.demonstration import run_demonstration
+    from rnnkit.pipelines.demonstration import run_demonstration
 
     cells = tuple(c.strip() for c in args.cells.split(",") if c.strip())
     check_flags(args, cells)
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
 
 def check_flags(args: argparse.Namespace, cells: tuple[str, ...]) -> None:
     """Refuse the flags by their names before the first cell trains."""
-    from rnnkit.training.demonstration import check_cells
+    from rnnkit.pipelines.demonstration import check_cells
 
     check_cells(cells, "--cells")
     check_at_least(args.length, "--length", 2 if args.task == "adding" else 1)
