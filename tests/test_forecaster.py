@@ -824,3 +824,14 @@ def test_forecast_follows_the_weights_dtype_and_needs_dates() -> None:
     assert np.allclose(wide.forecast(frame)["mean"], model.forecast(frame)["mean"], atol=1e-5)
     with pytest.raises(ValueError, match="the frame needs a DatetimeIndex, not RangeIndex"):
         model.forecast(frame.reset_index(drop=True))  # no invented 1970 timestamps
+
+
+@pytest.mark.parametrize(("task", "setting"), [
+    ("forecaster", "data.train_end=2014-13-01"), ("signal", "data.val_end=20x4")])
+def test_split_ends_that_are_no_date_are_refused_before_data_is_read(
+        task: str, setting: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """--print-config printed them and exited 0; only training, after reading the data,
+    refused them."""
+    key = setting.split("=")[0]
+    assert rnnkit.cli.main(["train", task, "--set", setting, "--print-config"]) == 2
+    assert f"{key} must be a date such as 2009-12-31" in capsys.readouterr().err

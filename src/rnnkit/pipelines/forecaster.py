@@ -33,7 +33,7 @@ from rnnkit.pipelines.run import train_in_run_dir, write_results
 from rnnkit.pipelines.saved_source import kept_settings, prepare_for
 from rnnkit.pipelines.sources import (
     ForecastDataConfig,
-    check_change_lags,
+    check_data,
     prepare,
     seasonal_period,
 )
@@ -206,7 +206,7 @@ def check_run(config: ForecastRunConfig) -> None:
     """The settings checked before any data is read (also by ``--print-config``)."""
     check_options(config.forecast)
     check_model(config.model)
-    check_change_lags(config.data)
+    check_data(config.data)
 
 
 def train_forecaster(config: ForecastRunConfig, out_dir: str | Path, resume: bool = False,

@@ -31,7 +31,7 @@ from rnnkit.data.batching import TensorBatches
 from rnnkit.models.signal import SignalClassifier, balanced_weights, target_kind
 from rnnkit.pipelines.run import train_in_run_dir, write_results
 from rnnkit.pipelines.saved_source import kept_settings, prepare_for
-from rnnkit.pipelines.sources import ForecastDataConfig, check_change_lags, prepare
+from rnnkit.pipelines.sources import ForecastDataConfig, check_data, prepare
 from rnnkit.timeseries.baselines import majority_class, persistence_signal
 from rnnkit.timeseries.labels import (
     CLASS_NAMES,
@@ -169,7 +169,7 @@ def check_run(config: SignalRunConfig) -> None:
     """The settings checked before any data is read (also by ``--print-config``)."""
     check_options(config.signal)
     check_model(config.model)
-    check_change_lags(config.data)
+    check_data(config.data)
 
 
 def train_signal(config: SignalRunConfig, out_dir: str | Path, resume: bool = False,

@@ -288,9 +288,7 @@ def split_ends(data: ForecastDataConfig, index: pd.DatetimeIndex) -> tuple[str, 
         ConfigError: a setting that is not a date, a training end at or after the last row,
             or a validation end before the training end.
     """
-    for key, value in (("data.train_end", data.train_end), ("data.val_end", data.val_end)):
-        if value:
-            check_date(value, key)
+    check_split_dates(data)
     if data.train_end and len(index) and period_end(_moment(data.train_end)) >= index[-1]:
         raise ConfigError(f"data.train_end ({data.train_end}) is at or after the data's last "
                           f"row ({index[-1]}): no rows are left to validate and test on; set "
@@ -335,9 +333,19 @@ def change_lags(data: ForecastDataConfig) -> list[int]:
     return number_list(data.change_lags, "data.change_lags", int, minimum=1)
 
 
-def check_change_lags(data: ForecastDataConfig) -> None:
-    """Refuse ``data.change_lags`` set without ``data.changes``: the lags are read only for
-    the columns it names (before any data is read: ``train forecaster``, ``train signal``)."""
+def check_split_dates(data: ForecastDataConfig) -> None:
+    """Refuse a ``data.train_end`` or ``data.val_end`` that is no date, month or year."""
+    for key, value in (("data.train_end", data.train_end), ("data.val_end", data.val_end)):
+        if value:
+            check_date(value, key)
+
+
+def check_data(data: ForecastDataConfig) -> None:
+    """The data settings checked before any data is read (``train forecaster``, ``train
+    signal``, their ``--print-config``): split ends that are no date (``2014-13-01``), and
+    ``data.change_lags`` set without ``data.changes``, whose columns alone the lags are read for.
+    """
+    check_split_dates(data)
     if not _names(data.changes) and changed_keys("data", data, ForecastDataConfig(),
                                                  ("change_lags",)):
         raise ConfigError("data.change_lags is read only with data.changes (the columns whose "
