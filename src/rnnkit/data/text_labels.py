@@ -12,18 +12,16 @@ import csv
 import gzip
 import io
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from rnnkit.data.tagged import decode_utf8
-from rnnkit.data.words import tokenize
+from rnnkit.data.words import HTML_BREAK, tokenize
 
 FORMATS = ("jsonl", "csv", "tsv")
 TRUNCATIONS = ("head", "tail", "head_tail")
-_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)  # IMDB reviews hold HTML line breaks
 
 
 @dataclass(frozen=True)
@@ -110,7 +108,7 @@ def truncate(tokens: list[str], max_tokens: int, how: str) -> list[str]:
 
 def prepare_tokens(text: str, lowercase: bool, max_tokens: int, how: str) -> list[str]:
     """Tokenize, lowercase and truncate one text as the classifier reads it."""
-    tokens = tokenize(_BREAK.sub(" ", text))
+    tokens = tokenize(HTML_BREAK.sub(" ", text))
     if lowercase:
         tokens = [t.lower() for t in tokens]
     return truncate(tokens, max_tokens, how)

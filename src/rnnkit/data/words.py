@@ -18,6 +18,7 @@ TOKEN_PATTERN = re.compile(
     r"|[^\w\s]",  # any other symbol, one at a time
     re.IGNORECASE,
 )
+HTML_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)  # IMDB reviews hold HTML line breaks
 
 
 def tokenize(text: str) -> list[str]:

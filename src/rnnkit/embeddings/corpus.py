@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import gzip
 import json
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from rnnkit.data.words import tokenize
+from rnnkit.data.words import HTML_BREAK, tokenize
 
-_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 FORMATS = ("text", "jsonl", "conllu")
 
 
@@ -133,7 +131,7 @@ class JsonlCorpus:
                         f"{path}, line {number}: field {self.field!r} is "
                         f"{type(text).__name__}, expected a string"
                     )
-                tokens = tokenize(_BREAK.sub(" ", text))
+                tokens = tokenize(HTML_BREAK.sub(" ", text))
                 if tokens:
                     yield tokens
 
