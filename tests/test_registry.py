@@ -159,8 +159,10 @@ def test_checksum_is_computed_once_per_unchanged_file(
         dataset_file("toy", "train", mirror=mirror)
     assert len(calls) == 1
     (mirror / "toy_dir" / "train.iob").write_bytes(TRAIN + b"x\tO\n\n")  # size changes
-    with pytest.raises(ValueError, match="checksum mismatch"):
+    with pytest.raises(ValueError, match="checksum mismatch") as error:
         dataset_file("toy", "train", mirror=mirror)
+    assert "copy the file again from the dataset's source, or leave --data-dir and" in str(
+        error.value)
 
 
 def test_cache_is_used_and_download_can_be_refused(tmp_path: Path) -> None:

@@ -196,7 +196,9 @@ def _locate(
                 f"out as <folder>/{spec.mirror_dir}/{entry.filename}, like shared/data, or "
                 f"leave both unset to download into the cache"
             )
-        verify_sha256(path, entry.sha256)
+        verify_sha256(path, entry.sha256, hint="the mirror's copy is damaged or another "
+                      "version: copy the file again from the dataset's source, or "
+                      f"leave --data-dir and {DATA_ENV} unset to download it")
         return path
     path = cache_folder(cache_dir) / spec.mirror_dir / entry.filename
     if not path.is_file():
