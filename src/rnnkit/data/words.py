@@ -1,4 +1,5 @@
-"""The English word tokenizer that text readers and word2vec corpora share.
+"""The English word tokenizer that text readers and word2vec corpora share, and the HTML line
+break (``<br />``, in IMDB reviews) both remove before tokenizing.
 
 Words and punctuation, with English clitics split off as in the Penn Treebank and Universal
 Dependencies ("do n't", "it 's"), so that the words match a tagger's tokens and the vectors

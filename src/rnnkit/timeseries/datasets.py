@@ -82,8 +82,9 @@ def beijing_weather(mirror: str | Path | None = None, cache_dir: str | Path | No
     ``wind_direction`` coded 0-3 in that order.
 
     ``pm25`` is missing (``NaN``) in 2,067 hours and is left so: as a target those hours are
-    never used; as a feature fill it causally (:func:`regularize` with ``max_fill``) or let
-    :func:`~rnnkit.timeseries.windows.make_windows` drop the windows that touch it.
+    never used; as a feature fill it causally (:func:`~rnnkit.timeseries.grid.regularize` with
+    ``max_fill``) or let :func:`~rnnkit.timeseries.windows.make_windows` drop the windows that
+    touch it.
     """
     if wind not in ("onehot", "code"):
         raise ValueError(f"wind must be 'onehot' or 'code', not {wind!r}")

@@ -2,7 +2,8 @@
 the timestamps missing from it, and a frame put onto it (:func:`regularize`).
 
 Used by :mod:`rnnkit.timeseries.frames` (``frequency`` and ``max_fill`` when a table loads), by
-the forecasting pipelines (gap warnings) and by the backtester (periods a year).
+the forecasting pipelines (gap warnings), by the backtester (periods a year) and by the recursive
+forecaster (:mod:`rnnkit.models.recursive`: the dates of the steps it forecasts).
 """
 
 from __future__ import annotations
