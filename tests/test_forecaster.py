@@ -835,3 +835,15 @@ def test_split_ends_that_are_no_date_are_refused_before_data_is_read(
     key = setting.split("=")[0]
     assert rnnkit.cli.main(["train", task, "--set", setting, "--print-config"]) == 2
     assert f"{key} must be a date such as 2009-12-31" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("task", ["forecaster", "signal"])
+def test_a_validation_end_before_the_training_end_is_refused_before_data_is_read(
+        task: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """--print-config printed data.train_end=2013-06 with data.val_end=2013-01 and exited 0;
+    only training, after reading the data, refused the pair. Within one period is fine."""
+    settings = ["--set", "data.train_end=2013-06", "--set", "data.val_end=2013-01"]
+    assert rnnkit.cli.main(["train", task, *settings, "--print-config"]) == 2
+    assert "data.val_end (2013-01) is before data.train_end (2013-06)" in capsys.readouterr().err
+    settings = ["--set", "data.train_end=2013-06-30 12:00", "--set", "data.val_end=2013-06"]
+    assert rnnkit.cli.main(["train", task, *settings, "--print-config"]) == 0

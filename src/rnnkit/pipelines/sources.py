@@ -305,9 +305,7 @@ def split_ends(data: ForecastDataConfig, index: pd.DatetimeIndex) -> tuple[str, 
         val_end = str(index[min(last, (after + last) // 2)])
     else:
         val_end = str(index[int(0.85 * last)])
-    if period_end(val_end) < period_end(train_end):
-        raise ConfigError(f"data.val_end ({val_end}) is before data.train_end ({train_end}); "
-                          "set data.val_end after it, or move data.train_end earlier")
+    check_split_order(train_end, val_end)
     return train_end, val_end
 
 
@@ -334,16 +332,27 @@ def change_lags(data: ForecastDataConfig) -> list[int]:
 
 
 def check_split_dates(data: ForecastDataConfig) -> None:
-    """Refuse a ``data.train_end`` or ``data.val_end`` that is no date, month or year."""
+    """Refuse a ``data.train_end`` or ``data.val_end`` that is no date, month or year, and
+    a ``data.val_end`` set before a ``data.train_end`` (both set: no data needed)."""
     for key, value in (("data.train_end", data.train_end), ("data.val_end", data.val_end)):
         if value:
             check_date(value, key)
+    if data.train_end and data.val_end:
+        check_split_order(data.train_end, data.val_end)
+
+
+def check_split_order(train_end: str, val_end: str) -> None:
+    """Refuse a validation end before the training end (periods compared by their ends)."""
+    if period_end(val_end) < period_end(train_end):
+        raise ConfigError(f"data.val_end ({val_end}) is before data.train_end ({train_end}); "
+                          "set data.val_end after it, or move data.train_end earlier")
 
 
 def check_data(data: ForecastDataConfig) -> None:
     """The data settings checked before any data is read (``train forecaster``, ``train
-    signal``, their ``--print-config``): split ends that are no date (``2014-13-01``), and
-    ``data.change_lags`` set without ``data.changes``, whose columns alone the lags are read for.
+    signal``, their ``--print-config``): split ends that are no date (``2014-13-01``) or out of
+    order, and ``data.change_lags`` set without ``data.changes``, whose columns alone the lags
+    are read for.
     """
     check_split_dates(data)
     if not _names(data.changes) and changed_keys("data", data, ForecastDataConfig(),
