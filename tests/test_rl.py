@@ -629,3 +629,15 @@ def test_an_environment_that_is_not_the_agents_is_refused() -> None:
         train_dqn(tiny_agent(lookback=5), env, options, log=lambda _: None)
     with pytest.raises(ValueError, match=r"agent reads \(3, 2\)"):
         train_dqn(tiny_agent(features=2), env, options, log=lambda _: None)
+
+
+def test_a_test_end_before_the_training_end_is_refused_before_data_is_read(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """train dqn --print-config printed data.test_end=2015-01-01 with data.train_end=2016-12-31
+    and exited 0; only training, after reading the prices, refused the empty test period."""
+    settings = ["--set", "data.train_end=2016-12-31", "--set", "data.test_end=2015-01-01"]
+    assert rnnkit.cli.main(["train", "dqn", *settings, "--print-config"]) == 2
+    assert "data.test_end (2015-01-01) is before data.train_end (2016-12-31)" in \
+        capsys.readouterr().err
+    settings = ["--set", "data.train_end=2016-12", "--set", "data.test_end=2017"]
+    assert rnnkit.cli.main(["train", "dqn", *settings, "--print-config"]) == 0

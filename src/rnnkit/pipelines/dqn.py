@@ -129,6 +129,10 @@ def check_config(config: DQNRunConfig) -> None:
     check_date(data.train_end, "data.train_end")
     if data.test_end:
         check_date(data.test_end, "data.test_end")
+        if period_end(data.test_end) < period_end(data.train_end):  # no test decisions
+            raise ConfigError(f"data.test_end ({data.test_end}) is before data.train_end "
+                              f"({data.train_end}): the test period would hold no decisions; "
+                              "set data.test_end after it, or move data.train_end earlier")
     check_fraction(data.val_fraction, "data.val_fraction")
     check_model(config.model)
     check_options(config.agent)
