@@ -16,7 +16,6 @@ from rnnkit.commands.common import (
     add_config_options,
     add_data_flags,
     check_file,
-    check_output_file,
     make_parent,
     print_json,
     read_as,
@@ -146,7 +145,6 @@ def predict(args: argparse.Namespace) -> int:
 
     if args.input not in (None, "-"):
         check_file(args.input, "--input")
-    check_output_file(args.output)
     model = load_classifier_bundle(args.model)
     settings = model.data
     reads = "numeric" if settings["format"] == "numeric" else "text"

@@ -254,6 +254,15 @@ def check_not_input(output: Path | None, given: str | None, flag: str = "--input
                           f"written over it; give {output_flag} another file{suggestion}")
 
 
+def check_output_apart(output: Path | None, inputs: dict[str, str | None]) -> None:
+    """Refuse an ``--output`` that :func:`check_output_file` refuses, or that is one of the
+    ``inputs`` (flag or description -> the path it reads; None or "" for none): the check
+    every command that reads files and writes ``--output`` makes before any work."""
+    check_output_file(output)
+    for flag, given in inputs.items():
+        check_not_input(output, given, flag)
+
+
 def make_parent(path: Path | None, flag: str = "--output", example: str = "") -> None:
     """Create the folder an output file goes in, once there is something to write in it;
     refuse what :func:`check_output_file` refuses."""

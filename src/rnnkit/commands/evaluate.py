@@ -11,8 +11,7 @@ from rnnkit.commands.common import (
     PREDICTORS,
     Handler,
     bundle_kind,
-    check_not_input,
-    check_output_file,
+    check_output_apart,
 )
 from rnnkit.config import ConfigError
 
@@ -51,9 +50,8 @@ def register(commands: Any, train_tasks: Any) -> None:
 
 
 def _dispatch(args: argparse.Namespace, handlers: dict[str, Handler], verb: str) -> int:
-    check_output_file(getattr(args, "output", None))
-    check_not_input(getattr(args, "output", None), getattr(args, "input", None))
-    check_not_input(getattr(args, "output", None), str(args.model), "--model")
+    check_output_apart(getattr(args, "output", None),  # every predictor's output, once here
+                       {"--input": getattr(args, "input", None), "--model": str(args.model)})
     if getattr(args, "text", None) is not None and getattr(args, "input", None) is not None:
         raise ConfigError(f"--text and --input {args.input} both give the input; give one of "
                           "them: --text for a few lines, --input for a file ('-': standard "

@@ -10,8 +10,7 @@ from typing import Any
 
 from rnnkit.commands.common import (
     check_date_column,
-    check_not_input,
-    check_output_file,
+    check_output_apart,
     check_source,
     make_parent,
 )
@@ -45,10 +44,9 @@ def run(args: argparse.Namespace) -> int:
     if args.as_of:
         check_date(args.as_of, "--as-of")
     check_output(args.output)
-    check_output_file(args.output)
-    check_not_input(args.output, args.data or trained_source(args.model),
-                    "--data" if args.data else "model's training data")
-    check_not_input(args.output, str(args.model), "--model")
+    check_output_apart(args.output, {"--data" if args.data else "model's training data":
+                                     args.data or trained_source(args.model),
+                                     "--model": str(args.model)})
     table = forecast_bundle(args.model, args.data, args.as_of, args.date_column, args.data_dir)
     if args.output is not None:
         make_parent(args.output)

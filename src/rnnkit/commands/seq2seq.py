@@ -13,8 +13,7 @@ from rnnkit.commands.common import (
     add_config_options,
     add_data_flags,
     check_file,
-    check_not_input,
-    check_output_file,
+    check_output_apart,
     make_parent,
     print_json,
     read_text_input,
@@ -79,9 +78,7 @@ def translate_command(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.translation import load_translator, translate_lines
 
     _check_flags(args)
-    check_output_file(args.output)
-    check_not_input(args.output, args.input)
-    check_not_input(args.output, str(args.model), "--model")
+    check_output_apart(args.output, {"--input": args.input, "--model": str(args.model)})
     model = load_translator(args.model)
     _check_n_best(args.n_best, args.beam_size or model.config.beam_size)
     vocabulary = len(model.target_tokenizer)

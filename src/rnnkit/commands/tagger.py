@@ -13,7 +13,6 @@ from rnnkit.commands.common import (
     add_config_options,
     add_data_flags,
     check_file,
-    check_output_file,
     make_parent,
     print_json,
     read_as,
@@ -108,7 +107,6 @@ def predict(args: argparse.Namespace) -> int:
         check_choice(args.format, "--format", ("text", *FORMATS))
     if args.input not in (None, "-"):
         check_file(args.input, "--input")
-    check_output_file(args.output)
     model = load_tagger_bundle(args.model)
     fmt = args.format or ("text" if args.text or not args.input else model.data["format"])
     if fmt == "text":
