@@ -47,7 +47,7 @@ from rnnkit.rl.env import TradingEnv, random_positions
 from rnnkit.rl.prices import listed_prices, price_windows
 from rnnkit.timeseries.datasets import ALL_STOCK_SYMBOLS, stock_prices
 from rnnkit.timeseries.scaling import StandardScaler
-from rnnkit.timeseries.splits import period_end, split_by_time
+from rnnkit.timeseries.splits import check_period_order, period_end, split_by_time
 from rnnkit.timeseries.windows import Windows
 from rnnkit.trading.returns import (
     equity_times,
@@ -129,10 +129,8 @@ def check_config(config: DQNRunConfig) -> None:
     check_date(data.train_end, "data.train_end")
     if data.test_end:
         check_date(data.test_end, "data.test_end")
-        if period_end(data.test_end) < period_end(data.train_end):  # no test decisions
-            raise ConfigError(f"data.test_end ({data.test_end}) is before data.train_end "
-                              f"({data.train_end}): the test period would hold no decisions; "
-                              "set data.test_end after it, or move data.train_end earlier")
+        check_period_order("data.train_end", data.train_end, "data.test_end", data.test_end,
+                           "the test period would hold no decisions")
     check_fraction(data.val_fraction, "data.val_fraction")
     check_model(config.model)
     check_options(config.agent)

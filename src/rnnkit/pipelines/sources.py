@@ -27,7 +27,7 @@ from rnnkit.timeseries.datasets import STOCK_SYMBOLS, beijing_weather, seattle_w
 from rnnkit.timeseries.features import calendar_columns, derive, price_features
 from rnnkit.timeseries.frames import load_table
 from rnnkit.timeseries.grid import calendar_periods, describe_gaps, infer_frequency
-from rnnkit.timeseries.splits import Split, period_end, split_by_time
+from rnnkit.timeseries.splits import Split, check_period_order, period_end, split_by_time
 from rnnkit.timeseries.windows import make_windows
 
 # source -> (default target, train_end, val_end, seasonal period)
@@ -305,7 +305,7 @@ def split_ends(data: ForecastDataConfig, index: pd.DatetimeIndex) -> tuple[str, 
         val_end = str(index[min(last, (after + last) // 2)])
     else:
         val_end = str(index[int(0.85 * last)])
-    check_split_order(train_end, val_end)
+    check_period_order("data.train_end", train_end, "data.val_end", val_end)
     return train_end, val_end
 
 
@@ -338,14 +338,7 @@ def check_split_dates(data: ForecastDataConfig) -> None:
         if value:
             check_date(value, key)
     if data.train_end and data.val_end:
-        check_split_order(data.train_end, data.val_end)
-
-
-def check_split_order(train_end: str, val_end: str) -> None:
-    """Refuse a validation end before the training end (periods compared by their ends)."""
-    if period_end(val_end) < period_end(train_end):
-        raise ConfigError(f"data.val_end ({val_end}) is before data.train_end ({train_end}); "
-                          "set data.val_end after it, or move data.train_end earlier")
+        check_period_order("data.train_end", data.train_end, "data.val_end", data.val_end)
 
 
 def check_data(data: ForecastDataConfig) -> None:

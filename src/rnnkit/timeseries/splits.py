@@ -11,6 +11,7 @@ from typing import Any, NamedTuple, TypeVar
 import numpy as np
 import pandas as pd
 
+from rnnkit.config import ConfigError
 from rnnkit.timeseries.windows import Windows
 
 Model = TypeVar("Model")
@@ -145,3 +146,22 @@ def period_end(moment: str | pd.Timestamp) -> np.datetime64:
     """
     stamp = pd.Period(moment).end_time if isinstance(moment, str) else pd.Timestamp(moment)
     return np.datetime64(stamp.to_datetime64())
+
+
+def check_period_order(earlier_key: str, earlier: str, later_key: str, later: str,
+                       consequence: str = "") -> None:
+    """Refuse a setting ``later_key`` whose period ends before that of ``earlier_key``
+    (periods compared by their ends: ``2016-12`` and ``2016`` end together); ``consequence``
+    says what that would do.
+
+    Example:
+        >>> check_period_order("data.train_end", "2013",  # doctest: +ELLIPSIS
+        ...                    "data.val_end", "2012-06")
+        Traceback (most recent call last):
+        ...
+        rnnkit.config.ConfigError: data.val_end (2012-06) is before data.train_end (2013); ...
+    """
+    if period_end(later) < period_end(earlier):
+        why = f": {consequence}" if consequence else ""
+        raise ConfigError(f"{later_key} ({later}) is before {earlier_key} ({earlier}){why}; set "
+                          f"{later_key} after it, or move {earlier_key} earlier")
