@@ -23,7 +23,7 @@ import math
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ from rnnkit.training.checkpoint import (
     set_rng_state,
 )
 from rnnkit.training.distributed import join, resolve_device
+from rnnkit.training.epoch_sums import EpochSums
 from rnnkit.training.monitor import Monitor, TrainResult, check_mode
 from rnnkit.training.task import StepOutput, TaskModel, detach_state, move_to
 
@@ -68,42 +69,6 @@ def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.O
             params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay
         )
     raise ValueError(f"optimizer must be adam, adamw or sgd, got {config.optimizer!r}")
-
-
-@dataclass
-class _EpochSums:
-    """The running sums of the epoch in progress (per process), kept in checkpoints."""
-
-    totals: dict[str, float] = field(default_factory=lambda: {"loss": 0.0})
-    count: int = 0  # items seen
-    first_step: int = 0  # the epoch's first entry in ``grad_norms``
-
-    def add(self, out: StepOutput, loss: float) -> None:
-        self.totals["loss"] += loss * out.count
-        for name, value in out.metrics.items():
-            self.totals[name] = self.totals.get(name, 0.0) + value * out.count
-        self.count += out.count
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def merged(cls, saved: list[dict[str, Any] | None], result: TrainResult) -> _EpochSums:
-        """The sums of every process of a checkpoint added up (into one process's)."""
-        parts = [cls.from_json(data, result) for data in saved]
-        totals: dict[str, float] = {}
-        for part in parts:
-            for name, value in part.totals.items():
-                totals[name] = totals.get(name, 0.0) + value
-        return cls(totals or {"loss": 0.0}, sum(part.count for part in parts),
-                   parts[0].first_step)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any] | None, result: TrainResult) -> _EpochSums:
-        """The saved sums; a checkpoint without them (older) starts them at its resume point."""
-        if data is None:
-            return cls(first_step=len(result.grad_norms))
-        return cls(dict(data["totals"]), int(data["count"]), int(data["first_step"]))
 
 
 class Trainer:
@@ -155,7 +120,7 @@ class Trainer:
         self.epoch = 0
         self.batch_in_epoch = 0  # batches of this epoch fully trained
         self.window_in_batch = 0  # truncated-BPTT windows of the next batch already trained
-        self.sums = _EpochSums()  # the epoch's running loss and metric sums
+        self.sums = EpochSums()  # the epoch's running loss and metric sums
         self.carried: Any = None
         self._best_weights: dict[str, Any] | None = None
         self._observe: dict[str, BatchSource] = {}
@@ -240,19 +205,19 @@ class Trainer:
             self.log(f"{path} was written by {len(ranks)} process(es), this run has"
                      f" {world_size}: the data order is the same, dropout draws differ")
             # the epoch's running sums all go to rank 0 (the epoch means are their sum)
-            merged = _EpochSums.merged([saved.get("sums") for saved in ranks], self.result)
+            merged = EpochSums.merged([saved.get("sums") for saved in ranks], self.result)
             self.carried = None
             if rank == 0:
                 set_rng_state(ranks[0]["rng"])
             else:  # fresh draws, but not its earlier ones
                 seed_everything(self.config.seed + rank + 1_000_003 * self.result.steps)
             # the others start at zero, with rank 0's names: the epoch's end sums them by name
-            self.sums = merged if rank == 0 else _EpochSums(
+            self.sums = merged if rank == 0 else EpochSums(
                 dict.fromkeys(merged.totals, 0.0), 0, merged.first_step)
         else:
             self.carried = move_to(ranks[rank]["carried"], self.device)
             set_rng_state(ranks[rank]["rng"])
-            self.sums = _EpochSums.from_json(ranks[rank].get("sums"), self.result)
+            self.sums = EpochSums.from_json(ranks[rank].get("sums"), self.result)
         self.log(f"resumed from {path}: epoch {self.epoch + 1}, batch {self.batch_in_epoch}")
         return True
 
@@ -322,7 +287,7 @@ class Trainer:
         self.model.train()
         if self.batch_in_epoch == 0 and self.window_in_batch == 0:
             self.carried = None
-            self.sums = _EpochSums(first_step=len(self.result.grad_norms))
+            self.sums = EpochSums(first_step=len(self.result.grad_norms))
         sums = self.sums
         bar = tqdm(
             total=len(train),
