@@ -381,3 +381,19 @@ def test_a_word_prime_ending_in_a_space_gets_no_second_one() -> None:
                         on_text=pieces.append)
         assert text.startswith(prime) and not text[len(prime)].isspace(), repr(text)
         assert "".join(pieces) == text
+
+
+def test_a_word_prime_followed_by_a_line_break_gets_no_space_before_it() -> None:
+    """A word prime "ROMEO:" whose first generated token was <eos> came back (and streamed)
+    as "ROMEO: \\n...": the space after the prime was written before the token was drawn; with
+    length 0 the text was "ROMEO: "."""
+    model, _ = _model("word", embedding_dim=32)
+    starts = set()
+    for seed in range(10):
+        pieces: list[str] = []
+        text = generate(model, SamplingConfig(prime="ROMEO:", length=3, seed=seed),
+                        on_text=pieces.append)
+        assert " \n" not in text and "".join(pieces) == text, repr(text)
+        starts.add(text[len("ROMEO:")])
+    assert starts == {" ", "\n"}  # both cases were drawn
+    assert generate(model, SamplingConfig(prime="ROMEO:", length=0)) == "ROMEO:"
