@@ -397,3 +397,14 @@ def test_a_word_prime_followed_by_a_line_break_gets_no_space_before_it() -> None
         starts.add(text[len("ROMEO:")])
     assert starts == {" ", "\n"}  # both cases were drawn
     assert generate(model, SamplingConfig(prime="ROMEO:", length=0)) == "ROMEO:"
+
+
+def test_a_top_p_below_float32_s_range_keeps_the_most_likely_token() -> None:
+    """A top_p of 1e-50 rounded to 0 in the float32 comparison, so even the most likely token
+    was dropped: every score -inf, and torch.multinomial failed ('probability tensor contains
+    either inf, nan ...'), a traceback from rnnkit generate."""
+    scores = torch.log(torch.tensor([0.5, 0.3, 0.15, 0.05]))
+    assert torch.isinf(filter_scores(scores, 0, 1e-50)).tolist() == [False, True, True, True]
+    model, _ = _model()
+    greedy = generate(model, SamplingConfig(prime="RO", length=10, temperature=0))
+    assert generate(model, SamplingConfig(prime="RO", length=10, top_p=1e-300)) == greedy

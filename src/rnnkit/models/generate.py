@@ -43,7 +43,8 @@ def filter_scores(scores: Tensor, top_k: int, top_p: float) -> Tensor:
     if top_p < 1.0:
         ordered, order = torch.sort(scores, descending=True)
         cumulative = torch.softmax(ordered, dim=0).cumsum(dim=0)
-        drop = cumulative - torch.softmax(ordered, dim=0) >= top_p  # the first token always stays
+        drop = cumulative - torch.softmax(ordered, dim=0) >= top_p
+        drop[0] = False  # the first token always stays (a top_p that rounds to 0 dropped it)
         scores = scores.masked_fill(drop.scatter(0, order, drop), float("-inf"))
     return scores
 
