@@ -408,3 +408,16 @@ def test_a_top_p_below_float32_s_range_keeps_the_most_likely_token() -> None:
     model, _ = _model()
     greedy = generate(model, SamplingConfig(prime="RO", length=10, temperature=0))
     assert generate(model, SamplingConfig(prime="RO", length=10, top_p=1e-300)) == greedy
+
+
+def test_a_text_too_short_is_reported_before_a_missing_line_break(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A one-line word text too short for the batch said "sample.prime: give a prime: the
+    model has no line break to start from"; a prime given, the text was then too short."""
+    corpus = tmp_path / "line.txt"
+    corpus.write_text("to be or not to be that is the question", encoding="utf-8")
+    assert main(["train", "lm", "--file", str(corpus), "--out", str(tmp_path / "run"),
+                 "--set", "lm.level=word", "--set", "model.hidden_size=8",
+                 "--set", "train.threads=1"]) == 2
+    err = capsys.readouterr().err
+    assert "too short for 32 columns" in err and "prime" not in err
