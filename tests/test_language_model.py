@@ -381,3 +381,43 @@ def test_a_word_prime_ending_in_a_space_gets_no_second_one() -> None:
                         on_text=pieces.append)
         assert text.startswith(prime) and not text[len(prime)].isspace(), repr(text)
         assert "".join(pieces) == text
+
+
+def test_a_word_prime_followed_by_a_line_break_gets_no_space_before_it() -> None:
+    """A word prime "ROMEO:" whose first generated token was <eos> came back (and streamed)
+    as "ROMEO: \\n...": the space after the prime was written before the token was drawn; with
+    length 0 the text was "ROMEO: "."""
+    model, _ = _model("word", embedding_dim=32)
+    starts = set()
+    for seed in range(10):
+        pieces: list[str] = []
+        text = generate(model, SamplingConfig(prime="ROMEO:", length=3, seed=seed),
+                        on_text=pieces.append)
+        assert " \n" not in text and "".join(pieces) == text, repr(text)
+        starts.add(text[len("ROMEO:")])
+    assert starts == {" ", "\n"}  # both cases were drawn
+    assert generate(model, SamplingConfig(prime="ROMEO:", length=0)) == "ROMEO:"
+
+
+def test_a_top_p_below_float32_s_range_keeps_the_most_likely_token() -> None:
+    """A top_p of 1e-50 rounded to 0 in the float32 comparison, so even the most likely token
+    was dropped: every score -inf, and torch.multinomial failed ('probability tensor contains
+    either inf, nan ...'), a traceback from rnnkit generate."""
+    scores = torch.log(torch.tensor([0.5, 0.3, 0.15, 0.05]))
+    assert torch.isinf(filter_scores(scores, 0, 1e-50)).tolist() == [False, True, True, True]
+    model, _ = _model()
+    greedy = generate(model, SamplingConfig(prime="RO", length=10, temperature=0))
+    assert generate(model, SamplingConfig(prime="RO", length=10, top_p=1e-300)) == greedy
+
+
+def test_a_text_too_short_is_reported_before_a_missing_line_break(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A one-line word text too short for the batch said "sample.prime: give a prime: the
+    model has no line break to start from"; a prime given, the text was then too short."""
+    corpus = tmp_path / "line.txt"
+    corpus.write_text("to be or not to be that is the question", encoding="utf-8")
+    assert main(["train", "lm", "--file", str(corpus), "--out", str(tmp_path / "run"),
+                 "--set", "lm.level=word", "--set", "model.hidden_size=8",
+                 "--set", "train.threads=1"]) == 2
+    err = capsys.readouterr().err
+    assert "too short for 32 columns" in err and "prime" not in err

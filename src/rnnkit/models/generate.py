@@ -14,7 +14,7 @@ import torch
 from torch import Tensor
 
 from rnnkit.config import ConfigError, check_at_least
-from rnnkit.data.text_stream import EOS, detokenize, tokenize
+from rnnkit.data.text_stream import EOS, tokenize
 from rnnkit.models.language_model import LanguageModel
 from rnnkit.training.task import evaluating
 
@@ -43,7 +43,8 @@ def filter_scores(scores: Tensor, top_k: int, top_p: float) -> Tensor:
     if top_p < 1.0:
         ordered, order = torch.sort(scores, descending=True)
         cumulative = torch.softmax(ordered, dim=0).cumsum(dim=0)
-        drop = cumulative - torch.softmax(ordered, dim=0) >= top_p  # the first token always stays
+        drop = cumulative - torch.softmax(ordered, dim=0) >= top_p
+        drop[0] = False  # the first token always stays (a top_p that rounds to 0 dropped it)
         scores = scores.masked_fill(drop.scatter(0, order, drop), float("-inf"))
     return scores
 
@@ -103,14 +104,14 @@ def generate(model: LanguageModel, config: SamplingConfig,
         generator = torch.Generator(device=device).manual_seed(config.seed)
         ids = prime_ids(model, config.prime)
         level = model.config.level
-        # a word prime ending in whitespace (a line break too) needs no space before the text
-        separator = "" if level == "char" or config.prime[-1:].isspace() else " "
-        if on_text is not None and config.prime:
-            on_text(config.prime + separator)
         scores, state = model(torch.tensor(ids, device=device).unsqueeze(1))  # [P, 1] -> [P, 1, V]
         last = scores[-1, 0]
-        produced: list[str] = []
-        spaced = False  # a word goes after a space unless it starts a line (as detokenize)
+        pieces = [config.prime]  # the text as streamed: the prime, then one piece per token
+        # a word goes after a space, unless it starts the text, a line, or follows the prime's
+        # own whitespace; a line break never does (as detokenize writes the words)
+        spaced = level == "word" and bool(config.prime[-1:].strip())
+        if on_text is not None and config.prime:
+            on_text(config.prime)
         for _ in range(config.length):
             last = last.clone()
             last[0] = float("-inf")  # never the padding symbol
@@ -126,14 +127,14 @@ def generate(model: LanguageModel, config: SamplingConfig,
                 filtered = filter_scores(scaled, config.top_k, config.top_p)
                 token = int(torch.multinomial(torch.softmax(filtered, 0), 1, generator=generator))
             symbol = model.vocab.symbols[token]
-            produced.append(symbol)
+            if level == "char":
+                piece = symbol
+            else:
+                piece = "\n" if symbol == EOS else (" " if spaced else "") + symbol
+                spaced = symbol != EOS
+            pieces.append(piece)
             if on_text is not None:
-                if level == "char":
-                    on_text(symbol)
-                else:
-                    on_text("\n" if symbol == EOS else (" " if spaced else "") + symbol)
-                    spaced = symbol != EOS
+                on_text(piece)
             scores, state = model(torch.tensor([[token]], device=device), state)
             last = scores[-1, 0]
-        text = detokenize(produced, level)
-        return config.prime + separator + text if config.prime else text
+        return "".join(pieces)

@@ -127,12 +127,14 @@ def train_language_model(config: LMRunConfig, out_dir: str | Path, resume: bool 
         f" vocabulary {len(vocab)}")
     train_ids = encode_stream(train_tokens, vocab, "training text")
     val_ids = encode_stream(val_tokens, vocab, "validation text")
-    seed_everything(config.train.seed)
-    model = LanguageModel(vocab, config.lm, config.model)
-    check_prime(model, config.sample.prime)
+    # a text too short to batch is refused first: then the prime (a tiny text may hold no
+    # line break to start from, but more text is what it needs)
     train = StreamBatches(train_ids, config.train.batch_size, data.steps, True, config.train.seed)
     val = StreamBatches(val_ids, data.eval_batch_size, data.steps, shuffle=False,
                         setting="data.eval_batch_size (or a larger data.validation_fraction)")
+    seed_everything(config.train.seed)
+    model = LanguageModel(vocab, config.lm, config.model)
+    check_prime(model, config.sample.prime)
     result = train_in_run_dir(model, config, out_dir, train, val, resume, log)
     model.to("cpu")
     scores = model.evaluate(val.batches(0))
