@@ -421,3 +421,26 @@ def test_a_text_too_short_is_reported_before_a_missing_line_break(
                  "--set", "train.threads=1"]) == 2
     err = capsys.readouterr().err
     assert "too short for 32 columns" in err and "prime" not in err
+
+
+def test_resume_refuses_a_text_edited_into_another_vocabulary(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    corpus = tmp_path / "play.txt"
+    corpus.write_text(TEXT * 3, encoding="utf-8")
+    out = tmp_path / "run"
+    args = ["train", "lm", "--file", str(corpus), "--out", str(out),
+            "--set", "train.epochs=2", "--set", "train.max_steps=2",
+            "--set", "model.hidden_size=8", "--set", "train.batch_size=4",
+            "--set", "data.steps=20", "--set", "data.eval_batch_size=2",
+            "--set", "sample.length=5", "--set", "train.progress=false"]
+    assert main(args) == 0 and (out / "last.pt").exists()
+    # as many characters as before, but one other: the checkpoint's ids would mean other ones
+    letter = next(c for c in "abcdefghijklmnopqrstuvwxyz" if c in TEXT)
+    stand_in = next(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in TEXT)
+    corpus.write_text((TEXT * 3).replace(letter, stand_in), encoding="utf-8")
+    capsys.readouterr()
+    assert main([*args[:-4], "--set", "train.max_steps=4", "--resume"]) == 2
+    error = capsys.readouterr().err
+    assert "built from other data" in error and "vocab" in error and "Traceback" not in error
+    corpus.write_text(TEXT * 3, encoding="utf-8")  # the text as it was: the run goes on
+    assert main([*args[:-4], "--set", "train.max_steps=4", "--resume"]) == 0

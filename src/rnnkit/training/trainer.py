@@ -140,7 +140,30 @@ class Trainer:
             "sums": self.sums.to_json(),
             "result": json.dumps(asdict(self.result)),
             "rng": rng_state(),
+            "built_from": self._built_from(),
         }
+
+    def _built_from(self) -> str | None:
+        """The model's bundle configuration (its vocabularies and scalers, which the run built
+        from its data) as JSON; None for a model that cannot be bundled."""
+        try:
+            return json.dumps(self.model.bundle_config(), sort_keys=True)
+        except NotImplementedError:
+            return None
+
+    def _check_built_from(self, saved: str | None, path: str | Path) -> None:
+        """Refuse a checkpoint whose model was built from other data (a vocabulary or scaler of
+        the same size but other contents would load its weights onto the wrong ids)."""
+        now = self._built_from()
+        if saved is None or now is None or saved == now:
+            return
+        earlier, current = json.loads(saved), json.loads(now)
+        keys = sorted(key for key in {*earlier, *current} if earlier.get(key) != current.get(key))
+        raise CheckpointError(
+            f"{path} was written by a model built from other data or settings: its "
+            f"{', '.join(keys)} {'differs' if len(keys) == 1 else 'differ'} from this run's "
+            "(was the data file changed since?); resume with the data the run started with, "
+            "or drop --resume or use a new --out")
 
     def save(self, name: str = "last.pt") -> Path | None:
         """Checkpoint everything needed to continue exactly (atomic write).
@@ -167,6 +190,7 @@ class Trainer:
         if found is None:
             return False
         path, state = found
+        self._check_built_from(state.get("built_from"), path)
         self._load_model(state["model"], path)
         if self.average is not None:  # an older run without one: the average starts here
             self.average.load(state.get("average") or self.model.state_dict(), self.model)
