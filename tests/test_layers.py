@@ -376,6 +376,17 @@ def test_both_paths_compute_with_parametrized_weights(mode: str, bias: bool) -> 
         torch.testing.assert_close(grad, results[0][1], rtol=0, atol=ATOL)
 
 
+def test_torch_names_give_the_parametrized_weight() -> None:
+    """layer.weight_hh_l0 is the weight the layer computes with, as in torch.nn; it was looked
+    up in the cell's state_dict, where a parametrized weight is missing: KeyError, even from
+    hasattr()."""
+    layer = rnnkit.LSTM(IN, H, layer_norm=True)
+    nn.utils.parametrize.register_parametrization(layer.cell(0), "weight_hh", Halve())
+    assert hasattr(layer, "weight_hh_l0")
+    torch.testing.assert_close(layer.weight_hh_l0, layer.cell(0).weight_hh)
+    assert layer.ln_cell_weight_l0 is layer.cell(0).ln_cell.weight
+
+
 def test_warns_once_when_an_option_forces_the_loop(no_warned: None) -> None:
     with pytest.warns(UserWarning, match=r"LSTM: the cell LayerNormLSTMCell has no fused kernel"
                       r" in PyTorch, so it runs rnnkit's time loop \(kernel='loop'\)") as caught:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from operator import attrgetter
 from typing import Any, cast
 
 import torch
@@ -358,8 +359,8 @@ class Recurrent(nn.Module):
             internal = self.__dict__.get("_internal_names", {}).get(name)
             if internal is None:
                 raise
-            _, index, inner = internal.split(".", 2)
-            return self.cells[int(index)].state_dict(keep_vars=True)[inner]
+            _, index, inner = internal.split(".", 2)  # cells.3.ln_ih.weight
+            return attrgetter(inner)(self.cells[int(index)])  # parametrized: its value
 
     @staticmethod
     def _to_torch_names(module: nn.Module, state_dict: dict[str, Any], prefix: str, _: Any) -> None:
