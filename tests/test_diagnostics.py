@@ -225,6 +225,53 @@ def test_wrong_layer_is_a_clear_error() -> None:
         gradient_flow(rnnkit.LSTM(2, 3), torch.randn(4, 2, 2))  # type: ignore[arg-type]
 
 
+class _SteppedLSTM(TaskModel):
+    """Runs its layer over a whole sequence, or one step per call carrying the state on (as a
+    decoder with input feeding does), or twice from zeros (two sequences, not one)."""
+
+    def __init__(self, run: str) -> None:
+        super().__init__()
+        self.run = run
+        self.encoder = rnnkit.LSTM(2, 3, num_layers=2)
+
+    def step(self, batch: Any, state: Any = None) -> StepOutput:
+        if self.run == "whole":
+            out, _ = self.encoder(batch)
+        else:
+            steps = []
+            for t in range(batch.shape[0]):
+                carried = None if self.run == "restarted" else state
+                step_out, state = self.encoder(batch[t : t + 1], carried)
+                steps.append(step_out)
+            out = torch.cat(steps)
+        return StepOutput(loss=out.square().sum(), count=1)
+
+
+def test_a_layer_run_one_step_at_a_time_gives_every_step() -> None:
+    """Each run of the layer started the recorded steps afresh, so a decoder with input feeding
+    (one call per step) read as a single step: its last."""
+    torch.manual_seed(0)
+    model, x = _SteppedLSTM("whole"), torch.randn(6, 2, 2)
+    whole = gradient_flow(model, x)
+    model.run = "stepped"
+    stepped = gradient_flow(model, x)
+    assert stepped.length == 6
+    for layer in range(2):
+        assert stepped.norms[layer][0] == pytest.approx(whole.norms[layer][0], rel=1e-12)
+        for gate, stats in whole.gates[layer][0].items():
+            assert stepped.gates[layer][0][gate]["mean"] == pytest.approx(stats["mean"])
+    model.run = "restarted"
+    with pytest.raises(ValueError, match="ran 6 times in one step.*carries on from the state"):
+        gradient_flow(model, x)
+
+
+def test_a_layer_that_never_ran_is_a_clear_error() -> None:
+    model = _model("gru")
+    model.spare = rnnkit.GRU(2, 3)  # type: ignore[assignment]
+    with pytest.raises(ValueError, match="SyntheticTaskModel.spare did not run in step"):
+        gradient_flow(model, make_split("adding", 2, 4, seed=0), layer="spare")
+
+
 def test_plots_write_png(tmp_path: Path) -> None:
     flow = GradientFlow("gru", [[[1e-3, 1e-2, 1e-1], [0.0, 0.5, 1.0]]], loss=0.2)
     paths = [

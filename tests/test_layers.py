@@ -347,6 +347,46 @@ def test_the_fused_path_runs_the_kernels_torch_nn_runs(mode: str, lengths: list[
         assert "aten::mkldnn_rnn_layer" in ours
 
 
+class Halve(nn.Module):
+    """A parametrization: the weight a layer computes with is half of the stored one."""
+
+    def forward(self, weight: Tensor) -> Tensor:
+        return weight / 2
+
+
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "nobias"])
+@pytest.mark.parametrize("mode", list(MODES))
+def test_both_paths_compute_with_parametrized_weights(mode: str, bias: bool) -> None:
+    """A weight under torch.nn.utils.parametrize (orthogonal, weight_norm, ...) enters as its
+    parametrized value, as in torch.nn. The fused path read cell.parameters(), where the raw
+    tensor comes last: with biases the kernel got a bias for W_hh and failed deep in PyTorch
+    (mat2 must be a matrix), without them it ran on the raw, unparametrized tensor."""
+    torch_class, our_class, extra = MODES[mode]
+    ref = make_reference(mode, num_layers=2, bidirectional=True, bias=bias)
+    x = random_input(False)
+    results = []
+    for layer in (ref, our_class.from_torch(ref), our_class.from_torch(ref, kernel="loop")):
+        owner, name = (layer, "weight_hh_l1") if layer is ref else (layer.cell(2), "weight_hh")
+        nn.utils.parametrize.register_parametrization(owner, name, Halve())
+        out, _ = run_torch(layer, x, None, None) if layer is ref else layer(x)
+        original = owner.parametrizations[name].original
+        results.append((out, torch.autograd.grad(out.square().sum(), original)[0]))
+    for out, grad in results[1:]:
+        torch.testing.assert_close(out, results[0][0], rtol=0, atol=ATOL)
+        torch.testing.assert_close(grad, results[0][1], rtol=0, atol=ATOL)
+
+
+def test_torch_names_give_the_parametrized_weight() -> None:
+    """layer.weight_hh_l0 is the weight the layer computes with, as in torch.nn; it was looked
+    up in the cell's state_dict, where a parametrized weight is missing: KeyError, even from
+    hasattr()."""
+    layer = rnnkit.LSTM(IN, H, layer_norm=True)
+    nn.utils.parametrize.register_parametrization(layer.cell(0), "weight_hh", Halve())
+    assert hasattr(layer, "weight_hh_l0")
+    torch.testing.assert_close(layer.weight_hh_l0, layer.cell(0).weight_hh)
+    assert layer.ln_cell_weight_l0 is layer.cell(0).ln_cell.weight
+
+
 def test_warns_once_when_an_option_forces_the_loop(no_warned: None) -> None:
     with pytest.warns(UserWarning, match=r"LSTM: the cell LayerNormLSTMCell has no fused kernel"
                       r" in PyTorch, so it runs rnnkit's time loop \(kernel='loop'\)") as caught:

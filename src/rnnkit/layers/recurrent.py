@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from operator import attrgetter
 from typing import Any, cast
 
 import torch
@@ -18,6 +19,7 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 
 from rnnkit.cells import GRUCell, LSTMCell, RecurrentCell, RNNCell, State, init_recurrent_
 from rnnkit.cells.init import INIT_SCHEMES
+from rnnkit.cells.torch_compat import WEIGHT_NAMES
 from rnnkit.layers.fused import fused_forward
 from rnnkit.layers.lengths import check_lengths, reverse_index, reverse_padded, step_mask
 from rnnkit.layers.naming import build_name_map, rename_keys
@@ -197,10 +199,16 @@ class Recurrent(nn.Module):
         return None
 
     def flat_weights(self) -> list[Tensor]:
-        """Weights in torch's flat order: per layer and direction ``w_ih, w_hh[, b_ih, b_hh]``."""
+        """Weights in torch's flat order: per layer and direction ``w_ih, w_hh[, b_ih, b_hh]``.
+
+        Read by name, as ``torch.nn`` does: a weight under ``torch.nn.utils.parametrize``
+        (orthogonal, weight_norm, ...) is the parametrized value, not the raw tensor that
+        ``parameters()`` lists last under another name.
+        """
         weights: list[Tensor] = []
         for cell in self.cells:
-            weights.extend(p for p in cell.parameters())
+            weights.extend(w for name in WEIGHT_NAMES
+                           if (w := getattr(cell, name, None)) is not None)
         return weights
 
     def flatten_parameters(self) -> None:
@@ -211,10 +219,13 @@ class Recurrent(nn.Module):
         stay the same objects; they become views into the block. ``torch.nn.LSTM`` does the
         same on ``.to(device)``. A no-op on the CPU and on the loop path.
         """
+        if self.kernel != "fused":
+            return
         weights = self.flat_weights()
         first = weights[0]
-        if self.kernel != "fused" or not all(
-            w.is_cuda and w.device == first.device and w.dtype == first.dtype
+        if not all(  # a parametrized weight is computed anew at every use: nothing to lay out
+            isinstance(w, nn.Parameter) and w.is_cuda and w.device == first.device
+            and w.dtype == first.dtype
             and torch.backends.cudnn.is_acceptable(w) for w in weights
         ):
             return
@@ -348,8 +359,8 @@ class Recurrent(nn.Module):
             internal = self.__dict__.get("_internal_names", {}).get(name)
             if internal is None:
                 raise
-            _, index, inner = internal.split(".", 2)
-            return self.cells[int(index)].state_dict(keep_vars=True)[inner]
+            _, index, inner = internal.split(".", 2)  # cells.3.ln_ih.weight
+            return attrgetter(inner)(self.cells[int(index)])  # parametrized: its value
 
     @staticmethod
     def _to_torch_names(module: nn.Module, state_dict: dict[str, Any], prefix: str, _: Any) -> None:

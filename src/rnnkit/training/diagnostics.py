@@ -154,7 +154,8 @@ def gradient_flow(
         the norms per layer, direction and step (see :class:`GradientFlow`). In a padded batch
         (lengths given to the layer, or a packed sequence) each sequence's backward direction
         is mapped back within its own length, and padded steps count neither in the norms nor
-        in the gate statistics.
+        in the gate statistics. A layer run once per step, each run carrying on from the state
+        the last one returned (a decoder with input feeding), gives one series of all steps.
 
     Shape:
         norms: ``[num_layers][num_directions][T]``.
@@ -178,10 +179,15 @@ def gradient_flow(
             " not a rnnkit Recurrent layer; pass layer='<attribute path of the recurrent layer>'"
         )
     recurrent.kernel = "loop"
-    seen: dict[str, Tensor | None] = {}
-    recurrent.register_forward_pre_hook(
-        lambda module, args, kwargs: seen.update(lengths=_lengths_of(args, kwargs)),
-        with_kwargs=True)
+    runs: list[tuple[Tensor | None, bool]] = []  # per call: lengths, carries on the last state
+    returned: list[Any] = []  # the final state of every call
+
+    def before(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        hx = args[1] if len(args) > 1 else kwargs.get("hx")
+        runs.append((_lengths_of(args, kwargs), bool(returned) and hx is returned[-1]))
+
+    recurrent.register_forward_pre_hook(before, with_kwargs=True)
+    recurrent.register_forward_hook(lambda module, args, output: returned.append(output[1]))
     recorders = [_RecordingCell(recurrent.cell(i)) for i in range(len(recurrent.cells))]
     for index, recorder in enumerate(recorders):
         recurrent.cells[index] = recorder
@@ -195,7 +201,7 @@ def gradient_flow(
     directions = recurrent.num_directions
     norms: list[list[list[float]]] = []
     gates: list[list[dict[str, dict[str, float]]]] = []
-    lengths = seen.get("lengths")
+    lengths = _one_series(runs, directions, f"{type(model).__name__}.{layer}")
     for index, recorder in enumerate(recorders):
         grads = torch.stack([torch.zeros_like(h) if h.grad is None else h.grad
                              for h in recorder.hidden])  # [T, B, H], in the order the loop ran
@@ -227,8 +233,7 @@ class _RecordingCell(RecurrentCell):
         self._gates: dict[str, list[Tensor]] = {}
 
     def project_inputs(self, x: Tensor) -> Tensor:
-        self.hidden, self._gates = [], {}  # a new run over time starts here
-        return self.inner.project_inputs(x)
+        return self.inner.project_inputs(x)  # every run's steps are kept, in the order they ran
 
     def step(self, x_projected: Tensor, state: State) -> State:
         new_state = self.inner.step(x_projected, state)
@@ -273,6 +278,24 @@ class _RecordingCell(RecurrentCell):
                 "saturated": float(saturated.float().mean()),
             }
         return summary
+
+
+def _one_series(runs: list[tuple[Tensor | None, bool]], directions: int, where: str
+                ) -> Tensor | None:
+    """The lengths of the layer's run; the steps of several runs join into one series only
+    where each carries on from the state the previous one returned (a decoder fed one step at a
+    time), in one direction over full sequences."""
+    if not runs:
+        raise ValueError(f"gradient_flow: {where} did not run in step(batch); name the layer "
+                         "that computes the loss with layer=...")
+    if len(runs) == 1:
+        return runs[0][0]
+    full = all(lengths is None for lengths, _ in runs)
+    if directions == 1 and full and all(carried for _, carried in runs[1:]):
+        return None
+    raise ValueError(f"gradient_flow: {where} ran {len(runs)} times in one step(batch), and its "
+                     "steps make one series only when every run carries on from the state the "
+                     "previous one returned, in one direction and without lengths")
 
 
 def _lengths_of(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Tensor | None:
