@@ -477,3 +477,10 @@ def test_a_class_weighted_model_trains_and_evaluates_in_float64() -> None:
     loss.backward()
     assert wide.evaluate([(inputs.double(), labels)])["loss"] == pytest.approx(float(narrow),
                                                                                 abs=1e-6)
+
+
+@pytest.mark.parametrize("key", ["horizon", "lookback", "stride"])
+def test_a_window_size_below_1_is_refused_by_print_config(capsys, key: str) -> None:
+    # --print-config printed data.horizon = 0 and exited 0; only training refused it
+    assert rnnkit.cli.main(["train", "signal", "--print-config", "--set", f"data.{key}=0"]) == 2
+    assert f"data.{key} must be at least 1; got 0" in capsys.readouterr().err

@@ -208,3 +208,18 @@ def test_a_fold_bundle_backtests_its_own_year_as_its_run_traded(tmp_path: Path,
     summary = json.loads((tmp_path / "bt" / "backtest.json").read_text())
     assert summary["first_decision"][:4] == summary["last_decision"][:4] == "2012"
     assert summary["options"]["mode"] == "long_short" and not summary["in_sample"]
+
+
+@pytest.mark.parametrize(("setting", "message"), [
+    # --print-config printed horizon = 0 and exited 0; lookback -5 with horizon -2 was told
+    # to 'use a lookback of at least -2'
+    ("data.horizon=0", "data.horizon must be at least 1; got 0"),
+    ("data.lookback=-5 data.horizon=-2", "data.lookback must be at least 1; got -5"),
+])
+def test_a_lookback_or_horizon_below_1_is_refused_by_print_config(capsys, setting: str,
+                                                                  message: str) -> None:
+    args = ["stocks", "--print-config"]
+    for item in setting.split(" "):
+        args += ["--set", item]
+    assert rnnkit.cli.main(args) == 2
+    assert f"rnnkit: error: {message}\n" == capsys.readouterr().err

@@ -344,9 +344,11 @@ def check_split_dates(data: ForecastDataConfig) -> None:
 def check_data(data: ForecastDataConfig) -> None:
     """The data settings checked before any data is read (``train forecaster``, ``train
     signal``, their ``--print-config``): split ends that are no date (``2014-13-01``) or out of
-    order, and ``data.change_lags`` set without ``data.changes``, whose columns alone the lags
-    are read for.
+    order, a stride, lookback or horizon below 1, and ``data.change_lags`` set without
+    ``data.changes``, whose columns alone the lags are read for.
     """
+    for key in ("stride", "lookback", "horizon"):
+        check_at_least(getattr(data, key), f"data.{key}", 1)
     check_split_dates(data)
     if not _names(data.changes) and changed_keys("data", data, ForecastDataConfig(),
                                                  ("change_lags",)):

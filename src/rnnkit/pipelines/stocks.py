@@ -83,6 +83,8 @@ def check_config(config: StocksRunConfig) -> None:
     number_list(config.data.ridge_alphas, "data.ridge_alphas", float, minimum=0)
     check_fraction(config.data.val_fraction, "data.val_fraction")
     check_at_least(config.data.refit_every, "data.refit_every", 1)
+    for key in ("lookback", "horizon"):
+        check_at_least(getattr(config.data, key), f"data.{key}", 1)
     if config.data.lookback < config.data.horizon:  # the persistence signal's past return
         raise ConfigError(f"data.lookback {config.data.lookback} is shorter than data.horizon "
                           f"{config.data.horizon}: the persistence signal reads the past "
