@@ -111,6 +111,10 @@ def test_pip_datasets_are_listed(capsys) -> None:
     ("signal.thresholds=fixed signal.up=0.9 signal.down=-0.9",
      "AAPL: every fitting window of the 2013 fold has the class hold"),
     ("data.val_fraction=0.0001", "AAPL: data.val_fraction 0.0001 leaves"),
+    # with tertiles this said 'choose signal.up and signal.down nearer 0, or
+    # signal.thresholds=tertiles', the thresholds the run already had
+    ("data.val_fraction=0.9997", "the classifier has nothing to learn. Its 1 fitting "
+     "window(s) are too few for tertiles: lower data.val_fraction (0.9997)"),
     ("data.symbols=AAPL,GOOG", "GOOG: "),  # with the first test year below: too early
 ])
 def test_bad_settings_are_refused_before_any_fold_trains(tmp_path: Path, capsys, setting: str,

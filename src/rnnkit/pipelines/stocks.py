@@ -241,11 +241,14 @@ def symbol_folds(symbol: str, config: StocksRunConfig) -> SymbolFolds:
             up, down = thresholds(config.signal, fitting, "log_return")
             present = np.unique(window_labels(fitting, up, down, "log_return"))
             if len(present) < 2:
+                advice = ("Choose signal.up and signal.down nearer 0, or "
+                          "signal.thresholds=tertiles" if config.signal.thresholds == "fixed"
+                          else f"Its {len(fitting)} fitting window(s) are too few for tertiles:"
+                          f" lower data.val_fraction ({config.data.val_fraction:g})")
                 raise ValueError(f"{symbol}: every fitting window of the {fold.year} fold has "
                                  f"the class {CLASS_NAMES[int(present[0])]} (sell below "
                                  f"{down:g}, buy above {up:g}): the classifier has nothing to "
-                                 "learn. Choose signal.up and signal.down nearer 0, or "
-                                 "signal.thresholds=tertiles")
+                                 f"learn. {advice}")
     return frame, windows, folds
 
 
