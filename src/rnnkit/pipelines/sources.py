@@ -23,7 +23,13 @@ import pandas as pd
 
 from rnnkit.config import ConfigError, changed_keys, check_at_least, check_date, number_list
 from rnnkit.models.window_inputs import add_calendar
-from rnnkit.timeseries.datasets import STOCK_SYMBOLS, beijing_weather, seattle_weather, stock_prices
+from rnnkit.timeseries.datasets import (
+    ALL_STOCK_SYMBOLS,
+    STOCK_SYMBOLS,
+    beijing_weather,
+    seattle_weather,
+    stock_prices,
+)
 from rnnkit.timeseries.features import calendar_columns, derive, price_features
 from rnnkit.timeseries.frames import load_table
 from rnnkit.timeseries.grid import calendar_periods, describe_gaps, infer_frequency
@@ -73,7 +79,9 @@ class Prepared:
 
 
 def is_stock(source: str) -> bool:
-    return source.upper() in STOCK_SYMBOLS
+    """A symbol of bokeh-sampledata's stocks: the registry's four, and FB (2012-2013), which
+    ``train dqn`` trains on and whose bundles are read back here."""
+    return source.upper() in ALL_STOCK_SYMBOLS
 
 
 def stock_frame(symbol: str) -> pd.DataFrame:
