@@ -227,3 +227,14 @@ def test_a_lookback_or_horizon_below_1_is_refused_by_print_config(capsys, settin
         args += ["--set", item]
     assert rnnkit.cli.main(args) == 2
     assert f"rnnkit: error: {message}\n" == capsys.readouterr().err
+
+
+def test_a_first_test_year_after_the_data_names_the_last_day_and_the_setting() -> None:
+    # said 'the data ends 2014-06-30T00:00:00.000000', numpy's text, and named no setting
+    index = pd.bdate_range("2010-01-01", "2014-06-30")
+    windows = make_windows(pd.DataFrame({"r": np.sin(np.arange(len(index)))}, index=index), "r",
+                           lookback=20)
+    with pytest.raises(ValueError, match=r"^no decisions in or after 2015; the last decision "
+                                         r"day is 2014-06-27: choose an earlier "
+                                         r"data.first_test_year$"):
+        yearly_folds(windows, 2015)

@@ -136,8 +136,9 @@ def yearly_folds(windows: Windows, first_year: int, refit_every: int = 1) -> lis
         refit = not folds or refit_every <= 1 or k % refit_every == 0
         folds.append(YearFold(train if refit else folds[-1].train, test, refit, year))
     if not folds:
-        raise ValueError(f"no decisions in or after {first_year}; the data ends "
-                         f"{windows.input_end[-1]}")
+        raise ValueError(f"no decisions in or after {first_year}; the last decision day is "
+                         f"{str(windows.input_end[-1])[:10]}: choose an earlier "
+                         "data.first_test_year")
     return folds
 
 
