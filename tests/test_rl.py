@@ -641,3 +641,23 @@ def test_a_test_end_before_the_training_end_is_refused_before_data_is_read(
         capsys.readouterr().err
     settings = ["--set", "data.train_end=2016-12", "--set", "data.test_end=2017"]
     assert rnnkit.cli.main(["train", "dqn", *settings, "--print-config"]) == 0
+
+
+def test_the_bundles_of_a_dqn_run_on_fb_backtest_as_the_run_traded(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # train dqn accepts FB (bokeh-sampledata's, 2012-2013), but rnnkit backtest of its bundles
+    # said "unknown data.source 'FB'"
+    out = tmp_path / "run"
+    settings = ["data.symbol=FB", "data.train_end=2013-01-31", "agent.episodes=1",
+                "agent.learning_starts=20", "model.hidden_size=8", "run.supervised=true"]
+    assert rnnkit.cli.main(["train", "dqn", "--out", str(out),
+                            *[arg for s in settings for arg in ("--set", s)]]) == 0
+    reports = json.loads((out / "results.json").read_text())["runs"][0]["reports"]
+    for name in ("dqn", "forecaster", "signal"):
+        capsys.readouterr()
+        bundle = out / "seed-0" / name / "model.rnnkit"
+        assert rnnkit.cli.main(["backtest", "--model", str(bundle), "--out",
+                                str(tmp_path / name)]) == 0, capsys.readouterr().err
+        backtested = json.loads((tmp_path / name / "backtest.json").read_text())["reports"]
+        assert backtested["model"]["total_return"] == pytest.approx(
+            reports[name]["total_return"], abs=1e-12)

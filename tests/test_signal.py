@@ -459,3 +459,28 @@ def test_another_source_without_the_model_s_target_names_it(tmp_path: Path, caps
     assert "has no target column 'AAPL_log_return'; its columns: price, price_log_return. " \
         "The model (trained on AAPL) reads its target 'AAPL_log_return': give --data with " \
         "that column" in capsys.readouterr().err
+
+
+def test_a_class_weighted_model_trains_and_evaluates_in_float64() -> None:
+    # the class weights were a float32 tensor: a float64 model failed in its loss with
+    # 'expected scalar type Double but found Float'
+    frame = price_frame(100)
+    model = tiny_signal(frame)
+    model.class_weights = [2.0, 0.5, 1.0]
+    inputs = torch.randn(8, 5, 1, generator=torch.Generator().manual_seed(0))
+    labels = torch.tensor([0, 1, 2, 1, 1, 0, 2, 1])
+    narrow = model.step((inputs, labels)).loss.detach()
+    wide = copy.deepcopy(model).double()
+    loss = wide.step((inputs.double(), labels)).loss
+    assert loss.dtype == torch.float64
+    assert float(loss.detach()) == pytest.approx(float(narrow), abs=1e-6)
+    loss.backward()
+    assert wide.evaluate([(inputs.double(), labels)])["loss"] == pytest.approx(float(narrow),
+                                                                                abs=1e-6)
+
+
+@pytest.mark.parametrize("key", ["horizon", "lookback", "stride"])
+def test_a_window_size_below_1_is_refused_by_print_config(capsys, key: str) -> None:
+    # --print-config printed data.horizon = 0 and exited 0; only training refused it
+    assert rnnkit.cli.main(["train", "signal", "--print-config", "--set", f"data.{key}=0"]) == 2
+    assert f"data.{key} must be at least 1; got 0" in capsys.readouterr().err

@@ -111,6 +111,10 @@ def test_pip_datasets_are_listed(capsys) -> None:
     ("signal.thresholds=fixed signal.up=0.9 signal.down=-0.9",
      "AAPL: every fitting window of the 2013 fold has the class hold"),
     ("data.val_fraction=0.0001", "AAPL: data.val_fraction 0.0001 leaves"),
+    # with tertiles this said 'choose signal.up and signal.down nearer 0, or
+    # signal.thresholds=tertiles', the thresholds the run already had
+    ("data.val_fraction=0.9997", "the classifier has nothing to learn. Its 1 fitting "
+     "window(s) are too few for tertiles: lower data.val_fraction (0.9997)"),
     ("data.symbols=AAPL,GOOG", "GOOG: "),  # with the first test year below: too early
 ])
 def test_bad_settings_are_refused_before_any_fold_trains(tmp_path: Path, capsys, setting: str,
@@ -208,3 +212,29 @@ def test_a_fold_bundle_backtests_its_own_year_as_its_run_traded(tmp_path: Path,
     summary = json.loads((tmp_path / "bt" / "backtest.json").read_text())
     assert summary["first_decision"][:4] == summary["last_decision"][:4] == "2012"
     assert summary["options"]["mode"] == "long_short" and not summary["in_sample"]
+
+
+@pytest.mark.parametrize(("setting", "message"), [
+    # --print-config printed horizon = 0 and exited 0; lookback -5 with horizon -2 was told
+    # to 'use a lookback of at least -2'
+    ("data.horizon=0", "data.horizon must be at least 1; got 0"),
+    ("data.lookback=-5 data.horizon=-2", "data.lookback must be at least 1; got -5"),
+])
+def test_a_lookback_or_horizon_below_1_is_refused_by_print_config(capsys, setting: str,
+                                                                  message: str) -> None:
+    args = ["stocks", "--print-config"]
+    for item in setting.split(" "):
+        args += ["--set", item]
+    assert rnnkit.cli.main(args) == 2
+    assert f"rnnkit: error: {message}\n" == capsys.readouterr().err
+
+
+def test_a_first_test_year_after_the_data_names_the_last_day_and_the_setting() -> None:
+    # said 'the data ends 2014-06-30T00:00:00.000000', numpy's text, and named no setting
+    index = pd.bdate_range("2010-01-01", "2014-06-30")
+    windows = make_windows(pd.DataFrame({"r": np.sin(np.arange(len(index)))}, index=index), "r",
+                           lookback=20)
+    with pytest.raises(ValueError, match=r"^no decisions in or after 2015; the last decision "
+                                         r"day is 2014-06-27: choose an earlier "
+                                         r"data.first_test_year$"):
+        yearly_folds(windows, 2015)

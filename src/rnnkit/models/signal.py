@@ -129,8 +129,8 @@ class SignalClassifier(TaskModel):
                                       self.readout))  # [B, 3]
 
     def _loss(self, logits: Tensor, labels: Tensor) -> Tensor:
-        weight = (torch.tensor(self.class_weights, device=logits.device)
-                  if self.class_weights else None)
+        weight = (torch.tensor(self.class_weights, dtype=logits.dtype, device=logits.device)
+                  if self.class_weights else None)  # in the logits' dtype: float64 too
         return F.cross_entropy(logits, labels, weight=weight)
 
     def step(self, batch: Any, state: Any = None) -> StepOutput:

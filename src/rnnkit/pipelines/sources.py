@@ -23,7 +23,13 @@ import pandas as pd
 
 from rnnkit.config import ConfigError, changed_keys, check_at_least, check_date, number_list
 from rnnkit.models.window_inputs import add_calendar
-from rnnkit.timeseries.datasets import STOCK_SYMBOLS, beijing_weather, seattle_weather, stock_prices
+from rnnkit.timeseries.datasets import (
+    ALL_STOCK_SYMBOLS,
+    STOCK_SYMBOLS,
+    beijing_weather,
+    seattle_weather,
+    stock_prices,
+)
 from rnnkit.timeseries.features import calendar_columns, derive, price_features
 from rnnkit.timeseries.frames import load_table
 from rnnkit.timeseries.grid import calendar_periods, describe_gaps, infer_frequency
@@ -73,7 +79,9 @@ class Prepared:
 
 
 def is_stock(source: str) -> bool:
-    return source.upper() in STOCK_SYMBOLS
+    """A symbol of bokeh-sampledata's stocks: the registry's four, and FB (2012-2013), which
+    ``train dqn`` trains on and whose bundles are read back here."""
+    return source.upper() in ALL_STOCK_SYMBOLS
 
 
 def stock_frame(symbol: str) -> pd.DataFrame:
@@ -344,9 +352,11 @@ def check_split_dates(data: ForecastDataConfig) -> None:
 def check_data(data: ForecastDataConfig) -> None:
     """The data settings checked before any data is read (``train forecaster``, ``train
     signal``, their ``--print-config``): split ends that are no date (``2014-13-01``) or out of
-    order, and ``data.change_lags`` set without ``data.changes``, whose columns alone the lags
-    are read for.
+    order, a stride, lookback or horizon below 1, and ``data.change_lags`` set without
+    ``data.changes``, whose columns alone the lags are read for.
     """
+    for key in ("stride", "lookback", "horizon"):
+        check_at_least(getattr(data, key), f"data.{key}", 1)
     check_split_dates(data)
     if not _names(data.changes) and changed_keys("data", data, ForecastDataConfig(),
                                                  ("change_lags",)):

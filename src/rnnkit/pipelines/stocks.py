@@ -83,6 +83,8 @@ def check_config(config: StocksRunConfig) -> None:
     number_list(config.data.ridge_alphas, "data.ridge_alphas", float, minimum=0)
     check_fraction(config.data.val_fraction, "data.val_fraction")
     check_at_least(config.data.refit_every, "data.refit_every", 1)
+    for key in ("lookback", "horizon"):
+        check_at_least(getattr(config.data, key), f"data.{key}", 1)
     if config.data.lookback < config.data.horizon:  # the persistence signal's past return
         raise ConfigError(f"data.lookback {config.data.lookback} is shorter than data.horizon "
                           f"{config.data.horizon}: the persistence signal reads the past "
@@ -134,8 +136,9 @@ def yearly_folds(windows: Windows, first_year: int, refit_every: int = 1) -> lis
         refit = not folds or refit_every <= 1 or k % refit_every == 0
         folds.append(YearFold(train if refit else folds[-1].train, test, refit, year))
     if not folds:
-        raise ValueError(f"no decisions in or after {first_year}; the data ends "
-                         f"{windows.input_end[-1]}")
+        raise ValueError(f"no decisions in or after {first_year}; the last decision day is "
+                         f"{str(windows.input_end[-1])[:10]}: choose an earlier "
+                         "data.first_test_year")
     return folds
 
 
@@ -239,11 +242,14 @@ def symbol_folds(symbol: str, config: StocksRunConfig) -> SymbolFolds:
             up, down = thresholds(config.signal, fitting, "log_return")
             present = np.unique(window_labels(fitting, up, down, "log_return"))
             if len(present) < 2:
+                advice = ("Choose signal.up and signal.down nearer 0, or "
+                          "signal.thresholds=tertiles" if config.signal.thresholds == "fixed"
+                          else f"Its {len(fitting)} fitting window(s) are too few for tertiles:"
+                          f" lower data.val_fraction ({config.data.val_fraction:g})")
                 raise ValueError(f"{symbol}: every fitting window of the {fold.year} fold has "
                                  f"the class {CLASS_NAMES[int(present[0])]} (sell below "
                                  f"{down:g}, buy above {up:g}): the classifier has nothing to "
-                                 "learn. Choose signal.up and signal.down nearer 0, or "
-                                 "signal.thresholds=tertiles")
+                                 f"learn. {advice}")
     return frame, windows, folds
 
 
