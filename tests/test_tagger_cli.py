@@ -150,6 +150,29 @@ def test_word2vec_trained_on_the_training_text_initialises_the_tagger(
     assert matrices[0] is not None and torch.equal(matrices[0], matrices[1])  # repeatable
 
 
+def test_rare_training_words_with_a_vector_keep_it_and_coverage_counts_all_the_text(
+        tmp_path: Path) -> None:
+    """data.min_count sent every rare word to <unk>, vector or not, and coverage left the rare
+    words out of the running text: 2/2 tokens (100%) of a 5-token text."""
+    from rnnkit.data.tagged import TaggedSentence
+    from rnnkit.data.vocab import Vocab
+    from rnnkit.pipelines.tagger_embeddings import EmbeddingConfig, prepare_embeddings
+
+    vectors = tmp_path / "v.txt"
+    vectors.write_text("the 1 2\nParis 3 4\nzzz 5 6\n")
+    sentences = [TaggedSentence(["The", "the", "paris", "rome", "zzz"], ["O"] * 5)]
+    words = Vocab.build([[t.lower() for t in s.tokens] for s in sentences], min_count=2)
+    lines: list[str] = []
+    config = EmbeddingConfig(vectors=str(vectors), extend_vocab=0)
+    vocab, matrix, coverage = prepare_embeddings(config, words, sentences, 2, True, lines.append)
+    assert vocab.symbols == ["<pad>", "<unk>", "the", "paris", "zzz"]  # rome: no vector, <unk>
+    assert matrix is not None and matrix[3].tolist() == [3.0, 4.0]  # Paris, lowercased
+    assert coverage is not None and (coverage["token_found"], coverage["token_total"]) == (4, 5)
+    assert (coverage["vocab_found"], coverage["vocab_size"]) == (3, 4)
+    assert "vocabulary 3/4 words (75.0%, 1 lowercased); running text 4/5 tokens (80.0%)" in (
+        lines[-1])
+
+
 @pytest.mark.parametrize(("settings", "message"), [
     (['embeddings.vectors="{tmp}/missing.bin"'],
      "embeddings.vectors: vectors file {tmp}/missing.bin does not exist"),

@@ -61,12 +61,14 @@ def prepare_embeddings(
     log: Any = print,
     seed: int = 0,
 ) -> tuple[Vocab, torch.Tensor | None, dict[str, Any] | None]:
-    """The word vocabulary (extended with the vectors' words), the matrix, and coverage.
+    """The word vocabulary (extended with the vectors' words, and keeping the training words
+    below ``data.min_count`` that have a vector), the matrix, and the vectors' coverage of the
+    training words and text.
     Vectors trained here (``embeddings.word2vec``) use one worker and ``seed``, so a run is
     repeatable."""
     if not config.vectors and not config.word2vec:
         return words, None, None
-    from rnnkit.embeddings.pretrained import embedding_matrix, load_vectors
+    from rnnkit.embeddings.pretrained import embedding_matrix, load_vectors, vector_indices
 
     if config.vectors:
         vectors = load_vectors(config.vectors, config.vectors_format)
@@ -79,14 +81,18 @@ def prepare_embeddings(
             f"the word vectors have size {vectors.vector_size} but tagger.word_dim is {dim};"
             f" set --set tagger.word_dim={vectors.vector_size}"
         )
-    coverage = embedding_matrix(words.symbols, vectors, words.counts)[1]
-    log(f"embedding coverage of the training vocabulary: {coverage.summary()}")
-    if config.extend_vocab > 0:
-        extra = [w for w in vectors.index_to_key[: config.extend_vocab]
-                 if word_form(w, lowercase) == w and w not in words]
-        counts = words.counts
-        words = Vocab(words.symbols[2:] + extra)
-        words.counts = counts
+    # every training word, those below data.min_count too: the ones with a vector stay in the
+    # vocabulary, and coverage counts the whole training text
+    counts = words.counts
+    coverage = embedding_matrix(list(counts), vectors, counts)[1]
+    log(f"embedding coverage of the training words: {coverage.summary()}")
+    rare = [w for w in counts if w not in words]
+    kept = [w for w, index in zip(rare, vector_indices(rare, vectors), strict=True)
+            if index is not None]
+    extra = [w for w in vectors.index_to_key[: config.extend_vocab]
+             if word_form(w, lowercase) == w and w not in words and w not in counts]
+    words = Vocab(words.symbols[2:] + kept + extra)
+    words.counts = counts
     matrix, _ = embedding_matrix(words.symbols, vectors, words.counts)
     return words, matrix, coverage.to_dict()
 
