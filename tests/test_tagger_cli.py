@@ -385,6 +385,25 @@ def test_a_two_column_pos_file_trains_with_scheme_none(tmp_path: Path,
     assert len(tags) == 5 and set(tags) <= {"PROPN", "VERB", "PUNCT"}
 
 
+def test_evaluate_writes_predictions_in_the_format_the_data_was_read_in(
+        files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """evaluate --format iob --out of a CoNLL-U model scored the file, then stopped with 'is
+    not CoNLL-U (2 fields in a token line)': the predictions were written as the model's
+    training data, not as the file read."""
+    out = tmp_path / "pos"
+    assert _train(files, "conllu", out, "--set", "data.scheme=none") == 0
+    data = tmp_path / "pos.txt"
+    data.write_text("John\tPROPN\nruns\tVERB\n.\tPUNCT\n\n")
+    report = tmp_path / "report"
+    capsys.readouterr()
+    assert main(["evaluate", "--model", str(out / "model.rnnkit"), "--data", str(data),
+                 "--format", "iob", "--out", str(report)]) == 0
+    assert json.loads(capsys.readouterr().out)["tokens"] == 3
+    written = (report / "test.predictions.iob").read_text().splitlines()
+    assert [line.split("\t")[0] for line in written] == ["John", "runs", ".", ""]
+    assert not (report / "test.predictions.conllu").exists()
+
+
 def test_predict_writes_an_existing_file_in_a_folder_it_cannot_write_in(
         files: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """--output is written in place, so a writable file in a folder of others' (/dev/null,

@@ -80,7 +80,8 @@ def evaluate(args: argparse.Namespace) -> int:
         split = "test"
     with read_as(data.format, args.format if data.test else "registry", FORMATS):
         sentences = read_split(data, split)
-    result = {"split": split, **evaluate_sentences(model, sentences, args.out, split)}
+    result = {"split": split,
+              **evaluate_sentences(model, sentences, args.out, split, data.reader_settings())}
     shown = {k: v for k, v in result.items() if k not in ("confusion",)}
     print_json(shown, indent=2)
     return 0
