@@ -404,6 +404,32 @@ def test_evaluate_writes_predictions_in_the_format_the_data_was_read_in(
     assert not (report / "test.predictions.conllu").exists()
 
 
+def test_a_part_of_speech_model_reads_iob_files_and_iob_input_may_hold_placeholders(
+        files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A CoNLL-U POS model refused a token/tag file ('tag 'PROPN' is not O, B-X ...; set
+    data.scheme=none', which evaluate and predict have no way to set), and predict refused
+    IOB input whose tag column held the placeholder '_'."""
+    out = tmp_path / "pos"
+    assert _train(files, "conllu", out) == 0
+    model = str(out / "model.rnnkit")
+    data = tmp_path / "pos.txt"
+    data.write_text("John\tPROPN\nruns\tVERB\n.\tPUNCT\n\n")
+    raw = tmp_path / "raw.txt"
+    raw.write_text("Mary\t_\nsleeps\t_\n\n")
+    capsys.readouterr()
+    assert main(["evaluate", "--model", model, "--data", str(data), "--format", "iob"]) == 0
+    assert json.loads(capsys.readouterr().out)["tokens"] == 3
+    assert main(["predict", "--model", model, "--input", str(raw), "--format", "iob"]) == 0
+    tagged = [line.split("\t") for line in capsys.readouterr().out.splitlines() if line]
+    assert [token for token, _ in tagged] == ["Mary", "sleeps"] and "_" not in dict(tagged).values()
+    ner = tmp_path / "ner"
+    assert _train(files, "iob", ner) == 0
+    capsys.readouterr()
+    assert main(["predict", "--model", str(ner / "model.rnnkit"), "--input", str(raw)]) == 0
+    assert all(tag in ("O", "B-PER", "I-PER", "B-LOC", "I-LOC") for tag in [
+        line.split("\t")[1] for line in capsys.readouterr().out.splitlines() if line])
+
+
 def test_predict_writes_an_existing_file_in_a_folder_it_cannot_write_in(
         files: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """--output is written in place, so a writable file in a folder of others' (/dev/null,

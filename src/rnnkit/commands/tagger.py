@@ -59,6 +59,7 @@ def evaluate(args: argparse.Namespace) -> int:
     from rnnkit.data.registry import REGISTRY
     from rnnkit.pipelines.tagger import evaluate_sentences, load_tagger_bundle
     from rnnkit.pipelines.tagger_data import FORMATS, TaggerDataConfig, read_split
+    from rnnkit.training.tag_metrics import span_f1_available
 
     if not args.data:
         raise ValueError("rnnkit evaluate on a tagger needs --data (a registry name or a file)")
@@ -67,6 +68,8 @@ def evaluate(args: argparse.Namespace) -> int:
     settings = model.data  # read the data as the model's training data was read
     column = settings.get("column", "upos")
     scheme = settings.get("scheme", "bio")  # "none": tags other than O/BIO (an iob POS file)
+    if not span_f1_available(model.tags.symbols):
+        scheme = "none"  # a part-of-speech model (trained on CoNLL-U) reads POS in iob files
     if args.data in REGISTRY:
         data = TaggerDataConfig(dataset=args.data, data_dir=args.data_dir or "", column=column,
                                 scheme=scheme)
