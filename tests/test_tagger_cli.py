@@ -190,8 +190,15 @@ def test_rare_training_words_with_a_vector_keep_it_and_coverage_counts_all_the_t
     (["embeddings.word2vec=true", 'embeddings.vectors="{tmp}/pos.conllu"'],
      "embeddings.vectors and embeddings.word2vec=true both give the word vectors"),
     (["embeddings.extend_vocab=-1"], "embeddings.extend_vocab must be at least 0; got -1"),
+    (["embeddings.freeze=true"], "embeddings.freeze acts on word vectors, and neither "
+     "embeddings.vectors nor embeddings.word2vec=true gives any"),
+    (["embeddings.word2vec_epochs=3"], "embeddings.word2vec_epochs acts on word2vec training, "
+     "and embeddings.word2vec is false"),
+    (["embeddings.vectors_format=glove"], "embeddings.vectors_format acts on a vectors file, "
+     "and embeddings.vectors names none"),
 ], ids=["vectors-missing", "vectors-folder", "vectors-not-vectors", "epochs", "min-count",
-        "corpus-missing", "corpus-without-word2vec", "vectors-and-word2vec", "extend-vocab"])
+        "corpus-missing", "corpus-without-word2vec", "vectors-and-word2vec", "extend-vocab",
+        "freeze-without-vectors", "epochs-without-word2vec", "format-without-vectors"])
 def test_embeddings_settings_are_refused_before_the_data_is_read(
         files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str],
         settings: list[str], message: str) -> None:

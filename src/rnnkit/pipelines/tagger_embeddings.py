@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from rnnkit.config import ConfigError, check_at_least, check_choice
+from rnnkit.config import ConfigError, changed_keys, check_at_least, check_choice
 from rnnkit.data.tagged import TaggedSentence
 from rnnkit.data.tagger_batches import word_form
 from rnnkit.data.vocab import Vocab
@@ -44,6 +44,18 @@ def check_embeddings(config: EmbeddingConfig) -> None:
     if config.corpus and not config.word2vec:
         raise ConfigError("embeddings.corpus is read only to train word2vec: set "
                           "embeddings.word2vec=true too, or leave embeddings.corpus out")
+    for names, given, what, missing in (
+            (("vectors_format",), bool(config.vectors), "a vectors file",
+             "embeddings.vectors names none: set it"),
+            (("word2vec_epochs", "word2vec_min_count"), config.word2vec, "word2vec training",
+             "embeddings.word2vec is false: set it to true"),
+            (("freeze", "extend_vocab"), bool(config.vectors or config.word2vec), "word vectors",
+             "neither embeddings.vectors nor embeddings.word2vec=true gives any: set one")):
+        unread = changed_keys("embeddings", config, EmbeddingConfig(), names)
+        if unread and not given:  # it was ignored
+            one = len(unread) == 1
+            raise ConfigError(f"{' and '.join(unread)} act{'s' if one else ''} on {what}, and "
+                              f"{missing}, or leave {'it' if one else 'them'} out")
     if config.corpus and not Path(config.corpus).is_file():
         what = "a folder, not a file" if Path(config.corpus).is_dir() else "no such file"
         raise ConfigError(f"embeddings.corpus {config.corpus}: {what}; give the path of a "
