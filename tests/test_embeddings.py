@@ -32,6 +32,7 @@ from rnnkit.embeddings import (
     evaluate,
     load_vectors,
     neighbors,
+    open_corpus,
     save_vectors,
     tokenize,
     train_word2vec,
@@ -96,6 +97,19 @@ def test_corpus_readers_stream_the_same_sentences_on_every_pass(tmp_path: Path) 
     for name, (corpus, expected) in corpora.items():
         assert list(corpus) == expected, name
         assert list(corpus) == expected, f"{name}, second pass"
+
+
+def test_a_gzipped_conllu_corpus_reads_as_the_plain_file(tmp_path: Path) -> None:
+    """--corpus t.conllu.gz ('.gz is fine') was refused as 'not UTF-8 text': the CoNLL-U
+    reader read the compressed bytes."""
+    row = "\t".join(["1", "Hi", "_", "X"] + ["_"] * 6) + "\n\n"
+    packed = tmp_path / "t.conllu.gz"
+    packed.write_bytes(gzip.compress(row.encode()))
+    assert list(open_corpus(packed)) == [["Hi"]]
+    fake = tmp_path / "plain.conllu.gz"
+    fake.write_text(row)
+    with pytest.raises(ValueError, match="plain.conllu.gz: not gzip data"):
+        open_corpus(fake)
 
 
 def test_corpus_errors_name_the_file_and_line(tmp_path: Path) -> None:
