@@ -112,6 +112,17 @@ def test_a_gzipped_conllu_corpus_reads_as_the_plain_file(tmp_path: Path) -> None
         open_corpus(fake)
 
 
+def test_corpus_files_whose_names_read_as_two_formats_are_refused(tmp_path: Path) -> None:
+    """Every file was read in the format of the first name: a treebank after a .txt gave its
+    ID, lemma and tag columns to word2vec as words."""
+    text, treebank = tmp_path / "a.txt", tmp_path / "t.conllu"
+    text.write_text("Hi there\n")
+    treebank.write_text("\t".join(["1", "Hi", "hi", "INTJ"] + ["_"] * 6) + "\n\n")
+    with pytest.raises(ValueError, match=r"a.txt reads as text, .*t.conllu as conllu"):
+        open_corpus([text, treebank])
+    assert list(open_corpus([text, treebank], "text"))[0] == ["Hi", "there"]  # as asked
+
+
 def test_corpus_errors_name_the_file_and_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "ok"}\n{"body": "no text"}\n')

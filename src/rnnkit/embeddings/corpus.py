@@ -217,11 +217,20 @@ def guess_format(path: str | Path) -> str:
 def open_corpus(
     paths: str | Path | Sequence[str | Path], format: str | None = None
 ) -> Iterable[list[str]]:
-    """A re-iterable corpus over ``paths`` in one ``format`` (guessed from the first name)."""
+    """A re-iterable corpus over ``paths`` in one ``format`` (guessed from the names, which
+    must then agree: a CoNLL-U file read as text would give its ID, lemma and tag columns as
+    words)."""
     paths = _as_paths(paths)
     if not paths:
         raise ValueError("no corpus file given")
-    format = format or guess_format(paths[0])
+    if not format:
+        guessed = {path: guess_format(path) for path in paths}
+        format = guessed[paths[0]]
+        other = next((path for path in paths if guessed[path] != format), None)
+        if other is not None:
+            raise ValueError(f"corpus files in two formats: {paths[0]} reads as {format}, "
+                             f"{other} as {guessed[other]}; give the files of one format "
+                             "(or give the format, --format, to read them all in it)")
     if format == "text":
         return TextCorpus(paths)
     if format == "jsonl":
