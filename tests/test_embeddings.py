@@ -112,6 +112,23 @@ def test_a_gzipped_conllu_corpus_reads_as_the_plain_file(tmp_path: Path) -> None
         open_corpus(fake)
 
 
+def test_a_wnut_style_conll_file_is_a_corpus_of_its_token_column(tmp_path: Path) -> None:
+    """.conll was always read as CoNLL-U: WNUT-17's token<TAB>tag files failed with 'give
+    --format iob', a format word2vec did not take, and --format text trained the tags as words
+    and every line as a sentence."""
+    wnut = tmp_path / "wnut17train.conll"
+    wnut.write_text("#NFL\tB-group\nrocks\tO\n\t\nHi\tO\n")
+    treebank = tmp_path / "t.conll"  # CoNLL-X: ten columns, as CoNLL-U
+    treebank.write_text("\t".join(["1", "Hi", "hi", "INTJ"] + ["_"] * 6) + "\n\n")
+    assert list(open_corpus(wnut)) == [["#NFL", "rocks"], ["Hi"]]
+    assert list(open_corpus(treebank)) == [["Hi"]]
+    out = tmp_path / "v.txt"
+    assert rnnkit.cli.main(["word2vec", "train", "--corpus", str(wnut), "--format", "iob",
+                            "--out", str(out), "--min-count", "1", "--dim", "4", "--epochs",
+                            "1", "--workers", "1", "--no-progress"]) == 0
+    assert sorted(load_vectors(out).index_to_key) == ["#NFL", "Hi", "rocks"]
+
+
 def test_corpus_files_whose_names_read_as_two_formats_are_refused(tmp_path: Path) -> None:
     """Every file was read in the format of the first name: a treebank after a .txt gave its
     ID, lemma and tag columns to word2vec as words."""

@@ -21,7 +21,7 @@ class EmbeddingConfig:
     vectors: str = ""  # pretrained vectors: word2vec text/binary or GloVe
     vectors_format: str = "auto"  # auto | word2vec-text | word2vec-binary | glove
     word2vec: bool = False  # train word2vec (skip-gram) on the training text + corpus
-    corpus: str = ""  # extra unlabeled text for word2vec (text, .jsonl(.gz) or .conllu)
+    corpus: str = ""  # extra text for word2vec (text, .jsonl(.gz), .conllu or an iob .conll)
     word2vec_epochs: int = 5
     word2vec_min_count: int = 2
     freeze: bool = False  # keep the vectors fixed during training
@@ -59,7 +59,7 @@ def check_embeddings(config: EmbeddingConfig) -> None:
     if config.corpus and not Path(config.corpus).is_file():
         what = "a folder, not a file" if Path(config.corpus).is_dir() else "no such file"
         raise ConfigError(f"embeddings.corpus {config.corpus}: {what}; give the path of a "
-                          "text, .jsonl(.gz) or .conllu file")
+                          "text, .jsonl(.gz), .conllu or .conll file")
     if config.vectors:
         check_vectors_setting(config.vectors, config.vectors_format)
 
