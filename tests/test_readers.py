@@ -233,6 +233,8 @@ def test_write_iob_replaces_only_the_tag(tmp_path: Path) -> None:
     ("New York B-LOC\nis O\n\n", {}, 2, "2 fields where the first token line has 3"),
     ("a\tX\tO\nb\tO\n\n", {}, 2, "2 fields where the first token line has 3"),
     ("a\tO\n\tO\n\n", {}, 2, "empty token"),
+    ("# a\n" + "\t".join(["1", "Hi", "hi", "INTJ"] + ["_"] * 6) + "\n\n", {"any_tag": True}, 2,
+     "ten tab-separated fields with the ID 1 first: a CoNLL-U file"),  # read any tag: IDs, MISC
 ])
 def test_malformed_iob_names_file_and_line(
     tmp_path: Path, text: str, options: dict, line: int, message: str

@@ -429,6 +429,9 @@ def test_a_part_of_speech_model_reads_iob_files_and_iob_input_may_hold_placehold
     assert main(["predict", "--model", model, "--input", str(raw), "--format", "iob"]) == 0
     tagged = [line.split("\t") for line in capsys.readouterr().out.splitlines() if line]
     assert [token for token, _ in tagged] == ["Mary", "sleeps"] and "_" not in dict(tagged).values()
+    assert main(["predict", "--model", model, "--input", str(files["conllu"]), "--format",
+                 "iob"]) == 2  # not its IDs tagged into its MISC column
+    assert "a CoNLL-U file, not token and tag columns" in capsys.readouterr().err
     ner = tmp_path / "ner"
     assert _train(files, "iob", ner) == 0
     capsys.readouterr()

@@ -36,6 +36,7 @@ from rnnkit.data.tags import is_tag
 
 DOCSTART = "-DOCSTART-"
 _NON_SPACE = re.compile(r"\S+")
+_CONLLU_ID = re.compile(r"1(-\d+)?")  # a CoNLL-U sentence's first word (or multiword token)
 
 
 def field_spans(text: str) -> list[tuple[int, int]]:
@@ -154,6 +155,12 @@ class _Columns:
         # Tab-separated lines with columns counted from the start may vary (UNER's raw
         # pre-release train file has "4<TAB>:<TAB>O" beside five-field lines).
         count = len(fields)
+        if not self.field_count and count == 10 and tab_separated and _CONLLU_ID.fullmatch(
+                fields[0]):  # the columns would be read as tokens and tags, any tag accepted
+            raise DataFormatError(
+                f"ten tab-separated fields with the ID {fields[0]} first: a CoNLL-U file, not "
+                "token and tag columns; read it as CoNLL-U (--format conllu)", self.path, number,
+            )
         if (self.field_count and count != self.field_count
                 and (self.from_end or not tab_separated)):
             raise DataFormatError(
