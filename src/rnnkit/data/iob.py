@@ -70,6 +70,7 @@ def read_iob(
     comment_prefix: str | None = "#",
     docstart: bool = True,
     any_tag: bool = False,
+    require_tags: bool = True,
 ) -> list[TaggedSentence]:
     """The sentences of a column file with BIO or BIOES tags.
 
@@ -82,6 +83,8 @@ def read_iob(
             such as ``#NFL<TAB>O``. ``None``: no comments.
         docstart: skip CoNLL-2003 ``-DOCSTART-`` lines.
         any_tag: accept any non-empty tag (part-of-speech tags), not only O and BIO/BIOES.
+        require_tags: False (input to be tagged): the tag column may also hold the placeholder
+            ``_`` (read as the tag ``"_"``).
 
     Raises:
         DataFormatError: a token line lacks the token or tag column, has an empty token or a
@@ -100,7 +103,7 @@ def read_iob(
     """
     token_field = _field_index(token_column, "token_column")
     tag_field = _field_index(tag_column, "tag_column")
-    columns = _Columns(token_field, tag_field, path, any_tag)
+    columns = _Columns(token_field, tag_field, path, any_tag, require_tags)
     lines = read_lines(path)
     kinds: list[LineKind] = []
     texts = contents(lines)
@@ -129,9 +132,10 @@ class _Columns:
     """Reads the token and tag fields of a line and checks them."""
 
     def __init__(self, token_field: int, tag_field: int, path: str | Path,
-                 any_tag: bool = False) -> None:
+                 any_tag: bool = False, require_tags: bool = True) -> None:
         self.token_field = token_field
         self.any_tag = any_tag
+        self.plain_tags = ("O",) if require_tags else ("O", "_")  # _: a column to be filled
         self.tag_field = tag_field
         self.needed = max(i + 1 if i >= 0 else -i for i in (token_field, tag_field))
         self.from_end = token_field < 0 or tag_field < 0
@@ -188,7 +192,7 @@ class _Columns:
         if self.any_tag:
             if not tag or tag.isspace():
                 raise DataFormatError(f"empty tag: {fields!r}", self.path, number)
-        elif tag != "O" and not is_tag(tag):
+        elif tag not in self.plain_tags and not is_tag(tag):
             raise DataFormatError(
                 f"tag {tag!r} is not O, B-X, I-X, E-X or S-X (is the tag column right? "
                 f"fields: {fields!r}; for tags of another kind, such as part of speech, "
