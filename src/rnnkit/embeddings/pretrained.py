@@ -180,16 +180,19 @@ def vector_indices(
         >>> vector_indices(["<pad>", "The", "paris", "cow"], vectors)
         [None, 0, 1, None]
     """
-    folded: dict[str, int] | None = None  # lowercased vector word -> its first index
+    folded: dict[str, int] = {}  # lowercased vector word -> its first index, once needed
     indices: list[int | None] = []
     for symbol in symbols:
-        index = None if symbol in (PAD, UNK) else vectors.key_to_index.get(symbol)
-        if index is None and lowercase_fallback and symbol not in (PAD, UNK):
-            if folded is None:
-                folded = {}
-                for position, key in enumerate(vectors.index_to_key):
-                    folded.setdefault(key.lower(), position)
-            index = vectors.key_to_index.get(symbol.lower(), folded.get(symbol.lower()))
+        index = None
+        if symbol not in (PAD, UNK):
+            index = vectors.key_to_index.get(symbol)
+            if index is None and lowercase_fallback:
+                index = vectors.key_to_index.get(symbol.lower())
+                if index is None:
+                    if not folded:
+                        for position, key in enumerate(vectors.index_to_key):
+                            folded.setdefault(key.lower(), position)
+                    index = folded.get(symbol.lower())
         indices.append(index)
     return indices
 
