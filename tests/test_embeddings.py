@@ -32,6 +32,7 @@ from rnnkit.embeddings import (
     evaluate,
     load_vectors,
     neighbors,
+    open_corpus,
     save_vectors,
     tokenize,
     train_word2vec,
@@ -96,6 +97,47 @@ def test_corpus_readers_stream_the_same_sentences_on_every_pass(tmp_path: Path) 
     for name, (corpus, expected) in corpora.items():
         assert list(corpus) == expected, name
         assert list(corpus) == expected, f"{name}, second pass"
+
+
+def test_a_gzipped_conllu_corpus_reads_as_the_plain_file(tmp_path: Path) -> None:
+    """--corpus t.conllu.gz ('.gz is fine') was refused as 'not UTF-8 text': the CoNLL-U
+    reader read the compressed bytes."""
+    row = "\t".join(["1", "Hi", "_", "X"] + ["_"] * 6) + "\n\n"
+    packed = tmp_path / "t.conllu.gz"
+    packed.write_bytes(gzip.compress(row.encode()))
+    assert list(open_corpus(packed)) == [["Hi"]]
+    fake = tmp_path / "plain.conllu.gz"
+    fake.write_text(row)
+    with pytest.raises(ValueError, match="plain.conllu.gz: not gzip data"):
+        open_corpus(fake)
+
+
+def test_a_wnut_style_conll_file_is_a_corpus_of_its_token_column(tmp_path: Path) -> None:
+    """.conll was always read as CoNLL-U: WNUT-17's token<TAB>tag files failed with 'give
+    --format iob', a format word2vec did not take, and --format text trained the tags as words
+    and every line as a sentence."""
+    wnut = tmp_path / "wnut17train.conll"
+    wnut.write_text("#NFL\tB-group\nrocks\tO\n\t\nHi\tO\n")
+    treebank = tmp_path / "t.conll"  # CoNLL-X: ten columns, as CoNLL-U
+    treebank.write_text("\t".join(["1", "Hi", "hi", "INTJ"] + ["_"] * 6) + "\n\n")
+    assert list(open_corpus(wnut)) == [["#NFL", "rocks"], ["Hi"]]
+    assert list(open_corpus(treebank)) == [["Hi"]]
+    out = tmp_path / "v.txt"
+    assert rnnkit.cli.main(["word2vec", "train", "--corpus", str(wnut), "--format", "iob",
+                            "--out", str(out), "--min-count", "1", "--dim", "4", "--epochs",
+                            "1", "--workers", "1", "--no-progress"]) == 0
+    assert sorted(load_vectors(out).index_to_key) == ["#NFL", "Hi", "rocks"]
+
+
+def test_corpus_files_whose_names_read_as_two_formats_are_refused(tmp_path: Path) -> None:
+    """Every file was read in the format of the first name: a treebank after a .txt gave its
+    ID, lemma and tag columns to word2vec as words."""
+    text, treebank = tmp_path / "a.txt", tmp_path / "t.conllu"
+    text.write_text("Hi there\n")
+    treebank.write_text("\t".join(["1", "Hi", "hi", "INTJ"] + ["_"] * 6) + "\n\n")
+    with pytest.raises(ValueError, match=r"a.txt reads as text, .*t.conllu as conllu"):
+        open_corpus([text, treebank])
+    assert list(open_corpus([text, treebank], "text"))[0] == ["Hi", "there"]  # as asked
 
 
 def test_corpus_errors_name_the_file_and_line(tmp_path: Path) -> None:

@@ -226,6 +226,16 @@ def test_write_iob_replaces_only_the_tag(tmp_path: Path) -> None:
         written(write_iob, uner, None, tag_column=0)
 
 
+def test_input_to_tag_may_hold_the_placeholder_but_no_other_tag(tmp_path: Path) -> None:
+    path = write(tmp_path, "Bob\t_\nran\tO\n\n")
+    assert read_iob(path, require_tags=False)[0].tags == ["_", "O"]
+    with pytest.raises(DataFormatError, match="tag '_' is not O"):
+        read_iob(path)
+    with pytest.raises(DataFormatError, match="tag 'comment' is not O"):  # not read as a token
+        read_iob(write(tmp_path, "# comment\nBob _\n\n"), comment_prefix=None,
+                 require_tags=False)
+
+
 @pytest.mark.parametrize("text, options, line, message", [
     ("a\tO\nb\tPER\n\n", {}, 2, "tag 'PER' is not O, B-X, I-X, E-X or S-X"),
     ("a\tO\nb\n\n", {}, 2, "1 fields where the first token line has 2"),
@@ -233,6 +243,8 @@ def test_write_iob_replaces_only_the_tag(tmp_path: Path) -> None:
     ("New York B-LOC\nis O\n\n", {}, 2, "2 fields where the first token line has 3"),
     ("a\tX\tO\nb\tO\n\n", {}, 2, "2 fields where the first token line has 3"),
     ("a\tO\n\tO\n\n", {}, 2, "empty token"),
+    ("# a\n" + "\t".join(["1", "Hi", "hi", "INTJ"] + ["_"] * 6) + "\n\n", {"any_tag": True}, 2,
+     "ten tab-separated fields with the ID 1 first: a CoNLL-U file"),  # read any tag: IDs, MISC
 ])
 def test_malformed_iob_names_file_and_line(
     tmp_path: Path, text: str, options: dict, line: int, message: str

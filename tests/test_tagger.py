@@ -133,3 +133,27 @@ def test_predict_tags_gives_back_the_model_s_mode_and_refuses_untokenized_text()
     for text in ("The cat sat .", ["The cat sat ."]):
         with pytest.raises(TypeError, match="takes tokenized sentences .* got the string"):
             predict_tags(model, text)  # type: ignore[arg-type]
+
+
+def test_span_scores_are_seqeval_s_and_no_prediction_scores_zero_without_a_warning() -> None:
+    """A tagger that predicted no span (the first epochs of WNUT-17) printed seqeval's
+    'UndefinedMetricWarning: Precision is ill-defined' at every validation."""
+    import random
+    import warnings
+
+    from seqeval.metrics import f1_score, precision_score, recall_score
+
+    from rnnkit.training.tag_metrics import tag_scores
+
+    rng = random.Random(0)
+    names = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
+    gold = [[rng.choice(names) for _ in range(rng.randint(1, 8))] for _ in range(50)]
+    predicted = [[rng.choice(names) for _ in tags] for tags in gold]
+    scores = tag_scores(gold, predicted, spans=True)
+    for name, score in (("precision", precision_score), ("recall", recall_score),
+                        ("f1", f1_score)):
+        assert scores[name] == pytest.approx(score(gold, predicted))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        nothing = tag_scores(gold, [["O"] * len(tags) for tags in gold], spans=True)
+    assert (nothing["precision"], nothing["recall"], nothing["f1"]) == (0.0, 0.0, 0.0)

@@ -150,6 +150,29 @@ def test_word2vec_trained_on_the_training_text_initialises_the_tagger(
     assert matrices[0] is not None and torch.equal(matrices[0], matrices[1])  # repeatable
 
 
+def test_rare_training_words_with_a_vector_keep_it_and_coverage_counts_all_the_text(
+        tmp_path: Path) -> None:
+    """data.min_count sent every rare word to <unk>, vector or not, and coverage left the rare
+    words out of the running text: 2/2 tokens (100%) of a 5-token text."""
+    from rnnkit.data.tagged import TaggedSentence
+    from rnnkit.data.vocab import Vocab
+    from rnnkit.pipelines.tagger_embeddings import EmbeddingConfig, prepare_embeddings
+
+    vectors = tmp_path / "v.txt"
+    vectors.write_text("the 1 2\nParis 3 4\nzzz 5 6\n")
+    sentences = [TaggedSentence(["The", "the", "paris", "rome", "zzz"], ["O"] * 5)]
+    words = Vocab.build([[t.lower() for t in s.tokens] for s in sentences], min_count=2)
+    lines: list[str] = []
+    config = EmbeddingConfig(vectors=str(vectors), extend_vocab=0)
+    vocab, matrix, coverage = prepare_embeddings(config, words, sentences, 2, True, lines.append)
+    assert vocab.symbols == ["<pad>", "<unk>", "the", "paris", "zzz"]  # rome: no vector, <unk>
+    assert matrix is not None and matrix[3].tolist() == [3.0, 4.0]  # Paris, lowercased
+    assert coverage is not None and (coverage["token_found"], coverage["token_total"]) == (4, 5)
+    assert (coverage["vocab_found"], coverage["vocab_size"]) == (3, 4)
+    assert "vocabulary 3/4 words (75.0%, 1 lowercased); running text 4/5 tokens (80.0%)" in (
+        lines[-1])
+
+
 @pytest.mark.parametrize(("settings", "message"), [
     (['embeddings.vectors="{tmp}/missing.bin"'],
      "embeddings.vectors: vectors file {tmp}/missing.bin does not exist"),
@@ -167,8 +190,15 @@ def test_word2vec_trained_on_the_training_text_initialises_the_tagger(
     (["embeddings.word2vec=true", 'embeddings.vectors="{tmp}/pos.conllu"'],
      "embeddings.vectors and embeddings.word2vec=true both give the word vectors"),
     (["embeddings.extend_vocab=-1"], "embeddings.extend_vocab must be at least 0; got -1"),
+    (["embeddings.freeze=true"], "embeddings.freeze acts on word vectors, and neither "
+     "embeddings.vectors nor embeddings.word2vec=true gives any"),
+    (["embeddings.word2vec_epochs=3"], "embeddings.word2vec_epochs acts on word2vec training, "
+     "and embeddings.word2vec is false"),
+    (["embeddings.vectors_format=glove"], "embeddings.vectors_format acts on a vectors file, "
+     "and embeddings.vectors names none"),
 ], ids=["vectors-missing", "vectors-folder", "vectors-not-vectors", "epochs", "min-count",
-        "corpus-missing", "corpus-without-word2vec", "vectors-and-word2vec", "extend-vocab"])
+        "corpus-missing", "corpus-without-word2vec", "vectors-and-word2vec", "extend-vocab",
+        "freeze-without-vectors", "epochs-without-word2vec", "format-without-vectors"])
 def test_embeddings_settings_are_refused_before_the_data_is_read(
         files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str],
         settings: list[str], message: str) -> None:
@@ -360,6 +390,54 @@ def test_a_two_column_pos_file_trains_with_scheme_none(tmp_path: Path,
     assert main(["predict", "--model", model, "--input", str(data)]) == 0
     tags = [line.split()[1] for line in capsys.readouterr().out.splitlines() if line]
     assert len(tags) == 5 and set(tags) <= {"PROPN", "VERB", "PUNCT"}
+
+
+def test_evaluate_writes_predictions_in_the_format_the_data_was_read_in(
+        files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """evaluate --format iob --out of a CoNLL-U model scored the file, then stopped with 'is
+    not CoNLL-U (2 fields in a token line)': the predictions were written as the model's
+    training data, not as the file read."""
+    out = tmp_path / "pos"
+    assert _train(files, "conllu", out, "--set", "data.scheme=none") == 0
+    data = tmp_path / "pos.txt"
+    data.write_text("John\tPROPN\nruns\tVERB\n.\tPUNCT\n\n")
+    report = tmp_path / "report"
+    capsys.readouterr()
+    assert main(["evaluate", "--model", str(out / "model.rnnkit"), "--data", str(data),
+                 "--format", "iob", "--out", str(report)]) == 0
+    assert json.loads(capsys.readouterr().out)["tokens"] == 3
+    written = (report / "test.predictions.iob").read_text().splitlines()
+    assert [line.split("\t")[0] for line in written] == ["John", "runs", ".", ""]
+    assert not (report / "test.predictions.conllu").exists()
+
+
+def test_a_part_of_speech_model_reads_iob_files_and_iob_input_may_hold_placeholders(
+        files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A CoNLL-U POS model refused a token/tag file ('tag 'PROPN' is not O, B-X ...; set
+    data.scheme=none', which evaluate and predict have no way to set), and predict refused
+    IOB input whose tag column held the placeholder '_'."""
+    out = tmp_path / "pos"
+    assert _train(files, "conllu", out) == 0
+    model = str(out / "model.rnnkit")
+    data = tmp_path / "pos.txt"
+    data.write_text("John\tPROPN\nruns\tVERB\n.\tPUNCT\n\n")
+    raw = tmp_path / "raw.txt"
+    raw.write_text("Mary\t_\nsleeps\t_\n\n")
+    capsys.readouterr()
+    assert main(["evaluate", "--model", model, "--data", str(data), "--format", "iob"]) == 0
+    assert json.loads(capsys.readouterr().out)["tokens"] == 3
+    assert main(["predict", "--model", model, "--input", str(raw), "--format", "iob"]) == 0
+    tagged = [line.split("\t") for line in capsys.readouterr().out.splitlines() if line]
+    assert [token for token, _ in tagged] == ["Mary", "sleeps"] and "_" not in dict(tagged).values()
+    assert main(["predict", "--model", model, "--input", str(files["conllu"]), "--format",
+                 "iob"]) == 2  # not its IDs tagged into its MISC column
+    assert "a CoNLL-U file, not token and tag columns" in capsys.readouterr().err
+    ner = tmp_path / "ner"
+    assert _train(files, "iob", ner) == 0
+    capsys.readouterr()
+    assert main(["predict", "--model", str(ner / "model.rnnkit"), "--input", str(raw)]) == 0
+    assert all(tag in ("O", "B-PER", "I-PER", "B-LOC", "I-LOC") for tag in [
+        line.split("\t")[1] for line in capsys.readouterr().out.splitlines() if line])
 
 
 def test_predict_writes_an_existing_file_in_a_folder_it_cannot_write_in(

@@ -66,7 +66,7 @@ def evaluate(args: argparse.Namespace) -> int:
     model = load_tagger_bundle(args.model)
     settings = model.data  # read the data as the model's training data was read
     column = settings.get("column", "upos")
-    scheme = settings.get("scheme", "bio")  # "none": tags other than O/BIO (an iob POS file)
+    scheme = reader_scheme(model)
     if args.data in REGISTRY:
         data = TaggerDataConfig(dataset=args.data, data_dir=args.data_dir or "", column=column,
                                 scheme=scheme)
@@ -80,10 +80,21 @@ def evaluate(args: argparse.Namespace) -> int:
         split = "test"
     with read_as(data.format, args.format if data.test else "registry", FORMATS):
         sentences = read_split(data, split)
-    result = {"split": split, **evaluate_sentences(model, sentences, args.out, split)}
+    result = {"split": split,
+              **evaluate_sentences(model, sentences, args.out, split, data.reader_settings())}
     shown = {k: v for k, v in result.items() if k not in ("confusion",)}
     print_json(shown, indent=2)
     return 0
+
+
+def reader_scheme(model: Any) -> str:
+    """The ``data.scheme`` to read a model's iob files with: its own, or ``none`` (any tag)
+    for a model whose tags are not spans (part of speech trained on CoNLL-U reads POS tags)."""
+    from rnnkit.training.tag_metrics import span_f1_available
+
+    if not span_f1_available(model.tags.symbols):
+        return "none"
+    return str(model.data.get("scheme", "bio"))
 
 
 def check_evaluate_flags(args: argparse.Namespace) -> None:
@@ -123,7 +134,7 @@ def predict(args: argparse.Namespace) -> int:
         return 0
     if not args.input or args.input == "-":
         raise ValueError(f"--format {fmt} reads a file: give --input PATH")
-    settings = {**model.data, "format": fmt}
+    settings = {**model.data, "format": fmt, "scheme": reader_scheme(model)}
     with read_as(fmt, args.format, ("text", *FORMATS)):
         sentences = read_file(args.input, settings, require_tags=False)
     predicted = predict_tags(model, [s.tokens for s in sentences])

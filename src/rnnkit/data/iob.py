@@ -36,6 +36,7 @@ from rnnkit.data.tags import is_tag
 
 DOCSTART = "-DOCSTART-"
 _NON_SPACE = re.compile(r"\S+")
+_CONLLU_ID = re.compile(r"1(-\d+)?")  # a CoNLL-U sentence's first word (or multiword token)
 
 
 def field_spans(text: str) -> list[tuple[int, int]]:
@@ -69,6 +70,7 @@ def read_iob(
     comment_prefix: str | None = "#",
     docstart: bool = True,
     any_tag: bool = False,
+    require_tags: bool = True,
 ) -> list[TaggedSentence]:
     """The sentences of a column file with BIO or BIOES tags.
 
@@ -81,6 +83,8 @@ def read_iob(
             such as ``#NFL<TAB>O``. ``None``: no comments.
         docstart: skip CoNLL-2003 ``-DOCSTART-`` lines.
         any_tag: accept any non-empty tag (part-of-speech tags), not only O and BIO/BIOES.
+        require_tags: False (input to be tagged): the tag column may also hold the placeholder
+            ``_`` (read as the tag ``"_"``).
 
     Raises:
         DataFormatError: a token line lacks the token or tag column, has an empty token or a
@@ -99,7 +103,7 @@ def read_iob(
     """
     token_field = _field_index(token_column, "token_column")
     tag_field = _field_index(tag_column, "tag_column")
-    columns = _Columns(token_field, tag_field, path, any_tag)
+    columns = _Columns(token_field, tag_field, path, any_tag, require_tags)
     lines = read_lines(path)
     kinds: list[LineKind] = []
     texts = contents(lines)
@@ -128,9 +132,10 @@ class _Columns:
     """Reads the token and tag fields of a line and checks them."""
 
     def __init__(self, token_field: int, tag_field: int, path: str | Path,
-                 any_tag: bool = False) -> None:
+                 any_tag: bool = False, require_tags: bool = True) -> None:
         self.token_field = token_field
         self.any_tag = any_tag
+        self.plain_tags = ("O",) if require_tags else ("O", "_")  # _: a column to be filled
         self.tag_field = tag_field
         self.needed = max(i + 1 if i >= 0 else -i for i in (token_field, tag_field))
         self.from_end = token_field < 0 or tag_field < 0
@@ -154,6 +159,12 @@ class _Columns:
         # Tab-separated lines with columns counted from the start may vary (UNER's raw
         # pre-release train file has "4<TAB>:<TAB>O" beside five-field lines).
         count = len(fields)
+        if not self.field_count and count == 10 and tab_separated and _CONLLU_ID.fullmatch(
+                fields[0]):  # the columns would be read as tokens and tags, any tag accepted
+            raise DataFormatError(
+                f"ten tab-separated fields with the ID {fields[0]} first: a CoNLL-U file, not "
+                "token and tag columns; read it as CoNLL-U (--format conllu)", self.path, number,
+            )
         if (self.field_count and count != self.field_count
                 and (self.from_end or not tab_separated)):
             raise DataFormatError(
@@ -181,7 +192,7 @@ class _Columns:
         if self.any_tag:
             if not tag or tag.isspace():
                 raise DataFormatError(f"empty tag: {fields!r}", self.path, number)
-        elif tag != "O" and not is_tag(tag):
+        elif tag not in self.plain_tags and not is_tag(tag):
             raise DataFormatError(
                 f"tag {tag!r} is not O, B-X, I-X, E-X or S-X (is the tag column right? "
                 f"fields: {fields!r}; for tags of another kind, such as part of speech, "

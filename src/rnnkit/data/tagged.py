@@ -10,6 +10,7 @@ byte.
 from __future__ import annotations
 
 import contextlib
+import gzip
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -135,14 +136,23 @@ def decode_utf8(raw: bytes, path: str | Path) -> str:
 
 
 def read_lines(path: str | Path) -> list[str]:
-    """The lines of a UTF-8 file with their endings kept; split on ``\\n`` only.
+    """The lines of a UTF-8 file (``.gz``: decompressed) with their endings kept; split on
+    ``\\n`` only.
 
     (``str.splitlines`` would also split inside tokens at characters such as U+2028 or U+0085.)
 
     Raises:
-        DataFormatError: the file is not UTF-8 (naming the line).
+        DataFormatError: the file is not UTF-8 (naming the line), or a ``.gz`` file is not
+            gzip data.
     """
-    text = decode_utf8(Path(path).read_bytes(), path)
+    raw = Path(path).read_bytes()
+    if Path(path).suffix == ".gz":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as error:  # gzip.BadGzipFile is an OSError
+            raise DataFormatError(f"not gzip data ({error}); is it really gzipped? Rename it "
+                                  "without .gz", path) from None
+    text = decode_utf8(raw, path)
     lines = [line + "\n" for line in text.split("\n")]
     lines[-1] = lines[-1][:-1]
     return lines if lines[-1] else lines[:-1]

@@ -1,4 +1,5 @@
-"""Corpora for word2vec: re-iterable streams of token lists read from text, JSON lines or CoNLL-U.
+"""Corpora for word2vec: re-iterable streams of token lists read from text, JSON lines, CoNLL-U
+or token-and-tag column files (IOB).
 
 gensim walks a corpus once to count words and once per epoch to train, so every corpus here is
 a class whose ``__iter__`` opens the file again: a large corpus (the 50 000 IMDB reviews) is
@@ -23,7 +24,7 @@ from typing import Protocol
 
 from rnnkit.data.words import HTML_BREAK, tokenize
 
-FORMATS = ("text", "jsonl", "conllu")
+FORMATS = ("text", "jsonl", "conllu", "iob")
 
 
 class HasTokens(Protocol):
@@ -168,6 +169,31 @@ class ConlluCorpus:
             yield list(tokens)
 
 
+class IobCorpus:
+    """The tokens (first column) of token-and-tag column files such as WNUT-17's and
+    CoNLL-2003's, read by :func:`rnnkit.data.iob.read_iob` (any tag), held in memory as
+    :class:`ConlluCorpus` holds its treebank.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "a.conll"
+        >>> _ = path.write_text("#NFL\\tB-group\\nrocks\\tO\\n\\nHi\\tO\\n")
+        >>> list(IobCorpus(path))
+        [['#NFL', 'rocks'], ['Hi']]
+    """
+
+    def __init__(self, paths: str | Path | Sequence[str | Path]) -> None:
+        from rnnkit.data.iob import read_iob
+
+        self.paths = _as_paths(paths)
+        self.sentences = [sentence.tokens for path in self.paths
+                          for sentence in read_iob(path, any_tag=True)]
+
+    def __iter__(self) -> Iterator[list[str]]:
+        for tokens in self.sentences:
+            yield list(tokens)
+
+
 class TokenizedCorpus:
     """Sentences already split into tokens: lists of strings or objects with ``.tokens``.
 
@@ -202,30 +228,55 @@ class LowercaseCorpus:
 
 
 def guess_format(path: str | Path) -> str:
-    """``jsonl`` for ``.jsonl``/``.json`` (also ``.gz``), ``conllu`` for ``.conllu``, else text."""
+    """``jsonl`` for ``.jsonl``/``.json`` (also ``.gz``), ``conllu`` for ``.conllu``, else text;
+    a ``.conll`` file is ``conllu`` when its first word line has ten or more tab-separated
+    fields (CoNLL-X), else ``iob`` (token and tag columns: WNUT-17, CoNLL-2003)."""
     suffixes = Path(path).suffixes
     if suffixes and suffixes[-1] == ".gz":
         suffixes = suffixes[:-1]
     last = suffixes[-1] if suffixes else ""
     if last in (".jsonl", ".json"):
         return "jsonl"
-    if last in (".conllu", ".conll"):
+    if last == ".conllu":
         return "conllu"
+    if last == ".conll":
+        return _conll_format(Path(path))
     return "text"
+
+
+def _conll_format(path: Path) -> str:
+    try:
+        for _, line in _lines(path):
+            if line.strip() and not line.startswith("#"):
+                return "conllu" if len(line.split("\t")) >= 10 else "iob"
+    except ValueError:
+        pass  # missing, a folder or not UTF-8: the reader says so
+    return "conllu"
 
 
 def open_corpus(
     paths: str | Path | Sequence[str | Path], format: str | None = None
 ) -> Iterable[list[str]]:
-    """A re-iterable corpus over ``paths`` in one ``format`` (guessed from the first name)."""
+    """A re-iterable corpus over ``paths`` in one ``format`` (guessed from the names, which
+    must then agree: a CoNLL-U file read as text would give its ID, lemma and tag columns as
+    words)."""
     paths = _as_paths(paths)
     if not paths:
         raise ValueError("no corpus file given")
-    format = format or guess_format(paths[0])
+    if not format:
+        guessed = {path: guess_format(path) for path in paths}
+        format = guessed[paths[0]]
+        other = next((path for path in paths if guessed[path] != format), None)
+        if other is not None:
+            raise ValueError(f"corpus files in two formats: {paths[0]} reads as {format}, "
+                             f"{other} as {guessed[other]}; give the files of one format "
+                             "(or give the format, --format, to read them all in it)")
     if format == "text":
         return TextCorpus(paths)
     if format == "jsonl":
         return JsonlCorpus(paths)
     if format == "conllu":
         return ConlluCorpus(paths)
+    if format == "iob":
+        return IobCorpus(paths)
     raise ValueError(f"unknown corpus format {format!r}; expected one of {', '.join(FORMATS)}")

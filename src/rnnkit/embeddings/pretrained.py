@@ -167,6 +167,36 @@ class Coverage:
         return asdict(self)
 
 
+def vector_indices(
+    symbols: Sequence[str], vectors: KeyedVectors, lowercase_fallback: bool = True
+) -> list[int | None]:
+    """The row of ``vectors`` each symbol takes, as :func:`embedding_matrix` looks it up (the
+    word, else its lowercased form, else the first vector word that lowercases to it); None
+    where there is none, and for ``<pad>`` and ``<unk>``.
+
+    Example:
+        >>> vectors = KeyedVectors(1)
+        >>> vectors.add_vectors(["the", "Paris"], np.array([[1.0], [2.0]]))
+        >>> vector_indices(["<pad>", "The", "paris", "cow"], vectors)
+        [None, 0, 1, None]
+    """
+    folded: dict[str, int] = {}  # lowercased vector word -> its first index, once needed
+    indices: list[int | None] = []
+    for symbol in symbols:
+        index = None
+        if symbol not in (PAD, UNK):
+            index = vectors.key_to_index.get(symbol)
+            if index is None and lowercase_fallback:
+                index = vectors.key_to_index.get(symbol.lower())
+                if index is None:
+                    if not folded:
+                        for position, key in enumerate(vectors.index_to_key):
+                            folded.setdefault(key.lower(), position)
+                    index = folded.get(symbol.lower())
+        indices.append(index)
+    return indices
+
+
 def embedding_matrix(
     vocab_symbols: Sequence[str],
     vectors: KeyedVectors,
@@ -204,24 +234,15 @@ def embedding_matrix(
     lowercased = 0
     token_found = token_total = 0
     words = 0
-    folded: dict[str, int] | None = None  # lowercased vector word -> its first index
-    for row, symbol in enumerate(vocab_symbols):
+    found = vector_indices(vocab_symbols, vectors, lowercase_fallback)
+    for row, (symbol, index) in enumerate(zip(vocab_symbols, found, strict=True)):
         if symbol in (PAD, UNK):
             continue
         words += 1
         count = counts.get(symbol, 0) if counts is not None else 0
         token_total += count
-        index = vectors.key_to_index.get(symbol)
-        if index is None and lowercase_fallback:
-            index = vectors.key_to_index.get(symbol.lower())
-            if index is None:
-                if folded is None:
-                    folded = {}
-                    for position, key in enumerate(vectors.index_to_key):
-                        folded.setdefault(key.lower(), position)
-                index = folded.get(symbol.lower())
-            lowercased += index is not None
         if index is not None:
+            lowercased += symbol not in vectors.key_to_index
             rows.append(row)
             sources.append(index)
             token_found += count

@@ -185,8 +185,9 @@ def predict_tags(model: Tagger, token_lists: Sequence[Sequence[str]], batch_size
 
 
 def evaluate_sentences(model: Tagger, sentences: list[TaggedSentence], out: Path | None,
-                       name: str) -> dict[str, Any]:
-    """Scores, per-type report, confusion matrix (table + PNG) and written predictions."""
+                       name: str, settings: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Scores, per-type report, confusion matrix (table + PNG) and written predictions, in the
+    format the sentences were read with (``settings``; None: the model's training data's)."""
     started = time.perf_counter()
     gold = gold_tags(sentences)
     predicted = predict_tags(model, [s.tokens for s in sentences])
@@ -223,8 +224,9 @@ def evaluate_sentences(model: Tagger, sentences: list[TaggedSentence], out: Path
         (out / f"{name}_confusion.md").write_text(confusion_table(labels, matrix) + "\n")
         plot_confusion(labels, matrix, out / f"{name}_confusion.png", title=f"{name} confusion")
         if sentences and sentences[0].lines:
-            path = out / f"{name}.predictions.{model.data['format']}"
-            write_predictions(sentences, predicted, path, model.data)
+            settings = settings or model.data
+            path = out / f"{name}.predictions.{settings['format']}"
+            write_predictions(sentences, predicted, path, settings)
     return result
 
 

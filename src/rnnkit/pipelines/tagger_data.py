@@ -73,9 +73,8 @@ def read_file(path: str | Path, settings: dict[str, Any], require_tags: bool = T
               ) -> list[TaggedSentence]:
     """Read sentences with a model's or a config's reader settings.
 
-    ``require_tags=False`` reads CoNLL-U whose tag column is still empty (``_``), to be tagged.
-    IOB input always needs a tag column (any valid tag, e.g. ``O``); for untagged text use the
-    ``text`` format of ``rnnkit predict``.
+    ``require_tags=False`` reads input to be tagged, whose tag column may still be empty
+    (``_``); for untagged text use the ``text`` format of ``rnnkit predict``.
     """
     if settings["format"] == "conllu":
         from rnnkit.data.conllu import read_conllu
@@ -86,7 +85,7 @@ def read_file(path: str | Path, settings: dict[str, Any], require_tags: bool = T
     return read_iob(path, token_column=settings["token_column"],
                     tag_column=settings["tag_column"],
                     comment_prefix=settings.get("comment_prefix", "#"),
-                    any_tag=settings.get("scheme") == "none")
+                    any_tag=settings.get("scheme") == "none", require_tags=require_tags)
 
 
 def read_split(data: TaggerDataConfig, split: str) -> list[TaggedSentence]:

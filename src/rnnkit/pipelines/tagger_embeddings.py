@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from rnnkit.config import ConfigError, check_at_least, check_choice
+from rnnkit.config import ConfigError, changed_keys, check_at_least, check_choice
 from rnnkit.data.tagged import TaggedSentence
 from rnnkit.data.tagger_batches import word_form
 from rnnkit.data.vocab import Vocab
@@ -21,7 +21,7 @@ class EmbeddingConfig:
     vectors: str = ""  # pretrained vectors: word2vec text/binary or GloVe
     vectors_format: str = "auto"  # auto | word2vec-text | word2vec-binary | glove
     word2vec: bool = False  # train word2vec (skip-gram) on the training text + corpus
-    corpus: str = ""  # extra unlabeled text for word2vec (text, .jsonl(.gz) or .conllu)
+    corpus: str = ""  # extra text for word2vec (text, .jsonl(.gz), .conllu or an iob .conll)
     word2vec_epochs: int = 5
     word2vec_min_count: int = 2
     freeze: bool = False  # keep the vectors fixed during training
@@ -44,10 +44,22 @@ def check_embeddings(config: EmbeddingConfig) -> None:
     if config.corpus and not config.word2vec:
         raise ConfigError("embeddings.corpus is read only to train word2vec: set "
                           "embeddings.word2vec=true too, or leave embeddings.corpus out")
+    for names, given, what, missing in (
+            (("vectors_format",), bool(config.vectors), "a vectors file",
+             "embeddings.vectors names none: set it"),
+            (("word2vec_epochs", "word2vec_min_count"), config.word2vec, "word2vec training",
+             "embeddings.word2vec is false: set it to true"),
+            (("freeze", "extend_vocab"), bool(config.vectors or config.word2vec), "word vectors",
+             "neither embeddings.vectors nor embeddings.word2vec=true gives any: set one")):
+        unread = changed_keys("embeddings", config, EmbeddingConfig(), names)
+        if unread and not given:  # it was ignored
+            one = len(unread) == 1
+            raise ConfigError(f"{' and '.join(unread)} act{'s' if one else ''} on {what}, and "
+                              f"{missing}, or leave {'it' if one else 'them'} out")
     if config.corpus and not Path(config.corpus).is_file():
         what = "a folder, not a file" if Path(config.corpus).is_dir() else "no such file"
         raise ConfigError(f"embeddings.corpus {config.corpus}: {what}; give the path of a "
-                          "text, .jsonl(.gz) or .conllu file")
+                          "text, .jsonl(.gz), .conllu or .conll file")
     if config.vectors:
         check_vectors_setting(config.vectors, config.vectors_format)
 
@@ -61,12 +73,14 @@ def prepare_embeddings(
     log: Any = print,
     seed: int = 0,
 ) -> tuple[Vocab, torch.Tensor | None, dict[str, Any] | None]:
-    """The word vocabulary (extended with the vectors' words), the matrix, and coverage.
+    """The word vocabulary (extended with the vectors' words, and keeping the training words
+    below ``data.min_count`` that have a vector), the matrix, and the vectors' coverage of the
+    training words and text.
     Vectors trained here (``embeddings.word2vec``) use one worker and ``seed``, so a run is
     repeatable."""
     if not config.vectors and not config.word2vec:
         return words, None, None
-    from rnnkit.embeddings.pretrained import embedding_matrix, load_vectors
+    from rnnkit.embeddings.pretrained import embedding_matrix, load_vectors, vector_indices
 
     if config.vectors:
         vectors = load_vectors(config.vectors, config.vectors_format)
@@ -79,14 +93,18 @@ def prepare_embeddings(
             f"the word vectors have size {vectors.vector_size} but tagger.word_dim is {dim};"
             f" set --set tagger.word_dim={vectors.vector_size}"
         )
-    coverage = embedding_matrix(words.symbols, vectors, words.counts)[1]
-    log(f"embedding coverage of the training vocabulary: {coverage.summary()}")
-    if config.extend_vocab > 0:
-        extra = [w for w in vectors.index_to_key[: config.extend_vocab]
-                 if word_form(w, lowercase) == w and w not in words]
-        counts = words.counts
-        words = Vocab(words.symbols[2:] + extra)
-        words.counts = counts
+    # every training word, those below data.min_count too: the ones with a vector stay in the
+    # vocabulary, and coverage counts the whole training text
+    counts = words.counts
+    coverage = embedding_matrix(list(counts), vectors, counts)[1]
+    log(f"embedding coverage of the training words: {coverage.summary()}")
+    rare = [w for w in counts if w not in words]
+    kept = [w for w, index in zip(rare, vector_indices(rare, vectors), strict=True)
+            if index is not None]
+    extra = [w for w in vectors.index_to_key[: config.extend_vocab]
+             if word_form(w, lowercase) == w and w not in words and w not in counts]
+    words = Vocab(words.symbols[2:] + kept + extra)
+    words.counts = counts
     matrix, _ = embedding_matrix(words.symbols, vectors, words.counts)
     return words, matrix, coverage.to_dict()
 

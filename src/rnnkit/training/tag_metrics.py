@@ -23,9 +23,11 @@ def tag_scores(
         from seqeval.metrics import f1_score, precision_score, recall_score
 
         gold_lists, predicted_lists = [list(g) for g in gold], [list(p) for p in predicted]
-        scores["precision"] = float(precision_score(gold_lists, predicted_lists))
-        scores["recall"] = float(recall_score(gold_lists, predicted_lists))
-        scores["f1"] = float(f1_score(gold_lists, predicted_lists))
+        # no predicted (or gold) span scores 0, without seqeval's warning on the console
+        scores["precision"] = float(precision_score(gold_lists, predicted_lists,
+                                                    zero_division=0))
+        scores["recall"] = float(recall_score(gold_lists, predicted_lists, zero_division=0))
+        scores["f1"] = float(f1_score(gold_lists, predicted_lists, zero_division=0))
     return scores
 
 
