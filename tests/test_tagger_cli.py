@@ -468,3 +468,17 @@ def test_predict_writes_an_existing_file_in_a_folder_it_cannot_write_in(
     assert main(["predict", "--model", model, "--text", "Mary runs .", "--output",
                  str(theirs)]) == 2
     assert theirs.read_text() == "kept\n"
+
+
+@pytest.mark.parametrize(("fmt", "chosen"), [("iob", "val_f1"), ("conllu", "val_accuracy")])
+def test_the_default_monitor_is_span_f1_for_entities_and_accuracy_for_pos(
+        files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        fmt: str, chosen: str) -> None:
+    out = tmp_path / "run"
+    assert _train(files, fmt, out) == 0
+    assert f"train.monitor=auto: {chosen} judges the epochs" in capsys.readouterr().out
+    assert f'monitor = "{chosen}"' in (out / "config.toml").read_text()
+    assert _train(files, fmt, out, "--resume", "--set", "train.epochs=3") == 0  # auto again
+    assert _train(files, fmt, tmp_path / "mine", "--set", "train.monitor=val_loss",
+                  "--set", "train.mode=min") == 0
+    assert 'monitor = "val_loss"' in (tmp_path / "mine" / "config.toml").read_text()

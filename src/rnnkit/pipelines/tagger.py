@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,7 @@ class TaggerRunConfig:
     )
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(
-            epochs=30, batch_size=32, lr=2e-3, clip_norm=5.0, monitor="val_accuracy",
+            epochs=30, batch_size=32, lr=2e-3, clip_norm=5.0, monitor="auto",
             mode="max", patience=5, lr_patience=2, lr_factor=0.5,
         )
     )
@@ -61,6 +61,19 @@ def gold_tags(sentences: Sequence[TaggedSentence]) -> list[list[str]]:
 
 
 SCHEMES = ("bio", "bioes", "none")
+
+
+def resolve_monitor(config: TaggerRunConfig, tags: Sequence[str],
+                    log: Any = print) -> TaggerRunConfig:
+    """``train.monitor=auto`` (the default) as the metric a tagger of ``tags`` is judged by:
+    span F1 for entity tags (BIO/BIOES, as Flair selects its NER models), token accuracy for
+    others (part of speech). Token accuracy alone can sit at the all-``O`` level for epochs
+    while the entities are being learnt, and keep an epoch that finds none."""
+    if config.train.monitor != "auto":
+        return config
+    monitor = "val_f1" if span_f1_available(tags) else "val_accuracy"
+    log(f"train.monitor=auto: {monitor} judges the epochs")
+    return replace(config, train=replace(config.train, monitor=monitor))
 
 
 def check_run(config: TaggerRunConfig) -> None:
@@ -103,6 +116,7 @@ def train_tagger(
     train_tags = _training_tags(train, data.scheme)
     dev_tags = _training_tags(dev, data.scheme)
     tags = Vocab.build(train_tags + dev_tags, unknown=False)
+    config = resolve_monitor(config, tags.symbols, log)
     chars = Vocab.build([list(t) for s in train for t in s.tokens])
     words = Vocab.build([[word_form(t, lowercase) for t in s.tokens] for s in train],
                         min_count=data.min_count)
