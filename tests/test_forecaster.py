@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import warnings
+from contextlib import nullcontext
 from dataclasses import asdict, replace
 from pathlib import Path
 from types import SimpleNamespace
@@ -499,13 +500,38 @@ def test_forecast_names_a_bad_output_other_data_and_as_of(tmp_path: Path, capsys
             capsys.readouterr().err
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".json"])
+def test_a_forecast_interrupted_while_written_keeps_the_old_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, suffix: str) -> None:
+    """The forecast was written in place: a Ctrl-C mid-write left a truncated file."""
+    csv = write_csv(tmp_path / "series.csv", series_frame(400))
+    config = load_config(ForecastRunConfig, None, settings(csv, **{"train.epochs": "1"}))
+    train_forecaster(config, tmp_path / "run", log=lambda line: None)
+    output = tmp_path / "out" / f"forecast{suffix}"
+    args = ["forecast", "--model", str(tmp_path / "run" / "model.rnnkit"), "--output",
+            str(output)]
+    assert rnnkit.cli.main(args) == 0
+    before = output.read_bytes()
+
+    def half(self: pd.DataFrame, target: Any, *args: Any, **kwargs: Any) -> None:
+        with open(target, "wb") if isinstance(target, str | Path) else nullcontext(target) as f:
+            f.write(before[: len(before) // 2])
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pd.DataFrame, "to_json" if suffix == ".json" else "to_csv", half)
+    assert rnnkit.cli.main(args) == 130
+    assert "rnnkit: interrupted" in capsys.readouterr().err
+    assert output.read_bytes() == before
+    assert [path.name for path in output.parent.iterdir()] == [output.name]  # nothing left
+
+
 def test_as_of_keeps_rows_to_the_end_of_a_day_month_or_year() -> None:
     frame = series_frame(400)  # hourly from 2020-01-01 00:00 to 2020-01-17 15:00
     assert [len(_rows_up_to(frame, as_of)) for as_of in ("2020-01-05", "2020-01", "2020")] == [
         5 * 24, 400, 400]
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".csv.gz", ".json"])
+@pytest.mark.parametrize("suffix", [".csv", ".csv.gz", ".csv.zip", ".json"])
 def test_a_forecast_of_uneven_rows_is_written_without_a_blank_index(tmp_path: Path,
                                                                     suffix: str) -> None:
     days = pd.date_range("2020-01-01", periods=600, name="date")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rnnkit.commands.common import (
     check_date_column,
@@ -16,8 +16,13 @@ from rnnkit.commands.common import (
 )
 from rnnkit.config import ConfigError, check_date
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 OUTPUT_SUFFIXES = (".csv", ".json")
-COMPRESSION_SUFFIXES = (".gz", ".bz2", ".xz", ".zst", ".zip")  # pandas infers them
+# the compressions pandas infers from a name; named here, as the file is written to a handle
+COMPRESSION_SUFFIXES = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zst": "zstd",
+                        ".zip": "zip"}
 
 
 def register(commands: Any, train_tasks: Any) -> None:
@@ -50,14 +55,27 @@ def run(args: argparse.Namespace) -> int:
     table = forecast_bundle(args.model, args.data, args.as_of, args.date_column, args.data_dir)
     if args.output is not None:
         make_parent(args.output)
-        dated = table.index.name is not None  # rows without a grid: no dates ahead, no index
-        if output_format(args.output) == ".json":
-            table.to_json(args.output, orient="table", indent=2, index=dated)
-        else:
-            table.to_csv(args.output, index=dated)
+        write_table(table, args.output)
         print(f"wrote {args.output}")
     print(table.to_string())
     return 0
+
+
+def write_table(table: pd.DataFrame, path: Path) -> None:
+    """Write the forecast as CSV or JSON (compressed as its name says, ``f.csv.gz``),
+    atomically: a crash or Ctrl-C mid-write leaves the old file or the new, never half."""
+    from rnnkit.training.checkpoint import write_output
+
+    dated = table.index.name is not None  # rows without a grid: no dates ahead, no index
+    method = COMPRESSION_SUFFIXES.get(path.suffix.lower()) if len(path.suffixes) > 1 else None
+    compression: Any = ({"method": method, "archive_name": path.stem} if method == "zip"
+                        else method)  # the file in the archive, as pandas names it
+    if output_format(path) == ".json":
+        write_output(path, lambda file: table.to_json(
+            file, orient="table", indent=2, index=dated, compression=compression))
+    else:
+        write_output(path, lambda file: table.to_csv(
+            file, index=dated, compression=compression))
 
 
 def trained_source(model: Path) -> str:

@@ -103,8 +103,10 @@ def translate_command(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(text)
     else:
+        from rnnkit.training.checkpoint import write_output_text
+
         make_parent(args.output)
-        args.output.write_text(text, encoding="utf-8")
+        write_output_text(args.output, text)  # never half a file, even after a Ctrl-C
     if args.attention_plot is not None:
         _plot_first(model, lines, found, args.attention_plot, args.reference)
     return 0
