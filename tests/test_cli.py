@@ -193,6 +193,7 @@ def test_python_dash_m_works() -> None:
     (["--size", "-3"], "--size must be at least 1; got -3"),  # a torch traceback
     (["--length", "0"], "--length must be at least 1; got 0"),  # scored the training length
     (["--data", "imdb", "--split", "train"], "--data, --split do not apply; use --size"),
+    (["--format", "csv"], "--format does not apply; use --size"),
 ])
 def test_evaluate_synthetic_refuses_bad_sizes(flags: list[str], message: str, tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
@@ -204,6 +205,40 @@ def test_evaluate_synthetic_refuses_bad_sizes(flags: list[str], message: str, tm
     save_bundle(SyntheticTaskModel("adding", ModelConfig(hidden_size=4)), bundle)
     assert main(["evaluate", "--model", str(bundle), *flags]) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("kind", "flags", "message"), [
+    ("classifier", ["--size", "500"], "rnnkit evaluate reads --size only for a synthetic "
+                                      "model, and {model} is a classifier model; leave --size"),
+    ("classifier", ["--length", "5"], "reads --length only for a synthetic model"),
+    ("classifier", ["--date-column", "day"], "reads --date-column only for a forecaster or "
+                                             "signal model"),
+    ("synthetic", ["--data-dir", "mirror"], "reads --data-dir only for a forecaster or signal "
+                                            "or tagger or classifier or seq2seq model"),
+    ("classifier", ["--split", "dev"], "--split picks from a registry dataset, and --data "
+                                       "{data} is none (a file is read whole); leave it out"),
+    ("classifier", ["--split", "dev", "--data-dir", "mirror"], "--split and --data-dir pick "
+                                                               "from a registry dataset"),
+])
+def test_evaluate_refuses_a_flag_the_model_would_ignore(
+        kind: str, flags: list[str], message: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """--size 500 on a classifier, or --split dev with a file, scored as if never given."""
+    from rnnkit.config import ModelConfig
+    from rnnkit.data.vocab import Vocab
+    from rnnkit.models.classifier import ClassifierConfig, SequenceClassifier
+    from rnnkit.models.synthetic import SyntheticTaskModel
+    from rnnkit.training.bundle import save_bundle
+
+    bundle, data = tmp_path / "model.rnnkit", tmp_path / "test.jsonl"
+    data.write_text('{"text": "fine", "label": "pos"}\n')
+    encoder = ModelConfig(hidden_size=4)
+    save_bundle(SyntheticTaskModel("adding", encoder) if kind == "synthetic" else
+                SequenceClassifier(["neg", "pos"], ClassifierConfig(word_dim=4), encoder,
+                                   Vocab.build([["fine"]])), bundle)
+    given = ["--data", str(data)] if kind == "classifier" else []
+    assert main(["evaluate", "--model", str(bundle), *given, *flags]) == 2
+    assert message.format(model=bundle, data=data) in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(("flags", "message"), [
