@@ -3,6 +3,7 @@ quantile intervals and the recursive (one step, rolled forward) strategy."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import warnings
@@ -482,6 +483,11 @@ def test_forecast_names_a_bad_output_other_data_and_as_of(tmp_path: Path, capsys
     assert rnnkit.cli.main(["forecast", "--model", model, "--output", str(sheet)]) == 2
     assert "end the name in .csv or .json (got .xlsx)" in capsys.readouterr().err
     assert not sheet.exists()
+    if importlib.util.find_spec("zstandard") is None:  # was pandas' ImportError traceback
+        squeezed = tmp_path / "f.csv.zst"
+        assert rnnkit.cli.main(["forecast", "--model", model, "--output", str(squeezed)]) == 2
+        assert "writing .zst needs the zstandard package, which is not installed; pip " \
+            "install zstandard, or end the name in .gz" in capsys.readouterr().err
     other = write_csv(tmp_path / "other.csv", series_frame(400).rename(columns={"y": "z"}))
     assert rnnkit.cli.main(["forecast", "--model", model, "--data", str(other)]) == 2
     err = capsys.readouterr().err  # was "Pass target=<one of them>" ("Set data.target" for a stock)

@@ -228,6 +228,12 @@ def test_an_attention_plot_must_be_an_image(tmp_path: Path,
     assert main(["translate", "--model", str(tmp_path / "missing.rnnkit"), "--input",
                  str(source), "--attention-plot", str(tmp_path / "a.txt")]) == 2
     assert "name a .png, .pdf or .svg file" in capsys.readouterr().err
+    (tmp_path / "plots").write_text("")  # a file where the folder should be: [Errno 17] File
+    plot = tmp_path / "plots" / "a.png"  # exists, after the translation
+    assert main(["translate", "--model", str(tmp_path / "missing.rnnkit"), "--input",
+                 str(source), "--attention-plot", str(plot)]) == 2
+    assert f"--attention-plot {plot}: {tmp_path / 'plots'} is a file, not a folder" in \
+        capsys.readouterr().err
 
 
 @pytest.mark.parametrize(("setting", "message"), [

@@ -4,6 +4,7 @@ steps after the end of a series."""
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -67,7 +68,7 @@ def write_table(table: pd.DataFrame, path: Path) -> None:
     from rnnkit.training.checkpoint import write_output
 
     dated = table.index.name is not None  # rows without a grid: no dates ahead, no index
-    method = COMPRESSION_SUFFIXES.get(path.suffix.lower()) if len(path.suffixes) > 1 else None
+    method = compression_of(path)
     compression: Any = ({"method": method, "archive_name": path.stem} if method == "zip"
                         else method)  # the file in the archive, as pandas names it
     if output_format(path) == ".json":
@@ -99,10 +100,21 @@ def output_format(path: Path) -> str:
     return suffixes[-1] if suffixes else ""
 
 
+def compression_of(path: Path) -> str | None:
+    """The compression pandas writes for the name ``path`` (``f.csv.gz``: gzip), else None."""
+    return COMPRESSION_SUFFIXES.get(path.suffix.lower()) if len(path.suffixes) > 1 else None
+
+
 def check_output(path: Path | None) -> None:
-    """Refuse an ``--output`` whose suffix names a format the forecast is not written in."""
-    if path is None or output_format(path) in OUTPUT_SUFFIXES:
+    """Refuse an ``--output`` whose suffix names a format the forecast is not written in, or
+    a compression this Python cannot write (``.zst`` needs the zstandard package)."""
+    if path is None:
         return
-    got = path.suffix or "no suffix"
-    raise ConfigError(f"--output {path}: the forecast is written as CSV or JSON only; end the "
-                      f"name in {' or '.join(OUTPUT_SUFFIXES)} (got {got})")
+    if output_format(path) not in OUTPUT_SUFFIXES:
+        got = path.suffix or "no suffix"
+        raise ConfigError(f"--output {path}: the forecast is written as CSV or JSON only; end "
+                          f"the name in {' or '.join(OUTPUT_SUFFIXES)} (got {got})")
+    if compression_of(path) == "zstd" and importlib.util.find_spec("zstandard") is None:
+        raise ConfigError(f"--output {path}: writing .zst needs the zstandard package, which "
+                          "is not installed; pip install zstandard, or end the name in .gz, "
+                          ".bz2, .xz or .zip")
