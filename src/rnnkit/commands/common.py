@@ -184,9 +184,10 @@ def read_as(fmt: str, given: str | None, formats: Sequence[str]) -> Iterator[Non
     except ValueError as error:
         if given:
             raise
-        raise ValueError(f"{error} (the file was read as {fmt}, the format the model trained "
-                         f"on; if it is in another, pass --format: {', '.join(formats)})"
-                         ) from None
+        how = ("in the format its name says, as the model's training files were" if fmt == "auto"
+               else f"as {fmt}, the format the model trained on")
+        raise ValueError(f"{error} (the file was read {how}; if it is in another, pass "
+                         f"--format: {', '.join(formats)})") from None
 
 
 def read_text_input(path: str | None) -> str:
