@@ -255,3 +255,16 @@ def test_a_pipe_or_device_is_written_in_place_not_replaced(tmp_path: Path) -> No
     reader.join(timeout=10)
     assert received == [b"through the pipe"] and stat.S_ISFIFO(pipe.stat().st_mode)
     assert [p.name for p in tmp_path.iterdir()] == ["pipe"]
+
+
+def test_a_write_refused_by_the_os_names_the_file_not_the_temporary_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """It said 'no such file or folder: /proc/.out.csv.hfi_info.tmp'."""
+
+    def refused(**kwargs: Any) -> Any:
+        raise PermissionError(13, "Permission denied", f"{kwargs['dir']}/.out.csv.x1y2.tmp")
+
+    monkeypatch.setattr(ckpt.tempfile, "mkstemp", refused)
+    with pytest.raises(PermissionError) as caught:
+        ckpt.write_output_text(tmp_path / "out.csv", "a,b\n")
+    assert caught.value.filename == str(tmp_path / "out.csv")

@@ -406,6 +406,28 @@ def test_an_interrupt_advises_resume_only_where_the_command_resumes(
     assert capsys.readouterr().err == (advice if resumable else "rnnkit: interrupted\n")
 
 
+@pytest.mark.parametrize(("error", "message"), [
+    (PermissionError(13, "Permission denied", "runs/x"), "rnnkit: error: cannot read or write "
+     "runs/x: Permission denied (no permission, or a read-only place); give a path you may "
+     "write to"),
+    (OSError(30, "Read-only file system", "runs/x"), "cannot read or write runs/x: Read-only "
+                                                     "file system (no permission"),
+    (OSError(28, "No space left on device", "runs/x/last.pt"), "rnnkit: error: no space left "
+     "to write runs/x/last.pt (No space left on device); free some space, or write the output "
+     "to another disk"),
+])
+def test_an_os_refusal_says_what_to_do(error: OSError, message: str,
+                                      monkeypatch: pytest.MonkeyPatch,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """It printed only '[Errno 13] Permission denied: 'runs/x''."""
+    def refused(args: object) -> int:
+        raise error
+
+    monkeypatch.setattr("rnnkit.commands.synthetic.train", refused)
+    assert main(["train", "synthetic"]) == 2
+    assert message in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(("command", "setting", "key"), [
     (["train", "forecaster"], 'data.features=["temp"]', "data.features"),
     (["train", "forecaster"], "forecast.quantiles=[0.1,0.5,0.9]", "forecast.quantiles"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import gzip
 import importlib
 import io
@@ -75,6 +76,20 @@ def can_resume(args: argparse.Namespace) -> bool:
     return hasattr(args, "resume") and getattr(args, "task", None) not in SINGLE_PROCESS_TASKS
 
 
+def os_error_message(error: OSError) -> str:
+    """What the OS refused and what to do: ``[Errno 13] Permission denied: 'runs/x'`` said
+    only the first."""
+    where = f" {error.filename}" if error.filename else ""
+    if isinstance(error, PermissionError) or error.errno == errno.EROFS:
+        return (f"cannot read or write{where}: {error.strerror} (no permission, or a "
+                "read-only place); give a path you may write to (or read, for an input), "
+                "or change its permissions")
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return (f"no space left to write{where} ({error.strerror}); free some space, or "
+                "write the output to another disk")
+    return str(error)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
@@ -126,6 +141,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("rnnkit: error: out of memory: the settings ask for more than this machine has;"
               " lower the sizes (model.hidden_size, num_layers, batch_size, lengths)",
               file=sys.stderr)
+        return 2
+    except OSError as error:  # a place that cannot be written, a full disk
+        print(f"rnnkit: error: {os_error_message(error)}", file=sys.stderr)
         return 2
     except USER_ERRORS as error:
         print(f"rnnkit: error: {error}", file=sys.stderr)
