@@ -249,6 +249,9 @@ def test_evaluate_refuses_a_flag_the_model_would_ignore(
     (["--cells", "lstm,transformer"], "--cells must be some of rnn, lstm, gru"),
     # the second gru trained the same model again: summary.json kept one, the tables had two
     (["--cells", "gru, lstm,gru", "--length", "2"], "--cells repeats gru: every cell trains"),
+    # -1 trained as torch took it; 2**70 failed with 'Overflow when unpacking long long'
+    (["--seed", "-1"], "--seed must be a whole number from 0 to 4294967295; got -1"),
+    (["--seed", str(2**70)], "--seed must be a whole number from 0 to 4294967295"),
 ])
 def test_diagnose_names_its_flags_before_training(flags: list[str], message: str,
                                                   tmp_path: Path,
