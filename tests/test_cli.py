@@ -94,6 +94,7 @@ def test_resume_refuses_changed_settings_and_a_folder_without_a_run(
         assert main([*args, "--set", change, "--resume"]) == 2
         err = capsys.readouterr().err
         assert f"--resume: {change.partition('=')[0]} (" in err and "another --out" in err
+        assert "sample.*" not in err  # a synthetic run has no sample section to change
         assert (out / "config.toml").read_text() == saved  # the run's settings stay on disk
     assert main(["train", "synthetic", "--out", str(out), "--set", "train.max_steps=6",
                  "--set", "train.threads=1", "--resume"]) == 0  # the run's own settings, and
@@ -619,3 +620,4 @@ def test_resume_help_names_every_setting_a_resumed_run_may_change(
         main(["train", "tagger", "--help"])
     shown = " ".join(capsys.readouterr().out.split())
     assert all(key in shown for key in RESUMABLE), shown
+    assert "and sample.* for train lm)" in shown  # it offered sample.* to every task

@@ -522,10 +522,11 @@ def check_resume_config(config: Any, saved: str | Path) -> None:
                if now[section][key] != value and f"{section}.{key}" not in RESUMABLE
                and section != "sample"]
     if changed:
+        sampling = " and sample.*" if "sample" in earlier else ""  # a language model's
         raise ConfigError(f"--resume: {', '.join(changed)} "
                           f"{'differs' if len(changed) == 1 else 'differ'} from the run in "
                           f"{Path(saved).parent}, which would go on with its own. A resumed "
-                          f"run may change only {', '.join(RESUMABLE)} and sample.*; leave "
+                          f"run may change only {', '.join(RESUMABLE)}{sampling}; leave "
                           "the others as they were (with --out naming the run, its own "
                           "settings are the start and only changes need --set), or start a "
                           "new run with another --out")

@@ -28,7 +28,7 @@ PREDICTORS: dict[str, Handler] = {}
 
 RESUME_HELP = ("continue the run in --out from its last.pt; given --out, its config.toml's "
                "settings are the starting point (--set may change only "
-               f"{', '.join(RESUMABLE)} and sample.*)")
+               f"{', '.join(RESUMABLE)}, and sample.* for train lm)")
 
 
 def add_config_options(parser: argparse.ArgumentParser, resume_help: str = RESUME_HELP) -> None:
