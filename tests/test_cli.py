@@ -461,6 +461,22 @@ def test_an_out_that_is_a_file_is_refused_naming_out(
     assert afile.read_text() == "mine\n"
 
 
+@pytest.mark.parametrize("command", ["evaluate", "backtest"])
+def test_a_run_folder_as_out_of_evaluate_or_backtest_is_refused(
+        command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """evaluate --out RUN wrote its results.json (and plots) over the training run's own."""
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.toml").write_text("[train]\n")
+    (run / "results.json").write_text('{"epochs": 10}\n')
+    assert main([command, "--model", str(run / "model.rnnkit"), "--out", str(run)]) == 2
+    assert capsys.readouterr().err == (
+        f"rnnkit: error: --out {run} is a training run's folder (it holds config.toml): rnnkit "
+        f"{command} would write its files (results.json, plots) over the run's own; give "
+        f"another folder, e.g. {run / command}\n")
+    assert (run / "results.json").read_text() == '{"epochs": 10}\n'
+
+
 def test_an_output_under_a_file_is_refused_naming_output(tmp_path: Path) -> None:
     from rnnkit.commands.common import make_parent
     from rnnkit.config import ConfigError

@@ -18,7 +18,7 @@ from typing import Any
 
 import tomllib
 
-from rnnkit.commands.common import add_nproc_option, check_folder
+from rnnkit.commands.common import add_nproc_option, check_folder, check_not_a_run
 from rnnkit.config import ConfigError
 from rnnkit.training.bundle import BundleError
 from rnnkit.training.checkpoint import CheckpointError
@@ -64,9 +64,12 @@ def check_settings(args: argparse.Namespace) -> dict[str, Any]:
 
 def check_out(args: argparse.Namespace) -> None:
     """``--out`` names a folder (word2vec's, its vectors file): refuse a file there before any
-    work, not when the first output is written."""
+    work, not when the first output is written, and a training run's folder as the output of
+    a command that scores or trades its model."""
     if getattr(args, "out", None) is not None and args.command != "word2vec":
         check_folder(args.out, "--out")
+        if args.command in ("evaluate", "backtest"):
+            check_not_a_run(args.out, args.command)
 
 
 def can_resume(args: argparse.Namespace) -> bool:

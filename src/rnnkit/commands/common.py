@@ -175,6 +175,16 @@ def check_folder(path: Path, flag: str) -> None:
                           "folder (made if missing): give a path whose folders are folders")
 
 
+def check_not_a_run(out: Path, command: str) -> None:
+    """Refuse an ``--out`` of ``rnnkit evaluate`` or ``backtest`` that is a training run's
+    folder (it holds config.toml): the results.json, plots and predictions they write there
+    would replace the run's own, under the same names."""
+    if (out / "config.toml").is_file():
+        raise ConfigError(f"--out {out} is a training run's folder (it holds config.toml): "
+                          f"rnnkit {command} would write its files (results.json, plots) over "
+                          f"the run's own; give another folder, e.g. {out / command}")
+
+
 @contextlib.contextmanager
 def read_as(fmt: str, given: str | None, formats: Sequence[str]) -> Iterator[None]:
     """Reading a user's file in the model's format ``fmt`` (``given`` None: no ``--format``):
