@@ -191,6 +191,14 @@ def test_missing_file_names_the_file(tmp_path: Path) -> None:
     assert str(tmp_path / "missing.toml") in str(caught.value)
 
 
+def test_a_config_file_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    """Notepad's UTF-8 starts with a byte-order mark: it was 'not valid TOML: Invalid
+    statement (at line 1, column 1)'."""
+    path = tmp_path / "run.toml"
+    path.write_bytes("\ufeff[train]\r\nepochs = 3\r\n".encode())
+    assert load_config(RunConfig, path).train.epochs == 3
+
+
 def test_a_folder_or_binary_file_as_config_names_the_file(tmp_path: Path) -> None:
     """A binary file said only 'an input file is not UTF-8 text', naming no file."""
     binary = tmp_path / "model.rnnkit"

@@ -328,7 +328,8 @@ def load_config(
     if path is not None:
         path = Path(path)
         try:
-            values = tomllib.loads(path.read_text(encoding="utf-8"))
+            # a byte-order mark (Notepad's UTF-8) is no TOML: it was 'Invalid statement'
+            values = tomllib.loads(path.read_text(encoding="utf-8-sig"))
         except FileNotFoundError:
             raise ConfigError(f"config file {path} does not exist") from None
         except IsADirectoryError:
