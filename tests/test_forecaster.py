@@ -879,3 +879,25 @@ def test_a_validation_end_before_the_training_end_is_refused_before_data_is_read
     assert "data.val_end (2013-01) is before data.train_end (2013-06)" in capsys.readouterr().err
     settings = ["--set", "data.train_end=2013-06-30 12:00", "--set", "data.val_end=2013-06"]
     assert rnnkit.cli.main(["train", task, *settings, "--print-config"]) == 0
+
+
+@pytest.mark.parametrize(("task", "setting", "message"), [
+    ("forecaster", "data.lookback=-1", "data.lookback must be at least 1; got -1"),
+    ("signal", "data.horizon=0", "data.horizon must be at least 1; got 0"),
+    ("forecaster", "data.stride=0", "data.stride must be at least 1; got 0"),
+    ("signal", "data.max_fill=-1", "data.max_fill must be at least 0; got -1"),
+    ("forecaster", "forecast.loss=l2", "forecast.loss must be one of mse, mae, gaussian, "
+                                       "quantile; got 'l2'"),
+    ("forecaster", "forecast.strategy=rolling", "forecast.strategy must be one of direct, "
+                                                "recursive; got 'rolling'"),
+    ("forecaster", "forecast.input_noise=-0.1", "forecast.input_noise must be at least 0"),
+    ("forecaster", "forecast.last_step_weight=0", "forecast.last_step_weight must be above 0"),
+    ("forecaster", "forecast.highway_steps=500", "forecast.highway_steps must be from 0 to "
+                                                 "data.lookback (120); got 500"),
+])
+def test_window_and_model_options_are_refused_by_print_config(
+        task: str, setting: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """--print-config (and train --nproc N, which reads the settings once first) printed them
+    and exited 0; training refused them, the model's only after reading the data."""
+    assert rnnkit.cli.main(["train", task, "--set", setting, "--print-config"]) == 2
+    assert message in capsys.readouterr().err
