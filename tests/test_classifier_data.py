@@ -600,6 +600,9 @@ def test_sst_phrases_count_words_in_the_text_for_min_count(tmp_path: Path) -> No
      "embeddings.freeze acts on pretrained word vectors, and embeddings.vectors gives none"),
     (["--dataset", "sst", "--set", "embeddings.extend_vocab=5"],
      "embeddings.extend_vocab acts on pretrained word vectors"),
+    # printed by --print-config; training refused it
+    (["--train", "t.jsonl", "--set", "data.dev_fraction=-1"],
+     "data.dev_fraction must be between 0 and 1 (both excluded); got -1.0"),
 ])
 def test_classifier_settings_that_would_change_nothing_are_refused(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str],
