@@ -127,6 +127,21 @@ def test_a_refused_setting_leaves_the_run_folder_and_a_fresh_run_keeps_nothing_o
     assert sorted(path.name for path in out.iterdir()) == ["config.toml"]  # no old bundle
 
 
+def test_a_fresh_run_in_another_task_s_folder_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It deleted the other run's model.rnnkit, checkpoints and results, then trained."""
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "config.toml").write_text('[data]\ndataset = "ud_english_ewt"\n')  # a tagger's
+    (out / "model.rnnkit").write_bytes(b"the tagger")
+    assert main(["train", "synthetic", *TINY, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"--out {out} holds a run of another task (its config.toml does not read as one " \
+        "of this task: unknown config key 'data.dataset'" in err and "valid keys" not in err
+    assert (out / "model.rnnkit").read_bytes() == b"the tagger"
+
+
 def test_resume_of_another_task_s_folder_says_so(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

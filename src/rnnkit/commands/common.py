@@ -80,8 +80,11 @@ def resolve_config(config_type: type, args: argparse.Namespace,
     so is ``--resume`` of an ``--out`` that holds no run, or with a setting changed that a
     resumed run may not change."""
     path = args.config
-    saved = args.out / "config.toml" if getattr(args, "resume", False) and args.out else None
-    if path is None and saved is not None and saved.is_file():
+    resume = getattr(args, "resume", False)
+    saved = args.out / "config.toml" if args.out else None
+    if not resume and saved is not None and saved.is_file():
+        check_same_task(config_type, args.out)
+    if path is None and resume and saved is not None and saved.is_file():
         path = saved
         try:
             load_config(config_type, saved)  # the saved settings alone, before any --set
@@ -102,6 +105,19 @@ def resolve_config(config_type: type, args: argparse.Namespace,
         print("# valid keys: " + ", ".join(valid_keys(config_type)))
         return None
     return config
+
+
+def check_same_task(config_type: type, out: Path) -> None:
+    """Refuse a fresh run in an ``--out`` that holds a run of another task (its config.toml
+    does not read as this task's): starting, the run removes the bundle, checkpoints and
+    results it finds there (a run of the same task is replaced, as asked)."""
+    try:
+        load_config(config_type, out / "config.toml")
+    except ConfigError as error:
+        first = str(error).split(";")[0]  # not the list of this task's valid keys
+        raise ConfigError(f"--out {out} holds a run of another task (its config.toml does not "
+                          f"read as one of this task: {first}); this run would delete its "
+                          "model.rnnkit and checkpoints: give another --out") from None
 
 
 def bundle_kind(path: Path) -> str:
