@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import random
+import stat
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -193,3 +196,75 @@ def test_random_state_saved_with_more_gpus_restores_those_in_view(
     monkeypatch.setattr(torch.cuda, "set_rng_state_all", restored.extend)
     ckpt.set_rng_state(state)
     assert len(restored) == 1 and torch.equal(restored[0], state["cuda"][0])
+
+
+def half_then(error: BaseException) -> Any:
+    """A writer that writes part of a file, then fails like a full disk or a Ctrl-C."""
+
+    def write(file: Any) -> None:
+        file.write(b"half of the ne")
+        raise error
+
+    return write
+
+
+@pytest.mark.parametrize("error", [OSError("No space left on device"), KeyboardInterrupt()])
+def test_an_output_interrupted_mid_write_keeps_the_old_file(tmp_path: Path,
+                                                            error: BaseException) -> None:
+    """Predictions, forecasts and plots were written in place: a Ctrl-C left half a file."""
+    path = tmp_path / "predictions.txt"
+    path.write_text("the old file\n")
+    path.chmod(0o640)
+    with pytest.raises(type(error)):
+        ckpt.write_output(path, half_then(error))
+    assert path.read_text() == "the old file\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["predictions.txt"]  # no temporary file
+    ckpt.write_output_text(path, "the new file\n")
+    assert path.read_text() == "the new file\n"
+    assert path.stat().st_mode & 0o777 == 0o640  # replaced, with the mode it had
+
+
+def test_an_output_through_a_link_replaces_its_target(tmp_path: Path) -> None:
+    target = tmp_path / "real" / "out.txt"
+    target.parent.mkdir()
+    target.write_text("old\n")
+    link = tmp_path / "link.txt"
+    link.symlink_to(target)
+    assert ckpt.write_output_text(link, "new\n") == link
+    assert link.is_symlink() and target.read_text() == "new\n"
+
+
+def test_an_output_in_a_folder_that_cannot_be_written_is_written_in_place(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "mine.txt"  # a file of one's own in a folder of others'
+    path.write_text("old\n")
+    access = os.access  # chmod does not stop root: the permission is faked
+    monkeypatch.setattr(os, "access", lambda p, mode: Path(p) != tmp_path and access(p, mode))
+    ckpt.write_output_text(path, "new\n")
+    assert path.read_text() == "new\n"
+
+
+def test_a_pipe_or_device_is_written_in_place_not_replaced(tmp_path: Path) -> None:
+    """A rename over /dev/null (as root) replaced the device with a file."""
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()), daemon=True)
+    reader.start()
+    ckpt.atomic_write_bytes(pipe, lambda file: file.write(b"through the pipe"))
+    reader.join(timeout=10)
+    assert received == [b"through the pipe"] and stat.S_ISFIFO(pipe.stat().st_mode)
+    assert [p.name for p in tmp_path.iterdir()] == ["pipe"]
+
+
+def test_a_write_refused_by_the_os_names_the_file_not_the_temporary_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """It said 'no such file or folder: /proc/.out.csv.hfi_info.tmp'."""
+
+    def refused(**kwargs: Any) -> Any:
+        raise PermissionError(13, "Permission denied", f"{kwargs['dir']}/.out.csv.x1y2.tmp")
+
+    monkeypatch.setattr(ckpt.tempfile, "mkstemp", refused)
+    with pytest.raises(PermissionError) as caught:
+        ckpt.write_output_text(tmp_path / "out.csv", "a,b\n")
+    assert caught.value.filename == str(tmp_path / "out.csv")

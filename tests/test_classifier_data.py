@@ -229,7 +229,9 @@ def test_cli_trains_predicts_and_refuses_unknown_labels(
     tree = tmp_path / "tree.txt"
     tree.write_text("(3 (2 a) (4 great))\n")
     assert main(["evaluate", "--model", str(out / "model.rnnkit"), "--data", str(tree)]) == 2
-    assert "if it is in another, pass --format: jsonl, csv, tsv, sst" in capsys.readouterr().err
+    error = capsys.readouterr().err  # it said 'the file was read as auto, the format ...'
+    assert "(the file was read in the format its name says, as the model's training files " \
+        "were; if it is in another, pass --format: jsonl, csv, tsv, sst" in error
     renamed = tmp_path / "renamed.jsonl"  # keys other than the model's: no --set to name them
     renamed.write_text(json.dumps({"review": "a great cast", "label": "pos"}) + "\n")
     for command in (["predict", "--input"], ["evaluate", "--data"]):
@@ -598,6 +600,9 @@ def test_sst_phrases_count_words_in_the_text_for_min_count(tmp_path: Path) -> No
      "embeddings.freeze acts on pretrained word vectors, and embeddings.vectors gives none"),
     (["--dataset", "sst", "--set", "embeddings.extend_vocab=5"],
      "embeddings.extend_vocab acts on pretrained word vectors"),
+    # printed by --print-config; training refused it
+    (["--train", "t.jsonl", "--set", "data.dev_fraction=-1"],
+     "data.dev_fraction must be between 0 and 1 (both excluded); got -1.0"),
 ])
 def test_classifier_settings_that_would_change_nothing_are_refused(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str],

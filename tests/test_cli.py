@@ -94,6 +94,7 @@ def test_resume_refuses_changed_settings_and_a_folder_without_a_run(
         assert main([*args, "--set", change, "--resume"]) == 2
         err = capsys.readouterr().err
         assert f"--resume: {change.partition('=')[0]} (" in err and "another --out" in err
+        assert "sample.*" not in err  # a synthetic run has no sample section to change
         assert (out / "config.toml").read_text() == saved  # the run's settings stay on disk
     assert main(["train", "synthetic", "--out", str(out), "--set", "train.max_steps=6",
                  "--set", "train.threads=1", "--resume"]) == 0  # the run's own settings, and
@@ -124,6 +125,21 @@ def test_a_refused_setting_leaves_the_run_folder_and_a_fresh_run_keeps_nothing_o
         assert {name: (out / name).read_bytes() for name in names} == before
     start_run(load_config(SyntheticRunConfig, None, []), out, resume=False, log=print)
     assert sorted(path.name for path in out.iterdir()) == ["config.toml"]  # no old bundle
+
+
+def test_a_fresh_run_in_another_task_s_folder_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It deleted the other run's model.rnnkit, checkpoints and results, then trained."""
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "config.toml").write_text('[data]\ndataset = "ud_english_ewt"\n')  # a tagger's
+    (out / "model.rnnkit").write_bytes(b"the tagger")
+    assert main(["train", "synthetic", *TINY, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"--out {out} holds a run of another task (its config.toml does not read as one " \
+        "of this task: unknown config key 'data.dataset'" in err and "valid keys" not in err
+    assert (out / "model.rnnkit").read_bytes() == b"the tagger"
 
 
 def test_resume_of_another_task_s_folder_says_so(
@@ -193,6 +209,7 @@ def test_python_dash_m_works() -> None:
     (["--size", "-3"], "--size must be at least 1; got -3"),  # a torch traceback
     (["--length", "0"], "--length must be at least 1; got 0"),  # scored the training length
     (["--data", "imdb", "--split", "train"], "--data, --split do not apply; use --size"),
+    (["--format", "csv"], "--format does not apply; use --size"),
 ])
 def test_evaluate_synthetic_refuses_bad_sizes(flags: list[str], message: str, tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
@@ -206,6 +223,40 @@ def test_evaluate_synthetic_refuses_bad_sizes(flags: list[str], message: str, tm
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(("kind", "flags", "message"), [
+    ("classifier", ["--size", "500"], "rnnkit evaluate reads --size only for a synthetic "
+                                      "model, and {model} is a classifier model; leave --size"),
+    ("classifier", ["--length", "5"], "reads --length only for a synthetic model"),
+    ("classifier", ["--date-column", "day"], "reads --date-column only for a forecaster or "
+                                             "signal model"),
+    ("synthetic", ["--data-dir", "mirror"], "reads --data-dir only for a forecaster or signal "
+                                            "or tagger or classifier or seq2seq model"),
+    ("classifier", ["--split", "dev"], "--split picks from a registry dataset, and --data "
+                                       "{data} is none (a file is read whole); leave it out"),
+    ("classifier", ["--split", "dev", "--data-dir", "mirror"], "--split and --data-dir pick "
+                                                               "from a registry dataset"),
+])
+def test_evaluate_refuses_a_flag_the_model_would_ignore(
+        kind: str, flags: list[str], message: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """--size 500 on a classifier, or --split dev with a file, scored as if never given."""
+    from rnnkit.config import ModelConfig
+    from rnnkit.data.vocab import Vocab
+    from rnnkit.models.classifier import ClassifierConfig, SequenceClassifier
+    from rnnkit.models.synthetic import SyntheticTaskModel
+    from rnnkit.training.bundle import save_bundle
+
+    bundle, data = tmp_path / "model.rnnkit", tmp_path / "test.jsonl"
+    data.write_text('{"text": "fine", "label": "pos"}\n')
+    encoder = ModelConfig(hidden_size=4)
+    save_bundle(SyntheticTaskModel("adding", encoder) if kind == "synthetic" else
+                SequenceClassifier(["neg", "pos"], ClassifierConfig(word_dim=4), encoder,
+                                   Vocab.build([["fine"]])), bundle)
+    given = ["--data", str(data)] if kind == "classifier" else []
+    assert main(["evaluate", "--model", str(bundle), *given, *flags]) == 2
+    assert message.format(model=bundle, data=data) in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(("flags", "message"), [
     (["--length", "0"], "--length must be at least 2; got 0"),
     (["--task", "copy", "--length", "0"], "--length must be at least 1; got 0"),
@@ -214,6 +265,9 @@ def test_evaluate_synthetic_refuses_bad_sizes(flags: list[str], message: str, tm
     (["--cells", "lstm,transformer"], "--cells must be some of rnn, lstm, gru"),
     # the second gru trained the same model again: summary.json kept one, the tables had two
     (["--cells", "gru, lstm,gru", "--length", "2"], "--cells repeats gru: every cell trains"),
+    # -1 trained as torch took it; 2**70 failed with 'Overflow when unpacking long long'
+    (["--seed", "-1"], "--seed must be a whole number from 0 to 4294967295; got -1"),
+    (["--seed", str(2**70)], "--seed must be a whole number from 0 to 4294967295"),
 ])
 def test_diagnose_names_its_flags_before_training(flags: list[str], message: str,
                                                   tmp_path: Path,
@@ -371,6 +425,28 @@ def test_an_interrupt_advises_resume_only_where_the_command_resumes(
     assert capsys.readouterr().err == (advice if resumable else "rnnkit: interrupted\n")
 
 
+@pytest.mark.parametrize(("error", "message"), [
+    (PermissionError(13, "Permission denied", "runs/x"), "rnnkit: error: cannot read or write "
+     "runs/x: Permission denied (no permission, or a read-only place); give a path you may "
+     "write to"),
+    (OSError(30, "Read-only file system", "runs/x"), "cannot read or write runs/x: Read-only "
+                                                     "file system (no permission"),
+    (OSError(28, "No space left on device", "runs/x/last.pt"), "rnnkit: error: no space left "
+     "to write runs/x/last.pt (No space left on device); free some space, or write the output "
+     "to another disk"),
+])
+def test_an_os_refusal_says_what_to_do(error: OSError, message: str,
+                                      monkeypatch: pytest.MonkeyPatch,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """It printed only '[Errno 13] Permission denied: 'runs/x''."""
+    def refused(args: object) -> int:
+        raise error
+
+    monkeypatch.setattr("rnnkit.commands.synthetic.train", refused)
+    assert main(["train", "synthetic"]) == 2
+    assert message in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(("command", "setting", "key"), [
     (["train", "forecaster"], 'data.features=["temp"]', "data.features"),
     (["train", "forecaster"], "forecast.quantiles=[0.1,0.5,0.9]", "forecast.quantiles"),
@@ -398,6 +474,22 @@ def test_an_out_that_is_a_file_is_refused_naming_out(
     assert main([*command, "--out", str(afile / "run")]) == 2
     assert f"--out {afile / 'run'}: {afile} is a file, not a folder" in capsys.readouterr().err
     assert afile.read_text() == "mine\n"
+
+
+@pytest.mark.parametrize("command", ["evaluate", "backtest"])
+def test_a_run_folder_as_out_of_evaluate_or_backtest_is_refused(
+        command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """evaluate --out RUN wrote its results.json (and plots) over the training run's own."""
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.toml").write_text("[train]\n")
+    (run / "results.json").write_text('{"epochs": 10}\n')
+    assert main([command, "--model", str(run / "model.rnnkit"), "--out", str(run)]) == 2
+    assert capsys.readouterr().err == (
+        f"rnnkit: error: --out {run} is a training run's folder (it holds config.toml): rnnkit "
+        f"{command} would write its files (results.json, plots) over the run's own; give "
+        f"another folder, e.g. {run / command}\n")
+    assert (run / "results.json").read_text() == '{"epochs": 10}\n'
 
 
 def test_an_output_under_a_file_is_refused_naming_output(tmp_path: Path) -> None:
@@ -559,3 +651,4 @@ def test_resume_help_names_every_setting_a_resumed_run_may_change(
         main(["train", "tagger", "--help"])
     shown = " ".join(capsys.readouterr().out.split())
     assert all(key in shown for key in RESUMABLE), shown
+    assert "and sample.* for train lm)" in shown  # it offered sample.* to every task

@@ -191,6 +191,58 @@ def test_missing_file_names_the_file(tmp_path: Path) -> None:
     assert str(tmp_path / "missing.toml") in str(caught.value)
 
 
+def test_a_config_file_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    """Notepad's UTF-8 starts with a byte-order mark: it was 'not valid TOML: Invalid
+    statement (at line 1, column 1)'."""
+    path = tmp_path / "run.toml"
+    path.write_bytes("\ufeff[train]\r\nepochs = 3\r\n".encode())
+    assert load_config(RunConfig, path).train.epochs == 3
+
+
+def test_a_folder_or_binary_file_as_config_names_the_file(tmp_path: Path) -> None:
+    """A binary file said only 'an input file is not UTF-8 text', naming no file."""
+    binary = tmp_path / "model.rnnkit"
+    binary.write_bytes(b"\x93\x00\xff weights")
+    with pytest.raises(ConfigError, match=f"config file {re.escape(str(binary))} is not UTF-8 "
+                       "text .*; give the TOML file"):
+        load_config(RunConfig, binary)
+    with pytest.raises(ConfigError, match=f"config file {re.escape(str(tmp_path))} is a folder;"
+                       " give the TOML file"):
+        load_config(RunConfig, tmp_path)
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ("train.epochs=abc", "train.epochs expects int (a whole number, e.g. train.epochs=10), "
+                         "got 'abc'"),
+    ("train.batch_size=1.5", "train.batch_size expects int (a whole number, e.g. "
+                             "train.batch_size=64), got 1.5"),
+    ("train.lr=fast", "train.lr expects float (a number, e.g. train.lr=0.001), got 'fast'"),
+    ("train.epochs=true", "train.epochs expects int (a whole number, e.g. train.epochs=10), "
+                          "got true"),
+    ("model.bidirectional=yes", "model.bidirectional expects bool (true or false, e.g. "
+                                "model.bidirectional=false), got 'yes'"),
+    ("model.cell=true", 'model.cell expects str (text, e.g. model.cell="lstm"), got true'),
+])
+def test_a_value_of_the_wrong_type_says_what_one_looks_like(override: str, message: str) -> None:
+    """It said only 'train.epochs expects int, got 'abc''."""
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_config(RunConfig, overrides=[override])
+
+
+@pytest.mark.parametrize(("override", "hint"), [
+    ("train.epoch=3", "did you mean train.epochs?"),
+    ("trian.epochs=3", "did you mean train?"),
+    ("train.hidden_size=3", "did you mean model.hidden_size?"),  # in the wrong section
+    ("train.xyz=3", ""),  # nothing close: no guess
+])
+def test_a_misspelt_key_suggests_the_close_one(override: str, hint: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(RunConfig, overrides=[override])
+    message = str(caught.value)
+    assert (hint in message) if hint else "did you mean" not in message
+    assert "valid keys: model.cell" in message
+
+
 def test_save_then_load_round_trip(tmp_path: Path) -> None:
     config = load_config(
         RunConfig,

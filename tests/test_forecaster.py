@@ -3,9 +3,11 @@ quantile intervals and the recursive (one step, rolled forward) strategy."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import warnings
+from contextlib import nullcontext
 from dataclasses import asdict, replace
 from pathlib import Path
 from types import SimpleNamespace
@@ -481,6 +483,11 @@ def test_forecast_names_a_bad_output_other_data_and_as_of(tmp_path: Path, capsys
     assert rnnkit.cli.main(["forecast", "--model", model, "--output", str(sheet)]) == 2
     assert "end the name in .csv or .json (got .xlsx)" in capsys.readouterr().err
     assert not sheet.exists()
+    if importlib.util.find_spec("zstandard") is None:  # was pandas' ImportError traceback
+        squeezed = tmp_path / "f.csv.zst"
+        assert rnnkit.cli.main(["forecast", "--model", model, "--output", str(squeezed)]) == 2
+        assert "writing .zst needs the zstandard package, which is not installed; pip " \
+            "install zstandard, or end the name in .gz" in capsys.readouterr().err
     other = write_csv(tmp_path / "other.csv", series_frame(400).rename(columns={"y": "z"}))
     assert rnnkit.cli.main(["forecast", "--model", model, "--data", str(other)]) == 2
     err = capsys.readouterr().err  # was "Pass target=<one of them>" ("Set data.target" for a stock)
@@ -499,13 +506,38 @@ def test_forecast_names_a_bad_output_other_data_and_as_of(tmp_path: Path, capsys
             capsys.readouterr().err
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".json"])
+def test_a_forecast_interrupted_while_written_keeps_the_old_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, suffix: str) -> None:
+    """The forecast was written in place: a Ctrl-C mid-write left a truncated file."""
+    csv = write_csv(tmp_path / "series.csv", series_frame(400))
+    config = load_config(ForecastRunConfig, None, settings(csv, **{"train.epochs": "1"}))
+    train_forecaster(config, tmp_path / "run", log=lambda line: None)
+    output = tmp_path / "out" / f"forecast{suffix}"
+    args = ["forecast", "--model", str(tmp_path / "run" / "model.rnnkit"), "--output",
+            str(output)]
+    assert rnnkit.cli.main(args) == 0
+    before = output.read_bytes()
+
+    def half(self: pd.DataFrame, target: Any, *args: Any, **kwargs: Any) -> None:
+        with open(target, "wb") if isinstance(target, str | Path) else nullcontext(target) as f:
+            f.write(before[: len(before) // 2])
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pd.DataFrame, "to_json" if suffix == ".json" else "to_csv", half)
+    assert rnnkit.cli.main(args) == 130
+    assert "rnnkit: interrupted" in capsys.readouterr().err
+    assert output.read_bytes() == before
+    assert [path.name for path in output.parent.iterdir()] == [output.name]  # nothing left
+
+
 def test_as_of_keeps_rows_to_the_end_of_a_day_month_or_year() -> None:
     frame = series_frame(400)  # hourly from 2020-01-01 00:00 to 2020-01-17 15:00
     assert [len(_rows_up_to(frame, as_of)) for as_of in ("2020-01-05", "2020-01", "2020")] == [
         5 * 24, 400, 400]
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".csv.gz", ".json"])
+@pytest.mark.parametrize("suffix", [".csv", ".csv.gz", ".csv.zip", ".json"])
 def test_a_forecast_of_uneven_rows_is_written_without_a_blank_index(tmp_path: Path,
                                                                     suffix: str) -> None:
     days = pd.date_range("2020-01-01", periods=600, name="date")
@@ -847,3 +879,25 @@ def test_a_validation_end_before_the_training_end_is_refused_before_data_is_read
     assert "data.val_end (2013-01) is before data.train_end (2013-06)" in capsys.readouterr().err
     settings = ["--set", "data.train_end=2013-06-30 12:00", "--set", "data.val_end=2013-06"]
     assert rnnkit.cli.main(["train", task, *settings, "--print-config"]) == 0
+
+
+@pytest.mark.parametrize(("task", "setting", "message"), [
+    ("forecaster", "data.lookback=-1", "data.lookback must be at least 1; got -1"),
+    ("signal", "data.horizon=0", "data.horizon must be at least 1; got 0"),
+    ("forecaster", "data.stride=0", "data.stride must be at least 1; got 0"),
+    ("signal", "data.max_fill=-1", "data.max_fill must be at least 0; got -1"),
+    ("forecaster", "forecast.loss=l2", "forecast.loss must be one of mse, mae, gaussian, "
+                                       "quantile; got 'l2'"),
+    ("forecaster", "forecast.strategy=rolling", "forecast.strategy must be one of direct, "
+                                                "recursive; got 'rolling'"),
+    ("forecaster", "forecast.input_noise=-0.1", "forecast.input_noise must be at least 0"),
+    ("forecaster", "forecast.last_step_weight=0", "forecast.last_step_weight must be above 0"),
+    ("forecaster", "forecast.highway_steps=500", "forecast.highway_steps must be from 0 to "
+                                                 "data.lookback (120); got 500"),
+])
+def test_window_and_model_options_are_refused_by_print_config(
+        task: str, setting: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """--print-config (and train --nproc N, which reads the settings once first) printed them
+    and exited 0; training refused them, the model's only after reading the data."""
+    assert rnnkit.cli.main(["train", task, "--set", setting, "--print-config"]) == 2
+    assert message in capsys.readouterr().err

@@ -130,6 +130,19 @@ def test_write_checks_the_predictions(tmp_path: Path) -> None:
         written(write_conllu, sentences_from_tokens([["a"]]), [["X"]])
 
 
+def test_a_write_that_fails_half_way_keeps_the_old_file(tmp_path: Path) -> None:
+    """Predictions were written in place: an error at the second sentence left the first."""
+    sentences = [*read_conllu(write(tmp_path, CONLLU, "tiny.conllu")),
+                 *sentences_from_tokens([["a"]])]  # read from no CoNLL-U file: refused
+    out = tmp_path / "out.conllu"
+    out.write_text("the old predictions\n")
+    with pytest.raises(ValueError, match="write it with write_iob"):
+        write_conllu(out, sentences, [["X"] * 3, ["X", "X"], ["X"]])
+    assert out.read_text() == "the old predictions\n"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["out.conllu", "tiny.conllu"]
+
+
+
 # ---- IOB ------------------------------------------------------------------------------------
 
 WNUT = "@user\tO\n#NFL\tO\nNew York\tB-location\n\t\n#fail\tO\nnow\tO\n\n"

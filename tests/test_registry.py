@@ -295,6 +295,13 @@ def test_cli_errors_are_exit_code_2(
     assert run(monkeypatch, ["datasets", "path", "toy", "--no-download",
                              "--cache-dir", str(tmp_path / "c")]) == 2
     assert "downloading is off" in capsys.readouterr().err
+    for action in (["list"], ["path", "toy"]):  # every dataset was listed as not found
+        assert run(monkeypatch, ["datasets", *action, "--data-dir", str(tmp_path / "typo")]) == 2
+        assert f"--data-dir {tmp_path / 'typo'} is no folder; give the folder of the data " \
+            "mirror" in capsys.readouterr().err
+    (tmp_path / "a-file").write_text("")
+    assert run(monkeypatch, ["datasets", "list", "--cache-dir", str(tmp_path / "a-file")]) == 2
+    assert f"--cache-dir {tmp_path / 'a-file'} is a file" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_info:
         run(monkeypatch, ["datasets", "--help"])
     assert exit_info.value.code == 0 and "list" in capsys.readouterr().out

@@ -228,6 +228,12 @@ def test_an_attention_plot_must_be_an_image(tmp_path: Path,
     assert main(["translate", "--model", str(tmp_path / "missing.rnnkit"), "--input",
                  str(source), "--attention-plot", str(tmp_path / "a.txt")]) == 2
     assert "name a .png, .pdf or .svg file" in capsys.readouterr().err
+    (tmp_path / "plots").write_text("")  # a file where the folder should be: [Errno 17] File
+    plot = tmp_path / "plots" / "a.png"  # exists, after the translation
+    assert main(["translate", "--model", str(tmp_path / "missing.rnnkit"), "--input",
+                 str(source), "--attention-plot", str(plot)]) == 2
+    assert f"--attention-plot {plot}: {tmp_path / 'plots'} is a file, not a folder" in \
+        capsys.readouterr().err
 
 
 @pytest.mark.parametrize(("setting", "message"), [
@@ -238,6 +244,8 @@ def test_an_attention_plot_must_be_an_image(tmp_path: Path,
     ("data.vocab_size=2147483648", "data.vocab_size must be at most 10000000"),
     ('data.tokenizer="wordpiece"', "data.tokenizer must be one of unigram, bpe"),
     ("data.max_train_tokens=-1", "data.max_train_tokens must be at least 0"),
+    # trained, and the bundle translated with it though translate refuses --length-penalty -1
+    ("seq2seq.length_penalty=-1", "seq2seq.length_penalty must be at least 0; got -1.0"),
     # these three trained as if given 1, 0 and a constant ratio
     ("seq2seq.teacher_forcing=1.5", "teacher_forcing_final are probabilities"),
     ("seq2seq.teacher_forcing=-0.1", "teacher_forcing_final are probabilities"),

@@ -48,3 +48,29 @@ def test_a_plot_makes_its_missing_parent_folder(name: str, tmp_path: Path) -> No
     path = tmp_path / "new" / "deeper" / f"{name}.png"
     assert PLOTS[name](path) == path
     assert path.read_bytes()[:8] == PNG
+
+
+@pytest.mark.parametrize("suffix", [".png", ".svg"])
+def test_a_plot_interrupted_while_saved_keeps_the_old_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str) -> None:
+    """A plot was saved in place: a Ctrl-C mid-write left a truncated image."""
+    from matplotlib.figure import Figure
+
+    path = PLOTS["confusion"](tmp_path / f"confusion{suffix}")
+    before = path.read_bytes()
+    assert before.startswith(PNG if suffix == ".png" else b"<?xml")  # format from the suffix
+    save = Figure.savefig
+
+    def half(self: Figure, target: Any, *args: Any, **kwargs: Any) -> None:
+        save(self, target, *args, **kwargs)
+        if hasattr(target, "truncate"):
+            target.truncate(100)
+        else:
+            Path(target).write_bytes(before[:100])
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Figure, "savefig", half)
+    with pytest.raises(KeyboardInterrupt):
+        PLOTS["confusion"](path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]

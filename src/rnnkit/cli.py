@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import gzip
 import importlib
 import io
@@ -17,7 +18,7 @@ from typing import Any
 
 import tomllib
 
-from rnnkit.commands.common import add_nproc_option, check_folder
+from rnnkit.commands.common import add_nproc_option, check_folder, check_not_a_run
 from rnnkit.config import ConfigError
 from rnnkit.training.bundle import BundleError
 from rnnkit.training.checkpoint import CheckpointError
@@ -63,9 +64,12 @@ def check_settings(args: argparse.Namespace) -> dict[str, Any]:
 
 def check_out(args: argparse.Namespace) -> None:
     """``--out`` names a folder (word2vec's, its vectors file): refuse a file there before any
-    work, not when the first output is written."""
+    work, not when the first output is written, and a training run's folder as the output of
+    a command that scores or trades its model."""
     if getattr(args, "out", None) is not None and args.command != "word2vec":
         check_folder(args.out, "--out")
+        if args.command in ("evaluate", "backtest"):
+            check_not_a_run(args.out, args.command)
 
 
 def can_resume(args: argparse.Namespace) -> bool:
@@ -73,6 +77,20 @@ def can_resume(args: argparse.Namespace) -> bool:
     that train through the one trainer, and ``rnnkit stocks`` (not ``train dqn``, which trains
     in one go, nor the commands without ``--resume``)."""
     return hasattr(args, "resume") and getattr(args, "task", None) not in SINGLE_PROCESS_TASKS
+
+
+def os_error_message(error: OSError) -> str:
+    """What the OS refused and what to do: ``[Errno 13] Permission denied: 'runs/x'`` said
+    only the first."""
+    where = f" {error.filename}" if error.filename else ""
+    if isinstance(error, PermissionError) or error.errno == errno.EROFS:
+        return (f"cannot read or write{where}: {error.strerror} (no permission, or a "
+                "read-only place); give a path you may write to (or read, for an input), "
+                "or change its permissions")
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return (f"no space left to write{where} ({error.strerror}); free some space, or "
+                "write the output to another disk")
+    return str(error)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -126,6 +144,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("rnnkit: error: out of memory: the settings ask for more than this machine has;"
               " lower the sizes (model.hidden_size, num_layers, batch_size, lengths)",
               file=sys.stderr)
+        return 2
+    except OSError as error:  # a place that cannot be written, a full disk
+        print(f"rnnkit: error: {os_error_message(error)}", file=sys.stderr)
         return 2
     except USER_ERRORS as error:
         print(f"rnnkit: error: {error}", file=sys.stderr)

@@ -10,6 +10,7 @@ repeated with ``--config run/config.toml``.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import math
 import os
@@ -327,9 +328,17 @@ def load_config(
     if path is not None:
         path = Path(path)
         try:
-            values = tomllib.loads(path.read_text(encoding="utf-8"))
+            # a byte-order mark (Notepad's UTF-8) is no TOML: it was 'Invalid statement'
+            values = tomllib.loads(path.read_text(encoding="utf-8-sig"))
         except FileNotFoundError:
             raise ConfigError(f"config file {path} does not exist") from None
+        except IsADirectoryError:
+            raise ConfigError(f"config file {path} is a folder; give the TOML file (a run "
+                              "folder's is its config.toml)") from None
+        except UnicodeDecodeError as error:
+            raise ConfigError(f"config file {path} is not UTF-8 text ({error.reason} at byte "
+                              f"{error.start}); give the TOML file of the run's settings"
+                              ) from None
         except tomllib.TOMLDecodeError as error:
             raise ConfigError(f"config file {path} is not valid TOML: {error}") from None
     for override in overrides:
@@ -355,7 +364,8 @@ def _build(config_type: type[ConfigT], values: dict[str, Any], source: str) -> C
     sections = {}
     for section, content in values.items():
         if section not in hints:
-            raise ConfigError(f"unknown config section {section!r} in {source}; valid keys: "
+            raise ConfigError(f"unknown config section {section!r} in {source};"
+                              f"{_did_you_mean('', section, list(hints))} valid keys: "
                               + ", ".join(keys))
         if not isinstance(content, dict):
             raise ConfigError(f"{section} in {source} is a section, not a value (got "
@@ -366,22 +376,27 @@ def _build(config_type: type[ConfigT], values: dict[str, Any], source: str) -> C
         for name in content:
             if name not in field_types:
                 raise ConfigError(f"unknown config key '{section}.{name}' in {source};"
-                                  " valid keys: " + ", ".join(keys))
-        typed = {n: _coerce(f"{section}.{n}", v, field_types[n]) for n, v in content.items()}
+                                  f"{_did_you_mean(section, name, keys)} valid keys: "
+                                  + ", ".join(keys))
+        section_defaults = getattr(defaults, section)
+        typed = {n: _coerce(f"{section}.{n}", v, field_types[n], getattr(section_defaults, n))
+                 for n, v in content.items()}
         # start from the run's own defaults for the section, which may differ from the class's
-        sections[section] = dataclasses.replace(getattr(defaults, section), **typed)
+        sections[section] = dataclasses.replace(section_defaults, **typed)
     config = cast(ConfigT, dataclasses.replace(defaults, **sections))
     check_sections(config)
     return config
 
 
-def _coerce(key: str, value: Any, expected: Any) -> Any:
+def _coerce(key: str, value: Any, expected: Any, default: Any = None) -> Any:
     if isinstance(expected, types.UnionType) or typing.get_origin(expected) is typing.Union:
         allowed = typing.get_args(expected)
     else:
         allowed = (expected,)
+    wrong = ConfigError(f"{key} expects {_name(expected)}{_example(key, expected, default)}"
+                        f", got {_toml_value(value) if isinstance(value, bool) else repr(value)}")
     if isinstance(value, bool) and bool not in allowed:
-        raise ConfigError(f"{key} expects {_name(expected)}, got {value!r}")
+        raise wrong
     if float in allowed and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if any(isinstance(value, t) for t in allowed if isinstance(t, type)):
@@ -389,7 +404,42 @@ def _coerce(key: str, value: Any, expected: Any) -> Any:
     if str in allowed:
         check_not_collection(key, value)
         return str(value)
-    raise ConfigError(f"{key} expects {_name(expected)}, got {value!r}")
+    raise wrong
+
+
+def _did_you_mean(section: str, name: str, known: list[str]) -> str:
+    """`` did you mean train.epochs?`` for a misspelt ``name`` of ``section`` (a section
+    itself when ``section`` is ""), or a key put in the wrong section, among ``known``.
+
+    Example:
+        >>> _did_you_mean("train", "hidden_size", ["model.hidden_size", "train.lr"])
+        ' did you mean model.hidden_size?'
+    """
+    if section:
+        elsewhere = [key for key in known if key.partition(".")[2] == name]
+        own = [key.partition(".")[2] for key in known if key.startswith(f"{section}.")]
+        close = elsewhere or [f"{section}.{match}" for match in
+                              difflib.get_close_matches(name, own, n=1)]
+    else:
+        close = difflib.get_close_matches(name, known, n=1)
+    return f" did you mean {close[0]}?" if close else ""
+
+
+KINDS = {int: "a whole number", float: "a number", bool: "true or false", str: "text"}
+
+
+def _example(key: str, expected: Any, default: Any) -> str:
+    """`` (a whole number, e.g. train.epochs=10)``: what a value of type ``expected`` looks
+    like, with the setting's default as the example ("" for other types).
+
+    Example:
+        >>> _example("train.lr", float, 0.001)
+        ' (a number, e.g. train.lr=0.001)'
+    """
+    if expected not in KINDS:
+        return ""
+    example = f", e.g. {key}={_toml_value(default)}" if isinstance(default, expected) else ""
+    return f" ({KINDS[expected]}{example})"
 
 
 def check_not_collection(key: str, value: Any) -> None:
@@ -473,10 +523,11 @@ def check_resume_config(config: Any, saved: str | Path) -> None:
                if now[section][key] != value and f"{section}.{key}" not in RESUMABLE
                and section != "sample"]
     if changed:
+        sampling = " and sample.*" if "sample" in earlier else ""  # a language model's
         raise ConfigError(f"--resume: {', '.join(changed)} "
                           f"{'differs' if len(changed) == 1 else 'differ'} from the run in "
                           f"{Path(saved).parent}, which would go on with its own. A resumed "
-                          f"run may change only {', '.join(RESUMABLE)} and sample.*; leave "
+                          f"run may change only {', '.join(RESUMABLE)}{sampling}; leave "
                           "the others as they were (with --out naming the run, its own "
                           "settings are the start and only changes need --set), or start a "
                           "new run with another --out")

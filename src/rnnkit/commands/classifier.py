@@ -200,8 +200,10 @@ def predict(args: argparse.Namespace) -> int:
         out.append(json.dumps(record, ensure_ascii=False))
     text_out = "\n".join(out) + "\n"
     if args.output:
+        from rnnkit.training.checkpoint import write_output_text
+
         make_parent(args.output)
-        Path(args.output).write_text(text_out, encoding="utf-8")
+        write_output_text(args.output, text_out)  # never half a file, even after a Ctrl-C
     else:
         sys.stdout.write(text_out)
     return 0

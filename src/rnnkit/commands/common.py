@@ -28,7 +28,7 @@ PREDICTORS: dict[str, Handler] = {}
 
 RESUME_HELP = ("continue the run in --out from its last.pt; given --out, its config.toml's "
                "settings are the starting point (--set may change only "
-               f"{', '.join(RESUMABLE)} and sample.*)")
+               f"{', '.join(RESUMABLE)}, and sample.* for train lm)")
 
 
 def add_config_options(parser: argparse.ArgumentParser, resume_help: str = RESUME_HELP) -> None:
@@ -80,8 +80,11 @@ def resolve_config(config_type: type, args: argparse.Namespace,
     so is ``--resume`` of an ``--out`` that holds no run, or with a setting changed that a
     resumed run may not change."""
     path = args.config
-    saved = args.out / "config.toml" if getattr(args, "resume", False) and args.out else None
-    if path is None and saved is not None and saved.is_file():
+    resume = getattr(args, "resume", False)
+    saved = args.out / "config.toml" if args.out else None
+    if not resume and saved is not None and saved.is_file():
+        check_same_task(config_type, args.out)
+    if path is None and resume and saved is not None and saved.is_file():
         path = saved
         try:
             load_config(config_type, saved)  # the saved settings alone, before any --set
@@ -102,6 +105,19 @@ def resolve_config(config_type: type, args: argparse.Namespace,
         print("# valid keys: " + ", ".join(valid_keys(config_type)))
         return None
     return config
+
+
+def check_same_task(config_type: type, out: Path) -> None:
+    """Refuse a fresh run in an ``--out`` that holds a run of another task (its config.toml
+    does not read as this task's): starting, the run removes the bundle, checkpoints and
+    results it finds there (a run of the same task is replaced, as asked)."""
+    try:
+        load_config(config_type, out / "config.toml")
+    except ConfigError as error:
+        first = str(error).split(";")[0]  # not the list of this task's valid keys
+        raise ConfigError(f"--out {out} holds a run of another task (its config.toml does not "
+                          f"read as one of this task: {first}); this run would delete its "
+                          "model.rnnkit and checkpoints: give another --out") from None
 
 
 def bundle_kind(path: Path) -> str:
@@ -175,6 +191,16 @@ def check_folder(path: Path, flag: str) -> None:
                           "folder (made if missing): give a path whose folders are folders")
 
 
+def check_not_a_run(out: Path, command: str) -> None:
+    """Refuse an ``--out`` of ``rnnkit evaluate`` or ``backtest`` that is a training run's
+    folder (it holds config.toml): the results.json, plots and predictions they write there
+    would replace the run's own, under the same names."""
+    if (out / "config.toml").is_file():
+        raise ConfigError(f"--out {out} is a training run's folder (it holds config.toml): "
+                          f"rnnkit {command} would write its files (results.json, plots) over "
+                          f"the run's own; give another folder, e.g. {out / command}")
+
+
 @contextlib.contextmanager
 def read_as(fmt: str, given: str | None, formats: Sequence[str]) -> Iterator[None]:
     """Reading a user's file in the model's format ``fmt`` (``given`` None: no ``--format``):
@@ -184,9 +210,10 @@ def read_as(fmt: str, given: str | None, formats: Sequence[str]) -> Iterator[Non
     except ValueError as error:
         if given:
             raise
-        raise ValueError(f"{error} (the file was read as {fmt}, the format the model trained "
-                         f"on; if it is in another, pass --format: {', '.join(formats)})"
-                         ) from None
+        how = ("in the format its name says, as the model's training files were" if fmt == "auto"
+               else f"as {fmt}, the format the model trained on")
+        raise ValueError(f"{error} (the file was read {how}; if it is in another, pass "
+                         f"--format: {', '.join(formats)})") from None
 
 
 def read_text_input(path: str | None) -> str:

@@ -58,9 +58,24 @@ def _add_location_options(parser: argparse.ArgumentParser) -> None:
                         help="the download cache (default $RNNKIT_CACHE or ~/.cache/rnnkit)")
 
 
+def check_locations(args: argparse.Namespace) -> None:
+    """Refuse a ``--data-dir`` that is not a folder (a typo listed every dataset as not
+    found) and a ``--cache-dir`` that is a file."""
+    from rnnkit.commands.common import check_folder
+    from rnnkit.config import ConfigError
+
+    if args.data_dir is not None and not args.data_dir.is_dir():
+        what = "a file" if args.data_dir.exists() else "no folder"
+        raise ConfigError(f"--data-dir {args.data_dir} is {what}; give the folder of the data "
+                          "mirror (laid out as DIR/<dataset>/<file>), or leave it out")
+    if args.cache_dir is not None:
+        check_folder(args.cache_dir, "--cache-dir")
+
+
 def list_command(args: argparse.Namespace) -> int:
     from rnnkit.data.registry import list_datasets
 
+    check_locations(args)
     rows = []
     for row in list_datasets(mirror=args.data_dir, cache_dir=args.cache_dir):
         splits = " ".join(f"{split}:{count}" for split, count in row["splits"].items())
@@ -102,6 +117,7 @@ def path_command(args: argparse.Namespace) -> int:
     if package is not None and args.name not in REGISTRY:
         raise ValueError(f"{package.name} installs with pip ({package.package}) and has no file "
                          f"to locate: use it as data.source ({package.splits})")
+    check_locations(args)
     split = args.split or default_split(args.name)
     paths = dataset_files(args.name, split, mirror=args.data_dir, cache_dir=args.cache_dir,
                           download=not args.no_download)

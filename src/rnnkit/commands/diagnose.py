@@ -6,14 +6,15 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from rnnkit.config import check_at_least
+from rnnkit.config import check_at_least, check_seed
 
 
 def register(commands: Any, train_tasks: Any) -> None:
     parser = commands.add_parser(
         "diagnose", help="make vanishing/exploding gradients visible on a long-range task"
     )
-    parser.add_argument("--task", default="adding", choices=("adding", "copy"))
+    parser.add_argument("--task", default="adding", choices=("adding", "copy"),
+                        help="the long-range task every cell trains on (default adding)")
     parser.add_argument("--cells", default="rnn,lstm,gru",
                         help="comma-separated cells, some of rnn, lstm, gru (default all three)")
     parser.add_argument("--length", type=int, default=100,
@@ -26,8 +27,11 @@ def register(commands: Any, train_tasks: Any) -> None:
                              "exploding-gradient runs: each takes up to 600 SGD steps, the "
                              "unclipped one stopping where it diverges")
     parser.add_argument("--hidden-size", type=int, help="hidden units of every cell (default 64)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=Path("runs/diagnose"))
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the weights and data (default 0; 0 to 4294967295)")
+    parser.add_argument("--out", type=Path, default=Path("runs/diagnose"),
+                        help="folder for the plots, tables and summary.json (default "
+                             "runs/diagnose)")
     parser.set_defaults(handler=run)
 
 
@@ -50,6 +54,7 @@ def check_flags(args: argparse.Namespace, cells: tuple[str, ...]) -> None:
     from rnnkit.pipelines.demonstration import check_cells
 
     check_cells(cells, "--cells")
+    check_seed(args.seed, "--seed")  # a seed torch cannot take failed naming no flag
     check_at_least(args.length, "--length", 2 if args.task == "adding" else 1)
     if args.steps is not None:
         check_at_least(args.steps, "--steps", 1)

@@ -36,7 +36,7 @@ def register(commands: Any, train_tasks: Any) -> None:
                           "--data file (default: the model's data.date_column, else date)")
     evaluate.add_argument("--data-dir", help="local mirror of the datasets (or set RNNKIT_DATA)")
     evaluate.add_argument("--out", type=Path, help="folder for predictions, tables and plots")
-    evaluate.add_argument("--size", type=int, default=2000, help="synthetic: test sequences")
+    evaluate.add_argument("--size", type=int, help="synthetic: test sequences (default 2000)")
     evaluate.add_argument("--length", type=int, help="synthetic: sequence length to test on")
     evaluate.set_defaults(handler=lambda args: _dispatch(args, EVALUATORS, "evaluate"))
 
@@ -62,4 +62,49 @@ def _dispatch(args: argparse.Namespace, handlers: dict[str, Handler], verb: str)
             raise ValueError(f"rnnkit {verb} does not run {kind!r} models: {ELSEWHERE[kind]}")
         known = ", ".join(sorted(handlers)) or "none"
         raise ValueError(f"rnnkit {verb} cannot handle {kind!r} models yet (it handles: {known})")
+    if verb == "evaluate":
+        check_flags_read(kind, args)
     return handlers[kind](args)
+
+
+# the kinds of model that read each optional ``rnnkit evaluate`` flag
+READ_BY = {
+    "--size": ("synthetic",),
+    "--length": ("synthetic",),
+    "--format": ("tagger", "classifier"),
+    "--date-column": ("forecaster", "signal"),
+    "--data-dir": ("forecaster", "signal", "tagger", "classifier", "seq2seq"),
+}
+# the flags that a kind's own evaluation refuses, saying more (how that kind is scored)
+REFUSED_BY_EVALUATION = {"synthetic": ("--format",), "forecaster": ("--format", "--length"),
+                         "signal": ("--format", "--length")}
+FROM_REGISTRY = ("tagger", "classifier", "seq2seq")  # --split, --data-dir: a dataset's
+
+
+def check_flags_read(kind: str, args: argparse.Namespace) -> None:
+    """Refuse ``rnnkit evaluate`` flags that a ``kind`` model would ignore without a word
+    (``--size 500`` on a tagger, ``--split dev`` with a file for ``--data``), before the
+    model is loaded."""
+    from rnnkit.data.registry import REGISTRY
+
+    given = {"--size": args.size is not None, "--length": args.length is not None,
+             "--format": args.format is not None, "--date-column": bool(args.date_column),
+             "--data-dir": args.data_dir is not None}
+    for flag, kinds in READ_BY.items():
+        if given[flag] and kind not in kinds and flag not in REFUSED_BY_EVALUATION.get(kind, ()):
+            raise ConfigError(f"rnnkit evaluate reads {flag} only for a {' or '.join(kinds)} "
+                              f"model, and {args.model} is a {kind} model; leave {flag} out")
+    if kind in FROM_REGISTRY and args.data and args.data not in REGISTRY:
+        dataset_only = [flag for flag, value in (("--split", args.split != "test"),
+                                                 ("--data-dir", given["--data-dir"])) if value]
+        if dataset_only:
+            them = "it" if len(dataset_only) == 1 else "them"
+            raise ConfigError(f"{' and '.join(dataset_only)} {_verb(dataset_only, 'picks')} "
+                              f"from a registry dataset, and --data {args.data} is none (a "
+                              f"file is read whole); leave {them} out, or give a dataset "
+                              "name as --data")
+
+
+def _verb(flags: list[str], singular: str) -> str:
+    """``singular`` (``picks``) for one flag, its plural (``pick``) for several."""
+    return singular if len(flags) == 1 else singular.removesuffix("s")

@@ -4,9 +4,10 @@ steps after the end of a series."""
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rnnkit.commands.common import (
     check_date_column,
@@ -16,8 +17,13 @@ from rnnkit.commands.common import (
 )
 from rnnkit.config import ConfigError, check_date
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 OUTPUT_SUFFIXES = (".csv", ".json")
-COMPRESSION_SUFFIXES = (".gz", ".bz2", ".xz", ".zst", ".zip")  # pandas infers them
+# the compressions pandas infers from a name; named here, as the file is written to a handle
+COMPRESSION_SUFFIXES = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zst": "zstd",
+                        ".zip": "zip"}
 
 
 def register(commands: Any, train_tasks: Any) -> None:
@@ -50,14 +56,27 @@ def run(args: argparse.Namespace) -> int:
     table = forecast_bundle(args.model, args.data, args.as_of, args.date_column, args.data_dir)
     if args.output is not None:
         make_parent(args.output)
-        dated = table.index.name is not None  # rows without a grid: no dates ahead, no index
-        if output_format(args.output) == ".json":
-            table.to_json(args.output, orient="table", indent=2, index=dated)
-        else:
-            table.to_csv(args.output, index=dated)
+        write_table(table, args.output)
         print(f"wrote {args.output}")
     print(table.to_string())
     return 0
+
+
+def write_table(table: pd.DataFrame, path: Path) -> None:
+    """Write the forecast as CSV or JSON (compressed as its name says, ``f.csv.gz``),
+    atomically: a crash or Ctrl-C mid-write leaves the old file or the new, never half."""
+    from rnnkit.training.checkpoint import write_output
+
+    dated = table.index.name is not None  # rows without a grid: no dates ahead, no index
+    method = compression_of(path)
+    compression: Any = ({"method": method, "archive_name": path.stem} if method == "zip"
+                        else method)  # the file in the archive, as pandas names it
+    if output_format(path) == ".json":
+        write_output(path, lambda file: table.to_json(
+            file, orient="table", indent=2, index=dated, compression=compression))
+    else:
+        write_output(path, lambda file: table.to_csv(
+            file, index=dated, compression=compression))
 
 
 def trained_source(model: Path) -> str:
@@ -81,10 +100,21 @@ def output_format(path: Path) -> str:
     return suffixes[-1] if suffixes else ""
 
 
+def compression_of(path: Path) -> str | None:
+    """The compression pandas writes for the name ``path`` (``f.csv.gz``: gzip), else None."""
+    return COMPRESSION_SUFFIXES.get(path.suffix.lower()) if len(path.suffixes) > 1 else None
+
+
 def check_output(path: Path | None) -> None:
-    """Refuse an ``--output`` whose suffix names a format the forecast is not written in."""
-    if path is None or output_format(path) in OUTPUT_SUFFIXES:
+    """Refuse an ``--output`` whose suffix names a format the forecast is not written in, or
+    a compression this Python cannot write (``.zst`` needs the zstandard package)."""
+    if path is None:
         return
-    got = path.suffix or "no suffix"
-    raise ConfigError(f"--output {path}: the forecast is written as CSV or JSON only; end the "
-                      f"name in {' or '.join(OUTPUT_SUFFIXES)} (got {got})")
+    if output_format(path) not in OUTPUT_SUFFIXES:
+        got = path.suffix or "no suffix"
+        raise ConfigError(f"--output {path}: the forecast is written as CSV or JSON only; end "
+                          f"the name in {' or '.join(OUTPUT_SUFFIXES)} (got {got})")
+    if compression_of(path) == "zstd" and importlib.util.find_spec("zstandard") is None:
+        raise ConfigError(f"--output {path}: writing .zst needs the zstandard package, which "
+                          "is not installed; pip install zstandard, or end the name in .gz, "
+                          ".bz2, .xz or .zip")

@@ -14,6 +14,7 @@ from rnnkit.commands.common import (
     add_data_flags,
     check_file,
     check_output_apart,
+    check_output_file,
     make_parent,
     print_json,
     read_text_input,
@@ -50,7 +51,8 @@ def register(commands: Any, train_tasks: Any) -> None:
                            help="write the N best translations of each line, tab-separated"
                                 " with their scores, a blank line between inputs")
     translate.add_argument("--attention-plot", type=Path,
-                           help="save the first line's attention heat map (PNG) here")
+                           help="save the first line's attention heat map here (a .png, "
+                                ".pdf or .svg file)")
     translate.add_argument("--reference",
                            help="with --attention-plot: plot the attention while the model"
                                 " reads this translation of the first line, not its own")
@@ -103,8 +105,10 @@ def translate_command(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(text)
     else:
+        from rnnkit.training.checkpoint import write_output_text
+
         make_parent(args.output)
-        args.output.write_text(text, encoding="utf-8")
+        write_output_text(args.output, text)  # never half a file, even after a Ctrl-C
     if args.attention_plot is not None:
         _plot_first(model, lines, found, args.attention_plot, args.reference)
     return 0
@@ -121,6 +125,7 @@ def _check_flags(args: argparse.Namespace) -> None:
             ".png", ".pdf", ".svg"):
         raise ConfigError(f"--attention-plot {args.attention_plot}: name a .png, .pdf or .svg "
                           "file (the heat map is an image)")
+    check_output_file(args.attention_plot, "--attention-plot", "attention.png")
     if args.reference is not None and args.attention_plot is None:
         raise ConfigError("--reference only sets the translation that the --attention-plot "
                           "heat map is drawn for; it does not change the translations. Add "

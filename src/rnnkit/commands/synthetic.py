@@ -35,15 +35,17 @@ def train(args: argparse.Namespace) -> int:
 def evaluate(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.synthetic import evaluate_synthetic
 
-    check_at_least(args.size, "--size", 1)  # 0 would score the training run's test size
+    size = 2000 if args.size is None else args.size
+    check_at_least(size, "--size", 1)  # 0 would score the training run's test size
     if args.length is not None:
         check_at_least(args.length, "--length", 1)  # 0 would score the training length
     given = [flag for flag, value in (("--data", args.data), ("--format", args.format))
              if value] + (["--split"] if args.split != "test" else [])
     if given:
         raise ValueError(f"a synthetic model is scored on fresh sequences of its task: "
-                         f"{', '.join(given)} do not apply; use --size and --length")
-    results = evaluate_synthetic(args.model, args.size, args.length)
+                         f"{', '.join(given)} {'does' if len(given) == 1 else 'do'} not "
+                         "apply; use --size and --length")
+    results = evaluate_synthetic(args.model, size, args.length)
     print_json(results, indent=2)
     if args.out is not None:
         from rnnkit.pipelines.run import write_results

@@ -150,5 +150,7 @@ def _write_output(text: str, path: Path | None) -> None:
     if path is None:
         sys.stdout.write(text)
     else:
+        from rnnkit.training.checkpoint import write_output_text
+
         make_parent(path)
-        path.write_text(text, encoding="utf-8")
+        write_output_text(path, text)  # never half a file, even after a Ctrl-C

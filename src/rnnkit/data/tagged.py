@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -265,10 +266,14 @@ def predictions_for(
 
 @contextlib.contextmanager
 def output_stream(path_or_stream: str | Path | TextIO) -> Iterator[TextIO]:
-    """A text stream to write to: the given one, or the file opened as UTF-8 with no newline
-    translation (so line endings are written exactly as they were read)."""
+    """A text stream to write to: the given one, or one whose text is written to the file as
+    UTF-8 with no newline translation (so line endings are written exactly as they were read)
+    once the block ends, atomically: an error or Ctrl-C mid-way leaves the old file whole."""
     if isinstance(path_or_stream, (str, Path)):
-        with open(path_or_stream, "w", encoding="utf-8", newline="") as stream:
+        from rnnkit.training.checkpoint import write_output_text
+
+        with io.StringIO(newline="") as stream:
             yield stream
+            write_output_text(path_or_stream, stream.getvalue())
     else:
         yield path_or_stream

@@ -22,6 +22,7 @@ from rnnkit.config import (
     check_at_least,
     check_choice,
     check_files_beside_dataset,
+    check_fraction,
     check_model,
 )
 from rnnkit.data.batching import BatchSource, BucketBatches, bucket_order
@@ -100,6 +101,7 @@ def check_run(config: ClassifierRunConfig) -> None:
     check_at_least(data.min_count, "data.min_count", 1)  # below 1 kept every word, as 1 does
     check_at_least(data.max_tokens, "data.max_tokens", 0)  # 0 keeps all; below 0 did too
     check_at_least(config.embeddings.extend_vocab, "embeddings.extend_vocab", 0)
+    check_fraction(data.dev_fraction, "data.dev_fraction")  # --print-config printed -1
     check_sst_settings(data)
     unread = changed_keys("embeddings", config.embeddings, VectorsConfig(),
                           ("freeze", "extend_vocab"))

@@ -22,12 +22,13 @@ from rnnkit.config import (
     TrainConfig,
     changed_keys,
     check_at_least,
+    check_choice,
     check_fraction,
     check_model,
     number_list,
 )
 from rnnkit.data.batching import TensorBatches
-from rnnkit.models.forecaster import Forecaster
+from rnnkit.models.forecaster import LOSSES, STRATEGIES, Forecaster
 from rnnkit.models.signal import target_kind
 from rnnkit.pipelines.run import train_in_run_dir, write_results
 from rnnkit.pipelines.saved_source import kept_settings, prepare_for
@@ -203,10 +204,21 @@ def plot(test: Windows, out: dict[str, np.ndarray], path: Path, points: int, uni
 
 
 def check_run(config: ForecastRunConfig) -> None:
-    """The settings checked before any data is read (also by ``--print-config``)."""
+    """The settings checked before any data is read (also by ``--print-config``), the model's
+    options among them: the model refuses them too, but only once the data is read."""
     check_options(config.forecast)
     check_model(config.model)
     check_data(config.data)
+    options = config.forecast
+    check_choice(options.loss, "forecast.loss", LOSSES)
+    check_choice(options.strategy, "forecast.strategy", STRATEGIES)
+    check_at_least(options.input_noise, "forecast.input_noise", 0)
+    if not options.last_step_weight > 0:
+        raise ConfigError("forecast.last_step_weight must be above 0 (1 weighs every step "
+                          f"alike); got {options.last_step_weight!r}")
+    if not 0 <= options.highway_steps <= config.data.lookback:
+        raise ConfigError(f"forecast.highway_steps must be from 0 to data.lookback "
+                          f"({config.data.lookback}); got {options.highway_steps}")
 
 
 def train_forecaster(config: ForecastRunConfig, out_dir: str | Path, resume: bool = False,

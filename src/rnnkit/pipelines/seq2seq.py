@@ -25,7 +25,7 @@ from rnnkit.data.subword import BOS_ID, EOS_ID, MODEL_TYPES, SPECIAL_PIECES, Sub
 from rnnkit.models.seq2seq import Seq2Seq, Seq2SeqBatch, Seq2SeqConfig
 from rnnkit.pipelines.run import train_in_run_dir, write_results
 from rnnkit.pipelines.translation import detokenize, pad, translate_lines
-from rnnkit.training.checkpoint import atomic_write_text, seed_everything
+from rnnkit.training.checkpoint import atomic_write_text, seed_everything, write_output_text
 from rnnkit.training.translation_metrics import corpus_scores
 
 Pair = tuple[list[int], list[int], str]  # source ids (+ end), target ids (begin .. end), text
@@ -128,6 +128,8 @@ def check_run(config: Seq2SeqRunConfig) -> None:
     """The settings checked before any data is read (also by ``--print-config``)."""
     check_model(config.model)
     Seq2Seq.check_options(config.seq2seq, config.model)
+    # translate refuses --length-penalty below 0; the bundle's own value is its default
+    check_at_least(config.seq2seq.length_penalty, "seq2seq.length_penalty", 0)
     if not config.seq2seq.teacher_forcing_steps and changed_keys(
             "seq2seq", config.seq2seq, Seq2SeqRunConfig().seq2seq, ("teacher_forcing_final",)):
         raise ConfigError("seq2seq.teacher_forcing_final is read only with "
@@ -224,7 +226,7 @@ def score_lines(model: Seq2Seq, sources: list[str], references: list[str], beam_
                   sentences=len(sources), decode_seconds=round(seconds, 1))
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        (out / f"{name}.txt").write_text("\n".join(hypotheses) + "\n", encoding="utf-8")
+        write_output_text(out / f"{name}.txt", "\n".join(hypotheses) + "\n")
     return scores
 
 

@@ -352,12 +352,14 @@ def check_split_dates(data: ForecastDataConfig) -> None:
 def check_data(data: ForecastDataConfig) -> None:
     """The data settings checked before any data is read (``train forecaster``, ``train
     signal``, their ``--print-config``): split ends that are no date (``2014-13-01``) or out of
-    order, a stride, lookback or horizon below 1, and ``data.change_lags`` set without
-    ``data.changes``, whose columns alone the lags are read for.
+    order, a stride, lookback or horizon below 1, a negative ``data.max_fill``, and
+    ``data.change_lags`` set without ``data.changes``, whose columns alone the lags are read
+    for.
     """
-    for key in ("stride", "lookback", "horizon"):
-        check_at_least(getattr(data, key), f"data.{key}", 1)
     check_split_dates(data)
+    for key in ("stride", "lookback", "horizon"):  # as prepare and read_file check them
+        check_at_least(getattr(data, key), f"data.{key}", 1)
+    check_at_least(data.max_fill, "data.max_fill", 0)
     if not _names(data.changes) and changed_keys("data", data, ForecastDataConfig(),
                                                  ("change_lags",)):
         raise ConfigError("data.change_lags is read only with data.changes (the columns whose "

@@ -24,7 +24,7 @@ from rnnkit.pipelines.tagger_embeddings import (
     prepare_embeddings,
 )
 from rnnkit.training.bundle import load_model
-from rnnkit.training.checkpoint import seed_everything
+from rnnkit.training.checkpoint import seed_everything, write_output_text
 from rnnkit.training.tag_metrics import (
     confusion,
     confusion_table,
@@ -235,7 +235,7 @@ def evaluate_sentences(model: Tagger, sentences: list[TaggedSentence], out: Path
         from rnnkit.viz.confusion import plot_confusion
 
         out.mkdir(parents=True, exist_ok=True)
-        (out / f"{name}_confusion.md").write_text(confusion_table(labels, matrix) + "\n")
+        write_output_text(out / f"{name}_confusion.md", confusion_table(labels, matrix) + "\n")
         plot_confusion(labels, matrix, out / f"{name}_confusion.png", title=f"{name} confusion")
         if sentences and sentences[0].lines:
             settings = settings or model.data

@@ -24,16 +24,28 @@ class CheckpointError(ValueError):
 
 
 def atomic_write_bytes(path: str | Path, write: Any) -> Path:
-    """Call ``write(file)`` on a temporary file next to ``path``, then rename it into place."""
+    """Call ``write(file)`` on a temporary file next to ``path``, then rename it into place.
+
+    An existing path that is not a regular file (``/dev/null``, a named pipe) is written in
+    place: renaming over it would replace the device or pipe with a file."""
     path = Path(path)
+    if path.exists() and not path.is_file():
+        with open(path, "wb") as file:
+            write(file)
+        return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
+                                             dir=path.parent)
+    except OSError as error:  # name the file asked for, not the temporary one
+        raise type(error)(error.errno, error.strerror, str(path)) from None
     try:
         with os.fdopen(handle, "wb") as file:
             write(file)
             file.flush()
             os.fsync(file.fileno())
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; honour the umask
+        # mkstemp makes 0600: keep the mode of the file replaced, else honour the umask
+        os.chmod(temporary, path.stat().st_mode & 0o7777 if path.is_file() else 0o666 & ~_umask())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -45,6 +57,31 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
     """Write ``text`` as UTF-8 atomically (:func:`atomic_write_bytes`)."""
     data = text.encode("utf-8")
     return atomic_write_bytes(path, lambda file: file.write(data))
+
+
+def write_output(path: str | Path, write: Any) -> Path:
+    """Write a user's output file (predictions, a forecast, scores, a plot) with
+    ``write(file)``, atomically where the file can be replaced (:func:`atomic_write_bytes`):
+    a crash or Ctrl-C mid-write leaves the old file or the new one, never part of one. A
+    symbolic link's target is replaced (the link kept). An existing file is written in place
+    where it cannot be replaced: a file of one's own in a folder of others', and
+    ``/dev/stdout`` or ``/proc/self/fd/N`` (replacing the file behind them would cut the open
+    descriptor off)."""
+    given = Path(path)
+    target = Path(os.path.realpath(given))  # a link's target is the file to replace
+    if given.exists() and (given.absolute().parts[1:2] in (("dev",), ("proc",))
+                           or not os.access(target.parent, os.W_OK | os.X_OK)):
+        with open(given, "wb") as file:
+            write(file)
+    else:
+        atomic_write_bytes(target, write)
+    return given
+
+
+def write_output_text(path: str | Path, text: str) -> Path:
+    """Write ``text`` as UTF-8 to a user's output file (:func:`write_output`)."""
+    data = text.encode("utf-8")
+    return write_output(path, lambda file: file.write(data))
 
 
 def _umask() -> int:

@@ -23,9 +23,13 @@ def save_figure(figure: Figure, path: str | Path, dpi: int) -> Path:
         ...     path.is_file()
         True
     """
+    from rnnkit.training.checkpoint import write_output
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     figure.tight_layout()
-    figure.savefig(path, dpi=dpi)
-    plt.close(figure)
+    fmt = path.suffix[1:].lower() or None  # None: matplotlib's default, png
+    try:  # atomically: a crash or Ctrl-C mid-write leaves the old plot whole
+        write_output(path, lambda file: figure.savefig(file, dpi=dpi, format=fmt))
+    finally:
+        plt.close(figure)
     return path
