@@ -31,6 +31,7 @@ from rnnkit.config import CELLS, ConfigError, ModelConfig, TrainConfig
 from rnnkit.data.batching import TensorBatches
 from rnnkit.data.synthetic import describe, make_split
 from rnnkit.models.synthetic import SyntheticTaskModel
+from rnnkit.training.checkpoint import atomic_write_text
 from rnnkit.training.diagnostics import GradientFlow, flow_table, gradient_flow, json_safe
 from rnnkit.training.trainer import Trainer, TrainingDiverged
 from rnnkit.viz.gradient_flow import Curve, plot_exploding, plot_gradient_flow, plot_training_curves
@@ -208,9 +209,9 @@ def run_demonstration(
         plot_exploding(exploded["norms"], exploded["losses"], out / "exploding.png",
                        explode.clip_norm, spec.baseline, title=exploded["title"])
         report = _markdown(summary, flows)
-        (out / "summary.md").write_text(report, encoding="utf-8")
+        atomic_write_text(out / "summary.md", report)
         summary = json_safe(summary)  # no NaN/inf: the returned summary is the JSON file's
-        (out / "summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+        atomic_write_text(out / "summary.json", json.dumps(summary, indent=1))
         log(report)
         log(f"wrote {out}/gradient_flow.png, training_curves.png, exploding.png, summary.json,"
             f" summary.md in {summary['seconds']:.0f}s")

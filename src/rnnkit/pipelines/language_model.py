@@ -29,7 +29,7 @@ from rnnkit.models.generate import SamplingConfig, check_prime, check_sampling, 
 from rnnkit.models.language_model import LanguageModel, LMConfig
 from rnnkit.pipelines.run import train_in_run_dir, write_results
 from rnnkit.training.bundle import load_model
-from rnnkit.training.checkpoint import seed_everything
+from rnnkit.training.checkpoint import atomic_write_text, seed_everything
 
 
 @dataclass(frozen=True)
@@ -140,7 +140,7 @@ def train_language_model(config: LMRunConfig, out_dir: str | Path, resume: bool 
     scores = model.evaluate(val.batches(0))
     out = Path(out_dir)
     sample = generate(model, config.sample)
-    (out / "sample.txt").write_text(sample, encoding="utf-8")
+    atomic_write_text(out / "sample.txt", sample)
     results: dict[str, Any] = {
         "level": level,
         "train_tokens": len(train_ids),

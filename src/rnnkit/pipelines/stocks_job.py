@@ -25,6 +25,7 @@ from rnnkit.pipelines.stocks import (
 )
 from rnnkit.pipelines.stocks_report import LEAK_ALARM, plot_symbol, score_symbol, summary_table
 from rnnkit.timeseries.datasets import STOCK_SYMBOLS
+from rnnkit.training.checkpoint import atomic_write_text
 
 
 def stock_symbols(config: StocksRunConfig) -> list[str]:
@@ -99,7 +100,7 @@ def run_stocks(config: StocksRunConfig, out_dir: str | Path, log: Any = print,
         rows.append(scores)
     table = summary_table(rows)
     summary = {"symbols": rows, "table": table, "seconds": round(time.perf_counter() - started, 1)}
-    (out / "summary.md").write_text(table + "\n", encoding="utf-8")
+    atomic_write_text(out / "summary.md", table + "\n")
     write_results(summary, out / "summary.json")
     log(table)
     log(f"wrote {out}/summary.md and per symbol results.json, forecast.png, equity.png, "
