@@ -303,7 +303,7 @@ def test_evaluate_names_a_bad_data_flag(tmp_path: Path, capsys) -> None:
     # --split dev printed the test period's scores as the dev split's
     assert rnnkit.cli.main(["evaluate", "--model", str(tmp_path / "model.rnnkit"), "--split",
                             "dev"]) == 2
-    assert "--split do not apply" in capsys.readouterr().err
+    assert "--split does not apply; leave it out" in capsys.readouterr().err
     # the flag names a --data file's date column; without --data it was ignored, silently
     assert rnnkit.cli.main(["evaluate", "--model", str(tmp_path / "model.rnnkit"),
                             "--date-column", "day"]) == 2
