@@ -238,3 +238,15 @@ def test_a_first_test_year_after_the_data_names_the_last_day_and_the_setting() -
                                          r"day is 2014-06-27: choose an earlier "
                                          r"data.first_test_year$"):
         yearly_folds(windows, 2015)
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--symbols", ""], "--symbols '' names no symbol; give one or more of AAPL, IBM"),  # ran AAPL
+    (["--symbols", " , "], "--symbols ' , ' names no symbol"),
+    (["--set", 'data.symbols=""'], "data.symbols names no symbol; give one or more of AAPL"),
+])
+def test_symbols_naming_no_symbol_are_refused(
+        tmp_path: Path, capsys, flags: list[str], message: str) -> None:
+    args = ["stocks", *flags, "--out", str(tmp_path / "stocks"), "--print-config"]
+    assert rnnkit.cli.main(args) == 2
+    assert message in capsys.readouterr().err

@@ -24,10 +24,23 @@ def run(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.stocks import StocksRunConfig
     from rnnkit.pipelines.stocks_job import check_run, run_stocks
 
-    if args.symbols:
+    if args.symbols is not None:
+        check_symbols_flag(args.symbols)
         args.overrides = [f"data.symbols={json.dumps(args.symbols)}", *args.overrides]
     config = resolve_config(StocksRunConfig, args, check_run)
     if config is None:
         return 0
     run_stocks(config, args.out or Path("runs") / "stocks", resume=args.resume)
     return 0
+
+
+def check_symbols_flag(symbols: str) -> None:
+    """Refuse a ``--symbols`` that names no symbol (an empty one ran the default, AAPL)."""
+    from rnnkit.config import ConfigError
+    from rnnkit.pipelines.stocks_job import symbol_list
+    from rnnkit.timeseries.datasets import STOCK_SYMBOLS
+
+    if not symbol_list(symbols):
+        raise ConfigError(f"--symbols {symbols!r} names no symbol; give one or more of "
+                          f"{', '.join(STOCK_SYMBOLS)}, comma-separated (e.g. --symbols "
+                          "AAPL,IBM), or leave the flag out for data.symbols (AAPL by default)")

@@ -28,13 +28,20 @@ from rnnkit.timeseries.datasets import STOCK_SYMBOLS
 from rnnkit.training.checkpoint import atomic_write_text
 
 
+def symbol_list(text: str) -> list[str]:
+    """The comma-separated symbols of ``text``, upper-cased, each once in the order given."""
+    return list(dict.fromkeys(name.strip().upper() for name in text.split(",") if name.strip()))
+
+
 def stock_symbols(config: StocksRunConfig) -> list[str]:
     """The symbols of ``data.symbols``, each once in the order given; unknown ones refused."""
-    symbols = list(dict.fromkeys(
-        name.strip().upper() for name in config.data.symbols.split(",") if name.strip()))
+    symbols = symbol_list(config.data.symbols)
     unknown = [name for name in symbols if name not in STOCK_SYMBOLS]
-    if unknown or not symbols:
-        raise ValueError(f"data.symbols: unknown {unknown or 'none given'}; choose from "
+    if not symbols:
+        raise ValueError(f"data.symbols names no symbol; give one or more of "
+                         f"{', '.join(STOCK_SYMBOLS)}, comma-separated")
+    if unknown:
+        raise ValueError(f"data.symbols: unknown {unknown}; choose from "
                          f"{', '.join(STOCK_SYMBOLS)}")
     return symbols
 
