@@ -250,3 +250,23 @@ def test_symbols_naming_no_symbol_are_refused(
     args = ["stocks", *flags, "--out", str(tmp_path / "stocks"), "--print-config"]
     assert rnnkit.cli.main(args) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("flags", "message"), [  # the --set won, silently
+    (["--symbols", "IBM", "--set", "data.symbols=MSFT"],
+     "--symbols IBM and --set data.symbols=MSFT name different symbols; give them once"),
+    (["--set", "data.symbols=MSFT", "--symbols", "IBM,MSFT"],
+     "--symbols IBM,MSFT and --set data.symbols=MSFT name different symbols"),
+])
+def test_symbols_flag_a_setting_contradicts_is_refused(
+        tmp_path: Path, capsys, flags: list[str], message: str) -> None:
+    args = ["stocks", *flags, "--out", str(tmp_path / "stocks"), "--print-config"]
+    assert rnnkit.cli.main(args) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_symbols_flag_and_setting_that_agree_are_taken(tmp_path: Path, capsys) -> None:
+    args = ["stocks", "--symbols", "ibm,MSFT", "--set", 'data.symbols="IBM, msft"', "--out",
+            str(tmp_path / "stocks"), "--print-config"]
+    assert rnnkit.cli.main(args) == 0
+    assert 'symbols = "IBM, msft"' in capsys.readouterr().out

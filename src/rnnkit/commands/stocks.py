@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.stocks_job import check_run, run_stocks
 
     if args.symbols is not None:
-        check_symbols_flag(args.symbols)
+        check_symbols_flag(args.symbols, args.overrides)
         args.overrides = [f"data.symbols={json.dumps(args.symbols)}", *args.overrides]
     config = resolve_config(StocksRunConfig, args, check_run)
     if config is None:
@@ -34,9 +34,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def check_symbols_flag(symbols: str) -> None:
-    """Refuse a ``--symbols`` that names no symbol (an empty one ran the default, AAPL)."""
-    from rnnkit.config import ConfigError
+def check_symbols_flag(symbols: str, overrides: list[str]) -> None:
+    """Refuse a ``--symbols`` that names no symbol (an empty one ran the default, AAPL), and
+    one a ``--set data.symbols=`` contradicts (the ``--set`` won, silently)."""
+    from rnnkit.config import ConfigError, load_config
+    from rnnkit.pipelines.stocks import StocksRunConfig
     from rnnkit.pipelines.stocks_job import symbol_list
     from rnnkit.timeseries.datasets import STOCK_SYMBOLS
 
@@ -44,3 +46,9 @@ def check_symbols_flag(symbols: str) -> None:
         raise ConfigError(f"--symbols {symbols!r} names no symbol; give one or more of "
                           f"{', '.join(STOCK_SYMBOLS)}, comma-separated (e.g. --symbols "
                           "AAPL,IBM), or leave the flag out for data.symbols (AAPL by default)")
+    for override in overrides:
+        if override.partition("=")[0].strip() == "data.symbols":
+            setting = load_config(StocksRunConfig, None, [override]).data.symbols
+            if symbol_list(setting) != symbol_list(symbols):
+                raise ConfigError(f"--symbols {symbols} and --set data.symbols={setting} name "
+                                  "different symbols; give them once, with one of the two")
