@@ -603,6 +603,15 @@ def test_a_file_s_date_column_and_missing_columns(tmp_path: Path, capsys) -> Non
         assert "no date column 'day'" in capsys.readouterr().err
         assert rnnkit.cli.main([*verb, "--model", model, "--data", str(other),
                                 "--date-column", "when"]) == 0
+    (tmp_path / "folder").mkdir()  # said "has no date column 'day'; its columns: (none)"
+    assert rnnkit.cli.main(["forecast", "--model", model, "--data", str(tmp_path / "folder")]) == 2
+    assert f"{tmp_path / 'folder'} is a folder that holds no data files; give a CSV/Parquet " \
+        "file" in capsys.readouterr().err
+    args = ["train", "forecaster", "--out", str(tmp_path / "bad"), "--set",
+            f"data.source={json.dumps(str(tmp_path / 'folder'))}"]
+    assert rnnkit.cli.main(args) == 2
+    assert f"{tmp_path / 'folder'} is a folder that holds no data files" in \
+        capsys.readouterr().err
     empty = write_csv(tmp_path / "notes.csv", series_frame(400).assign(notes=np.nan))
     args = ["train", "forecaster", "--out", str(tmp_path / "bad")]
     for item in settings(empty):

@@ -593,6 +593,25 @@ def test_files_pandas_reads_differently_are_read_or_named(tmp_path: Path) -> Non
         _load(tmp_path, "date,y\n2020-01-01,1\n2020-01-02,2,3,4\n")
 
 
+def test_an_empty_folder_or_file_says_it_holds_no_data(tmp_path: Path) -> None:
+    """An empty folder said "has no date column 'date'; its columns: (none)", an empty file
+    "cannot be read as a table ... Check that every row has the header's number of fields"."""
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "_SUCCESS").touch()  # pyarrow skips it
+    with pytest.raises(ValueError, match=rf"^{re.escape(str(tmp_path / 'empty'))} is a folder "
+                                         "that holds no data files; give a CSV/Parquet file"):
+        load_table(tmp_path / "empty", "date")
+    (tmp_path / "empty.csv").write_text("\n")
+    with pytest.raises(ValueError, match=r"empty.csv is empty: it holds no data, not even a "
+                                         r"header row; give a file with a header row"):
+        load_table(tmp_path / "empty.csv", "date")
+    (tmp_path / "csvs").mkdir()
+    (tmp_path / "csvs" / "a.csv").write_text("date,y\n2020-01-01,1\n")
+    with pytest.raises(ValueError, match=r"csvs is a folder, read as one Parquet dataset, and it "
+                                         r"cannot be read as one \(.*a.csv.*\); give a CSV"):
+        load_table(tmp_path / "csvs", "date")
+
+
 def test_an_infinite_value_is_refused_where_it_is() -> None:
     table = pd.DataFrame({"date": ["2020-01-01", "2020-01-02"], "y": ["1.5", "inf"]})
     with pytest.raises(ValueError, match=r"column 'y' holds inf at row 1 .*expected finite"):

@@ -172,9 +172,12 @@ def _read_file(path: Path, date_column: str) -> pd.DataFrame:
     """A CSV/TSV or Parquet file (or folder) as read, with header names stripped; a file
     pandas cannot read is an error naming the file and what to do."""
     name = path.name.lower()
+    if path.is_dir() and not _data_files(path):
+        raise ValueError(f"{path} is a folder that holds no data files; give a CSV/Parquet "
+                         "file, or a folder of Parquet files")
     try:
         if path.is_dir() or name.endswith((".parquet", ".pq")):
-            table = pd.read_parquet(path)
+            table = _read_parquet(path)
             index = table.index
             if index.name == date_column or isinstance(index, pd.DatetimeIndex):
                 table = table.reset_index()  # pandas saves a date index as one
@@ -189,7 +192,10 @@ def _read_file(path: Path, date_column: str) -> pd.DataFrame:
     except UnicodeDecodeError:
         raise ValueError(f"{path} is not UTF-8 text; save it as UTF-8 (CSV UTF-8 in a "
                          "spreadsheet)") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path} is empty: it holds no data, not even a header row; give a "
+                         "file with a header row and a row per date") from None
+    except pd.errors.ParserError as error:
         raise ValueError(f"{path} cannot be read as a table: {str(error).strip()}. Check "
                          "that every row has the header's number of fields") from None
     table.columns = [str(column).strip() for column in table.columns]
@@ -202,6 +208,26 @@ def _read_file(path: Path, date_column: str) -> pd.DataFrame:
         raise ValueError(f"{path} looks separated by ';' (its one column is "
                          f"{table.columns[0]!r}); save it separated by commas")
     return table
+
+
+def _data_files(folder: Path) -> list[Path]:
+    """The files of a Parquet folder that pyarrow reads: those whose name does not start with
+    ``.`` or ``_`` (``_SUCCESS``, ``.DS_Store``), in it or in its subfolders."""
+    return [file for file in folder.rglob("*") if file.is_file()
+            and not any(part.startswith((".", "_")) for part in file.relative_to(folder).parts)]
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """A Parquet file, or a folder of them read as one table; a folder pyarrow cannot read
+    (one of CSVs) is an error saying a folder is read as a Parquet dataset."""
+    try:
+        return pd.read_parquet(path)
+    except ValueError as error:  # pyarrow's ArrowInvalid
+        if not path.is_dir():
+            raise
+        raise ValueError(f"{path} is a folder, read as one Parquet dataset, and it cannot be "
+                         f"read as one ({str(error).strip()}); give a CSV/Parquet file, or a "
+                         "folder of Parquet files of the same columns") from None
 
 
 def _warn_saved_index(table: pd.DataFrame, path: Path) -> None:
