@@ -603,6 +603,16 @@ def test_a_file_s_date_column_and_missing_columns(tmp_path: Path, capsys) -> Non
         assert "no date column 'day'" in capsys.readouterr().err
         assert rnnkit.cli.main([*verb, "--model", model, "--data", str(other),
                                 "--date-column", "when"]) == 0
+    someday = frame.reset_index().astype({"day": str})
+    someday.loc[5, "day"] = "someday"
+    someday.to_csv(tmp_path / "someday.csv", index=False)
+    assert rnnkit.cli.main(["forecast", "--model", model, "--data",
+                            str(tmp_path / "someday.csv")]) == 2
+    error = capsys.readouterr().err  # ended 'set data.date_format ..., or pass date_format'
+    assert "holds 'someday' at row 5, not a date; fix or drop that row, or write dates such as " \
+        "2020-01-31, or give their format (e.g. %d/%m/%Y) as data.date_format when training, " \
+        "date_format= in tidy and load_table; forecast, evaluate and backtest read a --data " \
+        "file with the model's data.date_format" in error
     (tmp_path / "folder").mkdir()  # said "has no date column 'day'; its columns: (none)"
     assert rnnkit.cli.main(["forecast", "--model", model, "--data", str(tmp_path / "folder")]) == 2
     assert f"{tmp_path / 'folder'} is a folder that holds no data files; give a CSV/Parquet " \

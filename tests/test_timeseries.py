@@ -543,9 +543,15 @@ def _load(tmp_path: Path, text: str, name: str = "t.csv", encoding: str = "utf-8
 
 def test_dates_are_never_guessed_wrong(tmp_path: Path) -> None:
     months = "date,y\n" + "".join(f"01/{m:02d}/2010,{m}\n" for m in range(1, 13))
-    with pytest.raises(ValueError, match="reads both day-first and month-first .* "
-                                         "set data.date_format"):
-        _load(tmp_path, months)
+    with pytest.raises(ValueError, match="reads both day-first and month-first .*; write dates "
+                                         r"such as 2020-01-31, or give their format \(e.g. "
+                                         "%d/%m/%Y\\) as data.date_format when training, "
+                                         "date_format= in tidy and load_table; forecast, "):
+        _load(tmp_path, months)  # was '...or pass date_format', the API's words alone
+    with pytest.raises(ValueError, match="holds '2010-01-01' at row 0, not a date of the format "
+                                         "'%d/%m/%Y'; fix or drop that row, or write the dates "
+                                         r"in that format \(data.date_format when training"):
+        _load(tmp_path, "date,y\n2010-01-01,1\n", date_format="%d/%m/%Y")
     assert _load(tmp_path, months, date_format="%d/%m/%Y").index[1] == pd.Timestamp("2010-02-01")
     for separator in ".-":  # dotted and dashed dates are checked as slashed ones are
         with pytest.raises(ValueError, match="reads both day-first and month-first"):

@@ -292,7 +292,12 @@ def _parse_dates(values: pd.Series, date_format: str | None, source: str,
     dropped. Without ``date_format``: a year column (``1960``) is read as years, other numbers
     are refused (not read as nanoseconds), and ``01/02/2010`` (or ``01.02.2010``, ``01-02-10``)
     that reads both day-first and month-first is refused rather than guessed."""
-    hint = "set data.date_format (e.g. %d/%m/%Y), or pass date_format"
+    # true from the CLI (training sets data.date_format; forecast, evaluate and backtest read
+    # a --data file with the model's, and have no flag for it) and from the Python API
+    where = ("data.date_format when training, date_format= in tidy and load_table; forecast, "
+             "evaluate and backtest read a --data file with the model's data.date_format")
+    hint = (f"write the dates in that format ({where})" if date_format is not None else
+            f"write dates such as 2020-01-31, or give their format (e.g. %d/%m/%Y) as {where}")
     text = values.astype(str)
     # 01/02/2010, 01.02.2010, 01-02-10: day-first or month-first, never guessed
     slashes = date_format is None and bool(
@@ -301,7 +306,7 @@ def _parse_dates(values: pd.Series, date_format: str | None, source: str,
         years = values.dropna()
         if not ((years == years.round()) & years.between(1000, 2999)).all():
             raise ValueError(f"{source}: column {column!r} holds numbers ({values.iloc[0]!r}), "
-                             f"not dates; write dates such as 2020-01-31, or {hint}")
+                             f"not dates; {hint}")
         written = years.astype(int).astype(str).reindex(values.index)  # a gap stays missing
         dates = _to_dates(written, "%Y")
     else:
@@ -322,7 +327,8 @@ def _parse_dates(values: pd.Series, date_format: str | None, source: str,
         row = int(np.flatnonzero(bad.to_numpy())[0])
         value = values.iloc[row]
         shown = "an empty value" if pd.isna(value) else repr(value)
-        raise ValueError(f"{source}: column {column!r} holds {shown} at row {row}, not a date; "
+        what = "a date" if date_format is None else f"a date of the format {date_format!r}"
+        raise ValueError(f"{source}: column {column!r} holds {shown} at row {row}, not {what}; "
                          f"fix or drop that row, or {hint}")
     return dates
 
