@@ -564,7 +564,8 @@ def test_dates_are_never_guessed_wrong(tmp_path: Path) -> None:
     assert list(_load(tmp_path, days).index.day) == [12, 13]
     years = "date,y\n" + "".join(f"{year},{year % 7}\n" for year in range(1960, 1970))
     assert _load(tmp_path, years).index[0] == pd.Timestamp("1960-01-01")
-    with pytest.raises(ValueError, match="holds numbers .*1583020800.*not dates"):
+    with pytest.raises(ValueError, match=r"holds numbers \(1583020800\), not dates"):  # was
+        # '(np.int64(1583020800))', numpy's repr
         _load(tmp_path, "date,y\n1583020800,1\n1583107200,2\n")
     zoned = "date,y\n2020-03-29T01:00:00+01:00,1\n2020-03-29T03:00:00+02:00,2\n"
     assert list(_load(tmp_path, zoned).index.hour) == [0, 1]  # UTC, the zone dropped

@@ -305,7 +305,7 @@ def _parse_dates(values: pd.Series, date_format: str | None, source: str,
     if date_format is None and pd.api.types.is_numeric_dtype(values):
         years = values.dropna()
         if not ((years == years.round()) & years.between(1000, 2999)).all():
-            raise ValueError(f"{source}: column {column!r} holds numbers ({values.iloc[0]!r}), "
+            raise ValueError(f"{source}: column {column!r} holds numbers ({values.iloc[0]}), "
                              f"not dates; {hint}")
         written = years.astype(int).astype(str).reindex(values.index)  # a gap stays missing
         dates = _to_dates(written, "%Y")
