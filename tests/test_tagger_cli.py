@@ -173,6 +173,41 @@ def test_rare_training_words_with_a_vector_keep_it_and_coverage_counts_all_the_t
         lines[-1])
 
 
+@pytest.mark.parametrize("lowercase", [True, False])
+def test_extend_vocab_adds_a_capitalised_vector_word_s_lowercase_form(
+        tmp_path: Path, lowercase: bool) -> None:
+    """With tagger.lowercase (the default) embeddings.extend_vocab left out every capitalised
+    vector word (GoogleNews holds Tampa, not tampa): only 'paris' was added here."""
+    from rnnkit.data.tagged import TaggedSentence
+    from rnnkit.data.vocab import Vocab
+    from rnnkit.pipelines.tagger_embeddings import EmbeddingConfig, prepare_embeddings
+
+    vectors = tmp_path / "v.txt"
+    vectors.write_text("the 1 2\nTampa 3 4\nTAMPA 9 9\nParis 5 6\nparis 7 8\nRome 1 1\n"
+                       "Cat 2 2\nOslo 6 6\n")
+    sentences = [TaggedSentence(["The", "the", "cat", "dog"], ["O"] * 4)]
+    words = Vocab.build([[t.lower() if lowercase else t for t in s.tokens] for s in sentences])
+    lines: list[str] = []
+    config = EmbeddingConfig(vectors=str(vectors), extend_vocab=7)  # not Oslo, the 8th
+    vocab, matrix, coverage = prepare_embeddings(config, words, sentences, 2, lowercase,
+                                                 lines.append)
+    assert matrix is not None and coverage is not None
+    rows = {word: matrix[vocab.index[word]].tolist() for word in vocab.symbols[2:]}
+    if lowercase:  # each form once; Tampa's vector, the first met, and paris's own
+        assert vocab.symbols[2:] == ["the", "cat", "dog", "tampa", "paris", "rome"]
+        assert (rows["tampa"], rows["paris"], rows["rome"]) == ([3, 4], [7, 8], [1, 1])
+        assert rows["cat"] == [2, 2]  # a training word, as before
+        assert (coverage["vocab_found"], coverage["vocab_size"], coverage["lowercased"],
+                coverage["token_found"], coverage["token_total"]) == (2, 3, 1, 3, 4)
+    else:  # every vector word as it is, as before
+        assert vocab.symbols[2:] == ["The", "the", "cat", "dog", "Tampa", "TAMPA", "Paris",
+                                     "paris", "Rome", "Cat"]
+        assert (rows["Tampa"], rows["TAMPA"], rows["Paris"]) == ([3, 4], [9, 9], [5, 6])
+        assert (coverage["vocab_found"], coverage["vocab_size"], coverage["lowercased"],
+                coverage["token_found"], coverage["token_total"]) == (3, 4, 2, 3, 4)
+    assert f"vocabulary {coverage['vocab_found']}/{coverage['vocab_size']} words" in lines[-1]
+
+
 @pytest.mark.parametrize(("settings", "message"), [
     (['embeddings.vectors="{tmp}/missing.bin"'],
      "embeddings.vectors: vectors file {tmp}/missing.bin does not exist"),

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import gzip
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -195,6 +195,28 @@ def vector_indices(
                     index = folded.get(symbol.lower())
         indices.append(index)
     return indices
+
+
+def vocabulary_extension(vectors: KeyedVectors, limit: int, lowercase: bool,
+                         known: Container[str] = ()) -> list[str]:
+    """The words the first ``limit`` vector words add to a vocabulary, each once, in the
+    file's order, less those in ``known``. A ``lowercase`` vocabulary gets each word's
+    lowercased form (``Tampa`` gives ``tampa``: GoogleNews holds names only capitalised), which
+    :func:`embedding_matrix` gives the form's own vector if the file has one, else that of the
+    first word met in the file that lowercases to it.
+
+    Example:
+        >>> vectors = KeyedVectors(1)
+        >>> vectors.add_vectors(["the", "Tampa", "TAMPA", "Rome"], np.array([[1.0], [2.0],
+        ...                                                                [3.0], [4.0]]))
+        >>> vocabulary_extension(vectors, 3, True, known={"the"})
+        ['tampa']
+        >>> vocabulary_extension(vectors, 4, False)
+        ['the', 'Tampa', 'TAMPA', 'Rome']
+    """
+    forms = dict.fromkeys(word.lower() if lowercase else word
+                          for word in vectors.index_to_key[:limit])
+    return [word for word in forms if word not in known]
 
 
 def embedding_matrix(

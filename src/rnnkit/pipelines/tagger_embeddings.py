@@ -25,7 +25,8 @@ class EmbeddingConfig:
     word2vec_epochs: int = 5
     word2vec_min_count: int = 2
     freeze: bool = False  # keep the vectors fixed during training
-    extend_vocab: int = 30_000  # add up to this many of the vectors' words to the vocabulary
+    extend_vocab: int = 30_000  # add the first this many of the vectors' words (lowercased with
+    # tagger.lowercase: Tampa as tampa) to the vocabulary
 
 
 def check_embeddings(config: EmbeddingConfig) -> None:
@@ -80,7 +81,12 @@ def prepare_embeddings(
     repeatable."""
     if not config.vectors and not config.word2vec:
         return words, None, None
-    from rnnkit.embeddings.pretrained import embedding_matrix, load_vectors, vector_indices
+    from rnnkit.embeddings.pretrained import (
+        embedding_matrix,
+        load_vectors,
+        vector_indices,
+        vocabulary_extension,
+    )
 
     if config.vectors:
         vectors = load_vectors(config.vectors, config.vectors_format)
@@ -101,8 +107,9 @@ def prepare_embeddings(
     rare = [w for w in counts if w not in words]
     kept = [w for w, index in zip(rare, vector_indices(rare, vectors), strict=True)
             if index is not None]
-    extra = [w for w in vectors.index_to_key[: config.extend_vocab]
-             if word_form(w, lowercase) == w and w not in words and w not in counts]
+    # a lowercased vocabulary gets Tampa as tampa (a capitalised vector word was left out)
+    extra = vocabulary_extension(vectors, config.extend_vocab, lowercase,
+                                 known={*words.symbols, *counts})
     words = Vocab(words.symbols[2:] + kept + extra)
     words.counts = counts
     matrix, _ = embedding_matrix(words.symbols, vectors, words.counts)
