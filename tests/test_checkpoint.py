@@ -268,3 +268,20 @@ def test_a_write_refused_by_the_os_names_the_file_not_the_temporary_one(
     with pytest.raises(PermissionError) as caught:
         ckpt.write_output_text(tmp_path / "out.csv", "a,b\n")
     assert caught.value.filename == str(tmp_path / "out.csv")
+
+
+def test_an_output_one_may_not_write_is_refused_not_replaced(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write-protected file (chmod a-w) was replaced by the atomic rename, which the
+    folder's permission allows; writing it in place, as before, was refused."""
+    path = tmp_path / "kept.txt"
+    path.write_text("protected\n")
+    path.chmod(0o444)
+    access = os.access  # root may write anything: the permission is faked
+    monkeypatch.setattr(os, "access", lambda p, mode: access(p, mode) and not (
+        Path(p).resolve() == path.resolve() and mode & os.W_OK))
+    with pytest.raises(PermissionError) as caught:
+        ckpt.write_output_text(path, "new\n")
+    assert caught.value.filename == str(path)
+    assert path.read_text() == "protected\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["kept.txt"]

@@ -485,9 +485,11 @@ def test_a_run_folder_as_out_of_evaluate_or_backtest_is_refused(
     (run / "config.toml").write_text("[train]\n")
     (run / "results.json").write_text('{"epochs": 10}\n')
     assert main([command, "--model", str(run / "model.rnnkit"), "--out", str(run)]) == 2
+    files = {"evaluate": "results.json, plots",  # backtest's are its own: no results.json
+             "backtest": "backtest.json, equity.png, drawdown.png"}[command]
     assert capsys.readouterr().err == (
         f"rnnkit: error: --out {run} is a training run's folder (it holds config.toml): rnnkit "
-        f"{command} would write its files (results.json, plots) over the run's own; give "
+        f"{command} would write its files ({files}) over the run's own; give "
         f"another folder, e.g. {run / command}\n")
     assert (run / "results.json").read_text() == '{"epochs": 10}\n'
 

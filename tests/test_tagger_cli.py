@@ -517,3 +517,24 @@ def test_the_default_monitor_is_span_f1_for_entities_and_accuracy_for_pos(
     assert _train(files, fmt, tmp_path / "mine", "--set", "train.monitor=val_loss",
                   "--set", "train.mode=min") == 0
     assert 'monitor = "val_loss"' in (tmp_path / "mine" / "config.toml").read_text()
+
+
+def test_a_run_resumes_with_the_config_file_it_started_with(
+        files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """train.monitor=auto, saved as the metric it resolved to, was refused as a change:
+    "--resume: train.monitor ('val_f1' -> 'auto') differs from the run"."""
+    path = str(files["iob"])
+    assert main(["train", "tagger", "--train", path, "--dev", path, "--test", path,
+                 "--format", "iob", *TINY, "--print-config"]) == 0
+    config = tmp_path / "mine.toml"
+    config.write_text(capsys.readouterr().out)
+    assert 'monitor = "auto"' in config.read_text()
+    out = str(tmp_path / "run")
+    assert main(["train", "tagger", "--config", str(config), "--out", out]) == 0
+    assert main(["train", "tagger", "--config", str(config), "--out", out, "--resume",
+                 "--set", "train.epochs=3"]) == 0
+    assert "resumed from" in capsys.readouterr().out
+    # another metric than the one the run resolved auto to is still a change
+    assert main(["train", "tagger", "--config", str(config), "--out", out, "--resume",
+                 "--set", "train.monitor=val_accuracy"]) == 2
+    assert "train.monitor ('val_f1' -> 'val_accuracy') differs" in capsys.readouterr().err

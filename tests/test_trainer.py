@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -814,3 +815,25 @@ def test_independent_batches_start_from_a_fresh_state() -> None:
     source = ListSource([sequence_batch(1), sequence_batch(2)])  # windows 3, 3, 1 per batch
     Trainer(model, quiet(epochs=1, tbptt_steps=3), log=no_log).fit(source)
     assert [state is None for state in model.seen] == [True, False, False] * 2
+
+
+class SetConfigured(Regressor):
+    """A model of one's own whose bundle configuration is no JSON (a set, a NumPy integer)."""
+
+    def bundle_config(self) -> dict[str, Any]:
+        return {"labels": {"a", "b"}, "size": np.int64(3)}
+
+
+def test_a_model_whose_bundle_config_is_no_json_still_checkpoints_and_resumes(
+        tmp_path: Path) -> None:
+    """Trainer.save stored the bundle configuration as JSON to check it on resume, and failed
+    with json's 'Object of type set is not JSON serializable' at the first checkpoint of a
+    model that trained before (and is never bundled)."""
+    torch.manual_seed(0)
+    stopped = replace(RESUME_CONFIG, max_steps=6)
+    Trainer(SetConfigured(), stopped, tmp_path, log=no_log).fit(regression_source(),
+                                                               val_source())
+    assert (tmp_path / "last.pt").is_file()
+    trainer = Trainer(SetConfigured(), RESUME_CONFIG, tmp_path, log=no_log)
+    assert trainer.resume()
+    trainer.fit(regression_source(), val_source())

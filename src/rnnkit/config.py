@@ -521,7 +521,7 @@ def check_resume_config(config: Any, saved: str | Path) -> None:
     changed = [f"{section}.{key} ({value!r} -> {now[section][key]!r})"
                for section, values in earlier.items() for key, value in values.items()
                if now[section][key] != value and f"{section}.{key}" not in RESUMABLE
-               and section != "sample"]
+               and section != "sample" and not _resolved(section, key, now[section][key])]
     if changed:
         sampling = " and sample.*" if "sample" in earlier else ""  # a language model's
         raise ConfigError(f"--resume: {', '.join(changed)} "
@@ -531,6 +531,13 @@ def check_resume_config(config: Any, saved: str | Path) -> None:
                           "the others as they were (with --out naming the run, its own "
                           "settings are the start and only changes need --set), or start a "
                           "new run with another --out")
+
+
+def _resolved(section: str, key: str, now: Any) -> bool:
+    """``train.monitor=auto`` (a tagger's default) against the metric the run resolved it to
+    and saved: the resumed run resolves it again from the same data, which the checkpoint
+    holds it to (its tags); the run refuses a resolution that differs from the saved one."""
+    return f"{section}.{key}" == "train.monitor" and now == "auto"
 
 
 def save_config(config: Any, path: str | Path) -> Path:

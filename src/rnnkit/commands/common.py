@@ -198,9 +198,14 @@ def check_not_a_run(out: Path, command: str) -> None:
     folder (it holds config.toml): the results.json, plots and predictions they write there
     would replace the run's own, under the same names."""
     if (out / "config.toml").is_file():
+        files = OUTPUT_FILES.get(command, "results.json, plots")
         raise ConfigError(f"--out {out} is a training run's folder (it holds config.toml): "
-                          f"rnnkit {command} would write its files (results.json, plots) over "
-                          f"the run's own; give another folder, e.g. {out / command}")
+                          f"rnnkit {command} would write its files ({files}) over the run's "
+                          f"own; give another folder, e.g. {out / command}")
+
+
+# what ``rnnkit backtest`` writes in its --out (a signal run's folder has the two plots too)
+OUTPUT_FILES = {"backtest": "backtest.json, equity.png, drawdown.png"}
 
 
 @contextlib.contextmanager

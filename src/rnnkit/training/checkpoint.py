@@ -8,6 +8,7 @@ checkpoint intact, never a broken file.
 
 from __future__ import annotations
 
+import errno
 import os
 import random
 import tempfile
@@ -66,7 +67,8 @@ def write_output(path: str | Path, write: Any) -> Path:
     symbolic link's target is replaced (the link kept). An existing file is written in place
     where it cannot be replaced: a file of one's own in a folder of others', and
     ``/dev/stdout`` or ``/proc/self/fd/N`` (replacing the file behind them would cut the open
-    descriptor off)."""
+    descriptor off). A file one may not write (``chmod a-w``) is refused, as writing it in
+    place was, not replaced."""
     given = Path(path)
     target = Path(os.path.realpath(given))  # a link's target is the file to replace
     if given.exists() and (given.absolute().parts[1:2] in (("dev",), ("proc",))
@@ -74,6 +76,8 @@ def write_output(path: str | Path, write: Any) -> Path:
         with open(given, "wb") as file:
             write(file)
     else:
+        if target.is_file() and not os.access(target, os.W_OK):  # the rename would ignore it
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(given))
         atomic_write_bytes(target, write)
     return given
 

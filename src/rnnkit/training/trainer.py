@@ -145,10 +145,11 @@ class Trainer:
 
     def _built_from(self) -> str | None:
         """The model's bundle configuration (its vocabularies and scalers, which the run built
-        from its data) as JSON; None for a model that cannot be bundled."""
+        from its data) as JSON; None for a model that cannot be bundled, or whose configuration
+        is no JSON (a set, a NumPy integer: its checkpoints are written, unchecked, as before)."""
         try:
             return json.dumps(self.model.bundle_config(), sort_keys=True)
-        except NotImplementedError:
+        except (NotImplementedError, TypeError, ValueError):
             return None
 
     def _check_built_from(self, saved: str | None, path: str | Path) -> None:
