@@ -538,3 +538,10 @@ def test_a_run_resumes_with_the_config_file_it_started_with(
     assert main(["train", "tagger", "--config", str(config), "--out", out, "--resume",
                  "--set", "train.monitor=val_accuracy"]) == 2
     assert "train.monitor ('val_f1' -> 'val_accuracy') differs" in capsys.readouterr().err
+
+
+def test_monitor_auto_is_refused_by_tasks_that_do_not_resolve_it(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["train", "synthetic", "--set", "train.monitor=auto", "--print-config"]) == 2
+    assert "train.monitor=auto is read by train tagger alone" in capsys.readouterr().err
+    assert main(["train", "tagger", "--dataset", "ud_english_ewt", "--print-config"]) == 0

@@ -264,6 +264,9 @@ def check_sections(config: Any) -> None:
             check_model(values)
         elif isinstance(values, TrainConfig):
             check_train(values)
+            if values.monitor == "auto" and not getattr(config, "AUTO_MONITOR", False):
+                raise ConfigError("train.monitor=auto is read by train tagger alone (span F1 "
+                                  "or accuracy, by its tags); name a metric such as val_loss")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -6,7 +6,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from rnnkit.config import ModelConfig, TrainConfig, check_at_least, check_choice, check_model
 from rnnkit.data.batching import BatchSource, BucketBatches, bucket_order
@@ -37,6 +37,7 @@ from rnnkit.training.task import evaluating, move_to
 
 @dataclass(frozen=True)
 class TaggerRunConfig:
+    AUTO_MONITOR: ClassVar[bool] = True  # train.monitor=auto: resolve_monitor picks the metric
     data: TaggerDataConfig = field(default_factory=TaggerDataConfig)
     embeddings: EmbeddingConfig = field(default_factory=EmbeddingConfig)
     tagger: TaggerConfig = field(default_factory=TaggerConfig)
