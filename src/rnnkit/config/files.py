@@ -1,0 +1,258 @@
+"""Configurations read from TOML and ``--set section.key=value`` overrides, written back as
+TOML, and compared on ``--resume``."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import types
+import typing
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+import tomllib
+
+from rnnkit.config.checks import ConfigError
+from rnnkit.config.sections import check_sections
+
+ConfigT = TypeVar("ConfigT")
+
+
+def valid_keys(config_type: type) -> list[str]:
+    """Every ``section.key`` a configuration accepts."""
+    keys: list[str] = []
+    hints = typing.get_type_hints(config_type)
+    for section in dataclasses.fields(config_type):
+        section_type = hints[section.name]
+        keys.extend(f"{section.name}.{f.name}" for f in dataclasses.fields(section_type))
+    return keys
+
+
+def load_config(
+    config_type: type[ConfigT], path: str | Path | None = None, overrides: Iterable[str] = ()
+) -> ConfigT:
+    """Build ``config_type`` from defaults, a TOML file, then ``section.key=value`` overrides."""
+    values: dict[str, dict[str, Any]] = {}
+    if path is not None:
+        path = Path(path)
+        try:
+            # a byte-order mark (Notepad's UTF-8) is no TOML: it was 'Invalid statement'
+            values = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file {path} does not exist") from None
+        except IsADirectoryError:
+            raise ConfigError(f"config file {path} is a folder; give the TOML file (a run "
+                              "folder's is its config.toml)") from None
+        except UnicodeDecodeError as error:
+            raise ConfigError(f"config file {path} is not UTF-8 text ({error.reason} at byte "
+                              f"{error.start}); give the TOML file of the run's settings"
+                              ) from None
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"config file {path} is not valid TOML: {error}") from None
+    for override in overrides:
+        key, sep, raw = override.partition("=")
+        section, dot, name = key.strip().partition(".")
+        if not sep or not dot:
+            raise ConfigError(f"override {override!r} must look like section.key=value")
+        values.setdefault(section, {})[name] = _parse_value(raw.strip())
+    return _build(config_type, values, source=str(path) if path else "overrides")
+
+
+def _parse_value(raw: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw  # a bare word is a string: --set model.cell=gru
+
+
+def _build(config_type: type[ConfigT], values: dict[str, Any], source: str) -> ConfigT:
+    keys = valid_keys(config_type)
+    hints = typing.get_type_hints(config_type)
+    defaults: Any = config_type()
+    sections = {}
+    for section, content in values.items():
+        if section not in hints:
+            raise ConfigError(f"unknown config section {section!r} in {source};"
+                              f"{_did_you_mean('', section, list(hints))} valid keys: "
+                              + ", ".join(keys))
+        if not isinstance(content, dict):
+            raise ConfigError(f"{section} in {source} is a section, not a value (got "
+                              f"{section} = {content!r}); write it as a table: a [{section}] "
+                              "line, then its keys one per line (key = value)")
+        section_type = hints[section]
+        field_types = typing.get_type_hints(section_type)
+        for name in content:
+            if name not in field_types:
+                raise ConfigError(f"unknown config key '{section}.{name}' in {source};"
+                                  f"{_did_you_mean(section, name, keys)} valid keys: "
+                                  + ", ".join(keys))
+        section_defaults = getattr(defaults, section)
+        typed = {n: _coerce(f"{section}.{n}", v, field_types[n], getattr(section_defaults, n))
+                 for n, v in content.items()}
+        # start from the run's own defaults for the section, which may differ from the class's
+        sections[section] = dataclasses.replace(section_defaults, **typed)
+    config = cast(ConfigT, dataclasses.replace(defaults, **sections))
+    check_sections(config)
+    return config
+
+
+def _coerce(key: str, value: Any, expected: Any, default: Any = None) -> Any:
+    if isinstance(expected, types.UnionType) or typing.get_origin(expected) is typing.Union:
+        allowed = typing.get_args(expected)
+    else:
+        allowed = (expected,)
+    wrong = ConfigError(f"{key} expects {_name(expected)}{_example(key, expected, default)}"
+                        f", got {_toml_value(value) if isinstance(value, bool) else repr(value)}")
+    if isinstance(value, bool) and bool not in allowed:
+        raise wrong
+    if float in allowed and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if any(isinstance(value, t) for t in allowed if isinstance(t, type)):
+        return value
+    if str in allowed:
+        check_not_collection(key, value)
+        return str(value)
+    raise wrong
+
+
+def _did_you_mean(section: str, name: str, known: list[str]) -> str:
+    """`` did you mean train.epochs?`` for a misspelt ``name`` of ``section`` (a section
+    itself when ``section`` is ""), or a key put in the wrong section, among ``known``.
+
+    Example:
+        >>> _did_you_mean("train", "hidden_size", ["model.hidden_size", "train.lr"])
+        ' did you mean model.hidden_size?'
+    """
+    if section:
+        elsewhere = [key for key in known if key.partition(".")[2] == name]
+        own = [key.partition(".")[2] for key in known if key.startswith(f"{section}.")]
+        close = elsewhere or [f"{section}.{match}" for match in
+                              difflib.get_close_matches(name, own, n=1)]
+    else:
+        close = difflib.get_close_matches(name, known, n=1)
+    return f" did you mean {close[0]}?" if close else ""
+
+
+KINDS = {int: "a whole number", float: "a number", bool: "true or false", str: "text"}
+
+
+def _example(key: str, expected: Any, default: Any) -> str:
+    """`` (a whole number, e.g. train.epochs=10)``: what a value of type ``expected`` looks
+    like, with the setting's default as the example ("" for other types).
+
+    Example:
+        >>> _example("train.lr", float, 0.001)
+        ' (a number, e.g. train.lr=0.001)'
+    """
+    if expected not in KINDS:
+        return ""
+    example = f", e.g. {key}={_toml_value(default)}" if isinstance(default, expected) else ""
+    return f" ({KINDS[expected]}{example})"
+
+
+def check_not_collection(key: str, value: Any) -> None:
+    """Refuse a TOML array or table for the text setting ``key``: its Python text
+    (``"['temp']"``) would be read as one name or number later. Several values are one string.
+
+    Example:
+        >>> check_not_collection("data.features", ["temp", "wind"])  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        rnnkit.config.ConfigError: data.features is text, not an array; ...="temp,wind"; got [...]
+    """
+    if isinstance(value, list):
+        example = ",".join(str(item) for item in value) or "a,b"
+        raise ConfigError(f"{key} is text, not an array; write comma-separated values as one "
+                          f"string, e.g. {key}={json.dumps(example)}; got {value!r}")
+    if isinstance(value, dict):
+        raise ConfigError(f"{key} is text, not a table; give it as one string, e.g. "
+                          f'{key}="..."; got {value!r}')
+
+
+def _name(expected: Any) -> str:
+    return getattr(expected, "__name__", str(expected))
+
+
+def config_to_dict(config: Any) -> dict[str, dict[str, Any]]:
+    """The configuration as ``{section: {key: value}}``."""
+    return dataclasses.asdict(config)
+
+
+def config_from_dict(config_type: type[ConfigT], values: dict[str, Any]) -> ConfigT:
+    """Rebuild a configuration saved with :func:`config_to_dict` (unknown keys are errors)."""
+    return _build(config_type, values, source="saved config")
+
+
+def to_toml(values: dict[str, dict[str, Any]]) -> str:
+    """Sections of plain values as TOML text."""
+    lines: list[str] = []
+    for section, content in values.items():
+        lines.append(f"[{section}]")
+        for key, value in content.items():
+            lines.append(f"{key} = {_toml_value(value)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        # JSON's escapes are TOML's too; escaping control characters keeps newlines valid TOML
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+    raise ConfigError(f"cannot write {value!r} ({type(value).__name__}) to TOML")
+
+
+# what a resumed run may change: how long and how it runs, never what it learns from or how
+RESUMABLE = ("train.epochs", "train.max_steps", "train.patience", "train.lr_patience",
+             "train.lr_factor", "train.min_lr", "train.checkpoint_every", "train.device",
+             "train.threads", "train.progress")
+
+
+def check_resume_config(config: Any, saved: str | Path) -> None:
+    """Refuse to resume the run whose settings are in ``saved`` with other settings than
+    :data:`RESUMABLE` and ``sample.*``: the checkpoint would go on with the old ones (its
+    optimizer keeps its learning rate, its data and vocabularies are built), so the new
+    values would be ignored or mix two runs.
+
+    Raises:
+        ConfigError: naming each changed key with its old and new value.
+    """
+    try:
+        earlier = config_to_dict(load_config(type(config), saved))
+    except ConfigError as error:
+        raise ConfigError(f"--resume: the run's settings cannot be read ({error}); start a "
+                          "new run with another --out") from None
+    now = config_to_dict(config)
+    changed = [f"{section}.{key} ({value!r} -> {now[section][key]!r})"
+               for section, values in earlier.items() for key, value in values.items()
+               if now[section][key] != value and f"{section}.{key}" not in RESUMABLE
+               and section != "sample" and not _resolved(section, key, now[section][key])]
+    if changed:
+        sampling = " and sample.*" if "sample" in earlier else ""  # a language model's
+        raise ConfigError(f"--resume: {', '.join(changed)} "
+                          f"{'differs' if len(changed) == 1 else 'differ'} from the run in "
+                          f"{Path(saved).parent}, which would go on with its own. A resumed "
+                          f"run may change only {', '.join(RESUMABLE)}{sampling}; leave "
+                          "the others as they were (with --out naming the run, its own "
+                          "settings are the start and only changes need --set), or start a "
+                          "new run with another --out")
+
+
+def _resolved(section: str, key: str, now: Any) -> bool:
+    """``train.monitor=auto`` (a tagger's default) against the metric the run resolved it to
+    and saved: the resumed run resolves it again from the same data, which the checkpoint
+    holds it to (its tags); the run refuses a resolution that differs from the saved one."""
+    return f"{section}.{key}" == "train.monitor" and now == "auto"
+
+
+def save_config(config: Any, path: str | Path) -> Path:
+    """Write the resolved configuration as TOML, atomically (``--resume`` reads it back)."""
+    from rnnkit.training.checkpoint import atomic_write_text
+
+    text = to_toml(config_to_dict(config))
+    return atomic_write_text(path, text)
