@@ -231,7 +231,10 @@ def test_a_value_of_the_wrong_type_says_what_one_looks_like(override: str, messa
 
 @pytest.mark.parametrize(("override", "hint"), [
     ("train.epoch=3", "did you mean train.epochs?"),
-    ("trian.epochs=3", "did you mean train?"),
+    ("trian.epochs=3", "did you mean train.epochs?"),
+    ("trian.epoch=3", "did you mean train.epochs?"),
+    ("model.epochs=3", "did you mean train.epochs?"),
+    ("trainer.hidden_size=3", "did you mean model.hidden_size?"),  # not train.hidden_size
     ("train.hidden_size=3", "did you mean model.hidden_size?"),  # in the wrong section
     ("train.xyz=3", ""),  # nothing close: no guess
 ])
@@ -297,3 +300,26 @@ def test_overrides_keep_the_run_configs_own_section_defaults() -> None:
 
     config = load_config(BiRun, overrides=["model.cell=gru"])
     assert config.model == ModelConfig(cell="gru", bidirectional=True, hidden_size=7)
+
+
+def test_an_unknown_section_is_not_matched_to_a_close_section_without_the_key(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """train dqn has no train section: 'train.epochs' said 'did you mean trading?', a section
+    of costs; an empty [trian] table of a file still gets its section."""
+    from rnnkit.cli import main
+
+    assert main(["train", "dqn", "--set", "train.epochs=3", "--print-config"]) == 2
+    assert "did you mean" not in capsys.readouterr().err
+    assert main(["train", "dqn", "--set", "train.lr=0.1", "--print-config"]) == 2
+    assert "did you mean agent.lr?" in capsys.readouterr().err
+    with pytest.raises(ConfigError, match="did you mean train[?]"):
+        config_from_toml_text("[trian]\n")
+
+
+def config_from_toml_text(text: str) -> RunConfig:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "run.toml"
+        path.write_text(text, encoding="utf-8")
+        return load_config(RunConfig, path)

@@ -74,8 +74,9 @@ def _build(config_type: type[ConfigT], values: dict[str, Any], source: str) -> C
     sections = {}
     for section, content in values.items():
         if section not in hints:
+            names = list(content) if isinstance(content, dict) else []
             raise ConfigError(f"unknown config section {section!r} in {source};"
-                              f"{_did_you_mean('', section, list(hints))} valid keys: "
+                              f"{_did_you_mean_section(section, names, keys)} valid keys: "
                               + ", ".join(keys))
         if not isinstance(content, dict):
             raise ConfigError(f"{section} in {source} is a section, not a value (got "
@@ -133,6 +134,41 @@ def _did_you_mean(section: str, name: str, known: list[str]) -> str:
     else:
         close = difflib.get_close_matches(name, known, n=1)
     return f" did you mean {close[0]}?" if close else ""
+
+
+def _did_you_mean_section(section: str, names: list[str], known: list[str]) -> str:
+    """`` did you mean model.hidden_size?`` for keys ``names`` under an unknown ``section``:
+    the same key in another section, else a close section holding a key close to one of
+    them, else a close key anywhere (a section name alone can mislead: ``train`` is close to
+    ``trading``, which holds no ``epochs``).
+
+    Example:
+        >>> keys = ["agent.episodes", "agent.lr", "trading.mode", "model.hidden_size"]
+        >>> _did_you_mean_section("train", ["epochs"], keys)  # not trading
+        ''
+        >>> _did_you_mean_section("train", ["lr"], keys)
+        ' did you mean agent.lr?'
+        >>> _did_you_mean_section("modle", ["hiden_size"], keys)
+        ' did you mean model.hidden_size?'
+    """
+    for name in names:
+        hint = _did_you_mean(section, name, known)
+        if hint:
+            return hint
+    sections = list(dict.fromkeys(key.partition(".")[0] for key in known))
+    for near in difflib.get_close_matches(section, sections, n=3):
+        for name in names:
+            hint = _did_you_mean(near, name, known)
+            if hint:
+                return hint
+    tails = {key.partition(".")[2]: key for key in reversed(known)}  # first key of a name
+    for name in names:
+        close = difflib.get_close_matches(name, list(tails), n=1)
+        if close:
+            return f" did you mean {tails[close[0]]}?"
+    if not names:  # an empty [section] of a file: the section alone
+        return _did_you_mean("", section, sections)
+    return ""
 
 
 KINDS = {int: "a whole number", float: "a number", bool: "true or false", str: "text"}
