@@ -494,6 +494,31 @@ def test_a_run_folder_as_out_of_evaluate_or_backtest_is_refused(
     assert (run / "results.json").read_text() == '{"epochs": 10}\n'
 
 
+@pytest.mark.parametrize("command", ["evaluate", "backtest"])
+def test_a_stocks_symbol_folder_as_out_of_evaluate_or_backtest_is_refused(
+        command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """backtest --model runs/demo/AAPL/fold-2013/signal/model.rnnkit --out runs/demo/AAPL
+    wrote equity.png and drawdown.png (evaluate: results.json) over the walk-forward run's own:
+    a symbol's folder holds no config.toml, its run's parent does."""
+    run = tmp_path / "stocks"
+    symbol = run / "AAPL"
+    (symbol / "fold-2013" / "signal").mkdir(parents=True)
+    (run / "config.toml").write_text("[data]\n")
+    (symbol / "results.json").write_text('{"symbol": "AAPL"}\n')
+    model = symbol / "fold-2013" / "signal" / "model.rnnkit"
+    assert main([command, "--model", str(model), "--out", str(symbol)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"rnnkit: error: --out {symbol} is a symbol's folder of an rnnkit "
+                          "stocks run")
+    assert f"give another folder, e.g. {symbol / command}\n" in err
+    assert (symbol / "results.json").read_text() == '{"symbol": "AAPL"}\n'
+    # a folder of one's own beside the run's config.toml, holding no fold, is not refused
+    other = run / "mine"
+    other.mkdir()
+    assert main([command, "--model", str(model), "--out", str(other)]) != 0
+    assert "symbol's folder" not in capsys.readouterr().err
+
+
 def test_an_output_under_a_file_is_refused_naming_output(tmp_path: Path) -> None:
     from rnnkit.commands.common import make_parent
     from rnnkit.config import ConfigError

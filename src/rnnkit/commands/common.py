@@ -195,13 +195,20 @@ def check_folder(path: Path, flag: str) -> None:
 
 def check_not_a_run(out: Path, command: str) -> None:
     """Refuse an ``--out`` of ``rnnkit evaluate`` or ``backtest`` that is a training run's
-    folder (it holds config.toml): the results.json, plots and predictions they write there
-    would replace the run's own, under the same names."""
+    folder (it holds config.toml), or a symbol's folder of an ``rnnkit stocks`` run (it holds
+    ``fold-<year>/``; the run's config.toml is in its parent): the results.json, plots and
+    predictions they write there would replace the run's own, under the same names."""
+    files = OUTPUT_FILES.get(command, "results.json, plots")
     if (out / "config.toml").is_file():
-        files = OUTPUT_FILES.get(command, "results.json, plots")
         raise ConfigError(f"--out {out} is a training run's folder (it holds config.toml): "
                           f"rnnkit {command} would write its files ({files}) over the run's "
                           f"own; give another folder, e.g. {out / command}")
+    if (out.parent / "config.toml").is_file() and any(
+            fold.is_dir() for fold in out.glob("fold-*")):
+        raise ConfigError(f"--out {out} is a symbol's folder of an rnnkit stocks run (it holds "
+                          f"fold-<year>/, and {out.parent} the run's config.toml): rnnkit "
+                          f"{command} would write its files ({files}) over the run's own; "
+                          f"give another folder, e.g. {out / command}")
 
 
 # what ``rnnkit backtest`` writes in its --out (a signal run's folder has the two plots too)
