@@ -633,6 +633,20 @@ def test_a_run_whose_output_pipe_closes_says_it_stopped(tmp_path: Path) -> None:
     assert not (tmp_path / "run" / "results.json").exists()
 
 
+def test_a_run_whose_output_and_error_pipe_closes_exits_141(tmp_path: Path) -> None:
+    # `rnnkit train ... 2>&1 | head -1`: the message could not be written either, and the
+    # BrokenPipeError it raised made the run exit 1 instead of 141
+    command = [sys.executable, "-m", "rnnkit", "train", "synthetic", "--out", str(tmp_path / "run"),
+               "--set", "train.epochs=4", "--set", "data.train_size=200",
+               "--set", "train.progress=false"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert process.stdout is not None
+    assert process.stdout.readline().startswith(b"epoch 1:")
+    process.stdout.close()  # what `head -1` does, to both
+    assert process.wait(timeout=120) == 141
+    assert not (tmp_path / "run" / "results.json").exists()
+
+
 def test_print_config_into_a_closed_pipe_is_no_stopped_run(tmp_path: Path) -> None:
     # `rnnkit train ... --print-config | head -1`: settings cut short as asked, no run stopped
     command = [sys.executable, "-m", "rnnkit", "train", "synthetic", "--print-config",
