@@ -142,6 +142,28 @@ def test_a_fresh_run_in_another_task_s_folder_is_refused(
     assert (out / "model.rnnkit").read_bytes() == b"the tagger"
 
 
+@pytest.mark.parametrize("command", [
+    ["train", "synthetic", *TINY],
+    ["train", "dqn", "--set", "agent.episodes=1"],
+    ["stocks", "--symbols", "AAPL"],
+])
+def test_a_fresh_run_in_a_stocks_symbol_folder_is_refused(
+        command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """train forecaster --out runs/demo/AAPL replaced the walk-forward run's results.json and
+    forecast.png (train signal, dqn: its plots too): the symbol's folder holds no config.toml,
+    so it read as no run at all."""
+    symbol = tmp_path / "stocks" / "AAPL"
+    (symbol / "fold-2013" / "forecaster").mkdir(parents=True)
+    (tmp_path / "stocks" / "config.toml").write_text("[data]\n")
+    (symbol / "results.json").write_text('{"symbol": "AAPL"}\n')
+    assert main([*command, "--out", str(symbol)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"rnnkit: error: --out {symbol} is a symbol's folder of an rnnkit "
+                          "stocks run")
+    assert sorted(path.name for path in symbol.iterdir()) == ["fold-2013", "results.json"]
+    assert (symbol / "results.json").read_text() == '{"symbol": "AAPL"}\n'
+
+
 def test_resume_of_another_task_s_folder_says_so(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
