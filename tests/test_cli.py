@@ -142,6 +142,28 @@ def test_a_fresh_run_in_another_task_s_folder_is_refused(
     assert (out / "model.rnnkit").read_bytes() == b"the tagger"
 
 
+@pytest.mark.parametrize("command", [
+    ["train", "synthetic", *TINY],
+    ["train", "dqn", "--set", "agent.episodes=1"],
+    ["stocks", "--symbols", "AAPL"],
+])
+def test_a_fresh_run_in_a_stocks_symbol_folder_is_refused(
+        command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """train forecaster --out runs/demo/AAPL replaced the walk-forward run's results.json and
+    forecast.png (train signal, dqn: its plots too): the symbol's folder holds no config.toml,
+    so it read as no run at all."""
+    symbol = tmp_path / "stocks" / "AAPL"
+    (symbol / "fold-2013" / "forecaster").mkdir(parents=True)
+    (tmp_path / "stocks" / "config.toml").write_text("[data]\n")
+    (symbol / "results.json").write_text('{"symbol": "AAPL"}\n')
+    assert main([*command, "--out", str(symbol)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"rnnkit: error: --out {symbol} is a symbol's folder of an rnnkit "
+                          "stocks run")
+    assert sorted(path.name for path in symbol.iterdir()) == ["fold-2013", "results.json"]
+    assert (symbol / "results.json").read_text() == '{"symbol": "AAPL"}\n'
+
+
 def test_resume_of_another_task_s_folder_says_so(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -494,6 +516,31 @@ def test_a_run_folder_as_out_of_evaluate_or_backtest_is_refused(
     assert (run / "results.json").read_text() == '{"epochs": 10}\n'
 
 
+@pytest.mark.parametrize("command", ["evaluate", "backtest"])
+def test_a_stocks_symbol_folder_as_out_of_evaluate_or_backtest_is_refused(
+        command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """backtest --model runs/demo/AAPL/fold-2013/signal/model.rnnkit --out runs/demo/AAPL
+    wrote equity.png and drawdown.png (evaluate: results.json) over the walk-forward run's own:
+    a symbol's folder holds no config.toml, its run's parent does."""
+    run = tmp_path / "stocks"
+    symbol = run / "AAPL"
+    (symbol / "fold-2013" / "signal").mkdir(parents=True)
+    (run / "config.toml").write_text("[data]\n")
+    (symbol / "results.json").write_text('{"symbol": "AAPL"}\n')
+    model = symbol / "fold-2013" / "signal" / "model.rnnkit"
+    assert main([command, "--model", str(model), "--out", str(symbol)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"rnnkit: error: --out {symbol} is a symbol's folder of an rnnkit "
+                          "stocks run")
+    assert f"give another folder, e.g. {symbol / command}\n" in err
+    assert (symbol / "results.json").read_text() == '{"symbol": "AAPL"}\n'
+    # a folder of one's own beside the run's config.toml, holding no fold, is not refused
+    other = run / "mine"
+    other.mkdir()
+    assert main([command, "--model", str(model), "--out", str(other)]) != 0
+    assert "symbol's folder" not in capsys.readouterr().err
+
+
 def test_an_output_under_a_file_is_refused_naming_output(tmp_path: Path) -> None:
     from rnnkit.commands.common import make_parent
     from rnnkit.config import ConfigError
@@ -605,6 +652,20 @@ def test_a_run_whose_output_pipe_closes_says_it_stopped(tmp_path: Path) -> None:
     assert b"standard output was closed (piped into head?), which stopped the run; continue " \
            b"it with --resume" in process.stderr.read()
     process.stderr.close()
+    assert not (tmp_path / "run" / "results.json").exists()
+
+
+def test_a_run_whose_output_and_error_pipe_closes_exits_141(tmp_path: Path) -> None:
+    # `rnnkit train ... 2>&1 | head -1`: the message could not be written either, and the
+    # BrokenPipeError it raised made the run exit 1 instead of 141
+    command = [sys.executable, "-m", "rnnkit", "train", "synthetic", "--out", str(tmp_path / "run"),
+               "--set", "train.epochs=4", "--set", "data.train_size=200",
+               "--set", "train.progress=false"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert process.stdout is not None
+    assert process.stdout.readline().startswith(b"epoch 1:")
+    process.stdout.close()  # what `head -1` does, to both
+    assert process.wait(timeout=120) == 141
     assert not (tmp_path / "run" / "results.json").exists()
 
 

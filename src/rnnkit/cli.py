@@ -114,9 +114,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not hasattr(args, "resume") or getattr(args, "print_config", False):
             return 0  # predictions or settings cut short as asked: not an error, no run
         advice = "; continue it with --resume" if can_resume(args) else ""  # a run: stopped
-        print("rnnkit: error: standard output was closed (piped into head?), which stopped "
-              f"the run{advice}; to keep only some lines, write them to a file first",
-              file=sys.stderr)
+        try:  # `2>&1 | head`: standard error is the same closed pipe, and says nothing
+            print("rnnkit: error: standard output was closed (piped into head?), which "
+                  f"stopped the run{advice}; to keep only some lines, write them to a file "
+                  "first", file=sys.stderr, flush=True)
+        except BrokenPipeError:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stderr.fileno())  # no error at exit
         return 141  # as a shell reports a process stopped by SIGPIPE
     except WorkerLost as error:  # another training process failed: its error is the cause
         print(f"rnnkit: error: {error}", file=sys.stderr, flush=True)

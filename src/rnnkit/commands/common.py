@@ -84,6 +84,11 @@ def resolve_config(config_type: type, args: argparse.Namespace,
     saved = args.out / "config.toml" if args.out else None
     if not resume and saved is not None and saved.is_file():
         check_same_task(config_type, args.out)
+    if not resume and args.out and is_stocks_symbol_folder(args.out):
+        raise ConfigError(f"--out {args.out} is a symbol's folder of an rnnkit stocks run (it "
+                          f"holds fold-<year>/, and {args.out.parent} the run's config.toml): "
+                          "this run would write its results.json and plots over the stocks "
+                          f"run's own: give another --out, e.g. {args.out / 'mine'}")
     if path is None and resume and saved is not None and saved.is_file():
         path = saved
         try:
@@ -105,6 +110,14 @@ def resolve_config(config_type: type, args: argparse.Namespace,
         print("# valid keys: " + ", ".join(valid_keys(config_type)))
         return None
     return config
+
+
+def is_stocks_symbol_folder(out: Path) -> bool:
+    """Whether ``out`` is a symbol's folder of an ``rnnkit stocks`` run (``RUN/AAPL``): it holds
+    ``fold-<year>/`` and the run's results.json and plots but no config.toml, which is in its
+    parent."""
+    return (out.parent / "config.toml").is_file() and any(
+        fold.is_dir() for fold in out.glob("fold-*"))
 
 
 def check_same_task(config_type: type, out: Path) -> None:
@@ -195,13 +208,19 @@ def check_folder(path: Path, flag: str) -> None:
 
 def check_not_a_run(out: Path, command: str) -> None:
     """Refuse an ``--out`` of ``rnnkit evaluate`` or ``backtest`` that is a training run's
-    folder (it holds config.toml): the results.json, plots and predictions they write there
-    would replace the run's own, under the same names."""
+    folder (it holds config.toml), or a symbol's folder of an ``rnnkit stocks`` run (it holds
+    ``fold-<year>/``; the run's config.toml is in its parent): the results.json, plots and
+    predictions they write there would replace the run's own, under the same names."""
+    files = OUTPUT_FILES.get(command, "results.json, plots")
     if (out / "config.toml").is_file():
-        files = OUTPUT_FILES.get(command, "results.json, plots")
         raise ConfigError(f"--out {out} is a training run's folder (it holds config.toml): "
                           f"rnnkit {command} would write its files ({files}) over the run's "
                           f"own; give another folder, e.g. {out / command}")
+    if is_stocks_symbol_folder(out):
+        raise ConfigError(f"--out {out} is a symbol's folder of an rnnkit stocks run (it holds "
+                          f"fold-<year>/, and {out.parent} the run's config.toml): rnnkit "
+                          f"{command} would write its files ({files}) over the run's own; "
+                          f"give another folder, e.g. {out / command}")
 
 
 # what ``rnnkit backtest`` writes in its --out (a signal run's folder has the two plots too)
