@@ -316,6 +316,21 @@ def test_an_unknown_section_is_not_matched_to_a_close_section_without_the_key(
         config_from_toml_text("[trian]\n")
 
 
+def test_an_unknown_section_prefers_the_close_section_holding_the_key(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """train seq2seq --set modle.dropout=0.1 said 'did you mean seq2seq.dropout?' (the first
+    section holding a dropout), and train lm --set smaple.seed=3 'train.seed'; the section
+    close to the misspelt one is named."""
+    from rnnkit.cli import main
+
+    assert main(["train", "seq2seq", "--set", "modle.dropout=0.1", "--print-config"]) == 2
+    assert "did you mean model.dropout?" in capsys.readouterr().err
+    assert main(["train", "lm", "--set", "smaple.seed=3", "--print-config"]) == 2
+    assert "did you mean sample.seed?" in capsys.readouterr().err
+    assert main(["train", "seq2seq", "--set", "sequence.dropout=0.1", "--print-config"]) == 2
+    assert "did you mean seq2seq.dropout?" in capsys.readouterr().err
+
+
 def config_from_toml_text(text: str) -> RunConfig:
     import tempfile
 

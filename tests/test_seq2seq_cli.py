@@ -328,3 +328,21 @@ def test_seq2seq_training_pairs_are_judged_and_kept_whole(tmp_path: Path) -> Non
         len(tokenizers[0].encode(line)) + 1 for line in (short[0], long[0])]
     cut = encode_pairs(model, long[:1], ["a dog"])  # scoring reads it as translation does
     assert len(cut[0][0]) == 3
+
+
+def test_a_refused_run_leaves_the_earlier_runs_tokenizers(
+        prefix: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A fresh run into a run's folder wrote its tokenizers.json before its checks: refused
+    (a mistyped train.monitor), it left the earlier run with the new subword models, so that
+    run's --resume said its checkpoint 'was written by a model built from other data'."""
+    out = str(tmp_path / "run")
+    data = ["--src", "de", "--tgt", "en", "--train", str(prefix), "--dev", str(prefix),
+            "--test", str(prefix), "--out", out]
+    assert main(["train", "seq2seq", *data, *TINY]) == 0
+    saved = (tmp_path / "run" / "tokenizers.json").read_text(encoding="utf-8")
+    assert main(["train", "seq2seq", *data, *TINY, "--set", "data.vocab_size=25",
+                 "--set", "train.monitor=val_blue"]) == 2
+    assert "'val_blue' is not a validation metric" in capsys.readouterr().err
+    assert (tmp_path / "run" / "tokenizers.json").read_text(encoding="utf-8") == saved
+    assert main(["train", "seq2seq", "--out", out, "--resume", "--set", "train.epochs=3"]) == 0
+    assert "resumed from" in capsys.readouterr().out

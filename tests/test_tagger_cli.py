@@ -540,6 +540,17 @@ def test_a_run_resumes_with_the_config_file_it_started_with(
     assert "train.monitor ('val_f1' -> 'val_accuracy') differs" in capsys.readouterr().err
 
 
+def test_monitor_auto_with_mode_min_is_refused_before_the_data_is_read(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """auto picks val_f1 or val_accuracy, both better when higher: --print-config printed
+    train.mode=min with it and exited 0, and a run (each --nproc process) read the data before
+    the trainer refused 'val_accuracy' with mode min."""
+    assert main(["train", "tagger", "--set", "train.mode=min", "--print-config"]) == 2
+    assert "train.monitor=auto picks val_f1 or val_accuracy" in capsys.readouterr().err
+    assert main(["train", "tagger", "--set", "train.mode=min", "--set", "train.monitor=val_loss",
+                 "--print-config"]) == 0
+
+
 def test_monitor_auto_is_refused_by_tasks_that_do_not_resolve_it(
         capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["train", "synthetic", "--set", "train.monitor=auto", "--print-config"]) == 2

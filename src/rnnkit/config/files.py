@@ -138,9 +138,10 @@ def _did_you_mean(section: str, name: str, known: list[str]) -> str:
 
 def _did_you_mean_section(section: str, names: list[str], known: list[str]) -> str:
     """`` did you mean model.hidden_size?`` for keys ``names`` under an unknown ``section``:
-    the same key in another section, else a close section holding a key close to one of
-    them, else a close key anywhere (a section name alone can mislead: ``train`` is close to
-    ``trading``, which holds no ``epochs``).
+    a close section holding the same key (``modle.dropout``: ``model.dropout``, though
+    ``seq2seq.dropout`` comes first), else the same key in another section, else a close
+    section holding a key close to one of them, else a close key anywhere (a section name
+    alone can mislead: ``train`` is close to ``trading``, which holds no ``epochs``).
 
     Example:
         >>> keys = ["agent.episodes", "agent.lr", "trading.mode", "model.hidden_size"]
@@ -150,13 +151,20 @@ def _did_you_mean_section(section: str, names: list[str], known: list[str]) -> s
         ' did you mean agent.lr?'
         >>> _did_you_mean_section("modle", ["hiden_size"], keys)
         ' did you mean model.hidden_size?'
+        >>> _did_you_mean_section("modle", ["lr"], ["agent.lr", "model.lr"])
+        ' did you mean model.lr?'
     """
+    sections = list(dict.fromkeys(key.partition(".")[0] for key in known))
+    nearest = difflib.get_close_matches(section, sections, n=3)
+    for name in names:
+        for near in nearest:
+            if f"{near}.{name}" in known:
+                return f" did you mean {near}.{name}?"
     for name in names:
         hint = _did_you_mean(section, name, known)
         if hint:
             return hint
-    sections = list(dict.fromkeys(key.partition(".")[0] for key in known))
-    for near in difflib.get_close_matches(section, sections, n=3):
+    for near in nearest:
         for name in names:
             hint = _did_you_mean(near, name, known)
             if hint:

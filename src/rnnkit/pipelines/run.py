@@ -28,11 +28,14 @@ def train_in_run_dir(
     resume: bool = False,
     log: Any = print,
     observe: dict[str, BatchSource] | None = None,
+    files: dict[str, str] | None = None,
 ) -> TrainResult:
     """Save the resolved config, train (resuming from ``last.pt`` if asked), save the bundle.
 
     The run folder then holds ``config.toml``, ``metrics.jsonl``, ``last.pt``, ``best.pt`` and
-    ``model.rnnkit``.
+    ``model.rnnkit``, and ``files`` (name: text, such as a seq2seq run's ``tokenizers.json``),
+    written with ``config.toml`` once the run has passed its checks: a run refused before it
+    starts leaves an earlier run's in the folder as they were.
 
     Started by torchrun, every process trains and rank 0 alone writes; once training is over
     the others raise :class:`~rnnkit.training.distributed.WorkerFinished` (a clean exit), so
@@ -41,7 +44,7 @@ def train_in_run_dir(
     out = Path(out_dir)
     trainer = Trainer(model, config.train, run_dir=out, log=log)  # checks the device first
     trainer.monitor.check(model, val is not None)  # a bad monitor: refused, the folder untouched
-    start_run(config, out, resume, log)
+    start_run(config, out, resume, log, files)
     if resume:
         trainer.resume()
     result = trainer.fit(train, val, observe)
@@ -53,8 +56,10 @@ def train_in_run_dir(
     return result
 
 
-def start_run(config: Any, out: Path, resume: bool, log: Any = print) -> None:
-    """Ready the run folder ``out`` and write ``config.toml`` (rank 0 writes).
+def start_run(config: Any, out: Path, resume: bool, log: Any = print,
+              files: dict[str, str] | None = None) -> None:
+    """Ready the run folder ``out`` and write ``config.toml`` and ``files`` (name: text; rank 0
+    writes).
 
     A fresh run removes an earlier run's log, checkpoints, bundle and results, so nothing of it
     leaks in (a plot it wrote stays until this run writes its own). To
@@ -78,6 +83,8 @@ def start_run(config: Any, out: Path, resume: bool, log: Any = print) -> None:
     out.mkdir(parents=True, exist_ok=True)
     clear_run(out, files=() if resume else RUN_FILES)  # a fresh run: nothing of an earlier
     save_config(config, saved)  # run in this folder may leak into it
+    for name, text in (files or {}).items():
+        atomic_write_text(out / name, text)
 
 
 def clear_run(out: Path, files: tuple[str, ...] = RUN_FILES) -> None:

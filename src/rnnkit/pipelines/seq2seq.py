@@ -25,7 +25,7 @@ from rnnkit.data.subword import BOS_ID, EOS_ID, MODEL_TYPES, SPECIAL_PIECES, Sub
 from rnnkit.models.seq2seq import Seq2Seq, Seq2SeqBatch, Seq2SeqConfig
 from rnnkit.pipelines.run import train_in_run_dir, write_results
 from rnnkit.pipelines.translation import detokenize, pad, translate_lines
-from rnnkit.training.checkpoint import atomic_write_text, seed_everything, write_output_text
+from rnnkit.training.checkpoint import seed_everything, write_output_text
 from rnnkit.training.translation_metrics import corpus_scores
 
 Pair = tuple[list[int], list[int], str]  # source ids (+ end), target ids (begin .. end), text
@@ -111,17 +111,20 @@ def batches(pairs: list[Pair], batch_size: int, shuffle: bool, seed: int) -> Buc
 
 def prepare_tokenizers(data: TranslationDataConfig, sources: list[str], targets: list[str],
                        out: Path, resume: bool) -> list[SubwordTokenizer]:
-    """Train the two subword models, or on ``resume`` reuse those the run saved."""
+    """Train the two subword models, or on ``resume`` reuse those the run saved. Nothing is
+    written here: :func:`tokenizers_json` goes to the run folder once the run starts, so a
+    run refused before (a mistyped train.monitor) leaves an earlier run's as they were."""
     saved = out / "tokenizers.json"
     if resume and saved.is_file():
         stored = json.loads(saved.read_text(encoding="utf-8"))
         return [SubwordTokenizer.from_json(stored[side]) for side in ("source", "target")]
-    tokenizers = [SubwordTokenizer.train(lines, data.vocab_size, data.tokenizer)
-                  for lines in (sources, targets)]
-    out.mkdir(parents=True, exist_ok=True)
-    text = json.dumps({"source": tokenizers[0].to_json(), "target": tokenizers[1].to_json()})
-    atomic_write_text(saved, text)  # never half
-    return tokenizers
+    return [SubwordTokenizer.train(lines, data.vocab_size, data.tokenizer)
+            for lines in (sources, targets)]
+
+
+def tokenizers_json(tokenizers: list[SubwordTokenizer]) -> str:
+    """The run folder's ``tokenizers.json``: the source and target subword models."""
+    return json.dumps({"source": tokenizers[0].to_json(), "target": tokenizers[1].to_json()})
 
 
 def check_run(config: Seq2SeqRunConfig) -> None:
@@ -184,6 +187,7 @@ def train_seq2seq(config: Seq2SeqRunConfig, out_dir: str | Path, resume: bool = 
         model, config, out_dir, batches(train_pairs, config.train.batch_size, True,
                                         config.train.seed),
         batches(dev_pairs, 128, False, 0), resume, log,
+        files={"tokenizers.json": tokenizers_json(tokenizers)},  # written as the run starts
     )
     model.to("cpu")
     results: dict[str, Any] = {

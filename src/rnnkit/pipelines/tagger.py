@@ -8,7 +8,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
-from rnnkit.config import ModelConfig, TrainConfig, check_at_least, check_choice, check_model
+from rnnkit.config import (
+    ConfigError,
+    ModelConfig,
+    TrainConfig,
+    check_at_least,
+    check_choice,
+    check_model,
+)
 from rnnkit.data.batching import BatchSource, BucketBatches, bucket_order
 from rnnkit.data.conllu import TAG_COLUMNS
 from rnnkit.data.tagged import TaggedSentence
@@ -81,6 +88,10 @@ def check_run(config: TaggerRunConfig) -> None:
     """The settings checked before any data is read (also by ``--print-config``)."""
     check_model(config.model)
     check_options(config.tagger)
+    if config.train.monitor == "auto" and config.train.mode == "min":  # before the data is read
+        raise ConfigError("train.monitor=auto picks val_f1 or val_accuracy (by the tags), both "
+                          "better when higher, but train.mode is 'min': set train.mode=max, or "
+                          "name a metric better when lower (train.monitor=val_loss)")
     data = config.data
     check_choice(data.scheme, "data.scheme", SCHEMES)
     check_choice(data.column, "data.column", tuple(TAG_COLUMNS))
