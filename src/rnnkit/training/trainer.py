@@ -161,10 +161,10 @@ class Trainer:
         earlier, current = json.loads(saved), json.loads(now)
         keys = sorted(key for key in {*earlier, *current} if earlier.get(key) != current.get(key))
         raise CheckpointError(
-            f"{path} was written by a model built from other data or settings: its "
-            f"{', '.join(keys)} {'differs' if len(keys) == 1 else 'differ'} from this run's "
-            "(was the data file changed since?); resume with the data the run started with, "
-            "or drop --resume or use a new --out")
+            f"{path} was written by a model built from other data or settings (these parts of "
+            f"its configuration differ from this run's: {', '.join(keys)}); was the data file "
+            "changed since? Resume with the data the run started with, or drop --resume or "
+            "use a new --out")
 
     def save(self, name: str = "last.pt") -> Path | None:
         """Checkpoint everything needed to continue exactly (atomic write).
