@@ -182,3 +182,20 @@ def test_predict_probabilities_gives_back_the_mode_and_takes_no_examples_or_floa
     sequence = NumericSequence("s", torch.randn(5, 2).double().numpy(), "up")
     probabilities = predict_probabilities(numeric, [sequence])  # the weights' dtype, float64
     assert probabilities.dtype == torch.float64 and probabilities.shape == (1, 2)
+
+
+def test_validation_loss_with_class_weights_is_the_weighted_mean_over_all_examples() -> None:
+    """The class-weighted softmax loss is sum(w_y * l) / sum(w_y) (torch's CrossEntropyLoss
+    weight semantics); over several batches validation must divide by the weights of the
+    whole set, not average the batch means by their sizes (which depends on the batching)."""
+    model = _text_model(weights=[3.0, 1.0]).eval()
+    targets = torch.tensor([0, 1, 1, 1, 0, 1])
+    batch = _batch(model, targets)
+    with torch.no_grad():
+        losses = torch.nn.functional.cross_entropy(model(batch), targets, reduction="none")
+    weights = torch.tensor([3.0, 1.0])[targets]
+    expected = float((weights * losses).sum() / weights.sum())
+    assert model.evaluate([batch])["loss"] == pytest.approx(expected, rel=1e-5)
+    pieces = [ClassBatch(batch.inputs[rows], batch.lengths[rows], batch.targets[rows])
+              for rows in (slice(0, 2), slice(2, 6))]  # [0, 1] and [1, 1, 0, 1]
+    assert model.evaluate(pieces)["loss"] == pytest.approx(expected, rel=1e-5)

@@ -165,10 +165,17 @@ class SequenceClassifier(TaskModel):
                                                       pos_weight=pos_weight)
         return F.binary_cross_entropy_with_logits(scores, targets, pos_weight=self.weights)
 
+    def _loss_share(self, batch: ClassBatch) -> float:
+        """What the batch's mean loss is a mean over: a class-weighted softmax divides by its
+        items' weights (torch's ``CrossEntropyLoss(weight=...)``), the others by the items."""
+        if self.config.output == "softmax" and self.class_weights is not None:
+            return float(self.weights[batch.targets].sum())
+        return float(batch.lengths.shape[0])
+
     def step(self, batch: Any, state: Any = None) -> StepOutput:
         denominator = None  # a class-weighted softmax mean divides by its items' weights
-        if self.config.output == "softmax" and self.weights is not None:
-            denominator = float(self.weights[batch.targets].sum())
+        if self.config.output == "softmax" and self.class_weights is not None:
+            denominator = self._loss_share(batch)
         return StepOutput(self.loss(self(batch), batch.targets), int(batch.lengths.shape[0]),
                           denominator=denominator)
 
@@ -190,12 +197,13 @@ class SequenceClassifier(TaskModel):
         from rnnkit.training.classification_metrics import classification_scores
 
         with evaluating(self):
-            loss, count = 0.0, 0
+            loss, count = 0.0, 0.0
             outputs, targets = [], []
             for batch in batches:
                 scores = self(batch)
-                loss += float(self.loss(scores, batch.targets)) * len(batch.lengths)
-                count += len(batch.lengths)
+                share = self._loss_share(batch)  # what this batch's loss is a mean over
+                loss += float(self.loss(scores, batch.targets)) * share
+                count += share
                 outputs.append(self._probabilities(scores))
                 targets.append(batch.targets)
         scores = classification_scores(torch.cat(outputs), torch.cat(targets),
