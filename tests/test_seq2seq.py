@@ -359,3 +359,22 @@ def test_translation_gives_back_the_model_s_mode_and_refuses_a_string(
         assert weights.shape[0] >= 2 and model.training is mode
     with pytest.raises(TypeError, match="takes a list of lines, got the string 'red fox'"):
         translate_lines(model, "red fox")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_greedy_translations_carry_their_scores_as_a_beam_of_one(tokenizer: SubwordTokenizer,
+                                                                 trained: Seq2Seq,
+                                                                 seed: int) -> None:
+    """translate_lines(beam_size=1) decodes greedily; its hypotheses gave score and log
+    probability 0.0 (a certain translation) instead of the model's, as a beam of 1 gives."""
+    untrained = make_model(tokenizer, seed=seed, max_length_ratio=0.0).eval()  # often cut
+    for model in (trained, untrained):
+        lines = ["red dog runs", "fish", "green cat sits on a bird"]
+        batch = collate(encode_pairs(model, lines, lines))
+        beam = beam_search(model, batch.source, batch.source_lengths, beam_size=1, alpha=0.7)
+        found = translate_lines(model, lines, beam_size=1, alpha=0.7)
+        for greedy, (expected,) in zip(found, beam, strict=True):
+            assert greedy[0].tokens == expected.tokens
+            assert greedy[0].log_probability == pytest.approx(expected.log_probability, abs=1e-4)
+            assert greedy[0].score == pytest.approx(expected.score, abs=1e-4)
+            assert greedy[0].log_probability < 0

@@ -208,18 +208,31 @@ class Seq2Seq(TaskModel):
                ) -> tuple[list[list[int]], list[Tensor | None]]:
         """The most likely token at every step: ids (no markers) and attention weights
         ``[T, S]`` of each sentence (None without attention)."""
+        ids, maps, _ = self.greedy_scored(source, lengths)
+        return ids, maps
+
+    @torch.no_grad()
+    def greedy_scored(self, source: Tensor, lengths: Tensor
+                      ) -> tuple[list[list[int]], list[Tensor | None], list[float]]:
+        """:meth:`greedy`, and the log probability of each output (its tokens, and the end
+        marker where the model wrote it), as beam search gives it."""
         memory, state = self.encode(source, lengths)
         batch = source.shape[0]
         limits = self.max_lengths(lengths).to(source.device)
         forbidden = self.forbidden_mask()
         tokens = torch.full((batch,), BOS_ID, dtype=torch.long, device=source.device)
         done = torch.zeros(batch, dtype=torch.bool, device=source.device)
+        total = torch.zeros(batch, device=source.device)
         outputs: list[Tensor] = []
         weights: list[Tensor] = []
         for t in range(int(limits.max())):
             scores, state, attention = self.decoder.step(tokens, state, memory)
-            tokens = scores.masked_fill(forbidden, float("-inf")).argmax(dim=1)  # [B]
-            tokens = torch.where(done | (t >= limits), torch.full_like(tokens, EOS_ID), tokens)
+            log_probs = torch.log_softmax(scores.masked_fill(forbidden, float("-inf")), dim=1)
+            tokens = log_probs.argmax(dim=1)  # [B]
+            chosen = log_probs.gather(1, tokens.unsqueeze(1)).squeeze(1)  # [B]
+            forced = done | (t >= limits)
+            total = total + torch.where(forced, torch.zeros_like(chosen), chosen)
+            tokens = torch.where(forced, torch.full_like(tokens, EOS_ID), tokens)
             outputs.append(tokens)
             if attention is not None:
                 weights.append(attention)
@@ -237,7 +250,7 @@ class Seq2Seq(TaskModel):
             ended = length < int(limits[row])  # the model wrote the end (not the limit)
             maps.append(stacked[row, : length + ended, :source_length] if stacked is not None
                         else None)
-        return results, maps
+        return results, maps, total.tolist()
 
     def metric_names(self) -> list[str]:
         return ["loss", "bleu", "chrf"]

@@ -20,7 +20,7 @@ from torch import Tensor
 
 from rnnkit.data.batching import bucket_order
 from rnnkit.data.subword import BOS_ID, EOS_ID, PAD_ID
-from rnnkit.models.beam_search import Hypothesis, beam_search
+from rnnkit.models.beam_search import Hypothesis, beam_search, length_penalty
 from rnnkit.models.seq2seq import Seq2Seq
 from rnnkit.training.bundle import load_model
 from rnnkit.training.task import evaluating
@@ -81,9 +81,9 @@ def translate_lines(model: Seq2Seq, lines: Sequence[str], beam_size: int | None 
             source, lengths = pad([encoded[i] for i in indices])
             source = source.to(device)
             if beam == 1 and n_best == 1:
-                ids, maps = model.greedy(source, lengths)
-                found = [[Hypothesis(row, 0.0, 0.0, weights)] for row, weights in zip(ids, maps,
-                                                                                      strict=True)]
+                ids, maps, totals = model.greedy_scored(source, lengths)
+                found = [[Hypothesis(row, total / length_penalty(len(row), alpha), total, weights)]
+                         for row, weights, total in zip(ids, maps, totals, strict=True)]
             else:
                 found = beam_search(model, source, lengths, beam, alpha, n_best)
             for index, hypotheses in zip(indices, found, strict=True):
