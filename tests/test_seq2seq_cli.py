@@ -97,13 +97,20 @@ def test_translate_refuses_a_model_without_attention_for_plots(
     assert main(["train", "seq2seq", "--train", str(prefix), "--dev", str(prefix), "--test",
                  str(prefix), "--out", str(out), *TINY, "--set", "seq2seq.attention=none",
                  "--set", "train.epochs=1"]) == 0
+    capsys.readouterr()
     lines = tmp_path / "input.txt"
     lines.write_text("ein hund\n", encoding="utf-8")
     for beam in ("1", "2"):  # greedy and beam search
         code = main(["translate", "--model", str(out / "model.rnnkit"), "--input", str(lines),
                      "--attention-plot", str(tmp_path / "a.png"), "--beam-size", beam])
         assert code == 2
-        assert "has no attention" in capsys.readouterr().err
+        captured = capsys.readouterr()
+        assert "has no attention" in captured.err
+        assert captured.out == ""  # refused before translating, not after writing them out
+    written = tmp_path / "out.txt"
+    assert main(["translate", "--model", str(out / "model.rnnkit"), "--input", str(lines),
+                 "--attention-plot", str(tmp_path / "a.png"), "--output", str(written)]) == 2
+    assert not written.exists()
 
 
 def test_translate_refuses_a_file_that_is_no_bundle(tmp_path: Path,

@@ -76,6 +76,9 @@ def train(args: argparse.Namespace) -> int:
     return 0
 
 
+NO_ATTENTION = "this model has no attention (seq2seq.attention = none): no heat map"
+
+
 def translate_command(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.translation import load_translator, translate_lines
 
@@ -87,6 +90,8 @@ def translate_command(args: argparse.Namespace) -> int:
     if args.beam_size is not None and args.beam_size > vocabulary:
         raise ConfigError(f"--beam-size {args.beam_size} is larger than the target vocabulary "
                           f"({vocabulary} subwords); use at most {vocabulary} (5 is usual)")
+    if args.attention_plot is not None and model.decoder.attention is None:
+        raise ValueError(NO_ATTENTION)  # before translating a whole file for nothing
     lines = _read_lines(args.input)
     if args.attention_plot is not None and (not lines or not lines[0].strip()):
         raise ValueError("--attention-plot draws the first input line, which is empty; put "
@@ -161,7 +166,7 @@ def _plot_first(model: Any, lines: list[str], found: list[Any], path: Path,
     else:
         weights, tokens = found[0][0].attention, found[0][0].tokens
     if weights is None:
-        raise ValueError("this model has no attention (seq2seq.attention = none): no heat map")
+        raise ValueError(NO_ATTENTION)
     source = model.source_tokenizer.pieces(source_ids(model, lines[0]))
     ended = weights.shape[0] > len(tokens)  # a row for the end marker too
     target = model.target_tokenizer.pieces(tokens) + (["</s>"] if ended else [])
