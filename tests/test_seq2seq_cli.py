@@ -67,6 +67,11 @@ def test_train_translate_evaluate(prefix: Path, tmp_path: Path,
     assert main(["translate", "--model", model, "--input", str(lines), "--attention-plot",
                  str(pair_plot), "--reference", "a red dog"]) == 0
     assert pair_plot.stat().st_size > 1000
+    capsys.readouterr()
+    assert main(["translate", "--model", model, "--input", str(lines), "--attention-plot",
+                 str(pair_plot), "--reference", "a red d\u00f6g"]) == 0
+    assert ("rnnkit: warning: the given translation has characters never seen in training,"
+            " read as unknown: \u00f6\n") in capsys.readouterr().err
     assert main(["evaluate", "--model", model, "--data", str(prefix)]) == 0
     shown = capsys.readouterr().out
     assert "BLEU signature: nrefs:1|case:mixed|eff:no|tok:13a" in shown and "chrF2 = " in shown

@@ -115,7 +115,10 @@ def translate_command(args: argparse.Namespace) -> int:
         make_parent(args.output)
         write_output_text(args.output, text)  # never half a file, even after a Ctrl-C
     if args.attention_plot is not None:
-        _plot_first(model, lines, found, args.attention_plot, args.reference)
+        with warnings.catch_warnings():  # an unseen character of --reference: one line
+            warnings.simplefilter("always")
+            warnings.showwarning = _warn_to_stderr
+            _plot_first(model, lines, found, args.attention_plot, args.reference)
     return 0
 
 

@@ -104,6 +104,10 @@ def forced_attention(model: Seq2Seq, source: str, target: str) -> tuple[Tensor, 
         raise ValueError("this model has no attention (seq2seq.attention = none): no heat map")
     with evaluating(model):  # its mode (train or eval) is given back after
         source_tensor, lengths = pad([source_ids(model, source)])
+        unknown = model.target_tokenizer.unknown_characters(target)
+        if unknown:
+            warnings.warn("the given translation has characters never seen in training, read"
+                          f" as unknown: {' '.join(unknown)}", stacklevel=2)
         target_ids = model.target_tokenizer.encode(target)
         memory, state = model.encode(source_tensor.to(model.device), lengths)
         rows: list[Tensor] = []
