@@ -882,6 +882,16 @@ def test_forecast_follows_the_weights_dtype_and_needs_dates() -> None:
         model.forecast(frame.reset_index(drop=True))  # no invented 1970 timestamps
 
 
+def test_a_forecast_of_dates_out_of_order_is_refused() -> None:
+    """A newest-first frame was read backwards: its oldest rows, forecast into the past."""
+    frame = series_frame(200)
+    model = model_for(frame)
+    for shuffled in (frame.iloc[::-1], pd.concat([frame, frame.iloc[-3:]])):
+        with pytest.raises(ValueError, match=r"the frame's dates must increase, each once .*"
+                                             r"sort it with frame.sort_index\(\)"):
+            model.forecast(shuffled)
+
+
 @pytest.mark.parametrize(("task", "setting"), [
     ("forecaster", "data.train_end=2014-13-01"), ("signal", "data.val_end=20x4")])
 def test_split_ends_that_are_no_date_are_refused_before_data_is_read(
