@@ -882,6 +882,18 @@ def test_forecast_follows_the_weights_dtype_and_needs_dates() -> None:
         model.forecast(frame.reset_index(drop=True))  # no invented 1970 timestamps
 
 
+def test_a_gaussian_interval_that_is_no_probability_is_refused() -> None:
+    """95 (meaning 95%) raised statistics' 'p must be in the range 0.0 < p < 1.0'; 0 gave a
+    zero-width interval labelled level 0."""
+    frame = series_frame(200)
+    model = model_for(frame, loss="gaussian")
+    assert model.forecast(frame, interval=0.5)["level"].eq(0.5).all()
+    for interval in (95, 0, 1.0, float("nan")):
+        with pytest.raises(ValueError, match=r"interval must be a probability between 0 and 1 "
+                                             r"\(both excluded\), e\.g\. 0\.9 for a 90% "):
+            model.forecast(frame, interval=interval)
+
+
 def test_a_forecast_of_dates_out_of_order_is_refused() -> None:
     """A newest-first frame was read backwards: its oldest rows, forecast into the past."""
     frame = series_frame(200)

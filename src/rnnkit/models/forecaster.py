@@ -280,6 +280,9 @@ class Forecaster(TaskModel):
         ``quantiles`` ``[N, H, Q]`` with ``mean`` the median and ``lower``/``upper`` the
         outermost quantiles (``interval`` unused; see :meth:`interval_level`)."""
         check_features(windows, self.feature_names)
+        if self.loss_name == "gaussian" and not 0 < interval < 1:  # 95 raised StatisticsError
+            raise ValueError(f"interval must be a probability between 0 and 1 (both excluded), "
+                             f"e.g. 0.9 for a 90% interval; got {interval!r}")
         with evaluating(self):
             weight = next(self.parameters())
             means, spreads = [], []
