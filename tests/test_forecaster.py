@@ -894,6 +894,16 @@ def test_a_gaussian_interval_that_is_no_probability_is_refused() -> None:
             model.forecast(frame, interval=interval)
 
 
+def test_a_median_only_quantile_model_gives_no_interval() -> None:
+    """quantiles=0.5 gave lower = upper = the median, reported as a level-0 interval."""
+    frame = series_frame(200)
+    model = model_for(frame, loss="quantile", quantiles="0.5")
+    table = model.forecast(frame)
+    assert list(table.columns) == ["step", "mean"]
+    out = model.predict_windows(model.windows_of(frame))
+    assert "lower" not in out and np.allclose(out["quantiles"][..., 0], out["mean"])
+
+
 def test_a_forecast_of_dates_out_of_order_is_refused() -> None:
     """A newest-first frame was read backwards: its oldest rows, forecast into the past."""
     frame = series_frame(200)
