@@ -904,6 +904,15 @@ def test_a_median_only_quantile_model_gives_no_interval() -> None:
     assert "lower" not in out and np.allclose(out["quantiles"][..., 0], out["mean"])
 
 
+def test_a_scaler_fitted_on_the_features_in_another_order_is_refused() -> None:
+    """It was taken: each column then scaled by another's mean and std, silently."""
+    frame = series_frame(200)
+    scaler = StandardScaler(["x", "y"]).fit(frame[["x", "y"]].to_numpy())
+    with pytest.raises(ValueError, match=r"the scaler was fitted on the features \['x', 'y'\], "
+                                         r"the model reads \['y', 'x'\]; fit it on"):
+        Forecaster(ModelConfig(cell="gru", hidden_size=4), ["y", "x"], "y", 8, 2, scaler)
+
+
 def test_a_forecast_of_dates_out_of_order_is_refused() -> None:
     """A newest-first frame was read backwards: its oldest rows, forecast into the past."""
     frame = series_frame(200)

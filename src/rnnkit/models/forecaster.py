@@ -119,6 +119,11 @@ class Forecaster(TaskModel):
                              f"{list(feature_names)}; add it to data.features")
         if scaler.mean is None or len(scaler.mean) != len(feature_names):
             raise ValueError(f"the scaler must be fitted on the {len(feature_names)} features")
+        if scaler.feature_names is not None and list(scaler.feature_names) != list(feature_names):
+            # same count, other order: every column was scaled by another's mean and std
+            raise ValueError(f"the scaler was fitted on the features {scaler.feature_names}, "
+                             f"the model reads {list(feature_names)}; fit it on the model's "
+                             "features, in that order")
         self.model_config = config
         self.feature_names = list(feature_names)
         self.target = target
