@@ -882,6 +882,47 @@ def test_forecast_follows_the_weights_dtype_and_needs_dates() -> None:
         model.forecast(frame.reset_index(drop=True))  # no invented 1970 timestamps
 
 
+def test_a_gaussian_interval_that_is_no_probability_is_refused() -> None:
+    """95 (meaning 95%) raised statistics' 'p must be in the range 0.0 < p < 1.0'; 0 gave a
+    zero-width interval labelled level 0."""
+    frame = series_frame(200)
+    model = model_for(frame, loss="gaussian")
+    assert model.forecast(frame, interval=0.5)["level"].eq(0.5).all()
+    for interval in (95, 0, 1.0, float("nan")):
+        with pytest.raises(ValueError, match=r"interval must be a probability between 0 and 1 "
+                                             r"\(both excluded\), e\.g\. 0\.9 for a 90% "):
+            model.forecast(frame, interval=interval)
+
+
+def test_a_median_only_quantile_model_gives_no_interval() -> None:
+    """quantiles=0.5 gave lower = upper = the median, reported as a level-0 interval."""
+    frame = series_frame(200)
+    model = model_for(frame, loss="quantile", quantiles="0.5")
+    table = model.forecast(frame)
+    assert list(table.columns) == ["step", "mean"]
+    out = model.predict_windows(model.windows_of(frame))
+    assert "lower" not in out and np.allclose(out["quantiles"][..., 0], out["mean"])
+
+
+def test_a_scaler_fitted_on_the_features_in_another_order_is_refused() -> None:
+    """It was taken: each column then scaled by another's mean and std, silently."""
+    frame = series_frame(200)
+    scaler = StandardScaler(["x", "y"]).fit(frame[["x", "y"]].to_numpy())
+    with pytest.raises(ValueError, match=r"the scaler was fitted on the features \['x', 'y'\], "
+                                         r"the model reads \['y', 'x'\]; fit it on"):
+        Forecaster(ModelConfig(cell="gru", hidden_size=4), ["y", "x"], "y", 8, 2, scaler)
+
+
+def test_a_forecast_of_dates_out_of_order_is_refused() -> None:
+    """A newest-first frame was read backwards: its oldest rows, forecast into the past."""
+    frame = series_frame(200)
+    model = model_for(frame)
+    for shuffled in (frame.iloc[::-1], pd.concat([frame, frame.iloc[-3:]])):
+        with pytest.raises(ValueError, match=r"the frame's dates must increase, each once .*"
+                                             r"sort it with frame.sort_index\(\)"):
+            model.forecast(shuffled)
+
+
 @pytest.mark.parametrize(("task", "setting"), [
     ("forecaster", "data.train_end=2014-13-01"), ("signal", "data.val_end=20x4")])
 def test_split_ends_that_are_no_date_are_refused_before_data_is_read(

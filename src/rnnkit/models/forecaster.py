@@ -119,6 +119,11 @@ class Forecaster(TaskModel):
                              f"{list(feature_names)}; add it to data.features")
         if scaler.mean is None or len(scaler.mean) != len(feature_names):
             raise ValueError(f"the scaler must be fitted on the {len(feature_names)} features")
+        if scaler.feature_names is not None and list(scaler.feature_names) != list(feature_names):
+            # same count, other order: every column was scaled by another's mean and std
+            raise ValueError(f"the scaler was fitted on the features {scaler.feature_names}, "
+                             f"the model reads {list(feature_names)}; fit it on the model's "
+                             "features, in that order")
         self.model_config = config
         self.feature_names = list(feature_names)
         self.target = target
@@ -278,8 +283,12 @@ class Forecaster(TaskModel):
         """Forecasts of unscaled ``windows`` in target units: ``mean`` ``[N, H]``; a Gaussian
         model adds ``std``, ``lower``, ``upper`` (the central ``interval``); a quantile model
         ``quantiles`` ``[N, H, Q]`` with ``mean`` the median and ``lower``/``upper`` the
-        outermost quantiles (``interval`` unused; see :meth:`interval_level`)."""
+        outermost quantiles (``interval`` unused; see :meth:`interval_level`; none for the
+        median alone)."""
         check_features(windows, self.feature_names)
+        if self.loss_name == "gaussian" and not 0 < interval < 1:  # 95 raised StatisticsError
+            raise ValueError(f"interval must be a probability between 0 and 1 (both excluded), "
+                             f"e.g. 0.9 for a 90% interval; got {interval!r}")
         with evaluating(self):
             weight = next(self.parameters())
             means, spreads = [], []
@@ -299,7 +308,9 @@ class Forecaster(TaskModel):
             out.update(std=std, lower=out["mean"] - z * std, upper=out["mean"] + z * std)
         elif self.loss_name == "quantile":
             levels = _numpy(spreads, (self.horizon, len(self.quantiles))) * scale + center
-            out.update(quantiles=levels, lower=levels[..., 0], upper=levels[..., -1])
+            out.update(quantiles=levels)
+            if len(self.quantiles) > 1:  # the median alone bounds no interval (it was level 0)
+                out.update(lower=levels[..., 0], upper=levels[..., -1])
         return out
 
     def windows_of(self, frame: pd.DataFrame, stride: int = 1) -> Windows:

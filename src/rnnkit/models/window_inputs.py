@@ -74,11 +74,17 @@ def last_rows(frame: pd.DataFrame, feature_names: Sequence[str], calendar: Seque
     unscaled (a frame without a :class:`~pandas.DatetimeIndex` is refused).
 
     Raises:
-        ValueError: a missing feature column, too few rows, or missing values in those rows.
+        ValueError: dates out of order or repeated, a missing feature column, too few rows,
+            or missing values in those rows.
     """
     if not isinstance(frame.index, pd.DatetimeIndex):
         raise ValueError(f"the frame needs a DatetimeIndex, not {type(frame.index).__name__}; "
                          "load it with rnnkit.timeseries.frames.load_table or tidy")
+    if not frame.index.is_monotonic_increasing or frame.index.has_duplicates:
+        # the last rows are read as the latest: a newest-first frame was read backwards
+        raise ValueError("the frame's dates must increase, each once (its last rows are read "
+                         "as the latest); sort it with frame.sort_index() and drop repeated "
+                         "dates")
     frame = add_calendar(frame, calendar)
     missing = [name for name in feature_names if name not in frame.columns]
     if missing:
