@@ -320,3 +320,20 @@ def test_a_threshold_that_is_no_number_is_refused() -> None:
         threshold_positions(np.array([0.02, -0.01]), float("nan"), "long_short")
     with pytest.raises(ValueError, match="threshold must be a number >= 0, not -0.1"):
         threshold_positions(np.array([0.02, -0.01]), -0.1)
+
+
+def test_equity_that_is_wiped_out_stays_at_zero() -> None:
+    # a short whose asset gained 150% took equity to -0.5; the next fall of 50% then "grew" it
+    # to -0.75 and the report gave a total return of -168% and a drawdown of 175%
+    result = backtest(np.array([-1.0, -1.0, -1.0]), np.array([1.5, -0.5, 0.1]))
+    assert result.equity.tolist() == [0.0, 0.0, 0.0]
+    assert result.net_returns.tolist() == [-1.0, 0.0, 0.0]
+    assert result.report.total_return == -1.0
+    assert result.report.max_drawdown == 1.0
+    # the sign flipped back above zero: two losses beyond the equity read as a gain
+    flipped = backtest(np.array([-1.0, -1.0]), np.array([1.5, 2.0]))
+    assert flipped.equity.tolist() == [0.0, 0.0]
+    assert flipped.report.total_return == -1.0
+    # costs of a flip from short to long (two units) beyond the equity ruin it too
+    costly = backtest(np.array([-1.0, 1.0, 1.0]), np.array([0.0, 0.0, 0.1]), cost_bps=6000)
+    assert costly.equity[-1] == 0.0 and costly.report.max_drawdown == 1.0
