@@ -411,6 +411,20 @@ def test_forecast_metrics_by_hand() -> None:
         mase(actual, predicted, np.ones(5))
 
 
+def test_infinite_values_and_a_misshapen_origin_are_refused_in_one_line() -> None:
+    actual, predicted = np.array([2.0, 4.0, 6.0]), np.array([3.0, np.inf, 3.0])
+    # sMAPE gave NaN with a RuntimeWarning, MAE inf, for a model that diverged
+    for metric in (mae, smape):
+        with pytest.raises(ValueError, match="predicted holds 1 infinite values"):
+            metric(actual, predicted)
+    # an infinite training value read as "the training series has no change"
+    with pytest.raises(ValueError, match="training series holds 1 infinite values"):
+        mase(actual, actual, np.array([1.0, np.inf, 2.0, 3.0]))
+    # a numpy broadcasting error before
+    with pytest.raises(ValueError, match=r"origin has shape \(2,\) for actual \(3,\)"):
+        directional_accuracy(actual, actual, np.array([1.0, 2.0]))
+
+
 def test_classification_metrics_by_hand() -> None:
     actual, predicted = np.array([0, 0, 1, 2, 2, 2]), np.array([0, 1, 1, 2, 0, 2])
     assert accuracy(actual, predicted) == pytest.approx(4 / 6)

@@ -2,7 +2,8 @@
 
 Forecasts: MAE, RMSE, sMAPE (percent, 0-200), MASE (scaled by the training series' seasonal
 naive error), directional accuracy, and the ratio to persistence. Classes: accuracy, macro-F1,
-confusion matrix. Arrays of any matching shape; a ``NaN`` or a shape mismatch is an error.
+confusion matrix. Arrays of any matching shape; a ``NaN``, an infinite value or a shape
+mismatch is an error.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ def _pair(actual: np.ndarray, predicted: np.ndarray) -> tuple[np.ndarray, np.nda
         if np.isnan(values).any():
             raise ValueError(f"{name} holds {int(np.isnan(values).sum())} NaN; score only the "
                              "windows that have a prediction")
+        if np.isinf(values).any():  # sMAPE gave NaN, with a RuntimeWarning, on them
+            raise ValueError(f"{name} holds {int(np.isinf(values).sum())} infinite values "
+                             "(a model that diverged?); scores need finite numbers")
     return actual, predicted
 
 
@@ -71,6 +75,9 @@ def naive_scale(training: np.ndarray, period: int = 1) -> float:
     if period < 1 or len(series) <= period:
         raise ValueError(f"the MASE scale needs a training series longer than the period "
                          f"{period}; got {len(series)} values")
+    if np.isinf(series).any():  # read as "no change" (scale nan) before
+        raise ValueError(f"the training series holds {int(np.isinf(series).sum())} infinite "
+                         "values; the MASE scale needs finite numbers")
     changes = np.abs(series[period:] - series[:-period])
     scale = float(np.nanmean(changes)) if np.isfinite(changes).any() else float("nan")
     if not scale > 0:
@@ -110,6 +117,9 @@ def directional_accuracy(actual: np.ndarray, predicted: np.ndarray,
         base = np.asarray(origin, dtype=float)
         if base.ndim == 1 and actual.ndim == 2:
             base = base[:, None]  # [N] -> [N, 1], one origin per window
+        if base.shape[:1] != actual.shape[:1] or not np.isfinite(base).all():
+            raise ValueError(f"origin has shape {np.shape(origin)} for actual {actual.shape}; "
+                             "give one finite origin per window (the value known at it)")
         actual, predicted = actual - base, predicted - base
     moved = actual != 0
     if not moved.any():
