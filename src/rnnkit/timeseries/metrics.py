@@ -58,6 +58,10 @@ def rmse(actual: np.ndarray, predicted: np.ndarray) -> float:
 def smape(actual: np.ndarray, predicted: np.ndarray) -> float:
     """Symmetric MAPE in percent: ``100 * mean(2|F - A| / (|A| + |F|))``, 0 when both are 0.
 
+    Absolute values below, so it stays within 0 to 200 for a series that crosses 0 (Beijing's
+    temperatures), but there it weighs an error near 0 up to 200% whatever its size (a
+    forecast of 0.5 for -0.5 scores 200): read MAE or MASE for such a series.
+
     Example:
         >>> smape(np.array([100.0, 0.0]), np.array([110.0, 0.0]))
         4.761904761904762
