@@ -360,6 +360,10 @@ def test_cli_trains_recursive_and_quantile_models(tmp_path: Path, extra: dict) -
     (400, {"data.changes": "x", "data.change_lags": "0"}, "lags must be whole numbers of at"),
     (400, {"forecast.ridge_alphas": "1,x"}, "forecast.ridge_alphas must be numbers separated"),
     (400, {"forecast.ridge_alphas": "-1"}, "ridge_alphas must be numbers of at least 0"),
+    # NaN passed the minimum, was trained, then chosen as the ridge's alpha: NaN predictions
+    # and "predicted holds 330 NaN" after training
+    (400, {"forecast.ridge_alphas": "nan"}, "forecast.ridge_alphas must be finite numbers"),
+    (400, {"forecast.ridge_alphas": "nan,1"}, "forecast.ridge_alphas must be finite numbers"),
     (400, {"forecast.ridge_steps": "24.5"}, "forecast.ridge_steps must be whole numbers"),
     (400, {"forecast.moving_average": "0"}, "forecast.moving_average must be at least 1"),
     (400, {"forecast.seasonal_period": "-1"}, "forecast.seasonal_period must be at least 0"),

@@ -425,6 +425,14 @@ def test_infinite_values_and_a_misshapen_origin_are_refused_in_one_line() -> Non
         directional_accuracy(actual, actual, np.array([1.0, 2.0]))
 
 
+def test_a_ridge_alpha_that_is_no_number_is_refused() -> None:
+    x = np.array([[0.0], [1.0], [2.0]])
+    with pytest.raises(ValueError, match="alpha must be a finite number >= 0, not nan"):
+        RidgeRegression(float("nan"))  # NaN weights and predictions before
+    with pytest.raises(ValueError, match="alpha must be a finite number >= 0, not nan"):
+        RidgeRegression(1.0).fit(x, 2 * x).refit(float("nan"))
+
+
 def test_classification_metrics_by_hand() -> None:
     actual, predicted = np.array([0, 0, 1, 2, 2, 2]), np.array([0, 1, 1, 2, 0, 2])
     assert accuracy(actual, predicted) == pytest.approx(4 / 6)

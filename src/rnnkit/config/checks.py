@@ -39,6 +39,8 @@ def number_list(text: str, key: str, kind: type[NumberT], minimum: float | None 
     if not values:
         raise ConfigError(f"{key} must be {what} separated by commas, e.g. {example}; "
                           f"got {text!r}")
+    if not all(math.isfinite(value) for value in values):  # nan passed min(): a NaN ridge
+        raise ConfigError(f"{key} must be finite {what}; got {text!r}")  # alpha, after training
     if minimum is not None and min(values) < minimum:
         raise ConfigError(f"{key} must be {what} of at least {minimum:g}; got {text!r}")
     return values

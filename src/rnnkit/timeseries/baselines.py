@@ -73,8 +73,8 @@ class RidgeRegression:
     """
 
     def __init__(self, alpha: float = 1.0) -> None:
-        if alpha < 0:
-            raise ValueError(f"alpha must be >= 0, not {alpha}")
+        if not 0 <= alpha < np.inf:  # NaN too: it gave NaN weights and predictions
+            raise ValueError(f"alpha must be a finite number >= 0, not {alpha}")
         self.alpha = alpha
         self.weights: np.ndarray | None = None  # [D, H]
         self.intercept: np.ndarray | None = None  # [H]
@@ -107,8 +107,8 @@ class RidgeRegression:
         """Solve again with another ``alpha`` on the rows already fitted."""
         if self._moments is None:
             raise ValueError("the ridge regression is not fitted; call fit() first")
-        if alpha < 0:
-            raise ValueError(f"alpha must be >= 0, not {alpha}")
+        if not 0 <= alpha < np.inf:  # NaN too: it gave NaN weights and predictions
+            raise ValueError(f"alpha must be a finite number >= 0, not {alpha}")
         mean_x, mean_y, centred_gram, centred_cross = self._moments
         self.alpha = alpha
         penalty = alpha * np.eye(len(mean_x))
