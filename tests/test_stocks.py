@@ -102,6 +102,7 @@ def test_pip_datasets_are_listed(capsys) -> None:
     ("signal.class_weights=balance", "signal.class_weights must be one of balanced, none"),
     ("data.val_fraction=0", "data.val_fraction must be between 0 and 1"),
     ("data.ridge_alphas=1,x", "data.ridge_alphas must be numbers separated by commas"),
+    ("data.ridge_alphas=nan", "data.ridge_alphas must be finite numbers"),  # NaN ridge
     ("data.refit_every=0", "data.refit_every must be at least 1"),
     ("signal.cost_bps=500", "rnnkit stocks does not read signal.cost_bps: its target is each"),
     ("signal.mode=long_short", "does not read signal.mode"),
