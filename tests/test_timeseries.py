@@ -423,6 +423,9 @@ def test_infinite_values_and_a_misshapen_origin_are_refused_in_one_line() -> Non
     # a numpy broadcasting error before
     with pytest.raises(ValueError, match=r"origin has shape \(2,\) for actual \(3,\)"):
         directional_accuracy(actual, actual, np.array([1.0, 2.0]))
+    with pytest.raises(ValueError, match=r"origin has shape \(3, 1\) for actual \(3,\)"):
+        directional_accuracy(actual, actual, actual[:, None])  # broadcast to [3, 3] before
+    assert directional_accuracy(actual[:, None], actual[:, None] + 1, actual - 1) == 1.0
 
 
 def test_a_ridge_alpha_that_is_no_number_is_refused() -> None:

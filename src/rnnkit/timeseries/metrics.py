@@ -121,7 +121,9 @@ def directional_accuracy(actual: np.ndarray, predicted: np.ndarray,
         base = np.asarray(origin, dtype=float)
         if base.ndim == 1 and actual.ndim == 2:
             base = base[:, None]  # [N] -> [N, 1], one origin per window
-        if base.shape[:1] != actual.shape[:1] or not np.isfinite(base).all():
+        if (base.ndim != actual.ndim or base.shape[0] != actual.shape[0]
+                or base.shape[1:] not in (actual.shape[1:], (1,) * (actual.ndim - 1))
+                or not np.isfinite(base).all()):
             raise ValueError(f"origin has shape {np.shape(origin)} for actual {actual.shape}; "
                              "give one finite origin per window (the value known at it)")
         actual, predicted = actual - base, predicted - base
