@@ -337,3 +337,8 @@ def test_equity_that_is_wiped_out_stays_at_zero() -> None:
     # costs of a flip from short to long (two units) beyond the equity ruin it too
     costly = backtest(np.array([-1.0, 1.0, 1.0]), np.array([0.0, 0.0, 0.1]), cost_bps=6000)
     assert costly.equity[-1] == 0.0 and costly.report.max_drawdown == 1.0
+
+
+def test_a_nan_predicted_return_is_refused_not_traded_flat() -> None:
+    with pytest.raises(ValueError, match="the predicted returns hold 1 NaN"):
+        threshold_positions(np.array([0.02, np.nan, -0.01]), 0.0, "long_short")

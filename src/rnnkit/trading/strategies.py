@@ -70,6 +70,9 @@ def threshold_positions(predicted_returns: np.ndarray, threshold: float = 0.0,
     if not threshold >= 0:  # NaN too: no return is above it, so every position was flat
         raise ValueError(f"threshold must be a number >= 0, not {threshold}")
     predicted = np.asarray(predicted_returns, dtype=float)
+    if np.isnan(predicted).any():  # NaN is above no threshold: it was silently flat
+        raise ValueError(f"the predicted returns hold {int(np.isnan(predicted).sum())} NaN (a "
+                         "model that diverged?); there is no position to take from them")
     positions = np.where(predicted > threshold, 1.0, 0.0)
     if mode == "long_short":
         positions[predicted < -threshold] = -1.0
