@@ -540,6 +540,23 @@ def test_early_stopping_stops_after_patience_epochs_without_improvement() -> Non
     assert (result.best, result.best_epoch) == (3.0, 3)
 
 
+def test_a_resumed_run_with_a_patience_already_spent_trains_no_further_epoch(tmp_path: Path
+                                                                             ) -> None:
+    """A run without early stopping, extended with a patience its epochs without improvement
+    already reach, stops where a run with that patience from the start would have."""
+    def run(config: Any, resume: bool) -> Any:
+        trainer = Trainer(make_regressor(dropout=0.5), config, tmp_path, log=no_log)
+        assert trainer.resume() == resume
+        return trainer.fit(regression_source(), val_source()), trainer
+
+    config = quiet(epochs=5, optimizer="sgd", lr=0.2, seed=7)
+    first, trainer = run(config, resume=False)
+    assert first.stopped == "completed" and trainer.monitor.bad_epochs >= 2
+    result, _ = run(replace(config, epochs=12, patience=2), resume=True)
+    assert result.stopped == "early_stopping"
+    assert len(result.history) == 5  # not a 6th epoch trained before stopping
+
+
 def test_reduce_lr_on_plateau_lowers_the_lr_down_to_min_lr() -> None:
     model = ScriptedModel([5.0, 4.0, 4.5, 4.6, 4.7, 4.8, 4.9, 5.0])
     config = quiet(epochs=8, optimizer="sgd", lr=1.0, lr_patience=2, lr_factor=0.1, min_lr=0.005)

@@ -212,10 +212,13 @@ class Trainer:
         limit = self.config.max_steps  # the earlier run's step limit does not bind this one
         if self.result.stopped == "max_steps" and not (limit and self.result.steps >= limit):
             self.result.stopped = "completed"
-        patience = self.config.patience  # nor its patience: a longer one goes on training
-        if self.result.stopped == "early_stopping" and not (
-                patience and self.monitor.bad_epochs >= patience):
+        patience = self.config.patience  # nor its patience: a longer one goes on training,
+        out_of_patience = bool(patience and self.monitor.bad_epochs >= patience)
+        if self.result.stopped == "early_stopping" and not out_of_patience:
             self.result.stopped = "completed"
+        elif self.result.stopped == "completed" and out_of_patience and not (
+                self.batch_in_epoch or self.window_in_batch):  # a shorter one stops it at once
+            self.result.stopped = "early_stopping"  # (as it would have at that epoch's end)
         ranks = state.get("ranks") or [
             {"rng": state["rng"], "carried": state["carried"], "sums": state.get("sums")}]
         rank, world_size = self.workers.rank, self.workers.world_size
