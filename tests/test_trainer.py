@@ -471,6 +471,24 @@ def test_a_resumed_run_takes_its_own_lr_schedule_settings(tmp_path: Path) -> Non
     assert scheduler.last_epoch == 1  # the counters are the checkpoint's
 
 
+def test_lr_patience_set_on_resume_counts_from_the_runs_best_epoch(tmp_path: Path) -> None:
+    """Added on resume, the LR plateau judges against the run's best score and its epochs
+    without improvement so far (as early stopping does); it started from scratch, taking the
+    first resumed epoch (worse than the best) for a new best, and never lowered the LR."""
+    config = quiet(epochs=3, optimizer="sgd", lr=0.1)
+    Trainer(ScriptedModel([1.0, 2.0, 3.0]), config, tmp_path, log=no_log).fit(
+        ONE_BATCH, ListSource([0]))
+    model = ScriptedModel([9.0, 9.0, 9.0, 1.5, 1.6])  # only the 4th and 5th are read
+    model.calls = 3
+    trainer = Trainer(model, replace(config, epochs=5, lr_patience=2), tmp_path, log=no_log)
+    assert trainer.resume()
+    scheduler = trainer.monitor.scheduler
+    assert scheduler is not None and scheduler.best == 1.0 and scheduler.num_bad_epochs == 2
+    result = trainer.fit(ONE_BATCH, ListSource([0]))
+    assert [r["lr"] for r in result.history] == [0.1, 0.1, 0.1, 0.1, 0.05]
+    assert result.best_epoch == 1
+
+
 def test_last_checkpoint_keeps_the_last_weights_not_the_best(tmp_path: Path) -> None:
     """fit() restores the best weights in memory, but last.pt must stay the resume point."""
     model = ScriptedModel([1.0, 2.0, 3.0])  # best at epoch 1, then worse

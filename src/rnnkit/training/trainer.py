@@ -200,11 +200,11 @@ class Trainer:
         except (RuntimeError, ValueError, KeyError) as error:
             raise CheckpointError(f"{path}: the optimizer state does not fit ({error}); drop"
                                   " --resume or use a new --out") from None
-        self.monitor.load_state_dict(state)
         self.epoch = int(state["epoch"])
         self.batch_in_epoch = int(state["batch_in_epoch"])
         self.window_in_batch = int(state.get("window_in_batch", 0))
         self.result = TrainResult(**json.loads(state["result"]))
+        self.monitor.load_state_dict(state, self.result)
         if self.run_dir is not None:  # the log as of the checkpoint: a line written after it
             lines = "".join(json.dumps(record) + "\n" for record in self.result.history)
             atomic_write_bytes(self.run_dir / "metrics.jsonl",  # is not repeated, none is lost
