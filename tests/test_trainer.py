@@ -721,6 +721,16 @@ def test_metrics_jsonl_has_one_line_per_epoch_and_grows_on_resume(tmp_path: Path
     assert [json.loads(line)["epoch"] for line in lines] == [1, 2, 3, 4]
 
 
+def test_a_fresh_run_in_a_used_folder_logs_its_own_epochs_only(tmp_path: Path) -> None:
+    """Trained again into the same run_dir (without resume), metrics.jsonl held the earlier
+    run's epochs, then this one's: 1, 2, 1, 2."""
+    for _ in range(2):
+        Trainer(make_regressor(), quiet(epochs=2), tmp_path, log=no_log).fit(
+            regression_source())
+    lines = (tmp_path / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["epoch"] for line in lines] == [1, 2]
+
+
 def test_a_resumed_run_counts_the_time_of_the_epochs_before(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
