@@ -67,8 +67,8 @@ def write_output(path: str | Path, write: Any) -> Path:
     symbolic link's target is replaced (the link kept). An existing file is written in place
     where it cannot be replaced: a file of one's own in a folder of others', and
     ``/dev/stdout`` or ``/proc/self/fd/N``, or a link to one (replacing the file behind
-    them would cut the open descriptor off). A file one may not write (``chmod a-w``) is refused, as writing it in
-    place was, not replaced."""
+    them would cut the open descriptor off). A file one may not write (``chmod a-w``) is
+    refused, as writing it in place was, not replaced."""
     given = Path(path)
     target = Path(os.path.realpath(given))  # a link's target is the file to replace
     special = (("dev",), ("proc",))  # the path given, or where it leads (a link to
