@@ -234,6 +234,21 @@ def test_an_output_through_a_link_replaces_its_target(tmp_path: Path) -> None:
     assert link.is_symlink() and target.read_text() == "new\n"
 
 
+def test_an_output_through_a_link_to_a_pipe_is_written_into_the_pipe(tmp_path: Path) -> None:
+    """A link to /dev/stdout with stdout a pipe: it said 'no such file or directory:
+    /proc/PID/fd/pipe:[N]' (the link's target taken for a file to replace)."""
+    read_end, write_end = os.pipe()
+    try:
+        link = tmp_path / "out.csv"
+        link.symlink_to(f"/dev/fd/{write_end}")
+        ckpt.write_output_text(link, "a,b\n")
+        assert os.read(read_end, 100) == b"a,b\n"
+        assert link.is_symlink()
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+
+
 def test_an_output_in_a_folder_that_cannot_be_written_is_written_in_place(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "mine.txt"  # a file of one's own in a folder of others'

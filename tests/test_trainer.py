@@ -471,6 +471,24 @@ def test_a_resumed_run_takes_its_own_lr_schedule_settings(tmp_path: Path) -> Non
     assert scheduler.last_epoch == 1  # the counters are the checkpoint's
 
 
+def test_lr_patience_set_on_resume_counts_from_the_runs_best_epoch(tmp_path: Path) -> None:
+    """Added on resume, the LR plateau judges against the run's best score and its epochs
+    without improvement so far (as early stopping does); it started from scratch, taking the
+    first resumed epoch (worse than the best) for a new best, and never lowered the LR."""
+    config = quiet(epochs=3, optimizer="sgd", lr=0.1)
+    Trainer(ScriptedModel([1.0, 2.0, 3.0]), config, tmp_path, log=no_log).fit(
+        ONE_BATCH, ListSource([0]))
+    model = ScriptedModel([9.0, 9.0, 9.0, 1.5, 1.6])  # only the 4th and 5th are read
+    model.calls = 3
+    trainer = Trainer(model, replace(config, epochs=5, lr_patience=2), tmp_path, log=no_log)
+    assert trainer.resume()
+    scheduler = trainer.monitor.scheduler
+    assert scheduler is not None and scheduler.best == 1.0 and scheduler.num_bad_epochs == 2
+    result = trainer.fit(ONE_BATCH, ListSource([0]))
+    assert [r["lr"] for r in result.history] == [0.1, 0.1, 0.1, 0.1, 0.05]
+    assert result.best_epoch == 1
+
+
 def test_last_checkpoint_keeps_the_last_weights_not_the_best(tmp_path: Path) -> None:
     """fit() restores the best weights in memory, but last.pt must stay the resume point."""
     model = ScriptedModel([1.0, 2.0, 3.0])  # best at epoch 1, then worse
@@ -538,6 +556,23 @@ def test_early_stopping_stops_after_patience_epochs_without_improvement() -> Non
     assert result.stopped == "early_stopping"
     assert [r["epoch"] for r in result.history] == [1, 2, 3, 4, 5]
     assert (result.best, result.best_epoch) == (3.0, 3)
+
+
+def test_a_resumed_run_with_a_patience_already_spent_trains_no_further_epoch(tmp_path: Path
+                                                                             ) -> None:
+    """A run without early stopping, extended with a patience its epochs without improvement
+    already reach, stops where a run with that patience from the start would have."""
+    def run(config: Any, resume: bool) -> Any:
+        trainer = Trainer(make_regressor(dropout=0.5), config, tmp_path, log=no_log)
+        assert trainer.resume() == resume
+        return trainer.fit(regression_source(), val_source()), trainer
+
+    config = quiet(epochs=5, optimizer="sgd", lr=0.2, seed=7)
+    first, trainer = run(config, resume=False)
+    assert first.stopped == "completed" and trainer.monitor.bad_epochs >= 2
+    result, _ = run(replace(config, epochs=12, patience=2), resume=True)
+    assert result.stopped == "early_stopping"
+    assert len(result.history) == 5  # not a 6th epoch trained before stopping
 
 
 def test_reduce_lr_on_plateau_lowers_the_lr_down_to_min_lr() -> None:
@@ -684,6 +719,16 @@ def test_metrics_jsonl_has_one_line_per_epoch_and_grows_on_resume(tmp_path: Path
     resumed.fit(regression_source(), val_source())
     lines = (tmp_path / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["epoch"] for line in lines] == [1, 2, 3, 4]
+
+
+def test_a_fresh_run_in_a_used_folder_logs_its_own_epochs_only(tmp_path: Path) -> None:
+    """Trained again into the same run_dir (without resume), metrics.jsonl held the earlier
+    run's epochs, then this one's: 1, 2, 1, 2."""
+    for _ in range(2):
+        Trainer(make_regressor(), quiet(epochs=2), tmp_path, log=no_log).fit(
+            regression_source())
+    lines = (tmp_path / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["epoch"] for line in lines] == [1, 2]
 
 
 def test_a_resumed_run_counts_the_time_of_the_epochs_before(

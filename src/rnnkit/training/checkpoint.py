@@ -66,12 +66,15 @@ def write_output(path: str | Path, write: Any) -> Path:
     a crash or Ctrl-C mid-write leaves the old file or the new one, never part of one. A
     symbolic link's target is replaced (the link kept). An existing file is written in place
     where it cannot be replaced: a file of one's own in a folder of others', and
-    ``/dev/stdout`` or ``/proc/self/fd/N`` (replacing the file behind them would cut the open
-    descriptor off). A file one may not write (``chmod a-w``) is refused, as writing it in
-    place was, not replaced."""
+    ``/dev/stdout`` or ``/proc/self/fd/N``, or a link to one (replacing the file behind
+    them would cut the open descriptor off). A file one may not write (``chmod a-w``) is
+    refused, as writing it in place was, not replaced."""
     given = Path(path)
     target = Path(os.path.realpath(given))  # a link's target is the file to replace
-    if given.exists() and (given.absolute().parts[1:2] in (("dev",), ("proc",))
+    special = (("dev",), ("proc",))  # the path given, or where it leads (a link to
+    # /dev/stdout, a path through ..): a pipe's is /proc/PID/fd/pipe:[N], which is no file
+    if given.exists() and (given.absolute().parts[1:2] in special
+                           or target.parts[1:2] in special
                            or not os.access(target.parent, os.W_OK | os.X_OK)):
         with open(given, "wb") as file:
             write(file)

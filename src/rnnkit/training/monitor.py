@@ -150,14 +150,21 @@ class Monitor:
         return {"scheduler": self.scheduler.state_dict() if self.scheduler else {},
                 "bad_epochs": self.bad_epochs}
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
+    def load_state_dict(self, state: dict[str, Any], result: TrainResult | None = None
+                        ) -> None:
         """Restore the counters (best score, epochs without improvement, the current LR's
         history); the settings (``lr_patience``, ``lr_factor``, ``min_lr``) stay this run's,
-        so a resumed run may change them."""
+        so a resumed run may change them. A run resumed with ``lr_patience`` where the earlier
+        one had none judges the learning rate against the run's best score (``result``) and
+        its epochs without improvement so far, as early stopping does, not from scratch."""
+        self.bad_epochs = int(state["bad_epochs"])
         if self.scheduler and state["scheduler"]:
             saved = dict(state["scheduler"])
             for key in ("factor", "patience", "min_lrs", "default_min_lr"):
                 if key in saved:
                     saved[key] = getattr(self.scheduler, key)
             self.scheduler.load_state_dict(saved)
-        self.bad_epochs = int(state["bad_epochs"])
+        elif self.scheduler and result is not None and result.best is not None:
+            self.scheduler.best = result.best
+            self.scheduler.num_bad_epochs = self.bad_epochs
+            self.scheduler.last_epoch = len(result.history)

@@ -200,22 +200,23 @@ class Trainer:
         except (RuntimeError, ValueError, KeyError) as error:
             raise CheckpointError(f"{path}: the optimizer state does not fit ({error}); drop"
                                   " --resume or use a new --out") from None
-        self.monitor.load_state_dict(state)
         self.epoch = int(state["epoch"])
         self.batch_in_epoch = int(state["batch_in_epoch"])
         self.window_in_batch = int(state.get("window_in_batch", 0))
         self.result = TrainResult(**json.loads(state["result"]))
-        if self.run_dir is not None:  # the log as of the checkpoint: a line written after it
-            lines = "".join(json.dumps(record) + "\n" for record in self.result.history)
-            atomic_write_bytes(self.run_dir / "metrics.jsonl",  # is not repeated, none is lost
-                               lambda file: file.write(lines.encode("utf-8")))
+        self.monitor.load_state_dict(state, self.result)
+        self._write_metrics()  # the log as of the checkpoint: a line written after it is not
+        # repeated, none is lost
         limit = self.config.max_steps  # the earlier run's step limit does not bind this one
         if self.result.stopped == "max_steps" and not (limit and self.result.steps >= limit):
             self.result.stopped = "completed"
-        patience = self.config.patience  # nor its patience: a longer one goes on training
-        if self.result.stopped == "early_stopping" and not (
-                patience and self.monitor.bad_epochs >= patience):
+        patience = self.config.patience  # nor its patience: a longer one goes on training,
+        out_of_patience = bool(patience and self.monitor.bad_epochs >= patience)
+        if self.result.stopped == "early_stopping" and not out_of_patience:
             self.result.stopped = "completed"
+        elif self.result.stopped == "completed" and out_of_patience and not (
+                self.batch_in_epoch or self.window_in_batch):  # a shorter one stops it at once
+            self.result.stopped = "early_stopping"  # (as it would have at that epoch's end)
         ranks = state.get("ranks") or [
             {"rng": state["rng"], "carried": state["carried"], "sums": state.get("sums")}]
         rank, world_size = self.workers.rank, self.workers.world_size
@@ -429,7 +430,7 @@ class Trainer:
             else:
                 self._best_weights = {k: v.detach().clone() for k, v in weights.items()}
         self.save()
-        self._write_metrics(record)
+        self._write_metrics()
         shown = ", ".join(f"{k} {v:.4g}" for k, v in record.items() if k not in ("epoch",))
         self.log(f"epoch {record['epoch']}: {shown}")
 
@@ -446,9 +447,12 @@ class Trainer:
             record.update({f"{name}_{k}": v for k, v in metrics.items()})
         return record
 
-    def _write_metrics(self, record: dict[str, float]) -> None:
+    def _write_metrics(self) -> None:
+        """``metrics.jsonl``: one line per epoch of this run's history, rewritten atomically
+        (appended to, it kept the lines of an earlier run in the same folder, and a crash
+        mid-write left half a line)."""
         if self.run_dir is None:
             return
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8") as file:
-            file.write(json.dumps(record) + "\n")
+        lines = "".join(json.dumps(record) + "\n" for record in self.result.history)
+        atomic_write_bytes(self.run_dir / "metrics.jsonl",
+                           lambda file: file.write(lines.encode("utf-8")))
