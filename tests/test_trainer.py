@@ -882,3 +882,16 @@ def test_a_model_whose_bundle_config_is_no_json_still_checkpoints_and_resumes(
     trainer = Trainer(SetConfigured(), RESUME_CONFIG, tmp_path, log=no_log)
     assert trainer.resume()
     trainer.fit(regression_source(), val_source())
+
+
+def test_metrics_jsonl_is_strict_json_when_a_score_is_nan(tmp_path: Path) -> None:
+    """A NaN validation score was written as a bare NaN, which strict JSON readers refuse."""
+    x, y = regression_data(8, seed=1)
+    y[0] = float("nan")  # validation targets with a gap: the validation loss is NaN
+    val = TensorBatches((x, y), batch_size=4, shuffle=False)
+    Trainer(make_regressor(), quiet(epochs=2), tmp_path, log=no_log).fit(
+        regression_source(), val)
+    text = (tmp_path / "metrics.jsonl").read_text(encoding="utf-8")
+    records = [json.loads(line, parse_constant=lambda name: pytest.fail(name)) for line in
+               text.splitlines()]
+    assert [record["val_loss"] for record in records] == [None, None]

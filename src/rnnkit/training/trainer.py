@@ -42,6 +42,7 @@ from rnnkit.training.checkpoint import (
     seed_everything,
     set_rng_state,
 )
+from rnnkit.training.diagnostics import json_safe
 from rnnkit.training.distributed import join, resolve_device
 from rnnkit.training.epoch_sums import EpochSums
 from rnnkit.training.monitor import Monitor, TrainResult, check_mode
@@ -450,9 +451,10 @@ class Trainer:
     def _write_metrics(self) -> None:
         """``metrics.jsonl``: one line per epoch of this run's history, rewritten atomically
         (appended to, it kept the lines of an earlier run in the same folder, and a crash
-        mid-write left half a line)."""
+        mid-write left half a line); strict JSON, a NaN or infinite score written as null."""
         if self.run_dir is None:
             return
-        lines = "".join(json.dumps(record) + "\n" for record in self.result.history)
+        lines = "".join(json.dumps(json_safe(record), allow_nan=False) + "\n"  # NaN: null
+                        for record in self.result.history)
         atomic_write_bytes(self.run_dir / "metrics.jsonl",
                            lambda file: file.write(lines.encode("utf-8")))
