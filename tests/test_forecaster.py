@@ -542,8 +542,12 @@ def test_a_forecast_interrupted_while_written_keeps_the_old_file(
 
 def test_as_of_keeps_rows_to_the_end_of_a_day_month_or_year() -> None:
     frame = series_frame(400)  # hourly from 2020-01-01 00:00 to 2020-01-17 15:00
-    assert [len(_rows_up_to(frame, as_of)) for as_of in ("2020-01-05", "2020-01", "2020")] == [
-        5 * 24, 400, 400]
+    assert [len(_rows_up_to(frame, as_of, 24)) for as_of in ("2020-01-05", "2020-01", "2020")
+            ] == [5 * 24, 400, 400]
+    # too few rows for the model's window: said '24 rows are too few', naming no flag
+    with pytest.raises(ValueError, match="--as-of 2020-01-01: 24 row[(]s[)] at or before it, "
+                       "and the model reads the last 48; give 2020-01-02 or later"):
+        _rows_up_to(frame, "2020-01-01", 48)
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".csv.gz", ".csv.zip", ".json"])

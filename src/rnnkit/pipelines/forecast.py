@@ -42,7 +42,7 @@ def forecast_bundle(path: str | Path, source: str | None = None, as_of: str | No
     frame, _ = read_source(data)
     _check_target(frame, model.target, data, trained.source)
     if as_of:
-        frame = _rows_up_to(frame, as_of)
+        frame = _rows_up_to(frame, as_of, int(model.lookback))
     _check_change_rows(frame, int(model.lookback), data)
     if kind == "signal":
         answer = model.classify(frame)
@@ -68,13 +68,18 @@ def _check_target(frame: pd.DataFrame, target: str, data: ForecastDataConfig,
                          "that column")
 
 
-def _rows_up_to(frame: pd.DataFrame, as_of: str) -> pd.DataFrame:
-    """The rows up to the end of ``as_of``: a day, a month or a year (as the splits read)."""
+def _rows_up_to(frame: pd.DataFrame, as_of: str, lookback: int) -> pd.DataFrame:
+    """The rows up to the end of ``as_of``: a day, a month or a year (as the splits read);
+    at least the ``lookback`` rows the model reads."""
     kept = frame.loc[:period_end(as_of)]
     if kept.empty:
         raise ValueError(f"--as-of {as_of}: no rows at or before it; the data starts on "
                          f"{frame.index[0]:%Y-%m-%d}. Give a later date, or leave --as-of "
                          "out to use every row")
+    if len(kept) < lookback <= len(frame):
+        raise ValueError(f"--as-of {as_of}: {len(kept)} row(s) at or before it, and the model "
+                         f"reads the last {lookback}; give {frame.index[lookback - 1]:%Y-%m-%d} "
+                         "or later")
     return kept
 
 
