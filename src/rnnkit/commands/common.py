@@ -84,11 +84,10 @@ def resolve_config(config_type: type, args: argparse.Namespace,
     saved = args.out / "config.toml" if args.out else None
     if not resume and saved is not None and saved.is_file():
         check_same_task(config_type, args.out)
-    if not resume and args.out and is_stocks_symbol_folder(args.out):
-        raise ConfigError(f"--out {args.out} is a symbol's folder of an rnnkit stocks run (it "
-                          f"holds fold-<year>/, and {args.out.parent} the run's config.toml): "
-                          "this run would write its results.json and plots over the stocks "
-                          f"run's own: give another --out, e.g. {args.out / 'mine'}")
+    if not resume and args.out:
+        check_not_stocks_symbol_folder(
+            args.out, "this run would write its results.json and plots over the stocks run's "
+            "own", f"give another --out, e.g. {args.out / 'mine'}")
     if path is None and resume and saved is not None and saved.is_file():
         path = saved
         try:
@@ -112,12 +111,16 @@ def resolve_config(config_type: type, args: argparse.Namespace,
     return config
 
 
-def is_stocks_symbol_folder(out: Path) -> bool:
-    """Whether ``out`` is a symbol's folder of an ``rnnkit stocks`` run (``RUN/AAPL``): it holds
-    ``fold-<year>/`` and the run's results.json and plots but no config.toml, which is in its
-    parent."""
-    return (out.parent / "config.toml").is_file() and any(
-        fold.is_dir() for fold in out.glob("fold-*"))
+def check_not_stocks_symbol_folder(out: Path, overwrite: str, hint: str) -> None:
+    """Refuse an ``--out`` that is a symbol's folder of an ``rnnkit stocks`` run (``RUN/AAPL``):
+    it holds ``fold-<year>/`` and the run's results.json and plots but no config.toml, which
+    is in its parent. ``overwrite`` says what writing there would replace, ``hint`` what to
+    do instead."""
+    if (out.parent / "config.toml").is_file() and any(
+            fold.is_dir() for fold in out.glob("fold-*")):
+        raise ConfigError(f"--out {out} is a symbol's folder of an rnnkit stocks run (it holds "
+                          f"fold-<year>/, and {out.parent} the run's config.toml): "
+                          f"{overwrite}; {hint}")
 
 
 def check_same_task(config_type: type, out: Path) -> None:
@@ -212,15 +215,12 @@ def check_not_a_run(out: Path, command: str) -> None:
     ``fold-<year>/``; the run's config.toml is in its parent): the results.json, plots and
     predictions they write there would replace the run's own, under the same names."""
     files = OUTPUT_FILES.get(command, "results.json, plots")
+    overwrite = f"rnnkit {command} would write its files ({files}) over the run's own"
+    hint = f"give another folder, e.g. {out / command}"
     if (out / "config.toml").is_file():
         raise ConfigError(f"--out {out} is a training run's folder (it holds config.toml): "
-                          f"rnnkit {command} would write its files ({files}) over the run's "
-                          f"own; give another folder, e.g. {out / command}")
-    if is_stocks_symbol_folder(out):
-        raise ConfigError(f"--out {out} is a symbol's folder of an rnnkit stocks run (it holds "
-                          f"fold-<year>/, and {out.parent} the run's config.toml): rnnkit "
-                          f"{command} would write its files ({files}) over the run's own; "
-                          f"give another folder, e.g. {out / command}")
+                          f"{overwrite}; {hint}")
+    check_not_stocks_symbol_folder(out, overwrite, hint)
 
 
 # what ``rnnkit backtest`` writes in its --out (a signal run's folder has the two plots too)
