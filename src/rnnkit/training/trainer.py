@@ -35,7 +35,7 @@ from rnnkit.data.batching import BatchSource
 from rnnkit.training.averaging import WeightAverage
 from rnnkit.training.checkpoint import (
     CheckpointError,
-    atomic_write_bytes,
+    atomic_write_text,
     load_checkpoint,
     rng_state,
     save_checkpoint,
@@ -454,7 +454,6 @@ class Trainer:
         mid-write left half a line); strict JSON, a NaN or infinite score written as null."""
         if self.run_dir is None:
             return
-        lines = "".join(json.dumps(json_safe(record), allow_nan=False) + "\n"  # NaN: null
-                        for record in self.result.history)
-        atomic_write_bytes(self.run_dir / "metrics.jsonl",
-                           lambda file: file.write(lines.encode("utf-8")))
+        atomic_write_text(self.run_dir / "metrics.jsonl", "".join(
+            json.dumps(json_safe(record), allow_nan=False) + "\n"  # NaN: null
+            for record in self.result.history))
