@@ -40,12 +40,12 @@ from rnnkit.training.checkpoint import (
     rng_state,
     save_checkpoint,
     seed_everything,
-    set_rng_state,
 )
 from rnnkit.training.diagnostics import json_safe
 from rnnkit.training.distributed import join, resolve_device
 from rnnkit.training.epoch_sums import EpochSums
 from rnnkit.training.monitor import Monitor, TrainResult, check_mode
+from rnnkit.training.resume import built_from, check_built_from, restore_rank, stop_after_resume
 from rnnkit.training.task import StepOutput, TaskModel, detach_state, move_to
 
 _CPU = torch.device("cpu")
@@ -141,31 +141,8 @@ class Trainer:
             "sums": self.sums.to_json(),
             "result": json.dumps(asdict(self.result)),
             "rng": rng_state(),
-            "built_from": self._built_from(),
+            "built_from": built_from(self.model),
         }
-
-    def _built_from(self) -> str | None:
-        """The model's bundle configuration (its vocabularies and scalers, which the run built
-        from its data) as JSON; None for a model that cannot be bundled, or whose configuration
-        is no JSON (a set, a NumPy integer: its checkpoints are written, unchecked, as before)."""
-        try:
-            return json.dumps(self.model.bundle_config(), sort_keys=True)
-        except (NotImplementedError, TypeError, ValueError):
-            return None
-
-    def _check_built_from(self, saved: str | None, path: str | Path) -> None:
-        """Refuse a checkpoint whose model was built from other data (a vocabulary or scaler of
-        the same size but other contents would load its weights onto the wrong ids)."""
-        now = self._built_from()
-        if saved is None or now is None or saved == now:
-            return
-        earlier, current = json.loads(saved), json.loads(now)
-        keys = sorted(key for key in {*earlier, *current} if earlier.get(key) != current.get(key))
-        raise CheckpointError(
-            f"{path} was written by a model built from other data or settings (these parts of "
-            f"its configuration differ from this run's: {', '.join(keys)}); was the data file "
-            "changed since? Resume with the data the run started with, or drop --resume or "
-            "use a new --out")
 
     def save(self, name: str = "last.pt") -> Path | None:
         """Checkpoint everything needed to continue exactly (atomic write).
@@ -192,7 +169,7 @@ class Trainer:
         if found is None:
             return False
         path, state = found
-        self._check_built_from(state.get("built_from"), path)
+        check_built_from(state.get("built_from"), built_from(self.model), path)
         self._load_model(state["model"], path)
         if self.average is not None:  # an older run without one: the average starts here
             self.average.load(state.get("average") or self.model.state_dict(), self.model)
@@ -208,43 +185,11 @@ class Trainer:
         self.monitor.load_state_dict(state, self.result)
         self._write_metrics()  # the log as of the checkpoint: a line written after it is not
         # repeated, none is lost
-        limit = self.config.max_steps  # the earlier run's step limit does not bind this one
-        if self.result.stopped == "max_steps" and not (limit and self.result.steps >= limit):
-            self.result.stopped = "completed"
-        patience = self.config.patience  # nor its patience: a longer one goes on training,
-        out_of_patience = bool(patience and self.monitor.bad_epochs >= patience)
-        if self.result.stopped == "early_stopping" and not out_of_patience:
-            self.result.stopped = "completed"
-        elif self.result.stopped == "completed" and out_of_patience and not (
-                self.batch_in_epoch or self.window_in_batch):  # a shorter one stops it at once
-            self.result.stopped = "early_stopping"  # (as it would have at that epoch's end)
-        ranks = state.get("ranks") or [
-            {"rng": state["rng"], "carried": state["carried"], "sums": state.get("sums")}]
-        rank, world_size = self.workers.rank, self.workers.world_size
-        if len(ranks) != world_size:
-            carried = any(saved.get("carried") is not None for saved in ranks)
-            if carried and (self.batch_in_epoch or self.window_in_batch):
-                raise CheckpointError(
-                    f"{path} was written by {len(ranks)} process(es) in the middle of an epoch "
-                    f"and carries each one's recurrent state into the next batch or window; "
-                    f"resume it with --nproc {len(ranks)}, or from a checkpoint at the end of "
-                    f"an epoch")
-            self.log(f"{path} was written by {len(ranks)} process(es), this run has"
-                     f" {world_size}: the data order is the same, dropout draws differ")
-            # the epoch's running sums all go to rank 0 (the epoch means are their sum)
-            merged = EpochSums.merged([saved.get("sums") for saved in ranks], self.result)
-            self.carried = None
-            if rank == 0:
-                set_rng_state(ranks[0]["rng"])
-            else:  # fresh draws, but not its earlier ones
-                seed_everything(self.config.seed + rank + 1_000_003 * self.result.steps)
-            # the others start at zero, with rank 0's names: the epoch's end sums them by name
-            self.sums = merged if rank == 0 else EpochSums(
-                dict.fromkeys(merged.totals, 0.0), 0, merged.first_step)
-        else:
-            self.carried = move_to(ranks[rank]["carried"], self.device)
-            set_rng_state(ranks[rank]["rng"])
-            self.sums = EpochSums.from_json(ranks[rank].get("sums"), self.result)
+        mid_epoch = bool(self.batch_in_epoch or self.window_in_batch)
+        self.result.stopped = stop_after_resume(self.result, self.config,
+                                                self.monitor.bad_epochs, mid_epoch)
+        self.carried, self.sums = restore_rank(state, path, self.workers, self.config,
+                                               self.result, mid_epoch, self.device, self.log)
         self.log(f"resumed from {path}: epoch {self.epoch + 1}, batch {self.batch_in_epoch}")
         return True
 
