@@ -73,6 +73,36 @@ def fused_forward(
     return output, final
 
 
+def flatten_for_cudnn(weights: list[Tensor], mode: str, *, has_biases: bool,
+                      input_size: int, hidden_size: int, num_layers: int, batch_first: bool,
+                      bidirectional: bool) -> None:
+    """Lay a layer's weights (in torch's flat order) out as one block of GPU memory, the
+    layout cuDNN reads, as ``torch.nn.RNNBase.flatten_parameters`` does; the parameters stay
+    the same objects and become views into the block. Nothing happens unless every weight
+    is a plain parameter on one CUDA device, of one dtype, that cuDNN accepts (a parametrized
+    weight is computed anew at every use: nothing to lay out), nor for shared weights."""
+    if not weights:
+        return
+    first = weights[0]
+    if not all(
+        isinstance(w, torch.nn.Parameter) and w.is_cuda and w.device == first.device
+        and w.dtype == first.dtype
+        and torch.backends.cudnn.is_acceptable(w) for w in weights
+    ):
+        return
+    if len({w.data_ptr() for w in weights}) != len(weights):
+        return  # shared weights: keep them apart
+    from torch.backends.cudnn import rnn as cudnn_rnn
+
+    with torch.cuda.device_of(first), torch.no_grad():
+        if torch._use_cudnn_rnn_flatten_weight():
+            torch._cudnn_rnn_flatten_weight(
+                weights, 4 if has_biases else 2, input_size,
+                cudnn_rnn.get_cudnn_mode(mode), hidden_size, 0, num_layers, batch_first,
+                bidirectional,
+            )
+
+
 def fused_available() -> dict[str, bool]:
     """Which fused back ends this PyTorch build can use here."""
     return {

@@ -20,7 +20,7 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 from rnnkit.cells import GRUCell, LSTMCell, RecurrentCell, RNNCell, State, init_recurrent_
 from rnnkit.cells.init import INIT_SCHEMES
 from rnnkit.cells.torch_compat import WEIGHT_NAMES
-from rnnkit.layers.fused import fused_forward
+from rnnkit.layers.fused import flatten_for_cudnn, fused_forward
 from rnnkit.layers.lengths import check_lengths, reverse_index, reverse_padded, step_mask
 from rnnkit.layers.naming import build_name_map, rename_keys
 from rnnkit.layers.validate import check_hidden, check_input
@@ -219,27 +219,12 @@ class Recurrent(nn.Module):
         stay the same objects; they become views into the block. ``torch.nn.LSTM`` does the
         same on ``.to(device)``. A no-op on the CPU and on the loop path.
         """
-        if self.kernel != "fused":
-            return
-        weights = self.flat_weights()
-        first = weights[0]
-        if not all(  # a parametrized weight is computed anew at every use: nothing to lay out
-            isinstance(w, nn.Parameter) and w.is_cuda and w.device == first.device
-            and w.dtype == first.dtype
-            and torch.backends.cudnn.is_acceptable(w) for w in weights
-        ):
-            return
-        if len({w.data_ptr() for w in weights}) != len(weights):
-            return  # shared weights: keep them apart
-        from torch.backends.cudnn import rnn as cudnn_rnn
-
-        with torch.cuda.device_of(first), torch.no_grad():
-            if torch._use_cudnn_rnn_flatten_weight():
-                torch._cudnn_rnn_flatten_weight(
-                    weights, 4 if getattr(self.cell(0), "bias", True) else 2, self.input_size,
-                    cudnn_rnn.get_cudnn_mode(self.cell(0).fused_mode or ""), self.hidden_size,
-                    0, self.num_layers, self.batch_first, self.bidirectional,
-                )
+        if self.kernel == "fused":
+            flatten_for_cudnn(
+                self.flat_weights(), self.cell(0).fused_mode or "",
+                has_biases=getattr(self.cell(0), "bias", True), input_size=self.input_size,
+                hidden_size=self.hidden_size, num_layers=self.num_layers,
+                batch_first=self.batch_first, bidirectional=self.bidirectional)
 
     def _apply(self, fn: Callable[..., Any], recurse: bool = True) -> Recurrent:
         result = super()._apply(fn, recurse)
