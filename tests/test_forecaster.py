@@ -273,6 +273,17 @@ def test_bad_options_raise_clear_errors(options: dict, message: str) -> None:
         model_for(series_frame(100), **options)
 
 
+@pytest.mark.parametrize(("lookback", "horizon"), [(0, 6), (24, 0), (24, -2), (24, 2.5)])
+def test_lookback_and_horizon_below_one_are_refused(lookback: int, horizon: float) -> None:
+    # the API took horizon 0 (a model of no outputs, an IndexError at its first forecast) and
+    # ended a negative one in torch's "negative dimension" RuntimeError
+    features = ["y", "x"]
+    scaler = StandardScaler(features).fit(series_frame(50)[features].to_numpy())
+    with pytest.raises(ValueError, match="lookback and horizon must be whole numbers >= 1"):
+        Forecaster(ModelConfig(cell="gru", hidden_size=4), features, "y", lookback,
+                   horizon, scaler)  # type: ignore[arg-type]
+
+
 def write_csv(path: Path, frame: pd.DataFrame) -> Path:
     frame.reset_index().to_csv(path, index=False)
     return path

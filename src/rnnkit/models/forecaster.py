@@ -98,6 +98,9 @@ class Forecaster(TaskModel):
                  last_step_weight: float = 1.0, scoring: dict[str, Any] | None = None) -> None:
         super().__init__()
         self.readout = "final_state"  # what the head reads (pooling.window_state)
+        if not (int(lookback) == lookback >= 1 and int(horizon) == horizon >= 1):
+            raise ValueError(f"lookback and horizon must be whole numbers >= 1 (data.lookback, "
+                             f"data.horizon), got {lookback} and {horizon}")
         if loss not in LOSSES:
             raise ValueError(f"forecast.loss must be one of {', '.join(LOSSES)}, got {loss!r}")
         if strategy not in STRATEGIES:
