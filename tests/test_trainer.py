@@ -701,6 +701,22 @@ def test_momentum_with_an_optimizer_that_reads_none_is_refused(optimizer: str) -
                                                    "train.momentum=0.9"])
 
 
+def test_plateau_settings_without_a_plateau_schedule_are_refused() -> None:
+    """train.lr_factor/min_lr with train.lr_patience=0 (the synthetic task's default) were
+    dropped: the learning rate never changed, with no word."""
+    config = load_config(SyntheticRunConfig, overrides=["train.lr_patience=2",
+                                                        "train.lr_factor=0.1", "train.min_lr=1e-4"])
+    assert (config.train.lr_factor, config.train.min_lr) == (0.1, 1e-4)
+    assert load_config(SyntheticRunConfig, overrides=["train.lr_factor=0.5"])  # the default
+    with pytest.raises(ConfigError, match=re.escape(
+            "train.lr_factor=0.1 and train.min_lr=0.0001 are read only when the learning rate "
+            "is lowered on a plateau, and train.lr_patience is 0 (off): set train.lr_patience "
+            "(e.g. 2), or leave them out")):
+        load_config(SyntheticRunConfig, overrides=["train.lr_factor=0.1", "train.min_lr=1e-4"])
+    with pytest.raises(ConfigError, match=r"^train.min_lr=0.001 is read only"):
+        load_config(SyntheticRunConfig, overrides=["train.min_lr=0.001"])
+
+
 # -- metrics.jsonl -------------------------------------------------------------------------------
 def test_metrics_jsonl_has_one_line_per_epoch_and_grows_on_resume(tmp_path: Path) -> None:
     trainer = Trainer(make_regressor(), quiet(epochs=3, lr=0.01), tmp_path, log=no_log)

@@ -57,6 +57,13 @@ def check_train(config: TrainConfig) -> None:
     if config.momentum and config.optimizer != "sgd":  # adam/adamw: betas, not momentum
         raise ConfigError(f"train.momentum is read only with train.optimizer=sgd, and it is "
                           f"{config.optimizer}: leave it out, or set train.optimizer=sgd")
+    unread = [f"train.{name}={getattr(config, name)}" for name in ("lr_factor", "min_lr")
+              if getattr(config, name) != getattr(TrainConfig, name)]
+    if unread and not config.lr_patience:  # the plateau schedule's settings, without one
+        raise ConfigError(f"{' and '.join(unread)} {'is' if len(unread) == 1 else 'are'} read "
+                          "only when the learning rate is lowered on a plateau, and "
+                          "train.lr_patience is 0 (off): set train.lr_patience (e.g. 2), or "
+                          "leave them out")
 
 
 RATE_NAMES = ("dropout", "label_smoothing")  # a key ending so is a probability in [0, 1)
