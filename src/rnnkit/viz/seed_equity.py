@@ -16,7 +16,7 @@ import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from rnnkit.viz.save import save_figure  # noqa: E402
+from rnnkit.viz.save import drawing, save_figure  # noqa: E402
 
 Curves = Mapping[str, Sequence[np.ndarray]]  # strategy -> one equity curve [N] per seed
 
@@ -59,7 +59,8 @@ def plot_seed_equity(curves: Curves, path: str | Path, times: np.ndarray | None 
         'equity.png'
     """
     figure, axes = plt.subplots(figsize=(10, 4.5))
-    _draw(axes, curves, times, title)
+    with drawing(figure):
+        _draw(axes, curves, times, title)
     return save_figure(figure, path, dpi=110)
 
 
@@ -72,8 +73,9 @@ def plot_seed_equity_grid(panels: Mapping[str, tuple[Curves, np.ndarray | None]]
     columns = min(columns, len(panels))
     rows = math.ceil(len(panels) / columns)
     figure, grid = plt.subplots(rows, columns, figsize=(7 * columns, 4 * rows), squeeze=False)
-    for axes, (title, (curves, times)) in zip(grid.flat, panels.items(), strict=False):
-        _draw(axes, curves, times, title)
-    for axes in list(grid.flat)[len(panels):]:
-        axes.set_visible(False)
+    with drawing(figure):
+        for axes, (title, (curves, times)) in zip(grid.flat, panels.items(), strict=False):
+            _draw(axes, curves, times, title)
+        for axes in list(grid.flat)[len(panels):]:
+            axes.set_visible(False)
     return save_figure(figure, path, dpi=110)
