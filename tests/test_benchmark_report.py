@@ -70,3 +70,18 @@ def test_the_translation_prose_reads_the_cpu_epochs(monkeypatch: pytest.MonkeyPa
                         lambda name: cpu if name == "translation_multi30k" else load(name))
     text = report.translation_gpu(recorded("translation_multi30k_cuda"))
     assert "stopped at 12 (de->en) and 9 (en->de) epochs" in text
+
+
+def test_the_gpu_language_model_quotes_the_best_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The section's own run was called 'best' (and its sample shown) whatever the others
+    scored; the sample's prime, temperature and seed were typed in."""
+    larger = copy.deepcopy(recorded("lm_tinyshakespeare_cuda_2x1024"))
+    larger["value"], larger["extra"]["sample"] = 1.3, "ROMEO:\nthe larger model's sample"
+    larger["extra"]["sample_settings"].update(prime="JULIET:", temperature=0.5)
+    load = report._load
+    monkeypatch.setattr(report, "_load", lambda name: larger if name.endswith("2x1024")
+                        else load(name))
+    text = report.language_model_gpu(recorded("lm_tinyshakespeare_cuda"))
+    assert "best **1.300 nats/char**" in text
+    assert ("A sample of the best model (prime `JULIET:`, temperature 0.5, seed 0):\n\n"
+            "```text\nROMEO:\nthe larger model's sample\n```") in text
