@@ -27,6 +27,13 @@ def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.2f}"
 
 
+def _num(value: float | None, spec: str) -> str:
+    """``value`` in format ``spec``; "n/a" for None, which a result file holds where the
+    number was NaN or infinite (a Sharpe ratio of a strategy never in the market, a gradient
+    ratio of a norm that underflowed to 0): formatting it failed with a TypeError."""
+    return "n/a" if value is None else f"{value:{spec}}"
+
+
 def _footer(result: dict[str, Any]) -> str:
     """The command, when it finished, how long it took and how busy the machine was.
 
@@ -92,8 +99,8 @@ def word2vec(result: dict[str, Any]) -> str:
 
 
 def gradient_flow(result: dict[str, Any]) -> str:
-    rows = [[r["cell"], f"{r['log10_first_over_last_at_init']:+.1f}",
-             f"{r['log10_first_over_last_after_training']:+.1f}", f"{r['test_loss']:.5f}",
+    rows = [[r["cell"], _num(r["log10_first_over_last_at_init"], "+.1f"),
+             _num(r["log10_first_over_last_after_training"], "+.1f"), f"{r['test_loss']:.5f}",
              f"{r['loss_vs_baseline']:.3f}", "yes" if r["solved"] else "no",
              f"{r['train_seconds']:.0f}"] for r in result["rows"]]
     from fractions import Fraction
@@ -115,7 +122,7 @@ def gradient_flow(result: dict[str, Any]) -> str:
     with_clipping = (f"it too diverges, at step {clipped['diverged_at_step']}"
                      if clipped["diverged"] else
                      f"it stays finite for all {settings['steps']} steps (final loss "
-                     f"{clipped['final_loss']:.3f})")
+                     f"{_num(clipped['final_loss'], '.3f')})")
     return (f"Adding problem, length 100, hidden {result['extra']['settings']['hidden_size']}, "
             f"{result['extra']['settings']['steps']} Adam steps per cell; ‖dL/dh_t‖ at the "
             "first step over the last (orders of magnitude).\n\n" + markdown_table(head, rows)
@@ -227,7 +234,7 @@ def stocks(result: dict[str, Any]) -> str:
                      f"{row['classification']['model']['macro_f1']:.3f}",
                      f"{row['classification']['majority']['macro_f1']:.3f}",
                      f"{row['classification']['persistence']['macro_f1']:.3f}",
-                     *(f"{tests[name]['total_return']:+.0%} / {tests[name]['sharpe']:.2f}"
+                     *(f"{tests[name]['total_return']:+.0%} / {_num(tests[name]['sharpe'], '.2f')}"
                        for name in ("forecaster", "signal", "persistence_forecast",
                                     "buy_and_hold"))])
     head = ["symbol", "test years", "price RMSE / persistence", "ridge", "direction %",

@@ -85,3 +85,19 @@ def test_the_gpu_language_model_quotes_the_best_run(monkeypatch: pytest.MonkeyPa
     assert "best **1.300 nats/char**" in text
     assert ("A sample of the best model (prime `JULIET:`, temperature 0.5, seed 0):\n\n"
             "```text\nROMEO:\nthe larger model's sample\n```") in text
+
+
+def test_numbers_stored_as_null_print_n_a_instead_of_failing() -> None:
+    """A result file holds null where a number was NaN or infinite: a strategy never in the
+    market has no Sharpe ratio, a first-step gradient that underflowed to 0 no log10 ratio;
+    report.py failed with 'unsupported format string passed to NoneType.__format__'."""
+    stocks = copy.deepcopy(recorded("stocks_walk_forward"))
+    stocks["rows"][0]["backtest"]["signal"]["sharpe"] = None
+    row = next(line for line in report.stocks(stocks).splitlines() if line.startswith("| AAPL"))
+    assert "| +68% / n/a |" in row
+    flow = copy.deepcopy(recorded("gradient_flow_adding_100"))
+    flow["rows"][0]["log10_first_over_last_after_training"] = None
+    flow["rows"][1]["log10_first_over_last_at_init"] = None
+    lines = report.gradient_flow(flow).splitlines()
+    assert "| rnn | -2.6 | n/a |" in "\n".join(lines)
+    assert "| lstm | n/a | -0.9 |" in "\n".join(lines)
