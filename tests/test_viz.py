@@ -169,3 +169,25 @@ def test_gradient_flow_marks_0_below_every_panels_values_on_the_shared_axis(
 def test_gradient_flow_without_panels_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="no panels to plot"):  # was matplotlib's 'Number of
         plot_gradient_flow({}, tmp_path / "flow.png")  # columns must be a positive integer'
+
+
+@pytest.mark.parametrize("kind, dated", [("steps", False), ("datetime64", True),
+                                          ("pandas", True)])
+def test_seed_equity_dates_its_axis_only_for_dates(
+        kind: str, dated: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Steps given as times (100, 101) were labelled as dates, days after 1970-01-01."""
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    import rnnkit.viz.seed_equity as module
+
+    times = {"steps": np.arange(100, 102),
+             "datetime64": np.array(["2020-01-01", "2020-01-02"], dtype="datetime64[D]"),
+             "pandas": pd.date_range("2020-01-01", periods=2)}[kind]
+    kept: list[Any] = []
+    monkeypatch.setattr(module, "save_figure", lambda figure, path, dpi: kept.append(figure))
+    plot_seed_equity(SEEDS, tmp_path / "equity.png", times=times)
+    formatter = kept[0].axes[0].xaxis.get_major_formatter()
+    assert isinstance(formatter, mdates.ConciseDateFormatter) == dated
+    plt.close(kept[0])

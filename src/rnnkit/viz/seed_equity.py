@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,14 +36,22 @@ def _draw(axes: Any, curves: Curves, times: np.ndarray | None, title: str) -> No
                                  "give one time per value")
             axes.plot(x, curve, color=colours(k % 10), linewidth=1.6 if len(runs) == 1 else 0.8,
                       alpha=1.0 if len(runs) == 1 else 0.6, label=label if i == 0 else None)
-    if times is not None:
-        locator = mdates.AutoDateLocator()
+    if times is not None and _dates(times):  # steps or other numbers keep their own ticks:
+        locator = mdates.AutoDateLocator()  # read as days since 1970, 100 was '11 Apr'
         axes.xaxis.set_major_locator(locator)
         axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     axes.axhline(1.0, color="grey", linewidth=0.5)
     axes.set_title(title)
     axes.set_ylabel("equity (start 1)")
     axes.legend(loc="upper left", fontsize=7)
+
+
+def _dates(times: Any) -> bool:
+    """Whether ``times`` are dates (datetime64, pandas or Python datetimes), not numbers."""
+    values = np.asarray(times)
+    if values.dtype.kind == "M":
+        return True
+    return values.dtype.kind == "O" and len(values) > 0 and isinstance(values[0], datetime)
 
 
 def plot_seed_equity(curves: Curves, path: str | Path, times: np.ndarray | None = None,
