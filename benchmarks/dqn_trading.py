@@ -78,8 +78,9 @@ def main() -> int:
                 runs[name] = run_dqn(config, base / symbol / name,
                                      log=lambda line, n=name: print(f"[{n}] {line}", flush=True))
             reports = merged_reports(runs)
-            summary = summarize(reports)
-            table = summary_table(summary)
+            summary = summarize(reports)  # rounded for the results file
+            exact = summarize(reports, digits=None)  # the tables: each number rounded once
+            table = summary_table(exact)
             tables.append(f"{symbol}\n{table}")
             print(tables[-1], flush=True)
             curves = {name: runs[name]["curves"]["dqn"] for name in AGENTS}
@@ -95,7 +96,7 @@ def main() -> int:
             hold = reports[0]["buy_and_hold"]["total_return"]
             for name in AGENTS:
                 beats += [report[name]["total_return"] > hold for report in reports]
-            for name, numbers in summary.items():
+            for name, numbers in exact.items():
                 table_rows.append([symbol, name] + [
                     format_cell(numbers, metric, style) for metric, style in
                     (("total_return", "+.1%"), ("sharpe", ".2f"), ("max_drawdown", ".1%"))])

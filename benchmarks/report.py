@@ -27,6 +27,13 @@ def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.2f}"
 
 
+def _num(value: float | None, spec: str) -> str:
+    """``value`` in format ``spec``; "n/a" for None, which a result file holds where the
+    number was NaN or infinite (a Sharpe ratio of a strategy never in the market, a gradient
+    ratio of a norm that underflowed to 0): formatting it failed with a TypeError."""
+    return "n/a" if value is None else f"{value:{spec}}"
+
+
 def _footer(result: dict[str, Any]) -> str:
     """The command, when it finished, how long it took and how busy the machine was.
 
@@ -77,7 +84,7 @@ def speed(result: dict[str, Any]) -> str:
     curve = ", ".join(f"{r['seconds']:.0f} s: {_pct(r['test_accuracy'])}"
                       for r in result["rows"][:6])
     return (f"One thread, UD English-EWT: 92.1% test UPOS reached after "
-            f"**{extra['seconds_to_target']:.0f} s** vs Flair's 1,500 s "
+            f"**{extra['seconds_to_target']:.0f} s** vs Flair's {result['baseline']['value']:,} s "
             f"(**{result['value']}x** sooner; Flair's time is a figure the script holds, "
             f"not a run measured here); training {extra['tokens_per_second']:,.0f} "
             f"tokens/s. Test accuracy after each epoch: {curve}." + _footer(result))
@@ -92,23 +99,36 @@ def word2vec(result: dict[str, Any]) -> str:
 
 
 def gradient_flow(result: dict[str, Any]) -> str:
-    rows = [[r["cell"], f"{r['log10_first_over_last_at_init']:+.1f}",
-             f"{r['log10_first_over_last_after_training']:+.1f}", f"{r['test_loss']:.5f}",
+    rows = [[r["cell"], _num(r["log10_first_over_last_at_init"], "+.1f"),
+             _num(r["log10_first_over_last_after_training"], "+.1f"), f"{r['test_loss']:.5f}",
              f"{r['loss_vs_baseline']:.3f}", "yes" if r["solved"] else "no",
              f"{r['train_seconds']:.0f}"] for r in result["rows"]]
+    from fractions import Fraction
+
+    baselines = {row["baseline_loss"] for row in result["rows"]}
+    baseline = ""  # the trivial baseline's loss: 1/6 for the adding task
+    if len(baselines) == 1:
+        value = baselines.pop()
+        simple = Fraction(value).limit_denominator(100)
+        baseline = str(simple) if abs(float(simple) - value) < 1e-12 else f"{value:.4g}"
     head = ["cell", "log10 first/last, init", "log10 first/last, trained", "test MSE",
-            "/ baseline (1/6)", "solved", "train s"]
+            f"/ baseline ({baseline})" if baseline else "/ baseline", "solved", "train s"]
     explode = result["extra"]["exploding"]
     settings = explode["settings"]
     free, clipped = explode["no clipping"], explode[f"clip_norm={settings['clip_norm']:g}"]
+    unclipped = (f"the gradient norm grows about 10x per step and turns inf at step "
+                 f"{free['diverged_at_step']}" if free["diverged"] else
+                 f"it stays finite for all {settings['steps']} steps")
+    with_clipping = (f"it too diverges, at step {clipped['diverged_at_step']}"
+                     if clipped["diverged"] else
+                     f"it stays finite for all {settings['steps']} steps (final loss "
+                     f"{_num(clipped['final_loss'], '.3f')})")
     return (f"Adding problem, length 100, hidden {result['extra']['settings']['hidden_size']}, "
             f"{result['extra']['settings']['steps']} Adam steps per cell; ‖dL/dh_t‖ at the "
             "first step over the last (orders of magnitude).\n\n" + markdown_table(head, rows)
             + f"\n\nExploding: a tanh RNN with recurrent weights {settings['gain']:g}x "
-            f"orthogonal, SGD lr {settings['lr']:g}: without clipping the gradient norm grows "
-            f"about 10x per step and turns inf at step {free['diverged_at_step']}; with "
-            f"clip_norm={settings['clip_norm']:g} it stays finite for all {settings['steps']} "
-            f"steps (final loss {clipped['final_loss']:.3f})." + _footer(result))
+            f"orthogonal, SGD lr {settings['lr']:g}: without clipping {unclipped}; with "
+            f"clip_norm={settings['clip_norm']:g} {with_clipping}." + _footer(result))
 
 
 def forecast_beijing(result: dict[str, Any]) -> str:
@@ -214,7 +234,7 @@ def stocks(result: dict[str, Any]) -> str:
                      f"{row['classification']['model']['macro_f1']:.3f}",
                      f"{row['classification']['majority']['macro_f1']:.3f}",
                      f"{row['classification']['persistence']['macro_f1']:.3f}",
-                     *(f"{tests[name]['total_return']:+.0%} / {tests[name]['sharpe']:.2f}"
+                     *(f"{tests[name]['total_return']:+.0%} / {_num(tests[name]['sharpe'], '.2f')}"
                        for name in ("forecaster", "signal", "persistence_forecast",
                                     "buy_and_hold"))])
     head = ["symbol", "test years", "price RMSE / persistence", "ridge", "direction %",
@@ -262,19 +282,28 @@ def sentiment(_: dict[str, Any]) -> str:
 
 def language_model(result: dict[str, Any]) -> str:
     extra = result["extra"]
-    return (f"Character LSTM (2 layers of 384, {extra['parameters']:,} parameters), the last 10% "
-            f"of tiny-shakespeare validating: **{result['value']:.3f} nats/char** "
+    layers, hidden = _lm_size(result).split(" x ")
+    threads = _lm_config(result).get("train", {}).get("threads", 0)
+    on = ("one thread" if threads == 1 else f"{threads} threads" if threads else
+          "torch's default threads")
+    return (f"Character LSTM ({layers} layers of {hidden}, {extra['parameters']:,} parameters), "
+            f"the last 10% of tiny-shakespeare validating: **{result['value']:.3f} nats/char** "
             f"({extra['bits_per_character']:.3f} bits, perplexity {extra['perplexity']:.2f}) "
-            f"after {extra['epochs']} epochs, {extra['train_seconds']:.0f} s on one thread. "
-            "A sample (prime `ROMEO:`, temperature 0.8, seed 0):\n\n```text\n"
+            f"after {extra['epochs']} epochs, {extra['train_seconds']:.0f} s on {on}. "
+            f"A sample ({_sample_settings(result)}):\n\n```text\n"
             + extra["sample"] + "\n```" + _footer(result))
+
+
+def _lm_config(result: dict[str, Any]) -> dict[str, Any]:
+    """The run's config.toml, read."""
+    import tomllib
+
+    return tomllib.loads(result["extra"]["config"])
 
 
 def _lm_size(result: dict[str, Any]) -> str:
     """"3 x 512" from the run's config (the model section of its config.toml)."""
-    import tomllib
-
-    model = tomllib.loads(result["extra"]["config"]).get("model", {})
+    model = _lm_config(result).get("model", {})
     return f"{model.get('num_layers', '?')} x {model.get('hidden_size', '?')}"
 
 
@@ -283,11 +312,20 @@ LM_GPU = [("lm_tinyshakespeare_cuda_cpu_recipe", "the CPU run's recipe"),
           ("lm_tinyshakespeare_cuda_2x1024", "2 layers of 1024, dropout 0.3, 30 epochs")]
 
 
-def language_model_gpu(best: dict[str, Any]) -> str:
-    """The same pipeline on a GPU: the CPU recipe for the speed-up, then bigger models."""
+def _sample_settings(result: dict[str, Any]) -> str:
+    """"prime `ROMEO:`, temperature 0.8, seed 0": how the run's sample was drawn."""
+    given = result["extra"].get("sample_settings") or {}
+    return (f"prime `{given.get('prime', '?')}`, temperature {given.get('temperature', '?')}, "
+            f"seed {given.get('seed', '?')}")
+
+
+def language_model_gpu(result: dict[str, Any]) -> str:
+    """The same pipeline on a GPU: the CPU recipe for the speed-up, then bigger models; the
+    best of the GPU runs (lowest validation loss) quoted with its sample."""
     cpu = _load("lm_tinyshakespeare")
     runs = [(cpu, "the CPU run above (one thread)")] if cpu else []
     runs += [(r, label) for r, label in ((_load(name), label) for name, label in LM_GPU) if r]
+    best = min((r for r, _ in runs if r is not cpu), key=lambda r: r["value"], default=result)
     rows = [[label, _lm_size(r), f"{r['extra']['parameters']:,}", f"{r['value']:.4f}",
              f"{r['extra']['bits_per_character']:.3f}", r["extra"]["epochs"],
              f"{r['extra']['train_seconds']:.0f}", f"{r['extra']['chars_per_second']:,.0f}",
@@ -297,14 +335,15 @@ def language_model_gpu(best: dict[str, Any]) -> str:
     footers = "<br>".join(_footer(r).strip() for r, _ in runs if r is not cpu)
     return (f"On {best['machine']['gpu']}, the same pipeline (`rnnkit train lm`'s code) and "
             "validation text as above; best **" + f"{best['value']:.3f} nats/char**.\n\n"
-            + markdown_table(head, rows) + "\n\nA sample of the best model (prime `ROMEO:`, "
-            "temperature 0.8, seed 0):\n\n```text\n" + best["extra"]["sample"] + "\n```\n\n"
+            + markdown_table(head, rows) + "\n\nA sample of the best model ("
+            + _sample_settings(best) + "):\n\n```text\n" + best["extra"]["sample"] + "\n```\n\n"
             + footers + "\n")
 
 
 def weather_sequences(result: dict[str, Any]) -> str:
     extra, base = result["extra"], result["baseline"]
-    rows = [["GRU over the past days (mean of 5 seeds)",
+    seeds = len(extra["test_accuracy_per_seed"])
+    rows = [[f"GRU over the past days (mean of {seeds} seeds)",
              f"{_pct(result['value'])} ± {100 * extra['test_accuracy_std']:.2f}"],
             ["persistence (tomorrow = today)", _pct(base["persistence"])],
             ["logistic regression on the last 7 days", _pct(base["value"])],
@@ -327,9 +366,10 @@ def translation_gpu(result: dict[str, Any]) -> str:
     if cpu:
         rows = {(r["pair"], r["decoding"]): r for r in cpu["rows"]
                 if "attention" in r["model"]}
-        de_en, en_de = rows[("de->en", "beam")]["bleu"], rows[("en->de", "beam")]["bleu"]
-        before = ("; the CPU runs above stopped at 10 (de->en) and 8 (en->de) epochs with beam"
-                  f" BLEU {de_en} and {en_de}")
+        de_en, en_de = rows[("de->en", "beam")], rows[("en->de", "beam")]
+        before = (f"; the CPU runs above stopped at {de_en['epochs']} (de->en) and "
+                  f"{en_de['epochs']} (en->de) epochs with beam BLEU {de_en['bleu']} and "
+                  f"{en_de['bleu']}")
     return (f"On {result['machine']['gpu']}, the same benchmark script and pipeline, up to 30 "
             "epochs with the default early stopping (patience 3 on validation BLEU)" + before
             + ". The four runs shared the GPU, so their minutes are shared time.\n\n"

@@ -271,3 +271,38 @@ def test_symbols_flag_and_setting_that_agree_are_taken(tmp_path: Path, capsys) -
             str(tmp_path / "stocks"), "--print-config"]
     assert rnnkit.cli.main(args) == 0
     assert 'symbols = "IBM, msft"' in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("days, part", [
+    (3, "the last 3 of 9 test days (2020-01-08 to 2020-01-10)"),
+    (250, "test (2020-01-02 to 2020-01-10)"),
+])
+def test_the_forecast_plot_says_which_test_days_it_shows(
+        days: int, part: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """forecast.png shows the last 250 test days and was titled '(test)', beside an
+    equity.png of every test year; each point sits on its target day, the model's price
+    implied from the price at its decision."""
+    from rnnkit.pipelines import stocks_report
+
+    drawn: dict[str, object] = {}
+    monkeypatch.setattr("rnnkit.viz.timeseries.plot_forecast",
+                        lambda actual, predicted, path, **options: drawn.update(
+                            actual=actual, predicted=predicted, **options))
+    monkeypatch.setattr("rnnkit.pipelines.backtest.plot_backtests", lambda *args: None)
+    monkeypatch.setattr("rnnkit.viz.confusion.plot_confusion", lambda *args, **kw: None)
+    index = pd.date_range("2020-01-01", periods=10, freq="D")
+    price = pd.Series(100.0 + np.arange(10.0), index=index, name="AAPL")
+    frame = pd.DataFrame({"AAPL_log_return": np.log(price).diff().fillna(0.0)}, index=index)
+    windows = make_windows(frame, "AAPL_log_return", lookback=1, horizon=1)
+    assert len(windows) == 9  # decisions 2020-01-01 .. 2020-01-09
+    result = {"windows": windows, "price": price, "forecast": np.full((9, 1), np.log(1.01))}
+    scores = {"classification": {"model": {"confusion": [[1, 0, 0], [0, 1, 0], [0, 0, 1]]}}}
+    stocks_report.plot_symbol("AAPL", result, scores, {}, tmp_path, days=days)
+    assert drawn["title"] == f"AAPL: adjusted close 1 day(s) ahead, {part}"
+    shown = min(days, 9)
+    np.testing.assert_array_equal(drawn["times"], windows.target_times[-shown:, -1])
+    np.testing.assert_allclose(drawn["actual"], price.to_numpy()[-shown:])
+    predicted = drawn["predicted"]
+    assert isinstance(predicted, dict)
+    np.testing.assert_allclose(predicted["persistence"], price.to_numpy()[-shown - 1:-1])
+    np.testing.assert_allclose(predicted["model"], 1.01 * price.to_numpy()[-shown - 1:-1])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -74,3 +75,119 @@ def test_a_plot_interrupted_while_saved_keeps_the_old_file(
         PLOTS["confusion"](path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+REFUSED: dict[str, Callable[[Path], Any]] = {
+    "confusion, labels fewer than rows": lambda path: plot_confusion(
+        ["a", "b"], [[1, 0, 0], [0, 1, 0], [0, 0, 1]], path),
+    "confusion, labels more than rows": lambda path: plot_confusion(
+        ["a", "b", "c"], [[1, 0], [0, 1]], path),
+    "forecast, band of another length": lambda path: plot_forecast(
+        np.arange(3.0), {"model": np.arange(3.0)}, path, lower=np.zeros(2), upper=np.ones(2)),
+    "equity, times of another length": lambda path: plot_equity(
+        EQUITY, path, times=np.arange(2)),
+    "drawdown, times of another length": lambda path: plot_drawdown(
+        EQUITY, path, times=np.arange(2)),
+    "seed equity, times of another length": lambda path: plot_seed_equity(
+        SEEDS, path, times=np.arange(3)),
+    "seed equity grid, times of another length": lambda path: plot_seed_equity_grid(
+        {"AAPL": (SEEDS, np.arange(3))}, path),
+    "training curves, steps of another length": lambda path: plot_training_curves(
+        [Curve("gru", [1, 2, 3], [0.2, 0.1])], path, baseline=0.3),
+    "exploding, steps of another length": lambda path: plot_exploding(
+        [Curve("gru", [1], [0.2, 0.1])], [CURVE], path),
+}
+
+
+@pytest.mark.parametrize("name", REFUSED)
+def test_a_refused_plot_leaves_no_figure_open(name: str, tmp_path: Path) -> None:
+    """A plot refused halfway kept its figure open in pyplot: one more figure for every
+    failed call of a loop (and matplotlib's 'more than 20 figures' warning)."""
+    import matplotlib.pyplot as plt
+
+    before = set(plt.get_fignums())
+    with pytest.raises(ValueError):
+        REFUSED[name](tmp_path / "plot.png")
+    assert set(plt.get_fignums()) == before
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("labels, matrix", [
+    (["a", "b"], [[1, 0, 0], [0, 1, 0], [0, 0, 1]]),  # drew three rows, two labelled
+    (["a", "b", "c"], [[1, 0], [0, 1]]),  # IndexError: index 2 is out of bounds
+    (["a", "b"], [[1, 0, 0], [0, 1, 0]]),  # not square
+])
+def test_confusion_refuses_a_matrix_that_does_not_fit_its_labels(
+        labels: list[str], matrix: list[list[int]], tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"one row \(gold\) and one column \(predicted\)"):
+        plot_confusion(labels, matrix, tmp_path / "c.png")
+
+
+def test_confusion_and_attention_refuse_nothing_to_plot(tmp_path: Path) -> None:
+    """An empty matrix failed with numpy's 'axis 1 is out of bounds'; empty attention wrote a
+    blank image."""
+    with pytest.raises(ValueError, match="empty"):
+        plot_confusion([], [], tmp_path / "c.png")
+    with pytest.raises(ValueError, match="no attention weights"):
+        plot_attention(torch.zeros(2, 0), [], ["c", "d"], tmp_path / "a.png")
+    assert not list(tmp_path.iterdir())
+
+
+def test_forecast_band_needs_both_bounds_of_the_actual_length(tmp_path: Path) -> None:
+    actual = np.arange(3.0)
+    with pytest.raises(ValueError, match="both lower and upper"):  # silently no band
+        plot_forecast(actual, {"model": actual}, tmp_path / "f.png", lower=actual - 1)
+    with pytest.raises(ValueError, match="upper bound has shape"):  # matplotlib's 'y2' size
+        plot_forecast(actual, {"model": actual}, tmp_path / "f.png", lower=actual - 1,
+                      upper=np.ones((3, 1)))
+
+
+def test_gradient_flow_marks_0_below_every_panels_values_on_the_shared_axis(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The panels share their y axis, but each drew its 0 (and inf) from its own range: a 0
+    in one panel sat at 1e-4, far above the other panel's real 1e-30, reading as a gradient
+    larger than that one."""
+    import rnnkit.viz.gradient_flow as module
+
+    kept: list[Any] = []
+    monkeypatch.setattr(module, "save_figure", lambda figure, path, dpi: kept.append(figure))
+    init = GradientFlow("rnn", [[[0.0, 1e-3, 1e-2]]], loss=0.2)
+    trained = GradientFlow("rnn", [[[1e-30, math.inf, 1e-2]]], loss=0.1)
+    plot_gradient_flow({"at initialisation": [init], "after training": [trained]},
+                       tmp_path / "flow.png")
+    left, right = kept[0].axes[:2]
+    zero = left.collections[0].get_offsets()[0][1]  # the "0: no gradient" marker
+    overflow = right.collections[0].get_offsets()[0][1]  # the "inf: overflow" marker
+    assert zero < 1e-30 < 1e-2 < overflow
+    assert left.lines[0].get_ydata()[0] == zero
+    assert right.lines[0].get_ydata()[1] == overflow
+    import matplotlib.pyplot as plt
+
+    plt.close(kept[0])
+
+
+def test_gradient_flow_without_panels_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="no panels to plot"):  # was matplotlib's 'Number of
+        plot_gradient_flow({}, tmp_path / "flow.png")  # columns must be a positive integer'
+
+
+@pytest.mark.parametrize("kind, dated", [("steps", False), ("datetime64", True),
+                                          ("pandas", True)])
+def test_seed_equity_dates_its_axis_only_for_dates(
+        kind: str, dated: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Steps given as times (100, 101) were labelled as dates, days after 1970-01-01."""
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    import rnnkit.viz.seed_equity as module
+
+    times = {"steps": np.arange(100, 102),
+             "datetime64": np.array(["2020-01-01", "2020-01-02"], dtype="datetime64[D]"),
+             "pandas": pd.date_range("2020-01-01", periods=2)}[kind]
+    kept: list[Any] = []
+    monkeypatch.setattr(module, "save_figure", lambda figure, path, dpi: kept.append(figure))
+    plot_seed_equity(SEEDS, tmp_path / "equity.png", times=times)
+    formatter = kept[0].axes[0].xaxis.get_major_formatter()
+    assert isinstance(formatter, mdates.ConciseDateFormatter) == dated
+    plt.close(kept[0])

@@ -295,8 +295,9 @@ def run_dqn(config: DQNRunConfig, out_dir: str | Path, log: Any = print) -> dict
                      "reports": {name: r.report.as_dict() for name, r in results.items()}})
         log(f"seed {seed}: " + ", ".join(f"{name} {r.report.total_return:+.1%}"
                                          for name, r in results.items()))
-    summary = summarize([run["reports"] for run in runs])
-    table = summary_table(summary)
+    reports = [run["reports"] for run in runs]
+    summary = summarize(reports)  # rounded for results.json; the table from every digit
+    table = summary_table(summarize(reports, digits=None))
     results_json = {
         "symbol": symbol, "seeds": seeds, "settings": config_to_dict(config),
         "periods": {name: {"first_decision": str(part.input_end[0])[:10],

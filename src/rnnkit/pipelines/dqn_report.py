@@ -11,11 +11,13 @@ import numpy as np
 METRICS = ("total_return", "annualized_return", "sharpe", "max_drawdown", "turnover", "trades")
 
 
-def summarize(reports: Sequence[Mapping[str, Mapping[str, float]]]
+def summarize(reports: Sequence[Mapping[str, Mapping[str, float]]], digits: int | None = 4
               ) -> dict[str, dict[str, dict[str, float]]]:
     """``[{strategy: report}]`` one per seed -> ``{strategy: {metric: {mean, std, min, max,
     runs}}}``; ``std`` is 0 for one seed; NaN values (a Sharpe ratio never in the market) are
-    left out of the numbers.
+    left out of the numbers. Rounded to ``digits`` (for a results file); ``None`` keeps every
+    digit, as :func:`summary_table` and :func:`format_cell` need: a mean rounded twice
+    (0.164549 to 0.1645, then to one decimal of a percent) printed 16.4% for 16.5%.
 
     Example:
         >>> runs = [{"a": {"sharpe": 1.0}}, {"a": {"sharpe": 2.0}}]
@@ -34,20 +36,22 @@ def summarize(reports: Sequence[Mapping[str, Mapping[str, float]]]
             if not len(values):
                 continue
             spread = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
-            summary[name][metric] = {"mean": round(float(values.mean()), 4),
-                                     "std": round(spread, 4),
-                                     "min": round(float(values.min()), 4),
-                                     "max": round(float(values.max()), 4), "runs": len(values)}
+            numbers = {"mean": float(values.mean()), "std": spread,
+                       "min": float(values.min()), "max": float(values.max())}
+            summary[name][metric] = {**{key: value if digits is None else round(value, digits)
+                                        for key, value in numbers.items()},
+                                     "runs": len(values)}
     return summary
 
 
 def format_cell(numbers: Mapping[str, Mapping[str, Any]], metric: str, style: str) -> str:
     """``mean ± std`` of one metric in a format (``+.1%``, ``.1%``, ``.2f``); with fewer runs
     than the total return has (a Sharpe ratio of a seed never in the market), how many.
+    ``numbers`` unrounded (``summarize(..., digits=None)``), so that each is rounded once.
 
     Example:
         >>> numbers = summarize([{"a": {"total_return": 0.0, "sharpe": float("nan")}},
-        ...                      {"a": {"total_return": 0.2, "sharpe": 1.5}}])["a"]
+        ...                      {"a": {"total_return": 0.2, "sharpe": 1.5}}], None)["a"]
         >>> format_cell(numbers, "total_return", "+.1%"), format_cell(numbers, "sharpe", ".2f")
         ('+10.0% ± 14.1%', '1.50 ± 0.00 (1 of 2 seeds)')
     """
@@ -61,11 +65,12 @@ def format_cell(numbers: Mapping[str, Mapping[str, Any]], metric: str, style: st
 
 
 def summary_table(summary: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> str:
-    """One row per strategy: total return, Sharpe, max drawdown (mean ± std) and turnover.
+    """One row per strategy: total return, Sharpe, max drawdown (mean ± std) and turnover,
+    from an unrounded summary (``summarize(..., digits=None)``; see :func:`format_cell`).
 
     Example:
         >>> print(summary_table(summarize([{"a": {"total_return": 0.1, "sharpe": 1.0,
-        ...                                       "max_drawdown": 0.05, "turnover": 0.1}}])))
+        ...                                       "max_drawdown": 0.05, "turnover": 0.1}}], None)))
         strategy  total          sharpe       max_dd       turnover
         a         +10.0% ± 0.0%  1.00 ± 0.00  5.0% ± 0.0%  0.100
     """

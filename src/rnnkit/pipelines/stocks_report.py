@@ -93,8 +93,10 @@ def price_reports(price: pd.Series, windows: Windows, predicted: dict[str, np.nd
 def plot_symbol(symbol: str, result: dict[str, Any], scores: dict[str, Any],
                 backtests: dict[str, BacktestResult], out: Path, days: int = 250) -> None:
     """``forecast.png`` (the last ``days`` test days' price, actual and implied by the
-    model), ``equity.png``, ``drawdown.png`` and ``confusion.png``."""
+    model; its title says which days when they are not all), ``equity.png``, ``drawdown.png``
+    and ``confusion.png``."""
     from rnnkit.pipelines.backtest import plot_backtests
+    from rnnkit.trading.returns import day_text
     from rnnkit.viz.confusion import plot_confusion
     from rnnkit.viz.timeseries import plot_forecast
 
@@ -103,10 +105,14 @@ def plot_symbol(symbol: str, result: dict[str, Any], scores: dict[str, Any],
     rows = slice(max(0, len(windows) - days), None)
     now = price.reindex(windows.input_end[rows]).to_numpy()
     implied = now * (1 + forecast_returns(result["forecast"][rows], windows.subset(rows), KIND))
-    later = price.reindex(windows.target_times[rows, -1]).to_numpy()
+    targets = windows.target_times[rows, -1]
+    later = price.reindex(targets).to_numpy()
+    shown = len(later)  # the equity beside it covers every test year: say when this does not
+    part = "test" if shown == len(windows) else f"the last {shown} of {len(windows)} test days"
     plot_forecast(later, {"model": implied, "persistence": now}, out / "forecast.png",
-                  times=windows.target_times[rows, -1], unit="USD (adjusted)",
-                  title=f"{symbol}: adjusted close {windows.horizon} day(s) ahead (test)")
+                  times=targets, unit="USD (adjusted)",
+                  title=f"{symbol}: adjusted close {windows.horizon} day(s) ahead, {part} "
+                        f"({day_text(targets[0])} to {day_text(targets[-1])})")
     plot_backtests(backtests, out, windows,
                    f"{symbol}: equity after costs, walk-forward test years", f"{symbol}: drawdown")
     plot_confusion(list(CLASS_NAMES), scores["classification"]["model"]["confusion"],

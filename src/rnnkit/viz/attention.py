@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from torch import Tensor  # noqa: E402
 
-from rnnkit.viz.save import save_figure  # noqa: E402
+from rnnkit.viz.save import drawing, save_figure  # noqa: E402
 
 
 def plot_attention(weights: Tensor, source: Sequence[str], target: Sequence[str],
@@ -22,13 +22,17 @@ def plot_attention(weights: Tensor, source: Sequence[str], target: Sequence[str]
     if matrix.shape != (len(target), len(source)):
         raise ValueError(f"attention weights have shape {matrix.shape}; the labels need"
                          f" ({len(target)}, {len(source)}) (target pieces, source pieces)")
+    if not matrix.size:  # imshow drew a blank, axis-less image without a word
+        raise ValueError(f"no attention weights to plot: {len(target)} target and "
+                         f"{len(source)} source piece(s)")
     figure, axes = plt.subplots(figsize=(max(4.0, 0.4 * len(source) + 2),
                                          max(3.0, 0.35 * len(target) + 1.5)))
-    image = axes.imshow(matrix, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
-    axes.set_xticks(range(len(source)), list(source), rotation=90)
-    axes.set_yticks(range(len(target)), list(target))
-    axes.set_xlabel("source")
-    axes.set_ylabel("translation")
-    axes.set_title(title)
-    figure.colorbar(image, ax=axes, fraction=0.046, label="weight")
+    with drawing(figure):
+        image = axes.imshow(matrix, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
+        axes.set_xticks(range(len(source)), list(source), rotation=90)
+        axes.set_yticks(range(len(target)), list(target))
+        axes.set_xlabel("source")
+        axes.set_ylabel("translation")
+        axes.set_title(title)
+        figure.colorbar(image, ax=axes, fraction=0.046, label="weight")
     return save_figure(figure, path, dpi=120)

@@ -19,7 +19,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from rnnkit.training.diagnostics import DIRECTIONS, GradientFlow  # noqa: E402
-from rnnkit.viz.save import save_figure  # noqa: E402
+from rnnkit.viz.save import drawing, save_figure  # noqa: E402
 
 COLOURS = {"rnn": "tab:red", "lstm": "tab:blue", "gru": "tab:green"}
 FLOOR = 1e-45  # 0 is drawn here on a log axis when a panel has no positive value at all
@@ -66,41 +66,52 @@ def plot_gradient_flow(
     Returns:
         the path written.
     """
+    if not panels:
+        raise ValueError("no panels to plot: give {panel title: [GradientFlow, ...]}")
+    # the panels share their y axis, so 0 and inf are drawn below and above every real value
+    # of the figure: one panel's own range put its "0" above another panel's real values
+    every = [v for flows in panels.values() for flow in flows for directions in flow.norms
+             for series in directions for v in series if v > 0 and math.isfinite(v)]
+    low = min(every) / 10 if every else FLOOR  # 0 drawn below every real value
+    high = max(every) * 10 if every else 1.0  # an overflow (inf) above them
     figure, axes_row = plt.subplots(
         1, len(panels), figsize=(6.0 * len(panels), 4.5), squeeze=False, sharey=True
     )
-    for axes, (panel, flows) in zip(axes_row[0], panels.items(), strict=True):
-        every = [v for flow in flows for directions in flow.norms for series in directions
-                 for v in series if v > 0 and math.isfinite(v)]
-        low = min(every) / 10 if every else FLOOR  # 0 drawn below every real value
-        high = max(every) * 10 if every else 1.0  # an overflow (inf) above them
-        marked: set[str] = set()
-        for index, flow in enumerate(flows):
-            for layer, directions in enumerate(flow.norms):
-                for direction, series in enumerate(directions):
-                    label = flow.name
-                    if len(flow.norms) > 1 or len(directions) > 1:
-                        label += f" L{layer} {DIRECTIONS[direction]}"
-                    colour = _colour(flow.name, index)
-                    values = [low if v == 0 else high if v == math.inf else v for v in series]
-                    axes.semilogy(  # a NaN is a gap in the line
-                        range(len(values)), values, label=label, color=colour,
-                        linestyle="--" if direction else "-", alpha=1.0 / (1 + 0.5 * layer),
-                    )
-                    for kind, marker, special, at in (("0: no gradient", "v", 0.0, low),
-                                                      ("inf: overflow", "^", math.inf, high)):
-                        steps = [t for t, v in enumerate(series) if v == special]
-                        if steps:
-                            axes.scatter(steps, [at] * len(steps), marker=marker, color=colour,
-                                         s=12, label=None if kind in marked else kind)
-                            marked.add(kind)
-        axes.set_title(panel)
-        axes.set_xlabel("time step t")
-        axes.grid(True, which="major", alpha=0.3)
-        axes.legend(fontsize=8)
-    axes_row[0][0].set_ylabel("‖dL/dh_t‖ (log scale)")
-    figure.suptitle(title)
+    with drawing(figure):
+        for axes, (panel, flows) in zip(axes_row[0], panels.items(), strict=True):
+            _flow_panel(axes, panel, flows, low, high)
+        axes_row[0][0].set_ylabel("‖dL/dh_t‖ (log scale)")
+        figure.suptitle(title)
     return save_figure(figure, path, dpi=110)
+
+
+def _flow_panel(axes: plt.Axes, panel: str, flows: Sequence[GradientFlow], low: float,
+                high: float) -> None:
+    """One panel of :func:`plot_gradient_flow`: 0 drawn at ``low``, inf at ``high``."""
+    marked: set[str] = set()
+    for index, flow in enumerate(flows):
+        for layer, directions in enumerate(flow.norms):
+            for direction, series in enumerate(directions):
+                label = flow.name
+                if len(flow.norms) > 1 or len(directions) > 1:
+                    label += f" L{layer} {DIRECTIONS[direction]}"
+                colour = _colour(flow.name, index)
+                values = [low if v == 0 else high if v == math.inf else v for v in series]
+                axes.semilogy(  # a NaN is a gap in the line
+                    range(len(values)), values, label=label, color=colour,
+                    linestyle="--" if direction else "-", alpha=1.0 / (1 + 0.5 * layer),
+                )
+                for kind, marker, special, at in (("0: no gradient", "v", 0.0, low),
+                                                  ("inf: overflow", "^", math.inf, high)):
+                    steps = [t for t, v in enumerate(series) if v == special]
+                    if steps:
+                        axes.scatter(steps, [at] * len(steps), marker=marker, color=colour,
+                                     s=12, label=None if kind in marked else kind)
+                        marked.add(kind)
+    axes.set_title(panel)
+    axes.set_xlabel("time step t")
+    axes.grid(True, which="major", alpha=0.3)
+    axes.legend(fontsize=8)
 
 
 def plot_training_curves(
@@ -127,17 +138,19 @@ def plot_training_curves(
         the path written.
     """
     figure, axes = plt.subplots(figsize=(7.0, 4.5))
-    for index, curve in enumerate(curves):
-        _line(axes, curve, _colour(curve.label, index))
-    axes.axhline(baseline, color="black", linestyle="--", linewidth=1, label=baseline_label)
-    if threshold is not None:
-        axes.axhline(threshold, color="grey", linestyle=":", linewidth=1, label="solved below")
-    axes.set_yscale("log")
-    axes.set_xlabel("optimizer step")
-    axes.set_ylabel(ylabel)
-    axes.set_title(title)
-    axes.grid(True, alpha=0.3)
-    axes.legend(fontsize=8)
+    with drawing(figure):
+        for index, curve in enumerate(curves):
+            _line(axes, curve, _colour(curve.label, index))
+        axes.axhline(baseline, color="black", linestyle="--", linewidth=1, label=baseline_label)
+        if threshold is not None:
+            axes.axhline(threshold, color="grey", linestyle=":", linewidth=1,
+                         label="solved below")
+        axes.set_yscale("log")
+        axes.set_xlabel("optimizer step")
+        axes.set_ylabel(ylabel)
+        axes.set_title(title)
+        axes.grid(True, alpha=0.3)
+        axes.legend(fontsize=8)
     return save_figure(figure, path, dpi=110)
 
 
@@ -163,21 +176,23 @@ def plot_exploding(
         the path written; a run's divergence is marked with an x on both panels.
     """
     figure, (left, right) = plt.subplots(1, 2, figsize=(12.0, 4.5))
-    for axes, curves, ylabel in ((left, grad_norms, "‖grad‖ before clipping"),
-                                 (right, losses, "training loss")):
-        for index, curve in enumerate(curves):
-            _line(axes, curve, f"C{index % 10}")
-        axes.set_yscale("log")
-        axes.set_xlabel("optimizer step")
-        axes.set_ylabel(ylabel)
-        axes.grid(True, alpha=0.3)
-    if clip_norm:
-        left.axhline(clip_norm, color="grey", linestyle=":", linewidth=1, label="clip norm")
-    if baseline is not None:
-        right.axhline(baseline, color="black", linestyle="--", linewidth=1, label="baseline")
-    left.legend(fontsize=8)
-    right.legend(fontsize=8)
-    figure.suptitle(title)
+    with drawing(figure):
+        for axes, curves, ylabel in ((left, grad_norms, "‖grad‖ before clipping"),
+                                     (right, losses, "training loss")):
+            for index, curve in enumerate(curves):
+                _line(axes, curve, f"C{index % 10}")
+            axes.set_yscale("log")
+            axes.set_xlabel("optimizer step")
+            axes.set_ylabel(ylabel)
+            axes.grid(True, alpha=0.3)
+        if clip_norm:
+            left.axhline(clip_norm, color="grey", linestyle=":", linewidth=1, label="clip norm")
+        if baseline is not None:
+            right.axhline(baseline, color="black", linestyle="--", linewidth=1,
+                          label="baseline")
+        left.legend(fontsize=8)
+        right.legend(fontsize=8)
+        figure.suptitle(title)
     return save_figure(figure, path, dpi=110)
 
 

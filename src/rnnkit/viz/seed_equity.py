@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from rnnkit.viz.save import save_figure  # noqa: E402
+from rnnkit.viz.save import drawing, save_figure  # noqa: E402
 
 Curves = Mapping[str, Sequence[np.ndarray]]  # strategy -> one equity curve [N] per seed
 
@@ -35,14 +36,22 @@ def _draw(axes: Any, curves: Curves, times: np.ndarray | None, title: str) -> No
                                  "give one time per value")
             axes.plot(x, curve, color=colours(k % 10), linewidth=1.6 if len(runs) == 1 else 0.8,
                       alpha=1.0 if len(runs) == 1 else 0.6, label=label if i == 0 else None)
-    if times is not None:
-        locator = mdates.AutoDateLocator()
+    if times is not None and _dates(times):  # steps or other numbers keep their own ticks:
+        locator = mdates.AutoDateLocator()  # read as days since 1970, 100 was '11 Apr'
         axes.xaxis.set_major_locator(locator)
         axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     axes.axhline(1.0, color="grey", linewidth=0.5)
     axes.set_title(title)
     axes.set_ylabel("equity (start 1)")
     axes.legend(loc="upper left", fontsize=7)
+
+
+def _dates(times: Any) -> bool:
+    """Whether ``times`` are dates (datetime64, pandas or Python datetimes), not numbers."""
+    values = np.asarray(times)
+    if values.dtype.kind == "M":
+        return True
+    return values.dtype.kind == "O" and len(values) > 0 and isinstance(values[0], datetime)
 
 
 def plot_seed_equity(curves: Curves, path: str | Path, times: np.ndarray | None = None,
@@ -59,7 +68,8 @@ def plot_seed_equity(curves: Curves, path: str | Path, times: np.ndarray | None 
         'equity.png'
     """
     figure, axes = plt.subplots(figsize=(10, 4.5))
-    _draw(axes, curves, times, title)
+    with drawing(figure):
+        _draw(axes, curves, times, title)
     return save_figure(figure, path, dpi=110)
 
 
@@ -72,8 +82,9 @@ def plot_seed_equity_grid(panels: Mapping[str, tuple[Curves, np.ndarray | None]]
     columns = min(columns, len(panels))
     rows = math.ceil(len(panels) / columns)
     figure, grid = plt.subplots(rows, columns, figsize=(7 * columns, 4 * rows), squeeze=False)
-    for axes, (title, (curves, times)) in zip(grid.flat, panels.items(), strict=False):
-        _draw(axes, curves, times, title)
-    for axes in list(grid.flat)[len(panels):]:
-        axes.set_visible(False)
+    with drawing(figure):
+        for axes, (title, (curves, times)) in zip(grid.flat, panels.items(), strict=False):
+            _draw(axes, curves, times, title)
+        for axes in list(grid.flat)[len(panels):]:
+            axes.set_visible(False)
     return save_figure(figure, path, dpi=110)

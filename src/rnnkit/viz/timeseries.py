@@ -13,7 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from rnnkit.viz.save import save_figure  # noqa: E402
+from rnnkit.viz.save import drawing, save_figure  # noqa: E402
 
 
 def _times(length: int, times: np.ndarray | None) -> np.ndarray:
@@ -42,20 +42,31 @@ def plot_forecast(actual: np.ndarray, predicted: Mapping[str, np.ndarray], path:
     """
     actual = np.asarray(actual, dtype=float)
     x = _times(len(actual), times)
-    figure, axes = plt.subplots(figsize=(10, 4))
-    axes.plot(x, actual, color="black", linewidth=1.2, label="actual")
-    for i, (name, values) in enumerate(predicted.items()):
-        values = np.asarray(values, dtype=float)
+    forecasts = {name: np.asarray(values, dtype=float) for name, values in predicted.items()}
+    for name, values in forecasts.items():
         if values.shape != actual.shape:
             raise ValueError(f"forecast {name!r} has shape {values.shape}, actual "
                              f"{actual.shape}; plot one step ahead ([N]) at a time")
-        line = axes.plot(x, values, linewidth=1.0, label=name)[0]
-        if i == 0 and lower is not None and upper is not None:
-            axes.fill_between(x, np.asarray(lower, dtype=float), np.asarray(upper, dtype=float),
-                              color=line.get_color(), alpha=0.2, label=f"{name} interval")
-    axes.set_title(title)
-    axes.set_ylabel(unit)
-    axes.legend(loc="best", fontsize=8)
+    band = None
+    if (lower is None) != (upper is None):
+        raise ValueError("give both lower and upper for an interval band, or neither")
+    if lower is not None and upper is not None:
+        band = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+        for side, values in zip(("lower", "upper"), band, strict=True):
+            if values.shape != actual.shape:
+                raise ValueError(f"the interval's {side} bound has shape {values.shape}, "
+                                 f"actual {actual.shape}; give one bound per value")
+    figure, axes = plt.subplots(figsize=(10, 4))
+    with drawing(figure):
+        axes.plot(x, actual, color="black", linewidth=1.2, label="actual")
+        for i, (name, values) in enumerate(forecasts.items()):
+            line = axes.plot(x, values, linewidth=1.0, label=name)[0]
+            if i == 0 and band is not None:
+                axes.fill_between(x, *band, color=line.get_color(), alpha=0.2,
+                                  label=f"{name} interval")
+        axes.set_title(title)
+        axes.set_ylabel(unit)
+        axes.legend(loc="best", fontsize=8)
     return save_figure(figure, path, dpi=120)
 
 
@@ -64,29 +75,32 @@ def plot_equity(equity: Mapping[str, np.ndarray], path: str | Path,
                 log_scale: bool = False) -> Path:
     """One equity curve per strategy (starting equity 1), e.g. model, persistence,
     buy-and-hold."""
+    curves = {name: np.asarray(curve, dtype=float) for name, curve in equity.items()}
+    xs = {name: _times(len(curve), times) for name, curve in curves.items()}
     figure, axes = plt.subplots(figsize=(10, 4))
-    for name, curve in equity.items():
-        curve = np.asarray(curve, dtype=float)
-        axes.plot(_times(len(curve), times), curve, linewidth=1.0, label=name)
-    axes.axhline(1.0, color="grey", linewidth=0.5)
-    if log_scale:
-        axes.set_yscale("log")
-    axes.set_title(title)
-    axes.set_ylabel("equity")
-    axes.legend(loc="best", fontsize=8)
+    with drawing(figure):
+        for name, curve in curves.items():
+            axes.plot(xs[name], curve, linewidth=1.0, label=name)
+        axes.axhline(1.0, color="grey", linewidth=0.5)
+        if log_scale:
+            axes.set_yscale("log")
+        axes.set_title(title)
+        axes.set_ylabel("equity")
+        axes.legend(loc="best", fontsize=8)
     return save_figure(figure, path, dpi=120)
 
 
 def plot_drawdown(equity: Mapping[str, np.ndarray], path: str | Path,
                   times: np.ndarray | None = None, title: str = "drawdown") -> Path:
     """The fall from the running peak of each equity curve, in percent (0 at a new peak)."""
+    curves = {name: np.asarray(curve, dtype=float) for name, curve in equity.items()}
+    xs = {name: _times(len(curve), times) for name, curve in curves.items()}
     figure, axes = plt.subplots(figsize=(10, 3))
-    for name, curve in equity.items():
-        curve = np.asarray(curve, dtype=float)
-        peaks = np.maximum.accumulate(np.maximum(curve, 1.0))
-        axes.plot(_times(len(curve), times), 100.0 * (curve / peaks - 1.0), linewidth=1.0,
-                  label=name)
-    axes.set_title(title)
-    axes.set_ylabel("drawdown (%)")
-    axes.legend(loc="best", fontsize=8)
+    with drawing(figure):
+        for name, curve in curves.items():
+            peaks = np.maximum.accumulate(np.maximum(curve, 1.0))
+            axes.plot(xs[name], 100.0 * (curve / peaks - 1.0), linewidth=1.0, label=name)
+        axes.set_title(title)
+        axes.set_ylabel("drawdown (%)")
+        axes.legend(loc="best", fontsize=8)
     return save_figure(figure, path, dpi=120)
