@@ -323,6 +323,9 @@ def test_demonstration_on_the_copy_task_reports_accuracy(tmp_path: Path) -> None
     assert result["steps"] == 2 and len(result["history"]) == 1  # below eval_every: not rounded
     assert summary["sequence_length"] == 25 and "accuracy" in summary["solved_rule"]
     assert len(summary["gradient_flow"]["after training"]["gru"]["norms"][0][0]) == 25
+    # the titles said 'length 5' of plots that cover 25 steps: the copy task's length is its delay
+    report = (tmp_path / "summary.md").read_text()
+    assert report.startswith("# Vanishing and exploding gradients: copy, delay 5 (25 steps)\n")
 
 
 def _no_constants(name: str) -> None:

@@ -18,8 +18,10 @@ def register(commands: Any, train_tasks: Any) -> None:
     parser.add_argument("--cells", default="rnn,lstm,gru",
                         help="comma-separated cells, some of rnn, lstm, gru (default all three)")
     parser.add_argument("--length", type=int, default=100,
-                        help="sequence length: at least 2 for adding, 1 for copy (default 100;"
-                             " vanishing gradients show clearly from about 100 steps)")
+                        help="the adding task's sequence length (at least 2), or the copy "
+                             "task's blanks between its 10 symbols and their recall (at least "
+                             "1; its sequences are 20 steps longer); default 100: vanishing "
+                             "gradients show clearly from about 100 steps")
     parser.add_argument("--steps", type=int,
                         help="Adam steps each cell trains (default 1200): up to 50 exactly that "
                              "many, one point of the training curves at the end; above 50 "

@@ -29,7 +29,7 @@ from torch import Tensor
 from rnnkit.cells import RNNCell
 from rnnkit.config import CELLS, ConfigError, ModelConfig, TrainConfig
 from rnnkit.data.batching import TensorBatches
-from rnnkit.data.synthetic import describe, make_split
+from rnnkit.data.synthetic import COPY_LENGTH, describe, make_split
 from rnnkit.models.synthetic import SyntheticTaskModel
 from rnnkit.training.checkpoint import atomic_write_text
 from rnnkit.training.diagnostics import GradientFlow, flow_table, gradient_flow, json_safe
@@ -173,7 +173,8 @@ def run_demonstration(
             torch.manual_seed(seed)
             model = SyntheticTaskModel(task, ModelConfig(cell=cell, hidden_size=hidden_size))
             flows["at initialisation"].append(gradient_flow(model, probe, name=cell))
-            log(f"[{cell}] training {epochs * eval_every} steps on {task} length {length} ...")
+            log(f"[{cell}] training {epochs * eval_every} steps on {task}, "
+                f"{_span(task, length)} ...")
             config = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, clip_norm=1.0,
                                  seed=seed, device="cpu", progress=False)
             stream = _Stream(task, length, batch_size, eval_every, seed)
@@ -202,10 +203,10 @@ def run_demonstration(
         summary["seconds"] = round(time.perf_counter() - started, 1)
         threshold = SOLVED_FRACTION * spec.baseline if task == "adding" else None
         plot_gradient_flow(flows, out / "gradient_flow.png",
-                           title=f"‖dL/dh_t‖ on the {task} task, length {length}")
+                           title=f"‖dL/dh_t‖ on the {task} task, {_span(task, length)}")
         plot_training_curves(curves, out / "training_curves.png", spec.baseline,
                              f"baseline: {spec.baseline_name}", threshold,
-                             title=f"{task}, length {length}: validation loss")
+                             title=f"{task}, {_span(task, length)}: validation loss")
         plot_exploding(exploded["norms"], exploded["losses"], out / "exploding.png",
                        explode.clip_norm, spec.baseline, title=exploded["title"])
         report = _markdown(summary, flows)
@@ -264,7 +265,7 @@ def _exploding(explode: ExplodeSettings, task: str, length: int, hidden_size: in
         steps_axis = list(range(1, len(record.grad_norms) + 1))
         norms.append(Curve(label, steps_axis, record.grad_norms, diverged_at))
         losses.append(Curve(label, list(range(1, len(step_losses) + 1)), step_losses, diverged_at))
-    title = f"{name} ({explode.nonlinearity}), SGD lr {explode.lr}, {task} length {length}"
+    title = f"{name} ({explode.nonlinearity}), SGD lr {explode.lr}, {task}, {_span(task, length)}"
     summary = {"settings": {**asdict(explode), "hidden_size": hidden_size}, "runs": runs,
                "gradient_flow_at_init": flow.rows()}
     return {"summary": summary, "flow": flow, "norms": norms, "losses": losses, "title": title}
@@ -288,11 +289,20 @@ def _claims(summary: dict[str, Any], flows: dict[str, list[GradientFlow]]) -> di
     }
 
 
+def _span(task: str, length: int) -> str:
+    """The length as the task reads it: the adding task's sequence length, the copy task's
+    blanks between its symbols and their recall (its sequences are 20 steps longer)."""
+    if task == "copy":
+        return f"delay {length} ({length + 2 * COPY_LENGTH} steps)"
+    return f"length {length}"
+
+
 def _markdown(summary: dict[str, Any], flows: dict[str, list[GradientFlow]]) -> str:
     """The tables of the run as markdown."""
     settings = ", ".join(f"{k} {v}" for k, v in summary["settings"].items())
-    lines = [f"# Vanishing and exploding gradients: {summary['task']}, length"
-             f" {summary['length']}", "", f"Settings: {settings}.", ""]
+    span = _span(summary["task"], summary["length"])
+    lines = [f"# Vanishing and exploding gradients: {summary['task']}, {span}", "",
+             f"Settings: {settings}.", ""]
     for panel, items in flows.items():
         lines += [f"## ‖dL/dh_t‖ {panel} (log10: orders of magnitude, last step to first)",
                   "", flow_table(items), ""]
