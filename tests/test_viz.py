@@ -161,9 +161,6 @@ def test_gradient_flow_marks_0_below_every_panels_values_on_the_shared_axis(
     assert zero < 1e-30 < 1e-2 < overflow
     assert left.lines[0].get_ydata()[0] == zero
     assert right.lines[0].get_ydata()[1] == overflow
-    import matplotlib.pyplot as plt
-
-    plt.close(kept[0])
 
 
 def test_gradient_flow_without_panels_is_a_clear_error(tmp_path: Path) -> None:
@@ -177,7 +174,6 @@ def test_seed_equity_dates_its_axis_only_for_dates(
         kind: str, dated: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Steps given as times (100, 101) were labelled as dates, days after 1970-01-01."""
     import matplotlib.dates as mdates
-    import matplotlib.pyplot as plt
     import pandas as pd
 
     import rnnkit.viz.seed_equity as module
@@ -190,4 +186,21 @@ def test_seed_equity_dates_its_axis_only_for_dates(
     plot_seed_equity(SEEDS, tmp_path / "equity.png", times=times)
     formatter = kept[0].axes[0].xaxis.get_major_formatter()
     assert isinstance(formatter, mdates.ConciseDateFormatter) == dated
-    plt.close(kept[0])
+
+
+def test_plots_leave_the_users_matplotlib_backend_alone(tmp_path: Path) -> None:
+    """Importing a plot module ran matplotlib.use("Agg"): a notebook that had drawn with its
+    own backend showed nothing after its first rnnkit plot. Figures are now made without
+    pyplot, so the backend is never touched (a fresh process: the backend is global)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import matplotlib; matplotlib.use('svg'); import matplotlib.pyplot as plt; "
+        "from rnnkit.viz.confusion import plot_confusion; "
+        f"plot_confusion(['a', 'b'], [[3, 1], [0, 2]], {str(tmp_path / 'c.png')!r}); "
+        "print(matplotlib.get_backend(), len(plt.get_fignums()))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.split() == ["svg", "0"]
+    assert (tmp_path / "c.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -5,14 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+from torch import Tensor
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from torch import Tensor  # noqa: E402
-
-from rnnkit.viz.save import drawing, save_figure  # noqa: E402
+from rnnkit.viz.save import save_figure, subplots
 
 
 def plot_attention(weights: Tensor, source: Sequence[str], target: Sequence[str],
@@ -25,14 +21,13 @@ def plot_attention(weights: Tensor, source: Sequence[str], target: Sequence[str]
     if not matrix.size:  # imshow drew a blank, axis-less image without a word
         raise ValueError(f"no attention weights to plot: {len(target)} target and "
                          f"{len(source)} source piece(s)")
-    figure, axes = plt.subplots(figsize=(max(4.0, 0.4 * len(source) + 2),
+    figure, axes = subplots(figsize=(max(4.0, 0.4 * len(source) + 2),
                                          max(3.0, 0.35 * len(target) + 1.5)))
-    with drawing(figure):
-        image = axes.imshow(matrix, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
-        axes.set_xticks(range(len(source)), list(source), rotation=90)
-        axes.set_yticks(range(len(target)), list(target))
-        axes.set_xlabel("source")
-        axes.set_ylabel("translation")
-        axes.set_title(title)
-        figure.colorbar(image, ax=axes, fraction=0.046, label="weight")
+    image = axes.imshow(matrix, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
+    axes.set_xticks(range(len(source)), list(source), rotation=90)
+    axes.set_yticks(range(len(target)), list(target))
+    axes.set_xlabel("source")
+    axes.set_ylabel("translation")
+    axes.set_title(title)
+    figure.colorbar(image, ax=axes, fraction=0.046, label="weight")
     return save_figure(figure, path, dpi=120)

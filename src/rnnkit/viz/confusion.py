@@ -5,13 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from rnnkit.viz.save import drawing, save_figure  # noqa: E402
+from rnnkit.viz.save import save_figure, subplots
 
 
 def plot_confusion(labels: Sequence[str], matrix: Sequence[Sequence[int]], path: str | Path,
@@ -34,20 +30,19 @@ def plot_confusion(labels: Sequence[str], matrix: Sequence[Sequence[int]], path:
                          "(predicted) per label")
     shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
     side = max(4.0, 0.45 * size + 2)
-    figure, axes = plt.subplots(figsize=(side + 1, side))
-    with drawing(figure):
-        image = axes.imshow(shares, cmap="Blues", vmin=0, vmax=1)
-        axes.set_xticks(range(size), labels, rotation=90)
-        axes.set_yticks(range(size), labels)
-        axes.set_xlabel("predicted")
-        axes.set_ylabel("gold")
-        axes.set_title(title)
-        if size <= 25:
-            for i in range(size):
-                for j in range(size):
-                    if counts[i, j]:
-                        colour = "white" if shares[i, j] > 0.5 else "black"
-                        axes.text(j, i, f"{int(counts[i, j])}", ha="center", va="center",
-                                  fontsize=6, color=colour)
-        figure.colorbar(image, ax=axes, fraction=0.046, label="share of gold row")
+    figure, axes = subplots(figsize=(side + 1, side))
+    image = axes.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    axes.set_xticks(range(size), labels, rotation=90)
+    axes.set_yticks(range(size), labels)
+    axes.set_xlabel("predicted")
+    axes.set_ylabel("gold")
+    axes.set_title(title)
+    if size <= 25:
+        for i in range(size):
+            for j in range(size):
+                if counts[i, j]:
+                    colour = "white" if shares[i, j] > 0.5 else "black"
+                    axes.text(j, i, f"{int(counts[i, j])}", ha="center", va="center",
+                              fontsize=6, color=colour)
+    figure.colorbar(image, ax=axes, fraction=0.046, label="share of gold row")
     return save_figure(figure, path, dpi=120)

@@ -13,13 +13,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import matplotlib
+from matplotlib.axes import Axes
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from rnnkit.training.diagnostics import DIRECTIONS, GradientFlow  # noqa: E402
-from rnnkit.viz.save import drawing, save_figure  # noqa: E402
+from rnnkit.training.diagnostics import DIRECTIONS, GradientFlow
+from rnnkit.viz.save import save_figure, subplots
 
 COLOURS = {"rnn": "tab:red", "lstm": "tab:blue", "gru": "tab:green"}
 FLOOR = 1e-45  # 0 is drawn here on a log axis when a panel has no positive value at all
@@ -74,18 +71,17 @@ def plot_gradient_flow(
              for series in directions for v in series if v > 0 and math.isfinite(v)]
     low = min(every) / 10 if every else FLOOR  # 0 drawn below every real value
     high = max(every) * 10 if every else 1.0  # an overflow (inf) above them
-    figure, axes_row = plt.subplots(
+    figure, axes_row = subplots(
         1, len(panels), figsize=(6.0 * len(panels), 4.5), squeeze=False, sharey=True
     )
-    with drawing(figure):
-        for axes, (panel, flows) in zip(axes_row[0], panels.items(), strict=True):
-            _flow_panel(axes, panel, flows, low, high)
-        axes_row[0][0].set_ylabel("‖dL/dh_t‖ (log scale)")
-        figure.suptitle(title)
+    for axes, (panel, flows) in zip(axes_row[0], panels.items(), strict=True):
+        _flow_panel(axes, panel, flows, low, high)
+    axes_row[0][0].set_ylabel("‖dL/dh_t‖ (log scale)")
+    figure.suptitle(title)
     return save_figure(figure, path, dpi=110)
 
 
-def _flow_panel(axes: plt.Axes, panel: str, flows: Sequence[GradientFlow], low: float,
+def _flow_panel(axes: Axes, panel: str, flows: Sequence[GradientFlow], low: float,
                 high: float) -> None:
     """One panel of :func:`plot_gradient_flow`: 0 drawn at ``low``, inf at ``high``."""
     marked: set[str] = set()
@@ -137,20 +133,19 @@ def plot_training_curves(
     Returns:
         the path written.
     """
-    figure, axes = plt.subplots(figsize=(7.0, 4.5))
-    with drawing(figure):
-        for index, curve in enumerate(curves):
-            _line(axes, curve, _colour(curve.label, index))
-        axes.axhline(baseline, color="black", linestyle="--", linewidth=1, label=baseline_label)
-        if threshold is not None:
-            axes.axhline(threshold, color="grey", linestyle=":", linewidth=1,
-                         label="solved below")
-        axes.set_yscale("log")
-        axes.set_xlabel("optimizer step")
-        axes.set_ylabel(ylabel)
-        axes.set_title(title)
-        axes.grid(True, alpha=0.3)
-        axes.legend(fontsize=8)
+    figure, axes = subplots(figsize=(7.0, 4.5))
+    for index, curve in enumerate(curves):
+        _line(axes, curve, _colour(curve.label, index))
+    axes.axhline(baseline, color="black", linestyle="--", linewidth=1, label=baseline_label)
+    if threshold is not None:
+        axes.axhline(threshold, color="grey", linestyle=":", linewidth=1,
+                     label="solved below")
+    axes.set_yscale("log")
+    axes.set_xlabel("optimizer step")
+    axes.set_ylabel(ylabel)
+    axes.set_title(title)
+    axes.grid(True, alpha=0.3)
+    axes.legend(fontsize=8)
     return save_figure(figure, path, dpi=110)
 
 
@@ -175,28 +170,27 @@ def plot_exploding(
     Returns:
         the path written; a run's divergence is marked with an x on both panels.
     """
-    figure, (left, right) = plt.subplots(1, 2, figsize=(12.0, 4.5))
-    with drawing(figure):
-        for axes, curves, ylabel in ((left, grad_norms, "‖grad‖ before clipping"),
-                                     (right, losses, "training loss")):
-            for index, curve in enumerate(curves):
-                _line(axes, curve, f"C{index % 10}")
-            axes.set_yscale("log")
-            axes.set_xlabel("optimizer step")
-            axes.set_ylabel(ylabel)
-            axes.grid(True, alpha=0.3)
-        if clip_norm:
-            left.axhline(clip_norm, color="grey", linestyle=":", linewidth=1, label="clip norm")
-        if baseline is not None:
-            right.axhline(baseline, color="black", linestyle="--", linewidth=1,
-                          label="baseline")
-        left.legend(fontsize=8)
-        right.legend(fontsize=8)
-        figure.suptitle(title)
+    figure, (left, right) = subplots(1, 2, figsize=(12.0, 4.5))
+    for axes, curves, ylabel in ((left, grad_norms, "‖grad‖ before clipping"),
+                                 (right, losses, "training loss")):
+        for index, curve in enumerate(curves):
+            _line(axes, curve, f"C{index % 10}")
+        axes.set_yscale("log")
+        axes.set_xlabel("optimizer step")
+        axes.set_ylabel(ylabel)
+        axes.grid(True, alpha=0.3)
+    if clip_norm:
+        left.axhline(clip_norm, color="grey", linestyle=":", linewidth=1, label="clip norm")
+    if baseline is not None:
+        right.axhline(baseline, color="black", linestyle="--", linewidth=1,
+                      label="baseline")
+    left.legend(fontsize=8)
+    right.legend(fontsize=8)
+    figure.suptitle(title)
     return save_figure(figure, path, dpi=110)
 
 
-def _line(axes: plt.Axes, curve: Curve, colour: str) -> None:
+def _line(axes: Axes, curve: Curve, colour: str) -> None:
     """Draw a curve (finite points only) and an x where it diverged."""
     points = [(s, v) for s, v in zip(curve.steps, curve.values, strict=True)
               if math.isfinite(v) and v > 0]

@@ -11,19 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
+import matplotlib.dates as mdates
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from rnnkit.viz.save import drawing, save_figure  # noqa: E402
+from rnnkit.viz.save import save_figure, subplots
 
 Curves = Mapping[str, Sequence[np.ndarray]]  # strategy -> one equity curve [N] per seed
 
 
 def _draw(axes: Any, curves: Curves, times: np.ndarray | None, title: str) -> None:
-    colours = plt.get_cmap("tab10")
+    colours = matplotlib.colormaps["tab10"]
     for k, (name, runs) in enumerate(curves.items()):
         finals = [float(np.asarray(curve)[-1]) - 1.0 for curve in runs]
         label = (f"{name}: {np.mean(finals):+.0%}" + (f" ± {np.std(finals, ddof=1):.0%} "
@@ -67,9 +64,8 @@ def plot_seed_equity(curves: Curves, path: str | Path, times: np.ndarray | None 
         ...     plot_seed_equity(curves, Path(folder) / "equity.png").name
         'equity.png'
     """
-    figure, axes = plt.subplots(figsize=(10, 4.5))
-    with drawing(figure):
-        _draw(axes, curves, times, title)
+    figure, axes = subplots(figsize=(10, 4.5))
+    _draw(axes, curves, times, title)
     return save_figure(figure, path, dpi=110)
 
 
@@ -81,10 +77,9 @@ def plot_seed_equity_grid(panels: Mapping[str, tuple[Curves, np.ndarray | None]]
         raise ValueError("no panels to plot")
     columns = min(columns, len(panels))
     rows = math.ceil(len(panels) / columns)
-    figure, grid = plt.subplots(rows, columns, figsize=(7 * columns, 4 * rows), squeeze=False)
-    with drawing(figure):
-        for axes, (title, (curves, times)) in zip(grid.flat, panels.items(), strict=False):
-            _draw(axes, curves, times, title)
-        for axes in list(grid.flat)[len(panels):]:
-            axes.set_visible(False)
+    figure, grid = subplots(rows, columns, figsize=(7 * columns, 4 * rows), squeeze=False)
+    for axes, (title, (curves, times)) in zip(grid.flat, panels.items(), strict=False):
+        _draw(axes, curves, times, title)
+    for axes in list(grid.flat)[len(panels):]:
+        axes.set_visible(False)
     return save_figure(figure, path, dpi=110)

@@ -1,4 +1,4 @@
-"""Time-series plots (matplotlib, Agg backend): forecast against actual with an optional
+"""Time-series plots (matplotlib): forecast against actual with an optional
 interval band, equity curves of several strategies, and their drawdowns. Each function saves
 a PNG and returns its path."""
 
@@ -7,13 +7,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from rnnkit.viz.save import drawing, save_figure  # noqa: E402
+from rnnkit.viz.save import save_figure, subplots
 
 
 def _times(length: int, times: np.ndarray | None) -> np.ndarray:
@@ -56,17 +52,16 @@ def plot_forecast(actual: np.ndarray, predicted: Mapping[str, np.ndarray], path:
             if values.shape != actual.shape:
                 raise ValueError(f"the interval's {side} bound has shape {values.shape}, "
                                  f"actual {actual.shape}; give one bound per value")
-    figure, axes = plt.subplots(figsize=(10, 4))
-    with drawing(figure):
-        axes.plot(x, actual, color="black", linewidth=1.2, label="actual")
-        for i, (name, values) in enumerate(forecasts.items()):
-            line = axes.plot(x, values, linewidth=1.0, label=name)[0]
-            if i == 0 and band is not None:
-                axes.fill_between(x, *band, color=line.get_color(), alpha=0.2,
-                                  label=f"{name} interval")
-        axes.set_title(title)
-        axes.set_ylabel(unit)
-        axes.legend(loc="best", fontsize=8)
+    figure, axes = subplots(figsize=(10, 4))
+    axes.plot(x, actual, color="black", linewidth=1.2, label="actual")
+    for i, (name, values) in enumerate(forecasts.items()):
+        line = axes.plot(x, values, linewidth=1.0, label=name)[0]
+        if i == 0 and band is not None:
+            axes.fill_between(x, *band, color=line.get_color(), alpha=0.2,
+                              label=f"{name} interval")
+    axes.set_title(title)
+    axes.set_ylabel(unit)
+    axes.legend(loc="best", fontsize=8)
     return save_figure(figure, path, dpi=120)
 
 
@@ -77,16 +72,15 @@ def plot_equity(equity: Mapping[str, np.ndarray], path: str | Path,
     buy-and-hold."""
     curves = {name: np.asarray(curve, dtype=float) for name, curve in equity.items()}
     xs = {name: _times(len(curve), times) for name, curve in curves.items()}
-    figure, axes = plt.subplots(figsize=(10, 4))
-    with drawing(figure):
-        for name, curve in curves.items():
-            axes.plot(xs[name], curve, linewidth=1.0, label=name)
-        axes.axhline(1.0, color="grey", linewidth=0.5)
-        if log_scale:
-            axes.set_yscale("log")
-        axes.set_title(title)
-        axes.set_ylabel("equity")
-        axes.legend(loc="best", fontsize=8)
+    figure, axes = subplots(figsize=(10, 4))
+    for name, curve in curves.items():
+        axes.plot(xs[name], curve, linewidth=1.0, label=name)
+    axes.axhline(1.0, color="grey", linewidth=0.5)
+    if log_scale:
+        axes.set_yscale("log")
+    axes.set_title(title)
+    axes.set_ylabel("equity")
+    axes.legend(loc="best", fontsize=8)
     return save_figure(figure, path, dpi=120)
 
 
@@ -95,12 +89,11 @@ def plot_drawdown(equity: Mapping[str, np.ndarray], path: str | Path,
     """The fall from the running peak of each equity curve, in percent (0 at a new peak)."""
     curves = {name: np.asarray(curve, dtype=float) for name, curve in equity.items()}
     xs = {name: _times(len(curve), times) for name, curve in curves.items()}
-    figure, axes = plt.subplots(figsize=(10, 3))
-    with drawing(figure):
-        for name, curve in curves.items():
-            peaks = np.maximum.accumulate(np.maximum(curve, 1.0))
-            axes.plot(xs[name], 100.0 * (curve / peaks - 1.0), linewidth=1.0, label=name)
-        axes.set_title(title)
-        axes.set_ylabel("drawdown (%)")
-        axes.legend(loc="best", fontsize=8)
+    figure, axes = subplots(figsize=(10, 3))
+    for name, curve in curves.items():
+        peaks = np.maximum.accumulate(np.maximum(curve, 1.0))
+        axes.plot(xs[name], 100.0 * (curve / peaks - 1.0), linewidth=1.0, label=name)
+    axes.set_title(title)
+    axes.set_ylabel("drawdown (%)")
+    axes.legend(loc="best", fontsize=8)
     return save_figure(figure, path, dpi=120)
