@@ -985,3 +985,24 @@ def test_window_and_model_options_are_refused_by_print_config(
     and exited 0; training refused them, the model's only after reading the data."""
     assert rnnkit.cli.main(["train", task, "--set", setting, "--print-config"]) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("points", "part"), [
+    (5, "the last 5 of 21 test windows (2020-01-02 06:00:00 to 2020-01-02 10:00:00)"),
+    (504, "test (2020-01-01 14:00:00 to 2020-01-02 10:00:00)")])
+def test_forecast_plot_title_says_which_windows_it_shows(
+        points: int, part: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """forecast.png draws the last forecast.plot_points test windows and was titled '(test)'
+    whatever share of the test they were (results.json scores them all)."""
+    import rnnkit.viz.timeseries
+    from rnnkit.pipelines.forecaster import plot
+
+    test = make_windows(series_frame(35), "y", ["y", "x"], lookback=12, horizon=3, stride=1)
+    out = {"mean": test.targets + 1, "baseline_persistence": test.targets - 1}
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(rnnkit.viz.timeseries, "plot_forecast",
+                        lambda actual, forecasts, path, **options: seen.update(options))
+    plot(test, out, tmp_path / "forecast.png", points, "degC")
+    assert seen["title"] == f"y, 3 steps ahead, {part}"
+    assert len(seen["times"]) == min(points, len(test))
+    assert seen["times"][-1] == test.target_times[-1, -1]

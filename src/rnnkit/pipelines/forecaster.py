@@ -190,17 +190,24 @@ def score(model: Forecaster, split: Split, options: ForecastOptions, period: int
 
 
 def plot(test: Windows, out: dict[str, np.ndarray], path: Path, points: int, unit: str) -> Path:
+    """``forecast.png``: the last ``points`` test windows' last step (``forecast.plot_points``),
+    its title saying which when they are not all (results.json scores every one)."""
+    from rnnkit.trading.returns import day_text
     from rnnkit.viz.timeseries import plot_forecast
 
     rows = slice(max(0, len(test) - points), None)
     step = test.horizon
     lower = out["lower"][rows, -1] if "lower" in out else None
     upper = out["upper"][rows, -1] if "upper" in out else None
+    times = test.target_times[rows, -1]
+    shown = len(times)
+    part = "test" if shown == len(test) else f"the last {shown} of {len(test)} test windows"
     return plot_forecast(test.targets[rows, -1],
                          {"model": out["mean"][rows, -1],
                           "persistence": out["baseline_persistence"][rows, -1]},
-                         path, times=test.target_times[rows, -1], lower=lower, upper=upper,
-                         title=f"{test.target_name}, {step} steps ahead (test)", unit=unit)
+                         path, times=times, lower=lower, upper=upper,
+                         title=f"{test.target_name}, {step} steps ahead, {part} "
+                               f"({day_text(times[0])} to {day_text(times[-1])})", unit=unit)
 
 
 def check_run(config: ForecastRunConfig) -> None:
