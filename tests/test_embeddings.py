@@ -243,6 +243,24 @@ def test_malformed_vector_files_raise_value_error_naming_file_and_problem(tmp_pa
         load_vectors(tmp_path / "empty.txt", "fasttext")
 
 
+@pytest.mark.parametrize(("content", "problem"), [
+    (b"a 1 2 3\nb 5\n", "glove file: line 2 holds 1 numbers, expected 3"),
+    (b"2 3\na 1 2 3\nb 5\n", "word2vec-text file: line 3 holds 1 numbers, expected 3"),
+    (b"2 3\na 1 2 3\nb 4 5 6\nc 7 8 9\n\n",
+     "word2vec-text file: the header promises 2 words but 3 follow it .*; fix line 1"),
+], ids=["glove-one-number", "w2v-one-number", "rows-past-count"])
+def test_vector_files_that_gensim_misreads_in_silence_are_refused(
+        tmp_path: Path, content: bytes, problem: str) -> None:
+    """A row of one number was broadcast to the whole vector ('b 5' read as [5, 5, 5]), and
+    the rows after the header's COUNT were dropped, both without a word."""
+    path = tmp_path / "v.txt"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=f"v.txt is not a valid {problem}"):
+        load_vectors(path)
+    path.write_bytes(b"2 3\na 1 2 3\nb 4 5 6\n\n")  # blank lines after the words are fine
+    assert type(load_vectors(path)) is KeyedVectors and len(load_vectors(path)) == 2
+
+
 @pytest.mark.parametrize(("name", "content", "problem"), [
     ("plain.txt.gz", b"a 1 2 3\n", "cannot be read: Not a gzipped file.*rename it without .gz"),
     ("bom.txt", b"\xef\xbb\xbfa 1 2 3\nb 4 5 6\n", "byte order mark"),

@@ -39,6 +39,7 @@ from rnnkit.data.vocab import PAD, UNK
 from rnnkit.embeddings.vector_files import (
     FORMATS,
     check_vectors_file,
+    rows_past_count,
     text_problem,
 )
 from rnnkit.training.checkpoint import atomic_write_bytes
@@ -60,7 +61,7 @@ def load_vectors(path: str | Path, format: str = "auto") -> KeyedVectors:
     path = Path(path)
     format = check_vectors_file(path, format)
     try:
-        vectors = KeyedVectors.load_word2vec_format(
+        vectors = _CheckedVectors.load_word2vec_format(
             str(path), binary=format == "word2vec-binary", no_header=format == "glove"
         )
     except Exception as error:  # gensim raises ValueError, EOFError, IndexError, ...
@@ -69,12 +70,29 @@ def load_vectors(path: str | Path, format: str = "auto") -> KeyedVectors:
             f"vectors file {path} is not a valid {format} file: "
             + (where or f"{type(error).__name__}: {error}")
         ) from error
+    # gensim reads the header's COUNT lines and no further: more would be dropped unsaid
+    beyond = rows_past_count(path) if format == "word2vec-text" else None
+    if beyond:
+        raise ValueError(f"vectors file {path} is not a valid {format} file: {beyond}")
+    vectors.__class__ = KeyedVectors  # the checks are for reading only
     vectors = _without_duplicates(vectors, path)
     if len(vectors) == 0:
         raise ValueError(f"vectors file {path} holds no vectors")
     if not np.isfinite(vectors.vectors).all():
         raise ValueError(f"vectors file {path} holds NaN or infinite values")
     return vectors
+
+
+class _CheckedVectors(KeyedVectors):
+    """KeyedVectors that refuse a row of another length while a file is read: gensim's text
+    reader assigns each row into a matrix made beforehand, so a row of one number was
+    broadcast to the whole vector (``b 5`` read as ``[5, 5, 5]``) without an error."""
+
+    def add_vector(self, key: Any, vector: Any) -> int:
+        if len(vector) != self.vector_size:
+            raise ValueError(f"the vector of {key!r} holds {len(vector)} numbers, expected "
+                             f"{self.vector_size}")
+        return int(super().add_vector(key, vector))
 
 
 def check_vectors_setting(path: str, format: str = "auto", key: str = "embeddings.vectors"

@@ -184,6 +184,18 @@ def _first_bad_line(path: Path, format: str) -> str | None:
     return None
 
 
+def rows_past_count(path: Path) -> str | None:
+    """For a word2vec text file: that more word lines follow its ``COUNT DIM`` header than
+    COUNT (gensim reads COUNT and drops the rest), said for a human; None if none do."""
+    with open_binary(path) as file:
+        count = int(file.readline().split()[0])
+        rows = sum(1 for line in file if line.strip())
+    if rows <= count:
+        return None
+    return (f"the header promises {count} words but {rows} follow it (only the first {count} "
+            "would be read); fix line 1")
+
+
 def _line_problem(raw: bytes, dim: int | None) -> str | None:
     """What is wrong with one ``word x1 ... xDIM`` line (None: nothing)."""
     try:
