@@ -129,6 +129,19 @@ def test_a_wnut_style_conll_file_is_a_corpus_of_its_token_column(tmp_path: Path)
     assert sorted(load_vectors(out).index_to_key) == ["#NFL", "Hi", "rocks"]
 
 
+def test_a_uner_style_iob2_file_is_a_corpus_of_its_token_column(tmp_path: Path) -> None:
+    """UNER's en_ewt-ud-dev.iob2 read as text (its numbers, tags and dashes trained as words),
+    and with --format iob gave the word numbers 1, 2, 3 ... as the sentences' words."""
+    uner = tmp_path / "en_ewt-ud-dev.iob2"
+    uner.write_text("# text = Bob ran\n1\tBob\tB-PER\t-\t-\n2\tran\tO\t-\t-\n\n"
+                    "# text = Hi\n1\tHi\tO\t-\tstephen\n")
+    for format in (None, "iob"):
+        assert list(open_corpus(uner, format)) == [["Bob", "ran"], ["Hi"]]
+    numbers = tmp_path / "scores.conll"  # a first column of words that are numbers stays
+    numbers.write_text("1\tO\n7\tO\n\n1\tO\n")
+    assert list(open_corpus(numbers)) == [["1", "7"], ["1"]]
+
+
 def test_corpus_files_whose_names_read_as_two_formats_are_refused(tmp_path: Path) -> None:
     """Every file was read in the format of the first name: a treebank after a .txt gave its
     ID, lemma and tag columns to word2vec as words."""

@@ -33,8 +33,9 @@ def register(commands: Any, train_tasks: Any) -> None:
                        help="one or more files (.gz is fine), all in the same format")
     train.add_argument("--format", choices=("text", "jsonl", "conllu", "iob"),
                        help="text: one sentence per line; jsonl: a 'text' field per line; "
-                            "conllu: the FORM column; iob: the first column of token-and-tag "
-                            "lines, as WNUT-17 (default: from the file name)")
+                            "conllu: the FORM column; iob: the token column of token-and-tag "
+                            "lines, the first as WNUT-17's or the second after word numbers as "
+                            "UNER's (default: from the file name)")
     train.add_argument("--out", type=Path, required=True,
                        help="vectors file: word2vec text for .txt/.vec, else word2vec binary")
     train.add_argument("--text-out", type=Path, help="also write the vectors as word2vec text")

@@ -170,9 +170,10 @@ class ConlluCorpus:
 
 
 class IobCorpus:
-    """The tokens (first column) of token-and-tag column files such as WNUT-17's and
-    CoNLL-2003's, read by :func:`rnnkit.data.iob.read_iob` (any tag), held in memory as
-    :class:`ConlluCorpus` holds its treebank.
+    """The tokens of token-and-tag column files, read by :func:`rnnkit.data.iob.read_iob`
+    (any tag) and held in memory as :class:`ConlluCorpus` holds its treebank: the first column
+    (WNUT-17, CoNLL-2003), or the second where the first numbers each sentence's words 1, 2,
+    3 ... (UNER's ``id<TAB>token<TAB>tag ...``).
 
     Example:
         >>> import pathlib, tempfile
@@ -180,18 +181,29 @@ class IobCorpus:
         >>> _ = path.write_text("#NFL\\tB-group\\nrocks\\tO\\n\\nHi\\tO\\n")
         >>> list(IobCorpus(path))
         [['#NFL', 'rocks'], ['Hi']]
+        >>> _ = path.write_text("1\\tHi\\tO\\t-\\t-\\n2\\tBob\\tB-PER\\t-\\t-\\n")
+        >>> list(IobCorpus(path))
+        [['Hi', 'Bob']]
     """
 
     def __init__(self, paths: str | Path | Sequence[str | Path]) -> None:
-        from rnnkit.data.iob import read_iob
-
         self.paths = _as_paths(paths)
-        self.sentences = [sentence.tokens for path in self.paths
-                          for sentence in read_iob(path, any_tag=True)]
+        self.sentences = [tokens for path in self.paths for tokens in _iob_tokens(path)]
 
     def __iter__(self) -> Iterator[list[str]]:
         for tokens in self.sentences:
             yield list(tokens)
+
+
+def _iob_tokens(path: Path) -> list[list[str]]:
+    from rnnkit.data.iob import read_iob
+
+    sentences = [sentence.tokens for sentence in read_iob(path, any_tag=True)]
+    if all(tokens == [str(i) for i in range(1, len(tokens) + 1)] for tokens in sentences):
+        # word numbers, not words: the tokens are in the next column (UNER)
+        sentences = [sentence.tokens for sentence in
+                     read_iob(path, token_column=2, tag_column=3, any_tag=True)]
+    return sentences
 
 
 class TokenizedCorpus:
@@ -228,7 +240,8 @@ class LowercaseCorpus:
 
 
 def guess_format(path: str | Path) -> str:
-    """``jsonl`` for ``.jsonl``/``.json`` (also ``.gz``), ``conllu`` for ``.conllu``, else text;
+    """``jsonl`` for ``.jsonl``/``.json`` (also ``.gz``), ``conllu`` for ``.conllu``, ``iob``
+    for ``.iob``/``.iob2``/``.bio``/``.bioes`` (UNER's files), else text;
     a ``.conll`` file is ``conllu`` when its first word line has ten or more tab-separated
     fields (CoNLL-X), else ``iob`` (token and tag columns: WNUT-17, CoNLL-2003)."""
     suffixes = Path(path).suffixes
@@ -241,6 +254,8 @@ def guess_format(path: str | Path) -> str:
         return "conllu"
     if last == ".conll":
         return _conll_format(Path(path))
+    if last in (".iob", ".iob2", ".bio", ".bioes"):
+        return "iob"
     return "text"
 
 
