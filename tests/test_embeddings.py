@@ -142,6 +142,24 @@ def test_a_uner_style_iob2_file_is_a_corpus_of_its_token_column(tmp_path: Path) 
     assert list(open_corpus(numbers)) == [["1", "7"], ["1"]]
 
 
+def test_an_sst_tree_file_is_a_corpus_of_its_words(tmp_path: Path) -> None:
+    """SST's train.txt was read as text: every bracket and sentiment label (1 123 644 tokens,
+    '(' and '2' the most frequent) was trained as a word beside the 163 563 words."""
+    trees = tmp_path / "train.txt"
+    trees.write_text("(3 (2 (2 The) (2 Rock)) (4 (2 -LRB-) (4 rocks)))\n\n(1 (2 It) (1 bad))\n")
+    expected = [["The", "Rock", "(", "rocks"], ["It", "bad"]]
+    for format in (None, "sst"):
+        assert list(open_corpus(trees, format)) == expected
+    assert list(open_corpus(trees, "text"))[0][:3] == ["(", "3", "("]  # as asked
+    prose = tmp_path / "prose.txt"
+    prose.write_text("(1 (see below) is fine\nno tree\n")
+    assert list(open_corpus(prose))[0] == ["(", "1", "(", "see", "below", ")", "is", "fine"]
+    broken = tmp_path / "broken.txt"
+    broken.write_text("(3 (2 It) (4 good))\nplain words\n")
+    with pytest.raises(ValueError, match=r"broken.txt, line 2: text outside .*format text"):
+        open_corpus(broken)
+
+
 def test_corpus_files_whose_names_read_as_two_formats_are_refused(tmp_path: Path) -> None:
     """Every file was read in the format of the first name: a treebank after a .txt gave its
     ID, lemma and tag columns to word2vec as words."""

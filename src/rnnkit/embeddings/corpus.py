@@ -1,5 +1,5 @@
-"""Corpora for word2vec: re-iterable streams of token lists read from text, JSON lines, CoNLL-U
-or token-and-tag column files (IOB).
+"""Corpora for word2vec: re-iterable streams of token lists read from text, JSON lines, CoNLL-U,
+token-and-tag column files (IOB) or sentiment trees (SST).
 
 gensim walks a corpus once to count words and once per epoch to train, so every corpus here is
 a class whose ``__iter__`` opens the file again: a large corpus (the 50 000 IMDB reviews) is
@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
 from rnnkit.data.words import HTML_BREAK, tokenize
 
-FORMATS = ("text", "jsonl", "conllu", "iob")
+FORMATS = ("text", "jsonl", "conllu", "iob", "sst")
+_TREE_START = re.compile(r"\(\d \(")  # a labelled phrase holding another: (3 (2 The) ...
 
 
 class HasTokens(Protocol):
@@ -195,6 +197,39 @@ class IobCorpus:
             yield list(tokens)
 
 
+class SstCorpus:
+    """The words of PTB-style sentiment trees, one a line (the Stanford Sentiment Treebank's
+    ``train.txt``), parsed by :func:`rnnkit.data.sst.parse_tree` and held in memory: the
+    brackets and labels 0-4 are not words, and ``-LRB-`` is ``(``.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "train.txt"
+        >>> _ = path.write_text("(3 (2 It) (4 (2 's) (3 good)))\\n(1 (2 -LRB-) (1 Bad))\\n")
+        >>> list(SstCorpus(path))
+        [['It', "'s", 'good'], ['(', 'Bad']]
+    """
+
+    def __init__(self, paths: str | Path | Sequence[str | Path]) -> None:
+        from rnnkit.data.sst import parse_tree
+
+        self.paths = _as_paths(paths)
+        self.sentences: list[list[str]] = []
+        for path in self.paths:
+            for number, line in _lines(path):
+                if not line.strip():
+                    continue
+                try:
+                    self.sentences.append(list(parse_tree(line).tokens))
+                except ValueError as error:
+                    raise ValueError(f"{path}, line {number}: {error}; is it a file of SST "
+                                     "trees? Give the format text to read it as text") from None
+
+    def __iter__(self) -> Iterator[list[str]]:
+        for tokens in self.sentences:
+            yield list(tokens)
+
+
 def _iob_tokens(path: Path) -> list[list[str]]:
     from rnnkit.data.iob import read_iob
 
@@ -243,7 +278,8 @@ def guess_format(path: str | Path) -> str:
     """``jsonl`` for ``.jsonl``/``.json`` (also ``.gz``), ``conllu`` for ``.conllu``, ``iob``
     for ``.iob``/``.iob2``/``.bio``/``.bioes`` (UNER's files), else text;
     a ``.conll`` file is ``conllu`` when its first word line has ten or more tab-separated
-    fields (CoNLL-X), else ``iob`` (token and tag columns: WNUT-17, CoNLL-2003)."""
+    fields (CoNLL-X), else ``iob`` (token and tag columns: WNUT-17, CoNLL-2003); a text file
+    whose first line is a sentiment tree such as ``(3 (2 It) (4 good))`` is ``sst``."""
     suffixes = Path(path).suffixes
     if suffixes and suffixes[-1] == ".gz":
         suffixes = suffixes[:-1]
@@ -256,7 +292,7 @@ def guess_format(path: str | Path) -> str:
         return _conll_format(Path(path))
     if last in (".iob", ".iob2", ".bio", ".bioes"):
         return "iob"
-    return "text"
+    return _text_format(Path(path))
 
 
 def _conll_format(path: Path) -> str:
@@ -267,6 +303,22 @@ def _conll_format(path: Path) -> str:
     except ValueError:
         pass  # missing, a folder or not UTF-8: the reader says so
     return "conllu"
+
+
+def _text_format(path: Path) -> str:
+    """``sst`` if the first line that is not blank is a sentiment tree, else ``text``."""
+    from rnnkit.data.sst import parse_tree
+
+    try:
+        for _, line in _lines(path):
+            if line.strip():
+                if _TREE_START.match(line.lstrip()):
+                    parse_tree(line)
+                    return "sst"
+                break
+    except ValueError:
+        pass  # missing, a folder, not UTF-8, or no tree: the text reader says so or reads it
+    return "text"
 
 
 def open_corpus(
@@ -294,4 +346,6 @@ def open_corpus(
         return ConlluCorpus(paths)
     if format == "iob":
         return IobCorpus(paths)
+    if format == "sst":
+        return SstCorpus(paths)
     raise ValueError(f"unknown corpus format {format!r}; expected one of {', '.join(FORMATS)}")
