@@ -590,3 +590,17 @@ def test_similarity_with_one_known_pair_counts_it() -> None:
     assert one["oov_ratio"] == pytest.approx(352 / 353)  # not 1.0: one pair is known
     vectors.add_vectors(["tiger", "cat"], np.random.default_rng(1).random((2, 3)))
     assert evaluate_similarity(vectors, similarity_files()["wordsim353"])["pairs"] >= 2
+
+
+def test_vocab_max_size_counts_words_not_the_specials() -> None:
+    """A literal <unk> in the data (as PTB-style text holds) took one of max_size's places and
+    was then dropped as the special it is: max_size=2 gave one word; max_size=0 meant no limit
+    and -1 dropped the last word; a repeated symbol was not named."""
+    data = [["<unk>"] * 3 + ["a", "a", "b", "c"]]
+    assert Vocab.build(data, max_size=2).symbols == ["<pad>", "<unk>", "a", "b"]
+    assert Vocab.build(data).counts["<unk>"] == 3
+    for size in (0, -1):
+        with pytest.raises(ValueError, match=f"max_size must be at least 1 .*got {size}"):
+            Vocab.build(data, max_size=size)
+    with pytest.raises(ValueError, match="'b' is given twice"):
+        Vocab(["a", "b", "c", "b"])
