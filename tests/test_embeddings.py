@@ -604,3 +604,35 @@ def test_vocab_max_size_counts_words_not_the_specials() -> None:
             Vocab.build(data, max_size=size)
     with pytest.raises(ValueError, match="'b' is given twice"):
         Vocab(["a", "b", "c", "b"])
+
+
+@pytest.mark.parametrize("name", ["v.txt", "v.bin", "v.glove.txt"])
+def test_words_with_a_tab_or_no_break_space_are_saved_and_read_back(
+        tmp_path: Path, name: str) -> None:
+    """save_vectors refused every word holding whitespace, though only a space (or a line
+    break) splits a line: vectors loaded from a file with 'a\\xa0b' could not be saved again."""
+    vectors = KeyedVectors(2)
+    vectors.add_vectors(["a\tb", "c\xa0d", "e"], np.array([[1, 2], [3, 4], [5, 6]], np.float32))
+    path = save_vectors(vectors, tmp_path / name, "glove" if "glove" in name else None)
+    loaded = load_vectors(path)
+    assert loaded.index_to_key == ["a\tb", "c\xa0d", "e"]
+    np.testing.assert_array_equal(loaded.vectors, vectors.vectors)
+    vectors.add_vectors(["New York"], np.array([[7, 8]], np.float32))
+    with pytest.raises(ValueError, match="cannot save the word 'New York': .* holds no space"):
+        save_vectors(vectors, tmp_path / name)
+
+
+def test_word2vec_train_refuses_a_token_with_a_space_before_training(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A tab-separated column file may hold 'New York' as one token: the vectors were trained,
+    then could not be saved ('words in vector files have no spaces'), the training lost."""
+    corpus = tmp_path / "ny.conll"
+    corpus.write_text("New York\tB-LOC\nis\tO\nbig\tO\n")
+    out = tmp_path / "v.bin"
+    assert rnnkit.cli.main(["word2vec", "train", "--corpus", str(corpus), "--out", str(out),
+                            "--min-count", "1", "--dim", "4", "--epochs", "1", "--workers", "1",
+                            "--no-progress"]) == 2
+    captured = capsys.readouterr()
+    assert "--corpus: the token 'New York' holds a space" in captured.err
+    assert "e.g. 'New_York'" in captured.err and "words x" not in captured.out
+    assert not out.exists()

@@ -115,6 +115,7 @@ def run_train(args: argparse.Namespace) -> int:
     check_output_file(args.text_out, "--text-out", "vectors.txt", atomic=True)
     check_outputs_apart(args.out, args.text_out, args.corpus)
     corpus = open_corpus(args.corpus, args.format)
+    check_tokens_savable(corpus)
     start = time.perf_counter()
     vectors = train_word2vec(corpus, options, progress=args.progress)
     seconds = time.perf_counter() - start
@@ -124,6 +125,21 @@ def run_train(args: argparse.Namespace) -> int:
     print(f"{len(vectors)} words x {vectors.vector_size} ({options.architecture}, "
           f"{options.epochs} epochs) in {seconds:.1f} s -> {args.out}")
     return 0
+
+
+def check_tokens_savable(corpus: Any) -> None:
+    """Refuse, before the training, a CoNLL-U or column-file token that no vectors file can
+    hold (``New York`` in a tab-separated file): saving its vector would fail after it."""
+    from rnnkit.embeddings.pretrained import unsavable_word
+
+    sentences = getattr(corpus, "sentences", None)  # the corpora read into memory
+    if sentences is None:
+        return  # text, JSON lines and SST trees are split at spaces: no token holds one
+    bad = unsavable_word(token for tokens in sentences for token in tokens)
+    if bad is not None:
+        raise ConfigError(f"--corpus: the token {bad!r} holds a space, which a word in a vectors "
+                          "file cannot (each line is split at its spaces); join its parts in "
+                          f"the corpus, e.g. {bad.replace(' ', '_')!r}")
 
 
 def check_outputs_apart(out: Path, text_out: Path | None, corpus: list[Path]) -> None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import gzip
 import logging
-from collections.abc import Container, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -132,9 +132,10 @@ def save_vectors(vectors: KeyedVectors, path: str | Path, format: str | None = N
     if format not in FORMATS:
         raise ValueError(f"unknown vectors format {format!r}; expected one of {', '.join(FORMATS)}")
     words = [str(key) for key in vectors.index_to_key]
-    bad = next((word for word in words if not word or any(c.isspace() for c in word)), None)
+    bad = unsavable_word(words)
     if bad is not None:
-        raise ValueError(f"cannot save the word {bad!r}: words in vector files have no spaces")
+        raise ValueError(f"cannot save the word {bad!r}: a word in a vectors file holds no space "
+                         "or line break (each line is split at its spaces) and is not empty")
     matrix = np.asarray(vectors.vectors, dtype=np.float32)  # [words, dim]
 
     def write(raw: IO[bytes]) -> None:
@@ -150,6 +151,12 @@ def save_vectors(vectors: KeyedVectors, path: str | Path, format: str | None = N
             file.close()  # writes the gzip trailer; ``raw`` stays open
 
     return atomic_write_bytes(path, write)
+
+
+def unsavable_word(words: Iterable[str]) -> str | None:
+    """The first of ``words`` that no vectors file can hold: an empty one, or one with a space
+    or a line break (a tab or a no-break space is fine: only the space splits a line)."""
+    return next((word for word in words if not word or " " in word or "\n" in word), None)
 
 
 @dataclass(frozen=True)
