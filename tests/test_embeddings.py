@@ -312,6 +312,26 @@ def test_unreadable_vector_files_say_what_is_wrong(tmp_path: Path, name: str, co
             load_vectors(tmp_path / name, "glove")
 
 
+@pytest.mark.parametrize(("content", "problem"), [
+    (b"2 3\na 1,5 2 3\nb 4 5 6\n", "line 2 is neither a text line 'WORD X1 ... X3' nor raw "
+     r"binary numbers: b'a 1,5 2 3'; write the numbers with a decimal point \(0.5\)"),
+    (b"2 2\nthe 0,1 0,2\ncat 0,5 0,6\n", "decimal point"),
+    (b"2 3\na 1 2 x\nb 4 5 6\n", "line 2 is neither a text line .*: b'a 1 2 x'$"),
+    (b"2 3\na\nb 4 5 6\n", "line 2 is neither a text line .*: b'a'$"),
+    (b"the 0,1 0,2\n", "nor a GloVe line .*decimal point"),
+], ids=["comma", "all-commas", "typo", "word-alone", "glove-comma"])
+def test_a_text_file_with_a_broken_line_2_is_not_read_as_binary(
+        tmp_path: Path, content: bytes, problem: str) -> None:
+    """After a header, any line 2 that was no 'WORD X1 X2 ...' line made the file binary: one
+    written with decimal commas loaded as floats like 1.49e-19 without an error, others failed
+    with gensim's 'unexpected end of input' for a word2vec-binary file."""
+    path = tmp_path / "v.txt"
+    path.write_bytes(content)
+    for format in ("auto", "word2vec-binary"):
+        with pytest.raises(ValueError, match=problem):
+            load_vectors(path, format)
+
+
 @pytest.mark.parametrize(("saved", "given"), [
     ("word2vec-text", "word2vec-binary"), ("glove", "word2vec-binary"),
     ("word2vec-binary", "word2vec-text"), ("word2vec-binary", "glove"),

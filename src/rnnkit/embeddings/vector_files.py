@@ -10,11 +10,13 @@ from __future__ import annotations
 import codecs
 import gzip
 import io
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
 FORMATS = ("word2vec-binary", "word2vec-text", "glove")
 _SNIFF_BYTES = 1 << 20  # a first line longer than this is not a vectors file
+_DECIMAL_COMMA = re.compile(r"[-+]?\d*,\d+(?:[eE][-+]?\d+)?")
 
 
 def open_binary(path: Path) -> io.BufferedIOBase:
@@ -64,10 +66,21 @@ def _line_two(rest: bytes) -> list[str]:
     return rest.split(b"\n", 1)[0].decode("utf-8", "replace").rstrip().split(" ")
 
 
+def _comma_decimals(fields: Sequence[str]) -> bool:
+    """Whether ``word x1 x2 ...`` fields hold numbers, some written with a decimal comma."""
+    numbers = fields[1:]
+    commas = [x for x in numbers if _DECIMAL_COMMA.fullmatch(x)]
+    return bool(commas) and all(x in commas or _floats([x]) for x in numbers)
+
+
 def _looks_binary(first: bytes, rest: bytes) -> bool:
-    """Whether the line after a ``COUNT DIM`` header is no ``word x1 x2 ...`` text line."""
+    """Whether a ``COUNT DIM`` header is followed by raw float bytes: the line after it is no
+    ``word x1 x2 ...`` text line, and the bytes hold a NUL or are not UTF-8 (a text file whose
+    line 2 is broken, or written with decimal commas, is no binary file)."""
     fields = _line_two(rest)
-    return _is_header(first.split()) and (len(fields) < 2 or not _floats(fields[1:]))
+    if not _is_header(first.split()) or (len(fields) >= 2 and _floats(fields[1:])):
+        return False
+    return _raw_bytes(rest) and not _comma_decimals(fields)
 
 
 def _raw_bytes(rest: bytes) -> bool:
@@ -98,6 +111,13 @@ def detect_format(path: str | Path) -> str:
         fields = _line_two(rest)
         if _looks_binary(first, rest):
             return "word2vec-binary"  # raw float bytes after the first word
+        if not rest.strip():
+            return "word2vec-text"  # no word follows the header: the reading says so
+        if len(fields) < 2 or not _floats(fields[1:]):
+            line = rest.split(b"\n", 1)[0]
+            raise ValueError(f"vectors file {path}: line 2 is neither a text line 'WORD X1 ... "
+                             f"X{dim}' nor raw binary numbers: {line[:60]!r}"
+                             + _comma_hint(fields))
         if len(fields) != dim + 1:
             raise ValueError(
                 f"vectors file {path}: the header says {dim} numbers a word but line 2 holds "
@@ -109,7 +129,7 @@ def detect_format(path: str | Path) -> str:
         return "glove"
     raise ValueError(
         f"vectors file {path} starts with neither a word2vec header 'COUNT DIM' nor a GloVe "
-        f"line 'WORD X1 X2 ...': {first[:80]!r}"
+        f"line 'WORD X1 X2 ...': {first[:80]!r}{_comma_hint(fields)}"
     )
 
 
@@ -141,7 +161,7 @@ def check_given_format(path: Path, format: str) -> None:
     binary = _looks_binary(first, rest)
     if format == "word2vec-binary" and not binary:
         detected = detect_format(path)  # text: its format, or what keeps it from being one
-    elif format != "word2vec-binary" and binary and _raw_bytes(rest):
+    elif format != "word2vec-binary" and binary:
         detected = "word2vec-binary"
     else:
         return
@@ -196,6 +216,11 @@ def rows_past_count(path: Path) -> str | None:
             "would be read); fix line 1")
 
 
+def _comma_hint(fields: Sequence[str]) -> str:
+    return ("; write the numbers with a decimal point (0.5), not a comma (0,5)"
+            if _comma_decimals(fields) else "")
+
+
 def _line_problem(raw: bytes, dim: int | None) -> str | None:
     """What is wrong with one ``word x1 ... xDIM`` line (None: nothing)."""
     try:
@@ -203,7 +228,7 @@ def _line_problem(raw: bytes, dim: int | None) -> str | None:
     except UnicodeDecodeError:
         return "is not UTF-8 text; save the file as UTF-8"
     if len(fields) < 2 or not _floats(fields[1:]):
-        return f"is not 'WORD X1 X2 ...': {raw[:60]!r}"
+        return f"is not 'WORD X1 X2 ...': {raw[:60]!r}{_comma_hint(fields)}"
     if dim is not None and len(fields) - 1 != dim:
         return f"holds {len(fields) - 1} numbers, expected {dim}"
     return None
