@@ -656,3 +656,18 @@ def test_word2vec_train_refuses_a_token_with_a_space_before_training(
     assert "--corpus: the token 'New York' holds a space" in captured.err
     assert "e.g. 'New_York'" in captured.err and "words x" not in captured.out
     assert not out.exists()
+
+
+def test_word2vec_trains_every_token_of_a_sentence_longer_than_gensim_reads() -> None:
+    """gensim trains on a sentence's first 10 000 tokens only: a text file with no line
+    breaks (one sentence) left every word met after them at its random first vector, in
+    silence. Longer sentences are cut into pieces; shorter ones train as before."""
+    sentence = ["a", "b"] * 5000 + ["c", "d"] * 5000
+    options = tiny(dim=4, epochs=1)
+    vectors = train_word2vec([sentence], options)
+    untrained = train_word2vec([sentence], tiny(dim=4, epochs=1, learning_rate=1e-12))
+    for word in "abcd":  # each moved from where it started
+        assert np.abs(vectors[word] - untrained[word]).max() > 0.01, word
+    short = clustered_corpus(50)
+    np.testing.assert_array_equal(train_word2vec(short, options).vectors,
+                                  train_word2vec(TokenizedCorpus(short), options).vectors)
