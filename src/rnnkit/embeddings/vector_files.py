@@ -43,7 +43,9 @@ def _head(path: Path) -> tuple[bytes, bytes]:
             first = file.readline(_SNIFF_BYTES)
             header = first.split()
             # a text line holds dim numbers of up to ~25 characters: read all of it
-            rest = file.read(32 * int(header[1]) + 4096) if _is_header(header) else b""
+            # (at most 64 MiB: a header's DIM may be absurd, 99999999999 words a line)
+            size = min(32 * int(header[1]) + 4096, 1 << 26) if _is_header(header) else 0
+            rest = file.read(size)
     except (OSError, EOFError) as error:  # gzip.BadGzipFile is an OSError
         hint = "; is it really gzipped? Rename it without .gz" if path.suffix == ".gz" else ""
         raise ValueError(f"vectors file {path} cannot be read: {error}{hint}") from None
