@@ -676,3 +676,16 @@ def test_word2vec_trains_every_token_of_a_sentence_longer_than_gensim_reads() ->
     short = clustered_corpus(50)
     np.testing.assert_array_equal(train_word2vec(short, options).vectors,
                                   train_word2vec(TokenizedCorpus(short), options).vectors)
+
+
+@pytest.mark.parametrize("ending", [b"\n", b"\n\n \r\n", b"\n\n"], ids=["none", "blanks", "one"])
+def test_a_glove_file_may_end_in_blank_lines(tmp_path: Path, ending: bytes) -> None:
+    """gensim counted a GloVe file's every line as a word: one that ended in a blank line was
+    refused ('line 3 is not 'WORD X1 X2 ...': b'\\n''), though a word2vec text file may end so."""
+    path = tmp_path / "v.txt"
+    path.write_bytes(b"a 1 2 3\nb 4 5 6" + ending)
+    vectors = load_vectors(path)
+    assert vectors.index_to_key == ["a", "b"] and vectors.vectors.shape == (2, 3)
+    path.write_bytes(b"a 1 2 3\n\nb 4 5 6" + ending)  # a blank line between words is still one
+    with pytest.raises(ValueError, match="glove file: line 2 is not 'WORD X1 X2"):
+        load_vectors(path)

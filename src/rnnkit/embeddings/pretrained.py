@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+import sys
 from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -39,6 +40,7 @@ from rnnkit.data.vocab import PAD, UNK
 from rnnkit.embeddings.vector_files import (
     FORMATS,
     check_vectors_file,
+    rows_before_blank_end,
     rows_past_count,
     text_problem,
 )
@@ -61,15 +63,17 @@ def load_vectors(path: str | Path, format: str = "auto") -> KeyedVectors:
     path = Path(path)
     format = check_vectors_file(path, format)
     try:
-        vectors = _CheckedVectors.load_word2vec_format(
-            str(path), binary=format == "word2vec-binary", no_header=format == "glove"
-        )
+        vectors = _read(path, format)
     except Exception as error:  # gensim raises ValueError, EOFError, IndexError, ...
-        where = text_problem(path, format) if format != "word2vec-binary" else None
-        raise ValueError(
-            f"vectors file {path} is not a valid {format} file: "
-            + (where or f"{type(error).__name__}: {error}")
-        ) from error
+        # gensim counts a GloVe file's every line as a word, the blank ones at its end too
+        rows = rows_before_blank_end(path) if format == "glove" else None
+        vectors = _read(path, format, rows) if rows else None
+        if vectors is None:
+            where = text_problem(path, format) if format != "word2vec-binary" else None
+            raise ValueError(
+                f"vectors file {path} is not a valid {format} file: "
+                + (where or f"{type(error).__name__}: {error}")
+            ) from error
     # gensim reads the header's COUNT lines and no further: more would be dropped unsaid
     beyond = rows_past_count(path) if format == "word2vec-text" else None
     if beyond:
@@ -81,6 +85,20 @@ def load_vectors(path: str | Path, format: str = "auto") -> KeyedVectors:
     if not np.isfinite(vectors.vectors).all():
         raise ValueError(f"vectors file {path} holds NaN or infinite values")
     return vectors
+
+
+def _read(path: Path, format: str, rows: int | None = None) -> Any:
+    """gensim's reading of a vectors file (its first ``rows`` words), or None where it fails
+    on a file already read in full once (``rows`` given)."""
+    try:
+        return _CheckedVectors.load_word2vec_format(
+            str(path), binary=format == "word2vec-binary", no_header=format == "glove",
+            limit=rows or sys.maxsize,
+        )
+    except Exception:
+        if rows is None:
+            raise
+        return None
 
 
 class _CheckedVectors(KeyedVectors):

@@ -206,6 +206,20 @@ def _first_bad_line(path: Path, format: str) -> str | None:
     return None
 
 
+def rows_before_blank_end(path: Path) -> int | None:
+    """How many lines come before the blank lines that end a file; None where it ends in
+    none (or cannot be read to its end)."""
+    last = count = 0
+    try:
+        with open_binary(path) as file:
+            for count, line in enumerate(file, start=1):
+                if line.strip():
+                    last = count
+    except (OSError, EOFError):
+        return None
+    return last if last < count else None
+
+
 def rows_past_count(path: Path) -> str | None:
     """For a word2vec text file: that more word lines follow its ``COUNT DIM`` header than
     COUNT (gensim reads COUNT and drops the rest), said for a human; None if none do."""
