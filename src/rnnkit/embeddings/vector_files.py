@@ -243,6 +243,12 @@ def _line_problem(raw: bytes, dim: int | None) -> str | None:
         fields = raw.decode("utf-8").rstrip().split(" ")
     except UnicodeDecodeError:
         return "is not UTF-8 text; save the file as UTF-8"
+    if (dim and len(fields) > dim + 1 and _floats(fields[-dim:])
+            and not _floats(fields[1:-dim])):  # not a row of too many numbers
+        word = " ".join(fields[:-dim])
+        return (f"holds the word {word[:60]!r}, with a space, before its {dim} numbers: a word "
+                "in a vectors file holds none (each line is split at its spaces); remove the "
+                f"line, or join the word ({word[:60].replace(' ', '_')!r})")
     if len(fields) < 2 or not _floats(fields[1:]):
         return f"is not 'WORD X1 X2 ...': {raw[:60]!r}{_comma_hint(fields)}"
     if dim is not None and len(fields) - 1 != dim:
