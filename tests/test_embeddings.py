@@ -694,3 +694,30 @@ def test_a_glove_file_may_end_in_blank_lines(tmp_path: Path, ending: bytes) -> N
     path.write_bytes(b"a 1 2 3\n\nb 4 5 6" + ending)  # a blank line between words is still one
     with pytest.raises(ValueError, match="glove file: line 2 is not 'WORD X1 X2"):
         load_vectors(path)
+
+
+def damaged_gzip(text: str, cut: bool) -> bytes:
+    packed = gzip.compress(text.encode())
+    if cut:
+        return packed[: len(packed) // 2]
+    flipped = bytearray(packed)
+    flipped[40] ^= 0xFF  # zlib: 'invalid distance too far back' or the like
+    return bytes(flipped)
+
+
+@pytest.mark.parametrize("cut", [True, False], ids=["cut-short", "damaged"])
+def test_a_cut_or_damaged_gzip_file_is_named_not_a_traceback(tmp_path: Path, cut: bool) -> None:
+    """A .gz corpus cut short gave a bare EOFError traceback, a damaged one (text, JSON lines,
+    CoNLL-U) or a damaged .gz vectors file a zlib.error traceback."""
+    words = " ".join(f"w{i}" for i in range(3000))
+    row = "\t".join(["1", "Hi", "_", "X"] + ["_"] * 6) + "\n\n"
+    files = {"c.txt.gz": words + "\n", "c.jsonl.gz": json.dumps({"text": words}) + "\n",
+             "t.conllu.gz": row * 500}
+    for name, text in files.items():
+        (tmp_path / name).write_bytes(damaged_gzip(text, cut))
+        with pytest.raises(ValueError, match=f"{name}.*(gzip data|not gzip)"):
+            list(open_corpus(tmp_path / name))
+    vectors = tmp_path / "v.txt.gz"
+    vectors.write_bytes(damaged_gzip("".join(f"w{i} 1 2 3\n" for i in range(3000)), cut))
+    with pytest.raises(ValueError, match="v.txt.gz .*(gzip|Compressed file ended)"):
+        load_vectors(vectors)

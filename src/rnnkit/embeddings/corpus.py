@@ -19,6 +19,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -62,8 +63,9 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
                          f"{path / '*.txt'}")
     if not path.is_file():
         raise ValueError(f"corpus file {path} does not exist")
-    with (gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")) as file:
-        for number, raw in enumerate(file, start=1):
+    packed = path.suffix == ".gz"
+    with (gzip.open(path, "rb") if packed else path.open("rb")) as file:
+        for number, raw in enumerate(_gzip_checked(file, path) if packed else file, start=1):
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as error:
@@ -72,6 +74,21 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
             for line in text.replace("\r\n", "\n").split("\r"):  # old Mac (CR) lines too
                 if line:
                     yield number, line
+
+
+def _gzip_checked(file: Iterable[bytes], path: Path) -> Iterator[bytes]:
+    """The lines of ``file``; a ``.gz`` file that is cut short or damaged (a bare EOFError or
+    zlib.error) or no gzip data at all is a ValueError naming it."""
+    lines = iter(file)
+    while True:
+        try:
+            raw = next(lines)
+        except StopIteration:
+            return
+        except (OSError, EOFError, zlib.error) as error:  # gzip.BadGzipFile is an OSError
+            raise ValueError(f"corpus file {path} cannot be read as gzip data ({error}): is it "
+                             "cut short? If it is not gzipped, rename it without .gz") from None
+        yield raw
 
 
 def _as_paths(paths: str | Path | Sequence[str | Path]) -> list[Path]:

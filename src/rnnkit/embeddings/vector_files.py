@@ -11,6 +11,7 @@ import codecs
 import gzip
 import io
 import re
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -46,8 +47,9 @@ def _head(path: Path) -> tuple[bytes, bytes]:
             # (at most 64 MiB: a header's DIM may be absurd, 99999999999 words a line)
             size = min(32 * int(header[1]) + 4096, 1 << 26) if _is_header(header) else 0
             rest = file.read(size)
-    except (OSError, EOFError) as error:  # gzip.BadGzipFile is an OSError
-        hint = "; is it really gzipped? Rename it without .gz" if path.suffix == ".gz" else ""
+    except (OSError, EOFError, zlib.error) as error:  # gzip.BadGzipFile is an OSError
+        hint = ("; is it really gzipped, and whole? If it is not gzipped, rename it without .gz"
+                if path.suffix == ".gz" else "")
         raise ValueError(f"vectors file {path} cannot be read: {error}{hint}") from None
     if first.startswith(codecs.BOM_UTF8):
         raise ValueError(f"vectors file {path} starts with a byte order mark (BOM), which "
@@ -175,12 +177,12 @@ def check_given_format(path: Path, format: str) -> None:
 
 
 def text_problem(path: Path, format: str) -> str | None:
-    """The first line that breaks a text vectors file, said for a human; None if none does
-    (then gensim's own error is the best there is)."""
+    """The first line that breaks a text vectors file (or its gzip data), said for a human;
+    None if none does (then gensim's own error is the best there is)."""
     try:
         return _first_bad_line(path, format)
-    except (OSError, EOFError):  # a gzip file cut short: gensim's error says so
-        return None
+    except (OSError, EOFError, zlib.error) as error:  # a gzip file cut short or damaged
+        return f"its gzip data cannot be read ({error}): is the file cut short or damaged?"
 
 
 def _first_bad_line(path: Path, format: str) -> str | None:
