@@ -225,9 +225,12 @@ def rows_before_blank_end(path: Path) -> int | None:
 def rows_past_count(path: Path) -> str | None:
     """For a word2vec text file: that more word lines follow its ``COUNT DIM`` header than
     COUNT (gensim reads COUNT and drops the rest), said for a human; None if none do."""
-    with open_binary(path) as file:
-        count = int(file.readline().split()[0])
-        rows = sum(1 for line in file if line.strip())
+    try:
+        with open_binary(path) as file:
+            count = int(file.readline().split()[0])
+            rows = sum(1 for line in file if line.strip())
+    except (OSError, EOFError, zlib.error) as error:  # damaged after the words gensim read
+        return f"its gzip data cannot be read ({error}): is the file cut short or damaged?"
     if rows <= count:
         return None
     return (f"the header promises {count} words but {rows} follow it (only the first {count} "
