@@ -519,6 +519,9 @@ def test_cli_trains_on_conllu_forms(cli: None, tmp_path: Path, tag: str) -> None
 
 @pytest.mark.parametrize(("flags", "message"), [
     (["--seed", "-1"], "word2vec seed must be between 0 and 4294967295, got -1"),
+    (["--min-count", "0"], "--min-count must be at least 1; got 0"),  # said 'min_count'
+    (["--dim", "0"], "--dim must be at least 1; got 0"),
+    (["--negative", "-5"], "--negative must be at least 1; got -5"),
     (["--seed", str(2**32)], "word2vec seed must be between 0 and 4294967295"),
     (["--out", "{tmp}/a-file/v.bin"], "a-file is a file, not a folder"),
     (["--text-out", "{tmp}"],
@@ -529,8 +532,9 @@ def test_cli_trains_on_conllu_forms(cli: None, tmp_path: Path, tag: str) -> None
      "be written over the corpus"),
     (["--text-out", "{tmp}/corpus.txt"], "--text-out {tmp}/corpus.txt is the corpus file"),
     (["--text-out", "{tmp}/v.bin"], "--text-out {tmp}/v.bin is the --out file"),
-], ids=["negative-seed", "huge-seed", "out-in-file", "text-out-folder", "text-out-in-file",
-        "out-is-corpus", "text-out-is-corpus", "text-out-is-out"])
+], ids=["negative-seed", "min-count", "dim", "negative", "huge-seed", "out-in-file",
+        "text-out-folder", "text-out-in-file", "out-is-corpus", "text-out-is-corpus",
+        "text-out-is-out"])
 def test_word2vec_train_refuses_bad_flags_before_training(
         cli: None, tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str],
         message: str) -> None:

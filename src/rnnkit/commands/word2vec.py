@@ -105,6 +105,8 @@ def run_train(args: argparse.Namespace) -> int:
     from rnnkit.embeddings.pretrained import save_vectors
     from rnnkit.embeddings.word2vec import Word2VecOptions, train_word2vec
 
+    for flag in ("--dim", "--window", "--min-count", "--epochs", "--negative", "--workers"):
+        check_at_least(getattr(args, flag[2:].replace("-", "_")), flag, 1)  # named as given
     options = Word2VecOptions(
         dim=args.dim, window=args.window, min_count=args.min_count, epochs=args.epochs,
         architecture=args.architecture, negative=args.negative, workers=args.workers,
