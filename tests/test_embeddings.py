@@ -725,6 +725,11 @@ def test_a_cut_or_damaged_gzip_file_is_named_not_a_traceback(tmp_path: Path, cut
     vectors.write_bytes(damaged_gzip("".join(f"w{i} 1 2 3\n" for i in range(3000)), cut))
     with pytest.raises(ValueError, match="v.txt.gz .*(gzip|Compressed file ended)"):
         load_vectors(vectors)
+    glove = "".join(f"w{i} {i} 2 3\n" for i in range(100_000)).encode()  # damaged past the
+    packed = gzip.compress(glove)  # first bytes, which are read to tell the format
+    vectors.write_bytes(packed[:200_000] + b"\xff" * 100 + packed[200_100:])  # no deflate
+    with pytest.raises(ValueError, match="v.txt.gz is not a valid glove file: its gzip data"):
+        load_vectors(vectors)
     # damaged only after the words the header counts (and the first bytes read to sniff it)
     tail = "2 3\na 1 2 3\nb 4 5 6\n" + "".join(f"\n{i}" for i in range(100_000))
     packed = gzip.compress(tail.encode())

@@ -182,7 +182,7 @@ def text_problem(path: Path, format: str) -> str | None:
     try:
         return _first_bad_line(path, format)
     except (OSError, EOFError, zlib.error) as error:  # a gzip file cut short or damaged
-        return f"its gzip data cannot be read ({error}): is the file cut short or damaged?"
+        return _unreadable(path, error)
 
 
 def _first_bad_line(path: Path, format: str) -> str | None:
@@ -217,7 +217,7 @@ def rows_before_blank_end(path: Path) -> int | None:
             for count, line in enumerate(file, start=1):
                 if line.strip():
                     last = count
-    except (OSError, EOFError):
+    except (OSError, EOFError, zlib.error):
         return None
     return last if last < count else None
 
@@ -230,11 +230,17 @@ def rows_past_count(path: Path) -> str | None:
             count = int(file.readline().split()[0])
             rows = sum(1 for line in file if line.strip())
     except (OSError, EOFError, zlib.error) as error:  # damaged after the words gensim read
-        return f"its gzip data cannot be read ({error}): is the file cut short or damaged?"
+        return _unreadable(path, error)
     if rows <= count:
         return None
     return (f"the header promises {count} words but {rows} follow it (only the first {count} "
             "would be read); fix line 1")
+
+
+def _unreadable(path: Path, error: Exception) -> str:
+    if path.suffix == ".gz":
+        return f"its gzip data cannot be read ({error}): is the file cut short or damaged?"
+    return f"it cannot be read to its end ({error})"
 
 
 def _comma_hint(fields: Sequence[str]) -> str:
