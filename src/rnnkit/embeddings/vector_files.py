@@ -17,6 +17,7 @@ from pathlib import Path
 
 FORMATS = ("word2vec-binary", "word2vec-text", "glove")
 _SNIFF_BYTES = 1 << 20  # a first line longer than this is not a vectors file
+_FASTTEXT_MAGIC = (793712314).to_bytes(4, "little")  # a fastText model's first bytes
 _DECIMAL_COMMA = re.compile(r"[-+]?\d*,\d+(?:[eE][-+]?\d+)?")
 
 
@@ -54,6 +55,9 @@ def _head(path: Path) -> tuple[bytes, bytes]:
     if first.startswith(codecs.BOM_UTF8):
         raise ValueError(f"vectors file {path} starts with a byte order mark (BOM), which "
                          "would become part of the first word; save it as UTF-8 without BOM")
+    if first.startswith(_FASTTEXT_MAGIC):
+        raise ValueError(f"vectors file {path} is a fastText model (its .bin), not word vectors; "
+                         "give the .vec file that fastText writes beside it (word2vec text)")
     return first, rest
 
 
