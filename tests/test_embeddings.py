@@ -305,6 +305,8 @@ def test_vector_files_that_gensim_misreads_in_silence_are_refused(
     # said only 'starts with neither a word2vec header 'COUNT DIM' nor a GloVe line'
     ("cc.en.300.bin", (793712314).to_bytes(4, "little") + (12).to_bytes(4, "little") + b"\n\0",
      r"is a fastText model \(its .bin\), not word vectors; give the .vec file"),
+    ("w2v.model", b"\x80\x04\x95#\x1f\x00\x00\x00\x00\x00\x00\x8c\x16gensim.models",
+     r"is a Python pickle \(a gensim model .*save_word2vec_format\(path, binary=True\)"),
     ("spaced.txt", b"the 1 2 3\n. . . 4 5 6\n", r"glove file: line 2 holds the word '. . .', "
      r"with a space, before its 3 numbers: .*remove the line, or join the word \('._._.'\)"),
     ("spaced-w2v.txt", b"2 3\nthe 1 2 3\nNew York 4 5 6\n", "line 3 holds the word 'New York'"),
@@ -314,7 +316,8 @@ def test_vector_files_that_gensim_misreads_in_silence_are_refused(
      "header says 99999999999999 numbers a word but line 2 holds 3"),
     ("huger-dim.txt", b"1 9999999999999999999999\na 1 2 3\n", "line 2 holds 3"),
 ], ids=["not-gzip", "bom", "bom-header", "latin-1", "latin-1-w2v", "wide-header", "blank",
-        "fasttext-model", "spaced", "spaced-w2v", "long-row", "huge-dim", "huger-dim"])
+        "fasttext-model", "gensim-model", "spaced", "spaced-w2v", "long-row", "huge-dim",
+        "huger-dim"])
 def test_unreadable_vector_files_say_what_is_wrong(tmp_path: Path, name: str, content: bytes,
                                                   problem: str) -> None:
     (tmp_path / name).write_bytes(content)

@@ -58,6 +58,11 @@ def _head(path: Path) -> tuple[bytes, bytes]:
     if first.startswith(_FASTTEXT_MAGIC):
         raise ValueError(f"vectors file {path} is a fastText model (its .bin), not word vectors; "
                          "give the .vec file that fastText writes beside it (word2vec text)")
+    if first[:1] == b"\x80" and first[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        raise ValueError(
+            f"vectors file {path} is a Python pickle (a gensim model or KeyedVectors written by "
+            ".save()?), not a vectors file; write its vectors with "
+            "model.wv.save_word2vec_format(path, binary=True) (or vectors.save_word2vec_format)")
     return first, rest
 
 
