@@ -293,7 +293,7 @@ class LowercaseCorpus:
 
 def guess_format(path: str | Path) -> str:
     """``jsonl`` for ``.jsonl``/``.json`` (also ``.gz``), ``conllu`` for ``.conllu``, ``iob``
-    for ``.iob``/``.iob2``/``.bio``/``.bioes`` (UNER's files), else text;
+    for ``.iob``/``.iob2`` (UNER's files), else text;
     a ``.conll`` file is ``conllu`` when its first word line has ten or more tab-separated
     fields (CoNLL-X), else ``iob`` (token and tag columns: WNUT-17, CoNLL-2003); a text file
     whose first line is a sentiment tree such as ``(3 (2 It) (4 good))`` is ``sst``."""
@@ -307,7 +307,7 @@ def guess_format(path: str | Path) -> str:
         return "conllu"
     if last == ".conll":
         return _conll_format(Path(path))
-    if last in (".iob", ".iob2", ".bio", ".bioes"):
+    if last in (".iob", ".iob2"):
         return "iob"
     return _text_format(Path(path))
 
