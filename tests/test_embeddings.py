@@ -160,6 +160,17 @@ def test_an_sst_tree_file_is_a_corpus_of_its_words(tmp_path: Path) -> None:
         open_corpus(broken)
 
 
+def test_a_token_and_tag_file_of_another_name_is_read_as_iob(tmp_path: Path) -> None:
+    """WNUT-17's test file, emerging.test.annotated, was read as text: its tags (O, B-person)
+    were trained as words, one a sentence with each token."""
+    wnut = tmp_path / "emerging.test.annotated"
+    wnut.write_text("&\tO\nThe\tO\nBob\tB-person\n\t\nHi\tO\n")
+    assert list(open_corpus(wnut)) == [["&", "The", "Bob"], ["Hi"]]
+    prose = tmp_path / "notes.txt"  # a tab in a text line is not a tag column
+    prose.write_text("Total:\t42 items\nO\n")
+    assert list(open_corpus(prose)) == [["Total", ":", "42", "items"], ["O"]]
+
+
 def test_corpus_files_whose_names_read_as_two_formats_are_refused(tmp_path: Path) -> None:
     """Every file was read in the format of the first name: a treebank after a .txt gave its
     ID, lemma and tag columns to word2vec as words."""

@@ -36,8 +36,8 @@ def register(commands: Any, train_tasks: Any) -> None:
                             "conllu: the FORM column; iob: the token column of token-and-tag "
                             "lines, the first as WNUT-17's or the second after word numbers as "
                             "UNER's; sst: the words of sentiment trees, one a line, as SST's "
-                            "(default: from the file name, and a first line that is a tree "
-                            "reads as sst)")
+                            "(default: from the file name; a first line that is a tree reads "
+                            "as sst, one that is a token, a tab and a BIO tag as iob)")
     train.add_argument("--out", type=Path, required=True,
                        help="vectors file: word2vec text for .txt/.vec, else word2vec binary")
     train.add_argument("--text-out", type=Path, help="also write the vectors as word2vec text")

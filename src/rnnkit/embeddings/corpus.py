@@ -296,7 +296,8 @@ def guess_format(path: str | Path) -> str:
     for ``.iob``/``.iob2`` (UNER's files), else text;
     a ``.conll`` file is ``conllu`` when its first word line has ten or more tab-separated
     fields (CoNLL-X), else ``iob`` (token and tag columns: WNUT-17, CoNLL-2003); a text file
-    whose first line is a sentiment tree such as ``(3 (2 It) (4 good))`` is ``sst``."""
+    whose first line is a sentiment tree such as ``(3 (2 It) (4 good))`` is ``sst``, and one
+    whose first line is a token, a tab and a BIO tag (``Paris<TAB>B-LOC``) is ``iob``."""
     suffixes = Path(path).suffixes
     if suffixes and suffixes[-1] == ".gz":
         suffixes = suffixes[:-1]
@@ -323,12 +324,17 @@ def _conll_format(path: Path) -> str:
 
 
 def _text_format(path: Path) -> str:
-    """``sst`` if the first line that is not blank is a sentiment tree, else ``text``."""
+    """``sst`` if the first line that is not blank is a sentiment tree, ``iob`` if it is a
+    tab-separated token and BIO tag (WNUT-17's emerging.test.annotated), else ``text``."""
     from rnnkit.data.sst import parse_tree
+    from rnnkit.data.tags import is_tag
 
     try:
         for _, line in _lines(path):
             if line.strip():
+                fields = line.rstrip("\r\n \t").split("\t")
+                if len(fields) >= 2 and fields[0].strip() and is_tag(fields[-1]):
+                    return "iob"
                 if _TREE_START.match(line.lstrip()):
                     parse_tree(line)
                     return "sst"
