@@ -129,6 +129,48 @@ def test_a_wnut_style_conll_file_is_a_corpus_of_its_token_column(tmp_path: Path)
     assert sorted(load_vectors(out).index_to_key) == ["#NFL", "Hi", "rocks"]
 
 
+def test_a_uner_style_iob2_file_is_a_corpus_of_its_token_column(tmp_path: Path) -> None:
+    """UNER's en_ewt-ud-dev.iob2 read as text (its numbers, tags and dashes trained as words),
+    and with --format iob gave the word numbers 1, 2, 3 ... as the sentences' words."""
+    uner = tmp_path / "en_ewt-ud-dev.iob2"
+    uner.write_text("# text = Bob ran\n1\tBob\tB-PER\t-\t-\n2\tran\tO\t-\t-\n\n"
+                    "# text = Hi\n1\tHi\tO\t-\tstephen\n")
+    for format in (None, "iob"):
+        assert list(open_corpus(uner, format)) == [["Bob", "ran"], ["Hi"]]
+    numbers = tmp_path / "scores.conll"  # a first column of words that are numbers stays
+    numbers.write_text("1\tO\n7\tO\n\n1\tO\n")
+    assert list(open_corpus(numbers)) == [["1", "7"], ["1"]]
+
+
+def test_an_sst_tree_file_is_a_corpus_of_its_words(tmp_path: Path) -> None:
+    """SST's train.txt was read as text: every bracket and sentiment label (1 123 644 tokens,
+    '(' and '2' the most frequent) was trained as a word beside the 163 563 words."""
+    trees = tmp_path / "train.txt"
+    trees.write_text("(3 (2 (2 The) (2 Rock)) (4 (2 -LRB-) (4 rocks)))\n\n(1 (2 It) (1 bad))\n")
+    expected = [["The", "Rock", "(", "rocks"], ["It", "bad"]]
+    for format in (None, "sst"):
+        assert list(open_corpus(trees, format)) == expected
+    assert list(open_corpus(trees, "text"))[0][:3] == ["(", "3", "("]  # as asked
+    prose = tmp_path / "prose.txt"
+    prose.write_text("(1 (see below) is fine\nno tree\n")
+    assert list(open_corpus(prose))[0] == ["(", "1", "(", "see", "below", ")", "is", "fine"]
+    broken = tmp_path / "broken.txt"
+    broken.write_text("(3 (2 It) (4 good))\nplain words\n")
+    with pytest.raises(ValueError, match=r"broken.txt, line 2: text outside .*format text"):
+        open_corpus(broken)
+
+
+def test_a_token_and_tag_file_of_another_name_is_read_as_iob(tmp_path: Path) -> None:
+    """WNUT-17's test file, emerging.test.annotated, was read as text: its tags (O, B-person)
+    were trained as words, one a sentence with each token."""
+    wnut = tmp_path / "emerging.test.annotated"
+    wnut.write_text("&\tO\nThe\tO\nBob\tB-person\n\t\nHi\tO\n")
+    assert list(open_corpus(wnut)) == [["&", "The", "Bob"], ["Hi"]]
+    prose = tmp_path / "notes.txt"  # a tab in a text line is not a tag column
+    prose.write_text("Total:\t42 items\nO\n")
+    assert list(open_corpus(prose)) == [["Total", ":", "42", "items"], ["O"]]
+
+
 def test_corpus_files_whose_names_read_as_two_formats_are_refused(tmp_path: Path) -> None:
     """Every file was read in the format of the first name: a treebank after a .txt gave its
     ID, lemma and tag columns to word2vec as words."""
@@ -243,6 +285,24 @@ def test_malformed_vector_files_raise_value_error_naming_file_and_problem(tmp_pa
         load_vectors(tmp_path / "empty.txt", "fasttext")
 
 
+@pytest.mark.parametrize(("content", "problem"), [
+    (b"a 1 2 3\nb 5\n", "glove file: line 2 holds 1 numbers, expected 3"),
+    (b"2 3\na 1 2 3\nb 5\n", "word2vec-text file: line 3 holds 1 numbers, expected 3"),
+    (b"2 3\na 1 2 3\nb 4 5 6\nc 7 8 9\n\n",
+     "word2vec-text file: the header promises 2 words but 3 follow it .*; fix line 1"),
+], ids=["glove-one-number", "w2v-one-number", "rows-past-count"])
+def test_vector_files_that_gensim_misreads_in_silence_are_refused(
+        tmp_path: Path, content: bytes, problem: str) -> None:
+    """A row of one number was broadcast to the whole vector ('b 5' read as [5, 5, 5]), and
+    the rows after the header's COUNT were dropped, both without a word."""
+    path = tmp_path / "v.txt"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=f"v.txt is not a valid {problem}"):
+        load_vectors(path)
+    path.write_bytes(b"2 3\na 1 2 3\nb 4 5 6\n\n")  # blank lines after the words are fine
+    assert type(load_vectors(path)) is KeyedVectors and len(load_vectors(path)) == 2
+
+
 @pytest.mark.parametrize(("name", "content", "problem"), [
     ("plain.txt.gz", b"a 1 2 3\n", "cannot be read: Not a gzipped file.*rename it without .gz"),
     ("bom.txt", b"\xef\xbb\xbfa 1 2 3\nb 4 5 6\n", "byte order mark"),
@@ -252,7 +312,23 @@ def test_malformed_vector_files_raise_value_error_naming_file_and_problem(tmp_pa
      "word2vec-text file: line 2 is not UTF-8"),
     ("wide-header.txt", b"2 4\na 1 2 3\nb 4 5 6\n", "header says 4 numbers a word but line 2"),
     ("blank.txt", b"a 1 2 3\n\nb 4 5 6\n", "glove file: line 2 is not 'WORD X1 X2"),
-], ids=["not-gzip", "bom", "bom-header", "latin-1", "latin-1-w2v", "wide-header", "blank"])
+    # said 'is not 'WORD X1 X2 ...'' of a line that is one, but for a space in its word
+    # said only 'starts with neither a word2vec header 'COUNT DIM' nor a GloVe line'
+    ("cc.en.300.bin", (793712314).to_bytes(4, "little") + (12).to_bytes(4, "little") + b"\n\0",
+     r"is a fastText model \(its .bin\), not word vectors; give the .vec file"),
+    ("w2v.model", b"\x80\x04\x95#\x1f\x00\x00\x00\x00\x00\x00\x8c\x16gensim.models",
+     r"is a Python pickle \(a gensim model .*save_word2vec_format\(path, binary=True\)"),
+    ("spaced.txt", b"the 1 2 3\n. . . 4 5 6\n", r"glove file: line 2 holds the word '. . .', "
+     r"with a space, before its 3 numbers: .*remove the line, or join the word \('._._.'\)"),
+    ("spaced-w2v.txt", b"2 3\nthe 1 2 3\nNew York 4 5 6\n", "line 3 holds the word 'New York'"),
+    ("long-row.txt", b"the 1 2 3\nb 4 5 6 7\n", "line 2 holds 4 numbers, expected 3"),
+    # the sniffing read 32 bytes a number of line 2: a MemoryError, or an OverflowError
+    ("huge-dim.txt", b"1 99999999999999\na 1 2 3\n",
+     "header says 99999999999999 numbers a word but line 2 holds 3"),
+    ("huger-dim.txt", b"1 9999999999999999999999\na 1 2 3\n", "line 2 holds 3"),
+], ids=["not-gzip", "bom", "bom-header", "latin-1", "latin-1-w2v", "wide-header", "blank",
+        "fasttext-model", "gensim-model", "spaced", "spaced-w2v", "long-row", "huge-dim",
+        "huger-dim"])
 def test_unreadable_vector_files_say_what_is_wrong(tmp_path: Path, name: str, content: bytes,
                                                   problem: str) -> None:
     (tmp_path / name).write_bytes(content)
@@ -261,6 +337,26 @@ def test_unreadable_vector_files_say_what_is_wrong(tmp_path: Path, name: str, co
     if name == "plain.txt.gz":  # also when the format is given
         with pytest.raises(ValueError, match="Not a gzipped file"):
             load_vectors(tmp_path / name, "glove")
+
+
+@pytest.mark.parametrize(("content", "problem"), [
+    (b"2 3\na 1,5 2 3\nb 4 5 6\n", "line 2 is neither a text line 'WORD X1 ... X3' nor raw "
+     r"binary numbers: b'a 1,5 2 3'; write the numbers with a decimal point \(0.5\)"),
+    (b"2 2\nthe 0,1 0,2\ncat 0,5 0,6\n", "decimal point"),
+    (b"2 3\na 1 2 x\nb 4 5 6\n", "line 2 is neither a text line .*: b'a 1 2 x'$"),
+    (b"2 3\na\nb 4 5 6\n", "line 2 is neither a text line .*: b'a'$"),
+    (b"the 0,1 0,2\n", "nor a GloVe line .*decimal point"),
+], ids=["comma", "all-commas", "typo", "word-alone", "glove-comma"])
+def test_a_text_file_with_a_broken_line_2_is_not_read_as_binary(
+        tmp_path: Path, content: bytes, problem: str) -> None:
+    """After a header, any line 2 that was no 'WORD X1 X2 ...' line made the file binary: one
+    written with decimal commas loaded as floats like 1.49e-19 without an error, others failed
+    with gensim's 'unexpected end of input' for a word2vec-binary file."""
+    path = tmp_path / "v.txt"
+    path.write_bytes(content)
+    for format in ("auto", "word2vec-binary"):
+        with pytest.raises(ValueError, match=problem):
+            load_vectors(path, format)
 
 
 @pytest.mark.parametrize(("saved", "given"), [
@@ -440,6 +536,9 @@ def test_cli_trains_on_conllu_forms(cli: None, tmp_path: Path, tag: str) -> None
 
 @pytest.mark.parametrize(("flags", "message"), [
     (["--seed", "-1"], "word2vec seed must be between 0 and 4294967295, got -1"),
+    (["--min-count", "0"], "--min-count must be at least 1; got 0"),  # said 'min_count'
+    (["--dim", "0"], "--dim must be at least 1; got 0"),
+    (["--negative", "-5"], "--negative must be at least 1; got -5"),
     (["--seed", str(2**32)], "word2vec seed must be between 0 and 4294967295"),
     (["--out", "{tmp}/a-file/v.bin"], "a-file is a file, not a folder"),
     (["--text-out", "{tmp}"],
@@ -450,8 +549,9 @@ def test_cli_trains_on_conllu_forms(cli: None, tmp_path: Path, tag: str) -> None
      "be written over the corpus"),
     (["--text-out", "{tmp}/corpus.txt"], "--text-out {tmp}/corpus.txt is the corpus file"),
     (["--text-out", "{tmp}/v.bin"], "--text-out {tmp}/v.bin is the --out file"),
-], ids=["negative-seed", "huge-seed", "out-in-file", "text-out-folder", "text-out-in-file",
-        "out-is-corpus", "text-out-is-corpus", "text-out-is-out"])
+], ids=["negative-seed", "min-count", "dim", "negative", "huge-seed", "out-in-file",
+        "text-out-folder", "text-out-in-file", "out-is-corpus", "text-out-is-corpus",
+        "text-out-is-out"])
 def test_word2vec_train_refuses_bad_flags_before_training(
         cli: None, tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str],
         message: str) -> None:
@@ -541,3 +641,115 @@ def test_similarity_with_one_known_pair_counts_it() -> None:
     assert one["oov_ratio"] == pytest.approx(352 / 353)  # not 1.0: one pair is known
     vectors.add_vectors(["tiger", "cat"], np.random.default_rng(1).random((2, 3)))
     assert evaluate_similarity(vectors, similarity_files()["wordsim353"])["pairs"] >= 2
+
+
+def test_vocab_max_size_counts_words_not_the_specials() -> None:
+    """A literal <unk> in the data (as PTB-style text holds) took one of max_size's places and
+    was then dropped as the special it is: max_size=2 gave one word; max_size=0 meant no limit
+    and -1 dropped the last word; a repeated symbol was not named."""
+    data = [["<unk>"] * 3 + ["a", "a", "b", "c"]]
+    assert Vocab.build(data, max_size=2).symbols == ["<pad>", "<unk>", "a", "b"]
+    assert Vocab.build(data).counts["<unk>"] == 3
+    for size in (0, -1):
+        with pytest.raises(ValueError, match=f"max_size must be at least 1 .*got {size}"):
+            Vocab.build(data, max_size=size)
+    with pytest.raises(ValueError, match="'b' is given twice"):
+        Vocab(["a", "b", "c", "b"])
+
+
+@pytest.mark.parametrize("name", ["v.txt", "v.bin", "v.glove.txt"])
+def test_words_with_a_tab_or_no_break_space_are_saved_and_read_back(
+        tmp_path: Path, name: str) -> None:
+    """save_vectors refused every word holding whitespace, though only a space (or a line
+    break) splits a line: vectors loaded from a file with 'a\\xa0b' could not be saved again."""
+    vectors = KeyedVectors(2)
+    vectors.add_vectors(["a\tb", "c\xa0d", "e"], np.array([[1, 2], [3, 4], [5, 6]], np.float32))
+    path = save_vectors(vectors, tmp_path / name, "glove" if "glove" in name else None)
+    loaded = load_vectors(path)
+    assert loaded.index_to_key == ["a\tb", "c\xa0d", "e"]
+    np.testing.assert_array_equal(loaded.vectors, vectors.vectors)
+    vectors.add_vectors(["New York"], np.array([[7, 8]], np.float32))
+    with pytest.raises(ValueError, match="cannot save the word 'New York': .* holds no space"):
+        save_vectors(vectors, tmp_path / name)
+
+
+def test_word2vec_train_refuses_a_token_with_a_space_before_training(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A tab-separated column file may hold 'New York' as one token: the vectors were trained,
+    then could not be saved ('words in vector files have no spaces'), the training lost."""
+    corpus = tmp_path / "ny.conll"
+    corpus.write_text("New York\tB-LOC\nis\tO\nbig\tO\n")
+    out = tmp_path / "v.bin"
+    assert rnnkit.cli.main(["word2vec", "train", "--corpus", str(corpus), "--out", str(out),
+                            "--min-count", "1", "--dim", "4", "--epochs", "1", "--workers", "1",
+                            "--no-progress"]) == 2
+    captured = capsys.readouterr()
+    assert "--corpus: the token 'New York' holds a space" in captured.err
+    assert "e.g. 'New_York'" in captured.err and "words x" not in captured.out
+    assert not out.exists()
+
+
+def test_word2vec_trains_every_token_of_a_sentence_longer_than_gensim_reads() -> None:
+    """gensim trains on a sentence's first 10 000 tokens only: a text file with no line
+    breaks (one sentence) left every word met after them at its random first vector, in
+    silence. Longer sentences are cut into pieces; shorter ones train as before."""
+    sentence = ["a", "b"] * 5000 + ["c", "d"] * 5000
+    options = tiny(dim=4, epochs=1)
+    vectors = train_word2vec([sentence], options)
+    untrained = train_word2vec([sentence], tiny(dim=4, epochs=1, learning_rate=1e-12))
+    for word in "abcd":  # each moved from where it started
+        assert np.abs(vectors[word] - untrained[word]).max() > 0.01, word
+    short = clustered_corpus(50)
+    np.testing.assert_array_equal(train_word2vec(short, options).vectors,
+                                  train_word2vec(TokenizedCorpus(short), options).vectors)
+
+
+@pytest.mark.parametrize("ending", [b"\n", b"\n\n \r\n", b"\n\n"], ids=["none", "blanks", "one"])
+def test_a_glove_file_may_end_in_blank_lines(tmp_path: Path, ending: bytes) -> None:
+    """gensim counted a GloVe file's every line as a word: one that ended in a blank line was
+    refused ('line 3 is not 'WORD X1 X2 ...': b'\\n''), though a word2vec text file may end so."""
+    path = tmp_path / "v.txt"
+    path.write_bytes(b"a 1 2 3\nb 4 5 6" + ending)
+    vectors = load_vectors(path)
+    assert vectors.index_to_key == ["a", "b"] and vectors.vectors.shape == (2, 3)
+    path.write_bytes(b"a 1 2 3\n\nb 4 5 6" + ending)  # a blank line between words is still one
+    with pytest.raises(ValueError, match="glove file: line 2 is not 'WORD X1 X2"):
+        load_vectors(path)
+
+
+def damaged_gzip(text: str, cut: bool) -> bytes:
+    packed = gzip.compress(text.encode())
+    if cut:
+        return packed[: len(packed) // 2]
+    flipped = bytearray(packed)
+    flipped[40] ^= 0xFF  # zlib: 'invalid distance too far back' or the like
+    return bytes(flipped)
+
+
+@pytest.mark.parametrize("cut", [True, False], ids=["cut-short", "damaged"])
+def test_a_cut_or_damaged_gzip_file_is_named_not_a_traceback(tmp_path: Path, cut: bool) -> None:
+    """A .gz corpus cut short gave a bare EOFError traceback, a damaged one (text, JSON lines,
+    CoNLL-U) or a damaged .gz vectors file a zlib.error traceback."""
+    words = " ".join(f"w{i}" for i in range(3000))
+    row = "\t".join(["1", "Hi", "_", "X"] + ["_"] * 6) + "\n\n"
+    files = {"c.txt.gz": words + "\n", "c.jsonl.gz": json.dumps({"text": words}) + "\n",
+             "t.conllu.gz": row * 500}
+    for name, text in files.items():
+        (tmp_path / name).write_bytes(damaged_gzip(text, cut))
+        with pytest.raises(ValueError, match=f"{name}.*(gzip data|not gzip)"):
+            list(open_corpus(tmp_path / name))
+    vectors = tmp_path / "v.txt.gz"
+    vectors.write_bytes(damaged_gzip("".join(f"w{i} 1 2 3\n" for i in range(3000)), cut))
+    with pytest.raises(ValueError, match="v.txt.gz .*(gzip|Compressed file ended)"):
+        load_vectors(vectors)
+    glove = "".join(f"w{i} {i} 2 3\n" for i in range(100_000)).encode()  # damaged past the
+    packed = gzip.compress(glove)  # first bytes, which are read to tell the format
+    vectors.write_bytes(packed[:200_000] + b"\xff" * 100 + packed[200_100:])  # no deflate
+    with pytest.raises(ValueError, match="v.txt.gz is not a valid glove file: its gzip data"):
+        load_vectors(vectors)
+    # damaged only after the words the header counts (and the first bytes read to sniff it)
+    tail = "2 3\na 1 2 3\nb 4 5 6\n" + "".join(f"\n{i}" for i in range(100_000))
+    packed = gzip.compress(tail.encode())
+    vectors.write_bytes(packed[: len(packed) // 2])
+    with pytest.raises(ValueError, match="v.txt.gz is not a valid word2vec-text file: its gzip"):
+        load_vectors(vectors)

@@ -31,10 +31,13 @@ def register(commands: Any, train_tasks: Any) -> None:
     train = actions.add_parser("train", help="train word2vec on a corpus and save the vectors")
     train.add_argument("--corpus", type=Path, nargs="+", required=True, metavar="PATH",
                        help="one or more files (.gz is fine), all in the same format")
-    train.add_argument("--format", choices=("text", "jsonl", "conllu", "iob"),
+    train.add_argument("--format", choices=("text", "jsonl", "conllu", "iob", "sst"),
                        help="text: one sentence per line; jsonl: a 'text' field per line; "
-                            "conllu: the FORM column; iob: the first column of token-and-tag "
-                            "lines, as WNUT-17 (default: from the file name)")
+                            "conllu: the FORM column; iob: the token column of token-and-tag "
+                            "lines, the first as WNUT-17's or the second after word numbers as "
+                            "UNER's; sst: the words of sentiment trees, one a line, as SST's "
+                            "(default: from the file name; a first line that is a tree reads "
+                            "as sst, one that is a token, a tab and a BIO tag as iob)")
     train.add_argument("--out", type=Path, required=True,
                        help="vectors file: word2vec text for .txt/.vec, else word2vec binary")
     train.add_argument("--text-out", type=Path, help="also write the vectors as word2vec text")
@@ -102,6 +105,8 @@ def run_train(args: argparse.Namespace) -> int:
     from rnnkit.embeddings.pretrained import save_vectors
     from rnnkit.embeddings.word2vec import Word2VecOptions, train_word2vec
 
+    for flag in ("--dim", "--window", "--min-count", "--epochs", "--negative", "--workers"):
+        check_at_least(getattr(args, flag[2:].replace("-", "_")), flag, 1)  # named as given
     options = Word2VecOptions(
         dim=args.dim, window=args.window, min_count=args.min_count, epochs=args.epochs,
         architecture=args.architecture, negative=args.negative, workers=args.workers,
@@ -112,6 +117,7 @@ def run_train(args: argparse.Namespace) -> int:
     check_output_file(args.text_out, "--text-out", "vectors.txt", atomic=True)
     check_outputs_apart(args.out, args.text_out, args.corpus)
     corpus = open_corpus(args.corpus, args.format)
+    check_tokens_savable(corpus)
     start = time.perf_counter()
     vectors = train_word2vec(corpus, options, progress=args.progress)
     seconds = time.perf_counter() - start
@@ -121,6 +127,21 @@ def run_train(args: argparse.Namespace) -> int:
     print(f"{len(vectors)} words x {vectors.vector_size} ({options.architecture}, "
           f"{options.epochs} epochs) in {seconds:.1f} s -> {args.out}")
     return 0
+
+
+def check_tokens_savable(corpus: Any) -> None:
+    """Refuse, before the training, a CoNLL-U or column-file token that no vectors file can
+    hold (``New York`` in a tab-separated file): saving its vector would fail after it."""
+    from rnnkit.embeddings.pretrained import unsavable_word
+
+    sentences = getattr(corpus, "sentences", None)  # the corpora read into memory
+    if sentences is None:
+        return  # text, JSON lines and SST trees are split at spaces: no token holds one
+    bad = unsavable_word(token for tokens in sentences for token in tokens)
+    if bad is not None:
+        raise ConfigError(f"--corpus: the token {bad!r} holds a space, which a word in a vectors "
+                          "file cannot (each line is split at its spaces); join its parts in "
+                          f"the corpus, e.g. {bad.replace(' ', '_')!r}")
 
 
 def check_outputs_apart(out: Path, text_out: Path | None, corpus: list[Path]) -> None:

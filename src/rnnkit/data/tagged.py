@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import io
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,9 +151,9 @@ def read_lines(path: str | Path) -> list[str]:
     if Path(path).suffix == ".gz":
         try:
             raw = gzip.decompress(raw)
-        except (OSError, EOFError) as error:  # gzip.BadGzipFile is an OSError
-            raise DataFormatError(f"not gzip data ({error}); is it really gzipped? Rename it "
-                                  "without .gz", path) from None
+        except (OSError, EOFError, zlib.error) as error:  # gzip.BadGzipFile is an OSError
+            raise DataFormatError(f"not gzip data ({error}); is it really gzipped (and whole)? "
+                                  "Rename it without .gz", path) from None
     text = decode_utf8(raw, path)
     lines = [line + "\n" for line in text.split("\n")]
     lines[-1] = lines[-1][:-1]

@@ -24,7 +24,8 @@ class Vocab:
         self.symbols = list(specials) + [s for s in symbols if s not in specials]
         self.index = {symbol: i for i, symbol in enumerate(self.symbols)}
         if len(self.index) != len(self.symbols):
-            raise ValueError("Vocab: symbols must be unique")
+            repeated = next(s for s, n in Counter(self.symbols).items() if n > 1)
+            raise ValueError(f"Vocab: symbols must be unique, but {repeated!r} is given twice")
         self.unknown = unknown
         self.counts: dict[str, int] = {}
 
@@ -36,12 +37,18 @@ class Vocab:
         max_size: int | None = None,
         unknown: bool = True,
     ) -> Vocab:
-        """Symbols seen at least ``min_count`` times, most frequent first (ties by first sight)."""
+        """Symbols seen at least ``min_count`` times, most frequent first (ties by first sight);
+        at most ``max_size`` of them, ``PAD`` and ``UNK`` not counted (a literal ``<unk>`` in
+        the data is the unknown symbol, not one of the ``max_size``)."""
+        if max_size is not None and max_size < 1:  # 0 was no limit, -1 dropped the last
+            raise ValueError(f"Vocab: max_size must be at least 1 (or None: no limit), got "
+                             f"{max_size}")
         counts: Counter[str] = Counter()
         for sequence in sequences:
             counts.update(sequence)
-        kept = [s for s, n in counts.most_common() if n >= min_count]
-        vocab = cls(kept[:max_size] if max_size else kept, unknown=unknown)
+        specials = (PAD, UNK) if unknown else (PAD,)
+        kept = [s for s, n in counts.most_common() if n >= min_count and s not in specials]
+        vocab = cls(kept[:max_size], unknown=unknown)
         vocab.counts = dict(counts)
         return vocab
 

@@ -1,5 +1,5 @@
-"""Corpora for word2vec: re-iterable streams of token lists read from text, JSON lines, CoNLL-U
-or token-and-tag column files (IOB).
+"""Corpora for word2vec: re-iterable streams of token lists read from text, JSON lines, CoNLL-U,
+token-and-tag column files (IOB) or sentiment trees (SST).
 
 gensim walks a corpus once to count words and once per epoch to train, so every corpus here is
 a class whose ``__iter__`` opens the file again: a large corpus (the 50 000 IMDB reviews) is
@@ -18,13 +18,16 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
 from rnnkit.data.words import HTML_BREAK, tokenize
 
-FORMATS = ("text", "jsonl", "conllu", "iob")
+FORMATS = ("text", "jsonl", "conllu", "iob", "sst")
+_TREE_START = re.compile(r"\(\d \(")  # a labelled phrase holding another: (3 (2 The) ...
 
 
 class HasTokens(Protocol):
@@ -60,8 +63,9 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
                          f"{path / '*.txt'}")
     if not path.is_file():
         raise ValueError(f"corpus file {path} does not exist")
-    with (gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")) as file:
-        for number, raw in enumerate(file, start=1):
+    packed = path.suffix == ".gz"
+    with (gzip.open(path, "rb") if packed else path.open("rb")) as file:
+        for number, raw in enumerate(_gzip_checked(file, path) if packed else file, start=1):
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as error:
@@ -70,6 +74,21 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
             for line in text.replace("\r\n", "\n").split("\r"):  # old Mac (CR) lines too
                 if line:
                     yield number, line
+
+
+def _gzip_checked(file: Iterable[bytes], path: Path) -> Iterator[bytes]:
+    """The lines of ``file``; a ``.gz`` file that is cut short or damaged (a bare EOFError or
+    zlib.error) or no gzip data at all is a ValueError naming it."""
+    lines = iter(file)
+    while True:
+        try:
+            raw = next(lines)
+        except StopIteration:
+            return
+        except (OSError, EOFError, zlib.error) as error:  # gzip.BadGzipFile is an OSError
+            raise ValueError(f"corpus file {path} cannot be read as gzip data ({error}): is it "
+                             "cut short? If it is not gzipped, rename it without .gz") from None
+        yield raw
 
 
 def _as_paths(paths: str | Path | Sequence[str | Path]) -> list[Path]:
@@ -170,9 +189,10 @@ class ConlluCorpus:
 
 
 class IobCorpus:
-    """The tokens (first column) of token-and-tag column files such as WNUT-17's and
-    CoNLL-2003's, read by :func:`rnnkit.data.iob.read_iob` (any tag), held in memory as
-    :class:`ConlluCorpus` holds its treebank.
+    """The tokens of token-and-tag column files, read by :func:`rnnkit.data.iob.read_iob`
+    (any tag) and held in memory as :class:`ConlluCorpus` holds its treebank: the first column
+    (WNUT-17, CoNLL-2003), or the second where the first numbers each sentence's words 1, 2,
+    3 ... (UNER's ``id<TAB>token<TAB>tag ...``).
 
     Example:
         >>> import pathlib, tempfile
@@ -180,18 +200,62 @@ class IobCorpus:
         >>> _ = path.write_text("#NFL\\tB-group\\nrocks\\tO\\n\\nHi\\tO\\n")
         >>> list(IobCorpus(path))
         [['#NFL', 'rocks'], ['Hi']]
+        >>> _ = path.write_text("1\\tHi\\tO\\t-\\t-\\n2\\tBob\\tB-PER\\t-\\t-\\n")
+        >>> list(IobCorpus(path))
+        [['Hi', 'Bob']]
     """
 
     def __init__(self, paths: str | Path | Sequence[str | Path]) -> None:
-        from rnnkit.data.iob import read_iob
-
         self.paths = _as_paths(paths)
-        self.sentences = [sentence.tokens for path in self.paths
-                          for sentence in read_iob(path, any_tag=True)]
+        self.sentences = [tokens for path in self.paths for tokens in _iob_tokens(path)]
 
     def __iter__(self) -> Iterator[list[str]]:
         for tokens in self.sentences:
             yield list(tokens)
+
+
+class SstCorpus:
+    """The words of PTB-style sentiment trees, one a line (the Stanford Sentiment Treebank's
+    ``train.txt``), parsed by :func:`rnnkit.data.sst.parse_tree` and held in memory: the
+    brackets and labels 0-4 are not words, and ``-LRB-`` is ``(``.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "train.txt"
+        >>> _ = path.write_text("(3 (2 It) (4 (2 's) (3 good)))\\n(1 (2 -LRB-) (1 Bad))\\n")
+        >>> list(SstCorpus(path))
+        [['It', "'s", 'good'], ['(', 'Bad']]
+    """
+
+    def __init__(self, paths: str | Path | Sequence[str | Path]) -> None:
+        from rnnkit.data.sst import parse_tree
+
+        self.paths = _as_paths(paths)
+        self.sentences: list[list[str]] = []
+        for path in self.paths:
+            for number, line in _lines(path):
+                if not line.strip():
+                    continue
+                try:
+                    self.sentences.append(list(parse_tree(line).tokens))
+                except ValueError as error:
+                    raise ValueError(f"{path}, line {number}: {error}; is it a file of SST "
+                                     "trees? Give the format text to read it as text") from None
+
+    def __iter__(self) -> Iterator[list[str]]:
+        for tokens in self.sentences:
+            yield list(tokens)
+
+
+def _iob_tokens(path: Path) -> list[list[str]]:
+    from rnnkit.data.iob import read_iob
+
+    sentences = [sentence.tokens for sentence in read_iob(path, any_tag=True)]
+    if all(tokens == [str(i) for i in range(1, len(tokens) + 1)] for tokens in sentences):
+        # word numbers, not words: the tokens are in the next column (UNER)
+        sentences = [sentence.tokens for sentence in
+                     read_iob(path, token_column=2, tag_column=3, any_tag=True)]
+    return sentences
 
 
 class TokenizedCorpus:
@@ -228,9 +292,12 @@ class LowercaseCorpus:
 
 
 def guess_format(path: str | Path) -> str:
-    """``jsonl`` for ``.jsonl``/``.json`` (also ``.gz``), ``conllu`` for ``.conllu``, else text;
+    """``jsonl`` for ``.jsonl``/``.json`` (also ``.gz``), ``conllu`` for ``.conllu``, ``iob``
+    for ``.iob``/``.iob2`` (UNER's files), else text;
     a ``.conll`` file is ``conllu`` when its first word line has ten or more tab-separated
-    fields (CoNLL-X), else ``iob`` (token and tag columns: WNUT-17, CoNLL-2003)."""
+    fields (CoNLL-X), else ``iob`` (token and tag columns: WNUT-17, CoNLL-2003); a text file
+    whose first line is a sentiment tree such as ``(3 (2 It) (4 good))`` is ``sst``, and one
+    whose first line is a token, a tab and a BIO tag (``Paris<TAB>B-LOC``) is ``iob``."""
     suffixes = Path(path).suffixes
     if suffixes and suffixes[-1] == ".gz":
         suffixes = suffixes[:-1]
@@ -241,7 +308,9 @@ def guess_format(path: str | Path) -> str:
         return "conllu"
     if last == ".conll":
         return _conll_format(Path(path))
-    return "text"
+    if last in (".iob", ".iob2"):
+        return "iob"
+    return _text_format(Path(path))
 
 
 def _conll_format(path: Path) -> str:
@@ -252,6 +321,27 @@ def _conll_format(path: Path) -> str:
     except ValueError:
         pass  # missing, a folder or not UTF-8: the reader says so
     return "conllu"
+
+
+def _text_format(path: Path) -> str:
+    """``sst`` if the first line that is not blank is a sentiment tree, ``iob`` if it is a
+    tab-separated token and BIO tag (WNUT-17's emerging.test.annotated), else ``text``."""
+    from rnnkit.data.sst import parse_tree
+    from rnnkit.data.tags import is_tag
+
+    try:
+        for _, line in _lines(path):
+            if line.strip():
+                fields = line.rstrip("\r\n \t").split("\t")
+                if len(fields) >= 2 and fields[0].strip() and is_tag(fields[-1]):
+                    return "iob"
+                if _TREE_START.match(line.lstrip()):
+                    parse_tree(line)
+                    return "sst"
+                break
+    except ValueError:
+        pass  # missing, a folder, not UTF-8, or no tree: the text reader says so or reads it
+    return "text"
 
 
 def open_corpus(
@@ -279,4 +369,6 @@ def open_corpus(
         return ConlluCorpus(paths)
     if format == "iob":
         return IobCorpus(paths)
+    if format == "sst":
+        return SstCorpus(paths)
     raise ValueError(f"unknown corpus format {format!r}; expected one of {', '.join(FORMATS)}")

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import gzip
 import logging
-from collections.abc import Container, Mapping, Sequence
+import sys
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -39,6 +40,8 @@ from rnnkit.data.vocab import PAD, UNK
 from rnnkit.embeddings.vector_files import (
     FORMATS,
     check_vectors_file,
+    rows_before_blank_end,
+    rows_past_count,
     text_problem,
 )
 from rnnkit.training.checkpoint import atomic_write_bytes
@@ -60,21 +63,54 @@ def load_vectors(path: str | Path, format: str = "auto") -> KeyedVectors:
     path = Path(path)
     format = check_vectors_file(path, format)
     try:
-        vectors = KeyedVectors.load_word2vec_format(
-            str(path), binary=format == "word2vec-binary", no_header=format == "glove"
-        )
+        vectors = _read(path, format)
     except Exception as error:  # gensim raises ValueError, EOFError, IndexError, ...
-        where = text_problem(path, format) if format != "word2vec-binary" else None
-        raise ValueError(
-            f"vectors file {path} is not a valid {format} file: "
-            + (where or f"{type(error).__name__}: {error}")
-        ) from error
+        # gensim counts a GloVe file's every line as a word, the blank ones at its end too
+        rows = rows_before_blank_end(path) if format == "glove" else None
+        vectors = _read(path, format, rows) if rows else None
+        if vectors is None:
+            where = text_problem(path, format) if format != "word2vec-binary" else None
+            raise ValueError(
+                f"vectors file {path} is not a valid {format} file: "
+                + (where or f"{type(error).__name__}: {error}")
+            ) from error
+    # gensim reads the header's COUNT lines and no further: more would be dropped unsaid
+    beyond = rows_past_count(path) if format == "word2vec-text" else None
+    if beyond:
+        raise ValueError(f"vectors file {path} is not a valid {format} file: {beyond}")
+    vectors.__class__ = KeyedVectors  # the checks are for reading only
     vectors = _without_duplicates(vectors, path)
     if len(vectors) == 0:
         raise ValueError(f"vectors file {path} holds no vectors")
     if not np.isfinite(vectors.vectors).all():
         raise ValueError(f"vectors file {path} holds NaN or infinite values")
     return vectors
+
+
+def _read(path: Path, format: str, rows: int | None = None) -> Any:
+    """gensim's reading of a vectors file (its first ``rows`` words), or None where it fails
+    on a file already read in full once (``rows`` given)."""
+    try:
+        return _CheckedVectors.load_word2vec_format(
+            str(path), binary=format == "word2vec-binary", no_header=format == "glove",
+            limit=rows or sys.maxsize,
+        )
+    except Exception:
+        if rows is None:
+            raise
+        return None
+
+
+class _CheckedVectors(KeyedVectors):
+    """KeyedVectors that refuse a row of another length while a file is read: gensim's text
+    reader assigns each row into a matrix made beforehand, so a row of one number was
+    broadcast to the whole vector (``b 5`` read as ``[5, 5, 5]``) without an error."""
+
+    def add_vector(self, key: Any, vector: Any) -> int:
+        if len(vector) != self.vector_size:
+            raise ValueError(f"the vector of {key!r} holds {len(vector)} numbers, expected "
+                             f"{self.vector_size}")
+        return int(super().add_vector(key, vector))
 
 
 def check_vectors_setting(path: str, format: str = "auto", key: str = "embeddings.vectors"
@@ -114,9 +150,10 @@ def save_vectors(vectors: KeyedVectors, path: str | Path, format: str | None = N
     if format not in FORMATS:
         raise ValueError(f"unknown vectors format {format!r}; expected one of {', '.join(FORMATS)}")
     words = [str(key) for key in vectors.index_to_key]
-    bad = next((word for word in words if not word or any(c.isspace() for c in word)), None)
+    bad = unsavable_word(words)
     if bad is not None:
-        raise ValueError(f"cannot save the word {bad!r}: words in vector files have no spaces")
+        raise ValueError(f"cannot save the word {bad!r}: a word in a vectors file holds no space "
+                         "or line break (each line is split at its spaces) and is not empty")
     matrix = np.asarray(vectors.vectors, dtype=np.float32)  # [words, dim]
 
     def write(raw: IO[bytes]) -> None:
@@ -132,6 +169,12 @@ def save_vectors(vectors: KeyedVectors, path: str | Path, format: str | None = N
             file.close()  # writes the gzip trailer; ``raw`` stays open
 
     return atomic_write_bytes(path, write)
+
+
+def unsavable_word(words: Iterable[str]) -> str | None:
+    """The first of ``words`` that no vectors file can hold: an empty one, or one with a space
+    or a line break (a tab or a no-break space is fine: only the space splits a line)."""
+    return next((word for word in words if not word or " " in word or "\n" in word), None)
 
 
 @dataclass(frozen=True)

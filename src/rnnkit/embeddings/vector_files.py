@@ -10,11 +10,15 @@ from __future__ import annotations
 import codecs
 import gzip
 import io
+import re
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
 FORMATS = ("word2vec-binary", "word2vec-text", "glove")
 _SNIFF_BYTES = 1 << 20  # a first line longer than this is not a vectors file
+_FASTTEXT_MAGIC = (793712314).to_bytes(4, "little")  # a fastText model's first bytes
+_DECIMAL_COMMA = re.compile(r"[-+]?\d*,\d+(?:[eE][-+]?\d+)?")
 
 
 def open_binary(path: Path) -> io.BufferedIOBase:
@@ -41,13 +45,24 @@ def _head(path: Path) -> tuple[bytes, bytes]:
             first = file.readline(_SNIFF_BYTES)
             header = first.split()
             # a text line holds dim numbers of up to ~25 characters: read all of it
-            rest = file.read(32 * int(header[1]) + 4096) if _is_header(header) else b""
-    except (OSError, EOFError) as error:  # gzip.BadGzipFile is an OSError
-        hint = "; is it really gzipped? Rename it without .gz" if path.suffix == ".gz" else ""
+            # (at most 64 MiB: a header's DIM may be absurd, 99999999999 words a line)
+            size = min(32 * int(header[1]) + 4096, 1 << 26) if _is_header(header) else 0
+            rest = file.read(size)
+    except (OSError, EOFError, zlib.error) as error:  # gzip.BadGzipFile is an OSError
+        hint = ("; is it really gzipped, and whole? If it is not gzipped, rename it without .gz"
+                if path.suffix == ".gz" else "")
         raise ValueError(f"vectors file {path} cannot be read: {error}{hint}") from None
     if first.startswith(codecs.BOM_UTF8):
         raise ValueError(f"vectors file {path} starts with a byte order mark (BOM), which "
                          "would become part of the first word; save it as UTF-8 without BOM")
+    if first.startswith(_FASTTEXT_MAGIC):
+        raise ValueError(f"vectors file {path} is a fastText model (its .bin), not word vectors; "
+                         "give the .vec file that fastText writes beside it (word2vec text)")
+    if first[:1] == b"\x80" and first[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        raise ValueError(
+            f"vectors file {path} is a Python pickle (a gensim model or KeyedVectors written by "
+            ".save()?), not a vectors file; write its vectors with "
+            "model.wv.save_word2vec_format(path, binary=True) (or vectors.save_word2vec_format)")
     return first, rest
 
 
@@ -64,10 +79,21 @@ def _line_two(rest: bytes) -> list[str]:
     return rest.split(b"\n", 1)[0].decode("utf-8", "replace").rstrip().split(" ")
 
 
+def _comma_decimals(fields: Sequence[str]) -> bool:
+    """Whether ``word x1 x2 ...`` fields hold numbers, some written with a decimal comma."""
+    numbers = fields[1:]
+    commas = [x for x in numbers if _DECIMAL_COMMA.fullmatch(x)]
+    return bool(commas) and all(x in commas or _floats([x]) for x in numbers)
+
+
 def _looks_binary(first: bytes, rest: bytes) -> bool:
-    """Whether the line after a ``COUNT DIM`` header is no ``word x1 x2 ...`` text line."""
+    """Whether a ``COUNT DIM`` header is followed by raw float bytes: the line after it is no
+    ``word x1 x2 ...`` text line, and the bytes hold a NUL or are not UTF-8 (a text file whose
+    line 2 is broken, or written with decimal commas, is no binary file)."""
     fields = _line_two(rest)
-    return _is_header(first.split()) and (len(fields) < 2 or not _floats(fields[1:]))
+    if not _is_header(first.split()) or (len(fields) >= 2 and _floats(fields[1:])):
+        return False
+    return _raw_bytes(rest) and not _comma_decimals(fields)
 
 
 def _raw_bytes(rest: bytes) -> bool:
@@ -98,6 +124,13 @@ def detect_format(path: str | Path) -> str:
         fields = _line_two(rest)
         if _looks_binary(first, rest):
             return "word2vec-binary"  # raw float bytes after the first word
+        if not rest.strip():
+            return "word2vec-text"  # no word follows the header: the reading says so
+        if len(fields) < 2 or not _floats(fields[1:]):
+            line = rest.split(b"\n", 1)[0]
+            raise ValueError(f"vectors file {path}: line 2 is neither a text line 'WORD X1 ... "
+                             f"X{dim}' nor raw binary numbers: {line[:60]!r}"
+                             + _comma_hint(fields))
         if len(fields) != dim + 1:
             raise ValueError(
                 f"vectors file {path}: the header says {dim} numbers a word but line 2 holds "
@@ -109,7 +142,7 @@ def detect_format(path: str | Path) -> str:
         return "glove"
     raise ValueError(
         f"vectors file {path} starts with neither a word2vec header 'COUNT DIM' nor a GloVe "
-        f"line 'WORD X1 X2 ...': {first[:80]!r}"
+        f"line 'WORD X1 X2 ...': {first[:80]!r}{_comma_hint(fields)}"
     )
 
 
@@ -141,7 +174,7 @@ def check_given_format(path: Path, format: str) -> None:
     binary = _looks_binary(first, rest)
     if format == "word2vec-binary" and not binary:
         detected = detect_format(path)  # text: its format, or what keeps it from being one
-    elif format != "word2vec-binary" and binary and _raw_bytes(rest):
+    elif format != "word2vec-binary" and binary:
         detected = "word2vec-binary"
     else:
         return
@@ -153,12 +186,12 @@ def check_given_format(path: Path, format: str) -> None:
 
 
 def text_problem(path: Path, format: str) -> str | None:
-    """The first line that breaks a text vectors file, said for a human; None if none does
-    (then gensim's own error is the best there is)."""
+    """The first line that breaks a text vectors file (or its gzip data), said for a human;
+    None if none does (then gensim's own error is the best there is)."""
     try:
         return _first_bad_line(path, format)
-    except (OSError, EOFError):  # a gzip file cut short: gensim's error says so
-        return None
+    except (OSError, EOFError, zlib.error) as error:  # a gzip file cut short or damaged
+        return _unreadable(path, error)
 
 
 def _first_bad_line(path: Path, format: str) -> str | None:
@@ -184,14 +217,60 @@ def _first_bad_line(path: Path, format: str) -> str | None:
     return None
 
 
+def rows_before_blank_end(path: Path) -> int | None:
+    """How many lines come before the blank lines that end a file; None where it ends in
+    none (or cannot be read to its end)."""
+    last = count = 0
+    try:
+        with open_binary(path) as file:
+            for count, line in enumerate(file, start=1):
+                if line.strip():
+                    last = count
+    except (OSError, EOFError, zlib.error):
+        return None
+    return last if last < count else None
+
+
+def rows_past_count(path: Path) -> str | None:
+    """For a word2vec text file: that more word lines follow its ``COUNT DIM`` header than
+    COUNT (gensim reads COUNT and drops the rest), said for a human; None if none do."""
+    try:
+        with open_binary(path) as file:
+            count = int(file.readline().split()[0])
+            rows = sum(1 for line in file if line.strip())
+    except (OSError, EOFError, zlib.error) as error:  # damaged after the words gensim read
+        return _unreadable(path, error)
+    if rows <= count:
+        return None
+    return (f"the header promises {count} words but {rows} follow it (only the first {count} "
+            "would be read); fix line 1")
+
+
+def _unreadable(path: Path, error: Exception) -> str:
+    if path.suffix == ".gz":
+        return f"its gzip data cannot be read ({error}): is the file cut short or damaged?"
+    return f"it cannot be read to its end ({error})"
+
+
+def _comma_hint(fields: Sequence[str]) -> str:
+    return ("; write the numbers with a decimal point (0.5), not a comma (0,5)"
+            if _comma_decimals(fields) else "")
+
+
 def _line_problem(raw: bytes, dim: int | None) -> str | None:
     """What is wrong with one ``word x1 ... xDIM`` line (None: nothing)."""
     try:
         fields = raw.decode("utf-8").rstrip().split(" ")
     except UnicodeDecodeError:
         return "is not UTF-8 text; save the file as UTF-8"
+    if (dim and len(fields) > dim + 1 and _floats(fields[-dim:])
+            and not _floats(fields[1:-dim])):  # not a row of too many numbers
+        word = " ".join(fields[:-dim])
+        return (f"holds the word {word[:60]!r}, with a space, before its {dim} numbers: a word "
+                "in a vectors file holds none (each line is split at its spaces); remove the "
+                f"line, or join the word ({word[:60].replace(' ', '_')!r})")
     if len(fields) < 2 or not _floats(fields[1:]):
-        return f"is not 'WORD X1 X2 ...': {raw[:60]!r}"
+        return f"is not 'WORD X1 X2 ...': {raw[:60]!r}{_comma_hint(fields)}"
     if dim is not None and len(fields) - 1 != dim:
         return f"holds {len(fields) - 1} numbers, expected {dim}"
     return None

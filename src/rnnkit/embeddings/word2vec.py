@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from gensim.models import KeyedVectors, Word2Vec
 from gensim.models.callbacks import CallbackAny2Vec
+from gensim.models.word2vec_inner import MAX_WORDS_IN_BATCH
 from tqdm.auto import tqdm
 
 from rnnkit.embeddings.corpus import LowercaseCorpus, check_reiterable
@@ -100,6 +101,24 @@ class _EpochProgress(CallbackAny2Vec):
         self.bar.close()
 
 
+class _Pieces:
+    """Another corpus with every sentence longer than gensim reads (``MAX_WORDS_IN_BATCH``,
+    10 000 tokens) cut into pieces no longer: gensim trains on a sentence's first 10 000
+    tokens and skips the rest without a word, so a word met only after them kept its random
+    first vector (a text file with no line breaks lost all but its first 10 000 tokens)."""
+
+    def __init__(self, corpus: Iterable[Sequence[str]], size: int = MAX_WORDS_IN_BATCH) -> None:
+        self.corpus, self.size = corpus, size
+
+    def __iter__(self) -> Iterator[Sequence[str]]:
+        for sentence in self.corpus:
+            if len(sentence) <= self.size:
+                yield sentence
+            else:
+                for start in range(0, len(sentence), self.size):
+                    yield sentence[start : start + self.size]
+
+
 def train_word2vec(
     corpus: Iterable[Sequence[str]],
     options: Word2VecOptions | None = None,
@@ -124,6 +143,7 @@ def train_word2vec(
     check_reiterable(corpus)
     if options.lowercase:
         corpus = LowercaseCorpus(corpus)
+    corpus = _Pieces(corpus)
     settings: dict[str, Any] = {}
     if options.learning_rate is not None:
         settings["alpha"] = options.learning_rate
