@@ -9,7 +9,9 @@
   semantic (capitals, currencies, family ...) and syntactic (``gram*`` sections: plurals,
   tenses ...). ``analogy_coverage`` is the share of questions answered.
 
-Every lookup ignores case (gensim's ``case_insensitive``), so lowercased vectors are fine.
+The similarity and analogy sets are looked up ignoring case (gensim's ``case_insensitive``),
+so lowercased vectors are fine; :func:`neighbors` and :func:`analogy` take the words as
+given (``King`` and ``king`` are two words of a cased vocabulary).
 
 Example:
     >>> import numpy as np
