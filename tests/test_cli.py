@@ -307,7 +307,7 @@ def test_diagnose_help_gives_the_length_its_check_enforces(
         main(["diagnose", "--help"])
     shown = " ".join(capsys.readouterr().out.split())  # argparse wraps the help lines
     assert ">= 100" not in shown  # said so, yet --length 10 ran (100 is only the default)
-    assert "at least 2 for adding, 1 for copy" in shown
+    assert "sequence length (at least 2)" in shown and "recall (at least 1;" in shown
 
 
 def test_diagnose_help_says_what_steps_trains(capsys: pytest.CaptureFixture[str]) -> None:
