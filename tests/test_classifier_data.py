@@ -550,6 +550,23 @@ def test_numeric_time_column_of_dates_names_the_time_setting(tmp_path: Path) -> 
     assert "feature_columns" not in str(error.value)
 
 
+def test_numeric_features_are_named_from_a_header_with_a_byte_order_mark(tmp_path: Path
+                                                                        ) -> None:
+    """A CSV saved with a byte-order mark (Excel's "CSV UTF-8") was read right by
+    read_numeric_sequences, but train classifier named its features from the raw header:
+    '\ufeffid' was taken for a feature and the file refused as having no such column."""
+    from rnnkit.pipelines.classifier_data import read_splits, with_named_features
+
+    path = tmp_path / "long.csv"
+    rows = "".join(f"{key},0,{i},1,{'up' if i % 2 else 'down'}\n" for i, key in enumerate("abcd"))
+    path.write_bytes(("\ufeff" + HEADER + rows).encode("utf-8"))
+    data = with_named_features(ClassifierDataConfig(train=str(path), format="numeric",
+                                                    time_column="step", dev_fraction=0.25))
+    assert data.feature_columns == "temp,wind"
+    splits = read_splits(data, seed=0, log=lambda *_: None)
+    assert len(splits["train"]) + len(splits["dev"]) == 4
+
+
 def test_sst_phrases_count_words_in_the_text_for_min_count(tmp_path: Path) -> None:
     """With data.phrases, every word was counted once per phrase around it, so a word seen once
     in the training text passed data.min_count=2 (all 16,583 SST words kept, 8,365 of them seen

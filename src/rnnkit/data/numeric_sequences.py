@@ -50,6 +50,18 @@ def _number(text: str, where: str, column: str,
     return value
 
 
+def _text(path: Path) -> str:
+    """The file's text: UTF-8 (other bytes are an error naming the line), no byte-order mark."""
+    return decode_utf8(path.read_bytes(), path).removeprefix("\ufeff")
+
+
+def read_header(path: str | Path) -> list[str]:
+    """The column names of a long CSV's header, as :func:`read_numeric_sequences` reads them
+    (a byte-order mark left out, spaces around the names too); ``[]`` for an empty file."""
+    with io.StringIO(_text(Path(path)), newline="") as file:
+        return [name.strip() for name in next(csv.reader(file), [])]
+
+
 def read_numeric_sequences(
     path: str | Path,
     id_column: str = "id",
@@ -64,8 +76,7 @@ def read_numeric_sequences(
     ``labelled`` False (new data to predict) the label column may be missing.
     """
     path = Path(path)
-    text = decode_utf8(path.read_bytes(), path).removeprefix("\ufeff")
-    with io.StringIO(text, newline="") as file:
+    with io.StringIO(_text(path), newline="") as file:
         reader = csv.DictReader(file)
         header = [name.strip() for name in reader.fieldnames or []]  # 'noise ' is 'noise'
         reader.fieldnames = header

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -11,7 +10,11 @@ from typing import Any, TypeVar
 import torch
 
 from rnnkit.config import ConfigError, changed_keys
-from rnnkit.data.numeric_sequences import NumericSequence, read_numeric_sequences
+from rnnkit.data.numeric_sequences import (
+    NumericSequence,
+    read_header,
+    read_numeric_sequences,
+)
 from rnnkit.data.registry import dataset_file, get_spec
 from rnnkit.data.sst import SST2_LABELS, SST5_LABELS, read_trees, sst_examples
 from rnnkit.data.text_labels import (
@@ -115,8 +118,7 @@ def with_named_features(data: ClassifierDataConfig) -> ClassifierDataConfig:
     named = [c.strip() for c in data.feature_columns.split(",") if c.strip()]
     path = _path(data, "train")
     if not named and path is not None and path.is_file():
-        with open(path, encoding="utf-8", newline="") as file:
-            header = [name.strip() for name in next(csv.reader(file), [])]
+        header = read_header(path)  # as the reader sees it: a byte-order mark is no name
         skip = {data.id_column, data.label_field, data.time_column}
         named = [c for c in header if c not in skip]
     return replace(data, feature_columns=",".join(named))
