@@ -106,6 +106,31 @@ def test_text_file_errors_name_the_row(tmp_path: Path, name: str, content: str,
         read_labelled_texts(tmp_path / name)
 
 
+@pytest.mark.parametrize(("name", "content", "error"), [
+    # an unquoted comma: read as text 'good' with the label ' not great', 'pos' dropped
+    ("comma.csv", "text,label\nfine,neg\ngood, not great,pos\n",
+     r"comma.csv, line 3: 3 fields where the header has 2.*quote a text that holds a comma"),
+    ("first.csv", "label,text\npos,good, not great\n", r"first.csv, line 2: 3 fields"),
+    ("texts.csv", "text\nhello\ngood, not great\n", r"texts.csv, line 3: 2 fields"),
+    ("tab.tsv", "text\tlabel\ngood\tnot great\tpos\n",
+     r"tab.tsv, line 2: 3 fields where the header has 2.*replace the tabs within the text"),
+    ("excel.csv", "text;label\ngood, really;pos\n", r"excel.csv, line 2: 2 fields where the "
+     r"header has 1.*the header looks separated by ';'"),
+])
+def test_a_row_of_more_fields_than_the_header_is_refused(tmp_path: Path, name: str,
+                                                         content: str, error: str) -> None:
+    """The fields beyond the header's were dropped in silence, and the row read shifted."""
+    (tmp_path / name).write_text(content)
+    with pytest.raises(ValueError, match=error):
+        read_labelled_texts(tmp_path / name, labelled=name != "texts.csv")
+
+
+def test_empty_fields_beyond_the_header_are_no_error(tmp_path: Path) -> None:
+    path = tmp_path / "trailing.csv"  # a spreadsheet's trailing separators
+    path.write_text("text,label\ngood film,pos,,\nbad film,neg,\n")
+    assert [e.labels for e in read_labelled_texts(path)] == [("pos",), ("neg",)]
+
+
 def test_spaces_around_header_names_are_not_part_of_them(tmp_path: Path) -> None:
     path = tmp_path / "spaced.csv"
     path.write_text("text , label \nhello,pos\n")

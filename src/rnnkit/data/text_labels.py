@@ -81,6 +81,13 @@ def _table_rows(file: IO[str], fmt: str, path: Path) -> Iterator[tuple[int, dict
                          "text and label) must be on line 1; remove the blank lines above it")
     start = reader.line_num + 1
     for values in reader:
+        if any(value.strip() for value in values[len(names):]):  # a field the header lacks
+            fix = _wrong_separator(list(names), fmt) or (
+                "quote a text that holds a comma, as in \"good, not great\"" if fmt == "csv"
+                else "a TSV field cannot hold a tab: replace the tabs within the text")
+            raise ValueError(f"{path}, line {start}: {len(values)} fields where the header "
+                             f"has {len(names)}, so a text or label would be cut short or "
+                             f"shifted; {fix}")
         if values:
             yield start, {name: values[i] if i < len(values) else None
                           for i, name in enumerate(names)}
@@ -119,6 +126,12 @@ def _separator_hint(row: object, fmt: str) -> str:
     another separator (a CSV saved with ';' by a spreadsheet) is a file read with the wrong
     separator, not a field name to set."""
     header = list(row) if isinstance(row, dict) else []
+    return _wrong_separator(header, fmt) or "set data.text_field / data.label_field"
+
+
+def _wrong_separator(header: list[object], fmt: str) -> str | None:
+    """The advice for a CSV or TSV header read as one column that holds another separator,
+    else None."""
     if fmt in ("csv", "tsv") and len(header) == 1:
         expected = "," if fmt == "csv" else "\t"
         for separator, name in ((";", "';'"), ("\t", "tabs"), (",", "commas"), ("|", "'|'")):
@@ -128,7 +141,7 @@ def _separator_hint(row: object, fmt: str) -> str:
                         f"{'commas' if fmt == 'csv' else 'tabs'}"
                         + (" (or name it .tsv, or pass --format tsv)" if separator == "\t"
                            else ""))
-    return "set data.text_field / data.label_field"
+    return None
 
 
 def read_labelled_texts(
