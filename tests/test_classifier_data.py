@@ -47,6 +47,20 @@ def test_a_line_with_text_after_its_tree_is_an_error_naming_it(tmp_path: Path) -
         read_trees(path)
 
 
+def test_a_node_without_words_is_refused_and_tabs_separate_like_spaces(tmp_path: Path
+                                                                       ) -> None:
+    """'(3 (2) (4 good))' gave the empty phrase ([], 'neutral') as a training example, and a
+    tab between two nodes was read as a word of the sentence (or as part of a label)."""
+    path = tmp_path / "trees.txt"
+    path.write_text(f"{TREES[0]}\n(3 (2) (4 good))\n")
+    with pytest.raises(ValueError, match=r"trees.txt, line 2: a tree node holds no words: "
+                                         r"\(2\)"):
+        read_trees(path)
+    assert parse_tree("(3 (2 a)\t(4 good))") == parse_tree("(3 (2 a) (4 good))")
+    assert parse_tree("(3\t(2 a) (4 good))").label == 3
+    assert parse_tree("(2 (2 8\xa01\\/2))").tokens == ("8\xa01\\/2",)  # as in SST's train
+
+
 def test_sst2_drops_neutral_sentences_and_phrases_add_examples() -> None:
     trees = [parse_tree(line) for line in TREES]
     assert [label for _, label in sst_examples(trees, "sst5", False)] == [
