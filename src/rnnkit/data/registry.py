@@ -130,6 +130,22 @@ def mirror_folder(mirror: str | Path | None = None) -> Path | None:
     return None if chosen is None else Path(chosen).expanduser()
 
 
+def check_mirror(folder: Path, given_by: str = DATA_ENV) -> None:
+    """Refuse a mirror that is no folder: every file would be missing from it, and the
+    message would say so file by file, as if the folder were only incomplete.
+
+    Raises:
+        FileNotFoundError: naming the path, what it is, and ``given_by`` (the flag or variable
+            that chose it).
+    """
+    if not folder.is_dir():
+        what = "a file" if folder.exists() else "no folder (it does not exist)"
+        raise FileNotFoundError(
+            f"the data mirror {folder} ({given_by}) is {what}; point it at the folder of the "
+            f"mirror, laid out as <folder>/<dataset>/<file> like shared/data, or leave "
+            f"--data-dir and {DATA_ENV} unset to download into the cache")
+
+
 def cache_folder(cache_dir: str | Path | None = None) -> Path:
     """The download cache: ``cache_dir``, else ``$RNNKIT_CACHE``, else ``~/.cache/rnnkit``."""
     chosen = cache_dir if cache_dir is not None else os.environ.get(CACHE_ENV) or None
@@ -188,6 +204,7 @@ def _locate(
 ) -> Path:
     folder = mirror_folder(mirror)
     if folder is not None:
+        check_mirror(folder, "--data-dir, data.data_dir" if mirror is not None else DATA_ENV)
         path = folder / spec.mirror_dir / entry.filename
         if not path.is_file():
             raise FileNotFoundError(
