@@ -139,6 +139,24 @@ def test_a_row_of_more_fields_than_the_header_is_refused(tmp_path: Path, name: s
         read_labelled_texts(tmp_path / name, labelled=name != "texts.csv")
 
 
+@pytest.mark.parametrize(("content", "error"), [
+    # an array of examples said to set data.text_field / data.label_field (found: list)
+    ('[{"text": "good", "label": "pos"}, {"text": "bad", "label": "neg"}]\n',
+     r"line 1: a JSON array, not an object with the fields 'text' and 'label'; a JSON-lines "
+     r"file holds one whole JSON object a line"),
+    ('"good film"\n', r"line 1: a JSON string, not an object"),
+    # pretty-printed: 'not JSON (Expecting value: line 2 column 1 (char 2))', nothing more
+    ('[\n  {"text": "good", "label": "pos"}\n]\n', r"line 1: not JSON \(.*\); a JSON-lines "
+     r"file holds one whole JSON object a line"),
+])
+def test_a_json_file_that_is_not_json_lines_says_so(tmp_path: Path, content: str, error: str
+                                                     ) -> None:
+    (tmp_path / "examples.json").write_text(content)
+    with pytest.raises(ValueError, match=error) as raised:
+        read_labelled_texts(tmp_path / "examples.json")
+    assert "data.text_field" not in str(raised.value)
+
+
 def test_empty_fields_beyond_the_header_are_no_error(tmp_path: Path) -> None:
     path = tmp_path / "trailing.csv"  # a spreadsheet's trailing separators
     path.write_text("text,label\ngood film,pos,,\nbad film,neg,\n")

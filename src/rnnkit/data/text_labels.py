@@ -21,6 +21,9 @@ from rnnkit.data.tagged import decode_utf8
 from rnnkit.data.words import HTML_BREAK, tokenize
 
 FORMATS = ("jsonl", "csv", "tsv")
+ONE_OBJECT_A_LINE = ("a JSON-lines file holds one whole JSON object a line, such as "
+                     '{"text": "good film", "label": "pos"} (a JSON array, or an object '
+                     "spread over several lines, must be written one object a line)")
 TRUNCATIONS = ("head", "tail", "head_tail")
 
 
@@ -59,7 +62,8 @@ def _rows(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, object]]]:
                     try:
                         yield number, json.loads(line)
                     except json.JSONDecodeError as error:
-                        raise ValueError(f"{path}, line {number}: not JSON ({error})") from None
+                        raise ValueError(f"{path}, line {number}: not JSON ({error}); "
+                                         f"{ONE_OBJECT_A_LINE}") from None
         elif fmt in ("csv", "tsv"):
             yield from _table_rows(file, fmt, path)
         else:
@@ -144,6 +148,12 @@ def _wrong_separator(header: list[object], fmt: str) -> str | None:
     return None
 
 
+def _json_kind(value: object) -> str:
+    """JSON's name for the type of a parsed value."""
+    kinds = ((bool, "boolean"), (list, "array"), (str, "string"), ((int, float), "number"))
+    return next((name for kind, name in kinds if isinstance(value, kind)), "null")
+
+
 def read_labelled_texts(
     path: str | Path,
     fmt: str = "auto",
@@ -163,8 +173,12 @@ def read_labelled_texts(
     for number, row in _rows(path, fmt):
         where = f"{path}, line {number}"
         fields = (text_field, label_field) if labelled else (text_field,)
-        if not isinstance(row, dict) or any(field not in row for field in fields):
-            found = ", ".join(map(str, row)) if isinstance(row, dict) else type(row).__name__
+        if not isinstance(row, dict):  # a JSON array (of examples), a string, a number
+            raise ValueError(f"{where}: a JSON {_json_kind(row)}, not an object with the "
+                             f"field{'s' if len(fields) > 1 else ''} "
+                             f"{' and '.join(map(repr, fields))}; {ONE_OBJECT_A_LINE}")
+        if any(field not in row for field in fields):
+            found = ", ".join(map(str, row))
             raise ValueError(f"{where}: needs the field{'s' if len(fields) > 1 else ''} "
                              f"{' and '.join(map(repr, fields))}"
                              f" (found: {found}); {_separator_hint(row, fmt)}")
