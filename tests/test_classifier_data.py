@@ -157,6 +157,24 @@ def test_a_json_file_that_is_not_json_lines_says_so(tmp_path: Path, content: str
     assert "data.text_field" not in str(raised.value)
 
 
+def test_a_json_array_or_object_as_a_label_or_text_is_not_read_as_its_python_text(
+        tmp_path: Path) -> None:
+    """{"label": ["a", "b"]} trained the class "['a', 'b']" (with data.label_separator="|" too),
+    and a text given as an array of words was tokenized with its brackets and quotes."""
+    path = tmp_path / "l.jsonl"
+    path.write_text('{"text": "good", "label": ["a", "b"]}\n{"text": "bad", "label": []}\n')
+    assert [e.labels for e in read_labelled_texts(path, label_separator="|")] == [("a", "b"), ()]
+    with pytest.raises(ValueError, match=r"l.jsonl, line 1: the label is a JSON array "
+                                         r'\(\["a", "b"\]\).*set data.label_separator'):
+        read_labelled_texts(path)
+    path.write_text('{"text": "good", "label": {"name": "a"}}\n')
+    with pytest.raises(ValueError, match=r"line 1: the label is a JSON object"):
+        read_labelled_texts(path, label_separator="|")
+    path.write_text('{"text": ["good", "film"], "label": "a"}\n')
+    with pytest.raises(ValueError, match=r"line 1: the text \('text'\) is a JSON array"):
+        read_labelled_texts(path)
+
+
 def test_empty_fields_beyond_the_header_are_no_error(tmp_path: Path) -> None:
     path = tmp_path / "trailing.csv"  # a spreadsheet's trailing separators
     path.write_text("text,label\ngood film,pos,,\nbad film,neg,\n")

@@ -1,7 +1,7 @@
 """Labelled texts from JSON lines (``.jsonl`` or ``.jsonl.gz``), CSV or TSV files.
 
-Every row gives a text and a label (or, with a label separator, several labels: multi-label;
-or a number: regression). Texts are tokenized with
+Every row gives a text and a label (or, with a label separator, several labels: multi-label,
+in JSON also as an array; or a number: regression). Texts are tokenized with
 :func:`rnnkit.data.words.tokenize` (words, punctuation, clitics split, ``<br />``
 removed), so words match the word2vec vectors trained by ``rnnkit word2vec``.
 """
@@ -182,6 +182,10 @@ def read_labelled_texts(
             raise ValueError(f"{where}: needs the field{'s' if len(fields) > 1 else ''} "
                              f"{' and '.join(map(repr, fields))}"
                              f" (found: {found}); {_separator_hint(row, fmt)}")
+        if isinstance(row[text_field], list | dict):  # JSON: its Python form is no text
+            raise ValueError(f"{where}: the text ({text_field!r}) is a JSON "
+                             f"{'array' if isinstance(row[text_field], list) else 'object'}, "
+                             "not a string; give each example's text as one string")
         tokens = prepare_tokens(str(row[text_field] or ""), lowercase, max_tokens, how)
         if not tokens:
             raise ValueError(f"{where}: the text is empty; remove the row or give it a text")
@@ -191,8 +195,19 @@ def read_labelled_texts(
         if row[label_field] is None:  # a short CSV row, or a JSON null
             raise ValueError(f"{where}: no label (the row has no {label_field!r} value); "
                              "give it one or remove the row")
-        raw = str(row[label_field]).strip()
-        labels = [p.strip() for p in raw.split(label_separator)] if label_separator else [raw]
+        value = row[label_field]
+        if isinstance(value, dict) or (isinstance(value, list) and not label_separator):
+            raise ValueError(
+                f"{where}: the label is a JSON {'array' if isinstance(value, list) else 'object'}"
+                f" ({json.dumps(value)[:60]}), which would be read as one class named by its "
+                "text; give one label (a string or number), or for several labels set "
+                "data.label_separator (an array is then read as the example's labels)")
+        if isinstance(value, list):  # multi-label: a JSON array of the labels
+            labels = [str(label).strip() for label in value]
+        else:
+            raw = str(value).strip()
+            labels = ([p.strip() for p in raw.split(label_separator)] if label_separator
+                      else [raw])
         labels = [label for label in labels if label]
         if not labels and not label_separator:
             raise ValueError(f"{where}: the label is empty")
