@@ -160,6 +160,17 @@ def test_lines_split_at_newlines_only(tmp_path: Path) -> None:
         ["Ein Hund\u2028läuft.", "Zwei Katzen."], ["A dog\x0cruns.", "Two cats."])
 
 
+def test_old_mac_line_endings_and_folders_are_refused_by_name(tmp_path: Path) -> None:
+    """Two files with \r line endings read as one pair of whole documents, in silence."""
+    (tmp_path / "a.de").write_bytes(b"Ein Hund.\rZwei Katzen.\r")
+    (tmp_path / "a.en").write_bytes(b"A dog.\rTwo cats.\r")
+    with pytest.raises(ValueError, match=r"a.de:1: a carriage return .* convert it to \\n"):
+        read_parallel(tmp_path / "a.de", tmp_path / "a.en")
+    (tmp_path / "b.de").mkdir()
+    with pytest.raises(FileNotFoundError, match=r"b.de is a folder; give a file"):
+        read_parallel(tmp_path / "b.de", tmp_path / "a.en")
+
+
 def test_unaligned_files_are_an_error(tmp_path: Path) -> None:
     (tmp_path / "a.de").write_text("eins\nzwei\n")
     (tmp_path / "a.en").write_text("one\n")
