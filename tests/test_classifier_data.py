@@ -642,6 +642,18 @@ def test_numeric_features_are_named_from_a_header_with_a_byte_order_mark(tmp_pat
     assert len(splits["train"]) + len(splits["dev"]) == 4
 
 
+def test_gzipped_numeric_and_sst_files_are_read_decompressed(tmp_path: Path) -> None:
+    """A long CSV or an SST file named .gz was refused as 'not UTF-8 text', where the
+    classifier's CSV/TSV/JSONL files are decompressed."""
+    path = tmp_path / "long.csv.gz"
+    path.write_bytes(gzip.compress((HEADER + "a,0,12.1,3.2,rain\n").encode()))
+    sequences, names = read_numeric_sequences(path, time_column="step")
+    assert names == ["temp", "wind"] and sequences[0].features.tolist() == [[12.1, 3.2]]
+    trees = tmp_path / "trees.txt.gz"
+    trees.write_bytes(gzip.compress("\n".join(TREES).encode()))
+    assert [tree.label for tree in read_trees(trees)] == [3, 1, 2, 4]
+
+
 def test_sst_phrases_count_words_in_the_text_for_min_count(tmp_path: Path) -> None:
     """With data.phrases, every word was counted once per phrase around it, so a word seen once
     in the training text passed data.min_count=2 (all 16,583 SST words kept, 8,365 of them seen

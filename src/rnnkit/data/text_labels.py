@@ -9,7 +9,6 @@ removed), so words match the word2vec vectors trained by ``rnnkit word2vec``.
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import json
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from rnnkit.data.tagged import decode_utf8
+from rnnkit.data.tagged import decode_utf8, read_bytes
 from rnnkit.data.words import HTML_BREAK, tokenize
 
 FORMATS = ("jsonl", "csv", "tsv")
@@ -48,9 +47,9 @@ def guess_text_format(path: str | Path) -> str:
 
 def _open(path: Path) -> IO[str]:
     """The file's text (``.gz`` decompressed), a stream with no newline translation; bytes that
-    are not UTF-8 are a ``DataFormatError`` naming the file and line."""
-    raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-    text = decode_utf8(raw, path).removeprefix("\ufeff")  # a byte-order mark is no text
+    are not UTF-8 (or a ``.gz`` that is not gzip data) are a ``DataFormatError`` naming the
+    file."""
+    text = decode_utf8(read_bytes(path), path).removeprefix("\ufeff")  # a mark is no text
     return io.StringIO(text, newline="")
 
 
