@@ -723,3 +723,17 @@ def test_sst_settings_still_read_for_sst_trees(capsys: pytest.CaptureFixture[str
         assert main(["train", "classifier", *flags, "--set", "data.phrases=true", "--set",
                      "data.sst_labels=sst2", "--print-config"]) == 0
     capsys.readouterr()
+
+
+@pytest.mark.parametrize(("dataset", "task"), [
+    ("wnut17", "tagging"),  # was: data.format must be one of jsonl, csv, tsv, got 'iob'
+    ("tinyshakespeare", "language model"),  # was: no training data: set data.dataset
+    ("multi30k", "translation"),  # was: ... has 4 files (...); use dataset_files
+])
+def test_a_registry_dataset_of_another_task_is_refused_by_its_task(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], dataset: str, task: str) -> None:
+    assert main(["train", "classifier", "--dataset", dataset, "--out", str(tmp_path / "run"),
+                 "--print-config"]) == 2
+    assert (f"dataset {dataset!r} is a {task} dataset, and a classifier reads classification "
+            "datasets (imdb, sst)") in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()

@@ -124,6 +124,25 @@ def get_spec(name: str) -> DatasetSpec:
     return REGISTRY[name]
 
 
+def get_task_spec(name: str, task: str, reader: str) -> DatasetSpec:
+    """The registered dataset called ``name``, which must be one of ``task``: ``reader`` (such
+    as "a classifier") names what reads it in the error.
+
+    Example:
+        >>> get_task_spec("wnut17", "classification", "a classifier")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ValueError: dataset 'wnut17' is a tagging dataset, and a classifier reads ... (imdb, sst)...
+    """
+    spec = get_spec(name)
+    if spec.task != task:
+        fitting = ", ".join(sorted(other for other, entry in REGISTRY.items()
+                                   if entry.task == task))
+        raise ValueError(f"dataset {name!r} is a {spec.task.replace('_', ' ')} dataset, and "
+                         f"{reader} reads {task} datasets ({fitting}); give one of those, or "
+                         "files of your own")
+    return spec
+
+
 def mirror_folder(mirror: str | Path | None = None) -> Path | None:
     """The local mirror: ``mirror``, else ``$RNNKIT_DATA``, else None."""
     chosen = mirror if mirror is not None else os.environ.get(DATA_ENV) or None

@@ -15,7 +15,7 @@ from rnnkit.data.numeric_sequences import (
     read_header,
     read_numeric_sequences,
 )
-from rnnkit.data.registry import dataset_file, get_spec
+from rnnkit.data.registry import dataset_file, get_spec, get_task_spec
 from rnnkit.data.sst import SST2_LABELS, SST5_LABELS, read_trees, sst_examples
 from rnnkit.data.text_labels import (
     LabelledText,
@@ -73,6 +73,14 @@ class ClassifierDataConfig:
         if self.format != "auto" or not self.dataset:
             return self.format
         return get_spec(self.dataset).format
+
+
+def check_dataset(data: ClassifierDataConfig) -> None:
+    """Refuse a ``data.dataset`` that is not a classification dataset: a tagging one was
+    refused as 'data.format must be one of jsonl, csv, tsv', a language model's as 'no
+    training data: set data.dataset', a translation one with advice for the Python API."""
+    if data.dataset:
+        get_task_spec(data.dataset, "classification", "a classifier")
 
 
 def check_sst_settings(data: ClassifierDataConfig) -> None:
