@@ -175,6 +175,17 @@ def test_a_json_array_or_object_as_a_label_or_text_is_not_read_as_its_python_tex
         read_labelled_texts(path)
 
 
+def test_a_header_naming_a_read_column_twice_is_refused(tmp_path: Path) -> None:
+    """text,text,label read the second column's text alone, the first lost in silence."""
+    path = tmp_path / "twice.csv"
+    path.write_text("text,text,label\ngood film,bad film,pos\n")
+    with pytest.raises(ValueError, match=r"twice.csv, line 1: the header names column 'text' 2 "
+                                         r"times.*give every column its own name"):
+        read_labelled_texts(path)
+    path.write_text("text,note,note,label\ngood film,a,b,pos\n")  # 'note' is not read
+    assert read_labelled_texts(path)[0].labels == ("pos",)
+
+
 def test_empty_fields_beyond_the_header_are_no_error(tmp_path: Path) -> None:
     path = tmp_path / "trailing.csv"  # a spreadsheet's trailing separators
     path.write_text("text,label\ngood film,pos,,\nbad film,neg,\n")

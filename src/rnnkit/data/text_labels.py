@@ -53,7 +53,8 @@ def _open(path: Path) -> IO[str]:
     return io.StringIO(text, newline="")
 
 
-def _rows(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, object]]]:
+def _rows(path: Path, fmt: str, fields: tuple[str, ...]
+          ) -> Iterator[tuple[int, dict[str, object]]]:
     with _open(path) as file:
         if fmt == "jsonl":
             for number, line in enumerate(file, 1):
@@ -64,15 +65,17 @@ def _rows(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, object]]]:
                         raise ValueError(f"{path}, line {number}: not JSON ({error}); "
                                          f"{ONE_OBJECT_A_LINE}") from None
         elif fmt in ("csv", "tsv"):
-            yield from _table_rows(file, fmt, path)
+            yield from _table_rows(file, fmt, path, fields)
         else:
             raise ValueError(f"data.format must be one of {', '.join(FORMATS)}, got {fmt!r}")
 
 
-def _table_rows(file: IO[str], fmt: str, path: Path) -> Iterator[tuple[int, dict[str, object]]]:
+def _table_rows(file: IO[str], fmt: str, path: Path, fields: tuple[str, ...]
+                ) -> Iterator[tuple[int, dict[str, object]]]:
     """A CSV or TSV file's rows by header name, each with the line it starts on (blank lines
     and quoted line breaks counted); blank lines are no rows, and a short row's missing fields
-    are None. Spaces around the header's names are not part of them."""
+    are None. Spaces around the header's names are not part of them; a header naming one of
+    ``fields`` (those read) twice is an error."""
     reader = (csv.reader(file) if fmt == "csv" else  # TSV: no quoting, as GLUE's
               csv.reader(file, delimiter="\t", quoting=csv.QUOTE_NONE))
     header = next(reader, None)
@@ -82,6 +85,11 @@ def _table_rows(file: IO[str], fmt: str, path: Path) -> Iterator[tuple[int, dict
     if not any(names):
         raise ValueError(f"{path}, line 1: blank, but the header (the field names, such as "
                          "text and label) must be on line 1; remove the blank lines above it")
+    twice = [name for name in fields if names.count(name) > 1]
+    if twice:  # a row's dict would hold the last one's value alone
+        raise ValueError(f"{path}, line 1: the header names column {twice[0]!r} "
+                         f"{names.count(twice[0])} times, and only one can be read; give every "
+                         "column its own name")
     start = reader.line_num + 1
     for values in reader:
         if any(value.strip() for value in values[len(names):]):  # a field the header lacks
@@ -169,9 +177,9 @@ def read_labelled_texts(
     path = Path(path)
     fmt = guess_text_format(path) if fmt == "auto" else fmt
     examples = []
-    for number, row in _rows(path, fmt):
+    fields = (text_field, label_field) if labelled else (text_field,)
+    for number, row in _rows(path, fmt, fields):
         where = f"{path}, line {number}"
-        fields = (text_field, label_field) if labelled else (text_field,)
         if not isinstance(row, dict):  # a JSON array (of examples), a string, a number
             raise ValueError(f"{where}: a JSON {_json_kind(row)}, not an object with the "
                              f"field{'s' if len(fields) > 1 else ''} "
