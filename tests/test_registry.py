@@ -331,6 +331,26 @@ def test_a_mirror_from_the_environment_that_is_no_folder_is_refused(
     assert "toy " in capsys.readouterr().out
 
 
+def test_a_cache_that_is_a_file_is_refused_naming_its_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """RNNKIT_CACHE naming a file: datasets list said every dataset was not found (exit 0),
+    and a download failed with '[Errno 20] Not a directory: <cache>/toy_dir'."""
+    toy_spec(tmp_path / "upstream")
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv(registry.CACHE_ENV, str(tmp_path / "a-file"))
+    assert run(monkeypatch, ["datasets", "list"]) == 2
+    assert f"RNNKIT_CACHE {tmp_path / 'a-file'} is a file" in capsys.readouterr().err
+    with pytest.raises(ValueError, match=r"the download cache .*a-file \(RNNKIT_CACHE\) cannot "
+                                         r"hold train.iob: .*a-file is a file, not a folder"):
+        dataset_file("toy", "train")
+    with pytest.raises(ValueError, match=r"\(--cache-dir\) cannot hold train.iob"):
+        dataset_file("toy", "train", cache_dir=tmp_path / "a-file" / "sub")
+    mirror = make_mirror(tmp_path / "mirror", {"train.iob": TRAIN, "dev.iob": DEV})
+    assert run(monkeypatch, ["datasets", "list", "--data-dir", str(mirror)]) == 0  # no cache read
+    assert dataset_file("toy", "train", cache_dir=tmp_path / "cache").is_file()
+
+
 @needs_data
 def test_cli_path_defaults_to_the_only_split(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]

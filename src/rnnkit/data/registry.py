@@ -236,7 +236,15 @@ def _locate(
                       "version: copy the file again from the dataset's source, or "
                       f"leave --data-dir and {DATA_ENV} unset to download it")
         return path
-    path = cache_folder(cache_dir) / spec.mirror_dir / entry.filename
+    cache = cache_folder(cache_dir)
+    path = cache / spec.mirror_dir / entry.filename
+    blocker = next((folder for folder in (path.parent, *path.parent.parents)
+                    if folder.exists() and not folder.is_dir()), None)
+    if blocker is not None:  # mkdir said only '[Errno 20] Not a directory: <cache>/<dataset>'
+        raise ValueError(
+            f"the download cache {cache} ({'--cache-dir' if cache_dir is not None else CACHE_ENV}"
+            f") cannot hold {entry.filename}: {blocker} is a file, not a folder; point it at a "
+            f"folder (made if missing), or move the file away")
     if not path.is_file():
         if not entry.url:
             raise FileNotFoundError(
