@@ -748,3 +748,21 @@ def test_a_registry_dataset_of_another_task_is_refused_by_its_task(
     assert (f"dataset {dataset!r} is a {task} dataset, and a classifier reads classification "
             "datasets (imdb, sst)") in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+
+
+def test_sst_trees_in_a_txt_file_are_pointed_to_format_sst(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """SST's own train.txt is read as TSV by its name: the error dumped the first tree as
+    field names and said to set data.text_field / data.label_field; with data.sst_labels it
+    said 'this data is tsv ... or give SST trees', which it was."""
+    path = tmp_path / "train.txt"
+    long_tree = "(3 " + " ".join(["(2 word)"] * 60) + ")"  # read as the header's one name
+    path.write_text("\n".join([long_tree, *TREES]) + "\n")
+    with pytest.raises(ValueError, match=r"line 2: needs the fields .*\.\.\.\); the file looks "
+                                         r"like SST trees.*--format sst") as error:
+        read_labelled_texts(path)
+    assert "data.text_field" not in str(error.value) and len(str(error.value)) < 600
+    assert main(["train", "classifier", "--train", str(path), "--set", 'data.sst_labels="sst2"',
+                 "--out", str(tmp_path / "run"), "--print-config"]) == 2
+    assert ("this data is tsv (guessed from the name train.txt): leave it out, or give SST "
+            "trees (a file of trees: --format sst)") in capsys.readouterr().err

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ ONE_OBJECT_A_LINE = ("a JSON-lines file holds one whole JSON object a line, such
                      '{"text": "good film", "label": "pos"} (a JSON array, or an object '
                      "spread over several lines, must be written one object a line)")
 TRUNCATIONS = ("head", "tail", "head_tail")
+SST_TREE = re.compile(r"\s*\(\d\s+[(\S]")  # the start of a line of SST: (3 (2 It) ...
 
 
 @dataclass(frozen=True)
@@ -135,8 +137,12 @@ def prepare_tokens(text: str, lowercase: bool, max_tokens: int, how: str) -> lis
 def _separator_hint(row: object, fmt: str) -> str:
     """What to do about a row without the named fields: a header that is one column holding
     another separator (a CSV saved with ';' by a spreadsheet) is a file read with the wrong
-    separator, not a field name to set."""
+    separator, and one that is an SST tree (SST's train.txt, read as TSV by its name) a file
+    of another format, not a field name to set."""
     header = list(row) if isinstance(row, dict) else []
+    if fmt in ("csv", "tsv") and len(header) == 1 and SST_TREE.match(str(header[0])):
+        return ("the file looks like SST trees, one a line, not a table: read it with "
+                "--format sst (data.format=sst)")
     return _wrong_separator(header, fmt) or "set data.text_field / data.label_field"
 
 
@@ -186,6 +192,7 @@ def read_labelled_texts(
                              f"{' and '.join(map(repr, fields))}; {ONE_OBJECT_A_LINE}")
         if any(field not in row for field in fields):
             found = ", ".join(map(str, row))
+            found = found if len(found) <= 200 else f"{found[:200]}..."  # a line read as names
             raise ValueError(f"{where}: needs the field{'s' if len(fields) > 1 else ''} "
                              f"{' and '.join(map(repr, fields))}"
                              f" (found: {found}); {_separator_hint(row, fmt)}")

@@ -86,18 +86,20 @@ def check_dataset(data: ClassifierDataConfig) -> None:
 def check_sst_settings(data: ClassifierDataConfig) -> None:
     """Refuse ``data.sst_labels`` or ``data.phrases`` for data that are not SST trees: read
     only from trees, they would change nothing."""
-    fmt = data.resolved_format()
+    fmt, guessed = data.resolved_format(), ""
     if fmt == "auto" and data.train:
         try:
             fmt = guess_text_format(data.train)
         except ValueError:
             return  # refused, naming data.format, when the file is read
+        guessed = f" (guessed from the name {Path(data.train).name})"
     unread = changed_keys("data", data, ClassifierDataConfig(), ("sst_labels", "phrases"))
     if fmt not in ("auto", "sst") and unread:
         raise ConfigError(f"{' and '.join(unread)} {'are' if len(unread) > 1 else 'is'} read "
                           f"only from SST trees (--dataset sst, or data.format=sst), and this "
-                          f"data is {fmt}: leave {'them' if len(unread) > 1 else 'it'} out, "
-                          "or give SST trees")
+                          f"data is {fmt}{guessed}: leave {'them' if len(unread) > 1 else 'it'}"
+                          " out, or give SST trees"
+                          + (" (a file of trees: --format sst)" if guessed else ""))
 
 
 def _path(data: ClassifierDataConfig, split: str) -> Path | None:
