@@ -128,8 +128,8 @@ def test_text_file_errors_name_the_row(tmp_path: Path, name: str, content: str,
     ("texts.csv", "text\nhello\ngood, not great\n", r"texts.csv, line 3: 2 fields"),
     ("tab.tsv", "text\tlabel\ngood\tnot great\tpos\n",
      r"tab.tsv, line 2: 3 fields where the header has 2.*replace the tabs within the text"),
-    ("excel.csv", "text;label\ngood, really;pos\n", r"excel.csv, line 2: 2 fields where the "
-     r"header has 1.*the header looks separated by ';'"),
+    ("excel.csv", "text;label\ngood, really;pos\n",  # the separator, not the field count
+     r"excel.csv, line 2: needs the fields .*the header looks separated by ';'"),
 ])
 def test_a_row_of_more_fields_than_the_header_is_refused(tmp_path: Path, name: str,
                                                          content: str, error: str) -> None:
@@ -184,6 +184,14 @@ def test_a_header_naming_a_read_column_twice_is_refused(tmp_path: Path) -> None:
         read_labelled_texts(path)
     path.write_text("text,note,note,label\ngood film,a,b,pos\n")  # 'note' is not read
     assert read_labelled_texts(path)[0].labels == ("pos",)
+
+
+def test_a_header_without_a_field_read_says_so_before_counting_fields(tmp_path: Path) -> None:
+    path = tmp_path / "no-label.csv"  # the header lacks 'label': that is what to fix
+    path.write_text("text\ngood film,pos\n")
+    with pytest.raises(ValueError, match=r"line 2: needs the fields 'text' and 'label' "
+                                         r"\(found: text\)"):
+        read_labelled_texts(path)
 
 
 def test_empty_fields_beyond_the_header_are_no_error(tmp_path: Path) -> None:

@@ -93,11 +93,11 @@ def _table_rows(file: IO[str], fmt: str, path: Path, fields: tuple[str, ...]
                          f"{names.count(twice[0])} times, and only one can be read; give every "
                          "column its own name")
     start = reader.line_num + 1
+    named = all(name in names for name in fields)  # else the missing name is the error
     for values in reader:
-        if any(value.strip() for value in values[len(names):]):  # a field the header lacks
-            fix = _wrong_separator(list(names), fmt) or (
-                "quote a text that holds a comma, as in \"good, not great\"" if fmt == "csv"
-                else "a TSV field cannot hold a tab: replace the tabs within the text")
+        if named and any(value.strip() for value in values[len(names):]):  # beyond the header
+            fix = ("quote a text that holds a comma, as in \"good, not great\"" if fmt == "csv"
+                   else "a TSV field cannot hold a tab: replace the tabs within the text")
             raise ValueError(f"{path}, line {start}: {len(values)} fields where the header "
                              f"has {len(names)}, so a text or label would be cut short or "
                              f"shifted; {fix}")
@@ -143,12 +143,6 @@ def _separator_hint(row: object, fmt: str) -> str:
     if fmt in ("csv", "tsv") and len(header) == 1 and SST_TREE.match(str(header[0])):
         return ("the file looks like SST trees, one a line, not a table: read it with "
                 "--format sst (data.format=sst)")
-    return _wrong_separator(header, fmt) or "set data.text_field / data.label_field"
-
-
-def _wrong_separator(header: list[object], fmt: str) -> str | None:
-    """The advice for a CSV or TSV header read as one column that holds another separator,
-    else None."""
     if fmt in ("csv", "tsv") and len(header) == 1:
         expected = "," if fmt == "csv" else "\t"
         for separator, name in ((";", "';'"), ("\t", "tabs"), (",", "commas"), ("|", "'|'")):
@@ -158,7 +152,7 @@ def _wrong_separator(header: list[object], fmt: str) -> str | None:
                         f"{'commas' if fmt == 'csv' else 'tabs'}"
                         + (" (or name it .tsv, or pass --format tsv)" if separator == "\t"
                            else ""))
-    return None
+    return "set data.text_field / data.label_field"
 
 
 def _json_kind(value: object) -> str:
