@@ -30,9 +30,15 @@ def read_parallel(source: str | Path, target: str | Path) -> tuple[list[str], li
     """Two line-aligned files; a different line count is an error naming both counts."""
     sources, targets = read_lines(source), read_lines(target)
     if len(sources) != len(targets):
+        longer, lines = (source, sources) if len(sources) > len(targets) else (target, targets)
+        blank = len(lines) - len("\n".join(lines).rstrip().split("\n"))  # at the end
+        extra = abs(len(sources) - len(targets))
+        hint = (f"; {longer} ends with {blank} blank line(s), which count as lines: remove "
+                f"the last {extra}" if blank >= extra else "")
         raise ValueError(
             f"parallel files are not line-aligned: {source} has {len(sources)} lines, {target}"
             f" has {len(targets)}; every line of one must translate the same line of the other"
+            + hint
         )
     return sources, targets
 
