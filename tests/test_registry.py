@@ -351,6 +351,18 @@ def test_a_cache_that_is_a_file_is_refused_naming_its_setting(
     assert dataset_file("toy", "train", cache_dir=tmp_path / "cache").is_file()
 
 
+def test_cli_data_dir_under_the_home_folder_is_expanded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--data-dir=~/mirror (no shell expands ~ after '=') was refused as 'no folder', though
+    the registry, and every train command's --data-dir, expand it."""
+    toy_spec(tmp_path / "upstream")
+    make_mirror(tmp_path / "mirror", {"train.iob": TRAIN, "dev.iob": DEV})
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert run(monkeypatch, ["datasets", "path", "toy", "--data-dir=~/mirror"]) == 0
+    assert capsys.readouterr().out == f"{tmp_path / 'mirror' / 'toy_dir' / 'train.iob'}\n"
+
+
 @needs_data
 def test_cli_path_defaults_to_the_only_split(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]

@@ -65,13 +65,12 @@ def check_locations(args: argparse.Namespace) -> None:
     from rnnkit.config import ConfigError
     from rnnkit.data.registry import CACHE_ENV, DATA_ENV, cache_folder, mirror_folder
 
-    if args.data_dir is not None and not args.data_dir.is_dir():
-        what = "a file" if args.data_dir.exists() else "no folder"
-        raise ConfigError(f"--data-dir {args.data_dir} is {what}; give the folder of the data "
-                          "mirror (laid out as DIR/<dataset>/<file>), or leave it out")
-    folder = mirror_folder(args.data_dir)
-    if folder is not None and not folder.is_dir():  # from the environment
+    folder = mirror_folder(args.data_dir)  # ~ expanded, as the registry reads it
+    if folder is not None and not folder.is_dir():
         what = "a file" if folder.exists() else "no folder"
+        if args.data_dir is not None:
+            raise ConfigError(f"--data-dir {args.data_dir} is {what}; give the folder of the "
+                              "data mirror (laid out as DIR/<dataset>/<file>), or leave it out")
         raise ConfigError(f"{DATA_ENV}={folder} is {what}; set it to the folder of the data "
                           "mirror (laid out as DIR/<dataset>/<file>), or unset it to use the "
                           "cache")
