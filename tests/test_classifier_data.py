@@ -635,6 +635,18 @@ def test_numeric_header_naming_a_column_twice_is_refused(tmp_path: Path) -> None
     assert names == ["temp"] and sequences[0].features.tolist() == [[12.1]]
 
 
+def test_numeric_input_to_predict_may_have_any_labels(tmp_path: Path) -> None:
+    """rnnkit predict reads a long CSV unlabelled (the label column may be missing), but one
+    whose label column changed within a sequence (a per-step annotation) was refused as
+    'one label per sequence', a rule for training data."""
+    path = tmp_path / "long.csv"
+    path.write_text(HEADER + "a,0,12.1,3.2,rain\na,1,11.0,4.0,sun\n", encoding="utf-8")
+    sequences, _ = read_numeric_sequences(path, time_column="step", labelled=False)
+    assert sequences[0].features.tolist() == [[12.1, 3.2], [11.0, 4.0]]
+    with pytest.raises(ValueError, match="one label per sequence"):
+        read_numeric_sequences(path, time_column="step")
+
+
 def test_numeric_time_column_of_dates_names_the_time_setting(tmp_path: Path) -> None:
     path = tmp_path / "long.csv"  # the hint was to leave 'date' out of data.feature_columns
     path.write_text("id,date,temp,label\na,2012-01-01,1,rain\n", encoding="utf-8")

@@ -105,7 +105,7 @@ def read_numeric_sequences(
                                  "a value that holds a comma)")
             key = row[id_column]
             label = (row.get(label_column) or "").strip()
-            if labels.setdefault(key, label) != label:
+            if labels.setdefault(key, label) != label and labelled:  # else not read
                 raise ValueError(f"{where}: sequence {key!r} has label {label!r} here but"
                                  f" {labels[key]!r} before; one label per sequence")
             order = (_number(row[time_column], where, time_column, TIME_FIX) if time_column
