@@ -47,6 +47,20 @@ def test_a_line_with_text_after_its_tree_is_an_error_naming_it(tmp_path: Path) -
         read_trees(path)
 
 
+def test_a_node_without_words_is_refused_and_tabs_separate_like_spaces(tmp_path: Path
+                                                                       ) -> None:
+    """'(3 (2) (4 good))' gave the empty phrase ([], 'neutral') as a training example, and a
+    tab between two nodes was read as a word of the sentence (or as part of a label)."""
+    path = tmp_path / "trees.txt"
+    path.write_text(f"{TREES[0]}\n(3 (2) (4 good))\n")
+    with pytest.raises(ValueError, match=r"trees.txt, line 2: a tree node holds no words: "
+                                         r"\(2\)"):
+        read_trees(path)
+    assert parse_tree("(3 (2 a)\t(4 good))") == parse_tree("(3 (2 a) (4 good))")
+    assert parse_tree("(3\t(2 a) (4 good))").label == 3
+    assert parse_tree("(2 (2 8\xa01\\/2))").tokens == ("8\xa01\\/2",)  # as in SST's train
+
+
 def test_sst2_drops_neutral_sentences_and_phrases_add_examples() -> None:
     trees = [parse_tree(line) for line in TREES]
     assert [label for _, label in sst_examples(trees, "sst5", False)] == [
@@ -104,6 +118,86 @@ def test_text_file_errors_name_the_row(tmp_path: Path, name: str, content: str,
     (tmp_path / name).write_text(content)
     with pytest.raises(ValueError, match=error):
         read_labelled_texts(tmp_path / name)
+
+
+@pytest.mark.parametrize(("name", "content", "error"), [
+    # an unquoted comma: read as text 'good' with the label ' not great', 'pos' dropped
+    ("comma.csv", "text,label\nfine,neg\ngood, not great,pos\n",
+     r"comma.csv, line 3: 3 fields where the header has 2.*quote a text that holds a comma"),
+    ("first.csv", "label,text\npos,good, not great\n", r"first.csv, line 2: 3 fields"),
+    ("texts.csv", "text\nhello\ngood, not great\n", r"texts.csv, line 3: 2 fields"),
+    ("tab.tsv", "text\tlabel\ngood\tnot great\tpos\n",
+     r"tab.tsv, line 2: 3 fields where the header has 2.*replace the tabs within the text"),
+    ("excel.csv", "text;label\ngood, really;pos\n",  # the separator, not the field count
+     r"excel.csv, line 2: needs the fields .*the header looks separated by ';'"),
+])
+def test_a_row_of_more_fields_than_the_header_is_refused(tmp_path: Path, name: str,
+                                                         content: str, error: str) -> None:
+    """The fields beyond the header's were dropped in silence, and the row read shifted."""
+    (tmp_path / name).write_text(content)
+    with pytest.raises(ValueError, match=error):
+        read_labelled_texts(tmp_path / name, labelled=name != "texts.csv")
+
+
+@pytest.mark.parametrize(("content", "error"), [
+    # an array of examples said to set data.text_field / data.label_field (found: list)
+    ('[{"text": "good", "label": "pos"}, {"text": "bad", "label": "neg"}]\n',
+     r"line 1: a JSON array, not an object with the fields 'text' and 'label'; a JSON-lines "
+     r"file holds one whole JSON object a line"),
+    ('"good film"\n', r"line 1: a JSON string, not an object"),
+    # pretty-printed: 'not JSON (Expecting value: line 2 column 1 (char 2))', nothing more
+    ('[\n  {"text": "good", "label": "pos"}\n]\n', r"line 1: not JSON \(.*\); a JSON-lines "
+     r"file holds one whole JSON object a line"),
+])
+def test_a_json_file_that_is_not_json_lines_says_so(tmp_path: Path, content: str, error: str
+                                                     ) -> None:
+    (tmp_path / "examples.json").write_text(content)
+    with pytest.raises(ValueError, match=error) as raised:
+        read_labelled_texts(tmp_path / "examples.json")
+    assert "data.text_field" not in str(raised.value)
+
+
+def test_a_json_array_or_object_as_a_label_or_text_is_not_read_as_its_python_text(
+        tmp_path: Path) -> None:
+    """{"label": ["a", "b"]} trained the class "['a', 'b']" (with data.label_separator="|" too),
+    and a text given as an array of words was tokenized with its brackets and quotes."""
+    path = tmp_path / "l.jsonl"
+    path.write_text('{"text": "good", "label": ["a", "b"]}\n{"text": "bad", "label": []}\n')
+    assert [e.labels for e in read_labelled_texts(path, label_separator="|")] == [("a", "b"), ()]
+    with pytest.raises(ValueError, match=r"l.jsonl, line 1: the label is a JSON array "
+                                         r'\(\["a", "b"\]\).*set data.label_separator'):
+        read_labelled_texts(path)
+    path.write_text('{"text": "good", "label": {"name": "a"}}\n')
+    with pytest.raises(ValueError, match=r"line 1: the label is a JSON object"):
+        read_labelled_texts(path, label_separator="|")
+    path.write_text('{"text": ["good", "film"], "label": "a"}\n')
+    with pytest.raises(ValueError, match=r"line 1: the text \('text'\) is a JSON array"):
+        read_labelled_texts(path)
+
+
+def test_a_header_naming_a_read_column_twice_is_refused(tmp_path: Path) -> None:
+    """text,text,label read the second column's text alone, the first lost in silence."""
+    path = tmp_path / "twice.csv"
+    path.write_text("text,text,label\ngood film,bad film,pos\n")
+    with pytest.raises(ValueError, match=r"twice.csv, line 1: the header names column 'text' 2 "
+                                         r"times.*give every column its own name"):
+        read_labelled_texts(path)
+    path.write_text("text,note,note,label\ngood film,a,b,pos\n")  # 'note' is not read
+    assert read_labelled_texts(path)[0].labels == ("pos",)
+
+
+def test_a_header_without_a_field_read_says_so_before_counting_fields(tmp_path: Path) -> None:
+    path = tmp_path / "no-label.csv"  # the header lacks 'label': that is what to fix
+    path.write_text("text\ngood film,pos\n")
+    with pytest.raises(ValueError, match=r"line 2: needs the fields 'text' and 'label' "
+                                         r"\(found: text\)"):
+        read_labelled_texts(path)
+
+
+def test_empty_fields_beyond_the_header_are_no_error(tmp_path: Path) -> None:
+    path = tmp_path / "trailing.csv"  # a spreadsheet's trailing separators
+    path.write_text("text,label\ngood film,pos,,\nbad film,neg,\n")
+    assert [e.labels for e in read_labelled_texts(path)] == [("pos",), ("neg",)]
 
 
 def test_spaces_around_header_names_are_not_part_of_them(tmp_path: Path) -> None:
@@ -541,6 +635,18 @@ def test_numeric_header_naming_a_column_twice_is_refused(tmp_path: Path) -> None
     assert names == ["temp"] and sequences[0].features.tolist() == [[12.1]]
 
 
+def test_numeric_input_to_predict_may_have_any_labels(tmp_path: Path) -> None:
+    """rnnkit predict reads a long CSV unlabelled (the label column may be missing), but one
+    whose label column changed within a sequence (a per-step annotation) was refused as
+    'one label per sequence', a rule for training data."""
+    path = tmp_path / "long.csv"
+    path.write_text(HEADER + "a,0,12.1,3.2,rain\na,1,11.0,4.0,sun\n", encoding="utf-8")
+    sequences, _ = read_numeric_sequences(path, time_column="step", labelled=False)
+    assert sequences[0].features.tolist() == [[12.1, 3.2], [11.0, 4.0]]
+    with pytest.raises(ValueError, match="one label per sequence"):
+        read_numeric_sequences(path, time_column="step")
+
+
 def test_numeric_time_column_of_dates_names_the_time_setting(tmp_path: Path) -> None:
     path = tmp_path / "long.csv"  # the hint was to leave 'date' out of data.feature_columns
     path.write_text("id,date,temp,label\na,2012-01-01,1,rain\n", encoding="utf-8")
@@ -548,6 +654,35 @@ def test_numeric_time_column_of_dates_names_the_time_setting(tmp_path: Path) -> 
                                          "orders the steps by number") as error:
         read_numeric_sequences(path, time_column="date")
     assert "feature_columns" not in str(error.value)
+
+
+def test_numeric_features_are_named_from_a_header_with_a_byte_order_mark(tmp_path: Path
+                                                                        ) -> None:
+    """A CSV saved with a byte-order mark (Excel's "CSV UTF-8") was read right by
+    read_numeric_sequences, but train classifier named its features from the raw header:
+    '\ufeffid' was taken for a feature and the file refused as having no such column."""
+    from rnnkit.pipelines.classifier_data import read_splits, with_named_features
+
+    path = tmp_path / "long.csv"
+    rows = "".join(f"{key},0,{i},1,{'up' if i % 2 else 'down'}\n" for i, key in enumerate("abcd"))
+    path.write_bytes(("\ufeff" + HEADER + rows).encode("utf-8"))
+    data = with_named_features(ClassifierDataConfig(train=str(path), format="numeric",
+                                                    time_column="step", dev_fraction=0.25))
+    assert data.feature_columns == "temp,wind"
+    splits = read_splits(data, seed=0, log=lambda *_: None)
+    assert len(splits["train"]) + len(splits["dev"]) == 4
+
+
+def test_gzipped_numeric_and_sst_files_are_read_decompressed(tmp_path: Path) -> None:
+    """A long CSV or an SST file named .gz was refused as 'not UTF-8 text', where the
+    classifier's CSV/TSV/JSONL files are decompressed."""
+    path = tmp_path / "long.csv.gz"
+    path.write_bytes(gzip.compress((HEADER + "a,0,12.1,3.2,rain\n").encode()))
+    sequences, names = read_numeric_sequences(path, time_column="step")
+    assert names == ["temp", "wind"] and sequences[0].features.tolist() == [[12.1, 3.2]]
+    trees = tmp_path / "trees.txt.gz"
+    trees.write_bytes(gzip.compress("\n".join(TREES).encode()))
+    assert [tree.label for tree in read_trees(trees)] == [3, 1, 2, 4]
 
 
 def test_sst_phrases_count_words_in_the_text_for_min_count(tmp_path: Path) -> None:
@@ -619,3 +754,35 @@ def test_sst_settings_still_read_for_sst_trees(capsys: pytest.CaptureFixture[str
         assert main(["train", "classifier", *flags, "--set", "data.phrases=true", "--set",
                      "data.sst_labels=sst2", "--print-config"]) == 0
     capsys.readouterr()
+
+
+@pytest.mark.parametrize(("dataset", "task"), [
+    ("wnut17", "tagging"),  # was: data.format must be one of jsonl, csv, tsv, got 'iob'
+    ("tinyshakespeare", "language model"),  # was: no training data: set data.dataset
+    ("multi30k", "translation"),  # was: ... has 4 files (...); use dataset_files
+])
+def test_a_registry_dataset_of_another_task_is_refused_by_its_task(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], dataset: str, task: str) -> None:
+    assert main(["train", "classifier", "--dataset", dataset, "--out", str(tmp_path / "run"),
+                 "--print-config"]) == 2
+    assert (f"dataset {dataset!r} is a {task} dataset, and a classifier reads classification "
+            "datasets (imdb, sst)") in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_sst_trees_in_a_txt_file_are_pointed_to_format_sst(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """SST's own train.txt is read as TSV by its name: the error dumped the first tree as
+    field names and said to set data.text_field / data.label_field; with data.sst_labels it
+    said 'this data is tsv ... or give SST trees', which it was."""
+    path = tmp_path / "train.txt"
+    long_tree = "(3 " + " ".join(["(2 word)"] * 60) + ")"  # read as the header's one name
+    path.write_text("\n".join([long_tree, *TREES]) + "\n")
+    with pytest.raises(ValueError, match=r"line 2: needs the fields .*\.\.\.\); the file looks "
+                                         r"like SST trees.*--format sst") as error:
+        read_labelled_texts(path)
+    assert "data.text_field" not in str(error.value) and len(str(error.value)) < 600
+    assert main(["train", "classifier", "--train", str(path), "--set", 'data.sst_labels="sst2"',
+                 "--out", str(tmp_path / "run"), "--print-config"]) == 2
+    assert ("this data is tsv (guessed from the name train.txt): leave it out, or give SST "
+            "trees (a file of trees: --format sst)") in capsys.readouterr().err

@@ -318,6 +318,21 @@ def test_the_text_file_is_read_as_utf8_without_its_byte_order_mark(tmp_path: Pat
         read_text(LMDataConfig(file=str(path)))
 
 
+def test_a_gzipped_text_file_is_read_decompressed(tmp_path: Path) -> None:
+    """data.file=text.txt.gz was refused as 'not UTF-8 text (invalid start byte ...)', while
+    the other readers (classifier, tagger, word2vec) decompress a .gz file."""
+    import gzip
+
+    from rnnkit.pipelines.language_model import LMDataConfig, read_text
+
+    path = tmp_path / "text.txt.gz"
+    path.write_bytes(gzip.compress("\ufeffhello\nworld\n".encode()))
+    assert read_text(LMDataConfig(file=str(path))) == "hello\nworld\n"
+    path.write_bytes(b"hello\n")
+    with pytest.raises(ValueError, match=f"{path}: not gzip data"):
+        read_text(LMDataConfig(file=str(path)))
+
+
 def test_a_text_file_names_the_default_run_folder_and_excludes_dataset(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

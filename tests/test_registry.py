@@ -307,6 +307,62 @@ def test_cli_errors_are_exit_code_2(
     assert exit_info.value.code == 0 and "list" in capsys.readouterr().out
 
 
+def test_a_mirror_from_the_environment_that_is_no_folder_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--data-dir was checked, but a mistyped RNNKIT_DATA listed every dataset as not found
+    (exit 0), and a train command said each file was missing from the mirror, as if it were
+    only incomplete."""
+    toy_spec(tmp_path / "upstream")
+    (tmp_path / "a-file").write_text("")
+    for mirror, what in ((tmp_path / "typo", "no folder"), (tmp_path / "a-file", "a file")):
+        monkeypatch.setenv(registry.DATA_ENV, str(mirror))
+        for action in (["list"], ["path", "toy"]):
+            assert run(monkeypatch, ["datasets", *action]) == 2
+            assert f"RNNKIT_DATA={mirror} is {what}; set it to the folder of the data mirror" \
+                in capsys.readouterr().err
+        with pytest.raises(FileNotFoundError, match=rf"the data mirror .* \(RNNKIT_DATA\) is "
+                                                    rf"{what}.*unset to download"):
+            dataset_file("toy", "train")
+        with pytest.raises(FileNotFoundError, match=r"\(--data-dir, data.data_dir\) is"):
+            dataset_file("toy", "train", mirror=mirror)
+    mirror = make_mirror(tmp_path / "mirror", {"train.iob": TRAIN, "dev.iob": DEV})
+    assert run(monkeypatch, ["datasets", "list", "--data-dir", str(mirror)]) == 0  # chosen
+    assert "toy " in capsys.readouterr().out
+
+
+def test_a_cache_that_is_a_file_is_refused_naming_its_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """RNNKIT_CACHE naming a file: datasets list said every dataset was not found (exit 0),
+    and a download failed with '[Errno 20] Not a directory: <cache>/toy_dir'."""
+    toy_spec(tmp_path / "upstream")
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv(registry.CACHE_ENV, str(tmp_path / "a-file"))
+    assert run(monkeypatch, ["datasets", "list"]) == 2
+    assert f"RNNKIT_CACHE {tmp_path / 'a-file'} is a file" in capsys.readouterr().err
+    with pytest.raises(ValueError, match=r"the download cache .*a-file \(RNNKIT_CACHE\) cannot "
+                                         r"hold train.iob: .*a-file is a file, not a folder"):
+        dataset_file("toy", "train")
+    with pytest.raises(ValueError, match=r"\(--cache-dir\) cannot hold train.iob"):
+        dataset_file("toy", "train", cache_dir=tmp_path / "a-file" / "sub")
+    mirror = make_mirror(tmp_path / "mirror", {"train.iob": TRAIN, "dev.iob": DEV})
+    assert run(monkeypatch, ["datasets", "list", "--data-dir", str(mirror)]) == 0  # no cache read
+    assert dataset_file("toy", "train", cache_dir=tmp_path / "cache").is_file()
+
+
+def test_cli_data_dir_under_the_home_folder_is_expanded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--data-dir=~/mirror (no shell expands ~ after '=') was refused as 'no folder', though
+    the registry, and every train command's --data-dir, expand it."""
+    toy_spec(tmp_path / "upstream")
+    make_mirror(tmp_path / "mirror", {"train.iob": TRAIN, "dev.iob": DEV})
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert run(monkeypatch, ["datasets", "path", "toy", "--data-dir=~/mirror"]) == 0
+    assert capsys.readouterr().out == f"{tmp_path / 'mirror' / 'toy_dir' / 'train.iob'}\n"
+
+
 @needs_data
 def test_cli_path_defaults_to_the_only_split(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]

@@ -160,6 +160,31 @@ def test_lines_split_at_newlines_only(tmp_path: Path) -> None:
         ["Ein Hund\u2028läuft.", "Zwei Katzen."], ["A dog\x0cruns.", "Two cats."])
 
 
+def test_old_mac_line_endings_and_folders_are_refused_by_name(tmp_path: Path) -> None:
+    """Two files with \r line endings read as one pair of whole documents, in silence."""
+    (tmp_path / "a.de").write_bytes(b"Ein Hund.\rZwei Katzen.\r")
+    (tmp_path / "a.en").write_bytes(b"A dog.\rTwo cats.\r")
+    with pytest.raises(ValueError, match=r"a.de:1: a carriage return .* convert it to \\n"):
+        read_parallel(tmp_path / "a.de", tmp_path / "a.en")
+    (tmp_path / "b.de").mkdir()
+    with pytest.raises(FileNotFoundError, match=r"b.de is a folder; give a file"):
+        read_parallel(tmp_path / "b.de", tmp_path / "a.en")
+
+
+def test_unaligned_files_point_at_blank_lines_at_the_end(tmp_path: Path) -> None:
+    """A blank line after the last sentence counts as a line: the refusal said only 2 lines
+    against 3, leaving the (invisible) blank line to be found."""
+    (tmp_path / "a.de").write_text("eins\nzwei\n\n")
+    (tmp_path / "a.en").write_text("one\ntwo\n")
+    with pytest.raises(ValueError, match=r"has 2 lines, .* has 3; .*; .*a.de ends with 1 blank "
+                                         r"line\(s\), which count as lines: remove the last 1"):
+        read_parallel(tmp_path / "a.en", tmp_path / "a.de")
+    (tmp_path / "a.en").write_text("one\n")
+    with pytest.raises(ValueError, match=r"has 3 lines, .* has 1; every line of one must "
+                                         r"translate the same line of the other$"):
+        read_parallel(tmp_path / "a.de", tmp_path / "a.en")  # no blank line explains it
+
+
 def test_unaligned_files_are_an_error(tmp_path: Path) -> None:
     (tmp_path / "a.de").write_text("eins\nzwei\n")
     (tmp_path / "a.en").write_text("one\n")

@@ -59,17 +59,25 @@ def _add_location_options(parser: argparse.ArgumentParser) -> None:
 
 
 def check_locations(args: argparse.Namespace) -> None:
-    """Refuse a ``--data-dir`` that is not a folder (a typo listed every dataset as not
-    found) and a ``--cache-dir`` that is a file."""
+    """Refuse a ``--data-dir`` or ``$RNNKIT_DATA`` that is not a folder (a typo listed every
+    dataset as not found) and a ``--cache-dir`` or ``$RNNKIT_CACHE`` that is a file."""
     from rnnkit.commands.common import check_folder
     from rnnkit.config import ConfigError
+    from rnnkit.data.registry import CACHE_ENV, DATA_ENV, cache_folder, mirror_folder
 
-    if args.data_dir is not None and not args.data_dir.is_dir():
-        what = "a file" if args.data_dir.exists() else "no folder"
-        raise ConfigError(f"--data-dir {args.data_dir} is {what}; give the folder of the data "
-                          "mirror (laid out as DIR/<dataset>/<file>), or leave it out")
+    folder = mirror_folder(args.data_dir)  # ~ expanded, as the registry reads it
+    if folder is not None and not folder.is_dir():
+        what = "a file" if folder.exists() else "no folder"
+        if args.data_dir is not None:
+            raise ConfigError(f"--data-dir {args.data_dir} is {what}; give the folder of the "
+                              "data mirror (laid out as DIR/<dataset>/<file>), or leave it out")
+        raise ConfigError(f"{DATA_ENV}={folder} is {what}; set it to the folder of the data "
+                          "mirror (laid out as DIR/<dataset>/<file>), or unset it to use the "
+                          "cache")
     if args.cache_dir is not None:
         check_folder(args.cache_dir, "--cache-dir")
+    elif folder is None:  # the cache from the environment, read when no mirror is set
+        check_folder(cache_folder(), CACHE_ENV)
 
 
 def list_command(args: argparse.Namespace) -> int:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnkit.data.tagged import decode_utf8
+from rnnkit.data.tagged import decode_utf8, read_bytes
 
 TIME_FIX = ("data.time_column orders the steps by number: give each row its step number "
             "(0, 1, 2...), or set data.time_column=\"\" to keep the file order")
@@ -50,6 +50,18 @@ def _number(text: str, where: str, column: str,
     return value
 
 
+def _text(path: Path) -> str:
+    """The file's text: UTF-8 (other bytes are an error naming the line), no byte-order mark."""
+    return decode_utf8(read_bytes(path), path).removeprefix("\ufeff")
+
+
+def read_header(path: str | Path) -> list[str]:
+    """The column names of a long CSV's header, as :func:`read_numeric_sequences` reads them
+    (a byte-order mark left out, spaces around the names too); ``[]`` for an empty file."""
+    with io.StringIO(_text(Path(path)), newline="") as file:
+        return [name.strip() for name in next(csv.reader(file), [])]
+
+
 def read_numeric_sequences(
     path: str | Path,
     id_column: str = "id",
@@ -64,8 +76,7 @@ def read_numeric_sequences(
     ``labelled`` False (new data to predict) the label column may be missing.
     """
     path = Path(path)
-    text = decode_utf8(path.read_bytes(), path).removeprefix("\ufeff")
-    with io.StringIO(text, newline="") as file:
+    with io.StringIO(_text(path), newline="") as file:
         reader = csv.DictReader(file)
         header = [name.strip() for name in reader.fieldnames or []]  # 'noise ' is 'noise'
         reader.fieldnames = header
@@ -94,7 +105,7 @@ def read_numeric_sequences(
                                  "a value that holds a comma)")
             key = row[id_column]
             label = (row.get(label_column) or "").strip()
-            if labels.setdefault(key, label) != label:
+            if labels.setdefault(key, label) != label and labelled:  # else not read
                 raise ValueError(f"{where}: sequence {key!r} has label {label!r} here but"
                                  f" {labels[key]!r} before; one label per sequence")
             order = (_number(row[time_column], where, time_column, TIME_FIX) if time_column

@@ -15,20 +15,30 @@ from rnnkit.data.registry import dataset_files, get_spec
 def read_lines(path: str | Path) -> list[str]:
     """The lines of a UTF-8 text file, without their line ends (a final newline adds none),
     split at ``\n`` only (``str.splitlines`` would also split at U+2028, form feeds...) and
-    without a byte-order mark."""
+    without a byte-order mark. A carriage return left within a line (old Mac line endings,
+    which would read as one line) is an error naming the file and line."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"text file {path} does not exist")
-    return tagged.contents(tagged.read_lines(path))
+        raise FileNotFoundError(f"text file {path} is a folder; give a file" if path.is_dir()
+                                else f"text file {path} does not exist")
+    texts = tagged.contents(tagged.read_lines(path))
+    tagged.check_line_endings(texts, path)
+    return texts
 
 
 def read_parallel(source: str | Path, target: str | Path) -> tuple[list[str], list[str]]:
     """Two line-aligned files; a different line count is an error naming both counts."""
     sources, targets = read_lines(source), read_lines(target)
     if len(sources) != len(targets):
+        longer, lines = (source, sources) if len(sources) > len(targets) else (target, targets)
+        blank = len(lines) - len("\n".join(lines).rstrip().split("\n"))  # at the end
+        extra = abs(len(sources) - len(targets))
+        hint = (f"; {longer} ends with {blank} blank line(s), which count as lines: remove "
+                f"the last {extra}" if blank >= extra else "")
         raise ValueError(
             f"parallel files are not line-aligned: {source} has {len(sources)} lines, {target}"
             f" has {len(targets)}; every line of one must translate the same line of the other"
+            + hint
         )
     return sources, targets
 

@@ -124,10 +124,45 @@ def get_spec(name: str) -> DatasetSpec:
     return REGISTRY[name]
 
 
+def get_task_spec(name: str, task: str, reader: str) -> DatasetSpec:
+    """The registered dataset called ``name``, which must be one of ``task``: ``reader`` (such
+    as "a classifier") names what reads it in the error.
+
+    Example:
+        >>> get_task_spec("wnut17", "classification", "a classifier")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ValueError: dataset 'wnut17' is a tagging dataset, and a classifier reads ... (imdb, sst)...
+    """
+    spec = get_spec(name)
+    if spec.task != task:
+        fitting = ", ".join(sorted(other for other, entry in REGISTRY.items()
+                                   if entry.task == task))
+        raise ValueError(f"dataset {name!r} is a {spec.task.replace('_', ' ')} dataset, and "
+                         f"{reader} reads {task} datasets ({fitting}); give one of those, or "
+                         "files of your own")
+    return spec
+
+
 def mirror_folder(mirror: str | Path | None = None) -> Path | None:
     """The local mirror: ``mirror``, else ``$RNNKIT_DATA``, else None."""
     chosen = mirror if mirror is not None else os.environ.get(DATA_ENV) or None
     return None if chosen is None else Path(chosen).expanduser()
+
+
+def check_mirror(folder: Path, given_by: str = DATA_ENV) -> None:
+    """Refuse a mirror that is no folder: every file would be missing from it, and the
+    message would say so file by file, as if the folder were only incomplete.
+
+    Raises:
+        FileNotFoundError: naming the path, what it is, and ``given_by`` (the flag or variable
+            that chose it).
+    """
+    if not folder.is_dir():
+        what = "a file" if folder.exists() else "no folder (it does not exist)"
+        raise FileNotFoundError(
+            f"the data mirror {folder} ({given_by}) is {what}; point it at the folder of the "
+            f"mirror, laid out as <folder>/<dataset>/<file> like shared/data, or leave "
+            f"--data-dir and {DATA_ENV} unset to download into the cache")
 
 
 def cache_folder(cache_dir: str | Path | None = None) -> Path:
@@ -188,6 +223,7 @@ def _locate(
 ) -> Path:
     folder = mirror_folder(mirror)
     if folder is not None:
+        check_mirror(folder, "--data-dir, data.data_dir" if mirror is not None else DATA_ENV)
         path = folder / spec.mirror_dir / entry.filename
         if not path.is_file():
             raise FileNotFoundError(
@@ -200,7 +236,15 @@ def _locate(
                       "version: copy the file again from the dataset's source, or "
                       f"leave --data-dir and {DATA_ENV} unset to download it")
         return path
-    path = cache_folder(cache_dir) / spec.mirror_dir / entry.filename
+    cache = cache_folder(cache_dir)
+    path = cache / spec.mirror_dir / entry.filename
+    blocker = next((folder for folder in (path.parent, *path.parent.parents)
+                    if folder.exists() and not folder.is_dir()), None)
+    if blocker is not None:  # mkdir said only '[Errno 20] Not a directory: <cache>/<dataset>'
+        raise ValueError(
+            f"the download cache {cache} ({'--cache-dir' if cache_dir is not None else CACHE_ENV}"
+            f") cannot hold {entry.filename}: {blocker} is a file, not a folder; point it at a "
+            f"folder (made if missing), or move the file away")
     if not path.is_file():
         if not entry.url:
             raise FileNotFoundError(

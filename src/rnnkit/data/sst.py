@@ -11,11 +11,12 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from rnnkit.data.tagged import decode_utf8
+from rnnkit.data.tagged import decode_utf8, read_bytes
 
 SST5_LABELS = ("very negative", "negative", "neutral", "positive", "very positive")
 SST2_LABELS = ("negative", "positive")
 SCHEMES = ("sst5", "sst2")
+_BLANKS = " \t"  # between labels, words and brackets (a no-break space is part of a word)
 _PTB_BRACKETS = {"-LRB-": "(", "-RRB-": ")", "-LSB-": "[", "-RSB-": "]",
                  "-LCB-": "{", "-RCB-": "}"}
 
@@ -49,12 +50,12 @@ def parse_tree(line: str) -> SentimentTree:
     position, text = 0, line.strip()
     while position < len(text):
         char = text[position]
-        if not stack and char not in " )" and (phrases or char != "("):
+        if not stack and char not in _BLANKS + ")" and (phrases or char != "("):
             raise ValueError(f"text outside the tree's brackets: {text[position:]!r} (a line "
                              "holds one tree, such as (3 (2 It) (4 good)))")
         if char == "(":
             end = position + 1
-            while end < len(text) and text[end] not in " ()":
+            while end < len(text) and text[end] not in _BLANKS + "()":
                 end += 1
             label = text[position + 1 : end]
             if not label.isdigit() or not 0 <= int(label) <= 4:
@@ -65,13 +66,16 @@ def parse_tree(line: str) -> SentimentTree:
             if not stack:
                 raise ValueError("unbalanced brackets: ')' without '('")
             value, first = stack.pop()
+            if first == len(tokens):
+                raise ValueError(f"a tree node holds no words: ({value}); every node needs a "
+                                 "word, such as (2 It), or nodes that hold words")
             phrases.append((first, len(tokens), value))
             position += 1
-        elif char == " ":
+        elif char in _BLANKS:
             position += 1
         else:
             end = position
-            while end < len(text) and text[end] not in " ()":
+            while end < len(text) and text[end] not in _BLANKS + "()":
                 end += 1
             word = text[position:end]
             tokens.append(_PTB_BRACKETS.get(word, word))
@@ -86,7 +90,7 @@ def parse_tree(line: str) -> SentimentTree:
 def read_trees(path: str | Path) -> list[SentimentTree]:
     """Every tree of a UTF-8 file (one per line); a bad line (or bytes that are not UTF-8), or
     a file with no tree, is an error naming the file (and line)."""
-    text = decode_utf8(Path(path).read_bytes(), path).removeprefix("\ufeff")
+    text = decode_utf8(read_bytes(path), path).removeprefix("\ufeff")
     trees = []
     for number, line in enumerate(io.StringIO(text, newline=None), 1):  # \r\n, \r: \n
         if not line.strip():

@@ -137,6 +137,22 @@ def decode_utf8(raw: bytes, path: str | Path) -> str:
         ) from None
 
 
+def read_bytes(path: str | Path) -> bytes:
+    """A file's bytes, decompressed when its name ends in ``.gz``.
+
+    Raises:
+        DataFormatError: a ``.gz`` file that is not gzip data.
+    """
+    raw = Path(path).read_bytes()
+    if Path(path).suffix == ".gz":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as error:  # gzip.BadGzipFile is an OSError
+            raise DataFormatError(f"not gzip data ({error}); is it really gzipped (and whole)? "
+                                  "Rename it without .gz", path) from None
+    return raw
+
+
 def read_lines(path: str | Path) -> list[str]:
     """The lines of a UTF-8 file (``.gz``: decompressed) with their endings kept; split on
     ``\\n`` only.
@@ -147,14 +163,7 @@ def read_lines(path: str | Path) -> list[str]:
         DataFormatError: the file is not UTF-8 (naming the line), or a ``.gz`` file is not
             gzip data.
     """
-    raw = Path(path).read_bytes()
-    if Path(path).suffix == ".gz":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as error:  # gzip.BadGzipFile is an OSError
-            raise DataFormatError(f"not gzip data ({error}); is it really gzipped (and whole)? "
-                                  "Rename it without .gz", path) from None
-    text = decode_utf8(raw, path)
+    text = decode_utf8(read_bytes(path), path)
     lines = [line + "\n" for line in text.split("\n")]
     lines[-1] = lines[-1][:-1]
     return lines if lines[-1] else lines[:-1]

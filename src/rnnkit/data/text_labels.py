@@ -1,7 +1,7 @@
 """Labelled texts from JSON lines (``.jsonl`` or ``.jsonl.gz``), CSV or TSV files.
 
-Every row gives a text and a label (or, with a label separator, several labels: multi-label;
-or a number: regression). Texts are tokenized with
+Every row gives a text and a label (or, with a label separator, several labels: multi-label,
+in JSON also as an array; or a number: regression). Texts are tokenized with
 :func:`rnnkit.data.words.tokenize` (words, punctuation, clitics split, ``<br />``
 removed), so words match the word2vec vectors trained by ``rnnkit word2vec``.
 """
@@ -9,19 +9,23 @@ removed), so words match the word2vec vectors trained by ``rnnkit word2vec``.
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from rnnkit.data.tagged import decode_utf8
+from rnnkit.data.tagged import decode_utf8, read_bytes
 from rnnkit.data.words import HTML_BREAK, tokenize
 
 FORMATS = ("jsonl", "csv", "tsv")
+ONE_OBJECT_A_LINE = ("a JSON-lines file holds one whole JSON object a line, such as "
+                     '{"text": "good film", "label": "pos"} (a JSON array, or an object '
+                     "spread over several lines, must be written one object a line)")
 TRUNCATIONS = ("head", "tail", "head_tail")
+SST_TREE = re.compile(r"\s*\(\d\s+[(\S]")  # the start of a line of SST: (3 (2 It) ...
 
 
 @dataclass(frozen=True)
@@ -45,13 +49,14 @@ def guess_text_format(path: str | Path) -> str:
 
 def _open(path: Path) -> IO[str]:
     """The file's text (``.gz`` decompressed), a stream with no newline translation; bytes that
-    are not UTF-8 are a ``DataFormatError`` naming the file and line."""
-    raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-    text = decode_utf8(raw, path).removeprefix("\ufeff")  # a byte-order mark is no text
+    are not UTF-8 (or a ``.gz`` that is not gzip data) are a ``DataFormatError`` naming the
+    file."""
+    text = decode_utf8(read_bytes(path), path).removeprefix("\ufeff")  # a mark is no text
     return io.StringIO(text, newline="")
 
 
-def _rows(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, object]]]:
+def _rows(path: Path, fmt: str, fields: tuple[str, ...]
+          ) -> Iterator[tuple[int, dict[str, object]]]:
     with _open(path) as file:
         if fmt == "jsonl":
             for number, line in enumerate(file, 1):
@@ -59,17 +64,20 @@ def _rows(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, object]]]:
                     try:
                         yield number, json.loads(line)
                     except json.JSONDecodeError as error:
-                        raise ValueError(f"{path}, line {number}: not JSON ({error})") from None
+                        raise ValueError(f"{path}, line {number}: not JSON ({error}); "
+                                         f"{ONE_OBJECT_A_LINE}") from None
         elif fmt in ("csv", "tsv"):
-            yield from _table_rows(file, fmt, path)
+            yield from _table_rows(file, fmt, path, fields)
         else:
             raise ValueError(f"data.format must be one of {', '.join(FORMATS)}, got {fmt!r}")
 
 
-def _table_rows(file: IO[str], fmt: str, path: Path) -> Iterator[tuple[int, dict[str, object]]]:
+def _table_rows(file: IO[str], fmt: str, path: Path, fields: tuple[str, ...]
+                ) -> Iterator[tuple[int, dict[str, object]]]:
     """A CSV or TSV file's rows by header name, each with the line it starts on (blank lines
     and quoted line breaks counted); blank lines are no rows, and a short row's missing fields
-    are None. Spaces around the header's names are not part of them."""
+    are None. Spaces around the header's names are not part of them; a header naming one of
+    ``fields`` (those read) twice is an error."""
     reader = (csv.reader(file) if fmt == "csv" else  # TSV: no quoting, as GLUE's
               csv.reader(file, delimiter="\t", quoting=csv.QUOTE_NONE))
     header = next(reader, None)
@@ -79,8 +87,20 @@ def _table_rows(file: IO[str], fmt: str, path: Path) -> Iterator[tuple[int, dict
     if not any(names):
         raise ValueError(f"{path}, line 1: blank, but the header (the field names, such as "
                          "text and label) must be on line 1; remove the blank lines above it")
+    twice = [name for name in fields if names.count(name) > 1]
+    if twice:  # a row's dict would hold the last one's value alone
+        raise ValueError(f"{path}, line 1: the header names column {twice[0]!r} "
+                         f"{names.count(twice[0])} times, and only one can be read; give every "
+                         "column its own name")
     start = reader.line_num + 1
+    named = all(name in names for name in fields)  # else the missing name is the error
     for values in reader:
+        if named and any(value.strip() for value in values[len(names):]):  # beyond the header
+            fix = ("quote a text that holds a comma, as in \"good, not great\"" if fmt == "csv"
+                   else "a TSV field cannot hold a tab: replace the tabs within the text")
+            raise ValueError(f"{path}, line {start}: {len(values)} fields where the header "
+                             f"has {len(names)}, so a text or label would be cut short or "
+                             f"shifted; {fix}")
         if values:
             yield start, {name: values[i] if i < len(values) else None
                           for i, name in enumerate(names)}
@@ -117,8 +137,12 @@ def prepare_tokens(text: str, lowercase: bool, max_tokens: int, how: str) -> lis
 def _separator_hint(row: object, fmt: str) -> str:
     """What to do about a row without the named fields: a header that is one column holding
     another separator (a CSV saved with ';' by a spreadsheet) is a file read with the wrong
-    separator, not a field name to set."""
+    separator, and one that is an SST tree (SST's train.txt, read as TSV by its name) a file
+    of another format, not a field name to set."""
     header = list(row) if isinstance(row, dict) else []
+    if fmt in ("csv", "tsv") and len(header) == 1 and SST_TREE.match(str(header[0])):
+        return ("the file looks like SST trees, one a line, not a table: read it with "
+                "--format sst (data.format=sst)")
     if fmt in ("csv", "tsv") and len(header) == 1:
         expected = "," if fmt == "csv" else "\t"
         for separator, name in ((";", "';'"), ("\t", "tabs"), (",", "commas"), ("|", "'|'")):
@@ -129,6 +153,12 @@ def _separator_hint(row: object, fmt: str) -> str:
                         + (" (or name it .tsv, or pass --format tsv)" if separator == "\t"
                            else ""))
     return "set data.text_field / data.label_field"
+
+
+def _json_kind(value: object) -> str:
+    """JSON's name for the type of a parsed value."""
+    kinds = ((bool, "boolean"), (list, "array"), (str, "string"), ((int, float), "number"))
+    return next((name for kind, name in kinds if isinstance(value, kind)), "null")
 
 
 def read_labelled_texts(
@@ -147,14 +177,23 @@ def read_labelled_texts(
     path = Path(path)
     fmt = guess_text_format(path) if fmt == "auto" else fmt
     examples = []
-    for number, row in _rows(path, fmt):
+    fields = (text_field, label_field) if labelled else (text_field,)
+    for number, row in _rows(path, fmt, fields):
         where = f"{path}, line {number}"
-        fields = (text_field, label_field) if labelled else (text_field,)
-        if not isinstance(row, dict) or any(field not in row for field in fields):
-            found = ", ".join(map(str, row)) if isinstance(row, dict) else type(row).__name__
+        if not isinstance(row, dict):  # a JSON array (of examples), a string, a number
+            raise ValueError(f"{where}: a JSON {_json_kind(row)}, not an object with the "
+                             f"field{'s' if len(fields) > 1 else ''} "
+                             f"{' and '.join(map(repr, fields))}; {ONE_OBJECT_A_LINE}")
+        if any(field not in row for field in fields):
+            found = ", ".join(map(str, row))
+            found = found if len(found) <= 200 else f"{found[:200]}..."  # a line read as names
             raise ValueError(f"{where}: needs the field{'s' if len(fields) > 1 else ''} "
                              f"{' and '.join(map(repr, fields))}"
                              f" (found: {found}); {_separator_hint(row, fmt)}")
+        if isinstance(row[text_field], list | dict):  # JSON: its Python form is no text
+            raise ValueError(f"{where}: the text ({text_field!r}) is a JSON "
+                             f"{'array' if isinstance(row[text_field], list) else 'object'}, "
+                             "not a string; give each example's text as one string")
         tokens = prepare_tokens(str(row[text_field] or ""), lowercase, max_tokens, how)
         if not tokens:
             raise ValueError(f"{where}: the text is empty; remove the row or give it a text")
@@ -164,8 +203,19 @@ def read_labelled_texts(
         if row[label_field] is None:  # a short CSV row, or a JSON null
             raise ValueError(f"{where}: no label (the row has no {label_field!r} value); "
                              "give it one or remove the row")
-        raw = str(row[label_field]).strip()
-        labels = [p.strip() for p in raw.split(label_separator)] if label_separator else [raw]
+        value = row[label_field]
+        if isinstance(value, dict) or (isinstance(value, list) and not label_separator):
+            raise ValueError(
+                f"{where}: the label is a JSON {'array' if isinstance(value, list) else 'object'}"
+                f" ({json.dumps(value)[:60]}), which would be read as one class named by its "
+                "text; give one label (a string or number), or for several labels set "
+                "data.label_separator (an array is then read as the example's labels)")
+        if isinstance(value, list):  # multi-label: a JSON array of the labels
+            labels = [str(label).strip() for label in value]
+        else:
+            raw = str(value).strip()
+            labels = ([p.strip() for p in raw.split(label_separator)] if label_separator
+                      else [raw])
         labels = [label for label in labels if label]
         if not labels and not label_separator:
             raise ValueError(f"{where}: the label is empty")

@@ -42,6 +42,7 @@ from rnnkit.pipelines.classifier_data import (
     FORMATS,
     ClassifierDataConfig,
     Example,
+    check_dataset,
     check_labels,
     check_sst_settings,
     example_labels,
@@ -102,6 +103,7 @@ def check_run(config: ClassifierRunConfig) -> None:
     check_at_least(data.max_tokens, "data.max_tokens", 0)  # 0 keeps all; below 0 did too
     check_at_least(config.embeddings.extend_vocab, "embeddings.extend_vocab", 0)
     check_fraction(data.dev_fraction, "data.dev_fraction")  # --print-config printed -1
+    check_dataset(data)
     check_sst_settings(data)
     unread = changed_keys("embeddings", config.embeddings, VectorsConfig(),
                           ("freeze", "extend_vocab"))

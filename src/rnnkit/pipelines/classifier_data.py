@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -11,8 +10,12 @@ from typing import Any, TypeVar
 import torch
 
 from rnnkit.config import ConfigError, changed_keys
-from rnnkit.data.numeric_sequences import NumericSequence, read_numeric_sequences
-from rnnkit.data.registry import dataset_file, get_spec
+from rnnkit.data.numeric_sequences import (
+    NumericSequence,
+    read_header,
+    read_numeric_sequences,
+)
+from rnnkit.data.registry import dataset_file, get_spec, get_task_spec
 from rnnkit.data.sst import SST2_LABELS, SST5_LABELS, read_trees, sst_examples
 from rnnkit.data.text_labels import (
     LabelledText,
@@ -72,21 +75,31 @@ class ClassifierDataConfig:
         return get_spec(self.dataset).format
 
 
+def check_dataset(data: ClassifierDataConfig) -> None:
+    """Refuse a ``data.dataset`` that is not a classification dataset: a tagging one was
+    refused as 'data.format must be one of jsonl, csv, tsv', a language model's as 'no
+    training data: set data.dataset', a translation one with advice for the Python API."""
+    if data.dataset:
+        get_task_spec(data.dataset, "classification", "a classifier")
+
+
 def check_sst_settings(data: ClassifierDataConfig) -> None:
     """Refuse ``data.sst_labels`` or ``data.phrases`` for data that are not SST trees: read
     only from trees, they would change nothing."""
-    fmt = data.resolved_format()
+    fmt, guessed = data.resolved_format(), ""
     if fmt == "auto" and data.train:
         try:
             fmt = guess_text_format(data.train)
         except ValueError:
             return  # refused, naming data.format, when the file is read
+        guessed = f" (guessed from the name {Path(data.train).name})"
     unread = changed_keys("data", data, ClassifierDataConfig(), ("sst_labels", "phrases"))
     if fmt not in ("auto", "sst") and unread:
         raise ConfigError(f"{' and '.join(unread)} {'are' if len(unread) > 1 else 'is'} read "
                           f"only from SST trees (--dataset sst, or data.format=sst), and this "
-                          f"data is {fmt}: leave {'them' if len(unread) > 1 else 'it'} out, "
-                          "or give SST trees")
+                          f"data is {fmt}{guessed}: leave {'them' if len(unread) > 1 else 'it'}"
+                          " out, or give SST trees"
+                          + (" (a file of trees: --format sst)" if guessed else ""))
 
 
 def _path(data: ClassifierDataConfig, split: str) -> Path | None:
@@ -115,8 +128,7 @@ def with_named_features(data: ClassifierDataConfig) -> ClassifierDataConfig:
     named = [c.strip() for c in data.feature_columns.split(",") if c.strip()]
     path = _path(data, "train")
     if not named and path is not None and path.is_file():
-        with open(path, encoding="utf-8", newline="") as file:
-            header = [name.strip() for name in next(csv.reader(file), [])]
+        header = read_header(path)  # as the reader sees it: a byte-order mark is no name
         skip = {data.id_column, data.label_field, data.time_column}
         named = [c for c in header if c not in skip]
     return replace(data, feature_columns=",".join(named))

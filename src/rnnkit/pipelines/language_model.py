@@ -37,7 +37,7 @@ class LMDataConfig:
     """Where the text comes from and how it is split and batched."""
 
     dataset: str = "tinyshakespeare"  # a registry name, or "" with data.file
-    file: str = ""  # a UTF-8 text file instead of a registry dataset
+    file: str = ""  # a UTF-8 text file instead of a registry dataset (.gz: decompressed)
     data_dir: str = ""  # local mirror of the registry (else RNNKIT_DATA)
     validation_fraction: float = 0.1  # the last part of the text validates
     steps: int = 100  # time steps per window (truncated BPTT length)
@@ -68,7 +68,7 @@ class LMRunConfig:
 def read_text(data: LMDataConfig) -> str:
     """The configured text, from a file or the registry: UTF-8 (other bytes are an error
     naming the line), a byte-order mark left out (it would become a character to learn)."""
-    from rnnkit.data.tagged import decode_utf8
+    from rnnkit.data.tagged import decode_utf8, read_bytes
 
     if data.file:
         path = Path(data.file)
@@ -80,7 +80,7 @@ def read_text(data: LMDataConfig) -> str:
         path = dataset_file(data.dataset, spec.splits[0], data.data_dir or None)
     else:
         raise ValueError("no text: set data.dataset (e.g. tinyshakespeare) or data.file")
-    text = decode_utf8(path.read_bytes(), str(path)).removeprefix("\ufeff")
+    text = decode_utf8(read_bytes(path), str(path)).removeprefix("\ufeff")
     if not text.strip():
         raise ValueError(f"{path} is empty: a language model needs text to learn from")
     return text
