@@ -556,3 +556,17 @@ def test_monitor_auto_is_refused_by_tasks_that_do_not_resolve_it(
     assert main(["train", "synthetic", "--set", "train.monitor=auto", "--print-config"]) == 2
     assert "train.monitor=auto is read by train tagger alone" in capsys.readouterr().err
     assert main(["train", "tagger", "--dataset", "ud_english_ewt", "--print-config"]) == 0
+
+
+@pytest.mark.parametrize(("dataset", "task"), [("sst", "classification"),
+                                               ("multi30k", "translation"),
+                                               ("tinyshakespeare", "language model")])
+def test_a_registry_dataset_of_another_task_is_refused_by_its_task(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], dataset: str, task: str) -> None:
+    """train tagger --dataset sst said 'data.format must be one of conllu, iob' (no format was
+    given) and --dataset multi30k gave advice for the Python API (use dataset_files)."""
+    assert main(["train", "tagger", "--dataset", dataset, "--out", str(tmp_path / "run"),
+                 "--print-config"]) == 2
+    assert (f"dataset {dataset!r} is a {task} dataset, and a tagger reads tagging datasets "
+            "(ud_english_ewt, uner_english_ewt, wnut17)") in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()

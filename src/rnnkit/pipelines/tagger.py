@@ -18,6 +18,7 @@ from rnnkit.config import (
 )
 from rnnkit.data.batching import BatchSource, BucketBatches, bucket_order
 from rnnkit.data.conllu import TAG_COLUMNS
+from rnnkit.data.registry import get_task_spec
 from rnnkit.data.tagged import TaggedSentence
 from rnnkit.data.tagger_batches import collate, encode, word_form
 from rnnkit.data.tags import bio_tag, bio_to_bioes, is_tag, to_bio
@@ -97,6 +98,8 @@ def check_run(config: TaggerRunConfig) -> None:
     check_choice(data.column, "data.column", tuple(TAG_COLUMNS))
     if data.format:  # "": the registry dataset's
         check_choice(data.format, "data.format", FORMATS)
+    if data.dataset:  # one of another task said 'data.format must be one of conllu, iob'
+        get_task_spec(data.dataset, "tagging", "a tagger")  # (sst) or gave API advice
     check_at_least(data.min_count, "data.min_count", 1)  # below 1 kept every word, as 1 does
     check_embeddings(config.embeddings)
 

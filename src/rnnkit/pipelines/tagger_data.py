@@ -35,9 +35,9 @@ class TaggerDataConfig:
     def _spec(self) -> Any:
         if not self.dataset:
             return None
-        from rnnkit.data.registry import get_spec
+        from rnnkit.data.registry import get_task_spec
 
-        return get_spec(self.dataset)
+        return get_task_spec(self.dataset, "tagging", "a tagger")
 
     def _format(self) -> str:
         spec = self._spec()
