@@ -293,6 +293,10 @@ def test_cli_trains_predicts_and_refuses_unknown_labels(
     assert main(["predict", "--model", str(out / "model.rnnkit"), "--text",
                  "a great cast\n\nhated it\n   \n<br />\nfine"]) == 2  # blank lines count
     assert "line 5 has no words to classify: '<br />'" in capsys.readouterr().err
+    old_mac = tmp_path / "old_mac.txt"  # CR line endings: read as one text of two reviews
+    old_mac.write_bytes(b"a great cast\r\nfine\rhated it\r")
+    assert main(["predict", "--model", str(out / "model.rnnkit"), "--input", str(old_mac)]) == 2
+    assert f"{old_mac}:2: a carriage return (\\r) within the line" in capsys.readouterr().err
     assert main(["predict", "--model", str(out / "model.rnnkit"), "--input", str(dev)]) == 0
     read = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert len(read) == len(rows)  # a JSONL file: its text field, one row each, not its lines

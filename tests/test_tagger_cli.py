@@ -103,6 +103,8 @@ def test_bad_input_is_a_clear_error(files: dict[str, Path], tmp_path: Path,
     capsys.readouterr()
     assert main(["predict", "--model", model, "--text", "   "]) == 2
     assert "nothing to tag" in capsys.readouterr().err
+    assert main(["predict", "--model", model, "--text", "Mary runs .\rJohn walks ."]) == 2
+    assert "--text:1: a carriage return" in capsys.readouterr().err  # was: one sentence
     long_sentence = " ".join(["word"] * 500)  # far longer than any training sentence
     assert main(["predict", "--model", model, "--text", long_sentence]) == 0
     assert len(capsys.readouterr().out.split()) == 1000

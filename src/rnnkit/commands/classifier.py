@@ -16,6 +16,7 @@ from rnnkit.commands.common import (
     add_config_options,
     add_data_flags,
     check_file,
+    input_lines,
     make_parent,
     print_json,
     read_as,
@@ -172,7 +173,7 @@ def predict(args: argparse.Namespace) -> int:
     else:
         text = args.text if args.text is not None else read_text_input(args.input)
         numbered = [(number, line) for number, line in  # blank lines skipped, counted
-                    enumerate(text.replace("\r\n", "\n").split("\n"), 1) if line.strip()]
+                    enumerate(input_lines(text, args), 1) if line.strip()]
         if not numbered:
             raise ValueError("nothing to classify: the input is empty (one text per line)")
         examples = []

@@ -255,6 +255,20 @@ def read_text_input(path: str | None) -> str:
     return decode_utf8(raw, name).removeprefix("\ufeff")
 
 
+def input_lines(text: str, args: argparse.Namespace) -> list[str]:
+    """The lines of ``--text`` or of ``--input``'s text, split at ``\n`` (and ``\r\n``; not
+    ``splitlines``: U+2028 is no line break in a text). A carriage return left within a line
+    is refused, naming the line: a file with old Mac (CR) line endings would be one line, so
+    every text in it one text."""
+    from rnnkit.data.tagged import check_line_endings
+
+    lines = text.replace("\r\n", "\n").split("\n")
+    name = "--text" if args.text is not None else (
+        "standard input" if args.input in (None, "-") else args.input)
+    check_line_endings(lines, name)
+    return lines
+
+
 def check_output_file(path: Path | None, flag: str = "--output", example: str = "",
                       atomic: bool = False) -> None:
     """Refuse, before the work that fills it (the model's loading included), a ``flag`` that

@@ -13,6 +13,7 @@ from rnnkit.commands.common import (
     add_config_options,
     add_data_flags,
     check_file,
+    input_lines,
     make_parent,
     print_json,
     read_as,
@@ -122,7 +123,7 @@ def predict(args: argparse.Namespace) -> int:
     fmt = args.format or ("text" if args.text or not args.input else model.data["format"])
     if fmt == "text":
         text = args.text if args.text is not None else read_text_input(args.input)
-        given = text.replace("\r\n", "\n").split("\n")  # not splitlines: U+2028 is no break
+        given = input_lines(text, args)
         token_lists = [line.split() for line in given if line.strip()]
         if not token_lists:
             raise ValueError("nothing to tag: the input is empty")
