@@ -333,6 +333,16 @@ def test_a_gzipped_text_file_is_read_decompressed(tmp_path: Path) -> None:
         read_text(LMDataConfig(file=str(path)))
 
 
+def test_windows_and_old_mac_line_endings_read_as_line_breaks(tmp_path: Path) -> None:
+    """A CRLF file taught a character model '\r' as a character of its own, written before
+    every line break it generated (and lone CRs were no line breaks)."""
+    from rnnkit.pipelines.language_model import LMDataConfig, read_text
+
+    path = tmp_path / "text.txt"
+    path.write_bytes(b"ROMEO:\r\nBut soft!\r\n\r\nJULIET:\rAy me.\r")
+    assert read_text(LMDataConfig(file=str(path))) == "ROMEO:\nBut soft!\n\nJULIET:\nAy me.\n"
+
+
 def test_a_text_file_names_the_default_run_folder_and_excludes_dataset(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

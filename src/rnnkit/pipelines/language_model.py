@@ -67,7 +67,9 @@ class LMRunConfig:
 
 def read_text(data: LMDataConfig) -> str:
     """The configured text, from a file or the registry: UTF-8 (other bytes are an error
-    naming the line), a byte-order mark left out (it would become a character to learn)."""
+    naming the line), a byte-order mark left out (it would become a character to learn), and
+    Windows (CRLF) and old Mac (CR) line endings read as ``\n``, as Python's ``open`` reads a
+    text file (a CRLF file taught a character model to write ``\r`` before each line break)."""
     from rnnkit.data.tagged import decode_utf8, read_bytes
 
     if data.file:
@@ -81,6 +83,7 @@ def read_text(data: LMDataConfig) -> str:
     else:
         raise ValueError("no text: set data.dataset (e.g. tinyshakespeare) or data.file")
     text = decode_utf8(read_bytes(path), str(path)).removeprefix("\ufeff")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise ValueError(f"{path} is empty: a language model needs text to learn from")
     return text
