@@ -753,3 +753,13 @@ def test_a_cut_or_damaged_gzip_file_is_named_not_a_traceback(tmp_path: Path, cut
     vectors.write_bytes(packed[: len(packed) // 2])
     with pytest.raises(ValueError, match="v.txt.gz is not a valid word2vec-text file: its gzip"):
         load_vectors(vectors)
+
+
+def test_a_binary_file_with_a_word_that_is_no_utf8_says_so(tmp_path: Path) -> None:
+    """It said only "UnicodeDecodeError: 'utf-8' codec can't decode byte 0xe9 ..."."""
+    path = tmp_path / "latin1.bin"
+    vector = np.array([1, 2, 3], dtype=np.float32).tobytes()
+    path.write_bytes(b"2 3\n" + b"caf\xe9 " + vector + b"\n" + b"tea " + vector + b"\n")
+    with pytest.raises(ValueError, match=r"latin1.bin is not a valid word2vec-binary file: a "
+                                         r"word is not UTF-8 .*b'caf\\xe9'.*UTF-8 words"):
+        load_vectors(path)

@@ -70,6 +70,10 @@ def load_vectors(path: str | Path, format: str = "auto") -> KeyedVectors:
         vectors = _read(path, format, rows) if rows else None
         if vectors is None:
             where = text_problem(path, format) if format != "word2vec-binary" else None
+            if where is None and isinstance(error, UnicodeDecodeError):
+                where = (f"a word is not UTF-8 ({error.reason} at byte {error.start} of its "
+                         f"bytes {error.object[:40]!r}); rnnkit reads words as UTF-8: write "
+                         "the file with UTF-8 words (e.g. gensim's save_word2vec_format)")
             raise ValueError(
                 f"vectors file {path} is not a valid {format} file: "
                 + (where or f"{type(error).__name__}: {error}")
