@@ -809,6 +809,9 @@ def test_gaps_in_a_file_s_dates_are_warned_of_or_put_on_the_grid(tmp_path: Path)
     change = _prepare(gappy, frequency="infer", max_fill=5, target="y_change_1", changes="y",
                       change_lags="1")  # a change of y is the target: y is never filled either
     assert change.frame["y_change_1"].isna().sum() == 32  # was 27: 5 changes of 0 invented
+    logged = _prepare(gappy, frequency="infer", max_fill=5, target="y_log1p", log1p="y")
+    assert logged.frame["y_log1p"].isna().sum() == 30  # was 25: 5 copied targets invented
+    assert logged.frame["x"].isna().sum() == 25  # the inputs are still filled
     days = pd.DataFrame({"y": np.arange(300.0)},
                         index=pd.bdate_range("2020-01-01", periods=300, name="date"))
     with warnings.catch_warnings():
