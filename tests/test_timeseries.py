@@ -648,3 +648,30 @@ def test_an_infinite_value_is_refused_where_it_is() -> None:
     table = pd.DataFrame({"date": ["2020-01-01", "2020-01-02"], "y": ["1.5", "inf"]})
     with pytest.raises(ValueError, match=r"column 'y' holds inf at row 1 .*expected finite"):
         tidy(table, "date")
+
+
+def test_row_counts_written_as_whole_floats_are_read_and_others_refused() -> None:
+    # 2.0 passed the whole-number checks and then failed deep in numpy or pandas (IndexError
+    # 'arrays used as indices must be of integer type', 'slice indices must be integers');
+    # NaN failed with 'cannot convert float NaN to integer', naming no argument
+    frame = daily([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    windows = make_windows(frame, "y", lookback=2.0, horizon=np.float64(2), stride=1.0)
+    assert (windows.lookback, windows.horizon) == (2, 2)
+    assert windows.targets.tolist() == [[3.0, 4.0], [4.0, 5.0], [5.0, 6.0]]
+    assert windows.inputs[:, :, 0].tolist() == [[1.0, 2.0], [2.0, 3.0], [3.0, 4.0]]
+    for bad in (float("nan"), 2.5, "2", True):
+        with pytest.raises(ValueError, match=f"lookback must be a whole number >= 1, not "
+                                             f"{re.escape(repr(bad))}"):
+            make_windows(frame, "y", lookback=bad)
+    series = frame["y"].rename("p")
+    assert lags(series, [2.0])["p_lag2"].tolist()[2:] == [1.0, 2.0, 3.0, 4.0]
+    assert simple_returns(series, 2.0).tolist()[2] == 2.0
+    np.testing.assert_allclose(log_returns(series, np.int64(2)).to_numpy()[2:],
+                               np.log([3.0, 2.0, 5 / 3, 1.5]))
+    derived = derive(frame, changes=["y"], change_lags=[2.0])
+    assert derived["y_change_2"].tolist()[2:] == [2.0, 2.0, 2.0, 2.0]
+    assert buy_sell_hold(pd.Series([100.0, 102.0, 99.0]), 1.0).tolist() == [BUY, SELL, MISSING]
+    with pytest.raises(ValueError, match="a lag must be a whole number of rows >= 1, not nan"):
+        lags(series, [float("nan")])
+    with pytest.raises(ValueError, match="horizon must be a whole number of rows >= 1, not 1.5"):
+        buy_sell_hold(pd.Series([100.0, 102.0, 99.0]), 1.5)

@@ -24,7 +24,7 @@ def simple_returns(prices: pd.DataFrame | pd.Series, periods: int = 1) -> pd.Dat
         >>> simple_returns(pd.Series([100.0, 110.0, 99.0])).round(3).tolist()
         [nan, 0.1, -0.1]
     """
-    _check_periods(periods)
+    periods = _check_periods(periods)
     return prices / prices.shift(periods) - 1.0
 
 
@@ -38,7 +38,7 @@ def log_returns(prices: pd.DataFrame | pd.Series, periods: int = 1) -> pd.DataFr
         >>> log_returns(pd.Series([1.0, np.e, 1.0])).round(3).tolist()
         [nan, 1.0, -1.0]
     """
-    _check_periods(periods)
+    periods = _check_periods(periods)
     values = np.asarray(prices, dtype=float)
     if (values <= 0).any():
         position = np.argwhere(values <= 0)[0]
@@ -108,7 +108,7 @@ def lags(frame: pd.DataFrame | pd.Series, steps: Sequence[int],
                          f"{', '.join(map(str, table.columns))}")
     parts = {}
     for step in steps:
-        _check_periods(step, what="a lag")
+        step = _check_periods(step, what="a lag")
         for name in chosen:
             parts[f"{name}_lag{step}"] = table[name].shift(step)
     return pd.DataFrame(parts, index=table.index)
@@ -130,7 +130,7 @@ def price_features(prices: pd.Series, spans: Sequence[int] = (5, 20)) -> pd.Data
     step = log_returns(prices.astype(float))
     columns = {f"{name}_log_return": step}
     for span in spans:
-        _check_periods(span, what="a span")
+        span = _check_periods(span, what="a span")
         columns[f"{name}_momentum_{span}"] = log_returns(prices.astype(float), span)
         columns[f"{name}_volatility_{span}"] = step.rolling(span).std(ddof=0)
     return pd.DataFrame(columns, index=prices.index)
@@ -165,8 +165,8 @@ def derive(frame: pd.DataFrame, log1p: Sequence[str] = (), changes: Sequence[str
                              f"{', '.join(map(str, out.columns))}")
         if not pd.api.types.is_numeric_dtype(out[name]):
             raise ValueError(f"column {name!r} is not numeric; it cannot be derived from")
-    for lag in change_lags if changes else ():
-        _check_periods(lag, what="a change lag")
+    change_lags = [_check_periods(lag, what="a change lag") for lag in change_lags] \
+        if changes else []
     for name in changes:
         for lag in change_lags:
             out[f"{name}_change_{lag}"] = out[name] - out[name].shift(lag)
@@ -179,7 +179,10 @@ def derive(frame: pd.DataFrame, log1p: Sequence[str] = (), changes: Sequence[str
     return out
 
 
-def _check_periods(periods: int, what: str = "periods") -> None:
-    if int(periods) != periods or periods < 1:
-        raise ValueError(f"{what} must be a whole number of rows >= 1, not {periods!r}: a "
-                         "value at t may only use rows before t")
+def _check_periods(periods: int, what: str = "periods") -> int:
+    """``periods`` as an ``int`` (``2.0`` is 2), refused unless a whole number >= 1."""
+    if isinstance(periods, (int, float, np.integer, np.floating)) and \
+            not isinstance(periods, bool) and float(periods).is_integer() and periods >= 1:
+        return int(periods)
+    raise ValueError(f"{what} must be a whole number of rows >= 1, not {periods!r}: a "
+                     "value at t may only use rows before t")

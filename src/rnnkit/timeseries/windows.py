@@ -158,9 +158,8 @@ def make_windows(frame: pd.DataFrame, target: str, features: Sequence[str] | Non
     if not index.is_monotonic_increasing or index.has_duplicates:
         raise ValueError("the frame's dates must be ascending with no repeats; load it with "
                          "rnnkit.timeseries.frames.tidy, which sorts and checks them")
-    for name, value in (("lookback", lookback), ("horizon", horizon), ("stride", stride)):
-        if int(value) != value or value < 1:
-            raise ValueError(f"{name} must be a whole number >= 1, not {value!r}")
+    lookback, horizon, stride = (_steps(name, value) for name, value in (
+        ("lookback", lookback), ("horizon", horizon), ("stride", stride)))
     rows = len(frame)
     if rows < lookback + horizon:
         raise ValueError(f"{rows} rows are too few for lookback {lookback} + horizon {horizon}; "
@@ -179,6 +178,15 @@ def make_windows(frame: pd.DataFrame, target: str, features: Sequence[str] | Non
     keep = (missing_inputs == 0) & (missing_targets == 0)
     return Windows(values, series, index, candidates[keep], lookback, horizon, tuple(names),
                    target, dropped=int((~keep).sum()))
+
+
+def _steps(name: str, value: object) -> int:
+    """A count of rows (``lookback``, ``horizon``, ``stride``) as an ``int``: a whole number
+    of at least 1 (``24.0`` is 24); anything else is refused, naming the setting."""
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) \
+            and float(value).is_integer() and value >= 1:
+        return int(value)
+    raise ValueError(f"{name} must be a whole number >= 1, not {value!r}")
 
 
 def input_batches(windows: Windows, batch_size: int = 4096,
