@@ -50,7 +50,7 @@ from rnnkit.timeseries.metrics import (
     smape,
 )
 from rnnkit.timeseries.scaling import StandardScaler
-from rnnkit.timeseries.splits import split_by_time, walk_forward, walk_forward_predict
+from rnnkit.timeseries.splits import Fold, split_by_time, walk_forward, walk_forward_predict
 from rnnkit.timeseries.windows import Windows, make_windows
 
 DATA = SHARED_DATA
@@ -307,6 +307,13 @@ def test_walk_forward_folds_refit_and_leak_guard() -> None:
         ([1, 2], [4, 5, 6], True), ([1, 2], [7, 8, 9], False)]
     with pytest.raises(ValueError, match="leave no test windows"):
         walk_forward(4, 4, 1)
+    # max_train=0 gave folds of no training windows, which walk_forward_predict's leak check
+    # met with numpy's 'zero-size array to reduction operation maximum which has no identity';
+    # a negative refit_every was read as 0
+    with pytest.raises(ValueError, match="max_train must be >= 1, not 0"):
+        walk_forward(10, 4, 3, max_train=0)
+    with pytest.raises(ValueError, match=r"refit_every must be >= 0 \(0: refit only the first"):
+        walk_forward(10, 4, 3, refit_every=-1)
     windows = make_windows(daily(list(np.arange(30.0))), "y", lookback=3, horizon=3)
     fits: list[int] = []
 
@@ -323,6 +330,9 @@ def test_walk_forward_folds_refit_and_leak_guard() -> None:
     assert not np.isnan(predictions[10:]).any()
     with pytest.raises(ValueError, match="fold leaks: a training target at .* use gap"):
         walk_forward_predict(windows, walk_forward(len(windows), 10, 5), fit, predict)
+    empty = [Fold(np.arange(0), np.arange(10, 15), True)]
+    with pytest.raises(ValueError, match="a fold has 0 training and 5 test windows"):
+        walk_forward_predict(windows, empty, fit, predict)
 
 
 def test_scaler_fits_training_rows_only_and_round_trips_json() -> None:

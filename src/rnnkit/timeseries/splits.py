@@ -87,9 +87,13 @@ def walk_forward(n: int, initial: int, step: int, *, gap: int = 0, test_size: in
         [([0, 1], [3, 4], True), ([0, 1, 2, 3], [5, 6], True)]
     """
     test_size = step if test_size is None else test_size
-    for name, value in (("initial", initial), ("step", step), ("test_size", test_size)):
-        if value < 1:
+    for name, value in (("initial", initial), ("step", step), ("test_size", test_size),
+                        *((("max_train", max_train),) if max_train is not None else ())):
+        if value < 1:  # max_train 0 gave folds of no training windows, refused only at fit
             raise ValueError(f"{name} must be >= 1, not {value}")
+    if refit_every < 0:
+        raise ValueError(f"refit_every must be >= 0 (0: refit only the first fold), not "
+                         f"{refit_every}")
     if gap < 0 or initial - gap < 1:
         raise ValueError(f"gap {gap} must be >= 0 and leave training windows before "
                          f"initial={initial}")
@@ -110,6 +114,9 @@ def walk_forward(n: int, initial: int, step: int, *, gap: int = 0, test_size: in
 def check_fold(train: Windows, test: Windows, hint: str) -> None:
     """Refuse a fold with a training target after the first test origin (a leak); ``hint``
     says how to fix it."""
+    if not len(train) or not len(test):
+        raise ValueError(f"a fold has {len(train)} training and {len(test)} test windows; "
+                         "each needs at least one")
     latest, earliest = train.target_times[:, -1].max(), test.input_end.min()
     if latest > earliest:
         raise ValueError(f"fold leaks: a training target at {latest} is after the test "
