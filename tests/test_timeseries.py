@@ -94,6 +94,10 @@ def test_long_and_wide_round_trip() -> None:
         [("A", 1.0), ("A", 2.0), ("B", 5.0)]
     with pytest.raises(ValueError, match="needs value_column"):
         tidy(long, "day", series_column="symbol")
+    unnamed = long.assign(symbol=["A", None, "A"])  # was a column named 'nan'
+    with pytest.raises(ValueError, match=r"column 'symbol' holds no series name at row 1 "
+                                         r"\(date 2020-01-01 00:00:00\)"):
+        tidy(unnamed, "day", series_column="symbol", value_column="price")
 
 
 def test_unsorted_dates_are_sorted_with_a_warning() -> None:

@@ -88,6 +88,11 @@ def tidy(
         raise ValueError(f"{source}: the long format (series_column={series_column!r}) needs "
                          f"value_column, one of {_names(table.columns)}")
     dates = _parse_dates(table[date_column], date_format, source, date_column)
+    if series_column is not None and table[series_column].isna().any():
+        row = int(np.flatnonzero(table[series_column].isna().to_numpy())[0])
+        raise ValueError(f"{source}: column {series_column!r} holds no series name at row {row} "
+                         f"(date {dates.iloc[row]}); in the long format each row names its "
+                         "series. Fill in the name, or drop the row")
     skip = {date_column, series_column, *categorical}
     checked = [value_column] if series_column else [c for c in table.columns if c not in skip]
     for name in checked:
