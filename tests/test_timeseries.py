@@ -656,6 +656,14 @@ def test_an_empty_folder_or_file_says_it_holds_no_data(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"csvs is a folder, read as one Parquet dataset, and it "
                                          r"cannot be read as one \(.*a.csv.*\); give a CSV"):
         load_table(tmp_path / "csvs", "date")
+    header = tmp_path / "header.csv"  # a header and no rows: with a frequency, an IndexError
+    header.write_text("date,x\n")
+    empty = load_table(header, "date", frequency="D")
+    assert empty.empty and empty.columns.tolist() == ["x"]
+    with pytest.raises(ValueError, match="header.csv: cannot infer a frequency from 0 "):
+        load_table(header, "date", frequency="infer")
+    with pytest.raises(ValueError, match=r"0 rows are too few for lookback 2 \+ horizon 1"):
+        make_windows(empty, "x", lookback=2)
 
 
 def test_an_infinite_value_is_refused_where_it_is() -> None:

@@ -137,6 +137,8 @@ def regularize(frame: pd.DataFrame, frequency: str = "infer", max_fill: int = 0,
         2020-01-03  3.0  6.0
     """
     chosen = infer_frequency(frame.index) if frequency == "infer" else frequency
+    if not len(frame):  # no rows, no grid (frame.index[0] was an IndexError)
+        return frame.copy()
     grid = pd.date_range(frame.index[0], frame.index[-1], freq=chosen, name=frame.index.name)
     off_grid = frame.index.difference(grid)
     calendar = calendar_periods(pd.DatetimeIndex(frame.index))
