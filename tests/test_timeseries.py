@@ -135,6 +135,23 @@ def test_missing_columns_and_non_numbers_are_errors_that_say_where() -> None:
         tidy(bad_date, "date")
 
 
+def test_missing_words_with_spaces_around_them_are_missing_values(tmp_path: Path) -> None:
+    """A file written '2020-01-02, NA, 3' read ' 1 ' as 1 but refused ' NA' as 'the
+    non-numeric value ' NA' ... expected numbers, with NA or an empty cell for a missing
+    value', naming as the fix what the file held."""
+    path = tmp_path / "spaced.csv"
+    path.write_text("date, x , y\n2020-01-01, 1 ,2\n2020-01-02, NA, 3\n2020-01-03,  ,4\n"
+                    "2020-01-04, n/a ,5\n")
+    frame = load_table(path, "date")
+    assert frame["x"].tolist()[0] == 1.0 and frame["x"].isna().tolist() == [False, True, True,
+                                                                             True]
+    assert frame["y"].tolist() == [2.0, 3.0, 4.0, 5.0]
+    table = pd.DataFrame({"date": ["2020-01-01", "2020-01-02"], "y": ["NA", 2.5]})
+    assert tidy(table, "date")["y"].isna().tolist() == [True, False]  # 'NA' text in a frame
+    with pytest.raises(ValueError, match="non-numeric value ' 1%' at row 0"):
+        tidy(table.assign(y=[" 1%", "2"]), "date")
+
+
 def test_window_input_checks() -> None:
     frame = daily([1.0, 2.0, 3.0, 4.0])
     with pytest.raises(ValueError, match=r"4 rows are too few for lookback 3 \+ horizon 2; "

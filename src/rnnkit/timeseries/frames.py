@@ -358,11 +358,21 @@ def _numeric(column: pd.Series, dates: pd.Series, source: str) -> pd.Series:
     return numbers
 
 
+# the words pandas' read_csv reads as a missing value
+MISSING_WORDS = frozenset({"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan",
+                           "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None",
+                           "n/a", "nan", "null"})
+
+
 def _numbers(column: pd.Series, dates: pd.Series, source: str) -> pd.Series:
     if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
         return column.astype(float)
-    numbers = pd.to_numeric(column, errors="coerce")
-    bad = numbers.isna() & column.notna()
+    # ' NA' and '  ' (a file written '2020-01-01, 1.5, NA') are missing values, as 'NA' and ''
+    # are: numbers with spaces around them were read, the missing words refused
+    text = column.map(lambda value: value.strip() if isinstance(value, str) else value)
+    text = text.mask(text.isin(MISSING_WORDS))
+    numbers = pd.to_numeric(text, errors="coerce")
+    bad = numbers.isna() & text.notna()
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise ValueError(f"{source}: column {column.name!r} holds the non-numeric value "
