@@ -625,6 +625,15 @@ def test_dates_are_never_guessed_wrong(tmp_path: Path) -> None:
         _load(tmp_path, "date,y\n1583020800,1\n1583107200,2\n")
     zoned = "date,y\n2020-03-29T01:00:00+01:00,1\n2020-03-29T03:00:00+02:00,2\n"
     assert list(_load(tmp_path, zoned).index.hour) == [0, 1]  # UTC, the zone dropped
+    # dates without an offset beside dates with one were read as UTC, silently shifted by
+    # the offset; here 01:00+01:00 became 00:00, refused as 'appears more than once'
+    half = "date,y\n2020-01-01 00:00,1\n2020-01-01 01:00+01:00,2\n2020-01-01 02:00,3\n"
+    with pytest.raises(ValueError, match=r"holds dates with a UTC offset \('2020-01-01 "
+                                         r"01:00\+01:00' at row 1\) and dates without one "
+                                         r"\('2020-01-01 00:00' at row 0\)"):
+        _load(tmp_path, half)
+    utc = "date,y\n2020-01-01T00:00:00Z,1\n2020-01-01T01:00:00Z,2\n"
+    assert list(_load(tmp_path, utc).index.hour) == [0, 1]
     mixed = "date,y\n2020-01-01 00:00:00,1\n2020-01-02,2\n"
     assert list(_load(tmp_path, mixed).index.day) == [1, 2]
     year_first = "date,y\n" + "".join(f"2015/{m:02d}/01,{m}\n" for m in range(1, 13))

@@ -26,6 +26,7 @@ The registry's series (stocks, Seattle and Beijing weather) load through
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -294,9 +295,10 @@ def _first_backwards(dates: pd.Series, series: pd.Series | None) -> tuple[int, i
 def _parse_dates(values: pd.Series, date_format: str | None, source: str,
                  column: str) -> pd.Series:
     """Dates as naive timestamps. Dates with a UTC offset are converted to UTC and the zone
-    dropped. Without ``date_format``: a year column (``1960``) is read as years, other numbers
-    are refused (not read as nanoseconds), and ``01/02/2010`` (or ``01.02.2010``, ``01-02-10``)
-    that reads both day-first and month-first is refused rather than guessed."""
+    dropped; a column of dates with and dates without one is refused. Without
+    ``date_format``: a year column (``1960``) is read as years, other numbers are refused (not
+    read as nanoseconds), and ``01/02/2010`` (or ``01.02.2010``, ``01-02-10``) that reads both
+    day-first and month-first is refused rather than guessed."""
     # true from the CLI (training sets data.date_format; forecast, evaluate and backtest read
     # a --data file with the model's, and have no flag for it) and from the Python API
     where = ("data.date_format when training, date_format= in tidy and load_table; forecast, "
@@ -327,6 +329,8 @@ def _parse_dates(values: pd.Series, date_format: str | None, source: str,
                              f"month-first ({values.iloc[row]!r} at row {row}); {hint}")
     if date_format is None and not slashes and dates.isna().any():
         dates = _to_dates(values, "mixed")  # e.g. '2020-01-01 00:00:00' then '2020-01-02'
+    if date_format is None:
+        _check_one_kind_of_time(values, text, source, column)
     bad = dates.isna()
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
@@ -336,6 +340,43 @@ def _parse_dates(values: pd.Series, date_format: str | None, source: str,
         raise ValueError(f"{source}: column {column!r} holds {shown} at row {row}, not {what}; "
                          f"fix or drop that row, or {hint}")
     return dates
+
+
+# a clock time followed by a UTC offset or zone: '10:00+01:00', '10:00:00Z', '10:00 UTC'
+_OFFSET = re.compile(r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)\s*$",
+                     re.IGNORECASE)
+
+
+def _check_one_kind_of_time(values: pd.Series, text: pd.Series, source: str,
+                            column: str) -> None:
+    """Refuse dates of which some carry a UTC offset and some do not: those without were read
+    as UTC, a guess that shifts them by the offset (and can make two rows one date)."""
+    if pd.api.types.is_datetime64_any_dtype(values):  # one zone, or none, for the column
+        return
+    present = values.notna().to_numpy()
+    # a quick look first (the full pattern is slow on long files): a '+', Z, UTC or GMT, or a
+    # '-' after the time's first ':'
+    colon = text.str.find(":").to_numpy()
+    if not (text.str.contains("+", regex=False).any()
+            or text.str.contains(r"[zZ]|[uUgG][tTmM][cCtT]").any()
+            or ((colon >= 0) & (text.str.rfind("-").to_numpy() > colon)).any()):
+        return
+    aware = text.str.contains(_OFFSET).to_numpy() & present
+    naive = present & ~aware
+    if not aware.any() or not naive.any():
+        return
+    with_offset, without = int(np.flatnonzero(aware)[0]), int(np.flatnonzero(naive)[0])
+    try:
+        mixed = (pd.Timestamp(text.iloc[with_offset]).tzinfo is not None
+                 and pd.Timestamp(text.iloc[without]).tzinfo is None)
+    except (TypeError, ValueError):  # not a date pandas reads alone: the other checks say
+        return
+    if mixed:
+        raise ValueError(f"{source}: column {column!r} holds dates with a UTC offset "
+                         f"({values.iloc[with_offset]!r} at row {with_offset}) and dates "
+                         f"without one ({values.iloc[without]!r} at row {without}), which "
+                         "cannot be placed in time beside them; write every date with its "
+                         "offset, or every date in one zone without offsets")
 
 
 def _to_dates(values: pd.Series, date_format: str | None, dayfirst: bool = False) -> pd.Series:
@@ -367,12 +408,14 @@ MISSING_WORDS = frozenset({"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN",
 def _numbers(column: pd.Series, dates: pd.Series, source: str) -> pd.Series:
     if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
         return column.astype(float)
-    # ' NA' and '  ' (a file written '2020-01-01, 1.5, NA') are missing values, as 'NA' and ''
-    # are: numbers with spaces around them were read, the missing words refused
-    text = column.map(lambda value: value.strip() if isinstance(value, str) else value)
-    text = text.mask(text.isin(MISSING_WORDS))
-    numbers = pd.to_numeric(text, errors="coerce")
-    bad = numbers.isna() & text.notna()
+    numbers = pd.to_numeric(column, errors="coerce")
+    bad = numbers.isna() & column.notna()
+    if bad.any():  # ' NA' and '  ' (a file written '2020-01-01, 1.5, NA') are missing values,
+        # as 'NA' and '' are: numbers with spaces around them were read, these refused
+        text = column.map(lambda value: value.strip() if isinstance(value, str) else value)
+        text = text.mask(text.isin(MISSING_WORDS))
+        numbers = pd.to_numeric(text, errors="coerce")
+        bad = numbers.isna() & text.notna()
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise ValueError(f"{source}: column {column.name!r} holds the non-numeric value "
