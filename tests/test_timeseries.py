@@ -371,6 +371,11 @@ def test_scaler_fits_training_rows_only_and_round_trips_json() -> None:
     assert again.feature_names == ["y"]
     with pytest.raises(ValueError, match="not fitted"):
         StandardScaler().transform(np.zeros((1, 1)))
+    with pytest.raises(ValueError, match=r"^train_end: '2020-13-01' is not a date, month or "
+                                         "year; write one such as 2012"):  # was pandas'
+        split_by_time(windows, "2020-13-01")  # DateParseError, naming no argument
+    with pytest.raises(ValueError, match="^val_end: '' is not a date"):  # an AttributeError
+        split_by_time(windows, "2020-01-08", "")
     gap = np.array([[1.0, np.nan, 2.0], [2.0, np.nan, 3.0]])  # was 'a feature has no
     with pytest.raises(ValueError, match="^wind: no finite value in the 2 training rows"):
         StandardScaler(["y", "wind", "x"]).fit(gap)  # finite value ...', naming none

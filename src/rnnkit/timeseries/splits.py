@@ -44,8 +44,8 @@ def split_by_time(windows: Windows, train_end: str | pd.Timestamp,
         (4, 2, 2)
     """
     first, last = windows.target_times[:, 0], windows.target_times[:, -1]
-    train_stop = period_end(train_end)
-    val_stop = train_stop if val_end is None else period_end(val_end)
+    train_stop = _named_end(train_end, "train_end")
+    val_stop = train_stop if val_end is None else _named_end(val_end, "val_end")
     if val_stop < train_stop:
         raise ValueError(f"val_end {val_end} is before train_end {train_end}; the validation "
                          "period must end after the training period")
@@ -151,8 +151,22 @@ def period_end(moment: str | pd.Timestamp) -> np.datetime64:
         >>> str(period_end("2012-02"))[:19]
         '2012-02-29T23:59:59'
     """
-    stamp = pd.Period(moment).end_time if isinstance(moment, str) else pd.Timestamp(moment)
+    try:
+        stamp = pd.Period(moment).end_time if isinstance(moment, str) else pd.Timestamp(moment)
+    except (ValueError, AttributeError):  # pandas' DateParseError; '' is NaT, with no end
+        stamp = None
+    if stamp is None or pd.isna(stamp):
+        raise ValueError(f"{moment!r} is not a date, month or year; write one such as 2012, "
+                         "2012-06, 2012-06-30 or 2012-06-30 12:00")
     return np.datetime64(stamp.to_datetime64())
+
+
+def _named_end(moment: str | pd.Timestamp, name: str) -> np.datetime64:
+    """:func:`period_end`, its refusal naming the argument."""
+    try:
+        return period_end(moment)
+    except ValueError as error:
+        raise ValueError(f"{name}: {error}") from None
 
 
 def check_period_order(earlier_key: str, earlier: str, later_key: str, later: str,
