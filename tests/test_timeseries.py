@@ -200,6 +200,17 @@ def test_gaps_are_reported_and_filled_only_in_features() -> None:
     assert describe_gaps(between, "h").missing == 2  # was 1: a row off the grid fills no hour
     trading_days = pd.bdate_range("2020-01-01", periods=30).delete([5, 17])  # two holidays
     assert infer_frequency(trading_days) == "B"
+    # unsorted dates were 'not on the 'h' grid ... resample the data' (regularize), or
+    # '5 rows ... 2 missing of 3' (describe_gaps): wrong, not missing, timestamps
+    shuffled = frame.iloc[[2, 0, 1, 3, 4]]
+    for call in (lambda: regularize(shuffled, "h"), lambda: describe_gaps(shuffled.index),
+                 lambda: infer_frequency(shuffled.index),
+                 lambda: regularize(pd.concat([frame, frame.iloc[:1]]).sort_index(), "h")):
+        with pytest.raises(ValueError, match=r"the dates must be ascending, each once; sort "
+                                             r"them \(frame.sort_index\(\)\)"):
+            call()
+    with pytest.raises(ValueError, match="max_fill must be >= 0"):  # was: no filling
+        regularize(frame, "h", max_fill=-1)
 
 
 @pytest.mark.parametrize("freq", ["MS", "ME", "QS", "QE", "YS", "YE"])
