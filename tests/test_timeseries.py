@@ -742,3 +742,17 @@ def test_row_counts_written_as_whole_floats_are_read_and_others_refused() -> Non
         lags(series, [float("nan")])
     with pytest.raises(ValueError, match="horizon must be a whole number of rows >= 1, not 1.5"):
         buy_sell_hold(pd.Series([100.0, 102.0, 99.0]), 1.5)
+
+
+def test_input_steps_outside_the_series_are_refused() -> None:
+    # steps=0 gave windows of no steps, a negative count numpy's "window_shape cannot contain
+    # negative values", and steps reaching before row 0 "window shape cannot be larger than
+    # input array shape" (a negative start slices from the series' end)
+    windows = make_windows(daily(list(np.arange(10.0))), "y", lookback=3)
+    assert windows.inputs_at(slice(2, 3), 5)[0, :, 0].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+    for steps in (0, -1):
+        with pytest.raises(ValueError, match=f"steps must be at least 1, not {steps}"):
+            windows.inputs_at(slice(None), steps)
+    with pytest.raises(ValueError, match="5 steps reach before the series' first row: the "
+                                         "window ending at row 2 has 3 rows up to it"):
+        windows.inputs_at(slice(0, 2), 5)

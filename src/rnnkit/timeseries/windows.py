@@ -63,6 +63,8 @@ class Windows:
         ``dtype`` (default: the values' own) casts the rows before they are gathered: the same
         numbers as casting the windows after, with half the copying for float32."""
         steps = self.lookback if steps is None else steps
+        if steps < 1:  # 0 gave empty windows, a negative count numpy's 'window_shape' error
+            raise ValueError(f"steps must be at least 1, not {steps}")
         origins = self.origins[rows]  # [n]
         width = self.values.shape[1]
         if not len(origins):
@@ -71,6 +73,10 @@ class Windows:
         # to_numpy is often column-major), so that each window is one contiguous block of the
         # view and the gather below is a single copy
         first = int(origins.min()) - steps + 1
+        if first < 0:  # a negative start would slice from the series' end
+            raise ValueError(f"{steps} steps reach before the series' first row: the window "
+                             f"ending at row {int(origins.min())} has {int(origins.min()) + 1} "
+                             f"rows up to it (the lookback is {self.lookback})")
         values = np.ascontiguousarray(self.values[first:int(origins.max()) + 1], dtype=dtype)
         view = sliding_window_view(values, (steps, width))[:, 0]  # [rows-steps+1, steps, F]
         return view[origins - first - steps + 1]  # [n, steps, F], a new array
