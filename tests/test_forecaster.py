@@ -352,6 +352,9 @@ def test_cli_trains_recursive_and_quantile_models(tmp_path: Path, extra: dict) -
 
 @pytest.mark.parametrize(("rows", "extra", "message"), [
     (400, {"data.target": "nope"}, "no target column 'nope'"),
+    # was "has no target column ''": a file has no default target
+    (400, {"data.target": ""}, "data.target is not set, and a file has no default target; "
+                               "its columns: y, x. Set data.target"),
     (20, {}, "too few"),
     (400, {"data.log1p": "y"}, "data.log1p lists the target 'y'"),
     (400, {"data.changes": "z"}, "no column 'z' to derive from"),

@@ -95,9 +95,13 @@ def load_source(data: ForecastDataConfig, advice: str = "Set data.target"
     """The raw frame and its target column (which must be in the frame; ``advice``: what to
     do if it is not)."""
     frame, target = read_source(data)
+    columns = ", ".join(map(str, frame.columns)) or "(none)"
+    if not target:  # was "has no target column ''"
+        raise ValueError(f"{data.source}: data.target is not set, and a file has no default "
+                         f"target; its columns: {columns}. {advice}")
     if target not in frame.columns:
         raise ValueError(f"{data.source} has no target column {target!r}; its columns: "
-                         f"{', '.join(map(str, frame.columns))}. {advice}")
+                         f"{columns}. {advice}")
     return frame, target
 
 
