@@ -270,6 +270,19 @@ def test_derived_columns_are_tendencies_and_logs() -> None:
         derive(frame.assign(p=-5.0), log1p=["p"])
     with pytest.raises(ValueError, match="a change lag must be a whole number of rows >= 1"):
         derive(frame, changes=["p"], change_lags=[0])
+    # a column listed twice under log1p failed with "KeyError: 'w'" (popped the first time)
+    assert derive(frame, log1p=["w", "w"]).columns.tolist() == ["p", "w_log1p"]
+    # the user's own column by a derived name was overwritten by the change, in silence
+    own = frame.assign(p_change_1=[5.0, 5.0, 5.0, 5.0])
+    with pytest.raises(ValueError, match=r"the data has a column 'p_change_1', the name of the "
+                                         r"change of 'p' over 1 row\(s\) \(data.changes\); "
+                                         "rename that column, or leave 'p' out of data.changes"):
+        derive(own, changes=["p"])
+    with pytest.raises(ValueError, match="a column 'w_log1p', the name of log"):  # was pandas'
+        derive(frame.assign(w_log1p=1.0), log1p=["w"])  # 'cannot insert w_log1p, already exists'
+    again = derive(out.assign(w=frame["w"]), log1p=["w"], changes=["p", "w"],
+                   change_lags=[1, 2])  # a frame derived before: the same columns
+    assert again.columns.tolist() == out.columns.tolist()
 
 
 # ---- windows, splits, folds, scaler -------------------------------------------------------------

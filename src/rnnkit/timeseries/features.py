@@ -146,9 +146,13 @@ def derive(frame: pd.DataFrame, log1p: Sequence[str] = (), changes: Sequence[str
     is added (the first ``k`` rows are NaN): tendencies such as a pressure fall over 24 hours,
     handed to the model instead of left for it to find.
 
+    A column named as a derived one is kept only when it holds the derived values (a frame
+    derived before); other values under that name are an error, not overwritten. A column
+    listed twice is derived once.
+
     Raises:
         ValueError: an absent or non-numeric column, a value at or below -1 under ``log1p``,
-            or a lag below 1.
+            a lag below 1, or a column of another's by a derived column's name.
 
     Example:
         >>> frame = pd.DataFrame({"p": [1010.0, 1012.0, 1009.0], "rain": [0.0, 1.0, 3.0]})
@@ -159,24 +163,47 @@ def derive(frame: pd.DataFrame, log1p: Sequence[str] = (), changes: Sequence[str
         2  1009.0       1.386        -3.0
     """
     out = frame.copy()
+    log1p, changes = list(dict.fromkeys(log1p)), list(dict.fromkeys(changes))  # x,x: once
     for name in [*log1p, *changes]:
         if name not in out.columns:
             raise ValueError(f"no column {name!r} to derive from; columns: "
                              f"{', '.join(map(str, out.columns))}")
         if not pd.api.types.is_numeric_dtype(out[name]):
             raise ValueError(f"column {name!r} is not numeric; it cannot be derived from")
-    change_lags = [_check_periods(lag, what="a change lag") for lag in change_lags] \
-        if changes else []
+    change_lags = list(dict.fromkeys(_check_periods(lag, what="a change lag")
+                                     for lag in change_lags)) if changes else []
     for name in changes:
         for lag in change_lags:
-            out[f"{name}_change_{lag}"] = out[name] - out[name].shift(lag)
+            change = out[name] - out[name].shift(lag)
+            _check_free(out, f"{name}_change_{lag}", change, f"the change of {name!r} over "
+                        f"{lag} row(s)", name, "changes")
+            out[f"{name}_change_{lag}"] = change
     for name in log1p:
         if (out[name] <= -1).any():
             raise ValueError(f"log1p needs values > -1; column {name!r} has "
                              f"{out[name].min()}")
+        logged = np.log1p(out[name])
+        _check_free(out, f"{name}_log1p", logged, f"log(1 + {name})", name, "log1p")
+        if f"{name}_log1p" in out.columns:  # derived before: it stays where it is
+            out = out.drop(columns=[name])
+            continue
         position = list(out.columns).index(name)
-        out.insert(position, f"{name}_log1p", np.log1p(out.pop(name)))
+        out.insert(position, f"{name}_log1p", logged)
+        out = out.drop(columns=[name])
     return out
+
+
+def _check_free(frame: pd.DataFrame, name: str, values: pd.Series, what: str, column: str,
+                setting: str) -> None:
+    """Refuse a column ``name`` already in ``frame`` that does not hold ``values`` (the
+    column derived from ``column`` by ``setting`` it is named as): it would be replaced."""
+    if name not in frame.columns:
+        return
+    there = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
+    if not np.allclose(there, values.to_numpy(dtype=float), rtol=1e-9, atol=1e-12,
+                       equal_nan=True):
+        raise ValueError(f"the data has a column {name!r}, the name of {what} (data.{setting}"
+                         f"); rename that column, or leave {column!r} out of data.{setting}")
 
 
 def _check_periods(periods: int, what: str = "periods") -> int:
