@@ -450,6 +450,8 @@ def test_labels_and_classification_baselines() -> None:
     assert majority_class(np.array([1, 0, 0, 2, -1]), 2).tolist() == [0, 0]
     with pytest.raises(ValueError, match="must not be above the up threshold"):
         buy_sell_hold(prices, 1, up=-0.02, down=0.01)
+    with pytest.raises(ValueError, match=r"thresholds must be finite numbers; got up=nan"):
+        buy_sell_hold(prices, 1, up=float("nan"))  # was: no window ever labelled buy
 
 
 # ---- metrics ------------------------------------------------------------------------------------

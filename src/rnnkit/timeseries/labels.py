@@ -30,6 +30,9 @@ def classify_returns(returns: np.ndarray, up: float = 0.01, down: float = -0.01)
         >>> classify_returns(np.array([0.02, 0.0, -0.03, np.nan])).tolist()
         [2, 1, 0, -1]
     """
+    if not (np.isfinite(up) and np.isfinite(down)):  # NaN compared false: no BUY (or SELL)
+        raise ValueError(f"the thresholds must be finite numbers; got up={up!r}, "
+                         f"down={down!r}")
     if down > up:
         raise ValueError(f"the down threshold {down} must not be above the up threshold {up}")
     values = np.asarray(returns, dtype=float)
