@@ -668,6 +668,25 @@ def test_dates_are_never_guessed_wrong(tmp_path: Path) -> None:
         _load(tmp_path, half)
     utc = "date,y\n2020-01-01T00:00:00Z,1\n2020-01-01T01:00:00Z,2\n"
     assert list(_load(tmp_path, utc).index.hour) == [0, 1]
+    # days written as local midnights (pandas' to_csv of a zone-aware daily index) were read
+    # in UTC: 23:00 of the day before in Berlin, and 22:00 once summer time began, so a file
+    # of 400 consecutive days was 'missing 238 of 400 days' and refused by frequency=infer as
+    # 'not on the 'D' grid'; Tokyo's trading days fell on Sunday to Thursday in UTC
+    for zone, freq in (("Europe/Berlin", "D"), ("US/Eastern", "D"), ("Asia/Tokyo", "B")):
+        days = pd.date_range("2020-01-01", periods=400, freq=freq, tz=zone, name="date")
+        (tmp_path / "local.csv").write_text(pd.DataFrame({"y": 1.0}, index=days).to_csv())
+        frame = load_table(tmp_path / "local.csv", "date", frequency="infer")
+        assert frame.index.equals(days.tz_localize(None)) and infer_frequency(frame.index) == \
+            freq
+    if importlib.util.find_spec("pyarrow") is not None:  # a zone-aware Parquet column
+        days = pd.date_range("2020-03-20", periods=20, freq="D", tz="Europe/Berlin")
+        pd.DataFrame({"date": days, "y": 1.0}).to_parquet(tmp_path / "local.parquet")
+        assert load_table(tmp_path / "local.parquet", "date").index.equals(
+            days.tz_localize(None).rename("date"))
+    hours = pd.date_range("2020-03-28", periods=30, freq="h", tz="Europe/Berlin", name="date")
+    (tmp_path / "hours.csv").write_text(pd.DataFrame({"y": 1.0}, index=hours).to_csv())
+    hourly = load_table(tmp_path / "hours.csv", "date", frequency="infer")  # still UTC: the
+    assert hourly.index.equals(hours.tz_convert(None))  # clock skips 02:00 on 03-29
     mixed = "date,y\n2020-01-01 00:00:00,1\n2020-01-02,2\n"
     assert list(_load(tmp_path, mixed).index.day) == [1, 2]
     year_first = "date,y\n" + "".join(f"2015/{m:02d}/01,{m}\n" for m in range(1, 13))

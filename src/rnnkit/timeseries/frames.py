@@ -12,6 +12,11 @@ The policies, the same for every loader:
 - **missing values** (``NA``, empty cells) stay ``NaN``; nothing is invented.
 - **non-numeric values** in a column not listed in ``categorical`` are an error naming the
   column, the row and the value.
+- **dates with a UTC offset** (``2020-01-01T10:00+01:00``, a zone-aware Parquet column) are
+  converted to UTC, the zone dropped, unless every date is at the same local clock time (daily
+  or coarser rows written as local midnights): those are the local dates they name, as UTC
+  would put midnight east of UTC on the day before and move the rows off the daily grid when
+  daylight saving changes the offset. Dates with and dates without an offset are an error.
 - **gaps** (timestamps missing from the regular grid) are only filled on request: with
   ``frequency`` set, :func:`~rnnkit.timeseries.grid.regularize` reindexes to the grid and
   forward-fills the non-target columns for at most ``max_fill`` steps (past values only, so it
@@ -295,7 +300,8 @@ def _first_backwards(dates: pd.Series, series: pd.Series | None) -> tuple[int, i
 def _parse_dates(values: pd.Series, date_format: str | None, source: str,
                  column: str) -> pd.Series:
     """Dates as naive timestamps. Dates with a UTC offset are converted to UTC and the zone
-    dropped; a column of dates with and dates without one is refused. Without
+    dropped, but for dates all at one local clock time (days written as local midnights: the
+    local dates are kept); a column of dates with and dates without one is refused. Without
     ``date_format``: a year column (``1960``) is read as years, other numbers are refused (not
     read as nanoseconds), and ``01/02/2010`` (or ``01.02.2010``, ``01-02-10``) that reads both
     day-first and month-first is refused rather than guessed."""
@@ -329,8 +335,8 @@ def _parse_dates(values: pd.Series, date_format: str | None, source: str,
                              f"month-first ({values.iloc[row]!r} at row {row}); {hint}")
     if date_format is None and not slashes and dates.isna().any():
         dates = _to_dates(values, "mixed")  # e.g. '2020-01-01 00:00:00' then '2020-01-02'
-    if date_format is None:
-        _check_one_kind_of_time(values, text, source, column)
+    if date_format is None and not slashes:
+        dates = _local_days(values, text, dates, _offset_rows(values, text, source, column))
     bad = dates.isna()
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
@@ -347,12 +353,18 @@ _OFFSET = re.compile(r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|GMT|[+-]\d{2}(?:
                      re.IGNORECASE)
 
 
-def _check_one_kind_of_time(values: pd.Series, text: pd.Series, source: str,
-                            column: str) -> None:
-    """Refuse dates of which some carry a UTC offset and some do not: those without were read
-    as UTC, a guess that shifts them by the offset (and can make two rows one date)."""
+# the same, the clock time kept (group 1) to drop the offset after it
+_OFFSET_TAIL = r"(?i)(\d:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)\s*$"
+
+
+def _offset_rows(values: pd.Series, text: pd.Series, source: str,
+                 column: str) -> np.ndarray | None:
+    """The rows of dates written with a UTC offset (``None``: no such row, or dates already
+    parsed), every present row if any; dates of which some carry an offset and some do not
+    are refused: those without were read as UTC, a guess that shifts them by the offset (and
+    can make two rows one date)."""
     if pd.api.types.is_datetime64_any_dtype(values):  # one zone, or none, for the column
-        return
+        return None
     present = values.notna().to_numpy()
     # a quick look first (the full pattern is slow on long files): a '+', Z, UTC or GMT, or a
     # '-' after the time's first ':'
@@ -360,23 +372,46 @@ def _check_one_kind_of_time(values: pd.Series, text: pd.Series, source: str,
     if not (text.str.contains("+", regex=False).any()
             or text.str.contains(r"[zZ]|[uUgG][tTmM][cCtT]").any()
             or ((colon >= 0) & (text.str.rfind("-").to_numpy() > colon)).any()):
-        return
+        return None
     aware = text.str.contains(_OFFSET).to_numpy() & present
     naive = present & ~aware
     if not aware.any() or not naive.any():
-        return
+        return aware if aware.any() else None
     with_offset, without = int(np.flatnonzero(aware)[0]), int(np.flatnonzero(naive)[0])
     try:
         mixed = (pd.Timestamp(text.iloc[with_offset]).tzinfo is not None
                  and pd.Timestamp(text.iloc[without]).tzinfo is None)
     except (TypeError, ValueError):  # not a date pandas reads alone: the other checks say
-        return
+        return None
     if mixed:
         raise ValueError(f"{source}: column {column!r} holds dates with a UTC offset "
                          f"({values.iloc[with_offset]!r} at row {with_offset}) and dates "
                          f"without one ({values.iloc[without]!r} at row {without}), which "
                          "cannot be placed in time beside them; write every date with its "
                          "offset, or every date in one zone without offsets")
+    return None
+
+
+def _local_days(values: pd.Series, text: pd.Series, dates: pd.Series,
+                offsets: np.ndarray | None) -> pd.Series:
+    """``dates`` (in UTC), or the local dates and times the column names when its dates carry
+    UTC offsets and every one is at the same local clock time (daily or coarser rows, such as
+    local midnights): in UTC, midnight east of UTC falls on the day before, and a change of
+    offset (daylight saving) moves the rows off any daily grid."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        wall = values.dt.tz_localize(None)
+    elif offsets is not None and offsets.any():
+        kept = text.str.replace(_OFFSET_TAIL, r"\1", regex=True)  # the offset dropped
+        wall = _to_dates(kept, None)
+        if wall.isna().ne(dates.isna()).any():
+            wall = _to_dates(kept, "mixed")
+    else:
+        return dates
+    clock = (wall - wall.dt.normalize()).dropna()
+    if wall.isna().ne(dates.isna()).any() or clock.nunique() != 1 or \
+            wall.dropna().duplicated().any():
+        return dates
+    return wall
 
 
 def _to_dates(values: pd.Series, date_format: str | None, dayfirst: bool = False) -> pd.Series:
