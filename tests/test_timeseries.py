@@ -400,6 +400,9 @@ def test_scaler_fits_training_rows_only_and_round_trips_json() -> None:
         split_by_time(windows, "2020-13-01")  # DateParseError, naming no argument
     with pytest.raises(ValueError, match="^val_end: '' is not a date"):  # an AttributeError
         split_by_time(windows, "2020-01-08", "")
+    zoned = make_windows(frame.tz_localize("Asia/Tokyo"), "y", lookback=3)  # was: TypeError
+    with pytest.raises(ValueError, match=r"carry a time zone \(Asia/Tokyo\).*tz_localize"):
+        split_by_time(zoned, "2020-01-08")  # "can't compare offset-naive and offset-aware"
     gap = np.array([[1.0, np.nan, 2.0], [2.0, np.nan, 3.0]])  # was 'a feature has no
     with pytest.raises(ValueError, match="^wind: no finite value in the 2 training rows"):
         StandardScaler(["y", "wind", "x"]).fit(gap)  # finite value ...', naming none

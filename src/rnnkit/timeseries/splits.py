@@ -43,6 +43,12 @@ def split_by_time(windows: Windows, train_end: str | pd.Timestamp,
         >>> len(split.train), len(split.validation), len(split.test)
         (4, 2, 2)
     """
+    zone = getattr(windows.index, "tz", None)
+    if zone is not None:  # its times are Timestamps with a zone: no order with naive ends
+        raise ValueError(f"the windows' dates carry a time zone ({zone}), and split_by_time "
+                         "compares dates without one; make the frame's dates naive first: "
+                         "frame.tz_localize(None) for the local dates and times, "
+                         "frame.tz_convert(None) for UTC (tidy and load_table do this)")
     first, last = windows.target_times[:, 0], windows.target_times[:, -1]
     train_stop = _named_end(train_end, "train_end")
     val_stop = train_stop if val_end is None else _named_end(val_end, "val_end")
