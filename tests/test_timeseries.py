@@ -618,6 +618,14 @@ def test_stock_prices_are_the_adjusted_close() -> None:
     assert prices["AAPL_log_return"].iloc[1] == pytest.approx(np.log1p(expected))
     with pytest.raises(ValueError, match="no stock 'XYZ' in bokeh-sampledata"):
         datasets.stock_prices(["XYZ"])
+    # a bare symbol was read letter by letter ("no stock 'A'"), a repeated one as a repeated
+    # date of the data ("date 2000-03-01 ... appears more than once"), none as pandas' "No
+    # objects to concatenate"
+    assert datasets.stock_prices("IBM", returns=False).columns.tolist() == ["IBM"]
+    with pytest.raises(ValueError, match="stock symbol.s. AAPL listed more than once"):
+        datasets.stock_prices(["AAPL", "IBM", "AAPL"])
+    with pytest.raises(ValueError, match="no stock symbols given; known: AAPL"):
+        datasets.stock_prices([])
 
 
 @needs_vega
