@@ -33,6 +33,7 @@ from rnnkit.timeseries.features import (
     derive,
     lags,
     log_returns,
+    price_features,
     simple_returns,
 )
 from rnnkit.timeseries.frames import load_table, tidy, to_long
@@ -801,3 +802,18 @@ def test_input_steps_outside_the_series_are_refused() -> None:
     with pytest.raises(ValueError, match="5 steps reach before the series' first row: the "
                                          "window ending at row 2 has 3 rows up to it"):
         windows.inputs_at(slice(0, 2), 5)
+
+
+def test_one_name_or_count_is_a_list_of_one_not_its_letters() -> None:
+    # 'rain' was read letter by letter ("no column 'r' to derive from", "unknown calendar part
+    # 'h'"), and one lag or span (24) failed with "TypeError: 'int' object is not iterable"
+    frame = pd.DataFrame({"temp": np.arange(10.0), "rain": 1.0},
+                         index=pd.date_range("2020-01-01", periods=10, freq="D"))
+    assert make_windows(frame, "temp", "rain", lookback=2).feature_names == ("rain",)
+    assert calendar_features(frame.index, "hour").columns.tolist() == ["hour_sin", "hour_cos"]
+    assert derive(frame, log1p="rain").columns.tolist() == ["temp", "rain_log1p"]
+    assert derive(frame, changes="temp", change_lags=2).columns.tolist() == [
+        "temp", "rain", "temp_change_2"]
+    assert lags(frame, 2, columns="temp").columns.tolist() == ["temp_lag2"]
+    assert price_features(frame["temp"] + 1, 5).columns.tolist() == [
+        "temp_log_return", "temp_momentum_5", "temp_volatility_5"]

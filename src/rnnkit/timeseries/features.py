@@ -55,7 +55,7 @@ def calendar_columns(parts: Sequence[str]) -> list[str]:
         >>> calendar_columns(["hour", "month"])
         ['hour_sin', 'hour_cos', 'month_sin', 'month_cos']
     """
-    return [f"{part}_{wave}" for part in parts for wave in ("sin", "cos")]
+    return [f"{part}_{wave}" for part in _listed(parts) for wave in ("sin", "cos")]
 
 
 def calendar_features(index: pd.DatetimeIndex,
@@ -73,7 +73,7 @@ def calendar_features(index: pd.DatetimeIndex,
         2020-01-01 06:00:00       1.0       0.0
     """
     columns: dict[str, np.ndarray] = {}
-    for part in parts:
+    for part in _listed(parts):
         if part not in CALENDAR_PERIODS:
             raise ValueError(f"unknown calendar part {part!r}; known: "
                              f"{', '.join(CALENDAR_PERIODS)}")
@@ -101,13 +101,13 @@ def lags(frame: pd.DataFrame | pd.Series, steps: Sequence[int],
         2     2.0     1.0
     """
     table = frame.to_frame() if isinstance(frame, pd.Series) else frame
-    chosen = list(table.columns if columns is None else columns)
+    chosen = list(table.columns if columns is None else _listed(columns))
     absent = [name for name in chosen if name not in table.columns]
     if absent:
         raise ValueError(f"no column {absent[0]!r} to lag; columns: "
                          f"{', '.join(map(str, table.columns))}")
     parts = {}
-    for step in steps:
+    for step in _listed(steps):
         step = _check_periods(step, what="a lag")
         for name in chosen:
             parts[f"{name}_lag{step}"] = table[name].shift(step)
@@ -129,7 +129,7 @@ def price_features(prices: pd.Series, spans: Sequence[int] = (5, 20)) -> pd.Data
     name = prices.name or "price"
     step = log_returns(prices.astype(float))
     columns = {f"{name}_log_return": step}
-    for span in spans:
+    for span in _listed(spans):
         span = _check_periods(span, what="a span")
         columns[f"{name}_momentum_{span}"] = log_returns(prices.astype(float), span)
         columns[f"{name}_volatility_{span}"] = step.rolling(span).std(ddof=0)
@@ -163,7 +163,7 @@ def derive(frame: pd.DataFrame, log1p: Sequence[str] = (), changes: Sequence[str
         2  1009.0       1.386        -3.0
     """
     out = frame.copy()
-    log1p, changes = list(dict.fromkeys(log1p)), list(dict.fromkeys(changes))  # x,x: once
+    log1p, changes = (list(dict.fromkeys(_listed(names))) for names in (log1p, changes))
     for name in [*log1p, *changes]:
         if name not in out.columns:
             raise ValueError(f"no column {name!r} to derive from; columns: "
@@ -171,7 +171,7 @@ def derive(frame: pd.DataFrame, log1p: Sequence[str] = (), changes: Sequence[str
         if not pd.api.types.is_numeric_dtype(out[name]):
             raise ValueError(f"column {name!r} is not numeric; it cannot be derived from")
     change_lags = list(dict.fromkeys(_check_periods(lag, what="a change lag")
-                                     for lag in change_lags)) if changes else []
+                                     for lag in _listed(change_lags))) if changes else []
     for name in changes:
         for lag in change_lags:
             change = out[name] - out[name].shift(lag)
@@ -204,6 +204,14 @@ def _check_free(frame: pd.DataFrame, name: str, values: pd.Series, what: str, co
                        equal_nan=True):
         raise ValueError(f"the data has a column {name!r}, the name of {what} (data.{setting}"
                          f"); rename that column, or leave {column!r} out of data.{setting}")
+
+
+def _listed(values: object) -> list:
+    """Names or counts as a list: one name (``"rain"``) or number (``24``) is a list of one,
+    not its letters (or an error); ``"a,b"`` written for two names stays one."""
+    if isinstance(values, (str, int, float, np.integer, np.floating)):
+        return [values]
+    return list(values)  # type: ignore[call-overload]
 
 
 def _check_periods(periods: int, what: str = "periods") -> int:

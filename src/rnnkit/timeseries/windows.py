@@ -149,7 +149,8 @@ def make_windows(frame: pd.DataFrame, target: str, features: Sequence[str] | Non
         >>> str(windows.input_end[0])[:10]
         '2020-01-02'
     """
-    names = list(frame.columns if features is None else features)
+    names = list(frame.columns if features is None else
+                 [features] if isinstance(features, str) else features)  # 'temp', not t, e...
     for name in [target, *names]:
         if name not in frame.columns:
             raise ValueError(f"no column {name!r} in the frame; its columns: "
