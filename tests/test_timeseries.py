@@ -817,3 +817,17 @@ def test_one_name_or_count_is_a_list_of_one_not_its_letters() -> None:
     assert lags(frame, 2, columns="temp").columns.tolist() == ["temp_lag2"]
     assert price_features(frame["temp"] + 1, 5).columns.tolist() == [
         "temp_log_return", "temp_momentum_5", "temp_volatility_5"]
+
+
+def test_one_column_name_for_keep_categorical_and_needed_is_that_column(tmp_path: Path
+                                                                         ) -> None:
+    # keep='load' kept the letters l, o, a, d: the target column 'load' was forward-filled
+    # (invented values); regularize read it as a substring ('oa' was kept too); and
+    # categorical='note' said "the table has no column 'n'"
+    path = tmp_path / "meter.csv"
+    path.write_text("date,load,oa,note\n2020-01-01,1,1,a\n2020-01-02,,,b\n2020-01-04,3,3,c\n")
+    frame = load_table(path, "date", categorical="note", frequency="D", max_fill=2, keep="load")
+    assert frame["load"].isna().tolist() == [False, True, True, False]  # never filled
+    assert frame["oa"].tolist() == [1.0, 1.0, 1.0, 3.0]  # filled: not in keep
+    assert frame["note"].tolist() == ["a", "b", "b", "c"]
+    assert tidy(pd.read_csv(path), "date", needed="load").columns.tolist() == ["load", "oa"]

@@ -81,6 +81,8 @@ def tidy(
         ('date', ['A', 'B'], [5.0, nan])
     """
     table = table.reset_index(drop=True)
+    categorical = _one_or_many(categorical)  # 'weather', not w, e, a...
+    needed = None if needed is None else _one_or_many(needed)
     if date_column not in table.columns:
         raise ValueError(f"{source} has no date column {date_column!r}; its columns: "
                          f"{_names(table.columns)}. Name the one holding the dates with "
@@ -172,7 +174,7 @@ def load_table(
         except ValueError:
             raise ValueError(f"unknown frequency {frequency!r}; use infer or a pandas alias "
                              "such as h, D, B, W-SUN or MS") from None
-    keep = [*([target] if isinstance(target, str) else list(target or ())), *keep]
+    keep = [*_one_or_many(target or ()), *_one_or_many(keep)]  # 'load': kept, not l, o...
     try:
         return regularize(frame, frequency, max_fill=max_fill, keep=keep)
     except ValueError as error:  # timestamps off the grid
@@ -459,6 +461,11 @@ def _numbers(column: pd.Series, dates: pd.Series, source: str) -> pd.Series:
                          "Fix the value, or leave the column out: list the inputs in "
                          "data.features (training), or the column in categorical=[...]")
     return numbers.astype(float)
+
+
+def _one_or_many(names: str | Sequence[str]) -> list[str]:
+    """One column name, or several, as a list."""
+    return [names] if isinstance(names, str) else list(names)
 
 
 def _names(columns: Iterable[object]) -> str:

@@ -167,7 +167,8 @@ def regularize(frame: pd.DataFrame, frequency: str = "infer", max_fill: int = 0,
         raise ValueError(f"{len(off_grid)} timestamps are not on the {chosen!r} grid, the "
                          f"first {off_grid[0]}; resample the data to {chosen!r} first")
     result = frame.reindex(grid)
-    fill = [name for name in result.columns if name not in keep]
+    kept = [keep] if isinstance(keep, str) else list(keep)  # 'load' is not in 'payload'
+    fill = [name for name in result.columns if name not in kept]
     if max_fill > 0 and fill:
         result[fill] = result[fill].ffill(limit=max_fill)
     return result
