@@ -352,6 +352,10 @@ def test_cli_trains_recursive_and_quantile_models(tmp_path: Path, extra: dict) -
 
 @pytest.mark.parametrize(("rows", "extra", "message"), [
     (400, {"data.target": "nope"}, "no target column 'nope'"),
+    # named a train_end the user never set as if set: "(2020-01-12 15:00:00); ... move
+    # data.train_end earlier"
+    (400, {"data.val_end": "2020-01-05"}, "data.val_end (2020-01-05) is before data.train_end "
+                                          "(2020-01-12 15:00:00, by default the row at 70%)"),
     # was "has no target column ''": a file has no default target
     (400, {"data.target": ""}, "data.target is not set, and a file has no default target; "
                                "its columns: y, x. Set data.target"),

@@ -320,7 +320,9 @@ def split_ends(data: ForecastDataConfig, index: pd.DatetimeIndex) -> tuple[str, 
         val_end = str(index[min(last, (after + last) // 2)])
     else:
         val_end = str(index[int(0.85 * last)])
-    check_period_order("data.train_end", train_end, "data.val_end", val_end)
+    note = "" if data.train_end else (  # a train_end the user never set
+        f"{data.source}'s default" if defaults else "by default the row at 70%")
+    check_period_order("data.train_end", train_end, "data.val_end", val_end, earlier_note=note)
     return train_end, val_end
 
 

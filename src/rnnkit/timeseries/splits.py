@@ -176,10 +176,10 @@ def _named_end(moment: str | pd.Timestamp, name: str) -> np.datetime64:
 
 
 def check_period_order(earlier_key: str, earlier: str, later_key: str, later: str,
-                       consequence: str = "") -> None:
+                       consequence: str = "", earlier_note: str = "") -> None:
     """Refuse a setting ``later_key`` whose period ends before that of ``earlier_key``
     (periods compared by their ends: ``2016-12`` and ``2016`` end together); ``consequence``
-    says what that would do.
+    says what that would do, ``earlier_note`` where ``earlier`` came from (a default).
 
     Example:
         >>> check_period_order("data.train_end", "2013",  # doctest: +ELLIPSIS
@@ -190,5 +190,6 @@ def check_period_order(earlier_key: str, earlier: str, later_key: str, later: st
     """
     if period_end(later) < period_end(earlier):
         why = f": {consequence}" if consequence else ""
-        raise ConfigError(f"{later_key} ({later}) is before {earlier_key} ({earlier}){why}; set "
+        shown = f"{earlier}, {earlier_note}" if earlier_note else earlier
+        raise ConfigError(f"{later_key} ({later}) is before {earlier_key} ({shown}){why}; set "
                           f"{later_key} after it, or move {earlier_key} earlier")
