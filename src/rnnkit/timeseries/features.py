@@ -179,9 +179,13 @@ def derive(frame: pd.DataFrame, log1p: Sequence[str] = (), changes: Sequence[str
                         f"{lag} row(s)", name, "changes")
             out[f"{name}_change_{lag}"] = change
     for name in log1p:
-        if (out[name] <= -1).any():
+        low = (out[name] <= -1).to_numpy()
+        if low.any():
+            row = int(np.flatnonzero(low)[0])
             raise ValueError(f"log1p needs values > -1; column {name!r} has "
-                             f"{out[name].min()}")
+                             f"{out[name].iloc[row]} at {out.index[row]} (the least: "
+                             f"{out[name].min()}); leave {name!r} out of data.log1p, or "
+                             "shift it above -1 first")
         logged = np.log1p(out[name])
         _check_free(out, f"{name}_log1p", logged, f"log(1 + {name})", name, "log1p")
         if f"{name}_log1p" in out.columns:  # derived before: it stays where it is
