@@ -117,6 +117,16 @@ def test_duplicate_dates_are_an_error_naming_the_date() -> None:
     long = pd.DataFrame({"date": ["2020-01-01"] * 3, "s": ["a", "b", "a"], "v": [1, 2, 3]})
     with pytest.raises(ValueError, match="for series 'a' appears more than once"):
         tidy(long, "date", series_column="s", value_column="v")
+    # local clock times repeat the hour the clock goes back: 'drop or aggregate' alone would
+    # lose an hour of real data; the offsets tell the two apart
+    hours = pd.date_range("2020-10-25 00:00", periods=5, freq="h", tz="Europe/Berlin")
+    wall = pd.DataFrame({"date": hours.tz_localize(None).astype(str), "y": range(5)})
+    with pytest.raises(ValueError, match=r"2020-10-25 02:00:00 appears more than once .*Drop "
+                                         r"or aggregate the duplicates first \(an hour repeated "
+                                         r"where the clock went back for daylight saving"):
+        tidy(wall, "date")
+    zoned = tidy(wall.assign(date=hours.astype(str)), "date")
+    assert zoned.index.equals(hours.tz_convert(None).rename("date"))
 
 
 def test_missing_columns_and_non_numbers_are_errors_that_say_where() -> None:

@@ -116,9 +116,12 @@ def tidy(
         row = int(np.flatnonzero(duplicated)[0])
         what = f"date {dates.iloc[row]}" + ("" if series_column is None
                                            else f" for series {table[series_column][row]!r}")
+        clock = "" if (dates == dates.dt.normalize()).all() else (
+            " (an hour repeated where the clock went back for daylight saving is two hours: "
+            "write the dates with their UTC offset, e.g. 2020-10-25T02:00+01:00, or in UTC)")
         raise ValueError(f"{source}: {what} appears more than once (again at row {row}); "
                          "each date must appear once per series. Drop or aggregate the "
-                         "duplicates first")
+                         f"duplicates first{clock}")
     backwards = _first_backwards(dates, None if series_column is None else table[series_column])
     if backwards is not None:
         row, before = backwards
