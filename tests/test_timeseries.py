@@ -842,3 +842,16 @@ def test_one_column_name_for_keep_categorical_and_needed_is_that_column(tmp_path
     assert frame["oa"].tolist() == [1.0, 1.0, 1.0, 3.0]  # filled: not in keep
     assert frame["note"].tolist() == ["a", "b", "b", "c"]
     assert tidy(pd.read_csv(path), "date", needed="load").columns.tolist() == ["load", "oa"]
+
+
+def test_a_frequency_alias_pandas_removed_is_named_with_its_new_name(tmp_path: Path) -> None:
+    # 'H' (hours, 'h' since pandas 2.2) and 'M' were refused as 'unknown frequency', the very
+    # aliases most pandas code still shows
+    path = tmp_path / "hours.csv"
+    path.write_text("date,y\n2020-01-01 00:00,1\n2020-01-01 01:00,2\n2020-01-01 02:00,3\n")
+    with pytest.raises(ValueError, match=r"unknown frequency '2H' \(an alias pandas removed: "
+                                         r"write 2h\); use infer"):
+        load_table(path, "date", frequency="2H")
+    with pytest.raises(ValueError, match=r"'M' \(an alias pandas removed: write ME or MS\)"):
+        load_table(path, "date", frequency="M")
+    assert len(load_table(path, "date", frequency="h")) == 3

@@ -175,8 +175,15 @@ def load_table(
         try:
             pd.tseries.frequencies.to_offset(frequency)
         except ValueError:
-            raise ValueError(f"unknown frequency {frequency!r}; use infer or a pandas alias "
-                             "such as h, D, B, W-SUN or MS") from None
+            renamed = {"H": ("h",), "T": ("min",), "S": ("s",), "L": ("ms",), "U": ("us",),
+                       "N": ("ns",), "M": ("ME", "MS"), "A": ("YE", "YS"), "Y": ("YE", "YS"),
+                       "Q": ("QE", "QS"), "BM": ("BME", "BMS")}  # (period ends, starts)
+            old = frequency.lstrip("0123456789")
+            count = frequency[:len(frequency) - len(old)]
+            new = " or ".join(f"{count}{name}" for name in renamed.get(old.upper(), ()))
+            hint = f" (an alias pandas removed: write {new})" if new else ""
+            raise ValueError(f"unknown frequency {frequency!r}{hint}; use infer or a pandas "
+                             "alias such as h, D, B, W-SUN or MS") from None
     keep = [*_one_or_many(target or ()), *_one_or_many(keep)]  # 'load': kept, not l, o...
     try:
         return regularize(frame, frequency, max_fill=max_fill, keep=keep)
