@@ -363,6 +363,13 @@ def test_cli_trains_recursive_and_quantile_models(tmp_path: Path, extra: dict) -
 
 @pytest.mark.parametrize(("rows", "extra", "message"), [
     (400, {"data.target": "nope"}, "no target column 'nope'"),
+    # named a train_end the user never set as if set: "(2020-01-12 15:00:00); ... move
+    # data.train_end earlier"
+    (400, {"data.val_end": "2020-01-05"}, "data.val_end (2020-01-05) is before data.train_end "
+                                          "(2020-01-12 15:00:00, by default the row at 70%)"),
+    # was "has no target column ''": a file has no default target
+    (400, {"data.target": ""}, "data.target is not set, and a file has no default target; "
+                               "its columns: y, x. Set data.target"),
     (20, {}, "too few"),
     (400, {"data.log1p": "y"}, "data.log1p lists the target 'y'"),
     (400, {"data.changes": "z"}, "no column 'z' to derive from"),
@@ -820,6 +827,9 @@ def test_gaps_in_a_file_s_dates_are_warned_of_or_put_on_the_grid(tmp_path: Path)
     change = _prepare(gappy, frequency="infer", max_fill=5, target="y_change_1", changes="y",
                       change_lags="1")  # a change of y is the target: y is never filled either
     assert change.frame["y_change_1"].isna().sum() == 32  # was 27: 5 changes of 0 invented
+    logged = _prepare(gappy, frequency="infer", max_fill=5, target="y_log1p", log1p="y")
+    assert logged.frame["y_log1p"].isna().sum() == 30  # was 25: 5 copied targets invented
+    assert logged.frame["x"].isna().sum() == 25  # the inputs are still filled
     days = pd.DataFrame({"y": np.arange(300.0)},
                         index=pd.bdate_range("2020-01-01", periods=300, name="date"))
     with warnings.catch_warnings():

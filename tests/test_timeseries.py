@@ -33,6 +33,7 @@ from rnnkit.timeseries.features import (
     derive,
     lags,
     log_returns,
+    price_features,
     simple_returns,
 )
 from rnnkit.timeseries.frames import load_table, tidy, to_long
@@ -50,7 +51,7 @@ from rnnkit.timeseries.metrics import (
     smape,
 )
 from rnnkit.timeseries.scaling import StandardScaler
-from rnnkit.timeseries.splits import split_by_time, walk_forward, walk_forward_predict
+from rnnkit.timeseries.splits import Fold, split_by_time, walk_forward, walk_forward_predict
 from rnnkit.timeseries.windows import Windows, make_windows
 
 DATA = SHARED_DATA
@@ -94,6 +95,10 @@ def test_long_and_wide_round_trip() -> None:
         [("A", 1.0), ("A", 2.0), ("B", 5.0)]
     with pytest.raises(ValueError, match="needs value_column"):
         tidy(long, "day", series_column="symbol")
+    unnamed = long.assign(symbol=["A", None, "A"])  # was a column named 'nan'
+    with pytest.raises(ValueError, match=r"column 'symbol' holds no series name at row 1 "
+                                         r"\(date 2020-01-01 00:00:00\)"):
+        tidy(unnamed, "day", series_column="symbol", value_column="price")
 
 
 def test_unsorted_dates_are_sorted_with_a_warning() -> None:
@@ -112,6 +117,16 @@ def test_duplicate_dates_are_an_error_naming_the_date() -> None:
     long = pd.DataFrame({"date": ["2020-01-01"] * 3, "s": ["a", "b", "a"], "v": [1, 2, 3]})
     with pytest.raises(ValueError, match="for series 'a' appears more than once"):
         tidy(long, "date", series_column="s", value_column="v")
+    # local clock times repeat the hour the clock goes back: 'drop or aggregate' alone would
+    # lose an hour of real data; the offsets tell the two apart
+    hours = pd.date_range("2020-10-25 00:00", periods=5, freq="h", tz="Europe/Berlin")
+    wall = pd.DataFrame({"date": hours.tz_localize(None).astype(str), "y": range(5)})
+    with pytest.raises(ValueError, match=r"2020-10-25 02:00:00 appears more than once .*Drop "
+                                         r"or aggregate the duplicates first \(an hour repeated "
+                                         r"where the clock went back for daylight saving"):
+        tidy(wall, "date")
+    zoned = tidy(wall.assign(date=hours.astype(str)), "date")
+    assert zoned.index.equals(hours.tz_convert(None).rename("date"))
 
 
 def test_missing_columns_and_non_numbers_are_errors_that_say_where() -> None:
@@ -129,6 +144,23 @@ def test_missing_columns_and_non_numbers_are_errors_that_say_where() -> None:
     bad_date = pd.DataFrame({"date": ["2020-01-01", "someday"], "y": [1, 2]})
     with pytest.raises(ValueError, match="holds 'someday' at row 1, not a date"):
         tidy(bad_date, "date")
+
+
+def test_missing_words_with_spaces_around_them_are_missing_values(tmp_path: Path) -> None:
+    """A file written '2020-01-02, NA, 3' read ' 1 ' as 1 but refused ' NA' as 'the
+    non-numeric value ' NA' ... expected numbers, with NA or an empty cell for a missing
+    value', naming as the fix what the file held."""
+    path = tmp_path / "spaced.csv"
+    path.write_text("date, x , y\n2020-01-01, 1 ,2\n2020-01-02, NA, 3\n2020-01-03,  ,4\n"
+                    "2020-01-04, n/a ,5\n")
+    frame = load_table(path, "date")
+    assert frame["x"].tolist()[0] == 1.0 and frame["x"].isna().tolist() == [False, True, True,
+                                                                             True]
+    assert frame["y"].tolist() == [2.0, 3.0, 4.0, 5.0]
+    table = pd.DataFrame({"date": ["2020-01-01", "2020-01-02"], "y": ["NA", 2.5]})
+    assert tidy(table, "date")["y"].isna().tolist() == [True, False]  # 'NA' text in a frame
+    with pytest.raises(ValueError, match="non-numeric value ' 1%' at row 0"):
+        tidy(table.assign(y=[" 1%", "2"]), "date")
 
 
 def test_window_input_checks() -> None:
@@ -179,6 +211,17 @@ def test_gaps_are_reported_and_filled_only_in_features() -> None:
     assert describe_gaps(between, "h").missing == 2  # was 1: a row off the grid fills no hour
     trading_days = pd.bdate_range("2020-01-01", periods=30).delete([5, 17])  # two holidays
     assert infer_frequency(trading_days) == "B"
+    # unsorted dates were 'not on the 'h' grid ... resample the data' (regularize), or
+    # '5 rows ... 2 missing of 3' (describe_gaps): wrong, not missing, timestamps
+    shuffled = frame.iloc[[2, 0, 1, 3, 4]]
+    for call in (lambda: regularize(shuffled, "h"), lambda: describe_gaps(shuffled.index),
+                 lambda: infer_frequency(shuffled.index),
+                 lambda: regularize(pd.concat([frame, frame.iloc[:1]]).sort_index(), "h")):
+        with pytest.raises(ValueError, match=r"the dates must be ascending, each once; sort "
+                                             r"them \(frame.sort_index\(\)\)"):
+            call()
+    with pytest.raises(ValueError, match="max_fill must be >= 0"):  # was: no filling
+        regularize(frame, "h", max_fill=-1)
 
 
 @pytest.mark.parametrize("freq", ["MS", "ME", "QS", "QE", "YS", "YE"])
@@ -234,10 +277,24 @@ def test_derived_columns_are_tendencies_and_logs() -> None:
     assert derive(frame).equals(frame)
     with pytest.raises(ValueError, match="no column 'x' to derive from"):
         derive(frame, changes=["x"])
-    with pytest.raises(ValueError, match="log1p needs values > -1; column 'p'"):
-        derive(frame.assign(p=-5.0), log1p=["p"])
+    with pytest.raises(ValueError, match=r"log1p needs values > -1; column 'p' has -5.0 at 0 "
+                                         r"\(the least: -5.0\); leave 'p' out of data.log1p"):
+        derive(frame.assign(p=-5.0), log1p=["p"])  # was: no row, no fix
     with pytest.raises(ValueError, match="a change lag must be a whole number of rows >= 1"):
         derive(frame, changes=["p"], change_lags=[0])
+    # a column listed twice under log1p failed with "KeyError: 'w'" (popped the first time)
+    assert derive(frame, log1p=["w", "w"]).columns.tolist() == ["p", "w_log1p"]
+    # the user's own column by a derived name was overwritten by the change, in silence
+    own = frame.assign(p_change_1=[5.0, 5.0, 5.0, 5.0])
+    with pytest.raises(ValueError, match=r"the data has a column 'p_change_1', the name of the "
+                                         r"change of 'p' over 1 row\(s\) \(data.changes\); "
+                                         "rename that column, or leave 'p' out of data.changes"):
+        derive(own, changes=["p"])
+    with pytest.raises(ValueError, match="a column 'w_log1p', the name of log"):  # was pandas'
+        derive(frame.assign(w_log1p=1.0), log1p=["w"])  # 'cannot insert w_log1p, already exists'
+    again = derive(out.assign(w=frame["w"]), log1p=["w"], changes=["p", "w"],
+                   change_lags=[1, 2])  # a frame derived before: the same columns
+    assert again.columns.tolist() == out.columns.tolist()
 
 
 # ---- windows, splits, folds, scaler -------------------------------------------------------------
@@ -307,6 +364,13 @@ def test_walk_forward_folds_refit_and_leak_guard() -> None:
         ([1, 2], [4, 5, 6], True), ([1, 2], [7, 8, 9], False)]
     with pytest.raises(ValueError, match="leave no test windows"):
         walk_forward(4, 4, 1)
+    # max_train=0 gave folds of no training windows, which walk_forward_predict's leak check
+    # met with numpy's 'zero-size array to reduction operation maximum which has no identity';
+    # a negative refit_every was read as 0
+    with pytest.raises(ValueError, match="max_train must be >= 1, not 0"):
+        walk_forward(10, 4, 3, max_train=0)
+    with pytest.raises(ValueError, match=r"refit_every must be >= 0 \(0: refit only the first"):
+        walk_forward(10, 4, 3, refit_every=-1)
     windows = make_windows(daily(list(np.arange(30.0))), "y", lookback=3, horizon=3)
     fits: list[int] = []
 
@@ -323,6 +387,9 @@ def test_walk_forward_folds_refit_and_leak_guard() -> None:
     assert not np.isnan(predictions[10:]).any()
     with pytest.raises(ValueError, match="fold leaks: a training target at .* use gap"):
         walk_forward_predict(windows, walk_forward(len(windows), 10, 5), fit, predict)
+    empty = [Fold(np.arange(0), np.arange(10, 15), True)]
+    with pytest.raises(ValueError, match="a fold has 0 training and 5 test windows"):
+        walk_forward_predict(windows, empty, fit, predict)
 
 
 def test_scaler_fits_training_rows_only_and_round_trips_json() -> None:
@@ -340,6 +407,17 @@ def test_scaler_fits_training_rows_only_and_round_trips_json() -> None:
     assert again.feature_names == ["y"]
     with pytest.raises(ValueError, match="not fitted"):
         StandardScaler().transform(np.zeros((1, 1)))
+    with pytest.raises(ValueError, match=r"^train_end: '2020-13-01' is not a date, month or "
+                                         "year; write one such as 2012"):  # was pandas'
+        split_by_time(windows, "2020-13-01")  # DateParseError, naming no argument
+    with pytest.raises(ValueError, match="^val_end: '' is not a date"):  # an AttributeError
+        split_by_time(windows, "2020-01-08", "")
+    zoned = make_windows(frame.tz_localize("Asia/Tokyo"), "y", lookback=3)  # was: TypeError
+    with pytest.raises(ValueError, match=r"carry a time zone \(Asia/Tokyo\).*tz_localize"):
+        split_by_time(zoned, "2020-01-08")  # "can't compare offset-naive and offset-aware"
+    gap = np.array([[1.0, np.nan, 2.0], [2.0, np.nan, 3.0]])  # was 'a feature has no
+    with pytest.raises(ValueError, match="^wind: no finite value in the 2 training rows"):
+        StandardScaler(["y", "wind", "x"]).fit(gap)  # finite value ...', naming none
 
 
 # ---- baselines, labels --------------------------------------------------------------------------
@@ -387,6 +465,8 @@ def test_labels_and_classification_baselines() -> None:
     assert majority_class(np.array([1, 0, 0, 2, -1]), 2).tolist() == [0, 0]
     with pytest.raises(ValueError, match="must not be above the up threshold"):
         buy_sell_hold(prices, 1, up=-0.02, down=0.01)
+    with pytest.raises(ValueError, match=r"thresholds must be finite numbers; got up=nan"):
+        buy_sell_hold(prices, 1, up=float("nan"))  # was: no window ever labelled buy
 
 
 # ---- metrics ------------------------------------------------------------------------------------
@@ -550,6 +630,14 @@ def test_stock_prices_are_the_adjusted_close() -> None:
     assert prices["AAPL_log_return"].iloc[1] == pytest.approx(np.log1p(expected))
     with pytest.raises(ValueError, match="no stock 'XYZ' in bokeh-sampledata"):
         datasets.stock_prices(["XYZ"])
+    # a bare symbol was read letter by letter ("no stock 'A'"), a repeated one as a repeated
+    # date of the data ("date 2000-03-01 ... appears more than once"), none as pandas' "No
+    # objects to concatenate"
+    assert datasets.stock_prices("IBM", returns=False).columns.tolist() == ["IBM"]
+    with pytest.raises(ValueError, match="stock symbol.s. AAPL listed more than once"):
+        datasets.stock_prices(["AAPL", "IBM", "AAPL"])
+    with pytest.raises(ValueError, match="no stock symbols given; known: AAPL"):
+        datasets.stock_prices([])
 
 
 @needs_vega
@@ -594,6 +682,34 @@ def test_dates_are_never_guessed_wrong(tmp_path: Path) -> None:
         _load(tmp_path, "date,y\n1583020800,1\n1583107200,2\n")
     zoned = "date,y\n2020-03-29T01:00:00+01:00,1\n2020-03-29T03:00:00+02:00,2\n"
     assert list(_load(tmp_path, zoned).index.hour) == [0, 1]  # UTC, the zone dropped
+    # dates without an offset beside dates with one were read as UTC, silently shifted by
+    # the offset; here 01:00+01:00 became 00:00, refused as 'appears more than once'
+    half = "date,y\n2020-01-01 00:00,1\n2020-01-01 01:00+01:00,2\n2020-01-01 02:00,3\n"
+    with pytest.raises(ValueError, match=r"holds dates with a UTC offset \('2020-01-01 "
+                                         r"01:00\+01:00' at row 1\) and dates without one "
+                                         r"\('2020-01-01 00:00' at row 0\)"):
+        _load(tmp_path, half)
+    utc = "date,y\n2020-01-01T00:00:00Z,1\n2020-01-01T01:00:00Z,2\n"
+    assert list(_load(tmp_path, utc).index.hour) == [0, 1]
+    # days written as local midnights (pandas' to_csv of a zone-aware daily index) were read
+    # in UTC: 23:00 of the day before in Berlin, and 22:00 once summer time began, so a file
+    # of 400 consecutive days was 'missing 238 of 400 days' and refused by frequency=infer as
+    # 'not on the 'D' grid'; Tokyo's trading days fell on Sunday to Thursday in UTC
+    for zone, freq in (("Europe/Berlin", "D"), ("US/Eastern", "D"), ("Asia/Tokyo", "B")):
+        days = pd.date_range("2020-01-01", periods=400, freq=freq, tz=zone, name="date")
+        (tmp_path / "local.csv").write_text(pd.DataFrame({"y": 1.0}, index=days).to_csv())
+        frame = load_table(tmp_path / "local.csv", "date", frequency="infer")
+        assert frame.index.equals(days.tz_localize(None)) and infer_frequency(frame.index) == \
+            freq
+    if importlib.util.find_spec("pyarrow") is not None:  # a zone-aware Parquet column
+        days = pd.date_range("2020-03-20", periods=20, freq="D", tz="Europe/Berlin")
+        pd.DataFrame({"date": days, "y": 1.0}).to_parquet(tmp_path / "local.parquet")
+        assert load_table(tmp_path / "local.parquet", "date").index.equals(
+            days.tz_localize(None).rename("date"))
+    hours = pd.date_range("2020-03-28", periods=30, freq="h", tz="Europe/Berlin", name="date")
+    (tmp_path / "hours.csv").write_text(pd.DataFrame({"y": 1.0}, index=hours).to_csv())
+    hourly = load_table(tmp_path / "hours.csv", "date", frequency="infer")  # still UTC: the
+    assert hourly.index.equals(hours.tz_convert(None))  # clock skips 02:00 on 03-29
     mixed = "date,y\n2020-01-01 00:00:00,1\n2020-01-02,2\n"
     assert list(_load(tmp_path, mixed).index.day) == [1, 2]
     year_first = "date,y\n" + "".join(f"2015/{m:02d}/01,{m}\n" for m in range(1, 13))
@@ -642,9 +758,100 @@ def test_an_empty_folder_or_file_says_it_holds_no_data(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"csvs is a folder, read as one Parquet dataset, and it "
                                          r"cannot be read as one \(.*a.csv.*\); give a CSV"):
         load_table(tmp_path / "csvs", "date")
+    header = tmp_path / "header.csv"  # a header and no rows: with a frequency, an IndexError
+    header.write_text("date,x\n")
+    empty = load_table(header, "date", frequency="D")
+    assert empty.empty and empty.columns.tolist() == ["x"]
+    with pytest.raises(ValueError, match="header.csv: cannot infer a frequency from 0 "):
+        load_table(header, "date", frequency="infer")
+    with pytest.raises(ValueError, match=r"0 rows are too few for lookback 2 \+ horizon 1"):
+        make_windows(empty, "x", lookback=2)
 
 
 def test_an_infinite_value_is_refused_where_it_is() -> None:
     table = pd.DataFrame({"date": ["2020-01-01", "2020-01-02"], "y": ["1.5", "inf"]})
     with pytest.raises(ValueError, match=r"column 'y' holds inf at row 1 .*expected finite"):
         tidy(table, "date")
+
+
+def test_row_counts_written_as_whole_floats_are_read_and_others_refused() -> None:
+    # 2.0 passed the whole-number checks and then failed deep in numpy or pandas (IndexError
+    # 'arrays used as indices must be of integer type', 'slice indices must be integers');
+    # NaN failed with 'cannot convert float NaN to integer', naming no argument
+    frame = daily([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    windows = make_windows(frame, "y", lookback=2.0, horizon=np.float64(2), stride=1.0)
+    assert (windows.lookback, windows.horizon) == (2, 2)
+    assert windows.targets.tolist() == [[3.0, 4.0], [4.0, 5.0], [5.0, 6.0]]
+    assert windows.inputs[:, :, 0].tolist() == [[1.0, 2.0], [2.0, 3.0], [3.0, 4.0]]
+    for bad in (float("nan"), 2.5, "2", True):
+        with pytest.raises(ValueError, match=f"lookback must be a whole number >= 1, not "
+                                             f"{re.escape(repr(bad))}"):
+            make_windows(frame, "y", lookback=bad)
+    series = frame["y"].rename("p")
+    assert lags(series, [2.0])["p_lag2"].tolist()[2:] == [1.0, 2.0, 3.0, 4.0]
+    assert simple_returns(series, 2.0).tolist()[2] == 2.0
+    np.testing.assert_allclose(log_returns(series, np.int64(2)).to_numpy()[2:],
+                               np.log([3.0, 2.0, 5 / 3, 1.5]))
+    derived = derive(frame, changes=["y"], change_lags=[2.0])
+    assert derived["y_change_2"].tolist()[2:] == [2.0, 2.0, 2.0, 2.0]
+    assert buy_sell_hold(pd.Series([100.0, 102.0, 99.0]), 1.0).tolist() == [BUY, SELL, MISSING]
+    with pytest.raises(ValueError, match="a lag must be a whole number of rows >= 1, not nan"):
+        lags(series, [float("nan")])
+    with pytest.raises(ValueError, match="horizon must be a whole number of rows >= 1, not 1.5"):
+        buy_sell_hold(pd.Series([100.0, 102.0, 99.0]), 1.5)
+
+
+def test_input_steps_outside_the_series_are_refused() -> None:
+    # steps=0 gave windows of no steps, a negative count numpy's "window_shape cannot contain
+    # negative values", and steps reaching before row 0 "window shape cannot be larger than
+    # input array shape" (a negative start slices from the series' end)
+    windows = make_windows(daily(list(np.arange(10.0))), "y", lookback=3)
+    assert windows.inputs_at(slice(2, 3), 5)[0, :, 0].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+    for steps in (0, -1):
+        with pytest.raises(ValueError, match=f"steps must be at least 1, not {steps}"):
+            windows.inputs_at(slice(None), steps)
+    with pytest.raises(ValueError, match="5 steps reach before the series' first row: the "
+                                         "window ending at row 2 has 3 rows up to it"):
+        windows.inputs_at(slice(0, 2), 5)
+
+
+def test_one_name_or_count_is_a_list_of_one_not_its_letters() -> None:
+    # 'rain' was read letter by letter ("no column 'r' to derive from", "unknown calendar part
+    # 'h'"), and one lag or span (24) failed with "TypeError: 'int' object is not iterable"
+    frame = pd.DataFrame({"temp": np.arange(10.0), "rain": 1.0},
+                         index=pd.date_range("2020-01-01", periods=10, freq="D"))
+    assert make_windows(frame, "temp", "rain", lookback=2).feature_names == ("rain",)
+    assert calendar_features(frame.index, "hour").columns.tolist() == ["hour_sin", "hour_cos"]
+    assert derive(frame, log1p="rain").columns.tolist() == ["temp", "rain_log1p"]
+    assert derive(frame, changes="temp", change_lags=2).columns.tolist() == [
+        "temp", "rain", "temp_change_2"]
+    assert lags(frame, 2, columns="temp").columns.tolist() == ["temp_lag2"]
+    assert price_features(frame["temp"] + 1, 5).columns.tolist() == [
+        "temp_log_return", "temp_momentum_5", "temp_volatility_5"]
+
+
+def test_one_column_name_for_keep_categorical_and_needed_is_that_column(tmp_path: Path
+                                                                         ) -> None:
+    # keep='load' kept the letters l, o, a, d: the target column 'load' was forward-filled
+    # (invented values); regularize read it as a substring ('oa' was kept too); and
+    # categorical='note' said "the table has no column 'n'"
+    path = tmp_path / "meter.csv"
+    path.write_text("date,load,oa,note\n2020-01-01,1,1,a\n2020-01-02,,,b\n2020-01-04,3,3,c\n")
+    frame = load_table(path, "date", categorical="note", frequency="D", max_fill=2, keep="load")
+    assert frame["load"].isna().tolist() == [False, True, True, False]  # never filled
+    assert frame["oa"].tolist() == [1.0, 1.0, 1.0, 3.0]  # filled: not in keep
+    assert frame["note"].tolist() == ["a", "b", "b", "c"]
+    assert tidy(pd.read_csv(path), "date", needed="load").columns.tolist() == ["load", "oa"]
+
+
+def test_a_frequency_alias_pandas_removed_is_named_with_its_new_name(tmp_path: Path) -> None:
+    # 'H' (hours, 'h' since pandas 2.2) and 'M' were refused as 'unknown frequency', the very
+    # aliases most pandas code still shows
+    path = tmp_path / "hours.csv"
+    path.write_text("date,y\n2020-01-01 00:00,1\n2020-01-01 01:00,2\n2020-01-01 02:00,3\n")
+    with pytest.raises(ValueError, match=r"unknown frequency '2H' \(an alias pandas removed: "
+                                         r"write 2h\); use infer"):
+        load_table(path, "date", frequency="2H")
+    with pytest.raises(ValueError, match=r"'M' \(an alias pandas removed: write ME or MS\)"):
+        load_table(path, "date", frequency="M")
+    assert len(load_table(path, "date", frequency="h")) == 3

@@ -52,7 +52,7 @@ class ForecastDataConfig:
     frequency: str = ""  # for files: "" = the rows as given; infer | h | D | B | ...: put the
     # rows on that grid, a missing timestamp becoming a missing row (no window uses it)
     max_fill: int = 0  # with frequency: forward-fill the inputs this many steps (never the
-    # target, nor the column a change target is made of: sources.target_sources)
+    # target, nor the column a change or log1p target is made of: sources.target_sources)
     features: str = ""  # comma-separated input columns; "" = every numeric column
     calendar: str = "auto"  # comma-separated calendar parts; auto: by frequency; "" = none
     log1p: str = ""  # comma-separated columns replaced by <column>_log1p = log(1 + x)
@@ -95,9 +95,13 @@ def load_source(data: ForecastDataConfig, advice: str = "Set data.target"
     """The raw frame and its target column (which must be in the frame; ``advice``: what to
     do if it is not)."""
     frame, target = read_source(data)
+    columns = ", ".join(map(str, frame.columns)) or "(none)"
+    if not target:  # was "has no target column ''"
+        raise ValueError(f"{data.source}: data.target is not set, and a file has no default "
+                         f"target; its columns: {columns}. {advice}")
     if target not in frame.columns:
         raise ValueError(f"{data.source} has no target column {target!r}; its columns: "
-                         f"{', '.join(map(str, frame.columns))}. {advice}")
+                         f"{columns}. {advice}")
     return frame, target
 
 
@@ -170,11 +174,14 @@ def read_file(data: ForecastDataConfig) -> pd.DataFrame:
 
 def target_sources(data: ForecastDataConfig) -> list[str]:
     """The file's columns the target is made of, never filled: the target, and for a change
-    target (``<column>_change_<k>`` of ``data.changes``) its column."""
+    target (``<column>_change_<k>`` of ``data.changes``) or a log target (``<column>_log1p``
+    of ``data.log1p``) its column."""
     if not data.target:
         return []
-    return [data.target, *[name for name in _names(data.changes) for lag in change_lags(data)
-                           if data.target == f"{name}_change_{lag}"]]
+    changed = [name for name in _names(data.changes) for lag in change_lags(data)
+               if data.target == f"{name}_change_{lag}"]
+    logged = [name for name in _names(data.log1p) if data.target == f"{name}_log1p"]
+    return [data.target, *changed, *logged]
 
 
 def warn_gaps(index: pd.Index, source: str) -> None:
@@ -313,7 +320,9 @@ def split_ends(data: ForecastDataConfig, index: pd.DatetimeIndex) -> tuple[str, 
         val_end = str(index[min(last, (after + last) // 2)])
     else:
         val_end = str(index[int(0.85 * last)])
-    check_period_order("data.train_end", train_end, "data.val_end", val_end)
+    note = "" if data.train_end else (  # a train_end the user never set
+        f"{data.source}'s default" if defaults else "by default the row at 70%")
+    check_period_order("data.train_end", train_end, "data.val_end", val_end, earlier_note=note)
     return train_end, val_end
 
 

@@ -38,6 +38,13 @@ def stock_prices(symbols: Sequence[str] = STOCK_SYMBOLS, returns: bool = True) -
         raise ImportError("stock_prices needs the bokeh-sampledata package: pip install "
                           "bokeh-sampledata") from error
     known = [name for name in ALL_STOCK_SYMBOLS if hasattr(stocks, name)]
+    symbols = [symbols] if isinstance(symbols, str) else list(symbols)  # 'AAPL', not A, A, P, L
+    if not symbols:
+        raise ValueError(f"no stock symbols given; known: {', '.join(known)}")
+    repeated = sorted({symbol for symbol in symbols if symbols.count(symbol) > 1})
+    if repeated:  # was "date 2000-03-01 for series 'AAPL' appears more than once"
+        raise ValueError(f"stock symbol(s) {', '.join(repeated)} listed more than once; list "
+                         "each once")
     rows = []
     for symbol in symbols:
         if symbol not in known:

@@ -24,7 +24,7 @@ def simple_returns(prices: pd.DataFrame | pd.Series, periods: int = 1) -> pd.Dat
         >>> simple_returns(pd.Series([100.0, 110.0, 99.0])).round(3).tolist()
         [nan, 0.1, -0.1]
     """
-    _check_periods(periods)
+    periods = _check_periods(periods)
     return prices / prices.shift(periods) - 1.0
 
 
@@ -38,7 +38,7 @@ def log_returns(prices: pd.DataFrame | pd.Series, periods: int = 1) -> pd.DataFr
         >>> log_returns(pd.Series([1.0, np.e, 1.0])).round(3).tolist()
         [nan, 1.0, -1.0]
     """
-    _check_periods(periods)
+    periods = _check_periods(periods)
     values = np.asarray(prices, dtype=float)
     if (values <= 0).any():
         position = np.argwhere(values <= 0)[0]
@@ -55,7 +55,7 @@ def calendar_columns(parts: Sequence[str]) -> list[str]:
         >>> calendar_columns(["hour", "month"])
         ['hour_sin', 'hour_cos', 'month_sin', 'month_cos']
     """
-    return [f"{part}_{wave}" for part in parts for wave in ("sin", "cos")]
+    return [f"{part}_{wave}" for part in _listed(parts) for wave in ("sin", "cos")]
 
 
 def calendar_features(index: pd.DatetimeIndex,
@@ -73,7 +73,7 @@ def calendar_features(index: pd.DatetimeIndex,
         2020-01-01 06:00:00       1.0       0.0
     """
     columns: dict[str, np.ndarray] = {}
-    for part in parts:
+    for part in _listed(parts):
         if part not in CALENDAR_PERIODS:
             raise ValueError(f"unknown calendar part {part!r}; known: "
                              f"{', '.join(CALENDAR_PERIODS)}")
@@ -101,14 +101,14 @@ def lags(frame: pd.DataFrame | pd.Series, steps: Sequence[int],
         2     2.0     1.0
     """
     table = frame.to_frame() if isinstance(frame, pd.Series) else frame
-    chosen = list(table.columns if columns is None else columns)
+    chosen = list(table.columns if columns is None else _listed(columns))
     absent = [name for name in chosen if name not in table.columns]
     if absent:
         raise ValueError(f"no column {absent[0]!r} to lag; columns: "
                          f"{', '.join(map(str, table.columns))}")
     parts = {}
-    for step in steps:
-        _check_periods(step, what="a lag")
+    for step in _listed(steps):
+        step = _check_periods(step, what="a lag")
         for name in chosen:
             parts[f"{name}_lag{step}"] = table[name].shift(step)
     return pd.DataFrame(parts, index=table.index)
@@ -129,8 +129,8 @@ def price_features(prices: pd.Series, spans: Sequence[int] = (5, 20)) -> pd.Data
     name = prices.name or "price"
     step = log_returns(prices.astype(float))
     columns = {f"{name}_log_return": step}
-    for span in spans:
-        _check_periods(span, what="a span")
+    for span in _listed(spans):
+        span = _check_periods(span, what="a span")
         columns[f"{name}_momentum_{span}"] = log_returns(prices.astype(float), span)
         columns[f"{name}_volatility_{span}"] = step.rolling(span).std(ddof=0)
     return pd.DataFrame(columns, index=prices.index)
@@ -146,9 +146,13 @@ def derive(frame: pd.DataFrame, log1p: Sequence[str] = (), changes: Sequence[str
     is added (the first ``k`` rows are NaN): tendencies such as a pressure fall over 24 hours,
     handed to the model instead of left for it to find.
 
+    A column named as a derived one is kept only when it holds the derived values (a frame
+    derived before); other values under that name are an error, not overwritten. A column
+    listed twice is derived once.
+
     Raises:
         ValueError: an absent or non-numeric column, a value at or below -1 under ``log1p``,
-            or a lag below 1.
+            a lag below 1, or a column of another's by a derived column's name.
 
     Example:
         >>> frame = pd.DataFrame({"p": [1010.0, 1012.0, 1009.0], "rain": [0.0, 1.0, 3.0]})
@@ -159,27 +163,65 @@ def derive(frame: pd.DataFrame, log1p: Sequence[str] = (), changes: Sequence[str
         2  1009.0       1.386        -3.0
     """
     out = frame.copy()
+    log1p, changes = (list(dict.fromkeys(_listed(names))) for names in (log1p, changes))
     for name in [*log1p, *changes]:
         if name not in out.columns:
             raise ValueError(f"no column {name!r} to derive from; columns: "
                              f"{', '.join(map(str, out.columns))}")
         if not pd.api.types.is_numeric_dtype(out[name]):
             raise ValueError(f"column {name!r} is not numeric; it cannot be derived from")
-    for lag in change_lags if changes else ():
-        _check_periods(lag, what="a change lag")
+    change_lags = list(dict.fromkeys(_check_periods(lag, what="a change lag")
+                                     for lag in _listed(change_lags))) if changes else []
     for name in changes:
         for lag in change_lags:
-            out[f"{name}_change_{lag}"] = out[name] - out[name].shift(lag)
+            change = out[name] - out[name].shift(lag)
+            _check_free(out, f"{name}_change_{lag}", change, f"the change of {name!r} over "
+                        f"{lag} row(s)", name, "changes")
+            out[f"{name}_change_{lag}"] = change
     for name in log1p:
-        if (out[name] <= -1).any():
+        low = (out[name] <= -1).to_numpy()
+        if low.any():
+            row = int(np.flatnonzero(low)[0])
             raise ValueError(f"log1p needs values > -1; column {name!r} has "
-                             f"{out[name].min()}")
+                             f"{out[name].iloc[row]} at {out.index[row]} (the least: "
+                             f"{out[name].min()}); leave {name!r} out of data.log1p, or "
+                             "shift it above -1 first")
+        logged = np.log1p(out[name])
+        _check_free(out, f"{name}_log1p", logged, f"log(1 + {name})", name, "log1p")
+        if f"{name}_log1p" in out.columns:  # derived before: it stays where it is
+            out = out.drop(columns=[name])
+            continue
         position = list(out.columns).index(name)
-        out.insert(position, f"{name}_log1p", np.log1p(out.pop(name)))
+        out.insert(position, f"{name}_log1p", logged)
+        out = out.drop(columns=[name])
     return out
 
 
-def _check_periods(periods: int, what: str = "periods") -> None:
-    if int(periods) != periods or periods < 1:
-        raise ValueError(f"{what} must be a whole number of rows >= 1, not {periods!r}: a "
-                         "value at t may only use rows before t")
+def _check_free(frame: pd.DataFrame, name: str, values: pd.Series, what: str, column: str,
+                setting: str) -> None:
+    """Refuse a column ``name`` already in ``frame`` that does not hold ``values`` (the
+    column derived from ``column`` by ``setting`` it is named as): it would be replaced."""
+    if name not in frame.columns:
+        return
+    there = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
+    if not np.allclose(there, values.to_numpy(dtype=float), rtol=1e-9, atol=1e-12,
+                       equal_nan=True):
+        raise ValueError(f"the data has a column {name!r}, the name of {what} (data.{setting}"
+                         f"); rename that column, or leave {column!r} out of data.{setting}")
+
+
+def _listed(values: object) -> list:
+    """Names or counts as a list: one name (``"rain"``) or number (``24``) is a list of one,
+    not its letters (or an error); ``"a,b"`` written for two names stays one."""
+    if isinstance(values, (str, int, float, np.integer, np.floating)):
+        return [values]
+    return list(values)  # type: ignore[call-overload]
+
+
+def _check_periods(periods: int, what: str = "periods") -> int:
+    """``periods`` as an ``int`` (``2.0`` is 2), refused unless a whole number >= 1."""
+    if isinstance(periods, (int, float, np.integer, np.floating)) and \
+            not isinstance(periods, bool) and float(periods).is_integer() and periods >= 1:
+        return int(periods)
+    raise ValueError(f"{what} must be a whole number of rows >= 1, not {periods!r}: a "
+                     "value at t may only use rows before t")

@@ -12,6 +12,11 @@ The policies, the same for every loader:
 - **missing values** (``NA``, empty cells) stay ``NaN``; nothing is invented.
 - **non-numeric values** in a column not listed in ``categorical`` are an error naming the
   column, the row and the value.
+- **dates with a UTC offset** (``2020-01-01T10:00+01:00``, a zone-aware Parquet column) are
+  converted to UTC, the zone dropped, unless every date is at the same local clock time (daily
+  or coarser rows written as local midnights): those are the local dates they name, as UTC
+  would put midnight east of UTC on the day before and move the rows off the daily grid when
+  daylight saving changes the offset. Dates with and dates without an offset are an error.
 - **gaps** (timestamps missing from the regular grid) are only filled on request: with
   ``frequency`` set, :func:`~rnnkit.timeseries.grid.regularize` reindexes to the grid and
   forward-fills the non-target columns for at most ``max_fill`` steps (past values only, so it
@@ -26,6 +31,7 @@ The registry's series (stocks, Seattle and Beijing weather) load through
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -75,6 +81,8 @@ def tidy(
         ('date', ['A', 'B'], [5.0, nan])
     """
     table = table.reset_index(drop=True)
+    categorical = _one_or_many(categorical)  # 'weather', not w, e, a...
+    needed = None if needed is None else _one_or_many(needed)
     if date_column not in table.columns:
         raise ValueError(f"{source} has no date column {date_column!r}; its columns: "
                          f"{_names(table.columns)}. Name the one holding the dates with "
@@ -88,6 +96,11 @@ def tidy(
         raise ValueError(f"{source}: the long format (series_column={series_column!r}) needs "
                          f"value_column, one of {_names(table.columns)}")
     dates = _parse_dates(table[date_column], date_format, source, date_column)
+    if series_column is not None and table[series_column].isna().any():
+        row = int(np.flatnonzero(table[series_column].isna().to_numpy())[0])
+        raise ValueError(f"{source}: column {series_column!r} holds no series name at row {row} "
+                         f"(date {dates.iloc[row]}); in the long format each row names its "
+                         "series. Fill in the name, or drop the row")
     skip = {date_column, series_column, *categorical}
     checked = [value_column] if series_column else [c for c in table.columns if c not in skip]
     for name in checked:
@@ -103,9 +116,12 @@ def tidy(
         row = int(np.flatnonzero(duplicated)[0])
         what = f"date {dates.iloc[row]}" + ("" if series_column is None
                                            else f" for series {table[series_column][row]!r}")
+        clock = "" if (dates == dates.dt.normalize()).all() else (
+            " (an hour repeated where the clock went back for daylight saving is two hours: "
+            "write the dates with their UTC offset, e.g. 2020-10-25T02:00+01:00, or in UTC)")
         raise ValueError(f"{source}: {what} appears more than once (again at row {row}); "
                          "each date must appear once per series. Drop or aggregate the "
-                         "duplicates first")
+                         f"duplicates first{clock}")
     backwards = _first_backwards(dates, None if series_column is None else table[series_column])
     if backwards is not None:
         row, before = backwards
@@ -159,9 +175,16 @@ def load_table(
         try:
             pd.tseries.frequencies.to_offset(frequency)
         except ValueError:
-            raise ValueError(f"unknown frequency {frequency!r}; use infer or a pandas alias "
-                             "such as h, D, B, W-SUN or MS") from None
-    keep = [*([target] if isinstance(target, str) else list(target or ())), *keep]
+            renamed = {"H": ("h",), "T": ("min",), "S": ("s",), "L": ("ms",), "U": ("us",),
+                       "N": ("ns",), "M": ("ME", "MS"), "A": ("YE", "YS"), "Y": ("YE", "YS"),
+                       "Q": ("QE", "QS"), "BM": ("BME", "BMS")}  # (period ends, starts)
+            old = frequency.lstrip("0123456789")
+            count = frequency[:len(frequency) - len(old)]
+            new = " or ".join(f"{count}{name}" for name in renamed.get(old.upper(), ()))
+            hint = f" (an alias pandas removed: write {new})" if new else ""
+            raise ValueError(f"unknown frequency {frequency!r}{hint}; use infer or a pandas "
+                             "alias such as h, D, B, W-SUN or MS") from None
+    keep = [*_one_or_many(target or ()), *_one_or_many(keep)]  # 'load': kept, not l, o...
     try:
         return regularize(frame, frequency, max_fill=max_fill, keep=keep)
     except ValueError as error:  # timestamps off the grid
@@ -289,9 +312,11 @@ def _first_backwards(dates: pd.Series, series: pd.Series | None) -> tuple[int, i
 def _parse_dates(values: pd.Series, date_format: str | None, source: str,
                  column: str) -> pd.Series:
     """Dates as naive timestamps. Dates with a UTC offset are converted to UTC and the zone
-    dropped. Without ``date_format``: a year column (``1960``) is read as years, other numbers
-    are refused (not read as nanoseconds), and ``01/02/2010`` (or ``01.02.2010``, ``01-02-10``)
-    that reads both day-first and month-first is refused rather than guessed."""
+    dropped, but for dates all at one local clock time (days written as local midnights: the
+    local dates are kept); a column of dates with and dates without one is refused. Without
+    ``date_format``: a year column (``1960``) is read as years, other numbers are refused (not
+    read as nanoseconds), and ``01/02/2010`` (or ``01.02.2010``, ``01-02-10``) that reads both
+    day-first and month-first is refused rather than guessed."""
     # true from the CLI (training sets data.date_format; forecast, evaluate and backtest read
     # a --data file with the model's, and have no flag for it) and from the Python API
     where = ("data.date_format when training, date_format= in tidy and load_table; forecast, "
@@ -322,6 +347,8 @@ def _parse_dates(values: pd.Series, date_format: str | None, source: str,
                              f"month-first ({values.iloc[row]!r} at row {row}); {hint}")
     if date_format is None and not slashes and dates.isna().any():
         dates = _to_dates(values, "mixed")  # e.g. '2020-01-01 00:00:00' then '2020-01-02'
+    if date_format is None and not slashes:
+        dates = _local_days(values, text, dates, _offset_rows(values, text, source, column))
     bad = dates.isna()
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
@@ -331,6 +358,72 @@ def _parse_dates(values: pd.Series, date_format: str | None, source: str,
         raise ValueError(f"{source}: column {column!r} holds {shown} at row {row}, not {what}; "
                          f"fix or drop that row, or {hint}")
     return dates
+
+
+# a clock time followed by a UTC offset or zone: '10:00+01:00', '10:00:00Z', '10:00 UTC'
+_OFFSET = re.compile(r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)\s*$",
+                     re.IGNORECASE)
+
+
+# the same, the clock time kept (group 1) to drop the offset after it
+_OFFSET_TAIL = r"(?i)(\d:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)\s*$"
+
+
+def _offset_rows(values: pd.Series, text: pd.Series, source: str,
+                 column: str) -> np.ndarray | None:
+    """The rows of dates written with a UTC offset (``None``: no such row, or dates already
+    parsed), every present row if any; dates of which some carry an offset and some do not
+    are refused: those without were read as UTC, a guess that shifts them by the offset (and
+    can make two rows one date)."""
+    if pd.api.types.is_datetime64_any_dtype(values):  # one zone, or none, for the column
+        return None
+    present = values.notna().to_numpy()
+    # a quick look first (the full pattern is slow on long files): a '+', Z, UTC or GMT, or a
+    # '-' after the time's first ':'
+    colon = text.str.find(":").to_numpy()
+    if not (text.str.contains("+", regex=False).any()
+            or text.str.contains(r"[zZ]|[uUgG][tTmM][cCtT]").any()
+            or ((colon >= 0) & (text.str.rfind("-").to_numpy() > colon)).any()):
+        return None
+    aware = text.str.contains(_OFFSET).to_numpy() & present
+    naive = present & ~aware
+    if not aware.any() or not naive.any():
+        return aware if aware.any() else None
+    with_offset, without = int(np.flatnonzero(aware)[0]), int(np.flatnonzero(naive)[0])
+    try:
+        mixed = (pd.Timestamp(text.iloc[with_offset]).tzinfo is not None
+                 and pd.Timestamp(text.iloc[without]).tzinfo is None)
+    except (TypeError, ValueError):  # not a date pandas reads alone: the other checks say
+        return None
+    if mixed:
+        raise ValueError(f"{source}: column {column!r} holds dates with a UTC offset "
+                         f"({values.iloc[with_offset]!r} at row {with_offset}) and dates "
+                         f"without one ({values.iloc[without]!r} at row {without}), which "
+                         "cannot be placed in time beside them; write every date with its "
+                         "offset, or every date in one zone without offsets")
+    return None
+
+
+def _local_days(values: pd.Series, text: pd.Series, dates: pd.Series,
+                offsets: np.ndarray | None) -> pd.Series:
+    """``dates`` (in UTC), or the local dates and times the column names when its dates carry
+    UTC offsets and every one is at the same local clock time (daily or coarser rows, such as
+    local midnights): in UTC, midnight east of UTC falls on the day before, and a change of
+    offset (daylight saving) moves the rows off any daily grid."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        wall = values.dt.tz_localize(None)
+    elif offsets is not None and offsets.any():
+        kept = text.str.replace(_OFFSET_TAIL, r"\1", regex=True)  # the offset dropped
+        wall = _to_dates(kept, None)
+        if wall.isna().ne(dates.isna()).any():
+            wall = _to_dates(kept, "mixed")
+    else:
+        return dates
+    clock = (wall - wall.dt.normalize()).dropna()
+    if wall.isna().ne(dates.isna()).any() or clock.nunique() != 1 or \
+            wall.dropna().duplicated().any():
+        return dates
+    return wall
 
 
 def _to_dates(values: pd.Series, date_format: str | None, dayfirst: bool = False) -> pd.Series:
@@ -353,11 +446,23 @@ def _numeric(column: pd.Series, dates: pd.Series, source: str) -> pd.Series:
     return numbers
 
 
+# the words pandas' read_csv reads as a missing value
+MISSING_WORDS = frozenset({"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan",
+                           "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None",
+                           "n/a", "nan", "null"})
+
+
 def _numbers(column: pd.Series, dates: pd.Series, source: str) -> pd.Series:
     if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
         return column.astype(float)
     numbers = pd.to_numeric(column, errors="coerce")
     bad = numbers.isna() & column.notna()
+    if bad.any():  # ' NA' and '  ' (a file written '2020-01-01, 1.5, NA') are missing values,
+        # as 'NA' and '' are: numbers with spaces around them were read, these refused
+        text = column.map(lambda value: value.strip() if isinstance(value, str) else value)
+        text = text.mask(text.isin(MISSING_WORDS))
+        numbers = pd.to_numeric(text, errors="coerce")
+        bad = numbers.isna() & text.notna()
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise ValueError(f"{source}: column {column.name!r} holds the non-numeric value "
@@ -366,6 +471,11 @@ def _numbers(column: pd.Series, dates: pd.Series, source: str) -> pd.Series:
                          "Fix the value, or leave the column out: list the inputs in "
                          "data.features (training), or the column in categorical=[...]")
     return numbers.astype(float)
+
+
+def _one_or_many(names: str | Sequence[str]) -> list[str]:
+    """One column name, or several, as a list."""
+    return [names] if isinstance(names, str) else list(names)
 
 
 def _names(columns: Iterable[object]) -> str:

@@ -75,6 +75,7 @@ def infer_frequency(index: pd.DatetimeIndex) -> str:
         >>> infer_frequency(pd.date_range("2020-01-31", periods=8, freq="QE"))
         '3ME'
     """
+    _check_index(index)
     if len(index) < 3:
         raise ValueError(f"cannot infer a frequency from {len(index)} timestamps; need at "
                          "least 3, or pass the frequency")
@@ -95,12 +96,25 @@ def infer_frequency(index: pd.DatetimeIndex) -> str:
 
 def describe_gaps(index: pd.DatetimeIndex, frequency: str | None = None) -> GapReport:
     """Compare a sorted index with the regular grid from its first to its last timestamp."""
+    _check_index(index)
     chosen = frequency or infer_frequency(index)
     grid = pd.date_range(index[0], index[-1], freq=chosen)
     missing = grid.difference(index)
     largest = pd.Timedelta(np.diff(index.to_numpy()).max() if len(index) > 1 else 0)
     return GapReport(chosen, len(index), len(grid), largest, tuple(missing[:5]),
                      len(index.difference(grid)))
+
+
+def _check_index(index: pd.Index) -> None:
+    """Refuse an index that is not dates in ascending order, each once: its steps (and the
+    grid from its first to its last row) would be wrong, not missing."""
+    if not isinstance(index, pd.DatetimeIndex):
+        raise ValueError(f"a grid needs a DatetimeIndex, not {type(index).__name__}; load the "
+                         "table with rnnkit.timeseries.frames.load_table or tidy")
+    if not index.is_monotonic_increasing or index.has_duplicates:
+        raise ValueError("the dates must be ascending, each once; sort them (frame.sort_index()"
+                         ") and drop repeated dates, or load the table with "
+                         "rnnkit.timeseries.frames.tidy, which does both")
 
 
 def _calendar_advice(index: pd.DatetimeIndex, calendar: float) -> str:
@@ -136,7 +150,12 @@ def regularize(frame: pd.DataFrame, frequency: str = "infer", max_fill: int = 0,
         2020-01-02  1.0  NaN
         2020-01-03  3.0  6.0
     """
+    _check_index(frame.index)
+    if max_fill < 0:
+        raise ValueError(f"max_fill must be >= 0 (0: no filling), not {max_fill}")
     chosen = infer_frequency(frame.index) if frequency == "infer" else frequency
+    if not len(frame):  # no rows, no grid (frame.index[0] was an IndexError)
+        return frame.copy()
     grid = pd.date_range(frame.index[0], frame.index[-1], freq=chosen, name=frame.index.name)
     off_grid = frame.index.difference(grid)
     calendar = calendar_periods(pd.DatetimeIndex(frame.index))
@@ -148,7 +167,8 @@ def regularize(frame: pd.DataFrame, frequency: str = "infer", max_fill: int = 0,
         raise ValueError(f"{len(off_grid)} timestamps are not on the {chosen!r} grid, the "
                          f"first {off_grid[0]}; resample the data to {chosen!r} first")
     result = frame.reindex(grid)
-    fill = [name for name in result.columns if name not in keep]
+    kept = [keep] if isinstance(keep, str) else list(keep)  # 'load' is not in 'payload'
+    fill = [name for name in result.columns if name not in kept]
     if max_fill > 0 and fill:
         result[fill] = result[fill].ffill(limit=max_fill)
     return result

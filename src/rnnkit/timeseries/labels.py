@@ -30,6 +30,9 @@ def classify_returns(returns: np.ndarray, up: float = 0.01, down: float = -0.01)
         >>> classify_returns(np.array([0.02, 0.0, -0.03, np.nan])).tolist()
         [2, 1, 0, -1]
     """
+    if not (np.isfinite(up) and np.isfinite(down)):  # NaN compared false: no BUY (or SELL)
+        raise ValueError(f"the thresholds must be finite numbers; got up={up!r}, "
+                         f"down={down!r}")
     if down > up:
         raise ValueError(f"the down threshold {down} must not be above the up threshold {up}")
     values = np.asarray(returns, dtype=float)
@@ -47,9 +50,11 @@ def future_returns(prices: pd.Series, horizon: int = 1) -> pd.Series:
         >>> future_returns(pd.Series([100.0, 110.0, 121.0]), 1).round(3).tolist()
         [0.1, 0.1, nan]
     """
-    if horizon < 1:
-        raise ValueError(f"horizon must be >= 1, not {horizon}")
-    return prices.shift(-horizon) / prices - 1.0
+    if isinstance(horizon, bool) or not isinstance(
+            horizon, (int, float, np.integer, np.floating)) or not float(horizon).is_integer() \
+            or horizon < 1:
+        raise ValueError(f"horizon must be a whole number of rows >= 1, not {horizon!r}")
+    return prices.shift(-int(horizon)) / prices - 1.0
 
 
 def buy_sell_hold(prices: pd.Series, horizon: int = 1, up: float = 0.01,

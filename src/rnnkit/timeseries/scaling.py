@@ -29,8 +29,13 @@ class StandardScaler:
         """Learn mean and standard deviation per feature (the last axis)."""
         values = np.asarray(values, dtype=float)
         flat = values.reshape(-1, values.shape[-1])  # [..., F] -> [R, F]
-        if not np.isfinite(flat).any(axis=0).all():
-            raise ValueError("a feature has no finite value in the training rows; drop it")
+        empty = np.flatnonzero(~np.isfinite(flat).any(axis=0))
+        if len(empty):
+            names = self.feature_names or [f"feature {i}" for i in range(flat.shape[1])]
+            shown = ", ".join(str(names[i]) if i < len(names) else f"feature {i}"
+                              for i in empty)
+            raise ValueError(f"{shown}: no finite value in the {len(flat)} training rows, so "
+                             "no mean or scale to learn; drop it from the features")
         self.mean = np.nanmean(flat, axis=0)
         std = np.nanstd(flat, axis=0)
         self.scale = np.where(std > 0, std, 1.0)

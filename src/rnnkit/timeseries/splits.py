@@ -43,9 +43,15 @@ def split_by_time(windows: Windows, train_end: str | pd.Timestamp,
         >>> len(split.train), len(split.validation), len(split.test)
         (4, 2, 2)
     """
+    zone = getattr(windows.index, "tz", None)
+    if zone is not None:  # its times are Timestamps with a zone: no order with naive ends
+        raise ValueError(f"the windows' dates carry a time zone ({zone}), and split_by_time "
+                         "compares dates without one; make the frame's dates naive first: "
+                         "frame.tz_localize(None) for the local dates and times, "
+                         "frame.tz_convert(None) for UTC (tidy and load_table do this)")
     first, last = windows.target_times[:, 0], windows.target_times[:, -1]
-    train_stop = period_end(train_end)
-    val_stop = train_stop if val_end is None else period_end(val_end)
+    train_stop = _named_end(train_end, "train_end")
+    val_stop = train_stop if val_end is None else _named_end(val_end, "val_end")
     if val_stop < train_stop:
         raise ValueError(f"val_end {val_end} is before train_end {train_end}; the validation "
                          "period must end after the training period")
@@ -87,9 +93,13 @@ def walk_forward(n: int, initial: int, step: int, *, gap: int = 0, test_size: in
         [([0, 1], [3, 4], True), ([0, 1, 2, 3], [5, 6], True)]
     """
     test_size = step if test_size is None else test_size
-    for name, value in (("initial", initial), ("step", step), ("test_size", test_size)):
-        if value < 1:
+    for name, value in (("initial", initial), ("step", step), ("test_size", test_size),
+                        *((("max_train", max_train),) if max_train is not None else ())):
+        if value < 1:  # max_train 0 gave folds of no training windows, refused only at fit
             raise ValueError(f"{name} must be >= 1, not {value}")
+    if refit_every < 0:
+        raise ValueError(f"refit_every must be >= 0 (0: refit only the first fold), not "
+                         f"{refit_every}")
     if gap < 0 or initial - gap < 1:
         raise ValueError(f"gap {gap} must be >= 0 and leave training windows before "
                          f"initial={initial}")
@@ -110,6 +120,9 @@ def walk_forward(n: int, initial: int, step: int, *, gap: int = 0, test_size: in
 def check_fold(train: Windows, test: Windows, hint: str) -> None:
     """Refuse a fold with a training target after the first test origin (a leak); ``hint``
     says how to fix it."""
+    if not len(train) or not len(test):
+        raise ValueError(f"a fold has {len(train)} training and {len(test)} test windows; "
+                         "each needs at least one")
     latest, earliest = train.target_times[:, -1].max(), test.input_end.min()
     if latest > earliest:
         raise ValueError(f"fold leaks: a training target at {latest} is after the test "
@@ -144,15 +157,29 @@ def period_end(moment: str | pd.Timestamp) -> np.datetime64:
         >>> str(period_end("2012-02"))[:19]
         '2012-02-29T23:59:59'
     """
-    stamp = pd.Period(moment).end_time if isinstance(moment, str) else pd.Timestamp(moment)
+    try:
+        stamp = pd.Period(moment).end_time if isinstance(moment, str) else pd.Timestamp(moment)
+    except (ValueError, AttributeError):  # pandas' DateParseError; '' is NaT, with no end
+        stamp = None
+    if stamp is None or pd.isna(stamp):
+        raise ValueError(f"{moment!r} is not a date, month or year; write one such as 2012, "
+                         "2012-06, 2012-06-30 or 2012-06-30 12:00")
     return np.datetime64(stamp.to_datetime64())
 
 
+def _named_end(moment: str | pd.Timestamp, name: str) -> np.datetime64:
+    """:func:`period_end`, its refusal naming the argument."""
+    try:
+        return period_end(moment)
+    except ValueError as error:
+        raise ValueError(f"{name}: {error}") from None
+
+
 def check_period_order(earlier_key: str, earlier: str, later_key: str, later: str,
-                       consequence: str = "") -> None:
+                       consequence: str = "", earlier_note: str = "") -> None:
     """Refuse a setting ``later_key`` whose period ends before that of ``earlier_key``
     (periods compared by their ends: ``2016-12`` and ``2016`` end together); ``consequence``
-    says what that would do.
+    says what that would do, ``earlier_note`` where ``earlier`` came from (a default).
 
     Example:
         >>> check_period_order("data.train_end", "2013",  # doctest: +ELLIPSIS
@@ -163,5 +190,6 @@ def check_period_order(earlier_key: str, earlier: str, later_key: str, later: st
     """
     if period_end(later) < period_end(earlier):
         why = f": {consequence}" if consequence else ""
-        raise ConfigError(f"{later_key} ({later}) is before {earlier_key} ({earlier}){why}; set "
+        shown = f"{earlier}, {earlier_note}" if earlier_note else earlier
+        raise ConfigError(f"{later_key} ({later}) is before {earlier_key} ({shown}){why}; set "
                           f"{later_key} after it, or move {earlier_key} earlier")

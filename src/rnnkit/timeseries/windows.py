@@ -63,6 +63,8 @@ class Windows:
         ``dtype`` (default: the values' own) casts the rows before they are gathered: the same
         numbers as casting the windows after, with half the copying for float32."""
         steps = self.lookback if steps is None else steps
+        if steps < 1:  # 0 gave empty windows, a negative count numpy's 'window_shape' error
+            raise ValueError(f"steps must be at least 1, not {steps}")
         origins = self.origins[rows]  # [n]
         width = self.values.shape[1]
         if not len(origins):
@@ -71,6 +73,10 @@ class Windows:
         # to_numpy is often column-major), so that each window is one contiguous block of the
         # view and the gather below is a single copy
         first = int(origins.min()) - steps + 1
+        if first < 0:  # a negative start would slice from the series' end
+            raise ValueError(f"{steps} steps reach before the series' first row: the window "
+                             f"ending at row {int(origins.min())} has {int(origins.min()) + 1} "
+                             f"rows up to it (the lookback is {self.lookback})")
         values = np.ascontiguousarray(self.values[first:int(origins.max()) + 1], dtype=dtype)
         view = sliding_window_view(values, (steps, width))[:, 0]  # [rows-steps+1, steps, F]
         return view[origins - first - steps + 1]  # [n, steps, F], a new array
@@ -143,7 +149,8 @@ def make_windows(frame: pd.DataFrame, target: str, features: Sequence[str] | Non
         >>> str(windows.input_end[0])[:10]
         '2020-01-02'
     """
-    names = list(frame.columns if features is None else features)
+    names = list(frame.columns if features is None else
+                 [features] if isinstance(features, str) else features)  # 'temp', not t, e...
     for name in [target, *names]:
         if name not in frame.columns:
             raise ValueError(f"no column {name!r} in the frame; its columns: "
@@ -158,9 +165,8 @@ def make_windows(frame: pd.DataFrame, target: str, features: Sequence[str] | Non
     if not index.is_monotonic_increasing or index.has_duplicates:
         raise ValueError("the frame's dates must be ascending with no repeats; load it with "
                          "rnnkit.timeseries.frames.tidy, which sorts and checks them")
-    for name, value in (("lookback", lookback), ("horizon", horizon), ("stride", stride)):
-        if int(value) != value or value < 1:
-            raise ValueError(f"{name} must be a whole number >= 1, not {value!r}")
+    lookback, horizon, stride = (_steps(name, value) for name, value in (
+        ("lookback", lookback), ("horizon", horizon), ("stride", stride)))
     rows = len(frame)
     if rows < lookback + horizon:
         raise ValueError(f"{rows} rows are too few for lookback {lookback} + horizon {horizon}; "
@@ -179,6 +185,15 @@ def make_windows(frame: pd.DataFrame, target: str, features: Sequence[str] | Non
     keep = (missing_inputs == 0) & (missing_targets == 0)
     return Windows(values, series, index, candidates[keep], lookback, horizon, tuple(names),
                    target, dropped=int((~keep).sum()))
+
+
+def _steps(name: str, value: object) -> int:
+    """A count of rows (``lookback``, ``horizon``, ``stride``) as an ``int``: a whole number
+    of at least 1 (``24.0`` is 24); anything else is refused, naming the setting."""
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) \
+            and float(value).is_integer() and value >= 1:
+        return int(value)
+    raise ValueError(f"{name} must be a whole number >= 1, not {value!r}")
 
 
 def input_batches(windows: Windows, batch_size: int = 4096,
