@@ -378,3 +378,30 @@ def test_greedy_translations_carry_their_scores_as_a_beam_of_one(tokenizer: Subw
             assert greedy[0].log_probability == pytest.approx(expected.log_probability, abs=1e-4)
             assert greedy[0].score == pytest.approx(expected.score, abs=1e-4)
             assert greedy[0].log_probability < 0
+
+
+def test_a_line_with_no_subwords_translates_to_an_empty_line(tokenizer: SubwordTokenizer
+                                                             ) -> None:
+    """A line of only zero-width spaces or a byte-order mark has no subwords (normalisation
+    removes them), yet it was translated from the end marker alone: the model wrote a sentence
+    of its own there (and validation scored it), where a blank line gives an empty line."""
+    model = make_model(tokenizer, attention="general").eval()  # untrained: writes anything
+    lines = ["\u200b", "\ufeff\u200b", "red dog", ""]
+    assert [tokenizer.encode(line) for line in lines[:2]] == [[], []]
+    for beam in (1, 2):
+        found = translate_lines(model, lines, beam)
+        assert detokenize(model, found)[:2] == ["", ""]
+        assert found[0] == found[3]  # as the blank line: one empty hypothesis, score 0
+    from rnnkit.pipelines.seq2seq import score_lines
+
+    own = detokenize(model, translate_lines(model, ["red dog"], 1))[0]  # scores above 0
+    references = ["dog red", "red dog", own, "dog"]
+
+    # validation scored a blank source (or one of no subwords) by what the model wrote from the
+    # end marker alone, the test scores and rnnkit evaluate by an empty line
+    validation = model.evaluate(batches(encode_pairs(model, lines, references), 8, False, 0)
+                                .batches(0))
+    scored = score_lines(model, lines, references, 1)
+    assert scored["chrf"] > 0
+    assert (validation["bleu"], validation["chrf"]) == pytest.approx(
+        (scored["bleu"], scored["chrf"]))

@@ -80,7 +80,7 @@ NO_ATTENTION = "this model has no attention (seq2seq.attention = none): no heat 
 
 
 def translate_command(args: argparse.Namespace) -> int:
-    from rnnkit.pipelines.translation import load_translator, translate_lines
+    from rnnkit.pipelines.translation import has_subwords, load_translator, translate_lines
 
     _check_flags(args)
     check_output_apart(args.output, {"--input": args.input, "--model": str(args.model)})
@@ -93,9 +93,11 @@ def translate_command(args: argparse.Namespace) -> int:
     if args.attention_plot is not None and model.decoder.attention is None:
         raise ValueError(NO_ATTENTION)  # before translating a whole file for nothing
     lines = _read_lines(args.input)
-    if args.attention_plot is not None and (not lines or not lines[0].strip()):
-        raise ValueError("--attention-plot draws the first input line, which is empty; put "
-                         "the sentence to draw first")
+    if args.attention_plot is not None and (not lines or not has_subwords(model, lines[0])):
+        invisible = " (only characters that the tokenizer removes, such as zero-width spaces)"
+        raise ValueError("--attention-plot draws the first input line, which is empty"
+                         f"{invisible if lines and lines[0].strip() else ''}; put the sentence"
+                         " to draw first")
     with warnings.catch_warnings():
         warnings.simplefilter("always")
         warnings.showwarning = _warn_to_stderr
