@@ -75,6 +75,9 @@ def test_train_translate_evaluate(prefix: Path, tmp_path: Path,
     assert main(["evaluate", "--model", model, "--data", str(prefix)]) == 0
     shown = capsys.readouterr().out
     assert "BLEU signature: nrefs:1|case:mixed|eff:no|tok:13a" in shown and "chrF2 = " in shown
+    # which decoding it scored (the training run's test has greedy and beam scores)
+    assert f"{len(SOURCE)} sentences, de->en, beam search (beam 2, length penalty 1.0)" in shown
+    assert f"BLEU = {results['test']['beam']['bleu']:.2f} " in shown
     rebuilt = model_from_run(out)  # from the run folder's checkpoint, as for a cut-short run
     loaded = load_translator(out / "model.rnnkit")
     assert detokenize(rebuilt, translate_lines(rebuilt, SOURCE[:4])) == detokenize(
@@ -82,7 +85,7 @@ def test_train_translate_evaluate(prefix: Path, tmp_path: Path,
 
 
 @pytest.mark.parametrize(("test", "message"), [
-    ([], "no test data: set data.dataset, or data.test"),
+    ([], "no test data: set data.dataset, or data.test (--test) to a file prefix"),
     (["--test", "missing"], "missing.de does not exist"),
 ])
 def test_the_test_split_is_read_before_training(prefix: Path, tmp_path: Path, test: list[str],
@@ -94,6 +97,23 @@ def test_the_test_split_is_read_before_training(prefix: Path, tmp_path: Path, te
     assert code == 2
     assert message in capsys.readouterr().err
     assert not (out / "model.rnnkit").exists()
+
+
+@pytest.mark.parametrize(("files", "message"), [
+    ({"de": "", "en": ""}, "the train data has no sentence pairs (its files are empty); give "
+                           "data.train (--train)"),
+    ({"de": "\n \n", "en": "a dog\na cat\n"}, "has no text in {prefix}.de: every line is blank"),
+])
+def test_training_text_with_nothing_on_a_side_is_named(
+        prefix: Path, tmp_path: Path, files: dict[str, str], message: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Such training text failed in SentencePiece: 'cannot train a tokenizer: the training
+    text has no non-empty line', naming neither the file nor the flag."""
+    for language, text in files.items():
+        (tmp_path / f"bad.{language}").write_text(text, encoding="utf-8")
+    assert main(["train", "seq2seq", "--train", str(tmp_path / "bad"), "--dev", str(prefix),
+                 "--test", str(prefix), "--out", str(tmp_path / "run"), *TINY]) == 2
+    assert message.format(prefix=tmp_path / "bad") in capsys.readouterr().err
 
 
 def test_translate_refuses_a_model_without_attention_for_plots(

@@ -198,7 +198,15 @@ def evaluate(args: argparse.Namespace) -> int:
                                      data_dir=args.data_dir or "")
         split = args.split
     sources, references = read_split(data, split)
-    result = score_lines(model, sources, references, model.config.beam_size, args.out, split)
+    beam = model.config.beam_size
+    with warnings.catch_warnings():  # unseen characters, long lines: one line each, as translate
+        warnings.simplefilter("always")
+        warnings.showwarning = _warn_to_stderr
+        result = score_lines(model, sources, references, beam, args.out, split)
+    decoding = (f"beam search (beam {beam}, length penalty {model.config.length_penalty})"
+                if beam > 1 else "greedy")
+    print(f"{len(sources)} sentences, {data.src}->{data.tgt}, {decoding}: the model's"
+          " seq2seq.beam_size and length_penalty, as its training run's test 'beam' scores")
     print(result["bleu_detail"])
     print(f"chrF2 = {result['chrf']:.2f}")
     print(f"BLEU signature: {result['bleu_signature']}")
