@@ -405,3 +405,37 @@ def test_a_line_with_no_subwords_translates_to_an_empty_line(tokenizer: SubwordT
     assert scored["chrf"] > 0
     assert (validation["bleu"], validation["chrf"]) == pytest.approx(
         (scored["bleu"], scored["chrf"]))
+
+
+def test_bleu_tokenizes_the_target_language_as_sacrebleu_does() -> None:
+    """Chinese has no spaces between words: with 13a for every language, each sentence was one
+    token and BLEU 0.0 here, where ``sacrebleu -l en-zh`` gives 49.46."""
+    from rnnkit.pipelines.seq2seq import score_lines
+
+    hypotheses = ["我爱北京天安门。", "今天天气很好。"]
+    references = ["我爱北京天坛。", "今天天气不错。"]
+    chinese = corpus_scores(hypotheses, references, "zh")
+    assert chinese["bleu"] == pytest.approx(49.457, abs=1e-3)
+    assert "|tok:zh|" in chinese["bleu_signature"]
+    english = corpus_scores(["a dog runs on the green grass"], ["a dog runs on the grass"], "en")
+    assert english == corpus_scores(["a dog runs on the green grass"], ["a dog runs on the grass"])
+    assert "|tok:13a|" in english["bleu_signature"]
+    tokenizer = SubwordTokenizer.train(hypotheses + references, vocab_size=40)
+    model = make_model(tokenizer)
+    model.data = {"src": "en", "tgt": "zh"}  # training, translate and evaluate read it here
+    assert "|tok:zh|" in score_lines(model, ["今天"], ["今天天气很好。"], 1)["bleu_signature"]
+
+
+def test_a_target_language_whose_bleu_tokenizer_is_missing_is_named() -> None:
+    from rnnkit.pipelines.seq2seq import Seq2SeqRunConfig, TranslationDataConfig, check_run
+
+    pytest.importorskip("sacrebleu")
+    try:
+        import MeCab  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("MeCab is installed: Japanese BLEU works")
+    config = Seq2SeqRunConfig(data=TranslationDataConfig(dataset="", src="en", tgt="ja"))
+    with pytest.raises(ValueError, match=r"pip install 'sacrebleu\[ja\]'"):
+        check_run(config)  # before any data is read or model trained

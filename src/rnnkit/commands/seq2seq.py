@@ -186,9 +186,11 @@ def _warn_to_stderr(message: Any, *rest: Any, **kwargs: Any) -> None:
 def evaluate(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.seq2seq import TranslationDataConfig, read_split, score_lines
     from rnnkit.pipelines.translation import load_translator
+    from rnnkit.training.translation_metrics import bleu_metric
 
     model = load_translator(args.model)
     src, tgt = model.data.get("src", ""), model.data.get("tgt", "")
+    bleu_metric(tgt)  # its tokenizer installed (MeCab for ja, ko), before translating
     if args.data and Path(f"{args.data}.{src}").is_file():
         data = TranslationDataConfig(dataset="", src=src, tgt=tgt, test=args.data)
         split = "test"

@@ -282,5 +282,5 @@ class Seq2Seq(TaskModel):
                                   for row, length in zip(ids, batch.source_lengths.tolist(),
                                                          strict=True))
                 references.extend(batch.references)
-        scores = corpus_scores(hypotheses, references)
+        scores = corpus_scores(hypotheses, references, self.data.get("tgt", ""))
         return {"loss": loss / max(count, 1), "bleu": scores["bleu"], "chrf": scores["chrf"]}

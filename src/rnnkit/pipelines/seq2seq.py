@@ -26,7 +26,7 @@ from rnnkit.models.seq2seq import Seq2Seq, Seq2SeqBatch, Seq2SeqConfig
 from rnnkit.pipelines.run import train_in_run_dir, write_results
 from rnnkit.pipelines.translation import detokenize, pad, translate_lines
 from rnnkit.training.checkpoint import seed_everything, write_output_text
-from rnnkit.training.translation_metrics import corpus_scores
+from rnnkit.training.translation_metrics import bleu_metric, corpus_scores
 
 Pair = tuple[list[int], list[int], str]  # source ids (+ end), target ids (begin .. end), text
 
@@ -145,6 +145,7 @@ def check_run(config: Seq2SeqRunConfig) -> None:
     check_at_most(data.vocab_size, "data.vocab_size", 10**7, "SentencePiece failed on 2**31 "
                   "pieces, naming no setting; 4000 to 32000 are usual")
     check_at_least(data.max_train_tokens, "data.max_train_tokens", 0)  # 0: no limit
+    bleu_metric(data.tgt)  # BLEU's tokenizer for the target language is installed
 
 
 def check_splits(splits: dict[str, tuple[list[str], list[str]]], data: TranslationDataConfig
@@ -233,7 +234,7 @@ def score_lines(model: Seq2Seq, sources: list[str], references: list[str], beam_
     started = time.perf_counter()
     hypotheses = detokenize(model, translate_lines(model, sources, beam_size))  # no gradients
     seconds = time.perf_counter() - started
-    scores = corpus_scores(hypotheses, references)
+    scores = corpus_scores(hypotheses, references, model.data.get("tgt", ""))
     scores.update(beam_size=beam_size, length_penalty=model.config.length_penalty,
                   sentences=len(sources), decode_seconds=round(seconds, 1))
     if out is not None:
