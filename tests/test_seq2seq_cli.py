@@ -378,3 +378,33 @@ def test_a_refused_run_leaves_the_earlier_runs_tokenizers(
     assert (tmp_path / "run" / "tokenizers.json").read_text(encoding="utf-8") == saved
     assert main(["train", "seq2seq", "--out", out, "--resume", "--set", "train.epochs=3"]) == 0
     assert "resumed from" in capsys.readouterr().out
+
+
+def test_old_mac_line_endings_are_refused_not_read_as_one_line(
+        prefix: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lines ended by a lone CR were read as one line: translate wrote one translation for
+    the three sentences, and training files would pair them as one sentence."""
+    import io
+    import sys
+
+    cr = tmp_path / "mac.de"
+    cr.write_bytes(b"ein roter hund\rein hund rennt\reine katze sitzt\r")
+    (tmp_path / "mac.en").write_bytes(b"a red dog\ra dog runs\ra cat sits\r")
+    with pytest.raises(ValueError, match=r"mac.de:1: a carriage return \(\\r\) within the line"):
+        read_parallel(cr, tmp_path / "mac.en")
+    out = tmp_path / "run"
+    assert main(["train", "seq2seq", "--train", str(prefix), "--dev", str(prefix), "--test",
+                 str(prefix), "--out", str(out), *TINY, "--set", "train.epochs=1"]) == 0
+    capsys.readouterr()
+    model = str(out / "model.rnnkit")
+    assert main(["translate", "--model", model, "--input", str(cr)]) == 2
+    assert "old Mac (CR) line endings" in capsys.readouterr().err
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(cr.read_bytes())))
+    assert main(["translate", "--model", model]) == 2
+    captured = capsys.readouterr()
+    assert "standard input:1: a carriage return" in captured.err and captured.out == ""
+    crlf = tmp_path / "dos.de"  # Windows line ends are fine
+    crlf.write_bytes(b"ein roter hund\r\n\r\nein hund rennt\r\n")
+    assert main(["translate", "--model", model, "--input", str(crlf)]) == 0
+    assert len(capsys.readouterr().out.split("\n")) == 4  # three lines, the blank one kept
