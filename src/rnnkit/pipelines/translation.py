@@ -52,7 +52,7 @@ def source_ids(model: Seq2Seq, line: str, number: int = 0) -> list[int]:
 
 def has_subwords(model: Seq2Seq, line: str) -> bool:
     """Whether ``line`` holds anything to translate: a blank line has no subwords, nor has one
-    of only characters that normalisation removes (a zero-width space ``\u200b``, a byte-order
+    of only characters that normalisation removes (a zero-width space U+200B, a byte-order
     mark); such a line translates to an empty line, which is how validation scores it."""
     return bool(line.strip()) and bool(model.source_tokenizer.encode(line))
 
