@@ -378,3 +378,64 @@ def test_greedy_translations_carry_their_scores_as_a_beam_of_one(tokenizer: Subw
             assert greedy[0].log_probability == pytest.approx(expected.log_probability, abs=1e-4)
             assert greedy[0].score == pytest.approx(expected.score, abs=1e-4)
             assert greedy[0].log_probability < 0
+
+
+def test_a_line_with_no_subwords_translates_to_an_empty_line(tokenizer: SubwordTokenizer
+                                                             ) -> None:
+    """A line of only zero-width spaces or a byte-order mark has no subwords (normalisation
+    removes them), yet it was translated from the end marker alone: the model wrote a sentence
+    of its own there (and validation scored it), where a blank line gives an empty line."""
+    model = make_model(tokenizer, attention="general").eval()  # untrained: writes anything
+    lines = ["\u200b", "\ufeff\u200b", "red dog", ""]
+    assert [tokenizer.encode(line) for line in lines[:2]] == [[], []]
+    for beam in (1, 2):
+        found = translate_lines(model, lines, beam)
+        assert detokenize(model, found)[:2] == ["", ""]
+        assert found[0] == found[3]  # as the blank line: one empty hypothesis, score 0
+    from rnnkit.pipelines.seq2seq import score_lines
+
+    own = detokenize(model, translate_lines(model, ["red dog"], 1))[0]  # scores above 0
+    references = ["dog red", "red dog", own, "dog"]
+
+    # validation scored a blank source (or one of no subwords) by what the model wrote from the
+    # end marker alone, the test scores and rnnkit evaluate by an empty line
+    validation = model.evaluate(batches(encode_pairs(model, lines, references), 8, False, 0)
+                                .batches(0))
+    scored = score_lines(model, lines, references, 1)
+    assert scored["chrf"] > 0
+    assert (validation["bleu"], validation["chrf"]) == pytest.approx(
+        (scored["bleu"], scored["chrf"]))
+
+
+def test_bleu_tokenizes_the_target_language_as_sacrebleu_does() -> None:
+    """Chinese has no spaces between words: with 13a for every language, each sentence was one
+    token and BLEU 0.0 here, where ``sacrebleu -l en-zh`` gives 49.46."""
+    from rnnkit.pipelines.seq2seq import score_lines
+
+    hypotheses = ["我爱北京天安门。", "今天天气很好。"]
+    references = ["我爱北京天坛。", "今天天气不错。"]
+    chinese = corpus_scores(hypotheses, references, "zh")
+    assert chinese["bleu"] == pytest.approx(49.457, abs=1e-3)
+    assert "|tok:zh|" in chinese["bleu_signature"]
+    english = corpus_scores(["a dog runs on the green grass"], ["a dog runs on the grass"], "en")
+    assert english == corpus_scores(["a dog runs on the green grass"], ["a dog runs on the grass"])
+    assert "|tok:13a|" in english["bleu_signature"]
+    tokenizer = SubwordTokenizer.train(hypotheses + references, vocab_size=40)
+    model = make_model(tokenizer)
+    model.data = {"src": "en", "tgt": "zh"}  # training, translate and evaluate read it here
+    assert "|tok:zh|" in score_lines(model, ["今天"], ["今天天气很好。"], 1)["bleu_signature"]
+
+
+def test_a_target_language_whose_bleu_tokenizer_is_missing_is_named() -> None:
+    from rnnkit.pipelines.seq2seq import Seq2SeqRunConfig, TranslationDataConfig, check_run
+
+    pytest.importorskip("sacrebleu")
+    try:
+        import MeCab  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("MeCab is installed: Japanese BLEU works")
+    config = Seq2SeqRunConfig(data=TranslationDataConfig(dataset="", src="en", tgt="ja"))
+    with pytest.raises(ValueError, match=r"pip install 'sacrebleu\[ja\]'"):
+        check_run(config)  # before any data is read or model trained

@@ -75,6 +75,9 @@ def test_train_translate_evaluate(prefix: Path, tmp_path: Path,
     assert main(["evaluate", "--model", model, "--data", str(prefix)]) == 0
     shown = capsys.readouterr().out
     assert "BLEU signature: nrefs:1|case:mixed|eff:no|tok:13a" in shown and "chrF2 = " in shown
+    # which decoding it scored (the training run's test has greedy and beam scores)
+    assert f"{len(SOURCE)} sentences, de->en, beam search (beam 2, length penalty 1.0)" in shown
+    assert f"BLEU = {results['test']['beam']['bleu']:.2f} " in shown
     rebuilt = model_from_run(out)  # from the run folder's checkpoint, as for a cut-short run
     loaded = load_translator(out / "model.rnnkit")
     assert detokenize(rebuilt, translate_lines(rebuilt, SOURCE[:4])) == detokenize(
@@ -82,7 +85,7 @@ def test_train_translate_evaluate(prefix: Path, tmp_path: Path,
 
 
 @pytest.mark.parametrize(("test", "message"), [
-    ([], "no test data: set data.dataset, or data.test"),
+    ([], "no test data: set data.dataset, or data.test (--test) to a file prefix"),
     (["--test", "missing"], "missing.de does not exist"),
 ])
 def test_the_test_split_is_read_before_training(prefix: Path, tmp_path: Path, test: list[str],
@@ -94,6 +97,23 @@ def test_the_test_split_is_read_before_training(prefix: Path, tmp_path: Path, te
     assert code == 2
     assert message in capsys.readouterr().err
     assert not (out / "model.rnnkit").exists()
+
+
+@pytest.mark.parametrize(("files", "message"), [
+    ({"de": "", "en": ""}, "the train data has no sentence pairs (its files are empty); give "
+                           "data.train (--train)"),
+    ({"de": "\n \n", "en": "a dog\na cat\n"}, "has no text in {prefix}.de: every line is blank"),
+])
+def test_training_text_with_nothing_on_a_side_is_named(
+        prefix: Path, tmp_path: Path, files: dict[str, str], message: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Such training text failed in SentencePiece: 'cannot train a tokenizer: the training
+    text has no non-empty line', naming neither the file nor the flag."""
+    for language, text in files.items():
+        (tmp_path / f"bad.{language}").write_text(text, encoding="utf-8")
+    assert main(["train", "seq2seq", "--train", str(tmp_path / "bad"), "--dev", str(prefix),
+                 "--test", str(prefix), "--out", str(tmp_path / "run"), *TINY]) == 2
+    assert message.format(prefix=tmp_path / "bad") in capsys.readouterr().err
 
 
 def test_translate_refuses_a_model_without_attention_for_plots(
@@ -383,3 +403,33 @@ def test_a_refused_run_leaves_the_earlier_runs_tokenizers(
     assert (tmp_path / "run" / "tokenizers.json").read_text(encoding="utf-8") == saved
     assert main(["train", "seq2seq", "--out", out, "--resume", "--set", "train.epochs=3"]) == 0
     assert "resumed from" in capsys.readouterr().out
+
+
+def test_old_mac_line_endings_are_refused_not_read_as_one_line(
+        prefix: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lines ended by a lone CR were read as one line: translate wrote one translation for
+    the three sentences, and training files would pair them as one sentence."""
+    import io
+    import sys
+
+    cr = tmp_path / "mac.de"
+    cr.write_bytes(b"ein roter hund\rein hund rennt\reine katze sitzt\r")
+    (tmp_path / "mac.en").write_bytes(b"a red dog\ra dog runs\ra cat sits\r")
+    with pytest.raises(ValueError, match=r"mac.de:1: a carriage return \(\\r\) within the line"):
+        read_parallel(cr, tmp_path / "mac.en")
+    out = tmp_path / "run"
+    assert main(["train", "seq2seq", "--train", str(prefix), "--dev", str(prefix), "--test",
+                 str(prefix), "--out", str(out), *TINY, "--set", "train.epochs=1"]) == 0
+    capsys.readouterr()
+    model = str(out / "model.rnnkit")
+    assert main(["translate", "--model", model, "--input", str(cr)]) == 2
+    assert "old Mac (CR) line endings" in capsys.readouterr().err
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(cr.read_bytes())))
+    assert main(["translate", "--model", model]) == 2
+    captured = capsys.readouterr()
+    assert "standard input:1: a carriage return" in captured.err and captured.out == ""
+    crlf = tmp_path / "dos.de"  # Windows line ends are fine
+    crlf.write_bytes(b"ein roter hund\r\n\r\nein hund rennt\r\n")
+    assert main(["translate", "--model", model, "--input", str(crlf)]) == 0
+    assert len(capsys.readouterr().out.split("\n")) == 4  # three lines, the blank one kept

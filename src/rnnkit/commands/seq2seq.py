@@ -80,7 +80,7 @@ NO_ATTENTION = "this model has no attention (seq2seq.attention = none): no heat 
 
 
 def translate_command(args: argparse.Namespace) -> int:
-    from rnnkit.pipelines.translation import load_translator, translate_lines
+    from rnnkit.pipelines.translation import has_subwords, load_translator, translate_lines
 
     _check_flags(args)
     check_output_apart(args.output, {"--input": args.input, "--model": str(args.model)})
@@ -93,9 +93,11 @@ def translate_command(args: argparse.Namespace) -> int:
     if args.attention_plot is not None and model.decoder.attention is None:
         raise ValueError(NO_ATTENTION)  # before translating a whole file for nothing
     lines = _read_lines(args.input)
-    if args.attention_plot is not None and (not lines or not lines[0].strip()):
-        raise ValueError("--attention-plot draws the first input line, which is empty; put "
-                         "the sentence to draw first")
+    if args.attention_plot is not None and (not lines or not has_subwords(model, lines[0])):
+        invisible = " (only characters that the tokenizer removes, such as zero-width spaces)"
+        raise ValueError("--attention-plot draws the first input line, which is empty"
+                         f"{invisible if lines and lines[0].strip() else ''}; put the sentence"
+                         " to draw first")
     with warnings.catch_warnings():
         warnings.simplefilter("always")
         warnings.showwarning = _warn_to_stderr
@@ -145,9 +147,13 @@ def _check_flags(args: argparse.Namespace) -> None:
 def _read_lines(path: str | None) -> list[str]:
     """One sentence per line, split at ``\n`` only, as training read its files."""
     if path is None or path == "-":
+        from rnnkit.data.tagged import check_line_endings
+
         text = read_text_input(path)
         lines = [line.rstrip("\r") for line in text.split("\n")]
-        return lines[:-1] if lines and not lines[-1] else lines
+        lines = lines[:-1] if lines and not lines[-1] else lines
+        check_line_endings(lines, "standard input")  # old Mac (CR) lines: all as one line
+        return lines
     return read_lines(path)
 
 
@@ -184,9 +190,11 @@ def _warn_to_stderr(message: Any, *rest: Any, **kwargs: Any) -> None:
 def evaluate(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.seq2seq import TranslationDataConfig, read_split, score_lines
     from rnnkit.pipelines.translation import load_translator
+    from rnnkit.training.translation_metrics import bleu_metric
 
     model = load_translator(args.model)
     src, tgt = model.data.get("src", ""), model.data.get("tgt", "")
+    bleu_metric(tgt)  # its tokenizer installed (MeCab for ja, ko), before translating
     if args.data and Path(f"{args.data}.{src}").is_file():
         data = TranslationDataConfig(dataset="", src=src, tgt=tgt, test=args.data)
         split = "test"
@@ -196,7 +204,15 @@ def evaluate(args: argparse.Namespace) -> int:
                                      data_dir=args.data_dir or "")
         split = args.split
     sources, references = read_split(data, split)
-    result = score_lines(model, sources, references, model.config.beam_size, args.out, split)
+    beam = model.config.beam_size
+    with warnings.catch_warnings():  # unseen characters, long lines: one line each, as translate
+        warnings.simplefilter("always")
+        warnings.showwarning = _warn_to_stderr
+        result = score_lines(model, sources, references, beam, args.out, split)
+    decoding = (f"beam search (beam {beam}, length penalty {model.config.length_penalty})"
+                if beam > 1 else "greedy")
+    print(f"{len(sources)} sentences, {data.src}->{data.tgt}, {decoding}: the model's"
+          " seq2seq.beam_size and length_penalty, as its training run's test 'beam' scores")
     print(result["bleu_detail"])
     print(f"chrF2 = {result['chrf']:.2f}")
     print(f"BLEU signature: {result['bleu_signature']}")

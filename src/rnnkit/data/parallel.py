@@ -15,8 +15,12 @@ from rnnkit.data.registry import dataset_files, get_spec
 def read_lines(path: str | Path) -> list[str]:
     """The lines of a UTF-8 text file, without their line ends (a final newline adds none),
     split at ``\n`` only (``str.splitlines`` would also split at U+2028, form feeds...) and
-    without a byte-order mark. A carriage return left within a line (old Mac line endings,
-    which would read as one line) is an error naming the file and line."""
+    without a byte-order mark.
+
+    Raises:
+        DataFormatError: a carriage return within a line: a file with old Mac (CR) line endings
+            would read as one line, its sentences translated (or trained on) as one.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"text file {path} is a folder; give a file" if path.is_dir()

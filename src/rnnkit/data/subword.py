@@ -21,12 +21,18 @@ MODEL_TYPES = ("unigram", "bpe")
 
 
 class SubwordTokenizer:
-    """Raw text <-> subword ids, reversible: ``decode(encode(text)) == text`` for seen characters.
+    """Raw text <-> subword ids. ``decode(encode(text))`` gives ``text`` back as SentencePiece
+    normalises it (``nmt_nfkc``), not byte for byte: NFKC (``ﬁ`` is ``fi``, a no-break space a
+    space), each run of whitespace (tabs and newlines too) one space and none at either end;
+    characters never seen in training are left out. Collapsing spaces is wanted here: neither
+    the subwords nor BLEU's tokens (sacreBLEU splits at runs of spaces) depend on them.
 
     Example:
         >>> lines = ["a dog runs", "a cat sits", "the dog sits"] * 20
         >>> tokenizer = SubwordTokenizer.train(lines, vocab_size=30)
         >>> tokenizer.decode(tokenizer.encode("a dog sits"))
+        'a dog sits'
+        >>> tokenizer.decode(tokenizer.encode(" a  dog\tsits "))  # whitespace is normalised
         'a dog sits'
     """
 

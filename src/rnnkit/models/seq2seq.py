@@ -257,7 +257,10 @@ class Seq2Seq(TaskModel):
 
     @torch.no_grad()
     def evaluate(self, batches: Any) -> dict[str, float]:
-        """Loss, and BLEU/chrF of the decoded batches (greedy, or beam per the config)."""
+        """Loss, and BLEU/chrF of the decoded batches (greedy, or beam per the config).
+
+        A source with no subwords (only its end marker: a blank line) scores as an empty
+        translation, as ``rnnkit translate`` and the test scores give it."""
         from rnnkit.models.beam_search import beam_search
         from rnnkit.training.translation_metrics import corpus_scores
 
@@ -275,7 +278,9 @@ class Seq2Seq(TaskModel):
                     ids = [hypotheses_of[0].tokens for hypotheses_of in found]
                 else:
                     ids, _ = self.greedy(batch.source, batch.source_lengths)
-                hypotheses.extend(self.target_tokenizer.decode(row) for row in ids)
+                hypotheses.extend(self.target_tokenizer.decode(row) if length > 1 else ""
+                                  for row, length in zip(ids, batch.source_lengths.tolist(),
+                                                         strict=True))
                 references.extend(batch.references)
-        scores = corpus_scores(hypotheses, references)
+        scores = corpus_scores(hypotheses, references, self.data.get("tgt", ""))
         return {"loss": loss / max(count, 1), "bleu": scores["bleu"], "chrf": scores["chrf"]}

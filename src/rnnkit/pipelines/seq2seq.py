@@ -26,7 +26,7 @@ from rnnkit.models.seq2seq import Seq2Seq, Seq2SeqBatch, Seq2SeqConfig
 from rnnkit.pipelines.run import train_in_run_dir, write_results
 from rnnkit.pipelines.translation import detokenize, pad, translate_lines
 from rnnkit.training.checkpoint import seed_everything, write_output_text
-from rnnkit.training.translation_metrics import corpus_scores
+from rnnkit.training.translation_metrics import bleu_metric, corpus_scores
 
 Pair = tuple[list[int], list[int], str]  # source ids (+ end), target ids (begin .. end), text
 
@@ -72,8 +72,8 @@ def read_split(data: TranslationDataConfig, split: str) -> tuple[list[str], list
         return read_parallel(*files)
     prefix = getattr(data, split, "")
     if not prefix:
-        raise ValueError(f"no {split} data: set data.dataset, or data.{split} to a file prefix"
-                         f" (reads <prefix>.{data.src} and <prefix>.{data.tgt})")
+        raise ValueError(f"no {split} data: set data.dataset, or data.{split} (--{split}) to a"
+                         f" file prefix (reads <prefix>.{data.src} and <prefix>.{data.tgt})")
     return read_parallel(f"{prefix}.{data.src}", f"{prefix}.{data.tgt}")
 
 
@@ -145,14 +145,23 @@ def check_run(config: Seq2SeqRunConfig) -> None:
     check_at_most(data.vocab_size, "data.vocab_size", 10**7, "SentencePiece failed on 2**31 "
                   "pieces, naming no setting; 4000 to 32000 are usual")
     check_at_least(data.max_train_tokens, "data.max_train_tokens", 0)  # 0: no limit
+    bleu_metric(data.tgt)  # BLEU's tokenizer for the target language is installed
 
 
-def check_splits(splits: dict[str, tuple[list[str], list[str]]]) -> None:
-    """Refuse an empty dev or test split before training (they are scored after it)."""
-    for split in ("dev", "test"):
+def check_splits(splits: dict[str, tuple[list[str], list[str]]], data: TranslationDataConfig
+                 ) -> None:
+    """Refuse an empty split before training (dev and test are scored after it), and training
+    text of which one side is all blank lines (its tokenizer would have nothing to learn)."""
+    for split in ("train", "dev", "test"):
         if not splits[split][0]:
             raise ValueError(f"the {split} data has no sentence pairs (its files are empty); give"
                              f" data.{split} (--{split}) a prefix whose two files hold sentences")
+    for side, language in enumerate((data.src, data.tgt)):
+        if not any(line.strip() for line in splits["train"][side]):
+            where = f"{data.train}.{language}" if data.train else f"its {language} side"
+            raise ValueError(f"the training data has no text in {where}: every line is blank;"
+                             " give data.train (--train) a prefix whose two files hold"
+                             " sentences")
 
 
 def check_train_pairs(pairs: list[Pair], lines: int, limit: int) -> None:
@@ -170,7 +179,7 @@ def train_seq2seq(config: Seq2SeqRunConfig, out_dir: str | Path, resume: bool = 
     data = config.data
     started = time.perf_counter()
     splits = {split: read_split(data, split) for split in ("train", "dev", "test")}
-    check_splits(splits)  # test: read and checked before training
+    check_splits(splits, data)  # test: read and checked before training
     (train_src, train_tgt), (dev_src, dev_tgt), (test_src, test_tgt) = splits.values()
     log(f"read {len(train_src)} / {len(dev_src)} / {len(test_src)} pairs (train / dev / test),"
         f" {data.src}->{data.tgt}")
@@ -225,7 +234,7 @@ def score_lines(model: Seq2Seq, sources: list[str], references: list[str], beam_
     started = time.perf_counter()
     hypotheses = detokenize(model, translate_lines(model, sources, beam_size))  # no gradients
     seconds = time.perf_counter() - started
-    scores = corpus_scores(hypotheses, references)
+    scores = corpus_scores(hypotheses, references, model.data.get("tgt", ""))
     scores.update(beam_size=beam_size, length_penalty=model.config.length_penalty,
                   sentences=len(sources), decode_seconds=round(seconds, 1))
     if out is not None:

@@ -2,7 +2,9 @@
 
 Documented handling of awkward input:
 
-* an empty (or all-space) line translates to an empty line, so output stays line-aligned;
+* an empty (or all-space) line translates to an empty line, so output stays line-aligned; so
+  does a line with no subwords at all, one of only characters that the tokenizer's
+  normalisation removes (zero-width spaces, a byte-order mark), as validation scores it;
 * a line longer than ``seq2seq.max_source_tokens`` subwords is **truncated** to that many, with
   a warning naming the line (the rest of it is not translated);
 * characters never seen in training become the unknown piece; a warning names them, and the
@@ -48,6 +50,13 @@ def source_ids(model: Seq2Seq, line: str, number: int = 0) -> list[int]:
     return ids + [EOS_ID]
 
 
+def has_subwords(model: Seq2Seq, line: str) -> bool:
+    """Whether ``line`` holds anything to translate: a blank line has no subwords, nor has one
+    of only characters that normalisation removes (a zero-width space U+200B, a byte-order
+    mark); such a line translates to an empty line, which is how validation scores it."""
+    return bool(line.strip()) and bool(model.source_tokenizer.encode(line))
+
+
 def pad(rows: Sequence[Sequence[int]]) -> tuple[Tensor, Tensor]:
     """Id lists -> ``[B, T]`` padded with 0, and their lengths ``[B]``."""
     lengths = torch.tensor([len(row) for row in rows], dtype=torch.long)
@@ -64,7 +73,8 @@ def translate_lines(model: Seq2Seq, lines: Sequence[str], beam_size: int | None 
     """The ``n_best`` translations of each raw line, in the input's order.
 
     ``beam_size`` 1 is greedy decoding; None takes the model's ``seq2seq.beam_size`` (and
-    ``length_penalty`` for ``alpha``). An empty line gets one empty hypothesis.
+    ``length_penalty`` for ``alpha``). An empty line, or one with no subwords (see
+    :func:`has_subwords`), gets one empty hypothesis.
     """
     if isinstance(lines, str):
         raise TypeError(f"translate_lines takes a list of lines, got the string {lines[:40]!r};"
@@ -73,8 +83,8 @@ def translate_lines(model: Seq2Seq, lines: Sequence[str], beam_size: int | None 
         beam = model.config.beam_size if beam_size is None else beam_size
         alpha = model.config.length_penalty if alpha is None else alpha
         results: list[list[Hypothesis]] = [[Hypothesis([], 0.0, 0.0)] for _ in lines]
-        todo = [i for i, line in enumerate(lines) if line.strip()]
-        encoded = {i: source_ids(model, lines[i], i) for i in todo}
+        encoded = {i: source_ids(model, line, i) for i, line in enumerate(lines) if line.strip()}
+        todo = [i for i, ids in encoded.items() if len(ids) > 1]  # more than the end marker
         device = model.device
         for chunk in bucket_order([len(encoded[i]) for i in todo], batch_size, None):
             indices = [todo[j] for j in chunk]
