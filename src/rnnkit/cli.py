@@ -13,6 +13,7 @@ import importlib
 import io
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -93,6 +94,24 @@ def os_error_message(error: OSError) -> str:
     return str(error)
 
 
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def one_line_warnings(show: Any) -> Any:
+    """A ``warnings.showwarning`` that prints rnnkit's own warnings (a data gap, unseen
+    characters, a scale unlike training's) as one line, ``rnnkit: warning: ...``, as errors
+    read, and passes other libraries' to ``show`` (Python's: a source line under each)."""
+
+    def show_warning(message: Warning | str, category: type[Warning], filename: str,
+                     lineno: int, file: Any = None, line: str | None = None) -> None:
+        if os.path.abspath(filename).startswith(PACKAGE_DIR + os.sep):
+            print(f"rnnkit: warning: {message}", file=sys.stderr if file is None else file)
+        else:
+            show(message, category, filename, lineno, file, line)
+
+    return show_warning
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
@@ -105,6 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             check_process_limit(nproc, settings.get("train", {}).get("device", "auto"))
             return launch(nproc, argv)  # the same command in nproc processes, via torchrun
         with contextlib.ExitStack() as stack:
+            stack.enter_context(warnings.catch_warnings())  # restored on return
+            warnings.showwarning = one_line_warnings(warnings.showwarning)
             if environment_rank() > 0:  # rank 0 alone prints; errors still go to stderr
                 silent = stack.enter_context(open(os.devnull, "w", encoding="utf-8"))
                 stack.enter_context(contextlib.redirect_stdout(silent))
