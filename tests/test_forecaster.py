@@ -1019,3 +1019,15 @@ def test_forecast_plot_title_says_which_windows_it_shows(
     assert seen["title"] == f"y, 3 steps ahead, {part}"
     assert len(seen["times"]) == min(points, len(test))
     assert seen["times"][-1] == test.target_times[-1, -1]
+
+
+def test_missing_values_in_the_last_window_are_named() -> None:
+    """Forecaster.forecast said only 'the last lookback rows hold missing values'."""
+    frame = series_frame(100)
+    frame.iloc[-5, frame.columns.get_loc("x")] = np.nan
+    frame.iloc[-2, frame.columns.get_loc("x")] = np.nan
+    model = model_for(series_frame(100))
+    with pytest.raises(ValueError, match=re.escape(
+            "the last 24 rows (the model's lookback) hold 2 missing value(s), in 'x', the first "
+            "at 2020-01-04 23:00:00; fill them, or forecast from an earlier date")):
+        model.forecast(frame)

@@ -93,8 +93,15 @@ def last_rows(frame: pd.DataFrame, feature_names: Sequence[str], calendar: Seque
     if len(frame) < lookback:
         raise ValueError(f"{len(frame)} rows are too few; the model reads the last {lookback}")
     values = frame[list(feature_names)].to_numpy(dtype=float)[-lookback:]
-    if np.isnan(values).any():
-        raise ValueError("the last lookback rows hold missing values; fill them first")
+    gaps = np.isnan(values)
+    if gaps.any():
+        rows, columns = np.nonzero(gaps)
+        named = sorted({feature_names[int(c)] for c in columns}, key=list(feature_names).index)
+        first = frame.index[len(frame) - lookback + rows[0]]
+        raise ValueError(f"the last {lookback} rows (the model's lookback) hold {len(rows)} "
+                         f"missing value(s), in {', '.join(map(repr, named))}, the first at "
+                         f"{first}; fill them, or forecast from an earlier date (rnnkit forecast "
+                         "--as-of)")
     return values
 
 
