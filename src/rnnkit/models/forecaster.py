@@ -144,7 +144,7 @@ class Forecaster(TaskModel):
         if self.target_index not in self.dynamic:
             raise ValueError(f"the target {target!r} is a calendar column, known in advance; "
                              "a recursive model cannot predict it")
-        self.outputs = outputs = horizon if strategy == "direct" else len(self.dynamic)
+        self.outputs = outputs = self.horizon if strategy == "direct" else len(self.dynamic)
         self.median_index = self.quantiles.index(0.5) if self.quantiles else 0
         self.encoder = build_encoder(config, len(self.feature_names), batch_first=True)
         width = config.hidden_size * (2 if config.bidirectional else 1)
