@@ -91,7 +91,8 @@ def resolve_config(config_type: type, args: argparse.Namespace,
     if path is None and resume and saved is not None and saved.is_file():
         path = saved
         try:
-            load_config(config_type, saved)  # the saved settings alone, before any --set
+            load_config(config_type, saved, check=False)  # the saved settings alone, before
+            # any --set: of this task? (the settings to train with are checked next)
         except ConfigError as error:
             first = str(error).split(";")[0]  # not the list of this task's valid keys
             raise ConfigError(f"--resume: {args.out} does not hold a run of this task (its "
@@ -128,7 +129,7 @@ def check_same_task(config_type: type, out: Path) -> None:
     does not read as this task's): starting, the run removes the bundle, checkpoints and
     results it finds there (a run of the same task is replaced, as asked)."""
     try:
-        load_config(config_type, out / "config.toml")
+        load_config(config_type, out / "config.toml", check=False)
     except ConfigError as error:
         first = str(error).split(";")[0]  # not the list of this task's valid keys
         raise ConfigError(f"--out {out} holds a run of another task (its config.toml does not "
