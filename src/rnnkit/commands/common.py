@@ -260,10 +260,17 @@ def input_lines(text: str, args: argparse.Namespace) -> list[str]:
     """The lines of ``--text`` or of ``--input``'s text, split at ``\n`` (and ``\r\n``; not
     ``splitlines``: U+2028 is no line break in a text). A carriage return left within a line
     is refused, naming the line: a file with old Mac (CR) line endings would be one line, so
-    every text in it one text."""
+    every text in it one text. Carriage returns ending a line are its ending, as the data
+    readers take them (:func:`~rnnkit.data.tagged.contents`): the last line of a CRLF file
+    whose final ``\n`` is gone (``--text "$(cat reviews.txt)"``), or ``\r\r\n``.
+
+    Example:
+        >>> input_lines("good\\r\\n\\r\\nbad\\r", argparse.Namespace(text="", input=None))
+        ['good', '', 'bad']
+    """
     from rnnkit.data.tagged import check_line_endings
 
-    lines = text.replace("\r\n", "\n").split("\n")
+    lines = [line.rstrip("\r") for line in text.split("\n")]
     name = "--text" if args.text is not None else (
         "standard input" if args.input in (None, "-") else args.input)
     check_line_endings(lines, name)
