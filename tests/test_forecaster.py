@@ -273,7 +273,9 @@ def test_bad_options_raise_clear_errors(options: dict, message: str) -> None:
         model_for(series_frame(100), **options)
 
 
-@pytest.mark.parametrize(("lookback", "horizon"), [(0, 6), (24, 0), (24, -2), (24, 2.5)])
+@pytest.mark.parametrize(("lookback", "horizon"), [
+    (0, 6), (24, 0), (24, -2), (24, 2.5),
+    (24, float("inf")), (float("nan"), 6), ("24", 6), (24, None)])  # OverflowError, ...
 def test_lookback_and_horizon_below_one_are_refused(lookback: int, horizon: float) -> None:
     # the API took horizon 0 (a model of no outputs, an IndexError at its first forecast) and
     # ended a negative one in torch's "negative dimension" RuntimeError

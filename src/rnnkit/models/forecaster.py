@@ -51,6 +51,14 @@ STRATEGIES = ("direct", "recursive")
 LOG_VARIANCE_RANGE = (-10.0, 10.0)
 
 
+def _whole(value: Any) -> bool:
+    """Whether ``value`` is a whole number of at least 1 (an int, a NumPy integer, 6.0)."""
+    try:
+        return bool(int(value) == value >= 1)
+    except (TypeError, ValueError, OverflowError):  # None, a str, nan, inf
+        return False
+
+
 @register_model("forecaster")
 class Forecaster(TaskModel):
     """Encoder then linear head(s) on the last state.
@@ -98,7 +106,7 @@ class Forecaster(TaskModel):
                  last_step_weight: float = 1.0, scoring: dict[str, Any] | None = None) -> None:
         super().__init__()
         self.readout = "final_state"  # what the head reads (pooling.window_state)
-        if not (int(lookback) == lookback >= 1 and int(horizon) == horizon >= 1):
+        if not (_whole(lookback) and _whole(horizon)):  # nan and inf too, a str, None
             raise ValueError(f"lookback and horizon must be whole numbers >= 1 (data.lookback, "
                              f"data.horizon), got {lookback} and {horizon}")
         if loss not in LOSSES:
