@@ -331,7 +331,10 @@ def test_diagnose_help_gives_the_length_its_check_enforces(
         main(["diagnose", "--help"])
     shown = " ".join(capsys.readouterr().out.split())  # argparse wraps the help lines
     assert ">= 100" not in shown  # said so, yet --length 10 ran (100 is only the default)
-    assert "sequence length (at least 2)" in shown and "recall (at least 1;" in shown
+    assert "sequence length (at least 2)" in shown and "(at least 1;" in shown
+    # --length 5 is 4 blanks and the mark to repeat (data.synthetic.copy_task), not 5 blanks
+    assert "copy task's delay: the steps between its 10 symbols and their recall, blanks " \
+        "and then the mark to repeat them" in shown
 
 
 def test_diagnose_help_says_what_steps_trains(capsys: pytest.CaptureFixture[str]) -> None:
