@@ -187,6 +187,30 @@ def test_an_early_stopped_run_resumed_with_more_patience_trains_on(tmp_path: Pat
     assert results["epochs"] == 4 and results["stopped"] == "completed"
 
 
+def test_a_run_whose_settings_a_later_check_refuses_resumes_and_is_replaced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A run written before train.lr_factor without train.lr_patience was refused (202dac3)
+    was read back as 'a run of another task', so it could be neither resumed, whatever --set
+    said, nor replaced by a fresh run of its task."""
+    out = tmp_path / "run"
+    args = ["train", "synthetic", *TINY, "--out", str(out), "--set", "train.max_steps=3"]
+    assert main(args) == 0
+    saved = out / "config.toml"
+    saved.write_text(saved.read_text().replace("lr_factor = 0.5", "lr_factor = 0.1"))
+    capsys.readouterr()
+    assert main([*args, "--resume"]) == 2  # the settings to train with are still checked
+    err = capsys.readouterr().err
+    assert "another task" not in err and "does not hold a run" not in err, err
+    assert "train.lr_factor=0.1 is read only when" in err and "train.lr_factor=0.5" in err
+    assert main([*args, "--set", "train.max_steps=5", "--set", "train.lr_factor=0.5",
+                 "--resume"]) == 0, capsys.readouterr().err
+    assert json.loads((out / "results.json").read_text())["steps"] == 5
+    saved.write_text(saved.read_text().replace("lr_factor = 0.5", "lr_factor = 0.1"))
+    assert main(args) == 0, capsys.readouterr().err  # a fresh run of the same task replaces it
+    assert "lr_factor = 0.5" in saved.read_text()
+
+
 def test_unknown_key_lists_valid_keys(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["train", "synthetic", "--set", "train.lrr=0.1"]) == 2
     err = capsys.readouterr().err
@@ -307,7 +331,10 @@ def test_diagnose_help_gives_the_length_its_check_enforces(
         main(["diagnose", "--help"])
     shown = " ".join(capsys.readouterr().out.split())  # argparse wraps the help lines
     assert ">= 100" not in shown  # said so, yet --length 10 ran (100 is only the default)
-    assert "sequence length (at least 2)" in shown and "recall (at least 1;" in shown
+    assert "sequence length (at least 2)" in shown and "(at least 1;" in shown
+    # --length 5 is 4 blanks and the mark to repeat (data.synthetic.copy_task), not 5 blanks
+    assert "copy task's delay: the steps between its 10 symbols and their recall, blanks " \
+        "and then the mark to repeat them" in shown
 
 
 def test_diagnose_help_says_what_steps_trains(capsys: pytest.CaptureFixture[str]) -> None:

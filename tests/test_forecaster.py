@@ -273,7 +273,9 @@ def test_bad_options_raise_clear_errors(options: dict, message: str) -> None:
         model_for(series_frame(100), **options)
 
 
-@pytest.mark.parametrize(("lookback", "horizon"), [(0, 6), (24, 0), (24, -2), (24, 2.5)])
+@pytest.mark.parametrize(("lookback", "horizon"), [
+    (0, 6), (24, 0), (24, -2), (24, 2.5),
+    (24, float("inf")), (float("nan"), 6), ("24", 6), (24, None)])  # OverflowError, ...
 def test_lookback_and_horizon_below_one_are_refused(lookback: int, horizon: float) -> None:
     # the API took horizon 0 (a model of no outputs, an IndexError at its first forecast) and
     # ended a negative one in torch's "negative dimension" RuntimeError
@@ -282,6 +284,19 @@ def test_lookback_and_horizon_below_one_are_refused(lookback: int, horizon: floa
     with pytest.raises(ValueError, match="lookback and horizon must be whole numbers >= 1"):
         Forecaster(ModelConfig(cell="gru", hidden_size=4), features, "y", lookback,
                    horizon, scaler)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("lookback", "horizon"), [(np.int64(24), np.int64(6)), (24.0, 6.0)])
+def test_whole_lookback_and_horizon_of_other_types_are_taken(lookback: Any,
+                                                             horizon: Any) -> None:
+    # the check admits whole numbers of any type (NumPy integers, 6.0); a float horizon then
+    # failed in nn.Linear ('must be tuple of ints') as the head's width
+    features = ["y", "x"]
+    scaler = StandardScaler(features).fit(series_frame(50)[features].to_numpy())
+    model = Forecaster(ModelConfig(cell="gru", hidden_size=4), features, "y", lookback,
+                       horizon, scaler, highway_steps=2)
+    assert (model.lookback, model.horizon, model.outputs) == (24, 6, 6)
+    assert type(model.horizon) is int and model.head.out_features == 6
 
 
 def write_csv(path: Path, frame: pd.DataFrame) -> Path:

@@ -469,3 +469,33 @@ def test_resume_refuses_a_text_edited_into_another_vocabulary(
     assert "built from other data" in error and "vocab" in error and "Traceback" not in error
     corpus.write_text(TEXT * 3, encoding="utf-8")  # the text as it was: the run goes on
     assert main([*args[:-4], "--set", "train.max_steps=4", "--resume"]) == 0
+
+
+def test_resume_of_a_run_that_learned_carriage_returns_says_why_it_cannot(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run trained on a CRLF file before read_text read its line endings as \\n learned
+    '\\r' as a character; its resume on the same, unchanged file was refused as 'was the data
+    file changed since? Resume with the data the run started with', which it was."""
+    import rnnkit.pipelines.language_model as pipeline
+
+    corpus = tmp_path / "play.txt"
+    corpus.write_bytes((TEXT * 3).replace("\n", "\r\n").encode("utf-8"))
+    out = tmp_path / "run"
+    args = ["train", "lm", "--file", str(corpus), "--out", str(out),
+            "--set", "train.epochs=2", "--set", "train.max_steps=2",
+            "--set", "model.hidden_size=8", "--set", "train.batch_size=4",
+            "--set", "data.steps=20", "--set", "data.eval_batch_size=2",
+            "--set", "sample.length=5", "--set", "train.progress=false"]
+    with monkeypatch.context() as earlier:  # as the text was read before: '\r' a character
+        earlier.setattr(pipeline, "read_text",
+                        lambda data: Path(data.file).read_bytes().decode("utf-8"))
+        assert main(args) == 0 and (out / "last.pt").exists()
+    capsys.readouterr()
+    assert main([*args[:-4], "--set", "train.max_steps=4", "--resume"]) == 2
+    error = capsys.readouterr().err
+    assert "vocab" in error and "Windows (CRLF) or old Mac (CR) line endings" in error
+    assert "train the model again (drop --resume, or use a new --out)" in error
+    corpus.write_text(TEXT * 3, encoding="utf-8")  # an edited text has no such word
+    assert main([*args[:-4], "--set", "train.max_steps=4", "--resume"]) == 2
+    assert "line endings" not in capsys.readouterr().err

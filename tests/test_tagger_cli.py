@@ -105,6 +105,14 @@ def test_bad_input_is_a_clear_error(files: dict[str, Path], tmp_path: Path,
     assert "nothing to tag" in capsys.readouterr().err
     assert main(["predict", "--model", model, "--text", "Mary runs .\rJohn walks ."]) == 2
     assert "--text:1: a carriage return" in capsys.readouterr().err  # was: one sentence
+    crlf = tmp_path / "crlf.txt"  # a CRLF file whose last \n is gone ($(cat file) drops it)
+    crlf.write_bytes(b"Mary runs .\r\n\r\nJohn walks .\r")
+    for given in (["--text", "Mary runs .\r\n\r\nJohn walks .\r"], ["--input", str(crlf)]):
+        assert main(["predict", "--model", model, "--format", "text", *given]) == 0, \
+            capsys.readouterr().err  # the last line's \r was refused as one within it
+        tagged = capsys.readouterr().out.strip().split("\n\n")
+        assert [[line.split("\t")[0] for line in part.splitlines()] for part in tagged] == [
+            ["Mary", "runs", "."], ["John", "walks", "."]]
     long_sentence = " ".join(["word"] * 500)  # far longer than any training sentence
     assert main(["predict", "--model", model, "--text", long_sentence]) == 0
     assert len(capsys.readouterr().out.split()) == 1000

@@ -91,7 +91,8 @@ def resolve_config(config_type: type, args: argparse.Namespace,
     if path is None and resume and saved is not None and saved.is_file():
         path = saved
         try:
-            load_config(config_type, saved)  # the saved settings alone, before any --set
+            load_config(config_type, saved, check=False)  # the saved settings alone, before
+            # any --set: of this task? (the settings to train with are checked next)
         except ConfigError as error:
             first = str(error).split(";")[0]  # not the list of this task's valid keys
             raise ConfigError(f"--resume: {args.out} does not hold a run of this task (its "
@@ -128,7 +129,7 @@ def check_same_task(config_type: type, out: Path) -> None:
     does not read as this task's): starting, the run removes the bundle, checkpoints and
     results it finds there (a run of the same task is replaced, as asked)."""
     try:
-        load_config(config_type, out / "config.toml")
+        load_config(config_type, out / "config.toml", check=False)
     except ConfigError as error:
         first = str(error).split(";")[0]  # not the list of this task's valid keys
         raise ConfigError(f"--out {out} holds a run of another task (its config.toml does not "
@@ -259,10 +260,17 @@ def input_lines(text: str, args: argparse.Namespace) -> list[str]:
     """The lines of ``--text`` or of ``--input``'s text, split at ``\n`` (and ``\r\n``; not
     ``splitlines``: U+2028 is no line break in a text). A carriage return left within a line
     is refused, naming the line: a file with old Mac (CR) line endings would be one line, so
-    every text in it one text."""
+    every text in it one text. Carriage returns ending a line are its ending, as the data
+    readers take them (:func:`~rnnkit.data.tagged.contents`): the last line of a CRLF file
+    whose final ``\n`` is gone (``--text "$(cat reviews.txt)"``), or ``\r\r\n``.
+
+    Example:
+        >>> input_lines("good\\r\\n\\r\\nbad\\r", argparse.Namespace(text="", input=None))
+        ['good', '', 'bad']
+    """
     from rnnkit.data.tagged import check_line_endings
 
-    lines = text.replace("\r\n", "\n").split("\n")
+    lines = [line.rstrip("\r") for line in text.split("\n")]
     name = "--text" if args.text is not None else (
         "standard input" if args.input in (None, "-") else args.input)
     check_line_endings(lines, name)

@@ -19,8 +19,9 @@ def register(commands: Any, train_tasks: Any) -> None:
                         help="comma-separated cells, some of rnn, lstm, gru (default all three)")
     parser.add_argument("--length", type=int, default=100,
                         help="the adding task's sequence length (at least 2), or the copy "
-                             "task's blanks between its 10 symbols and their recall (at least "
-                             "1; its sequences are 20 steps longer); default 100: vanishing "
+                             "task's delay: the steps between its 10 symbols and their recall, "
+                             "blanks and then the mark to repeat them (at least 1; its "
+                             "sequences are 20 steps longer); default 100: vanishing "
                              "gradients show clearly from about 100 steps")
     parser.add_argument("--steps", type=int,
                         help="Adam steps each cell trains (default 1200): up to 50 exactly that "

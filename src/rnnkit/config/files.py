@@ -31,9 +31,16 @@ def valid_keys(config_type: type) -> list[str]:
 
 
 def load_config(
-    config_type: type[ConfigT], path: str | Path | None = None, overrides: Iterable[str] = ()
+    config_type: type[ConfigT], path: str | Path | None = None, overrides: Iterable[str] = (),
+    *, check: bool = True,
 ) -> ConfigT:
-    """Build ``config_type`` from defaults, a TOML file, then ``section.key=value`` overrides."""
+    """Build ``config_type`` from defaults, a TOML file, then ``section.key=value`` overrides.
+
+    ``check=False`` reads the keys and their types but skips the checks of their values
+    (:func:`~rnnkit.config.sections.check_sections`): for an earlier run's ``config.toml``,
+    which its run read with the checks of its day, and which a later check (such as
+    ``train.lr_factor`` without ``train.lr_patience``) must not make unreadable as a run of
+    its task. A run's settings to train with are always checked."""
     values: dict[str, dict[str, Any]] = {}
     if path is not None:
         path = Path(path)
@@ -57,7 +64,7 @@ def load_config(
         if not sep or not dot:
             raise ConfigError(f"override {override!r} must look like section.key=value")
         values.setdefault(section, {})[name] = _parse_value(raw.strip())
-    return _build(config_type, values, source=str(path) if path else "overrides")
+    return _build(config_type, values, source=str(path) if path else "overrides", check=check)
 
 
 def _parse_value(raw: str) -> Any:
@@ -67,7 +74,8 @@ def _parse_value(raw: str) -> Any:
         return raw  # a bare word is a string: --set model.cell=gru
 
 
-def _build(config_type: type[ConfigT], values: dict[str, Any], source: str) -> ConfigT:
+def _build(config_type: type[ConfigT], values: dict[str, Any], source: str,
+           check: bool = True) -> ConfigT:
     keys = valid_keys(config_type)
     hints = typing.get_type_hints(config_type)
     defaults: Any = config_type()
@@ -95,7 +103,8 @@ def _build(config_type: type[ConfigT], values: dict[str, Any], source: str) -> C
         # start from the run's own defaults for the section, which may differ from the class's
         sections[section] = dataclasses.replace(section_defaults, **typed)
     config = cast(ConfigT, dataclasses.replace(defaults, **sections))
-    check_sections(config)
+    if check:
+        check_sections(config)
     return config
 
 
@@ -267,7 +276,7 @@ def check_resume_config(config: Any, saved: str | Path) -> None:
         ConfigError: naming each changed key with its old and new value.
     """
     try:
-        earlier = config_to_dict(load_config(type(config), saved))
+        earlier = config_to_dict(load_config(type(config), saved, check=False))
     except ConfigError as error:
         raise ConfigError(f"--resume: the run's settings cannot be read ({error}); start a "
                           "new run with another --out") from None

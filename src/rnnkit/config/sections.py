@@ -63,7 +63,9 @@ def check_train(config: TrainConfig) -> None:
         raise ConfigError(f"{' and '.join(unread)} {'is' if len(unread) == 1 else 'are'} read "
                           "only when the learning rate is lowered on a plateau, and "
                           "train.lr_patience is 0 (off): set train.lr_patience (e.g. 2), or "
-                          "leave them out")
+                          "leave them out (or at their defaults, train.lr_factor="
+                          f"{TrainConfig.lr_factor} and train.min_lr={TrainConfig.min_lr}, as "
+                          "--set must for a run resumed whose config.toml sets them)")
 
 
 RATE_NAMES = ("dropout", "label_smoothing")  # a key ending so is a probability in [0, 1)

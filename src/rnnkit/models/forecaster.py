@@ -51,6 +51,14 @@ STRATEGIES = ("direct", "recursive")
 LOG_VARIANCE_RANGE = (-10.0, 10.0)
 
 
+def _whole(value: Any) -> bool:
+    """Whether ``value`` is a whole number of at least 1 (an int, a NumPy integer, 6.0)."""
+    try:
+        return bool(int(value) == value >= 1)
+    except (TypeError, ValueError, OverflowError):  # None, a str, nan, inf
+        return False
+
+
 @register_model("forecaster")
 class Forecaster(TaskModel):
     """Encoder then linear head(s) on the last state.
@@ -98,7 +106,7 @@ class Forecaster(TaskModel):
                  last_step_weight: float = 1.0, scoring: dict[str, Any] | None = None) -> None:
         super().__init__()
         self.readout = "final_state"  # what the head reads (pooling.window_state)
-        if not (int(lookback) == lookback >= 1 and int(horizon) == horizon >= 1):
+        if not (_whole(lookback) and _whole(horizon)):  # nan and inf too, a str, None
             raise ValueError(f"lookback and horizon must be whole numbers >= 1 (data.lookback, "
                              f"data.horizon), got {lookback} and {horizon}")
         if loss not in LOSSES:
@@ -144,7 +152,7 @@ class Forecaster(TaskModel):
         if self.target_index not in self.dynamic:
             raise ValueError(f"the target {target!r} is a calendar column, known in advance; "
                              "a recursive model cannot predict it")
-        self.outputs = outputs = horizon if strategy == "direct" else len(self.dynamic)
+        self.outputs = outputs = self.horizon if strategy == "direct" else len(self.dynamic)
         self.median_index = self.quantiles.index(0.5) if self.quantiles else 0
         self.encoder = build_encoder(config, len(self.feature_names), batch_first=True)
         width = config.hidden_size * (2 if config.bidirectional else 1)

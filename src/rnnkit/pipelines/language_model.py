@@ -29,7 +29,7 @@ from rnnkit.models.generate import SamplingConfig, check_prime, check_sampling, 
 from rnnkit.models.language_model import LanguageModel, LMConfig
 from rnnkit.pipelines.run import train_in_run_dir, write_results
 from rnnkit.training.bundle import load_model
-from rnnkit.training.checkpoint import atomic_write_text, seed_everything
+from rnnkit.training.checkpoint import CheckpointError, atomic_write_text, seed_everything
 
 
 @dataclass(frozen=True)
@@ -72,21 +72,42 @@ def read_text(data: LMDataConfig) -> str:
     text file (a CRLF file taught a character model to write ``\r`` before each line break)."""
     from rnnkit.data.tagged import decode_utf8, read_bytes
 
-    if data.file:
-        path = Path(data.file)
-    elif data.dataset:
-        spec = get_spec(data.dataset)
-        if spec.format != "text":
-            raise ValueError(f"dataset {data.dataset!r} is {spec.format}, not text; a language"
-                             " model needs a text dataset such as tinyshakespeare")
-        path = dataset_file(data.dataset, spec.splits[0], data.data_dir or None)
-    else:
-        raise ValueError("no text: set data.dataset (e.g. tinyshakespeare) or data.file")
+    path = text_path(data)
     text = decode_utf8(read_bytes(path), str(path)).removeprefix("\ufeff")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise ValueError(f"{path} is empty: a language model needs text to learn from")
     return text
+
+
+def text_path(data: LMDataConfig) -> Path:
+    """The file :func:`read_text` reads: ``data.file``, or the registry dataset's."""
+    if data.file:
+        return Path(data.file)
+    if data.dataset:
+        spec = get_spec(data.dataset)
+        if spec.format != "text":
+            raise ValueError(f"dataset {data.dataset!r} is {spec.format}, not text; a language"
+                             " model needs a text dataset such as tinyshakespeare")
+        return dataset_file(data.dataset, spec.splits[0], data.data_dir or None)
+    raise ValueError("no text: set data.dataset (e.g. tinyshakespeare) or data.file")
+
+
+def _carriage_return_hint(data: LMDataConfig) -> str:
+    """Why a run's vocabulary may differ on the same text: one trained before rnnkit read
+    CRLF and CR line endings as ``\\n`` learned ``\\r`` as a character ("" if the text has
+    none)."""
+    from rnnkit.data.tagged import read_bytes
+
+    try:
+        if b"\r" not in read_bytes(text_path(data)):
+            return ""
+    except (OSError, ValueError):
+        return ""
+    return ("; if the text is unchanged: it has Windows (CRLF) or old Mac (CR) line endings, "
+            "which rnnkit now reads as \\n, and a run trained on it by an earlier version "
+            "learned \\r as a character of its own, so its checkpoint does not fit: train "
+            "the model again (drop --resume, or use a new --out)")
 
 
 def encode_stream(tokens: list[str], vocab: Vocab, what: str) -> list[int]:
@@ -138,7 +159,13 @@ def train_language_model(config: LMRunConfig, out_dir: str | Path, resume: bool 
     seed_everything(config.train.seed)
     model = LanguageModel(vocab, config.lm, config.model)
     check_prime(model, config.sample.prime)
-    result = train_in_run_dir(model, config, out_dir, train, val, resume, log)
+    try:
+        result = train_in_run_dir(model, config, out_dir, train, val, resume, log)
+    except CheckpointError as error:  # the same text read otherwise: say why
+        hint = _carriage_return_hint(data) if "vocab" in str(error) else ""
+        if not hint:
+            raise
+        raise CheckpointError(f"{error}{hint}") from None
     model.to("cpu")
     scores = model.evaluate(val.batches(0))
     out = Path(out_dir)

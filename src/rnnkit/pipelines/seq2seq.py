@@ -255,7 +255,7 @@ def model_from_run(out_dir: str | Path, checkpoint: str = "best.pt") -> Seq2Seq:
     if missing:
         raise FileNotFoundError(f"{out} is not a finished-enough seq2seq run: no"
                                 f" {', '.join(missing)}")
-    config = load_config(Seq2SeqRunConfig, out / "config.toml")
+    config = load_config(Seq2SeqRunConfig, out / "config.toml", check=False)  # as it ran
     stored = json.loads((out / "tokenizers.json").read_text(encoding="utf-8"))
     data = config.data
     model = Seq2Seq(SubwordTokenizer.from_json(stored["source"]),
