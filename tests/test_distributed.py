@@ -370,6 +370,12 @@ def test_class_weighted_losses_give_one_process_s_weights_on_two(
     assert main([*args, "--out", str(two), "--nproc", "2"]) == 0
     capfd.readouterr()
     assert_same_weights(bundle_weights(two), bundle_weights(one))
+    # the epoch's train_loss too: each share's weighted mean times its count did not add up
+    # to the batch's (1.15580 on two processes, 1.15589 on one)
+    records = [[json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+               for run in (one, two)]
+    for single, double in zip(*records, strict=True):
+        assert double["train_loss"] == pytest.approx(single["train_loss"], rel=1e-6)
 
 
 def test_resumed_on_fewer_processes_the_epoch_keeps_every_process_s_sums(

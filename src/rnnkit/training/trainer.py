@@ -315,6 +315,7 @@ class Trainer:
             out = self._step(piece, detach_state(self.carried))
             loss = float(out.loss.detach())  # one device sync per step
             weight = 1.0
+            reported = loss  # what the epoch's train_loss adds up, times out.count
             if workers.distributed:  # the global batch's mean loss, this share's weight in it
                 share = out.count if out.denominator is None else out.denominator
                 loss_sum, total = workers.sum([loss * share, share])
@@ -323,13 +324,16 @@ class Trainer:
                 # it is a mean over (its items, or their class weights) makes that average
                 # the gradient of the global batch's mean
                 weight = share * workers.world_size / total if total > 0 else 0.0
+                if out.denominator is not None and total > 0:  # a weighted mean: the shares'
+                    reported = loss_sum / total  # own means, times their counts, do not add
+                    # up to the global batch's mean times its count as one process adds it
             self._check_finite(loss, "loss")
             self.optimizer.zero_grad(set_to_none=True)
             (out.loss * weight if weight != 1.0 else out.loss).backward()
             self._clip_and_step()
             self.carried = detach_state(out.state)
             self.window_in_batch = window + 1
-            yield out, loss
+            yield out, reported
         self.window_in_batch = 0
 
     def _clip_and_step(self) -> None:
