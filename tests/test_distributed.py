@@ -11,14 +11,16 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
-from helpers import ListSource, Regressor, regression_source
+from helpers import ListSource, Regressor, no_log, quiet, regression_source
 
 from rnnkit.cli import main
 from rnnkit.data.batching import BucketBatches, TensorBatches, shard_stream, stream_columns
@@ -27,6 +29,10 @@ from rnnkit.training.bundle import read_bundle
 from rnnkit.training.checkpoint import load_checkpoint
 from rnnkit.training.distributed import Workers
 from rnnkit.training.launch import describe_failure
+from rnnkit.training.task import StepOutput, TaskModel
+from rnnkit.training.trainer import Trainer
+
+T = TypeVar("T")
 
 # 69 examples in batches of 16: the last global batch (5) splits unevenly, 3 + 2; clipping is
 # active (gradient norms reach ~4), so it must act on the gradients DDP has averaged
@@ -86,12 +92,77 @@ def test_bucket_shards_keep_length_buckets() -> None:
     shards = [whole.shard(rank, 2) for rank in range(2)]
     batches = list(whole.batches(2))
     parts = [list(shard.batches(2)) for shard in shards]
-    assert len(batches) == 4 and len(parts[0]) == len(parts[1]) == len(whole.shard(0, 2)) == 3
-    full = [batch for batch in batches if len(batch) >= 2]  # the batch of 1 is left out
-    for batch, first, second in zip(full, *parts, strict=True):
+    assert len(batches) == len(parts[0]) == len(parts[1]) == len(whole.shard(0, 2)) == 4
+    for batch, first, second in zip(batches, *parts, strict=True):
+        if len(batch) < 2:  # the batch of 1 is left out, its place kept
+            assert first is second is None
+            continue
         assert first == batch[0::2] and second == batch[1::2]
         spread = max(lengths[i] for i in batch) - min(lengths[i] for i in batch)
         assert max(lengths[i] for i in first) - min(lengths[i] for i in first) <= spread
+
+
+def test_a_bucket_batch_too_small_to_share_keeps_its_place_in_the_epoch() -> None:
+    """Unlike TensorBatches' last batch, the bucket remainder is shuffled anywhere: left out
+    of a shard's batches, it moved every later batch's number, so a run resumed on another
+    number of processes went on at the wrong batch."""
+    lengths = [3, 9, 4, 8, 3, 9, 4, 8, 5]  # buckets of 4, 4 and 1
+    whole = BucketBatches(list(range(9)), list, lengths, batch_size=4, seed=0)
+    assert [len(batch) for batch in whole.batches(0)] == [1, 4, 4]  # the 1 comes first
+    assert list(whole.shard(1, 2).batches(0)) == [None, *(b[1::2] for b in
+                                                         list(whole.batches(0))[1:])]
+    assert len(whole.shard(1, 2)) == len(whole) == 3
+
+
+class Recorder(TaskModel):
+    """Records the items of every batch it trains on (a batch: a list of item numbers)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.ones(1))
+        self.seen: list[list[int]] = []
+
+    def step(self, batch: Any, state: Any = None) -> StepOutput:
+        self.seen.append(list(batch))
+        return StepOutput((self.weight ** 2).sum(), len(batch))
+
+
+class RankZeroOfTwo(Workers):
+    """Rank 0 of two processes, with the collectives of one (no process group)."""
+
+    def __init__(self) -> None:
+        super().__init__(rank=0, world_size=2)
+
+    def sum(self, values: Sequence[float]) -> list[float]:
+        return [2 * value for value in values]
+
+    def on_main(self, function: Callable[[], T]) -> T:
+        return function()
+
+    def gather(self, value: Any) -> list[Any] | None:
+        return [value, value]
+
+    def wrap(self, model: TaskModel) -> Callable[[Any, Any], StepOutput]:
+        return model.step
+
+
+def test_resumed_on_two_processes_the_epoch_goes_on_at_its_next_bucket_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lengths = [3, 9, 4, 8, 3, 9, 4, 8, 5]  # epoch 0: the batch of 1 first, then 4 and 4
+    source = BucketBatches(list(range(9)), list, lengths, batch_size=4, seed=0)
+    batches = list(source.batches(0))
+    one = Recorder()
+    Trainer(one, quiet(max_steps=2), run_dir=tmp_path, log=no_log).fit(source)
+    assert one.seen == batches[:2]  # stopped mid-epoch: the last batch is left
+    monkeypatch.setattr("rnnkit.training.trainer.join", lambda device: RankZeroOfTwo())
+    two = Recorder()
+    trainer = Trainer(two, quiet(), run_dir=tmp_path, log=no_log)
+    assert trainer.resume()
+    trainer.fit(source)
+    assert two.seen == [batches[2][0::2]]  # rank 0's share of the last batch (with the
+    # batch of 1 left out, the last was numbered 2, taken for trained: none was)
+    assert trainer.result.steps == 3 and trainer.batch_in_epoch == 0
 
 
 def test_stream_shards_are_contiguous_and_the_columns_of_one_process() -> None:

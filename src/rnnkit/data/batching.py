@@ -8,7 +8,10 @@ For training on several processes, ``shard(rank, world_size)`` gives one process
 every global batch: the global batches are those one process would see (same seed, same
 order), and process ``rank`` takes the items ``rank, rank + world_size, ...`` of each, so the
 shares of one batch are about equal in size and, for length buckets, in length. A global batch
-with fewer items than processes (the last one, at most) is left out.
+with fewer items than processes (one at most) is left out: TensorBatches' is the epoch's last;
+BucketBatches' may come anywhere in the epoch, so its shards yield ``None`` in its place
+(:data:`SKIPPED`): the trainer counts it, and its count of the epoch's global batches (where a
+run resumed on another number of processes goes on) stays that of one process.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from typing import Any, Protocol, TypeVar
 
 import torch
 from torch import Tensor
+
+SKIPPED = None  # a shard's place-holder for a global batch too small to share
 
 
 class BatchSource(Protocol):
@@ -166,11 +171,16 @@ class BucketBatches:
         self.rank, self.world_size = 0, 1
 
     def __len__(self) -> int:
-        return _global_batches(len(self.items), self.batch_size, False, self.world_size)
+        """The global batches of an epoch, one too small to share included (a shard yields
+        :data:`SKIPPED` for it)."""
+        return _global_batches(len(self.items), self.batch_size, False, 1)
 
     def shard(self, rank: int, world_size: int) -> BucketBatches:
         """Process ``rank``'s share of every global batch: every ``world_size``-th item of a
-        length bucket, so each process still pads little, and all get similar lengths."""
+        length bucket, so each process still pads little, and all get similar lengths. The
+        global batch with fewer items than processes (the remainder of the last, longest
+        bucket; it comes anywhere in the shuffled order) is left out: :data:`SKIPPED` (None)
+        takes its place, so the shard's batches keep the whole source's numbering."""
         return _sharded(self, rank, world_size)
 
     def batches(self, epoch: int) -> Iterator[Any]:
@@ -178,7 +188,9 @@ class BucketBatches:
         if self.shuffle:
             generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
         for chunk in bucket_order(self.lengths, self.batch_size, generator):
-            if len(chunk) >= self.world_size:  # else too small to share: left out (see len)
+            if len(chunk) < self.world_size:  # too small to share: left out, but counted
+                yield SKIPPED
+            else:
                 yield self.collate([self.items[i] for i in chunk[self.rank :: self.world_size]])
 
 
