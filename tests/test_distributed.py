@@ -221,10 +221,44 @@ def test_the_report_names_the_process_that_failed_not_those_stopped_for_it() -> 
 def test_nproc_must_match_the_processes_torchrun_started(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for name, value in {"WORLD_SIZE": "4", "LOCAL_WORLD_SIZE": "4", "RANK": "0"}.items():
+    for name, value in {"WORLD_SIZE": "4", "LOCAL_WORLD_SIZE": "4", "RANK": "0",
+                        "TORCHELASTIC_RUN_ID": "run"}.items():
         monkeypatch.setenv(name, value)
     assert main([*SYNTHETIC, "--nproc", "2"]) == 2
     assert "--nproc 2 but torchrun started 4 processes" in capsys.readouterr().err
+
+
+def test_torchrun_s_variables_left_in_the_environment_are_named_not_waited_on(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """WORLD_SIZE, RANK, MASTER_ADDR and MASTER_PORT exported in the shell (not by torchrun,
+    which also sets TORCHELASTIC_RUN_ID): --nproc 2 took them for its own processes' and
+    waited in silence for a rank 1 that nothing started; without RANK it advised --nproc N,
+    which had been given."""
+    for name, value in {"WORLD_SIZE": "2", "RANK": "0", "MASTER_ADDR": "127.0.0.1",
+                        "MASTER_PORT": "29555"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("TORCHELASTIC_RUN_ID", raising=False)
+
+    def wait(*_: object, **__: object) -> None:
+        raise AssertionError("waited for the other processes")
+
+    monkeypatch.setattr(torch.distributed, "init_process_group", wait)
+    assert main([*SYNTHETIC, "--nproc", "2"]) == 2
+    assert capsys.readouterr().err == (
+        "rnnkit: error: --nproc 2 starts 2 processes, but the environment variable WORLD_SIZE "
+        "is already 2 here, as in a process torchrun started (an export left over from another"
+        " run?); unset WORLD_SIZE, RANK, LOCAL_RANK, MASTER_ADDR and MASTER_PORT, or drop "
+        "--nproc if a launcher started this command\n")
+    monkeypatch.delenv("RANK")
+    assert main(SYNTHETIC) == 2
+    assert "but RANK is not set, as torchrun sets them all in the processes it starts" in \
+        capsys.readouterr().err
+    monkeypatch.setenv("RANK", "first")
+    assert main(SYNTHETIC) == 2
+    assert capsys.readouterr().err == (
+        "rnnkit: error: the environment variable RANK must be a whole number, got 'first'; "
+        "unset it unless a launcher such as torchrun set it\n")
 
 
 def test_a_wrong_setting_is_reported_once_before_any_process_starts(

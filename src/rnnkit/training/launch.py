@@ -22,6 +22,7 @@ from typing import Any
 from rnnkit.training.distributed import (
     LOST_EXIT_CODE,
     RESUME_HINT,
+    environment_number,
     environment_world_size,
     resolve_device,
 )
@@ -101,7 +102,16 @@ def check_process_count(nproc: int) -> None:
     processes torchrun started here."""
     if nproc < 1:
         raise ValueError(f"--nproc must be at least 1 (the processes to train in), got {nproc}")
-    local = int(os.environ.get("LOCAL_WORLD_SIZE", str(environment_world_size())))
+    if nproc > 1 and launched() and not os.environ.get("TORCHELASTIC_RUN_ID"):
+        # torchrun sets TORCHELASTIC_RUN_ID with WORLD_SIZE: this one was set by hand, or
+        # left over; trusted, the run waited for processes that nothing would start
+        raise ValueError(
+            f"--nproc {nproc} starts {nproc} processes, but the environment variable "
+            f"WORLD_SIZE is already {environment_world_size()} here, as in a process torchrun "
+            "started (an export left over from another run?); unset WORLD_SIZE, RANK, "
+            "LOCAL_RANK, MASTER_ADDR and MASTER_PORT, or drop --nproc if a launcher started "
+            "this command")
+    local = environment_number("LOCAL_WORLD_SIZE", environment_world_size())
     if nproc > 1 and launched() and nproc != local:
         raise ValueError(f"--nproc {nproc} but torchrun started {local} processes on this"
                          " machine; drop --nproc when starting rnnkit with torchrun")
