@@ -218,6 +218,40 @@ def test_the_report_names_the_process_that_failed_not_those_stopped_for_it() -> 
                       "and run the command again")
 
 
+def test_an_interrupted_launch_says_so_in_rnnkit_s_line_alone(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture
+) -> None:
+    """torch's launcher logs through loggers of its own level: 'Received 15 death signal,
+    shutting down workers' came above rnnkit's line."""
+    from torch.distributed.elastic.multiprocessing.api import SignalException
+
+    from rnnkit.training.launch import launch
+
+    def interrupted(config: object, entrypoint: object) -> Callable[..., None]:
+        def run(*args: str) -> None:
+            from torch.distributed.elastic.agent.server import api
+            api.logger.warning("Received %s death signal, shutting down workers", "SIGTERM")
+            raise SignalException("interrupted", signal.SIGTERM)
+        return run
+
+    monkeypatch.setattr("torch.distributed.launcher.api.elastic_launch", interrupted)
+    assert launch(2, ["train", "synthetic"]) == 130
+    assert capsys.readouterr().err == "rnnkit: interrupted (SIGTERM); continue with --resume\n"
+    assert not caplog.records
+    # and the workers it stops say the run may have been interrupted, not only that another
+    # process "usually" failed
+    from rnnkit.training.distributed import WorkerLost, _stopped_by_launcher
+
+    handler = signal.getsignal(signal.SIGTERM)
+    try:
+        with pytest.raises(WorkerLost, match=r"stopped by the launcher \(SIGTERM\): the run was"
+                                             " interrupted, or another process of it failed"):
+            _stopped_by_launcher(signal.SIGTERM, None)
+    finally:
+        signal.signal(signal.SIGTERM, handler)
+
+
 def test_nproc_must_match_the_processes_torchrun_started(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

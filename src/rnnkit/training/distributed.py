@@ -293,5 +293,6 @@ def join(device: torch.device) -> Workers:
 
 
 def _stopped_by_launcher(signum: int, frame: Any) -> None:
-    raise _lost(f"this process was stopped by the launcher (SIGTERM), usually because"
-                f" another process of the run failed: see its error. The {RESUME_HINT}")
+    raise _lost(f"this process was stopped by the launcher (SIGTERM): the run was"
+                f" interrupted, or another process of it failed (see its error). The"
+                f" {RESUME_HINT}")

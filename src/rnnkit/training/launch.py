@@ -53,7 +53,7 @@ def launch(nproc: int, argv: Sequence[str]) -> int:
         rdzv_backend="c10d", rdzv_endpoint="localhost:0",  # a free port on this machine
         max_restarts=0, monitor_interval=0.2,
     )
-    logging.getLogger("torch.distributed.elastic").setLevel(logging.CRITICAL)  # we report
+    _quiet_elastic_loggers()  # we report
     threads = str(max(1, usable_cores() // nproc))
     with _restored_process_state(), _environment(OMP_NUM_THREADS=threads):
         try:
@@ -66,6 +66,16 @@ def launch(nproc: int, argv: Sequence[str]) -> int:
                   file=sys.stderr)
             return 130
     return 0
+
+
+def _quiet_elastic_loggers() -> None:
+    """Silence torch's launcher: its modules' loggers have levels of their own (``LOGLEVEL``,
+    else WARNING), so the parent's level alone let through 'Received 15 death signal,
+    shutting down workers' above rnnkit's own line when the run was interrupted."""
+    prefix = "torch.distributed.elastic"
+    for name in [prefix, *logging.root.manager.loggerDict]:
+        if name == prefix or name.startswith(prefix + "."):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def _first_failure(failures: dict[int, Any]) -> tuple[int, Any]:
