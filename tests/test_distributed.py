@@ -370,6 +370,28 @@ def test_more_processes_than_cores_are_refused_before_any_starts(
                                        "one; use --nproc 2 or fewer\n")
 
 
+def test_commands_that_train_in_one_process_are_refused_under_torchrun(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """train dqn ran in every process torchrun started, each writing the same files; stocks
+    trained its first model on all, then failed with a traceback at the second."""
+    def ran(*_: object, **__: object) -> None:
+        raise AssertionError("it ran")
+
+    monkeypatch.setattr("rnnkit.pipelines.dqn.run_dqn", ran)
+    monkeypatch.setattr("rnnkit.pipelines.stocks_job.run_stocks", ran)
+    for name, value in {"WORLD_SIZE": "2", "RANK": "1", "LOCAL_WORLD_SIZE": "2",
+                        "TORCHELASTIC_RUN_ID": "run"}.items():
+        monkeypatch.setenv(name, value)
+    for command, name in ((["train", "dqn"], "train dqn"), (["stocks"], "stocks")):
+        assert main([*command, "--out", str(tmp_path / "run")]) == 2
+        assert capsys.readouterr().err == (
+            f"rnnkit: error: rnnkit {name} trains in one process only, but this one was "
+            "started (by torchrun?) as process 1 of 2 (the environment variables RANK and "
+            "WORLD_SIZE); run it without torchrun, with WORLD_SIZE unset\n")
+    assert not (tmp_path / "run").exists()
+
+
 def test_more_processes_than_gpus_are_refused_on_cuda(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -22,7 +22,12 @@ from rnnkit.commands.common import add_nproc_option, check_folder, check_not_a_r
 from rnnkit.config import ConfigError
 from rnnkit.training.bundle import BundleError
 from rnnkit.training.checkpoint import CheckpointError
-from rnnkit.training.distributed import LOST_EXIT_CODE, WorkerLost, environment_rank
+from rnnkit.training.distributed import (
+    LOST_EXIT_CODE,
+    WorkerLost,
+    environment_rank,
+    environment_world_size,
+)
 from rnnkit.training.launch import check_process_count, check_process_limit, launch, launched
 from rnnkit.training.trainer import TrainingDiverged
 
@@ -32,6 +37,7 @@ COMMAND_MODULES = (
     "dqn",
 )
 SINGLE_PROCESS_TASKS = ("dqn",)  # trains its own loop (replay, target network), not the Trainer
+SINGLE_PROCESS_COMMANDS = ("stocks",)  # trains several models one after the other
 USER_ERRORS = (ValueError, ConfigError, BundleError, CheckpointError, TrainingDiverged, OSError)
 
 
@@ -93,12 +99,31 @@ def os_error_message(error: OSError) -> str:
     return str(error)
 
 
+def check_one_process(args: argparse.Namespace) -> None:
+    """Refuse, started by torchrun with other processes, a command that trains in one process
+    only: ``train dqn`` ran in every process, each writing the same files, and ``stocks``
+    trained its first model on them all, then failed with a traceback at its second."""
+    if not launched():
+        return
+    if args.command in SINGLE_PROCESS_COMMANDS:
+        name = args.command
+    elif args.command == "train" and getattr(args, "task", None) in SINGLE_PROCESS_TASKS:
+        name = f"train {args.task}"
+    else:
+        return
+    raise ValueError(f"rnnkit {name} trains in one process only, but this one was started "
+                     f"(by torchrun?) as process {environment_rank()} of "
+                     f"{environment_world_size()} (the environment variables RANK and "
+                     f"WORLD_SIZE); run it without torchrun, with WORLD_SIZE unset")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     nproc = getattr(args, "nproc", 1)
     try:
         check_process_count(nproc)
+        check_one_process(args)
         check_out(args)
         if nproc > 1 and not launched() and not args.print_config:
             settings = check_settings(args)  # once here, not once in every process
