@@ -27,7 +27,7 @@ from rnnkit.data.batching import BucketBatches, TensorBatches, shard_stream, str
 from rnnkit.pipelines.synthetic import evaluate_synthetic
 from rnnkit.training.bundle import read_bundle
 from rnnkit.training.checkpoint import load_checkpoint
-from rnnkit.training.distributed import Workers
+from rnnkit.training.distributed import WorkerLost, Workers
 from rnnkit.training.launch import describe_failure
 from rnnkit.training.task import StepOutput, TaskModel
 from rnnkit.training.trainer import Trainer
@@ -165,6 +165,30 @@ def test_resumed_on_two_processes_the_epoch_goes_on_at_its_next_bucket_batch(
     assert trainer.result.steps == 3 and trainer.batch_in_epoch == 0
 
 
+class LostPeer(RankZeroOfTwo):
+    """Rank 0 of two whose peer is gone: its collectives fail as gloo's do."""
+
+    def on_main(self, function: Callable[[], T]) -> T:
+        raise RuntimeError("[../third_party/gloo/gloo/transport/tcp/pair.cc:553] Connection "
+                           "closed by peer [127.0.0.1]:43211")
+
+
+def test_a_peer_lost_before_training_is_a_clear_error_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rank 0 failing after rank 1 started to resume (its run folder unwritable, say): rank 1
+    printed gloo's traceback from inside broadcast_object_list; fit() alone named it."""
+    monkeypatch.setattr("rnnkit.training.trainer.join", lambda device: LostPeer())
+    trainer = Trainer(Recorder(), quiet(), run_dir=tmp_path, log=no_log)
+    handler = signal.getsignal(signal.SIGTERM)
+    try:
+        with pytest.raises(WorkerLost, match="process 0 of 2 lost contact with the others.*"
+                                             "Connection closed by peer"):
+            trainer.resume()
+    finally:
+        signal.signal(signal.SIGTERM, handler)
+
+
 def test_stream_shards_are_contiguous_and_the_columns_of_one_process() -> None:
     stream = torch.arange(103)
     columns = stream_columns(stream, 4)  # [25, 4]: column j = stream[25 j : 25 (j + 1)]
@@ -241,7 +265,7 @@ def test_an_interrupted_launch_says_so_in_rnnkit_s_line_alone(
     assert not caplog.records
     # and the workers it stops say the run may have been interrupted, not only that another
     # process "usually" failed
-    from rnnkit.training.distributed import WorkerLost, _stopped_by_launcher
+    from rnnkit.training.distributed import _stopped_by_launcher
 
     handler = signal.getsignal(signal.SIGTERM)
     try:

@@ -110,7 +110,8 @@ class Trainer:
         seed_everything(config.seed + self.workers.rank)
         self.device = self.workers.device
         self.model = model.to(self.device)
-        self._step = self.workers.wrap(self.model)  # model.step, through DDP if distributed
+        with self.workers.watch():  # DDP sends rank 0's weights: a peer lost is named here too
+            self._step = self.workers.wrap(self.model)  # model.step, through DDP if distributed
         self.optimizer = make_optimizer(model, config)
         self.average = WeightAverage(model, config.ema_decay) if config.ema_decay else None
         self.monitor = Monitor(config, self.optimizer)  # best epoch, LR plateau, early stop
@@ -165,7 +166,8 @@ class Trainer:
         """Continue from ``path`` (default ``run_dir/last.pt``); False when there is none.
 
         Distributed, rank 0 reads the file and sends it to the others (which need no copy)."""
-        found = self.workers.on_main(lambda: self._read_checkpoint(path))
+        with self.workers.watch():  # rank 0 failed before sending it: a clear error, not gloo's
+            found = self.workers.on_main(lambda: self._read_checkpoint(path))
         if found is None:
             return False
         path, state = found
