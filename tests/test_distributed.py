@@ -85,6 +85,26 @@ def test_a_global_batch_smaller_than_the_process_count_is_left_out() -> None:
         whole.shard(2, 2)
 
 
+def test_fewer_training_items_than_processes_are_refused_not_trained_on_by_none(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """One example on two processes: every epoch had no batch, 0 steps, train_loss 0, and the
+    untrained model was saved as the run's."""
+    for source in (TensorBatches((torch.arange(3),), batch_size=8),
+                   BucketBatches([1, 2, 3], list, [1, 2, 3], batch_size=8)):
+        with pytest.raises(ValueError, match=r"the training data has 3 item\(s\), fewer than"
+                                             r" the 4 processes.*use --nproc 3 or fewer"):
+            source.shard(0, 4)
+        assert len(source.shard(0, 3)) == 1
+    args = [*SYNTHETIC, "--set", "data.train_size=1", "--out", str(tmp_path / "run")]
+    assert main([*args, "--nproc", "2"]) == 2
+    err = capfd.readouterr().err
+    assert "the training data has 1 item(s), fewer than the 2 processes that share every " \
+        "batch, so none would train on anything; train in one process, or on more " \
+        "training data" in err and "stopped on the error above; fix it" in err
+    assert not (tmp_path / "run" / "model.rnnkit").exists()
+
+
 def test_bucket_shards_keep_length_buckets() -> None:
     lengths = [3, 9, 4, 8, 3, 9, 4, 8, 5, 5, 6, 7, 2]
     items = list(range(len(lengths)))

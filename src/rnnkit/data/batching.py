@@ -37,11 +37,19 @@ class BatchSource(Protocol):
 SourceT = TypeVar("SourceT", "TensorBatches", "BucketBatches")
 
 
-def _sharded(source: SourceT, rank: int, world_size: int) -> SourceT:
-    """A copy of ``source`` that yields process ``rank``'s share of every global batch."""
+def _sharded(source: SourceT, rank: int, world_size: int, items: int) -> SourceT:
+    """A copy of ``source`` (of ``items`` items) that yields process ``rank``'s share of every
+    global batch."""
     if world_size < 1 or not 0 <= rank < world_size:
         raise ValueError(f"shard: rank must be in 0..{world_size - 1}, got rank {rank} of"
                          f" world_size {world_size}")
+    if 0 < items < world_size:  # every global batch too small to share: nothing to train on
+        raise ValueError(
+            f"the training data has {items} item(s), fewer than the {world_size} processes"
+            f" that share every batch, so none would train on anything; "
+            + (f"use --nproc {items} or fewer, or more training data" if items > 1
+               else "train in one process, or on more training data")
+        )
     if source.batch_size < world_size:
         raise ValueError(
             f"the batch size ({source.batch_size}) is smaller than the number of processes"
@@ -105,7 +113,7 @@ class TensorBatches:
             >>> [x.tolist() for x, in source.shard(1, 2).batches(epoch=0)]
             [[1, 3], [5, 7], [9]]
         """
-        return _sharded(self, rank, world_size)
+        return _sharded(self, rank, world_size, self.size)
 
     def batches(self, epoch: int) -> Iterator[tuple[Tensor, ...]]:
         if self.shuffle:
@@ -181,7 +189,7 @@ class BucketBatches:
         global batch with fewer items than processes (the remainder of the last, longest
         bucket; it comes anywhere in the shuffled order) is left out: :data:`SKIPPED` (None)
         takes its place, so the shard's batches keep the whole source's numbering."""
-        return _sharded(self, rank, world_size)
+        return _sharded(self, rank, world_size, len(self.items))
 
     def batches(self, epoch: int) -> Iterator[Any]:
         generator = None
