@@ -31,7 +31,7 @@ import torch
 from tqdm import tqdm
 
 from rnnkit.config import TrainConfig
-from rnnkit.data.batching import BatchSource
+from rnnkit.data.batching import SKIPPED, BatchSource
 from rnnkit.training.averaging import WeightAverage
 from rnnkit.training.checkpoint import (
     CheckpointError,
@@ -274,10 +274,10 @@ class Trainer:
         for index, batch in enumerate(train.batches(self.epoch)):
             if index < self.batch_in_epoch:
                 continue  # resumed mid-epoch: these batches were already trained on
-            if batch is None:  # a global batch too small to share among the processes (its
-                self.batch_in_epoch = index + 1  # place kept, so the count of global
-                bar.update(1)  # batches, where a resumed run goes on, is one process's)
-                continue
+            if batch is SKIPPED and self.workers.distributed:  # a global batch too small to
+                self.batch_in_epoch = index + 1  # share among the processes (its place kept,
+                bar.update(1)  # so the count of global batches, where a resumed run goes on,
+                continue  # is one process's)
             if self._at_step_limit():  # checked here, not after the last batch: an epoch whose
                 bar.close()  # last batch took the last step still ends (and is validated)
                 return None
