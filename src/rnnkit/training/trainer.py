@@ -190,8 +190,11 @@ class Trainer:
         mid_epoch = bool(self.batch_in_epoch or self.window_in_batch)
         self.result.stopped = stop_after_resume(self.result, self.config,
                                                 self.monitor.bad_epochs, mid_epoch)
+        # the saved state goes on only into the next window, or into the next batch of a
+        # model that carries it across batches (the others start every batch afresh)
+        carried_on = bool(self.window_in_batch) or (mid_epoch and self.model.carries_state)
         self.carried, self.sums = restore_rank(state, path, self.workers, self.config,
-                                               self.result, mid_epoch, self.device, self.log)
+                                               self.result, carried_on, self.device, self.log)
         self.log(f"resumed from {path}: epoch {self.epoch + 1}, batch {self.batch_in_epoch}")
         return True
 
