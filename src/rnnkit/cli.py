@@ -85,20 +85,6 @@ def can_resume(args: argparse.Namespace) -> bool:
     return hasattr(args, "resume") and getattr(args, "task", None) not in SINGLE_PROCESS_TASKS
 
 
-def os_error_message(error: OSError) -> str:
-    """What the OS refused and what to do: ``[Errno 13] Permission denied: 'runs/x'`` said
-    only the first."""
-    where = f" {error.filename}" if error.filename else ""
-    if isinstance(error, PermissionError) or error.errno == errno.EROFS:
-        return (f"cannot read or write{where}: {error.strerror} (no permission, or a "
-                "read-only place); give a path you may write to (or read, for an input), "
-                "or change its permissions")
-    if error.errno in (errno.ENOSPC, errno.EDQUOT):
-        return (f"no space left to write{where} ({error.strerror}); free some space, or "
-                "write the output to another disk")
-    return str(error)
-
-
 def check_one_process(args: argparse.Namespace) -> None:
     """Refuse, started by torchrun with other processes, a command that trains in one process
     only: ``train dqn`` ran in every process, each writing the same files, and ``stocks``
@@ -115,6 +101,20 @@ def check_one_process(args: argparse.Namespace) -> None:
                      f"(by torchrun?) as process {environment_rank()} of "
                      f"{environment_world_size()} (the environment variables RANK and "
                      f"WORLD_SIZE); run it without torchrun, with WORLD_SIZE unset")
+
+
+def os_error_message(error: OSError) -> str:
+    """What the OS refused and what to do: ``[Errno 13] Permission denied: 'runs/x'`` said
+    only the first."""
+    where = f" {error.filename}" if error.filename else ""
+    if isinstance(error, PermissionError) or error.errno == errno.EROFS:
+        return (f"cannot read or write{where}: {error.strerror} (no permission, or a "
+                "read-only place); give a path you may write to (or read, for an input), "
+                "or change its permissions")
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return (f"no space left to write{where} ({error.strerror}); free some space, or "
+                "write the output to another disk")
+    return str(error)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
