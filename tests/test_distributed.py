@@ -11,22 +11,28 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
-from helpers import ListSource, Regressor, regression_source
+from helpers import ListSource, Regressor, no_log, quiet, regression_source
 
 from rnnkit.cli import main
 from rnnkit.data.batching import BucketBatches, TensorBatches, shard_stream, stream_columns
 from rnnkit.pipelines.synthetic import evaluate_synthetic
 from rnnkit.training.bundle import read_bundle
 from rnnkit.training.checkpoint import load_checkpoint
-from rnnkit.training.distributed import Workers
+from rnnkit.training.distributed import WorkerLost, Workers
 from rnnkit.training.launch import describe_failure
+from rnnkit.training.task import StepOutput, TaskModel
+from rnnkit.training.trainer import Trainer
+
+T = TypeVar("T")
 
 # 69 examples in batches of 16: the last global batch (5) splits unevenly, 3 + 2; clipping is
 # active (gradient norms reach ~4), so it must act on the gradients DDP has averaged
@@ -79,6 +85,26 @@ def test_a_global_batch_smaller_than_the_process_count_is_left_out() -> None:
         whole.shard(2, 2)
 
 
+def test_fewer_training_items_than_processes_are_refused_not_trained_on_by_none(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """One example on two processes: every epoch had no batch, 0 steps, train_loss 0, and the
+    untrained model was saved as the run's."""
+    for source in (TensorBatches((torch.arange(3),), batch_size=8),
+                   BucketBatches([1, 2, 3], list, [1, 2, 3], batch_size=8)):
+        with pytest.raises(ValueError, match=r"the training data has 3 item\(s\), fewer than"
+                                             r" the 4 processes.*use --nproc 3 or fewer"):
+            source.shard(0, 4)
+        assert len(source.shard(0, 3)) == 1
+    args = [*SYNTHETIC, "--set", "data.train_size=1", "--out", str(tmp_path / "run")]
+    assert main([*args, "--nproc", "2"]) == 2
+    err = capfd.readouterr().err
+    assert "the training data has 1 item(s), fewer than the 2 processes that share every " \
+        "batch, so none would train on anything; train in one process, or on more " \
+        "training data" in err and "stopped on the error above; fix it" in err
+    assert not (tmp_path / "run" / "model.rnnkit").exists()
+
+
 def test_bucket_shards_keep_length_buckets() -> None:
     lengths = [3, 9, 4, 8, 3, 9, 4, 8, 5, 5, 6, 7, 2]
     items = list(range(len(lengths)))
@@ -86,12 +112,101 @@ def test_bucket_shards_keep_length_buckets() -> None:
     shards = [whole.shard(rank, 2) for rank in range(2)]
     batches = list(whole.batches(2))
     parts = [list(shard.batches(2)) for shard in shards]
-    assert len(batches) == 4 and len(parts[0]) == len(parts[1]) == len(whole.shard(0, 2)) == 3
-    full = [batch for batch in batches if len(batch) >= 2]  # the batch of 1 is left out
-    for batch, first, second in zip(full, *parts, strict=True):
+    assert len(batches) == len(parts[0]) == len(parts[1]) == len(whole.shard(0, 2)) == 4
+    for batch, first, second in zip(batches, *parts, strict=True):
+        if len(batch) < 2:  # the batch of 1 is left out, its place kept
+            assert first is second is None
+            continue
         assert first == batch[0::2] and second == batch[1::2]
         spread = max(lengths[i] for i in batch) - min(lengths[i] for i in batch)
         assert max(lengths[i] for i in first) - min(lengths[i] for i in first) <= spread
+
+
+def test_a_bucket_batch_too_small_to_share_keeps_its_place_in_the_epoch() -> None:
+    """Unlike TensorBatches' last batch, the bucket remainder is shuffled anywhere: left out
+    of a shard's batches, it moved every later batch's number, so a run resumed on another
+    number of processes went on at the wrong batch."""
+    lengths = [3, 9, 4, 8, 3, 9, 4, 8, 5]  # buckets of 4, 4 and 1
+    whole = BucketBatches(list(range(9)), list, lengths, batch_size=4, seed=0)
+    assert [len(batch) for batch in whole.batches(0)] == [1, 4, 4]  # the 1 comes first
+    assert list(whole.shard(1, 2).batches(0)) == [None, *(b[1::2] for b in
+                                                         list(whole.batches(0))[1:])]
+    assert len(whole.shard(1, 2)) == len(whole) == 3
+
+
+class Recorder(TaskModel):
+    """Records the items of every batch it trains on (a batch: a list of item numbers)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.ones(1))
+        self.seen: list[list[int]] = []
+
+    def step(self, batch: Any, state: Any = None) -> StepOutput:
+        self.seen.append(list(batch))
+        return StepOutput((self.weight ** 2).sum(), len(batch))
+
+
+class RankZeroOfTwo(Workers):
+    """Rank 0 of two processes, with the collectives of one (no process group)."""
+
+    def __init__(self) -> None:
+        super().__init__(rank=0, world_size=2)
+
+    def sum(self, values: Sequence[float]) -> list[float]:
+        return [2 * value for value in values]
+
+    def on_main(self, function: Callable[[], T]) -> T:
+        return function()
+
+    def gather(self, value: Any) -> list[Any] | None:
+        return [value, value]
+
+    def wrap(self, model: TaskModel) -> Callable[[Any, Any], StepOutput]:
+        return model.step
+
+
+def test_resumed_on_two_processes_the_epoch_goes_on_at_its_next_bucket_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lengths = [3, 9, 4, 8, 3, 9, 4, 8, 5]  # epoch 0: the batch of 1 first, then 4 and 4
+    source = BucketBatches(list(range(9)), list, lengths, batch_size=4, seed=0)
+    batches = list(source.batches(0))
+    one = Recorder()
+    Trainer(one, quiet(max_steps=2), run_dir=tmp_path, log=no_log).fit(source)
+    assert one.seen == batches[:2]  # stopped mid-epoch: the last batch is left
+    monkeypatch.setattr("rnnkit.training.trainer.join", lambda device: RankZeroOfTwo())
+    two = Recorder()
+    trainer = Trainer(two, quiet(), run_dir=tmp_path, log=no_log)
+    assert trainer.resume()
+    trainer.fit(source)
+    assert two.seen == [batches[2][0::2]]  # rank 0's share of the last batch (with the
+    # batch of 1 left out, the last was numbered 2, taken for trained: none was)
+    assert trainer.result.steps == 3 and trainer.batch_in_epoch == 0
+
+
+class LostPeer(RankZeroOfTwo):
+    """Rank 0 of two whose peer is gone: its collectives fail as gloo's do."""
+
+    def on_main(self, function: Callable[[], T]) -> T:
+        raise RuntimeError("[../third_party/gloo/gloo/transport/tcp/pair.cc:553] Connection "
+                           "closed by peer [127.0.0.1]:43211")
+
+
+def test_a_peer_lost_before_training_is_a_clear_error_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rank 0 failing after rank 1 started to resume (its run folder unwritable, say): rank 1
+    printed gloo's traceback from inside broadcast_object_list; fit() alone named it."""
+    monkeypatch.setattr("rnnkit.training.trainer.join", lambda device: LostPeer())
+    trainer = Trainer(Recorder(), quiet(), run_dir=tmp_path, log=no_log)
+    handler = signal.getsignal(signal.SIGTERM)
+    try:
+        with pytest.raises(WorkerLost, match="process 0 of 2 lost contact with the others.*"
+                                             "Connection closed by peer"):
+            trainer.resume()
+    finally:
+        signal.signal(signal.SIGTERM, handler)
 
 
 def test_stream_shards_are_contiguous_and_the_columns_of_one_process() -> None:
@@ -147,13 +262,81 @@ def test_the_report_names_the_process_that_failed_not_those_stopped_for_it() -> 
                       "and run the command again")
 
 
+def test_an_interrupted_launch_says_so_in_rnnkit_s_line_alone(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture
+) -> None:
+    """torch's launcher logs through loggers of its own level: 'Received 15 death signal,
+    shutting down workers' came above rnnkit's line."""
+    from torch.distributed.elastic.multiprocessing.api import SignalException
+
+    from rnnkit.training.launch import launch
+
+    def interrupted(config: object, entrypoint: object) -> Callable[..., None]:
+        def run(*args: str) -> None:
+            from torch.distributed.elastic.agent.server import api
+            api.logger.warning("Received %s death signal, shutting down workers", "SIGTERM")
+            raise SignalException("interrupted", signal.SIGTERM)
+        return run
+
+    monkeypatch.setattr("torch.distributed.launcher.api.elastic_launch", interrupted)
+    assert launch(2, ["train", "synthetic"]) == 130
+    assert capsys.readouterr().err == "rnnkit: interrupted (SIGTERM); continue with --resume\n"
+    assert not caplog.records
+    # and the workers it stops say the run may have been interrupted, not only that another
+    # process "usually" failed
+    from rnnkit.training.distributed import _stopped_by_launcher
+
+    handler = signal.getsignal(signal.SIGTERM)
+    try:
+        with pytest.raises(WorkerLost, match=r"stopped by the launcher \(SIGTERM\): the run was"
+                                             " interrupted, or another process of it failed"):
+            _stopped_by_launcher(signal.SIGTERM, None)
+    finally:
+        signal.signal(signal.SIGTERM, handler)
+
+
 def test_nproc_must_match_the_processes_torchrun_started(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for name, value in {"WORLD_SIZE": "4", "LOCAL_WORLD_SIZE": "4", "RANK": "0"}.items():
+    for name, value in {"WORLD_SIZE": "4", "LOCAL_WORLD_SIZE": "4", "RANK": "0",
+                        "TORCHELASTIC_RUN_ID": "run"}.items():
         monkeypatch.setenv(name, value)
     assert main([*SYNTHETIC, "--nproc", "2"]) == 2
     assert "--nproc 2 but torchrun started 4 processes" in capsys.readouterr().err
+
+
+def test_torchrun_s_variables_left_in_the_environment_are_named_not_waited_on(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """WORLD_SIZE, RANK, MASTER_ADDR and MASTER_PORT exported in the shell (not by torchrun,
+    which also sets TORCHELASTIC_RUN_ID): --nproc 2 took them for its own processes' and
+    waited in silence for a rank 1 that nothing started; without RANK it advised --nproc N,
+    which had been given."""
+    for name, value in {"WORLD_SIZE": "2", "RANK": "0", "MASTER_ADDR": "127.0.0.1",
+                        "MASTER_PORT": "29555"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("TORCHELASTIC_RUN_ID", raising=False)
+
+    def wait(*_: object, **__: object) -> None:
+        raise AssertionError("waited for the other processes")
+
+    monkeypatch.setattr(torch.distributed, "init_process_group", wait)
+    assert main([*SYNTHETIC, "--nproc", "2"]) == 2
+    assert capsys.readouterr().err == (
+        "rnnkit: error: --nproc 2 starts 2 processes, but the environment variable WORLD_SIZE "
+        "is already 2 here, as in a process torchrun started (an export left over from another"
+        " run?); unset WORLD_SIZE, RANK, LOCAL_RANK, MASTER_ADDR and MASTER_PORT, or drop "
+        "--nproc if a launcher started this command\n")
+    monkeypatch.delenv("RANK")
+    assert main(SYNTHETIC) == 2
+    assert "but RANK is not set, as torchrun sets them all in the processes it starts" in \
+        capsys.readouterr().err
+    monkeypatch.setenv("RANK", "first")
+    assert main(SYNTHETIC) == 2
+    assert capsys.readouterr().err == (
+        "rnnkit: error: the environment variable RANK must be a whole number, got 'first'; "
+        "unset it unless a launcher such as torchrun set it\n")
 
 
 def test_a_wrong_setting_is_reported_once_before_any_process_starts(
@@ -229,6 +412,28 @@ def test_more_processes_than_cores_are_refused_before_any_starts(
     assert capsys.readouterr().err == ("rnnkit: error: --nproc 3 is more than the 2 CPU core(s) "
                                        "this machine lets rnnkit use, and each process needs "
                                        "one; use --nproc 2 or fewer\n")
+
+
+def test_commands_that_train_in_one_process_are_refused_under_torchrun(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """train dqn ran in every process torchrun started, each writing the same files; stocks
+    trained its first model on all, then failed with a traceback at the second."""
+    def ran(*_: object, **__: object) -> None:
+        raise AssertionError("it ran")
+
+    monkeypatch.setattr("rnnkit.pipelines.dqn.run_dqn", ran)
+    monkeypatch.setattr("rnnkit.pipelines.stocks_job.run_stocks", ran)
+    for name, value in {"WORLD_SIZE": "2", "RANK": "1", "LOCAL_WORLD_SIZE": "2",
+                        "TORCHELASTIC_RUN_ID": "run"}.items():
+        monkeypatch.setenv(name, value)
+    for command, name in ((["train", "dqn"], "train dqn"), (["stocks"], "stocks")):
+        assert main([*command, "--out", str(tmp_path / "run")]) == 2
+        assert capsys.readouterr().err == (
+            f"rnnkit: error: rnnkit {name} trains in one process only, but this one was "
+            "started (by torchrun?) as process 1 of 2 (the environment variables RANK and "
+            "WORLD_SIZE); run it without torchrun, with WORLD_SIZE unset\n")
+    assert not (tmp_path / "run").exists()
 
 
 def test_more_processes_than_gpus_are_refused_on_cuda(
@@ -370,6 +575,12 @@ def test_class_weighted_losses_give_one_process_s_weights_on_two(
     assert main([*args, "--out", str(two), "--nproc", "2"]) == 0
     capfd.readouterr()
     assert_same_weights(bundle_weights(two), bundle_weights(one))
+    # the epoch's train_loss too: each share's weighted mean times its count did not add up
+    # to the batch's (1.15580 on two processes, 1.15589 on one)
+    records = [[json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+               for run in (one, two)]
+    for single, double in zip(*records, strict=True):
+        assert double["train_loss"] == pytest.approx(single["train_loss"], rel=1e-6)
 
 
 def test_resumed_on_fewer_processes_the_epoch_keeps_every_process_s_sums(

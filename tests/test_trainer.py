@@ -359,6 +359,30 @@ def test_stopped_inside_the_first_batch_on_two_processes_refuses_one(tmp_path: P
         trainer.resume()
 
 
+def test_a_model_that_starts_every_batch_afresh_resumes_a_batch_end_on_another_count(
+    tmp_path: Path
+) -> None:
+    """Its checkpoint after a whole batch still holds the last window's state, which the next
+    batch drops: resuming on another process count was refused as if that state went on."""
+    class Independent(WindowRNN):
+        carries_state = False
+
+    source = ListSource([sequence_batch(i, length=9) for i in range(2)])  # 3 windows a batch
+    config = quiet(epochs=1, optimizer="sgd", lr=0.05, tbptt_steps=3)
+    torch.manual_seed(0)
+    Trainer(Independent(), replace(config, max_steps=3), tmp_path, log=no_log).fit(source)
+    state = load_checkpoint(tmp_path / "last.pt")
+    assert (state["batch_in_epoch"], state["window_in_batch"]) == (1, 0)
+    assert state["carried"] is not None
+    one = {"rng": state["rng"], "carried": state["carried"], "sums": state["sums"]}
+    state["ranks"] = [one, one]  # as two processes write it
+    save_checkpoint(state, tmp_path / "last.pt")
+    torch.manual_seed(0)
+    trainer = Trainer(Independent(), config, tmp_path, log=no_log)
+    assert trainer.resume() and trainer.carried is None
+    assert trainer.fit(source).steps == 6
+
+
 class ShortLength(ListSource):
     """Says it has one batch fewer than it yields (as a stream whose epoch offset splits its
     last window may)."""

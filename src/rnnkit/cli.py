@@ -23,7 +23,12 @@ from rnnkit.commands.common import add_nproc_option, check_folder, check_not_a_r
 from rnnkit.config import ConfigError
 from rnnkit.training.bundle import BundleError
 from rnnkit.training.checkpoint import CheckpointError
-from rnnkit.training.distributed import LOST_EXIT_CODE, WorkerLost, environment_rank
+from rnnkit.training.distributed import (
+    LOST_EXIT_CODE,
+    WorkerLost,
+    environment_rank,
+    environment_world_size,
+)
 from rnnkit.training.launch import check_process_count, check_process_limit, launch, launched
 from rnnkit.training.trainer import TrainingDiverged
 
@@ -33,6 +38,7 @@ COMMAND_MODULES = (
     "dqn",
 )
 SINGLE_PROCESS_TASKS = ("dqn",)  # trains its own loop (replay, target network), not the Trainer
+SINGLE_PROCESS_COMMANDS = ("stocks",)  # trains several models one after the other
 USER_ERRORS = (ValueError, ConfigError, BundleError, CheckpointError, TrainingDiverged, OSError)
 
 
@@ -80,6 +86,24 @@ def can_resume(args: argparse.Namespace) -> bool:
     return hasattr(args, "resume") and getattr(args, "task", None) not in SINGLE_PROCESS_TASKS
 
 
+def check_one_process(args: argparse.Namespace) -> None:
+    """Refuse, started by torchrun with other processes, a command that trains in one process
+    only: ``train dqn`` ran in every process, each writing the same files, and ``stocks``
+    trained its first model on them all, then failed with a traceback at its second."""
+    if not launched():
+        return
+    if args.command in SINGLE_PROCESS_COMMANDS:
+        name = args.command
+    elif args.command == "train" and getattr(args, "task", None) in SINGLE_PROCESS_TASKS:
+        name = f"train {args.task}"
+    else:
+        return
+    raise ValueError(f"rnnkit {name} trains in one process only, but this one was started "
+                     f"(by torchrun?) as process {environment_rank()} of "
+                     f"{environment_world_size()} (the environment variables RANK and "
+                     f"WORLD_SIZE); run it without torchrun, with WORLD_SIZE unset")
+
+
 def os_error_message(error: OSError) -> str:
     """What the OS refused and what to do: ``[Errno 13] Permission denied: 'runs/x'`` said
     only the first."""
@@ -118,6 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     nproc = getattr(args, "nproc", 1)
     try:
         check_process_count(nproc)
+        check_one_process(args)
         check_out(args)
         if nproc > 1 and not launched() and not args.print_config:
             settings = check_settings(args)  # once here, not once in every process

@@ -8,7 +8,10 @@ For training on several processes, ``shard(rank, world_size)`` gives one process
 every global batch: the global batches are those one process would see (same seed, same
 order), and process ``rank`` takes the items ``rank, rank + world_size, ...`` of each, so the
 shares of one batch are about equal in size and, for length buckets, in length. A global batch
-with fewer items than processes (the last one, at most) is left out.
+with fewer items than processes (one at most) is left out: TensorBatches' is the epoch's last;
+BucketBatches' may come anywhere in the epoch, so its shards yield ``None`` in its place
+(:data:`SKIPPED`): the trainer counts it, and its count of the epoch's global batches (where a
+run resumed on another number of processes goes on) stays that of one process.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from typing import Any, Protocol, TypeVar
 
 import torch
 from torch import Tensor
+
+SKIPPED = None  # a shard's place-holder for a global batch too small to share
 
 
 class BatchSource(Protocol):
@@ -32,11 +37,19 @@ class BatchSource(Protocol):
 SourceT = TypeVar("SourceT", "TensorBatches", "BucketBatches")
 
 
-def _sharded(source: SourceT, rank: int, world_size: int) -> SourceT:
-    """A copy of ``source`` that yields process ``rank``'s share of every global batch."""
+def _sharded(source: SourceT, rank: int, world_size: int, items: int) -> SourceT:
+    """A copy of ``source`` (of ``items`` items) that yields process ``rank``'s share of every
+    global batch."""
     if world_size < 1 or not 0 <= rank < world_size:
         raise ValueError(f"shard: rank must be in 0..{world_size - 1}, got rank {rank} of"
                          f" world_size {world_size}")
+    if 0 < items < world_size:  # every global batch too small to share: nothing to train on
+        raise ValueError(
+            f"the training data has {items} item(s), fewer than the {world_size} processes"
+            f" that share every batch, so none would train on anything; "
+            + (f"use --nproc {items} or fewer, or more training data" if items > 1
+               else "train in one process, or on more training data")
+        )
     if source.batch_size < world_size:
         raise ValueError(
             f"the batch size ({source.batch_size}) is smaller than the number of processes"
@@ -100,7 +113,7 @@ class TensorBatches:
             >>> [x.tolist() for x, in source.shard(1, 2).batches(epoch=0)]
             [[1, 3], [5, 7], [9]]
         """
-        return _sharded(self, rank, world_size)
+        return _sharded(self, rank, world_size, self.size)
 
     def batches(self, epoch: int) -> Iterator[tuple[Tensor, ...]]:
         if self.shuffle:
@@ -166,19 +179,26 @@ class BucketBatches:
         self.rank, self.world_size = 0, 1
 
     def __len__(self) -> int:
-        return _global_batches(len(self.items), self.batch_size, False, self.world_size)
+        """The global batches of an epoch, one too small to share included (a shard yields
+        :data:`SKIPPED` for it)."""
+        return _global_batches(len(self.items), self.batch_size, False, 1)
 
     def shard(self, rank: int, world_size: int) -> BucketBatches:
         """Process ``rank``'s share of every global batch: every ``world_size``-th item of a
-        length bucket, so each process still pads little, and all get similar lengths."""
-        return _sharded(self, rank, world_size)
+        length bucket, so each process still pads little, and all get similar lengths. The
+        global batch with fewer items than processes (the remainder of the last, longest
+        bucket; it comes anywhere in the shuffled order) is left out: :data:`SKIPPED` (None)
+        takes its place, so the shard's batches keep the whole source's numbering."""
+        return _sharded(self, rank, world_size, len(self.items))
 
     def batches(self, epoch: int) -> Iterator[Any]:
         generator = None
         if self.shuffle:
             generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
         for chunk in bucket_order(self.lengths, self.batch_size, generator):
-            if len(chunk) >= self.world_size:  # else too small to share: left out (see len)
+            if len(chunk) < self.world_size:  # too small to share: left out, but counted
+                yield SKIPPED
+            else:
                 yield self.collate([self.items[i] for i in chunk[self.rank :: self.world_size]])
 
 

@@ -211,19 +211,25 @@ def _is_peer_error(error: RuntimeError) -> bool:
     )
 
 
-def environment_world_size() -> int:
-    """How many processes torchrun started (1 when it did not start this one)."""
-    raw = os.environ.get("WORLD_SIZE", "1")
+def environment_number(name: str, default: int) -> int:
+    """The whole number in the environment variable ``name`` (``default`` when unset)."""
+    raw = os.environ.get(name, str(default))
     try:
         return int(raw)
     except ValueError:
-        raise ValueError(f"the environment variable WORLD_SIZE must be a number, got {raw!r}"
+        raise ValueError(f"the environment variable {name} must be a whole number, got "
+                         f"{raw!r}; unset it unless a launcher such as torchrun set it"
                          ) from None
+
+
+def environment_world_size() -> int:
+    """How many processes torchrun started (1 when it did not start this one)."""
+    return environment_number("WORLD_SIZE", 1)
 
 
 def environment_rank() -> int:
     """This process's rank as torchrun set it (0 when torchrun did not start this one)."""
-    return int(os.environ.get("RANK", "0")) if environment_world_size() > 1 else 0
+    return environment_number("RANK", 0) if environment_world_size() > 1 else 0
 
 
 def resolve_device(name: str) -> torch.device:
@@ -259,10 +265,14 @@ def join(device: torch.device) -> Workers:
         )
     missing = [name for name in ("RANK", "MASTER_ADDR", "MASTER_PORT") if name not in os.environ]
     if missing:
-        raise ValueError(f"WORLD_SIZE is {world_size} but {', '.join(missing)} is not set:"
-                         " start distributed runs with torchrun or rnnkit train ... --nproc N")
-    rank = int(os.environ["RANK"])
-    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        raise ValueError(
+            f"the environment variable WORLD_SIZE is {world_size} but "
+            f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set, as torchrun"
+            " sets them all in the processes it starts: start distributed runs with torchrun"
+            " or rnnkit train ... --nproc N; if neither started this command, WORLD_SIZE is"
+            " left over in the environment: unset it")
+    rank = environment_number("RANK", 0)
+    local_rank = environment_number("LOCAL_RANK", 0)
     if device.type == "cuda":
         if local_rank >= torch.cuda.device_count():
             raise ValueError(
@@ -283,5 +293,6 @@ def join(device: torch.device) -> Workers:
 
 
 def _stopped_by_launcher(signum: int, frame: Any) -> None:
-    raise _lost(f"this process was stopped by the launcher (SIGTERM), usually because"
-                f" another process of the run failed: see its error. The {RESUME_HINT}")
+    raise _lost(f"this process was stopped by the launcher (SIGTERM): the run was"
+                f" interrupted, or another process of it failed (see its error). The"
+                f" {RESUME_HINT}")

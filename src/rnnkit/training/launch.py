@@ -22,6 +22,7 @@ from typing import Any
 from rnnkit.training.distributed import (
     LOST_EXIT_CODE,
     RESUME_HINT,
+    environment_number,
     environment_world_size,
     resolve_device,
 )
@@ -52,7 +53,7 @@ def launch(nproc: int, argv: Sequence[str]) -> int:
         rdzv_backend="c10d", rdzv_endpoint="localhost:0",  # a free port on this machine
         max_restarts=0, monitor_interval=0.2,
     )
-    logging.getLogger("torch.distributed.elastic").setLevel(logging.CRITICAL)  # we report
+    _quiet_elastic_loggers()  # we report
     threads = str(max(1, usable_cores() // nproc))
     with _restored_process_state(), _environment(OMP_NUM_THREADS=threads):
         try:
@@ -65,6 +66,16 @@ def launch(nproc: int, argv: Sequence[str]) -> int:
                   file=sys.stderr)
             return 130
     return 0
+
+
+def _quiet_elastic_loggers() -> None:
+    """Silence torch's launcher: its modules' loggers have levels of their own (``LOGLEVEL``,
+    else WARNING), so the parent's level alone let through 'Received 15 death signal,
+    shutting down workers' above rnnkit's own line when the run was interrupted."""
+    prefix = "torch.distributed.elastic"
+    for name in [prefix, *logging.root.manager.loggerDict]:
+        if name == prefix or name.startswith(prefix + "."):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def _first_failure(failures: dict[int, Any]) -> tuple[int, Any]:
@@ -101,7 +112,16 @@ def check_process_count(nproc: int) -> None:
     processes torchrun started here."""
     if nproc < 1:
         raise ValueError(f"--nproc must be at least 1 (the processes to train in), got {nproc}")
-    local = int(os.environ.get("LOCAL_WORLD_SIZE", str(environment_world_size())))
+    if nproc > 1 and launched() and not os.environ.get("TORCHELASTIC_RUN_ID"):
+        # torchrun sets TORCHELASTIC_RUN_ID with WORLD_SIZE: this one was set by hand, or
+        # left over; trusted, the run waited for processes that nothing would start
+        raise ValueError(
+            f"--nproc {nproc} starts {nproc} processes, but the environment variable "
+            f"WORLD_SIZE is already {environment_world_size()} here, as in a process torchrun "
+            "started (an export left over from another run?); unset WORLD_SIZE, RANK, "
+            "LOCAL_RANK, MASTER_ADDR and MASTER_PORT, or drop --nproc if a launcher started "
+            "this command")
+    local = environment_number("LOCAL_WORLD_SIZE", environment_world_size())
     if nproc > 1 and launched() and nproc != local:
         raise ValueError(f"--nproc {nproc} but torchrun started {local} processes on this"
                          " machine; drop --nproc when starting rnnkit with torchrun")

@@ -67,14 +67,15 @@ def stop_after_resume(result: TrainResult, config: TrainConfig, bad_epochs: int,
 
 
 def restore_rank(state: dict[str, Any], path: str | Path, workers: Workers,
-                 config: TrainConfig, result: TrainResult, mid_epoch: bool,
+                 config: TrainConfig, result: TrainResult, carried_on: bool,
                  device: torch.device, log: Callable[[str], None]) -> tuple[Any, EpochSums]:
     """Set this process's RNG state from the checkpoint; return its carried recurrent state
     and its sums of the epoch in progress.
 
     A checkpoint of another number of processes resumes with the same data order but other
-    dropout draws; one written mid-epoch that carries recurrent state into the next batch
-    needs the same number (that state belongs to each process's share of the batch)."""
+    dropout draws; one whose carried recurrent state goes on into the next window, or the
+    next batch of a model that carries state from batch to batch (``carried_on``), needs the
+    same number (that state belongs to each process's share of the batch)."""
     ranks = state.get("ranks") or [
         {"rng": state["rng"], "carried": state["carried"], "sums": state.get("sums")}]
     rank, world_size = workers.rank, workers.world_size
@@ -83,7 +84,7 @@ def restore_rank(state: dict[str, Any], path: str | Path, workers: Workers,
         return (move_to(ranks[rank]["carried"], device),
                 EpochSums.from_json(ranks[rank].get("sums"), result))
     carried = any(saved.get("carried") is not None for saved in ranks)
-    if carried and mid_epoch:
+    if carried and carried_on:
         raise CheckpointError(
             f"{path} was written by {len(ranks)} process(es) in the middle of an epoch "
             f"and carries each one's recurrent state into the next batch or window; "

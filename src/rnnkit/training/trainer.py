@@ -31,7 +31,7 @@ import torch
 from tqdm import tqdm
 
 from rnnkit.config import TrainConfig
-from rnnkit.data.batching import BatchSource
+from rnnkit.data.batching import SKIPPED, BatchSource
 from rnnkit.training.averaging import WeightAverage
 from rnnkit.training.checkpoint import (
     CheckpointError,
@@ -110,7 +110,8 @@ class Trainer:
         seed_everything(config.seed + self.workers.rank)
         self.device = self.workers.device
         self.model = model.to(self.device)
-        self._step = self.workers.wrap(self.model)  # model.step, through DDP if distributed
+        with self.workers.watch():  # DDP sends rank 0's weights: a peer lost is named here too
+            self._step = self.workers.wrap(self.model)  # model.step, through DDP if distributed
         self.optimizer = make_optimizer(model, config)
         self.average = WeightAverage(model, config.ema_decay) if config.ema_decay else None
         self.monitor = Monitor(config, self.optimizer)  # best epoch, LR plateau, early stop
@@ -165,7 +166,8 @@ class Trainer:
         """Continue from ``path`` (default ``run_dir/last.pt``); False when there is none.
 
         Distributed, rank 0 reads the file and sends it to the others (which need no copy)."""
-        found = self.workers.on_main(lambda: self._read_checkpoint(path))
+        with self.workers.watch():  # rank 0 failed before sending it: a clear error, not gloo's
+            found = self.workers.on_main(lambda: self._read_checkpoint(path))
         if found is None:
             return False
         path, state = found
@@ -188,8 +190,11 @@ class Trainer:
         mid_epoch = bool(self.batch_in_epoch or self.window_in_batch)
         self.result.stopped = stop_after_resume(self.result, self.config,
                                                 self.monitor.bad_epochs, mid_epoch)
+        # the saved state goes on only into the next window, or into the next batch of a
+        # model that carries it across batches (the others start every batch afresh)
+        carried_on = bool(self.window_in_batch) or (mid_epoch and self.model.carries_state)
         self.carried, self.sums = restore_rank(state, path, self.workers, self.config,
-                                               self.result, mid_epoch, self.device, self.log)
+                                               self.result, carried_on, self.device, self.log)
         self.log(f"resumed from {path}: epoch {self.epoch + 1}, batch {self.batch_in_epoch}")
         return True
 
@@ -272,6 +277,10 @@ class Trainer:
         for index, batch in enumerate(train.batches(self.epoch)):
             if index < self.batch_in_epoch:
                 continue  # resumed mid-epoch: these batches were already trained on
+            if batch is SKIPPED and self.workers.distributed:  # a global batch too small to
+                self.batch_in_epoch = index + 1  # share among the processes (its place kept,
+                bar.update(1)  # so the count of global batches, where a resumed run goes on,
+                continue  # is one process's)
             if self._at_step_limit():  # checked here, not after the last batch: an epoch whose
                 bar.close()  # last batch took the last step still ends (and is validated)
                 return None
@@ -315,6 +324,7 @@ class Trainer:
             out = self._step(piece, detach_state(self.carried))
             loss = float(out.loss.detach())  # one device sync per step
             weight = 1.0
+            reported = loss  # what the epoch's train_loss adds up, times out.count
             if workers.distributed:  # the global batch's mean loss, this share's weight in it
                 share = out.count if out.denominator is None else out.denominator
                 loss_sum, total = workers.sum([loss * share, share])
@@ -323,13 +333,16 @@ class Trainer:
                 # it is a mean over (its items, or their class weights) makes that average
                 # the gradient of the global batch's mean
                 weight = share * workers.world_size / total if total > 0 else 0.0
+                if out.denominator is not None and total > 0:  # a weighted mean: the shares'
+                    reported = loss_sum / total  # own means, times their counts, do not add
+                    # up to the global batch's mean times its count as one process adds it
             self._check_finite(loss, "loss")
             self.optimizer.zero_grad(set_to_none=True)
             (out.loss * weight if weight != 1.0 else out.loss).backward()
             self._clip_and_step()
             self.carried = detach_state(out.state)
             self.window_in_batch = window + 1
-            yield out, loss
+            yield out, reported
         self.window_in_batch = 0
 
     def _clip_and_step(self) -> None:
