@@ -218,8 +218,8 @@ def test_clip_norm_bounds_the_step_and_records_the_norm_before_clipping() -> Non
     source = regression_source()
     expected = manual_grads(copy.deepcopy(model), source)
     clip = 0.05
-    # lr = 0: the weights never move, so every batch's gradient can be recomputed by hand
-    trainer = Trainer(model, quiet(optimizer="sgd", lr=0.0, clip_norm=clip), log=no_log)
+    # lr 1e-30: the float32 weights never move, so every batch's gradient can be recomputed
+    trainer = Trainer(model, quiet(optimizer="sgd", lr=1e-30, clip_norm=clip), log=no_log)
     clipped = record_grads(trainer.optimizer)
     result = trainer.fit(source)
 
@@ -239,7 +239,7 @@ def test_clip_value_clamps_every_element() -> None:
     source = regression_source()
     expected = manual_grads(copy.deepcopy(model), source)
     limit = 0.02
-    trainer = Trainer(model, quiet(optimizer="sgd", lr=0.0, clip_value=limit), log=no_log)
+    trainer = Trainer(model, quiet(optimizer="sgd", lr=1e-30, clip_value=limit), log=no_log)
     clipped = record_grads(trainer.optimizer)
     result = trainer.fit(source)
 
@@ -428,8 +428,19 @@ def test_weight_average_is_the_ema_of_every_step_and_is_what_validation_sees() -
         assert result.best_epoch == 2
         loss = float(averaged.step(data).loss)
     assert result.history[-1]["val_loss"] == pytest.approx(loss, rel=1e-5)
-    with pytest.raises(ValueError, match="train.ema_decay must be between 0 and 1"):
+    with pytest.raises(ValueError, match=r"train.ema_decay must be at least 0 and below 1"):
         Trainer(make_regressor(), quiet(ema_decay=1.5), log=no_log)
+
+
+def test_a_train_config_built_in_python_is_checked_as_the_cli_checks_it() -> None:
+    """Trainer took a TrainConfig from Python unchecked: lr_factor without lr_patience was
+    ignored, momentum with Adam dropped, epochs=0 trained nothing, with no word."""
+    for options, message in [({"epochs": 0}, "train.epochs must be"),
+                             ({"lr": -1.0}, "train.lr must be a finite number above 0"),
+                             ({"momentum": 0.9}, "train.momentum is read only with"),
+                             ({"lr_factor": 0.1}, "train.lr_factor=0.1 is read only when")]:
+        with pytest.raises(ConfigError, match=message):
+            Trainer(make_regressor(), quiet(**options), log=no_log)
 
 
 def test_a_run_stopped_before_its_first_epoch_ends_keeps_the_average() -> None:

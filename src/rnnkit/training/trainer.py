@@ -30,7 +30,7 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
-from rnnkit.config import TrainConfig
+from rnnkit.config import TrainConfig, check_train
 from rnnkit.data.batching import SKIPPED, BatchSource
 from rnnkit.training.averaging import WeightAverage
 from rnnkit.training.checkpoint import (
@@ -101,6 +101,7 @@ class Trainer:
         run_dir: str | Path | None = None,
         log: Any = print,
     ) -> None:
+        check_train(config)  # as the CLI checks it, for a TrainConfig built in Python too
         check_mode(config)  # before any process group, device or seed is touched
         if config.threads > 0:
             torch.set_num_threads(config.threads)
