@@ -68,8 +68,8 @@ class LMRunConfig:
 def read_text(data: LMDataConfig) -> str:
     """The configured text, from a file or the registry: UTF-8 (other bytes are an error
     naming the line), a byte-order mark left out (it would become a character to learn), and
-    Windows (CRLF) and old Mac (CR) line endings read as ``\n``, as Python's ``open`` reads a
-    text file (a CRLF file taught a character model to write ``\r`` before each line break)."""
+    Windows (CRLF) and old Mac (CR) line endings read as ``\\n``, as Python's ``open`` reads a
+    text file (a CRLF file taught a character model to write ``\\r`` before each line break)."""
     from rnnkit.data.tagged import decode_utf8, read_bytes
 
     path = text_path(data)
