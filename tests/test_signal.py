@@ -484,3 +484,17 @@ def test_a_window_size_below_1_is_refused_by_print_config(capsys, key: str) -> N
     # --print-config printed data.horizon = 0 and exited 0; only training refused it
     assert rnnkit.cli.main(["train", "signal", "--print-config", "--set", f"data.{key}=0"]) == 2
     assert f"data.{key} must be at least 1; got 0" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("lookback", "horizon"), [(0, 1), (5, 0), (5, -1), (5, 1.5)])
+def test_a_signal_model_refuses_lookback_and_horizon_below_one(lookback: float,
+                                                                 horizon: float) -> None:
+    """As the forecaster does (843795b): SignalClassifier took horizon 0 and lookback 0."""
+    scaler = StandardScaler(["price_log_return"]).fit(np.zeros((4, 1)) + [[0.0], [1], [2], [3]])
+    with pytest.raises(ValueError, match="lookback and horizon must be whole numbers >= 1"):
+        SignalClassifier(ModelConfig(cell="gru", hidden_size=4), ["price_log_return"],
+                         "price", lookback, horizon, scaler, 0.005, -0.005,  # type: ignore[arg-type]
+                         "price")
+    assert SignalClassifier(ModelConfig(cell="gru", hidden_size=4), ["price_log_return"],
+                            "price", np.int64(5), 2.0, scaler, 0.005, -0.005,  # type: ignore[arg-type]
+                            "price").horizon == 2

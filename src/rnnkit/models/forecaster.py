@@ -38,6 +38,7 @@ from rnnkit.models.quantiles import (
 from rnnkit.models.window_inputs import (
     add_calendar,
     check_features,
+    check_window_sizes,
     last_rows,
     scaled_batches,
 )
@@ -49,14 +50,6 @@ from rnnkit.training.task import StepOutput, TaskModel, evaluating
 LOSSES = ("mse", "mae", "gaussian", "quantile")
 STRATEGIES = ("direct", "recursive")
 LOG_VARIANCE_RANGE = (-10.0, 10.0)
-
-
-def _whole(value: Any) -> bool:
-    """Whether ``value`` is a whole number of at least 1 (an int, a NumPy integer, 6.0)."""
-    try:
-        return bool(int(value) == value >= 1)
-    except (TypeError, ValueError, OverflowError):  # None, a str, nan, inf
-        return False
 
 
 @register_model("forecaster")
@@ -106,9 +99,7 @@ class Forecaster(TaskModel):
                  last_step_weight: float = 1.0, scoring: dict[str, Any] | None = None) -> None:
         super().__init__()
         self.readout = "final_state"  # what the head reads (pooling.window_state)
-        if not (_whole(lookback) and _whole(horizon)):  # nan and inf too, a str, None
-            raise ValueError(f"lookback and horizon must be whole numbers >= 1 (data.lookback, "
-                             f"data.horizon), got {lookback} and {horizon}")
+        check_window_sizes(lookback, horizon)
         if loss not in LOSSES:
             raise ValueError(f"forecast.loss must be one of {', '.join(LOSSES)}, got {loss!r}")
         if strategy not in STRATEGIES:

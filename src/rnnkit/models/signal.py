@@ -26,7 +26,13 @@ from torch.nn import functional as F
 from rnnkit.config import ModelConfig
 from rnnkit.models.encoder import build_encoder
 from rnnkit.models.pooling import window_state
-from rnnkit.models.window_inputs import add_calendar, check_features, last_window, scaled_batches
+from rnnkit.models.window_inputs import (
+    add_calendar,
+    check_features,
+    check_window_sizes,
+    last_window,
+    scaled_batches,
+)
 from rnnkit.timeseries.labels import CLASS_NAMES, RETURN_KINDS
 from rnnkit.timeseries.metrics import macro_f1
 from rnnkit.timeseries.scaling import StandardScaler
@@ -87,6 +93,7 @@ class SignalClassifier(TaskModel):
                  calendar: Sequence[str] = (), trained_on: dict[str, Any] | None = None) -> None:
         super().__init__()
         self.readout = "final_state"  # what the head reads (pooling.window_state)
+        check_window_sizes(lookback, horizon)
         if down > up:
             raise ValueError(f"signal.down {down} must not be above signal.up {up}")
         if scaler.mean is None or len(scaler.mean) != len(feature_names):

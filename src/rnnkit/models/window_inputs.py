@@ -8,6 +8,7 @@ of a raw date-indexed frame into the ``[B, L, F]`` float32 tensors it reads.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -66,6 +67,21 @@ def scaled_batches(windows: Windows, scaler: StandardScaler, batch_size: int,
     for start in range(0, len(windows), batch_size):
         rows = slice(start, start + batch_size)
         yield torch.as_tensor(scaled.inputs_at(rows, dtype=cast), dtype=dtype, device=device)
+
+
+def check_window_sizes(lookback: Any, horizon: Any) -> None:
+    """Refuse a lookback or horizon that is no whole number of at least 1 (an int, a NumPy
+    integer and 6.0 pass; 0, 2.5, nan, inf, None and a str do not)."""
+
+    def whole(value: Any) -> bool:
+        try:
+            return bool(int(value) == value >= 1)
+        except (TypeError, ValueError, OverflowError):  # None, a str, nan, inf
+            return False
+
+    if not (whole(lookback) and whole(horizon)):
+        raise ValueError(f"lookback and horizon must be whole numbers >= 1 (data.lookback, "
+                         f"data.horizon), got {lookback} and {horizon}")
 
 
 def last_rows(frame: pd.DataFrame, feature_names: Sequence[str], calendar: Sequence[str],
