@@ -268,13 +268,11 @@ def input_lines(text: str, args: argparse.Namespace) -> list[str]:
         >>> input_lines("good\\r\\n\\r\\nbad\\r", argparse.Namespace(text="", input=None))
         ['good', '', 'bad']
     """
-    from rnnkit.data.tagged import check_line_endings
+    from rnnkit.data.tagged import text_lines
 
-    lines = [line.rstrip("\r") for line in text.split("\n")]
     name = "--text" if args.text is not None else (
         "standard input" if args.input in (None, "-") else args.input)
-    check_line_endings(lines, name)
-    return lines
+    return text_lines(text, name)
 
 
 def check_output_file(path: Path | None, flag: str = "--output", example: str = "",

@@ -145,13 +145,11 @@ def _check_flags(args: argparse.Namespace) -> None:
 def _read_lines(path: str | None) -> list[str]:
     """One sentence per line, split at ``\n`` only, as training read its files."""
     if path is None or path == "-":
-        from rnnkit.data.tagged import check_line_endings
+        from rnnkit.data.tagged import text_lines
 
-        text = read_text_input(path)
-        lines = [line.rstrip("\r") for line in text.split("\n")]
-        lines = lines[:-1] if lines and not lines[-1] else lines
-        check_line_endings(lines, "standard input")  # old Mac (CR) lines: all as one line
-        return lines
+        # old Mac (CR) lines, all read as one line, are refused
+        lines = text_lines(read_text_input(path), "standard input")
+        return lines[:-1] if lines and not lines[-1] else lines
     return read_lines(path)
 
 

@@ -193,6 +193,21 @@ def check_line_endings(texts: Sequence[str], path: str | Path) -> None:
             )
 
 
+def text_lines(text: str, name: str | Path) -> list[str]:
+    """The lines of a text given whole (``--text``, standard input), split at ``\\n`` only, each
+    without the carriage returns that end it (``\\r\\n``; also the last line of a CRLF text
+    whose final ``\\n`` is gone), as :func:`contents` gives a file's lines; a carriage return
+    within a line is refused by :func:`check_line_endings`, naming ``name`` and the line.
+
+    Example:
+        >>> text_lines("good\\r\\n\\r\\nbad\\r", "--text")
+        ['good', '', 'bad']
+    """
+    lines = [line.rstrip("\r") for line in text.split("\n")]
+    check_line_endings(lines, name)
+    return lines
+
+
 def line_ending(line: str) -> str:
     """The ending of a line: ``"\\r\\n"``, ``"\\n"`` or ``""``."""
     return line[len(line.rstrip("\n").rstrip("\r")):]
