@@ -137,6 +137,16 @@ def decode_utf8(raw: bytes, path: str | Path) -> str:
         ) from None
 
 
+GZIP_ERRORS = (gzip.BadGzipFile, EOFError, zlib.error)  # no gzip data, cut short, damaged
+
+
+def not_gzip(error: Exception, path: str | Path) -> DataFormatError:
+    """The refusal of a ``.gz`` file whose decompression failed with ``error`` (one of
+    :data:`GZIP_ERRORS`): no gzip data, or cut short or damaged."""
+    return DataFormatError(f"not gzip data ({error}); is it really gzipped (and whole)? "
+                           "Rename it without .gz", path)
+
+
 def read_bytes(path: str | Path) -> bytes:
     """A file's bytes, decompressed when its name ends in ``.gz``.
 
@@ -147,9 +157,8 @@ def read_bytes(path: str | Path) -> bytes:
     if Path(path).suffix == ".gz":
         try:
             raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as error:  # gzip.BadGzipFile is an OSError
-            raise DataFormatError(f"not gzip data ({error}); is it really gzipped (and whole)? "
-                                  "Rename it without .gz", path) from None
+        except (OSError, *GZIP_ERRORS) as error:  # gzip.BadGzipFile is an OSError
+            raise not_gzip(error, path) from None
     return raw
 
 
