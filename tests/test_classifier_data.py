@@ -324,6 +324,11 @@ def test_cli_trains_predicts_and_refuses_unknown_labels(
     marked.write_bytes("\ufeffa great cast\n".encode())
     assert main(["predict", "--model", str(out / "model.rnnkit"), "--input", str(marked)]) == 0
     assert json.loads(capsys.readouterr().out)["input"] == "a great cast"  # no byte-order mark
+    packed = tmp_path / "reviews.txt.gz"  # read as its gzip bytes: 'not UTF-8 text'
+    packed.write_bytes(gzip.compress(b"a great cast\nhated it\n"))
+    assert main(["predict", "--model", str(out / "model.rnnkit"), "--input", str(packed)]) == 0
+    assert [json.loads(line)["label"] for line in capsys.readouterr().out.splitlines()] == [
+        "pos", "neg"]  # decompressed, as the data readers and translate --input read a .gz
     tree = tmp_path / "tree.txt"
     tree.write_text("(3 (2 a) (4 great))\n")
     assert main(["evaluate", "--model", str(out / "model.rnnkit"), "--data", str(tree)]) == 2

@@ -499,3 +499,17 @@ def test_resume_of_a_run_that_learned_carriage_returns_says_why_it_cannot(
     corpus.write_text(TEXT * 3, encoding="utf-8")  # an edited text has no such word
     assert main([*args[:-4], "--set", "train.max_steps=4", "--resume"]) == 2
     assert "line endings" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("dataset", "task"), [("sst", "classification"),
+                                               ("multi30k", "translation")])
+def test_a_registry_dataset_of_another_task_is_refused_up_front(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], dataset: str, task: str) -> None:
+    """train lm --dataset sst was refused only once the text was read ('dataset 'sst' is sst,
+    not text'), so --print-config (and --nproc N's check) passed it; it is now refused there,
+    worded as the tagger and classifier refuse a dataset of another task."""
+    assert main(["train", "lm", "--dataset", dataset, "--out", str(tmp_path / "run"),
+                 "--print-config"]) == 2
+    assert (f"dataset {dataset!r} is a {task} dataset, and a language model reads language "
+            "model datasets (tinyshakespeare)") in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()

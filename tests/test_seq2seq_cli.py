@@ -433,3 +433,17 @@ def test_old_mac_line_endings_are_refused_not_read_as_one_line(
     crlf.write_bytes(b"ein roter hund\r\n\r\nein hund rennt\r\n")
     assert main(["translate", "--model", model, "--input", str(crlf)]) == 0
     assert len(capsys.readouterr().out.split("\n")) == 4  # three lines, the blank one kept
+
+
+@pytest.mark.parametrize(("dataset", "task"), [("sst", "classification"),
+                                               ("tinyshakespeare", "language model")])
+def test_a_registry_dataset_of_another_task_is_refused_up_front(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], dataset: str, task: str) -> None:
+    """train seq2seq --dataset sst was refused only when the splits were read ('dataset 'sst'
+    is a classification dataset, not parallel text'), so --print-config passed it; it is now
+    refused there, worded as the tagger and classifier refuse a dataset of another task."""
+    assert main(["train", "seq2seq", "--dataset", dataset, "--out", str(tmp_path / "run"),
+                 "--print-config"]) == 2
+    assert (f"dataset {dataset!r} is a {task} dataset, and a translation model reads "
+            "translation datasets (multi30k)") in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()

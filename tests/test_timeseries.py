@@ -855,3 +855,23 @@ def test_a_frequency_alias_pandas_removed_is_named_with_its_new_name(tmp_path: P
     with pytest.raises(ValueError, match=r"'M' \(an alias pandas removed: write ME or MS\)"):
         load_table(path, "date", frequency="M")
     assert len(load_table(path, "date", frequency="h")) == 3
+
+
+def test_a_csv_gz_cut_short_or_damaged_is_named_in_one_line(tmp_path: Path) -> None:
+    """load_table on a .csv.gz cut short said only pandas' "EOFError: Compressed file ended
+    before the end-of-stream marker was reached", a damaged one "zlib.error: Error -3 ...",
+    naming no file (the other .gz readers say which, as data.tagged.read_bytes); a file named
+    .gz that is no gzip data is refused in the same words."""
+    import gzip
+
+    text = "date,y\n" + "".join(f"2020-01-{day:02d},{day}\n" for day in range(1, 29))
+    packed = gzip.compress(text.encode() * 50)
+    damaged = bytearray(packed)
+    damaged[30] ^= 0xFF
+    for name, raw in (("cut.csv.gz", packed[:len(packed) // 2]), ("bad.csv.gz", damaged),
+                      ("plain.csv.gz", text.encode())):
+        (tmp_path / name).write_bytes(bytes(raw))
+        with pytest.raises(ValueError, match=f"{name}: not gzip data .*Rename it without .gz"):
+            load_table(tmp_path / name, "date")
+    (tmp_path / "whole.csv.gz").write_bytes(gzip.compress(text.encode()))
+    assert len(load_table(tmp_path / "whole.csv.gz", "date")) == 28

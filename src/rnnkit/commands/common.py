@@ -244,15 +244,16 @@ def read_as(fmt: str, given: str | None, formats: Sequence[str]) -> Iterator[Non
 
 
 def read_text_input(path: str | None) -> str:
-    """The text of ``--input`` (a file) or of standard input (``-`` or none): UTF-8 with a
-    byte-order mark left out; bytes that are not UTF-8 are an error naming the file (or
-    standard input) and the line, whatever the locale (a C locale passes them on escaped)."""
-    from rnnkit.data.tagged import decode_utf8
+    """The text of ``--input`` (a file, ``.gz`` decompressed as the data readers do) or of
+    standard input (``-`` or none): UTF-8 with a byte-order mark left out; bytes that are not
+    UTF-8 are an error naming the file (or standard input) and the line, whatever the locale
+    (a C locale passes them on escaped)."""
+    from rnnkit.data.tagged import decode_utf8, read_bytes
 
     if path is None or path == "-":
         raw, name = sys.stdin.buffer.read(), "standard input"
-    else:
-        raw, name = Path(path).read_bytes(), path
+    else:  # a .gz was read as gzip bytes: 'not UTF-8 text' of a UTF-8 file
+        raw, name = read_bytes(path), path
     return decode_utf8(raw, name).removeprefix("\ufeff")
 
 
@@ -268,13 +269,11 @@ def input_lines(text: str, args: argparse.Namespace) -> list[str]:
         >>> input_lines("good\\r\\n\\r\\nbad\\r", argparse.Namespace(text="", input=None))
         ['good', '', 'bad']
     """
-    from rnnkit.data.tagged import check_line_endings
+    from rnnkit.data.tagged import text_lines
 
-    lines = [line.rstrip("\r") for line in text.split("\n")]
     name = "--text" if args.text is not None else (
         "standard input" if args.input in (None, "-") else args.input)
-    check_line_endings(lines, name)
-    return lines
+    return text_lines(text, name)
 
 
 def check_output_file(path: Path | None, flag: str = "--output", example: str = "",

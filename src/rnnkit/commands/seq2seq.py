@@ -98,9 +98,8 @@ def translate_command(args: argparse.Namespace) -> int:
         raise ValueError("--attention-plot draws the first input line, which is empty"
                          f"{invisible if lines and lines[0].strip() else ''}; put the sentence"
                          " to draw first")
-    with warnings.catch_warnings():
+    with warnings.catch_warnings():  # each line's warning (cli.main prints it in one line)
         warnings.simplefilter("always")
-        warnings.showwarning = _warn_to_stderr
         found = translate_lines(model, lines, args.beam_size, args.length_penalty, args.n_best)
     decode = model.target_tokenizer.decode
     if args.n_best > 1:
@@ -119,7 +118,6 @@ def translate_command(args: argparse.Namespace) -> int:
     if args.attention_plot is not None:
         with warnings.catch_warnings():  # an unseen character of --reference: one line
             warnings.simplefilter("always")
-            warnings.showwarning = _warn_to_stderr
             _plot_first(model, lines, found, args.attention_plot, args.reference)
     return 0
 
@@ -147,13 +145,11 @@ def _check_flags(args: argparse.Namespace) -> None:
 def _read_lines(path: str | None) -> list[str]:
     """One sentence per line, split at ``\n`` only, as training read its files."""
     if path is None or path == "-":
-        from rnnkit.data.tagged import check_line_endings
+        from rnnkit.data.tagged import text_lines
 
-        text = read_text_input(path)
-        lines = [line.rstrip("\r") for line in text.split("\n")]
-        lines = lines[:-1] if lines and not lines[-1] else lines
-        check_line_endings(lines, "standard input")  # old Mac (CR) lines: all as one line
-        return lines
+        # old Mac (CR) lines, all read as one line, are refused
+        lines = text_lines(read_text_input(path), "standard input")
+        return lines[:-1] if lines and not lines[-1] else lines
     return read_lines(path)
 
 
@@ -183,10 +179,6 @@ def _plot_first(model: Any, lines: list[str], found: list[Any], path: Path,
     print(f"wrote {path}", file=sys.stderr)
 
 
-def _warn_to_stderr(message: Any, *rest: Any, **kwargs: Any) -> None:
-    print(f"rnnkit: warning: {message}", file=sys.stderr)
-
-
 def evaluate(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.seq2seq import TranslationDataConfig, read_split, score_lines
     from rnnkit.pipelines.translation import load_translator
@@ -207,7 +199,6 @@ def evaluate(args: argparse.Namespace) -> int:
     beam = model.config.beam_size
     with warnings.catch_warnings():  # unseen characters, long lines: one line each, as translate
         warnings.simplefilter("always")
-        warnings.showwarning = _warn_to_stderr
         result = score_lines(model, sources, references, beam, args.out, split)
     decoding = (f"beam search (beam {beam}, length penalty {model.config.length_penalty})"
                 if beam > 1 else "greedy")

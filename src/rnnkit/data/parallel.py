@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rnnkit.data import tagged
-from rnnkit.data.registry import dataset_files, get_spec
+from rnnkit.data.registry import dataset_files, get_task_spec
 
 
 def read_lines(path: str | Path) -> list[str]:
@@ -56,9 +56,7 @@ def dataset_pair_files(name: str, split: str, source_language: str, target_langu
         Traceback (most recent call last):
         ValueError: multi30k split 'test_2017_mscoco' has no 'cs' file; it has de, en, fr
     """
-    spec = get_spec(name)
-    if spec.task != "translation":
-        raise ValueError(f"dataset {name!r} is a {spec.task} dataset, not parallel text")
+    spec = get_task_spec(name, "translation", "a translation model")
     if source_language == target_language:
         raise ValueError(f"source and target language are both {source_language!r}")
     entries = spec.split_files(split)

@@ -138,8 +138,8 @@ def get_task_spec(name: str, task: str, reader: str) -> DatasetSpec:
         fitting = ", ".join(sorted(other for other, entry in REGISTRY.items()
                                    if entry.task == task))
         raise ValueError(f"dataset {name!r} is a {spec.task.replace('_', ' ')} dataset, and "
-                         f"{reader} reads {task} datasets ({fitting}); give one of those, or "
-                         "files of your own")
+                         f"{reader} reads {task.replace('_', ' ')} datasets ({fitting}); give "
+                         "one of those, or files of your own")
     return spec
 
 

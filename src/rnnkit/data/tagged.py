@@ -137,6 +137,16 @@ def decode_utf8(raw: bytes, path: str | Path) -> str:
         ) from None
 
 
+GZIP_ERRORS = (gzip.BadGzipFile, EOFError, zlib.error)  # no gzip data, cut short, damaged
+
+
+def not_gzip(error: Exception, path: str | Path) -> DataFormatError:
+    """The refusal of a ``.gz`` file whose decompression failed with ``error`` (one of
+    :data:`GZIP_ERRORS`): no gzip data, or cut short or damaged."""
+    return DataFormatError(f"not gzip data ({error}); is it really gzipped (and whole)? "
+                           "Rename it without .gz", path)
+
+
 def read_bytes(path: str | Path) -> bytes:
     """A file's bytes, decompressed when its name ends in ``.gz``.
 
@@ -147,9 +157,8 @@ def read_bytes(path: str | Path) -> bytes:
     if Path(path).suffix == ".gz":
         try:
             raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as error:  # gzip.BadGzipFile is an OSError
-            raise DataFormatError(f"not gzip data ({error}); is it really gzipped (and whole)? "
-                                  "Rename it without .gz", path) from None
+        except (OSError, *GZIP_ERRORS) as error:  # gzip.BadGzipFile is an OSError
+            raise not_gzip(error, path) from None
     return raw
 
 
@@ -191,6 +200,21 @@ def check_line_endings(texts: Sequence[str], path: str | Path) -> None:
                 "reads as one line; convert it to \\n (LF) line endings, or remove the stray \\r",
                 path, number,
             )
+
+
+def text_lines(text: str, name: str | Path) -> list[str]:
+    """The lines of a text given whole (``--text``, standard input), split at ``\\n`` only, each
+    without the carriage returns that end it (``\\r\\n``; also the last line of a CRLF text
+    whose final ``\\n`` is gone), as :func:`contents` gives a file's lines; a carriage return
+    within a line is refused by :func:`check_line_endings`, naming ``name`` and the line.
+
+    Example:
+        >>> text_lines("good\\r\\n\\r\\nbad\\r", "--text")
+        ['good', '', 'bad']
+    """
+    lines = [line.rstrip("\r") for line in text.split("\n")]
+    check_line_endings(lines, name)
+    return lines
 
 
 def line_ending(line: str) -> str:

@@ -16,7 +16,7 @@ from rnnkit.config import (
     check_fraction,
     check_model,
 )
-from rnnkit.data.registry import dataset_file, get_spec
+from rnnkit.data.registry import dataset_file, get_task_spec
 from rnnkit.data.text_stream import (
     LEVELS,
     StreamBatches,
@@ -85,10 +85,7 @@ def text_path(data: LMDataConfig) -> Path:
     if data.file:
         return Path(data.file)
     if data.dataset:
-        spec = get_spec(data.dataset)
-        if spec.format != "text":
-            raise ValueError(f"dataset {data.dataset!r} is {spec.format}, not text; a language"
-                             " model needs a text dataset such as tinyshakespeare")
+        spec = get_task_spec(data.dataset, "language_model", "a language model")
         return dataset_file(data.dataset, spec.splits[0], data.data_dir or None)
     raise ValueError("no text: set data.dataset (e.g. tinyshakespeare) or data.file")
 
@@ -129,6 +126,8 @@ def check_settings(config: LMRunConfig) -> None:
     check_at_least(data.steps, "data.steps", 1)
     check_at_least(data.eval_batch_size, "data.eval_batch_size", 1)
     check_at_least(data.min_count, "data.min_count", 1)  # below 1 kept every word, as 1 does
+    if data.dataset and not data.file:  # one of another task: refused here, as the tagger's
+        get_task_spec(data.dataset, "language_model", "a language model")  # (--print-config)
     check_at_least(config.train.batch_size, "train.batch_size", 1)
     check_model(config.model)
     if config.model.dropout > 0:

@@ -21,6 +21,7 @@ from rnnkit.config import (
 )
 from rnnkit.data.batching import BucketBatches
 from rnnkit.data.parallel import dataset_pair_files, read_parallel
+from rnnkit.data.registry import get_task_spec
 from rnnkit.data.subword import BOS_ID, EOS_ID, MODEL_TYPES, SPECIAL_PIECES, SubwordTokenizer
 from rnnkit.models.seq2seq import Seq2Seq, Seq2SeqBatch, Seq2SeqConfig
 from rnnkit.pipelines.run import train_in_run_dir, write_results
@@ -139,6 +140,8 @@ def check_run(config: Seq2SeqRunConfig) -> None:
                           "seq2seq.teacher_forcing_steps, the steps over which the ratio moves "
                           "from seq2seq.teacher_forcing to it; set those too, or leave it out")
     data = config.data
+    if data.dataset:  # one of another task: refused here, as the tagger's (--print-config)
+        get_task_spec(data.dataset, "translation", "a translation model")
     check_files_beside_dataset(data)
     check_choice(data.tokenizer, "data.tokenizer", MODEL_TYPES)
     check_at_least(data.vocab_size, "data.vocab_size", SPECIAL_PIECES + 1)

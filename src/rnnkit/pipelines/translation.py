@@ -106,13 +106,15 @@ def detokenize(model: Seq2Seq, hypotheses: list[list[Hypothesis]]) -> list[str]:
     return [model.target_tokenizer.decode(found[0].tokens) for found in hypotheses]
 
 
-@torch.no_grad()
 def forced_attention(model: Seq2Seq, source: str, target: str) -> tuple[Tensor, list[int]]:
     """Attention weights ``[len + 1, S]`` while the model reads a given translation ``target``
     of ``source`` (teacher forcing), and the target's ids; for a heat map of any pair."""
     if model.decoder.attention is None:
         raise ValueError("this model has no attention (seq2seq.attention = none): no heat map")
-    with evaluating(model):  # its mode (train or eval) is given back after
+    # no gradients, and its mode (train or eval) given back after; no_grad not as a decorator,
+    # whose frame the warning below would name as its caller (cli.main prints rnnkit's own
+    # warnings in one line, told by the file named)
+    with torch.no_grad(), evaluating(model):
         source_tensor, lengths = pad([source_ids(model, source)])
         unknown = model.target_tokenizer.unknown_characters(target)
         if unknown:

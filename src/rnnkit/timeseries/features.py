@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from rnnkit.timeseries.windows import whole_count
+
 CALENDAR_PERIODS = {"hour": 24, "day_of_week": 7, "day_of_year": 366, "month": 12}
 
 
@@ -220,8 +222,8 @@ def _listed(values: object) -> list:
 
 def _check_periods(periods: int, what: str = "periods") -> int:
     """``periods`` as an ``int`` (``2.0`` is 2), refused unless a whole number >= 1."""
-    if isinstance(periods, (int, float, np.integer, np.floating)) and \
-            not isinstance(periods, bool) and float(periods).is_integer() and periods >= 1:
-        return int(periods)
+    count = whole_count(periods)
+    if count is not None:
+        return count
     raise ValueError(f"{what} must be a whole number of rows >= 1, not {periods!r}: a "
                      "value at t may only use rows before t")

@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from rnnkit.data.tagged import GZIP_ERRORS, not_gzip
 from rnnkit.timeseries.grid import regularize
 
 
@@ -215,6 +216,10 @@ def _read_file(path: Path, date_column: str) -> pd.DataFrame:
     except UnicodeDecodeError:
         raise ValueError(f"{path} is not UTF-8 text; save it as UTF-8 (CSV UTF-8 in a "
                          "spreadsheet)") from None
+    except GZIP_ERRORS as error:  # a .csv.gz cut short or damaged: EOFError, zlib.error
+        if not name.endswith(".gz"):
+            raise
+        raise not_gzip(error, path) from None
     except pd.errors.EmptyDataError:
         raise ValueError(f"{path} is empty: it holds no data, not even a header row; give a "
                          "file with a header row and a row per date") from None

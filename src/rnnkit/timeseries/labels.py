@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from rnnkit.timeseries.windows import Windows
+from rnnkit.timeseries.windows import Windows, whole_count
 
 SELL, HOLD, BUY, MISSING = 0, 1, 2, -1
 CLASS_NAMES = ("sell", "hold", "buy")
@@ -50,11 +50,10 @@ def future_returns(prices: pd.Series, horizon: int = 1) -> pd.Series:
         >>> future_returns(pd.Series([100.0, 110.0, 121.0]), 1).round(3).tolist()
         [0.1, 0.1, nan]
     """
-    if isinstance(horizon, bool) or not isinstance(
-            horizon, (int, float, np.integer, np.floating)) or not float(horizon).is_integer() \
-            or horizon < 1:
+    steps = whole_count(horizon)
+    if steps is None:
         raise ValueError(f"horizon must be a whole number of rows >= 1, not {horizon!r}")
-    return prices.shift(-int(horizon)) / prices - 1.0
+    return prices.shift(-steps) / prices - 1.0
 
 
 def buy_sell_hold(prices: pd.Series, horizon: int = 1, up: float = 0.01,

@@ -187,13 +187,29 @@ def make_windows(frame: pd.DataFrame, target: str, features: Sequence[str] | Non
                    target, dropped=int((~keep).sum()))
 
 
-def _steps(name: str, value: object) -> int:
-    """A count of rows (``lookback``, ``horizon``, ``stride``) as an ``int``: a whole number
-    of at least 1 (``24.0`` is 24); anything else is refused, naming the setting."""
+def whole_count(value: object) -> int | None:
+    """``value`` as an ``int`` where it is a whole number of at least 1 (an int, a NumPy
+    integer, ``24.0``: a TOML number, a computed value); None for anything else (0, 2.5, nan,
+    inf, True, ``"2"``, None). The one rule of every count of rows here (lookbacks, horizons,
+    lags), each refused in its own words.
+
+    Example:
+        >>> whole_count(24.0), whole_count(np.int64(3)), whole_count(True), whole_count(2.5)
+        (24, 3, None, None)
+    """
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) \
             and float(value).is_integer() and value >= 1:
         return int(value)
-    raise ValueError(f"{name} must be a whole number >= 1, not {value!r}")
+    return None
+
+
+def _steps(name: str, value: object) -> int:
+    """A count of rows (``lookback``, ``horizon``, ``stride``) as an ``int``: a whole number
+    of at least 1 (``24.0`` is 24); anything else is refused, naming the setting."""
+    count = whole_count(value)
+    if count is None:
+        raise ValueError(f"{name} must be a whole number >= 1, not {value!r}")
+    return count
 
 
 def input_batches(windows: Windows, batch_size: int = 4096,
