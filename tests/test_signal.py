@@ -486,7 +486,7 @@ def test_a_window_size_below_1_is_refused_by_print_config(capsys, key: str) -> N
     assert f"data.{key} must be at least 1; got 0" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("lookback", "horizon"), [(0, 1), (5, 0), (5, -1), (5, 1.5)])
+@pytest.mark.parametrize(("lookback", "horizon"), [(0, 1), (5, 0), (5, -1), (5, 1.5), (True, 1)])
 def test_a_signal_model_refuses_lookback_and_horizon_below_one(lookback: float,
                                                                  horizon: float) -> None:
     """As the forecaster does (843795b): SignalClassifier took horizon 0 and lookback 0."""

@@ -17,7 +17,7 @@ from torch import Tensor
 
 from rnnkit.timeseries.features import calendar_features
 from rnnkit.timeseries.scaling import StandardScaler
-from rnnkit.timeseries.windows import Windows
+from rnnkit.timeseries.windows import Windows, whole_count
 
 
 def add_calendar(frame: pd.DataFrame, parts: Sequence[str]) -> pd.DataFrame:
@@ -70,16 +70,10 @@ def scaled_batches(windows: Windows, scaler: StandardScaler, batch_size: int,
 
 
 def check_window_sizes(lookback: Any, horizon: Any) -> None:
-    """Refuse a lookback or horizon that is no whole number of at least 1 (an int, a NumPy
-    integer and 6.0 pass; 0, 2.5, nan, inf, None and a str do not)."""
-
-    def whole(value: Any) -> bool:
-        try:
-            return bool(int(value) == value >= 1)
-        except (TypeError, ValueError, OverflowError):  # None, a str, nan, inf
-            return False
-
-    if not (whole(lookback) and whole(horizon)):
+    """Refuse a lookback or horizon that is no whole number of at least 1
+    (:func:`~rnnkit.timeseries.windows.whole_count`: an int, a NumPy integer and 6.0 pass;
+    0, 2.5, nan, inf, True, None and a str do not)."""
+    if whole_count(lookback) is None or whole_count(horizon) is None:
         raise ValueError(f"lookback and horizon must be whole numbers >= 1 (data.lookback, "
                          f"data.horizon), got {lookback} and {horizon}")
 
