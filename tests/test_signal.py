@@ -175,7 +175,7 @@ def test_cli_signal_forecast_and_backtest(tmp_path: Path, capsys) -> None:
     for data in ([], ["--data", str(csv)]):  # its own series, named or not
         assert rnnkit.cli.main(["backtest", "--model", str(run / "model.rnnkit"), *data,
                                 "--end", "2015-06"]) == 0  # the training period
-        assert "WARNING: " in capsys.readouterr().out
+        assert "rnnkit: warning: " in capsys.readouterr().err  # beside errors, not the table
     capsys.readouterr()
     assert rnnkit.cli.main(["evaluate", "--model", str(run / "model.rnnkit")]) == 0
     scored = json.loads(capsys.readouterr().out)
@@ -427,7 +427,7 @@ def test_the_model_s_own_file_named_another_way_is_warned_of_as_in_sample(
     for data in ("./prices.csv", str(csv)):  # the file the model trained on, by another path
         assert rnnkit.cli.main(["backtest", "--model", "run/model.rnnkit", "--data", data,
                                 "--end", "2015-06"]) == 0  # the training period
-        assert "WARNING: " in capsys.readouterr().out
+        assert "rnnkit: warning: " in capsys.readouterr().err  # beside errors, not the table
 
 
 def test_a_model_whose_file_is_gone_says_so_and_names_data(tmp_path: Path, capsys) -> None:

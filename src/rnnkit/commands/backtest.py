@@ -4,6 +4,7 @@ buy-and-hold and the persistence-driven strategy."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
           f"{day_text(summary['last_decision'])}, {used['mode']}, costs {used['cost_bps']:g} + "
           f"{used['slippage_bps']:g} bps")
     if summary["in_sample"]:
-        print(f"WARNING: {summary['in_sample']}")
+        print(f"rnnkit: warning: {summary['in_sample']}", file=sys.stderr)  # as every warning
     print(summary["table"])
     if args.out:
         print(f"wrote {args.out}/backtest.json, equity.png, drawdown.png")
