@@ -193,9 +193,15 @@ class _Columns:
             if not tag or tag.isspace():
                 raise DataFormatError(f"empty tag: {fields!r}", self.path, number)
         elif tag not in self.plain_tags and not is_tag(tag):
+            tags_at = [i + 1 for i, field in enumerate(fields)
+                       if i != self.token_field % len(fields) and is_tag(field)]
+            numbered = self.token_field == 0 and fields[0].isdigit() and len(fields) > 2
+            hint = (f"; column {tags_at[0]} holds a tag: set data.tag_column={tags_at[0]}"
+                    + (" and data.token_column=2 (column 1 numbers the words)" if numbered
+                       else "") if tags_at else "")
             raise DataFormatError(
                 f"tag {tag!r} is not O, B-X, I-X, E-X or S-X (is the tag column right? "
-                f"fields: {fields!r}; for tags of another kind, such as part of speech, "
+                f"fields: {fields!r}{hint}; for tags of another kind, such as part of speech, "
                 "set data.scheme=none)", self.path, number,
             )
         return token, tag
