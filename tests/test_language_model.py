@@ -448,16 +448,22 @@ def test_a_text_too_short_is_reported_before_a_missing_line_break(
     assert "too short for 32 columns" in err and "prime" not in err
 
 
+def tiny_resumable_run(corpus: Path, out: Path) -> list[str]:
+    """train lm on ``corpus`` for 2 steps; its last 4 items (sample and progress settings)
+    may be cut off for the --resume that follows."""
+    return ["train", "lm", "--file", str(corpus), "--out", str(out),
+            "--set", "train.epochs=2", "--set", "train.max_steps=2",
+            "--set", "model.hidden_size=8", "--set", "train.batch_size=4",
+            "--set", "data.steps=20", "--set", "data.eval_batch_size=2",
+            "--set", "sample.length=5", "--set", "train.progress=false"]
+
+
 def test_resume_refuses_a_text_edited_into_another_vocabulary(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     corpus = tmp_path / "play.txt"
     corpus.write_text(TEXT * 3, encoding="utf-8")
     out = tmp_path / "run"
-    args = ["train", "lm", "--file", str(corpus), "--out", str(out),
-            "--set", "train.epochs=2", "--set", "train.max_steps=2",
-            "--set", "model.hidden_size=8", "--set", "train.batch_size=4",
-            "--set", "data.steps=20", "--set", "data.eval_batch_size=2",
-            "--set", "sample.length=5", "--set", "train.progress=false"]
+    args = tiny_resumable_run(corpus, out)
     assert main(args) == 0 and (out / "last.pt").exists()
     # as many characters as before, but one other: the checkpoint's ids would mean other ones
     letter = next(c for c in "abcdefghijklmnopqrstuvwxyz" if c in TEXT)
@@ -482,11 +488,7 @@ def test_resume_of_a_run_that_learned_carriage_returns_says_why_it_cannot(
     corpus = tmp_path / "play.txt"
     corpus.write_bytes((TEXT * 3).replace("\n", "\r\n").encode("utf-8"))
     out = tmp_path / "run"
-    args = ["train", "lm", "--file", str(corpus), "--out", str(out),
-            "--set", "train.epochs=2", "--set", "train.max_steps=2",
-            "--set", "model.hidden_size=8", "--set", "train.batch_size=4",
-            "--set", "data.steps=20", "--set", "data.eval_batch_size=2",
-            "--set", "sample.length=5", "--set", "train.progress=false"]
+    args = tiny_resumable_run(corpus, out)
     with monkeypatch.context() as earlier:  # as the text was read before: '\r' a character
         earlier.setattr(pipeline, "read_text",
                         lambda data: Path(data.file).read_bytes().decode("utf-8"))
