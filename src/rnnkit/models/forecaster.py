@@ -323,8 +323,9 @@ class Forecaster(TaskModel):
     def forecast(self, frame: pd.DataFrame, interval: float | None = None) -> pd.DataFrame:
         """Forecast the ``H`` steps after the frame's last row, from a raw date-indexed frame.
 
-        Returns one row per step ahead: ``step``, ``mean`` and for a Gaussian or quantile
-        model ``lower``, ``upper`` and ``level`` (the probability between them: ``interval``,
+        Returns one row per step ahead: ``step``, ``mean`` (the point forecast: for a quantile
+        model its median) and for a Gaussian or quantile model ``lower``, ``upper`` and
+        ``level`` (the probability between them: ``interval``,
         by default the one the model was scored with, ``forecast.interval``); the index (named
         as the frame's, else ``date``) is the step's timestamp when the frame's rows are on a
         grid: trading days (the next business days), month starts or ends, or evenly spaced
