@@ -79,6 +79,14 @@ def ablation(result: dict[str, Any]) -> str:
             + _footer(result))
 
 
+def _sweep_device(result: dict[str, Any]) -> str:
+    """Where a sweep trained: the GPU's name, or the CPU (``--device cpu``: no GPU to name)."""
+    machine = result["machine"]
+    if result["extra"].get("device", "cuda") == "cuda" and machine.get("gpu"):
+        return str(machine["gpu"])
+    return f"CPU ({machine.get('cpu_model') or 'unknown'})"
+
+
 def speed(result: dict[str, Any]) -> str:
     extra = result["extra"]
     curve = ", ".join(f"{r['seconds']:.0f} s: {_pct(r['test_accuracy'])}"
@@ -201,7 +209,7 @@ def _beijing_sweeps() -> str:
                 "seeds' mean forecast", "best epochs", "train s"]
         parts.append(
             f"\nSweep, round `{result['extra'].get('round', 'size')}` "
-            f"(`benchmarks/results/{name}.json`, on {result['machine']['gpu']}); the mean "
+            f"(`benchmarks/results/{name}.json`, on {_sweep_device(result)}); the mean "
             f"forecast of all {overall['models']} models: "
             f"{overall['all_models_mean_forecast_mae']:.3f} °C.\n\n"
             + markdown_table(head, rows) + _footer(result))
