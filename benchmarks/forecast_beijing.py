@@ -69,7 +69,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--plain", action="store_true", help="the GRU without RECIPE")
     parser.add_argument("--set", dest="overrides", action="append", default=[])
-    parser.add_argument("--out", type=Path, help="write the result here instead")
+    parser.add_argument("--out", type=Path,
+                        help="write the result (with --variant, the variants table) here instead")
     parser.add_argument("--variant", help="file the run as this row of the variants table")
     args = parser.parse_args()
     os.environ.setdefault("RNNKIT_DATA", str(ROOT.parent / "shared" / "data"))
@@ -128,7 +129,7 @@ def main() -> int:
     print(json.dumps(summary, indent=2))
     if args.variant:
         add_variant(args.variant, summary, settings, command_line(),
-                    time.perf_counter() - started, args.seeds)
+                    time.perf_counter() - started, args.seeds, args.out or VARIANTS)
         return 0
     path = write_result(
         "forecast_beijing", metric="test MAE of temperature 24 h ahead (mean over seeds)",
@@ -201,9 +202,10 @@ def against_ridge(model: Any, split: Any, model_val: Any, model_test: Any,
 
 
 def add_variant(name: str, summary: dict, settings: list[str], command: str, seconds: float,
-                seeds: list[int]) -> None:
-    """Put one run's summary into the variants table (a row of the same name is replaced)."""
-    table = json.loads(VARIANTS.read_text()) if VARIANTS.exists() else {
+                seeds: list[int], path: Path = VARIANTS) -> None:
+    """Put one run's summary into the variants table at ``path`` (a row of the same name is
+    replaced; with ``--out``, that file's table, a new one where it does not exist)."""
+    table = json.loads(path.read_text()) if path.exists() else {
         "name": "forecast_beijing_variants", "rows": []}
     table["metric"] = "test MAE of temperature 24 h ahead per variant (mean over its seeds)"
     row = {"variant": name, "seeds": seeds, **{key: summary[key] for key in (
@@ -212,8 +214,9 @@ def add_variant(name: str, summary: dict, settings: list[str], command: str, sec
         "command": command, "date": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
         "seconds": round(seconds, 1), "machine": machine_info(), "settings": settings}
     table["rows"] = [old for old in table["rows"] if old["variant"] != name] + [row]
-    VARIANTS.write_text(json.dumps(table, indent=1) + "\n")
-    print(f"wrote the row {name!r} of {VARIANTS}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(table, indent=1) + "\n")
+    print(f"wrote the row {name!r} of {path}")
 
 
 if __name__ == "__main__":

@@ -79,15 +79,28 @@ def ablation(result: dict[str, Any]) -> str:
             + _footer(result))
 
 
+def _sweep_device(result: dict[str, Any]) -> str:
+    """Where a sweep trained: the GPU's name, or the CPU (``--device cpu``: no GPU to name)."""
+    machine = result["machine"]
+    if result["extra"].get("device", "cuda") == "cuda" and machine.get("gpu"):
+        return str(machine["gpu"])
+    return f"CPU ({machine.get('cpu_model') or 'unknown'})"
+
+
 def speed(result: dict[str, Any]) -> str:
     extra = result["extra"]
     curve = ", ".join(f"{r['seconds']:.0f} s: {_pct(r['test_accuracy'])}"
                       for r in result["rows"][:6])
-    return (f"One thread, UD English-EWT: 92.1% test UPOS reached after "
-            f"**{extra['seconds_to_target']:.0f} s** vs Flair's {result['baseline']['value']:,} s "
-            f"(**{result['value']}x** sooner; Flair's time is a figure the script holds, "
-            f"not a run measured here); training {extra['tokens_per_second']:,.0f} "
-            f"tokens/s. Test accuracy after each epoch: {curve}." + _footer(result))
+    if extra["seconds_to_target"] is None:  # tagging.py records None: never reached
+        reached = (f"not reached in {len(result['rows'])} epoch(s) (Flair: "
+                   f"{result['baseline']['value']:,} s)")
+    else:
+        reached = (f"reached after **{extra['seconds_to_target']:.0f} s** vs Flair's "
+                   f"{result['baseline']['value']:,} s (**{result['value']}x** sooner; Flair's "
+                   "time is a figure the script holds, not a run measured here)")
+    return (f"One thread, UD English-EWT: 92.1% test UPOS {reached}; training "
+            f"{extra['tokens_per_second']:,.0f} tokens/s. Test accuracy after each epoch: "
+            f"{curve}." + _footer(result))
 
 
 def word2vec(result: dict[str, Any]) -> str:
@@ -196,7 +209,7 @@ def _beijing_sweeps() -> str:
                 "seeds' mean forecast", "best epochs", "train s"]
         parts.append(
             f"\nSweep, round `{result['extra'].get('round', 'size')}` "
-            f"(`benchmarks/results/{name}.json`, on {result['machine']['gpu']}); the mean "
+            f"(`benchmarks/results/{name}.json`, on {_sweep_device(result)}); the mean "
             f"forecast of all {overall['models']} models: "
             f"{overall['all_models_mean_forecast_mae']:.3f} °C.\n\n"
             + markdown_table(head, rows) + _footer(result))

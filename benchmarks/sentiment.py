@@ -57,7 +57,7 @@ def main() -> None:
     parser.add_argument("experiment", choices=sorted(EXPERIMENTS))
     parser.add_argument("--set", dest="overrides", action="append", default=[])
     parser.add_argument("--out", type=Path, help="run folder (default runs/bench-<experiment>)")
-    parser.add_argument("--vectors", type=Path, default=VECTORS,
+    parser.add_argument("--vectors", default=str(VECTORS),  # a str: Path("") would be "."
                         help="word2vec vectors ('' for none): rnnkit word2vec train --corpus"
                              " ../shared/data/imdb/train.jsonl.gz --lowercase --out ...")
     parser.add_argument("--variant", help="suffix of the result name (other settings)")
@@ -66,8 +66,10 @@ def main() -> None:
                              " train.epochs, to finish a run stopped early)")
     args = parser.parse_args()
     spec = EXPERIMENTS[args.experiment]
-    vectors = [f'embeddings.vectors="{args.vectors}"'] if str(args.vectors) else []
-    overrides = [*spec["overrides"], *vectors, "train.progress=false", *args.overrides]
+    vectors = [f'embeddings.vectors="{args.vectors}"'] if args.vectors else []
+    # without vectors, embeddings.extend_vocab (SST) has nothing to take words from: refused
+    own = [o for o in spec["overrides"] if vectors or not o.startswith("embeddings.")]
+    overrides = [*own, *vectors, "train.progress=false", *args.overrides]
     config = load_config(ClassifierRunConfig, None, overrides)
     out = args.out or ROOT / "runs" / f"bench-{args.experiment}"
     started = time.perf_counter()

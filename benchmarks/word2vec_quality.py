@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import logging
+import os
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -49,7 +50,8 @@ from rnnkit.embeddings import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT.parent / "shared" / "data"
+# $RNNKIT_DATA, as every other benchmark and rnnkit itself, else the ../shared/data mirror
+DATA = Path(os.environ.get("RNNKIT_DATA") or ROOT.parent / "shared" / "data")
 IMDB = DATA / "imdb" / "train.jsonl.gz"
 EWT = DATA / "ud_english_ewt" / "en_ewt-ud-train.conllu"
 OUT = ROOT / "runs" / "embeddings"
