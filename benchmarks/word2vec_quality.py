@@ -118,7 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                               seed=0, lowercase=True)
     suffix = "_quick" if args.quick else ""
     imdb_row, imdb_vectors = measure(
-        "imdb-train (25k reviews)", Head(JsonlCorpus(IMDB), 2000 if args.quick else None),
+        f"imdb-train ({'the first 2,000' if args.quick else '25k'} reviews)",
+        Head(JsonlCorpus(IMDB), 2000 if args.quick else None),
         options, OUT / f"imdb_sg100{suffix}.bin",
     )
     ewt = ConlluCorpus(EWT)
