@@ -822,3 +822,18 @@ def test_cells_start_from_zeros_and_name_a_bare_state_or_a_dtype() -> None:
         cell(x.double(), (h,))
     with pytest.raises(ValueError, match="the state is torch.float64 on cpu, x torch.float32"):
         rnnkit.LSTMCell(4, 5)(x, (h.double(), h.double()))
+
+
+@pytest.mark.parametrize("lengths", [[5, None], "ab", [[5], [2, 1]]])
+def test_lengths_that_are_not_ints_are_named(lengths: object) -> None:
+    layer = rnnkit.GRU(IN, H)
+    with pytest.raises(ValueError, match="lengths must be a 1-D tensor or list of ints"):
+        layer(torch.randn(5, 2, IN), lengths=lengths)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_lengths_for_the_other_layout_suggest_batch_first(batch_first: bool) -> None:
+    layer = rnnkit.LSTM(IN, H, batch_first=batch_first)
+    x = torch.randn(2, 5, IN) if not batch_first else torch.randn(5, 2, IN)  # the other layout
+    with pytest.raises(ValueError, match=f"batch_first={not batch_first} what you meant"):
+        layer(x, lengths=[5, 2])

@@ -254,7 +254,7 @@ class Recurrent(nn.Module):
                         batch_first=self.batch_first)
             time_steps, batch = input.shape[:2] if not self.batch_first else input.shape[1::-1]
             if lengths is not None:
-                lengths = check_lengths(lengths, time_steps, batch)
+                lengths = check_lengths(lengths, time_steps, batch, self.batch_first)
         states = check_hidden(name, hx, self._state_shape(batch), self.state_size, reference)
 
         if self.kernel == "fused":
