@@ -837,3 +837,49 @@ def test_lengths_for_the_other_layout_suggest_batch_first(batch_first: bool) -> 
     x = torch.randn(2, 5, IN) if not batch_first else torch.randn(5, 2, IN)  # the other layout
     with pytest.raises(ValueError, match=f"batch_first={not batch_first} what you meant"):
         layer(x, lengths=[5, 2])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"num_layers": True}, "num_layers must be an int >= 1, got True"),
+        ({"dropout": None}, r"dropout must be in \[0, 1\), got None \(a float, e.g. dropout=0.1\)"),
+        ({"dropout": "0.1"}, "dropout must be in \\[0, 1\\), got '0.1' \\(a float"),
+        ({"recurrent_dropout": None}, r"recurrent_dropout must be in \[0, 1\), got None \(a"),
+    ],
+)
+def test_constructor_options_of_the_wrong_type_are_named(
+    kwargs: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        rnnkit.LSTM(IN, H, **kwargs)  # type: ignore[arg-type]
+
+
+def test_numpy_integers_work_as_num_layers() -> None:
+    import numpy as np
+
+    layer = rnnkit.GRU(IN, H, num_layers=np.int64(2))  # type: ignore[arg-type]
+    assert layer.num_layers == 2 and type(layer.num_layers) is int
+    assert layer(torch.randn(2, 1, IN))[1].shape == (2, 1, H)
+
+
+@pytest.mark.parametrize("cell", [rnnkit.LSTMCell(IN, H), None])
+def test_recurrent_names_a_cell_that_is_no_factory(cell: object) -> None:
+    with pytest.raises(ValueError, match="cell must be a cell class or a factory") as info:
+        rnnkit.Recurrent(cell, IN, H)  # type: ignore[arg-type]
+    if cell is not None:
+        assert "pass the class: LSTMCell, not an instance" in str(info.value)
+
+
+def test_a_cell_without_weights_runs() -> None:
+    class Identity(rnnkit.RecurrentCell):
+        def forward(self, x: Tensor, state: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
+            return (state[0] + x.sum(dim=1, keepdim=True),)
+
+    layer = rnnkit.Recurrent(Identity, IN, 1)
+    x = torch.ones(4, 2, IN, dtype=torch.float64)
+    output, h_n = layer(x, lengths=[4, 2])
+    assert output.dtype == torch.float64
+    assert h_n.flatten().tolist() == [12.0, 6.0]
+    with pytest.raises(ValueError, match="expected a Tensor or PackedSequence, got NoneType"):
+        layer(None)  # type: ignore[arg-type]

@@ -7,6 +7,7 @@ loop over the cell's step (``kernel == "loop"``). Both paths take and return tor
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from collections.abc import Callable
 from operator import attrgetter
@@ -130,11 +131,23 @@ class Recurrent(nn.Module):
     ) -> None:
         super().__init__()
         name = type(self).__name__
-        if not isinstance(num_layers, int) or num_layers < 1:
+        if isinstance(cell, nn.Module) or not callable(cell):
+            raise ValueError(
+                f"{name}: cell must be a cell class or a factory (input_size, hidden_size) ->"
+                f" RecurrentCell, called once per layer and direction; got"
+                f" {type(cell).__name__ if isinstance(cell, nn.Module) else repr(cell)}"
+                + (f" (pass the class: {type(cell).__name__}, not an instance)"
+                   if isinstance(cell, nn.Module) else "")
+            )
+        if (not isinstance(num_layers, numbers.Integral) or isinstance(num_layers, bool)
+                or num_layers < 1):
             raise ValueError(f"{name}: num_layers must be an int >= 1, got {num_layers!r}")
+        num_layers = int(num_layers)
         for option, value in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
-            if not 0.0 <= float(value) < 1.0:
-                raise ValueError(f"{name}: {option} must be in [0, 1), got {value!r}")
+            number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+            if not number or not 0.0 <= float(value) < 1.0:
+                raise ValueError(f"{name}: {option} must be in [0, 1), got {value!r}"
+                                 + ("" if number else f" (a float, e.g. {option}=0.1)"))
         if init not in INIT_SCHEMES:
             raise ValueError(f"{name}: init must be one of {INIT_SCHEMES}, got {init!r}")
         if kernel not in KERNELS:
@@ -243,7 +256,10 @@ class Recurrent(nn.Module):
         lengths: Tensor | list[int] | None = None,
     ) -> tuple[Tensor | PackedSequence, Tensor | tuple[Tensor, ...]]:
         name = type(self).__name__
-        reference = next(self.parameters())
+        reference = next(self.parameters(), None)
+        if reference is None:  # a cell without weights: the input sets dtype and device
+            data = input.data if isinstance(input, PackedSequence) else input
+            reference = data if isinstance(data, Tensor) else torch.empty(0)
         if isinstance(input, PackedSequence):
             if lengths is not None:
                 raise ValueError(f"{name}: pass lengths or a PackedSequence, not both")
