@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import numbers
 from typing import ClassVar
 
 import torch
@@ -66,11 +67,15 @@ class RecurrentCell(nn.Module):
         dtype: torch.dtype | None = None,
     ) -> State:
         """Zeros for every state tensor, each ``[B, H]``."""
+        if (not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool)
+                or batch_size < 0):
+            raise ValueError(f"{type(self).__name__}.initial_state: batch_size must be an int"
+                             f" >= 0 (the rows of x), got {batch_size!r}")
         ref = next(self.parameters(), None)
         device = device if device is not None else (ref.device if ref is not None else None)
         dtype = dtype if dtype is not None else (ref.dtype if ref is not None else None)
         return tuple(
-            torch.zeros(batch_size, self.hidden_size, device=device, dtype=dtype)
+            torch.zeros(int(batch_size), self.hidden_size, device=device, dtype=dtype)
             for _ in range(self.state_size)
         )
 
@@ -120,6 +125,10 @@ def check_step_input(cell: RecurrentCell, x: Tensor, state: State | None) -> Sta
         raise ValueError(f"{name}: the state is a tuple of {cell.state_size} tensor(s) "
                          f"({'(h, c)' if cell.state_size == 2 else '(h,)'}), not a bare tensor "
                          "as torch.nn cells take; the cell returns such a tuple too")
+    if not isinstance(state, tuple | list):
+        raise ValueError(f"{name}: expected the state as a tuple of {cell.state_size} tensor(s) "
+                         f"({'(h, c)' if cell.state_size == 2 else '(h,)'}) or None for zeros, "
+                         f"got {type(state).__name__}")
     if len(state) != cell.state_size:
         raise ValueError(
             f"{name}: expected a state of {cell.state_size} tensor(s), got {len(state)}"
