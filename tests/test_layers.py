@@ -883,3 +883,17 @@ def test_a_cell_without_weights_runs() -> None:
     assert h_n.flatten().tolist() == [12.0, 6.0]
     with pytest.raises(ValueError, match="expected a Tensor or PackedSequence, got NoneType"):
         layer(None)  # type: ignore[arg-type]
+
+
+def test_a_size_mismatch_on_loading_names_torch_keys() -> None:
+    layer = rnnkit.LSTM(3, 4, num_layers=2)
+    with pytest.raises(RuntimeError, match=r"LSTM.load_state_dict: size mismatch: weight_ih_l0 is "
+                                           r"\[20, 3\] in the state dict, \[16, 3\] here") as info:
+        layer.load_state_dict(torch.nn.LSTM(3, 5, num_layers=2).state_dict())
+    assert "cells." not in str(info.value)
+    assert "hidden_size=4; build it with the sizes" in str(info.value)
+    model = nn.Sequential(rnnkit.GRU(3, 4))  # nested: keys carry the prefix
+    with pytest.raises(RuntimeError, match=r"size mismatch: 0.weight_ih_l0 is \[15, 3\] in the "
+                                           r"state dict, \[12, 3\] here; 0.weight_hh_l0"):
+        model.load_state_dict(nn.Sequential(nn.GRU(3, 5)).state_dict())
+    layer.load_state_dict(torch.nn.LSTM(3, 4, num_layers=2).state_dict())  # matching sizes load

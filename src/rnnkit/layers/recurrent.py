@@ -373,8 +373,32 @@ class Recurrent(nn.Module):
         module: nn.Module, state_dict: dict[str, Any], prefix: str, *_: Any
     ) -> None:
         assert isinstance(module, Recurrent)
+        module._check_loaded_shapes(state_dict, prefix)
         rename_keys(state_dict, prefix, module._internal_names)
         module._load_prefix = prefix  # for the missing keys' names after loading
+
+    def _check_loaded_shapes(self, state_dict: dict[str, Any], prefix: str) -> None:
+        """Name a size mismatch with torch's keys: torch's own message would name the cells'
+        internal keys (``cells.0.weight_ih``), which are in no state dict the user has seen."""
+        own: dict[int, dict[str, Any]] = {}
+        mismatched = []
+        for internal, torch_name in self._torch_names.items():
+            value = state_dict.get(prefix + torch_name)
+            if not isinstance(value, Tensor):
+                continue
+            _, index, inner = internal.split(".", 2)
+            if int(index) not in own:
+                own[int(index)] = self.cells[int(index)].state_dict(keep_vars=True)
+            mine = own[int(index)].get(inner)
+            if isinstance(mine, Tensor) and mine.shape != value.shape:
+                mismatched.append(f"{prefix}{torch_name} is {list(value.shape)} in the state dict,"
+                                  f" {list(mine.shape)} here")
+        if mismatched:
+            raise RuntimeError(
+                f"{type(self).__name__}.load_state_dict: size mismatch: {'; '.join(mismatched)}"
+                f" (this layer has input_size={self.input_size}, hidden_size={self.hidden_size};"
+                " build it with the sizes the weights were saved with)"
+            )
 
     @staticmethod
     def _missing_as_torch_names(module: nn.Module, incompatible: Any) -> None:
