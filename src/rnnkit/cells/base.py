@@ -67,8 +67,8 @@ class RecurrentCell(nn.Module):
         dtype: torch.dtype | None = None,
     ) -> State:
         """Zeros for every state tensor, each ``[B, H]``."""
-        if (not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool)
-                or batch_size < 0):
+        size: object = batch_size  # numpy ints are ints; True is not
+        if not isinstance(size, numbers.Integral) or isinstance(size, bool) or size < 0:
             raise ValueError(f"{type(self).__name__}.initial_state: batch_size must be an int"
                              f" >= 0 (the rows of x), got {batch_size!r}")
         ref = next(self.parameters(), None)

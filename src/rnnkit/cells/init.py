@@ -28,7 +28,8 @@ def init_recurrent_(cell: RecurrentCell, forget_bias: float = 1.0) -> RecurrentC
             f"init_recurrent_ takes one cell, got the layer {type(cell).__name__}: build the"
             " layer with init='recurrent', or call it on each of layer.cells"
         )
-    if isinstance(forget_bias, bool) or not isinstance(forget_bias, numbers.Real):
+    bias: object = forget_bias
+    if isinstance(bias, bool) or not isinstance(bias, numbers.Real):
         raise ValueError(f"init_recurrent_: forget_bias must be a number, got {forget_bias!r}")
     if num_gates is None or weight_hh is None or weight_ih is None:
         raise ValueError(

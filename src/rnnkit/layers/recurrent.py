@@ -131,21 +131,25 @@ class Recurrent(nn.Module):
     ) -> None:
         super().__init__()
         name = type(self).__name__
-        if isinstance(cell, nn.Module) or not callable(cell):
+        given: object = cell  # typed as a factory, but notebooks pass anything
+        if isinstance(given, nn.Module) or not callable(given):
+            instance = isinstance(given, nn.Module)
             raise ValueError(
                 f"{name}: cell must be a cell class or a factory (input_size, hidden_size) ->"
                 f" RecurrentCell, called once per layer and direction; got"
-                f" {type(cell).__name__ if isinstance(cell, nn.Module) else repr(cell)}"
-                + (f" (pass the class: {type(cell).__name__}, not an instance)"
-                   if isinstance(cell, nn.Module) else "")
+                f" {type(given).__name__ if instance else repr(given)}"
+                + (f" (pass the class: {type(given).__name__}, not an instance)"
+                   if instance else "")
             )
-        if (not isinstance(num_layers, numbers.Integral) or isinstance(num_layers, bool)
-                or num_layers < 1):
+        layers: object = num_layers  # numpy ints are ints; True is not
+        if not isinstance(layers, numbers.Integral) or isinstance(layers, bool) or layers < 1:
             raise ValueError(f"{name}: num_layers must be an int >= 1, got {num_layers!r}")
-        num_layers = int(num_layers)
-        for option, value in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
+        num_layers = int(layers)
+        options: tuple[tuple[str, object], ...] = (
+            ("dropout", dropout), ("recurrent_dropout", recurrent_dropout))
+        for option, value in options:
             number = isinstance(value, numbers.Real) and not isinstance(value, bool)
-            if not number or not 0.0 <= float(value) < 1.0:
+            if not number or not 0.0 <= float(value) < 1.0:  # type: ignore[arg-type]
                 raise ValueError(f"{name}: {option} must be in [0, 1), got {value!r}"
                                  + ("" if number else f" (a float, e.g. {option}=0.1)"))
         if init not in INIT_SCHEMES:
@@ -256,7 +260,7 @@ class Recurrent(nn.Module):
         lengths: Tensor | list[int] | None = None,
     ) -> tuple[Tensor | PackedSequence, Tensor | tuple[Tensor, ...]]:
         name = type(self).__name__
-        reference = next(self.parameters(), None)
+        reference: Tensor | None = next(self.parameters(), None)
         if reference is None:  # a cell without weights: the input sets dtype and device
             data = input.data if isinstance(input, PackedSequence) else input
             reference = data if isinstance(data, Tensor) else torch.empty(0)
