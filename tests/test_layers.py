@@ -897,3 +897,19 @@ def test_a_size_mismatch_on_loading_names_torch_keys() -> None:
                                            r"state dict, \[12, 3\] here; 0.weight_hh_l0"):
         model.load_state_dict(nn.Sequential(nn.GRU(3, 5)).state_dict())
     layer.load_state_dict(torch.nn.LSTM(3, 4, num_layers=2).state_dict())  # matching sizes load
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"dtype": "float64"}, "dtype must be a floating-point torch.dtype such as torch.float64,"
+                               " got 'float64'"),
+        ({"dtype": torch.int64}, "dtype must be a floating-point torch.dtype"),
+        ({"device": "gpu"}, "device 'gpu' is not a device PyTorch knows, such as 'cpu' or 'cuda'"),
+    ],
+)
+def test_factory_arguments_of_the_wrong_kind_are_named(
+    options: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        rnnkit.GRU(IN, H, **options)

@@ -156,6 +156,16 @@ class Recurrent(nn.Module):
             raise ValueError(f"{name}: init must be one of {INIT_SCHEMES}, got {init!r}")
         if kernel not in KERNELS:
             raise ValueError(f"{name}: kernel must be one of {KERNELS}, got {kernel!r}")
+        kind: object = dtype
+        if kind is not None and not (isinstance(kind, torch.dtype) and kind.is_floating_point):
+            raise ValueError(f"{name}: dtype must be a floating-point torch.dtype such as"
+                             f" torch.float64, got {dtype!r}")
+        if device is not None:
+            try:
+                torch.device(device)
+            except (RuntimeError, TypeError) as error:
+                raise ValueError(f"{name}: device {device!r} is not a device PyTorch knows, such as"
+                                 f" 'cpu' or 'cuda' ({error})") from None
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.num_layers = num_layers
