@@ -913,3 +913,20 @@ def test_factory_arguments_of_the_wrong_kind_are_named(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         rnnkit.GRU(IN, H, **options)
+
+
+@pytest.mark.parametrize(
+    "options", [{"layer_norm": True}, {"num_layers": 2}, {"bidirectional": True}, {"bias": False},
+                {"init": "recurrent"}]
+)
+def test_from_torch_names_options_the_weights_fix(options: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match=f"LSTM.from_torch: {next(iter(options))} cannot be "
+                                         "overridden: they are set by the torch layer's weights"):
+        rnnkit.LSTM.from_torch(nn.LSTM(IN, H), **options)
+
+
+def test_from_torch_honours_dtype_and_device() -> None:
+    ref = nn.GRU(IN, H)
+    ours = rnnkit.GRU.from_torch(ref, dtype=torch.float64, device="cpu", batch_first=True)
+    assert ours.weight_ih_l0.dtype == torch.float64 and ours.batch_first
+    torch.testing.assert_close(ours.weight_hh_l0, ref.weight_hh_l0.double())
