@@ -930,3 +930,16 @@ def test_from_torch_honours_dtype_and_device() -> None:
     ours = rnnkit.GRU.from_torch(ref, dtype=torch.float64, device="cpu", batch_first=True)
     assert ours.weight_ih_l0.dtype == torch.float64 and ours.batch_first
     torch.testing.assert_close(ours.weight_hh_l0, ref.weight_hh_l0.double())
+
+
+def test_lengths_from_a_pandas_series_with_any_index() -> None:
+    pd = pytest.importorskip("pandas")
+    layer = rnnkit.GRU(IN, H)
+    x = torch.randn(5, 3, IN)
+    expected = layer(x, lengths=[5, 3, 2])
+    for index in (None, [10, 11, 12], ["a", "b", "c"]):
+        output, h_n = layer(x, lengths=pd.Series([5, 3, 2], index=index))
+        torch.testing.assert_close(output, expected[0])
+        torch.testing.assert_close(h_n, expected[1])
+    with pytest.raises(ValueError, match=r"got dtype torch.float64 \(convert them: lengths.long"):
+        layer(x, lengths=pd.Series([5.0, 3.0, 2.0]))

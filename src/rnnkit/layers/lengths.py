@@ -10,6 +10,8 @@ def check_lengths(
     lengths: Tensor | list[int], time_steps: int, batch_size: int, batch_first: bool = False
 ) -> Tensor:
     """Return lengths as a CPU int64 tensor ``[B]``; raise ``ValueError`` when they cannot be."""
+    if not isinstance(lengths, Tensor) and hasattr(lengths, "to_numpy"):
+        lengths = lengths.to_numpy(copy=True)  # a pandas Series: torch would index it by its labels
     try:
         lengths = torch.as_tensor(lengths).detach().to("cpu")
     except (TypeError, RuntimeError, ValueError) as error:
@@ -29,7 +31,8 @@ def check_lengths(
             f" got shape {tuple(lengths.shape)}{hint}"
         )
     if lengths.is_floating_point() or lengths.dtype == torch.bool:
-        raise ValueError(f"lengths must hold integers, got dtype {lengths.dtype}")
+        raise ValueError(f"lengths must hold integers, got dtype {lengths.dtype}"
+                         " (convert them: lengths.long(), or .astype(int) for numpy/pandas)")
     lengths = lengths.long()
     if batch_size and int(lengths.min()) < 1:
         bad = int(torch.nonzero(lengths < 1)[0])
