@@ -943,3 +943,19 @@ def test_lengths_from_a_pandas_series_with_any_index() -> None:
         torch.testing.assert_close(h_n, expected[1])
     with pytest.raises(ValueError, match=r"got dtype torch.float64 \(convert them: lengths.long"):
         layer(x, lengths=pd.Series([5.0, 3.0, 2.0]))
+
+
+def test_numpy_and_pandas_inputs_say_how_to_convert() -> None:
+    import numpy as np
+
+    pd = pytest.importorskip("pandas")
+    layer = rnnkit.LSTM(IN, H).double()
+    with pytest.raises(ValueError, match=r"got ndarray \(convert it: torch.as_tensor\(x, "
+                                         r"dtype=torch.float64\)\)"):
+        layer(np.zeros((5, 2, IN)))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"got DataFrame \(convert it: "
+                                         r"torch.as_tensor\(x.to_numpy\(\), dtype=torch.float64"):
+        layer(pd.DataFrame(np.zeros((5, IN))))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"expected x as a Tensor \[batch, 3\], got list "
+                                         r"\(convert it: torch.as_tensor\(x, dtype=torch.float32"):
+        rnnkit.GRUCell(3, 4)([[0.0, 0.0, 0.0]])  # type: ignore[arg-type]

@@ -110,7 +110,7 @@ def check_step_input(cell: RecurrentCell, x: Tensor, state: State | None) -> Sta
     name = type(cell).__name__
     if not isinstance(x, Tensor):
         raise ValueError(f"{name}: expected x as a Tensor [batch, {cell.input_size}], got "
-                         f"{type(x).__name__}")
+                         f"{type(x).__name__}" + array_hint(x, next(cell.parameters(), None)))
     if x.dim() != 2 or x.shape[1] != cell.input_size:
         raise ValueError(
             f"{name}: expected x of shape [batch, {cell.input_size}], got {tuple(x.shape)}"
@@ -146,3 +146,12 @@ def check_step_input(cell: RecurrentCell, x: Tensor, state: State | None) -> Sta
             raise ValueError(f"{name}: the state is {part.dtype} on {part.device}, x {x.dtype} "
                              f"on {x.device}; give them the same dtype and device")
     return state
+
+
+def array_hint(x: object, reference: Tensor | None) -> str:
+    """How to turn a numpy array, pandas frame or list into the tensor a layer or cell takes."""
+    if not (hasattr(x, "__array__") or isinstance(x, list | tuple)):
+        return ""
+    dtype = reference.dtype if reference is not None else "torch.float32"
+    values = ".to_numpy()" if hasattr(x, "to_numpy") else ""
+    return f" (convert it: torch.as_tensor(x{values}, dtype={dtype}))"

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from torch import Tensor
 
+from rnnkit.cells.base import array_hint
+
 
 def check_input(
     name: str, x: Tensor, reference: Tensor, input_size: int, rank: int, batch_first: bool = False
 ) -> None:
     """Check rank, feature size, dtype and device of a layer's input against its weights."""
     if not isinstance(x, Tensor):
-        raise ValueError(f"{name}: expected a Tensor or PackedSequence, got {type(x).__name__}")
+        raise ValueError(f"{name}: expected a Tensor or PackedSequence, got {type(x).__name__}"
+                         + array_hint(x, reference))
     layout = "[T, B, I] or [B, T, I] with batch_first=True" if rank == 3 else "packed [N, I]"
     if x.dim() != rank:
         raise ValueError(
@@ -76,3 +79,4 @@ def describe(value: object) -> str:
     if isinstance(value, tuple | list):
         return f"{type(value).__name__} of ({', '.join(type(v).__name__ for v in value)})"
     return type(value).__name__
+
