@@ -959,3 +959,17 @@ def test_numpy_and_pandas_inputs_say_how_to_convert() -> None:
     with pytest.raises(ValueError, match=r"expected x as a Tensor \[batch, 3\], got list "
                                          r"\(convert it: torch.as_tensor\(x, dtype=torch.float32"):
         rnnkit.GRUCell(3, 4)([[0.0, 0.0, 0.0]])  # type: ignore[arg-type]
+
+
+def test_an_initial_state_of_the_wrong_kind_says_how_to_convert() -> None:
+    import numpy as np
+
+    layer = rnnkit.GRU(IN, H)
+    x = torch.randn(5, 2, IN)
+    with pytest.raises(ValueError, match=r"got ndarray \(convert it: torch.as_tensor\(x, "
+                                         r"dtype=torch.float32\)\)"):
+        layer(x, np.zeros((1, 2, H), dtype=np.float32))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"initial state is torch.float64 on cpu, the weights "
+                                         r"torch.float32 on cpu \(convert it: "
+                                         r"hx.to\(torch.float32, device='cpu'\)\)"):
+        layer(x, torch.zeros(1, 2, H, dtype=torch.float64))

@@ -59,6 +59,7 @@ def check_hidden(
     if len(parts) != state_size or not all(isinstance(p, Tensor) for p in parts):
         raise ValueError(
             f"{name}: expected the initial state as {expected}, got {describe(hx)}"
+            + array_hint(hx if len(parts) != 1 else parts[0], reference)
         )
     for part in parts:
         if tuple(part.shape) != shape:
@@ -69,7 +70,8 @@ def check_hidden(
         if part.dtype != reference.dtype or part.device != reference.device:
             raise ValueError(
                 f"{name}: initial state is {part.dtype} on {part.device}, the weights"
-                f" {reference.dtype} on {reference.device}"
+                f" {reference.dtype} on {reference.device} (convert it:"
+                f" hx.to({reference.dtype}, device='{reference.device}'))"
             )
     return parts
 
