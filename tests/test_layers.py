@@ -973,3 +973,12 @@ def test_an_initial_state_of_the_wrong_kind_says_how_to_convert() -> None:
                                          r"torch.float32 on cpu \(convert it: "
                                          r"hx.to\(torch.float32, device='cpu'\)\)"):
         layer(x, torch.zeros(1, 2, H, dtype=torch.float64))
+
+
+def test_a_tuple_of_tensors_as_state_gets_no_conversion_hint() -> None:
+    x = torch.randn(5, 2, IN)
+    for layer, hx in ((rnnkit.GRU(IN, H), (torch.zeros(1, 2, H),) * 2),
+                      (rnnkit.LSTM(IN, H), (torch.zeros(1, 2, H),))):
+        with pytest.raises(ValueError, match="expected the initial state as") as info:
+            layer(x, hx)
+        assert "as_tensor" not in str(info.value)

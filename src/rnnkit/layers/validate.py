@@ -59,7 +59,7 @@ def check_hidden(
     if len(parts) != state_size or not all(isinstance(p, Tensor) for p in parts):
         raise ValueError(
             f"{name}: expected the initial state as {expected}, got {describe(hx)}"
-            + array_hint(hx if len(parts) != 1 else parts[0], reference)
+            + next((array_hint(p, reference) for p in parts if not isinstance(p, Tensor)), "")
         )
     for part in parts:
         if tuple(part.shape) != shape:
