@@ -442,3 +442,13 @@ def test_init_recurrent_names_a_layer_and_a_bad_forget_bias() -> None:
         rnnkit.init_recurrent_(rnnkit.LSTM(3, 4))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="forget_bias must be a number, got '1'"):
         rnnkit.init_recurrent_(rnnkit.LSTMCell(3, 4), forget_bias="1")  # type: ignore[arg-type]
+
+
+def test_a_one_d_or_three_d_step_input_says_what_to_do() -> None:
+    cell = rnnkit.LSTMCell(3, 4)
+    with pytest.raises(ValueError, match=r"got \(3,\) \(one example: add the batch dimension "
+                                         r"with x.unsqueeze\(0\)\)"):
+        cell(torch.randn(3))
+    with pytest.raises(ValueError, match=r"got \(5, 2, 3\) \(a cell takes one time step: call it "
+                                         r"on x\[t\]"):
+        cell(torch.randn(5, 2, 3))

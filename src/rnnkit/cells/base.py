@@ -112,8 +112,14 @@ def check_step_input(cell: RecurrentCell, x: Tensor, state: State | None) -> Sta
         raise ValueError(f"{name}: expected x as a Tensor [batch, {cell.input_size}], got "
                          f"{type(x).__name__}" + array_hint(x, next(cell.parameters(), None)))
     if x.dim() != 2 or x.shape[1] != cell.input_size:
+        hint = ""
+        if x.dim() == 1 and x.shape[0] == cell.input_size:
+            hint = " (one example: add the batch dimension with x.unsqueeze(0))"
+        elif x.dim() == 3 and x.shape[2] == cell.input_size:
+            hint = (" (a cell takes one time step: call it on x[t] in a loop, or run the whole"
+                    " sequence through a layer such as rnnkit.Recurrent)")
         raise ValueError(
-            f"{name}: expected x of shape [batch, {cell.input_size}], got {tuple(x.shape)}"
+            f"{name}: expected x of shape [batch, {cell.input_size}], got {tuple(x.shape)}{hint}"
         )
     weight = next(cell.parameters(), None)
     if weight is not None and (x.dtype != weight.dtype or x.device != weight.device):
