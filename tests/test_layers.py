@@ -982,3 +982,12 @@ def test_a_tuple_of_tensors_as_state_gets_no_conversion_hint() -> None:
         with pytest.raises(ValueError, match="expected the initial state as") as info:
             layer(x, hx)
         assert "as_tensor" not in str(info.value)
+
+
+def test_features_in_the_middle_dimension_are_pointed_at() -> None:
+    layer = rnnkit.GRU(IN, H, batch_first=True)
+    with pytest.raises(ValueError, match=r"got shape \(2, 3, 9\) \(the features look to be in "
+                                         r"dimension 1: move them last, e.g. x.transpose\(1, 2\)"):
+        layer(torch.randn(2, IN, 9))
+    with pytest.raises(ValueError, match=r"got shape \(2, 9, 4\)$"):
+        layer(torch.randn(2, 9, 4))

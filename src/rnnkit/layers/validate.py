@@ -22,9 +22,14 @@ def check_input(
                if x.dim() == 2 and rank == 3 else "")
         )
     if x.shape[-1] != input_size:
+        hint = ""
+        if rank == 3 and input_size in (x.shape[0], x.shape[1]):
+            where = x.shape.index(input_size)
+            hint = (f" (the features look to be in dimension {where}: move them last, e.g."
+                    f" x.transpose({where}, 2) for a Conv1d's [B, I, T] with batch_first=True)")
         raise ValueError(
             f"{name}: expected input_size {input_size} in the last dimension,"
-            f" got shape {tuple(x.shape)}"
+            f" got shape {tuple(x.shape)}{hint}"
         )
     if x.shape[0] == 0 or (rank == 3 and x.shape[1] == 0):
         raise ValueError(f"{name}: the input is empty, shape {tuple(x.shape)}")
