@@ -452,3 +452,11 @@ def test_a_one_d_or_three_d_step_input_says_what_to_do() -> None:
     with pytest.raises(ValueError, match=r"got \(5, 2, 3\) \(a cell takes one time step: call it "
                                          r"on x\[t\]"):
         cell(torch.randn(5, 2, 3))
+
+
+@pytest.mark.parametrize("module", [nn.LSTMCell(3, 4), nn.GRU(3, 4)])
+def test_init_recurrent_names_a_torch_module(module: nn.Module) -> None:
+    name = type(module).__name__
+    with pytest.raises(ValueError, match=f"got torch.nn.{name}: convert it first, e.g. "
+                                         f"rnnkit.{name}.from_torch"):
+        rnnkit.init_recurrent_(module)  # type: ignore[arg-type]

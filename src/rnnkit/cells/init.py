@@ -23,6 +23,11 @@ def init_recurrent_(cell: RecurrentCell, forget_bias: float = 1.0) -> RecurrentC
     num_gates = getattr(cell, "num_gates", None)
     weight_hh = getattr(cell, "weight_hh", None)
     weight_ih = getattr(cell, "weight_ih", None)
+    if isinstance(cell, nn.RNNCellBase | nn.RNNBase):
+        raise ValueError(
+            f"init_recurrent_ takes an rnnkit cell, got torch.nn.{type(cell).__name__}: convert"
+            f" it first, e.g. rnnkit.{type(cell).__name__}.from_torch(module)"
+        )
     if isinstance(getattr(cell, "cells", None), nn.ModuleList):
         raise ValueError(
             f"init_recurrent_ takes one cell, got the layer {type(cell).__name__}: build the"
