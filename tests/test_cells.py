@@ -413,3 +413,50 @@ def test_custom_cell_must_return_a_tuple() -> None:
 def test_recurrent_rejects_a_factory_that_builds_no_cell() -> None:
     with pytest.raises(ValueError, match=r"the cell factory must build RecurrentCell objects"):
         rnnkit.Recurrent(lambda i, h: nn.Linear(i, h), IN, H)  # type: ignore[arg-type,return-value]
+
+
+@pytest.mark.parametrize("state", [5, "h"])
+def test_a_state_that_is_no_tuple_is_named(state: object) -> None:
+    cell = rnnkit.LSTMCell(3, 4)
+    with pytest.raises(ValueError, match=r"expected the state as a tuple of 2 tensor\(s\) "
+                                         r"\(\(h, c\)\) or None for zeros"):
+        cell(torch.randn(2, 3), state)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("batch_size", [None, -1, 2.0, True])
+def test_initial_state_names_a_bad_batch_size(batch_size: object) -> None:
+    with pytest.raises(ValueError, match="initial_state: batch_size must be an int >= 0"):
+        rnnkit.GRUCell(3, 4).initial_state(batch_size)  # type: ignore[arg-type]
+
+
+def test_initial_state_takes_numpy_ints_and_an_empty_batch() -> None:
+    import numpy as np
+
+    assert rnnkit.GRUCell(3, 4).initial_state(np.int64(2))[0].shape == (2, 4)  # type: ignore[arg-type]
+    assert rnnkit.GRUCell(3, 4)(torch.randn(0, 3))[0].shape == (0, 4)
+
+
+def test_init_recurrent_names_a_layer_and_a_bad_forget_bias() -> None:
+    with pytest.raises(ValueError, match="init_recurrent_ takes one cell, got the layer LSTM: "
+                                         "build the layer with init='recurrent'"):
+        rnnkit.init_recurrent_(rnnkit.LSTM(3, 4))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="forget_bias must be a number, got '1'"):
+        rnnkit.init_recurrent_(rnnkit.LSTMCell(3, 4), forget_bias="1")  # type: ignore[arg-type]
+
+
+def test_a_one_d_or_three_d_step_input_says_what_to_do() -> None:
+    cell = rnnkit.LSTMCell(3, 4)
+    with pytest.raises(ValueError, match=r"got \(3,\) \(one example: add the batch dimension "
+                                         r"with x.unsqueeze\(0\)\)"):
+        cell(torch.randn(3))
+    with pytest.raises(ValueError, match=r"got \(5, 2, 3\) \(a cell takes one time step: call it "
+                                         r"on x\[t\]"):
+        cell(torch.randn(5, 2, 3))
+
+
+@pytest.mark.parametrize("module", [nn.LSTMCell(3, 4), nn.GRU(3, 4)])
+def test_init_recurrent_names_a_torch_module(module: nn.Module) -> None:
+    name = type(module).__name__
+    with pytest.raises(ValueError, match=f"got torch.nn.{name}: convert it first, e.g. "
+                                         f"rnnkit.{name}.from_torch"):
+        rnnkit.init_recurrent_(module)  # type: ignore[arg-type]

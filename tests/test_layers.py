@@ -822,3 +822,172 @@ def test_cells_start_from_zeros_and_name_a_bare_state_or_a_dtype() -> None:
         cell(x.double(), (h,))
     with pytest.raises(ValueError, match="the state is torch.float64 on cpu, x torch.float32"):
         rnnkit.LSTMCell(4, 5)(x, (h.double(), h.double()))
+
+
+@pytest.mark.parametrize("lengths", [[5, None], "ab", [[5], [2, 1]]])
+def test_lengths_that_are_not_ints_are_named(lengths: object) -> None:
+    layer = rnnkit.GRU(IN, H)
+    with pytest.raises(ValueError, match="lengths must be a 1-D tensor or list of ints"):
+        layer(torch.randn(5, 2, IN), lengths=lengths)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_lengths_for_the_other_layout_suggest_batch_first(batch_first: bool) -> None:
+    layer = rnnkit.LSTM(IN, H, batch_first=batch_first)
+    x = torch.randn(2, 5, IN) if not batch_first else torch.randn(5, 2, IN)  # the other layout
+    with pytest.raises(ValueError, match=f"batch_first={not batch_first} what you meant"):
+        layer(x, lengths=[5, 2])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"num_layers": True}, "num_layers must be an int >= 1, got True"),
+        ({"dropout": None}, r"dropout must be in \[0, 1\), got None \(a float, e.g. dropout=0.1\)"),
+        ({"dropout": "0.1"}, "dropout must be in \\[0, 1\\), got '0.1' \\(a float"),
+        ({"recurrent_dropout": None}, r"recurrent_dropout must be in \[0, 1\), got None \(a"),
+    ],
+)
+def test_constructor_options_of_the_wrong_type_are_named(
+    kwargs: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        rnnkit.LSTM(IN, H, **kwargs)  # type: ignore[arg-type]
+
+
+def test_numpy_integers_work_as_num_layers() -> None:
+    import numpy as np
+
+    layer = rnnkit.GRU(IN, H, num_layers=np.int64(2))  # type: ignore[arg-type]
+    assert layer.num_layers == 2 and type(layer.num_layers) is int
+    assert layer(torch.randn(2, 1, IN))[1].shape == (2, 1, H)
+
+
+@pytest.mark.parametrize("cell", [rnnkit.LSTMCell(IN, H), None])
+def test_recurrent_names_a_cell_that_is_no_factory(cell: object) -> None:
+    with pytest.raises(ValueError, match="cell must be a cell class or a factory") as info:
+        rnnkit.Recurrent(cell, IN, H)  # type: ignore[arg-type]
+    if cell is not None:
+        assert "pass the class: LSTMCell, not an instance" in str(info.value)
+
+
+def test_a_cell_without_weights_runs() -> None:
+    class Identity(rnnkit.RecurrentCell):
+        def forward(self, x: Tensor, state: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
+            return (state[0] + x.sum(dim=1, keepdim=True),)
+
+    layer = rnnkit.Recurrent(Identity, IN, 1)
+    x = torch.ones(4, 2, IN, dtype=torch.float64)
+    output, h_n = layer(x, lengths=[4, 2])
+    assert output.dtype == torch.float64
+    assert h_n.flatten().tolist() == [12.0, 6.0]
+    with pytest.raises(ValueError, match="expected a Tensor or PackedSequence, got NoneType"):
+        layer(None)  # type: ignore[arg-type]
+
+
+def test_a_size_mismatch_on_loading_names_torch_keys() -> None:
+    layer = rnnkit.LSTM(3, 4, num_layers=2)
+    with pytest.raises(RuntimeError, match=r"LSTM.load_state_dict: size mismatch: weight_ih_l0 is "
+                                           r"\[20, 3\] in the state dict, \[16, 3\] here") as info:
+        layer.load_state_dict(torch.nn.LSTM(3, 5, num_layers=2).state_dict())
+    assert "cells." not in str(info.value)
+    assert "hidden_size=4; build it with the sizes" in str(info.value)
+    model = nn.Sequential(rnnkit.GRU(3, 4))  # nested: keys carry the prefix
+    with pytest.raises(RuntimeError, match=r"size mismatch: 0.weight_ih_l0 is \[15, 3\] in the "
+                                           r"state dict, \[12, 3\] here; 0.weight_hh_l0"):
+        model.load_state_dict(nn.Sequential(nn.GRU(3, 5)).state_dict())
+    layer.load_state_dict(torch.nn.LSTM(3, 4, num_layers=2).state_dict())  # matching sizes load
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"dtype": "float64"}, "dtype must be a floating-point torch.dtype such as torch.float64,"
+                               " got 'float64'"),
+        ({"dtype": torch.int64}, "dtype must be a floating-point torch.dtype"),
+        ({"device": "gpu"}, "device 'gpu' is not a device PyTorch knows, such as 'cpu' or 'cuda'"),
+    ],
+)
+def test_factory_arguments_of_the_wrong_kind_are_named(
+    options: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        rnnkit.GRU(IN, H, **options)
+
+
+@pytest.mark.parametrize(
+    "options", [{"layer_norm": True}, {"num_layers": 2}, {"bidirectional": True}, {"bias": False},
+                {"init": "recurrent"}]
+)
+def test_from_torch_names_options_the_weights_fix(options: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match=f"LSTM.from_torch: {next(iter(options))} cannot be "
+                                         "overridden: they are set by the torch layer's weights"):
+        rnnkit.LSTM.from_torch(nn.LSTM(IN, H), **options)
+
+
+def test_from_torch_honours_dtype_and_device() -> None:
+    ref = nn.GRU(IN, H)
+    ours = rnnkit.GRU.from_torch(ref, dtype=torch.float64, device="cpu", batch_first=True)
+    assert ours.weight_ih_l0.dtype == torch.float64 and ours.batch_first
+    torch.testing.assert_close(ours.weight_hh_l0, ref.weight_hh_l0.double())
+
+
+def test_lengths_from_a_pandas_series_with_any_index() -> None:
+    pd = pytest.importorskip("pandas")
+    layer = rnnkit.GRU(IN, H)
+    x = torch.randn(5, 3, IN)
+    expected = layer(x, lengths=[5, 3, 2])
+    for index in (None, [10, 11, 12], ["a", "b", "c"]):
+        output, h_n = layer(x, lengths=pd.Series([5, 3, 2], index=index))
+        torch.testing.assert_close(output, expected[0])
+        torch.testing.assert_close(h_n, expected[1])
+    with pytest.raises(ValueError, match=r"got dtype torch.float64 \(convert them: lengths.long"):
+        layer(x, lengths=pd.Series([5.0, 3.0, 2.0]))
+
+
+def test_numpy_and_pandas_inputs_say_how_to_convert() -> None:
+    import numpy as np
+
+    pd = pytest.importorskip("pandas")
+    layer = rnnkit.LSTM(IN, H).double()
+    with pytest.raises(ValueError, match=r"got ndarray \(convert it: torch.as_tensor\(x, "
+                                         r"dtype=torch.float64\)\)"):
+        layer(np.zeros((5, 2, IN)))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"got DataFrame \(convert it: "
+                                         r"torch.as_tensor\(x.to_numpy\(\), dtype=torch.float64"):
+        layer(pd.DataFrame(np.zeros((5, IN))))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"expected x as a Tensor \[batch, 3\], got list "
+                                         r"\(convert it: torch.as_tensor\(x, dtype=torch.float32"):
+        rnnkit.GRUCell(3, 4)([[0.0, 0.0, 0.0]])  # type: ignore[arg-type]
+
+
+def test_an_initial_state_of_the_wrong_kind_says_how_to_convert() -> None:
+    import numpy as np
+
+    layer = rnnkit.GRU(IN, H)
+    x = torch.randn(5, 2, IN)
+    with pytest.raises(ValueError, match=r"got ndarray \(convert it: torch.as_tensor\(x, "
+                                         r"dtype=torch.float32\)\)"):
+        layer(x, np.zeros((1, 2, H), dtype=np.float32))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"initial state is torch.float64 on cpu, the weights "
+                                         r"torch.float32 on cpu \(convert it: "
+                                         r"hx.to\(torch.float32, device='cpu'\)\)"):
+        layer(x, torch.zeros(1, 2, H, dtype=torch.float64))
+
+
+def test_a_tuple_of_tensors_as_state_gets_no_conversion_hint() -> None:
+    x = torch.randn(5, 2, IN)
+    for layer, hx in ((rnnkit.GRU(IN, H), (torch.zeros(1, 2, H),) * 2),
+                      (rnnkit.LSTM(IN, H), (torch.zeros(1, 2, H),))):
+        with pytest.raises(ValueError, match="expected the initial state as") as info:
+            layer(x, hx)
+        assert "as_tensor" not in str(info.value)
+
+
+def test_features_in_the_middle_dimension_are_pointed_at() -> None:
+    layer = rnnkit.GRU(IN, H, batch_first=True)
+    with pytest.raises(ValueError, match=r"got shape \(2, 3, 9\) \(the features look to be in "
+                                         r"dimension 1: move them last, e.g. x.transpose\(1, 2\)"):
+        layer(torch.randn(2, IN, 9))
+    with pytest.raises(ValueError, match=r"got shape \(2, 9, 4\)$"):
+        layer(torch.randn(2, 9, 4))

@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import numbers
 from typing import ClassVar
 
 import torch
@@ -66,11 +67,15 @@ class RecurrentCell(nn.Module):
         dtype: torch.dtype | None = None,
     ) -> State:
         """Zeros for every state tensor, each ``[B, H]``."""
+        size: object = batch_size  # numpy ints are ints; True is not
+        if not isinstance(size, numbers.Integral) or isinstance(size, bool) or size < 0:
+            raise ValueError(f"{type(self).__name__}.initial_state: batch_size must be an int"
+                             f" >= 0 (the rows of x), got {batch_size!r}")
         ref = next(self.parameters(), None)
         device = device if device is not None else (ref.device if ref is not None else None)
         dtype = dtype if dtype is not None else (ref.dtype if ref is not None else None)
         return tuple(
-            torch.zeros(batch_size, self.hidden_size, device=device, dtype=dtype)
+            torch.zeros(int(batch_size), self.hidden_size, device=device, dtype=dtype)
             for _ in range(self.state_size)
         )
 
@@ -105,10 +110,16 @@ def check_step_input(cell: RecurrentCell, x: Tensor, state: State | None) -> Sta
     name = type(cell).__name__
     if not isinstance(x, Tensor):
         raise ValueError(f"{name}: expected x as a Tensor [batch, {cell.input_size}], got "
-                         f"{type(x).__name__}")
+                         f"{type(x).__name__}" + array_hint(x, next(cell.parameters(), None)))
     if x.dim() != 2 or x.shape[1] != cell.input_size:
+        hint = ""
+        if x.dim() == 1 and x.shape[0] == cell.input_size:
+            hint = " (one example: add the batch dimension with x.unsqueeze(0))"
+        elif x.dim() == 3 and x.shape[2] == cell.input_size:
+            hint = (" (a cell takes one time step: call it on x[t] in a loop, or run the whole"
+                    " sequence through a layer such as rnnkit.Recurrent)")
         raise ValueError(
-            f"{name}: expected x of shape [batch, {cell.input_size}], got {tuple(x.shape)}"
+            f"{name}: expected x of shape [batch, {cell.input_size}], got {tuple(x.shape)}{hint}"
         )
     weight = next(cell.parameters(), None)
     if weight is not None and (x.dtype != weight.dtype or x.device != weight.device):
@@ -120,6 +131,10 @@ def check_step_input(cell: RecurrentCell, x: Tensor, state: State | None) -> Sta
         raise ValueError(f"{name}: the state is a tuple of {cell.state_size} tensor(s) "
                          f"({'(h, c)' if cell.state_size == 2 else '(h,)'}), not a bare tensor "
                          "as torch.nn cells take; the cell returns such a tuple too")
+    if not isinstance(state, tuple | list):
+        raise ValueError(f"{name}: expected the state as a tuple of {cell.state_size} tensor(s) "
+                         f"({'(h, c)' if cell.state_size == 2 else '(h,)'}) or None for zeros, "
+                         f"got {type(state).__name__}")
     if len(state) != cell.state_size:
         raise ValueError(
             f"{name}: expected a state of {cell.state_size} tensor(s), got {len(state)}"
@@ -137,3 +152,12 @@ def check_step_input(cell: RecurrentCell, x: Tensor, state: State | None) -> Sta
             raise ValueError(f"{name}: the state is {part.dtype} on {part.device}, x {x.dtype} "
                              f"on {x.device}; give them the same dtype and device")
     return state
+
+
+def array_hint(x: object, reference: Tensor | None) -> str:
+    """How to turn a numpy array, pandas frame or list into the tensor a layer or cell takes."""
+    if not (hasattr(x, "__array__") or isinstance(x, list | tuple)):
+        return ""
+    dtype = reference.dtype if reference is not None else "torch.float32"
+    values = ".to_numpy()" if hasattr(x, "to_numpy") else ""
+    return f" (convert it: torch.as_tensor(x{values}, dtype={dtype}))"

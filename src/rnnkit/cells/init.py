@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import torch
 from torch import nn
 
@@ -21,6 +23,19 @@ def init_recurrent_(cell: RecurrentCell, forget_bias: float = 1.0) -> RecurrentC
     num_gates = getattr(cell, "num_gates", None)
     weight_hh = getattr(cell, "weight_hh", None)
     weight_ih = getattr(cell, "weight_ih", None)
+    if isinstance(cell, nn.RNNCellBase | nn.RNNBase):
+        raise ValueError(
+            f"init_recurrent_ takes an rnnkit cell, got torch.nn.{type(cell).__name__}: convert"
+            f" it first, e.g. rnnkit.{type(cell).__name__}.from_torch(module)"
+        )
+    if isinstance(getattr(cell, "cells", None), nn.ModuleList):
+        raise ValueError(
+            f"init_recurrent_ takes one cell, got the layer {type(cell).__name__}: build the"
+            " layer with init='recurrent', or call it on each of layer.cells"
+        )
+    bias: object = forget_bias
+    if isinstance(bias, bool) or not isinstance(bias, numbers.Real):
+        raise ValueError(f"init_recurrent_: forget_bias must be a number, got {forget_bias!r}")
     if num_gates is None or weight_hh is None or weight_ih is None:
         raise ValueError(
             f"init_recurrent_ needs a cell with weight_ih, weight_hh and num_gates;"

@@ -6,16 +6,33 @@ import torch
 from torch import Tensor
 
 
-def check_lengths(lengths: Tensor | list[int], time_steps: int, batch_size: int) -> Tensor:
+def check_lengths(
+    lengths: Tensor | list[int], time_steps: int, batch_size: int, batch_first: bool = False
+) -> Tensor:
     """Return lengths as a CPU int64 tensor ``[B]``; raise ``ValueError`` when they cannot be."""
-    lengths = torch.as_tensor(lengths).detach().to("cpu")
+    if not isinstance(lengths, Tensor) and hasattr(lengths, "to_numpy"):
+        lengths = lengths.to_numpy(copy=True)  # a pandas Series: torch would index it by its labels
+    try:
+        lengths = torch.as_tensor(lengths).detach().to("cpu")
+    except (TypeError, RuntimeError, ValueError) as error:
+        raise ValueError(
+            "lengths must be a 1-D tensor or list of ints, one per sequence, got"
+            f" {lengths!r} ({error})"
+        ) from None
     if lengths.dim() != 1 or lengths.shape[0] != batch_size:
+        hint = ""
+        if lengths.dim() == 1 and lengths.shape[0] == time_steps != batch_size:
+            hint = (
+                f" (the input was read as {'[B, T, I]' if batch_first else '[T, B, I]'}: is"
+                f" batch_first={not batch_first} what you meant?)"
+            )
         raise ValueError(
             f"lengths must be a 1-D tensor with one entry per sequence ({batch_size}),"
-            f" got shape {tuple(lengths.shape)}"
+            f" got shape {tuple(lengths.shape)}{hint}"
         )
     if lengths.is_floating_point() or lengths.dtype == torch.bool:
-        raise ValueError(f"lengths must hold integers, got dtype {lengths.dtype}")
+        raise ValueError(f"lengths must hold integers, got dtype {lengths.dtype}"
+                         " (convert them: lengths.long(), or .astype(int) for numpy/pandas)")
     lengths = lengths.long()
     if batch_size and int(lengths.min()) < 1:
         bad = int(torch.nonzero(lengths < 1)[0])

@@ -7,6 +7,7 @@ loop over the cell's step (``kernel == "loop"``). Both paths take and return tor
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from collections.abc import Callable
 from operator import attrgetter
@@ -130,15 +131,41 @@ class Recurrent(nn.Module):
     ) -> None:
         super().__init__()
         name = type(self).__name__
-        if not isinstance(num_layers, int) or num_layers < 1:
+        given: object = cell  # typed as a factory, but notebooks pass anything
+        if isinstance(given, nn.Module) or not callable(given):
+            instance = isinstance(given, nn.Module)
+            raise ValueError(
+                f"{name}: cell must be a cell class or a factory (input_size, hidden_size) ->"
+                f" RecurrentCell, called once per layer and direction; got"
+                f" {type(given).__name__ if instance else repr(given)}"
+                + (f" (pass the class: {type(given).__name__}, not an instance)"
+                   if instance else "")
+            )
+        layers: object = num_layers  # numpy ints are ints; True is not
+        if not isinstance(layers, numbers.Integral) or isinstance(layers, bool) or layers < 1:
             raise ValueError(f"{name}: num_layers must be an int >= 1, got {num_layers!r}")
-        for option, value in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
-            if not 0.0 <= float(value) < 1.0:
-                raise ValueError(f"{name}: {option} must be in [0, 1), got {value!r}")
+        num_layers = int(layers)
+        options: tuple[tuple[str, object], ...] = (
+            ("dropout", dropout), ("recurrent_dropout", recurrent_dropout))
+        for option, value in options:
+            number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+            if not number or not 0.0 <= float(value) < 1.0:  # type: ignore[arg-type]
+                raise ValueError(f"{name}: {option} must be in [0, 1), got {value!r}"
+                                 + ("" if number else f" (a float, e.g. {option}=0.1)"))
         if init not in INIT_SCHEMES:
             raise ValueError(f"{name}: init must be one of {INIT_SCHEMES}, got {init!r}")
         if kernel not in KERNELS:
             raise ValueError(f"{name}: kernel must be one of {KERNELS}, got {kernel!r}")
+        kind: object = dtype
+        if kind is not None and not (isinstance(kind, torch.dtype) and kind.is_floating_point):
+            raise ValueError(f"{name}: dtype must be a floating-point torch.dtype such as"
+                             f" torch.float64, got {dtype!r}")
+        if device is not None:
+            try:
+                torch.device(device)
+            except (RuntimeError, TypeError) as error:
+                raise ValueError(f"{name}: device {device!r} is not a device PyTorch knows, such as"
+                                 f" 'cpu' or 'cuda' ({error})") from None
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.num_layers = num_layers
@@ -243,7 +270,10 @@ class Recurrent(nn.Module):
         lengths: Tensor | list[int] | None = None,
     ) -> tuple[Tensor | PackedSequence, Tensor | tuple[Tensor, ...]]:
         name = type(self).__name__
-        reference = next(self.parameters())
+        reference: Tensor | None = next(self.parameters(), None)
+        if reference is None:  # a cell without weights: the input sets dtype and device
+            data = input.data if isinstance(input, PackedSequence) else input
+            reference = data if isinstance(data, Tensor) else torch.empty(0)
         if isinstance(input, PackedSequence):
             if lengths is not None:
                 raise ValueError(f"{name}: pass lengths or a PackedSequence, not both")
@@ -254,7 +284,7 @@ class Recurrent(nn.Module):
                         batch_first=self.batch_first)
             time_steps, batch = input.shape[:2] if not self.batch_first else input.shape[1::-1]
             if lengths is not None:
-                lengths = check_lengths(lengths, time_steps, batch)
+                lengths = check_lengths(lengths, time_steps, batch, self.batch_first)
         states = check_hidden(name, hx, self._state_shape(batch), self.state_size, reference)
 
         if self.kernel == "fused":
@@ -357,8 +387,32 @@ class Recurrent(nn.Module):
         module: nn.Module, state_dict: dict[str, Any], prefix: str, *_: Any
     ) -> None:
         assert isinstance(module, Recurrent)
+        module._check_loaded_shapes(state_dict, prefix)
         rename_keys(state_dict, prefix, module._internal_names)
         module._load_prefix = prefix  # for the missing keys' names after loading
+
+    def _check_loaded_shapes(self, state_dict: dict[str, Any], prefix: str) -> None:
+        """Name a size mismatch with torch's keys: torch's own message would name the cells'
+        internal keys (``cells.0.weight_ih``), which are in no state dict the user has seen."""
+        own: dict[int, dict[str, Any]] = {}
+        mismatched = []
+        for internal, torch_name in self._torch_names.items():
+            value = state_dict.get(prefix + torch_name)
+            if not isinstance(value, Tensor):
+                continue
+            _, index, inner = internal.split(".", 2)
+            if int(index) not in own:
+                own[int(index)] = self.cells[int(index)].state_dict(keep_vars=True)
+            mine = own[int(index)].get(inner)
+            if isinstance(mine, Tensor) and mine.shape != value.shape:
+                mismatched.append(f"{prefix}{torch_name} is {list(value.shape)} in the state dict,"
+                                  f" {list(mine.shape)} here")
+        if mismatched:
+            raise RuntimeError(
+                f"{type(self).__name__}.load_state_dict: size mismatch: {'; '.join(mismatched)}"
+                f" (this layer has input_size={self.input_size}, hidden_size={self.hidden_size};"
+                " build it with the sizes the weights were saved with)"
+            )
 
     @staticmethod
     def _missing_as_torch_names(module: nn.Module, incompatible: Any) -> None:

@@ -19,6 +19,10 @@ from rnnkit.cells import (
 from rnnkit.layers.recurrent import CellFactory, Recurrent
 
 LayerT = TypeVar("LayerT", bound="_StandardLayer")
+# options of from_torch that would change the weights' layout or what they compute
+_FIXED_BY_THE_WEIGHTS = frozenset(
+    {"num_layers", "bias", "bidirectional", "layer_norm", "nonlinearity", "init"}
+)
 
 
 class _StandardLayer(Recurrent):
@@ -29,7 +33,11 @@ class _StandardLayer(Recurrent):
 
     @classmethod
     def from_torch(cls: type[LayerT], module: nn.RNNBase, **options: object) -> LayerT:
-        """Build this layer with the options and a copy of the weights of a ``torch.nn`` one."""
+        """Build this layer with the options and a copy of the weights of a ``torch.nn`` one.
+
+        ``options`` may set what the weights leave open: ``batch_first``, ``dropout``,
+        ``recurrent_dropout``, ``kernel``, ``device`` and ``dtype`` (applied after the copy).
+        """
         if type(module) is not cls.torch_class:
             raise ValueError(
                 f"{cls.__name__}.from_torch expects a torch.nn.{cls.torch_class.__name__},"
@@ -37,6 +45,15 @@ class _StandardLayer(Recurrent):
             )
         if getattr(module, "proj_size", 0):
             raise ValueError(f"{cls.__name__}.from_torch: proj_size is not supported")
+        fixed = sorted(set(options) & _FIXED_BY_THE_WEIGHTS)
+        if fixed:
+            raise ValueError(
+                f"{cls.__name__}.from_torch: {', '.join(fixed)} cannot be overridden: they are"
+                " set by the torch layer's weights, which are copied (build the torch layer with"
+                f" them, or build {cls.__name__}(...) directly); options that can be given:"
+                " batch_first, dropout, recurrent_dropout, kernel, device, dtype"
+            )
+        device, dtype = options.pop("device", None), options.pop("dtype", None)
         kwargs: dict[str, object] = {
             "num_layers": module.num_layers,
             "bias": module.bias,
@@ -51,6 +68,8 @@ class _StandardLayer(Recurrent):
         reference = module.all_weights[0][0]
         ours.to(device=reference.device, dtype=reference.dtype)
         ours.load_state_dict(module.state_dict())
+        if device is not None or dtype is not None:  # after the copy, which takes the source's
+            ours.to(device=device, dtype=dtype)  # type: ignore[call-overload]
         return ours
 
     def to_torch(self) -> nn.RNNBase:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from torch import Tensor
 
+from rnnkit.cells.base import array_hint
+
 
 def check_input(
     name: str, x: Tensor, reference: Tensor, input_size: int, rank: int, batch_first: bool = False
 ) -> None:
     """Check rank, feature size, dtype and device of a layer's input against its weights."""
     if not isinstance(x, Tensor):
-        raise ValueError(f"{name}: expected a Tensor or PackedSequence, got {type(x).__name__}")
+        raise ValueError(f"{name}: expected a Tensor or PackedSequence, got {type(x).__name__}"
+                         + array_hint(x, reference))
     layout = "[T, B, I] or [B, T, I] with batch_first=True" if rank == 3 else "packed [N, I]"
     if x.dim() != rank:
         raise ValueError(
@@ -19,9 +22,14 @@ def check_input(
                if x.dim() == 2 and rank == 3 else "")
         )
     if x.shape[-1] != input_size:
+        hint = ""
+        if rank == 3 and input_size in (x.shape[0], x.shape[1]):
+            where = x.shape.index(input_size)
+            hint = (f" (the features look to be in dimension {where}: move them last, e.g."
+                    f" x.transpose({where}, 2) for a Conv1d's [B, I, T] with batch_first=True)")
         raise ValueError(
             f"{name}: expected input_size {input_size} in the last dimension,"
-            f" got shape {tuple(x.shape)}"
+            f" got shape {tuple(x.shape)}{hint}"
         )
     if x.shape[0] == 0 or (rank == 3 and x.shape[1] == 0):
         raise ValueError(f"{name}: the input is empty, shape {tuple(x.shape)}")
@@ -56,6 +64,7 @@ def check_hidden(
     if len(parts) != state_size or not all(isinstance(p, Tensor) for p in parts):
         raise ValueError(
             f"{name}: expected the initial state as {expected}, got {describe(hx)}"
+            + next((array_hint(p, reference) for p in parts if not isinstance(p, Tensor)), "")
         )
     for part in parts:
         if tuple(part.shape) != shape:
@@ -66,7 +75,8 @@ def check_hidden(
         if part.dtype != reference.dtype or part.device != reference.device:
             raise ValueError(
                 f"{name}: initial state is {part.dtype} on {part.device}, the weights"
-                f" {reference.dtype} on {reference.device}"
+                f" {reference.dtype} on {reference.device} (convert it:"
+                f" hx.to({reference.dtype}, device='{reference.device}'))"
             )
     return parts
 
@@ -76,3 +86,4 @@ def describe(value: object) -> str:
     if isinstance(value, tuple | list):
         return f"{type(value).__name__} of ({', '.join(type(v).__name__ for v in value)})"
     return type(value).__name__
+
