@@ -24,7 +24,7 @@ def check_model(config: ModelConfig) -> None:
     """Refuse a ``model`` section the recurrent encoder cannot be built from, naming the key
     (the layers' own errors name no setting)."""
     from rnnkit.cells.init import INIT_SCHEMES
-    from rnnkit.layers.recurrent import KERNELS
+    from rnnkit.layers.validate import KERNELS
 
     check_choice(config.cell, "model.cell", CELLS)
     check_at_least(config.hidden_size, "model.hidden_size", 1)

@@ -7,7 +7,6 @@ loop over the cell's step (``kernel == "loop"``). Both paths take and return tor
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from collections.abc import Callable
 from operator import attrgetter
@@ -19,16 +18,14 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from rnnkit.cells import GRUCell, LSTMCell, RecurrentCell, RNNCell, State, init_recurrent_
-from rnnkit.cells.init import INIT_SCHEMES
 from rnnkit.cells.torch_compat import WEIGHT_NAMES
 from rnnkit.layers.fused import flatten_for_cudnn, fused_forward
 from rnnkit.layers.lengths import check_lengths, reverse_index, reverse_padded, step_mask
 from rnnkit.layers.naming import build_name_map, rename_keys
-from rnnkit.layers.validate import check_hidden, check_input
+from rnnkit.layers.validate import check_hidden, check_input, check_layer_options
 
 CellFactory = Callable[[int, int], RecurrentCell]
 FUSED_CELL_TYPES = (RNNCell, LSTMCell, GRUCell)
-KERNELS = ("auto", "fused", "loop")
 _WARNED: set[str] = set()
 
 
@@ -131,41 +128,8 @@ class Recurrent(nn.Module):
     ) -> None:
         super().__init__()
         name = type(self).__name__
-        given: object = cell  # typed as a factory, but notebooks pass anything
-        if isinstance(given, nn.Module) or not callable(given):
-            instance = isinstance(given, nn.Module)
-            raise ValueError(
-                f"{name}: cell must be a cell class or a factory (input_size, hidden_size) ->"
-                f" RecurrentCell, called once per layer and direction; got"
-                f" {type(given).__name__ if instance else repr(given)}"
-                + (f" (pass the class: {type(given).__name__}, not an instance)"
-                   if instance else "")
-            )
-        layers: object = num_layers  # numpy ints are ints; True is not
-        if not isinstance(layers, numbers.Integral) or isinstance(layers, bool) or layers < 1:
-            raise ValueError(f"{name}: num_layers must be an int >= 1, got {num_layers!r}")
-        num_layers = int(layers)
-        options: tuple[tuple[str, object], ...] = (
-            ("dropout", dropout), ("recurrent_dropout", recurrent_dropout))
-        for option, value in options:
-            number = isinstance(value, numbers.Real) and not isinstance(value, bool)
-            if not number or not 0.0 <= float(value) < 1.0:  # type: ignore[arg-type]
-                raise ValueError(f"{name}: {option} must be in [0, 1), got {value!r}"
-                                 + ("" if number else f" (a float, e.g. {option}=0.1)"))
-        if init not in INIT_SCHEMES:
-            raise ValueError(f"{name}: init must be one of {INIT_SCHEMES}, got {init!r}")
-        if kernel not in KERNELS:
-            raise ValueError(f"{name}: kernel must be one of {KERNELS}, got {kernel!r}")
-        kind: object = dtype
-        if kind is not None and not (isinstance(kind, torch.dtype) and kind.is_floating_point):
-            raise ValueError(f"{name}: dtype must be a floating-point torch.dtype such as"
-                             f" torch.float64, got {dtype!r}")
-        if device is not None:
-            try:
-                torch.device(device)
-            except (RuntimeError, TypeError) as error:
-                raise ValueError(f"{name}: device {device!r} is not a device PyTorch knows, such as"
-                                 f" 'cpu' or 'cuda' ({error})") from None
+        num_layers = check_layer_options(name, cell, num_layers, dropout, recurrent_dropout,
+                                         init, kernel, device, dtype)
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.num_layers = num_layers

@@ -2,9 +2,59 @@
 
 from __future__ import annotations
 
-from torch import Tensor
+import numbers
+from typing import Any
+
+import torch
+from torch import Tensor, nn
 
 from rnnkit.cells.base import array_hint
+from rnnkit.cells.init import INIT_SCHEMES
+
+KERNELS = ("auto", "fused", "loop")
+
+
+def check_layer_options(name: str, cell: Any, num_layers: Any, dropout: Any,
+                        recurrent_dropout: Any, init: str, kernel: str, device: Any,
+                        dtype: Any) -> int:
+    """Refuse a layer's constructor options a notebook may get wrong, each named; return
+    ``num_layers`` as an ``int`` (NumPy integers are taken; True is not)."""
+    given: object = cell  # typed as a factory, but notebooks pass anything
+    if isinstance(given, nn.Module) or not callable(given):
+        instance = isinstance(given, nn.Module)
+        raise ValueError(
+            f"{name}: cell must be a cell class or a factory (input_size, hidden_size) ->"
+            f" RecurrentCell, called once per layer and direction; got"
+            f" {type(given).__name__ if instance else repr(given)}"
+            + (f" (pass the class: {type(given).__name__}, not an instance)"
+               if instance else "")
+        )
+    layers: object = num_layers  # numpy ints are ints; True is not
+    if not isinstance(layers, numbers.Integral) or isinstance(layers, bool) or layers < 1:
+        raise ValueError(f"{name}: num_layers must be an int >= 1, got {num_layers!r}")
+    num_layers = int(layers)
+    options: tuple[tuple[str, object], ...] = (
+        ("dropout", dropout), ("recurrent_dropout", recurrent_dropout))
+    for option, value in options:
+        number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+        if not number or not 0.0 <= float(value) < 1.0:  # type: ignore[arg-type]
+            raise ValueError(f"{name}: {option} must be in [0, 1), got {value!r}"
+                             + ("" if number else f" (a float, e.g. {option}=0.1)"))
+    if init not in INIT_SCHEMES:
+        raise ValueError(f"{name}: init must be one of {INIT_SCHEMES}, got {init!r}")
+    if kernel not in KERNELS:
+        raise ValueError(f"{name}: kernel must be one of {KERNELS}, got {kernel!r}")
+    kind: object = dtype
+    if kind is not None and not (isinstance(kind, torch.dtype) and kind.is_floating_point):
+        raise ValueError(f"{name}: dtype must be a floating-point torch.dtype such as"
+                         f" torch.float64, got {dtype!r}")
+    if device is not None:
+        try:
+            torch.device(device)
+        except (RuntimeError, TypeError) as error:
+            raise ValueError(f"{name}: device {device!r} is not a device PyTorch knows, such as"
+                             f" 'cpu' or 'cuda' ({error})") from None
+    return num_layers
 
 
 def check_input(
