@@ -742,3 +742,15 @@ def test_resume_help_names_every_setting_a_resumed_run_may_change(
     shown = " ".join(capsys.readouterr().out.split())
     assert all(key in shown for key in RESUMABLE), shown
     assert "and sample.* for train lm)" in shown  # it offered sample.* to every task
+
+
+def test_a_diverged_run_is_one_error_line_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """TrainingDiverged is a RuntimeError: main's out-of-memory branch caught it and re-raised
+    it (its message says nothing of 'allocate'), a traceback for every diverged run."""
+    out = tmp_path / "run"
+    code = main(["train", "synthetic", *TINY, "--set", "train.lr=1e30", "--out", str(out)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rnnkit: error: loss became") and "lower train.lr" in err

@@ -188,6 +188,9 @@ def main(argv: Sequence[str] | None = None) -> int:
               "without .gz, or compress it", file=sys.stderr)
         return 2
     except (MemoryError, RuntimeError) as error:
+        if isinstance(error, USER_ERRORS):  # TrainingDiverged is a RuntimeError: caught
+            print(f"rnnkit: error: {error}", file=sys.stderr)  # here, it was re-raised as
+            return 2  # a traceback, not said in one line
         if not isinstance(error, MemoryError) and "allocate" not in str(error):
             raise
         print("rnnkit: error: out of memory: the settings ask for more than this machine has;"
