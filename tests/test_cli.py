@@ -754,3 +754,17 @@ def test_a_diverged_run_is_one_error_line_not_a_traceback(
     assert code == 2
     err = capsys.readouterr().err
     assert err.startswith("rnnkit: error: loss became") and "lower train.lr" in err
+
+
+def test_sizes_whose_product_overflows_are_one_error_line_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """data.test_size=2**62 (each size below 2**63, as the config checks) times data.length
+    overflows torch's storage size: 'RuntimeError: Storage size calculation overflowed' came
+    out as a traceback (evaluate --size 2**62 too); it is now the out-of-memory line."""
+    out = tmp_path / "run"
+    code = main(["train", "synthetic", *TINY, "--set", f"data.test_size={2**62}",
+                 "--out", str(out)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rnnkit: error: out of memory") and "lower the sizes" in err

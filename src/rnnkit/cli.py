@@ -191,8 +191,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(error, USER_ERRORS):  # TrainingDiverged is a RuntimeError: caught
             print(f"rnnkit: error: {error}", file=sys.stderr)  # here, it was re-raised as
             return 2  # a traceback, not said in one line
-        if not isinstance(error, MemoryError) and "allocate" not in str(error):
-            raise
+        if not isinstance(error, MemoryError) and not any(  # torch's "Storage size
+                sign in str(error) for sign in ("allocate", "size calculation overflowed")):
+            raise  # calculation overflowed": sizes whose product passes 2**63 elements
         print("rnnkit: error: out of memory: the settings ask for more than this machine has;"
               " lower the sizes (model.hidden_size, num_layers, batch_size, lengths)",
               file=sys.stderr)
