@@ -256,7 +256,9 @@ def test_python_dash_m_works() -> None:
     (["--length", "0"], "--length must be at least 1; got 0"),  # scored the training length
     (["--data", "imdb", "--split", "train"], "--data, --split do not apply; use --size"),
     (["--format", "csv"], "--format does not apply; use --size"),
-])
+    (["--size", str(2**70)], "--size must be a whole number below 2**63"),  # a traceback:
+    (["--length", str(2**70)], "--length must be a whole number below 2**63"),  # 'Overflow
+])  # when unpacking long long'
 def test_evaluate_synthetic_refuses_bad_sizes(flags: list[str], message: str, tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     from rnnkit.config import ModelConfig
@@ -768,3 +770,15 @@ def test_sizes_whose_product_overflows_are_one_error_line_not_a_traceback(
     assert code == 2
     err = capsys.readouterr().err
     assert err.startswith("rnnkit: error: out of memory") and "lower the sizes" in err
+
+
+@pytest.mark.parametrize("argv", [
+    ["diagnose", "--length", str(2**70)],  # a torch traceback
+    ["generate", "--model", "unused.rnnkit", "--length", str(2**70)],  # generated without end
+])
+def test_whole_number_flags_past_2_63_are_refused(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    assert capsys.readouterr().err.startswith(
+        "rnnkit: error: --length must be a whole number below 2**63")
