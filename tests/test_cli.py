@@ -256,7 +256,9 @@ def test_python_dash_m_works() -> None:
     (["--length", "0"], "--length must be at least 1; got 0"),  # scored the training length
     (["--data", "imdb", "--split", "train"], "--data, --split do not apply; use --size"),
     (["--format", "csv"], "--format does not apply; use --size"),
-])
+    (["--size", str(2**70)], "--size must be a whole number below 2**63"),  # a traceback:
+    (["--length", str(2**70)], "--length must be a whole number below 2**63"),  # 'Overflow
+])  # when unpacking long long'
 def test_evaluate_synthetic_refuses_bad_sizes(flags: list[str], message: str, tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     from rnnkit.config import ModelConfig
@@ -742,3 +744,41 @@ def test_resume_help_names_every_setting_a_resumed_run_may_change(
     shown = " ".join(capsys.readouterr().out.split())
     assert all(key in shown for key in RESUMABLE), shown
     assert "and sample.* for train lm)" in shown  # it offered sample.* to every task
+
+
+def test_a_diverged_run_is_one_error_line_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """TrainingDiverged is a RuntimeError: main's out-of-memory branch caught it and re-raised
+    it (its message says nothing of 'allocate'), a traceback for every diverged run."""
+    out = tmp_path / "run"
+    code = main(["train", "synthetic", *TINY, "--set", "train.lr=1e30", "--out", str(out)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rnnkit: error: loss became") and "lower train.lr" in err
+
+
+def test_sizes_whose_product_overflows_are_one_error_line_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """data.test_size=2**62 (each size below 2**63, as the config checks) times data.length
+    overflows torch's storage size: 'RuntimeError: Storage size calculation overflowed' came
+    out as a traceback (evaluate --size 2**62 too); it is now the out-of-memory line."""
+    out = tmp_path / "run"
+    code = main(["train", "synthetic", *TINY, "--set", f"data.test_size={2**62}",
+                 "--out", str(out)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rnnkit: error: out of memory") and "lower the sizes" in err
+
+
+@pytest.mark.parametrize("argv", [
+    ["diagnose", "--length", str(2**70)],  # a torch traceback
+    ["generate", "--model", "unused.rnnkit", "--length", str(2**70)],  # generated without end
+])
+def test_whole_number_flags_past_2_63_are_refused(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    assert capsys.readouterr().err.startswith(
+        "rnnkit: error: --length must be a whole number below 2**63")

@@ -99,6 +99,16 @@ def test_corpus_readers_stream_the_same_sentences_on_every_pass(tmp_path: Path) 
         assert list(corpus) == expected, f"{name}, second pass"
 
 
+def test_a_byte_order_mark_is_not_a_word_of_a_text_or_jsonl_corpus(tmp_path: Path) -> None:
+    """A corpus saved with a BOM (Notepad's UTF-8) gave word2vec a word '\ufeff' of its own,
+    a JSON-lines one failed to parse its first line; the mark is now dropped."""
+    text, lines = tmp_path / "a.txt", tmp_path / "a.jsonl"
+    text.write_bytes(b"\xef\xbb\xbfThe cat .\nA dog\n")
+    lines.write_bytes(b'\xef\xbb\xbf{"text": "Great film"}\n')
+    assert list(TextCorpus(text)) == [["The", "cat", "."], ["A", "dog"]]
+    assert list(JsonlCorpus(lines)) == [["Great", "film"]]
+
+
 def test_a_gzipped_conllu_corpus_reads_as_the_plain_file(tmp_path: Path) -> None:
     """--corpus t.conllu.gz ('.gz is fine') was refused as 'not UTF-8 text': the CoNLL-U
     reader read the compressed bytes."""

@@ -21,6 +21,7 @@ import tomllib
 
 from rnnkit.commands.common import add_nproc_option, check_folder, check_not_a_run
 from rnnkit.config import ConfigError
+from rnnkit.config.sections import MAX_WHOLE
 from rnnkit.training.bundle import BundleError
 from rnnkit.training.checkpoint import CheckpointError
 from rnnkit.training.distributed import (
@@ -67,6 +68,19 @@ def check_settings(args: argparse.Namespace) -> dict[str, Any]:
     with contextlib.redirect_stdout(printed):
         checking.handler(checking)
     return tomllib.loads(printed.getvalue())
+
+
+def check_whole_numbers(args: argparse.Namespace) -> None:
+    """Refuse a whole-number flag torch and NumPy cannot take (``--size 2**70``): past
+    2**63 - 1 they failed deep inside with 'Overflow when unpacking long long', a traceback,
+    or (``generate --length``) ran without end. The config's settings are checked alike;
+    seeds have their own ranges (``generate --seed`` takes up to 2**64 - 1)."""
+    for name, value in vars(args).items():
+        whole = isinstance(value, int) and not isinstance(value, bool)
+        if name != "seed" and whole and abs(value) > MAX_WHOLE:
+            flag = "--" + name.replace("_", "-")
+            raise ConfigError(f"{flag} must be a whole number below 2**63 (torch and NumPy "
+                              f"take no larger); got {value}")
 
 
 def check_out(args: argparse.Namespace) -> None:
@@ -141,6 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     nproc = getattr(args, "nproc", 1)
     try:
+        check_whole_numbers(args)
         check_process_count(nproc)
         check_one_process(args)
         check_out(args)
@@ -188,8 +203,12 @@ def main(argv: Sequence[str] | None = None) -> int:
               "without .gz, or compress it", file=sys.stderr)
         return 2
     except (MemoryError, RuntimeError) as error:
-        if not isinstance(error, MemoryError) and "allocate" not in str(error):
-            raise
+        if isinstance(error, USER_ERRORS):  # TrainingDiverged is a RuntimeError: caught
+            print(f"rnnkit: error: {error}", file=sys.stderr)  # here, it was re-raised as
+            return 2  # a traceback, not said in one line
+        if not isinstance(error, MemoryError) and not any(  # torch's "Storage size
+                sign in str(error) for sign in ("allocate", "size calculation overflowed")):
+            raise  # calculation overflowed": sizes whose product passes 2**63 elements
         print("rnnkit: error: out of memory: the settings ask for more than this machine has;"
               " lower the sizes (model.hidden_size, num_layers, batch_size, lengths)",
               file=sys.stderr)

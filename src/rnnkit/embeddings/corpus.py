@@ -56,8 +56,9 @@ def check_reiterable(corpus: Iterable[Sequence[str]]) -> None:
 
 
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
-    """The numbered lines of a UTF-8 text file (``.gz`` decompressed on the fly); bytes that
-    are not UTF-8 are an error naming the file and the line."""
+    """The numbered lines of a UTF-8 text file (``.gz`` decompressed on the fly), without a
+    leading byte-order mark; bytes that are not UTF-8 are an error naming the file and the
+    line."""
     if path.is_dir():
         raise ValueError(f"corpus file {path} is a folder; give the files in it, e.g. "
                          f"{path / '*.txt'}")
@@ -71,6 +72,8 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
             except UnicodeDecodeError as error:
                 raise ValueError(f"{path}, line {number}: not UTF-8 text ({error.reason}); "
                                  "save the file as UTF-8") from None
+            if number == 1:  # a byte-order mark is no text: kept, it became a word of its
+                text = text.removeprefix("\ufeff")  # own (or broke a JSON line's parse)
             for line in text.replace("\r\n", "\n").split("\r"):  # old Mac (CR) lines too
                 if line:
                     yield number, line
