@@ -76,9 +76,6 @@ def train(args: argparse.Namespace) -> int:
     return 0
 
 
-NO_ATTENTION = "this model has no attention (seq2seq.attention = none): no heat map"
-
-
 def translate_command(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.translation import has_subwords, load_translator, translate_lines
 
@@ -91,7 +88,8 @@ def translate_command(args: argparse.Namespace) -> int:
         raise ConfigError(f"--beam-size {args.beam_size} is larger than the target vocabulary "
                           f"({vocabulary} subwords); use at most {vocabulary} (5 is usual)")
     if args.attention_plot is not None and model.decoder.attention is None:
-        raise ValueError(NO_ATTENTION)  # before translating a whole file for nothing
+        raise ValueError("this model has no attention (seq2seq.attention = none): no heat "
+                         "map")  # before translating a whole file for nothing
     lines = _read_lines(args.input)
     if args.attention_plot is not None and (not lines or not has_subwords(model, lines[0])):
         invisible = " (only characters that the tokenizer removes, such as zero-width spaces)"
@@ -164,14 +162,12 @@ def _plot_first(model: Any, lines: list[str], found: list[Any], path: Path,
     from rnnkit.pipelines.translation import forced_attention, source_ids
     from rnnkit.viz.attention import plot_attention
 
-    if not lines or not lines[0].strip():
-        raise ValueError("--attention-plot draws the first input line, which is empty")
+    # translate_command refused a model without attention and a first line without subwords
     if reference is not None:
         weights, tokens = forced_attention(model, lines[0], reference)
     else:
         weights, tokens = found[0][0].attention, found[0][0].tokens
-    if weights is None:
-        raise ValueError(NO_ATTENTION)
+    assert weights is not None
     source = model.source_tokenizer.pieces(source_ids(model, lines[0]))
     ended = weights.shape[0] > len(tokens)  # a row for the end marker too
     target = model.target_tokenizer.pieces(tokens) + (["</s>"] if ended else [])
