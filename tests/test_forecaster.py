@@ -1032,11 +1032,11 @@ def test_forecast_plot_title_says_which_windows_it_shows(
                         lambda actual, forecasts, path, **options: seen.update(options))
     plot(test, out, tmp_path / "forecast.png", points, "degC")
     assert seen["title"] == f"y, 3 steps ahead, {part}"
-    from rnnkit.pipelines.forecaster import _span_text  # hourly from a midnight: both timed
+    from rnnkit.trading.returns import span_text  # hourly from a midnight: both timed
 
-    assert _span_text("2014-12-10", "2014-12-31 23:00") == ("2014-12-10 00:00:00 to "
+    assert span_text("2014-12-10", "2014-12-31 23:00") == ("2014-12-10 00:00:00 to "
                                                             "2014-12-31 23:00:00")
-    assert _span_text("2014-12-10", "2014-12-31") == "2014-12-10 to 2014-12-31"
+    assert span_text("2014-12-10", "2014-12-31") == "2014-12-10 to 2014-12-31"
     assert len(seen["times"]) == min(points, len(test))
     assert seen["times"][-1] == test.target_times[-1, -1]
 

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import torch
 
 from rnnkit.config import (
@@ -193,6 +192,7 @@ def score(model: Forecaster, split: Split, options: ForecastOptions, period: int
 def plot(test: Windows, out: dict[str, np.ndarray], path: Path, points: int, unit: str) -> Path:
     """``forecast.png``: the last ``points`` test windows' last step (``forecast.plot_points``),
     its title saying which when they are not all (results.json scores every one)."""
+    from rnnkit.trading.returns import span_text
     from rnnkit.viz.timeseries import plot_forecast
 
     rows = slice(max(0, len(test) - points), None)
@@ -207,15 +207,8 @@ def plot(test: Windows, out: dict[str, np.ndarray], path: Path, points: int, uni
                           "persistence": out["baseline_persistence"][rows, -1]},
                          path, times=times, lower=lower, upper=upper,
                          title=f"{test.target_name}, {step} steps ahead, {part} "
-                               f"({_span_text(times[0], times[-1])})", unit=unit)
+                               f"({span_text(times[0], times[-1])})", unit=unit)
 
-
-def _span_text(first: object, last: object) -> str:
-    """``first to last``: dates when both are midnights, else both with their time (an
-    hourly span from a midnight read '2014-12-10 to 2014-12-31 23:00:00')."""
-    ends = [pd.Timestamp(first), pd.Timestamp(last)]
-    dates = all(end == end.normalize() for end in ends)
-    return " to ".join(str(end.date()) if dates else str(end) for end in ends)
 
 
 def check_run(config: ForecastRunConfig) -> None:

@@ -96,7 +96,7 @@ def plot_symbol(symbol: str, result: dict[str, Any], scores: dict[str, Any],
     model; its title says which days when they are not all), ``equity.png``, ``drawdown.png``
     and ``confusion.png``."""
     from rnnkit.pipelines.backtest import plot_backtests
-    from rnnkit.trading.returns import day_text
+    from rnnkit.trading.returns import span_text
     from rnnkit.viz.confusion import plot_confusion
     from rnnkit.viz.timeseries import plot_forecast
 
@@ -112,7 +112,7 @@ def plot_symbol(symbol: str, result: dict[str, Any], scores: dict[str, Any],
     plot_forecast(later, {"model": implied, "persistence": now}, out / "forecast.png",
                   times=targets, unit="USD (adjusted)",
                   title=f"{symbol}: adjusted close {windows.horizon} day(s) ahead, {part} "
-                        f"({day_text(targets[0])} to {day_text(targets[-1])})")
+                        f"({span_text(targets[0], targets[-1])})")
     plot_backtests(backtests, out, windows,
                    f"{symbol}: equity after costs, walk-forward test years", f"{symbol}: drawdown")
     plot_confusion(list(CLASS_NAMES), scores["classification"]["model"]["confusion"],

@@ -115,6 +115,20 @@ def day_text(time: object) -> str:
     return str(stamp.date()) if stamp == stamp.normalize() else str(stamp)
 
 
+def span_text(first: object, last: object) -> str:
+    """``first to last``: dates when both are midnights, else both with their time (an hourly
+    span from a midnight, as :func:`day_text` gives each end, read '2014-12-10 to 2014-12-31
+    23:00:00').
+
+    Example:
+        >>> span_text("2014-12-10", "2014-12-31"), span_text("2014-12-10", "2014-12-10 23:00")
+        ('2014-12-10 to 2014-12-31', '2014-12-10 00:00:00 to 2014-12-10 23:00:00')
+    """
+    ends = [pd.Timestamp(first), pd.Timestamp(last)]
+    dates = all(end == end.normalize() for end in ends)
+    return " to ".join(str(end.date()) if dates else str(end) for end in ends)
+
+
 def decision_gaps(windows: Windows) -> str:
     """Why these windows cannot be backtested ("" when they can): a backtest chains one
     decision per row, so a row without one (a window dropped for a missing value) would
