@@ -190,12 +190,9 @@ def derive(frame: pd.DataFrame, log1p: Sequence[str] = (), changes: Sequence[str
                              "shift it above -1 first")
         logged = np.log1p(out[name])
         _check_free(out, f"{name}_log1p", logged, f"log(1 + {name})", name, "log1p")
-        if f"{name}_log1p" in out.columns:  # derived before: it stays where it is
-            out = out.drop(columns=[name])
-            continue
-        position = list(out.columns).index(name)
-        out.insert(position, f"{name}_log1p", logged)
-        out = out.drop(columns=[name])
+        if f"{name}_log1p" not in out.columns:  # derived before: it stays where it is
+            out.insert(list(out.columns).index(name), f"{name}_log1p", logged)
+        del out[name]  # out is the frame's copy: no copy more per column
     return out
 
 
