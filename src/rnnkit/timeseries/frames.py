@@ -134,7 +134,7 @@ def tidy(
     frame = frame.iloc[np.argsort(dates.to_numpy(), kind="stable")]
     if series_column is not None and value_column is not None:
         frame = to_wide(frame, series_column, value_column)
-    targets = [target] if isinstance(target, str) else list(target or ())
+    targets = _one_or_many(target or ())
     missing = [name for name in targets if name not in frame.columns]
     if missing:
         raise ValueError(f"{source} has no target column {missing[0]!r}; its columns: "
@@ -366,12 +366,12 @@ def _parse_dates(values: pd.Series, date_format: str | None, source: str,
 
 
 # a clock time followed by a UTC offset or zone: '10:00+01:00', '10:00:00Z', '10:00 UTC'
-_OFFSET = re.compile(r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)\s*$",
-                     re.IGNORECASE)
-
-
-# the same, the clock time kept (group 1) to drop the offset after it
-_OFFSET_TAIL = r"(?i)(\d:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)\s*$"
+_CLOCK = r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?"
+_ZONE = r"\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)\s*$"
+_OFFSET = re.compile(_CLOCK + _ZONE, re.IGNORECASE)
+# the same, the clock time kept (group 1) to drop the offset after it (two patterns:
+# str.contains warns of a pattern with a group)
+_OFFSET_TAIL = re.compile(f"({_CLOCK}){_ZONE}", re.IGNORECASE)
 
 
 def _offset_rows(values: pd.Series, text: pd.Series, source: str,
