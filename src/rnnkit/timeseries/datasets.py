@@ -13,6 +13,7 @@ import pandas as pd
 from rnnkit.data.registry import dataset_file, get_spec
 from rnnkit.timeseries.features import log_returns, simple_returns
 from rnnkit.timeseries.frames import tidy
+from rnnkit.timeseries.windows import one_or_many
 
 STOCK_SYMBOLS = ("AAPL", "IBM", "MSFT", "GOOG")  # the registry's stocks, 2000-2013
 ALL_STOCK_SYMBOLS = ("AAPL", "FB", "GOOG", "IBM", "MSFT")  # bokeh-sampledata's (FB: 2012-2013)
@@ -38,7 +39,7 @@ def stock_prices(symbols: Sequence[str] = STOCK_SYMBOLS, returns: bool = True) -
         raise ImportError("stock_prices needs the bokeh-sampledata package: pip install "
                           "bokeh-sampledata") from error
     known = [name for name in ALL_STOCK_SYMBOLS if hasattr(stocks, name)]
-    symbols = [symbols] if isinstance(symbols, str) else list(symbols)  # 'AAPL', not A, A, P, L
+    symbols = one_or_many(symbols)  # 'AAPL', not A, A, P, L
     if not symbols:
         raise ValueError(f"no stock symbols given; known: {', '.join(known)}")
     repeated = sorted({symbol for symbol in symbols if symbols.count(symbol) > 1})

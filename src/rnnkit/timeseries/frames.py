@@ -41,6 +41,7 @@ import pandas as pd
 
 from rnnkit.data.tagged import GZIP_ERRORS, not_gzip
 from rnnkit.timeseries.grid import regularize
+from rnnkit.timeseries.windows import one_or_many
 
 
 def tidy(
@@ -82,8 +83,8 @@ def tidy(
         ('date', ['A', 'B'], [5.0, nan])
     """
     table = table.reset_index(drop=True)
-    categorical = _one_or_many(categorical)  # 'weather', not w, e, a...
-    needed = None if needed is None else _one_or_many(needed)
+    categorical = one_or_many(categorical)  # 'weather', not w, e, a...
+    needed = None if needed is None else one_or_many(needed)
     if date_column not in table.columns:
         raise ValueError(f"{source} has no date column {date_column!r}; its columns: "
                          f"{_names(table.columns)}. Name the one holding the dates with "
@@ -134,7 +135,7 @@ def tidy(
     frame = frame.iloc[np.argsort(dates.to_numpy(), kind="stable")]
     if series_column is not None and value_column is not None:
         frame = to_wide(frame, series_column, value_column)
-    targets = _one_or_many(target or ())
+    targets = one_or_many(target or ())
     missing = [name for name in targets if name not in frame.columns]
     if missing:
         raise ValueError(f"{source} has no target column {missing[0]!r}; its columns: "
@@ -185,7 +186,7 @@ def load_table(
             hint = f" (an alias pandas removed: write {new})" if new else ""
             raise ValueError(f"unknown frequency {frequency!r}{hint}; use infer or a pandas "
                              "alias such as h, D, B, W-SUN or MS") from None
-    keep = [*_one_or_many(target or ()), *_one_or_many(keep)]  # 'load': kept, not l, o...
+    keep = [*one_or_many(target or ()), *one_or_many(keep)]  # 'load': kept, not l, o...
     try:
         return regularize(frame, frequency, max_fill=max_fill, keep=keep)
     except ValueError as error:  # timestamps off the grid
@@ -476,11 +477,6 @@ def _numbers(column: pd.Series, dates: pd.Series, source: str) -> pd.Series:
                          "Fix the value, or leave the column out: list the inputs in "
                          "data.features (training), or the column in categorical=[...]")
     return numbers.astype(float)
-
-
-def _one_or_many(names: str | Sequence[str]) -> list[str]:
-    """One column name, or several, as a list."""
-    return [names] if isinstance(names, str) else list(names)
 
 
 def _names(columns: Iterable[object]) -> str:

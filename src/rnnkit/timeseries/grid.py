@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from rnnkit.timeseries.windows import one_or_many
+
 
 @dataclass(frozen=True)
 class GapReport:
@@ -167,7 +169,7 @@ def regularize(frame: pd.DataFrame, frequency: str = "infer", max_fill: int = 0,
         raise ValueError(f"{len(off_grid)} timestamps are not on the {chosen!r} grid, the "
                          f"first {off_grid[0]}; resample the data to {chosen!r} first")
     result = frame.reindex(grid)
-    kept = [keep] if isinstance(keep, str) else list(keep)  # 'load' is not in 'payload'
+    kept = one_or_many(keep)  # 'load' is not in 'payload'
     fill = [name for name in result.columns if name not in kept]
     if max_fill > 0 and fill:
         result[fill] = result[fill].ffill(limit=max_fill)

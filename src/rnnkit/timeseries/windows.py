@@ -149,8 +149,7 @@ def make_windows(frame: pd.DataFrame, target: str, features: Sequence[str] | Non
         >>> str(windows.input_end[0])[:10]
         '2020-01-02'
     """
-    names = list(frame.columns if features is None else
-                 [features] if isinstance(features, str) else features)  # 'temp', not t, e...
+    names = list(frame.columns) if features is None else one_or_many(features)
     for name in [target, *names]:
         if name not in frame.columns:
             raise ValueError(f"no column {name!r} in the frame; its columns: "
@@ -185,6 +184,16 @@ def make_windows(frame: pd.DataFrame, target: str, features: Sequence[str] | Non
     keep = (missing_inputs == 0) & (missing_targets == 0)
     return Windows(values, series, index, candidates[keep], lookback, horizon, tuple(names),
                    target, dropped=int((~keep).sum()))
+
+
+def one_or_many(names: str | Sequence[str]) -> list[str]:
+    """One column name, or several, as a list: ``"load"`` is one name, not its letters.
+
+    Example:
+        >>> one_or_many("load"), one_or_many(("a", "b"))
+        (['load'], ['a', 'b'])
+    """
+    return [names] if isinstance(names, str) else list(names)
 
 
 def whole_count(value: object) -> int | None:
