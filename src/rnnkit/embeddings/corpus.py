@@ -19,11 +19,11 @@ from __future__ import annotations
 import gzip
 import json
 import re
-import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
+from rnnkit.data.tagged import GZIP_ERRORS
 from rnnkit.data.words import HTML_BREAK, tokenize
 
 FORMATS = ("text", "jsonl", "conllu", "iob", "sst")
@@ -88,7 +88,7 @@ def _gzip_checked(file: Iterable[bytes], path: Path) -> Iterator[bytes]:
             raw = next(lines)
         except StopIteration:
             return
-        except (OSError, EOFError, zlib.error) as error:  # gzip.BadGzipFile is an OSError
+        except (OSError, *GZIP_ERRORS) as error:  # gzip.BadGzipFile is an OSError
             raise ValueError(f"corpus file {path} cannot be read as gzip data ({error}): is it "
                              "cut short? If it is not gzipped, rename it without .gz") from None
         yield raw

@@ -11,9 +11,10 @@ import codecs
 import gzip
 import io
 import re
-import zlib
 from collections.abc import Sequence
 from pathlib import Path
+
+from rnnkit.data.tagged import GZIP_ERRORS
 
 FORMATS = ("word2vec-binary", "word2vec-text", "glove")
 _SNIFF_BYTES = 1 << 20  # a first line longer than this is not a vectors file
@@ -48,7 +49,7 @@ def _head(path: Path) -> tuple[bytes, bytes]:
             # (at most 64 MiB: a header's DIM may be absurd, 99999999999 words a line)
             size = min(32 * int(header[1]) + 4096, 1 << 26) if _is_header(header) else 0
             rest = file.read(size)
-    except (OSError, EOFError, zlib.error) as error:  # gzip.BadGzipFile is an OSError
+    except (OSError, *GZIP_ERRORS) as error:  # gzip.BadGzipFile is an OSError
         hint = ("; is it really gzipped, and whole? If it is not gzipped, rename it without .gz"
                 if path.suffix == ".gz" else "")
         raise ValueError(f"vectors file {path} cannot be read: {error}{hint}") from None
@@ -190,7 +191,7 @@ def text_problem(path: Path, format: str) -> str | None:
     None if none does (then gensim's own error is the best there is)."""
     try:
         return _first_bad_line(path, format)
-    except (OSError, EOFError, zlib.error) as error:  # a gzip file cut short or damaged
+    except (OSError, *GZIP_ERRORS) as error:  # a gzip file cut short or damaged
         return _unreadable(path, error)
 
 
@@ -226,7 +227,7 @@ def rows_before_blank_end(path: Path) -> int | None:
             for count, line in enumerate(file, start=1):
                 if line.strip():
                     last = count
-    except (OSError, EOFError, zlib.error):
+    except (OSError, *GZIP_ERRORS):
         return None
     return last if last < count else None
 
@@ -238,7 +239,7 @@ def rows_past_count(path: Path) -> str | None:
         with open_binary(path) as file:
             count = int(file.readline().split()[0])
             rows = sum(1 for line in file if line.strip())
-    except (OSError, EOFError, zlib.error) as error:  # damaged after the words gensim read
+    except (OSError, *GZIP_ERRORS) as error:  # damaged after the words gensim read
         return _unreadable(path, error)
     if rows <= count:
         return None
