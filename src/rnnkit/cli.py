@@ -202,22 +202,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"rnnkit: error: a file named .gz is not gzip-compressed ({error}); rename it "
               "without .gz, or compress it", file=sys.stderr)
         return 2
-    except (MemoryError, RuntimeError) as error:
-        if isinstance(error, USER_ERRORS):  # TrainingDiverged is a RuntimeError: caught
-            print(f"rnnkit: error: {error}", file=sys.stderr)  # here, it was re-raised as
-            return 2  # a traceback, not said in one line
+    except OSError as error:  # a place that cannot be written, a full disk
+        print(f"rnnkit: error: {os_error_message(error)}", file=sys.stderr)
+        return 2
+    except USER_ERRORS as error:
+        print(f"rnnkit: error: {error}", file=sys.stderr)
+        return 2
+    except (MemoryError, RuntimeError) as error:  # after USER_ERRORS: TrainingDiverged is a
+        # RuntimeError, which this branch re-raised as a traceback
         if not isinstance(error, MemoryError) and not any(  # torch's "Storage size
                 sign in str(error) for sign in ("allocate", "size calculation overflowed")):
             raise  # calculation overflowed": sizes whose product passes 2**63 elements
         print("rnnkit: error: out of memory: the settings ask for more than this machine has;"
               " lower the sizes (model.hidden_size, num_layers, batch_size, lengths)",
               file=sys.stderr)
-        return 2
-    except OSError as error:  # a place that cannot be written, a full disk
-        print(f"rnnkit: error: {os_error_message(error)}", file=sys.stderr)
-        return 2
-    except USER_ERRORS as error:
-        print(f"rnnkit: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         advice = "; continue with --resume" if can_resume(args) else ""
