@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnkit.data.tagged import decode_utf8, read_bytes
+from rnnkit.data.tagged import read_text
 
 TIME_FIX = ("data.time_column orders the steps by number: give each row its step number "
             "(0, 1, 2...), or set data.time_column=\"\" to keep the file order")
@@ -52,7 +52,7 @@ def _number(text: str, where: str, column: str,
 
 def _text(path: Path) -> str:
     """The file's text: UTF-8 (other bytes are an error naming the line), no byte-order mark."""
-    return decode_utf8(read_bytes(path), path).removeprefix("\ufeff")
+    return read_text(path)
 
 
 def read_header(path: str | Path) -> list[str]:

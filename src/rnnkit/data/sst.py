@@ -11,7 +11,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from rnnkit.data.tagged import decode_utf8, read_bytes
+from rnnkit.data.tagged import read_text
 
 SST5_LABELS = ("very negative", "negative", "neutral", "positive", "very positive")
 SST2_LABELS = ("negative", "positive")
@@ -90,7 +90,7 @@ def parse_tree(line: str) -> SentimentTree:
 def read_trees(path: str | Path) -> list[SentimentTree]:
     """Every tree of a UTF-8 file (one per line); a bad line (or bytes that are not UTF-8), or
     a file with no tree, is an error naming the file (and line)."""
-    text = decode_utf8(read_bytes(path), path).removeprefix("\ufeff")
+    text = read_text(path)
     trees = []
     for number, line in enumerate(io.StringIO(text, newline=None), 1):  # \r\n, \r: \n
         if not line.strip():

@@ -162,6 +162,16 @@ def read_bytes(path: str | Path) -> bytes:
     return raw
 
 
+def read_text(path: str | Path) -> str:
+    """A UTF-8 file's text (``.gz``: decompressed), its byte-order mark left out (it is no
+    text); bytes that are not UTF-8 are an error naming the line.
+
+    Raises:
+        DataFormatError: not UTF-8, or a ``.gz`` file that is not gzip data.
+    """
+    return decode_utf8(read_bytes(path), path).removeprefix("\ufeff")
+
+
 def read_lines(path: str | Path) -> list[str]:
     """The lines of a UTF-8 file (``.gz``: decompressed) with their endings kept; split on
     ``\\n`` only.

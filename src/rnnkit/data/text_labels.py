@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from rnnkit.data.tagged import decode_utf8, read_bytes
+from rnnkit.data.tagged import read_text
 from rnnkit.data.words import HTML_BREAK, tokenize
 
 FORMATS = ("jsonl", "csv", "tsv")
@@ -51,7 +51,7 @@ def _open(path: Path) -> IO[str]:
     """The file's text (``.gz`` decompressed), a stream with no newline translation; bytes that
     are not UTF-8 (or a ``.gz`` that is not gzip data) are a ``DataFormatError`` naming the
     file."""
-    text = decode_utf8(read_bytes(path), path).removeprefix("\ufeff")  # a mark is no text
+    text = read_text(path)
     return io.StringIO(text, newline="")
 
 

@@ -70,11 +70,10 @@ def read_text(data: LMDataConfig) -> str:
     naming the line), a byte-order mark left out (it would become a character to learn), and
     Windows (CRLF) and old Mac (CR) line endings read as ``\\n``, as Python's ``open`` reads a
     text file (a CRLF file taught a character model to write ``\\r`` before each line break)."""
-    from rnnkit.data.tagged import decode_utf8, read_bytes
+    from rnnkit.data import tagged
 
     path = text_path(data)
-    text = decode_utf8(read_bytes(path), str(path)).removeprefix("\ufeff")
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = tagged.read_text(path).replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise ValueError(f"{path} is empty: a language model needs text to learn from")
     return text
