@@ -50,15 +50,10 @@ def _number(text: str, where: str, column: str,
     return value
 
 
-def _text(path: Path) -> str:
-    """The file's text: UTF-8 (other bytes are an error naming the line), no byte-order mark."""
-    return read_text(path)
-
-
 def read_header(path: str | Path) -> list[str]:
     """The column names of a long CSV's header, as :func:`read_numeric_sequences` reads them
     (a byte-order mark left out, spaces around the names too); ``[]`` for an empty file."""
-    with io.StringIO(_text(Path(path)), newline="") as file:
+    with io.StringIO(read_text(path), newline="") as file:
         return [name.strip() for name in next(csv.reader(file), [])]
 
 
@@ -76,7 +71,7 @@ def read_numeric_sequences(
     ``labelled`` False (new data to predict) the label column may be missing.
     """
     path = Path(path)
-    with io.StringIO(_text(path), newline="") as file:
+    with io.StringIO(read_text(path), newline="") as file:
         reader = csv.DictReader(file)
         header = [name.strip() for name in reader.fieldnames or []]  # 'noise ' is 'noise'
         reader.fieldnames = header
