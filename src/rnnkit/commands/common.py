@@ -355,6 +355,6 @@ def print_json(value: Any, **options: Any) -> None:
 
 def registry_names(task: str) -> list[str]:
     """The registry datasets of one task (``tagging``, ``translation``...)."""
-    from rnnkit.data.registry import REGISTRY
+    from rnnkit.data import registry
 
-    return sorted(name for name, spec in REGISTRY.items() if spec.task == task)
+    return registry.registry_names(task)

@@ -124,6 +124,11 @@ def get_spec(name: str) -> DatasetSpec:
     return REGISTRY[name]
 
 
+def registry_names(task: str) -> list[str]:
+    """The registry datasets of one task (``tagging``, ``translation``...), sorted."""
+    return sorted(name for name, spec in REGISTRY.items() if spec.task == task)
+
+
 def get_task_spec(name: str, task: str, reader: str) -> DatasetSpec:
     """The registered dataset called ``name``, which must be one of ``task``: ``reader`` (such
     as "a classifier") names what reads it in the error.
@@ -135,8 +140,7 @@ def get_task_spec(name: str, task: str, reader: str) -> DatasetSpec:
     """
     spec = get_spec(name)
     if spec.task != task:
-        fitting = ", ".join(sorted(other for other, entry in REGISTRY.items()
-                                   if entry.task == task))
+        fitting = ", ".join(registry_names(task))
         raise ValueError(f"dataset {name!r} is a {spec.task.replace('_', ' ')} dataset, and "
                          f"{reader} reads {task.replace('_', ' ')} datasets ({fitting}); give "
                          "one of those, or files of your own")
