@@ -31,7 +31,6 @@ The registry's series (stocks, Seattle and Beijing weather) load through
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -40,7 +39,9 @@ import numpy as np
 import pandas as pd
 
 from rnnkit.data.tagged import GZIP_ERRORS, not_gzip
+from rnnkit.timeseries.dates import parse_dates
 from rnnkit.timeseries.grid import regularize
+from rnnkit.timeseries.values import numeric_column
 from rnnkit.timeseries.windows import one_or_many
 
 
@@ -97,7 +98,7 @@ def tidy(
     if series_column is not None and value_column is None:
         raise ValueError(f"{source}: the long format (series_column={series_column!r}) needs "
                          f"value_column, one of {_names(table.columns)}")
-    dates = _parse_dates(table[date_column], date_format, source, date_column)
+    dates = parse_dates(table[date_column], date_format, source, date_column)
     if series_column is not None and table[series_column].isna().any():
         row = int(np.flatnonzero(table[series_column].isna().to_numpy())[0])
         raise ValueError(f"{source}: column {series_column!r} holds no series name at row {row} "
@@ -107,7 +108,7 @@ def tidy(
     checked = [value_column] if series_column else [c for c in table.columns if c not in skip]
     for name in checked:
         try:
-            table[name] = _numeric(table[name], dates, source)
+            table[name] = numeric_column(table[name], dates, source)
         except ValueError:
             if needed is None or name in needed or series_column is not None:
                 raise
@@ -313,170 +314,6 @@ def _first_backwards(dates: pd.Series, series: pd.Series | None) -> tuple[int, i
         if len(back):
             found.append((int(rows[back[0] + 1]), int(rows[back[0]])))
     return min(found) if found else None
-
-
-def _parse_dates(values: pd.Series, date_format: str | None, source: str,
-                 column: str) -> pd.Series:
-    """Dates as naive timestamps. Dates with a UTC offset are converted to UTC and the zone
-    dropped, but for dates all at one local clock time (days written as local midnights: the
-    local dates are kept); a column of dates with and dates without one is refused. Without
-    ``date_format``: a year column (``1960``) is read as years, other numbers are refused (not
-    read as nanoseconds), and ``01/02/2010`` (or ``01.02.2010``, ``01-02-10``) that reads both
-    day-first and month-first is refused rather than guessed."""
-    # true from the CLI (training sets data.date_format; forecast, evaluate and backtest read
-    # a --data file with the model's, and have no flag for it) and from the Python API
-    where = ("data.date_format when training, date_format= in tidy and load_table; forecast, "
-             "evaluate and backtest read a --data file with the model's data.date_format")
-    hint = (f"write the dates in that format ({where})" if date_format is not None else
-            f"write dates such as 2020-01-31, or give their format (e.g. %d/%m/%Y) as {where}")
-    text = values.astype(str)
-    # 01/02/2010, 01.02.2010, 01-02-10: day-first or month-first, never guessed
-    slashes = date_format is None and bool(
-        text.str.match(r"\s*\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}\b").any())
-    if date_format is None and pd.api.types.is_numeric_dtype(values):
-        years = values.dropna()
-        if not ((years == years.round()) & years.between(1000, 2999)).all():
-            raise ValueError(f"{source}: column {column!r} holds numbers ({values.iloc[0]}), "
-                             f"not dates; {hint}")
-        written = years.astype(int).astype(str).reindex(values.index)  # a gap stays missing
-        dates = _to_dates(written, "%Y")
-    else:
-        dates = _to_dates(values, date_format)
-    if slashes and not text.str.match(r"\s*\d{4}[/.\-]").all():  # 2015/02/01 is year-first
-        day_first = _to_dates(values, None, dayfirst=True)
-        if dates.isna().any() and not day_first.isna().any():
-            dates = day_first  # 13/01/2020 reads only day-first
-        elif not dates.isna().any() and not day_first.isna().any() and \
-                not dates.equals(day_first):
-            row = int(np.flatnonzero((dates != day_first).to_numpy())[0])
-            raise ValueError(f"{source}: column {column!r} reads both day-first and "
-                             f"month-first ({values.iloc[row]!r} at row {row}); {hint}")
-    if date_format is None and not slashes and dates.isna().any():
-        dates = _to_dates(values, "mixed")  # e.g. '2020-01-01 00:00:00' then '2020-01-02'
-    if date_format is None and not slashes:
-        dates = _local_days(values, text, dates, _offset_rows(values, text, source, column))
-    bad = dates.isna()
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        value = values.iloc[row]
-        shown = "an empty value" if pd.isna(value) else repr(value)
-        what = "a date" if date_format is None else f"a date of the format {date_format!r}"
-        raise ValueError(f"{source}: column {column!r} holds {shown} at row {row}, not {what}; "
-                         f"fix or drop that row, or {hint}")
-    return dates
-
-
-# a clock time followed by a UTC offset or zone: '10:00+01:00', '10:00:00Z', '10:00 UTC'
-_CLOCK = r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?"
-_ZONE = r"\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)\s*$"
-_OFFSET = re.compile(_CLOCK + _ZONE, re.IGNORECASE)
-# the same, the clock time kept (group 1) to drop the offset after it (two patterns:
-# str.contains warns of a pattern with a group)
-_OFFSET_TAIL = re.compile(f"({_CLOCK}){_ZONE}", re.IGNORECASE)
-
-
-def _offset_rows(values: pd.Series, text: pd.Series, source: str,
-                 column: str) -> np.ndarray | None:
-    """The rows of dates written with a UTC offset (``None``: no such row, or dates already
-    parsed), every present row if any; dates of which some carry an offset and some do not
-    are refused: those without were read as UTC, a guess that shifts them by the offset (and
-    can make two rows one date)."""
-    if pd.api.types.is_datetime64_any_dtype(values):  # one zone, or none, for the column
-        return None
-    present = values.notna().to_numpy()
-    # a quick look first (the full pattern is slow on long files): a '+', Z, UTC or GMT, or a
-    # '-' after the time's first ':'
-    colon = text.str.find(":").to_numpy()
-    if not (text.str.contains("+", regex=False).any()
-            or text.str.contains(r"[zZ]|[uUgG][tTmM][cCtT]").any()
-            or ((colon >= 0) & (text.str.rfind("-").to_numpy() > colon)).any()):
-        return None
-    aware = text.str.contains(_OFFSET).to_numpy() & present
-    naive = present & ~aware
-    if not aware.any() or not naive.any():
-        return aware if aware.any() else None
-    with_offset, without = int(np.flatnonzero(aware)[0]), int(np.flatnonzero(naive)[0])
-    try:
-        mixed = (pd.Timestamp(text.iloc[with_offset]).tzinfo is not None
-                 and pd.Timestamp(text.iloc[without]).tzinfo is None)
-    except (TypeError, ValueError):  # not a date pandas reads alone: the other checks say
-        return None
-    if mixed:
-        raise ValueError(f"{source}: column {column!r} holds dates with a UTC offset "
-                         f"({values.iloc[with_offset]!r} at row {with_offset}) and dates "
-                         f"without one ({values.iloc[without]!r} at row {without}), which "
-                         "cannot be placed in time beside them; write every date with its "
-                         "offset, or every date in one zone without offsets")
-    return None
-
-
-def _local_days(values: pd.Series, text: pd.Series, dates: pd.Series,
-                offsets: np.ndarray | None) -> pd.Series:
-    """``dates`` (in UTC), or the local dates and times the column names when its dates carry
-    UTC offsets and every one is at the same local clock time (daily or coarser rows, such as
-    local midnights): in UTC, midnight east of UTC falls on the day before, and a change of
-    offset (daylight saving) moves the rows off any daily grid."""
-    if isinstance(values.dtype, pd.DatetimeTZDtype):
-        wall = values.dt.tz_localize(None)
-    elif offsets is not None and offsets.any():
-        kept = text.str.replace(_OFFSET_TAIL, r"\1", regex=True)  # the offset dropped
-        wall = _to_dates(kept, None)
-        if wall.isna().ne(dates.isna()).any():
-            wall = _to_dates(kept, "mixed")
-    else:
-        return dates
-    clock = (wall - wall.dt.normalize()).dropna()
-    if wall.isna().ne(dates.isna()).any() or clock.nunique() != 1 or \
-            wall.dropna().duplicated().any():
-        return dates
-    return wall
-
-
-def _to_dates(values: pd.Series, date_format: str | None, dayfirst: bool = False) -> pd.Series:
-    """``pd.to_datetime`` with bad values as ``NaT``, offsets converted to UTC, zone dropped."""
-    with warnings.catch_warnings():  # pandas warns when it guesses a format; we check instead
-        warnings.simplefilter("ignore", UserWarning)
-        dates = pd.to_datetime(values, format=date_format, errors="coerce", utc=True,
-                               dayfirst=dayfirst)
-    return dates.dt.tz_convert(None)
-
-
-def _numeric(column: pd.Series, dates: pd.Series, source: str) -> pd.Series:
-    numbers = _numbers(column, dates, source)
-    infinite = np.isinf(numbers.to_numpy())
-    if infinite.any():
-        row = int(np.flatnonzero(infinite)[0])
-        raise ValueError(f"{source}: column {column.name!r} holds {numbers.iloc[row]} at row "
-                         f"{row} (date {dates.iloc[row]}); expected finite numbers, with NA or "
-                         "an empty cell for a missing value")
-    return numbers
-
-
-# the words pandas' read_csv reads as a missing value
-MISSING_WORDS = frozenset({"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan",
-                           "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None",
-                           "n/a", "nan", "null"})
-
-
-def _numbers(column: pd.Series, dates: pd.Series, source: str) -> pd.Series:
-    if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
-        return column.astype(float)
-    numbers = pd.to_numeric(column, errors="coerce")
-    bad = numbers.isna() & column.notna()
-    if bad.any():  # ' NA' and '  ' (a file written '2020-01-01, 1.5, NA') are missing values,
-        # as 'NA' and '' are: numbers with spaces around them were read, these refused
-        text = column.map(lambda value: value.strip() if isinstance(value, str) else value)
-        text = text.mask(text.isin(MISSING_WORDS))
-        numbers = pd.to_numeric(text, errors="coerce")
-        bad = numbers.isna() & text.notna()
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise ValueError(f"{source}: column {column.name!r} holds the non-numeric value "
-                         f"{column.iloc[row]!r} at row {row} (date {dates.iloc[row]}); "
-                         "expected numbers, with NA or an empty cell for a missing value. "
-                         "Fix the value, or leave the column out: list the inputs in "
-                         "data.features (training), or the column in categorical=[...]")
-    return numbers.astype(float)
 
 
 def _names(columns: Iterable[object]) -> str:
