@@ -775,7 +775,7 @@ def test_data_dir_reaches_every_command_that_reads_a_registry_source(
 ) -> None:
     monkeypatch.delenv("RNNKIT_DATA", raising=False)  # only --data-dir says where the data is
     monkeypatch.setenv("RNNKIT_CACHE", str(tmp_path / "cache"))  # and nothing is cached
-    monkeypatch.setattr("rnnkit.data.registry._download", lambda *_: (_ for _ in ()).throw(
+    monkeypatch.setattr("rnnkit.data.registry.fetch_file", lambda *_: (_ for _ in ()).throw(
         AssertionError("tried to download")))
     moved = tmp_path / "moved"  # the mirror training read, gone by evaluation time
     moved.mkdir()

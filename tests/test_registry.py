@@ -19,7 +19,7 @@ from helpers import SHARED_DATA
 
 import rnnkit.cli as cli
 from rnnkit.commands.datasets import default_split
-from rnnkit.data import registry
+from rnnkit.data import download, registry
 from rnnkit.data.registry import (
     DatasetFile,
     DatasetSpec,
@@ -148,13 +148,13 @@ def test_checksum_is_computed_once_per_unchanged_file(
     toy_spec(tmp_path / "upstream")
     mirror = make_mirror(tmp_path / "mirror", {"train.iob": TRAIN})
     calls: list[Path] = []
-    real_sha = registry.sha256_of
+    real_sha = download.sha256_of
 
     def counting_sha(path: Path) -> str:
         calls.append(path)
         return real_sha(path)
 
-    monkeypatch.setattr(registry, "sha256_of", counting_sha)
+    monkeypatch.setattr(download, "sha256_of", counting_sha)
     for _ in range(3):
         dataset_file("toy", "train", mirror=mirror)
     assert len(calls) == 1
