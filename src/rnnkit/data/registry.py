@@ -10,7 +10,7 @@
 3. a download from the file's URL into the cache (unpacked from an archive or gzip if need be).
 
 Every file is checked against its SHA-256 the first time a process uses it. A new dataset is
-one :func:`register` call; the entries are at the end of this file.
+one :func:`register` call; the entries are in :mod:`rnnkit.data.catalog`.
 """
 
 from __future__ import annotations
