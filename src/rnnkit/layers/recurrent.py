@@ -21,59 +21,13 @@ from rnnkit.cells import GRUCell, LSTMCell, RecurrentCell, RNNCell, State, init_
 from rnnkit.cells.torch_compat import WEIGHT_NAMES
 from rnnkit.layers.fused import flatten_for_cudnn, fused_forward
 from rnnkit.layers.lengths import check_lengths, reverse_index, reverse_padded, step_mask
+from rnnkit.layers.loop import run_cell
 from rnnkit.layers.naming import build_name_map, rename_keys
 from rnnkit.layers.validate import check_hidden, check_input, check_layer_options
 
 CellFactory = Callable[[int, int], RecurrentCell]
 FUSED_CELL_TYPES = (RNNCell, LSTMCell, GRUCell)
 _WARNED: set[str] = set()
-
-
-def run_cell(
-    cell: RecurrentCell,
-    x: Tensor,
-    state: State,
-    mask: Tensor | None = None,
-    recurrent_mask: Tensor | None = None,
-) -> tuple[Tensor, State]:
-    """Run one cell over time: the time loop of the slow path.
-
-    Args:
-        cell: any :class:`RecurrentCell`.
-        x: inputs ``[T, B, I]``.
-        state: the initial state, a tuple of ``[B, H]``.
-        mask: ``[T, B, 1]`` booleans, True on real steps; on padded steps the state is carried
-            unchanged and the output is zero.
-        recurrent_mask: ``[B, H]`` dropout mask applied to ``h_(t-1)`` where it meets the
-            recurrent weights, at every step (variational dropout: the same mask for the whole
-            sequence; see :meth:`RecurrentCell.step_dropped`).
-
-    Returns:
-        outputs ``[T, B, H]`` (``h_t`` for every t) and the final state.
-    """
-    if mask is not None:  # padding never reaches the cell: a NaN there would make NaN gradients
-        x = x.masked_fill(~mask, 0.0)
-    projected = cell.project_inputs(x)  # [T, B, I] -> [T, B, *]
-    outputs = []
-    for t in range(x.shape[0]):
-        if recurrent_mask is None:
-            new_state = cell.step(projected[t], state)
-        else:
-            new_state = cell.step_dropped(projected[t], state, recurrent_mask)
-        if t == 0 and (not isinstance(new_state, tuple) or len(new_state) != len(state)):
-            raise ValueError(
-                f"{type(cell).__name__}.step must return a tuple of {len(state)} state tensor(s),"
-                f" got {type(new_state).__name__}"
-            )
-        if mask is not None:
-            pairs = zip(new_state, state, strict=True)
-            new_state = tuple(torch.where(mask[t], new, old) for new, old in pairs)
-        state = new_state
-        outputs.append(state[0])
-    output = torch.stack(outputs)  # T x [B, H] -> [T, B, H]
-    if mask is not None:
-        output = output.masked_fill(~mask, 0.0)
-    return output, state
 
 
 class Recurrent(nn.Module):
@@ -358,17 +312,11 @@ class Recurrent(nn.Module):
     def _check_loaded_shapes(self, state_dict: dict[str, Any], prefix: str) -> None:
         """Name a size mismatch with torch's keys: torch's own message would name the cells'
         internal keys (``cells.0.weight_ih``), which are in no state dict the user has seen."""
-        own: dict[int, dict[str, Any]] = {}
         mismatched = []
-        for internal, torch_name in self._torch_names.items():
+        for torch_name, mine in self.state_dict(keep_vars=True).items():  # torch's names
             value = state_dict.get(prefix + torch_name)
-            if not isinstance(value, Tensor):
-                continue
-            _, index, inner = internal.split(".", 2)
-            if int(index) not in own:
-                own[int(index)] = self.cells[int(index)].state_dict(keep_vars=True)
-            mine = own[int(index)].get(inner)
-            if isinstance(mine, Tensor) and mine.shape != value.shape:
+            if isinstance(value, Tensor) and isinstance(mine, Tensor) and \
+                    mine.shape != value.shape:
                 mismatched.append(f"{prefix}{torch_name} is {list(value.shape)} in the state dict,"
                                   f" {list(mine.shape)} here")
         if mismatched:
