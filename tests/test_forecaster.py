@@ -28,7 +28,8 @@ from rnnkit.models.window_inputs import add_calendar
 from rnnkit.pipelines.forecast import _rows_up_to
 from rnnkit.pipelines.forecaster import ForecastRunConfig, train_forecaster
 from rnnkit.pipelines.saved_source import prepare_for
-from rnnkit.pipelines.sources import ForecastDataConfig, prepare, split_ends
+from rnnkit.pipelines.source_config import ForecastDataConfig, split_ends
+from rnnkit.pipelines.sources import prepare
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.windows import make_windows
 from rnnkit.training.bundle import load_bundle, save_bundle

@@ -154,7 +154,8 @@ def check_file(path: str | Path, flag: str) -> None:
 def check_source(source: str | None, flag: str) -> None:
     """Refuse a ``flag`` that is neither a time-series source nor an existing file (an empty
     one means the model's own)."""
-    from rnnkit.pipelines.sources import SOURCES, is_stock
+    from rnnkit.pipelines.source_config import SOURCES
+    from rnnkit.pipelines.sources import is_stock
     from rnnkit.timeseries.datasets import STOCK_SYMBOLS
 
     if not source or source in SOURCES or is_stock(source) or Path(source).exists():

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from rnnkit.pipelines.saved_source import check_model_file, data_settings
-from rnnkit.pipelines.sources import ForecastDataConfig, change_lags, read_source, with_source
+from rnnkit.pipelines.source_config import ForecastDataConfig, change_lags
+from rnnkit.pipelines.sources import read_source, with_source
 from rnnkit.timeseries.splits import period_end
 from rnnkit.training.bundle import load_bundle
 

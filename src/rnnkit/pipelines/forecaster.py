@@ -32,12 +32,8 @@ from rnnkit.models.forecaster import LOSSES, STRATEGIES, Forecaster
 from rnnkit.models.signal import target_kind
 from rnnkit.pipelines.run import train_in_run_dir, write_results
 from rnnkit.pipelines.saved_source import kept_settings, prepare_for
-from rnnkit.pipelines.sources import (
-    ForecastDataConfig,
-    check_data,
-    prepare,
-    seasonal_period,
-)
+from rnnkit.pipelines.source_config import ForecastDataConfig, check_data
+from rnnkit.pipelines.sources import prepare, seasonal_period
 from rnnkit.timeseries.baselines import (
     fit_ridge,
     moving_average,

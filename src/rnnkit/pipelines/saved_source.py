@@ -13,8 +13,8 @@ from typing import Any
 
 import pandas as pd
 
+from rnnkit.pipelines.source_config import ForecastDataConfig
 from rnnkit.pipelines.sources import (
-    ForecastDataConfig,
     Prepared,
     is_file,
     is_stock,

@@ -31,7 +31,8 @@ from rnnkit.data.batching import TensorBatches
 from rnnkit.models.signal import SignalClassifier, balanced_weights, target_kind
 from rnnkit.pipelines.run import train_in_run_dir, write_results
 from rnnkit.pipelines.saved_source import kept_settings, prepare_for
-from rnnkit.pipelines.sources import ForecastDataConfig, check_data, prepare
+from rnnkit.pipelines.source_config import ForecastDataConfig, check_data
+from rnnkit.pipelines.sources import prepare
 from rnnkit.timeseries.baselines import majority_class, persistence_signal
 from rnnkit.timeseries.labels import (
     CLASS_NAMES,

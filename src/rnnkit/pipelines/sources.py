@@ -18,11 +18,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from rnnkit.config import ConfigError, changed_keys, check_at_least, check_date, number_list
+from rnnkit.config import ConfigError, check_at_least
 from rnnkit.models.window_inputs import add_calendar
+from rnnkit.pipelines.source_config import (
+    SOURCES,
+    ForecastDataConfig,
+    change_lags,
+    column_names,
+    moment,
+    split_ends,
+)
 from rnnkit.timeseries.datasets import (
     ALL_STOCK_SYMBOLS,
     STOCK_SYMBOLS,
@@ -33,37 +40,8 @@ from rnnkit.timeseries.datasets import (
 from rnnkit.timeseries.features import calendar_columns, derive, price_features
 from rnnkit.timeseries.frames import load_table
 from rnnkit.timeseries.grid import calendar_periods, describe_gaps, infer_frequency
-from rnnkit.timeseries.splits import Split, check_period_order, period_end, split_by_time
+from rnnkit.timeseries.splits import Split, split_by_time
 from rnnkit.timeseries.windows import make_windows
-
-# source -> (default target, train_end, val_end, seasonal period)
-SOURCES = {"beijing": ("temperature", "2012", "2013", 24),
-           "seattle": ("temp_max", "2013", "2014", 7)}
-
-
-@dataclass(frozen=True)
-class ForecastDataConfig:
-    source: str = "beijing"  # beijing | seattle | AAPL, IBM, MSFT, GOOG | a CSV/Parquet path
-    target: str = ""  # "" = the source's default (beijing temperature, a stock its log return)
-    date_column: str = "date"  # for files
-    date_format: str = ""  # for files, e.g. %d/%m/%Y; "" = ISO dates or an unambiguous format
-    series_column: str = ""  # for files in the long format (date, series, value): the series
-    value_column: str = ""  # ...and the values; each series becomes a column named after it
-    frequency: str = ""  # for files: "" = the rows as given; infer | h | D | B | ...: put the
-    # rows on that grid, a missing timestamp becoming a missing row (no window uses it)
-    max_fill: int = 0  # with frequency: forward-fill the inputs this many steps (never the
-    # target, nor the column a change or log1p target is made of: sources.target_sources)
-    features: str = ""  # comma-separated input columns; "" = every numeric column
-    calendar: str = "auto"  # comma-separated calendar parts; auto: by frequency; "" = none
-    log1p: str = ""  # comma-separated columns replaced by <column>_log1p = log(1 + x)
-    changes: str = ""  # comma-separated columns whose changes over change_lags rows are added
-    change_lags: str = "1,24"  # as <column>_change_<k> = x[t] - x[t - k]
-    lookback: int = 120
-    horizon: int = 24
-    stride: int = 1  # rows between the model's training windows (ridge, val, test: every row)
-    train_end: str = ""  # last training period, e.g. "2012"; "" = source default or 70%
-    val_end: str = ""  # last validation period; "" = source default, 85%, or half of the rest
-    mirror: str = ""  # local dataset mirror (or RNNKIT_DATA)
 
 
 @dataclass(frozen=True)
@@ -128,11 +106,11 @@ def read_source(data: ForecastDataConfig) -> tuple[pd.DataFrame, str]:
     default = f"{source.upper()}_log_return" if is_stock(source) else SOURCES.get(
         source, ("",))[0]
     target = data.target or default
-    logged = _names(data.log1p)
+    logged = column_names(data.log1p)
     if target in logged:
         raise ValueError(f"data.log1p lists the target {target!r}; a target keeps its units. "
                          "Remove it from data.log1p")
-    return derive(frame, logged, _names(data.changes), change_lags(data)), target
+    return derive(frame, logged, column_names(data.changes), change_lags(data)), target
 
 
 def is_file(source: str) -> bool:
@@ -160,8 +138,8 @@ def read_file(data: ForecastDataConfig) -> pd.DataFrame:
                           "data.frequency too (e.g. infer)")
     wanted = None
     if data.features:
-        wanted = [*_names(data.features), *([data.target] if data.target else []),
-                  *_names(data.log1p), *_names(data.changes)]
+        wanted = [*column_names(data.features), *([data.target] if data.target else []),
+                  *column_names(data.log1p), *column_names(data.changes)]
     frame = load_table(data.source, data.date_column, date_format=data.date_format or None,
                        series_column=data.series_column or None,
                        value_column=data.value_column or None, needed=wanted,
@@ -178,9 +156,9 @@ def target_sources(data: ForecastDataConfig) -> list[str]:
     of ``data.log1p``) its column."""
     if not data.target:
         return []
-    changed = [name for name in _names(data.changes) for lag in change_lags(data)
+    changed = [name for name in column_names(data.changes) for lag in change_lags(data)
                if data.target == f"{name}_change_{lag}"]
-    logged = [name for name in _names(data.log1p) if data.target == f"{name}_log1p"]
+    logged = [name for name in column_names(data.log1p) if data.target == f"{name}_log1p"]
     return [data.target, *changed, *logged]
 
 
@@ -208,7 +186,7 @@ def warn_gaps(index: pd.Index, source: str) -> None:
 
 def calendar_parts(data: ForecastDataConfig, index: pd.DatetimeIndex) -> list[str]:
     if data.calendar != "auto":
-        return _names(data.calendar)
+        return column_names(data.calendar)
     step = pd.Series(index[: min(len(index), 100)]).diff().median()
     return ["hour", "day_of_year"] if step < pd.Timedelta(days=1) else ["day_of_week",
                                                                           "day_of_year"]
@@ -244,7 +222,7 @@ def input_features(data: ForecastDataConfig, frame: pd.DataFrame, target: str,
     column (a stock's price level left out); the target first if ``with_target`` and not
     already in."""
     if data.features:
-        features = _names(data.features)
+        features = column_names(data.features)
         features += [name for name in calendar_columns(parts) if name not in features]
     else:
         level = data.source.upper() if is_stock(data.source) else None
@@ -277,7 +255,7 @@ def prepare(data: ForecastDataConfig, with_target: bool = True,
                "leave such columns out (data.features) or fill them" if windows.dropped else "")
     train_end, val_end = split_ends(data, pd.DatetimeIndex(frame.index))
     try:
-        split = split_by_time(windows, _moment(train_end), _moment(val_end))
+        split = split_by_time(windows, moment(train_end), moment(val_end))
     except ValueError as error:
         raise ValueError(f"{error}{missing}") from None
     if len(split.train) < 2:
@@ -294,38 +272,6 @@ def prepare(data: ForecastDataConfig, with_target: bool = True,
     return Prepared(data, frame, target, features, parts, split)
 
 
-def split_ends(data: ForecastDataConfig, index: pd.DatetimeIndex) -> tuple[str, str]:
-    """The last training and validation periods: each as set, else the source's (beijing:
-    2012 and 2013), else the rows at 70% and 85% of the series; with only ``train_end`` set
-    (and no later source default), validation takes half of the rows after it.
-
-    Raises:
-        ConfigError: a setting that is not a date, a training end at or after the last row,
-            or a validation end before the training end.
-    """
-    check_split_dates(data)
-    if data.train_end and len(index) and period_end(_moment(data.train_end)) >= index[-1]:
-        raise ConfigError(f"data.train_end ({data.train_end}) is at or after the data's last "
-                          f"row ({index[-1]}): no rows are left to validate and test on; set "
-                          "it earlier")
-    defaults = SOURCES.get(data.source)
-    last = len(index) - 1
-    train_end = data.train_end or (defaults[1] if defaults else str(index[int(0.70 * last)]))
-    if data.val_end:
-        val_end = data.val_end
-    elif defaults and period_end(defaults[2]) > period_end(train_end):
-        val_end = defaults[2]
-    elif data.train_end:  # half of the rows after the training period validate
-        after = int(np.searchsorted(index.values, period_end(train_end), side="right"))
-        val_end = str(index[min(last, (after + last) // 2)])
-    else:
-        val_end = str(index[int(0.85 * last)])
-    note = "" if data.train_end else (  # a train_end the user never set
-        f"{data.source}'s default" if defaults else "by default the row at 70%")
-    check_period_order("data.train_end", train_end, "data.val_end", val_end, earlier_note=note)
-    return train_end, val_end
-
-
 def same_source(first: str, second: str) -> bool:
     """Whether two source names read the same series: a stock symbol in any case, a file by
     its path from here (``prices.csv``, ``./prices.csv`` or its absolute path)."""
@@ -334,46 +280,3 @@ def same_source(first: str, second: str) -> bool:
     if is_file(first) and is_file(second):
         return Path(first).resolve() == Path(second).resolve()
     return first == second
-
-
-def _names(text: str) -> list[str]:
-    return [name.strip() for name in text.split(",") if name.strip()]
-
-
-def change_lags(data: ForecastDataConfig) -> list[int]:
-    """``data.change_lags`` as numbers (whole rows, at least one) when ``data.changes`` names
-    columns, else none."""
-    if not _names(data.changes):
-        return []
-    return number_list(data.change_lags, "data.change_lags", int, minimum=1)
-
-
-def check_split_dates(data: ForecastDataConfig) -> None:
-    """Refuse a ``data.train_end`` or ``data.val_end`` that is no date, month or year, and
-    a ``data.val_end`` set before a ``data.train_end`` (both set: no data needed)."""
-    for key, value in (("data.train_end", data.train_end), ("data.val_end", data.val_end)):
-        if value:
-            check_date(value, key)
-    if data.train_end and data.val_end:
-        check_period_order("data.train_end", data.train_end, "data.val_end", data.val_end)
-
-
-def check_data(data: ForecastDataConfig) -> None:
-    """The data settings checked before any data is read (``train forecaster``, ``train
-    signal``, their ``--print-config``): split ends that are no date (``2014-13-01``) or out of
-    order, a stride, lookback or horizon below 1, a negative ``data.max_fill``, and
-    ``data.change_lags`` set without ``data.changes``, whose columns alone the lags are read
-    for.
-    """
-    check_split_dates(data)
-    for key in ("stride", "lookback", "horizon"):  # as prepare and read_file check them
-        check_at_least(getattr(data, key), f"data.{key}", 1)
-    check_at_least(data.max_fill, "data.max_fill", 0)
-    if not _names(data.changes) and changed_keys("data", data, ForecastDataConfig(),
-                                                 ("change_lags",)):
-        raise ConfigError("data.change_lags is read only with data.changes (the columns whose "
-                          "changes are added); add --set data.changes=<columns>, or leave it out")
-
-
-def _moment(text: str) -> str | pd.Timestamp:
-    return pd.Timestamp(text) if ":" in text else text

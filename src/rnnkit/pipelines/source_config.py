@@ -1,0 +1,119 @@
+"""A time-series pipeline's data settings (``[data]`` of its config), the registry sources'
+defaults, and the checks of those settings made before any data is read: where the
+training and validation periods end, and the derived-column settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from rnnkit.config import ConfigError, changed_keys, check_at_least, check_date, number_list
+from rnnkit.timeseries.splits import check_period_order, period_end
+
+# source -> (default target, train_end, val_end, seasonal period)
+SOURCES = {"beijing": ("temperature", "2012", "2013", 24),
+           "seattle": ("temp_max", "2013", "2014", 7)}
+
+
+@dataclass(frozen=True)
+class ForecastDataConfig:
+    source: str = "beijing"  # beijing | seattle | AAPL, IBM, MSFT, GOOG | a CSV/Parquet path
+    target: str = ""  # "" = the source's default (beijing temperature, a stock its log return)
+    date_column: str = "date"  # for files
+    date_format: str = ""  # for files, e.g. %d/%m/%Y; "" = ISO dates or an unambiguous format
+    series_column: str = ""  # for files in the long format (date, series, value): the series
+    value_column: str = ""  # ...and the values; each series becomes a column named after it
+    frequency: str = ""  # for files: "" = the rows as given; infer | h | D | B | ...: put the
+    # rows on that grid, a missing timestamp becoming a missing row (no window uses it)
+    max_fill: int = 0  # with frequency: forward-fill the inputs this many steps (never the
+    # target, nor the column a change or log1p target is made of: sources.target_sources)
+    features: str = ""  # comma-separated input columns; "" = every numeric column
+    calendar: str = "auto"  # comma-separated calendar parts; auto: by frequency; "" = none
+    log1p: str = ""  # comma-separated columns replaced by <column>_log1p = log(1 + x)
+    changes: str = ""  # comma-separated columns whose changes over change_lags rows are added
+    change_lags: str = "1,24"  # as <column>_change_<k> = x[t] - x[t - k]
+    lookback: int = 120
+    horizon: int = 24
+    stride: int = 1  # rows between the model's training windows (ridge, val, test: every row)
+    train_end: str = ""  # last training period, e.g. "2012"; "" = source default or 70%
+    val_end: str = ""  # last validation period; "" = source default, 85%, or half of the rest
+    mirror: str = ""  # local dataset mirror (or RNNKIT_DATA)
+
+
+def split_ends(data: ForecastDataConfig, index: pd.DatetimeIndex) -> tuple[str, str]:
+    """The last training and validation periods: each as set, else the source's (beijing:
+    2012 and 2013), else the rows at 70% and 85% of the series; with only ``train_end`` set
+    (and no later source default), validation takes half of the rows after it.
+
+    Raises:
+        ConfigError: a setting that is not a date, a training end at or after the last row,
+            or a validation end before the training end.
+    """
+    check_split_dates(data)
+    if data.train_end and len(index) and period_end(moment(data.train_end)) >= index[-1]:
+        raise ConfigError(f"data.train_end ({data.train_end}) is at or after the data's last "
+                          f"row ({index[-1]}): no rows are left to validate and test on; set "
+                          "it earlier")
+    defaults = SOURCES.get(data.source)
+    last = len(index) - 1
+    train_end = data.train_end or (defaults[1] if defaults else str(index[int(0.70 * last)]))
+    if data.val_end:
+        val_end = data.val_end
+    elif defaults and period_end(defaults[2]) > period_end(train_end):
+        val_end = defaults[2]
+    elif data.train_end:  # half of the rows after the training period validate
+        after = int(np.searchsorted(index.values, period_end(train_end), side="right"))
+        val_end = str(index[min(last, (after + last) // 2)])
+    else:
+        val_end = str(index[int(0.85 * last)])
+    note = "" if data.train_end else (  # a train_end the user never set
+        f"{data.source}'s default" if defaults else "by default the row at 70%")
+    check_period_order("data.train_end", train_end, "data.val_end", val_end, earlier_note=note)
+    return train_end, val_end
+
+
+def column_names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def change_lags(data: ForecastDataConfig) -> list[int]:
+    """``data.change_lags`` as numbers (whole rows, at least one) when ``data.changes`` names
+    columns, else none."""
+    if not column_names(data.changes):
+        return []
+    return number_list(data.change_lags, "data.change_lags", int, minimum=1)
+
+
+def check_split_dates(data: ForecastDataConfig) -> None:
+    """Refuse a ``data.train_end`` or ``data.val_end`` that is no date, month or year, and
+    a ``data.val_end`` set before a ``data.train_end`` (both set: no data needed)."""
+    for key, value in (("data.train_end", data.train_end), ("data.val_end", data.val_end)):
+        if value:
+            check_date(value, key)
+    if data.train_end and data.val_end:
+        check_period_order("data.train_end", data.train_end, "data.val_end", data.val_end)
+
+
+def check_data(data: ForecastDataConfig) -> None:
+    """The data settings checked before any data is read (``train forecaster``, ``train
+    signal``, their ``--print-config``): split ends that are no date (``2014-13-01``) or out of
+    order, a stride, lookback or horizon below 1, a negative ``data.max_fill``, and
+    ``data.change_lags`` set without ``data.changes``, whose columns alone the lags are read
+    for.
+    """
+    check_split_dates(data)
+    for key in ("stride", "lookback", "horizon"):  # as prepare and read_file check them
+        check_at_least(getattr(data, key), f"data.{key}", 1)
+    check_at_least(data.max_fill, "data.max_fill", 0)
+    if not column_names(data.changes) and changed_keys("data", data, ForecastDataConfig(),
+                                                 ("change_lags",)):
+        raise ConfigError("data.change_lags is read only with data.changes (the columns whose "
+                          "changes are added); add --set data.changes=<columns>, or leave it out")
+
+
+def moment(text: str) -> str | pd.Timestamp:
+    """A split end as ``split_by_time`` reads it: a period (``2013``) or, with a clock time, a
+    timestamp."""
+    return pd.Timestamp(text) if ":" in text else text
