@@ -101,7 +101,7 @@ def _print_scores(scores: list[tuple[str, float]]) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from rnnkit.embeddings.corpus import open_corpus
+    from rnnkit.embeddings.corpus_formats import open_corpus
     from rnnkit.embeddings.pretrained import save_vectors
     from rnnkit.embeddings.word2vec import Word2VecOptions, train_word2vec
 

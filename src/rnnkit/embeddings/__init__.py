@@ -14,9 +14,9 @@ from rnnkit.embeddings.corpus import (
     JsonlCorpus,
     TextCorpus,
     TokenizedCorpus,
-    open_corpus,
     tokenize,
 )
+from rnnkit.embeddings.corpus_formats import open_corpus
 from rnnkit.embeddings.evaluate import (
     UnknownWordError,
     analogy,

@@ -18,16 +18,12 @@ from __future__ import annotations
 
 import gzip
 import json
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
 from rnnkit.data.tagged import GZIP_ERRORS
 from rnnkit.data.words import HTML_BREAK, tokenize
-
-FORMATS = ("text", "jsonl", "conllu", "iob", "sst")
-_TREE_START = re.compile(r"\(\d \(")  # a labelled phrase holding another: (3 (2 The) ...
 
 
 class HasTokens(Protocol):
@@ -55,7 +51,7 @@ def check_reiterable(corpus: Iterable[Sequence[str]]) -> None:
         )
 
 
-def _lines(path: Path) -> Iterator[tuple[int, str]]:
+def numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
     """The numbered lines of a UTF-8 text file (``.gz`` decompressed on the fly), without a
     leading byte-order mark; bytes that are not UTF-8 are an error naming the file and the
     line."""
@@ -94,7 +90,7 @@ def _gzip_checked(file: Iterable[bytes], path: Path) -> Iterator[bytes]:
         yield raw
 
 
-def _as_paths(paths: str | Path | Sequence[str | Path]) -> list[Path]:
+def as_paths(paths: str | Path | Sequence[str | Path]) -> list[Path]:
     if isinstance(paths, (str, Path)):
         return [Path(paths)]
     return [Path(path) for path in paths]
@@ -112,11 +108,11 @@ class TextCorpus:
     """
 
     def __init__(self, paths: str | Path | Sequence[str | Path]) -> None:
-        self.paths = _as_paths(paths)
+        self.paths = as_paths(paths)
 
     def __iter__(self) -> Iterator[list[str]]:
         for path in self.paths:
-            for _, line in _lines(path):
+            for _, line in numbered_lines(path):
                 tokens = tokenize(line)
                 if tokens:
                     yield tokens
@@ -134,12 +130,12 @@ class JsonlCorpus:
     """
 
     def __init__(self, paths: str | Path | Sequence[str | Path], field: str = "text") -> None:
-        self.paths = _as_paths(paths)
+        self.paths = as_paths(paths)
         self.field = field
 
     def __iter__(self) -> Iterator[list[str]]:
         for path in self.paths:
-            for number, line in _lines(path):
+            for number, line in numbered_lines(path):
                 if not line.strip():
                     continue
                 try:
@@ -180,7 +176,7 @@ class ConlluCorpus:
     def __init__(self, paths: str | Path | Sequence[str | Path]) -> None:
         from rnnkit.data.conllu import read_conllu
 
-        self.paths = _as_paths(paths)
+        self.paths = as_paths(paths)
         self.sentences = [
             sentence.tokens for path in self.paths
             for sentence in read_conllu(path, require_tags=False)
@@ -209,7 +205,7 @@ class IobCorpus:
     """
 
     def __init__(self, paths: str | Path | Sequence[str | Path]) -> None:
-        self.paths = _as_paths(paths)
+        self.paths = as_paths(paths)
         self.sentences = [tokens for path in self.paths for tokens in _iob_tokens(path)]
 
     def __iter__(self) -> Iterator[list[str]]:
@@ -233,10 +229,10 @@ class SstCorpus:
     def __init__(self, paths: str | Path | Sequence[str | Path]) -> None:
         from rnnkit.data.sst import parse_tree
 
-        self.paths = _as_paths(paths)
+        self.paths = as_paths(paths)
         self.sentences: list[list[str]] = []
         for path in self.paths:
-            for number, line in _lines(path):
+            for number, line in numbered_lines(path):
                 if not line.strip():
                     continue
                 try:
@@ -292,86 +288,3 @@ class LowercaseCorpus:
     def __iter__(self) -> Iterator[list[str]]:
         for sentence in self.corpus:
             yield [token.lower() for token in sentence]
-
-
-def guess_format(path: str | Path) -> str:
-    """``jsonl`` for ``.jsonl``/``.json`` (also ``.gz``), ``conllu`` for ``.conllu``, ``iob``
-    for ``.iob``/``.iob2`` (UNER's files), else text;
-    a ``.conll`` file is ``conllu`` when its first word line has ten or more tab-separated
-    fields (CoNLL-X), else ``iob`` (token and tag columns: WNUT-17, CoNLL-2003); a text file
-    whose first line is a sentiment tree such as ``(3 (2 It) (4 good))`` is ``sst``, and one
-    whose first line is a token, a tab and a BIO tag (``Paris<TAB>B-LOC``) is ``iob``."""
-    suffixes = Path(path).suffixes
-    if suffixes and suffixes[-1] == ".gz":
-        suffixes = suffixes[:-1]
-    last = suffixes[-1] if suffixes else ""
-    if last in (".jsonl", ".json"):
-        return "jsonl"
-    if last == ".conllu":
-        return "conllu"
-    if last == ".conll":
-        return _conll_format(Path(path))
-    if last in (".iob", ".iob2"):
-        return "iob"
-    return _text_format(Path(path))
-
-
-def _conll_format(path: Path) -> str:
-    try:
-        for _, line in _lines(path):
-            if line.strip() and not line.startswith("#"):
-                return "conllu" if len(line.split("\t")) >= 10 else "iob"
-    except ValueError:
-        pass  # missing, a folder or not UTF-8: the reader says so
-    return "conllu"
-
-
-def _text_format(path: Path) -> str:
-    """``sst`` if the first line that is not blank is a sentiment tree, ``iob`` if it is a
-    tab-separated token and BIO tag (WNUT-17's emerging.test.annotated), else ``text``."""
-    from rnnkit.data.sst import parse_tree
-    from rnnkit.data.tags import is_tag
-
-    try:
-        for _, line in _lines(path):
-            if line.strip():
-                fields = line.rstrip("\r\n \t").split("\t")
-                if len(fields) >= 2 and fields[0].strip() and is_tag(fields[-1]):
-                    return "iob"
-                if _TREE_START.match(line.lstrip()):
-                    parse_tree(line)
-                    return "sst"
-                break
-    except ValueError:
-        pass  # missing, a folder, not UTF-8, or no tree: the text reader says so or reads it
-    return "text"
-
-
-def open_corpus(
-    paths: str | Path | Sequence[str | Path], format: str | None = None
-) -> Iterable[list[str]]:
-    """A re-iterable corpus over ``paths`` in one ``format`` (guessed from the names, which
-    must then agree: a CoNLL-U file read as text would give its ID, lemma and tag columns as
-    words)."""
-    paths = _as_paths(paths)
-    if not paths:
-        raise ValueError("no corpus file given")
-    if not format:
-        guessed = {path: guess_format(path) for path in paths}
-        format = guessed[paths[0]]
-        other = next((path for path in paths if guessed[path] != format), None)
-        if other is not None:
-            raise ValueError(f"corpus files in two formats: {paths[0]} reads as {format}, "
-                             f"{other} as {guessed[other]}; give the files of one format "
-                             "(or give the format, --format, to read them all in it)")
-    if format == "text":
-        return TextCorpus(paths)
-    if format == "jsonl":
-        return JsonlCorpus(paths)
-    if format == "conllu":
-        return ConlluCorpus(paths)
-    if format == "iob":
-        return IobCorpus(paths)
-    if format == "sst":
-        return SstCorpus(paths)
-    raise ValueError(f"unknown corpus format {format!r}; expected one of {', '.join(FORMATS)}")

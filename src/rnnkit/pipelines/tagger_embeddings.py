@@ -118,7 +118,7 @@ def prepare_embeddings(
 
 def _train_vectors(config: EmbeddingConfig, train: list[TaggedSentence], dim: int,
                    lowercase: bool, log: Any, seed: int = 0) -> Any:
-    from rnnkit.embeddings.corpus import open_corpus
+    from rnnkit.embeddings.corpus_formats import open_corpus
     from rnnkit.embeddings.word2vec import Word2VecOptions, train_word2vec
 
     sentences = [[word_form(t, lowercase) for t in s.tokens] for s in train]
