@@ -59,6 +59,19 @@ def test_target_kind_and_balanced_weights() -> None:
     assert weights == pytest.approx([7 / 12, 7 / 6, 7 / 3], abs=1e-4)
 
 
+def test_a_scaler_fitted_on_the_features_in_another_order_is_refused() -> None:
+    """The forecaster refused it; the signal model took it, each column then scaled by
+    another's mean and std."""
+    frame = price_frame(200)
+    frame["volume"] = np.arange(len(frame), dtype=float)
+    scaler = StandardScaler(["price", "volume"]).fit(frame[["price", "volume"]].to_numpy())
+    with pytest.raises(ValueError, match=r"the scaler was fitted on the features "
+                                         r"\['price', 'volume'\], the model reads "
+                                         r"\['volume', 'price'\]; fit it on"):
+        SignalClassifier(ModelConfig(cell="gru", hidden_size=4), ["volume", "price"], "price",
+                         5, 1, scaler, 0.01, -0.01)
+
+
 def test_tertile_thresholds_balance_the_training_classes() -> None:
     frame = price_frame(900)
     windows = make_windows(frame, "price", ["price_log_return"], lookback=5, horizon=1)

@@ -38,6 +38,7 @@ from rnnkit.models.quantiles import (
 from rnnkit.models.window_inputs import (
     add_calendar,
     check_features,
+    check_scaler,
     check_window_sizes,
     last_rows,
     scaled_batches,
@@ -119,13 +120,7 @@ class Forecaster(TaskModel):
         if target not in feature_names:
             raise ValueError(f"the target {target!r} must be one of the features "
                              f"{list(feature_names)}; add it to data.features")
-        if scaler.mean is None or len(scaler.mean) != len(feature_names):
-            raise ValueError(f"the scaler must be fitted on the {len(feature_names)} features")
-        if scaler.feature_names is not None and list(scaler.feature_names) != list(feature_names):
-            # same count, other order: every column was scaled by another's mean and std
-            raise ValueError(f"the scaler was fitted on the features {scaler.feature_names}, "
-                             f"the model reads {list(feature_names)}; fit it on the model's "
-                             "features, in that order")
+        check_scaler(scaler, feature_names)
         self.model_config = config
         self.feature_names = list(feature_names)
         self.target = target

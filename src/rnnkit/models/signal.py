@@ -29,6 +29,7 @@ from rnnkit.models.pooling import window_state
 from rnnkit.models.window_inputs import (
     add_calendar,
     check_features,
+    check_scaler,
     check_window_sizes,
     last_window,
     scaled_batches,
@@ -96,8 +97,7 @@ class SignalClassifier(TaskModel):
         check_window_sizes(lookback, horizon)
         if down > up:
             raise ValueError(f"signal.down {down} must not be above signal.up {up}")
-        if scaler.mean is None or len(scaler.mean) != len(feature_names):
-            raise ValueError(f"the scaler must be fitted on the {len(feature_names)} features")
+        check_scaler(scaler, feature_names)
         self.model_config = config
         self.feature_names, self.target = list(feature_names), target
         self.lookback, self.horizon = int(lookback), int(horizon)

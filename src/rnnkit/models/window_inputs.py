@@ -38,6 +38,17 @@ def add_calendar(frame: pd.DataFrame, parts: Sequence[str]) -> pd.DataFrame:
     return pd.concat([frame.drop(columns=calendar.columns, errors="ignore"), calendar], axis=1)
 
 
+def check_scaler(scaler: StandardScaler, feature_names: Sequence[str]) -> None:
+    """Refuse a scaler not fitted on ``feature_names``, or fitted on them in another order
+    (each column would be scaled by another's mean and std)."""
+    if scaler.mean is None or len(scaler.mean) != len(feature_names):
+        raise ValueError(f"the scaler must be fitted on the {len(feature_names)} features")
+    if scaler.feature_names is not None and list(scaler.feature_names) != list(feature_names):
+        raise ValueError(f"the scaler was fitted on the features {scaler.feature_names}, "
+                         f"the model reads {list(feature_names)}; fit it on the model's "
+                         "features, in that order")
+
+
 def check_features(windows: Windows, feature_names: Sequence[str]) -> None:
     if windows.feature_names != tuple(feature_names):
         raise ValueError(f"the windows' features {list(windows.feature_names)} differ from "
