@@ -966,8 +966,9 @@ def test_a_forecast_of_dates_out_of_order_is_refused() -> None:
     frame = series_frame(200)
     model = model_for(frame)
     for shuffled in (frame.iloc[::-1], pd.concat([frame, frame.iloc[-3:]])):
-        with pytest.raises(ValueError, match=r"the frame's dates must increase, each once .*"
-                                             r"sort it with frame.sort_index\(\)"):
+        with pytest.raises(ValueError, match=r"the dates of the frame must be ascending, each "
+                                             r"once \(its last rows are read as the latest\); "
+                                             r"sort them \(frame.sort_index\(\)\)"):
             model.forecast(shuffled)
 
 

@@ -211,7 +211,7 @@ def test_prices_with_gaps_zeros_or_bad_windows_are_refused() -> None:
     with pytest.raises(ValueError, match=r"2 price\(s\) at or below zero, the first 0 on "
                                          r"2020-01-15"):
         check_prices(zero)
-    with pytest.raises(ValueError, match="ascending without repeats"):
+    with pytest.raises(ValueError, match="the dates of P must be ascending, each once"):
         check_prices(prices.iloc[::-1])
     windows = price_windows(prices, LOOKBACK)
     returns = next_period_returns(windows, "log_return")

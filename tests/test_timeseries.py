@@ -173,7 +173,7 @@ def test_window_input_checks() -> None:
     labelled = frame.assign(kind=["a", "b", "a", "b"])
     with pytest.raises(ValueError, match="column 'kind' is not numeric"):
         make_windows(labelled, "y", ["y", "kind"], lookback=1)
-    with pytest.raises(ValueError, match="ascending with no repeats"):
+    with pytest.raises(ValueError, match="the dates of the frame must be ascending, each once"):
         make_windows(frame.iloc[::-1], "y", lookback=1)
 
 
@@ -217,8 +217,8 @@ def test_gaps_are_reported_and_filled_only_in_features() -> None:
     for call in (lambda: regularize(shuffled, "h"), lambda: describe_gaps(shuffled.index),
                  lambda: infer_frequency(shuffled.index),
                  lambda: regularize(pd.concat([frame, frame.iloc[:1]]).sort_index(), "h")):
-        with pytest.raises(ValueError, match=r"the dates must be ascending, each once; sort "
-                                             r"them \(frame.sort_index\(\)\)"):
+        with pytest.raises(ValueError, match=r"the dates of the table must be ascending, each "
+                                             r"once; sort them \(frame.sort_index\(\)\)"):
             call()
     with pytest.raises(ValueError, match="max_fill must be >= 0"):  # was: no filling
         regularize(frame, "h", max_fill=-1)

@@ -15,6 +15,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 
+from rnnkit.timeseries.dates import check_date_index
 from rnnkit.timeseries.features import calendar_features
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.windows import Windows, whole_count
@@ -98,14 +99,8 @@ def last_rows(frame: pd.DataFrame, feature_names: Sequence[str], calendar: Seque
         ValueError: dates out of order or repeated, a missing feature column, too few rows,
             or missing values in those rows.
     """
-    if not isinstance(frame.index, pd.DatetimeIndex):
-        raise ValueError(f"the frame needs a DatetimeIndex, not {type(frame.index).__name__}; "
-                         "load it with rnnkit.timeseries.frames.load_table or tidy")
-    if not frame.index.is_monotonic_increasing or frame.index.has_duplicates:
-        # the last rows are read as the latest: a newest-first frame was read backwards
-        raise ValueError("the frame's dates must increase, each once (its last rows are read "
-                         "as the latest); sort it with frame.sort_index() and drop repeated "
-                         "dates")
+    # the last rows are read as the latest: a newest-first frame was read backwards
+    check_date_index(frame.index, "the frame", why="its last rows are read as the latest")
     frame = add_calendar(frame, calendar)
     missing = [name for name in feature_names if name not in frame.columns]
     if missing:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from rnnkit.timeseries.dates import check_date_index
 from rnnkit.timeseries.features import price_features
 from rnnkit.timeseries.windows import Windows, make_windows
 
@@ -32,11 +33,7 @@ def check_prices(prices: pd.Series) -> pd.Series:
                          "one column of the frame, e.g. frame['AAPL']")
     name = prices.name if prices.name is not None else "prices"
     index = prices.index
-    if not isinstance(index, pd.DatetimeIndex):
-        raise ValueError(f"{name} needs a DatetimeIndex, not {type(index).__name__}")
-    if not index.is_monotonic_increasing or index.has_duplicates:
-        raise ValueError(f"the dates of {name} must be ascending without repeats; sort them "
-                         "and drop duplicates first")
+    check_date_index(index, str(name))
     if len(prices) < 2:
         raise ValueError(f"{name} holds {len(prices)} price(s); at least 2 are needed")
     values = prices.to_numpy(dtype=float)

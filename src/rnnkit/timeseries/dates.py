@@ -1,5 +1,6 @@
-"""A column of dates as naive timestamps: the date policies of :mod:`rnnkit.timeseries.frames`
-(UTC offsets, day-first or month-first, years, mixed formats) in one place."""
+"""Dates: a column of them as naive timestamps, the date policies of
+:mod:`rnnkit.timeseries.frames` (UTC offsets, day-first or month-first, years, mixed formats)
+in one place; and the check every reader of a date-indexed frame makes of its index."""
 
 from __future__ import annotations
 
@@ -134,3 +135,16 @@ def _to_dates(values: pd.Series, date_format: str | None, dayfirst: bool = False
         dates = pd.to_datetime(values, format=date_format, errors="coerce", utc=True,
                                dayfirst=dayfirst)
     return dates.dt.tz_convert(None)
+
+
+def check_date_index(index: pd.Index, what: str, why: str = "") -> None:
+    """Refuse an index that is not dates, or dates not ascending each once (``why``, in
+    brackets after the rule, says what would go wrong)."""
+    if not isinstance(index, pd.DatetimeIndex):
+        raise ValueError(f"{what} needs a DatetimeIndex, not {type(index).__name__}; load it "
+                         "with rnnkit.timeseries.frames.load_table or tidy")
+    if not index.is_monotonic_increasing or index.has_duplicates:
+        raise ValueError(f"the dates of {what} must be ascending, each once"
+                         f"{f' ({why})' if why else ''}; sort them (frame.sort_index()) and "
+                         "drop repeated dates, or load the table with "
+                         "rnnkit.timeseries.frames.tidy, which does both")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from rnnkit.timeseries.dates import check_date_index
 from rnnkit.timeseries.windows import one_or_many
 
 
@@ -110,13 +111,7 @@ def describe_gaps(index: pd.DatetimeIndex, frequency: str | None = None) -> GapR
 def _check_index(index: pd.Index) -> None:
     """Refuse an index that is not dates in ascending order, each once: its steps (and the
     grid from its first to its last row) would be wrong, not missing."""
-    if not isinstance(index, pd.DatetimeIndex):
-        raise ValueError(f"a grid needs a DatetimeIndex, not {type(index).__name__}; load the "
-                         "table with rnnkit.timeseries.frames.load_table or tidy")
-    if not index.is_monotonic_increasing or index.has_duplicates:
-        raise ValueError("the dates must be ascending, each once; sort them (frame.sort_index()"
-                         ") and drop repeated dates, or load the table with "
-                         "rnnkit.timeseries.frames.tidy, which does both")
+    check_date_index(index, "the table")
 
 
 def _calendar_advice(index: pd.DatetimeIndex, calendar: float) -> str:

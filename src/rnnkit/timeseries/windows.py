@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
+from rnnkit.timeseries.dates import check_date_index
+
 if TYPE_CHECKING:
     from rnnkit.timeseries.scaling import StandardScaler
 
@@ -158,12 +160,7 @@ def make_windows(frame: pd.DataFrame, target: str, features: Sequence[str] | Non
             raise ValueError(f"column {name!r} is not numeric ({frame[name].dtype}); encode it "
                              "(one-hot or codes) or leave it out of features")
     index = frame.index
-    if not isinstance(index, pd.DatetimeIndex):
-        raise ValueError(f"the frame needs a DatetimeIndex, not {type(index).__name__}; load it "
-                         "with rnnkit.timeseries.frames.load_table or tidy")
-    if not index.is_monotonic_increasing or index.has_duplicates:
-        raise ValueError("the frame's dates must be ascending with no repeats; load it with "
-                         "rnnkit.timeseries.frames.tidy, which sorts and checks them")
+    check_date_index(index, "the frame")
     lookback, horizon, stride = (_steps(name, value) for name, value in (
         ("lookback", lookback), ("horizon", horizon), ("stride", stride)))
     rows = len(frame)
