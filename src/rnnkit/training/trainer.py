@@ -364,7 +364,9 @@ class Trainer:
             return
         kept = self.run_dir / "last.pt" if self.run_dir else None
         where = f"epoch {self.epoch + 1}, step {self.result.steps + 1}"
-        hint = "lower train.lr or set train.clip_norm"
+        clip = self.config.clip_norm
+        hint = (f"lower train.lr or train.clip_norm (now {clip:g})" if clip
+                else "lower train.lr or set train.clip_norm")
         raise TrainingDiverged(
             f"{what} became {value} at {where}; {hint}"
             + (f"; the last good checkpoint is kept at {kept}" if kept and kept.exists() else "")
