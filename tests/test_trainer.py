@@ -917,6 +917,18 @@ def test_a_monitor_that_is_no_metric_fails_before_training(monitor: str) -> None
     assert trainer.result.steps == 0
 
 
+def test_training_data_that_gives_no_batch_is_refused_not_recorded_as_a_perfect_epoch(
+        tmp_path: Path) -> None:
+    """Fewer items than the batch size with drop_last: the epochs trained nothing, recorded
+    train_loss 0 and judged it the best score."""
+    empty = TensorBatches(regression_data(5), batch_size=8, drop_last=True)
+    trainer = Trainer(make_regressor(), quiet(epochs=2), tmp_path, log=no_log)
+    with pytest.raises(ValueError, match="the training data gave no batch in epoch 1"):
+        trainer.fit(empty)
+    assert trainer.result.history == [] and trainer.result.best is None
+    assert not (tmp_path / "best.pt").exists()
+
+
 def test_independent_batches_start_from_a_fresh_state() -> None:
     class Independent(WindowRNN):
         carries_state = False

@@ -275,7 +275,9 @@ class Trainer:
             leave=False,
             unit="batch",
         )
+        given = 0  # batches the source gave this epoch (those trained before a resume too)
         for index, batch in enumerate(train.batches(self.epoch)):
+            given = index + 1
             if index < self.batch_in_epoch:
                 continue  # resumed mid-epoch: these batches were already trained on
             if batch is SKIPPED and self.workers.distributed:  # a global batch too small to
@@ -301,6 +303,10 @@ class Trainer:
             if every and self.result.steps // every > steps_before // every:
                 self.save()
         bar.close()
+        if not given:  # its means would read 0: a perfect epoch, judged the best
+            raise ValueError(f"the training data gave no batch in epoch {self.epoch + 1}, so "
+                             "nothing trained; give it at least one batch (fewer items than "
+                             "the batch size with drop_last give none)")
         self._at_step_limit()  # the epoch is over; the run stops after it if the limit is met
         names = sorted(sums.totals)  # summed over the processes: the means are global ones
         *summed_values, seen = self.workers.sum([sums.totals[name] for name in names]
