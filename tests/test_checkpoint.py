@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import random
 import stat
@@ -300,3 +301,19 @@ def test_an_output_one_may_not_write_is_refused_not_replaced(
     assert caught.value.filename == str(path)
     assert path.read_text() == "protected\n"
     assert [p.name for p in tmp_path.iterdir()] == ["kept.txt"]
+
+
+def test_a_full_disk_while_saving_names_the_checkpoint(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """torch.save's write fails with ENOSPC and no file name: the CLI said 'no space left to
+    write  (No space left on device)', naming no file."""
+    from rnnkit.cli import os_error_message
+
+    path = save_checkpoint(state(1.0), tmp_path / "last.pt")
+    monkeypatch.setattr(ckpt.torch, "save", crash_mid_write(
+        OSError(errno.ENOSPC, "No space left on device")))
+    with pytest.raises(OSError) as caught:
+        save_checkpoint(state(2.0), path)
+    assert (caught.value.errno, caught.value.filename) == (errno.ENOSPC, str(path))
+    assert os_error_message(caught.value).startswith(f"no space left to write {path} (")
+    assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]

@@ -580,6 +580,21 @@ def test_nan_raises_training_diverged_and_keeps_the_last_good_checkpoint(
     assert Trainer(make_regressor(), quiet(epochs=3), tmp_path, log=no_log).resume()
 
 
+def test_divergence_with_clipping_on_does_not_advise_turning_clipping_on() -> None:
+    """With train.clip_norm already set, the hint said 'lower train.lr or set
+    train.clip_norm'."""
+    hints = {}
+    for clip in (0.0, 0.5):
+        trainer = Trainer(DivergesAt(at=2, what="loss"), quiet(lr=0.01, clip_norm=clip),
+                          log=no_log)
+        with pytest.raises(TrainingDiverged) as caught:
+            trainer.fit(regression_source())
+        hints[clip] = str(caught.value)
+    assert "lower train.lr or set train.clip_norm" in hints[0.0]
+    assert "set train.clip_norm" not in hints[0.5]
+    assert "lower train.lr or train.clip_norm (now 0.5)" in hints[0.5]
+
+
 # -- early stopping, LR reduction, best weights --------------------------------------------------
 ONE_BATCH = ListSource([torch.tensor([1.0, -2.0])])
 
@@ -900,6 +915,18 @@ def test_a_monitor_that_is_no_metric_fails_before_training(monitor: str) -> None
                        r"metric \(val_loss\) or a training one \(train_loss\)"):
         trainer.fit(data, data)
     assert trainer.result.steps == 0
+
+
+def test_training_data_that_gives_no_batch_is_refused_not_recorded_as_a_perfect_epoch(
+        tmp_path: Path) -> None:
+    """Fewer items than the batch size with drop_last: the epochs trained nothing, recorded
+    train_loss 0 and judged it the best score."""
+    empty = TensorBatches(regression_data(5), batch_size=8, drop_last=True)
+    trainer = Trainer(make_regressor(), quiet(epochs=2), tmp_path, log=no_log)
+    with pytest.raises(ValueError, match="the training data gave no batch in epoch 1"):
+        trainer.fit(empty)
+    assert trainer.result.history == [] and trainer.result.best is None
+    assert not (tmp_path / "best.pt").exists()
 
 
 def test_independent_batches_start_from_a_fresh_state() -> None:

@@ -48,6 +48,11 @@ def atomic_write_bytes(path: str | Path, write: Any) -> Path:
         # mkstemp makes 0600: keep the mode of the file replaced, else honour the umask
         os.chmod(temporary, path.stat().st_mode & 0o7777 if path.is_file() else 0o666 & ~_umask())
         os.replace(temporary, path)
+    except OSError as error:  # a full disk mid-write names no file: name the one asked for
+        Path(temporary).unlink(missing_ok=True)
+        if error.errno is None or error.filename is not None:
+            raise
+        raise type(error)(error.errno, error.strerror, str(path)) from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

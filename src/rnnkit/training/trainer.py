@@ -275,7 +275,9 @@ class Trainer:
             leave=False,
             unit="batch",
         )
+        given = 0  # batches the source gave this epoch (those trained before a resume too)
         for index, batch in enumerate(train.batches(self.epoch)):
+            given = index + 1
             if index < self.batch_in_epoch:
                 continue  # resumed mid-epoch: these batches were already trained on
             if batch is SKIPPED and self.workers.distributed:  # a global batch too small to
@@ -301,6 +303,10 @@ class Trainer:
             if every and self.result.steps // every > steps_before // every:
                 self.save()
         bar.close()
+        if not given:  # its means would read 0: a perfect epoch, judged the best
+            raise ValueError(f"the training data gave no batch in epoch {self.epoch + 1}, so "
+                             "nothing trained; give it at least one batch (fewer items than "
+                             "the batch size with drop_last give none)")
         self._at_step_limit()  # the epoch is over; the run stops after it if the limit is met
         names = sorted(sums.totals)  # summed over the processes: the means are global ones
         *summed_values, seen = self.workers.sum([sums.totals[name] for name in names]
@@ -364,7 +370,9 @@ class Trainer:
             return
         kept = self.run_dir / "last.pt" if self.run_dir else None
         where = f"epoch {self.epoch + 1}, step {self.result.steps + 1}"
-        hint = "lower train.lr or set train.clip_norm"
+        clip = self.config.clip_norm
+        hint = (f"lower train.lr or train.clip_norm (now {clip:g})" if clip
+                else "lower train.lr or set train.clip_norm")
         raise TrainingDiverged(
             f"{what} became {value} at {where}; {hint}"
             + (f"; the last good checkpoint is kept at {kept}" if kept and kept.exists() else "")
