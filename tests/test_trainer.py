@@ -973,3 +973,26 @@ def test_metrics_jsonl_is_strict_json_when_a_score_is_nan(tmp_path: Path) -> Non
     records = [json.loads(line, parse_constant=lambda name: pytest.fail(name)) for line in
                text.splitlines()]
     assert [record["val_loss"] for record in records] == [None, None]
+
+
+def test_a_copy_to_the_cpu_waits_for_its_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    """move_to copied with non_blocking=True to the CPU too, where the trainer then saved the
+    carried state in a checkpoint: from a GPU such a copy may not have finished when read."""
+    from rnnkit.training.task import move_to
+
+    calls: list[tuple[str, bool]] = []
+    real_to = torch.Tensor.to
+
+    def recording_to(tensor: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        calls.append((str(args[0]), bool(kwargs.get("non_blocking", False))))
+        return real_to(tensor, *args, **kwargs)
+
+    monkeypatch.setattr(torch.Tensor, "to", recording_to)
+    moved = move_to({"h": (torch.ones(2), [torch.zeros(1)])}, torch.device("cpu"))
+    assert calls == [("cpu", False), ("cpu", False)]
+    assert torch.equal(moved["h"][0], torch.ones(2)) and torch.equal(moved["h"][1][0],
+                                                                     torch.zeros(1))
+    calls.clear()
+    move_to(torch.ones(1), torch.device("meta"))  # another device: asynchronous as before
+    assert calls == [("meta", True)]
+

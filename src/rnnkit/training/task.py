@@ -120,5 +120,10 @@ def detach_state(state: Any) -> Any:
 
 
 def move_to(batch: Any, device: torch.device) -> Any:
-    """Move every tensor inside a batch (tensors, tuples, lists, dicts) to a device."""
-    return map_tensors(batch, lambda tensor: tensor.to(device, non_blocking=True))
+    """Move every tensor inside a batch (tensors, tuples, lists, dicts) to a device.
+
+    Asynchronous to a GPU only: a GPU-to-CPU copy made with ``non_blocking`` may be read
+    (saved in a checkpoint) before it has finished."""
+    device = torch.device(device)
+    return map_tensors(batch, lambda tensor: tensor.to(device,
+                                                       non_blocking=device.type != "cpu"))
