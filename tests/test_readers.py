@@ -215,6 +215,22 @@ def test_read_uner_and_conll03_styles(tmp_path: Path) -> None:
     assert peter.comments == []
 
 
+def test_space_separated_token_lines_that_start_with_a_hash_are_tokens(tmp_path: Path) -> None:
+    # PTB's "#" (pounds) and space-separated tweets' hashtags were read as comments: the
+    # token and its tag were dropped without a word, and I-NP after it became B-NP
+    text = ("# a comment\nHe PRP B-NP O\npaid VBD B-VP O\n# # B-NP O\n200 CD I-NP O\n\n"
+            "#NFL NNP B-NP B-ORG\nwins VBZ B-VP O\n# a b c\n\n")
+    first, second = read_iob(write(tmp_path, text))
+    assert first.tokens == ["He", "paid", "#", "200"] and first.comments == ["# a comment"]
+    assert second.tokens == ["#NFL", "wins"] and second.tags == ["B-ORG", "O"]
+    assert second.comments == ["# a b c"]  # as many fields, but no tag last: a comment
+    assert read_iob(write(tmp_path, text), tag_column=3)[0].tags == [
+        "B-NP", "B-VP", "B-NP", "I-NP"]
+    predicted = [["O", "O", "B-MONEY", "I-MONEY"], ["B-ORG", "O"]]
+    assert written(write_iob, [first, second], predicted).splitlines()[3:5] == [
+        "# # B-NP B-MONEY", "200 CD I-NP I-MONEY"]
+
+
 @pytest.mark.parametrize("flavour", sorted(FLAVOURS))
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])
 def test_iob_gold_round_trip_is_byte_identical(tmp_path: Path, flavour: str, newline: str) -> None:

@@ -133,6 +133,9 @@ def test_predict_tags_gives_back_the_model_s_mode_and_refuses_untokenized_text()
     for text in ("The cat sat .", ["The cat sat ."]):
         with pytest.raises(TypeError, match="takes tokenized sentences .* got the string"):
             predict_tags(model, text)  # type: ignore[arg-type]
+    # a generator of sentences was used up by the check for strings: no tags, no error
+    sentences = (tokens for tokens in [["Anna", "left"], ["x"]])
+    assert [len(tags) for tags in predict_tags(model, sentences)] == [2, 1]  # type: ignore[arg-type]
 
 
 def test_span_scores_are_seqeval_s_and_no_prediction_scores_zero_without_a_warning() -> None:

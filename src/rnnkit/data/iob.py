@@ -79,8 +79,9 @@ def read_iob(
         token_column: the column of the token, from 1 (negative: from the end).
         tag_column: the column of the tag, from 1 (negative: from the end).
         comment_prefix: lines that start with it are comments (kept, not read), unless the line
-            holds a tab and reads as a token line with a valid tag: tweets have hashtag tokens
-            such as ``#NFL<TAB>O``. ``None``: no comments.
+            reads as a token line with a valid tag and holds a tab or (tags checked, not
+            ``any_tag``) as many fields as the token lines before it: tweets have hashtag tokens
+            such as ``#NFL<TAB>O``, PTB text ``# # B-NP``. ``None``: no comments.
         docstart: skip CoNLL-2003 ``-DOCSTART-`` lines.
         any_tag: accept any non-empty tag (part-of-speech tags), not only O and BIO/BIOES.
         require_tags: False (input to be tagged): the tag column may also hold the placeholder
@@ -119,7 +120,10 @@ def read_iob(
         if docstart and fields[0] == DOCSTART:
             kinds.append(OTHER)
         elif comment_prefix and text.startswith(comment_prefix):
-            token_and_tag = columns.read(fields, tab_separated, 0) if tab_separated else None
+            # a token that starts with the prefix (a hashtag, PTB's "#" for pounds): a line
+            # with a tab, or with as many fields as the token lines (tags checked) reads as one
+            maybe_token = tab_separated or (not any_tag and len(fields) == columns.field_count)
+            token_and_tag = columns.read(fields, tab_separated, 0) if maybe_token else None
             kinds.append(OTHER if token_and_tag is None else token_and_tag)
         else:
             token_and_tag = columns.read(fields, tab_separated, number)

@@ -75,8 +75,11 @@ class TaggedSentence:
 
     @property
     def comments(self) -> list[str]:
-        """The sentence's ``#`` comment lines, without line endings."""
-        return [text for text in contents(self.lines) if text.startswith("#")]
+        """The sentence's ``#`` comment lines (not its tokens, such as ``#NFL``), without line
+        endings."""
+        words = set(self.token_lines)
+        return [text for index, text in enumerate(contents(self.lines))
+                if index not in words and text.startswith("#")]
 
     def line_number(self, index: int) -> int:
         """The 1-based line number in ``source`` of token ``index``."""

@@ -194,8 +194,9 @@ def train_tagger(
 def predict_tags(model: Tagger, token_lists: Sequence[Sequence[str]], batch_size: int = 256
                  ) -> list[list[str]]:
     """Tags for each tokenized sentence, in the input's order (BIO output always valid)."""
-    strings = [token_lists] if isinstance(token_lists, str) else [
-        tokens for tokens in token_lists if isinstance(tokens, str)]
+    # a list: a generator of sentences would be used up by the check for strings
+    token_lists = [token_lists] if isinstance(token_lists, str) else list(token_lists)
+    strings = [tokens for tokens in token_lists if isinstance(tokens, str)]
     if strings:
         raise TypeError(f"predict_tags takes tokenized sentences (lists of tokens), got the "
                         f"string {strings[0][:40]!r}; split it into tokens first")
