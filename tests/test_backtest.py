@@ -342,3 +342,17 @@ def test_equity_that_is_wiped_out_stays_at_zero() -> None:
 def test_a_nan_predicted_return_is_refused_not_traded_flat() -> None:
     with pytest.raises(ValueError, match="the predicted returns hold 1 NaN"):
         threshold_positions(np.array([0.02, np.nan, -0.01]), 0.0, "long_short")
+
+
+def test_a_wiped_out_run_reports_no_trades_or_hits_after_its_ruin() -> None:
+    # ruined on the first day (a short as the asset gained 150%): the strategy's later flips
+    # were counted as 3 more trades (turnover 1.75) and its later days as hits (50%), though
+    # no equity was left to trade
+    result = backtest(np.array([-1.0, 1.0, -1.0, 1.0]), np.array([1.5, 0.1, 0.1, 0.1]),
+                      cost_bps=10)
+    report = result.report
+    assert (report.trades, report.turnover, report.hit_rate) == (1, 0.25, 0.0)
+    assert result.costs.tolist() == [0.001, 0.0, 0.0, 0.0]
+    assert result.positions.tolist() == [-1.0, 0.0, 0.0, 0.0]
+    assert result.gross_returns.tolist() == [-1.5, 0.0, 0.0, 0.0]
+    assert result.equity.tolist() == [0.0, 0.0, 0.0, 0.0]
