@@ -226,6 +226,15 @@ def test_prices_with_gaps_zeros_or_bad_windows_are_refused() -> None:
         TradingEnv(windows, returns, mode="short_only")
 
 
+def test_too_few_prices_for_the_features_and_a_window_say_how_many_are_needed() -> None:
+    # 25 prices and a lookback of 5 read "5 rows are too few for lookback 5 + horizon 1;
+    # need at least 6": 20 prices go to the 20-day features before the first window
+    with pytest.raises(ValueError, match=r"P holds 25 prices; the 20-day features and a "
+                                         r"lookback of 5 need at least 26 \(20 \+ 5 \+ 1"):
+        price_windows(random_walk(25), 5)
+    assert len(price_windows(random_walk(26), 5)) == 1
+
+
 def test_the_replay_buffer_keeps_the_latest_transitions() -> None:
     buffer = ReplayBuffer(4, (2, 1))
     with pytest.raises(ValueError, match="empty; add transitions"):
