@@ -108,6 +108,27 @@ def test_an_episode_matches_the_backtest_of_its_positions() -> None:
     assert [cut for _, _, _, cut, _ in steps] == [False] * (len(env) - 1) + [True]
 
 
+def test_an_episode_whose_equity_is_wiped_out_terminates_as_the_backtest_ends() -> None:
+    # a short over a day the asset gained 150%: the value went to -0.5 and the episode went
+    # on (the next fall of 50% "grew" it to -0.75), while the backtest stays at 0
+    windows = price_windows(random_walk(), LOOKBACK)
+    returns = next_period_returns(windows, "log_return")
+    returns[3], returns[4] = 1.5, -0.5
+    env = TradingEnv(windows, returns, mode="long_short", cost_bps=5, slippage_bps=5)
+    env.reset(seed=0)
+    steps = [env.step(SELL) for _ in range(4)]
+    _, reward, terminated, truncated, info = steps[-1]
+    assert (reward, terminated, truncated, info["portfolio_value"]) == (-1.0, True, False, 0.0)
+    assert [ended for _, _, ended, _, _ in steps[:3]] == [False] * 3
+    expected = backtest(np.full(len(env), -1.0), returns, cost_bps=5, slippage_bps=5)
+    assert expected.equity[3] == info["portfolio_value"]
+    np.testing.assert_allclose([r for _, r, *_ in steps], expected.net_returns[:4])
+    with pytest.raises(RuntimeError, match=r"wiped out; call reset\(\)"):
+        env.step(HOLD)
+    env.reset()
+    assert env.step(HOLD)[-1]["portfolio_value"] == 1.0
+
+
 def test_the_last_step_shows_the_window_after_when_given_it() -> None:
     windows = price_windows(random_walk(), LOOKBACK)
     returns = next_period_returns(windows, "log_return")
