@@ -245,6 +245,9 @@ def test_prices_with_gaps_zeros_or_bad_windows_are_refused() -> None:
         TradingEnv(windows, np.where(np.arange(len(returns)) == 3, -1.0, returns))
     with pytest.raises(ValueError, match="mode must be one of long_flat, long_short"):
         TradingEnv(windows, returns, mode="short_only")
+    for costs in ({"cost_bps": float("nan")}, {"slippage_bps": float("inf")}):
+        with pytest.raises(ValueError, match="must be finite numbers >= 0"):  # NaN rewards
+            TradingEnv(windows, returns, **costs)
 
 
 def test_too_few_prices_for_the_features_and_a_window_say_how_many_are_needed() -> None:

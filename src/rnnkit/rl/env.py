@@ -110,8 +110,10 @@ class TradingEnv(gymnasium.Env[Observation, Any]):
                              "must be finite and above -100% (prices positive, no gaps)")
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-        if cost_bps < 0 or slippage_bps < 0:
-            raise ValueError(f"cost_bps {cost_bps} and slippage_bps {slippage_bps} must be >= 0")
+        if not (np.isfinite([cost_bps, slippage_bps]).all() and cost_bps >= 0
+                and slippage_bps >= 0):  # NaN was taken: every reward was NaN
+            raise ValueError(f"cost_bps {cost_bps} and slippage_bps {slippage_bps} must be "
+                             "finite numbers >= 0")
         scaled = windows.scaled(scaler) if scaler is not None else windows
         self.windows = scaled.inputs_at(slice(None), dtype=np.float32)  # [N, L, F]
         if not np.isfinite(self.windows).all():
