@@ -356,3 +356,12 @@ def test_a_wiped_out_run_reports_no_trades_or_hits_after_its_ruin() -> None:
     assert result.positions.tolist() == [-1.0, 0.0, 0.0, 0.0]
     assert result.gross_returns.tolist() == [-1.5, 0.0, 0.0, 0.0]
     assert result.equity.tolist() == [0.0, 0.0, 0.0, 0.0]
+
+
+def test_a_nan_confidence_or_minimum_is_refused_not_sized_flat() -> None:
+    # a NaN confidence (a model that diverged) was silently flat, and a NaN minimum made
+    # every position flat
+    with pytest.raises(ValueError, match="the confidence holds 1 NaN"):
+        size_by_confidence(np.array([1.0, -1.0, 1.0]), np.array([0.8, np.nan, 0.3]))
+    with pytest.raises(ValueError, match="min_confidence must be a number in"):
+        size_by_confidence(np.array([1.0, -1.0]), np.array([0.8, 0.5]), float("nan"))
