@@ -342,3 +342,26 @@ def test_equity_that_is_wiped_out_stays_at_zero() -> None:
 def test_a_nan_predicted_return_is_refused_not_traded_flat() -> None:
     with pytest.raises(ValueError, match="the predicted returns hold 1 NaN"):
         threshold_positions(np.array([0.02, np.nan, -0.01]), 0.0, "long_short")
+
+
+def test_a_wiped_out_run_reports_no_trades_or_hits_after_its_ruin() -> None:
+    # ruined on the first day (a short as the asset gained 150%): the strategy's later flips
+    # were counted as 3 more trades (turnover 1.75) and its later days as hits (50%), though
+    # no equity was left to trade
+    result = backtest(np.array([-1.0, 1.0, -1.0, 1.0]), np.array([1.5, 0.1, 0.1, 0.1]),
+                      cost_bps=10)
+    report = result.report
+    assert (report.trades, report.turnover, report.hit_rate) == (1, 0.25, 0.0)
+    assert result.costs.tolist() == [0.001, 0.0, 0.0, 0.0]
+    assert result.positions.tolist() == [-1.0, 0.0, 0.0, 0.0]
+    assert result.gross_returns.tolist() == [-1.5, 0.0, 0.0, 0.0]
+    assert result.equity.tolist() == [0.0, 0.0, 0.0, 0.0]
+
+
+def test_a_nan_confidence_or_minimum_is_refused_not_sized_flat() -> None:
+    # a NaN confidence (a model that diverged) was silently flat, and a NaN minimum made
+    # every position flat
+    with pytest.raises(ValueError, match="the confidence holds 1 NaN"):
+        size_by_confidence(np.array([1.0, -1.0, 1.0]), np.array([0.8, np.nan, 0.3]))
+    with pytest.raises(ValueError, match="min_confidence must be a number in"):
+        size_by_confidence(np.array([1.0, -1.0]), np.array([0.8, 0.5]), float("nan"))

@@ -108,6 +108,27 @@ def test_an_episode_matches_the_backtest_of_its_positions() -> None:
     assert [cut for _, _, _, cut, _ in steps] == [False] * (len(env) - 1) + [True]
 
 
+def test_an_episode_whose_equity_is_wiped_out_terminates_as_the_backtest_ends() -> None:
+    # a short over a day the asset gained 150%: the value went to -0.5 and the episode went
+    # on (the next fall of 50% "grew" it to -0.75), while the backtest stays at 0
+    windows = price_windows(random_walk(), LOOKBACK)
+    returns = next_period_returns(windows, "log_return")
+    returns[3], returns[4] = 1.5, -0.5
+    env = TradingEnv(windows, returns, mode="long_short", cost_bps=5, slippage_bps=5)
+    env.reset(seed=0)
+    steps = [env.step(SELL) for _ in range(4)]
+    _, reward, terminated, truncated, info = steps[-1]
+    assert (reward, terminated, truncated, info["portfolio_value"]) == (-1.0, True, False, 0.0)
+    assert [ended for _, _, ended, _, _ in steps[:3]] == [False] * 3
+    expected = backtest(np.full(len(env), -1.0), returns, cost_bps=5, slippage_bps=5)
+    assert expected.equity[3] == info["portfolio_value"]
+    np.testing.assert_allclose([r for _, r, *_ in steps], expected.net_returns[:4])
+    with pytest.raises(RuntimeError, match=r"wiped out; call reset\(\)"):
+        env.step(HOLD)
+    env.reset()
+    assert env.step(HOLD)[-1]["portfolio_value"] == 1.0
+
+
 def test_the_last_step_shows_the_window_after_when_given_it() -> None:
     windows = price_windows(random_walk(), LOOKBACK)
     returns = next_period_returns(windows, "log_return")
@@ -224,6 +245,18 @@ def test_prices_with_gaps_zeros_or_bad_windows_are_refused() -> None:
         TradingEnv(windows, np.where(np.arange(len(returns)) == 3, -1.0, returns))
     with pytest.raises(ValueError, match="mode must be one of long_flat, long_short"):
         TradingEnv(windows, returns, mode="short_only")
+    for costs in ({"cost_bps": float("nan")}, {"slippage_bps": float("inf")}):
+        with pytest.raises(ValueError, match="must be finite numbers >= 0"):  # NaN rewards
+            TradingEnv(windows, returns, **costs)
+
+
+def test_too_few_prices_for_the_features_and_a_window_say_how_many_are_needed() -> None:
+    # 25 prices and a lookback of 5 read "5 rows are too few for lookback 5 + horizon 1;
+    # need at least 6": 20 prices go to the 20-day features before the first window
+    with pytest.raises(ValueError, match=r"P holds 25 prices; the 20-day features and a "
+                                         r"lookback of 5 need at least 26 \(20 \+ 5 \+ 1"):
+        price_windows(random_walk(25), 5)
+    assert len(price_windows(random_walk(26), 5)) == 1
 
 
 def test_the_replay_buffer_keeps_the_latest_transitions() -> None:

@@ -18,7 +18,10 @@ Reward: the change in portfolio value over the period after costs, per unit of v
 ``position * return - |change of position| * cost`` (the period's net return; the value itself,
 compounded from 1, is ``info["portfolio_value"]``). An episode starts flat at the first window
 and is *truncated* (not terminated) after the last one: trading has no natural end, the data
-does, so a learner should still bootstrap from the state reached. That state is the window
+does, so a learner should still bootstrap from the state reached. It is *terminated* only when
+a period's net return is -100% or worse (a short over a price that more than doubled, or costs
+beyond the value): the reward is then -1, the value 0, and there is nothing left to trade, as
+in the backtest. That state is the window
 after the last decision when the environment is given it (``after``); otherwise the last window
 is shown again and ``info["next_known"]`` is False, so a learner can leave that transition out.
 Another step is an error until :meth:`reset`.
@@ -107,8 +110,10 @@ class TradingEnv(gymnasium.Env[Observation, Any]):
                              "must be finite and above -100% (prices positive, no gaps)")
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-        if cost_bps < 0 or slippage_bps < 0:
-            raise ValueError(f"cost_bps {cost_bps} and slippage_bps {slippage_bps} must be >= 0")
+        if not (np.isfinite([cost_bps, slippage_bps]).all() and cost_bps >= 0
+                and slippage_bps >= 0):  # NaN was taken: every reward was NaN
+            raise ValueError(f"cost_bps {cost_bps} and slippage_bps {slippage_bps} must be "
+                             "finite numbers >= 0")
         scaled = windows.scaled(scaler) if scaler is not None else windows
         self.windows = scaled.inputs_at(slice(None), dtype=np.float32)  # [N, L, F]
         if not np.isfinite(self.windows).all():
@@ -171,6 +176,9 @@ class TradingEnv(gymnasium.Env[Observation, Any]):
         """
         if self.index < 0:
             raise RuntimeError("call reset() before step()")
+        if self.value <= 0:
+            raise RuntimeError("the episode ended when the portfolio was wiped out; call "
+                               "reset() to start another")
         if self.index >= len(self):
             raise RuntimeError(f"the episode ended after its last decision "
                                f"({self.times[-1]}); call reset() to start another")
@@ -181,16 +189,18 @@ class TradingEnv(gymnasium.Env[Observation, Any]):
         cost = abs(position - self.position) * self.cost
         period_return = float(self.next_returns[self.index])
         reward = position * period_return - cost
-        self.value *= 1.0 + reward
+        terminated = reward <= -1.0  # wiped out: nothing is left to trade (as the backtest)
+        reward = max(reward, -1.0)
+        self.value = 0.0 if terminated else self.value * (1.0 + reward)
         info = {"time": self.times[self.index], "position": position, "cost": cost,
                 "next_return": period_return, "portfolio_value": self.value}
         self.index += 1
         self.position = position
-        truncated = self.index == len(self)  # the data ends, not the trading
+        truncated = self.index == len(self) and not terminated  # the data ends, not trading
         info["next_known"] = not truncated or self.final is not None
         if truncated and self.final is not None:
             observation = {"window": self.final.copy(),
                            "position": np.array([position], dtype=np.float32)}
         else:  # without the window after, the last one is shown again
             observation = self.observation_at(min(self.index, len(self) - 1), position)
-        return observation, reward, False, truncated, info
+        return observation, reward, terminated, truncated, info

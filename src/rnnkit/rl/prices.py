@@ -8,6 +8,8 @@ with the date, instead of windows dropped in silence.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pandas as pd
 
@@ -79,5 +81,11 @@ def price_windows(prices: pd.Series, lookback: int) -> Windows:
     """
     prices = check_prices(prices)
     name = str(prices.name) if prices.name is not None else "price"
+    days = max(inspect.signature(price_features).parameters["spans"].default)  # 20
+    if len(prices) < days + lookback + 1:  # was "0 rows are too few for lookback ..."
+        raise ValueError(f"{name} holds {len(prices)} prices; the {days}-day features and a "
+                         f"lookback of {lookback} need at least {days + lookback + 1} "
+                         f"({days} + {lookback} + 1 for the return the last decision earns): "
+                         "give more prices or shorten the lookback")
     frame = price_features(prices.rename(name)).dropna()
     return make_windows(frame, f"{name}_log_return", list(frame.columns), lookback, 1)

@@ -10,8 +10,9 @@ trades ``|positions[t] - positions[t-1]|`` units of equity, and costs
 position is not closed at the end.
 
 Ruin: a period whose net return is -100% or worse (a short whose asset more than doubled, or
-costs beyond the equity) ends the run: equity stays at 0 and later net returns are 0, so the
-maximum drawdown is at most 100% and the total return at least -100%.
+costs beyond the equity) ends the run: equity stays at 0, and later positions, trades, costs
+and returns are 0 (they count in no turnover, trade or hit rate), so the maximum drawdown is
+at most 100% and the total return at least -100%.
 """
 
 from __future__ import annotations
@@ -106,7 +107,10 @@ def backtest(positions: np.ndarray, next_returns: np.ndarray, *, cost_bps: float
     ruined = np.flatnonzero(net <= -1.0)
     if len(ruined):  # equity gone: nothing is left to trade, and a product of negative
         net[ruined[0]] = -1.0  # factors would flip back above 0 (a short gaining on a loss)
-        net[ruined[0] + 1:] = 0.0
+        after = slice(ruined[0] + 1, None)  # no position, trade or cost after the ruin
+        positions = positions.copy()  # the caller's array stays as it was
+        for values in (positions, traded, costs, gross, net):
+            values[after] = 0.0
     equity = np.cumprod(1.0 + net)
     peaks = np.maximum.accumulate(np.maximum(equity, 1.0))
     drawdown = equity / peaks - 1.0

@@ -139,4 +139,9 @@ def size_by_confidence(positions: np.ndarray, confidence: np.ndarray,
     if positions.shape != confidence.shape:
         raise ValueError(f"positions {positions.shape} and confidence {confidence.shape} must "
                          "have the same shape")
+    if not 0.0 <= min_confidence <= 1.0:  # NaN too: no confidence reached it, all flat
+        raise ValueError(f"min_confidence must be a number in [0, 1], not {min_confidence}")
+    if np.isnan(confidence).any():  # below no minimum: it was silently flat
+        raise ValueError(f"the confidence holds {int(np.isnan(confidence).sum())} NaN (a model "
+                         "that diverged?); there is no size to take from them")
     return np.where(confidence >= min_confidence, positions * confidence, 0.0)
