@@ -7,7 +7,9 @@ store each transition in the replay buffer, and every ``train_every`` steps fit 
 of a sampled batch to ``reward + gamma * Q_target(next observation, best next action)`` (Huber
 loss). An episode ends because the data does (a truncation, as Gymnasium calls it), so its last
 step bootstraps too, from the window after it when the environment knows it; without that
-window the last transition is not stored, rather than fitted to its reward alone. The network
+window the last transition is not stored, rather than fitted to its reward alone. A step that
+wipes the portfolio out ends the episode for good (terminated): it is stored as done, its
+reward alone the target. The network
 acts in eval mode (no dropout) and trains in train mode. The target network is a copy of the
 online one, refreshed every ``target_update`` steps. With ``double`` the online network picks
 the best next action and the target network values it, which curbs the overestimation of
