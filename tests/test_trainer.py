@@ -572,6 +572,8 @@ def test_nan_raises_training_diverged_and_keeps_the_last_good_checkpoint(
     assert "epoch 2, step 6" in message
     assert ("loss" if what == "loss" else "gradient norm") in message and "nan" in message
     assert str(tmp_path / "last.pt") in message
+    # resuming cannot take the advice: it keeps the settings and diverges at the same step
+    assert "(--resume would repeat these steps: it keeps train.lr and train.clip_norm)" in message
 
     state = load_checkpoint(tmp_path / "last.pt")
     assert (state["epoch"], state["batch_in_epoch"]) == (1, 0)

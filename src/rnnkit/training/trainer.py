@@ -373,10 +373,10 @@ class Trainer:
         clip = self.config.clip_norm
         hint = (f"lower train.lr or train.clip_norm (now {clip:g})" if clip
                 else "lower train.lr or set train.clip_norm")
-        raise TrainingDiverged(
-            f"{what} became {value} at {where}; {hint}"
-            + (f"; the last good checkpoint is kept at {kept}" if kept and kept.exists() else "")
-        )
+        kept_text = (f"; the last good checkpoint is kept at {kept} (--resume would repeat these"
+                     " steps: it keeps train.lr and train.clip_norm)"
+                     if kept and kept.exists() else "")
+        raise TrainingDiverged(f"{what} became {value} at {where}; {hint}{kept_text}")
 
     def _end_epoch(self, stats: dict[str, float], val: BatchSource | None) -> None:
         record: dict[str, float] = {"epoch": self.epoch + 1, "steps": self.result.steps}
