@@ -795,3 +795,30 @@ def test_sst_trees_in_a_txt_file_are_pointed_to_format_sst(
                  "--out", str(tmp_path / "run"), "--print-config"]) == 2
     assert ("this data is tsv (guessed from the name train.txt): leave it out, or give SST "
             "trees (a file of trees: --format sst)") in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("label, named", [("pos", "'pos'"), ("nan", "'nan'"), ("inf", "'inf'")])
+def test_regression_labels_that_are_not_finite_numbers_are_refused_by_split(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], label: str, named: str) -> None:
+    good = tmp_path / "good.csv"
+    good.write_text("text,stars\ngreat fun,4.5\ndull,1.0\nfine,3\nbad,1\n")
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"text,stars\ngreat fun,4.5\ndull,{label}\nfine,3\n")
+    common = ["--set", "data.label_field=stars", "--set", "classifier.output=linear",
+              "--set", "train.monitor=val_loss", "--set", "train.mode=min", "--set",
+              "train.epochs=1", "--set", "model.hidden_size=4", "--set",
+              "classifier.word_dim=4", "--set", "train.progress=false", "--set",
+              "train.device=cpu"]
+    assert main(["train", "classifier", "--train", str(bad), "--dev", str(good), "--out",
+                 str(tmp_path / "run"), *common]) == 2
+    error = capsys.readouterr().err
+    assert f"the train data has labels that are not finite numbers: [{named}]" in error
+    assert "classifier.output=linear" in error and "Traceback" not in error
+    assert not (tmp_path / "run" / "model.rnnkit").exists()
+    assert main(["train", "classifier", "--train", str(good), "--dev", str(good), "--out",
+                 str(tmp_path / "ok"), *common]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", "--model", str(tmp_path / "ok" / "model.rnnkit"),
+                 "--data", str(bad)]) == 2
+    assert f"the evaluation data has labels that are not finite numbers: [{named}]" in \
+        capsys.readouterr().err

@@ -98,7 +98,12 @@ def _evaluation_data(model: Any, args: argparse.Namespace, datasets: list[str]
 
 def evaluate(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.classifier import evaluate_examples, load_classifier_bundle
-    from rnnkit.pipelines.classifier_data import check_labels, name_labels, read_examples
+    from rnnkit.pipelines.classifier_data import (
+        check_labels,
+        check_numbers,
+        name_labels,
+        read_examples,
+    )
 
     datasets = registry_names("classification")
     if not args.data:
@@ -115,7 +120,9 @@ def evaluate(args: argparse.Namespace) -> int:
                   [name for name in FORMATS if name != "auto"]), _fields_of_the_model()):
         examples = read_examples(data, path, training=False)  # a file in a dataset's format
     examples = name_labels(examples, model.data.get("label_names") or {})  # gets its names
-    if model.config.output != "linear":
+    if model.config.output == "linear":
+        check_numbers(examples, "evaluation")
+    else:
         check_labels(examples, model.labels, "evaluation")
     result = evaluate_examples(model, examples)
     print_json(result, indent=2)

@@ -44,6 +44,7 @@ from rnnkit.pipelines.classifier_data import (
     Example,
     check_dataset,
     check_labels,
+    check_numbers,
     check_sst_settings,
     example_labels,
     label_order,
@@ -269,10 +270,11 @@ def train_classifier(config: ClassifierRunConfig, out_dir: str | Path, resume: b
     log(", ".join(f"{name} {len(examples)}" for name, examples in splits.items()
                   if name != "train_text") + " examples")
     model, coverage = build_model(config, splits["train"], log, splits.get("train_text"))
-    if config.classifier.output != "linear":
-        for name in ("dev", "test"):
-            if name in splits:
-                check_labels(splits[name], model.labels, name)
+    for name in ("train", "dev", "test"):
+        if config.classifier.output == "linear" and name in splits:
+            check_numbers(splits[name], name)
+        elif name != "train" and name in splits:
+            check_labels(splits[name], model.labels, name)
     size, seed = config.train.batch_size, config.train.seed
     result = train_in_run_dir(
         model, config, out_dir, source(model, splits["train"], size, True, seed),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -284,3 +285,23 @@ def check_labels(examples: list[Example], known: list[str], split: str) -> None:
         raise ValueError(f"the {split} data has labels the model never saw in training:"
                          f" {unknown}; known labels: {known}. Fix the data, or train on data"
                          " that has them")
+
+
+def check_numbers(examples: list[Example], split: str) -> None:
+    """Every label of a regression split (``classifier.output=linear``) must be a finite
+    number: a word failed deep in training with Python's float error, and a nan or inf made
+    the loss nan, reported as a divergence to be cured by a lower learning rate."""
+    bad = sorted({label for e in examples for label in example_labels(e)
+                  if not _finite(label)})
+    if bad:
+        shown = bad[:5] + (["..."] if len(bad) > 5 else [])
+        raise ValueError(f"the {split} data has labels that are not finite numbers: {shown}; "
+                         "classifier.output=linear learns a number per example: fix the "
+                         "labels, or set classifier.output=softmax to learn classes")
+
+
+def _finite(label: str) -> bool:
+    try:
+        return math.isfinite(float(label))
+    except ValueError:
+        return False
