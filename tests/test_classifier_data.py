@@ -377,7 +377,14 @@ def test_cli_numeric_classifier_scales_with_training_statistics(
     assert [json.loads(line) for line in capsys.readouterr().out.splitlines()] == predicted
     assert main(["evaluate", "--model", str(out / "model.rnnkit"), "--data",
                  str(tmp_path / "partial.csv")]) == 2
-    assert "no column ['noise']" in capsys.readouterr().err
+    error = capsys.readouterr().err  # evaluate and predict take no --set: rename the columns
+    assert "no column ['noise']" in error and "set data." not in error
+    assert "rename the file's columns" in error
+    assert main(["predict", "--model", str(out / "model.rnnkit"), "--input",
+                 str(tmp_path / "partial.csv")]) == 2
+    error = capsys.readouterr().err
+    assert "no column ['noise']" in error and "set data." not in error
+    assert "rename the file's columns" in error
     for setting, message in (("data.label_separator=|", "data.label_separator is for text"),
                              ("data.dev_fraction=0.99", "too few to hold out")):
         assert main(["train", "classifier", "--train", str(tmp_path / "partial.csv"),

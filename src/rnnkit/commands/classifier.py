@@ -165,10 +165,12 @@ def predict(args: argparse.Namespace) -> int:
     if settings["format"] == "numeric":
         if not args.input or args.input == "-":
             raise ValueError("a numeric classifier reads a long CSV: give --input PATH")
-        examples, _ = read_numeric_sequences(
-            args.input, settings["id_column"], settings["time_column"], settings["label_field"],
-            [c.strip() for c in settings["feature_columns"].split(",") if c.strip()] or None,
-            labelled=False)
+        with _fields_of_the_model():
+            examples, _ = read_numeric_sequences(
+                args.input, settings["id_column"], settings["time_column"],
+                settings["label_field"],
+                [c.strip() for c in settings["feature_columns"].split(",") if c.strip()] or None,
+                labelled=False)
         ids = [e.id for e in examples]
     elif args.input not in (None, "-") and args.format is None and _structured(args.input):
         with _fields_of_the_model():
@@ -223,6 +225,7 @@ def _structured(path: str) -> bool:
 
 
 FIELDS_HINT = "set data.text_field / data.label_field"
+COLUMNS_HINT = "set data.id_column / time_column / label_field / feature_columns"  # numeric
 
 
 @contextlib.contextmanager
@@ -232,8 +235,11 @@ def _fields_of_the_model() -> Iterator[None]:
     try:
         yield
     except ValueError as error:
-        if FIELDS_HINT not in str(error):
+        message = str(error)
+        if FIELDS_HINT not in message and COLUMNS_HINT not in message:
             raise
-        raise ValueError(str(error).replace(
+        raise ValueError(message.replace(
             FIELDS_HINT, "the model reads the field names it was trained with: rename the "
-            "file's columns (or JSON keys) to them")) from None
+            "file's columns (or JSON keys) to them").replace(
+            COLUMNS_HINT, "the model reads the column names it was trained with: rename the "
+            "file's columns to them")) from None
