@@ -416,6 +416,22 @@ def test_cli_sst2_model_evaluates_sst_trees_as_it_was_trained(
     assert result["confusion"]["labels"] == ["negative", "positive"]
 
 
+def test_cli_predict_refuses_sst_trees_given_as_text(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A file of SST trees given to predict was classified as raw text, brackets and node
+    labels read as words, with no sign that anything was wrong."""
+    model, trees = _train_sst2(tmp_path)
+    capsys.readouterr()
+    assert main(["predict", "--model", str(model), "--input", str(trees)]) == 2
+    error = capsys.readouterr().err
+    assert "line 1 is an SST tree, not a text" in error
+    assert "rnnkit evaluate --model M --data FILE" in error
+    text = tmp_path / "texts.txt"  # brackets in a text are still text
+    text.write_text("(5 stars) great fun\n(3 (2 It) (4 good)) and more\n")
+    assert main(["predict", "--model", str(model), "--input", str(text)]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 2
+
+
 @pytest.mark.skipif(not SHARED_SST.exists(), reason="needs ../shared/data")
 def test_cli_evaluate_reads_a_registry_dataset_split(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

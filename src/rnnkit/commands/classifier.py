@@ -187,6 +187,7 @@ def predict(args: argparse.Namespace) -> int:
             raise ValueError("nothing to classify: the input is empty (one text per line)")
         examples = []
         for number, line in numbered:
+            _refuse_a_tree(line, number)
             tokens = prepare_tokens(line, settings["lowercase"], settings["max_tokens"],
                                     settings["truncate"])
             if not tokens:
@@ -217,6 +218,23 @@ def predict(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text_out)
     return 0
+
+
+def _refuse_a_tree(line: str, number: int) -> None:
+    """A line that is a whole SST tree is no text to classify: read as one, its brackets and
+    node labels became words, and the label was given without a word of warning."""
+    from rnnkit.data.sst import parse_tree
+    from rnnkit.data.text_labels import SST_TREE
+
+    if not SST_TREE.match(line):
+        return
+    try:
+        parse_tree(line)
+    except ValueError:
+        return  # brackets within a text
+    raise ValueError(f"line {number} is an SST tree, not a text: rnnkit predict reads one "
+                     "plain text a line; give the sentences as text, or score a file of trees "
+                     "with rnnkit evaluate --model M --data FILE")
 
 
 def _structured(path: str) -> bool:
