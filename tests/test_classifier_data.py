@@ -770,6 +770,19 @@ def test_sst_phrases_count_words_in_the_text_for_min_count(tmp_path: Path) -> No
     # printed by --print-config; training refused it
     (["--train", "t.jsonl", "--set", "data.dev_fraction=-1"],
      "data.dev_fraction must be between 0 and 1 (both excluded); got -1.0"),
+    # text settings on numeric sequences, and a class weighting on numbers, did nothing
+    (["--train", "t.csv", "--format", "numeric", "--set", 'embeddings.vectors="v.txt"'],
+     "embeddings.vectors is read only from texts, and this data is numeric: leave it out"),
+    (["--train", "t.csv", "--format", "numeric", "--set", "classifier.word_dropout=0.2",
+      "--set", "data.max_tokens=50"],
+     "classifier.word_dropout and data.max_tokens are read only from texts"),
+    (["--train", "t.csv", "--set", "data.time_column=step"],
+     "data.time_column is read only from numeric sequences (data.format=numeric), and this "
+     "data is csv (guessed from the name t.csv): leave it out"),
+    (["--train", "t.csv", "--set", "classifier.output=linear", "--set",
+      "classifier.class_weights=balanced"],
+     "classifier.class_weights=balanced weighs classes, and classifier.output=linear learns "
+     "numbers"),
 ])
 def test_classifier_settings_that_would_change_nothing_are_refused(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str],

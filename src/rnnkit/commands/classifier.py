@@ -98,12 +98,8 @@ def _evaluation_data(model: Any, args: argparse.Namespace, datasets: list[str]
 
 def evaluate(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.classifier import evaluate_examples, load_classifier_bundle
-    from rnnkit.pipelines.classifier_data import (
-        check_labels,
-        check_numbers,
-        name_labels,
-        read_examples,
-    )
+    from rnnkit.pipelines.classifier_checks import check_numbers
+    from rnnkit.pipelines.classifier_data import check_labels, name_labels, read_examples
 
     datasets = registry_names("classification")
     if not args.data:

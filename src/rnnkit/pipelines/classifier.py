@@ -38,14 +38,17 @@ from rnnkit.models.classifier import (
     check_labels_per_example,
 )
 from rnnkit.models.pooling import POOLINGS
+from rnnkit.pipelines.classifier_checks import (
+    check_numbers,
+    check_read_settings,
+    check_sst_settings,
+)
 from rnnkit.pipelines.classifier_data import (
     FORMATS,
     ClassifierDataConfig,
     Example,
     check_dataset,
     check_labels,
-    check_numbers,
-    check_sst_settings,
     example_labels,
     label_order,
     read_splits,
@@ -106,6 +109,11 @@ def check_run(config: ClassifierRunConfig) -> None:
     check_fraction(data.dev_fraction, "data.dev_fraction")  # --print-config printed -1
     check_dataset(data)
     check_sst_settings(data)
+    check_read_settings(data, changed_keys("classifier", options, ClassifierConfig(), (
+        "word_dim", "word_dropout")) + ["embeddings.vectors"] * bool(config.embeddings.vectors))
+    if options.output == "linear" and options.class_weights != "none":
+        raise ConfigError(f"classifier.class_weights={options.class_weights} weighs classes, "
+                          "and classifier.output=linear learns numbers: leave it out")
     unread = changed_keys("embeddings", config.embeddings, VectorsConfig(),
                           ("freeze", "extend_vocab"))
     if unread and not config.embeddings.vectors:
