@@ -208,6 +208,8 @@ def test_weight_dropout_on_the_loop_kernel_is_refused() -> None:
     ("data.eval_batch_size=0", "data.eval_batch_size must be at least 1"),
     ("train.batch_size=0", "train.batch_size must be at least 1"),
     ("data.validation_fraction=1", "data.validation_fraction must be between 0 and 1"),
+    # a character model keeps every character: it was accepted and did nothing
+    ("data.min_count=3", "data.min_count is read only at word level (lm.level=word)"),
 ])
 def test_bad_settings_are_refused_before_training(
     setting: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]

@@ -125,6 +125,10 @@ def check_settings(config: LMRunConfig) -> None:
     check_at_least(data.steps, "data.steps", 1)
     check_at_least(data.eval_batch_size, "data.eval_batch_size", 1)
     check_at_least(data.min_count, "data.min_count", 1)  # below 1 kept every word, as 1 does
+    if config.lm.level == "char" and data.min_count != LMDataConfig().min_count:
+        raise ConfigError("data.min_count is read only at word level "
+                          "(lm.level=word), where rarer words become <unk>; a character model "
+                          "keeps every character of the training text: leave it out")
     if data.dataset and not data.file:  # one of another task: refused here, as the tagger's
         get_task_spec(data.dataset, "language_model", "a language model")  # (--print-config)
     check_at_least(config.train.batch_size, "train.batch_size", 1)
