@@ -228,6 +228,21 @@ def test_bad_settings_are_refused_before_training(
     assert not (out / "model.rnnkit").exists()
 
 
+def test_a_hidden_size_that_tied_weights_leave_unread_is_refused(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """With tied weights the last layer is lm.embedding_dim wide, so one layer never read
+    model.hidden_size: a 32-wide model was trained where 512 was asked for, without a word."""
+    tied = ["train", "lm", "--set", "lm.tie_weights=true", "--set", "model.num_layers=1",
+            "--set", "lm.embedding_dim=32", "--print-config"]
+    assert main([*tied, "--set", "model.hidden_size=512"]) == 2
+    assert "model.hidden_size=512 is not read: with lm.tie_weights=true and one layer, that " \
+        "layer's size is lm.embedding_dim (32)" in capsys.readouterr().err
+    for read in (["--set", "model.hidden_size=32"], [], ["--set", "model.num_layers=2",
+                                                        "--set", "model.hidden_size=512"]):
+        assert main([*tied, *read]) == 0
+    capsys.readouterr()
+
+
 def test_print_config_refuses_a_misspelt_level(capsys: pytest.CaptureFixture[str]) -> None:
     """--print-config (and train --nproc N's check before the processes start) passed it."""
     assert main(["train", "lm", "--set", "lm.level=words", "--print-config"]) == 2

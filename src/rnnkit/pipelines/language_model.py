@@ -137,6 +137,13 @@ def check_settings(config: LMRunConfig) -> None:
         raise ConfigError(f"model.dropout={config.model.dropout} is not read by a language "
                           "model: its dropout between layers is lm.hidden_dropout (locked, one "
                           "mask per sequence); set that and leave model.dropout at 0")
+    model, lm = config.model, config.lm
+    if (lm.tie_weights and model.num_layers == 1 and model.hidden_size != lm.embedding_dim
+            and model.hidden_size != LMRunConfig().model.hidden_size):
+        raise ConfigError(f"model.hidden_size={model.hidden_size} is not read: with "
+                          "lm.tie_weights=true and one layer, that layer's size is "
+                          f"lm.embedding_dim ({lm.embedding_dim}), the decoder sharing the "
+                          "embedding; set lm.embedding_dim, or model.num_layers=2 or more")
     check_sampling(config.sample)
 
 
