@@ -783,6 +783,12 @@ def test_sst_phrases_count_words_in_the_text_for_min_count(tmp_path: Path) -> No
       "classifier.class_weights=balanced"],
      "classifier.class_weights=balanced weighs classes, and classifier.output=linear learns "
      "numbers"),
+    (["--train", "t.csv", "--dev", "d.csv", "--set", "data.dev_fraction=0.3"],
+     "data.dev_fraction holds out training examples where there is no dev split, and "
+     "data.dev gives one: leave it out"),
+    (["--dataset", "sst", "--set", "data.dev_fraction=0.3"],
+     "data.dev_fraction holds out training examples where there is no dev split, and sst "
+     "has one"),
 ])
 def test_classifier_settings_that_would_change_nothing_are_refused(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str],

@@ -39,6 +39,7 @@ from rnnkit.models.classifier import (
 )
 from rnnkit.models.pooling import POOLINGS
 from rnnkit.pipelines.classifier_checks import (
+    check_dev_fraction,
     check_numbers,
     check_read_settings,
     check_sst_settings,
@@ -109,6 +110,7 @@ def check_run(config: ClassifierRunConfig) -> None:
     check_fraction(data.dev_fraction, "data.dev_fraction")  # --print-config printed -1
     check_dataset(data)
     check_sst_settings(data)
+    check_dev_fraction(data)
     check_read_settings(data, changed_keys("classifier", options, ClassifierConfig(), (
         "word_dim", "word_dropout")) + ["embeddings.vectors"] * bool(config.embeddings.vectors))
     if options.output == "linear" and options.class_weights != "none":

@@ -48,6 +48,22 @@ def check_read_settings(data: ClassifierDataConfig, for_texts: list[str]) -> Non
                           f"{'them' if len(unread) > 1 else 'it'} out")
 
 
+def check_dev_fraction(data: ClassifierDataConfig) -> None:
+    """Refuse ``data.dev_fraction`` where there is a dev split to validate on: unread."""
+    from rnnkit.data.registry import get_spec
+
+    if data.dev_fraction == ClassifierDataConfig().dev_fraction:
+        return
+    given = ""
+    if data.dataset and "dev" in get_spec(data.dataset).splits:
+        given = f"{data.dataset} has one"
+    elif data.dev and not data.dataset:  # (a file beside a dataset is refused on its own)
+        given = "data.dev gives one"
+    if given:
+        raise ConfigError("data.dev_fraction holds out training examples where there is no dev "
+                          f"split, and {given}: leave it out")
+
+
 def check_sst_settings(data: ClassifierDataConfig) -> None:
     """Refuse ``data.sst_labels`` or ``data.phrases`` for data that are not SST trees: read
     only from trees, they would change nothing."""
