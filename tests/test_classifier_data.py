@@ -377,7 +377,14 @@ def test_cli_numeric_classifier_scales_with_training_statistics(
     assert [json.loads(line) for line in capsys.readouterr().out.splitlines()] == predicted
     assert main(["evaluate", "--model", str(out / "model.rnnkit"), "--data",
                  str(tmp_path / "partial.csv")]) == 2
-    assert "no column ['noise']" in capsys.readouterr().err
+    error = capsys.readouterr().err  # evaluate and predict take no --set: rename the columns
+    assert "no column ['noise']" in error and "set data." not in error
+    assert "rename the file's columns" in error
+    assert main(["predict", "--model", str(out / "model.rnnkit"), "--input",
+                 str(tmp_path / "partial.csv")]) == 2
+    error = capsys.readouterr().err
+    assert "no column ['noise']" in error and "set data." not in error
+    assert "rename the file's columns" in error
     for setting, message in (("data.label_separator=|", "data.label_separator is for text"),
                              ("data.dev_fraction=0.99", "too few to hold out")):
         assert main(["train", "classifier", "--train", str(tmp_path / "partial.csv"),
@@ -407,6 +414,22 @@ def test_cli_sst2_model_evaluates_sst_trees_as_it_was_trained(
     result = json.loads(capsys.readouterr().out)
     assert result["examples"] == 9  # the neutral sentence is dropped, as in training
     assert result["confusion"]["labels"] == ["negative", "positive"]
+
+
+def test_cli_predict_refuses_sst_trees_given_as_text(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A file of SST trees given to predict was classified as raw text, brackets and node
+    labels read as words, with no sign that anything was wrong."""
+    model, trees = _train_sst2(tmp_path)
+    capsys.readouterr()
+    assert main(["predict", "--model", str(model), "--input", str(trees)]) == 2
+    error = capsys.readouterr().err
+    assert "line 1 is an SST tree, not a text" in error
+    assert "rnnkit evaluate --model M --data FILE" in error
+    text = tmp_path / "texts.txt"  # brackets in a text are still text
+    text.write_text("(5 stars) great fun\n(3 (2 It) (4 good)) and more\n")
+    assert main(["predict", "--model", str(model), "--input", str(text)]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 2
 
 
 @pytest.mark.skipif(not SHARED_SST.exists(), reason="needs ../shared/data")
@@ -747,6 +770,25 @@ def test_sst_phrases_count_words_in_the_text_for_min_count(tmp_path: Path) -> No
     # printed by --print-config; training refused it
     (["--train", "t.jsonl", "--set", "data.dev_fraction=-1"],
      "data.dev_fraction must be between 0 and 1 (both excluded); got -1.0"),
+    # text settings on numeric sequences, and a class weighting on numbers, did nothing
+    (["--train", "t.csv", "--format", "numeric", "--set", 'embeddings.vectors="v.txt"'],
+     "embeddings.vectors is read only from texts, and this data is numeric: leave it out"),
+    (["--train", "t.csv", "--format", "numeric", "--set", "classifier.word_dropout=0.2",
+      "--set", "data.max_tokens=50"],
+     "classifier.word_dropout and data.max_tokens are read only from texts"),
+    (["--train", "t.csv", "--set", "data.time_column=step"],
+     "data.time_column is read only from numeric sequences (data.format=numeric), and this "
+     "data is csv (guessed from the name t.csv): leave it out"),
+    (["--train", "t.csv", "--set", "classifier.output=linear", "--set",
+      "classifier.class_weights=balanced"],
+     "classifier.class_weights=balanced weighs classes, and classifier.output=linear learns "
+     "numbers"),
+    (["--train", "t.csv", "--dev", "d.csv", "--set", "data.dev_fraction=0.3"],
+     "data.dev_fraction holds out training examples where there is no dev split, and "
+     "data.dev gives one: leave it out"),
+    (["--dataset", "sst", "--set", "data.dev_fraction=0.3"],
+     "data.dev_fraction holds out training examples where there is no dev split, and sst "
+     "has one"),
 ])
 def test_classifier_settings_that_would_change_nothing_are_refused(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str],
@@ -795,3 +837,30 @@ def test_sst_trees_in_a_txt_file_are_pointed_to_format_sst(
                  "--out", str(tmp_path / "run"), "--print-config"]) == 2
     assert ("this data is tsv (guessed from the name train.txt): leave it out, or give SST "
             "trees (a file of trees: --format sst)") in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("label, named", [("pos", "'pos'"), ("nan", "'nan'"), ("inf", "'inf'")])
+def test_regression_labels_that_are_not_finite_numbers_are_refused_by_split(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], label: str, named: str) -> None:
+    good = tmp_path / "good.csv"
+    good.write_text("text,stars\ngreat fun,4.5\ndull,1.0\nfine,3\nbad,1\n")
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"text,stars\ngreat fun,4.5\ndull,{label}\nfine,3\n")
+    common = ["--set", "data.label_field=stars", "--set", "classifier.output=linear",
+              "--set", "train.monitor=val_loss", "--set", "train.mode=min", "--set",
+              "train.epochs=1", "--set", "model.hidden_size=4", "--set",
+              "classifier.word_dim=4", "--set", "train.progress=false", "--set",
+              "train.device=cpu"]
+    assert main(["train", "classifier", "--train", str(bad), "--dev", str(good), "--out",
+                 str(tmp_path / "run"), *common]) == 2
+    error = capsys.readouterr().err
+    assert f"the train data has labels that are not finite numbers: [{named}]" in error
+    assert "classifier.output=linear" in error and "Traceback" not in error
+    assert not (tmp_path / "run" / "model.rnnkit").exists()
+    assert main(["train", "classifier", "--train", str(good), "--dev", str(good), "--out",
+                 str(tmp_path / "ok"), *common]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", "--model", str(tmp_path / "ok" / "model.rnnkit"),
+                 "--data", str(bad)]) == 2
+    assert f"the evaluation data has labels that are not finite numbers: [{named}]" in \
+        capsys.readouterr().err

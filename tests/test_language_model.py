@@ -208,6 +208,8 @@ def test_weight_dropout_on_the_loop_kernel_is_refused() -> None:
     ("data.eval_batch_size=0", "data.eval_batch_size must be at least 1"),
     ("train.batch_size=0", "train.batch_size must be at least 1"),
     ("data.validation_fraction=1", "data.validation_fraction must be between 0 and 1"),
+    # a character model keeps every character: it was accepted and did nothing
+    ("data.min_count=3", "data.min_count is read only at word level (lm.level=word)"),
 ])
 def test_bad_settings_are_refused_before_training(
     setting: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -224,6 +226,21 @@ def test_bad_settings_are_refused_before_training(
     assert code == 2
     assert message in capsys.readouterr().err
     assert not (out / "model.rnnkit").exists()
+
+
+def test_a_hidden_size_that_tied_weights_leave_unread_is_refused(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """With tied weights the last layer is lm.embedding_dim wide, so one layer never read
+    model.hidden_size: a 32-wide model was trained where 512 was asked for, without a word."""
+    tied = ["train", "lm", "--set", "lm.tie_weights=true", "--set", "model.num_layers=1",
+            "--set", "lm.embedding_dim=32", "--print-config"]
+    assert main([*tied, "--set", "model.hidden_size=512"]) == 2
+    assert "model.hidden_size=512 is not read: with lm.tie_weights=true and one layer, that " \
+        "layer's size is lm.embedding_dim (32)" in capsys.readouterr().err
+    for read in (["--set", "model.hidden_size=32"], [], ["--set", "model.num_layers=2",
+                                                        "--set", "model.hidden_size=512"]):
+        assert main([*tied, *read]) == 0
+    capsys.readouterr()
 
 
 def test_print_config_refuses_a_misspelt_level(capsys: pytest.CaptureFixture[str]) -> None:

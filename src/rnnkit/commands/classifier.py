@@ -98,6 +98,7 @@ def _evaluation_data(model: Any, args: argparse.Namespace, datasets: list[str]
 
 def evaluate(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.classifier import evaluate_examples, load_classifier_bundle
+    from rnnkit.pipelines.classifier_checks import check_numbers
     from rnnkit.pipelines.classifier_data import check_labels, name_labels, read_examples
 
     datasets = registry_names("classification")
@@ -115,7 +116,9 @@ def evaluate(args: argparse.Namespace) -> int:
                   [name for name in FORMATS if name != "auto"]), _fields_of_the_model()):
         examples = read_examples(data, path, training=False)  # a file in a dataset's format
     examples = name_labels(examples, model.data.get("label_names") or {})  # gets its names
-    if model.config.output != "linear":
+    if model.config.output == "linear":
+        check_numbers(examples, "evaluation")
+    else:
         check_labels(examples, model.labels, "evaluation")
     result = evaluate_examples(model, examples)
     print_json(result, indent=2)
@@ -158,10 +161,12 @@ def predict(args: argparse.Namespace) -> int:
     if settings["format"] == "numeric":
         if not args.input or args.input == "-":
             raise ValueError("a numeric classifier reads a long CSV: give --input PATH")
-        examples, _ = read_numeric_sequences(
-            args.input, settings["id_column"], settings["time_column"], settings["label_field"],
-            [c.strip() for c in settings["feature_columns"].split(",") if c.strip()] or None,
-            labelled=False)
+        with _fields_of_the_model():
+            examples, _ = read_numeric_sequences(
+                args.input, settings["id_column"], settings["time_column"],
+                settings["label_field"],
+                [c.strip() for c in settings["feature_columns"].split(",") if c.strip()] or None,
+                labelled=False)
         ids = [e.id for e in examples]
     elif args.input not in (None, "-") and args.format is None and _structured(args.input):
         with _fields_of_the_model():
@@ -178,6 +183,7 @@ def predict(args: argparse.Namespace) -> int:
             raise ValueError("nothing to classify: the input is empty (one text per line)")
         examples = []
         for number, line in numbered:
+            _refuse_a_tree(line, number)
             tokens = prepare_tokens(line, settings["lowercase"], settings["max_tokens"],
                                     settings["truncate"])
             if not tokens:
@@ -210,12 +216,30 @@ def predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _refuse_a_tree(line: str, number: int) -> None:
+    """A line that is a whole SST tree is no text to classify: read as one, its brackets and
+    node labels became words, and the label was given without a word of warning."""
+    from rnnkit.data.sst import parse_tree
+    from rnnkit.data.text_labels import SST_TREE
+
+    if not SST_TREE.match(line):
+        return
+    try:
+        parse_tree(line)
+    except ValueError:
+        return  # brackets within a text
+    raise ValueError(f"line {number} is an SST tree, not a text: rnnkit predict reads one "
+                     "plain text a line; give the sentences as text, or score a file of trees "
+                     "with rnnkit evaluate --model M --data FILE")
+
+
 def _structured(path: str) -> bool:
     """A CSV, TSV or JSONL file (by its name), read by its text field, not line by line."""
     return str(path).lower().removesuffix(".gz").endswith((".csv", ".tsv", ".jsonl", ".json"))
 
 
 FIELDS_HINT = "set data.text_field / data.label_field"
+COLUMNS_HINT = "set data.id_column / time_column / label_field / feature_columns"  # numeric
 
 
 @contextlib.contextmanager
@@ -225,8 +249,11 @@ def _fields_of_the_model() -> Iterator[None]:
     try:
         yield
     except ValueError as error:
-        if FIELDS_HINT not in str(error):
+        message = str(error)
+        if FIELDS_HINT not in message and COLUMNS_HINT not in message:
             raise
-        raise ValueError(str(error).replace(
+        raise ValueError(message.replace(
             FIELDS_HINT, "the model reads the field names it was trained with: rename the "
-            "file's columns (or JSON keys) to them")) from None
+            "file's columns (or JSON keys) to them").replace(
+            COLUMNS_HINT, "the model reads the column names it was trained with: rename the "
+            "file's columns to them")) from None

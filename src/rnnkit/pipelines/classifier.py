@@ -38,13 +38,18 @@ from rnnkit.models.classifier import (
     check_labels_per_example,
 )
 from rnnkit.models.pooling import POOLINGS
+from rnnkit.pipelines.classifier_checks import (
+    check_dev_fraction,
+    check_numbers,
+    check_read_settings,
+    check_sst_settings,
+)
 from rnnkit.pipelines.classifier_data import (
     FORMATS,
     ClassifierDataConfig,
     Example,
     check_dataset,
     check_labels,
-    check_sst_settings,
     example_labels,
     label_order,
     read_splits,
@@ -105,6 +110,12 @@ def check_run(config: ClassifierRunConfig) -> None:
     check_fraction(data.dev_fraction, "data.dev_fraction")  # --print-config printed -1
     check_dataset(data)
     check_sst_settings(data)
+    check_dev_fraction(data)
+    check_read_settings(data, changed_keys("classifier", options, ClassifierConfig(), (
+        "word_dim", "word_dropout")) + ["embeddings.vectors"] * bool(config.embeddings.vectors))
+    if options.output == "linear" and options.class_weights != "none":
+        raise ConfigError(f"classifier.class_weights={options.class_weights} weighs classes, "
+                          "and classifier.output=linear learns numbers: leave it out")
     unread = changed_keys("embeddings", config.embeddings, VectorsConfig(),
                           ("freeze", "extend_vocab"))
     if unread and not config.embeddings.vectors:
@@ -269,10 +280,11 @@ def train_classifier(config: ClassifierRunConfig, out_dir: str | Path, resume: b
     log(", ".join(f"{name} {len(examples)}" for name, examples in splits.items()
                   if name != "train_text") + " examples")
     model, coverage = build_model(config, splits["train"], log, splits.get("train_text"))
-    if config.classifier.output != "linear":
-        for name in ("dev", "test"):
-            if name in splits:
-                check_labels(splits[name], model.labels, name)
+    for name in ("train", "dev", "test"):
+        if config.classifier.output == "linear" and name in splits:
+            check_numbers(splits[name], name)
+        elif name != "train" and name in splits:
+            check_labels(splits[name], model.labels, name)
     size, seed = config.train.batch_size, config.train.seed
     result = train_in_run_dir(
         model, config, out_dir, source(model, splits["train"], size, True, seed),

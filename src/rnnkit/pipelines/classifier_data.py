@@ -9,7 +9,6 @@ from typing import Any, TypeVar
 
 import torch
 
-from rnnkit.config import ConfigError, changed_keys
 from rnnkit.data.numeric_sequences import (
     NumericSequence,
     read_header,
@@ -19,7 +18,6 @@ from rnnkit.data.registry import dataset_file, get_spec, get_task_spec
 from rnnkit.data.sst import SST2_LABELS, SST5_LABELS, read_trees, sst_examples
 from rnnkit.data.text_labels import (
     LabelledText,
-    guess_text_format,
     read_labelled_texts,
     truncate,
 )
@@ -81,25 +79,6 @@ def check_dataset(data: ClassifierDataConfig) -> None:
     training data: set data.dataset', a translation one with advice for the Python API."""
     if data.dataset:
         get_task_spec(data.dataset, "classification", "a classifier")
-
-
-def check_sst_settings(data: ClassifierDataConfig) -> None:
-    """Refuse ``data.sst_labels`` or ``data.phrases`` for data that are not SST trees: read
-    only from trees, they would change nothing."""
-    fmt, guessed = data.resolved_format(), ""
-    if fmt == "auto" and data.train:
-        try:
-            fmt = guess_text_format(data.train)
-        except ValueError:
-            return  # refused, naming data.format, when the file is read
-        guessed = f" (guessed from the name {Path(data.train).name})"
-    unread = changed_keys("data", data, ClassifierDataConfig(), ("sst_labels", "phrases"))
-    if fmt not in ("auto", "sst") and unread:
-        raise ConfigError(f"{' and '.join(unread)} {'are' if len(unread) > 1 else 'is'} read "
-                          f"only from SST trees (--dataset sst, or data.format=sst), and this "
-                          f"data is {fmt}{guessed}: leave {'them' if len(unread) > 1 else 'it'}"
-                          " out, or give SST trees"
-                          + (" (a file of trees: --format sst)" if guessed else ""))
 
 
 def _path(data: ClassifierDataConfig, split: str) -> Path | None:
@@ -284,3 +263,4 @@ def check_labels(examples: list[Example], known: list[str], split: str) -> None:
         raise ValueError(f"the {split} data has labels the model never saw in training:"
                          f" {unknown}; known labels: {known}. Fix the data, or train on data"
                          " that has them")
+

@@ -125,6 +125,10 @@ def check_settings(config: LMRunConfig) -> None:
     check_at_least(data.steps, "data.steps", 1)
     check_at_least(data.eval_batch_size, "data.eval_batch_size", 1)
     check_at_least(data.min_count, "data.min_count", 1)  # below 1 kept every word, as 1 does
+    if config.lm.level == "char" and data.min_count != LMDataConfig().min_count:
+        raise ConfigError("data.min_count is read only at word level "
+                          "(lm.level=word), where rarer words become <unk>; a character model "
+                          "keeps every character of the training text: leave it out")
     if data.dataset and not data.file:  # one of another task: refused here, as the tagger's
         get_task_spec(data.dataset, "language_model", "a language model")  # (--print-config)
     check_at_least(config.train.batch_size, "train.batch_size", 1)
@@ -133,6 +137,13 @@ def check_settings(config: LMRunConfig) -> None:
         raise ConfigError(f"model.dropout={config.model.dropout} is not read by a language "
                           "model: its dropout between layers is lm.hidden_dropout (locked, one "
                           "mask per sequence); set that and leave model.dropout at 0")
+    model, lm = config.model, config.lm
+    if (lm.tie_weights and model.num_layers == 1 and model.hidden_size != lm.embedding_dim
+            and model.hidden_size != LMRunConfig().model.hidden_size):
+        raise ConfigError(f"model.hidden_size={model.hidden_size} is not read: with "
+                          "lm.tie_weights=true and one layer, that layer's size is "
+                          f"lm.embedding_dim ({lm.embedding_dim}), the decoder sharing the "
+                          "embedding; set lm.embedding_dim, or model.num_layers=2 or more")
     check_sampling(config.sample)
 
 

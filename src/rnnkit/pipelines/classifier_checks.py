@@ -1,0 +1,99 @@
+"""Checks of a classifier's settings against its data, before training: settings that the
+data's kind never reads (SST's labels for other files, text settings for numeric sequences...)
+and regression labels that are no numbers."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from rnnkit.config import ConfigError, changed_keys
+from rnnkit.data.text_labels import guess_text_format
+from rnnkit.pipelines.classifier_data import (
+    ClassifierDataConfig,
+    Example,
+    example_labels,
+)
+
+
+def _format_read(data: ClassifierDataConfig) -> tuple[str, str]:
+    """The data's format as the files will be read (``auto`` when unknown yet), and how it was
+    told (`` (guessed from the name ...)`` for a file named so)."""
+    fmt = data.resolved_format()
+    if fmt == "auto" and data.train:
+        try:
+            return guess_text_format(data.train), (" (guessed from the name "
+                                                   f"{Path(data.train).name})")
+        except ValueError:
+            pass  # refused, naming data.format, when the file is read
+    return fmt, ""
+
+
+def check_read_settings(data: ClassifierDataConfig, for_texts: list[str]) -> None:
+    """Refuse settings the data's kind never reads: those of texts (``for_texts``, the
+    changed ones of other sections, and the data's own) for numeric sequences, and the
+    sequences' columns for texts; accepted, they changed nothing."""
+    fmt, guessed = _format_read(data)
+    if fmt == "numeric":
+        unread = for_texts + changed_keys("data", data, ClassifierDataConfig(), (
+            "text_field", "lowercase", "max_tokens", "truncate", "min_count"))
+        read_by = "read only from texts"
+    else:
+        unread = changed_keys("data", data, ClassifierDataConfig(),
+                              ("id_column", "time_column", "feature_columns"))
+        read_by = "read only from numeric sequences (data.format=numeric)"
+    if fmt != "auto" and unread:
+        raise ConfigError(f"{' and '.join(unread)} {'are' if len(unread) > 1 else 'is'} "
+                          f"{read_by}, and this data is {fmt}{guessed}: leave "
+                          f"{'them' if len(unread) > 1 else 'it'} out")
+
+
+def check_dev_fraction(data: ClassifierDataConfig) -> None:
+    """Refuse ``data.dev_fraction`` where there is a dev split to validate on: unread."""
+    from rnnkit.data.registry import get_spec
+
+    if data.dev_fraction == ClassifierDataConfig().dev_fraction:
+        return
+    given = ""
+    if data.dataset and "dev" in get_spec(data.dataset).splits:
+        given = f"{data.dataset} has one"
+    elif data.dev and not data.dataset:  # (a file beside a dataset is refused on its own)
+        given = "data.dev gives one"
+    if given:
+        raise ConfigError("data.dev_fraction holds out training examples where there is no dev "
+                          f"split, and {given}: leave it out")
+
+
+def check_sst_settings(data: ClassifierDataConfig) -> None:
+    """Refuse ``data.sst_labels`` or ``data.phrases`` for data that are not SST trees: read
+    only from trees, they would change nothing."""
+    fmt, guessed = _format_read(data)
+    if fmt == "auto" and data.train:
+        return  # a name that tells no format: refused, naming data.format, when read
+    unread = changed_keys("data", data, ClassifierDataConfig(), ("sst_labels", "phrases"))
+    if fmt not in ("auto", "sst") and unread:
+        raise ConfigError(f"{' and '.join(unread)} {'are' if len(unread) > 1 else 'is'} read "
+                          f"only from SST trees (--dataset sst, or data.format=sst), and this "
+                          f"data is {fmt}{guessed}: leave {'them' if len(unread) > 1 else 'it'}"
+                          " out, or give SST trees"
+                          + (" (a file of trees: --format sst)" if guessed else ""))
+
+
+def check_numbers(examples: list[Example], split: str) -> None:
+    """Every label of a regression split (``classifier.output=linear``) must be a finite
+    number: a word failed deep in training with Python's float error, and a nan or inf made
+    the loss nan, reported as a divergence to be cured by a lower learning rate."""
+    bad = sorted({label for e in examples for label in example_labels(e)
+                  if not _finite(label)})
+    if bad:
+        shown = bad[:5] + (["..."] if len(bad) > 5 else [])
+        raise ValueError(f"the {split} data has labels that are not finite numbers: {shown}; "
+                         "classifier.output=linear learns a number per example: fix the "
+                         "labels, or set classifier.output=softmax to learn classes")
+
+
+def _finite(label: str) -> bool:
+    try:
+        return math.isfinite(float(label))
+    except ValueError:
+        return False
