@@ -249,7 +249,10 @@ def predict_probabilities(model: SequenceClassifier, examples: Sequence[Example]
 
 
 def evaluate_examples(model: SequenceClassifier, examples: list[Example]) -> dict[str, Any]:
-    """Scores, the majority-class baseline and (for labels) the confusion matrix."""
+    """Scores, the majority-class baseline and (for labels) the confusion matrix.
+
+    The baseline is the accuracy of always answering the most common class of ``examples``
+    themselves: the best constant guess on them, never below a training majority's."""
     started = time.perf_counter()
     outputs = predict_probabilities(model, examples)
     seconds = time.perf_counter() - started
