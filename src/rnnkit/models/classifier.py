@@ -3,7 +3,9 @@
 words -> embeddings (random or word2vec) -> dropout -> stacked (bi)RNN/LSTM/GRU over the real
 steps only -> pooling over time (last, max, mean, attention) -> dropout -> linear -> softmax
 (classes), sigmoid (binary or multi-label) or nothing (regression). Numeric sequences
-``[B, T, F]`` skip the embeddings and go straight into the encoder.
+``[B, T, F]`` skip the embeddings: their features take the same input dropout
+(``embedding_dropout``, 0.5 by default, made for word vectors: with a few numeric features
+set it lower, e.g. 0, as benchmarks/weather_sequences.py does) and go into the encoder.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ class ClassifierConfig:
     word_dim: int = 100
     pooling: str = "max"  # last | max | mean | attention
     output: str = "softmax"  # softmax (one of K) | sigmoid (binary or multi-label) | linear
-    embedding_dropout: float = 0.5
+    embedding_dropout: float = 0.5  # on the encoder's inputs: word vectors or numeric features
     output_dropout: float = 0.5
     word_dropout: float = 0.0  # replace a training word by <unk> with this probability
     class_weights: str = "none"  # none | balanced (inverse class frequency in training)
