@@ -532,3 +532,25 @@ def test_a_registry_dataset_of_another_task_is_refused_up_front(
     assert (f"dataset {dataset!r} is a {task} dataset, and a language model reads language "
             "model datasets (tinyshakespeare)") in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+
+
+def test_unseen_validation_words_with_no_training_unk_are_noted() -> None:
+    """With data.min_count=1 no training word is <unk>, so the model never learns it and every
+    unseen validation word is scored at an untrained guess: the run said nothing of it."""
+    from rnnkit.data.text_stream import build_stream_vocab
+    from rnnkit.pipelines.language_model import encode_stream, untrained_unknown
+
+    train = ["the", "cat", "sat", "on", "the", "mat", "the", "end"]
+    val = ["the", "dog", "sat", "on", "the", "log"]
+    vocab = build_stream_vocab(train, "word", min_count=1)
+    note = untrained_unknown(encode_stream(train, vocab, "t"), encode_stream(val, vocab, "v"),
+                             vocab)
+    assert note.startswith("2 of 6 validation words (33.3%) were never seen in training")
+    assert "data.min_count=2" in note
+    rare = build_stream_vocab(train, "word", min_count=2)  # cat, sat, ... become <unk>
+    assert untrained_unknown(encode_stream(train, rare, "t"), encode_stream(val, rare, "v"),
+                             rare) == ""
+    assert untrained_unknown(encode_stream(train, vocab, "t"),
+                             encode_stream(["the", "cat"], vocab, "v"), vocab) == ""
+    chars = build_stream_vocab(list("abc"), "char")
+    assert untrained_unknown([1, 2], [1, 2], chars) == ""

@@ -116,6 +116,22 @@ def encode_stream(tokens: list[str], vocab: Vocab, what: str) -> list[int]:
     return vocab.encode(tokens)
 
 
+def untrained_unknown(train_ids: list[int], val_ids: list[int], vocab: Vocab) -> str:
+    """A word-level note when validation words are ``<unk>`` but no training word is: the
+    model never learns to predict ``<unk>``, and each unseen word costs the perplexity a
+    guess at an untrained symbol ("" otherwise)."""
+    if not vocab.unknown or not val_ids or vocab.unk_id in train_ids:
+        return ""
+    unknown = sum(token == vocab.unk_id for token in val_ids)
+    if not unknown:
+        return ""
+    return (f"{unknown} of {len(val_ids)} validation words ({100 * unknown / len(val_ids):.1f}%)"
+            " were never seen in training and are read as <unk>, which no training word is "
+            "(data.min_count=1): the model never learns <unk>, and the validation perplexity "
+            "pays an untrained guess for each of them; data.min_count=2 trains <unk> on the "
+            "training text's rare words")
+
+
 def check_settings(config: LMRunConfig) -> None:
     """Refuse sizes, the model and sampling settings before the text is read (``sample`` is
     used only after training)."""
@@ -160,6 +176,9 @@ def train_language_model(config: LMRunConfig, out_dir: str | Path, resume: bool 
         f" vocabulary {len(vocab)}")
     train_ids = encode_stream(train_tokens, vocab, "training text")
     val_ids = encode_stream(val_tokens, vocab, "validation text")
+    note = untrained_unknown(train_ids, val_ids, vocab)
+    if note:
+        log(f"note: {note}")
     # a text too short to batch is refused first: then the prime (a tiny text may hold no
     # line break to start from, but more text is what it needs)
     train = StreamBatches(train_ids, config.train.batch_size, data.steps, True, config.train.seed)
