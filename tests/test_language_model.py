@@ -554,3 +554,52 @@ def test_unseen_validation_words_with_no_training_unk_are_noted() -> None:
                              encode_stream(["the", "cat"], vocab, "v"), vocab) == ""
     chars = build_stream_vocab(list("abc"), "char")
     assert untrained_unknown([1, 2], [1, 2], chars) == ""
+
+
+def test_evaluate_scores_a_saved_model_on_a_text_file(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """rnnkit evaluate refused language models ('use rnnkit generate'): there was no way to
+    get the perplexity of a saved model on new text."""
+    import json
+    import math
+
+    from rnnkit.data.text_stream import StreamBatches, tokenize
+    from rnnkit.pipelines.language_model import load_language_model
+
+    corpus = tmp_path / "play.txt"
+    corpus.write_text(TEXT * 3, encoding="utf-8")
+    out = tmp_path / "run"
+    assert main(["train", "lm", "--file", str(corpus), "--out", str(out),
+                 "--set", "train.epochs=1", "--set", "model.hidden_size=16",
+                 "--set", "train.batch_size=4", "--set", "data.steps=20",
+                 "--set", "data.eval_batch_size=2", "--set", "sample.length=5",
+                 "--set", "train.progress=false", "--set", "train.device=cpu"]) == 0
+    held_out = tmp_path / "held_out.txt"
+    held_out.write_text(TEXT[:300], encoding="utf-8")
+    capsys.readouterr()
+    bundle = str(out / "model.rnnkit")
+    assert main(["evaluate", "--model", bundle, "--data", str(held_out), "--out",
+                 str(tmp_path / "scores")]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    model = load_language_model(bundle)
+    ids = model.vocab.encode(tokenize(TEXT[:300], "char"))
+    expected = model.evaluate(StreamBatches(ids, 16, 100, shuffle=False).batches(0))
+    assert printed["tokens"] == (300 // 16 - 1) * 16 and printed["columns"] == 16
+    assert math.isclose(printed["loss"], expected["loss"], rel_tol=1e-9)
+    assert math.isclose(printed["perplexity"], math.exp(printed["loss"]), rel_tol=1e-9)
+    assert math.isclose(printed["bpc"], printed["loss"] / math.log(2), rel_tol=1e-9)
+    saved = json.loads((tmp_path / "scores" / "evaluation.json").read_text())
+    assert saved["loss"] == printed["loss"]
+    (tmp_path / "odd.txt").write_text("§§§", encoding="utf-8")
+    for args, message in (
+            (["--data", str(tmp_path / "odd.txt")], "never seen in training: ['§']"),
+            (["--data", str(tmp_path / "missing.txt")], "no such file"),
+            ([], "needs --data: a UTF-8 text file"),
+            (["--data", str(held_out), "--split", "dev"], "--split is not read for a language"),
+            (["--data", str(held_out), "--format", "iob"], "reads --format only for")):
+        assert main(["evaluate", "--model", bundle, *args]) == 2
+        assert message in capsys.readouterr().err
+    (tmp_path / "one.txt").write_text("R", encoding="utf-8")
+    assert main(["evaluate", "--model", bundle, "--data", str(tmp_path / "one.txt")]) == 2
+    assert "holds 1 char token(s); a language model is scored on 2 or more" in \
+        capsys.readouterr().err

@@ -20,7 +20,7 @@ ELSEWHERE = {
     "forecaster": "use rnnkit forecast --model M (or rnnkit backtest --model M)",
     "signal": "use rnnkit forecast --model M for its classes (or rnnkit backtest --model M)",
     "seq2seq": "use rnnkit translate --model M",
-    "language_model": "use rnnkit generate --model M",
+    "language_model": "use rnnkit generate --model M (rnnkit evaluate scores it on a text)",
     "dqn": "use rnnkit backtest --model M",
     "synthetic": "a synthetic-task model is scored with rnnkit evaluate --model M",
 }

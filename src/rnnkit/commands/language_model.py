@@ -8,7 +8,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rnnkit.commands.common import add_config_options, print_json, resolve_config
+from rnnkit.commands.common import (
+    EVALUATORS,
+    add_config_options,
+    check_file,
+    print_json,
+    resolve_config,
+)
 
 
 def register(commands: Any, train_tasks: Any) -> None:
@@ -37,6 +43,7 @@ def register(commands: Any, train_tasks: Any) -> None:
     generate.add_argument("--show-vocabulary", action="store_true",
                           help="print the model's tokens and exit")
     generate.set_defaults(handler=run_generate)
+    EVALUATORS["language_model"] = evaluate
 
 
 def train(args: argparse.Namespace) -> int:
@@ -87,3 +94,26 @@ def run_generate(args: argparse.Namespace) -> int:
     generate(model, config, on_text=stream)
     sys.stdout.write("\n")
     return 0
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    """``rnnkit evaluate --model LM --data FILE``: loss, perplexity (and bits per character)
+    of a saved language model on the whole text of a file."""
+    from rnnkit.config import ConfigError
+    from rnnkit.pipelines.language_model import evaluate_text, load_language_model
+    from rnnkit.pipelines.run import write_results
+
+    if not args.data:
+        raise ConfigError("rnnkit evaluate on a language model needs --data: a UTF-8 text file"
+                          " to score (e.g. held-out text the model never trained on)")
+    if args.split != "test":
+        raise ConfigError("--split is not read for a language model: --data is a text file, "
+                          "scored whole; leave it out")
+    check_file(args.data, "--data")
+    result = evaluate_text(load_language_model(args.model), args.data)
+    print_json(result, indent=2)
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        write_results(result, args.out / "evaluation.json")
+    return 0
+

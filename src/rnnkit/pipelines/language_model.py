@@ -226,3 +226,26 @@ def train_language_model(config: LMRunConfig, out_dir: str | Path, resume: bool 
 def load_language_model(bundle: str | Path) -> LanguageModel:
     """A saved language model, checked to be one."""
     return load_model(bundle, LanguageModel)
+
+
+def evaluate_text(model: LanguageModel, path: str | Path, batch_size: int = 16,
+                  steps: int = 100) -> dict[str, Any]:
+    """Score a saved model on the whole text of a file, read as training reads its text: loss
+    (nats per token), perplexity and, for characters, bits per character. The text is cut into
+    ``batch_size`` consecutive columns (fewer for a short text), each read in windows of
+    ``steps`` with the state carried, as validation reads it; the first token of each column
+    is given, never predicted."""
+    text = read_text(LMDataConfig(dataset="", file=str(path)))
+    tokens = tokenize(text, model.config.level)
+    ids = encode_stream(tokens, model.vocab, f"text of {path}")
+    if len(ids) < 2:
+        raise ValueError(f"{path} holds {len(ids)} {model.config.level} token(s); a language "
+                         "model is scored on 2 or more (the first is given, the rest predicted)")
+    columns = max(1, min(batch_size, len(ids) // 2))  # a column predicts one token or more
+    source = StreamBatches(ids, columns, steps, shuffle=False)
+    result: dict[str, Any] = {"tokens": source.tokens(), "columns": columns,
+                              **model.evaluate(source.batches(0))}
+    if model.vocab.unknown:
+        result["unknown_tokens"] = sum(token == model.vocab.unk_id for token in ids)
+    return result
+
