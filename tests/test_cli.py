@@ -283,6 +283,9 @@ def test_evaluate_synthetic_refuses_bad_sizes(flags: list[str], message: str, tm
                                        "{data} is none (a file is read whole); leave it out"),
     ("classifier", ["--split", "dev", "--data-dir", "mirror"], "--split and --data-dir pick "
                                                                "from a registry dataset"),
+    # a tagger ignored it, a classifier read SST's trees as the format given
+    ("classifier", ["--data", "sst", "--format", "text"], "--format says how to read a --data "
+                                                          "file, and --data sst is a registry"),
 ])
 def test_evaluate_refuses_a_flag_the_model_would_ignore(
         kind: str, flags: list[str], message: str, tmp_path: Path,

@@ -94,6 +94,9 @@ def check_flags_read(kind: str, args: argparse.Namespace) -> None:
         if given[flag] and kind not in kinds and flag not in REFUSED_BY_EVALUATION.get(kind, ()):
             raise ConfigError(f"rnnkit evaluate reads {flag} only for a {' or '.join(kinds)} "
                               f"model, and {args.model} is a {kind} model; leave {flag} out")
+    if kind in FROM_REGISTRY and args.data in REGISTRY and given["--format"]:
+        raise ConfigError(f"--format says how to read a --data file, and --data {args.data} is "
+                          "a registry dataset, read in its own format; leave --format out")
     if kind in FROM_REGISTRY and args.data and args.data not in REGISTRY:
         dataset_only = [flag for flag, value in (("--split", args.split != "test"),
                                                  ("--data-dir", given["--data-dir"])) if value]
