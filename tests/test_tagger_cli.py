@@ -123,7 +123,9 @@ def test_bad_input_is_a_clear_error(files: dict[str, Path], tmp_path: Path,
     other = tmp_path / "other.conllu"  # another tag set: most tokens carry strange tags
     other.write_text(re.sub(r"\t(NOUN|VERB|DET|PRON|ADJ|PUNCT)\t", "\tXX\t", CONLLU))
     assert main(["evaluate", "--model", model, "--data", str(other)]) == 2
-    assert "carry tags the model never saw (XX); it predicts" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "carry tags the model never saw (XX); it predicts PROPN, PUNCT, VERB. " in err
+    assert "<pad>" not in err  # a tag id, never predicted
 
 
 def test_bundle_of_another_task_is_refused(tmp_path: Path,

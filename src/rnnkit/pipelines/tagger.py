@@ -22,7 +22,7 @@ from rnnkit.data.registry import get_task_spec
 from rnnkit.data.tagged import TaggedSentence
 from rnnkit.data.tagger_batches import collate, encode, word_form
 from rnnkit.data.tags import bio_tag, bio_to_bioes, is_tag, to_bio
-from rnnkit.data.vocab import Vocab
+from rnnkit.data.vocab import PAD, Vocab
 from rnnkit.models.tagger import Tagger, TaggerConfig, check_options
 from rnnkit.pipelines.run import train_in_run_dir, write_results
 from rnnkit.pipelines.tagger_data import FORMATS, TaggerDataConfig, read_split, write_predictions
@@ -230,10 +230,11 @@ def evaluate_sentences(model: Tagger, sentences: list[TaggedSentence], out: Path
     tokens = sum(len(g) for g in gold)
     strangers = sum(t not in known for g in gold for t in g)
     if strangers > 0.5 * tokens:  # another tag set, not a rare tag or two
+        predicts = sorted(known - {PAD})  # padding is a tag id, never a prediction
         raise ValueError(f"{strangers} of the {tokens} {name} tokens carry "
                          f"tags the model never saw ({', '.join(unknown[:8])}"
                          f"{', ...' if len(unknown) > 8 else ''}); it predicts "
-                         f"{', '.join(sorted(known)[:8])}{', ...' if len(known) > 8 else ''}. "
+                         f"{', '.join(predicts[:8])}{', ...' if len(predicts) > 8 else ''}. "
                          "Evaluate it on data with its own tag set")
     result: dict[str, Any] = {
         "sentences": len(sentences),
