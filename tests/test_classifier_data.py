@@ -427,9 +427,9 @@ def test_cli_predict_refuses_sst_trees_given_as_text(
     assert "line 1 is an SST tree, not a text" in error
     assert "rnnkit evaluate --model M --data FILE" in error
     text = tmp_path / "texts.txt"  # brackets in a text are still text
-    text.write_text("(5 stars) great fun\n(3 (2 It) (4 good)) and more\n")
+    text.write_text("(5 stars) great fun\n(3 (2 It) (4 good)) and more\n(4 out of 5)\n")
     assert main(["predict", "--model", str(model), "--input", str(text)]) == 0
-    assert len(capsys.readouterr().out.splitlines()) == 2
+    assert len(capsys.readouterr().out.splitlines()) == 3  # '(4 out of 5)' was refused
 
 
 @pytest.mark.skipif(not SHARED_SST.exists(), reason="needs ../shared/data")

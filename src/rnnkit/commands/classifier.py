@@ -219,15 +219,10 @@ def predict(args: argparse.Namespace) -> int:
 def _refuse_a_tree(line: str, number: int) -> None:
     """A line that is a whole SST tree is no text to classify: read as one, its brackets and
     node labels became words, and the label was given without a word of warning."""
-    from rnnkit.data.sst import parse_tree
-    from rnnkit.data.text_labels import SST_TREE
+    from rnnkit.data.sst import is_tree_line
 
-    if not SST_TREE.match(line):
+    if not is_tree_line(line):  # brackets within a text, '(4 out of 5)', are text
         return
-    try:
-        parse_tree(line)
-    except ValueError:
-        return  # brackets within a text
     raise ValueError(f"line {number} is an SST tree, not a text: rnnkit predict reads one "
                      "plain text a line; give the sentences as text, or score a file of trees "
                      "with rnnkit evaluate --model M --data FILE")

@@ -8,6 +8,7 @@ positive. Phrase-level training adds every labelled phrase of the training trees
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from rnnkit.data.tagged import read_text
 SST5_LABELS = ("very negative", "negative", "neutral", "positive", "very positive")
 SST2_LABELS = ("negative", "positive")
 SCHEMES = ("sst5", "sst2")
+TREE_START = re.compile(r"\s*\(\d\s+\(")  # a labelled phrase holding another: (3 (2 It) ...
 _BLANKS = " \t"  # between labels, words and brackets (a no-break space is part of a word)
 _PTB_BRACKETS = {"-LRB-": "(", "-RRB-": ")", "-LSB-": "[", "-RSB-": "]",
                  "-LCB-": "{", "-RCB-": "}"}
@@ -85,6 +87,23 @@ def parse_tree(line: str) -> SentimentTree:
     if not tokens:
         raise ValueError("the tree has no words")
     return SentimentTree(tuple(tokens), tuple(phrases))
+
+
+def is_tree_line(line: str) -> bool:
+    """Whether ``line`` is one whole SST tree whose root holds other phrases, such as
+    ``(3 (2 It) (4 good))``: a text in brackets, such as ``(4 out of 5)``, is none.
+
+    Example:
+        >>> is_tree_line("(3 (2 It) (4 good))"), is_tree_line("(4 out of 5)")
+        (True, False)
+    """
+    if not TREE_START.match(line):
+        return False
+    try:
+        parse_tree(line)
+    except ValueError:
+        return False
+    return True
 
 
 def read_trees(path: str | Path) -> list[SentimentTree]:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from rnnkit.data.sst import TREE_START
 from rnnkit.data.tagged import read_text
 from rnnkit.data.words import HTML_BREAK, tokenize
 
@@ -25,7 +25,6 @@ ONE_OBJECT_A_LINE = ("a JSON-lines file holds one whole JSON object a line, such
                      '{"text": "good film", "label": "pos"} (a JSON array, or an object '
                      "spread over several lines, must be written one object a line)")
 TRUNCATIONS = ("head", "tail", "head_tail")
-SST_TREE = re.compile(r"\s*\(\d\s+[(\S]")  # the start of a line of SST: (3 (2 It) ...
 
 
 @dataclass(frozen=True)
@@ -140,7 +139,7 @@ def _separator_hint(row: object, fmt: str) -> str:
     separator, and one that is an SST tree (SST's train.txt, read as TSV by its name) a file
     of another format, not a field name to set."""
     header = list(row) if isinstance(row, dict) else []
-    if fmt in ("csv", "tsv") and len(header) == 1 and SST_TREE.match(str(header[0])):
+    if fmt in ("csv", "tsv") and len(header) == 1 and TREE_START.match(str(header[0])):
         return ("the file looks like SST trees, one a line, not a table: read it with "
                 "--format sst (data.format=sst)")
     if fmt in ("csv", "tsv") and len(header) == 1:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -18,7 +17,6 @@ from rnnkit.embeddings.corpus import (
 )
 
 FORMATS = ("text", "jsonl", "conllu", "iob", "sst")
-_TREE_START = re.compile(r"\(\d \(")  # a labelled phrase holding another: (3 (2 The) ...
 
 
 def guess_format(path: str | Path) -> str:
@@ -56,7 +54,7 @@ def _conll_format(path: Path) -> str:
 def _text_format(path: Path) -> str:
     """``sst`` if the first line that is not blank is a sentiment tree, ``iob`` if it is a
     tab-separated token and BIO tag (WNUT-17's emerging.test.annotated), else ``text``."""
-    from rnnkit.data.sst import parse_tree
+    from rnnkit.data.sst import is_tree_line
     from rnnkit.data.tags import is_tag
 
     try:
@@ -65,8 +63,7 @@ def _text_format(path: Path) -> str:
                 fields = line.rstrip("\r\n \t").split("\t")
                 if len(fields) >= 2 and fields[0].strip() and is_tag(fields[-1]):
                     return "iob"
-                if _TREE_START.match(line.lstrip()):
-                    parse_tree(line)
+                if is_tree_line(line):
                     return "sst"
                 break
     except ValueError:
