@@ -146,5 +146,6 @@ def check_date_index(index: pd.Index, what: str, why: str = "") -> None:
     if not index.is_monotonic_increasing or index.has_duplicates:
         raise ValueError(f"the dates of {what} must be ascending, each once"
                          f"{f' ({why})' if why else ''}; sort them (frame.sort_index()) and "
-                         "drop repeated dates, or load the table with "
-                         "rnnkit.timeseries.frames.tidy, which does both")
+                         "keep one row a date, or load the table with "
+                         "rnnkit.timeseries.frames.tidy, which sorts them and names the first "
+                         "repeat")
