@@ -546,7 +546,12 @@ def test_unseen_validation_words_with_no_training_unk_are_noted() -> None:
     note = untrained_unknown(encode_stream(train, vocab, "t"), encode_stream(val, vocab, "v"),
                              vocab)
     assert note.startswith("2 of 6 validation words (33.3%) were never seen in training")
-    assert "data.min_count=2" in note
+    assert "(data.min_count=1)" in note and "data.min_count=2 or more trains <unk>" in note
+    twice = ["a", "b", "a", "b", "c", "c"]  # every word twice: min_count=2 leaves none rare
+    vocab2 = build_stream_vocab(twice, "word", min_count=2)
+    note = untrained_unknown(encode_stream(twice, vocab2, "t"),
+                             encode_stream(["a", "d"], vocab2, "v"), vocab2, min_count=2)
+    assert "(data.min_count=2)" in note and "data.min_count=3 or more" in note
     rare = build_stream_vocab(train, "word", min_count=2)  # cat, sat, ... become <unk>
     assert untrained_unknown(encode_stream(train, rare, "t"), encode_stream(val, rare, "v"),
                              rare) == ""

@@ -116,7 +116,8 @@ def encode_stream(tokens: list[str], vocab: Vocab, what: str) -> list[int]:
     return vocab.encode(tokens)
 
 
-def untrained_unknown(train_ids: list[int], val_ids: list[int], vocab: Vocab) -> str:
+def untrained_unknown(train_ids: list[int], val_ids: list[int], vocab: Vocab,
+                      min_count: int = 1) -> str:
     """A word-level note when validation words are ``<unk>`` but no training word is: the
     model never learns to predict ``<unk>``, and each unseen word costs the perplexity a
     guess at an untrained symbol ("" otherwise)."""
@@ -126,10 +127,10 @@ def untrained_unknown(train_ids: list[int], val_ids: list[int], vocab: Vocab) ->
     if not unknown:
         return ""
     return (f"{unknown} of {len(val_ids)} validation words ({100 * unknown / len(val_ids):.1f}%)"
-            " were never seen in training and are read as <unk>, which no training word is "
-            "(data.min_count=1): the model never learns <unk>, and the validation perplexity "
-            "pays an untrained guess for each of them; data.min_count=2 trains <unk> on the "
-            "training text's rare words")
+            f" were never seen in training and are read as <unk>, which no training word is "
+            f"(data.min_count={min_count}): the model never learns <unk>, and the validation "
+            f"perplexity pays an untrained guess for each of them; data.min_count="
+            f"{min_count + 1} or more trains <unk> on the training text's rare words")
 
 
 def check_settings(config: LMRunConfig) -> None:
@@ -176,7 +177,7 @@ def train_language_model(config: LMRunConfig, out_dir: str | Path, resume: bool 
         f" vocabulary {len(vocab)}")
     train_ids = encode_stream(train_tokens, vocab, "training text")
     val_ids = encode_stream(val_tokens, vocab, "validation text")
-    note = untrained_unknown(train_ids, val_ids, vocab)
+    note = untrained_unknown(train_ids, val_ids, vocab, data.min_count)
     if note:
         log(f"note: {note}")
     # a text too short to batch is refused first: then the prime (a tiny text may hold no
