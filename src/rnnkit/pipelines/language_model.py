@@ -234,8 +234,9 @@ def evaluate_text(model: LanguageModel, path: str | Path, batch_size: int = 16,
     """Score a saved model on the whole text of a file, read as training reads its text: loss
     (nats per token), perplexity and, for characters, bits per character. The text is cut into
     ``batch_size`` consecutive columns (fewer for a short text), each read in windows of
-    ``steps`` with the state carried, as validation reads it; the first token of each column
-    is given, never predicted."""
+    ``steps`` with the state carried, as validation reads it (with training's defaults for
+    ``data.eval_batch_size`` and ``data.steps``, it reproduces a run's validation score); the
+    first token of each column is given, never predicted."""
     text = read_text(LMDataConfig(dataset="", file=str(path)))
     tokens = tokenize(text, model.config.level)
     ids = encode_stream(tokens, model.vocab, f"text of {path}")
