@@ -229,6 +229,13 @@ def test_space_separated_token_lines_that_start_with_a_hash_are_tokens(tmp_path:
     predicted = [["O", "O", "B-MONEY", "I-MONEY"], ["B-ORG", "O"]]
     assert written(write_iob, [first, second], predicted).splitlines()[3:5] == [
         "# # B-NP B-MONEY", "200 CD I-NP I-MONEY"]
+    # on the file's first line, before any token line has given the field count, too
+    again = read_iob(write(tmp_path, "#NFL B-ORG\nwins O\n\n#NFL B-ORG\nwins O\n"))
+    assert [s.tokens for s in again] == [["#NFL", "wins"]] * 2
+    assert [s.comments for s in again] == [[], []]
+    first_line = read_iob(write(tmp_path, "# # B-NP O\n200 CD I-NP O\n"))[0]
+    assert first_line.tokens == ["#", "200"] and first_line.comments == []
+    assert read_iob(write(tmp_path, "# sent 1\nBob B-PER\n"))[0].comments == ["# sent 1"]
 
 
 @pytest.mark.parametrize("flavour", sorted(FLAVOURS))

@@ -109,6 +109,7 @@ def read_iob(
     kinds: list[LineKind] = []
     texts = contents(lines)
     check_line_endings(texts, path)
+    token_fields = _first_token_fields(texts, comment_prefix, docstart)
     for number, text in enumerate(texts, start=1):
         if not text or text.isspace():
             kinds.append(BLANK)  # WNUT-17's train file separates sentences with "\t" lines
@@ -122,7 +123,8 @@ def read_iob(
         elif comment_prefix and text.startswith(comment_prefix):
             # a token that starts with the prefix (a hashtag, PTB's "#" for pounds): a line
             # with a tab, or with as many fields as the token lines (tags checked) reads as one
-            maybe_token = tab_separated or (not any_tag and len(fields) == columns.field_count)
+            maybe_token = tab_separated or (not any_tag and len(fields) == (
+                columns.field_count or token_fields))  # a file's first line too
             token_and_tag = columns.read(fields, tab_separated, 0) if maybe_token else None
             kinds.append(OTHER if token_and_tag is None else token_and_tag)
         else:
@@ -130,6 +132,19 @@ def read_iob(
             assert token_and_tag is not None
             kinds.append(token_and_tag)
     return group_sentences(lines, kinds, path, tag_field)
+
+
+def _first_token_fields(texts: list[str], comment_prefix: str | None, docstart: bool) -> int:
+    """The field count of the first whitespace-separated line that cannot be a comment (0 if
+    none): a line before it that starts with the prefix and has as many fields may be a
+    token (``#NFL B-ORG`` on a file's first line)."""
+    for text in texts:
+        fields = text.rstrip(" \t").split()
+        if (fields and "\t" not in text.rstrip(" \t")
+                and not (comment_prefix and text.startswith(comment_prefix))
+                and not (docstart and fields[0] == DOCSTART)):
+            return len(fields)
+    return 0
 
 
 class _Columns:
