@@ -233,14 +233,15 @@ def _structured(path: str) -> bool:
     return str(path).lower().removesuffix(".gz").endswith((".csv", ".tsv", ".jsonl", ".json"))
 
 
-FIELDS_HINT = "set data.text_field / data.label_field"
-COLUMNS_HINT = "set data.id_column / time_column / label_field / feature_columns"  # numeric
 
 
 @contextlib.contextmanager
 def _fields_of_the_model() -> Iterator[None]:
     """``evaluate`` and ``predict`` read the field names the model trained with and take no
     ``--set``: a missing field's error says to rename the file's fields instead."""
+    from rnnkit.data.numeric_sequences import COLUMNS_HINT
+    from rnnkit.data.text_labels import FIELDS_HINT
+
     try:
         yield
     except ValueError as error:

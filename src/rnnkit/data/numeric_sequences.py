@@ -24,6 +24,9 @@ import numpy as np
 
 from rnnkit.data.tagged import read_text
 
+COLUMNS_HINT = "set data.id_column / time_column / label_field / feature_columns"  # rewritten
+# by evaluate and predict, which take no --set
+
 TIME_FIX = ("data.time_column orders the steps by number: give each row its step number "
             "(0, 1, 2...), or set data.time_column=\"\" to keep the file order")
 
@@ -80,8 +83,8 @@ def read_numeric_sequences(
             needed.remove(label_column)
         missing = [c for c in needed + (feature_columns or []) if c not in header]
         if missing:
-            raise ValueError(f"{path}: no column {missing} (columns: {', '.join(header)}); set"
-                             " data.id_column / time_column / label_field / feature_columns")
+            raise ValueError(f"{path}: no column {missing} (columns: {', '.join(header)}); "
+                             f"{COLUMNS_HINT}")
         features = feature_columns or [c for c in header if c not in needed]
         if not features:
             raise ValueError(f"{path}: no feature columns besides {', '.join(needed)}")

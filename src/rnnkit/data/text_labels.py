@@ -25,6 +25,7 @@ ONE_OBJECT_A_LINE = ("a JSON-lines file holds one whole JSON object a line, such
                      '{"text": "good film", "label": "pos"} (a JSON array, or an object '
                      "spread over several lines, must be written one object a line)")
 TRUNCATIONS = ("head", "tail", "head_tail")
+FIELDS_HINT = "set data.text_field / data.label_field"  # evaluate and predict rewrite it
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,7 @@ def _separator_hint(row: object, fmt: str) -> str:
                         f"{'commas' if fmt == 'csv' else 'tabs'}"
                         + (" (or name it .tsv, or pass --format tsv)" if separator == "\t"
                            else ""))
-    return "set data.text_field / data.label_field"
+    return FIELDS_HINT
 
 
 def _json_kind(value: object) -> str:
