@@ -223,10 +223,13 @@ def test_a_short_hourly_run_of_big_gains_annualises_to_inf_not_a_crash() -> None
     assert report_table(results).splitlines()[1].split()[:3] == ["long", "33.10%", "inf"]
 
 
-@pytest.mark.parametrize("options", [{"cost_bps": np.nan}, {"slippage_bps": np.inf},
-                                     {"periods_per_year": np.nan}])
-def test_costs_or_a_year_that_are_no_number_are_refused(options: dict[str, float]) -> None:
-    with pytest.raises(ValueError, match="must be finite numbers >= 0 and periods_per_year"):
+@pytest.mark.parametrize(("options", "message"), [
+    ({"cost_bps": np.nan}, "cost_bps nan and slippage_bps 0.0 must be finite numbers >= 0"),
+    ({"slippage_bps": np.inf}, "slippage_bps inf must be finite numbers >= 0"),
+    ({"periods_per_year": np.nan}, "periods_per_year must be a finite number > 0; got nan")])
+def test_costs_or_a_year_that_are_no_number_are_refused(options: dict[str, float],
+                                                        message: str) -> None:
+    with pytest.raises(ValueError, match=message):
         backtest(np.ones(3), np.array([0.01, 0.02, 0.03]), **options)
 
 
