@@ -220,7 +220,7 @@ def test_gaps_are_reported_and_filled_only_in_features() -> None:
         # tidy refuses a repeated date: it was said to drop them ('which does both')
         with pytest.raises(ValueError, match=r"the dates of the table must be ascending, each "
                                              r"once; sort them \(frame.sort_index\(\)\) and "
-                                             r"keep one row a date, .* tidy, which sorts them "
+                                             r"keep one row a date, .*\.tidy, which sorts them "
                                              r"and names the first repeat$"):
             call()
     with pytest.raises(ValueError, match="max_fill must be >= 0"):  # was: no filling
