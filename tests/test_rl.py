@@ -232,6 +232,10 @@ def test_prices_with_gaps_zeros_or_bad_windows_are_refused() -> None:
     with pytest.raises(ValueError, match=r"2 price\(s\) at or below zero, the first 0 on "
                                          r"2020-01-15"):
         check_prices(zero)
+    words = prices.astype(object)
+    words.iloc[3] = "n/a"  # numpy's 'could not convert string to float' named no date
+    with pytest.raises(ValueError, match=r"P holds 'n/a' on 2020-01-0\d, not a price"):
+        check_prices(words)
     with pytest.raises(ValueError, match="the dates of P must be ascending, each once"):
         check_prices(prices.iloc[::-1])
     windows = price_windows(prices, LOOKBACK)

@@ -38,7 +38,13 @@ def check_prices(prices: pd.Series) -> pd.Series:
     check_date_index(index, str(name))
     if len(prices) < 2:
         raise ValueError(f"{name} holds {len(prices)} price(s); at least 2 are needed")
-    values = prices.to_numpy(dtype=float)
+    numbers = pd.to_numeric(prices, errors="coerce")
+    text = numbers.isna() & prices.notna()
+    if text.any():  # numpy said only "could not convert string to float: 'n/a'"
+        first = int(np.flatnonzero(text.to_numpy())[0])
+        raise ValueError(f"{name} holds {prices.iloc[first]!r} on {index[first].date()}, not a "
+                         "price; convert the column to numbers (pd.to_numeric) first")
+    values = numbers.to_numpy(dtype=float)
     missing = ~np.isfinite(values)
     if missing.any():
         first = int(np.flatnonzero(missing)[0])
