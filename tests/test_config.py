@@ -338,3 +338,12 @@ def config_from_toml_text(text: str) -> RunConfig:
         path = Path(folder) / "run.toml"
         path.write_text(text, encoding="utf-8")
         return load_config(RunConfig, path)
+
+
+def test_a_section_given_a_plain_value_in_the_file_is_refused_with_an_override_too(
+        tmp_path: Path) -> None:
+    """With --set of a key of that section it was a TypeError traceback ('int' object does
+    not support item assignment)."""
+    path = write(tmp_path, "train = 5\n")
+    with pytest.raises(ConfigError, match=r"train in .* is a section, not a value"):
+        load_config(RunConfig, path, ["train.lr=0.1"])

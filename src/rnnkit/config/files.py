@@ -63,7 +63,9 @@ def load_config(
         section, dot, name = key.strip().partition(".")
         if not sep or not dot:
             raise ConfigError(f"override {override!r} must look like section.key=value")
-        values.setdefault(section, {})[name] = _parse_value(raw.strip())
+        content = values.setdefault(section, {})
+        if isinstance(content, dict):  # else the file's `train = 5`: refused by _build
+            content[name] = _parse_value(raw.strip())
     return _build(config_type, values, source=str(path) if path else "overrides", check=check)
 
 
