@@ -101,7 +101,7 @@ def test_wrong_type_names_the_key(override: str, key: str) -> None:
 
 def test_wrong_type_in_a_file_names_the_key(tmp_path: Path) -> None:
     path = write(tmp_path, '[train]\nepochs = "ten"\n')
-    with pytest.raises(ConfigError, match=r"train\.epochs expects int"):
+    with pytest.raises(ConfigError, match=r"train\.epochs in .*run\.toml expects int"):
         load_config(RunConfig, path)
 
 
@@ -111,7 +111,7 @@ def test_an_array_or_table_for_a_text_setting_is_refused_naming_the_key(tmp_path
                        r'separated values as one string, e\.g\. model\.cell="gru,lstm"'):
         load_config(RunConfig, overrides=['model.cell=["gru", "lstm"]'])
     path = write(tmp_path, '[train]\nmonitor = ["val_loss"]\n')
-    with pytest.raises(ConfigError, match=r'train\.monitor is text, not an array; .*'
+    with pytest.raises(ConfigError, match=r'train\.monitor in .* is text, not an array; .*'
                        r'train\.monitor="val_loss"'):
         load_config(RunConfig, path)
     with pytest.raises(ConfigError, match=r"train\.device is text, not a table"):
@@ -347,3 +347,22 @@ def test_a_section_given_a_plain_value_in_the_file_is_refused_with_an_override_t
     path = write(tmp_path, "train = 5\n")
     with pytest.raises(ConfigError, match=r"train in .* is a section, not a value"):
         load_config(RunConfig, path, ["train.lr=0.1"])
+
+
+def test_an_error_names_where_the_key_was_given(tmp_path: Path) -> None:
+    """An unknown key of --set was said to be in the --config file, and a value of the wrong
+    type in the file named no file."""
+    path = write(tmp_path, "[train]\nlr = 0.01\n")
+    with pytest.raises(ConfigError, match=r"unknown config key 'train\.lrr' in overrides;"):
+        load_config(RunConfig, path, ["train.lrr=1"])
+    with pytest.raises(ConfigError, match=r"unknown config section 'trian' in overrides;"):
+        load_config(RunConfig, path, ["trian.lr=1"])
+    wrong = write(tmp_path, '[train]\nlr = "fast"\nmonitor = ["val_loss"]\n')
+    with pytest.raises(ConfigError, match=f"train\\.lr in {re.escape(str(wrong))} expects "
+                       r"float \(a number, e\.g\. train\.lr=0\.001\), got 'fast'"):
+        load_config(RunConfig, wrong)
+    with pytest.raises(ConfigError, match=f"train\\.monitor in {re.escape(str(wrong))} is "
+                       "text, not an array"):
+        load_config(RunConfig, wrong, ["train.lr=0.1"])
+    with pytest.raises(ConfigError, match=r"^train\.lr expects float"):  # --set's own key
+        load_config(RunConfig, path, ["train.lr=fast"])

@@ -42,6 +42,7 @@ def load_config(
     ``train.lr_factor`` without ``train.lr_patience``) must not make unreadable as a run of
     its task. A run's settings to train with are always checked."""
     values: dict[str, dict[str, Any]] = {}
+    overridden: set[str] = set()  # the keys of --set, named as such in an error
     if path is not None:
         path = Path(path)
         try:
@@ -66,7 +67,9 @@ def load_config(
         content = values.setdefault(section, {})
         if isinstance(content, dict):  # else the file's `train = 5`: refused by _build
             content[name] = _parse_value(raw.strip())
-    return _build(config_type, values, source=str(path) if path else "overrides", check=check)
+            overridden.add(f"{section}.{name}")
+    return _build(config_type, values, source=str(path) if path else "overrides", check=check,
+                  overridden=overridden)
 
 
 def _parse_value(raw: str) -> Any:
@@ -77,15 +80,23 @@ def _parse_value(raw: str) -> Any:
 
 
 def _build(config_type: type[ConfigT], values: dict[str, Any], source: str,
-           check: bool = True) -> ConfigT:
+           check: bool = True, overridden: Iterable[str] = ()) -> ConfigT:
+    """``source``: where ``values`` were read (a file), but for the keys ``overridden``
+    (by ``--set``), which an error says came from the overrides."""
     keys = valid_keys(config_type)
+    overridden = set(overridden)
+
+    def origin(*names: str) -> str:  # where the keys ``names`` were given
+        return "overrides" if names and overridden.issuperset(names) else source
+
     hints = typing.get_type_hints(config_type)
     defaults: Any = config_type()
     sections = {}
     for section, content in values.items():
         if section not in hints:
             names = list(content) if isinstance(content, dict) else []
-            raise ConfigError(f"unknown config section {section!r} in {source};"
+            where = origin(*(f"{section}.{name}" for name in names))
+            raise ConfigError(f"unknown config section {section!r} in {where};"
                               f"{_did_you_mean_section(section, names, keys)} valid keys: "
                               + ", ".join(keys))
         if not isinstance(content, dict):
@@ -96,11 +107,13 @@ def _build(config_type: type[ConfigT], values: dict[str, Any], source: str,
         field_types = typing.get_type_hints(section_type)
         for name in content:
             if name not in field_types:
-                raise ConfigError(f"unknown config key '{section}.{name}' in {source};"
+                raise ConfigError(f"unknown config key '{section}.{name}' in "
+                                  f"{origin(f'{section}.{name}')};"
                                   f"{_did_you_mean(section, name, keys)} valid keys: "
                                   + ", ".join(keys))
         section_defaults = getattr(defaults, section)
-        typed = {n: _coerce(f"{section}.{n}", v, field_types[n], getattr(section_defaults, n))
+        typed = {n: _coerce(f"{section}.{n}", v, field_types[n], getattr(section_defaults, n),
+                            where=_in(origin(f"{section}.{n}")))
                  for n, v in content.items()}
         # start from the run's own defaults for the section, which may differ from the class's
         sections[section] = dataclasses.replace(section_defaults, **typed)
@@ -110,12 +123,20 @@ def _build(config_type: type[ConfigT], values: dict[str, Any], source: str,
     return config
 
 
-def _coerce(key: str, value: Any, expected: Any, default: Any = None) -> Any:
+def _in(origin: str) -> str:
+    """`` in run.toml``: the file a value came from, for the error that names its key (none
+    for an override: its key is the one the command line gave)."""
+    return "" if origin == "overrides" else f" in {origin}"
+
+
+def _coerce(key: str, value: Any, expected: Any, default: Any = None, where: str = "") -> Any:
+    """``value`` as the type ``expected`` of the setting ``key`` (``where``: `` in FILE``, the
+    file it came from, for the error)."""
     if isinstance(expected, types.UnionType) or typing.get_origin(expected) is typing.Union:
         allowed = typing.get_args(expected)
     else:
         allowed = (expected,)
-    wrong = ConfigError(f"{key} expects {_name(expected)}{_example(key, expected, default)}"
+    wrong = ConfigError(f"{key}{where} expects {_name(expected)}{_example(key, expected, default)}"
                         f", got {_toml_value(value) if isinstance(value, bool) else repr(value)}")
     if isinstance(value, bool) and bool not in allowed:
         raise wrong
@@ -124,7 +145,7 @@ def _coerce(key: str, value: Any, expected: Any, default: Any = None) -> Any:
     if any(isinstance(value, t) for t in allowed if isinstance(t, type)):
         return value
     if str in allowed:
-        check_not_collection(key, value)
+        check_not_collection(key, value, where)
         return str(value)
     raise wrong
 
@@ -207,9 +228,11 @@ def _example(key: str, expected: Any, default: Any) -> str:
     return f" ({KINDS[expected]}{example})"
 
 
-def check_not_collection(key: str, value: Any) -> None:
+def check_not_collection(key: str, value: Any, where: str = "") -> None:
     """Refuse a TOML array or table for the text setting ``key``: its Python text
     (``"['temp']"``) would be read as one name or number later. Several values are one string.
+
+    ``where``: `` in FILE``, the file that gave it, if any.
 
     Example:
         >>> check_not_collection("data.features", ["temp", "wind"])  # doctest: +ELLIPSIS
@@ -219,10 +242,10 @@ def check_not_collection(key: str, value: Any) -> None:
     """
     if isinstance(value, list):
         example = ",".join(str(item) for item in value) or "a,b"
-        raise ConfigError(f"{key} is text, not an array; write comma-separated values as one "
-                          f"string, e.g. {key}={json.dumps(example)}; got {value!r}")
+        raise ConfigError(f"{key}{where} is text, not an array; write comma-separated values "
+                          f"as one string, e.g. {key}={json.dumps(example)}; got {value!r}")
     if isinstance(value, dict):
-        raise ConfigError(f"{key} is text, not a table; give it as one string, e.g. "
+        raise ConfigError(f"{key}{where} is text, not a table; give it as one string, e.g. "
                           f'{key}="..."; got {value!r}')
 
 
