@@ -366,3 +366,23 @@ def test_an_error_names_where_the_key_was_given(tmp_path: Path) -> None:
         load_config(RunConfig, wrong, ["train.lr=0.1"])
     with pytest.raises(ConfigError, match=r"^train\.lr expects float"):  # --set's own key
         load_config(RunConfig, path, ["train.lr=fast"])
+
+
+@pytest.mark.parametrize(("override", "value"), [
+    ("train.lr=.5", 0.5), ("train.lr=5.", 5.0), ("train.lr=.5e-2", 0.005),
+    ("train.lr=+.25", 0.25),
+])
+def test_a_number_toml_does_not_spell_is_read_for_a_number_setting(override: str,
+                                                                   value: float) -> None:
+    """train.lr=.5 was refused as 'train.lr expects float (a number ...), got '.5''."""
+    config = load_config(RunConfig, overrides=[override])
+    assert config.train.lr == value and type(config.train.lr) is float
+    assert type(load_config(RunConfig, overrides=["model.cell=gru"]).model.cell) is str
+
+
+def test_a_number_in_quotes_is_still_text_in_a_file(tmp_path: Path) -> None:
+    path = write(tmp_path, '[train]\nlr = ".5"\n')
+    with pytest.raises(ConfigError, match=r"train\.lr in .* expects float"):
+        load_config(RunConfig, path)
+    with pytest.raises(ConfigError, match=r"train\.epochs expects int .*got '\.5'"):
+        load_config(RunConfig, overrides=["train.epochs=.5"])

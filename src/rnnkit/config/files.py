@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import re
 import types
 import typing
 from collections.abc import Iterable
@@ -72,11 +73,19 @@ def load_config(
                   overridden=overridden)
 
 
+class _Word(str):
+    """A ``--set`` value that is no TOML value: a bare word (``model.cell=gru``), taken as text,
+    or a number TOML does not spell, as a shell user may (``train.lr=.5``, ``5.``)."""
+
+
+DECIMAL = re.compile(r"[+-]?(\d+\.\d*|\.\d+)([eE][+-]?\d+)?")  # what TOML's floats leave out
+
+
 def _parse_value(raw: str) -> Any:
     try:
         return tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
-        return raw  # a bare word is a string: --set model.cell=gru
+        return _Word(raw)  # a bare word is a string: --set model.cell=gru
 
 
 def _build(config_type: type[ConfigT], values: dict[str, Any], source: str,
@@ -140,6 +149,10 @@ def _coerce(key: str, value: Any, expected: Any, default: Any = None, where: str
                         f", got {_toml_value(value) if isinstance(value, bool) else repr(value)}")
     if isinstance(value, bool) and bool not in allowed:
         raise wrong
+    if isinstance(value, _Word):
+        if float in allowed and DECIMAL.fullmatch(value):
+            return float(value)
+        value = str(value)
     if float in allowed and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if any(isinstance(value, t) for t in allowed if isinstance(t, type)):
