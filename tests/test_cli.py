@@ -50,6 +50,36 @@ def test_every_subcommand_has_help(command: list[str], capsys: pytest.CaptureFix
     assert "usage: rnnkit" in capsys.readouterr().out
 
 
+def _commands(parser: object, name: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], object]]:
+    """Every (sub)command's name and parser, the top one first."""
+    import argparse
+
+    found = [(name, parser)]
+    for action in parser._actions:  # type: ignore[attr-defined]
+        if isinstance(action, argparse._SubParsersAction):
+            for sub, subparser in action.choices.items():
+                found += _commands(subparser, (*name, sub))
+    return found
+
+
+def test_every_command_s_help_prints_and_documents_every_argument(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """``rnnkit word2vec neighbors --help`` listed its ``word`` with no word on what it is."""
+    import argparse
+
+    from rnnkit.cli import build_parser
+
+    commands = _commands(build_parser())
+    assert len(commands) > 25
+    for name, parser in commands:
+        with pytest.raises(SystemExit) as exit_info:
+            main([*name, "--help"])
+        assert exit_info.value.code == 0 and "usage: rnnkit" in capsys.readouterr().out
+        bare = [action.dest for action in parser._actions  # type: ignore[attr-defined]
+                if not action.help and not isinstance(action, argparse._SubParsersAction)]
+        assert not bare, f"rnnkit {' '.join(name)}: {bare} have no help"
+
+
 def test_train_writes_run_folder_and_evaluate_reads_bundle(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
