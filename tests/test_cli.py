@@ -812,3 +812,19 @@ def test_whole_number_flags_past_2_63_are_refused(
     assert main(argv) == 2
     assert capsys.readouterr().err.startswith(
         "rnnkit: error: --length must be a whole number below 2**63")
+
+
+@pytest.mark.parametrize(("command", "key"), [
+    (["train", "tagger", "--train"], "train"),
+    (["train", "lm", "--file"], "file"),
+    (["train", "lm", "--data-dir"], "data_dir"),
+])
+def test_a_flag_s_path_with_a_character_beyond_the_bmp_is_read_as_given(
+        command: list[str], key: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """--train '\U0001F600 "x".conllu' became the setting '"\\ud83d\\ude00 \\"x\\".conllu"',
+    quotes and escapes included, so the file was not found."""
+    import tomllib
+
+    path = 'runs/\U0001F600 "x".conllu'
+    assert main([*command, path, "--print-config"]) == 0
+    assert tomllib.loads(capsys.readouterr().out)["data"][key] == path

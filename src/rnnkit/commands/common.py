@@ -17,6 +17,7 @@ from rnnkit.config import (
     config_to_dict,
     load_config,
     to_toml,
+    toml_text,
     valid_keys,
 )
 
@@ -62,7 +63,7 @@ def add_data_flags(args: argparse.Namespace, names: tuple[str, ...]) -> None:
     """Turn shorthand flags (``--dataset``, ``--train``...) into ``data.<name>=`` overrides,
     placed before the ``--set`` ones so those win; ``--train`` without ``--dataset`` clears the
     configured registry dataset (the files replace it)."""
-    shorthand = [f"data.{name}={json.dumps(getattr(args, name))}" for name in names
+    shorthand = [f"data.{name}={toml_text(getattr(args, name))}" for name in names
                  if getattr(args, name, None)]
     if getattr(args, "train", None) and not getattr(args, "dataset", None):
         shorthand.append('data.dataset=""')

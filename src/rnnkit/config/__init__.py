@@ -36,6 +36,7 @@ from rnnkit.config.files import (
     load_config,
     save_config,
     to_toml,
+    toml_text,
     valid_keys,
 )
 from rnnkit.config.sections import (
@@ -57,5 +58,5 @@ __all__ = [
     "check_fraction", "check_model", "check_not_collection", "check_rate",
     "check_resume_config", "check_sections", "check_seed", "check_threads", "check_train",
     "config_from_dict", "config_to_dict", "load_config", "number_list", "save_config",
-    "to_toml", "valid_keys",
+    "to_toml", "toml_text", "valid_keys",
 ]

@@ -287,6 +287,18 @@ def to_toml(values: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def toml_text(text: str) -> str:
+    """``text`` as a TOML string, for an override built from a flag (``data.train=...``):
+    ``json.dumps`` escaped a character beyond U+FFFF (an emoji in a file name) as a surrogate
+    pair, which TOML refuses, so the flag's value was read with its quotes and escapes.
+
+    Example:
+        >>> toml_text("runs/\U0001F600.txt")  # not "runs/\\ud83d\\ude00.txt"
+        '"runs/\U0001F600.txt"'
+    """
+    return _toml_value(str(text))
+
+
 def _toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
