@@ -828,3 +828,41 @@ def test_a_flag_s_path_with_a_character_beyond_the_bmp_is_read_as_given(
     path = 'runs/\U0001F600 "x".conllu'
     assert main([*command, path, "--print-config"]) == 0
     assert tomllib.loads(capsys.readouterr().out)["data"][key] == path
+
+
+def test_a_section_of_another_command_is_named_as_such(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """train forecaster --set signal.mode=long_short said 'did you mean train.mode?', a
+    setting of min or max."""
+    assert main(["train", "forecaster", "--print-config", "--set", "signal.mode=long_short"]) == 2
+    err = capsys.readouterr().err
+    assert "--set signal.mode: signal.* are settings of rnnkit train signal and rnnkit stocks, " \
+           "not of this command, whose sections are data, model, train, forecast" in err
+    assert "train.mode" not in err
+
+
+def test_the_table_of_sections_by_command_is_true() -> None:
+    import dataclasses
+
+    from rnnkit.commands.common import SECTION_COMMANDS
+    from rnnkit.pipelines.classifier import ClassifierRunConfig
+    from rnnkit.pipelines.dqn import DQNRunConfig
+    from rnnkit.pipelines.forecaster import ForecastRunConfig
+    from rnnkit.pipelines.language_model import LMRunConfig
+    from rnnkit.pipelines.seq2seq import Seq2SeqRunConfig
+    from rnnkit.pipelines.signal import SignalRunConfig
+    from rnnkit.pipelines.stocks import StocksRunConfig
+    from rnnkit.pipelines.synthetic import SyntheticRunConfig
+    from rnnkit.pipelines.tagger import TaggerRunConfig
+
+    configs = {"train synthetic": SyntheticRunConfig, "train tagger": TaggerRunConfig,
+               "train classifier": ClassifierRunConfig, "train lm": LMRunConfig,
+               "train seq2seq": Seq2SeqRunConfig, "train forecaster": ForecastRunConfig,
+               "train signal": SignalRunConfig, "train dqn": DQNRunConfig,
+               "stocks": StocksRunConfig}
+    table: dict[str, set[str]] = {}
+    for command, config in configs.items():
+        for field in dataclasses.fields(config):
+            if field.name not in ("data", "model", "train"):
+                table.setdefault(field.name, set()).add(command)
+    assert {section: set(commands) for section, commands in SECTION_COMMANDS.items()} == table
