@@ -386,3 +386,13 @@ def test_a_number_in_quotes_is_still_text_in_a_file(tmp_path: Path) -> None:
         load_config(RunConfig, path)
     with pytest.raises(ConfigError, match=r"train\.epochs expects int .*got '\.5'"):
         load_config(RunConfig, overrides=["train.epochs=.5"])
+
+
+def test_a_whole_number_too_large_for_a_float_setting_is_refused(tmp_path: Path) -> None:
+    """It was an OverflowError traceback (int too large to convert to float)."""
+    with pytest.raises(ConfigError, match="train.lr must be a finite number; got a number of "
+                                          "401 digits"):
+        load_config(RunConfig, overrides=["train.lr=1" + "0" * 400])
+    path = write(tmp_path, "[train]\nlr = -1" + "0" * 400 + "\n")
+    with pytest.raises(ConfigError, match=r"train\.lr in .* must be a finite number"):
+        load_config(RunConfig, path)

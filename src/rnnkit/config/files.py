@@ -154,7 +154,11 @@ def _coerce(key: str, value: Any, expected: Any, default: Any = None, where: str
             return float(value)
         value = str(value)
     if float in allowed and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # past 1.8e308: a traceback
+            raise ConfigError(f"{key}{where} must be a finite number; got a number of "
+                              f"{len(str(abs(value)))} digits") from None
     if any(isinstance(value, t) for t in allowed if isinstance(t, type)):
         return value
     if str in allowed:
