@@ -160,7 +160,7 @@ def test_unknown_section(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"unknown config section 'optim'.*train\.lr"):
         load_config(RunConfig, overrides=["optim.lr=0.1"])
     path = write(tmp_path, "epochs = 3\n")  # a key outside any section
-    with pytest.raises(ConfigError, match="unknown config section 'epochs'"):
+    with pytest.raises(ConfigError, match="epochs = 3 in .* is outside any section"):
         load_config(RunConfig, path)
 
 
@@ -396,3 +396,21 @@ def test_a_whole_number_too_large_for_a_float_setting_is_refused(tmp_path: Path)
     path = write(tmp_path, "[train]\nlr = -1" + "0" * 400 + "\n")
     with pytest.raises(ConfigError, match=r"train\.lr in .* must be a finite number"):
         load_config(RunConfig, path)
+
+
+@pytest.mark.parametrize(("text", "hint"), [
+    ('lr = 0.1\n[train]\nepochs = 2\n', "did you mean train.lr (under a [train] line)?"),
+    ("hiden_size = 8\n", "did you mean model.hidden_size (under a [model] line)?"),
+    ('cell = "gru"\n', "did you mean model.cell (under a [model] line)?"),
+    ("xyz = [1]\n", ""),
+])
+def test_a_key_before_any_section_says_to_put_it_under_its_section(
+        tmp_path: Path, text: str, hint: str) -> None:
+    """It said "unknown config section 'lr'", though lr is a key (its [train] line missing)."""
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(RunConfig, path)
+    message = str(caught.value)
+    assert f"in {path} is outside any section: a key goes after its section's [section] " \
+           f"line;{' ' + hint if hint else ''} valid keys: " in message
+    assert "unknown config section" not in message

@@ -102,6 +102,11 @@ def _build(config_type: type[ConfigT], values: dict[str, Any], source: str,
     defaults: Any = config_type()
     sections = {}
     for section, content in values.items():
+        if section not in hints and not isinstance(content, dict):  # `lr = 0.1` at the top
+            raise ConfigError(f"{section} = {_shown(content)} in {source} is outside any "
+                              "section: a key goes after its section's [section] line;"
+                              f"{_did_you_mean_key(section, keys)} valid keys: "
+                              + ", ".join(keys))
         if section not in hints:
             names = list(content) if isinstance(content, dict) else []
             where = origin(*(f"{section}.{name}" for name in names))
@@ -183,6 +188,30 @@ def _did_you_mean(section: str, name: str, known: list[str]) -> str:
     else:
         close = difflib.get_close_matches(name, known, n=1)
     return f" did you mean {close[0]}?" if close else ""
+
+
+def _did_you_mean_key(name: str, known: list[str]) -> str:
+    """`` did you mean train.lr (under a [train] line)?`` for a key ``name`` given outside
+    any section: the key of that name (or the closest), among ``known``.
+
+    Example:
+        >>> _did_you_mean_key("epoch", ["model.cell", "train.epochs"])
+        ' did you mean train.epochs (under a [train] line)?'
+    """
+    tails = {key.partition(".")[2]: key for key in reversed(known)}  # first key of a name
+    close = [name] if name in tails else difflib.get_close_matches(name, list(tails), n=1)
+    if not close:
+        return ""
+    key = tails[close[0]]
+    return f" did you mean {key} (under a [{key.partition('.')[0]}] line)?"
+
+
+def _shown(value: Any) -> str:
+    """A value as TOML writes it where it can (``true``, ``"gru"``), else as Python does."""
+    try:
+        return _toml_value(value)
+    except ConfigError:
+        return repr(value)
 
 
 def _did_you_mean_section(section: str, names: list[str], known: list[str]) -> str:
