@@ -6,9 +6,10 @@ plain values: str, int, float, bool). ``load_config`` fills it from an optional 
 valid keys. ``save_config`` writes the resolved configuration back as TOML, so any run can be
 repeated with ``--config run/config.toml``.
 
-Three files: :mod:`~rnnkit.config.checks` (single values, :class:`ConfigError`),
-:mod:`~rnnkit.config.sections` (the shared ``model`` and ``train`` sections) and
-:mod:`~rnnkit.config.files` (TOML, overrides, resume).
+Four files: :mod:`~rnnkit.config.checks` (single values, :class:`ConfigError`),
+:mod:`~rnnkit.config.sections` (the shared ``model`` and ``train`` sections),
+:mod:`~rnnkit.config.files` (TOML, overrides, resume) and :mod:`~rnnkit.config.hints` (the
+guesses for a misspelt key).
 """
 
 from rnnkit.config.checks import (
