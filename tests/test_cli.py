@@ -866,3 +866,23 @@ def test_the_table_of_sections_by_command_is_true() -> None:
             if field.name not in ("data", "model", "train"):
                 table.setdefault(field.name, set()).add(command)
     assert {section: set(commands) for section, commands in SECTION_COMMANDS.items()} == table
+
+
+@pytest.mark.parametrize("command", [["evaluate"], ["predict", "--text", "x"]])
+def test_evaluate_or_predict_of_a_newer_rnnkit_s_model_kind_says_to_upgrade(
+        command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """It said only "cannot handle 'transformer' models yet"."""
+    from safetensors.torch import save_file
+
+    from rnnkit.config import ModelConfig
+    from rnnkit.models.synthetic import SyntheticTaskModel
+    from rnnkit.training.bundle import read_bundle, save_bundle
+
+    path = save_bundle(SyntheticTaskModel("adding", ModelConfig(hidden_size=4)),
+                       tmp_path / "m.rnnkit")
+    metadata, tensors = read_bundle(path)
+    save_file(tensors, str(path), metadata={**metadata, "kind": "transformer",
+                                            "rnnkit_version": "0.9.0"})
+    assert main([command[0], "--model", str(path), *command[1:]]) == 2
+    assert "cannot handle 'transformer' models yet" in (err := capsys.readouterr().err)
+    assert "written by rnnkit 0.9.0, newer than this one (0.1.0): upgrade rnnkit" in err

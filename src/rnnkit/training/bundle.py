@@ -125,7 +125,7 @@ def _check_header(path: Path, metadata: dict[str, str]) -> None:
     if metadata.get("format_version") != FORMAT_VERSION:
         raise BundleError(
             f"{path} has bundle format {metadata.get('format_version')!r}; this rnnkit reads"
-            f" format {FORMAT_VERSION}{_newer_hint(metadata)}"
+            f" format {FORMAT_VERSION}{newer_hint(metadata)}"
         )
 
 
@@ -135,7 +135,7 @@ def _release(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in match.group().split(".")) if match else ()
 
 
-def _newer_hint(metadata: dict[str, str]) -> str:
+def newer_hint(metadata: dict[str, str]) -> str:
     """``; it was written by rnnkit 0.2.0, newer than this one (0.1.0): upgrade ...`` for a
     bundle a newer rnnkit wrote (what it holds this one may not know), else ""."""
     from rnnkit import __version__
@@ -175,7 +175,7 @@ def load_bundle(path: str | Path, expected_kind: str | None = None) -> TaskModel
     if kind not in MODEL_KINDS:
         raise BundleError(
             f"{path} holds a model of unknown kind {kind!r}; known kinds:"
-            f" {', '.join(sorted(MODEL_KINDS))}{_newer_hint(metadata)}"
+            f" {', '.join(sorted(MODEL_KINDS))}{newer_hint(metadata)}"
         )
     try:
         config: dict[str, Any] = json.loads(metadata.get("config", ""))
@@ -183,7 +183,7 @@ def load_bundle(path: str | Path, expected_kind: str | None = None) -> TaskModel
         model.load_state_dict(tensors)
     except (ValueError, KeyError, TypeError, RuntimeError) as error:
         raise BundleError(f"{path}: the {kind!r} model cannot be rebuilt: {error}"
-                          f"{_newer_hint(metadata)}") from None
+                          f"{newer_hint(metadata)}") from None
     model.bundle_metadata = dict(metadata)
     return model.eval()
 
