@@ -886,3 +886,17 @@ def test_evaluate_or_predict_of_a_newer_rnnkit_s_model_kind_says_to_upgrade(
     assert main([command[0], "--model", str(path), *command[1:]]) == 2
     assert "cannot handle 'transformer' models yet" in (err := capsys.readouterr().err)
     assert "written by rnnkit 0.9.0, newer than this one (0.1.0): upgrade rnnkit" in err
+
+
+def test_a_path_flag_written_with_an_equals_sign_expands_the_home_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The shell leaves ~ in --config=~/run.toml and --out=~/runs/x: the file did not exist,
+    and the run folder was made under a folder named ~ in the current one."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "run.toml").write_text("[train]\nepochs = 3\n", encoding="utf-8")
+    assert main(["train", "synthetic", "--config=~/run.toml", "--print-config"]) == 0
+    assert "epochs = 3" in capsys.readouterr().out
+    assert main(["train", "synthetic", "--out=~/runs/x", "--resume", "--print-config"]) == 2
+    assert f"{tmp_path / 'runs' / 'x'} holds no run" in capsys.readouterr().err
