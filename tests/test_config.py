@@ -414,3 +414,12 @@ def test_a_key_before_any_section_says_to_put_it_under_its_section(
     assert f"in {path} is outside any section: a key goes after its section's [section] " \
            f"line;{' ' + hint if hint else ''} valid keys: " in message
     assert "unknown config section" not in message
+
+
+def test_a_whole_number_with_leading_zeros_is_read_for_a_number_setting_only() -> None:
+    """train.seed=007 was refused as "train.seed expects int (a whole number ...), got '007'"
+    (TOML refuses leading zeros); a text setting keeps them (a symbol such as 0700)."""
+    config = load_config(RunConfig, overrides=["train.seed=007", "train.lr=02"])
+    assert config.train.seed == 7 and config.train.lr == 2.0
+    assert load_config(RunConfig, overrides=["train.device=0700"], check=False).train.device \
+        == "0700"

@@ -75,10 +75,12 @@ def load_config(
 
 class _Word(str):
     """A ``--set`` value that is no TOML value: a bare word (``model.cell=gru``), taken as text,
-    or a number TOML does not spell, as a shell user may (``train.lr=.5``, ``5.``)."""
+    or a number TOML does not spell, as a shell user may (``train.lr=.5``, ``5.``,
+    ``train.seed=007``)."""
 
 
 DECIMAL = re.compile(r"[+-]?(\d+\.\d*|\.\d+)([eE][+-]?\d+)?")  # what TOML's floats leave out
+LEADING_ZEROS = re.compile(r"[+-]?0\d+")  # a whole number TOML refuses (007)
 
 
 def _parse_value(raw: str) -> Any:
@@ -157,7 +159,8 @@ def _coerce(key: str, value: Any, expected: Any, default: Any = None, where: str
     if isinstance(value, _Word):
         if float in allowed and DECIMAL.fullmatch(value):
             return float(value)
-        value = str(value)
+        number = str not in allowed and LEADING_ZEROS.fullmatch(value)  # text keeps its 0s
+        value = int(value) if number else str(value)
     if float in allowed and isinstance(value, int) and not isinstance(value, bool):
         try:
             return float(value)
