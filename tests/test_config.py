@@ -423,3 +423,11 @@ def test_a_whole_number_with_leading_zeros_is_read_for_a_number_setting_only() -
     assert config.train.seed == 7 and config.train.lr == 2.0
     assert load_config(RunConfig, overrides=["train.device=0700"], check=False).train.device \
         == "0700"
+
+
+@pytest.mark.parametrize("typed", ["1.50", "1e5", "1_000", "0x10", "2024-01-01T10:00:00", "inf"])
+def test_a_text_setting_keeps_a_bare_number_as_typed(typed: str) -> None:
+    """--set of a number for a text setting was read as TOML's number and written back:
+    1.50 became '1.5', 1e5 '100000.0', 1_000 '1000', 0x10 '16'."""
+    assert load_config(RunConfig, overrides=[f"train.monitor={typed}"],
+                       check=False).train.monitor == typed

@@ -4,6 +4,7 @@ TOML, and compared on ``--resume``."""
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
 import re
 import types
@@ -74,9 +75,12 @@ def load_config(
 
 
 class _Word(str):
-    """A ``--set`` value that is no TOML value: a bare word (``model.cell=gru``), taken as text,
-    or a number TOML does not spell, as a shell user may (``train.lr=.5``, ``5.``,
-    ``train.seed=007``)."""
+    """A ``--set`` value as typed, unquoted: a bare word (``model.cell=gru``), taken as text,
+    a number TOML does not spell, as a shell user may (``train.lr=.5``, ``5.``,
+    ``train.seed=007``), or one it reads as a number, date or time (``parsed``), which a text
+    setting keeps as typed (``sample.prime=1.50``, not ``1.5``)."""
+
+    parsed: Any = None
 
 
 DECIMAL = re.compile(r"[+-]?(\d+\.\d*|\.\d+)([eE][+-]?\d+)?")  # what TOML's floats leave out
@@ -85,9 +89,15 @@ LEADING_ZEROS = re.compile(r"[+-]?0\d+")  # a whole number TOML refuses (007)
 
 def _parse_value(raw: str) -> Any:
     try:
-        return tomllib.loads(f"v = {raw}")["v"]
+        value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
         return _Word(raw)  # a bare word is a string: --set model.cell=gru
+    if isinstance(value, int | float | datetime.date | datetime.time) and \
+            not isinstance(value, bool):
+        word = _Word(raw)
+        word.parsed = value
+        return word
+    return value  # a string, a boolean, an array or a table
 
 
 def _build(config_type: type[ConfigT], values: dict[str, Any], source: str,
@@ -152,15 +162,14 @@ def _coerce(key: str, value: Any, expected: Any, default: Any = None, where: str
         allowed = typing.get_args(expected)
     else:
         allowed = (expected,)
+    if isinstance(value, _Word):
+        value = _read_word(value, allowed)
+        if isinstance(value, float) and float in allowed:
+            return value
     wrong = ConfigError(f"{key}{where} expects {_name(expected)}{_example(key, expected, default)}"
                         f", got {_toml_value(value) if isinstance(value, bool) else repr(value)}")
     if isinstance(value, bool) and bool not in allowed:
         raise wrong
-    if isinstance(value, _Word):
-        if float in allowed and DECIMAL.fullmatch(value):
-            return float(value)
-        number = str not in allowed and LEADING_ZEROS.fullmatch(value)  # text keeps its 0s
-        value = int(value) if number else str(value)
     if float in allowed and isinstance(value, int) and not isinstance(value, bool):
         try:
             return float(value)
@@ -173,6 +182,18 @@ def _coerce(key: str, value: Any, expected: Any, default: Any = None, where: str
         check_not_collection(key, value, where)
         return str(value)
     raise wrong
+
+
+def _read_word(word: _Word, allowed: tuple[Any, ...]) -> Any:
+    """The value of a bare ``--set`` value for a setting of the types ``allowed``: its text as
+    typed for a text setting, else the number it spells."""
+    if str in allowed:
+        return str(word)
+    if word.parsed is not None:
+        return word.parsed
+    if float in allowed and DECIMAL.fullmatch(word):
+        return float(word)
+    return int(word) if LEADING_ZEROS.fullmatch(word) else str(word)
 
 
 def _shown(value: Any) -> str:
