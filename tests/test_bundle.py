@@ -145,3 +145,40 @@ def test_a_header_nested_too_deep_for_json_is_a_clear_error(tmp_path: Path) -> N
     for read in (read_header, read_bundle):
         with pytest.raises(BundleError, match=r"deep\.rnnkit is not an rnnkit bundle"):
             read(path)
+
+
+def _rewrite(path: Path, config: dict | None = None, **changes: str) -> None:
+    metadata, tensors = read_bundle(path)
+    metadata.update(changes)
+    if config is not None:
+        metadata["config"] = json.dumps(config)
+    save_file(tensors, str(path), metadata=metadata)
+
+
+def test_a_bundle_of_a_newer_rnnkit_says_to_upgrade(tmp_path: Path) -> None:
+    """A newer rnnkit's bundle said only 'cannot be rebuilt: ModelConfig.__init__() got an
+    unexpected keyword argument', or 'has bundle format '2'', with no way out."""
+    path = save_bundle(_model(), tmp_path / "m.rnnkit")
+    config = json.loads(read_header(path)["config"])
+    config["model"]["new_setting"] = 1
+    _rewrite(path, config, rnnkit_version="0.10.0")
+    with pytest.raises(BundleError, match=r"cannot be rebuilt: .*new_setting.*; it was written "
+                       r"by rnnkit 0\.10\.0, newer than this one \(0\.1\.0\): upgrade rnnkit"):
+        load_bundle(path)
+    _rewrite(path, kind="transformer")
+    with pytest.raises(BundleError, match=r"unknown kind 'transformer'.*: upgrade rnnkit"):
+        load_bundle(path)
+    _rewrite(path, format_version="2")
+    with pytest.raises(BundleError, match=r"has bundle format '2'; this rnnkit reads format 1; "
+                       r"it was written by rnnkit 0\.10\.0.*upgrade rnnkit to load it"):
+        read_header(path)
+
+
+def test_a_bundle_of_this_or_an_older_rnnkit_gets_no_upgrade_advice(tmp_path: Path) -> None:
+    path = save_bundle(_model(), tmp_path / "m.rnnkit")
+    config = json.loads(read_header(path)["config"])
+    config["model"]["hidden_size"] = 7
+    _rewrite(path, config, rnnkit_version="0.1.0")
+    with pytest.raises(BundleError, match="cannot be rebuilt") as caught:
+        load_bundle(path)
+    assert "upgrade" not in str(caught.value)

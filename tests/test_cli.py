@@ -50,6 +50,36 @@ def test_every_subcommand_has_help(command: list[str], capsys: pytest.CaptureFix
     assert "usage: rnnkit" in capsys.readouterr().out
 
 
+def _commands(parser: object, name: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], object]]:
+    """Every (sub)command's name and parser, the top one first."""
+    import argparse
+
+    found = [(name, parser)]
+    for action in parser._actions:  # type: ignore[attr-defined]
+        if isinstance(action, argparse._SubParsersAction):
+            for sub, subparser in action.choices.items():
+                found += _commands(subparser, (*name, sub))
+    return found
+
+
+def test_every_command_s_help_prints_and_documents_every_argument(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """``rnnkit word2vec neighbors --help`` listed its ``word`` with no word on what it is."""
+    import argparse
+
+    from rnnkit.cli import build_parser
+
+    commands = _commands(build_parser())
+    assert len(commands) > 25
+    for name, parser in commands:
+        with pytest.raises(SystemExit) as exit_info:
+            main([*name, "--help"])
+        assert exit_info.value.code == 0 and "usage: rnnkit" in capsys.readouterr().out
+        bare = [action.dest for action in parser._actions  # type: ignore[attr-defined]
+                if not action.help and not isinstance(action, argparse._SubParsersAction)]
+        assert not bare, f"rnnkit {' '.join(name)}: {bare} have no help"
+
+
 def test_train_writes_run_folder_and_evaluate_reads_bundle(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -785,3 +815,91 @@ def test_whole_number_flags_past_2_63_are_refused(
     assert main(argv) == 2
     assert capsys.readouterr().err.startswith(
         "rnnkit: error: --length must be a whole number below 2**63")
+
+
+@pytest.mark.parametrize(("command", "key"), [
+    (["train", "tagger", "--train"], "train"),
+    (["train", "lm", "--file"], "file"),
+    (["train", "lm", "--data-dir"], "data_dir"),
+])
+def test_a_flag_s_path_with_a_character_beyond_the_bmp_is_read_as_given(
+        command: list[str], key: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """--train '\U0001F600 "x".conllu' became the setting '"\\ud83d\\ude00 \\"x\\".conllu"',
+    quotes and escapes included, so the file was not found."""
+    import tomllib
+
+    path = 'runs/\U0001F600 "x".conllu'
+    assert main([*command, path, "--print-config"]) == 0
+    assert tomllib.loads(capsys.readouterr().out)["data"][key] == path
+
+
+def test_a_section_of_another_command_is_named_as_such(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """train forecaster --set signal.mode=long_short said 'did you mean train.mode?', a
+    setting of min or max."""
+    assert main(["train", "forecaster", "--print-config", "--set", "signal.mode=long_short"]) == 2
+    err = capsys.readouterr().err
+    assert "--set signal.mode: signal.* are settings of rnnkit train signal and rnnkit stocks, " \
+           "not of this command, whose sections are data, model, train, forecast" in err
+    assert "train.mode" not in err
+
+
+def test_the_table_of_sections_by_command_is_true() -> None:
+    import dataclasses
+
+    from rnnkit.commands.common import SECTION_COMMANDS
+    from rnnkit.pipelines.classifier import ClassifierRunConfig
+    from rnnkit.pipelines.dqn import DQNRunConfig
+    from rnnkit.pipelines.forecaster import ForecastRunConfig
+    from rnnkit.pipelines.language_model import LMRunConfig
+    from rnnkit.pipelines.seq2seq import Seq2SeqRunConfig
+    from rnnkit.pipelines.signal import SignalRunConfig
+    from rnnkit.pipelines.stocks import StocksRunConfig
+    from rnnkit.pipelines.synthetic import SyntheticRunConfig
+    from rnnkit.pipelines.tagger import TaggerRunConfig
+
+    configs = {"train synthetic": SyntheticRunConfig, "train tagger": TaggerRunConfig,
+               "train classifier": ClassifierRunConfig, "train lm": LMRunConfig,
+               "train seq2seq": Seq2SeqRunConfig, "train forecaster": ForecastRunConfig,
+               "train signal": SignalRunConfig, "train dqn": DQNRunConfig,
+               "stocks": StocksRunConfig}
+    table: dict[str, set[str]] = {}
+    for command, config in configs.items():
+        for field in dataclasses.fields(config):
+            if field.name not in ("data", "model", "train"):
+                table.setdefault(field.name, set()).add(command)
+    assert {section: set(commands) for section, commands in SECTION_COMMANDS.items()} == table
+
+
+@pytest.mark.parametrize("command", [["evaluate"], ["predict", "--text", "x"]])
+def test_evaluate_or_predict_of_a_newer_rnnkit_s_model_kind_says_to_upgrade(
+        command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """It said only "cannot handle 'transformer' models yet"."""
+    from safetensors.torch import save_file
+
+    from rnnkit.config import ModelConfig
+    from rnnkit.models.synthetic import SyntheticTaskModel
+    from rnnkit.training.bundle import read_bundle, save_bundle
+
+    path = save_bundle(SyntheticTaskModel("adding", ModelConfig(hidden_size=4)),
+                       tmp_path / "m.rnnkit")
+    metadata, tensors = read_bundle(path)
+    save_file(tensors, str(path), metadata={**metadata, "kind": "transformer",
+                                            "rnnkit_version": "0.9.0"})
+    assert main([command[0], "--model", str(path), *command[1:]]) == 2
+    assert "cannot handle 'transformer' models yet" in (err := capsys.readouterr().err)
+    assert "written by rnnkit 0.9.0, newer than this one (0.1.0): upgrade rnnkit" in err
+
+
+def test_a_path_flag_written_with_an_equals_sign_expands_the_home_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The shell leaves ~ in --config=~/run.toml and --out=~/runs/x: the file did not exist,
+    and the run folder was made under a folder named ~ in the current one."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "run.toml").write_text("[train]\nepochs = 3\n", encoding="utf-8")
+    assert main(["train", "synthetic", "--config=~/run.toml", "--print-config"]) == 0
+    assert "epochs = 3" in capsys.readouterr().out
+    assert main(["train", "synthetic", "--out=~/runs/x", "--resume", "--print-config"]) == 2
+    assert f"{tmp_path / 'runs' / 'x'} holds no run" in capsys.readouterr().err

@@ -101,7 +101,7 @@ def test_wrong_type_names_the_key(override: str, key: str) -> None:
 
 def test_wrong_type_in_a_file_names_the_key(tmp_path: Path) -> None:
     path = write(tmp_path, '[train]\nepochs = "ten"\n')
-    with pytest.raises(ConfigError, match=r"train\.epochs expects int"):
+    with pytest.raises(ConfigError, match=r"train\.epochs in .*run\.toml expects int"):
         load_config(RunConfig, path)
 
 
@@ -111,7 +111,7 @@ def test_an_array_or_table_for_a_text_setting_is_refused_naming_the_key(tmp_path
                        r'separated values as one string, e\.g\. model\.cell="gru,lstm"'):
         load_config(RunConfig, overrides=['model.cell=["gru", "lstm"]'])
     path = write(tmp_path, '[train]\nmonitor = ["val_loss"]\n')
-    with pytest.raises(ConfigError, match=r'train\.monitor is text, not an array; .*'
+    with pytest.raises(ConfigError, match=r'train\.monitor in .* is text, not an array; .*'
                        r'train\.monitor="val_loss"'):
         load_config(RunConfig, path)
     with pytest.raises(ConfigError, match=r"train\.device is text, not a table"):
@@ -160,7 +160,7 @@ def test_unknown_section(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"unknown config section 'optim'.*train\.lr"):
         load_config(RunConfig, overrides=["optim.lr=0.1"])
     path = write(tmp_path, "epochs = 3\n")  # a key outside any section
-    with pytest.raises(ConfigError, match="unknown config section 'epochs'"):
+    with pytest.raises(ConfigError, match="epochs = 3 in .* is outside any section"):
         load_config(RunConfig, path)
 
 
@@ -338,3 +338,96 @@ def config_from_toml_text(text: str) -> RunConfig:
         path = Path(folder) / "run.toml"
         path.write_text(text, encoding="utf-8")
         return load_config(RunConfig, path)
+
+
+def test_a_section_given_a_plain_value_in_the_file_is_refused_with_an_override_too(
+        tmp_path: Path) -> None:
+    """With --set of a key of that section it was a TypeError traceback ('int' object does
+    not support item assignment)."""
+    path = write(tmp_path, "train = 5\n")
+    with pytest.raises(ConfigError, match=r"train in .* is a section, not a value"):
+        load_config(RunConfig, path, ["train.lr=0.1"])
+
+
+def test_an_error_names_where_the_key_was_given(tmp_path: Path) -> None:
+    """An unknown key of --set was said to be in the --config file, and a value of the wrong
+    type in the file named no file."""
+    path = write(tmp_path, "[train]\nlr = 0.01\n")
+    with pytest.raises(ConfigError, match=r"unknown config key 'train\.lrr' in overrides;"):
+        load_config(RunConfig, path, ["train.lrr=1"])
+    with pytest.raises(ConfigError, match=r"unknown config section 'trian' in overrides;"):
+        load_config(RunConfig, path, ["trian.lr=1"])
+    wrong = write(tmp_path, '[train]\nlr = "fast"\nmonitor = ["val_loss"]\n')
+    with pytest.raises(ConfigError, match=f"train\\.lr in {re.escape(str(wrong))} expects "
+                       r"float \(a number, e\.g\. train\.lr=0\.001\), got 'fast'"):
+        load_config(RunConfig, wrong)
+    with pytest.raises(ConfigError, match=f"train\\.monitor in {re.escape(str(wrong))} is "
+                       "text, not an array"):
+        load_config(RunConfig, wrong, ["train.lr=0.1"])
+    with pytest.raises(ConfigError, match=r"^train\.lr expects float"):  # --set's own key
+        load_config(RunConfig, path, ["train.lr=fast"])
+
+
+@pytest.mark.parametrize(("override", "value"), [
+    ("train.lr=.5", 0.5), ("train.lr=5.", 5.0), ("train.lr=.5e-2", 0.005),
+    ("train.lr=+.25", 0.25),
+])
+def test_a_number_toml_does_not_spell_is_read_for_a_number_setting(override: str,
+                                                                   value: float) -> None:
+    """train.lr=.5 was refused as 'train.lr expects float (a number ...), got '.5''."""
+    config = load_config(RunConfig, overrides=[override])
+    assert config.train.lr == value and type(config.train.lr) is float
+    assert type(load_config(RunConfig, overrides=["model.cell=gru"]).model.cell) is str
+
+
+def test_a_number_in_quotes_is_still_text_in_a_file(tmp_path: Path) -> None:
+    path = write(tmp_path, '[train]\nlr = ".5"\n')
+    with pytest.raises(ConfigError, match=r"train\.lr in .* expects float"):
+        load_config(RunConfig, path)
+    with pytest.raises(ConfigError, match=r"train\.epochs expects int .*got '\.5'"):
+        load_config(RunConfig, overrides=["train.epochs=.5"])
+
+
+def test_a_whole_number_too_large_for_a_float_setting_is_refused(tmp_path: Path) -> None:
+    """It was an OverflowError traceback (int too large to convert to float)."""
+    with pytest.raises(ConfigError, match="train.lr must be a finite number; got a number of "
+                                          "401 digits"):
+        load_config(RunConfig, overrides=["train.lr=1" + "0" * 400])
+    path = write(tmp_path, "[train]\nlr = -1" + "0" * 400 + "\n")
+    with pytest.raises(ConfigError, match=r"train\.lr in .* must be a finite number"):
+        load_config(RunConfig, path)
+
+
+@pytest.mark.parametrize(("text", "hint"), [
+    ('lr = 0.1\n[train]\nepochs = 2\n', "did you mean train.lr (under a [train] line)?"),
+    ("hiden_size = 8\n", "did you mean model.hidden_size (under a [model] line)?"),
+    ('cell = "gru"\n', "did you mean model.cell (under a [model] line)?"),
+    ("xyz = [1]\n", ""),
+])
+def test_a_key_before_any_section_says_to_put_it_under_its_section(
+        tmp_path: Path, text: str, hint: str) -> None:
+    """It said "unknown config section 'lr'", though lr is a key (its [train] line missing)."""
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(RunConfig, path)
+    message = str(caught.value)
+    assert f"in {path} is outside any section: a key goes after its section's [section] " \
+           f"line;{' ' + hint if hint else ''} valid keys: " in message
+    assert "unknown config section" not in message
+
+
+def test_a_whole_number_with_leading_zeros_is_read_for_a_number_setting_only() -> None:
+    """train.seed=007 was refused as "train.seed expects int (a whole number ...), got '007'"
+    (TOML refuses leading zeros); a text setting keeps them (a symbol such as 0700)."""
+    config = load_config(RunConfig, overrides=["train.seed=007", "train.lr=02"])
+    assert config.train.seed == 7 and config.train.lr == 2.0
+    assert load_config(RunConfig, overrides=["train.device=0700"], check=False).train.device \
+        == "0700"
+
+
+@pytest.mark.parametrize("typed", ["1.50", "1e5", "1_000", "0x10", "2024-01-01T10:00:00", "inf"])
+def test_a_text_setting_keeps_a_bare_number_as_typed(typed: str) -> None:
+    """--set of a number for a text setting was read as TOML's number and written back:
+    1.50 became '1.5', 1e5 '100000.0', 1_000 '1000', 0x10 '16'."""
+    assert load_config(RunConfig, overrides=[f"train.monitor={typed}"],
+                       check=False).train.monitor == typed

@@ -15,6 +15,7 @@ import os
 import sys
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import tomllib
@@ -81,6 +82,17 @@ def check_whole_numbers(args: argparse.Namespace) -> None:
             flag = "--" + name.replace("_", "-")
             raise ConfigError(f"{flag} must be a whole number below 2**63 (torch and NumPy "
                               f"take no larger); got {value}")
+
+
+def expand_home(args: argparse.Namespace) -> None:
+    """Expand ``~`` in the path flags (``--out``, ``--config``, ``--model``...): the shell
+    expands it in ``--out ~/runs/x`` but not in ``--out=~/runs/x``, which made a folder named
+    ``~`` in the current one (and ``--config=~/run.toml`` did not exist)."""
+    for name, value in vars(args).items():
+        if isinstance(value, Path):
+            setattr(args, name, value.expanduser())
+        elif isinstance(value, list) and value and all(isinstance(v, Path) for v in value):
+            setattr(args, name, [path.expanduser() for path in value])  # word2vec's --corpus
 
 
 def check_out(args: argparse.Namespace) -> None:
@@ -153,6 +165,7 @@ def one_line_warnings(show: Any) -> Any:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    expand_home(args)
     nproc = getattr(args, "nproc", 1)
     try:
         check_whole_numbers(args)

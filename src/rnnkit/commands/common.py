@@ -17,6 +17,7 @@ from rnnkit.config import (
     config_to_dict,
     load_config,
     to_toml,
+    toml_text,
     valid_keys,
 )
 
@@ -62,7 +63,7 @@ def add_data_flags(args: argparse.Namespace, names: tuple[str, ...]) -> None:
     """Turn shorthand flags (``--dataset``, ``--train``...) into ``data.<name>=`` overrides,
     placed before the ``--set`` ones so those win; ``--train`` without ``--dataset`` clears the
     configured registry dataset (the files replace it)."""
-    shorthand = [f"data.{name}={json.dumps(getattr(args, name))}" for name in names
+    shorthand = [f"data.{name}={toml_text(getattr(args, name))}" for name in names
                  if getattr(args, name, None)]
     if getattr(args, "train", None) and not getattr(args, "dataset", None):
         shorthand.append('data.dataset=""')
@@ -98,6 +99,7 @@ def resolve_config(config_type: type, args: argparse.Namespace,
             raise ConfigError(f"--resume: {args.out} does not hold a run of this task (its "
                               f"config.toml does not read as one: {first}); give the --out "
                               "folder of a run of this task") from None
+    check_other_commands_sections(config_type, args.overrides)
     config: Any = load_config(config_type, path, args.overrides)
     if check is not None:
         check(config)
@@ -110,6 +112,35 @@ def resolve_config(config_type: type, args: argparse.Namespace,
         print("# valid keys: " + ", ".join(valid_keys(config_type)))
         return None
     return config
+
+
+# the commands whose settings hold each section only some have (not data, model or train:
+# train dqn, the one without train.*, is pointed to its agent.* by the key's name)
+SECTION_COMMANDS = {
+    "embeddings": ("train tagger", "train classifier"), "tagger": ("train tagger",),
+    "classifier": ("train classifier",), "lm": ("train lm",), "sample": ("train lm",),
+    "seq2seq": ("train seq2seq",), "forecast": ("train forecaster",),
+    "signal": ("train signal", "stocks"), "agent": ("train dqn",),
+    "trading": ("train dqn", "stocks"), "run": ("train dqn",),
+}
+
+
+def check_other_commands_sections(config_type: type, overrides: Sequence[str]) -> None:
+    """Refuse a ``--set`` of a section this command has not but another has
+    (``train forecaster --set signal.mode=long_short``), naming the commands that read it: the
+    guess among this command's keys misled (``did you mean train.mode?``, min or max)."""
+    import dataclasses
+
+    own = [section.name for section in dataclasses.fields(config_type)]
+    for override in overrides:
+        key = override.partition("=")[0].strip()
+        section = key.partition(".")[0]
+        commands = SECTION_COMMANDS.get(section, ())
+        if section not in own and commands:
+            where = " and ".join(f"rnnkit {command}" for command in commands)
+            raise ConfigError(f"--set {key}: {section}.* are settings of {where}, not of this "
+                              f"command, whose sections are {', '.join(own)}: leave it out "
+                              "(--print-config lists this command's keys)")
 
 
 def check_not_stocks_symbol_folder(out: Path, overwrite: str, hint: str) -> None:

@@ -60,8 +60,11 @@ def _dispatch(args: argparse.Namespace, handlers: dict[str, Handler], verb: str)
     if kind not in handlers:
         if kind in ELSEWHERE:
             raise ValueError(f"rnnkit {verb} does not run {kind!r} models: {ELSEWHERE[kind]}")
+        from rnnkit.training.bundle import newer_hint, read_header
+
         known = ", ".join(sorted(handlers)) or "none"
-        raise ValueError(f"rnnkit {verb} cannot handle {kind!r} models yet (it handles: {known})")
+        raise ValueError(f"rnnkit {verb} cannot handle {kind!r} models yet (it handles: {known})"
+                         f"{newer_hint(read_header(args.model))}")
     if verb == "evaluate":
         check_flags_read(kind, args)
     return handlers[kind](args)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -47,7 +46,7 @@ def register(commands: Any, train_tasks: Any) -> None:
 
 
 def train(args: argparse.Namespace) -> int:
-    from rnnkit.config import ConfigError
+    from rnnkit.config import ConfigError, toml_text
     from rnnkit.pipelines.language_model import LMRunConfig, check_settings, train_language_model
 
     if args.file and args.dataset:
@@ -55,11 +54,11 @@ def train(args: argparse.Namespace) -> int:
                           " give one of them (a file is read instead of any dataset)")
     shorthand = []
     if args.file:
-        shorthand += [f"data.file={json.dumps(args.file)}", 'data.dataset=""']
+        shorthand += [f"data.file={toml_text(args.file)}", 'data.dataset=""']
     if args.dataset:
-        shorthand.append(f"data.dataset={json.dumps(args.dataset)}")
+        shorthand.append(f"data.dataset={toml_text(args.dataset)}")
     if args.data_dir:
-        shorthand.append(f"data.data_dir={json.dumps(args.data_dir)}")
+        shorthand.append(f"data.data_dir={toml_text(args.data_dir)}")
     args.overrides = shorthand + list(args.overrides)
     config = resolve_config(LMRunConfig, args, check_settings)
     if config is None:

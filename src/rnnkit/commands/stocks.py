@@ -4,7 +4,6 @@ stock prices (bokeh-sampledata: AAPL, IBM, MSFT, GOOG). The README's main job.""
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +20,13 @@ def register(commands: Any, train_tasks: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rnnkit.config import toml_text
     from rnnkit.pipelines.stocks import StocksRunConfig
     from rnnkit.pipelines.stocks_job import check_run, run_stocks
 
     if args.symbols is not None:
         check_symbols_flag(args.symbols, args.overrides)
-        args.overrides = [f"data.symbols={json.dumps(args.symbols)}", *args.overrides]
+        args.overrides = [f"data.symbols={toml_text(args.symbols)}", *args.overrides]
     config = resolve_config(StocksRunConfig, args, check_run)
     if config is None:
         return 0

@@ -63,7 +63,7 @@ def register(commands: Any, train_tasks: Any) -> None:
 
     neighbors = actions.add_parser("neighbors", help="the words nearest to a word")
     _add_vectors_option(neighbors)
-    neighbors.add_argument("word")
+    neighbors.add_argument("word", help="the word whose neighbours to list")
     neighbors.add_argument("-k", type=int, default=10, help="how many (default 10)")
     neighbors.set_defaults(handler=run_neighbors)
 

@@ -6,9 +6,10 @@ plain values: str, int, float, bool). ``load_config`` fills it from an optional 
 valid keys. ``save_config`` writes the resolved configuration back as TOML, so any run can be
 repeated with ``--config run/config.toml``.
 
-Three files: :mod:`~rnnkit.config.checks` (single values, :class:`ConfigError`),
-:mod:`~rnnkit.config.sections` (the shared ``model`` and ``train`` sections) and
-:mod:`~rnnkit.config.files` (TOML, overrides, resume).
+Four files: :mod:`~rnnkit.config.checks` (single values, :class:`ConfigError`),
+:mod:`~rnnkit.config.sections` (the shared ``model`` and ``train`` sections),
+:mod:`~rnnkit.config.files` (TOML, overrides, resume) and :mod:`~rnnkit.config.hints` (the
+guesses for a misspelt key).
 """
 
 from rnnkit.config.checks import (
@@ -36,6 +37,7 @@ from rnnkit.config.files import (
     load_config,
     save_config,
     to_toml,
+    toml_text,
     valid_keys,
 )
 from rnnkit.config.sections import (
@@ -57,5 +59,5 @@ __all__ = [
     "check_fraction", "check_model", "check_not_collection", "check_rate",
     "check_resume_config", "check_sections", "check_seed", "check_threads", "check_train",
     "config_from_dict", "config_to_dict", "load_config", "number_list", "save_config",
-    "to_toml", "valid_keys",
+    "to_toml", "toml_text", "valid_keys",
 ]

@@ -4,8 +4,9 @@ TOML, and compared on ``--resume``."""
 from __future__ import annotations
 
 import dataclasses
-import difflib
+import datetime
 import json
+import re
 import types
 import typing
 from collections.abc import Iterable
@@ -15,6 +16,7 @@ from typing import Any, TypeVar, cast
 import tomllib
 
 from rnnkit.config.checks import ConfigError
+from rnnkit.config.hints import did_you_mean, did_you_mean_key, did_you_mean_section
 from rnnkit.config.sections import check_sections
 
 ConfigT = TypeVar("ConfigT")
@@ -42,6 +44,7 @@ def load_config(
     ``train.lr_factor`` without ``train.lr_patience``) must not make unreadable as a run of
     its task. A run's settings to train with are always checked."""
     values: dict[str, dict[str, Any]] = {}
+    overridden: set[str] = set()  # the keys of --set, named as such in an error
     if path is not None:
         path = Path(path)
         try:
@@ -63,28 +66,64 @@ def load_config(
         section, dot, name = key.strip().partition(".")
         if not sep or not dot:
             raise ConfigError(f"override {override!r} must look like section.key=value")
-        values.setdefault(section, {})[name] = _parse_value(raw.strip())
-    return _build(config_type, values, source=str(path) if path else "overrides", check=check)
+        content = values.setdefault(section, {})
+        if isinstance(content, dict):  # else the file's `train = 5`: refused by _build
+            content[name] = _parse_value(raw.strip())
+            overridden.add(f"{section}.{name}")
+    return _build(config_type, values, source=str(path) if path else "overrides", check=check,
+                  overridden=overridden)
+
+
+class _Word(str):
+    """A ``--set`` value as typed, unquoted: a bare word (``model.cell=gru``), taken as text,
+    a number TOML does not spell, as a shell user may (``train.lr=.5``, ``5.``,
+    ``train.seed=007``), or one it reads as a number, date or time (``parsed``), which a text
+    setting keeps as typed (``sample.prime=1.50``, not ``1.5``)."""
+
+    parsed: Any = None
+
+
+DECIMAL = re.compile(r"[+-]?(\d+\.\d*|\.\d+)([eE][+-]?\d+)?")  # what TOML's floats leave out
+LEADING_ZEROS = re.compile(r"[+-]?0\d+")  # a whole number TOML refuses (007)
 
 
 def _parse_value(raw: str) -> Any:
     try:
-        return tomllib.loads(f"v = {raw}")["v"]
+        value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
-        return raw  # a bare word is a string: --set model.cell=gru
+        return _Word(raw)  # a bare word is a string: --set model.cell=gru
+    if isinstance(value, int | float | datetime.date | datetime.time) and \
+            not isinstance(value, bool):
+        word = _Word(raw)
+        word.parsed = value
+        return word
+    return value  # a string, a boolean, an array or a table
 
 
 def _build(config_type: type[ConfigT], values: dict[str, Any], source: str,
-           check: bool = True) -> ConfigT:
+           check: bool = True, overridden: Iterable[str] = ()) -> ConfigT:
+    """``source``: where ``values`` were read (a file), but for the keys ``overridden``
+    (by ``--set``), which an error says came from the overrides."""
     keys = valid_keys(config_type)
+    overridden = set(overridden)
+
+    def origin(*names: str) -> str:  # where the keys ``names`` were given
+        return "overrides" if names and overridden.issuperset(names) else source
+
     hints = typing.get_type_hints(config_type)
     defaults: Any = config_type()
     sections = {}
     for section, content in values.items():
+        if section not in hints and not isinstance(content, dict):  # `lr = 0.1` at the top
+            raise ConfigError(f"{section} = {_shown(content)} in {source} is outside any "
+                              "section: a key goes after its section's [section] line;"
+                              f"{did_you_mean_key(section, keys)} valid keys: "
+                              + ", ".join(keys))
         if section not in hints:
             names = list(content) if isinstance(content, dict) else []
-            raise ConfigError(f"unknown config section {section!r} in {source};"
-                              f"{_did_you_mean_section(section, names, keys)} valid keys: "
+            where = origin(*(f"{section}.{name}" for name in names))
+            raise ConfigError(f"unknown config section {section!r} in {where};"
+                              f"{did_you_mean_section(section, names, keys)} valid keys: "
                               + ", ".join(keys))
         if not isinstance(content, dict):
             raise ConfigError(f"{section} in {source} is a section, not a value (got "
@@ -94,11 +133,13 @@ def _build(config_type: type[ConfigT], values: dict[str, Any], source: str,
         field_types = typing.get_type_hints(section_type)
         for name in content:
             if name not in field_types:
-                raise ConfigError(f"unknown config key '{section}.{name}' in {source};"
-                                  f"{_did_you_mean(section, name, keys)} valid keys: "
+                raise ConfigError(f"unknown config key '{section}.{name}' in "
+                                  f"{origin(f'{section}.{name}')};"
+                                  f"{did_you_mean(section, name, keys)} valid keys: "
                                   + ", ".join(keys))
         section_defaults = getattr(defaults, section)
-        typed = {n: _coerce(f"{section}.{n}", v, field_types[n], getattr(section_defaults, n))
+        typed = {n: _coerce(f"{section}.{n}", v, field_types[n], getattr(section_defaults, n),
+                            where=_in(origin(f"{section}.{n}")))
                  for n, v in content.items()}
         # start from the run's own defaults for the section, which may differ from the class's
         sections[section] = dataclasses.replace(section_defaults, **typed)
@@ -108,84 +149,59 @@ def _build(config_type: type[ConfigT], values: dict[str, Any], source: str,
     return config
 
 
-def _coerce(key: str, value: Any, expected: Any, default: Any = None) -> Any:
+def _in(origin: str) -> str:
+    """`` in run.toml``: the file a value came from, for the error that names its key (none
+    for an override: its key is the one the command line gave)."""
+    return "" if origin == "overrides" else f" in {origin}"
+
+
+def _coerce(key: str, value: Any, expected: Any, default: Any = None, where: str = "") -> Any:
+    """``value`` as the type ``expected`` of the setting ``key`` (``where``: `` in FILE``, the
+    file it came from, for the error)."""
     if isinstance(expected, types.UnionType) or typing.get_origin(expected) is typing.Union:
         allowed = typing.get_args(expected)
     else:
         allowed = (expected,)
-    wrong = ConfigError(f"{key} expects {_name(expected)}{_example(key, expected, default)}"
+    if isinstance(value, _Word):
+        value = _read_word(value, allowed)
+        if isinstance(value, float) and float in allowed:
+            return value
+    wrong = ConfigError(f"{key}{where} expects {_name(expected)}{_example(key, expected, default)}"
                         f", got {_toml_value(value) if isinstance(value, bool) else repr(value)}")
     if isinstance(value, bool) and bool not in allowed:
         raise wrong
     if float in allowed and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # past 1.8e308: a traceback
+            raise ConfigError(f"{key}{where} must be a finite number; got a number of "
+                              f"{len(str(abs(value)))} digits") from None
     if any(isinstance(value, t) for t in allowed if isinstance(t, type)):
         return value
     if str in allowed:
-        check_not_collection(key, value)
+        check_not_collection(key, value, where)
         return str(value)
     raise wrong
 
 
-def _did_you_mean(section: str, name: str, known: list[str]) -> str:
-    """`` did you mean train.epochs?`` for a misspelt ``name`` of ``section`` (a section
-    itself when ``section`` is ""), or a key put in the wrong section, among ``known``.
-
-    Example:
-        >>> _did_you_mean("train", "hidden_size", ["model.hidden_size", "train.lr"])
-        ' did you mean model.hidden_size?'
-    """
-    if section:
-        elsewhere = [key for key in known if key.partition(".")[2] == name]
-        own = [key.partition(".")[2] for key in known if key.startswith(f"{section}.")]
-        close = elsewhere or [f"{section}.{match}" for match in
-                              difflib.get_close_matches(name, own, n=1)]
-    else:
-        close = difflib.get_close_matches(name, known, n=1)
-    return f" did you mean {close[0]}?" if close else ""
+def _read_word(word: _Word, allowed: tuple[Any, ...]) -> Any:
+    """The value of a bare ``--set`` value for a setting of the types ``allowed``: its text as
+    typed for a text setting, else the number it spells."""
+    if str in allowed:
+        return str(word)
+    if word.parsed is not None:
+        return word.parsed
+    if float in allowed and DECIMAL.fullmatch(word):
+        return float(word)
+    return int(word) if LEADING_ZEROS.fullmatch(word) else str(word)
 
 
-def _did_you_mean_section(section: str, names: list[str], known: list[str]) -> str:
-    """`` did you mean model.hidden_size?`` for keys ``names`` under an unknown ``section``:
-    a close section holding the same key (``modle.dropout``: ``model.dropout``, though
-    ``seq2seq.dropout`` comes first), else the same key in another section, else a close
-    section holding a key close to one of them, else a close key anywhere (a section name
-    alone can mislead: ``train`` is close to ``trading``, which holds no ``epochs``).
-
-    Example:
-        >>> keys = ["agent.episodes", "agent.lr", "trading.mode", "model.hidden_size"]
-        >>> _did_you_mean_section("train", ["epochs"], keys)  # not trading
-        ''
-        >>> _did_you_mean_section("train", ["lr"], keys)
-        ' did you mean agent.lr?'
-        >>> _did_you_mean_section("modle", ["hiden_size"], keys)
-        ' did you mean model.hidden_size?'
-        >>> _did_you_mean_section("modle", ["lr"], ["agent.lr", "model.lr"])
-        ' did you mean model.lr?'
-    """
-    sections = list(dict.fromkeys(key.partition(".")[0] for key in known))
-    nearest = difflib.get_close_matches(section, sections, n=3)
-    for name in names:
-        for near in nearest:
-            if f"{near}.{name}" in known:
-                return f" did you mean {near}.{name}?"
-    for name in names:
-        hint = _did_you_mean(section, name, known)
-        if hint:
-            return hint
-    for near in nearest:
-        for name in names:
-            hint = _did_you_mean(near, name, known)
-            if hint:
-                return hint
-    tails = {key.partition(".")[2]: key for key in reversed(known)}  # first key of a name
-    for name in names:
-        close = difflib.get_close_matches(name, list(tails), n=1)
-        if close:
-            return f" did you mean {tails[close[0]]}?"
-    if not names:  # an empty [section] of a file: the section alone
-        return _did_you_mean("", section, sections)
-    return ""
+def _shown(value: Any) -> str:
+    """A value as TOML writes it where it can (``true``, ``"gru"``), else as Python does."""
+    try:
+        return _toml_value(value)
+    except ConfigError:
+        return repr(value)
 
 
 KINDS = {int: "a whole number", float: "a number", bool: "true or false", str: "text"}
@@ -205,9 +221,11 @@ def _example(key: str, expected: Any, default: Any) -> str:
     return f" ({KINDS[expected]}{example})"
 
 
-def check_not_collection(key: str, value: Any) -> None:
+def check_not_collection(key: str, value: Any, where: str = "") -> None:
     """Refuse a TOML array or table for the text setting ``key``: its Python text
     (``"['temp']"``) would be read as one name or number later. Several values are one string.
+
+    ``where``: `` in FILE``, the file that gave it, if any.
 
     Example:
         >>> check_not_collection("data.features", ["temp", "wind"])  # doctest: +ELLIPSIS
@@ -217,10 +235,10 @@ def check_not_collection(key: str, value: Any) -> None:
     """
     if isinstance(value, list):
         example = ",".join(str(item) for item in value) or "a,b"
-        raise ConfigError(f"{key} is text, not an array; write comma-separated values as one "
-                          f"string, e.g. {key}={json.dumps(example)}; got {value!r}")
+        raise ConfigError(f"{key}{where} is text, not an array; write comma-separated values "
+                          f"as one string, e.g. {key}={json.dumps(example)}; got {value!r}")
     if isinstance(value, dict):
-        raise ConfigError(f"{key} is text, not a table; give it as one string, e.g. "
+        raise ConfigError(f"{key}{where} is text, not a table; give it as one string, e.g. "
                           f'{key}="..."; got {value!r}')
 
 
@@ -247,6 +265,18 @@ def to_toml(values: dict[str, dict[str, Any]]) -> str:
             lines.append(f"{key} = {_toml_value(value)}")
         lines.append("")
     return "\n".join(lines)
+
+
+def toml_text(text: str) -> str:
+    """``text`` as a TOML string, for an override built from a flag (``data.train=...``):
+    ``json.dumps`` escaped a character beyond U+FFFF (an emoji in a file name) as a surrogate
+    pair, which TOML refuses, so the flag's value was read with its quotes and escapes.
+
+    Example:
+        >>> toml_text("runs/\U0001F600.txt")  # not "runs/\\ud83d\\ude00.txt"
+        '"runs/\U0001F600.txt"'
+    """
+    return _toml_value(str(text))
 
 
 def _toml_value(value: Any) -> str:

@@ -13,6 +13,7 @@ other input.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -124,8 +125,26 @@ def _check_header(path: Path, metadata: dict[str, str]) -> None:
     if metadata.get("format_version") != FORMAT_VERSION:
         raise BundleError(
             f"{path} has bundle format {metadata.get('format_version')!r}; this rnnkit reads"
-            f" format {FORMAT_VERSION}"
+            f" format {FORMAT_VERSION}{newer_hint(metadata)}"
         )
+
+
+def _release(version: str) -> tuple[int, ...]:
+    """The release numbers of a version (``0.10.2rc1``: ``(0, 10, 2)``; none: ``()``)."""
+    match = re.match(r"\d+(\.\d+)*", version.strip())
+    return tuple(int(part) for part in match.group().split(".")) if match else ()
+
+
+def newer_hint(metadata: dict[str, str]) -> str:
+    """``; it was written by rnnkit 0.2.0, newer than this one (0.1.0): upgrade ...`` for a
+    bundle a newer rnnkit wrote (what it holds this one may not know), else ""."""
+    from rnnkit import __version__
+
+    written = metadata.get("rnnkit_version", "")
+    if _release(written) <= _release(__version__):
+        return ""
+    return (f"; it was written by rnnkit {written}, newer than this one ({__version__}): "
+            "upgrade rnnkit to load it")
 
 
 def _header_metadata(raw: bytes) -> dict[str, str]:
@@ -156,14 +175,15 @@ def load_bundle(path: str | Path, expected_kind: str | None = None) -> TaskModel
     if kind not in MODEL_KINDS:
         raise BundleError(
             f"{path} holds a model of unknown kind {kind!r}; known kinds:"
-            f" {', '.join(sorted(MODEL_KINDS))}"
+            f" {', '.join(sorted(MODEL_KINDS))}{newer_hint(metadata)}"
         )
     try:
         config: dict[str, Any] = json.loads(metadata.get("config", ""))
         model = MODEL_KINDS[kind].from_bundle_config(config)
         model.load_state_dict(tensors)
     except (ValueError, KeyError, TypeError, RuntimeError) as error:
-        raise BundleError(f"{path}: the {kind!r} model cannot be rebuilt: {error}") from None
+        raise BundleError(f"{path}: the {kind!r} model cannot be rebuilt: {error}"
+                          f"{newer_hint(metadata)}") from None
     model.bundle_metadata = dict(metadata)
     return model.eval()
 
