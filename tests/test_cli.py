@@ -604,7 +604,7 @@ def test_a_stocks_symbol_folder_as_out_of_evaluate_or_backtest_is_refused(
 
 
 def test_an_output_under_a_file_is_refused_naming_output(tmp_path: Path) -> None:
-    from rnnkit.commands.common import make_parent
+    from rnnkit.commands.paths import make_parent
     from rnnkit.config import ConfigError
 
     afile = tmp_path / "afile"

@@ -20,7 +20,8 @@ from typing import Any
 
 import tomllib
 
-from rnnkit.commands.common import add_nproc_option, check_folder, check_not_a_run
+from rnnkit.commands.common import add_nproc_option, check_not_a_run
+from rnnkit.commands.paths import check_folder
 from rnnkit.config import ConfigError
 from rnnkit.config.sections import MAX_WHOLE
 from rnnkit.training.bundle import BundleError

@@ -61,7 +61,7 @@ def _add_location_options(parser: argparse.ArgumentParser) -> None:
 def check_locations(args: argparse.Namespace) -> None:
     """Refuse a ``--data-dir`` or ``$RNNKIT_DATA`` that is not a folder (a typo listed every
     dataset as not found) and a ``--cache-dir`` or ``$RNNKIT_CACHE`` that is a file."""
-    from rnnkit.commands.common import check_folder
+    from rnnkit.commands.paths import check_folder
     from rnnkit.config import ConfigError
     from rnnkit.data.registry import CACHE_ENV, DATA_ENV, cache_folder, mirror_folder
 

@@ -6,13 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from rnnkit.commands.common import (
-    EVALUATORS,
-    PREDICTORS,
-    Handler,
-    bundle_kind,
-    check_output_apart,
-)
+from rnnkit.commands.common import EVALUATORS, PREDICTORS, Handler, bundle_kind
+from rnnkit.commands.paths import check_output_apart
 from rnnkit.config import ConfigError
 
 # the command that runs each kind of model that ``rnnkit predict`` does not

@@ -9,12 +9,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rnnkit.commands.common import (
-    check_date_column,
-    check_output_apart,
-    check_source,
-    make_parent,
-)
+from rnnkit.commands.common import check_date_column, check_source
+from rnnkit.commands.paths import check_output_apart, make_parent
 from rnnkit.config import ConfigError, check_date
 
 if TYPE_CHECKING:

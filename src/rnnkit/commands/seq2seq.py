@@ -13,13 +13,15 @@ from rnnkit.commands.common import (
     add_config_options,
     add_data_flags,
     check_file,
+    print_json,
+    registry_names,
+    resolve_config,
+)
+from rnnkit.commands.paths import (
     check_output_apart,
     check_output_file,
     make_parent,
-    print_json,
     read_text_input,
-    registry_names,
-    resolve_config,
 )
 from rnnkit.config import ConfigError, check_at_least
 from rnnkit.data.parallel import read_lines

@@ -13,14 +13,12 @@ from rnnkit.commands.common import (
     add_config_options,
     add_data_flags,
     check_file,
-    input_lines,
-    make_parent,
     print_json,
     read_as,
-    read_text_input,
     registry_names,
     resolve_config,
 )
+from rnnkit.commands.paths import input_lines, make_parent, read_text_input
 from rnnkit.config import ConfigError, check_choice
 
 DATA_FLAGS = ("dataset", "train", "dev", "test", "format", "data_dir")

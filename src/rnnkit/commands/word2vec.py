@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rnnkit.commands.common import check_not_input, check_output_file, same_file
+from rnnkit.commands.paths import check_not_input, check_output_file, same_file
 from rnnkit.config import ConfigError, check_at_least
 
 VECTOR_FORMATS = ("auto", "word2vec-binary", "word2vec-text", "glove")
