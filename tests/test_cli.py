@@ -498,7 +498,7 @@ def test_unreadable_inputs_are_named_in_one_line(tmp_path: Path,
     ("language_model", "run_generate", ["generate", "--model", "m.rnnkit"], False),
 ])
 def test_an_interrupt_advises_resume_only_where_the_command_resumes(
-        module: str, handler: str, command: list[str], resumable: bool,
+        module: str, handler: str, command: list[str], resumable: bool, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     def interrupted(args: object) -> int:
         raise KeyboardInterrupt
@@ -507,6 +507,15 @@ def test_an_interrupt_advises_resume_only_where_the_command_resumes(
     assert main(command) == 130
     advice = "rnnkit: interrupted; continue with --resume\n"
     assert capsys.readouterr().err == (advice if resumable else "rnnkit: interrupted\n")
+    if resumable:  # into an --out that holds no run yet, --resume would be refused
+        out = tmp_path / "new"
+        assert main([*command, "--out", str(out)]) == 130
+        assert capsys.readouterr().err == ("rnnkit: interrupted before the run began (nothing "
+                                           "to resume): run the command again\n")
+        out.mkdir()
+        (out / "config.toml").write_text("")
+        assert main([*command, "--out", str(out)]) == 130
+        assert capsys.readouterr().err == advice
 
 
 @pytest.mark.parametrize(("error", "message"), [

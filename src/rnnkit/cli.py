@@ -233,6 +233,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         advice = "; continue with --resume" if can_resume(args) else ""
+        out = getattr(args, "out", None)
+        if advice and out is not None and not (Path(out) / "config.toml").is_file():
+            advice = " before the run began (nothing to resume): run the command again"
         print(f"rnnkit: interrupted{advice}", file=sys.stderr)
         return 130
 
