@@ -1013,6 +1013,10 @@ def test_a_validation_end_before_the_training_end_is_refused_before_data_is_read
      "must include 0.5 (the median is the point forecast)"),
     ("forecaster", "forecast.loss=quantile --set forecast.quantiles=5,50,95",
      "every quantile must lie strictly between 0 and 1"),
+    ("forecaster", "forecast.strategy=recursive --set forecast.loss=gaussian",
+     "forecast.loss=gaussian is unsupported with forecast.strategy=recursive"),
+    ("forecaster", "forecast.strategy=recursive --set forecast.last_step_weight=2",
+     "forecast.last_step_weight applies to direct models"),
 ])
 def test_window_and_model_options_are_refused_by_print_config(
         task: str, setting: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
