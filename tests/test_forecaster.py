@@ -979,7 +979,8 @@ def test_split_ends_that_are_no_date_are_refused_before_data_is_read(
     """--print-config printed them and exited 0; only training, after reading the data,
     refused them."""
     key = setting.split("=")[0]
-    assert rnnkit.cli.main(["train", task, "--set", setting, "--print-config"]) == 2
+    settings = [part for one in setting.split(" --set ") for part in ("--set", one)]
+    assert rnnkit.cli.main(["train", task, *settings, "--print-config"]) == 2
     assert f"{key} must be a date such as 2009-12-31" in capsys.readouterr().err
 
 
@@ -1008,12 +1009,21 @@ def test_a_validation_end_before_the_training_end_is_refused_before_data_is_read
     ("forecaster", "forecast.last_step_weight=0", "forecast.last_step_weight must be above 0"),
     ("forecaster", "forecast.highway_steps=500", "forecast.highway_steps must be from 0 to "
                                                  "data.lookback (120); got 500"),
+    ("forecaster", "forecast.loss=quantile --set forecast.quantiles=0.05,0.95",
+     "must include 0.5 (the median is the point forecast)"),
+    ("forecaster", "forecast.loss=quantile --set forecast.quantiles=5,50,95",
+     "every quantile must lie strictly between 0 and 1"),
+    ("forecaster", "forecast.strategy=recursive --set forecast.loss=gaussian",
+     "forecast.loss=gaussian is unsupported with forecast.strategy=recursive"),
+    ("forecaster", "forecast.strategy=recursive --set forecast.last_step_weight=2",
+     "forecast.last_step_weight applies to direct models"),
 ])
 def test_window_and_model_options_are_refused_by_print_config(
         task: str, setting: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
     """--print-config (and train --nproc N, which reads the settings once first) printed them
     and exited 0; training refused them, the model's only after reading the data."""
-    assert rnnkit.cli.main(["train", task, "--set", setting, "--print-config"]) == 2
+    settings = [part for one in setting.split(" --set ") for part in ("--set", one)]
+    assert rnnkit.cli.main(["train", task, *settings, "--print-config"]) == 2
     assert message in capsys.readouterr().err
 
 

@@ -53,6 +53,18 @@ STRATEGIES = ("direct", "recursive")
 LOG_VARIANCE_RANGE = (-10.0, 10.0)
 
 
+def check_strategy(strategy: str, loss: str, last_step_weight: float) -> None:
+    """Refuse what a recursive model cannot do: intervals (a Gaussian or quantile loss) and
+    a last-step weight (it learns one step)."""
+    if strategy == "recursive" and loss not in ("mse", "mae"):
+        raise ValueError(f"forecast.loss={loss} is unsupported with forecast.strategy="
+                         "recursive (the roll-out feeds back point forecasts, so it gives "
+                         "no intervals); use loss mse or mae, or strategy direct")
+    if strategy == "recursive" and last_step_weight != 1:
+        raise ValueError("forecast.last_step_weight applies to direct models; a recursive "
+                         "model learns one step. Leave it at 1")
+
+
 @register_model("forecaster")
 class Forecaster(TaskModel):
     """Encoder then linear head(s) on the last state.
@@ -106,17 +118,11 @@ class Forecaster(TaskModel):
         if strategy not in STRATEGIES:
             raise ValueError(f"forecast.strategy must be one of {', '.join(STRATEGIES)}, "
                              f"got {strategy!r}")
-        if strategy == "recursive" and loss not in ("mse", "mae"):
-            raise ValueError(f"forecast.loss={loss} is unsupported with forecast.strategy="
-                             "recursive (the roll-out feeds back point forecasts, so it gives "
-                             "no intervals); use loss mse or mae, or strategy direct")
         if not (math.isfinite(input_noise) and input_noise >= 0
                 and math.isfinite(last_step_weight) and last_step_weight > 0):
             raise ValueError("forecast.input_noise must be >= 0 and forecast.last_step_weight "
                              f"> 0, got {input_noise} and {last_step_weight}")
-        if strategy == "recursive" and last_step_weight != 1:
-            raise ValueError("forecast.last_step_weight applies to direct models; a recursive "
-                             "model learns one step. Leave it at 1")
+        check_strategy(strategy, loss, last_step_weight)
         if target not in feature_names:
             raise ValueError(f"the target {target!r} must be one of the features "
                              f"{list(feature_names)}; add it to data.features")

@@ -28,7 +28,8 @@ from rnnkit.config import (
     number_list,
 )
 from rnnkit.data.batching import TensorBatches
-from rnnkit.models.forecaster import LOSSES, STRATEGIES, Forecaster
+from rnnkit.models.forecaster import LOSSES, STRATEGIES, Forecaster, check_strategy
+from rnnkit.models.quantiles import parse_quantiles
 from rnnkit.models.signal import target_kind
 from rnnkit.pipelines.run import train_in_run_dir, write_results
 from rnnkit.pipelines.saved_source import kept_settings, prepare_for
@@ -216,6 +217,9 @@ def check_run(config: ForecastRunConfig) -> None:
     options = config.forecast
     check_choice(options.loss, "forecast.loss", LOSSES)
     check_choice(options.strategy, "forecast.strategy", STRATEGIES)
+    if options.loss == "quantile":  # the model parses them only once the data is read
+        parse_quantiles(options.quantiles)
+    check_strategy(options.strategy, options.loss, options.last_step_weight)
     check_at_least(options.input_noise, "forecast.input_noise", 0)
     if not options.last_step_weight > 0:
         raise ConfigError("forecast.last_step_weight must be above 0 (1 weighs every step "
