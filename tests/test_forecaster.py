@@ -1063,3 +1063,22 @@ def test_missing_values_in_the_last_window_are_named() -> None:
             "the last 24 rows (the model's lookback) hold 2 missing value(s), in 'x', the first "
             "at 2020-01-04 23:00:00; fill them, or forecast from an earlier date")):
         model.forecast(frame)
+
+
+def test_a_change_target_is_scored_on_its_own_direction(tmp_path: Path) -> None:
+    """A target made by data.changes (y_change_3) was scored as a level: its direction was
+    its move from the current change, so persistence (tomorrow's change = today's) scored 0%
+    where its momentum is right about as often as the changes persist."""
+    from rnnkit.timeseries.metrics import directional_accuracy
+
+    csv = write_csv(tmp_path / "series.csv", series_frame(400))
+    config = load_config(ForecastRunConfig, None, settings(
+        csv, **{"data.changes": "y", "data.change_lags": "3", "data.target": "y_change_3",
+                "train.epochs": "1"}))
+    results = train_forecaster(config, tmp_path / "run", log=lambda line: None)
+    prepared = prepare(config.data)
+    test = prepared.split.test
+    last = test.targets[:, -1]
+    expected = directional_accuracy(last, test.current)  # persistence: the change now
+    scored = results["test"]["step_6"]["persistence"]["directional_accuracy"]
+    assert scored == pytest.approx(expected) and scored > 0.3

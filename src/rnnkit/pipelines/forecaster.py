@@ -9,6 +9,7 @@ persistence, seasonal naive, moving average and ridge on the same windows -> ``r
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -140,6 +141,19 @@ def check_options(options: ForecastOptions) -> None:
                              ", which gives no interval)") + "; leave it out")
 
 
+def moves_from_now(target: str) -> bool:
+    """Whether a target's direction is its move from the value known now (a level: a price, a
+    temperature), not its own sign (a return, or a change ``<column>_change_<k>`` made by
+    ``data.changes``, whose "current value" is the last change, not where it starts from).
+
+    Example:
+        >>> [moves_from_now(name) for name in ("temperature", "AAPL_log_return",
+        ...                                      "temperature_change_24")]
+        [True, False, False]
+    """
+    return target_kind(target) == "price" and re.search(r"_change_\d+$", target) is None
+
+
 def score(model: Forecaster, split: Split, options: ForecastOptions, period: int
           ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Test metrics of the model and every baseline, all steps and the last step.
@@ -147,7 +161,7 @@ def score(model: Forecaster, split: Split, options: ForecastOptions, period: int
     Each baseline is named by the rows it reads (a moving average is capped at the lookback);
     the seasonal naive forecast is left out, with a note, when its season is longer than the
     lookback. Directions are moves from the current value for a level, the values' own signs
-    for a return target.
+    for a return or change target (:func:`moves_from_now`).
     """
     test = split.test
     out = model.predict_windows(test, interval=options.interval)
@@ -167,7 +181,7 @@ def score(model: Forecaster, split: Split, options: ForecastOptions, period: int
         notes.append(f"MASE is scaled by the one-step naive change: {len(training)} training "
                      f"values are too few for a season of {period}")
     actual, last = test.targets, test.targets[:, -1]
-    origin = test.current if target_kind(model.target) == "price" else None
+    origin = test.current if moves_from_now(model.target) else None
     results: dict[str, Any] = {"all_steps": {}, f"step_{test.horizon}": {}}
     for name, predicted in forecasts.items():
         results["all_steps"][name] = forecast_report(
