@@ -251,6 +251,10 @@ def test_init_recurrent_layer_norm_cells(cell_class: type[RecurrentCell]) -> Non
         assert torch.equal(cell.ln_ih.bias[2 * H:], torch.zeros(2 * H))
     for name, shift in shifts.items():
         assert torch.equal(shift, torch.zeros_like(shift)), name
+    gains = {n: p for n, p in cell.named_parameters() if n.endswith(".weight")}
+    assert gains  # the perturbed gains are back at 1, as a fresh cell's
+    for name, gain in gains.items():
+        assert torch.equal(gain, torch.ones_like(gain)), name
 
 
 def test_init_recurrent_rejects_a_cell_without_weights() -> None:

@@ -17,8 +17,8 @@ def init_recurrent_(cell: RecurrentCell, forget_bias: float = 1.0) -> RecurrentC
 
     Per gate block: ``weight_hh`` orthogonal (its singular values are all 1, so the recurrent
     map neither shrinks nor blows up the state at the start), ``weight_ih`` Xavier-uniform,
-    biases and normalisation shifts zero. For an LSTM the forget gate's bias is set to
-    ``forget_bias`` (Jozefowicz et al. 2015), so the cell remembers by default.
+    biases and normalisation shifts zero, normalisation gains one. For an LSTM the forget gate's
+    bias is set to ``forget_bias`` (Jozefowicz et al. 2015), so the cell remembers by default.
     """
     num_gates = getattr(cell, "num_gates", None)
     weight_hh = getattr(cell, "weight_hh", None)
@@ -50,6 +50,9 @@ def init_recurrent_(cell: RecurrentCell, forget_bias: float = 1.0) -> RecurrentC
         for name, param in cell.named_parameters():
             if name.startswith("bias") or name.endswith(".bias"):
                 param.zero_()
+        for module in cell.modules():  # a trained gain would otherwise survive the re-init
+            if isinstance(module, nn.LayerNorm) and module.weight is not None:
+                module.weight.fill_(1.0)
         if cell.state_size == 2:  # LSTM family: gate order i|f|g|o
             forget = slice(hidden, 2 * hidden)
             first_bias = getattr(cell, "bias_ih", None)
