@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import pytest
@@ -444,8 +445,16 @@ def test_init_recurrent_names_a_layer_and_a_bad_forget_bias() -> None:
     with pytest.raises(ValueError, match="init_recurrent_ takes one cell, got the layer LSTM: "
                                          "build the layer with init='recurrent'"):
         rnnkit.init_recurrent_(rnnkit.LSTM(3, 4))  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="forget_bias must be a number, got '1'"):
+    with pytest.raises(ValueError, match="forget_bias must be a finite number .*, got '1'"):
         rnnkit.init_recurrent_(rnnkit.LSTMCell(3, 4), forget_bias="1")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+def test_init_recurrent_refuses_a_forget_bias_that_is_not_finite(value: float) -> None:
+    # a NaN bias made every output of the cell NaN, with no error anywhere
+    with pytest.raises(ValueError, match=r"forget_bias must be a finite number \(1.0 by "
+                                         r"default\), got (nan|inf|-inf)"):
+        rnnkit.init_recurrent_(rnnkit.LSTMCell(3, 4), forget_bias=value)
 
 
 def test_a_one_d_or_three_d_step_input_says_what_to_do() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import torch
@@ -34,8 +35,9 @@ def init_recurrent_(cell: RecurrentCell, forget_bias: float = 1.0) -> RecurrentC
             " layer with init='recurrent', or call it on each of layer.cells"
         )
     bias: object = forget_bias
-    if isinstance(bias, bool) or not isinstance(bias, numbers.Real):
-        raise ValueError(f"init_recurrent_: forget_bias must be a number, got {forget_bias!r}")
+    if isinstance(bias, bool) or not isinstance(bias, numbers.Real) or not math.isfinite(bias):
+        raise ValueError(f"init_recurrent_: forget_bias must be a finite number (1.0 by "
+                         f"default), got {forget_bias!r}")
     if num_gates is None or weight_hh is None or weight_ih is None:
         raise ValueError(
             f"init_recurrent_ needs a cell with weight_ih, weight_hh and num_gates;"
