@@ -19,6 +19,10 @@ class GRUCell(StandardCell):
         n_t = tanh(W_in x_t + b_in + r_t * (W_hn h_(t-1) + b_hn))     candidate
         h_t = (1 - z_t) * n_t + z_t * h_(t-1)
 
+    The reset gate scales ``W_hn h_(t-1) + b_hn``, as PyTorch and cuDNN do (so the fused kernel
+    computes the same cell); Cho et al. (2014) apply it to ``h_(t-1)`` before ``W_hn``, which is
+    another function of the same weights.
+
     Shape:
         x: ``[B, I]``; state: ``(h,)`` with h ``[B, H]``; returns ``(h_t,)``.
 
