@@ -146,6 +146,8 @@ def score_signal(model: SignalClassifier, split: Any, options: SignalOptions
                  ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Test classification metrics and backtests of the model and its baselines."""
     test = split.test
+    for windows in (split.train, test):  # as training refused: labels of no price are none
+        check_tradable(windows, model.return_kind)
     probabilities = model.predict_windows(test)
     predicted = probabilities.argmax(axis=1)
     gold = window_labels(test, model.up, model.down, model.return_kind)
