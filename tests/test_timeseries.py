@@ -860,6 +860,18 @@ def test_a_frequency_alias_pandas_removed_is_named_with_its_new_name(tmp_path: P
     assert len(load_table(path, "date", frequency="h")) == 3
 
 
+@pytest.mark.parametrize("frequency", ["0D", "-1D", "-2h"])
+def test_a_frequency_of_no_step_forward_is_refused_by_name(tmp_path: Path,
+                                                           frequency: str) -> None:
+    # data.frequency=0D failed with a ZeroDivisionError traceback deep in pandas; -1D said
+    # every timestamp was off its grid, advising to resample the data to '-1D'
+    path = tmp_path / "days.csv"
+    path.write_text("date,y\n2020-01-01,1\n2020-01-02,2\n2020-01-03,3\n")
+    with pytest.raises(ValueError, match=rf"frequency '{frequency}' is a step of -?\d+: give "
+                                         "a step forward, such as D"):
+        load_table(path, "date", frequency=frequency)
+
+
 def test_a_csv_gz_cut_short_or_damaged_is_named_in_one_line(tmp_path: Path) -> None:
     """load_table on a .csv.gz cut short said only pandas' "EOFError: Compressed file ended
     before the end-of-stream marker was reached", a damaged one "zlib.error: Error -3 ...",
