@@ -657,6 +657,14 @@ def _load(tmp_path: Path, text: str, name: str = "t.csv", encoding: str = "utf-8
     return load_table(tmp_path / name, "date", **options)
 
 
+def test_a_date_format_pandas_cannot_read_names_the_file_and_setting(tmp_path: Path) -> None:
+    # data.date_format=%Q said only pandas' "'Q' is a bad directive in format '%Q'"
+    with pytest.raises(ValueError, match=r"t.csv: the date format '%Q' cannot be read \('Q' "
+                                         "is a bad directive.*; write it with strftime codes "
+                                         r"such as %Y-%m-%d .*\(data.date_format when training"):
+        _load(tmp_path, "date,y\n2010-01-01,1\n", date_format="%Q")
+
+
 def test_dates_are_never_guessed_wrong(tmp_path: Path) -> None:
     months = "date,y\n" + "".join(f"01/{m:02d}/2010,{m}\n" for m in range(1, 13))
     with pytest.raises(ValueError, match="reads both day-first and month-first .*; write dates "
