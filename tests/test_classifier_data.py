@@ -864,3 +864,25 @@ def test_regression_labels_that_are_not_finite_numbers_are_refused_by_split(
                  "--data", str(bad)]) == 2
     assert f"the evaluation data has labels that are not finite numbers: [{named}]" in \
         capsys.readouterr().err
+
+
+@pytest.mark.parametrize("split", ["--train", "--dev", "--test"])
+def test_a_classifier_file_not_there_is_not_called_of_unknown_format(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], split: str) -> None:
+    """A --train/--dev/--test path with no suffix that is a folder or is not there (a broken
+    link) was refused as 'cannot tell the format ...; set data.format': it now says what the
+    path is."""
+    good = tmp_path / "good.tsv"
+    good.write_text("text\tlabel\n" + "good film\tpos\nbad film\tneg\n" * 10, encoding="utf-8")
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "gone")
+    for name, said in (("folder", "is a folder; give a file"),
+                       ("link", "no such file or folder")):
+        files = {"--train": str(good), split: str(tmp_path / name)}
+        args = ["train", "classifier", "--out", str(tmp_path / "run"),
+                "--set", "train.epochs=1", "--set", "model.hidden_size=4"]
+        for flag, path in files.items():
+            args += [flag, path]
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        assert said in err and str(tmp_path / name) in err and "cannot tell" not in err

@@ -677,6 +677,10 @@ def test_predict_refuses_text_and_input_together(
     (["train", "classifier"], "data.format=xml", "data.format must be one of auto, jsonl"),
     (["train", "dqn"], 'run.seeds="1,x"', "run.seeds must be whole numbers separated by commas"),
     (["stocks"], "data.symbols=XYZ", "data.symbols: unknown ['XYZ']"),
+    (["stocks"], 'data.symbols="AAPL,data/prices.csv"',  # was "unknown ['DATA/PRICES.CSV']"
+     "data.symbols names the file data/prices.csv, but rnnkit stocks reads only the built-in"),
+    (["stocks"], 'data.symbols="msft.csv"', "use rnnkit train forecaster or rnnkit train "
+     "signal with --set data.source=FILE"),
     (["train", "tagger"], "data.min_count=0", "data.min_count must be at least 1; got 0"),
     (["train", "classifier"], "data.min_count=-1", "data.min_count must be at least 1; got -1"),
     (["train", "lm"], "data.min_count=0", "data.min_count must be at least 1; got 0"),

@@ -243,6 +243,9 @@ def test_word2vec_rejects_bad_corpora_and_options() -> None:
         train_word2vec((s for s in clustered_corpus()), tiny())
     with pytest.raises(ValueError, match="no word occurs at least min_count=100 times"):
         train_word2vec([["a", "b"]], tiny(min_count=100))
+    for empty in ([], [[], []]):  # was 'no word occurs at least min_count=1 times...; lower
+        with pytest.raises(ValueError, match="the corpus holds no words"):  # min_count'
+            train_word2vec(empty, tiny(min_count=1))
     with pytest.raises(ValueError, match="architecture 'glove' is unknown"):
         tiny(architecture="glove")
 

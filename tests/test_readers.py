@@ -405,3 +405,17 @@ def test_uner_train_lacks_one_ud_sentence() -> None:
     assert set(ids("ud_english_ewt", "train")) - set(ids("uner_english_ewt", "train")) == {
         "reviews-275919-0013"}
     assert set(ids("ud_english_ewt", "dev")) == set(ids("uner_english_ewt", "dev"))
+
+
+@pytest.mark.parametrize("text", [
+    "word " * 20000 + "\n",  # a paragraph a line: a text file read as IOB
+    "Bob\tB-PER\n" + "word " * 20000 + "\n",  # a line of other fields than the first's
+    "Bob\t" + "X" * 100000 + "\n",  # a long tag
+])
+def test_an_iob_error_quotes_at_most_a_short_piece_of_a_long_line(tmp_path: Path,
+                                                                  text: str) -> None:
+    """The IOB reader's errors quoted the whole line's fields: a text file of paragraphs
+    read as IOB (predict's default for a tagger trained on IOB) printed 100 kB or more."""
+    with pytest.raises(DataFormatError) as error:
+        read_iob(write(tmp_path, text))
+    assert len(str(error.value)) < 700 and "..." in str(error.value)

@@ -233,6 +233,8 @@ def test_corpus_scores_need_one_translation_per_reference() -> None:
         corpus_scores(["a", "b"], ["a"])
     with pytest.raises(ValueError, match="no sentences to score: the reference text is empty"):
         corpus_scores([], [])
+    with pytest.raises(ValueError, match="the reference text is empty .or only blank lines."):
+        corpus_scores(["", "a"], ["", " "])  # was BLEU 0.00: as if the model were bad
 
 
 def test_a_vocabulary_too_small_for_the_characters_says_to_raise_it() -> None:

@@ -258,6 +258,10 @@ def test_translate_and_evaluate_name_their_flags(prefix: Path, tmp_path: Path,
     assert capsys.readouterr().out == ""  # no input lines, no output (not a blank line)
     assert main(["evaluate", "--model", model, "--data", str(empty)]) == 2
     assert "no sentences to score: the reference text is empty" in capsys.readouterr().err
+    for language in ("de", "en"):  # blank lines alone: was BLEU 0.00, as if the model erred
+        Path(f"{empty}.{language}").write_text("\n\n", encoding="utf-8")
+    assert main(["evaluate", "--model", model, "--data", str(empty)]) == 2
+    assert "the reference text is empty (or only blank lines)" in capsys.readouterr().err
 
 
 def test_translate_reads_standard_input_as_utf8_whatever_the_locale(
@@ -323,6 +327,8 @@ def test_a_wrong_model_option_is_refused_before_data_or_tokenizers(
 @pytest.mark.parametrize(("flags", "message"), [
     (["--dev", "{empty}"], "the dev data has no sentence pairs"),
     (["--test", "{empty}"], "the test data has no sentence pairs"),
+    (["--dev", "{blank}"], "the dev data's references (en) are only blank lines"),  # was BLEU
+    (["--test", "{blank}"], "the test data's references (en) are only blank lines"),  # 0.00
     (["--set", "data.max_train_tokens=1"],
      "none of the 24 training pairs is at most 1 subwords long"),
 ])
@@ -332,8 +338,9 @@ def test_nothing_to_train_on_or_to_score_is_refused_before_training(
     empty = tmp_path / "empty"
     for language in ("de", "en"):
         Path(f"{empty}.{language}").write_text("", encoding="utf-8")
+        Path(f"{tmp_path / 'blank'}.{language}").write_text("\n\n \n", encoding="utf-8")
     out = tmp_path / "run"
-    given = [flag.format(empty=empty) for flag in flags]
+    given = [flag.format(empty=empty, blank=tmp_path / "blank") for flag in flags]
     defaults = ["--train", str(prefix), "--dev", str(prefix), "--test", str(prefix)]
     assert main(["train", "seq2seq", "--src", "de", "--tgt", "en", *defaults, *given,
                  "--out", str(out), *TINY]) == 2

@@ -511,3 +511,25 @@ def test_a_signal_model_refuses_lookback_and_horizon_below_one(lookback: float,
     assert SignalClassifier(ModelConfig(cell="gru", hidden_size=4), ["price_log_return"],
                             "price", np.int64(5), 2.0, scaler, 0.005, -0.005,  # type: ignore[arg-type]
                             "price").horizon == 2
+
+
+@pytest.mark.parametrize("zero_from", [0, 330])
+def test_evaluate_on_prices_of_zero_says_so(tmp_path: Path, capsys, zero_from: int) -> None:
+    """``evaluate`` of a price model on a file whose prices hold 0 (from the start, or in the
+    test period) said 'no training labels to take the majority of', or printed NumPy's
+    'divide by zero' warning first; it now refuses the prices, as training and backtest do."""
+    frame = price_frame(400)
+    csv = write_csv(tmp_path / "prices.csv", frame)
+    args = ["train", "signal", "--out", str(tmp_path / "run")]
+    for item in settings(csv, **{"train.epochs": "1", "data.target": "price",
+                                 "data.features": "price"}):
+        args += ["--set", item]
+    assert rnnkit.cli.main(args) == 0
+    frame.iloc[zero_from:, 0] = 0.0
+    zeros = write_csv(tmp_path / "zeros.csv", frame)
+    capsys.readouterr()
+    assert rnnkit.cli.main(["evaluate", "--model", str(tmp_path / "run" / "model.rnnkit"),
+                            "--data", str(zeros)]) == 2
+    err = capsys.readouterr().err
+    assert "the target 'price' is read as a price" in err and "holds values of 0 or below" in err
+    assert "warning" not in err

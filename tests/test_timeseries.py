@@ -657,6 +657,14 @@ def _load(tmp_path: Path, text: str, name: str = "t.csv", encoding: str = "utf-8
     return load_table(tmp_path / name, "date", **options)
 
 
+def test_a_date_format_pandas_cannot_read_names_the_file_and_setting(tmp_path: Path) -> None:
+    # data.date_format=%Q said only pandas' "'Q' is a bad directive in format '%Q'"
+    with pytest.raises(ValueError, match=r"t.csv: the date format '%Q' cannot be read \('Q' "
+                                         "is a bad directive.*; write it with strftime codes "
+                                         r"such as %Y-%m-%d .*\(data.date_format when training"):
+        _load(tmp_path, "date,y\n2010-01-01,1\n", date_format="%Q")
+
+
 def test_dates_are_never_guessed_wrong(tmp_path: Path) -> None:
     months = "date,y\n" + "".join(f"01/{m:02d}/2010,{m}\n" for m in range(1, 13))
     with pytest.raises(ValueError, match="reads both day-first and month-first .*; write dates "
@@ -858,6 +866,18 @@ def test_a_frequency_alias_pandas_removed_is_named_with_its_new_name(tmp_path: P
     with pytest.raises(ValueError, match=r"'M' \(an alias pandas removed: write ME or MS\)"):
         load_table(path, "date", frequency="M")
     assert len(load_table(path, "date", frequency="h")) == 3
+
+
+@pytest.mark.parametrize("frequency", ["0D", "-1D", "-2h"])
+def test_a_frequency_of_no_step_forward_is_refused_by_name(tmp_path: Path,
+                                                           frequency: str) -> None:
+    # data.frequency=0D failed with a ZeroDivisionError traceback deep in pandas; -1D said
+    # every timestamp was off its grid, advising to resample the data to '-1D'
+    path = tmp_path / "days.csv"
+    path.write_text("date,y\n2020-01-01,1\n2020-01-02,2\n2020-01-03,3\n")
+    with pytest.raises(ValueError, match=rf"frequency '{frequency}' is a step of -?\d+: give "
+                                         "a step forward, such as D"):
+        load_table(path, "date", frequency=frequency)
 
 
 def test_a_csv_gz_cut_short_or_damaged_is_named_in_one_line(tmp_path: Path) -> None:

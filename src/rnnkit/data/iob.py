@@ -147,6 +147,18 @@ def _first_token_fields(texts: list[str], comment_prefix: str | None, docstart: 
     return 0
 
 
+def _shown(value: object, limit: int = 200) -> str:
+    """``repr(value)`` cut to ``limit`` characters: a line of a text file read as IOB (one
+    paragraph a line) put all of it, megabytes, into the one-line error.
+
+    Example:
+        >>> _shown(["a" * 300, "O"], 10)
+        "['aaaaaaaa..."
+    """
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}..."
+
+
 class _Columns:
     """Reads the token and tag fields of a line and checks them."""
 
@@ -188,12 +200,14 @@ class _Columns:
                 and (self.from_end or not tab_separated)):
             raise DataFormatError(
                 f"{count} fields where the first token line has {self.field_count} "
-                f"(a token with a space in a file that is not tab-separated?): {fields!r}",
+                "(a token with a space in a file that is not tab-separated?): "
+                f"{_shown(fields)}",
                 self.path, number,
             )
         if count < self.needed:
             raise DataFormatError(
-                f"{count} fields but the token and tag columns need {self.needed}: {fields!r}",
+                f"{count} fields but the token and tag columns need {self.needed}: "
+                f"{_shown(fields)}",
                 self.path, number,
             )
         if self.token_field % count == self.tag_field % count:
@@ -201,8 +215,8 @@ class _Columns:
             # token would be read as its own tag, and a written prediction would replace it
             raise DataFormatError(
                 f"the token and tag columns are both field {self.token_field % count + 1} of "
-                f"this line of {count} field(s): {fields!r}; a tag column is needed (any valid "
-                "tag, e.g. O, for text to be tagged; or rnnkit predict --format text)",
+                f"this line of {count} field(s): {_shown(fields)}; a tag column is needed (any "
+                "valid tag, e.g. O, for text to be tagged; or rnnkit predict --format text)",
                 self.path, number,
             )
         token, tag = fields[self.token_field], fields[self.tag_field]
@@ -210,7 +224,7 @@ class _Columns:
             raise DataFormatError("empty token", self.path, number)
         if self.any_tag:
             if not tag or tag.isspace():
-                raise DataFormatError(f"empty tag: {fields!r}", self.path, number)
+                raise DataFormatError(f"empty tag: {_shown(fields)}", self.path, number)
         elif tag not in self.plain_tags and not is_tag(tag):
             tags_at = [i + 1 for i, field in enumerate(fields)
                        if i != self.token_field % len(fields) and is_tag(field)]
@@ -219,9 +233,9 @@ class _Columns:
                     + (" and data.token_column=2 (column 1 numbers the words)" if numbered
                        else "") if tags_at else "")
             raise DataFormatError(
-                f"tag {tag!r} is not O, B-X, I-X, E-X or S-X (is the tag column right? "
-                f"fields: {fields!r}{hint}; for tags of another kind, such as part of speech, "
-                "set data.scheme=none)", self.path, number,
+                f"tag {_shown(tag)} is not O, B-X, I-X, E-X or S-X (is the tag column right? "
+                f"fields: {_shown(fields)}{hint}; for tags of another kind, such as part of "
+                "speech, set data.scheme=none)", self.path, number,
             )
         return token, tag
 

@@ -9,8 +9,10 @@ removed), so words match the word2vec vectors trained by ``rnnkit word2vec``.
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,6 +177,10 @@ def read_labelled_texts(
     """Every row of a file; a missing field or an empty text is an error naming the line.
     ``labelled`` False (texts to classify): the label field may be missing; labels ``()``."""
     path = Path(path)
+    if fmt == "auto" and not path.is_file():  # not 'cannot tell the format' of a path not there
+        missing = errno.EISDIR if path.is_dir() else errno.ENOENT
+        raise (IsADirectoryError if path.is_dir() else FileNotFoundError)(
+            missing, os.strerror(missing), str(path))
     fmt = guess_text_format(path) if fmt == "auto" else fmt
     examples = []
     fields = (text_field, label_field) if labelled else (text_field,)

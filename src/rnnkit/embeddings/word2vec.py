@@ -161,6 +161,9 @@ def train_word2vec(
         **settings,
     )
     model.build_vocab(corpus)
+    if model.corpus_total_words == 0:  # 'lower min_count' (of 1) could not help an empty one
+        raise ValueError(f"the corpus holds no words ({model.corpus_count} sentences, 0 "
+                         "tokens); give files with text in them")
     if len(model.wv) == 0:
         raise ValueError(
             f"no word occurs at least min_count={options.min_count} times in the corpus "

@@ -159,6 +159,10 @@ def check_splits(splits: dict[str, tuple[list[str], list[str]]], data: Translati
         if not splits[split][0]:
             raise ValueError(f"the {split} data has no sentence pairs (its files are empty); give"
                              f" data.{split} (--{split}) a prefix whose two files hold sentences")
+        if split != "train" and not any(line.strip() for line in splits[split][1]):
+            raise ValueError(f"the {split} data's references ({data.tgt}) are only blank lines: "
+                             f"nothing to score; give data.{split} (--{split}) a prefix whose "
+                             "two files hold sentences")
     for side, language in enumerate((data.src, data.tgt)):
         if not any(line.strip() for line in splits["train"][side]):
             where = f"{data.train}.{language}" if data.train else f"its {language} side"

@@ -146,6 +146,7 @@ def score_signal(model: SignalClassifier, split: Any, options: SignalOptions
                  ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Test classification metrics and backtests of the model and its baselines."""
     test = split.test
+    check_tradable(test, model.return_kind)  # as training does first: its labels need prices
     probabilities = model.predict_windows(test)
     predicted = probabilities.argmax(axis=1)
     gold = window_labels(test, model.up, model.down, model.return_kind)

@@ -27,6 +27,8 @@ from rnnkit.pipelines.stocks_report import LEAK_ALARM, plot_symbol, score_symbol
 from rnnkit.timeseries.datasets import STOCK_SYMBOLS
 from rnnkit.training.checkpoint import atomic_write_text
 
+FILE_SUFFIXES = (".csv", ".tsv", ".gz", ".parquet", ".txt")
+
 
 def symbol_list(text: str) -> list[str]:
     """The comma-separated symbols of ``text``, upper-cased, each once in the order given."""
@@ -40,6 +42,13 @@ def stock_symbols(config: StocksRunConfig) -> list[str]:
     if not symbols:
         raise ValueError(f"data.symbols names no symbol; give one or more of "
                          f"{', '.join(STOCK_SYMBOLS)}, comma-separated")
+    files = [name.strip() for name in config.data.symbols.split(",")
+             if "/" in name or Path(name.strip()).suffix.lower() in FILE_SUFFIXES]
+    if files:  # was "unknown ['/HOME/ME/PRICES.CSV']": the path upper-cased as a symbol
+        raise ValueError(f"data.symbols names the file {files[0]}, but rnnkit stocks reads "
+                         f"only the built-in daily prices of {', '.join(STOCK_SYMBOLS)}; for "
+                         "prices of your own, use rnnkit train forecaster or rnnkit train "
+                         "signal with --set data.source=FILE")
     if unknown:
         raise ValueError(f"data.symbols: unknown {unknown}; choose from "
                          f"{', '.join(STOCK_SYMBOLS)}")

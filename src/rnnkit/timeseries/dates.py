@@ -37,7 +37,12 @@ def parse_dates(values: pd.Series, date_format: str | None, source: str,
         written = years.astype(int).astype(str).reindex(values.index)  # a gap stays missing
         dates = _to_dates(written, "%Y")
     else:
-        dates = _to_dates(values, date_format)
+        try:
+            dates = _to_dates(values, date_format)
+        except ValueError as error:  # '%Q': "'Q' is a bad directive in format '%Q'", alone
+            raise ValueError(f"{source}: the date format {date_format!r} cannot be read "
+                             f"({error}); write it with strftime codes such as %Y-%m-%d or "
+                             f"%d/%m/%Y ({where})") from None
     if slashes and not text.str.match(r"\s*\d{4}[/.\-]").all():  # 2015/02/01 is year-first
         day_first = _to_dates(values, None, dayfirst=True)
         if dates.isna().any() and not day_first.isna().any():

@@ -176,7 +176,7 @@ def load_table(
         return frame
     if frequency != "infer":
         try:
-            pd.tseries.frequencies.to_offset(frequency)
+            step = pd.tseries.frequencies.to_offset(frequency)
         except ValueError:
             renamed = {"H": ("h",), "T": ("min",), "S": ("s",), "L": ("ms",), "U": ("us",),
                        "N": ("ns",), "M": ("ME", "MS"), "A": ("YE", "YS"), "Y": ("YE", "YS"),
@@ -187,6 +187,9 @@ def load_table(
             hint = f" (an alias pandas removed: write {new})" if new else ""
             raise ValueError(f"unknown frequency {frequency!r}{hint}; use infer or a pandas "
                              "alias such as h, D, B, W-SUN or MS") from None
+        if step.n <= 0:  # 0D divided by zero (a traceback); -1D put no timestamp on its grid
+            raise ValueError(f"frequency {frequency!r} is a step of {step.n}: give a step "
+                             "forward, such as D, 2h or W-SUN (or infer)")
     keep = [*one_or_many(target or ()), *one_or_many(keep)]  # 'load': kept, not l, o...
     try:
         return regularize(frame, frequency, max_fill=max_fill, keep=keep)

@@ -44,9 +44,9 @@ def corpus_scores(hypotheses: Sequence[str], references: Sequence[str],
     if len(hypotheses) != len(references):
         raise ValueError(f"{len(hypotheses)} translations for {len(references)} references;"
                          " every reference needs exactly one translation")
-    if not references:
-        raise ValueError("no sentences to score: the reference text is empty; give test data"
-                         " that holds sentences")
+    if not any(reference.strip() for reference in references):  # blank lines scored BLEU 0
+        raise ValueError("no sentences to score: the reference text is empty (or only blank "
+                         "lines); give test data that holds sentences")
     bleu, chrf = bleu_metric(target_language), CHRF()
     hyps, refs = list(hypotheses), [list(references)]
     bleu_score = bleu.corpus_score(hyps, refs)
