@@ -344,6 +344,9 @@ def test_evaluate_refuses_a_flag_the_model_would_ignore(
     (["--steps", "0"], "--steps must be at least 1; got 0"),
     (["--hidden-size", "0"], "--hidden-size must be at least 1; got 0"),
     (["--cells", "lstm,transformer"], "--cells must be some of rnn, lstm, gru"),
+    # the empty name was skipped: a typo, and 'rnn,,' alone ran the whole default demonstration
+    (["--cells", "rnn,,lstm"], "--cells must be some of rnn, lstm, gru separated by commas, "
+                              "e.g. lstm,gru; got 'rnn,,lstm'"),
     # the second gru trained the same model again: summary.json kept one, the tables had two
     (["--cells", "gru, lstm,gru", "--length", "2"], "--cells repeats gru: every cell trains"),
     # -1 trained as torch took it; 2**70 failed with 'Overflow when unpacking long long'

@@ -41,7 +41,8 @@ def register(commands: Any, train_tasks: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.demonstration import run_demonstration
 
-    cells = tuple(c.strip() for c in args.cells.split(",") if c.strip())
+    cells = tuple(c.strip() for c in args.cells.split(","))  # an empty name is refused: a
+    # typo (rnn,,lstm; rnn, ,gru) that was skipped
     check_flags(args, cells)
     options = {"steps": args.steps, "hidden_size": args.hidden_size}
     run_demonstration(
