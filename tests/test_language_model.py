@@ -599,6 +599,8 @@ def test_evaluate_scores_a_saved_model_on_a_text_file(
     for args, message in (
             (["--data", str(tmp_path / "odd.txt")], "never seen in training: ['§']"),
             (["--data", str(tmp_path / "missing.txt")], "no such file"),
+            (["--data", "tinyshakespeare"], "--data tinyshakespeare is a registry dataset; a "
+                                            "language model is scored on a text file"),
             ([], "needs --data: a UTF-8 text file"),
             (["--data", str(held_out), "--split", "dev"], "--split is not read for a language"),
             (["--data", str(held_out), "--format", "iob"], "reads --format only for")):

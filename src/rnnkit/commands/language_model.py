@@ -12,6 +12,7 @@ from rnnkit.commands.common import (
     add_config_options,
     check_file,
     print_json,
+    registry_names,
     resolve_config,
 )
 
@@ -108,6 +109,11 @@ def evaluate(args: argparse.Namespace) -> int:
     if args.split != "test":
         raise ConfigError("--split is not read for a language model: --data is a text file, "
                           "scored whole; leave it out")
+    if args.data in registry_names("language_model") and not Path(args.data).exists():
+        raise ConfigError(f"--data {args.data} is a registry dataset; a language model is "
+                          "scored on a text file: give a file of held-out text (the dataset's "
+                          f"own file is `rnnkit datasets path {args.data}`, which the model "
+                          "may have trained on)")
     check_file(args.data, "--data")
     result = evaluate_text(load_language_model(args.model), args.data)
     print_json(result, indent=2)
