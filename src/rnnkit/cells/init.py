@@ -19,7 +19,9 @@ def init_recurrent_(cell: RecurrentCell, forget_bias: float = 1.0) -> RecurrentC
     Per gate block: ``weight_hh`` orthogonal (its singular values are all 1, so the recurrent
     map neither shrinks nor blows up the state at the start), ``weight_ih`` Xavier-uniform,
     biases and normalisation shifts zero, normalisation gains one. For an LSTM the forget gate's
-    bias is set to ``forget_bias`` (Jozefowicz et al. 2015), so the cell remembers by default.
+    bias is set to ``forget_bias`` (Jozefowicz et al. 2015), so the cell remembers by default;
+    an LSTM built with ``bias=False`` (and no normalisation shift) has nowhere to hold it and
+    keeps none.
     """
     num_gates = getattr(cell, "num_gates", None)
     weight_hh = getattr(cell, "weight_hh", None)
