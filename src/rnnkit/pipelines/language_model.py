@@ -123,7 +123,7 @@ def untrained_unknown(train_ids: list[int], val_ids: list[int], vocab: Vocab,
     guess at an untrained symbol ("" otherwise)."""
     if not vocab.unknown or not val_ids or vocab.unk_id in train_ids:
         return ""
-    unknown = sum(token == vocab.unk_id for token in val_ids)
+    unknown = val_ids.count(vocab.unk_id)
     if not unknown:
         return ""
     return (f"{unknown} of {len(val_ids)} validation words ({100 * unknown / len(val_ids):.1f}%)"
@@ -229,8 +229,9 @@ def load_language_model(bundle: str | Path) -> LanguageModel:
     return load_model(bundle, LanguageModel)
 
 
-def evaluate_text(model: LanguageModel, path: str | Path, batch_size: int = 16,
-                  steps: int = 100) -> dict[str, Any]:
+def evaluate_text(model: LanguageModel, path: str | Path,
+                  batch_size: int = LMDataConfig.eval_batch_size,
+                  steps: int = LMDataConfig.steps) -> dict[str, Any]:
     """Score a saved model on the whole text of a file, read as training reads its text: loss
     (nats per token), perplexity and, for characters, bits per character. The text is cut into
     ``batch_size`` consecutive columns (fewer for a short text), each read in windows of
@@ -248,6 +249,6 @@ def evaluate_text(model: LanguageModel, path: str | Path, batch_size: int = 16,
     result: dict[str, Any] = {"tokens": source.tokens(), "columns": columns,
                               **model.evaluate(source.batches(0))}
     if model.vocab.unknown:
-        result["unknown_tokens"] = sum(token == model.vocab.unk_id for token in ids)
+        result["unknown_tokens"] = ids.count(model.vocab.unk_id)
     return result
 
