@@ -38,8 +38,7 @@ from gymnasium import spaces
 from rnnkit.timeseries.labels import CLASS_NAMES
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.windows import Windows
-from rnnkit.trading.backtest import check_costs
-from rnnkit.trading.strategies import MODES, class_positions, next_position
+from rnnkit.trading.strategies import MODES, check_cost_values, class_positions, next_position
 
 Observation = dict[str, Any]  # {"window": [L, F] float32, "position": [1] float32}
 
@@ -111,7 +110,7 @@ class TradingEnv(gymnasium.Env[Observation, Any]):
                              "must be finite and above -100% (prices positive, no gaps)")
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-        check_costs(cost_bps, slippage_bps)  # NaN was taken: every reward was NaN
+        check_cost_values(cost_bps, slippage_bps)  # NaN was taken: every reward was NaN
         scaled = windows.scaled(scaler) if scaler is not None else windows
         self.windows = scaled.inputs_at(slice(None), dtype=np.float32)  # [N, L, F]
         if not np.isfinite(self.windows).all():

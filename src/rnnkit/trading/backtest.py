@@ -22,6 +22,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from rnnkit.trading.strategies import check_cost_values
+
 
 @dataclass(frozen=True)
 class BacktestReport:
@@ -70,13 +72,6 @@ class BacktestResult:
     report: BacktestReport
 
 
-def check_costs(cost_bps: float, slippage_bps: float) -> None:
-    """Refuse costs that are no finite number >= 0 (a NaN made every return NaN)."""
-    if not (np.isfinite([cost_bps, slippage_bps]).all() and cost_bps >= 0 and slippage_bps >= 0):
-        raise ValueError(f"cost_bps {cost_bps} and slippage_bps {slippage_bps} must be finite "
-                         "numbers >= 0")
-
-
 def backtest(positions: np.ndarray, next_returns: np.ndarray, *, cost_bps: float = 0.0,
              slippage_bps: float = 0.0, periods_per_year: float = 252) -> BacktestResult:
     """Run positions against the next period's returns (see the module docstring for timing).
@@ -102,7 +97,7 @@ def backtest(positions: np.ndarray, next_returns: np.ndarray, *, cost_bps: float
             bad = int(np.flatnonzero(~np.isfinite(values))[0])
             raise ValueError(f"{name} holds {values[bad]} at {bad}; drop periods without a "
                              "return or position")
-    check_costs(cost_bps, slippage_bps)
+    check_cost_values(cost_bps, slippage_bps)
     if not (np.isfinite(periods_per_year) and periods_per_year > 0):
         raise ValueError(f"periods_per_year must be a finite number > 0; got {periods_per_year}")
     traded = np.abs(np.diff(positions, prepend=0.0))

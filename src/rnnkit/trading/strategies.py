@@ -20,6 +20,15 @@ TRADING_KEYS = ("mode", "threshold", "cost_bps", "slippage_bps")
 MAX_COST_BPS = 10_000  # costs of 100% of the value a trade moves: no trade can pay them
 
 
+def check_cost_values(cost_bps: float, slippage_bps: float) -> None:
+    """Refuse costs that are no finite number >= 0, whoever set them (the backtester and the
+    trading environment check them so: a NaN made every return NaN); :func:`check_costs`
+    bounds a user's settings besides."""
+    if not (np.isfinite([cost_bps, slippage_bps]).all() and cost_bps >= 0 and slippage_bps >= 0):
+        raise ValueError(f"cost_bps {cost_bps} and slippage_bps {slippage_bps} must be finite "
+                         "numbers >= 0")
+
+
 def check_costs(cost_bps: float, slippage_bps: float, names: str) -> None:
     """Refuse costs (``names``: the settings or flags that set them) that add up to more than
     :data:`MAX_COST_BPS`: the equity would go below zero and every number after it is
