@@ -164,8 +164,6 @@ def _coerce(key: str, value: Any, expected: Any, default: Any = None, where: str
         allowed = (expected,)
     if isinstance(value, _Word):
         value = _read_word(value, allowed)
-        if isinstance(value, float) and float in allowed:
-            return value
     wrong = ConfigError(f"{key}{where} expects {_name(expected)}{_example(key, expected, default)}"
                         f", got {_toml_value(value) if isinstance(value, bool) else repr(value)}")
     if isinstance(value, bool) and bool not in allowed:
