@@ -14,12 +14,13 @@ import tempfile
 import urllib.parse
 import urllib.request
 import zipfile
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from tqdm import tqdm
+
+from rnnkit.data.tagged import GZIP_ERRORS
 
 if TYPE_CHECKING:
     from rnnkit.data.registry import DatasetFile
@@ -78,8 +79,7 @@ def fetch_file(entry: DatasetFile, target: Path, offline: str) -> None:
                     bar.update(len(block))
         try:
             source = _unpack(fetched, unpacked, entry)
-        except (gzip.BadGzipFile, EOFError, zlib.error, zipfile.BadZipFile,
-                tarfile.TarError) as error:
+        except (*GZIP_ERRORS, zipfile.BadZipFile, tarfile.TarError) as error:
             raise ValueError(f"the file downloaded from {entry.url} is damaged or not the "
                              f"archive expected ({_one_line(error)}); nothing was saved; try "
                              f"again, or {offline}") from error
