@@ -8,13 +8,11 @@ with the date, instead of windows dropped in silence.
 
 from __future__ import annotations
 
-import inspect
-
 import numpy as np
 import pandas as pd
 
 from rnnkit.timeseries.dates import check_date_index
-from rnnkit.timeseries.features import price_features
+from rnnkit.timeseries.features import PRICE_SPANS, price_features
 from rnnkit.timeseries.windows import Windows, make_windows
 
 
@@ -87,7 +85,7 @@ def price_windows(prices: pd.Series, lookback: int) -> Windows:
     """
     prices = check_prices(prices)
     name = str(prices.name) if prices.name is not None else "price"
-    days = max(inspect.signature(price_features).parameters["spans"].default)  # 20
+    days = max(PRICE_SPANS)  # 20
     if len(prices) < days + lookback + 1:  # was "0 rows are too few for lookback ..."
         raise ValueError(f"{name} holds {len(prices)} prices; the {days}-day features and a "
                          f"lookback of {lookback} need at least {days + lookback + 1} "

@@ -116,7 +116,10 @@ def lags(frame: pd.DataFrame | pd.Series, steps: Sequence[int],
     return pd.DataFrame(parts, index=table.index)
 
 
-def price_features(prices: pd.Series, spans: Sequence[int] = (5, 20)) -> pd.DataFrame:
+PRICE_SPANS = (5, 20)  # the momentum and volatility windows of price_features, in rows
+
+
+def price_features(prices: pd.Series, spans: Sequence[int] = PRICE_SPANS) -> pd.DataFrame:
     """Stationary, causal features of one price series, named ``<name>_<feature>``.
 
     ``log_return`` (one row), and for each span ``k``: ``momentum_k`` (the log return over the
