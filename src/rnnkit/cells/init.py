@@ -55,8 +55,8 @@ def init_recurrent_(cell: RecurrentCell, forget_bias: float = 1.0) -> RecurrentC
             if name.startswith("bias") or name.endswith(".bias"):
                 param.zero_()
         for module in cell.modules():  # a trained gain would otherwise survive the re-init
-            if isinstance(module, nn.LayerNorm) and module.weight is not None:
-                module.weight.fill_(1.0)
+            if isinstance(module, nn.LayerNorm):
+                module.reset_parameters()  # gain 1, shift 0, as LayerNormCell builds them
         if cell.state_size == 2:  # LSTM family: gate order i|f|g|o
             forget = slice(hidden, 2 * hidden)
             first_bias = getattr(cell, "bias_ih", None)
