@@ -146,7 +146,6 @@ def score_signal(model: SignalClassifier, split: Any, options: SignalOptions
                  ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Test classification metrics and backtests of the model and its baselines."""
     test = split.test
-    check_tradable(test, model.return_kind)  # as training does first: its labels need prices
     probabilities = model.predict_windows(test)
     predicted = probabilities.argmax(axis=1)
     gold = window_labels(test, model.up, model.down, model.return_kind)
@@ -251,6 +250,8 @@ def evaluate_signal(bundle: str | Path, source: str | None = None,
 
     model = load_model(bundle, SignalClassifier)
     prepared = prepare_for(model, source or "", date_column, mirror)
+    check_tradable(prepared.split.test, model.return_kind)  # as training does first: its
+    # labels need prices
     trading = model.trained_on.get("trading") or {}
     options = replace(SignalOptions(), **{key: value for key, value in trading.items()
                                           if key in TRADING_KEYS and key != "threshold"})
