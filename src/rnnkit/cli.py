@@ -23,7 +23,7 @@ import tomllib
 from rnnkit.commands.common import add_nproc_option, check_not_a_run
 from rnnkit.commands.paths import check_folder
 from rnnkit.config import ConfigError
-from rnnkit.config.sections import MAX_WHOLE
+from rnnkit.config.sections import check_whole
 from rnnkit.training.bundle import BundleError
 from rnnkit.training.checkpoint import CheckpointError
 from rnnkit.training.distributed import (
@@ -79,10 +79,8 @@ def check_whole_numbers(args: argparse.Namespace) -> None:
     seeds have their own ranges (``generate --seed`` takes up to 2**64 - 1)."""
     for name, value in vars(args).items():
         whole = isinstance(value, int) and not isinstance(value, bool)
-        if name != "seed" and whole and abs(value) > MAX_WHOLE:
-            flag = "--" + name.replace("_", "-")
-            raise ConfigError(f"{flag} must be a whole number below 2**63 (torch and NumPy "
-                              f"take no larger); got {value}")
+        if name != "seed" and whole:
+            check_whole(value, "--" + name.replace("_", "-"))
 
 
 def expand_home(args: argparse.Namespace) -> None:

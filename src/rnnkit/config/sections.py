@@ -77,6 +77,13 @@ CELLS = ("rnn", "lstm", "gru")  # model.cell: the layers models.encoder builds
 MAX_WHOLE = 2**63 - 1  # torch and NumPy read whole numbers as 64-bit
 
 
+def check_whole(value: int, key: str) -> None:
+    """Refuse a whole number past :data:`MAX_WHOLE` (``key``: the setting or flag)."""
+    if abs(value) > MAX_WHOLE:
+        raise ConfigError(f"{key} must be a whole number below 2**63 (torch and NumPy take no "
+                          f"larger); got {value}")
+
+
 def check_sections(config: Any) -> None:
     """What every run configuration must satisfy, named by key: finite numbers, rates in
     ``[0, 1)``, sizes of at least 1 and at most :data:`MAX_WIDTH`, seeds NumPy takes, whole
@@ -100,9 +107,8 @@ def check_sections(config: Any) -> None:
                 check_at_least(value, key, 1)
             elif item.name == "seed" and isinstance(value, int):
                 check_seed(value, key)
-            if isinstance(value, int) and abs(value) > MAX_WHOLE:
-                raise ConfigError(f"{key} must be a whole number below 2**63 (torch and NumPy "
-                                  f"take no larger); got {value!r}")
+            if isinstance(value, int):
+                check_whole(value, key)
         if isinstance(values, ModelConfig):
             check_model(values)
         elif isinstance(values, TrainConfig):
