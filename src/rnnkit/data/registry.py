@@ -229,14 +229,15 @@ def _locate(
         return path
     cache = cache_folder(cache_dir)
     path = cache / spec.mirror_dir / entry.filename
-    blocker = next((folder for folder in (path.parent, *path.parent.parents)
-                    if folder.exists() and not folder.is_dir()), None)
-    if blocker is not None:  # mkdir said only '[Errno 20] Not a directory: <cache>/<dataset>'
-        raise ValueError(
-            f"the download cache {cache} ({'--cache-dir' if cache_dir is not None else CACHE_ENV}"
-            f") cannot hold {entry.filename}: {blocker} is a file, not a folder; point it at a "
-            f"folder (made if missing), or move the file away")
-    if not path.is_file():
+    if not path.is_file():  # (a file there: every folder above it is one)
+        blocker = next((folder for folder in (path.parent, *path.parent.parents)
+                        if folder.exists() and not folder.is_dir()), None)
+        if blocker is not None:  # mkdir said only '[Errno 20] Not a directory: <cache>/<set>'
+            raise ValueError(
+                f"the download cache {cache} ("
+                f"{'--cache-dir' if cache_dir is not None else CACHE_ENV}) cannot hold "
+                f"{entry.filename}: {blocker} is a file, not a folder; point it at a folder "
+                "(made if missing), or move the file away")
         if not entry.url:
             raise FileNotFoundError(
                 f"{spec.name} ({entry.split}): {entry.filename} has no download, only a "
