@@ -216,6 +216,18 @@ def test_unknown_characters_are_those_left_after_normalisation(tokenizer: Subwor
     assert tokenizer.unknown_characters("red ☃ dog") == ["☃"]
 
 
+def test_decoding_a_bare_word_start_piece_leaves_no_stray_space() -> None:
+    # a model may emit the piece "▁" alone (a word start with nothing after it): SentencePiece
+    # decodes it to a double or trailing space, which the docstring promises never to give
+    lines = ["a dog runs", "a cat sits", "the dog sits", "(a) dog"] * 20
+    tokenizer = SubwordTokenizer.train(lines, vocab_size=30)
+    bare = tokenizer.processor.piece_to_id("\u2581")
+    assert tokenizer.pieces([bare]) == ["\u2581"]
+    ids = tokenizer.encode("a dog sits")
+    assert tokenizer.decode([bare, bare, *ids, bare]) == "a dog sits"
+    assert tokenizer.decode([*ids[:2], bare, bare, *ids[2:]]) == "a dog sits"
+
+
 def test_scheduled_teacher_forcing_moves_linearly(tokenizer: SubwordTokenizer) -> None:
     model = make_model(tokenizer, teacher_forcing=1.0, teacher_forcing_final=0.5,
                        teacher_forcing_steps=4)

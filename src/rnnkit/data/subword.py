@@ -73,8 +73,10 @@ class SubwordTokenizer:
         return list(self.processor.encode(text))
 
     def decode(self, ids: Sequence[int]) -> str:
-        """Detokenized text; padding, markers and unknown pieces are left out."""
-        return str(self.processor.decode([i for i in ids if i > EOS_ID]))
+        """Detokenized text; padding, markers and unknown pieces are left out, and so are the
+        double and trailing spaces a bare ``▁`` piece (a word start with nothing after it)
+        decodes to."""
+        return " ".join(str(self.processor.decode([i for i in ids if i > EOS_ID])).split())
 
     def pieces(self, ids: Sequence[int]) -> list[str]:
         """The pieces themselves (``▁`` marks a word start), for attention plots."""
