@@ -57,7 +57,11 @@ class Seq2SeqBatch(NamedTuple):
 
 @register_model("seq2seq")
 class Seq2Seq(TaskModel):
-    """A recurrent encoder-decoder with optional attention, over subword vocabularies."""
+    """A recurrent encoder-decoder with optional attention, over subword vocabularies.
+
+    The decoder takes the encoder's cell, size, layers, layer norm and ``model.dropout``
+    (between layers), reads left to right, and picks its own kernel; ``model.recurrent_dropout``
+    is the encoder's alone (the decoder's regularisation is ``seq2seq.dropout``)."""
 
     steps_seen: Tensor  # training steps so far (a buffer: scheduled teacher forcing resumes)
 
