@@ -776,3 +776,22 @@ def test_a_binary_file_with_a_word_that_is_no_utf8_says_so(tmp_path: Path) -> No
     with pytest.raises(ValueError, match=r"latin1.bin is not a valid word2vec-binary file: a "
                                          r"word is not UTF-8 .*b'caf\\xe9'.*UTF-8 words"):
         load_vectors(path)
+
+
+def test_similarity_and_analogy_counts_leave_out_the_lines_gensim_skips(tmp_path: Path) -> None:
+    """A header line 'word1<TAB>word2<TAB>score' was counted as a pair (3 known of 4 read
+    '4/5 pairs'), and a question of three words as one not answered."""
+    from rnnkit.embeddings import evaluate_analogies, evaluate_similarity
+
+    vectors = hand_made()
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("word1\tword2\tscore\nthe\tcat\t5.0\ncat\tdog\t3.0\nthe\tdog\t1.0\n"
+                     "\nzzz\tcat\t2.0\n")
+    scores = evaluate_similarity(vectors, pairs)
+    assert (scores["pairs"], scores["pairs_total"], scores["oov_ratio"]) == (3, 4, 0.25)
+    gensim_scores = vectors.evaluate_word_pairs(str(pairs), case_insensitive=True)
+    assert scores["spearman"] == pytest.approx(gensim_scores[1].statistic)
+    questions = tmp_path / "questions.txt"
+    questions.write_text(": family\nthe cat dog Paris\nthe cat dog\nthe Paris cat dog\n")
+    result = evaluate_analogies(vectors, questions)
+    assert (result["answered"], result["questions"], result["coverage"]) == (2, 2, 1.0)
