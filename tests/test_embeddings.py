@@ -386,6 +386,20 @@ def test_a_binary_file_read_as_text_and_the_reverse_are_refused(
         load_vectors(path, given)
 
 
+@pytest.mark.parametrize("dim", [1, 3])
+def test_a_word2vec_text_file_given_as_glove_is_refused(tmp_path: Path, dim: int) -> None:
+    """Its header was read as a word: '1 1' as the word '1' with the vector [1.0], in silence
+    (or, with more numbers a word, 'line 2 holds 3 numbers, expected 1')."""
+    vectors = KeyedVectors(dim)
+    vectors.add_vectors(["cat"], np.ones((1, dim)))
+    path = save_vectors(vectors, tmp_path / "v.txt", "word2vec-text")
+    with pytest.raises(ValueError, match="v.txt is a word2vec-text file .*, not glove; give the "
+                                         "format word2vec-text, or auto to detect it"):
+        load_vectors(path, "glove")
+    glove = save_vectors(vectors, tmp_path / "g.txt", "glove")
+    assert load_vectors(glove, "glove").index_to_key == ["cat"]
+
+
 @pytest.mark.parametrize("format", ["auto", "word2vec-binary", "glove"])
 def test_a_folder_given_as_vectors_file_is_refused(tmp_path: Path, format: str) -> None:
     with pytest.raises(ValueError, match="is a folder; give the vectors file in it"):

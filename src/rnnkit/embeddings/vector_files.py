@@ -169,7 +169,8 @@ def check_vectors_file(path: str | Path, format: str = "auto") -> str:
 
 def check_given_format(path: Path, format: str) -> None:
     """Refuse a binary file given as text and a text file given as binary (gensim would fail
-    deep inside, or read text bytes as numbers); other problems are the reading's to name."""
+    deep inside, or read text bytes as numbers), and a word2vec text file given as GloVe (its
+    header would be read as a word); other problems are the reading's to name."""
     _check_file(path)
     first, rest = _head(path)  # unreadable, or a byte order mark
     binary = _looks_binary(first, rest)
@@ -177,6 +178,8 @@ def check_given_format(path: Path, format: str) -> None:
         detected = detect_format(path)  # text: its format, or what keeps it from being one
     elif format != "word2vec-binary" and binary:
         detected = "word2vec-binary"
+    elif format == "glove" and _header_fits(first, rest):
+        detected = "word2vec-text"
     else:
         return
     kinds = {"word2vec-binary": "raw float bytes after a 'COUNT DIM' header",
@@ -184,6 +187,14 @@ def check_given_format(path: Path, format: str) -> None:
              "glove": "'WORD X1 X2 ...' text lines"}
     raise ValueError(f"vectors file {path} is a {detected} file ({kinds[detected]}), not "
                      f"{format}; give the format {detected}, or auto to detect it")
+
+
+def _header_fits(first: bytes, rest: bytes) -> bool:
+    """Whether the first line is a ``COUNT DIM`` header and line 2 a text line of DIM numbers."""
+    header = first.split()
+    fields = _line_two(rest)
+    return (_is_header(header) and len(fields) == int(header[1]) + 1
+            and _floats(fields[1:]))
 
 
 def text_problem(path: Path, format: str) -> str | None:
