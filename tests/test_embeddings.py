@@ -809,3 +809,30 @@ def test_similarity_and_analogy_counts_leave_out_the_lines_gensim_skips(tmp_path
     questions.write_text(": family\nthe cat dog Paris\nthe cat dog\nthe Paris cat dog\n")
     result = evaluate_analogies(vectors, questions)
     assert (result["answered"], result["questions"], result["coverage"]) == (2, 2, 1.0)
+
+
+@pytest.mark.parametrize(("name", "problem"), [
+    ("glove.6B.zip", "is a zip archive; unzip it and give the vectors file in it"),
+    ("v.txt.bz2", "is compressed with bzip2; decompress it"),
+    ("v.txt.xz", "is compressed with xz; decompress it"),
+    ("v.txt", "is gzipped but not named .gz; rename it v.txt.gz"),
+])
+@pytest.mark.parametrize("format", ["auto", "glove"])
+def test_a_compressed_vectors_file_rnnkit_does_not_open_says_so(
+        tmp_path: Path, name: str, problem: str, format: str) -> None:
+    """gensim opens .bz2, .xz (and a GloVe .zip is what one downloads); rnnkit said 'line 1 is
+    not UTF-8 text; save the file as UTF-8', or showed the compressed bytes as no header."""
+    import bz2
+    import lzma
+    import zipfile
+
+    text = b"cat 1 2\ndog 3 4\n"
+    path = tmp_path / name
+    if name.endswith(".zip"):
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("glove.6B.2d.txt", text)
+    else:
+        pack = {".bz2": bz2.compress, ".xz": lzma.compress}.get(path.suffix, gzip.compress)
+        path.write_bytes(pack(text))
+    with pytest.raises(ValueError, match=f"^vectors file {path} {problem}"):
+        load_vectors(path, format)

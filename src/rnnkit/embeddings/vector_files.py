@@ -56,6 +56,9 @@ def _head(path: Path) -> tuple[bytes, bytes]:
     if first.startswith(codecs.BOM_UTF8):
         raise ValueError(f"vectors file {path} starts with a byte order mark (BOM), which "
                          "would become part of the first word; save it as UTF-8 without BOM")
+    packed = _packed(first, path)
+    if packed:
+        raise ValueError(f"vectors file {path} {packed}")
     if first.startswith(_FASTTEXT_MAGIC):
         raise ValueError(f"vectors file {path} is a fastText model (its .bin), not word vectors; "
                          "give the .vec file that fastText writes beside it (word2vec text)")
@@ -65,6 +68,21 @@ def _head(path: Path) -> tuple[bytes, bytes]:
             ".save()?), not a vectors file; write its vectors with "
             "model.wv.save_word2vec_format(path, binary=True) (or vectors.save_word2vec_format)")
     return first, rest
+
+
+def _packed(first: bytes, path: Path) -> str | None:
+    """What compresses a file that starts with ``first`` (gensim opens .bz2, .xz and .zip by
+    their names; rnnkit reads plain files and .gz), and what to do; None: nothing does."""
+    if first.startswith(b"PK\x03\x04"):
+        return ("is a zip archive; unzip it and give the vectors file in it (glove.6B.zip "
+                "holds glove.6B.100d.txt and others)")
+    if first.startswith(b"\x1f\x8b\x08") and path.suffix != ".gz":
+        return f"is gzipped but not named .gz; rename it {path.name}.gz"
+    if first[:3] == b"BZh" and first[4:10] in (b"1AY&SY", b"\x17rE8P\x90"):
+        return f"is compressed with bzip2; decompress it (bunzip2 {path}), or gzip it (.gz)"
+    if first.startswith(b"\xfd7zXZ\x00"):
+        return f"is compressed with xz; decompress it (unxz {path}), or gzip it (.gz)"
+    return None
 
 
 def _check_file(path: Path) -> None:
