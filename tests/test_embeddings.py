@@ -836,3 +836,31 @@ def test_a_compressed_vectors_file_rnnkit_does_not_open_says_so(
         path.write_bytes(pack(text))
     with pytest.raises(ValueError, match=f"^vectors file {path} {problem}"):
         load_vectors(path, format)
+
+
+def _binary_with_header(tmp_path: Path, header: bytes, newline: bool) -> Path:
+    """Three 10-number vectors as word2vec binary (gensim writes no line break after each
+    vector, word2vec's C tool and rnnkit do), under the ``header`` given."""
+    vectors = KeyedVectors(10)
+    vectors.add_vectors(["cat", "dog", "cow"],
+                        np.random.default_rng(0).standard_normal((3, 10)).astype(np.float32))
+    path = tmp_path / "v.bin"
+    if newline:
+        save_vectors(vectors, path)
+    else:
+        vectors.save_word2vec_format(str(path), binary=True)
+    path.write_bytes(header + path.read_bytes().split(b"\n", 1)[1])
+    return path
+
+
+@pytest.mark.parametrize("newline", [True, False])
+def test_a_binary_file_with_more_words_than_its_header_s_count_is_refused(
+        tmp_path: Path, newline: bool) -> None:
+    """gensim reads COUNT words and drops the rest: two of three were loaded, in silence (a
+    text file's extra lines were refused already)."""
+    path = _binary_with_header(tmp_path, b"2 10\n", newline)
+    with pytest.raises(ValueError, match="not a valid word2vec-binary file: the header "
+                                         r"promises 2 words but 3 follow it \(only the first 2 "
+                                         r"would be read\); fix line 1"):
+        load_vectors(path)
+    assert len(load_vectors(_binary_with_header(tmp_path, b"3 10\n", newline))) == 3

@@ -38,7 +38,7 @@ def _is_header(fields: Sequence[bytes]) -> bool:
     return len(fields) == 2 and all(part.isdigit() for part in fields)
 
 
-def _head(path: Path) -> tuple[bytes, bytes]:
+def read_head(path: Path) -> tuple[bytes, bytes]:
     """The first line of a vectors file and, after a ``COUNT DIM`` header, the start of the
     rest; a file that cannot be read (or starts with a byte order mark) is a ValueError."""
     try:
@@ -134,7 +134,7 @@ def detect_format(path: str | Path) -> str:
     """
     path = Path(path)
     _check_file(path)
-    first, rest = _head(path)
+    first, rest = read_head(path)
     header = first.split()
     if not header:
         raise ValueError(f"vectors file {path} is empty (or starts with a blank line)")
@@ -190,7 +190,7 @@ def check_given_format(path: Path, format: str) -> None:
     deep inside, or read text bytes as numbers), and a word2vec text file given as GloVe (its
     header would be read as a word); other problems are the reading's to name."""
     _check_file(path)
-    first, rest = _head(path)  # unreadable, or a byte order mark
+    first, rest = read_head(path)  # unreadable, or a byte order mark
     binary = _looks_binary(first, rest)
     if format == "word2vec-binary" and not binary:
         detected = detect_format(path)  # text: its format, or what keeps it from being one
