@@ -864,3 +864,28 @@ def test_a_binary_file_with_more_words_than_its_header_s_count_is_refused(
                                          r"would be read\); fix line 1"):
         load_vectors(path)
     assert len(load_vectors(_binary_with_header(tmp_path, b"3 10\n", newline))) == 3
+
+
+@pytest.mark.parametrize("newline", [True, False])
+@pytest.mark.parametrize("dim", [9, 11])
+def test_a_binary_file_whose_header_has_another_dim_says_so(
+        tmp_path: Path, newline: bool, dim: int) -> None:
+    """gensim read the vectors out of step: 'a word is not UTF-8 ... write the file with UTF-8
+    words', or words of raw bytes in silence where the numbers' bytes happen to be text."""
+    path = _binary_with_header(tmp_path, f"3 {dim}\n".encode(), newline)
+    with pytest.raises(ValueError, match=f"not a valid word2vec-binary file: the header says "
+                                         f"{dim} numbers a word, but the vector of the first "
+                                         r"word 'cat' holds 10 \(40 bytes\); fix the header "
+                                         r"'COUNT DIM' on line 1 \('3 10'\)"):
+        load_vectors(path)
+
+
+def test_a_binary_file_of_round_numbers_under_a_smaller_dim_is_not_read_in_silence(
+        tmp_path: Path) -> None:
+    path = tmp_path / "v.bin"
+    rows = [b"a " + np.array([1, 2, 3], dtype=np.float32).tobytes(),
+            b"b " + np.array([4, 5, 6], dtype=np.float32).tobytes()]
+    path.write_bytes(b"2 2\n" + b"\n".join(rows) + b"\n")  # gensim: 'a', '\x00\x00@@\nb'
+    with pytest.raises(ValueError, match="the header says 2 numbers a word, but the vector of "
+                                         "the first word 'a' holds 3"):
+        load_vectors(path)

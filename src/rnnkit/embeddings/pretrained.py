@@ -37,7 +37,7 @@ from gensim.models import KeyedVectors
 
 from rnnkit.config import ConfigError
 from rnnkit.data.vocab import PAD, UNK
-from rnnkit.embeddings.vector_binary import words_past_count
+from rnnkit.embeddings.vector_binary import dim_problem, words_past_count
 from rnnkit.embeddings.vector_files import (
     FORMATS,
     check_vectors_file,
@@ -63,6 +63,9 @@ def load_vectors(path: str | Path, format: str = "auto") -> KeyedVectors:
     """
     path = Path(path)
     format = check_vectors_file(path, format)
+    wrong_dim = dim_problem(path) if format == "word2vec-binary" else None
+    if wrong_dim:
+        raise ValueError(f"vectors file {path} is not a valid {format} file: {wrong_dim}")
     try:
         vectors = _read(path, format)
     except Exception as error:  # gensim raises ValueError, EOFError, IndexError, ...

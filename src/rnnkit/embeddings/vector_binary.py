@@ -1,6 +1,7 @@
-"""A word2vec binary file's words against its ``COUNT DIM`` header, which gensim trusts: it
-reads COUNT words, dropping any that follow without a word. :func:`load_vectors
-<rnnkit.embeddings.pretrained.load_vectors>` names them with this check.
+"""A word2vec binary file's words against its ``COUNT DIM`` header, which gensim trusts: with a
+wrong DIM it reads each vector out of step (words of raw bytes, or 'a word is not UTF-8'), and
+it reads COUNT words, dropping any that follow without a word. :func:`load_vectors
+<rnnkit.embeddings.pretrained.load_vectors>` names either with these checks.
 """
 
 from __future__ import annotations
@@ -13,6 +14,50 @@ from rnnkit.data.tagged import GZIP_ERRORS
 from rnnkit.embeddings.vector_files import open_binary, read_head
 
 _CHUNK = 1 << 20
+_MOST_NUMBERS = 10_000  # the largest vector size looked for
+
+
+def dim_problem(path: Path) -> str | None:
+    """That the header's DIM is not the size of the vectors, said for a human: read with DIM
+    numbers a word, the first words run into raw bytes, and read with another number they are
+    words; None otherwise (then the reading tells what is wrong, if anything)."""
+    first, rest = read_head(path)
+    count, dim = (int(number) for number in first.split())
+    if _words_in_step(rest, 4 * dim) is not None:
+        return None
+    for size in range(1, min(len(rest) // 4, _MOST_NUMBERS)):
+        words = _words_in_step(rest, 4 * size)
+        if size != dim and words is not None and words >= 3:
+            word = rest[: rest.find(b" ")].decode("utf-8", "replace")
+            return (f"the header says {dim} numbers a word, but the vector of the first word "
+                    f"{word[:40]!r} holds {size} ({4 * size} bytes); fix the header "
+                    f"'COUNT DIM' on line 1 ('{count} {size}')")
+    return None
+
+
+def _words_in_step(data: bytes, size: int, most: int = 3) -> int | None:
+    """How many of the first ``most`` words of ``data`` read as words (UTF-8 up to a space, no
+    NUL or line break in it, a line break before it skipped) when each is followed by ``size``
+    bytes; the end of ``data`` counts as one. None: one of them is raw bytes."""
+    at = words = 0
+    while words < most:
+        if len(data) - at <= 2 and not data[at:].strip():
+            return words + 1  # the file ends here (in a line break, maybe): all in step
+        at += data[at : at + 1] == b"\n"
+        space = data.find(b" ", at)
+        if space == -1:
+            return words  # the bytes read end inside the word
+        word = data[at:space]
+        try:
+            word.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        if not word or b"\0" in word or b"\n" in word:
+            return None
+        if space + 1 + size > len(data):
+            return words  # the bytes read end inside its vector
+        at, words = space + 1 + size, words + 1
+    return words
 
 
 def words_past_count(path: Path, dim: int, words: list[Any]) -> str | None:
