@@ -812,7 +812,7 @@ def test_similarity_and_analogy_counts_leave_out_the_lines_gensim_skips(tmp_path
 
 
 @pytest.mark.parametrize(("name", "problem"), [
-    ("glove.6B.zip", "is a zip archive; unzip it and give the vectors file in it"),
+    ("glove.6B.zip", r"is a zip archive; unzip it and give the file in it \(glove.6B.zip holds"),
     ("v.txt.bz2", "is compressed with bzip2; decompress it"),
     ("v.txt.xz", "is compressed with xz; decompress it"),
     ("v.txt", "is gzipped but not named .gz; rename it v.txt.gz"),
@@ -889,3 +889,31 @@ def test_a_binary_file_of_round_numbers_under_a_smaller_dim_is_not_read_in_silen
     with pytest.raises(ValueError, match="the header says 2 numbers a word, but the vector of "
                                          "the first word 'a' holds 3"):
         load_vectors(path)
+
+
+@pytest.mark.parametrize(("name", "problem"), [
+    ("enwiki.txt.bz2", "is compressed with bzip2; decompress it"),
+    ("text8.zip", "is a zip archive; unzip it and give the file in it$"),
+    ("reviews.jsonl.xz", "is compressed with xz; decompress it"),
+    ("corpus.txt", "is gzipped but not named .gz; rename it corpus.txt.gz"),
+])
+def test_a_compressed_corpus_rnnkit_does_not_open_says_so(
+        tmp_path: Path, name: str, problem: str) -> None:
+    """A Wikipedia dump (.bz2) or text8.zip given as word2vec's corpus said 'line 1: not UTF-8
+    text; save the file as UTF-8'."""
+    import bz2
+    import lzma
+    import zipfile
+
+    from rnnkit.embeddings import open_corpus
+
+    text = b"The cat sat .\n" if "jsonl" not in name else b'{"text": "The cat sat ."}\n'
+    path = tmp_path / name
+    if name.endswith(".zip"):
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("text8", text)
+    else:
+        pack = {".bz2": bz2.compress, ".xz": lzma.compress}.get(path.suffix, gzip.compress)
+        path.write_bytes(pack(text))
+    with pytest.raises(ValueError, match=f"^corpus file {path} {problem}"):
+        list(open_corpus(path))

@@ -56,9 +56,10 @@ def read_head(path: Path) -> tuple[bytes, bytes]:
     if first.startswith(codecs.BOM_UTF8):
         raise ValueError(f"vectors file {path} starts with a byte order mark (BOM), which "
                          "would become part of the first word; save it as UTF-8 without BOM")
-    packed = _packed(first, path)
+    packed = compressed_as(first, path)
     if packed:
-        raise ValueError(f"vectors file {path} {packed}")
+        example = " (glove.6B.zip holds glove.6B.100d.txt and others)" if "zip" in packed else ""
+        raise ValueError(f"vectors file {path} {packed}{example}")
     if first.startswith(_FASTTEXT_MAGIC):
         raise ValueError(f"vectors file {path} is a fastText model (its .bin), not word vectors; "
                          "give the .vec file that fastText writes beside it (word2vec text)")
@@ -70,12 +71,12 @@ def read_head(path: Path) -> tuple[bytes, bytes]:
     return first, rest
 
 
-def _packed(first: bytes, path: Path) -> str | None:
-    """What compresses a file that starts with ``first`` (gensim opens .bz2, .xz and .zip by
-    their names; rnnkit reads plain files and .gz), and what to do; None: nothing does."""
+def compressed_as(first: bytes, path: Path) -> str | None:
+    """How a file that starts with ``first`` is compressed where rnnkit does not open it (it
+    reads plain files and .gz; gensim opens .bz2 and .xz by their names), and what to do; None
+    where it is not."""
     if first.startswith(b"PK\x03\x04"):
-        return ("is a zip archive; unzip it and give the vectors file in it (glove.6B.zip "
-                "holds glove.6B.100d.txt and others)")
+        return "is a zip archive; unzip it and give the file in it"
     if first.startswith(b"\x1f\x8b\x08") and path.suffix != ".gz":
         return f"is gzipped but not named .gz; rename it {path.name}.gz"
     if first[:3] == b"BZh" and first[4:10] in (b"1AY&SY", b"\x17rE8P\x90"):
