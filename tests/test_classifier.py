@@ -199,3 +199,26 @@ def test_validation_loss_with_class_weights_is_the_weighted_mean_over_all_exampl
     pieces = [ClassBatch(batch.inputs[rows], batch.lengths[rows], batch.targets[rows])
               for rows in (slice(0, 2), slice(2, 6))]  # [0, 1] and [1, 1, 0, 1]
     assert model.evaluate(pieces)["loss"] == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.mark.parametrize("lowercase", [True, False])
+def test_extend_vocab_adds_a_capitalised_vector_word_s_lowercase_form(
+        tmp_path: Path, lowercase: bool) -> None:
+    """With data.lowercase (the default) embeddings.extend_vocab left out every capitalised
+    vector word (GoogleNews holds Tampa, not tampa), so 'tampa' in a test text was <unk>."""
+    from rnnkit.pipelines.classifier import VectorsConfig, _vectors
+
+    vectors = tmp_path / "v.txt"
+    vectors.write_text("the 1 2\nTampa 3 4\nTAMPA 9 9\nParis 5 6\nparis 7 8\nOslo 6 6\n")
+    words = Vocab.build([[t.lower() if lowercase else t for t in ["The", "dog"]]])
+    config = VectorsConfig(vectors=str(vectors), extend_vocab=5)  # not Oslo, the 6th
+    vocab, matrix, _ = _vectors(config, words, 2, lambda line: None, lowercase)
+    assert matrix is not None
+    rows = {word: matrix[vocab.index[word]].tolist() for word in vocab.symbols[2:]}
+    if lowercase:  # each form once: Tampa's vector, the first met, and paris's own
+        assert vocab.symbols[2:] == ["the", "dog", "tampa", "paris"]
+        assert (rows["the"], rows["tampa"], rows["paris"]) == ([1, 2], [3, 4], [7, 8])
+        assert vocab.encode(["tampa"]) == [4]
+    else:  # every vector word as it is, as before
+        assert vocab.symbols[2:] == ["The", "dog", "the", "Tampa", "TAMPA", "Paris", "paris"]
+        assert (rows["Tampa"], rows["TAMPA"], rows["The"]) == ([3, 4], [9, 9], [1, 2])

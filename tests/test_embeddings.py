@@ -386,6 +386,20 @@ def test_a_binary_file_read_as_text_and_the_reverse_are_refused(
         load_vectors(path, given)
 
 
+@pytest.mark.parametrize("dim", [1, 3])
+def test_a_word2vec_text_file_given_as_glove_is_refused(tmp_path: Path, dim: int) -> None:
+    """Its header was read as a word: '1 1' as the word '1' with the vector [1.0], in silence
+    (or, with more numbers a word, 'line 2 holds 3 numbers, expected 1')."""
+    vectors = KeyedVectors(dim)
+    vectors.add_vectors(["cat"], np.ones((1, dim)))
+    path = save_vectors(vectors, tmp_path / "v.txt", "word2vec-text")
+    with pytest.raises(ValueError, match="v.txt is a word2vec-text file .*, not glove; give the "
+                                         "format word2vec-text, or auto to detect it"):
+        load_vectors(path, "glove")
+    glove = save_vectors(vectors, tmp_path / "g.txt", "glove")
+    assert load_vectors(glove, "glove").index_to_key == ["cat"]
+
+
 @pytest.mark.parametrize("format", ["auto", "word2vec-binary", "glove"])
 def test_a_folder_given_as_vectors_file_is_refused(tmp_path: Path, format: str) -> None:
     with pytest.raises(ValueError, match="is a folder; give the vectors file in it"):
@@ -776,3 +790,130 @@ def test_a_binary_file_with_a_word_that_is_no_utf8_says_so(tmp_path: Path) -> No
     with pytest.raises(ValueError, match=r"latin1.bin is not a valid word2vec-binary file: a "
                                          r"word is not UTF-8 .*b'caf\\xe9'.*UTF-8 words"):
         load_vectors(path)
+
+
+def test_similarity_and_analogy_counts_leave_out_the_lines_gensim_skips(tmp_path: Path) -> None:
+    """A header line 'word1<TAB>word2<TAB>score' was counted as a pair (3 known of 4 read
+    '4/5 pairs'), and a question of three words as one not answered."""
+    from rnnkit.embeddings import evaluate_analogies, evaluate_similarity
+
+    vectors = hand_made()
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("word1\tword2\tscore\nthe\tcat\t5.0\ncat\tdog\t3.0\nthe\tdog\t1.0\n"
+                     "\nzzz\tcat\t2.0\n")
+    scores = evaluate_similarity(vectors, pairs)
+    assert (scores["pairs"], scores["pairs_total"], scores["oov_ratio"]) == (3, 4, 0.25)
+    gensim_scores = vectors.evaluate_word_pairs(str(pairs), case_insensitive=True)
+    assert scores["spearman"] == pytest.approx(gensim_scores[1].statistic)
+    questions = tmp_path / "questions.txt"
+    questions.write_text(": family\nthe cat dog Paris\nthe cat dog\nthe Paris cat dog\n")
+    result = evaluate_analogies(vectors, questions)
+    assert (result["answered"], result["questions"], result["coverage"]) == (2, 2, 1.0)
+
+
+@pytest.mark.parametrize(("name", "problem"), [
+    ("glove.6B.zip", r"is a zip archive; unzip it and give the file in it \(glove.6B.zip holds"),
+    ("v.txt.bz2", "is compressed with bzip2; decompress it"),
+    ("v.txt.xz", "is compressed with xz; decompress it"),
+    ("v.txt", "is gzipped but not named .gz; rename it v.txt.gz"),
+])
+@pytest.mark.parametrize("format", ["auto", "glove"])
+def test_a_compressed_vectors_file_rnnkit_does_not_open_says_so(
+        tmp_path: Path, name: str, problem: str, format: str) -> None:
+    """gensim opens .bz2, .xz (and a GloVe .zip is what one downloads); rnnkit said 'line 1 is
+    not UTF-8 text; save the file as UTF-8', or showed the compressed bytes as no header."""
+    import bz2
+    import lzma
+    import zipfile
+
+    text = b"cat 1 2\ndog 3 4\n"
+    path = tmp_path / name
+    if name.endswith(".zip"):
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("glove.6B.2d.txt", text)
+    else:
+        pack = {".bz2": bz2.compress, ".xz": lzma.compress}.get(path.suffix, gzip.compress)
+        path.write_bytes(pack(text))
+    with pytest.raises(ValueError, match=f"^vectors file {path} {problem}"):
+        load_vectors(path, format)
+
+
+def _binary_with_header(tmp_path: Path, header: bytes, newline: bool) -> Path:
+    """Three 10-number vectors as word2vec binary (gensim writes no line break after each
+    vector, word2vec's C tool and rnnkit do), under the ``header`` given."""
+    vectors = KeyedVectors(10)
+    vectors.add_vectors(["cat", "dog", "cow"],
+                        np.random.default_rng(0).standard_normal((3, 10)).astype(np.float32))
+    path = tmp_path / "v.bin"
+    if newline:
+        save_vectors(vectors, path)
+    else:
+        vectors.save_word2vec_format(str(path), binary=True)
+    path.write_bytes(header + path.read_bytes().split(b"\n", 1)[1])
+    return path
+
+
+@pytest.mark.parametrize("newline", [True, False])
+def test_a_binary_file_with_more_words_than_its_header_s_count_is_refused(
+        tmp_path: Path, newline: bool) -> None:
+    """gensim reads COUNT words and drops the rest: two of three were loaded, in silence (a
+    text file's extra lines were refused already)."""
+    path = _binary_with_header(tmp_path, b"2 10\n", newline)
+    with pytest.raises(ValueError, match="not a valid word2vec-binary file: the header "
+                                         r"promises 2 words but 3 follow it \(only the first 2 "
+                                         r"would be read\); fix line 1"):
+        load_vectors(path)
+    assert len(load_vectors(_binary_with_header(tmp_path, b"3 10\n", newline))) == 3
+
+
+@pytest.mark.parametrize("newline", [True, False])
+@pytest.mark.parametrize("dim", [9, 11])
+def test_a_binary_file_whose_header_has_another_dim_says_so(
+        tmp_path: Path, newline: bool, dim: int) -> None:
+    """gensim read the vectors out of step: 'a word is not UTF-8 ... write the file with UTF-8
+    words', or words of raw bytes in silence where the numbers' bytes happen to be text."""
+    path = _binary_with_header(tmp_path, f"3 {dim}\n".encode(), newline)
+    with pytest.raises(ValueError, match=f"not a valid word2vec-binary file: the header says "
+                                         f"{dim} numbers a word, but the vector of the first "
+                                         r"word 'cat' holds 10 \(40 bytes\); fix the header "
+                                         r"'COUNT DIM' on line 1 \('3 10'\)"):
+        load_vectors(path)
+
+
+def test_a_binary_file_of_round_numbers_under_a_smaller_dim_is_not_read_in_silence(
+        tmp_path: Path) -> None:
+    path = tmp_path / "v.bin"
+    rows = [b"a " + np.array([1, 2, 3], dtype=np.float32).tobytes(),
+            b"b " + np.array([4, 5, 6], dtype=np.float32).tobytes()]
+    path.write_bytes(b"2 2\n" + b"\n".join(rows) + b"\n")  # gensim: 'a', '\x00\x00@@\nb'
+    with pytest.raises(ValueError, match="the header says 2 numbers a word, but the vector of "
+                                         "the first word 'a' holds 3"):
+        load_vectors(path)
+
+
+@pytest.mark.parametrize(("name", "problem"), [
+    ("enwiki.txt.bz2", "is compressed with bzip2; decompress it"),
+    ("text8.zip", "is a zip archive; unzip it and give the file in it$"),
+    ("reviews.jsonl.xz", "is compressed with xz; decompress it"),
+    ("corpus.txt", "is gzipped but not named .gz; rename it corpus.txt.gz"),
+])
+def test_a_compressed_corpus_rnnkit_does_not_open_says_so(
+        tmp_path: Path, name: str, problem: str) -> None:
+    """A Wikipedia dump (.bz2) or text8.zip given as word2vec's corpus said 'line 1: not UTF-8
+    text; save the file as UTF-8'."""
+    import bz2
+    import lzma
+    import zipfile
+
+    from rnnkit.embeddings import open_corpus
+
+    text = b"The cat sat .\n" if "jsonl" not in name else b'{"text": "The cat sat ."}\n'
+    path = tmp_path / name
+    if name.endswith(".zip"):
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("text8", text)
+    else:
+        pack = {".bz2": bz2.compress, ".xz": lzma.compress}.get(path.suffix, gzip.compress)
+        path.write_bytes(pack(text))
+    with pytest.raises(ValueError, match=f"^corpus file {path} {problem}"):
+        list(open_corpus(path))

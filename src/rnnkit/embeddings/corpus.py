@@ -24,6 +24,7 @@ from typing import Protocol
 
 from rnnkit.data.tagged import GZIP_ERRORS
 from rnnkit.data.words import HTML_BREAK, tokenize
+from rnnkit.embeddings.vector_files import compressed_as
 
 
 class HasTokens(Protocol):
@@ -63,6 +64,9 @@ def numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
     packed = path.suffix == ".gz"
     with (gzip.open(path, "rb") if packed else path.open("rb")) as file:
         for number, raw in enumerate(_gzip_checked(file, path) if packed else file, start=1):
+            compressed = compressed_as(raw, path) if number == 1 else None
+            if compressed:  # not UTF-8 text, said of a .bz2, .xz or .zip file
+                raise ValueError(f"corpus file {path} {compressed}")
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as error:

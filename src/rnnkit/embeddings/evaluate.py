@@ -58,6 +58,14 @@ def _number(value: float) -> float | None:
     return None if math.isnan(value) else value
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def evaluate_similarity(vectors: KeyedVectors, path: str | Path) -> dict[str, Any]:
     """Spearman and Pearson correlation with a tab-separated ``word1 word2 score`` file.
 
@@ -71,7 +79,8 @@ def evaluate_similarity(vectors: KeyedVectors, path: str | Path) -> dict[str, An
     with path.open(encoding="utf-8") as file:
         for line in file:
             parts = line.split("\t")
-            if line.strip() and not line.startswith("#") and len(parts) == 3:
+            # the pairs gensim reads: no comment, three fields, a number last (not a header)
+            if not line.startswith("#") and len(parts) == 3 and _is_number(parts[2]):
                 total += 1
                 known_pairs += parts[0].upper() in words and parts[1].upper() in words
     if known_pairs < 2:  # no correlation of fewer than two pairs (gensim or scipy refuse)
@@ -80,12 +89,11 @@ def evaluate_similarity(vectors: KeyedVectors, path: str | Path) -> dict[str, An
     pearson, spearman, oov_percent = vectors.evaluate_word_pairs(
         str(path), restrict_vocab=len(vectors), case_insensitive=True
     )
-    known = total - round(total * oov_percent / 100)
     return {
-        "spearman": _number(spearman.statistic) if known >= 2 else None,
-        "pearson": _number(pearson.statistic) if known >= 2 else None,
+        "spearman": _number(spearman.statistic),
+        "pearson": _number(pearson.statistic),
         "oov_ratio": oov_percent / 100,
-        "pairs": known,
+        "pairs": known_pairs,
         "pairs_total": total,
     }
 
@@ -100,8 +108,9 @@ def evaluate_analogies(
         "restrict_vocab"}``; accuracies are None when no question could be answered.
     """
     path = Path(path) if path is not None else analogy_file()
-    with path.open(encoding="utf-8") as file:
-        questions = sum(1 for line in file if line.strip() and not line.startswith(":"))
+    with path.open(encoding="utf-8") as file:  # the questions gensim reads: four words
+        questions = sum(1 for line in file
+                        if not line.startswith(": ") and len(line.split()) == 4)
     _, sections = vectors.evaluate_word_analogies(
         str(path), restrict_vocab=restrict_vocab, case_insensitive=True
     )

@@ -37,6 +37,7 @@ from gensim.models import KeyedVectors
 
 from rnnkit.config import ConfigError
 from rnnkit.data.vocab import PAD, UNK
+from rnnkit.embeddings.vector_binary import dim_problem, words_past_count
 from rnnkit.embeddings.vector_files import (
     FORMATS,
     check_vectors_file,
@@ -62,6 +63,9 @@ def load_vectors(path: str | Path, format: str = "auto") -> KeyedVectors:
     """
     path = Path(path)
     format = check_vectors_file(path, format)
+    wrong_dim = dim_problem(path) if format == "word2vec-binary" else None
+    if wrong_dim:
+        raise ValueError(f"vectors file {path} is not a valid {format} file: {wrong_dim}")
     try:
         vectors = _read(path, format)
     except Exception as error:  # gensim raises ValueError, EOFError, IndexError, ...
@@ -78,8 +82,10 @@ def load_vectors(path: str | Path, format: str = "auto") -> KeyedVectors:
                 f"vectors file {path} is not a valid {format} file: "
                 + (where or f"{type(error).__name__}: {error}")
             ) from error
-    # gensim reads the header's COUNT lines and no further: more would be dropped unsaid
-    beyond = rows_past_count(path) if format == "word2vec-text" else None
+    # gensim reads the header's COUNT words and no further: more would be dropped unsaid
+    beyond = (rows_past_count(path) if format == "word2vec-text" else
+              words_past_count(path, vectors.vector_size, vectors.index_to_key)
+              if format == "word2vec-binary" else None)
     if beyond:
         raise ValueError(f"vectors file {path} is not a valid {format} file: {beyond}")
     vectors.__class__ = KeyedVectors  # the checks are for reading only

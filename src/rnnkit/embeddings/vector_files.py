@@ -38,7 +38,7 @@ def _is_header(fields: Sequence[bytes]) -> bool:
     return len(fields) == 2 and all(part.isdigit() for part in fields)
 
 
-def _head(path: Path) -> tuple[bytes, bytes]:
+def read_head(path: Path) -> tuple[bytes, bytes]:
     """The first line of a vectors file and, after a ``COUNT DIM`` header, the start of the
     rest; a file that cannot be read (or starts with a byte order mark) is a ValueError."""
     try:
@@ -56,6 +56,10 @@ def _head(path: Path) -> tuple[bytes, bytes]:
     if first.startswith(codecs.BOM_UTF8):
         raise ValueError(f"vectors file {path} starts with a byte order mark (BOM), which "
                          "would become part of the first word; save it as UTF-8 without BOM")
+    packed = compressed_as(first, path)
+    if packed:
+        example = " (glove.6B.zip holds glove.6B.100d.txt and others)" if "zip" in packed else ""
+        raise ValueError(f"vectors file {path} {packed}{example}")
     if first.startswith(_FASTTEXT_MAGIC):
         raise ValueError(f"vectors file {path} is a fastText model (its .bin), not word vectors; "
                          "give the .vec file that fastText writes beside it (word2vec text)")
@@ -65,6 +69,21 @@ def _head(path: Path) -> tuple[bytes, bytes]:
             ".save()?), not a vectors file; write its vectors with "
             "model.wv.save_word2vec_format(path, binary=True) (or vectors.save_word2vec_format)")
     return first, rest
+
+
+def compressed_as(first: bytes, path: Path) -> str | None:
+    """How a file that starts with ``first`` is compressed where rnnkit does not open it (it
+    reads plain files and .gz; gensim opens .bz2 and .xz by their names), and what to do; None
+    where it is not."""
+    if first.startswith(b"PK\x03\x04"):
+        return "is a zip archive; unzip it and give the file in it"
+    if first.startswith(b"\x1f\x8b\x08") and path.suffix != ".gz":
+        return f"is gzipped but not named .gz; rename it {path.name}.gz"
+    if first[:3] == b"BZh" and first[4:10] in (b"1AY&SY", b"\x17rE8P\x90"):
+        return f"is compressed with bzip2; decompress it (bunzip2 {path}), or gzip it (.gz)"
+    if first.startswith(b"\xfd7zXZ\x00"):
+        return f"is compressed with xz; decompress it (unxz {path}), or gzip it (.gz)"
+    return None
 
 
 def _check_file(path: Path) -> None:
@@ -116,7 +135,7 @@ def detect_format(path: str | Path) -> str:
     """
     path = Path(path)
     _check_file(path)
-    first, rest = _head(path)
+    first, rest = read_head(path)
     header = first.split()
     if not header:
         raise ValueError(f"vectors file {path} is empty (or starts with a blank line)")
@@ -169,14 +188,17 @@ def check_vectors_file(path: str | Path, format: str = "auto") -> str:
 
 def check_given_format(path: Path, format: str) -> None:
     """Refuse a binary file given as text and a text file given as binary (gensim would fail
-    deep inside, or read text bytes as numbers); other problems are the reading's to name."""
+    deep inside, or read text bytes as numbers), and a word2vec text file given as GloVe (its
+    header would be read as a word); other problems are the reading's to name."""
     _check_file(path)
-    first, rest = _head(path)  # unreadable, or a byte order mark
+    first, rest = read_head(path)  # unreadable, or a byte order mark
     binary = _looks_binary(first, rest)
     if format == "word2vec-binary" and not binary:
         detected = detect_format(path)  # text: its format, or what keeps it from being one
     elif format != "word2vec-binary" and binary:
         detected = "word2vec-binary"
+    elif format == "glove" and _header_fits(first, rest):
+        detected = "word2vec-text"
     else:
         return
     kinds = {"word2vec-binary": "raw float bytes after a 'COUNT DIM' header",
@@ -184,6 +206,14 @@ def check_given_format(path: Path, format: str) -> None:
              "glove": "'WORD X1 X2 ...' text lines"}
     raise ValueError(f"vectors file {path} is a {detected} file ({kinds[detected]}), not "
                      f"{format}; give the format {detected}, or auto to detect it")
+
+
+def _header_fits(first: bytes, rest: bytes) -> bool:
+    """Whether the first line is a ``COUNT DIM`` header and line 2 a text line of DIM numbers."""
+    header = first.split()
+    fields = _line_two(rest)
+    return (_is_header(header) and len(fields) == int(header[1]) + 1
+            and _floats(fields[1:]))
 
 
 def text_problem(path: Path, format: str) -> str | None:

@@ -71,7 +71,8 @@ class VectorsConfig:
 
     vectors: str = ""  # word2vec text/binary or GloVe file (e.g. rnnkit word2vec's output)
     freeze: bool = False  # keep the vectors fixed during training
-    extend_vocab: int = 0  # add up to this many of the vectors' words to the vocabulary
+    extend_vocab: int = 0  # add the first this many of the vectors' words (lowercased with
+    # data.lowercase: Tampa as tampa) to the vocabulary
 
 
 @dataclass(frozen=True)
@@ -134,16 +135,16 @@ def _vectors(config: VectorsConfig, words: Vocab, dim: int, log: Any, lowercase:
              ) -> tuple[Vocab, Tensor | None, dict[str, Any] | None]:
     if not config.vectors:
         return words, None, None
-    from rnnkit.embeddings.pretrained import embedding_matrix, load_vectors
+    from rnnkit.embeddings.pretrained import embedding_matrix, load_vectors, vocabulary_extension
 
     vectors = load_vectors(config.vectors)
     if vectors.vector_size != dim:
         raise ValueError(f"the word vectors have size {vectors.vector_size} but"
                          f" classifier.word_dim is {dim}; set classifier.word_dim="
                          f"{vectors.vector_size}")
-    if config.extend_vocab > 0:  # a lowercased vocabulary never looks up a capitalised word
-        extra = [w for w in vectors.index_to_key[: config.extend_vocab]
-                 if (not lowercase or w == w.lower()) and w not in words]
+    if config.extend_vocab > 0:  # a lowercased vocabulary gets Tampa as tampa, as the tagger's
+        extra = vocabulary_extension(vectors, config.extend_vocab, lowercase,
+                                     known=set(words.symbols))
         counts, words = words.counts, Vocab(words.symbols[2:] + extra)
         words.counts = counts
     matrix, coverage = embedding_matrix(words.symbols, vectors, words.counts)
