@@ -201,6 +201,28 @@ def test_validation_loss_with_class_weights_is_the_weighted_mean_over_all_exampl
     assert model.evaluate(pieces)["loss"] == pytest.approx(expected, rel=1e-5)
 
 
+def test_vector_coverage_counts_the_training_words_not_the_vocabulary(tmp_path: Path) -> None:
+    """The classifier's coverage counted the vector words extend_vocab added as covered
+    training words (2 of 2 words read 4 of 4) and left the words data.min_count dropped out
+    of the running text (4 of 6 tokens read 4 of 4, 100%); the tagger counted both right."""
+    from rnnkit.data.vocab import Vocab
+    from rnnkit.pipelines.classifier import VectorsConfig, _vectors
+
+    vectors = tmp_path / "v.txt"
+    vectors.write_text("the 1 2\ncat 3 4\nsun 5 6\n")
+    words = Vocab.build([["the", "the", "dog", "dog", "cat", "cow"]], min_count=2)
+    assert words.symbols[2:] == ["the", "dog"] and sum(words.counts.values()) == 6
+    messages: list[str] = []
+    config = VectorsConfig(vectors=str(vectors), extend_vocab=3)
+    vocab, _, coverage = _vectors(config, words, 2, messages.append)
+    assert vocab.symbols[2:] == ["the", "dog", "cat", "sun"]  # cat and sun from the vectors
+    assert coverage is not None
+    assert (coverage["vocab_found"], coverage["vocab_size"]) == (2, 4)  # the and cat
+    assert (coverage["token_found"], coverage["token_total"]) == (3, 6)  # the, the, cat
+    assert messages == ["embedding coverage of the training words: vocabulary 2/4 words "
+                        "(50.0%, 0 lowercased); running text 3/6 tokens (50.0%)"]
+
+
 @pytest.mark.parametrize("lowercase", [True, False])
 def test_extend_vocab_adds_a_capitalised_vector_word_s_lowercase_form(
         tmp_path: Path, lowercase: bool) -> None:

@@ -272,6 +272,36 @@ def vocabulary_extension(vectors: KeyedVectors, limit: int, lowercase: bool,
     return [word for word in forms if word not in known]
 
 
+def vector_coverage(symbols: Sequence[str], vectors: KeyedVectors,
+                    counts: Mapping[str, int] | None = None, lowercase_fallback: bool = True
+                    ) -> Coverage:
+    """How much of ``symbols`` (and, with ``counts``, of the text behind them) ``vectors``
+    cover, each symbol looked up as :func:`embedding_matrix` looks it up. Give every training
+    word (``Vocab.counts``) to count the training text, not just the words kept."""
+    return _coverage(symbols, vector_indices(symbols, vectors, lowercase_fallback), vectors,
+                     counts)
+
+
+def _coverage(symbols: Sequence[str], found: Sequence[int | None], vectors: KeyedVectors,
+              counts: Mapping[str, int] | None) -> Coverage:
+    words = [(symbol, index) for symbol, index in zip(symbols, found, strict=True)
+             if symbol not in (PAD, UNK)]
+    hits = [symbol for symbol, index in words if index is not None]
+    token_total = sum(counts.get(symbol, 0) for symbol, _ in words) if counts is not None else 0
+    token_found = sum(counts.get(symbol, 0) for symbol in hits) if counts is not None else 0
+    return Coverage(
+        vocab_found=len(hits),
+        vocab_size=len(words),
+        vocab_share=len(hits) / len(words) if words else 0.0,
+        lowercased=sum(symbol not in vectors.key_to_index for symbol in hits),
+        token_found=token_found if counts is not None else None,
+        token_total=token_total if counts is not None else None,
+        token_share=(token_found / token_total if token_total else 0.0)
+        if counts is not None
+        else None,
+    )
+
+
 def embedding_matrix(
     vocab_symbols: Sequence[str],
     vectors: KeyedVectors,
@@ -304,37 +334,13 @@ def embedding_matrix(
     std = float(np.std(vectors.vectors)) or 1.0
     generator = torch.Generator().manual_seed(seed)
     matrix = torch.randn(len(vocab_symbols), vectors.vector_size, generator=generator) * std
-    rows: list[int] = []
-    sources: list[int] = []
-    lowercased = 0
-    token_found = token_total = 0
-    words = 0
     found = vector_indices(vocab_symbols, vectors, lowercase_fallback)
-    for row, (symbol, index) in enumerate(zip(vocab_symbols, found, strict=True)):
-        if symbol in (PAD, UNK):
-            continue
-        words += 1
-        count = counts.get(symbol, 0) if counts is not None else 0
-        token_total += count
-        if index is not None:
-            lowercased += symbol not in vectors.key_to_index
-            rows.append(row)
-            sources.append(index)
-            token_found += count
+    rows = [row for row, index in enumerate(found) if index is not None]
     if rows:
+        sources = [found[row] for row in rows]
         matrix[rows] = torch.from_numpy(np.asarray(vectors.vectors[sources], dtype=np.float32))
     for row, symbol in enumerate(vocab_symbols):
         if symbol == PAD:
             matrix[row] = 0.0
-    coverage = Coverage(
-        vocab_found=len(rows),
-        vocab_size=words,
-        vocab_share=len(rows) / words if words else 0.0,
-        lowercased=lowercased,
-        token_found=token_found if counts is not None else None,
-        token_total=token_total if counts is not None else None,
-        token_share=(token_found / token_total if token_total else 0.0)
-        if counts is not None
-        else None,
-    )
+    coverage = _coverage(vocab_symbols, found, vectors, counts)
     return matrix, coverage

@@ -84,6 +84,7 @@ def prepare_embeddings(
     from rnnkit.embeddings.pretrained import (
         embedding_matrix,
         load_vectors,
+        vector_coverage,
         vector_indices,
         vocabulary_extension,
     )
@@ -102,7 +103,7 @@ def prepare_embeddings(
     # every training word, those below data.min_count too: the ones with a vector stay in the
     # vocabulary, and coverage counts the whole training text
     counts = words.counts
-    coverage = embedding_matrix(list(counts), vectors, counts)[1]
+    coverage = vector_coverage(list(counts), vectors, counts)
     log(f"embedding coverage of the training words: {coverage.summary()}")
     rare = [w for w in counts if w not in words]
     kept = [w for w, index in zip(rare, vector_indices(rare, vectors), strict=True)
