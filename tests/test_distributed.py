@@ -583,6 +583,36 @@ def test_class_weighted_losses_give_one_process_s_weights_on_two(
         assert double["train_loss"] == pytest.approx(single["train_loss"], rel=1e-6)
 
 
+def test_a_recursive_forecaster_with_missing_next_rows_has_one_process_s_weights_on_two(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A recursive forecaster's loss is a mean over the next row's values that are there (a
+    gap in another feature leaves some out), not over its windows: each process's share of
+    the gradient was weighted by its windows, and two processes trained other weights than
+    one (0.0025 apart)."""
+    rng = np.random.default_rng(0)
+    extra = rng.normal(size=400)
+    extra[rng.choice(400, 60, replace=False)] = np.nan
+    pd.DataFrame({"date": pd.date_range("2020-01-01", periods=400), "y": np.cumsum(
+        rng.normal(size=400)), "x": extra}).to_csv(tmp_path / "data.csv", index=False)
+    args = ["train", "forecaster"]
+    for item in (f"data.source={json.dumps(str(tmp_path / 'data.csv'))}", "data.target=y",
+                 "data.lookback=1", "data.horizon=2", "data.calendar=",
+                 "forecast.strategy=recursive", "model.hidden_size=4", "train.epochs=2",
+                 "train.batch_size=16", "train.progress=false", "train.device=cpu",
+                 "train.threads=1"):
+        args += ["--set", item]
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert main([*args, "--out", str(one)]) == 0
+    assert main([*args, "--out", str(two), "--nproc", "2"]) == 0
+    capfd.readouterr()
+    assert_same_weights(bundle_weights(two), bundle_weights(one))
+    records = [[json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+               for run in (one, two)]
+    for single, double in zip(*records, strict=True):
+        assert double["train_loss"] == pytest.approx(single["train_loss"], rel=1e-5)
+
+
 def test_resumed_on_fewer_processes_the_epoch_keeps_every_process_s_sums(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:

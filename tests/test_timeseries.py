@@ -395,6 +395,27 @@ def test_walk_forward_folds_refit_and_leak_guard() -> None:
         walk_forward_predict(windows, empty, fit, predict)
 
 
+def test_walk_forward_predict_refuses_folds_that_test_a_window_twice() -> None:
+    """test_size above step makes folds whose test windows overlap; the predictions of the
+    earlier fold were overwritten by the later one's, silently (windows 15-19 of the first
+    fold below were predicted by the second)."""
+    windows = make_windows(daily(list(np.arange(40.0))), "y", lookback=3, horizon=1)
+    folds = walk_forward(len(windows), 10, 5, test_size=10)
+
+    def fit(train: Windows) -> float:
+        return float(len(train))
+
+    def predict(model: float, test: Windows) -> np.ndarray:
+        return np.full((len(test), test.horizon), model)
+
+    with pytest.raises(ValueError, match=r"window 15 is in the test windows of folds 1 and 2; "
+                                         r"walk_forward_predict gives one prediction a window: "
+                                         r"use test_size <= step"):
+        walk_forward_predict(windows, folds, fit, predict)
+    assert not np.isnan(walk_forward_predict(windows, walk_forward(len(windows), 10, 5), fit,
+                                             predict)[10:]).any()
+
+
 def test_scaler_fits_training_rows_only_and_round_trips_json() -> None:
     frame = daily(list(np.arange(20.0)))
     windows = make_windows(frame, "y", lookback=3, horizon=1)

@@ -234,7 +234,12 @@ class Forecaster(TaskModel):
         last = -1 if self.strategy == "direct" else self.dynamic.index(self.target_index)
         metrics = {"mae": float(absolute[present].mean()),
                    "mae_last": float(absolute[:, last][present[:, last]].mean())}
-        return StepOutput(loss, int(targets.shape[0]), metrics=metrics)
+        # MAE and MSE are means over the values present (a recursive model's next row may
+        # lack some), not over the windows: what shares of a batch are weighted by on
+        # several processes
+        denominator = float(present.sum()) if self.loss_name in ("mae", "mse") else None
+        return StepOutput(loss, int(targets.shape[0]), metrics=metrics,
+                          denominator=denominator)
 
     def _step_weights(self, error: Tensor) -> Tensor:
         """Loss weight per output column, mean 1: the last step's is ``last_step_weight``

@@ -136,9 +136,19 @@ def walk_forward_predict(windows: Windows, folds: Sequence[Fold],
 
     Raises:
         ValueError: a training target after a test window's origin (the fold leaks; raise
-            ``gap``).
+            ``gap``), or a window in the test windows of two folds (``test_size`` above
+            ``step``: one fold's predictions of it would replace the other's).
     """
     predictions = np.full((len(windows), windows.horizon), np.nan)
+    tested_by = np.zeros(len(windows), dtype=int)  # the fold (from 1) testing each window
+    for number, fold in enumerate(folds, start=1):
+        twice = np.flatnonzero(tested_by[fold.test])
+        if len(twice):
+            window = int(fold.test[twice[0]])
+            raise ValueError(f"window {window} is in the test windows of folds "
+                             f"{tested_by[window]} and {number}; walk_forward_predict gives "
+                             "one prediction a window: use test_size <= step in walk_forward")
+        tested_by[fold.test] = number
     model: Any = None
     for fold in folds:
         train, test = windows.subset(fold.train), windows.subset(fold.test)
