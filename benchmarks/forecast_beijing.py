@@ -167,7 +167,8 @@ def with_pm25(folder: Path) -> list[str]:
 def train_model(settings: list[str], log: Callable[[str], None] = print
                 ) -> tuple[Any, dict[str, Any], list[dict[str, Any]]]:
     """Train one forecaster in a scratch folder. Returns the trained model (loaded from its
-    bundle), its results and its per-epoch records (``metrics.jsonl``)."""
+    bundle), its results and its per-epoch records (``metrics.jsonl``; none where
+    ``train.max_steps`` stopped the run inside its first epoch, as no epoch ended)."""
     from rnnkit.config import load_config
     from rnnkit.models.forecaster import Forecaster
     from rnnkit.pipelines.forecaster import ForecastRunConfig, train_forecaster
@@ -177,8 +178,9 @@ def train_model(settings: list[str], log: Callable[[str], None] = print
     with tempfile.TemporaryDirectory() as folder:
         results = train_forecaster(config, folder, log=log)
         model = load_model(Path(folder) / "model.rnnkit", Forecaster)
-        history = [json.loads(line) for line in
-                   (Path(folder) / "metrics.jsonl").read_text().splitlines()]
+        records = Path(folder) / "metrics.jsonl"
+        history = ([json.loads(line) for line in records.read_text().splitlines()]
+                   if records.exists() else [])
     return model, results, history
 
 

@@ -1,0 +1,22 @@
+"""benchmarks/forecast_beijing.py's training helper, on the real Beijing data, tiny settings."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+
+from forecast_beijing import beijing_settings, train_model  # noqa: E402
+
+
+def test_a_run_stopped_by_max_steps_inside_its_first_epoch_is_scored() -> None:
+    """``--set train.max_steps=3`` (fewer steps than an epoch) trained and scored the model,
+    then failed with FileNotFoundError on metrics.jsonl, which the run folder only holds once
+    an epoch has ended: the run now comes back with no per-epoch records."""
+    settings = beijing_settings(stride=200, epochs=1, threads=1, plain=True, overrides=[
+        "data.lookback=24", "model.hidden_size=4", "train.batch_size=2", "train.max_steps=1"])
+    model, results, history = train_model(settings, log=lambda line: None)
+    assert history == []
+    assert results["epochs"] == 0 and results["test"]["step_24"]["model"]["mae"] > 0
+    assert model.predict_windows is not None
