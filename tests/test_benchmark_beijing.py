@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
 from forecast_beijing import beijing_settings, train_model  # noqa: E402
@@ -20,3 +22,21 @@ def test_a_run_stopped_by_max_steps_inside_its_first_epoch_is_scored() -> None:
     assert history == []
     assert results["epochs"] == 0 and results["test"]["step_24"]["model"]["mae"] > 0
     assert model.predict_windows is not None
+
+
+def test_the_sweep_refuses_cuda_without_a_gpu_before_any_run(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Its default --device cuda on a machine without a GPU started every run, printed each
+    worker's traceback ('ValueError: train.device 'cuda': no CUDA GPU ...') and ended with 'no
+    run finished; nothing to report'; it is now refused at once, naming --device cpu."""
+    import forecast_beijing_sweep
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(sys, "argv", ["forecast_beijing_sweep.py", "--configs", "gru64",
+                                      "--seeds", "0", "--jobs", "1"])
+    with pytest.raises(SystemExit) as stopped:
+        forecast_beijing_sweep.main()
+    assert stopped.value.code == 2
+    error = capsys.readouterr().err
+    assert "--device cuda" in error and "--device cpu" in error and "Traceback" not in error
