@@ -214,6 +214,12 @@ def main() -> None:
                           help="the results file's name (translation_multi30k_cuda on a GPU)")
     reporter.add_argument("--result-path", type=Path, help="write the result here instead")
     args = parser.parse_args()
+    if args.command == "report" and args.device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():  # else it fails inside torch, after reading the runs
+            parser.error(f"--device {args.device}: no CUDA GPU is available here; decode with"
+                         " --device cpu")
     if args.command == "train":
         train(args.variant, args.out or RUNS / args.variant, args.overrides)
     else:
