@@ -72,6 +72,21 @@ def test_the_translation_prose_reads_the_cpu_epochs(monkeypatch: pytest.MonkeyPa
     assert "stopped at 12 (de->en) and 9 (en->de) epochs" in text
 
 
+def test_the_gpu_translation_renders_beside_a_cpu_report_of_some_variants(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``translation_multi30k.py report --variants de-en-attention`` writes no en->de row:
+    the GPU section then failed with KeyError ('en->de', 'beam'); it now leaves out the
+    comparison with the CPU runs that it cannot make."""
+    cpu = copy.deepcopy(recorded("translation_multi30k"))
+    cpu["rows"] = [r for r in cpu["rows"] if r["variant"] == "de-en-attention"]
+    load = report._load
+    monkeypatch.setattr(report, "_load",
+                        lambda name: cpu if name == "translation_multi30k" else load(name))
+    text = report.translation_gpu(recorded("translation_multi30k_cuda"))
+    assert "the CPU runs above" not in text
+    assert recorded("translation_multi30k_cuda")["extra"]["table"] in text
+
+
 def test_the_gpu_language_model_quotes_the_best_run(monkeypatch: pytest.MonkeyPatch) -> None:
     """The section's own run was called 'best' (and its sample shown) whatever the others
     scored; the sample's prime, temperature and seed were typed in."""
