@@ -24,7 +24,8 @@ all three hold ``"name": "lm_tinyshakespeare_cuda"``; each result's command says
 ran. The 3 x 512 and 2 x 1024 runs shared the GPU (about 5.5 minutes each).
 
 A run stopped early is finished from its checkpoints with ``--resume --set train.epochs=N``
-(N = the epochs it completed); ``--report RUN`` rewrites the result of a finished run.
+(N = the epochs it completed; the run's own ``config.toml`` gives the other settings);
+``--report RUN`` rewrites the result of a finished run.
 """
 
 from __future__ import annotations
@@ -59,8 +60,12 @@ def main() -> None:
     if args.report:
         results = json.loads((args.report / "results.json").read_text(encoding="utf-8"))
     else:
-        config = load_config(LMRunConfig, None, ["data.dataset=tinyshakespeare",
-                                                 "train.progress=false", *args.overrides])
+        saved = args.out / "config.toml"
+        if args.resume and saved.is_file():  # as `rnnkit train lm --resume`: the run's own
+            config = load_config(LMRunConfig, saved, ["train.progress=false", *args.overrides])
+        else:
+            config = load_config(LMRunConfig, None, ["data.dataset=tinyshakespeare",
+                                                     "train.progress=false", *args.overrides])
         results = train_language_model(config, args.out, args.resume)
     config_text = (args.report or args.out) / "config.toml"
     loss = results["validation"]["loss"]
