@@ -54,8 +54,8 @@ def parse_dates(values: pd.Series, date_format: str | None, source: str,
                              f"month-first ({values.iloc[row]!r} at row {row}); {hint}")
     if date_format is None and not slashes and dates.isna().any():
         dates = _to_dates(values, "mixed")  # e.g. '2020-01-01 00:00:00' then '2020-01-02'
-    if date_format is None and not slashes:
-        dates = _local_days(values, text, dates, _offset_rows(values, text, source, column))
+    # whatever way they are written (a format, day-first): the offsets are read from the text
+    dates = _local_days(values, text, dates, _offset_rows(values, text, source, column))
     bad = dates.isna()
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
@@ -71,9 +71,8 @@ def parse_dates(values: pd.Series, date_format: str | None, source: str,
 _CLOCK = r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?"
 _ZONE = r"\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)\s*$"
 _OFFSET = re.compile(_CLOCK + _ZONE, re.IGNORECASE)
-# the same, the clock time kept (group 1) to drop the offset after it (two patterns:
-# str.contains warns of a pattern with a group)
-_OFFSET_TAIL = re.compile(f"({_CLOCK}){_ZONE}", re.IGNORECASE)
+# the offset at the end of a date: its sign, hours and minutes (none of them for Z, UTC, GMT)
+_OFFSET_PARTS = r"(?:Z|UTC|GMT|([+-])(\d{2}):?(\d{2})?)\s*$"
 
 
 def _offset_rows(values: pd.Series, text: pd.Series, source: str,
@@ -119,11 +118,12 @@ def _local_days(values: pd.Series, text: pd.Series, dates: pd.Series,
     offset (daylight saving) moves the rows off any daily grid."""
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         wall = values.dt.tz_localize(None)
-    elif offsets is not None and offsets.any():
-        kept = text.str.replace(_OFFSET_TAIL, r"\1", regex=True)  # the offset dropped
-        wall = _to_dates(kept, None)
-        if wall.isna().ne(dates.isna()).any():
-            wall = _to_dates(kept, "mixed")
+    elif offsets is not None and offsets.any():  # the UTC times moved by their offsets
+        # (not the text read again without them: that read lost a date format or day-first)
+        parts = text.str.extract(_OFFSET_PARTS, flags=re.IGNORECASE)
+        minutes = (parts[1].astype(float) * 60 + parts[2].astype(float).fillna(0)).fillna(0)
+        sign = parts[0].map({"-": -1.0}).fillna(1.0)
+        wall = dates + pd.to_timedelta(sign * minutes, unit="min")
     else:
         return dates
     clock = (wall - wall.dt.normalize()).dropna()

@@ -1,0 +1,51 @@
+"""Time series read from users' files: the date policies whatever way the dates are written."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from rnnkit.timeseries.frames import load_table
+
+needs_parquet = pytest.mark.skipif(importlib.util.find_spec("pyarrow") is None,
+                                   reason="pyarrow is not installed (Parquet)")
+
+DAYS = pd.date_range("2021-03-20", periods=20, freq="D", tz="Europe/Berlin")  # summer time
+# begins on 2021-03-28: the offset goes from +01:00 to +02:00
+
+
+@pytest.mark.parametrize(("written", "date_format"), [
+    ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S%z"),  # the format given, as a user may
+    ("%d/%m/%Y %H:%M%z", None),  # day-first (the only way 20/03/2021 reads)
+    ("%d/%m/%Y %H:%M%z", "%d/%m/%Y %H:%M%z"),
+])
+def test_local_midnights_are_their_local_days_in_any_date_format(
+        tmp_path: Path, written: str, date_format: str | None) -> None:
+    # only ISO dates without data.date_format were read as the local days they name; with a
+    # format, or day-first, every day became 23:00 (22:00 in summer) of the day before, and
+    # frequency=D refused the file: '12 timestamps are not on the 'D' grid'
+    table = pd.DataFrame({"date": DAYS.strftime(written), "y": range(len(DAYS))})
+    table.to_csv(tmp_path / "days.csv", index=False)
+    frame = load_table(tmp_path / "days.csv", "date", date_format=date_format, frequency="D")
+    assert frame.index.equals(DAYS.tz_localize(None).rename("date"))
+    assert frame["y"].tolist() == list(range(len(DAYS)))
+
+
+def test_hours_with_offsets_in_a_date_format_are_still_utc(tmp_path: Path) -> None:
+    hours = pd.date_range("2021-03-28", periods=30, freq="h", tz="Europe/Berlin")
+    pd.DataFrame({"date": hours.strftime("%d/%m/%Y %H:%M%z"), "y": 1.0}).to_csv(
+        tmp_path / "hours.csv", index=False)
+    for date_format in (None, "%d/%m/%Y %H:%M%z"):
+        frame = load_table(tmp_path / "hours.csv", "date", date_format=date_format)
+        assert frame.index.equals(hours.tz_convert(None).rename("date"))
+
+
+@needs_parquet
+def test_a_zone_aware_parquet_column_of_days_keeps_its_days_with_a_date_format(
+        tmp_path: Path) -> None:
+    pd.DataFrame({"date": DAYS, "y": 1.0}).to_parquet(tmp_path / "days.parquet")
+    frame = load_table(tmp_path / "days.parquet", "date", date_format="%Y-%m-%d")
+    assert frame.index.equals(DAYS.tz_localize(None).rename("date"))
