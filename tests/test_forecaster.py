@@ -634,6 +634,22 @@ def test_data_without_the_model_columns_is_named_column_by_column(tmp_path: Path
         "reads " in capsys.readouterr().err  # was 'lacks input columns ... reads: ; it has z'
 
 
+def test_a_file_with_the_model_columns_in_another_order_is_read_by_name(tmp_path: Path) -> None:
+    # rnnkit forecast read such a file; evaluate and backtest refused it: 'has the model's
+    # input columns in another order (x, y, ...; the model reads y, x, ...)'
+    csv = write_csv(tmp_path / "series.csv", series_frame(400))
+    config = load_config(ForecastRunConfig, None, settings(csv, **{"train.epochs": "1"}))
+    trained = train_forecaster(config, tmp_path / "run", log=lambda line: None)
+    model = load_bundle(tmp_path / "run" / "model.rnnkit")
+    swapped = write_csv(tmp_path / "swapped.csv", series_frame(400)[["x", "y"]])
+    prepared = prepare_for(model, str(swapped))
+    assert prepared.features == list(model.feature_names) == ["y", "x", "hour_sin", "hour_cos"]
+    own = prepare_for(model, str(csv))
+    assert np.array_equal(prepared.split.test.inputs, own.split.test.inputs)
+    from rnnkit.pipelines.forecaster import evaluate_forecaster
+    assert evaluate_forecaster(tmp_path / "run" / "model.rnnkit", str(swapped)) == trained["test"]
+
+
 def test_a_file_s_date_column_and_missing_columns(tmp_path: Path, capsys) -> None:
     frame = series_frame(400).rename_axis("day")
     csv = write_csv(tmp_path / "days.csv", frame)

@@ -67,7 +67,8 @@ def prepare_for(model: Any, source: str = "", date_column: str = "", mirror: str
         data = with_source(data, source)
     advice = (f"The model (trained on {settings.get('source', '?')}) reads its target "
               f"{data.target or model.target!r}: give --data with that column")
-    prepared = prepare(data, with_target=model.target in model.feature_names, advice=advice)
+    prepared = prepare(data, with_target=model.target in model.feature_names, advice=advice,
+                       order=list(model.feature_names))
     if prepared.features != list(model.feature_names):
         raise ValueError(feature_mismatch(list(model.feature_names), prepared.features,
                                           model.trained_on.get("source", "?"), source))

@@ -234,15 +234,19 @@ def input_features(data: ForecastDataConfig, frame: pd.DataFrame, target: str,
 
 
 def prepare(data: ForecastDataConfig, with_target: bool = True,
-            advice: str = "Set data.target") -> Prepared:
+            advice: str = "Set data.target", order: Sequence[str] = ()) -> Prepared:
     """Read, add calendar columns, window and split a source (see the module docstring);
-    ``advice``: what to do when the source lacks the target column."""
+    ``advice``: what to do when the source lacks the target column; ``order``: a saved
+    model's features, the order its inputs are read in when the source has just those
+    columns (a file written with its columns in another order)."""
     for key in ("stride", "lookback", "horizon"):
         check_at_least(getattr(data, key), f"data.{key}", 1)
     frame, target = load_source(data, advice)
     parts = calendar_parts(data, pd.DatetimeIndex(frame.index)) if len(frame) > 1 else []
     frame = add_calendar(frame, parts)
     features = input_features(data, frame, target, with_target, parts)
+    if sorted(features) == sorted(order):  # columns are read by name
+        features = list(order)
     windows = make_windows(frame, target, features, data.lookback, data.horizon)
     gaps = {name: int(frame[name].isna().sum()) for name in dict.fromkeys([*features, target])
             if frame[name].isna().any()}
