@@ -49,3 +49,17 @@ def test_a_zone_aware_parquet_column_of_days_keeps_its_days_with_a_date_format(
     pd.DataFrame({"date": DAYS, "y": 1.0}).to_parquet(tmp_path / "days.parquet")
     frame = load_table(tmp_path / "days.parquet", "date", date_format="%Y-%m-%d")
     assert frame.index.equals(DAYS.tz_localize(None).rename("date"))
+
+
+def test_local_midnights_in_the_long_format_are_their_local_days(tmp_path: Path) -> None:
+    # each date is written once per series, and that repeat was taken for two instants at
+    # one local time: the days were read in UTC (23:00 of the day before, then 22:00), and
+    # frequency=D refused the file: '11 timestamps are not on the 'D' grid'
+    written = DAYS.strftime("%Y-%m-%dT%H:%M:%S%z")
+    long = pd.concat([pd.DataFrame({"date": written, "series": name, "value": range(20)})
+                      for name in ("A", "B")])
+    long.to_csv(tmp_path / "long.csv", index=False)
+    frame = load_table(tmp_path / "long.csv", "date", "A", series_column="series",
+                       value_column="value", frequency="D")
+    assert frame.index.equals(DAYS.tz_localize(None).rename("date"))
+    assert frame["B"].tolist() == list(range(20))

@@ -127,8 +127,11 @@ def _local_days(values: pd.Series, text: pd.Series, dates: pd.Series,
     else:
         return dates
     clock = (wall - wall.dt.normalize()).dropna()
+    # two instants at one local time stay apart in UTC; one instant written twice (a date
+    # of the long format, once per series) is one
+    instants = pd.DataFrame({"utc": dates, "wall": wall}).dropna().drop_duplicates()
     if wall.isna().ne(dates.isna()).any() or clock.nunique() != 1 or \
-            wall.dropna().duplicated().any():
+            instants["wall"].duplicated().any():
         return dates
     return wall
 
