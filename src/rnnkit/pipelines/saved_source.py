@@ -88,7 +88,8 @@ def check_model_file(source: str) -> None:
 
 def feature_mismatch(wanted: list[str], found: list[str], trained_source: str,
                      source: str) -> str:
-    """Why data cannot feed a model: the columns it lacks and has instead (or their order).
+    """Why data cannot feed a model: the columns it lacks and has instead (the same columns in
+    another order feed it: :func:`~rnnkit.pipelines.sources.prepare` reads them by name).
 
     Example:
         >>> feature_mismatch(["AAPL_log_return", "day_sin"], ["IBM_log_return", "day_sin"],
@@ -100,9 +101,6 @@ def feature_mismatch(wanted: list[str], found: list[str], trained_source: str,
     missing = [name for name in wanted if name not in found]
     extra = [name for name in found if name not in wanted]
     data = f"the data {source or trained_source}"
-    if not missing and not extra:
-        return (f"{data} has the model's input columns in another order ({', '.join(found)}; "
-                f"the model reads {', '.join(wanted)})")
     if not missing:  # every numeric column is an input: one more than in training
         return (f"{data} has columns the model (trained on {trained_source}) does not read: "
                 f"{', '.join(extra)}; it reads {', '.join(wanted)}. Drop the others from the "
