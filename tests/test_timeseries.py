@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import re
+import warnings
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,23 @@ def test_csv_and_parquet_load_to_the_same_frame(tmp_path: Path) -> None:
     assert isinstance(csv.index, pd.DatetimeIndex) and csv.index.name == "date"
     with pytest.raises(ValueError, match=r"unknown file type; expected \.csv"):
         load_table(tmp_path / "t.xlsx", "when")
+
+
+def test_the_long_format_names_what_it_leaves_out() -> None:
+    # value_column alone was ignored (the file read as wide); the long format's other columns
+    # (a NeuralForecast-style exogenous input) were dropped without a word
+    long = pd.DataFrame({"day": ["2020-01-01", "2020-01-01", "2020-01-02"],
+                         "symbol": ["A", "B", "A"], "price": [1.0, 5.0, 2.0],
+                         "temp": [3.0, 3.0, 4.0]})
+    with pytest.raises(ValueError, match="value_column='price' is for the long format; name "
+                                         "the column holding each row's series too"):
+        tidy(long, "day", value_column="price")
+    with pytest.warns(UserWarning, match="left out the other columns: 'temp'. To use them"):
+        wide = tidy(long, "day", series_column="symbol", value_column="price")
+    assert wide.columns.tolist() == ["A", "B"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tidy(long.drop(columns=["temp"]), "day", series_column="symbol", value_column="price")
 
 
 def test_long_and_wide_round_trip() -> None:
