@@ -871,6 +871,29 @@ def test_recurrent_names_a_cell_that_is_no_factory(cell: object) -> None:
         assert "pass the class: LSTMCell, not an instance" in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("factory", "message"),
+    [
+        (lambda i, h: rnnkit.LSTMCell(i, h + 1), r"cell 0 is LSTMCell\(3, 6\), not \(3, 5\)"),
+        (lambda i, h: rnnkit.GRUCell(IN, h), r"cell 1 is GRUCell\(3, 5\), not \(5, 5\)"),
+        (lambda i, h: rnnkit.LayerNormGRUCell(i, h - 1), r"LayerNormGRUCell\(3, 4\), not"),
+    ],
+)
+def test_a_factory_that_builds_other_sizes_is_named(
+    factory: Callable[[int, int], rnnkit.RecurrentCell], message: str
+) -> None:
+    """The fused LSTM ran such cells without a word (the output read as hidden_size wide);
+    the other paths failed deep in a matrix product."""
+    with pytest.raises(ValueError, match=message):
+        rnnkit.Recurrent(factory, IN, H, num_layers=2)
+
+
+def test_a_factory_that_mixes_state_sizes_is_named() -> None:
+    cells = iter([rnnkit.LSTMCell(IN, H), rnnkit.GRUCell(IN, H)])
+    with pytest.raises(ValueError, match=r"cells of one state size: cell 1 \(GRUCell\) has 1"):
+        rnnkit.Recurrent(lambda i, h: next(cells), IN, H, bidirectional=True)
+
+
 def test_a_cell_without_weights_runs() -> None:
     class Identity(rnnkit.RecurrentCell):
         def forward(self, x: Tensor, state: tuple[Tensor, ...]) -> tuple[Tensor, ...]:

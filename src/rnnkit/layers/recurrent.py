@@ -23,7 +23,7 @@ from rnnkit.layers.fused import flatten_for_cudnn, fused_forward
 from rnnkit.layers.lengths import check_lengths, reverse_index, reverse_padded, step_mask
 from rnnkit.layers.loop import run_cell
 from rnnkit.layers.naming import build_name_map, rename_keys
-from rnnkit.layers.validate import check_hidden, check_input, check_layer_options
+from rnnkit.layers.validate import check_cells, check_hidden, check_input, check_layer_options
 
 CellFactory = Callable[[int, int], RecurrentCell]
 FUSED_CELL_TYPES = (RNNCell, LSTMCell, GRUCell)
@@ -99,6 +99,8 @@ class Recurrent(nn.Module):
                 self.cells.append(cell(layer_input, hidden_size))
         if not all(isinstance(c, RecurrentCell) for c in self.cells):
             raise ValueError(f"{name}: the cell factory must build RecurrentCell objects")
+        check_cells(name, [self.cell(i) for i in range(len(self.cells))], input_size,
+                    hidden_size, self.num_directions)
         self.state_size = self.cell(0).state_size
         if init == "recurrent":
             for index in range(len(self.cells)):
