@@ -387,6 +387,28 @@ def test_torch_names_give_the_parametrized_weight() -> None:
     assert layer.ln_cell_weight_l0 is layer.cell(0).ln_cell.weight
 
 
+@pytest.mark.parametrize("kernel", ["fused", "loop"])
+def test_assigning_a_weight_by_its_torch_name_sets_the_weight(kernel: str) -> None:
+    """layer.weight_hh_l0 = Parameter(...) raised a KeyError from torch ('attribute already
+    exists'), and a plain tensor was kept beside the weights, read back by the attribute but
+    never computed with. Both now behave as on torch.nn.LSTM."""
+    theirs = nn.LSTM(IN, H, bidirectional=True, dtype=DTYPE)
+    ours = rnnkit.LSTM.from_torch(theirs, kernel=kernel)
+    new = torch.randn(4 * H, H, dtype=DTYPE)
+    theirs.weight_hh_l0_reverse = nn.Parameter(new.clone())
+    ours.weight_hh_l0_reverse = nn.Parameter(new.clone())
+    assert ours.cell(1).weight_hh is ours.weight_hh_l0_reverse
+    x = torch.randn(T, B, IN, dtype=DTYPE)
+    torch.testing.assert_close(ours(x)[0], theirs(x)[0], rtol=0, atol=ATOL)
+    assert torch.equal(ours.state_dict()["weight_hh_l0_reverse"], new)
+    with pytest.raises(TypeError, match="cannot assign 'torch.DoubleTensor' as parameter "
+                                        "'weight_hh_l0' \\(torch.nn.Parameter or None"):
+        ours.weight_hh_l0 = new  # as torch.nn.LSTM refuses it
+    ln = rnnkit.GRU(IN, H, layer_norm=True)
+    ln.ln_hh_weight_l0 = nn.Parameter(torch.zeros(3 * H))
+    assert ln.cell(0).ln_hh.weight is ln.ln_hh_weight_l0
+
+
 def test_warns_once_when_an_option_forces_the_loop(no_warned: None) -> None:
     with pytest.warns(UserWarning, match=r"LSTM: the cell LayerNormLSTMCell has no fused kernel"
                       r" in PyTorch, so it runs rnnkit's time loop \(kernel='loop'\)") as caught:

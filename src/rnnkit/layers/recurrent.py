@@ -22,7 +22,7 @@ from rnnkit.cells.torch_compat import WEIGHT_NAMES
 from rnnkit.layers.fused import flatten_for_cudnn, fused_forward
 from rnnkit.layers.lengths import check_lengths, reverse_index, reverse_padded, step_mask
 from rnnkit.layers.loop import run_cell
-from rnnkit.layers.naming import build_name_map, rename_keys
+from rnnkit.layers.naming import build_name_map, rename_keys, set_cell_weight
 from rnnkit.layers.validate import check_cells, check_hidden, check_input, check_layer_options
 
 CellFactory = Callable[[int, int], RecurrentCell]
@@ -296,6 +296,15 @@ class Recurrent(nn.Module):
                 raise
             _, index, inner = internal.split(".", 2)  # cells.3.ln_ih.weight
             return attrgetter(inner)(self.cells[int(index)])  # parametrized: its value
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """``layer.weight_hh_l0 = Parameter(...)`` replaces the cell's weight, as on torch.nn."""
+        internal = self.__dict__.get("_internal_names", {}).get(name)
+        if internal is None:
+            super().__setattr__(name, value)
+            return
+        set_cell_weight(self.cells, internal, name, value)
+        self.flatten_parameters()  # as torch.nn re-lays its flat weights
 
     @staticmethod
     def _to_torch_names(module: nn.Module, state_dict: dict[str, Any], prefix: str, _: Any) -> None:
