@@ -409,6 +409,19 @@ def test_assigning_a_weight_by_its_torch_name_sets_the_weight(kernel: str) -> No
     assert ln.cell(0).ln_hh.weight is ln.ln_hh_weight_l0
 
 
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated")
+@pytest.mark.parametrize("build", [
+    lambda: rnnkit.LSTM(IN, H), lambda: rnnkit.GRU(IN, H, layer_norm=True, kernel="loop"),
+    lambda: rnnkit.GRUCell(IN, H), lambda: nn.Sequential(rnnkit.RNN(IN, H)),
+])
+def test_torchscript_is_refused_in_one_line(build: Callable[[], nn.Module]) -> None:
+    """torch.jit.script failed deep in TorchScript ('Can not create tuple with None type')."""
+    module = build()
+    with pytest.raises(TypeError, match=r"(LSTM|GRU|GRUCell|RNN) cannot be compiled by "
+                                        r"TorchScript \(torch.jit.script\); use torch.compile"):
+        torch.jit.script(module)
+
+
 def test_warns_once_when_an_option_forces_the_loop(no_warned: None) -> None:
     with pytest.warns(UserWarning, match=r"LSTM: the cell LayerNormLSTMCell has no fused kernel"
                       r" in PyTorch, so it runs rnnkit's time loop \(kernel='loop'\)") as caught:

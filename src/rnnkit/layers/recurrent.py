@@ -18,6 +18,7 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from rnnkit.cells import GRUCell, LSTMCell, RecurrentCell, RNNCell, State, init_recurrent_
+from rnnkit.cells.base import refuse_torchscript
 from rnnkit.cells.torch_compat import WEIGHT_NAMES
 from rnnkit.layers.fused import flatten_for_cudnn, fused_forward
 from rnnkit.layers.lengths import check_lengths, reverse_index, reverse_padded, step_mask
@@ -177,6 +178,11 @@ class Recurrent(nn.Module):
         result = super()._apply(fn, recurse)
         self.flatten_parameters()  # after .to("cuda"), .cuda(), .half(), ...
         return result
+
+    def __prepare_scriptable__(self) -> Recurrent:
+        """Called by ``torch.jit.script``, which fails deep inside on rnnkit's code."""
+        standard = all(type(c) in FUSED_CELL_TYPES for c in self.cells)
+        raise refuse_torchscript(self, standard and hasattr(self, "to_torch"))
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
