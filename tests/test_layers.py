@@ -376,6 +376,24 @@ def test_both_paths_compute_with_parametrized_weights(mode: str, bias: bool) -> 
         torch.testing.assert_close(grad, results[0][1], rtol=0, atol=ATOL)
 
 
+@pytest.mark.parametrize("mode", ["lstm", "rnn_relu"])
+def test_conversion_copies_the_weights_a_parametrized_layer_computes_with(mode: str) -> None:
+    """to_torch said 'torch.nn has no layer-normalised cell' for a layer whose cell weight is
+    parametrized, and from_torch refused a parametrized torch layer ('got ParametrizedLSTM');
+    each now copies the weights the layer computes with, as the cells' conversions do."""
+    torch_class, our_class, extra = MODES[mode]
+    ours = our_class(IN, H, num_layers=2, bidirectional=True, dtype=DTYPE, **extra)
+    nn.utils.parametrize.register_parametrization(ours.cell(3), "weight_hh", Halve())
+    x = random_input(batch_first=False)
+    theirs = ours.to_torch()
+    assert type(theirs) is torch_class
+    torch.testing.assert_close(theirs(x)[0], ours(x)[0], rtol=0, atol=ATOL)
+    torch_layer = torch_class(IN, H, num_layers=2, bidirectional=True, dtype=DTYPE, **extra)
+    nn.utils.parametrize.register_parametrization(torch_layer, "weight_ih_l1", Halve())
+    back = our_class.from_torch(torch_layer)
+    torch.testing.assert_close(back(x)[0], torch_layer(x)[0], rtol=0, atol=ATOL)
+
+
 def test_torch_names_give_the_parametrized_weight() -> None:
     """layer.weight_hh_l0 is the weight the layer computes with, as in torch.nn; it was looked
     up in the cell's state_dict, where a parametrized weight is missing: KeyError, even from

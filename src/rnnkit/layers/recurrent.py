@@ -181,7 +181,7 @@ class Recurrent(nn.Module):
 
     def __prepare_scriptable__(self) -> Recurrent:
         """Called by ``torch.jit.script``, which fails deep inside on rnnkit's code."""
-        standard = all(type(c) in FUSED_CELL_TYPES for c in self.cells)
+        standard = all(isinstance(c, FUSED_CELL_TYPES) for c in self.cells)
         raise refuse_torchscript(self, standard and hasattr(self, "to_torch"))
 
     def __setstate__(self, state: dict[str, Any]) -> None:
