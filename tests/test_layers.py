@@ -947,6 +947,23 @@ def test_a_factory_that_mixes_state_sizes_is_named() -> None:
         rnnkit.Recurrent(lambda i, h: next(cells), IN, H, bidirectional=True)
 
 
+def test_run_cell_names_an_input_it_cannot_run() -> None:
+    """rnnkit.layers.run_cell read an LSTM's 2-D x [B, I] as B time steps and broadcast each row
+    over the batch (a [B, B, H] output, no error), and failed deep in torch on a wrong feature size
+    or a bare-tensor state."""
+    cell = rnnkit.LSTMCell(IN, H)
+    x = torch.randn(T, B, IN)
+    with pytest.raises(ValueError, match=r"run_cell: expected x of shape \[time, batch, 3\], "
+                                         r"got \(4, 3\) \(one step: use the cell"):
+        rnnkit.layers.run_cell(cell, x[0], cell.initial_state(B))
+    with pytest.raises(ValueError, match=r"expected x of shape \[time, batch, 3\], got \(7, 4, 2"):
+        rnnkit.layers.run_cell(cell, x[..., :2], cell.initial_state(B))
+    with pytest.raises(ValueError, match="not a bare tensor"):
+        rnnkit.layers.run_cell(cell, x, torch.zeros(B, H))  # type: ignore[arg-type]
+    output, (h, _) = rnnkit.layers.run_cell(cell, x, None)
+    assert output.shape == (T, B, H) and torch.equal(output[-1], h)
+
+
 def test_a_cell_without_weights_runs() -> None:
     class Identity(rnnkit.RecurrentCell):
         def forward(self, x: Tensor, state: tuple[Tensor, ...]) -> tuple[Tensor, ...]:

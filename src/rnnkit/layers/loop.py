@@ -7,12 +7,13 @@ import torch
 from torch import Tensor
 
 from rnnkit.cells import RecurrentCell, State
+from rnnkit.cells.base import check_step_input
 
 
 def run_cell(
     cell: RecurrentCell,
     x: Tensor,
-    state: State,
+    state: State | None,
     mask: Tensor | None = None,
     recurrent_mask: Tensor | None = None,
 ) -> tuple[Tensor, State]:
@@ -21,7 +22,7 @@ def run_cell(
     Args:
         cell: any :class:`RecurrentCell`.
         x: inputs ``[T, B, I]``.
-        state: the initial state, a tuple of ``[B, H]``.
+        state: the initial state, a tuple of ``[B, H]`` (None: zeros).
         mask: ``[T, B, 1]`` booleans, True on real steps; on padded steps the state is carried
             unchanged and the output is zero.
         recurrent_mask: ``[B, H]`` dropout mask applied to ``h_(t-1)`` where it meets the
@@ -31,6 +32,16 @@ def run_cell(
     Returns:
         outputs ``[T, B, H]`` (``h_t`` for every t) and the final state.
     """
+    if not isinstance(x, Tensor) or x.dim() != 3 or x.shape[2] != cell.input_size \
+            or x.shape[0] == 0:
+        got = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
+        hint = " (one step: use the cell, cell(x, state))" if getattr(x, "ndim", 0) == 2 else ""
+        raise ValueError(f"run_cell: expected x of shape [time, batch, {cell.input_size}], got"
+                         f" {got}{hint}")
+    shape = (x.shape[1], cell.hidden_size)
+    if not isinstance(state, tuple) or len(state) != cell.state_size or \
+            not all(isinstance(s, Tensor) and s.shape == shape for s in state):
+        state = check_step_input(cell, x[0], state)  # zeros for None, or a ValueError
     if mask is not None:  # padding never reaches the cell: a NaN there would make NaN gradients
         x = x.masked_fill(~mask, 0.0)
     projected = cell.project_inputs(x)  # [T, B, I] -> [T, B, *]
