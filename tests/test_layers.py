@@ -964,6 +964,37 @@ def test_run_cell_names_an_input_it_cannot_run() -> None:
     assert output.shape == (T, B, H) and torch.equal(output[-1], h)
 
 
+class WideCell(rnnkit.RecurrentCell):
+    """A custom cell with a bug: its state is twice hidden_size wide."""
+
+    def __init__(self, input_size: int, hidden_size: int) -> None:
+        super().__init__(input_size, hidden_size)
+        self.linear = nn.Linear(input_size + hidden_size, 2 * hidden_size)
+
+    def forward(self, x: Tensor, state: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
+        return (torch.tanh(self.linear(torch.cat([x, state[0][:, :self.hidden_size]], 1))),)
+
+
+class BareCell(rnnkit.RecurrentCell):
+    """A custom cell with a bug: forward returns h, not the tuple (h,)."""
+
+    def forward(self, x: Tensor, state: tuple[Tensor, ...]) -> Tensor:  # type: ignore[override]
+        return state[0] + x.sum(1, keepdim=True)
+
+
+@pytest.mark.filterwarnings("ignore:rnnkit")
+def test_a_custom_cell_returning_the_wrong_state_is_named() -> None:
+    """A cell whose state came back 2*hidden_size wide gave a [T, B, 2H] output without a word
+    (and failed deep in torch.where with lengths); a bare tensor was blamed on a step method
+    the cell does not have."""
+    x = torch.randn(T, B, IN)
+    with pytest.raises(ValueError, match=r"WideCell.forward must return state tensors of the "
+                                         r"shape it is given, \[4, 5\]; got \[4, 10\]"):
+        rnnkit.Recurrent(WideCell, IN, H)(x)
+    with pytest.raises(ValueError, match=r"BareCell.forward must return a tuple of 1 state"):
+        rnnkit.Recurrent(BareCell, IN, 1)(x)
+
+
 def test_a_cell_without_weights_runs() -> None:
     class Identity(rnnkit.RecurrentCell):
         def forward(self, x: Tensor, state: tuple[Tensor, ...]) -> tuple[Tensor, ...]:

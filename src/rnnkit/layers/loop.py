@@ -51,11 +51,8 @@ def run_cell(
             new_state = cell.step(projected[t], state)
         else:
             new_state = cell.step_dropped(projected[t], state, recurrent_mask)
-        if t == 0 and (not isinstance(new_state, tuple) or len(new_state) != len(state)):
-            raise ValueError(
-                f"{type(cell).__name__}.step must return a tuple of {len(state)} state tensor(s),"
-                f" got {type(new_state).__name__}"
-            )
+        if t == 0:
+            check_step_output(cell, new_state, state)
         if mask is not None:
             pairs = zip(new_state, state, strict=True)
             new_state = tuple(torch.where(mask[t], new, old) for new, old in pairs)
@@ -65,3 +62,18 @@ def run_cell(
     if mask is not None:
         output = output.masked_fill(~mask, 0.0)
     return output, state
+
+
+def check_step_output(cell: RecurrentCell, new_state: object, state: State) -> None:
+    """Name a cell whose first step returns no tuple of state tensors shaped as it was given
+    (a wider state ran on silently, its output wider than the layer's hidden_size)."""
+    method = "step" if type(cell).step is not RecurrentCell.step else "forward"
+    name = f"{type(cell).__name__}.{method}"
+    if not isinstance(new_state, tuple) or len(new_state) != len(state):
+        raise ValueError(f"{name} must return a tuple of {len(state)} state tensor(s), got"
+                         f" {type(new_state).__name__}")
+    for new, old in zip(new_state, state, strict=True):
+        if not isinstance(new, Tensor) or new.shape != old.shape:
+            got = list(new.shape) if isinstance(new, Tensor) else type(new).__name__
+            raise ValueError(f"{name} must return state tensors of the shape it is given,"
+                             f" {list(old.shape)}; got {got}")
