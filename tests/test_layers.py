@@ -300,6 +300,15 @@ def test_conversion_errors() -> None:
     with pytest.raises(ValueError, match=r"LSTM.to_torch: torch.nn has no layer-normalised cell"):
         rnnkit.LSTM(IN, H, layer_norm=True, kernel="loop").to_torch()
 
+    class Doubled(rnnkit.GRUCell):  # a subclass may compute something torch.nn.GRU does not
+        def step(self, x_projected: Tensor, state: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
+            return super().step(2 * x_projected, state)
+
+    layer = rnnkit.GRU(IN, H)
+    layer.cells[0] = Doubled(IN, H)
+    with pytest.raises(ValueError, match=r"no layer-normalised cell or cell of your own \(Doub"):
+        layer.to_torch()
+
 
 # -- kernel choice and its warning ----------------------------------------------------------
 @pytest.mark.filterwarnings("ignore:rnnkit")

@@ -15,6 +15,7 @@ from typing import Any, cast
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.nn.utils import parametrize
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from rnnkit.cells import GRUCell, LSTMCell, RecurrentCell, RNNCell, State, init_recurrent_
@@ -29,6 +30,13 @@ from rnnkit.layers.validate import check_cells, check_hidden, check_input, check
 CellFactory = Callable[[int, int], RecurrentCell]
 FUSED_CELL_TYPES = (RNNCell, LSTMCell, GRUCell)
 _WARNED: set[str] = set()
+
+
+def is_plain_cell(cell: nn.Module) -> bool:
+    """A plain RNN/LSTM/GRU cell, its weights parametrized or not (weight_norm makes its class
+    a ParametrizedLSTMCell); not a subclass of one, which may compute something else."""
+    kind = type(cell).__bases__[0] if parametrize.is_parametrized(cell) else type(cell)
+    return kind in FUSED_CELL_TYPES
 
 
 class Recurrent(nn.Module):
@@ -181,8 +189,8 @@ class Recurrent(nn.Module):
 
     def __prepare_scriptable__(self) -> Recurrent:
         """Called by ``torch.jit.script``, which fails deep inside on rnnkit's code."""
-        standard = all(isinstance(c, FUSED_CELL_TYPES) for c in self.cells)
-        raise refuse_torchscript(self, standard and hasattr(self, "to_torch"))
+        plain = all(is_plain_cell(c) for c in self.cells)
+        raise refuse_torchscript(self, plain and hasattr(self, "to_torch"))
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)

@@ -16,7 +16,7 @@ from rnnkit.cells import (
     RecurrentCell,
     RNNCell,
 )
-from rnnkit.layers.recurrent import CellFactory, Recurrent
+from rnnkit.layers.recurrent import CellFactory, Recurrent, is_plain_cell
 
 LayerT = TypeVar("LayerT", bound="_StandardLayer")
 # options of from_torch that would change the weights' layout or what they compute
@@ -74,9 +74,11 @@ class _StandardLayer(Recurrent):
 
     def to_torch(self) -> nn.RNNBase:
         """A ``torch.nn`` layer holding a copy of these weights (plain cells only)."""
-        if not all(isinstance(c, (RNNCell, LSTMCell, GRUCell)) for c in self.cells):
+        other = next((c for c in self.cells if not is_plain_cell(c)), None)
+        if other is not None:
             raise ValueError(
-                f"{type(self).__name__}.to_torch: torch.nn has no layer-normalised cell"
+                f"{type(self).__name__}.to_torch: torch.nn has no layer-normalised cell or cell"
+                f" of your own ({type(other).__name__})"
             )
         theirs = self.torch_class(
             self.input_size,  # type: ignore[arg-type]
