@@ -411,7 +411,7 @@ def test_custom_cell_must_return_a_tuple() -> None:
             return super().forward(x, state)[0]  # type: ignore[return-value]
 
     layer = rnnkit.Recurrent(Bad, IN, H, kernel="loop")
-    with pytest.raises(ValueError, match=r"Bad.step must return a tuple of 1 state tensor\(s\)"):
+    with pytest.raises(ValueError, match=r"Bad.forward must return a tuple of 1 state tensor\(s\)"):
         layer(torch.randn(7, B, IN))
 
 

@@ -300,6 +300,15 @@ def test_conversion_errors() -> None:
     with pytest.raises(ValueError, match=r"LSTM.to_torch: torch.nn has no layer-normalised cell"):
         rnnkit.LSTM(IN, H, layer_norm=True, kernel="loop").to_torch()
 
+    class Doubled(rnnkit.GRUCell):  # a subclass may compute something torch.nn.GRU does not
+        def step(self, x_projected: Tensor, state: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
+            return super().step(2 * x_projected, state)
+
+    layer = rnnkit.GRU(IN, H)
+    layer.cells[0] = Doubled(IN, H)
+    with pytest.raises(ValueError, match=r"no layer-normalised cell or cell of your own \(Doub"):
+        layer.to_torch()
+
 
 # -- kernel choice and its warning ----------------------------------------------------------
 @pytest.mark.filterwarnings("ignore:rnnkit")
@@ -376,6 +385,24 @@ def test_both_paths_compute_with_parametrized_weights(mode: str, bias: bool) -> 
         torch.testing.assert_close(grad, results[0][1], rtol=0, atol=ATOL)
 
 
+@pytest.mark.parametrize("mode", ["lstm", "rnn_relu"])
+def test_conversion_copies_the_weights_a_parametrized_layer_computes_with(mode: str) -> None:
+    """to_torch said 'torch.nn has no layer-normalised cell' for a layer whose cell weight is
+    parametrized, and from_torch refused a parametrized torch layer ('got ParametrizedLSTM');
+    each now copies the weights the layer computes with, as the cells' conversions do."""
+    torch_class, our_class, extra = MODES[mode]
+    ours = our_class(IN, H, num_layers=2, bidirectional=True, dtype=DTYPE, **extra)
+    nn.utils.parametrize.register_parametrization(ours.cell(3), "weight_hh", Halve())
+    x = random_input(batch_first=False)
+    theirs = ours.to_torch()
+    assert type(theirs) is torch_class
+    torch.testing.assert_close(theirs(x)[0], ours(x)[0], rtol=0, atol=ATOL)
+    torch_layer = torch_class(IN, H, num_layers=2, bidirectional=True, dtype=DTYPE, **extra)
+    nn.utils.parametrize.register_parametrization(torch_layer, "weight_ih_l1", Halve())
+    back = our_class.from_torch(torch_layer)
+    torch.testing.assert_close(back(x)[0], torch_layer(x)[0], rtol=0, atol=ATOL)
+
+
 def test_torch_names_give_the_parametrized_weight() -> None:
     """layer.weight_hh_l0 is the weight the layer computes with, as in torch.nn; it was looked
     up in the cell's state_dict, where a parametrized weight is missing: KeyError, even from
@@ -385,6 +412,41 @@ def test_torch_names_give_the_parametrized_weight() -> None:
     assert hasattr(layer, "weight_hh_l0")
     torch.testing.assert_close(layer.weight_hh_l0, layer.cell(0).weight_hh)
     assert layer.ln_cell_weight_l0 is layer.cell(0).ln_cell.weight
+
+
+@pytest.mark.parametrize("kernel", ["fused", "loop"])
+def test_assigning_a_weight_by_its_torch_name_sets_the_weight(kernel: str) -> None:
+    """layer.weight_hh_l0 = Parameter(...) raised a KeyError from torch ('attribute already
+    exists'), and a plain tensor was kept beside the weights, read back by the attribute but
+    never computed with. Both now behave as on torch.nn.LSTM."""
+    theirs = nn.LSTM(IN, H, bidirectional=True, dtype=DTYPE)
+    ours = rnnkit.LSTM.from_torch(theirs, kernel=kernel)
+    new = torch.randn(4 * H, H, dtype=DTYPE)
+    theirs.weight_hh_l0_reverse = nn.Parameter(new.clone())
+    ours.weight_hh_l0_reverse = nn.Parameter(new.clone())
+    assert ours.cell(1).weight_hh is ours.weight_hh_l0_reverse
+    x = torch.randn(T, B, IN, dtype=DTYPE)
+    torch.testing.assert_close(ours(x)[0], theirs(x)[0], rtol=0, atol=ATOL)
+    assert torch.equal(ours.state_dict()["weight_hh_l0_reverse"], new)
+    with pytest.raises(TypeError, match="cannot assign 'torch.DoubleTensor' as parameter "
+                                        "'weight_hh_l0' \\(torch.nn.Parameter or None"):
+        ours.weight_hh_l0 = new  # as torch.nn.LSTM refuses it
+    ln = rnnkit.GRU(IN, H, layer_norm=True)
+    ln.ln_hh_weight_l0 = nn.Parameter(torch.zeros(3 * H))
+    assert ln.cell(0).ln_hh.weight is ln.ln_hh_weight_l0
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated")
+@pytest.mark.parametrize("build", [
+    lambda: rnnkit.LSTM(IN, H), lambda: rnnkit.GRU(IN, H, layer_norm=True, kernel="loop"),
+    lambda: rnnkit.GRUCell(IN, H), lambda: nn.Sequential(rnnkit.RNN(IN, H)),
+])
+def test_torchscript_is_refused_in_one_line(build: Callable[[], nn.Module]) -> None:
+    """torch.jit.script failed deep in TorchScript ('Can not create tuple with None type')."""
+    module = build()
+    with pytest.raises(TypeError, match=r"(LSTM|GRU|GRUCell|RNN) cannot be compiled by "
+                                        r"TorchScript \(torch.jit.script\); use torch.compile"):
+        torch.jit.script(module)
 
 
 def test_warns_once_when_an_option_forces_the_loop(no_warned: None) -> None:
@@ -869,6 +931,77 @@ def test_recurrent_names_a_cell_that_is_no_factory(cell: object) -> None:
         rnnkit.Recurrent(cell, IN, H)  # type: ignore[arg-type]
     if cell is not None:
         assert "pass the class: LSTMCell, not an instance" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("factory", "message"),
+    [
+        (lambda i, h: rnnkit.LSTMCell(i, h + 1), r"cell 0 is LSTMCell\(3, 6\), not \(3, 5\)"),
+        (lambda i, h: rnnkit.GRUCell(IN, h), r"cell 1 is GRUCell\(3, 5\), not \(5, 5\)"),
+        (lambda i, h: rnnkit.LayerNormGRUCell(i, h - 1), r"LayerNormGRUCell\(3, 4\), not"),
+    ],
+)
+def test_a_factory_that_builds_other_sizes_is_named(
+    factory: Callable[[int, int], rnnkit.RecurrentCell], message: str
+) -> None:
+    """The fused LSTM ran such cells without a word (the output read as hidden_size wide);
+    the other paths failed deep in a matrix product."""
+    with pytest.raises(ValueError, match=message):
+        rnnkit.Recurrent(factory, IN, H, num_layers=2)
+
+
+def test_a_factory_that_mixes_state_sizes_is_named() -> None:
+    cells = iter([rnnkit.LSTMCell(IN, H), rnnkit.GRUCell(IN, H)])
+    with pytest.raises(ValueError, match=r"cells of one state size: cell 1 \(GRUCell\) has 1"):
+        rnnkit.Recurrent(lambda i, h: next(cells), IN, H, bidirectional=True)
+
+
+def test_run_cell_names_an_input_it_cannot_run() -> None:
+    """rnnkit.layers.run_cell read an LSTM's 2-D x [B, I] as B time steps and broadcast each row
+    over the batch (a [B, B, H] output, no error), and failed deep in torch on a wrong feature size
+    or a bare-tensor state."""
+    cell = rnnkit.LSTMCell(IN, H)
+    x = torch.randn(T, B, IN)
+    with pytest.raises(ValueError, match=r"run_cell: expected x of shape \[time, batch, 3\], "
+                                         r"got \(4, 3\) \(one step: use the cell"):
+        rnnkit.layers.run_cell(cell, x[0], cell.initial_state(B))
+    with pytest.raises(ValueError, match=r"expected x of shape \[time, batch, 3\], got \(7, 4, 2"):
+        rnnkit.layers.run_cell(cell, x[..., :2], cell.initial_state(B))
+    with pytest.raises(ValueError, match="not a bare tensor"):
+        rnnkit.layers.run_cell(cell, x, torch.zeros(B, H))  # type: ignore[arg-type]
+    output, (h, _) = rnnkit.layers.run_cell(cell, x, None)
+    assert output.shape == (T, B, H) and torch.equal(output[-1], h)
+
+
+class WideCell(rnnkit.RecurrentCell):
+    """A custom cell with a bug: its state is twice hidden_size wide."""
+
+    def __init__(self, input_size: int, hidden_size: int) -> None:
+        super().__init__(input_size, hidden_size)
+        self.linear = nn.Linear(input_size + hidden_size, 2 * hidden_size)
+
+    def forward(self, x: Tensor, state: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
+        return (torch.tanh(self.linear(torch.cat([x, state[0][:, :self.hidden_size]], 1))),)
+
+
+class BareCell(rnnkit.RecurrentCell):
+    """A custom cell with a bug: forward returns h, not the tuple (h,)."""
+
+    def forward(self, x: Tensor, state: tuple[Tensor, ...]) -> Tensor:  # type: ignore[override]
+        return state[0] + x.sum(1, keepdim=True)
+
+
+@pytest.mark.filterwarnings("ignore:rnnkit")
+def test_a_custom_cell_returning_the_wrong_state_is_named() -> None:
+    """A cell whose state came back 2*hidden_size wide gave a [T, B, 2H] output without a word
+    (and failed deep in torch.where with lengths); a bare tensor was blamed on a step method
+    the cell does not have."""
+    x = torch.randn(T, B, IN)
+    with pytest.raises(ValueError, match=r"WideCell.forward must return state tensors of the "
+                                         r"shape it is given, \[4, 5\]; got \[4, 10\]"):
+        rnnkit.Recurrent(WideCell, IN, H)(x)
+    with pytest.raises(ValueError, match=r"BareCell.forward must return a tuple of 1 state"):
+        rnnkit.Recurrent(BareCell, IN, 1)(x)
 
 
 def test_a_cell_without_weights_runs() -> None:

@@ -103,6 +103,19 @@ class RecurrentCell(nn.Module):
     def extra_repr(self) -> str:
         return f"{self.input_size}, {self.hidden_size}"
 
+    def __prepare_scriptable__(self) -> RecurrentCell:
+        """Called by ``torch.jit.script``, which fails deep inside on rnnkit's code."""
+        raise refuse_torchscript(self, hasattr(self, "to_torch"))
+
+
+def refuse_torchscript(module: nn.Module, convertible: bool) -> TypeError:
+    """The error for ``torch.jit.script`` on an rnnkit cell or layer (see the README)."""
+    return TypeError(
+        f"rnnkit's {type(module).__name__} cannot be compiled by TorchScript (torch.jit.script);"
+        " use torch.compile or torch.export"
+        + (", or script the torch.nn copy that .to_torch() gives" if convertible else "")
+    )
+
 
 def check_step_input(cell: RecurrentCell, x: Tensor, state: State | None) -> State:
     """The state of a single step (zeros for None), after raising a ``ValueError`` that names

@@ -9,8 +9,10 @@ and a state dict moves between ``torch.nn.LSTM`` and ``rnnkit.LSTM`` unchanged.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from operator import attrgetter
 from typing import Any
 
+import torch
 from torch import nn
 
 
@@ -40,3 +42,17 @@ def rename_keys(state_dict: dict[str, Any], prefix: str, mapping: dict[str, str]
         inner = key[len(prefix):] if key.startswith(prefix) else None
         new_key = prefix + mapping[inner] if inner in mapping else key
         state_dict[new_key] = value
+
+
+def set_cell_weight(cells: nn.ModuleList, internal: str, name: str, value: object) -> None:
+    """Set the cell's weight ``internal`` (``cells.3.ln_ih.weight``) that torch calls ``name``
+    to a new ``Parameter``, as ``layer.weight_hh_l0 = Parameter(...)`` does on torch.nn."""
+    if not isinstance(value, nn.Parameter):
+        raise TypeError(
+            f"cannot assign '{torch.typename(value)}' as parameter '{name}' (torch.nn."
+            "Parameter or None expected by torch.nn; rnnkit takes a Parameter: for no"
+            " biases build the layer with bias=False)")
+    _, index, inner = internal.split(".", 2)
+    owner, _, leaf = inner.rpartition(".")
+    cell = cells[int(index)]
+    setattr(attrgetter(owner)(cell) if owner else cell, leaf, value)

@@ -15,19 +15,28 @@ from typing import Any, cast
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.nn.utils import parametrize
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from rnnkit.cells import GRUCell, LSTMCell, RecurrentCell, RNNCell, State, init_recurrent_
+from rnnkit.cells.base import refuse_torchscript
 from rnnkit.cells.torch_compat import WEIGHT_NAMES
 from rnnkit.layers.fused import flatten_for_cudnn, fused_forward
 from rnnkit.layers.lengths import check_lengths, reverse_index, reverse_padded, step_mask
 from rnnkit.layers.loop import run_cell
-from rnnkit.layers.naming import build_name_map, rename_keys
-from rnnkit.layers.validate import check_hidden, check_input, check_layer_options
+from rnnkit.layers.naming import build_name_map, rename_keys, set_cell_weight
+from rnnkit.layers.validate import check_cells, check_hidden, check_input, check_layer_options
 
 CellFactory = Callable[[int, int], RecurrentCell]
 FUSED_CELL_TYPES = (RNNCell, LSTMCell, GRUCell)
 _WARNED: set[str] = set()
+
+
+def is_plain_cell(cell: nn.Module) -> bool:
+    """A plain RNN/LSTM/GRU cell, its weights parametrized or not (weight_norm makes its class
+    a ParametrizedLSTMCell); not a subclass of one, which may compute something else."""
+    kind = type(cell).__bases__[0] if parametrize.is_parametrized(cell) else type(cell)
+    return kind in FUSED_CELL_TYPES
 
 
 class Recurrent(nn.Module):
@@ -99,6 +108,8 @@ class Recurrent(nn.Module):
                 self.cells.append(cell(layer_input, hidden_size))
         if not all(isinstance(c, RecurrentCell) for c in self.cells):
             raise ValueError(f"{name}: the cell factory must build RecurrentCell objects")
+        check_cells(name, [self.cell(i) for i in range(len(self.cells))], input_size,
+                    hidden_size, self.num_directions)
         self.state_size = self.cell(0).state_size
         if init == "recurrent":
             for index in range(len(self.cells)):
@@ -175,6 +186,11 @@ class Recurrent(nn.Module):
         result = super()._apply(fn, recurse)
         self.flatten_parameters()  # after .to("cuda"), .cuda(), .half(), ...
         return result
+
+    def __prepare_scriptable__(self) -> Recurrent:
+        """Called by ``torch.jit.script``, which fails deep inside on rnnkit's code."""
+        plain = all(is_plain_cell(c) for c in self.cells)
+        raise refuse_torchscript(self, plain and hasattr(self, "to_torch"))
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
@@ -294,6 +310,15 @@ class Recurrent(nn.Module):
                 raise
             _, index, inner = internal.split(".", 2)  # cells.3.ln_ih.weight
             return attrgetter(inner)(self.cells[int(index)])  # parametrized: its value
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """``layer.weight_hh_l0 = Parameter(...)`` replaces the cell's weight, as on torch.nn."""
+        internal = self.__dict__.get("_internal_names", {}).get(name)
+        if internal is None:
+            super().__setattr__(name, value)
+            return
+        set_cell_weight(self.cells, internal, name, value)
+        self.flatten_parameters()  # as torch.nn re-lays its flat weights
 
     @staticmethod
     def _to_torch_names(module: nn.Module, state_dict: dict[str, Any], prefix: str, _: Any) -> None:

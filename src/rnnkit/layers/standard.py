@@ -16,7 +16,7 @@ from rnnkit.cells import (
     RecurrentCell,
     RNNCell,
 )
-from rnnkit.layers.recurrent import CellFactory, Recurrent
+from rnnkit.layers.recurrent import CellFactory, Recurrent, is_plain_cell
 
 LayerT = TypeVar("LayerT", bound="_StandardLayer")
 # options of from_torch that would change the weights' layout or what they compute
@@ -38,7 +38,7 @@ class _StandardLayer(Recurrent):
         ``options`` may set what the weights leave open: ``batch_first``, ``dropout``,
         ``recurrent_dropout``, ``kernel``, ``device`` and ``dtype`` (applied after the copy).
         """
-        if type(module) is not cls.torch_class:
+        if not isinstance(module, cls.torch_class):  # ParametrizedLSTM (weight_norm) too
             raise ValueError(
                 f"{cls.__name__}.from_torch expects a torch.nn.{cls.torch_class.__name__},"
                 f" got {type(module).__name__}"
@@ -67,16 +67,18 @@ class _StandardLayer(Recurrent):
         ours = cls(module.input_size, module.hidden_size, **kwargs)  # type: ignore[arg-type]
         reference = module.all_weights[0][0]
         ours.to(device=reference.device, dtype=reference.dtype)
-        ours.load_state_dict(module.state_dict())
+        copy_by_torch_names(module, ours, module._flat_weights_names)
         if device is not None or dtype is not None:  # after the copy, which takes the source's
             ours.to(device=device, dtype=dtype)  # type: ignore[call-overload]
         return ours
 
     def to_torch(self) -> nn.RNNBase:
         """A ``torch.nn`` layer holding a copy of these weights (plain cells only)."""
-        if not all(type(c) in (RNNCell, LSTMCell, GRUCell) for c in self.cells):
+        other = next((c for c in self.cells if not is_plain_cell(c)), None)
+        if other is not None:
             raise ValueError(
-                f"{type(self).__name__}.to_torch: torch.nn has no layer-normalised cell"
+                f"{type(self).__name__}.to_torch: torch.nn has no layer-normalised cell or cell"
+                f" of your own ({type(other).__name__})"
             )
         theirs = self.torch_class(
             self.input_size,  # type: ignore[arg-type]
@@ -89,8 +91,16 @@ class _StandardLayer(Recurrent):
             **self._extra_options(),  # type: ignore[arg-type]
         )
         theirs.to(device=self.flat_weights()[0].device, dtype=self.flat_weights()[0].dtype)
-        theirs.load_state_dict(self.state_dict())
+        copy_by_torch_names(self, theirs, theirs._flat_weights_names)
         return theirs
+
+
+def copy_by_torch_names(source: nn.Module, target: nn.Module, names: list[str]) -> None:
+    """Copy the weights a layer computes with (a parametrized weight's value, not its state dict
+    entries) into the same-shaped ones of another, by torch's names (``weight_hh_l0``)."""
+    with torch.no_grad():
+        for name in names:
+            getattr(target, name).copy_(getattr(source, name))
 
 
 def _cell_factory(

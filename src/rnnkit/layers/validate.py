@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from rnnkit.cells.base import array_hint
+from rnnkit.cells.base import RecurrentCell, array_hint
 from rnnkit.cells.init import INIT_SCHEMES
 
 KERNELS = ("auto", "fused", "loop")
@@ -55,6 +55,26 @@ def check_layer_options(name: str, cell: Any, num_layers: Any, dropout: Any,
             raise ValueError(f"{name}: device {device!r} is not a device PyTorch knows, such as"
                              f" 'cpu' or 'cuda' ({error})") from None
     return num_layers
+
+
+def check_cells(name: str, cells: list[RecurrentCell], input_size: int, hidden_size: int,
+                directions: int) -> None:
+    """Refuse cells a factory built with other sizes than it was called with (the fused LSTM
+    ran them silently, reading the output as hidden_size wide) or with mixed state sizes."""
+    for index, cell in enumerate(cells):
+        wanted = (input_size if index < directions else hidden_size * directions, hidden_size)
+        if (cell.input_size, cell.hidden_size) != wanted:
+            raise ValueError(
+                f"{name}: the cell factory must build each cell with the (input_size,"
+                f" hidden_size) it is called with: cell {index} is {type(cell).__name__}"
+                f"({cell.input_size}, {cell.hidden_size}), not {wanted}"
+            )
+        if cell.state_size != cells[0].state_size:
+            raise ValueError(
+                f"{name}: the cell factory must build cells of one state size: cell {index}"
+                f" ({type(cell).__name__}) has {cell.state_size} state tensor(s), cell 0"
+                f" ({type(cells[0]).__name__}) {cells[0].state_size}"
+            )
 
 
 def check_input(
