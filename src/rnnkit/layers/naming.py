@@ -56,3 +56,25 @@ def set_cell_weight(cells: nn.ModuleList, internal: str, name: str, value: objec
     owner, _, leaf = inner.rpartition(".")
     cell = cells[int(index)]
     setattr(attrgetter(owner)(cell) if owner else cell, leaf, value)
+
+
+def size_mismatches(mine: dict[str, Any], state_dict: dict[str, Any], prefix: str) -> list[str]:
+    """``"<key> is [..] in the state dict, [..] here"`` for each tensor of ``mine`` (a layer's
+    state dict, torch's names) whose shape differs from ``state_dict``'s under ``prefix``."""
+    mismatched = []
+    for name, tensor in mine.items():
+        value = state_dict.get(prefix + name)
+        if isinstance(value, torch.Tensor) and isinstance(tensor, torch.Tensor) and \
+                tensor.shape != value.shape:
+            mismatched.append(f"{prefix}{name} is {list(value.shape)} in the state dict,"
+                              f" {list(tensor.shape)} here")
+    return mismatched
+
+
+def rename_missing(missing_keys: list[str], prefix: str, mapping: dict[str, str]) -> None:
+    """Rename, in place, the internal keys ``prefix + cells.i.name`` of ``missing_keys`` (a
+    load's result) to torch's names in ``mapping``."""
+    for index, key in enumerate(missing_keys):
+        internal = key[len(prefix):] if key.startswith(prefix) else None
+        if internal in mapping:
+            missing_keys[index] = prefix + mapping[internal]

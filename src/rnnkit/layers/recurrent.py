@@ -24,7 +24,13 @@ from rnnkit.cells.torch_compat import WEIGHT_NAMES
 from rnnkit.layers.fused import flatten_for_cudnn, fused_forward
 from rnnkit.layers.lengths import check_lengths, reverse_index, reverse_padded, step_mask
 from rnnkit.layers.loop import run_cell
-from rnnkit.layers.naming import build_name_map, rename_keys, set_cell_weight
+from rnnkit.layers.naming import (
+    build_name_map,
+    rename_keys,
+    rename_missing,
+    set_cell_weight,
+    size_mismatches,
+)
 from rnnkit.layers.validate import check_cells, check_hidden, check_input, check_layer_options
 
 CellFactory = Callable[[int, int], RecurrentCell]
@@ -337,13 +343,7 @@ class Recurrent(nn.Module):
     def _check_loaded_shapes(self, state_dict: dict[str, Any], prefix: str) -> None:
         """Name a size mismatch with torch's keys: torch's own message would name the cells'
         internal keys (``cells.0.weight_ih``), which are in no state dict the user has seen."""
-        mismatched = []
-        for torch_name, mine in self.state_dict(keep_vars=True).items():  # torch's names
-            value = state_dict.get(prefix + torch_name)
-            if isinstance(value, Tensor) and isinstance(mine, Tensor) and \
-                    mine.shape != value.shape:
-                mismatched.append(f"{prefix}{torch_name} is {list(value.shape)} in the state dict,"
-                                  f" {list(mine.shape)} here")
+        mismatched = size_mismatches(self.state_dict(keep_vars=True), state_dict, prefix)
         if mismatched:
             raise RuntimeError(
                 f"{type(self).__name__}.load_state_dict: size mismatch: {'; '.join(mismatched)}"
@@ -355,13 +355,8 @@ class Recurrent(nn.Module):
     def _missing_as_torch_names(module: nn.Module, incompatible: Any) -> None:
         """Name the missing keys as torch does (``weight_ih_l1``), as ``state_dict`` does."""
         assert isinstance(module, Recurrent)
-        prefix = module._load_prefix
-        if prefix is None:
-            return
-        for index, key in enumerate(incompatible.missing_keys):
-            internal = key[len(prefix):] if key.startswith(prefix) else None
-            if internal in module._torch_names:
-                incompatible.missing_keys[index] = prefix + module._torch_names[internal]
+        if module._load_prefix is not None:
+            rename_missing(incompatible.missing_keys, module._load_prefix, module._torch_names)
 
     def extra_repr(self) -> str:
         parts = [f"{self.input_size}, {self.hidden_size}", f"num_layers={self.num_layers}"]
