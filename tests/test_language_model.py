@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -610,3 +611,26 @@ def test_evaluate_scores_a_saved_model_on_a_text_file(
     assert main(["evaluate", "--model", bundle, "--data", str(tmp_path / "one.txt")]) == 2
     assert "holds 1 char token(s); a language model is scored on 2 or more" in \
         capsys.readouterr().err
+
+
+def test_tokens_per_second_counts_the_windows_of_an_epoch_cut_short(tmp_path: Path) -> None:
+    from rnnkit.pipelines.language_model import trained_tokens
+
+    model, _ = _model()
+    source = StreamBatches(list(range(1, 42)), batch_size=2, steps=4, shuffle=False)
+    # 20 rows a column, 19 predicted: windows of 4, 4, 4, 4 and 3 time steps, 2 columns each
+    assert trained_tokens(source, model, 2, 0) == 16
+    assert trained_tokens(source, model, 5, 0) == source.tokens() == 38
+    assert trained_tokens(source, model, 7, 0) == 38 + 16  # into the second epoch
+    assert trained_tokens(source, model, 3, 3) == (3 + 1 + 3) * 2  # train.tbptt_steps=3
+    corpus = tmp_path / "play.txt"
+    corpus.write_text(TEXT * 3, encoding="utf-8")
+    out = tmp_path / "run"
+    assert main(["train", "lm", "--file", str(corpus), "--out", str(out),
+                 "--set", "train.max_steps=3", "--set", "model.hidden_size=8",
+                 "--set", "train.batch_size=2", "--set", "data.steps=10",
+                 "--set", "data.eval_batch_size=2", "--set", "sample.length=5",
+                 "--set", "train.progress=false"]) == 0
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert results["stopped"] == "max_steps" and results["epochs"] == 0
+    assert results["tokens_per_second"] > 0  # was 0.0: only whole epochs were counted

@@ -210,7 +210,8 @@ def train_language_model(config: LMRunConfig, out_dir: str | Path, resume: bool 
         "best_epoch": result.best_epoch,
         "stopped": result.stopped,
         "train_seconds": round(result.seconds, 1),
-        "tokens_per_second": round(train.tokens() * len(result.history)
+        "tokens_per_second": round(trained_tokens(train, model, result.steps,
+                                                  config.train.tbptt_steps)
                                    / max(result.seconds, 1e-9), 1),
         "validation": scores,
         "sample_settings": asdict(config.sample),
@@ -222,6 +223,27 @@ def train_language_model(config: LMRunConfig, out_dir: str | Path, resume: bool 
     shown = ", ".join(f"{k} {v:.4f}" for k, v in scores.items())
     log(f"validation: {shown}")
     return results
+
+
+def trained_tokens(train: StreamBatches, model: LanguageModel, steps: int,
+                   tbptt_steps: int) -> int:
+    """Tokens predicted by a run's first ``steps`` optimizer steps, one a window (of
+    ``tbptt_steps`` within each batch when set): whole epochs, and the windows trained of one
+    that ``train.max_steps`` cut short."""
+    total, epoch = 0, 0
+    while steps > 0:
+        windows = 0
+        for batch in train.batches(epoch):
+            for piece in model.windows(batch, tbptt_steps) if tbptt_steps > 0 else [batch]:
+                if windows == steps:
+                    return total
+                total += piece.targets.numel()
+                windows += 1
+        if not windows:  # (a stream always gives one)
+            break
+        steps -= windows
+        epoch += 1
+    return total
 
 
 def load_language_model(bundle: str | Path) -> LanguageModel:
