@@ -16,6 +16,7 @@ from rnnkit.cells import (
     RecurrentCell,
     RNNCell,
 )
+from rnnkit.cells.torch_compat import copy_weights
 from rnnkit.layers.recurrent import CellFactory, Recurrent, is_plain_cell
 
 LayerT = TypeVar("LayerT", bound="_StandardLayer")
@@ -67,7 +68,7 @@ class _StandardLayer(Recurrent):
         ours = cls(module.input_size, module.hidden_size, **kwargs)  # type: ignore[arg-type]
         reference = module.all_weights[0][0]
         ours.to(device=reference.device, dtype=reference.dtype)
-        copy_by_torch_names(module, ours, module._flat_weights_names)
+        copy_weights(module, ours, tuple(module._flat_weights_names))
         if device is not None or dtype is not None:  # after the copy, which takes the source's
             ours.to(device=device, dtype=dtype)  # type: ignore[call-overload]
         return ours
@@ -91,16 +92,8 @@ class _StandardLayer(Recurrent):
             **self._extra_options(),  # type: ignore[arg-type]
         )
         theirs.to(device=self.flat_weights()[0].device, dtype=self.flat_weights()[0].dtype)
-        copy_by_torch_names(self, theirs, theirs._flat_weights_names)
+        copy_weights(self, theirs, tuple(theirs._flat_weights_names))
         return theirs
-
-
-def copy_by_torch_names(source: nn.Module, target: nn.Module, names: list[str]) -> None:
-    """Copy the weights a layer computes with (a parametrized weight's value, not its state dict
-    entries) into the same-shaped ones of another, by torch's names (``weight_hh_l0``)."""
-    with torch.no_grad():
-        for name in names:
-            getattr(target, name).copy_(getattr(source, name))
 
 
 def _cell_factory(
