@@ -33,6 +33,8 @@ import numpy as np
 from gensim.models import KeyedVectors
 from gensim.test.utils import datapath
 
+from rnnkit.embeddings.vector_files import are_numbers
+
 SIMILARITY_SETS = {"wordsim353": "wordsim353.tsv", "simlex999": "simlex999.txt"}
 ANALOGY_SET = "questions-words.txt"
 
@@ -58,14 +60,6 @@ def _number(value: float) -> float | None:
     return None if math.isnan(value) else value
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
 def evaluate_similarity(vectors: KeyedVectors, path: str | Path) -> dict[str, Any]:
     """Spearman and Pearson correlation with a tab-separated ``word1 word2 score`` file.
 
@@ -80,7 +74,7 @@ def evaluate_similarity(vectors: KeyedVectors, path: str | Path) -> dict[str, An
         for line in file:
             parts = line.split("\t")
             # the pairs gensim reads: no comment, three fields, a number last (not a header)
-            if not line.startswith("#") and len(parts) == 3 and _is_number(parts[2]):
+            if not line.startswith("#") and len(parts) == 3 and are_numbers(parts[2:]):
                 total += 1
                 known_pairs += parts[0].upper() in words and parts[1].upper() in words
     if known_pairs < 2:  # no correlation of fewer than two pairs (gensim or scipy refuse)

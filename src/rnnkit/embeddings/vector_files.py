@@ -26,7 +26,8 @@ def open_binary(path: Path) -> io.BufferedIOBase:
     return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
 
 
-def _floats(fields: Sequence[str]) -> bool:
+def are_numbers(fields: Sequence[str]) -> bool:
+    """Whether every field reads as a float (``"1e-3"``, ``"nan"`` too)."""
     try:
         [float(field) for field in fields]
     except ValueError:
@@ -103,7 +104,7 @@ def _comma_decimals(fields: Sequence[str]) -> bool:
     """Whether ``word x1 x2 ...`` fields hold numbers, some written with a decimal comma."""
     numbers = fields[1:]
     commas = [x for x in numbers if _DECIMAL_COMMA.fullmatch(x)]
-    return bool(commas) and all(x in commas or _floats([x]) for x in numbers)
+    return bool(commas) and all(x in commas or are_numbers([x]) for x in numbers)
 
 
 def _looks_binary(first: bytes, rest: bytes) -> bool:
@@ -111,7 +112,7 @@ def _looks_binary(first: bytes, rest: bytes) -> bool:
     ``word x1 x2 ...`` text line, and the bytes hold a NUL or are not UTF-8 (a text file whose
     line 2 is broken, or written with decimal commas, is no binary file)."""
     fields = _line_two(rest)
-    if not _is_header(first.split()) or (len(fields) >= 2 and _floats(fields[1:])):
+    if not _is_header(first.split()) or (len(fields) >= 2 and are_numbers(fields[1:])):
         return False
     return _raw_bytes(rest) and not _comma_decimals(fields)
 
@@ -146,7 +147,7 @@ def detect_format(path: str | Path) -> str:
             return "word2vec-binary"  # raw float bytes after the first word
         if not rest.strip():
             return "word2vec-text"  # no word follows the header: the reading says so
-        if len(fields) < 2 or not _floats(fields[1:]):
+        if len(fields) < 2 or not are_numbers(fields[1:]):
             line = rest.split(b"\n", 1)[0]
             raise ValueError(f"vectors file {path}: line 2 is neither a text line 'WORD X1 ... "
                              f"X{dim}' nor raw binary numbers: {line[:60]!r}"
@@ -158,7 +159,7 @@ def detect_format(path: str | Path) -> str:
             )
         return "word2vec-text"
     fields = first.decode("utf-8", "replace").rstrip().split(" ")
-    if len(fields) >= 2 and _floats(fields[1:]):
+    if len(fields) >= 2 and are_numbers(fields[1:]):
         return "glove"
     raise ValueError(
         f"vectors file {path} starts with neither a word2vec header 'COUNT DIM' nor a GloVe "
@@ -213,7 +214,7 @@ def _header_fits(first: bytes, rest: bytes) -> bool:
     header = first.split()
     fields = _line_two(rest)
     return (_is_header(header) and len(fields) == int(header[1]) + 1
-            and _floats(fields[1:]))
+            and are_numbers(fields[1:]))
 
 
 def text_problem(path: Path, format: str) -> str | None:
@@ -294,13 +295,13 @@ def _line_problem(raw: bytes, dim: int | None) -> str | None:
         fields = raw.decode("utf-8").rstrip().split(" ")
     except UnicodeDecodeError:
         return "is not UTF-8 text; save the file as UTF-8"
-    if (dim and len(fields) > dim + 1 and _floats(fields[-dim:])
-            and not _floats(fields[1:-dim])):  # not a row of too many numbers
+    if (dim and len(fields) > dim + 1 and are_numbers(fields[-dim:])
+            and not are_numbers(fields[1:-dim])):  # not a row of too many numbers
         word = " ".join(fields[:-dim])
         return (f"holds the word {word[:60]!r}, with a space, before its {dim} numbers: a word "
                 "in a vectors file holds none (each line is split at its spaces); remove the "
                 f"line, or join the word ({word[:60].replace(' ', '_')!r})")
-    if len(fields) < 2 or not _floats(fields[1:]):
+    if len(fields) < 2 or not are_numbers(fields[1:]):
         return f"is not 'WORD X1 X2 ...': {raw[:60]!r}{_comma_hint(fields)}"
     if dim is not None and len(fields) - 1 != dim:
         return f"holds {len(fields) - 1} numbers, expected {dim}"
