@@ -234,10 +234,10 @@ class Forecaster(TaskModel):
         last = -1 if self.strategy == "direct" else self.dynamic.index(self.target_index)
         metrics = {"mae": float(absolute[present].mean()),
                    "mae_last": float(absolute[:, last][present[:, last]].mean())}
-        # MAE and MSE are means over the values present (a recursive model's next row may
-        # lack some), not over the windows: what shares of a batch are weighted by on
-        # several processes
-        denominator = float(present.sum()) if self.loss_name in ("mae", "mse") else None
+        # a recursive model's loss (MAE or MSE) is a mean over the next row's values present
+        # (some may lack), not over the windows: what shares of a batch are weighted by on
+        # several processes (a direct model's windows hold every target)
+        denominator = float(present.sum()) if self.strategy == "recursive" else None
         return StepOutput(loss, int(targets.shape[0]), metrics=metrics,
                           denominator=denominator)
 

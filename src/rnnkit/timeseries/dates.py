@@ -130,8 +130,7 @@ def _local_days(values: pd.Series, text: pd.Series, dates: pd.Series,
     # two instants at one local time stay apart in UTC; one instant written twice (a date
     # of the long format, once per series) is one
     instants = pd.DataFrame({"utc": dates, "wall": wall}).dropna().drop_duplicates()
-    if wall.isna().ne(dates.isna()).any() or clock.nunique() != 1 or \
-            instants["wall"].duplicated().any():
+    if clock.nunique() != 1 or instants["wall"].duplicated().any():
         return dates
     return wall
 
