@@ -102,13 +102,6 @@ def tidy(
         raise ValueError(f"{source}: value_column={value_column!r} is for the long format; name "
                          "the column holding each row's series too (series_column), or leave "
                          "value_column out for a file with one column per series")
-    others = [name for name in table.columns if series_column is not None
-              and name not in (date_column, series_column, value_column)]
-    if others:  # a NeuralForecast-style exogenous column is not an input here
-        warnings.warn(f"{source}: the long format reads one value per date and series "
-                      f"({value_column!r}); left out the other columns: {_names(others)}. To "
-                      "use them as inputs, write the file in the wide format (one column per "
-                      "series and input)", UserWarning, stacklevel=2)
     dates = parse_dates(table[date_column], date_format, source, date_column)
     if series_column is not None and table[series_column].isna().any():
         row = int(np.flatnonzero(table[series_column].isna().to_numpy())[0])
@@ -146,6 +139,12 @@ def tidy(
     frame = table.drop(columns=[date_column]).set_index(pd.DatetimeIndex(dates, name="date"))
     frame = frame.iloc[np.argsort(dates.to_numpy(), kind="stable")]
     if series_column is not None and value_column is not None:
+        others = [name for name in frame.columns if name not in (series_column, value_column)]
+        if others:  # a NeuralForecast-style exogenous column is not an input here
+            warnings.warn(f"{source}: the long format reads one value per date and series "
+                          f"({value_column!r}); left out the other columns: {_names(others)}. "
+                          "To use them as inputs, write the file in the wide format (one "
+                          "column per series and input)", UserWarning, stacklevel=2)
         frame = to_wide(frame, series_column, value_column)
     targets = one_or_many(target or ())
     missing = [name for name in targets if name not in frame.columns]
