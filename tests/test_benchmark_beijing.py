@@ -6,16 +6,21 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import SHARED_DATA
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
 from forecast_beijing import beijing_settings, train_model  # noqa: E402
 
 
-def test_a_run_stopped_by_max_steps_inside_its_first_epoch_is_scored() -> None:
+@pytest.mark.skipif(not (SHARED_DATA / "beijing_pm25").is_dir(),
+                    reason="needs the Beijing data in ../shared/data or $RNNKIT_DATA")
+def test_a_run_stopped_by_max_steps_inside_its_first_epoch_is_scored(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """``--set train.max_steps=3`` (fewer steps than an epoch) trained and scored the model,
     then failed with FileNotFoundError on metrics.jsonl, which the run folder only holds once
     an epoch has ended: the run now comes back with no per-epoch records."""
+    monkeypatch.setenv("RNNKIT_DATA", str(SHARED_DATA))
     settings = beijing_settings(stride=200, epochs=1, threads=1, plain=True, overrides=[
         "data.lookback=24", "model.hidden_size=4", "train.batch_size=2", "train.max_steps=1"])
     model, results, history = train_model(settings, log=lambda line: None)
