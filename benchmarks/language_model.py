@@ -61,11 +61,10 @@ def main() -> None:
         results = json.loads((args.report / "results.json").read_text(encoding="utf-8"))
     else:
         saved = args.out / "config.toml"
-        if args.resume and saved.is_file():  # as `rnnkit train lm --resume`: the run's own
-            config = load_config(LMRunConfig, saved, ["train.progress=false", *args.overrides])
-        else:
-            config = load_config(LMRunConfig, None, ["data.dataset=tinyshakespeare",
-                                                     "train.progress=false", *args.overrides])
+        own = args.resume and saved.is_file()  # as `rnnkit train lm --resume`: the run's own
+        config = load_config(LMRunConfig, saved if own else None, [
+            *([] if own else ["data.dataset=tinyshakespeare"]), "train.progress=false",
+            *args.overrides])
         results = train_language_model(config, args.out, args.resume)
     config_text = (args.report or args.out) / "config.toml"
     loss = results["validation"]["loss"]
