@@ -135,28 +135,17 @@ def _vectors(config: VectorsConfig, words: Vocab, dim: int, log: Any, lowercase:
              ) -> tuple[Vocab, Tensor | None, dict[str, Any] | None]:
     if not config.vectors:
         return words, None, None
-    from rnnkit.embeddings.pretrained import (
-        embedding_matrix,
-        load_vectors,
-        vector_coverage,
-        vocabulary_extension,
-    )
+    from rnnkit.embeddings.pretrained import load_vectors
+    from rnnkit.embeddings.vocabulary import fit_vocabulary
 
     vectors = load_vectors(config.vectors)
     if vectors.vector_size != dim:
         raise ValueError(f"the word vectors have size {vectors.vector_size} but"
                          f" classifier.word_dim is {dim}; set classifier.word_dim="
                          f"{vectors.vector_size}")
-    # every training word, those below data.min_count too, and none of the vector words
-    # extend_vocab adds: coverage counts the training text, as the tagger's does
-    coverage = vector_coverage(list(words.counts), vectors, words.counts)
-    log(f"embedding coverage of the training words: {coverage.summary()}")
-    if config.extend_vocab > 0:  # a lowercased vocabulary gets Tampa as tampa, as the tagger's
-        extra = vocabulary_extension(vectors, config.extend_vocab, lowercase,
-                                     known=set(words.symbols))
-        counts, words = words.counts, Vocab(words.symbols[2:] + extra)
-        words.counts = counts
-    matrix, _ = embedding_matrix(words.symbols, vectors, words.counts)
+    # words below data.min_count stay <unk> (documented), vector or not
+    words, matrix, coverage = fit_vocabulary(vectors, words, config.extend_vocab, lowercase,
+                                             keep_rare=False, log=log)
     return words, matrix, coverage.to_dict()
 
 

@@ -81,13 +81,8 @@ def prepare_embeddings(
     repeatable."""
     if not config.vectors and not config.word2vec:
         return words, None, None
-    from rnnkit.embeddings.pretrained import (
-        embedding_matrix,
-        load_vectors,
-        vector_coverage,
-        vector_indices,
-        vocabulary_extension,
-    )
+    from rnnkit.embeddings.pretrained import load_vectors
+    from rnnkit.embeddings.vocabulary import fit_vocabulary
 
     if config.vectors:
         vectors = load_vectors(config.vectors, config.vectors_format)
@@ -100,20 +95,9 @@ def prepare_embeddings(
             f"the word vectors have size {vectors.vector_size} but tagger.word_dim is {dim};"
             f" set --set tagger.word_dim={vectors.vector_size}"
         )
-    # every training word, those below data.min_count too: the ones with a vector stay in the
-    # vocabulary, and coverage counts the whole training text
-    counts = words.counts
-    coverage = vector_coverage(list(counts), vectors, counts)
-    log(f"embedding coverage of the training words: {coverage.summary()}")
-    rare = [w for w in counts if w not in words]
-    kept = [w for w, index in zip(rare, vector_indices(rare, vectors), strict=True)
-            if index is not None]
-    # a lowercased vocabulary gets Tampa as tampa (a capitalised vector word was left out)
-    extra = vocabulary_extension(vectors, config.extend_vocab, lowercase,
-                                 known={*words.symbols, *counts})
-    words = Vocab(words.symbols[2:] + kept + extra)
-    words.counts = counts
-    matrix, _ = embedding_matrix(words.symbols, vectors, words.counts)
+    # the training words below data.min_count that have a vector stay in the vocabulary
+    words, matrix, coverage = fit_vocabulary(vectors, words, config.extend_vocab, lowercase,
+                                             keep_rare=True, log=log)
     return words, matrix, coverage.to_dict()
 
 
