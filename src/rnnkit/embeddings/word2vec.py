@@ -29,10 +29,10 @@ from gensim.models.callbacks import CallbackAny2Vec
 from gensim.models.word2vec_inner import MAX_WORDS_IN_BATCH
 from tqdm.auto import tqdm
 
+from rnnkit.config import MAX_SEED
 from rnnkit.embeddings.corpus import LowercaseCorpus, check_reiterable
 
 ARCHITECTURES = ("skipgram", "cbow")
-MAX_SEED = 2**32 - 1
 logger = logging.getLogger(__name__)
 
 
