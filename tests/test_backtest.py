@@ -184,7 +184,7 @@ def test_equity_is_plotted_on_the_day_its_return_is_earned(
     windows = _windows(30, "B")
     results = run_strategies({"long": np.ones(len(windows))}, windows, "price", 0, 0)
     drawn: dict[str, object] = {}
-    monkeypatch.setattr(viz, "plot_equity", lambda equity, path, times, title: drawn.update(
+    monkeypatch.setattr(viz, "plot_equity", lambda equity, path, times, title, mark: drawn.update(
         equity=equity["long"], times=times))
     monkeypatch.setattr(viz, "plot_drawdown", lambda *args, **options: None)
     plot_backtests(results, tmp_path, windows, "equity")

@@ -6,6 +6,7 @@ import copy
 import json
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -441,6 +442,41 @@ def test_the_model_s_own_file_named_another_way_is_warned_of_as_in_sample(
         assert rnnkit.cli.main(["backtest", "--model", "run/model.rnnkit", "--data", data,
                                 "--end", "2015-06"]) == 0  # the training period
         assert "rnnkit: warning: " in capsys.readouterr().err  # beside errors, not the table
+
+
+def test_an_in_sample_backtest_says_so_on_its_plots(tmp_path: Path, capsys,
+                                                     monkeypatch) -> None:
+    """equity.png and drawdown.png of a backtest over the training period looked like a test:
+    only the terminal and backtest.json said that the numbers were in-sample."""
+    import rnnkit.viz.timeseries as viz
+
+    figures: dict[str, Any] = {}
+    save = viz.save_figure
+    monkeypatch.setattr(viz, "save_figure", lambda figure, path, dpi: figures.setdefault(
+        Path(path).name, figure) and save(figure, path, dpi))
+    csv = write_csv(tmp_path / "prices.csv", price_frame(500))
+    args = ["train", "signal", "--out", str(tmp_path / "run")]
+    for item in settings(csv, **{"train.epochs": "1"}):
+        args += ["--set", item]
+    assert rnnkit.cli.main(args) == 0
+    model = str(tmp_path / "run" / "model.rnnkit")
+    figures.clear()  # the test period alone: no note, no line
+    assert rnnkit.cli.main(["backtest", "--model", model, "--out", str(tmp_path / "test")]) == 0
+    axes = figures["equity.png"].axes[0]
+    assert "in-sample" not in axes.get_title()
+    assert "test period starts" not in [line.get_label() for line in axes.get_lines()]
+    start = json.loads((tmp_path / "test" / "backtest.json").read_text())["first_decision"]
+    start = np.datetime64(start[:10])
+    figures.clear()
+    assert rnnkit.cli.main(["backtest", "--model", model, "--start", "2015-02",
+                            "--out", str(tmp_path / "bt")]) == 0
+    assert json.loads((tmp_path / "bt" / "backtest.json").read_text())["in_sample"]
+    for name in ("equity.png", "drawdown.png"):
+        axes = figures[name].axes[0]
+        assert f"in-sample before {start}" in axes.get_title()
+        lines = {line.get_label(): line for line in axes.get_lines()}
+        assert np.datetime64(lines["test period starts"].get_xdata()[0], "D") == start
+    capsys.readouterr()
 
 
 def test_a_model_whose_file_is_gone_says_so_and_names_data(tmp_path: Path, capsys) -> None:

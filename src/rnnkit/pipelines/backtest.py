@@ -117,15 +117,16 @@ POSITIONS.update(forecaster=_forecaster_positions, signal=_signal_positions,
                  dqn=_agent_positions)
 
 
-def backtest_windows(model: Any, options: BacktestOptions) -> tuple[Windows, str]:
+def backtest_windows(model: Any, options: BacktestOptions) -> tuple[Windows, str, Any]:
     """The windows the model is backtested on (its features, its source or another); by
     default its test period (up to its ``test_end`` if it was trained with one). With them, a
-    warning when decisions on the model's own data fall before its test period ("" if none)."""
+    warning when decisions on the model's own data fall before its test period ("" if none),
+    and that period's first decision day then (None: none, or no test period in the data)."""
     prepared = prepare_for(model, options.source, options.date_column, options.mirror)
     test = prepared.split.test
     if not (options.start or options.end):
         test_end = model.trained_on.get("test_end")
-        return (test.subset(test.input_end <= period_end(test_end)) if test_end else test), ""
+        return (test.subset(test.input_end <= period_end(test_end)) if test_end else test), "", None
     windows = make_windows(prepared.frame, prepared.target, model.feature_names,
                            model.lookback, model.horizon)
     times = windows.input_end
@@ -142,11 +143,11 @@ def backtest_windows(model: Any, options: BacktestOptions) -> tuple[Windows, str
     seen = (chosen.input_end < test.input_end[0]).sum() if len(test) else len(chosen)
     if not seen or (options.source and not same_source(options.source,
                                                        model.trained_on.get("source", ""))):
-        return chosen, ""  # another series: no day of it was trained on
+        return chosen, "", None  # another series: no day of it was trained on
     start = day_text(test.input_end[0]) if len(test) else "after the data"
     return chosen, (f"{seen} of the {len(chosen)} decision days lie before the model's test "
                     f"period (from {start}): it trained or was selected on them, so these "
-                    "numbers are in-sample, not a test")
+                    "numbers are in-sample, not a test"), test.input_end[0] if len(test) else None
 
 
 def backtest_bundle(path: str | Path, options: BacktestOptions,
@@ -172,7 +173,7 @@ def backtest_bundle(path: str | Path, options: BacktestOptions,
                                   .items() if key in TRADING_KEYS})
     check_costs(options.cost_bps, options.slippage_bps, "the costs (--cost-bps and "
                 "--slippage-bps, else the model's training run's)")
-    windows, in_sample = backtest_windows(model, options)
+    windows, in_sample, test_start = backtest_windows(model, options)
     returns = returns_kind(model)
     check_tradable(windows, returns)
     positions = positions_of(model, windows, options)
@@ -185,25 +186,35 @@ def backtest_bundle(path: str | Path, options: BacktestOptions,
                "reports": {name: result.report.as_dict() for name, result in results.items()},
                "table": report_table(results)}
     if out_dir is not None:
-        write_backtest(results, windows, Path(out_dir), summary)
+        write_backtest(results, windows, Path(out_dir), summary, test_start)
     return summary
 
 
 def write_backtest(results: dict[str, BacktestResult], windows: Windows, out: Path,
-                   summary: dict[str, Any]) -> None:
+                   summary: dict[str, Any], test_start: Any = None) -> None:
+    """``equity.png``, ``drawdown.png`` and ``backtest.json``; decisions on days the model
+    trained or was selected on (``summary["in_sample"]``) are said so on both plots, which
+    mark the day its test period starts (``test_start``)."""
     out.mkdir(parents=True, exist_ok=True)
-    plot_backtests(results, out, windows, f"{summary['target']}: equity after costs")
+    note = ""
+    if summary["in_sample"]:
+        note = (f" (in-sample before {day_text(test_start)})" if test_start is not None
+                else " (in-sample)")
+    plot_backtests(results, out, windows, f"{summary['target']}: equity after costs{note}",
+                   f"drawdown{note}", test_start if summary["in_sample"] else None)
     write_results(summary, out / "backtest.json")
 
 
 def plot_backtests(results: Mapping[str, BacktestResult], out: Path, windows: Windows,
-                   title: str, drawdown_title: str = "drawdown") -> None:
+                   title: str, drawdown_title: str = "drawdown", test_start: Any = None) -> None:
     """``equity.png`` and ``drawdown.png`` in ``out``: one curve per strategy, starting at 1
     on the first decision day; each later point on the day its return is earned (the row
-    after its decision)."""
+    after its decision). ``test_start``: a dashed line where the model's test period starts
+    (the days before it in-sample)."""
     from rnnkit.viz.timeseries import plot_drawdown, plot_equity
 
     times = equity_times(windows)
     equity = {name: np.r_[1.0, result.equity] for name, result in results.items()}
-    plot_equity(equity, out / "equity.png", times=times, title=title)
-    plot_drawdown(equity, out / "drawdown.png", times=times, title=drawdown_title)
+    mark = None if test_start is None else (test_start, "test period starts")
+    plot_equity(equity, out / "equity.png", times=times, title=title, mark=mark)
+    plot_drawdown(equity, out / "drawdown.png", times=times, title=drawdown_title, mark=mark)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -65,17 +66,24 @@ def plot_forecast(actual: np.ndarray, predicted: Mapping[str, np.ndarray], path:
     return save_figure(figure, path, dpi=120)
 
 
+def _mark(axes: Any, mark: tuple[Any, str] | None) -> None:
+    """A dashed vertical line at ``mark``'s time, with its label in the legend."""
+    if mark is not None:
+        axes.axvline(mark[0], color="grey", linestyle="--", linewidth=1.0, label=mark[1])
+
+
 def plot_equity(equity: Mapping[str, np.ndarray], path: str | Path,
                 times: np.ndarray | None = None, title: str = "equity",
-                log_scale: bool = False) -> Path:
+                log_scale: bool = False, mark: tuple[Any, str] | None = None) -> Path:
     """One equity curve per strategy (starting equity 1), e.g. model, persistence,
-    buy-and-hold."""
+    buy-and-hold; ``mark``: a (time, label) drawn as a dashed vertical line."""
     curves = {name: np.asarray(curve, dtype=float) for name, curve in equity.items()}
     xs = {name: _times(len(curve), times) for name, curve in curves.items()}
     figure, axes = subplots(figsize=(10, 4))
     for name, curve in curves.items():
         axes.plot(xs[name], curve, linewidth=1.0, label=name)
     axes.axhline(1.0, color="grey", linewidth=0.5)
+    _mark(axes, mark)
     if log_scale:
         axes.set_yscale("log")
     axes.set_title(title)
@@ -85,14 +93,17 @@ def plot_equity(equity: Mapping[str, np.ndarray], path: str | Path,
 
 
 def plot_drawdown(equity: Mapping[str, np.ndarray], path: str | Path,
-                  times: np.ndarray | None = None, title: str = "drawdown") -> Path:
-    """The fall from the running peak of each equity curve, in percent (0 at a new peak)."""
+                  times: np.ndarray | None = None, title: str = "drawdown",
+                  mark: tuple[Any, str] | None = None) -> Path:
+    """The fall from the running peak of each equity curve, in percent (0 at a new peak);
+    ``mark`` as :func:`plot_equity`'s."""
     curves = {name: np.asarray(curve, dtype=float) for name, curve in equity.items()}
     xs = {name: _times(len(curve), times) for name, curve in curves.items()}
     figure, axes = subplots(figsize=(10, 3))
     for name, curve in curves.items():
         peaks = np.maximum.accumulate(np.maximum(curve, 1.0))
         axes.plot(xs[name], 100.0 * (curve / peaks - 1.0), linewidth=1.0, label=name)
+    _mark(axes, mark)
     axes.set_title(title)
     axes.set_ylabel("drawdown (%)")
     axes.legend(loc="best", fontsize=8)
