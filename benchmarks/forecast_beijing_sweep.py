@@ -142,8 +142,8 @@ def main() -> int:
                         help=argparse.SUPPRESS)  # a worker process
     parser.add_argument("--out", type=Path, help="write the result here instead")
     args = parser.parse_args()
-    os.environ.setdefault("RNNKIT_DATA", str(ROOT.parent / "shared" / "data"))
     if args.one:
+        os.environ.setdefault("RNNKIT_DATA", str(ROOT.parent / "shared" / "data"))
         run_one(args.one[0], int(args.one[1]), args.device, Path(args.one[2]))
         return 0
     import torch
@@ -151,6 +151,7 @@ def main() -> int:
     if args.device == "cuda" and not torch.cuda.is_available():  # else every run fails alike
         parser.error("--device cuda: no CUDA GPU is available here; use --device cpu (slow: "
                      "about an hour per seed for a 256-unit model on 2 cores)")
+    os.environ.setdefault("RNNKIT_DATA", str(ROOT.parent / "shared" / "data"))
 
     label = "custom" if args.configs else args.round  # --configs: not a round's file
     args.configs = args.configs or ROUNDS[args.round]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -38,10 +39,12 @@ def test_the_sweep_refuses_cuda_without_a_gpu_before_any_run(
     import torch
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.delenv("RNNKIT_DATA", raising=False)  # restored after, whatever main sets
     monkeypatch.setattr(sys, "argv", ["forecast_beijing_sweep.py", "--configs", "gru64",
                                       "--seeds", "0", "--jobs", "1"])
     with pytest.raises(SystemExit) as stopped:
         forecast_beijing_sweep.main()
     assert stopped.value.code == 2
+    assert "RNNKIT_DATA" not in os.environ  # refused before it points the data anywhere
     error = capsys.readouterr().err
     assert "--device cuda" in error and "--device cpu" in error and "Traceback" not in error
