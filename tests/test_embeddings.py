@@ -811,6 +811,22 @@ def test_similarity_and_analogy_counts_leave_out_the_lines_gensim_skips(tmp_path
     assert (result["answered"], result["questions"], result["coverage"]) == (2, 2, 1.0)
 
 
+def write_compressed(path: Path, text: bytes, member: str) -> Path:
+    """``text`` at ``path``, compressed as its name says: a zip holding ``member``, bz2, xz,
+    else gzip (named .gz or not)."""
+    import bz2
+    import lzma
+    import zipfile
+
+    if path.name.endswith(".zip"):
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr(member, text)
+    else:
+        pack = {".bz2": bz2.compress, ".xz": lzma.compress}.get(path.suffix, gzip.compress)
+        path.write_bytes(pack(text))
+    return path
+
+
 @pytest.mark.parametrize(("name", "problem"), [
     ("glove.6B.zip", r"is a zip archive; unzip it and give the file in it \(glove.6B.zip holds"),
     ("v.txt.bz2", "is compressed with bzip2; decompress it"),
@@ -822,18 +838,7 @@ def test_a_compressed_vectors_file_rnnkit_does_not_open_says_so(
         tmp_path: Path, name: str, problem: str, format: str) -> None:
     """gensim opens .bz2, .xz (and a GloVe .zip is what one downloads); rnnkit said 'line 1 is
     not UTF-8 text; save the file as UTF-8', or showed the compressed bytes as no header."""
-    import bz2
-    import lzma
-    import zipfile
-
-    text = b"cat 1 2\ndog 3 4\n"
-    path = tmp_path / name
-    if name.endswith(".zip"):
-        with zipfile.ZipFile(path, "w") as archive:
-            archive.writestr("glove.6B.2d.txt", text)
-    else:
-        pack = {".bz2": bz2.compress, ".xz": lzma.compress}.get(path.suffix, gzip.compress)
-        path.write_bytes(pack(text))
+    path = write_compressed(tmp_path / name, b"cat 1 2\ndog 3 4\n", "glove.6B.2d.txt")
     with pytest.raises(ValueError, match=f"^vectors file {path} {problem}"):
         load_vectors(path, format)
 
@@ -901,19 +906,9 @@ def test_a_compressed_corpus_rnnkit_does_not_open_says_so(
         tmp_path: Path, name: str, problem: str) -> None:
     """A Wikipedia dump (.bz2) or text8.zip given as word2vec's corpus said 'line 1: not UTF-8
     text; save the file as UTF-8'."""
-    import bz2
-    import lzma
-    import zipfile
-
     from rnnkit.embeddings import open_corpus
 
     text = b"The cat sat .\n" if "jsonl" not in name else b'{"text": "The cat sat ."}\n'
-    path = tmp_path / name
-    if name.endswith(".zip"):
-        with zipfile.ZipFile(path, "w") as archive:
-            archive.writestr("text8", text)
-    else:
-        pack = {".bz2": bz2.compress, ".xz": lzma.compress}.get(path.suffix, gzip.compress)
-        path.write_bytes(pack(text))
+    path = write_compressed(tmp_path / name, text, "text8")
     with pytest.raises(ValueError, match=f"^corpus file {path} {problem}"):
         list(open_corpus(path))
