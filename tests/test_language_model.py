@@ -466,6 +466,18 @@ def test_a_text_too_short_is_reported_before_a_missing_line_break(
     assert "too short for 32 columns" in err and "prime" not in err
 
 
+def train_on_play(tmp_path: Path, *settings: str) -> Path:
+    """``train lm`` on ``TEXT * 3`` (``tmp_path/play.txt``) with ``settings`` beside two
+    validation columns, a 5-token sample and no progress bar; the run folder."""
+    corpus = tmp_path / "play.txt"
+    corpus.write_text(TEXT * 3, encoding="utf-8")
+    out = tmp_path / "run"
+    sets = [*settings, "data.eval_batch_size=2", "sample.length=5", "train.progress=false"]
+    assert main(["train", "lm", "--file", str(corpus), "--out", str(out),
+                 *[part for item in sets for part in ("--set", item)]]) == 0
+    return out
+
+
 def tiny_resumable_run(corpus: Path, out: Path) -> list[str]:
     """train lm on ``corpus`` for 2 steps; its last 4 items (sample and progress settings)
     may be cut off for the --resume that follows."""
@@ -572,14 +584,8 @@ def test_evaluate_scores_a_saved_model_on_a_text_file(
     from rnnkit.data.text_stream import StreamBatches, tokenize
     from rnnkit.pipelines.language_model import load_language_model
 
-    corpus = tmp_path / "play.txt"
-    corpus.write_text(TEXT * 3, encoding="utf-8")
-    out = tmp_path / "run"
-    assert main(["train", "lm", "--file", str(corpus), "--out", str(out),
-                 "--set", "train.epochs=1", "--set", "model.hidden_size=16",
-                 "--set", "train.batch_size=4", "--set", "data.steps=20",
-                 "--set", "data.eval_batch_size=2", "--set", "sample.length=5",
-                 "--set", "train.progress=false", "--set", "train.device=cpu"]) == 0
+    out = train_on_play(tmp_path, "train.epochs=1", "model.hidden_size=16",
+                        "train.batch_size=4", "data.steps=20", "train.device=cpu")
     held_out = tmp_path / "held_out.txt"
     held_out.write_text(TEXT[:300], encoding="utf-8")
     capsys.readouterr()
@@ -623,14 +629,8 @@ def test_tokens_per_second_counts_the_windows_of_an_epoch_cut_short(tmp_path: Pa
     assert trained_tokens(source, model, 5, 0) == source.tokens() == 38
     assert trained_tokens(source, model, 7, 0) == 38 + 16  # into the second epoch
     assert trained_tokens(source, model, 3, 3) == (3 + 1 + 3) * 2  # train.tbptt_steps=3
-    corpus = tmp_path / "play.txt"
-    corpus.write_text(TEXT * 3, encoding="utf-8")
-    out = tmp_path / "run"
-    assert main(["train", "lm", "--file", str(corpus), "--out", str(out),
-                 "--set", "train.max_steps=3", "--set", "model.hidden_size=8",
-                 "--set", "train.batch_size=2", "--set", "data.steps=10",
-                 "--set", "data.eval_batch_size=2", "--set", "sample.length=5",
-                 "--set", "train.progress=false"]) == 0
+    out = train_on_play(tmp_path, "train.max_steps=3", "model.hidden_size=8",
+                        "train.batch_size=2", "data.steps=10")
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert results["stopped"] == "max_steps" and results["epochs"] == 0
     assert results["tokens_per_second"] > 0  # was 0.0: only whole epochs were counted
