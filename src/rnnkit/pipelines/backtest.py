@@ -144,10 +144,11 @@ def backtest_windows(model: Any, options: BacktestOptions) -> tuple[Windows, str
     if not seen or (options.source and not same_source(options.source,
                                                        model.trained_on.get("source", ""))):
         return chosen, "", None  # another series: no day of it was trained on
-    start = day_text(test.input_end[0]) if len(test) else "after the data"
+    first = test.input_end[0] if len(test) else None
+    start = day_text(first) if first is not None else "after the data"
     return chosen, (f"{seen} of the {len(chosen)} decision days lie before the model's test "
                     f"period (from {start}): it trained or was selected on them, so these "
-                    "numbers are in-sample, not a test"), test.input_end[0] if len(test) else None
+                    "numbers are in-sample, not a test"), first
 
 
 def backtest_bundle(path: str | Path, options: BacktestOptions,
@@ -201,7 +202,7 @@ def write_backtest(results: dict[str, BacktestResult], windows: Windows, out: Pa
         note = (f" (in-sample before {day_text(test_start)})" if test_start is not None
                 else " (in-sample)")
     plot_backtests(results, out, windows, f"{summary['target']}: equity after costs{note}",
-                   f"drawdown{note}", test_start if summary["in_sample"] else None)
+                   f"drawdown{note}", test_start)
     write_results(summary, out / "backtest.json")
 
 
