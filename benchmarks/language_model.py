@@ -62,9 +62,8 @@ def main() -> None:
     else:
         saved = args.out / "config.toml"
         own = args.resume and saved.is_file()  # as `rnnkit train lm --resume`: the run's own
-        config = load_config(LMRunConfig, saved if own else None, [
-            *([] if own else ["data.dataset=tinyshakespeare"]), "train.progress=false",
-            *args.overrides])
+        config = load_config(LMRunConfig, saved if own else None,
+                             ["train.progress=false", *args.overrides])
         results = train_language_model(config, args.out, args.resume)
     config_text = (args.report or args.out) / "config.toml"
     loss = results["validation"]["loss"]
