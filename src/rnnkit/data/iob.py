@@ -109,7 +109,7 @@ def read_iob(
     kinds: list[LineKind] = []
     texts = contents(lines)
     check_line_endings(texts, path)
-    token_fields = _first_token_fields(texts, comment_prefix, docstart)
+    token_fields: int | None = None  # worked out when a comment-like line needs it
     for number, text in enumerate(texts, start=1):
         if not text or text.isspace():
             kinds.append(BLANK)  # WNUT-17's train file separates sentences with "\t" lines
@@ -123,8 +123,12 @@ def read_iob(
         elif comment_prefix and text.startswith(comment_prefix):
             # a token that starts with the prefix (a hashtag, PTB's "#" for pounds): a line
             # with a tab, or with as many fields as the token lines (tags checked) reads as one
-            maybe_token = tab_separated or (not any_tag and len(fields) == (
-                columns.field_count or token_fields))  # a file's first line too
+            expected = columns.field_count
+            if not (expected or tab_separated or any_tag):  # a file's first lines too
+                if token_fields is None:
+                    token_fields = _first_token_fields(texts, comment_prefix, docstart)
+                expected = token_fields
+            maybe_token = tab_separated or (not any_tag and len(fields) == expected)
             token_and_tag = columns.read(fields, tab_separated, 0) if maybe_token else None
             kinds.append(OTHER if token_and_tag is None else token_and_tag)
         else:
