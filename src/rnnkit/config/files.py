@@ -114,13 +114,13 @@ def _build(config_type: type[ConfigT], values: dict[str, Any], source: str,
     defaults: Any = config_type()
     sections = {}
     for section, content in values.items():
-        if section not in hints and not isinstance(content, dict):  # `lr = 0.1` at the top
-            raise ConfigError(f"{section} = {_shown(content)} in {source} is outside any "
-                              "section: a key goes after its section's [section] line;"
-                              f"{did_you_mean_key(section, keys)} valid keys: "
-                              + ", ".join(keys))
         if section not in hints:
-            names = list(content) if isinstance(content, dict) else []
+            if not isinstance(content, dict):  # `lr = 0.1` at the top
+                raise ConfigError(f"{section} = {_shown(content)} in {source} is outside any "
+                                  "section: a key goes after its section's [section] line;"
+                                  f"{did_you_mean_key(section, keys)} valid keys: "
+                                  + ", ".join(keys))
+            names = list(content)
             where = origin(*(f"{section}.{name}" for name in names))
             raise ConfigError(f"unknown config section {section!r} in {where};"
                               f"{did_you_mean_section(section, names, keys)} valid keys: "
