@@ -166,13 +166,6 @@ def check_same_task(config_type: type, out: Path) -> None:
                           "model.rnnkit and checkpoints: give another --out") from None
 
 
-def bundle_kind(path: Path) -> str:
-    """The model kind stored in a bundle's header (the bundle is checked on the way)."""
-    from rnnkit.training.bundle import read_header
-
-    return read_header(path).get("kind", "")
-
-
 def check_file(path: str | Path, flag: str) -> None:
     """Refuse a ``flag`` naming a file that is not there (before a model is loaded)."""
     if not Path(path).is_file():

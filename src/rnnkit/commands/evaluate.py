@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from rnnkit.commands.common import EVALUATORS, PREDICTORS, Handler, bundle_kind
+from rnnkit.commands.common import EVALUATORS, PREDICTORS, Handler
 from rnnkit.commands.paths import check_output_apart
 from rnnkit.config import ConfigError
 
@@ -51,15 +51,16 @@ def _dispatch(args: argparse.Namespace, handlers: dict[str, Handler], verb: str)
         raise ConfigError(f"--text and --input {args.input} both give the input; give one of "
                           "them: --text for a few lines, --input for a file ('-': standard "
                           "input)")
-    kind = bundle_kind(args.model)
+    from rnnkit.training.bundle import newer_hint, read_header
+
+    header = read_header(args.model)  # the bundle is checked on the way
+    kind = header.get("kind", "")
     if kind not in handlers:
         if kind in ELSEWHERE:
             raise ValueError(f"rnnkit {verb} does not run {kind!r} models: {ELSEWHERE[kind]}")
-        from rnnkit.training.bundle import newer_hint, read_header
-
         known = ", ".join(sorted(handlers)) or "none"
         raise ValueError(f"rnnkit {verb} cannot handle {kind!r} models yet (it handles: {known})"
-                         f"{newer_hint(read_header(args.model))}")
+                         f"{newer_hint(header)}")
     if verb == "evaluate":
         check_flags_read(kind, args)
     return handlers[kind](args)
