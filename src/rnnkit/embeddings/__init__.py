@@ -25,12 +25,8 @@ from rnnkit.embeddings.evaluate import (
     evaluate_similarity,
     neighbors,
 )
-from rnnkit.embeddings.pretrained import (
-    Coverage,
-    embedding_matrix,
-    load_vectors,
-    save_vectors,
-)
+from rnnkit.embeddings.lookup import Coverage, embedding_matrix
+from rnnkit.embeddings.pretrained import load_vectors, save_vectors
 from rnnkit.embeddings.vector_files import detect_format
 from rnnkit.embeddings.word2vec import Word2VecOptions, train_word2vec
 

@@ -10,7 +10,7 @@ import torch
 from gensim.models import KeyedVectors
 
 from rnnkit.data.vocab import Vocab
-from rnnkit.embeddings.pretrained import (
+from rnnkit.embeddings.lookup import (
     Coverage,
     embedding_matrix,
     vector_coverage,
