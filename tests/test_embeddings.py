@@ -912,3 +912,27 @@ def test_a_compressed_corpus_rnnkit_does_not_open_says_so(
     path = write_compressed(tmp_path / name, text, "text8")
     with pytest.raises(ValueError, match=f"^corpus file {path} {problem}"):
         list(open_corpus(path))
+
+
+def test_fit_vocabulary_reads_the_vectors_words_for_their_lowercased_forms_once() -> None:
+    from rnnkit.embeddings.vocabulary import fit_vocabulary
+
+    class CountedKeys(list):  # type: ignore[type-arg]
+        walks = 0
+
+        def __iter__(self):  # type: ignore[no-untyped-def]
+            CountedKeys.walks += 1
+            return super().__iter__()
+
+    vectors = KeyedVectors(2)
+    vectors.add_vectors(["the", "Tampa", "Iraqi", "Rome"], np.eye(4, 2))
+    vectors.index_to_key = CountedKeys(vectors.index_to_key)
+    words = Vocab(["the", "iraqi"])
+    words.counts = {"the": 3, "iraqi": 2, "rome": 1}
+    fitted, matrix, coverage = fit_vocabulary(vectors, words, extend=2, lowercase=True,
+                                              keep_rare=True, log=lambda line: None)
+    assert fitted.symbols == ["<pad>", "<unk>", "the", "iraqi", "rome", "tampa"]
+    assert matrix[3].tolist() == vectors["Iraqi"].tolist()
+    assert matrix[5].tolist() == vectors["Tampa"].tolist()
+    assert (coverage.vocab_found, coverage.token_found) == (3, 6)
+    assert CountedKeys.walks == 1  # coverage, rare words and the matrix share one lookup

@@ -118,12 +118,14 @@ def vector_coverage(symbols: Sequence[str], vectors: KeyedVectors,
     """How much of ``symbols`` (and, with ``counts``, of the text behind them) ``vectors``
     cover, each symbol looked up as :func:`embedding_matrix` looks it up. Give every training
     word (``Vocab.counts``) to count the training text, not just the words kept."""
-    return _coverage(symbols, vector_indices(symbols, vectors, lowercase_fallback), vectors,
+    return coverage_of(symbols, vector_indices(symbols, vectors, lowercase_fallback), vectors,
                      counts)
 
 
-def _coverage(symbols: Sequence[str], found: Sequence[int | None], vectors: KeyedVectors,
-              counts: Mapping[str, int] | None) -> Coverage:
+def coverage_of(symbols: Sequence[str], found: Sequence[int | None], vectors: KeyedVectors,
+                counts: Mapping[str, int] | None) -> Coverage:
+    """:func:`vector_coverage` of ``symbols`` already looked up (``found``: their
+    :func:`vector_indices`)."""
     words = [(symbol, index) for symbol, index in zip(symbols, found, strict=True)
              if symbol not in (PAD, UNK)]
     hits = [symbol for symbol, index in words if index is not None]
@@ -171,10 +173,18 @@ def embedding_matrix(
     Shape:
         matrix: ``[len(vocab_symbols), vectors.vector_size]``.
     """
+    found = vector_indices(vocab_symbols, vectors, lowercase_fallback)
+    return rows_matrix(vocab_symbols, found, vectors, seed), coverage_of(vocab_symbols, found,
+                                                                         vectors, counts)
+
+
+def rows_matrix(vocab_symbols: Sequence[str], found: Sequence[int | None],
+                vectors: KeyedVectors, seed: int = 0) -> torch.Tensor:
+    """:func:`embedding_matrix`'s matrix for ``vocab_symbols`` already looked up (``found``:
+    their :func:`vector_indices`)."""
     std = float(np.std(vectors.vectors)) or 1.0
     generator = torch.Generator().manual_seed(seed)
     matrix = torch.randn(len(vocab_symbols), vectors.vector_size, generator=generator) * std
-    found = vector_indices(vocab_symbols, vectors, lowercase_fallback)
     rows = [row for row, index in enumerate(found) if index is not None]
     if rows:
         sources = [found[row] for row in rows]
@@ -182,5 +192,4 @@ def embedding_matrix(
     for row, symbol in enumerate(vocab_symbols):
         if symbol == PAD:
             matrix[row] = 0.0
-    coverage = _coverage(vocab_symbols, found, vectors, counts)
-    return matrix, coverage
+    return matrix

@@ -12,8 +12,8 @@ from gensim.models import KeyedVectors
 from rnnkit.data.vocab import Vocab
 from rnnkit.embeddings.lookup import (
     Coverage,
-    embedding_matrix,
-    vector_coverage,
+    coverage_of,
+    rows_matrix,
     vector_indices,
     vocabulary_extension,
 )
@@ -26,17 +26,20 @@ def fit_vocabulary(vectors: KeyedVectors, words: Vocab, extend: int, lowercase: 
     words the first ``extend`` vectors add (:func:`vocabulary_extension`; a ``lowercase``
     vocabulary gets ``Tampa`` as ``tampa``); its embedding matrix; and the vectors' coverage
     of every training word and of the training text (logged), which the added words do not
-    change."""
+    change. Every word is looked up once (a miss builds the lowercased map of all the
+    vectors' words, 3 million for GoogleNews)."""
     counts = words.counts
-    coverage = vector_coverage(list(counts), vectors, counts)
+    known = {*words.symbols, *(counts if keep_rare else ())}
+    added = vocabulary_extension(vectors, extend, lowercase, known=known)
+    looked_up = list(dict.fromkeys([*words.symbols, *counts, *added]))
+    index_of = dict(zip(looked_up, vector_indices(looked_up, vectors), strict=True))
+    coverage = coverage_of(list(counts), [index_of[word] for word in counts], vectors, counts)
     log(f"embedding coverage of the training words: {coverage.summary()}")
     symbols = words.symbols[2:]
     if keep_rare:
-        rare = [word for word in counts if word not in words]
-        symbols += [word for word, index in zip(rare, vector_indices(rare, vectors), strict=True)
-                    if index is not None]
-    known = {*words.symbols, *(counts if keep_rare else ())}
-    fitted = Vocab(symbols + vocabulary_extension(vectors, extend, lowercase, known=known))
+        symbols += [word for word in counts
+                    if word not in words and index_of[word] is not None]
+    fitted = Vocab(symbols + added)
     fitted.counts = counts
-    matrix, _ = embedding_matrix(fitted.symbols, vectors, counts)
+    matrix = rows_matrix(fitted.symbols, [index_of.get(word) for word in fitted.symbols], vectors)
     return fitted, matrix, coverage
