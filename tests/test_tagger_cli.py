@@ -582,3 +582,13 @@ def test_a_registry_dataset_of_another_task_is_refused_by_its_task(
     assert (f"dataset {dataset!r} is a {task} dataset, and a tagger reads tagging datasets "
             "(ud_english_ewt, uner_english_ewt, wnut17)") in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+
+
+def test_tokens_per_second_counts_the_batches_of_an_epoch_cut_short(
+        files: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "pos"
+    assert _train(files, "conllu", out, "--set", "train.batch_size=1",
+                  "--set", "train.max_steps=1") == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["stopped"] == "max_steps" and results["epochs"] == 0
+    assert results["tokens_per_second"] > 0  # was 0.0: only whole epochs were counted

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from itertools import islice
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -160,14 +161,20 @@ def train_tagger(
     observe: dict[str, BatchSource] = {}
     if all(t in tags for sequence in test_tags for t in sequence):
         observe["test"] = source(test, test_tags, False)
+    train_batches = source(train, train_tags, True)
     result = train_in_run_dir(
-        model, config, out_dir, source(train, train_tags, True), source(dev, dev_tags, False),
-        resume, log, observe=observe,
+        model, config, out_dir, train_batches, source(dev, dev_tags, False), resume, log,
+        observe=observe,
     )
     model.to("cpu")
     train_seconds = result.seconds
     tokens = sum(len(s) for s in train)
     epochs_done = len(result.history)
+    # the batches of an epoch train.max_steps cut short count too (one step a batch)
+    steps_in_part = result.steps - (int(result.history[-1]["steps"]) if epochs_done else 0)
+    trained = tokens * epochs_done + sum(
+        int(batch.lengths.sum()) for batch in islice(train_batches.batches(epochs_done),
+                                                     steps_in_part))
     results: dict[str, Any] = {
         "train_sentences": len(train),
         "train_tokens": tokens,
@@ -175,7 +182,7 @@ def train_tagger(
         "best_epoch": result.best_epoch,
         "stopped": result.stopped,
         "train_seconds": round(train_seconds, 1),
-        "tokens_per_second": round(tokens * epochs_done / max(train_seconds, 1e-9), 1),
+        "tokens_per_second": round(trained / max(train_seconds, 1e-9), 1),
         "kernel": model.encoder.kernel,
         "parameters": sum(p.numel() for p in model.parameters()),
         "embedding_coverage": coverage,
