@@ -1058,8 +1058,8 @@ def test_forecast_plot_title_says_which_windows_it_shows(
     seen: dict[str, Any] = {}
     monkeypatch.setattr(rnnkit.viz.timeseries, "plot_forecast",
                         lambda actual, forecasts, path, **options: seen.update(options))
-    plot(test, out, tmp_path / "forecast.png", points, "degC")
-    assert seen["title"] == f"y, 3 steps ahead, {part}"
+    plot(test, out, tmp_path / "forecast.png", points, "degC", {})
+    assert seen["title"] == f"y, 3 steps ahead, {part}" and seen["level"] is None
     from rnnkit.trading.returns import span_text  # hourly from a midnight: both timed
 
     assert span_text("2014-12-10", "2014-12-31 23:00") == ("2014-12-10 00:00:00 to "
@@ -1067,6 +1067,24 @@ def test_forecast_plot_title_says_which_windows_it_shows(
     assert span_text("2014-12-10", "2014-12-31") == "2014-12-10 to 2014-12-31"
     assert len(seen["times"]) == min(points, len(test))
     assert seen["times"][-1] == test.target_times[-1, -1]
+
+
+def test_forecast_plot_names_its_interval_s_level(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The band's legend read 'model interval', whatever its level (a quantile model's outer
+    quantiles 0.1 and 0.9 give 80%, not the 90% a Gaussian one defaults to)."""
+    import rnnkit.viz.timeseries
+    from rnnkit.pipelines.forecaster import plot
+
+    test = make_windows(series_frame(35), "y", ["y", "x"], lookback=12, horizon=3, stride=1)
+    out = {"mean": test.targets, "baseline_persistence": test.targets - 1,
+           "lower": test.targets - 2, "upper": test.targets + 2}
+    kept: list[Any] = []
+    monkeypatch.setattr(rnnkit.viz.timeseries, "save_figure",
+                        lambda figure, path, dpi: kept.append(figure))
+    plot(test, out, tmp_path / "forecast.png", 504, "degC", {"interval": {"level": 0.8}})
+    legend = [text.get_text() for text in kept[0].axes[0].get_legend().get_texts()]
+    assert legend == ["actual", "model", "model 80% interval", "persistence"]
 
 
 def test_missing_values_in_the_last_window_are_named() -> None:

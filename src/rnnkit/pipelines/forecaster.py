@@ -200,9 +200,11 @@ def score(model: Forecaster, split: Split, options: ForecastOptions, period: int
     return results, {**out, **{f"baseline_{k}": v for k, v in forecasts.items()}}
 
 
-def plot(test: Windows, out: dict[str, np.ndarray], path: Path, points: int, unit: str) -> Path:
+def plot(test: Windows, out: dict[str, np.ndarray], path: Path, points: int, unit: str,
+         scores: dict[str, Any]) -> Path:
     """``forecast.png``: the last ``points`` test windows' last step (``forecast.plot_points``),
-    its title saying which when they are not all (results.json scores every one)."""
+    its title saying which when they are not all (results.json scores every one), the interval
+    band named by the level ``scores`` (from :func:`score`) give it."""
     from rnnkit.trading.returns import span_text
     from rnnkit.viz.timeseries import plot_forecast
 
@@ -218,7 +220,8 @@ def plot(test: Windows, out: dict[str, np.ndarray], path: Path, points: int, uni
                           "persistence": out["baseline_persistence"][rows, -1]},
                          path, times=times, lower=lower, upper=upper,
                          title=f"{test.target_name}, {step} steps ahead, {part} "
-                               f"({span_text(times[0], times[-1])})", unit=unit)
+                               f"({span_text(times[0], times[-1])})", unit=unit,
+                         level=scores.get("interval", {}).get("level"))
 
 
 
@@ -283,7 +286,7 @@ def train_forecaster(config: ForecastRunConfig, out_dir: str | Path, resume: boo
                "best_epoch": result.best_epoch, "stopped": result.stopped,
                "seconds": round(result.seconds, 1)}
     out = Path(out_dir)
-    plot(split.test, outputs, out / "forecast.png", config.forecast.plot_points, target)
+    plot(split.test, outputs, out / "forecast.png", config.forecast.plot_points, target, test)
     write_results(results, out / "results.json")
     headline = test[f"step_{config.data.horizon}"]
     log(f"test MAE at step {config.data.horizon}: model {headline['model']['mae']:.4g}, "
@@ -305,6 +308,7 @@ def evaluate_forecaster(bundle: str | Path, source: str | None = None,
     results, outputs = score(model, split, options, period)
     if out_dir is not None:
         Path(out_dir).mkdir(parents=True, exist_ok=True)
-        plot(split.test, outputs, Path(out_dir) / "forecast.png", 24 * 21, model.target)
+        plot(split.test, outputs, Path(out_dir) / "forecast.png", 24 * 21, model.target,
+             results)
         write_results(results, Path(out_dir) / "results.json")
     return results

@@ -25,9 +25,9 @@ def _times(length: int, times: np.ndarray | None) -> np.ndarray:
 def plot_forecast(actual: np.ndarray, predicted: Mapping[str, np.ndarray], path: str | Path,
                   times: np.ndarray | None = None, lower: np.ndarray | None = None,
                   upper: np.ndarray | None = None, title: str = "forecast vs actual",
-                  unit: str = "") -> Path:
+                  unit: str = "", level: float | None = None) -> Path:
     """Actual values and one line per forecast; ``lower``/``upper`` shade an interval band
-    around the first forecast.
+    around the first forecast, its legend naming its ``level`` when given (0.9: "90%").
 
     Example:
         >>> import tempfile
@@ -58,8 +58,9 @@ def plot_forecast(actual: np.ndarray, predicted: Mapping[str, np.ndarray], path:
     for i, (name, values) in enumerate(forecasts.items()):
         line = axes.plot(x, values, linewidth=1.0, label=name)[0]
         if i == 0 and band is not None:
+            share = "" if level is None else f" {100 * level:g}%"
             axes.fill_between(x, *band, color=line.get_color(), alpha=0.2,
-                              label=f"{name} interval")
+                              label=f"{name}{share} interval")
     axes.set_title(title)
     axes.set_ylabel(unit)
     axes.legend(loc="best", fontsize=8)
