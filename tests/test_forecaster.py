@@ -354,6 +354,25 @@ def test_cli_trains_on_a_csv_and_writes_results(tmp_path: Path, monkeypatch, cap
     assert evaluated["interval"] == results["test"]["interval"]
 
 
+def test_evaluate_plots_as_many_windows_as_training_did(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """rnnkit evaluate --out drew the last 504 test windows whatever forecast.plot_points the
+    model was trained with."""
+    import rnnkit.viz.timeseries
+
+    csv = write_csv(tmp_path / "series.csv", series_frame(400))
+    args = ["train", "forecaster", "--out", str(tmp_path / "run")]
+    for item in settings(csv, **{"forecast.plot_points": "7", "train.epochs": "1"}):
+        args += ["--set", item]
+    assert rnnkit.cli.main(args) == 0
+    shown: list[int] = []
+    monkeypatch.setattr(rnnkit.viz.timeseries, "plot_forecast",
+                        lambda actual, forecasts, path, **options: shown.append(len(actual)))
+    assert rnnkit.cli.main(["evaluate", "--model", str(tmp_path / "run" / "model.rnnkit"),
+                            "--out", str(tmp_path / "evaluated")]) == 0
+    assert shown == [7]
+
+
 @pytest.mark.parametrize("extra", [
     {"forecast.strategy": "recursive", "forecast.loss": "mae"},
     {"forecast.loss": "quantile", "forecast.quantiles": "0.1,0.5,0.9"},

@@ -77,8 +77,9 @@ class ForecastRunConfig:
     forecast: ForecastOptions = field(default_factory=ForecastOptions)
 
 
-# what score() reads, kept in the bundle for rnnkit evaluate
-SCORING = ("interval", "seasonal_period", "moving_average", "ridge_alphas", "ridge_steps")
+# what score() reads and plot() shows, kept in the bundle for rnnkit evaluate
+SCORING = ("interval", "seasonal_period", "moving_average", "ridge_alphas", "ridge_steps",
+           "plot_points")
 
 
 def tensors(model: Forecaster, windows: Windows, batch_size: int, shuffle: bool, seed: int
@@ -308,7 +309,7 @@ def evaluate_forecaster(bundle: str | Path, source: str | None = None,
     results, outputs = score(model, split, options, period)
     if out_dir is not None:
         Path(out_dir).mkdir(parents=True, exist_ok=True)
-        plot(split.test, outputs, Path(out_dir) / "forecast.png", 24 * 21, model.target,
-             results)
+        plot(split.test, outputs, Path(out_dir) / "forecast.png", options.plot_points,
+             model.target, results)
         write_results(results, Path(out_dir) / "results.json")
     return results
