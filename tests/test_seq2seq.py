@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 import warnings
 from dataclasses import replace
@@ -290,7 +291,33 @@ def test_validation_bleu_with_beam_search(trained: Seq2Seq,
         trained.config = replace(trained.config, validation_decoding="greedy")
     assert sizes == [3, 3, 3]  # every validation batch (20 lines, 8 a batch) decoded by beam
     assert greedy["loss"] == pytest.approx(beam["loss"])
-    assert set(beam) == {"loss", "bleu", "chrf"} and 0.0 <= beam["bleu"] <= 100.0
+    assert set(beam) == {"loss", "nll", "perplexity", "bleu", "chrf"}
+    assert 0.0 <= beam["bleu"] <= 100.0
+
+
+def test_validation_reports_the_likelihood_without_label_smoothing(trained: Seq2Seq) -> None:
+    """val_loss includes label smoothing, so it was no log-likelihood and gave no perplexity;
+    val_nll is the mean negative log-probability of the gold target tokens."""
+    lines = copy_task(20, 3)
+    source = batches(encode_pairs(trained, lines, [reverse(line) for line in lines]), 8, False, 0)
+    total, tokens = 0.0, 0
+    with torch.no_grad():
+        for batch in source.batches(0):
+            gold = batch.target[:, 1:]
+            log_probs = torch.log_softmax(trained(batch).double(), dim=-1)
+            picked = log_probs.gather(-1, gold.unsqueeze(-1)).squeeze(-1)
+            total -= float(picked[gold != PAD_ID].sum())
+            tokens += int((gold != PAD_ID).sum())
+    trained.config = replace(trained.config, label_smoothing=0.1)
+    try:
+        smoothed = trained.evaluate(source.batches(0))
+    finally:
+        trained.config = replace(trained.config, label_smoothing=0.0)
+    plain = trained.evaluate(source.batches(0))
+    assert smoothed["nll"] == pytest.approx(total / tokens, rel=1e-5)
+    assert smoothed["perplexity"] == pytest.approx(math.exp(total / tokens), rel=1e-5)
+    assert smoothed["loss"] > smoothed["nll"]  # a trained model: smoothing costs it
+    assert plain["loss"] == plain["nll"] == smoothed["nll"]
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])

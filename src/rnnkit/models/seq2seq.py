@@ -8,6 +8,7 @@ travel inside the bundle, so a loaded model translates raw text.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, replace
 from typing import Any, NamedTuple
 
@@ -187,8 +188,7 @@ class Seq2Seq(TaskModel):
     def step(self, batch: Any, state: Any = None) -> StepOutput:
         scores = self(batch)
         gold = batch.target[:, 1:]  # [B, T]
-        loss = F.cross_entropy(scores.reshape(-1, scores.shape[-1]), gold.reshape(-1),
-                               ignore_index=PAD_ID, label_smoothing=self.config.label_smoothing)
+        loss = _token_loss(scores, gold, self.config.label_smoothing)
         if self.training:
             self.steps_seen += 1
         return StepOutput(loss, int((gold != PAD_ID).sum()))
@@ -257,25 +257,31 @@ class Seq2Seq(TaskModel):
         return results, maps, total.tolist()
 
     def metric_names(self) -> list[str]:
-        return ["loss", "bleu", "chrf"]
+        return ["loss", "nll", "perplexity", "bleu", "chrf"]
 
     @torch.no_grad()
     def evaluate(self, batches: Any) -> dict[str, float]:
-        """Loss, and BLEU/chrF of the decoded batches (greedy, or beam per the config).
+        """Loss (with label smoothing, as trained), the negative log-likelihood per target token
+        without it (``nll``) and its ``perplexity``, and BLEU/chrF of the decoded batches
+        (greedy, or beam per the config).
 
         A source with no subwords (only its end marker: a blank line) scores as an empty
         translation, as ``rnnkit translate`` and the test scores give it."""
         from rnnkit.models.beam_search import beam_search
         from rnnkit.training.translation_metrics import corpus_scores
 
+        smoothing = self.config.label_smoothing
         with evaluating(self):
-            loss, count = 0.0, 0
+            loss, nll, count = 0.0, 0.0, 0
             hypotheses: list[str] = []
             references: list[str] = []
             for batch in batches:
-                out = self.step(batch)
-                loss += float(out.loss) * out.count
-                count += out.count
+                scores, gold = self(batch), batch.target[:, 1:]
+                tokens = int((gold != PAD_ID).sum())
+                smoothed = float(_token_loss(scores, gold, smoothing))
+                loss += smoothed * tokens
+                nll += (float(_token_loss(scores, gold, 0.0)) if smoothing else smoothed) * tokens
+                count += tokens
                 if self.config.validation_decoding == "beam":
                     found = beam_search(self, batch.source, batch.source_lengths,
                                         self.config.beam_size, self.config.length_penalty)
@@ -287,4 +293,13 @@ class Seq2Seq(TaskModel):
                                                          strict=True))
                 references.extend(batch.references)
         scores = corpus_scores(hypotheses, references, self.data.get("tgt", ""))
-        return {"loss": loss / max(count, 1), "bleu": scores["bleu"], "chrf": scores["chrf"]}
+        nll /= max(count, 1)
+        return {"loss": loss / max(count, 1), "nll": nll, "perplexity": math.exp(min(nll, 700.0)),
+                "bleu": scores["bleu"], "chrf": scores["chrf"]}
+
+
+def _token_loss(scores: Tensor, gold: Tensor, smoothing: float) -> Tensor:
+    """Mean cross-entropy of target scores ``[B, T, V]`` against gold ids ``[B, T]``, padding
+    left out, with ``smoothing`` (label smoothing; 0: the negative log-likelihood)."""
+    return F.cross_entropy(scores.reshape(-1, scores.shape[-1]), gold.reshape(-1),
+                           ignore_index=PAD_ID, label_smoothing=smoothing)

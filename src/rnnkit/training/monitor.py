@@ -35,7 +35,7 @@ class TrainResult:
 
 # the metrics rnnkit's own models report (``val_`` or ``train_`` before them), by which way
 # is better; a name of one's own (``val_neg_loss``, ``val_mae_skill``) is not guessed at
-LOWER_IS_BETTER = ("loss", "mae", "mse", "rmse", "mae_last", "perplexity", "bpc")
+LOWER_IS_BETTER = ("loss", "nll", "mae", "mse", "rmse", "mae_last", "perplexity", "bpc")
 HIGHER_IS_BETTER = ("accuracy", "macro_f1", "micro_f1", "f1", "bleu", "chrf", "precision",
                     "recall")
 
