@@ -1,0 +1,57 @@
+"""Numeric-sequence classifiers end to end: evaluate and predict on a bundle."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rnnkit.cli import main
+
+QUICK = ["--set", "train.epochs=1", "--set", "model.hidden_size=4", "--set",
+         "train.progress=false", "--set", "train.device=cpu"]
+
+
+def _numeric_bundle(tmp_path: Path) -> tuple[Path, Path]:
+    """A tiny numeric classifier (labels 1, 2, 10) and its training file."""
+    lines = ["id,step,x,y,label"]
+    for index in range(12):
+        for step in range(1 + index % 3):
+            lines.append(f"s{index},{step},{index + step},{step * 0.5},{(1, 2, 10)[index % 3]}")
+    data = tmp_path / "train.csv"
+    data.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "numeric"
+    assert main(["train", "classifier", "--train", str(data), "--dev", str(data), "--format",
+                 "numeric", "--out", str(out), "--set", "data.time_column=step", *QUICK]) == 0
+    return out / "model.rnnkit", data
+
+
+def _text_bundle(tmp_path: Path) -> Path:
+    data = tmp_path / "texts.csv"
+    data.write_text("text,label\ngood film,pos\nbad film,neg\ngreat,pos\nawful,neg\n")
+    out = tmp_path / "text"
+    assert main(["train", "classifier", "--train", str(data), "--dev", str(data), "--out",
+                 str(out), "--set", "classifier.word_dim=4", *QUICK]) == 0
+    return out / "model.rnnkit"
+
+
+def test_evaluate_refuses_a_format_the_model_cannot_read(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A numeric classifier evaluated on texts (--format csv) failed with an AssertionError
+    traceback, a text classifier on a long CSV (--format numeric) with KeyError: 'scaler'."""
+    numeric, _ = _numeric_bundle(tmp_path)
+    text = _text_bundle(tmp_path)
+    texts = tmp_path / "texts_1_2.csv"  # labels the numeric model knows
+    texts.write_text("text,label\ngood film,1\nbad film,2\n")
+    sequences = tmp_path / "sequences.csv"  # labels the text model knows
+    sequences.write_text("id,step,x,y,label\na,0,1,2,pos\nb,0,2,1,neg\n")
+    capsys.readouterr()
+    for model, data, fmt, message in (
+            (numeric, texts, "csv", "reads numeric sequences"),
+            (numeric, texts, "jsonl", "reads numeric sequences"),
+            (text, sequences, "numeric", "reads texts")):
+        assert main(["evaluate", "--model", str(model), "--data", str(data), "--format",
+                     fmt]) == 2
+        error = capsys.readouterr().err
+        assert message in error and "Traceback" not in error
+        assert len(error.strip().splitlines()) == 1
