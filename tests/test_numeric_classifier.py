@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -55,3 +58,16 @@ def test_evaluate_refuses_a_format_the_model_cannot_read(
         error = capsys.readouterr().err
         assert message in error and "Traceback" not in error
         assert len(error.strip().splitlines()) == 1
+
+
+def test_numeric_labels_order_the_same_in_every_process() -> None:
+    """Labels that name one number ('1' and '1.0') or a nan kept the order of a set, which
+    Python's string hashing changes from process to process: the same seed trained another
+    model, and --resume in a new process was refused ('labels' differ)."""
+    code = ("from rnnkit.pipelines.classifier_data import ClassifierDataConfig, label_order; "
+            "print(label_order(ClassifierDataConfig(), {'10', '1.0', '1', '2', '01'}), "
+            "label_order(ClassifierDataConfig(), {'1', 'nan', '2'}))")
+    orders = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True, env={**os.environ, "PYTHONHASHSEED": seed}
+                             ).stdout for seed in ("1", "3")}
+    assert orders == {"['01', '1', '1.0', '2', '10'] ['1', '2', 'nan']\n"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -222,14 +223,19 @@ def _hold_out(items: list[T], usable: list[bool], fraction: float, seed: int
 
 
 def label_order(data: ClassifierDataConfig, labels: set[str]) -> list[str]:
-    """The label list: SST in scale order, numbers numerically, other names alphabetically."""
+    """The label list: SST in scale order, numbers numerically (names of one number, '1' and
+    '1.0', alphabetically), other names alphabetically. Never the set's own order, which
+    Python's string hashing changes from process to process."""
     if data.resolved_format() == "sst":
         scale = SST5_LABELS if data.sst_labels == "sst5" else SST2_LABELS
         return [name for name in scale if name in labels]
     try:
-        return sorted(labels, key=float)
+        values = {label: float(label) for label in labels}
     except ValueError:
         return sorted(labels)
+    if any(math.isnan(value) for value in values.values()):  # no place among the numbers
+        return sorted(labels)
+    return sorted(labels, key=lambda label: (values[label], label))
 
 
 def word_vocab(train: list[Example], min_count: int, texts: list[Example] | None = None
