@@ -71,3 +71,24 @@ def test_numeric_labels_order_the_same_in_every_process() -> None:
                              check=True, env={**os.environ, "PYTHONHASHSEED": seed}
                              ).stdout for seed in ("1", "3")}
     assert orders == {"['01', '1', '1.0', '2', '10'] ['1', '2', 'nan']\n"}
+
+
+@pytest.mark.parametrize(("separator", "name"), [("\t", "tabs"), (";", "';'")])
+def test_a_long_csv_with_another_separator_says_so(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], separator: str, name: str) -> None:
+    """A long file saved with tabs (or ';') was read as one column and refused as having no
+    column 'id', listing that column's name, tabs and all, as if it were the five columns."""
+    data = tmp_path / "sequences.tsv"
+    data.write_text("\n".join(separator.join(row) for row in (
+        ("id", "step", "x", "label"), ("a", "0", "1", "p"), ("b", "0", "2", "q"))) + "\n")
+    assert main(["train", "classifier", "--train", str(data), "--format", "numeric", "--out",
+                 str(tmp_path / "run"), "--set", "data.time_column=step", *QUICK]) == 2
+    error = capsys.readouterr().err
+    assert f"the header looks separated by {name}, but a long CSV is read separated by " \
+        "commas: save it with commas" in error
+    assert "\t" not in error and len(error.strip().splitlines()) == 1
+    model, _ = _numeric_bundle(tmp_path)
+    capsys.readouterr()
+    for command in (["evaluate", "--data"], ["predict", "--input"]):
+        assert main([command[0], "--model", str(model), command[1], str(data)]) == 2
+        assert f"the header looks separated by {name}" in capsys.readouterr().err

@@ -53,6 +53,18 @@ def _number(text: str, where: str, column: str,
     return value
 
 
+def _missing_fix(header: list[str]) -> str:
+    """The end of the error for missing columns: the columns there are and which settings
+    name others, or, for a header that is one column holding another separator (a file saved
+    with tabs or ';'), that the file must be comma-separated."""
+    if len(header) == 1:
+        for separator, name in ((";", "';'"), ("\t", "tabs"), ("|", "'|'")):
+            if separator in header[0]:
+                return (f": the header looks separated by {name}, but a long CSV is read "
+                        "separated by commas: save it with commas")
+    return f" (columns: {', '.join(header)}); {COLUMNS_HINT}"
+
+
 def read_header(path: str | Path) -> list[str]:
     """The column names of a long CSV's header, as :func:`read_numeric_sequences` reads them
     (a byte-order mark left out, spaces around the names too); ``[]`` for an empty file."""
@@ -83,8 +95,7 @@ def read_numeric_sequences(
             needed.remove(label_column)
         missing = [c for c in needed + (feature_columns or []) if c not in header]
         if missing:
-            raise ValueError(f"{path}: no column {missing} (columns: {', '.join(header)}); "
-                             f"{COLUMNS_HINT}")
+            raise ValueError(f"{path}: no column {missing}{_missing_fix(header)}")
         features = feature_columns or [c for c in header if c not in needed]
         if not features:
             raise ValueError(f"{path}: no feature columns besides {', '.join(needed)}")
