@@ -92,3 +92,17 @@ def test_a_long_csv_with_another_separator_says_so(
     for command in (["evaluate", "--data"], ["predict", "--input"]):
         assert main([command[0], "--model", str(model), command[1], str(data)]) == 2
         assert f"the header looks separated by {name}" in capsys.readouterr().err
+
+
+def test_a_feature_column_named_with_a_comma_is_refused_by_name(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The training header's names become data.feature_columns, a comma-separated list: a
+    quoted name with a comma ('temp, C') came back as two and the file was refused as having
+    no column ['temp', 'C'] while listing the columns 'temp' and 'C'."""
+    data = tmp_path / "sequences.csv"
+    data.write_text('id,step,"temp, C",label\na,0,1,p\nb,0,2,q\nc,0,3,p\nd,0,1,q\n')
+    assert main(["train", "classifier", "--train", str(data), "--format", "numeric", "--out",
+                 str(tmp_path / "run"), "--set", "data.time_column=step", *QUICK]) == 2
+    error = capsys.readouterr().err
+    assert "column 'temp, C' has a comma in its name" in error
+    assert len(error.strip().splitlines()) == 1

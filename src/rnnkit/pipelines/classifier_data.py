@@ -98,7 +98,8 @@ def with_named_features(data: ClassifierDataConfig) -> ClassifierDataConfig:
     prediction input) is read by column name in the training order, not by position.
 
     Raises:
-        ValueError: ``data.label_separator`` with numeric data (one label per sequence).
+        ValueError: ``data.label_separator`` with numeric data (one label per sequence), or a
+            feature column with a comma in its name (the list is comma-separated).
     """
     if data.resolved_format() != "numeric":
         return data
@@ -111,6 +112,11 @@ def with_named_features(data: ClassifierDataConfig) -> ClassifierDataConfig:
         header = read_header(path)  # as the reader sees it: a byte-order mark is no name
         skip = {data.id_column, data.label_field, data.time_column}
         named = [c for c in header if c not in skip]
+        with_comma = [c for c in named if "," in c]  # the list below would split it in two
+        if with_comma:
+            raise ValueError(f"{path}: column {with_comma[0]!r} has a comma in its name, and "
+                             "the feature columns are kept as a comma-separated list: rename "
+                             "the column, or list the others in data.feature_columns")
     return replace(data, feature_columns=",".join(named))
 
 
