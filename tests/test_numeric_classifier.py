@@ -106,3 +106,18 @@ def test_a_feature_column_named_with_a_comma_is_refused_by_name(
     error = capsys.readouterr().err
     assert "column 'temp, C' has a comma in its name" in error
     assert len(error.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("column", ["label", "id"])
+def test_feature_columns_may_not_name_the_label_or_id_column(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], column: str) -> None:
+    """data.feature_columns=x,label trained on the answer itself (numeric labels read as a
+    feature: test accuracy 1.0), and the bundle could then predict no unlabelled file."""
+    data = tmp_path / "sequences.csv"
+    data.write_text("id,step,x,label\n1,0,1,1\n2,0,2,2\n3,0,3,1\n4,0,1,2\n")
+    assert main(["train", "classifier", "--train", str(data), "--format", "numeric", "--out",
+                 str(tmp_path / "run"), "--set", "data.time_column=step", "--set",
+                 f"data.feature_columns=x,{column}", *QUICK]) == 2
+    error = capsys.readouterr().err
+    assert f"data.feature_columns names the {column} column '{column}'" in error
+    assert not (tmp_path / "run").exists()  # refused before any training
