@@ -121,3 +121,19 @@ def test_feature_columns_may_not_name_the_label_or_id_column(
     error = capsys.readouterr().err
     assert f"data.feature_columns names the {column} column '{column}'" in error
     assert not (tmp_path / "run").exists()  # refused before any training
+
+
+def test_infinite_values_are_not_called_missing_nor_refused_for_training_at_predict(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """'1e400' (too large for a float) and 'inf' were refused with 'fill missing values before
+    training', also by predict and evaluate, which train nothing."""
+    model, _ = _numeric_bundle(tmp_path)
+    capsys.readouterr()
+    for value, message in (("nan", "holds 'nan', a missing value; fill missing values"),
+                           ("inf", "holds 'inf', not a finite number; replace it"),
+                           ("1e400", "holds '1e400', not a finite number; replace it")):
+        data = tmp_path / f"{value}.csv"
+        data.write_text(f"id,step,x,y\na,0,1,2\na,1,{value},2\n")
+        assert main(["predict", "--model", str(model), "--input", str(data)]) == 2
+        error = capsys.readouterr().err
+        assert f"line 3: column 'x' {message}" in error and "training" not in error

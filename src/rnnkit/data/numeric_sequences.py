@@ -47,9 +47,12 @@ def _number(text: str, where: str, column: str,
     except ValueError:
         raise ValueError(f"{where}: column {column!r} holds {text!r}, not a number; {fix}"
                          ) from None
-    if not math.isfinite(value):
-        raise ValueError(f"{where}: column {column!r} holds {text!r}; fill missing values"
-                         " before training")
+    if math.isnan(value):
+        raise ValueError(f"{where}: column {column!r} holds {text!r}, a missing value; fill "
+                         "missing values first")
+    if not math.isfinite(value):  # 'inf', or a number too large for a float (1e400)
+        raise ValueError(f"{where}: column {column!r} holds {text!r}, not a finite number; "
+                         "replace it")
     return value
 
 
