@@ -110,8 +110,10 @@ def evaluate(args: argparse.Namespace) -> int:
         check_file(args.data, "--data")
     model = load_classifier_bundle(args.model)
     data, path = _evaluation_data(model, args, datasets)
-    with (read_as(data.format, args.format or (args.data in datasets and "registry") or None,
-                  [name for name in FORMATS if name != "auto"]), _fields_of_the_model()):
+    readable = _readable_formats(model, data.resolved_format(), args.data)
+    hint = (read_as(data.format, args.format or (args.data in datasets and "registry") or None,
+                    readable) if len(readable) > 1 else contextlib.nullcontext())
+    with hint, _fields_of_the_model():
         examples = read_examples(data, path, training=False)  # a file in a dataset's format
     examples = name_labels(examples, model.data.get("label_names") or {})  # gets its names
     if model.config.output == "linear":
@@ -123,6 +125,21 @@ def evaluate(args: argparse.Namespace) -> int:
     if args.out is not None:
         _write_evaluation(result, args.out, args.split)
     return 0
+
+
+def _readable_formats(model: Any, fmt: str, data: str) -> list[str]:
+    """The formats ``model`` reads (a numeric classifier long CSVs only, a text one the
+    others); ``fmt``, the one ``data`` would be read in, must be one of them: read in another,
+    the examples failed deep in encoding with an AssertionError or KeyError traceback."""
+    numeric = model.words is None
+    if numeric and fmt != "numeric":
+        raise ValueError(f"this classifier reads numeric sequences (a long CSV, --format "
+                         f"numeric), and {data} would be read as {fmt}: give a long CSV with "
+                         "the columns it was trained on")
+    if not numeric and fmt == "numeric":
+        raise ValueError(f"this classifier reads texts, and {data} would be read as numeric "
+                         "sequences: give a file of texts (--format jsonl, csv, tsv or sst)")
+    return ["numeric"] if numeric else [n for n in FORMATS if n not in ("auto", "numeric")]
 
 
 def _write_evaluation(result: dict[str, Any], out: Path, name: str) -> None:

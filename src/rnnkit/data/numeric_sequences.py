@@ -47,10 +47,25 @@ def _number(text: str, where: str, column: str,
     except ValueError:
         raise ValueError(f"{where}: column {column!r} holds {text!r}, not a number; {fix}"
                          ) from None
-    if not math.isfinite(value):
-        raise ValueError(f"{where}: column {column!r} holds {text!r}; fill missing values"
-                         " before training")
+    if math.isnan(value):
+        raise ValueError(f"{where}: column {column!r} holds {text!r}, a missing value; fill "
+                         "missing values first")
+    if not math.isfinite(value):  # 'inf', or a number too large for a float (1e400)
+        raise ValueError(f"{where}: column {column!r} holds {text!r}, not a finite number; "
+                         "replace it")
     return value
+
+
+def _missing_fix(header: list[str]) -> str:
+    """The end of the error for missing columns: the columns there are and which settings
+    name others, or, for a header that is one column holding another separator (a file saved
+    with tabs or ';'), that the file must be comma-separated."""
+    if len(header) == 1:
+        for separator, name in ((";", "';'"), ("\t", "tabs"), ("|", "'|'")):
+            if separator in header[0]:
+                return (f": the header looks separated by {name}, but a long CSV is read "
+                        "separated by commas: save it with commas")
+    return f" (columns: {', '.join(header)}); {COLUMNS_HINT}"
 
 
 def read_header(path: str | Path) -> list[str]:
@@ -83,8 +98,7 @@ def read_numeric_sequences(
             needed.remove(label_column)
         missing = [c for c in needed + (feature_columns or []) if c not in header]
         if missing:
-            raise ValueError(f"{path}: no column {missing} (columns: {', '.join(header)}); "
-                             f"{COLUMNS_HINT}")
+            raise ValueError(f"{path}: no column {missing}{_missing_fix(header)}")
         features = feature_columns or [c for c in header if c not in needed]
         if not features:
             raise ValueError(f"{path}: no feature columns besides {', '.join(needed)}")

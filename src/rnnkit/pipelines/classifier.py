@@ -40,6 +40,7 @@ from rnnkit.models.classifier import (
 from rnnkit.models.pooling import POOLINGS
 from rnnkit.pipelines.classifier_checks import (
     check_dev_fraction,
+    check_feature_columns,
     check_numbers,
     check_read_settings,
     check_sst_settings,
@@ -114,6 +115,7 @@ def check_run(config: ClassifierRunConfig) -> None:
     check_dev_fraction(data)
     check_read_settings(data, changed_keys("classifier", options, ClassifierConfig(), (
         "word_dim", "word_dropout")) + ["embeddings.vectors"] * bool(config.embeddings.vectors))
+    check_feature_columns(data)
     if options.output == "linear" and options.class_weights != "none":
         raise ConfigError(f"classifier.class_weights={options.class_weights} weighs classes, "
                           "and classifier.output=linear learns numbers: leave it out")

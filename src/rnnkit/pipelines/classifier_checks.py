@@ -48,6 +48,17 @@ def check_read_settings(data: ClassifierDataConfig, for_texts: list[str]) -> Non
                           f"{'them' if len(unread) > 1 else 'it'} out")
 
 
+def check_feature_columns(data: ClassifierDataConfig) -> None:
+    """Refuse ``data.feature_columns`` naming the label or id column: numeric labels (or ids)
+    were read as inputs, so the model learned the answer, and could predict no file without
+    it."""
+    named = [c.strip() for c in data.feature_columns.split(",")]
+    for role, column in (("label", data.label_field), ("id", data.id_column)):
+        if column in named:
+            raise ConfigError(f"data.feature_columns names the {role} column {column!r}: "
+                              f"the model would read it as an input; leave it out")
+
+
 def check_dev_fraction(data: ClassifierDataConfig) -> None:
     """Refuse ``data.dev_fraction`` where there is a dev split to validate on: unread."""
     from rnnkit.data.registry import get_spec

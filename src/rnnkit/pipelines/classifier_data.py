@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -97,7 +98,8 @@ def with_named_features(data: ClassifierDataConfig) -> ClassifierDataConfig:
     prediction input) is read by column name in the training order, not by position.
 
     Raises:
-        ValueError: ``data.label_separator`` with numeric data (one label per sequence).
+        ValueError: ``data.label_separator`` with numeric data (one label per sequence), or a
+            feature column with a comma in its name (the list is comma-separated).
     """
     if data.resolved_format() != "numeric":
         return data
@@ -110,6 +112,11 @@ def with_named_features(data: ClassifierDataConfig) -> ClassifierDataConfig:
         header = read_header(path)  # as the reader sees it: a byte-order mark is no name
         skip = {data.id_column, data.label_field, data.time_column}
         named = [c for c in header if c not in skip]
+        with_comma = [c for c in named if "," in c]  # the list below would split it in two
+        if with_comma:
+            raise ValueError(f"{path}: column {with_comma[0]!r} has a comma in its name, and "
+                             "the feature columns are kept as a comma-separated list: rename "
+                             "the column, or list the others in data.feature_columns")
     return replace(data, feature_columns=",".join(named))
 
 
@@ -222,14 +229,19 @@ def _hold_out(items: list[T], usable: list[bool], fraction: float, seed: int
 
 
 def label_order(data: ClassifierDataConfig, labels: set[str]) -> list[str]:
-    """The label list: SST in scale order, numbers numerically, other names alphabetically."""
+    """The label list: SST in scale order, numbers numerically (names of one number, '1' and
+    '1.0', alphabetically), other names alphabetically. Never the set's own order, which
+    Python's string hashing changes from process to process."""
     if data.resolved_format() == "sst":
         scale = SST5_LABELS if data.sst_labels == "sst5" else SST2_LABELS
         return [name for name in scale if name in labels]
     try:
-        return sorted(labels, key=float)
+        values = {label: float(label) for label in labels}
     except ValueError:
         return sorted(labels)
+    if any(math.isnan(value) for value in values.values()):  # no place among the numbers
+        return sorted(labels)
+    return sorted(labels, key=lambda label: (values[label], label))
 
 
 def word_vocab(train: list[Example], min_count: int, texts: list[Example] | None = None
