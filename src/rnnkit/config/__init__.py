@@ -6,10 +6,10 @@ plain values: str, int, float, bool). ``load_config`` fills it from an optional 
 valid keys. ``save_config`` writes the resolved configuration back as TOML, so any run can be
 repeated with ``--config run/config.toml``.
 
-Four files: :mod:`~rnnkit.config.checks` (single values, :class:`ConfigError`),
+Five files: :mod:`~rnnkit.config.checks` (single values, :class:`ConfigError`),
 :mod:`~rnnkit.config.sections` (the shared ``model`` and ``train`` sections),
-:mod:`~rnnkit.config.files` (TOML, overrides, resume) and :mod:`~rnnkit.config.hints` (the
-guesses for a misspelt key).
+:mod:`~rnnkit.config.files` (TOML, overrides), :mod:`~rnnkit.config.resume` (what a resumed
+run may change) and :mod:`~rnnkit.config.hints` (the guesses for a misspelt key).
 """
 
 from rnnkit.config.checks import (
@@ -29,9 +29,7 @@ from rnnkit.config.checks import (
     number_list,
 )
 from rnnkit.config.files import (
-    RESUMABLE,
     check_not_collection,
-    check_resume_config,
     config_from_dict,
     config_to_dict,
     load_config,
@@ -40,6 +38,7 @@ from rnnkit.config.files import (
     toml_text,
     valid_keys,
 )
+from rnnkit.config.resume import RESUMABLE, check_resume_config
 from rnnkit.config.sections import (
     CELLS,
     MAX_LAYERS,

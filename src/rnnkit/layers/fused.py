@@ -12,8 +12,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
-from torch import _VF, Tensor
+from torch import _VF, Tensor, nn
+from torch.nn.utils import parametrize
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+
+from rnnkit.cells import GRUCell, LSTMCell, RNNCell
 
 FUSED_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "LSTM": _VF.lstm,
@@ -21,6 +24,26 @@ FUSED_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "RNN_TANH": _VF.rnn_tanh,
     "RNN_RELU": _VF.rnn_relu,
 }
+FUSED_CELL_TYPES = (RNNCell, LSTMCell, GRUCell)
+
+
+def is_plain_cell(cell: nn.Module) -> bool:
+    """A plain RNN/LSTM/GRU cell, its weights parametrized or not (weight_norm makes its class
+    a ParametrizedLSTMCell); not a subclass of one, which may compute something else."""
+    kind = type(cell).__bases__[0] if parametrize.is_parametrized(cell) else type(cell)
+    return kind in FUSED_CELL_TYPES
+
+
+def loop_reason(cells: nn.ModuleList, recurrent_dropout: float) -> str | None:
+    """Why the fused kernel cannot run a layer of these cells and options, or None when it can."""
+    first = cells[0]
+    if not all(type(c) in FUSED_CELL_TYPES for c in cells):
+        return f"the cell {type(first).__name__} has no fused kernel in PyTorch"
+    if len({(c.fused_mode, getattr(c, "bias", None)) for c in cells}) != 1:
+        return "its cells differ in kind or bias"
+    if recurrent_dropout > 0:
+        return "recurrent_dropout > 0 needs a dropout mask inside the time loop"
+    return None
 
 
 def fused_forward(

@@ -2,7 +2,8 @@
 
 The layer runs PyTorch's fused kernel when its cells are the plain RNN/LSTM/GRU cells and no
 option needs more (``kernel == "fused"``); otherwise it runs :func:`run_cell`, rnnkit's own time
-loop over the cell's step (``kernel == "loop"``). Both paths take and return torch's layouts.
+loop over the cell's step, on every layer and direction (``kernel == "loop"``; the stack is in
+:mod:`rnnkit.layers.stacked`). Both paths take and return torch's layouts.
 """
 
 from __future__ import annotations
@@ -13,17 +14,21 @@ from operator import attrgetter
 from typing import Any, cast
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
-from torch.nn.utils import parametrize
-from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+from torch.nn.utils.rnn import PackedSequence
 
-from rnnkit.cells import GRUCell, LSTMCell, RecurrentCell, RNNCell, State, init_recurrent_
+from rnnkit.cells import RecurrentCell, init_recurrent_
 from rnnkit.cells.base import refuse_torchscript
 from rnnkit.cells.torch_compat import WEIGHT_NAMES
-from rnnkit.layers.fused import flatten_for_cudnn, fused_forward
-from rnnkit.layers.lengths import check_lengths, reverse_index, reverse_padded, step_mask
-from rnnkit.layers.loop import run_cell
+from rnnkit.layers.fused import (
+    FUSED_CELL_TYPES,  # noqa: F401  (importable from here)
+    flatten_for_cudnn,
+    fused_forward,
+    is_plain_cell,
+    loop_reason,
+)
+from rnnkit.layers.lengths import check_lengths
+from rnnkit.layers.loop import run_cell  # noqa: F401  (rnnkit.layers imports it from here)
 from rnnkit.layers.naming import (
     build_name_map,
     rename_keys,
@@ -31,18 +36,11 @@ from rnnkit.layers.naming import (
     set_cell_weight,
     size_mismatches,
 )
+from rnnkit.layers.stacked import run_stacked
 from rnnkit.layers.validate import check_cells, check_hidden, check_input, check_layer_options
 
 CellFactory = Callable[[int, int], RecurrentCell]
-FUSED_CELL_TYPES = (RNNCell, LSTMCell, GRUCell)
 _WARNED: set[str] = set()
-
-
-def is_plain_cell(cell: nn.Module) -> bool:
-    """A plain RNN/LSTM/GRU cell, its weights parametrized or not (weight_norm makes its class
-    a ParametrizedLSTMCell); not a subclass of one, which may compute something else."""
-    kind = type(cell).__bases__[0] if parametrize.is_parametrized(cell) else type(cell)
-    return kind in FUSED_CELL_TYPES
 
 
 class Recurrent(nn.Module):
@@ -120,7 +118,7 @@ class Recurrent(nn.Module):
         if init == "recurrent":
             for index in range(len(self.cells)):
                 init_recurrent_(self.cell(index))
-        self.loop_reason = self._loop_reason()
+        self.loop_reason = loop_reason(self.cells, self.recurrent_dropout)
         if kernel == "fused" and self.loop_reason:
             raise ValueError(f"{name}: kernel='fused' is impossible: {self.loop_reason}")
         self.kernel = "loop" if kernel == "loop" or self.loop_reason else "fused"
@@ -149,17 +147,6 @@ class Recurrent(nn.Module):
         return cast(RecurrentCell, self.cells[index])
 
     # -- which path -----------------------------------------------------------------------
-    def _loop_reason(self) -> str | None:
-        """Why the fused kernel cannot run these options, or None when it can."""
-        first = self.cell(0)
-        if not all(type(c) in FUSED_CELL_TYPES for c in self.cells):
-            return f"the cell {type(first).__name__} has no fused kernel in PyTorch"
-        if len({(c.fused_mode, getattr(c, "bias", None)) for c in self.cells}) != 1:
-            return "its cells differ in kind or bias"
-        if self.recurrent_dropout > 0:
-            return "recurrent_dropout > 0 needs a dropout mask inside the time loop"
-        return None
-
     def flat_weights(self) -> list[Tensor]:
         """Weights in torch's flat order: per layer and direction ``w_ih, w_hh[, b_ih, b_hh]``.
 
@@ -242,69 +229,17 @@ class Recurrent(nn.Module):
                 lengths=lengths,
             )
         else:
-            output, final = self._loop_forward(input, states, lengths)
+            output, final = run_stacked(
+                [self.cell(i) for i in range(len(self.cells))], input, states, lengths,
+                num_layers=self.num_layers, num_directions=self.num_directions,
+                hidden_size=self.hidden_size, state_size=self.state_size,
+                batch_first=self.batch_first, dropout=self.dropout,
+                recurrent_dropout=self.recurrent_dropout, training=self.training,
+            )
         return output, final[0] if self.state_size == 1 else final
 
     def _state_shape(self, batch: int) -> tuple[int, int, int]:
         return (self.num_layers * self.num_directions, batch, self.hidden_size)
-
-    def _loop_forward(
-        self,
-        input: Tensor | PackedSequence,
-        states: tuple[Tensor, ...],
-        lengths: Tensor | None,
-    ) -> tuple[Tensor | PackedSequence, tuple[Tensor, ...]]:
-        packed = input if isinstance(input, PackedSequence) else None
-        if packed is not None:
-            x, lengths = pad_packed_sequence(packed)  # [T, B, I], in the caller's order
-        else:
-            assert isinstance(input, Tensor)
-            x = input.transpose(0, 1) if self.batch_first else input  # -> [T, B, I]
-        time_steps, batch = x.shape[:2]
-        mask = step_mask(lengths, time_steps, x.device) if lengths is not None else None
-        reverse = None
-        if self.bidirectional and lengths is not None:
-            reverse = reverse_index(lengths, time_steps, x.device)
-        finals: list[State] = []
-        layer_input = x
-        for layer in range(self.num_layers):
-            outputs = []
-            for direction in range(self.num_directions):
-                index = layer * self.num_directions + direction
-                cell = self.cell(index)
-                seq = layer_input
-                if direction == 1:
-                    seq = reverse_padded(seq, reverse) if reverse is not None else seq.flip(0)
-                out, final = run_cell(
-                    cell, seq, tuple(s[index] for s in states), mask, self._recurrent_mask(batch, x)
-                )
-                if direction == 1:
-                    out = reverse_padded(out, reverse) if reverse is not None else out.flip(0)
-                outputs.append(out)
-                finals.append(final)
-            layer_input = torch.cat(outputs, dim=2) if len(outputs) > 1 else outputs[0]
-            if self.dropout > 0 and layer < self.num_layers - 1:
-                layer_input = F.dropout(layer_input, self.dropout, self.training)
-        final_states = tuple(torch.stack([f[k] for f in finals]) for k in range(self.state_size))
-        if packed is not None:
-            assert lengths is not None
-            order = packed.sorted_indices
-            ordered = layer_input if order is None else layer_input.index_select(1, order)
-            ordered_lengths = lengths if order is None else lengths[order.cpu()]
-            data = pack_padded_sequence(ordered, ordered_lengths).data
-            return (
-                PackedSequence(data, packed.batch_sizes, order, packed.unsorted_indices),
-                final_states,
-            )
-        output = layer_input.transpose(0, 1) if self.batch_first else layer_input
-        return output, final_states
-
-    def _recurrent_mask(self, batch: int, like: Tensor) -> Tensor | None:
-        if not self.training or self.recurrent_dropout == 0:
-            return None
-        keep = 1.0 - self.recurrent_dropout
-        shape = (batch, self.hidden_size)
-        return torch.bernoulli(like.new_full(shape, keep)) / keep
 
     # -- torch.nn names -------------------------------------------------------------------
     def __getattr__(self, name: str) -> Any:

@@ -4,7 +4,8 @@
 optimizer and budget on a long-range synthetic task and measures ``||dL/dh_t||`` for every step
 before and after training; then trains a vanilla RNN with large recurrent weights with plain SGD,
 without and with gradient clipping. It writes ``gradient_flow.png``, ``training_curves.png``,
-``exploding.png``, ``summary.json`` (every number) and ``summary.md`` (the tables).
+``exploding.png``, ``summary.json`` (every number) and ``summary.md`` (the tables, from
+:mod:`rnnkit.pipelines.demonstration_report`).
 
 Example (about 2 minutes on 2 CPU cores, so not run as a doctest)::
 
@@ -29,10 +30,11 @@ from torch import Tensor
 from rnnkit.cells import RNNCell
 from rnnkit.config import CELLS, ConfigError, ModelConfig, TrainConfig
 from rnnkit.data.batching import TensorBatches
-from rnnkit.data.synthetic import COPY_LENGTH, describe, make_split
+from rnnkit.data.synthetic import describe, make_split
 from rnnkit.models.synthetic import SyntheticTaskModel
+from rnnkit.pipelines.demonstration_report import span_text, summary_markdown
 from rnnkit.training.checkpoint import atomic_write_text
-from rnnkit.training.diagnostics import GradientFlow, flow_table, gradient_flow, json_safe
+from rnnkit.training.diagnostics import GradientFlow, gradient_flow, json_safe
 from rnnkit.training.trainer import Trainer, TrainingDiverged
 from rnnkit.viz.gradient_flow import Curve, plot_exploding, plot_gradient_flow, plot_training_curves
 
@@ -174,7 +176,7 @@ def run_demonstration(
             model = SyntheticTaskModel(task, ModelConfig(cell=cell, hidden_size=hidden_size))
             flows["at initialisation"].append(gradient_flow(model, probe, name=cell))
             log(f"[{cell}] training {epochs * eval_every} steps on {task}, "
-                f"{_span(task, length)} ...")
+                f"{span_text(task, length)} ...")
             config = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, clip_norm=1.0,
                                  seed=seed, device="cpu", progress=False)
             stream = _Stream(task, length, batch_size, eval_every, seed)
@@ -203,13 +205,13 @@ def run_demonstration(
         summary["seconds"] = round(time.perf_counter() - started, 1)
         threshold = SOLVED_FRACTION * spec.baseline if task == "adding" else None
         plot_gradient_flow(flows, out / "gradient_flow.png",
-                           title=f"‖dL/dh_t‖ on the {task} task, {_span(task, length)}")
+                           title=f"‖dL/dh_t‖ on the {task} task, {span_text(task, length)}")
         plot_training_curves(curves, out / "training_curves.png", spec.baseline,
                              f"baseline: {spec.baseline_name}", threshold,
-                             title=f"{task}, {_span(task, length)}: validation loss")
+                             title=f"{task}, {span_text(task, length)}: validation loss")
         plot_exploding(exploded["norms"], exploded["losses"], out / "exploding.png",
                        explode.clip_norm, spec.baseline, title=exploded["title"])
-        report = _markdown(summary, flows)
+        report = summary_markdown(summary, flows)
         atomic_write_text(out / "summary.md", report)
         summary = json_safe(summary)  # no NaN/inf: the returned summary is the JSON file's
         atomic_write_text(out / "summary.json", json.dumps(summary, indent=1))
@@ -265,7 +267,8 @@ def _exploding(explode: ExplodeSettings, task: str, length: int, hidden_size: in
         steps_axis = list(range(1, len(record.grad_norms) + 1))
         norms.append(Curve(label, steps_axis, record.grad_norms, diverged_at))
         losses.append(Curve(label, list(range(1, len(step_losses) + 1)), step_losses, diverged_at))
-    title = f"{name} ({explode.nonlinearity}), SGD lr {explode.lr}, {task}, {_span(task, length)}"
+    title = (f"{name} ({explode.nonlinearity}), SGD lr {explode.lr}, {task}, "
+             f"{span_text(task, length)}")
     summary = {"settings": {**asdict(explode), "hidden_size": hidden_size}, "runs": runs,
                "gradient_flow_at_init": flow.rows()}
     return {"summary": summary, "flow": flow, "norms": norms, "losses": losses, "title": title}
@@ -287,48 +290,3 @@ def _claims(summary: dict[str, Any], flows: dict[str, list[GradientFlow]]) -> di
         "explodes_without_clipping": runs["no clipping"]["diverged"],
         "clipping_prevents_it": not any(r["diverged"] for k, r in runs.items() if r["clip_norm"]),
     }
-
-
-def _span(task: str, length: int) -> str:
-    """The length as the task reads it: the adding task's sequence length, the copy task's
-    blanks between its symbols and their recall (its sequences are 20 steps longer)."""
-    if task == "copy":
-        return f"delay {length} ({length + 2 * COPY_LENGTH} steps)"
-    return f"length {length}"
-
-
-def _markdown(summary: dict[str, Any], flows: dict[str, list[GradientFlow]]) -> str:
-    """The tables of the run as markdown."""
-    settings = ", ".join(f"{k} {v}" for k, v in summary["settings"].items())
-    span = _span(summary["task"], summary["length"])
-    lines = [f"# Vanishing and exploding gradients: {summary['task']}, {span}", "",
-             f"Settings: {settings}.", ""]
-    for panel, items in flows.items():
-        lines += [f"## ‖dL/dh_t‖ {panel} (log10: orders of magnitude, last step to first)",
-                  "", flow_table(items), ""]
-    lines += ["## Sigmoid gates after training (share saturated: below 0.1 or above 0.9)", "",
-              "| cell | gate | mean | saturated |", "|---|---|---|---|"]
-    for flow in flows["after training"]:
-        for gate, stats in (flow.gates[0][0] if flow.gates else {}).items():
-            mean, saturated = stats["mean"], stats["saturated"]
-            lines.append(f"| {flow.name} | {gate} | {mean:.3f} | {saturated:.3f} |")
-    lines += ["", f"## Test results (baseline {summary['baseline']:.4g}:"
-              f" {summary['baseline_name']}; solved: {summary['solved_rule']})", "",
-              "| cell | test loss | loss / baseline | accuracy | solved | steps | seconds |",
-              "|---|---|---|---|---|---|---|"]
-    for cell, r in summary["results"].items():
-        accuracy = "-" if r["test_accuracy"] is None else f"{r['test_accuracy']:.3f}"
-        lines.append(f"| {cell} | {r['test_loss']:.4g} | {r['loss_vs_baseline']:.3f} | {accuracy}"
-                     f" | {'yes' if r['solved'] else 'no'} | {r['steps']} | {r['seconds']} |")
-    explode = summary["exploding"]
-    settings = ", ".join(f"{k} {v}" for k, v in explode["settings"].items())
-    lines += ["", f"## Exploding gradients ({settings})", "",
-              "| run | steps run | diverged at step | max ‖grad‖ | final loss |",
-              "|---|---|---|---|---|"]
-    for label, r in explode["runs"].items():
-        final = "NaN/inf" if r["final_loss"] is None or r["diverged"] else f"{r['final_loss']:.4g}"
-        lines.append(f"| {label} | {r['steps_run']} | {r['diverged_at_step'] or '-'} |"
-                     f" {r['max_grad_norm']:.3g} | {final} |")
-    lines += ["", "## Claims", ""] + [f"- {k}: {v}" for k, v in summary["claims"].items()]
-    lines += ["", f"Wall time: {summary['seconds']:.0f} s."]
-    return "\n".join(lines) + "\n"
