@@ -21,14 +21,12 @@ from rnnkit.cells import RecurrentCell, init_recurrent_
 from rnnkit.cells.base import refuse_torchscript
 from rnnkit.cells.torch_compat import WEIGHT_NAMES
 from rnnkit.layers.fused import (
-    FUSED_CELL_TYPES,  # noqa: F401  (importable from here)
     flatten_for_cudnn,
     fused_forward,
     is_plain_cell,
     loop_reason,
 )
 from rnnkit.layers.lengths import check_lengths
-from rnnkit.layers.loop import run_cell  # noqa: F401  (rnnkit.layers imports it from here)
 from rnnkit.layers.naming import (
     build_name_map,
     rename_keys,

@@ -17,7 +17,8 @@ from rnnkit.cells import (
     RNNCell,
 )
 from rnnkit.cells.torch_compat import copy_weights
-from rnnkit.layers.recurrent import CellFactory, Recurrent, is_plain_cell
+from rnnkit.layers.fused import is_plain_cell
+from rnnkit.layers.recurrent import CellFactory, Recurrent
 
 LayerT = TypeVar("LayerT", bound="_StandardLayer")
 # options of from_torch that would change the weights' layout or what they compute
