@@ -32,7 +32,7 @@ from rnnkit.config import CELLS, ConfigError, ModelConfig, TrainConfig
 from rnnkit.data.batching import TensorBatches
 from rnnkit.data.synthetic import describe, make_split
 from rnnkit.models.synthetic import SyntheticTaskModel
-from rnnkit.pipelines.demonstration_report import span_text, summary_markdown
+from rnnkit.pipelines.demonstration_report import summary_markdown, task_length_text
 from rnnkit.training.checkpoint import atomic_write_text
 from rnnkit.training.diagnostics import GradientFlow, gradient_flow, json_safe
 from rnnkit.training.trainer import Trainer, TrainingDiverged
@@ -176,7 +176,7 @@ def run_demonstration(
             model = SyntheticTaskModel(task, ModelConfig(cell=cell, hidden_size=hidden_size))
             flows["at initialisation"].append(gradient_flow(model, probe, name=cell))
             log(f"[{cell}] training {epochs * eval_every} steps on {task}, "
-                f"{span_text(task, length)} ...")
+                f"{task_length_text(task, length)} ...")
             config = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, clip_norm=1.0,
                                  seed=seed, device="cpu", progress=False)
             stream = _Stream(task, length, batch_size, eval_every, seed)
@@ -205,10 +205,10 @@ def run_demonstration(
         summary["seconds"] = round(time.perf_counter() - started, 1)
         threshold = SOLVED_FRACTION * spec.baseline if task == "adding" else None
         plot_gradient_flow(flows, out / "gradient_flow.png",
-                           title=f"‖dL/dh_t‖ on the {task} task, {span_text(task, length)}")
+                           title=f"‖dL/dh_t‖ on the {task} task, {task_length_text(task, length)}")
         plot_training_curves(curves, out / "training_curves.png", spec.baseline,
                              f"baseline: {spec.baseline_name}", threshold,
-                             title=f"{task}, {span_text(task, length)}: validation loss")
+                             title=f"{task}, {task_length_text(task, length)}: validation loss")
         plot_exploding(exploded["norms"], exploded["losses"], out / "exploding.png",
                        explode.clip_norm, spec.baseline, title=exploded["title"])
         report = summary_markdown(summary, flows)
@@ -268,7 +268,7 @@ def _exploding(explode: ExplodeSettings, task: str, length: int, hidden_size: in
         norms.append(Curve(label, steps_axis, record.grad_norms, diverged_at))
         losses.append(Curve(label, list(range(1, len(step_losses) + 1)), step_losses, diverged_at))
     title = (f"{name} ({explode.nonlinearity}), SGD lr {explode.lr}, {task}, "
-             f"{span_text(task, length)}")
+             f"{task_length_text(task, length)}")
     summary = {"settings": {**asdict(explode), "hidden_size": hidden_size}, "runs": runs,
                "gradient_flow_at_init": flow.rows()}
     return {"summary": summary, "flow": flow, "norms": norms, "losses": losses, "title": title}

@@ -9,7 +9,7 @@ from rnnkit.data.synthetic import COPY_LENGTH
 from rnnkit.training.diagnostics import GradientFlow, flow_table
 
 
-def span_text(task: str, length: int) -> str:
+def task_length_text(task: str, length: int) -> str:
     """The length as the task reads it: the adding task's sequence length, the copy task's
     blanks between its symbols and their recall (its sequences are 20 steps longer)."""
     if task == "copy":
@@ -20,7 +20,7 @@ def span_text(task: str, length: int) -> str:
 def summary_markdown(summary: dict[str, Any], flows: dict[str, list[GradientFlow]]) -> str:
     """The tables of the run as markdown."""
     settings = ", ".join(f"{k} {v}" for k, v in summary["settings"].items())
-    span = span_text(summary["task"], summary["length"])
+    span = task_length_text(summary["task"], summary["length"])
     lines = [f"# Vanishing and exploding gradients: {summary['task']}, {span}", "",
              f"Settings: {settings}.", ""]
     for panel, items in flows.items():
