@@ -734,9 +734,11 @@ def test_bad_input_raises_with_what_arrived_and_what_was_expected(kernel: str) -
     x = random_input(False)
     state = (torch.zeros(1, B, H, dtype=DTYPE), torch.zeros(1, B, H, dtype=DTYPE))
     cases: list[tuple[Callable[[], object], str]] = [
-        (lambda: layer(torch.randn(T, IN, dtype=DTYPE)),
-         r"LSTM: expected a 3-D input \(\[T, B, I\] or \[B, T, I\] with batch_first=True\),"
-         r" got shape \(7, 3\) \(add a batch dimension"),
+        (lambda: layer(torch.randn(IN, dtype=DTYPE)),
+         r"LSTM: expected a 3-D input \(\[T, B, I\] or \[B, T, I\] with batch_first=True; or"
+         r" one unbatched sequence \[T, I\]\), got shape \(3,\)"),
+        (lambda: layer(torch.randn(T, IN + 1, dtype=DTYPE)),
+         r"LSTM: expected input_size 3 in the last dimension, got shape \(7, 4\)"),
         (lambda: layer(torch.randn(T, B, IN, 1, dtype=DTYPE)),
          r"expected a 3-D input .* got shape \(7, 4, 3, 1\)"),
         (lambda: layer(torch.randn(T, B, IN + 3, dtype=DTYPE)),
@@ -786,9 +788,12 @@ def test_bad_input_raises_with_what_arrived_and_what_was_expected(kernel: str) -
 def test_bad_input_batch_first_and_single_state() -> None:
     layer = rnnkit.GRU(IN, H, num_layers=2, batch_first=True).double()
     x = random_input(batch_first=True)  # [B, T, I]
-    with pytest.raises(ValueError, match=r"got shape \(7, 3\) \(add a batch dimension with "
-                                         r"x.unsqueeze\(0\)\)"):  # [T, I] -> [1, T, I]
-        layer(x[0])
+    with pytest.raises(ValueError, match=r"unbatched input \[T, I\] takes an initial state of "
+                                         r"shape \[layers\*directions, hidden\] = \[2, 5\], got"
+                                         r" \[2, 4, 5\]"):
+        layer(x[0], torch.zeros(2, B, H, dtype=DTYPE))
+    with pytest.raises(ValueError, match=r"lengths are for a padded batch; an unbatched input"):
+        layer(x[0], lengths=[T])
     with pytest.raises(ValueError, match=r"one entry per sequence \(4\), got shape \(7,\)"):
         layer(x, lengths=[1] * T)
     with pytest.raises(ValueError, match=r"lengths\[2\] = 9 is longer than the input's 7 time"):
@@ -1124,3 +1129,32 @@ def test_features_in_the_middle_dimension_are_pointed_at() -> None:
         layer(torch.randn(2, IN, 9))
     with pytest.raises(ValueError, match=r"got shape \(2, 9, 4\)$"):
         layer(torch.randn(2, 9, 4))
+
+
+@pytest.mark.parametrize("kernel", ["fused", "loop"])
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+def test_an_unbatched_sequence_runs_as_torch_nn_runs_it(kind: str, batch_first: bool,
+                                                        kernel: str) -> None:
+    """One sequence [T, I] with its state [L*D, H] (torch.nn's unbatched input) was refused;
+    outputs, states and gradients now match torch.nn's, without a batch dimension."""
+    torch.manual_seed(0)
+    theirs = getattr(torch.nn, kind)(IN, H, num_layers=2, bidirectional=True,
+                                     batch_first=batch_first).double()
+    ours = getattr(rnnkit, kind).from_torch(theirs, kernel=kernel)
+    x = torch.randn(T, IN, dtype=DTYPE, requires_grad=True)
+    h = torch.randn(4, H, dtype=DTYPE)
+    hx = (h, torch.randn_like(h)) if kind == "LSTM" else h
+    for state in (None, hx):
+        expected, expected_final = theirs(x, state)
+        output, final = ours(x, state)
+        assert output.shape == (T, 2 * H)
+        torch.testing.assert_close(output, expected, rtol=0, atol=1e-12)
+        for got, want in zip(final if kind == "LSTM" else (final,),
+                             expected_final if kind == "LSTM" else (expected_final,),
+                             strict=True):
+            assert got.shape == (4, H)
+            torch.testing.assert_close(got, want, rtol=0, atol=1e-12)
+        gradient, = torch.autograd.grad(output.sum(), x)
+        expected_gradient, = torch.autograd.grad(expected.sum(), x)
+        torch.testing.assert_close(gradient, expected_gradient, rtol=0, atol=1e-12)

@@ -60,7 +60,9 @@ class Recurrent(nn.Module):
         kernel: ``"auto"`` (fused when possible), ``"fused"`` (error if impossible) or ``"loop"``.
 
     Shape:
-        input: ``[T, B, I]`` (``[B, T, I]`` if batch_first) or a ``PackedSequence``.
+        input: ``[T, B, I]`` (``[B, T, I]`` if batch_first) or a ``PackedSequence``; or, as in
+            ``torch.nn``, one unbatched sequence ``[T, I]``, whose ``hx``, output and ``h_n``
+            then have no batch dimension.
         hx: the initial state, ``[L*D, B, H]`` (a tuple ``(h_0, c_0)`` for an LSTM); zeros if None.
         lengths: ``[B]`` true lengths of a padded batch (optional).
         output: ``[T, B, D*H]`` (zero on padded steps), or a ``PackedSequence`` for one.
@@ -199,14 +201,16 @@ class Recurrent(nn.Module):
         if reference is None:  # a cell without weights: the input sets dtype and device
             data = input.data if isinstance(input, PackedSequence) else input
             reference = data if isinstance(data, Tensor) else torch.empty(0)
+        if isinstance(input, Tensor) and input.dim() == 2:  # torch.nn's unbatched [T, I]
+            check_input(name, input, reference, self.input_size, rank=2)
+            return self._forward_unbatched(input, hx, lengths)
         if isinstance(input, PackedSequence):
             if lengths is not None:
                 raise ValueError(f"{name}: pass lengths or a PackedSequence, not both")
             time_steps, batch = int(input.batch_sizes.shape[0]), int(input.batch_sizes[0])
             check_input(name, input.data, reference, self.input_size, rank=2)
         else:
-            check_input(name, input, reference, self.input_size, rank=3,
-                        batch_first=self.batch_first)
+            check_input(name, input, reference, self.input_size, rank=3)
             time_steps, batch = input.shape[:2] if not self.batch_first else input.shape[1::-1]
             if lengths is not None:
                 lengths = check_lengths(lengths, time_steps, batch, self.batch_first)
@@ -235,6 +239,34 @@ class Recurrent(nn.Module):
                 recurrent_dropout=self.recurrent_dropout, training=self.training,
             )
         return output, final[0] if self.state_size == 1 else final
+
+    def _forward_unbatched(
+        self, input: Tensor, hx: Tensor | tuple[Tensor, ...] | None, lengths: object
+    ) -> tuple[Tensor, Tensor | tuple[Tensor, ...]]:
+        """One sequence ``[T, I]``, whatever ``batch_first``, its state ``[L*D, H]`` (as
+        ``torch.nn`` takes them): run as a batch of one, returned without the batch dimension
+        (output ``[T, D*H]``, final state ``[L*D, H]``)."""
+        name = type(self).__name__
+        if lengths is not None:
+            raise ValueError(f"{name}: lengths are for a padded batch; an unbatched input [T, I]"
+                             " is one whole sequence (leave lengths out, or give [T, B, I])")
+        shape = (self.num_layers * self.num_directions, self.hidden_size)
+        parts = tuple(hx) if isinstance(hx, tuple | list) else (hx,)
+        for part in parts:
+            if isinstance(part, Tensor) and tuple(part.shape) != shape:
+                raise ValueError(
+                    f"{name}: an unbatched input [T, I] takes an initial state of shape"
+                    f" [layers*directions, hidden] = {list(shape)}, got {list(part.shape)}"
+                )
+        if hx is not None and all(isinstance(part, Tensor) for part in parts):
+            batched = tuple(cast(Tensor, part).unsqueeze(1) for part in parts)
+            hx = batched if isinstance(hx, tuple | list) else batched[0]
+        batch_dim = 0 if self.batch_first else 1
+        output, final = self(input.unsqueeze(batch_dim), hx)
+        assert isinstance(output, Tensor)
+        states = final if isinstance(final, tuple) else (final,)
+        unbatched = tuple(state.squeeze(1) for state in states)
+        return output.squeeze(batch_dim), unbatched if isinstance(final, tuple) else unbatched[0]
 
     def _state_shape(self, batch: int) -> tuple[int, int, int]:
         return (self.num_layers * self.num_directions, batch, self.hidden_size)

@@ -78,18 +78,17 @@ def check_cells(name: str, cells: list[RecurrentCell], input_size: int, hidden_s
 
 
 def check_input(
-    name: str, x: Tensor, reference: Tensor, input_size: int, rank: int, batch_first: bool = False
+    name: str, x: Tensor, reference: Tensor, input_size: int, rank: int
 ) -> None:
     """Check rank, feature size, dtype and device of a layer's input against its weights."""
     if not isinstance(x, Tensor):
         raise ValueError(f"{name}: expected a Tensor or PackedSequence, got {type(x).__name__}"
                          + array_hint(x, reference))
-    layout = "[T, B, I] or [B, T, I] with batch_first=True" if rank == 3 else "packed [N, I]"
+    layout = ("[T, B, I] or [B, T, I] with batch_first=True; or one unbatched sequence [T, I]"
+              if rank == 3 else "packed [N, I]")
     if x.dim() != rank:
         raise ValueError(
             f"{name}: expected a {rank}-D input ({layout}), got shape {tuple(x.shape)}"
-            + (f" (add a batch dimension with x.unsqueeze({0 if batch_first else 1}))"
-               if x.dim() == 2 and rank == 3 else "")
         )
     if x.shape[-1] != input_size:
         hint = ""
