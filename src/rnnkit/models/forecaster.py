@@ -6,7 +6,8 @@ row of every non-calendar feature, rolled forward ``H`` times (:mod:`rnnkit.mode
 With ``residual`` the head predicts the change from the last known value (persistence), not the
 level. Losses: ``mse``, ``mae``, and for direct models with prediction intervals ``gaussian`` (a
 log-variance head, Gaussian negative log-likelihood) or ``quantile`` (non-crossing quantiles
-per step, pinball loss; :mod:`rnnkit.models.quantiles`).
+per step, pinball loss; :mod:`rnnkit.models.quantiles`), each read and scored in
+:mod:`rnnkit.models.forecast_loss`.
 
 The bundle keeps the scaler, features, target, calendar parts, lookback, horizon and options,
 so a loaded model forecasts from a raw date-indexed frame alone (:meth:`Forecaster.forecast`).
@@ -14,7 +15,6 @@ so a loaded model forecasts from a raw date-indexed frame alone (:meth:`Forecast
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import asdict
 from statistics import NormalDist
@@ -28,13 +28,9 @@ from torch import Tensor, nn
 from rnnkit.config import ModelConfig
 from rnnkit.models import recursive
 from rnnkit.models.encoder import build_encoder
+from rnnkit.models.forecast_loss import check_loss_options, mean_and_spread, step_output
 from rnnkit.models.pooling import Pooling, window_state
-from rnnkit.models.quantiles import (
-    DEFAULT_QUANTILES,
-    ordered_quantiles,
-    parse_quantiles,
-    pinball_loss,
-)
+from rnnkit.models.quantiles import DEFAULT_QUANTILES, parse_quantiles
 from rnnkit.models.window_inputs import (
     add_calendar,
     check_features,
@@ -47,22 +43,6 @@ from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.windows import Windows, make_windows
 from rnnkit.training.bundle import register_model
 from rnnkit.training.task import StepOutput, TaskModel, evaluating
-
-LOSSES = ("mse", "mae", "gaussian", "quantile")
-STRATEGIES = ("direct", "recursive")
-LOG_VARIANCE_RANGE = (-10.0, 10.0)
-
-
-def check_strategy(strategy: str, loss: str, last_step_weight: float) -> None:
-    """Refuse what a recursive model cannot do: intervals (a Gaussian or quantile loss) and
-    a last-step weight (it learns one step)."""
-    if strategy == "recursive" and loss not in ("mse", "mae"):
-        raise ValueError(f"forecast.loss={loss} is unsupported with forecast.strategy="
-                         "recursive (the roll-out feeds back point forecasts, so it gives "
-                         "no intervals); use loss mse or mae, or strategy direct")
-    if strategy == "recursive" and last_step_weight != 1:
-        raise ValueError("forecast.last_step_weight applies to direct models; a recursive "
-                         "model learns one step. Leave it at 1")
 
 
 @register_model("forecaster")
@@ -113,16 +93,7 @@ class Forecaster(TaskModel):
         super().__init__()
         self.readout = "final_state"  # what the head reads (pooling.window_state)
         check_window_sizes(lookback, horizon)
-        if loss not in LOSSES:
-            raise ValueError(f"forecast.loss must be one of {', '.join(LOSSES)}, got {loss!r}")
-        if strategy not in STRATEGIES:
-            raise ValueError(f"forecast.strategy must be one of {', '.join(STRATEGIES)}, "
-                             f"got {strategy!r}")
-        if not (math.isfinite(input_noise) and input_noise >= 0
-                and math.isfinite(last_step_weight) and last_step_weight > 0):
-            raise ValueError("forecast.input_noise must be >= 0 and forecast.last_step_weight "
-                             f"> 0, got {input_noise} and {last_step_weight}")
-        check_strategy(strategy, loss, last_step_weight)
+        check_loss_options(loss, strategy, input_noise, last_step_weight)
         if target not in feature_names:
             raise ValueError(f"the target {target!r} must be one of the features "
                              f"{list(feature_names)}; add it to data.features")
@@ -204,49 +175,16 @@ class Forecaster(TaskModel):
             shift = shift + self.highway(recent)
         if self.residual:  # [B, 1] the last known target, or [B, D] the last row
             shift = shift + inputs[:, -1, self.dynamic]
-        mean, spread = head[:, :self.outputs] + shift, None
-        if self.loss_name == "gaussian":
-            spread = head[:, self.outputs:].clamp(*LOG_VARIANCE_RANGE)
-        elif self.loss_name == "quantile":
-            raw = head.view(len(head), self.outputs, len(self.quantiles))  # -> [B, H, Q]
-            spread = ordered_quantiles(raw, self.median_index) + shift[..., None]
-            mean = spread[..., self.median_index]
-        return mean, spread
+        return mean_and_spread(head, shift, self.outputs, self.loss_name, self.quantiles,
+                               self.median_index)
 
     def step(self, batch: Any, state: Any = None) -> StepOutput:
         inputs, targets = batch
         mean, spread = self(inputs)
-        present = ~torch.isnan(targets)  # all True, but for a recursive feature gone missing
-        error = torch.nan_to_num(targets) - mean  # [B, H] or [B, D]
-        weights = self._step_weights(error)  # [H] with mean 1, or [D] ones
-        if self.loss_name == "mae":  # the metric itself: robust to heavy-tailed errors
-            loss = (error.abs() * weights)[present].mean()
-        elif self.loss_name == "quantile":
-            assert spread is not None
-            levels = torch.as_tensor(self.quantiles, dtype=spread.dtype, device=spread.device)
-            loss = pinball_loss(spread, targets, levels, weights)
-        elif spread is None:
-            loss = (error.pow(2) * weights)[present].mean()
-        else:  # Gaussian negative log-likelihood, constant dropped
-            loss = (0.5 * (spread + error.pow(2) * torch.exp(-spread)) * weights).mean()
-        absolute = error.detach().abs()
         # the last step's error (direct), or the target's one-step error (recursive)
         last = -1 if self.strategy == "direct" else self.dynamic.index(self.target_index)
-        metrics = {"mae": float(absolute[present].mean()),
-                   "mae_last": float(absolute[:, last][present[:, last]].mean())}
-        # a recursive model's loss (MAE or MSE) is a mean over the next row's values present
-        # (some may lack), not over the windows: what shares of a batch are weighted by on
-        # several processes (a direct model's windows hold every target)
-        denominator = float(present.sum()) if self.strategy == "recursive" else None
-        return StepOutput(loss, int(targets.shape[0]), metrics=metrics,
-                          denominator=denominator)
-
-    def _step_weights(self, error: Tensor) -> Tensor:
-        """Loss weight per output column, mean 1: the last step's is ``last_step_weight``
-        times the others' (direct models)."""
-        weights = torch.ones(error.shape[1], dtype=error.dtype, device=error.device)
-        weights[-1] = self.last_step_weight
-        return weights / weights.mean()
+        return step_output(mean, spread, targets, self.loss_name, self.quantiles,
+                           self.last_step_weight, last, self.strategy == "recursive")
 
     # -- numpy, in the target's own units -------------------------------------------------
     @property

@@ -29,7 +29,8 @@ from rnnkit.config import (
     number_list,
 )
 from rnnkit.data.batching import TensorBatches
-from rnnkit.models.forecaster import LOSSES, STRATEGIES, Forecaster, check_strategy
+from rnnkit.models.forecast_loss import LOSSES, STRATEGIES, check_strategy
+from rnnkit.models.forecaster import Forecaster
 from rnnkit.models.quantiles import parse_quantiles
 from rnnkit.models.signal import target_kind
 from rnnkit.pipelines.run import train_in_run_dir, write_results
