@@ -295,8 +295,15 @@ def test_to_torch_round_trip(mode: str, bias: bool) -> None:
 def test_conversion_errors() -> None:
     with pytest.raises(ValueError, match=r"LSTM.from_torch expects a torch.nn.LSTM, got GRU"):
         rnnkit.LSTM.from_torch(nn.GRU(IN, H))
-    with pytest.raises(ValueError, match=r"proj_size is not supported"):
-        rnnkit.LSTM.from_torch(nn.LSTM(IN, H, proj_size=2))
+    with pytest.raises(ValueError, match=r"torch.nn.LSTMCell has no proj_size; a layer has"):
+        rnnkit.cells.LSTMCell(IN, H, proj_size=2).to_torch()
+    with pytest.raises(ValueError, match=r"proj_size must be an int from 0 \(none\) to "
+                                         r"hidden_size - 1 = 4, as in torch.nn.LSTM; got 5"):
+        rnnkit.LSTM(IN, H, proj_size=H)
+    with pytest.raises(ValueError, match=r"proj_size with layer_norm=True is not supported"):
+        rnnkit.LSTM(IN, H, proj_size=2, layer_norm=True)
+    with pytest.raises(ValueError, match=r"proj_size cannot be overridden"):
+        rnnkit.LSTM.from_torch(nn.LSTM(IN, H), proj_size=2)
     with pytest.raises(ValueError, match=r"LSTM.to_torch: torch.nn has no layer-normalised cell"):
         rnnkit.LSTM(IN, H, layer_norm=True, kernel="loop").to_torch()
 
@@ -1158,3 +1165,44 @@ def test_an_unbatched_sequence_runs_as_torch_nn_runs_it(kind: str, batch_first: 
         gradient, = torch.autograd.grad(output.sum(), x)
         expected_gradient, = torch.autograd.grad(expected.sum(), x)
         torch.testing.assert_close(gradient, expected_gradient, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("kernel", ["fused", "loop"])
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_lstm_with_projections_matches_torch_nn(kernel: str, batch_first: bool) -> None:
+    """proj_size (h_t = W_hr (o_t * tanh(c_t)), Sak et al. 2014) was refused, a documented
+    difference from torch.nn.LSTM; outputs, both states and every gradient now match torch.nn's,
+    full, padded with lengths, packed and unbatched, and the weights go back and forth."""
+    torch.manual_seed(0)
+    theirs = nn.LSTM(IN, H, num_layers=2, bidirectional=True, batch_first=batch_first,
+                     proj_size=2).double()
+    ours = rnnkit.LSTM.from_torch(theirs, kernel=kernel)
+    assert list(ours.state_dict()) == list(theirs.state_dict())  # weight_hr_l0 ... in order
+    assert ours.proj_size == 2 and ours.kernel == kernel
+    lengths = torch.tensor([7, 2, 5, 1])
+    x = random_input(batch_first).requires_grad_(True)
+    hx = (torch.randn(4, B, 2, dtype=DTYPE), torch.randn(4, B, H, dtype=DTYPE))
+    packed = pack_padded_sequence(x, lengths, batch_first=batch_first, enforce_sorted=False)
+    runs = [((x, hx), (x, hx), {}), ((packed,), (packed,), {}),
+            ((packed, hx), (x, hx), {"lengths": lengths}), ((x[0],), (x[0],), {})]
+    for their_args, our_args, options in runs:
+        expected, expected_state = theirs(*their_args)
+        output, state = ours(*our_args, **options)
+        if isinstance(expected, PackedSequence):
+            expected = pad_packed_sequence(expected, batch_first=batch_first)[0]
+        if isinstance(output, PackedSequence):
+            output = pad_packed_sequence(output, batch_first=batch_first)[0]
+        assert output.shape == expected.shape and output.shape[-1] == 2 * 2
+        torch.testing.assert_close(output, expected, rtol=0, atol=1e-12)
+        for got, want in zip(state, expected_state, strict=True):
+            torch.testing.assert_close(got, want, rtol=0, atol=1e-12)
+        mine = torch.autograd.grad(output.sum() + state[1].sum(), [x, *ours.parameters()],
+                                   retain_graph=True)
+        reference = torch.autograd.grad(expected.sum() + expected_state[1].sum(),
+                                        [x, *theirs.parameters()], retain_graph=True)
+        for got, want in zip(mine, reference, strict=True):
+            torch.testing.assert_close(got, want, rtol=0, atol=1e-12)
+    back = ours.to_torch()
+    assert back.proj_size == 2
+    for name, weight in theirs.state_dict().items():
+        assert torch.equal(back.state_dict()[name], weight), name

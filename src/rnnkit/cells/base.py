@@ -66,7 +66,7 @@ class RecurrentCell(nn.Module):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> State:
-        """Zeros for every state tensor, each ``[B, H]``."""
+        """Zeros for every state tensor, each ``[B, width]`` (:meth:`state_widths`)."""
         size: object = batch_size  # numpy ints are ints; True is not
         if not isinstance(size, numbers.Integral) or isinstance(size, bool) or size < 0:
             raise ValueError(f"{type(self).__name__}.initial_state: batch_size must be an int"
@@ -74,10 +74,14 @@ class RecurrentCell(nn.Module):
         ref = next(self.parameters(), None)
         device = device if device is not None else (ref.device if ref is not None else None)
         dtype = dtype if dtype is not None else (ref.dtype if ref is not None else None)
-        return tuple(
-            torch.zeros(int(batch_size), self.hidden_size, device=device, dtype=dtype)
-            for _ in range(self.state_size)
-        )
+        return tuple(torch.zeros(int(batch_size), width, device=device, dtype=dtype)
+                     for width in self.state_widths())
+
+    def state_widths(self) -> tuple[int, ...]:
+        """The features of each state tensor: ``hidden_size`` for every one, except where a
+        cell says otherwise (an LSTM with ``proj_size`` P: ``h`` is P wide, ``c`` H). The
+        first, ``h``'s, is the width of the cell's output."""
+        return (self.hidden_size,) * self.state_size
 
     def forward(self, x: Tensor, state: State) -> State:  # pragma: no cover - interface
         """One step: ``x [B, I]`` and the previous state -> the new state."""
@@ -152,15 +156,14 @@ def check_step_input(cell: RecurrentCell, x: Tensor, state: State | None) -> Sta
         raise ValueError(
             f"{name}: expected a state of {cell.state_size} tensor(s), got {len(state)}"
         )
-    for part in state:
+    shapes = [[x.shape[0], width] for width in cell.state_widths()]
+    wanted = (f"each state tensor of shape {shapes[0]}" if len(set(cell.state_widths())) == 1
+              else f"state tensors of shapes {', '.join(map(str, shapes))}")
+    for part, shape in zip(state, shapes, strict=True):
         if not isinstance(part, Tensor):
-            raise ValueError(f"{name}: expected each state tensor of shape [{x.shape[0]}, "
-                             f"{cell.hidden_size}], got {type(part).__name__}")
-        if tuple(part.shape) != (x.shape[0], cell.hidden_size):
-            raise ValueError(
-                f"{name}: expected each state tensor of shape [{x.shape[0]}, {cell.hidden_size}],"
-                f" got {tuple(part.shape)}"
-            )
+            raise ValueError(f"{name}: expected {wanted}, got {type(part).__name__}")
+        if list(part.shape) != shape:
+            raise ValueError(f"{name}: expected {wanted}, got {tuple(part.shape)}")
         if part.dtype != x.dtype or part.device != x.device:
             raise ValueError(f"{name}: the state is {part.dtype} on {part.device}, x {x.dtype} "
                              f"on {x.device}; give them the same dtype and device")

@@ -5,13 +5,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-WEIGHT_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+WEIGHT_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")  # torch.nn's order
 
 
 def copy_weights(
     source: nn.Module, target: nn.Module, names: tuple[str, ...] = WEIGHT_NAMES
 ) -> None:
-    """Copy ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh`` from one cell to another."""
+    """Copy ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh`` (and an LSTM's projection
+    ``weight_hr``) from one cell to another."""
     with torch.no_grad():
         for name in names:
             src = getattr(source, name, None)

@@ -97,8 +97,8 @@ def fused_forward(
 
 
 def flatten_for_cudnn(weights: list[Tensor], mode: str, *, has_biases: bool,
-                      input_size: int, hidden_size: int, num_layers: int, batch_first: bool,
-                      bidirectional: bool) -> None:
+                      input_size: int, hidden_size: int, proj_size: int, num_layers: int,
+                      batch_first: bool, bidirectional: bool) -> None:
     """Lay a layer's weights (in torch's flat order) out as one block of GPU memory, the
     layout cuDNN reads, as ``torch.nn.RNNBase.flatten_parameters`` does; the parameters stay
     the same objects and become views into the block. Nothing happens unless every weight
@@ -120,9 +120,9 @@ def flatten_for_cudnn(weights: list[Tensor], mode: str, *, has_biases: bool,
     with torch.cuda.device_of(first), torch.no_grad():
         if torch._use_cudnn_rnn_flatten_weight():
             torch._cudnn_rnn_flatten_weight(
-                weights, 4 if has_biases else 2, input_size,
-                cudnn_rnn.get_cudnn_mode(mode), hidden_size, 0, num_layers, batch_first,
-                bidirectional,
+                weights, (4 if has_biases else 2) + (1 if proj_size else 0), input_size,
+                cudnn_rnn.get_cudnn_mode(mode), hidden_size, proj_size, num_layers,
+                batch_first, bidirectional,
             )
 
 

@@ -68,6 +68,8 @@ class Recurrent(nn.Module):
         output: ``[T, B, D*H]`` (zero on padded steps), or a ``PackedSequence`` for one.
         h_n: ``[L*D, B, H]`` (a tuple ``(h_n, c_n)`` for an LSTM), the state at each sequence's
             own last step; order layer 0 forward, layer 0 backward, layer 1 forward, ...
+        With an LSTM's ``proj_size`` P, ``h`` is P wide: output ``[T, B, D*P]``, ``h_0`` and
+        ``h_n`` ``[L*D, B, P]``; ``c`` stays ``[L*D, B, H]`` (``RecurrentCell.state_widths``).
 
     Example:
         >>> import torch
@@ -105,16 +107,22 @@ class Recurrent(nn.Module):
         self.dropout = float(dropout)
         self.recurrent_dropout = float(recurrent_dropout)
         self.batch_first = batch_first
-        self.cells = nn.ModuleList()
-        for layer in range(num_layers):
-            layer_input = input_size if layer == 0 else hidden_size * self.num_directions
-            for _ in range(self.num_directions):
-                self.cells.append(cell(layer_input, hidden_size))
+        self.cells = nn.ModuleList([cell(input_size, hidden_size)])
+        if not isinstance(self.cells[0], RecurrentCell):
+            raise ValueError(f"{name}: the cell factory must build RecurrentCell objects")
+        # each direction's output: h, hidden_size wide unless projected (LSTM proj_size)
+        widths = self.cell(0).state_widths()
+        for index in range(1, num_layers * self.num_directions):
+            layer_input = input_size if index < self.num_directions else \
+                widths[0] * self.num_directions
+            self.cells.append(cell(layer_input, hidden_size))
         if not all(isinstance(c, RecurrentCell) for c in self.cells):
             raise ValueError(f"{name}: the cell factory must build RecurrentCell objects")
         check_cells(name, [self.cell(i) for i in range(len(self.cells))], input_size,
                     hidden_size, self.num_directions)
         self.state_size = self.cell(0).state_size
+        self.state_widths = widths
+        self.proj_size = widths[0] if widths[0] != hidden_size else 0  # torch.nn's attribute
         if init == "recurrent":
             for index in range(len(self.cells)):
                 init_recurrent_(self.cell(index))
@@ -172,8 +180,9 @@ class Recurrent(nn.Module):
             flatten_for_cudnn(
                 self.flat_weights(), self.cell(0).fused_mode or "",
                 has_biases=getattr(self.cell(0), "bias", True), input_size=self.input_size,
-                hidden_size=self.hidden_size, num_layers=self.num_layers,
-                batch_first=self.batch_first, bidirectional=self.bidirectional)
+                hidden_size=self.hidden_size, proj_size=self.proj_size,
+                num_layers=self.num_layers, batch_first=self.batch_first,
+                bidirectional=self.bidirectional)
 
     def _apply(self, fn: Callable[..., Any], recurse: bool = True) -> Recurrent:
         result = super()._apply(fn, recurse)
@@ -214,7 +223,7 @@ class Recurrent(nn.Module):
             time_steps, batch = input.shape[:2] if not self.batch_first else input.shape[1::-1]
             if lengths is not None:
                 lengths = check_lengths(lengths, time_steps, batch, self.batch_first)
-        states = check_hidden(name, hx, self._state_shape(batch), self.state_size, reference)
+        states = check_hidden(name, hx, self._state_shapes(batch), reference)
 
         if self.kernel == "fused":
             output, final = fused_forward(
@@ -234,7 +243,7 @@ class Recurrent(nn.Module):
             output, final = run_stacked(
                 [self.cell(i) for i in range(len(self.cells))], input, states, lengths,
                 num_layers=self.num_layers, num_directions=self.num_directions,
-                hidden_size=self.hidden_size, state_size=self.state_size,
+                width=self.state_widths[0], state_size=self.state_size,
                 batch_first=self.batch_first, dropout=self.dropout,
                 recurrent_dropout=self.recurrent_dropout, training=self.training,
             )
@@ -250,9 +259,9 @@ class Recurrent(nn.Module):
         if lengths is not None:
             raise ValueError(f"{name}: lengths are for a padded batch; an unbatched input [T, I]"
                              " is one whole sequence (leave lengths out, or give [T, B, I])")
-        shape = (self.num_layers * self.num_directions, self.hidden_size)
+        shapes = [(shape[0], shape[2]) for shape in self._state_shapes(1)]
         parts = tuple(hx) if isinstance(hx, tuple | list) else (hx,)
-        for part in parts:
+        for part, shape in zip(parts, shapes, strict=False):
             if isinstance(part, Tensor) and tuple(part.shape) != shape:
                 raise ValueError(
                     f"{name}: an unbatched input [T, I] takes an initial state of shape"
@@ -268,8 +277,11 @@ class Recurrent(nn.Module):
         unbatched = tuple(state.squeeze(1) for state in states)
         return output.squeeze(batch_dim), unbatched if isinstance(final, tuple) else unbatched[0]
 
-    def _state_shape(self, batch: int) -> tuple[int, int, int]:
-        return (self.num_layers * self.num_directions, batch, self.hidden_size)
+    def _state_shapes(self, batch: int) -> list[tuple[int, int, int]]:
+        """``[L*D, B, width]`` for each state tensor (``h``, ``c``: widths differ with
+        ``proj_size``)."""
+        return [(self.num_layers * self.num_directions, batch, width)
+                for width in self.state_widths]
 
     # -- torch.nn names -------------------------------------------------------------------
     def __getattr__(self, name: str) -> Any:
@@ -325,6 +337,8 @@ class Recurrent(nn.Module):
 
     def extra_repr(self) -> str:
         parts = [f"{self.input_size}, {self.hidden_size}", f"num_layers={self.num_layers}"]
+        if self.proj_size:
+            parts.append(f"proj_size={self.proj_size}")
         if self.bidirectional:
             parts.append("bidirectional=True")
         if self.batch_first:

@@ -27,7 +27,7 @@ def run_stacked(
     *,
     num_layers: int,
     num_directions: int,
-    hidden_size: int,
+    width: int,
     state_size: int,
     batch_first: bool,
     dropout: float,
@@ -43,6 +43,7 @@ def run_stacked(
         states: the initial state, ``state_size`` tensors of ``[L*D, B, H]``.
         lengths: ``[B]`` true lengths of a padded batch, or None (all full; ignored for a
             ``PackedSequence``, which carries its own).
+        width: the features of each cell's ``h`` (and of the recurrent dropout mask).
         state_size: how many state tensors each cell returns that the result keeps.
         dropout: dropout on each layer's output except the last's.
         recurrent_dropout: variational dropout on ``h_(t-1)``: a fresh mask per layer and
@@ -75,7 +76,7 @@ def run_stacked(
             seq = layer_input
             if direction == 1:
                 seq = reverse_padded(seq, reverse) if reverse is not None else seq.flip(0)
-            dropped = recurrent_dropout_mask(batch, hidden_size, recurrent_dropout, training, x)
+            dropped = recurrent_dropout_mask(batch, width, recurrent_dropout, training, x)
             out, final = run_cell(cell, seq, tuple(s[index] for s in states), mask, dropped)
             if direction == 1:
                 out = reverse_padded(out, reverse) if reverse is not None else out.flip(0)

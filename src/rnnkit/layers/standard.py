@@ -23,7 +23,7 @@ from rnnkit.layers.recurrent import CellFactory, Recurrent
 LayerT = TypeVar("LayerT", bound="_StandardLayer")
 # options of from_torch that would change the weights' layout or what they compute
 _FIXED_BY_THE_WEIGHTS = frozenset(
-    {"num_layers", "bias", "bidirectional", "layer_norm", "nonlinearity", "init"}
+    {"num_layers", "bias", "bidirectional", "layer_norm", "nonlinearity", "init", "proj_size"}
 )
 
 
@@ -45,8 +45,6 @@ class _StandardLayer(Recurrent):
                 f"{cls.__name__}.from_torch expects a torch.nn.{cls.torch_class.__name__},"
                 f" got {type(module).__name__}"
             )
-        if getattr(module, "proj_size", 0):
-            raise ValueError(f"{cls.__name__}.from_torch: proj_size is not supported")
         fixed = sorted(set(options) & _FIXED_BY_THE_WEIGHTS)
         if fixed:
             raise ValueError(
@@ -66,6 +64,8 @@ class _StandardLayer(Recurrent):
         }
         if isinstance(module, nn.RNN):
             kwargs["nonlinearity"] = module.nonlinearity
+        if module.proj_size:
+            kwargs["proj_size"] = module.proj_size
         ours = cls(module.input_size, module.hidden_size, **kwargs)  # type: ignore[arg-type]
         reference = module.all_weights[0][0]
         ours.to(device=reference.device, dtype=reference.dtype)
@@ -155,12 +155,19 @@ class RNN(_StandardLayer):
 class LSTM(_StandardLayer):
     """LSTM layer, ``torch.nn.LSTM``'s signature plus ``layer_norm`` and ``recurrent_dropout``.
 
+    ``proj_size`` P > 0 projects each ``h_t`` to P features (see :class:`~rnnkit.cells.LSTMCell`):
+    the output is ``[T, B, D*P]``, ``h_n`` ``[L*D, B, P]`` and ``c_n`` ``[L*D, B, H]``, as in
+    ``torch.nn.LSTM``.
+
     Example:
         >>> import torch
         >>> layer = LSTM(10, 20, bidirectional=True, batch_first=True)
         >>> output, (h_n, c_n) = layer(torch.randn(3, 5, 10), lengths=torch.tensor([5, 3, 1]))
         >>> output.shape, h_n.shape
         (torch.Size([3, 5, 40]), torch.Size([2, 3, 20]))
+        >>> output, (h_n, c_n) = LSTM(10, 20, proj_size=4)(torch.randn(5, 3, 10))
+        >>> output.shape, h_n.shape, c_n.shape
+        (torch.Size([5, 3, 4]), torch.Size([1, 3, 4]), torch.Size([1, 3, 20]))
     """
 
     torch_class = nn.LSTM
@@ -174,6 +181,7 @@ class LSTM(_StandardLayer):
         batch_first: bool = False,
         dropout: float = 0.0,
         bidirectional: bool = False,
+        proj_size: int = 0,
         *,
         layer_norm: bool = False,
         recurrent_dropout: float = 0.0,
@@ -183,10 +191,18 @@ class LSTM(_StandardLayer):
         dtype: torch.dtype | None = None,
     ) -> None:
         factory = _cell_factory(LSTMCell, LayerNormLSTMCell, bias, layer_norm)
+        if proj_size != 0:  # (LSTMCell refuses a bad value)
+            if layer_norm:
+                raise ValueError("LSTM: proj_size with layer_norm=True is not supported: the"
+                                 " layer-normalised cell has no projection")
+            factory = partial(LSTMCell, bias=bias, proj_size=proj_size)
         super().__init__(
             factory, input_size, hidden_size, num_layers, bidirectional, dropout,
             recurrent_dropout, batch_first, init, kernel, device, dtype,
         )
+
+    def _extra_options(self) -> dict[str, object]:
+        return {"proj_size": self.proj_size} if self.proj_size else {}
 
 
 class GRU(_StandardLayer):

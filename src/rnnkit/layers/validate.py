@@ -61,8 +61,9 @@ def check_cells(name: str, cells: list[RecurrentCell], input_size: int, hidden_s
                 directions: int) -> None:
     """Refuse cells a factory built with other sizes than it was called with (the fused LSTM
     ran them silently, reading the output as hidden_size wide) or with mixed state sizes."""
+    width = cells[0].state_widths()[0]  # each direction's output (proj_size, else hidden_size)
     for index, cell in enumerate(cells):
-        wanted = (input_size if index < directions else hidden_size * directions, hidden_size)
+        wanted = (input_size if index < directions else width * directions, hidden_size)
         if (cell.input_size, cell.hidden_size) != wanted:
             raise ValueError(
                 f"{name}: the cell factory must build each cell with the (input_size,"
@@ -74,6 +75,12 @@ def check_cells(name: str, cells: list[RecurrentCell], input_size: int, hidden_s
                 f"{name}: the cell factory must build cells of one state size: cell {index}"
                 f" ({type(cell).__name__}) has {cell.state_size} state tensor(s), cell 0"
                 f" ({type(cells[0]).__name__}) {cells[0].state_size}"
+            )
+        if cell.state_widths() != cells[0].state_widths():
+            raise ValueError(
+                f"{name}: the cell factory must build cells of one state shape: cell {index}"
+                f" ({type(cell).__name__}) has state widths {cell.state_widths()}, cell 0"
+                f" {cells[0].state_widths()}"
             )
 
 
@@ -119,15 +126,14 @@ def check_input(
 def check_hidden(
     name: str,
     hx: Tensor | tuple[Tensor, ...] | None,
-    shape: tuple[int, int, int],
-    state_size: int,
+    shapes: list[tuple[int, int, int]],
     reference: Tensor,
 ) -> tuple[Tensor, ...]:
-    """Return the initial state as a tuple of ``[L*D, B, H]``, zeros when ``hx`` is None."""
+    """Return the initial state as a tuple of ``shapes`` (``[L*D, B, width]`` each), zeros
+    when ``hx`` is None."""
+    state_size = len(shapes)
     if hx is None:
-        return tuple(
-            reference.new_zeros(shape) for _ in range(state_size)
-        )
+        return tuple(reference.new_zeros(shape) for shape in shapes)
     parts = tuple(hx) if isinstance(hx, tuple | list) else (hx,)
     expected = "a tensor" if state_size == 1 else f"a tuple of {state_size} tensors (h_0, c_0)"
     if len(parts) != state_size or not all(isinstance(p, Tensor) for p in parts):
@@ -135,7 +141,7 @@ def check_hidden(
             f"{name}: expected the initial state as {expected}, got {describe(hx)}"
             + next((array_hint(p, reference) for p in parts if not isinstance(p, Tensor)), "")
         )
-    for part in parts:
+    for part, shape in zip(parts, shapes, strict=True):
         if tuple(part.shape) != shape:
             raise ValueError(
                 f"{name}: expected an initial state of shape [layers*directions, batch, hidden] ="
