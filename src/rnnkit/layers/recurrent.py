@@ -35,6 +35,7 @@ from rnnkit.layers.naming import (
     size_mismatches,
 )
 from rnnkit.layers.stacked import run_stacked
+from rnnkit.layers.unbatched import run_unbatched
 from rnnkit.layers.validate import check_cells, check_hidden, check_input, check_layer_options
 
 CellFactory = Callable[[int, int], RecurrentCell]
@@ -212,7 +213,8 @@ class Recurrent(nn.Module):
             reference = data if isinstance(data, Tensor) else torch.empty(0)
         if isinstance(input, Tensor) and input.dim() == 2:  # torch.nn's unbatched [T, I]
             check_input(name, input, reference, self.input_size, rank=2)
-            return self._forward_unbatched(input, hx, lengths)
+            return run_unbatched(name, self, input, hx, lengths, self._state_shapes(1),
+                                 self.batch_first)
         if isinstance(input, PackedSequence):
             if lengths is not None:
                 raise ValueError(f"{name}: pass lengths or a PackedSequence, not both")
@@ -248,34 +250,6 @@ class Recurrent(nn.Module):
                 recurrent_dropout=self.recurrent_dropout, training=self.training,
             )
         return output, final[0] if self.state_size == 1 else final
-
-    def _forward_unbatched(
-        self, input: Tensor, hx: Tensor | tuple[Tensor, ...] | None, lengths: object
-    ) -> tuple[Tensor, Tensor | tuple[Tensor, ...]]:
-        """One sequence ``[T, I]``, whatever ``batch_first``, its state ``[L*D, H]`` (as
-        ``torch.nn`` takes them): run as a batch of one, returned without the batch dimension
-        (output ``[T, D*H]``, final state ``[L*D, H]``)."""
-        name = type(self).__name__
-        if lengths is not None:
-            raise ValueError(f"{name}: lengths are for a padded batch; an unbatched input [T, I]"
-                             " is one whole sequence (leave lengths out, or give [T, B, I])")
-        shapes = [(shape[0], shape[2]) for shape in self._state_shapes(1)]
-        parts = tuple(hx) if isinstance(hx, tuple | list) else (hx,)
-        for part, shape in zip(parts, shapes, strict=False):
-            if isinstance(part, Tensor) and tuple(part.shape) != shape:
-                raise ValueError(
-                    f"{name}: an unbatched input [T, I] takes an initial state of shape"
-                    f" [layers*directions, hidden] = {list(shape)}, got {list(part.shape)}"
-                )
-        if hx is not None and all(isinstance(part, Tensor) for part in parts):
-            batched = tuple(cast(Tensor, part).unsqueeze(1) for part in parts)
-            hx = batched if isinstance(hx, tuple | list) else batched[0]
-        batch_dim = 0 if self.batch_first else 1
-        output, final = self(input.unsqueeze(batch_dim), hx)
-        assert isinstance(output, Tensor)
-        states = final if isinstance(final, tuple) else (final,)
-        unbatched = tuple(state.squeeze(1) for state in states)
-        return output.squeeze(batch_dim), unbatched if isinstance(final, tuple) else unbatched[0]
 
     def _state_shapes(self, batch: int) -> list[tuple[int, int, int]]:
         """``[L*D, B, width]`` for each state tensor (``h``, ``c``: widths differ with
