@@ -308,3 +308,27 @@ def test_a_dqn_agent_trains_on_the_gpu() -> None:
     assert result.updates > 200 and next(agent.parameters()).is_cuda
     np.testing.assert_array_equal(agent.greedy_from_inputs(env.windows)[1],
                                   (returns > 0).astype(float))
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_an_lstm_with_projections_is_torch_nn_s_on_cudnn_to_the_bit(bias: bool) -> None:
+    """proj_size on the GPU: cuDNN with the weights in one block (weight_hr_l* among them),
+    the same numbers as torch.nn.LSTM(proj_size=...) on the same GPU."""
+    torch.manual_seed(0)
+    theirs = torch.nn.LSTM(IN, H, num_layers=2, bidirectional=True, bias=bias,
+                           proj_size=2).to(CUDA)
+    ours = rnnkit.LSTM.from_torch(theirs)
+    assert ours.kernel == "fused" and len(storages(ours)) == 1
+    x = torch.randn(T, B, IN, device=CUDA, requires_grad=True)
+    with warnings.catch_warnings():  # what PyTorch says when cuDNN must copy the weights
+        warnings.filterwarnings("error", message=".*not part of single contiguous chunk")
+        got, (h, c) = ours(x)
+    expected, (h_ref, c_ref) = theirs(x)
+    assert got.shape == (T, B, 4) and h.shape == (4, B, 2) and c.shape == (4, B, H)
+    for mine, reference in ((got, expected), (h, h_ref), (c, c_ref)):
+        torch.testing.assert_close(mine, reference, rtol=0, atol=0)
+    grads = torch.autograd.grad(got.sum() + c.sum(), [x, *ours.parameters()])
+    reference_grads = torch.autograd.grad(expected.sum() + c_ref.sum(), [x, *theirs.parameters()])
+    for mine, reference in zip(grads, reference_grads, strict=True):
+        torch.testing.assert_close(mine, reference, rtol=0, atol=0)
+    assert ran_cudnn(ours, x)
