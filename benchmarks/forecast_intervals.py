@@ -3,26 +3,29 @@
 The task of ``forecast_beijing.py`` (temperature 24 h ahead from 120 h of every weather column,
 train 2010-2012, validation 2013, test 2014, the same recipe) with the two probabilistic losses:
 ``gaussian`` (a mean and a log-variance head, the interval mean +- 1.645 sd) and ``quantile``
-(the 0.05, 0.5 and 0.95 quantiles, the interval the outer two). On the test year, at step 24
-and over all 24 steps: coverage (the share of actual values inside), mean width, and the
+(the 0.05, 0.5 and 0.95 quantiles, the interval the outer two); and with the recipe's own
+``mae``, which has no interval of its own and gets only the conformal ones. On the test year,
+at step 24 and over all 24 steps: coverage (the share of actual values inside), mean width, and the
 interval score (Winkler's: the width plus 2/alpha times how far a value falls outside; lower is
 better, and it rewards neither a too-narrow nor a too-wide interval).
 
 Beside each model's own interval, three split-conformal intervals calibrated on the validation
-year only (each step its own: the ``ceil((n + 1) 0.9)``-th smallest of n scores):
+year only (each step its own: the ``ceil((n + 1) 0.9)``-th smallest of n scores), computed by
+:mod:`rnnkit.timeseries.conformal`, as ``--set forecast.conformal=true`` gives them (``cqr``
+for a model with an interval, ``conformal`` for one without):
 - ``cqr``: the model's interval widened (or narrowed) by conformalized quantile regression
   (Romano et al., 2019): by the 90% quantile of ``max(lower - y, y - upper)`` on validation;
 - ``conformal``: the model's point forecast +- the 90% quantile of its validation |errors|;
 - ``persistence conformal``: the temperature now +- the 90% quantile of persistence's
   validation |errors| (no model at all: what an interval costs without one).
 
-    .venv/bin/python benchmarks/forecast_intervals.py --seeds 0 1 2 --threads 1
+    .venv/bin/python benchmarks/forecast_intervals.py --seeds 0 1 2 --threads 1 \
+        --losses gaussian quantile mae
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import statistics
 import sys
@@ -38,54 +41,55 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from common import command_line, write_result  # noqa: E402
 from forecast_beijing import beijing_settings, train_model  # noqa: E402
 
+from rnnkit.timeseries.conformal import calibrate, conformalize  # noqa: E402
+from rnnkit.timeseries.conformal import interval_report as report  # noqa: E402
+
 LEVEL = 0.9
 LOSSES = {"gaussian": ["forecast.loss=gaussian", f"forecast.interval={LEVEL}"],
-          "quantile": ["forecast.loss=quantile", "forecast.quantiles=0.05,0.5,0.95"]}
+          "quantile": ["forecast.loss=quantile", "forecast.quantiles=0.05,0.5,0.95"],
+          "mae": ["forecast.loss=mae"]}  # the recipe's: no interval of its own
 
 
 def interval_report(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray,
                     level: float = LEVEL) -> dict[str, float]:
     """Coverage, mean width and mean interval score of ``[N, H]`` intervals, at the last step
-    and over all steps."""
-    alpha = 1 - level
-    below, above = np.maximum(lower - actual, 0), np.maximum(actual - upper, 0)
-    score = (upper - lower) + 2 / alpha * (below + above)
-    inside = (actual >= lower) & (actual <= upper)
-    return {"coverage_last": float(inside[:, -1].mean()), "coverage_all": float(inside.mean()),
-            "width_last": float((upper - lower)[:, -1].mean()),
-            "width_all": float((upper - lower).mean()),
-            "score_last": float(score[:, -1].mean()), "score_all": float(score.mean())}
-
-
-def conformal_quantile(scores: np.ndarray, level: float = LEVEL) -> np.ndarray:
-    """``[H]``: per column, the split-conformal quantile of ``[N, H]`` calibration scores: the
-    ``ceil((N + 1) level)``-th smallest (the largest where that exceeds ``N``; strictly, the
-    guarantee would then need an infinite interval)."""
-    rank = min(math.ceil((len(scores) + 1) * level), len(scores))
-    return np.sort(scores, axis=0)[rank - 1]
+    and over all steps (:func:`rnnkit.timeseries.conformal.interval_report`)."""
+    last = report(actual[:, -1], lower[:, -1], upper[:, -1], level)
+    every = report(actual, lower, upper, level)
+    return {f"{name}_{part}": numbers[key] for part, numbers in (("last", last), ("all", every))
+            for name, key in (("coverage", "coverage"), ("width", "mean_width"),
+                              ("score", "interval_score"))}
 
 
 def intervals(model: Any, validation: Any, test: Any) -> dict[str, dict[str, float]]:
     """Every interval of one trained model on ``test``, the conformal ones fitted on
-    ``validation`` (see the module docstring)."""
+    ``validation`` (see the module docstring); a model without an interval of its own (mse,
+    mae) gets the conformal ones only."""
     from rnnkit.timeseries.baselines import persistence
 
     val, out = (model.predict_windows(part, interval=LEVEL) for part in (validation, test))
     y_val, y_test = validation.targets, test.targets
-    widen = conformal_quantile(np.maximum(val["lower"] - y_val, y_val - val["upper"]))
-    half = conformal_quantile(np.abs(y_val - val["mean"]))
-    last_val, last_test = persistence(validation), persistence(test)
-    flat = conformal_quantile(np.abs(y_val - last_val))
-    return {
-        "model": interval_report(y_test, out["lower"], out["upper"]),
-        "cqr": interval_report(y_test, out["lower"] - widen, out["upper"] + widen),
-        "conformal": interval_report(y_test, out["mean"] - half, out["mean"] + half),
-        "persistence conformal": interval_report(y_test, last_test - flat, last_test + flat),
-        "validation": {"model_coverage_last": float(((y_val >= val["lower"])
-                                                      & (y_val <= val["upper"]))[:, -1].mean()),
-                       "cqr_widening_last": float(widen[-1])},
-        "point": {"mae_last": float(np.abs(y_test - out["mean"])[:, -1].mean())},
-    }
+
+    def conformal(fitted: dict[str, np.ndarray], applied: dict[str, np.ndarray]
+                  ) -> tuple[dict[str, float], dict[str, Any]]:
+        calibration = calibrate(y_val, fitted, LEVEL)
+        band = conformalize(applied, calibration)
+        return interval_report(y_test, band["lower"], band["upper"]), calibration
+
+    point = {"mean": val["mean"]}, {"mean": out["mean"]}
+    last = {"mean": persistence(validation)}, {"mean": persistence(test)}
+    rows = {"conformal": conformal(*point)[0], "persistence conformal": conformal(*last)[0]}
+    extra: dict[str, dict[str, float]] = {
+        "point": {"mae_last": float(np.abs(y_test - out["mean"])[:, -1].mean())}}
+    if "lower" in out:
+        rows["cqr"], widened = conformal(val, out)
+        rows["model"] = interval_report(y_test, out["lower"], out["upper"])
+        extra["validation"] = {
+            "model_coverage_last": float(((y_val >= val["lower"])
+                                          & (y_val <= val["upper"]))[:, -1].mean()),
+            "cqr_widening_last": float(widened["widen"][-1])}
+    order = ("model", "cqr", "conformal", "persistence conformal")
+    return {**{kind: rows[kind] for kind in order if kind in rows}, **extra}
 
 
 def summarize(rows: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, float]]]:

@@ -225,13 +225,15 @@ def forecast_intervals(result: dict[str, Any]) -> str:
     rows = [[loss, label, f"{report[kind]['coverage_last']:.3f}",
              f"{report[kind]['width_last']:.2f}", f"{report[kind]['score_last']:.2f}",
              f"{report[kind]['coverage_all']:.3f}", f"{report[kind]['score_all']:.2f}"]
-            for loss, report in summary.items() for kind, label in kinds.items()]
+            for loss, report in summary.items() for kind, label in kinds.items()
+            if kind in report]
     head = ["loss", "90% interval", "coverage (24 h)", "width °C (24 h)",
             "interval score (24 h)", "coverage (all steps)", "interval score (all steps)"]
     points = ", ".join(f"{loss} {report['point']['mae_last']:.3f}"
                        for loss, report in summary.items())
     return (f"Beijing temperature, test 2014, the recipe of the forecast above with a "
-            f"probabilistic loss; means over seeds {seeds}. Conformal intervals are calibrated "
+            f"probabilistic loss (or its own MAE, which has no interval of its own); means over "
+            f"seeds {seeds}. Conformal intervals (`forecast.conformal=true`) are calibrated "
             f"on 2013 only. Test MAE of the point forecast (mean or median) 24 h ahead: "
             f"{points} °C.\n\n" + markdown_table(head, rows) + _footer(result))
 

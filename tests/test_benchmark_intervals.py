@@ -1,4 +1,5 @@
-"""The interval measures of benchmarks/forecast_intervals.py, on hand-made cases."""
+"""The interval measures of benchmarks/forecast_intervals.py, on hand-made cases (its conformal
+quantile is rnnkit.timeseries.conformal's: tests/test_conformal.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
-from forecast_intervals import conformal_quantile, interval_report  # noqa: E402
+from forecast_intervals import interval_report  # noqa: E402
 
 
 def test_interval_report_scores_width_and_misses() -> None:
@@ -23,14 +24,3 @@ def test_interval_report_scores_width_and_misses() -> None:
     # Winkler: width + 2 / 0.1 * miss
     assert report["score_last"] == pytest.approx(2 + 20 * (4 + 2) / 2)
     assert report["score_all"] == pytest.approx(2 + 20 * (0 + 4 + 1 + 2) / 4)
-
-
-def test_conformal_quantile_covers_new_draws_at_its_level() -> None:
-    rng = np.random.default_rng(0)
-    calibration, fresh = np.abs(rng.normal(size=(999, 3))), np.abs(rng.normal(size=(20000, 3)))
-    half = conformal_quantile(calibration, 0.9)
-    # the 900th of 999 sorted values: ceil(1000 * 0.9) / 999 of the way up
-    assert half[0] == np.sort(calibration[:, 0])[899]
-    coverage = (fresh <= half).mean(axis=0)
-    assert np.all(coverage > 0.88) and np.all(coverage < 0.92)
-    assert np.all(conformal_quantile(calibration[:5], 0.9) == calibration[:5].max(axis=0))

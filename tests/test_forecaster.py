@@ -716,8 +716,8 @@ def test_a_file_s_date_column_and_missing_columns(tmp_path: Path, capsys) -> Non
     ({"forecast.quantiles": "0.1,0.5,0.9"},
      "forecast.quantiles is read only with forecast.loss=quantile"),
     ({"forecast.loss": "quantile", "forecast.interval": "0.5"},
-     "forecast.interval is read only with forecast.loss=gaussian (this run's loss is quantile;"
-     " a quantile model's interval is its outer quantiles"),
+     "forecast.interval is read only with forecast.loss=gaussian or forecast.conformal=true"
+     " (this run's loss is quantile; a quantile model's interval is its outer quantiles"),
     ({"forecast.interval": "0.5"}, "forecast.interval is read only with forecast.loss=gaussian"),
     ({"data.change_lags": "1,7"}, "data.change_lags is read only with data.changes"),  # was ignored
 ])

@@ -39,6 +39,7 @@ from rnnkit.models.window_inputs import (
     last_rows,
     scaled_batches,
 )
+from rnnkit.timeseries.conformal import conformalize
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.windows import Windows, make_windows
 from rnnkit.training.bundle import register_model
@@ -74,6 +75,10 @@ class Forecaster(TaskModel):
             units) is added to the encoder's inputs, a regularizer for small, noisy series.
         last_step_weight: a direct model's loss weight of the last step relative to each
             other step (1 = all equal); the steps are still all learned.
+
+    ``conformal`` (None until set, kept in the bundle): a split-conformal calibration of its
+    interval (:func:`rnnkit.timeseries.conformal.calibrate`), which :meth:`predict_windows`
+    then applies, giving an MSE or MAE model an interval too.
 
     Shape:
         inputs ``[B, L, F]`` scaled. ``direct``: targets ``[B, H]``; forward gives the mean
@@ -130,6 +135,7 @@ class Forecaster(TaskModel):
         self.highway_steps = int(highway_steps)
         self.highway = (nn.Linear(highway_steps * len(self.feature_names), outputs)
                         if highway_steps else None)
+        self.conformal: dict[str, Any] | None = None
 
     def bundle_config(self) -> dict[str, Any]:
         return {
@@ -141,6 +147,7 @@ class Forecaster(TaskModel):
             "highway_steps": self.highway_steps, "quantiles": self.quantiles,
             "strategy": self.strategy, "attention": self.attention is not None,
             "input_noise": self.input_noise, "last_step_weight": self.last_step_weight,
+            "conformal": self.conformal,
         }
 
     @classmethod
@@ -155,6 +162,7 @@ class Forecaster(TaskModel):
                      config.get("input_noise", 0.0), config.get("last_step_weight", 1.0),
                      config.get("scoring"))
         model.readout = config.get("readout", "last_output")  # older bundles
+        model.conformal = config.get("conformal")
         return model
 
     # -- tensors, in scaled units ---------------------------------------------------------
@@ -204,12 +212,15 @@ class Forecaster(TaskModel):
             return self.scale_targets(windows.targets)
         return recursive.next_rows(windows, self.dynamic, self.scaler)
 
-    def interval_level(self, interval: float = 0.9) -> float:
-        """The probability between ``lower`` and ``upper``: the outer quantiles' gap for a
-        quantile model, else the ``interval`` asked for."""
+    def interval_level(self, interval: float | None = None) -> float:
+        """The probability between ``lower`` and ``upper``: a conformalized model's calibrated
+        level, the outer quantiles' gap for a quantile model, else the ``interval`` asked for
+        (None: the one it was scored with, ``forecast.interval``)."""
+        if self.conformal is not None:
+            return float(self.conformal["level"])
         if self.loss_name == "quantile":
             return round(self.quantiles[-1] - self.quantiles[0], 10)
-        return interval
+        return float(self.scoring.get("interval", 0.9)) if interval is None else interval
 
     @torch.no_grad()
     def _forecast_batch(self, inputs: Tensor, times: np.ndarray) -> tuple[Tensor, Tensor | None]:
@@ -224,14 +235,21 @@ class Forecaster(TaskModel):
             torch.as_tensor(self.dynamic, device=inputs.device))
         return path[..., self.dynamic.index(self.target_index)], None
 
-    def predict_windows(self, windows: Windows, batch_size: int = 2048, interval: float = 0.9
-                        ) -> dict[str, np.ndarray]:
+    def predict_windows(self, windows: Windows, batch_size: int = 2048,
+                        interval: float | None = None) -> dict[str, np.ndarray]:
         """Forecasts of unscaled ``windows`` in target units: ``mean`` ``[N, H]``; a Gaussian
-        model adds ``std``, ``lower``, ``upper`` (the central ``interval``); a quantile model
-        ``quantiles`` ``[N, H, Q]`` with ``mean`` the median and ``lower``/``upper`` the
-        outermost quantiles (``interval`` unused; see :meth:`interval_level`; none for the
-        median alone)."""
+        model adds ``std``, ``lower``, ``upper`` (the central ``interval``; None: the one it
+        was scored with); a quantile model ``quantiles`` ``[N, H, Q]`` with ``mean`` the
+        median and ``lower``/``upper`` the outermost quantiles (``interval`` unused; see
+        :meth:`interval_level`; none for the median alone). A conformalized model's
+        ``lower``/``upper`` are widened by its calibration, at its calibrated level only."""
         check_features(windows, self.feature_names)
+        if self.conformal is not None and interval is not None and \
+                interval != self.conformal["level"] and self.loss_name != "quantile":
+            raise ValueError(f"this model's interval was calibrated (conformal) at level "
+                             f"{self.conformal['level']:g} only; ask for that, or leave "
+                             f"interval out (got {interval!r})")
+        interval = float(self.scoring.get("interval", 0.9)) if interval is None else interval
         if self.loss_name == "gaussian" and not 0 < interval < 1:  # 95 raised StatisticsError
             raise ValueError(f"interval must be a probability between 0 and 1 (both excluded), "
                              f"e.g. 0.9 for a 90% interval; got {interval!r}")
@@ -257,7 +275,7 @@ class Forecaster(TaskModel):
             out.update(quantiles=levels)
             if len(self.quantiles) > 1:  # the median alone bounds no interval (it was level 0)
                 out.update(lower=levels[..., 0], upper=levels[..., -1])
-        return out
+        return out if self.conformal is None else conformalize(out, self.conformal)
 
     def windows_of(self, frame: pd.DataFrame, stride: int = 1) -> Windows:
         """Unscaled windows of a raw frame, with this model's calendar columns and features."""
@@ -275,8 +293,6 @@ class Forecaster(TaskModel):
         grid: trading days (the next business days), month starts or ends, or evenly spaced
         last rows (a recursive model with calendar columns needs one of them).
         """
-        if interval is None:
-            interval = float(self.scoring.get("interval", 0.9))
         values = last_rows(frame, self.feature_names, self.calendar, self.lookback)  # [L, F]
         index = recursive.times_after(pd.DatetimeIndex(frame.index), self.horizon)
         if (index is None and self.strategy == "recursive"

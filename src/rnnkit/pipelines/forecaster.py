@@ -43,6 +43,7 @@ from rnnkit.timeseries.baselines import (
     persistence,
     seasonal_naive,
 )
+from rnnkit.timeseries.conformal import calibrate, interval_report
 from rnnkit.timeseries.metrics import forecast_report
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.splits import Split
@@ -55,7 +56,7 @@ from rnnkit.training.checkpoint import seed_everything
 class ForecastOptions:
     loss: str = "mse"  # mse | mae | gaussian | quantile (the last two: prediction intervals)
     residual: bool = True  # predict the change from the last known value
-    interval: float = 0.9  # central interval of a gaussian model
+    interval: float = 0.9  # central interval of a gaussian model (or a conformal one's level)
     quantiles: str = "0.05,0.5,0.95"  # quantile model: levels (0.5 needed; outer two: interval)
     strategy: str = "direct"  # direct (all H steps at once) | recursive (one step, rolled H times)
     highway_steps: int = 0  # linear skip from the last k input steps to the output (0 = off)
@@ -67,6 +68,7 @@ class ForecastOptions:
     ridge_alphas: str = "0.1,10,1000"  # ridge baseline: alpha chosen on validation MAE
     ridge_steps: str = "24,0"  # ridge input steps tried (0 = the whole lookback)
     plot_points: int = 24 * 21  # test windows shown in forecast.png
+    conformal: bool = False  # calibrate the interval on the validation windows (any loss)
 
 
 @dataclass(frozen=True)
@@ -134,13 +136,15 @@ def check_options(options: ForecastOptions) -> None:
         raise ConfigError(f"forecast.quantiles is read only with forecast.loss=quantile (this "
                           f"run's loss is {options.loss}); add --set forecast.loss=quantile, or "
                           "leave it out")
-    if options.loss != "gaussian" and changed_keys("forecast", options, ForecastOptions(),
-                                                   ("interval",)):
-        raise ConfigError(f"forecast.interval is read only with forecast.loss=gaussian (this "
-                          f"run's loss is {options.loss}"
+    reads_interval = options.loss == "gaussian" or (options.conformal
+                                                    and options.loss != "quantile")
+    if not reads_interval and changed_keys("forecast", options, ForecastOptions(),
+                                           ("interval",)):
+        raise ConfigError(f"forecast.interval is read only with forecast.loss=gaussian or "
+                          f"forecast.conformal=true (this run's loss is {options.loss}"
                           + ("; a quantile model's interval is its outer quantiles, set with "
                              "forecast.quantiles)" if options.loss == "quantile" else
-                             ", which gives no interval)") + "; leave it out")
+                             ", which gives no interval of its own)") + "; leave it out")
 
 
 def moves_from_now(target: str) -> bool:
@@ -194,10 +198,11 @@ def score(model: Forecaster, split: Split, options: ForecastOptions, period: int
     if notes:
         results["notes"] = notes
     if "lower" in out:
-        inside = (actual >= out["lower"]) & (actual <= out["upper"])
-        results["interval"] = {"level": model.interval_level(options.interval),
-                               "coverage": float(inside.mean()),
-                               "mean_width": float((out["upper"] - out["lower"]).mean())}
+        results["interval"] = interval_report(actual, out["lower"], out["upper"],
+                                              model.interval_level(options.interval))
+        if model.conformal is not None:
+            results["interval"]["conformal"] = {key: model.conformal[key]
+                                                for key in ("method", "windows")}
     results["ridge_choice"] = ridge_choice
     return results, {**out, **{f"baseline_{k}": v for k, v in forecasts.items()}}
 
@@ -225,6 +230,21 @@ def plot(test: Windows, out: dict[str, np.ndarray], path: Path, points: int, uni
                                f"({span_text(times[0], times[-1])})", unit=unit,
                          level=scores.get("interval", {}).get("level"))
 
+
+
+def calibrate_interval(model: Forecaster, validation: Windows, options: ForecastOptions,
+                       log: Any = print) -> None:
+    """``forecast.conformal``: widen the model's interval (or give an MSE/MAE model one) so
+    that it holds its level of the validation windows, step by step
+    (:mod:`rnnkit.timeseries.conformal`); kept in the bundle."""
+    level = model.interval_level(options.interval)
+    out = model.predict_windows(validation, interval=level)
+    model.conformal = calibrate(validation.targets, out, level)
+    name = {"cqr": "the model's interval widened (CQR)",
+            "absolute": "the point forecast +- a band"}[model.conformal["method"]]
+    log(f"conformal {100 * level:g}% interval, {name}, calibrated on "
+        f"{model.conformal['windows']} validation windows: at step {model.horizon} "
+        f"{model.conformal['widen'][-1]:+.4g}")
 
 
 def check_run(config: ForecastRunConfig) -> None:
@@ -277,7 +297,9 @@ def train_forecaster(config: ForecastRunConfig, out_dir: str | Path, resume: boo
         f"validation {len(split.validation)}, test {len(split.test)}")
     result = train_in_run_dir(
         model, config, out_dir, tensors(model, train, config.train.batch_size, True, seed),
-        tensors(model, split.validation, 1024, False, seed), resume, log)
+        tensors(model, split.validation, 1024, False, seed), resume, log,
+        finish=(lambda trained: calibrate_interval(trained, split.validation, config.forecast,
+                                                   log)) if config.forecast.conformal else None)
     model = model.to("cpu")
     period = config.forecast.seasonal_period or seasonal_period(config.data, prepared.frame)
     test, outputs = score(model, split, config.forecast, period)

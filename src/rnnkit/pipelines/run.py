@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ def train_in_run_dir(
     log: Any = print,
     observe: dict[str, BatchSource] | None = None,
     files: dict[str, str] | None = None,
+    finish: Callable[[Any], None] | None = None,
 ) -> TrainResult:
     """Save the resolved config, train (resuming from ``last.pt`` if asked), save the bundle.
 
@@ -39,7 +41,8 @@ def train_in_run_dir(
 
     Started by torchrun, every process trains and rank 0 alone writes; once training is over
     the others raise :class:`~rnnkit.training.distributed.WorkerFinished` (a clean exit), so
-    only rank 0 goes on to evaluate and write results.
+    only rank 0 goes on to evaluate and write results. ``finish`` (rank 0) acts on the trained
+    model before its bundle is saved (a forecaster's conformal calibration).
     """
     out = Path(out_dir)
     trainer = Trainer(model, config.train, run_dir=out, log=log)  # checks the device first
@@ -51,6 +54,8 @@ def train_in_run_dir(
     trainer.workers.close()
     if environment_rank() != 0:
         raise WorkerFinished(trainer.workers.rank)
+    if finish is not None:
+        finish(model)
     bundle = save_bundle(model, out / "model.rnnkit")
     log(f"saved {bundle}")
     return result

@@ -1,0 +1,152 @@
+"""Split-conformal intervals: the quantile, its coverage guarantee, and forecast.conformal from
+training to the bundle, evaluate and forecast."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import rnnkit.cli
+from rnnkit.timeseries.conformal import (
+    calibrate,
+    conformal_quantile,
+    conformalize,
+    interval_report,
+)
+
+
+def test_the_quantile_is_the_ceil_n_plus_1_level_th_smallest_finite_score() -> None:
+    scores = np.array([[5.0, 1.0], [1.0, np.nan], [3.0, 2.0], [2.0, 3.0], [4.0, 4.0]])
+    # column 0: n = 5, ceil(6 * 0.5) = 3rd smallest; column 1: n = 4, ceil(5 * 0.5) = 3rd
+    assert conformal_quantile(scores, 0.5).tolist() == [3.0, 3.0]
+    assert conformal_quantile(scores, 0.9).tolist() == [5.0, 4.0]  # ceil past n: the largest
+    assert math.isnan(conformal_quantile(np.full((3, 1), np.nan), 0.9)[0])
+
+
+def test_a_calibrated_band_holds_its_level_of_exchangeable_values() -> None:
+    """The split-conformal guarantee: with n = 99 calibration values the band is the 90th
+    smallest |error|, so a new exchangeable value falls inside it with probability exactly
+    90/100; over 40,000 draws (sd 0.0015) the share is within 0.005 of it (the 89th would give
+    0.89)."""
+    rng = np.random.default_rng(0)
+    n, trials = 99, 40_000
+    errors = rng.standard_t(3, size=(n + 1, trials)) * 2.0  # heavy tails: no Gaussian shortcut
+    calibration = calibrate(errors[:n], {"mean": np.zeros((n, trials))}, 0.9)
+    band = conformalize({"mean": np.zeros((1, trials))}, calibration)
+    inside = (band["lower"][0] <= errors[n]) & (errors[n] <= band["upper"][0])
+    assert abs(inside.mean() - 0.9) < 0.005
+
+
+def test_conformal_quantile_covers_new_draws_at_its_level() -> None:
+    rng = np.random.default_rng(0)
+    calibration, fresh = np.abs(rng.normal(size=(999, 3))), np.abs(rng.normal(size=(20000, 3)))
+    half = conformal_quantile(calibration, 0.9)
+    # the 900th of 999 sorted values: ceil(1000 * 0.9) / 999 of the way up
+    assert half[0] == np.sort(calibration[:, 0])[899]
+    coverage = (fresh <= half).mean(axis=0)
+    assert np.all(coverage > 0.88) and np.all(coverage < 0.92)
+    assert np.all(conformal_quantile(calibration[:5], 0.9) == calibration[:5].max(axis=0))
+
+
+def test_cqr_widens_or_narrows_the_model_s_interval_by_the_scores_quantile() -> None:
+    actual = np.array([[0.0], [1.0], [2.0], [3.0]])
+    out = {"mean": actual, "lower": actual - 1.0, "upper": actual + 1.0}
+    calibration = calibrate(actual, out, 0.5)  # every value 1 inside: narrowed by 1
+    assert (calibration["method"], calibration["widen"], calibration["windows"]) == \
+        ("cqr", [-1.0], 4)
+    narrowed = conformalize(out, calibration)
+    assert np.array_equal(narrowed["lower"], actual) and np.array_equal(narrowed["upper"], actual)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        calibrate(actual, out, 90)
+
+
+def test_interval_report_counts_coverage_width_and_winkler_s_score() -> None:
+    actual = np.array([0.0, 5.0, np.nan])
+    report = interval_report(actual, np.array([-1.0, 1.0, 0.0]), np.array([1.0, 3.0, 9.0]), 0.8)
+    # the second value is 2 above its interval: its score is 2 + 2 / 0.2 * 2 = 22
+    assert report == {"level": 0.8, "coverage": 0.5, "mean_width": 2.0,
+                      "interval_score": pytest.approx(12.0)}
+
+
+def frame(rows: int = 500) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    t = np.arange(rows)
+    return pd.DataFrame({"y": np.sin(2 * np.pi * t / 24) * 5 + rng.standard_normal(rows)},
+                        index=pd.date_range("2020-01-01", periods=rows, freq="h", name="date"))
+
+
+def train(tmp_path: Path, *extra: str) -> Path:
+    csv = tmp_path / "series.csv"
+    frame().reset_index().to_csv(csv, index=False)
+    args = ["train", "forecaster", "--out", str(tmp_path / "run")]
+    for item in (f"data.source={csv}", "data.target=y", "data.lookback=24", "data.horizon=4",
+                 "model.hidden_size=8", "train.epochs=2", "train.progress=false",
+                 "train.threads=1", "forecast.loss=mae", "forecast.conformal=true", *extra):
+        args += ["--set", item]
+    assert rnnkit.cli.main(args) == 0
+    return tmp_path / "run"
+
+
+def test_an_mae_model_gets_a_calibrated_interval_kept_in_its_bundle(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """forecast.loss=mae gave no interval at all; forecast.conformal=true gives it one, the
+    validation windows' errors setting each step's width, and the bundle keeps it."""
+    from rnnkit.models.forecaster import Forecaster
+    from rnnkit.pipelines.sources import prepare
+    from rnnkit.training.bundle import load_model
+
+    run = train(tmp_path, "forecast.interval=0.8")
+    results = json.loads((run / "results.json").read_text())
+    interval = results["test"]["interval"]
+    assert interval["level"] == 0.8 and interval["conformal"]["method"] == "absolute"
+    assert 0.6 < interval["coverage"] < 0.95 and interval["interval_score"] > 0
+    model = load_model(run / "model.rnnkit", Forecaster)
+    assert model.conformal is not None and len(model.conformal["widen"]) == 4
+    from rnnkit.config import load_config
+    from rnnkit.pipelines.forecaster import ForecastRunConfig
+
+    config = load_config(ForecastRunConfig, run / "config.toml", [])
+    validation = prepare(config.data).split.validation
+    out = model.predict_windows(validation)
+    inside = (validation.targets >= out["lower"]) & (validation.targets <= out["upper"])
+    assert (inside.mean(axis=0) >= 0.8).all()  # by construction, on its own windows
+    capsys.readouterr()
+    assert rnnkit.cli.main(["evaluate", "--model", str(run / "model.rnnkit")]) == 0
+    assert json.loads(capsys.readouterr().out)["interval"] == interval
+    table = model.forecast(frame())
+    assert list(table.columns) == ["step", "mean", "lower", "upper", "level"]
+    assert (table["level"] == 0.8).all()
+    with pytest.raises(ValueError, match="calibrated \\(conformal\\) at level 0.8 only"):
+        model.predict_windows(validation, interval=0.9)
+
+
+def test_a_quantile_model_s_interval_is_conformalized_by_cqr(tmp_path: Path) -> None:
+    from rnnkit.models.forecaster import Forecaster
+    from rnnkit.training.bundle import load_model
+
+    run = train(tmp_path, "forecast.loss=quantile", "forecast.quantiles=0.1,0.5,0.9")
+    interval = json.loads((run / "results.json").read_text())["test"]["interval"]
+    assert interval["level"] == 0.8 and interval["conformal"]["method"] == "cqr"
+    model = load_model(run / "model.rnnkit", Forecaster)
+    windows = model.windows_of(frame())
+    own = dict(model.predict_windows(windows))
+    model.conformal, calibration = None, model.conformal
+    plain = model.predict_windows(windows)
+    assert calibration is not None
+    widen = np.asarray(calibration["widen"])
+    np.testing.assert_allclose(own["lower"], plain["lower"] - widen)
+    np.testing.assert_allclose(own["upper"], plain["upper"] + widen)
+
+
+def test_forecast_interval_is_refused_without_an_interval_to_set(tmp_path: Path,
+                                                                 capsys) -> None:
+    code = rnnkit.cli.main(["train", "forecaster", "--set", "forecast.loss=mae", "--set",
+                            "forecast.interval=0.8", "--print-config"])
+    assert code == 2
+    assert "forecast.interval is read only with forecast.loss=gaussian or " \
+           "forecast.conformal=true" in capsys.readouterr().err
