@@ -886,3 +886,24 @@ def test_a_classifier_file_not_there_is_not_called_of_unknown_format(
         assert main(args) == 2
         err = capsys.readouterr().err
         assert said in err and str(tmp_path / name) in err and "cannot tell" not in err
+
+
+def test_a_label_held_out_whole_by_dev_fraction_names_the_setting(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """With no dev file, data.dev_fraction may hold out every example of a rare label; the
+    error told the user to fix the data, though the data was fine."""
+    from rnnkit.pipelines.classifier_data import ClassifierDataConfig, read_splits
+
+    rows = [f"good film {i},pos" if i % 2 else f"bad film {i},neg" for i in range(20)]
+    data = tmp_path / "train.csv"
+    data.write_text("text,label\n" + "\n".join([*rows, "odd film,meh"]) + "\n")
+    config = ClassifierDataConfig(train=str(data), dev_fraction=0.25)
+    seed = next(seed for seed in range(100)
+                if any("meh" in e.labels for e in read_splits(config, seed, print)["dev"]))
+    capsys.readouterr()
+    assert main(["train", "classifier", "--train", str(data), "--out", str(tmp_path / "run"),
+                 "--set", "data.dev_fraction=0.25", "--set", f"train.seed={seed}",
+                 "--set", "train.progress=false", "--set", "train.device=cpu"]) == 2
+    error = capsys.readouterr().err
+    assert "data.dev_fraction held out every training example of ['meh']" in error
+    assert "Fix the data" not in error

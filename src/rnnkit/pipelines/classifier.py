@@ -52,6 +52,7 @@ from rnnkit.pipelines.classifier_data import (
     check_dataset,
     check_labels,
     example_labels,
+    has_dev_file,
     label_order,
     read_splits,
     with_named_features,
@@ -287,7 +288,8 @@ def train_classifier(config: ClassifierRunConfig, out_dir: str | Path, resume: b
         if config.classifier.output == "linear" and name in splits:
             check_numbers(splits[name], name)
         elif name != "train" and name in splits:
-            check_labels(splits[name], model.labels, name)
+            check_labels(splits[name], model.labels, name,
+                         held_out=name == "dev" and not has_dev_file(config.data))
     size, seed = config.train.batch_size, config.train.seed
     result = train_in_run_dir(
         model, config, out_dir, source(model, splits["train"], size, True, seed),

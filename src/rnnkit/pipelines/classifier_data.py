@@ -268,11 +268,24 @@ def example_labels(example: Example) -> tuple[str, ...]:
     return example.labels if isinstance(example, LabelledText) else (example.label,)
 
 
-def check_labels(examples: list[Example], known: list[str], split: str) -> None:
-    """Every label of an evaluation split must be one the model knows."""
+def check_labels(examples: list[Example], known: list[str], split: str,
+                 held_out: bool = False) -> None:
+    """Every label of an evaluation split must be one the model knows; ``held_out``: the split
+    was drawn from the training data (``data.dev_fraction``), which took every example of
+    the labels missing."""
     unknown = sorted({label for e in examples for label in example_labels(e)} - set(known))
+    if unknown and held_out:
+        raise ValueError(f"data.dev_fraction held out every training example of {unknown} for"
+                         " validation, so the model could not learn them; give a dev file"
+                         " (data.dev), more examples of them, or another train.seed")
     if unknown:
         raise ValueError(f"the {split} data has labels the model never saw in training:"
                          f" {unknown}; known labels: {known}. Fix the data, or train on data"
                          " that has them")
+
+
+def has_dev_file(data: ClassifierDataConfig) -> bool:
+    """Whether the dev split is a file (``data.dev``, or the dataset's own); else
+    ``data.dev_fraction`` of the training data is held out."""
+    return _path(data, "dev") is not None
 
