@@ -9,7 +9,6 @@ persistence, seasonal naive, moving average and ridge on the same windows -> ``r
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -21,54 +20,25 @@ from rnnkit.config import (
     ConfigError,
     ModelConfig,
     TrainConfig,
-    changed_keys,
     check_at_least,
     check_choice,
-    check_fraction,
     check_model,
-    number_list,
 )
 from rnnkit.data.batching import TensorBatches
 from rnnkit.models.forecast_loss import LOSSES, STRATEGIES, check_strategy
 from rnnkit.models.forecaster import Forecaster
 from rnnkit.models.quantiles import parse_quantiles
-from rnnkit.models.signal import target_kind
+from rnnkit.pipelines.forecast_options import SCORING, ForecastOptions, check_options
+from rnnkit.pipelines.forecast_scoring import score
 from rnnkit.pipelines.run import train_in_run_dir, write_results
 from rnnkit.pipelines.saved_source import kept_settings, prepare_for
 from rnnkit.pipelines.source_config import ForecastDataConfig, check_data
 from rnnkit.pipelines.sources import prepare, seasonal_period
-from rnnkit.timeseries.baselines import (
-    fit_ridge,
-    moving_average,
-    persistence,
-    seasonal_naive,
-)
-from rnnkit.timeseries.conformal import calibrate, interval_report
-from rnnkit.timeseries.metrics import forecast_report
+from rnnkit.timeseries.conformal import calibrate
 from rnnkit.timeseries.scaling import StandardScaler
-from rnnkit.timeseries.splits import Split
-from rnnkit.timeseries.windows import Windows, input_batches
+from rnnkit.timeseries.windows import Windows
 from rnnkit.training.bundle import load_model
 from rnnkit.training.checkpoint import seed_everything
-
-
-@dataclass(frozen=True)
-class ForecastOptions:
-    loss: str = "mse"  # mse | mae | gaussian | quantile (the last two: prediction intervals)
-    residual: bool = True  # predict the change from the last known value
-    interval: float = 0.9  # central interval of a gaussian model (or a conformal one's level)
-    quantiles: str = "0.05,0.5,0.95"  # quantile model: levels (0.5 needed; outer two: interval)
-    strategy: str = "direct"  # direct (all H steps at once) | recursive (one step, rolled H times)
-    highway_steps: int = 0  # linear skip from the last k input steps to the output (0 = off)
-    attention: bool = False  # the head also reads an attention-weighted mean of every step
-    input_noise: float = 0.0  # std of Gaussian noise on the scaled inputs in training (0 = off)
-    last_step_weight: float = 1.0  # direct: the last step's loss weight relative to the others
-    seasonal_period: int = 0  # 0 = from the grid (hourly 24, daily 7, trading days 5)
-    moving_average: int = 24  # rows averaged by the moving-average baseline (capped at L)
-    ridge_alphas: str = "0.1,10,1000"  # ridge baseline: alpha chosen on validation MAE
-    ridge_steps: str = "24,0"  # ridge input steps tried (0 = the whole lookback)
-    plot_points: int = 24 * 21  # test windows shown in forecast.png
-    conformal: bool = False  # calibrate the interval on the validation windows (any loss)
 
 
 @dataclass(frozen=True)
@@ -80,131 +50,12 @@ class ForecastRunConfig:
     forecast: ForecastOptions = field(default_factory=ForecastOptions)
 
 
-# what score() reads and plot() shows, kept in the bundle for rnnkit evaluate
-SCORING = ("interval", "seasonal_period", "moving_average", "ridge_alphas", "ridge_steps",
-           "plot_points")
-
-
 def tensors(model: Forecaster, windows: Windows, batch_size: int, shuffle: bool, seed: int
             ) -> TensorBatches:
     scaled = windows.scaled(model.scaler)
     inputs = torch.from_numpy(scaled.inputs_at(slice(None), dtype=np.float32))  # [N, L, F]
     targets = torch.as_tensor(model.training_targets(windows), dtype=torch.float32)
     return TensorBatches((inputs, targets), batch_size, shuffle=shuffle, seed=seed)
-
-
-def ridge_baseline(split: Split, scaler: StandardScaler, alphas: list[float],
-                   steps_options: list[int]) -> tuple[np.ndarray, dict[str, Any]]:
-    """Ridge on scaled, flattened last-``steps`` inputs; steps and alpha chosen on validation."""
-    scaled = Split(*(part.scaled(scaler) for part in split))
-    best: tuple[float, np.ndarray, dict[str, Any]] | None = None
-    for steps in steps_options:
-        steps = min(steps or scaled.train.lookback, scaled.train.lookback)
-        ridge = fit_ridge(scaled.train, alphas[0], steps)  # solved for alphas[0] already
-        # the flattened inputs are cut once per steps, not once per alpha
-        inputs = [list(input_batches(part, 4096, steps))
-                  for part in (scaled.validation, scaled.test)]
-        for alpha in alphas:
-            if alpha != ridge.alpha:
-                ridge.refit(alpha)
-            predict = [np.concatenate([ridge.predict(x) for x in batches])
-                       for batches in inputs]
-            val_mae = float(np.abs(predict[0] - scaled.validation.targets)[:, -1].mean())
-            if best is None or val_mae < best[0]:
-                best = (val_mae, predict[1], {"alpha": alpha, "steps": steps,
-                                              "val_mae_last": val_mae})
-    assert best is not None
-    return best[1], best[2]
-
-
-def ridge_options(options: ForecastOptions) -> tuple[list[float], list[int]]:
-    """The ridge baseline's alphas and input steps, checked (before training, so that a typo
-    does not cost a run)."""
-    return (number_list(options.ridge_alphas, "forecast.ridge_alphas", float, minimum=0),
-            number_list(options.ridge_steps, "forecast.ridge_steps", int, minimum=0))
-
-
-def check_options(options: ForecastOptions) -> None:
-    """Refuse settings that scoring and plotting read only after training."""
-    ridge_options(options)
-    check_fraction(options.interval, "forecast.interval")
-    check_at_least(options.moving_average, "forecast.moving_average", 1)
-    check_at_least(options.seasonal_period, "forecast.seasonal_period", 0)
-    check_at_least(options.plot_points, "forecast.plot_points", 1)  # 0 drew an empty plot
-    if options.loss != "quantile" and changed_keys("forecast", options, ForecastOptions(),
-                                                   ("quantiles",)):
-        raise ConfigError(f"forecast.quantiles is read only with forecast.loss=quantile (this "
-                          f"run's loss is {options.loss}); add --set forecast.loss=quantile, or "
-                          "leave it out")
-    reads_interval = options.loss == "gaussian" or (options.conformal
-                                                    and options.loss != "quantile")
-    if not reads_interval and changed_keys("forecast", options, ForecastOptions(),
-                                           ("interval",)):
-        raise ConfigError(f"forecast.interval is read only with forecast.loss=gaussian or "
-                          f"forecast.conformal=true (this run's loss is {options.loss}"
-                          + ("; a quantile model's interval is its outer quantiles, set with "
-                             "forecast.quantiles)" if options.loss == "quantile" else
-                             ", which gives no interval of its own)") + "; leave it out")
-
-
-def moves_from_now(target: str) -> bool:
-    """Whether a target's direction is its move from the value known now (a level: a price, a
-    temperature), not its own sign (a return, or a change ``<column>_change_<k>`` made by
-    ``data.changes``, whose "current value" is the last change, not where it starts from).
-
-    Example:
-        >>> [moves_from_now(name) for name in ("temperature", "AAPL_log_return",
-        ...                                      "temperature_change_24")]
-        [True, False, False]
-    """
-    return target_kind(target) == "price" and re.search(r"_change_\d+$", target) is None
-
-
-def score(model: Forecaster, split: Split, options: ForecastOptions, period: int
-          ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Test metrics of the model and every baseline, all steps and the last step.
-
-    Each baseline is named by the rows it reads (a moving average is capped at the lookback);
-    the seasonal naive forecast is left out, with a note, when its season is longer than the
-    lookback. Directions are moves from the current value for a level, the values' own signs
-    for a return or change target (:func:`moves_from_now`).
-    """
-    test = split.test
-    out = model.predict_windows(test, interval=options.interval)
-    ridge, ridge_choice = ridge_baseline(split, model.scaler, *ridge_options(options))
-    average = min(options.moving_average, test.lookback)
-    forecasts = {"model": out["mean"], "persistence": persistence(test)}
-    notes = []
-    if period <= test.lookback:
-        forecasts[f"seasonal_naive_{period}"] = seasonal_naive(test, period)
-    else:
-        notes.append(f"no seasonal_naive_{period}: its season ({period} rows) is longer than "
-                     f"the lookback ({test.lookback})")
-    forecasts |= {f"moving_average_{average}": moving_average(test, average), "ridge": ridge}
-    training = split.train.target_series[: int(split.train.origins[-1]) + test.horizon + 1]
-    scale_period = period if len(training) > 2 * period else 1  # MASE's naive scale
-    if scale_period != period:
-        notes.append(f"MASE is scaled by the one-step naive change: {len(training)} training "
-                     f"values are too few for a season of {period}")
-    actual, last = test.targets, test.targets[:, -1]
-    origin = test.current if moves_from_now(model.target) else None
-    results: dict[str, Any] = {"all_steps": {}, f"step_{test.horizon}": {}}
-    for name, predicted in forecasts.items():
-        results["all_steps"][name] = forecast_report(
-            actual, predicted, forecasts["persistence"], training, scale_period, origin)
-        results[f"step_{test.horizon}"][name] = forecast_report(
-            last, predicted[:, -1], forecasts["persistence"][:, -1], training, scale_period,
-            origin)
-    if notes:
-        results["notes"] = notes
-    if "lower" in out:
-        results["interval"] = interval_report(actual, out["lower"], out["upper"],
-                                              model.interval_level(options.interval))
-        if model.conformal is not None:
-            results["interval"]["conformal"] = {key: model.conformal[key]
-                                                for key in ("method", "windows")}
-    results["ridge_choice"] = ridge_choice
-    return results, {**out, **{f"baseline_{k}": v for k, v in forecasts.items()}}
 
 
 def plot(test: Windows, out: dict[str, np.ndarray], path: Path, points: int, unit: str,
