@@ -249,7 +249,7 @@ class Forecaster(TaskModel):
             raise ValueError(f"this model's interval was calibrated (conformal) at level "
                              f"{self.conformal['level']:g} only; ask for that, or leave "
                              f"interval out (got {interval!r})")
-        interval = float(self.scoring.get("interval", 0.9)) if interval is None else interval
+        interval = self.interval_level(interval)  # None: the one it was scored with
         if self.loss_name == "gaussian" and not 0 < interval < 1:  # 95 raised StatisticsError
             raise ValueError(f"interval must be a probability between 0 and 1 (both excluded), "
                              f"e.g. 0.9 for a 90% interval; got {interval!r}")
