@@ -1206,3 +1206,13 @@ def test_lstm_with_projections_matches_torch_nn(kernel: str, batch_first: bool) 
     assert back.proj_size == 2
     for name, weight in theirs.state_dict().items():
         assert torch.equal(back.state_dict()[name], weight), name
+
+
+def test_an_unbatched_sequence_passes_the_layer_once() -> None:
+    """The unbatched input ran the layer a second time on the batch of one it made: forward
+    hooks fired twice (gradient_flow then refused the model: 'ran 2 times in one step')."""
+    layer = rnnkit.GRU(IN, H)
+    seen: list[tuple[int, ...]] = []
+    layer.register_forward_hook(lambda module, args, output: seen.append(tuple(args[0].shape)))
+    layer(torch.randn(T, IN))
+    assert seen == [(T, IN)]

@@ -35,7 +35,7 @@ from rnnkit.layers.naming import (
     size_mismatches,
 )
 from rnnkit.layers.stacked import run_stacked
-from rnnkit.layers.unbatched import run_unbatched
+from rnnkit.layers.unbatched import batch_of_one, without_batch
 from rnnkit.layers.validate import check_cells, check_hidden, check_input, check_layer_options
 
 CellFactory = Callable[[int, int], RecurrentCell]
@@ -211,10 +211,12 @@ class Recurrent(nn.Module):
         if reference is None:  # a cell without weights: the input sets dtype and device
             data = input.data if isinstance(input, PackedSequence) else input
             reference = data if isinstance(data, Tensor) else torch.empty(0)
-        if isinstance(input, Tensor) and input.dim() == 2:  # torch.nn's unbatched [T, I]
+        unbatched = isinstance(input, Tensor) and input.dim() == 2  # torch.nn's one [T, I]
+        if unbatched:
+            assert isinstance(input, Tensor)
             check_input(name, input, reference, self.input_size, rank=2)
-            return run_unbatched(name, self, input, hx, lengths, self._state_shapes(1),
-                                 self.batch_first)
+            input, hx = batch_of_one(name, input, hx, lengths, self._state_shapes(1),
+                                     self.batch_first)
         if isinstance(input, PackedSequence):
             if lengths is not None:
                 raise ValueError(f"{name}: pass lengths or a PackedSequence, not both")
@@ -244,11 +246,13 @@ class Recurrent(nn.Module):
         else:
             output, final = run_stacked(
                 [self.cell(i) for i in range(len(self.cells))], input, states, lengths,
-                num_layers=self.num_layers, num_directions=self.num_directions,
-                width=self.state_widths[0], state_size=self.state_size,
-                batch_first=self.batch_first, dropout=self.dropout,
+                num_directions=self.num_directions, batch_first=self.batch_first,
+                dropout=self.dropout,
                 recurrent_dropout=self.recurrent_dropout, training=self.training,
             )
+        if unbatched:
+            assert isinstance(output, Tensor)
+            output, final = without_batch(output, final, self.batch_first)
         return output, final[0] if self.state_size == 1 else final
 
     def _state_shapes(self, batch: int) -> list[tuple[int, int, int]]:

@@ -1,22 +1,18 @@
-"""torch.nn's unbatched input: one sequence ``[T, I]`` and its state ``[L*D, H]``, run by a
-layer as a batch of one and returned without the batch dimension."""
+"""torch.nn's unbatched input: one sequence ``[T, I]`` and its state ``[L*D, H]``, which a
+layer runs as a batch of one and returns without the batch dimension."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from typing import Any
 
 from torch import Tensor
 
 Hidden = Tensor | tuple[Tensor, ...]
 
 
-def run_unbatched(name: str, layer: Callable[..., Any], input: Tensor, hx: Hidden | None,
-                  lengths: object, shapes: list[tuple[int, int, int]], batch_first: bool
-                  ) -> tuple[Tensor, Hidden]:
-    """``layer`` (a :class:`~rnnkit.layers.Recurrent`, whose state ``shapes`` for a batch of
-    one are given) on one sequence ``[T, I]``, whatever ``batch_first``, and its state
-    ``[L*D, width]``: output ``[T, D*width]``, final state ``[L*D, width]``, as in torch.nn."""
+def batch_of_one(name: str, input: Tensor, hx: Hidden | None, lengths: object,
+                 shapes: list[tuple[int, int, int]], batch_first: bool
+                 ) -> tuple[Tensor, Hidden | None]:
+    """One sequence ``[T, I]`` (whatever ``batch_first``) and its state ``[L*D, width]`` as a
+    batch of one (``shapes``: the layer's state shapes for a batch of one)."""
     if lengths is not None:
         raise ValueError(f"{name}: lengths are for a padded batch; an unbatched input [T, I]"
                          " is one whole sequence (leave lengths out, or give [T, B, I])")
@@ -30,8 +26,10 @@ def run_unbatched(name: str, layer: Callable[..., Any], input: Tensor, hx: Hidde
     if hx is not None and all(isinstance(part, Tensor) for part in parts):
         batched = tuple(part.unsqueeze(1) for part in parts if isinstance(part, Tensor))
         hx = batched if isinstance(hx, tuple | list) else batched[0]
-    batch_dim = 0 if batch_first else 1
-    output, final = layer(input.unsqueeze(batch_dim), hx)
-    states = final if isinstance(final, tuple) else (final,)
-    unbatched = tuple(state.squeeze(1) for state in states)
-    return output.squeeze(batch_dim), unbatched if isinstance(final, tuple) else unbatched[0]
+    return input.unsqueeze(0 if batch_first else 1), hx
+
+
+def without_batch(output: Tensor, final: tuple[Tensor, ...], batch_first: bool
+                  ) -> tuple[Tensor, tuple[Tensor, ...]]:
+    """A batch of one's output ``[T, D*width]`` and final state ``[L*D, width]`` each."""
+    return output.squeeze(0 if batch_first else 1), tuple(state.squeeze(1) for state in final)
