@@ -156,14 +156,14 @@ def check_step_input(cell: RecurrentCell, x: Tensor, state: State | None) -> Sta
         raise ValueError(
             f"{name}: expected a state of {cell.state_size} tensor(s), got {len(state)}"
         )
-    shapes = [[x.shape[0], width] for width in cell.state_widths()]
-    wanted = (f"each state tensor of shape {shapes[0]}" if len(set(cell.state_widths())) == 1
-              else f"state tensors of shapes {', '.join(map(str, shapes))}")
-    for part, shape in zip(state, shapes, strict=True):
-        if not isinstance(part, Tensor):
-            raise ValueError(f"{name}: expected {wanted}, got {type(part).__name__}")
-        if list(part.shape) != shape:
-            raise ValueError(f"{name}: expected {wanted}, got {tuple(part.shape)}")
+    widths = cell.state_widths()
+    for part, width in zip(state, widths, strict=True):
+        if not isinstance(part, Tensor) or part.shape != (x.shape[0], width):
+            shapes = [[x.shape[0], width] for width in widths]
+            wanted = (f"each state tensor of shape {shapes[0]}" if len(set(widths)) == 1
+                      else f"state tensors of shapes {', '.join(map(str, shapes))}")
+            got = tuple(part.shape) if isinstance(part, Tensor) else type(part).__name__
+            raise ValueError(f"{name}: expected {wanted}, got {got}")
         if part.dtype != x.dtype or part.device != x.device:
             raise ValueError(f"{name}: the state is {part.dtype} on {part.device}, x {x.dtype} "
                              f"on {x.device}; give them the same dtype and device")

@@ -50,15 +50,14 @@ class LSTMCell(StandardCell):
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
                  proj_size: int = 0) -> None:
-        super().__init__(input_size, hidden_size, bias)
-        size: object = proj_size  # numpy ints are ints; True is not
-        if not isinstance(size, numbers.Integral) or isinstance(size, bool) or \
-                not 0 <= int(size) < hidden_size:
+        size: object = proj_size  # numpy ints are ints; True is not (hidden_size: checked below)
+        if size != 0 and (not isinstance(size, numbers.Integral) or isinstance(size, bool)
+                          or not isinstance(hidden_size, int) or not 0 < int(size) < hidden_size):
             raise ValueError(f"LSTMCell: proj_size must be an int from 0 (none) to hidden_size"
                              f" - 1 = {hidden_size - 1}, as in torch.nn.LSTM; got {proj_size!r}")
-        self.proj_size = int(size)
-        if self.proj_size:  # weight_hh reads the projected h; weight_hr comes last, as in torch
-            self.weight_hh = nn.Parameter(torch.empty(4 * hidden_size, self.proj_size))
+        self.proj_size = int(size)  # (a plain int: nn.Module takes it before its __init__)
+        super().__init__(input_size, hidden_size, bias)  # weight_hh reads the projected h
+        if self.proj_size:  # weight_hr comes last, as in torch.nn
             self.weight_hr = nn.Parameter(torch.empty(self.proj_size, hidden_size))
             self.reset_parameters()
 

@@ -31,7 +31,8 @@ class StandardCell(RecurrentCell):
         self.bias = bias
         rows = self.num_gates * hidden_size
         self.weight_ih = nn.Parameter(torch.empty(rows, input_size))
-        self.weight_hh = nn.Parameter(torch.empty(rows, hidden_size))
+        # reads h_(t-1): hidden_size wide, or an LSTM's proj_size
+        self.weight_hh = nn.Parameter(torch.empty(rows, self.state_widths()[0]))
         self.bias_ih: nn.Parameter | None
         self.bias_hh: nn.Parameter | None
         if bias:

@@ -25,10 +25,7 @@ def run_stacked(
     states: tuple[Tensor, ...],
     lengths: Tensor | None,
     *,
-    num_layers: int,
     num_directions: int,
-    width: int,
-    state_size: int,
     batch_first: bool,
     dropout: float,
     recurrent_dropout: float,
@@ -40,11 +37,10 @@ def run_stacked(
         cells: ``num_layers * num_directions`` cells; cell ``i`` is layer ``i // D``,
             direction ``i % D``.
         input: ``[T, B, I]`` (``[B, T, I]`` if batch_first) or a ``PackedSequence``.
-        states: the initial state, ``state_size`` tensors of ``[L*D, B, H]``.
+        states: the initial state, one ``[L*D, B, width]`` tensor per state tensor of a cell
+            (``h`` first: its width is the recurrent dropout mask's).
         lengths: ``[B]`` true lengths of a padded batch, or None (all full; ignored for a
             ``PackedSequence``, which carries its own).
-        width: the features of each cell's ``h`` (and of the recurrent dropout mask).
-        state_size: how many state tensors each cell returns that the result keeps.
         dropout: dropout on each layer's output except the last's.
         recurrent_dropout: variational dropout on ``h_(t-1)``: a fresh mask per layer and
             direction, reused at every step.
@@ -53,8 +49,9 @@ def run_stacked(
     Shape:
         output: ``[T, B, D*H]`` (``[B, T, D*H]`` if batch_first), zero on padded steps, or a
             ``PackedSequence`` for one.
-        final states: ``state_size`` tensors of ``[L*D, B, H]``.
+        final states: shaped as ``states``.
     """
+    num_layers, width = len(cells) // num_directions, states[0].shape[-1]
     packed = input if isinstance(input, PackedSequence) else None
     if packed is not None:
         x, lengths = pad_packed_sequence(packed)  # [T, B, I], in the caller's order
@@ -85,7 +82,7 @@ def run_stacked(
         layer_input = torch.cat(outputs, dim=2) if len(outputs) > 1 else outputs[0]
         if dropout > 0 and layer < num_layers - 1:
             layer_input = F.dropout(layer_input, dropout, training)
-    final_states = tuple(torch.stack([f[k] for f in finals]) for k in range(state_size))
+    final_states = tuple(torch.stack([f[k] for f in finals]) for k in range(len(states)))
     if packed is not None:
         assert lengths is not None
         order = packed.sorted_indices

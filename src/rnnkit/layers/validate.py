@@ -70,17 +70,12 @@ def check_cells(name: str, cells: list[RecurrentCell], input_size: int, hidden_s
                 f" hidden_size) it is called with: cell {index} is {type(cell).__name__}"
                 f"({cell.input_size}, {cell.hidden_size}), not {wanted}"
             )
-        if cell.state_size != cells[0].state_size:
-            raise ValueError(
-                f"{name}: the cell factory must build cells of one state size: cell {index}"
-                f" ({type(cell).__name__}) has {cell.state_size} state tensor(s), cell 0"
-                f" ({type(cells[0]).__name__}) {cells[0].state_size}"
-            )
         if cell.state_widths() != cells[0].state_widths():
             raise ValueError(
-                f"{name}: the cell factory must build cells of one state shape: cell {index}"
-                f" ({type(cell).__name__}) has state widths {cell.state_widths()}, cell 0"
-                f" {cells[0].state_widths()}"
+                f"{name}: the cell factory must build cells of one state size: cell {index}"
+                f" ({type(cell).__name__}) has {cell.state_size} state tensor(s) of widths"
+                f" {list(cell.state_widths())}, cell 0 ({type(cells[0]).__name__})"
+                f" {cells[0].state_size} of {list(cells[0].state_widths())}"
             )
 
 
