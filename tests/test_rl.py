@@ -426,6 +426,8 @@ def test_train_dqn_and_backtest_the_agent_bundle(tmp_path: Path,
     assert backtested["model"]["total_return"] == pytest.approx(
         expected["dqn"]["total_return"], abs=1e-12)
     assert backtested["buy_and_hold"] == pytest.approx(expected["buy_and_hold"])
+    # the random agent beside it was seed 0's for every bundle, not the one the run drew
+    assert backtested["random"] == pytest.approx(expected["random"], abs=1e-12)
     assert rnnkit.cli.main(["backtest", "--model", str(out / "seed-1/dqn/model.rnnkit")]) == 0
     assert "decisions 2004-12-31 to 2006-06-30, long_flat, costs 20 + 5 bps" in \
         capsys.readouterr().out  # its test_end and its training run's costs

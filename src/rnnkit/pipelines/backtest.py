@@ -103,14 +103,16 @@ def _signal_positions(model: Any, windows: Windows, options: BacktestOptions
 def _agent_positions(model: Any, windows: Windows, options: BacktestOptions
                      ) -> dict[str, np.ndarray]:
     """A DQN agent's greedy policy over the windows in order (its position fed back), and a
-    random agent (seed 0) trading the same days."""
+    random agent trading the same days, drawn with the training run's seed, as the run's own
+    random agent was (0 for a bundle that does not keep it)."""
     if options.mode != model.mode:
         raise ValueError(f"the agent was trained to trade {model.mode}; backtest it with "
                          f"--mode {model.mode}")
     from rnnkit.rl.env import random_positions
 
     return {"model": model.greedy_actions(windows)[1],
-            "random": random_positions(len(windows), options.mode, seed=0)}
+            "random": random_positions(len(windows), options.mode,
+                                       seed=int(model.trained_on.get("seed", 0)))}
 
 
 POSITIONS.update(forecaster=_forecaster_positions, signal=_signal_positions,

@@ -193,7 +193,7 @@ def train_agent(periods: Periods, config: DQNRunConfig, seed: int, out: Path,
         source=config.data.symbol.upper(), lookback=fitting.lookback, horizon=1, calendar="",
         train_end=str(fitting.target_times[-1, -1]),
         val_end=str(periods.train.target_times[-1, -1]))), "test_end": config.data.test_end,
-        "trading": trading_settings(config.trading)}
+        "trading": trading_settings(config.trading), "seed": seed}  # the random agent's too
     seed_everything(seed)
     agent = DQNAgent(config.agent.network, config.model, fitting.feature_names,
                      fitting.target_name, fitting.lookback, periods.scaler, config.trading.mode,
