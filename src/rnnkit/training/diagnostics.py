@@ -229,8 +229,12 @@ class _RecordingCell(RecurrentCell):
     def __init__(self, cell: RecurrentCell) -> None:
         super().__init__(cell.input_size, cell.hidden_size)
         self.inner = cell
+        self.state_size = cell.state_size  # type: ignore[misc]  # the wrapped cell's state
         self.hidden: list[Tensor] = []
         self._gates: dict[str, list[Tensor]] = {}
+
+    def state_widths(self) -> tuple[int, ...]:
+        return self.inner.state_widths()  # an LSTM with proj_size: h is P wide, c H
 
     def project_inputs(self, x: Tensor) -> Tensor:
         return self.inner.project_inputs(x)  # every run's steps are kept, in the order they ran
