@@ -297,6 +297,22 @@ def test_a_layer_run_one_step_at_a_time_gives_every_step() -> None:
         gradient_flow(model, x)
 
 
+def test_an_unbatched_sequence_is_measured_as_a_batch_of_one() -> None:
+    """The layer runs an unbatched input [T, I] by calling itself on a batch of one, which
+    read as a second run: 'encoder ran 2 times in one step(batch)'."""
+    torch.manual_seed(0)
+    model, x = _SteppedLSTM("whole"), torch.randn(6, 2)
+    batched = gradient_flow(model, x.unsqueeze(1))
+    for run in ("whole", "stepped"):  # stepped: [1, I] per call, the unbatched state carried
+        model.run = run
+        unbatched = gradient_flow(model, x)
+        for layer in range(2):
+            assert unbatched.norms[layer][0] == pytest.approx(batched.norms[layer][0],
+                                                              rel=1e-12)
+            for gate, stats in batched.gates[layer][0].items():
+                assert unbatched.gates[layer][0][gate]["mean"] == pytest.approx(stats["mean"])
+
+
 def test_a_layer_that_never_ran_is_a_clear_error() -> None:
     model = _model("gru")
     model.spare = rnnkit.GRU(2, 3)  # type: ignore[assignment]
