@@ -183,6 +183,38 @@ def test_a_padded_batch_maps_each_sequence_within_its_own_length(direction: int)
         assert padded.gates[0][direction][gate]["mean"] == pytest.approx(stats["mean"], rel=1e-9)
 
 
+class _ProjectedLSTM(TaskModel):
+    """An LSTM with proj_size (h 2 wide, c 3) over time-major x; the loss reads every output."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.encoder = rnnkit.LSTM(2, 3, proj_size=2)
+
+    def step(self, batch: Any, state: Any = None) -> StepOutput:
+        out, _ = self.encoder(batch)
+        return StepOutput(loss=out.sin().sum(), count=1)
+
+
+def test_an_lstm_with_proj_size_is_measured() -> None:
+    """The recorder kept one state tensor as wide as hidden_size, so gradient_flow on an LSTM
+    with proj_size failed with '_RecordingCell: expected a state of 1 tensor(s), got 2'."""
+    torch.manual_seed(0)
+    model, x = _ProjectedLSTM().double(), torch.randn(5, 2, 2, dtype=torch.float64)
+    cell = model.encoder.cell(0)
+    assert isinstance(cell, LSTMCell)
+    hidden = _manual_run(cell, x)
+    grads = torch.autograd.grad(torch.stack(hidden).sin().sum(), hidden)
+    flow = gradient_flow(model, x)
+    assert flow.norms[0][0] == pytest.approx([float(g.norm()) for g in grads], rel=1e-12)
+    state, forget = cell.initial_state(2, dtype=torch.float64), []
+    for t in range(5):  # the forget gate from the weights: h_(t-1) is the projected one
+        pre = x[t] @ cell.weight_ih.T + cell.bias_ih + state[0] @ cell.weight_hh.T + cell.bias_hh
+        forget.append(torch.sigmoid(pre[:, 3:6]).detach())
+        state = cell(x[t], state)
+    expected = float(torch.stack(forget).mean())
+    assert flow.gates[0][0]["forget"]["mean"] == pytest.approx(expected, rel=1e-12)
+
+
 def test_float64_measurement_sees_below_float32_range() -> None:
     model = _model("rnn", hidden=8, init="torch")
     batch = make_split("adding", 4, 200, seed=0)
@@ -263,6 +295,22 @@ def test_a_layer_run_one_step_at_a_time_gives_every_step() -> None:
     model.run = "restarted"
     with pytest.raises(ValueError, match="ran 6 times in one step.*carries on from the state"):
         gradient_flow(model, x)
+
+
+def test_an_unbatched_sequence_is_measured_as_a_batch_of_one() -> None:
+    """The layer runs an unbatched input [T, I] by calling itself on a batch of one, which
+    read as a second run: 'encoder ran 2 times in one step(batch)'."""
+    torch.manual_seed(0)
+    model, x = _SteppedLSTM("whole"), torch.randn(6, 2)
+    batched = gradient_flow(model, x.unsqueeze(1))
+    for run in ("whole", "stepped"):  # stepped: [1, I] per call, the unbatched state carried
+        model.run = run
+        unbatched = gradient_flow(model, x)
+        for layer in range(2):
+            assert unbatched.norms[layer][0] == pytest.approx(batched.norms[layer][0],
+                                                              rel=1e-12)
+            for gate, stats in batched.gates[layer][0].items():
+                assert unbatched.gates[layer][0][gate]["mean"] == pytest.approx(stats["mean"])
 
 
 def test_a_layer_that_never_ran_is_a_clear_error() -> None:

@@ -181,13 +181,22 @@ def gradient_flow(
     recurrent.kernel = "loop"
     runs: list[tuple[Tensor | None, bool]] = []  # per call: lengths, carries on the last state
     returned: list[Any] = []  # the final state of every call
+    depth = [0]  # an unbatched input [T, I]: the layer calls itself on a batch of one, which
+    # is the same run, not a second one
 
     def before(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        hx = args[1] if len(args) > 1 else kwargs.get("hx")
-        runs.append((_lengths_of(args, kwargs), bool(returned) and hx is returned[-1]))
+        depth[0] += 1
+        if depth[0] == 1:
+            hx = args[1] if len(args) > 1 else kwargs.get("hx")
+            runs.append((_lengths_of(args, kwargs), bool(returned) and hx is returned[-1]))
+
+    def after(module: Any, args: tuple[Any, ...], output: Any) -> None:
+        depth[0] -= 1
+        if depth[0] == 0:
+            returned.append(output[1])
 
     recurrent.register_forward_pre_hook(before, with_kwargs=True)
-    recurrent.register_forward_hook(lambda module, args, output: returned.append(output[1]))
+    recurrent.register_forward_hook(after)
     recorders = [_RecordingCell(recurrent.cell(i)) for i in range(len(recurrent.cells))]
     for index, recorder in enumerate(recorders):
         recurrent.cells[index] = recorder
@@ -229,8 +238,12 @@ class _RecordingCell(RecurrentCell):
     def __init__(self, cell: RecurrentCell) -> None:
         super().__init__(cell.input_size, cell.hidden_size)
         self.inner = cell
+        self.state_size = cell.state_size  # type: ignore[misc]  # the wrapped cell's state
         self.hidden: list[Tensor] = []
         self._gates: dict[str, list[Tensor]] = {}
+
+    def state_widths(self) -> tuple[int, ...]:
+        return self.inner.state_widths()  # an LSTM with proj_size: h is P wide, c H
 
     def project_inputs(self, x: Tensor) -> Tensor:
         return self.inner.project_inputs(x)  # every run's steps are kept, in the order they ran
