@@ -39,11 +39,9 @@ def run_cell(
         raise ValueError(f"run_cell: expected x of shape [time, batch, {cell.input_size}], got"
                          f" {got}{hint}")
     widths = cell.state_widths()
-    # the number of state tensors is left to the first step's check: a wrapping cell (the
-    # gradient diagnostics' recorder) may keep RecurrentCell's state_size of 1 around an LSTM
-    if not isinstance(state, tuple) or not state or not all(
-            isinstance(s, Tensor) and s.shape == (x.shape[1], widths[min(k, len(widths) - 1)])
-            for k, s in enumerate(state)):
+    if not isinstance(state, tuple) or len(state) != len(widths) or not all(
+            isinstance(s, Tensor) and s.shape == (x.shape[1], width)
+            for s, width in zip(state, widths, strict=True)):
         state = check_step_input(cell, x[0], state)  # zeros for None, or a ValueError
     if mask is not None:  # padding never reaches the cell: a NaN there would make NaN gradients
         x = x.masked_fill(~mask, 0.0)

@@ -181,22 +181,13 @@ def gradient_flow(
     recurrent.kernel = "loop"
     runs: list[tuple[Tensor | None, bool]] = []  # per call: lengths, carries on the last state
     returned: list[Any] = []  # the final state of every call
-    depth = [0]  # an unbatched input [T, I]: the layer calls itself on a batch of one, which
-    # is the same run, not a second one
 
     def before(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        depth[0] += 1
-        if depth[0] == 1:
-            hx = args[1] if len(args) > 1 else kwargs.get("hx")
-            runs.append((_lengths_of(args, kwargs), bool(returned) and hx is returned[-1]))
-
-    def after(module: Any, args: tuple[Any, ...], output: Any) -> None:
-        depth[0] -= 1
-        if depth[0] == 0:
-            returned.append(output[1])
+        hx = args[1] if len(args) > 1 else kwargs.get("hx")
+        runs.append((_lengths_of(args, kwargs), bool(returned) and hx is returned[-1]))
 
     recurrent.register_forward_pre_hook(before, with_kwargs=True)
-    recurrent.register_forward_hook(after)
+    recurrent.register_forward_hook(lambda module, args, output: returned.append(output[1]))
     recorders = [_RecordingCell(recurrent.cell(i)) for i in range(len(recurrent.cells))]
     for index, recorder in enumerate(recorders):
         recurrent.cells[index] = recorder
