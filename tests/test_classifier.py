@@ -244,3 +244,24 @@ def test_extend_vocab_adds_a_capitalised_vector_word_s_lowercase_form(
     else:  # every vector word as it is, as before
         assert vocab.symbols[2:] == ["The", "dog", "the", "Tampa", "TAMPA", "Paris", "paris"]
         assert (rows["Tampa"], rows["TAMPA"], rows["The"]) == ([3, 4], [9, 9], [1, 2])
+
+
+def test_binary_sigmoid_class_weights_are_the_softmax_s_weighted_mean() -> None:
+    """classifier.class_weights gives each class a weight w_y, and a binary sigmoid's loss is
+    sum(w_y * l) / sum(w_y) as the softmax's is: it weighed the positives by w_1 / w_0 and
+    divided by the example count, so a batch of negatives alone scored its plain mean and one
+    of positives alone w_1 / w_0 times it (the loss, and the step, off by the factor w_0)."""
+    model = _text_model("mean", "sigmoid", weights=[3.0, 1.0]).eval()
+    targets = torch.tensor([0, 1, 1, 1, 0, 1])
+    batch = _batch(model, targets)
+    with torch.no_grad():
+        scores = model(batch)
+    losses = torch.nn.functional.binary_cross_entropy_with_logits(
+        scores, targets.float(), reduction="none")
+    weights = torch.tensor([3.0, 1.0])[targets]
+    expected = float((weights * losses).sum() / weights.sum())
+    assert float(model.loss(scores, targets)) == pytest.approx(expected, rel=1e-6)
+    assert model.step(batch).denominator == pytest.approx(float(weights.sum()))
+    pieces = [ClassBatch(batch.inputs[rows], batch.lengths[rows], batch.targets[rows])
+              for rows in (slice(0, 2), slice(2, 6))]
+    assert model.evaluate(pieces)["loss"] == pytest.approx(expected, rel=1e-6)

@@ -161,22 +161,30 @@ class SequenceClassifier(TaskModel):
             return F.cross_entropy(scores, targets, weight=self.weights)
         if output == "linear":
             return F.mse_loss(scores, targets)
+        if self.binary and self.class_weights is not None:  # as the softmax's: a weighted mean
+            losses = F.binary_cross_entropy_with_logits(scores, targets.to(scores.dtype),
+                                                        reduction="none")
+            weights = self.weights.to(scores.dtype)[targets.long()]
+            return (weights * losses).sum() / weights.sum()
         if self.binary:
-            pos_weight = self.weights[1:] / self.weights[0]
-            return F.binary_cross_entropy_with_logits(scores, targets.float(),
-                                                      pos_weight=pos_weight)
+            return F.binary_cross_entropy_with_logits(scores, targets.to(scores.dtype))
         return F.binary_cross_entropy_with_logits(scores, targets, pos_weight=self.weights)
 
+    def _weighted_mean(self) -> bool:
+        """Whether the loss is a mean weighted by each item's class weight: a class-weighted
+        softmax (torch's ``CrossEntropyLoss(weight=...)``) or binary sigmoid."""
+        return (self.config.output == "softmax" or self.binary) and self.class_weights is not None
+
     def _loss_share(self, batch: ClassBatch) -> float:
-        """What the batch's mean loss is a mean over: a class-weighted softmax divides by its
-        items' weights (torch's ``CrossEntropyLoss(weight=...)``), the others by the items."""
-        if self.config.output == "softmax" and self.class_weights is not None:
-            return float(self.weights[batch.targets].sum())
+        """What the batch's mean loss is a mean over: its items' class weights for a weighted
+        mean (:meth:`_weighted_mean`), else its items."""
+        if self._weighted_mean():
+            return float(self.weights[batch.targets.long()].sum())
         return float(batch.lengths.shape[0])
 
     def step(self, batch: Any, state: Any = None) -> StepOutput:
-        denominator = None  # a class-weighted softmax mean divides by its items' weights
-        if self.config.output == "softmax" and self.class_weights is not None:
+        denominator = None  # a class-weighted mean divides by its items' weights
+        if self._weighted_mean():
             denominator = self._loss_share(batch)
         return StepOutput(self.loss(self(batch), batch.targets), int(batch.lengths.shape[0]),
                           denominator=denominator)
