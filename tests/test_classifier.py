@@ -265,3 +265,16 @@ def test_binary_sigmoid_class_weights_are_the_softmax_s_weighted_mean() -> None:
     pieces = [ClassBatch(batch.inputs[rows], batch.lengths[rows], batch.targets[rows])
               for rows in (slice(0, 2), slice(2, 6))]
     assert model.evaluate(pieces)["loss"] == pytest.approx(expected, rel=1e-6)
+
+
+def test_validation_loss_of_light_classes_alone_is_their_plain_mean() -> None:
+    """A class-weighted validation set whose weights add up to less than 1 (a few examples of
+    a frequent class, weighed below 1 by class_weights=balanced) divided the weighted loss by
+    1, not by the weights, and reported a loss that many times too small."""
+    model = _text_model(weights=[0.25, 1.0]).eval()
+    targets = torch.zeros(len(TEXTS), dtype=torch.long)
+    batch = _batch(model, targets)
+    one = ClassBatch(batch.inputs[:2], batch.lengths[:2], batch.targets[:2])  # weights 0.5
+    with torch.no_grad():
+        expected = float(torch.nn.functional.cross_entropy(model(one), one.targets))
+    assert model.evaluate([one])["loss"] == pytest.approx(expected, rel=1e-6)

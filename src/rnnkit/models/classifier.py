@@ -218,7 +218,7 @@ class SequenceClassifier(TaskModel):
                 targets.append(batch.targets)
         scores = classification_scores(torch.cat(outputs), torch.cat(targets),
                                        self.config.output, self.multi_label)
-        return {"loss": loss / max(count, 1), **scores}
+        return {"loss": loss / count if count > 0 else 0.0, **scores}  # weights may add to < 1
 
     def _probabilities(self, scores: Tensor) -> Tensor:
         if self.config.output == "softmax":
