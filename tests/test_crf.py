@@ -77,3 +77,50 @@ def test_constrained_decoding_is_always_valid() -> None:
 def test_part_of_speech_tags_are_unconstrained() -> None:
     allowed, start, end = allowed_transitions(["NOUN", "VERB", "ADJ"])
     assert allowed.all() and start.all() and end.all()
+
+
+def _valid_bioes(tags: list[str]) -> bool:
+    from rnnkit.data.tags import bio_to_bioes, bioes_to_bio, is_valid_bio
+
+    bio = bioes_to_bio(tags)
+    return is_valid_bio(bio) and bio_to_bioes(bio) == tags
+
+
+@pytest.mark.parametrize("scheme", ["bio", "bioes"])
+def test_the_masks_allow_exactly_the_valid_sequences(scheme: str) -> None:
+    from rnnkit.data.tags import is_valid_bio
+
+    prefixes = "BI" if scheme == "bio" else "BIES"
+    tags = ["O"] + [f"{p}-{kind}" for kind in ("PER", "creative-work") for p in prefixes]
+    valid = is_valid_bio if scheme == "bio" else _valid_bioes
+    allowed, start, end = allowed_transitions(tags)
+    for n in range(1, 4):
+        for path in itertools.product(range(len(tags)), repeat=n):
+            permitted = bool(start[path[0]] and end[path[-1]]) and all(
+                bool(allowed[a, b]) for a, b in itertools.pairwise(path))
+            assert permitted == valid([tags[i] for i in path]), [tags[i] for i in path]
+
+
+def test_gradients_and_padded_decoding() -> None:
+    torch.manual_seed(2)
+    crf = CRF(3)
+    for name in ("transitions", "start", "end"):
+        delattr(crf, name)  # plain attributes below, the inputs gradcheck varies
+    emissions = torch.randn(3, 4, 3, dtype=torch.double, requires_grad=True)
+    scores = [torch.randn(*shape, dtype=torch.double, requires_grad=True)
+              for shape in ((3, 3), (3,), (3,))]
+    mask = torch.tensor([[1, 1, 1, 1], [1, 1, 0, 0], [1, 0, 0, 0]], dtype=torch.bool)
+    gold = torch.tensor([[0, 2, 1, 1], [1, 1, 0, 0], [2, 0, 0, 0]])
+
+    def loss(*inputs: torch.Tensor) -> torch.Tensor:
+        crf.transitions, crf.start, crf.end = inputs[1:]
+        return crf.neg_log_likelihood(inputs[0], gold, mask)
+
+    crf.double()
+    assert torch.autograd.gradcheck(loss, (emissions, *scores))
+    # a sentence decodes alike alone and padded beside longer ones (padding scores ignored)
+    padded = emissions.detach().clone()
+    padded[~mask] = 1e3
+    together = crf.decode(padded, mask)
+    for b, n in enumerate(mask.sum(1).tolist()):
+        assert crf.decode(emissions.detach()[b:b + 1, :n], mask[b:b + 1, :n])[0] == together[b]

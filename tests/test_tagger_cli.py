@@ -592,3 +592,17 @@ def test_tokens_per_second_counts_the_batches_of_an_epoch_cut_short(
     results = json.loads((out / "results.json").read_text())
     assert results["stopped"] == "max_steps" and results["epochs"] == 0
     assert results["tokens_per_second"] > 0  # was 0.0: only whole epochs were counted
+
+
+def test_scheme_bioes_trains_with_a_dev_file_that_holds_no_entity(
+        files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # a dev file of O tags only was refused as 'not spans (O)', as part of speech is;
+    # data.scheme=bio trained on it
+    dev = tmp_path / "dev.iob"
+    dev.write_text("He\tO\nleft\tO\n\n")
+    path = str(files["iob"])
+    assert main(["train", "tagger", "--train", path, "--dev", str(dev), "--test", path,
+                 "--format", "iob", "--out", str(tmp_path / "ner"), *TINY,
+                 "--set", "data.scheme=bioes"]) == 0
+    results = json.loads((tmp_path / "ner" / "results.json").read_text())
+    assert results["dev"]["scores"]["f1"] == 0.0 and "unknown_gold_tags" not in results["dev"]
