@@ -19,7 +19,10 @@ on the 24th hour, and a moving average of the weights. Ridge gets the same input
 ablation table) instead of the headline. ``--pm25`` adds the one column the ``beijing`` source
 leaves out, PM2.5 (an air-quality reading, not weather), as ``log(1 + x)``, its 2,067 missing
 hours filled with the last reading (the first 24 hours of 2010 with the first reading): the
-frame goes to a scratch CSV read as a file source with the same splits.
+frame goes to a scratch CSV read as a file source with the same splits. ``--wind`` adds, the
+same way, the hour's own wind speed (the file's ``Iws`` is cumulated while the direction holds,
+so the hour's speed is its increase, or the value itself where the direction changed) and its
+east and north components from the four direction classes (calm = 0).
 """
 
 from __future__ import annotations
@@ -76,11 +79,14 @@ def main() -> int:
                         help="write the result (with --variant, the variants table) here instead")
     parser.add_argument("--variant", help="file the run as this row of the variants table")
     parser.add_argument("--pm25", action="store_true", help="add PM2.5 to the inputs")
+    parser.add_argument("--wind", action="store_true",
+                        help="add the hour's wind speed and its east/north components")
     args = parser.parse_args()
     os.environ.setdefault("RNNKIT_DATA", str(ROOT.parent / "shared" / "data"))
-    if args.pm25:
+    if args.pm25 or args.wind:
         scratch = tempfile.TemporaryDirectory()
-        args.overrides = [*with_pm25(Path(scratch.name)), *args.overrides]
+        args.overrides = [*with_columns(Path(scratch.name), args.pm25, args.wind),
+                          *args.overrides]
 
     import numpy as np
 
@@ -149,19 +155,45 @@ def main() -> int:
     return 0
 
 
-def with_pm25(folder: Path) -> list[str]:
-    """Write the Beijing frame with PM2.5 (``log(1 + x)``, gaps filled with the last reading,
-    the leading gap with the first) to ``folder``; the settings that read it as the source."""
+def with_columns(folder: Path, pm25: bool = False, wind: bool = False) -> list[str]:
+    """Write the Beijing frame with extra input columns to ``folder``; the settings that read it
+    as the source (the same target and splits). ``pm25``: PM2.5 as ``log(1 + x)``, gaps filled
+    with the last reading, the leading gap with the first. ``wind``: :func:`hourly_wind`."""
     import numpy as np
 
     from rnnkit.timeseries.datasets import beijing_weather
 
     frame = beijing_weather()
-    frame["pm25"] = np.log1p(frame["pm25"].ffill().bfill())
-    path = folder / "beijing_pm25.csv"
+    if pm25:
+        frame["pm25"] = np.log1p(frame["pm25"].ffill().bfill())
+    else:
+        frame = frame.drop(columns="pm25")
+    if wind:
+        frame = frame.join(hourly_wind(frame))
+    path = folder / "beijing_extra.csv"
     frame.rename_axis("date").to_csv(path)
     return [f"data.source={path}", "data.target=temperature", "data.train_end=2012",
             "data.val_end=2013"]
+
+
+def hourly_wind(frame: Any) -> Any:
+    """The hour's wind speed and its east and north components, from the cumulated speed
+    (``wind_speed``, the file's ``Iws``: summed while the direction class holds, restarted when
+    it changes) and the one-hot direction class (``wind_NE``, ``wind_NW``, ``wind_SE``,
+    ``wind_calm``): the speed times the class's unit vector, NE = (1, 1) / sqrt(2) and so on (the
+    side the wind comes from; a calm hour has no direction, so both components are 0)."""
+    import numpy as np
+    import pandas as pd
+
+    names = ["wind_NE", "wind_NW", "wind_SE", "wind_calm"]
+    direction = frame[names].to_numpy().argmax(axis=1)
+    cumulated = frame["wind_speed"].to_numpy()
+    held = np.r_[False, direction[1:] == direction[:-1]]
+    speed = np.where(held, cumulated - np.r_[0.0, cumulated[:-1]], cumulated)
+    east = np.array([1.0, -1.0, 1.0, 0.0]) / np.sqrt(2)
+    north = np.array([1.0, 1.0, -1.0, 0.0]) / np.sqrt(2)
+    return pd.DataFrame({"wind_hourly": speed, "wind_east": speed * east[direction],
+                         "wind_north": speed * north[direction]}, index=frame.index)
 
 
 def train_model(settings: list[str], log: Callable[[str], None] = print
