@@ -187,7 +187,7 @@ class SequenceClassifier(TaskModel):
         if self._weighted_mean():
             denominator = self._loss_share(batch)
         return StepOutput(self.loss(self(batch), batch.targets), int(batch.lengths.shape[0]),
-                          denominator=denominator)
+                          denominator=denominator, weighted=denominator is not None)
 
     @torch.no_grad()
     def predict(self, batch: ClassBatch) -> Tensor:

@@ -147,7 +147,8 @@ class SignalClassifier(TaskModel):
         denominator = (float(sum(self.class_weights[i] for i in labels.tolist()))
                        if self.class_weights else None)  # the weighted mean's
         return StepOutput(self._loss(logits, labels), int(labels.shape[0]),
-                          metrics={"accuracy": accuracy}, denominator=denominator)
+                          metrics={"accuracy": accuracy}, denominator=denominator,
+                          weighted=denominator is not None)
 
     def metric_names(self) -> list[str]:
         return ["loss", "accuracy", "macro_f1"]

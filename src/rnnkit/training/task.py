@@ -25,6 +25,9 @@ class StepOutput:
             cross-entropy divides by the sum of its items' class weights. Training on several
             processes weights each share's gradient by it, so that their average is the
             gradient of the whole batch's loss. None: ``count``.
+        weighted: the loss is a mean weighted by its items' class weights (``denominator``
+            their sum): the epoch's train_loss weighs the batch by that sum too, as validation
+            does, so it is the weighted mean over the epoch's items. False: by ``count``.
     """
 
     loss: Tensor
@@ -32,6 +35,7 @@ class StepOutput:
     state: Any = None
     metrics: dict[str, float] = field(default_factory=dict)
     denominator: float | None = None
+    weighted: bool = False
 
 
 class TaskModel(nn.Module):

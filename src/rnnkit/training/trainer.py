@@ -297,7 +297,7 @@ class Trainer:
                 return None
             self.batch_in_epoch = index + 1
             bar.update(1)
-            bar.set_postfix(loss=f"{sums.totals['loss'] / max(sums.count, 1):.4f}",
+            bar.set_postfix(loss=f"{sums.totals['loss'] / (sums.weight or 1):.4f}",
                             grad=f"{self.result.grad_norms[-1]:.3g}")
             every = config.checkpoint_every  # a batch of several TBPTT windows may pass a multiple
             if every and self.result.steps // every > steps_before // every:
@@ -309,10 +309,11 @@ class Trainer:
                              "the batch size with drop_last give none)")
         self._at_step_limit()  # the epoch is over; the run stops after it if the limit is met
         names = sorted(sums.totals)  # summed over the processes: the means are global ones
-        *summed_values, seen = self.workers.sum([sums.totals[name] for name in names]
-                                                + [sums.count])
+        *summed_values, seen, weight = self.workers.sum(
+            [sums.totals[name] for name in names] + [sums.count, sums.weight])
         summed = dict(zip(names, summed_values, strict=True))
         stats = {name: summed[name] / max(seen, 1) for name in names}
+        stats["loss"] = summed["loss"] / weight if weight > 0 else 0.0  # over items or weights
         stats["grad_norm_max"] = max(self.result.grad_norms[sums.first_step:], default=0.0)
         return stats
 
@@ -331,7 +332,8 @@ class Trainer:
             out = self._step(piece, detach_state(self.carried))
             loss = float(out.loss.detach())  # one device sync per step
             weight = 1.0
-            reported = loss  # what the epoch's train_loss adds up, times out.count
+            reported = loss  # what the epoch's train_loss adds up, times out.count (or, a
+            # class-weighted mean, out.denominator: see EpochSums.add)
             if workers.distributed:  # the global batch's mean loss, this share's weight in it
                 share = out.count if out.denominator is None else out.denominator
                 loss_sum, total = workers.sum([loss * share, share])
