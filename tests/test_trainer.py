@@ -343,6 +343,31 @@ def test_max_steps_counts_every_tbptt_window_and_resumes_inside_the_batch(tmp_pa
     assert records(result) == records(expected)
 
 
+@pytest.mark.parametrize("other", [0, 5])
+def test_a_run_stopped_between_tbptt_windows_refuses_other_windows(tmp_path: Path,
+                                                                   other: int) -> None:
+    """Stopped after the first of a batch's 3-step windows, a Trainer resumed with another
+    train.tbptt_steps went on at window 1 of windows of its own size: 0 (whole sequences)
+    skipped the rest of the batch, 5 skipped time steps 3-4, silently (the CLI refuses a
+    changed setting on --resume; the Python API did not)."""
+    source = ListSource([sequence_batch(i, length=9) for i in range(2)])  # 3 windows a batch
+    config = quiet(epochs=1, optimizer="sgd", lr=0.05, tbptt_steps=3)
+    Trainer(window_model(), replace(config, max_steps=1), tmp_path, log=no_log).fit(source)
+    trainer = Trainer(window_model(), replace(config, tbptt_steps=other), tmp_path, log=no_log)
+    with pytest.raises(CheckpointError, match="tbptt_steps=3"):
+        trainer.resume()
+    assert Trainer(window_model(), config, tmp_path, log=no_log).resume()  # the same: goes on
+
+
+def test_a_run_stopped_at_a_batch_end_resumes_with_other_tbptt_windows(tmp_path: Path) -> None:
+    """Between batches no window is half done: another train.tbptt_steps is the user's call."""
+    source = ListSource([sequence_batch(i, length=9) for i in range(2)])
+    config = quiet(epochs=1, optimizer="sgd", lr=0.05, tbptt_steps=3)
+    Trainer(window_model(), replace(config, max_steps=3), tmp_path, log=no_log).fit(source)
+    trainer = Trainer(window_model(), replace(config, tbptt_steps=0), tmp_path, log=no_log)
+    assert trainer.resume() and trainer.fit(source).steps == 4
+
+
 def test_stopped_inside_the_first_batch_on_two_processes_refuses_one(tmp_path: Path) -> None:
     """Stopped between two TBPTT windows of an epoch's first batch, each process carries its
     own columns' state: resumed on another process count that state would be dropped."""

@@ -139,6 +139,7 @@ class Trainer:
             "epoch": self.epoch,
             "batch_in_epoch": self.batch_in_epoch,
             "window_in_batch": self.window_in_batch,
+            "tbptt_steps": self.config.tbptt_steps,  # the windows window_in_batch counts
             "carried": detach_state(self.carried),
             "sums": self.sums.to_json(),
             "result": json.dumps(asdict(self.result)),
@@ -172,6 +173,13 @@ class Trainer:
         if found is None:
             return False
         path, state = found
+        window = int(state.get("window_in_batch", 0))
+        windows = state.get("tbptt_steps", self.config.tbptt_steps)  # older: not kept
+        if window and windows != self.config.tbptt_steps:
+            raise CheckpointError(
+                f"{path} stopped inside a batch, after window {window} of its"
+                f" train.tbptt_steps={windows} windows; resume with train.tbptt_steps={windows}"
+                f" (not {self.config.tbptt_steps}), or drop --resume or use a new --out")
         check_built_from(state.get("built_from"), built_from(self.model), path)
         self._load_model(state["model"], path)
         if self.average is not None:  # an older run without one: the average starts here
