@@ -150,3 +150,17 @@ def test_forecast_interval_is_refused_without_an_interval_to_set(tmp_path: Path,
     assert code == 2
     assert "forecast.interval is read only with forecast.loss=gaussian or " \
            "forecast.conformal=true" in capsys.readouterr().err
+
+
+def test_conformal_with_a_median_only_quantile_model_is_refused_before_training(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """forecast.quantiles=0.5 bounds no interval: forecast.conformal=true trained the model,
+    then failed on 'the conformal level must be between 0 and 1 ... got 0.0', with no bundle
+    saved; it is now refused before any data is read, saying what to set."""
+    code = rnnkit.cli.main(["train", "forecaster", "--set", "forecast.loss=quantile", "--set",
+                            "forecast.quantiles=0.5", "--set", "forecast.conformal=true",
+                            "--print-config"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "forecast.conformal=true" in err and "forecast.quantiles=0.5" in err
+    assert len(err.strip().splitlines()) == 1

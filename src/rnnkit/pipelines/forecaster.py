@@ -107,8 +107,13 @@ def check_run(config: ForecastRunConfig) -> None:
     options = config.forecast
     check_choice(options.loss, "forecast.loss", LOSSES)
     check_choice(options.strategy, "forecast.strategy", STRATEGIES)
-    if options.loss == "quantile":  # the model parses them only once the data is read
-        parse_quantiles(options.quantiles)
+    # the model parses the quantiles only once the data is read
+    if options.loss == "quantile" and len(parse_quantiles(options.quantiles)) < 2 \
+            and options.conformal:
+        raise ConfigError(f"forecast.conformal=true calibrates a quantile model's interval, "
+                          f"its outer quantiles, and forecast.quantiles={options.quantiles} is "
+                          "the median alone: add outer ones (e.g. 0.05,0.5,0.95), or use "
+                          "forecast.loss=mae for a band around a point forecast")
     check_strategy(options.strategy, options.loss, options.last_step_weight)
     check_at_least(options.input_noise, "forecast.input_noise", 0)
     if not options.last_step_weight > 0:
