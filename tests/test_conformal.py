@@ -16,6 +16,7 @@ from rnnkit.timeseries.conformal import (
     calibrate,
     conformal_quantile,
     conformalize,
+    fewest_windows,
     interval_report,
 )
 
@@ -24,7 +25,9 @@ def test_the_quantile_is_the_ceil_n_plus_1_level_th_smallest_finite_score() -> N
     scores = np.array([[5.0, 1.0], [1.0, np.nan], [3.0, 2.0], [2.0, 3.0], [4.0, 4.0]])
     # column 0: n = 5, ceil(6 * 0.5) = 3rd smallest; column 1: n = 4, ceil(5 * 0.5) = 3rd
     assert conformal_quantile(scores, 0.5).tolist() == [3.0, 3.0]
-    assert conformal_quantile(scores, 0.9).tolist() == [5.0, 4.0]  # ceil past n: the largest
+    # ceil past n: no score is large enough for the guarantee, the band is infinite
+    assert conformal_quantile(scores, 0.9).tolist() == [math.inf, math.inf]
+    assert conformal_quantile(scores[:, :1], 0.8).tolist() == [5.0]  # ceil(6 * 0.8) = 5 = n
     assert math.isnan(conformal_quantile(np.full((3, 1), np.nan), 0.9)[0])
 
 
@@ -50,7 +53,8 @@ def test_conformal_quantile_covers_new_draws_at_its_level() -> None:
     assert half[0] == np.sort(calibration[:, 0])[899]
     coverage = (fresh <= half).mean(axis=0)
     assert np.all(coverage > 0.88) and np.all(coverage < 0.92)
-    assert np.all(conformal_quantile(calibration[:5], 0.9) == calibration[:5].max(axis=0))
+    assert np.all(conformal_quantile(calibration[:9], 0.9) == calibration[:9].max(axis=0))
+    assert np.all(conformal_quantile(calibration[:8], 0.9) == math.inf)
 
 
 def test_cqr_widens_or_narrows_the_model_s_interval_by_the_scores_quantile() -> None:
@@ -80,7 +84,7 @@ def frame(rows: int = 500) -> pd.DataFrame:
                         index=pd.date_range("2020-01-01", periods=rows, freq="h", name="date"))
 
 
-def train(tmp_path: Path, *extra: str) -> Path:
+def train(tmp_path: Path, *extra: str, code: int = 0) -> Path:
     csv = tmp_path / "series.csv"
     frame().reset_index().to_csv(csv, index=False)
     args = ["train", "forecaster", "--out", str(tmp_path / "run")]
@@ -88,7 +92,7 @@ def train(tmp_path: Path, *extra: str) -> Path:
                  "model.hidden_size=8", "train.epochs=2", "train.progress=false",
                  "train.threads=1", "forecast.loss=mae", "forecast.conformal=true", *extra):
         args += ["--set", item]
-    assert rnnkit.cli.main(args) == 0
+    assert rnnkit.cli.main(args) == code
     return tmp_path / "run"
 
 
@@ -150,3 +154,48 @@ def test_forecast_interval_is_refused_without_an_interval_to_set(tmp_path: Path,
     assert code == 2
     assert "forecast.interval is read only with forecast.loss=gaussian or " \
            "forecast.conformal=true" in capsys.readouterr().err
+
+
+def test_conformal_with_a_median_only_quantile_model_is_refused_before_training(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """forecast.quantiles=0.5 bounds no interval: forecast.conformal=true trained the model,
+    then failed on 'the conformal level must be between 0 and 1 ... got 0.0', with no bundle
+    saved; it is now refused before any data is read, saying what to set."""
+    code = rnnkit.cli.main(["train", "forecaster", "--set", "forecast.loss=quantile", "--set",
+                            "forecast.quantiles=0.5", "--set", "forecast.conformal=true",
+                            "--print-config"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "forecast.conformal=true" in err and "forecast.quantiles=0.5" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_too_few_calibration_windows_for_the_level_are_refused() -> None:
+    """With n scores the band is the ceil((n + 1) level)-th smallest; past n no score bounds
+    it. The largest was taken instead, and a '90%' band from 5 windows held 5/6 of new
+    values at best; calibrate now refuses, saying how many windows the level needs."""
+    assert [fewest_windows(level) for level in (0.5, 0.8, 0.9, 0.95, 0.99)] == \
+        [1, 4, 9, 19, 99]
+    for level in (0.5, 0.8, 0.9, 0.95, 0.99, 0.123):  # the fewest n that works, and not n - 1
+        n = fewest_windows(level)
+        assert math.ceil((n + 1) * level) <= n
+        assert n == 1 or math.ceil(n * level) > n - 1
+    actual = np.arange(8.0).reshape(8, 1)
+    with pytest.raises(ValueError, match="needs at least 9 calibration windows.*8"):
+        calibrate(actual, {"mean": actual}, 0.9)
+    assert calibrate(actual, {"mean": actual}, 0.8)["widen"] == [0.0]
+
+
+def test_a_run_with_too_few_validation_windows_for_its_level_is_refused_before_training(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """6 validation windows and forecast.conformal=true at 0.9: the run calibrated on the
+    largest error, reported a '90%' interval, and saved it; it is now refused before
+    training, saying how many windows 0.9 needs and what to change."""
+    train(tmp_path, "data.train_end=2020-01-17 23:00", "data.val_end=2020-01-18 08:00",
+          code=2)
+    captured = capsys.readouterr()
+    assert "needs at least 9 validation windows" in captured.err and "has 6" in captured.err
+    assert len(captured.err.strip().splitlines()) == 1 and "epoch 1" not in captured.out
+    assert not (tmp_path / "run" / "model.rnnkit").exists()
+    train(tmp_path, "data.train_end=2020-01-17 23:00", "data.val_end=2020-01-18 08:00",
+          "forecast.interval=0.8")  # 6 windows are enough for 0.8 (4)

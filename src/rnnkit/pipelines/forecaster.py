@@ -34,7 +34,7 @@ from rnnkit.pipelines.run import train_in_run_dir, write_results
 from rnnkit.pipelines.saved_source import kept_settings, prepare_for
 from rnnkit.pipelines.source_config import ForecastDataConfig, check_data
 from rnnkit.pipelines.sources import prepare, seasonal_period
-from rnnkit.timeseries.conformal import calibrate
+from rnnkit.timeseries.conformal import calibrate, fewest_windows
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.windows import Windows
 from rnnkit.training.bundle import load_model
@@ -98,6 +98,19 @@ def calibrate_interval(model: Forecaster, validation: Windows, options: Forecast
         f"{model.conformal['widen'][-1]:+.4g}")
 
 
+def check_calibration_windows(validation: Windows, level: float) -> None:
+    """Refuse, before training, a ``forecast.conformal`` run whose validation windows are too
+    few for its level (:func:`~rnnkit.timeseries.conformal.fewest_windows`)."""
+    known = int(np.isfinite(validation.targets).sum(axis=0).min())  # the fewest at any step
+    needed = fewest_windows(level)
+    if known < needed:
+        raise ValueError(f"forecast.conformal=true at level {level:g} needs at least {needed} "
+                         f"validation windows (each step's value known) to calibrate on, and "
+                         f"this run has {known}: move data.train_end earlier or data.val_end "
+                         "later, or lower the level (forecast.interval, or a quantile model's "
+                         "outer forecast.quantiles)")
+
+
 def check_run(config: ForecastRunConfig) -> None:
     """The settings checked before any data is read (also by ``--print-config``), the model's
     options among them: the model refuses them too, but only once the data is read."""
@@ -107,8 +120,13 @@ def check_run(config: ForecastRunConfig) -> None:
     options = config.forecast
     check_choice(options.loss, "forecast.loss", LOSSES)
     check_choice(options.strategy, "forecast.strategy", STRATEGIES)
-    if options.loss == "quantile":  # the model parses them only once the data is read
-        parse_quantiles(options.quantiles)
+    # the model parses the quantiles only once the data is read
+    if options.loss == "quantile" and len(parse_quantiles(options.quantiles)) < 2 \
+            and options.conformal:
+        raise ConfigError(f"forecast.conformal=true calibrates a quantile model's interval, "
+                          f"its outer quantiles, and forecast.quantiles={options.quantiles} is "
+                          "the median alone: add outer ones (e.g. 0.05,0.5,0.95), or use "
+                          "forecast.loss=mae for a band around a point forecast")
     check_strategy(options.strategy, options.loss, options.last_step_weight)
     check_at_least(options.input_noise, "forecast.input_noise", 0)
     if not options.last_step_weight > 0:
@@ -142,6 +160,8 @@ def train_forecaster(config: ForecastRunConfig, out_dir: str | Path, resume: boo
                        input_noise=config.forecast.input_noise,
                        last_step_weight=config.forecast.last_step_weight,
                        scoring={key: getattr(config.forecast, key) for key in SCORING})
+    if config.forecast.conformal:
+        check_calibration_windows(split.validation, model.interval_level(config.forecast.interval))
     seed = config.train.seed
     train = split.train.subset(slice(None, None, config.data.stride))  # ridge gets every window
     log(f"{target}: {len(features)} features, windows train {len(train)}, "

@@ -29,16 +29,26 @@ import numpy as np
 
 def conformal_quantile(scores: np.ndarray, level: float) -> np.ndarray:
     """``[H]``: per column of ``[N, H]`` calibration scores, the split-conformal quantile of its
-    finite scores, the ``ceil((n + 1) level)``-th smallest (the largest where that exceeds
-    ``n``: strictly, the guarantee would then need an infinite interval); NaN for a column
+    finite scores, the ``ceil((n + 1) level)``-th smallest; infinite where that exceeds ``n``
+    (fewer than :func:`fewest_windows` scores: none bounds the interval); NaN for a column
     with none."""
     scores = np.asarray(scores, dtype=float)
     out = np.full(scores.shape[1], np.nan)
     for column in range(scores.shape[1]):
         finite = np.sort(scores[:, column][np.isfinite(scores[:, column])])
+        rank = math.ceil((len(finite) + 1) * level)
         if len(finite):
-            out[column] = finite[min(math.ceil((len(finite) + 1) * level), len(finite)) - 1]
+            out[column] = finite[rank - 1] if rank <= len(finite) else math.inf
     return out
+
+
+def fewest_windows(level: float) -> int:
+    """The fewest calibration scores whose ``ceil((n + 1) level)``-th smallest exists (9 for
+    0.9, 19 for 0.95): with fewer, the interval would have to be infinite."""
+    n = max(1, math.floor(level / (1 - level)) - 1)
+    while math.ceil((n + 1) * level) > n:  # the same arithmetic as conformal_quantile
+        n += 1
+    return n
 
 
 def calibrate(actual: np.ndarray, out: dict[str, np.ndarray], level: float) -> dict[str, Any]:
@@ -58,6 +68,12 @@ def calibrate(actual: np.ndarray, out: dict[str, np.ndarray], level: float) -> d
         raise ValueError("the calibration windows hold no known value at step(s) "
                          f"{(np.flatnonzero(np.isnan(widen)) + 1).tolist()}: nothing to "
                          "calibrate the interval on")
+    if np.isinf(widen).any():
+        counts = np.isfinite(scores).sum(axis=0)
+        raise ValueError(f"a {level:g} conformal interval needs at least "
+                         f"{fewest_windows(level)} calibration windows per step, and step(s) "
+                         f"{(np.flatnonzero(np.isinf(widen)) + 1).tolist()} have "
+                         f"{int(counts.min())}: give more windows, or a lower level")
     return {"level": float(level), "method": method, "widen": widen.tolist(),
             "windows": int(np.isfinite(scores).any(axis=1).sum())}
 
