@@ -156,6 +156,20 @@ def test_forecast_interval_is_refused_without_an_interval_to_set(tmp_path: Path,
            "forecast.conformal=true" in capsys.readouterr().err
 
 
+def test_forecast_interval_on_a_conformal_quantile_model_says_what_sets_its_level(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """It was told that forecast.interval 'is read only with ... forecast.conformal=true',
+    which the run had set."""
+    code = rnnkit.cli.main(["train", "forecaster", "--set", "forecast.loss=quantile", "--set",
+                            "forecast.conformal=true", "--set", "forecast.interval=0.8",
+                            "--print-config"])
+    assert code == 2
+    error = capsys.readouterr().err
+    assert "forecast.interval is not read by a conformal quantile model: its level is the " \
+           "span of its outer forecast.quantiles" in error
+    assert "read only with" not in error
+
+
 def test_conformal_with_a_median_only_quantile_model_is_refused_before_training(
         capsys: pytest.CaptureFixture[str]) -> None:
     """forecast.quantiles=0.5 bounds no interval: forecast.conformal=true trained the model,

@@ -55,6 +55,10 @@ def check_options(options: ForecastOptions) -> None:
                                                     and options.loss != "quantile")
     if not reads_interval and changed_keys("forecast", options, ForecastOptions(),
                                            ("interval",)):
+        if options.conformal:  # a quantile model: "read only with conformal" would mislead
+            raise ConfigError("forecast.interval is not read by a conformal quantile model: its"
+                              " level is the span of its outer forecast.quantiles (e.g. "
+                              "0.05,0.5,0.95 for 0.9); leave forecast.interval out")
         raise ConfigError(f"forecast.interval is read only with forecast.loss=gaussian or "
                           f"forecast.conformal=true (this run's loss is {options.loss}"
                           + ("; a quantile model's interval is its outer quantiles, set with "
