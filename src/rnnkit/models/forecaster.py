@@ -286,10 +286,10 @@ class Forecaster(TaskModel):
         """Forecast the ``H`` steps after the frame's last row, from a raw date-indexed frame.
 
         Returns one row per step ahead: ``step``, ``mean`` (the point forecast: for a quantile
-        model its median) and for a Gaussian or quantile model ``lower``, ``upper`` and
-        ``level`` (the probability between them: ``interval``,
-        by default the one the model was scored with, ``forecast.interval``); the index (named
-        as the frame's, else ``date``) is the step's timestamp when the frame's rows are on a
+        model its median) and for a Gaussian, quantile or conformal model ``lower``, ``upper``
+        and ``level`` (the probability between them: ``interval``, by default the one the model
+        was scored with, ``forecast.interval``; a conformal model's own level only); the index
+        (named as the frame's, else ``date``) is the step's timestamp when the frame's rows are on a
         grid: trading days (the next business days), month starts or ends, or evenly spaced
         last rows (a recursive model with calendar columns needs one of them).
         """
