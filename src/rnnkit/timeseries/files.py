@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rnnkit.data.tagged import GZIP_ERRORS, not_gzip
+from rnnkit.data.files import GZIP_ERRORS, not_gzip
 
 
 def read_file(path: Path, date_column: str) -> pd.DataFrame:
