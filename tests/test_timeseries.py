@@ -922,7 +922,7 @@ def test_a_frequency_of_no_step_forward_is_refused_by_name(tmp_path: Path,
 def test_a_csv_gz_cut_short_or_damaged_is_named_in_one_line(tmp_path: Path) -> None:
     """load_table on a .csv.gz cut short said only pandas' "EOFError: Compressed file ended
     before the end-of-stream marker was reached", a damaged one "zlib.error: Error -3 ...",
-    naming no file (the other .gz readers say which, as data.tagged.read_bytes); a file named
+    naming no file (the other .gz readers say which, as data.files.read_bytes); a file named
     .gz that is no gzip data is refused in the same words."""
     import gzip
 

@@ -95,9 +95,10 @@ def _evaluation_data(model: Any, args: argparse.Namespace, datasets: list[str]
 
 
 def evaluate(args: argparse.Namespace) -> int:
-    from rnnkit.pipelines.classifier import evaluate_examples, load_classifier_bundle
+    from rnnkit.pipelines.classifier import load_classifier_bundle
     from rnnkit.pipelines.classifier_checks import check_numbers
     from rnnkit.pipelines.classifier_data import check_labels, name_labels, read_examples
+    from rnnkit.pipelines.classifier_scoring import evaluate_examples
 
     datasets = registry_names("classification")
     if not args.data:
@@ -160,7 +161,8 @@ def predict(args: argparse.Namespace) -> int:
     """One JSON line per input: the label(s) and every label's probability."""
     from rnnkit.data.numeric_sequences import read_numeric_sequences
     from rnnkit.data.text_labels import LabelledText, prepare_tokens, read_labelled_texts
-    from rnnkit.pipelines.classifier import load_classifier_bundle, predict_probabilities
+    from rnnkit.pipelines.classifier import load_classifier_bundle
+    from rnnkit.pipelines.classifier_scoring import predict_probabilities
 
     if args.input not in (None, "-"):
         check_file(args.input, "--input")

@@ -37,7 +37,7 @@ def read_text_input(path: str | None) -> str:
     standard input (``-`` or none): UTF-8 with a byte-order mark left out; bytes that are not
     UTF-8 are an error naming the file (or standard input) and the line, whatever the locale
     (a C locale passes them on escaped)."""
-    from rnnkit.data.tagged import decode_utf8, read_bytes
+    from rnnkit.data.files import decode_utf8, read_bytes
 
     if path is None or path == "-":
         raw, name = sys.stdin.buffer.read(), "standard input"

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from rnnkit.data.files import read_lines
 from rnnkit.data.tagged import (
     BLANK,
     OTHER,
@@ -25,7 +26,6 @@ from rnnkit.data.tagged import (
     line_ending,
     output_stream,
     predictions_for,
-    read_lines,
 )
 
 FIELDS = ("id", "form", "lemma", "upos", "xpos", "feats", "head", "deprel", "deps", "misc")

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from tqdm import tqdm
 
-from rnnkit.data.tagged import GZIP_ERRORS
+from rnnkit.data.files import GZIP_ERRORS
 
 if TYPE_CHECKING:
     from rnnkit.data.registry import DatasetFile

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from rnnkit.data.files import read_lines
 from rnnkit.data.tagged import (
     BLANK,
     OTHER,
@@ -30,7 +31,6 @@ from rnnkit.data.tagged import (
     line_ending,
     output_stream,
     predictions_for,
-    read_lines,
 )
 from rnnkit.data.tags import is_tag
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnkit.data.tagged import read_text
+from rnnkit.data.files import read_text
 
 COLUMNS_HINT = "set data.id_column / time_column / label_field / feature_columns"  # rewritten
 # by evaluate and predict, which take no --set

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rnnkit.data import tagged
+from rnnkit.data import files, tagged
 from rnnkit.data.registry import dataset_files, get_task_spec
 
 
@@ -25,7 +25,7 @@ def read_lines(path: str | Path) -> list[str]:
     if not path.is_file():
         raise FileNotFoundError(f"text file {path} is a folder; give a file" if path.is_dir()
                                 else f"text file {path} does not exist")
-    texts = tagged.contents(tagged.read_lines(path))
+    texts = tagged.contents(files.read_lines(path))
     tagged.check_line_endings(texts, path)
     return texts
 

@@ -1,7 +1,8 @@
 """Tagged sentences: tokens and tags, plus the original lines so predictions can be written back.
 
 The readers (:mod:`rnnkit.data.conllu`, :mod:`rnnkit.data.iob`) share the pieces here: a file is
-read as lines with their line endings kept, :func:`group_sentences` groups the lines into
+read as lines with their line endings kept
+(:func:`~rnnkit.data.files.read_lines`), :func:`group_sentences` groups the lines into
 sentences so that every line of the file belongs to exactly one sentence, and the writers put
 the lines back with one field replaced. Writing the gold tags back reproduces the file byte for
 byte.
@@ -10,9 +11,7 @@ byte.
 from __future__ import annotations
 
 import contextlib
-import gzip
 import io
-import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,82 +112,6 @@ def sentences_from_tokens(
         ))
         first_line += len(lines)
     return sentences
-
-
-def decode_utf8(raw: bytes, path: str | Path) -> str:
-    """A file's bytes as text (a byte-order mark kept as ``\\ufeff``).
-
-    Raises:
-        DataFormatError: the bytes are not UTF-8; the message names the file and the line of
-            the first bad byte.
-
-    Example:
-        >>> decode_utf8(b"caf\\xc3\\xa9\\n", "menu.txt")
-        'café\\n'
-        >>> decode_utf8(b"tea\\ncaf\\xe9\\n", "menu.txt")  # doctest: +ELLIPSIS
-        Traceback (most recent call last):
-        ...
-        rnnkit.data.tagged.DataFormatError: menu.txt:2: not UTF-8 text (... at byte 7: ...
-    """
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise DataFormatError(
-            f"not UTF-8 text ({error.reason} at byte {error.start}: "
-            f"{raw[error.start:error.start + 4]!r}); save the file as UTF-8, or check that it is "
-            "the text file you meant", path, raw[: error.start].count(b"\n") + 1,
-        ) from None
-
-
-GZIP_ERRORS = (gzip.BadGzipFile, EOFError, zlib.error)  # no gzip data, cut short, damaged
-
-
-def not_gzip(error: Exception, path: str | Path) -> DataFormatError:
-    """The refusal of a ``.gz`` file whose decompression failed with ``error`` (one of
-    :data:`GZIP_ERRORS`): no gzip data, or cut short or damaged."""
-    return DataFormatError(f"not gzip data ({error}); is it really gzipped (and whole)? "
-                           "Rename it without .gz", path)
-
-
-def read_bytes(path: str | Path) -> bytes:
-    """A file's bytes, decompressed when its name ends in ``.gz``.
-
-    Raises:
-        DataFormatError: a ``.gz`` file that is not gzip data.
-    """
-    raw = Path(path).read_bytes()
-    if Path(path).suffix == ".gz":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, *GZIP_ERRORS) as error:  # gzip.BadGzipFile is an OSError
-            raise not_gzip(error, path) from None
-    return raw
-
-
-def read_text(path: str | Path) -> str:
-    """A UTF-8 file's text (``.gz``: decompressed), its byte-order mark left out (it is no
-    text); bytes that are not UTF-8 are an error naming the line.
-
-    Raises:
-        DataFormatError: not UTF-8, or a ``.gz`` file that is not gzip data.
-    """
-    return decode_utf8(read_bytes(path), path).removeprefix("\ufeff")
-
-
-def read_lines(path: str | Path) -> list[str]:
-    """The lines of a UTF-8 file (``.gz``: decompressed) with their endings kept; split on
-    ``\\n`` only.
-
-    (``str.splitlines`` would also split inside tokens at characters such as U+2028 or U+0085.)
-
-    Raises:
-        DataFormatError: the file is not UTF-8 (naming the line), or a ``.gz`` file is not
-            gzip data.
-    """
-    text = decode_utf8(read_bytes(path), path)
-    lines = [line + "\n" for line in text.split("\n")]
-    lines[-1] = lines[-1][:-1]
-    return lines if lines[-1] else lines[:-1]
 
 
 def contents(lines: Sequence[str]) -> list[str]:

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from rnnkit.data.files import read_text
 from rnnkit.data.sst import TREE_START
-from rnnkit.data.tagged import read_text
 from rnnkit.data.words import HTML_BREAK, tokenize
 
 FORMATS = ("jsonl", "csv", "tsv")

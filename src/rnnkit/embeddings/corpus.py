@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from rnnkit.data.tagged import GZIP_ERRORS
+from rnnkit.data.files import GZIP_ERRORS
 from rnnkit.data.words import HTML_BREAK, tokenize
 from rnnkit.embeddings.vector_files import compressed_as
 

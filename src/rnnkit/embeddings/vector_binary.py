@@ -10,7 +10,7 @@ import io
 from pathlib import Path
 from typing import Any
 
-from rnnkit.data.tagged import GZIP_ERRORS
+from rnnkit.data.files import GZIP_ERRORS
 from rnnkit.embeddings.vector_files import open_binary, read_head
 
 _CHUNK = 1 << 20

@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from rnnkit.data.tagged import GZIP_ERRORS
+from rnnkit.data.files import GZIP_ERRORS
 
 FORMATS = ("word2vec-binary", "word2vec-text", "glove")
 _SNIFF_BYTES = 1 << 20  # a first line longer than this is not a vectors file

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from torch import Tensor
 
 from rnnkit.config import (
@@ -25,8 +22,6 @@ from rnnkit.config import (
     check_fraction,
     check_model,
 )
-from rnnkit.data.batching import BatchSource, BucketBatches, bucket_order
-from rnnkit.data.classifier_batches import Encoded, collate
 from rnnkit.data.numeric_sequences import NumericSequence
 from rnnkit.data.sst import SCHEMES
 from rnnkit.data.text_labels import TRUNCATIONS
@@ -58,13 +53,14 @@ from rnnkit.pipelines.classifier_data import (
     with_named_features,
     word_vocab,
 )
+from rnnkit.pipelines.classifier_scoring import evaluate_examples, source
+from rnnkit.pipelines.classifier_scoring import (  # re-exported: tests import it from here
+    predict_probabilities as predict_probabilities,
+)
 from rnnkit.pipelines.run import train_in_run_dir, write_results
-from rnnkit.timeseries.metrics import confusion_matrix
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.training.bundle import load_model
 from rnnkit.training.checkpoint import seed_everything
-from rnnkit.training.classification_metrics import classification_scores
-from rnnkit.training.task import evaluating, move_to
 
 
 @dataclass(frozen=True)
@@ -152,33 +148,6 @@ def _vectors(config: VectorsConfig, words: Vocab, dim: int, log: Any, lowercase:
     return words, matrix, coverage.to_dict()
 
 
-@lru_cache(maxsize=8)
-def _scaler(state: str) -> StandardScaler:
-    return StandardScaler.from_json(state)
-
-
-def encode(model: SequenceClassifier, example: Example, with_target: bool = True) -> Encoded:
-    """One example as model input (ids or scaled features) and target."""
-    if isinstance(example, NumericSequence):
-        scaler = _scaler(model.data["scaler"])  # fitted on the training rows only
-        inputs = torch.from_numpy(scaler.transform(example.features).astype(np.float32))
-    else:
-        assert model.words is not None
-        inputs = torch.tensor(model.words.encode(example.tokens), dtype=torch.long)
-    if not with_target:
-        return Encoded(inputs, None)
-    labels = example_labels(example)
-    output = model.config.output
-    if output == "linear":
-        target = torch.tensor([float(label) for label in labels], dtype=torch.float32)
-    elif model.multi_label:
-        target = torch.zeros(len(model.labels))
-        target[[model.labels.index(label) for label in labels]] = 1.0
-    else:
-        target = torch.tensor(model.labels.index(labels[0]))
-    return Encoded(inputs, target)
-
-
 def _class_weights(config: ClassifierConfig, train: list[Example], labels: list[str],
                    multi_label: bool = False) -> list[float] | None:
     """Balanced weights: ``n / (K * count)`` per class (the softmax's, and a binary sigmoid's
@@ -222,55 +191,6 @@ def build_model(config: ClassifierRunConfig, train: list[Example], log: Any = pr
     if matrix is not None and config.embeddings.freeze and model.embedding is not None:
         model.embedding.weight.requires_grad_(False)
     return model, coverage
-
-
-def source(model: SequenceClassifier, examples: list[Example], batch_size: int,
-           shuffle: bool, seed: int = 0) -> BatchSource:
-    """Length-bucketed batches (shuffled buckets for training, sorted for evaluation)."""
-    encoded = [encode(model, e) for e in examples]
-    return BucketBatches(encoded, collate, [len(e.inputs) for e in encoded], batch_size,
-                         shuffle, seed)
-
-
-def predict_probabilities(model: SequenceClassifier, examples: Sequence[Example],
-                          batch_size: int = 256) -> Tensor:
-    """Probabilities ``[N, K]`` (values for regression), in the examples' order; ``[0, K]``
-    for no examples."""
-    if not examples:
-        return torch.empty(0, len(model.labels))
-    with evaluating(model):  # its mode (train or eval) is given back after
-        encoded = [encode(model, e, with_target=False) for e in examples]
-        rows: list[Tensor | None] = [None] * len(encoded)
-        device = next(model.parameters()).device
-        for chunk in bucket_order([len(e.inputs) for e in encoded], batch_size, None):
-            batch = move_to(collate([encoded[i] for i in chunk]), device)
-            for index, row in zip(chunk, model.predict(batch).cpu(), strict=True):
-                rows[index] = row
-        return torch.stack([row for row in rows if row is not None])
-
-
-def evaluate_examples(model: SequenceClassifier, examples: list[Example]) -> dict[str, Any]:
-    """Scores, the majority-class baseline and (for labels) the confusion matrix.
-
-    The baseline is the accuracy of always answering the most common class of ``examples``
-    themselves: the best constant guess on them, never below a training majority's."""
-    started = time.perf_counter()
-    outputs = predict_probabilities(model, examples)
-    seconds = time.perf_counter() - started
-    targets = torch.stack([t for e in examples if (t := encode(model, e).target) is not None])
-    output = model.config.output
-    result: dict[str, Any] = {
-        "examples": len(examples),
-        "scores": classification_scores(outputs, targets, output, model.multi_label),
-        "examples_per_second": round(len(examples) / max(seconds, 1e-9), 1),
-    }
-    if output != "linear" and not model.multi_label:
-        counts = Counter(int(t) for t in targets)
-        result["majority_class_accuracy"] = max(counts.values()) / len(examples)
-        result["confusion"] = {"labels": model.labels, "matrix": confusion_matrix(
-            targets.long().numpy(), outputs.argmax(dim=1).numpy(),
-            range(len(model.labels))).tolist()}
-    return result
 
 
 def train_classifier(config: ClassifierRunConfig, out_dir: str | Path, resume: bool = False,

@@ -70,10 +70,10 @@ def read_text(data: LMDataConfig) -> str:
     naming the line), a byte-order mark left out (it would become a character to learn), and
     Windows (CRLF) and old Mac (CR) line endings read as ``\\n``, as Python's ``open`` reads a
     text file (a CRLF file taught a character model to write ``\\r`` before each line break)."""
-    from rnnkit.data import tagged
+    from rnnkit.data import files
 
     path = text_path(data)
-    text = tagged.read_text(path).replace("\r\n", "\n").replace("\r", "\n")
+    text = files.read_text(path).replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise ValueError(f"{path} is empty: a language model needs text to learn from")
     return text
@@ -93,7 +93,7 @@ def _carriage_return_hint(data: LMDataConfig) -> str:
     """Why a run's vocabulary may differ on the same text: one trained before rnnkit read
     CRLF and CR line endings as ``\\n`` learned ``\\r`` as a character ("" if the text has
     none)."""
-    from rnnkit.data.tagged import read_bytes
+    from rnnkit.data.files import read_bytes
 
     try:
         if b"\r" not in read_bytes(text_path(data)):

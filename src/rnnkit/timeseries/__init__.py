@@ -1,7 +1,8 @@
 """Time series: checked date-indexed frames, causal features, windows, baselines and metrics.
 
-The flow: :mod:`~rnnkit.timeseries.frames` (load and check; :mod:`~rnnkit.timeseries.grid`
-puts them on a regular grid) ->
+The flow: :mod:`~rnnkit.timeseries.frames` (load and check;
+:mod:`~rnnkit.timeseries.files` reads the file, :mod:`~rnnkit.timeseries.grid` puts them on a
+regular grid) ->
 :mod:`~rnnkit.timeseries.features` (returns, calendar, lags) ->
 :mod:`~rnnkit.timeseries.windows` (windows), :mod:`~rnnkit.timeseries.splits` (splits,
 walk-forward folds) and :mod:`~rnnkit.timeseries.scaling` (the scaler) ->

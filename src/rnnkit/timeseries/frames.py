@@ -38,8 +38,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rnnkit.data.tagged import GZIP_ERRORS, not_gzip
 from rnnkit.timeseries.dates import parse_dates
+from rnnkit.timeseries.files import read_file
 from rnnkit.timeseries.grid import regularize
 from rnnkit.timeseries.values import numeric_column
 from rnnkit.timeseries.windows import one_or_many
@@ -178,7 +178,7 @@ def load_table(
         ValueError: an unknown file type, or any check of :func:`tidy` failing.
     """
     path = Path(path)
-    table = _read_file(path, date_column)
+    table = read_file(path, date_column)
     frame = tidy(table, date_column, target, series_column=series_column,
                  value_column=value_column, categorical=categorical, date_format=date_format,
                  needed=needed, source=str(path))
@@ -205,87 +205,6 @@ def load_table(
         return regularize(frame, frequency, max_fill=max_fill, keep=keep)
     except ValueError as error:  # timestamps off the grid
         raise ValueError(f"{path}: {error}") from None
-
-
-def _read_file(path: Path, date_column: str) -> pd.DataFrame:
-    """A CSV/TSV or Parquet file (or folder) as read, with header names stripped; a file
-    pandas cannot read is an error naming the file and what to do."""
-    name = path.name.lower()
-    if path.is_dir() and not _data_files(path):
-        raise ValueError(f"{path} is a folder that holds no data files; give a CSV/Parquet "
-                         "file, or a folder of Parquet files")
-    try:
-        if path.is_dir() or name.endswith((".parquet", ".pq")):
-            table = _read_parquet(path)
-            index = table.index
-            if index.name == date_column or isinstance(index, pd.DatetimeIndex):
-                table = table.reset_index()  # pandas saves a date index as one
-                table = table.rename(columns={table.columns[0]: index.name or date_column})
-        elif name.endswith((".csv", ".csv.gz", ".tsv", ".tsv.gz")):
-            table = pd.read_csv(path, sep="\t" if ".tsv" in name else ",", index_col=False,
-                                encoding="utf-8-sig")
-        else:
-            raise ValueError(f"{path}: unknown file type; expected .csv, .csv.gz, .tsv, "
-                             ".parquet or a Parquet folder. Convert the file or read it with "
-                             "pandas and call tidy()")
-    except UnicodeDecodeError:
-        raise ValueError(f"{path} is not UTF-8 text; save it as UTF-8 (CSV UTF-8 in a "
-                         "spreadsheet)") from None
-    except GZIP_ERRORS as error:  # a .csv.gz cut short or damaged: EOFError, zlib.error
-        if not name.endswith(".gz"):
-            raise
-        raise not_gzip(error, path) from None
-    except pd.errors.EmptyDataError:
-        raise ValueError(f"{path} is empty: it holds no data, not even a header row; give a "
-                         "file with a header row and a row per date") from None
-    except pd.errors.ParserError as error:
-        raise ValueError(f"{path} cannot be read as a table: {str(error).strip()}. Check "
-                         "that every row has the header's number of fields") from None
-    table.columns = [str(column).strip() for column in table.columns]
-    _warn_saved_index(table, path)
-    repeated = sorted({c for c in table.columns if list(table.columns).count(c) > 1})
-    if repeated:
-        raise ValueError(f"{path}: the columns {', '.join(map(repr, repeated))} appear more than "
-                         "once (spaces around header names do not count); rename them")
-    if len(table.columns) == 1 and ";" in table.columns[0]:
-        raise ValueError(f"{path} looks separated by ';' (its one column is "
-                         f"{table.columns[0]!r}); save it separated by commas")
-    return table
-
-
-def _data_files(folder: Path) -> list[Path]:
-    """The files of a Parquet folder that pyarrow reads: those whose name does not start with
-    ``.`` or ``_`` (``_SUCCESS``, ``.DS_Store``), in it or in its subfolders."""
-    return [file for file in folder.rglob("*") if file.is_file()
-            and not any(part.startswith((".", "_")) for part in file.relative_to(folder).parts)]
-
-
-def _read_parquet(path: Path) -> pd.DataFrame:
-    """A Parquet file, or a folder of them read as one table; a folder pyarrow cannot read
-    (one of CSVs) is an error saying a folder is read as a Parquet dataset."""
-    try:
-        return pd.read_parquet(path)
-    except ValueError as error:  # pyarrow's ArrowInvalid
-        if not path.is_dir():
-            raise
-        raise ValueError(f"{path} is a folder, read as one Parquet dataset, and it cannot be "
-                         f"read as one ({str(error).strip()}); give a CSV/Parquet file, or a "
-                         "folder of Parquet files of the same columns") from None
-
-
-def _warn_saved_index(table: pd.DataFrame, path: Path) -> None:
-    """Warn when the first column has no header name and counts up by one (the row numbers
-    pandas' ``to_csv`` writes by default): it is read as a column like any other."""
-    if not len(table.columns) or not str(table.columns[0]).startswith("Unnamed: "):
-        return
-    first = table.iloc[:, 0]
-    if len(first) > 1 and pd.api.types.is_integer_dtype(first) and \
-            (np.diff(first.to_numpy()) == 1).all():
-        warnings.warn(f"{path}: its first column has no name and counts rows ({first.iloc[0]}, "
-                      f"{first.iloc[1]}, ...: a saved pandas index); it is read as the column "
-                      f"{table.columns[0]!r}, an input unless data.features lists the inputs. "
-                      "Save the file with index=False to leave it out", UserWarning,
-                      stacklevel=3)
 
 
 def to_wide(frame: pd.DataFrame, series_column: str = "series",
