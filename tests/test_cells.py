@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+import re
 import warnings
 
+import numpy as np
 import pytest
 import torch
 from torch import Tensor, nn
@@ -141,6 +143,18 @@ def test_rnn_cell_rejects_unknown_nonlinearity() -> None:
 def test_cell_rejects_bad_sizes(size: object) -> None:
     with pytest.raises(ValueError, match=rf"hidden_size must be a positive int, got {size!r}"):
         LSTMCell(IN, size)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("size", [0, -1, 2.5, "5", np.int64(5)])
+def test_a_bad_hidden_size_is_named_with_proj_size_given(size: object) -> None:
+    """With proj_size given, the proj_size check ran first: a bad hidden_size was reported as
+    'proj_size must be an int from 0 (none) to hidden_size - 1 = -1 ... got 2' (hidden_size
+    0), and a string hidden_size failed with 'unsupported operand type(s) for -'."""
+    with pytest.raises(ValueError, match=rf"LSTMCell: hidden_size must be a positive int, got"
+                                         rf" {re.escape(repr(size))}$"):
+        LSTMCell(IN, size, proj_size=2)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"LSTMCell: hidden_size must be a positive int"):
+        rnnkit.LSTM(IN, size, proj_size=2)  # type: ignore[arg-type]
 
 
 # -- layer-normalised cells ------------------------------------------------------------------
