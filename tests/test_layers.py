@@ -1208,6 +1208,28 @@ def test_lstm_with_projections_matches_torch_nn(kernel: str, batch_first: bool) 
         assert torch.equal(back.state_dict()[name], weight), name
 
 
+def test_a_projected_state_of_the_wrong_width_says_which_tensor_it_is() -> None:
+    """With proj_size, h_0 is P wide and c_0 H; a state of the wrong width was refused as
+    'expected an initial state of shape [layers*directions, batch, hidden] = [1, 4, 2]' (2 is
+    proj_size, not hidden_size 5), naming neither the tensor nor proj_size."""
+    layer = rnnkit.LSTM(IN, H, proj_size=2).double()
+    h, c = torch.zeros(1, B, 2, dtype=DTYPE), torch.zeros(1, B, H, dtype=DTYPE)
+    x = random_input(False)
+    note = r" \(h_0 is proj_size = 2 wide, c_0 hidden_size = 5\)$"
+    with pytest.raises(ValueError, match=r"\[layers\*directions, batch, proj_size\] = \[1, 4, 2\],"
+                                         r" got \[1, 4, 5\] for h_0" + note):
+        layer(x, (c, h))  # swapped
+    with pytest.raises(ValueError, match=r"\[layers\*directions, batch, hidden\] = \[1, 4, 5\],"
+                                         r" got \[1, 4, 2\] for c_0" + note):
+        layer(x, (h, h))
+    with pytest.raises(ValueError, match=r"unbatched input \[T, I\] takes an initial state of"
+                                         r" shape \[layers\*directions, proj_size\] = \[1, 2\],"
+                                         r" got \[1, 5\] for h_0" + note):
+        layer(x[:, 0], (c[:, 0], h[:, 0]))
+    with pytest.raises(ValueError, match=r"batch, hidden\] = \[1, 4, 5\], got \[1, 3, 5\]$"):
+        rnnkit.LSTM(IN, H).double()(x, (c[:, 1:],) * 2)  # no projection: no note
+
+
 def test_an_unbatched_sequence_passes_the_layer_once() -> None:
     """The unbatched input ran the layer a second time on the batch of one it made: forward
     hooks fired twice (gradient_flow then refused the model: 'ran 2 times in one step')."""
