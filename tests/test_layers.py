@@ -1044,6 +1044,23 @@ def test_a_size_mismatch_on_loading_names_torch_keys() -> None:
     layer.load_state_dict(torch.nn.LSTM(3, 4, num_layers=2).state_dict())  # matching sizes load
 
 
+def test_a_proj_size_mismatch_on_loading_names_proj_size() -> None:
+    """A state dict saved with another proj_size was refused with 'this layer has input_size=3,
+    hidden_size=5; build it with the sizes the weights were saved with': the sizes it named
+    were the saved ones, and proj_size, the one that differed, went unsaid."""
+    saved = nn.LSTM(3, 5, proj_size=2).state_dict()
+    with pytest.raises(RuntimeError, match=r"weight_hh_l0 is \[20, 2\] in the state dict, \[20, 5\]"
+                                           r" here \(this layer has input_size=3, hidden_size=5,"
+                                           r" proj_size=0; the state dict's proj_size=2; build"):
+        rnnkit.LSTM(3, 5).load_state_dict(saved)
+    with pytest.raises(RuntimeError, match=r"proj_size=3; the state dict's proj_size=2; build"):
+        rnnkit.LSTM(3, 5, proj_size=3).load_state_dict(saved)
+    with pytest.raises(RuntimeError, match=r"hidden_size=5, proj_size=2; the state dict has no"
+                                           r" weight_hr_l0; build"):
+        rnnkit.LSTM(3, 5, proj_size=2).load_state_dict(nn.LSTM(3, 5).state_dict())
+    rnnkit.LSTM(3, 5, proj_size=2).load_state_dict(saved)  # the same proj_size loads
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [
