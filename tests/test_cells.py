@@ -253,6 +253,24 @@ def test_init_recurrent_forget_bias_value_and_no_bias() -> None:
     _assert_orthogonal_blocks(no_bias.weight_hh, 4, H)
 
 
+def test_init_recurrent_makes_an_lstm_projection_orthogonal() -> None:
+    """init_recurrent_ left an LSTM's weight_hr (proj_size) as it was: a trained projection
+    survived the re-initialisation, and init='recurrent' kept PyTorch's uniform one, whose
+    singular values (0.3 to 0.8 at H=64, P=16) shrank the recurrent map at every step."""
+    cell = LSTMCell(IN, H, proj_size=2)
+    with torch.no_grad():
+        cell.weight_hr.fill_(7.0)  # as trained
+    init_recurrent_(cell)
+    for block in cell.weight_hh.detach().split(H):  # [H, P]: orthonormal columns
+        torch.testing.assert_close(block.T @ block, torch.eye(2), rtol=0, atol=1e-5)
+    weight_hr = cell.weight_hr.detach()
+    torch.testing.assert_close(weight_hr @ weight_hr.T, torch.eye(2), rtol=0, atol=1e-5)
+    layer = rnnkit.LSTM(IN, 64, proj_size=16, init="recurrent")
+    recurrent_map = layer.weight_hh_l0[:64] @ layer.weight_hr_l0  # h_(t-1) -> the input gate
+    singular = torch.linalg.svdvals(recurrent_map.detach())[:16]
+    torch.testing.assert_close(singular, torch.ones(16), rtol=0, atol=1e-5)
+
+
 @pytest.mark.parametrize("cell_class", [LayerNormLSTMCell, LayerNormGRUCell])
 def test_init_recurrent_layer_norm_cells(cell_class: type[RecurrentCell]) -> None:
     cell = cell_class(IN, H)
