@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+import re
 import warnings
 
+import numpy as np
 import pytest
 import torch
 from torch import Tensor, nn
@@ -143,6 +145,18 @@ def test_cell_rejects_bad_sizes(size: object) -> None:
         LSTMCell(IN, size)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("size", [0, -1, 2.5, "5", np.int64(5)])
+def test_a_bad_hidden_size_is_named_with_proj_size_given(size: object) -> None:
+    """With proj_size given, the proj_size check ran first: a bad hidden_size was reported as
+    'proj_size must be an int from 0 (none) to hidden_size - 1 = -1 ... got 2' (hidden_size
+    0), and a string hidden_size failed with 'unsupported operand type(s) for -'."""
+    with pytest.raises(ValueError, match=rf"LSTMCell: hidden_size must be a positive int, got"
+                                         rf" {re.escape(repr(size))}$"):
+        LSTMCell(IN, size, proj_size=2)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"LSTMCell: hidden_size must be a positive int"):
+        rnnkit.LSTM(IN, size, proj_size=2)  # type: ignore[arg-type]
+
+
 # -- layer-normalised cells ------------------------------------------------------------------
 def _perturb_norms(cell: nn.Module) -> None:
     """Gains away from 1 and shifts away from 0, so every parameter matters."""
@@ -237,6 +251,24 @@ def test_init_recurrent_forget_bias_value_and_no_bias() -> None:
     assert torch.equal((cell.bias_ih + cell.bias_hh)[H:2 * H], torch.full((H,), 2.5))
     no_bias = init_recurrent_(LSTMCell(IN, H, bias=False))
     _assert_orthogonal_blocks(no_bias.weight_hh, 4, H)
+
+
+def test_init_recurrent_makes_an_lstm_projection_orthogonal() -> None:
+    """init_recurrent_ left an LSTM's weight_hr (proj_size) as it was: a trained projection
+    survived the re-initialisation, and init='recurrent' kept PyTorch's uniform one, whose
+    singular values (0.3 to 0.8 at H=64, P=16) shrank the recurrent map at every step."""
+    cell = LSTMCell(IN, H, proj_size=2)
+    with torch.no_grad():
+        cell.weight_hr.fill_(7.0)  # as trained
+    init_recurrent_(cell)
+    for block in cell.weight_hh.detach().split(H):  # [H, P]: orthonormal columns
+        torch.testing.assert_close(block.T @ block, torch.eye(2), rtol=0, atol=1e-5)
+    weight_hr = cell.weight_hr.detach()
+    torch.testing.assert_close(weight_hr @ weight_hr.T, torch.eye(2), rtol=0, atol=1e-5)
+    layer = rnnkit.LSTM(IN, 64, proj_size=16, init="recurrent")
+    recurrent_map = layer.weight_hh_l0[:64] @ layer.weight_hr_l0  # h_(t-1) -> the input gate
+    singular = torch.linalg.svdvals(recurrent_map.detach())[:16]
+    torch.testing.assert_close(singular, torch.ones(16), rtol=0, atol=1e-5)
 
 
 @pytest.mark.parametrize("cell_class", [LayerNormLSTMCell, LayerNormGRUCell])

@@ -1044,6 +1044,23 @@ def test_a_size_mismatch_on_loading_names_torch_keys() -> None:
     layer.load_state_dict(torch.nn.LSTM(3, 4, num_layers=2).state_dict())  # matching sizes load
 
 
+def test_a_proj_size_mismatch_on_loading_names_proj_size() -> None:
+    """A state dict saved with another proj_size was refused with 'this layer has input_size=3,
+    hidden_size=5; build it with the sizes the weights were saved with': the sizes it named
+    were the saved ones, and proj_size, the one that differed, went unsaid."""
+    saved = nn.LSTM(3, 5, proj_size=2).state_dict()
+    with pytest.raises(RuntimeError, match=r"weight_hh_l0 is \[20, 2\] in the state dict, \[20, 5\]"
+                                           r" here \(this layer has input_size=3, hidden_size=5,"
+                                           r" proj_size=0; the state dict's proj_size=2; build"):
+        rnnkit.LSTM(3, 5).load_state_dict(saved)
+    with pytest.raises(RuntimeError, match=r"proj_size=3; the state dict's proj_size=2; build"):
+        rnnkit.LSTM(3, 5, proj_size=3).load_state_dict(saved)
+    with pytest.raises(RuntimeError, match=r"hidden_size=5, proj_size=2; the state dict has no"
+                                           r" weight_hr_l0; build"):
+        rnnkit.LSTM(3, 5, proj_size=2).load_state_dict(nn.LSTM(3, 5).state_dict())
+    rnnkit.LSTM(3, 5, proj_size=2).load_state_dict(saved)  # the same proj_size loads
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [
@@ -1206,6 +1223,28 @@ def test_lstm_with_projections_matches_torch_nn(kernel: str, batch_first: bool) 
     assert back.proj_size == 2
     for name, weight in theirs.state_dict().items():
         assert torch.equal(back.state_dict()[name], weight), name
+
+
+def test_a_projected_state_of_the_wrong_width_says_which_tensor_it_is() -> None:
+    """With proj_size, h_0 is P wide and c_0 H; a state of the wrong width was refused as
+    'expected an initial state of shape [layers*directions, batch, hidden] = [1, 4, 2]' (2 is
+    proj_size, not hidden_size 5), naming neither the tensor nor proj_size."""
+    layer = rnnkit.LSTM(IN, H, proj_size=2).double()
+    h, c = torch.zeros(1, B, 2, dtype=DTYPE), torch.zeros(1, B, H, dtype=DTYPE)
+    x = random_input(False)
+    note = r" \(h_0 is proj_size = 2 wide, c_0 hidden_size = 5\)$"
+    with pytest.raises(ValueError, match=r"\[layers\*directions, batch, proj_size\] = \[1, 4, 2\],"
+                                         r" got \[1, 4, 5\] for h_0" + note):
+        layer(x, (c, h))  # swapped
+    with pytest.raises(ValueError, match=r"\[layers\*directions, batch, hidden\] = \[1, 4, 5\],"
+                                         r" got \[1, 4, 2\] for c_0" + note):
+        layer(x, (h, h))
+    with pytest.raises(ValueError, match=r"unbatched input \[T, I\] takes an initial state of"
+                                         r" shape \[layers\*directions, proj_size\] = \[1, 2\],"
+                                         r" got \[1, 5\] for h_0" + note):
+        layer(x[:, 0], (c[:, 0], h[:, 0]))
+    with pytest.raises(ValueError, match=r"batch, hidden\] = \[1, 4, 5\], got \[1, 3, 5\]$"):
+        rnnkit.LSTM(IN, H).double()(x, (c[:, 1:],) * 2)  # no projection: no note
 
 
 def test_an_unbatched_sequence_passes_the_layer_once() -> None:

@@ -52,11 +52,7 @@ class RecurrentCell(nn.Module):
 
     def __init__(self, input_size: int, hidden_size: int) -> None:
         super().__init__()
-        for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(
-                    f"{type(self).__name__}: {name} must be a positive int, got {value!r}"
-                )
+        check_sizes(type(self).__name__, input_size, hidden_size)
         self.input_size = input_size
         self.hidden_size = hidden_size
 
@@ -110,6 +106,13 @@ class RecurrentCell(nn.Module):
     def __prepare_scriptable__(self) -> RecurrentCell:
         """Called by ``torch.jit.script``, which fails deep inside on rnnkit's code."""
         raise refuse_torchscript(self, hasattr(self, "to_torch"))
+
+
+def check_sizes(name: str, input_size: object, hidden_size: object) -> None:
+    """Refuse an ``input_size`` or ``hidden_size`` that is not a positive int, naming it."""
+    for size, value in (("input_size", input_size), ("hidden_size", hidden_size)):
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise ValueError(f"{name}: {size} must be a positive int, got {value!r}")
 
 
 def refuse_torchscript(module: nn.Module, convertible: bool) -> TypeError:

@@ -18,7 +18,9 @@ def init_recurrent_(cell: RecurrentCell, forget_bias: float = 1.0) -> RecurrentC
 
     Per gate block: ``weight_hh`` orthogonal (its singular values are all 1, so the recurrent
     map neither shrinks nor blows up the state at the start), ``weight_ih`` Xavier-uniform,
-    biases and normalisation shifts zero, normalisation gains one. For an LSTM the forget gate's
+    biases and normalisation shifts zero, normalisation gains one. An LSTM's projection
+    ``weight_hr [P, H]`` (``proj_size``), the other half of its recurrent map, is orthogonal too
+    (orthonormal rows). For an LSTM the forget gate's
     bias is set to ``forget_bias`` (Jozefowicz et al. 2015), so the cell remembers by default;
     an LSTM built with ``bias=False`` (and no normalisation shift) has nowhere to hold it and
     keeps none.
@@ -51,6 +53,9 @@ def init_recurrent_(cell: RecurrentCell, forget_bias: float = 1.0) -> RecurrentC
             rows = slice(gate * hidden, (gate + 1) * hidden)
             nn.init.orthogonal_(weight_hh[rows])
             nn.init.xavier_uniform_(weight_ih[rows])
+        weight_hr = getattr(cell, "weight_hr", None)  # h_t = W_hr (o_t * tanh(c_t))
+        if isinstance(weight_hr, torch.Tensor):
+            nn.init.orthogonal_(weight_hr)
         for name, param in cell.named_parameters():
             if name.startswith("bias") or name.endswith(".bias"):
                 param.zero_()

@@ -8,7 +8,7 @@ import torch
 from torch import Tensor, nn
 
 from rnnkit import functional as RF
-from rnnkit.cells.base import State
+from rnnkit.cells.base import State, check_sizes
 from rnnkit.cells.standard import StandardCell
 
 
@@ -50,9 +50,10 @@ class LSTMCell(StandardCell):
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
                  proj_size: int = 0) -> None:
-        size: object = proj_size  # numpy ints are ints; True is not (hidden_size: checked below)
+        check_sizes(type(self).__name__, input_size, hidden_size)  # before proj_size reads H
+        size: object = proj_size  # numpy ints are ints; True is not
         if size != 0 and (not isinstance(size, numbers.Integral) or isinstance(size, bool)
-                          or not isinstance(hidden_size, int) or not 0 < int(size) < hidden_size):
+                          or not 0 < int(size) < hidden_size):
             raise ValueError(f"LSTMCell: proj_size must be an int from 0 (none) to hidden_size"
                              f" - 1 = {hidden_size - 1}, as in torch.nn.LSTM; got {proj_size!r}")
         self.proj_size = int(size)  # (a plain int: nn.Module takes it before its __init__)

@@ -300,10 +300,15 @@ class Recurrent(nn.Module):
         internal keys (``cells.0.weight_ih``), which are in no state dict the user has seen."""
         mismatched = size_mismatches(self.state_dict(keep_vars=True), state_dict, prefix)
         if mismatched:
+            sizes = f"input_size={self.input_size}, hidden_size={self.hidden_size}"
+            saved = state_dict.get(prefix + "weight_hr_l0")  # an LSTM's projection: [P, H]
+            if self.proj_size or isinstance(saved, Tensor):
+                sizes += f", proj_size={self.proj_size}" + (
+                    f"; the state dict's proj_size={saved.shape[0]}"
+                    if isinstance(saved, Tensor) else "; the state dict has no weight_hr_l0")
             raise RuntimeError(
                 f"{type(self).__name__}.load_state_dict: size mismatch: {'; '.join(mismatched)}"
-                f" (this layer has input_size={self.input_size}, hidden_size={self.hidden_size};"
-                " build it with the sizes the weights were saved with)"
+                f" (this layer has {sizes}; build it with the sizes the weights were saved with)"
             )
 
     @staticmethod

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from torch import Tensor
 
+from rnnkit.layers.validate import state_width_name
+
 Hidden = Tensor | tuple[Tensor, ...]
 
 
@@ -17,11 +19,12 @@ def batch_of_one(name: str, input: Tensor, hx: Hidden | None, lengths: object,
         raise ValueError(f"{name}: lengths are for a padded batch; an unbatched input [T, I]"
                          " is one whole sequence (leave lengths out, or give [T, B, I])")
     parts = tuple(hx) if isinstance(hx, tuple | list) else (hx,)
-    for part, (rows, _, width) in zip(parts, shapes, strict=False):
+    for index, (part, (rows, _, width)) in enumerate(zip(parts, shapes, strict=False)):
         if isinstance(part, Tensor) and tuple(part.shape) != (rows, width):
+            label, which = state_width_name(index, shapes)
             raise ValueError(
                 f"{name}: an unbatched input [T, I] takes an initial state of shape"
-                f" [layers*directions, hidden] = {[rows, width]}, got {list(part.shape)}"
+                f" [layers*directions, {label}] = {[rows, width]}, got {list(part.shape)}{which}"
             )
     if hx is not None and all(isinstance(part, Tensor) for part in parts):
         batched = tuple(part.unsqueeze(1) for part in parts if isinstance(part, Tensor))

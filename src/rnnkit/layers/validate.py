@@ -136,11 +136,12 @@ def check_hidden(
             f"{name}: expected the initial state as {expected}, got {describe(hx)}"
             + next((array_hint(p, reference) for p in parts if not isinstance(p, Tensor)), "")
         )
-    for part, shape in zip(parts, shapes, strict=True):
+    for index, (part, shape) in enumerate(zip(parts, shapes, strict=True)):
         if tuple(part.shape) != shape:
+            width, which = state_width_name(index, shapes)
             raise ValueError(
-                f"{name}: expected an initial state of shape [layers*directions, batch, hidden] ="
-                f" {list(shape)}, got {list(part.shape)}"
+                f"{name}: expected an initial state of shape [layers*directions, batch, {width}] ="
+                f" {list(shape)}, got {list(part.shape)}{which}"
             )
         if part.dtype != reference.dtype or part.device != reference.device:
             raise ValueError(
@@ -149,6 +150,18 @@ def check_hidden(
                 f" hx.to({reference.dtype}, device='{reference.device}'))"
             )
     return parts
+
+
+def state_width_name(index: int, shapes: list[tuple[int, int, int]]) -> tuple[str, str]:
+    """The name of state tensor ``index``'s width and a note naming the tensor, for an error
+    message; the note is empty unless ``h`` and ``c`` differ in width (an LSTM with
+    ``proj_size``), where a state of the wrong width must say which tensor it is."""
+    widths = [shape[-1] for shape in shapes]
+    if len(widths) != 2 or widths[0] == widths[1]:
+        return "hidden", ""
+    return ("proj_size" if index == 0 else "hidden",
+            f" for {('h_0', 'c_0')[index]} (h_0 is proj_size = {widths[0]} wide,"
+            f" c_0 hidden_size = {widths[1]})")
 
 
 def describe(value: object) -> str:
