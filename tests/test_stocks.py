@@ -117,6 +117,10 @@ def test_pip_datasets_are_listed(capsys) -> None:
     ("data.val_fraction=0.9997", "the classifier has nothing to learn. Its 1 fitting "
      "window(s) are too few for tertiles: lower data.val_fraction (0.9997)"),
     ("data.symbols=AAPL,GOOG", "GOOG: "),  # with the first test year below: too early
+    # was refused by the first fold's trainer, after the run folder's config.toml was written
+    # (and, without --resume, an earlier run's folds removed)
+    ("train.mode=max", "train.monitor 'val_loss' is better when lower, but train.mode is "
+                       "'max'"),
 ])
 def test_bad_settings_are_refused_before_any_fold_trains(tmp_path: Path, capsys, setting: str,
                                                          message: str) -> None:
