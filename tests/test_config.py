@@ -302,6 +302,27 @@ def test_overrides_keep_the_run_configs_own_section_defaults() -> None:
     assert config.model == ModelConfig(cell="gru", bidirectional=True, hidden_size=7)
 
 
+@pytest.mark.parametrize(("override", "needed"), [
+    ("train.mode=max", "min"),  # the default monitor, val_loss
+    ("train.monitor=val_accuracy", "max"),  # the default mode, min
+])
+def test_a_mode_against_the_monitored_metric_is_refused_as_the_config_is_read(
+        override: str, needed: str) -> None:
+    """Only the trainer refused it: --print-config printed the settings, --nproc started its
+    processes (each printing the error), and rnnkit stocks wrote config.toml first."""
+    with pytest.raises(ConfigError, match=f"set train.mode={needed} with it"):
+        load_config(RunConfig, overrides=[override])
+    assert load_config(RunConfig, overrides=["train.monitor=val_skill", "train.mode=max"])
+
+
+def test_print_config_refuses_a_mode_against_the_monitored_metric(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from rnnkit.cli import main
+
+    assert main(["train", "seq2seq", "--set", "train.mode=min", "--print-config"]) == 2
+    assert "train.monitor 'val_bleu' is better when higher" in capsys.readouterr().err
+
+
 def test_an_unknown_section_is_not_matched_to_a_close_section_without_the_key(
         capsys: pytest.CaptureFixture[str]) -> None:
     """train dqn has no train section: 'train.epochs' said 'did you mean trading?', a section

@@ -1135,3 +1135,19 @@ def test_a_change_target_is_scored_on_its_own_direction(tmp_path: Path) -> None:
     expected = directional_accuracy(last, test.current)  # persistence: the change now
     scored = results["test"]["step_6"]["persistence"]["directional_accuracy"]
     assert scored == pytest.approx(expected) and scored > 0.3
+
+
+def test_a_monitor_the_forecaster_never_reports_is_refused_before_training(
+        tmp_path: Path, capsys) -> None:
+    """train.monitor=val_acc was refused only after the first epoch had trained (a forecaster
+    named no metrics), and rnnkit stocks after its first fold's epoch."""
+    csv = write_csv(tmp_path / "series.csv", series_frame(400))
+    args = ["train", "forecaster", "--out", str(tmp_path / "run")]
+    for item in settings(csv, **{"train.monitor": "val_acc"}):
+        args += ["--set", item]
+    assert rnnkit.cli.main(args) == 2
+    out, err = capsys.readouterr()
+    assert "epoch 1" not in out
+    assert ("train.monitor 'val_acc' is not a validation metric of Forecaster; choose one of "
+            "val_loss, val_mae, val_mae_last, train_loss") in err
+    assert not (tmp_path / "run" / "last.pt").exists()

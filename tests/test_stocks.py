@@ -117,6 +117,13 @@ def test_pip_datasets_are_listed(capsys) -> None:
     ("data.val_fraction=0.9997", "the classifier has nothing to learn. Its 1 fitting "
      "window(s) are too few for tertiles: lower data.val_fraction (0.9997)"),
     ("data.symbols=AAPL,GOOG", "GOOG: "),  # with the first test year below: too early
+    # was refused by the first fold's trainer, after the run folder's config.toml was written
+    # (and, without --resume, an earlier run's folds removed)
+    ("train.mode=max", "train.monitor 'val_loss' is better when lower, but train.mode is "
+                       "'max'"),
+    # was refused after the first fold's forecaster had trained an epoch
+    ("train.monitor=val_acc", "train.monitor must be one of val_loss, val_mae, val_mae_last, "
+                              "train_loss, train_mae, train_mae_last; got 'val_acc'"),
 ])
 def test_bad_settings_are_refused_before_any_fold_trains(tmp_path: Path, capsys, setting: str,
                                                          message: str) -> None:

@@ -44,6 +44,7 @@ def check_train(config: TrainConfig) -> None:
     check_at_least(config.batch_size, "train.batch_size", 1)
     check_choice(config.optimizer, "train.optimizer", ("adam", "adamw", "sgd"))
     check_choice(config.mode, "train.mode", ("min", "max"))
+    check_mode(config)  # before any data is read: it was the trainer's check alone
     if not 0 < config.lr < math.inf:
         raise ConfigError(f"train.lr must be a finite number above 0; got {config.lr!r}")
     check_threads(config.threads, "train.threads")
@@ -66,6 +67,45 @@ def check_train(config: TrainConfig) -> None:
                           "leave them out (or at their defaults, train.lr_factor="
                           f"{TrainConfig.lr_factor} and train.min_lr={TrainConfig.min_lr}, as "
                           "--set must for a run resumed whose config.toml sets them)")
+
+
+# the metrics rnnkit's own models report (``val_`` or ``train_`` before them), by which way
+# is better; a name of one's own (``val_neg_loss``, ``val_mae_skill``) is not guessed at
+LOWER_IS_BETTER = ("loss", "nll", "mae", "mse", "rmse", "mae_last", "perplexity", "bpc")
+HIGHER_IS_BETTER = ("accuracy", "macro_f1", "micro_f1", "f1", "bleu", "chrf", "precision",
+                    "recall")
+
+
+def metric_mode(monitor: str) -> str | None:
+    """``min`` or ``max`` for one of rnnkit's own metrics (:data:`LOWER_IS_BETTER`,
+    :data:`HIGHER_IS_BETTER`) of validation or training; None for any other name, which may
+    mean either.
+
+    Example:
+        >>> metric_mode("val_mae_last"), metric_mode("val_macro_f1"), metric_mode("val_neg_loss")
+        ('min', 'max', None)
+    """
+    source, _, metric = monitor.partition("_")
+    if source not in ("val", "train"):
+        return None
+    if metric in LOWER_IS_BETTER:
+        return "min"
+    if metric in HIGHER_IS_BETTER:
+        return "max"
+    return None
+
+
+def check_mode(config: TrainConfig) -> None:
+    """``train.mode`` is min or max, and not the opposite of what ``train.monitor`` needs."""
+    if config.mode not in ("min", "max"):
+        raise ConfigError(f"train.mode must be min or max, got {config.mode!r}")
+    needed = metric_mode(config.monitor)
+    if needed is not None and needed != config.mode:
+        better = "lower" if needed == "min" else "higher"
+        raise ConfigError(
+            f"train.monitor {config.monitor!r} is better when {better}, but train.mode is "
+            f"{config.mode!r}: the best checkpoint, early stopping and the LR plateau would "
+            f"favour its worst epochs; set train.mode={needed} with it")
 
 
 RATE_NAMES = ("dropout", "label_smoothing")  # a key ending so is a probability in [0, 1)

@@ -45,6 +45,8 @@ from rnnkit.timeseries.windows import Windows, make_windows
 from rnnkit.training.bundle import register_model
 from rnnkit.training.task import StepOutput, TaskModel, evaluating
 
+METRICS = ("loss", "mae", "mae_last")  # what step_output reports, averaged by evaluate
+
 
 @register_model("forecaster")
 class Forecaster(TaskModel):
@@ -193,6 +195,9 @@ class Forecaster(TaskModel):
         last = -1 if self.strategy == "direct" else self.dynamic.index(self.target_index)
         return step_output(mean, spread, targets, self.loss_name, self.quantiles,
                            self.last_step_weight, last, self.strategy == "recursive")
+
+    def metric_names(self) -> list[str]:
+        return list(METRICS)
 
     # -- numpy, in the target's own units -------------------------------------------------
     @property

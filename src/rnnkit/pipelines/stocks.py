@@ -27,12 +27,13 @@ from rnnkit.config import (
     TrainConfig,
     changed_keys,
     check_at_least,
+    check_choice,
     check_fraction,
     check_model,
     number_list,
 )
 from rnnkit.data.batching import TensorBatches
-from rnnkit.models.forecaster import Forecaster
+from rnnkit.models.forecaster import METRICS, Forecaster
 from rnnkit.models.signal import SignalClassifier, balanced_weights
 from rnnkit.pipelines.run import train_in_run_dir
 from rnnkit.pipelines.signal import SignalOptions, check_options, check_trading, thresholds
@@ -91,6 +92,9 @@ def check_config(config: StocksRunConfig) -> None:
                           "horizon's return inside the window; use a lookback of at least "
                           f"{config.data.horizon}")
     check_model(config.model)
+    # train.monitor judges the forecaster's epochs (the classifier's are val_macro_f1's)
+    check_choice(config.train.monitor, "train.monitor",
+                 tuple(f"{part}_{name}" for part in ("val", "train") for name in METRICS))
     check_options(config.signal)
     ignored = changed_keys("signal", config.signal, SignalOptions(),
                            ("kind", "mode", "cost_bps", "slippage_bps"))
