@@ -68,7 +68,7 @@ def test_split_text_keeps_the_last_part_for_validation() -> None:
     assert split_text("abcdefghij", 0.1) == ("abcdefghi", "j")
     # a fraction that rounds the cut to the end: no validation text (an IndexError at word level)
     assert split_text("to be or not", 1e-17, "word") == ("to be or not", "")
-    with pytest.raises(ValueError, match="validation_fraction must be in"):
+    with pytest.raises(ValueError, match="data.validation_fraction must be in"):
         split_text("abc", 1.5)
 
 

@@ -299,7 +299,9 @@ def test_an_attention_plot_must_be_an_image(tmp_path: Path,
 
 @pytest.mark.parametrize(("setting", "message"), [
     ("seq2seq.attention=luong", "seq2seq.attention must be one of none, dot, general"),
-    ("seq2seq.attention=dot", "dot attention needs equal decoder (8) and encoder (16)"),
+    ("seq2seq.attention=dot", "seq2seq.attention=dot needs equal decoder (8) and encoder (16)"
+     " state sizes, and a bidirectional encoder's are twice model.hidden_size: set "
+     "model.bidirectional=false"),  # named no key
     ("seq2seq.max_length_ratio=-1.0", "seq2seq.max_length_ratio must be at least 0"),
     ("data.vocab_size=4", "data.vocab_size must be at least 5"),
     ("data.vocab_size=2147483648", "data.vocab_size must be at most 10000000"),

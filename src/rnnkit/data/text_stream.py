@@ -79,7 +79,7 @@ def split_text(text: str, validation_fraction: float, level: str = "char") -> tu
         (('to be or n', 'ot'), ('to be or ', 'not'))
     """
     if not 0.0 < validation_fraction < 1.0:
-        raise ValueError(f"lm.validation_fraction must be in (0, 1), got {validation_fraction}")
+        raise ValueError(f"data.validation_fraction must be in (0, 1), got {validation_fraction}")
     cut = int(len(text) * (1.0 - validation_fraction))
     if level == "word" and cut < len(text):  # (a fraction below 1e-16 rounds it to the end)
         start = cut

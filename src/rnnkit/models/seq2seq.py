@@ -101,6 +101,12 @@ class Seq2Seq(TaskModel):
         encoder) before any data is read or tokenizer made: the model's checks and the
         decoder's own, on a throwaway decoder of a tiny vocabulary."""
         resolved = cls._resolved(config)
+        if resolved.attention == "dot" and rnn.bidirectional:  # the layer's message names no key
+            raise ValueError(
+                f"seq2seq.attention=dot needs equal decoder ({rnn.hidden_size}) and encoder "
+                f"({2 * rnn.hidden_size}) state sizes, and a bidirectional encoder's are twice "
+                "model.hidden_size: set model.bidirectional=false, or seq2seq.attention=general"
+                " or additive")
         with torch.random.fork_rng(devices=[]):  # the seeded weights stay as they were
             cls._decoder(8, resolved, rnn)
 
