@@ -358,6 +358,10 @@ def test_demonstration_writes_every_file_and_summary(tmp_path: Path) -> None:
     report = (tmp_path / "summary.md").read_text()
     assert "## Test results" in report and "| no clipping |" in report
     assert any("[gru] test loss" in line for line in lines)
+    # the divergence is the demonstration's point: no advice on settings diagnose has not got
+    diverged = [line for line in lines if line.startswith("[exploding] no clipping: diverged")]
+    assert len(diverged) == 1 and "gradient norm became inf" in diverged[0]
+    assert "train.lr" not in diverged[0] and "clip_norm" not in diverged[0]
     assert summary["results"]["rnn"]["test_loss"] == saved["results"]["rnn"]["test_loss"]
 
 

@@ -262,7 +262,8 @@ def _exploding(explode: ExplodeSettings, task: str, length: int, hidden_size: in
             "final_loss": (sum(finite_losses[-10:]) / len(finite_losses[-10:])
                            if finite_losses else None),
         }
-        log(f"[exploding] {label}: " + (f"diverged at step {diverged_at}: {error}" if error else
+        log(f"[exploding] {label}: " + (  # the trainer's advice names train.* settings
+            f"diverged at step {diverged_at}: {error.split(';')[0]}" if error else
             f"finite after {record.steps} steps, loss {runs[label]['final_loss']:.4g}"))
         steps_axis = list(range(1, len(record.grad_norms) + 1))
         norms.append(Curve(label, steps_axis, record.grad_norms, diverged_at))
