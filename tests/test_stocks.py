@@ -313,3 +313,48 @@ def test_the_forecast_plot_says_which_test_days_it_shows(
     assert isinstance(predicted, dict)
     np.testing.assert_allclose(predicted["persistence"], price.to_numpy()[-shown - 1:-1])
     np.testing.assert_allclose(predicted["model"], 1.01 * price.to_numpy()[-shown - 1:-1])
+
+
+def test_walk_forward_outputs_up_to_a_cut_ignore_every_later_price(tmp_path: Path) -> None:
+    """Rewrite AAPL's prices after a cut inside a test year and run the whole walk-forward again
+    (every fold's scaler, thresholds, models and ridge refitted, same seed): each prediction,
+    class, position and backtested return decided at or before the cut stays the same to the
+    bit; those after it move."""
+    from rnnkit.config import ModelConfig, TrainConfig
+    from rnnkit.pipelines.sources import stock_frame
+    from rnnkit.pipelines.stocks import StocksRunConfig, walk_forward_symbol
+    from rnnkit.pipelines.stocks_report import score_symbol
+
+    config = StocksRunConfig(
+        data=StockData(lookback=20, horizon=2, first_test_year=2012, refit_every=1),
+        model=ModelConfig(cell="gru", hidden_size=4),
+        train=TrainConfig(epochs=1, batch_size=128, lr=2e-3, clip_norm=1.0, patience=3,
+                          optimizer="adamw", progress=False, threads=1))
+    prices = stock_frame("AAPL")["AAPL"]
+    cut = pd.Timestamp("2012-06-29")
+    changed = prices.copy()
+    later = changed.index > cut
+    changed[later] *= np.exp(np.cumsum(np.random.default_rng(4).normal(0.01, 0.06, later.sum())))
+    runs = []
+    for name, series in (("a", prices), ("b", changed)):
+        frame = pd.concat([series, price_features(series)], axis=1).dropna()
+        windows = symbol_windows("AAPL", config.data, frame)
+        folds = yearly_folds(windows, 2012)
+        result = walk_forward_symbol("AAPL", config, tmp_path / name, lambda line: None,
+                                     cut=(frame, windows, folds))
+        runs.append((result, score_symbol("AAPL", result, config)[1]))
+    (first, first_tests), (second, second_tests) = runs
+    windows = first["windows"]
+    made = windows.input_end <= np.datetime64(cut)  # decided at or before the cut
+    earned = windows.target_times[:, 0] <= np.datetime64(cut)  # and its return known by then
+    assert 100 < made.sum() < len(windows)
+    for name in ("forecast", "ridge", "probabilities", "persistence_signal", "majority"):
+        np.testing.assert_array_equal(first[name][made], second[name][made], err_msg=name)
+    assert first["folds"][0] == second["folds"][0]  # the 2012 fold's thresholds and sizes
+    for name, test in first_tests.items():
+        np.testing.assert_array_equal(test.positions[made], second_tests[name].positions[made],
+                                      err_msg=name)
+        np.testing.assert_array_equal(test.net_returns[earned],
+                                      second_tests[name].net_returns[earned], err_msg=name)
+    for name in ("forecast", "ridge", "probabilities"):  # the test has teeth
+        assert not np.array_equal(first[name][~made], second[name][~made]), name
