@@ -742,3 +742,36 @@ def test_the_recorded_dqn_tables_match_the_per_seed_numbers_they_summarize() -> 
     head = ["symbol", "strategy", "total return", "Sharpe", "max drawdown"]
     assert result["extra"]["table"] == markdown_table(head, rows)
     assert result["extra"]["text_tables"] == texts
+
+
+def test_an_agent_s_test_decisions_up_to_a_cut_ignore_every_later_price(tmp_path: Path) -> None:
+    """Rewrite AAPL's prices after a cut in the test period and train the agent again (same
+    seed): its scaler and weights, and every test observation and greedy position at or before
+    the cut, stay the same to the bit; the observations after it move."""
+    from rnnkit.pipelines.dqn import DQNRunConfig, make_env, train_agent
+    from rnnkit.rl.prices import listed_prices
+    from rnnkit.timeseries.datasets import stock_prices
+
+    prices = listed_prices(stock_prices(["AAPL"], returns=False)["AAPL"]).dropna()
+    cut = pd.Timestamp("2011-06-30")
+    changed = prices.copy()
+    later = changed.index > cut
+    changed[later] *= np.exp(np.cumsum(np.random.default_rng(5).normal(0.01, 0.06, later.sum())))
+    config = DQNRunConfig(data=DQNData(lookback=10), agent=DQNOptions(
+        episodes=1, learning_starts=200, buffer_size=2000))
+    runs = []
+    for name, series in (("a", prices), ("b", changed)):
+        periods = split_periods(price_windows(series, 10), config.data)
+        agent, _ = train_agent(periods, config, 0, tmp_path / name, log=lambda line: None)
+        env = make_env(periods.test, periods.scaler, config.trading)
+        runs.append((periods, agent, env.windows, agent.greedy_actions(periods.test)[1]))
+    (first, agent, seen, held), (second, again, seen_again, held_again) = runs
+    assert first.scaler.to_json() == second.scaler.to_json()
+    for mine, theirs in zip(agent.state_dict().values(), again.state_dict().values(),
+                            strict=True):
+        assert torch.equal(mine, theirs)
+    made = first.test.input_end <= np.datetime64(cut)
+    assert 300 < made.sum() < len(made)
+    np.testing.assert_array_equal(seen[made], seen_again[made])
+    np.testing.assert_array_equal(held[made], held_again[made])
+    assert not np.array_equal(seen[~made], seen_again[~made])  # the change does reach
