@@ -333,6 +333,52 @@ def test_scaler_is_fitted_on_training_rows_only(tmp_path: Path) -> None:
     assert scalers[0] == scalers[1]
 
 
+@pytest.mark.filterwarnings("ignore:.*outside the training scale")
+@pytest.mark.parametrize("options", [
+    {"forecast.strategy": "recursive", "data.changes": "x", "data.change_lags": "1,3",
+     "forecast.loss": "mae", "forecast.conformal": "true"},
+    {"forecast.loss": "quantile", "forecast.quantiles": "0.1,0.5,0.9",
+     "forecast.attention": "true", "forecast.conformal": "true", "data.log1p": "x"},
+])
+def test_test_forecasts_made_before_a_cut_ignore_every_later_row(tmp_path: Path,
+                                                                 options: dict[str, str]) -> None:
+    """Rewrite every value after a cut inside the test period and train again (same seed):
+    the model, its conformal calibration and every test output and baseline (ridge's choice
+    too) of a window whose origin is at or before the cut stay the same to the bit."""
+    from rnnkit.pipelines.forecast_options import ForecastOptions
+    from rnnkit.pipelines.forecast_scoring import score
+
+    frame = series_frame(400)
+    frame["x"] += 2.0  # above -1 for log1p
+    cut = frame.index[370]
+    changed = frame.copy()
+    later = changed.index > cut
+    changed.loc[later] = changed.loc[later] * 3.0 + 5.0
+    runs = []
+    for name, data in (("a", frame), ("b", changed)):
+        csv = write_csv(tmp_path / f"{name}.csv", data)
+        config = load_config(ForecastRunConfig, None, settings(csv, **options))
+        train_forecaster(config, tmp_path / name, log=lambda line: None)
+        model = load_bundle(tmp_path / name / "model.rnnkit")
+        assert isinstance(model, Forecaster)
+        split = prepare(config.data).split
+        results, outputs = score(model, split, replace(ForecastOptions(), moving_average=6), 24)
+        runs.append((model, split.test, results, outputs))
+    (model, test, results, outputs), (again, _, results_again, outputs_again) = runs
+    assert model.conformal is not None and model.conformal == again.conformal
+    for mine, theirs in zip(model.state_dict().values(), again.state_dict().values(),
+                            strict=True):
+        assert torch.equal(mine, theirs)
+    assert results["ridge_choice"] == results_again["ridge_choice"]
+    made = test.input_end <= np.datetime64(cut)
+    assert 10 < made.sum() < len(test)
+    assert {"mean", "lower", "upper", "baseline_ridge",
+            "baseline_seasonal_naive_24"} <= set(outputs)
+    for name, values in outputs.items():
+        np.testing.assert_array_equal(values[made], outputs_again[name][made], err_msg=name)
+    assert not np.array_equal(outputs["mean"][~made], outputs_again["mean"][~made])
+
+
 def test_cli_trains_on_a_csv_and_writes_results(tmp_path: Path, monkeypatch, capsys) -> None:
     csv = write_csv(tmp_path / "series.csv", series_frame(400))
     args = ["train", "forecaster", "--out", str(tmp_path / "run")]
