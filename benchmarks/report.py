@@ -246,6 +246,8 @@ def stocks(result: dict[str, Any]) -> str:
                      f"{forecast['model']['price_rmse_ratio_to_persistence']:.4f}",
                      f"{forecast['ridge']['price_rmse_ratio_to_persistence']:.4f}",
                      _pct(forecast["model"]["directional_accuracy"]),
+                     _pct(forecast["always_up"]["directional_accuracy"])
+                     if "always_up" in forecast else "n/a",
                      f"{row['classification']['model']['macro_f1']:.3f}",
                      f"{row['classification']['majority']['macro_f1']:.3f}",
                      f"{row['classification']['persistence']['macro_f1']:.3f}",
@@ -253,7 +255,7 @@ def stocks(result: dict[str, Any]) -> str:
                        for name in ("forecaster", "signal", "persistence_forecast",
                                     "buy_and_hold"))])
     head = ["symbol", "test years", "price RMSE / persistence", "ridge", "direction %",
-            "macro-F1", "majority", "persistence signal", "forecaster strategy",
+            "up every day %", "macro-F1", "majority", "persistence signal", "forecaster strategy",
             "signal strategy", "persistence strategy", "buy & hold"]
     return ("Walk-forward, one fold per test year, next-day forecasts; strategies long/flat, "
             "total return / Sharpe after 5 + 5 bps per unit traded.\n\n"

@@ -3,7 +3,8 @@
 For each symbol and each test year from 2006 (GOOG, listed 2004-08, from 2007), a GRU
 forecaster of the next day's log return and a GRU buy/sell/hold classifier (tertile
 thresholds of the training returns) are trained on every earlier day and predict the year.
-Recorded: the price RMSE ratio to persistence (random walk), directional accuracy, macro-F1
+Recorded: the price RMSE ratio to persistence (random walk), directional accuracy (beside
+the share of the same days that went up: a forecast of "up" every day), macro-F1
 against the majority class and the persistence signal, and backtests after 5 + 5 bps against
 buy-and-hold and the persistence-driven strategies. Directional accuracy above 55% is flagged
 as a possible leak.

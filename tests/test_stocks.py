@@ -80,6 +80,15 @@ def test_main_job_end_to_end_on_aapl(tmp_path: Path) -> None:
     for name in ("forecast.png", "equity.png", "drawdown.png", "confusion.png"):
         assert (out / "AAPL" / name).stat().st_size > 0
     assert "| AAPL |" in (out / "summary.md").read_text()
+    # the direction's yardstick: the share of the test days whose price went up, by hand
+    from rnnkit.timeseries.datasets import stock_prices
+    price = stock_prices("AAPL")["AAPL"]
+    days = price.loc[scores["first_decision"]:scores["last_decision"]].index
+    moves = price.shift(-1).reindex(days) - price.reindex(days)
+    moves = moves[moves != 0]
+    assert forecast["always_up"]["directional_accuracy"] == pytest.approx((moves > 0).mean())
+    assert f"{forecast['always_up']['directional_accuracy']:.1%}" in \
+        (out / "summary.md").read_text().splitlines()[2]
     bundle = out / "AAPL" / "fold-2013" / "forecaster" / "model.rnnkit"
     assert rnnkit.cli.main(["backtest", "--model", str(bundle)]) == 0
     assert rnnkit.cli.main(["stocks", "--symbols", "TSLA", "--out", str(out)]) == 2

@@ -105,14 +105,15 @@ def run_stocks(config: StocksRunConfig, out_dir: str | Path, log: Any = print,
         write_results(scores, folder / "results.json")
         model = scores["forecast"]["model"]
         direction = model["directional_accuracy"]
+        up = scores["forecast"]["always_up"]["directional_accuracy"]
         log(f"{symbol}: price RMSE {model['price_rmse_ratio_to_persistence']:.4f}"
-            f"x persistence, direction {direction:.1%}, signal macro-F1 "
+            f"x persistence, direction {direction:.1%} (up every day: {up:.1%}), signal macro-F1 "
             f"{scores['classification']['model']['macro_f1']:.3f}")
         log(scores["backtest_table"])
         if scores["leak_alarm"]:
             log(f"WARNING {symbol}: directional accuracy {direction:.1%} is above "
-                f"{LEAK_ALARM:.0%}; daily stock moves are close to unpredictable, so check for "
-                "a leak before trusting it")
+                f"{LEAK_ALARM:.0%} (a forecast of up on every day gets {up:.1%}); daily stock "
+                "moves are close to unpredictable, so check for a leak before trusting it")
         rows.append(scores)
     table = summary_table(rows)
     summary = {"symbols": rows, "table": table, "seconds": round(time.perf_counter() - started, 1)}

@@ -3,7 +3,9 @@
 Forecasts are scored as the price they imply ``H`` days ahead against persistence (the price
 now: a random walk), and as returns against the zero return and ridge; directional accuracy
 is the share of days whose sign of return was predicted right (a day without a move left
-out). Classes are scored by macro-F1 beside the majority class and the persistence signal.
+out), beside the share a forecast of "up" on every day gets (``always_up``: a model that
+learnt only the drift scores it, so only a direction above it is skill). Classes are scored
+by macro-F1 beside the majority class and the persistence signal.
 Strategies are backtested over the test years after costs.
 """
 
@@ -19,7 +21,7 @@ from rnnkit.pipelines.signal import classification_report
 from rnnkit.pipelines.stocks import StocksRunConfig
 from rnnkit.timeseries.baselines import persistence_return
 from rnnkit.timeseries.labels import CLASS_NAMES, window_returns
-from rnnkit.timeseries.metrics import forecast_report, ratio, rmse
+from rnnkit.timeseries.metrics import directional_accuracy, forecast_report, ratio, rmse
 from rnnkit.timeseries.windows import Windows
 from rnnkit.trading.backtest import BacktestResult, report_table
 from rnnkit.trading.returns import forecast_returns, run_strategies
@@ -87,6 +89,8 @@ def price_reports(price: pd.Series, windows: Windows, predicted: dict[str, np.nd
         report["price_rmse_ratio_to_persistence"] = ratio(report["price_rmse"],
                                                           reports["persistence"]["price_rmse"])
         report["directional_accuracy"] = report.pop("price_directional_accuracy")
+    # the share of the same days that went up: a forecast of "up" every day (the drift alone)
+    reports["always_up"] = {"directional_accuracy": directional_accuracy(later, now + 1.0, now)}
     return reports
 
 
@@ -122,7 +126,7 @@ def plot_symbol(symbol: str, result: dict[str, Any], scores: dict[str, Any],
 def summary_table(rows: list[dict[str, Any]]) -> str:
     """A Markdown table: one row per symbol."""
     header = ("symbol", "test days", "price RMSE / persistence", "ridge", "direction acc.",
-              "macro-F1 signal", "majority", "persistence signal", "forecaster Sharpe",
+              "always up", "macro-F1 signal", "majority", "persistence signal", "forecaster Sharpe",
               "signal Sharpe", "buy&hold Sharpe", "forecaster total", "signal total",
               "buy&hold total")
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -132,6 +136,7 @@ def summary_table(rows: list[dict[str, Any]]) -> str:
                  f"{forecast['model']['price_rmse_ratio_to_persistence']:.4f}",
                  f"{forecast['ridge']['price_rmse_ratio_to_persistence']:.4f}",
                  f"{forecast['model']['directional_accuracy']:.1%}",
+                 f"{forecast['always_up']['directional_accuracy']:.1%}",
                  f"{classes['model']['macro_f1']:.3f}", f"{classes['majority']['macro_f1']:.3f}",
                  f"{classes['persistence']['macro_f1']:.3f}",
                  f"{tests['forecaster']['sharpe']:.2f}", f"{tests['signal']['sharpe']:.2f}",
