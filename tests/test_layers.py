@@ -1255,3 +1255,34 @@ def test_an_unbatched_sequence_passes_the_layer_once() -> None:
     layer.register_forward_hook(lambda module, args, output: seen.append(tuple(args[0].shape)))
     layer(torch.randn(T, IN))
     assert seen == [(T, IN)]
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+@pytest.mark.parametrize("kernel", ["fused", "loop"])
+def test_autocast_takes_a_bfloat16_input_and_state_as_torch_nn_does(mode: str, kernel: str) -> None:
+    """Under torch.autocast a float32 layer meets the bfloat16 output of a Linear (a seq2seq
+    bridge's initial state): torch.nn runs it; rnnkit refused it as a dtype mismatch."""
+    torch_class, ours_class, extra = MODES[mode]
+    theirs = torch_class(IN, H, num_layers=2, bidirectional=True, **extra)
+    ours = ours_class.from_torch(theirs, kernel=kernel)
+    x = torch.randn(T, B, IN).bfloat16()
+    h = torch.randn(4, B, H).bfloat16()
+    hx = (h, torch.randn(4, B, H).bfloat16()) if mode == "lstm" else h
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        for state in (None, hx):
+            expected = theirs(x, state)[0]
+            got = ours(x, state)[0]
+            assert got.dtype == expected.dtype == torch.bfloat16
+            # the fused path is torch.nn's kernel; the loop rounds within bfloat16's step
+            torch.testing.assert_close(got, expected, atol=0 if kernel == "fused" else 2e-2,
+                                       rtol=0 if kernel == "fused" else 2e-2)
+        packed = pack_padded_sequence(x, LENGTHS, enforce_sorted=False)
+        expected = pad_packed_sequence(theirs(packed, hx)[0], total_length=T)[0]
+        got = ours(x, hx, lengths=LENGTHS)[0]
+        torch.testing.assert_close(got, expected, atol=0 if kernel == "fused" else 2e-2,
+                                   rtol=0 if kernel == "fused" else 2e-2)
+    with pytest.raises(ValueError, match="input dtype torch.bfloat16 does not match"):
+        ours(x)  # outside autocast the dtypes must still match
+    with pytest.raises(ValueError, match="the input must be floating point"), \
+            torch.autocast("cpu", dtype=torch.bfloat16):
+        ours(x.long())

@@ -227,7 +227,8 @@ class Recurrent(nn.Module):
             time_steps, batch = input.shape[:2] if not self.batch_first else input.shape[1::-1]
             if lengths is not None:
                 lengths = check_lengths(lengths, time_steps, batch, self.batch_first)
-        states = check_hidden(name, hx, self._state_shapes(batch), reference)
+        data = input.data if isinstance(input, PackedSequence) else input
+        states = check_hidden(name, hx, self._state_shapes(batch), reference, data.dtype)
 
         if self.kernel == "fused":
             output, final = fused_forward(

@@ -79,6 +79,13 @@ def check_cells(name: str, cells: list[RecurrentCell], input_size: int, hidden_s
             )
 
 
+def autocasting(x: Tensor) -> bool:
+    """Whether ``torch.autocast`` is on for ``x``'s device: there, as in ``torch.nn``, a
+    floating-point input or state may differ in dtype from the weights (autocast picks the
+    dtype each operation computes in)."""
+    return x.is_floating_point() and torch.is_autocast_enabled(x.device.type)
+
+
 def check_input(
     name: str, x: Tensor, reference: Tensor, input_size: int, rank: int
 ) -> None:
@@ -104,7 +111,7 @@ def check_input(
         )
     if x.shape[0] == 0 or (rank == 3 and x.shape[1] == 0):
         raise ValueError(f"{name}: the input is empty, shape {tuple(x.shape)}")
-    if x.dtype != reference.dtype:
+    if x.dtype != reference.dtype and not autocasting(x):
         fix = (f"convert one: x.to({reference.dtype}) or layer.to({x.dtype})"
                if x.is_floating_point() else f"the input must be floating point: "
                f"x.to({reference.dtype}); token ids go through an embedding first")
@@ -123,12 +130,14 @@ def check_hidden(
     hx: Tensor | tuple[Tensor, ...] | None,
     shapes: list[tuple[int, int, int]],
     reference: Tensor,
+    input_dtype: torch.dtype | None = None,
 ) -> tuple[Tensor, ...]:
     """Return the initial state as a tuple of ``shapes`` (``[L*D, B, width]`` each), zeros
-    when ``hx`` is None."""
+    when ``hx`` is None: of the input's dtype, as in ``torch.nn`` (the weights' outside
+    ``torch.autocast``, where the two must match)."""
     state_size = len(shapes)
     if hx is None:
-        return tuple(reference.new_zeros(shape) for shape in shapes)
+        return tuple(reference.new_zeros(shape, dtype=input_dtype) for shape in shapes)
     parts = tuple(hx) if isinstance(hx, tuple | list) else (hx,)
     expected = "a tensor" if state_size == 1 else f"a tuple of {state_size} tensors (h_0, c_0)"
     if len(parts) != state_size or not all(isinstance(p, Tensor) for p in parts):
@@ -143,7 +152,8 @@ def check_hidden(
                 f"{name}: expected an initial state of shape [layers*directions, batch, {width}] ="
                 f" {list(shape)}, got {list(part.shape)}{which}"
             )
-        if part.dtype != reference.dtype or part.device != reference.device:
+        mixed = part.dtype != reference.dtype and not autocasting(part)
+        if mixed or part.device != reference.device:
             raise ValueError(
                 f"{name}: initial state is {part.dtype} on {part.device}, the weights"
                 f" {reference.dtype} on {reference.device} (convert it:"
