@@ -505,3 +505,27 @@ def test_init_recurrent_names_a_torch_module(module: nn.Module) -> None:
     with pytest.raises(ValueError, match=f"got torch.nn.{name}: convert it first, e.g. "
                                          f"rnnkit.{name}.from_torch"):
         rnnkit.init_recurrent_(module)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", list(STANDARD))
+def test_autocast_takes_a_bfloat16_step_as_torch_nn_cells_do(name: str) -> None:
+    """Under torch.autocast a float32 cell takes a bfloat16 x (a Linear's output) and state,
+    as torch.nn's cells do; rnnkit's refused them as a dtype mismatch."""
+    ours_class, torch_class, extra = STANDARD[name]
+    theirs = torch_class(IN, H, **extra)
+    ours = ours_class(IN, H, **extra)
+    ours.load_state_dict(theirs.state_dict())
+    x = torch.randn(B, IN).bfloat16()
+    state = tuple(torch.randn(B, H).bfloat16() for _ in range(ours.state_size))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        for given in (None, state):
+            expected = torch_step(theirs, x, given if given is not None else tuple(
+                torch.zeros(B, H, dtype=torch.bfloat16) for _ in range(ours.state_size)))
+            got = ours(x, given)
+            assert got[0].dtype == expected[0].dtype == torch.bfloat16
+            for a, b in zip(got, expected, strict=True):
+                torch.testing.assert_close(a, b, atol=2e-2, rtol=2e-2)
+        for cell_class in (LayerNormLSTMCell, LayerNormGRUCell):
+            assert cell_class(IN, H)(x)[0].shape == (B, H)
+    with pytest.raises(ValueError, match="x is torch.bfloat16 on cpu, the weights torch.float32"):
+        ours(x)  # outside autocast the dtypes must still match

@@ -142,7 +142,8 @@ def check_step_input(cell: RecurrentCell, x: Tensor, state: State | None) -> Sta
             f"{name}: expected x of shape [batch, {cell.input_size}], got {tuple(x.shape)}{hint}"
         )
     weight = next(cell.parameters(), None)
-    if weight is not None and (x.dtype != weight.dtype or x.device != weight.device):
+    mixed = weight is not None and x.dtype != weight.dtype and not autocasting(x)
+    if weight is not None and (mixed or x.device != weight.device):
         raise ValueError(f"{name}: x is {x.dtype} on {x.device}, the weights {weight.dtype} on "
                          f"{weight.device}; convert one (x.to(...) or cell.to(...))")
     if state is None:
@@ -167,10 +168,17 @@ def check_step_input(cell: RecurrentCell, x: Tensor, state: State | None) -> Sta
                       else f"state tensors of shapes {', '.join(map(str, shapes))}")
             got = tuple(part.shape) if isinstance(part, Tensor) else type(part).__name__
             raise ValueError(f"{name}: expected {wanted}, got {got}")
-        if part.dtype != x.dtype or part.device != x.device:
+        if (part.dtype != x.dtype and not autocasting(part)) or part.device != x.device:
             raise ValueError(f"{name}: the state is {part.dtype} on {part.device}, x {x.dtype} "
                              f"on {x.device}; give them the same dtype and device")
     return state
+
+
+def autocasting(x: Tensor) -> bool:
+    """Whether ``torch.autocast`` is on for ``x``'s device: there, as in ``torch.nn``, a
+    floating-point input or state may differ in dtype from the weights (autocast picks the
+    dtype each operation computes in)."""
+    return x.is_floating_point() and torch.is_autocast_enabled(x.device.type)
 
 
 def array_hint(x: object, reference: Tensor | None) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from rnnkit.cells.base import RecurrentCell, array_hint
+from rnnkit.cells.base import RecurrentCell, array_hint, autocasting
 from rnnkit.cells.init import INIT_SCHEMES
 
 KERNELS = ("auto", "fused", "loop")
@@ -77,13 +77,6 @@ def check_cells(name: str, cells: list[RecurrentCell], input_size: int, hidden_s
                 f" {list(cell.state_widths())}, cell 0 ({type(cells[0]).__name__})"
                 f" {cells[0].state_size} of {list(cells[0].state_widths())}"
             )
-
-
-def autocasting(x: Tensor) -> bool:
-    """Whether ``torch.autocast`` is on for ``x``'s device: there, as in ``torch.nn``, a
-    floating-point input or state may differ in dtype from the weights (autocast picks the
-    dtype each operation computes in)."""
-    return x.is_floating_point() and torch.is_autocast_enabled(x.device.type)
 
 
 def check_input(
