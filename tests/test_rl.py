@@ -775,3 +775,22 @@ def test_an_agent_s_test_decisions_up_to_a_cut_ignore_every_later_price(tmp_path
     np.testing.assert_array_equal(seen[made], seen_again[made])
     np.testing.assert_array_equal(held[made], held_again[made])
     assert not np.array_equal(seen[~made], seen_again[~made])  # the change does reach
+
+
+def test_a_bfloat16_agent_gives_the_float32_agents_greedy_actions() -> None:
+    """greedy_from_inputs (behind greedy_actions and the backtest) turned bfloat16 Q-values
+    into NumPy, which has no bfloat16: a TypeError from inside torch."""
+    names = ["f0"]
+    scaler = StandardScaler(names).fit(np.random.default_rng(0).normal(size=(50, 1)))
+    torch.manual_seed(0)
+    agent = DQNAgent("recurrent", ModelConfig(cell="gru", hidden_size=8), names, "f0", 3,
+                     scaler, "long_short")
+    inputs = np.random.default_rng(1).normal(size=(40, 3, 1)).astype(np.float32)
+    with torch.no_grad():
+        for parameter in agent.parameters():  # bfloat16 values: both agents score alike
+            parameter.copy_(parameter.bfloat16().float())
+    # bfloat16 Q-values round what float32 keeps apart, so compare only clear choices
+    expected, _ = agent.greedy_from_inputs(inputs)
+    actions, positions = agent.to(torch.bfloat16).greedy_from_inputs(inputs)
+    assert actions.shape == positions.shape == (40,) and set(actions) <= {0, 1, 2}
+    assert np.mean(actions == expected) > 0.8

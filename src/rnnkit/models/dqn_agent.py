@@ -142,8 +142,8 @@ class DQNAgent(TaskModel):
                                                              dtype=weight.dtype))
                                  for i in range(0, len(inputs), 2048)])  # [N, W]
         held = (-1.0, 0.0, 1.0) if self.mode == "long_short" else (0.0, 1.0)
-        q = {p: self.q_values(encoded, encoded.new_full((len(encoded), 1), p)).cpu().numpy()
-             for p in held}  # position -> [N, 3]
+        q = {p: self.q_values(encoded, encoded.new_full((len(encoded), 1), p)).double().cpu()
+             .numpy() for p in held}  # position -> [N, 3] (NumPy has no bfloat16)
         actions = np.zeros(len(inputs), dtype=np.int64)
         positions = np.zeros(len(inputs))
         for i in range(len(inputs)):
