@@ -1286,3 +1286,27 @@ def test_autocast_takes_a_bfloat16_input_and_state_as_torch_nn_does(mode: str, k
     with pytest.raises(ValueError, match="the input must be floating point"), \
             torch.autocast("cpu", dtype=torch.bfloat16):
         ours(x.long())
+
+
+@pytest.mark.parametrize("options", [{}, {"layer_norm": True}, {"init": "recurrent"}],
+                         ids=["plain", "layer_norm", "recurrent_init"])
+def test_a_layer_built_on_meta_is_materialised_as_torch_nn_does(options: dict) -> None:
+    """torch.nn's deferred initialisation, ``device='meta'``, ``.to_empty()``, then
+    ``reset_parameters()``, stopped at an AttributeError: the layer had no reset_parameters."""
+    torch.nn.LSTM(IN, H, device="meta").to_empty(device="cpu").reset_parameters()  # torch's way
+    layer = rnnkit.LSTM(IN, H, num_layers=2, bidirectional=True, device="meta", **options)
+    assert layer.weight_hh_l1_reverse.is_meta
+    layer.to_empty(device="cpu")
+    with torch.no_grad():
+        for parameter in layer.parameters():
+            parameter.fill_(float("nan"))  # what to_empty's memory may hold
+    layer.reset_parameters()
+    assert all(bool(torch.isfinite(p).all()) for p in layer.parameters())
+    if options.get("init") == "recurrent":  # the layer's init, not only torch's default
+        block = layer.weight_hh_l0[:H]
+        torch.testing.assert_close(block @ block.T, torch.eye(H), atol=1e-5, rtol=0)
+        assert bool((layer.bias_ih_l0[H:2 * H] + layer.bias_hh_l0[H:2 * H] == 1).all())
+    elif not options:
+        assert float(layer.weight_ih_l0.detach().abs().max()) <= 1 / H ** 0.5
+    output, _ = layer(torch.randn(T, B, IN), lengths=LENGTHS)
+    assert bool(torch.isfinite(output).all())

@@ -124,6 +124,7 @@ class Recurrent(nn.Module):
         self.state_size = self.cell(0).state_size
         self.state_widths = widths
         self.proj_size = widths[0] if widths[0] != hidden_size else 0  # torch.nn's attribute
+        self.init = init
         if init == "recurrent":
             for index in range(len(self.cells)):
                 init_recurrent_(self.cell(index))
@@ -154,6 +155,18 @@ class Recurrent(nn.Module):
     def cell(self, index: int) -> RecurrentCell:
         """The cell of layer ``index // D``, direction ``index % D``."""
         return cast(RecurrentCell, self.cells[index])
+
+    def reset_parameters(self) -> None:
+        """Draw the weights afresh with the layer's ``init``, as ``torch.nn.LSTM``'s method
+        does: e.g. after building on ``device="meta"`` and ``.to_empty(device=...)``."""
+        for cell in self.cells:
+            reset = getattr(cell, "reset_parameters", None)
+            if not callable(reset):
+                raise ValueError(f"{type(self).__name__}.reset_parameters: the cell"
+                                 f" {type(cell).__name__} has no reset_parameters method")
+            reset()
+            if getattr(self, "init", "torch") == "recurrent":
+                init_recurrent_(cast(RecurrentCell, cell))
 
     # -- which path -----------------------------------------------------------------------
     def flat_weights(self) -> list[Tensor]:
