@@ -54,7 +54,9 @@ def register(commands: Any, train_tasks: Any) -> None:
     train.set_defaults(architecture="skipgram")
     train.add_argument("--negative", type=int, default=5,
                        help="negative samples per word (default 5)")
-    train.add_argument("--workers", type=int, default=2, help="training threads (default 2)")
+    train.add_argument("--workers", type=int, default=2,
+                       help="training threads (default 2; only 1 gives the same vectors on"
+                       " every run with the same --seed)")
     train.add_argument("--lowercase", action="store_true", help="lowercase every token")
     train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     train.add_argument("--no-progress", dest="progress", action="store_false",
