@@ -57,33 +57,35 @@ def train(args: argparse.Namespace) -> int:
 def evaluate(args: argparse.Namespace) -> int:
     from rnnkit.data.registry import REGISTRY
     from rnnkit.pipelines.tagger import evaluate_sentences, load_tagger_bundle
-    from rnnkit.pipelines.tagger_data import FORMATS, TaggerDataConfig, read_split
+    from rnnkit.pipelines.tagger_data import FORMATS, TaggerDataConfig, read_file, read_split
 
     if not args.data:
         raise ValueError("rnnkit evaluate on a tagger needs --data (a registry name or a file)")
     check_evaluate_flags(args)
     model = load_tagger_bundle(args.model)
-    settings = model.data  # read the data as the model's training data was read
-    column = settings.get("column", "upos")
+    column = model.data.get("column", "upos")
     scheme = reader_scheme(model)
     if args.data in REGISTRY:
         data = TaggerDataConfig(dataset=args.data, data_dir=args.data_dir or "", column=column,
                                 scheme=scheme)
-        split = args.split
-    else:
-        data = TaggerDataConfig(
-            dataset="", test=args.data, format=args.format or settings["format"], column=column,
-            token_column=settings.get("token_column", 1),
-            tag_column=settings.get("tag_column", -1), scheme=scheme,
-        )
-        split = "test"
-    with read_as(data.format, args.format if data.test else "registry", FORMATS):
+        split, settings = args.split, data.reader_settings()
         sentences = read_split(data, split)
+    else:  # read as the model's training data was read (its comment prefix too), as predict
+        split = "test"
+        settings = file_settings(model, args.format or model.data["format"])
+        with read_as(settings["format"], args.format, FORMATS):
+            sentences = read_file(args.data, settings)
     result = {"split": split,
-              **evaluate_sentences(model, sentences, args.out, split, data.reader_settings())}
+              **evaluate_sentences(model, sentences, args.out, split, settings)}
     shown = {k: v for k, v in result.items() if k not in ("confusion",)}
     print_json(shown, indent=2)
     return 0
+
+
+def file_settings(model: Any, fmt: str) -> dict[str, Any]:
+    """The reader settings for a user's file in format ``fmt``: the model's own (columns,
+    comment prefix), with the scheme its tags are read in."""
+    return {**model.data, "format": fmt, "scheme": reader_scheme(model)}
 
 
 def reader_scheme(model: Any) -> str:
@@ -133,7 +135,7 @@ def predict(args: argparse.Namespace) -> int:
         return 0
     if not args.input or args.input == "-":
         raise ValueError(f"--format {fmt} reads a file: give --input PATH")
-    settings = {**model.data, "format": fmt, "scheme": reader_scheme(model)}
+    settings = file_settings(model, fmt)
     with read_as(fmt, args.format, ("text", *FORMATS)):
         sentences = read_file(args.input, settings, require_tags=False)
     predicted = predict_tags(model, [s.tokens for s in sentences])
