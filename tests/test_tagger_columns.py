@@ -40,10 +40,72 @@ def test_evaluate_reads_a_file_with_the_model_s_comment_prefix_as_predict_does(
     capsys.readouterr()
     assert main(["predict", "--model", model, "--input", str(data)]) == 2
     refused = capsys.readouterr().err
-    assert "tweets.txt:1:" in refused
+    assert "tweets.txt:1:" in refused and "'#' lines are read as tokens here" in refused
     assert main(["evaluate", "--model", model, "--data", str(data)]) == 2
     assert capsys.readouterr().err.splitlines()[-1] == refused.splitlines()[-1].replace(
         "text, conllu, iob", "conllu, iob")
     data.write_text(WNUT)
     assert main(["evaluate", "--model", model, "--data", str(data)]) == 0
     assert json.loads(capsys.readouterr().out)["tokens"] == 4
+
+
+CONLLU = ("1\tJohn\tJohn\tPROPN\tNNP\t_\t2\tnsubj\t_\t_\n"
+          "2\truns\trun\tVERB\tVBZ\t_\t0\troot\t_\t_\n"
+          "\n1\tMary\tMary\tPROPN\tNNP\t_\t2\tnsubj\t_\t_\n"
+          "2\tleft\tleave\tVERB\tVBD\t_\t0\troot\t_\t_\n"
+          "\n")
+UNER = ("# sent_id = 1\n1\tJohn\tB-PER\t-\t-\n2\truns\tO\t-\t-\n\n"
+        "# sent_id = 2\n1\tMary\tB-PER\t-\t-\n2\tleft\tO\t-\t-\n\n")
+TWO = "John\tB-PER\nruns\tO\n\nMary\tB-PER\nleft\tO\n\n"
+
+
+def _train(tmp_path: Path, name: str, text: str, fmt: str, *extra: str) -> str:
+    path = tmp_path / f"{name}.txt"
+    path.write_text(text)
+    out = tmp_path / name
+    assert main(["train", "tagger", "--train", str(path), "--dev", str(path), "--test",
+                 str(path), "--format", fmt, "--out", str(out), *TINY, *extra]) == 0
+    return str(out / "model.rnnkit")
+
+
+def test_a_file_of_another_column_layout_is_refused_naming_the_column_flags(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A CoNLL-U POS model given a UNER file (--format iob) tagged its IDs and wrote the tags
+    into its last column; models of other layouts advised 'set data.tag_column=3', which
+    predict and evaluate had no way to set. They take --token-column and --tag-column now."""
+    pos = _train(tmp_path, "pos", CONLLU, "conllu")
+    uner = tmp_path / "uner.iob"
+    uner.write_text(UNER)
+    two = tmp_path / "two.iob"
+    two.write_text(TWO)
+    capsys.readouterr()
+    for verb in (["predict", "--model", pos, "--input"], ["evaluate", "--model", pos, "--data"]):
+        assert main([*verb, str(uner), "--format", "iob"]) == 2
+        assert "give --tag-column 3 --token-column 2" in capsys.readouterr().err
+    assert main(["predict", "--model", pos, "--input", str(uner), "--format", "iob",
+                 "--token-column", "2", "--tag-column", "3"]) == 0
+    lines = [line.split("\t") for line in capsys.readouterr().out.splitlines()
+             if line and not line.startswith("#")]
+    assert [fields[:2] + fields[3:] for fields in lines] == [
+        [str(i), word, "-", "-"] for i, word in ((1, "John"), (2, "runs"), (1, "Mary"),
+                                                 (2, "left"))]
+    assert {fields[2] for fields in lines} <= {"PROPN", "VERB"}
+    assert main(["predict", "--model", pos, "--input", str(two), "--format", "iob"]) == 0
+    capsys.readouterr()
+    ner = _train(tmp_path, "ner", TWO, "iob")  # token 1, tag 2
+    capsys.readouterr()
+    assert main(["evaluate", "--model", ner, "--data", str(uner)]) == 2
+    assert "give --tag-column 3 --token-column 2" in capsys.readouterr().err
+    assert main(["evaluate", "--model", ner, "--data", str(uner), "--token-column", "2",
+                 "--tag-column", "3"]) == 0
+    assert json.loads(capsys.readouterr().out)["tokens"] == 4
+    wide = _train(tmp_path, "wide", UNER, "iob", "--set", "data.token_column=2",
+                  "--set", "data.tag_column=3")
+    capsys.readouterr()
+    assert main(["predict", "--model", wide, "--input", str(two)]) == 2
+    assert "give --tag-column 2 --token-column 1" in capsys.readouterr().err
+    assert main(["evaluate", "--model", wide, "--data", str(two), "--token-column", "1",
+                 "--tag-column", "2"]) == 0
+    assert json.loads(capsys.readouterr().out)["tokens"] == 4
+    assert main(["predict", "--model", wide, "--text", "Bob ran", "--tag-column", "2"]) == 2
+    assert "read as text, not iob" in capsys.readouterr().err

@@ -72,7 +72,7 @@ def evaluate(args: argparse.Namespace) -> int:
         sentences = read_split(data, split)
     else:  # read as the model's training data was read (its comment prefix too), as predict
         split = "test"
-        settings = file_settings(model, args.format or model.data["format"])
+        settings = file_settings(model, args.format or model.data["format"], args)
         with read_as(settings["format"], args.format, FORMATS):
             sentences = read_file(args.data, settings)
     result = {"split": split,
@@ -82,10 +82,38 @@ def evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def file_settings(model: Any, fmt: str) -> dict[str, Any]:
+COLUMN_FLAGS = ("--token-column", "--tag-column")
+
+
+def file_settings(model: Any, fmt: str, args: argparse.Namespace) -> dict[str, Any]:
     """The reader settings for a user's file in format ``fmt``: the model's own (columns,
-    comment prefix), with the scheme its tags are read in."""
-    return {**model.data, "format": fmt, "scheme": reader_scheme(model)}
+    comment prefix), with the scheme its tags are read in and the columns ``args`` give."""
+    settings = {**model.data, "format": fmt, "scheme": reader_scheme(model)}
+    check_columns(fmt, args)
+    if fmt != "iob":
+        return settings
+    token, tag = args.token_column, args.tag_column
+    settings["column_names"] = COLUMN_FLAGS
+    for key, flag, value in (("token_column", COLUMN_FLAGS[0], token),
+                             ("tag_column", COLUMN_FLAGS[1], tag)):
+        if value == 0:
+            raise ConfigError(f"{flag} counts from 1 (or from the end with -1), so 0 is not "
+                              "a column")
+        if value is not None:
+            settings[key] = value
+    if model.data["format"] != "iob" and (token is None or tag is None):
+        # the model trained on CoNLL-U has no iob columns: the first and the last column fit
+        # token<TAB>tag lines only (UNER's "1<TAB>What<TAB>O<TAB>-<TAB>-" tagged its IDs)
+        settings["max_fields"] = 2
+    return settings
+
+
+def check_columns(fmt: str, args: argparse.Namespace) -> None:
+    """Refuse ``--token-column`` or ``--tag-column`` for input not read as an iob file."""
+    if fmt != "iob" and (args.token_column is not None or args.tag_column is not None):
+        raise ConfigError(f"--token-column and --tag-column choose the columns of an iob file, "
+                          f"and the input is read as {fmt}, not iob; leave them out, or give "
+                          "--format iob")
 
 
 def reader_scheme(model: Any) -> str:
@@ -122,6 +150,7 @@ def predict(args: argparse.Namespace) -> int:
     model = load_tagger_bundle(args.model)
     fmt = args.format or ("text" if args.text or not args.input else model.data["format"])
     if fmt == "text":
+        check_columns(fmt, args)
         text = args.text if args.text is not None else read_text_input(args.input)
         given = input_lines(text, args)
         token_lists = [line.split() for line in given if line.strip()]
@@ -135,7 +164,7 @@ def predict(args: argparse.Namespace) -> int:
         return 0
     if not args.input or args.input == "-":
         raise ValueError(f"--format {fmt} reads a file: give --input PATH")
-    settings = file_settings(model, fmt)
+    settings = file_settings(model, fmt, args)
     with read_as(fmt, args.format, ("text", *FORMATS)):
         sentences = read_file(args.input, settings, require_tags=False)
     predicted = predict_tags(model, [s.tokens for s in sentences])

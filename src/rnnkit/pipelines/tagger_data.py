@@ -85,7 +85,9 @@ def read_file(path: str | Path, settings: dict[str, Any], require_tags: bool = T
     return read_iob(path, token_column=settings["token_column"],
                     tag_column=settings["tag_column"],
                     comment_prefix=settings.get("comment_prefix", "#"),
-                    any_tag=settings.get("scheme") == "none", require_tags=require_tags)
+                    any_tag=settings.get("scheme") == "none", require_tags=require_tags,
+                    max_fields=settings.get("max_fields", 0),
+                    names=settings.get("column_names", ("data.token_column", "data.tag_column")))
 
 
 def read_split(data: TaggerDataConfig, split: str) -> list[TaggedSentence]:
