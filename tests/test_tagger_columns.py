@@ -3,7 +3,9 @@ data: the model's own reader settings, and the columns given by flags."""
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -109,3 +111,24 @@ def test_a_file_of_another_column_layout_is_refused_naming_the_column_flags(
     assert json.loads(capsys.readouterr().out)["tokens"] == 4
     assert main(["predict", "--model", wide, "--text", "Bob ran", "--tag-column", "2"]) == 2
     assert "read as text, not iob" in capsys.readouterr().err
+
+
+def test_predict_reads_conllu_and_iob_files_from_standard_input(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """--input - ('-': standard input, the help says) was refused for a CoNLL-U or iob
+    model: 'give --input PATH'."""
+    pos = _train(tmp_path, "pos", CONLLU, "conllu")
+    ner = _train(tmp_path, "ner", TWO, "iob")
+    for model, text, fmt in ((pos, CONLLU, []), (ner, TWO, []), (pos, UNER, [
+            "--format", "iob", "--token-column", "2", "--tag-column", "3"])):
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
+        capsys.readouterr()
+        assert main(["predict", "--model", model, "--input", "-", *fmt]) == 0
+        written = capsys.readouterr().out
+        assert written.count("\n") == text.count("\n")
+        assert [(line[:4], line.count("\t")) for line in written.splitlines()] == [
+            (line[:4], line.count("\t")) for line in text.splitlines()]  # tags alone changed
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"1\tJohn\n\n")))
+    assert main(["predict", "--model", pos, "--input", "-"]) == 2
+    assert capsys.readouterr().err.startswith("rnnkit: error: standard input:1: ")

@@ -162,11 +162,15 @@ def predict(args: argparse.Namespace) -> int:
             lines.append("")
         _write_output("\n".join(lines) + "\n", args.output)
         return 0
-    if not args.input or args.input == "-":
-        raise ValueError(f"--format {fmt} reads a file: give --input PATH")
     settings = file_settings(model, fmt, args)
     with read_as(fmt, args.format, ("text", *FORMATS)):
-        sentences = read_file(args.input, settings, require_tags=False)
+        if args.input in (None, "-"):  # standard input, read whole
+            from rnnkit.data.files import split_lines
+
+            lines = split_lines(read_text_input(args.input))
+            sentences = read_file("standard input", settings, require_tags=False, lines=lines)
+        else:
+            sentences = read_file(args.input, settings, require_tags=False)
     predicted = predict_tags(model, [s.tokens for s in sentences])
     # the file with its tags replaced, to standard output unless --output names a file
     make_parent(args.output)

@@ -73,6 +73,7 @@ def read_iob(
     require_tags: bool = True,
     max_fields: int = 0,
     names: tuple[str, str] = ("data.token_column", "data.tag_column"),
+    lines: list[str] | None = None,
 ) -> list[TaggedSentence]:
     """The sentences of a column file with BIO or BIOES tags.
 
@@ -92,6 +93,8 @@ def read_iob(
             guess (the first and the last) that fits ``token<TAB>tag`` lines only.
         names: the settings (or flags) that choose the token and tag columns, named in the
             errors that say how to choose others.
+        lines: the text's lines, already read (standard input, named by ``path``), endings
+            kept.
 
     Raises:
         DataFormatError: a token line lacks the token or tag column, has an empty token or a
@@ -112,7 +115,7 @@ def read_iob(
     tag_field = _field_index(tag_column, names[1])
     columns = _Columns(token_field, tag_field, path, any_tag, require_tags, max_fields,
                        names)
-    lines = read_lines(path)
+    lines = read_lines(path) if lines is None else lines
     kinds: list[LineKind] = []
     texts = contents(lines)
     check_line_endings(texts, path)
