@@ -30,6 +30,11 @@ def register(commands: Any, train_tasks: Any) -> None:
     evaluate.add_argument("--date-column", default="", help="time series: date column of a "
                           "--data file (default: the model's data.date_column, else date)")
     evaluate.add_argument("--data-dir", help="local mirror of the datasets (or set RNNKIT_DATA)")
+    evaluate.add_argument("--token-column", type=int, help="tagger, iob files: the column of the "
+                          "token, from 1 (negative: from the end; default: the model's "
+                          "data.token_column)")
+    evaluate.add_argument("--tag-column", type=int, help="tagger, iob files: the column of the "
+                          "tag (default: the model's data.tag_column)")
     evaluate.add_argument("--out", type=Path, help="folder for predictions, tables and plots")
     evaluate.add_argument("--size", type=int, help="synthetic: test sequences (default 2000)")
     evaluate.add_argument("--length", type=int, help="synthetic: sequence length to test on")
@@ -40,6 +45,11 @@ def register(commands: Any, train_tasks: Any) -> None:
     predict.add_argument("--input", help="a file to read ('-' or nothing: standard input)")
     predict.add_argument("--text", help="input given directly on the command line")
     predict.add_argument("--format", help="input format (tagger: text, conllu or iob)")
+    predict.add_argument("--token-column", type=int, help="tagger, iob files: the column of the "
+                         "token, from 1 (negative: from the end; default: the model's "
+                         "data.token_column)")
+    predict.add_argument("--tag-column", type=int, help="tagger, iob files: the column of the "
+                         "tag (default: the model's data.tag_column)")
     predict.add_argument("--output", type=Path, help="where to write (default: standard output)")
     predict.set_defaults(handler=lambda args: _dispatch(args, PREDICTORS, "predict"))
 
@@ -61,6 +71,12 @@ def _dispatch(args: argparse.Namespace, handlers: dict[str, Handler], verb: str)
         known = ", ".join(sorted(handlers)) or "none"
         raise ValueError(f"rnnkit {verb} cannot handle {kind!r} models yet (it handles: {known})"
                          f"{newer_hint(header)}")
+    columns = [flag for flag in ("--token-column", "--tag-column")
+               if getattr(args, flag[2:].replace("-", "_"), None) is not None]
+    if columns and kind != "tagger":
+        raise ConfigError(f"rnnkit {verb} reads {' and '.join(columns)} only for a tagger model "
+                          f"(the columns of an iob file), and {args.model} is a {kind} model; "
+                          "leave them out")
     if verb == "evaluate":
         check_flags_read(kind, args)
     return handlers[kind](args)
@@ -93,9 +109,14 @@ def check_flags_read(kind: str, args: argparse.Namespace) -> None:
         if given[flag] and kind not in kinds and flag not in REFUSED_BY_EVALUATION.get(kind, ()):
             raise ConfigError(f"rnnkit evaluate reads {flag} only for a {' or '.join(kinds)} "
                               f"model, and {args.model} is a {kind} model; leave {flag} out")
-    if kind in FROM_REGISTRY and args.data in REGISTRY and given["--format"]:
-        raise ConfigError(f"--format says how to read a --data file, and --data {args.data} is "
-                          "a registry dataset, read in its own format; leave --format out")
+    if kind in FROM_REGISTRY and args.data in REGISTRY:
+        for flag, value in (("--format", given["--format"]),
+                            ("--token-column", args.token_column is not None),
+                            ("--tag-column", args.tag_column is not None)):
+            if value:
+                raise ConfigError(f"{flag} says how to read a --data file, and --data "
+                                  f"{args.data} is a registry dataset, read in its own format; "
+                                  f"leave {flag} out")
     if kind in FROM_REGISTRY and args.data and args.data not in REGISTRY:
         dataset_only = [flag for flag, value in (("--split", args.split != "test"),
                                                  ("--data-dir", given["--data-dir"])) if value]

@@ -57,33 +57,63 @@ def train(args: argparse.Namespace) -> int:
 def evaluate(args: argparse.Namespace) -> int:
     from rnnkit.data.registry import REGISTRY
     from rnnkit.pipelines.tagger import evaluate_sentences, load_tagger_bundle
-    from rnnkit.pipelines.tagger_data import FORMATS, TaggerDataConfig, read_split
+    from rnnkit.pipelines.tagger_data import FORMATS, TaggerDataConfig, read_file, read_split
 
     if not args.data:
         raise ValueError("rnnkit evaluate on a tagger needs --data (a registry name or a file)")
     check_evaluate_flags(args)
     model = load_tagger_bundle(args.model)
-    settings = model.data  # read the data as the model's training data was read
-    column = settings.get("column", "upos")
+    column = model.data.get("column", "upos")
     scheme = reader_scheme(model)
     if args.data in REGISTRY:
         data = TaggerDataConfig(dataset=args.data, data_dir=args.data_dir or "", column=column,
                                 scheme=scheme)
-        split = args.split
-    else:
-        data = TaggerDataConfig(
-            dataset="", test=args.data, format=args.format or settings["format"], column=column,
-            token_column=settings.get("token_column", 1),
-            tag_column=settings.get("tag_column", -1), scheme=scheme,
-        )
-        split = "test"
-    with read_as(data.format, args.format if data.test else "registry", FORMATS):
+        split, settings = args.split, data.reader_settings()
         sentences = read_split(data, split)
+    else:  # read as the model's training data was read (its comment prefix too), as predict
+        split = "test"
+        settings = file_settings(model, args.format or model.data["format"], args)
+        with read_as(settings["format"], args.format, FORMATS):
+            sentences = read_file(args.data, settings)
     result = {"split": split,
-              **evaluate_sentences(model, sentences, args.out, split, data.reader_settings())}
+              **evaluate_sentences(model, sentences, args.out, split, settings)}
     shown = {k: v for k, v in result.items() if k not in ("confusion",)}
     print_json(shown, indent=2)
     return 0
+
+
+COLUMN_FLAGS = ("--token-column", "--tag-column")
+
+
+def file_settings(model: Any, fmt: str, args: argparse.Namespace) -> dict[str, Any]:
+    """The reader settings for a user's file in format ``fmt``: the model's own (columns,
+    comment prefix), with the scheme its tags are read in and the columns ``args`` give."""
+    settings = {**model.data, "format": fmt, "scheme": reader_scheme(model)}
+    check_columns(fmt, args)
+    if fmt != "iob":
+        return settings
+    token, tag = args.token_column, args.tag_column
+    settings["column_names"] = COLUMN_FLAGS
+    for key, flag, value in (("token_column", COLUMN_FLAGS[0], token),
+                             ("tag_column", COLUMN_FLAGS[1], tag)):
+        if value == 0:
+            raise ConfigError(f"{flag} counts from 1 (or from the end with -1), so 0 is not "
+                              "a column")
+        if value is not None:
+            settings[key] = value
+    if model.data["format"] != "iob" and (token is None or tag is None):
+        # the model trained on CoNLL-U has no iob columns: the first and the last column fit
+        # token<TAB>tag lines only (UNER's "1<TAB>What<TAB>O<TAB>-<TAB>-" tagged its IDs)
+        settings["max_fields"] = 2
+    return settings
+
+
+def check_columns(fmt: str, args: argparse.Namespace) -> None:
+    """Refuse ``--token-column`` or ``--tag-column`` for input not read as an iob file."""
+    if fmt != "iob" and (args.token_column is not None or args.tag_column is not None):
+        raise ConfigError(f"--token-column and --tag-column choose the columns of an iob file, "
+                          f"and the input is read as {fmt}, not iob; leave them out, or give "
+                          "--format iob")
 
 
 def reader_scheme(model: Any) -> str:
@@ -120,6 +150,7 @@ def predict(args: argparse.Namespace) -> int:
     model = load_tagger_bundle(args.model)
     fmt = args.format or ("text" if args.text or not args.input else model.data["format"])
     if fmt == "text":
+        check_columns(fmt, args)
         text = args.text if args.text is not None else read_text_input(args.input)
         given = input_lines(text, args)
         token_lists = [line.split() for line in given if line.strip()]
@@ -131,11 +162,15 @@ def predict(args: argparse.Namespace) -> int:
             lines.append("")
         _write_output("\n".join(lines) + "\n", args.output)
         return 0
-    if not args.input or args.input == "-":
-        raise ValueError(f"--format {fmt} reads a file: give --input PATH")
-    settings = {**model.data, "format": fmt, "scheme": reader_scheme(model)}
+    settings = file_settings(model, fmt, args)
     with read_as(fmt, args.format, ("text", *FORMATS)):
-        sentences = read_file(args.input, settings, require_tags=False)
+        if args.input in (None, "-"):  # standard input, read whole
+            from rnnkit.data.files import split_lines
+
+            lines = split_lines(read_text_input(args.input))
+            sentences = read_file("standard input", settings, require_tags=False, lines=lines)
+        else:
+            sentences = read_file(args.input, settings, require_tags=False)
     predicted = predict_tags(model, [s.tokens for s in sentences])
     # the file with its tags replaced, to standard output unless --output names a file
     make_parent(args.output)

@@ -41,12 +41,14 @@ def _tag_field(column: str) -> int:
 
 
 def read_conllu(
-    path: str | Path, column: str = "upos", require_tags: bool = True
+    path: str | Path, column: str = "upos", require_tags: bool = True,
+    lines: list[str] | None = None,
 ) -> list[TaggedSentence]:
     """The sentences of a CoNLL-U file, tagged with the ``upos`` or ``xpos`` column.
 
     With ``require_tags=False`` (input to be tagged) an empty tag column (``_``) is accepted and
-    read as the tag ``"_"``.
+    read as the tag ``"_"``. ``lines``: the text's lines, already read (standard input, named
+    by ``path``), endings kept.
 
     Raises:
         DataFormatError: a line is malformed (not ten tab-separated fields, an ID that is not a
@@ -66,7 +68,7 @@ def read_conllu(
         (['Do', "n't", 'go'], ['AUX', 'PART', 'VERB'], ["# text = Don't go"])
     """
     tag_field = _tag_field(column)
-    lines = read_lines(path)
+    lines = read_lines(path) if lines is None else lines
     kinds: list[LineKind] = []
     words_before = 0  # in the current sentence
     texts = contents(lines)

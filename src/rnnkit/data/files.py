@@ -81,7 +81,16 @@ def read_lines(path: str | Path) -> list[str]:
         DataFormatError: the file is not UTF-8 (naming the line), or a ``.gz`` file is not
             gzip data.
     """
-    text = decode_utf8(read_bytes(path), path)
+    return split_lines(decode_utf8(read_bytes(path), path))
+
+
+def split_lines(text: str) -> list[str]:
+    """A text's lines with their endings kept, split on ``\\n`` only (as :func:`read_lines`).
+
+    Example:
+        >>> split_lines("a\\r\\nb\\n\\nc")
+        ['a\\r\\n', 'b\\n', '\\n', 'c']
+    """
     lines = [line + "\n" for line in text.split("\n")]
     lines[-1] = lines[-1][:-1]
     return lines if lines[-1] else lines[:-1]

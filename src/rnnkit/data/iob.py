@@ -71,6 +71,9 @@ def read_iob(
     docstart: bool = True,
     any_tag: bool = False,
     require_tags: bool = True,
+    max_fields: int = 0,
+    names: tuple[str, str] = ("data.token_column", "data.tag_column"),
+    lines: list[str] | None = None,
 ) -> list[TaggedSentence]:
     """The sentences of a column file with BIO or BIOES tags.
 
@@ -86,6 +89,12 @@ def read_iob(
         any_tag: accept any non-empty tag (part-of-speech tags), not only O and BIO/BIOES.
         require_tags: False (input to be tagged): the tag column may also hold the placeholder
             ``_`` (read as the tag ``"_"``).
+        max_fields: the most fields a token line may have (0: any): 2 where the columns are a
+            guess (the first and the last) that fits ``token<TAB>tag`` lines only.
+        names: the settings (or flags) that choose the token and tag columns, named in the
+            errors that say how to choose others.
+        lines: the text's lines, already read (standard input, named by ``path``), endings
+            kept.
 
     Raises:
         DataFormatError: a token line lacks the token or tag column, has an empty token or a
@@ -102,10 +111,11 @@ def read_iob(
         >>> sentence.tokens, sentence.tags, sentence.comments
         (['Bob', 'ran'], ['B-PER', 'O'], ['# sent 1'])
     """
-    token_field = _field_index(token_column, "token_column")
-    tag_field = _field_index(tag_column, "tag_column")
-    columns = _Columns(token_field, tag_field, path, any_tag, require_tags)
-    lines = read_lines(path)
+    token_field = _field_index(token_column, names[0])
+    tag_field = _field_index(tag_column, names[1])
+    columns = _Columns(token_field, tag_field, path, any_tag, require_tags, max_fields,
+                       names)
+    lines = read_lines(path) if lines is None else lines
     kinds: list[LineKind] = []
     texts = contents(lines)
     check_line_endings(texts, path)
@@ -132,7 +142,16 @@ def read_iob(
             token_and_tag = columns.read(fields, tab_separated, 0) if maybe_token else None
             kinds.append(OTHER if token_and_tag is None else token_and_tag)
         else:
-            token_and_tag = columns.read(fields, tab_separated, number)
+            try:
+                token_and_tag = columns.read(fields, tab_separated, number)
+            except DataFormatError as error:
+                if comment_prefix is None and text.startswith("#"):
+                    raise DataFormatError(
+                        f"{str(error).removeprefix(f'{path}:{number}: ')}; '#' lines are "
+                        "read as tokens here (hashtags), not comments: remove the comment lines",
+                        path, number,
+                    ) from None
+                raise
             assert token_and_tag is not None
             kinds.append(token_and_tag)
     return group_sentences(lines, kinds, path, tag_field)
@@ -167,7 +186,8 @@ class _Columns:
     """Reads the token and tag fields of a line and checks them."""
 
     def __init__(self, token_field: int, tag_field: int, path: str | Path,
-                 any_tag: bool = False, require_tags: bool = True) -> None:
+                 any_tag: bool = False, require_tags: bool = True, max_fields: int = 0,
+                 names: tuple[str, str] = ("data.token_column", "data.tag_column")) -> None:
         self.token_field = token_field
         self.any_tag = any_tag
         self.plain_tags = ("O",) if require_tags else ("O", "_")  # _: a column to be filled
@@ -176,6 +196,17 @@ class _Columns:
         self.from_end = token_field < 0 or tag_field < 0
         self.field_count = 0  # of the first token line, once seen
         self.path = path
+        self.max_fields = max_fields
+        self.names = names
+
+    def choose(self, token: int | None, tag: int) -> str:
+        """How to choose the tag column (and the token's): ``set data.tag_column=3 and
+        data.token_column=2``, or by flags ``give --tag-column 3 --token-column 2``."""
+        flags = self.names[0].startswith("--")
+        settings = [f"{name} {value}" if flags else f"{name}={value}"
+                    for name, value in zip(self.names[::-1], (tag, token), strict=True)
+                    if value is not None]
+        return ("give " if flags else "set ") + (" " if flags else " and ").join(settings)
 
     def read(self, fields: list[str], tab_separated: bool, number: int) -> tuple[str, str] | None:
         """(token, tag); for ``number == 0`` (a possible comment) None instead of an error."""
@@ -211,8 +242,15 @@ class _Columns:
         if count < self.needed:
             raise DataFormatError(
                 f"{count} fields but the token and tag columns need {self.needed}: "
-                f"{_shown(fields)}",
+                f"{_shown(fields)}; choose columns the lines have "
+                f"({self.choose(1, count) if count > 1 else 'a tag column is needed'})",
                 self.path, number,
+            )
+        if self.max_fields and count > self.max_fields:
+            raise DataFormatError(
+                f"{count} fields, and without both columns chosen only token and tag lines "
+                f"({self.max_fields} fields) are read: say which column holds the token and "
+                f"which the tag ({self.choose(2, 3)}, say): {_shown(fields)}", self.path, number,
             )
         if self.token_field % count == self.tag_field % count:
             # a file of tokens only under the default columns (the first and the last): the
@@ -233,9 +271,9 @@ class _Columns:
             tags_at = [i + 1 for i, field in enumerate(fields)
                        if i != self.token_field % len(fields) and is_tag(field)]
             numbered = self.token_field == 0 and fields[0].isdigit() and len(fields) > 2
-            hint = (f"; column {tags_at[0]} holds a tag: set data.tag_column={tags_at[0]}"
-                    + (" and data.token_column=2 (column 1 numbers the words)" if numbered
-                       else "") if tags_at else "")
+            hint = ("" if not tags_at else f"; column {tags_at[0]} holds a tag: "
+                    + (self.choose(2, tags_at[0]) + " (column 1 numbers the words)" if numbered
+                       else self.choose(None, tags_at[0])))
             raise DataFormatError(
                 f"tag {_shown(tag)} is not O, B-X, I-X, E-X or S-X (is the tag column right? "
                 f"fields: {_shown(fields)}{hint}; for tags of another kind, such as part of "

@@ -69,23 +69,28 @@ class TaggerDataConfig:
         return dataset_file(self.dataset, split, mirror=self.data_dir or None)
 
 
-def read_file(path: str | Path, settings: dict[str, Any], require_tags: bool = True
-              ) -> list[TaggedSentence]:
+def read_file(path: str | Path, settings: dict[str, Any], require_tags: bool = True,
+              lines: list[str] | None = None) -> list[TaggedSentence]:
     """Read sentences with a model's or a config's reader settings.
 
     ``require_tags=False`` reads input to be tagged, whose tag column may still be empty
-    (``_``); for untagged text use the ``text`` format of ``rnnkit predict``.
+    (``_``); for untagged text use the ``text`` format of ``rnnkit predict``. ``lines``: the
+    text's lines, already read (standard input, named by ``path``).
     """
     if settings["format"] == "conllu":
         from rnnkit.data.conllu import read_conllu
 
-        return read_conllu(path, column=settings["column"], require_tags=require_tags)
+        return read_conllu(path, column=settings["column"], require_tags=require_tags,
+                           lines=lines)
     from rnnkit.data.iob import read_iob
 
     return read_iob(path, token_column=settings["token_column"],
                     tag_column=settings["tag_column"],
                     comment_prefix=settings.get("comment_prefix", "#"),
-                    any_tag=settings.get("scheme") == "none", require_tags=require_tags)
+                    any_tag=settings.get("scheme") == "none", require_tags=require_tags,
+                    max_fields=settings.get("max_fields", 0),
+                    names=settings.get("column_names", ("data.token_column", "data.tag_column")),
+                    lines=lines)
 
 
 def read_split(data: TaggerDataConfig, split: str) -> list[TaggedSentence]:
