@@ -23,6 +23,7 @@ Handler = Callable[[argparse.Namespace], int]
 # model kind -> handler for `rnnkit evaluate` / `rnnkit predict` on a bundle of that kind
 EVALUATORS: dict[str, Handler] = {}
 PREDICTORS: dict[str, Handler] = {}
+COLUMN_FLAGS = ("--token-column", "--tag-column")  # a tagger's iob columns, predict/evaluate
 
 
 RESUME_HELP = ("continue the run in --out from its last.pt; given --out, its config.toml's "

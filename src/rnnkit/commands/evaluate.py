@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from rnnkit.commands.common import EVALUATORS, PREDICTORS, Handler
+from rnnkit.commands.common import COLUMN_FLAGS, EVALUATORS, PREDICTORS, Handler
 from rnnkit.commands.paths import check_output_apart
 from rnnkit.config import ConfigError
 
@@ -30,11 +30,7 @@ def register(commands: Any, train_tasks: Any) -> None:
     evaluate.add_argument("--date-column", default="", help="time series: date column of a "
                           "--data file (default: the model's data.date_column, else date)")
     evaluate.add_argument("--data-dir", help="local mirror of the datasets (or set RNNKIT_DATA)")
-    evaluate.add_argument("--token-column", type=int, help="tagger, iob files: the column of the "
-                          "token, from 1 (negative: from the end; default: the model's "
-                          "data.token_column)")
-    evaluate.add_argument("--tag-column", type=int, help="tagger, iob files: the column of the "
-                          "tag (default: the model's data.tag_column)")
+    add_column_flags(evaluate)
     evaluate.add_argument("--out", type=Path, help="folder for predictions, tables and plots")
     evaluate.add_argument("--size", type=int, help="synthetic: test sequences (default 2000)")
     evaluate.add_argument("--length", type=int, help="synthetic: sequence length to test on")
@@ -45,13 +41,18 @@ def register(commands: Any, train_tasks: Any) -> None:
     predict.add_argument("--input", help="a file to read ('-' or nothing: standard input)")
     predict.add_argument("--text", help="input given directly on the command line")
     predict.add_argument("--format", help="input format (tagger: text, conllu or iob)")
-    predict.add_argument("--token-column", type=int, help="tagger, iob files: the column of the "
-                         "token, from 1 (negative: from the end; default: the model's "
-                         "data.token_column)")
-    predict.add_argument("--tag-column", type=int, help="tagger, iob files: the column of the "
-                         "tag (default: the model's data.tag_column)")
+    add_column_flags(predict)
     predict.add_argument("--output", type=Path, help="where to write (default: standard output)")
     predict.set_defaults(handler=lambda args: _dispatch(args, PREDICTORS, "predict"))
+
+
+def add_column_flags(parser: argparse.ArgumentParser) -> None:
+    """``--token-column`` and ``--tag-column``: a tagger's columns of an iob file."""
+    parser.add_argument(COLUMN_FLAGS[0], type=int, help="tagger, iob files: the column of the "
+                        "token, from 1 (negative: from the end; default: the model's "
+                        "data.token_column)")
+    parser.add_argument(COLUMN_FLAGS[1], type=int, help="tagger, iob files: the column of the "
+                        "tag (default: the model's data.tag_column)")
 
 
 def _dispatch(args: argparse.Namespace, handlers: dict[str, Handler], verb: str) -> int:
@@ -71,7 +72,7 @@ def _dispatch(args: argparse.Namespace, handlers: dict[str, Handler], verb: str)
         known = ", ".join(sorted(handlers)) or "none"
         raise ValueError(f"rnnkit {verb} cannot handle {kind!r} models yet (it handles: {known})"
                          f"{newer_hint(header)}")
-    columns = [flag for flag in ("--token-column", "--tag-column")
+    columns = [flag for flag in COLUMN_FLAGS
                if getattr(args, flag[2:].replace("-", "_"), None) is not None]
     if columns and kind != "tagger":
         raise ConfigError(f"rnnkit {verb} reads {' and '.join(columns)} only for a tagger model "

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnkit.commands.common import (
+    COLUMN_FLAGS,
     EVALUATORS,
     PREDICTORS,
     add_config_options,
@@ -80,9 +81,6 @@ def evaluate(args: argparse.Namespace) -> int:
     shown = {k: v for k, v in result.items() if k not in ("confusion",)}
     print_json(shown, indent=2)
     return 0
-
-
-COLUMN_FLAGS = ("--token-column", "--tag-column")
 
 
 def file_settings(model: Any, fmt: str, args: argparse.Namespace) -> dict[str, Any]:

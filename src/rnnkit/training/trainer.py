@@ -44,7 +44,7 @@ from rnnkit.training.checkpoint import (
 from rnnkit.training.diagnostics import json_safe
 from rnnkit.training.distributed import join, resolve_device
 from rnnkit.training.epoch_sums import EpochSums
-from rnnkit.training.monitor import Monitor, TrainResult, check_mode
+from rnnkit.training.monitor import Monitor, TrainResult
 from rnnkit.training.resume import built_from, check_built_from, restore_rank, stop_after_resume
 from rnnkit.training.task import StepOutput, TaskModel, detach_state, move_to
 
@@ -102,7 +102,7 @@ class Trainer:
         log: Any = print,
     ) -> None:
         check_train(config)  # as the CLI checks it, for a TrainConfig built in Python too
-        check_mode(config)  # before any process group, device or seed is touched
+        # (train.mode against train.monitor among them), before any process group, device or seed
         if config.threads > 0:
             torch.set_num_threads(config.threads)
         self.config = config
