@@ -368,3 +368,15 @@ def test_a_nan_confidence_or_minimum_is_refused_not_sized_flat() -> None:
         size_by_confidence(np.array([1.0, -1.0, 1.0]), np.array([0.8, np.nan, 0.3]))
     with pytest.raises(ValueError, match="min_confidence must be a number in"):
         size_by_confidence(np.array([1.0, -1.0]), np.array([0.8, 0.5]), float("nan"))
+
+
+def test_returns_that_vary_by_rounding_alone_have_no_sharpe_ratio() -> None:
+    # a price rising 1% a day, held: its next-day returns p[t+1] / p[t] - 1 differ by 4e-16
+    # from rounding, and the report gave a volatility of 2e-15 and a Sharpe ratio of 1.4e15
+    frame = pd.DataFrame({"p": 100 * 1.01 ** np.arange(40)},
+                         index=pd.bdate_range("2020-01-01", periods=40))
+    windows = make_windows(frame, "p", lookback=3)
+    report = run_strategies({"hold": np.ones(len(windows))}, windows, "price", 0.0,
+                            0.0)["hold"].report
+    assert np.isnan(report.sharpe) and report.annualized_volatility == 0.0
+    assert report.total_return == pytest.approx(1.01 ** len(windows) - 1)

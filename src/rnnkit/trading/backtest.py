@@ -117,10 +117,10 @@ def backtest(positions: np.ndarray, next_returns: np.ndarray, *, cost_bps: float
     count = len(net)
     if count < 2:
         spread = float("nan")
-    elif np.ptp(net) == 0:  # returns that never vary: np.std's rounding would give 1e-17
-        spread = 0.0  # (and a Sharpe ratio of 1e17)
-    else:
-        spread = float(np.std(net, ddof=1))
+    else:  # returns that never vary but for rounding (a price rising 1% a period, its returns
+        spread = float(np.std(net, ddof=1))  # p[t+1] / p[t] - 1 a few 1e-16 apart) have a
+        if spread <= 1e-12 * float(np.abs(net).max()):  # spread of 1e-17 and no Sharpe of
+            spread = 0.0  # 1e15: their spread is 0
     final = float(equity[-1])
     in_market = positions != 0
     report = BacktestReport(
