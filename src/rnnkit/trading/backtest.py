@@ -33,7 +33,8 @@ class BacktestReport:
         total_return: final equity / initial equity - 1.
         annualized_return: compounded: ``equity ** (periods_per_year / periods) - 1``
             (inf where that is beyond a float).
-        annualized_volatility: standard deviation of net period returns * sqrt(periods/year).
+        annualized_volatility: sample standard deviation (``ddof=1``) of net period returns *
+            sqrt(periods/year).
         sharpe: mean / standard deviation of net period returns * sqrt(periods/year), with a
             zero risk-free rate; NaN for a strategy whose returns never vary.
         max_drawdown: the largest fall from a peak of equity, as a positive fraction.
