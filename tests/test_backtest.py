@@ -319,10 +319,19 @@ def test_train_signal_refuses_returns_in_percent_before_training(tmp_path: Path,
 
 def test_a_threshold_that_is_no_number_is_refused() -> None:
     # NaN passed 'threshold < 0' and every position came out flat, saying nothing
-    with pytest.raises(ValueError, match="threshold must be a number >= 0, not nan"):
+    with pytest.raises(ValueError, match="threshold must be a finite number >= 0, not nan"):
         threshold_positions(np.array([0.02, -0.01]), float("nan"), "long_short")
-    with pytest.raises(ValueError, match="threshold must be a number >= 0, not -0.1"):
+    with pytest.raises(ValueError, match="threshold must be a finite number >= 0, not -0.1"):
         threshold_positions(np.array([0.02, -0.01]), -0.1)
+    # inf passed '>= 0' and every position came out flat
+    with pytest.raises(ValueError, match="threshold must be a finite number >= 0, not inf"):
+        threshold_positions(np.array([0.02, -0.01]), float("inf"))
+
+
+def test_an_infinite_predicted_return_is_refused() -> None:
+    """An overflowed forecast (exp of a huge log return) was taken as a long position."""
+    with pytest.raises(ValueError, match="the predicted returns hold 2 NaN or infinite"):
+        threshold_positions(np.array([0.02, np.inf, -np.inf]), 0.0, "long_short")
 
 
 def test_equity_that_is_wiped_out_stays_at_zero() -> None:

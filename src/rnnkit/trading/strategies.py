@@ -76,12 +76,13 @@ def threshold_positions(predicted_returns: np.ndarray, threshold: float = 0.0,
         [1.0, 0.0, -1.0]
     """
     _check_mode(mode)
-    if not threshold >= 0:  # NaN too: no return is above it, so every position was flat
-        raise ValueError(f"threshold must be a number >= 0, not {threshold}")
+    if not 0 <= threshold < np.inf:  # NaN or inf: no return is above it, every position flat
+        raise ValueError(f"threshold must be a finite number >= 0, not {threshold}")
     predicted = np.asarray(predicted_returns, dtype=float)
-    if np.isnan(predicted).any():  # NaN is above no threshold: it was silently flat
-        raise ValueError(f"the predicted returns hold {int(np.isnan(predicted).sum())} NaN (a "
-                         "model that diverged?); there is no position to take from them")
+    bad = int((~np.isfinite(predicted)).sum())
+    if bad:  # NaN is above no threshold (silently flat), inf above every one (silently long)
+        raise ValueError(f"the predicted returns hold {bad} NaN or infinite value(s) (a model "
+                         "that diverged?); there is no position to take from them")
     positions = np.where(predicted > threshold, 1.0, 0.0)
     if mode == "long_short":
         positions[predicted < -threshold] = -1.0
