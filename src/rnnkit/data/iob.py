@@ -147,7 +147,7 @@ def read_iob(
             except DataFormatError as error:
                 if comment_prefix is None and text.startswith("#"):
                     raise DataFormatError(
-                        f"{str(error).removeprefix(f'{path}:{number}: ')}; '#' lines are "
+                        f"{error.message}; '#' lines are "
                         "read as tokens here (hashtags), not comments: remove the comment lines",
                         path, number,
                     ) from None

@@ -29,6 +29,7 @@ class DataFormatError(ValueError):
     def __init__(self, message: str, path: str | Path, line: int | None = None) -> None:
         self.path = str(path)
         self.line = line
+        self.message = message  # without the file and line
         where = self.path if line is None else f"{self.path}:{line}"
         super().__init__(f"{where}: {message}")
 

@@ -221,8 +221,9 @@ class Recurrent(nn.Module):
     ) -> tuple[Tensor | PackedSequence, Tensor | tuple[Tensor, ...]]:
         name = type(self).__name__
         reference: Tensor | None = next(self.parameters(), None)
+        # the input's tensor (its dtype also the batch of one made of an unbatched input's)
+        data = input.data if isinstance(input, PackedSequence) else input
         if reference is None:  # a cell without weights: the input sets dtype and device
-            data = input.data if isinstance(input, PackedSequence) else input
             reference = data if isinstance(data, Tensor) else torch.empty(0)
         unbatched = isinstance(input, Tensor) and input.dim() == 2  # torch.nn's one [T, I]
         if unbatched:
@@ -240,7 +241,6 @@ class Recurrent(nn.Module):
             time_steps, batch = input.shape[:2] if not self.batch_first else input.shape[1::-1]
             if lengths is not None:
                 lengths = check_lengths(lengths, time_steps, batch, self.batch_first)
-        data = input.data if isinstance(input, PackedSequence) else input
         states = check_hidden(name, hx, self._state_shapes(batch), reference, data.dtype)
 
         if self.kernel == "fused":
