@@ -34,13 +34,8 @@ from gensim.models import KeyedVectors
 
 from rnnkit.config import ConfigError
 from rnnkit.embeddings.vector_binary import dim_problem, words_past_count
-from rnnkit.embeddings.vector_files import (
-    FORMATS,
-    check_vectors_file,
-    rows_before_blank_end,
-    rows_past_count,
-    text_problem,
-)
+from rnnkit.embeddings.vector_files import FORMATS, check_vectors_file
+from rnnkit.embeddings.vector_text import rows_before_blank_end, rows_past_count, text_problem
 from rnnkit.training.checkpoint import atomic_write_bytes
 
 logger = logging.getLogger(__name__)

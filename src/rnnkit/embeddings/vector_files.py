@@ -1,8 +1,8 @@
 """A vectors file's format and what is wrong with it, read from its bytes: word2vec binary
 (``COUNT DIM`` header, then raw float32 bytes), word2vec text (the header, then ``WORD X1 ...``
 lines) or GloVe (the text lines alone); ``.gz`` too. :mod:`rnnkit.embeddings.pretrained` loads
-the vectors (through gensim) once these checks pass, and names a broken line with
-:func:`text_problem`.
+the vectors (through gensim) once these checks pass; :mod:`rnnkit.embeddings.vector_text` names
+a broken line of a text file.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def are_numbers(fields: Sequence[str]) -> bool:
     return True
 
 
-def _is_header(fields: Sequence[bytes]) -> bool:
+def is_header(fields: Sequence[bytes]) -> bool:
     return len(fields) == 2 and all(part.isdigit() for part in fields)
 
 
@@ -48,7 +48,7 @@ def read_head(path: Path) -> tuple[bytes, bytes]:
             header = first.split()
             # a text line holds dim numbers of up to ~25 characters: read all of it
             # (at most 64 MiB: a header's DIM may be absurd, 99999999999 words a line)
-            size = min(32 * int(header[1]) + 4096, 1 << 26) if _is_header(header) else 0
+            size = min(32 * int(header[1]) + 4096, 1 << 26) if is_header(header) else 0
             rest = file.read(size)
     except (OSError, *GZIP_ERRORS) as error:  # gzip.BadGzipFile is an OSError
         hint = ("; is it really gzipped, and whole? If it is not gzipped, rename it without .gz"
@@ -112,7 +112,7 @@ def _looks_binary(first: bytes, rest: bytes) -> bool:
     ``word x1 x2 ...`` text line, and the bytes hold a NUL or are not UTF-8 (a text file whose
     line 2 is broken, or written with decimal commas, is no binary file)."""
     fields = _line_two(rest)
-    if not _is_header(first.split()) or (len(fields) >= 2 and are_numbers(fields[1:])):
+    if not is_header(first.split()) or (len(fields) >= 2 and are_numbers(fields[1:])):
         return False
     return _raw_bytes(rest) and not _comma_decimals(fields)
 
@@ -140,7 +140,7 @@ def detect_format(path: str | Path) -> str:
     header = first.split()
     if not header:
         raise ValueError(f"vectors file {path} is empty (or starts with a blank line)")
-    if _is_header(header):
+    if is_header(header):
         dim = int(header[1])
         fields = _line_two(rest)
         if _looks_binary(first, rest):
@@ -151,7 +151,7 @@ def detect_format(path: str | Path) -> str:
             line = rest.split(b"\n", 1)[0]
             raise ValueError(f"vectors file {path}: line 2 is neither a text line 'WORD X1 ... "
                              f"X{dim}' nor raw binary numbers: {line[:60]!r}"
-                             + _comma_hint(fields))
+                             + comma_hint(fields))
         if len(fields) != dim + 1:
             raise ValueError(
                 f"vectors file {path}: the header says {dim} numbers a word but line 2 holds "
@@ -163,7 +163,7 @@ def detect_format(path: str | Path) -> str:
         return "glove"
     raise ValueError(
         f"vectors file {path} starts with neither a word2vec header 'COUNT DIM' nor a GloVe "
-        f"line 'WORD X1 X2 ...': {first[:80]!r}{_comma_hint(fields)}"
+        f"line 'WORD X1 X2 ...': {first[:80]!r}{comma_hint(fields)}"
     )
 
 
@@ -213,96 +213,10 @@ def _header_fits(first: bytes, rest: bytes) -> bool:
     """Whether the first line is a ``COUNT DIM`` header and line 2 a text line of DIM numbers."""
     header = first.split()
     fields = _line_two(rest)
-    return (_is_header(header) and len(fields) == int(header[1]) + 1
+    return (is_header(header) and len(fields) == int(header[1]) + 1
             and are_numbers(fields[1:]))
 
 
-def text_problem(path: Path, format: str) -> str | None:
-    """The first line that breaks a text vectors file (or its gzip data), said for a human;
-    None if none does (then gensim's own error is the best there is)."""
-    try:
-        return _first_bad_line(path, format)
-    except (OSError, *GZIP_ERRORS) as error:  # a gzip file cut short or damaged
-        return _unreadable(path, error)
-
-
-def _first_bad_line(path: Path, format: str) -> str | None:
-    with open_binary(path) as file:
-        lines = enumerate(file, start=1)
-        dim = count = None
-        if format == "word2vec-text":
-            header = next(lines, (1, b""))[1].split()
-            if not _is_header(header):
-                return f"line 1 is not a 'COUNT DIM' header: {b' '.join(header)[:60]!r}"
-            count, dim = int(header[0]), int(header[1])
-        seen = 0
-        for number, raw in lines:
-            if count is not None and seen == count:
-                break  # gensim reads no further
-            seen += 1
-            problem = _line_problem(raw, dim)
-            if problem:
-                return f"line {number} {problem}"
-            dim = dim or len(raw.rstrip().split(b" ")) - 1
-    if count is not None and seen < count:
-        return f"the header promises {count} words but {seen} follow it; fix line 1"
-    return None
-
-
-def rows_before_blank_end(path: Path) -> int | None:
-    """How many lines come before the blank lines that end a file; None where it ends in
-    none (or cannot be read to its end)."""
-    last = count = 0
-    try:
-        with open_binary(path) as file:
-            for count, line in enumerate(file, start=1):
-                if line.strip():
-                    last = count
-    except (OSError, *GZIP_ERRORS):
-        return None
-    return last if last < count else None
-
-
-def rows_past_count(path: Path) -> str | None:
-    """For a word2vec text file: that more word lines follow its ``COUNT DIM`` header than
-    COUNT (gensim reads COUNT and drops the rest), said for a human; None if none do."""
-    try:
-        with open_binary(path) as file:
-            count = int(file.readline().split()[0])
-            rows = sum(1 for line in file if line.strip())
-    except (OSError, *GZIP_ERRORS) as error:  # damaged after the words gensim read
-        return _unreadable(path, error)
-    if rows <= count:
-        return None
-    return (f"the header promises {count} words but {rows} follow it (only the first {count} "
-            "would be read); fix line 1")
-
-
-def _unreadable(path: Path, error: Exception) -> str:
-    if path.suffix == ".gz":
-        return f"its gzip data cannot be read ({error}): is the file cut short or damaged?"
-    return f"it cannot be read to its end ({error})"
-
-
-def _comma_hint(fields: Sequence[str]) -> str:
+def comma_hint(fields: Sequence[str]) -> str:
     return ("; write the numbers with a decimal point (0.5), not a comma (0,5)"
             if _comma_decimals(fields) else "")
-
-
-def _line_problem(raw: bytes, dim: int | None) -> str | None:
-    """What is wrong with one ``word x1 ... xDIM`` line (None: nothing)."""
-    try:
-        fields = raw.decode("utf-8").rstrip().split(" ")
-    except UnicodeDecodeError:
-        return "is not UTF-8 text; save the file as UTF-8"
-    if (dim and len(fields) > dim + 1 and are_numbers(fields[-dim:])
-            and not are_numbers(fields[1:-dim])):  # not a row of too many numbers
-        word = " ".join(fields[:-dim])
-        return (f"holds the word {word[:60]!r}, with a space, before its {dim} numbers: a word "
-                "in a vectors file holds none (each line is split at its spaces); remove the "
-                f"line, or join the word ({word[:60].replace(' ', '_')!r})")
-    if len(fields) < 2 or not are_numbers(fields[1:]):
-        return f"is not 'WORD X1 X2 ...': {raw[:60]!r}{_comma_hint(fields)}"
-    if dim is not None and len(fields) - 1 != dim:
-        return f"holds {len(fields) - 1} numbers, expected {dim}"
-    return None
