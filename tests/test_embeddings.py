@@ -316,6 +316,26 @@ def test_vector_files_that_gensim_misreads_in_silence_are_refused(
     assert type(load_vectors(path)) is KeyedVectors and len(load_vectors(path)) == 2
 
 
+@pytest.mark.parametrize(("content", "format", "problem"), [
+    (b"the\t1 2 3\ncat\t4 5 6\n", "auto", "line 1"),  # read as 'the\t1' with 2 numbers
+    (b"the\t1 2 3\ncat\t4 5 6\n", "glove", "line 1"),
+    (b"2 3\nthe\t1 2 3\ncat\t4 5 6\n", "auto", "line 2"),  # said 'fix the header'
+    (b"the\t1\t2\t3\n", "auto", "line 1"),  # said 'neither a word2vec header nor ...'
+    (b"the 1 2 3\ncat\t4 5 6\n", "auto", "not a valid glove file: line 2"),
+], ids=["glove", "glove-given", "w2v-text", "all-tabs", "later-line"])
+def test_vector_files_separated_by_tabs_are_refused(tmp_path: Path, content: bytes,
+                                                    format: str, problem: str) -> None:
+    """A word and its numbers separated by a tab were read as one word holding the first
+    number, in silence, or refused with a wrong cause."""
+    path = tmp_path / "v.txt"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=f"{problem} separates its fields with tabs: .*replace "
+                                         "the tabs with spaces"):
+        load_vectors(path, format)
+    path.write_bytes(b"a\tb 1 2\n")  # a tab inside a word is fine
+    assert load_vectors(path).index_to_key == ["a\tb"]
+
+
 @pytest.mark.parametrize(("name", "content", "problem"), [
     ("plain.txt.gz", b"a 1 2 3\n", "cannot be read: Not a gzipped file.*rename it without .gz"),
     ("bom.txt", b"\xef\xbb\xbfa 1 2 3\nb 4 5 6\n", "byte order mark"),

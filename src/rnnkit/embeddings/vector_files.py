@@ -147,6 +147,7 @@ def detect_format(path: str | Path) -> str:
             return "word2vec-binary"  # raw float bytes after the first word
         if not rest.strip():
             return "word2vec-text"  # no word follows the header: the reading says so
+        refuse_tabs(path, first, rest)
         if len(fields) < 2 or not are_numbers(fields[1:]):
             line = rest.split(b"\n", 1)[0]
             raise ValueError(f"vectors file {path}: line 2 is neither a text line 'WORD X1 ... "
@@ -158,6 +159,7 @@ def detect_format(path: str | Path) -> str:
                 f"{len(fields) - 1}; fix the header 'COUNT DIM' on line 1"
             )
         return "word2vec-text"
+    refuse_tabs(path, first, rest)
     fields = first.decode("utf-8", "replace").rstrip().split(" ")
     if len(fields) >= 2 and are_numbers(fields[1:]):
         return "glove"
@@ -165,6 +167,27 @@ def detect_format(path: str | Path) -> str:
         f"vectors file {path} starts with neither a word2vec header 'COUNT DIM' nor a GloVe "
         f"line 'WORD X1 X2 ...': {first[:80]!r}{comma_hint(fields)}"
     )
+
+
+def tab_separated(line: str) -> bool:
+    """Whether a ``word x1 x2 ...`` line has a tab between its word and its numbers (a word
+    may hold a tab, but not one followed by numbers alone, as ``the<TAB>0.1 0.2`` is)."""
+    parts = line.split(" ", 1)[0].split("\t")
+    return len(parts) >= 2 and are_numbers(parts[1:])
+
+
+TAB_FIX = ("a vectors file separates a word and its numbers with spaces: replace the tabs "
+           "with spaces")
+
+
+def refuse_tabs(path: Path, first: bytes, rest: bytes) -> None:
+    """Refuse a text file whose first word line (line 2 after a header) separates its fields
+    with tabs: gensim reads ``the<TAB>0.1 0.2 0.3`` as the word ``the<TAB>0.1`` with two
+    numbers, in silence."""
+    number, line = (2, rest.split(b"\n", 1)[0]) if is_header(first.split()) else (1, first)
+    if tab_separated(line.decode("utf-8", "replace").rstrip()):
+        raise ValueError(f"vectors file {path}: line {number} separates its fields with tabs: "
+                         f"{line.rstrip()[:60]!r}; {TAB_FIX}")
 
 
 def check_vectors_file(path: str | Path, format: str = "auto") -> str:
@@ -194,6 +217,8 @@ def check_given_format(path: Path, format: str) -> None:
     _check_file(path)
     first, rest = read_head(path)  # unreadable, or a byte order mark
     binary = _looks_binary(first, rest)
+    if format != "word2vec-binary" and not binary:
+        refuse_tabs(path, first, rest)
     if format == "word2vec-binary" and not binary:
         detected = detect_format(path)  # text: its format, or what keeps it from being one
     elif format != "word2vec-binary" and binary:

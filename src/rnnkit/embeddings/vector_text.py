@@ -9,7 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from rnnkit.data.files import GZIP_ERRORS
-from rnnkit.embeddings.vector_files import are_numbers, comma_hint, is_header, open_binary
+from rnnkit.embeddings.vector_files import (
+    TAB_FIX,
+    are_numbers,
+    comma_hint,
+    is_header,
+    open_binary,
+    tab_separated,
+)
 
 
 def text_problem(path: Path, format: str) -> str | None:
@@ -85,6 +92,8 @@ def _line_problem(raw: bytes, dim: int | None) -> str | None:
         fields = raw.decode("utf-8").rstrip().split(" ")
     except UnicodeDecodeError:
         return "is not UTF-8 text; save the file as UTF-8"
+    if tab_separated(" ".join(fields)):
+        return f"separates its fields with tabs: {raw.rstrip()[:60]!r}; {TAB_FIX}"
     if (dim and len(fields) > dim + 1 and are_numbers(fields[-dim:])
             and not are_numbers(fields[1:-dim])):  # not a row of too many numbers
         word = " ".join(fields[:-dim])
