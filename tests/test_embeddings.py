@@ -892,6 +892,32 @@ def test_a_binary_file_with_more_words_than_its_header_s_count_is_refused(
 
 
 @pytest.mark.parametrize("newline", [True, False])
+def test_a_binary_file_cut_short_or_with_fewer_words_than_its_count_says_so(
+        tmp_path: Path, newline: bool) -> None:
+    """gensim said only 'EOFError: unexpected end of input; is count incorrect or file
+    otherwise damaged?', and of a .gz cut short (an interrupted download of
+    GoogleNews-vectors-negative300.bin.gz) 'EOFError: Compressed file ended before the
+    end-of-stream marker was reached', where a text file's words are counted."""
+    path = _binary_with_header(tmp_path, b"5 10\n", newline)
+    with pytest.raises(ValueError, match="not a valid word2vec-binary file: the header promises "
+                                         "5 words but 3 follow it: is the file cut short"):
+        load_vectors(path)
+    whole = _binary_with_header(tmp_path, b"3 10\n", newline).read_bytes()
+    path.write_bytes(whole[:-30])  # the last vector cut
+    with pytest.raises(ValueError, match="promises 3 words but 2 follow it: is the file cut"):
+        load_vectors(path)
+    many = KeyedVectors(10)  # past the first bytes, which are read to tell the format
+    many.add_vectors([f"w{i}" for i in range(400)],
+                     np.random.default_rng(0).standard_normal((400, 10)).astype(np.float32))
+    packed = save_vectors(many, tmp_path / "v.bin.gz")
+    packed.write_bytes(packed.read_bytes()[:-2000])
+    with pytest.raises(ValueError, match=r"v.bin.gz is not a valid word2vec-binary file: its "
+                                         r"gzip data cannot be read \(.*\): is the file cut "
+                                         "short or damaged"):
+        load_vectors(packed)
+
+
+@pytest.mark.parametrize("newline", [True, False])
 @pytest.mark.parametrize("dim", [9, 11])
 def test_a_binary_file_whose_header_has_another_dim_says_so(
         tmp_path: Path, newline: bool, dim: int) -> None:

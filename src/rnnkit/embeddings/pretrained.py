@@ -33,7 +33,7 @@ import numpy as np
 from gensim.models import KeyedVectors
 
 from rnnkit.config import ConfigError
-from rnnkit.embeddings.vector_binary import dim_problem, words_past_count
+from rnnkit.embeddings.vector_binary import dim_problem, words_missing, words_past_count
 from rnnkit.embeddings.vector_files import FORMATS, check_vectors_file
 from rnnkit.embeddings.vector_text import rows_before_blank_end, rows_past_count, text_problem
 from rnnkit.training.checkpoint import atomic_write_bytes
@@ -64,7 +64,8 @@ def load_vectors(path: str | Path, format: str = "auto") -> KeyedVectors:
         rows = rows_before_blank_end(path) if format == "glove" else None
         vectors = _read(path, format, rows) if rows else None
         if vectors is None:
-            where = text_problem(path, format) if format != "word2vec-binary" else None
+            where = (words_missing(path) if format == "word2vec-binary" else
+                     text_problem(path, format))
             if where is None and isinstance(error, UnicodeDecodeError):
                 where = (f"a word is not UTF-8 ({error.reason} at byte {error.start} of its "
                          f"bytes {error.object[:40]!r}); rnnkit reads words as UTF-8: write "

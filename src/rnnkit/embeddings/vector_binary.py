@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnkit.data.files import GZIP_ERRORS
-from rnnkit.embeddings.vector_files import open_binary, read_head
+from rnnkit.embeddings.vector_files import open_binary, read_head, unreadable
 
 _CHUNK = 1 << 20
 _MOST_NUMBERS = 10_000  # the largest vector size looked for
@@ -58,6 +58,24 @@ def _words_in_step(data: bytes, size: int, most: int = 3) -> int | None:
             return words  # the bytes read end inside its vector
         at, words = space + 1 + size, words + 1
     return words
+
+
+def words_missing(path: Path) -> str | None:
+    """That a binary file holds fewer words than its header's COUNT (gensim says only
+    'unexpected end of input'), or that its gzip data ends early or is damaged, said for a
+    human; None if neither."""
+    first, _ = read_head(path)
+    count, dim = (int(number) for number in first.split())
+    try:
+        with open_binary(path) as file:
+            file.readline()
+            found = _count_words(file, 4 * dim)
+    except (OSError, *GZIP_ERRORS) as error:  # a .gz cut short: gensim's bare EOFError
+        return unreadable(path, error)
+    if found >= count:
+        return None
+    return (f"the header promises {count} words but {found} follow it: is the file cut "
+            "short? If not, fix the count on line 1")
 
 
 def words_past_count(path: Path, dim: int, words: list[Any]) -> str | None:

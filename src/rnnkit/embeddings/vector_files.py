@@ -242,6 +242,13 @@ def _header_fits(first: bytes, rest: bytes) -> bool:
             and are_numbers(fields[1:]))
 
 
+def unreadable(path: Path, error: Exception) -> str:
+    """That a file cannot be read to its end (``error``), said for a human."""
+    if path.suffix == ".gz":
+        return f"its gzip data cannot be read ({error}): is the file cut short or damaged?"
+    return f"it cannot be read to its end ({error})"
+
+
 def comma_hint(fields: Sequence[str]) -> str:
     return ("; write the numbers with a decimal point (0.5), not a comma (0,5)"
             if _comma_decimals(fields) else "")

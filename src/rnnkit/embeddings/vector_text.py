@@ -16,6 +16,7 @@ from rnnkit.embeddings.vector_files import (
     is_header,
     open_binary,
     tab_separated,
+    unreadable,
 )
 
 
@@ -25,7 +26,7 @@ def text_problem(path: Path, format: str) -> str | None:
     try:
         return _first_bad_line(path, format)
     except (OSError, *GZIP_ERRORS) as error:  # a gzip file cut short or damaged
-        return _unreadable(path, error)
+        return unreadable(path, error)
 
 
 def _first_bad_line(path: Path, format: str) -> str | None:
@@ -73,17 +74,11 @@ def rows_past_count(path: Path) -> str | None:
             count = int(file.readline().split()[0])
             rows = sum(1 for line in file if line.strip())
     except (OSError, *GZIP_ERRORS) as error:  # damaged after the words gensim read
-        return _unreadable(path, error)
+        return unreadable(path, error)
     if rows <= count:
         return None
     return (f"the header promises {count} words but {rows} follow it (only the first {count} "
             "would be read); fix line 1")
-
-
-def _unreadable(path: Path, error: Exception) -> str:
-    if path.suffix == ".gz":
-        return f"its gzip data cannot be read ({error}): is the file cut short or damaged?"
-    return f"it cannot be read to its end ({error})"
 
 
 def _line_problem(raw: bytes, dim: int | None) -> str | None:
