@@ -160,3 +160,15 @@ def test_span_scores_are_seqeval_s_and_no_prediction_scores_zero_without_a_warni
         warnings.simplefilter("error")
         nothing = tag_scores(gold, [["O"] * len(tags) for tags in gold], spans=True)
     assert (nothing["precision"], nothing["recall"], nothing["f1"]) == (0.0, 0.0, 0.0)
+
+
+def test_predict_tags_refuses_an_empty_token_or_one_that_is_not_a_string() -> None:
+    """An empty token (from ``"New  York".split(" ")``) was tagged as a word, here inside a
+    person's span; a ``None`` token failed with 'NoneType' object is not subscriptable."""
+    from rnnkit.pipelines.tagger import predict_tags
+
+    model = _build()
+    with pytest.raises(ValueError, match=r"sentence 2, token 2 is empty"):
+        predict_tags(model, [["Anna"], ["John", "", "lives"]])
+    with pytest.raises(TypeError, match=r"sentence 1, token 3 is None, not a string"):
+        predict_tags(model, [["Anna", "left", None]])  # type: ignore[list-item]

@@ -208,6 +208,7 @@ def predict_tags(model: Tagger, token_lists: Sequence[Sequence[str]], batch_size
     if strings:
         raise TypeError(f"predict_tags takes tokenized sentences (lists of tokens), got the "
                         f"string {strings[0][:40]!r}; split it into tokens first")
+    _check_tokens(token_lists)
     with evaluating(model):  # its mode (train or eval) is given back after
         lowercase = model.config.lowercase
         encoded = [encode(tokens, None, model.words, model.chars, model.tags, lowercase)
@@ -220,6 +221,18 @@ def predict_tags(model: Tagger, token_lists: Sequence[Sequence[str]], batch_size
             for index, ids in zip(chunk, model.predict_ids(batch), strict=True):
                 predicted[index] = model.output_tags(ids)
         return predicted
+
+
+def _check_tokens(token_lists: Sequence[Sequence[str]]) -> None:
+    """Refuse a token that is not a word: empty (the file readers refuse it too) or no string."""
+    for number, tokens in enumerate(token_lists, 1):
+        for position, token in enumerate(tokens, 1):
+            where = f"sentence {number}, token {position}"
+            if not isinstance(token, str):
+                raise TypeError(f"{where} is {token!r}, not a string: pass each token as a str")
+            if not token:
+                raise ValueError(f"{where} is empty: drop empty tokens (split at whitespace with "
+                                 "str.split(), not str.split(' '))")
 
 
 def evaluate_sentences(model: Tagger, sentences: list[TaggedSentence], out: Path | None,
