@@ -112,6 +112,29 @@ def test_learns_to_reverse_and_greedy_equals_beam_of_one(trained: Seq2Seq) -> No
 
 
 @torch.no_grad()
+def test_the_ids_on_padded_positions_change_nothing(trained: Seq2Seq) -> None:
+    """Padding is where the lengths say, for attention as for the encoder: a batch padded with
+    another id (here the end marker, or a word) decodes and scores as when 0-padded. Before,
+    attention read padding from the ids and attended to such positions."""
+    lines = ["red dog runs fast", "fish swims", "a cat sits on the white horse", "bird"]
+    batch = collate(encode_pairs(trained, lines, [reverse(x) for x in lines]))
+    assert bool((batch.source == PAD_ID).any())
+    greedy, maps = trained.greedy(batch.source, batch.source_lengths)
+    beam = beam_search(trained, batch.source, batch.source_lengths, beam_size=3, n_best=3)
+    for filler in (EOS_ID, 5):
+        source = batch.source.masked_fill(batch.source == PAD_ID, filler)
+        other = batch._replace(source=source)
+        assert torch.allclose(trained(other), trained(batch), atol=1e-6)
+        ids, weights = trained.greedy(source, batch.source_lengths)
+        assert ids == greedy
+        assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(weights, maps, strict=True)
+                   if a is not None and b is not None)
+        found = beam_search(trained, source, batch.source_lengths, beam_size=3, n_best=3)
+        assert [[h.tokens for h in row] for row in found] == [[h.tokens for h in row]
+                                                               for row in beam]
+
+
+@torch.no_grad()
 def test_beam_scores_are_the_model_log_probabilities(trained: Seq2Seq) -> None:
     batch = collate(encode_pairs(trained, ["red dog runs", "fish swims"], ["x", "y"]))
     found = beam_search(trained, batch.source, batch.source_lengths, beam_size=3, alpha=0.0,

@@ -163,7 +163,11 @@ class Seq2Seq(TaskModel):
         states, final = self.encoder(inputs, lengths=lengths)  # [B, S, D*H]
         finals = final if isinstance(final, tuple) else (final,)
         hidden = tuple(self._bridge(h, k) for k, h in enumerate(finals))
-        memory = Memory(states, self.decoder.keys(states), source != PAD_ID)
+        # real positions from the lengths, as the encoder reads them, not from the ids: a batch
+        # padded with another id attends to its real tokens alone, as when 0-padded
+        positions = torch.arange(source.shape[1], device=source.device)
+        mask = positions < lengths.to(source.device).unsqueeze(1)  # [B, S]
+        memory = Memory(states, self.decoder.keys(states), mask)
         start: Hidden = hidden if len(hidden) > 1 else hidden[0]
         feed = states.new_zeros(source.shape[0], self.decoder.feed_size)
         return memory, DecoderState(start, feed)
