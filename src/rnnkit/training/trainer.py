@@ -18,12 +18,10 @@ gradients, and rank 0 alone validates, logs and writes checkpoints.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -33,22 +31,13 @@ from tqdm import tqdm
 from rnnkit.config import TrainConfig, check_train
 from rnnkit.data.batching import SKIPPED, BatchSource
 from rnnkit.training.averaging import WeightAverage
-from rnnkit.training.checkpoint import (
-    CheckpointError,
-    atomic_write_text,
-    load_checkpoint,
-    rng_state,
-    save_checkpoint,
-    seed_everything,
-)
-from rnnkit.training.diagnostics import json_safe
+from rnnkit.training.checkpoint import seed_everything
 from rnnkit.training.distributed import join, resolve_device
 from rnnkit.training.epoch_sums import EpochSums
 from rnnkit.training.monitor import Monitor, TrainResult
-from rnnkit.training.resume import built_from, check_built_from, restore_rank, stop_after_resume
+from rnnkit.training.optimizer import make_optimizer
 from rnnkit.training.task import StepOutput, TaskModel, detach_state, move_to
-
-_CPU = torch.device("cpu")
+from rnnkit.training.trainer_checkpoints import TrainerCheckpoints
 
 
 def _silent(line: str) -> None:
@@ -59,20 +48,7 @@ class TrainingDiverged(RuntimeError):
     """The loss or the gradient became NaN or infinite."""
 
 
-def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
-    params = [p for p in model.parameters() if p.requires_grad]
-    if config.optimizer == "adam":
-        return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
-    if config.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
-    if config.optimizer == "sgd":
-        return torch.optim.SGD(
-            params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay
-        )
-    raise ValueError(f"optimizer must be adam, adamw or sgd, got {config.optimizer!r}")
-
-
-class Trainer:
+class Trainer(TrainerCheckpoints):
     """Trains a :class:`TaskModel` on a :class:`BatchSource`.
 
     Args:
@@ -129,100 +105,6 @@ class Trainer:
         self._observe: dict[str, BatchSource] = {}
         self._started = time.perf_counter()
 
-    # -- checkpoints ----------------------------------------------------------------------
-    def _checkpoint_state(self) -> dict[str, Any]:
-        return {
-            "model": self.model.state_dict(),
-            "average": self.average.shadow if self.average else {},
-            "optimizer": self.optimizer.state_dict(),
-            **self.monitor.state_dict(),  # "scheduler", "bad_epochs"
-            "epoch": self.epoch,
-            "batch_in_epoch": self.batch_in_epoch,
-            "window_in_batch": self.window_in_batch,
-            "tbptt_steps": self.config.tbptt_steps,  # the windows window_in_batch counts
-            "carried": detach_state(self.carried),
-            "sums": self.sums.to_json(),
-            "result": json.dumps(asdict(self.result)),
-            "rng": rng_state(),
-            "built_from": built_from(self.model),
-        }
-
-    def save(self, name: str = "last.pt") -> Path | None:
-        """Checkpoint everything needed to continue exactly (atomic write).
-
-        Distributed, every process must call it: rank 0 writes, with each process's RNG and
-        carried state under ``ranks``."""
-        ranks = self.workers.gather(self._rank_state()) if self.workers.distributed else None
-        if self.run_dir is None:
-            return None
-        state = self._checkpoint_state()
-        if ranks is not None:
-            state["ranks"] = ranks
-        return save_checkpoint(state, self.run_dir / name)
-
-    def _rank_state(self) -> dict[str, Any]:
-        return {"rng": rng_state(), "carried": move_to(detach_state(self.carried), _CPU),
-                "sums": self.sums.to_json()}
-
-    def resume(self, path: str | Path | None = None) -> bool:
-        """Continue from ``path`` (default ``run_dir/last.pt``); False when there is none.
-
-        Distributed, rank 0 reads the file and sends it to the others (which need no copy)."""
-        with self.workers.watch():  # rank 0 failed before sending it: a clear error, not gloo's
-            found = self.workers.on_main(lambda: self._read_checkpoint(path))
-        if found is None:
-            return False
-        path, state = found
-        window = int(state.get("window_in_batch", 0))
-        windows = state.get("tbptt_steps", self.config.tbptt_steps)  # older: not kept
-        if window and windows != self.config.tbptt_steps:
-            raise CheckpointError(
-                f"{path} stopped inside a batch, after window {window} of its"
-                f" train.tbptt_steps={windows} windows; resume with train.tbptt_steps={windows}"
-                f" (not {self.config.tbptt_steps}), or drop --resume or use a new --out")
-        check_built_from(state.get("built_from"), built_from(self.model), path)
-        self._load_model(state["model"], path)
-        if self.average is not None:  # an older run without one: the average starts here
-            self.average.load(state.get("average") or self.model.state_dict(), self.model)
-        try:
-            self.optimizer.load_state_dict(state["optimizer"])
-        except (RuntimeError, ValueError, KeyError) as error:
-            raise CheckpointError(f"{path}: the optimizer state does not fit ({error}); drop"
-                                  " --resume or use a new --out") from None
-        self.epoch = int(state["epoch"])
-        self.batch_in_epoch = int(state["batch_in_epoch"])
-        self.window_in_batch = int(state.get("window_in_batch", 0))
-        self.result = TrainResult(**json.loads(state["result"]))
-        self.monitor.load_state_dict(state, self.result)
-        self._write_metrics()  # the log as of the checkpoint: a line written after it is not
-        # repeated, none is lost
-        mid_epoch = bool(self.batch_in_epoch or self.window_in_batch)
-        self.result.stopped = stop_after_resume(self.result, self.config,
-                                                self.monitor.bad_epochs, mid_epoch)
-        # the saved state goes on only into the next window, or into the next batch of a
-        # model that carries it across batches (the others start every batch afresh)
-        carried_on = bool(self.window_in_batch) or (mid_epoch and self.model.carries_state)
-        self.carried, self.sums = restore_rank(state, path, self.workers, self.config,
-                                               self.result, carried_on, self.device, self.log)
-        self.log(f"resumed from {path}: epoch {self.epoch + 1}, batch {self.batch_in_epoch}")
-        return True
-
-    def _read_checkpoint(self, path: str | Path | None) -> tuple[str, dict[str, Any]] | None:
-        if path is None:
-            if self.run_dir is None or not (self.run_dir / "last.pt").exists():
-                return None
-            path = self.run_dir / "last.pt"
-        return str(path), load_checkpoint(path)
-
-    def _load_model(self, weights: dict[str, Any], path: str | Path) -> None:
-        try:
-            self.model.load_state_dict(weights)
-        except (RuntimeError, ValueError, KeyError) as error:
-            raise CheckpointError(
-                f"{path} was written by a different model configuration ({error}); drop"
-                " --resume or use a new --out"
-            ) from None
-
     # -- the loop -------------------------------------------------------------------------
     def fit(
         self,
@@ -250,13 +132,7 @@ class Trainer:
             self.result.seconds = time.perf_counter() - started
             if self.batch_in_epoch or self.window_in_batch:  # stopped mid-epoch (an epoch's
                 self.save()  # end saves itself): the resume point, the last weights not the best
-        best_file = self.run_dir / "best.pt" if self.run_dir is not None else None
-        if best_file is not None and best_file.exists() and self.result.best_epoch > 0:
-            self._load_model(load_checkpoint(best_file)["model"], best_file)
-        elif self._best_weights is not None:
-            self.model.load_state_dict(self._best_weights)
-        elif self.average is not None:  # stopped before an epoch ended: the average so far
-            self.model.load_state_dict(self.average.shadow)
+        self._restore_best()
         return self.result
 
     def _at_step_limit(self) -> bool:
@@ -402,11 +278,7 @@ class Trainer:
         self.epoch += 1
         self.batch_in_epoch = 0
         if self.monitor.judge(self.result, score, self.epoch):
-            weights = self.average.shadow if self.average else self.model.state_dict()
-            if self.run_dir is not None:  # only the weights: best.pt is never resumed from
-                save_checkpoint({"model": weights}, self.run_dir / "best.pt")
-            else:
-                self._best_weights = {k: v.detach().clone() for k, v in weights.items()}
+            self._keep_best()
         self.save()
         self._write_metrics()
         shown = ", ".join(f"{k} {v:.4g}" for k, v in record.items() if k not in ("epoch",))
@@ -424,13 +296,3 @@ class Trainer:
             metrics = self.model.evaluate(move_to(b, self.device) for b in source.batches(0))
             record.update({f"{name}_{k}": v for k, v in metrics.items()})
         return record
-
-    def _write_metrics(self) -> None:
-        """``metrics.jsonl``: one line per epoch of this run's history, rewritten atomically
-        (appended to, it kept the lines of an earlier run in the same folder, and a crash
-        mid-write left half a line); strict JSON, a NaN or infinite score written as null."""
-        if self.run_dir is None:
-            return
-        atomic_write_text(self.run_dir / "metrics.jsonl", "".join(
-            json.dumps(json_safe(record), allow_nan=False) + "\n"  # NaN: null
-            for record in self.result.history))
