@@ -1023,3 +1023,14 @@ def test_a_copy_to_the_cpu_waits_for_its_data(monkeypatch: pytest.MonkeyPatch) -
     move_to(torch.ones(1), torch.device("meta"))  # another device: asynchronous as before
     assert calls == [("meta", True)]
 
+
+
+@pytest.mark.parametrize("name", ["val", "train"])
+def test_an_observed_source_may_not_take_the_name_of_training_or_validation(name: str) -> None:
+    """observed sources are for the record only; named val or train, their scores replaced
+    val_loss (steering the best epoch) or train_loss in silence"""
+    trainer = Trainer(make_regressor(), quiet(), log=no_log)
+    with pytest.raises(ValueError, match=f"observe names a source '{name}'.*another name"):
+        trainer.fit(regression_source(), regression_source(),
+                    observe={name: regression_source(seed=1)})
+    assert trainer.result.steps == 0  # refused before a step

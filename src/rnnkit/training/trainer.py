@@ -119,6 +119,10 @@ class Trainer(TrainerCheckpoints):
         """
         config = self.config
         self.monitor.check(self.model, val is not None)
+        clash = sorted({"train", "val"} & set(observe or {}))
+        if clash:  # their scores would overwrite train_*/val_* and steer selection
+            raise ValueError(f"observe names a source {clash[0]!r}, whose scores would replace"
+                             f" the {clash[0]}_* ones; give it another name (test, say)")
         self._observe = observe or {}
         train = self.workers.shard(train)  # each process's share of every global batch
         started = time.perf_counter() - self.result.seconds
