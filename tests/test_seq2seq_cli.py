@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -307,6 +308,8 @@ def test_an_attention_plot_must_be_an_image(tmp_path: Path,
     ("data.vocab_size=2147483648", "data.vocab_size must be at most 10000000"),
     ('data.tokenizer="wordpiece"', "data.tokenizer must be one of unigram, bpe"),
     ("data.max_train_tokens=-1", "data.max_train_tokens must be at least 0"),
+    # trained (beam validation too) though translate refuses such a beam
+    ("seq2seq.beam_size=31", "seq2seq.beam_size must be at most 30 (the beam keeps one"),
     # trained, and the bundle translated with it though translate refuses --length-penalty -1
     ("seq2seq.length_penalty=-1", "seq2seq.length_penalty must be at least 0; got -1.0"),
     # these three trained as if given 1, 0 and a constant ratio
@@ -458,3 +461,16 @@ def test_a_registry_dataset_of_another_task_is_refused_up_front(
     assert (f"dataset {dataset!r} is a {task} dataset, and a translation model reads "
             "translation datasets (multi30k)") in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+
+
+def test_a_beam_wider_than_the_vocabulary_sentencepiece_made_is_refused_before_training(
+        prefix: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """data.vocab_size asks for at most so many pieces; a small text gives fewer"""
+    out = tmp_path / "run"
+    assert main(["train", "seq2seq", "--src", "de", "--tgt", "en", "--train", str(prefix),
+                 "--dev", str(prefix), "--test", str(prefix), "--out", str(out), *TINY,
+                 "--set", "data.vocab_size=500", "--set", "seq2seq.beam_size=400"]) == 2
+    err = capsys.readouterr().err
+    assert re.search(r"seq2seq.beam_size 400 is larger than the target vocabulary \((\d+) "
+                     r"subwords\); use at most \1", err), err
+    assert not (out / "model.rnnkit").exists()

@@ -147,6 +147,9 @@ def check_run(config: Seq2SeqRunConfig) -> None:
     check_at_least(data.vocab_size, "data.vocab_size", SPECIAL_PIECES + 1)
     check_at_most(data.vocab_size, "data.vocab_size", 10**7, "SentencePiece failed on 2**31 "
                   "pieces, naming no setting; 4000 to 32000 are usual")
+    check_at_most(config.seq2seq.beam_size, "seq2seq.beam_size", data.vocab_size,
+                  "the beam keeps one hypothesis per target subword at most, data.vocab_size;"
+                  " 5 is usual")  # translate refuses such a beam too
     check_at_least(data.max_train_tokens, "data.max_train_tokens", 0)  # 0: no limit
     bleu_metric(data.tgt)  # BLEU's tokenizer for the target language is installed
 
@@ -192,6 +195,10 @@ def train_seq2seq(config: Seq2SeqRunConfig, out_dir: str | Path, resume: bool = 
         f" {data.src}->{data.tgt}")
     tokenizers = prepare_tokenizers(data, train_src, train_tgt, Path(out_dir), resume)
     log(f"subword vocabularies: {len(tokenizers[0])} {data.src}, {len(tokenizers[1])} {data.tgt}")
+    if config.seq2seq.beam_size > len(tokenizers[1]):  # SentencePiece made fewer than asked
+        raise ValueError(f"seq2seq.beam_size {config.seq2seq.beam_size} is larger than the"
+                         f" target vocabulary ({len(tokenizers[1])} subwords); use at most"
+                         f" {len(tokenizers[1])} (5 is usual)")
     seed_everything(config.train.seed)  # the initial weights follow the seed too
     model = Seq2Seq(tokenizers[0], tokenizers[1], config.seq2seq, config.model,
                     data={"dataset": data.dataset, "src": data.src, "tgt": data.tgt})
