@@ -191,6 +191,20 @@ def test_layer_norm_cell_runs_and_gradchecks(cell_class: type[RecurrentCell]) ->
     assert gradcheck(fn, (x, *state, *params), eps=1e-6, atol=1e-7)
 
 
+@pytest.mark.parametrize("cell_class", [LayerNormLSTMCell, LayerNormGRUCell])
+def test_layer_norm_cells_refuse_a_single_input_feature(cell_class: type[RecurrentCell]) -> None:
+    """LN(W_ih x) over one feature is sign(x) LN(w) but where |x| is near 0: a univariate
+    series went in as little more than its signs (a layer's output on standardised Beijing
+    temperatures was within 1.2% of its output on their signs), silently."""
+    with pytest.raises(ValueError, match=rf"{cell_class.__name__}: input_size must be at least"
+                                         r" 2, got 1: .* keeps only the sign of x"):
+        cell_class(1, H)
+    layer_class = rnnkit.LSTM if cell_class is LayerNormLSTMCell else rnnkit.GRU
+    with pytest.raises(ValueError, match=r"input_size must be at least 2, got 1"):
+        layer_class(1, H, layer_norm=True)
+    assert cell_class(2, H)(torch.randn(B, 2))[0].shape == (B, H)
+
+
 def test_layer_norm_cells_compute_the_functional_steps() -> None:
     """The cells run the step functions that test_functional checks against the equations."""
     lstm, gru = LayerNormLSTMCell(IN, H).double(), LayerNormGRUCell(IN, H).double()
