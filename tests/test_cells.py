@@ -191,6 +191,32 @@ def test_layer_norm_cell_runs_and_gradchecks(cell_class: type[RecurrentCell]) ->
     assert gradcheck(fn, (x, *state, *params), eps=1e-6, atol=1e-7)
 
 
+@pytest.mark.parametrize("cell_class", [LayerNormLSTMCell, LayerNormGRUCell])
+def test_layer_norm_cells_refuse_a_single_input_feature(cell_class: type[RecurrentCell]) -> None:
+    """LN(W_ih x) over one feature is sign(x) LN(w) but where |x| is near 0: a univariate
+    series went in as little more than its signs (a layer's output on standardised Beijing
+    temperatures was within 1.2% of its output on their signs), silently."""
+    with pytest.raises(ValueError, match=rf"{cell_class.__name__}: input_size must be at least"
+                                         r" 2, got 1: .* keeps only the sign of x"):
+        cell_class(1, H)
+    layer_class = rnnkit.LSTM if cell_class is LayerNormLSTMCell else rnnkit.GRU
+    with pytest.raises(ValueError, match=r"input_size must be at least 2, got 1"):
+        layer_class(1, H, layer_norm=True)
+    assert cell_class(2, H)(torch.randn(B, 2))[0].shape == (B, H)
+
+
+def test_layer_norm_gru_refuses_a_single_unit() -> None:
+    """LN(W_hh h) over one unit is sign(h) LN(w_hh): the gates and candidate of a
+    LayerNormGRUCell(3, 1) were the same for h_(t-1) = 0.2 and 0.9, silently. A stacked one
+    (GRU(3, 1, num_layers=2)) is refused for this, not for its second layer's input of 1."""
+    with pytest.raises(ValueError, match=r"LayerNormGRUCell: hidden_size must be at least 2,"
+                                         r" got 1: .* keeps only the sign of h_\(t-1\)"):
+        LayerNormGRUCell(IN, 1)
+    with pytest.raises(ValueError, match=r"LayerNormGRUCell: hidden_size must be at least 2"):
+        rnnkit.GRU(IN, 1, num_layers=2, layer_norm=True)
+    assert LayerNormGRUCell(IN, 2)(torch.randn(B, IN))[0].shape == (B, 2)
+
+
 def test_layer_norm_cells_compute_the_functional_steps() -> None:
     """The cells run the step functions that test_functional checks against the equations."""
     lstm, gru = LayerNormLSTMCell(IN, H).double(), LayerNormGRUCell(IN, H).double()

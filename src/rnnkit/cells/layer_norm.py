@@ -25,6 +25,11 @@ class LayerNormCell(RecurrentCell):
 
     def __init__(self, input_size: int, hidden_size: int) -> None:
         super().__init__(input_size, hidden_size)
+        if input_size < 2:  # LN(x w) = sign(x) LN(w) but where |x| is near 0: the value is lost
+            raise ValueError(f"{type(self).__name__}: input_size must be at least 2, got "
+                             f"{input_size}: layer norm of W_ih x over a single input feature "
+                             "keeps only the sign of x, never its size; add input features, "
+                             "or drop layer norm (layer_norm=False, model.layer_norm=false)")
         rows = self.num_gates * hidden_size
         self.weight_ih = nn.Parameter(torch.empty(rows, input_size))
         self.weight_hh = nn.Parameter(torch.empty(rows, hidden_size))
