@@ -30,6 +30,10 @@ class LayerNormCell(RecurrentCell):
                              f"{input_size}: layer norm of W_ih x over a single input feature "
                              "keeps only the sign of x, never its size; add input features, "
                              "or drop layer norm (layer_norm=False, model.layer_norm=false)")
+        if hidden_size < 2:  # LN(h w) = sign(h) LN(w): the gates would see h_(t-1)'s sign alone
+            raise ValueError(f"{type(self).__name__}: hidden_size must be at least 2, got "
+                             f"{hidden_size}: layer norm of W_hh h over a single unit keeps "
+                             "only the sign of h_(t-1), so the gates never see its size")
         rows = self.num_gates * hidden_size
         self.weight_ih = nn.Parameter(torch.empty(rows, input_size))
         self.weight_hh = nn.Parameter(torch.empty(rows, hidden_size))

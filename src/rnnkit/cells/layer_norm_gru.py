@@ -25,11 +25,7 @@ class LayerNormGRUCell(LayerNormCell):
     num_gates = 3
 
     def __init__(self, input_size: int, hidden_size: int) -> None:
-        super().__init__(input_size, hidden_size)
-        if hidden_size < 2:  # LN(h w) = sign(h) LN(w): the gates would see h_(t-1)'s sign alone
-            raise ValueError(f"LayerNormGRUCell: hidden_size must be at least 2, got "
-                             f"{hidden_size}: layer norm of W_hh h over a single unit keeps "
-                             "only the sign of h_(t-1), so the gates never see its size")
+        super().__init__(input_size, hidden_size)  # refuses hidden_size 1, input_size 1
         self.reset_parameters()
 
     def step(self, x_projected: Tensor, state: State) -> State:

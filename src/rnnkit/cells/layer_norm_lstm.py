@@ -33,11 +33,8 @@ class LayerNormLSTMCell(LayerNormCell):
     state_size = 2
 
     def __init__(self, input_size: int, hidden_size: int) -> None:
-        super().__init__(input_size, hidden_size)
-        if hidden_size < 2:  # LN over one feature is its shift alone: c_t would never reach h_t
-            raise ValueError(f"LayerNormLSTMCell: hidden_size must be at least 2, got "
-                             f"{hidden_size}: layer norm of a single cell unit is a constant, "
-                             "so the cell state would never reach h_t")
+        super().__init__(input_size, hidden_size)  # refuses 1 input or 1 unit (for which
+        # LN(c_t) would also be its shift alone: c_t would never reach h_t)
         self.ln_cell = nn.LayerNorm(hidden_size)
         self.reset_parameters()
 
