@@ -55,6 +55,12 @@ def step_mask(lengths: Tensor, time_steps: int, device: torch.device) -> Tensor:
     return (steps < lengths.unsqueeze(0)).unsqueeze(2).to(device)
 
 
+def padding_mask(lengths: Tensor, time_steps: int, device: torch.device) -> Tensor:
+    """``[B, T]`` boolean: True where step t is a real step of sequence b (batch-first)."""
+    steps = torch.arange(time_steps, device=device)  # [T]
+    return steps[None, :] < lengths.to(device)[:, None]  # [1, T] < [B, 1]
+
+
 def reverse_index(lengths: Tensor, time_steps: int, device: torch.device) -> Tensor:
     """``[T, B]`` time index that reverses each sequence within its own length.
 

@@ -20,6 +20,7 @@ from torch import Tensor, nn
 from rnnkit.config import ConfigError, ModelConfig
 from rnnkit.data.classifier_batches import ClassBatch
 from rnnkit.data.vocab import Vocab
+from rnnkit.layers.lengths import padding_mask
 from rnnkit.models.encoder import build_encoder
 from rnnkit.models.pooling import Pooling
 from rnnkit.training.bundle import register_model
@@ -139,7 +140,7 @@ class SequenceClassifier(TaskModel):
             inputs ``[B, T]`` ids or ``[B, T, F]`` features -> ``[B, K]`` (``[B]`` binary).
         """
         inputs, lengths = batch.inputs, batch.lengths
-        mask = torch.arange(inputs.shape[1], device=inputs.device) < lengths.unsqueeze(1)
+        mask = padding_mask(lengths, inputs.shape[1], inputs.device)
         if self.embedding is not None:
             if self.training and self.config.word_dropout > 0 and self.words is not None:
                 drop = torch.rand(inputs.shape, device=inputs.device) < self.config.word_dropout

@@ -18,6 +18,7 @@ from torch import Tensor, nn
 
 from rnnkit.config import ModelConfig
 from rnnkit.data.subword import BOS_ID, EOS_ID, PAD_ID, SubwordTokenizer
+from rnnkit.layers.lengths import padding_mask
 from rnnkit.models.encoder import build_encoder
 from rnnkit.models.seq2seq_decoder import NEVER_PRODUCED, Decoder, DecoderState, Hidden, Memory
 from rnnkit.training.bundle import register_model
@@ -165,8 +166,7 @@ class Seq2Seq(TaskModel):
         hidden = tuple(self._bridge(h, k) for k, h in enumerate(finals))
         # real positions from the lengths, as the encoder reads them, not from the ids: a batch
         # padded with another id attends to its real tokens alone, as when 0-padded
-        positions = torch.arange(source.shape[1], device=source.device)
-        mask = positions < lengths.to(source.device).unsqueeze(1)  # [B, S]
+        mask = padding_mask(lengths, source.shape[1], source.device)  # [B, S]
         memory = Memory(states, self.decoder.keys(states), mask)
         start: Hidden = hidden if len(hidden) > 1 else hidden[0]
         feed = states.new_zeros(source.shape[0], self.decoder.feed_size)

@@ -19,6 +19,7 @@ from rnnkit.config import ModelConfig, check_at_least, check_choice
 from rnnkit.data.tagger_batches import TaggerBatch
 from rnnkit.data.tags import bioes_to_bio, repair_bio
 from rnnkit.data.vocab import Vocab
+from rnnkit.layers.lengths import padding_mask
 from rnnkit.models.char_encoder import CHAR_ENCODERS, CharEncoder
 from rnnkit.models.crf import CRF, allowed_transitions
 from rnnkit.models.encoder import build_encoder
@@ -200,5 +201,4 @@ class Tagger(TaskModel):
 
 def _mask(batch: TaggerBatch) -> Tensor:
     """``[B, T]`` True at each sentence's real tokens (from its length, not its word ids)."""
-    steps = torch.arange(batch.words.shape[1], device=batch.words.device)  # [T]
-    return steps[None, :] < batch.lengths.to(batch.words.device)[:, None]  # [1, T] < [B, 1]
+    return padding_mask(batch.lengths, batch.words.shape[1], batch.words.device)
