@@ -227,12 +227,13 @@ def _check_tokens(token_lists: Sequence[Sequence[str]]) -> None:
     """Refuse a token that is not a word: empty (the file readers refuse it too) or no string."""
     for number, tokens in enumerate(token_lists, 1):
         for position, token in enumerate(tokens, 1):
+            if token and isinstance(token, str):
+                continue  # the message below is built for the one bad token only
             where = f"sentence {number}, token {position}"
             if not isinstance(token, str):
                 raise TypeError(f"{where} is {token!r}, not a string: pass each token as a str")
-            if not token:
-                raise ValueError(f"{where} is empty: drop empty tokens (split at whitespace with "
-                                 "str.split(), not str.split(' '))")
+            raise ValueError(f"{where} is empty: drop empty tokens (split at whitespace with "
+                             "str.split(), not str.split(' '))")
 
 
 def evaluate_sentences(model: Tagger, sentences: list[TaggedSentence], out: Path | None,
