@@ -80,6 +80,7 @@ def write_result(
         path: write here instead of the default location.
     """
     import rnnkit  # here, so --help and machine_info work without the package
+    from rnnkit.training.checkpoint import atomic_write_text
 
     if "name" not in baseline or "value" not in baseline:
         raise ValueError("baseline needs at least 'name' and 'value'")
@@ -99,9 +100,9 @@ def write_result(
         "extra": dict(extra) if extra is not None else {},
     }
     target = Path(path) if path is not None else RESULTS_DIR / f"{name}.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
     # allow_nan=False: a NaN/inf would make the file invalid JSON; use None for "no value".
-    target.write_text(json.dumps(result, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    # Atomically: a run killed mid-write keeps the recorded file whole.
+    atomic_write_text(target, json.dumps(result, indent=2, allow_nan=False) + "\n")
     return target
 
 

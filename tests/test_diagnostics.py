@@ -411,3 +411,18 @@ def test_norms_do_not_overflow_inside_float64_and_the_plot_marks_0_and_inf(
     plot_gradient_flow({"init": [flow]}, tmp_path / "flow.png")
     assert drawn == [([pytest.approx(1e-61)], "0: no gradient"),  # below every real value
                      ([pytest.approx(1e201)], "inf: overflow")]  # above, not at the bottom
+
+
+def test_clipping_is_not_credited_when_the_unclipped_run_never_diverged(tmp_path: Path) -> None:
+    """With recurrent weights that do not explode (gain 0.5) neither run diverged, yet the
+    claims read clipping_prevents_it: True, crediting clipping with preventing a divergence
+    that never happened without it."""
+    summary = run_demonstration(
+        cells=("gru",), length=6, hidden_size=4, steps=1, batch_size=8, out_dir=tmp_path,
+        log=lambda line: None, explode=ExplodeSettings(gain=0.5, steps=3),
+    )
+    runs = summary["exploding"]["runs"]
+    assert not runs["no clipping"]["diverged"] and not runs["clip_norm=1"]["diverged"]
+    assert summary["claims"]["explodes_without_clipping"] is False
+    assert summary["claims"]["clipping_prevents_it"] is None  # nothing to prevent: not checked
+    assert "- clipping_prevents_it: None" in (tmp_path / "summary.md").read_text()

@@ -281,6 +281,8 @@ def _claims(summary: dict[str, Any], flows: dict[str, list[GradientFlow]]) -> di
     results = summary["results"]
     gated = [c for c in ("lstm", "gru") if c in results]
     runs = summary["exploding"]["runs"]
+    exploded = runs["no clipping"]["diverged"]  # else clipping had nothing to prevent
+    clipped = [r for r in runs.values() if r["clip_norm"]]
     return {
         "log10_first_over_last_after_training": trained,
         "rnn_vanishes": None if "rnn" not in trained else trained["rnn"] < -FEW_ORDERS,
@@ -288,6 +290,7 @@ def _claims(summary: dict[str, Any], flows: dict[str, list[GradientFlow]]) -> di
                                     else all(trained[c] >= -FEW_ORDERS for c in gated)),
         "rnn_fails": None if "rnn" not in results else not results["rnn"]["solved"],
         "gated_solve": None if not gated else all(results[c]["solved"] for c in gated),
-        "explodes_without_clipping": runs["no clipping"]["diverged"],
-        "clipping_prevents_it": not any(r["diverged"] for k, r in runs.items() if r["clip_norm"]),
+        "explodes_without_clipping": exploded,
+        "clipping_prevents_it": (None if not exploded
+                                 else not any(r["diverged"] for r in clipped)),
     }
