@@ -205,6 +205,15 @@ def test_costs_beyond_all_that_a_trade_moves_are_refused_by_their_flags(tmp_path
         capsys.readouterr().err
 
 
+def test_a_date_column_without_data_is_refused_as_forecast_and_evaluate_refuse_it(
+        tmp_path: Path, capsys) -> None:
+    # the flag was ignored: the backtest ran on the model's own data and exited 0
+    args = ["backtest", "--model", str(tmp_path / "model.rnnkit"), "--date-column", "day"]
+    assert rnnkit.cli.main(args) == 2  # before the model is read
+    assert "--date-column day names the date column of a --data file; give --data too" in \
+        capsys.readouterr().err
+
+
 def test_a_table_prints_a_missing_percentage_as_nan() -> None:
     one_day = {"flat": backtest(np.zeros(1), np.array([0.01]))}
     row = report_table(one_day).splitlines()[1].split()

@@ -71,6 +71,17 @@ def test_pickle_crafted_to_run_code_is_refused(tmp_path: Path) -> None:
     assert not marker.exists()
 
 
+def test_a_checkpoint_given_as_a_bundle_says_which_file_to_give(tmp_path: Path) -> None:
+    # said "not a safetensors file (Error while deserializing: header too large); it may be
+    # truncated, corrupt, or another kind of file": a run's last.pt is none of the first two
+    path = tmp_path / "last.pt"
+    torch.save({"model": _model().state_dict()}, path)
+    with pytest.raises(BundleError, match=r"last\.pt is not an rnnkit bundle but a zip file, as "
+                       r"torch\.save writes \(a run's last\.pt or best\.pt checkpoint\?\): "
+                       r"give the run's model\.rnnkit"):
+        load_bundle(path)
+
+
 def test_truncated_bundle_is_a_clear_error(tmp_path: Path) -> None:
     path = save_bundle(_model(), tmp_path / "m.rnnkit")
     path.write_bytes(path.read_bytes()[:200])

@@ -907,3 +907,20 @@ def test_a_label_held_out_whole_by_dev_fraction_names_the_setting(
     error = capsys.readouterr().err
     assert "data.dev_fraction held out every training example of ['meh']" in error
     assert "Fix the data" not in error
+
+
+@pytest.mark.parametrize("output", ["softmax", "sigmoid"])
+def test_a_training_file_of_one_label_is_refused_by_name(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], output: str) -> None:
+    # said "softmax output needs at least 2 classes, got ['pos']" (no file, nothing to do), or
+    # with a sigmoid "classifier.output=sigmoid with 1 classes ...: use softmax", which fails too
+    data = tmp_path / "train.csv"
+    data.write_text("text,label\n" + "".join(f"good film {i},pos\n" for i in range(8)))
+    assert main(["train", "classifier", "--train", str(data), "--dev", str(data),
+                 "--out", str(tmp_path / "run"), "--set", f"classifier.output={output}",
+                 "--set", "train.progress=false", "--set", "train.device=cpu"]) == 2
+    assert capsys.readouterr().err == (
+        f"rnnkit: error: the training data ({data}) holds examples of one label only, 'pos': "
+        "a classifier needs at least 2 labels; give training examples of each (is "
+        "data.label_field='label' the label column?)\n")
+    assert not (tmp_path / "run").exists()

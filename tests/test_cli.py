@@ -572,6 +572,24 @@ def test_an_out_that_is_a_file_is_refused_naming_out(
     assert afile.read_text() == "mine\n"
 
 
+@pytest.mark.parametrize("command", [
+    ["train", "synthetic", *TINY], ["evaluate", "--model", "model.rnnkit"],
+    ["backtest", "--model", "model.rnnkit"], ["diagnose"], ["stocks"],
+])
+@pytest.mark.parametrize("out", [["--out", ""], ["--out="]])
+def test_an_empty_out_is_refused_not_read_as_the_current_folder(
+        command: list[str], out: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """--out "$RUN" with RUN unset trained (or wrote) in the current folder, as --out ."""
+    monkeypatch.chdir(tmp_path)
+    assert main([*command, *out]) == 2
+    assert capsys.readouterr().err == (
+        "rnnkit: error: --out is empty (an unset shell variable?), which would write in the "
+        "current folder; give a folder (--out . for the current one), or leave --out out for "
+        "the default\n")
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("command", ["evaluate", "backtest"])
 def test_a_run_folder_as_out_of_evaluate_or_backtest_is_refused(
         command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -192,6 +192,23 @@ def test_corpus_files_whose_names_read_as_two_formats_are_refused(tmp_path: Path
     assert list(open_corpus([text, treebank], "text"))[0] == ["Hi", "there"]  # as asked
 
 
+@pytest.mark.parametrize("name", ["reviews.csv", "reviews.tsv.gz"])
+def test_a_table_as_a_corpus_is_refused_unless_read_as_text(tmp_path: Path, name: str) -> None:
+    """A CSV of texts and labels was read as text in silence: its header and its label column
+    became words (``text``, ``label``, ``1``) in every sentence's context."""
+    table = tmp_path / name
+    content = "text,label\ngood film,1\nbad film,0\n"
+    if name.endswith(".gz"):
+        table.write_bytes(gzip.compress(content.replace(",", "\t").encode()))
+    else:
+        table.write_text(content)
+    with pytest.raises(ValueError, match=rf"{name} is a table \(\.[ct]sv\), and a corpus is read "
+                       "as text, JSON lines, CoNLL-U, iob or SST trees: a table read as text "
+                       "gives its header and every column as words"):
+        open_corpus(table)
+    assert len(list(open_corpus(table, "text"))) == 3  # as asked
+
+
 def test_corpus_errors_name_the_file_and_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "ok"}\n{"body": "no text"}\n')

@@ -614,6 +614,30 @@ def test_forecast_names_a_bad_output_other_data_and_as_of(tmp_path: Path, capsys
             capsys.readouterr().err
 
 
+def test_data_features_a_file_lacks_are_named_by_their_setting_or_as_the_model_s(
+        tmp_path: Path, capsys) -> None:
+    # training said "no column 'z' in the frame; its columns: ...", naming no setting;
+    # evaluate and backtest of a model of data.features=x on a file without x said "no column
+    # 'x' in the frame", and forecast "the frame lacks the model's feature(s) ['x']"
+    csv = write_csv(tmp_path / "series.csv", series_frame(400))
+    assert rnnkit.cli.main(["train", "forecaster", "--out", str(tmp_path / "bad"), *[
+        part for pair in settings(csv, **{"data.features": "x,z"}) for part in ("--set", pair)
+    ]]) == 2
+    assert capsys.readouterr().err == (
+        f"rnnkit: error: data.features names 'z', which {csv} lacks; its columns: y, x, "
+        "hour_sin, hour_cos. Name columns it has\n")
+    config = load_config(ForecastRunConfig, None, settings(csv, **{
+        "data.features": "x", "train.epochs": "1"}))
+    train_forecaster(config, tmp_path / "run", log=lambda line: None)
+    model = str(tmp_path / "run" / "model.rnnkit")
+    only_y = write_csv(tmp_path / "only_y.csv", series_frame(400)[["y"]])
+    for verb in (["evaluate"], ["backtest", "--threshold", "0"], ["forecast"]):
+        assert rnnkit.cli.main([*verb, "--model", model, "--data", str(only_y)]) == 2
+        error = capsys.readouterr().err
+        assert f"rnnkit: error: the data {only_y} lacks input columns the model" in error
+        assert "reads: x" in error and "Give --data with the model's columns" in error
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".json"])
 def test_a_forecast_interrupted_while_written_keeps_the_old_file(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, suffix: str) -> None:

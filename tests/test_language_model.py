@@ -292,6 +292,23 @@ def test_a_validation_text_too_short_names_its_own_setting(
     assert "too short for 16 columns" in err and "a smaller data.eval_batch_size" in err
 
 
+def test_a_one_line_text_s_final_line_break_names_the_validation_split(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # a file of one line said "the validation text holds characters never seen in training:
+    # ['\\n']; train on text that contains them", though the file given does contain them
+    text = tmp_path / "one_line.txt"
+    text.write_text("the cat sat on the mat. " * 100 + "\n")
+    assert main(["train", "lm", "--file", str(text), "--out", str(tmp_path / "run"),
+                 "--set", "train.batch_size=2", "--set", "model.hidden_size=8"]) == 2
+    assert capsys.readouterr().err == (
+        "rnnkit: error: the validation text (the last 0.1 of the text, data.validation_fraction)"
+        " holds characters never seen in training: ['\\n']; the training text before it has "
+        "none of them, and a character model cannot score a character it never saw: have them "
+        "occur before the end too (or remove them from it), or change "
+        "data.validation_fraction\n")
+    assert not (tmp_path / "run").exists()
+
+
 def test_model_dropout_is_refused_for_a_language_model(capsys: pytest.CaptureFixture[str]
                                                        ) -> None:
     assert main(["train", "lm", "--set", "model.dropout=0.3", "--print-config"]) == 2

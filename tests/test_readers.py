@@ -204,6 +204,20 @@ def test_a_file_without_a_tag_column_is_refused(tmp_path: Path, any_tag: bool,
         read_iob(write(tmp_path, text), any_tag=any_tag, **columns)
 
 
+@pytest.mark.parametrize("separator", [";", ",", "|"])
+def test_columns_separated_by_a_spreadsheet_s_separator_say_so(tmp_path: Path,
+                                                              separator: str) -> None:
+    # said "the token and tag columns are both field 1 of this line of 1 field(s):
+    # ['Bob;B-PER']; a tag column is needed (any valid tag, e.g. O, for text to be tagged...)"
+    text = f"Bob{separator}B-PER\nran{separator}O\n\n"
+    with pytest.raises(DataFormatError, match=(
+            f":1: this line is one field, 'Bob\\{separator}B-PER': its columns look separated "
+            f"by '\\{separator}', but an iob file's are separated by tabs or spaces; save it so$")):
+        read_iob(write(tmp_path, text))
+    with pytest.raises(DataFormatError, match=":1: the token and tag columns are both field"):
+        read_iob(write(tmp_path, f"a{separator}b\nran\n\n"))  # no tag after it: tokens only
+
+
 def test_read_uner_and_conll03_styles(tmp_path: Path) -> None:
     first, second = read_iob(write(tmp_path, UNER), token_column=2, tag_column=3)
     assert first.tokens == ["Bob", "ran"] and first.tags == ["B-PER", "O"]

@@ -84,6 +84,26 @@ def test_entries_and_lookup_errors() -> None:
         register(get_spec("wnut17"))
 
 
+@pytest.mark.parametrize(("command", "given", "own"), [
+    (["train", "tagger", "--dataset"], "my.conllu", "a tagger reads files of your own with "
+     "--train, --dev and --test (data.train, data.dev, data.test) and no dataset; its "
+     "datasets: ud_english_ewt, uner_english_ewt, wnut17"),
+    (["train", "classifier", "--dataset"], "reviews.csv", "a classifier reads files of your "
+     "own with --train, --dev and --test (data.train, data.dev, data.test) and no dataset"),
+    (["train", "lm", "--dataset"], "data/novel", "a language model reads files of your own "
+     "with --file (data.file) and no dataset; its datasets: tinyshakespeare"),
+    (["train", "seq2seq", "--dataset"], "corpus/train.de", "a translation model reads files "
+     "of your own with --train, --dev and --test, each a file prefix"),
+])
+def test_a_file_given_as_a_dataset_names_the_flags_for_files(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str], given: str,
+        own: str) -> None:
+    # said only "unknown dataset 'my.conllu'; known datasets: beijing_pm25, imdb, ..."
+    assert cli.main([*command, given, "--print-config"]) == 2
+    assert capsys.readouterr().err.startswith(
+        f"rnnkit: error: {given!r} is not a registry dataset but a file's name: {own}")
+
+
 def test_specs_are_checked_when_made(tmp_path: Path) -> None:
     good = DatasetFile("train", "a.txt", "", sha(b""))
     with pytest.raises(ValueError, match="64 lowercase hex digits"):

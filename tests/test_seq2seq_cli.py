@@ -88,15 +88,20 @@ def test_train_translate_evaluate(prefix: Path, tmp_path: Path,
 @pytest.mark.parametrize(("test", "message"), [
     ([], "no test data: set data.dataset, or data.test (--test) to a file prefix"),
     (["--test", "missing"], "missing.de does not exist"),
+    # one file of the pair said 'TINY.de.de does not exist'
+    (["--test", "TINY.de"], "--test 'TINY.de' names one file of the pair; give their prefix, "
+                            "--test TINY (reads TINY.de and TINY.en)"),
 ])
+
 def test_the_test_split_is_read_before_training(prefix: Path, tmp_path: Path, test: list[str],
                                                 message: str,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "run"
+    test = [part.replace("TINY", str(prefix)) for part in test]
     code = main(["train", "seq2seq", "--train", str(prefix), "--dev", str(prefix), *test,
                  "--out", str(out), *TINY])
     assert code == 2
-    assert message in capsys.readouterr().err
+    assert message.replace("TINY", str(prefix)) in capsys.readouterr().err
     assert not (out / "model.rnnkit").exists()
 
 
@@ -245,6 +250,9 @@ def test_translate_and_evaluate_name_their_flags(prefix: Path, tmp_path: Path,
     assert "trained from files: give --data, a file prefix" in capsys.readouterr().err
     assert main(["evaluate", "--model", model, "--data", "sst"]) == 2
     assert "--data 'sst' is neither a file prefix" in capsys.readouterr().err
+    assert main(["evaluate", "--model", model, "--data", f"{prefix}.en"]) == 2  # said "tiny.en
+    assert (f"--data '{prefix}.en' names one file of the pair; give their prefix, --data "  # .de
+            f"{prefix} (reads {prefix}.de and {prefix}.en)") in capsys.readouterr().err  # is no"
     blank_first = tmp_path / "blank.de"
     blank_first.write_text("\n" + SOURCE[0] + "\n")
     assert main(["translate", "--model", model, "--input", str(blank_first),

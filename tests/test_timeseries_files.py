@@ -63,3 +63,21 @@ def test_local_midnights_in_the_long_format_are_their_local_days(tmp_path: Path)
                        value_column="value", frequency="D")
     assert frame.index.equals(DAYS.tz_localize(None).rename("date"))
     assert frame["B"].tolist() == list(range(20))
+
+
+@pytest.mark.parametrize(("name", "text", "said"), [
+    ("t.tsv", "date,y\n2020-01-01,1\n", "commas (.*), but a .tsv file is read separated by "
+                                        "tabs; save it separated by tabs, or name it .csv"),
+    ("t.csv", "date\ty\n2020-01-01\t1\n", "tabs (.*), but a .csv file is read separated by "
+                                          "commas; save it separated by commas, or name it .tsv"),
+    ("t.tsv", "date;y\n2020-01-01;1\n", "';' (.*), but a .tsv file is read separated by tabs; "
+                                        "save it separated by tabs$"),
+])
+def test_a_table_read_with_the_wrong_separator_says_which_it_has(
+        tmp_path: Path, name: str, text: str, said: str) -> None:
+    # a .tsv of commas or a .csv of tabs said "has no date column 'date'; its columns:
+    # 'date,y'. Name the one holding the dates with data.date_column", and a .tsv of ';'
+    # "save it separated by commas"
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match=f"{name} looks separated by {said}"):
+        load_table(tmp_path / name, "date")

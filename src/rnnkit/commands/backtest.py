@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rnnkit.commands.common import check_source
+from rnnkit.commands.common import check_date_column, check_source
 from rnnkit.config import check_at_least, check_date
 from rnnkit.trading.strategies import check_costs
 
@@ -64,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def check_flags(args: argparse.Namespace) -> None:
-    """Refuse costs, threshold, dates and source by their flags, before the model runs."""
+    """Refuse costs, threshold, dates, source and a --date-column without --data by their
+    flags, before the model runs."""
     for flag, value in (("--cost-bps", args.cost_bps), ("--slippage-bps", args.slippage_bps),
                         ("--threshold", args.threshold)):
         if value is not None:
@@ -74,3 +75,4 @@ def check_flags(args: argparse.Namespace) -> None:
         if day:
             check_date(day, flag)
     check_source(args.data, "--data")
+    check_date_column(args)

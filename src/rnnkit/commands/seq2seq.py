@@ -24,7 +24,7 @@ from rnnkit.commands.paths import (
     read_text_input,
 )
 from rnnkit.config import ConfigError, check_at_least
-from rnnkit.data.parallel import read_lines
+from rnnkit.data.parallel import one_file_of_a_pair, read_lines
 
 DATA_FLAGS = ("dataset", "src", "tgt", "train", "dev", "test", "data_dir")
 
@@ -220,5 +220,6 @@ def _registry_dataset(name: str, src: str, tgt: str) -> str:
     if not name:
         raise ConfigError(f"this model was trained from files: give --data, {prefix} or "
                           f"{dataset}")
+    one_file_of_a_pair(name, src, tgt, "--data")
     raise ConfigError(f"--data {name!r} is neither {prefix} nor {dataset}: {name}.{src} does "
                       "not exist")

@@ -255,7 +255,12 @@ class _Columns:
         if self.token_field % count == self.tag_field % count:
             # a file of tokens only under the default columns (the first and the last): the
             # token would be read as its own tag, and a written prediction would replace it
+            other = next((s for s in ";,|" if count == 1 and s in fields[0]
+                          and is_tag(fields[0].rsplit(s, 1)[1])), "")  # 'word;B-PER'
             raise DataFormatError(
+                f"this line is one field, {_shown(fields[0])}: its columns look separated by "
+                f"'{other}', but an iob file's are separated by tabs or spaces; save it so"
+                if other else
                 f"the token and tag columns are both field {self.token_field % count + 1} of "
                 f"this line of {count} field(s): {_shown(fields)}; a tag column is needed (any "
                 "valid tag, e.g. O, for text to be tagged; or rnnkit predict --format text)",

@@ -30,6 +30,19 @@ def read_lines(path: str | Path) -> list[str]:
     return texts
 
 
+def one_file_of_a_pair(prefix: str, source_language: str, target_language: str,
+                       flag: str) -> None:
+    """Refuse a ``flag`` that names one file of a pair (``test.de``) where the pair's prefix
+    (``test``) is read: it said ``test.de.de does not exist``."""
+    stem, dot, language = prefix.rpartition(".")
+    if (dot and language in (source_language, target_language)
+            and not Path(f"{prefix}.{source_language}").exists()
+            and Path(f"{stem}.{source_language}").is_file()):
+        raise ValueError(f"{flag} {prefix!r} names one file of the pair; give their prefix, "
+                         f"{flag} {stem} (reads {stem}.{source_language} and "
+                         f"{stem}.{target_language})")
+
+
 def read_parallel(source: str | Path, target: str | Path) -> tuple[list[str], list[str]]:
     """Two line-aligned files; a different line count is an error naming both counts."""
     sources, targets = read_lines(source), read_lines(target)

@@ -116,6 +116,16 @@ def registry_names(task: str) -> list[str]:
     return sorted(name for name, spec in REGISTRY.items() if spec.task == task)
 
 
+# how each task's training command reads files of one's own instead of a registry dataset
+OWN_FILES = {
+    "tagging": "--train, --dev and --test (data.train, data.dev, data.test)",
+    "classification": "--train, --dev and --test (data.train, data.dev, data.test)",
+    "translation": "--train, --dev and --test, each a file prefix read as PREFIX.SRC and "
+                   "PREFIX.TGT (data.train, data.dev, data.test)",
+    "language_model": "--file (data.file)",
+}
+
+
 def get_task_spec(name: str, task: str, reader: str) -> DatasetSpec:
     """The registered dataset called ``name``, which must be one of ``task``: ``reader`` (such
     as "a classifier") names what reads it in the error.
@@ -125,6 +135,11 @@ def get_task_spec(name: str, task: str, reader: str) -> DatasetSpec:
         Traceback (most recent call last):
         ValueError: dataset 'wnut17' is a tagging dataset, and a classifier reads ... (imdb, sst)...
     """
+    if name not in REGISTRY and ("/" in name or os.sep in name or Path(name).suffix
+                                 or Path(name).exists()):  # a file given as the dataset
+        raise ValueError(f"{name!r} is not a registry dataset but a file's name: {reader} "
+                         f"reads files of your own with {OWN_FILES.get(task, 'its file flags')}"
+                         f" and no dataset; its datasets: {', '.join(registry_names(task))}")
     spec = get_spec(name)
     if spec.task != task:
         fitting = ", ".join(registry_names(task))

@@ -38,6 +38,12 @@ def guess_format(path: str | Path) -> str:
         return _conll_format(Path(path))
     if last in (".iob", ".iob2"):
         return "iob"
+    if last in (".csv", ".tsv"):  # was read as text: its header and labels became words
+        raise ValueError(f"{path} is a table ({last}), and a corpus is read as text, JSON "
+                         "lines, CoNLL-U, iob or SST trees: a table read as text gives its "
+                         "header and every column as words. Save its text column one text a "
+                         "line (or as JSON lines); rnnkit word2vec train --format text reads it "
+                         "as it is")
     return _text_format(Path(path))
 
 

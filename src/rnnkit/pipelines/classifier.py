@@ -174,6 +174,12 @@ def build_model(config: ClassifierRunConfig, train: list[Example], log: Any = pr
         labels = [data.label_field]
     else:
         labels = label_order(data, {label for e in train for label in example_labels(e)})
+        if len(labels) < 2 and not multi_label:
+            where = data.train or data.dataset
+            raise ValueError(f"the training data ({where}) holds examples of one label only, "
+                             f"{labels[0]!r}: a classifier needs at least 2 labels; give "
+                             f"training examples of each (is data.label_field={data.label_field!r} "
+                             "the label column?)")
     words, matrix, coverage, features = None, None, None, 0
     if isinstance(train[0], NumericSequence):
         stacked = np.concatenate([e.features for e in train if isinstance(e, NumericSequence)])

@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rnnkit.pipelines.saved_source import check_model_file, data_settings
+from rnnkit.pipelines.saved_source import check_model_file, data_settings, feature_mismatch
 from rnnkit.pipelines.source_config import ForecastDataConfig, change_lags
 from rnnkit.pipelines.sources import read_source, with_source
+from rnnkit.timeseries.features import calendar_columns
 from rnnkit.timeseries.splits import period_end
 from rnnkit.training.bundle import load_bundle
 
@@ -42,6 +43,10 @@ def forecast_bundle(path: str | Path, source: str | None = None, as_of: str | No
         data = replace(data, mirror=mirror)
     frame, _ = read_source(data)
     _check_target(frame, model.target, data, trained.source)
+    found = [*map(str, frame.columns), *calendar_columns(model.calendar)]
+    if any(name not in found for name in model.feature_names):  # said "the frame lacks..."
+        raise ValueError(feature_mismatch(list(model.feature_names), found, trained.source,
+                                          data.source))
     if as_of:
         frame = _rows_up_to(frame, as_of, int(model.lookback))
     _check_change_rows(frame, int(model.lookback), data)

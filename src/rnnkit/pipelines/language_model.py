@@ -106,13 +106,15 @@ def _carriage_return_hint(data: LMDataConfig) -> str:
             "the model again (drop --resume, or use a new --out)")
 
 
-def encode_stream(tokens: list[str], vocab: Vocab, what: str) -> list[int]:
-    """Ids of the tokens; a character the vocabulary lacks is an error naming it."""
+def encode_stream(tokens: list[str], vocab: Vocab, what: str,
+                  advice: str = "train on text that contains them") -> list[int]:
+    """Ids of the tokens; a character the vocabulary lacks is an error naming it, and
+    ``advice``: what to do about it."""
     if not vocab.unknown:
         unseen = sorted(set(tokens) - set(vocab.symbols))
         if unseen:
             raise ValueError(f"the {what} holds characters never seen in training: {unseen}; "
-                             "train on text that contains them")
+                             f"{advice}")
     return vocab.encode(tokens)
 
 
@@ -176,7 +178,11 @@ def train_language_model(config: LMRunConfig, out_dir: str | Path, resume: bool 
     log(f"{len(train_tokens)} / {len(val_tokens)} {level} tokens (train / validation),"
         f" vocabulary {len(vocab)}")
     train_ids = encode_stream(train_tokens, vocab, "training text")
-    val_ids = encode_stream(val_tokens, vocab, "validation text")
+    val_ids = encode_stream(  # a one-line file's final line break alone, say
+        val_tokens, vocab, f"validation text (the last {data.validation_fraction:g} of the "
+        "text, data.validation_fraction)", "the training text before it has none of them, "
+        "and a character model cannot score a character it never saw: have them occur "
+        "before the end too (or remove them from it), or change data.validation_fraction")
     note = untrained_unknown(train_ids, val_ids, vocab, data.min_count)
     if note:
         log(f"note: {note}")

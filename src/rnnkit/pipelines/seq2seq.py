@@ -20,7 +20,7 @@ from rnnkit.config import (
     check_model,
 )
 from rnnkit.data.batching import BucketBatches
-from rnnkit.data.parallel import dataset_pair_files, read_parallel
+from rnnkit.data.parallel import dataset_pair_files, one_file_of_a_pair, read_parallel
 from rnnkit.data.registry import get_task_spec
 from rnnkit.data.subword import BOS_ID, EOS_ID, MODEL_TYPES, SPECIAL_PIECES, SubwordTokenizer
 from rnnkit.models.seq2seq import Seq2Seq, Seq2SeqBatch, Seq2SeqConfig
@@ -75,6 +75,7 @@ def read_split(data: TranslationDataConfig, split: str) -> tuple[list[str], list
     if not prefix:
         raise ValueError(f"no {split} data: set data.dataset, or data.{split} (--{split}) to a"
                          f" file prefix (reads <prefix>.{data.src} and <prefix>.{data.tgt})")
+    one_file_of_a_pair(prefix, data.src, data.tgt, f"--{split}")
     return read_parallel(f"{prefix}.{data.src}", f"{prefix}.{data.tgt}")
 
 

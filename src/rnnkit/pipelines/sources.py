@@ -245,6 +245,14 @@ def prepare(data: ForecastDataConfig, with_target: bool = True,
     parts = calendar_parts(data, pd.DatetimeIndex(frame.index)) if len(frame) > 1 else []
     frame = add_calendar(frame, parts)
     features = input_features(data, frame, target, with_target, parts)
+    absent = [name for name in features if name not in frame.columns]
+    if absent:  # data.features names them: was "no column 'x' in the frame", no setting named
+        has = f"; its columns: {', '.join(map(str, frame.columns))}. "
+        raise (ValueError(f"the data {data.source} lacks input columns the model reads: "
+                          f"{', '.join(absent)}{has}Give --data with the model's columns")
+               if order else
+               ConfigError(f"data.features names {', '.join(map(repr, absent))}, which "
+                           f"{data.source} lacks{has}Name columns it has"))
     if sorted(features) == sorted(order):  # columns are read by name
         features = list(order)
     windows = make_windows(frame, target, features, data.lookback, data.horizon)

@@ -53,10 +53,22 @@ def read_file(path: Path, date_column: str) -> pd.DataFrame:
     if repeated:
         raise ValueError(f"{path}: the columns {', '.join(map(repr, repeated))} appear more than "
                          "once (spaces around header names do not count); rename them")
-    if len(table.columns) == 1 and ";" in table.columns[0]:
-        raise ValueError(f"{path} looks separated by ';' (its one column is "
-                         f"{table.columns[0]!r}); save it separated by commas")
+    if len(table.columns) == 1:
+        _refuse_other_separator(path, table.columns[0], tabs=".tsv" in name)
     return table
+
+
+def _refuse_other_separator(path: Path, header: str, tabs: bool) -> None:
+    """Refuse a table read as one column whose header holds another separator than its name
+    says (';' from a spreadsheet, tabs in a .csv, commas in a .tsv): its date column was
+    reported missing, with advice to name another column."""
+    read_as, kind, other = ("tabs", ".tsv", ".csv") if tabs else ("commas", ".csv", ".tsv")
+    for separator, said in ((";", "';'"), ("\t", "tabs"), (",", "commas"), ("|", "'|'")):
+        if separator in header and said != read_as:
+            rename = f", or name it {other}" if said in ("tabs", "commas") else ""
+            raise ValueError(f"{path} looks separated by {said} (its one column is "
+                             f"{header!r}), but a {kind} file is read separated by {read_as}; "
+                             f"save it separated by {read_as}{rename}")
 
 
 def _data_files(folder: Path) -> list[Path]:

@@ -111,6 +111,12 @@ def read_header(path: str | Path) -> dict[str, str]:
 
 
 def _not_a_bundle(path: Path, error: Exception) -> BundleError:
+    with open(path, "rb") as file:
+        zipped = file.read(4) == b"PK\x03\x04"  # torch.save's format: last.pt, best.pt
+    if zipped:
+        return BundleError(f"{path} is not an rnnkit bundle but a zip file, as torch.save "
+                           "writes (a run's last.pt or best.pt checkpoint?): give the run's "
+                           "model.rnnkit (rnnkit never unpickles files)")
     return BundleError(
         f"{path} is not an rnnkit bundle: not a safetensors file ({error}); it may be"
         " truncated, corrupt, or another kind of file (rnnkit never unpickles files)"
