@@ -612,6 +612,11 @@ def test_forecast_names_a_bad_output_other_data_and_as_of(tmp_path: Path, capsys
         assert rnnkit.cli.main([command, "--model", model, "--date-column", "day"]) == 2
         assert "--date-column day names the date column of a --data file; give --data too" in \
             capsys.readouterr().err
+        # and with a registry series, which has its own dates: was ignored in silence
+        assert rnnkit.cli.main([command, "--model", model, "--data", "seattle",
+                                "--date-column", "day"]) == 2
+        assert "seattle is a registry series, read with its own dates; leave --date-column" \
+            " out" in capsys.readouterr().err
 
 
 def test_data_features_a_file_lacks_are_named_by_their_setting_or_as_the_model_s(

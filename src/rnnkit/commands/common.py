@@ -195,6 +195,12 @@ def check_date_column(args: argparse.Namespace) -> None:
         raise ConfigError(f"--date-column {args.date_column} names the date column of a --data "
                           "file; give --data too, or leave it out (the model's own data is "
                           "read with its data.date_column)")
+    from rnnkit.pipelines.sources import is_file
+
+    if args.date_column and not is_file(args.data):  # a registry series has its own dates
+        raise ConfigError(f"--date-column {args.date_column} names the date column of a --data "
+                          f"file, and {args.data} is a registry series, read with its own "
+                          "dates; leave --date-column out")
 
 
 def check_series_evaluate_flags(args: argparse.Namespace) -> None:
