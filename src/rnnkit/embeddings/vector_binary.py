@@ -64,18 +64,21 @@ def words_missing(path: Path) -> str | None:
     """That a binary file holds fewer words than its header's COUNT (gensim says only
     'unexpected end of input'), or that its gzip data ends early or is damaged, said for a
     human; None if neither."""
-    first, _ = read_head(path)
-    count, dim = (int(number) for number in first.split())
     try:
-        with open_binary(path) as file:
-            file.readline()
-            found = _count_words(file, 4 * dim)
+        count, found = _words_after_header(path)
     except (OSError, *GZIP_ERRORS) as error:  # a .gz cut short: gensim's bare EOFError
         return unreadable(path, error)
     if found >= count:
         return None
     return (f"the header promises {count} words but {found} follow it: is the file cut "
             "short? If not, fix the count on line 1")
+
+
+def _words_after_header(path: Path) -> tuple[int, int]:
+    """The header's COUNT and how many words of its DIM numbers follow it."""
+    with open_binary(path) as file:
+        count, dim = (int(number) for number in file.readline().split())
+        return count, _count_words(file, 4 * dim)
 
 
 def words_past_count(path: Path, dim: int, words: list[Any]) -> str | None:
@@ -88,9 +91,7 @@ def words_past_count(path: Path, dim: int, words: list[Any]) -> str | None:
     try:
         if None not in words and _size_fits(path, count, dim, words):
             return None
-        with open_binary(path) as file:
-            file.readline()
-            found = _count_words(file, 4 * dim)
+        _, found = _words_after_header(path)
     except (OSError, *GZIP_ERRORS):  # damaged after the words gensim read: nothing to tell
         return None
     if found <= count:

@@ -84,10 +84,11 @@ def rows_past_count(path: Path) -> str | None:
 def _line_problem(raw: bytes, dim: int | None) -> str | None:
     """What is wrong with one ``word x1 ... xDIM`` line (None: nothing)."""
     try:
-        fields = raw.decode("utf-8").rstrip().split(" ")
+        line = raw.decode("utf-8").rstrip()
     except UnicodeDecodeError:
         return "is not UTF-8 text; save the file as UTF-8"
-    if tab_separated(" ".join(fields)):
+    fields = line.split(" ")
+    if tab_separated(line):
         return f"separates its fields with tabs: {raw.rstrip()[:60]!r}; {TAB_FIX}"
     if (dim and len(fields) > dim + 1 and are_numbers(fields[-dim:])
             and not are_numbers(fields[1:-dim])):  # not a row of too many numbers
