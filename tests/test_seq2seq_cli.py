@@ -242,6 +242,10 @@ def test_translate_and_evaluate_name_their_flags(prefix: Path, tmp_path: Path,
     capsys.readouterr()
     assert main(["translate", "--model", model, "--input", f"{prefix}.de", "--n-best", "3"]) == 2
     assert "--n-best 3 is more than the beam size 2" in capsys.readouterr().err
+    assert main(["translate", "--model", model, "--input", f"{prefix}.de", "--beam-size",
+                 "1000"]) == 2
+    assert re.search(r"--beam-size 1000 is larger than the target vocabulary \((\d+) subwords\);"
+                     r" use at most \1 \(5 is usual\)", capsys.readouterr().err)
     written = tmp_path / "new" / "out.txt"  # a folder that does not exist yet
     assert main(["translate", "--model", model, "--input", f"{prefix}.de", "--output",
                  str(written)]) == 0

@@ -79,16 +79,15 @@ def train(args: argparse.Namespace) -> int:
 
 
 def translate_command(args: argparse.Namespace) -> int:
+    from rnnkit.models.beam_search import check_beam_width
     from rnnkit.pipelines.translation import has_subwords, load_translator, translate_lines
 
     _check_flags(args)
     check_output_apart(args.output, {"--input": args.input, "--model": str(args.model)})
     model = load_translator(args.model)
     _check_n_best(args.n_best, args.beam_size or model.config.beam_size)
-    vocabulary = len(model.target_tokenizer)
-    if args.beam_size is not None and args.beam_size > vocabulary:
-        raise ConfigError(f"--beam-size {args.beam_size} is larger than the target vocabulary "
-                          f"({vocabulary} subwords); use at most {vocabulary} (5 is usual)")
+    if args.beam_size is not None:
+        check_beam_width(args.beam_size, len(model.target_tokenizer), "--beam-size")
     if args.attention_plot is not None and model.decoder.attention is None:
         raise ValueError("this model has no attention (seq2seq.attention = none): no heat "
                          "map")  # before translating a whole file for nothing

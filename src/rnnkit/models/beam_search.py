@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor
 
+from rnnkit.config import ConfigError
 from rnnkit.data.subword import BOS_ID, EOS_ID
 from rnnkit.models.seq2seq_decoder import Memory, select_state
 
@@ -38,6 +39,20 @@ class Hypothesis:
 def length_penalty(length: int, alpha: float) -> float:
     """GNMT's ``((5 + length) / 6) ** alpha``."""
     return ((5.0 + length) / 6.0) ** alpha
+
+
+def check_beam_width(beam_size: int, vocabulary: int, name: str) -> None:
+    """Refuse a beam wider than the target vocabulary; ``name``: the flag or setting giving it.
+
+    Example:
+        >>> check_beam_width(200, 120, "--beam-size")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        rnnkit.config.ConfigError: --beam-size 200 is larger than the target vocabulary (120 ...
+    """
+    if beam_size > vocabulary:
+        raise ConfigError(f"{name} {beam_size} is larger than the target vocabulary "
+                          f"({vocabulary} subwords); use at most {vocabulary} (5 is usual)")
 
 
 @torch.no_grad()

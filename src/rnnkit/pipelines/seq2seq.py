@@ -23,6 +23,7 @@ from rnnkit.data.batching import BucketBatches
 from rnnkit.data.parallel import dataset_pair_files, one_file_of_a_pair, read_parallel
 from rnnkit.data.registry import get_task_spec
 from rnnkit.data.subword import BOS_ID, EOS_ID, MODEL_TYPES, SPECIAL_PIECES, SubwordTokenizer
+from rnnkit.models.beam_search import check_beam_width
 from rnnkit.models.seq2seq import Seq2Seq, Seq2SeqBatch, Seq2SeqConfig
 from rnnkit.pipelines.run import train_in_run_dir, write_results
 from rnnkit.pipelines.translation import detokenize, pad, translate_lines
@@ -196,10 +197,8 @@ def train_seq2seq(config: Seq2SeqRunConfig, out_dir: str | Path, resume: bool = 
         f" {data.src}->{data.tgt}")
     tokenizers = prepare_tokenizers(data, train_src, train_tgt, Path(out_dir), resume)
     log(f"subword vocabularies: {len(tokenizers[0])} {data.src}, {len(tokenizers[1])} {data.tgt}")
-    if config.seq2seq.beam_size > len(tokenizers[1]):  # SentencePiece made fewer than asked
-        raise ValueError(f"seq2seq.beam_size {config.seq2seq.beam_size} is larger than the"
-                         f" target vocabulary ({len(tokenizers[1])} subwords); use at most"
-                         f" {len(tokenizers[1])} (5 is usual)")
+    # SentencePiece may make fewer pieces than data.vocab_size asks
+    check_beam_width(config.seq2seq.beam_size, len(tokenizers[1]), "seq2seq.beam_size")
     seed_everything(config.train.seed)  # the initial weights follow the seed too
     model = Seq2Seq(tokenizers[0], tokenizers[1], config.seq2seq, config.model,
                     data={"dataset": data.dataset, "src": data.src, "tgt": data.tgt})
