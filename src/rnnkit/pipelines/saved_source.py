@@ -67,11 +67,15 @@ def prepare_for(model: Any, source: str = "", date_column: str = "", mirror: str
         data = with_source(data, source)
     advice = (f"The model (trained on {settings.get('source', '?')}) reads its target "
               f"{data.target or model.target!r}: give --data with that column")
+    features, trained_source = list(model.feature_names), model.trained_on.get("source", "?")
+
+    def mismatch(found: list[str]) -> str:
+        return feature_mismatch(features, found, trained_source, source)
+
     prepared = prepare(data, with_target=model.target in model.feature_names, advice=advice,
-                       order=list(model.feature_names))
-    if prepared.features != list(model.feature_names):
-        raise ValueError(feature_mismatch(list(model.feature_names), prepared.features,
-                                          model.trained_on.get("source", "?"), source))
+                       order=features, lacking=mismatch)
+    if prepared.features != features:
+        raise ValueError(mismatch(prepared.features))
     return prepared
 
 

@@ -14,7 +14,7 @@ a scaler saw in training).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -234,11 +234,13 @@ def input_features(data: ForecastDataConfig, frame: pd.DataFrame, target: str,
 
 
 def prepare(data: ForecastDataConfig, with_target: bool = True,
-            advice: str = "Set data.target", order: Sequence[str] = ()) -> Prepared:
+            advice: str = "Set data.target", order: Sequence[str] = (),
+            lacking: Callable[[list[str]], str] | None = None) -> Prepared:
     """Read, add calendar columns, window and split a source (see the module docstring);
     ``advice``: what to do when the source lacks the target column; ``order``: a saved
     model's features, the order its inputs are read in when the source has just those
-    columns (a file written with its columns in another order)."""
+    columns (a file written with its columns in another order); ``lacking``: what to say,
+    from the source's columns, when it lacks some of them (else: data.features names them)."""
     for key in ("stride", "lookback", "horizon"):
         check_at_least(getattr(data, key), f"data.{key}", 1)
     frame, target = load_source(data, advice)
@@ -246,13 +248,12 @@ def prepare(data: ForecastDataConfig, with_target: bool = True,
     frame = add_calendar(frame, parts)
     features = input_features(data, frame, target, with_target, parts)
     absent = [name for name in features if name not in frame.columns]
-    if absent:  # data.features names them: was "no column 'x' in the frame", no setting named
-        has = f"; its columns: {', '.join(map(str, frame.columns))}. "
-        raise (ValueError(f"the data {data.source} lacks input columns the model reads: "
-                          f"{', '.join(absent)}{has}Give --data with the model's columns")
-               if order else
-               ConfigError(f"data.features names {', '.join(map(repr, absent))}, which "
-                           f"{data.source} lacks{has}Name columns it has"))
+    if absent:  # was "no column 'x' in the frame", naming no setting
+        if lacking is not None:
+            raise ValueError(lacking(list(map(str, frame.columns))))
+        raise ConfigError(f"data.features names {', '.join(map(repr, absent))}, which "
+                          f"{data.source} lacks; its columns: "
+                          f"{', '.join(map(str, frame.columns))}. Name columns it has")
     if sorted(features) == sorted(order):  # columns are read by name
         features = list(order)
     windows = make_windows(frame, target, features, data.lookback, data.horizon)
