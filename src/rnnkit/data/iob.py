@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TextIO
 
 from rnnkit.data.files import read_lines
+from rnnkit.data.iob_columns import Columns, field_index
 from rnnkit.data.tagged import (
     BLANK,
     OTHER,
@@ -32,11 +33,9 @@ from rnnkit.data.tagged import (
     output_stream,
     predictions_for,
 )
-from rnnkit.data.tags import is_tag
 
 DOCSTART = "-DOCSTART-"
 _NON_SPACE = re.compile(r"\S+")
-_CONLLU_ID = re.compile(r"1(-\d+)?")  # a CoNLL-U sentence's first word (or multiword token)
 
 
 def field_spans(text: str) -> list[tuple[int, int]]:
@@ -54,13 +53,6 @@ def field_spans(text: str) -> list[tuple[int, int]]:
         spans.append((start, start + len(piece)))
         start += len(piece) + 1
     return spans
-
-
-def _field_index(column: int, name: str) -> int:
-    """A 1-based (or negative, from the end) column as a Python index."""
-    if column == 0:
-        raise ValueError(f"{name} counts from 1 (or from the end with -1), so 0 is not a column")
-    return column - 1 if column > 0 else column
 
 
 def read_iob(
@@ -111,10 +103,9 @@ def read_iob(
         >>> sentence.tokens, sentence.tags, sentence.comments
         (['Bob', 'ran'], ['B-PER', 'O'], ['# sent 1'])
     """
-    token_field = _field_index(token_column, names[0])
-    tag_field = _field_index(tag_column, names[1])
-    columns = _Columns(token_field, tag_field, path, any_tag, require_tags, max_fields,
-                       names)
+    token_field = field_index(token_column, names[0])
+    tag_field = field_index(tag_column, names[1])
+    columns = Columns(token_field, tag_field, path, any_tag, require_tags, max_fields, names)
     lines = read_lines(path) if lines is None else lines
     kinds: list[LineKind] = []
     texts = contents(lines)
@@ -170,123 +161,6 @@ def _first_token_fields(texts: list[str], comment_prefix: str | None, docstart: 
     return 0
 
 
-def _shown(value: object, limit: int = 200) -> str:
-    """``repr(value)`` cut to ``limit`` characters: a line of a text file read as IOB (one
-    paragraph a line) put all of it, megabytes, into the one-line error.
-
-    Example:
-        >>> _shown(["a" * 300, "O"], 10)
-        "['aaaaaaaa..."
-    """
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[:limit]}..."
-
-
-class _Columns:
-    """Reads the token and tag fields of a line and checks them."""
-
-    def __init__(self, token_field: int, tag_field: int, path: str | Path,
-                 any_tag: bool = False, require_tags: bool = True, max_fields: int = 0,
-                 names: tuple[str, str] = ("data.token_column", "data.tag_column")) -> None:
-        self.token_field = token_field
-        self.any_tag = any_tag
-        self.plain_tags = ("O",) if require_tags else ("O", "_")  # _: a column to be filled
-        self.tag_field = tag_field
-        self.needed = max(i + 1 if i >= 0 else -i for i in (token_field, tag_field))
-        self.from_end = token_field < 0 or tag_field < 0
-        self.field_count = 0  # of the first token line, once seen
-        self.path = path
-        self.max_fields = max_fields
-        self.names = names
-
-    def choose(self, token: int | None, tag: int) -> str:
-        """How to choose the tag column (and the token's): ``set data.tag_column=3 and
-        data.token_column=2``, or by flags ``give --tag-column 3 --token-column 2``."""
-        flags = self.names[0].startswith("--")
-        settings = [f"{name} {value}" if flags else f"{name}={value}"
-                    for name, value in zip(self.names[::-1], (tag, token), strict=True)
-                    if value is not None]
-        return ("give " if flags else "set ") + (" " if flags else " and ").join(settings)
-
-    def read(self, fields: list[str], tab_separated: bool, number: int) -> tuple[str, str] | None:
-        """(token, tag); for ``number == 0`` (a possible comment) None instead of an error."""
-        try:
-            token, tag = self._read(fields, tab_separated, number)
-        except DataFormatError:
-            if number:
-                raise
-            return None
-        self.field_count = self.field_count or len(fields)
-        return token, tag
-
-    def _read(self, fields: list[str], tab_separated: bool, number: int) -> tuple[str, str]:
-        # A token with a space shifts the columns of a whitespace-separated line, and a column
-        # counted from the end moves with the field count: then every line needs the same count.
-        # Tab-separated lines with columns counted from the start may vary (UNER's raw
-        # pre-release train file has "4<TAB>:<TAB>O" beside five-field lines).
-        count = len(fields)
-        if not self.field_count and count == 10 and tab_separated and _CONLLU_ID.fullmatch(
-                fields[0]):  # the columns would be read as tokens and tags, any tag accepted
-            raise DataFormatError(
-                f"ten tab-separated fields with the ID {fields[0]} first: a CoNLL-U file, not "
-                "token and tag columns; read it as CoNLL-U (--format conllu)", self.path, number,
-            )
-        if (self.field_count and count != self.field_count
-                and (self.from_end or not tab_separated)):
-            raise DataFormatError(
-                f"{count} fields where the first token line has {self.field_count} "
-                "(a token with a space in a file that is not tab-separated?): "
-                f"{_shown(fields)}",
-                self.path, number,
-            )
-        if count < self.needed:
-            raise DataFormatError(
-                f"{count} fields but the token and tag columns need {self.needed}: "
-                f"{_shown(fields)}; choose columns the lines have "
-                f"({self.choose(1, count) if count > 1 else 'a tag column is needed'})",
-                self.path, number,
-            )
-        if self.max_fields and count > self.max_fields:
-            raise DataFormatError(
-                f"{count} fields, and without both columns chosen only token and tag lines "
-                f"({self.max_fields} fields) are read: say which column holds the token and "
-                f"which the tag ({self.choose(2, 3)}, say): {_shown(fields)}", self.path, number,
-            )
-        if self.token_field % count == self.tag_field % count:
-            # a file of tokens only under the default columns (the first and the last): the
-            # token would be read as its own tag, and a written prediction would replace it
-            other = next((s for s in ";,|" if count == 1 and s in fields[0]
-                          and is_tag(fields[0].rsplit(s, 1)[1])), "")  # 'word;B-PER'
-            raise DataFormatError(
-                f"this line is one field, {_shown(fields[0])}: its columns look separated by "
-                f"'{other}', but an iob file's are separated by tabs or spaces; save it so"
-                if other else
-                f"the token and tag columns are both field {self.token_field % count + 1} of "
-                f"this line of {count} field(s): {_shown(fields)}; a tag column is needed (any "
-                "valid tag, e.g. O, for text to be tagged; or rnnkit predict --format text)",
-                self.path, number,
-            )
-        token, tag = fields[self.token_field], fields[self.tag_field]
-        if not token or token.isspace():
-            raise DataFormatError("empty token", self.path, number)
-        if self.any_tag:
-            if not tag or tag.isspace():
-                raise DataFormatError(f"empty tag: {_shown(fields)}", self.path, number)
-        elif tag not in self.plain_tags and not is_tag(tag):
-            tags_at = [i + 1 for i, field in enumerate(fields)
-                       if i != self.token_field % len(fields) and is_tag(field)]
-            numbered = self.token_field == 0 and fields[0].isdigit() and len(fields) > 2
-            hint = ("" if not tags_at else f"; column {tags_at[0]} holds a tag: "
-                    + (self.choose(2, tags_at[0]) + " (column 1 numbers the words)" if numbered
-                       else self.choose(None, tags_at[0])))
-            raise DataFormatError(
-                f"tag {_shown(tag)} is not O, B-X, I-X, E-X or S-X (is the tag column right? "
-                f"fields: {_shown(fields)}{hint}; for tags of another kind, such as part of "
-                "speech, set data.scheme=none)", self.path, number,
-            )
-        return token, tag
-
-
 def write_iob(
     path_or_stream: str | Path | TextIO,
     sentences: Sequence[TaggedSentence],
@@ -317,7 +191,7 @@ def write_iob(
         'Bob\\tB-PER\\nran\\tO\\n\\n'
     """
     all_tags = predictions_for(sentences, predicted_tags)
-    chosen = None if tag_column is None else _field_index(tag_column, "tag_column")
+    chosen = None if tag_column is None else field_index(tag_column, "tag_column")
     with output_stream(path_or_stream) as stream:
         for sentence, tags in zip(sentences, all_tags, strict=True):
             field = sentence.tag_field if chosen is None else chosen
