@@ -23,7 +23,7 @@ from tqdm import tqdm
 from rnnkit.data.files import GZIP_ERRORS
 
 if TYPE_CHECKING:
-    from rnnkit.data.registry import DatasetFile
+    from rnnkit.data.dataset_spec import DatasetFile
 
 T = TypeVar("T")
 _VERIFIED: set[tuple[str, int, int, str]] = set()  # (path, size, mtime_ns, sha256) checked
