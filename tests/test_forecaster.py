@@ -836,6 +836,31 @@ def test_the_seasonal_period_follows_the_series_grid(dates: pd.DatetimeIndex,
     assert seasonal_period(ForecastDataConfig(source="beijing"), frame) == 24  # the source's
 
 
+def test_registry_series_names_are_read_in_any_case_as_stock_symbols_are() -> None:
+    from rnnkit.pipelines.sources import (
+        is_file,
+        read_source,
+        same_source,
+        seasonal_period,
+        with_source,
+    )
+
+    index = pd.date_range("2010-01-01", "2014-12-31 23:00", freq="h")
+    frame = pd.DataFrame(index=index)
+    for name in ("Beijing", "BEIJING"):  # was "unknown data.source 'Beijing': use beijing, ..."
+        assert split_ends(ForecastDataConfig(source=name), index) == ("2012", "2013")
+        assert seasonal_period(ForecastDataConfig(source=name), frame) == 24
+        assert not is_file(name) and same_source(name, "beijing")
+        check_source(name, "--data")
+    file_settings = ForecastDataConfig(source="meters.csv", frequency="infer", max_fill=2)
+    assert with_source(file_settings, "Seattle").max_fill == 0  # a registry series, no file
+    assert not same_source("Seattle", "beijing") and same_source("aapl", "AAPL")
+    seattle, target = read_source(ForecastDataConfig(source="Seattle"))
+    assert target == "temp_max"
+    pd.testing.assert_frame_equal(seattle, read_source(ForecastDataConfig(source="seattle"))[0])
+    assert len(prepare(ForecastDataConfig(source="SEATTLE", lookback=14, horizon=3)).split.test)
+
+
 def test_forecast_gives_the_interval_the_model_was_scored_with() -> None:
     frame = series_frame(200)
     model = model_for(frame, "gaussian", scoring={"interval": 0.5})

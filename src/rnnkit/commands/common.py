@@ -177,11 +177,11 @@ def check_file(path: str | Path, flag: str) -> None:
 def check_source(source: str | None, flag: str) -> None:
     """Refuse a ``flag`` that is neither a time-series source nor an existing file (an empty
     one means the model's own)."""
-    from rnnkit.pipelines.source_config import SOURCES
+    from rnnkit.pipelines.source_config import SOURCES, registry_name
     from rnnkit.pipelines.sources import is_stock
     from rnnkit.timeseries.datasets import STOCK_SYMBOLS
 
-    if not source or source in SOURCES or is_stock(source) or Path(source).exists():
+    if not source or registry_name(source) or is_stock(source) or Path(source).exists():
         return
     known = ", ".join([*SOURCES, *STOCK_SYMBOLS])
     raise ConfigError(f"{flag} {source!r} is neither a source ({known}) nor an existing "

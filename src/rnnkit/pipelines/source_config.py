@@ -17,6 +17,17 @@ SOURCES = {"beijing": ("temperature", "2012", "2013", 24),
            "seattle": ("temp_max", "2013", "2014", 7)}
 
 
+def registry_name(source: str) -> str | None:
+    """The registry series ``source`` names, in any case as a stock symbol is (``Beijing``:
+    ``beijing``), else None (a stock symbol or a file).
+
+    Example:
+        >>> registry_name("Beijing"), registry_name("AAPL")
+        ('beijing', None)
+    """
+    return source.lower() if source.lower() in SOURCES else None
+
+
 @dataclass(frozen=True)
 class ForecastDataConfig:
     source: str = "beijing"  # beijing | seattle | AAPL, IBM, MSFT, GOOG | a CSV/Parquet path
@@ -56,7 +67,8 @@ def split_ends(data: ForecastDataConfig, index: pd.DatetimeIndex) -> tuple[str, 
         raise ConfigError(f"data.train_end ({data.train_end}) is at or after the data's last "
                           f"row ({index[-1]}): no rows are left to validate and test on; set "
                           "it earlier")
-    defaults = SOURCES.get(data.source)
+    name = registry_name(data.source)
+    defaults = SOURCES[name] if name else None
     last = len(index) - 1
     train_end = data.train_end or (defaults[1] if defaults else str(index[int(0.70 * last)]))
     if data.val_end:

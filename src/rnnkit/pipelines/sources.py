@@ -28,6 +28,7 @@ from rnnkit.pipelines.source_config import (
     change_lags,
     column_names,
     moment,
+    registry_name,
     split_ends,
 )
 from rnnkit.timeseries.datasets import (
@@ -92,9 +93,10 @@ def read_source(data: ForecastDataConfig) -> tuple[pd.DataFrame, str]:
         raise ConfigError(f"data.frequency, data.max_fill, data.date_format, data.series_column "
                           f"and data.value_column are for files; {source} is a registry "
                           "series. Leave them out")
-    if source == "beijing":
+    name = registry_name(source)
+    if name == "beijing":
         frame = beijing_weather(mirror=data.mirror or None).drop(columns=["pm25"])
-    elif source == "seattle":
+    elif name == "seattle":
         frame = seattle_weather()
     elif is_stock(source):
         frame = stock_frame(source)
@@ -103,8 +105,8 @@ def read_source(data: ForecastDataConfig) -> tuple[pd.DataFrame, str]:
     else:
         raise ValueError(f"unknown data.source {source!r}: use beijing, seattle, one of "
                          f"{', '.join(STOCK_SYMBOLS)}, or a CSV/Parquet file path")
-    default = f"{source.upper()}_log_return" if is_stock(source) else SOURCES.get(
-        source, ("",))[0]
+    default = (f"{source.upper()}_log_return" if is_stock(source)
+               else SOURCES[name][0] if name else "")
     target = data.target or default
     logged = column_names(data.log1p)
     if target in logged:
@@ -114,8 +116,8 @@ def read_source(data: ForecastDataConfig) -> tuple[pd.DataFrame, str]:
 
 
 def is_file(source: str) -> bool:
-    """A CSV/Parquet path rather than a registry name."""
-    return source not in SOURCES and not is_stock(source) and bool(
+    """A CSV/Parquet path rather than a registry name (in any case)."""
+    return registry_name(source) is None and not is_stock(source) and bool(
         Path(source).suffix or Path(source).exists())
 
 
@@ -202,8 +204,9 @@ def seasonal_period(data: ForecastDataConfig, frame: pd.DataFrame) -> int:
         >>> seasonal_period(ForecastDataConfig(source="prices.csv"), days)
         5
     """
-    if data.source in SOURCES:
-        return SOURCES[data.source][3]
+    name = registry_name(data.source)
+    if name:
+        return SOURCES[name][3]
     index = pd.DatetimeIndex(frame.index[: min(len(frame), 500)])
     if len(index) >= 3 and infer_frequency(index) == "B":
         return 5
@@ -286,9 +289,10 @@ def prepare(data: ForecastDataConfig, with_target: bool = True,
 
 
 def same_source(first: str, second: str) -> bool:
-    """Whether two source names read the same series: a stock symbol in any case, a file by
-    its path from here (``prices.csv``, ``./prices.csv`` or its absolute path)."""
-    if is_stock(first) or is_stock(second):
+    """Whether two source names read the same series: a registry series or a stock symbol in
+    any case, a file by its path from here (``prices.csv``, ``./prices.csv`` or its absolute
+    path)."""
+    if is_stock(first) or is_stock(second) or registry_name(first) or registry_name(second):
         return first.upper() == second.upper()
     if is_file(first) and is_file(second):
         return Path(first).resolve() == Path(second).resolve()
