@@ -93,7 +93,7 @@ class Recurrent(TorchNamedLayer):
         super().__init__()
         name = type(self).__name__
         num_layers = check_layer_options(name, cell, num_layers, dropout, recurrent_dropout,
-                                         init, kernel, device, dtype)
+                                         init, kernel, device, dtype, bidirectional, batch_first)
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.num_layers = num_layers
@@ -101,7 +101,7 @@ class Recurrent(TorchNamedLayer):
         self.num_directions = 2 if bidirectional else 1
         self.dropout = float(dropout)
         self.recurrent_dropout = float(recurrent_dropout)
-        self.batch_first = batch_first
+        self.batch_first = bool(batch_first)  # a NumPy bool: torch's kernels take bools
         self.cells = nn.ModuleList([cell(input_size, hidden_size)])
         if not isinstance(self.cells[0], RecurrentCell):
             raise ValueError(f"{name}: the cell factory must build RecurrentCell objects")
