@@ -1125,6 +1125,15 @@ def test_from_torch_names_options_the_weights_fix(options: dict[str, Any]) -> No
         rnnkit.LSTM.from_torch(nn.LSTM(IN, H), **options)
 
 
+@pytest.mark.parametrize("options", [{"batchfirst": True}, {"hidden_size": 8, "foo": 1}])
+def test_from_torch_names_an_unknown_option(options: dict[str, Any]) -> None:
+    """A misspelt option ended in Python's TypeError from __init__, naming no option to use."""
+    unknown = ", ".join(sorted(options))
+    with pytest.raises(ValueError, match=f"GRU.from_torch: unknown option\\(s\\) {unknown}; options"
+                                         " that can be given: batch_first, dropout, recurrent_"):
+        rnnkit.GRU.from_torch(nn.GRU(IN, H), **options)
+
+
 def test_from_torch_honours_dtype_and_device() -> None:
     ref = nn.GRU(IN, H)
     ours = rnnkit.GRU.from_torch(ref, dtype=torch.float64, device="cpu", batch_first=True)

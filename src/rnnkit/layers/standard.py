@@ -26,6 +26,8 @@ LayerT = TypeVar("LayerT", bound="_StandardLayer")
 _FIXED_BY_THE_WEIGHTS = frozenset(
     {"num_layers", "bias", "bidirectional", "layer_norm", "nonlinearity", "init", "proj_size"}
 )
+# options of from_torch that the weights leave open
+_OPEN_OPTIONS = ("batch_first", "dropout", "recurrent_dropout", "kernel", "device", "dtype")
 
 
 class _StandardLayer(Recurrent):
@@ -52,7 +54,13 @@ class _StandardLayer(Recurrent):
                 f"{cls.__name__}.from_torch: {', '.join(fixed)} cannot be overridden: they are"
                 " set by the torch layer's weights, which are copied (build the torch layer with"
                 f" them, or build {cls.__name__}(...) directly); options that can be given:"
-                " batch_first, dropout, recurrent_dropout, kernel, device, dtype"
+                f" {', '.join(_OPEN_OPTIONS)}"
+            )
+        unknown = sorted(set(options) - set(_OPEN_OPTIONS))
+        if unknown:
+            raise ValueError(
+                f"{cls.__name__}.from_torch: unknown option(s) {', '.join(unknown)}; options"
+                f" that can be given: {', '.join(_OPEN_OPTIONS)}"
             )
         device, dtype = options.pop("device", None), options.pop("dtype", None)
         kwargs: dict[str, object] = {
