@@ -929,6 +929,44 @@ def test_constructor_options_of_the_wrong_type_are_named(
         rnnkit.LSTM(IN, H, **kwargs)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: rnnkit.LSTM(IN, H, batch_first="False"),
+         r"LSTM: batch_first must be True or False, got 'False' of type str \(write"
+         r" batch_first=True or batch_first=False\)"),
+        (lambda: rnnkit.LSTM(IN, H, batch_first="False", kernel="loop"),
+         r"LSTM: batch_first must be True or False, got 'False'"),
+        (lambda: rnnkit.GRU(IN, H, batch_first=None), r"GRU: batch_first must be True or False"),
+        (lambda: rnnkit.RNN(IN, H, bidirectional="no"),
+         r"RNN: bidirectional must be True or False, got 'no'"),
+        (lambda: rnnkit.Recurrent(rnnkit.LSTMCell, IN, H, bidirectional=1),
+         r"Recurrent: bidirectional must be True or False, got 1 of type int"),
+        (lambda: rnnkit.LSTM(IN, H, bias="no"), r"LSTM: bias must be True or False, got 'no'"),
+        (lambda: rnnkit.RNN(IN, H, bias=None), r"RNN: bias must be True or False, got None"),
+        (lambda: rnnkit.GRU(IN, H, layer_norm="no"),
+         r"GRU: layer_norm must be True or False, got 'no'"),
+    ],
+)
+def test_yes_no_options_must_be_bools(build: Callable[[], nn.Module], message: str) -> None:
+    """A string is truthy: batch_first="False" ran batch-first on the loop path and failed
+    inside torch's fused kernel (a TypeError); bias="no" built biases, layer_norm="no" the
+    layer-normalised cells, bidirectional="no" a second direction."""
+    with pytest.raises(ValueError, match=message):
+        build()
+
+
+def test_numpy_bools_work_as_yes_no_options() -> None:
+    import numpy as np
+
+    layer = rnnkit.LSTM(IN, H, batch_first=np.bool_(True), bidirectional=np.bool_(True),
+                        bias=np.bool_(False))  # type: ignore[arg-type]
+    assert layer.batch_first is True and layer.kernel == "fused"  # torch's kernel takes bools
+    output, (h_n, _) = layer(torch.randn(2, 7, IN))
+    assert output.shape == (2, 7, 2 * H) and h_n.shape == (2, 2, H)
+    assert "bias_ih_l0" not in layer.state_dict()
+
+
 def test_numpy_integers_work_as_num_layers() -> None:
     import numpy as np
 
@@ -1085,6 +1123,15 @@ def test_from_torch_names_options_the_weights_fix(options: dict[str, Any]) -> No
     with pytest.raises(ValueError, match=f"LSTM.from_torch: {next(iter(options))} cannot be "
                                          "overridden: they are set by the torch layer's weights"):
         rnnkit.LSTM.from_torch(nn.LSTM(IN, H), **options)
+
+
+@pytest.mark.parametrize("options", [{"batchfirst": True}, {"hidden_size": 8, "foo": 1}])
+def test_from_torch_names_an_unknown_option(options: dict[str, Any]) -> None:
+    """A misspelt option ended in Python's TypeError from __init__, naming no option to use."""
+    unknown = ", ".join(sorted(options))
+    with pytest.raises(ValueError, match=f"GRU.from_torch: unknown option\\(s\\) {unknown}; options"
+                                         " that can be given: batch_first, dropout, recurrent_"):
+        rnnkit.GRU.from_torch(nn.GRU(IN, H), **options)
 
 
 def test_from_torch_honours_dtype_and_device() -> None:

@@ -3,14 +3,14 @@
 The layer runs PyTorch's fused kernel when its cells are the plain RNN/LSTM/GRU cells and no
 option needs more (``kernel == "fused"``); otherwise it runs :func:`run_cell`, rnnkit's own time
 loop over the cell's step, on every layer and direction (``kernel == "loop"``; the stack is in
-:mod:`rnnkit.layers.stacked`). Both paths take and return torch's layouts.
+:mod:`rnnkit.layers.stacked`). Both paths take and return torch's layouts; the weights go by
+torch's names (:class:`~rnnkit.layers.naming.TorchNamedLayer`).
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from operator import attrgetter
 from typing import Any, cast
 
 import torch
@@ -27,13 +27,7 @@ from rnnkit.layers.fused import (
     loop_reason,
 )
 from rnnkit.layers.lengths import check_lengths
-from rnnkit.layers.naming import (
-    build_name_map,
-    rename_keys,
-    rename_missing,
-    set_cell_weight,
-    size_mismatches,
-)
+from rnnkit.layers.naming import TorchNamedLayer
 from rnnkit.layers.stacked import run_stacked
 from rnnkit.layers.unbatched import batch_of_one, without_batch
 from rnnkit.layers.validate import check_cells, check_hidden, check_input, check_layer_options
@@ -42,7 +36,7 @@ CellFactory = Callable[[int, int], RecurrentCell]
 _WARNED: set[str] = set()
 
 
-class Recurrent(nn.Module):
+class Recurrent(TorchNamedLayer):
     """Runs a cell over time; ``torch.nn.RNN``'s interface for any cell.
 
     Args:
@@ -99,7 +93,7 @@ class Recurrent(nn.Module):
         super().__init__()
         name = type(self).__name__
         num_layers = check_layer_options(name, cell, num_layers, dropout, recurrent_dropout,
-                                         init, kernel, device, dtype)
+                                         init, kernel, device, dtype, bidirectional, batch_first)
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.num_layers = num_layers
@@ -107,7 +101,7 @@ class Recurrent(nn.Module):
         self.num_directions = 2 if bidirectional else 1
         self.dropout = float(dropout)
         self.recurrent_dropout = float(recurrent_dropout)
-        self.batch_first = batch_first
+        self.batch_first = bool(batch_first)  # a NumPy bool: torch's kernels take bools
         self.cells = nn.ModuleList([cell(input_size, hidden_size)])
         if not isinstance(self.cells[0], RecurrentCell):
             raise ValueError(f"{name}: the cell factory must build RecurrentCell objects")
@@ -143,12 +137,7 @@ class Recurrent(nn.Module):
             warnings.warn(f"rnnkit {name}: dropout={dropout} acts between stacked layers, so "
                           "with num_layers=1 it does nothing (recurrent_dropout drops within "
                           "the layer)", stacklevel=2 if type(self) is Recurrent else 3)
-        self._torch_names = build_name_map(self.cells, self.num_directions)
-        self._internal_names = {v: k for k, v in self._torch_names.items()}
-        self.register_state_dict_post_hook(self._to_torch_names)
-        self.register_load_state_dict_pre_hook(self._from_torch_names)
-        self.register_load_state_dict_post_hook(self._missing_as_torch_names)
-        self._load_prefix: str | None = None  # this layer's key prefix in the loading dict
+        self._use_torch_names(self.num_directions)  # torch.nn's weight names
         if device is not None or dtype is not None:  # as torch.nn's factory arguments
             self.to(device=device, dtype=dtype)
 
@@ -274,63 +263,6 @@ class Recurrent(nn.Module):
         ``proj_size``)."""
         return [(self.num_layers * self.num_directions, batch, width)
                 for width in self.state_widths]
-
-    # -- torch.nn names -------------------------------------------------------------------
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return super().__getattr__(name)
-        except AttributeError:
-            internal = self.__dict__.get("_internal_names", {}).get(name)
-            if internal is None:
-                raise
-            _, index, inner = internal.split(".", 2)  # cells.3.ln_ih.weight
-            return attrgetter(inner)(self.cells[int(index)])  # parametrized: its value
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        """``layer.weight_hh_l0 = Parameter(...)`` replaces the cell's weight, as on torch.nn."""
-        internal = self.__dict__.get("_internal_names", {}).get(name)
-        if internal is None:
-            super().__setattr__(name, value)
-            return
-        set_cell_weight(self.cells, internal, name, value)
-        self.flatten_parameters()  # as torch.nn re-lays its flat weights
-
-    @staticmethod
-    def _to_torch_names(module: nn.Module, state_dict: dict[str, Any], prefix: str, _: Any) -> None:
-        assert isinstance(module, Recurrent)
-        rename_keys(state_dict, prefix, module._torch_names)
-
-    @staticmethod
-    def _from_torch_names(
-        module: nn.Module, state_dict: dict[str, Any], prefix: str, *_: Any
-    ) -> None:
-        assert isinstance(module, Recurrent)
-        module._check_loaded_shapes(state_dict, prefix)
-        rename_keys(state_dict, prefix, module._internal_names)
-        module._load_prefix = prefix  # for the missing keys' names after loading
-
-    def _check_loaded_shapes(self, state_dict: dict[str, Any], prefix: str) -> None:
-        """Name a size mismatch with torch's keys: torch's own message would name the cells'
-        internal keys (``cells.0.weight_ih``), which are in no state dict the user has seen."""
-        mismatched = size_mismatches(self.state_dict(keep_vars=True), state_dict, prefix)
-        if mismatched:
-            sizes = f"input_size={self.input_size}, hidden_size={self.hidden_size}"
-            saved = state_dict.get(prefix + "weight_hr_l0")  # an LSTM's projection: [P, H]
-            if self.proj_size or isinstance(saved, Tensor):
-                sizes += f", proj_size={self.proj_size}" + (
-                    f"; the state dict's proj_size={saved.shape[0]}"
-                    if isinstance(saved, Tensor) else "; the state dict has no weight_hr_l0")
-            raise RuntimeError(
-                f"{type(self).__name__}.load_state_dict: size mismatch: {'; '.join(mismatched)}"
-                f" (this layer has {sizes}; build it with the sizes the weights were saved with)"
-            )
-
-    @staticmethod
-    def _missing_as_torch_names(module: nn.Module, incompatible: Any) -> None:
-        """Name the missing keys as torch does (``weight_ih_l1``), as ``state_dict`` does."""
-        assert isinstance(module, Recurrent)
-        if module._load_prefix is not None:
-            rename_missing(incompatible.missing_keys, module._load_prefix, module._torch_names)
 
     def extra_repr(self) -> str:
         parts = [f"{self.input_size}, {self.hidden_size}", f"num_layers={self.num_layers}"]

@@ -19,12 +19,15 @@ from rnnkit.cells import (
 from rnnkit.cells.torch_compat import copy_weights
 from rnnkit.layers.fused import is_plain_cell
 from rnnkit.layers.recurrent import CellFactory, Recurrent
+from rnnkit.layers.validate import check_flag
 
 LayerT = TypeVar("LayerT", bound="_StandardLayer")
 # options of from_torch that would change the weights' layout or what they compute
 _FIXED_BY_THE_WEIGHTS = frozenset(
     {"num_layers", "bias", "bidirectional", "layer_norm", "nonlinearity", "init", "proj_size"}
 )
+# options of from_torch that the weights leave open
+_OPEN_OPTIONS = ("batch_first", "dropout", "recurrent_dropout", "kernel", "device", "dtype")
 
 
 class _StandardLayer(Recurrent):
@@ -51,7 +54,13 @@ class _StandardLayer(Recurrent):
                 f"{cls.__name__}.from_torch: {', '.join(fixed)} cannot be overridden: they are"
                 " set by the torch layer's weights, which are copied (build the torch layer with"
                 f" them, or build {cls.__name__}(...) directly); options that can be given:"
-                " batch_first, dropout, recurrent_dropout, kernel, device, dtype"
+                f" {', '.join(_OPEN_OPTIONS)}"
+            )
+        unknown = sorted(set(options) - set(_OPEN_OPTIONS))
+        if unknown:
+            raise ValueError(
+                f"{cls.__name__}.from_torch: unknown option(s) {', '.join(unknown)}; options"
+                f" that can be given: {', '.join(_OPEN_OPTIONS)}"
             )
         device, dtype = options.pop("device", None), options.pop("dtype", None)
         kwargs: dict[str, object] = {
@@ -98,9 +107,11 @@ class _StandardLayer(Recurrent):
 
 
 def _cell_factory(
-    cell: type[RecurrentCell], layer_norm_cell: type[RecurrentCell], bias: bool, layer_norm: bool
+    name: str, cell: type[RecurrentCell], layer_norm_cell: type[RecurrentCell], bias: bool,
+    layer_norm: bool,
 ) -> CellFactory:
-    if layer_norm:
+    bias = check_flag(name, "bias", bias)
+    if check_flag(name, "layer_norm", layer_norm):
         if not bias:
             raise ValueError(
                 "layer_norm=True needs bias=True: the normalisations' shifts are the biases"
@@ -142,6 +153,7 @@ class RNN(_StandardLayer):
         dtype: torch.dtype | None = None,
     ) -> None:
         self.nonlinearity = nonlinearity
+        bias = check_flag(type(self).__name__, "bias", bias)
         factory = partial(RNNCell, bias=bias, nonlinearity=nonlinearity)
         super().__init__(
             factory, input_size, hidden_size, num_layers, bidirectional, dropout,
@@ -190,12 +202,13 @@ class LSTM(_StandardLayer):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
-        factory = _cell_factory(LSTMCell, LayerNormLSTMCell, bias, layer_norm)
+        factory = _cell_factory(type(self).__name__, LSTMCell, LayerNormLSTMCell, bias,
+                                layer_norm)
         if proj_size != 0:  # (LSTMCell refuses a bad value)
             if layer_norm:
                 raise ValueError("LSTM: proj_size with layer_norm=True is not supported: the"
                                  " layer-normalised cell has no projection")
-            factory = partial(LSTMCell, bias=bias, proj_size=proj_size)
+            factory = partial(LSTMCell, bias=bool(bias), proj_size=proj_size)
         super().__init__(
             factory, input_size, hidden_size, num_layers, bidirectional, dropout,
             recurrent_dropout, batch_first, init, kernel, device, dtype,
@@ -235,7 +248,8 @@ class GRU(_StandardLayer):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
-        factory = _cell_factory(GRUCell, LayerNormGRUCell, bias, layer_norm)
+        factory = _cell_factory(type(self).__name__, GRUCell, LayerNormGRUCell, bias,
+                                layer_norm)
         super().__init__(
             factory, input_size, hidden_size, num_layers, bidirectional, dropout,
             recurrent_dropout, batch_first, init, kernel, device, dtype,

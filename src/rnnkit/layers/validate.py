@@ -5,6 +5,7 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -14,9 +15,19 @@ from rnnkit.cells.init import INIT_SCHEMES
 KERNELS = ("auto", "fused", "loop")
 
 
+def check_flag(name: str, option: str, value: object) -> bool:
+    """Refuse a yes/no option that is not a bool, naming it; return it as a ``bool`` (a NumPy
+    bool is taken). A string is truthy: ``batch_first="False"`` ran batch-first on the loop
+    path, and the fused kernel failed inside PyTorch on anything but a Python bool."""
+    if not isinstance(value, bool | np.bool_):
+        raise ValueError(f"{name}: {option} must be True or False, got {value!r} of type"
+                         f" {type(value).__name__} (write {option}=True or {option}=False)")
+    return bool(value)
+
+
 def check_layer_options(name: str, cell: Any, num_layers: Any, dropout: Any,
                         recurrent_dropout: Any, init: str, kernel: str, device: Any,
-                        dtype: Any) -> int:
+                        dtype: Any, bidirectional: Any, batch_first: Any) -> int:
     """Refuse a layer's constructor options a notebook may get wrong, each named; return
     ``num_layers`` as an ``int`` (NumPy integers are taken; True is not)."""
     given: object = cell  # typed as a factory, but notebooks pass anything
@@ -40,6 +51,8 @@ def check_layer_options(name: str, cell: Any, num_layers: Any, dropout: Any,
         if not number or not 0.0 <= float(value) < 1.0:  # type: ignore[arg-type]
             raise ValueError(f"{name}: {option} must be in [0, 1), got {value!r}"
                              + ("" if number else f" (a float, e.g. {option}=0.1)"))
+    check_flag(name, "bidirectional", bidirectional)
+    check_flag(name, "batch_first", batch_first)
     if init not in INIT_SCHEMES:
         raise ValueError(f"{name}: init must be one of {INIT_SCHEMES}, got {init!r}")
     if kernel not in KERNELS:
