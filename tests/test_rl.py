@@ -492,6 +492,10 @@ def test_train_dqn_refuses_bad_settings(capsys: pytest.CaptureFixture[str],
     ("run.threads=-1", "run.threads must be at least 0; got -1"),
     # torch said only 'Overflow when unpacking long', or started that many threads
     ("run.threads=99999999999", "run.threads 99999999999 is far more than this machine's"),
+    # absurd but finite: torch's 'value cannot be converted to type float without overflow'
+    # from inside Adam, an infinite loss from rewards past float32 (the run went on)
+    ("agent.lr=1e300", "agent.lr must be > 0 and <= 1 (Adam's step size"),
+    ("agent.reward_scale=1e300", "agent.reward_scale must be > 0 and <= 1e+06"),
 ])
 def test_train_dqn_names_the_bad_setting_before_reading_prices(
         setting: str, message: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

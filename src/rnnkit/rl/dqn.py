@@ -85,6 +85,12 @@ def epsilon_at(step: int, total_steps: int, options: DQNOptions) -> float:
     return options.epsilon_start + share * (options.epsilon_end - options.epsilon_start)
 
 
+# Upper bounds no real run comes near; past them torch fails deep in the optimizer (an lr
+# above float32's range) or the rewards overflow float32 (an infinite loss)
+MAX_LR = 1.0
+MAX_REWARD_SCALE = 1e6
+
+
 def check_options(options: DQNOptions) -> None:
     """Raise a ValueError naming the first option out of its range."""
     from rnnkit.models.dqn_agent import NETWORKS
@@ -92,7 +98,9 @@ def check_options(options: DQNOptions) -> None:
     rules = [("network", options.network in NETWORKS, f"one of {', '.join(NETWORKS)}"),
              ("episodes", options.episodes >= 1, ">= 1"),
              ("gamma", 0.0 <= options.gamma < 1.0, "in [0, 1)"),
-             ("lr", options.lr > 0, "> 0"), ("batch_size", options.batch_size >= 1, ">= 1"),
+             ("lr", 0 < options.lr <= MAX_LR, f"> 0 and <= {MAX_LR:g} (Adam's step size: 1e-4 "
+              "to 1e-2 are usual)"),
+             ("batch_size", options.batch_size >= 1, ">= 1"),
              ("buffer_size", options.buffer_size >= options.batch_size, ">= batch_size"),
              ("learning_starts", options.learning_starts >= 0, ">= 0"),
              ("train_every", options.train_every >= 1, ">= 1"),
@@ -100,7 +108,8 @@ def check_options(options: DQNOptions) -> None:
              ("epsilon_start", 0.0 <= options.epsilon_start <= 1.0, "in [0, 1]"),
              ("epsilon_end", 0.0 <= options.epsilon_end <= 1.0, "in [0, 1]"),
              ("exploration_fraction", 0.0 < options.exploration_fraction <= 1.0, "in (0, 1]"),
-             ("reward_scale", options.reward_scale > 0, "> 0"),
+             ("reward_scale", 0 < options.reward_scale <= MAX_REWARD_SCALE,
+              f"> 0 and <= {MAX_REWARD_SCALE:g} (100 = rewards in percent)"),
              ("clip_norm", options.clip_norm >= 0, ">= 0")]
     for name, valid, expected in rules:
         if not valid:
