@@ -36,7 +36,7 @@ from rnnkit.pipelines.dqn_config import DQNRun as DQNRun  # offered here too
 from rnnkit.pipelines.dqn_report import summarize, summary_table
 from rnnkit.pipelines.run import RUN_FILES, clear_run, write_results
 from rnnkit.pipelines.sources import ForecastDataConfig
-from rnnkit.rl.dqn import check_updates, train_dqn
+from rnnkit.rl.dqn import check_buffer_memory, check_updates, train_dqn
 from rnnkit.rl.env import TradingEnv, random_positions
 from rnnkit.rl.prices import listed_prices, price_windows
 from rnnkit.timeseries.datasets import stock_prices
@@ -187,6 +187,8 @@ def run_dqn(config: DQNRunConfig, out_dir: str | Path, log: Any = print) -> dict
                           f"{prices.index[-1]:%Y-%m-%d}")
     periods = split_periods(price_windows(prices, config.data.lookback), config.data)
     check_updates(config.agent, len(periods.fitting))
+    check_buffer_memory(config.agent, (periods.fitting.lookback,
+                                       len(periods.fitting.feature_names)))
     out = Path(out_dir)  # every check passed: an earlier run in the folder gives way
     out.mkdir(parents=True, exist_ok=True)
     clear_seeds(out)
