@@ -492,6 +492,12 @@ def test_train_dqn_refuses_bad_settings(capsys: pytest.CaptureFixture[str],
     ("run.threads=-1", "run.threads must be at least 0; got -1"),
     # torch said only 'Overflow when unpacking long', or started that many threads
     ("run.threads=99999999999", "run.threads 99999999999 is far more than this machine's"),
+    # absurd but finite: torch's 'value cannot be converted to type float without overflow'
+    # from inside Adam, an infinite loss from rewards past float32 (the run went on), an
+    # out-of-memory error after the run folder was cleared
+    ("agent.lr=1e300", "agent.lr must be > 0 and <= 1 (Adam's step size"),
+    ("agent.reward_scale=1e300", "agent.reward_scale must be > 0 and <= 1e+06"),
+    ("agent.buffer_size=1000000000000", "agent.buffer_size must be <= 10,000,000"),
 ])
 def test_train_dqn_names_the_bad_setting_before_reading_prices(
         setting: str, message: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -605,6 +611,29 @@ def test_a_fresh_dqn_run_clears_an_earlier_one_once_its_settings_pass(
         "config.toml", "equity.png", "results.json", "seed-0/notes.txt",
         "seed-1/dqn/model.rnnkit"]
     assert json.loads((out / "results.json").read_text())["seeds"] == [1]
+
+
+def test_a_replay_buffer_larger_than_the_machine_is_refused_before_the_run_folder_is_touched(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # its arrays are allocated when training starts: an out-of-memory error came after an
+    # earlier run in the folder was cleared
+    from rnnkit.config import save_config
+    from rnnkit.pipelines.dqn import DQNRunConfig
+
+    out = tmp_path / "run"
+    (out / "seed-0" / "dqn").mkdir(parents=True)
+    save_config(DQNRunConfig(), out / "config.toml")  # an earlier run's files
+    for name in ("results.json", "equity.png", "seed-0/dqn/model.rnnkit"):
+        (out / name).write_text("earlier")
+    before = {path: path.read_bytes() for path in out.rglob("*") if path.is_file()}
+    monkeypatch.setattr("rnnkit.rl.dqn.machine_memory", lambda: 2**30)  # a 1 GiB machine
+    assert rnnkit.cli.main(["train", "dqn", "--out", str(out), "--set", "agent.episodes=1",
+                            "--set", "agent.buffer_size=2000000"]) == 2
+    assert ("agent.buffer_size 2000000 asks for 1.5 GiB of replay memory (two windows of 20 "
+            "days x 5 features per transition), more than this machine's 1.0 GiB; lower "
+            "agent.buffer_size (at most 1303084 fit) or data.lookback") in capsys.readouterr().err
+    assert {path: path.read_bytes() for path in out.rglob("*") if path.is_file()} == before
 
 
 def run_dqn_benchmark(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -23,6 +23,7 @@ the most there after costs are kept. The test period is never seen here.
 from __future__ import annotations
 
 import copy
+import os
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -33,7 +34,7 @@ from torch import Tensor
 from torch.nn import functional as F
 
 from rnnkit.rl.env import TradingEnv
-from rnnkit.rl.replay import ReplayBuffer, Transitions
+from rnnkit.rl.replay import ReplayBuffer, Transitions, buffer_bytes
 from rnnkit.timeseries.labels import CLASS_NAMES
 from rnnkit.trading.backtest import backtest
 from rnnkit.training.task import evaluating
@@ -85,6 +86,14 @@ def epsilon_at(step: int, total_steps: int, options: DQNOptions) -> float:
     return options.epsilon_start + share * (options.epsilon_end - options.epsilon_start)
 
 
+# Upper bounds no real run comes near; past them torch fails deep in the optimizer (an lr
+# above float32's range), the rewards overflow float32 (an infinite loss), or the replay
+# buffer asks for more memory than a machine has
+MAX_LR = 1.0
+MAX_REWARD_SCALE = 1e6
+MAX_BUFFER_SIZE = 10_000_000  # 1e6 is Atari's DQN; 8 GB of 20-day windows of 5 features
+
+
 def check_options(options: DQNOptions) -> None:
     """Raise a ValueError naming the first option out of its range."""
     from rnnkit.models.dqn_agent import NETWORKS
@@ -92,19 +101,46 @@ def check_options(options: DQNOptions) -> None:
     rules = [("network", options.network in NETWORKS, f"one of {', '.join(NETWORKS)}"),
              ("episodes", options.episodes >= 1, ">= 1"),
              ("gamma", 0.0 <= options.gamma < 1.0, "in [0, 1)"),
-             ("lr", options.lr > 0, "> 0"), ("batch_size", options.batch_size >= 1, ">= 1"),
+             ("lr", 0 < options.lr <= MAX_LR, f"> 0 and <= {MAX_LR:g} (Adam's step size: 1e-4 "
+              "to 1e-2 are usual)"),
+             ("batch_size", options.batch_size >= 1, ">= 1"),
              ("buffer_size", options.buffer_size >= options.batch_size, ">= batch_size"),
+             ("buffer_size", options.buffer_size <= MAX_BUFFER_SIZE, f"<= {MAX_BUFFER_SIZE:,} "
+              "(transitions kept for replay: 1e4 to 1e6 are usual)"),
              ("learning_starts", options.learning_starts >= 0, ">= 0"),
              ("train_every", options.train_every >= 1, ">= 1"),
              ("target_update", options.target_update >= 1, ">= 1"),
              ("epsilon_start", 0.0 <= options.epsilon_start <= 1.0, "in [0, 1]"),
              ("epsilon_end", 0.0 <= options.epsilon_end <= 1.0, "in [0, 1]"),
              ("exploration_fraction", 0.0 < options.exploration_fraction <= 1.0, "in (0, 1]"),
-             ("reward_scale", options.reward_scale > 0, "> 0"),
+             ("reward_scale", 0 < options.reward_scale <= MAX_REWARD_SCALE,
+              f"> 0 and <= {MAX_REWARD_SCALE:g} (100 = rewards in percent)"),
              ("clip_norm", options.clip_norm >= 0, ">= 0")]
     for name, valid, expected in rules:
         if not valid:
             raise ValueError(f"agent.{name} must be {expected}, not {getattr(options, name)!r}")
+
+
+def machine_memory() -> int | None:
+    """This machine's physical memory in bytes; None where the system does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # no sysconf (Windows), or no such name
+        return None
+
+
+def check_buffer_memory(options: DQNOptions, window_shape: tuple[int, ...]) -> None:
+    """Refuse a replay buffer of windows of ``window_shape`` (``(L, F)``) larger than this
+    machine's memory: it is allocated whole when training starts, so it fails then with no
+    setting named (and, in a run, after the run folder was cleared)."""
+    need, have = buffer_bytes(options.buffer_size, window_shape), machine_memory()
+    if have is not None and need > have:
+        fits = have // buffer_bytes(1, window_shape)
+        raise ValueError(f"agent.buffer_size {options.buffer_size} asks for {need / 2**30:.1f} "
+                         f"GiB of replay memory (two windows of {window_shape[0]} days x "
+                         f"{window_shape[1]} features per transition), more than this machine's "
+                         f"{have / 2**30:.1f} GiB; lower agent.buffer_size (at most {fits} "
+                         "fit) or data.lookback")
 
 
 def check_updates(options: DQNOptions, days: int) -> None:
@@ -191,6 +227,7 @@ def train_dqn(agent: DQNAgent, env: TradingEnv, options: DQNOptions,
     for period in (env, validation):
         if period is not None:
             check_env(agent, period)
+    check_buffer_memory(options, env.windows.shape[1:])
     started = time.perf_counter()
     generator = np.random.default_rng(seed)
     target = copy.deepcopy(agent).eval()

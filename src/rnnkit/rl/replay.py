@@ -7,6 +7,7 @@ ring: when full, each new transition replaces the oldest one.
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -29,6 +30,17 @@ class Transitions(NamedTuple):
     next_window: Tensor
     next_position: Tensor
     done: Tensor
+
+
+def buffer_bytes(capacity: int, window_shape: tuple[int, ...]) -> int:
+    """The bytes the arrays of a :class:`ReplayBuffer` of ``capacity`` transitions take: two
+    float32 windows, two float32 positions, an int64 action, a float32 reward and done each.
+
+    Example:
+        >>> buffer_bytes(20_000, (20, 5))  # the default buffer of 20-day windows: 16 MB
+        16480000
+    """
+    return int(capacity) * (2 * 4 * math.prod(window_shape) + 2 * 4 + 8 + 4 + 4)
 
 
 class ReplayBuffer:
