@@ -825,6 +825,24 @@ def test_a_diverged_run_is_one_error_line_not_a_traceback(
     assert err.startswith("rnnkit: error: loss became") and "lower train.lr" in err
 
 
+@pytest.mark.parametrize("settings", [
+    ["train.lr=1e300"],
+    ["train.optimizer=sgd", "train.weight_decay=1e300"],
+    ["train.optimizer=adamw", "train.lr=1e300"],
+])
+def test_a_learning_rate_float32_cannot_hold_is_one_error_line_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], settings: list[str]
+) -> None:
+    """train.lr=1e300 ended in torch's 'value cannot be converted to type float without
+    overflow' from inside the optimizer's step, a traceback."""
+    pairs = [arg for setting in settings for arg in ("--set", setting)]
+    code = main(["train", "synthetic", *TINY, *pairs, "--out", str(tmp_path / "run")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rnnkit: error: train.lr=") and "overflows the" in err
+    assert "lower them" in err and "Traceback" not in err
+
+
 def test_sizes_whose_product_overflows_are_one_error_line_not_a_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

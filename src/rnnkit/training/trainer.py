@@ -35,7 +35,7 @@ from rnnkit.training.checkpoint import seed_everything
 from rnnkit.training.distributed import join, resolve_device
 from rnnkit.training.epoch_sums import EpochSums
 from rnnkit.training.monitor import Monitor, TrainResult
-from rnnkit.training.optimizer import make_optimizer
+from rnnkit.training.optimizer import make_optimizer, take_step
 from rnnkit.training.task import StepOutput, TaskModel, detach_state, move_to
 from rnnkit.training.trainer_checkpoints import TrainerCheckpoints
 
@@ -250,7 +250,7 @@ class Trainer(TrainerCheckpoints):
         self._check_finite(norm, "gradient norm")
         if config.clip_value > 0:
             torch.nn.utils.clip_grad_value_(params, config.clip_value)
-        self.optimizer.step()
+        take_step(self.optimizer, config)
         if self.average is not None:
             self.average.update(self.model)
         self.result.steps += 1
