@@ -10,14 +10,14 @@ per step, pinball loss; :mod:`rnnkit.models.quantiles`), each read and scored in
 :mod:`rnnkit.models.forecast_loss`.
 
 The bundle keeps the scaler, features, target, calendar parts, lookback, horizon and options,
-so a loaded model forecasts from a raw date-indexed frame alone (:meth:`Forecaster.forecast`).
+so a loaded model forecasts from a raw date-indexed frame alone (:meth:`Forecaster.forecast`;
+its forecasts in the target's own units are made in :mod:`rnnkit.models.forecast_outputs`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict
-from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -26,24 +26,16 @@ import torch
 from torch import Tensor, nn
 
 from rnnkit.config import ModelConfig
-from rnnkit.models import recursive
+from rnnkit.models import forecast_outputs, recursive
 from rnnkit.models.encoder import build_encoder
 from rnnkit.models.forecast_loss import check_loss_options, mean_and_spread, step_output
 from rnnkit.models.pooling import Pooling, window_state
 from rnnkit.models.quantiles import DEFAULT_QUANTILES, parse_quantiles
-from rnnkit.models.window_inputs import (
-    add_calendar,
-    check_features,
-    check_scaler,
-    check_window_sizes,
-    last_rows,
-    scaled_batches,
-)
-from rnnkit.timeseries.conformal import conformalize
+from rnnkit.models.window_inputs import add_calendar, check_scaler, check_window_sizes
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.windows import Windows, make_windows
 from rnnkit.training.bundle import register_model
-from rnnkit.training.task import StepOutput, TaskModel, evaluating
+from rnnkit.training.task import StepOutput, TaskModel
 
 METRICS = ("loss", "mae", "mae_last")  # what step_output reports, averaged by evaluate
 
@@ -227,19 +219,6 @@ class Forecaster(TaskModel):
             return round(self.quantiles[-1] - self.quantiles[0], 10)
         return float(self.scoring.get("interval", 0.9)) if interval is None else interval
 
-    @torch.no_grad()
-    def _forecast_batch(self, inputs: Tensor, times: np.ndarray) -> tuple[Tensor, Tensor | None]:
-        """Scaled mean ``[B, H]`` and spread of scaled inputs ``[B, L, F]`` whose targets fall
-        at ``times`` ``[B, H]`` (read by a recursive model's calendar columns only)."""
-        if self.strategy == "direct":
-            return self(inputs)
-        future = recursive.future_calendar(times, self.feature_names, self.scaler)  # [B, H, F]
-        path = recursive.roll_forward(  # [B, H, D]
-            lambda rows: self(rows)[0], inputs,
-            torch.as_tensor(future, dtype=inputs.dtype, device=inputs.device),
-            torch.as_tensor(self.dynamic, device=inputs.device))
-        return path[..., self.dynamic.index(self.target_index)], None
-
     def predict_windows(self, windows: Windows, batch_size: int = 2048,
                         interval: float | None = None) -> dict[str, np.ndarray]:
         """Forecasts of unscaled ``windows`` in target units: ``mean`` ``[N, H]``; a Gaussian
@@ -248,39 +227,7 @@ class Forecaster(TaskModel):
         median and ``lower``/``upper`` the outermost quantiles (``interval`` unused; see
         :meth:`interval_level`; none for the median alone). A conformalized model's
         ``lower``/``upper`` are widened by its calibration, at its calibrated level only."""
-        check_features(windows, self.feature_names)
-        if self.conformal is not None and interval is not None and \
-                interval != self.conformal["level"] and self.loss_name != "quantile":
-            raise ValueError(f"this model's interval was calibrated (conformal) at level "
-                             f"{self.conformal['level']:g} only; ask for that, or leave "
-                             f"interval out (got {interval!r})")
-        interval = self.interval_level(interval)  # None: the one it was scored with
-        if self.loss_name == "gaussian" and not 0 < interval < 1:  # 95 raised StatisticsError
-            raise ValueError(f"interval must be a probability between 0 and 1 (both excluded), "
-                             f"e.g. 0.9 for a 90% interval; got {interval!r}")
-        with evaluating(self):
-            weight = next(self.parameters())
-            means, spreads = [], []
-            batches = scaled_batches(windows, self.scaler, batch_size, weight.device,
-                                     weight.dtype)
-            target_times = windows.target_times  # [N, H], built once (a property), not per batch
-            for start, inputs in zip(range(0, len(windows), batch_size), batches, strict=True):
-                mean, spread = self._forecast_batch(inputs, target_times[start:start + batch_size])
-                means.append(mean)
-                if spread is not None:
-                    spreads.append(spread)
-        center, scale = self.target_mean_scale
-        out = {"mean": _numpy(means, (self.horizon,)) * scale + center}
-        if self.loss_name == "gaussian":
-            std = np.exp(0.5 * _numpy(spreads, (self.horizon,))) * scale
-            z = NormalDist().inv_cdf(0.5 + interval / 2)
-            out.update(std=std, lower=out["mean"] - z * std, upper=out["mean"] + z * std)
-        elif self.loss_name == "quantile":
-            levels = _numpy(spreads, (self.horizon, len(self.quantiles))) * scale + center
-            out.update(quantiles=levels)
-            if len(self.quantiles) > 1:  # the median alone bounds no interval (it was level 0)
-                out.update(lower=levels[..., 0], upper=levels[..., -1])
-        return out if self.conformal is None else conformalize(out, self.conformal)
+        return forecast_outputs.predict_windows(self, windows, batch_size, interval)
 
     def windows_of(self, frame: pd.DataFrame, stride: int = 1) -> Windows:
         """Unscaled windows of a raw frame, with this model's calendar columns and features."""
@@ -298,28 +245,4 @@ class Forecaster(TaskModel):
         grid: trading days (the next business days), month starts or ends, or evenly spaced
         last rows (a recursive model with calendar columns needs one of them).
         """
-        values = last_rows(frame, self.feature_names, self.calendar, self.lookback)  # [L, F]
-        index = recursive.times_after(pd.DatetimeIndex(frame.index), self.horizon)
-        if (index is None and self.strategy == "recursive"
-                and recursive.calendar_positions(self.feature_names)):
-            raise ValueError("a recursive model computes the calendar columns of the steps "
-                             "ahead, so the frame's last rows must be evenly spaced in time")
-        future = index if index is not None else pd.DatetimeIndex(
-            [pd.NaT] * self.horizon, tz=pd.DatetimeIndex(frame.index).tz)
-        padded = np.vstack([values, np.full((self.horizon, values.shape[1]), np.nan)])  # [L+H, F]
-        window = Windows(padded, padded[:, self.target_index],
-                         pd.DatetimeIndex(frame.index[-self.lookback:]).append(future),
-                         np.array([self.lookback - 1]), self.lookback, self.horizon,
-                         tuple(self.feature_names), self.target)  # the one window: future NaN
-        out = self.predict_windows(window, interval=interval)
-        table = {"step": np.arange(1, self.horizon + 1), "mean": out["mean"][0]}
-        table.update({key: out[key][0] for key in ("lower", "upper") if key in out})
-        if "lower" in out:
-            table["level"] = np.full(self.horizon, self.interval_level(interval))
-        return pd.DataFrame(table, index=None if index is None else index.rename(
-            frame.index.name or "date"))  # a named index: a CSV's first header is not blank
-
-
-def _numpy(batches: list[Tensor], shape: tuple[int, ...]) -> np.ndarray:
-    """The batches joined, as float64 numpy (``[0, *shape]`` when there are none)."""
-    return torch.cat(batches).double().cpu().numpy() if batches else np.empty((0, *shape))
+        return forecast_outputs.forecast_table(self, frame, interval)

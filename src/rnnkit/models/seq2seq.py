@@ -3,7 +3,8 @@
 source ids -> embeddings -> dropout -> stacked (bi)RNN/LSTM/GRU encoder -> states ``[B, S, M]``
 and final states -> bridge (``tanh(W [h_fwd; h_bwd])`` per layer) -> the decoder's initial
 state -> :class:`~rnnkit.models.seq2seq_decoder.Decoder` -> target scores. The tokenizers
-travel inside the bundle, so a loaded model translates raw text.
+travel inside the bundle, so a loaded model translates raw text. Decoding is in
+:mod:`rnnkit.models.greedy_search` and :mod:`rnnkit.models.beam_search`.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnkit.config import ModelConfig
-from rnnkit.data.subword import BOS_ID, EOS_ID, PAD_ID, SubwordTokenizer
+from rnnkit.data.subword import PAD_ID, SubwordTokenizer
 from rnnkit.layers.lengths import padding_mask
 from rnnkit.models.encoder import build_encoder
+from rnnkit.models.greedy_search import greedy_search
 from rnnkit.models.seq2seq_decoder import NEVER_PRODUCED, Decoder, DecoderState, Hidden, Memory
 from rnnkit.training.bundle import register_model
 from rnnkit.training.task import StepOutput, TaskModel, evaluating
@@ -229,42 +231,9 @@ class Seq2Seq(TaskModel):
     def greedy_scored(self, source: Tensor, lengths: Tensor
                       ) -> tuple[list[list[int]], list[Tensor | None], list[float]]:
         """:meth:`greedy`, and the log probability of each output (its tokens, and the end
-        marker where the model wrote it), as beam search gives it."""
-        memory, state = self.encode(source, lengths)
-        batch = source.shape[0]
-        limits = self.max_lengths(lengths).to(source.device)
-        forbidden = self.forbidden_mask()
-        tokens = torch.full((batch,), BOS_ID, dtype=torch.long, device=source.device)
-        done = torch.zeros(batch, dtype=torch.bool, device=source.device)
-        total = torch.zeros(batch, device=source.device)
-        outputs: list[Tensor] = []
-        weights: list[Tensor] = []
-        for t in range(int(limits.max())):
-            scores, state, attention = self.decoder.step(tokens, state, memory)
-            log_probs = torch.log_softmax(scores.masked_fill(forbidden, float("-inf")), dim=1)
-            tokens = log_probs.argmax(dim=1)  # [B]
-            chosen = log_probs.gather(1, tokens.unsqueeze(1)).squeeze(1)  # [B]
-            forced = done | (t >= limits)
-            total = total + torch.where(forced, torch.zeros_like(chosen), chosen)
-            tokens = torch.where(forced, torch.full_like(tokens, EOS_ID), tokens)
-            outputs.append(tokens)
-            if attention is not None:
-                weights.append(attention)
-            done = done | (tokens == EOS_ID)
-            if bool(done.all()):
-                break
-        ids = torch.stack(outputs, dim=1).tolist()  # T x [B] -> [B, T]
-        stacked = torch.stack(weights, dim=1) if weights else None  # [B, T, S]
-        results: list[list[int]] = []
-        maps: list[Tensor | None] = []
-        for row, sequence in enumerate(ids):
-            length = sequence.index(EOS_ID) if EOS_ID in sequence else len(sequence)
-            results.append(sequence[:length])
-            source_length = int(lengths[row])
-            ended = length < int(limits[row])  # the model wrote the end (not the limit)
-            maps.append(stacked[row, : length + ended, :source_length] if stacked is not None
-                        else None)
-        return results, maps, total.tolist()
+        marker where the model wrote it), as beam search gives it
+        (:func:`~rnnkit.models.greedy_search.greedy_search`)."""
+        return greedy_search(self, source, lengths)
 
     def metric_names(self) -> list[str]:
         return ["loss", "nll", "perplexity", "bleu", "chrf"]
