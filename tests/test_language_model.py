@@ -52,6 +52,10 @@ def test_batchify_makes_columns_of_the_stream() -> None:
     assert data[:, 0].tolist() == [0, 1, 2, 3, 4] and data[:, 1].tolist() == [5, 6, 7, 8, 9]
     with pytest.raises(ValueError, match="too short for 8 columns"):
         batchify(list(range(10)), 8)
+    # a batch size below 1 divided by zero (0) or said the text was too short (-2)
+    for size in (0, -2):
+        with pytest.raises(ValueError, match=f"batch_size must be >= 1, got {size}"):
+            StreamBatches(list(range(10)), size, steps=4)
 
 
 def test_stream_windows_cover_the_stream_and_targets_are_next_tokens() -> None:

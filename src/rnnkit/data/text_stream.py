@@ -96,6 +96,8 @@ def batchify(ids: list[int], batch_size: int, setting: str = "train.batch_size")
     Shape:
         ids: ``[L]`` -> ``[N, B]`` with ``N = L // B``.
     """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     columns = len(ids) // batch_size
     if columns < 2:
         raise ValueError(
