@@ -56,6 +56,9 @@ def test_batchify_makes_columns_of_the_stream() -> None:
     for size in (0, -2):
         with pytest.raises(ValueError, match=f"batch_size must be >= 1, got {size}"):
             StreamBatches(list(range(10)), size, steps=4)
+    # the window length is data.steps (there is no lm.steps setting)
+    with pytest.raises(ValueError, match=r"steps must be >= 1 \(data.steps\), got 0"):
+        StreamBatches(list(range(10)), 2, steps=0)
 
 
 def test_stream_windows_cover_the_stream_and_targets_are_next_tokens() -> None:
