@@ -628,7 +628,10 @@ def test_evaluate_scores_a_saved_model_on_a_text_file(
     assert saved["loss"] == printed["loss"]
     (tmp_path / "odd.txt").write_text("§§§", encoding="utf-8")
     for args, message in (
-            (["--data", str(tmp_path / "odd.txt")], "never seen in training: ['§']"),
+            # the advice was 'train on text that contains them', for a model already trained
+            (["--data", str(tmp_path / "odd.txt")], "never seen in training: ['§']; a "
+             "character model cannot score a character it never saw: remove them from the "
+             "file, or score a model trained on text that has them"),
             (["--data", str(tmp_path / "missing.txt")], "no such file"),
             (["--data", "tinyshakespeare"], "--data tinyshakespeare is a registry dataset; a "
                                             "language model is scored on a text file"),

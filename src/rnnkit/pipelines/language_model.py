@@ -268,7 +268,9 @@ def evaluate_text(model: LanguageModel, path: str | Path,
     first token of each column is given, never predicted."""
     text = read_text(LMDataConfig(dataset="", file=str(path)))
     tokens = tokenize(text, model.config.level)
-    ids = encode_stream(tokens, model.vocab, f"text of {path}")
+    ids = encode_stream(tokens, model.vocab, f"text of {path}",
+                        "a character model cannot score a character it never saw: remove them "
+                        "from the file, or score a model trained on text that has them")
     if len(ids) < 2:
         raise ValueError(f"{path} holds {len(ids)} {model.config.level} token(s); a language "
                          "model is scored on 2 or more (the first is given, the rest predicted)")
