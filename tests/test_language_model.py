@@ -316,6 +316,22 @@ def test_a_one_line_text_s_final_line_break_names_the_validation_split(
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize("level", ["char", "word"])
+def test_a_validation_fraction_that_leaves_no_training_text_says_so(
+        level: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # a character model listed every character of the text as 'never seen in training'; a word
+    # model said 'the training text holds no word, only line breaks' of an empty training text
+    text = tmp_path / "play.txt"
+    text.write_text(TEXT)  # 464 characters: 0.999 leaves 0 of them to train on
+    assert main(["train", "lm", "--file", str(text), "--out", str(tmp_path / "run"),
+                 "--set", f"lm.level={level}", "--set", "data.validation_fraction=0.999"]) == 2
+    assert capsys.readouterr().err == (
+        f"rnnkit: error: data.validation_fraction=0.999 leaves no {level} token to train on "
+        f"(the first 0 of the text's {len(TEXT)} characters); use a smaller "
+        "data.validation_fraction or a longer text\n")
+    assert not (tmp_path / "run").exists()
+
+
 def test_model_dropout_is_refused_for_a_language_model(capsys: pytest.CaptureFixture[str]
                                                        ) -> None:
     assert main(["train", "lm", "--set", "model.dropout=0.3", "--print-config"]) == 2

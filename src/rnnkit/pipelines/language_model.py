@@ -172,8 +172,14 @@ def train_language_model(config: LMRunConfig, out_dir: str | Path, resume: bool 
     check_settings(config)
     data, level = config.data, config.lm.level
     started = time.perf_counter()
-    train_text, val_text = split_text(read_text(data), data.validation_fraction, level)
+    text = read_text(data)
+    train_text, val_text = split_text(text, data.validation_fraction, level)
     train_tokens, val_tokens = tokenize(train_text, level), tokenize(val_text, level)
+    if not train_tokens:  # else the vocabulary's errors blamed the validation text, or words
+        raise ValueError(f"data.validation_fraction={data.validation_fraction:g} leaves no "
+                         f"{level} token to train on (the first {len(train_text)} of the "
+                         f"text's {len(text)} characters); use a smaller "
+                         "data.validation_fraction or a longer text")
     vocab = build_stream_vocab(train_tokens, level, data.min_count)
     log(f"{len(train_tokens)} / {len(val_tokens)} {level} tokens (train / validation),"
         f" vocabulary {len(vocab)}")
