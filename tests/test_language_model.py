@@ -332,6 +332,23 @@ def test_a_validation_fraction_that_leaves_no_training_text_says_so(
     assert not (tmp_path / "run").exists()
 
 
+def test_a_file_of_whitespace_is_not_said_to_be_empty(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # '   \n' was refused as 'is empty: a language model needs text to learn from', by
+    # rnnkit evaluate too, which learns nothing
+    from rnnkit.pipelines.language_model import LMDataConfig, read_text
+
+    (tmp_path / "empty.txt").write_text("")
+    (tmp_path / "blank.txt").write_text("   \n\n")
+    for name, message in (("empty.txt", "is empty"),
+                          ("blank.txt", "holds only whitespace (5 characters)")):
+        path = tmp_path / name
+        with pytest.raises(ValueError) as error:
+            read_text(LMDataConfig(dataset="", file=str(path)))
+        assert str(error.value) == (f"{path} {message}: a language model needs text to learn "
+                                    "from or to be scored on")
+
+
 def test_model_dropout_is_refused_for_a_language_model(capsys: pytest.CaptureFixture[str]
                                                        ) -> None:
     assert main(["train", "lm", "--set", "model.dropout=0.3", "--print-config"]) == 2

@@ -75,7 +75,9 @@ def read_text(data: LMDataConfig) -> str:
     path = text_path(data)
     text = files.read_text(path).replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
-        raise ValueError(f"{path} is empty: a language model needs text to learn from")
+        what = f"holds only whitespace ({len(text)} characters)" if text else "is empty"
+        raise ValueError(f"{path} {what}: a language model needs text to learn from or to be "
+                         "scored on")
     return text
 
 
