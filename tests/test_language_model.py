@@ -52,6 +52,13 @@ def test_batchify_makes_columns_of_the_stream() -> None:
     assert data[:, 0].tolist() == [0, 1, 2, 3, 4] and data[:, 1].tolist() == [5, 6, 7, 8, 9]
     with pytest.raises(ValueError, match="too short for 8 columns"):
         batchify(list(range(10)), 8)
+    # a batch size below 1 divided by zero (0) or said the text was too short (-2)
+    for size in (0, -2):
+        with pytest.raises(ValueError, match=f"batch_size must be >= 1, got {size}"):
+            StreamBatches(list(range(10)), size, steps=4)
+    # the window length is data.steps (there is no lm.steps setting)
+    with pytest.raises(ValueError, match=r"steps must be >= 1 \(data.steps\), got 0"):
+        StreamBatches(list(range(10)), 2, steps=0)
 
 
 def test_stream_windows_cover_the_stream_and_targets_are_next_tokens() -> None:
@@ -307,6 +314,39 @@ def test_a_one_line_text_s_final_line_break_names_the_validation_split(
         "occur before the end too (or remove them from it), or change "
         "data.validation_fraction\n")
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("level", ["char", "word"])
+def test_a_validation_fraction_that_leaves_no_training_text_says_so(
+        level: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # a character model listed every character of the text as 'never seen in training'; a word
+    # model said 'the training text holds no word, only line breaks' of an empty training text
+    text = tmp_path / "play.txt"
+    text.write_text(TEXT)  # 464 characters: 0.999 leaves 0 of them to train on
+    assert main(["train", "lm", "--file", str(text), "--out", str(tmp_path / "run"),
+                 "--set", f"lm.level={level}", "--set", "data.validation_fraction=0.999"]) == 2
+    assert capsys.readouterr().err == (
+        f"rnnkit: error: data.validation_fraction=0.999 leaves no {level} token to train on "
+        f"(the first 0 of the text's {len(TEXT)} characters); use a smaller "
+        "data.validation_fraction or a longer text\n")
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_file_of_whitespace_is_not_said_to_be_empty(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # '   \n' was refused as 'is empty: a language model needs text to learn from', by
+    # rnnkit evaluate too, which learns nothing
+    from rnnkit.pipelines.language_model import LMDataConfig, read_text
+
+    (tmp_path / "empty.txt").write_text("")
+    (tmp_path / "blank.txt").write_text("   \n\n")
+    for name, message in (("empty.txt", "is empty"),
+                          ("blank.txt", "holds only whitespace (5 characters)")):
+        path = tmp_path / name
+        with pytest.raises(ValueError) as error:
+            read_text(LMDataConfig(dataset="", file=str(path)))
+        assert str(error.value) == (f"{path} {message}: a language model needs text to learn "
+                                    "from or to be scored on")
 
 
 def test_model_dropout_is_refused_for_a_language_model(capsys: pytest.CaptureFixture[str]
@@ -621,7 +661,10 @@ def test_evaluate_scores_a_saved_model_on_a_text_file(
     assert saved["loss"] == printed["loss"]
     (tmp_path / "odd.txt").write_text("§§§", encoding="utf-8")
     for args, message in (
-            (["--data", str(tmp_path / "odd.txt")], "never seen in training: ['§']"),
+            # the advice was 'train on text that contains them', for a model already trained
+            (["--data", str(tmp_path / "odd.txt")], "never seen in training: ['§']; a "
+             "character model cannot score a character it never saw: remove them from the "
+             "file, or score a model trained on text that has them"),
             (["--data", str(tmp_path / "missing.txt")], "no such file"),
             (["--data", "tinyshakespeare"], "--data tinyshakespeare is a registry dataset; a "
                                             "language model is scored on a text file"),

@@ -96,6 +96,8 @@ def batchify(ids: list[int], batch_size: int, setting: str = "train.batch_size")
     Shape:
         ids: ``[L]`` -> ``[N, B]`` with ``N = L // B``.
     """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     columns = len(ids) // batch_size
     if columns < 2:
         raise ValueError(
@@ -121,7 +123,7 @@ class StreamBatches:
     def __init__(self, ids: list[int], batch_size: int, steps: int, shuffle: bool = True,
                  seed: int = 0, setting: str = "train.batch_size") -> None:
         if steps < 1:
-            raise ValueError(f"lm.steps must be >= 1, got {steps}")
+            raise ValueError(f"steps must be >= 1 (data.steps), got {steps}")
         self.data = batchify(ids, batch_size, setting)  # [N, B]
         self.steps = steps
         self.shuffle = shuffle

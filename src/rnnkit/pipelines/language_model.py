@@ -75,7 +75,9 @@ def read_text(data: LMDataConfig) -> str:
     path = text_path(data)
     text = files.read_text(path).replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
-        raise ValueError(f"{path} is empty: a language model needs text to learn from")
+        what = f"holds only whitespace ({len(text)} characters)" if text else "is empty"
+        raise ValueError(f"{path} {what}: a language model needs text to learn from or to be "
+                         "scored on")
     return text
 
 
@@ -172,8 +174,14 @@ def train_language_model(config: LMRunConfig, out_dir: str | Path, resume: bool 
     check_settings(config)
     data, level = config.data, config.lm.level
     started = time.perf_counter()
-    train_text, val_text = split_text(read_text(data), data.validation_fraction, level)
+    text = read_text(data)
+    train_text, val_text = split_text(text, data.validation_fraction, level)
     train_tokens, val_tokens = tokenize(train_text, level), tokenize(val_text, level)
+    if not train_tokens:  # else the vocabulary's errors blamed the validation text, or words
+        raise ValueError(f"data.validation_fraction={data.validation_fraction:g} leaves no "
+                         f"{level} token to train on (the first {len(train_text)} of the "
+                         f"text's {len(text)} characters); use a smaller "
+                         "data.validation_fraction or a longer text")
     vocab = build_stream_vocab(train_tokens, level, data.min_count)
     log(f"{len(train_tokens)} / {len(val_tokens)} {level} tokens (train / validation),"
         f" vocabulary {len(vocab)}")
@@ -268,7 +276,9 @@ def evaluate_text(model: LanguageModel, path: str | Path,
     first token of each column is given, never predicted."""
     text = read_text(LMDataConfig(dataset="", file=str(path)))
     tokens = tokenize(text, model.config.level)
-    ids = encode_stream(tokens, model.vocab, f"text of {path}")
+    ids = encode_stream(tokens, model.vocab, f"text of {path}",
+                        "a character model cannot score a character it never saw: remove them "
+                        "from the file, or score a model trained on text that has them")
     if len(ids) < 2:
         raise ValueError(f"{path} holds {len(ids)} {model.config.level} token(s); a language "
                          "model is scored on 2 or more (the first is given, the rest predicted)")
