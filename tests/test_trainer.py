@@ -500,9 +500,16 @@ def test_max_steps_mid_epoch_does_not_end_the_epoch(tmp_path: Path) -> None:
     )
     assert [r["epoch"] for r in result.history] == [1]  # epoch 2 was only half done
     assert len((tmp_path / "metrics.jsonl").read_text(encoding="utf-8").splitlines()) == 1
-    again = Trainer(make_regressor(), config, tmp_path, log=no_log)  # same limit: nothing to do
-    assert again.resume()
+    said: list[str] = []
+    again = Trainer(make_regressor(), config, tmp_path, log=said.append)  # same limit: nothing
+    assert again.resume()  # to do, and the log says why (it stopped again without a word)
     assert again.fit(regression_source(), val_source()).steps == 6
+    assert any("train.max_steps=6 is reached already (6 steps)" in line and
+               "--set train.max_steps=N" in line for line in said), said
+    said.clear()
+    further = Trainer(make_regressor(), replace(config, max_steps=7), tmp_path, log=said.append)
+    assert further.resume() and further.fit(regression_source(), val_source()).steps == 7
+    assert not any("reached already" in line for line in said), said
 
 
 def test_resume_rewrites_the_metrics_log_to_match_the_checkpoint(tmp_path: Path) -> None:

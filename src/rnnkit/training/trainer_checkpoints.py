@@ -131,6 +131,10 @@ class TrainerCheckpoints:
         self.carried, self.sums = restore_rank(state, path, self.workers, self.config,
                                                self.result, carried_on, self.device, self.log)
         self.log(f"resumed from {path}: epoch {self.epoch + 1}, batch {self.batch_in_epoch}")
+        if self.result.stopped == "max_steps":  # it stopped again at once, without a word
+            self.log(f"train.max_steps={self.config.max_steps} is reached already "
+                     f"({self.result.steps} steps), so nothing more is trained; to train on, "
+                     "resume with --set train.max_steps=N (more steps) or 0 (no limit)")
         return True
 
     def _read_checkpoint(self, path: str | Path | None) -> tuple[str, dict[str, Any]] | None:
