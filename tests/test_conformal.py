@@ -31,6 +31,16 @@ def test_the_quantile_is_the_ceil_n_plus_1_level_th_smallest_finite_score() -> N
     assert math.isnan(conformal_quantile(np.full((3, 1), np.nan), 0.9)[0])
 
 
+def test_the_rank_is_that_of_the_level_as_written_not_of_its_float_product() -> None:
+    # (99 + 1) * 0.55 is 55.00000000000001 and (24 + 1) * 0.56 is 14.000000000000002 in floating
+    # point: their ceilings, 56 and 15, took one score more than ceil((n + 1) level)
+    for n, level, rank in ((99, 0.55, 55), (24, 0.56, 14), (74, 0.68, 51), (1499, 0.67, 1005)):
+        scores = np.arange(1.0, n + 1)[:, None]  # the k-th smallest is k
+        assert conformal_quantile(scores, level).tolist() == [float(rank)]
+    assert conformal_quantile(np.arange(1.0, 100)[:, None], 0.9).tolist() == [90.0]
+    assert [fewest_windows(level) for level in (0.55, 0.56, 0.9, 0.95)] == [2, 2, 9, 19]
+
+
 def test_a_calibrated_band_holds_its_level_of_exchangeable_values() -> None:
     """The split-conformal guarantee: with n = 99 calibration values the band is the 90th
     smallest |error|, so a new exchangeable value falls inside it with probability exactly

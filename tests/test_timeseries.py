@@ -39,7 +39,17 @@ from rnnkit.timeseries.features import (
 )
 from rnnkit.timeseries.frames import load_table, tidy, to_long
 from rnnkit.timeseries.grid import describe_gaps, infer_frequency, regularize
-from rnnkit.timeseries.labels import BUY, HOLD, MISSING, SELL, buy_sell_hold, window_labels
+from rnnkit.timeseries.labels import (
+    BUY,
+    HOLD,
+    MISSING,
+    SELL,
+    buy_sell_hold,
+    compound_returns,
+    past_returns,
+    window_labels,
+    window_returns,
+)
 from rnnkit.timeseries.metrics import (
     accuracy,
     confusion_matrix,
@@ -509,6 +519,25 @@ def test_labels_and_classification_baselines() -> None:
         buy_sell_hold(prices, 1, up=-0.02, down=0.01)
     with pytest.raises(ValueError, match=r"thresholds must be finite numbers; got up=nan"):
         buy_sell_hold(prices, 1, up=float("nan"))  # was: no window ever labelled buy
+
+
+def test_a_price_back_where_it_was_has_no_return_not_a_rounding_sign() -> None:
+    # 100 -> 102.74 -> 95.4 -> 100 twice: compounding the three steps' returns gave about
+    # -2e-16 (log returns -1.7e-16), so the persistence forecast of a price that had not moved
+    # had a direction (a position at threshold 0, a move in directional accuracy) and a label
+    # with thresholds at 0 was sell rather than hold
+    prices = np.array([100.0, 102.74, 95.4, 100.0, 102.74, 95.4, 100.0])
+    for kind, values in (("log_return", np.log(prices[1:] / prices[:-1])),
+                         ("return", prices[1:] / prices[:-1] - 1.0)):
+        windows = make_windows(daily(values.tolist()), "y", lookback=3, horizon=3)
+        assert past_returns(windows, kind).tolist() == [0.0]
+        assert window_returns(windows, kind).tolist() == [0.0]
+        assert persistence_signal(windows, 0.0, 0.0, kind).tolist() == [HOLD]
+        assert window_labels(windows, 0.0, 0.0, kind).tolist() == [HOLD]
+    steps = np.array([[1e-9, 1e-9, -1e-9], [0.01, 0.02, -0.03]])  # true moves stay moves
+    np.testing.assert_allclose(compound_returns(steps, "log_return"), np.expm1(steps.sum(axis=1)))
+    one = np.array([[1e-17], [0.0]])  # one step: nothing compounded, the value as it is
+    assert compound_returns(one, "log_return").tolist() == [1e-17, 0.0]
 
 
 # ---- metrics ------------------------------------------------------------------------------------

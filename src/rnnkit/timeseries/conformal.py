@@ -36,7 +36,7 @@ def conformal_quantile(scores: np.ndarray, level: float) -> np.ndarray:
     out = np.full(scores.shape[1], np.nan)
     for column in range(scores.shape[1]):
         finite = np.sort(scores[:, column][np.isfinite(scores[:, column])])
-        rank = math.ceil((len(finite) + 1) * level)
+        rank = calibration_rank(len(finite), level)
         if len(finite):
             out[column] = finite[rank - 1] if rank <= len(finite) else math.inf
     return out
@@ -46,9 +46,25 @@ def fewest_windows(level: float) -> int:
     """The fewest calibration scores whose ``ceil((n + 1) level)``-th smallest exists (9 for
     0.9, 19 for 0.95): with fewer, the interval would have to be infinite."""
     n = max(1, math.floor(level / (1 - level)) - 1)
-    while math.ceil((n + 1) * level) > n:  # the same arithmetic as conformal_quantile
+    while calibration_rank(n, level) > n:  # the same arithmetic as conformal_quantile
         n += 1
     return n
+
+
+def calibration_rank(count: int, level: float) -> int:
+    """``ceil((count + 1) level)``, of the level as written: ``(99 + 1) * 0.55`` is
+    ``55.00000000000001`` in floating point, whose ceiling, 56, would take one score more than
+    the finite-sample rank; a product within rounding of a whole number is that number.
+
+    Example:
+        >>> calibration_rank(99, 0.55), calibration_rank(99, 0.9), calibration_rank(8, 0.9)
+        (55, 90, 9)
+    """
+    product = (count + 1) * level
+    whole = round(product)
+    if abs(product - whole) <= 1e-9 * max(1.0, product):
+        product = whole
+    return math.ceil(product)
 
 
 def calibrate(actual: np.ndarray, out: dict[str, np.ndarray], level: float) -> dict[str, Any]:

@@ -115,9 +115,22 @@ def past_return_rows(horizon: int, kind: str) -> int:
 
 def compound_returns(returns: np.ndarray, kind: str) -> np.ndarray:
     """``[N]`` the simple return over ``[N, H]`` consecutive ``return`` or ``log_return``
-    steps (compounded, or summed then made simple)."""
+    steps (compounded, or summed then made simple).
+
+    A total within the rounding error of compounding several steps is 0: a price back where
+    it was (100 -> 102.74 -> 95.4 -> 100) has no return, where the arithmetic leaves about
+    1e-16 whose sign would count as a move (the persistence forecast's direction and its
+    position at threshold 0, a label with thresholds at 0). One step is kept as it is.
+    """
     if kind == "return":
-        return np.prod(1.0 + returns, axis=1) - 1.0
-    if kind == "log_return":
-        return np.expm1(returns.sum(axis=1))
-    raise ValueError(f"kind must be one of {', '.join(RETURN_KINDS)}, not {kind!r}")
+        total = np.prod(1.0 + returns, axis=1) - 1.0
+    elif kind == "log_return":
+        total = np.expm1(returns.sum(axis=1))
+    else:
+        raise ValueError(f"kind must be one of {', '.join(RETURN_KINDS)}, not {kind!r}")
+    steps = returns.shape[1]
+    if steps < 2:
+        return total
+    # each step's return carries about one ulp of its price ratio, each sum or product one more
+    rounding = 4 * steps * np.finfo(float).eps * (1.0 + np.abs(returns).sum(axis=1))
+    return np.where(np.abs(total) <= rounding, 0.0, total)
