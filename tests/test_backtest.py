@@ -398,3 +398,17 @@ def test_returns_that_vary_by_rounding_alone_have_no_sharpe_ratio() -> None:
                             0.0)["hold"].report
     assert np.isnan(report.sharpe) and report.annualized_volatility == 0.0
     assert report.total_return == pytest.approx(1.01 ** len(windows) - 1)
+
+
+def test_a_weather_model_is_not_backtested_as_a_price(tmp_path: Path, capsys) -> None:
+    # a Seattle temp_max forecaster was backtested: its target, read as a price by its name,
+    # was traded, with a 231% "volatility" in the report
+    out = tmp_path / "seattle"
+    assert rnnkit.cli.main(["train", "forecaster", "--set", "data.source=Seattle",
+                            "--set", "train.epochs=1", "--set", "model.hidden_size=4",
+                            "--set", "train.progress=false", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert rnnkit.cli.main(["backtest", "--model", str(out / "model.rnnkit")]) == 2
+    err = capsys.readouterr().err
+    assert "Seattle's 'temp_max' is weather, not a price: rnnkit backtest trades a price" in err
+    assert not (out / "backtest").exists()

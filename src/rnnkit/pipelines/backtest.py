@@ -22,6 +22,7 @@ import pandas as pd
 from rnnkit.models.signal import target_kind
 from rnnkit.pipelines.run import write_results
 from rnnkit.pipelines.saved_source import prepare_for
+from rnnkit.pipelines.source_config import registry_name
 from rnnkit.pipelines.sources import same_source
 from rnnkit.timeseries.baselines import persistence_return, persistence_signal
 from rnnkit.timeseries.labels import past_return_rows
@@ -153,6 +154,15 @@ def backtest_windows(model: Any, options: BacktestOptions) -> tuple[Windows, str
                     "numbers are in-sample, not a test"), first
 
 
+def check_not_weather(source: str, target: str) -> None:
+    """Refuse a backtest of a weather series (``beijing``, ``seattle``): its target was read as
+    a price, and a Seattle ``temp_max`` model traded temperatures, reporting a 231% volatility."""
+    if registry_name(source) is not None:
+        raise ValueError(f"{source}'s {target!r} is weather, not a price: rnnkit backtest "
+                         "trades a price or its returns (a stock symbol such as AAPL, or a "
+                         "CSV of prices: --data FILE with a model trained on that file)")
+
+
 def backtest_bundle(path: str | Path, options: BacktestOptions,
                     out_dir: str | Path | None = None,
                     chosen: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -176,6 +186,7 @@ def backtest_bundle(path: str | Path, options: BacktestOptions,
                                   .items() if key in TRADING_KEYS})
     check_costs(options.cost_bps, options.slippage_bps, "the costs (--cost-bps and "
                 "--slippage-bps, else the model's training run's)")
+    check_not_weather(options.source or str(model.trained_on.get("source", "")), model.target)
     windows, in_sample, test_start = backtest_windows(model, options)
     returns = returns_kind(model)
     check_tradable(windows, returns)
