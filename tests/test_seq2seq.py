@@ -190,6 +190,40 @@ def test_a_beam_of_one_is_greedy_when_the_model_ends_at_the_length_limit(
     assert [h.tokens for h in two] == [[word] * 9, [word] * 9 + [other]]
 
 
+@pytest.mark.parametrize(("beam", "rows"), [(1, [2] + [1] * 9), (3, [6, 6] + [3] * 8)])
+def test_a_done_sentence_leaves_the_beam_search_batch(tokenizer: SubwordTokenizer, beam: int,
+                                                      rows: list[int]) -> None:
+    """Beam search kept decoding a sentence that was done (its K hypotheses finished) until the
+    whole batch was: here one sentence ends at once, the other runs to its limit (10 steps), and
+    every step decoded the K rows of both. Now the done one's rows leave the batch, and each
+    sentence decodes as it does alone (same translations, scores to 1e-6)."""
+    model = make_model(tokenizer, attention="general", input_feeding=True,
+                       max_length_ratio=0.0).eval()  # limit 10 for both
+    lines = ["red", "red dog runs fast and far"]
+    batch = collate(encode_pairs(model, lines, lines))
+    short = int(batch.source_lengths[0])
+    step, decoded = model.decoder.step, []
+
+    def scripted(tokens: torch.Tensor, state: Any, memory: Any) -> Any:
+        decoded.append(tokens.shape[0])
+        scores, state, weights = step(tokens, state, memory)
+        ends = memory.mask.sum(dim=1) == short  # the short sentence's rows end, the other's never
+        scores[:, EOS_ID] = torch.where(ends, 100.0, -100.0)
+        return scores, state, weights
+
+    model.decoder.step = scripted  # type: ignore[method-assign]
+    found = beam_search(model, batch.source, batch.source_lengths, beam_size=beam, n_best=beam)
+    assert decoded == rows
+    assert found[0][0].tokens == [] and all(len(h.tokens) <= 1 for h in found[0])
+    assert all(len(h.tokens) == 10 for h in found[1])
+    for row, hypotheses in enumerate(found):
+        length = int(batch.source_lengths[row])
+        alone = beam_search(model, batch.source[row:row + 1, :length],
+                            batch.source_lengths[row:row + 1], beam_size=beam, n_best=beam)[0]
+        assert [h.tokens for h in hypotheses] == [h.tokens for h in alone]
+        assert [h.score for h in hypotheses] == pytest.approx([h.score for h in alone], abs=1e-6)
+
+
 def test_forced_attention_of_a_given_pair(trained: Seq2Seq) -> None:
     from rnnkit.pipelines.translation import forced_attention
 
