@@ -190,6 +190,65 @@ def test_a_beam_of_one_is_greedy_when_the_model_ends_at_the_length_limit(
     assert [h.tokens for h in two] == [[word] * 9, [word] * 9 + [other]]
 
 
+def one_ends_at_once(tokenizer: SubwordTokenizer) -> tuple[Seq2Seq, Any, list[int]]:
+    """A model whose first sentence ends at once and whose second runs to its limit (10 steps),
+    their batch, and the list that gets the number of rows of every decoder step."""
+    model = make_model(tokenizer, attention="general", input_feeding=True,
+                       max_length_ratio=0.0).eval()  # limit 10 for both
+    batch = collate(encode_pairs(model, ["red", "red dog runs fast and far"], ["x", "y"]))
+    short = int(batch.source_lengths[0])
+    step, decoded = model.decoder.step, []
+
+    def scripted(tokens: torch.Tensor, state: Any, memory: Any) -> Any:
+        decoded.append(tokens.shape[0])
+        scores, state, weights = step(tokens, state, memory)
+        ends = memory.mask.sum(dim=1) == short  # the short sentence's rows end, the other's never
+        scores[:, EOS_ID] = torch.where(ends, 100.0, -100.0)
+        return scores, state, weights
+
+    model.decoder.step = scripted  # type: ignore[method-assign]
+    return model, batch, decoded
+
+
+@pytest.mark.parametrize(("beam", "rows"), [(1, [2] + [1] * 9), (3, [6, 6] + [3] * 8)])
+def test_a_done_sentence_leaves_the_beam_search_batch(tokenizer: SubwordTokenizer, beam: int,
+                                                      rows: list[int]) -> None:
+    """Beam search kept decoding a sentence that was done (its K hypotheses finished) until the
+    whole batch was: every step decoded the K rows of both sentences. Now the done one's rows
+    leave the batch, and each sentence decodes as it does alone (same translations, scores to
+    1e-6 relative)."""
+    model, batch, decoded = one_ends_at_once(tokenizer)
+    found = beam_search(model, batch.source, batch.source_lengths, beam_size=beam, n_best=beam)
+    assert decoded == rows
+    assert found[0][0].tokens == [] and all(len(h.tokens) <= 1 for h in found[0])
+    assert all(len(h.tokens) == 10 for h in found[1])
+    for row, hypotheses in enumerate(found):
+        length = int(batch.source_lengths[row])
+        alone = beam_search(model, batch.source[row:row + 1, :length],
+                            batch.source_lengths[row:row + 1], beam_size=beam, n_best=beam)[0]
+        assert [h.tokens for h in hypotheses] == [h.tokens for h in alone]
+        assert [h.score for h in hypotheses] == pytest.approx([h.score for h in alone], rel=1e-6)
+
+
+def test_an_ended_sentence_leaves_the_greedy_batch(tokenizer: SubwordTokenizer) -> None:
+    """Greedy decoding fed an ended sentence the end marker until every sentence had ended:
+    every step decoded both rows. Now the ended one leaves the batch, and each sentence decodes
+    as it does alone (same ids and attention rows, log probability to 1e-6 relative)."""
+    model, batch, decoded = one_ends_at_once(tokenizer)
+    ids, maps, totals = model.greedy_scored(batch.source, batch.source_lengths)
+    assert decoded == [2] + [1] * 9
+    assert len(ids[0]) == 0 and len(ids[1]) == 10
+    for row in range(2):
+        length = int(batch.source_lengths[row])
+        alone = model.greedy_scored(batch.source[row:row + 1, :length],
+                                    batch.source_lengths[row:row + 1])
+        assert alone[0][0] == ids[row]
+        assert alone[1][0] is not None and maps[row] is not None
+        assert alone[1][0].shape == maps[row].shape == (len(ids[row]) + (row == 0), length)
+        assert torch.allclose(alone[1][0], maps[row], atol=1e-6)
+        assert alone[2][0] == pytest.approx(totals[row], rel=1e-6)  # -27: 1 ulp is 1.9e-6
+
+
 def test_forced_attention_of_a_given_pair(trained: Seq2Seq) -> None:
     from rnnkit.pipelines.translation import forced_attention
 

@@ -1,12 +1,18 @@
 """Batched beam search for :class:`~rnnkit.models.seq2seq.Seq2Seq`.
 
-Every sentence keeps ``K`` live hypotheses; all ``B * K`` advance in one decoder call per step.
-Of the ``2K`` best extensions of a sentence, those among the best ``K`` that end in the end
-marker are set aside as finished, and the best ``K`` others live on (so a beam of 1 is greedy).
-A sentence is done once ``K`` hypotheses finished (or its length limit is reached: the live
-ones are then cut there, as many as it still lacks of ``K``, best first). Finished
-hypotheses are ranked by the GNMT length-normalized score ``log p / ((5 + |y|) / 6) ** alpha``
-(Wu et al. 2016); ``alpha = 0`` is the raw log probability, which favours short outputs.
+Every sentence keeps ``K`` live hypotheses; those of all the sentences still searched advance
+in one decoder call per step. Of the ``2K`` best extensions of a sentence, those among the best
+``K`` that end in the end marker are set aside as finished, and the best ``K`` others live on
+(so a beam of 1 is greedy). A sentence is done once ``K`` hypotheses finished (or its length
+limit is reached: the live ones are then cut there, as many as it still lacks of ``K``, best
+first); its rows then leave the search (decoder state and encoder memory), as in fairseq and
+OpenNMT, so that later steps decode only the sentences still searched. Finished hypotheses are
+ranked by the GNMT length-normalized score ``log p / ((5 + |y|) / 6) ** alpha`` (Wu et al.
+2016); ``alpha = 0`` is the raw log probability, which favours short outputs.
+
+A sentence's result does not depend on the other sentences of its batch except in the last
+bits of its floats: a decoder step on fewer rows may round differently (as a different batch
+size does), so scores can move by about 1e-6, and a near-tie may, rarely, rank the other way.
 """
 
 from __future__ import annotations
@@ -84,54 +90,58 @@ def beam_search(model: Seq2Seq, source: Tensor, lengths: Tensor, beam_size: int 
     history = torch.zeros(batch * width, 0, dtype=torch.long, device=source.device)
     attention = torch.zeros(batch * width, 0, source.shape[1], device=source.device)
     finished: list[list[Hypothesis]] = [[] for _ in range(batch)]
-    done = [False] * batch
+    active = list(range(batch))  # the sentences still searched; rows i*K .. i*K+K-1: active[i]
     for t in range(max(limits)):
         step_scores, state, weights = model.decoder.step(tokens, state, memory)
         log_probs = torch.log_softmax(step_scores.masked_fill(forbidden, float("-inf")), dim=1)
         vocab = log_probs.shape[1]
-        total = (scores.view(-1, 1) + log_probs).view(batch, width * vocab)  # [B, K*V]
-        best, flat = total.topk(2 * width, dim=1)  # [B, 2K]
+        total = (scores.view(-1, 1) + log_probs).view(len(active), width * vocab)  # [A, K*V]
+        best, flat = total.topk(2 * width, dim=1)  # [A, 2K]
         origin, token = flat // vocab, flat % vocab  # beam within the sentence, token id
         if weights is not None:
-            attention = torch.cat([attention, weights.unsqueeze(1)], dim=1)  # [B*K, t+1, S]
+            attention = torch.cat([attention, weights.unsqueeze(1)], dim=1)  # [A*K, t+1, S]
         next_beams: list[int] = []
         next_tokens: list[int] = []
         next_scores: list[float] = []
+        searched: list[int] = []  # positions in active of the sentences not done after this step
         best_list, origin_list, token_list = best.tolist(), origin.tolist(), token.tolist()
-        for b in range(batch):
-            kept = 0
-            for rank, (value, beam, word) in enumerate(zip(best_list[b], origin_list[b],
-                                                           token_list[b], strict=True)):
-                row = b * width + beam
-                last = t + 1 >= limits[b]
+        for i, b in enumerate(active):
+            last = t + 1 >= limits[b]
+            live: list[tuple[int, int, float]] = []  # (row, token, score) of the next step
+            for rank, (value, beam, word) in enumerate(zip(best_list[i], origin_list[i],
+                                                           token_list[i], strict=True)):
+                row = i * width + beam
                 if word == EOS_ID and rank >= width:
                     continue  # an ending ranked below the K best does not finish
                 if word != EOS_ID and last and len(finished[b]) >= width:
                     continue  # cut at the limit only to fill the K the sentence still lacks
-                if not done[b] and (word == EOS_ID or last) and value > float("-inf"):
+                if (word == EOS_ID or last) and value > float("-inf"):
                     ids = history[row].tolist() + ([] if word == EOS_ID else [word])
                     finished[b].append(Hypothesis(
                         ids, value / length_penalty(len(ids), alpha), value,
                         attention[row, : len(ids) + 1, : int(lengths[b])].clone()
                         if weights is not None else None))
                     continue
-                if kept < width and word != EOS_ID:
-                    next_beams.append(row)
-                    next_tokens.append(word)
-                    next_scores.append(value)
-                    kept += 1
-            while kept < width:  # a done sentence, or fewer live extensions: dead copies
-                next_beams.append(b * width)
-                next_tokens.append(EOS_ID)
-                next_scores.append(float("-inf"))
-                kept += 1
-            if len(finished[b]) >= width or t + 1 >= limits[b]:
-                done[b] = True
-        if all(done):
+                if len(live) < width and word != EOS_ID:
+                    live.append((row, word, value))
+            if len(finished[b]) >= width or last:
+                continue  # done: its rows leave the search
+            searched.append(i)
+            live += [(i * width, EOS_ID, float("-inf"))] * (width - len(live))  # dead copies
+            for row, word, value in live:
+                next_beams.append(row)
+                next_tokens.append(word)
+                next_scores.append(value)
+        if not searched:
             break
+        if len(searched) < len(active):  # the done sentences' encoder memory leaves too
+            rows = torch.tensor([i * width + k for i in searched for k in range(width)],
+                                device=source.device)
+            memory = Memory(*(part.index_select(0, rows) for part in memory))
+            active = [active[i] for i in searched]
         index = torch.tensor(next_beams, device=source.device)
         tokens = torch.tensor(next_tokens, device=source.device)
-        scores = torch.tensor(next_scores, device=source.device).view(batch, width)
+        scores = torch.tensor(next_scores, device=source.device).view(len(active), width)
         state = select_state(state, index)
         history = torch.cat([history.index_select(0, index), tokens.unsqueeze(1)], dim=1)
         attention = attention.index_select(0, index)

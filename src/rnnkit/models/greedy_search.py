@@ -1,9 +1,11 @@
 """Greedy decoding for :class:`~rnnkit.models.seq2seq.Seq2Seq`: the most likely token each step.
 
-All ``B`` sentences advance in one decoder call per step. A sentence ends at the end marker or
-at its length limit (:meth:`~rnnkit.models.seq2seq.Seq2Seq.max_lengths`); after that it is fed
-the end marker, which adds nothing to its log probability, until every sentence has ended.
-Beam search (:mod:`rnnkit.models.beam_search`) keeps more than one hypothesis per sentence.
+The sentences not yet ended advance in one decoder call per step. A sentence ends at the end
+marker or at its length limit (:meth:`~rnnkit.models.seq2seq.Seq2Seq.max_lengths`); its row
+then leaves the batch (decoder state and encoder memory), so that later steps decode only the
+sentences still running. As in beam search, a step on fewer rows may round differently in the
+last bits (as a different batch size does). Beam search (:mod:`rnnkit.models.beam_search`)
+keeps more than one hypothesis per sentence.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import torch
 from torch import Tensor
 
 from rnnkit.data.subword import BOS_ID, EOS_ID
+from rnnkit.models.seq2seq_decoder import Memory, select_state
 
 if TYPE_CHECKING:
     from rnnkit.models.seq2seq import Seq2Seq
@@ -35,30 +38,35 @@ def greedy_search(model: Seq2Seq, source: Tensor, lengths: Tensor
         beam search gives it.
     """
     memory, state = model.encode(source, lengths)
-    batch = source.shape[0]
-    limits = model.max_lengths(lengths).to(source.device)
+    batch, device = source.shape[0], source.device
+    limits = model.max_lengths(lengths).to(device)
     forbidden = model.forbidden_mask()
-    tokens = torch.full((batch,), BOS_ID, dtype=torch.long, device=source.device)
-    done = torch.zeros(batch, dtype=torch.bool, device=source.device)
-    total = torch.zeros(batch, device=source.device)
-    outputs: list[Tensor] = []
-    weights: list[Tensor] = []
+    running = torch.arange(batch, device=device)  # the sentences not ended, in row order
+    tokens = torch.full((batch,), BOS_ID, dtype=torch.long, device=device)
+    total = torch.zeros(batch, device=device)
+    steps: list[tuple[Tensor, Tensor, Tensor | None]] = []  # (running, tokens, weights) a step
     for t in range(int(limits.max())):
         scores, state, attention = model.decoder.step(tokens, state, memory)
         log_probs = torch.log_softmax(scores.masked_fill(forbidden, float("-inf")), dim=1)
-        tokens = log_probs.argmax(dim=1)  # [B]
-        chosen = log_probs.gather(1, tokens.unsqueeze(1)).squeeze(1)  # [B]
-        forced = done | (t >= limits)
-        total = total + torch.where(forced, torch.zeros_like(chosen), chosen)
-        tokens = torch.where(forced, torch.full_like(tokens, EOS_ID), tokens)
-        outputs.append(tokens)
-        if attention is not None:
-            weights.append(attention)
-        done = done | (tokens == EOS_ID)
-        if bool(done.all()):
-            break
-    ids = torch.stack(outputs, dim=1).tolist()  # T x [B] -> [B, T]
-    stacked = torch.stack(weights, dim=1) if weights else None  # [B, T, S]
+        tokens = log_probs.argmax(dim=1)  # [R]
+        total.index_add_(0, running, log_probs.gather(1, tokens.unsqueeze(1)).squeeze(1))
+        steps.append((running, tokens, attention))
+        stops = (tokens == EOS_ID) | (t + 1 >= limits.index_select(0, running))  # [R]
+        if bool(stops.any()):
+            keep = (~stops).nonzero().squeeze(1)  # positions (in running) still decoded
+            if keep.numel() == 0:
+                break
+            running, tokens = running.index_select(0, keep), tokens.index_select(0, keep)
+            state = select_state(state, keep)
+            memory = Memory(*(part.index_select(0, keep) for part in memory))
+    written = torch.full((batch, len(steps)), EOS_ID, dtype=torch.long, device=device)  # [B, T]
+    stacked = (torch.zeros(batch, len(steps), source.shape[1], device=device)  # [B, T, S]
+               if steps[0][2] is not None else None)
+    for t, (rows, step_tokens, weights) in enumerate(steps):  # the end marker after the end
+        written[rows, t] = step_tokens
+        if stacked is not None and weights is not None:
+            stacked[rows, t] = weights
+    ids = written.tolist()
     results: list[list[int]] = []
     maps: list[Tensor | None] = []
     for row, sequence in enumerate(ids):
