@@ -214,6 +214,22 @@ def test_a_date_column_without_data_is_refused_as_forecast_and_evaluate_refuse_i
         capsys.readouterr().err
 
 
+@pytest.mark.parametrize(("start", "end", "refused"), [
+    ("2013-02-01", "2012-01-01", True), ("2013-01-01", "2012", True),
+    ("2012-06-15", "2012-06", False), ("2012", "2012", False),
+])
+def test_a_start_after_the_end_is_refused_as_such(tmp_path: Path, capsys, start: str,
+                                                  end: str, refused: bool) -> None:
+    # it said 'no decision dates between 2013-02-01 and 2012-01-01; the data runs from ...',
+    # after reading the model and its data
+    args = ["backtest", "--model", str(tmp_path / "model.rnnkit"), "--start", start,
+            "--end", end]
+    assert rnnkit.cli.main(args) == 2  # before the model (not there) is read
+    err = capsys.readouterr().err
+    assert (f"--start {start} comes after --end {end}: no day lies between them" in err) \
+        is refused, err
+
+
 def test_a_table_prints_a_missing_percentage_as_nan() -> None:
     one_day = {"flat": backtest(np.zeros(1), np.array([0.01]))}
     row = report_table(one_day).splitlines()[1].split()

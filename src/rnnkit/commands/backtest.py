@@ -74,5 +74,14 @@ def check_flags(args: argparse.Namespace) -> None:
     for flag, day in (("--start", args.start), ("--end", args.end)):
         if day:
             check_date(day, flag)
+    if args.start and args.end:
+        import numpy as np
+        import pandas as pd
+
+        from rnnkit.timeseries.splits import period_end
+
+        if np.datetime64(pd.Timestamp(args.start)) > period_end(args.end):
+            raise ValueError(f"--start {args.start} comes after --end {args.end}: no day lies "
+                             "between them; swap them (--end is the last decision date)")
     check_source(args.data, "--data")
     check_date_column(args)

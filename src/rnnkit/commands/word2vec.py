@@ -127,7 +127,8 @@ def run_train(args: argparse.Namespace) -> int:
     if args.text_out is not None:
         save_vectors(vectors, args.text_out, "word2vec-text")
     print(f"{len(vectors)} words x {vectors.vector_size} ({options.architecture}, "
-          f"{options.epochs} epochs) in {seconds:.1f} s -> {args.out}")
+          f"{options.epochs} epoch{'s' if options.epochs != 1 else ''}) in {seconds:.1f} s"
+          f" -> {args.out}")
     return 0
 
 
