@@ -576,11 +576,13 @@ def test_an_out_that_is_a_file_is_refused_naming_out(
     ["train", "synthetic", *TINY], ["evaluate", "--model", "model.rnnkit"],
     ["backtest", "--model", "model.rnnkit"], ["diagnose"], ["stocks"],
 ])
-@pytest.mark.parametrize("out", [["--out", ""], ["--out="]])
+@pytest.mark.parametrize("out", [["--out", ""], ["--out="], ["--ou", ""], ["--ou="],
+                                 ["--out", "x", "--ou", ""]])
 def test_an_empty_out_is_refused_not_read_as_the_current_folder(
         command: list[str], out: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    """--out "$RUN" with RUN unset trained (or wrote) in the current folder, as --out ."""
+    """--out "$RUN" with RUN unset trained (or wrote) in the current folder, as --out .; an
+    abbreviation that argparse accepts (--ou "") slipped past the check."""
     monkeypatch.chdir(tmp_path)
     assert main([*command, *out]) == 2
     assert capsys.readouterr().err == (

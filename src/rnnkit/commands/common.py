@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from rnnkit.commands.paths import FolderPath
 from rnnkit.config import (
     RESUMABLE,
     ConfigError,
@@ -38,8 +39,8 @@ def add_config_options(parser: argparse.ArgumentParser, resume_help: str = RESUM
         "--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
         help="override one setting, e.g. --set train.lr=0.003 (repeatable)",
     )
-    parser.add_argument("--out", type=Path, help="run folder (default: a folder under runs/ "
-                                                 "named after the task and its data)")
+    parser.add_argument("--out", action=FolderPath, help="run folder (default: a folder "
+                        "under runs/ named after the task and its data)")
     parser.add_argument("--resume", action="store_true", help=resume_help)
     parser.add_argument(
         "--print-config", action="store_true",

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnkit.commands.common import COLUMN_FLAGS, EVALUATORS, PREDICTORS, Handler
-from rnnkit.commands.paths import check_output_apart
+from rnnkit.commands.paths import FolderPath, check_output_apart
 from rnnkit.config import ConfigError
 
 # the command that runs each kind of model that ``rnnkit predict`` does not
@@ -31,7 +31,8 @@ def register(commands: Any, train_tasks: Any) -> None:
                           "--data file (default: the model's data.date_column, else date)")
     evaluate.add_argument("--data-dir", help="local mirror of the datasets (or set RNNKIT_DATA)")
     add_column_flags(evaluate)
-    evaluate.add_argument("--out", type=Path, help="folder for predictions, tables and plots")
+    evaluate.add_argument("--out", action=FolderPath,
+                          help="folder for predictions, tables and plots")
     evaluate.add_argument("--size", type=int, help="synthetic: test sequences (default 2000)")
     evaluate.add_argument("--length", type=int, help="synthetic: sequence length to test on")
     evaluate.set_defaults(handler=lambda args: _dispatch(args, EVALUATORS, "evaluate"))
