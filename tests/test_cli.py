@@ -680,6 +680,60 @@ def test_an_output_that_is_the_input_is_refused(
     assert given.read_text() == "date,value\n"
 
 
+def tiny_bundle(kind: str, path: Path) -> Path:
+    """A small untrained model of ``kind`` saved as a bundle."""
+    from rnnkit.config import ModelConfig
+    from rnnkit.data.text_stream import build_stream_vocab
+    from rnnkit.data.vocab import Vocab
+    from rnnkit.models.classifier import ClassifierConfig, SequenceClassifier
+    from rnnkit.models.language_model import LanguageModel, LMConfig
+    from rnnkit.models.tagger import Tagger, TaggerConfig
+    from rnnkit.training.bundle import save_bundle
+
+    encoder = ModelConfig(hidden_size=4)
+    words = Vocab.build([["fine", "bad"]])
+    model = {
+        "classifier": lambda: SequenceClassifier(["neg", "pos"], ClassifierConfig(word_dim=4),
+                                                 encoder, words),
+        "tagger": lambda: Tagger(words, Vocab.build([list("finebad")]),
+                                 Vocab.build([["ADJ"]], unknown=False),
+                                 TaggerConfig(word_dim=4, char_dim=2, char_hidden=2), encoder,
+                                 data={"format": "conllu", "column": "upos", "scheme": "none"}),
+        "language_model": lambda: LanguageModel(build_stream_vocab(list("fine bad\n"), "char"),
+                                                LMConfig(embedding_dim=4), encoder),
+    }[kind]()
+    return save_bundle(model, path)
+
+
+@pytest.mark.parametrize(("kind", "name", "text", "flags"), [
+    ("classifier", "test.json", '{"text": "fine", "label": "pos"}\n', ["--format", "jsonl"]),
+    ("tagger", "test.predictions.conllu", "1\tfine\t_\tADJ\t_\t_\t_\t_\t_\t_\n\n", []),
+    ("language_model", "evaluation.json", "fine bad fine\n" * 20, []),
+])
+def test_evaluate_refuses_an_out_where_it_would_write_over_the_data(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str, name: str, text: str,
+        flags: list[str]) -> None:
+    """evaluate --data d/test.json --out d wrote a classifier's scores over its test data (a
+    tagger's predictions over test.predictions.conllu, a language model's evaluation.json)."""
+    model = tiny_bundle(kind, tmp_path / "model.rnnkit")
+    folder = tmp_path / "data"
+    folder.mkdir()
+    data = folder / name
+    data.write_text(text)
+    assert main(["evaluate", "--model", str(model), "--data", str(data), *flags,
+                 "--out", str(folder)]) == 2
+    assert capsys.readouterr().err == (
+        f"rnnkit: error: --out {folder}: rnnkit evaluate writes its {name} there, which is the "
+        f"--data file {data}: the {kind} model's scores would be written over the data; give "
+        f"--out another folder, e.g. {folder / 'evaluation'}\n")
+    assert data.read_text() == text
+    assert sorted(path.name for path in folder.iterdir()) == [name]
+    kept = data.rename(folder / f"held_out{data.suffix}")  # another name: evaluated there
+    assert main(["evaluate", "--model", str(model), "--data", str(kept), *flags,
+                 "--out", str(folder)]) == 0
+    assert kept.read_text() == text and (folder / name).is_file()
+
+
 @pytest.mark.parametrize("given", ["in.txt", "-"])
 def test_predict_refuses_text_and_input_together(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], given: str) -> None:
