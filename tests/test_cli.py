@@ -680,6 +680,25 @@ def test_an_output_that_is_the_input_is_refused(
     assert given.read_text() == "date,value\n"
 
 
+@pytest.mark.parametrize("flag", ["--input", "--output", "--model"])
+def test_translate_refuses_an_attention_plot_that_is_its_input_or_output(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: str) -> None:
+    """--attention-plot was drawn over the --output translations (or the --input lines, the
+    bundle) it named too, once the translating was done; now refused before the model loads
+    (it does not exist here)."""
+    given = tmp_path / "given.png"
+    given.write_text("mine\n")
+    model = given if flag == "--model" else tmp_path / "missing.rnnkit"
+    extra = [] if flag == "--model" else [flag, str(given)]
+    assert main(["translate", "--model", str(model), *extra, "--attention-plot",
+                 str(tmp_path / "x" / ".." / "given.png")]) == 2
+    assert capsys.readouterr().err == (
+        f"rnnkit: error: --attention-plot {tmp_path / 'x' / '..' / 'given.png'} is the {flag} "
+        "file: the output would be written over it; give --attention-plot another file, e.g. "
+        f"{tmp_path / 'x' / '..' / 'attention.png'}\n")
+    assert given.read_text() == "mine\n"
+
+
 def tiny_bundle(kind: str, path: Path) -> Path:
     """A small untrained model of ``kind`` saved as a bundle."""
     from rnnkit.config import ModelConfig
