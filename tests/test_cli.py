@@ -241,6 +241,35 @@ def test_a_run_whose_settings_a_later_check_refuses_resumes_and_is_replaced(
     assert "lr_factor = 0.5" in saved.read_text()
 
 
+@pytest.mark.parametrize("given", [True, False], ids=["as-config", "not-read"])
+def test_a_fresh_run_refuses_to_replace_a_config_toml_that_no_run_wrote(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], given: bool) -> None:
+    """--config exp/config.toml --out exp replaced the person's file (its comments, and the
+    values a --set changed) with the run's resolved settings; so did --out exp alone, without
+    even reading it. An earlier run's config.toml is replaced as before."""
+    out = tmp_path / "exp"
+    out.mkdir()
+    mine = "# keep the rate low\n[train]\nlr = 0.001\n"
+    (out / "config.toml").write_text(mine)
+    config = ["--config", str(out / "config.toml")] if given else []
+    assert main(["train", "synthetic", *TINY, *config, "--out", str(out), "--set",
+                 "train.lr=0.01"]) == 2
+    read = f"the --config {out / 'config.toml'}, " if given else ""
+    unread = "" if given else "; and no --config reads it"
+    assert capsys.readouterr().err == (
+        f"rnnkit: error: --out {out} holds a config.toml that no run wrote ({read}with comments "
+        f"or a layout of its own{unread}), which this run would replace with its resolved "
+        f"settings; move it out of the folder (e.g. to {tmp_path / 'exp.toml'}) and give it as "
+        "--config, or give another --out\n")
+    assert (out / "config.toml").read_text() == mine and len(list(out.iterdir())) == 1
+    (out / "config.toml").rename(tmp_path / "exp.toml")  # as the message says
+    assert main(["train", "synthetic", *TINY, "--config", str(tmp_path / "exp.toml"), "--out",
+                 str(out), "--set", "train.max_steps=2"]) == 0
+    assert main(["train", "synthetic", *TINY, "--config", str(out / "config.toml"), "--out",
+                 str(out), "--set", "train.max_steps=2", "--set", "train.lr=0.01"]) == 0
+    assert "lr = 0.01" in (out / "config.toml").read_text()  # a run's own: replaced
+
+
 def test_unknown_key_lists_valid_keys(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["train", "synthetic", "--set", "train.lrr=0.1"]) == 2
     err = capsys.readouterr().err
