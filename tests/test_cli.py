@@ -241,6 +241,35 @@ def test_a_run_whose_settings_a_later_check_refuses_resumes_and_is_replaced(
     assert "lr_factor = 0.5" in saved.read_text()
 
 
+@pytest.mark.parametrize("given", [True, False], ids=["as-config", "not-read"])
+def test_a_fresh_run_refuses_to_replace_a_config_toml_that_no_run_wrote(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], given: bool) -> None:
+    """--config exp/config.toml --out exp replaced the person's file (its comments, and the
+    values a --set changed) with the run's resolved settings; so did --out exp alone, without
+    even reading it. An earlier run's config.toml is replaced as before."""
+    out = tmp_path / "exp"
+    out.mkdir()
+    mine = "# keep the rate low\n[train]\nlr = 0.001\n"
+    (out / "config.toml").write_text(mine)
+    config = ["--config", str(out / "config.toml")] if given else []
+    assert main(["train", "synthetic", *TINY, *config, "--out", str(out), "--set",
+                 "train.lr=0.01"]) == 2
+    read = f"the --config {out / 'config.toml'}, " if given else ""
+    unread = "" if given else "; and no --config reads it"
+    assert capsys.readouterr().err == (
+        f"rnnkit: error: --out {out} holds a config.toml that no run wrote ({read}with comments "
+        f"or a layout of its own{unread}), which this run would replace with its resolved "
+        f"settings; move it out of the folder (e.g. to {tmp_path / 'exp.toml'}) and give it as "
+        "--config, or give another --out\n")
+    assert (out / "config.toml").read_text() == mine and len(list(out.iterdir())) == 1
+    (out / "config.toml").rename(tmp_path / "exp.toml")  # as the message says
+    assert main(["train", "synthetic", *TINY, "--config", str(tmp_path / "exp.toml"), "--out",
+                 str(out), "--set", "train.max_steps=2"]) == 0
+    assert main(["train", "synthetic", *TINY, "--config", str(out / "config.toml"), "--out",
+                 str(out), "--set", "train.max_steps=2", "--set", "train.lr=0.01"]) == 0
+    assert "lr = 0.01" in (out / "config.toml").read_text()  # a run's own: replaced
+
+
 def test_unknown_key_lists_valid_keys(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["train", "synthetic", "--set", "train.lrr=0.1"]) == 2
     err = capsys.readouterr().err
@@ -576,11 +605,13 @@ def test_an_out_that_is_a_file_is_refused_naming_out(
     ["train", "synthetic", *TINY], ["evaluate", "--model", "model.rnnkit"],
     ["backtest", "--model", "model.rnnkit"], ["diagnose"], ["stocks"],
 ])
-@pytest.mark.parametrize("out", [["--out", ""], ["--out="]])
+@pytest.mark.parametrize("out", [["--out", ""], ["--out="], ["--ou", ""], ["--ou="],
+                                 ["--out", "x", "--ou", ""]])
 def test_an_empty_out_is_refused_not_read_as_the_current_folder(
         command: list[str], out: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    """--out "$RUN" with RUN unset trained (or wrote) in the current folder, as --out ."""
+    """--out "$RUN" with RUN unset trained (or wrote) in the current folder, as --out .; an
+    abbreviation that argparse accepts (--ou "") slipped past the check."""
     monkeypatch.chdir(tmp_path)
     assert main([*command, *out]) == 2
     assert capsys.readouterr().err == (
@@ -676,6 +707,79 @@ def test_an_output_that_is_the_input_is_refused(
                  str(tmp_path / "x" / ".." / "given.csv")]) == 2
     assert f"is the {flag} file: the output would be written over it" in capsys.readouterr().err
     assert given.read_text() == "date,value\n"
+
+
+@pytest.mark.parametrize("flag", ["--input", "--output", "--model"])
+def test_translate_refuses_an_attention_plot_that_is_its_input_or_output(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: str) -> None:
+    """--attention-plot was drawn over the --output translations (or the --input lines, the
+    bundle) it named too, once the translating was done; now refused before the model loads
+    (it does not exist here)."""
+    given = tmp_path / "given.png"
+    given.write_text("mine\n")
+    model = given if flag == "--model" else tmp_path / "missing.rnnkit"
+    extra = [] if flag == "--model" else [flag, str(given)]
+    assert main(["translate", "--model", str(model), *extra, "--attention-plot",
+                 str(tmp_path / "x" / ".." / "given.png")]) == 2
+    assert capsys.readouterr().err == (
+        f"rnnkit: error: --attention-plot {tmp_path / 'x' / '..' / 'given.png'} is the {flag} "
+        "file: the output would be written over it; give --attention-plot another file, e.g. "
+        f"{tmp_path / 'x' / '..' / 'attention.png'}\n")
+    assert given.read_text() == "mine\n"
+
+
+def tiny_bundle(kind: str, path: Path) -> Path:
+    """A small untrained model of ``kind`` saved as a bundle."""
+    from rnnkit.config import ModelConfig
+    from rnnkit.data.text_stream import build_stream_vocab
+    from rnnkit.data.vocab import Vocab
+    from rnnkit.models.classifier import ClassifierConfig, SequenceClassifier
+    from rnnkit.models.language_model import LanguageModel, LMConfig
+    from rnnkit.models.tagger import Tagger, TaggerConfig
+    from rnnkit.training.bundle import save_bundle
+
+    encoder = ModelConfig(hidden_size=4)
+    words = Vocab.build([["fine", "bad"]])
+    model = {
+        "classifier": lambda: SequenceClassifier(["neg", "pos"], ClassifierConfig(word_dim=4),
+                                                 encoder, words),
+        "tagger": lambda: Tagger(words, Vocab.build([list("finebad")]),
+                                 Vocab.build([["ADJ"]], unknown=False),
+                                 TaggerConfig(word_dim=4, char_dim=2, char_hidden=2), encoder,
+                                 data={"format": "conllu", "column": "upos", "scheme": "none"}),
+        "language_model": lambda: LanguageModel(build_stream_vocab(list("fine bad\n"), "char"),
+                                                LMConfig(embedding_dim=4), encoder),
+    }[kind]()
+    return save_bundle(model, path)
+
+
+@pytest.mark.parametrize(("kind", "name", "text", "flags"), [
+    ("classifier", "test.json", '{"text": "fine", "label": "pos"}\n', ["--format", "jsonl"]),
+    ("tagger", "test.predictions.conllu", "1\tfine\t_\tADJ\t_\t_\t_\t_\t_\t_\n\n", []),
+    ("language_model", "evaluation.json", "fine bad fine\n" * 20, []),
+])
+def test_evaluate_refuses_an_out_where_it_would_write_over_the_data(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str, name: str, text: str,
+        flags: list[str]) -> None:
+    """evaluate --data d/test.json --out d wrote a classifier's scores over its test data (a
+    tagger's predictions over test.predictions.conllu, a language model's evaluation.json)."""
+    model = tiny_bundle(kind, tmp_path / "model.rnnkit")
+    folder = tmp_path / "data"
+    folder.mkdir()
+    data = folder / name
+    data.write_text(text)
+    assert main(["evaluate", "--model", str(model), "--data", str(data), *flags,
+                 "--out", str(folder)]) == 2
+    assert capsys.readouterr().err == (
+        f"rnnkit: error: --out {folder}: rnnkit evaluate writes its {name} there, which is the "
+        f"--data file {data}: the {kind} model's scores would be written over the data; give "
+        f"--out another folder, e.g. {folder / 'evaluation'}\n")
+    assert data.read_text() == text
+    assert sorted(path.name for path in folder.iterdir()) == [name]
+    kept = data.rename(folder / f"held_out{data.suffix}")  # another name: evaluated there
+    assert main(["evaluate", "--model", str(model), "--data", str(kept), *flags,
+                 "--out", str(folder)]) == 0
+    assert kept.read_text() == text and (folder / name).is_file()
 
 
 @pytest.mark.parametrize("given", ["in.txt", "-"])

@@ -632,6 +632,56 @@ def test_word2vec_train_refuses_bad_flags_before_training(
     assert corpus.read_text() == "the cat sat\n" * 5
 
 
+@pytest.mark.parametrize(("flag", "name", "content", "holds"), [
+    ("--out", "prices.csv", "date,close\n2024-01-02,185.6\n", "no word2vec vectors"),
+    ("--out", "vectors.bin", "the cat sat\n", "no word2vec vectors"),  # a text named .bin
+    ("--out", "glove.6B.4d.txt", "the 0.1 0.2 0.3 0.4\n",
+     "GloVe vectors (no 'COUNT DIM' header)"),
+    ("--text-out", "notes.txt", "my notes\n", "no word2vec vectors"),
+], ids=["csv", "text-named-bin", "glove", "text-out-notes"])
+def test_word2vec_train_refuses_to_replace_a_file_that_holds_no_word2vec_vectors(
+        cli: None, tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: str, name: str,
+        content: str, holds: str) -> None:
+    """--out (or --text-out) replaced any existing file, once the training was done: a CSV, a
+    text, a GloVe download. Only an earlier run's word2vec vectors are replaced."""
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("the cat sat\n" * 5)
+    kept = tmp_path / name
+    kept.write_text(content)
+    outs = {"--out": str(tmp_path / "v.bin"), flag: str(kept)}
+    outputs = [part for pair in outs.items() for part in pair]
+    assert rnnkit.cli.main(["word2vec", "train", "--corpus", str(corpus), *outputs, "--dim",
+                            "4", "--min-count", "1", "--epochs", "1", "--workers", "1",
+                            "--no-progress"]) == 2
+    example = {"--out": "vectors.bin", "--text-out": "vectors.txt"}[flag]
+    example = example if name != example else "new-" + example
+    assert capsys.readouterr().err == (
+        f"rnnkit: error: {flag} {kept} exists and holds {holds}, which the vectors would "
+        f"replace; {flag} replaces only an earlier run's word2vec file: give {flag} a new file, "
+        f"e.g. {tmp_path / example}, or move {kept} away first\n")
+    assert kept.read_text() == content
+    assert not (tmp_path / "v.bin").exists()  # refused before the training
+
+
+@pytest.mark.parametrize("earlier", ["v.bin", "v.txt", "v.txt.gz", "empty"])
+def test_word2vec_train_replaces_an_earlier_runs_vectors(
+        cli: None, tmp_path: Path, capsys: pytest.CaptureFixture[str], earlier: str) -> None:
+    """Training again with the same --out replaces the vectors, as gensim and fastText do (an
+    empty file, made by touch, holds nothing to lose)."""
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(" ".join(s) for s in clustered_corpus(50)) + "\n")
+    out = tmp_path / ("v.bin" if earlier == "empty" else earlier)
+    if earlier == "empty":
+        out.write_bytes(b"")
+    else:
+        save_vectors(hand_made(), out)
+    assert rnnkit.cli.main(["word2vec", "train", "--corpus", str(corpus), "--out", str(out),
+                            "--dim", "4", "--min-count", "1", "--epochs", "1", "--workers", "1",
+                            "--no-progress"]) == 0
+    assert len(load_vectors(out)) == 12 and load_vectors(out).vector_size == 4
+    assert capsys.readouterr().err == ""
+
+
 @pytest.mark.parametrize(("json_out", "message"), [
     ("{tmp}", "--json-out {tmp} is a folder; give the file to write, e.g. {tmp}/scores.json"),
     ("{tmp}/a-file/s.json", "a-file is a file, not a folder"),

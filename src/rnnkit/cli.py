@@ -104,14 +104,12 @@ def check_out(args: argparse.Namespace) -> None:
             check_not_a_run(args.out, args.command)
 
 
-def check_empty_out(argv: Sequence[str]) -> None:
+def check_empty_out(args: argparse.Namespace) -> None:
     """Refuse an empty ``--out`` (``--out "$RUN"`` with ``RUN`` unset): read as ``.``, it
-    wrote the run, or the evaluation or backtest, into the current folder (word2vec's
-    ``--out`` is a file, refused as the folder ``.``)."""
-    if argv[:1] == ["word2vec"]:
-        return
-    given = [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == "--out"]
-    if "" in given or "--out=" in argv:
+    wrote the run, or the evaluation or backtest, into the current folder. The text given is
+    kept by :class:`~rnnkit.commands.paths.FolderPath`, however ``--out`` was spelt (``--out=``,
+    ``--ou ""``); word2vec's ``--out`` is a file, refused as the folder ``.``."""
+    if getattr(args, "empty_out", False):
         raise ConfigError("--out is empty (an unset shell variable?), which would write in the "
                           "current folder; give a folder (--out . for the current one), or "
                           "leave --out out for the default")
@@ -180,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     expand_home(args)
     nproc = getattr(args, "nproc", 1)
     try:
-        check_empty_out(argv)
+        check_empty_out(args)
         check_whole_numbers(args)
         check_process_count(nproc)
         check_one_process(args)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnkit.commands.common import check_date_column, check_source
+from rnnkit.commands.paths import FolderPath
 from rnnkit.config import check_at_least, check_date
 from rnnkit.trading.strategies import check_costs
 
@@ -35,7 +36,7 @@ def register(commands: Any, train_tasks: Any) -> None:
                                                     "model's test period)")
     parser.add_argument("--end", default="", help="last decision date (a month or year: "
                         "to its end)")
-    parser.add_argument("--out", type=Path, help="folder for backtest.json, equity.png and "
+    parser.add_argument("--out", action=FolderPath, help="folder for backtest.json, equity.png and "
                                                  "drawdown.png")
     parser.set_defaults(handler=run)
 

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from rnnkit.commands.paths import FolderPath, same_file
 from rnnkit.config import (
     RESUMABLE,
     ConfigError,
@@ -38,8 +39,8 @@ def add_config_options(parser: argparse.ArgumentParser, resume_help: str = RESUM
         "--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
         help="override one setting, e.g. --set train.lr=0.003 (repeatable)",
     )
-    parser.add_argument("--out", type=Path, help="run folder (default: a folder under runs/ "
-                                                 "named after the task and its data)")
+    parser.add_argument("--out", action=FolderPath, help="run folder (default: a folder "
+                        "under runs/ named after the task and its data)")
     parser.add_argument("--resume", action="store_true", help=resume_help)
     parser.add_argument(
         "--print-config", action="store_true",
@@ -84,6 +85,7 @@ def resolve_config(config_type: type, args: argparse.Namespace,
     saved = args.out / "config.toml" if args.out else None
     if not resume and saved is not None and saved.is_file():
         check_same_task(config_type, args.out)
+        check_written_by_a_run(saved, path)
     if not resume and args.out:
         check_not_stocks_symbol_folder(
             args.out, "this run would write its results.json and plots over the stocks run's "
@@ -152,6 +154,29 @@ def check_not_stocks_symbol_folder(out: Path, overwrite: str, hint: str) -> None
         raise ConfigError(f"--out {out} is a symbol's folder of an rnnkit stocks run (it holds "
                           f"fold-<year>/, and {out.parent} the run's config.toml): "
                           f"{overwrite}; {hint}")
+
+
+def check_written_by_a_run(saved: Path, config: Path | None) -> None:
+    """Refuse a fresh run whose ``--out`` holds a ``config.toml`` that no run wrote (its text
+    is not :func:`to_toml` of its own values: comments, a layout of one's own): the run would
+    replace it with its resolved settings, the ``--config`` it reads (``--config D/config.toml
+    --out D``), or a file it does not even read. An earlier run's is replaced, as asked."""
+    import tomllib
+
+    text = saved.read_text(encoding="utf-8-sig")
+    try:
+        if to_toml(tomllib.loads(text)) == text:
+            return
+    except (tomllib.TOMLDecodeError, ConfigError, AttributeError):
+        pass  # not TOML (load_config says so), or not as a run writes it
+    keep = saved.parent.with_name(f"{saved.parent.name}.toml")
+    read = (f"the --config {config}, " if config is not None and same_file(config, saved)
+            else "")
+    unread = "" if read else "; and no --config reads it"
+    raise ConfigError(f"--out {saved.parent} holds a config.toml that no run wrote ({read}with "
+                      f"comments or a layout of its own{unread}), which this run would replace "
+                      f"with its resolved settings; move it out of the folder (e.g. to {keep}) "
+                      "and give it as --config, or give another --out")
 
 
 def check_same_task(config_type: type, out: Path) -> None:

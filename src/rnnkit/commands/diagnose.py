@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from rnnkit.commands.paths import FolderPath
 from rnnkit.config import check_at_least, check_seed
 
 
@@ -32,7 +33,7 @@ def register(commands: Any, train_tasks: Any) -> None:
     parser.add_argument("--hidden-size", type=int, help="hidden units of every cell (default 64)")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the weights and data (default 0; 0 to 4294967295)")
-    parser.add_argument("--out", type=Path, default=Path("runs/diagnose"),
+    parser.add_argument("--out", action=FolderPath, default=Path("runs/diagnose"),
                         help="folder for the plots, tables and summary.json (default "
                              "runs/diagnose)")
     parser.set_defaults(handler=run)

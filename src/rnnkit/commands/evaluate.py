@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnkit.commands.common import COLUMN_FLAGS, EVALUATORS, PREDICTORS, Handler
-from rnnkit.commands.paths import check_output_apart
+from rnnkit.commands.paths import FolderPath, check_output_apart, same_file
 from rnnkit.config import ConfigError
 
 # the command that runs each kind of model that ``rnnkit predict`` does not
@@ -31,7 +31,8 @@ def register(commands: Any, train_tasks: Any) -> None:
                           "--data file (default: the model's data.date_column, else date)")
     evaluate.add_argument("--data-dir", help="local mirror of the datasets (or set RNNKIT_DATA)")
     add_column_flags(evaluate)
-    evaluate.add_argument("--out", type=Path, help="folder for predictions, tables and plots")
+    evaluate.add_argument("--out", action=FolderPath,
+                          help="folder for predictions, tables and plots")
     evaluate.add_argument("--size", type=int, help="synthetic: test sequences (default 2000)")
     evaluate.add_argument("--length", type=int, help="synthetic: sequence length to test on")
     evaluate.set_defaults(handler=lambda args: _dispatch(args, EVALUATORS, "evaluate"))
@@ -80,6 +81,7 @@ def _dispatch(args: argparse.Namespace, handlers: dict[str, Handler], verb: str)
                           "leave them out")
     if verb == "evaluate":
         check_flags_read(kind, args)
+        check_data_apart(kind, args)
     return handlers[kind](args)
 
 
@@ -132,3 +134,32 @@ def check_flags_read(kind: str, args: argparse.Namespace) -> None:
 def _verb(flags: list[str], singular: str) -> str:
     """``singular`` (``picks``) for one flag, its plural (``pick``) for several."""
     return singular if len(flags) == 1 else singular.removesuffix("s")
+
+
+# what rnnkit evaluate writes in --out for each kind of model that reads a --data file ({split}:
+# the split scored, test for a file), as their writers name them: commands/classifier.py
+# _write_evaluation, pipelines/tagger.py evaluate_sentences (predictions in the file's format),
+# commands/language_model.py evaluate, pipelines/forecaster.py and pipelines/signal.py
+EVALUATION_FILES = {
+    "classifier": ("{split}.json", "{split}_confusion.png"),
+    "tagger": ("{split}_confusion.md", "{split}_confusion.png", "{split}.predictions.conllu",
+               "{split}.predictions.iob"),
+    "language_model": ("evaluation.json",),
+    "forecaster": ("results.json", "forecast.png"),
+    "signal": ("results.json", "confusion.png", "equity.png", "drawdown.png"),
+}
+
+
+def check_data_apart(kind: str, args: argparse.Namespace) -> None:
+    """Refuse an ``--out`` where the evaluation of a ``kind`` model would write a file over the
+    ``--data`` file it scores (``--data d/test.json --out d``: a classifier's test.json), before
+    the model is loaded."""
+    if args.out is None or not args.data or not Path(args.data).is_file():
+        return
+    for name in EVALUATION_FILES.get(kind, ()):
+        written = args.out / name.format(split=args.split)
+        if same_file(written, Path(args.data)):
+            raise ConfigError(f"--out {args.out}: rnnkit evaluate writes its {written.name} "
+                              f"there, which is the --data file {args.data}: the {kind} "
+                              "model's scores would be written over the data; give --out "
+                              f"another folder, e.g. {args.out / 'evaluation'}")

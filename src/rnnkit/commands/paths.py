@@ -1,5 +1,6 @@
-"""Where a command reads and writes: a file in the way of a folder, the text of ``--input``
-or ``--text``, and the checks of an ``--output`` file made before any work."""
+"""Where a command reads and writes: a file in the way of a folder, an empty folder flag, the
+text of ``--input`` or ``--text``, and the checks of an ``--output`` file made before any
+work."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from rnnkit.config import ConfigError
 
@@ -30,6 +32,18 @@ def check_folder(path: Path, flag: str) -> None:
     if blocker is not None:
         raise ConfigError(f"{flag} {path}: {blocker} is a file, not a folder; {flag} names a "
                           "folder (made if missing): give a path whose folders are folders")
+
+
+class FolderPath(argparse.Action):
+    """Store a folder flag (``--out``) as a Path, and whether the text given was empty, as
+    ``empty_<dest>``: ``Path("")`` is ``.``, so the Path alone cannot tell ``--out "$RUN"``
+    with ``RUN`` unset from ``--out .``. Read here, the flag is seen however argparse took
+    it: ``--out ""``, ``--out=``, or an abbreviation (``--ou ""``)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        setattr(namespace, self.dest, Path(values))
+        setattr(namespace, f"empty_{self.dest}", values == "")
 
 
 def read_text_input(path: str | None) -> str:

@@ -18,6 +18,7 @@ from rnnkit.commands.common import (
     resolve_config,
 )
 from rnnkit.commands.paths import (
+    check_not_input,
     check_output_apart,
     check_output_file,
     make_parent,
@@ -84,6 +85,9 @@ def translate_command(args: argparse.Namespace) -> int:
 
     _check_flags(args)
     check_output_apart(args.output, {"--input": args.input, "--model": str(args.model)})
+    for flag, given in (("--input", args.input), ("--model", str(args.model)),
+                        ("--output", str(args.output or ""))):  # the heat map is written last
+        check_not_input(args.attention_plot, given, flag, "--attention-plot", "attention.png")
     model = load_translator(args.model)
     _check_n_best(args.n_best, args.beam_size or model.config.beam_size)
     if args.beam_size is not None:

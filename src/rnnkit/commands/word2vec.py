@@ -39,7 +39,8 @@ def register(commands: Any, train_tasks: Any) -> None:
                             "(default: from the file name; a first line that is a tree reads "
                             "as sst, one that is a token, a tab and a BIO tag as iob)")
     train.add_argument("--out", type=Path, required=True,
-                       help="vectors file: word2vec text for .txt/.vec, else word2vec binary")
+                       help="vectors file: word2vec text for .txt/.vec, else word2vec binary"
+                            " (an existing file is replaced only if it holds word2vec vectors)")
     train.add_argument("--text-out", type=Path, help="also write the vectors as word2vec text")
     train.add_argument("--dim", type=int, default=100, help="vector size (default 100)")
     train.add_argument("--window", type=int, default=5, help="context window (default 5)")
@@ -118,6 +119,8 @@ def run_train(args: argparse.Namespace) -> int:
     check_output_file(args.out, "--out", "vectors.bin", atomic=True)
     check_output_file(args.text_out, "--text-out", "vectors.txt", atomic=True)
     check_outputs_apart(args.out, args.text_out, args.corpus)
+    check_replaceable(args.out, "--out", "vectors.bin")
+    check_replaceable(args.text_out, "--text-out", "vectors.txt")
     corpus = open_corpus(args.corpus, args.format)
     check_tokens_savable(corpus)
     start = time.perf_counter()
@@ -162,6 +165,29 @@ def check_outputs_apart(out: Path, text_out: Path | None, corpus: list[Path]) ->
         raise ConfigError(f"--text-out {text_out} is the --out file: one file cannot hold both; "
                           "give --text-out another name, or leave it out (an --out ending in "
                           ".txt or .vec is written as word2vec text)")
+
+
+def check_replaceable(path: Path | None, flag: str, example: str) -> None:
+    """Refuse an existing ``flag`` file that is not word2vec vectors: training again over an
+    earlier run's vectors replaces them, as gensim and fastText do, but a file of another kind
+    (a CSV, a text, a GloVe download, the corpus under another name) would be lost. An empty
+    file and what is not a regular file (``/dev/null``, written in place) hold nothing to
+    lose."""
+    from rnnkit.embeddings.vector_files import detect_format
+
+    if path is None or not path.is_file() or path.stat().st_size == 0:
+        return
+    try:
+        kind = detect_format(path)
+    except ValueError:
+        kind = ""
+    if kind in ("word2vec-binary", "word2vec-text"):
+        return
+    what = "GloVe vectors (no 'COUNT DIM' header)" if kind == "glove" else "no word2vec vectors"
+    new = path.with_name(example if path.name != example else "new-" + example)
+    raise ConfigError(f"{flag} {path} exists and holds {what}, which the vectors would replace;"
+                      f" {flag} replaces only an earlier run's word2vec file: give {flag} a new "
+                      f"file, e.g. {new}, or move {path} away first")
 
 
 def run_neighbors(args: argparse.Namespace) -> int:
