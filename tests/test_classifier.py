@@ -278,3 +278,20 @@ def test_validation_loss_of_light_classes_alone_is_their_plain_mean() -> None:
     with torch.no_grad():
         expected = float(torch.nn.functional.cross_entropy(model(one), one.targets))
     assert model.evaluate([one])["loss"] == pytest.approx(expected, rel=1e-6)
+
+
+@pytest.mark.parametrize("command", [["predict", "--text", "a fine film"],
+                                     ["evaluate", "--data", "DATA"]])
+def test_a_bundle_saved_without_data_settings_is_named_not_a_keyerror(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
+    # a classifier built and saved from Python without data= ended in KeyError: 'format'
+    from rnnkit.cli import main
+
+    bundle = save_bundle(_text_model(), tmp_path / "model.rnnkit")
+    data = tmp_path / "test.csv"
+    data.write_text("text,label\na fine film,pos\n", encoding="utf-8")
+    args = [arg.replace("DATA", str(data)) for arg in command]
+    assert main([args[0], "--model", str(bundle), *args[1:]]) == 2
+    err = capsys.readouterr().err
+    assert "does not keep how its training data was read (its data settings lack format)" in err
+    assert "data=ClassifierDataConfig(...).reader_settings()" in err and "Traceback" not in err

@@ -75,6 +75,18 @@ def _settings_config(model: Any, data: str, fmt: str | None) -> Any:
     return ClassifierDataConfig(test=data, **{**settings, "format": fmt or settings["format"]})
 
 
+def _check_data_settings(model: Any, path: str, keys: tuple[str, ...], command: str) -> None:
+    """Refuse a bundle without the data settings ``command`` reads: a classifier built and
+    saved with the Python API without ``data=`` ended in a KeyError traceback."""
+    missing = [key for key in keys if key not in model.data]
+    if missing:
+        raise ValueError(f"{path} does not keep how its training data was read (its data "
+                         f"settings lack {', '.join(missing)}), which rnnkit {command} needs; "
+                         "a classifier saved from Python needs data=ClassifierDataConfig(...)"
+                         ".reader_settings() as it was trained with (rnnkit train classifier "
+                         "keeps them)")
+
+
 def _evaluation_data(model: Any, args: argparse.Namespace, datasets: list[str]
                      ) -> tuple[Any, Path]:
     """The settings to read ``--data`` with, and its file: a registry dataset's ``--split``
@@ -110,6 +122,7 @@ def evaluate(args: argparse.Namespace) -> int:
     if args.data not in datasets:
         check_file(args.data, "--data")
     model = load_classifier_bundle(args.model)
+    _check_data_settings(model, args.model, ("format",), "evaluate")
     data, path = _evaluation_data(model, args, datasets)
     readable = _readable_formats(model, data.resolved_format(), args.data)
     hint = (read_as(data.format, args.format or (args.data in datasets and "registry") or None,
@@ -168,6 +181,11 @@ def predict(args: argparse.Namespace) -> int:
         check_file(args.input, "--input")
     model = load_classifier_bundle(args.model)
     settings = model.data
+    _check_data_settings(model, args.model, ("format",), "predict")
+    _check_data_settings(model, args.model, (
+        ("id_column", "time_column", "label_field", "feature_columns")
+        if settings["format"] == "numeric" else ("lowercase", "max_tokens", "truncate")),
+        "predict")
     reads = "numeric" if settings["format"] == "numeric" else "text"
     if args.format not in (None, reads):
         raise ValueError(f"--format {args.format!r}: this classifier's predict reads "
