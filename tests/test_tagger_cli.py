@@ -606,3 +606,31 @@ def test_scheme_bioes_trains_with_a_dev_file_that_holds_no_entity(
                  "--set", "data.scheme=bioes"]) == 0
     results = json.loads((tmp_path / "ner" / "results.json").read_text())
     assert results["dev"]["scores"]["f1"] == 0.0 and "unknown_gold_tags" not in results["dev"]
+
+
+@pytest.mark.parametrize("scheme", ["bio", "bioes"])
+def test_entities_of_another_tag_set_are_refused_though_o_is_shared(
+        files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        scheme: str) -> None:
+    # a PER/LOC model on WNUT-17-like tags (person, location) scored F1 0 in silence: O, most
+    # tokens, is in every entity tag set, so 'more than half the tokens' never held
+    out = tmp_path / "ner"
+    assert _train(files, "iob", out, "--set", f"data.scheme={scheme}") == 0
+    model = str(out / "model.rnnkit")
+    other = tmp_path / "other.iob"
+    other.write_text(IOB.replace("-PER", "-person").replace("-LOC", "-location"))
+    capsys.readouterr()
+    assert main(["evaluate", "--model", model, "--data", str(other)]) == 2
+    err = capsys.readouterr().err
+    assert ("3 of the 3 test entity tokens carry tags the model never saw (B-location, "
+            "B-person); it predicts B-LOC, B-PER") in err
+    rare = tmp_path / "rare.iob"  # one unseen type among known ones is scored, and named
+    rare.write_text(IOB.replace("Paris\tB-LOC", "Paris\tB-MISC"))
+    assert main(["evaluate", "--model", model, "--data", str(rare)]) == 0
+    assert json.loads(capsys.readouterr().out)["unknown_gold_tags"] == ["B-MISC"]
+    # training with such a test file is refused before it trains, not after
+    path = str(files["iob"])
+    assert main(["train", "tagger", "--train", path, "--dev", path, "--test", str(other),
+                 "--format", "iob", "--out", str(tmp_path / "x"), *TINY]) == 2
+    assert "test entity tokens carry tags the model never saw" in capsys.readouterr().err
+    assert not (tmp_path / "x" / "model.rnnkit").exists()
