@@ -634,3 +634,23 @@ def test_entities_of_another_tag_set_are_refused_though_o_is_shared(
                  "--format", "iob", "--out", str(tmp_path / "x"), *TINY]) == 2
     assert "test entity tokens carry tags the model never saw" in capsys.readouterr().err
     assert not (tmp_path / "x" / "model.rnnkit").exists()
+
+
+def test_a_tag_named_like_the_padding_tag_is_a_clear_error(
+        files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # training said "unknown symbol '<pad>'; known: NNP, VBD" of a tag its own file holds,
+    # and evaluate counted a gold '<pad>' as a tag the model knows (it never predicts it)
+    padded = tmp_path / "pad.iob"
+    padded.write_text("John\tNNP\nran\t<pad>\n\nMary\tNNP\nleft\tVBD\n\n")
+    assert main(["train", "tagger", "--train", str(padded), "--dev", str(padded), "--test",
+                 str(padded), "--format", "iob", "--out", str(tmp_path / "x"), *TINY,
+                 "--set", "data.scheme=none"]) == 2
+    assert (f"{padded}:2: the tag <pad> is the name of the tagger's padding tag; rename it in "
+            "the data") in capsys.readouterr().err
+    out = tmp_path / "pos"
+    assert _train(files, "conllu", out) == 0
+    gold = tmp_path / "gold.conllu"
+    gold.write_text(CONLLU.replace("PUNCT", "<pad>"))
+    capsys.readouterr()
+    assert main(["evaluate", "--model", str(out / "model.rnnkit"), "--data", str(gold)]) == 0
+    assert json.loads(capsys.readouterr().out)["unknown_gold_tags"] == ["<pad>"]

@@ -20,7 +20,7 @@ from rnnkit.config import (
 from rnnkit.data.batching import BatchSource, BucketBatches, bucket_order
 from rnnkit.data.conllu import TAG_COLUMNS
 from rnnkit.data.registry import get_task_spec
-from rnnkit.data.tagged import TaggedSentence
+from rnnkit.data.tagged import DataFormatError, TaggedSentence
 from rnnkit.data.tagger_batches import collate, encode, word_form
 from rnnkit.data.tags import bio_tag, bio_to_bioes, is_tag, to_bio
 from rnnkit.data.vocab import PAD, Vocab
@@ -107,6 +107,11 @@ def check_run(config: TaggerRunConfig) -> None:
 
 def _training_tags(sentences: list[TaggedSentence], scheme: str) -> list[list[str]]:
     check_choice(scheme, "data.scheme", SCHEMES)
+    for s in sentences:  # the tag vocabulary's padding symbol: read as unknown, 'known: ...'
+        if PAD in s.tags:
+            raise DataFormatError(f"the tag {PAD} is the name of the tagger's padding tag; "
+                                  "rename it in the data", s.source,
+                                  s.line_number(s.tags.index(PAD)) if s.token_lines else None)
     gold = gold_tags(sentences)
     # every tag O, B-X, I-X...: a dev or test file of O tags only (no entity) is spans too
     if scheme == "bioes" and gold and not all(is_tag(t) for tags in gold for t in tags):
@@ -283,7 +288,7 @@ def unseen_tags(gold: Sequence[Sequence[str]], tags: Sequence[str], scheme: str,
             which every entity tag set shares, is most tokens: a set of other types hid
             behind it and scored 0).
     """
-    known = set(tags)
+    known = set(tags) - {PAD}  # padding is a tag id, never a prediction
     if scheme == "bioes":  # as BIO, as predictions are
         known = {bio_tag(t) if is_tag(t) else t for t in known}
     unknown = sorted({t for g in gold for t in g} - known)
@@ -291,7 +296,7 @@ def unseen_tags(gold: Sequence[Sequence[str]], tags: Sequence[str], scheme: str,
     judged = [t for g in gold for t in g if not (spans and t == "O")]
     strangers = sum(t not in known for t in judged)
     if strangers > 0.5 * len(judged):
-        predicts = sorted(known - {PAD})  # padding is a tag id, never a prediction
+        predicts = sorted(known)
         which = "entity tokens" if spans else "tokens"
         raise ValueError(f"{strangers} of the {len(judged)} {name} {which} carry "
                          f"tags the model never saw ({', '.join(unknown[:8])}"
