@@ -654,3 +654,30 @@ def test_a_tag_named_like_the_padding_tag_is_a_clear_error(
     capsys.readouterr()
     assert main(["evaluate", "--model", str(out / "model.rnnkit"), "--data", str(gold)]) == 0
     assert json.loads(capsys.readouterr().out)["unknown_gold_tags"] == ["<pad>"]
+
+
+def test_scheme_none_reads_tags_as_they_are_when_only_some_look_like_spans(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # chunk tags beside others (B-NP, I-NP, VP) were read as entity spans: training stopped
+    # with "tag 'VP' is not O, B-X, I-X, E-X or S-X", and the CRF forbade VP then I-NP
+    from rnnkit.config import ModelConfig
+    from rnnkit.data.vocab import Vocab
+    from rnnkit.models.tagger import Tagger, TaggerConfig
+    from rnnkit.training.tag_metrics import span_f1_available
+
+    mixed = tmp_path / "mixed.iob"
+    mixed.write_text("John\tB-NP\nran\tVP\nhome\tI-NP\n\nMary\tB-NP\nleft\tO\n\n")
+    out = tmp_path / "mixed"
+    assert main(["train", "tagger", "--train", str(mixed), "--dev", str(mixed), "--test",
+                 str(mixed), "--format", "iob", "--out", str(out), *TINY,
+                 "--set", "data.scheme=none"]) == 0, capsys.readouterr().err
+    results = json.loads((out / "results.json").read_text())
+    assert set(results["test"]["scores"]) == {"accuracy"}
+    assert not span_f1_available(["<pad>", "B-NP", "I-NP", "VP"])
+    assert span_f1_available(["<pad>", "O", "B-PER", "I-PER"])
+    assert not span_f1_available(["<pad>", "O"])
+    tags = Vocab(["B-NP", "I-NP", "VP"], unknown=False)
+    words = Vocab(["a"])
+    model = Tagger(words, words, tags, TaggerConfig(), ModelConfig(hidden_size=4))
+    assert model.crf is not None
+    assert model.crf.penalty[1:, 1:].eq(0).all()  # VP then I-NP is allowed
