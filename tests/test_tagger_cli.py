@@ -606,3 +606,78 @@ def test_scheme_bioes_trains_with_a_dev_file_that_holds_no_entity(
                  "--set", "data.scheme=bioes"]) == 0
     results = json.loads((tmp_path / "ner" / "results.json").read_text())
     assert results["dev"]["scores"]["f1"] == 0.0 and "unknown_gold_tags" not in results["dev"]
+
+
+@pytest.mark.parametrize("scheme", ["bio", "bioes"])
+def test_entities_of_another_tag_set_are_refused_though_o_is_shared(
+        files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        scheme: str) -> None:
+    # a PER/LOC model on WNUT-17-like tags (person, location) scored F1 0 in silence: O, most
+    # tokens, is in every entity tag set, so 'more than half the tokens' never held
+    out = tmp_path / "ner"
+    assert _train(files, "iob", out, "--set", f"data.scheme={scheme}") == 0
+    model = str(out / "model.rnnkit")
+    other = tmp_path / "other.iob"
+    other.write_text(IOB.replace("-PER", "-person").replace("-LOC", "-location"))
+    capsys.readouterr()
+    assert main(["evaluate", "--model", model, "--data", str(other)]) == 2
+    err = capsys.readouterr().err
+    assert ("3 of the 3 test entity tokens carry tags the model never saw (B-location, "
+            "B-person); it predicts B-LOC, B-PER") in err
+    rare = tmp_path / "rare.iob"  # one unseen type among known ones is scored, and named
+    rare.write_text(IOB.replace("Paris\tB-LOC", "Paris\tB-MISC"))
+    assert main(["evaluate", "--model", model, "--data", str(rare)]) == 0
+    assert json.loads(capsys.readouterr().out)["unknown_gold_tags"] == ["B-MISC"]
+    # training with such a test file is refused before it trains, not after
+    path = str(files["iob"])
+    assert main(["train", "tagger", "--train", path, "--dev", path, "--test", str(other),
+                 "--format", "iob", "--out", str(tmp_path / "x"), *TINY]) == 2
+    assert "test entity tokens carry tags the model never saw" in capsys.readouterr().err
+    assert not (tmp_path / "x" / "model.rnnkit").exists()
+
+
+def test_a_tag_named_like_the_padding_tag_is_a_clear_error(
+        files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # training said "unknown symbol '<pad>'; known: NNP, VBD" of a tag its own file holds,
+    # and evaluate counted a gold '<pad>' as a tag the model knows (it never predicts it)
+    padded = tmp_path / "pad.iob"
+    padded.write_text("John\tNNP\nran\t<pad>\n\nMary\tNNP\nleft\tVBD\n\n")
+    assert main(["train", "tagger", "--train", str(padded), "--dev", str(padded), "--test",
+                 str(padded), "--format", "iob", "--out", str(tmp_path / "x"), *TINY,
+                 "--set", "data.scheme=none"]) == 2
+    assert (f"{padded}:2: the tag <pad> is the name of the tagger's padding tag; rename it in "
+            "the data") in capsys.readouterr().err
+    out = tmp_path / "pos"
+    assert _train(files, "conllu", out) == 0
+    gold = tmp_path / "gold.conllu"
+    gold.write_text(CONLLU.replace("PUNCT", "<pad>"))
+    capsys.readouterr()
+    assert main(["evaluate", "--model", str(out / "model.rnnkit"), "--data", str(gold)]) == 0
+    assert json.loads(capsys.readouterr().out)["unknown_gold_tags"] == ["<pad>"]
+
+
+def test_scheme_none_reads_tags_as_they_are_when_only_some_look_like_spans(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # chunk tags beside others (B-NP, I-NP, VP) were read as entity spans: training stopped
+    # with "tag 'VP' is not O, B-X, I-X, E-X or S-X", and the CRF forbade VP then I-NP
+    from rnnkit.config import ModelConfig
+    from rnnkit.data.vocab import Vocab
+    from rnnkit.models.tagger import Tagger, TaggerConfig
+    from rnnkit.training.tag_metrics import span_f1_available
+
+    mixed = tmp_path / "mixed.iob"
+    mixed.write_text("John\tB-NP\nran\tVP\nhome\tI-NP\n\nMary\tB-NP\nleft\tO\n\n")
+    out = tmp_path / "mixed"
+    assert main(["train", "tagger", "--train", str(mixed), "--dev", str(mixed), "--test",
+                 str(mixed), "--format", "iob", "--out", str(out), *TINY,
+                 "--set", "data.scheme=none"]) == 0, capsys.readouterr().err
+    results = json.loads((out / "results.json").read_text())
+    assert set(results["test"]["scores"]) == {"accuracy"}
+    assert not span_f1_available(["<pad>", "B-NP", "I-NP", "VP"])
+    assert span_f1_available(["<pad>", "O", "B-PER", "I-PER"])
+    assert not span_f1_available(["<pad>", "O"])
+    tags = Vocab(["B-NP", "I-NP", "VP"], unknown=False)
+    words = Vocab(["a"])
+    model = Tagger(words, words, tags, TaggerConfig(), ModelConfig(hidden_size=4))
+    assert model.crf is not None
+    assert model.crf.penalty[1:, 1:].eq(0).all()  # VP then I-NP is allowed

@@ -93,7 +93,12 @@ class Tagger(TaskModel):
         self.encoder = build_encoder(encoder, width, batch_first=True)
         directions = 2 if encoder.bidirectional else 1
         self.head = nn.Linear(encoder.hidden_size * directions, len(tags))
-        allowed, start, end = allowed_transitions(tags.symbols)
+        from rnnkit.training.tag_metrics import span_f1_available
+
+        # a scheme's rules for span tags only: B-NP beside VP (data.scheme=none) is no scheme,
+        # and its data may hold VP then I-NP
+        spans = span_f1_available(tags.symbols)
+        allowed, start, end = allowed_transitions(tags.symbols if spans else [""] * len(tags))
         allowed[:, 0] = False  # the padding tag is never predicted
         start[0] = end[0] = False
         self.crf = CRF(len(tags), allowed, start, end) if config.output == "crf" else None

@@ -20,7 +20,7 @@ from rnnkit.config import (
 from rnnkit.data.batching import BatchSource, BucketBatches, bucket_order
 from rnnkit.data.conllu import TAG_COLUMNS
 from rnnkit.data.registry import get_task_spec
-from rnnkit.data.tagged import TaggedSentence
+from rnnkit.data.tagged import DataFormatError, TaggedSentence
 from rnnkit.data.tagger_batches import collate, encode, word_form
 from rnnkit.data.tags import bio_tag, bio_to_bioes, is_tag, to_bio
 from rnnkit.data.vocab import PAD, Vocab
@@ -107,6 +107,11 @@ def check_run(config: TaggerRunConfig) -> None:
 
 def _training_tags(sentences: list[TaggedSentence], scheme: str) -> list[list[str]]:
     check_choice(scheme, "data.scheme", SCHEMES)
+    for s in sentences:  # the tag vocabulary's padding symbol: read as unknown, 'known: ...'
+        if PAD in s.tags:
+            raise DataFormatError(f"the tag {PAD} is the name of the tagger's padding tag; "
+                                  "rename it in the data", s.source,
+                                  s.line_number(s.tags.index(PAD)) if s.token_lines else None)
     gold = gold_tags(sentences)
     # every tag O, B-X, I-X...: a dev or test file of O tags only (no entity) is spans too
     if scheme == "bioes" and gold and not all(is_tag(t) for tags in gold for t in tags):
@@ -133,6 +138,7 @@ def train_tagger(
     train_tags = _training_tags(train, data.scheme)
     dev_tags = _training_tags(dev, data.scheme)
     tags = Vocab.build(train_tags + dev_tags, unknown=False)
+    unseen_tags(gold_tags(test), tags.symbols, data.scheme, "test")  # before, not after, training
     config = resolve_monitor(config, tags.symbols, log)
     chars = Vocab.build([list(t) for s in train for t in s.tokens])
     words = Vocab.build([[word_form(t, lowercase) for t in s.tokens] for s in train],
@@ -245,19 +251,8 @@ def evaluate_sentences(model: Tagger, sentences: list[TaggedSentence], out: Path
     predicted = predict_tags(model, [s.tokens for s in sentences])
     seconds = time.perf_counter() - started
     spans = span_f1_available(model.tags.symbols)
-    known = set(model.tags.symbols)
-    if model.data.get("scheme", "bio") == "bioes":  # as BIO, as predictions are
-        known = {bio_tag(t) if is_tag(t) else t for t in known}
-    unknown = sorted({t for g in gold for t in g} - known)
+    unknown = unseen_tags(gold, model.tags.symbols, model.data.get("scheme", "bio"), name)
     tokens = sum(len(g) for g in gold)
-    strangers = sum(t not in known for g in gold for t in g)
-    if strangers > 0.5 * tokens:  # another tag set, not a rare tag or two
-        predicts = sorted(known - {PAD})  # padding is a tag id, never a prediction
-        raise ValueError(f"{strangers} of the {tokens} {name} tokens carry "
-                         f"tags the model never saw ({', '.join(unknown[:8])}"
-                         f"{', ...' if len(unknown) > 8 else ''}); it predicts "
-                         f"{', '.join(predicts[:8])}{', ...' if len(predicts) > 8 else ''}. "
-                         "Evaluate it on data with its own tag set")
     result: dict[str, Any] = {
         "sentences": len(sentences),
         "tokens": tokens,
@@ -281,6 +276,34 @@ def evaluate_sentences(model: Tagger, sentences: list[TaggedSentence], out: Path
             path = out / f"{name}.predictions.{settings['format']}"
             write_predictions(sentences, predicted, path, settings)
     return result
+
+
+def unseen_tags(gold: Sequence[Sequence[str]], tags: Sequence[str], scheme: str,
+                name: str) -> list[str]:
+    """The gold tags (BIO for spans) that a model of ``tags`` never predicts, sorted.
+
+    Raises:
+        ValueError: another tag set, not a rare tag or two: more than half of the tokens carry
+            such tags, or for entity tags more than half of the tokens inside entities (``O``,
+            which every entity tag set shares, is most tokens: a set of other types hid
+            behind it and scored 0).
+    """
+    known = set(tags) - {PAD}  # padding is a tag id, never a prediction
+    if scheme == "bioes":  # as BIO, as predictions are
+        known = {bio_tag(t) if is_tag(t) else t for t in known}
+    unknown = sorted({t for g in gold for t in g} - known)
+    spans = span_f1_available(tags)
+    judged = [t for g in gold for t in g if not (spans and t == "O")]
+    strangers = sum(t not in known for t in judged)
+    if strangers > 0.5 * len(judged):
+        predicts = sorted(known)
+        which = "entity tokens" if spans else "tokens"
+        raise ValueError(f"{strangers} of the {len(judged)} {name} {which} carry "
+                         f"tags the model never saw ({', '.join(unknown[:8])}"
+                         f"{', ...' if len(unknown) > 8 else ''}); it predicts "
+                         f"{', '.join(predicts[:8])}{', ...' if len(predicts) > 8 else ''}. "
+                         "Evaluate it on data with its own tag set")
+    return unknown
 
 
 def load_tagger_bundle(bundle: str | Path) -> Tagger:
