@@ -123,7 +123,7 @@ def test_a_bioes_softmax_model_reports_the_spans_its_e_and_s_tags_close() -> Non
 
 
 def test_predict_tags_gives_back_the_model_s_mode_and_refuses_untokenized_text() -> None:
-    from rnnkit.pipelines.tagger import predict_tags
+    from rnnkit.pipelines.tagger_scoring import predict_tags
 
     model = _build()
     for mode in (True, False):
@@ -165,7 +165,7 @@ def test_span_scores_are_seqeval_s_and_no_prediction_scores_zero_without_a_warni
 def test_predict_tags_refuses_an_empty_token_or_one_that_is_not_a_string() -> None:
     """An empty token (from ``"New  York".split(" ")``) was tagged as a word, here inside a
     person's span; a ``None`` token failed with 'NoneType' object is not subscriptable."""
-    from rnnkit.pipelines.tagger import predict_tags
+    from rnnkit.pipelines.tagger_scoring import predict_tags
 
     model = _build()
     with pytest.raises(ValueError, match=r"sentence 2, token 2 is empty"):

@@ -360,7 +360,8 @@ def test_iob1_and_bioes_files_train_as_bio(tmp_path: Path, capsys: pytest.Captur
 def test_validation_scores_what_dev_reports_for_a_bioes_model(tmp_path: Path) -> None:
     from rnnkit.data.iob import read_iob
     from rnnkit.data.tagger_batches import collate, encode
-    from rnnkit.pipelines.tagger import _training_tags, evaluate_sentences, load_tagger_bundle
+    from rnnkit.pipelines.tagger import _training_tags, load_tagger_bundle
+    from rnnkit.pipelines.tagger_scoring import evaluate_sentences
 
     data = tmp_path / "ner.iob"
     data.write_text("John\tB-PER\nSmith\tI-PER\nleft\tO\n\n")

@@ -138,8 +138,8 @@ def _verb(flags: list[str], singular: str) -> str:
 
 # what rnnkit evaluate writes in --out for each kind of model that reads a --data file ({split}:
 # the split scored, test for a file), as their writers name them: commands/classifier.py
-# _write_evaluation, pipelines/tagger.py evaluate_sentences (predictions in the file's format),
-# commands/language_model.py evaluate, pipelines/forecaster.py and pipelines/signal.py
+# _write_evaluation, pipelines/tagger_scoring.py evaluate_sentences (predictions in the file's
+# format), commands/language_model.py evaluate, pipelines/forecaster.py and pipelines/signal.py
 EVALUATION_FILES = {
     "classifier": ("{split}.json", "{split}_confusion.png"),
     "tagger": ("{split}_confusion.md", "{split}_confusion.png", "{split}.predictions.conllu",

@@ -57,8 +57,9 @@ def train(args: argparse.Namespace) -> int:
 
 def evaluate(args: argparse.Namespace) -> int:
     from rnnkit.data.registry import REGISTRY
-    from rnnkit.pipelines.tagger import evaluate_sentences, load_tagger_bundle
+    from rnnkit.pipelines.tagger import load_tagger_bundle
     from rnnkit.pipelines.tagger_data import FORMATS, TaggerDataConfig, read_file, read_split
+    from rnnkit.pipelines.tagger_scoring import evaluate_sentences
 
     if not args.data:
         raise ValueError("rnnkit evaluate on a tagger needs --data (a registry name or a file)")
@@ -138,8 +139,9 @@ def check_evaluate_flags(args: argparse.Namespace) -> None:
 
 
 def predict(args: argparse.Namespace) -> int:
-    from rnnkit.pipelines.tagger import load_tagger_bundle, predict_tags
+    from rnnkit.pipelines.tagger import load_tagger_bundle
     from rnnkit.pipelines.tagger_data import FORMATS, read_file, write_predictions
+    from rnnkit.pipelines.tagger_scoring import predict_tags
 
     if args.format:
         check_choice(args.format, "--format", ("text", *FORMATS))

@@ -17,31 +17,27 @@ from rnnkit.config import (
     check_choice,
     check_model,
 )
-from rnnkit.data.batching import BatchSource, BucketBatches, bucket_order
+from rnnkit.data.batching import BatchSource, BucketBatches
 from rnnkit.data.conllu import TAG_COLUMNS
 from rnnkit.data.registry import get_task_spec
 from rnnkit.data.tagged import DataFormatError, TaggedSentence
 from rnnkit.data.tagger_batches import collate, encode, word_form
-from rnnkit.data.tags import bio_tag, bio_to_bioes, is_tag, to_bio
+from rnnkit.data.tags import bio_to_bioes, is_tag
 from rnnkit.data.vocab import PAD, Vocab
 from rnnkit.models.tagger import Tagger, TaggerConfig, check_options
 from rnnkit.pipelines.run import train_in_run_dir, write_results
-from rnnkit.pipelines.tagger_data import FORMATS, TaggerDataConfig, read_split, write_predictions
+from rnnkit.pipelines.tagger_data import FORMATS, TaggerDataConfig, read_split
 from rnnkit.pipelines.tagger_embeddings import (
     EmbeddingConfig,
     check_embeddings,
     prepare_embeddings,
 )
+from rnnkit.pipelines.tagger_scoring import evaluate_sentences, gold_tags, unseen_tags
 from rnnkit.training.bundle import load_model
-from rnnkit.training.checkpoint import seed_everything, write_output_text
+from rnnkit.training.checkpoint import seed_everything
 from rnnkit.training.tag_metrics import (
-    confusion,
-    confusion_table,
     span_f1_available,
-    span_report,
-    tag_scores,
 )
-from rnnkit.training.task import evaluating, move_to
 
 
 @dataclass(frozen=True)
@@ -61,13 +57,6 @@ class TaggerRunConfig:
             mode="max", patience=5, lr_patience=2, lr_factor=0.5,
         )
     )
-
-
-def gold_tags(sentences: Sequence[TaggedSentence]) -> list[list[str]]:
-    """The sentences' tags; span tags read as BIO, IOB1 or BIOES come back as valid BIO (a
-    CRF's rules forbid what IOB1 and broken BIO hold, and predictions are BIO)."""
-    spans = span_f1_available([tag for s in sentences for tag in s.tags])
-    return [to_bio(s.tags) if spans else list(s.tags) for s in sentences]
 
 
 SCHEMES = ("bio", "bioes", "none")
@@ -203,107 +192,6 @@ def train_tagger(
     summary = ", ".join(f"{k} {v:.4f}" for k, v in results["test"]["scores"].items())
     log(f"test: {summary}")
     return results
-
-
-def predict_tags(model: Tagger, token_lists: Sequence[Sequence[str]], batch_size: int = 256
-                 ) -> list[list[str]]:
-    """Tags for each tokenized sentence, in the input's order (BIO output always valid)."""
-    # a list: a generator of sentences would be used up by the check for strings
-    token_lists = [token_lists] if isinstance(token_lists, str) else list(token_lists)
-    strings = [tokens for tokens in token_lists if isinstance(tokens, str)]
-    if strings:
-        raise TypeError(f"predict_tags takes tokenized sentences (lists of tokens), got the "
-                        f"string {strings[0][:40]!r}; split it into tokens first")
-    _check_tokens(token_lists)
-    with evaluating(model):  # its mode (train or eval) is given back after
-        lowercase = model.config.lowercase
-        encoded = [encode(tokens, None, model.words, model.chars, model.tags, lowercase)
-                   for tokens in token_lists]
-        predicted: list[list[str]] = [[] for _ in encoded]
-        device = next(model.parameters()).device
-        for chunk in bucket_order([len(e) for e in encoded], batch_size, None):
-            batch = collate([encoded[i] for i in chunk])
-            batch = move_to(batch, device)
-            for index, ids in zip(chunk, model.predict_ids(batch), strict=True):
-                predicted[index] = model.output_tags(ids)
-        return predicted
-
-
-def _check_tokens(token_lists: Sequence[Sequence[str]]) -> None:
-    """Refuse a token that is not a word: empty (the file readers refuse it too) or no string."""
-    for number, tokens in enumerate(token_lists, 1):
-        for position, token in enumerate(tokens, 1):
-            if token and isinstance(token, str):
-                continue  # the message below is built for the one bad token only
-            where = f"sentence {number}, token {position}"
-            if not isinstance(token, str):
-                raise TypeError(f"{where} is {token!r}, not a string: pass each token as a str")
-            raise ValueError(f"{where} is empty: drop empty tokens (split at whitespace with "
-                             "str.split(), not str.split(' '))")
-
-
-def evaluate_sentences(model: Tagger, sentences: list[TaggedSentence], out: Path | None,
-                       name: str, settings: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Scores, per-type report, confusion matrix (table + PNG) and written predictions, in the
-    format the sentences were read with (``settings``; None: the model's training data's)."""
-    started = time.perf_counter()
-    gold = gold_tags(sentences)
-    predicted = predict_tags(model, [s.tokens for s in sentences])
-    seconds = time.perf_counter() - started
-    spans = span_f1_available(model.tags.symbols)
-    unknown = unseen_tags(gold, model.tags.symbols, model.data.get("scheme", "bio"), name)
-    tokens = sum(len(g) for g in gold)
-    result: dict[str, Any] = {
-        "sentences": len(sentences),
-        "tokens": tokens,
-        "scores": tag_scores(gold, predicted, spans),
-        "tokens_per_second": round(tokens / max(seconds, 1e-9), 1),
-    }
-    if unknown:
-        result["unknown_gold_tags"] = unknown  # never predicted: every such token is an error
-    if spans:
-        result["per_type"] = span_report(gold, predicted)
-    labels, matrix = confusion(gold, predicted)
-    result["confusion"] = {"labels": labels, "matrix": matrix}
-    if out is not None:
-        from rnnkit.viz.confusion import plot_confusion
-
-        out.mkdir(parents=True, exist_ok=True)
-        write_output_text(out / f"{name}_confusion.md", confusion_table(labels, matrix) + "\n")
-        plot_confusion(labels, matrix, out / f"{name}_confusion.png", title=f"{name} confusion")
-        if sentences and sentences[0].lines:
-            settings = settings or model.data
-            path = out / f"{name}.predictions.{settings['format']}"
-            write_predictions(sentences, predicted, path, settings)
-    return result
-
-
-def unseen_tags(gold: Sequence[Sequence[str]], tags: Sequence[str], scheme: str,
-                name: str) -> list[str]:
-    """The gold tags (BIO for spans) that a model of ``tags`` never predicts, sorted.
-
-    Raises:
-        ValueError: another tag set, not a rare tag or two: more than half of the tokens carry
-            such tags, or for entity tags more than half of the tokens inside entities (``O``,
-            which every entity tag set shares, is most tokens: a set of other types hid
-            behind it and scored 0).
-    """
-    known = set(tags) - {PAD}  # padding is a tag id, never a prediction
-    if scheme == "bioes":  # as BIO, as predictions are
-        known = {bio_tag(t) if is_tag(t) else t for t in known}
-    unknown = sorted({t for g in gold for t in g} - known)
-    spans = span_f1_available(tags)
-    judged = [t for g in gold for t in g if not (spans and t == "O")]
-    strangers = sum(t not in known for t in judged)
-    if strangers > 0.5 * len(judged):
-        predicts = sorted(known)
-        which = "entity tokens" if spans else "tokens"
-        raise ValueError(f"{strangers} of the {len(judged)} {name} {which} carry "
-                         f"tags the model never saw ({', '.join(unknown[:8])}"
-                         f"{', ...' if len(unknown) > 8 else ''}); it predicts "
-                         f"{', '.join(predicts[:8])}{', ...' if len(predicts) > 8 else ''}. "
-                         "Evaluate it on data with its own tag set")
-    return unknown
 
 
 def load_tagger_bundle(bundle: str | Path) -> Tagger:
