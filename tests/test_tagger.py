@@ -172,3 +172,28 @@ def test_predict_tags_refuses_an_empty_token_or_one_that_is_not_a_string() -> No
         predict_tags(model, [["Anna"], ["John", "", "lives"]])
     with pytest.raises(TypeError, match=r"sentence 1, token 3 is None, not a string"):
         predict_tags(model, [["Anna", "left", None]])  # type: ignore[list-item]
+
+
+def test_a_bundle_saved_without_data_settings_reads_files_only_when_told_how(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # a tagger built and saved from Python without data= ended in KeyError: 'format' in
+    # predict --input and evaluate --data (and KeyError: 'token_column' with --format iob)
+    from rnnkit.cli import main
+
+    bundle = str(save_bundle(_build(), tmp_path / "model.rnnkit"))
+    iob = tmp_path / "test.iob"
+    iob.write_text("Mary\tB-PER\nleft\tO\n\n", encoding="utf-8")
+    for args in (["predict", "--input", str(iob)], ["evaluate", "--data", str(iob)],
+                 ["predict", "--input", str(iob), "--format", "iob"]):
+        assert main([args[0], "--model", bundle, *args[1:]]) == 2, args
+        err = capsys.readouterr().err
+        assert "does not keep how its training data was read (its data settings lack" in err
+        assert "a Tagger saved from Python needs data=TaggerDataConfig(...).reader_settings()" \
+            in err and "Traceback" not in err
+    assert main(["predict", "--model", bundle, "--text", "Mary left"]) == 0  # needs none
+    assert capsys.readouterr().out.split()[::2] == ["Mary", "left"]
+    told = ["--format", "iob", "--token-column", "1", "--tag-column", "2"]
+    assert main(["predict", "--model", bundle, "--input", str(iob), *told]) == 0
+    assert capsys.readouterr().out.split()[::2] == ["Mary", "left"]
+    assert main(["evaluate", "--model", bundle, "--data", str(iob), *told]) == 0
+    assert '"sentences": 1' in capsys.readouterr().out

@@ -22,11 +22,13 @@ from rnnkit.commands.common import (
     resolve_config,
 )
 from rnnkit.commands.paths import input_lines, make_parent, read_text_input
+from rnnkit.commands.saved_settings import check_data_settings
 from rnnkit.config import check_choice
 
 FORMATS = ("auto", "jsonl", "csv", "tsv", "sst", "numeric")
 
 DATA_FLAGS = ("dataset", "train", "dev", "test", "format", "data_dir")
+CONFIG = "ClassifierDataConfig"  # the data section a bundle's data settings come from
 
 
 def register(commands: Any, train_tasks: Any) -> None:
@@ -75,18 +77,6 @@ def _settings_config(model: Any, data: str, fmt: str | None) -> Any:
     return ClassifierDataConfig(test=data, **{**settings, "format": fmt or settings["format"]})
 
 
-def _check_data_settings(model: Any, path: str, keys: tuple[str, ...], command: str) -> None:
-    """Refuse a bundle without the data settings ``command`` reads: a classifier built and
-    saved with the Python API without ``data=`` ended in a KeyError traceback."""
-    missing = [key for key in keys if key not in model.data]
-    if missing:
-        raise ValueError(f"{path} does not keep how its training data was read (its data "
-                         f"settings lack {', '.join(missing)}), which rnnkit {command} needs; "
-                         "a classifier saved from Python needs data=ClassifierDataConfig(...)"
-                         ".reader_settings() as it was trained with (rnnkit train classifier "
-                         "keeps them)")
-
-
 def _evaluation_data(model: Any, args: argparse.Namespace, datasets: list[str]
                      ) -> tuple[Any, Path]:
     """The settings to read ``--data`` with, and its file: a registry dataset's ``--split``
@@ -122,7 +112,8 @@ def evaluate(args: argparse.Namespace) -> int:
     if args.data not in datasets:
         check_file(args.data, "--data")
     model = load_classifier_bundle(args.model)
-    _check_data_settings(model, args.model, ("format",), "evaluate")
+    if not args.format:  # the rest of a file's reading has its defaults
+        check_data_settings(model, args.model, ("format",), "evaluate", CONFIG)
     data, path = _evaluation_data(model, args, datasets)
     readable = _readable_formats(model, data.resolved_format(), args.data)
     hint = (read_as(data.format, args.format or (args.data in datasets and "registry") or None,
@@ -181,11 +172,11 @@ def predict(args: argparse.Namespace) -> int:
         check_file(args.input, "--input")
     model = load_classifier_bundle(args.model)
     settings = model.data
-    _check_data_settings(model, args.model, ("format",), "predict")
-    _check_data_settings(model, args.model, (
+    check_data_settings(model, args.model, ("format",), "predict", CONFIG)
+    check_data_settings(model, args.model, (
         ("id_column", "time_column", "label_field", "feature_columns")
         if settings["format"] == "numeric" else ("lowercase", "max_tokens", "truncate")),
-        "predict")
+        "predict", CONFIG)
     reads = "numeric" if settings["format"] == "numeric" else "text"
     if args.format not in (None, reads):
         raise ValueError(f"--format {args.format!r}: this classifier's predict reads "

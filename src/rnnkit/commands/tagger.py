@@ -20,6 +20,7 @@ from rnnkit.commands.common import (
     resolve_config,
 )
 from rnnkit.commands.paths import input_lines, make_parent, read_text_input
+from rnnkit.commands.saved_settings import check_data_settings
 from rnnkit.config import ConfigError, check_choice
 
 DATA_FLAGS = ("dataset", "train", "dev", "test", "format", "data_dir")
@@ -74,6 +75,8 @@ def evaluate(args: argparse.Namespace) -> int:
         sentences = read_split(data, split)
     else:  # read as the model's training data was read (its comment prefix too), as predict
         split = "test"
+        if not args.format:
+            check_data_settings(model, args.model, ("format",), "evaluate", "TaggerDataConfig")
         settings = file_settings(model, args.format or model.data["format"], args)
         with read_as(settings["format"], args.format, FORMATS):
             sentences = read_file(args.data, settings)
@@ -87,6 +90,10 @@ def evaluate(args: argparse.Namespace) -> int:
 def file_settings(model: Any, fmt: str, args: argparse.Namespace) -> dict[str, Any]:
     """The reader settings for a user's file in format ``fmt``: the model's own (columns,
     comment prefix), with the scheme its tags are read in and the columns ``args`` give."""
+    untold = tuple(key for key, given in (("token_column", args.token_column),
+                                          ("tag_column", args.tag_column)) if given is None)
+    read_with = ("column",) if fmt == "conllu" else ("format", *untold) if untold else ()
+    check_data_settings(model, args.model, read_with, args.command, "TaggerDataConfig")
     settings = {**model.data, "format": fmt, "scheme": reader_scheme(model)}
     check_columns(fmt, args)
     if fmt != "iob":
@@ -100,7 +107,7 @@ def file_settings(model: Any, fmt: str, args: argparse.Namespace) -> dict[str, A
                               "a column")
         if value is not None:
             settings[key] = value
-    if model.data["format"] != "iob" and (token is None or tag is None):
+    if (token is None or tag is None) and model.data["format"] != "iob":
         # the model trained on CoNLL-U has no iob columns: the first and the last column fit
         # token<TAB>tag lines only (UNER's "1<TAB>What<TAB>O<TAB>-<TAB>-" tagged its IDs)
         settings["max_fields"] = 2
@@ -148,6 +155,8 @@ def predict(args: argparse.Namespace) -> int:
     if args.input not in (None, "-"):
         check_file(args.input, "--input")
     model = load_tagger_bundle(args.model)
+    if not (args.format or args.text or not args.input):
+        check_data_settings(model, args.model, ("format",), "predict", "TaggerDataConfig")
     fmt = args.format or ("text" if args.text or not args.input else model.data["format"])
     if fmt == "text":
         check_columns(fmt, args)
