@@ -668,3 +668,32 @@ def test_resumed_on_more_processes_after_a_crash_in_validation_finishes_the_epoc
         for key in ("train_loss", "train_accuracy", "val_loss"):
             assert resumed[key] == pytest.approx(single[key], rel=1e-5), key
     assert_same_weights(bundle_weights(run), bundle_weights(one))
+
+
+def test_a_crf_tagger_whose_share_has_one_word_sentences_only_trains_on_two(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A CRF's transitions get no gradient from sentences of one word: a share (or a whole
+    global batch) of such sentences left a parameter unused, and DDP stopped the run with
+    'Expected to have finished reduction in the prior iteration' (rank 1, a torch traceback).
+    Length buckets of 4: [1, 1, 1, 1] (unused by both processes), [1, 1, 1, 2] (unused by
+    rank 0 alone: it takes items 0 and 2) and [3, 4, 5, 6]."""
+    lengths = [1, 1, 1, 1, 1, 1, 1, 2, 3, 4, 5, 6]
+    words, tags = ["the", "dog", "runs", "fast", "today", "here"], ["DET", "NOUN", "VERB", "ADV",
+                                                                     "NOUN", "ADV"]
+    sentences = []
+    for index, length in enumerate(lengths):
+        rows = [f"{i + 1}\t{words[(i + index) % 6]}\t_\t{tags[(i + index) % 6]}\t_\t_\t0\t_\t_\t_"
+                for i in range(length)]
+        sentences.append(f"# sent_id = s{index}\n" + "\n".join(rows) + "\n")
+    data = tmp_path / "tiny.conllu"
+    data.write_text("\n".join(sentences) + "\n", encoding="utf-8")
+    args = ["train", "tagger", "--train", str(data), "--dev", str(data), "--test", str(data),
+            "--format", "conllu"]
+    for item in ('data.dataset=""', "tagger.word_dim=8", "tagger.char_dim=4",
+                 "tagger.char_hidden=4", "model.hidden_size=8", "tagger.embedding_dropout=0",
+                 "tagger.output_dropout=0", "tagger.word_dropout=0", "train.epochs=3",
+                 "train.batch_size=4", "train.progress=false", "train.device=cpu",
+                 "train.threads=1"):
+        args += ["--set", item]
+    assert_one_process_as_two(args, tmp_path, capfd, rel=1e-6)

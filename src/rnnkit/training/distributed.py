@@ -133,11 +133,18 @@ class Workers:
 
         DDP hooks ``forward`` only, so the model's ``step`` becomes the forward of a thin
         module. The replicas start from rank 0's weights (DDP broadcasts them).
+
+        A model whose loss may leave a parameter out (``may_skip_parameters``: a CRF's
+        transitions on one-word sentences) gets ``find_unused_parameters``: DDP counts such a
+        parameter as ready with no gradient from this process, so the average holds the
+        others' share; one no process used keeps no gradient, and the optimizer leaves it
+        alone, as one process does. Without it DDP stopped the run.
         """
         if not self.distributed:
             return model.step
         ids = [self.device] if self.device.type == "cuda" else None
-        return DistributedDataParallel(_StepModule(model), device_ids=ids)
+        return DistributedDataParallel(_StepModule(model), device_ids=ids,
+                                       find_unused_parameters=model.may_skip_parameters)
 
     def shard(self, source: BatchSource) -> BatchSource:
         """This process's share of every global batch of ``source``."""
