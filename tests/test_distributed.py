@@ -198,8 +198,9 @@ def test_a_peer_lost_before_training_is_a_clear_error_too(
 ) -> None:
     """Rank 0 failing after rank 1 started to resume (its run folder unwritable, say): rank 1
     printed gloo's traceback from inside broadcast_object_list; fit() alone named it."""
-    monkeypatch.setattr("rnnkit.training.trainer.join", lambda device: LostPeer())
+    monkeypatch.setattr("rnnkit.training.trainer.join", lambda device: RankZeroOfTwo())
     trainer = Trainer(Recorder(), quiet(), run_dir=tmp_path, log=no_log)
+    trainer.workers = LostPeer()  # lost after the processes compared their settings
     handler = signal.getsignal(signal.SIGTERM)
     try:
         with pytest.raises(WorkerLost, match="process 0 of 2 lost contact with the others.*"
@@ -697,3 +698,28 @@ def test_a_crf_tagger_whose_share_has_one_word_sentences_only_trains_on_two(
                  "train.threads=1"):
         args += ["--set", item]
     assert_one_process_as_two(args, tmp_path, capfd, rel=1e-6)
+
+
+@pytest.mark.parametrize(("setting", "named"), [
+    ("train.lr=0.01", "train.lr is 0.001 in process 0 but 0.01 in process 1"),  # drifted apart
+    ("train.batch_size=8", "train.batch_size is 16 in process 0 but 8 in process 1"),  # hung
+    ("model.hidden_size=6", "the shape of the model's encoder.cells.0.weight_ih is (32, 2) in"
+     " process 0 but (24, 2) in process 1 (and 4 more)"),  # DDP: 'DDP expects same model...'
+])
+def test_processes_started_with_other_settings_are_stopped_with_what_differs(
+    tmp_path: Path, setting: str, named: str
+) -> None:
+    """torchrun starts each process with its own command line (and, on several machines, its
+    own files): rank 1 with another train.lr trained on, its replica drifting from rank 0's
+    (rc 0), and with another batch size the processes waited on each other until killed."""
+    command = " ".join(f"'{arg}'" for arg in [sys.executable, "-m", "rnnkit", *SYNTHETIC,
+                                              "--out", str(tmp_path / "run")])
+    script = f'extra=""; [ "$RANK" = 1 ] && extra="--set {setting}"; exec {command} $extra'
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                           "--nproc-per-node", "2", "--no-python", "sh", "-c", script],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert f"rnnkit: error: the training processes differ: {named}; every process must run " \
+        "the same command with the same settings and data" in done.stderr
+    assert "rnnkit/training" not in done.stderr  # no traceback of rnnkit's (torchrun's own)
+    assert not (tmp_path / "run" / "model.rnnkit").exists()
