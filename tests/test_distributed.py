@@ -723,3 +723,33 @@ def test_processes_started_with_other_settings_are_stopped_with_what_differs(
         "the same command with the same settings and data" in done.stderr
     assert "rnnkit/training" not in done.stderr  # no traceback of rnnkit's (torchrun's own)
     assert not (tmp_path / "run" / "model.rnnkit").exists()
+
+
+@pytest.mark.parametrize("rank", [0, 1])
+def test_torchrun_s_variables_set_by_hand_without_the_other_processes_stop_in_time(
+    monkeypatch: pytest.MonkeyPatch, rank: int
+) -> None:
+    """WORLD_SIZE, RANK, MASTER_ADDR and MASTER_PORT set by hand, and no other process: the
+    process waited for the others in silence (torch's 30 minutes)."""
+    import socket
+
+    import torch.distributed as dist
+
+    import rnnkit.training.rendezvous
+    from rnnkit.training.distributed import join
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    for name, value in {"WORLD_SIZE": "2", "RANK": str(rank), "LOCAL_RANK": str(rank),
+                        "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("TORCHELASTIC_RUN_ID", raising=False)
+    monkeypatch.setattr(rnnkit.training.rendezvous, "JOIN_TIMEOUT_S", 1.0)
+    whom = "the other processes to join it" if rank == 0 else "process 0 to listen"
+    started = time.monotonic()
+    with pytest.raises(ValueError, match=f"process {rank} of 2 waited 1 s for {whom} at "
+                                         f"127.0.0.1:{port} .*unset them"):
+        join(torch.device("cpu"))
+    assert time.monotonic() - started < 30
+    assert not dist.is_initialized()

@@ -32,6 +32,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from rnnkit.config import check_device
 from rnnkit.data.batching import BatchSource
+from rnnkit.training.rendezvous import join_group
 from rnnkit.training.task import StepOutput, TaskModel
 
 T = TypeVar("T")
@@ -291,7 +292,8 @@ def join(device: torch.device) -> Workers:
         torch.cuda.set_device(device)
     if not dist.is_initialized():
         backend = "nccl" if device.type == "cuda" else "gloo"
-        dist.init_process_group(backend, init_method="env://")
+        join_group(backend, rank, world_size, os.environ["MASTER_ADDR"],
+                   environment_number("MASTER_PORT", 0))
     if dist.get_world_size() != world_size or dist.get_rank() != rank:
         raise ValueError("the process group does not match RANK and WORLD_SIZE of the environment")
     if threading.current_thread() is threading.main_thread():
