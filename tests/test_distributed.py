@@ -198,8 +198,9 @@ def test_a_peer_lost_before_training_is_a_clear_error_too(
 ) -> None:
     """Rank 0 failing after rank 1 started to resume (its run folder unwritable, say): rank 1
     printed gloo's traceback from inside broadcast_object_list; fit() alone named it."""
-    monkeypatch.setattr("rnnkit.training.trainer.join", lambda device: LostPeer())
+    monkeypatch.setattr("rnnkit.training.trainer.join", lambda device: RankZeroOfTwo())
     trainer = Trainer(Recorder(), quiet(), run_dir=tmp_path, log=no_log)
+    trainer.workers = LostPeer()  # lost after the processes compared their settings
     handler = signal.getsignal(signal.SIGTERM)
     try:
         with pytest.raises(WorkerLost, match="process 0 of 2 lost contact with the others.*"
@@ -668,3 +669,87 @@ def test_resumed_on_more_processes_after_a_crash_in_validation_finishes_the_epoc
         for key in ("train_loss", "train_accuracy", "val_loss"):
             assert resumed[key] == pytest.approx(single[key], rel=1e-5), key
     assert_same_weights(bundle_weights(run), bundle_weights(one))
+
+
+def test_a_crf_tagger_whose_share_has_one_word_sentences_only_trains_on_two(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A CRF's transitions get no gradient from sentences of one word: a share (or a whole
+    global batch) of such sentences left a parameter unused, and DDP stopped the run with
+    'Expected to have finished reduction in the prior iteration' (rank 1, a torch traceback).
+    Length buckets of 4: [1, 1, 1, 1] (unused by both processes), [1, 1, 1, 2] (unused by
+    rank 0 alone: it takes items 0 and 2) and [3, 4, 5, 6]."""
+    lengths = [1, 1, 1, 1, 1, 1, 1, 2, 3, 4, 5, 6]
+    words, tags = ["the", "dog", "runs", "fast", "today", "here"], ["DET", "NOUN", "VERB", "ADV",
+                                                                     "NOUN", "ADV"]
+    sentences = []
+    for index, length in enumerate(lengths):
+        rows = [f"{i + 1}\t{words[(i + index) % 6]}\t_\t{tags[(i + index) % 6]}\t_\t_\t0\t_\t_\t_"
+                for i in range(length)]
+        sentences.append(f"# sent_id = s{index}\n" + "\n".join(rows) + "\n")
+    data = tmp_path / "tiny.conllu"
+    data.write_text("\n".join(sentences) + "\n", encoding="utf-8")
+    args = ["train", "tagger", "--train", str(data), "--dev", str(data), "--test", str(data),
+            "--format", "conllu"]
+    for item in ('data.dataset=""', "tagger.word_dim=8", "tagger.char_dim=4",
+                 "tagger.char_hidden=4", "model.hidden_size=8", "tagger.embedding_dropout=0",
+                 "tagger.output_dropout=0", "tagger.word_dropout=0", "train.epochs=3",
+                 "train.batch_size=4", "train.progress=false", "train.device=cpu",
+                 "train.threads=1"):
+        args += ["--set", item]
+    assert_one_process_as_two(args, tmp_path, capfd, rel=1e-6)
+
+
+@pytest.mark.parametrize(("setting", "named"), [
+    ("train.lr=0.01", "train.lr is 0.001 in process 0 but 0.01 in process 1"),  # drifted apart
+    ("train.batch_size=8", "train.batch_size is 16 in process 0 but 8 in process 1"),  # hung
+    ("model.hidden_size=6", "the shape of the model's encoder.cells.0.weight_ih is (32, 2) in"
+     " process 0 but (24, 2) in process 1 (and 4 more)"),  # DDP: 'DDP expects same model...'
+])
+def test_processes_started_with_other_settings_are_stopped_with_what_differs(
+    tmp_path: Path, setting: str, named: str
+) -> None:
+    """torchrun starts each process with its own command line (and, on several machines, its
+    own files): rank 1 with another train.lr trained on, its replica drifting from rank 0's
+    (rc 0), and with another batch size the processes waited on each other until killed."""
+    command = " ".join(f"'{arg}'" for arg in [sys.executable, "-m", "rnnkit", *SYNTHETIC,
+                                              "--out", str(tmp_path / "run")])
+    script = f'extra=""; [ "$RANK" = 1 ] && extra="--set {setting}"; exec {command} $extra'
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                           "--nproc-per-node", "2", "--no-python", "sh", "-c", script],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert f"rnnkit: error: the training processes differ: {named}; every process must run " \
+        "the same command with the same settings and data" in done.stderr
+    assert "rnnkit/training" not in done.stderr  # no traceback of rnnkit's (torchrun's own)
+    assert not (tmp_path / "run" / "model.rnnkit").exists()
+
+
+@pytest.mark.parametrize("rank", [0, 1])
+def test_torchrun_s_variables_set_by_hand_without_the_other_processes_stop_in_time(
+    monkeypatch: pytest.MonkeyPatch, rank: int
+) -> None:
+    """WORLD_SIZE, RANK, MASTER_ADDR and MASTER_PORT set by hand, and no other process: the
+    process waited for the others in silence (torch's 30 minutes)."""
+    import socket
+
+    import torch.distributed as dist
+
+    import rnnkit.training.rendezvous
+    from rnnkit.training.distributed import join
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    for name, value in {"WORLD_SIZE": "2", "RANK": str(rank), "LOCAL_RANK": str(rank),
+                        "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("TORCHELASTIC_RUN_ID", raising=False)
+    monkeypatch.setattr(rnnkit.training.rendezvous, "JOIN_TIMEOUT_S", 1.0)
+    whom = "the other processes to join it" if rank == 0 else "process 0 to listen"
+    started = time.monotonic()
+    with pytest.raises(ValueError, match=f"process {rank} of 2 waited 1 s for {whom} at "
+                                         f"127.0.0.1:{port} .*unset them"):
+        join(torch.device("cpu"))
+    assert time.monotonic() - started < 30
+    assert not dist.is_initialized()

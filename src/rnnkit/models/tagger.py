@@ -102,6 +102,7 @@ class Tagger(TaskModel):
         allowed[:, 0] = False  # the padding tag is never predicted
         start[0] = end[0] = False
         self.crf = CRF(len(tags), allowed, start, end) if config.output == "crf" else None
+        self.may_skip_parameters = self.crf is not None  # transitions: unused by 1-word batches
 
     # -- bundle -----------------------------------------------------------------------------
     def bundle_config(self) -> dict[str, Any]:

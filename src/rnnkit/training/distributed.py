@@ -32,6 +32,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from rnnkit.config import check_device
 from rnnkit.data.batching import BatchSource
+from rnnkit.training.rendezvous import join_group
 from rnnkit.training.task import StepOutput, TaskModel
 
 T = TypeVar("T")
@@ -133,11 +134,18 @@ class Workers:
 
         DDP hooks ``forward`` only, so the model's ``step`` becomes the forward of a thin
         module. The replicas start from rank 0's weights (DDP broadcasts them).
+
+        A model whose loss may leave a parameter out (``may_skip_parameters``: a CRF's
+        transitions on one-word sentences) gets ``find_unused_parameters``: DDP counts such a
+        parameter as ready with no gradient from this process, so the average holds the
+        others' share; one no process used keeps no gradient, and the optimizer leaves it
+        alone, as one process does. Without it DDP stopped the run.
         """
         if not self.distributed:
             return model.step
         ids = [self.device] if self.device.type == "cuda" else None
-        return DistributedDataParallel(_StepModule(model), device_ids=ids)
+        return DistributedDataParallel(_StepModule(model), device_ids=ids,
+                                       find_unused_parameters=model.may_skip_parameters)
 
     def shard(self, source: BatchSource) -> BatchSource:
         """This process's share of every global batch of ``source``."""
@@ -284,7 +292,8 @@ def join(device: torch.device) -> Workers:
         torch.cuda.set_device(device)
     if not dist.is_initialized():
         backend = "nccl" if device.type == "cuda" else "gloo"
-        dist.init_process_group(backend, init_method="env://")
+        join_group(backend, rank, world_size, os.environ["MASTER_ADDR"],
+                   environment_number("MASTER_PORT", 0))
     if dist.get_world_size() != world_size or dist.get_rank() != rank:
         raise ValueError("the process group does not match RANK and WORLD_SIZE of the environment")
     if threading.current_thread() is threading.main_thread():

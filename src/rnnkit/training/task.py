@@ -52,6 +52,10 @@ class TaskModel(nn.Module):
     # True for models fed one continuous stream (a language model): the trainer then carries
     # the (detached) state from one batch into the next; otherwise every batch starts afresh
     carries_state: ClassVar[bool] = False
+    # True for models whose loss may leave a parameter out on some batches (a CRF's transitions
+    # on one-word sentences): training on several processes must then let DDP look for them
+    # in every step's graph (a cost, so only where needed)
+    may_skip_parameters: bool = False
     bundle_metadata: dict[str, str]  # set by load_bundle: the bundle's header
 
     def bundle_config(self) -> dict[str, Any]:

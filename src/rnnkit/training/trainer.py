@@ -36,6 +36,7 @@ from rnnkit.training.distributed import join, resolve_device
 from rnnkit.training.epoch_sums import EpochSums
 from rnnkit.training.monitor import Monitor, TrainResult
 from rnnkit.training.optimizer import make_optimizer, take_step
+from rnnkit.training.same_settings import check_same_run, run_signature
 from rnnkit.training.task import StepOutput, TaskModel, detach_state, move_to
 from rnnkit.training.trainer_checkpoints import TrainerCheckpoints
 
@@ -88,6 +89,7 @@ class Trainer(TrainerCheckpoints):
         self.device = self.workers.device
         self.model = model.to(self.device)
         with self.workers.watch():  # DDP sends rank 0's weights: a peer lost is named here too
+            check_same_run(self.workers, run_signature(config, self.model))  # or drift, or hang
             self._step = self.workers.wrap(self.model)  # model.step, through DDP if distributed
         self.optimizer = make_optimizer(model, config)
         self.average = WeightAverage(model, config.ema_decay) if config.ema_decay else None
@@ -128,6 +130,7 @@ class Trainer(TrainerCheckpoints):
         started = time.perf_counter() - self.result.seconds
         self._started = started
         with self.workers.watch():  # a lost process: a clear error, not one from deep in torch
+            check_same_run(self.workers, {"the training data's batches an epoch": len(train)})
             while self.epoch < config.epochs and self.result.stopped == "completed":
                 stats = self._train_epoch(train)
                 if stats is None:
