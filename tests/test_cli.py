@@ -270,6 +270,22 @@ def test_a_fresh_run_refuses_to_replace_a_config_toml_that_no_run_wrote(
     assert "lr = 0.01" in (out / "config.toml").read_text()  # a run's own: replaced
 
 
+def test_a_config_toml_that_no_run_wrote_in_out_dot_is_refused_as_such(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # --out . (as the --out messages suggest, from the folder itself) said only
+    # "PosixPath('.') has an empty name", the suggestion's name built from the folder's
+    out = tmp_path / "exp"
+    out.mkdir()
+    (out / "config.toml").write_text("# mine\n[train]\nlr = 0.001\n")
+    monkeypatch.chdir(out)
+    assert main(["train", "synthetic", *TINY, "--config", "config.toml", "--out", "."]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rnnkit: error: --out . holds a config.toml that no run wrote (the "
+                          "--config config.toml, with comments")
+    assert f"(e.g. to {tmp_path.resolve() / 'exp.toml'})" in err
+
+
 def test_unknown_key_lists_valid_keys(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["train", "synthetic", "--set", "train.lrr=0.1"]) == 2
     err = capsys.readouterr().err

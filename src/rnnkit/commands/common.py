@@ -169,7 +169,8 @@ def check_written_by_a_run(saved: Path, config: Path | None) -> None:
             return
     except (tomllib.TOMLDecodeError, ConfigError, AttributeError):
         pass  # not TOML (load_config says so), or not as a run writes it
-    keep = saved.parent.with_name(f"{saved.parent.name}.toml")
+    folder = saved.parent.resolve()  # --out . has no name of its own
+    keep = folder.with_name(f"{folder.name}.toml") if folder.name else Path("/my-config.toml")
     read = (f"the --config {config}, " if config is not None and same_file(config, saved)
             else "")
     unread = "" if read else "; and no --config reads it"
