@@ -753,3 +753,29 @@ def test_torchrun_s_variables_set_by_hand_without_the_other_processes_stop_in_ti
         join(torch.device("cpu"))
     assert time.monotonic() - started < 30
     assert not dist.is_initialized()
+
+
+def test_processes_started_by_hand_on_a_port_in_use_are_told_so(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rank 0 on a busy MASTER_PORT failed at once, and was said to have 'waited 300 s for the
+    other processes to join it in vain'."""
+    import socket
+
+    import torch.distributed as dist
+
+    from rnnkit.training.distributed import join
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        for name, value in {"WORLD_SIZE": "2", "RANK": "0", "LOCAL_RANK": "0",
+                            "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)}.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.delenv("TORCHELASTIC_RUN_ID", raising=False)
+        with pytest.raises(ValueError, match=f"process 0 of 2 could not listen at 127.0.0.1:"
+                                             f"{port} .*is the port in use by another run\\? "
+                                             "Set MASTER_PORT to a free port"):
+            join(torch.device("cpu"))
+    assert not dist.is_initialized()

@@ -11,6 +11,7 @@ collective timeout, 30 minutes, in silence. Here the meeting gives up after
 from __future__ import annotations
 
 import os
+import time
 from datetime import timedelta
 
 import torch.distributed as dist
@@ -24,11 +25,20 @@ def join_group(backend: str, rank: int, world_size: int, address: str, port: int
     if os.environ.get("TORCHELASTIC_RUN_ID"):  # torchrun's processes, which meet at its store
         dist.init_process_group(backend, init_method="env://")
         return
+    started = time.monotonic()
     try:
         store = dist.TCPStore(address, port, world_size, rank == 0,
                               timeout=timedelta(seconds=JOIN_TIMEOUT_S), wait_for_workers=True)
     except RuntimeError as error:
         detail = " ".join(str(error).split())[:160]
+        if time.monotonic() - started < 0.9 * JOIN_TIMEOUT_S:  # no wait: it could not listen
+            raise ValueError(
+                f"process {rank} of {world_size} could not "
+                + ("listen" if rank == 0 else "meet process 0")
+                + f" at {address}:{port} (the environment's MASTER_ADDR and MASTER_PORT): is"
+                " the port in use by another run? Set MASTER_PORT to a free port, or unset"
+                " WORLD_SIZE, RANK, MASTER_ADDR and MASTER_PORT if they were left over (torch"
+                f" said: {detail})") from None
         whom = "the other processes to join it" if rank == 0 else "process 0 to listen"
         raise ValueError(
             f"process {rank} of {world_size} waited {JOIN_TIMEOUT_S:g} s for {whom} at"
