@@ -127,7 +127,8 @@ def train_tagger(
     train_tags = _training_tags(train, data.scheme)
     dev_tags = _training_tags(dev, data.scheme)
     tags = Vocab.build(train_tags + dev_tags, unknown=False)
-    unseen_tags(gold_tags(test), tags.symbols, data.scheme, "test")  # before, not after, training
+    unseen_tags(gold_tags(test), tags.symbols, data.scheme, "test",  # before training
+                test_file=str(data.path("test")))
     config = resolve_monitor(config, tags.symbols, log)
     chars = Vocab.build([list(t) for s in train for t in s.tokens])
     words = Vocab.build([[word_form(t, lowercase) for t in s.tokens] for s in train],

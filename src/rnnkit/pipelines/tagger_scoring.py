@@ -107,8 +107,9 @@ def evaluate_sentences(model: Tagger, sentences: list[TaggedSentence], out: Path
 
 
 def unseen_tags(gold: Sequence[Sequence[str]], tags: Sequence[str], scheme: str,
-                name: str) -> list[str]:
+                name: str, test_file: str = "") -> list[str]:
     """The gold tags (BIO for spans) that a model of ``tags`` never predicts, sorted.
+    ``test_file``: the gold is a training run's test file, checked before there is a model.
 
     Raises:
         ValueError: another tag set, not a rare tag or two: more than half of the tokens carry
@@ -126,9 +127,14 @@ def unseen_tags(gold: Sequence[Sequence[str]], tags: Sequence[str], scheme: str,
     if strangers > 0.5 * len(judged):
         predicts = sorted(known)
         which = "entity tokens" if spans else "tokens"
-        raise ValueError(f"{strangers} of the {len(judged)} {name} {which} carry "
-                         f"tags the model never saw ({', '.join(unknown[:8])}"
-                         f"{', ...' if len(unknown) > 8 else ''}); it predicts "
-                         f"{', '.join(predicts[:8])}{', ...' if len(predicts) > 8 else ''}. "
-                         "Evaluate it on data with its own tag set")
+        strange = f"({', '.join(unknown[:8])}{', ...' if len(unknown) > 8 else ''})"
+        own = f"{', '.join(predicts[:8])}{', ...' if len(predicts) > 8 else ''}"
+        if test_file:
+            raise ValueError(f"{strangers} of the {len(judged)} {which} of the test file "
+                             f"{test_file} carry tags the training and dev data lack "
+                             f"{strange}; theirs are {own}. Give a test file with their tag "
+                             "set")
+        raise ValueError(f"{strangers} of the {len(judged)} {name} {which} carry tags the "
+                         f"model never saw {strange}; it predicts {own}. Evaluate it on data "
+                         "with its own tag set")
     return unknown
