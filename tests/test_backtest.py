@@ -428,3 +428,9 @@ def test_a_weather_model_is_not_backtested_as_a_price(tmp_path: Path, capsys) ->
     err = capsys.readouterr().err
     assert "Seattle's 'temp_max' is weather, not a price: rnnkit backtest trades a price" in err
     assert not (out / "backtest").exists()
+    # the other way round, a price model given a weather series, named as --data's
+    from rnnkit.pipelines.backtest import check_not_weather
+
+    with pytest.raises(ValueError, match=r"^--data seattle is a weather series, not prices: "):
+        check_not_weather("AAPL", "AAPL_log_return", "seattle")
+    check_not_weather("AAPL", "AAPL_log_return", "IBM")

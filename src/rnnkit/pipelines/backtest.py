@@ -154,13 +154,16 @@ def backtest_windows(model: Any, options: BacktestOptions) -> tuple[Windows, str
                     "numbers are in-sample, not a test"), first
 
 
-def check_not_weather(source: str, target: str) -> None:
-    """Refuse a backtest of a weather series (``beijing``, ``seattle``): its target was read as
-    a price, and a Seattle ``temp_max`` model traded temperatures, reporting a 231% volatility."""
-    if registry_name(source) is not None:
-        raise ValueError(f"{source}'s {target!r} is weather, not a price: rnnkit backtest "
-                         "trades a price or its returns (a stock symbol such as AAPL, or a "
-                         "CSV of prices: --data FILE with a model trained on that file)")
+def check_not_weather(trained_on: str, target: str, data: str) -> None:
+    """Refuse a backtest of a weather series (``beijing``, ``seattle``), the model's own or
+    ``--data``: its target was read as a price, and a Seattle ``temp_max`` model traded
+    temperatures, reporting a 231% volatility."""
+    trades = ("rnnkit backtest trades a price or its returns (a stock symbol such as AAPL, or a "
+              "CSV of prices: --data FILE with a model trained on that file)")
+    if registry_name(trained_on) is not None:
+        raise ValueError(f"{trained_on}'s {target!r} is weather, not a price: {trades}")
+    if registry_name(data) is not None:
+        raise ValueError(f"--data {data} is a weather series, not prices: {trades}")
 
 
 def backtest_bundle(path: str | Path, options: BacktestOptions,
@@ -186,7 +189,7 @@ def backtest_bundle(path: str | Path, options: BacktestOptions,
                                   .items() if key in TRADING_KEYS})
     check_costs(options.cost_bps, options.slippage_bps, "the costs (--cost-bps and "
                 "--slippage-bps, else the model's training run's)")
-    check_not_weather(options.source or str(model.trained_on.get("source", "")), model.target)
+    check_not_weather(str(model.trained_on.get("source", "")), model.target, options.source)
     windows, in_sample, test_start = backtest_windows(model, options)
     returns = returns_kind(model)
     check_tradable(windows, returns)
