@@ -22,6 +22,7 @@ Example:
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any
 
 import numpy as np
@@ -59,10 +60,12 @@ def calibration_rank(count: int, level: float) -> int:
     Example:
         >>> calibration_rank(99, 0.55), calibration_rank(99, 0.9), calibration_rank(8, 0.9)
         (55, 90, 9)
+        >>> calibration_rank(999_999, 0.9000000001)  # 900000.0001: not rounding, a rank more
+        900001
     """
     product = (count + 1) * level
     whole = round(product)
-    if abs(product - whole) <= 1e-9 * max(1.0, product):
+    if abs(product - whole) <= 4 * sys.float_info.epsilon * max(1.0, product):  # a few ulps
         product = whole
     return math.ceil(product)
 
