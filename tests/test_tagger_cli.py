@@ -664,9 +664,9 @@ def test_scheme_none_reads_tags_as_they_are_when_only_some_look_like_spans(
     # chunk tags beside others (B-NP, I-NP, VP) were read as entity spans: training stopped
     # with "tag 'VP' is not O, B-X, I-X, E-X or S-X", and the CRF forbade VP then I-NP
     from rnnkit.config import ModelConfig
+    from rnnkit.data.tags import span_f1_available
     from rnnkit.data.vocab import Vocab
     from rnnkit.models.tagger import Tagger, TaggerConfig
-    from rnnkit.training.tag_metrics import span_f1_available
 
     mixed = tmp_path / "mixed.iob"
     mixed.write_text("John\tB-NP\nran\tVP\nhome\tI-NP\n\nMary\tB-NP\nleft\tO\n\n")

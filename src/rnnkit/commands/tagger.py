@@ -125,7 +125,7 @@ def check_columns(fmt: str, args: argparse.Namespace) -> None:
 def reader_scheme(model: Any) -> str:
     """The ``data.scheme`` to read a model's iob files with: its own, or ``none`` (any tag)
     for a model whose tags are not spans (part of speech trained on CoNLL-U reads POS tags)."""
-    from rnnkit.training.tag_metrics import span_f1_available
+    from rnnkit.data.tags import span_f1_available
 
     if not span_f1_available(model.tags.symbols):
         return "none"

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rnnkit.data.vocab import PAD
+
 OUTSIDE = "O"
 PREFIXES = ("B", "I", "E", "S")
 
@@ -173,3 +175,17 @@ def entity_types(tags: Sequence[str]) -> list[str]:
         ['LOC', 'PER']
     """
     return sorted({split_tag(tag)[1] for tag in tags} - {""})
+
+
+def span_f1_available(tags: Sequence[str]) -> bool:
+    """True when the tags follow a BIO/BIOES scheme, so entity spans can be scored: every tag
+    (the padding tag aside) is ``O`` or ``B-``/``I-``/``E-``/``S-`` and a type, and one is not
+    ``O``. A tag set that only holds some such tags (``B-NP`` beside ``VP``, read with
+    ``data.scheme=none``) is read as it is, not as spans.
+
+    Example:
+        >>> span_f1_available(["O", "B-PER"]), span_f1_available(["B-NP", "VP"])
+        (True, False)
+    """
+    named = set(tags) - {PAD}
+    return any(t != "O" for t in named) and all(is_tag(t) for t in named)

@@ -17,7 +17,7 @@ from torch import Tensor, nn
 
 from rnnkit.config import ModelConfig, check_at_least, check_choice
 from rnnkit.data.tagger_batches import TaggerBatch
-from rnnkit.data.tags import bioes_to_bio, repair_bio
+from rnnkit.data.tags import bioes_to_bio, repair_bio, span_f1_available
 from rnnkit.data.vocab import Vocab
 from rnnkit.layers.lengths import padding_mask
 from rnnkit.models.char_encoder import CHAR_ENCODERS, CharEncoder
@@ -93,7 +93,6 @@ class Tagger(TaskModel):
         self.encoder = build_encoder(encoder, width, batch_first=True)
         directions = 2 if encoder.bidirectional else 1
         self.head = nn.Linear(encoder.hidden_size * directions, len(tags))
-        from rnnkit.training.tag_metrics import span_f1_available
 
         # a scheme's rules for span tags only: B-NP beside VP (data.scheme=none) is no scheme,
         # and its data may hold VP then I-NP
@@ -167,7 +166,6 @@ class Tagger(TaskModel):
         return [row[: int(n)] for row, n in zip(best, batch.lengths.tolist(), strict=True)]
 
     def metric_names(self) -> list[str]:
-        from rnnkit.training.tag_metrics import span_f1_available
 
         spans = ["precision", "recall", "f1"] if span_f1_available(self.tags.symbols) else []
         return ["loss", "accuracy", *spans]
@@ -175,7 +173,6 @@ class Tagger(TaskModel):
     def output_tags(self, ids: Sequence[int]) -> list[str]:
         """The tags of ``ids`` as they are reported: a BIOES model's as BIO, and for span tags
         a valid BIO sequence (an I-X that starts a span read as B-X)."""
-        from rnnkit.training.tag_metrics import span_f1_available
 
         tags = self.tags.decode(ids)
         if self.data.get("scheme", "bio") == "bioes":
@@ -186,7 +183,7 @@ class Tagger(TaskModel):
     def evaluate(self, batches: Any) -> dict[str, float]:
         """Loss, token accuracy and (for BIO tags) span F1 over the batches, on the tags as
         they are reported (:meth:`output_tags`), so validation measures what dev and test do."""
-        from rnnkit.training.tag_metrics import span_f1_available, tag_scores
+        from rnnkit.training.tag_metrics import tag_scores
 
         with evaluating(self):
             loss, count = 0.0, 0

@@ -22,7 +22,7 @@ from rnnkit.data.conllu import TAG_COLUMNS
 from rnnkit.data.registry import get_task_spec
 from rnnkit.data.tagged import DataFormatError, TaggedSentence
 from rnnkit.data.tagger_batches import collate, encode, word_form
-from rnnkit.data.tags import bio_to_bioes, is_tag
+from rnnkit.data.tags import bio_to_bioes, is_tag, span_f1_available
 from rnnkit.data.vocab import PAD, Vocab
 from rnnkit.models.tagger import Tagger, TaggerConfig, check_options
 from rnnkit.pipelines.run import train_in_run_dir, write_results
@@ -35,9 +35,6 @@ from rnnkit.pipelines.tagger_embeddings import (
 from rnnkit.pipelines.tagger_scoring import evaluate_sentences, gold_tags, unseen_tags
 from rnnkit.training.bundle import load_model
 from rnnkit.training.checkpoint import seed_everything
-from rnnkit.training.tag_metrics import (
-    span_f1_available,
-)
 
 
 @dataclass(frozen=True)

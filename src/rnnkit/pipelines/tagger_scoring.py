@@ -11,7 +11,7 @@ from typing import Any
 from rnnkit.data.batching import bucket_order
 from rnnkit.data.tagged import TaggedSentence
 from rnnkit.data.tagger_batches import collate, encode
-from rnnkit.data.tags import bio_tag, is_tag, to_bio
+from rnnkit.data.tags import bio_tag, is_tag, span_f1_available, to_bio
 from rnnkit.data.vocab import PAD
 from rnnkit.models.tagger import Tagger
 from rnnkit.pipelines.tagger_data import write_predictions
@@ -19,7 +19,6 @@ from rnnkit.training.checkpoint import write_output_text
 from rnnkit.training.tag_metrics import (
     confusion,
     confusion_table,
-    span_f1_available,
     span_report,
     tag_scores,
 )

@@ -7,23 +7,6 @@ from collections.abc import Sequence
 from typing import Any
 
 
-def span_f1_available(tags: Sequence[str]) -> bool:
-    """True when the tags follow a BIO/BIOES scheme, so entity spans can be scored: every tag
-    (the padding tag aside) is ``O`` or ``B-``/``I-``/``E-``/``S-`` and a type, and one is not
-    ``O``. A tag set that only holds some such tags (``B-NP`` beside ``VP``, read with
-    ``data.scheme=none``) is read as it is, not as spans.
-
-    Example:
-        >>> span_f1_available(["O", "B-PER"]), span_f1_available(["B-NP", "VP"])
-        (True, False)
-    """
-    from rnnkit.data.tags import is_tag
-    from rnnkit.data.vocab import PAD
-
-    named = set(tags) - {PAD}
-    return any(t != "O" for t in named) and all(is_tag(t) for t in named)
-
-
 def tag_scores(
     gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]], spans: bool
 ) -> dict[str, float]:
