@@ -32,7 +32,6 @@ from rnnkit.pipelines.dqn_config import (
     check_config,
     parse_seeds,
 )
-from rnnkit.pipelines.dqn_config import DQNRun as DQNRun  # offered here too
 from rnnkit.pipelines.dqn_report import summarize, summary_table
 from rnnkit.pipelines.run import RUN_FILES, clear_run, write_results
 from rnnkit.pipelines.sources import ForecastDataConfig
@@ -128,7 +127,8 @@ def supervised_positions(periods: Periods, config: DQNRunConfig, seed: int, out:
     """The stock pipeline's forecaster (threshold 0) and classifier, trained on the same
     training period with the seed, as test positions; their bundles keep ``data.test_end``,
     so ``rnnkit backtest`` trades them over the same test period as the agent."""
-    from rnnkit.pipelines.stocks import StockData, StocksRunConfig, StockTrading, fit_fold
+    from rnnkit.pipelines.stocks import fit_fold
+    from rnnkit.pipelines.stocks_config import StockData, StocksRunConfig, StockTrading
 
     defaults = StocksRunConfig()
     stocks = StocksRunConfig(

@@ -30,8 +30,6 @@ from rnnkit.pipelines.run import train_in_run_dir
 from rnnkit.pipelines.signal import thresholds
 from rnnkit.pipelines.sources import ForecastDataConfig, stock_frame
 from rnnkit.pipelines.stocks_config import StockData, StocksRunConfig
-from rnnkit.pipelines.stocks_config import StockTrading as StockTrading  # offered here too
-from rnnkit.pipelines.stocks_config import check_config as check_config  # offered here too
 from rnnkit.timeseries.baselines import majority_class, persistence_signal, ridge_forecast
 from rnnkit.timeseries.labels import CLASS_NAMES, window_labels
 from rnnkit.timeseries.scaling import StandardScaler

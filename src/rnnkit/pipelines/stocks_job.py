@@ -16,13 +16,8 @@ from typing import Any
 
 from rnnkit.config import save_config
 from rnnkit.pipelines.run import RUN_FILES, check_resumable, clear_run, write_results
-from rnnkit.pipelines.stocks import (
-    FOLD_RUNS,
-    StocksRunConfig,
-    check_config,
-    symbol_folds,
-    walk_forward_symbol,
-)
+from rnnkit.pipelines.stocks import FOLD_RUNS, symbol_folds, walk_forward_symbol
+from rnnkit.pipelines.stocks_config import StocksRunConfig, check_config
 from rnnkit.pipelines.stocks_report import LEAK_ALARM, plot_symbol, score_symbol, summary_table
 from rnnkit.timeseries.datasets import STOCK_SYMBOLS
 from rnnkit.training.checkpoint import atomic_write_text

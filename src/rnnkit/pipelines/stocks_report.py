@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from rnnkit.pipelines.signal import classification_report
-from rnnkit.pipelines.stocks import StocksRunConfig
+from rnnkit.pipelines.stocks_config import StocksRunConfig
 from rnnkit.timeseries.baselines import persistence_return
 from rnnkit.timeseries.labels import CLASS_NAMES, window_returns
 from rnnkit.timeseries.metrics import directional_accuracy, forecast_report, ratio, rmse
