@@ -293,5 +293,5 @@ def test_a_bundle_saved_without_data_settings_is_named_not_a_keyerror(
     args = [arg.replace("DATA", str(data)) for arg in command]
     assert main([args[0], "--model", str(bundle), *args[1:]]) == 2
     err = capsys.readouterr().err
-    assert "does not keep how its training data was read (its data settings lack format)" in err
+    assert "does not keep how its training data was read (its data settings lack format" in err
     assert "data=ClassifierDataConfig(...).reader_settings()" in err and "Traceback" not in err

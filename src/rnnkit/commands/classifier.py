@@ -172,10 +172,9 @@ def predict(args: argparse.Namespace) -> int:
         check_file(args.input, "--input")
     model = load_classifier_bundle(args.model)
     settings = model.data
-    check_data_settings(model, args.model, ("format",), "predict", CONFIG)
-    check_data_settings(model, args.model, (
+    check_data_settings(model, args.model, ("format", *(
         ("id_column", "time_column", "label_field", "feature_columns")
-        if settings["format"] == "numeric" else ("lowercase", "max_tokens", "truncate")),
+        if settings.get("format") == "numeric" else ("lowercase", "max_tokens", "truncate"))),
         "predict", CONFIG)
     reads = "numeric" if settings["format"] == "numeric" else "text"
     if args.format not in (None, reads):
