@@ -193,3 +193,43 @@ def test_a_bundle_of_this_or_an_older_rnnkit_gets_no_upgrade_advice(tmp_path: Pa
     with pytest.raises(BundleError, match="cannot be rebuilt") as caught:
         load_bundle(path)
     assert "upgrade" not in str(caught.value)
+
+
+@pytest.mark.parametrize("key, value", [("hidden_size", 30_000), ("hidden_size", 10**12),
+                                        ("num_layers", 10**6)])
+def test_a_config_that_builds_a_huge_model_is_refused_before_it_is_built(
+        tmp_path: Path, key: str, value: int) -> None:
+    """hidden_size 30000 allocated and initialised 14 GB before load_state_dict said the
+    weights did not fit; num_layers 10**6 built layers for a minute or more."""
+    path = save_bundle(_model(), tmp_path / "m.rnnkit")
+    config = json.loads(read_bundle(path)[0]["config"])
+    config["model"][key] = value
+    _rewrite(path, config)
+    with pytest.raises(BundleError, match=r"m\.rnnkit: the 'synthetic' model cannot be rebuilt: "
+                       r"its configuration builds a model of more than [\d,]+ (weights|modules)"):
+        load_bundle(path)
+
+
+def _retensor(path: Path, change: object) -> None:
+    metadata, tensors = read_bundle(path)
+    change(tensors)  # type: ignore[operator]
+    save_file(tensors, str(path), metadata=metadata)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda t: t.pop("encoder.bias_hh_l0"), "it lacks encoder.bias_hh_l0"),
+    (lambda t: t.update(extra=torch.zeros(3)), "it holds extra, which the model has not"),
+    (lambda t: t.update({"head.weight": t["head.weight"].reshape(-1)}),
+     r"head.weight is \[6\] in the file, \[1, 6\] in the model"),
+    (lambda t: t.update({"head.weight": t["head.weight"].view(torch.int32)}),
+     "head.weight is int32 in the file, float32 in the model"),
+])
+def test_weights_that_do_not_fit_are_named_in_one_line(tmp_path: Path, change: object,
+                                                       message: str) -> None:
+    """torch's load_state_dict error ran over several lines ('Error(s) in loading state_dict
+    for ...:' then one tab-indented line per tensor); int32 weights were cast silently."""
+    path = save_bundle(_model(), tmp_path / "m.rnnkit")
+    _retensor(path, change)
+    with pytest.raises(BundleError, match=message) as error:
+        load_bundle(path)
+    assert "\n" not in str(error.value)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,6 +24,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
+from rnnkit.training.bundle_checks import TooLarge, check_weights, probe_state, size_guard
 from rnnkit.training.checkpoint import atomic_write_bytes
 from rnnkit.training.task import TaskModel
 
@@ -185,9 +187,15 @@ def load_bundle(path: str | Path, expected_kind: str | None = None) -> TaskModel
         )
     try:
         config: dict[str, Any] = json.loads(metadata.get("config", ""))
-        model = MODEL_KINDS[kind].from_bundle_config(config)
+        build = partial(MODEL_KINDS[kind].from_bundle_config, config)
+        expected = probe_state(build, tensors)  # sizes checked before memory is taken
+        wrong = check_weights(expected, tensors) if expected is not None else ""
+        if wrong:
+            raise ValueError(wrong)
+        with size_guard(tensors):
+            model = build()
         model.load_state_dict(tensors)
-    except (ValueError, KeyError, TypeError, RuntimeError) as error:
+    except (ValueError, KeyError, TypeError, RuntimeError, TooLarge) as error:
         raise BundleError(f"{path}: the {kind!r} model cannot be rebuilt: {error}"
                           f"{newer_hint(metadata)}") from None
     model.bundle_metadata = dict(metadata)
