@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 
@@ -233,3 +234,14 @@ def test_weights_that_do_not_fit_are_named_in_one_line(tmp_path: Path, change: o
     with pytest.raises(BundleError, match=message) as error:
         load_bundle(path)
     assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf])
+def test_nan_or_infinite_weights_are_refused(tmp_path: Path, value: float) -> None:
+    """A bundle with NaN weights loaded: the forecaster then forecast NaN, the tagger tagged
+    every word <pad>, the classifier said 'very negative', all with exit status 0."""
+    path = save_bundle(_model(), tmp_path / "m.rnnkit")
+    _retensor(path, lambda t: t["head.weight"].__setitem__((0, 2), value))
+    with pytest.raises(BundleError, match=r"m\.rnnkit: the 'synthetic' model cannot be rebuilt:"
+                       " head.weight holds 1 NaN or infinite values of 6: the file is damaged"):
+        load_bundle(path)

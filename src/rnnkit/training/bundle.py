@@ -24,7 +24,13 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
-from rnnkit.training.bundle_checks import TooLarge, check_weights, probe_state, size_guard
+from rnnkit.training.bundle_checks import (
+    TooLarge,
+    check_weights,
+    non_finite,
+    probe_state,
+    size_guard,
+)
 from rnnkit.training.checkpoint import atomic_write_bytes
 from rnnkit.training.task import TaskModel
 
@@ -189,7 +195,8 @@ def load_bundle(path: str | Path, expected_kind: str | None = None) -> TaskModel
         config: dict[str, Any] = json.loads(metadata.get("config", ""))
         build = partial(MODEL_KINDS[kind].from_bundle_config, config)
         expected = probe_state(build, tensors)  # sizes checked before memory is taken
-        wrong = check_weights(expected, tensors) if expected is not None else ""
+        wrong = (check_weights(expected, tensors) if expected is not None else ""
+                 ) or non_finite(tensors)
         if wrong:
             raise ValueError(wrong)
         with size_guard(tensors):

@@ -6,8 +6,9 @@ crafted one (``hidden_size`` 30000, ``num_layers`` 10**6) made rnnkit allocate a
 gigabytes, or build layers for minutes, before ``load_state_dict`` could say that the weights
 do not fit. :func:`probe_state` builds the model on PyTorch's ``meta`` device (shapes, no
 memory) and stops the build once it holds more weights than the file, or far more modules
-than the file has tensors; :func:`check_weights` then compares names, shapes and dtypes, in
-one line.
+than the file has tensors; :func:`check_weights` then compares names, shapes and dtypes, and
+:func:`non_finite` refuses NaN or infinite weights (a forecast of NaN, every word tagged
+``<pad>``), each in one line.
 """
 
 from __future__ import annotations
@@ -99,3 +100,16 @@ def check_weights(expected: dict[str, Tensor], tensors: dict[str, Tensor]) -> st
                     f"{str(want.dtype).removeprefix('torch.')} in the model")
     return ""
 
+
+
+def non_finite(tensors: dict[str, Tensor]) -> str:
+    """``head.weight holds 6 NaN or infinite values of 6: ...`` for the first such tensor,
+    or "" (no rnnkit model keeps a NaN or an infinity among its weights or buffers)."""
+    for name, tensor in tensors.items():
+        if tensor.dtype.is_floating_point:
+            bad = int((~torch.isfinite(tensor)).sum())
+            if bad:
+                return (f"{name} holds {bad:,} NaN or infinite values of {tensor.numel():,}: "
+                        "the file is damaged, or the model was saved after its training "
+                        "diverged; retrain it")
+    return ""
