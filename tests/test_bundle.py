@@ -159,11 +159,14 @@ def test_a_header_nested_too_deep_for_json_is_a_clear_error(tmp_path: Path) -> N
             read(path)
 
 
-def _rewrite(path: Path, config: dict | None = None, **changes: str) -> None:
+def _rewrite(path: Path, config: dict | None = None, config_text: str | None = None,
+             **changes: str) -> None:
     metadata, tensors = read_bundle(path)
     metadata.update(changes)
     if config is not None:
         metadata["config"] = json.dumps(config)
+    if config_text is not None:
+        metadata["config"] = config_text
     save_file(tensors, str(path), metadata=metadata)
 
 
@@ -245,3 +248,48 @@ def test_nan_or_infinite_weights_are_refused(tmp_path: Path, value: float) -> No
     with pytest.raises(BundleError, match=r"m\.rnnkit: the 'synthetic' model cannot be rebuilt:"
                        " head.weight holds 1 NaN or infinite values of 6: the file is damaged"):
         load_bundle(path)
+
+
+@pytest.mark.parametrize("config, message", [
+    ([1, 2], "its configuration is a JSON list, not an object of settings"),
+    ({"model": {}}, "its configuration lacks 'task'"),
+])
+def test_a_config_of_the_wrong_shape_says_what_is_wrong(tmp_path: Path, config: object,
+                                                        message: str) -> None:
+    """They said 'list indices must be integers or slices, not str' and 'cannot be rebuilt:
+    'task'' (a KeyError's text alone: a tagger's bundle relabelled 'classifier' said 'labels')."""
+    path = save_bundle(_model(), tmp_path / "m.rnnkit")
+    _rewrite(path, config=None, config_text=json.dumps(config))
+    with pytest.raises(BundleError, match=message):
+        load_bundle(path)
+
+
+def test_tag_names_of_the_wrong_type_are_a_clear_error(tmp_path: Path) -> None:
+    """A tagger whose tag names were ints raised AttributeError ('int' object has no
+    attribute 'partition') from the CRF's transition rules: a traceback."""
+    from rnnkit.data.vocab import Vocab
+    from rnnkit.models.tagger import Tagger, TaggerConfig
+
+    words, chars = Vocab(["the", "dog"]), Vocab(list("thedog"))
+    tags = Vocab(["B-PER", "I-PER", "O"], unknown=False)
+    model = Tagger(words, chars, tags, TaggerConfig(word_dim=4, char_dim=2, char_hidden=2),
+                   ModelConfig(hidden_size=4, bidirectional=True))
+    path = save_bundle(model, tmp_path / "t.rnnkit")
+    config = json.loads(read_bundle(path)[0]["config"])
+    config["tags"]["symbols"] = list(range(len(config["tags"]["symbols"])))
+    _rewrite(path, config)
+    with pytest.raises(BundleError, match=r"t\.rnnkit: the 'tagger' model cannot be rebuilt"):
+        load_bundle(path)
+
+
+def test_forecast_with_a_config_nested_too_deep_is_a_clear_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """rnnkit forecast read the bundle's data source from its header first, and json's
+    RecursionError there was a traceback."""
+    from rnnkit.cli import main
+
+    path = save_bundle(_model(), tmp_path / "m.rnnkit")
+    _rewrite(path, config=None, config_text="[" * 100_000 + "]" * 100_000)
+    assert main(["forecast", "--model", str(path)]) == 2
+    error = capsys.readouterr().err
+    assert "m.rnnkit" in error and "Traceback" not in error and error.count("\n") == 1

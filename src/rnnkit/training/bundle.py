@@ -193,6 +193,9 @@ def load_bundle(path: str | Path, expected_kind: str | None = None) -> TaskModel
         )
     try:
         config: dict[str, Any] = json.loads(metadata.get("config", ""))
+        if not isinstance(config, dict):
+            raise ValueError(f"its configuration is a JSON {type(config).__name__}, not an "
+                             "object of settings")
         build = partial(MODEL_KINDS[kind].from_bundle_config, config)
         expected = probe_state(build, tensors)  # sizes checked before memory is taken
         wrong = (check_weights(expected, tensors) if expected is not None else ""
@@ -202,7 +205,11 @@ def load_bundle(path: str | Path, expected_kind: str | None = None) -> TaskModel
         with size_guard(tensors):
             model = build()
         model.load_state_dict(tensors)
-    except (ValueError, KeyError, TypeError, RuntimeError, TooLarge) as error:
+    except KeyError as error:  # a setting of another kind (a relabelled bundle) or cut out
+        raise BundleError(f"{path}: the {kind!r} model cannot be rebuilt: its configuration "
+                          f"lacks {error}{newer_hint(metadata)}") from None
+    except (ValueError, LookupError, TypeError, AttributeError, ArithmeticError, RuntimeError,
+            TooLarge) as error:  # a setting of the wrong type: a list of ints for tag names
         raise BundleError(f"{path}: the {kind!r} model cannot be rebuilt: {error}"
                           f"{newer_hint(metadata)}") from None
     model.bundle_metadata = dict(metadata)
