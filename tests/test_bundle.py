@@ -217,6 +217,7 @@ def test_a_config_that_builds_a_huge_model_is_refused_before_it_is_built(
 def _retensor(path: Path, change: object) -> None:
     metadata, tensors = read_bundle(path)
     change(tensors)  # type: ignore[operator]
+    metadata.pop("weights_sha256", None)  # as a bundle written before it: the weights are checked
     save_file(tensors, str(path), metadata=metadata)
 
 
@@ -293,3 +294,18 @@ def test_forecast_with_a_config_nested_too_deep_is_a_clear_error(
     assert main(["forecast", "--model", str(path)]) == 2
     error = capsys.readouterr().err
     assert "m.rnnkit" in error and "Traceback" not in error and error.count("\n") == 1
+
+
+def test_weights_damaged_after_the_bundle_was_written_are_refused(tmp_path: Path) -> None:
+    """64 zeroed bytes in the middle of the weights loaded without a word: the model then
+    predicted with wrong weights. A bundle written before the checksum still loads."""
+    path = save_bundle(_model(), tmp_path / "m.rnnkit")
+    raw = path.read_bytes()
+    assert read_bundle(path)[0]["weights_sha256"]
+    path.write_bytes(raw[:-80] + bytes(64) + raw[-16:])
+    with pytest.raises(BundleError, match=r"m\.rnnkit: its weights do not match the checksum in "
+                       "its header: the file was damaged or changed after rnnkit wrote it"):
+        load_bundle(path)
+    path.write_bytes(raw)
+    _retensor(path, lambda tensors: None)  # no checksum: loads as before
+    assert isinstance(load_bundle(path), SyntheticTaskModel)
