@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 
@@ -158,11 +159,14 @@ def test_a_header_nested_too_deep_for_json_is_a_clear_error(tmp_path: Path) -> N
             read(path)
 
 
-def _rewrite(path: Path, config: dict | None = None, **changes: str) -> None:
+def _rewrite(path: Path, config: dict | None = None, config_text: str | None = None,
+             **changes: str) -> None:
     metadata, tensors = read_bundle(path)
     metadata.update(changes)
     if config is not None:
         metadata["config"] = json.dumps(config)
+    if config_text is not None:
+        metadata["config"] = config_text
     save_file(tensors, str(path), metadata=metadata)
 
 
@@ -193,3 +197,115 @@ def test_a_bundle_of_this_or_an_older_rnnkit_gets_no_upgrade_advice(tmp_path: Pa
     with pytest.raises(BundleError, match="cannot be rebuilt") as caught:
         load_bundle(path)
     assert "upgrade" not in str(caught.value)
+
+
+@pytest.mark.parametrize("key, value", [("hidden_size", 30_000), ("hidden_size", 10**12),
+                                        ("num_layers", 10**6)])
+def test_a_config_that_builds_a_huge_model_is_refused_before_it_is_built(
+        tmp_path: Path, key: str, value: int) -> None:
+    """hidden_size 30000 allocated and initialised 14 GB before load_state_dict said the
+    weights did not fit; num_layers 10**6 built layers for a minute or more."""
+    path = save_bundle(_model(), tmp_path / "m.rnnkit")
+    config = json.loads(read_bundle(path)[0]["config"])
+    config["model"][key] = value
+    _rewrite(path, config)
+    with pytest.raises(BundleError, match=r"m\.rnnkit: the 'synthetic' model cannot be rebuilt: "
+                       r"its configuration builds a model of more than [\d,]+ (weights|modules)"):
+        load_bundle(path)
+
+
+def _retensor(path: Path, change: object) -> None:
+    metadata, tensors = read_bundle(path)
+    change(tensors)  # type: ignore[operator]
+    metadata.pop("weights_sha256", None)  # as a bundle written before it: the weights are checked
+    save_file(tensors, str(path), metadata=metadata)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda t: t.pop("encoder.bias_hh_l0"), "it lacks encoder.bias_hh_l0"),
+    (lambda t: t.update(extra=torch.zeros(3)), "it holds extra, which the model has not"),
+    (lambda t: t.update({"head.weight": t["head.weight"].reshape(-1)}),
+     r"head.weight is \[6\] in the file, \[1, 6\] in the model"),
+    (lambda t: t.update({"head.weight": t["head.weight"].view(torch.int32)}),
+     "head.weight is int32 in the file, float32 in the model"),
+])
+def test_weights_that_do_not_fit_are_named_in_one_line(tmp_path: Path, change: object,
+                                                       message: str) -> None:
+    """torch's load_state_dict error ran over several lines ('Error(s) in loading state_dict
+    for ...:' then one tab-indented line per tensor); int32 weights were cast silently."""
+    path = save_bundle(_model(), tmp_path / "m.rnnkit")
+    _retensor(path, change)
+    with pytest.raises(BundleError, match=message) as error:
+        load_bundle(path)
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf])
+def test_nan_or_infinite_weights_are_refused(tmp_path: Path, value: float) -> None:
+    """A bundle with NaN weights loaded: the forecaster then forecast NaN, the tagger tagged
+    every word <pad>, the classifier said 'very negative', all with exit status 0."""
+    path = save_bundle(_model(), tmp_path / "m.rnnkit")
+    _retensor(path, lambda t: t["head.weight"].__setitem__((0, 2), value))
+    with pytest.raises(BundleError, match=r"m\.rnnkit: the 'synthetic' model cannot be rebuilt:"
+                       " head.weight holds 1 NaN or infinite values of 6: the file is damaged"):
+        load_bundle(path)
+
+
+@pytest.mark.parametrize("config, message", [
+    ([1, 2], "its configuration is a JSON list, not an object of settings"),
+    ({"model": {}}, "its configuration lacks 'task'"),
+])
+def test_a_config_of_the_wrong_shape_says_what_is_wrong(tmp_path: Path, config: object,
+                                                        message: str) -> None:
+    """They said 'list indices must be integers or slices, not str' and 'cannot be rebuilt:
+    'task'' (a KeyError's text alone: a tagger's bundle relabelled 'classifier' said 'labels')."""
+    path = save_bundle(_model(), tmp_path / "m.rnnkit")
+    _rewrite(path, config=None, config_text=json.dumps(config))
+    with pytest.raises(BundleError, match=message):
+        load_bundle(path)
+
+
+def test_tag_names_of_the_wrong_type_are_a_clear_error(tmp_path: Path) -> None:
+    """A tagger whose tag names were ints raised AttributeError ('int' object has no
+    attribute 'partition') from the CRF's transition rules: a traceback."""
+    from rnnkit.data.vocab import Vocab
+    from rnnkit.models.tagger import Tagger, TaggerConfig
+
+    words, chars = Vocab(["the", "dog"]), Vocab(list("thedog"))
+    tags = Vocab(["B-PER", "I-PER", "O"], unknown=False)
+    model = Tagger(words, chars, tags, TaggerConfig(word_dim=4, char_dim=2, char_hidden=2),
+                   ModelConfig(hidden_size=4, bidirectional=True))
+    path = save_bundle(model, tmp_path / "t.rnnkit")
+    config = json.loads(read_bundle(path)[0]["config"])
+    config["tags"]["symbols"] = list(range(len(config["tags"]["symbols"])))
+    _rewrite(path, config)
+    with pytest.raises(BundleError, match=r"t\.rnnkit: the 'tagger' model cannot be rebuilt"):
+        load_bundle(path)
+
+
+def test_forecast_with_a_config_nested_too_deep_is_a_clear_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """rnnkit forecast read the bundle's data source from its header first, and json's
+    RecursionError there was a traceback."""
+    from rnnkit.cli import main
+
+    path = save_bundle(_model(), tmp_path / "m.rnnkit")
+    _rewrite(path, config=None, config_text="[" * 100_000 + "]" * 100_000)
+    assert main(["forecast", "--model", str(path)]) == 2
+    error = capsys.readouterr().err
+    assert "m.rnnkit" in error and "Traceback" not in error and error.count("\n") == 1
+
+
+def test_weights_damaged_after_the_bundle_was_written_are_refused(tmp_path: Path) -> None:
+    """64 zeroed bytes in the middle of the weights loaded without a word: the model then
+    predicted with wrong weights. A bundle written before the checksum still loads."""
+    path = save_bundle(_model(), tmp_path / "m.rnnkit")
+    raw = path.read_bytes()
+    assert read_bundle(path)[0]["weights_sha256"]
+    path.write_bytes(raw[:-80] + bytes(64) + raw[-16:])
+    with pytest.raises(BundleError, match=r"m\.rnnkit: its weights do not match the checksum in "
+                       "its header: the file was damaged or changed after rnnkit wrote it"):
+        load_bundle(path)
+    path.write_bytes(raw)
+    _retensor(path, lambda tensors: None)  # no checksum: loads as before
+    assert isinstance(load_bundle(path), SyntheticTaskModel)

@@ -143,6 +143,27 @@ def test_model_input_errors_are_clear() -> None:
         collate([Encoded(torch.tensor([], dtype=torch.long), None)])
 
 
+def test_a_bundle_whose_labels_repeat_is_refused(tmp_path: Path) -> None:
+    """A bundle whose labels said ['a', 'a', 'a'] loaded, and predict printed one
+    probability, {"a": ...}, for three classes: the others were hidden under the same name."""
+    import json
+
+    from safetensors.torch import save_file
+
+    from rnnkit.training.bundle import BundleError, read_bundle
+
+    model = SequenceClassifier(["x", "y", "z"], ClassifierConfig(), ModelConfig(hidden_size=4),
+                               num_features=2)
+    path = save_bundle(model, tmp_path / "c.rnnkit")
+    metadata, tensors = read_bundle(path)
+    config = json.loads(metadata["config"])
+    config["labels"] = ["a", "b", "a"]
+    save_file(tensors, str(path), metadata={**metadata, "config": json.dumps(config)})
+    with pytest.raises(BundleError, match=r"c\.rnnkit: the 'classifier' model cannot be "
+                       "rebuilt: the labels must be distinct; a comes more than once"):
+        load_bundle(path)
+
+
 def test_numeric_sequences_of_different_lengths() -> None:
     torch.manual_seed(0)
     model = SequenceClassifier(["down", "up"], ClassifierConfig(pooling="last",

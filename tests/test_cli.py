@@ -1060,6 +1060,7 @@ def test_evaluate_or_predict_of_a_newer_rnnkit_s_model_kind_says_to_upgrade(
                                             "rnnkit_version": "0.9.0"})
     assert main([command[0], "--model", str(path), *command[1:]]) == 2
     assert "cannot handle 'transformer' models yet" in (err := capsys.readouterr().err)
+    assert f"{path} holds a 'transformer' model" in err  # which file: it said none
     assert "written by rnnkit 0.9.0, newer than this one (0.1.0): upgrade rnnkit" in err
 
 

@@ -71,8 +71,8 @@ def _dispatch(args: argparse.Namespace, handlers: dict[str, Handler], verb: str)
         if kind in ELSEWHERE:
             raise ValueError(f"rnnkit {verb} does not run {kind!r} models: {ELSEWHERE[kind]}")
         known = ", ".join(sorted(handlers)) or "none"
-        raise ValueError(f"rnnkit {verb} cannot handle {kind!r} models yet (it handles: {known})"
-                         f"{newer_hint(header)}")
+        raise ValueError(f"{args.model} holds a {kind!r} model, and rnnkit {verb} cannot "
+                         f"handle {kind!r} models yet (it handles: {known}){newer_hint(header)}")
     columns = [flag for flag in COLUMN_FLAGS
                if getattr(args, flag[2:].replace("-", "_"), None) is not None]
     if columns and kind != "tagger":

@@ -83,7 +83,8 @@ def trained_source(model: Path) -> str:
     try:
         config = json.loads(read_header(model).get("config", "{}"))
         return str((config.get("trained_on") or {}).get("source", ""))
-    except (ValueError, AttributeError):  # a bundle it cannot read: loading it says why
+    except (ValueError, AttributeError, RecursionError):  # (a config nested too deep for
+        # json) a bundle it cannot read: loading it says why
         return ""
 
 

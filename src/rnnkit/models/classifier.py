@@ -80,6 +80,10 @@ class SequenceClassifier(TaskModel):
         if (words is None) == (num_features <= 0):
             raise ValueError("a classifier reads either words (a vocabulary) or numeric"
                              " features (num_features > 0), exactly one of them")
+        repeated = sorted({str(label) for label in labels if list(labels).count(label) > 1})
+        if repeated:  # one score per label: a repeated name hides the scores of the others
+            raise ValueError(f"the labels must be distinct; {', '.join(repeated)} comes more "
+                             "than once")
         if config.output == "softmax" and len(labels) < 2:
             raise ValueError(f"softmax output needs at least 2 classes, got {labels}")
         if config.output == "sigmoid" and not multi_label and len(labels) != 2:

@@ -2,8 +2,10 @@
 
 A bundle is a `safetensors <https://github.com/huggingface/safetensors>`_ file: the weights as
 tensors, and in its header (JSON strings) the model kind, its full configuration (vocabularies
-and scalers included) and the rnnkit version. Nothing in it is ever unpickled or executed, so a
-file crafted to run code on load is refused like any other foreign file.
+and scalers included), the rnnkit version and a SHA-256 of the tensor bytes (a file damaged
+on disk after it was written is refused, not run with wrong weights). Nothing in it is ever
+unpickled or executed, so a file crafted to run code on load is refused like any other foreign
+file.
 
 Every task model registers its kind with :func:`register_model` and implements
 ``bundle_config()`` / ``from_bundle_config(config)``, so :func:`load_bundle` rebuilds it with no
@@ -12,9 +14,11 @@ other input.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,11 +27,19 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
+from rnnkit.training.bundle_checks import (
+    TooLarge,
+    check_weights,
+    non_finite,
+    probe_state,
+    size_guard,
+)
 from rnnkit.training.checkpoint import atomic_write_bytes
 from rnnkit.training.task import TaskModel
 
 FORMAT = "rnnkit-bundle"
 FORMAT_VERSION = "1"
+CHECKSUM = "weights_sha256"  # of the bytes after the header; bundles written before it lack it
 MODEL_KINDS: dict[str, type[TaskModel]] = {}
 ModelT = TypeVar("ModelT", bound=type[TaskModel])
 TaskT = TypeVar("TaskT", bound=TaskModel)
@@ -66,6 +78,7 @@ def save_bundle(model: TaskModel, path: str | Path) -> Path:
         "kind": kind,
         "config": json.dumps(model.bundle_config()),
     }
+    metadata[CHECKSUM] = _weights_digest(save_tensors(tensors))  # the same bytes, any header
     data = save_tensors(tensors, metadata=metadata)
     return atomic_write_bytes(path, lambda file: file.write(data))
 
@@ -91,7 +104,17 @@ def read_bundle(path: str | Path) -> tuple[dict[str, str], dict[str, torch.Tenso
     except (SafetensorError, ValueError, UnicodeDecodeError) as error:
         raise _not_a_bundle(path, error) from None
     _check_header(path, metadata)
+    if CHECKSUM in metadata and _weights_digest(raw) != metadata[CHECKSUM]:
+        raise BundleError(f"{path}: its weights do not match the checksum in its header: the "
+                          "file was damaged or changed after rnnkit wrote it; copy it again "
+                          "from where it came from, or retrain the model")
     return metadata, tensors
+
+
+def _weights_digest(data: bytes) -> str:
+    """SHA-256 of a safetensors file's tensor bytes (all that follows the header)."""
+    size = int.from_bytes(data[:8], "little")
+    return hashlib.sha256(data[8 + size :]).hexdigest()
 
 
 def read_header(path: str | Path) -> dict[str, str]:
@@ -185,9 +208,23 @@ def load_bundle(path: str | Path, expected_kind: str | None = None) -> TaskModel
         )
     try:
         config: dict[str, Any] = json.loads(metadata.get("config", ""))
-        model = MODEL_KINDS[kind].from_bundle_config(config)
+        if not isinstance(config, dict):
+            raise ValueError(f"its configuration is a JSON {type(config).__name__}, not an "
+                             "object of settings")
+        build = partial(MODEL_KINDS[kind].from_bundle_config, config)
+        expected = probe_state(build, tensors)  # sizes checked before memory is taken
+        wrong = (check_weights(expected, tensors) if expected is not None else ""
+                 ) or non_finite(tensors)
+        if wrong:
+            raise ValueError(wrong)
+        with size_guard(tensors):
+            model = build()
         model.load_state_dict(tensors)
-    except (ValueError, KeyError, TypeError, RuntimeError) as error:
+    except KeyError as error:  # a setting of another kind (a relabelled bundle) or cut out
+        raise BundleError(f"{path}: the {kind!r} model cannot be rebuilt: its configuration "
+                          f"lacks {error}{newer_hint(metadata)}") from None
+    except (ValueError, LookupError, TypeError, AttributeError, ArithmeticError, RuntimeError,
+            TooLarge) as error:  # a setting of the wrong type: a list of ints for tag names
         raise BundleError(f"{path}: the {kind!r} model cannot be rebuilt: {error}"
                           f"{newer_hint(metadata)}") from None
     model.bundle_metadata = dict(metadata)
