@@ -546,6 +546,18 @@ def test_an_agent_trains_in_the_dtype_of_its_weights() -> None:
     assert sampled.action.dtype == torch.int64
 
 
+def test_a_loss_that_becomes_nan_stops_the_training_by_name() -> None:
+    # the agent trained on with NaN weights, acted flat and reported its results: nothing said
+    env, _ = alternating_env()
+    agent = tiny_agent()
+    with torch.no_grad():
+        next(agent.parameters()).view(-1)[0] = float("nan")
+    options = DQNOptions(episodes=2, learning_starts=10, train_every=1, batch_size=4)
+    with pytest.raises(ValueError, match=r"the agent's loss became nan in episode 1, update 1: "
+                                         r"its Q-values diverged; lower agent.lr \(now"):
+        train_dqn(agent, env, options, log=lambda _: None)
+
+
 def test_training_that_would_never_update_is_refused() -> None:
     env, _ = alternating_env(rows=40)
     steps = len(env)  # one episode

@@ -23,6 +23,7 @@ the most there after costs are kept. The test period is never seen here.
 from __future__ import annotations
 
 import copy
+import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -195,6 +196,16 @@ def _update(agent: DQNAgent, target: DQNAgent, optimizer: torch.optim.Optimizer,
     return float(loss.detach())
 
 
+def check_loss(loss: float, episode: int, update: int, options: DQNOptions) -> None:
+    """Stop at a loss that is no number: the agent went on with NaN weights, acted flat (a NaN
+    Q-value is never the largest) and wrote its results as if nothing were wrong."""
+    if not math.isfinite(loss):
+        raise ValueError(f"the agent's loss became {loss} in episode {episode}, update {update}:"
+                         f" its Q-values diverged; lower agent.lr (now {options.lr:g}) or "
+                         f"agent.reward_scale (now {options.reward_scale:g}), or set "
+                         "agent.clip_norm")
+
+
 def check_env(agent: DQNAgent, env: TradingEnv) -> None:
     """Refuse an environment whose windows or trading mode are not the agent's: it would
     train on inputs of another shape, or learn 'sell' as flat where the agent means short."""
@@ -256,6 +267,7 @@ def train_dqn(agent: DQNAgent, env: TradingEnv, options: DQNOptions,
             step += 1
             if step >= options.learning_starts and step % options.train_every == 0:
                 losses.append(_update(agent, target, optimizer, buffer, generator, options))
+                check_loss(losses[-1], episode, result.updates + len(losses), options)
             if step % options.target_update == 0:
                 target.load_state_dict(agent.state_dict())
         row = {"episode": episode, "steps": step, "epsilon": round(epsilon, 4),
