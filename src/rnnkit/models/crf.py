@@ -14,6 +14,8 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
+from rnnkit.data.tags import span_f1_available
+
 FORBIDDEN = -1e4  # added to forbidden transitions: exp(-1e4) is 0 in float32
 
 
@@ -23,17 +25,22 @@ def allowed_transitions(tags: Sequence[str]) -> tuple[Tensor, Tensor, Tensor]:
 
     BIO: ``I-X`` only after ``B-X`` or ``I-X``. BIOES (when ``E-``/``S-`` tags exist) also: after
     ``B-X``/``I-X`` only ``I-X``/``E-X``; a sentence cannot end inside a span. Tags outside any
-    scheme (part-of-speech tags, padding) allow everything.
+    scheme (part-of-speech tags, padding) allow everything, and so does a tag set that only
+    holds some span-like tags (``B-NP``, ``I-NP`` beside ``VP``, read with ``data.scheme=none``):
+    it is no scheme, and its data may hold ``VP`` then ``I-NP``
+    (:func:`~rnnkit.data.tags.span_f1_available`).
 
     Example:
         >>> allowed, start, end = allowed_transitions(["O", "B-PER", "I-PER"])
         >>> allowed[0, 2].item(), allowed[1, 2].item(), start[2].item()
         (False, True, False)
     """
+    scheme = span_f1_available(tags)
     parts = []
     for tag in tags:
         prefix, _, kind = tag.partition("-")
-        parts.append((prefix, kind) if kind and prefix in ("B", "I", "E", "S") else ("", ""))
+        spans = scheme and kind and prefix in ("B", "I", "E", "S")
+        parts.append((prefix, kind) if spans else ("", ""))
     bioes = any(prefix in ("E", "S") for prefix, _ in parts)
     size = len(tags)
     allowed = torch.ones(size, size, dtype=torch.bool)

@@ -93,11 +93,7 @@ class Tagger(TaskModel):
         self.encoder = build_encoder(encoder, width, batch_first=True)
         directions = 2 if encoder.bidirectional else 1
         self.head = nn.Linear(encoder.hidden_size * directions, len(tags))
-
-        # a scheme's rules for span tags only: B-NP beside VP (data.scheme=none) is no scheme,
-        # and its data may hold VP then I-NP
-        spans = span_f1_available(tags.symbols)
-        allowed, start, end = allowed_transitions(tags.symbols if spans else [""] * len(tags))
+        allowed, start, end = allowed_transitions(tags.symbols)  # no rules for B-NP beside VP
         allowed[:, 0] = False  # the padding tag is never predicted
         start[0] = end[0] = False
         self.crf = CRF(len(tags), allowed, start, end) if config.output == "crf" else None
@@ -166,14 +162,12 @@ class Tagger(TaskModel):
         return [row[: int(n)] for row, n in zip(best, batch.lengths.tolist(), strict=True)]
 
     def metric_names(self) -> list[str]:
-
         spans = ["precision", "recall", "f1"] if span_f1_available(self.tags.symbols) else []
         return ["loss", "accuracy", *spans]
 
     def output_tags(self, ids: Sequence[int]) -> list[str]:
         """The tags of ``ids`` as they are reported: a BIOES model's as BIO, and for span tags
         a valid BIO sequence (an I-X that starts a span read as B-X)."""
-
         tags = self.tags.decode(ids)
         if self.data.get("scheme", "bio") == "bioes":
             tags = bioes_to_bio(tags)
