@@ -566,20 +566,20 @@ def test_class_weighted_losses_give_one_process_s_weights_on_two(
                           index=pd.date_range("2015-01-01", periods=300, name="date"))
     prices.to_csv(tmp_path / "prices.csv")
     args = ["train", "signal"]
-    for item in (f"data.source={json.dumps(str(tmp_path / 'prices.csv'))}", "data.target=close",
-                 "data.lookback=10", "data.horizon=1", "data.calendar=", "model.hidden_size=8",
-                 "train.epochs=2", "train.batch_size=17", "train.progress=false",
-                 "train.device=cpu", "train.threads=1"):
-        args += ["--set", item]
+    settings = [f"data.source={json.dumps(str(tmp_path / 'prices.csv'))}", "data.target=close",
+                "data.lookback=10", "data.horizon=1", "data.calendar=", "model.hidden_size=8",
+                "train.epochs=2", "train.batch_size=17", "train.progress=false",
+                "train.device=cpu", "train.threads=1"]
     # the epoch's train_loss too: each share's weighted mean times its count did not add up
     # to the batch's (1.15580 on two processes, 1.15589 on one)
-    assert_one_process_as_two(args, tmp_path, capfd, rel=1e-6)
+    assert_one_process_as_two(args, settings, tmp_path, capfd, rel=1e-6)
 
 
-def assert_one_process_as_two(args: list[str], tmp_path: Path,
+def assert_one_process_as_two(args: list[str], settings: Sequence[str], tmp_path: Path,
                               capfd: pytest.CaptureFixture[str], rel: float) -> None:
-    """The run of ``args`` on one process and on two: the same weights, and each epoch's
-    train_loss within ``rel``."""
+    """The run of ``args`` with ``settings`` (each given as ``--set``) on one process and on
+    two: the same weights, and each epoch's train_loss within ``rel``."""
+    args = [*args, *(part for setting in settings for part in ("--set", setting))]
     one, two = tmp_path / "one", tmp_path / "two"
     assert main([*args, "--out", str(one)]) == 0
     assert main([*args, "--out", str(two), "--nproc", "2"]) == 0
@@ -604,13 +604,12 @@ def test_a_recursive_forecaster_with_missing_next_rows_has_one_process_s_weights
     pd.DataFrame({"date": pd.date_range("2020-01-01", periods=400), "y": np.cumsum(
         rng.normal(size=400)), "x": extra}).to_csv(tmp_path / "data.csv", index=False)
     args = ["train", "forecaster"]
-    for item in (f"data.source={json.dumps(str(tmp_path / 'data.csv'))}", "data.target=y",
-                 "data.lookback=1", "data.horizon=2", "data.calendar=",
-                 "forecast.strategy=recursive", "model.hidden_size=4", "train.epochs=2",
-                 "train.batch_size=16", "train.progress=false", "train.device=cpu",
-                 "train.threads=1"):
-        args += ["--set", item]
-    assert_one_process_as_two(args, tmp_path, capfd, rel=1e-5)
+    settings = [f"data.source={json.dumps(str(tmp_path / 'data.csv'))}", "data.target=y",
+                "data.lookback=1", "data.horizon=2", "data.calendar=",
+                "forecast.strategy=recursive", "model.hidden_size=4", "train.epochs=2",
+                "train.batch_size=16", "train.progress=false", "train.device=cpu",
+                "train.threads=1"]
+    assert_one_process_as_two(args, settings, tmp_path, capfd, rel=1e-5)
 
 
 def test_resumed_on_fewer_processes_the_epoch_keeps_every_process_s_sums(
@@ -691,13 +690,12 @@ def test_a_crf_tagger_whose_share_has_one_word_sentences_only_trains_on_two(
     data.write_text("\n".join(sentences) + "\n", encoding="utf-8")
     args = ["train", "tagger", "--train", str(data), "--dev", str(data), "--test", str(data),
             "--format", "conllu"]
-    for item in ('data.dataset=""', "tagger.word_dim=8", "tagger.char_dim=4",
-                 "tagger.char_hidden=4", "model.hidden_size=8", "tagger.embedding_dropout=0",
-                 "tagger.output_dropout=0", "tagger.word_dropout=0", "train.epochs=3",
-                 "train.batch_size=4", "train.progress=false", "train.device=cpu",
-                 "train.threads=1"):
-        args += ["--set", item]
-    assert_one_process_as_two(args, tmp_path, capfd, rel=1e-6)
+    settings = ['data.dataset=""', "tagger.word_dim=8", "tagger.char_dim=4",
+                "tagger.char_hidden=4", "model.hidden_size=8", "tagger.embedding_dropout=0",
+                "tagger.output_dropout=0", "tagger.word_dropout=0", "train.epochs=3",
+                "train.batch_size=4", "train.progress=false", "train.device=cpu",
+                "train.threads=1"]
+    assert_one_process_as_two(args, settings, tmp_path, capfd, rel=1e-6)
 
 
 @pytest.mark.parametrize(("setting", "named"), [
