@@ -268,7 +268,7 @@ def test_text_generation_on_the_gpu() -> None:
 
 
 def test_a_gpu_number_past_the_machine_s_is_refused_naming_train_device() -> None:
-    from rnnkit.training.distributed import resolve_device
+    from rnnkit.training.environment import resolve_device
 
     count = torch.cuda.device_count()
     assert resolve_device(f"cuda:{count - 1}") == torch.device(f"cuda:{count - 1}")

@@ -41,7 +41,7 @@ from rnnkit.models.synthetic import SyntheticTaskModel
 from rnnkit.pipelines.synthetic import SyntheticRunConfig
 from rnnkit.training import StepOutput, TaskModel, Trainer, TrainingDiverged
 from rnnkit.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from rnnkit.training.distributed import resolve_device
+from rnnkit.training.environment import resolve_device
 from rnnkit.training.trainer import make_optimizer
 
 # -- truncated BPTT ----------------------------------------------------------------------------
@@ -748,9 +748,9 @@ def test_cuda_without_gpu_is_a_clear_error() -> None:
 
 
 def test_the_trainer_module_still_offers_its_old_names() -> None:
-    from rnnkit.training import distributed, monitor, trainer
+    from rnnkit.training import environment, monitor, trainer
 
-    assert trainer.resolve_device is distributed.resolve_device
+    assert trainer.resolve_device is environment.resolve_device
     assert trainer.TrainResult is monitor.TrainResult
 
 

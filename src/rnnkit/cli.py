@@ -26,12 +26,8 @@ from rnnkit.config import ConfigError
 from rnnkit.config.sections import check_whole
 from rnnkit.training.bundle import BundleError
 from rnnkit.training.checkpoint import CheckpointError
-from rnnkit.training.distributed import (
-    LOST_EXIT_CODE,
-    WorkerLost,
-    environment_rank,
-    environment_world_size,
-)
+from rnnkit.training.distributed import LOST_EXIT_CODE, WorkerLost
+from rnnkit.training.environment import environment_rank, environment_world_size
 from rnnkit.training.launch import check_process_count, check_process_limit, launch, launched
 from rnnkit.training.trainer import TrainingDiverged
 

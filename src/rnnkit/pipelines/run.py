@@ -12,7 +12,8 @@ from rnnkit.data.batching import BatchSource
 from rnnkit.training.bundle import save_bundle
 from rnnkit.training.checkpoint import atomic_write_text
 from rnnkit.training.diagnostics import json_safe as finite  # NaN/inf -> None, recursively
-from rnnkit.training.distributed import WorkerFinished, environment_rank
+from rnnkit.training.distributed import WorkerFinished
+from rnnkit.training.environment import environment_rank
 from rnnkit.training.task import TaskModel
 from rnnkit.training.trainer import Trainer, TrainResult
 

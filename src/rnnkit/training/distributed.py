@@ -30,8 +30,8 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
-from rnnkit.config import check_device
 from rnnkit.data.batching import BatchSource
+from rnnkit.training.environment import environment_number, environment_world_size
 from rnnkit.training.rendezvous import join_group
 from rnnkit.training.task import StepOutput, TaskModel
 
@@ -217,44 +217,6 @@ def _is_peer_error(error: RuntimeError) -> bool:
     return isinstance(error, dist.DistError) or any(
         word in text for word in ("gloo", "nccl", "connection", "timed out", "broken pipe")
     )
-
-
-def environment_number(name: str, default: int) -> int:
-    """The whole number in the environment variable ``name`` (``default`` when unset)."""
-    raw = os.environ.get(name, str(default))
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValueError(f"the environment variable {name} must be a whole number, got "
-                         f"{raw!r}; unset it unless a launcher such as torchrun set it"
-                         ) from None
-
-
-def environment_world_size() -> int:
-    """How many processes torchrun started (1 when it did not start this one)."""
-    return environment_number("WORLD_SIZE", 1)
-
-
-def environment_rank() -> int:
-    """This process's rank as torchrun set it (0 when torchrun did not start this one)."""
-    return environment_number("RANK", 0) if environment_world_size() > 1 else 0
-
-
-def resolve_device(name: str) -> torch.device:
-    """``auto`` picks CUDA when present; ``cuda`` without a GPU is a clear error."""
-    check_device(name)  # the same words as the configuration's check
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"train.device {name!r}: no CUDA GPU is available here; use cpu or "
-                         "auto")
-    device = torch.device(name)
-    if device.type == "cuda" and device.index is not None and \
-            device.index >= torch.cuda.device_count():
-        count = torch.cuda.device_count()
-        raise ValueError(f"train.device {name!r}: this machine has {count} GPU(s), numbered "
-                         f"0 to {count - 1}; use one of them, or cuda")
-    return device
 
 
 def join(device: torch.device) -> Workers:

@@ -19,9 +19,8 @@ import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from rnnkit.training.distributed import (
-    LOST_EXIT_CODE,
-    RESUME_HINT,
+from rnnkit.training.distributed import LOST_EXIT_CODE, RESUME_HINT
+from rnnkit.training.environment import (
     environment_number,
     environment_world_size,
     resolve_device,

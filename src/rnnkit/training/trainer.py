@@ -32,7 +32,8 @@ from rnnkit.config import TrainConfig, check_train
 from rnnkit.data.batching import SKIPPED, BatchSource
 from rnnkit.training.averaging import WeightAverage
 from rnnkit.training.checkpoint import seed_everything
-from rnnkit.training.distributed import join, resolve_device
+from rnnkit.training.distributed import join
+from rnnkit.training.environment import resolve_device
 from rnnkit.training.epoch_sums import EpochSums
 from rnnkit.training.monitor import Monitor, TrainResult
 from rnnkit.training.optimizer import make_optimizer, take_step
