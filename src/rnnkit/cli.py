@@ -29,7 +29,7 @@ from rnnkit.training.checkpoint import CheckpointError
 from rnnkit.training.distributed import LOST_EXIT_CODE, WorkerLost
 from rnnkit.training.environment import environment_rank, environment_world_size
 from rnnkit.training.launch import check_process_count, check_process_limit, launch, launched
-from rnnkit.training.trainer import TrainingDiverged
+from rnnkit.training.monitor import TrainingDiverged
 
 COMMAND_MODULES = (
     "info", "datasets", "synthetic", "tagger", "forecaster", "signal", "evaluate", "forecast",

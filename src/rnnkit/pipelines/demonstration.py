@@ -35,7 +35,8 @@ from rnnkit.models.synthetic import SyntheticTaskModel
 from rnnkit.pipelines.demonstration_report import summary_markdown, task_length_text
 from rnnkit.training.checkpoint import atomic_write_text
 from rnnkit.training.diagnostics import GradientFlow, gradient_flow, json_safe
-from rnnkit.training.trainer import Trainer, TrainingDiverged
+from rnnkit.training.monitor import TrainingDiverged
+from rnnkit.training.trainer import Trainer
 from rnnkit.viz.gradient_flow import Curve, plot_exploding, plot_gradient_flow, plot_training_curves
 
 SOLVED_FRACTION = 0.05  # adding: solved when test MSE < 5% of the baseline's (R^2 > 0.95)

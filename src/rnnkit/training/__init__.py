@@ -1,6 +1,7 @@
 """The one trainer, checkpoints, bundles and diagnostics."""
 
+from rnnkit.training.monitor import TrainingDiverged
 from rnnkit.training.task import StepOutput, TaskModel
-from rnnkit.training.trainer import Trainer, TrainingDiverged, TrainResult
+from rnnkit.training.trainer import Trainer, TrainResult
 
 __all__ = ["StepOutput", "TaskModel", "TrainResult", "Trainer", "TrainingDiverged"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -19,6 +20,22 @@ import torch
 from rnnkit.config import TrainConfig
 from rnnkit.config.sections import check_mode  # train.mode against train.monitor
 from rnnkit.training.task import TaskModel
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss or the gradient became NaN or infinite."""
+
+
+def diverged(what: str, value: float, where: str, clip_norm: float, kept: Path | None
+             ) -> TrainingDiverged:
+    """The error of a run whose ``what`` (the loss, the gradient norm) became ``value`` at
+    ``where``: what to lower, and the last good checkpoint when ``kept`` exists."""
+    hint = (f"lower train.lr or train.clip_norm (now {clip_norm:g})" if clip_norm
+            else "lower train.lr or set train.clip_norm")
+    kept_text = (f"; the last good checkpoint is kept at {kept} (--resume would repeat these"
+                 " steps: it keeps train.lr and train.clip_norm)"
+                 if kept and kept.exists() else "")
+    return TrainingDiverged(f"{what} became {value} at {where}; {hint}{kept_text}")
 
 
 @dataclass

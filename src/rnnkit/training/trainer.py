@@ -35,7 +35,7 @@ from rnnkit.training.checkpoint import seed_everything
 from rnnkit.training.distributed import join
 from rnnkit.training.environment import resolve_device
 from rnnkit.training.epoch_sums import EpochSums
-from rnnkit.training.monitor import Monitor, TrainResult
+from rnnkit.training.monitor import Monitor, TrainResult, diverged
 from rnnkit.training.optimizer import make_optimizer, take_step
 from rnnkit.training.same_settings import check_same_run, run_signature
 from rnnkit.training.task import StepOutput, TaskModel, detach_state, move_to
@@ -44,10 +44,6 @@ from rnnkit.training.trainer_checkpoints import TrainerCheckpoints
 
 def _silent(line: str) -> None:
     """The log of every process but rank 0."""
-
-
-class TrainingDiverged(RuntimeError):
-    """The loss or the gradient became NaN or infinite."""
 
 
 class Trainer(TrainerCheckpoints):
@@ -260,17 +256,10 @@ class Trainer(TrainerCheckpoints):
         self.result.steps += 1
 
     def _check_finite(self, value: float, what: str) -> None:
-        if math.isfinite(value):
-            return
-        kept = self.run_dir / "last.pt" if self.run_dir else None
-        where = f"epoch {self.epoch + 1}, step {self.result.steps + 1}"
-        clip = self.config.clip_norm
-        hint = (f"lower train.lr or train.clip_norm (now {clip:g})" if clip
-                else "lower train.lr or set train.clip_norm")
-        kept_text = (f"; the last good checkpoint is kept at {kept} (--resume would repeat these"
-                     " steps: it keeps train.lr and train.clip_norm)"
-                     if kept and kept.exists() else "")
-        raise TrainingDiverged(f"{what} became {value} at {where}; {hint}{kept_text}")
+        if not math.isfinite(value):
+            kept = self.run_dir / "last.pt" if self.run_dir else None
+            raise diverged(what, value, f"epoch {self.epoch + 1}, step {self.result.steps + 1}",
+                           self.config.clip_norm, kept)
 
     def _end_epoch(self, stats: dict[str, float], val: BatchSource | None) -> None:
         record: dict[str, float] = {"epoch": self.epoch + 1, "steps": self.result.steps}
