@@ -1049,3 +1049,16 @@ def test_fit_vocabulary_reads_the_vectors_words_for_their_lowercased_forms_once(
     assert matrix[5].tolist() == vectors["Tampa"].tolist()
     assert (coverage.vocab_found, coverage.token_found) == (3, 6)
     assert CountedKeys.walks == 1  # coverage, rare words and the matrix share one lookup
+
+
+def test_text_corpus_removes_html_line_breaks_as_jsonl_does(tmp_path: Path) -> None:
+    """A text file of IMDB reviews kept their <br /> as four tokens each ('<', 'br', '/',
+    '>'; 'br' the 12th most frequent word of IMDB train), which JSON lines, the classifier's
+    texts and predict all remove: the vectors learned them, and contexts across them."""
+    review = "Great film.<br /><br />Loved it<BR>and more"
+    text = tmp_path / "reviews.txt"
+    text.write_text(f"{review}\n<br />\n", encoding="utf-8")
+    jsonl = tmp_path / "reviews.jsonl"
+    jsonl.write_text(json.dumps({"text": review}) + "\n", encoding="utf-8")
+    expected = [["Great", "film", ".", "Loved", "it", "and", "more"]]
+    assert list(TextCorpus(text)) == list(JsonlCorpus(jsonl)) == expected

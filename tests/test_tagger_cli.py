@@ -684,3 +684,23 @@ def test_scheme_none_reads_tags_as_they_are_when_only_some_look_like_spans(
     model = Tagger(words, words, tags, TaggerConfig(), ModelConfig(hidden_size=4))
     assert model.crf is not None
     assert model.crf.penalty[1:, 1:].eq(0).all()  # VP then I-NP is allowed
+
+
+def test_the_random_rows_of_a_tagger_s_pretrained_embeddings_follow_train_seed(
+        tmp_path: Path) -> None:
+    """prepare_embeddings was given train.seed for word2vec alone: the rows of the words
+    without a vector and <unk> were drawn with seed 0 whatever the seed."""
+    from rnnkit.data.tagged import TaggedSentence
+    from rnnkit.data.vocab import Vocab
+    from rnnkit.pipelines.tagger_embeddings import EmbeddingConfig, prepare_embeddings
+
+    vectors = tmp_path / "v.txt"
+    vectors.write_text("the 1 2\ncat 3 4\n")
+    sentences = [TaggedSentence(["the", "cat", "dog"], ["O"] * 3)]
+    words = Vocab.build([s.tokens for s in sentences])
+    config = EmbeddingConfig(vectors=str(vectors), extend_vocab=0)
+    first, second = (prepare_embeddings(config, words, sentences, 2, True, lambda line: None,
+                                        seed=seed)[1] for seed in (0, 1))
+    assert first is not None and second is not None
+    assert torch.equal(first[[0, 2, 3]], second[[0, 2, 3]])  # <pad>, the, cat
+    assert not torch.equal(first[1], second[1]) and not torch.equal(first[4], second[4])

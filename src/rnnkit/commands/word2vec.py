@@ -32,12 +32,13 @@ def register(commands: Any, train_tasks: Any) -> None:
     train.add_argument("--corpus", type=Path, nargs="+", required=True, metavar="PATH",
                        help="one or more files (.gz is fine), all in the same format")
     train.add_argument("--format", choices=("text", "jsonl", "conllu", "iob", "sst"),
-                       help="text: one sentence per line; jsonl: a 'text' field per line; "
-                            "conllu: the FORM column; iob: the token column of token-and-tag "
-                            "lines, the first as WNUT-17's or the second after word numbers as "
-                            "UNER's; sst: the words of sentiment trees, one a line, as SST's "
-                            "(default: from the file name; a first line that is a tree reads "
-                            "as sst, one that is a token, a tab and a BIO tag as iob)")
+                       help="text: one sentence per line; jsonl: a 'text' field per line (both "
+                            "without <br />); conllu: the FORM column; iob: the token column "
+                            "of token-and-tag lines, the first as WNUT-17's or the second "
+                            "after word numbers as UNER's; sst: the words of sentiment trees, "
+                            "one a line, as SST's (default: from the file name; a first line "
+                            "that is a tree reads as sst, one that is a token, a tab and a BIO "
+                            "tag as iob)")
     train.add_argument("--out", type=Path, required=True,
                        help="vectors file: word2vec text for .txt/.vec, else word2vec binary"
                             " (an existing file is replaced only if it holds word2vec vectors)")

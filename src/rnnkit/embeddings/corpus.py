@@ -101,12 +101,13 @@ def as_paths(paths: str | Path | Sequence[str | Path]) -> list[Path]:
 
 
 class TextCorpus:
-    """Plain text (or ``.gz``), one sentence or document per line, split by :func:`tokenize`.
+    """Plain text (or ``.gz``), one sentence or document per line, split by :func:`tokenize`;
+    ``<br />`` removed, as from JSON lines and the classifier's texts.
 
     Example:
         >>> import pathlib, tempfile
         >>> path = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
-        >>> _ = path.write_text("The cat sat.\\n\\nA dog!\\n")
+        >>> _ = path.write_text("The cat sat.<br /><br />\\n\\nA dog!\\n")
         >>> list(TextCorpus(path))
         [['The', 'cat', 'sat', '.'], ['A', 'dog', '!']]
     """
@@ -117,7 +118,7 @@ class TextCorpus:
     def __iter__(self) -> Iterator[list[str]]:
         for path in self.paths:
             for _, line in numbered_lines(path):
-                tokens = tokenize(line)
+                tokens = tokenize(HTML_BREAK.sub(" ", line))
                 if tokens:
                     yield tokens
 

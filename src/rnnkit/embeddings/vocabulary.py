@@ -20,14 +20,16 @@ from rnnkit.embeddings.lookup import (
 
 
 def fit_vocabulary(vectors: KeyedVectors, words: Vocab, extend: int, lowercase: bool,
-                   keep_rare: bool, log: Any = print) -> tuple[Vocab, torch.Tensor, Coverage]:
+                   keep_rare: bool, log: Any = print, seed: int = 0
+                   ) -> tuple[Vocab, torch.Tensor, Coverage]:
     """``words`` (built with counts of every training word, ``Vocab.counts``), plus with
     ``keep_rare`` the training words below ``data.min_count`` that have a vector, plus the
     words the first ``extend`` vectors add (:func:`vocabulary_extension`; a ``lowercase``
     vocabulary gets ``Tampa`` as ``tampa``); its embedding matrix; and the vectors' coverage
     of every training word and of the training text (logged), which the added words do not
     change. Every word is looked up once (a miss builds the lowercased map of all the
-    vectors' words, 3 million for GoogleNews)."""
+    vectors' words, 3 million for GoogleNews). ``seed`` (the run's ``train.seed``) draws the
+    random rows of the words without a vector and of ``<unk>``."""
     counts = words.counts
     known = {*words.symbols, *(counts if keep_rare else ())}
     added = vocabulary_extension(vectors, extend, lowercase, known=known)
@@ -41,5 +43,6 @@ def fit_vocabulary(vectors: KeyedVectors, words: Vocab, extend: int, lowercase: 
                     if word not in words and index_of[word] is not None]
     fitted = Vocab(symbols + added)
     fitted.counts = counts
-    matrix = rows_matrix(fitted.symbols, [index_of.get(word) for word in fitted.symbols], vectors)
+    matrix = rows_matrix(fitted.symbols, [index_of.get(word) for word in fitted.symbols], vectors,
+                         seed)
     return fitted, matrix, coverage

@@ -130,8 +130,8 @@ def check_run(config: ClassifierRunConfig) -> None:
         check_vectors_setting(config.embeddings.vectors)
 
 
-def _vectors(config: VectorsConfig, words: Vocab, dim: int, log: Any, lowercase: bool = True
-             ) -> tuple[Vocab, Tensor | None, dict[str, Any] | None]:
+def _vectors(config: VectorsConfig, words: Vocab, dim: int, log: Any, lowercase: bool = True,
+             seed: int = 0) -> tuple[Vocab, Tensor | None, dict[str, Any] | None]:
     if not config.vectors:
         return words, None, None
     from rnnkit.embeddings.pretrained import load_vectors
@@ -144,7 +144,7 @@ def _vectors(config: VectorsConfig, words: Vocab, dim: int, log: Any, lowercase:
                          f"{vectors.vector_size}")
     # words below data.min_count stay <unk> (documented), vector or not
     words, matrix, coverage = fit_vocabulary(vectors, words, config.extend_vocab, lowercase,
-                                             keep_rare=False, log=log)
+                                             keep_rare=False, log=log, seed=seed)
     return words, matrix, coverage.to_dict()
 
 
@@ -188,7 +188,8 @@ def build_model(config: ClassifierRunConfig, train: list[Example], log: Any = pr
     else:
         words, matrix, coverage = _vectors(config.embeddings,
                                            word_vocab(train, data.min_count, texts),
-                                           config.classifier.word_dim, log, data.lowercase)
+                                           config.classifier.word_dim, log, data.lowercase,
+                                           config.train.seed)
     seed_everything(config.train.seed)  # the initial weights follow the seed too
     weights = (_class_weights(config.classifier, train, labels, multi_label)
                if output != "linear" else None)

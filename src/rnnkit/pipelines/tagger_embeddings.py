@@ -78,7 +78,7 @@ def prepare_embeddings(
     below ``data.min_count`` that have a vector), the matrix, and the vectors' coverage of the
     training words and text.
     Vectors trained here (``embeddings.word2vec``) use one worker and ``seed``, so a run is
-    repeatable."""
+    repeatable; ``seed`` also draws the rows of the words without a vector."""
     if not config.vectors and not config.word2vec:
         return words, None, None
     from rnnkit.embeddings.pretrained import load_vectors
@@ -97,7 +97,7 @@ def prepare_embeddings(
         )
     # the training words below data.min_count that have a vector stay in the vocabulary
     words, matrix, coverage = fit_vocabulary(vectors, words, config.extend_vocab, lowercase,
-                                             keep_rare=True, log=log)
+                                             keep_rare=True, log=log, seed=seed)
     return words, matrix, coverage.to_dict()
 
 
