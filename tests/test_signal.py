@@ -103,6 +103,10 @@ def test_learns_momentum_and_round_trips(tmp_path: Path) -> None:
         optimizer.step()
     scores = model.evaluate([(inputs, gold)])
     assert scores["accuracy"] > 0.55  # chance is about 1/3; the AR(1) pattern is learnable
+    with torch.no_grad():  # the exact fraction of hits, not a float32 mean (8th digit)
+        hits = int((model(inputs).argmax(-1) == gold).sum())
+    assert scores["accuracy"] == hits / len(gold)
+    assert model.step((inputs, gold)).metrics["accuracy"] == hits / len(gold)
     assert scores["macro_f1"] > 0.5
     probabilities = model.predict_windows(windows)
     assert probabilities.shape == (len(windows), 3)

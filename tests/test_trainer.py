@@ -918,6 +918,16 @@ def test_synthetic_task_model_trains(task: str) -> None:
     assert ("val_accuracy" in result.history[-1]) == (task == "copy")
 
 
+def test_the_copy_task_s_accuracy_is_the_exact_share_of_hits() -> None:
+    torch.manual_seed(0)
+    model = SyntheticTaskModel("copy", ModelConfig(cell="gru", hidden_size=8))
+    inputs, targets = make_split("copy", 7, 4, seed=0)  # 70 asked steps: a float32 mean is off
+    with torch.no_grad():
+        asked = targets != -100
+        hits = int((model(inputs)[asked].argmax(-1) == targets[asked]).sum())
+        assert model.step((inputs, targets)).metrics["accuracy"] == hits / 70
+
+
 def test_a_mistyped_monitor_fails_before_training() -> None:
     from rnnkit.config import ModelConfig
     from rnnkit.data.batching import TensorBatches
