@@ -47,6 +47,7 @@ from rnnkit.config.sections import (
     ModelConfig,
     TrainConfig,
     check_model,
+    check_section,
     check_sections,
     check_train,
 )
@@ -56,7 +57,7 @@ __all__ = [
     "ModelConfig", "TrainConfig", "changed_keys", "check_at_least", "check_at_most",
     "check_choice", "check_date", "check_device", "check_files_beside_dataset",
     "check_fraction", "check_model", "check_not_collection", "check_rate",
-    "check_resume_config", "check_sections", "check_seed", "check_threads", "check_train",
-    "config_from_dict", "config_to_dict", "load_config", "number_list", "save_config",
-    "to_toml", "toml_text", "valid_keys",
+    "check_resume_config", "check_section", "check_sections", "check_seed", "check_threads",
+    "check_train", "config_from_dict", "config_to_dict", "load_config", "number_list",
+    "save_config", "to_toml", "toml_text", "valid_keys",
 ]

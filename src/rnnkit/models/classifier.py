@@ -17,16 +17,17 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rnnkit.config import ConfigError, ModelConfig
+from rnnkit.config import ConfigError, ModelConfig, check_choice
 from rnnkit.data.classifier_batches import ClassBatch
 from rnnkit.data.vocab import Vocab
 from rnnkit.layers.lengths import padding_mask
 from rnnkit.models.encoder import build_encoder
-from rnnkit.models.pooling import Pooling
+from rnnkit.models.pooling import POOLINGS, Pooling
 from rnnkit.training.bundle import register_model
 from rnnkit.training.task import StepOutput, TaskModel, evaluating
 
 OUTPUTS = ("softmax", "sigmoid", "linear")
+CLASS_WEIGHTS = ("none", "balanced")
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,14 @@ class ClassifierConfig:
     output_dropout: float = 0.5
     word_dropout: float = 0.0  # replace a training word by <unk> with this probability
     class_weights: str = "none"  # none | balanced (inverse class frequency in training)
+
+
+def check_options(options: ClassifierConfig) -> None:
+    """The ``classifier`` section's choices (its values: :func:`rnnkit.config.check_section`),
+    as a run checks them before any data is read."""
+    check_choice(options.pooling, "classifier.pooling", POOLINGS)
+    check_choice(options.output, "classifier.output", OUTPUTS)
+    check_choice(options.class_weights, "classifier.class_weights", CLASS_WEIGHTS)
 
 
 def check_labels_per_example(output: str, multi_label: bool) -> None:
