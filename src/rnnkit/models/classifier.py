@@ -17,7 +17,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rnnkit.config import ConfigError, ModelConfig, check_choice
+from rnnkit.config import (
+    ConfigError,
+    ModelConfig,
+    check_at_least,
+    check_choice,
+    saved_section,
+    saved_value,
+)
 from rnnkit.data.classifier_batches import ClassBatch
 from rnnkit.data.vocab import Vocab
 from rnnkit.layers.lengths import padding_mask
@@ -45,7 +52,8 @@ class ClassifierConfig:
 
 def check_options(options: ClassifierConfig) -> None:
     """The ``classifier`` section's choices (its values: :func:`rnnkit.config.check_section`),
-    as a run checks them before any data is read."""
+    as a run checks them before any data is read and a bundle's load before its model is
+    built."""
     check_choice(options.pooling, "classifier.pooling", POOLINGS)
     check_choice(options.output, "classifier.output", OUTPUTS)
     check_choice(options.class_weights, "classifier.class_weights", CLASS_WEIGHTS)
@@ -137,6 +145,20 @@ class SequenceClassifier(TaskModel):
             "num_features": self.num_features, "multi_label": self.multi_label,
             "class_weights": self.class_weights, "data": self.data,
         }
+
+    @classmethod
+    def check_bundle_config(cls, config: dict[str, Any]) -> None:
+        saved_section("model", ModelConfig, config["encoder"])
+        check_options(saved_section("classifier", ClassifierConfig, config["classifier"]))
+        labels = config["labels"]
+        if not isinstance(labels, list) or not all(isinstance(name, str) for name in labels):
+            shown = repr(labels)
+            raise ConfigError("labels must be a list of the label names (text), as read from "
+                              "the training data; got "
+                              + (shown if len(shown) <= 100 else shown[:97] + "..."))
+        check_at_least(saved_value("num_features", config["num_features"], int),
+                       "num_features", 0)  # 0: a text classifier
+        saved_value("multi_label", config["multi_label"], bool)
 
     @classmethod
     def from_bundle_config(cls, config: dict[str, Any]) -> SequenceClassifier:
