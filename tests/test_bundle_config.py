@@ -192,3 +192,16 @@ def test_bundles_as_written_and_as_older_rnnkit_wrote_them_still_load(
         metadata["config"] = json.dumps(config)
         save_file(tensors, str(tmp_path / "old.rnnkit"), metadata=metadata)
         load_bundle(tmp_path / "old.rnnkit")
+
+
+def test_a_lookback_longer_than_the_data_names_the_bundle(
+        bundles: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A whole-number lookback of 10**12 passes a run's checks (data.lookback >= 1, below
+    2**63) and loads; forecasting said only "1461 rows are too few; the model reads the last
+    1000000000000", naming neither the model nor the data."""
+    bundle = _damage(bundles["forecaster"], tmp_path / "long.rnnkit", "lookback", 10**12)
+    assert main(["forecast", "--model", str(bundle)]) == 2
+    assert capsys.readouterr().err == (
+        f"rnnkit: error: 1461 rows of seattle are too few: the model in {bundle} reads the last "
+        "1000000000000 (its data.lookback); give a longer series, or a model trained with a "
+        "shorter lookback\n")
