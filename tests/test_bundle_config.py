@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +115,8 @@ DAMAGED = [  # the bundle, the key in its configuration, the value, what the err
     ("forecaster", "horizon", "3", r"data\.horizon expects int \(a whole number\), got '3'"),
     ("forecaster", "residual", "yes", r"forecast\.residual expects bool \(true or false\), "
      "got 'yes'"),
+    ("forecaster", "scoring.interval", 7.0,
+     r"forecast\.interval must be between 0 and 1 \(both excluded\); got 7\.0"),
     ("forecaster", "model.nonlinearity", "sigmoid",
      r"model\.nonlinearity must be one of tanh, relu; got 'sigmoid'"),
     ("classifier", "encoder.dropout", "x", r"model\.dropout expects float .*, got 'x'"),
@@ -205,3 +208,25 @@ def test_a_lookback_longer_than_the_data_names_the_bundle(
         f"rnnkit: error: 1461 rows of seattle are too few: the model in {bundle} reads the last "
         "1000000000000 (its data.lookback); give a longer series, or a model trained with a "
         "shorter lookback\n")
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("moving_average", "24", r"forecast\.moving_average expects int \(a whole number, e\.g\. "
+     r"forecast\.moving_average=24\), got '24'"),
+    ("plot_points", 0, r"forecast\.plot_points must be at least 1; got 0"),
+    ("ridge_alphas", "x", r"forecast\.ridge_alphas must be numbers separated by commas"),
+])
+def test_rnnkit_evaluate_checks_the_scoring_settings_a_forecaster_saved(
+        bundles: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        key: str, value: Any, message: str) -> None:
+    """rnnkit evaluate scores a forecaster with the settings its run scored it with: a
+    moving_average of "24" was a TypeError traceback, a plot_points of 0 drew an empty plot,
+    ridge_alphas "x" named no file."""
+    bundle = _damage(bundles["forecaster"], tmp_path / "scored.rnnkit", f"scoring.{key}", value)
+    load_bundle(bundle)  # read by rnnkit evaluate alone
+    assert main(["evaluate", "--model", str(bundle), "--out", str(tmp_path / "out")]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "Traceback" not in error
+    assert error.startswith(f"rnnkit: error: {bundle}: the 'forecaster' model cannot be scored "
+                            "with its saved settings: ")
+    assert re.search(message, error)

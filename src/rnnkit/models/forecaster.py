@@ -25,7 +25,7 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
-from rnnkit.config import ModelConfig, saved_section, saved_value
+from rnnkit.config import ModelConfig, check_fraction, saved_section, saved_value
 from rnnkit.models import forecast_outputs, recursive
 from rnnkit.models.encoder import build_encoder
 from rnnkit.models.forecast_loss import check_loss_options, mean_and_spread, step_output
@@ -162,6 +162,10 @@ class Forecaster(TaskModel):
                            config.get("input_noise", 0.0), config.get("last_step_weight", 1.0))
         if config.get("quantiles"):  # [] but for a quantile model
             parse_quantiles(config["quantiles"])
+        scoring = config.get("scoring") or {}  # the rest: rnnkit evaluate checks it
+        if isinstance(scoring, dict) and "interval" in scoring:  # a Gaussian forecast's level
+            check_fraction(saved_value("forecast.interval", scoring["interval"], float),
+                           "forecast.interval")
 
     @classmethod
     def from_bundle_config(cls, config: dict[str, Any]) -> Forecaster:
