@@ -6,10 +6,11 @@ plain values: str, int, float, bool). ``load_config`` fills it from an optional 
 valid keys. ``save_config`` writes the resolved configuration back as TOML, so any run can be
 repeated with ``--config run/config.toml``.
 
-Five files: :mod:`~rnnkit.config.checks` (single values, :class:`ConfigError`),
+Six files: :mod:`~rnnkit.config.checks` (single values, :class:`ConfigError`),
 :mod:`~rnnkit.config.sections` (the shared ``model`` and ``train`` sections),
-:mod:`~rnnkit.config.files` (TOML, overrides), :mod:`~rnnkit.config.resume` (what a resumed
-run may change) and :mod:`~rnnkit.config.hints` (the guesses for a misspelt key).
+:mod:`~rnnkit.config.files` (TOML, overrides), :mod:`~rnnkit.config.saved` (settings a bundle
+saved, read back with a run's checks), :mod:`~rnnkit.config.resume` (what a resumed run may
+change) and :mod:`~rnnkit.config.hints` (the guesses for a misspelt key).
 """
 
 from rnnkit.config.checks import (
@@ -39,6 +40,7 @@ from rnnkit.config.files import (
     valid_keys,
 )
 from rnnkit.config.resume import RESUMABLE, check_resume_config
+from rnnkit.config.saved import saved_section, saved_value
 from rnnkit.config.sections import (
     CELLS,
     MAX_LAYERS,
@@ -47,6 +49,7 @@ from rnnkit.config.sections import (
     ModelConfig,
     TrainConfig,
     check_model,
+    check_section,
     check_sections,
     check_train,
 )
@@ -56,7 +59,7 @@ __all__ = [
     "ModelConfig", "TrainConfig", "changed_keys", "check_at_least", "check_at_most",
     "check_choice", "check_date", "check_device", "check_files_beside_dataset",
     "check_fraction", "check_model", "check_not_collection", "check_rate",
-    "check_resume_config", "check_sections", "check_seed", "check_threads", "check_train",
-    "config_from_dict", "config_to_dict", "load_config", "number_list", "save_config",
-    "to_toml", "toml_text", "valid_keys",
+    "check_resume_config", "check_section", "check_sections", "check_seed", "check_threads",
+    "check_train", "config_from_dict", "config_to_dict", "load_config", "number_list",
+    "save_config", "saved_section", "saved_value", "to_toml", "toml_text", "valid_keys",
 ]

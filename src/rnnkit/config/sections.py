@@ -125,37 +125,51 @@ def check_whole(value: int, key: str) -> None:
 
 
 def check_sections(config: Any) -> None:
-    """What every run configuration must satisfy, named by key: finite numbers, rates in
-    ``[0, 1)``, sizes of at least 1 and at most :data:`MAX_WIDTH`, seeds NumPy takes, whole
-    numbers below 2**63, and the ``model`` and ``train`` sections
-    (:func:`check_model`, :func:`check_train`). Task-specific settings are checked by their
-    pipelines."""
+    """What every run configuration must satisfy, named by key: each section's values
+    (:func:`check_section`), and ``train.monitor=auto`` only where the run reads it.
+    Task-specific settings are checked by their pipelines."""
     for section in dataclasses.fields(config):
         values = getattr(config, section.name)
         if not dataclasses.is_dataclass(values):
             continue
-        for item in dataclasses.fields(values):
-            value, key = getattr(values, item.name), f"{section.name}.{item.name}"
-            if isinstance(value, float) and not math.isfinite(value):  # no setting is nan/inf
-                raise ConfigError(f"{key} must be a finite number; got {value!r}")
-            if item.name in WIDTH_NAMES and isinstance(value, int):
-                check_at_most(value, key, MAX_WIDTH, "wider layers do not fit in memory: an "
-                              "LSTM layer of 65536 units alone holds 64 GiB of weights")
-            if item.name.endswith(RATE_NAMES) and isinstance(value, float):
-                check_rate(value, key)
-            elif item.name in SIZE_NAMES and isinstance(value, int):
-                check_at_least(value, key, 1)
-            elif item.name == "seed" and isinstance(value, int):
-                check_seed(value, key)
-            if isinstance(value, int):
-                check_whole(value, key)
-        if isinstance(values, ModelConfig):
-            check_model(values)
-        elif isinstance(values, TrainConfig):
-            check_train(values)
-            if values.monitor == "auto" and not getattr(config, "AUTO_MONITOR", False):
-                raise ConfigError("train.monitor=auto is read by train tagger alone (span F1 "
-                                  "or accuracy, by its tags); name a metric such as val_loss")
+        check_section(section.name, values)
+        if isinstance(values, TrainConfig) and values.monitor == "auto" and not getattr(
+                config, "AUTO_MONITOR", False):
+            raise ConfigError("train.monitor=auto is read by train tagger alone (span F1 "
+                              "or accuracy, by its tags); name a metric such as val_loss")
+
+
+def check_value(key: str, value: Any) -> None:
+    """What every setting ``key`` (``section.name``) must satisfy, by its name and type:
+    a finite number, a rate in ``[0, 1)``, a size of at least 1 and at most
+    :data:`MAX_WIDTH`, a seed NumPy takes, a whole number below 2**63."""
+    name = key.rpartition(".")[2]
+    if isinstance(value, float) and not math.isfinite(value):  # no setting is nan/inf
+        raise ConfigError(f"{key} must be a finite number; got {value!r}")
+    if name in WIDTH_NAMES and isinstance(value, int):
+        check_at_most(value, key, MAX_WIDTH, "wider layers do not fit in memory: an "
+                      "LSTM layer of 65536 units alone holds 64 GiB of weights")
+    if name.endswith(RATE_NAMES) and isinstance(value, float):
+        check_rate(value, key)
+    elif name in SIZE_NAMES and isinstance(value, int):
+        check_at_least(value, key, 1)
+    elif name == "seed" and isinstance(value, int):
+        check_seed(value, key)
+    if isinstance(value, int):
+        check_whole(value, key)
+
+
+def check_section(name: str, values: Any) -> None:
+    """The values of one section ``name`` (a dataclass), named by key (``name.key``): each
+    value (:func:`check_value`), and the ``model`` and ``train`` sections
+    (:func:`check_model`, :func:`check_train`). A run checks every section so; a bundle its
+    saved ones (:func:`~rnnkit.config.files.saved_section`)."""
+    for item in dataclasses.fields(values):
+        check_value(f"{name}.{item.name}", getattr(values, item.name))
+    if isinstance(values, ModelConfig):
+        check_model(values)
+    elif isinstance(values, TrainConfig):
+        check_train(values)
 
 
 @dataclasses.dataclass(frozen=True)

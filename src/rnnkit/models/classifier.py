@@ -17,16 +17,24 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rnnkit.config import ConfigError, ModelConfig
+from rnnkit.config import (
+    ConfigError,
+    ModelConfig,
+    check_at_least,
+    check_choice,
+    saved_section,
+    saved_value,
+)
 from rnnkit.data.classifier_batches import ClassBatch
 from rnnkit.data.vocab import Vocab
 from rnnkit.layers.lengths import padding_mask
 from rnnkit.models.encoder import build_encoder
-from rnnkit.models.pooling import Pooling
+from rnnkit.models.pooling import POOLINGS, Pooling
 from rnnkit.training.bundle import register_model
 from rnnkit.training.task import StepOutput, TaskModel, evaluating
 
 OUTPUTS = ("softmax", "sigmoid", "linear")
+CLASS_WEIGHTS = ("none", "balanced")
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,15 @@ class ClassifierConfig:
     output_dropout: float = 0.5
     word_dropout: float = 0.0  # replace a training word by <unk> with this probability
     class_weights: str = "none"  # none | balanced (inverse class frequency in training)
+
+
+def check_options(options: ClassifierConfig) -> None:
+    """The ``classifier`` section's choices (its values: :func:`rnnkit.config.check_section`),
+    as a run checks them before any data is read and a bundle's load before its model is
+    built."""
+    check_choice(options.pooling, "classifier.pooling", POOLINGS)
+    check_choice(options.output, "classifier.output", OUTPUTS)
+    check_choice(options.class_weights, "classifier.class_weights", CLASS_WEIGHTS)
 
 
 def check_labels_per_example(output: str, multi_label: bool) -> None:
@@ -128,6 +145,20 @@ class SequenceClassifier(TaskModel):
             "num_features": self.num_features, "multi_label": self.multi_label,
             "class_weights": self.class_weights, "data": self.data,
         }
+
+    @classmethod
+    def check_bundle_config(cls, config: dict[str, Any]) -> None:
+        saved_section("model", ModelConfig, config["encoder"])
+        check_options(saved_section("classifier", ClassifierConfig, config["classifier"]))
+        labels = config["labels"]
+        if not isinstance(labels, list) or not all(isinstance(name, str) for name in labels):
+            shown = repr(labels)
+            raise ConfigError("labels must be a list of the label names (text), as read from "
+                              "the training data; got "
+                              + (shown if len(shown) <= 100 else shown[:97] + "..."))
+        check_at_least(saved_value("num_features", config["num_features"], int),
+                       "num_features", 0)  # 0: a text classifier
+        saved_value("multi_label", config["multi_label"], bool)
 
     @classmethod
     def from_bundle_config(cls, config: dict[str, Any]) -> SequenceClassifier:

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from rnnkit.config import ModelConfig
+from rnnkit.config import ModelConfig, saved_section, saved_value
 from rnnkit.models.encoder import build_encoder
 from rnnkit.models.pooling import window_state
 from rnnkit.models.window_inputs import check_features
@@ -92,6 +92,13 @@ class DQNAgent(TaskModel):
                 "feature_names": self.feature_names, "target": self.target,
                 "lookback": self.lookback, "scaler": self.scaler.to_json(), "mode": self.mode,
                 "trained_on": self.trained_on}
+
+    @classmethod
+    def check_bundle_config(cls, config: dict[str, Any]) -> None:
+        saved_section("model", ModelConfig, config["model"])
+        saved_value("agent.network", config["network"], str)
+        saved_value("trading.mode", config["mode"], str)
+        saved_value("data.lookback", config["lookback"], int)
 
     @classmethod
     def from_bundle_config(cls, config: dict[str, Any]) -> DQNAgent:

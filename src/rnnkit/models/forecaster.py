@@ -25,7 +25,7 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
-from rnnkit.config import ModelConfig
+from rnnkit.config import ModelConfig, check_fraction, saved_section, saved_value
 from rnnkit.models import forecast_outputs, recursive
 from rnnkit.models.encoder import build_encoder
 from rnnkit.models.forecast_loss import check_loss_options, mean_and_spread, step_output
@@ -38,6 +38,13 @@ from rnnkit.training.bundle import register_model
 from rnnkit.training.task import StepOutput, TaskModel
 
 METRICS = ("loss", "mae", "mae_last")  # what step_output reports, averaged by evaluate
+# a bundle's options: the run setting each was saved from, and its type
+SAVED_SETTINGS = {"lookback": ("data.lookback", int), "horizon": ("data.horizon", int),
+                  "loss": ("forecast.loss", str), "residual": ("forecast.residual", bool),
+                  "highway_steps": ("forecast.highway_steps", int),
+                  "strategy": ("forecast.strategy", str), "attention": ("forecast.attention", bool),
+                  "input_noise": ("forecast.input_noise", float),
+                  "last_step_weight": ("forecast.last_step_weight", float)}
 
 
 @register_model("forecaster")
@@ -143,6 +150,22 @@ class Forecaster(TaskModel):
             "input_noise": self.input_noise, "last_step_weight": self.last_step_weight,
             "conformal": self.conformal,
         }
+
+    @classmethod
+    def check_bundle_config(cls, config: dict[str, Any]) -> None:
+        saved_section("model", ModelConfig, config["model"])
+        for key, (setting, kind) in SAVED_SETTINGS.items():
+            if key in config:  # (older bundles lack some)
+                saved_value(setting, config[key], kind)
+        check_window_sizes(config["lookback"], config["horizon"])
+        check_loss_options(config["loss"], config.get("strategy", "direct"),
+                           config.get("input_noise", 0.0), config.get("last_step_weight", 1.0))
+        if config.get("quantiles"):  # [] but for a quantile model
+            parse_quantiles(config["quantiles"])
+        scoring = config.get("scoring") or {}  # the rest: rnnkit evaluate checks it
+        if isinstance(scoring, dict) and "interval" in scoring:  # a Gaussian forecast's level
+            check_fraction(saved_value("forecast.interval", scoring["interval"], float),
+                           "forecast.interval")
 
     @classmethod
     def from_bundle_config(cls, config: dict[str, Any]) -> Forecaster:

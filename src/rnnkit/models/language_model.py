@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rnnkit.config import ModelConfig
+from rnnkit.config import ModelConfig, check_choice, saved_section
 from rnnkit.data.text_stream import LEVELS, StreamBatch
 from rnnkit.data.vocab import Vocab
 from rnnkit.layers.fused import fused_forward
@@ -113,6 +113,12 @@ class LanguageModel(TaskModel):
     def bundle_config(self) -> dict[str, Any]:
         return {"vocab": self.vocab.to_json(), "lm": asdict(self.config),
                 "encoder": asdict(self.encoder_config)}
+
+    @classmethod
+    def check_bundle_config(cls, config: dict[str, Any]) -> None:
+        saved_section("model", ModelConfig, config["encoder"])
+        lm = saved_section("lm", LMConfig, config["lm"])
+        check_choice(lm.level, "lm.level", LEVELS)
 
     @classmethod
     def from_bundle_config(cls, config: dict[str, Any]) -> LanguageModel:

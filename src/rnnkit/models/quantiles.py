@@ -14,7 +14,7 @@ import torch
 from torch import Tensor
 from torch.nn import functional
 
-from rnnkit.config import number_list
+from rnnkit.config import ConfigError, number_list
 
 DEFAULT_QUANTILES = "0.05,0.5,0.95"
 
@@ -30,6 +30,10 @@ def parse_quantiles(quantiles: str | Sequence[float]) -> list[float]:
         >>> parse_quantiles("0.9, 0.5,0.1")
         [0.1, 0.5, 0.9]
     """
+    if not isinstance(quantiles, str) and not (isinstance(quantiles, list | tuple) and all(
+            isinstance(level, int | float) and not isinstance(level, bool) for level in quantiles)):
+        raise ConfigError(f"forecast.quantiles must be numbers strictly between 0 and 1, e.g. "
+                          f"{DEFAULT_QUANTILES}; got {quantiles!r}")  # not [[0.5]]: a TypeError
     levels = sorted(number_list(quantiles, "forecast.quantiles", float, example=DEFAULT_QUANTILES)
                     if isinstance(quantiles, str) else [float(level) for level in quantiles])
     bad = [level for level in levels if not 0.0 < level < 1.0]

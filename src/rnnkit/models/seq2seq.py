@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rnnkit.config import ModelConfig
+from rnnkit.config import ModelConfig, saved_section
 from rnnkit.data.subword import PAD_ID, SubwordTokenizer
 from rnnkit.layers.lengths import padding_mask
 from rnnkit.models.encoder import build_encoder
@@ -148,6 +148,11 @@ class Seq2Seq(TaskModel):
             "encoder": asdict(self.rnn_config),
             "data": self.data,
         }
+
+    @classmethod
+    def check_bundle_config(cls, config: dict[str, Any]) -> None:
+        saved_section("model", ModelConfig, config["encoder"])
+        saved_section("seq2seq", Seq2SeqConfig, config["seq2seq"])
 
     @classmethod
     def from_bundle_config(cls, config: dict[str, Any]) -> Seq2Seq:

@@ -23,7 +23,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from rnnkit.config import ModelConfig
+from rnnkit.config import ModelConfig, saved_section, saved_value
 from rnnkit.models.encoder import build_encoder
 from rnnkit.models.pooling import window_state
 from rnnkit.models.window_inputs import (
@@ -67,6 +67,12 @@ def target_kind(target: str, kind: str = "auto") -> str:
     if target.endswith("log_return"):
         return "log_return"
     return "return" if target.endswith("return") else "price"
+
+
+# a bundle's options: the run setting each was saved from, and its type
+SAVED_SETTINGS = {"lookback": ("data.lookback", int), "horizon": ("data.horizon", int),
+                  "up": ("signal.up", float), "down": ("signal.down", float),
+                  "kind": ("signal.kind", str)}
 
 
 @register_model("signal")
@@ -119,6 +125,14 @@ class SignalClassifier(TaskModel):
                 "scaler": self.scaler.to_json(), "up": self.up, "down": self.down,
                 "kind": self.return_kind, "class_weights": self.class_weights,
                 "calendar": self.calendar, "trained_on": self.trained_on}
+
+    @classmethod
+    def check_bundle_config(cls, config: dict[str, Any]) -> None:
+        saved_section("model", ModelConfig, config["model"])
+        for key, (setting, kind) in SAVED_SETTINGS.items():
+            saved_value(setting, config[key], kind)
+        check_window_sizes(config["lookback"], config["horizon"])
+        target_kind(config["target"], config["kind"])
 
     @classmethod
     def from_bundle_config(cls, config: dict[str, Any]) -> SignalClassifier:

@@ -8,7 +8,7 @@ from typing import Any
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rnnkit.config import ModelConfig
+from rnnkit.config import ModelConfig, saved_section
 from rnnkit.data.synthetic import describe
 from rnnkit.models.encoder import build_encoder
 from rnnkit.models.pooling import window_state
@@ -43,6 +43,10 @@ class SyntheticTaskModel(TaskModel):
             "model": asdict(self.model_config),
             "trained_on": self.trained_on,
         }
+
+    @classmethod
+    def check_bundle_config(cls, config: dict[str, Any]) -> None:
+        saved_section("model", ModelConfig, config["model"])
 
     @classmethod
     def from_bundle_config(cls, config: dict[str, Any]) -> SyntheticTaskModel:

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rnnkit.config import ModelConfig, check_at_least, check_choice
+from rnnkit.config import ModelConfig, check_at_least, check_choice, saved_section
 from rnnkit.data.tagger_batches import TaggerBatch
 from rnnkit.data.tags import bioes_to_bio, repair_bio, span_f1_available
 from rnnkit.data.vocab import Vocab
@@ -109,6 +109,11 @@ class Tagger(TaskModel):
             "encoder": asdict(self.encoder_config),
             "data": self.data,
         }
+
+    @classmethod
+    def check_bundle_config(cls, config: dict[str, Any]) -> None:
+        saved_section("model", ModelConfig, config["encoder"])
+        check_options(saved_section("tagger", TaggerConfig, config["tagger"]))
 
     @classmethod
     def from_bundle_config(cls, config: dict[str, Any]) -> Tagger:

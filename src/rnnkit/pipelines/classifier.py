@@ -27,12 +27,12 @@ from rnnkit.data.sst import SCHEMES
 from rnnkit.data.text_labels import TRUNCATIONS
 from rnnkit.data.vocab import Vocab
 from rnnkit.models.classifier import (
-    OUTPUTS,
+    CLASS_WEIGHTS,
     ClassifierConfig,
     SequenceClassifier,
     check_labels_per_example,
+    check_options,
 )
-from rnnkit.models.pooling import POOLINGS
 from rnnkit.pipelines.classifier_checks import (
     check_dev_fraction,
     check_feature_columns,
@@ -90,16 +90,11 @@ class ClassifierRunConfig:
     )
 
 
-CLASS_WEIGHTS = ("none", "balanced")
-
-
 def check_run(config: ClassifierRunConfig) -> None:
     """The settings checked before any data is read (also by ``--print-config``)."""
     check_model(config.model)
     options, data = config.classifier, config.data
-    check_choice(options.pooling, "classifier.pooling", POOLINGS)
-    check_choice(options.output, "classifier.output", OUTPUTS)
-    check_choice(options.class_weights, "classifier.class_weights", CLASS_WEIGHTS)
+    check_options(options)
     check_choice(data.format, "data.format", FORMATS)
     check_choice(data.truncate, "data.truncate", TRUNCATIONS)
     check_choice(data.sst_labels, "data.sst_labels", SCHEMES)

@@ -49,6 +49,10 @@ def forecast_bundle(path: str | Path, source: str | None = None, as_of: str | No
                                           data.source))
     if as_of:
         frame = _rows_up_to(frame, as_of, int(model.lookback))
+    if len(frame) < model.lookback:  # the model's own message named no file
+        raise ValueError(f"{len(frame)} rows of {data.source} are too few: the model in {path} "
+                         f"reads the last {model.lookback} (its data.lookback); give a longer "
+                         "series, or a model trained with a shorter lookback")
     _check_change_rows(frame, int(model.lookback), data)
     if kind == "signal":
         answer = model.classify(frame)

@@ -39,13 +39,19 @@ def ridge_options(options: ForecastOptions) -> tuple[list[float], list[int]]:
             number_list(options.ridge_steps, "forecast.ridge_steps", int, minimum=0))
 
 
-def check_options(options: ForecastOptions) -> None:
-    """Refuse settings that scoring and plotting read only after training."""
+def check_scoring(options: ForecastOptions) -> None:
+    """Refuse the settings of :data:`SCORING` that scoring and plotting read only after
+    training: a run's, and those ``rnnkit evaluate`` reads from a bundle."""
     ridge_options(options)
     check_fraction(options.interval, "forecast.interval")
     check_at_least(options.moving_average, "forecast.moving_average", 1)
     check_at_least(options.seasonal_period, "forecast.seasonal_period", 0)
     check_at_least(options.plot_points, "forecast.plot_points", 1)  # 0 drew an empty plot
+
+
+def check_options(options: ForecastOptions) -> None:
+    """Refuse settings that scoring and plotting read only after training."""
+    check_scoring(options)
     if options.loss != "quantile" and changed_keys("forecast", options, ForecastOptions(),
                                                    ("quantiles",)):
         raise ConfigError(f"forecast.quantiles is read only with forecast.loss=quantile (this "

@@ -9,7 +9,7 @@ persistence, seasonal naive, moving average and ridge on the same windows -> ``r
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +23,18 @@ from rnnkit.config import (
     check_at_least,
     check_choice,
     check_model,
+    saved_section,
 )
 from rnnkit.data.batching import TensorBatches
 from rnnkit.models.forecast_loss import LOSSES, STRATEGIES, check_strategy
 from rnnkit.models.forecaster import Forecaster
 from rnnkit.models.quantiles import parse_quantiles
-from rnnkit.pipelines.forecast_options import SCORING, ForecastOptions, check_options
+from rnnkit.pipelines.forecast_options import (
+    SCORING,
+    ForecastOptions,
+    check_options,
+    check_scoring,
+)
 from rnnkit.pipelines.forecast_scoring import score
 from rnnkit.pipelines.run import train_in_run_dir, write_results
 from rnnkit.pipelines.saved_source import kept_settings, prepare_for
@@ -37,7 +43,7 @@ from rnnkit.pipelines.sources import prepare, seasonal_period
 from rnnkit.timeseries.conformal import calibrate, fewest_windows
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.windows import Windows
-from rnnkit.training.bundle import load_model
+from rnnkit.training.bundle import BundleError, load_model
 from rnnkit.training.checkpoint import seed_everything
 
 
@@ -197,8 +203,13 @@ def evaluate_forecaster(bundle: str | Path, source: str | None = None,
     model = load_model(bundle, Forecaster)
     prepared = prepare_for(model, source or "", date_column, mirror)
     split = prepared.split
-    options = replace(ForecastOptions(), **{key: value for key, value in model.scoring.items()
-                                            if key in SCORING})
+    try:  # the settings a run scored it with, as that run checked them
+        options = saved_section("forecast", ForecastOptions, {
+            key: value for key, value in model.scoring.items() if key in SCORING})
+        check_scoring(options)
+    except ConfigError as error:
+        raise BundleError(f"{bundle}: the 'forecaster' model cannot be scored with its saved "
+                          f"settings: {error}") from None
     period = options.seasonal_period or seasonal_period(prepared.data, prepared.frame)
     results, outputs = score(model, split, options, period)
     if out_dir is not None:

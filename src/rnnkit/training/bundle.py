@@ -211,6 +211,7 @@ def load_bundle(path: str | Path, expected_kind: str | None = None) -> TaskModel
         if not isinstance(config, dict):
             raise ValueError(f"its configuration is a JSON {type(config).__name__}, not an "
                              "object of settings")
+        MODEL_KINDS[kind].check_bundle_config(config)  # as a run checks them, before any build
         build = partial(MODEL_KINDS[kind].from_bundle_config, config)
         expected = probe_state(build, tensors)  # sizes checked before memory is taken
         wrong = (check_weights(expected, tensors) if expected is not None else ""
@@ -224,7 +225,8 @@ def load_bundle(path: str | Path, expected_kind: str | None = None) -> TaskModel
         raise BundleError(f"{path}: the {kind!r} model cannot be rebuilt: its configuration "
                           f"lacks {error}{newer_hint(metadata)}") from None
     except (ValueError, LookupError, TypeError, AttributeError, ArithmeticError, RuntimeError,
-            TooLarge) as error:  # a setting of the wrong type: a list of ints for tag names
+            TooLarge) as error:  # a setting of the wrong type: a list of ints for tag names;
+        # a ConfigError (a ValueError) of check_bundle_config names the setting
         raise BundleError(f"{path}: the {kind!r} model cannot be rebuilt: {error}"
                           f"{newer_hint(metadata)}") from None
     model.bundle_metadata = dict(metadata)

@@ -67,6 +67,13 @@ class TaskModel(nn.Module):
         """Rebuild an untrained model from :meth:`bundle_config`'s output."""
         raise NotImplementedError(f"{cls.__name__} cannot be loaded from a bundle")
 
+    @classmethod
+    def check_bundle_config(cls, config: dict[str, Any]) -> None:
+        """Refuse, before any model is built, a saved configuration whose settings a run of
+        this task would refuse (``model.dropout`` ``"x"``), with the checks that run applies
+        (:func:`rnnkit.config.saved_section`): a ``ConfigError`` naming the setting. Keys an
+        older rnnkit did not write are not required here."""
+
     def step(self, batch: Any, state: Any = None) -> StepOutput:
         """The loss on one batch (or one time window of it, starting from ``state``)."""
         raise NotImplementedError
