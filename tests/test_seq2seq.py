@@ -597,3 +597,14 @@ def test_a_model_in_another_dtype_decodes_and_scores_in_it(trained: Seq2Seq,
             assert hypothesis.log_probability == pytest.approx(total.item(), rel=1e-12)
             assert hypothesis.attention is not None
             assert hypothesis.attention.dtype == torch.float64
+
+
+def test_lines_that_are_not_text_and_an_empty_batch_are_named(trained: Seq2Seq) -> None:
+    """A None or a number among the lines failed with "'NoneType' object has no attribute
+    'strip'", and batch_size=0 with "range() arg 3 must not be zero"."""
+    with pytest.raises(TypeError, match=r"line 2 is a NoneType, not text: None; .*str\(line\)"):
+        translate_lines(trained, ["red dog", None])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="line 1 is a int, not text"):
+        translate_lines(trained, [5])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="batch_size must be at least 1 .*, got 0"):
+        translate_lines(trained, ["red dog"], batch_size=0)
