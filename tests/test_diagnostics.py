@@ -223,6 +223,24 @@ def test_float64_measurement_sees_below_float32_range() -> None:
     assert gradient_flow(model, batch, dtype=None).norms[0][0][0] == 0.0
 
 
+@pytest.mark.parametrize("frozen", ["encoder", "head", ""])
+def test_frozen_weights_change_no_norm(frozen: str) -> None:
+    """dL/dh_t does not depend on which weights train: with the recurrent layer frozen (a
+    probe on a fixed encoder) its h_t took no gradient, and every norm read 0 ("no path to
+    the loss"); with the whole model frozen, backward failed with "element 0 of tensors does
+    not require grad". The copy measured takes gradients everywhere; the model keeps its
+    flags."""
+    model = _model("gru", num_layers=2)
+    batch = make_split("adding", 4, 8, seed=3)
+    expected = gradient_flow(model, batch)
+    part = model.get_submodule(frozen) if frozen else model
+    part.requires_grad_(False)
+    flow = gradient_flow(model, batch)
+    assert flow.norms == expected.norms and flow.gates == expected.gates
+    assert all(norm > 0 for layer in flow.norms for series in layer for norm in series)
+    assert not any(p.requires_grad for p in part.parameters())
+
+
 def test_vanilla_rnn_vanishes_where_an_open_forget_gate_keeps_the_gradient() -> None:
     batch = make_split("adding", 8, 50, seed=0)
     rnn = _model("rnn", hidden=16, init="torch")

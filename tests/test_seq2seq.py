@@ -564,3 +564,47 @@ def test_a_target_language_whose_bleu_tokenizer_is_missing_is_named() -> None:
     config = Seq2SeqRunConfig(data=TranslationDataConfig(dataset="", src="en", tgt="ja"))
     with pytest.raises(ValueError, match=r"pip install 'sacrebleu\[ja\]'"):
         check_run(config)  # before any data is read or model trained
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.bfloat16])
+def test_a_model_in_another_dtype_decodes_and_scores_in_it(trained: Seq2Seq,
+                                                           dtype: torch.dtype) -> None:
+    """Greedy decoding summed log probabilities into a float32 buffer: a model in float64 (as
+    the float64 checks run it) or bfloat16 failed with "index_add_(): self (Float) and source
+    (Double) must have the same scalar type", so did its validation; beam search rounded its
+    float64 scores to float32 between steps. Both now sum in the model's dtype, at least
+    float32, and give the float64 log probability of what they wrote."""
+    model = Seq2Seq.from_bundle_config(trained.bundle_config())
+    model.load_state_dict(trained.state_dict())
+    model.to(dtype).eval()
+    lines = ["red dog runs", "fish", "green cat sits on a bird"]
+    batch = collate(encode_pairs(model, lines, [reverse(x) for x in lines]))
+    greedy = translate_lines(model, lines, beam_size=1)
+    beam = translate_lines(model, lines, beam_size=3)
+    assert all(found[0].tokens for found in greedy + beam)
+    assert math.isfinite(model.evaluate([batch])["bleu"])
+    if dtype != torch.float64:
+        return
+    with torch.no_grad():
+        for row, hypotheses in enumerate(greedy + beam):
+            hypothesis, source_row = hypotheses[0], row % len(lines)
+            target = torch.tensor([[BOS_ID, *hypothesis.tokens, EOS_ID]])
+            memory, state = model.encode(batch.source[source_row : source_row + 1],
+                                         batch.source_lengths[source_row : source_row + 1])
+            scores = model.decoder(target[:, :-1], state, memory)
+            scores = scores.masked_fill(model.forbidden_mask(), float("-inf"))
+            total = F.log_softmax(scores, dim=2).gather(2, target[:, 1:, None]).sum()
+            assert hypothesis.log_probability == pytest.approx(total.item(), rel=1e-12)
+            assert hypothesis.attention is not None
+            assert hypothesis.attention.dtype == torch.float64
+
+
+def test_lines_that_are_not_text_and_an_empty_batch_are_named(trained: Seq2Seq) -> None:
+    """A None or a number among the lines failed with "'NoneType' object has no attribute
+    'strip'", and batch_size=0 with "range() arg 3 must not be zero"."""
+    with pytest.raises(TypeError, match=r"line 2 is a NoneType, not text: None; .*str\(line\)"):
+        translate_lines(trained, ["red dog", None])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="line 1 is a int, not text"):
+        translate_lines(trained, [5])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="batch_size must be at least 1 .*, got 0"):
+        translate_lines(trained, ["red dog"], batch_size=0)

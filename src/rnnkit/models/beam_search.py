@@ -25,7 +25,7 @@ from torch import Tensor
 
 from rnnkit.config import ConfigError
 from rnnkit.data.subword import BOS_ID, EOS_ID
-from rnnkit.models.seq2seq_decoder import Memory, select_state
+from rnnkit.models.seq2seq_decoder import Memory, score_dtype, select_state
 
 if TYPE_CHECKING:
     from rnnkit.models.seq2seq import Seq2Seq
@@ -84,16 +84,19 @@ def beam_search(model: Seq2Seq, source: Tensor, lengths: Tensor, beam_size: int 
     state = select_state(state, spread)
     limits = model.max_lengths(lengths).tolist()
     forbidden = model.forbidden_mask()
-    scores = torch.full((batch, width), float("-inf"), device=source.device)
+    dtype = score_dtype(memory)  # the model's: float32 rounded a float64 model's sums
+    scores = torch.full((batch, width), float("-inf"), device=source.device, dtype=dtype)
     scores[:, 0] = 0.0  # one live hypothesis at first; the others are copies
     tokens = torch.full((batch * width,), BOS_ID, dtype=torch.long, device=source.device)
     history = torch.zeros(batch * width, 0, dtype=torch.long, device=source.device)
-    attention = torch.zeros(batch * width, 0, source.shape[1], device=source.device)
+    attention = torch.zeros(batch * width, 0, source.shape[1], device=source.device,
+                            dtype=memory.states.dtype)
     finished: list[list[Hypothesis]] = [[] for _ in range(batch)]
     active = list(range(batch))  # the sentences still searched; rows i*K .. i*K+K-1: active[i]
     for t in range(max(limits)):
         step_scores, state, weights = model.decoder.step(tokens, state, memory)
-        log_probs = torch.log_softmax(step_scores.masked_fill(forbidden, float("-inf")), dim=1)
+        log_probs = torch.log_softmax(
+            step_scores.to(dtype).masked_fill(forbidden, float("-inf")), dim=1)
         vocab = log_probs.shape[1]
         total = (scores.view(-1, 1) + log_probs).view(len(active), width * vocab)  # [A, K*V]
         best, flat = total.topk(2 * width, dim=1)  # [A, 2K]
@@ -141,7 +144,8 @@ def beam_search(model: Seq2Seq, source: Tensor, lengths: Tensor, beam_size: int 
             active = [active[i] for i in searched]
         index = torch.tensor(next_beams, device=source.device)
         tokens = torch.tensor(next_tokens, device=source.device)
-        scores = torch.tensor(next_scores, device=source.device).view(len(active), width)
+        scores = torch.tensor(next_scores, device=source.device, dtype=dtype).view(len(active),
+                                                                                   width)
         state = select_state(state, index)
         history = torch.cat([history.index_select(0, index), tokens.unsqueeze(1)], dim=1)
         attention = attention.index_select(0, index)

@@ -16,7 +16,7 @@ import torch
 from torch import Tensor
 
 from rnnkit.data.subword import BOS_ID, EOS_ID
-from rnnkit.models.seq2seq_decoder import Memory, select_state
+from rnnkit.models.seq2seq_decoder import Memory, score_dtype, select_state
 
 if TYPE_CHECKING:
     from rnnkit.models.seq2seq import Seq2Seq
@@ -43,11 +43,13 @@ def greedy_search(model: Seq2Seq, source: Tensor, lengths: Tensor
     forbidden = model.forbidden_mask()
     running = torch.arange(batch, device=device)  # the sentences not ended, in row order
     tokens = torch.full((batch,), BOS_ID, dtype=torch.long, device=device)
-    total = torch.zeros(batch, device=device)
+    dtype = score_dtype(memory)  # the model's (float32 held a float64 model's sums)
+    total = torch.zeros(batch, device=device, dtype=dtype)
     steps: list[tuple[Tensor, Tensor, Tensor | None]] = []  # (running, tokens, weights) a step
     for t in range(int(limits.max())):
         scores, state, attention = model.decoder.step(tokens, state, memory)
-        log_probs = torch.log_softmax(scores.masked_fill(forbidden, float("-inf")), dim=1)
+        log_probs = torch.log_softmax(scores.to(dtype).masked_fill(forbidden, float("-inf")),
+                                      dim=1)
         tokens = log_probs.argmax(dim=1)  # [R]
         total.index_add_(0, running, log_probs.gather(1, tokens.unsqueeze(1)).squeeze(1))
         steps.append((running, tokens, attention))
@@ -60,7 +62,8 @@ def greedy_search(model: Seq2Seq, source: Tensor, lengths: Tensor
             state = select_state(state, keep)
             memory = Memory(*(part.index_select(0, keep) for part in memory))
     written = torch.full((batch, len(steps)), EOS_ID, dtype=torch.long, device=device)  # [B, T]
-    stacked = (torch.zeros(batch, len(steps), source.shape[1], device=device)  # [B, T, S]
+    stacked = (torch.zeros(batch, len(steps), source.shape[1], device=device,  # [B, T, S]
+                           dtype=memory.states.dtype)
                if steps[0][2] is not None else None)
     for t, (rows, step_tokens, weights) in enumerate(steps):  # the end marker after the end
         written[rows, t] = step_tokens

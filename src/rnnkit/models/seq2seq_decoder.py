@@ -43,6 +43,12 @@ class DecoderState(NamedTuple):
     feed: Tensor
 
 
+def score_dtype(memory: Memory) -> torch.dtype:
+    """The dtype that decoding sums log probabilities in: the model's, at least float32 (a
+    bfloat16 model's scores would round at every step)."""
+    return torch.promote_types(memory.states.dtype, torch.float32)
+
+
 def select_state(state: DecoderState, index: Tensor) -> DecoderState:
     """The states of the sentences (or beams) at ``index``, in that order."""
     hidden = state.hidden

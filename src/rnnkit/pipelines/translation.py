@@ -79,6 +79,14 @@ def translate_lines(model: Seq2Seq, lines: Sequence[str], beam_size: int | None 
     if isinstance(lines, str):
         raise TypeError(f"translate_lines takes a list of lines, got the string {lines[:40]!r};"
                         " pass [line] for one")
+    for number, line in enumerate(lines):
+        if not isinstance(line, str):
+            raise TypeError(f"translate_lines: line {number + 1} is a {type(line).__name__},"
+                            f" not text: {line!r}; give every line as a str (str(line), or ''"
+                            " for an empty one)")
+    if batch_size < 1:
+        raise ValueError(f"translate_lines: batch_size must be at least 1 (lines decoded "
+                         f"together), got {batch_size}")
     with evaluating(model):  # its mode (train or eval) is given back after
         beam = model.config.beam_size if beam_size is None else beam_size
         alpha = model.config.length_penalty if alpha is None else alpha

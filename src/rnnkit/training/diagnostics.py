@@ -135,10 +135,11 @@ def gradient_flow(
     """Measure ``||dL/dh_t||`` for every step, layer and direction of a model's recurrent layer.
 
     The model itself is untouched: a deep copy runs in eval mode (no dropout) with its recurrent
-    layer switched to the Python time loop (``kernel="loop"``) and every cell wrapped so that each
-    returned ``h_t`` keeps its gradient; then ``copy.step(batch).loss.backward()``. The copy and
-    the batch's floating tensors run in float64 by default: a vanishing gradient often falls
-    below float32's smallest number (1e-45) and would read as exactly 0.
+    layer switched to the Python time loop (``kernel="loop"``), every parameter taking gradients
+    (frozen ones too: ``dL/dh_t`` does not depend on which weights train) and every cell wrapped
+    so that each returned ``h_t`` keeps its gradient; then ``copy.step(batch).loss.backward()``.
+    The copy and the batch's floating tensors run in float64 by default: a vanishing gradient
+    often falls below float32's smallest number (1e-45) and would read as exactly 0.
 
     Args:
         model: a task model whose ``step(batch)`` returns the loss.
@@ -163,6 +164,9 @@ def gradient_flow(
                          "layer in one, and name the layer's attribute with layer=...")
     probe = copy.deepcopy(model)
     probe.eval()
+    # dL/dh_t does not depend on which weights train: a frozen layer's h_t took no gradient
+    # (every norm read 0), a frozen model's loss none at all (backward failed)
+    probe.requires_grad_(True)
     try:
         recurrent = probe.get_submodule(layer)
     except AttributeError:
