@@ -145,6 +145,22 @@ def test_absurd_sizes_are_refused_naming_the_key(override: str, message: str) ->
         load_config(RunConfig, overrides=[override])
 
 
+@pytest.mark.parametrize(("overrides", "named"), [
+    (["model.recurrent_dropout=0.2"], "model.recurrent_dropout > 0"),
+    (["model.layer_norm=true"], "model.layer_norm"),
+    (["model.layer_norm=true", "model.recurrent_dropout=0.1"],
+     "model.recurrent_dropout > 0 and model.layer_norm"),
+])
+def test_the_fused_kernel_with_loop_only_options_names_the_settings(overrides: list[str],
+                                                                    named: str) -> None:
+    """The layers said only "LSTM: kernel='fused' is impossible", naming no setting."""
+    with pytest.raises(ConfigError, match=re.escape(f"model.kernel=fused cannot run with {named}"
+                                                    ": PyTorch's fused kernel")):
+        load_config(RunConfig, overrides=["model.kernel=fused", *overrides])
+    looped = load_config(RunConfig, overrides=["model.kernel=loop", *overrides])
+    assert looped.model.kernel == "loop"
+
+
 def test_unknown_key_lists_the_valid_keys(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(RunConfig, overrides=["train.learning_rate=0.1"])

@@ -36,6 +36,13 @@ def check_model(config: ModelConfig) -> None:
     check_choice(config.nonlinearity, "model.nonlinearity", ("tanh", "relu"))
     check_choice(config.init, "model.init", INIT_SCHEMES)
     check_choice(config.kernel, "model.kernel", KERNELS)
+    looped = [name for name, on in (("model.recurrent_dropout > 0", config.recurrent_dropout > 0),
+                                    ("model.layer_norm", config.layer_norm)) if on]
+    if config.kernel == "fused" and looped:
+        raise ConfigError(f"model.kernel=fused cannot run with {' and '.join(looped)}: PyTorch's"
+                          " fused kernel has no dropout mask inside the time loop and no layer"
+                          " norm, so these run rnnkit's time loop; set model.kernel=auto (or"
+                          " loop), or turn them off")
 
 
 def check_train(config: TrainConfig) -> None:
