@@ -116,7 +116,7 @@ def _build(config_type: type[ConfigT], values: dict[str, Any], source: str,
     for section, content in values.items():
         if section not in hints:
             if not isinstance(content, dict):  # `lr = 0.1` at the top
-                raise ConfigError(f"{section} = {_shown(content)} in {source} is outside any "
+                raise ConfigError(f"{section} = {shown_value(content)} in {source} is outside any "
                                   "section: a key goes after its section's [section] line;"
                                   f"{did_you_mean_key(section, keys)} valid keys: "
                                   + ", ".join(keys))
@@ -138,7 +138,7 @@ def _build(config_type: type[ConfigT], values: dict[str, Any], source: str,
                                   f"{did_you_mean(section, name, keys)} valid keys: "
                                   + ", ".join(keys))
         section_defaults = getattr(defaults, section)
-        typed = {n: _coerce(f"{section}.{n}", v, field_types[n], getattr(section_defaults, n),
+        typed = {n: coerce_value(f"{section}.{n}", v, field_types[n], getattr(section_defaults, n),
                             where=_in(origin(f"{section}.{n}")))
                  for n, v in content.items()}
         # start from the run's own defaults for the section, which may differ from the class's
@@ -155,7 +155,7 @@ def _in(origin: str) -> str:
     return "" if origin == "overrides" else f" in {origin}"
 
 
-def _coerce(key: str, value: Any, expected: Any, default: Any = None, where: str = "") -> Any:
+def coerce_value(key: str, value: Any, expected: Any, default: Any = None, where: str = "") -> Any:
     """``value`` as the type ``expected`` of the setting ``key`` (``where``: `` in FILE``, the
     file it came from, for the error)."""
     if isinstance(expected, types.UnionType) or typing.get_origin(expected) is typing.Union:
@@ -194,7 +194,7 @@ def _read_word(word: _Word, allowed: tuple[Any, ...]) -> Any:
     return int(word) if LEADING_ZEROS.fullmatch(word) else str(word)
 
 
-def _shown(value: Any) -> str:
+def shown_value(value: Any) -> str:
     """A value as TOML writes it where it can (``true``, ``"gru"``), else as Python does."""
     try:
         return _toml_value(value)

@@ -11,7 +11,7 @@ import typing
 from typing import Any, TypeVar, cast
 
 from rnnkit.config.checks import ConfigError
-from rnnkit.config.files import _coerce, _shown  # a run's reading of one value
+from rnnkit.config.files import coerce_value, shown_value  # a run's reading of one value
 from rnnkit.config.sections import check_section, check_value
 
 SectionT = TypeVar("SectionT")
@@ -34,7 +34,7 @@ def saved_section(name: str, section_type: type[SectionT], values: Any) -> Secti
         rnnkit.config.ConfigError: model.dropout expects float (a number, ...), got 'x'
     """
     if not isinstance(values, dict):
-        raise ConfigError(f"{name} must be a table of settings; got {_shown(values)}")
+        raise ConfigError(f"{name} must be a table of settings; got {shown_value(values)}")
     defaults: Any = section_type()
     field_types = typing.get_type_hints(section_type)
     typed = {key: saved_value(f"{name}.{key}", value, field_types[key], getattr(defaults, key))
@@ -48,6 +48,6 @@ def saved_value(key: str, value: Any, expected: Any, default: Any = None) -> Any
     """One saved setting ``key`` as the type ``expected`` (``int``, ``float``, ``bool``,
     ``str``), refused as in a run's configuration file (``default``: for the example), and
     its value as every run checks it (:func:`~rnnkit.config.sections.check_value`)."""
-    typed = _coerce(key, value, expected, default)
+    typed = coerce_value(key, value, expected, default)
     check_value(key, typed)
     return typed
