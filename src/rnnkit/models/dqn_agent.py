@@ -137,20 +137,25 @@ class DQNAgent(TaskModel):
             return int(self(window, position).argmax(-1))
 
     @torch.no_grad()
-    def greedy_from_inputs(self, inputs: np.ndarray, position: float = 0.0
-                           ) -> tuple[np.ndarray, np.ndarray]:
-        """Greedy actions ``[N]`` and the positions ``[N]`` they lead to, over scaled
-        consecutive windows ``[N, L, F]`` in order, each decision fed the position that the
-        ones before it left (flat before the first)."""
+    def held_q_values(self, inputs: np.ndarray) -> dict[float, np.ndarray]:
+        """The Q-values ``[N, 3]`` (float64) of scaled windows ``[N, L, F]`` at each position
+        the agent can hold (flat and long; short too with ``long_short``), dropout off."""
         weight = next(self.parameters())
         with evaluating(self):
             encoded = torch.cat([self.encode(torch.as_tensor(inputs[i:i + 2048],
                                                              device=weight.device,
                                                              dtype=weight.dtype))
                                  for i in range(0, len(inputs), 2048)])  # [N, W]
-        held = (-1.0, 0.0, 1.0) if self.mode == "long_short" else (0.0, 1.0)
-        q = {p: self.q_values(encoded, encoded.new_full((len(encoded), 1), p)).double().cpu()
-             .numpy() for p in held}  # position -> [N, 3] (NumPy has no bfloat16)
+            held = (-1.0, 0.0, 1.0) if self.mode == "long_short" else (0.0, 1.0)
+            return {p: self.q_values(encoded, encoded.new_full((len(encoded), 1), p)).double()
+                    .cpu().numpy() for p in held}  # position -> [N, 3] (NumPy has no bfloat16)
+
+    def greedy_from_inputs(self, inputs: np.ndarray, position: float = 0.0
+                           ) -> tuple[np.ndarray, np.ndarray]:
+        """Greedy actions ``[N]`` and the positions ``[N]`` they lead to, over scaled
+        consecutive windows ``[N, L, F]`` in order, each decision fed the position that the
+        ones before it left (flat before the first)."""
+        q = self.held_q_values(inputs)
         actions = np.zeros(len(inputs), dtype=np.int64)
         positions = np.zeros(len(inputs))
         for i in range(len(inputs)):

@@ -10,12 +10,16 @@ forecaster and buy/sell/hold classifier trained on the same training period -> e
 positions over the test period, backtested once after costs beside buy-and-hold -> mean and
 spread over seeds (:mod:`rnnkit.pipelines.dqn_report`), ``results.json``, ``equity.png`` with
 every curve, and a bundle per model and seed (``seed-<k>/dqn/model.rnnkit``, which
-``rnnkit backtest`` reads). The settings and their checks: :mod:`rnnkit.pipelines.dqn_config`.
+``rnnkit backtest`` reads). An agent that learnt nothing (Q-values beyond any reward, one
+position on every test day: :mod:`rnnkit.rl.collapse`) is warned of after the table and in
+``results.json`` (each run's ``warnings``). The settings and their checks:
+:mod:`rnnkit.pipelines.dqn_config`.
 """
 
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -35,6 +39,7 @@ from rnnkit.pipelines.dqn_config import (
 from rnnkit.pipelines.dqn_report import summarize, summary_table
 from rnnkit.pipelines.run import RUN_FILES, clear_run, write_results
 from rnnkit.pipelines.sources import ForecastDataConfig
+from rnnkit.rl.collapse import collapse_warnings
 from rnnkit.rl.dqn import check_buffer_memory, check_updates, train_dqn
 from rnnkit.rl.env import TradingEnv, random_positions
 from rnnkit.rl.prices import listed_prices, price_windows
@@ -210,8 +215,11 @@ def run_dqn(config: DQNRunConfig, out_dir: str | Path, log: Any = print) -> dict
         for name, result in results.items():
             if name != "buy_and_hold" or not curves.get(name):
                 curves.setdefault(name, []).append(np.r_[1.0, result.equity])
+        fitting = make_env(periods.fitting, periods.scaler, config.trading)
         runs.append({"seed": seed, "dqn_training": training,
-                     "reports": {name: r.report.as_dict() for name, r in results.items()}})
+                     "reports": {name: r.report.as_dict() for name, r in results.items()},
+                     "warnings": collapse_warnings(agent, fitting, config.agent,
+                                                   positions["dqn"])})
         log(f"seed {seed}: " + ", ".join(f"{name} {r.report.total_return:+.1%}"
                                          for name, r in results.items()))
     reports = [run["reports"] for run in runs]
@@ -232,6 +240,9 @@ def run_dqn(config: DQNRunConfig, out_dir: str | Path, log: Any = print) -> dict
     results_json["curves"] = curves  # for callers that plot several symbols; not in the file
     results_json["times"] = equity_times(test)
     log(table)
+    for run in runs:  # after the table, where they are read with it
+        for text in run["warnings"]:
+            warnings.warn(f"seed {run['seed']}: {text}", stacklevel=2)
     return results_json
 
 
