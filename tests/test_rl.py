@@ -437,6 +437,7 @@ def test_train_dqn_and_backtest_the_agent_bundle(tmp_path: Path,
         capsys.readouterr().err
 
 
+@pytest.mark.filterwarnings(r"ignore:seed \d+. the agent:UserWarning")  # tiny agents
 def test_the_agents_equity_is_drawn_from_1_on_the_day_each_return_is_earned(
         tmp_path: Path) -> None:
     # as rnnkit backtest draws it: no point before its return is known, and a start at 1
@@ -668,6 +669,7 @@ def run_dqn_benchmark(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     return dict(json.loads((tmp_path / "dqn_trading.json").read_text()))
 
 
+@pytest.mark.filterwarnings(r"ignore:seed \d+. the agent:UserWarning")  # tiny agents
 def test_the_dqn_benchmark_survives_an_agent_never_in_the_market(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # an agent that never left flat has no Sharpe ratio: the benchmark's headline mean failed
@@ -683,6 +685,7 @@ def test_the_dqn_benchmark_survives_an_agent_never_in_the_market(
                                     "buy_and_hold": "1 of 1 runs"}
 
 
+@pytest.mark.filterwarnings(r"ignore:seed \d+. the agent:UserWarning")  # tiny agents
 def test_the_dqn_benchmark_records_the_costs_it_charged(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # with --set trading.cost_bps=20 it wrote '5 bps cost + 5 bps slippage' and titled every
