@@ -47,6 +47,22 @@ def test_a_line_with_text_after_its_tree_is_an_error_naming_it(tmp_path: Path) -
         read_trees(path)
 
 
+def test_errors_quote_at_most_200_characters_of_a_long_line(tmp_path: Path) -> None:
+    # a 50 MB line given as SST trees, or as a long CSV's header, was quoted whole: a 50 MB
+    # error message
+    line = "lorem ipsum, dolor sit amet, " * 10_000
+    (tmp_path / "trees.txt").write_text(line + "\n")
+    with pytest.raises(ValueError) as error:
+        read_trees(tmp_path / "trees.txt")
+    assert "line 1: text outside the tree's brackets: 'lorem ipsum, dolor" in str(error.value)
+    assert len(str(error.value)) < 400
+    (tmp_path / "long.csv").write_text(line + "\n1,2\n")
+    with pytest.raises(ValueError) as error:
+        read_numeric_sequences(tmp_path / "long.csv", time_column="step")
+    assert "(columns: lorem ipsum, dolor sit amet, " in str(error.value)
+    assert len(str(error.value)) < 500
+
+
 def test_a_node_without_words_is_refused_and_tabs_separate_like_spaces(tmp_path: Path
                                                                        ) -> None:
     """'(3 (2) (4 good))' gave the empty phrase ([], 'neutral') as a training example, and a

@@ -127,3 +127,12 @@ def test_a_long_line_is_refused_at_once(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="line 2 has 100001 fields where the header has 2"):
         load_table(tmp_path / "row.csv", "date")
     assert time.perf_counter() - started < 10
+
+
+def test_a_missing_date_column_names_at_most_20_columns(tmp_path: Path) -> None:
+    # a header of 1.8 million names (a 50 MB line) was listed whole in the message
+    (tmp_path / "t.csv").write_text(",".join(f"c{i}" for i in range(30)) + "\n" +
+                                    ",".join("1" * 30) + "\n")
+    with pytest.raises(ValueError, match=r"t.csv has no date column 'date'; its columns: 'c0', "
+                                         r"'c1', .*'c19', \.\.\. \(30 columns\)\. Name the one"):
+        load_table(tmp_path / "t.csv", "date")
