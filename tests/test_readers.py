@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import io
+import re
 from collections import Counter
 from collections.abc import Callable
 from functools import cache
@@ -453,3 +455,17 @@ def test_a_file_without_blank_lines_between_sentences_is_refused(tmp_path: Path,
         read(path)
     path.write_text(sentence(10_000))
     assert [len(sentence) for sentence in read(path)] == [10_000]
+
+
+@pytest.mark.parametrize(("data", "said"), [
+    (gzip.compress(b"w\tO\n"), "not UTF-8 text: it is gzipped but not named .gz; rename it "
+                               "t.iob.gz"),
+    ("w\tO\n".encode("utf-16"), "not UTF-8 text: it is UTF-16 text (it starts with a UTF-16 "
+                                "byte-order mark); save it as UTF-8"),
+    (b"PK\x03\x04\x14\x00\x08\x00\xff\xfe", "not UTF-8 text: it is a zip archive; unzip it"),
+])
+def test_a_file_not_utf8_says_what_it_is(tmp_path: Path, data: bytes, said: str) -> None:
+    # 'save the file as UTF-8' was the advice for a gzipped file too
+    (tmp_path / "t.iob").write_bytes(data)
+    with pytest.raises(DataFormatError, match=re.escape(f"t.iob:1: {said}")):
+        read_iob(tmp_path / "t.iob")

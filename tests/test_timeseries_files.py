@@ -136,3 +136,15 @@ def test_a_missing_date_column_names_at_most_20_columns(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"t.csv has no date column 'date'; its columns: 'c0', "
                                          r"'c1', .*'c19', \.\.\. \(30 columns\)\. Name the one"):
         load_table(tmp_path / "t.csv", "date")
+
+
+@pytest.mark.parametrize(("data", "said"), [
+    (gzip.compress(b"date,y\n2020-01-01,1\n"), "it is gzipped but not named .gz; rename it "
+                                               "t.csv.gz"),
+    ("date,y\n2020-01-01,1\n".encode("utf-16"), r"it is UTF-16 text \(it starts with a UTF-16 "
+                                                r"byte-order mark\); save it as UTF-8"),
+])
+def test_a_table_not_utf8_says_what_it_is(tmp_path: Path, data: bytes, said: str) -> None:
+    (tmp_path / "t.csv").write_bytes(data)
+    with pytest.raises(ValueError, match=f"t.csv is not UTF-8 text; {said}$"):
+        load_table(tmp_path / "t.csv", "date")

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rnnkit.data.files import GZIP_ERRORS, not_gzip
+from rnnkit.data.files import GZIP_ERRORS, not_gzip, not_utf8_advice
 
 
 def read_file(path: Path, date_column: str) -> pd.DataFrame:
@@ -39,8 +39,11 @@ def read_file(path: Path, date_column: str) -> pd.DataFrame:
                              ".parquet or a Parquet folder. Convert the file or read it with "
                              "pandas and call tidy()")
     except UnicodeDecodeError:
-        raise ValueError(f"{path} is not UTF-8 text; save it as UTF-8 (CSV UTF-8 in a "
-                         "spreadsheet)") from None
+        with path.open("rb") as file:
+            advice = not_utf8_advice(file.read(16), path)  # gzipped, UTF-16: say which
+        raise ValueError(f"{path} is not UTF-8 text; " + (advice or "save it as UTF-8 (CSV "
+                                                                    "UTF-8 in a spreadsheet)")
+                         ) from None
     except GZIP_ERRORS as error:  # a .csv.gz cut short or damaged: EOFError, zlib.error
         if not name.endswith(".gz"):
             raise
