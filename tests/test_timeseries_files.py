@@ -148,3 +148,15 @@ def test_a_table_not_utf8_says_what_it_is(tmp_path: Path, data: bytes, said: str
     (tmp_path / "t.csv").write_bytes(data)
     with pytest.raises(ValueError, match=f"t.csv is not UTF-8 text; {said}$"):
         load_table(tmp_path / "t.csv", "date")
+
+
+def test_dates_written_two_ways_say_so_naming_one_of_each(tmp_path: Path) -> None:
+    # said "holds '2020-01-02' at row 1, not a date": a date, read in the way of row 0's
+    (tmp_path / "t.csv").write_text("date,y\n31/12/2019,1\n2020-01-02,2\n2020-01-03,3\n")
+    with pytest.raises(ValueError, match="t.csv: column 'date' holds dates written in more than "
+                                         "one way: '31/12/2019' at row 0, '2020-01-02' at row 1, "
+                                         "a date on its own but not read the way of the others"):
+        load_table(tmp_path / "t.csv", "date")
+    (tmp_path / "t.csv").write_text("date,y\n2020-01-01,1\nbanana,2\n")
+    with pytest.raises(ValueError, match="holds 'banana' at row 1, not a date; fix or drop"):
+        load_table(tmp_path / "t.csv", "date")
