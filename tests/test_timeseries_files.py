@@ -112,6 +112,10 @@ def test_a_row_with_more_fields_than_the_header_names_its_line(tmp_path: Path,
 def test_a_separator_at_the_end_of_every_row_loses_nothing(tmp_path: Path) -> None:
     (tmp_path / "t.csv").write_text("date,a\n2020-01-01,1,\n2020-01-02,2,\n")
     assert load_table(tmp_path / "t.csv", "date")["a"].tolist() == [1, 2]
+    # a spreadsheet's empty columns, headed too: each unnamed column is its own, not repeated
+    (tmp_path / "t.csv").write_text("date,a,,\n2020-01-01,1,,\n2020-01-02,2,,\n")
+    assert load_table(tmp_path / "t.csv", "date").columns.tolist() == ["a", "Unnamed: 2",
+                                                                  "Unnamed: 3"]
 
 
 def test_a_long_line_is_refused_at_once(tmp_path: Path) -> None:

@@ -83,7 +83,8 @@ def _check_rows(path: Path, separator: str) -> None:
             if header is None:
                 return  # no header row: pandas' EmptyDataError says so
             names = [name.strip() for name in header]
-            repeated = sorted(name for name, count in Counter(names).items() if count > 1)
+            repeated = sorted(name for name, count in Counter(names).items()
+                              if count > 1 and name)  # pandas names each empty one: Unnamed: 4
             if repeated:
                 shown = ", ".join(map(repr, repeated[:5])) + (", ..." * (len(repeated) > 5))
                 raise ValueError(f"{path}: the columns {shown} appear more than once in its "
