@@ -205,6 +205,26 @@ def test_predict_probabilities_gives_back_the_mode_and_takes_no_examples_or_floa
     assert probabilities.dtype == torch.float64 and probabilities.shape == (1, 2)
 
 
+def test_a_long_text_is_a_batch_of_its_own_not_padding_the_short_ones_to_its_length(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # a text of 360,000 words sorted among 50 short ones (a quote left open in a CSV) made one
+    # batch of 51 rows of 360,000 steps: evaluate took 94 s and 17.8 GB
+    from rnnkit.data.text_labels import LabelledText
+    from rnnkit.pipelines.classifier import predict_probabilities
+
+    model = _text_model().eval()
+    long_text = LabelledText(("good",) * 2**19, ())  # half the padded tokens of a batch
+    examples = [LabelledText(("bad", "film"), ()), long_text, LabelledText(("good",), ())]
+    shapes = []
+    predict = model.predict
+    monkeypatch.setattr(model, "predict", lambda batch: shapes.append(
+        tuple(batch.inputs.shape[:2])) or predict(batch))
+    together = predict_probabilities(model, examples)
+    assert shapes == [(2, 2), (1, 2**19)]
+    alone = torch.cat([predict_probabilities(model, [example]) for example in examples])
+    torch.testing.assert_close(together, alone)
+
+
 def test_validation_loss_with_class_weights_is_the_weighted_mean_over_all_examples() -> None:
     """The class-weighted softmax loss is sum(w_y * l) / sum(w_y) (torch's CrossEntropyLoss
     weight semantics); over several batches validation must divide by the weights of the

@@ -47,6 +47,22 @@ def test_a_line_with_text_after_its_tree_is_an_error_naming_it(tmp_path: Path) -
         read_trees(path)
 
 
+def test_errors_quote_at_most_200_characters_of_a_long_line(tmp_path: Path) -> None:
+    # a 50 MB line given as SST trees, or as a long CSV's header, was quoted whole: a 50 MB
+    # error message
+    line = "lorem ipsum, dolor sit amet, " * 10_000
+    (tmp_path / "trees.txt").write_text(line + "\n")
+    with pytest.raises(ValueError) as error:
+        read_trees(tmp_path / "trees.txt")
+    assert "line 1: text outside the tree's brackets: 'lorem ipsum, dolor" in str(error.value)
+    assert len(str(error.value)) < 400
+    (tmp_path / "long.csv").write_text(line + "\n1,2\n")
+    with pytest.raises(ValueError) as error:
+        read_numeric_sequences(tmp_path / "long.csv", time_column="step")
+    assert "(columns: lorem ipsum, dolor sit amet, " in str(error.value)
+    assert len(str(error.value)) < 500
+
+
 def test_a_node_without_words_is_refused_and_tabs_separate_like_spaces(tmp_path: Path
                                                                        ) -> None:
     """'(3 (2) (4 good))' gave the empty phrase ([], 'neutral') as a training example, and a
@@ -194,6 +210,18 @@ def test_a_header_without_a_field_read_says_so_before_counting_fields(tmp_path: 
         read_labelled_texts(path)
 
 
+def test_a_text_of_more_words_than_one_text_may_hold_names_its_line(tmp_path: Path) -> None:
+    # a 50 MB text (a whole file in one field) took more than 14 GB and ran on; kept to
+    # data.max_tokens words, it is read
+    path = tmp_path / "t.csv"
+    path.write_text("text,label\ngood,pos\n" + f'"{"so very long " * 33_334}",neg\n')
+    with pytest.raises(ValueError, match=r"t.csv, line 3: a text of 100,002 words, more than "
+                                         r"one text may hold \(100,000; is it a whole file on "
+                                         r"one line\?\); split it"):
+        read_labelled_texts(path)
+    assert len(read_labelled_texts(path, max_tokens=500)[1].tokens) == 500
+
+
 def test_empty_fields_beyond_the_header_are_no_error(tmp_path: Path) -> None:
     path = tmp_path / "trailing.csv"  # a spreadsheet's trailing separators
     path.write_text("text,label\ngood film,pos,,\nbad film,neg,\n")
@@ -293,6 +321,12 @@ def test_cli_trains_predicts_and_refuses_unknown_labels(
     assert main(["predict", "--model", str(out / "model.rnnkit"), "--text",
                  "a great cast\n\nhated it\n   \n<br />\nfine"]) == 2  # blank lines count
     assert "line 5 has no words to classify: '<br />'" in capsys.readouterr().err
+    whole_file = tmp_path / "one_line.txt"  # a whole file on one line: 14 GB and no end
+    whole_file.write_text("a great cast\n" + "fun and warm " * 33_334)
+    assert main(["predict", "--model", str(out / "model.rnnkit"), "--input",
+                 str(whole_file)]) == 2
+    assert (f"{whole_file}, line 2: a text of 100,002 words, more than one text may hold "
+            "(100,000; is it a whole file on one line?)") in capsys.readouterr().err
     old_mac = tmp_path / "old_mac.txt"  # CR line endings: read as one text of two reviews
     old_mac.write_bytes(b"a great cast\r\nfine\rhated it\r")
     assert main(["predict", "--model", str(out / "model.rnnkit"), "--input", str(old_mac)]) == 2

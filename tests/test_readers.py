@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import io
+import re
 from collections import Counter
 from collections.abc import Callable
 from functools import cache
@@ -433,3 +435,37 @@ def test_an_iob_error_quotes_at_most_a_short_piece_of_a_long_line(tmp_path: Path
     with pytest.raises(DataFormatError) as error:
         read_iob(write(tmp_path, text))
     assert len(str(error.value)) < 700 and "..." in str(error.value)
+
+
+@pytest.mark.parametrize("fmt", ["iob", "conllu"])
+def test_a_file_without_blank_lines_between_sentences_is_refused(tmp_path: Path,
+                                                                 fmt: str) -> None:
+    # read as one sentence of every token: 62,730 tokens of WNUT-17 took 2.6 GB to tag
+    def sentence(length: int) -> str:
+        return "# a comment\n" + ("".join(f"{i + 1}\tw\tw\tX\t_\t_\t0\troot\t_\t_\n"
+                                          for i in range(length))
+                                  if fmt == "conllu" else "w\tO\n" * length)
+
+    path = tmp_path / f"flat.{fmt}"
+    read = read_conllu if fmt == "conllu" else read_iob
+    path.write_text(sentence(10_001))
+    with pytest.raises(DataFormatError, match=f"flat.{fmt}:1: a sentence of 10,001 tokens, "
+                                              r"more than one sentence may hold \(10,000\); a "
+                                              "file needs a blank line after each sentence"):
+        read(path)
+    path.write_text(sentence(10_000))
+    assert [len(sentence) for sentence in read(path)] == [10_000]
+
+
+@pytest.mark.parametrize(("data", "said"), [
+    (gzip.compress(b"w\tO\n"), "not UTF-8 text: it is gzipped but not named .gz; rename it "
+                               "t.iob.gz"),
+    ("w\tO\n".encode("utf-16"), "not UTF-8 text: it is UTF-16 text (it starts with a UTF-16 "
+                                "byte-order mark); save it as UTF-8"),
+    (b"PK\x03\x04\x14\x00\x08\x00\xff\xfe", "not UTF-8 text: it is a zip archive; unzip it"),
+])
+def test_a_file_not_utf8_says_what_it_is(tmp_path: Path, data: bytes, said: str) -> None:
+    # 'save the file as UTF-8' was the advice for a gzipped file too
+    (tmp_path / "t.iob").write_bytes(data)
+    with pytest.raises(DataFormatError, match=re.escape(f"t.iob:1: {said}")):
+        read_iob(tmp_path / "t.iob")

@@ -116,6 +116,11 @@ def test_bad_input_is_a_clear_error(files: dict[str, Path], tmp_path: Path,
     long_sentence = " ".join(["word"] * 500)  # far longer than any training sentence
     assert main(["predict", "--model", model, "--text", long_sentence]) == 0
     assert len(capsys.readouterr().out.split()) == 1000
+    one_line = tmp_path / "one_line.txt"  # a whole text on one line: 4 GB for 2 MB of it
+    one_line.write_text("Mary runs .\n" + "word " * 10_001)
+    assert main(["predict", "--model", model, "--format", "text", "--input", str(one_line)]) == 2
+    assert (f"{one_line}:2: a sentence of 10,001 tokens, more than one sentence may hold "
+            "(10,000)") in capsys.readouterr().err
     unknown = tmp_path / "unknown.conllu"
     unknown.write_text(CONLLU.replace("PUNCT", "SYM"))
     assert main(["evaluate", "--model", model, "--data", str(unknown)]) == 0

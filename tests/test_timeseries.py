@@ -793,7 +793,8 @@ def test_dates_are_never_guessed_wrong(tmp_path: Path) -> None:
     assert list(_load(tmp_path, mixed).index.day) == [1, 2]
     year_first = "date,y\n" + "".join(f"2015/{m:02d}/01,{m}\n" for m in range(1, 13))
     assert list(_load(tmp_path, year_first).index.month) == list(range(1, 13))
-    with pytest.raises(ValueError, match="'01/02/2020 06:00' at row 2, not a date"):
+    with pytest.raises(ValueError, match="more than one way: '30/01/2020' at row 0, '01/02/2020 "
+                                         "06:00' at row 2, a date on its own"):
         _load(tmp_path, "date,y\n30/01/2020,1\n31/01/2020,2\n01/02/2020 06:00,3\n")
     with pytest.raises(ValueError, match="holds an empty value at row 1, not a date"):
         _load(tmp_path, "date,y\n1960,1\n,2\n1962,3\n")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import importlib.util
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -81,3 +83,84 @@ def test_a_table_read_with_the_wrong_separator_says_which_it_has(
     (tmp_path / name).write_text(text, encoding="utf-8")
     with pytest.raises(ValueError, match=f"{name} looks separated by {said}"):
         load_table(tmp_path / name, "date")
+
+
+def test_a_header_naming_a_column_twice_is_refused(tmp_path: Path) -> None:
+    # pandas renamed the second 'y' to 'y.1', so the refusal of repeated names never saw it:
+    # the run trained on 'y' with 'y.1' as an input
+    (tmp_path / "t.csv").write_text("date,y,y\n2020-01-01,1,2\n2020-01-02,3,4\n")
+    with pytest.raises(ValueError, match=r"t.csv: the columns 'y' appear more than once in its "
+                                         r"header \(line 1;"):
+        load_table(tmp_path / "t.csv", "date")
+
+
+@pytest.mark.parametrize("name", ["t.csv", "t.tsv", "t.csv.gz"])
+def test_a_row_with_more_fields_than_the_header_names_its_line(tmp_path: Path,
+                                                               name: str) -> None:
+    # with the extra field in the first row, pandas (index_col=False) dropped it with a
+    # warning ("This leads to a loss of data") and read the row as if it were whole
+    separator = "\t" if ".tsv" in name else ","
+    text = "date,a,b\n2020-01-01,1,2,3\n2020-01-02,4,5\n".replace(",", separator)
+    opener = gzip.open if name.endswith(".gz") else open
+    with opener(tmp_path / name, "wt") as file:
+        file.write(text)
+    with pytest.raises(ValueError, match=f"{name} cannot be read as a table: line 2 has 4 "
+                                         "fields where the header has 3"):
+        load_table(tmp_path / name, "date")
+
+
+def test_a_separator_at_the_end_of_every_row_loses_nothing(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_text("date,a\n2020-01-01,1,\n2020-01-02,2,\n")
+    assert load_table(tmp_path / "t.csv", "date")["a"].tolist() == [1, 2]
+    # a spreadsheet's empty columns, headed too: each unnamed column is its own, not repeated
+    (tmp_path / "t.csv").write_text("date,a,,\n2020-01-01,1,,\n2020-01-02,2,,\n")
+    assert load_table(tmp_path / "t.csv", "date").columns.tolist() == ["a", "Unnamed: 2",
+                                                                  "Unnamed: 3"]
+
+
+def test_a_long_line_is_refused_at_once(tmp_path: Path) -> None:
+    # a 50 MB line (a header of repeated names, or a row of many fields) held pandas for
+    # minutes; the csv module reads it in about a second
+    line = "lorem, ipsum, dolor, sit, amet, " * 20_000  # 640 kB
+    (tmp_path / "header.csv").write_text(line)
+    (tmp_path / "row.csv").write_text("date,y\n" + line.replace(" ", ""))
+    started = time.perf_counter()
+    with pytest.raises(ValueError, match=r"the columns 'amet', 'dolor', 'ipsum', 'lorem', 'sit' "
+                                         "appear more than once"):
+        load_table(tmp_path / "header.csv", "date")
+    with pytest.raises(ValueError, match="line 2 has 100001 fields where the header has 2"):
+        load_table(tmp_path / "row.csv", "date")
+    assert time.perf_counter() - started < 10
+
+
+def test_a_missing_date_column_names_at_most_20_columns(tmp_path: Path) -> None:
+    # a header of 1.8 million names (a 50 MB line) was listed whole in the message
+    (tmp_path / "t.csv").write_text(",".join(f"c{i}" for i in range(30)) + "\n" +
+                                    ",".join("1" * 30) + "\n")
+    with pytest.raises(ValueError, match=r"t.csv has no date column 'date'; its columns: 'c0', "
+                                         r"'c1', .*'c19', \.\.\. \(30 columns\)\. Name the one"):
+        load_table(tmp_path / "t.csv", "date")
+
+
+@pytest.mark.parametrize(("data", "said"), [
+    (gzip.compress(b"date,y\n2020-01-01,1\n"), "it is gzipped but not named .gz; rename it "
+                                               "t.csv.gz"),
+    ("date,y\n2020-01-01,1\n".encode("utf-16"), r"it is UTF-16 text \(it starts with a UTF-16 "
+                                                r"byte-order mark\); save it as UTF-8"),
+])
+def test_a_table_not_utf8_says_what_it_is(tmp_path: Path, data: bytes, said: str) -> None:
+    (tmp_path / "t.csv").write_bytes(data)
+    with pytest.raises(ValueError, match=f"t.csv is not UTF-8 text; {said}$"):
+        load_table(tmp_path / "t.csv", "date")
+
+
+def test_dates_written_two_ways_say_so_naming_one_of_each(tmp_path: Path) -> None:
+    # said "holds '2020-01-02' at row 1, not a date": a date, read in the way of row 0's
+    (tmp_path / "t.csv").write_text("date,y\n31/12/2019,1\n2020-01-02,2\n2020-01-03,3\n")
+    with pytest.raises(ValueError, match="t.csv: column 'date' holds dates written in more than "
+                                         "one way: '31/12/2019' at row 0, '2020-01-02' at row 1, "
+                                         "a date on its own but not read the way of the others"):
+        load_table(tmp_path / "t.csv", "date")
+    (tmp_path / "t.csv").write_text("date,y\n2020-01-01,1\nbanana,2\n")
+    with pytest.raises(ValueError, match="holds 'banana' at row 1, not a date; fix or drop"):
+        load_table(tmp_path / "t.csv", "date")

@@ -164,7 +164,12 @@ def _write_evaluation(result: dict[str, Any], out: Path, name: str) -> None:
 def predict(args: argparse.Namespace) -> int:
     """One JSON line per input: the label(s) and every label's probability."""
     from rnnkit.data.numeric_sequences import read_numeric_sequences
-    from rnnkit.data.text_labels import LabelledText, prepare_tokens, read_labelled_texts
+    from rnnkit.data.text_labels import (
+        LabelledText,
+        check_text_length,
+        prepare_tokens,
+        read_labelled_texts,
+    )
     from rnnkit.pipelines.classifier import load_classifier_bundle
     from rnnkit.pipelines.classifier_scoring import predict_probabilities
 
@@ -213,6 +218,8 @@ def predict(args: argparse.Namespace) -> int:
                                     settings["truncate"])
             if not tokens:
                 raise ValueError(f"line {number} has no words to classify: {line.strip()!r}")
+            check_text_length(tokens, f"line {number}" if args.input in (None, "-")
+                              else f"{args.input}, line {number}")
             examples.append(LabelledText(tuple(tokens), ()))
         ids = [line for _, line in numbered]
     probabilities = predict_probabilities(model, examples)

@@ -146,6 +146,7 @@ def check_evaluate_flags(args: argparse.Namespace) -> None:
 
 
 def predict(args: argparse.Namespace) -> int:
+    from rnnkit.data.tagged import check_sentence_length
     from rnnkit.pipelines.tagger import load_tagger_bundle
     from rnnkit.pipelines.tagger_data import FORMATS, read_file, write_predictions
     from rnnkit.pipelines.tagger_scoring import predict_tags
@@ -162,6 +163,10 @@ def predict(args: argparse.Namespace) -> int:
         check_columns(fmt, args)
         text = args.text if args.text is not None else read_text_input(args.input)
         given = input_lines(text, args)
+        source = "standard input" if args.input in (None, "-") else args.input
+        for number, line in enumerate(given, 1):
+            check_sentence_length(line.split(), source if args.text is None else "--text",
+                                  number)
         token_lists = [line.split() for line in given if line.strip()]
         if not token_lists:
             raise ValueError("nothing to tag: the input is empty")

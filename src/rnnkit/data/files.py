@@ -11,6 +11,44 @@ from pathlib import Path
 from rnnkit.data.tagged import DataFormatError
 
 
+def compressed_as(first: bytes, path: Path) -> str | None:
+    """How a file that starts with ``first`` is compressed where rnnkit does not open it (it
+    reads plain files and .gz; gensim opens .bz2 and .xz by their names), and what to do; None
+    where it is not."""
+    if first.startswith(b"PK\x03\x04"):
+        return "is a zip archive; unzip it and give the file in it"
+    if first.startswith(b"\x1f\x8b\x08") and path.suffix != ".gz":
+        return f"is gzipped but not named .gz; rename it {path.name}.gz"
+    if first[:3] == b"BZh" and first[4:10] in (b"1AY&SY", b"\x17rE8P\x90"):
+        return f"is compressed with bzip2; decompress it (bunzip2 {path}), or gzip it (.gz)"
+    if first.startswith(b"\xfd7zXZ\x00"):
+        return f"is compressed with xz; decompress it (unxz {path}), or gzip it (.gz)"
+    return None
+
+
+UTF16_MARKS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
+               (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"))
+
+
+def not_utf8_advice(first: bytes, path: str | Path) -> str | None:
+    """What a file that is not UTF-8 and starts with ``first`` is, and what to do, where its
+    first bytes tell: compressed (a .gz not named so, a zip...), or UTF-16/32 text (a
+    byte-order mark: Windows' 'Unicode'); None where they do not.
+
+    Example:
+        >>> not_utf8_advice("day,temp".encode("utf-16"), "t.csv")
+        'it is UTF-16 text (it starts with a UTF-16 byte-order mark); save it as UTF-8'
+    """
+    packed = compressed_as(first, Path(path))
+    if packed is not None:
+        return f"it {packed}"
+    for mark, encoding in UTF16_MARKS:
+        if first.startswith(mark):
+            return (f"it is {encoding} text (it starts with a {encoding} byte-order mark); "
+                    "save it as UTF-8")
+    return None
+
+
 def decode_utf8(raw: bytes, path: str | Path) -> str:
     """A file's bytes as text (a byte-order mark kept as ``\\ufeff``).
 
@@ -29,6 +67,9 @@ def decode_utf8(raw: bytes, path: str | Path) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
+        advice = not_utf8_advice(raw[:16], path)
+        if advice is not None:  # 'save the file as UTF-8' was no advice for a gzipped file
+            raise DataFormatError(f"not UTF-8 text: {advice}", path, 1) from None
         raise DataFormatError(
             f"not UTF-8 text ({error.reason} at byte {error.start}: "
             f"{raw[error.start:error.start + 4]!r}); save the file as UTF-8, or check that it is "

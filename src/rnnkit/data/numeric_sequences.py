@@ -65,7 +65,9 @@ def _missing_fix(header: list[str]) -> str:
             if separator in header[0]:
                 return (f": the header looks separated by {name}, but a long CSV is read "
                         "separated by commas: save it with commas")
-    return f" (columns: {', '.join(header)}); {COLUMNS_HINT}"
+    columns = ", ".join(header)
+    columns = columns if len(columns) <= 200 else f"{columns[:200]}..."  # a 50 MB header line
+    return f" (columns: {columns}); {COLUMNS_HINT}"
 
 
 def read_header(path: str | Path) -> list[str]:

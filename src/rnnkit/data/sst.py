@@ -53,8 +53,10 @@ def parse_tree(line: str) -> SentimentTree:
     while position < len(text):
         char = text[position]
         if not stack and char not in _BLANKS + ")" and (phrases or char != "("):
-            raise ValueError(f"text outside the tree's brackets: {text[position:]!r} (a line "
-                             "holds one tree, such as (3 (2 It) (4 good)))")
+            outside = text[position:]  # a 50 MB line was quoted whole
+            shown = repr(outside) if len(outside) <= 200 else f"{outside[:200]!r}..."
+            raise ValueError(f"text outside the tree's brackets: {shown} (a line holds one "
+                             "tree, such as (3 (2 It) (4 good)))")
         if char == "(":
             end = position + 1
             while end < len(text) and text[end] not in _BLANKS + "()":

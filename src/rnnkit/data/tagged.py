@@ -160,6 +160,7 @@ def line_ending(line: str) -> str:
 
 
 BLANK = None  # a line that separates sentences
+MAX_SENTENCE_TOKENS = 10_000  # UD English-EWT's longest sentence has 159, WNUT-17's 41
 OTHER = ()  # a line that is kept but gives no token (comment, multiword token, -DOCSTART-)
 LineKind = tuple[str, str] | tuple[()] | None  # (token, tag) for a token line
 
@@ -210,7 +211,25 @@ def group_sentences(
         sentences[-1].lines.extend(lines[begin:])
     else:
         raise DataFormatError("no sentences (is this the right file and format?)", source)
+    for sentence in sentences:
+        check_sentence_length(sentence.tokens, source, sentence.first_line)
     return sentences
+
+
+def check_sentence_length(tokens: Sequence[str], source: str | Path, line: int) -> None:
+    """Refuse a sentence of more than :data:`MAX_SENTENCE_TOKENS` tokens: a file without
+    blank lines between its sentences, or a whole text on one line (a 50 MB line is 11
+    million tokens), was tagged as one sentence, a 2 MB line in 53 s and 4 GB, a 50 MB one
+    past any memory.
+
+    Raises:
+        DataFormatError: naming the file, the sentence's first line and its length.
+    """
+    if len(tokens) > MAX_SENTENCE_TOKENS:
+        raise DataFormatError(
+            f"a sentence of {len(tokens):,} tokens, more than one sentence may hold "
+            f"({MAX_SENTENCE_TOKENS:,}); a file needs a blank line after each sentence, and "
+            "text to tag one sentence a line", source, line)
 
 
 def predictions_for(

@@ -28,6 +28,7 @@ ONE_OBJECT_A_LINE = ("a JSON-lines file holds one whole JSON object a line, such
                      "spread over several lines, must be written one object a line)")
 TRUNCATIONS = ("head", "tail", "head_tail")
 FIELDS_HINT = "set data.text_field / data.label_field"  # evaluate and predict rewrite it
+MAX_TEXT_TOKENS = 100_000  # a text's words after data.max_tokens: IMDB's longest has ~2,500
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,18 @@ def prepare_tokens(text: str, lowercase: bool, max_tokens: int, how: str) -> lis
     return truncate(tokens, max_tokens, how)
 
 
+def check_text_length(tokens: list[str], where: str) -> None:
+    """Refuse a text of more than :data:`MAX_TEXT_TOKENS` words (those kept by
+    ``data.max_tokens``): a whole file on one line (50 MB of text, 9 million words) was read as
+    one text, and the classifier's embeddings and recurrent outputs for it took more than 14 GB
+    and ran on past a minute and a half."""
+    if len(tokens) > MAX_TEXT_TOKENS:
+        raise ValueError(f"{where}: a text of {len(tokens):,} words, more than one text may "
+                         f"hold ({MAX_TEXT_TOKENS:,}; is it a whole file on one line?); split "
+                         "it into texts, one a line or row, or keep the first words of each "
+                         "with data.max_tokens when training")
+
+
 def _separator_hint(row: object, fmt: str) -> str:
     """What to do about a row without the named fields: a header that is one column holding
     another separator (a CSV saved with ';' by a spreadsheet) is a file read with the wrong
@@ -203,6 +216,7 @@ def read_labelled_texts(
         tokens = prepare_tokens(str(row[text_field] or ""), lowercase, max_tokens, how)
         if not tokens:
             raise ValueError(f"{where}: the text is empty; remove the row or give it a text")
+        check_text_length(tokens, where)
         if not labelled:
             examples.append(LabelledText(tuple(tokens), ()))
             continue

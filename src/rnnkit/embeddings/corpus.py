@@ -22,9 +22,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from rnnkit.data.files import GZIP_ERRORS
+from rnnkit.data.files import GZIP_ERRORS, compressed_as
 from rnnkit.data.words import HTML_BREAK, tokenize
-from rnnkit.embeddings.vector_files import compressed_as
 
 
 class HasTokens(Protocol):

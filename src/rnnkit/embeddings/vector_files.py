@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from rnnkit.data.files import GZIP_ERRORS
+from rnnkit.data.files import GZIP_ERRORS, compressed_as
 
 FORMATS = ("word2vec-binary", "word2vec-text", "glove")
 _SNIFF_BYTES = 1 << 20  # a first line longer than this is not a vectors file
@@ -70,21 +70,6 @@ def read_head(path: Path) -> tuple[bytes, bytes]:
             ".save()?), not a vectors file; write its vectors with "
             "model.wv.save_word2vec_format(path, binary=True) (or vectors.save_word2vec_format)")
     return first, rest
-
-
-def compressed_as(first: bytes, path: Path) -> str | None:
-    """How a file that starts with ``first`` is compressed where rnnkit does not open it (it
-    reads plain files and .gz; gensim opens .bz2 and .xz by their names), and what to do; None
-    where it is not."""
-    if first.startswith(b"PK\x03\x04"):
-        return "is a zip archive; unzip it and give the file in it"
-    if first.startswith(b"\x1f\x8b\x08") and path.suffix != ".gz":
-        return f"is gzipped but not named .gz; rename it {path.name}.gz"
-    if first[:3] == b"BZh" and first[4:10] in (b"1AY&SY", b"\x17rE8P\x90"):
-        return f"is compressed with bzip2; decompress it (bunzip2 {path}), or gzip it (.gz)"
-    if first.startswith(b"\xfd7zXZ\x00"):
-        return f"is compressed with xz; decompress it (unxz {path}), or gzip it (.gz)"
-    return None
 
 
 def _check_file(path: Path) -> None:

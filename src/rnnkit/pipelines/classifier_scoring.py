@@ -13,7 +13,12 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from rnnkit.data.batching import BatchSource, BucketBatches, bucket_order
+from rnnkit.data.batching import (
+    BatchSource,
+    BucketBatches,
+    bucket_order,
+    within_budget,
+)
 from rnnkit.data.classifier_batches import Encoded, collate
 from rnnkit.data.numeric_sequences import NumericSequence
 from rnnkit.models.classifier import SequenceClassifier
@@ -69,7 +74,8 @@ def predict_probabilities(model: SequenceClassifier, examples: Sequence[Example]
         encoded = [encode(model, e, with_target=False) for e in examples]
         rows: list[Tensor | None] = [None] * len(encoded)
         device = next(model.parameters()).device
-        for chunk in bucket_order([len(e.inputs) for e in encoded], batch_size, None):
+        lengths = [len(e.inputs) for e in encoded]
+        for chunk in within_budget(bucket_order(lengths, batch_size, None), lengths):
             batch = move_to(collate([encoded[i] for i in chunk]), device)
             for index, row in zip(chunk, model.predict(batch).cpu(), strict=True):
                 rows[index] = row

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rnnkit.data.batching import bucket_order
+from rnnkit.data.batching import bucket_order, within_budget
 from rnnkit.data.tagged import TaggedSentence
 from rnnkit.data.tagger_batches import collate, encode
 from rnnkit.data.tags import bio_tag, is_tag, span_f1_available, to_bio
@@ -48,7 +48,8 @@ def predict_tags(model: Tagger, token_lists: Sequence[Sequence[str]], batch_size
                    for tokens in token_lists]
         predicted: list[list[str]] = [[] for _ in encoded]
         device = next(model.parameters()).device
-        for chunk in bucket_order([len(e) for e in encoded], batch_size, None):
+        lengths = [len(e) for e in encoded]
+        for chunk in within_budget(bucket_order(lengths, batch_size, None), lengths):
             batch = collate([encoded[i] for i in chunk])
             batch = move_to(batch, device)
             for index, ids in zip(chunk, model.predict_ids(batch), strict=True):

@@ -62,6 +62,15 @@ def parse_dates(values: pd.Series, date_format: str | None, source: str,
         value = values.iloc[row]
         shown = "an empty value" if pd.isna(value) else repr(value)
         what = "a date" if date_format is None else f"a date of the format {date_format!r}"
+        read = np.flatnonzero(~bad.to_numpy())
+        if date_format is None and len(read) and not pd.isna(value) and \
+                not _to_dates(values.iloc[[row]], None).isna().any():  # a date on its own
+            first = int(read[0])
+            raise ValueError(f"{source}: column {column!r} holds dates written in more than "
+                             f"one way: {values.iloc[first]!r} at row {first}, {shown} at "
+                             f"row {row}, a date on its own but not read the way of the "
+                             f"others; write every date the same way, such as 2020-01-31, or "
+                             f"give their format (e.g. %d/%m/%Y) as {where}")
         raise ValueError(f"{source}: column {column!r} holds {shown} at row {row}, not {what}; "
                          f"fix or drop that row, or {hint}")
     return dates

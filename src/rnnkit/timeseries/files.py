@@ -4,13 +4,16 @@ do. :func:`~rnnkit.timeseries.frames.load_table` checks the table that comes bac
 
 from __future__ import annotations
 
+import csv
+import gzip
 import warnings
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from rnnkit.data.files import GZIP_ERRORS, not_gzip
+from rnnkit.data.files import GZIP_ERRORS, not_gzip, not_utf8_advice
 
 
 def read_file(path: Path, date_column: str) -> pd.DataFrame:
@@ -28,15 +31,19 @@ def read_file(path: Path, date_column: str) -> pd.DataFrame:
                 table = table.reset_index()  # pandas saves a date index as one
                 table = table.rename(columns={table.columns[0]: index.name or date_column})
         elif name.endswith((".csv", ".csv.gz", ".tsv", ".tsv.gz")):
-            table = pd.read_csv(path, sep="\t" if ".tsv" in name else ",", index_col=False,
-                                encoding="utf-8-sig")
+            separator = "\t" if ".tsv" in name else ","
+            _check_rows(path, separator)
+            table = pd.read_csv(path, sep=separator, index_col=False, encoding="utf-8-sig")
         else:
             raise ValueError(f"{path}: unknown file type; expected .csv, .csv.gz, .tsv, "
                              ".parquet or a Parquet folder. Convert the file or read it with "
                              "pandas and call tidy()")
     except UnicodeDecodeError:
-        raise ValueError(f"{path} is not UTF-8 text; save it as UTF-8 (CSV UTF-8 in a "
-                         "spreadsheet)") from None
+        with path.open("rb") as file:
+            advice = not_utf8_advice(file.read(16), path)  # gzipped, UTF-16: say which
+        raise ValueError(f"{path} is not UTF-8 text; " + (advice or "save it as UTF-8 (CSV "
+                                                                    "UTF-8 in a spreadsheet)")
+                         ) from None
     except GZIP_ERRORS as error:  # a .csv.gz cut short or damaged: EOFError, zlib.error
         if not name.endswith(".gz"):
             raise
@@ -56,6 +63,44 @@ def read_file(path: Path, date_column: str) -> pd.DataFrame:
     if len(table.columns) == 1:
         _refuse_other_separator(path, table.columns[0], tabs=".tsv" in name)
     return table
+
+
+def _check_rows(path: Path, separator: str) -> None:
+    """Refuse, before pandas reads the file, what pandas would read wrong: a header that names
+    a column twice (pandas renamed the second ``y`` to ``y.1``, an input beside the target
+    ``y``, so the refusal of repeated names never saw it), and a row holding more fields than
+    the header (pandas, reading with ``index_col=False``, dropped the fields past the header's
+    with a warning, shifting nothing back: a row ``date,1,2,3`` under ``date,a,b`` lost its
+    ``3``). Fields past the header's that are empty (a separator at the end of each line) lose
+    nothing and pass. The csv module reads a 50 MB line in about a second, which pandas took
+    minutes over (a header of repeated names, or a row of many fields)."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    limit = csv.field_size_limit(2**31 - 1)  # as long a field as pandas reads (not 131,072)
+    with opener(path, "rt", encoding="utf-8-sig", newline="") as file:
+        rows = csv.reader(file, delimiter=separator)
+        try:
+            header = next((row for row in rows if row), None)  # pandas skips blank lines
+            if header is None:
+                return  # no header row: pandas' EmptyDataError says so
+            names = [name.strip() for name in header]
+            repeated = sorted(name for name, count in Counter(names).items()
+                              if count > 1 and name)  # pandas names each empty one: Unnamed: 4
+            if repeated:
+                shown = ", ".join(map(repr, repeated[:5])) + (", ..." * (len(repeated) > 5))
+                raise ValueError(f"{path}: the columns {shown} appear more than once in its "
+                                 f"header (line {rows.line_num}; spaces around header names "
+                                 "do not count); rename them")
+            for row in rows:
+                if len(row) > len(header) and any(field.strip() for field in row[len(header):]):
+                    raise ValueError(f"{path} cannot be read as a table: line {rows.line_num} "
+                                     f"has {len(row)} fields where the header has "
+                                     f"{len(header)}. Check that every row has the header's "
+                                     "number of fields (quote a value that holds the separator)")
+        except csv.Error as error:
+            raise ValueError(f"{path} cannot be read as a table: line {rows.line_num}: {error}; "
+                             "is it a table of a header row and a row per date?") from None
+        finally:
+            csv.field_size_limit(limit)
 
 
 def _refuse_other_separator(path: Path, header: str, tabs: bool) -> None:

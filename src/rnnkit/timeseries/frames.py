@@ -249,4 +249,7 @@ def _first_backwards(dates: pd.Series, series: pd.Series | None) -> tuple[int, i
 
 
 def _names(columns: Iterable[object]) -> str:
-    return ", ".join(repr(str(name)) for name in columns) or "(none)"
+    """The columns' names for a message: the first 20, and how many there are past them."""
+    names = [repr(str(name)) for name in columns]
+    more = f", ... ({len(names)} columns)" if len(names) > 20 else ""
+    return ", ".join(names[:20]) + more or "(none)"
