@@ -94,6 +94,14 @@ def test_a_header_naming_a_column_twice_is_refused(tmp_path: Path) -> None:
         load_table(tmp_path / "t.csv", "date")
 
 
+def test_a_first_line_of_spaces_is_skipped_as_pandas_skips_it(tmp_path: Path) -> None:
+    # the row check took '   ' for a header of one column: 'line 3 has 2 fields where the
+    # header has 1', for a file pandas (and rnnkit before that check) read as date, a
+    (tmp_path / "t.csv").write_text("   \ndate,a\n2000-01-01,1\n2000-01-02,2\n")
+    table = load_table(tmp_path / "t.csv", "date")
+    assert list(table.columns) == ["a"] and table["a"].tolist() == [1, 2]
+
+
 @pytest.mark.parametrize("name", ["t.csv", "t.tsv", "t.csv.gz"])
 def test_a_row_with_more_fields_than_the_header_names_its_line(tmp_path: Path,
                                                                name: str) -> None:

@@ -56,10 +56,7 @@ def read_file(path: Path, date_column: str) -> pd.DataFrame:
                          "that every row has the header's number of fields") from None
     table.columns = [str(column).strip() for column in table.columns]
     _warn_saved_index(table, path)
-    repeated = sorted({c for c in table.columns if list(table.columns).count(c) > 1})
-    if repeated:
-        raise ValueError(f"{path}: the columns {', '.join(map(repr, repeated))} appear more than "
-                         "once (spaces around header names do not count); rename them")
+    _refuse_repeated(path, list(table.columns))  # a Parquet file's " y" beside "y"
     if len(table.columns) == 1:
         _refuse_other_separator(path, table.columns[0], tabs=".tsv" in name)
     return table
@@ -79,17 +76,11 @@ def _check_rows(path: Path, separator: str) -> None:
     with opener(path, "rt", encoding="utf-8-sig", newline="") as file:
         rows = csv.reader(file, delimiter=separator)
         try:
-            header = next((row for row in rows if row), None)  # pandas skips blank lines
+            # pandas skips blank lines, and lines of spaces only
+            header = next((row for row in rows if any(field.strip() for field in row)), None)
             if header is None:
                 return  # no header row: pandas' EmptyDataError says so
-            names = [name.strip() for name in header]
-            repeated = sorted(name for name, count in Counter(names).items()
-                              if count > 1 and name)  # pandas names each empty one: Unnamed: 4
-            if repeated:
-                shown = ", ".join(map(repr, repeated[:5])) + (", ..." * (len(repeated) > 5))
-                raise ValueError(f"{path}: the columns {shown} appear more than once in its "
-                                 f"header (line {rows.line_num}; spaces around header names "
-                                 "do not count); rename them")
+            _refuse_repeated(path, [name.strip() for name in header], rows.line_num)
             for row in rows:
                 if len(row) > len(header) and any(field.strip() for field in row[len(header):]):
                     raise ValueError(f"{path} cannot be read as a table: line {rows.line_num} "
@@ -101,6 +92,17 @@ def _check_rows(path: Path, separator: str) -> None:
                              "is it a table of a header row and a row per date?") from None
         finally:
             csv.field_size_limit(limit)
+
+
+def _refuse_repeated(path: Path, names: list[str], line: int | None = None) -> None:
+    """Refuse header ``names`` (stripped) that name a column twice; empty names pass (pandas
+    names each one: Unnamed: 4). ``line``: the header's, in a file read as text."""
+    repeated = sorted(name for name, count in Counter(names).items() if count > 1 and name)
+    if repeated:
+        shown = ", ".join(map(repr, repeated[:5])) + (", ..." * (len(repeated) > 5))
+        where = f" in its header (line {line}; " if line else " ("
+        raise ValueError(f"{path}: the columns {shown} appear more than once{where}spaces "
+                         "around header names do not count); rename them")
 
 
 def _refuse_other_separator(path: Path, header: str, tabs: bool) -> None:
