@@ -167,7 +167,9 @@ def test_dates_written_two_ways_say_so_naming_one_of_each(tmp_path: Path) -> Non
     (tmp_path / "t.csv").write_text("date,y\n31/12/2019,1\n2020-01-02,2\n2020-01-03,3\n")
     with pytest.raises(ValueError, match="t.csv: column 'date' holds dates written in more than "
                                          "one way: '31/12/2019' at row 0, '2020-01-02' at row 1, "
-                                         "a date on its own but not read the way of the others"):
+                                         "a date on its own but not read the way of the others; "
+                                         "write every date the same way, such as 2020-01-31 "
+                                         r"\(one format cannot read both\)$"):
         load_table(tmp_path / "t.csv", "date")
     (tmp_path / "t.csv").write_text("date,y\n2020-01-01,1\nbanana,2\n")
     with pytest.raises(ValueError, match="holds 'banana' at row 1, not a date; fix or drop"):

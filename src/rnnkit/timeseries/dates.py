@@ -69,8 +69,8 @@ def parse_dates(values: pd.Series, date_format: str | None, source: str,
             raise ValueError(f"{source}: column {column!r} holds dates written in more than "
                              f"one way: {values.iloc[first]!r} at row {first}, {shown} at "
                              f"row {row}, a date on its own but not read the way of the "
-                             f"others; write every date the same way, such as 2020-01-31, or "
-                             f"give their format (e.g. %d/%m/%Y) as {where}")
+                             "others; write every date the same way, such as 2020-01-31 (one "
+                             "format cannot read both)")
         raise ValueError(f"{source}: column {column!r} holds {shown} at row {row}, not {what}; "
                          f"fix or drop that row, or {hint}")
     return dates
