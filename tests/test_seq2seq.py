@@ -606,5 +606,8 @@ def test_lines_that_are_not_text_and_an_empty_batch_are_named(trained: Seq2Seq) 
         translate_lines(trained, ["red dog", None])  # type: ignore[list-item]
     with pytest.raises(TypeError, match="line 1 is a int, not text"):
         translate_lines(trained, [5])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match=r"line 2 is a bytes, not text: b'x+\.\.\.; give") as error:
+        translate_lines(trained, ["ok", b"x" * 10**6])  # type: ignore[list-item]
+    assert len(str(error.value)) < 400  # a megabyte of bytes was quoted whole
     with pytest.raises(ValueError, match="batch_size must be at least 1 .*, got 0"):
         translate_lines(trained, ["red dog"], batch_size=0)

@@ -11,6 +11,17 @@ from pathlib import Path
 from rnnkit.data.tagged import DataFormatError
 
 
+def shortened(text: str, limit: int = 200) -> str:
+    """``text`` cut to ``limit`` characters, ``...`` marking the cut: the line of a file that a
+    one-line error quotes may be megabytes long (a file with no line breaks).
+
+    Example:
+        >>> shortened("a" * 300, 10), shortened("short")
+        ('aaaaaaaaaa...', 'short')
+    """
+    return text if len(text) <= limit else f"{text[:limit]}..."
+
+
 def compressed_as(first: bytes, path: Path) -> str | None:
     """How a file that starts with ``first`` is compressed where rnnkit does not open it (it
     reads plain files and .gz; gensim opens .bz2 and .xz by their names), and what to do; None

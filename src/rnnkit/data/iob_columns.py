@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from rnnkit.data.files import shortened
 from rnnkit.data.tagged import DataFormatError
 from rnnkit.data.tags import is_tag
 
@@ -30,8 +31,7 @@ def shown(value: object, limit: int = 200) -> str:
         >>> shown(["a" * 300, "O"], 10)
         "['aaaaaaaa..."
     """
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[:limit]}..."
+    return shortened(repr(value), limit)
 
 
 class Columns:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnkit.data.files import read_text
+from rnnkit.data.files import read_text, shortened
 
 COLUMNS_HINT = "set data.id_column / time_column / label_field / feature_columns"  # rewritten
 # by evaluate and predict, which take no --set
@@ -65,9 +65,7 @@ def _missing_fix(header: list[str]) -> str:
             if separator in header[0]:
                 return (f": the header looks separated by {name}, but a long CSV is read "
                         "separated by commas: save it with commas")
-    columns = ", ".join(header)
-    columns = columns if len(columns) <= 200 else f"{columns[:200]}..."  # a 50 MB header line
-    return f" (columns: {columns}); {COLUMNS_HINT}"
+    return f" (columns: {shortened(', '.join(header))}); {COLUMNS_HINT}"  # a 50 MB header
 
 
 def read_header(path: str | Path) -> list[str]:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from rnnkit.data.files import read_text
+from rnnkit.data.files import read_text, shortened
 
 SST5_LABELS = ("very negative", "negative", "neutral", "positive", "very positive")
 SST2_LABELS = ("negative", "positive")
@@ -53,8 +53,7 @@ def parse_tree(line: str) -> SentimentTree:
     while position < len(text):
         char = text[position]
         if not stack and char not in _BLANKS + ")" and (phrases or char != "("):
-            outside = text[position:]  # a 50 MB line was quoted whole
-            shown = repr(outside) if len(outside) <= 200 else f"{outside[:200]!r}..."
+            shown = shortened(repr(text[position:]))  # a 50 MB line was quoted whole
             raise ValueError(f"text outside the tree's brackets: {shown} (a line holds one "
                              "tree, such as (3 (2 It) (4 good)))")
         if char == "(":

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from rnnkit.data.files import read_text
+from rnnkit.data.files import read_text, shortened
 from rnnkit.data.sst import TREE_START
 from rnnkit.data.words import HTML_BREAK, tokenize
 
@@ -204,8 +204,7 @@ def read_labelled_texts(
                              f"field{'s' if len(fields) > 1 else ''} "
                              f"{' and '.join(map(repr, fields))}; {ONE_OBJECT_A_LINE}")
         if any(field not in row for field in fields):
-            found = ", ".join(map(str, row))
-            found = found if len(found) <= 200 else f"{found[:200]}..."  # a line read as names
+            found = shortened(", ".join(map(str, row)))  # a 50 MB line read as names
             raise ValueError(f"{where}: needs the field{'s' if len(fields) > 1 else ''} "
                              f"{' and '.join(map(repr, fields))}"
                              f" (found: {found}); {_separator_hint(row, fmt)}")

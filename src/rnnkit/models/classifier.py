@@ -26,6 +26,7 @@ from rnnkit.config import (
     saved_value,
 )
 from rnnkit.data.classifier_batches import ClassBatch
+from rnnkit.data.files import shortened
 from rnnkit.data.vocab import Vocab
 from rnnkit.layers.lengths import padding_mask
 from rnnkit.models.encoder import build_encoder
@@ -152,10 +153,8 @@ class SequenceClassifier(TaskModel):
         check_options(saved_section("classifier", ClassifierConfig, config["classifier"]))
         labels = config["labels"]
         if not isinstance(labels, list) or not all(isinstance(name, str) for name in labels):
-            shown = repr(labels)
             raise ConfigError("labels must be a list of the label names (text), as read from "
-                              "the training data; got "
-                              + (shown if len(shown) <= 100 else shown[:97] + "..."))
+                              f"the training data; got {shortened(repr(labels), 100)}")
         check_at_least(saved_value("num_features", config["num_features"], int),
                        "num_features", 0)  # 0: a text classifier
         saved_value("multi_label", config["multi_label"], bool)

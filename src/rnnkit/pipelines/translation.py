@@ -21,6 +21,7 @@ import torch
 from torch import Tensor
 
 from rnnkit.data.batching import bucket_order
+from rnnkit.data.files import shortened
 from rnnkit.data.subword import BOS_ID, EOS_ID, PAD_ID
 from rnnkit.models.beam_search import Hypothesis, beam_search, length_penalty
 from rnnkit.models.seq2seq import Seq2Seq
@@ -82,8 +83,8 @@ def translate_lines(model: Seq2Seq, lines: Sequence[str], beam_size: int | None 
     for number, line in enumerate(lines):
         if not isinstance(line, str):
             raise TypeError(f"translate_lines: line {number + 1} is a {type(line).__name__},"
-                            f" not text: {line!r}; give every line as a str (str(line), or ''"
-                            " for an empty one)")
+                            f" not text: {shortened(repr(line))}; give every line as a str"
+                            " (str(line), or '' for an empty one)")
     if batch_size < 1:
         raise ValueError(f"translate_lines: batch_size must be at least 1 (lines decoded "
                          f"together), got {batch_size}")
