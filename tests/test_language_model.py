@@ -694,3 +694,23 @@ def test_tokens_per_second_counts_the_windows_of_an_epoch_cut_short(tmp_path: Pa
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert results["stopped"] == "max_steps" and results["epochs"] == 0
     assert results["tokens_per_second"] > 0  # was 0.0: only whole epochs were counted
+
+
+def test_evaluate_counts_the_unknown_words_it_scores(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """rnnkit evaluate's unknown_tokens counted <unk> over every token of the file, beside
+    "tokens", those it predicts: an unknown word heading a column (given, never scored) or in
+    the tail that fills no column counted, so the two did not make a rate (tiny-shakespeare's
+    validation text, a 6,472-word model: 3,769 unknown of 24,608 scored, 3,767 of them
+    scored)."""
+    model, _ = _model("word", embedding_dim=32)
+    bundle = tmp_path / "model.rnnkit"
+    save_bundle(model, bundle)
+    # 2 columns of 3 tokens, the 7th left over: "zz" heads column 1, "qq" is the tail; only
+    # "xx" (predicted in column 0) is scored
+    (tmp_path / "held.txt").write_text("ROMEO: xx But zz soft, But qq", encoding="utf-8")
+    from rnnkit.pipelines.language_model import evaluate_text
+
+    result = evaluate_text(load_bundle(bundle), tmp_path / "held.txt", batch_size=2)
+    assert (result["tokens"], result["columns"]) == (4, 2)
+    assert result["unknown_tokens"] == 1  # was 3

@@ -286,7 +286,7 @@ def evaluate_text(model: LanguageModel, path: str | Path,
     source = StreamBatches(ids, columns, steps, shuffle=False)
     result: dict[str, Any] = {"tokens": source.tokens(), "columns": columns,
                               **model.evaluate(source.batches(0))}
-    if model.vocab.unknown:
-        result["unknown_tokens"] = ids.count(model.vocab.unk_id)
+    if model.vocab.unknown:  # of the tokens scored, as "tokens" counts them
+        result["unknown_tokens"] = source.predicted(model.vocab.unk_id)
     return result
 
