@@ -714,3 +714,34 @@ def test_evaluate_counts_the_unknown_words_it_scores(
     result = evaluate_text(load_bundle(bundle), tmp_path / "held.txt", batch_size=2)
     assert (result["tokens"], result["columns"]) == (4, 2)
     assert result["unknown_tokens"] == 1  # was 3
+
+
+def test_a_word_run_reports_the_unknown_words_its_validation_scores(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """<unk> is predicted and scored as one word, so the validation perplexity of a word model
+    falls as data.min_count turns more words into <unk> (tiny-shakespeare, an add-1/2 unigram:
+    1,068 at min_count=1, 217 at 3, 94 at 10): train lm said how many validation words were
+    <unk> only when none of the training text was; results.json and the log now say it."""
+    from rnnkit.pipelines.language_model import LMDataConfig, read_text
+
+    corpus = tmp_path / "play.txt"
+    corpus.write_text(TEXT * 3 + "Juliet sleeps, Juliet dreams\n", encoding="utf-8")
+    out = tmp_path / "run"
+    assert main(["train", "lm", "--file", str(corpus), "--out", str(out), "--set",
+                 "lm.level=word", "--set", "data.min_count=2", "--set", "train.epochs=1",
+                 "--set", "model.hidden_size=8", "--set", "train.batch_size=4", "--set",
+                 "data.steps=20", "--set", "data.eval_batch_size=2", "--set",
+                 "sample.length=5", "--set", "train.progress=false"]) == 0
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    vocab = load_bundle(out / "model.rnnkit").vocab
+    _, val_text = split_text(read_text(LMDataConfig(file=str(corpus))), 0.1, "word")
+    columns = batchify(vocab.encode(tokenize(val_text, "word")), 2)  # [N, 2]
+    expected = int((columns[1:] == vocab.unk_id).sum())  # the predicted ones
+    assert expected == 4  # Juliet sleeps, Juliet dreams
+    assert results["validation_unknown_tokens"] == expected
+    assert (f"({expected} of the {results['validation_tokens']} tokens scored are <unk>"
+            in capsys.readouterr().out)
+    (tmp_path / "char").mkdir()
+    char = train_on_play(tmp_path / "char", "train.epochs=1", "model.hidden_size=8",
+                         "train.batch_size=4", "data.steps=20")
+    assert "validation_unknown_tokens" not in json.loads((char / "results.json").read_text())
