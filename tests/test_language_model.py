@@ -745,3 +745,21 @@ def test_a_word_run_reports_the_unknown_words_its_validation_scores(
     char = train_on_play(tmp_path / "char", "train.epochs=1", "model.hidden_size=8",
                          "train.batch_size=4", "data.steps=20")
     assert "validation_unknown_tokens" not in json.loads((char / "results.json").read_text())
+
+
+def test_generate_s_length_says_a_line_break_counts_as_a_word(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--length counts tokens, and a word model's line breaks are tokens: --length 40 of a
+    tiny-shakespeare word model gave 24 words and 16 line breaks, while its help said only
+    'tokens to generate'."""
+    model, _ = _model("word", embedding_dim=32)
+    bundle = tmp_path / "model.rnnkit"
+    save_bundle(model, bundle)
+    with pytest.raises(SystemExit):
+        main(["generate", "--help"])
+    assert "or for a word model words and line breaks, each line break one of them" in \
+        " ".join(capsys.readouterr().out.split())
+    assert main(["generate", "--model", str(bundle), "--prime", "ROMEO:", "--length", "40",
+                 "--seed", "3"]) == 0
+    text = capsys.readouterr().out[len("ROMEO:"):-1]  # the prime, then a final line break
+    assert len(tokenize(text, "word")) == 40
