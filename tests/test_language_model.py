@@ -694,3 +694,72 @@ def test_tokens_per_second_counts_the_windows_of_an_epoch_cut_short(tmp_path: Pa
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert results["stopped"] == "max_steps" and results["epochs"] == 0
     assert results["tokens_per_second"] > 0  # was 0.0: only whole epochs were counted
+
+
+def test_evaluate_counts_the_unknown_words_it_scores(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """rnnkit evaluate's unknown_tokens counted <unk> over every token of the file, beside
+    "tokens", those it predicts: an unknown word heading a column (given, never scored) or in
+    the tail that fills no column counted, so the two did not make a rate (tiny-shakespeare's
+    validation text, a 6,472-word model: 3,769 unknown of 24,608 scored, 3,767 of them
+    scored)."""
+    model, _ = _model("word", embedding_dim=32)
+    bundle = tmp_path / "model.rnnkit"
+    save_bundle(model, bundle)
+    # 2 columns of 3 tokens, the 7th left over: "zz" heads column 1, "qq" is the tail; only
+    # "xx" (predicted in column 0) is scored
+    (tmp_path / "held.txt").write_text("ROMEO: xx But zz soft, But qq", encoding="utf-8")
+    from rnnkit.pipelines.language_model import evaluate_text
+
+    result = evaluate_text(load_bundle(bundle), tmp_path / "held.txt", batch_size=2)
+    assert (result["tokens"], result["columns"]) == (4, 2)
+    assert result["unknown_tokens"] == 1  # was 3
+
+
+def test_a_word_run_reports_the_unknown_words_its_validation_scores(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """<unk> is predicted and scored as one word, so the validation perplexity of a word model
+    falls as data.min_count turns more words into <unk> (tiny-shakespeare, an add-1/2 unigram:
+    1,068 at min_count=1, 217 at 3, 94 at 10): train lm said how many validation words were
+    <unk> only when none of the training text was; results.json and the log now say it."""
+    from rnnkit.pipelines.language_model import LMDataConfig, read_text
+
+    corpus = tmp_path / "play.txt"
+    corpus.write_text(TEXT * 3 + "Juliet sleeps, Juliet dreams\n", encoding="utf-8")
+    out = tmp_path / "run"
+    assert main(["train", "lm", "--file", str(corpus), "--out", str(out), "--set",
+                 "lm.level=word", "--set", "data.min_count=2", "--set", "train.epochs=1",
+                 "--set", "model.hidden_size=8", "--set", "train.batch_size=4", "--set",
+                 "data.steps=20", "--set", "data.eval_batch_size=2", "--set",
+                 "sample.length=5", "--set", "train.progress=false"]) == 0
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    vocab = load_bundle(out / "model.rnnkit").vocab
+    _, val_text = split_text(read_text(LMDataConfig(file=str(corpus))), 0.1, "word")
+    columns = batchify(vocab.encode(tokenize(val_text, "word")), 2)  # [N, 2]
+    expected = int((columns[1:] == vocab.unk_id).sum())  # the predicted ones
+    assert expected == 4  # Juliet sleeps, Juliet dreams
+    assert results["validation_unknown_tokens"] == expected
+    assert (f"({expected} of the {results['validation_tokens']} tokens scored are <unk>"
+            in capsys.readouterr().out)
+    (tmp_path / "char").mkdir()
+    char = train_on_play(tmp_path / "char", "train.epochs=1", "model.hidden_size=8",
+                         "train.batch_size=4", "data.steps=20")
+    assert "validation_unknown_tokens" not in json.loads((char / "results.json").read_text())
+
+
+def test_generate_s_length_says_a_line_break_counts_as_a_word(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--length counts tokens, and a word model's line breaks are tokens: --length 40 of a
+    tiny-shakespeare word model gave 24 words and 16 line breaks, while its help said only
+    'tokens to generate'."""
+    model, _ = _model("word", embedding_dim=32)
+    bundle = tmp_path / "model.rnnkit"
+    save_bundle(model, bundle)
+    with pytest.raises(SystemExit):
+        main(["generate", "--help"])
+    assert "or for a word model words and line breaks, each line break one of them" in \
+        " ".join(capsys.readouterr().out.split())
+    assert main(["generate", "--model", str(bundle), "--prime", "ROMEO:", "--length", "40",
+                 "--seed", "3"]) == 0
+    text = capsys.readouterr().out[len("ROMEO:"):-1]  # the prime, then a final line break
+    assert len(tokenize(text, "word")) == 40

@@ -33,7 +33,9 @@ def register(commands: Any, train_tasks: Any) -> None:
     generate.add_argument("--prime", default="", help="text to start from (default: a newline);"
                           " a word model reads words it does not know as <unk>, a character"
                           " model refuses characters it never saw")
-    generate.add_argument("--length", type=int, default=500, help="tokens to generate")
+    generate.add_argument("--length", type=int, default=500,
+                          help="tokens to generate: characters, or for a word model words"
+                          " and line breaks, each line break one of them")
     generate.add_argument("--temperature", type=float, default=0.8,
                           help="softer (>1) or sharper (<1) sampling; 0 is greedy")
     generate.add_argument("--top-k", type=int, default=0, help="sample from the k most likely")

@@ -171,6 +171,11 @@ class StreamBatches:
         """How many tokens one epoch predicts."""
         return (self.data.shape[0] - 1) * self.data.shape[1]
 
+    def predicted(self, token_id: int) -> int:
+        """How many of the tokens one epoch predicts are ``token_id`` (a column's first token
+        is given, never predicted; the tail that fills no column is not read)."""
+        return int((self.data[1:] == token_id).sum())
+
 
 def build_stream_vocab(tokens: list[str], level: str, min_count: int = 1) -> Vocab:
     """Characters: every training character, no ``<unk>``; words: ``<unk>`` for rare words.

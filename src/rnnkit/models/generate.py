@@ -24,7 +24,7 @@ class SamplingConfig:
     """How to draw text; ``temperature = 0`` is greedy (always the most likely token)."""
 
     prime: str = ""  # text to start from; "" starts at a line break
-    length: int = 500  # tokens to generate after the prime
+    length: int = 500  # tokens to generate after the prime (words: a line break is one)
     temperature: float = 0.8
     top_k: int = 0  # keep only the k most likely tokens; 0 keeps all
     top_p: float = 1.0  # keep the smallest set of tokens whose probability reaches p

@@ -218,6 +218,8 @@ def train_language_model(config: LMRunConfig, out_dir: str | Path, resume: bool 
         "level": level,
         "train_tokens": len(train_ids),
         "validation_tokens": val.tokens(),
+        # <unk> is scored as one word: the more of them, the lower the perplexity
+        **({"validation_unknown_tokens": val.predicted(vocab.unk_id)} if vocab.unknown else {}),
         "vocabulary": len(vocab),
         "parameters": sum(p.numel() for p in model.parameters()),
         "epochs": len(result.history),
@@ -235,6 +237,10 @@ def train_language_model(config: LMRunConfig, out_dir: str | Path, resume: bool 
     }
     write_results(results, out / "results.json")
     shown = ", ".join(f"{k} {v:.4f}" for k, v in scores.items())
+    if vocab.unknown:
+        unknown = results["validation_unknown_tokens"]
+        shown += (f" ({unknown} of the {val.tokens()} tokens scored are <unk>, "
+                  f"{100 * unknown / val.tokens():.1f}%)")
     log(f"validation: {shown}")
     return results
 
@@ -286,7 +292,7 @@ def evaluate_text(model: LanguageModel, path: str | Path,
     source = StreamBatches(ids, columns, steps, shuffle=False)
     result: dict[str, Any] = {"tokens": source.tokens(), "columns": columns,
                               **model.evaluate(source.batches(0))}
-    if model.vocab.unknown:
-        result["unknown_tokens"] = ids.count(model.vocab.unk_id)
+    if model.vocab.unknown:  # of the tokens scored, as "tokens" counts them
+        result["unknown_tokens"] = source.predicted(model.vocab.unk_id)
     return result
 
