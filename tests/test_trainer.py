@@ -773,6 +773,30 @@ def test_optimizers() -> None:
         make_optimizer(model, quiet(optimizer="rmsprop"))
 
 
+@pytest.mark.parametrize("settings", [
+    {"optimizer": "adam", "lr": 0.01}, {"optimizer": "adam", "lr": 0.01, "weight_decay": 0.1},
+    {"optimizer": "adamw", "lr": 0.3, "weight_decay": 0.1},
+    {"optimizer": "sgd", "lr": 0.1, "momentum": 0.9, "weight_decay": 0.01}])
+def test_the_optimizer_steps_all_weights_at_once_with_the_same_result(
+        settings: dict[str, Any]) -> None:
+    """On the CPU torch's default step loops over the weights in Python; the multi-tensor
+    (foreach) step is faster and gives the same weights to the bit."""
+    config = quiet(**settings)
+    models = [make_regressor(), make_regressor()]
+    ours = make_optimizer(models[0], config)
+    assert ours.defaults["foreach"] is True
+    looped = make_optimizer(models[1], config)
+    looped.param_groups[0]["foreach"] = False  # torch's default on the CPU
+    x, y = regression_data(size=8)
+    for _ in range(5):
+        for model, optimizer in zip(models, (ours, looped), strict=True):
+            optimizer.zero_grad()
+            model.step((x, y)).loss.backward()
+            optimizer.step()
+    for mine, theirs in zip(models[0].parameters(), models[1].parameters(), strict=True):
+        assert torch.equal(mine, theirs)
+
+
 @pytest.mark.parametrize("optimizer", ["adam", "adamw"])
 def test_momentum_with_an_optimizer_that_reads_none_is_refused(optimizer: str) -> None:
     """Adam and AdamW have no momentum argument: train.momentum=0.9 with them was dropped."""

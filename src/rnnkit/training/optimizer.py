@@ -8,14 +8,26 @@ from rnnkit.config import ConfigError, TrainConfig
 
 
 def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    """``train.optimizer`` over the trainable weights, with torch's multi-tensor (``foreach``)
+    implementation on every device.
+
+    torch picks it by itself only on a GPU; on the CPU its default is a Python loop over the
+    weights. The multi-tensor step computes the same operations in the same order, so the
+    weights are the same to the bit (``tests/test_trainer.py`` checks it), and takes less
+    time where the step is a real share of training: with a dense word embedding (the SST
+    classifier) it is a quarter of a training step on the CPU.
+    """
     params = [p for p in model.parameters() if p.requires_grad]
     if config.optimizer == "adam":
-        return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+        return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay,
+                                foreach=True)
     if config.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+        return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay,
+                                 foreach=True)
     if config.optimizer == "sgd":
         return torch.optim.SGD(
-            params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay
+            params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay,
+            foreach=True,
         )
     raise ValueError(f"optimizer must be adam, adamw or sgd, got {config.optimizer!r}")
 
