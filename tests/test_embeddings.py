@@ -10,6 +10,8 @@ import gzip
 import json
 import os
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +39,7 @@ from rnnkit.embeddings import (
     tokenize,
     train_word2vec,
 )
-from rnnkit.embeddings.evaluate import analogy_file, similarity_files
+from rnnkit.embeddings.vector_quality import analogy_file, similarity_files
 
 ANIMALS = ["cat", "dog", "horse", "cow", "sheep", "goat"]
 COLOURS = ["red", "blue", "green", "yellow", "purple", "orange"]
@@ -746,7 +748,7 @@ def test_words_with_a_zero_vector_are_no_neighbours_and_no_question(
 
 def test_similarity_with_one_known_pair_counts_it() -> None:
     from rnnkit.embeddings import evaluate_similarity
-    from rnnkit.embeddings.evaluate import similarity_files
+    from rnnkit.embeddings.vector_quality import similarity_files
 
     vectors = KeyedVectors(3)  # WordSim-353 holds the pair love/sex, and tiger/cat
     vectors.add_vectors(["love", "Sex"], np.random.default_rng(0).random((2, 3)))
@@ -1062,3 +1064,17 @@ def test_text_corpus_removes_html_line_breaks_as_jsonl_does(tmp_path: Path) -> N
     jsonl.write_text(json.dumps({"text": review}) + "\n", encoding="utf-8")
     expected = [["Great", "film", ".", "Loved", "it", "and", "more"]]
     assert list(TextCorpus(text)) == list(JsonlCorpus(jsonl)) == expected
+
+
+def test_a_run_without_word_vectors_does_not_import_gensim() -> None:
+    # rnnkit.embeddings imported every module, gensim (2.5 s) with them, for the tagger's
+    # settings checks alone: train tagger --print-config took 2.9 s, 1.95 s without
+    code = ("import sys\n"
+            "from rnnkit.pipelines.tagger_embeddings import EmbeddingConfig, check_embeddings\n"
+            "check_embeddings(EmbeddingConfig())\n"
+            "assert 'gensim' not in sys.modules, 'gensim imported'\n"
+            "import rnnkit.embeddings.vector_quality\n"
+            "from rnnkit.embeddings import evaluate\n"
+            "assert callable(evaluate), evaluate  # the function, not a module of that name\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

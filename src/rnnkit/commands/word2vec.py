@@ -192,7 +192,7 @@ def check_replaceable(path: Path | None, flag: str, example: str) -> None:
 
 
 def run_neighbors(args: argparse.Namespace) -> int:
-    from rnnkit.embeddings.evaluate import neighbors
+    from rnnkit.embeddings.vector_quality import neighbors
 
     check_at_least(args.k, "-k", 1)
     _print_scores(neighbors(_load(args), args.word, args.k))
@@ -200,7 +200,7 @@ def run_neighbors(args: argparse.Namespace) -> int:
 
 
 def run_analogy(args: argparse.Namespace) -> int:
-    from rnnkit.embeddings.evaluate import analogy
+    from rnnkit.embeddings.vector_quality import analogy
 
     check_at_least(args.k, "-k", 1)
     a, b, c = args.words
@@ -214,7 +214,7 @@ def _cell(value: float | None) -> str:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from rnnkit.embeddings.evaluate import evaluate
+    from rnnkit.embeddings.vector_quality import evaluate
     from rnnkit.training.checkpoint import atomic_write_text
 
     check_at_least(args.restrict_vocab, "--restrict-vocab", 1)

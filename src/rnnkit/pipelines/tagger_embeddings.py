@@ -32,8 +32,7 @@ class EmbeddingConfig:
 def check_embeddings(config: EmbeddingConfig) -> None:
     """Refuse embeddings settings before any data is read (they were used only after it):
     the keys are named, which the vectors' and word2vec's own errors do not."""
-    from rnnkit.embeddings.pretrained import check_vectors_setting
-    from rnnkit.embeddings.vector_files import FORMATS
+    from rnnkit.embeddings.vector_files import FORMATS  # (no gensim: 2.5 s to import)
 
     check_choice(config.vectors_format, "embeddings.vectors_format", ("auto", *FORMATS))
     check_at_least(config.word2vec_epochs, "embeddings.word2vec_epochs", 1)
@@ -62,6 +61,8 @@ def check_embeddings(config: EmbeddingConfig) -> None:
         raise ConfigError(f"embeddings.corpus {config.corpus}: {what}; give the path of a "
                           "text, .jsonl(.gz), .conllu or .conll file")
     if config.vectors:
+        from rnnkit.embeddings.pretrained import check_vectors_setting
+
         check_vectors_setting(config.vectors, config.vectors_format)
 
 
