@@ -135,6 +135,8 @@ DAMAGED = [  # the bundle, the key in its configuration, the value, what the err
     ("lm", "lm.hidden_dropout", 5.0, r"lm\.hidden_dropout must be at least 0 and below 1"),
     ("seq2seq", "encoder.dropout", "x", r"model\.dropout expects float .*, got 'x'"),
     ("seq2seq", "seq2seq.dropout", 2.0, r"seq2seq\.dropout must be at least 0 and below 1"),
+    ("seq2seq", "seq2seq.length_penalty", -5.0,  # loaded, and decoded with a negative alpha
+     r"seq2seq\.length_penalty must be at least 0; got -5\.0"),
     ("synthetic", "model.dropout", "x", r"model\.dropout expects float .*, got 'x'"),
     ("synthetic", "model.hidden_size", 10**12, r"model\.hidden_size must be at most 65536"),
     ("synthetic", "model.num_layers", 10**6, r"model\.num_layers must be at most 1000"),

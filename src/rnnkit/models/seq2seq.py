@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rnnkit.config import ModelConfig, saved_section
+from rnnkit.config import ModelConfig, check_at_least, saved_section
 from rnnkit.data.subword import PAD_ID, SubwordTokenizer
 from rnnkit.layers.lengths import padding_mask
 from rnnkit.models.encoder import build_encoder
@@ -128,6 +128,8 @@ class Seq2Seq(TaskModel):
                              " probabilities of feeding the gold previous token, from 0 (the"
                              " model's own always) to 1 (the gold one always), got"
                              f" {rates[0]} and {rates[1]}")
+        # translate refuses --length-penalty below 0; the bundle's own value is its default
+        check_at_least(config.length_penalty, "seq2seq.length_penalty", 0)
         if config.teacher_forcing_steps < 0:
             raise ValueError("seq2seq.teacher_forcing_steps must be at least 0 (0: a constant"
                              f" ratio), got {config.teacher_forcing_steps}")
@@ -152,7 +154,7 @@ class Seq2Seq(TaskModel):
     @classmethod
     def check_bundle_config(cls, config: dict[str, Any]) -> None:
         saved_section("model", ModelConfig, config["encoder"])
-        saved_section("seq2seq", Seq2SeqConfig, config["seq2seq"])
+        cls._resolved(saved_section("seq2seq", Seq2SeqConfig, config["seq2seq"]))
 
     @classmethod
     def from_bundle_config(cls, config: dict[str, Any]) -> Seq2Seq:

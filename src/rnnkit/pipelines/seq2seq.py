@@ -133,9 +133,7 @@ def tokenizers_json(tokenizers: list[SubwordTokenizer]) -> str:
 def check_run(config: Seq2SeqRunConfig) -> None:
     """The settings checked before any data is read (also by ``--print-config``)."""
     check_model(config.model)
-    Seq2Seq.check_options(config.seq2seq, config.model)
-    # translate refuses --length-penalty below 0; the bundle's own value is its default
-    check_at_least(config.seq2seq.length_penalty, "seq2seq.length_penalty", 0)
+    Seq2Seq.check_options(config.seq2seq, config.model)  # seq2seq.length_penalty >= 0 too
     if not config.seq2seq.teacher_forcing_steps and changed_keys(
             "seq2seq", config.seq2seq, Seq2SeqRunConfig().seq2seq, ("teacher_forcing_final",)):
         raise ConfigError("seq2seq.teacher_forcing_final is read only with "
