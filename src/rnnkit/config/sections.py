@@ -36,13 +36,17 @@ def check_model(config: ModelConfig) -> None:
     check_choice(config.nonlinearity, "model.nonlinearity", ("tanh", "relu"))
     check_choice(config.init, "model.init", INIT_SCHEMES)
     check_choice(config.kernel, "model.kernel", KERNELS)
-    looped = [name for name, on in (("model.recurrent_dropout > 0", config.recurrent_dropout > 0),
-                                    ("model.layer_norm", config.layer_norm)) if on]
+    # the options that need rnnkit's time loop (layers.fused.loop_reason says it of layers)
+    looped = [(name, why) for name, why, on in (
+        ("model.recurrent_dropout > 0", "no dropout mask inside the time loop",
+         config.recurrent_dropout > 0),
+        ("model.layer_norm", "no layer norm", config.layer_norm)) if on]
     if config.kernel == "fused" and looped:
-        raise ConfigError(f"model.kernel=fused cannot run with {' and '.join(looped)}: PyTorch's"
-                          " fused kernel has no dropout mask inside the time loop and no layer"
-                          " norm, so these run rnnkit's time loop; set model.kernel=auto (or"
-                          " loop), or turn them off")
+        names, reasons = (" and ".join(parts) for parts in zip(*looped, strict=True))
+        raise ConfigError(f"model.kernel=fused cannot run with {names}: PyTorch's fused kernel"
+                          f" has {reasons}, so {'these run' if len(looped) > 1 else 'it runs'}"
+                          " rnnkit's time loop; set model.kernel=auto (or loop), or turn "
+                          f"{'them' if len(looped) > 1 else 'it'} off")
 
 
 def check_train(config: TrainConfig) -> None:
