@@ -15,7 +15,12 @@ from torch import nn
 import rnnkit.cli
 from rnnkit.config import ModelConfig
 from rnnkit.models.dqn_agent import DQNAgent
-from rnnkit.rl.collapse import collapse_warnings, diverged, largest_q_value, one_position
+from rnnkit.rl.collapse import (
+    collapse_warnings,
+    largest_q_value,
+    one_position,
+    q_value_warning,
+)
 from rnnkit.rl.dqn import DQNOptions, train_dqn
 from rnnkit.rl.env import TradingEnv
 from rnnkit.timeseries.scaling import StandardScaler
@@ -49,9 +54,9 @@ def test_q_values_beyond_any_discounted_reward_are_called_diverged() -> None:
     nn.init.zeros_(last.weight)
     last.bias.data = torch.tensor([0.0, 10.9, 0.0])
     assert largest_q_value(agent, env) == pytest.approx(10.9)
-    assert diverged(agent, env, options) == ""
+    assert q_value_warning(agent, env, options) == ""
     last.bias.data = torch.tensor([0.0, -2500.0, 3000.0])
-    assert diverged(agent, env, options) == (
+    assert q_value_warning(agent, env, options) == (
         "the agent's Q-values reach 3,000 over its training period, beyond the 11 any policy "
         "could earn there (its largest reward, 1.1, / (1 - agent.gamma)), so they estimate no "
         "policy's return: the learning diverged (lower agent.lr, now 1) or has not fitted "

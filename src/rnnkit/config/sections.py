@@ -174,7 +174,7 @@ def check_section(name: str, values: Any) -> None:
     """The values of one section ``name`` (a dataclass), named by key (``name.key``): each
     value (:func:`check_value`), and the ``model`` and ``train`` sections
     (:func:`check_model`, :func:`check_train`). A run checks every section so; a bundle its
-    saved ones (:func:`~rnnkit.config.files.saved_section`)."""
+    saved ones (:func:`~rnnkit.config.saved.saved_section`)."""
     for item in dataclasses.fields(values):
         check_value(f"{name}.{item.name}", getattr(values, item.name))
     if isinstance(values, ModelConfig):

@@ -39,6 +39,7 @@ from rnnkit.timeseries.metrics import macro_f1
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.windows import Windows, make_windows
 from rnnkit.training.bundle import register_model
+from rnnkit.training.classification_metrics import hit_share
 from rnnkit.training.task import StepOutput, TaskModel, evaluating
 
 
@@ -157,7 +158,7 @@ class SignalClassifier(TaskModel):
     def step(self, batch: Any, state: Any = None) -> StepOutput:
         inputs, labels = batch
         logits = self(inputs)
-        accuracy = int((logits.detach().argmax(-1) == labels).sum()) / labels.numel()
+        accuracy = hit_share(logits.detach().argmax(-1) == labels)
         denominator = (float(sum(self.class_weights[i] for i in labels.tolist()))
                        if self.class_weights else None)  # the weighted mean's
         return StepOutput(self._loss(logits, labels), int(labels.shape[0]),
@@ -180,7 +181,7 @@ class SignalClassifier(TaskModel):
         every, gold = torch.cat(logits), torch.cat(labels)
         predicted = every.argmax(-1)
         return {"loss": float(self._loss(every, gold)),
-                "accuracy": int((predicted == gold).sum()) / gold.numel(),  # exact, not float32
+                "accuracy": hit_share(predicted == gold),
                 "macro_f1": macro_f1(gold.cpu().numpy(), predicted.cpu().numpy(),
                                      classes=range(len(CLASS_NAMES)))}
 

@@ -13,6 +13,7 @@ from rnnkit.data.synthetic import describe
 from rnnkit.models.encoder import build_encoder
 from rnnkit.models.pooling import window_state
 from rnnkit.training.bundle import register_model
+from rnnkit.training.classification_metrics import hit_share
 from rnnkit.training.task import StepOutput, TaskModel
 
 
@@ -72,5 +73,5 @@ class SyntheticTaskModel(TaskModel):
             return StepOutput(loss, int(targets.shape[0]))
         mask = targets != -100
         loss = F.cross_entropy(predictions[mask], targets[mask])
-        accuracy = int((predictions[mask].argmax(-1) == targets[mask]).sum()) / int(mask.sum())
+        accuracy = hit_share(predictions[mask].argmax(-1) == targets[mask])
         return StepOutput(loss, int(mask.sum()), metrics={"accuracy": accuracy})

@@ -59,7 +59,7 @@ def largest_q_value(agent: DQNAgent, env: TradingEnv) -> float:
     return float(max(np.abs(q).max() for q in agent.held_q_values(env.windows).values()))
 
 
-def diverged(agent: DQNAgent, env: TradingEnv, options: DQNOptions) -> str:
+def q_value_warning(agent: DQNAgent, env: TradingEnv, options: DQNOptions) -> str:
     """A warning when the agent's Q-values over ``env`` (its training period) are beyond
     :func:`q_value_bound`; "" when they are not."""
     largest, bound = largest_q_value(agent, env), q_value_bound(env, options)
@@ -95,7 +95,7 @@ def one_position(positions: np.ndarray, period: str = "test") -> str:
 
 def collapse_warnings(agent: DQNAgent, env: TradingEnv, options: DQNOptions,
                       test_positions: np.ndarray) -> list[str]:
-    """What :func:`diverged` (over the training environment ``env``) and
+    """What :func:`q_value_warning` (over the training environment ``env``) and
     :func:`one_position` (over the test positions) find, in that order."""
-    return [text for text in (diverged(agent, env, options), one_position(test_positions))
-            if text]
+    return [text for text in (q_value_warning(agent, env, options),
+                              one_position(test_positions)) if text]

@@ -23,7 +23,7 @@ def macro_f1(predicted: Tensor, gold: Tensor, classes: int) -> float:
     return sum(scores) / len(scores) if scores else 0.0
 
 
-def _share(correct: Tensor) -> float:
+def hit_share(correct: Tensor) -> float:
     """The fraction of True in ``correct``, counted exactly (NaN for none, as a mean's)."""
     return int(correct.sum()) / correct.numel() if correct.numel() else float("nan")
 
@@ -49,9 +49,9 @@ def classification_scores(outputs: Tensor, targets: Tensor, output: str,
         gold = targets >= 0.5
         tp = int((predicted & gold).sum())
         denominator = int(predicted.sum()) + int(gold.sum())
-        return {"accuracy": _share((predicted == gold).all(dim=1)),
+        return {"accuracy": hit_share((predicted == gold).all(dim=1)),
                 "micro_f1": 2 * tp / denominator if denominator else 1.0}
     predicted = outputs.argmax(dim=1)
     gold = targets.long()
-    return {"accuracy": _share(predicted == gold),
+    return {"accuracy": hit_share(predicted == gold),
             "macro_f1": macro_f1(predicted, gold, outputs.shape[1])}

@@ -1,4 +1,5 @@
-"""The monitored metric: which epoch is best, when the learning rate drops, when training stops.
+"""The monitored metric: which epoch is best, when the learning rate drops, when training stops
+(and :func:`divergence_error`, the error of a run whose loss or gradient became NaN or inf).
 
 ``train.monitor`` names a metric of the epoch's record (``val_loss`` by default, ``train_loss``
 when there is no validation data); ``train.mode`` says whether lower or higher is better, and
@@ -26,8 +27,8 @@ class TrainingDiverged(RuntimeError):
     """The loss or the gradient became NaN or infinite."""
 
 
-def diverged(what: str, value: float, where: str, clip_norm: float, kept: Path | None
-             ) -> TrainingDiverged:
+def divergence_error(what: str, value: float, where: str, clip_norm: float,
+                     kept: Path | None) -> TrainingDiverged:
     """The error of a run whose ``what`` (the loss, the gradient norm) became ``value`` at
     ``where``: what to lower, and the last good checkpoint when ``kept`` exists."""
     hint = (f"lower train.lr or train.clip_norm (now {clip_norm:g})" if clip_norm

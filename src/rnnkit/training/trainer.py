@@ -35,7 +35,7 @@ from rnnkit.training.checkpoint import seed_everything
 from rnnkit.training.distributed import join
 from rnnkit.training.environment import resolve_device
 from rnnkit.training.epoch_sums import EpochSums
-from rnnkit.training.monitor import Monitor, TrainResult, diverged
+from rnnkit.training.monitor import Monitor, TrainResult, divergence_error
 from rnnkit.training.optimizer import make_optimizer, take_step
 from rnnkit.training.same_settings import check_same_run, run_signature
 from rnnkit.training.task import StepOutput, TaskModel, detach_state, move_to
@@ -258,8 +258,8 @@ class Trainer(TrainerCheckpoints):
     def _check_finite(self, value: float, what: str) -> None:
         if not math.isfinite(value):
             kept = self.run_dir / "last.pt" if self.run_dir else None
-            raise diverged(what, value, f"epoch {self.epoch + 1}, step {self.result.steps + 1}",
-                           self.config.clip_norm, kept)
+            where = f"epoch {self.epoch + 1}, step {self.result.steps + 1}"
+            raise divergence_error(what, value, where, self.config.clip_norm, kept)
 
     def _end_epoch(self, stats: dict[str, float], val: BatchSource | None) -> None:
         record: dict[str, float] = {"epoch": self.epoch + 1, "steps": self.result.steps}
