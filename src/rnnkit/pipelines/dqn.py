@@ -203,6 +203,7 @@ def run_dqn(config: DQNRunConfig, out_dir: str | Path, log: Any = print) -> dict
         f"validation {_span(periods.validation)}, test {_span(test)} ({len(test)} days)")
     runs: list[dict[str, Any]] = []
     curves: dict[str, list[np.ndarray]] = {}
+    fitting = make_env(periods.fitting, periods.scaler, config.trading)  # collapse checks'
     for seed in seeds:
         agent, training = train_agent(periods, config, seed, out / f"seed-{seed}" / "dqn",
                                       log=lambda line, s=seed: log(f"seed {s} {line}"))
@@ -215,7 +216,6 @@ def run_dqn(config: DQNRunConfig, out_dir: str | Path, log: Any = print) -> dict
         for name, result in results.items():
             if name != "buy_and_hold" or not curves.get(name):
                 curves.setdefault(name, []).append(np.r_[1.0, result.equity])
-        fitting = make_env(periods.fitting, periods.scaler, config.trading)
         runs.append({"seed": seed, "dqn_training": training,
                      "reports": {name: r.report.as_dict() for name, r in results.items()},
                      "warnings": collapse_warnings(agent, fitting, config.agent,
