@@ -20,7 +20,7 @@ from typing import IO
 
 from rnnkit.data.files import read_text, shortened
 from rnnkit.data.sst import TREE_START
-from rnnkit.data.words import HTML_BREAK, tokenize
+from rnnkit.data.words import text_words
 
 FORMATS = ("jsonl", "csv", "tsv")
 ONE_OBJECT_A_LINE = ("a JSON-lines file holds one whole JSON object a line, such as "
@@ -131,7 +131,7 @@ def truncate(tokens: list[str], max_tokens: int, how: str) -> list[str]:
 
 def prepare_tokens(text: str, lowercase: bool, max_tokens: int, how: str) -> list[str]:
     """Tokenize, lowercase and truncate one text as the classifier reads it."""
-    tokens = tokenize(HTML_BREAK.sub(" ", text))
+    tokens = text_words(text)
     if lowercase:
         tokens = [t.lower() for t in tokens]
     return truncate(tokens, max_tokens, how)

@@ -30,3 +30,14 @@ def tokenize(text: str) -> list[str]:
         ['Do', "n't", 'panic', ':', 'it', "'s", '3.5', 'stars', ',', 'not', '10', '!']
     """
     return TOKEN_PATTERN.findall(text)
+
+
+def text_words(text: str) -> list[str]:
+    """:func:`tokenize` of ``text`` without its HTML line breaks, as every text reader and
+    word2vec corpus reads a text.
+
+    Example:
+        >>> text_words("Great.<br /><br />Don't miss it")
+        ['Great', '.', 'Do', "n't", 'miss', 'it']
+    """
+    return tokenize(HTML_BREAK.sub(" ", text))

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Protocol
 
 from rnnkit.data.files import GZIP_ERRORS, compressed_as
-from rnnkit.data.words import HTML_BREAK, tokenize
+from rnnkit.data.words import text_words, tokenize  # noqa: F401  (rnnkit.embeddings.tokenize)
 
 
 class HasTokens(Protocol):
@@ -117,7 +117,7 @@ class TextCorpus:
     def __iter__(self) -> Iterator[list[str]]:
         for path in self.paths:
             for _, line in numbered_lines(path):
-                tokens = tokenize(HTML_BREAK.sub(" ", line))
+                tokens = text_words(line)
                 if tokens:
                     yield tokens
 
@@ -154,7 +154,7 @@ class JsonlCorpus:
                         f"{path}, line {number}: field {self.field!r} is "
                         f"{type(text).__name__}, expected a string"
                     )
-                tokens = tokenize(HTML_BREAK.sub(" ", text))
+                tokens = text_words(text)
                 if tokens:
                     yield tokens
 
