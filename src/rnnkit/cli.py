@@ -21,6 +21,7 @@ from typing import Any
 import tomllib
 
 from rnnkit.commands.common import add_nproc_option, check_not_a_run
+from rnnkit.commands.parser import Parser
 from rnnkit.commands.paths import check_folder
 from rnnkit.config import ConfigError
 from rnnkit.config.sections import check_whole
@@ -42,7 +43,7 @@ USER_ERRORS = (ValueError, ConfigError, BundleError, CheckpointError, TrainingDi
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="rnnkit", description="Recurrent neural networks: train, evaluate, diagnose."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
