@@ -32,12 +32,14 @@ RESUME_HELP = ("continue the run in --out from its last.pt; given --out, its con
                f"{', '.join(RESUMABLE)}, and sample.* for train lm)")
 
 
-def add_config_options(parser: argparse.ArgumentParser, resume_help: str = RESUME_HELP) -> None:
-    """``--config``, ``--set``, ``--out``, ``--resume`` and ``--print-config``."""
+def add_config_options(parser: argparse.ArgumentParser, resume_help: str = RESUME_HELP,
+                       example: str = "train.lr=0.003") -> None:
+    """``--config``, ``--set`` (``example``: a key the task has), ``--out``, ``--resume`` and
+    ``--print-config``."""
     parser.add_argument("--config", type=Path, help="a TOML file with the run's sections")
     parser.add_argument(
         "--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
-        help="override one setting, e.g. --set train.lr=0.003 (repeatable)",
+        help=f"override one setting, e.g. --set {example} (repeatable)",
     )
     parser.add_argument("--out", action=FolderPath, help="run folder (default: a folder "
                         "under runs/ named after the task and its data)")

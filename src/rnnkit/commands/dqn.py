@@ -17,7 +17,8 @@ def register(commands: Any, train_tasks: Any) -> None:
         help="a DQN agent trading a stock (AAPL, IBM, MSFT, GOOG), compared after costs with "
              "a random agent, buy-and-hold and optionally the supervised models",
     )
-    add_config_options(parser, resume_help="not for DQN: an agent trains in one go")
+    add_config_options(parser, resume_help="not for DQN: an agent trains in one go",
+                       example="agent.lr=0.0003")  # no train section: its own loop
     parser.set_defaults(handler=train)
 
 
