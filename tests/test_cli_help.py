@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from rnnkit.cli import main
+from rnnkit.cli import build_parser, main
 
 TASKS = [["train", task] for task in ("synthetic", "tagger", "forecaster", "signal", "seq2seq",
                                       "lm", "classifier", "dqn")] + [["stocks"]]
@@ -24,3 +24,22 @@ def test_the_set_example_of_every_help_is_a_key_the_command_takes(
     assert main([*command, *extra, "--set", example.group(1), "--print-config"]) == 0, \
         capsys.readouterr().err
 
+
+
+def test_generate_s_help_states_the_sampling_defaults_it_uses(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from rnnkit.models.generate import SamplingConfig
+
+    with pytest.raises(SystemExit):
+        main(["generate", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    defaults = SamplingConfig()
+    for flag, value in (("--length", defaults.length), ("--temperature", defaults.temperature),
+                        ("--top-k", defaults.top_k), ("--top-p", defaults.top_p),
+                        ("--seed", defaults.seed)):
+        said = re.search(rf"{flag} \S+ [^-]*?\(default ([\d.]+)", help_text)
+        assert said is not None, flag
+        assert float(said.group(1)) == value, flag
+    parsed = build_parser().parse_args(["generate", "--model", "m.rnnkit"])
+    assert (parsed.length, parsed.temperature, parsed.top_k, parsed.top_p, parsed.seed) == (
+        defaults.length, defaults.temperature, defaults.top_k, defaults.top_p, defaults.seed)

@@ -35,13 +35,16 @@ def register(commands: Any, train_tasks: Any) -> None:
                           " model refuses characters it never saw")
     generate.add_argument("--length", type=int, default=500,
                           help="tokens to generate: characters, or for a word model words"
-                          " and line breaks, each line break one of them")
+                          " and line breaks, each line break one of them (default 500)")
     generate.add_argument("--temperature", type=float, default=0.8,
-                          help="softer (>1) or sharper (<1) sampling; 0 is greedy")
-    generate.add_argument("--top-k", type=int, default=0, help="sample from the k most likely")
+                          help="softer (>1) or sharper (<1) sampling; 0 is greedy (default 0.8)")
+    generate.add_argument("--top-k", type=int, default=0,
+                          help="sample from the k most likely (default 0: from all)")
     generate.add_argument("--top-p", type=float, default=1.0,
-                          help="sample from the smallest set reaching probability p")
-    generate.add_argument("--seed", type=int, default=0, help="same seed, same text")
+                          help="sample from the smallest set reaching probability p "
+                               "(default 1: from all)")
+    generate.add_argument("--seed", type=int, default=0,
+                          help="same seed, same text (default 0)")
     generate.add_argument("--show-vocabulary", action="store_true",
                           help="print the model's tokens and exit")
     generate.set_defaults(handler=run_generate)
