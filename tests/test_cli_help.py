@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -43,3 +44,15 @@ def test_generate_s_help_states_the_sampling_defaults_it_uses(
     parsed = build_parser().parse_args(["generate", "--model", "m.rnnkit"])
     assert (parsed.length, parsed.temperature, parsed.top_k, parsed.top_p, parsed.seed) == (
         defaults.length, defaults.temperature, defaults.top_k, defaults.top_p, defaults.seed)
+
+
+@pytest.mark.parametrize("command", TASKS, ids=" ".join)
+def test_a_printed_config_read_back_prints_the_same(
+        command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    extra = ["--dataset", "ud_english_ewt"] if command[-1] == "tagger" else []
+    assert main([*command, *extra, "--set", "model.hidden_size=24", "--print-config"]) == 0
+    printed = capsys.readouterr().out
+    saved = tmp_path / "run.toml"
+    saved.write_text(printed, encoding="utf-8")
+    assert main([*command, "--config", str(saved), "--print-config"]) == 0
+    assert capsys.readouterr().out == printed
