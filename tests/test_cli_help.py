@@ -56,3 +56,16 @@ def test_a_printed_config_read_back_prints_the_same(
     saved.write_text(printed, encoding="utf-8")
     assert main([*command, "--config", str(saved), "--print-config"]) == 0
     assert capsys.readouterr().out == printed
+
+
+def test_stocks_help_names_the_folder_it_writes_without_out(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import rnnkit.pipelines.stocks_job as job
+
+    folders: list[Path] = []
+    monkeypatch.setattr(job, "run_stocks", lambda config, out, resume: folders.append(out))
+    assert main(["stocks"]) == 0
+    with pytest.raises(SystemExit):
+        main(["stocks", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert f"run folder (default: {folders[0]}," in help_text, help_text

@@ -33,16 +33,18 @@ RESUME_HELP = ("continue the run in --out from its last.pt; given --out, its con
 
 
 def add_config_options(parser: argparse.ArgumentParser, resume_help: str = RESUME_HELP,
-                       example: str = "train.lr=0.003") -> None:
-    """``--config``, ``--set`` (``example``: a key the task has), ``--out``, ``--resume`` and
-    ``--print-config``."""
+                       example: str = "train.lr=0.003",
+                       out_default: str = "a folder under runs/ named after the task and its "
+                                          "data") -> None:
+    """``--config``, ``--set`` (``example``: a key the task has), ``--out`` (``out_default``:
+    where the run goes without it), ``--resume`` and ``--print-config``."""
     parser.add_argument("--config", type=Path, help="a TOML file with the run's sections")
     parser.add_argument(
         "--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
         help=f"override one setting, e.g. --set {example} (repeatable)",
     )
-    parser.add_argument("--out", action=FolderPath, help="run folder (default: a folder "
-                        "under runs/ named after the task and its data)")
+    parser.add_argument("--out", action=FolderPath,
+                        help=f"run folder (default: {out_default})")
     parser.add_argument("--resume", action="store_true", help=resume_help)
     parser.add_argument(
         "--print-config", action="store_true",

@@ -15,7 +15,8 @@ def register(commands: Any, train_tasks: Any) -> None:
         "stocks", help="walk-forward forecast, buy/sell/hold and backtest on daily prices")
     parser.add_argument("--symbols", help="comma-separated, e.g. AAPL,IBM (default AAPL)")
     add_config_options(parser, resume_help="continue the run in --out fold by fold (a "
-                       "finished fold is read back, an interrupted one goes on from its last.pt)")
+                       "finished fold is read back, an interrupted one goes on from its last.pt)",
+                       out_default="runs/stocks, a folder per symbol in it")
     parser.set_defaults(handler=run)
 
 
