@@ -23,8 +23,9 @@ def register(commands: Any, train_tasks: Any) -> None:
         help="forecast a series H steps ahead (beijing, seattle, a stock symbol or a CSV)",
     )
     add_config_options(parser)
-    parser.add_argument("--data-dir", dest="mirror", help="local mirror of the datasets (or "
-                        "set RNNKIT_DATA); the same as --set data.mirror=DIR")
+    parser.add_argument("--data-dir", dest="mirror", metavar="DIR",
+                        help="local mirror of the datasets (or set RNNKIT_DATA); the same as "
+                             "--set data.mirror=DIR")
     parser.set_defaults(handler=train)
     EVALUATORS["forecaster"] = evaluate
 

@@ -24,8 +24,9 @@ def register(commands: Any, train_tasks: Any) -> None:
              "symbol or a CSV), and backtest it",
     )
     add_config_options(parser)
-    parser.add_argument("--data-dir", dest="mirror", help="local mirror of the datasets (or "
-                        "set RNNKIT_DATA); the same as --set data.mirror=DIR")
+    parser.add_argument("--data-dir", dest="mirror", metavar="DIR",
+                        help="local mirror of the datasets (or set RNNKIT_DATA); the same as "
+                             "--set data.mirror=DIR")
     parser.set_defaults(handler=train)
     EVALUATORS["signal"] = evaluate
 
