@@ -69,3 +69,19 @@ def test_stocks_help_names_the_folder_it_writes_without_out(
         main(["stocks", "--help"])
     help_text = " ".join(capsys.readouterr().out.split())
     assert f"run folder (default: {folders[0]}," in help_text, help_text
+
+
+def test_evaluate_s_help_gives_the_synthetic_defaults_it_scores_with(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tiny = [f"--set=data.{key}" for key in ("length=9", "train_size=64", "val_size=16",
+                                            "test_size=16")]
+    tiny += ["--set=model.hidden_size=4", "--set=train.epochs=1", "--set=train.progress=false"]
+    assert main(["train", "synthetic", *tiny, "--out", str(tmp_path / "run")]) == 0
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "test sequences (default 2000)" in help_text
+    assert "sequence length to test on (default: the model's data.length" in help_text
+    assert main(["evaluate", "--model", str(tmp_path / "run" / "model.rnnkit")]) == 0
+    assert '"length": 9' in capsys.readouterr().out

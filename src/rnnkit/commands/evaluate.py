@@ -34,7 +34,8 @@ def register(commands: Any, train_tasks: Any) -> None:
     evaluate.add_argument("--out", action=FolderPath,
                           help="folder for predictions, tables and plots")
     evaluate.add_argument("--size", type=int, help="synthetic: test sequences (default 2000)")
-    evaluate.add_argument("--length", type=int, help="synthetic: sequence length to test on")
+    evaluate.add_argument("--length", type=int, help="synthetic: sequence length to test on "
+                          "(default: the model's data.length, as it trained)")
     evaluate.set_defaults(handler=lambda args: _dispatch(args, EVALUATORS, "evaluate"))
 
     predict = commands.add_parser("predict", help="run a saved model on new input")
