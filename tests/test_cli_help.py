@@ -85,3 +85,16 @@ def test_evaluate_s_help_gives_the_synthetic_defaults_it_scores_with(
     assert "sequence length to test on (default: the model's data.length" in help_text
     assert main(["evaluate", "--model", str(tmp_path / "run" / "model.rnnkit")]) == 0
     assert '"length": 9' in capsys.readouterr().out
+
+
+def test_evaluate_s_help_lists_the_formats_its_models_take(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from rnnkit.commands.classifier import FORMATS as CLASSIFIER
+    from rnnkit.pipelines.tagger_data import FORMATS as TAGGER
+
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--help"])
+    said = " ".join(capsys.readouterr().out.split())
+    start, end = "--format FORMAT file format", "--date-column DATE_COLUMN time series"
+    said = said[said.index(start):said.index(end)]
+    assert all(re.search(rf"\b{name}\b", said) for name in (*TAGGER, *CLASSIFIER)), said

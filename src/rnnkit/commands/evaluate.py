@@ -26,7 +26,9 @@ def register(commands: Any, train_tasks: Any) -> None:
     evaluate.add_argument("--model", type=Path, required=True, help="a .rnnkit bundle")
     evaluate.add_argument("--data", help="a registry dataset name or a file (task models)")
     evaluate.add_argument("--split", default="test", help="registry split (default test)")
-    evaluate.add_argument("--format", help="file format when --data is a file")
+    evaluate.add_argument("--format", help="file format when --data is a file: a tagger's "
+                          "conllu or iob, a classifier's auto, jsonl, csv, tsv, sst or numeric "
+                          "(default: the model's data.format)")
     evaluate.add_argument("--date-column", default="", help="time series: date column of a "
                           "--data file (default: the model's data.date_column, else date)")
     evaluate.add_argument("--data-dir", help="local mirror of the datasets (or set RNNKIT_DATA)")
