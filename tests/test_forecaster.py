@@ -1251,3 +1251,12 @@ def test_a_monitor_the_forecaster_never_reports_is_refused_before_training(
     assert ("train.monitor 'val_acc' is not a validation metric of Forecaster; choose one of "
             "val_loss, val_mae, val_mae_last, train_loss") in err
     assert not (tmp_path / "run" / "last.pt").exists()
+
+
+@pytest.mark.parametrize("task", ["forecaster", "signal"])
+def test_an_unknown_source_is_refused_before_the_run(task: str, capsys) -> None:
+    # --print-config printed it and exit 0; the run refused it only once it read the data,
+    # after --nproc had started its processes
+    assert rnnkit.cli.main(["train", task, "--set", "data.source=APPL", "--print-config"]) == 2
+    assert "unknown data.source 'APPL': use beijing, seattle, one of AAPL" in \
+        capsys.readouterr().err

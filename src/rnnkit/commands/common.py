@@ -207,8 +207,7 @@ def check_file(path: str | Path, flag: str) -> None:
 def check_source(source: str | None, flag: str) -> None:
     """Refuse a ``flag`` that is neither a time-series source nor an existing file (an empty
     one means the model's own)."""
-    from rnnkit.pipelines.source_config import SOURCES, registry_name
-    from rnnkit.pipelines.sources import is_stock
+    from rnnkit.pipelines.source_config import SOURCES, is_stock, registry_name
     from rnnkit.timeseries.datasets import STOCK_SYMBOLS
 
     if not source or registry_name(source) or is_stock(source) or Path(source).exists():
@@ -225,7 +224,7 @@ def check_date_column(args: argparse.Namespace) -> None:
         raise ConfigError(f"--date-column {args.date_column} names the date column of a --data "
                           "file; give --data too, or leave it out (the model's own data is "
                           "read with its data.date_column)")
-    from rnnkit.pipelines.sources import is_file
+    from rnnkit.pipelines.source_config import is_file
 
     if args.date_column and not is_file(args.data):  # a registry series has its own dates
         raise ConfigError(f"--date-column {args.date_column} names the date column of a --data "

@@ -38,7 +38,7 @@ from rnnkit.pipelines.forecast_options import (
 from rnnkit.pipelines.forecast_scoring import score
 from rnnkit.pipelines.run import train_in_run_dir, write_results
 from rnnkit.pipelines.saved_source import kept_settings, prepare_for
-from rnnkit.pipelines.source_config import ForecastDataConfig, check_data
+from rnnkit.pipelines.source_config import ForecastDataConfig, check_data, check_source_setting
 from rnnkit.pipelines.sources import prepare, seasonal_period
 from rnnkit.timeseries.conformal import calibrate, fewest_windows
 from rnnkit.timeseries.scaling import StandardScaler
@@ -123,6 +123,7 @@ def check_run(config: ForecastRunConfig) -> None:
     check_options(config.forecast)
     check_model(config.model)
     check_data(config.data)
+    check_source_setting(config.data.source)
     options = config.forecast
     check_choice(options.loss, "forecast.loss", LOSSES)
     check_choice(options.strategy, "forecast.strategy", STRATEGIES)

@@ -13,16 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from rnnkit.pipelines.source_config import ForecastDataConfig
-from rnnkit.pipelines.sources import (
-    Prepared,
-    is_file,
-    is_stock,
-    prepare,
-    same_source,
-    split_ends,
-    with_source,
-)
+from rnnkit.pipelines.source_config import ForecastDataConfig, is_file, is_stock
+from rnnkit.pipelines.sources import Prepared, prepare, same_source, split_ends, with_source
 
 
 def data_settings(trained_on: dict[str, Any] | None) -> dict[str, Any]:

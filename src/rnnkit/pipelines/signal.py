@@ -31,7 +31,7 @@ from rnnkit.data.batching import TensorBatches
 from rnnkit.models.signal import SignalClassifier, balanced_weights, target_kind
 from rnnkit.pipelines.run import train_in_run_dir, write_results
 from rnnkit.pipelines.saved_source import kept_settings, prepare_for
-from rnnkit.pipelines.source_config import ForecastDataConfig, check_data
+from rnnkit.pipelines.source_config import ForecastDataConfig, check_data, check_source_setting
 from rnnkit.pipelines.sources import prepare
 from rnnkit.timeseries.baselines import majority_class, persistence_signal
 from rnnkit.timeseries.labels import (
@@ -171,6 +171,7 @@ def check_run(config: SignalRunConfig) -> None:
     check_options(config.signal)
     check_model(config.model)
     check_data(config.data)
+    check_source_setting(config.data.source)
 
 
 def train_signal(config: SignalRunConfig, out_dir: str | Path, resume: bool = False,

@@ -5,11 +5,13 @@ training and validation periods end, and the derived-column settings."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from rnnkit.config import ConfigError, changed_keys, check_at_least, check_date, number_list
+from rnnkit.timeseries.datasets import ALL_STOCK_SYMBOLS, STOCK_SYMBOLS
 from rnnkit.timeseries.splits import check_period_order, period_end
 
 # source -> (default target, train_end, val_end, seasonal period)
@@ -129,3 +131,27 @@ def moment(text: str) -> str | pd.Timestamp:
     """A split end as ``split_by_time`` reads it: a period (``2013``) or, with a clock time, a
     timestamp."""
     return pd.Timestamp(text) if ":" in text else text
+
+
+def is_stock(source: str) -> bool:
+    """A symbol of bokeh-sampledata's stocks: the registry's four, and FB (2012-2013), which
+    ``train dqn`` trains on and whose bundles are read back here."""
+    return source.upper() in ALL_STOCK_SYMBOLS
+
+
+def check_source_setting(source: str) -> None:
+    """Refuse a ``data.source`` that names no registry series, stock or file before any data
+    is read (``--print-config``, and before ``--nproc`` starts its processes)."""
+    if registry_name(source) is None and not is_stock(source) and not is_file(source):
+        raise unknown_source(source)
+
+
+def unknown_source(source: str) -> ConfigError:
+    return ConfigError(f"unknown data.source {source!r}: use beijing, seattle, one of "
+                       f"{', '.join(STOCK_SYMBOLS)}, or a CSV/Parquet file path")
+
+
+def is_file(source: str) -> bool:
+    """A CSV/Parquet path rather than a registry name (in any case)."""
+    return registry_name(source) is None and not is_stock(source) and bool(
+        Path(source).suffix or Path(source).exists())

@@ -27,13 +27,14 @@ from rnnkit.pipelines.source_config import (
     ForecastDataConfig,
     change_lags,
     column_names,
+    is_file,
+    is_stock,
     moment,
     registry_name,
     split_ends,
+    unknown_source,
 )
 from rnnkit.timeseries.datasets import (
-    ALL_STOCK_SYMBOLS,
-    STOCK_SYMBOLS,
     beijing_weather,
     seattle_weather,
     stock_prices,
@@ -55,12 +56,6 @@ class Prepared:
     features: list[str]
     calendar: list[str]
     split: Split
-
-
-def is_stock(source: str) -> bool:
-    """A symbol of bokeh-sampledata's stocks: the registry's four, and FB (2012-2013), which
-    ``train dqn`` trains on and whose bundles are read back here."""
-    return source.upper() in ALL_STOCK_SYMBOLS
 
 
 def stock_frame(symbol: str) -> pd.DataFrame:
@@ -103,8 +98,7 @@ def read_source(data: ForecastDataConfig) -> tuple[pd.DataFrame, str]:
     elif is_file(source):
         frame = read_file(data)
     else:
-        raise ValueError(f"unknown data.source {source!r}: use beijing, seattle, one of "
-                         f"{', '.join(STOCK_SYMBOLS)}, or a CSV/Parquet file path")
+        raise unknown_source(source)
     default = (f"{source.upper()}_log_return" if is_stock(source)
                else SOURCES[name][0] if name else "")
     target = data.target or default
@@ -113,12 +107,6 @@ def read_source(data: ForecastDataConfig) -> tuple[pd.DataFrame, str]:
         raise ValueError(f"data.log1p lists the target {target!r}; a target keeps its units. "
                          "Remove it from data.log1p")
     return derive(frame, logged, column_names(data.changes), change_lags(data)), target
-
-
-def is_file(source: str) -> bool:
-    """A CSV/Parquet path rather than a registry name (in any case)."""
-    return registry_name(source) is None and not is_stock(source) and bool(
-        Path(source).suffix or Path(source).exists())
 
 
 def with_source(data: ForecastDataConfig, source: str) -> ForecastDataConfig:
