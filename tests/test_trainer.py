@@ -512,6 +512,30 @@ def test_max_steps_mid_epoch_does_not_end_the_epoch(tmp_path: Path) -> None:
     assert not any("reached already" in line for line in said), said
 
 
+def test_resuming_a_finished_run_says_it_is_finished(tmp_path: Path) -> None:
+    """It said "resumed from last.pt: epoch 3, batch 0" of a 2-epoch run, as if it trained on."""
+    config = replace(RESUME_CONFIG, epochs=2)
+    Trainer(make_regressor(), config, tmp_path, log=no_log).fit(regression_source(),
+                                                               val_source())
+    said: list[str] = []
+    again = Trainer(make_regressor(), config, tmp_path, log=said.append)
+    assert again.resume()
+    assert again.fit(regression_source(), val_source()).steps == 8  # nothing more trained
+    assert any("the run is finished already (it trained 2 of train.epochs=2 epochs)" in line
+               and "--set train.epochs=N (more than 2)" in line for line in said), said
+    assert not any("epoch 3" in line for line in said), said
+
+    stopping = quiet(epochs=12, optimizer="sgd", lr=0.2, seed=7, patience=2)
+    Trainer(make_regressor(dropout=0.5), stopping, tmp_path / "early", log=no_log).fit(
+        regression_source(), val_source())
+    said.clear()
+    again = Trainer(make_regressor(dropout=0.5), stopping, tmp_path / "early", log=said.append)
+    assert again.resume()
+    assert again.fit(regression_source(), val_source()).stopped == "early_stopping"
+    assert any("early stopping ended it after epoch" in line and "train.patience=2" in line
+               and "--set train.patience=N" in line for line in said), said
+
+
 def test_resume_rewrites_the_metrics_log_to_match_the_checkpoint(tmp_path: Path) -> None:
     config = replace(RESUME_CONFIG, epochs=2)
     Trainer(make_regressor(), config, tmp_path, log=no_log).fit(regression_source(),

@@ -130,12 +130,34 @@ class TrainerCheckpoints:
         carried_on = bool(self.window_in_batch) or (mid_epoch and self.model.carries_state)
         self.carried, self.sums = restore_rank(state, path, self.workers, self.config,
                                                self.result, carried_on, self.device, self.log)
-        self.log(f"resumed from {path}: epoch {self.epoch + 1}, batch {self.batch_in_epoch}")
+        finished = self._finished(mid_epoch)
+        if finished:  # "epoch 4, batch 0" of a 3-epoch run read as if it went on training
+            self.log(f"resumed from {path}: {finished}")
+        else:
+            self.log(f"resumed from {path}: epoch {self.epoch + 1}, batch {self.batch_in_epoch}")
         if self.result.stopped == "max_steps":  # it stopped again at once, without a word
             self.log(f"train.max_steps={self.config.max_steps} is reached already "
                      f"({self.result.steps} steps), so nothing more is trained; to train on, "
                      "resume with --set train.max_steps=N (more steps) or 0 (no limit)")
         return True
+
+    def _finished(self, mid_epoch: bool) -> str:
+        """What says that the resumed run has no epoch left to train (all its epochs, or
+        early stopping), and how to train on; empty when it goes on training."""
+        if mid_epoch:
+            return ""
+        done = self.epoch
+        if done >= self.config.epochs:
+            return (f"the run is finished already (it trained {done} of train.epochs="
+                    f"{self.config.epochs} epochs), so nothing more is trained; to train on, "
+                    f"resume with --set train.epochs=N (more than {done})")
+        if self.result.stopped == "early_stopping":
+            return (f"the run is finished already (early stopping ended it after epoch {done}:"
+                    f" {self.monitor.bad_epochs} epochs without improvement, train.patience="
+                    f"{self.config.patience}), so nothing more is trained; to train on, "
+                    f"resume with --set train.patience=N (more than {self.monitor.bad_epochs})"
+                    " or 0 (none)")
+        return ""
 
     def _read_checkpoint(self, path: str | Path | None) -> tuple[str, dict[str, Any]] | None:
         if path is None:
