@@ -536,6 +536,53 @@ def test_resuming_a_finished_run_says_it_is_finished(tmp_path: Path) -> None:
                and "--set train.patience=N" in line for line in said), said
 
 
+class Killed(BaseException):
+    """A SIGKILL between two writes of an epoch's end."""
+
+
+def kill_at(monkeypatch: pytest.MonkeyPatch, name: str, epoch: int) -> None:
+    """Stop the run when it is about to write ``name`` at the end of ``epoch``."""
+    import rnnkit.training.trainer_checkpoints as saving
+
+    real = saving.save_checkpoint
+
+    def save(state: dict[str, Any], path: Path) -> Path:
+        if Path(path).name == name and state.get("epoch", epoch) == epoch:
+            raise Killed
+        return real(state, path)
+
+    monkeypatch.setattr(saving, "save_checkpoint", save)
+
+
+@pytest.mark.parametrize("killed_before", ["last.pt", "best.pt"])
+def test_a_run_killed_between_last_and_best_keeps_the_best_of_its_record(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, killed_before: str) -> None:
+    """best.pt was written before last.pt: killed between the two, the folder held the best
+    weights of epoch 2 and a last.pt of epoch 1, and a run resumed with train.epochs=1 (or a
+    patience spent) ended with epoch 2's weights, which its record does not hold."""
+    config = replace(RESUME_CONFIG, epochs=2, checkpoint_every=0, lr=0.01)
+    expected = {}
+    for epochs in (1, 2):  # each epoch improves: best_epoch == epochs
+        straight = make_regressor()
+        result = Trainer(straight, replace(config, epochs=epochs), tmp_path / f"s{epochs}",
+                         log=no_log).fit(regression_source(), val_source())
+        assert result.best_epoch == epochs
+        expected[epochs] = weights(straight)
+    run = tmp_path / "killed"
+    kill_at(monkeypatch, killed_before, epoch=2)
+    with pytest.raises(Killed):
+        Trainer(make_regressor(), config, run, log=no_log).fit(regression_source(), val_source())
+    monkeypatch.undo()
+    epochs = load_checkpoint(run / "last.pt")["epoch"]  # 1: resumes into epoch 2; 2: done
+    for asked in sorted({epochs, 2}):
+        model = make_regressor(seed=99)
+        trainer = Trainer(model, replace(config, epochs=asked), run, log=no_log)
+        assert trainer.resume()
+        assert trainer.fit(regression_source(), val_source()).best_epoch == asked
+        assert same_weights(weights(model), expected[asked])
+        assert same_weights(load_checkpoint(run / "best.pt")["model"], expected[asked])
+
+
 def test_resume_rewrites_the_metrics_log_to_match_the_checkpoint(tmp_path: Path) -> None:
     config = replace(RESUME_CONFIG, epochs=2)
     Trainer(make_regressor(), config, tmp_path, log=no_log).fit(regression_source(),

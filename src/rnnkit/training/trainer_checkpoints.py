@@ -5,7 +5,9 @@
 reads and writes them; the Trainer sets every attribute it names below. ``last.pt`` carries
 every RNG state and the running sums of the epoch in progress, so a resumed run ends with the
 same weights and the same epoch records as an uninterrupted one; ``best.pt`` holds only the
-weights of the best epoch (without a run folder, a copy kept in memory).
+weights of the best epoch and its number (without a run folder, a copy kept in memory),
+written after ``last.pt``: a run killed between the two resumes from that epoch and writes
+``best.pt`` again.
 """
 
 from __future__ import annotations
@@ -128,6 +130,8 @@ class TrainerCheckpoints:
         # the saved state goes on only into the next window, or into the next batch of a
         # model that carries it across batches (the others start every batch afresh)
         carried_on = bool(self.window_in_batch) or (mid_epoch and self.model.carries_state)
+        if not mid_epoch and self.result.best_epoch == self.epoch > 0:
+            self._check_best()  # killed after last.pt, before best.pt: written here
         self.carried, self.sums = restore_rank(state, path, self.workers, self.config,
                                                self.result, carried_on, self.device, self.log)
         finished = self._finished(mid_epoch)
@@ -178,10 +182,25 @@ class TrainerCheckpoints:
     def _keep_best(self) -> None:
         """The weights of the epoch just judged the best: ``best.pt``, or a copy in memory."""
         weights = self.average.shadow if self.average else self.model.state_dict()
-        if self.run_dir is not None:  # only the weights: best.pt is never resumed from
-            save_checkpoint({"model": weights}, self.run_dir / "best.pt")
+        if self.run_dir is not None:  # only the weights (and their epoch): never resumed from
+            save_checkpoint({"model": weights, "epoch": self.epoch}, self.run_dir / "best.pt")
         else:
             self._best_weights = {k: v.detach().clone() for k, v in weights.items()}
+
+    def _check_best(self) -> None:
+        """Write ``best.pt`` again from the checkpoint of the epoch judged the best, just
+        resumed from, when it holds another epoch (or is missing): the run was killed after
+        ``last.pt`` was written, before ``best.pt``. A ``best.pt`` of an older version, which
+        names no epoch, is left as it is."""
+        best_file = self.run_dir / "best.pt" if self.run_dir is not None else None
+        if best_file is None:
+            return
+        try:
+            kept = load_checkpoint(best_file).get("epoch", self.epoch)
+        except CheckpointError:  # missing, or (never written atomically) unreadable
+            kept = None
+        if kept != self.epoch:
+            self._keep_best()
 
     def _restore_best(self) -> None:
         """Leave the model with the best epoch's weights (else the average, else the last)."""
