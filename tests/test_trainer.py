@@ -512,6 +512,77 @@ def test_max_steps_mid_epoch_does_not_end_the_epoch(tmp_path: Path) -> None:
     assert not any("reached already" in line for line in said), said
 
 
+def test_resuming_a_finished_run_says_it_is_finished(tmp_path: Path) -> None:
+    """It said "resumed from last.pt: epoch 3, batch 0" of a 2-epoch run, as if it trained on."""
+    config = replace(RESUME_CONFIG, epochs=2)
+    Trainer(make_regressor(), config, tmp_path, log=no_log).fit(regression_source(),
+                                                               val_source())
+    said: list[str] = []
+    again = Trainer(make_regressor(), config, tmp_path, log=said.append)
+    assert again.resume()
+    assert again.fit(regression_source(), val_source()).steps == 8  # nothing more trained
+    assert any("the run is finished already (it trained 2 of train.epochs=2 epochs)" in line
+               and "--set train.epochs=N (more than 2)" in line for line in said), said
+    assert not any("epoch 3" in line for line in said), said
+
+    stopping = quiet(epochs=12, optimizer="sgd", lr=0.2, seed=7, patience=2)
+    Trainer(make_regressor(dropout=0.5), stopping, tmp_path / "early", log=no_log).fit(
+        regression_source(), val_source())
+    said.clear()
+    again = Trainer(make_regressor(dropout=0.5), stopping, tmp_path / "early", log=said.append)
+    assert again.resume()
+    assert again.fit(regression_source(), val_source()).stopped == "early_stopping"
+    assert any("early stopping ended it after epoch" in line and "train.patience=2" in line
+               and "--set train.patience=N" in line for line in said), said
+
+
+class Killed(BaseException):
+    """A SIGKILL between two writes of an epoch's end."""
+
+
+def kill_at(monkeypatch: pytest.MonkeyPatch, name: str, epoch: int) -> None:
+    """Stop the run when it is about to write ``name`` at the end of ``epoch``."""
+    import rnnkit.training.trainer_checkpoints as saving
+
+    real = saving.save_checkpoint
+
+    def save(state: dict[str, Any], path: Path) -> Path:
+        if Path(path).name == name and state.get("epoch", epoch) == epoch:
+            raise Killed
+        return real(state, path)
+
+    monkeypatch.setattr(saving, "save_checkpoint", save)
+
+
+@pytest.mark.parametrize("killed_before", ["last.pt", "best.pt"])
+def test_a_run_killed_between_last_and_best_keeps_the_best_of_its_record(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, killed_before: str) -> None:
+    """best.pt was written before last.pt: killed between the two, the folder held the best
+    weights of epoch 2 and a last.pt of epoch 1, and a run resumed with train.epochs=1 (or a
+    patience spent) ended with epoch 2's weights, which its record does not hold."""
+    config = replace(RESUME_CONFIG, epochs=2, checkpoint_every=0, lr=0.01)
+    expected = {}
+    for epochs in (1, 2):  # each epoch improves: best_epoch == epochs
+        straight = make_regressor()
+        result = Trainer(straight, replace(config, epochs=epochs), tmp_path / f"s{epochs}",
+                         log=no_log).fit(regression_source(), val_source())
+        assert result.best_epoch == epochs
+        expected[epochs] = weights(straight)
+    run = tmp_path / "killed"
+    kill_at(monkeypatch, killed_before, epoch=2)
+    with pytest.raises(Killed):
+        Trainer(make_regressor(), config, run, log=no_log).fit(regression_source(), val_source())
+    monkeypatch.undo()
+    epochs = load_checkpoint(run / "last.pt")["epoch"]  # 1: resumes into epoch 2; 2: done
+    for asked in sorted({epochs, 2}):
+        model = make_regressor(seed=99)
+        trainer = Trainer(model, replace(config, epochs=asked), run, log=no_log)
+        assert trainer.resume()
+        assert trainer.fit(regression_source(), val_source()).best_epoch == asked
+        assert same_weights(weights(model), expected[asked])
+        assert same_weights(load_checkpoint(run / "best.pt")["model"], expected[asked])
+
+
 def test_resume_rewrites_the_metrics_log_to_match_the_checkpoint(tmp_path: Path) -> None:
     config = replace(RESUME_CONFIG, epochs=2)
     Trainer(make_regressor(), config, tmp_path, log=no_log).fit(regression_source(),

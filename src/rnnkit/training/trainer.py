@@ -274,9 +274,10 @@ class Trainer(TrainerCheckpoints):
         self.result.history.append(record)
         self.epoch += 1
         self.batch_in_epoch = 0
-        if self.monitor.judge(self.result, score, self.epoch):
-            self._keep_best()
-        self.save()
+        improved = self.monitor.judge(self.result, score, self.epoch)
+        self.save()  # before best.pt: a run killed between the two resumes from this epoch,
+        if improved:  # whose weights rewrite best.pt (killed after a best.pt written first,
+            self._keep_best()  # it went back to the epoch before, which best.pt was ahead of)
         self._write_metrics()
         shown = ", ".join(f"{k} {v:.4g}" for k, v in record.items() if k not in ("epoch",))
         self.log(f"epoch {record['epoch']}: {shown}")

@@ -5,7 +5,9 @@
 reads and writes them; the Trainer sets every attribute it names below. ``last.pt`` carries
 every RNG state and the running sums of the epoch in progress, so a resumed run ends with the
 same weights and the same epoch records as an uninterrupted one; ``best.pt`` holds only the
-weights of the best epoch (without a run folder, a copy kept in memory).
+weights of the best epoch and its number (without a run folder, a copy kept in memory),
+written after ``last.pt``: a run killed between the two resumes from that epoch and writes
+``best.pt`` again.
 """
 
 from __future__ import annotations
@@ -128,14 +130,38 @@ class TrainerCheckpoints:
         # the saved state goes on only into the next window, or into the next batch of a
         # model that carries it across batches (the others start every batch afresh)
         carried_on = bool(self.window_in_batch) or (mid_epoch and self.model.carries_state)
+        if not mid_epoch and self.result.best_epoch == self.epoch > 0:
+            self._check_best()  # killed after last.pt, before best.pt: written here
         self.carried, self.sums = restore_rank(state, path, self.workers, self.config,
                                                self.result, carried_on, self.device, self.log)
-        self.log(f"resumed from {path}: epoch {self.epoch + 1}, batch {self.batch_in_epoch}")
+        finished = self._finished(mid_epoch)
+        if finished:  # "epoch 4, batch 0" of a 3-epoch run read as if it went on training
+            self.log(f"resumed from {path}: {finished}")
+        else:
+            self.log(f"resumed from {path}: epoch {self.epoch + 1}, batch {self.batch_in_epoch}")
         if self.result.stopped == "max_steps":  # it stopped again at once, without a word
             self.log(f"train.max_steps={self.config.max_steps} is reached already "
                      f"({self.result.steps} steps), so nothing more is trained; to train on, "
                      "resume with --set train.max_steps=N (more steps) or 0 (no limit)")
         return True
+
+    def _finished(self, mid_epoch: bool) -> str:
+        """What says that the resumed run has no epoch left to train (all its epochs, or
+        early stopping), and how to train on; empty when it goes on training."""
+        if mid_epoch:
+            return ""
+        done = self.epoch
+        if done >= self.config.epochs:
+            return (f"the run is finished already (it trained {done} of train.epochs="
+                    f"{self.config.epochs} epochs), so nothing more is trained; to train on, "
+                    f"resume with --set train.epochs=N (more than {done})")
+        if self.result.stopped == "early_stopping":
+            return (f"the run is finished already (early stopping ended it after epoch {done}:"
+                    f" {self.monitor.bad_epochs} epochs without improvement, train.patience="
+                    f"{self.config.patience}), so nothing more is trained; to train on, "
+                    f"resume with --set train.patience=N (more than {self.monitor.bad_epochs})"
+                    " or 0 (none)")
+        return ""
 
     def _read_checkpoint(self, path: str | Path | None) -> tuple[str, dict[str, Any]] | None:
         if path is None:
@@ -156,10 +182,25 @@ class TrainerCheckpoints:
     def _keep_best(self) -> None:
         """The weights of the epoch just judged the best: ``best.pt``, or a copy in memory."""
         weights = self.average.shadow if self.average else self.model.state_dict()
-        if self.run_dir is not None:  # only the weights: best.pt is never resumed from
-            save_checkpoint({"model": weights}, self.run_dir / "best.pt")
+        if self.run_dir is not None:  # only the weights (and their epoch): never resumed from
+            save_checkpoint({"model": weights, "epoch": self.epoch}, self.run_dir / "best.pt")
         else:
             self._best_weights = {k: v.detach().clone() for k, v in weights.items()}
+
+    def _check_best(self) -> None:
+        """Write ``best.pt`` again from the checkpoint of the epoch judged the best, just
+        resumed from, when it holds another epoch (or is missing): the run was killed after
+        ``last.pt`` was written, before ``best.pt``. A ``best.pt`` of an older version, which
+        names no epoch, is left as it is."""
+        best_file = self.run_dir / "best.pt" if self.run_dir is not None else None
+        if best_file is None:
+            return
+        try:
+            kept = load_checkpoint(best_file).get("epoch", self.epoch)
+        except CheckpointError:  # missing, or (never written atomically) unreadable
+            kept = None
+        if kept != self.epoch:
+            self._keep_best()
 
     def _restore_best(self) -> None:
         """Leave the model with the best epoch's weights (else the average, else the last)."""
