@@ -27,6 +27,17 @@ WORDS = ["red", "blue", "green", "black", "white", "dog", "cat", "bird", "fish",
          "runs", "sits", "jumps", "swims"]
 
 
+
+def scored_alone(model: Seq2Seq, batch: Any, row: int, tokens: list[int]) -> float:
+    """The log probability of ``tokens`` (and the end marker) for source ``row`` of ``batch``,
+    decoded alone with teacher forcing."""
+    target = torch.tensor([[BOS_ID, *tokens, EOS_ID]])
+    memory, state = model.encode(batch.source[row : row + 1], batch.source_lengths[row : row + 1])
+    scores = model.decoder(target[:, :-1], state, memory)
+    scores = scores.masked_fill(model.forbidden_mask(), float("-inf"))
+    return float(F.log_softmax(scores, dim=2).gather(2, target[:, 1:, None]).sum())
+
+
 def copy_task(size: int, seed: int) -> list[str]:
     """Sentences of 2-5 words; the target is the sentence reversed."""
     rng = random.Random(seed)
@@ -144,13 +155,8 @@ def test_beam_scores_are_the_model_log_probabilities(trained: Seq2Seq) -> None:
         assert [h.score for h in hypotheses] == sorted((h.score for h in hypotheses),
                                                        reverse=True)
         for hypothesis in hypotheses:
-            target = torch.tensor([[BOS_ID, *hypothesis.tokens, EOS_ID]])
-            memory, state = trained.encode(batch.source[row : row + 1],
-                                           batch.source_lengths[row : row + 1])
-            scores = trained.decoder(target[:, :-1], state, memory)
-            scores = scores.masked_fill(trained.forbidden_mask(), float("-inf"))
-            total = F.log_softmax(scores, dim=2).gather(2, target[:, 1:, None]).sum()
-            assert hypothesis.log_probability == pytest.approx(total.item(), abs=1e-4)
+            total = scored_alone(trained, batch, row, hypothesis.tokens)
+            assert hypothesis.log_probability == pytest.approx(total, abs=1e-4)
             assert hypothesis.attention is not None
             assert hypothesis.attention.shape == (len(hypothesis.tokens) + 1,
                                                   int(batch.source_lengths[row]))
@@ -587,14 +593,9 @@ def test_a_model_in_another_dtype_decodes_and_scores_in_it(trained: Seq2Seq,
         return
     with torch.no_grad():
         for row, hypotheses in enumerate(greedy + beam):
-            hypothesis, source_row = hypotheses[0], row % len(lines)
-            target = torch.tensor([[BOS_ID, *hypothesis.tokens, EOS_ID]])
-            memory, state = model.encode(batch.source[source_row : source_row + 1],
-                                         batch.source_lengths[source_row : source_row + 1])
-            scores = model.decoder(target[:, :-1], state, memory)
-            scores = scores.masked_fill(model.forbidden_mask(), float("-inf"))
-            total = F.log_softmax(scores, dim=2).gather(2, target[:, 1:, None]).sum()
-            assert hypothesis.log_probability == pytest.approx(total.item(), rel=1e-12)
+            hypothesis = hypotheses[0]
+            total = scored_alone(model, batch, row % len(lines), hypothesis.tokens)
+            assert hypothesis.log_probability == pytest.approx(total, rel=1e-12)
             assert hypothesis.attention is not None
             assert hypothesis.attention.dtype == torch.float64
 
