@@ -27,7 +27,6 @@ WORDS = ["red", "blue", "green", "black", "white", "dog", "cat", "bird", "fish",
          "runs", "sits", "jumps", "swims"]
 
 
-
 def scored_alone(model: Seq2Seq, batch: Any, row: int, tokens: list[int]) -> float:
     """The log probability of ``tokens`` (and the end marker) for source ``row`` of ``batch``,
     decoded alone with teacher forcing."""
