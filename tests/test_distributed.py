@@ -437,6 +437,18 @@ def test_commands_that_train_in_one_process_are_refused_under_torchrun(
     assert not (tmp_path / "run").exists()
 
 
+def test_nproc_given_to_a_one_process_command_is_refused_in_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # argparse said only 'unrecognized arguments: --nproc 2'
+    for command, name in ((["train", "dqn"], "train dqn"), (["stocks"], "stocks")):
+        assert main([*command, "--nproc", "2", "--out", str(tmp_path / "run")]) == 2
+        assert capsys.readouterr().err == (
+            f"rnnkit: error: rnnkit {name} trains in one process only, so --nproc (which "
+            "every other train task takes) does not apply; leave it out\n")
+    assert not (tmp_path / "run").exists()
+
+
 def test_more_processes_than_gpus_are_refused_on_cuda(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

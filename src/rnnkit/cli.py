@@ -54,6 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
     for name, task in train_tasks.choices.items():  # tasks that train through the one trainer
         if name not in SINGLE_PROCESS_TASKS:
             add_nproc_option(task)
+        else:  # taken, to be refused in words (argparse said only 'unrecognized arguments')
+            task.add_argument("--nproc", type=int, default=1, help=argparse.SUPPRESS)
+    for name in SINGLE_PROCESS_COMMANDS:
+        commands.choices[name].add_argument("--nproc", type=int, default=1,
+                                            help=argparse.SUPPRESS)
     return parser
 
 
@@ -122,14 +127,18 @@ def can_resume(args: argparse.Namespace) -> bool:
 def check_one_process(args: argparse.Namespace) -> None:
     """Refuse, started by torchrun with other processes, a command that trains in one process
     only: ``train dqn`` ran in every process, each writing the same files, and ``stocks``
-    trained its first model on them all, then failed with a traceback at its second."""
-    if not launched():
-        return
+    trained its first model on them all, then failed with a traceback at its second; and
+    ``--nproc`` given to one of them."""
     if args.command in SINGLE_PROCESS_COMMANDS:
         name = args.command
     elif args.command == "train" and getattr(args, "task", None) in SINGLE_PROCESS_TASKS:
         name = f"train {args.task}"
     else:
+        return
+    if getattr(args, "nproc", 1) != 1:
+        raise ValueError(f"rnnkit {name} trains in one process only, so --nproc (which every "
+                         "other train task takes) does not apply; leave it out")
+    if not launched():
         return
     raise ValueError(f"rnnkit {name} trains in one process only, but this one was started "
                      f"(by torchrun?) as process {environment_rank()} of "
