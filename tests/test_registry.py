@@ -78,6 +78,9 @@ def test_entries_and_lookup_errors() -> None:
     assert spec.reader_options == {"token_column": 2, "tag_column": 3, "comment_prefix": "#"}
     with pytest.raises(ValueError, match="unknown dataset 'ewt'; known datasets: .*wnut17"):
         get_spec("ewt")
+    with pytest.raises(ValueError, match=r"unknown dataset 'ud_englsh_ewt' \(did you mean "
+                                         r"'ud_english_ewt'\?\); known datasets: .*wnut17"):
+        get_spec("ud_englsh_ewt")  # listed the known ones without the near one
     with pytest.raises(ValueError, match="no split 'valid'; its splits: train, dev, test"):
         dataset_file("wnut17", "valid")
     with pytest.raises(ValueError, match="already registered"):

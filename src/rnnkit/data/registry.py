@@ -16,6 +16,7 @@ too); the entries are in :mod:`rnnkit.data.catalog`.
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Collection
 from pathlib import Path
@@ -42,7 +43,10 @@ def register(spec: DatasetSpec, replace: bool = False) -> DatasetSpec:
 def get_spec(name: str) -> DatasetSpec:
     """The registered dataset called ``name``; an unknown name is a ValueError listing the known."""
     if name not in REGISTRY:
-        raise ValueError(f"unknown dataset {name!r}; known datasets: {', '.join(sorted(REGISTRY))}")
+        near = difflib.get_close_matches(name, list(REGISTRY), n=1)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        raise ValueError(f"unknown dataset {name!r}{hint}; known datasets: "
+                         f"{', '.join(sorted(REGISTRY))}")
     return REGISTRY[name]
 
 
