@@ -52,7 +52,8 @@ def register(commands: Any, train_tasks: Any) -> None:
     translate.add_argument("--length-penalty", type=float, help="GNMT alpha (default: model's)")
     translate.add_argument("--n-best", type=int, default=1,
                            help="write the N best translations of each line, tab-separated"
-                                " with their scores, a blank line between inputs")
+                                " with their scores, a blank line between inputs (default 1:"
+                                " the best alone, without its score)")
     translate.add_argument("--attention-plot", type=Path,
                            help="save the first line's attention heat map here (a .png, "
                                 ".pdf or .svg file)")
