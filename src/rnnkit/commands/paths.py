@@ -74,9 +74,13 @@ def input_lines(text: str, args: argparse.Namespace) -> list[str]:
     """
     from rnnkit.data.tagged import text_lines
 
-    name = "--text" if args.text is not None else (
+    return text_lines(text, input_name(args))
+
+
+def input_name(args: argparse.Namespace) -> str:
+    """What an error calls the input: ``--text``, standard input or the ``--input`` file."""
+    return "--text" if args.text is not None else (
         "standard input" if args.input in (None, "-") else args.input)
-    return text_lines(text, name)
 
 
 def check_output_file(path: Path | None, flag: str = "--output", example: str = "",

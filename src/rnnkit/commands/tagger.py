@@ -19,7 +19,7 @@ from rnnkit.commands.common import (
     registry_names,
     resolve_config,
 )
-from rnnkit.commands.paths import input_lines, make_parent, read_text_input
+from rnnkit.commands.paths import input_lines, input_name, make_parent, read_text_input
 from rnnkit.commands.saved_settings import check_data_settings
 from rnnkit.config import ConfigError, check_choice
 
@@ -162,12 +162,10 @@ def predict(args: argparse.Namespace) -> int:
     if fmt == "text":
         check_columns(fmt, args)
         text = args.text if args.text is not None else read_text_input(args.input)
-        given = input_lines(text, args)
-        source = "standard input" if args.input in (None, "-") else args.input
-        for number, line in enumerate(given, 1):
-            check_sentence_length(line.split(), source if args.text is None else "--text",
-                                  number)
-        token_lists = [line.split() for line in given if line.strip()]
+        split = [line.split() for line in input_lines(text, args)]
+        for number, tokens in enumerate(split, 1):
+            check_sentence_length(tokens, input_name(args), number)
+        token_lists = [tokens for tokens in split if tokens]
         if not token_lists:
             raise ValueError("nothing to tag: the input is empty")
         lines: list[str] = []
