@@ -40,7 +40,7 @@ from rnnkit.config.files import (
     valid_keys,
 )
 from rnnkit.config.resume import RESUMABLE, check_resume_config
-from rnnkit.config.saved import saved_section, saved_value
+from rnnkit.config.saved import saved_section, saved_value, saved_values
 from rnnkit.config.sections import (
     CELLS,
     MAX_LAYERS,
@@ -61,5 +61,6 @@ __all__ = [
     "check_fraction", "check_model", "check_not_collection", "check_rate",
     "check_resume_config", "check_section", "check_sections", "check_seed", "check_threads",
     "check_train", "config_from_dict", "config_to_dict", "load_config", "number_list",
-    "save_config", "saved_section", "saved_value", "to_toml", "toml_text", "valid_keys",
+    "save_config", "saved_section", "saved_value", "saved_values", "to_toml", "toml_text",
+    "valid_keys",
 ]

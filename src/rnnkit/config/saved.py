@@ -51,3 +51,12 @@ def saved_value(key: str, value: Any, expected: Any, default: Any = None) -> Any
     typed = coerce_value(key, value, expected, default)
     check_value(key, typed)
     return typed
+
+
+def saved_values(config: dict[str, Any], settings: dict[str, tuple[str, Any]]) -> None:
+    """:func:`saved_value` for each key of ``settings`` (key -> the run setting it was saved
+    from, and its type) that ``config`` holds: a key missing (older bundles lack some) is left
+    to the model's rebuilding, which names it."""
+    for key, (setting, expected) in settings.items():
+        if key in config:
+            saved_value(setting, config[key], expected)

@@ -25,7 +25,7 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
-from rnnkit.config import ModelConfig, check_fraction, saved_section, saved_value
+from rnnkit.config import ModelConfig, check_fraction, saved_section, saved_value, saved_values
 from rnnkit.models import forecast_outputs, recursive
 from rnnkit.models.encoder import build_encoder
 from rnnkit.models.forecast_loss import check_loss_options, mean_and_spread, step_output
@@ -154,9 +154,7 @@ class Forecaster(TaskModel):
     @classmethod
     def check_bundle_config(cls, config: dict[str, Any]) -> None:
         saved_section("model", ModelConfig, config["model"])
-        for key, (setting, kind) in SAVED_SETTINGS.items():
-            if key in config:  # (older bundles lack some)
-                saved_value(setting, config[key], kind)
+        saved_values(config, SAVED_SETTINGS)  # (older bundles lack some)
         check_window_sizes(config["lookback"], config["horizon"])
         check_loss_options(config["loss"], config.get("strategy", "direct"),
                            config.get("input_noise", 0.0), config.get("last_step_weight", 1.0))

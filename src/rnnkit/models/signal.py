@@ -23,7 +23,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from rnnkit.config import ModelConfig, saved_section, saved_value
+from rnnkit.config import ModelConfig, saved_section, saved_values
 from rnnkit.models.encoder import build_encoder
 from rnnkit.models.pooling import window_state
 from rnnkit.models.window_inputs import (
@@ -130,8 +130,7 @@ class SignalClassifier(TaskModel):
     @classmethod
     def check_bundle_config(cls, config: dict[str, Any]) -> None:
         saved_section("model", ModelConfig, config["model"])
-        for key, (setting, kind) in SAVED_SETTINGS.items():
-            saved_value(setting, config[key], kind)
+        saved_values(config, SAVED_SETTINGS)
         check_window_sizes(config["lookback"], config["horizon"])
         target_kind(config["target"], config["kind"])
 
