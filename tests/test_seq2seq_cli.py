@@ -225,6 +225,8 @@ def test_unaligned_files_are_an_error(tmp_path: Path) -> None:
     (["--input", "missing.txt"], "--input missing.txt: no such file"),
     (["--reference", "a dog runs"], "--reference only sets the translation that the "
                                     "--attention-plot heat map is drawn for"),
+    (["--attention-plot", "a.png", "--reference", " "],
+     "--reference is empty: give the translation of the first line"),
 ])
 def test_translate_names_a_bad_flag_before_loading_the_model(
         flags: list[str], message: str, tmp_path: Path,

@@ -142,6 +142,10 @@ def _check_flags(args: argparse.Namespace) -> None:
         raise ConfigError("--reference only sets the translation that the --attention-plot "
                           "heat map is drawn for; it does not change the translations. Add "
                           "--attention-plot PATH, or leave --reference out")
+    if args.reference is not None and not args.reference.strip():
+        raise ConfigError("--reference is empty: give the translation of the first line to "
+                          "draw the heat map for, or leave --reference out to draw the "
+                          "model's own translation")
     if args.input not in (None, "-"):
         check_file(args.input, "--input")
 
