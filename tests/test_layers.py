@@ -392,6 +392,31 @@ def test_both_paths_compute_with_parametrized_weights(mode: str, bias: bool) -> 
         torch.testing.assert_close(grad, results[0][1], rtol=0, atol=ATOL)
 
 
+@pytest.mark.parametrize("mode", list(MODES))
+def test_a_factory_of_parametrized_plain_cells_runs_fused(mode: str, no_warned: None) -> None:
+    """A factory that puts a plain cell under weight_norm got the loop, with a warning (and
+    kernel='fused' a refusal) saying 'the cell ParametrizedLSTMCell has no fused kernel in
+    PyTorch', while the same cell parametrized after construction ran fused, as torch.nn's
+    weight-normed layers do. Both now run fused, and compute what the loop computes."""
+    _, our_class, extra = MODES[mode]
+    plain = our_class(IN, H, num_layers=2, bidirectional=True, dtype=DTYPE, **extra)
+
+    def factory(input_size: int, hidden_size: int) -> rnnkit.cells.RecurrentCell:
+        cell = type(plain.cell(0))(input_size, hidden_size, **extra).to(DTYPE)
+        return nn.utils.parametrizations.weight_norm(cell, "weight_hh")
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        layers = [rnnkit.Recurrent(factory, IN, H, num_layers=2, bidirectional=True,
+                                   kernel=kernel) for kernel in ("auto", "fused", "loop")]
+        assert [layer.kernel for layer in layers] == ["fused", "fused", "loop"]
+    layers[0].load_state_dict(layers[2].state_dict())
+    x = random_input(False)
+    lengths = torch.tensor(LENGTHS)
+    torch.testing.assert_close(layers[0](x, lengths=lengths)[0],
+                               layers[2](x, lengths=lengths)[0], rtol=0, atol=ATOL)
+
+
 @pytest.mark.parametrize("mode", ["lstm", "rnn_relu"])
 def test_conversion_copies_the_weights_a_parametrized_layer_computes_with(mode: str) -> None:
     """to_torch said 'torch.nn has no layer-normalised cell' for a layer whose cell weight is

@@ -36,9 +36,9 @@ def is_plain_cell(cell: nn.Module) -> bool:
 
 def loop_reason(cells: nn.ModuleList, recurrent_dropout: float) -> str | None:
     """Why the fused kernel cannot run a layer of these cells and options, or None when it can."""
-    first = cells[0]
-    if not all(type(c) in FUSED_CELL_TYPES for c in cells):
-        return f"the cell {type(first).__name__} has no fused kernel in PyTorch"
+    other = next((c for c in cells if not is_plain_cell(c)), None)
+    if other is not None:  # a plain cell under weight_norm (ParametrizedLSTMCell) is plain
+        return f"the cell {type(other).__name__} has no fused kernel in PyTorch"
     if len({(c.fused_mode, getattr(c, "bias", None)) for c in cells}) != 1:
         return "its cells differ in kind or bias"
     if recurrent_dropout > 0:
