@@ -334,9 +334,11 @@ def test_kernel_attribute() -> None:
     assert rnnkit.Recurrent(rnnkit.LSTMCell, IN, H).kernel == "fused"
 
 
-def kernels_run(layer: nn.Module, lengths: Tensor | None) -> set[str]:
-    """The recurrent kernels the profiler sees in one forward and backward pass (float32)."""
-    x = torch.randn(T, B, IN)
+def kernels_run(layer: nn.Module, lengths: Tensor | None,
+                dtype: torch.dtype = torch.float32) -> set[str]:
+    """The recurrent kernels the profiler sees in one forward and backward pass (float32, or
+    ``dtype``: the layer's)."""
+    x = torch.randn(T, B, IN, dtype=dtype)
     with profile(activities=[ProfilerActivity.CPU], acc_events=True) as prof:
         if isinstance(layer, nn.RNNBase):
             out, _ = run_torch(layer, x, None, lengths)
@@ -351,8 +353,8 @@ def kernels_run(layer: nn.Module, lengths: Tensor | None) -> set[str]:
 @pytest.mark.parametrize("mode", list(MODES))
 def test_the_fused_path_runs_the_kernels_torch_nn_runs(mode: str, lengths: list[int] | None
                                                        ) -> None:
-    """The same dispatch as torch.nn: oneDNN for an LSTM over a full batch (where PyTorch has
-    it), ATen's own C++ kernels otherwise on the CPU; the loop path runs none of them."""
+    """The same dispatch as torch.nn: oneDNN for a float32 LSTM over a full batch (where
+    PyTorch has it), ATen's own C++ kernels otherwise on the CPU; the loop path runs none."""
     torch_class, our_class, extra = MODES[mode]
     ref = torch_class(IN, H, num_layers=2, bidirectional=True, **extra)
     lengths_t = None if lengths is None else torch.tensor(lengths)
@@ -361,6 +363,33 @@ def test_the_fused_path_runs_the_kernels_torch_nn_runs(mode: str, lengths: list[
     assert not kernels_run(our_class.from_torch(ref, kernel="loop"), lengths_t)
     if mode == "lstm" and lengths is None and torch.backends.mkldnn.is_available():
         assert "aten::mkldnn_rnn_layer" in ours
+
+
+@pytest.mark.parametrize("onednn_on", [True, False], ids=["onednn", "onednn_off"])
+def test_info_says_which_cpu_kernel_the_fused_lstm_runs(
+        onednn_on: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """rnnkit info said 'on the CPU oneDNN for an LSTM over a full batch': a float64 LSTM, or
+    one with proj_size, runs ATen's kernels there, as does any LSTM with oneDNN turned off.
+    onednn_lstm_dtypes, from which info words it, agrees with the profiler on every case."""
+    from rnnkit.layers.fused import cpu_fused_kernels, onednn_lstm_dtypes
+
+    monkeypatch.setattr(torch.backends.mkldnn, "enabled", onednn_on)  # (flags() warns)
+    dtypes = onednn_lstm_dtypes()
+    for dtype in (torch.float32, torch.float64, torch.bfloat16):
+        for proj_size in (0, 2):
+            layer = rnnkit.LSTM(IN, H, proj_size=proj_size, dtype=dtype)
+            for lengths in (None, torch.tensor(LENGTHS)):
+                onednn = "aten::mkldnn_rnn_layer" in kernels_run(layer, lengths, dtype)
+                expected = dtype in dtypes and lengths is None and proj_size == 0
+                assert onednn == expected, (dtype, proj_size, lengths)
+    words = cpu_fused_kernels()
+    if onednn_on and torch.backends.mkldnn.is_available():
+        assert dtypes[0] == torch.float32 and torch.float64 not in dtypes
+        assert words.startswith("oneDNN for an LSTM over a full batch (no lengths) in float32")
+        assert "ATen's C++ kernels otherwise (float64, lengths" in words
+    else:
+        assert dtypes == []
+        assert words.startswith("ATen's C++ kernels for every RNN/LSTM/GRU (oneDNN is ")
 
 
 class Halve(nn.Module):
