@@ -7,6 +7,7 @@ of the input and of the initial state.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -1344,8 +1345,29 @@ def test_a_projected_state_of_the_wrong_width_says_which_tensor_it_is() -> None:
                                          r" shape \[layers\*directions, proj_size\] = \[1, 2\],"
                                          r" got \[1, 5\] for h_0" + note):
         layer(x[:, 0], (c[:, 0], h[:, 0]))
-    with pytest.raises(ValueError, match=r"batch, hidden\] = \[1, 4, 5\], got \[1, 3, 5\]$"):
-        rnnkit.LSTM(IN, H).double()(x, (c[:, 1:],) * 2)  # no projection: no note
+    with pytest.raises(ValueError,
+                       match=r"batch, hidden\] = \[1, 4, 5\], got \[1, 3, 5\] for h_0$"):
+        rnnkit.LSTM(IN, H).double()(x, (c[:, 1:],) * 2)  # no projection: no widths
+
+
+@pytest.mark.parametrize("kernel", ["fused", "loop"])
+def test_an_lstm_state_of_the_wrong_shape_says_which_tensor_it_is(kernel: str) -> None:
+    """h_0 and c_0 are shaped alike without proj_size: a wrong c_0 was refused as 'expected an
+    initial state of shape [...] = [2, 4, 5], got [2, 4, 6]', naming neither tensor."""
+    layer = rnnkit.LSTM(IN, H, num_layers=2, kernel=kernel, dtype=DTYPE)
+    x = random_input(False)
+    good = torch.zeros(2, B, H, dtype=DTYPE)
+    for state, tensor, got in (((good, good[..., :4]), "c_0", "[2, 4, 4]"),
+                               ((good[:1], good), "h_0", "[1, 4, 5]")):
+        with pytest.raises(ValueError, match=r"LSTM: expected an initial state of shape"
+                           r" \[layers\*directions, batch, hidden\] = \[2, 4, 5\], got "
+                           + re.escape(got) + f" for {tensor}$"):
+            layer(x, state)
+    with pytest.raises(ValueError, match=r"takes an initial state of shape"
+                       r" \[layers\*directions, hidden\] = \[2, 5\], got \[2, 6\] for c_0$"):
+        layer(x[:, 0], (good[:, 0], torch.zeros(2, H + 1, dtype=DTYPE)))
+    with pytest.raises(ValueError, match=r"= \[2, 4, 5\], got \[2, 3, 5\]$"):
+        rnnkit.GRU(IN, H, num_layers=2, kernel=kernel, dtype=DTYPE)(x, good[:, 1:])  # one tensor
 
 
 def test_an_unbatched_sequence_passes_the_layer_once() -> None:
