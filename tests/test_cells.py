@@ -297,6 +297,32 @@ def test_init_recurrent_makes_an_lstm_projection_orthogonal() -> None:
     torch.testing.assert_close(singular, torch.ones(16), rtol=0, atol=1e-5)
 
 
+@pytest.mark.parametrize("kind", list(STANDARD))
+def test_init_recurrent_sets_a_weight_normed_weight(kind: str) -> None:
+    """Under weight_norm a weight is computed from (g, v) at every use: init_recurrent_ wrote
+    its orthogonal blocks into that computed copy and left the cell's weight_hh as it was (a
+    layer with init='recurrent' built of such cells too). It is now set through the
+    parametrization; one that cannot hold it (orthogonal over all gates) is refused."""
+    ours_class, _, extra = STANDARD[kind]
+    cell = ours_class(IN, H, **extra)
+    for name in ("weight_hh", "weight_ih"):
+        nn.utils.parametrizations.weight_norm(cell, name)
+    init_recurrent_(cell)
+    _assert_orthogonal_blocks(cell.weight_hh, cell.num_gates, H)
+    bound = math.sqrt(6 / (IN + H))  # xavier_uniform_ per gate block [H, IN]
+    assert float(cell.weight_ih.detach().abs().max()) <= bound + 1e-6
+    layer = rnnkit.Recurrent(
+        lambda i, h: nn.utils.parametrizations.weight_norm(ours_class(i, h, **extra),
+                                                           "weight_hh"), IN, H, init="recurrent")
+    _assert_orthogonal_blocks(layer.cell(0).weight_hh, cell.num_gates, H)
+    if cell.num_gates > 1:
+        square = nn.utils.parametrizations.orthogonal(ours_class(IN, H, **extra), "weight_hh")
+        with pytest.raises(ValueError, match=r"init_recurrent_: Parametrized\w+Cell.weight_hh is"
+                           r" parametrized \(_Orthogonal\), which cannot take .* initialise"
+                           r" the cell first"):
+            init_recurrent_(square)
+
+
 @pytest.mark.parametrize("cell_class", [LayerNormLSTMCell, LayerNormGRUCell])
 def test_init_recurrent_layer_norm_cells(cell_class: type[RecurrentCell]) -> None:
     cell = cell_class(IN, H)

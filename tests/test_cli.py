@@ -920,6 +920,23 @@ def test_info_on_a_cpu_only_machine_does_not_report_cudnn_math(
     assert info["cuDNN float32 math"] == "not used (no GPU)"
 
 
+def test_info_says_when_onednn_is_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    # it said 'available' and 'on the CPU oneDNN for an LSTM over a full batch' with
+    # torch.backends.mkldnn.enabled = False, where every layer runs ATen's kernels
+    import rnnkit.info
+
+    monkeypatch.setattr(rnnkit.info, "fused_available",
+                        lambda: {"oneDNN (CPU)": True, "cuDNN (GPU)": False})
+    monkeypatch.setattr(torch.backends.mkldnn, "is_available", lambda: True)
+    monkeypatch.setattr(torch.backends.mkldnn, "enabled", False)
+    info = rnnkit.info.collect_info()
+    assert info["fused oneDNN (CPU)"] == ("available, turned off"
+                                          " (torch.backends.mkldnn.enabled)")
+    assert info["fused path on the CPU"] == (
+        "ATen's C++ kernels for every RNN/LSTM/GRU (oneDNN is turned off:"
+        " torch.backends.mkldnn.enabled is False)")
+
+
 def test_resume_help_names_every_setting_a_resumed_run_may_change(
         capsys: pytest.CaptureFixture[str]) -> None:
     # it said "train.epochs, max_steps, patience and how it runs", leaving out lr_patience,

@@ -7,6 +7,7 @@ of the input and of the initial state.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -334,9 +335,11 @@ def test_kernel_attribute() -> None:
     assert rnnkit.Recurrent(rnnkit.LSTMCell, IN, H).kernel == "fused"
 
 
-def kernels_run(layer: nn.Module, lengths: Tensor | None) -> set[str]:
-    """The recurrent kernels the profiler sees in one forward and backward pass (float32)."""
-    x = torch.randn(T, B, IN)
+def kernels_run(layer: nn.Module, lengths: Tensor | None,
+                dtype: torch.dtype = torch.float32) -> set[str]:
+    """The recurrent kernels the profiler sees in one forward and backward pass (float32, or
+    ``dtype``: the layer's)."""
+    x = torch.randn(T, B, IN, dtype=dtype)
     with profile(activities=[ProfilerActivity.CPU], acc_events=True) as prof:
         if isinstance(layer, nn.RNNBase):
             out, _ = run_torch(layer, x, None, lengths)
@@ -351,8 +354,8 @@ def kernels_run(layer: nn.Module, lengths: Tensor | None) -> set[str]:
 @pytest.mark.parametrize("mode", list(MODES))
 def test_the_fused_path_runs_the_kernels_torch_nn_runs(mode: str, lengths: list[int] | None
                                                        ) -> None:
-    """The same dispatch as torch.nn: oneDNN for an LSTM over a full batch (where PyTorch has
-    it), ATen's own C++ kernels otherwise on the CPU; the loop path runs none of them."""
+    """The same dispatch as torch.nn: oneDNN for a float32 LSTM over a full batch (where
+    PyTorch has it), ATen's own C++ kernels otherwise on the CPU; the loop path runs none."""
     torch_class, our_class, extra = MODES[mode]
     ref = torch_class(IN, H, num_layers=2, bidirectional=True, **extra)
     lengths_t = None if lengths is None else torch.tensor(lengths)
@@ -361,6 +364,33 @@ def test_the_fused_path_runs_the_kernels_torch_nn_runs(mode: str, lengths: list[
     assert not kernels_run(our_class.from_torch(ref, kernel="loop"), lengths_t)
     if mode == "lstm" and lengths is None and torch.backends.mkldnn.is_available():
         assert "aten::mkldnn_rnn_layer" in ours
+
+
+@pytest.mark.parametrize("onednn_on", [True, False], ids=["onednn", "onednn_off"])
+def test_info_says_which_cpu_kernel_the_fused_lstm_runs(
+        onednn_on: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """rnnkit info said 'on the CPU oneDNN for an LSTM over a full batch': a float64 LSTM, or
+    one with proj_size, runs ATen's kernels there, as does any LSTM with oneDNN turned off.
+    onednn_lstm_dtypes, from which info words it, agrees with the profiler on every case."""
+    from rnnkit.layers.fused import cpu_fused_kernels, onednn_lstm_dtypes
+
+    monkeypatch.setattr(torch.backends.mkldnn, "enabled", onednn_on)  # (flags() warns)
+    dtypes = onednn_lstm_dtypes()
+    for dtype in (torch.float32, torch.float64, torch.bfloat16):
+        for proj_size in (0, 2):
+            layer = rnnkit.LSTM(IN, H, proj_size=proj_size, dtype=dtype)
+            for lengths in (None, torch.tensor(LENGTHS)):
+                onednn = "aten::mkldnn_rnn_layer" in kernels_run(layer, lengths, dtype)
+                expected = dtype in dtypes and lengths is None and proj_size == 0
+                assert onednn == expected, (dtype, proj_size, lengths)
+    words = cpu_fused_kernels()
+    if onednn_on and torch.backends.mkldnn.is_available():
+        assert dtypes[0] == torch.float32 and torch.float64 not in dtypes
+        assert words.startswith("oneDNN for an LSTM over a full batch (no lengths) in float32")
+        assert "ATen's C++ kernels otherwise (float64, lengths" in words
+    else:
+        assert dtypes == []
+        assert words.startswith("ATen's C++ kernels for every RNN/LSTM/GRU (oneDNN is ")
 
 
 class Halve(nn.Module):
@@ -390,6 +420,31 @@ def test_both_paths_compute_with_parametrized_weights(mode: str, bias: bool) -> 
     for out, grad in results[1:]:
         torch.testing.assert_close(out, results[0][0], rtol=0, atol=ATOL)
         torch.testing.assert_close(grad, results[0][1], rtol=0, atol=ATOL)
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_a_factory_of_parametrized_plain_cells_runs_fused(mode: str, no_warned: None) -> None:
+    """A factory that puts a plain cell under weight_norm got the loop, with a warning (and
+    kernel='fused' a refusal) saying 'the cell ParametrizedLSTMCell has no fused kernel in
+    PyTorch', while the same cell parametrized after construction ran fused, as torch.nn's
+    weight-normed layers do. Both now run fused, and compute what the loop computes."""
+    _, our_class, extra = MODES[mode]
+    plain = our_class(IN, H, num_layers=2, bidirectional=True, dtype=DTYPE, **extra)
+
+    def factory(input_size: int, hidden_size: int) -> rnnkit.cells.RecurrentCell:
+        cell = type(plain.cell(0))(input_size, hidden_size, **extra).to(DTYPE)
+        return nn.utils.parametrizations.weight_norm(cell, "weight_hh")
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        layers = [rnnkit.Recurrent(factory, IN, H, num_layers=2, bidirectional=True,
+                                   kernel=kernel) for kernel in ("auto", "fused", "loop")]
+        assert [layer.kernel for layer in layers] == ["fused", "fused", "loop"]
+    layers[0].load_state_dict(layers[2].state_dict())
+    x = random_input(False)
+    lengths = torch.tensor(LENGTHS)
+    torch.testing.assert_close(layers[0](x, lengths=lengths)[0],
+                               layers[2](x, lengths=lengths)[0], rtol=0, atol=ATOL)
 
 
 @pytest.mark.parametrize("mode", ["lstm", "rnn_relu"])
@@ -1290,8 +1345,29 @@ def test_a_projected_state_of_the_wrong_width_says_which_tensor_it_is() -> None:
                                          r" shape \[layers\*directions, proj_size\] = \[1, 2\],"
                                          r" got \[1, 5\] for h_0" + note):
         layer(x[:, 0], (c[:, 0], h[:, 0]))
-    with pytest.raises(ValueError, match=r"batch, hidden\] = \[1, 4, 5\], got \[1, 3, 5\]$"):
-        rnnkit.LSTM(IN, H).double()(x, (c[:, 1:],) * 2)  # no projection: no note
+    with pytest.raises(ValueError,
+                       match=r"batch, hidden\] = \[1, 4, 5\], got \[1, 3, 5\] for h_0$"):
+        rnnkit.LSTM(IN, H).double()(x, (c[:, 1:],) * 2)  # no projection: no widths
+
+
+@pytest.mark.parametrize("kernel", ["fused", "loop"])
+def test_an_lstm_state_of_the_wrong_shape_says_which_tensor_it_is(kernel: str) -> None:
+    """h_0 and c_0 are shaped alike without proj_size: a wrong c_0 was refused as 'expected an
+    initial state of shape [...] = [2, 4, 5], got [2, 4, 6]', naming neither tensor."""
+    layer = rnnkit.LSTM(IN, H, num_layers=2, kernel=kernel, dtype=DTYPE)
+    x = random_input(False)
+    good = torch.zeros(2, B, H, dtype=DTYPE)
+    for state, tensor, got in (((good, good[..., :4]), "c_0", "[2, 4, 4]"),
+                               ((good[:1], good), "h_0", "[1, 4, 5]")):
+        with pytest.raises(ValueError, match=r"LSTM: expected an initial state of shape"
+                           r" \[layers\*directions, batch, hidden\] = \[2, 4, 5\], got "
+                           + re.escape(got) + f" for {tensor}$"):
+            layer(x, state)
+    with pytest.raises(ValueError, match=r"takes an initial state of shape"
+                       r" \[layers\*directions, hidden\] = \[2, 5\], got \[2, 6\] for c_0$"):
+        layer(x[:, 0], (good[:, 0], torch.zeros(2, H + 1, dtype=DTYPE)))
+    with pytest.raises(ValueError, match=r"= \[2, 4, 5\], got \[2, 3, 5\]$"):
+        rnnkit.GRU(IN, H, num_layers=2, kernel=kernel, dtype=DTYPE)(x, good[:, 1:])  # one tensor
 
 
 def test_an_unbatched_sequence_passes_the_layer_once() -> None:

@@ -8,7 +8,7 @@ import platform
 import numpy as np
 import torch
 
-from rnnkit.layers.fused import cudnn_float32_math, fused_available
+from rnnkit.layers.fused import cpu_fused_kernels, cudnn_float32_math, fused_available
 
 
 def cpu_model() -> str:
@@ -39,12 +39,14 @@ def collect_info() -> dict[str, str]:
     }
     for name, ok in backends.items():
         info[f"fused {name}"] = "available" if ok else "not available"
+    if backends.get("oneDNN (CPU)") and not torch.backends.mkldnn.enabled:
+        info["fused oneDNN (CPU)"] = "available, turned off (torch.backends.mkldnn.enabled)"
     info["cuDNN float32 math"] = (cudnn_float32_math() if backends.get("cuDNN (GPU)")
                                   else "not used (no GPU)")
     info["fused path"] = (
         "RNN/LSTM/GRU layers with plain cells and no recurrent_dropout run PyTorch's fused"
-        " kernel, as torch.nn does (cuDNN on a GPU; on the CPU oneDNN for an LSTM over a full"
-        " batch, ATen's C++ kernels otherwise); layer_norm, recurrent_dropout and custom cells"
-        " run rnnkit's time loop"
+        " kernel, as torch.nn does (cuDNN on a GPU); layer_norm, recurrent_dropout and custom"
+        " cells run rnnkit's time loop"
     )
+    info["fused path on the CPU"] = cpu_fused_kernels()
     return info

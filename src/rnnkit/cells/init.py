@@ -7,6 +7,7 @@ import numbers
 
 import torch
 from torch import nn
+from torch.nn.utils import parametrize
 
 from rnnkit.cells.base import RecurrentCell
 
@@ -49,13 +50,16 @@ def init_recurrent_(cell: RecurrentCell, forget_bias: float = 1.0) -> RecurrentC
         )
     hidden = cell.hidden_size
     with torch.no_grad():
+        weight_hh, weight_ih = torch.empty_like(weight_hh), torch.empty_like(weight_ih)
         for gate in range(num_gates):
             rows = slice(gate * hidden, (gate + 1) * hidden)
             nn.init.orthogonal_(weight_hh[rows])
             nn.init.xavier_uniform_(weight_ih[rows])
+        set_weight(cell, "weight_hh", weight_hh)
+        set_weight(cell, "weight_ih", weight_ih)
         weight_hr = getattr(cell, "weight_hr", None)  # h_t = W_hr (o_t * tanh(c_t))
         if isinstance(weight_hr, torch.Tensor):
-            nn.init.orthogonal_(weight_hr)
+            set_weight(cell, "weight_hr", nn.init.orthogonal_(torch.empty_like(weight_hr)))
         for name, param in cell.named_parameters():
             if name.startswith("bias") or name.endswith(".bias"):
                 param.zero_()
@@ -70,3 +74,25 @@ def init_recurrent_(cell: RecurrentCell, forget_bias: float = 1.0) -> RecurrentC
             if first_bias is not None:
                 first_bias[forget] = forget_bias
     return cell
+
+
+def set_weight(cell: nn.Module, name: str, value: torch.Tensor) -> None:
+    """Make ``cell.<name>`` equal ``value``. A weight under ``torch.nn.utils.parametrize``
+    (weight_norm, ...) is computed anew at every use, so writing into it changed nothing and
+    init_recurrent_ left it as it was: it is set through its parametrization's
+    ``right_inverse``, as ``cell.<name> = value`` does, or refused where that cannot hold it."""
+    if not parametrize.is_parametrized(cell, name):
+        getattr(cell, name).copy_(value)
+        return
+    try:
+        setattr(cell, name, value)
+        held = torch.allclose(getattr(cell, name), value, rtol=0, atol=1e-5)
+    except (NotImplementedError, RuntimeError, ValueError):
+        held = False
+    if not held:
+        chain = getattr(cell.parametrizations, name)  # a ParametrizationList
+        kinds = ", ".join(type(p).__name__ for p in chain)
+        raise ValueError(f"init_recurrent_: {type(cell).__name__}.{name} is parametrized"
+                         f" ({kinds}), which cannot take the orthogonal/Xavier weight it sets;"
+                         " initialise the cell first (init_recurrent_, or init='recurrent' on"
+                         " a layer), then parametrize it")

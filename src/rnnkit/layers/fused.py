@@ -3,7 +3,8 @@
 These are the kernels behind ``torch.nn.RNN``/``LSTM``/``GRU``, called with the layer's own
 weights in torch's order, so the fused path computes exactly what ``torch.nn`` computes and
 PyTorch picks the back end as it does for ``torch.nn``: cuDNN on a GPU; on the CPU, oneDNN for
-an LSTM over a full batch (no lengths) and ATen's own C++ kernels otherwise.
+an LSTM over a full batch (no lengths) in float32 or bfloat16, without ``proj_size``
+(:func:`onednn_lstm_dtypes`), and ATen's own C++ kernels otherwise (float64 among them).
 """
 
 from __future__ import annotations
@@ -36,9 +37,9 @@ def is_plain_cell(cell: nn.Module) -> bool:
 
 def loop_reason(cells: nn.ModuleList, recurrent_dropout: float) -> str | None:
     """Why the fused kernel cannot run a layer of these cells and options, or None when it can."""
-    first = cells[0]
-    if not all(type(c) in FUSED_CELL_TYPES for c in cells):
-        return f"the cell {type(first).__name__} has no fused kernel in PyTorch"
+    other = next((c for c in cells if not is_plain_cell(c)), None)
+    if other is not None:  # a plain cell under weight_norm (ParametrizedLSTMCell) is plain
+        return f"the cell {type(other).__name__} has no fused kernel in PyTorch"
     if len({(c.fused_mode, getattr(c, "bias", None)) for c in cells}) != 1:
         return "its cells differ in kind or bias"
     if recurrent_dropout > 0:
@@ -132,6 +133,41 @@ def fused_available() -> dict[str, bool]:
         "oneDNN (CPU)": bool(torch.backends.mkldnn.is_available()),
         "cuDNN (GPU)": bool(torch.cuda.is_available() and torch.backends.cudnn.is_available()),
     }
+
+
+def onednn_lstm_dtypes() -> list[torch.dtype]:
+    """The dtypes in which PyTorch runs an LSTM layer on this CPU with oneDNN, as for
+    ``torch.nn.LSTM``: float32, bfloat16 where the CPU has the instructions for it, float16
+    (without gradients) where it has those; none when PyTorch was built without oneDNN or it
+    is turned off (``torch.backends.mkldnn.enabled = False``). Only over a full batch (no
+    lengths, not packed) and without ``proj_size``: anything else (float64, a padded or packed
+    batch, ``proj_size``, GRU, RNN) runs ATen's C++ kernels."""
+    if not (torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled):
+        return []
+    dtypes = [torch.float32]
+    for dtype, check in ((torch.bfloat16, "_is_mkldnn_bf16_supported"),
+                         (torch.float16, "_is_mkldnn_fp16_supported")):
+        try:
+            supported = bool(getattr(torch.ops.mkldnn, check)())
+        except (AttributeError, RuntimeError):  # a PyTorch without the check: say no
+            supported = False
+        if supported:
+            dtypes.append(dtype)
+    return dtypes
+
+
+def cpu_fused_kernels() -> str:
+    """Which of PyTorch's CPU kernels the fused path runs here, in words (``rnnkit info``)."""
+    names = [str(dtype).removeprefix("torch.") + (" (without gradients)"
+                                                  if dtype == torch.float16 else "")
+             for dtype in onednn_lstm_dtypes()]
+    if not names:
+        why = ("turned off: torch.backends.mkldnn.enabled is False"
+               if torch.backends.mkldnn.is_available() else "not in this PyTorch build")
+        return f"ATen's C++ kernels for every RNN/LSTM/GRU (oneDNN is {why})"
+    return (f"oneDNN for an LSTM over a full batch (no lengths) in {' or '.join(names)},"
+            " without proj_size; ATen's C++ kernels otherwise (float64, lengths or packed"
+            " input, proj_size, GRU, RNN)")
 
 
 def cudnn_float32_math() -> str:

@@ -170,13 +170,17 @@ def check_hidden(
 
 def state_width_name(index: int, shapes: list[tuple[int, int, int]]) -> tuple[str, str]:
     """The name of state tensor ``index``'s width and a note naming the tensor, for an error
-    message; the note is empty unless ``h`` and ``c`` differ in width (an LSTM with
-    ``proj_size``), where a state of the wrong width must say which tensor it is."""
+    message: empty for a one-tensor state; for an LSTM's ``(h_0, c_0)`` the tensor (the two
+    are shaped alike, so 'got [2, 3, 5]' alone left the user to guess which was wrong), and,
+    where they differ in width (``proj_size``), each one's width."""
     widths = [shape[-1] for shape in shapes]
-    if len(widths) != 2 or widths[0] == widths[1]:
+    if len(widths) != 2:
         return "hidden", ""
+    tensor = ("h_0", "c_0")[index]
+    if widths[0] == widths[1]:
+        return "hidden", f" for {tensor}"
     return ("proj_size" if index == 0 else "hidden",
-            f" for {('h_0', 'c_0')[index]} (h_0 is proj_size = {widths[0]} wide,"
+            f" for {tensor} (h_0 is proj_size = {widths[0]} wide,"
             f" c_0 hidden_size = {widths[1]})")
 
 
