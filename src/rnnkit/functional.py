@@ -57,7 +57,8 @@ def lstm_step(
     bias_ih: Tensor | None = None,
     bias_hh: Tensor | None = None,
 ) -> tuple[Tensor, Tensor]:
-    """Long short-term memory (Hochreiter & Schmidhuber 1997, with forget gate).
+    """Long short-term memory (Hochreiter & Schmidhuber 1997), with the forget gate of Gers,
+    Schmidhuber & Cummins (2000).
 
     ::
 
