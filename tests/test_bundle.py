@@ -215,6 +215,26 @@ def test_a_config_that_builds_a_huge_model_is_refused_before_it_is_built(
         load_bundle(path)
 
 
+def test_tensors_a_header_shares_out_count_once_against_the_size_of_the_model(
+        tmp_path: Path) -> None:
+    """A tensor stored once and named again in shared_weights (tied weights) is one tensor's
+    memory: a file of 2 layers whose header gave layer 1's tensors to 98 more layers built a
+    model of 100 (3.3 million weights from a file of 50 thousand)."""
+    model = SyntheticTaskModel("adding", ModelConfig(hidden_size=64, num_layers=2))
+    path = save_bundle(model, tmp_path / "m.rnnkit")
+    metadata, tensors = read_bundle(path)
+    config = json.loads(metadata["config"])
+    config["model"]["num_layers"] = 100
+    shared = {f"encoder.{kind}_l{layer}": f"encoder.{kind}_l1" for layer in range(2, 100)
+              for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
+    metadata.update(config=json.dumps(config), shared_weights=json.dumps(shared))
+    save_file(tensors, str(path), metadata=metadata)
+    with pytest.raises(BundleError, match=r"m\.rnnkit: the 'synthetic' model cannot be rebuilt: "
+                       r"its configuration builds a model of more than [\d,]+ weights, and the "
+                       r"file holds 50,753"):
+        load_bundle(path)
+
+
 def _retensor(path: Path, change: object) -> None:
     metadata, tensors = read_bundle(path)
     change(tensors)  # type: ignore[operator]

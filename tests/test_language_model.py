@@ -109,6 +109,45 @@ def test_model_learns_the_text_with_carried_state_and_bundle_round_trips(tmp_pat
     assert text.startswith("ROMEO:\nBut soft")  # greedy continues the memorised text
 
 
+def test_a_tied_bundle_stores_the_shared_matrix_once_and_loads_it_tied(tmp_path: Path
+                                                                         ) -> None:
+    """The decoder tied to the embedding was written twice (a word model's bundle nearly
+    twice its weights). It is stored once; a bundle that holds both copies still loads tied."""
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    from rnnkit.training.bundle import BundleError, read_bundle
+
+    model, _ = _model("word", tie_weights=True)
+    path = save_bundle(model.eval(), tmp_path / "lm.rnnkit")
+    with safe_open(str(path), "pt") as stored:
+        names = set(stored.keys())
+    assert "embedding.weight" in names and "decoder.weight" not in names
+    state = {name: tensor.clone() for name, tensor in model.state_dict().items()}
+    older = tmp_path / "older.rnnkit"  # both copies, no shared_weights: as before
+    metadata = {k: v for k, v in read_bundle(path)[0].items()
+                if k not in ("shared_weights", "weights_sha256")}
+    save_file(state, str(older), metadata=metadata)
+    matrix = state["embedding.weight"].numel() * 4
+    assert path.stat().st_size < older.stat().st_size - matrix + 1000
+    inputs = torch.tensor([[1, 2, 3, 4]]).t()
+    for file in (path, older):
+        loaded = load_bundle(file)
+        assert isinstance(loaded, LanguageModel)
+        assert loaded.decoder.weight is loaded.embedding.weight  # tied again
+        assert all(torch.equal(loaded.state_dict()[name], state[name]) for name in state)
+        assert torch.equal(loaded(inputs)[0], model(inputs)[0])
+    metadata, tensors = read_bundle(path)
+    metadata.pop("weights_sha256")  # the header alone is damaged here
+    tensors = {name: tensor.clone() for name, tensor in tensors.items()}
+    for shared, message in (('{"decoder.weight": "embedding.w"}', "but the file lacks "
+                             "embedding.w"), ("[1]", "is not a map of tensor names")):
+        tensors.pop("decoder.weight", None)
+        save_file(tensors, str(path), metadata={**metadata, "shared_weights": shared})
+        with pytest.raises(BundleError, match=f"lm.rnnkit: its header.*{message}"):
+            load_bundle(path)
+
+
 def test_weight_dropout_only_changes_training_outputs() -> None:
     model, ids = _model(weight_dropout=0.5)
     inputs = torch.tensor(ids[:10]).unsqueeze(1)

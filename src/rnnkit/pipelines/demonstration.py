@@ -7,7 +7,8 @@ without and with gradient clipping. It writes ``gradient_flow.png``, ``training_
 ``exploding.png``, ``summary.json`` (every number) and ``summary.md`` (the tables, from
 :mod:`rnnkit.pipelines.demonstration_report`).
 
-Example (about 2 minutes on 2 CPU cores, so not run as a doctest)::
+Example (about 5 minutes on 2 shared CPU cores: 274 s for the recorded run, so not run as a
+doctest)::
 
     summary = run_demonstration(length=100, out_dir="runs/diagnose")
     summary["results"]["gru"]["solved"], summary["results"]["rnn"]["solved"]  # (True, False)

@@ -3,9 +3,10 @@
 A bundle is a `safetensors <https://github.com/huggingface/safetensors>`_ file: the weights as
 tensors, and in its header (JSON strings) the model kind, its full configuration (vocabularies
 and scalers included), the rnnkit version and a SHA-256 of the tensor bytes (a file damaged
-on disk after it was written is refused, not run with wrong weights). Nothing in it is ever
-unpickled or executed, so a file crafted to run code on load is refused like any other foreign
-file.
+on disk after it was written is refused, not run with wrong weights). A tensor the model holds
+under two names (a decoder tied to the embedding) is stored once, the header naming the other.
+Nothing in it is ever unpickled or executed, so a file crafted to run code on load is refused
+like any other foreign file.
 
 Every task model registers its kind with :func:`register_model` and implements
 ``bundle_config()`` / ``from_bundle_config(config)``, so :func:`load_bundle` rebuilds it with no
@@ -40,6 +41,7 @@ from rnnkit.training.task import TaskModel
 FORMAT = "rnnkit-bundle"
 FORMAT_VERSION = "1"
 CHECKSUM = "weights_sha256"  # of the bytes after the header; bundles written before it lack it
+SHARED = "shared_weights"  # {name: name stored}: tied weights, stored once (older bundles: twice)
 MODEL_KINDS: dict[str, type[TaskModel]] = {}
 ModelT = TypeVar("ModelT", bound=type[TaskModel])
 TaskT = TypeVar("TaskT", bound=TaskModel)
@@ -67,9 +69,11 @@ def save_bundle(model: TaskModel, path: str | Path) -> Path:
     kind = getattr(model, "kind", None)
     if kind not in MODEL_KINDS:
         raise BundleError(f"cannot bundle {type(model).__name__}: it is not a registered model")
+    state = model.state_dict()
+    shared = shared_names(state)
     tensors = {
         name: tensor.detach().to("cpu").contiguous().clone()
-        for name, tensor in model.state_dict().items()
+        for name, tensor in state.items() if name not in shared
     }
     metadata = {
         "format": FORMAT,
@@ -77,10 +81,59 @@ def save_bundle(model: TaskModel, path: str | Path) -> Path:
         "rnnkit_version": __version__,
         "kind": kind,
         "config": json.dumps(model.bundle_config()),
+        **({SHARED: json.dumps(shared)} if shared else {}),
     }
     metadata[CHECKSUM] = _weights_digest(save_tensors(tensors))  # the same bytes, any header
     data = save_tensors(tensors, metadata=metadata)
     return atomic_write_bytes(path, lambda file: file.write(data))
+
+
+def shared_names(state: dict[str, torch.Tensor]) -> dict[str, str]:
+    """``{name: the first name of the same tensor}`` for the state's entries that are another's
+    tensor again: a tied decoder is the embedding's matrix, stored once (it was stored twice).
+
+    Example:
+        >>> weight = torch.zeros(3, 2)
+        >>> shared_names({"embedding.weight": weight, "decoder.weight": weight})
+        {'decoder.weight': 'embedding.weight'}
+    """
+    first: dict[tuple[Any, ...], str] = {}
+    shared = {}
+    for name, tensor in state.items():
+        if tensor.numel() == 0:
+            continue  # an empty tensor has no memory to share
+        key = (tensor.device, tensor.untyped_storage().data_ptr(), tensor.storage_offset(),
+               tuple(tensor.shape), tensor.stride(), tensor.dtype)
+        if key in first:
+            shared[name] = first[key]
+        else:
+            first[key] = name
+    return shared
+
+
+def _with_shared(path: Path, metadata: dict[str, str], tensors: dict[str, torch.Tensor]
+                 ) -> dict[str, torch.Tensor]:
+    """The tensors with the tied ones the header names stored once given under each name."""
+    if SHARED not in metadata:
+        return tensors
+    try:
+        shared = json.loads(metadata[SHARED])
+        if not isinstance(shared, dict) or not all(
+                isinstance(name, str) and isinstance(source, str) for name, source
+                in shared.items()):
+            raise ValueError("not a map of names")
+    except (ValueError, RecursionError) as error:
+        raise BundleError(f"{path}: its header's {SHARED} ({metadata[SHARED][:80]!r}) is not a "
+                          f"map of tensor names ({error}); the file is damaged: copy it again "
+                          "from where it came from, or retrain the model") from None
+    for name, source in shared.items():
+        wrong = (f"lacks {source}" if source not in tensors
+                 else f"holds {name} too" if name in tensors else "")
+        if wrong:
+            raise BundleError(f"{path}: its header says that {name} is the tensor {source}, "
+                              f"but the file {wrong}; the file is damaged: copy it again from "
+                              "where it came from, or retrain the model")
+    return {**tensors, **{name: tensors[source] for name, source in shared.items()}}
 
 
 def _check_exists(path: Path) -> None:
@@ -94,7 +147,8 @@ def _check_exists(path: Path) -> None:
 
 
 def read_bundle(path: str | Path) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
-    """The header metadata and tensors of a bundle, checked; raises :class:`BundleError`."""
+    """The header metadata and tensors of a bundle, checked; raises :class:`BundleError`.
+    A tensor stored once for several names (tied weights) is given under each of them."""
     path = Path(path)
     _check_exists(path)
     raw = path.read_bytes()
@@ -108,7 +162,7 @@ def read_bundle(path: str | Path) -> tuple[dict[str, str], dict[str, torch.Tenso
         raise BundleError(f"{path}: its weights do not match the checksum in its header: the "
                           "file was damaged or changed after rnnkit wrote it; copy it again "
                           "from where it came from, or retrain the model")
-    return metadata, tensors
+    return metadata, _with_shared(path, metadata, tensors)
 
 
 def _weights_digest(data: bytes) -> str:

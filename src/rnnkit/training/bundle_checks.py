@@ -31,10 +31,13 @@ class TooLarge(Exception):
 @contextmanager
 def size_guard(tensors: dict[str, Tensor]) -> Iterator[None]:
     """Raise :class:`TooLarge` inside the block once the modules built there register more
-    weight elements than ``tensors`` hold, or more modules than they could fill."""
-    held = sum(tensor.numel() for tensor in tensors.values())
+    weight elements than ``tensors`` hold, or more modules than they could fill (a tensor
+    given under several names counts once)."""
+    distinct = {id(tensor): tensor for tensor in tensors.values()}.values()  # a tensor given
+    # under several names (tied weights, stored once) is one tensor's memory
+    held = sum(tensor.numel() for tensor in distinct)
     weights = 2 * held + SPARE_WEIGHTS
-    modules = MODULES_PER_TENSOR * len(tensors) + SPARE_MODULES
+    modules = MODULES_PER_TENSOR * len(distinct) + SPARE_MODULES
     seen: set[int] = set()
     count = {"weights": 0, "modules": 0}
 
