@@ -231,6 +231,36 @@ def test_a_fold_bundle_backtests_its_own_year_as_its_run_traded(tmp_path: Path,
     assert summary["options"]["mode"] == "long_short" and not summary["in_sample"]
 
 
+def test_a_fold_bundle_is_evaluated_on_the_days_its_run_traded(tmp_path: Path,
+                                                              capsys) -> None:
+    """rnnkit evaluate of a fold's bundle scored every day from its fold to the data's end
+    (2012 and 2013 here, where the 2013 fold's models decided 2013), while rnnkit backtest of
+    the same bundle traded its fold's days only: the two disagreed on the model's test
+    period. Both now read the bundle's test_end."""
+    args = ["stocks", "--symbols", "IBM", "--out", str(tmp_path / "run")]
+    for item in ("data.first_test_year=2012", "data.lookback=20", "model.hidden_size=8",
+                 "train.epochs=1", "train.threads=1", "trading.mode=long_short"):
+        args += ["--set", item]
+    assert rnnkit.cli.main(args) == 0
+    scores = json.loads((tmp_path / "run" / "IBM" / "results.json").read_text())
+    days_2012 = scores["folds"][0]["test"]
+    assert scores["folds"][0]["year"] == 2012 and days_2012 < scores["test_days"]
+    fold = tmp_path / "run" / "IBM" / "fold-2012"
+    assert rnnkit.cli.main(["backtest", "--model", str(fold / "signal" / "model.rnnkit"),
+                            "--out", str(tmp_path / "bt")]) == 0
+    traded = json.loads((tmp_path / "bt" / "backtest.json").read_text())
+    for name in ("signal", "forecaster"):
+        assert rnnkit.cli.main(["evaluate", "--model", str(fold / name / "model.rnnkit"),
+                                "--out", str(tmp_path / f"eval-{name}")]) == 0
+        scored = json.loads((tmp_path / f"eval-{name}" / "results.json").read_text())
+        assert (scored["first_decision"][:10], scored["last_decision"][:10]) == (
+            traded["first_decision"][:10], traded["last_decision"][:10]), name
+    capsys.readouterr()
+    signal = json.loads((tmp_path / "eval-signal" / "results.json").read_text())
+    assert sum(signal["label_counts"]) == days_2012
+    assert signal["backtest"]["model"] == pytest.approx(traded["reports"]["model"], rel=1e-12)
+
+
 @pytest.mark.parametrize(("setting", "message"), [
     # --print-config printed horizon = 0 and exited 0; lookback -5 with horizon -2 was told
     # to 'use a lookback of at least -2'

@@ -3,9 +3,9 @@
 Train (a forecaster and a buy/sell/hold classifier per walk-forward year), forecast, classify,
 backtest, then write per symbol ``results.json`` and the plots, and for the run
 ``summary.md`` (one row per symbol) and ``summary.json``. Every refit fold's bundles stay in
-``<out>/<SYMBOL>/fold-<year>/{forecaster,signal}/model.rnnkit`` for ``rnnkit forecast`` and
-``rnnkit backtest``. Settings, symbols and each symbol's folds are checked before anything
-trains.
+``<out>/<SYMBOL>/fold-<year>/{forecaster,signal}/model.rnnkit`` for ``rnnkit forecast``,
+``rnnkit evaluate`` and ``rnnkit backtest``. Settings, symbols and each symbol's folds are
+checked before anything trains.
 """
 
 from __future__ import annotations
