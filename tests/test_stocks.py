@@ -397,3 +397,39 @@ def test_walk_forward_outputs_up_to_a_cut_ignore_every_later_price(tmp_path: Pat
                                       second_tests[name].net_returns[earned], err_msg=name)
     for name in ("forecast", "ridge", "probabilities"):  # the test has teeth
         assert not np.array_equal(first[name][~made], second[name][~made]), name
+
+
+@pytest.mark.parametrize(("rises", "right", "alarm"), [
+    (0.60, 0.58, False),  # below the drift: a forecast of up every day gets 60%
+    (0.60, 0.62, True),  # above the drift and above 55%
+    (0.50, 0.56, True),  # a coin flip's drift: above 55% is flagged as before
+    (0.35, 0.60, False),  # a falling price: down every day gets 65%
+    (0.50, 0.54, False),
+])
+def test_the_leak_alarm_flags_a_direction_the_drift_does_not_explain(
+        rises: float, right: float, alarm: bool) -> None:
+    """The alarm flagged any direction above 55%, a model that learnt the drift alone too:
+    AAPL 2009-2013 five days ahead scored 58.6% where up every day got 58.9%, and the run
+    said to check for a leak."""
+    from rnnkit.pipelines.stocks import StocksRunConfig
+    from rnnkit.pipelines.stocks_report import score_symbol
+
+    days = 400
+    rng = np.random.default_rng(3)
+    up = rng.permutation(np.arange(days) < round(rises * days))  # the day after each decision
+    moves = np.where(up, 0.01, -0.01)
+    prices = pd.Series(100 * np.exp(np.cumsum(np.r_[rng.normal(0, 0.01, 30), moves])), name="X",
+                       index=pd.bdate_range("2010-01-01", periods=days + 30))
+    frame = pd.concat([prices, price_features(prices)], axis=1).dropna()
+    windows = make_windows(frame, "X_log_return", [c for c in frame if c != "X"], 10, 1)
+    assert len(windows) == days
+    wrong = rng.permutation(np.arange(days) < round((1 - right) * days))
+    forecast = np.where(up != wrong, 0.001, -0.001)[:, None]  # right on `right` of the days
+    classes = np.ones(days, dtype=int)
+    result = {"windows": windows, "forecast": forecast, "ridge": forecast, "price": prices,
+              "probabilities": np.eye(3)[classes], "labels": classes, "majority": classes,
+              "persistence_signal": classes, "folds": []}
+    scores, _ = score_symbol("X", result, StocksRunConfig())
+    assert scores["forecast"]["model"]["directional_accuracy"] == pytest.approx(right)
+    assert scores["forecast"]["always_up"]["directional_accuracy"] == pytest.approx(rises)
+    assert scores["leak_alarm"] is alarm

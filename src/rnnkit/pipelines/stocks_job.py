@@ -18,7 +18,13 @@ from rnnkit.config import save_config
 from rnnkit.pipelines.run import RUN_FILES, check_resumable, clear_run, write_results
 from rnnkit.pipelines.stocks import FOLD_RUNS, symbol_folds, walk_forward_symbol
 from rnnkit.pipelines.stocks_config import StocksRunConfig, check_config
-from rnnkit.pipelines.stocks_report import LEAK_ALARM, plot_symbol, score_symbol, summary_table
+from rnnkit.pipelines.stocks_report import (
+    LEAK_ALARM,
+    constant_direction,
+    plot_symbol,
+    score_symbol,
+    summary_table,
+)
 from rnnkit.timeseries.datasets import STOCK_SYMBOLS
 from rnnkit.training.checkpoint import atomic_write_text
 
@@ -107,8 +113,9 @@ def run_stocks(config: StocksRunConfig, out_dir: str | Path, log: Any = print,
         log(scores["backtest_table"])
         if scores["leak_alarm"]:
             log(f"WARNING {symbol}: directional accuracy {direction:.1%} is above "
-                f"{LEAK_ALARM:.0%} (a forecast of up on every day gets {up:.1%}); daily stock "
-                "moves are close to unpredictable, so check for a leak before trusting it")
+                f"{LEAK_ALARM:.0%} and above the {constant_direction(up):.1%} of a forecast "
+                f"of {'up' if up >= 0.5 else 'down'} on every day; daily stock moves are "
+                "close to unpredictable, so check for a leak before trusting it")
         rows.append(scores)
     table = summary_table(rows)
     summary = {"symbols": rows, "table": table, "seconds": round(time.perf_counter() - started, 1)}
