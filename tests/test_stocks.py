@@ -354,18 +354,22 @@ def test_the_forecast_plot_says_which_test_days_it_shows(
     np.testing.assert_allclose(predicted["model"], 1.01 * price.to_numpy()[-shown - 1:-1])
 
 
-def test_walk_forward_outputs_up_to_a_cut_ignore_every_later_price(tmp_path: Path) -> None:
+@pytest.mark.parametrize("refit_every", [1, 2])
+def test_walk_forward_outputs_up_to_a_cut_ignore_every_later_price(tmp_path: Path,
+                                                                   refit_every: int) -> None:
     """Rewrite AAPL's prices after a cut inside a test year and run the whole walk-forward again
     (every fold's scaler, thresholds, models and ridge refitted, same seed): each prediction,
     class, position and backtested return decided at or before the cut stays the same to the
-    bit; those after it move."""
+    bit; those after it move. With refit_every=2 the cut's year reuses the models of the year
+    before (2011's, trained up to its first day); the labels known by the cut stay too."""
     from rnnkit.config import ModelConfig, TrainConfig
     from rnnkit.pipelines.sources import stock_frame
     from rnnkit.pipelines.stocks import StocksRunConfig, walk_forward_symbol
     from rnnkit.pipelines.stocks_report import score_symbol
 
     config = StocksRunConfig(
-        data=StockData(lookback=20, horizon=2, first_test_year=2012, refit_every=1),
+        data=StockData(lookback=20, horizon=2, first_test_year=2013 - refit_every,
+                       refit_every=refit_every),
         model=ModelConfig(cell="gru", hidden_size=4),
         train=TrainConfig(epochs=1, batch_size=128, lr=2e-3, clip_norm=1.0, patience=3,
                           optimizer="adamw", progress=False, threads=1))
@@ -378,7 +382,8 @@ def test_walk_forward_outputs_up_to_a_cut_ignore_every_later_price(tmp_path: Pat
     for name, series in (("a", prices), ("b", changed)):
         frame = pd.concat([series, price_features(series)], axis=1).dropna()
         windows = symbol_windows("AAPL", config.data, frame)
-        folds = yearly_folds(windows, 2012)
+        folds = yearly_folds(windows, config.data.first_test_year, refit_every)
+        assert [fold.refit for fold in folds if fold.year == 2012] == [refit_every == 1]
         result = walk_forward_symbol("AAPL", config, tmp_path / name, lambda line: None,
                                      cut=(frame, windows, folds))
         runs.append((result, score_symbol("AAPL", result, config)[1]))
@@ -389,7 +394,11 @@ def test_walk_forward_outputs_up_to_a_cut_ignore_every_later_price(tmp_path: Pat
     assert 100 < made.sum() < len(windows)
     for name in ("forecast", "ridge", "probabilities", "persistence_signal", "majority"):
         np.testing.assert_array_equal(first[name][made], second[name][made], err_msg=name)
-    assert first["folds"][0] == second["folds"][0]  # the 2012 fold's thresholds and sizes
+    decided = [fold for fold in first["folds"] if fold["year"] <= 2012]  # thresholds, sizes
+    assert decided == second["folds"][:len(decided)]
+    known = windows.target_times[:, -1] <= np.datetime64(cut)  # labels known by the cut
+    assert known.sum() > 100
+    np.testing.assert_array_equal(first["labels"][known], second["labels"][known])
     for name, test in first_tests.items():
         np.testing.assert_array_equal(test.positions[made], second_tests[name].positions[made],
                                       err_msg=name)
