@@ -95,6 +95,18 @@ def test_classes_that_are_not_classes_are_refused(classes: np.ndarray, message: 
         1, 1, -1, -1]  # whole numbers in a float array are classes
 
 
+def test_a_negative_confidence_is_refused_not_read_as_flat() -> None:
+    """A signed predicted return over its cap as the confidence made every short flat: -0.5
+    was clipped to 0, without a word."""
+    predicted = np.array([0.02, -0.01, 0.005])
+    positions = threshold_positions(predicted, 0.0, "long_short")
+    with pytest.raises(ValueError, match=r"confidence must be at least 0; got -0.5 at 1: size "
+                                         r"by \|predicted return\| / cap"):
+        size_by_confidence(positions, predicted / 0.02)
+    sized = size_by_confidence(positions, np.abs(predicted) / 0.02)
+    assert sized.tolist() == [1.0, -0.5, 0.25]
+
+
 def test_backtest_input_errors() -> None:
     with pytest.raises(ValueError, match=r"positions \(2,\) and next_returns \(3,\) must be equal"):
         backtest(np.ones(2), np.zeros(3))

@@ -155,14 +155,21 @@ def next_position(action: int, position: float, mode: str) -> float:
 def size_by_confidence(positions: np.ndarray, confidence: np.ndarray,
                        min_confidence: float = 0.0) -> np.ndarray:
     """Scale positions by a confidence in ``[0, 1]`` (a class probability, or
-    ``|predicted return| / cap``); below ``min_confidence`` the position is flat.
+    ``|predicted return| / cap``: above 1 is full size); below ``min_confidence`` the position
+    is flat. A negative confidence is refused (a signed return over its cap made a short flat).
 
     Example:
         >>> size_by_confidence(np.array([1.0, -1.0, 1.0]), np.array([0.8, 0.5, 0.3]), 0.4).tolist()
         [0.8, -0.5, 0.0]
     """
     positions = np.asarray(positions, dtype=float)
-    confidence = np.clip(np.asarray(confidence, dtype=float), 0.0, 1.0)
+    given = np.asarray(confidence, dtype=float)
+    negative = np.flatnonzero(given < 0)
+    if len(negative):
+        first = int(negative[0])
+        raise ValueError(f"confidence must be at least 0; got {given.flat[first]:g} at {first}: "
+                         "size by |predicted return| / cap (the position holds the sign)")
+    confidence = np.clip(given, 0.0, 1.0)
     if positions.shape != confidence.shape:
         raise ValueError(f"positions {positions.shape} and confidence {confidence.shape} must "
                          "have the same shape")
