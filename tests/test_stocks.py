@@ -89,9 +89,40 @@ def test_main_job_end_to_end_on_aapl(tmp_path: Path) -> None:
     assert forecast["always_up"]["directional_accuracy"] == pytest.approx((moves > 0).mean())
     assert f"{forecast['always_up']['directional_accuracy']:.1%}" in \
         (out / "summary.md").read_text().splitlines()[2]
+    check_predictions_file(out / "AAPL" / "predictions.csv", scores)
     bundle = out / "AAPL" / "fold-2013" / "forecaster" / "model.rnnkit"
     assert rnnkit.cli.main(["backtest", "--model", str(bundle)]) == 0
     assert rnnkit.cli.main(["stocks", "--symbols", "TSLA", "--out", str(out)]) == 2
+
+
+def check_predictions_file(path: Path, scores: dict) -> None:
+    """The run's scores again, by hand, from its predictions.csv alone (it wrote none: its
+    numbers could not be checked without rerunning the folds in Python)."""
+    from rnnkit.trading.backtest import backtest
+
+    table = pd.read_csv(path, parse_dates=["decision", "target_date"])
+    assert len(table) == scores["test_days"]
+    assert str(table["decision"].iloc[0])[:10] == scores["first_decision"]
+    assert table.groupby("fold").size().to_dict() == {
+        fold["year"]: fold["test"] for fold in scores["folds"]}
+    price, later = table["price"], table["target_price"]
+    implied = price * (1 + table["forecast_return"])
+    ratio = np.sqrt(((later - implied) ** 2).mean() / ((later - price) ** 2).mean())
+    forecast = scores["forecast"]
+    assert ratio == pytest.approx(forecast["model"]["price_rmse_ratio_to_persistence"], rel=1e-9)
+    moved = later != price
+    assert (later > price)[moved].mean() == pytest.approx(
+        forecast["always_up"]["directional_accuracy"])
+    names = ["sell", "hold", "buy"]
+    confusion = pd.crosstab(table["label"], table["signal"]).reindex(
+        index=names, columns=names, fill_value=0)
+    assert confusion.to_numpy().tolist() == scores["classification"]["model"]["confusion"]
+    for name, report in scores["backtest"].items():
+        run = backtest(table[f"position_{name}"].to_numpy(), table["next_return"].to_numpy(),
+                       cost_bps=5.0, slippage_bps=5.0)
+        assert run.report.total_return == pytest.approx(report["total_return"], rel=1e-9,
+                                                        abs=1e-12), name
+        assert run.report.sharpe == pytest.approx(report["sharpe"], rel=1e-9), name
 
 
 def test_pip_datasets_are_listed(capsys) -> None:

@@ -1,7 +1,8 @@
 """``rnnkit stocks``: the walk-forward stock pipeline for one or more symbols, end to end.
 
 Train (a forecaster and a buy/sell/hold classifier per walk-forward year), forecast, classify,
-backtest, then write per symbol ``results.json`` and the plots, and for the run
+backtest, then write per symbol ``results.json``, ``predictions.csv`` (one row per test
+decision: every number the scores are made of) and the plots, and for the run
 ``summary.md`` (one row per symbol) and ``summary.json``. Every refit fold's bundles stay in
 ``<out>/<SYMBOL>/fold-<year>/{forecaster,signal}/model.rnnkit`` for ``rnnkit forecast``,
 ``rnnkit evaluate`` and ``rnnkit backtest``. Settings, symbols and each symbol's folds are
@@ -22,6 +23,7 @@ from rnnkit.pipelines.stocks_report import (
     LEAK_ALARM,
     constant_direction,
     plot_symbol,
+    predictions_table,
     score_symbol,
     summary_table,
 )
@@ -104,6 +106,8 @@ def run_stocks(config: StocksRunConfig, out_dir: str | Path, log: Any = print,
         scores, backtests = score_symbol(symbol, result, config)
         plot_symbol(symbol, result, scores, backtests, folder)
         write_results(scores, folder / "results.json")
+        atomic_write_text(folder / "predictions.csv",
+                          predictions_table(result, backtests).to_csv(index=False))
         model = scores["forecast"]["model"]
         direction = model["directional_accuracy"]
         up = scores["forecast"]["always_up"]["directional_accuracy"]
@@ -122,6 +126,6 @@ def run_stocks(config: StocksRunConfig, out_dir: str | Path, log: Any = print,
     atomic_write_text(out / "summary.md", table + "\n")
     write_results(summary, out / "summary.json")
     log(table)
-    log(f"wrote {out}/summary.md and per symbol results.json, forecast.png, equity.png, "
-        f"drawdown.png, confusion.png ({summary['seconds']:.0f} s)")
+    log(f"wrote {out}/summary.md and per symbol results.json, predictions.csv, forecast.png, "
+        f"equity.png, drawdown.png, confusion.png ({summary['seconds']:.0f} s)")
     return summary
