@@ -78,6 +78,35 @@ def test_strategies_turn_forecasts_into_positions() -> None:
         threshold_positions(predicted, 0.0, "short")
 
 
+@pytest.mark.parametrize(("classes", "message"), [
+    # the probabilities [N, 3] instead of their argmax: numpy's 'The truth value of an array
+    # with more than one element is ambiguous'
+    (np.full((4, 3), 1 / 3), r"classes must be one per decision \(\[N\]\), not shape "
+                             r"\(4, 3\): class probabilities\? Take their argmax"),
+    # a class that is none of them was read as hold, and a probability 0.9 as sell (0)
+    (np.array([2, 5, 1]), r"classes must be sell 0, hold 1 or buy 2 \(-1: none\); got 5 at 1"),
+    (np.array([2.0, 0.9, 1.0]), r"classes must be sell 0, hold 1 or buy 2 \(-1: none\); "
+                                r"got 0.9 at 1"),
+])
+def test_classes_that_are_not_classes_are_refused(classes: np.ndarray, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        class_positions(classes, "long_short")
+    assert class_positions(np.array([2.0, 1.0, 0.0, -1.0]), "long_short").tolist() == [
+        1, 1, -1, -1]  # whole numbers in a float array are classes
+
+
+def test_a_negative_confidence_is_refused_not_read_as_flat() -> None:
+    """A signed predicted return over its cap as the confidence made every short flat: -0.5
+    was clipped to 0, without a word."""
+    predicted = np.array([0.02, -0.01, 0.005])
+    positions = threshold_positions(predicted, 0.0, "long_short")
+    with pytest.raises(ValueError, match=r"confidence must be at least 0; got -0.5 at 1: size "
+                                         r"by \|predicted return\| / cap"):
+        size_by_confidence(positions, predicted / 0.02)
+    sized = size_by_confidence(positions, np.abs(predicted) / 0.02)
+    assert sized.tolist() == [1.0, -0.5, 0.25]
+
+
 def test_backtest_input_errors() -> None:
     with pytest.raises(ValueError, match=r"positions \(2,\) and next_returns \(3,\) must be equal"):
         backtest(np.ones(2), np.zeros(3))

@@ -89,9 +89,40 @@ def test_main_job_end_to_end_on_aapl(tmp_path: Path) -> None:
     assert forecast["always_up"]["directional_accuracy"] == pytest.approx((moves > 0).mean())
     assert f"{forecast['always_up']['directional_accuracy']:.1%}" in \
         (out / "summary.md").read_text().splitlines()[2]
+    check_predictions_file(out / "AAPL" / "predictions.csv", scores)
     bundle = out / "AAPL" / "fold-2013" / "forecaster" / "model.rnnkit"
     assert rnnkit.cli.main(["backtest", "--model", str(bundle)]) == 0
     assert rnnkit.cli.main(["stocks", "--symbols", "TSLA", "--out", str(out)]) == 2
+
+
+def check_predictions_file(path: Path, scores: dict) -> None:
+    """The run's scores again, by hand, from its predictions.csv alone (it wrote none: its
+    numbers could not be checked without rerunning the folds in Python)."""
+    from rnnkit.trading.backtest import backtest
+
+    table = pd.read_csv(path, parse_dates=["decision", "target_date"])
+    assert len(table) == scores["test_days"]
+    assert str(table["decision"].iloc[0])[:10] == scores["first_decision"]
+    assert table.groupby("fold").size().to_dict() == {
+        fold["year"]: fold["test"] for fold in scores["folds"]}
+    price, later = table["price"], table["target_price"]
+    implied = price * (1 + table["forecast_return"])
+    ratio = np.sqrt(((later - implied) ** 2).mean() / ((later - price) ** 2).mean())
+    forecast = scores["forecast"]
+    assert ratio == pytest.approx(forecast["model"]["price_rmse_ratio_to_persistence"], rel=1e-9)
+    moved = later != price
+    assert (later > price)[moved].mean() == pytest.approx(
+        forecast["always_up"]["directional_accuracy"])
+    names = ["sell", "hold", "buy"]
+    confusion = pd.crosstab(table["label"], table["signal"]).reindex(
+        index=names, columns=names, fill_value=0)
+    assert confusion.to_numpy().tolist() == scores["classification"]["model"]["confusion"]
+    for name, report in scores["backtest"].items():
+        run = backtest(table[f"position_{name}"].to_numpy(), table["next_return"].to_numpy(),
+                       cost_bps=5.0, slippage_bps=5.0)
+        assert run.report.total_return == pytest.approx(report["total_return"], rel=1e-9,
+                                                        abs=1e-12), name
+        assert run.report.sharpe == pytest.approx(report["sharpe"], rel=1e-9), name
 
 
 def test_pip_datasets_are_listed(capsys) -> None:
@@ -231,6 +262,36 @@ def test_a_fold_bundle_backtests_its_own_year_as_its_run_traded(tmp_path: Path,
     assert summary["options"]["mode"] == "long_short" and not summary["in_sample"]
 
 
+def test_a_fold_bundle_is_evaluated_on_the_days_its_run_traded(tmp_path: Path,
+                                                              capsys) -> None:
+    """rnnkit evaluate of a fold's bundle scored every day from its fold to the data's end
+    (2012 and 2013 here, where the 2013 fold's models decided 2013), while rnnkit backtest of
+    the same bundle traded its fold's days only: the two disagreed on the model's test
+    period. Both now read the bundle's test_end."""
+    args = ["stocks", "--symbols", "IBM", "--out", str(tmp_path / "run")]
+    for item in ("data.first_test_year=2012", "data.lookback=20", "model.hidden_size=8",
+                 "train.epochs=1", "train.threads=1", "trading.mode=long_short"):
+        args += ["--set", item]
+    assert rnnkit.cli.main(args) == 0
+    scores = json.loads((tmp_path / "run" / "IBM" / "results.json").read_text())
+    days_2012 = scores["folds"][0]["test"]
+    assert scores["folds"][0]["year"] == 2012 and days_2012 < scores["test_days"]
+    fold = tmp_path / "run" / "IBM" / "fold-2012"
+    assert rnnkit.cli.main(["backtest", "--model", str(fold / "signal" / "model.rnnkit"),
+                            "--out", str(tmp_path / "bt")]) == 0
+    traded = json.loads((tmp_path / "bt" / "backtest.json").read_text())
+    for name in ("signal", "forecaster"):
+        assert rnnkit.cli.main(["evaluate", "--model", str(fold / name / "model.rnnkit"),
+                                "--out", str(tmp_path / f"eval-{name}")]) == 0
+        scored = json.loads((tmp_path / f"eval-{name}" / "results.json").read_text())
+        assert (scored["first_decision"][:10], scored["last_decision"][:10]) == (
+            traded["first_decision"][:10], traded["last_decision"][:10]), name
+    capsys.readouterr()
+    signal = json.loads((tmp_path / "eval-signal" / "results.json").read_text())
+    assert sum(signal["label_counts"]) == days_2012
+    assert signal["backtest"]["model"] == pytest.approx(traded["reports"]["model"], rel=1e-12)
+
+
 @pytest.mark.parametrize(("setting", "message"), [
     # --print-config printed horizon = 0 and exited 0; lookback -5 with horizon -2 was told
     # to 'use a lookback of at least -2'
@@ -324,18 +385,22 @@ def test_the_forecast_plot_says_which_test_days_it_shows(
     np.testing.assert_allclose(predicted["model"], 1.01 * price.to_numpy()[-shown - 1:-1])
 
 
-def test_walk_forward_outputs_up_to_a_cut_ignore_every_later_price(tmp_path: Path) -> None:
+@pytest.mark.parametrize("refit_every", [1, 2])
+def test_walk_forward_outputs_up_to_a_cut_ignore_every_later_price(tmp_path: Path,
+                                                                   refit_every: int) -> None:
     """Rewrite AAPL's prices after a cut inside a test year and run the whole walk-forward again
     (every fold's scaler, thresholds, models and ridge refitted, same seed): each prediction,
     class, position and backtested return decided at or before the cut stays the same to the
-    bit; those after it move."""
+    bit; those after it move. With refit_every=2 the cut's year reuses the models of the year
+    before (2011's, trained up to its first day); the labels known by the cut stay too."""
     from rnnkit.config import ModelConfig, TrainConfig
     from rnnkit.pipelines.sources import stock_frame
     from rnnkit.pipelines.stocks import StocksRunConfig, walk_forward_symbol
     from rnnkit.pipelines.stocks_report import score_symbol
 
     config = StocksRunConfig(
-        data=StockData(lookback=20, horizon=2, first_test_year=2012, refit_every=1),
+        data=StockData(lookback=20, horizon=2, first_test_year=2013 - refit_every,
+                       refit_every=refit_every),
         model=ModelConfig(cell="gru", hidden_size=4),
         train=TrainConfig(epochs=1, batch_size=128, lr=2e-3, clip_norm=1.0, patience=3,
                           optimizer="adamw", progress=False, threads=1))
@@ -348,7 +413,8 @@ def test_walk_forward_outputs_up_to_a_cut_ignore_every_later_price(tmp_path: Pat
     for name, series in (("a", prices), ("b", changed)):
         frame = pd.concat([series, price_features(series)], axis=1).dropna()
         windows = symbol_windows("AAPL", config.data, frame)
-        folds = yearly_folds(windows, 2012)
+        folds = yearly_folds(windows, config.data.first_test_year, refit_every)
+        assert [fold.refit for fold in folds if fold.year == 2012] == [refit_every == 1]
         result = walk_forward_symbol("AAPL", config, tmp_path / name, lambda line: None,
                                      cut=(frame, windows, folds))
         runs.append((result, score_symbol("AAPL", result, config)[1]))
@@ -359,7 +425,11 @@ def test_walk_forward_outputs_up_to_a_cut_ignore_every_later_price(tmp_path: Pat
     assert 100 < made.sum() < len(windows)
     for name in ("forecast", "ridge", "probabilities", "persistence_signal", "majority"):
         np.testing.assert_array_equal(first[name][made], second[name][made], err_msg=name)
-    assert first["folds"][0] == second["folds"][0]  # the 2012 fold's thresholds and sizes
+    decided = [fold for fold in first["folds"] if fold["year"] <= 2012]  # thresholds, sizes
+    assert decided == second["folds"][:len(decided)]
+    known = windows.target_times[:, -1] <= np.datetime64(cut)  # labels known by the cut
+    assert known.sum() > 100
+    np.testing.assert_array_equal(first["labels"][known], second["labels"][known])
     for name, test in first_tests.items():
         np.testing.assert_array_equal(test.positions[made], second_tests[name].positions[made],
                                       err_msg=name)
@@ -367,3 +437,39 @@ def test_walk_forward_outputs_up_to_a_cut_ignore_every_later_price(tmp_path: Pat
                                       second_tests[name].net_returns[earned], err_msg=name)
     for name in ("forecast", "ridge", "probabilities"):  # the test has teeth
         assert not np.array_equal(first[name][~made], second[name][~made]), name
+
+
+@pytest.mark.parametrize(("rises", "right", "alarm"), [
+    (0.60, 0.58, False),  # below the drift: a forecast of up every day gets 60%
+    (0.60, 0.62, True),  # above the drift and above 55%
+    (0.50, 0.56, True),  # a coin flip's drift: above 55% is flagged as before
+    (0.35, 0.60, False),  # a falling price: down every day gets 65%
+    (0.50, 0.54, False),
+])
+def test_the_leak_alarm_flags_a_direction_the_drift_does_not_explain(
+        rises: float, right: float, alarm: bool) -> None:
+    """The alarm flagged any direction above 55%, a model that learnt the drift alone too:
+    AAPL 2009-2013 five days ahead scored 58.6% where up every day got 58.9%, and the run
+    said to check for a leak."""
+    from rnnkit.pipelines.stocks import StocksRunConfig
+    from rnnkit.pipelines.stocks_report import score_symbol
+
+    days = 400
+    rng = np.random.default_rng(3)
+    up = rng.permutation(np.arange(days) < round(rises * days))  # the day after each decision
+    moves = np.where(up, 0.01, -0.01)
+    prices = pd.Series(100 * np.exp(np.cumsum(np.r_[rng.normal(0, 0.01, 30), moves])), name="X",
+                       index=pd.bdate_range("2010-01-01", periods=days + 30))
+    frame = pd.concat([prices, price_features(prices)], axis=1).dropna()
+    windows = make_windows(frame, "X_log_return", [c for c in frame if c != "X"], 10, 1)
+    assert len(windows) == days
+    wrong = rng.permutation(np.arange(days) < round((1 - right) * days))
+    forecast = np.where(up != wrong, 0.001, -0.001)[:, None]  # right on `right` of the days
+    classes = np.ones(days, dtype=int)
+    result = {"windows": windows, "forecast": forecast, "ridge": forecast, "price": prices,
+              "probabilities": np.eye(3)[classes], "labels": classes, "majority": classes,
+              "persistence_signal": classes, "folds": []}
+    scores, _ = score_symbol("X", result, StocksRunConfig())
+    assert scores["forecast"]["model"]["directional_accuracy"] == pytest.approx(right)
+    assert scores["forecast"]["always_up"]["directional_accuracy"] == pytest.approx(rises)
+    assert scores["leak_alarm"] is alarm

@@ -21,7 +21,7 @@ import pandas as pd
 
 from rnnkit.models.signal import target_kind
 from rnnkit.pipelines.run import write_results
-from rnnkit.pipelines.saved_source import prepare_for
+from rnnkit.pipelines.saved_source import model_test_period, prepare_for
 from rnnkit.pipelines.source_config import registry_name
 from rnnkit.pipelines.sources import same_source
 from rnnkit.timeseries.baselines import persistence_return, persistence_signal
@@ -128,8 +128,7 @@ def backtest_windows(model: Any, options: BacktestOptions) -> tuple[Windows, str
     prepared = prepare_for(model, options.source, options.date_column, options.mirror)
     test = prepared.split.test
     if not (options.start or options.end):
-        test_end = model.trained_on.get("test_end")
-        return (test.subset(test.input_end <= period_end(test_end)) if test_end else test), "", None
+        return model_test_period(model, prepared.split).test, "", None
     windows = make_windows(prepared.frame, prepared.target, model.feature_names,
                            model.lookback, model.horizon)
     times = windows.input_end

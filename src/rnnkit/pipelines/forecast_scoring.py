@@ -17,7 +17,7 @@ from rnnkit.timeseries.conformal import interval_report
 from rnnkit.timeseries.metrics import forecast_report
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.splits import Split
-from rnnkit.timeseries.windows import input_batches
+from rnnkit.timeseries.windows import decision_span, input_batches
 
 
 def ridge_baseline(split: Split, scaler: StandardScaler, alphas: list[float],
@@ -85,7 +85,8 @@ def score(model: Forecaster, split: Split, options: ForecastOptions, period: int
                      f"values are too few for a season of {period}")
     actual, last = test.targets, test.targets[:, -1]
     origin = test.current if moves_from_now(model.target) else None
-    results: dict[str, Any] = {"all_steps": {}, f"step_{test.horizon}": {}}
+    results: dict[str, Any] = {**decision_span(test), "all_steps": {},
+                               f"step_{test.horizon}": {}}
     for name, predicted in forecasts.items():
         results["all_steps"][name] = forecast_report(
             actual, predicted, forecasts["persistence"], training, scale_period, origin)

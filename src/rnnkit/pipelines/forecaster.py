@@ -37,7 +37,7 @@ from rnnkit.pipelines.forecast_options import (
 )
 from rnnkit.pipelines.forecast_scoring import score
 from rnnkit.pipelines.run import train_in_run_dir, write_results
-from rnnkit.pipelines.saved_source import kept_settings, prepare_for
+from rnnkit.pipelines.saved_source import kept_settings, model_test_period, prepare_for
 from rnnkit.pipelines.source_config import ForecastDataConfig, check_data, check_source_setting
 from rnnkit.pipelines.sources import prepare, seasonal_period
 from rnnkit.timeseries.conformal import calibrate, fewest_windows
@@ -203,7 +203,7 @@ def evaluate_forecaster(bundle: str | Path, source: str | None = None,
     with the settings it was trained with (older bundles: the defaults)."""
     model = load_model(bundle, Forecaster)
     prepared = prepare_for(model, source or "", date_column, mirror)
-    split = prepared.split
+    split = model_test_period(model, prepared.split)
     try:  # the settings a run scored it with, as that run checked them
         options = saved_section("forecast", ForecastOptions, {
             key: value for key, value in model.scoring.items() if key in SCORING})

@@ -15,6 +15,7 @@ import pandas as pd
 
 from rnnkit.pipelines.source_config import ForecastDataConfig, is_file, is_stock
 from rnnkit.pipelines.sources import Prepared, prepare, same_source, split_ends, with_source
+from rnnkit.timeseries.splits import Split, period_end
 
 
 def data_settings(trained_on: dict[str, Any] | None) -> dict[str, Any]:
@@ -69,6 +70,27 @@ def prepare_for(model: Any, source: str = "", date_column: str = "", mirror: str
     if prepared.features != features:
         raise ValueError(mismatch(prepared.features))
     return prepared
+
+
+def model_test_period(model: Any, split: Split) -> Split:
+    """The split with the model's test period: its test windows up to the ``test_end`` its
+    bundle keeps (a walk-forward fold's models decide their fold's days only; the next fold's
+    decide the days after), else every test window. ``evaluate`` scores and ``backtest``
+    trades the same days.
+
+    Raises:
+        ValueError: no test decision on or before ``test_end``.
+    """
+    test_end = model.trained_on.get("test_end")
+    if not test_end:
+        return split
+    test = split.test.subset(split.test.input_end <= period_end(test_end))
+    if not len(test):
+        first = (f"the first is {str(split.test.input_end[0])[:10]}" if len(split.test)
+                 else "there are none")
+        raise ValueError(f"the model decides the days up to {test_end} (its test_end), and the "
+                         f"data has no test decision by then ({first})")
+    return split._replace(test=test)
 
 
 def check_model_file(source: str) -> None:

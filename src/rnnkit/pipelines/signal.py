@@ -30,7 +30,7 @@ from rnnkit.config import (
 from rnnkit.data.batching import TensorBatches
 from rnnkit.models.signal import SignalClassifier, balanced_weights, target_kind
 from rnnkit.pipelines.run import train_in_run_dir, write_results
-from rnnkit.pipelines.saved_source import kept_settings, prepare_for
+from rnnkit.pipelines.saved_source import kept_settings, model_test_period, prepare_for
 from rnnkit.pipelines.source_config import ForecastDataConfig, check_data, check_source_setting
 from rnnkit.pipelines.sources import prepare
 from rnnkit.timeseries.baselines import majority_class, persistence_signal
@@ -43,7 +43,7 @@ from rnnkit.timeseries.labels import (
 )
 from rnnkit.timeseries.metrics import accuracy, confusion_matrix, macro_f1
 from rnnkit.timeseries.scaling import StandardScaler
-from rnnkit.timeseries.windows import Windows
+from rnnkit.timeseries.windows import Windows, decision_span
 from rnnkit.trading.returns import check_tradable, decision_gaps, run_strategies
 from rnnkit.trading.strategies import (
     MODES,
@@ -152,7 +152,8 @@ def score_signal(model: SignalClassifier, split: Any, options: SignalOptions
     train_labels = window_labels(split.train, model.up, model.down, model.return_kind)
     classes = {"model": predicted, "majority": majority_class(train_labels, len(test)),
                "persistence": persistence_signal(test, model.up, model.down, model.return_kind)}
-    results: dict[str, Any] = {"classification": classification_report(gold, classes),
+    results: dict[str, Any] = {**decision_span(test),
+                               "classification": classification_report(gold, classes),
                                "label_counts": np.bincount(gold, minlength=3).tolist()}
     positions = {name: class_positions(values, options.mode)
                  for name, values in classes.items() if name != "majority"}
@@ -256,9 +257,10 @@ def evaluate_signal(bundle: str | Path, source: str | None = None,
     trading = model.trained_on.get("trading") or {}
     options = replace(SignalOptions(), **{key: value for key, value in trading.items()
                                           if key in TRADING_KEYS and key != "threshold"})
-    scored, outputs = score_signal(model, prepared.split, options)
+    split = model_test_period(model, prepared.split)
+    scored, outputs = score_signal(model, split, options)
     if out_dir is not None:
         Path(out_dir).mkdir(parents=True, exist_ok=True)
         write_results(scored, Path(out_dir) / "results.json")
-        plot_signal(scored, outputs, prepared.split.test, Path(out_dir), model.target)
+        plot_signal(scored, outputs, split.test, Path(out_dir), model.target)
     return scored

@@ -1,11 +1,12 @@
 """``rnnkit stocks``: the walk-forward stock pipeline for one or more symbols, end to end.
 
 Train (a forecaster and a buy/sell/hold classifier per walk-forward year), forecast, classify,
-backtest, then write per symbol ``results.json`` and the plots, and for the run
+backtest, then write per symbol ``results.json``, ``predictions.csv`` (one row per test
+decision: every number the scores are made of) and the plots, and for the run
 ``summary.md`` (one row per symbol) and ``summary.json``. Every refit fold's bundles stay in
-``<out>/<SYMBOL>/fold-<year>/{forecaster,signal}/model.rnnkit`` for ``rnnkit forecast`` and
-``rnnkit backtest``. Settings, symbols and each symbol's folds are checked before anything
-trains.
+``<out>/<SYMBOL>/fold-<year>/{forecaster,signal}/model.rnnkit`` for ``rnnkit forecast``,
+``rnnkit evaluate`` and ``rnnkit backtest``. Settings, symbols and each symbol's folds are
+checked before anything trains.
 """
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ from rnnkit.config import save_config
 from rnnkit.pipelines.run import RUN_FILES, check_resumable, clear_run, write_results
 from rnnkit.pipelines.stocks import FOLD_RUNS, symbol_folds, walk_forward_symbol
 from rnnkit.pipelines.stocks_config import StocksRunConfig, check_config
-from rnnkit.pipelines.stocks_report import LEAK_ALARM, plot_symbol, score_symbol, summary_table
+from rnnkit.pipelines.stocks_report import (
+    LEAK_ALARM,
+    constant_direction,
+    plot_symbol,
+    predictions_table,
+    score_symbol,
+    summary_table,
+)
 from rnnkit.timeseries.datasets import STOCK_SYMBOLS
 from rnnkit.training.checkpoint import atomic_write_text
 
@@ -98,6 +106,8 @@ def run_stocks(config: StocksRunConfig, out_dir: str | Path, log: Any = print,
         scores, backtests = score_symbol(symbol, result, config)
         plot_symbol(symbol, result, scores, backtests, folder)
         write_results(scores, folder / "results.json")
+        atomic_write_text(folder / "predictions.csv",
+                          predictions_table(result, backtests).to_csv(index=False))
         model = scores["forecast"]["model"]
         direction = model["directional_accuracy"]
         up = scores["forecast"]["always_up"]["directional_accuracy"]
@@ -107,14 +117,15 @@ def run_stocks(config: StocksRunConfig, out_dir: str | Path, log: Any = print,
         log(scores["backtest_table"])
         if scores["leak_alarm"]:
             log(f"WARNING {symbol}: directional accuracy {direction:.1%} is above "
-                f"{LEAK_ALARM:.0%} (a forecast of up on every day gets {up:.1%}); daily stock "
-                "moves are close to unpredictable, so check for a leak before trusting it")
+                f"{LEAK_ALARM:.0%} and above the {constant_direction(up):.1%} of a forecast "
+                f"of {'up' if up >= 0.5 else 'down'} on every day; daily stock moves are "
+                "close to unpredictable, so check for a leak before trusting it")
         rows.append(scores)
     table = summary_table(rows)
     summary = {"symbols": rows, "table": table, "seconds": round(time.perf_counter() - started, 1)}
     atomic_write_text(out / "summary.md", table + "\n")
     write_results(summary, out / "summary.json")
     log(table)
-    log(f"wrote {out}/summary.md and per symbol results.json, forecast.png, equity.png, "
-        f"drawdown.png, confusion.png ({summary['seconds']:.0f} s)")
+    log(f"wrote {out}/summary.md and per symbol results.json, predictions.csv, forecast.png, "
+        f"equity.png, drawdown.png, confusion.png ({summary['seconds']:.0f} s)")
     return summary

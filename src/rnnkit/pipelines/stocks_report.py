@@ -24,11 +24,12 @@ from rnnkit.timeseries.labels import CLASS_NAMES, window_returns
 from rnnkit.timeseries.metrics import directional_accuracy, forecast_report, ratio, rmse
 from rnnkit.timeseries.windows import Windows
 from rnnkit.trading.backtest import BacktestResult, report_table
-from rnnkit.trading.returns import forecast_returns, run_strategies
+from rnnkit.trading.returns import forecast_returns, next_period_returns, run_strategies
 from rnnkit.trading.strategies import class_positions, threshold_positions
 
 KIND = "log_return"
-LEAK_ALARM = 0.55  # directional accuracy above this is investigated before it is reported
+LEAK_ALARM = 0.55  # directional accuracy above this, and above what a forecast of up (or of
+# down) on every day gets (the drift alone), is investigated before it is reported
 
 
 def score_symbol(symbol: str, result: dict[str, Any], config: StocksRunConfig
@@ -55,6 +56,7 @@ def score_symbol(symbol: str, result: dict[str, Any], config: StocksRunConfig
         "persistence_signal": class_positions(classes["persistence"], trading.mode)}
     backtests = run_strategies(positions, windows, KIND, trading.cost_bps, trading.slippage_bps)
     direction = forecasts["model"]["directional_accuracy"]
+    drift = constant_direction(forecasts["always_up"]["directional_accuracy"])
     scores = {
         "symbol": symbol, "test_days": len(windows),
         "first_decision": str(windows.input_end[0])[:10],
@@ -64,9 +66,49 @@ def score_symbol(symbol: str, result: dict[str, Any], config: StocksRunConfig
         "label_counts": np.bincount(result["labels"], minlength=3).tolist(),
         "backtest": {name: test.report.as_dict() for name, test in backtests.items()},
         "backtest_table": report_table(backtests), "folds": result["folds"],
-        "leak_alarm": bool(direction > LEAK_ALARM),
+        "leak_alarm": bool(direction > max(LEAK_ALARM, drift)),
     }
     return scores, backtests
+
+
+def constant_direction(up_share: float) -> float:
+    """The directional accuracy of the better constant forecast, up on every day or down on
+    every day (``1 - up_share``: days without a move are left out of both): what a model that
+    learnt the drift alone scores.
+
+    Example:
+        >>> constant_direction(0.589), constant_direction(0.35)
+        (0.589, 0.65)
+    """
+    return max(up_share, 1.0 - up_share)
+
+
+def predictions_table(result: dict[str, Any], backtests: dict[str, BacktestResult]
+                      ) -> pd.DataFrame:
+    """One row per test decision, every number the scores are made of: its fold, the price then
+    and ``H`` days later, the next day's return (what a position earns), the returns the
+    forecaster, ridge and persistence predict over the horizon, the class probabilities, the
+    classes (model, label, majority, persistence signal) and each strategy's position."""
+    windows = result["windows"]
+    price = result["price"]
+    years = np.repeat([fold["year"] for fold in result["folds"]],
+                      [fold["test"] for fold in result["folds"]])
+    names = np.array(CLASS_NAMES)
+    table = pd.DataFrame({
+        "decision": windows.input_end, "fold": years, "target_date": windows.target_times[:, -1],
+        "price": price.reindex(windows.input_end).to_numpy(),
+        "target_price": price.reindex(windows.target_times[:, -1]).to_numpy(),
+        "next_return": next_period_returns(windows, KIND),
+        "forecast_return": forecast_returns(result["forecast"], windows, KIND),
+        "ridge_return": forecast_returns(result["ridge"], windows, KIND),
+        "persistence_return": persistence_return(windows, KIND),
+        **{f"p_{name}": result["probabilities"][:, k] for k, name in enumerate(CLASS_NAMES)},
+        "signal": names[result["probabilities"].argmax(axis=1)],
+        "label": names[result["labels"]], "majority": names[result["majority"]],
+        "persistence_signal": names[result["persistence_signal"]]})
+    for name, test in backtests.items():
+        table[f"position_{name}"] = test.positions
+    return table
 
 
 def price_reports(price: pd.Series, windows: Windows, predicted: dict[str, np.ndarray],

@@ -218,6 +218,21 @@ def _steps(name: str, value: object) -> int:
     return count
 
 
+def decision_span(windows: Windows) -> dict[str, str]:
+    """The first and last decision time (origin) of windows, as scores name them.
+
+    Example:
+        >>> frame = pd.DataFrame({"y": np.arange(5.0)},
+        ...                      index=pd.date_range("2020-01-01", periods=5, freq="D"))
+        >>> decision_span(make_windows(frame, "y", lookback=2))["last_decision"][:10]
+        '2020-01-04'
+    """
+    if not len(windows):
+        raise ValueError("no windows, so no decisions")
+    return {"first_decision": str(windows.input_end[0]),
+            "last_decision": str(windows.input_end[-1])}
+
+
 def input_batches(windows: Windows, batch_size: int = 4096,
                   steps: int | None = None) -> Iterator[np.ndarray]:
     """``[B, steps*F]`` flattened inputs (last ``steps`` input steps), batch by batch."""

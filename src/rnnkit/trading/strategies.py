@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnkit.timeseries.labels import BUY, SELL
+from rnnkit.timeseries.labels import BUY, HOLD, MISSING, SELL
 
 MODES = ("long_flat", "long_short")
 # how a run trades; a bundle keeps them (trained_on["trading"]) for `rnnkit backtest`'s defaults
@@ -106,7 +106,7 @@ def class_positions(classes: np.ndarray, mode: str = "long_flat",
     _check_mode(mode)
     if hold not in ("keep", "flat"):
         raise ValueError(f"hold must be 'keep' or 'flat', not {hold!r}")
-    labels = np.asarray(classes, dtype=int)
+    labels = _classes(classes)
     short = -1.0 if mode == "long_short" else 0.0
     positions = np.zeros(len(labels))
     previous = 0.0
@@ -119,6 +119,23 @@ def class_positions(classes: np.ndarray, mode: str = "long_flat",
             previous = 0.0
         positions[i] = previous
     return positions
+
+
+def _classes(classes: np.ndarray) -> np.ndarray:
+    """``[N]`` classes as ints; anything else refused (probabilities ``[N, 3]``, a value that is
+    no class: it was read as hold, and 0.9 cut to 0, sell)."""
+    values = np.asarray(classes)
+    if values.ndim != 1:
+        hint = (": class probabilities? Take their argmax over the last axis"
+                if values.ndim == 2 and values.shape[1] == 3 else "")
+        raise ValueError(f"classes must be one per decision ([N]), not shape {values.shape}"
+                         f"{hint}")
+    known = np.isin(values, (MISSING, SELL, HOLD, BUY)) if values.size else np.ones(0, bool)
+    if not known.all():
+        bad = int(np.flatnonzero(~known)[0])
+        raise ValueError(f"classes must be sell 0, hold 1 or buy 2 (-1: none); got "
+                         f"{values[bad]} at {bad}")
+    return values.astype(int)
 
 
 def next_position(action: int, position: float, mode: str) -> float:
@@ -138,14 +155,21 @@ def next_position(action: int, position: float, mode: str) -> float:
 def size_by_confidence(positions: np.ndarray, confidence: np.ndarray,
                        min_confidence: float = 0.0) -> np.ndarray:
     """Scale positions by a confidence in ``[0, 1]`` (a class probability, or
-    ``|predicted return| / cap``); below ``min_confidence`` the position is flat.
+    ``|predicted return| / cap``: above 1 is full size); below ``min_confidence`` the position
+    is flat. A negative confidence is refused (a signed return over its cap made a short flat).
 
     Example:
         >>> size_by_confidence(np.array([1.0, -1.0, 1.0]), np.array([0.8, 0.5, 0.3]), 0.4).tolist()
         [0.8, -0.5, 0.0]
     """
     positions = np.asarray(positions, dtype=float)
-    confidence = np.clip(np.asarray(confidence, dtype=float), 0.0, 1.0)
+    given = np.asarray(confidence, dtype=float)
+    negative = np.flatnonzero(given < 0)
+    if len(negative):
+        first = int(negative[0])
+        raise ValueError(f"confidence must be at least 0; got {given.flat[first]:g} at {first}: "
+                         "size by |predicted return| / cap (the position holds the sign)")
+    confidence = np.clip(given, 0.0, 1.0)
     if positions.shape != confidence.shape:
         raise ValueError(f"positions {positions.shape} and confidence {confidence.shape} must "
                          "have the same shape")
