@@ -174,6 +174,16 @@ def test_predict_tags_refuses_an_empty_token_or_one_that_is_not_a_string() -> No
         predict_tags(model, [["Anna", "left", None]])  # type: ignore[list-item]
 
 
+def test_predict_tags_names_an_empty_sentence() -> None:
+    """An empty sentence among others was refused as 'cannot tag an empty sentence', naming
+    neither which one nor what to do."""
+    from rnnkit.pipelines.tagger_scoring import predict_tags
+
+    model = _build()
+    with pytest.raises(ValueError, match=r"sentence 2 has no tokens: leave empty sentences out"):
+        predict_tags(model, [["Anna", "left"], [], ["x"]])
+
+
 def test_a_bundle_saved_without_data_settings_reads_files_only_when_told_how(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # a tagger built and saved from Python without data= ended in KeyError: 'format' in
