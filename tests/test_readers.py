@@ -190,6 +190,10 @@ def test_plain_tags_need_any_tag_and_the_error_says_how(tmp_path: Path) -> None:
     path = write(tmp_path, "The DET\ncat NOUN\n\n# a note\nHi INTJ\n\n")
     with pytest.raises(DataFormatError, match="data.scheme=none"):
         read_iob(path)
+    bilou = write(tmp_path, "Ann B-PER\nLee L-PER\nran O\nhome U-LOC\n\n", "bilou.txt")
+    with pytest.raises(DataFormatError, match=r"L-PER' is not .*U-X and L-X are BILOU tags, "
+                       r"which BIOES writes S-X and E-X: rename them"):
+        read_iob(bilou)  # set data.scheme=none scored its spans as plain tags, without F1
     first, second = read_iob(path, any_tag=True)
     assert first.tokens == ["The", "cat"] and first.tags == ["DET", "NOUN"]
     assert second.tokens == ["Hi"] and second.comments == ["# a note"]

@@ -87,6 +87,30 @@ def test_unseen_words_still_get_character_features() -> None:
         CharEncoder(10, 4, 3, kind="rnn")
 
 
+@pytest.mark.parametrize("kind", ["lstm", "cnn"])
+def test_a_word_s_character_features_do_not_depend_on_its_batch(kind: str) -> None:
+    """In float64, a word encoded alone gives the vector it gets in a padded batch beside
+    longer and shorter words and a shorter sentence (the LSTM packs by word length, the CNN
+    masks the padding before its max); unseen characters read as <unk>, not as padding."""
+    torch.manual_seed(0)
+    chars = Vocab.build([list("abcdefghijklmnopqrstuvwxyzHN")])
+    words, tags = Vocab(["a"]), Vocab(["O"], unknown=False)
+    encoder = CharEncoder(len(chars), 5, 4, kind).double().eval()
+    sentence = ["a", "Hello", "internationalization", "é🙂", "x" * 40, "New"]
+    batch = collate([encode(tokens, None, words, chars, tags, False)
+                     for tokens in (sentence, ["ab"])])
+    with torch.no_grad():
+        together = encoder(batch.chars, batch.words != 0)
+        assert torch.all(together[1, 1:] == 0)  # padded words
+        for b, tokens in enumerate((sentence, ["ab"])):
+            for t, token in enumerate(tokens):
+                alone = collate([encode([token], None, words, chars, tags, False)])
+                vector = encoder(alone.chars, torch.ones(1, 1, dtype=torch.bool))[0, 0]
+                assert torch.allclose(vector, together[b, t], rtol=0, atol=1e-12), token
+    assert alone.chars.tolist() == [[[2, 3]]]  # "ab" (ids from 2: 0 padding, 1 <unk>)
+    assert encode(["é🙂"], None, words, chars, tags, False).chars.tolist() == [[1, 1]]
+
+
 @pytest.mark.parametrize(("options", "message"), [
     ({"char_encoder": "cnnn"}, "tagger.char_encoder must be one of lstm, cnn; got 'cnnn'"),
     ({"output": "crff"}, "tagger.output must be one of crf, softmax; got 'crff'"),
@@ -172,6 +196,16 @@ def test_predict_tags_refuses_an_empty_token_or_one_that_is_not_a_string() -> No
         predict_tags(model, [["Anna"], ["John", "", "lives"]])
     with pytest.raises(TypeError, match=r"sentence 1, token 3 is None, not a string"):
         predict_tags(model, [["Anna", "left", None]])  # type: ignore[list-item]
+
+
+def test_predict_tags_names_an_empty_sentence() -> None:
+    """An empty sentence among others was refused as 'cannot tag an empty sentence', naming
+    neither which one nor what to do."""
+    from rnnkit.pipelines.tagger_scoring import predict_tags
+
+    model = _build()
+    with pytest.raises(ValueError, match=r"sentence 2 has no tokens: leave empty sentences out"):
+        predict_tags(model, [["Anna", "left"], [], ["x"]])
 
 
 def test_a_bundle_saved_without_data_settings_reads_files_only_when_told_how(

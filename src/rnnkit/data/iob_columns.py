@@ -14,6 +14,7 @@ from rnnkit.data.tagged import DataFormatError
 from rnnkit.data.tags import is_tag
 
 _CONLLU_ID = re.compile(r"1(-\d+)?")  # a CoNLL-U sentence's first word (or multiword token)
+_BILOU = re.compile(r"[UL]-\S+")  # BILOU's unit and last tags: BIOES's S- and E-
 
 
 def field_index(column: int, name: str) -> int:
@@ -133,7 +134,23 @@ class Columns:
                        else self.choose(None, tags_at[0])))
             raise DataFormatError(
                 f"tag {shown(tag)} is not O, B-X, I-X, E-X or S-X (is the tag column right? "
-                f"fields: {shown(fields)}{hint}; for tags of another kind, such as part of "
-                "speech, set data.scheme=none)", self.path, number,
+                f"fields: {shown(fields)}{hint}; {self._other_tags(tag)})", self.path, number,
             )
         return token, tag
+
+    def _other_tags(self, tag: str) -> str:
+        """What to do with tags of another kind than entity spans: training reads them with
+        data.scheme=none, while predict and evaluate (their columns chosen by flags) read for
+        an entity model and take no data.scheme. BILOU's tags are spans, read as none they
+        would be scored as plain tags, without span F1."""
+        if _BILOU.fullmatch(tag):
+            return ("U-X and L-X are BILOU tags, which BIOES writes S-X and E-X: rename them "
+                    "(U- to S-, L- to E-) and the spans read as BIOES")
+        if not self.names[0].startswith("--"):
+            return "for tags of another kind, such as part of speech, set data.scheme=none"
+        if "_" in self.plain_tags:  # predict: the column is to be overwritten
+            return ("predict writes the model's entity tags into this column, which may hold "
+                    "_ or entity tags, not tags of another kind: add a column of _ and give "
+                    f"its number as {self.names[1]}")
+        return ("the model tags entity spans, so it is scored against entity tags only: give a "
+                f"file of them ({self.names[1]} names their column)")

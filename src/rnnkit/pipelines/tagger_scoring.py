@@ -58,8 +58,12 @@ def predict_tags(model: Tagger, token_lists: Sequence[Sequence[str]], batch_size
 
 
 def _check_tokens(token_lists: Sequence[Sequence[str]]) -> None:
-    """Refuse a token that is not a word: empty (the file readers refuse it too) or no string."""
+    """Refuse a sentence without tokens, and a token that is not a word: empty (the file
+    readers refuse it too) or no string."""
     for number, tokens in enumerate(token_lists, 1):
+        if len(tokens) == 0:  # encode's own error named neither the sentence nor the fix
+            raise ValueError(f"sentence {number} has no tokens: leave empty sentences out "
+                             "(e.g. [tokens for tokens in sentences if tokens])")
         for position, token in enumerate(tokens, 1):
             if token and isinstance(token, str):
                 continue  # the message below is built for the one bad token only
