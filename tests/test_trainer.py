@@ -316,6 +316,9 @@ def test_resumed_run_ends_with_the_same_weights(tmp_path: Path, how: str) -> Non
     assert result.steps == expected.steps == 12
     assert records(result) == records(expected)  # train means too: the epoch's sums resume
     assert result.stopped == "completed"
+    # the seconds trained before the resume, which a run's total_seconds adds to its own
+    assert expected.earlier_seconds == 0
+    assert 0 < result.earlier_seconds < result.seconds
 
 
 def records(result: Any) -> list[dict[str, float]]:

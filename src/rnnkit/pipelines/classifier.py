@@ -233,7 +233,7 @@ def train_classifier(config: ClassifierRunConfig, out_dir: str | Path, resume: b
     for name in ("dev", "test"):
         if name in splits:
             results[name] = evaluate_examples(model, splits[name])
-    results["total_seconds"] = round(time.perf_counter() - started, 1)
+    results["total_seconds"] = round(time.perf_counter() - started + result.earlier_seconds, 1)
     write_results(results, Path(out_dir) / "results.json")
     for name in ("dev", "test"):
         if name in results:

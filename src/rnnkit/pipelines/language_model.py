@@ -233,7 +233,7 @@ def train_language_model(config: LMRunConfig, out_dir: str | Path, resume: bool 
         "sample_settings": asdict(config.sample),
         "sample": sample,
         "history": result.history,
-        "total_seconds": round(time.perf_counter() - started, 1),
+        "total_seconds": round(time.perf_counter() - started + result.earlier_seconds, 1),
     }
     write_results(results, out / "results.json")
     shown = ", ".join(f"{k} {v:.4f}" for k, v in scores.items())

@@ -223,7 +223,7 @@ def train_seq2seq(config: Seq2SeqRunConfig, out_dir: str | Path, resume: bool = 
     }
     out = Path(out_dir)
     results["test"] = score_both(model, test_src, test_tgt, out, "test", log)
-    results["total_seconds"] = round(time.perf_counter() - started, 1)
+    results["total_seconds"] = round(time.perf_counter() - started + result.earlier_seconds, 1)
     write_results(results, out / "results.json")
     return results
 

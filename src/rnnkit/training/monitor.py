@@ -50,6 +50,7 @@ class TrainResult:
     steps: int = 0
     stopped: str = "completed"
     seconds: float = 0.0
+    earlier_seconds: float = 0.0  # of ``seconds``, trained by the processes before a resume
 
 
 class Monitor:

@@ -124,6 +124,7 @@ class Trainer(TrainerCheckpoints):
                              f" the {clash[0]}_* ones; give it another name (test, say)")
         self._observe = observe or {}
         train = self.workers.shard(train)  # each process's share of every global batch
+        self.result.earlier_seconds = self.result.seconds  # 0 unless resumed
         started = time.perf_counter() - self.result.seconds
         self._started = started
         with self.workers.watch():  # a lost process: a clear error, not one from deep in torch
