@@ -133,7 +133,7 @@ def plot_training_curves(
     Returns:
         the path written.
     """
-    figure, axes = subplots(figsize=(7.0, 4.5))
+    figure, axes = subplots(figsize=(9.0, 4.5))
     for index, curve in enumerate(curves):
         _line(axes, curve, _colour(curve.label, index))
     axes.axhline(baseline, color="black", linestyle="--", linewidth=1, label=baseline_label)
@@ -145,7 +145,8 @@ def plot_training_curves(
     axes.set_ylabel(ylabel)
     axes.set_title(title)
     axes.grid(True, alpha=0.3)
-    axes.legend(fontsize=8)
+    # beside the axes: inside, it hid the part of a curve that fell below the baseline
+    axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return save_figure(figure, path, dpi=110)
 
 
