@@ -25,6 +25,10 @@ FUSED_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "RNN_TANH": _VF.rnn_tanh,
     "RNN_RELU": _VF.rnn_relu,
 }
+# the same kernels kept out of torch.compile's graph, as Dynamo keeps torch.nn's recurrent layers
+# out of it: inductor's code for oneDNN's LSTM kernel fails in training (see fused_kernel)
+UNCOMPILED_FUNCTIONS = {mode: torch.compiler.disable(function)
+                        for mode, function in FUSED_FUNCTIONS.items()}
 FUSED_CELL_TYPES = (RNNCell, LSTMCell, GRUCell)
 
 
@@ -47,6 +51,16 @@ def loop_reason(cells: nn.ModuleList, recurrent_dropout: float) -> str | None:
     return None
 
 
+def fused_kernel(mode: str) -> Callable[..., Any]:
+    """The fused kernel of ``mode``; under torch.compile, the same kernel run uncompiled (a
+    graph break), as Dynamo runs torch.nn's recurrent layers: compiled by inductor, oneDNN's
+    LSTM kernel stopped a training step on the CPU ('expected Tensor() for op:
+    torch.ops.aten.mkldnn_rnn_layer.default'). torch.export traces it as before."""
+    if torch.compiler.is_compiling() and not torch.compiler.is_exporting():
+        return UNCOMPILED_FUNCTIONS[mode]
+    return FUSED_FUNCTIONS[mode]
+
+
 def fused_forward(
     mode: str,
     x: Tensor | PackedSequence,
@@ -66,7 +80,7 @@ def fused_forward(
     ``hx`` holds the initial state in the caller's batch order (``[L*D, B, H]`` each); the final
     state comes back in that order too.
     """
-    function = FUSED_FUNCTIONS[mode]
+    function = fused_kernel(mode)
     options = (has_biases, num_layers, dropout, training, bidirectional)
     state: Tensor | tuple[Tensor, ...] = hx if mode == "LSTM" else hx[0]
     if lengths is None and not isinstance(x, PackedSequence):
