@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 
 import pytest
@@ -57,3 +59,21 @@ def test_torch_export_takes_a_fused_layer_without_lengths(strict: bool) -> None:
     x = torch.randn(T, B, IN)
     program = torch.export.export(layer, (x,), strict=strict)
     torch.testing.assert_close(program.module()(x)[0], layer(x)[0])
+
+
+@pytest.mark.skipif(not (os.environ.get("CXX") or shutil.which("g++") or shutil.which("clang++")),
+                    reason="torch.compile's inductor builds C++ on the CPU: no compiler here")
+def test_a_fused_gru_compiles_into_one_graph() -> None:
+    """Only the LSTM kernel is kept out of the graph: a GRU compiles with fullgraph=True."""
+    torch.manual_seed(0)
+    layer = rnnkit.GRU(IN, H, num_layers=2, batch_first=True)
+    x = torch.randn(B, T, IN)
+    torch.testing.assert_close(torch.compile(layer, fullgraph=True)(x)[0], layer(x)[0])
+
+
+def test_importing_rnnkit_leaves_the_compiler_unloaded() -> None:
+    """Dynamo (about 1 s to import) loads when a layer is compiled, not with every CLI start."""
+    code = "import sys, rnnkit.cli; print('torch._dynamo' in sys.modules)"
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True)
+    assert found.stdout.strip() == "False"

@@ -25,10 +25,16 @@ FUSED_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "RNN_TANH": _VF.rnn_tanh,
     "RNN_RELU": _VF.rnn_relu,
 }
-# the same kernels kept out of torch.compile's graph, as Dynamo keeps torch.nn's recurrent layers
-# out of it: inductor's code for oneDNN's LSTM kernel fails in training (see fused_kernel)
-UNCOMPILED_FUNCTIONS = {mode: torch.compiler.disable(function)
-                        for mode, function in FUSED_FUNCTIONS.items()}
+
+
+def _lstm(*args: Any) -> Any:
+    return _VF.lstm(*args)
+
+
+# the LSTM kernel kept out of torch.compile's graph, as Dynamo keeps torch.nn's recurrent layers
+# out of it: inductor's code for oneDNN's LSTM kernel fails in training (see fused_kernel).
+# torch._disable_dynamo imports Dynamo on the first call, not with rnnkit (1 s at every start)
+UNCOMPILED_LSTM = torch._disable_dynamo(_lstm)
 FUSED_CELL_TYPES = (RNNCell, LSTMCell, GRUCell)
 
 
@@ -52,12 +58,13 @@ def loop_reason(cells: nn.ModuleList, recurrent_dropout: float) -> str | None:
 
 
 def fused_kernel(mode: str) -> Callable[..., Any]:
-    """The fused kernel of ``mode``; under torch.compile, the same kernel run uncompiled (a
-    graph break), as Dynamo runs torch.nn's recurrent layers: compiled by inductor, oneDNN's
-    LSTM kernel stopped a training step on the CPU ('expected Tensor() for op:
-    torch.ops.aten.mkldnn_rnn_layer.default'). torch.export traces it as before."""
-    if torch.compiler.is_compiling() and not torch.compiler.is_exporting():
-        return UNCOMPILED_FUNCTIONS[mode]
+    """The fused kernel of ``mode``; for an LSTM under torch.compile, the same kernel run
+    uncompiled (a graph break), as Dynamo runs torch.nn's recurrent layers: compiled by
+    inductor, oneDNN's LSTM kernel stopped a training step on the CPU ('expected Tensor() for
+    op: torch.ops.aten.mkldnn_rnn_layer.default'). GRU and RNN kernels compile (fullgraph=True
+    too); torch.export traces every kernel."""
+    if mode == "LSTM" and torch.compiler.is_compiling() and not torch.compiler.is_exporting():
+        return UNCOMPILED_LSTM
     return FUSED_FUNCTIONS[mode]
 
 
