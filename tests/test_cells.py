@@ -323,6 +323,31 @@ def test_init_recurrent_sets_a_weight_normed_weight(kind: str) -> None:
             init_recurrent_(square)
 
 
+class _Double(nn.Module):
+    def forward(self, value: torch.Tensor) -> torch.Tensor:
+        return value * 2
+
+    def right_inverse(self, value: torch.Tensor) -> torch.Tensor:
+        return value / 2
+
+
+@pytest.mark.parametrize("kind", list(STANDARD))
+def test_init_recurrent_sets_a_parametrized_bias(kind: str) -> None:
+    """A parametrized bias is named parametrizations.bias_ih.original: init_recurrent_ left it
+    unzeroed and wrote the forget gate's 1 into the computed copy, so the cell kept its random
+    biases. Both biases are now set through the parametrization, as the weights are."""
+    ours_class, _, extra = STANDARD[kind]
+    cell = ours_class(IN, H, **extra)
+    for name in ("bias_ih", "bias_hh"):
+        nn.utils.parametrize.register_parametrization(cell, name, _Double())
+    init_recurrent_(cell, forget_bias=1.5)
+    expected = torch.zeros(cell.num_gates * H)
+    if cell.state_size == 2:
+        expected[H:2 * H] = 1.5
+    assert torch.equal(cell.bias_ih.detach(), expected)
+    assert torch.equal(cell.bias_hh.detach(), torch.zeros(cell.num_gates * H))
+
+
 @pytest.mark.parametrize("cell_class", [LayerNormLSTMCell, LayerNormGRUCell])
 def test_init_recurrent_layer_norm_cells(cell_class: type[RecurrentCell]) -> None:
     cell = cell_class(IN, H)

@@ -60,19 +60,24 @@ def init_recurrent_(cell: RecurrentCell, forget_bias: float = 1.0) -> RecurrentC
         weight_hr = getattr(cell, "weight_hr", None)  # h_t = W_hr (o_t * tanh(c_t))
         if isinstance(weight_hr, torch.Tensor):
             set_weight(cell, "weight_hr", nn.init.orthogonal_(torch.empty_like(weight_hr)))
-        for name, param in cell.named_parameters():
-            if name.startswith("bias") or name.endswith(".bias"):
+        forget = slice(hidden, 2 * hidden) if cell.state_size == 2 else None  # LSTM: i|f|g|o
+        for name in ("bias_ih", "bias_hh"):  # through a parametrization too, as the weights
+            value = getattr(cell, name, None)
+            if isinstance(value, torch.Tensor):
+                zeros = torch.zeros_like(value)
+                if name == "bias_ih" and forget is not None:
+                    zeros[forget] = forget_bias
+                set_weight(cell, name, zeros)
+        for name, param in cell.named_parameters():  # other biases a cell holds
+            if name.startswith("bias") and name not in ("bias_ih", "bias_hh") or name.endswith(
+                    ".bias"):
                 param.zero_()
         for module in cell.modules():  # a trained gain would otherwise survive the re-init
             if isinstance(module, nn.LayerNorm):
                 module.reset_parameters()  # gain 1, shift 0, as LayerNormCell builds them
-        if cell.state_size == 2:  # LSTM family: gate order i|f|g|o
-            forget = slice(hidden, 2 * hidden)
-            first_bias = getattr(cell, "bias_ih", None)
-            if first_bias is None and hasattr(cell, "ln_ih"):
-                first_bias = getattr(cell.ln_ih, "bias", None)
-            if first_bias is not None:
-                first_bias[forget] = forget_bias
+        shift = getattr(getattr(cell, "ln_ih", None), "bias", None)  # no bias_ih: a norm's
+        if forget is not None and getattr(cell, "bias_ih", None) is None and shift is not None:
+            shift[forget] = forget_bias
     return cell
 
 
@@ -93,6 +98,7 @@ def set_weight(cell: nn.Module, name: str, value: torch.Tensor) -> None:
         chain = getattr(cell.parametrizations, name)  # a ParametrizationList
         kinds = ", ".join(type(p).__name__ for p in chain)
         raise ValueError(f"init_recurrent_: {type(cell).__name__}.{name} is parametrized"
-                         f" ({kinds}), which cannot take the orthogonal/Xavier weight it sets;"
+                         f" ({kinds}), which cannot take the value it sets (orthogonal or"
+                         " Xavier weights, zero biases but the forget gate's);"
                          " initialise the cell first (init_recurrent_, or init='recurrent' on"
                          " a layer), then parametrize it")
