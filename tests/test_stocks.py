@@ -105,6 +105,8 @@ def check_predictions_file(path: Path, scores: dict) -> None:
     assert str(table["decision"].iloc[0])[:10] == scores["first_decision"]
     assert table.groupby("fold").size().to_dict() == {
         fold["year"]: fold["test"] for fold in scores["folds"]}
+    assert table.groupby("fold")["models"].unique().map(list).to_dict() == {
+        fold["year"]: [fold["models"]] for fold in scores["folds"]}
     price, later = table["price"], table["target_price"]
     implied = price * (1 + table["forecast_return"])
     ratio = np.sqrt(((later - implied) ** 2).mean() / ((later - price) ** 2).mean())
@@ -426,6 +428,11 @@ def test_walk_forward_outputs_up_to_a_cut_ignore_every_later_price(tmp_path: Pat
     for name in ("forecast", "ridge", "probabilities", "persistence_signal", "majority"):
         np.testing.assert_array_equal(first[name][made], second[name][made], err_msg=name)
     decided = [fold for fold in first["folds"] if fold["year"] <= 2012]  # thresholds, sizes
+    # each fold names the folder of the models it decided with (2012 reuses 2011's, refit 2)
+    assert {fold["year"]: fold["models"] for fold in first["folds"]} == (
+        {2012: "fold-2012", 2013: "fold-2013"} if refit_every == 1 else
+        {2011: "fold-2011", 2012: "fold-2011", 2013: "fold-2013"})
+    assert all((tmp_path / "a" / fold["models"]).is_dir() for fold in first["folds"])
     assert decided == second["folds"][:len(decided)]
     known = windows.target_times[:, -1] <= np.datetime64(cut)  # labels known by the cut
     assert known.sum() > 100

@@ -215,6 +215,7 @@ def walk_forward_symbol(symbol: str, config: StocksRunConfig, out: Path, log: An
         train, test = windows.subset(fold.train), windows.subset(fold.test)
         check_fold(train, test, f"the {fold.year} fold must train on earlier days only")
         if fold.refit or models is None:
+            model_year = fold.year
             folder = out / f"fold-{fold.year}"
             verb = ("resuming (or reading back) the models of" if resume and
                     (folder / "forecaster" / "config.toml").is_file() else "training on")
@@ -231,7 +232,8 @@ def walk_forward_symbol(symbol: str, config: StocksRunConfig, out: Path, log: An
         majority[rows] = majority_class(
             window_labels(train, signal.up, signal.down, signal.return_kind), len(test))
         cuts.append({"year": fold.year, "test": len(test), "train": len(train),
-                     "refit": fold.refit, "up": signal.up, "down": signal.down})
+                     "refit": fold.refit, "models": f"fold-{model_year}",
+                     "up": signal.up, "down": signal.down})
         start += len(test)
     return {"windows": windows.subset(tested), "forecast": forecasts, "ridge": ridge,
             "probabilities": probabilities, "labels": gold, "majority": majority,

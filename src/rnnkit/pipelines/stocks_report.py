@@ -85,17 +85,21 @@ def constant_direction(up_share: float) -> float:
 
 def predictions_table(result: dict[str, Any], backtests: dict[str, BacktestResult]
                       ) -> pd.DataFrame:
-    """One row per test decision, every number the scores are made of: its fold, the price then
+    """One row per test decision, every number the scores are made of: its fold (the year) and
+    the folder of the models that decided it (``fold-2009`` for 2010 too when
+    ``data.refit_every`` is 2), the price then
     and ``H`` days later, the next day's return (what a position earns), the returns the
     forecaster, ridge and persistence predict over the horizon, the class probabilities, the
     classes (model, label, majority, persistence signal) and each strategy's position."""
     windows = result["windows"]
     price = result["price"]
-    years = np.repeat([fold["year"] for fold in result["folds"]],
-                      [fold["test"] for fold in result["folds"]])
+    counts = [fold["test"] for fold in result["folds"]]
+    years = np.repeat([fold["year"] for fold in result["folds"]], counts)
+    folders = np.repeat([fold["models"] for fold in result["folds"]], counts)
     names = np.array(CLASS_NAMES)
     table = pd.DataFrame({
-        "decision": windows.input_end, "fold": years, "target_date": windows.target_times[:, -1],
+        "decision": windows.input_end, "fold": years, "models": folders,
+        "target_date": windows.target_times[:, -1],
         "price": price.reindex(windows.input_end).to_numpy(),
         "target_price": price.reindex(windows.target_times[:, -1]).to_numpy(),
         "next_return": next_period_returns(windows, KIND),
