@@ -27,7 +27,7 @@ from rnnkit.pipelines.sources import same_source
 from rnnkit.timeseries.baselines import persistence_return, persistence_signal
 from rnnkit.timeseries.labels import past_return_rows
 from rnnkit.timeseries.splits import period_end
-from rnnkit.timeseries.windows import Windows, make_windows
+from rnnkit.timeseries.windows import Windows, decision_span, make_windows
 from rnnkit.trading.backtest import BacktestResult, report_table
 from rnnkit.trading.returns import (
     check_tradable,
@@ -196,8 +196,7 @@ def backtest_bundle(path: str | Path, options: BacktestOptions,
     results = run_strategies(positions, windows, returns, options.cost_bps,
                              options.slippage_bps)
     summary = {"model": str(path), "target": model.target, "options": asdict(options),
-               "first_decision": str(windows.input_end[0]),
-               "last_decision": str(windows.input_end[-1]),
+               **decision_span(windows),
                "in_sample": in_sample,
                "reports": {name: result.report.as_dict() for name, result in results.items()},
                "table": report_table(results)}

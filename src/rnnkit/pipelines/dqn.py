@@ -46,7 +46,7 @@ from rnnkit.rl.prices import listed_prices, price_windows
 from rnnkit.timeseries.datasets import stock_prices
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.splits import period_end, split_by_time
-from rnnkit.timeseries.windows import Windows
+from rnnkit.timeseries.windows import Windows, decision_span
 from rnnkit.trading.returns import (
     equity_times,
     forecast_returns,
@@ -227,8 +227,7 @@ def run_dqn(config: DQNRunConfig, out_dir: str | Path, log: Any = print) -> dict
     table = summary_table(summarize(reports, digits=None))
     results_json = {
         "symbol": symbol, "seeds": seeds, "settings": config_to_dict(config),
-        "periods": {name: {"first_decision": str(part.input_end[0])[:10],
-                           "last_decision": str(part.input_end[-1])[:10], "days": len(part)}
+        "periods": {name: {**decision_span(part), "days": len(part)}
                     for name, part in (("fitting", periods.fitting),
                                        ("validation", periods.validation), ("test", test))},
         "summary": summary, "table": table, "runs": runs,

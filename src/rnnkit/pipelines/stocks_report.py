@@ -22,7 +22,7 @@ from rnnkit.pipelines.stocks_config import StocksRunConfig
 from rnnkit.timeseries.baselines import persistence_return
 from rnnkit.timeseries.labels import CLASS_NAMES, window_returns
 from rnnkit.timeseries.metrics import directional_accuracy, forecast_report, ratio, rmse
-from rnnkit.timeseries.windows import Windows
+from rnnkit.timeseries.windows import Windows, decision_span
 from rnnkit.trading.backtest import BacktestResult, report_table
 from rnnkit.trading.returns import forecast_returns, next_period_returns, run_strategies
 from rnnkit.trading.strategies import class_positions, threshold_positions
@@ -59,8 +59,7 @@ def score_symbol(symbol: str, result: dict[str, Any], config: StocksRunConfig
     drift = constant_direction(forecasts["always_up"]["directional_accuracy"])
     scores = {
         "symbol": symbol, "test_days": len(windows),
-        "first_decision": str(windows.input_end[0])[:10],
-        "last_decision": str(windows.input_end[-1])[:10],
+        **decision_span(windows),
         "forecast": forecasts, "classification": classification_report(result["labels"],
                                                                        classes),
         "label_counts": np.bincount(result["labels"], minlength=3).tolist(),

@@ -219,18 +219,24 @@ def _steps(name: str, value: object) -> int:
 
 
 def decision_span(windows: Windows) -> dict[str, str]:
-    """The first and last decision time (origin) of windows, as scores name them.
+    """The first and last decision time (origin) of windows, as scores name them: dates when
+    both are midnights (a daily series), else both with their time.
 
     Example:
         >>> frame = pd.DataFrame({"y": np.arange(5.0)},
         ...                      index=pd.date_range("2020-01-01", periods=5, freq="D"))
-        >>> decision_span(make_windows(frame, "y", lookback=2))["last_decision"][:10]
-        '2020-01-04'
+        >>> decision_span(make_windows(frame, "y", lookback=2))
+        {'first_decision': '2020-01-02', 'last_decision': '2020-01-04'}
+        >>> hourly = frame.set_axis(pd.date_range("2020-01-01", periods=5, freq="h"))
+        >>> decision_span(make_windows(hourly, "y", lookback=2))["last_decision"]
+        '2020-01-01 03:00:00'
     """
     if not len(windows):
         raise ValueError("no windows, so no decisions")
-    return {"first_decision": str(windows.input_end[0]),
-            "last_decision": str(windows.input_end[-1])}
+    ends = [pd.Timestamp(windows.input_end[0]), pd.Timestamp(windows.input_end[-1])]
+    dates = all(end == end.normalize() for end in ends)
+    first, last = (str(end.date()) if dates else str(end) for end in ends)
+    return {"first_decision": first, "last_decision": last}
 
 
 def input_batches(windows: Windows, batch_size: int = 4096,
