@@ -678,6 +678,33 @@ def test_as_of_keeps_rows_to_the_end_of_a_day_month_or_year() -> None:
         _rows_up_to(frame, "2020-01-01", 48)
 
 
+def test_an_as_of_after_the_data_s_last_row_is_refused_not_read_as_the_last_row() -> None:
+    # a forecast --as-of 2020-05-05 of data ending 2020-01-17 15:00 forecast 2020-01-17 16:00
+    # onwards, dated before the as-of, without a word
+    frame = series_frame(400)  # hourly from 2020-01-01 00:00 to 2020-01-17 15:00
+    for as_of in ("2020-05-05", "2020-01-18", "2021", "2020-01-17 16:00"):
+        with pytest.raises(ValueError, match=f"--as-of {as_of}: the data's last row is "
+                           "2020-01-17 15:00:00, and the row after it, 2020-01-17 16:00:00, "
+                           "is missing; give 2020-01-17 or earlier [(]a forecast starts "
+                           "after the last row, not after the date asked for[)], or leave "
+                           "--as-of out"):
+            _rows_up_to(frame, as_of, 24)
+    # a period the data ends in keeps its rows, as before
+    assert len(_rows_up_to(frame, "2020-01-17", 24)) == len(_rows_up_to(frame, "2020", 24)) == 400
+    days = pd.DataFrame({"y": np.arange(10.0)},  # trading days to Friday 2020-01-10
+                        index=pd.bdate_range("2019-12-30", periods=10, name="date"))
+    assert len(_rows_up_to(days, "2020-01-12", 5)) == 10  # the weekend after: no row missing
+    with pytest.raises(ValueError, match="the row after it, 2020-01-13 00:00:00, is missing"):
+        _rows_up_to(days, "2020-01-13", 5)
+    uneven = days.iloc[[0, 1, 3, 4, 7, 8, 9]].set_axis(  # no grid: the next row unknown
+        pd.DatetimeIndex(["2020-01-01", "2020-01-02", "2020-01-05", "2020-01-09",
+                          "2020-01-10", "2020-01-20", "2020-01-21"], name="date"))
+    assert len(_rows_up_to(uneven, "2020-01-21", 5)) == 7
+    with pytest.raises(ValueError, match="--as-of 2020-01-22: the data's last row is "
+                       "2020-01-21 00:00:00; give 2020-01-21 or earlier"):
+        _rows_up_to(uneven, "2020-01-22", 5)
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".csv.gz", ".csv.zip", ".json"])
 def test_a_forecast_of_uneven_rows_is_written_without_a_blank_index(
         tmp_path: Path, suffix: str, capsys: pytest.CaptureFixture[str]) -> None:

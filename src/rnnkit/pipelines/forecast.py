@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rnnkit.models.recursive import times_after
 from rnnkit.pipelines.saved_source import check_model_file, data_settings, feature_mismatch
 from rnnkit.pipelines.source_config import ForecastDataConfig, change_lags
 from rnnkit.pipelines.sources import read_source, with_source
@@ -80,17 +81,36 @@ def _check_target(frame: pd.DataFrame, target: str, data: ForecastDataConfig,
 
 def _rows_up_to(frame: pd.DataFrame, as_of: str, lookback: int) -> pd.DataFrame:
     """The rows up to the end of ``as_of``: a day, a month or a year (as the splits read);
-    at least the ``lookback`` rows the model reads."""
+    at least the ``lookback`` rows the model reads. An ``as_of`` whose period starts after
+    a row missing at the data's end (its grid's next timestamp, else after its last row) is
+    refused: the forecast would start at that row, before the date asked for."""
     kept = frame.loc[:period_end(as_of)]
     if kept.empty:
         raise ValueError(f"--as-of {as_of}: no rows at or before it; the data starts on "
                          f"{frame.index[0]:%Y-%m-%d}. Give a later date, or leave --as-of "
                          "out to use every row")
+    _check_as_of_within(frame, as_of)
     if len(kept) < lookback <= len(frame):
         raise ValueError(f"--as-of {as_of}: {len(kept)} row(s) at or before it, and the model "
                          f"reads the last {lookback}; give {frame.index[lookback - 1]:%Y-%m-%d} "
                          "or later")
     return kept
+
+
+def _check_as_of_within(frame: pd.DataFrame, as_of: str) -> None:
+    """Refuse an ``as_of`` that starts at or after the row the data lacks at its end (the
+    next on its grid: the next business day of trading days, the next hour of hours, ...;
+    without a grid, any time after its last row)."""
+    index = pd.DatetimeIndex(frame.index)
+    start = pd.Period(as_of).start_time if isinstance(as_of, str) else pd.Timestamp(as_of)
+    following = times_after(index, 1)
+    missing = following is not None and start >= following[0]
+    if missing or (following is None and start > index[-1]):
+        after = (f", and the row after it, {following[0]}, is missing" if following is not None
+                 else "")
+        raise ValueError(f"--as-of {as_of}: the data's last row is {index[-1]}{after}; give "
+                         f"{index[-1]:%Y-%m-%d} or earlier (a forecast starts after the last "
+                         "row, not after the date asked for), or leave --as-of out")
 
 
 def _check_change_rows(frame: pd.DataFrame, lookback: int, data: ForecastDataConfig) -> None:
