@@ -516,9 +516,19 @@ def test_derived_inputs_are_trained_on_and_rebuilt_for_a_forecast(tmp_path: Path
     assert written.columns.tolist() == ["date", "step", "mean"]  # the index has a header
     code = rnnkit.cli.main(["forecast", "--model", str(tmp_path / "run" / "model.rnnkit"),
                             "--as-of", "2020-01-01"])  # 24 rows: the 3 before them are missing
-    assert code == 2
-    assert "24 rows are too few: the model reads the last 24, and its 3-row changes" in \
-        capsys.readouterr().err
+    assert code == 2  # said "24 rows are too few ... give at least 27", naming no date
+    assert "--as-of 2020-01-01: 24 row(s) at or before it, and the model reads the last 24 " \
+        "and its 3-row changes (data.changes) need 3 rows before those; give 2020-01-02 or " \
+        "later" in capsys.readouterr().err
+    # the date it names is enough (its first suggestion, 2020-01-01, was the refused one)
+    code = rnnkit.cli.main(["forecast", "--model", str(tmp_path / "run" / "model.rnnkit"),
+                            "--as-of", "2020-01-02"])
+    assert code == 0
+    assert len(_rows_up_to(frame, "2020-01-01", 21, lag=3)) == 24  # just enough: 21 + 3
+    with pytest.raises(ValueError, match="--as-of 2020-01-01: 24 row[(]s[)] at or before it, "
+                       "and the model reads the last 22 and its 3-row changes [(]data.changes"
+                       "[)] need 3 rows before those; give 2020-01-02 or later"):
+        _rows_up_to(frame, "2020-01-01", 22, lag=3)
 
 
 def test_each_split_end_falls_back_to_its_own_default() -> None:

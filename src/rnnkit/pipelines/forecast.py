@@ -49,7 +49,7 @@ def forecast_bundle(path: str | Path, source: str | None = None, as_of: str | No
         raise ValueError(feature_mismatch(list(model.feature_names), found, trained.source,
                                           data.source))
     if as_of:
-        frame = _rows_up_to(frame, as_of, int(model.lookback))
+        frame = _rows_up_to(frame, as_of, int(model.lookback), max(change_lags(data), default=0))
     if len(frame) < model.lookback:  # the model's own message named no file
         raise ValueError(f"{len(frame)} rows of {data.source} are too few: the model in {path} "
                          f"reads the last {model.lookback} (its data.lookback); give a longer "
@@ -79,9 +79,11 @@ def _check_target(frame: pd.DataFrame, target: str, data: ForecastDataConfig,
                          "that column")
 
 
-def _rows_up_to(frame: pd.DataFrame, as_of: str, lookback: int) -> pd.DataFrame:
+def _rows_up_to(frame: pd.DataFrame, as_of: str, lookback: int, lag: int = 0
+                ) -> pd.DataFrame:
     """The rows up to the end of ``as_of``: a day, a month or a year (as the splits read);
-    at least the ``lookback`` rows the model reads. An ``as_of`` whose period starts after
+    at least the ``lookback`` rows the model reads and the ``lag`` rows before them that its
+    longest change (``data.changes``) reads. An ``as_of`` whose period starts after
     a row missing at the data's end (its grid's next timestamp, else after its last row) is
     refused: the forecast would start at that row, before the date asked for."""
     kept = frame.loc[:period_end(as_of)]
@@ -90,10 +92,13 @@ def _rows_up_to(frame: pd.DataFrame, as_of: str, lookback: int) -> pd.DataFrame:
                          f"{frame.index[0]:%Y-%m-%d}. Give a later date, or leave --as-of "
                          "out to use every row")
     _check_as_of_within(frame, as_of)
-    if len(kept) < lookback <= len(frame):
+    needed = lookback + lag
+    if len(kept) < needed <= len(frame):
+        changes = (f" and its {lag}-row changes (data.changes) need {lag} rows before those"
+                   if lag else "")
         raise ValueError(f"--as-of {as_of}: {len(kept)} row(s) at or before it, and the model "
-                         f"reads the last {lookback}; give {frame.index[lookback - 1]:%Y-%m-%d} "
-                         "or later")
+                         f"reads the last {lookback}{changes}; give "
+                         f"{frame.index[needed - 1]:%Y-%m-%d} or later")
     return kept
 
 
