@@ -1069,6 +1069,33 @@ def test_gaps_in_a_file_s_dates_are_warned_of_or_put_on_the_grid(tmp_path: Path)
             prepare(ForecastDataConfig(source="beijing", **setting))  # was: max_fill ignored
 
 
+def test_a_saved_model_reads_a_file_with_a_text_column_it_does_not_read(tmp_path: Path,
+                                                                         capsys) -> None:
+    # forecast and evaluate of a model with --data a file holding a text column beside the
+    # model's inputs (Seattle's CSV and its 'weather' label for a model trained on seattle)
+    # were refused: "column 'note' holds the non-numeric value 'calm' ... list the inputs in
+    # data.features (training)", advice no forecast can follow; the model knows its inputs
+    frame = series_frame(400)
+    csv = write_csv(tmp_path / "series.csv", frame)
+    config = load_config(ForecastRunConfig, None, settings(csv, **{"train.epochs": "1"}))
+    train_forecaster(config, tmp_path / "run", log=lambda line: None)
+    model = str(tmp_path / "run" / "model.rnnkit")
+    noted = write_csv(tmp_path / "noted.csv", frame.assign(note="calm"))
+    for data, name in ((csv, "plain"), (noted, "noted")):
+        assert rnnkit.cli.main(["forecast", "--model", model, "--data", str(data),
+                                "--output", str(tmp_path / f"{name}_forecast.csv")]) == 0
+        assert rnnkit.cli.main(["evaluate", "--model", model, "--data", str(data),
+                                "--out", str(tmp_path / name)]) == 0
+    capsys.readouterr()
+    assert (tmp_path / "plain_forecast.csv").read_text() == \
+        (tmp_path / "noted_forecast.csv").read_text()
+    assert json.loads((tmp_path / "plain" / "results.json").read_text()) == \
+        json.loads((tmp_path / "noted" / "results.json").read_text())
+    texted = write_csv(tmp_path / "texted.csv", frame.assign(x="calm"))  # an input: refused
+    assert rnnkit.cli.main(["forecast", "--model", model, "--data", str(texted)]) == 2
+    assert "column 'x' holds the non-numeric value 'calm'" in capsys.readouterr().err
+
+
 def test_a_file_s_text_and_long_format_and_saved_index(tmp_path: Path) -> None:
     frame = series_frame(400)
     noted = write_csv(tmp_path / "noted.csv", frame.assign(note="calm"))

@@ -42,7 +42,7 @@ def forecast_bundle(path: str | Path, source: str | None = None, as_of: str | No
         data = with_source(data, data.source)  # a bundle whose registry source kept max_fill
     if mirror:
         data = replace(data, mirror=mirror)
-    frame, _ = read_source(data)
+    frame, _ = read_source(data, model.feature_names)
     _check_target(frame, model.target, data, trained.source)
     found = [*map(str, frame.columns), *calendar_columns(model.calendar)]
     if any(name not in found for name in model.feature_names):  # said "the frame lacks..."
