@@ -181,6 +181,40 @@ def test_recursive_roll_out_is_causal() -> None:
     assert not np.allclose(before, model.predict_windows(replace(windows, values=now))["mean"][k])
 
 
+def test_a_recursive_roll_out_computes_its_change_inputs_from_the_values_it_predicts() -> None:
+    # the roll-out fed back the model's own prediction of y_change_1 and y_change_3 beside its
+    # prediction of y, unrelated to it: on Seattle (temp_max, 5 epochs) the change_1 fed back
+    # was 2.4 degC off the change of the temp_max fed back, more than a day's typical change
+    frame = add_calendar(sine_frame(200), ["hour"])
+    frame["y_change_1"] = frame["y"].diff()
+    frame["y_change_3"] = frame["y"].diff(3)
+    features = ["y", "x", "y_change_1", "y_change_3", "hour_sin", "hour_cos"]
+    scaler = StandardScaler(features).fit(frame[features].to_numpy()[3:150])
+    torch.manual_seed(0)
+    model = Forecaster(ModelConfig(cell="gru", hidden_size=8), features, "y", 12, 5, scaler,
+                       calendar=("hour",), strategy="recursive", highway_steps=2,
+                       trained_on={"changes": "y", "change_lags": "1,3"}).double()
+    windows = model.windows_of(frame.iloc[3:])
+    mean = model.predict_windows(windows)["mean"]
+    values = frame[features].iloc[3:].to_numpy()
+    for k in (0, 40, len(windows) - 1):
+        origin = int(windows.origins[k])
+        rows = values[origin - 11:origin + 1].copy()  # [L, F] in the data's units
+        for ahead in range(5):
+            with torch.no_grad():
+                scaled = torch.as_tensor(scaler.transform(rows)[None])
+                predicted = model(scaled)[0][0].numpy() * scaler.scale[:4] + scaler.mean[:4]
+            stamp = windows.target_times[k, ahead].astype("datetime64[h]").astype(int)
+            hour = 2 * np.pi * (stamp % 24) / 24  # the hour of the step ahead
+            y = predicted[0]
+            row = [y, predicted[1], y - rows[-1, 0], y - rows[-3, 0], np.sin(hour), np.cos(hour)]
+            rows = np.vstack([rows[1:], row])
+            assert mean[k, ahead] == pytest.approx(y, abs=1e-9)
+    # without the settings (another kind of bundle) its predictions of them are fed back
+    model.trained_on = {}
+    assert np.abs(model.predict_windows(windows)["mean"] - mean).max() > 1e-3
+
+
 def test_recursive_targets_mask_a_missing_feature() -> None:
     frame = sine_frame()
     frame.iloc[50, 1] = np.nan  # x missing at row 50
@@ -516,9 +550,19 @@ def test_derived_inputs_are_trained_on_and_rebuilt_for_a_forecast(tmp_path: Path
     assert written.columns.tolist() == ["date", "step", "mean"]  # the index has a header
     code = rnnkit.cli.main(["forecast", "--model", str(tmp_path / "run" / "model.rnnkit"),
                             "--as-of", "2020-01-01"])  # 24 rows: the 3 before them are missing
-    assert code == 2
-    assert "24 rows are too few: the model reads the last 24, and its 3-row changes" in \
-        capsys.readouterr().err
+    assert code == 2  # said "24 rows are too few ... give at least 27", naming no date
+    assert "--as-of 2020-01-01: 24 row(s) at or before it, and the model reads the last 24 " \
+        "and its 3-row changes (data.changes) need 3 rows before those; give 2020-01-02 or " \
+        "later" in capsys.readouterr().err
+    # the date it names is enough (its first suggestion, 2020-01-01, was the refused one)
+    code = rnnkit.cli.main(["forecast", "--model", str(tmp_path / "run" / "model.rnnkit"),
+                            "--as-of", "2020-01-02"])
+    assert code == 0
+    assert len(_rows_up_to(frame, "2020-01-01", 21, lag=3)) == 24  # just enough: 21 + 3
+    with pytest.raises(ValueError, match="--as-of 2020-01-01: 24 row[(]s[)] at or before it, "
+                       "and the model reads the last 22 and its 3-row changes [(]data.changes"
+                       "[)] need 3 rows before those; give 2020-01-02 or later"):
+        _rows_up_to(frame, "2020-01-01", 22, lag=3)
 
 
 def test_each_split_end_falls_back_to_its_own_default() -> None:
@@ -676,6 +720,33 @@ def test_as_of_keeps_rows_to_the_end_of_a_day_month_or_year() -> None:
     with pytest.raises(ValueError, match="--as-of 2020-01-01: 24 row[(]s[)] at or before it, "
                        "and the model reads the last 48; give 2020-01-02 or later"):
         _rows_up_to(frame, "2020-01-01", 48)
+
+
+def test_an_as_of_after_the_data_s_last_row_is_refused_not_read_as_the_last_row() -> None:
+    # a forecast --as-of 2020-05-05 of data ending 2020-01-17 15:00 forecast 2020-01-17 16:00
+    # onwards, dated before the as-of, without a word
+    frame = series_frame(400)  # hourly from 2020-01-01 00:00 to 2020-01-17 15:00
+    for as_of in ("2020-05-05", "2020-01-18", "2021", "2020-01-17 16:00"):
+        with pytest.raises(ValueError, match=f"--as-of {as_of}: the data's last row is "
+                           "2020-01-17 15:00:00, and the row after it, 2020-01-17 16:00:00, "
+                           "is missing; give 2020-01-17 or earlier [(]a forecast starts "
+                           "after the last row, not after the date asked for[)], or leave "
+                           "--as-of out"):
+            _rows_up_to(frame, as_of, 24)
+    # a period the data ends in keeps its rows, as before
+    assert len(_rows_up_to(frame, "2020-01-17", 24)) == len(_rows_up_to(frame, "2020", 24)) == 400
+    days = pd.DataFrame({"y": np.arange(10.0)},  # trading days to Friday 2020-01-10
+                        index=pd.bdate_range("2019-12-30", periods=10, name="date"))
+    assert len(_rows_up_to(days, "2020-01-12", 5)) == 10  # the weekend after: no row missing
+    with pytest.raises(ValueError, match="the row after it, 2020-01-13 00:00:00, is missing"):
+        _rows_up_to(days, "2020-01-13", 5)
+    uneven = days.iloc[[0, 1, 3, 4, 7, 8, 9]].set_axis(  # no grid: the next row unknown
+        pd.DatetimeIndex(["2020-01-01", "2020-01-02", "2020-01-05", "2020-01-09",
+                          "2020-01-10", "2020-01-20", "2020-01-21"], name="date"))
+    assert len(_rows_up_to(uneven, "2020-01-21", 5)) == 7
+    with pytest.raises(ValueError, match="--as-of 2020-01-22: the data's last row is "
+                       "2020-01-21 00:00:00; give 2020-01-21 or earlier"):
+        _rows_up_to(uneven, "2020-01-22", 5)
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".csv.gz", ".csv.zip", ".json"])
@@ -996,6 +1067,33 @@ def test_gaps_in_a_file_s_dates_are_warned_of_or_put_on_the_grid(tmp_path: Path)
     for setting in ({"frequency": "h"}, {"max_fill": 2}, {"date_format": "%d/%m/%Y"}):
         with pytest.raises(ConfigError, match="are for files; beijing is a registry series"):
             prepare(ForecastDataConfig(source="beijing", **setting))  # was: max_fill ignored
+
+
+def test_a_saved_model_reads_a_file_with_a_text_column_it_does_not_read(tmp_path: Path,
+                                                                         capsys) -> None:
+    # forecast and evaluate of a model with --data a file holding a text column beside the
+    # model's inputs (Seattle's CSV and its 'weather' label for a model trained on seattle)
+    # were refused: "column 'note' holds the non-numeric value 'calm' ... list the inputs in
+    # data.features (training)", advice no forecast can follow; the model knows its inputs
+    frame = series_frame(400)
+    csv = write_csv(tmp_path / "series.csv", frame)
+    config = load_config(ForecastRunConfig, None, settings(csv, **{"train.epochs": "1"}))
+    train_forecaster(config, tmp_path / "run", log=lambda line: None)
+    model = str(tmp_path / "run" / "model.rnnkit")
+    noted = write_csv(tmp_path / "noted.csv", frame.assign(note="calm"))
+    for data, name in ((csv, "plain"), (noted, "noted")):
+        assert rnnkit.cli.main(["forecast", "--model", model, "--data", str(data),
+                                "--output", str(tmp_path / f"{name}_forecast.csv")]) == 0
+        assert rnnkit.cli.main(["evaluate", "--model", model, "--data", str(data),
+                                "--out", str(tmp_path / name)]) == 0
+    capsys.readouterr()
+    assert (tmp_path / "plain_forecast.csv").read_text() == \
+        (tmp_path / "noted_forecast.csv").read_text()
+    assert json.loads((tmp_path / "plain" / "results.json").read_text()) == \
+        json.loads((tmp_path / "noted" / "results.json").read_text())
+    texted = write_csv(tmp_path / "texted.csv", frame.assign(x="calm"))  # an input: refused
+    assert rnnkit.cli.main(["forecast", "--model", model, "--data", str(texted)]) == 2
+    assert "column 'x' holds the non-numeric value 'calm'" in capsys.readouterr().err
 
 
 def test_a_file_s_text_and_long_format_and_saved_index(tmp_path: Path) -> None:

@@ -37,10 +37,12 @@ def _forecast_batch(model: Forecaster, inputs: Tensor, times: np.ndarray
     if model.strategy == "direct":
         return model(inputs)
     future = recursive.future_calendar(times, model.feature_names, model.scaler)  # [B, H, F]
+    changes = recursive.change_columns(model.feature_names, model.trained_on.get("changes"),
+                                       model.trained_on.get("change_lags"), model.lookback)
     path = recursive.roll_forward(  # [B, H, D]
         lambda rows: model(rows)[0], inputs,
         torch.as_tensor(future, dtype=inputs.dtype, device=inputs.device),
-        torch.as_tensor(model.dynamic, device=inputs.device))
+        torch.as_tensor(model.dynamic, device=inputs.device), changes, model.scaler)
     return path[..., model.dynamic.index(model.target_index)], None
 
 

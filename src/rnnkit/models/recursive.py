@@ -6,6 +6,12 @@ calendar_features` knows), which are computed from the next timestamp instead of
 forecast ``H`` steps, :func:`roll_forward` appends the predicted row, with the calendar columns
 of its timestamp, drops the oldest row and predicts again. It reads the window's own rows and
 the future timestamps only, so it is causal: no value after the window's origin reaches it.
+
+A change column of ``data.changes`` (``<column>_change_<k>`` = ``x[t] - x[t - k]``) whose
+column is an input too and whose lag fits in the window is, in each row fed back, computed
+from that column's predicted value and its value ``k`` rows before (:func:`change_columns`),
+as it was made from the data: the model's own prediction of it is not fed back, so the rows
+it reads ahead agree with themselves.
 """
 
 from __future__ import annotations
@@ -39,6 +45,31 @@ def dynamic_positions(feature_names: Sequence[str]) -> list[int]:
     """Positions of the features a recursive model predicts: all but the calendar columns."""
     calendar = set(calendar_positions(feature_names))
     return [i for i in range(len(feature_names)) if i not in calendar]
+
+
+def change_columns(feature_names: Sequence[str], changes: object, lags: object,
+                   lookback: int) -> list[tuple[int, int, int]]:
+    """``(position, column position, lag)`` of each ``<column>_change_<lag>`` input derived
+    from ``changes`` and ``lags`` (``data.changes`` and ``data.change_lags`` as a bundle keeps
+    them: ``"temperature"``, ``"1,24"``) whose column is an input too and whose lag is at most
+    the ``lookback`` (the rows a roll-out holds); anything else (settings of another kind, an
+    older bundle's none) gives none.
+
+    Example:
+        >>> change_columns(["y", "x", "y_change_1", "y_change_24"], "y", "1,24", 12)
+        [(2, 0, 1)]
+    """
+    if not isinstance(changes, str) or not isinstance(lags, str):
+        return []
+    names = [name.strip() for name in changes.split(",") if name.strip()]
+    try:
+        steps = [int(step) for step in lags.split(",") if step.strip()]
+    except ValueError:
+        return []
+    positions = {name: i for i, name in enumerate(feature_names)}
+    return [(positions[f"{name}_change_{lag}"], positions[name], lag)
+            for name in names for lag in steps
+            if name in positions and f"{name}_change_{lag}" in positions and 1 <= lag <= lookback]
 
 
 def next_rows(windows: Windows, dynamic: Sequence[int], scaler: StandardScaler) -> np.ndarray:
@@ -99,7 +130,8 @@ def future_calendar(times: np.ndarray, feature_names: Sequence[str],
 
 
 def roll_forward(step: Callable[[Tensor], Tensor], inputs: Tensor, future: Tensor,
-                 dynamic: Tensor) -> Tensor:
+                 dynamic: Tensor, changes: Sequence[tuple[int, int, int]] = (),
+                 scaler: StandardScaler | None = None) -> Tensor:
     """Forecast ``H`` rows by feeding each predicted row back in.
 
     Args:
@@ -108,14 +140,34 @@ def roll_forward(step: Callable[[Tensor], Tensor], inputs: Tensor, future: Tenso
         future: ``[B, H, F]`` the scaled calendar columns of the next ``H`` steps (the values
             at dynamic positions are ignored).
         dynamic: ``[D]`` long, the positions of the dynamic features.
+        changes: :func:`change_columns`: the change columns computed, in each row fed back,
+            from their column's value in it and ``lag`` rows before (``scaler`` needed).
+        scaler: the model's, fitted on every feature.
 
     Shape:
-        returns ``[B, H, D]``: step ``h`` of the path is the ``h``-th predicted row.
+        returns ``[B, H, D]``: step ``h`` of the path is the ``h``-th row fed back (its
+        change columns computed, the rest as predicted).
     """
     rows, path = inputs, []
     for ahead in range(future.shape[1]):
         predicted = step(rows)  # [B, D]
         row = future[:, ahead].index_copy(1, dynamic, predicted)  # [B, F]
+        if changes:
+            row = _with_changes(row, rows, changes, scaler)
         rows = torch.cat([rows[:, 1:], row[:, None]], dim=1)  # [B, L, F], one step later
-        path.append(predicted)
+        path.append(row.index_select(1, dynamic))  # [B, F] -> [B, D]
     return torch.stack(path, dim=1)  # H x [B, D] -> [B, H, D]
+
+
+def _with_changes(row: Tensor, rows: Tensor, changes: Sequence[tuple[int, int, int]],
+                  scaler: StandardScaler | None) -> Tensor:
+    """The scaled ``row`` ``[B, F]`` after the window ``rows`` ``[B, L, F]``, each change
+    column set to its column's value in ``row`` less its value ``lag`` rows before, scaled
+    as the change column is."""
+    assert scaler is not None and scaler.mean is not None and scaler.scale is not None
+    row = row.clone()
+    for position, column, lag in changes:
+        # (x_new - x_old) in the column's units, from the scaled values: [B]
+        moved = (row[:, column] - rows[:, -lag, column]) * float(scaler.scale[column])
+        row[:, position] = (moved - float(scaler.mean[position])) / float(scaler.scale[position])
+    return row

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rnnkit.models.recursive import times_after
 from rnnkit.pipelines.saved_source import check_model_file, data_settings, feature_mismatch
 from rnnkit.pipelines.source_config import ForecastDataConfig, change_lags
 from rnnkit.pipelines.sources import read_source, with_source
@@ -41,14 +42,14 @@ def forecast_bundle(path: str | Path, source: str | None = None, as_of: str | No
         data = with_source(data, data.source)  # a bundle whose registry source kept max_fill
     if mirror:
         data = replace(data, mirror=mirror)
-    frame, _ = read_source(data)
+    frame, _ = read_source(data, model.feature_names)
     _check_target(frame, model.target, data, trained.source)
     found = [*map(str, frame.columns), *calendar_columns(model.calendar)]
     if any(name not in found for name in model.feature_names):  # said "the frame lacks..."
         raise ValueError(feature_mismatch(list(model.feature_names), found, trained.source,
                                           data.source))
     if as_of:
-        frame = _rows_up_to(frame, as_of, int(model.lookback))
+        frame = _rows_up_to(frame, as_of, int(model.lookback), max(change_lags(data), default=0))
     if len(frame) < model.lookback:  # the model's own message named no file
         raise ValueError(f"{len(frame)} rows of {data.source} are too few: the model in {path} "
                          f"reads the last {model.lookback} (its data.lookback); give a longer "
@@ -78,19 +79,43 @@ def _check_target(frame: pd.DataFrame, target: str, data: ForecastDataConfig,
                          "that column")
 
 
-def _rows_up_to(frame: pd.DataFrame, as_of: str, lookback: int) -> pd.DataFrame:
+def _rows_up_to(frame: pd.DataFrame, as_of: str, lookback: int, lag: int = 0
+                ) -> pd.DataFrame:
     """The rows up to the end of ``as_of``: a day, a month or a year (as the splits read);
-    at least the ``lookback`` rows the model reads."""
+    at least the ``lookback`` rows the model reads and the ``lag`` rows before them that its
+    longest change (``data.changes``) reads. An ``as_of`` whose period starts after
+    a row missing at the data's end (its grid's next timestamp, else after its last row) is
+    refused: the forecast would start at that row, before the date asked for."""
     kept = frame.loc[:period_end(as_of)]
     if kept.empty:
         raise ValueError(f"--as-of {as_of}: no rows at or before it; the data starts on "
                          f"{frame.index[0]:%Y-%m-%d}. Give a later date, or leave --as-of "
                          "out to use every row")
-    if len(kept) < lookback <= len(frame):
+    _check_as_of_within(frame, as_of)
+    needed = lookback + lag
+    if len(kept) < needed <= len(frame):
+        changes = (f" and its {lag}-row changes (data.changes) need {lag} rows before those"
+                   if lag else "")
         raise ValueError(f"--as-of {as_of}: {len(kept)} row(s) at or before it, and the model "
-                         f"reads the last {lookback}; give {frame.index[lookback - 1]:%Y-%m-%d} "
-                         "or later")
+                         f"reads the last {lookback}{changes}; give "
+                         f"{frame.index[needed - 1]:%Y-%m-%d} or later")
     return kept
+
+
+def _check_as_of_within(frame: pd.DataFrame, as_of: str) -> None:
+    """Refuse an ``as_of`` that starts at or after the row the data lacks at its end (the
+    next on its grid: the next business day of trading days, the next hour of hours, ...;
+    without a grid, any time after its last row)."""
+    index = pd.DatetimeIndex(frame.index)
+    start = pd.Period(as_of).start_time if isinstance(as_of, str) else pd.Timestamp(as_of)
+    following = times_after(index, 1)
+    missing = following is not None and start >= following[0]
+    if missing or (following is None and start > index[-1]):
+        after = (f", and the row after it, {following[0]}, is missing" if following is not None
+                 else "")
+        raise ValueError(f"--as-of {as_of}: the data's last row is {index[-1]}{after}; give "
+                         f"{index[-1]:%Y-%m-%d} or earlier (a forecast starts after the last "
+                         "row, not after the date asked for), or leave --as-of out")
 
 
 def _check_change_rows(frame: pd.DataFrame, lookback: int, data: ForecastDataConfig) -> None:

@@ -64,11 +64,11 @@ def stock_frame(symbol: str) -> pd.DataFrame:
     return pd.concat([prices, price_features(prices)], axis=1).dropna()
 
 
-def load_source(data: ForecastDataConfig, advice: str = "Set data.target"
-                ) -> tuple[pd.DataFrame, str]:
+def load_source(data: ForecastDataConfig, advice: str = "Set data.target",
+                columns: Sequence[str] = ()) -> tuple[pd.DataFrame, str]:
     """The raw frame and its target column (which must be in the frame; ``advice``: what to
-    do if it is not)."""
-    frame, target = read_source(data)
+    do if it is not); ``columns``: a saved model's inputs (:func:`read_source`)."""
+    frame, target = read_source(data, columns)
     columns = ", ".join(map(str, frame.columns)) or "(none)"
     if not target:  # was "has no target column ''"
         raise ValueError(f"{data.source}: data.target is not set, and a file has no default "
@@ -79,9 +79,11 @@ def load_source(data: ForecastDataConfig, advice: str = "Set data.target"
     return frame, target
 
 
-def read_source(data: ForecastDataConfig) -> tuple[pd.DataFrame, str]:
+def read_source(data: ForecastDataConfig, columns: Sequence[str] = ()
+                ) -> tuple[pd.DataFrame, str]:
     """The raw frame (derived columns added) and the name of its target column, which the
-    caller checks is there."""
+    caller checks is there; ``columns``: a saved model's inputs, the columns of a file that
+    must hold numbers beside ``data.features`` (:func:`read_file`)."""
     source = data.source
     if not is_file(source) and (data.frequency or data.series_column or data.value_column
                                 or data.max_fill or data.date_format):
@@ -96,7 +98,7 @@ def read_source(data: ForecastDataConfig) -> tuple[pd.DataFrame, str]:
     elif is_stock(source):
         frame = stock_frame(source)
     elif is_file(source):
-        frame = read_file(data)
+        frame = read_file(data, columns)
     else:
         raise unknown_source(source)
     default = (f"{source.upper()}_log_return" if is_stock(source)
@@ -118,17 +120,19 @@ def with_source(data: ForecastDataConfig, source: str) -> ForecastDataConfig:
                    series_column="", value_column="")
 
 
-def read_file(data: ForecastDataConfig) -> pd.DataFrame:
-    """A user's CSV/Parquet file as a checked frame (with ``data.features``, only the columns
-    the run reads must hold numbers: another column of text is left out), put on the
-    ``data.frequency`` grid if set; gaps in its dates are warned of when it is not."""
+def read_file(data: ForecastDataConfig, columns: Sequence[str] = ()) -> pd.DataFrame:
+    """A user's CSV/Parquet file as a checked frame (with ``data.features``, or a saved
+    model's inputs ``columns``, only the columns read must hold numbers: another column of
+    text is left out), put on the ``data.frequency`` grid if set; gaps in its dates are warned
+    of when it is not."""
     check_at_least(data.max_fill, "data.max_fill", 0)
     if data.max_fill and not data.frequency:
         raise ConfigError("data.max_fill fills the rows data.frequency adds; set "
                           "data.frequency too (e.g. infer)")
     wanted = None
-    if data.features:
-        wanted = [*column_names(data.features), *([data.target] if data.target else []),
+    if data.features or columns:
+        wanted = [*column_names(data.features), *columns,
+                  *([data.target] if data.target else []),
                   *column_names(data.log1p), *column_names(data.changes)]
     frame = load_table(data.source, data.date_column, date_format=data.date_format or None,
                        series_column=data.series_column or None,
@@ -234,7 +238,7 @@ def prepare(data: ForecastDataConfig, with_target: bool = True,
     from the source's columns, when it lacks some of them (else: data.features names them)."""
     for key in ("stride", "lookback", "horizon"):
         check_at_least(getattr(data, key), f"data.{key}", 1)
-    frame, target = load_source(data, advice)
+    frame, target = load_source(data, advice, order)
     parts = calendar_parts(data, pd.DatetimeIndex(frame.index)) if len(frame) > 1 else []
     frame = add_calendar(frame, parts)
     features = input_features(data, frame, target, with_target, parts)
