@@ -241,7 +241,8 @@ def check_series_evaluate_flags(args: argparse.Namespace) -> None:
              if value is not None] + (["--split"] if args.split != "test" else [])
     if given:
         raise ConfigError(f"a time-series model is scored on the test period of its source "
-                          f"(the rows after its data.val_end): {', '.join(given)} "
+                          "(the rows after its data.val_end; a walk-forward fold's model: "
+                          f"its fold's days): {', '.join(given)} "
                           f"{'does' if len(given) == 1 else 'do'} not apply; leave "
                           f"{'it' if len(given) == 1 else 'them'} out, and give another "
                           "source with --data")

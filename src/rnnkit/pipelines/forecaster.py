@@ -199,7 +199,8 @@ def train_forecaster(config: ForecastRunConfig, out_dir: str | Path, resume: boo
 def evaluate_forecaster(bundle: str | Path, source: str | None = None,
                         out_dir: str | Path | None = None, date_column: str = "",
                         mirror: str = "") -> dict[str, Any]:
-    """Score a saved forecaster on its (or another) source's test split, beside baselines,
+    """Score a saved forecaster on its (or another) source's test period (a walk-forward
+    fold's model: its fold's days, up to the ``test_end`` its bundle keeps), beside baselines,
     with the settings it was trained with (older bundles: the defaults)."""
     model = load_model(bundle, Forecaster)
     prepared = prepare_for(model, source or "", date_column, mirror)

@@ -246,18 +246,19 @@ def plot_signal(scored: dict[str, Any], outputs: dict[str, Any], test: Windows, 
 def evaluate_signal(bundle: str | Path, source: str | None = None,
                     out_dir: str | Path | None = None, date_column: str = "",
                     mirror: str = "") -> dict[str, Any]:
-    """Score a saved classifier on its (or another) source's test split, beside baselines,
+    """Score a saved classifier on its (or another) source's test period (a walk-forward
+    fold's model: its fold's days, up to the ``test_end`` its bundle keeps), beside baselines,
     trading as its training run did (mode and costs; older bundles: the defaults)."""
     from rnnkit.training.bundle import load_model
 
     model = load_model(bundle, SignalClassifier)
     prepared = prepare_for(model, source or "", date_column, mirror)
-    check_tradable(prepared.split.test, model.return_kind)  # as training does first: its
-    # labels need prices
+    split = model_test_period(model, prepared.split)
+    check_tradable(split.test, model.return_kind)  # as training does first: its labels need
+    # prices (of the days scored: a fold's model is not refused for prices after its fold)
     trading = model.trained_on.get("trading") or {}
     options = replace(SignalOptions(), **{key: value for key, value in trading.items()
                                           if key in TRADING_KEYS and key != "threshold"})
-    split = model_test_period(model, prepared.split)
     scored, outputs = score_signal(model, split, options)
     if out_dir is not None:
         Path(out_dir).mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,8 @@ Forecasts are scored as the price they imply ``H`` days ahead against persistenc
 now: a random walk), and as returns against the zero return and ridge; directional accuracy
 is the share of days whose sign of return was predicted right (a day without a move left
 out), beside the share a forecast of "up" on every day gets (``always_up``: a model that
-learnt only the drift scores it, so only a direction above it is skill). Classes are scored
+learnt only the drift scores it, or ``1 - always_up`` for a falling price: only a direction
+above the better of the two is skill; above 55% too, it raises the leak alarm). Classes are scored
 by macro-F1 beside the majority class and the persistence signal.
 Strategies are backtested over the test years after costs.
 """
