@@ -57,7 +57,7 @@ from rnnkit.pipelines.classifier_scoring import evaluate_examples, source
 from rnnkit.pipelines.classifier_scoring import (  # re-exported: tests import it from here
     predict_probabilities as predict_probabilities,
 )
-from rnnkit.pipelines.run import train_in_run_dir, write_results
+from rnnkit.pipelines.run import total_seconds, train_in_run_dir, write_results
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.training.bundle import load_model
 from rnnkit.training.checkpoint import seed_everything
@@ -233,7 +233,7 @@ def train_classifier(config: ClassifierRunConfig, out_dir: str | Path, resume: b
     for name in ("dev", "test"):
         if name in splits:
             results[name] = evaluate_examples(model, splits[name])
-    results["total_seconds"] = round(time.perf_counter() - started + result.earlier_seconds, 1)
+    results["total_seconds"] = total_seconds(started, result)
     write_results(results, Path(out_dir) / "results.json")
     for name in ("dev", "test"):
         if name in results:

@@ -27,7 +27,7 @@ from rnnkit.data.text_stream import (
 from rnnkit.data.vocab import Vocab
 from rnnkit.models.generate import SamplingConfig, check_prime, check_sampling, generate
 from rnnkit.models.language_model import LanguageModel, LMConfig
-from rnnkit.pipelines.run import train_in_run_dir, write_results
+from rnnkit.pipelines.run import total_seconds, train_in_run_dir, write_results
 from rnnkit.training.bundle import load_model
 from rnnkit.training.checkpoint import CheckpointError, atomic_write_text, seed_everything
 
@@ -233,7 +233,7 @@ def train_language_model(config: LMRunConfig, out_dir: str | Path, resume: bool 
         "sample_settings": asdict(config.sample),
         "sample": sample,
         "history": result.history,
-        "total_seconds": round(time.perf_counter() - started + result.earlier_seconds, 1),
+        "total_seconds": total_seconds(started, result),
     }
     write_results(results, out / "results.json")
     shown = ", ".join(f"{k} {v:.4f}" for k, v in scores.items())

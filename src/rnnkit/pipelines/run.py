@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -116,3 +117,9 @@ def write_results(results: dict[str, Any], path: str | Path) -> Path:
     atomically: a run killed while writing leaves the old file or the new, never half of one."""
     text = json.dumps(finite(results), indent=2, allow_nan=False) + "\n"
     return atomic_write_text(path, text)
+
+
+def total_seconds(started: float, result: TrainResult) -> float:
+    """A run's seconds so far (``started``: its ``time.perf_counter()`` at the start), with
+    the training seconds of the processes before a resume, so never below train_seconds."""
+    return round(time.perf_counter() - started + result.earlier_seconds, 1)

@@ -25,7 +25,7 @@ from rnnkit.data.registry import get_task_spec
 from rnnkit.data.subword import BOS_ID, EOS_ID, MODEL_TYPES, SPECIAL_PIECES, SubwordTokenizer
 from rnnkit.models.beam_search import check_beam_width
 from rnnkit.models.seq2seq import Seq2Seq, Seq2SeqBatch, Seq2SeqConfig
-from rnnkit.pipelines.run import train_in_run_dir, write_results
+from rnnkit.pipelines.run import total_seconds, train_in_run_dir, write_results
 from rnnkit.pipelines.translation import detokenize, pad, translate_lines
 from rnnkit.training.checkpoint import seed_everything, write_output_text
 from rnnkit.training.translation_metrics import bleu_metric, corpus_scores
@@ -223,7 +223,7 @@ def train_seq2seq(config: Seq2SeqRunConfig, out_dir: str | Path, resume: bool = 
     }
     out = Path(out_dir)
     results["test"] = score_both(model, test_src, test_tgt, out, "test", log)
-    results["total_seconds"] = round(time.perf_counter() - started + result.earlier_seconds, 1)
+    results["total_seconds"] = total_seconds(started, result)
     write_results(results, out / "results.json")
     return results
 

@@ -25,7 +25,7 @@ from rnnkit.data.tagger_batches import collate, encode, word_form
 from rnnkit.data.tags import bio_to_bioes, is_tag, span_f1_available
 from rnnkit.data.vocab import PAD, Vocab
 from rnnkit.models.tagger import Tagger, TaggerConfig, check_options
-from rnnkit.pipelines.run import train_in_run_dir, write_results
+from rnnkit.pipelines.run import total_seconds, train_in_run_dir, write_results
 from rnnkit.pipelines.tagger_data import FORMATS, TaggerDataConfig, read_split
 from rnnkit.pipelines.tagger_embeddings import (
     EmbeddingConfig,
@@ -185,7 +185,7 @@ def train_tagger(
     out = Path(out_dir)
     for name, sentences in (("dev", dev), ("test", test)):
         results[name] = evaluate_sentences(model, sentences, out, name)
-    results["total_seconds"] = round(time.perf_counter() - started + result.earlier_seconds, 1)
+    results["total_seconds"] = total_seconds(started, result)
     write_results(results, out / "results.json")
     summary = ", ".join(f"{k} {v:.4f}" for k, v in results["test"]["scores"].items())
     log(f"test: {summary}")

@@ -41,6 +41,7 @@ from rnnkit.training.task import TaskModel
 FORMAT = "rnnkit-bundle"
 FORMAT_VERSION = "1"
 CHECKSUM = "weights_sha256"  # of the bytes after the header; bundles written before it lack it
+DAMAGED = "copy it again from where it came from, or retrain the model"
 SHARED = "shared_weights"  # {name: name stored}: tied weights, stored once (older bundles: twice)
 MODEL_KINDS: dict[str, type[TaskModel]] = {}
 ModelT = TypeVar("ModelT", bound=type[TaskModel])
@@ -124,15 +125,14 @@ def _with_shared(path: Path, metadata: dict[str, str], tensors: dict[str, torch.
             raise ValueError("not a map of names")
     except (ValueError, RecursionError) as error:
         raise BundleError(f"{path}: its header's {SHARED} ({metadata[SHARED][:80]!r}) is not a "
-                          f"map of tensor names ({error}); the file is damaged: copy it again "
-                          "from where it came from, or retrain the model") from None
+                          f"map of tensor names ({error}); the file is damaged: {DAMAGED}"
+                          ) from None
     for name, source in shared.items():
         wrong = (f"lacks {source}" if source not in tensors
                  else f"holds {name} too" if name in tensors else "")
         if wrong:
             raise BundleError(f"{path}: its header says that {name} is the tensor {source}, "
-                              f"but the file {wrong}; the file is damaged: copy it again from "
-                              "where it came from, or retrain the model")
+                              f"but the file {wrong}; the file is damaged: {DAMAGED}")
     return {**tensors, **{name: tensors[source] for name, source in shared.items()}}
 
 
@@ -160,8 +160,7 @@ def read_bundle(path: str | Path) -> tuple[dict[str, str], dict[str, torch.Tenso
     _check_header(path, metadata)
     if CHECKSUM in metadata and _weights_digest(raw) != metadata[CHECKSUM]:
         raise BundleError(f"{path}: its weights do not match the checksum in its header: the "
-                          "file was damaged or changed after rnnkit wrote it; copy it again "
-                          "from where it came from, or retrain the model")
+                          f"file was damaged or changed after rnnkit wrote it; {DAMAGED}")
     return metadata, _with_shared(path, metadata, tensors)
 
 
