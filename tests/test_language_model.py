@@ -123,10 +123,14 @@ def test_a_tied_bundle_stores_the_shared_matrix_once_and_loads_it_tied(tmp_path:
     with safe_open(str(path), "pt") as stored:
         names = set(stored.keys())
     assert "embedding.weight" in names and "decoder.weight" not in names
+    # format 2: an rnnkit that reads format 1 only says so, not that decoder.weight is missing
+    assert read_bundle(path)[0]["format_version"] == "2"
+    assert read_bundle(save_bundle(_model("word")[0], tmp_path / "untied.rnnkit")
+                       )[0]["format_version"] == "1"
     state = {name: tensor.clone() for name, tensor in model.state_dict().items()}
     older = tmp_path / "older.rnnkit"  # both copies, no shared_weights: as before
     metadata = {k: v for k, v in read_bundle(path)[0].items()
-                if k not in ("shared_weights", "weights_sha256")}
+                if k not in ("shared_weights", "weights_sha256")} | {"format_version": "1"}
     save_file(state, str(older), metadata=metadata)
     matrix = state["embedding.weight"].numel() * 4
     assert path.stat().st_size < older.stat().st_size - matrix + 1000

@@ -40,6 +40,9 @@ from rnnkit.training.task import TaskModel
 
 FORMAT = "rnnkit-bundle"
 FORMAT_VERSION = "1"
+# a bundle with tied weights stored once: format 2, so that an rnnkit reading format 1 only
+# says so (it would miss the second name's tensor and call the file incomplete)
+SHARED_FORMAT_VERSION = "2"
 CHECKSUM = "weights_sha256"  # of the bytes after the header; bundles written before it lack it
 DAMAGED = "copy it again from where it came from, or retrain the model"
 SHARED = "shared_weights"  # {name: name stored}: tied weights, stored once (older bundles: twice)
@@ -78,7 +81,7 @@ def save_bundle(model: TaskModel, path: str | Path) -> Path:
     }
     metadata = {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format_version": SHARED_FORMAT_VERSION if shared else FORMAT_VERSION,
         "rnnkit_version": __version__,
         "kind": kind,
         "config": json.dumps(model.bundle_config()),
@@ -204,10 +207,10 @@ def _check_header(path: Path, metadata: dict[str, str]) -> None:
         raise BundleError(
             f"{path} is a safetensors file but not an rnnkit bundle (no rnnkit header)"
         )
-    if metadata.get("format_version") != FORMAT_VERSION:
+    if metadata.get("format_version") not in (FORMAT_VERSION, SHARED_FORMAT_VERSION):
         raise BundleError(
             f"{path} has bundle format {metadata.get('format_version')!r}; this rnnkit reads"
-            f" format {FORMAT_VERSION}{newer_hint(metadata)}"
+            f" formats {FORMAT_VERSION} and {SHARED_FORMAT_VERSION}{newer_hint(metadata)}"
         )
 
 
