@@ -137,3 +137,29 @@ def test_infinite_values_are_not_called_missing_nor_refused_for_training_at_pred
         assert main(["predict", "--model", str(model), "--input", str(data)]) == 2
         error = capsys.readouterr().err
         assert f"line 3: column 'x' {message}" in error and "training" not in error
+
+
+def test_a_feature_that_is_no_number_is_told_apart_at_evaluate_and_predict(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """evaluate and predict said to 'leave the column out of data.feature_columns', which they
+    cannot (the model reads the columns it was trained on), and an empty cell, the missing
+    value pandas' to_csv writes, was 'not a number' where 'nan' was 'a missing value'."""
+    model, _ = _numeric_bundle(tmp_path)
+    capsys.readouterr()
+    for value, message in (
+            ("calm", "holds 'calm', not a number; the model reads this column as one of its "
+                     "inputs, a number: fix the value"),
+            ("", "holds '', a missing value; fill missing values first"),
+            ("NA", "holds 'NA', a missing value; fill missing values first")):
+        data = tmp_path / "values.csv"
+        data.write_text(f"id,step,x,y,label\na,0,1,2,1\na,1,{value},2,1\n")
+        for command in (["evaluate", "--data"], ["predict", "--input"]):
+            assert main([command[0], "--model", str(model), command[1], str(data)]) == 2
+            error = capsys.readouterr().err
+            assert f"line 3: column 'x' {message}" in error, error
+            assert "feature_columns" not in error and len(error.strip().splitlines()) == 1
+    data.write_text("id,step,x,y,label\na,0,1,2,p\na,1,calm,2,p\nb,0,1,1,q\n")
+    assert main(["train", "classifier", "--train", str(data), "--format", "numeric", "--out",
+                 str(tmp_path / "run"), "--set", "data.time_column=step", *QUICK]) == 2
+    assert "fix the value or leave the column out of data.feature_columns" in \
+        capsys.readouterr().err  # training may leave it out

@@ -9,7 +9,8 @@
 
 Rows of one sequence are ordered by the time column (file order without one); sequences may
 differ in length. Every sequence has one label: it must be the same on all its rows. Every
-feature must be a number (``nan`` is refused too: fill missing values first).
+feature must be a number (a missing value, ``nan`` or an empty cell, is refused too: fill
+missing values first).
 """
 
 from __future__ import annotations
@@ -27,6 +28,12 @@ from rnnkit.data.files import read_text, shortened
 COLUMNS_HINT = "set data.id_column / time_column / label_field / feature_columns"  # rewritten
 # by evaluate and predict, which take no --set
 
+FEATURE_FIX = "fix the value or leave the column out of data.feature_columns"  # rewritten by
+# evaluate and predict: the model reads the columns it was trained on
+
+MISSING = frozenset({"", "na", "n/a", "#n/a", "<na>", "null", "none", "nan"})  # lowercased:
+# how a missing value is written (pandas' to_csv leaves the cell empty)
+
 TIME_FIX = ("data.time_column orders the steps by number: give each row its step number "
             "(0, 1, 2...), or set data.time_column=\"\" to keep the file order")
 
@@ -40,8 +47,10 @@ class NumericSequence:
     label: str
 
 
-def _number(text: str, where: str, column: str,
-            fix: str = "fix the value or leave the column out of data.feature_columns") -> float:
+def _number(text: str, where: str, column: str, fix: str = FEATURE_FIX) -> float:
+    if fix == FEATURE_FIX and text.strip().lower() in MISSING:  # a step is told by TIME_FIX
+        raise ValueError(f"{where}: column {column!r} holds {text!r}, a missing value; fill "
+                         "missing values first")
     try:
         value = float(text)
     except ValueError:
