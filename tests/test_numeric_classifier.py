@@ -163,3 +163,18 @@ def test_a_feature_that_is_no_number_is_told_apart_at_evaluate_and_predict(
                  str(tmp_path / "run"), "--set", "data.time_column=step", *QUICK]) == 2
     assert "fix the value or leave the column out of data.feature_columns" in \
         capsys.readouterr().err  # training may leave it out
+
+
+def test_a_sigmoid_over_three_numeric_classes_is_not_sent_to_a_refused_setting(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """classifier.output=sigmoid on numeric sequences of 3 labels said 'use softmax, or set
+    data.label_separator', and data.label_separator was then refused for numeric data."""
+    _, data = _numeric_bundle(tmp_path)
+    capsys.readouterr()
+    assert main(["train", "classifier", "--train", str(data), "--format", "numeric", "--out",
+                 str(tmp_path / "run"), "--set", "data.time_column=step", "--set",
+                 "classifier.output=sigmoid", *QUICK]) == 2
+    error = capsys.readouterr().err
+    assert "classifier.output=sigmoid with 3 classes and one label per example: use softmax " \
+        "(a numeric sequence has one label, its label column)" in error
+    assert "label_separator" not in error

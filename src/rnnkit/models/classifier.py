@@ -105,9 +105,11 @@ class SequenceClassifier(TaskModel):
         if config.output == "softmax" and len(labels) < 2:
             raise ValueError(f"softmax output needs at least 2 classes, got {labels}")
         if config.output == "sigmoid" and not multi_label and len(labels) != 2:
+            several = (", or set data.label_separator (e.g. \"|\") for several labels per "
+                       "example" if words is not None else
+                       " (a numeric sequence has one label, its label column)")
             raise ValueError(f"classifier.output=sigmoid with {len(labels)} classes and one label "
-                             "per example: use softmax, or set data.label_separator (e.g. "
-                             "\"|\") for several labels per example")
+                             f"per example: use softmax{several}")
         check_labels_per_example(config.output, multi_label)
         self.labels, self.config, self.encoder_config = list(labels), config, encoder
         self.words, self.num_features, self.multi_label = words, num_features, multi_label
