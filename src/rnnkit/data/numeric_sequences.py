@@ -115,7 +115,8 @@ def read_numeric_sequences(
         if named_twice:  # DictReader keeps the last one's values for both (unread: no harm)
             raise ValueError(f"{path}: the header names column {named_twice[0]!r} twice; give "
                              "every column its own name")
-        rows: dict[str, list[tuple[float, list[float]]]] = {}
+        rows: dict[str, list[tuple[float, int, str, list[float]]]] = {}  # order, line,
+        # the time column's text (named as written when two rows share a step), values
         labels: dict[str, str] = {}
         for number, row in enumerate(reader, 2):
             where = f"{path}, line {reader.line_num}"  # blank lines and quoted breaks counted
@@ -132,18 +133,21 @@ def read_numeric_sequences(
             order = (_number(row[time_column], where, time_column, TIME_FIX) if time_column
                      else number)
             values = [_number(row[c] or "", where, c) for c in features]
-            rows.setdefault(key, []).append((order, values))
+            rows.setdefault(key, []).append((order, reader.line_num,
+                                             row[time_column].strip() if time_column else "",
+                                             values))
     if not rows:
         raise ValueError(f"{path} holds no rows")
     sequences = []
     for key, steps in rows.items():
-        steps.sort(key=lambda step: step[0])
-        repeated = [a for (a, _), (b, _) in zip(steps, steps[1:], strict=False) if a == b]
+        steps.sort(key=lambda step: (step[0], step[1]))
+        repeated = [(a, b) for a, b in zip(steps, steps[1:], strict=False) if a[0] == b[0]]
         if repeated:  # two rows for one step: which comes first is a guess
-            raise ValueError(f"{path}: sequence {key!r} has two rows at {time_column} "
-                             f"{repeated[0]:g}; one row per time step")
+            first, second = repeated[0]  # the step as written: 1420070401 was 1.42007e+09
+            raise ValueError(f"{path}, lines {first[1]} and {second[1]}: sequence {key!r} has "
+                             f"two rows at {time_column} {first[2]}; one row per time step")
         if labelled and not labels[key]:
             raise ValueError(f"{path}: sequence {key!r} has an empty label")
-        matrix = np.asarray([values for _, values in steps], dtype=np.float64)  # [T, F]
+        matrix = np.asarray([step[3] for step in steps], dtype=np.float64)  # [T, F]
         sequences.append(NumericSequence(key, matrix, labels[key]))
     return sequences, features
