@@ -126,6 +126,9 @@ def read_numeric_sequences(
                                  f"{len(header)}; give every row one value per column (quote "
                                  "a value that holds a comma)")
             key = row[id_column]
+            if not key.strip():  # else every row without an id made one sequence together
+                raise ValueError(f"{where}: column {id_column!r} is empty; give every row the "
+                                 "id of its sequence")
             label = (row.get(label_column) or "").strip()
             if labels.setdefault(key, label) != label and labelled:  # else not read
                 raise ValueError(f"{where}: sequence {key!r} has label {label!r} here but"
