@@ -209,6 +209,9 @@ def test_a_regression_learns_its_target_in_training_deviations(
     assert model.data["target_units"] == {"mean": [1003.0], "scale": [pytest.approx(5 ** 0.5)]}
     results = json.loads((tmp_path / "run" / "results.json").read_text())
     assert results["dev"]["scores"]["rmse"] < 5  # near the mean after one epoch (was ~1003)
+    # beside it, the best constants: the mean 1003 (RMSE sqrt(5)), a median 1002 (MAE 2)
+    assert results["dev"]["constant_baseline"] == {"rmse": pytest.approx(5 ** 0.5, rel=1e-12),
+                                                   "mae": 2.0}
     batch = ClassBatch(torch.tensor([[[0.5], [1.0]], [[-1.0], [0.0]]], dtype=torch.float64),
                        torch.tensor([2, 1]), torch.tensor([[1001.0], [1006.0]]))
     mean, scale = float(model.target_mean[0]), float(model.target_scale[0])  # float32 kept
