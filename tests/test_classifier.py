@@ -133,6 +133,10 @@ def test_model_input_errors_are_clear() -> None:
     with pytest.raises(ValueError, match="sigmoid with 3 classes and one label per example: "
                                          "use softmax, or set data.label_separator"):
         SequenceClassifier(["a", "b", "c"], ClassifierConfig(output="sigmoid"), ModelConfig(),
+                           words=Vocab.build([["w"]]))  # texts (numeric: one label, no choice)
+    with pytest.raises(ValueError, match=r"sigmoid with 3 classes and one label per example: "
+                                         r"use softmax \(a numeric sequence has one label"):
+        SequenceClassifier(["a", "b", "c"], ClassifierConfig(output="sigmoid"), ModelConfig(),
                            num_features=2)
     for output in ("softmax", "linear"):  # it crashed in its first training step
         with pytest.raises(ValueError, match="several labels per example .* need classifier"

@@ -281,6 +281,15 @@ def test_long_csv_sequences_order_and_errors(tmp_path: Path) -> None:
     path.write_text("id,step,x,label\na,0,1,up\na,1,2,up\na,1,3,up\n")
     with pytest.raises(ValueError, match="sequence 'a' has two rows at step 1; one row per"):
         read_numeric_sequences(path, time_column="step")
+    path.write_text("id,x,label\na,1,up\n,2,up\nb,3,up\n ,4,up\n")  # rows 3 and 5: one sequence
+    with pytest.raises(ValueError, match=r"s.csv, line 3: column 'id' is empty; give every row "
+                                         r"the id of its sequence"):
+        read_numeric_sequences(path)
+    path.write_text("id,step,x,label\na,1420070401,1,up\nb,1420070401,1,up\na,1420070400,2,"
+                    "up\n\na,1420070401,3,up\n")  # a step that %g wrote 1.42007e+09
+    with pytest.raises(ValueError, match=r"s.csv, lines 2 and 6: sequence 'a' has two rows at "
+                                         r"step 1420070401; one row per time step"):
+        read_numeric_sequences(path, time_column="step")
 
 
 def _write_texts(path: Path, rows: list[tuple[str, str]]) -> Path:

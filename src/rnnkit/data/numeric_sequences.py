@@ -9,7 +9,8 @@
 
 Rows of one sequence are ordered by the time column (file order without one); sequences may
 differ in length. Every sequence has one label: it must be the same on all its rows. Every
-feature must be a number (``nan`` is refused too: fill missing values first).
+feature must be a number (a missing value, ``nan`` or an empty cell, is refused too: fill
+missing values first).
 """
 
 from __future__ import annotations
@@ -27,6 +28,12 @@ from rnnkit.data.files import read_text, shortened
 COLUMNS_HINT = "set data.id_column / time_column / label_field / feature_columns"  # rewritten
 # by evaluate and predict, which take no --set
 
+FEATURE_FIX = "fix the value or leave the column out of data.feature_columns"  # rewritten by
+# evaluate and predict: the model reads the columns it was trained on
+
+MISSING = frozenset({"", "na", "n/a", "#n/a", "<na>", "null", "none", "nan"})  # lowercased:
+# how a missing value is written (pandas' to_csv leaves the cell empty)
+
 TIME_FIX = ("data.time_column orders the steps by number: give each row its step number "
             "(0, 1, 2...), or set data.time_column=\"\" to keep the file order")
 
@@ -40,8 +47,10 @@ class NumericSequence:
     label: str
 
 
-def _number(text: str, where: str, column: str,
-            fix: str = "fix the value or leave the column out of data.feature_columns") -> float:
+def _number(text: str, where: str, column: str, fix: str = FEATURE_FIX) -> float:
+    if fix == FEATURE_FIX and text.strip().lower() in MISSING:  # a step is told by TIME_FIX
+        raise ValueError(f"{where}: column {column!r} holds {text!r}, a missing value; fill "
+                         "missing values first")
     try:
         value = float(text)
     except ValueError:
@@ -106,7 +115,8 @@ def read_numeric_sequences(
         if named_twice:  # DictReader keeps the last one's values for both (unread: no harm)
             raise ValueError(f"{path}: the header names column {named_twice[0]!r} twice; give "
                              "every column its own name")
-        rows: dict[str, list[tuple[float, list[float]]]] = {}
+        rows: dict[str, list[tuple[float, int, str, list[float]]]] = {}  # order, line,
+        # the time column's text (named as written when two rows share a step), values
         labels: dict[str, str] = {}
         for number, row in enumerate(reader, 2):
             where = f"{path}, line {reader.line_num}"  # blank lines and quoted breaks counted
@@ -116,6 +126,9 @@ def read_numeric_sequences(
                                  f"{len(header)}; give every row one value per column (quote "
                                  "a value that holds a comma)")
             key = row[id_column]
+            if not key.strip():  # else every row without an id made one sequence together
+                raise ValueError(f"{where}: column {id_column!r} is empty; give every row the "
+                                 "id of its sequence")
             label = (row.get(label_column) or "").strip()
             if labels.setdefault(key, label) != label and labelled:  # else not read
                 raise ValueError(f"{where}: sequence {key!r} has label {label!r} here but"
@@ -123,18 +136,21 @@ def read_numeric_sequences(
             order = (_number(row[time_column], where, time_column, TIME_FIX) if time_column
                      else number)
             values = [_number(row[c] or "", where, c) for c in features]
-            rows.setdefault(key, []).append((order, values))
+            rows.setdefault(key, []).append((order, reader.line_num,
+                                             row[time_column].strip() if time_column else "",
+                                             values))
     if not rows:
         raise ValueError(f"{path} holds no rows")
     sequences = []
     for key, steps in rows.items():
-        steps.sort(key=lambda step: step[0])
-        repeated = [a for (a, _), (b, _) in zip(steps, steps[1:], strict=False) if a == b]
+        steps.sort(key=lambda step: (step[0], step[1]))
+        repeated = [(a, b) for a, b in zip(steps, steps[1:], strict=False) if a[0] == b[0]]
         if repeated:  # two rows for one step: which comes first is a guess
-            raise ValueError(f"{path}: sequence {key!r} has two rows at {time_column} "
-                             f"{repeated[0]:g}; one row per time step")
+            first, second = repeated[0]  # the step as written: 1420070401 was 1.42007e+09
+            raise ValueError(f"{path}, lines {first[1]} and {second[1]}: sequence {key!r} has "
+                             f"two rows at {time_column} {first[2]}; one row per time step")
         if labelled and not labels[key]:
             raise ValueError(f"{path}: sequence {key!r} has an empty label")
-        matrix = np.asarray([values for _, values in steps], dtype=np.float64)  # [T, F]
+        matrix = np.asarray([step[3] for step in steps], dtype=np.float64)  # [T, F]
         sequences.append(NumericSequence(key, matrix, labels[key]))
     return sequences, features

@@ -2,7 +2,10 @@
 
 words -> embeddings (random or word2vec) -> dropout -> stacked (bi)RNN/LSTM/GRU over the real
 steps only -> pooling over time (last, max, mean, attention) -> dropout -> linear -> softmax
-(classes), sigmoid (binary or multi-label) or nothing (regression). Numeric sequences
+(classes), sigmoid (binary or multi-label) or nothing (regression: the head learns the
+standardized target, ``(y - mean) / deviation`` of the training targets, and the model gives
+``mean + deviation * head``, so that a target of any size starts at its mean and the loss
+is the MSE in deviations). Numeric sequences
 ``[B, T, F]`` skip the embeddings: their features take the same input dropout
 (``embedding_dropout``, 0.5 by default, made for word vectors: with a few numeric features
 set it lower, e.g. 0, as benchmarks/weather_sequences.py does) and go into the encoder.
@@ -70,6 +73,24 @@ def check_labels_per_example(output: str, multi_label: bool) -> None:
                           "data.label_separator empty for one label per example")
 
 
+def target_units(state: Any, count: int) -> tuple[Tensor, Tensor]:
+    """A regression's ``mean`` and ``scale`` per label from ``data["target_units"]``; 0 and 1
+    (values learned as they are) where there is none: other outputs, bundles saved before."""
+    if state is None:
+        return torch.zeros(count), torch.ones(count)
+    try:
+        mean = torch.tensor(state["mean"], dtype=torch.float32)
+        scale = torch.tensor(state["scale"], dtype=torch.float32)
+    except (KeyError, TypeError, ValueError, RuntimeError):
+        mean = scale = torch.empty(0)
+    if mean.shape != (count,) or scale.shape != (count,) or not bool((scale > 0).all()) \
+            or not bool(mean.isfinite().all() & scale.isfinite().all()):
+        raise ValueError(f"data.target_units must hold a finite 'mean' and a positive 'scale' "
+                         f"for each of the {count} label(s); got {shortened(repr(state), 100)}"
+                         ": the bundle is damaged, train it again")
+    return mean, scale
+
+
 @register_model("classifier")
 class SequenceClassifier(TaskModel):
     """A many-to-one model over token ids (``words``) or ``num_features`` numbers per step.
@@ -84,7 +105,9 @@ class SequenceClassifier(TaskModel):
             two-class sigmoid is binary (one logit for ``labels[1]``).
         class_weights: loss weight per label (None: all 1).
         embeddings: pretrained word vectors ``[len(words), word_dim]``.
-        data: how the training data was read (tokenization, scaler...), for prediction.
+        data: how the training data was read (tokenization, scaler...), for prediction;
+            ``target_units`` (regression): the training targets' ``mean`` and ``scale``
+            (deviation) per label; without it (bundles saved before), 0 and 1.
     """
 
     def __init__(self, labels: list[str], config: ClassifierConfig, encoder: ModelConfig,
@@ -105,9 +128,11 @@ class SequenceClassifier(TaskModel):
         if config.output == "softmax" and len(labels) < 2:
             raise ValueError(f"softmax output needs at least 2 classes, got {labels}")
         if config.output == "sigmoid" and not multi_label and len(labels) != 2:
+            several = (", or set data.label_separator (e.g. \"|\") for several labels per "
+                       "example" if words is not None else
+                       " (a numeric sequence has one label, its label column)")
             raise ValueError(f"classifier.output=sigmoid with {len(labels)} classes and one label "
-                             "per example: use softmax, or set data.label_separator (e.g. "
-                             "\"|\") for several labels per example")
+                             f"per example: use softmax{several}")
         check_labels_per_example(config.output, multi_label)
         self.labels, self.config, self.encoder_config = list(labels), config, encoder
         self.words, self.num_features, self.multi_label = words, num_features, multi_label
@@ -136,6 +161,11 @@ class SequenceClassifier(TaskModel):
             raise ValueError(f"{len(weights)} class weights for {len(labels)} labels")
         self.weights: Tensor
         self.register_buffer("weights", weights, persistent=False)
+        mean, scale = target_units(self.data.get("target_units"), len(labels))
+        self.target_mean: Tensor
+        self.target_scale: Tensor
+        self.register_buffer("target_mean", mean, persistent=False)  # from data: the state
+        self.register_buffer("target_scale", scale, persistent=False)  # dict is unchanged
 
     # -- bundle -----------------------------------------------------------------------------
     def bundle_config(self) -> dict[str, Any]:
@@ -188,14 +218,16 @@ class SequenceClassifier(TaskModel):
         pooled = self.pooling(outputs, mask, final)  # [B, D*H]
         pooled = F.dropout(pooled, self.config.output_dropout, self.training)
         scores = self.head(pooled)  # [B, D*H] -> [B, K]
+        if self.config.output == "linear":  # standardized -> target units
+            return scores * self.target_scale + self.target_mean
         return scores.squeeze(1) if self.binary else scores
 
     def loss(self, scores: Tensor, targets: Tensor) -> Tensor:
         output = self.config.output
         if output == "softmax":
             return F.cross_entropy(scores, targets, weight=self.weights)
-        if output == "linear":
-            return F.mse_loss(scores, targets)
+        if output == "linear":  # the MSE in training deviations (the mean cancels)
+            return F.mse_loss(scores / self.target_scale, targets / self.target_scale)
         if self.binary and self.class_weights is not None:  # as the softmax's: a weighted mean
             losses = F.binary_cross_entropy_with_logits(scores, targets.to(scores.dtype),
                                                         reduction="none")

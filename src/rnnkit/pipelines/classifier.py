@@ -176,6 +176,12 @@ def build_model(config: ClassifierRunConfig, train: list[Example], log: Any = pr
                              f"training examples of each (is data.label_field={data.label_field!r} "
                              "the label column?)")
     words, matrix, coverage, features = None, None, None, 0
+    if output == "linear":  # the head learns standardized targets (training examples only)
+        values = np.array([[float(label) for label in example_labels(e)] for e in train])
+        scaler = StandardScaler().fit(values)  # [N, 1]; a constant target gets scale 1
+        assert scaler.mean is not None and scaler.scale is not None
+        settings["target_units"] = {"mean": scaler.mean.tolist(),
+                                    "scale": scaler.scale.tolist()}
     if isinstance(train[0], NumericSequence):
         stacked = np.concatenate([e.features for e in train if isinstance(e, NumericSequence)])
         settings["scaler"] = StandardScaler().fit(stacked).to_json()  # training rows only
@@ -205,11 +211,13 @@ def train_classifier(config: ClassifierRunConfig, out_dir: str | Path, resume: b
     splits = read_splits(config.data, config.train.seed, log)
     log(", ".join(f"{name} {len(examples)}" for name, examples in splits.items()
                   if name != "train_text") + " examples")
+    if config.classifier.output == "linear":  # before build_model reads them as numbers
+        for name in ("train", "dev", "test"):
+            if name in splits:
+                check_numbers(splits[name], name)
     model, coverage = build_model(config, splits["train"], log, splits.get("train_text"))
-    for name in ("train", "dev", "test"):
-        if config.classifier.output == "linear" and name in splits:
-            check_numbers(splits[name], name)
-        elif name != "train" and name in splits:
+    for name in ("dev", "test"):
+        if config.classifier.output != "linear" and name in splits:
             check_labels(splits[name], model.labels, name,
                          held_out=name == "dev" and not has_dev_file(config.data))
     size, seed = config.train.batch_size, config.train.seed

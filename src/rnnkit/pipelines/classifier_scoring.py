@@ -83,10 +83,12 @@ def predict_probabilities(model: SequenceClassifier, examples: Sequence[Example]
 
 
 def evaluate_examples(model: SequenceClassifier, examples: list[Example]) -> dict[str, Any]:
-    """Scores, the majority-class baseline and (for labels) the confusion matrix.
+    """Scores, a constant baseline and (for labels) the confusion matrix.
 
     The baseline is the accuracy of always answering the most common class of ``examples``
-    themselves: the best constant guess on them, never below a training majority's."""
+    themselves: the best constant guess on them, never below a training majority's. For a
+    regression, ``constant_baseline``: the RMSE of always answering the examples' mean and
+    the MAE of their median, each the best constant for its score."""
     started = time.perf_counter()
     outputs = predict_probabilities(model, examples)
     seconds = time.perf_counter() - started
@@ -103,4 +105,9 @@ def evaluate_examples(model: SequenceClassifier, examples: list[Example]) -> dic
         result["confusion"] = {"labels": model.labels, "matrix": confusion_matrix(
             targets.long().numpy(), outputs.argmax(dim=1).numpy(),
             range(len(model.labels))).tolist()}
+    if output == "linear":
+        values = targets.double()  # [N, K]
+        result["constant_baseline"] = {
+            "rmse": float((values - values.mean(dim=0)).pow(2).mean().sqrt()),
+            "mae": float((values - values.median(dim=0).values).abs().mean())}
     return result
