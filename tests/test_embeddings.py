@@ -1078,3 +1078,18 @@ def test_a_run_without_word_vectors_does_not_import_gensim() -> None:
             "assert callable(evaluate), evaluate  # the function, not a module of that name\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(("text", "format"), [
+    (b"the\nCat\n", "glove"),  # a word list
+    (b"\n\n", "glove"),  # blank lines: the empty word
+    (b"2 0\nthe\nCat\n", "word2vec-text"),  # a header of 0 numbers a word
+])
+def test_vectors_of_no_numbers_are_refused(tmp_path: Path, text: bytes, format: str) -> None:
+    """Given its format, a file of words without numbers loaded as vectors of size 0 (the
+    tagger then advised tagger.word_dim=0); with auto it was refused already."""
+    path = tmp_path / "v.txt"
+    path.write_bytes(text)
+    with pytest.raises(ValueError, match="v.txt holds words with no numbers .*is it a word "
+                                         "list\\? A vectors file's lines are 'WORD X1 X2 ...'"):
+        load_vectors(path, format)

@@ -81,6 +81,9 @@ def load_vectors(path: str | Path, format: str = "auto") -> KeyedVectors:
     if beyond:
         raise ValueError(f"vectors file {path} is not a valid {format} file: {beyond}")
     vectors.__class__ = KeyedVectors  # the checks are for reading only
+    if vectors.vector_size == 0:  # given its format, a word list read as vectors of size 0
+        raise ValueError(f"vectors file {path} holds words with no numbers (vectors of size 0):"
+                         " is it a word list? A vectors file's lines are 'WORD X1 X2 ...'")
     vectors = _without_duplicates(vectors, path)
     if len(vectors) == 0:
         raise ValueError(f"vectors file {path} holds no vectors")
