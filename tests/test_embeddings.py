@@ -1093,3 +1093,17 @@ def test_vectors_of_no_numbers_are_refused(tmp_path: Path, text: bytes, format: 
     with pytest.raises(ValueError, match="v.txt holds words with no numbers .*is it a word "
                                          "list\\? A vectors file's lines are 'WORD X1 X2 ...'"):
         load_vectors(path, format)
+
+
+@pytest.mark.parametrize("vectors_file", ["v.txt", "corpus.txt"], ids=["unknown", "no-vectors"])
+def test_a_refused_analogy_prints_no_question(cli: None, tmp_path: Path, vectors_file: str,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """The question 'cat : unicorn :: the : ?' was printed, then the error said that
+    'unicorn' (or the whole file) gives no answer."""
+    save_vectors(hand_made(), tmp_path / "v.txt", "word2vec-text")
+    (tmp_path / "corpus.txt").write_text("the cat sat\n")
+    assert rnnkit.cli.main(["word2vec", "analogy", "--vectors", str(tmp_path / vectors_file),
+                            "cat", "unicorn", "the"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert ("'unicorn'" if vectors_file == "v.txt" else "neither a word2vec header") in captured.err
