@@ -1107,3 +1107,23 @@ def test_a_refused_analogy_prints_no_question(cli: None, tmp_path: Path, vectors
     captured = capsys.readouterr()
     assert captured.out == ""
     assert ("'unicorn'" if vectors_file == "v.txt" else "neither a word2vec header") in captured.err
+
+
+@pytest.mark.parametrize("format", ["word2vec-text", "word2vec-binary"])
+def test_a_header_that_promises_millions_of_words_allocates_nothing(
+        tmp_path: Path, format: str) -> None:
+    """gensim makes room for the header's COUNT words before it reads one: a list of COUNT
+    entries (24 GB for a header of 3 000 000 000 words on a file of two)."""
+    import tracemalloc
+
+    path = save_vectors(hand_made(), tmp_path / "v.vectors", format)
+    data = path.read_bytes()
+    path.write_bytes(data.replace(b"4 3\n", b"10000000 3\n", 1))
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="the header promises 10000000 words but 4 follow"):
+            load_vectors(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 10_000_000 / 4  # the list alone took 80 MB

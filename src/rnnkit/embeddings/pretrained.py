@@ -34,7 +34,7 @@ from gensim.models import KeyedVectors
 
 from rnnkit.config import ConfigError
 from rnnkit.embeddings.vector_binary import dim_problem, words_missing, words_past_count
-from rnnkit.embeddings.vector_files import FORMATS, check_vectors_file
+from rnnkit.embeddings.vector_files import FORMATS, check_vectors_file, promises_too_much
 from rnnkit.embeddings.vector_text import rows_before_blank_end, rows_past_count, text_problem
 from rnnkit.training.checkpoint import atomic_write_bytes
 
@@ -58,6 +58,8 @@ def load_vectors(path: str | Path, format: str = "auto") -> KeyedVectors:
     if wrong_dim:
         raise ValueError(f"vectors file {path} is not a valid {format} file: {wrong_dim}")
     try:
+        if promises_too_much(path, format):  # gensim would make room for COUNT words first
+            raise EOFError("the header promises more words than the file holds")
         vectors = _read(path, format)
     except Exception as error:  # gensim raises ValueError, EOFError, IndexError, ...
         # gensim counts a GloVe file's every line as a word, the blank ones at its end too
