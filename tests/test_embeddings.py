@@ -1078,3 +1078,52 @@ def test_a_run_without_word_vectors_does_not_import_gensim() -> None:
             "assert callable(evaluate), evaluate  # the function, not a module of that name\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(("text", "format"), [
+    (b"the\nCat\n", "glove"),  # a word list
+    (b"\n\n", "glove"),  # blank lines: the empty word
+    (b"2 0\nthe\nCat\n", "word2vec-text"),  # a header of 0 numbers a word
+])
+def test_vectors_of_no_numbers_are_refused(tmp_path: Path, text: bytes, format: str) -> None:
+    """Given its format, a file of words without numbers loaded as vectors of size 0 (the
+    tagger then advised tagger.word_dim=0); with auto it was refused already."""
+    path = tmp_path / "v.txt"
+    path.write_bytes(text)
+    with pytest.raises(ValueError, match="v.txt holds words with no numbers .*is it a word "
+                                         "list\\? A vectors file's lines are 'WORD X1 X2 ...'"):
+        load_vectors(path, format)
+
+
+@pytest.mark.parametrize("vectors_file", ["v.txt", "corpus.txt"], ids=["unknown", "no-vectors"])
+def test_a_refused_analogy_prints_no_question(cli: None, tmp_path: Path, vectors_file: str,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """The question 'cat : unicorn :: the : ?' was printed, then the error said that
+    'unicorn' (or the whole file) gives no answer."""
+    save_vectors(hand_made(), tmp_path / "v.txt", "word2vec-text")
+    (tmp_path / "corpus.txt").write_text("the cat sat\n")
+    assert rnnkit.cli.main(["word2vec", "analogy", "--vectors", str(tmp_path / vectors_file),
+                            "cat", "unicorn", "the"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert ("'unicorn'" if vectors_file == "v.txt" else "neither a word2vec header") in captured.err
+
+
+@pytest.mark.parametrize("format", ["word2vec-text", "word2vec-binary"])
+def test_a_header_that_promises_millions_of_words_allocates_nothing(
+        tmp_path: Path, format: str) -> None:
+    """gensim makes room for the header's COUNT words before it reads one: a list of COUNT
+    entries (24 GB for a header of 3 000 000 000 words on a file of two)."""
+    import tracemalloc
+
+    path = save_vectors(hand_made(), tmp_path / "v.vectors", format)
+    data = path.read_bytes()
+    path.write_bytes(data.replace(b"4 3\n", b"10000000 3\n", 1))
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="the header promises 10000000 words but 4 follow"):
+            load_vectors(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 10_000_000 / 4  # the list alone took 80 MB

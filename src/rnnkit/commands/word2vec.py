@@ -204,8 +204,9 @@ def run_analogy(args: argparse.Namespace) -> int:
 
     check_at_least(args.k, "-k", 1)
     a, b, c = args.words
+    answers = analogy(_load(args), a, b, c, args.k)  # refused (unknown words) before a print
     print(f"{a} : {b} :: {c} : ?")
-    _print_scores(analogy(_load(args), a, b, c, args.k))
+    _print_scores(answers)
     return 0
 
 

@@ -34,7 +34,7 @@ from gensim.models import KeyedVectors
 
 from rnnkit.config import ConfigError
 from rnnkit.embeddings.vector_binary import dim_problem, words_missing, words_past_count
-from rnnkit.embeddings.vector_files import FORMATS, check_vectors_file
+from rnnkit.embeddings.vector_files import FORMATS, check_vectors_file, promises_too_much
 from rnnkit.embeddings.vector_text import rows_before_blank_end, rows_past_count, text_problem
 from rnnkit.training.checkpoint import atomic_write_bytes
 
@@ -58,6 +58,8 @@ def load_vectors(path: str | Path, format: str = "auto") -> KeyedVectors:
     if wrong_dim:
         raise ValueError(f"vectors file {path} is not a valid {format} file: {wrong_dim}")
     try:
+        if promises_too_much(path, format):  # gensim would make room for COUNT words first
+            raise EOFError("the header promises more words than the file holds")
         vectors = _read(path, format)
     except Exception as error:  # gensim raises ValueError, EOFError, IndexError, ...
         # gensim counts a GloVe file's every line as a word, the blank ones at its end too
@@ -81,6 +83,9 @@ def load_vectors(path: str | Path, format: str = "auto") -> KeyedVectors:
     if beyond:
         raise ValueError(f"vectors file {path} is not a valid {format} file: {beyond}")
     vectors.__class__ = KeyedVectors  # the checks are for reading only
+    if vectors.vector_size == 0:  # given its format, a word list read as vectors of size 0
+        raise ValueError(f"vectors file {path} holds words with no numbers (vectors of size 0):"
+                         " is it a word list? A vectors file's lines are 'WORD X1 X2 ...'")
     vectors = _without_duplicates(vectors, path)
     if len(vectors) == 0:
         raise ValueError(f"vectors file {path} holds no vectors")

@@ -19,6 +19,7 @@ from rnnkit.data.files import GZIP_ERRORS, compressed_as
 FORMATS = ("word2vec-binary", "word2vec-text", "glove")
 _SNIFF_BYTES = 1 << 20  # a first line longer than this is not a vectors file
 _FASTTEXT_MAGIC = (793712314).to_bytes(4, "little")  # a fastText model's first bytes
+_MOST_GZIP_RATIO = 1032  # deflate unpacks one byte into at most this many
 _DECIMAL_COMMA = re.compile(r"[-+]?\d*,\d+(?:[eE][-+]?\d+)?")
 
 
@@ -225,6 +226,23 @@ def _header_fits(first: bytes, rest: bytes) -> bool:
     fields = _line_two(rest)
     return (is_header(header) and len(fields) == int(header[1]) + 1
             and are_numbers(fields[1:]))
+
+
+def promises_too_much(path: Path, format: str) -> bool:
+    """Whether a ``COUNT DIM`` header promises more than the file's bytes can hold (a one-byte
+    word, a space and DIM numbers of 4 bytes, or in text of a digit and a space, each): gensim
+    makes room for COUNT words before it reads one (a list of COUNT entries, 8 bytes each: 24
+    GB for a header of 3 000 000 000 words on a file of two), so its reading is not tried."""
+    if format == "glove":
+        return False
+    with open_binary(path) as file:
+        header = file.readline(_SNIFF_BYTES).split()
+    if not is_header(header):
+        return False
+    count, dim = int(header[0]), int(header[1])
+    smallest = 2 + 4 * dim if format == "word2vec-binary" else 2 + 2 * dim  # text: with '\n'
+    size = path.stat().st_size * (_MOST_GZIP_RATIO if path.suffix == ".gz" else 1)
+    return count * smallest > size + 1  # the last line may end without a line break
 
 
 def unreadable(path: Path, error: Exception) -> str:
