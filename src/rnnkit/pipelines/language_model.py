@@ -154,10 +154,7 @@ def check_settings(config: LMRunConfig) -> None:
         get_task_spec(data.dataset, "language_model", "a language model")  # (--print-config)
     check_at_least(config.train.batch_size, "train.batch_size", 1)
     check_model(config.model)
-    if config.model.dropout > 0:
-        raise ConfigError(f"model.dropout={config.model.dropout} is not read by a language "
-                          "model: its dropout between layers is lm.hidden_dropout (locked, one "
-                          "mask per sequence); set that and leave model.dropout at 0")
+    LanguageModel.check_options(config.lm, config.model)  # else refused once the text is read
     model, lm = config.model, config.lm
     if (lm.tie_weights and model.num_layers == 1 and model.hidden_size != lm.embedding_dim
             and model.hidden_size != LMRunConfig().model.hidden_size):
