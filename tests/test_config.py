@@ -162,6 +162,23 @@ def test_the_fused_kernel_with_loop_only_options_names_the_settings(overrides: l
     assert looped.model.kernel == "loop"
 
 
+def test_layer_norm_on_a_plain_rnn_is_refused_before_the_data(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """--print-config (and every task's checks before its data) passed it; the run failed only
+    when its model was built, after the data was read."""
+    message = "model.layer_norm is available for lstm and gru cells, not rnn: set model.cell="
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_config(RunConfig, overrides=["model.cell=rnn", "model.layer_norm=true"])
+    from rnnkit.cli import main
+
+    for task in ("synthetic", "tagger", "forecaster", "signal", "seq2seq", "lm", "classifier",
+                 "dqn"):
+        assert main(["train", task, "--set", "model.cell=rnn", "--set", "model.layer_norm=true",
+                     "--print-config"]) == 2, task
+        assert message in capsys.readouterr().err, task
+    assert load_config(RunConfig, overrides=["model.cell=gru", "model.layer_norm=true"])
+
+
 def test_unknown_key_lists_the_valid_keys(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(RunConfig, overrides=["train.learning_rate=0.1"])

@@ -36,6 +36,9 @@ def check_model(config: ModelConfig) -> None:
     check_choice(config.nonlinearity, "model.nonlinearity", ("tanh", "relu"))
     check_choice(config.init, "model.init", INIT_SCHEMES)
     check_choice(config.kernel, "model.kernel", KERNELS)
+    if config.layer_norm and config.cell == "rnn":  # else refused once the data is read
+        raise ConfigError("model.layer_norm is available for lstm and gru cells, not rnn: set "
+                          "model.cell=lstm (or gru), or model.layer_norm=false")
     # the options that need rnnkit's time loop (layers.fused.loop_reason says it of layers)
     looped = [(name, why) for name, why, on in (
         ("model.recurrent_dropout > 0", "no dropout mask inside the time loop",
