@@ -179,6 +179,22 @@ def test_layer_norm_on_a_plain_rnn_is_refused_before_the_data(
     assert load_config(RunConfig, overrides=["model.cell=gru", "model.layer_norm=true"])
 
 
+def test_a_word_toml_reads_as_a_boolean_for_a_text_setting_shows_it_quoted(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The example was the setting's default, and an empty one showed nothing to follow:
+    'sample.prime expects str (text, e.g. sample.prime=""), got true'."""
+    from rnnkit.cli import main
+
+    for command, key, word in ((["train", "lm"], "sample.prime", "true"),
+                               (["train", "forecaster"], "data.features", "false"),
+                               (["train", "tagger"], "data.train", "true")):
+        assert main([*command, "--set", f"{key}={word}", "--print-config"]) == 2
+        assert f'{key} expects str (text, e.g. {key}="{word}"), got {word}' in \
+            capsys.readouterr().err
+    with pytest.raises(ConfigError, match=re.escape('e.g. model.cell="lstm"), got true')):
+        load_config(RunConfig, overrides=["model.cell=true"])  # a default of its own: kept
+
+
 def test_unknown_key_lists_the_valid_keys(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(RunConfig, overrides=["train.learning_rate=0.1"])

@@ -164,6 +164,8 @@ def coerce_value(key: str, value: Any, expected: Any, default: Any = None, where
         allowed = (expected,)
     if isinstance(value, _Word):
         value = _read_word(value, allowed)
+    if expected is str and not default and isinstance(value, bool):  # 'e.g. data.train=""'
+        default = _toml_value(value)  # showed nothing; the word as text: data.train="true"
     wrong = ConfigError(f"{key}{where} expects {_name(expected)}{_example(key, expected, default)}"
                         f", got {_toml_value(value) if isinstance(value, bool) else repr(value)}")
     if isinstance(value, bool) and bool not in allowed:
