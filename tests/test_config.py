@@ -195,6 +195,23 @@ def test_a_word_toml_reads_as_a_boolean_for_a_text_setting_shows_it_quoted(
         load_config(RunConfig, overrides=["model.cell=true"])  # a default of its own: kept
 
 
+def test_a_setting_that_utf8_cannot_write_is_refused_before_the_data(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A file name in another encoding (its bytes as Linux passes them: surrogates) passed
+    --print-config; the run read its data, then failed writing config.toml, after removing an
+    earlier run's files, with "'utf-8' codec can't encode character '\\udce9'"."""
+    from rnnkit.cli import main
+
+    name = b"runs/caf\xe9.txt".decode("utf-8", "surrogateescape")
+    assert main(["train", "lm", "--file", name, "--print-config"]) == 2
+    captured = capsys.readouterr()
+    assert "data.file holds bytes that are not UTF-8 text ('runs/caf\\udce9.txt', at character " \
+           "8), such as a file name in another encoding" in captured.err and not captured.out
+    with pytest.raises(ConfigError, match="train.device holds bytes that are not UTF-8"):
+        load_config(RunConfig, overrides=[f"train.device={name}"])
+    assert main(["train", "lm", "--file", "runs/caf\u00e9.txt", "--print-config"]) == 0
+
+
 def test_unknown_key_lists_the_valid_keys(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(RunConfig, overrides=["train.learning_rate=0.1"])
