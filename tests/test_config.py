@@ -212,6 +212,22 @@ def test_a_setting_that_utf8_cannot_write_is_refused_before_the_data(
     assert main(["train", "lm", "--file", "runs/caf\u00e9.txt", "--print-config"]) == 0
 
 
+def test_tbptt_steps_is_refused_before_the_data_where_the_model_has_no_windows(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every task but train lm passed --print-config with train.tbptt_steps > 0, and its run
+    failed at its first batch ('... does not support truncated BPTT'), after reading the data
+    and removing the earlier run's checkpoints, bundle and results from --out."""
+    from rnnkit.cli import main
+
+    for command in (["train", "synthetic"], ["train", "tagger"], ["train", "forecaster"],
+                    ["train", "signal"], ["train", "seq2seq"], ["train", "classifier"],
+                    ["stocks"]):
+        assert main([*command, "--set", "train.tbptt_steps=5", "--print-config"]) == 2, command
+        assert "train.tbptt_steps=5 is read by train lm alone" in capsys.readouterr().err
+    assert main(["train", "lm", "--set", "train.tbptt_steps=5", "--print-config"]) == 0
+    assert "tbptt_steps = 5" in capsys.readouterr().out
+
+
 def test_unknown_key_lists_the_valid_keys(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(RunConfig, overrides=["train.learning_rate=0.1"])

@@ -140,7 +140,8 @@ def check_whole(value: int, key: str) -> None:
 
 def check_sections(config: Any) -> None:
     """What every run configuration must satisfy, named by key: each section's values
-    (:func:`check_section`), and ``train.monitor=auto`` only where the run reads it.
+    (:func:`check_section`), and ``train.monitor=auto`` and ``train.tbptt_steps`` only where
+    the run reads them.
     Task-specific settings are checked by their pipelines."""
     for section in dataclasses.fields(config):
         values = getattr(config, section.name)
@@ -151,6 +152,11 @@ def check_sections(config: Any) -> None:
                 config, "AUTO_MONITOR", False):
             raise ConfigError("train.monitor=auto is read by train tagger alone (span F1 "
                               "or accuracy, by its tags); name a metric such as val_loss")
+        if isinstance(values, TrainConfig) and values.tbptt_steps and not getattr(
+                config, "TBPTT", False):  # else refused at the first batch, the data read
+            raise ConfigError(f"train.tbptt_steps={values.tbptt_steps} is read by train lm "
+                              "alone, whose text stream is cut into windows; this task "
+                              "backpropagates through each whole sequence: leave it at 0")
 
 
 def check_value(key: str, value: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from rnnkit.config import (
     ConfigError,
@@ -50,6 +50,7 @@ class LMRunConfig:
     """Defaults: the measured tiny-shakespeare run (2 x 384 LSTM, 1.483 nats/char after 12
     epochs on one CPU thread; benchmarks/language_model.py)."""
 
+    TBPTT: ClassVar[bool] = True  # train.tbptt_steps: windows of the text stream (the model's)
     data: LMDataConfig = field(default_factory=LMDataConfig)
     lm: LMConfig = field(
         default_factory=lambda: LMConfig(embedding_dim=64, input_dropout=0.0,
