@@ -1033,6 +1033,23 @@ def test_a_section_of_another_command_is_named_as_such(
     assert "train.mode" not in err
 
 
+def test_a_file_with_a_section_of_another_command_is_named_as_such(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A signal run's config.toml given to train forecaster said 'unknown config section
+    'signal'; did you mean train.mode?', the guess the --set check above was made to avoid."""
+    path = tmp_path / "signal.toml"
+    path.write_text('[signal]\nmode = "long_short"\n', encoding="utf-8")
+    assert main(["train", "forecaster", "--config", str(path), "--print-config"]) == 2
+    err = capsys.readouterr().err
+    assert f"{path} holds [signal]: signal.* are settings of rnnkit train signal and rnnkit " \
+           "stocks, not of this command, whose sections are data, model, train, forecast: " \
+           "give the file to that command, or remove the section" in err
+    assert "train.mode" not in err
+    path.write_text("[agent]\nlr = 0.1\n", encoding="utf-8")
+    assert main(["stocks", "--config", str(path), "--print-config"]) == 2
+    assert "holds [agent]: agent.* are settings of rnnkit train dqn" in capsys.readouterr().err
+
+
 def test_the_table_of_sections_by_command_is_true() -> None:
     import dataclasses
 

@@ -162,6 +162,72 @@ def test_the_fused_kernel_with_loop_only_options_names_the_settings(overrides: l
     assert looped.model.kernel == "loop"
 
 
+def test_layer_norm_on_a_plain_rnn_is_refused_before_the_data(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """--print-config (and every task's checks before its data) passed it; the run failed only
+    when its model was built, after the data was read."""
+    message = "model.layer_norm is available for lstm and gru cells, not rnn: set model.cell="
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_config(RunConfig, overrides=["model.cell=rnn", "model.layer_norm=true"])
+    from rnnkit.cli import main
+
+    for task in ("synthetic", "tagger", "forecaster", "signal", "seq2seq", "lm", "classifier",
+                 "dqn"):
+        assert main(["train", task, "--set", "model.cell=rnn", "--set", "model.layer_norm=true",
+                     "--print-config"]) == 2, task
+        assert message in capsys.readouterr().err, task
+    assert load_config(RunConfig, overrides=["model.cell=gru", "model.layer_norm=true"])
+
+
+def test_a_word_toml_reads_as_a_boolean_for_a_text_setting_shows_it_quoted(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The example was the setting's default, and an empty one showed nothing to follow:
+    'sample.prime expects str (text, e.g. sample.prime=""), got true'."""
+    from rnnkit.cli import main
+
+    for command, key, word in ((["train", "lm"], "sample.prime", "true"),
+                               (["train", "forecaster"], "data.features", "false"),
+                               (["train", "tagger"], "data.train", "true")):
+        assert main([*command, "--set", f"{key}={word}", "--print-config"]) == 2
+        assert f'{key} expects str (text, e.g. {key}="{word}"), got {word}' in \
+            capsys.readouterr().err
+    with pytest.raises(ConfigError, match=re.escape('e.g. model.cell="lstm"), got true')):
+        load_config(RunConfig, overrides=["model.cell=true"])  # a default of its own: kept
+
+
+def test_a_setting_that_utf8_cannot_write_is_refused_before_the_data(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A file name in another encoding (its bytes as Linux passes them: surrogates) passed
+    --print-config; the run read its data, then failed writing config.toml, after removing an
+    earlier run's files, with "'utf-8' codec can't encode character '\\udce9'"."""
+    from rnnkit.cli import main
+
+    name = b"runs/caf\xe9.txt".decode("utf-8", "surrogateescape")
+    assert main(["train", "lm", "--file", name, "--print-config"]) == 2
+    captured = capsys.readouterr()
+    assert "data.file holds bytes that are not UTF-8 text ('runs/caf\\udce9.txt', at character " \
+           "8), such as a file name in another encoding" in captured.err and not captured.out
+    with pytest.raises(ConfigError, match="train.device holds bytes that are not UTF-8"):
+        load_config(RunConfig, overrides=[f"train.device={name}"])
+    assert main(["train", "lm", "--file", "runs/caf\u00e9.txt", "--print-config"]) == 0
+
+
+def test_tbptt_steps_is_refused_before_the_data_where_the_model_has_no_windows(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every task but train lm passed --print-config with train.tbptt_steps > 0, and its run
+    failed at its first batch ('... does not support truncated BPTT'), after reading the data
+    and removing the earlier run's checkpoints, bundle and results from --out."""
+    from rnnkit.cli import main
+
+    for command in (["train", "synthetic"], ["train", "tagger"], ["train", "forecaster"],
+                    ["train", "signal"], ["train", "seq2seq"], ["train", "classifier"],
+                    ["stocks"]):
+        assert main([*command, "--set", "train.tbptt_steps=5", "--print-config"]) == 2, command
+        assert "train.tbptt_steps=5 is read by train lm alone" in capsys.readouterr().err
+    assert main(["train", "lm", "--set", "train.tbptt_steps=5", "--print-config"]) == 0
+    assert "tbptt_steps = 5" in capsys.readouterr().out
+
+
 def test_unknown_key_lists_the_valid_keys(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(RunConfig, overrides=["train.learning_rate=0.1"])

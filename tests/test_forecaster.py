@@ -1358,3 +1358,17 @@ def test_an_unknown_source_is_refused_before_the_run(task: str, capsys) -> None:
     assert rnnkit.cli.main(["train", task, "--set", "data.source=APPL", "--print-config"]) == 2
     assert "unknown data.source 'APPL': use beijing, seattle, one of AAPL" in \
         capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["forecaster", "signal"])
+def test_an_unknown_calendar_part_is_refused_before_the_data_naming_the_setting(
+        command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """--print-config passed data.calendar=week; the run read its data, then said only
+    "unknown calendar part 'week'", naming no setting."""
+    assert rnnkit.cli.main(["train", command, "--set", "data.calendar=hour,week",
+                            "--print-config"]) == 2
+    assert ("data.calendar: unknown calendar part 'week'; give parts of hour, day_of_week, "
+            "day_of_year, month, comma-separated") in capsys.readouterr().err
+    for calendar in ("auto", "", "hour,month"):
+        assert rnnkit.cli.main(["train", command, "--set", f"data.calendar={calendar}",
+                                "--print-config"]) == 0

@@ -223,6 +223,22 @@ def test_bidirectional_language_model_is_refused() -> None:
         LanguageModel(vocab, LMConfig(), ModelConfig(bidirectional=True))
 
 
+@pytest.mark.parametrize(("settings", "message"), [
+    (["model.bidirectional=true"], "a language model reads left to right"),
+    (["lm.weight_dropout=0.2", "model.layer_norm=true"], "lm.weight_dropout runs on the fused"),
+    (["lm.weight_dropout=0.2", "model.recurrent_dropout=0.1"], "runs on the fused kernel"),
+    (["lm.weight_dropout=0.2", "model.kernel=loop"], "lm.weight_dropout needs the fused kernel"),
+])
+def test_print_config_refuses_what_the_model_refuses(
+        settings: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """--print-config (and --nproc N's check) passed these, and a run refused them only once
+    the text was read and its vocabulary built, when the model was."""
+    args = [part for setting in settings for part in ("--set", setting)]
+    assert main(["train", "lm", *args, "--print-config"]) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err and not captured.out
+
+
 def test_cli_trains_and_generates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     corpus = tmp_path / "play.txt"
     corpus.write_text(TEXT * 3, encoding="utf-8")

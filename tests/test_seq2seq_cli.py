@@ -477,6 +477,16 @@ def test_a_registry_dataset_of_another_task_is_refused_up_front(
     assert not (tmp_path / "run").exists()
 
 
+def test_input_feeding_without_attention_is_refused_not_dropped(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The model set it to false without a word, and the run's config.toml kept true."""
+    assert main(["train", "seq2seq", "--set", "seq2seq.attention=none", "--set",
+                 "seq2seq.input_feeding=true", "--print-config"]) == 2
+    assert ("seq2seq.input_feeding feeds the attentional vector into the next step, and "
+            "seq2seq.attention=none gives none") in capsys.readouterr().err
+    assert main(["train", "seq2seq", "--set", "seq2seq.attention=none", "--print-config"]) == 0
+
+
 def test_a_beam_wider_than_the_vocabulary_sentencepiece_made_is_refused_before_training(
         prefix: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """data.vocab_size asks for at most so many pieces; a small text gives fewer"""

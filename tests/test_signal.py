@@ -407,6 +407,20 @@ def test_a_lookback_too_short_for_the_persistence_signal_is_refused_before_train
     assert rnnkit.cli.main([*args, "--set", "data.lookback=6"]) == 0
 
 
+@pytest.mark.parametrize(("kind", "lookback", "needed"), [("price", 5, 6), ("log_return", 4, 5)])
+def test_a_lookback_too_short_for_a_named_kind_is_refused_by_print_config(
+        kind: str, lookback: int, needed: int, capsys: pytest.CaptureFixture[str]) -> None:
+    """With signal.kind named (not auto, which the target's name decides), --print-config
+    passed it; the run refused it only once its data was read."""
+    args = ["train", "signal", "--set", f"signal.kind={kind}", "--set", "data.horizon=5",
+            "--print-config"]
+    assert rnnkit.cli.main([*args, "--set", f"data.lookback={lookback}"]) == 2
+    assert (f"data.lookback {lookback} is too short for the persistence signal baseline: the "
+            f"past 5-step return of a {kind} target needs {needed} rows") in \
+        capsys.readouterr().err
+    assert rnnkit.cli.main([*args, "--set", f"data.lookback={needed}"]) == 0
+
+
 def test_a_changed_file_keeps_the_model_s_test_period(tmp_path: Path, capsys) -> None:
     """A file's default split ends are found from its rows (70%, 85%): when earlier rows are
     added, the backtest still trades the model's test period, not days it trained on."""

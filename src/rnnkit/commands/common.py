@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 from rnnkit.commands.paths import FolderPath, same_file
 from rnnkit.config import (
@@ -104,7 +107,7 @@ def resolve_config(config_type: type, args: argparse.Namespace,
             raise ConfigError(f"--resume: {args.out} does not hold a run of this task (its "
                               f"config.toml does not read as one: {first}); give the --out "
                               "folder of a run of this task") from None
-    check_other_commands_sections(config_type, args.overrides)
+    check_other_commands_sections(config_type, args.overrides, path)
     config: Any = load_config(config_type, path, args.overrides)
     if check is not None:
         check(config)
@@ -130,21 +133,27 @@ SECTION_COMMANDS = {
 }
 
 
-def check_other_commands_sections(config_type: type, overrides: Sequence[str]) -> None:
+def check_other_commands_sections(config_type: type, overrides: Sequence[str],
+                                  path: Path | None = None) -> None:
     """Refuse a ``--set`` of a section this command has not but another has
-    (``train forecaster --set signal.mode=long_short``), naming the commands that read it: the
-    guess among this command's keys misled (``did you mean train.mode?``, min or max)."""
-    import dataclasses
-
+    (``train forecaster --set signal.mode=long_short``), or such a ``[section]`` of the TOML
+    file ``path`` (a signal run's config.toml given to train forecaster), naming the commands
+    that read it: the guess among this command's keys misled (``did you mean train.mode?``)."""
     own = [section.name for section in dataclasses.fields(config_type)]
-    for override in overrides:
-        key = override.partition("=")[0].strip()
-        section = key.partition(".")[0]
+    keys = [override.partition("=")[0].strip() for override in overrides]
+    given = [(key.partition(".")[0], f"--set {key}", "leave it out") for key in keys]
+    try:  # a file that is not TOML: load_config says why
+        tables = tomllib.loads(path.read_text(encoding="utf-8-sig")) if path else {}
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        tables = {}
+    given += [(name, f"{path} holds [{name}]", "give the file to that command, or "
+               "remove the section") for name, value in tables.items() if isinstance(value, dict)]
+    for section, what, fix in given:
         commands = SECTION_COMMANDS.get(section, ())
         if section not in own and commands:
             where = " and ".join(f"rnnkit {command}" for command in commands)
-            raise ConfigError(f"--set {key}: {section}.* are settings of {where}, not of this "
-                              f"command, whose sections are {', '.join(own)}: leave it out "
+            raise ConfigError(f"{what}: {section}.* are settings of {where}, not of this "
+                              f"command, whose sections are {', '.join(own)}: {fix} "
                               "(--print-config lists this command's keys)")
 
 
@@ -165,8 +174,6 @@ def check_written_by_a_run(saved: Path, config: Path | None) -> None:
     is not :func:`to_toml` of its own values: comments, a layout of one's own): the run would
     replace it with its resolved settings, the ``--config`` it reads (``--config D/config.toml
     --out D``), or a file it does not even read. An earlier run's is replaced, as asked."""
-    import tomllib
-
     text = saved.read_text(encoding="utf-8-sig")
     try:
         if to_toml(tomllib.loads(text)) == text:

@@ -46,6 +46,28 @@ def number_list(text: str, key: str, kind: type[NumberT], minimum: float | None 
     return values
 
 
+def check_utf8(text: str, key: str) -> None:
+    """Refuse text of the setting ``key`` that UTF-8 cannot write: the bytes of a name in
+    another encoding, which Linux passes on as they are (``--file $'caf\\xe9.txt'``). The
+    run's config.toml (TOML is UTF-8) could not hold it: the run failed writing it, after
+    reading its data, with "'utf-8' codec can't encode character '\\udce9'", naming nothing.
+
+    Example:
+        >>> name = b"caf\\xe9.txt".decode("utf-8", "surrogateescape")  # as Linux passes it
+        >>> check_utf8(name, "data.file")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        rnnkit.config.ConfigError: data.file holds bytes that are not UTF-8 text (...
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ConfigError(f"{key} holds bytes that are not UTF-8 text ({text!r}, at character "
+                          f"{error.start}), such as a file name in another encoding: the run's "
+                          "config.toml is UTF-8 and cannot hold it; rename the file (or folder) "
+                          "with UTF-8 characters") from None
+
+
 def check_choice(value: str, key: str, choices: Sequence[str]) -> None:
     """Refuse a setting ``key`` that is not one of ``choices``.
 

@@ -15,7 +15,7 @@ from typing import Any, TypeVar, cast
 
 import tomllib
 
-from rnnkit.config.checks import ConfigError
+from rnnkit.config.checks import ConfigError, check_utf8
 from rnnkit.config.hints import did_you_mean, did_you_mean_key, did_you_mean_section
 from rnnkit.config.sections import check_sections
 
@@ -164,6 +164,10 @@ def coerce_value(key: str, value: Any, expected: Any, default: Any = None, where
         allowed = (expected,)
     if isinstance(value, _Word):
         value = _read_word(value, allowed)
+    if isinstance(value, str):
+        check_utf8(value, key)
+    if expected is str and not default and isinstance(value, bool):  # 'e.g. data.train=""'
+        default = _toml_value(value)  # showed nothing; the word as text: data.train="true"
     wrong = ConfigError(f"{key}{where} expects {_name(expected)}{_example(key, expected, default)}"
                         f", got {_toml_value(value) if isinstance(value, bool) else repr(value)}")
     if isinstance(value, bool) and bool not in allowed:

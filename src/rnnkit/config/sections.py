@@ -36,6 +36,9 @@ def check_model(config: ModelConfig) -> None:
     check_choice(config.nonlinearity, "model.nonlinearity", ("tanh", "relu"))
     check_choice(config.init, "model.init", INIT_SCHEMES)
     check_choice(config.kernel, "model.kernel", KERNELS)
+    if config.layer_norm and config.cell == "rnn":  # else refused once the data is read
+        raise ConfigError("model.layer_norm is available for lstm and gru cells, not rnn: set "
+                          "model.cell=lstm (or gru), or model.layer_norm=false")
     # the options that need rnnkit's time loop (layers.fused.loop_reason says it of layers)
     looped = [(name, why) for name, why, on in (
         ("model.recurrent_dropout > 0", "no dropout mask inside the time loop",
@@ -137,7 +140,8 @@ def check_whole(value: int, key: str) -> None:
 
 def check_sections(config: Any) -> None:
     """What every run configuration must satisfy, named by key: each section's values
-    (:func:`check_section`), and ``train.monitor=auto`` only where the run reads it.
+    (:func:`check_section`), and ``train.monitor=auto`` and ``train.tbptt_steps`` only where
+    the run reads them.
     Task-specific settings are checked by their pipelines."""
     for section in dataclasses.fields(config):
         values = getattr(config, section.name)
@@ -148,6 +152,11 @@ def check_sections(config: Any) -> None:
                 config, "AUTO_MONITOR", False):
             raise ConfigError("train.monitor=auto is read by train tagger alone (span F1 "
                               "or accuracy, by its tags); name a metric such as val_loss")
+        if isinstance(values, TrainConfig) and values.tbptt_steps and not getattr(
+                config, "TBPTT", False):  # else refused at the first batch, the data read
+            raise ConfigError(f"train.tbptt_steps={values.tbptt_steps} is read by train lm "
+                              "alone, whose text stream is cut into windows; this task "
+                              "backpropagates through each whole sequence: leave it at 0")
 
 
 def check_value(key: str, value: Any) -> None:

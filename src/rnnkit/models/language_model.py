@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rnnkit.config import ModelConfig, check_choice, saved_section
+from rnnkit.config import ConfigError, ModelConfig, check_choice, saved_section
 from rnnkit.data.text_stream import LEVELS, StreamBatch
 from rnnkit.data.vocab import Vocab
 from rnnkit.layers.fused import fused_forward
@@ -80,17 +80,7 @@ class LanguageModel(TaskModel):
 
     def __init__(self, vocab: Vocab, config: LMConfig, encoder: ModelConfig) -> None:
         super().__init__()
-        if config.level not in LEVELS:
-            raise ValueError(f"lm.level must be one of {', '.join(LEVELS)}, got {config.level!r}")
-        if encoder.bidirectional:
-            raise ValueError("a language model reads left to right: set model.bidirectional=false")
-        if encoder.dropout > 0:
-            raise ValueError(f"model.dropout={encoder.dropout} is not read by a language model: "
-                             "its dropout between layers is lm.hidden_dropout (locked, one mask "
-                             "per sequence); set that and leave model.dropout at 0")
-        if config.weight_dropout > 0 and (encoder.recurrent_dropout > 0 or encoder.layer_norm):
-            raise ValueError("lm.weight_dropout runs on the fused kernel: set"
-                             " model.recurrent_dropout=0 and model.layer_norm=false")
+        self.check_options(config, encoder)
         self.vocab, self.config, self.encoder_config = vocab, config, encoder
         self.embedding = nn.Embedding(len(vocab), config.embedding_dim)
         nn.init.uniform_(self.embedding.weight, -0.1, 0.1)
@@ -108,6 +98,26 @@ class LanguageModel(TaskModel):
         self.decoder = nn.Linear(width, len(vocab))
         if config.tie_weights:
             self.decoder.weight = self.embedding.weight
+
+    @staticmethod
+    def check_options(config: LMConfig, encoder: ModelConfig) -> None:
+        """Refuse options a language model cannot be built with, naming the setting: the run
+        checks them before the text is read (and ``--print-config`` with it), the model when
+        it is built."""
+        if config.level not in LEVELS:
+            raise ConfigError(f"lm.level must be one of {', '.join(LEVELS)}, got {config.level!r}")
+        if encoder.bidirectional:
+            raise ConfigError("a language model reads left to right: set "
+                              "model.bidirectional=false")
+        if encoder.dropout > 0:
+            raise ConfigError(f"model.dropout={encoder.dropout} is not read by a language model:"
+                              " its dropout between layers is lm.hidden_dropout (locked, one mask"
+                              " per sequence); set that and leave model.dropout at 0")
+        if config.weight_dropout > 0 and (encoder.recurrent_dropout > 0 or encoder.layer_norm):
+            raise ConfigError("lm.weight_dropout runs on the fused kernel: set"
+                              " model.recurrent_dropout=0 and model.layer_norm=false")
+        if config.weight_dropout > 0 and encoder.kernel == "loop":
+            raise ConfigError("lm.weight_dropout needs the fused kernel: set model.kernel=auto")
 
     # -- bundle -----------------------------------------------------------------------------
     def bundle_config(self) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from rnnkit.config import (
     ConfigError,
@@ -50,6 +50,7 @@ class LMRunConfig:
     """Defaults: the measured tiny-shakespeare run (2 x 384 LSTM, 1.483 nats/char after 12
     epochs on one CPU thread; benchmarks/language_model.py)."""
 
+    TBPTT: ClassVar[bool] = True  # train.tbptt_steps: windows of the text stream (the model's)
     data: LMDataConfig = field(default_factory=LMDataConfig)
     lm: LMConfig = field(
         default_factory=lambda: LMConfig(embedding_dim=64, input_dropout=0.0,
@@ -154,10 +155,7 @@ def check_settings(config: LMRunConfig) -> None:
         get_task_spec(data.dataset, "language_model", "a language model")  # (--print-config)
     check_at_least(config.train.batch_size, "train.batch_size", 1)
     check_model(config.model)
-    if config.model.dropout > 0:
-        raise ConfigError(f"model.dropout={config.model.dropout} is not read by a language "
-                          "model: its dropout between layers is lm.hidden_dropout (locked, one "
-                          "mask per sequence); set that and leave model.dropout at 0")
+    LanguageModel.check_options(config.lm, config.model)  # else refused once the text is read
     model, lm = config.model, config.lm
     if (lm.tie_weights and model.num_layers == 1 and model.hidden_size != lm.embedding_dim
             and model.hidden_size != LMRunConfig().model.hidden_size):

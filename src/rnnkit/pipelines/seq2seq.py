@@ -133,6 +133,12 @@ def tokenizers_json(tokenizers: list[SubwordTokenizer]) -> str:
 def check_run(config: Seq2SeqRunConfig) -> None:
     """The settings checked before any data is read (also by ``--print-config``)."""
     check_model(config.model)
+    # the model drops it without a word (a Seq2SeqConfig's default is true); the run's kept it
+    if config.seq2seq.attention == "none" and config.seq2seq.input_feeding:
+        raise ConfigError("seq2seq.input_feeding feeds the attentional vector into the next "
+                          "step, and seq2seq.attention=none gives none (the model would train "
+                          "without it): set seq2seq.attention to general, dot or additive, or "
+                          "leave seq2seq.input_feeding out")
     Seq2Seq.check_options(config.seq2seq, config.model)  # seq2seq.length_penalty >= 0 too
     if not config.seq2seq.teacher_forcing_steps and changed_keys(
             "seq2seq", config.seq2seq, Seq2SeqRunConfig().seq2seq, ("teacher_forcing_final",)):

@@ -173,6 +173,8 @@ def check_run(config: SignalRunConfig) -> None:
     check_model(config.model)
     check_data(config.data)
     check_source_setting(config.data.source)
+    if config.signal.kind != "auto":  # else known once the target is read (by its name)
+        check_lookback(config.data.lookback, config.data.horizon, config.signal.kind)
 
 
 def train_signal(config: SignalRunConfig, out_dir: str | Path, resume: bool = False,

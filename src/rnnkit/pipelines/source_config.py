@@ -12,6 +12,7 @@ import pandas as pd
 
 from rnnkit.config import ConfigError, changed_keys, check_at_least, check_date, number_list
 from rnnkit.timeseries.datasets import ALL_STOCK_SYMBOLS, STOCK_SYMBOLS
+from rnnkit.timeseries.features import CALENDAR_PERIODS
 from rnnkit.timeseries.splits import check_period_order, period_end
 
 # source -> (default target, train_end, val_end, seasonal period)
@@ -115,12 +116,17 @@ def check_data(data: ForecastDataConfig) -> None:
     signal``, their ``--print-config``): split ends that are no date (``2014-13-01``) or out of
     order, a stride, lookback or horizon below 1, a negative ``data.max_fill``, and
     ``data.change_lags`` set without ``data.changes``, whose columns alone the lags are read
-    for.
+    for, and a ``data.calendar`` part that is none.
     """
     check_split_dates(data)
     for key in ("stride", "lookback", "horizon"):  # as prepare and read_file check them
         check_at_least(getattr(data, key), f"data.{key}", 1)
     check_at_least(data.max_fill, "data.max_fill", 0)
+    unknown = [part for part in column_names(data.calendar) if part not in CALENDAR_PERIODS]
+    if data.calendar != "auto" and unknown:  # else refused once the data is read, unnamed
+        raise ConfigError(f"data.calendar: unknown calendar part {unknown[0]!r}; give parts of "
+                          f"{', '.join(CALENDAR_PERIODS)}, comma-separated, or auto (by the "
+                          "rows' frequency), or \"\" for none")
     if not column_names(data.changes) and changed_keys("data", data, ForecastDataConfig(),
                                                  ("change_lags",)):
         raise ConfigError("data.change_lags is read only with data.changes (the columns whose "
