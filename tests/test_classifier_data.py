@@ -285,6 +285,8 @@ def test_long_csv_sequences_order_and_errors(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"s.csv, line 3: column 'id' is empty; give every row "
                                          r"the id of its sequence"):
         read_numeric_sequences(path)
+    path.write_text("id,x,label\na,1,up\na ,2,up\n")  # an id written with a space: one sequence
+    assert [s.id for s in read_numeric_sequences(path)[0]] == ["a"]
     path.write_text("id,step,x,label\na,1420070401,1,up\nb,1420070401,1,up\na,1420070400,2,"
                     "up\n\na,1420070401,3,up\n")  # a step that %g wrote 1.42007e+09
     with pytest.raises(ValueError, match=r"s.csv, lines 2 and 6: sequence 'a' has two rows at "

@@ -125,8 +125,8 @@ def read_numeric_sequences(
                 raise ValueError(f"{where}: {fields} fields where the header has "
                                  f"{len(header)}; give every row one value per column (quote "
                                  "a value that holds a comma)")
-            key = row[id_column]
-            if not key.strip():  # else every row without an id made one sequence together
+            key = row[id_column].strip()  # 'a ' is 'a', as labels and headers are stripped
+            if not key:  # else every row without an id made one sequence together
                 raise ValueError(f"{where}: column {id_column!r} is empty; give every row the "
                                  "id of its sequence")
             label = (row.get(label_column) or "").strip()
