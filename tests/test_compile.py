@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import torch
@@ -74,6 +75,28 @@ def test_a_fused_gru_compiles_into_one_graph() -> None:
 def test_importing_rnnkit_leaves_the_compiler_unloaded() -> None:
     """Dynamo (about 1 s to import) loads when a layer is compiled, not with every CLI start."""
     code = "import sys, rnnkit.cli; print('torch._dynamo' in sys.modules)"
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True)
+    assert found.stdout.strip() == "False"
+
+
+def test_loading_a_bundle_leaves_the_compiler_unloaded(tmp_path: Path) -> None:
+    """The bundle's size probe builds the model on the meta device, where torch ran an
+    embedding's normal_ and the CRF's boolean index through Python decompositions that import
+    Dynamo: every predict, evaluate, translate and generate paid about 1 s of CPU for it."""
+    from rnnkit.config import ModelConfig
+    from rnnkit.data.vocab import Vocab
+    from rnnkit.models.tagger import Tagger, TaggerConfig
+    from rnnkit.training.bundle import save_bundle
+
+    torch.manual_seed(0)
+    tags = Vocab(["<pad>", "B-PER", "I-PER", "O"], unknown=False)
+    model = Tagger(Vocab(["the", "dog"]), Vocab(list("thedog")), tags,
+                   TaggerConfig(word_dim=4, char_dim=2, char_hidden=2),
+                   ModelConfig(hidden_size=4, bidirectional=True))
+    path = save_bundle(model, tmp_path / "t.rnnkit")
+    code = ("import sys; from rnnkit.training.bundle import load_bundle; "
+            f"load_bundle({str(path)!r}); print('torch._dynamo' in sys.modules)")
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            check=True)
     assert found.stdout.strip() == "False"

@@ -161,6 +161,32 @@ def test_beam_scores_are_the_model_log_probabilities(trained: Seq2Seq) -> None:
                                                   int(batch.source_lengths[row]))
 
 
+def test_searches_read_the_scores_with_the_forbidden_ids_at_minus_infinity(
+        trained: Seq2Seq, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beam search and greedy set the forbidden ids to -inf in place, in their columns alone
+    (a masked_fill of the whole [rows, V] took a copy at every step): their translations,
+    scores and attention are, to the bit, those of a decoder whose scores come masked."""
+    lines = ["red dog runs", "fish swims", "green bird jumps far", "cat"]
+    batch = collate(encode_pairs(trained, lines, ["x"] * len(lines)))
+    plain = beam_search(trained, batch.source, batch.source_lengths, 3, 1.0, 3)
+    greedy = trained.greedy_scored(batch.source, batch.source_lengths)
+    step, forbidden = trained.decoder.step, trained.forbidden_mask()
+
+    def masked_step(*args: Any) -> Any:
+        scores, state, weights = step(*args)
+        return scores.masked_fill(forbidden, float("-inf")), state, weights
+
+    monkeypatch.setattr(trained.decoder, "step", masked_step)
+    masked = beam_search(trained, batch.source, batch.source_lengths, 3, 1.0, 3)
+    for ours, theirs in zip(plain, masked, strict=True):
+        assert [(h.tokens, h.score, h.log_probability) for h in ours] == [
+            (h.tokens, h.score, h.log_probability) for h in theirs]
+        assert all(torch.equal(a.attention, b.attention) for a, b in zip(ours, theirs, strict=True))
+    masked_greedy = trained.greedy_scored(batch.source, batch.source_lengths)
+    assert greedy[0] == masked_greedy[0] and greedy[2] == masked_greedy[2]
+    assert all(torch.equal(a, b) for a, b in zip(greedy[1], masked_greedy[1], strict=True))
+
+
 def test_a_beam_of_one_is_greedy_when_the_model_ends_at_the_length_limit(
         tokenizer: SubwordTokenizer) -> None:
     """At the last allowed step the model ends (p 0.5) rather than write one more word (p 0.4):

@@ -111,6 +111,30 @@ def test_a_word_s_character_features_do_not_depend_on_its_batch(kind: str) -> No
     assert encode(["é🙂"], None, words, chars, tags, False).chars.tolist() == [[1, 1]]
 
 
+def test_the_character_lstm_gives_the_layer_s_final_states_to_the_bit() -> None:
+    """The encoder packs the words itself, so the layer need not pad outputs nobody reads:
+    its features and gradients are exactly those of the layer run on the padded words and
+    their lengths (float32, as trained)."""
+    torch.manual_seed(0)
+    encoder = CharEncoder(num_chars=12, char_dim=6, hidden_size=5, kind="lstm")
+    chars = torch.randint(1, 12, (3, 4, 7))
+    chars[:, :, 5:] = 0
+    chars[0, 1, 2:] = 0
+    chars[2, 3, 1:] = 0
+    mask = torch.tensor([[True] * 4, [True, True, False, False], [True] * 4])
+    features = encoder(chars, mask)
+    ours = torch.autograd.grad(features.square().sum(), list(encoder.parameters()))
+    assert encoder.lstm is not None
+    words = chars[mask]
+    lengths = (words != 0).sum(1).clamp(min=1)
+    _, (h_n, _) = encoder.lstm(encoder.embedding(words), lengths=lengths)
+    expected = torch.zeros_like(features)
+    expected[mask] = torch.cat([h_n[0], h_n[1]], dim=1)
+    theirs = torch.autograd.grad(expected.square().sum(), list(encoder.parameters()))
+    assert torch.equal(features, expected)
+    assert all(torch.equal(a, b) for a, b in zip(ours, theirs, strict=True))
+
+
 @pytest.mark.parametrize(("options", "message"), [
     ({"char_encoder": "cnnn"}, "tagger.char_encoder must be one of lstm, cnn; got 'cnnn'"),
     ({"output": "crff"}, "tagger.output must be one of crf, softmax; got 'crff'"),

@@ -11,7 +11,6 @@ from typing import Any
 from rnnkit.commands.common import check_date_column, check_source
 from rnnkit.commands.paths import FolderPath
 from rnnkit.config import check_at_least, check_date
-from rnnkit.trading.strategies import check_costs
 
 
 def register(commands: Any, train_tasks: Any) -> None:
@@ -67,6 +66,10 @@ def run(args: argparse.Namespace) -> int:
 def check_flags(args: argparse.Namespace) -> None:
     """Refuse costs, threshold, dates, source and a --date-column without --data by their
     flags, before the model runs."""
+    # here, not at the top: rnnkit.trading imports pandas, which every command paid for at
+    # start (the parser imports this module), a tagger's predict too
+    from rnnkit.trading.strategies import check_costs
+
     for flag, value in (("--cost-bps", args.cost_bps), ("--slippage-bps", args.slippage_bps),
                         ("--threshold", args.threshold)):
         if value is not None:

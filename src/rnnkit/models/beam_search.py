@@ -83,7 +83,7 @@ def beam_search(model: Seq2Seq, source: Tensor, lengths: Tensor, beam_size: int 
     memory = Memory(*(part.index_select(0, spread) for part in memory))
     state = select_state(state, spread)
     limits = model.max_lengths(lengths).tolist()
-    forbidden = model.forbidden_mask()
+    forbidden = model.forbidden_mask().nonzero().squeeze(1)  # the ids never produced
     dtype = score_dtype(memory)  # the model's: float32 rounded a float64 model's sums
     scores = torch.full((batch, width), float("-inf"), device=source.device, dtype=dtype)
     scores[:, 0] = 0.0  # one live hypothesis at first; the others are copies
@@ -95,10 +95,11 @@ def beam_search(model: Seq2Seq, source: Tensor, lengths: Tensor, beam_size: int 
     active = list(range(batch))  # the sentences still searched; rows i*K .. i*K+K-1: active[i]
     for t in range(max(limits)):
         step_scores, state, weights = model.decoder.step(tokens, state, memory)
-        log_probs = torch.log_softmax(
-            step_scores.to(dtype).masked_fill(forbidden, float("-inf")), dim=1)
+        # in place, a few columns: a masked_fill and a sum of [A*K, V] each took a fresh copy
+        step_scores = step_scores.to(dtype).index_fill_(1, forbidden, float("-inf"))
+        log_probs = torch.log_softmax(step_scores, dim=1)
         vocab = log_probs.shape[1]
-        total = (scores.view(-1, 1) + log_probs).view(len(active), width * vocab)  # [A, K*V]
+        total = log_probs.add_(scores.view(-1, 1)).view(len(active), width * vocab)  # [A, K*V]
         best, flat = total.topk(2 * width, dim=1)  # [A, 2K]
         origin, token = flat // vocab, flat % vocab  # beam within the sentence, token id
         if weights is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
+from torch.nn.utils.rnn import pack_padded_sequence
 
 from rnnkit.layers import LSTM
 
@@ -50,7 +51,12 @@ class CharEncoder(nn.Module):
         lengths = (words != 0).sum(1).clamp(min=1)
         embedded = self.embedding(words)  # [N, L, C]
         if self.lstm is not None:
-            _, (h_n, _) = self.lstm(embedded, lengths=lengths)  # h_n: [2, N, H]
+            # packed here, as the layer packs a padded batch and its (CPU) lengths, so that the
+            # outputs come back packed: padded out to [N, L, 2H], which nothing reads (h_n
+            # alone is), they took a fifth of a tagger's forward
+            packed = pack_padded_sequence(embedded, lengths.cpu(), batch_first=True,
+                                          enforce_sorted=False)
+            _, (h_n, _) = self.lstm(packed)  # h_n: [2, N, H]
             features = torch.cat([h_n[0], h_n[1]], dim=1)  # [N, 2H]
         else:
             assert self.conv is not None

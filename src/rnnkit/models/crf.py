@@ -101,11 +101,13 @@ class CRF(nn.Module):
         penalty = torch.zeros(num_tags, num_tags)
         start_penalty = torch.zeros(num_tags)
         end_penalty = torch.zeros(num_tags)
-        if allowed is not None:
+        # on the meta device (a bundle's size probe: shapes, no values) there is nothing to
+        # fill, and a boolean index there runs a Python decomposition that imports Dynamo (1 s)
+        if allowed is not None and not penalty.is_meta:
             penalty[~allowed] = FORBIDDEN
-        if allowed_start is not None:
+        if allowed_start is not None and not start_penalty.is_meta:
             start_penalty[~allowed_start] = FORBIDDEN
-        if allowed_end is not None:
+        if allowed_end is not None and not end_penalty.is_meta:
             end_penalty[~allowed_end] = FORBIDDEN
         self.register_buffer("penalty", penalty)
         self.register_buffer("start_penalty", start_penalty)

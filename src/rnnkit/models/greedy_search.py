@@ -40,7 +40,7 @@ def greedy_search(model: Seq2Seq, source: Tensor, lengths: Tensor
     memory, state = model.encode(source, lengths)
     batch, device = source.shape[0], source.device
     limits = model.max_lengths(lengths).to(device)
-    forbidden = model.forbidden_mask()
+    forbidden = model.forbidden_mask().nonzero().squeeze(1)  # the ids never produced
     running = torch.arange(batch, device=device)  # the sentences not ended, in row order
     tokens = torch.full((batch,), BOS_ID, dtype=torch.long, device=device)
     dtype = score_dtype(memory)  # the model's (float32 held a float64 model's sums)
@@ -48,7 +48,8 @@ def greedy_search(model: Seq2Seq, source: Tensor, lengths: Tensor
     steps: list[tuple[Tensor, Tensor, Tensor | None]] = []  # (running, tokens, weights) a step
     for t in range(int(limits.max())):
         scores, state, attention = model.decoder.step(tokens, state, memory)
-        log_probs = torch.log_softmax(scores.to(dtype).masked_fill(forbidden, float("-inf")),
+        # in place, a few columns: a masked_fill of [R, V] took a fresh copy at every step
+        log_probs = torch.log_softmax(scores.to(dtype).index_fill_(1, forbidden, float("-inf")),
                                       dim=1)
         tokens = log_probs.argmax(dim=1)  # [R]
         total.index_add_(0, running, log_probs.gather(1, tokens.unsqueeze(1)).squeeze(1))

@@ -251,16 +251,18 @@ def load_bundle(path: str | Path, expected_kind: str | None = None) -> TaskModel
         expected_kind: refuse a bundle of another kind (e.g. a tagger where a classifier was
             asked for) with a clear error.
     """
-    import rnnkit.models  # noqa: F401  (registers every model kind)
+    import rnnkit.models
 
     metadata, tensors = read_bundle(path)
     kind = metadata.get("kind", "")
     if expected_kind is not None and kind != expected_kind:
         raise BundleError(f"{path} holds a {kind!r} model, but a {expected_kind!r} model is needed")
+    rnnkit.models.register_kind(kind)  # its model's module alone (not pandas for a tagger)
     if kind not in MODEL_KINDS:
+        known = sorted(set(MODEL_KINDS) | set(rnnkit.models.KIND_MODULES))
         raise BundleError(
             f"{path} holds a model of unknown kind {kind!r}; known kinds:"
-            f" {', '.join(sorted(MODEL_KINDS))}{newer_hint(metadata)}"
+            f" {', '.join(known)}{newer_hint(metadata)}"
         )
     try:
         config: dict[str, Any] = json.loads(metadata.get("config", ""))

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import torch
 from torch import Tensor, nn
+from torch.overrides import TorchFunctionMode
 
 MODULES_PER_TENSOR = 16  # containers, dropout and activations hold no tensor of their own
 SPARE_MODULES = 256
@@ -65,13 +67,40 @@ def size_guard(tensors: dict[str, Tensor]) -> Iterator[None]:
             handle.remove()
 
 
+# in-place random fills: on the meta device they have no values to fill, and torch runs
+# normal_ there through a Python decomposition that imports Dynamo (about 1 s of CPU, at every
+# load of a bundle with an embedding) on its first call. torch.nn.init's functions are seen
+# by a mode themselves (the Tensor methods they call inside are not)
+RANDOM_FILLS = frozenset({
+    Tensor.normal_, Tensor.uniform_, Tensor.bernoulli_, Tensor.exponential_,
+    Tensor.geometric_, Tensor.cauchy_, Tensor.log_normal_, Tensor.random_,
+    nn.init.normal_, nn.init.uniform_, nn.init.trunc_normal_, nn.init.xavier_normal_,
+    nn.init.xavier_uniform_, nn.init.kaiming_normal_, nn.init.kaiming_uniform_,
+    nn.init.orthogonal_, nn.init.sparse_,
+})
+
+
+class _NoRandomFills(TorchFunctionMode):
+    """Skip the in-place random fills of meta tensors (which hold no values): the shapes,
+    names and dtypes a build gives are those it gives with them."""
+
+    def __torch_function__(self, func: Any, types: Any, args: tuple[Any, ...] = (),
+                           kwargs: dict[str, Any] | None = None) -> Any:
+        kwargs = kwargs or {}
+        if func in RANDOM_FILLS:  # torch.nn.init passes its tensor by name
+            tensor = args[0] if args else kwargs.get("tensor")
+            if isinstance(tensor, Tensor) and tensor.is_meta:
+                return tensor
+        return func(*args, **kwargs)
+
+
 def probe_state(build: Callable[[], nn.Module],
                 tensors: dict[str, Tensor]) -> dict[str, Tensor] | None:
     """The state dict (names, shapes, dtypes; no memory) of the model ``build`` makes, built on
     the meta device under :func:`size_guard`; None if the build cannot run on that device (it
     is then built for real, still under the guard). Raises :class:`TooLarge`."""
     try:
-        with size_guard(tensors), torch.device("meta"):
+        with size_guard(tensors), torch.device("meta"), _NoRandomFills():
             return build().state_dict()
     except TooLarge:
         raise
