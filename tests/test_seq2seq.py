@@ -637,3 +637,28 @@ def test_lines_that_are_not_text_and_an_empty_batch_are_named(trained: Seq2Seq) 
     assert len(str(error.value)) < 400  # a megabyte of bytes was quoted whole
     with pytest.raises(ValueError, match="batch_size must be at least 1 .*, got 0"):
         translate_lines(trained, ["red dog"], batch_size=0)
+
+
+def test_masked_scores_writes_in_place_only_into_a_tensor_of_its_own() -> None:
+    """Beam and greedy search set the forbidden ids to -inf in place (a masked_fill copied the
+    [R, V] scores at every step); a decoder's expanded or sliced scores share memory with
+    other rows or with what the decoder keeps, and are copied first (torch warned of the
+    write into an expanded tensor, whose rows it changes together)."""
+    import warnings
+
+    from rnnkit.models.seq2seq_decoder import masked_scores
+
+    forbidden = torch.tensor([0, 2])
+    fresh = torch.randn(3, 5)
+    assert masked_scores(fresh, torch.float32, forbidden) is fresh
+    assert fresh[:, [0, 2]].eq(float("-inf")).all() and fresh[:, 1].isfinite().all()
+    row = torch.randn(1, 5)
+    kept = torch.randn(4, 5)
+    for shared, base in ((row.expand(3, 5), row), (kept[1:], kept)):
+        before = base.clone()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            masked = masked_scores(shared, torch.float32, forbidden)
+        assert torch.equal(base, before)
+        assert masked[:, [0, 2]].eq(float("-inf")).all()
+        torch.testing.assert_close(masked[:, [1, 3, 4]], shared[:, [1, 3, 4]])

@@ -25,7 +25,7 @@ from torch import Tensor
 
 from rnnkit.config import ConfigError
 from rnnkit.data.subword import BOS_ID, EOS_ID
-from rnnkit.models.seq2seq_decoder import Memory, score_dtype, select_state
+from rnnkit.models.seq2seq_decoder import Memory, masked_scores, score_dtype, select_state
 
 if TYPE_CHECKING:
     from rnnkit.models.seq2seq import Seq2Seq
@@ -96,7 +96,7 @@ def beam_search(model: Seq2Seq, source: Tensor, lengths: Tensor, beam_size: int 
     for t in range(max(limits)):
         step_scores, state, weights = model.decoder.step(tokens, state, memory)
         # in place, a few columns: a masked_fill and a sum of [A*K, V] each took a fresh copy
-        step_scores = step_scores.to(dtype).index_fill_(1, forbidden, float("-inf"))
+        step_scores = masked_scores(step_scores, dtype, forbidden)
         log_probs = torch.log_softmax(step_scores, dim=1)
         vocab = log_probs.shape[1]
         total = log_probs.add_(scores.view(-1, 1)).view(len(active), width * vocab)  # [A, K*V]

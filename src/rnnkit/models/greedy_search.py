@@ -16,7 +16,7 @@ import torch
 from torch import Tensor
 
 from rnnkit.data.subword import BOS_ID, EOS_ID
-from rnnkit.models.seq2seq_decoder import Memory, score_dtype, select_state
+from rnnkit.models.seq2seq_decoder import Memory, masked_scores, score_dtype, select_state
 
 if TYPE_CHECKING:
     from rnnkit.models.seq2seq import Seq2Seq
@@ -49,8 +49,7 @@ def greedy_search(model: Seq2Seq, source: Tensor, lengths: Tensor
     for t in range(int(limits.max())):
         scores, state, attention = model.decoder.step(tokens, state, memory)
         # in place, a few columns: a masked_fill of [R, V] took a fresh copy at every step
-        log_probs = torch.log_softmax(scores.to(dtype).index_fill_(1, forbidden, float("-inf")),
-                                      dim=1)
+        log_probs = torch.log_softmax(masked_scores(scores, dtype, forbidden), dim=1)
         tokens = log_probs.argmax(dim=1)  # [R]
         total.index_add_(0, running, log_probs.gather(1, tokens.unsqueeze(1)).squeeze(1))
         steps.append((running, tokens, attention))

@@ -49,6 +49,17 @@ def score_dtype(memory: Memory) -> torch.dtype:
     return torch.promote_types(memory.states.dtype, torch.float32)
 
 
+def masked_scores(scores: Tensor, dtype: torch.dtype, forbidden: Tensor) -> Tensor:
+    """A step's scores ``[R, V]`` in ``dtype`` with the ``forbidden`` ids' columns at -inf,
+    in place where the decoder's tensor is its own (a fresh, contiguous output: a masked_fill
+    copied all of it at every step), on a copy where it may share memory (an expanded or
+    strided view, whose rows one write would change together)."""
+    scores = scores.to(dtype)
+    if not scores.is_contiguous() or scores.storage_offset() != 0:
+        scores = scores.clone()
+    return scores.index_fill_(1, forbidden, float("-inf"))
+
+
 def select_state(state: DecoderState, index: Tensor) -> DecoderState:
     """The states of the sentences (or beams) at ``index``, in that order."""
     hidden = state.hidden
