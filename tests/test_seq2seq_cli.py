@@ -487,6 +487,27 @@ def test_input_feeding_without_attention_is_refused_not_dropped(
     assert main(["train", "seq2seq", "--set", "seq2seq.attention=none", "--print-config"]) == 0
 
 
+def test_a_run_saved_with_input_feeding_and_no_attention_resumes_with_it_set_false(
+        prefix: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Such a run (saved before the pair was refused) trained without input feeding; --resume
+    refused it and then refused seq2seq.input_feeding=false as a changed setting. The change
+    to false is taken as what the run did, and the refusal says to give it."""
+    out = tmp_path / "run"
+    args = ["train", "seq2seq", "--src", "de", "--tgt", "en", "--train", str(prefix), "--dev",
+            str(prefix), "--test", str(prefix), "--out", str(out), *TINY,
+            "--set", "seq2seq.attention=none"]
+    assert main([*args, "--set", "train.epochs=1"]) == 0
+    config = out / "config.toml"
+    config.write_text(config.read_text().replace("input_feeding = false",
+                                                 "input_feeding = true"))
+    capsys.readouterr()
+    assert main([*args, "--resume"]) == 2
+    assert "--resume a run saved so, which trained without it: --set seq2seq.input_feeding=false" \
+        in capsys.readouterr().err
+    assert main([*args, "--resume", "--set", "seq2seq.input_feeding=false"]) == 0
+    assert json.loads((out / "results.json").read_text())["epochs"] == 2
+
+
 def test_a_beam_wider_than_the_vocabulary_sentencepiece_made_is_refused_before_training(
         prefix: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """data.vocab_size asks for at most so many pieces; a small text gives fewer"""

@@ -33,7 +33,7 @@ def check_resume_config(config: Any, saved: str | Path) -> None:
     changed = [f"{section}.{key} ({value!r} -> {now[section][key]!r})"
                for section, values in earlier.items() for key, value in values.items()
                if now[section][key] != value and f"{section}.{key}" not in RESUMABLE
-               and section != "sample" and not _resolved(section, key, now[section][key])]
+               and section != "sample" and not _resolved(section, key, now[section][key], now)]
     if changed:
         sampling = " and sample.*" if "sample" in earlier else ""  # a language model's
         raise ConfigError(f"--resume: {', '.join(changed)} "
@@ -45,8 +45,13 @@ def check_resume_config(config: Any, saved: str | Path) -> None:
                           "new run with another --out")
 
 
-def _resolved(section: str, key: str, now: Any) -> bool:
+def _resolved(section: str, key: str, now: Any, settings: dict[str, Any]) -> bool:
     """``train.monitor=auto`` (a tagger's default) against the metric the run resolved it to
     and saved: the resumed run resolves it again from the same data, which the checkpoint
-    holds it to (its tags); the run refuses a resolution that differs from the saved one."""
-    return f"{section}.{key}" == "train.monitor" and now == "auto"
+    holds it to (its tags); the run refuses a resolution that differs from the saved one.
+    ``seq2seq.input_feeding`` true -> false with ``seq2seq.attention=none``: a run saved so
+    trained without input feeding (the model dropped it), as the resumed run does."""
+    name = f"{section}.{key}"
+    if name == "seq2seq.input_feeding":
+        return now is False and settings.get("seq2seq", {}).get("attention") == "none"
+    return name == "train.monitor" and now == "auto"

@@ -138,7 +138,8 @@ def check_run(config: Seq2SeqRunConfig) -> None:
         raise ConfigError("seq2seq.input_feeding feeds the attentional vector into the next "
                           "step, and seq2seq.attention=none gives none (the model would train "
                           "without it): set seq2seq.attention to general, dot or additive, or "
-                          "leave seq2seq.input_feeding out")
+                          "leave seq2seq.input_feeding out (to --resume a run saved so, which "
+                          "trained without it: --set seq2seq.input_feeding=false)")
     Seq2Seq.check_options(config.seq2seq, config.model)  # seq2seq.length_penalty >= 0 too
     if not config.seq2seq.teacher_forcing_steps and changed_keys(
             "seq2seq", config.seq2seq, Seq2SeqRunConfig().seq2seq, ("teacher_forcing_final",)):
