@@ -51,11 +51,12 @@ def score_dtype(memory: Memory) -> torch.dtype:
 
 def masked_scores(scores: Tensor, dtype: torch.dtype, forbidden: Tensor) -> Tensor:
     """A step's scores ``[R, V]`` in ``dtype`` with the ``forbidden`` ids' columns at -inf,
-    in place where the decoder's tensor is its own (a fresh, contiguous output: a masked_fill
-    copied all of it at every step), on a copy where it may share memory (an expanded or
-    strided view, whose rows one write would change together)."""
+    in place where the decoder's tensor is a fresh output, as a decoder's ``step`` returns it
+    (a masked_fill copied all of it at every step), on a copy where it is a view of another
+    tensor (expanded, sliced: one write would change the other's rows). A decoder that keeps
+    the very tensor it returns must return a copy of it."""
     scores = scores.to(dtype)
-    if not scores.is_contiguous() or scores.storage_offset() != 0:
+    if scores._base is not None or not scores.is_contiguous():
         scores = scores.clone()
     return scores.index_fill_(1, forbidden, float("-inf"))
 
