@@ -159,6 +159,14 @@ def test_a_feature_that_is_no_number_is_told_apart_at_evaluate_and_predict(
             error = capsys.readouterr().err
             assert f"line 3: column 'x' {message}" in error, error
             assert "feature_columns" not in error and len(error.strip().splitlines()) == 1
+    data.write_text("id,step,x,y,label\na,0,1,2,1\na,one,1,2,1\n")  # a step that is no number
+    for command in (["evaluate", "--data"], ["predict", "--input"]):
+        assert main([command[0], "--model", str(model), command[1], str(data)]) == 2
+        error = capsys.readouterr().err
+        assert ("line 3: column 'step' holds 'one', not a number; the model orders each "
+                "sequence's steps by this column, a number: give each row its step number") \
+            in error, error
+        assert "data.time_column" not in error  # neither command takes it
     data.write_text("id,step,x,y,label\na,0,1,2,p\na,1,calm,2,p\nb,0,1,1,q\n")
     assert main(["train", "classifier", "--train", str(data), "--format", "numeric", "--out",
                  str(tmp_path / "run"), "--set", "data.time_column=step", *QUICK]) == 2

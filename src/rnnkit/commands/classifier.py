@@ -272,15 +272,17 @@ def _fields_of_the_model() -> Iterator[None]:
     """``evaluate`` and ``predict`` read the field names the model trained with and take no
     ``--set``: a missing field's error says to rename the file's fields instead, and a
     feature that is no number to fix the value (not to leave the column out of
-    data.feature_columns: the model reads every column it was trained on)."""
-    from rnnkit.data.numeric_sequences import COLUMNS_HINT, FEATURE_FIX
+    data.feature_columns: the model reads every column it was trained on), and a step that is
+    no number to number it (not to set data.time_column)."""
+    from rnnkit.data.numeric_sequences import COLUMNS_HINT, FEATURE_FIX, TIME_FIX
     from rnnkit.data.text_labels import FIELDS_HINT
 
     try:
         yield
     except ValueError as error:
         message = str(error)
-        if not any(hint in message for hint in (FIELDS_HINT, COLUMNS_HINT, FEATURE_FIX)):
+        if not any(hint in message for hint in (FIELDS_HINT, COLUMNS_HINT, FEATURE_FIX,
+                                                 TIME_FIX)):
             raise
         raise ValueError(message.replace(
             FIELDS_HINT, "the model reads the field names it was trained with: rename the "
@@ -288,4 +290,6 @@ def _fields_of_the_model() -> Iterator[None]:
             COLUMNS_HINT, "the model reads the column names it was trained with: rename the "
             "file's columns to them").replace(
             FEATURE_FIX, "the model reads this column as one of its inputs, a number: fix "
-            "the value")) from None
+            "the value").replace(
+            TIME_FIX, "the model orders each sequence's steps by this column, a number: give "
+            "each row its step number (0, 1, 2...)")) from None

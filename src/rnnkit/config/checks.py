@@ -64,8 +64,8 @@ def check_utf8(text: str, key: str) -> None:
     except UnicodeEncodeError as error:
         raise ConfigError(f"{key} holds bytes that are not UTF-8 text ({text!r}, at character "
                           f"{error.start}), such as a file name in another encoding: the run's "
-                          "config.toml is UTF-8 and cannot hold it; rename the file (or folder) "
-                          "with UTF-8 characters") from None
+                          "config.toml is UTF-8 and cannot hold it; give the text in UTF-8 (a "
+                          "file or folder: rename it with UTF-8 characters)") from None
 
 
 def check_choice(value: str, key: str, choices: Sequence[str]) -> None:
