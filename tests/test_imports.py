@@ -55,3 +55,19 @@ def test_the_packages_still_give_every_name_they_list() -> None:
     assert mae([1.0], [2.0]) == 1.0
     for package in (rnnkit.models, rnnkit.timeseries):
         assert all(getattr(package, name) is not None for name in package.__all__)
+
+
+def test_the_lazy_packages_list_their_names_and_register_every_kind() -> None:
+    """Their names are kept in a table beside __all__: the two agree, dir() lists them before
+    they are loaded, and every bundle kind's module registers that kind."""
+    import rnnkit.models
+    import rnnkit.timeseries
+    from rnnkit.training.bundle import MODEL_KINDS
+
+    for package, table in ((rnnkit.models, rnnkit.models.CLASS_MODULES),
+                           (rnnkit.timeseries, rnnkit.timeseries.NAMES)):
+        assert sorted(package.__all__) == sorted(table)
+        assert set(table) <= set(dir(package))
+    for kind in rnnkit.models.KIND_MODULES:
+        rnnkit.models.register_kind(kind)
+        assert kind in MODEL_KINDS, kind

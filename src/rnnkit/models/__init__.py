@@ -58,6 +58,11 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    """The names the package gives (for dir() and tab completion), loaded or not."""
+    return sorted(set(globals()) | set(CLASS_MODULES))
+
+
 __all__ = [
     "DQNAgent",
     "Forecaster",

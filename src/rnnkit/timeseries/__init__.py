@@ -135,6 +135,11 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    """The names the package gives (for dir() and tab completion), loaded or not."""
+    return sorted(set(globals()) | set(NAMES))
+
+
 __all__ = [
     "BUY", "CLASS_NAMES", "HOLD", "MISSING", "SELL", "Fold", "GapReport", "RidgeRegression",
     "Split", "StandardScaler", "Windows", "accuracy", "beijing_weather", "buy_sell_hold",
