@@ -421,6 +421,23 @@ def test_a_lookback_too_short_for_a_named_kind_is_refused_by_print_config(
     assert rnnkit.cli.main([*args, "--set", f"data.lookback={needed}"]) == 0
 
 
+@pytest.mark.parametrize(("target", "lookback", "needed"), [
+    ("", 4, 5),  # the stock's default target, AAPL_log_return
+    ("price", 5, 6),  # a target named, read as a price by its name
+])
+def test_a_lookback_too_short_for_a_known_target_is_refused_by_print_config(
+        target: str, lookback: int, needed: int, capsys: pytest.CaptureFixture[str]) -> None:
+    """With signal.kind=auto the target's name decides the kind, and where the name is known
+    before the data (a stock's default target, data.target given) --print-config passed a
+    lookback too short; the run refused it only once its data was read."""
+    args = ["train", "signal", "--set", "data.source=AAPL", "--set", "data.horizon=5",
+            "--print-config"] + (["--set", f"data.target={target}"] if target else [])
+    assert rnnkit.cli.main([*args, "--set", f"data.lookback={lookback}"]) == 2
+    assert f"data.lookback {lookback} is too short for the persistence signal baseline" in \
+        capsys.readouterr().err
+    assert rnnkit.cli.main([*args, "--set", f"data.lookback={needed}"]) == 0
+
+
 def test_a_changed_file_keeps_the_model_s_test_period(tmp_path: Path, capsys) -> None:
     """A file's default split ends are found from its rows (70%, 85%): when earlier rows are
     added, the backtest still trades the model's test period, not days it trained on."""

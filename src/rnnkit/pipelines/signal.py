@@ -31,7 +31,12 @@ from rnnkit.data.batching import TensorBatches
 from rnnkit.models.signal import SignalClassifier, balanced_weights, target_kind
 from rnnkit.pipelines.run import train_in_run_dir, write_results
 from rnnkit.pipelines.saved_source import kept_settings, model_test_period, prepare_for
-from rnnkit.pipelines.source_config import ForecastDataConfig, check_data, check_source_setting
+from rnnkit.pipelines.source_config import (
+    ForecastDataConfig,
+    check_data,
+    check_source_setting,
+    is_stock,
+)
 from rnnkit.pipelines.sources import prepare
 from rnnkit.timeseries.baselines import majority_class, persistence_signal
 from rnnkit.timeseries.labels import (
@@ -173,8 +178,11 @@ def check_run(config: SignalRunConfig) -> None:
     check_model(config.model)
     check_data(config.data)
     check_source_setting(config.data.source)
-    if config.signal.kind != "auto":  # else known once the target is read (by its name)
-        check_lookback(config.data.lookback, config.data.horizon, config.signal.kind)
+    data = config.data  # the target's name, where known before reading: signal.kind=auto
+    target = data.target or (f"{data.source.upper()}_log_return" if is_stock(data.source)
+                             else "")  # reads the kind from it (a file's: once it is read)
+    if config.signal.kind != "auto" or target:
+        check_lookback(data.lookback, data.horizon, target_kind(target, config.signal.kind))
 
 
 def train_signal(config: SignalRunConfig, out_dir: str | Path, resume: bool = False,
