@@ -48,17 +48,17 @@ class NumericSequence:
 
 
 def _number(text: str, where: str, column: str, fix: str = FEATURE_FIX) -> float:
-    if fix == FEATURE_FIX and text.strip().lower() in MISSING:  # a step is told by TIME_FIX
-        raise ValueError(f"{where}: column {column!r} holds {text!r}, a missing value; fill "
+    missing = ValueError(f"{where}: column {column!r} holds {text!r}, a missing value; fill "
                          "missing values first")
+    if fix == FEATURE_FIX and text.strip().lower() in MISSING:  # a step is told by TIME_FIX
+        raise missing
     try:
         value = float(text)
     except ValueError:
         raise ValueError(f"{where}: column {column!r} holds {text!r}, not a number; {fix}"
                          ) from None
     if math.isnan(value):
-        raise ValueError(f"{where}: column {column!r} holds {text!r}, a missing value; fill "
-                         "missing values first")
+        raise missing
     if not math.isfinite(value):  # 'inf', or a number too large for a float (1e400)
         raise ValueError(f"{where}: column {column!r} holds {text!r}, not a finite number; "
                          "replace it")
