@@ -356,7 +356,11 @@ def test_a_wrong_setting_is_reported_once_before_any_process_starts(
             (["seq2seq", "--src", "de", "--tgt", "en"], "seq2seq.attention=luong",
              "seq2seq.attention must be one of"),
             (["forecaster"], "forecast.interval=0.5", "forecast.interval is read only with"),
-            (["lm"], "sample.top_p=2", "sample.top_p must be above 0")):
+            (["lm"], "sample.top_p=2", "sample.top_p must be above 0"),
+            # files of no registry dataset, in no format said: each process said so, then
+            # the launcher (the files are not read: they need not exist to be refused)
+            (["tagger", "--train", "a.txt", "--dev", "a.txt"], 'data.dataset=""',
+             "data.format must be one of conllu, iob (got '')")):
         assert main(["train", *task, "--nproc", "2", "--set", setting]) == 2
         assert message in capsys.readouterr().err
     with pytest.raises(AssertionError, match="the processes started"):  # good settings launch

@@ -87,6 +87,8 @@ def check_run(config: TaggerRunConfig) -> None:
         check_choice(data.format, "data.format", FORMATS)
     if data.dataset:  # one of another task said 'data.format must be one of conllu, iob'
         get_task_spec(data.dataset, "tagging", "a tagger")  # (sst) or gave API advice
+    data.reader_settings()  # no data.format and no dataset to take one from: refused here,
+    # not once per process of --nproc N after the launch (nor after --print-config)
     check_at_least(data.min_count, "data.min_count", 1)  # below 1 kept every word, as 1 does
     check_embeddings(config.embeddings)
 
