@@ -321,6 +321,22 @@ def test_resumed_run_ends_with_the_same_weights(tmp_path: Path, how: str) -> Non
     assert 0 < result.earlier_seconds < result.seconds
 
 
+def test_a_checkpoint_inside_an_epoch_keeps_the_seconds_trained_so_far(tmp_path: Path) -> None:
+    """A checkpoint_every save inside an epoch kept the seconds of the last epoch's end (0 in
+    the first epoch): a run killed there and resumed reported a train_seconds (and a
+    total_seconds) without the time trained before the kill."""
+    trainer = Trainer(make_regressor(dropout=0.5), RESUME_CONFIG, tmp_path, log=no_log)
+    with pytest.raises(RuntimeError, match="power cut"):  # after step 2, inside epoch 1
+        trainer.fit(CrashingSource(regression_source(), epoch=0, at=3), val_source())
+    saved = json.loads(load_checkpoint(tmp_path / "last.pt")["result"])
+    assert saved["steps"] == 2 and saved["seconds"] > 0
+    resumed = Trainer(make_regressor(dropout=0.5, seed=99), RESUME_CONFIG, tmp_path, log=no_log)
+    assert resumed.resume()
+    result = resumed.fit(regression_source(), val_source())
+    assert result.earlier_seconds == pytest.approx(saved["seconds"])
+    assert 0 < result.earlier_seconds < result.seconds
+
+
 def records(result: Any) -> list[dict[str, float]]:
     """The epoch records without their times."""
     return [{k: v for k, v in r.items() if k != "seconds"} for r in result.history]

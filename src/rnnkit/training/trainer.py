@@ -190,6 +190,7 @@ class Trainer(TrainerCheckpoints):
                             grad=f"{self.result.grad_norms[-1]:.3g}")
             every = config.checkpoint_every  # a batch of several TBPTT windows may pass a multiple
             if every and self.result.steps // every > steps_before // every:
+                self.result.seconds = time.perf_counter() - self._started  # the resume's
                 self.save()
         bar.close()
         if not given:  # its means would read 0: a perfect epoch, judged the best
