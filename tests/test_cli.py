@@ -1007,7 +1007,7 @@ def test_whole_number_flags_past_2_63_are_refused(
 
 
 @pytest.mark.parametrize(("command", "key"), [
-    (["train", "tagger", "--train"], "train"),
+    (["train", "tagger", "--format", "conllu", "--train"], "train"),  # no dataset: a format
     (["train", "lm", "--file"], "file"),
     (["train", "lm", "--data-dir"], "data_dir"),
 ])
