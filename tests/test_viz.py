@@ -204,3 +204,33 @@ def test_plots_leave_the_users_matplotlib_backend_alone(tmp_path: Path) -> None:
                           check=True)
     assert done.stdout.split() == ["svg", "0"]
     assert (tmp_path / "c.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _legend_and_axes_boxes(kept: list[Any]) -> list[tuple[Any, Any]]:
+    """Each figure's (legend box, axes box) in pixels, once laid out as save_figure does."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    boxes = []
+    for figure in kept:
+        renderer = FigureCanvasAgg(figure).get_renderer()
+        figure.tight_layout()
+        for axes in figure.axes:
+            if axes.get_legend() is not None:
+                boxes.append((axes.get_legend().get_window_extent(renderer),
+                              axes.get_window_extent(renderer)))
+    return boxes
+
+
+@pytest.mark.parametrize("name", ["forecast", "equity", "drawdown"])
+def test_time_series_legends_sit_beside_the_axes(name: str, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """loc="best" put the legend inside the axes, over the curves or the interval band (a
+    forecast.png of the Beijing temperature hid its band's first two days under it)."""
+    import rnnkit.viz.timeseries
+
+    kept: list[Any] = []
+    monkeypatch.setattr(rnnkit.viz.timeseries, "save_figure",
+                        lambda figure, path, dpi: kept.append(figure))
+    PLOTS[name](tmp_path / f"{name}.png")
+    [(legend, axes)] = _legend_and_axes_boxes(kept)
+    assert legend.x0 > axes.x1  # right of the axes, none of the data under it

@@ -63,8 +63,14 @@ def plot_forecast(actual: np.ndarray, predicted: Mapping[str, np.ndarray], path:
                               label=f"{name}{share} interval")
     axes.set_title(title)
     axes.set_ylabel(unit)
-    axes.legend(loc="best", fontsize=8)
+    _legend(axes)
     return save_figure(figure, path, dpi=120)
+
+
+def _legend(axes: Any) -> None:
+    """The legend beside the axes, on the right: inside, it hid the curves or the interval
+    band it fell over (the first days of a forecast's band, under loc="best")."""
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
 
 
 def _mark(axes: Any, mark: tuple[Any, str] | None) -> None:
@@ -89,7 +95,7 @@ def plot_equity(equity: Mapping[str, np.ndarray], path: str | Path,
         axes.set_yscale("log")
     axes.set_title(title)
     axes.set_ylabel("equity")
-    axes.legend(loc="best", fontsize=8)
+    _legend(axes)
     return save_figure(figure, path, dpi=120)
 
 
@@ -107,5 +113,5 @@ def plot_drawdown(equity: Mapping[str, np.ndarray], path: str | Path,
     _mark(axes, mark)
     axes.set_title(title)
     axes.set_ylabel("drawdown (%)")
-    axes.legend(loc="best", fontsize=8)
+    _legend(axes)
     return save_figure(figure, path, dpi=120)
