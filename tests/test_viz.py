@@ -234,3 +234,17 @@ def test_time_series_legends_sit_beside_the_axes(name: str, tmp_path: Path,
     PLOTS[name](tmp_path / f"{name}.png")
     [(legend, axes)] = _legend_and_axes_boxes(kept)
     assert legend.x0 > axes.x1  # right of the axes, none of the data under it
+
+
+@pytest.mark.parametrize("curves, words", [
+    ({}, "no equity curves to plot"),
+    ({"agent": []}, "'agent' of 'equity after costs' has no curve"),
+    ({"agent": [np.array([1.0, 1.1]), np.array([])]}, "'agent''s curve 1 .* is empty"),
+])
+def test_seed_equity_refuses_nothing_to_draw(curves: dict[str, Any], words: str,
+                                             tmp_path: Path) -> None:
+    """An empty curve failed with an IndexError (its final value, curve[-1]); no curves at
+    all drew a blank plot, a strategy without curves a legend of 'nan%'."""
+    with pytest.raises(ValueError, match=words):
+        plot_seed_equity(curves, tmp_path / "equity.png")
+    assert not (tmp_path / "equity.png").exists()
