@@ -248,3 +248,26 @@ def test_seed_equity_refuses_nothing_to_draw(curves: dict[str, Any], words: str,
     with pytest.raises(ValueError, match=words):
         plot_seed_equity(curves, tmp_path / "equity.png")
     assert not (tmp_path / "equity.png").exists()
+
+
+@pytest.mark.parametrize("plot, words", [
+    (lambda path: plot_forecast(np.array([]), {"model": np.array([])}, path),
+     "no actual values"),
+    (lambda path: plot_equity({}, path), "no equity curves"),
+    (lambda path: plot_drawdown({}, path), "no equity curves"),
+    (lambda path: plot_equity({"model": np.array([])}, path), "'model' .* is empty"),
+    (lambda path: plot_drawdown({"model": np.array([])}, path), "'model' .* is empty"),
+])
+def test_time_series_plots_refuse_nothing_to_draw(plot: Callable[[Path], Any], words: str,
+                                                  tmp_path: Path) -> None:
+    """No values drew empty axes without a word (a blank PNG)."""
+    with pytest.raises(ValueError, match=words):
+        plot(tmp_path / "plot.png")
+    assert not (tmp_path / "plot.png").exists()
+
+
+def test_time_series_plots_draw_one_point(tmp_path: Path) -> None:
+    for path in (plot_forecast(np.array([2.0]), {"model": np.array([1.0])}, tmp_path / "f.png"),
+                 plot_equity({"model": np.array([1.0])}, tmp_path / "e.png"),
+                 plot_drawdown({"model": np.array([1.0])}, tmp_path / "d.png")):
+        assert path.read_bytes()[:8] == PNG

@@ -38,6 +38,8 @@ def plot_forecast(actual: np.ndarray, predicted: Mapping[str, np.ndarray], path:
         'f.png'
     """
     actual = np.asarray(actual, dtype=float)
+    if not actual.size:  # drew empty axes without a word
+        raise ValueError(f"nothing to plot in {path}: no actual values (give at least one)")
     x = _times(len(actual), times)
     forecasts = {name: np.asarray(values, dtype=float) for name, values in predicted.items()}
     for name, values in forecasts.items():
@@ -67,6 +69,20 @@ def plot_forecast(actual: np.ndarray, predicted: Mapping[str, np.ndarray], path:
     return save_figure(figure, path, dpi=120)
 
 
+def _curves(equity: Mapping[str, np.ndarray], path: str | Path) -> dict[str, np.ndarray]:
+    """The equity curves as float arrays; none, or an empty one, refused (they drew empty
+    axes without a word)."""
+    curves = {name: np.asarray(curve, dtype=float) for name, curve in equity.items()}
+    if not curves:
+        raise ValueError(f"nothing to plot in {path}: no equity curves (give {{strategy: "
+                         "curve}})")
+    for name, curve in curves.items():
+        if not curve.size:
+            raise ValueError(f"the equity curve {name!r} for {path} is empty: it needs at "
+                             "least its starting value")
+    return curves
+
+
 def _legend(axes: Any) -> None:
     """The legend beside the axes, on the right: inside, it hid the curves or the interval
     band it fell over (the first days of a forecast's band, under loc="best")."""
@@ -84,7 +100,7 @@ def plot_equity(equity: Mapping[str, np.ndarray], path: str | Path,
                 log_scale: bool = False, mark: tuple[Any, str] | None = None) -> Path:
     """One equity curve per strategy (starting equity 1), e.g. model, persistence,
     buy-and-hold; ``mark``: a (time, label) drawn as a dashed vertical line."""
-    curves = {name: np.asarray(curve, dtype=float) for name, curve in equity.items()}
+    curves = _curves(equity, path)
     xs = {name: _times(len(curve), times) for name, curve in curves.items()}
     figure, axes = subplots(figsize=(10, 4))
     for name, curve in curves.items():
@@ -104,7 +120,7 @@ def plot_drawdown(equity: Mapping[str, np.ndarray], path: str | Path,
                   mark: tuple[Any, str] | None = None) -> Path:
     """The fall from the running peak of each equity curve, in percent (0 at a new peak);
     ``mark`` as :func:`plot_equity`'s."""
-    curves = {name: np.asarray(curve, dtype=float) for name, curve in equity.items()}
+    curves = _curves(equity, path)
     xs = {name: _times(len(curve), times) for name, curve in curves.items()}
     figure, axes = subplots(figsize=(10, 3))
     for name, curve in curves.items():
