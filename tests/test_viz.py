@@ -271,3 +271,25 @@ def test_time_series_plots_draw_one_point(tmp_path: Path) -> None:
                  plot_equity({"model": np.array([1.0])}, tmp_path / "e.png"),
                  plot_drawdown({"model": np.array([1.0])}, tmp_path / "d.png")):
         assert path.read_bytes()[:8] == PNG
+
+
+def test_seed_equity_legends_sit_beside_their_panels(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The legend sat inside, upper left, over where every curve starts (1, the top of the
+    panel when the curves fall); in a grid it must not fall on the next panel either."""
+    import rnnkit.viz.seed_equity
+
+    kept: list[Any] = []
+    monkeypatch.setattr(rnnkit.viz.seed_equity, "save_figure",
+                        lambda figure, path, dpi: kept.append(figure))
+    falling = {"agent": [np.linspace(1.0, 0.6, 50), np.linspace(1.0, 0.7, 50)],
+               "buy_and_hold": [np.linspace(1.0, 0.8, 50)]}
+    plot_seed_equity(falling, tmp_path / "equity.png")
+    plot_seed_equity_grid({"AAPL": (falling, None), "IBM": (falling, None)},
+                          tmp_path / "grid.png")
+    boxes = _legend_and_axes_boxes(kept)
+    assert len(boxes) == 3
+    for legend, axes in boxes:
+        assert legend.x0 > axes.x1
+    (left_legend, _), (_, right_axes) = boxes[1:]
+    assert left_legend.x1 < right_axes.x0

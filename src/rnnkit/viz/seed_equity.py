@@ -41,7 +41,9 @@ def _draw(axes: Any, curves: Curves, times: np.ndarray | None, title: str) -> No
     axes.axhline(1.0, color="grey", linewidth=0.5)
     axes.set_title(title)
     axes.set_ylabel("equity (start 1)")
-    axes.legend(loc="upper left", fontsize=7)
+    # beside the axes: inside, upper left, it hid where every curve starts (1, at the top
+    # of the panel when the curves fall)
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
 
 
 def _check(curves: Curves, title: str) -> None:
