@@ -221,19 +221,35 @@ def _legend_and_axes_boxes(kept: list[Any]) -> list[tuple[Any, Any]]:
     return boxes
 
 
-@pytest.mark.parametrize("name", ["forecast", "equity", "drawdown"])
-def test_time_series_legends_sit_beside_the_axes(name: str, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+TITLE = "temperature, 6 steps ahead, the last 504 of 8755 test windows (2014-12-11 00:00:00 to \
+2014-12-31 23:00:00)"  # a real forecast.png's
+LONG_TITLED = {
+    "forecast": lambda path: plot_forecast(np.arange(3.0), {"model": np.arange(3.0)}, path,
+                                           title=TITLE, unit="degC"),
+    "equity": lambda path: plot_equity(EQUITY, path, title=TITLE),
+    "drawdown": lambda path: plot_drawdown(EQUITY, path, title=TITLE),
+}
+
+
+@pytest.mark.parametrize("name", LONG_TITLED)
+def test_time_series_legends_sit_below_the_axes_and_titles_fit(
+        name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """loc="best" put the legend inside the axes, over the curves or the interval band (a
-    forecast.png of the Beijing temperature hid its band's first two days under it)."""
+    forecast.png of the Beijing temperature hid its band's first two days under it); beside
+    the axes, it narrowed them and that plot's title, centred over them, was cut off."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     import rnnkit.viz.timeseries
 
     kept: list[Any] = []
     monkeypatch.setattr(rnnkit.viz.timeseries, "save_figure",
                         lambda figure, path, dpi: kept.append(figure))
-    PLOTS[name](tmp_path / f"{name}.png")
+    LONG_TITLED[name](tmp_path / f"{name}.png")
     [(legend, axes)] = _legend_and_axes_boxes(kept)
-    assert legend.x0 > axes.x1  # right of the axes, none of the data under it
+    assert legend.y1 < axes.y0  # below the axes, none of the data under it
+    renderer = FigureCanvasAgg(kept[0]).get_renderer()
+    title = kept[0].axes[0].title.get_window_extent(renderer)
+    assert title.x0 >= 0 and title.x1 <= kept[0].bbox.width  # the title whole
 
 
 @pytest.mark.parametrize("curves, words", [

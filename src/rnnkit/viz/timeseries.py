@@ -63,7 +63,7 @@ def plot_forecast(actual: np.ndarray, predicted: Mapping[str, np.ndarray], path:
             share = "" if level is None else f" {100 * level:g}%"
             axes.fill_between(x, *band, color=line.get_color(), alpha=0.2,
                               label=f"{name}{share} interval")
-    axes.set_title(title)
+    _title(axes, title)
     axes.set_ylabel(unit)
     _legend(axes)
     return save_figure(figure, path, dpi=120)
@@ -83,10 +83,20 @@ def _curves(equity: Mapping[str, np.ndarray], path: str | Path) -> dict[str, np.
     return curves
 
 
+def _title(axes: Any, title: str) -> None:
+    """The title, its font made smaller past 90 characters: centred over the axes, a long
+    one (a forecast's names its target, horizon, windows and span) ran off the figure."""
+    axes.set_title(title, fontsize=min(12.0, 12.0 * 90 / max(len(title), 1)))
+
+
 def _legend(axes: Any) -> None:
-    """The legend beside the axes, on the right: inside, it hid the curves or the interval
-    band it fell over (the first days of a forecast's band, under loc="best")."""
-    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    """The legend below the axes, in one row (up to 4 entries a row): inside, it hid the
+    curves or the interval band it fell over (the first days of a forecast's band, under
+    loc="best"); beside them, it narrowed the axes, and the long title centred over them
+    (a forecast's names its span) was cut off at the figure's edge."""
+    entries = len(axes.get_legend_handles_labels()[1])
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=min(max(entries, 1), 4),
+                fontsize=8, frameon=False)
 
 
 def _mark(axes: Any, mark: tuple[Any, str] | None) -> None:
@@ -109,7 +119,7 @@ def plot_equity(equity: Mapping[str, np.ndarray], path: str | Path,
     _mark(axes, mark)
     if log_scale:
         axes.set_yscale("log")
-    axes.set_title(title)
+    _title(axes, title)
     axes.set_ylabel("equity")
     _legend(axes)
     return save_figure(figure, path, dpi=120)
@@ -127,7 +137,7 @@ def plot_drawdown(equity: Mapping[str, np.ndarray], path: str | Path,
         peaks = np.maximum.accumulate(np.maximum(curve, 1.0))
         axes.plot(xs[name], 100.0 * (curve / peaks - 1.0), linewidth=1.0, label=name)
     _mark(axes, mark)
-    axes.set_title(title)
+    _title(axes, title)
     axes.set_ylabel("drawdown (%)")
     _legend(axes)
     return save_figure(figure, path, dpi=120)
