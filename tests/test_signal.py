@@ -509,6 +509,7 @@ def test_an_in_sample_backtest_says_so_on_its_plots(tmp_path: Path, capsys,
     for name in ("equity.png", "drawdown.png"):
         axes = figures[name].axes[0]
         assert f"in-sample before {start}" in axes.get_title()
+        assert axes.get_title().startswith("price_log_return: ")  # as equity.png
         lines = {line.get_label(): line for line in axes.get_lines()}
         assert np.datetime64(lines["test period starts"].get_xdata()[0], "D") == start
     capsys.readouterr()
@@ -604,3 +605,18 @@ def test_evaluate_on_prices_of_zero_says_so(tmp_path: Path, capsys, zero_from: i
     err = capsys.readouterr().err
     assert "the target 'price' is read as a price" in err and "holds values of 0 or below" in err
     assert "warning" not in err
+
+
+def test_signal_plots_name_their_target_and_period(tmp_path: Path, monkeypatch) -> None:
+    """drawdown.png's title read "drawdown" alone, while equity.png beside it named the
+    target and the test period."""
+    import rnnkit.viz.timeseries as viz
+
+    titles: dict[str, str] = {}
+    monkeypatch.setattr(viz, "save_figure", lambda figure, path, dpi: titles.setdefault(
+        Path(path).name, figure.axes[0].get_title()))
+    csv = write_csv(tmp_path / "prices.csv", price_frame(500))
+    config = load_config(SignalRunConfig, None, settings(csv, **{"train.epochs": "1"}))
+    train_signal(config, tmp_path / "run", log=lambda line: None)
+    assert titles == {"equity.png": "price_log_return: equity after costs (test)",
+                      "drawdown.png": "price_log_return: drawdown (test)"}

@@ -216,7 +216,7 @@ def write_backtest(results: dict[str, BacktestResult], windows: Windows, out: Pa
         note = (f" (in-sample before {day_text(test_start)})" if test_start is not None
                 else " (in-sample)")
     plot_backtests(results, out, windows, f"{summary['target']}: equity after costs{note}",
-                   f"drawdown{note}", test_start)
+                   f"{summary['target']}: drawdown{note}", test_start)
     write_results(summary, out / "backtest.json")
 
 

@@ -250,7 +250,7 @@ def plot_signal(scored: dict[str, Any], outputs: dict[str, Any], test: Windows, 
                    out / "confusion.png", title=f"{target}: buy/sell/hold (test)")
     if outputs["backtests"]:
         plot_backtests(outputs["backtests"], out, test,
-                       f"{target}: equity after costs (test)")
+                       f"{target}: equity after costs (test)", f"{target}: drawdown (test)")
 
 
 def evaluate_signal(bundle: str | Path, source: str | None = None,

@@ -20,6 +20,7 @@ Curves = Mapping[str, Sequence[np.ndarray]]  # strategy -> one equity curve [N] 
 
 
 def _draw(axes: Any, curves: Curves, times: np.ndarray | None, title: str) -> None:
+    _check(curves, title)
     colours = matplotlib.colormaps["tab10"]
     for k, (name, runs) in enumerate(curves.items()):
         finals = [float(np.asarray(curve)[-1]) - 1.0 for curve in runs]
@@ -40,7 +41,26 @@ def _draw(axes: Any, curves: Curves, times: np.ndarray | None, title: str) -> No
     axes.axhline(1.0, color="grey", linewidth=0.5)
     axes.set_title(title)
     axes.set_ylabel("equity (start 1)")
-    axes.legend(loc="upper left", fontsize=7)
+    # beside the axes: inside, upper left, it hid where every curve starts (1, at the top
+    # of the panel when the curves fall)
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
+
+
+def _check(curves: Curves, title: str) -> None:
+    """Refuse nothing to draw: no strategy, a strategy without a seed's curve, or an empty
+    curve (its final return, curve[-1], failed with an IndexError; no curve drew a blank
+    panel, an empty strategy a legend of 'nan%')."""
+    if not curves:
+        raise ValueError(f"no equity curves to plot in {title!r}: give {{strategy: [one "
+                         "curve per seed]}}")
+    for name, runs in curves.items():
+        if not len(runs):
+            raise ValueError(f"strategy {name!r} of {title!r} has no curve: give one equity "
+                             "curve per seed, or leave the strategy out")
+        for seed, curve in enumerate(runs):
+            if not np.asarray(curve).size:
+                raise ValueError(f"{name!r}'s curve {seed} in {title!r} is empty: an equity "
+                                 "curve needs at least its starting value")
 
 
 def _dates(times: Any) -> bool:

@@ -38,6 +38,8 @@ def plot_forecast(actual: np.ndarray, predicted: Mapping[str, np.ndarray], path:
         'f.png'
     """
     actual = np.asarray(actual, dtype=float)
+    if not actual.size:  # drew empty axes without a word
+        raise ValueError(f"nothing to plot in {path}: no actual values (give at least one)")
     x = _times(len(actual), times)
     forecasts = {name: np.asarray(values, dtype=float) for name, values in predicted.items()}
     for name, values in forecasts.items():
@@ -61,10 +63,40 @@ def plot_forecast(actual: np.ndarray, predicted: Mapping[str, np.ndarray], path:
             share = "" if level is None else f" {100 * level:g}%"
             axes.fill_between(x, *band, color=line.get_color(), alpha=0.2,
                               label=f"{name}{share} interval")
-    axes.set_title(title)
+    _title(axes, title)
     axes.set_ylabel(unit)
-    axes.legend(loc="best", fontsize=8)
+    _legend(axes)
     return save_figure(figure, path, dpi=120)
+
+
+def _curves(equity: Mapping[str, np.ndarray], path: str | Path) -> dict[str, np.ndarray]:
+    """The equity curves as float arrays; none, or an empty one, refused (they drew empty
+    axes without a word)."""
+    curves = {name: np.asarray(curve, dtype=float) for name, curve in equity.items()}
+    if not curves:
+        raise ValueError(f"nothing to plot in {path}: no equity curves (give {{strategy: "
+                         "curve}})")
+    for name, curve in curves.items():
+        if not curve.size:
+            raise ValueError(f"the equity curve {name!r} for {path} is empty: it needs at "
+                             "least its starting value")
+    return curves
+
+
+def _title(axes: Any, title: str) -> None:
+    """The title, its font made smaller past 90 characters: centred over the axes, a long
+    one (a forecast's names its target, horizon, windows and span) ran off the figure."""
+    axes.set_title(title, fontsize=min(12.0, 12.0 * 90 / max(len(title), 1)))
+
+
+def _legend(axes: Any) -> None:
+    """The legend below the axes, in one row (up to 4 entries a row): inside, it hid the
+    curves or the interval band it fell over (the first days of a forecast's band, under
+    loc="best"); beside them, it narrowed the axes, and the long title centred over them
+    (a forecast's names its span) was cut off at the figure's edge."""
+    entries = len(axes.get_legend_handles_labels()[1])
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=min(max(entries, 1), 4),
+                fontsize=8, frameon=False)
 
 
 def _mark(axes: Any, mark: tuple[Any, str] | None) -> None:
@@ -78,7 +110,7 @@ def plot_equity(equity: Mapping[str, np.ndarray], path: str | Path,
                 log_scale: bool = False, mark: tuple[Any, str] | None = None) -> Path:
     """One equity curve per strategy (starting equity 1), e.g. model, persistence,
     buy-and-hold; ``mark``: a (time, label) drawn as a dashed vertical line."""
-    curves = {name: np.asarray(curve, dtype=float) for name, curve in equity.items()}
+    curves = _curves(equity, path)
     xs = {name: _times(len(curve), times) for name, curve in curves.items()}
     figure, axes = subplots(figsize=(10, 4))
     for name, curve in curves.items():
@@ -87,9 +119,9 @@ def plot_equity(equity: Mapping[str, np.ndarray], path: str | Path,
     _mark(axes, mark)
     if log_scale:
         axes.set_yscale("log")
-    axes.set_title(title)
+    _title(axes, title)
     axes.set_ylabel("equity")
-    axes.legend(loc="best", fontsize=8)
+    _legend(axes)
     return save_figure(figure, path, dpi=120)
 
 
@@ -98,14 +130,14 @@ def plot_drawdown(equity: Mapping[str, np.ndarray], path: str | Path,
                   mark: tuple[Any, str] | None = None) -> Path:
     """The fall from the running peak of each equity curve, in percent (0 at a new peak);
     ``mark`` as :func:`plot_equity`'s."""
-    curves = {name: np.asarray(curve, dtype=float) for name, curve in equity.items()}
+    curves = _curves(equity, path)
     xs = {name: _times(len(curve), times) for name, curve in curves.items()}
     figure, axes = subplots(figsize=(10, 3))
     for name, curve in curves.items():
         peaks = np.maximum.accumulate(np.maximum(curve, 1.0))
         axes.plot(xs[name], 100.0 * (curve / peaks - 1.0), linewidth=1.0, label=name)
     _mark(axes, mark)
-    axes.set_title(title)
+    _title(axes, title)
     axes.set_ylabel("drawdown (%)")
-    axes.legend(loc="best", fontsize=8)
+    _legend(axes)
     return save_figure(figure, path, dpi=120)
