@@ -9,8 +9,9 @@ Example:
     ((4, 4), 'vocabulary 1/2 words (50.0%, 1 lowercased)')
 """
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from rnnkit.lazy import attach
 
 if TYPE_CHECKING:  # the names below, for type checkers; at run time they load on first use
     from rnnkit.embeddings.corpus import (
@@ -48,10 +49,7 @@ _MODULES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _MODULES:
-        raise AttributeError(f"module 'rnnkit.embeddings' has no attribute {name!r}")
-    return getattr(import_module(f"rnnkit.embeddings.{_MODULES[name]}"), name)
+__getattr__, __dir__ = attach(__name__, _MODULES)
 
 
 __all__ = [

@@ -9,7 +9,9 @@ loaded), not with the package: the time-series models import pandas, which a tag
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from rnnkit.lazy import attach
 
 # each class and the module that defines it
 CLASS_MODULES = {
@@ -52,15 +54,7 @@ def register_kind(kind: str) -> None:
         importlib.import_module(f"{__name__}.{KIND_MODULES[kind]}")
 
 
-def __getattr__(name: str) -> Any:
-    if name in CLASS_MODULES:
-        return getattr(importlib.import_module(f"{__name__}.{CLASS_MODULES[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    """The names the package gives (for dir() and tab completion), loaded or not."""
-    return sorted(set(globals()) | set(CLASS_MODULES))
+__getattr__, __dir__ = attach(__name__, CLASS_MODULES)
 
 
 __all__ = [

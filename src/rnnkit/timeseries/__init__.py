@@ -17,8 +17,9 @@ the package: several of its modules import pandas, which ``rnnkit.timeseries.met
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from rnnkit.lazy import attach
 
 # each name and the module that defines it
 NAMES = {
@@ -129,15 +130,7 @@ if TYPE_CHECKING:
     from rnnkit.timeseries.windows import Windows, make_windows
 
 
-def __getattr__(name: str) -> Any:
-    if name in NAMES:
-        return getattr(importlib.import_module(f"{__name__}.{NAMES[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    """The names the package gives (for dir() and tab completion), loaded or not."""
-    return sorted(set(globals()) | set(NAMES))
+__getattr__, __dir__ = attach(__name__, NAMES)
 
 
 __all__ = [
