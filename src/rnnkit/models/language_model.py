@@ -92,8 +92,6 @@ class LanguageModel(TaskModel):
             layer_config = replace(encoder, hidden_size=size, num_layers=1, dropout=0.0)
             layers.append(build_encoder(layer_config, width, batch_first=False))
             width = size
-        if config.weight_dropout > 0 and any(layer.kernel != "fused" for layer in layers):
-            raise ValueError("lm.weight_dropout needs the fused kernel: set model.kernel=auto")
         self.layers = nn.ModuleList(layers)
         self.decoder = nn.Linear(width, len(vocab))
         if config.tie_weights:
