@@ -210,7 +210,12 @@ class Seq2Seq(TaskModel):
         loss = _token_loss(scores, gold, self.config.label_smoothing)
         if self.training:
             self.steps_seen += 1
-        return StepOutput(loss, int((gold != PAD_ID).sum()))
+        return StepOutput(loss, int(target_lengths(batch).sum()))
+
+    def layer_lengths(self, batch: Any, layer: str) -> Tensor | None:
+        """The decoder runs over the padded targets (it is given no lengths): its real steps
+        are each sentence's :func:`target_lengths`. The encoder is given the source lengths."""
+        return target_lengths(batch) if layer == "decoder.rnn" else None
 
     def forbidden_mask(self) -> Tensor:
         """Ids never produced: padding, unknown, begin marker (``[V]`` booleans)."""
@@ -282,6 +287,12 @@ class Seq2Seq(TaskModel):
         nll /= max(count, 1)
         return {"loss": loss / max(count, 1), "nll": nll, "perplexity": math.exp(min(nll, 700.0)),
                 "bleu": scores["bleu"], "chrf": scores["chrf"]}
+
+
+def target_lengths(batch: Seq2SeqBatch) -> Tensor:
+    """The decoder's real steps ``[B]`` for each sentence: its gold tokens and end marker, the
+    positions the loss counts (the steps after them read padding)."""
+    return (batch.target[:, 1:] != PAD_ID).sum(dim=1)  # [B, T] -> [B]
 
 
 def _token_loss(scores: Tensor, gold: Tensor, smoothing: float) -> Tensor:

@@ -28,7 +28,7 @@ import torch
 from torch import Tensor
 from torch.nn.utils.rnn import PackedSequence, pad_packed_sequence
 
-from rnnkit.layers.lengths import reverse_index, reverse_padded, step_mask
+from rnnkit.layers.lengths import check_lengths, reverse_index, reverse_padded, step_mask
 from rnnkit.layers.recurrent import Recurrent
 from rnnkit.training.recording_cell import RecordingCell
 from rnnkit.training.task import TaskModel, map_tensors
@@ -152,8 +152,11 @@ def gradient_flow(
         the norms per layer, direction and step (see :class:`GradientFlow`). In a padded batch
         (lengths given to the layer, or a packed sequence) each sequence's backward direction
         is mapped back within its own length, and padded steps count neither in the norms nor
-        in the gate statistics. A layer run once per step, each run carrying on from the state
-        the last one returned (a decoder with input feeding), gives one series of all steps.
+        in the gate statistics; so too the steps after the lengths the model declares for a
+        layer it runs over padding without lengths (:meth:`TaskModel.layer_lengths`: the
+        decoder of :class:`~rnnkit.models.seq2seq.Seq2Seq` over its padded targets). A layer
+        run once per step, each run carrying on from the state the last one returned (a
+        decoder with input feeding), gives one series of all steps.
 
     Shape:
         norms: ``[num_layers][num_directions][T]``.
@@ -202,18 +205,25 @@ def gradient_flow(
     directions = recurrent.num_directions
     norms: list[list[list[float]]] = []
     gates: list[list[dict[str, dict[str, float]]]] = []
-    lengths = _one_series(runs, directions, f"{type(model).__name__}.{layer}")
+    where = f"{type(model).__name__}.{layer}"
+    given = _one_series(runs, directions, where)  # the lengths the layer ran with
+    hidden = recorders[0].hidden
+    lengths = given if given is not None else _model_lengths(probe, batch, layer, where,
+                                                             len(hidden), hidden[0].shape[0])
     for index, recorder in enumerate(recorders):
         grads = torch.stack([torch.zeros_like(h) if h.grad is None else h.grad
                              for h in recorder.hidden])  # [T, B, H], in the order the loop ran
         steps, real = grads.shape[0], None  # real: [T, B, 1], True on real steps
-        if lengths is not None:
-            real = step_mask(lengths, steps, grads.device)
-            if index % directions == 1:  # the loop ran each sequence reversed in its length
-                grads = reverse_padded(grads, reverse_index(lengths, steps, grads.device))
-            grads = grads.masked_fill(~real, 0.0)
-        elif index % directions == 1:  # the loop ran the backward direction flipped
+        backward = index % directions == 1
+        if given is not None and backward:  # the loop ran each sequence reversed in its length
+            grads = reverse_padded(grads, reverse_index(given, steps, grads.device))
+        elif backward:  # the loop ran the backward direction flipped
             grads = grads.flip(0)
+        if lengths is not None:
+            real = step_mask(lengths, steps, grads.device)  # in the input's time order
+            grads = grads.masked_fill(~real, 0.0)
+            if given is None and backward:
+                real = real.flip(0)  # the gates are kept in the order the loop ran
         series = [scaled_norm(step) for step in grads]
         if index % directions == 0:
             norms.append([])
@@ -240,6 +250,22 @@ def _one_series(runs: list[tuple[Tensor | None, bool]], directions: int, where: 
     raise ValueError(f"gradient_flow: {where} ran {len(runs)} times in one step(batch), and its "
                      "steps make one series only when every run carries on from the state the "
                      "previous one returned, in one direction and without lengths")
+
+
+def _model_lengths(model: TaskModel, batch: Any, layer: str, where: str, steps: int,
+                   size: int) -> Tensor | None:
+    """The real lengths the model declares for a layer that ran without any
+    (:meth:`TaskModel.layer_lengths`: a decoder over padded targets), checked against the
+    ``steps`` x ``size`` sequences the layer ran."""
+    declared = model.layer_lengths(batch, layer)
+    if declared is None:
+        return None
+    try:
+        return check_lengths(declared, steps, size)
+    except ValueError as error:
+        raise ValueError(f"gradient_flow: {type(model).__name__}.layer_lengths(batch, "
+                         f"{layer!r}) does not fit the {steps} steps of {size} sequences "
+                         f"{where} ran: {error}") from None
 
 
 def _lengths_of(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Tensor | None:

@@ -78,6 +78,15 @@ class TaskModel(nn.Module):
         """The loss on one batch (or one time window of it, starting from ``state``)."""
         raise NotImplementedError
 
+    def layer_lengths(self, batch: Any, layer: str) -> Tensor | None:
+        """The real steps ``[B]`` of each sequence of ``batch`` that the recurrent layer at the
+        attribute path ``layer`` runs over in :meth:`step` without being given its lengths (a
+        decoder fed padded targets, whose loss leaves the padding out).
+        :func:`~rnnkit.training.diagnostics.gradient_flow` leaves the steps after them out of
+        its norms and gate statistics. None (the default): the layer reads no padding, or is
+        given the lengths itself."""
+        return None
+
     def metric_names(self) -> list[str] | None:
         """The names :meth:`evaluate` reports, so a mistyped ``train.monitor`` fails before
         training; None when unknown (then it fails after the first epoch)."""
