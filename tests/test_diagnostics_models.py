@@ -69,8 +69,7 @@ def test_padded_target_steps_count_in_no_decoder_statistic(
     short = collate(pairs[1:])
     alone = gradient_flow(model, short, layer="decoder.rnn")
     padded = gradient_flow(model, _padded(short, 6), layer="decoder.rnn")
-    assert padded.length == alone.length + 6
-    assert padded.norms[0][0] == pytest.approx(alone.norms[0][0] + [0.0] * 6, rel=1e-12)
+    assert padded.norms[0][0] == pytest.approx(alone.norms[0][0], rel=1e-12)
     for gate, stats in alone.gates[0][0].items():
         assert padded.gates[0][0][gate] == pytest.approx(stats, rel=1e-12)
     # a batch of both: its gates are the real steps' of the two sentences, pooled
@@ -85,7 +84,7 @@ def test_padded_target_steps_count_in_no_decoder_statistic(
             assert both.gates[0][0][gate][statistic] == pytest.approx(pooled, rel=1e-6)
 
 
-def test_the_source_padding_is_left_out_as_before(tokenizer: SubwordTokenizer) -> None:
+def test_a_source_padded_further_reads_as_alone(tokenizer: SubwordTokenizer) -> None:
     """The encoder is given the source lengths: a source padded further reads the same."""
     model = _translator(tokenizer, "lstm", "general", True)
     short = collate(encode_pairs(model, SOURCES[1:], TARGETS[1:]))
@@ -93,11 +92,26 @@ def test_the_source_padding_is_left_out_as_before(tokenizer: SubwordTokenizer) -
     source = F.pad(short.source, (0, 4), value=PAD_ID)
     padded = gradient_flow(model, short._replace(source=source))
     for direction in (0, 1):
-        assert padded.norms[0][direction] == pytest.approx(
-            alone.norms[0][direction] + [0.0] * 4, rel=1e-12)
+        assert padded.norms[0][direction] == pytest.approx(alone.norms[0][direction], rel=1e-12)
         for gate, stats in alone.gates[0][direction].items():
             assert padded.gates[0][direction][gate] == pytest.approx(stats, rel=1e-12)
-    assert all(math.isfinite(v) for v in padded.norms[0][1])
+
+
+def test_steps_after_the_longest_sequence_are_left_out(tokenizer: SubwordTokenizer) -> None:
+    """A batch padded past its longest sequence (a fixed pad length) reported those steps as
+    norm 0, read as "no path to the loss": the last step's norm was 0, so first/last and its
+    log10 were n/a in the rows, the table and summary JSON (None), and the plot marked
+    every such step "0: no gradient". The steps no sequence reaches are not steps."""
+    model = _translator(tokenizer, "lstm", "general", True)
+    short = collate(encode_pairs(model, SOURCES[1:], TARGETS[1:]))
+    further = short._replace(source=F.pad(short.source, (0, 4), value=PAD_ID))
+    further = _padded(further, 3)
+    for layer in ("encoder", "decoder.rnn"):
+        alone, padded = (gradient_flow(model, batch, layer=layer) for batch in (short, further))
+        assert padded.length == alone.length == len(alone.norms[0][0])
+        assert all(math.isfinite(row["orders"]) for row in padded.rows())
+        assert [row["orders"] for row in padded.rows()] == pytest.approx(
+            [row["orders"] for row in alone.rows()], rel=1e-9)
 
 
 class _Declared(TaskModel):

@@ -43,8 +43,9 @@ class GradientFlow:
     Attributes:
         name: a label for tables and plots (the cell kind, say).
         norms: ``norms[layer][direction][t]`` = ``||dL/dh_t||`` (Frobenius over batch and
-            hidden units), ``t`` in the input's own time order for both directions. A state that
-            does not reach the loss has norm 0.
+            hidden units), ``t`` in the input's own time order for both directions, up to the
+            longest sequence's last step in a padded batch. A state that does not reach the loss
+            has norm 0.
         loss: the batch loss the gradients are taken of.
         gates: ``gates[layer][direction][gate]`` = ``{"mean": m, "saturated": s}`` for the
             sigmoid gates of plain LSTM/GRU cells (``s``: the share of values below 0.1 or
@@ -150,13 +151,14 @@ def gradient_flow(
 
     Returns:
         the norms per layer, direction and step (see :class:`GradientFlow`). In a padded batch
-        (lengths given to the layer, or a packed sequence) each sequence's backward direction
-        is mapped back within its own length, and padded steps count neither in the norms nor
-        in the gate statistics; so too the steps after the lengths the model declares for a
-        layer it runs over padding without lengths (:meth:`TaskModel.layer_lengths`: the
-        decoder of :class:`~rnnkit.models.seq2seq.Seq2Seq` over its padded targets). A layer
-        run once per step, each run carrying on from the state the last one returned (a
-        decoder with input feeding), gives one series of all steps.
+        (lengths given to the layer, a packed sequence, or the lengths the model declares for
+        a layer it runs over padding without them: :meth:`TaskModel.layer_lengths`, as the
+        decoder of :class:`~rnnkit.models.seq2seq.Seq2Seq` over its padded targets) padded
+        steps count neither in the norms nor in the gate statistics, the steps after the
+        longest sequence's last are left out (a batch padded further reads as without them),
+        and with lengths given to the layer each sequence's backward direction is mapped back
+        within its own length. A layer run once per step, each run carrying on from the state
+        the last one returned (a decoder with input feeding), gives one series of all steps.
 
     Shape:
         norms: ``[num_layers][num_directions][T]``.
@@ -224,6 +226,7 @@ def gradient_flow(
             grads = grads.masked_fill(~real, 0.0)
             if given is None and backward:
                 real = real.flip(0)  # the gates are kept in the order the loop ran
+            grads = grads[: int(lengths.max())]  # the steps after the longest: no one's
         series = [scaled_norm(step) for step in grads]
         if index % directions == 0:
             norms.append([])
