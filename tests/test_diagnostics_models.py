@@ -15,15 +15,18 @@ import rnnkit
 from rnnkit.cells import LSTMCell
 from rnnkit.config import ModelConfig
 from rnnkit.data.subword import PAD_ID, SubwordTokenizer
+from rnnkit.data.text_stream import StreamBatches, build_stream_vocab, tokenize
+from rnnkit.models.language_model import LanguageModel, LMConfig
 from rnnkit.models.seq2seq import Seq2Seq, Seq2SeqBatch, Seq2SeqConfig
 from rnnkit.pipelines.seq2seq import collate, encode_pairs
-from rnnkit.training.diagnostics import gradient_flow
+from rnnkit.training.diagnostics import flow_table, gradient_flow
 from rnnkit.training.task import StepOutput, TaskModel
 
 WORDS = ["red", "blue", "green", "black", "white", "dog", "cat", "bird", "fish", "horse",
          "runs", "sits", "jumps", "swims"]
 SOURCES = ["red dog runs", "cat sits"]
 TARGETS = ["runs dog red green fish jumps white horse swims", "cat"]  # 1 word against 9
+TEXT = "ROMEO:\nBut soft, what light through yonder window breaks?\n" * 4
 DECODERS = [("general", True), ("general", False), ("none", False)]  # attention, feeding
 
 
@@ -158,3 +161,23 @@ def test_declared_lengths_leave_the_padding_out_of_both_directions() -> None:
     with pytest.raises(ValueError, match=r"_Declared.layer_lengths\(batch, 'encoder'\) does not "
                                          "fit the 5 steps of 2 sequences"):
         gradient_flow(model, x)
+
+
+def test_the_default_label_names_the_layer_measured(tokenizer: SubwordTokenizer) -> None:
+    """The label defaulted to the cell class alone, so the encoder and decoder of a translation
+    model, or the layers of a language model (each its own layer, all read as layer 0), had
+    the same name in the table, the JSON and the plot's legend."""
+    model = _translator(tokenizer, "lstm", "general", True)
+    batch = collate(encode_pairs(model, SOURCES, TARGETS))
+    flows = [gradient_flow(model, batch, layer=layer) for layer in ("encoder", "decoder.rnn")]
+    assert [flow.name for flow in flows] == ["encoder (LSTMCell)", "decoder.rnn (LSTMCell)"]
+    assert "| decoder.rnn (LSTMCell) | 0 | fwd |" in flow_table(flows)
+    tokens = tokenize(TEXT, "char")
+    vocab = build_stream_vocab(tokens, "char")
+    torch.manual_seed(0)
+    language = LanguageModel(vocab, LMConfig(embedding_dim=8),
+                             ModelConfig(cell="gru", hidden_size=6, num_layers=2))
+    stream = next(iter(StreamBatches(vocab.encode(tokens), 2, 10, shuffle=False).batches(0)))
+    names = [gradient_flow(language, stream, layer=f"layers.{k}").name for k in (0, 1)]
+    assert names == ["layers.0 (GRUCell)", "layers.1 (GRUCell)"]
+    assert gradient_flow(language, stream, layer="layers.1", name="top").to_dict()["name"] == "top"

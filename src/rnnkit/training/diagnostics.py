@@ -145,7 +145,10 @@ def gradient_flow(
     Args:
         model: a task model whose ``step(batch)`` returns the loss.
         batch: one batch, as the model's ``step`` takes it.
-        name: the label of the result (defaults to the cell class name).
+        name: the label of the result (defaults to the layer and its cell class:
+            ``"decoder.rnn (LSTMCell)"``, so that the layers of one model, the separate
+            ``layers.0`` and ``layers.1`` of a language model say, tell apart in tables, JSON
+            and plots).
         layer: the attribute path of the :class:`Recurrent` layer inside the model.
         dtype: the floating type of the measurement; None keeps the model's own.
 
@@ -233,7 +236,7 @@ def gradient_flow(
             gates.append([])
         norms[-1].append(series)
         gates[-1].append(recorder.gate_summary(real))
-    label = name or type(recorders[0].inner).__name__
+    label = name or f"{layer} ({type(recorders[0].inner).__name__})"
     return GradientFlow(label, norms, float(loss.detach()), gates)
 
 
