@@ -45,7 +45,10 @@ class GradientFlow:
         norms: ``norms[layer][direction][t]`` = ``||dL/dh_t||`` (Frobenius over batch and
             hidden units), ``t`` in the input's own time order for both directions, up to the
             longest sequence's last step in a padded batch. A state that does not reach the loss
-            has norm 0.
+            has norm 0. In a padded batch step ``t`` sums the sequences that reach it, fewer
+            towards the end: the norm falls with the square root of their count (a translation
+            decoder on 16 Multi30k sentences of 14 to 67 steps: log10 first/last +0.44, but
+            -0.16 per sentence, root mean square); compare steps on sequences of one length.
         loss: the batch loss the gradients are taken of.
         gates: ``gates[layer][direction][gate]`` = ``{"mean": m, "saturated": s}`` for the
             sigmoid gates of plain LSTM/GRU cells (``s``: the share of values below 0.1 or
@@ -67,7 +70,11 @@ class GradientFlow:
 
         ``orders`` is ``log10(first / last)``: -3 means the gradient reaching the first step is a
         thousand times smaller than at the last step; ``-inf`` when the first is 0 (no path to
-        the loss, or below the smallest float); NaN when the last is 0.
+        the loss, or below the smallest float); NaN when the last is 0. It reads as the
+        gradient's decay with distance where the loss sits at the end (a classifier, the adding
+        task); where every step has a loss term of its own (a language model, a translation
+        decoder), each ``dL/dh_t`` holds its own step's term, and the ratio compares steps, not
+        distances.
         """
         rows = []
         for layer, directions in enumerate(self.norms):

@@ -42,7 +42,8 @@ class TaskModel(nn.Module):
     """Base class of every task model (tagger, classifier, forecaster, ...).
 
     A task model computes its own loss, so one trainer serves every task. Subclasses implement
-    :meth:`step`; for truncated BPTT also :meth:`windows`; and may refine :meth:`evaluate`.
+    :meth:`step`; for truncated BPTT also :meth:`windows`; and may refine :meth:`evaluate`
+    (and :meth:`layer_lengths`, for a layer run over padding without its lengths).
     To be saved as a bundle, a model also registers a ``kind``
     (:func:`rnnkit.training.bundle.register_model`) and implements :meth:`bundle_config` and
     :meth:`from_bundle_config`.
