@@ -282,7 +282,10 @@ def test_an_interrupted_launch_says_so_in_rnnkit_s_line_alone(
 
     monkeypatch.setattr("torch.distributed.launcher.api.elastic_launch", interrupted)
     assert launch(2, ["train", "synthetic"]) == 130
-    assert capsys.readouterr().err == "rnnkit: interrupted (SIGTERM); continue with --resume\n"
+    assert capsys.readouterr().err == (
+        "rnnkit: interrupted (SIGTERM); continue with --resume, from the last checkpoint (an "
+        "epoch's end, or train.checkpoint_every): a run on several processes saves none when "
+        "interrupted\n")
     assert not caplog.records
     # and the workers it stops say the run may have been interrupted, not only that another
     # process "usually" failed

@@ -203,6 +203,61 @@ def test_an_interrupted_walk_forward_resumes_to_the_same_results(tmp_path: Path)
     assert best.stat().st_mtime_ns == written  # a finished fold is read back, not trained again
 
 
+def test_ctrl_c_inside_a_fold_saves_its_model_and_the_walk_forward_resumes_to_the_same_results(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C (a real SIGINT) while fold 2013's forecaster trains its 2nd epoch: the trainer
+    saves the fold model's last.pt after its batch 2 and the command stops (130); --resume
+    reads fold 2012 back and goes on from that step."""
+    import os
+    import signal
+
+    from rnnkit.training.checkpoint import load_checkpoint
+
+    def run(out: Path, *extra: str, code: int = 0) -> dict:
+        args = ["stocks", "--symbols", "IBM", "--out", str(out), *extra]
+        for item in ("data.first_test_year=2012", "data.lookback=20", "model.hidden_size=4",
+                     "train.epochs=2", "train.threads=1"):
+            args += ["--set", item]
+        assert rnnkit.cli.main(args) == code
+        return json.loads((out / "IBM" / "results.json").read_text()) if not code else {}
+
+    class CtrlC:  # sends SIGINT as the trainer asks for batch 2 of epoch 2
+        def __init__(self, inner: object) -> None:
+            self.inner = inner
+
+        def batches(self, epoch: int):  # noqa: ANN202
+            for index, batch in enumerate(self.inner.batches(epoch)):
+                if (epoch, index) == (1, 2):
+                    os.kill(os.getpid(), signal.SIGINT)
+                yield batch
+
+        def __len__(self) -> int:
+            return len(self.inner)
+
+    straight = run(tmp_path / "straight")
+    train_in_run_dir = rnnkit.pipelines.stocks.train_in_run_dir
+
+    def interrupted(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        if args[2].parts[-2:] == ("fold-2013", "forecaster"):
+            args = (*args[:3], CtrlC(args[3]), *args[4:])
+        return train_in_run_dir(*args, **kwargs)
+
+    monkeypatch.setattr(rnnkit.pipelines.stocks, "train_in_run_dir", interrupted)
+    out = tmp_path / "resumed"
+    capsys.readouterr()
+    run(out, code=130)
+    checkpoint = out / "IBM" / "fold-2013" / "forecaster" / "last.pt"
+    state = load_checkpoint(checkpoint)
+    assert (state["epoch"], state["batch_in_epoch"]) == (1, 2)
+    assert capsys.readouterr().err.endswith(f"(in epoch 2, after batch 2); saved {checkpoint};"
+                                            " continue with --resume (the same command)\n")
+    monkeypatch.setattr(rnnkit.pipelines.stocks, "train_in_run_dir", train_in_run_dir)
+    resumed = run(out, "--resume")
+    assert [resumed[key] for key in ("forecast", "backtest")] == [
+        straight[key] for key in ("forecast", "backtest")]
+
+
 def test_a_fresh_run_killed_early_resumes_without_an_older_run_s_folds(tmp_path: Path,
                                                                       monkeypatch) -> None:
     def run(out: Path, *extra: str, code: int = 0) -> dict:

@@ -29,6 +29,7 @@ from rnnkit.training.bundle import BundleError
 from rnnkit.training.checkpoint import CheckpointError
 from rnnkit.training.distributed import LOST_EXIT_CODE, WorkerLost
 from rnnkit.training.environment import environment_rank, environment_world_size
+from rnnkit.training.interruption import TrainingInterrupted
 from rnnkit.training.launch import check_process_count, check_process_limit, launch, launched
 from rnnkit.training.monitor import TrainingDiverged
 
@@ -122,6 +123,19 @@ def can_resume(args: argparse.Namespace) -> bool:
     that train through the one trainer, and ``rnnkit stocks`` (not ``train dqn``, which trains
     in one go, nor the commands without ``--resume``)."""
     return hasattr(args, "resume") and getattr(args, "task", None) not in SINGLE_PROCESS_TASKS
+
+
+def interrupted_message(args: argparse.Namespace, error: KeyboardInterrupt) -> str:
+    """What Ctrl-C stopped, and how to go on: where the trainer saved, when it stopped
+    between two optimizer steps (:class:`~rnnkit.training.interruption.TrainingInterrupted`)."""
+    if not can_resume(args):  # train dqn: its supervised runs may have saved, but it never
+        return "interrupted"  # resumes them
+    if isinstance(error, TrainingInterrupted) and error.checkpoint is not None:
+        return f"{error}; continue with --resume (the same command)"
+    out = getattr(args, "out", None)
+    if out is not None and not (Path(out) / "config.toml").is_file():
+        return "interrupted before the run began (nothing to resume): run the command again"
+    return "interrupted; continue with --resume"
 
 
 def check_one_process(args: argparse.Namespace) -> None:
@@ -247,12 +261,8 @@ def main(argv: Sequence[str] | None = None) -> int:
               " lower the sizes (model.hidden_size, num_layers, batch_size, lengths)",
               file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        advice = "; continue with --resume" if can_resume(args) else ""
-        out = getattr(args, "out", None)
-        if advice and out is not None and not (Path(out) / "config.toml").is_file():
-            advice = " before the run began (nothing to resume): run the command again"
-        print(f"rnnkit: interrupted{advice}", file=sys.stderr)
+    except KeyboardInterrupt as error:
+        print(f"rnnkit: {interrupted_message(args, error)}", file=sys.stderr)
         return 130
 
 

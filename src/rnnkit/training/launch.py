@@ -61,8 +61,9 @@ def launch(nproc: int, argv: Sequence[str]) -> int:
             print(f"rnnkit: error: {describe_failure(error.failures)}", file=sys.stderr)
             return 2 if _first_failure(error.failures)[1].exitcode == 2 else 1
         except SignalException as error:
-            print(f"rnnkit: interrupted ({error.sigval.name}); continue with --resume",
-                  file=sys.stderr)
+            print(f"rnnkit: interrupted ({error.sigval.name}); continue with --resume, from "
+                  "the last checkpoint (an epoch's end, or train.checkpoint_every): a run on "
+                  "several processes saves none when interrupted", file=sys.stderr)
             return 130
     return 0
 

@@ -9,7 +9,8 @@ Per epoch: validation, the best checkpoint, learning-rate reduction on plateau, 
 and carry every RNG state and the running sums of the epoch in progress, so a resumed run ends
 with the same weights and the same epoch records as an uninterrupted one. ``train.max_steps``
 is checked before every optimizer step (each truncated-BPTT window included); a run stopped
-by it mid-epoch leaves the epoch to the resumed run.
+by it mid-epoch leaves the epoch to the resumed run, as Ctrl-C does in a run of one process
+(:mod:`rnnkit.training.interruption`: a checkpoint between two optimizer steps, then a stop).
 
 Started by ``torchrun`` the same loop trains data-parallel (:mod:`rnnkit.training.distributed`):
 each process steps on its share of every global batch, DistributedDataParallel averages the
@@ -35,6 +36,7 @@ from rnnkit.training.checkpoint import seed_everything
 from rnnkit.training.distributed import join
 from rnnkit.training.environment import resolve_device
 from rnnkit.training.epoch_sums import EpochSums
+from rnnkit.training.interruption import InterruptFlag, TrainingInterrupted, catch_interrupt
 from rnnkit.training.monitor import Monitor, TrainResult, divergence_error
 from rnnkit.training.optimizer import make_optimizer, take_step
 from rnnkit.training.same_settings import check_same_run, run_signature
@@ -102,6 +104,7 @@ class Trainer(TrainerCheckpoints):
         self.carried: Any = None
         self._best_weights: dict[str, Any] | None = None
         self._observe: dict[str, BatchSource] = {}
+        self.interrupt = InterruptFlag()  # raised by Ctrl-C while fit trains
         self._started = time.perf_counter()
 
     # -- the loop -------------------------------------------------------------------------
@@ -115,6 +118,8 @@ class Trainer(TrainerCheckpoints):
 
         ``observe`` names more sources (a test set, say) scored after every epoch for the
         record only (time-to-accuracy curves); they never steer selection or stopping.
+        Ctrl-C in a run of one process raises :class:`TrainingInterrupted` between two
+        optimizer steps, once ``last.pt`` holds that point (:meth:`resume` goes on from it).
         """
         config = self.config
         self.monitor.check(self.model, val is not None)
@@ -127,9 +132,12 @@ class Trainer(TrainerCheckpoints):
         self.result.earlier_seconds = self.result.seconds  # 0 unless resumed
         started = time.perf_counter() - self.result.seconds
         self._started = started
-        with self.workers.watch():  # a lost process: a clear error, not one from deep in torch
+        with self.workers.watch(), catch_interrupt(not self.workers.distributed) as interrupt:
+            self.interrupt = interrupt
+            # a lost process: a clear error, not one from deep in torch; Ctrl-C: a flag
             check_same_run(self.workers, {"the training data's batches an epoch": len(train)})
-            while self.epoch < config.epochs and self.result.stopped == "completed":
+            while (self.epoch < config.epochs and self.result.stopped == "completed"
+                   and not interrupt.requested):
                 stats = self._train_epoch(train)
                 if stats is None:
                     break  # stopped mid-epoch: the epoch is not over, a resumed run finishes it
@@ -137,6 +145,9 @@ class Trainer(TrainerCheckpoints):
             self.result.seconds = time.perf_counter() - started
             if self.batch_in_epoch or self.window_in_batch:  # stopped mid-epoch (an epoch's
                 self.save()  # end saves itself): the resume point, the last weights not the best
+            if interrupt.requested:  # after the checkpoint (an epoch's end: the epoch's own)
+                raise TrainingInterrupted.at(self.result.steps, self.epoch, self.batch_in_epoch,
+                                             self.window_in_batch, self.run_dir)
         self._restore_best()
         return self.result
 
@@ -173,9 +184,9 @@ class Trainer(TrainerCheckpoints):
                 self.batch_in_epoch = index + 1  # share among the processes (its place kept,
                 bar.update(1)  # so the count of global batches, where a resumed run goes on,
                 continue  # is one process's)
-            if self._at_step_limit():  # checked here, not after the last batch: an epoch whose
-                bar.close()  # last batch took the last step still ends (and is validated)
-                return None
+            if self.interrupt.requested or self._at_step_limit():  # checked here, not after
+                bar.close()  # the last batch: an epoch whose last batch took the last step
+                return None  # still ends (and is validated)
             steps_before = self.result.steps
             if not self.model.carries_state and not self.window_in_batch:
                 self.carried = None  # batches are independent: no state crosses between them
@@ -197,6 +208,8 @@ class Trainer(TrainerCheckpoints):
             raise ValueError(f"the training data gave no batch in epoch {self.epoch + 1}, so "
                              "nothing trained; give it at least one batch (fewer items than "
                              "the batch size with drop_last give none)")
+        if self.interrupt.requested:  # before validating: a resumed run validates the epoch
+            return None
         self._at_step_limit()  # the epoch is over; the run stops after it if the limit is met
         names = sorted(sums.totals)  # summed over the processes: the means are global ones
         *summed_values, seen, weight = self.workers.sum(
@@ -217,8 +230,8 @@ class Trainer(TrainerCheckpoints):
         for window, piece in enumerate(pieces):
             if window < self.window_in_batch:
                 continue  # resumed inside this batch: trained before the stop
-            if self._at_step_limit():  # (never at a batch's first window: checked before)
-                return  # window_in_batch: where a resumed run goes on
+            if self._at_step_limit() or (window and self.interrupt.requested):  # (at a batch's
+                return  # first window, checked before) window_in_batch: where a run goes on
             out = self._step(piece, detach_state(self.carried))
             loss = float(out.loss.detach())  # one device sync per step
             weight = 1.0

@@ -1,0 +1,99 @@
+"""Ctrl-C during training: finish the optimizer step, save a checkpoint, then stop.
+
+Python's own SIGINT handler raises :class:`KeyboardInterrupt` wherever the program happens to
+be: inside a forward pass, between ``backward`` and the optimizer step. Nothing of such a state
+can be saved, so the work since the last checkpoint was lost. While
+:meth:`~rnnkit.training.trainer.Trainer.fit` trains, :func:`catch_interrupt` puts a handler in
+its place that only raises a flag; the trainer looks at it between two optimizer steps (before
+each batch, between two truncated-BPTT windows, and before an epoch's validation), writes
+``last.pt`` there as ``train.checkpoint_every`` does, and raises
+:class:`TrainingInterrupted`, a :class:`KeyboardInterrupt` that says where it saved. A second
+Ctrl-C raises :class:`KeyboardInterrupt` at once, as Python's handler does. The handler in place
+before is put back when training ends, however it ends.
+
+The handler is installed only where it is Python's own (``signal.default_int_handler``) in the
+main thread, so an ignored SIGINT (``nohup``, a background job) or a handler of the program that
+calls the trainer is left alone, and only in a run of one process: the processes of a
+distributed run would each see the flag at another step, and a checkpoint needs them all at the
+same one, so there Ctrl-C stops the run at once, as before, and ``--resume`` goes on from the
+last checkpoint (an epoch's end, or ``train.checkpoint_every``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+
+NOTE = (b"\nrnnkit: interrupted: finishing the optimizer step under way to save a checkpoint;"
+        b" Ctrl-C again stops at once, without it\n")
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped training between two optimizer steps, after ``checkpoint`` was written
+    (None without a run folder).
+
+    Attributes:
+        checkpoint: the file that holds the state to resume from, or None.
+        steps: the optimizer steps taken when training stopped.
+    """
+
+    def __init__(self, message: str, checkpoint: Path | None, steps: int) -> None:
+        super().__init__(message)
+        self.checkpoint = checkpoint
+        self.steps = steps
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+    @classmethod
+    def at(cls, steps: int, epoch: int, batch: int, window: int,
+           run_dir: Path | None) -> TrainingInterrupted:
+        """The error of a run stopped after ``steps`` optimizer steps, ``epoch`` epochs and
+        ``batch`` batches (and ``window`` truncated-BPTT windows) of the next, whose
+        checkpoint is ``run_dir/last.pt``."""
+        where = f"in epoch {epoch + 1}, after batch {batch}" if batch or window else (
+            f"after epoch {epoch}")
+        if window:
+            where += f" and window {window} of the next"
+        kept = run_dir / "last.pt" if run_dir is not None else None
+        saved = f"saved {kept}" if kept is not None else "nothing saved (no run folder)"
+        return cls(f"interrupted after optimizer step {steps} ({where}); {saved}", kept, steps)
+
+
+class InterruptFlag:
+    """Whether Ctrl-C asked training to stop (``requested``)."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def handle(self, signum: int, frame: FrameType | None) -> None:
+        """The SIGINT handler: the first raises the flag, a second stops at once."""
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        with contextlib.suppress(OSError):  # os.write, not print: a handler that prints may
+            os.write(2, NOTE)  # land inside another print to stderr (the bar's): an error
+
+
+@contextmanager
+def catch_interrupt(enabled: bool = True) -> Iterator[InterruptFlag]:
+    """A flag that Ctrl-C raises for the duration of the block (see the module's text); with
+    ``enabled`` False, or where SIGINT is not Python's own handler in the main thread, the flag
+    is never raised and SIGINT is left as it is."""
+    flag = InterruptFlag()
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGINT) if main else None
+    if not enabled or previous is not signal.default_int_handler:
+        yield flag
+        return
+    signal.signal(signal.SIGINT, flag.handle)
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)
