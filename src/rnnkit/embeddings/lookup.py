@@ -179,10 +179,12 @@ def embedding_matrix(
 
 
 def rows_matrix(vocab_symbols: Sequence[str], found: Sequence[int | None],
-                vectors: KeyedVectors, seed: int = 0) -> torch.Tensor:
+                vectors: KeyedVectors, seed: int = 0, std: float | None = None) -> torch.Tensor:
     """:func:`embedding_matrix`'s matrix for ``vocab_symbols`` already looked up (``found``:
-    their :func:`vector_indices`)."""
-    std = float(np.std(vectors.vectors)) or 1.0
+    their :func:`vector_indices`). ``std``: the standard deviation of the random rows where
+    ``vectors`` are some of a file's (:func:`~rnnkit.embeddings.picked_vectors.pick_vectors`
+    gives that of the whole file), else that of all of ``vectors``' values."""
+    std = (float(np.std(vectors.vectors)) if std is None else std) or 1.0
     generator = torch.Generator().manual_seed(seed)
     matrix = torch.randn(len(vocab_symbols), vectors.vector_size, generator=generator) * std
     rows = [row for row, index in enumerate(found) if index is not None]

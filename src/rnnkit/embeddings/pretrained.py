@@ -7,7 +7,9 @@ Three file formats are understood, all through gensim's ``KeyedVectors``:
 * ``glove``: text lines as above with no header line.
 
 ``load_vectors(path)`` (``format="auto"``) tells them apart by the first lines, so a ``.txt`` may
-hold either text format. :mod:`rnnkit.embeddings.lookup` lines the vectors up with a vocabulary.
+hold either text format. :mod:`rnnkit.embeddings.lookup` lines the vectors up with a vocabulary;
+:func:`~rnnkit.embeddings.picked_vectors.pick_vectors` reads a file one word at a time and keeps
+only the vectors a vocabulary looks up.
 
 Example:
     >>> import numpy as np, pathlib, tempfile
@@ -53,10 +55,7 @@ def load_vectors(path: str | Path, format: str = "auto") -> KeyedVectors:
             file and what is wrong.
     """
     path = Path(path)
-    format = check_vectors_file(path, format)
-    wrong_dim = dim_problem(path) if format == "word2vec-binary" else None
-    if wrong_dim:
-        raise ValueError(f"vectors file {path} is not a valid {format} file: {wrong_dim}")
+    format = checked_format(path, format)
     try:
         if promises_too_much(path, format):  # gensim would make room for COUNT words first
             raise EOFError("the header promises more words than the file holds")
@@ -92,6 +91,18 @@ def load_vectors(path: str | Path, format: str = "auto") -> KeyedVectors:
     if not np.isfinite(vectors.vectors).all():
         raise ValueError(f"vectors file {path} holds NaN or infinite values")
     return vectors
+
+
+def checked_format(path: Path, format: str) -> str:
+    """The format of a vectors file (``format``, or the one detected for ``"auto"``), checked
+    from its first bytes as :func:`load_vectors` checks it before reading: in no format, in
+    another than ``format``, or a binary file whose header gives another size than its first
+    vectors' is a ValueError naming the problem."""
+    format = check_vectors_file(path, format)
+    wrong_dim = dim_problem(path) if format == "word2vec-binary" else None
+    if wrong_dim:
+        raise ValueError(f"vectors file {path} is not a valid {format} file: {wrong_dim}")
+    return format
 
 
 def _read(path: Path, format: str, rows: int | None = None) -> Any:

@@ -129,17 +129,18 @@ def _vectors(config: VectorsConfig, words: Vocab, dim: int, log: Any, lowercase:
              seed: int = 0) -> tuple[Vocab, Tensor | None, dict[str, Any] | None]:
     if not config.vectors:
         return words, None, None
-    from rnnkit.embeddings.pretrained import load_vectors
-    from rnnkit.embeddings.vocabulary import fit_vocabulary
+    from rnnkit.embeddings.vocabulary import fit_vocabulary, vectors_for
 
-    vectors = load_vectors(config.vectors)
+    picked = vectors_for(config.vectors, words, config.extend_vocab)  # the rows looked up
+    vectors = picked.vectors
     if vectors.vector_size != dim:
         raise ValueError(f"the word vectors have size {vectors.vector_size} but"
                          f" classifier.word_dim is {dim}; set classifier.word_dim="
                          f"{vectors.vector_size}")
     # words below data.min_count stay <unk> (documented), vector or not
     words, matrix, coverage = fit_vocabulary(vectors, words, config.extend_vocab, lowercase,
-                                             keep_rare=False, log=log, seed=seed)
+                                             keep_rare=False, log=log, seed=seed,
+                                             std=picked.std)
     return words, matrix, coverage.to_dict()
 
 

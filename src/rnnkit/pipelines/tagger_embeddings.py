@@ -82,12 +82,13 @@ def prepare_embeddings(
     repeatable; ``seed`` also draws the rows of the words without a vector."""
     if not config.vectors and not config.word2vec:
         return words, None, None
-    from rnnkit.embeddings.pretrained import load_vectors
-    from rnnkit.embeddings.vocabulary import fit_vocabulary
+    from rnnkit.embeddings.vocabulary import fit_vocabulary, vectors_for
 
-    if config.vectors:
-        vectors = load_vectors(config.vectors, config.vectors_format)
-        log(f"loaded {len(vectors.index_to_key)} vectors of size {vectors.vector_size}"
+    std = None  # trained vectors: that of their values
+    if config.vectors:  # only the rows the vocabulary looks up are kept
+        picked = vectors_for(config.vectors, words, config.extend_vocab, config.vectors_format)
+        vectors, std = picked.vectors, picked.std
+        log(f"loaded {picked.words} vectors of size {vectors.vector_size}"
             f" from {config.vectors}")
     else:
         vectors = _train_vectors(config, train, dim, lowercase, log, seed)
@@ -98,7 +99,7 @@ def prepare_embeddings(
         )
     # the training words below data.min_count that have a vector stay in the vocabulary
     words, matrix, coverage = fit_vocabulary(vectors, words, config.extend_vocab, lowercase,
-                                             keep_rare=True, log=log, seed=seed)
+                                             keep_rare=True, log=log, seed=seed, std=std)
     return words, matrix, coverage.to_dict()
 
 
