@@ -157,6 +157,21 @@ def test_a_refused_setting_leaves_the_run_folder_and_a_fresh_run_keeps_nothing_o
     assert sorted(path.name for path in out.iterdir()) == ["config.toml"]  # no old bundle
 
 
+def test_train_device_cpu_0_trains_and_cpu_1_is_refused_naming_cpu(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--set train.device=cpu:0 (torch's own name for the CPU) was refused as unknown."""
+    out = tmp_path / "run"
+    assert main(["train", "synthetic", *TINY, "--out", str(out), "--set",
+                 "train.device=cpu:0"]) == 0
+    assert json.loads((out / "results.json").read_text())["test"]
+    capsys.readouterr()
+    assert main(["train", "synthetic", *TINY, "--out", str(tmp_path / "other"), "--set",
+                 "train.device=cpu:1"]) == 2
+    error = capsys.readouterr().err
+    assert "train.device 'cpu:1'" in error and "use cpu" in error and "Traceback" not in error
+
+
 def test_a_fresh_run_in_another_task_s_folder_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -193,7 +193,13 @@ def check_threads(value: int, key: str) -> None:
 
 
 def check_device(device: str) -> None:
-    """``train.device`` is ``auto``, ``cpu``, ``cuda`` or ``cuda:N``."""
-    if device not in ("auto", "cpu") and not (device == "cuda" or device.startswith("cuda:")
-                                               and device[5:].isdigit()):
+    """``train.device`` is ``auto``, ``cpu`` (or ``cpu:0``, torch's name for the same device),
+    ``cuda`` or ``cuda:N``. ``cpu:1`` and up are refused: torch takes them but runs on the
+    one CPU device all the same, so the number would choose nothing."""
+    if device.startswith("cpu:") and device[4:].isdigit() and int(device[4:]) > 0:
+        raise ConfigError(f"train.device {device!r}: there is one CPU device, and torch puts "
+                          "cpu:N on it whatever N is; use cpu (train in several processes "
+                          "with --nproc, or on more cores with train.threads)")
+    if device not in ("auto", "cpu", "cpu:0") and not (
+            device == "cuda" or device.startswith("cuda:") and device[5:].isdigit()):
         raise ConfigError(f"train.device must be auto, cpu, cuda or cuda:N; got {device!r}")
