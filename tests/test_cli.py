@@ -172,6 +172,26 @@ def test_train_device_cpu_0_trains_and_cpu_1_is_refused_naming_cpu(
     assert "train.device 'cpu:1'" in error and "use cpu" in error and "Traceback" not in error
 
 
+@pytest.mark.parametrize("task, settings", [
+    ("synthetic", TINY),
+    ("forecaster", ["--set", "data.source=Seattle", "--set", "train.epochs=1", "--set",
+                    "model.hidden_size=4", "--set", "train.progress=false"]),
+    ("signal", ["--set", "data.source=AAPL", "--set", "train.epochs=1", "--set",
+                "model.hidden_size=4", "--set", "train.progress=false"]),
+])
+def test_results_json_says_train_seconds_and_total_seconds_as_every_task_does(
+    tmp_path: Path, task: str, settings: list[str]
+) -> None:
+    """The forecaster's, signal's and synthetic task's results.json said ``seconds`` where
+    the tagger, classifier, lm and seq2seq say ``train_seconds`` and ``total_seconds``; the
+    forecaster and synthetic task keep ``seconds`` (= train_seconds), which benchmarks read."""
+    out = tmp_path / task
+    assert main(["train", task, *settings, "--out", str(out)]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert 0 <= results["train_seconds"] <= results["total_seconds"]
+    assert results.get("seconds", results["train_seconds"]) == results["train_seconds"]
+
+
 def test_a_fresh_run_in_another_task_s_folder_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
