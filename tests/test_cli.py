@@ -890,6 +890,44 @@ def test_print_config_and_nproc_run_the_task_checks(
         assert message in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command, setting, message", [
+    (["train", "tagger", "--format", "conllu", "--train", "no-such-train.conllu"],
+     "train.epochs=1", "data.train (--train) no-such-train.conllu: no such file; give the path"),
+    (["train", "tagger", "--format", "conllu", "--train", __file__], 'data.test="no-such.txt"',
+     "no dev file: give --dev FILE (data.dev)"),
+    (["train", "classifier", "--train", "no-such-train.csv"], "train.epochs=1",
+     "data.train (--train) no-such-train.csv: no such file"),
+    (["train", "classifier"], 'data.dataset=""', "no training data: set data.dataset"),
+    (["train", "lm", "--file", "no-such.txt"], "train.epochs=1",
+     "data.file (--file) no-such.txt: no such file"),
+    (["train", "lm"], 'data.dataset=""', "no text: set data.dataset"),
+    (["train", "seq2seq", "--train", "no-such"], "train.epochs=1",
+     "data.train (--train) no-such.de: no such file; give the prefix of an existing pair"),
+    (["train", "forecaster"], 'data.source="no-such.csv"', "data.source no-such.csv: no such"),
+    (["train", "signal"], 'data.source="no-such.csv"', "data.source no-such.csv: no such"),
+])
+def test_nproc_checks_the_input_files_once_before_the_processes_start(
+        command: list[str], setting: str, message: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A missing input file (or a split given none) was refused only by the processes that
+    --nproc 2 started, each printing the same error line. --print-config alone still prints
+    the settings, whatever files they name."""
+    import rnnkit.cli
+
+    def no_launch(*_: object) -> int:
+        raise AssertionError("the processes started")
+
+    monkeypatch.setattr(rnnkit.cli, "launch", no_launch)
+    monkeypatch.chdir(tmp_path)  # the relative names are missing here
+    assert main([*command, "--print-config", "--set", setting]) == 0
+    capsys.readouterr()
+    assert main([*command, "--nproc", "2", "--set", "train.device=cpu", "--set", setting,
+                 "--out", str(tmp_path / "run")]) == 2
+    error = capsys.readouterr().err
+    assert message in error and error.count("rnnkit: error:") == 1
+    assert not (tmp_path / "run").exists()
+
+
 def test_a_run_whose_output_pipe_closes_says_it_stopped(tmp_path: Path) -> None:
     # `rnnkit train ... | head -1`: the run stops at its next line; exit 0 would claim success
     command = [sys.executable, "-m", "rnnkit", "train", "synthetic", "--out", str(tmp_path / "run"),

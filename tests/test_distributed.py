@@ -397,7 +397,8 @@ def test_a_refused_resume_is_reported_once_before_any_process_starts(
         main([*args, "--set", "train.epochs=3"])
 
 
-@pytest.mark.parametrize("task", [["synthetic"], ["tagger"], ["classifier"], ["lm"],
+@pytest.mark.parametrize("task", [["synthetic"], ["tagger"], ["classifier", "--dataset", "sst"],
+                                  ["lm"],
                                   ["forecaster"], ["signal"],
                                   ["seq2seq", "--src", "de", "--tgt", "en"]])
 def test_more_processes_than_cores_are_refused_before_any_starts(

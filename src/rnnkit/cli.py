@@ -68,6 +68,7 @@ def check_settings(args: argparse.Namespace) -> dict[str, Any]:
     ``--print-config`` would have printed them, ``{section: {key: value}}``."""
     checking = argparse.Namespace(**vars(args))
     checking.print_config = True
+    checking.check_inputs = True  # the input files too, which --print-config does not read
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         checking.handler(checking)

@@ -78,7 +78,8 @@ def add_data_flags(args: argparse.Namespace, names: tuple[str, ...]) -> None:
 
 
 def resolve_config(config_type: type, args: argparse.Namespace,
-                   check: Callable[[Any], None] | None = None) -> Any | None:
+                   check: Callable[[Any], None] | None = None,
+                   inputs: Callable[[Any], None] | None = None) -> Any | None:
     """The run configuration from the arguments; None after ``--print-config`` printed it.
 
     ``--resume`` with ``--out`` and no ``--config`` starts from the run's own ``config.toml``,
@@ -86,7 +87,10 @@ def resolve_config(config_type: type, args: argparse.Namespace,
     (those its training makes before reading data), run here too, so that ``--print-config``
     and ``train --nproc N`` (which reads the settings once first) refuse what training would;
     so is ``--resume`` of an ``--out`` that holds no run, or with a setting changed that a
-    resumed run may not change."""
+    resumed run may not change. ``inputs``: the check that its input files are there, run
+    only before ``--nproc N`` starts its processes (``args.check_inputs``): else each process
+    refused a missing one; one process reads them at once, and ``--print-config`` prints the
+    settings whatever files they name."""
     path = args.config
     resume = getattr(args, "resume", False)
     saved = args.out / "config.toml" if args.out else None
@@ -115,6 +119,8 @@ def resolve_config(config_type: type, args: argparse.Namespace,
         from rnnkit.pipelines.run import check_resumable
 
         check_resumable(config, args.out)  # here too, so ``--nproc N`` refuses it once, first
+    if inputs is not None and getattr(args, "check_inputs", False):
+        inputs(config)
     if args.print_config:
         print(to_toml(config_to_dict(config)))
         print("# valid keys: " + ", ".join(valid_keys(config_type)))

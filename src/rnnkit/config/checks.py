@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 NumberT = TypeVar("NumberT", int, float)
@@ -190,6 +191,16 @@ def check_threads(value: int, key: str) -> None:
     if value > 4 * cores:
         raise ConfigError(f"{key} {value} is far more than this machine's "
                           f"{cores} cores; use at most {cores} (0 = torch's default)")
+
+
+def check_input_file(path: str | Path, key: str,
+                     hint: str = "give the path of an existing file") -> None:
+    """Refuse a setting ``key`` naming an input file that is not there (or is a folder), before
+    any data is read (``--nproc N`` checks its inputs so before its processes start: each
+    refused a missing file, printing the same line)."""
+    if not Path(path).is_file():
+        what = "a folder, not a file" if Path(path).is_dir() else "no such file"
+        raise ConfigError(f"{key} {path}: {what}; {hint}")
 
 
 def check_device(device: str) -> None:
