@@ -20,7 +20,8 @@ from typing import Any
 
 import tomllib
 
-from rnnkit.commands.common import add_nproc_option, check_not_a_run
+from rnnkit.commands.common import add_nproc_option
+from rnnkit.commands.out_folder import check_not_a_run
 from rnnkit.commands.parser import Parser
 from rnnkit.commands.paths import check_folder
 from rnnkit.config import ConfigError
