@@ -473,6 +473,16 @@ def test_more_processes_than_gpus_are_refused_on_cuda(
 
 
 # -- real runs of two processes ------------------------------------------------------------------
+def test_rank_0_alone_prints_the_warnings(tmp_path: Path, capfd: pytest.CaptureFixture[str]
+                                          ) -> None:
+    """rnnkit's own warnings (here: recurrent dropout runs the time loop) came once per
+    process, the same line twice on two; the README says the others print nothing."""
+    assert main([*SYNTHETIC, "--set", "model.recurrent_dropout=0.1", "--out",
+                 str(tmp_path / "run"), "--nproc", "2"]) == 0
+    errors = capfd.readouterr().err
+    assert errors.count("rnnkit: warning: rnnkit LSTM: recurrent_dropout > 0") == 1, errors
+
+
 def test_two_processes_train_the_weights_of_one(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:

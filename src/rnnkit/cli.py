@@ -201,6 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if environment_rank() > 0:  # rank 0 alone prints; errors still go to stderr
                 silent = stack.enter_context(open(os.devnull, "w", encoding="utf-8"))
                 stack.enter_context(contextlib.redirect_stdout(silent))
+                warnings.simplefilter("ignore")  # the same in every process: rank 0 warns
             return int(args.handler(args))
     except BrokenPipeError:  # output piped into `head` and the like
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
