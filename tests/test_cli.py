@@ -157,6 +157,41 @@ def test_a_refused_setting_leaves_the_run_folder_and_a_fresh_run_keeps_nothing_o
     assert sorted(path.name for path in out.iterdir()) == ["config.toml"]  # no old bundle
 
 
+def test_train_device_cpu_0_trains_and_cpu_1_is_refused_naming_cpu(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--set train.device=cpu:0 (torch's own name for the CPU) was refused as unknown."""
+    out = tmp_path / "run"
+    assert main(["train", "synthetic", *TINY, "--out", str(out), "--set",
+                 "train.device=cpu:0"]) == 0
+    assert json.loads((out / "results.json").read_text())["test"]
+    capsys.readouterr()
+    assert main(["train", "synthetic", *TINY, "--out", str(tmp_path / "other"), "--set",
+                 "train.device=cpu:1"]) == 2
+    error = capsys.readouterr().err
+    assert "train.device 'cpu:1'" in error and "use cpu" in error and "Traceback" not in error
+
+
+@pytest.mark.parametrize("task, settings", [
+    ("synthetic", TINY),
+    ("forecaster", ["--set", "data.source=Seattle", "--set", "train.epochs=1", "--set",
+                    "model.hidden_size=4", "--set", "train.progress=false"]),
+    ("signal", ["--set", "data.source=AAPL", "--set", "train.epochs=1", "--set",
+                "model.hidden_size=4", "--set", "train.progress=false"]),
+])
+def test_results_json_says_train_seconds_and_total_seconds_as_every_task_does(
+    tmp_path: Path, task: str, settings: list[str]
+) -> None:
+    """The forecaster's, signal's and synthetic task's results.json said ``seconds`` where
+    the tagger, classifier, lm and seq2seq say ``train_seconds`` and ``total_seconds``; the
+    forecaster and synthetic task keep ``seconds`` (= train_seconds), which benchmarks read."""
+    out = tmp_path / task
+    assert main(["train", task, *settings, "--out", str(out)]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert 0 <= results["train_seconds"] <= results["total_seconds"]
+    assert results.get("seconds", results["train_seconds"]) == results["train_seconds"]
+
+
 def test_a_fresh_run_in_another_task_s_folder_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -853,6 +888,44 @@ def test_print_config_and_nproc_run_the_task_checks(
         assert main([*command, "--nproc", "2", "--set", "train.device=cpu", "--set",
                      setting]) == 2
         assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command, setting, message", [
+    (["train", "tagger", "--format", "conllu", "--train", "no-such-train.conllu"],
+     "train.epochs=1", "data.train (--train) no-such-train.conllu: no such file; give the path"),
+    (["train", "tagger", "--format", "conllu", "--train", __file__], 'data.test="no-such.txt"',
+     "no dev file: give --dev FILE (data.dev)"),
+    (["train", "classifier", "--train", "no-such-train.csv"], "train.epochs=1",
+     "data.train (--train) no-such-train.csv: no such file"),
+    (["train", "classifier"], 'data.dataset=""', "no training data: set data.dataset"),
+    (["train", "lm", "--file", "no-such.txt"], "train.epochs=1",
+     "data.file (--file) no-such.txt: no such file"),
+    (["train", "lm"], 'data.dataset=""', "no text: set data.dataset"),
+    (["train", "seq2seq", "--train", "no-such"], "train.epochs=1",
+     "data.train (--train) no-such.de: no such file; give the prefix of an existing pair"),
+    (["train", "forecaster"], 'data.source="no-such.csv"', "data.source no-such.csv: no such"),
+    (["train", "signal"], 'data.source="no-such.csv"', "data.source no-such.csv: no such"),
+])
+def test_nproc_checks_the_input_files_once_before_the_processes_start(
+        command: list[str], setting: str, message: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A missing input file (or a split given none) was refused only by the processes that
+    --nproc 2 started, each printing the same error line. --print-config alone still prints
+    the settings, whatever files they name."""
+    import rnnkit.cli
+
+    def no_launch(*_: object) -> int:
+        raise AssertionError("the processes started")
+
+    monkeypatch.setattr(rnnkit.cli, "launch", no_launch)
+    monkeypatch.chdir(tmp_path)  # the relative names are missing here
+    assert main([*command, "--print-config", "--set", setting]) == 0
+    capsys.readouterr()
+    assert main([*command, "--nproc", "2", "--set", "train.device=cpu", "--set", setting,
+                 "--out", str(tmp_path / "run")]) == 2
+    error = capsys.readouterr().err
+    assert message in error and error.count("rnnkit: error:") == 1
+    assert not (tmp_path / "run").exists()
 
 
 def test_a_run_whose_output_pipe_closes_says_it_stopped(tmp_path: Path) -> None:

@@ -400,7 +400,8 @@ def test_a_refused_resume_is_reported_once_before_any_process_starts(
         main([*args, "--set", "train.epochs=3"])
 
 
-@pytest.mark.parametrize("task", [["synthetic"], ["tagger"], ["classifier"], ["lm"],
+@pytest.mark.parametrize("task", [["synthetic"], ["tagger"], ["classifier", "--dataset", "sst"],
+                                  ["lm"],
                                   ["forecaster"], ["signal"],
                                   ["seq2seq", "--src", "de", "--tgt", "en"]])
 def test_more_processes_than_cores_are_refused_before_any_starts(
@@ -475,6 +476,16 @@ def test_more_processes_than_gpus_are_refused_on_cuda(
 
 
 # -- real runs of two processes ------------------------------------------------------------------
+def test_rank_0_alone_prints_the_warnings(tmp_path: Path, capfd: pytest.CaptureFixture[str]
+                                          ) -> None:
+    """rnnkit's own warnings (here: recurrent dropout runs the time loop) came once per
+    process, the same line twice on two; the README says the others print nothing."""
+    assert main([*SYNTHETIC, "--set", "model.recurrent_dropout=0.1", "--out",
+                 str(tmp_path / "run"), "--nproc", "2"]) == 0
+    errors = capfd.readouterr().err
+    assert errors.count("rnnkit: warning: rnnkit LSTM: recurrent_dropout > 0") == 1, errors
+
+
 def test_two_processes_train_the_weights_of_one(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
@@ -595,19 +606,22 @@ def test_class_weighted_losses_give_one_process_s_weights_on_two(
 
 
 def assert_one_process_as_two(args: list[str], settings: Sequence[str], tmp_path: Path,
-                              capfd: pytest.CaptureFixture[str], rel: float) -> None:
+                              capfd: pytest.CaptureFixture[str], rel: float) -> str:
     """The run of ``args`` with ``settings`` (each given as ``--set``) on one process and on
-    two: the same weights, and each epoch's train_loss within ``rel``."""
+    two: the same weights, and each epoch's train_loss within ``rel``. Returns what the run
+    on two processes wrote to standard error."""
     args = [*args, *(part for setting in settings for part in ("--set", setting))]
     one, two = tmp_path / "one", tmp_path / "two"
     assert main([*args, "--out", str(one)]) == 0
-    assert main([*args, "--out", str(two), "--nproc", "2"]) == 0
     capfd.readouterr()
+    assert main([*args, "--out", str(two), "--nproc", "2"]) == 0
+    errors = capfd.readouterr().err
     assert_same_weights(bundle_weights(two), bundle_weights(one))
     records = [[json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
                for run in (one, two)]
     for single, double in zip(*records, strict=True):
         assert double["train_loss"] == pytest.approx(single["train_loss"], rel=rel)
+    return errors
 
 
 def test_a_recursive_forecaster_with_missing_next_rows_has_one_process_s_weights_on_two(
@@ -696,7 +710,9 @@ def test_a_crf_tagger_whose_share_has_one_word_sentences_only_trains_on_two(
     global batch) of such sentences left a parameter unused, and DDP stopped the run with
     'Expected to have finished reduction in the prior iteration' (rank 1, a torch traceback).
     Length buckets of 4: [1, 1, 1, 1] (unused by both processes), [1, 1, 1, 2] (unused by
-    rank 0 alone: it takes items 0 and 2) and [3, 4, 5, 6]."""
+    rank 0 alone: it takes items 0 and 2) and [3, 4, 5, 6]. DDP's find_unused_parameters,
+    which this needs, has torch warn of it once a step uses every parameter: once per process
+    (the same line twice); rank 0 alone prints torch's C++ warnings now."""
     lengths = [1, 1, 1, 1, 1, 1, 1, 2, 3, 4, 5, 6]
     words, tags = ["the", "dog", "runs", "fast", "today", "here"], ["DET", "NOUN", "VERB", "ADV",
                                                                      "NOUN", "ADV"]
@@ -714,7 +730,9 @@ def test_a_crf_tagger_whose_share_has_one_word_sentences_only_trains_on_two(
                 "tagger.output_dropout=0", "tagger.word_dropout=0", "train.epochs=3",
                 "train.batch_size=4", "train.progress=false", "train.device=cpu",
                 "train.threads=1"]
-    assert_one_process_as_two(args, settings, tmp_path, capfd, rel=1e-6)
+    errors = assert_one_process_as_two(args, settings, tmp_path, capfd, rel=1e-6)
+    assert errors.count("find_unused_parameters=True was specified") == 1, errors
+    assert "[rank0]" in errors and "[rank1]" not in errors
 
 
 @pytest.mark.parametrize(("setting", "named"), [

@@ -853,6 +853,20 @@ def test_device_names() -> None:
         Trainer(make_regressor(), quiet(device="cudax"), log=no_log)  # built without a file
 
 
+def test_cpu_0_is_the_cpu_and_cpu_1_is_refused_naming_cpu() -> None:
+    """torch takes cpu:0 (and any cpu:N, all on the one CPU device); the check refused cpu:0
+    as an unknown device. cpu:0 now trains on the CPU; cpu:1 and up say to use cpu."""
+    assert resolve_device("cpu:0") == torch.device("cpu")
+    trainer = Trainer(make_regressor(), quiet(device="cpu:0"), log=no_log)
+    assert trainer.device == torch.device("cpu")
+    for wrong in ("cpu:1", "cpu:7"):
+        with pytest.raises(ValueError, match=r"one CPU device.*use cpu"):
+            resolve_device(wrong)
+    for wrong in ("cpu:", "cpu:a", "cpu0"):
+        with pytest.raises(ValueError, match=r"train.device must be auto, cpu, cuda or cuda:N"):
+            resolve_device(wrong)
+
+
 def test_optimizers() -> None:
     model = make_regressor()
     adamw = make_optimizer(model, quiet(optimizer="adamw", lr=0.3, weight_decay=0.1))

@@ -20,7 +20,8 @@ from typing import Any
 
 import tomllib
 
-from rnnkit.commands.common import add_nproc_option, check_not_a_run
+from rnnkit.commands.common import add_nproc_option
+from rnnkit.commands.out_folder import check_not_a_run
 from rnnkit.commands.parser import Parser
 from rnnkit.commands.paths import check_folder
 from rnnkit.config import ConfigError
@@ -69,6 +70,7 @@ def check_settings(args: argparse.Namespace) -> dict[str, Any]:
     ``--print-config`` would have printed them, ``{section: {key: value}}``."""
     checking = argparse.Namespace(**vars(args))
     checking.print_config = True
+    checking.check_inputs = True  # the input files too, which --print-config does not read
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         checking.handler(checking)
@@ -213,6 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if environment_rank() > 0:  # rank 0 alone prints; errors still go to stderr
                 silent = stack.enter_context(open(os.devnull, "w", encoding="utf-8"))
                 stack.enter_context(contextlib.redirect_stdout(silent))
+                warnings.simplefilter("ignore")  # the same in every process: rank 0 warns
             return int(args.handler(args))
     except BrokenPipeError:  # output piped into `head` and the like
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit

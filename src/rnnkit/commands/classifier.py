@@ -21,6 +21,7 @@ from rnnkit.commands.common import (
     registry_names,
     resolve_config,
 )
+from rnnkit.commands.inputs import check_classifier_inputs
 from rnnkit.commands.paths import input_lines, make_parent, read_text_input
 from rnnkit.commands.saved_settings import check_data_settings
 from rnnkit.config import check_choice
@@ -52,7 +53,7 @@ def train(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.classifier import ClassifierRunConfig, check_run, train_classifier
 
     add_data_flags(args, DATA_FLAGS)
-    config = resolve_config(ClassifierRunConfig, args, check_run)
+    config = resolve_config(ClassifierRunConfig, args, check_run, check_classifier_inputs)
     if config is None:
         return 0
     name = config.data.dataset or Path(config.data.train).stem

@@ -12,7 +12,12 @@ from typing import Any
 
 import tomllib
 
-from rnnkit.commands.paths import FolderPath, same_file
+from rnnkit.commands.out_folder import (
+    check_not_stocks_symbol_folder,
+    check_same_task,
+    check_written_by_a_run,
+)
+from rnnkit.commands.paths import FolderPath
 from rnnkit.config import (
     RESUMABLE,
     ConfigError,
@@ -78,7 +83,8 @@ def add_data_flags(args: argparse.Namespace, names: tuple[str, ...]) -> None:
 
 
 def resolve_config(config_type: type, args: argparse.Namespace,
-                   check: Callable[[Any], None] | None = None) -> Any | None:
+                   check: Callable[[Any], None] | None = None,
+                   inputs: Callable[[Any], None] | None = None) -> Any | None:
     """The run configuration from the arguments; None after ``--print-config`` printed it.
 
     ``--resume`` with ``--out`` and no ``--config`` starts from the run's own ``config.toml``,
@@ -86,7 +92,10 @@ def resolve_config(config_type: type, args: argparse.Namespace,
     (those its training makes before reading data), run here too, so that ``--print-config``
     and ``train --nproc N`` (which reads the settings once first) refuse what training would;
     so is ``--resume`` of an ``--out`` that holds no run, or with a setting changed that a
-    resumed run may not change."""
+    resumed run may not change. ``inputs``: the check that its input files are there, run
+    only before ``--nproc N`` starts its processes (``args.check_inputs``): else each process
+    refused a missing one; one process reads them at once, and ``--print-config`` prints the
+    settings whatever files they name."""
     path = args.config
     resume = getattr(args, "resume", False)
     saved = args.out / "config.toml" if args.out else None
@@ -115,6 +124,8 @@ def resolve_config(config_type: type, args: argparse.Namespace,
         from rnnkit.pipelines.run import check_resumable
 
         check_resumable(config, args.out)  # here too, so ``--nproc N`` refuses it once, first
+    if inputs is not None and getattr(args, "check_inputs", False):
+        inputs(config)
     if args.print_config:
         print(to_toml(config_to_dict(config)))
         print("# valid keys: " + ", ".join(valid_keys(config_type)))
@@ -155,53 +166,6 @@ def check_other_commands_sections(config_type: type, overrides: Sequence[str],
             raise ConfigError(f"{what}: {section}.* are settings of {where}, not of this "
                               f"command, whose sections are {', '.join(own)}: {fix} "
                               "(--print-config lists this command's keys)")
-
-
-def check_not_stocks_symbol_folder(out: Path, overwrite: str, hint: str) -> None:
-    """Refuse an ``--out`` that is a symbol's folder of an ``rnnkit stocks`` run (``RUN/AAPL``):
-    it holds ``fold-<year>/`` and the run's results.json and plots but no config.toml, which
-    is in its parent. ``overwrite`` says what writing there would replace, ``hint`` what to
-    do instead."""
-    if (out.parent / "config.toml").is_file() and any(
-            fold.is_dir() for fold in out.glob("fold-*")):
-        raise ConfigError(f"--out {out} is a symbol's folder of an rnnkit stocks run (it holds "
-                          f"fold-<year>/, and {out.parent} the run's config.toml): "
-                          f"{overwrite}; {hint}")
-
-
-def check_written_by_a_run(saved: Path, config: Path | None) -> None:
-    """Refuse a fresh run whose ``--out`` holds a ``config.toml`` that no run wrote (its text
-    is not :func:`to_toml` of its own values: comments, a layout of one's own): the run would
-    replace it with its resolved settings, the ``--config`` it reads (``--config D/config.toml
-    --out D``), or a file it does not even read. An earlier run's is replaced, as asked."""
-    text = saved.read_text(encoding="utf-8-sig")
-    try:
-        if to_toml(tomllib.loads(text)) == text:
-            return
-    except (tomllib.TOMLDecodeError, ConfigError, AttributeError):
-        pass  # not TOML (load_config says so), or not as a run writes it
-    folder = saved.parent.resolve()  # --out . has no name of its own
-    keep = folder.with_name(f"{folder.name}.toml") if folder.name else Path("/my-config.toml")
-    read = (f"the --config {config}, " if config is not None and same_file(config, saved)
-            else "")
-    unread = "" if read else "; and no --config reads it"
-    raise ConfigError(f"--out {saved.parent} holds a config.toml that no run wrote ({read}with "
-                      f"comments or a layout of its own{unread}), which this run would replace "
-                      f"with its resolved settings; move it out of the folder (e.g. to {keep}) "
-                      "and give it as --config, or give another --out")
-
-
-def check_same_task(config_type: type, out: Path) -> None:
-    """Refuse a fresh run in an ``--out`` that holds a run of another task (its config.toml
-    does not read as this task's): starting, the run removes the bundle, checkpoints and
-    results it finds there (a run of the same task is replaced, as asked)."""
-    try:
-        load_config(config_type, out / "config.toml", check=False)
-    except ConfigError as error:
-        first = str(error).split(";")[0]  # not the list of this task's valid keys
-        raise ConfigError(f"--out {out} holds a run of another task (its config.toml does not "
-                          f"read as one of this task: {first}); this run would delete its "
-                          "model.rnnkit and checkpoints: give another --out") from None
 
 
 def check_file(path: str | Path, flag: str) -> None:
@@ -254,24 +218,6 @@ def check_series_evaluate_flags(args: argparse.Namespace) -> None:
                           f"{'it' if len(given) == 1 else 'them'} out, and give another "
                           "source with --data")
     check_date_column(args)
-
-
-def check_not_a_run(out: Path, command: str) -> None:
-    """Refuse an ``--out`` of ``rnnkit evaluate`` or ``backtest`` that is a training run's
-    folder (it holds config.toml), or a symbol's folder of an ``rnnkit stocks`` run (it holds
-    ``fold-<year>/``; the run's config.toml is in its parent): the results.json, plots and
-    predictions they write there would replace the run's own, under the same names."""
-    files = OUTPUT_FILES.get(command, "results.json, plots")
-    overwrite = f"rnnkit {command} would write its files ({files}) over the run's own"
-    hint = f"give another folder, e.g. {out / command}"
-    if (out / "config.toml").is_file():
-        raise ConfigError(f"--out {out} is a training run's folder (it holds config.toml): "
-                          f"{overwrite}; {hint}")
-    check_not_stocks_symbol_folder(out, overwrite, hint)
-
-
-# what ``rnnkit backtest`` writes in its --out (a signal run's folder has the two plots too)
-OUTPUT_FILES = {"backtest": "backtest.json, equity.png, drawdown.png"}
 
 
 @contextlib.contextmanager

@@ -15,6 +15,7 @@ from rnnkit.commands.common import (
     print_json,
     resolve_config,
 )
+from rnnkit.commands.inputs import check_series_input
 
 
 def register(commands: Any, train_tasks: Any) -> None:
@@ -34,7 +35,7 @@ def train(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.forecaster import ForecastRunConfig, check_run, train_forecaster
 
     add_data_flags(args, ("mirror",))  # --data-dir
-    config = resolve_config(ForecastRunConfig, args, check_run)
+    config = resolve_config(ForecastRunConfig, args, check_run, check_series_input)
     if config is None:
         return 0
     out = args.out or Path("runs") / f"forecaster-{Path(config.data.source).stem}"

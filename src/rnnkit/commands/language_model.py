@@ -15,6 +15,7 @@ from rnnkit.commands.common import (
     registry_names,
     resolve_config,
 )
+from rnnkit.commands.inputs import check_text_input
 
 
 def register(commands: Any, train_tasks: Any) -> None:
@@ -66,7 +67,7 @@ def train(args: argparse.Namespace) -> int:
     if args.data_dir:
         shorthand.append(f"data.data_dir={toml_text(args.data_dir)}")
     args.overrides = shorthand + list(args.overrides)
-    config = resolve_config(LMRunConfig, args, check_settings)
+    config = resolve_config(LMRunConfig, args, check_settings, check_text_input)
     if config is None:
         return 0
     # named after the text read_text reads: data.file wins over data.dataset (its default too)

@@ -17,6 +17,7 @@ from rnnkit.commands.common import (
     registry_names,
     resolve_config,
 )
+from rnnkit.commands.inputs import check_translation_inputs
 from rnnkit.commands.paths import (
     check_not_input,
     check_output_apart,
@@ -68,7 +69,7 @@ def train(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.seq2seq import Seq2SeqRunConfig, check_run, train_seq2seq
 
     add_data_flags(args, DATA_FLAGS)
-    config = resolve_config(Seq2SeqRunConfig, args, check_run)
+    config = resolve_config(Seq2SeqRunConfig, args, check_run, check_translation_inputs)
     if config is None:
         return 0
     data = config.data

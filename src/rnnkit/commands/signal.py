@@ -15,6 +15,7 @@ from rnnkit.commands.common import (
     print_json,
     resolve_config,
 )
+from rnnkit.commands.inputs import check_series_input
 
 
 def register(commands: Any, train_tasks: Any) -> None:
@@ -35,7 +36,7 @@ def train(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.signal import SignalRunConfig, check_run, train_signal
 
     add_data_flags(args, ("mirror",))  # --data-dir
-    config = resolve_config(SignalRunConfig, args, check_run)
+    config = resolve_config(SignalRunConfig, args, check_run, check_series_input)
     if config is None:
         return 0
     out = args.out or Path("runs") / f"signal-{Path(config.data.source).stem}"

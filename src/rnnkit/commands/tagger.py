@@ -19,6 +19,7 @@ from rnnkit.commands.common import (
     registry_names,
     resolve_config,
 )
+from rnnkit.commands.inputs import check_tagger_inputs
 from rnnkit.commands.paths import input_lines, input_name, make_parent, read_text_input
 from rnnkit.commands.saved_settings import check_data_settings
 from rnnkit.config import ConfigError, check_choice
@@ -46,7 +47,7 @@ def train(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.tagger import TaggerRunConfig, check_run, train_tagger
 
     add_data_flags(args, DATA_FLAGS)
-    config = resolve_config(TaggerRunConfig, args, check_run)
+    config = resolve_config(TaggerRunConfig, args, check_run, check_tagger_inputs)
     if config is None:
         return 0
     name = config.data.dataset or Path(config.data.train).stem

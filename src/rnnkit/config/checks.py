@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 NumberT = TypeVar("NumberT", int, float)
@@ -192,8 +193,24 @@ def check_threads(value: int, key: str) -> None:
                           f"{cores} cores; use at most {cores} (0 = torch's default)")
 
 
+def check_input_file(path: str | Path, key: str,
+                     hint: str = "give the path of an existing file") -> None:
+    """Refuse a setting ``key`` naming an input file that is not there (or is a folder), before
+    any data is read (``--nproc N`` checks its inputs so before its processes start: each
+    refused a missing file, printing the same line)."""
+    if not Path(path).is_file():
+        what = "a folder, not a file" if Path(path).is_dir() else "no such file"
+        raise ConfigError(f"{key} {path}: {what}; {hint}")
+
+
 def check_device(device: str) -> None:
-    """``train.device`` is ``auto``, ``cpu``, ``cuda`` or ``cuda:N``."""
-    if device not in ("auto", "cpu") and not (device == "cuda" or device.startswith("cuda:")
-                                               and device[5:].isdigit()):
+    """``train.device`` is ``auto``, ``cpu`` (or ``cpu:0``, torch's name for the same device),
+    ``cuda`` or ``cuda:N``. ``cpu:1`` and up are refused: torch takes them but runs on the
+    one CPU device all the same, so the number would choose nothing."""
+    if device.startswith("cpu:") and device[4:].isdigit() and int(device[4:]) > 0:
+        raise ConfigError(f"train.device {device!r}: there is one CPU device, and torch puts "
+                          "cpu:N on it whatever N is; use cpu (train in several processes "
+                          "with --nproc, or on more cores with train.threads)")
+    if device not in ("auto", "cpu", "cpu:0") and not (
+            device == "cuda" or device.startswith("cuda:") and device[5:].isdigit()):
         raise ConfigError(f"train.device must be auto, cpu, cuda or cuda:N; got {device!r}")

@@ -231,6 +231,6 @@ class TrainConfig:
     min_lr: float = 0.0
     checkpoint_every: int = 0  # also checkpoint every N steps (the end of each epoch always is)
     seed: int = 0
-    device: str = "auto"  # auto | cpu | cuda
+    device: str = "auto"  # auto | cpu (cpu:0) | cuda | cuda:N
     threads: int = 0  # CPU threads for torch; 0 = torch's default (all cores)
     progress: bool = True

@@ -72,12 +72,17 @@ def read_split(data: TranslationDataConfig, split: str) -> tuple[list[str], list
     if data.dataset:
         files = dataset_pair_files(data.dataset, split, data.src, data.tgt, data.data_dir or None)
         return read_parallel(*files)
+    return read_parallel(*pair_files(data, split))
+
+
+def pair_files(data: TranslationDataConfig, split: str) -> tuple[str, str]:
+    """The source and target files of ``split`` named by its prefix (no ``data.dataset``)."""
     prefix = getattr(data, split, "")
     if not prefix:
         raise ValueError(f"no {split} data: set data.dataset, or data.{split} (--{split}) to a"
                          f" file prefix (reads <prefix>.{data.src} and <prefix>.{data.tgt})")
     one_file_of_a_pair(prefix, data.src, data.tgt, f"--{split}")
-    return read_parallel(f"{prefix}.{data.src}", f"{prefix}.{data.tgt}")
+    return f"{prefix}.{data.src}", f"{prefix}.{data.tgt}"
 
 
 def encode_pairs(model: Seq2Seq, sources: list[str], targets: list[str], limit: int = 0,

@@ -11,6 +11,7 @@ backtested after costs against buy-and-hold and the persistence signal -> ``resu
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from rnnkit.config import (
 )
 from rnnkit.data.batching import TensorBatches
 from rnnkit.models.signal import SignalClassifier, balanced_weights, target_kind
-from rnnkit.pipelines.run import train_in_run_dir, write_results
+from rnnkit.pipelines.run import total_seconds, train_in_run_dir, write_results
 from rnnkit.pipelines.saved_source import kept_settings, model_test_period, prepare_for
 from rnnkit.pipelines.source_config import (
     ForecastDataConfig,
@@ -189,6 +190,7 @@ def train_signal(config: SignalRunConfig, out_dir: str | Path, resume: bool = Fa
                  log: Any = print) -> dict[str, Any]:
     """Train on the configured series; write the bundle, ``results.json`` and the plots."""
     check_run(config)
+    started = time.perf_counter()
     prepared = prepare(config.data, with_target=False)
     split, options = prepared.split, config.signal
     kind = target_kind(prepared.target, options.kind)
@@ -230,7 +232,8 @@ def train_signal(config: SignalRunConfig, out_dir: str | Path, resume: bool = Fa
                "windows": {"train": len(train), "validation": len(split.validation),
                            "test": len(split.test)},
                "test": scored, "epochs": len(result.history), "best_epoch": result.best_epoch,
-               "seconds": round(result.seconds, 1)}
+               "train_seconds": round(result.seconds, 1),
+               "total_seconds": total_seconds(started, result)}
     out = Path(out_dir)
     write_results(results, out / "results.json")
     plot_signal(scored, outputs, split.test, out, prepared.target)

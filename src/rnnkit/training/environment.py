@@ -40,6 +40,8 @@ def resolve_device(name: str) -> torch.device:
     check_device(name)  # the same words as the configuration's check
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cpu:0":  # the same device, named as the model's tensors will name it
+        return torch.device("cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError(f"train.device {name!r}: no CUDA GPU is available here; use cpu or "
                          "auto")

@@ -28,6 +28,16 @@ from rnnkit.training.environment import (
 
 _SIGNALS = ("SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT")  # those torch's launcher takes over
 
+# What each process runs: ``python -m rnnkit`` with the command's arguments, torch's C++
+# warnings left to rank 0 (``TORCH_CPP_LOG_LEVEL=ERROR`` in the others, unless set): every
+# process printed the same ones, e.g. a CRF tagger's 'find_unused_parameters=True was specified
+# in DDP constructor, but did not find any unused parameters' once per process. torch reads
+# the level as it loads, hence before ``import rnnkit``; errors still print in every process.
+WORKER = ("import os, runpy\n"
+          "if os.environ.get('RANK', '0') != '0':\n"
+          "    os.environ.setdefault('TORCH_CPP_LOG_LEVEL', 'ERROR')\n"
+          "runpy.run_module('rnnkit', run_name='__main__', alter_sys=True)\n")
+
 
 def launched() -> bool:
     """True inside a process that torchrun started with other processes."""
@@ -38,7 +48,8 @@ def launch(nproc: int, argv: Sequence[str]) -> int:
     """Run ``rnnkit <argv>`` in ``nproc`` processes on this machine; return an exit code.
 
     The processes see the same arguments (``--nproc`` included: inside torchrun it only checks
-    that the process count matches). Their output goes to this terminal; rank 0 alone prints.
+    that the process count matches). Their output goes to this terminal; rank 0 alone prints
+    (and alone prints torch's C++ warnings, see :data:`WORKER`).
     Unless ``OMP_NUM_THREADS`` says otherwise, each gets an equal share of the CPU cores.
     """
     from torch.distributed.elastic.multiprocessing.api import SignalException
@@ -56,7 +67,7 @@ def launch(nproc: int, argv: Sequence[str]) -> int:
     threads = str(max(1, usable_cores() // nproc))
     with _restored_process_state(), _environment(OMP_NUM_THREADS=threads):
         try:
-            elastic_launch(config, sys.executable)("-m", "rnnkit", *argv)
+            elastic_launch(config, sys.executable)("-c", WORKER, *argv)
         except ChildFailedError as error:
             print(f"rnnkit: error: {describe_failure(error.failures)}", file=sys.stderr)
             return 2 if _first_failure(error.failures)[1].exitcode == 2 else 1
