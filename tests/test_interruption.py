@@ -131,6 +131,15 @@ def test_without_a_run_folder_the_error_says_nothing_was_saved() -> None:
         fit(make_regressor(), CONFIG, None, CtrlC(regression_source(), 0, 2))
 
 
+def test_ctrl_c_before_the_first_step_says_nothing_was_saved(tmp_path: Path) -> None:
+    with pytest.raises(TrainingInterrupted) as stopped:
+        fit(make_regressor(), CONFIG, tmp_path, CtrlC(regression_source(), 0, 0), val_source())
+    assert str(stopped.value) == ("interrupted before the first optimizer step; nothing saved "
+                                  "(nothing trained yet)")
+    assert (stopped.value.checkpoint, stopped.value.steps) == (None, 0)
+    assert not (tmp_path / "last.pt").exists()
+
+
 def test_a_handler_that_is_not_python_s_own_is_left_alone(tmp_path: Path) -> None:
     """A program's own SIGINT handler keeps SIGINT (an ignored one, too): the trainer's flag
     replaces only Python's default; and none in a distributed run (enabled False)."""
@@ -222,3 +231,26 @@ def test_ctrl_c_on_rnnkit_train_saves_mid_epoch_and_resume_ends_as_an_uninterrup
     results = [json.loads((folder / "results.json").read_text()) for folder in (run, straight)]
     assert results[0]["steps"] == results[1]["steps"] == 2 * BATCHES
     assert results[0]["test"] == results[1]["test"]
+
+
+def test_ctrl_c_on_rnnkit_train_before_its_first_step_says_resume_starts_from_scratch(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import rnnkit.pipelines.synthetic as synthetic
+
+    train_in_run_dir = synthetic.train_in_run_dir
+
+    def interrupted(model: Any, config: Any, out: Any, train: Any, *rest: Any) -> Any:
+        return train_in_run_dir(model, config, out, CtrlC(train, 0, 0), *rest)
+
+    monkeypatch.setattr(synthetic, "train_in_run_dir", interrupted)
+    run, command = tmp_path / "run", [*COMMAND, "--set", "data.train_size=64"]
+    assert main([*command, "--out", str(run)]) == 130
+    assert capsys.readouterr().err.endswith(
+        "rnnkit: interrupted before the first optimizer step; nothing saved (nothing trained "
+        "yet); run the same command with --resume, which starts it from scratch\n")
+    assert not (run / "last.pt").exists() and (run / "config.toml").is_file()
+    monkeypatch.setattr(synthetic, "train_in_run_dir", train_in_run_dir)
+    assert main([*command, "--out", str(run), "--resume"]) == 0
+    assert "starting the run again from scratch" in capsys.readouterr().out
+    assert json.loads((run / "results.json").read_text())["steps"] == 2 * 4

@@ -36,7 +36,7 @@ NOTE = (b"\nrnnkit: interrupted: finishing the optimizer step under way to save 
 
 class TrainingInterrupted(KeyboardInterrupt):
     """Ctrl-C stopped training between two optimizer steps, after ``checkpoint`` was written
-    (None without a run folder).
+    (None without a run folder, or before the first step: nothing to save).
 
     Attributes:
         checkpoint: the file that holds the state to resume from, or None.
@@ -56,7 +56,11 @@ class TrainingInterrupted(KeyboardInterrupt):
            run_dir: Path | None) -> TrainingInterrupted:
         """The error of a run stopped after ``steps`` optimizer steps, ``epoch`` epochs and
         ``batch`` batches (and ``window`` truncated-BPTT windows) of the next, whose
-        checkpoint is ``run_dir/last.pt``."""
+        checkpoint is ``run_dir/last.pt``. Before the first optimizer step there is nothing to
+        save: the run starts from scratch again."""
+        if not (steps or batch or window):
+            return cls("interrupted before the first optimizer step; nothing saved (nothing "
+                       "trained yet)", None, 0)
         where = f"in epoch {epoch + 1}, after batch {batch}" if batch or window else (
             f"after epoch {epoch}")
         if window:
