@@ -91,6 +91,63 @@ def test_ctrl_c_saves_between_two_steps_and_the_resumed_run_ends_as_an_uninterru
             == [{k: v for k, v in r.items() if k != drop} for r in expected.history])
 
 
+class DrawingCtrlC:
+    """A validation (or observed) source that draws a random number for each batch, as a
+    sampling validation would, and sends SIGINT as the trainer asks for batch ``at`` of its
+    ``call``-th pass (one a validation)."""
+
+    def __init__(self, inner: Any, call: int, at: int) -> None:
+        self.inner, self.call, self.at, self.calls = inner, call, at, 0
+
+    def batches(self, epoch: int) -> Iterator[Any]:
+        self.calls += 1
+        for index, batch in enumerate(self.inner.batches(epoch)):
+            if (self.calls, index) == (self.call, self.at):
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.01)
+            torch.rand(1)
+            yield batch
+
+    def __len__(self) -> int:
+        return len(self.inner)
+
+
+@pytest.mark.parametrize("observed", [False, True])
+def test_ctrl_c_during_validation_drops_it_and_the_resumed_run_validates_the_epoch(
+        tmp_path: Path, observed: bool) -> None:
+    """SIGINT as epoch 2's validation (or its observed test source) asks for its 2nd batch:
+    the validation stops there, last.pt holds the point before it (the random generators too),
+    and the resumed run validates epoch 2 and ends as an uninterrupted one."""
+    def sources(interrupted: bool) -> dict[str, Any]:
+        test = DrawingCtrlC(val_source(), 2 if interrupted and observed else 0, 1)
+        val = DrawingCtrlC(val_source(), 2 if interrupted and not observed else 0, 1)
+        return {"val": val, "observe": {"test": test}}
+
+    def fit_observing(model: Any, run: Path, interrupted: bool, resume: bool = False) -> Any:
+        trainer = Trainer(model, CONFIG, run, log=no_log)
+        if resume:
+            assert trainer.resume()
+        return trainer.fit(regression_source(), **sources(interrupted))
+
+    expected_model = make_regressor(dropout=0.5)
+    expected = fit_observing(expected_model, tmp_path / "straight", False)
+    run = tmp_path / "run"
+    with pytest.raises(TrainingInterrupted) as stopped:
+        fit_observing(make_regressor(dropout=0.5), run, True)
+    assert str(stopped.value) == ("interrupted after optimizer step 8 (in epoch 2, after batch "
+                                  f"4); saved {run / 'last.pt'}")
+    state = load_checkpoint(run / "last.pt")
+    assert (state["epoch"], state["batch_in_epoch"]) == (1, 4)
+    assert len((run / "metrics.jsonl").read_text().splitlines()) == 1  # epoch 2: not logged
+
+    model = make_regressor(dropout=0.5, seed=99)
+    result = fit_observing(model, run, False, resume=True)
+    assert same_weights(model_weights(model), model_weights(expected_model))
+    assert result.grad_norms == expected.grad_norms and result.steps == 12
+    assert without_seconds(run / "metrics.jsonl") == [
+        {k: v for k, v in r.items() if k != "seconds"} for r in expected.history]
+
+
 def test_ctrl_c_inside_a_batch_of_windows_stops_after_the_window_under_way(tmp_path: Path
                                                                            ) -> None:
     batches = [sequence_batch(i, length=9) for i in range(3)]  # 3 windows a batch

@@ -5,8 +5,9 @@ be: inside a forward pass, between ``backward`` and the optimizer step. Nothing 
 can be saved, so the work since the last checkpoint was lost. While
 :meth:`~rnnkit.training.trainer.Trainer.fit` trains, :func:`catch_interrupt` puts a handler in
 its place that only raises a flag; the trainer looks at it between two optimizer steps (before
-each batch, between two truncated-BPTT windows, and before an epoch's validation), writes
-``last.pt`` there as ``train.checkpoint_every`` does, and raises
+each batch, between two truncated-BPTT windows, before an epoch's validation and before each
+batch of it, which drops the validation: the point saved is the one before it, and the resumed
+run validates the epoch), writes ``last.pt`` there as ``train.checkpoint_every`` does, and raises
 :class:`TrainingInterrupted`, a :class:`KeyboardInterrupt` that says where it saved. A second
 Ctrl-C raises :class:`KeyboardInterrupt` at once, as Python's handler does. The handler in place
 before is put back when training ends, however it ends.
@@ -30,8 +31,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
-NOTE = (b"\nrnnkit: interrupted: finishing the optimizer step under way to save a checkpoint;"
-        b" Ctrl-C again stops at once, without it\n")
+NOTE = (b"\nrnnkit: interrupted: finishing the optimizer step or validation batch under way"
+        b" to save a checkpoint; Ctrl-C again stops at once, without it\n")
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -68,6 +69,11 @@ class TrainingInterrupted(KeyboardInterrupt):
         kept = run_dir / "last.pt" if run_dir is not None else None
         saved = f"saved {kept}" if kept is not None else "nothing saved (no run folder)"
         return cls(f"interrupted after optimizer step {steps} ({where}); {saved}", kept, steps)
+
+
+class ValidationAbandoned(Exception):
+    """Ctrl-C during an epoch's validation: the trainer drops it and saves the point before
+    it (the epoch's batches all trained), which a resumed run validates."""
 
 
 class InterruptFlag:

@@ -10,7 +10,9 @@ and carry every RNG state and the running sums of the epoch in progress, so a re
 with the same weights and the same epoch records as an uninterrupted one. ``train.max_steps``
 is checked before every optimizer step (each truncated-BPTT window included); a run stopped
 by it mid-epoch leaves the epoch to the resumed run, as Ctrl-C does in a run of one process
-(:mod:`rnnkit.training.interruption`: a checkpoint between two optimizer steps, then a stop).
+(:mod:`rnnkit.training.interruption`: a checkpoint between two optimizer steps, then a stop;
+during an epoch's validation, which may take minutes, the validation is dropped at its next
+batch and the checkpoint is the point before it).
 
 Started by ``torchrun`` the same loop trains data-parallel (:mod:`rnnkit.training.distributed`):
 each process steps on its share of every global batch, DistributedDataParallel averages the
@@ -32,11 +34,16 @@ from tqdm import tqdm
 from rnnkit.config import TrainConfig, check_train
 from rnnkit.data.batching import SKIPPED, BatchSource
 from rnnkit.training.averaging import WeightAverage
-from rnnkit.training.checkpoint import seed_everything
+from rnnkit.training.checkpoint import rng_state, seed_everything, set_rng_state
 from rnnkit.training.distributed import join
 from rnnkit.training.environment import resolve_device
 from rnnkit.training.epoch_sums import EpochSums
-from rnnkit.training.interruption import InterruptFlag, TrainingInterrupted, catch_interrupt
+from rnnkit.training.interruption import (
+    InterruptFlag,
+    TrainingInterrupted,
+    ValidationAbandoned,
+    catch_interrupt,
+)
 from rnnkit.training.monitor import Monitor, TrainResult, divergence_error
 from rnnkit.training.optimizer import make_optimizer, take_step
 from rnnkit.training.same_settings import check_same_run, run_signature
@@ -139,9 +146,8 @@ class Trainer(TrainerCheckpoints):
             while (self.epoch < config.epochs and self.result.stopped == "completed"
                    and not interrupt.requested):
                 stats = self._train_epoch(train)
-                if stats is None:
-                    break  # stopped mid-epoch: the epoch is not over, a resumed run finishes it
-                self._end_epoch(stats, val)  # also records the time, for the checkpoint
+                if stats is None or not self._end_epoch(stats, val):  # (it records the time)
+                    break  # stopped mid-epoch or in its validation: a resumed run finishes it
             self.result.seconds = time.perf_counter() - started
             if self.batch_in_epoch or self.window_in_batch:  # stopped mid-epoch (an epoch's
                 self.save()  # end saves itself): the resume point, the last weights not the best
@@ -276,12 +282,19 @@ class Trainer(TrainerCheckpoints):
             where = f"epoch {self.epoch + 1}, step {self.result.steps + 1}"
             raise divergence_error(what, value, where, self.config.clip_norm, kept)
 
-    def _end_epoch(self, stats: dict[str, float], val: BatchSource | None) -> None:
+    def _end_epoch(self, stats: dict[str, float], val: BatchSource | None) -> bool:
+        """Validate, log and checkpoint the epoch just trained; False, the run's state as it
+        was before validating (its random generators too), when Ctrl-C abandoned it."""
         record: dict[str, float] = {"epoch": self.epoch + 1, "steps": self.result.steps}
         record.update({f"train_{k}": v for k, v in stats.items()})
-        # rank 0 scores, every process gets the scores: all take the same decisions below
-        with self._averaged():
-            record.update(self.workers.on_main(lambda: self._evaluate(val)))
+        generators = rng_state()  # a validation may draw: the resumed run's draws start here
+        try:  # rank 0 scores, every process gets the scores: all take the same decisions below
+            with self._averaged():
+                record.update(self.workers.on_main(lambda: self._evaluate(val)))
+        except ValidationAbandoned:  # the point before it is saved, a resumed run validates
+            set_rng_state(generators)
+            self.result.stopped = "completed"  # _train_epoch's max_steps check: done again
+            return False
         record["lr"] = self.optimizer.param_groups[0]["lr"]
         self.result.seconds = time.perf_counter() - self._started  # saved with the checkpoint
         record["seconds"] = round(self.result.seconds, 2)
@@ -296,16 +309,24 @@ class Trainer(TrainerCheckpoints):
         self._write_metrics()
         shown = ", ".join(f"{k} {v:.4g}" for k, v in record.items() if k not in ("epoch",))
         self.log(f"epoch {record['epoch']}: {shown}")
+        return True
 
     def _averaged(self) -> AbstractContextManager[None]:
         """The weights validation sees: the moving average if there is one."""
         return self.average.applied(self.model) if self.average else nullcontext()
 
     def _evaluate(self, val: BatchSource | None) -> dict[str, float]:
-        """Validation scores (``val_*``) and those of every observed source."""
+        """Validation scores (``val_*``) and those of every observed source; Ctrl-C stops it
+        before its next batch (:class:`ValidationAbandoned`)."""
         record: dict[str, float] = {}
         sources = {"val": val} if val is not None else {}
         for name, source in {**sources, **self._observe}.items():
-            metrics = self.model.evaluate(move_to(b, self.device) for b in source.batches(0))
+            metrics = self.model.evaluate(self._scored_batches(source))
             record.update({f"{name}_{k}": v for k, v in metrics.items()})
         return record
+
+    def _scored_batches(self, source: BatchSource) -> Iterator[Any]:
+        for batch in source.batches(0):
+            if self.interrupt.requested:
+                raise ValidationAbandoned
+            yield move_to(batch, self.device)
