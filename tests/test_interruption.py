@@ -197,6 +197,33 @@ def test_ctrl_c_before_the_first_step_says_nothing_was_saved(tmp_path: Path) -> 
     assert not (tmp_path / "last.pt").exists()
 
 
+def test_a_fit_inside_another_stops_on_ctrl_c_and_so_does_the_outer_one(tmp_path: Path
+                                                                         ) -> None:
+    """A model trained inside another's training (here in its data source) shares its flag:
+    Ctrl-C at the inner run's 2nd batch stops it there, saved, and the outer run with it."""
+    class Outer:
+        def __init__(self) -> None:
+            self.inner = regression_source()
+
+        def batches(self, epoch: int) -> Iterator[Any]:
+            for index, batch in enumerate(self.inner.batches(epoch)):
+                if (epoch, index) == (0, 1):
+                    fit(make_regressor(), CONFIG, tmp_path / "inner",
+                        CtrlC(regression_source(), 0, 1))
+                yield batch
+
+        def __len__(self) -> int:
+            return len(self.inner)
+
+    with pytest.raises(TrainingInterrupted) as stopped:
+        fit(make_regressor(), CONFIG, None, Outer())
+    inner = tmp_path / "inner" / "last.pt"
+    assert str(stopped.value) == (f"interrupted after optimizer step 1 (in epoch 1, after "
+                                  f"batch 1); saved {inner}")
+    assert load_checkpoint(inner)["batch_in_epoch"] == 1
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+
+
 def test_a_handler_that_is_not_python_s_own_is_left_alone(tmp_path: Path) -> None:
     """A program's own SIGINT handler keeps SIGINT (an ignored one, too): the trainer's flag
     replaces only Python's default; and none in a distributed run (enabled False)."""

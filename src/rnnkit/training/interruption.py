@@ -17,7 +17,9 @@ main thread, so an ignored SIGINT (``nohup``, a background job) or a handler of 
 calls the trainer is left alone, and only in a run of one process: the processes of a
 distributed run would each see the flag at another step, and a checkpoint needs them all at the
 same one, so there Ctrl-C stops the run at once, as before, and ``--resume`` goes on from the
-last checkpoint (an epoch's end, or ``train.checkpoint_every``).
+last checkpoint (an epoch's end, or ``train.checkpoint_every``). A training inside another's
+(a model trained in the outer one's data source or callback) finds the outer's handler in
+place and shares its flag: Ctrl-C stops the inner one at its next step, then the outer.
 """
 
 from __future__ import annotations
@@ -95,10 +97,15 @@ class InterruptFlag:
 def catch_interrupt(enabled: bool = True) -> Iterator[InterruptFlag]:
     """A flag that Ctrl-C raises for the duration of the block (see the module's text); with
     ``enabled`` False, or where SIGINT is not Python's own handler in the main thread, the flag
-    is never raised and SIGINT is left as it is."""
+    is never raised and SIGINT is left as it is. Inside another such block (a training inside
+    a training) it is that block's flag."""
     flag = InterruptFlag()
     main = threading.current_thread() is threading.main_thread()
     previous = signal.getsignal(signal.SIGINT) if main else None
+    outer = getattr(previous, "__self__", None)
+    if enabled and isinstance(outer, InterruptFlag) and previous == outer.handle:
+        yield outer  # a fit inside another's (in its data source, say): Ctrl-C stops both,
+        return  # the inner first; the outer's handler stays, and is put back by the outer
     if not enabled or previous is not signal.default_int_handler:
         yield flag
         return
