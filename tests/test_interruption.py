@@ -25,7 +25,7 @@ from rnnkit.cli import main
 from rnnkit.training import Trainer
 from rnnkit.training.bundle import read_bundle
 from rnnkit.training.checkpoint import load_checkpoint
-from rnnkit.training.interruption import TrainingInterrupted, catch_interrupt
+from rnnkit.training.interruption import TrainingInterrupted, announce, catch_interrupt
 
 CONFIG = quiet(epochs=3, optimizer="adam", lr=0.05, lr_patience=1, lr_factor=0.5, seed=7)
 
@@ -182,10 +182,40 @@ def test_a_second_ctrl_c_stops_at_once_without_saving(tmp_path: Path) -> None:
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
-def test_without_a_run_folder_the_error_says_nothing_was_saved() -> None:
+def test_without_a_run_folder_the_error_says_nothing_was_saved(
+        capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(TrainingInterrupted, match=r"step 2 \(in epoch 1, after batch 2\); "
                                                   r"nothing saved \(no run folder\)"):
         fit(make_regressor(), CONFIG, None, CtrlC(regression_source(), 0, 2))
+    # and so does the note at Ctrl-C, on sys.stderr where it was replaced (Jupyter, capsys)
+    assert capsys.readouterr().err == (
+        "\nrnnkit: interrupted: finishing the optimizer step or validation batch under way, "
+        "then stopping (no run folder: nothing is saved); Ctrl-C again stops at once\n")
+
+
+def test_the_note_at_ctrl_c_says_a_checkpoint_is_saved_where_one_is(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(TrainingInterrupted):
+        fit(make_regressor(), CONFIG, tmp_path, CtrlC(regression_source(), 0, 2))
+    assert capsys.readouterr().err == (
+        "\nrnnkit: interrupted: finishing the optimizer step or validation batch under way "
+        "to save a checkpoint; Ctrl-C again stops at once, without it\n")
+
+
+def test_the_note_goes_to_descriptor_2_where_sys_stderr_fails_or_is_the_process_s_own(
+        monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> None:
+    class Reentered:
+        def write(self, text: str) -> int:
+            raise RuntimeError("reentrant call inside <_io.BufferedWriter name='<stderr>'>")
+
+    monkeypatch.setattr(sys, "stderr", Reentered())
+    announce("a note\n")  # no error into the training
+    monkeypatch.setattr(sys, "stderr", sys.__stderr__)
+    written: list[bytes] = []
+    monkeypatch.setattr(os, "write", lambda fd, data: written.append(data) or len(data))
+    announce("another\n")
+    monkeypatch.undo()
+    assert capfd.readouterr().err == "a note\n" and written == [b"another\n"]
 
 
 def test_ctrl_c_before_the_first_step_says_nothing_was_saved(tmp_path: Path) -> None:

@@ -27,14 +27,14 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
-NOTE = (b"\nrnnkit: interrupted: finishing the optimizer step or validation batch under way"
-        b" to save a checkpoint; Ctrl-C again stops at once, without it\n")
+UNDER_WAY = "finishing the optimizer step or validation batch under way"
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -79,33 +79,72 @@ class ValidationAbandoned(Exception):
 
 
 class InterruptFlag:
-    """Whether Ctrl-C asked training to stop (``requested``)."""
+    """Whether Ctrl-C asked training to stop (``requested``), and whether the training saves a
+    checkpoint when it stops (``saving``: it has a run folder), which the note printed at the
+    first Ctrl-C says."""
 
-    def __init__(self) -> None:
+    def __init__(self, saving: bool = True) -> None:
         self.requested = False
+        self.saving = saving
+
+    def note(self) -> str:
+        """The line printed at the first Ctrl-C."""
+        if self.saving:
+            return (f"\nrnnkit: interrupted: {UNDER_WAY} to save a checkpoint; Ctrl-C again "
+                    "stops at once, without it\n")
+        return (f"\nrnnkit: interrupted: {UNDER_WAY}, then stopping (no run folder: nothing "
+                "is saved); Ctrl-C again stops at once\n")
 
     def handle(self, signum: int, frame: FrameType | None) -> None:
         """The SIGINT handler: the first raises the flag, a second stops at once."""
         if self.requested:
             raise KeyboardInterrupt
         self.requested = True
-        with contextlib.suppress(OSError):  # os.write, not print: a handler that prints may
-            os.write(2, NOTE)  # land inside another print to stderr (the bar's): an error
+        announce(self.note())
+
+
+def announce(text: str) -> None:
+    """Write ``text`` to standard error from a signal handler, never raising.
+
+    Where ``sys.stderr`` is the process's own (``sys.__stderr__``), the text goes to file
+    descriptor 2 with ``os.write``: the same place, and safe where the handler runs inside a
+    write to that stream (a write blocked on a full pipe or a slow terminal runs the handler
+    within it, holding the stream's lock, and a second write from the handler would raise
+    "reentrant call"; a progress bar writes to it all the time). Where it was replaced
+    (Jupyter, ``contextlib.redirect_stderr``, a test's capture), its own ``write``, since
+    descriptor 2 is not where the user reads (ipykernel's stream takes a reentrant lock, so a
+    write from the handler is safe there); ``os.write`` if that write fails.
+    """
+    stream = sys.stderr
+    if stream is not None and stream is not sys.__stderr__:
+        try:
+            stream.write(text)
+            stream.flush()
+            return
+        except Exception:  # a handler must not raise into the training: os.write below
+            pass
+    with contextlib.suppress(OSError):
+        os.write(2, text.encode("ascii", "replace"))
 
 
 @contextmanager
-def catch_interrupt(enabled: bool = True) -> Iterator[InterruptFlag]:
+def catch_interrupt(enabled: bool = True, saving: bool = True) -> Iterator[InterruptFlag]:
     """A flag that Ctrl-C raises for the duration of the block (see the module's text); with
     ``enabled`` False, or where SIGINT is not Python's own handler in the main thread, the flag
     is never raised and SIGINT is left as it is. Inside another such block (a training inside
-    a training) it is that block's flag."""
-    flag = InterruptFlag()
+    a training) it is that block's flag. ``saving``: whether a checkpoint is written when the
+    training stops (the note printed at the first Ctrl-C says it)."""
+    flag = InterruptFlag(saving)
     main = threading.current_thread() is threading.main_thread()
     previous = signal.getsignal(signal.SIGINT) if main else None
     outer = getattr(previous, "__self__", None)
     if enabled and isinstance(outer, InterruptFlag) and previous == outer.handle:
-        yield outer  # a fit inside another's (in its data source, say): Ctrl-C stops both,
-        return  # the inner first; the outer's handler stays, and is put back by the outer
+        kept, outer.saving = outer.saving, saving  # the note speaks of the inner training
+        try:  # a fit inside another's (in its data source, say): Ctrl-C stops both, the
+            yield outer  # inner first; the outer's handler stays, put back by the outer
+        finally:
+            outer.saving = kept
+        return
     if not enabled or previous is not signal.default_int_handler:
         yield flag
         return

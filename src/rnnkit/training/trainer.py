@@ -139,7 +139,9 @@ class Trainer(TrainerCheckpoints):
         self.result.earlier_seconds = self.result.seconds  # 0 unless resumed
         started = time.perf_counter() - self.result.seconds
         self._started = started
-        with self.workers.watch(), catch_interrupt(not self.workers.distributed) as interrupt:
+        saving = self.run_dir is not None
+        with self.workers.watch(), catch_interrupt(not self.workers.distributed,
+                                                   saving) as interrupt:
             self.interrupt = interrupt
             # a lost process: a clear error, not one from deep in torch; Ctrl-C: a flag
             check_same_run(self.workers, {"the training data's batches an epoch": len(train)})
