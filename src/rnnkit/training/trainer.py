@@ -1,9 +1,10 @@
 """The one training loop every task uses.
 
-Per batch: the model's loss (over the whole sequence, or window by window for truncated BPTT
-with the carried state detached between windows), backward, the gradient norm measured before
-clipping, clipping by norm and/or value, an optimizer step (and with ``train.ema_decay`` an
-update of the weights' moving average, which validation and the best checkpoint then use).
+Per batch (:mod:`rnnkit.training.trainer_steps`): the model's loss (over the whole sequence,
+or window by window for truncated BPTT with the carried state detached between windows),
+backward, the gradient norm measured before clipping, clipping by norm and/or value, an
+optimizer step (and with ``train.ema_decay`` an update of the weights' moving average, which
+validation and the best checkpoint then use).
 Per epoch: validation, the best checkpoint, learning-rate reduction on plateau, early stopping
 (the last three judged by :class:`~rnnkit.training.monitor.Monitor`). Checkpoints are atomic
 and carry every RNG state and the running sums of the epoch in progress, so a resumed run ends
@@ -21,7 +22,6 @@ gradients, and rank 0 alone validates, logs and writes checkpoints.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
@@ -44,18 +44,19 @@ from rnnkit.training.interruption import (
     ValidationAbandoned,
     catch_interrupt,
 )
-from rnnkit.training.monitor import Monitor, TrainResult, divergence_error
-from rnnkit.training.optimizer import make_optimizer, take_step
+from rnnkit.training.monitor import Monitor, TrainResult
+from rnnkit.training.optimizer import make_optimizer
 from rnnkit.training.same_settings import check_same_run, run_signature
-from rnnkit.training.task import StepOutput, TaskModel, detach_state, move_to
+from rnnkit.training.task import TaskModel, move_to
 from rnnkit.training.trainer_checkpoints import TrainerCheckpoints
+from rnnkit.training.trainer_steps import TrainerSteps
 
 
 def _silent(line: str) -> None:
     """The log of every process but rank 0."""
 
 
-class Trainer(TrainerCheckpoints):
+class Trainer(TrainerSteps, TrainerCheckpoints):
     """Trains a :class:`TaskModel` on a :class:`BatchSource`.
 
     Args:
@@ -159,13 +160,6 @@ class Trainer(TrainerCheckpoints):
         self._restore_best()
         return self.result
 
-    def _at_step_limit(self) -> bool:
-        limit = self.config.max_steps
-        if limit and self.result.steps >= limit:
-            self.result.stopped = "max_steps"
-            return True
-        return False
-
     def _train_epoch(self, train: BatchSource) -> dict[str, float] | None:
         """The epoch's (rest of its) batches; its training means, or None when
         ``max_steps`` stopped it before its last batch."""
@@ -227,62 +221,6 @@ class Trainer(TrainerCheckpoints):
         stats["loss"] = summed["loss"] / weight if weight > 0 else 0.0  # over items or weights
         stats["grad_norm_max"] = max(self.result.grad_norms[sums.first_step:], default=0.0)
         return stats
-
-    def _train_batch(self, batch: Any) -> Iterator[tuple[StepOutput, float]]:
-        """One optimizer step per window (the whole batch without truncated BPTT). Leaves
-        ``window_in_batch`` at the next window when ``max_steps`` stops it inside the batch
-        (and starts there when a resumed run left off inside it)."""
-        steps = self.config.tbptt_steps
-        pieces = self.model.windows(batch, steps) if steps > 0 else [batch]
-        workers = self.workers
-        for window, piece in enumerate(pieces):
-            if window < self.window_in_batch:
-                continue  # resumed inside this batch: trained before the stop
-            if self._at_step_limit() or (window and self.interrupt.requested):  # (at a batch's
-                return  # first window, checked before) window_in_batch: where a run goes on
-            out = self._step(piece, detach_state(self.carried))
-            loss = float(out.loss.detach())  # one device sync per step
-            weight = 1.0
-            reported = loss  # what the epoch's train_loss adds up, times out.count (or, a
-            # class-weighted mean, out.denominator: see EpochSums.add)
-            if workers.distributed:  # the global batch's mean loss, this share's weight in it
-                share = out.count if out.denominator is None else out.denominator
-                loss_sum, total = workers.sum([loss * share, share])
-                self._check_finite(loss_sum, "loss")  # on every process at once
-                # DDP averages gradients over processes; weighting each share's mean by what
-                # it is a mean over (its items, or their class weights) makes that average
-                # the gradient of the global batch's mean
-                weight = share * workers.world_size / total if total > 0 else 0.0
-                if out.denominator is not None and total > 0:  # a weighted mean: the shares'
-                    reported = loss_sum / total  # own means, times their counts, do not add
-                    # up to the global batch's mean times its count as one process adds it
-            self._check_finite(loss, "loss")
-            self.optimizer.zero_grad(set_to_none=True)
-            (out.loss * weight if weight != 1.0 else out.loss).backward()
-            self._clip_and_step()
-            self.carried = detach_state(out.state)
-            self.window_in_batch = window + 1
-            yield out, reported
-        self.window_in_batch = 0
-
-    def _clip_and_step(self) -> None:
-        config = self.config
-        params = [p for p in self.model.parameters() if p.grad is not None]
-        norm = float(torch.nn.utils.clip_grad_norm_(params, config.clip_norm or math.inf))
-        self.result.grad_norms.append(norm)
-        self._check_finite(norm, "gradient norm")
-        if config.clip_value > 0:
-            torch.nn.utils.clip_grad_value_(params, config.clip_value)
-        take_step(self.optimizer, config)
-        if self.average is not None:
-            self.average.update(self.model)
-        self.result.steps += 1
-
-    def _check_finite(self, value: float, what: str) -> None:
-        if not math.isfinite(value):
-            kept = self.run_dir / "last.pt" if self.run_dir else None
-            where = f"epoch {self.epoch + 1}, step {self.result.steps + 1}"
-            raise divergence_error(what, value, where, self.config.clip_norm, kept)
 
     def _end_epoch(self, stats: dict[str, float], val: BatchSource | None) -> bool:
         """Validate, log and checkpoint the epoch just trained; False, the run's state as it
