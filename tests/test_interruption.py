@@ -25,7 +25,7 @@ from rnnkit.cli import main
 from rnnkit.training import Trainer
 from rnnkit.training.bundle import read_bundle
 from rnnkit.training.checkpoint import load_checkpoint
-from rnnkit.training.interruption import TrainingInterrupted, catch_interrupt
+from rnnkit.training.interruption import TrainingInterrupted, announce, catch_interrupt
 
 CONFIG = quiet(epochs=3, optimizer="adam", lr=0.05, lr_patience=1, lr_factor=0.5, seed=7)
 
@@ -91,6 +91,63 @@ def test_ctrl_c_saves_between_two_steps_and_the_resumed_run_ends_as_an_uninterru
             == [{k: v for k, v in r.items() if k != drop} for r in expected.history])
 
 
+class DrawingCtrlC:
+    """A validation (or observed) source that draws a random number for each batch, as a
+    sampling validation would, and sends SIGINT as the trainer asks for batch ``at`` of its
+    ``call``-th pass (one a validation)."""
+
+    def __init__(self, inner: Any, call: int, at: int) -> None:
+        self.inner, self.call, self.at, self.calls = inner, call, at, 0
+
+    def batches(self, epoch: int) -> Iterator[Any]:
+        self.calls += 1
+        for index, batch in enumerate(self.inner.batches(epoch)):
+            if (self.calls, index) == (self.call, self.at):
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.01)
+            torch.rand(1)
+            yield batch
+
+    def __len__(self) -> int:
+        return len(self.inner)
+
+
+@pytest.mark.parametrize("observed", [False, True])
+def test_ctrl_c_during_validation_drops_it_and_the_resumed_run_validates_the_epoch(
+        tmp_path: Path, observed: bool) -> None:
+    """SIGINT as epoch 2's validation (or its observed test source) asks for its 2nd batch:
+    the validation stops there, last.pt holds the point before it (the random generators too),
+    and the resumed run validates epoch 2 and ends as an uninterrupted one."""
+    def sources(interrupted: bool) -> dict[str, Any]:
+        test = DrawingCtrlC(val_source(), 2 if interrupted and observed else 0, 1)
+        val = DrawingCtrlC(val_source(), 2 if interrupted and not observed else 0, 1)
+        return {"val": val, "observe": {"test": test}}
+
+    def fit_observing(model: Any, run: Path, interrupted: bool, resume: bool = False) -> Any:
+        trainer = Trainer(model, CONFIG, run, log=no_log)
+        if resume:
+            assert trainer.resume()
+        return trainer.fit(regression_source(), **sources(interrupted))
+
+    expected_model = make_regressor(dropout=0.5)
+    expected = fit_observing(expected_model, tmp_path / "straight", False)
+    run = tmp_path / "run"
+    with pytest.raises(TrainingInterrupted) as stopped:
+        fit_observing(make_regressor(dropout=0.5), run, True)
+    assert str(stopped.value) == ("interrupted after optimizer step 8 (in epoch 2, after batch "
+                                  f"4); saved {run / 'last.pt'}")
+    state = load_checkpoint(run / "last.pt")
+    assert (state["epoch"], state["batch_in_epoch"]) == (1, 4)
+    assert len((run / "metrics.jsonl").read_text().splitlines()) == 1  # epoch 2: not logged
+
+    model = make_regressor(dropout=0.5, seed=99)
+    result = fit_observing(model, run, False, resume=True)
+    assert same_weights(model_weights(model), model_weights(expected_model))
+    assert result.grad_norms == expected.grad_norms and result.steps == 12
+    assert without_seconds(run / "metrics.jsonl") == [
+        {k: v for k, v in r.items() if k != "seconds"} for r in expected.history]
+
+
 def test_ctrl_c_inside_a_batch_of_windows_stops_after_the_window_under_way(tmp_path: Path
                                                                            ) -> None:
     batches = [sequence_batch(i, length=9) for i in range(3)]  # 3 windows a batch
@@ -125,10 +182,76 @@ def test_a_second_ctrl_c_stops_at_once_without_saving(tmp_path: Path) -> None:
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
-def test_without_a_run_folder_the_error_says_nothing_was_saved() -> None:
+def test_without_a_run_folder_the_error_says_nothing_was_saved(
+        capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(TrainingInterrupted, match=r"step 2 \(in epoch 1, after batch 2\); "
                                                   r"nothing saved \(no run folder\)"):
         fit(make_regressor(), CONFIG, None, CtrlC(regression_source(), 0, 2))
+    # and so does the note at Ctrl-C, on sys.stderr where it was replaced (Jupyter, capsys)
+    assert capsys.readouterr().err == (
+        "\nrnnkit: interrupted: finishing the optimizer step or validation batch under way, "
+        "then stopping (no run folder: nothing is saved); Ctrl-C again stops at once\n")
+
+
+def test_the_note_at_ctrl_c_says_a_checkpoint_is_saved_where_one_is(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(TrainingInterrupted):
+        fit(make_regressor(), CONFIG, tmp_path, CtrlC(regression_source(), 0, 2))
+    assert capsys.readouterr().err == (
+        "\nrnnkit: interrupted: finishing the optimizer step or validation batch under way "
+        "to save a checkpoint; Ctrl-C again stops at once, without it\n")
+
+
+def test_the_note_goes_to_descriptor_2_where_sys_stderr_fails_or_is_the_process_s_own(
+        monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> None:
+    class Reentered:
+        def write(self, text: str) -> int:
+            raise RuntimeError("reentrant call inside <_io.BufferedWriter name='<stderr>'>")
+
+    monkeypatch.setattr(sys, "stderr", Reentered())
+    announce("a note\n")  # no error into the training
+    monkeypatch.setattr(sys, "stderr", sys.__stderr__)
+    written: list[bytes] = []
+    monkeypatch.setattr(os, "write", lambda fd, data: written.append(data) or len(data))
+    announce("another\n")
+    monkeypatch.undo()
+    assert capfd.readouterr().err == "a note\n" and written == [b"another\n"]
+
+
+def test_ctrl_c_before_the_first_step_says_nothing_was_saved(tmp_path: Path) -> None:
+    with pytest.raises(TrainingInterrupted) as stopped:
+        fit(make_regressor(), CONFIG, tmp_path, CtrlC(regression_source(), 0, 0), val_source())
+    assert str(stopped.value) == ("interrupted before the first optimizer step; nothing saved "
+                                  "(nothing trained yet)")
+    assert (stopped.value.checkpoint, stopped.value.steps) == (None, 0)
+    assert not (tmp_path / "last.pt").exists()
+
+
+def test_a_fit_inside_another_stops_on_ctrl_c_and_so_does_the_outer_one(tmp_path: Path
+                                                                         ) -> None:
+    """A model trained inside another's training (here in its data source) shares its flag:
+    Ctrl-C at the inner run's 2nd batch stops it there, saved, and the outer run with it."""
+    class Outer:
+        def __init__(self) -> None:
+            self.inner = regression_source()
+
+        def batches(self, epoch: int) -> Iterator[Any]:
+            for index, batch in enumerate(self.inner.batches(epoch)):
+                if (epoch, index) == (0, 1):
+                    fit(make_regressor(), CONFIG, tmp_path / "inner",
+                        CtrlC(regression_source(), 0, 1))
+                yield batch
+
+        def __len__(self) -> int:
+            return len(self.inner)
+
+    with pytest.raises(TrainingInterrupted) as stopped:
+        fit(make_regressor(), CONFIG, None, Outer())
+    inner = tmp_path / "inner" / "last.pt"
+    assert str(stopped.value) == (f"interrupted after optimizer step 1 (in epoch 1, after "
+                                  f"batch 1); saved {inner}")
+    assert load_checkpoint(inner)["batch_in_epoch"] == 1
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
 
 
 def test_a_handler_that_is_not_python_s_own_is_left_alone(tmp_path: Path) -> None:
@@ -222,3 +345,26 @@ def test_ctrl_c_on_rnnkit_train_saves_mid_epoch_and_resume_ends_as_an_uninterrup
     results = [json.loads((folder / "results.json").read_text()) for folder in (run, straight)]
     assert results[0]["steps"] == results[1]["steps"] == 2 * BATCHES
     assert results[0]["test"] == results[1]["test"]
+
+
+def test_ctrl_c_on_rnnkit_train_before_its_first_step_says_resume_starts_from_scratch(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import rnnkit.pipelines.synthetic as synthetic
+
+    train_in_run_dir = synthetic.train_in_run_dir
+
+    def interrupted(model: Any, config: Any, out: Any, train: Any, *rest: Any) -> Any:
+        return train_in_run_dir(model, config, out, CtrlC(train, 0, 0), *rest)
+
+    monkeypatch.setattr(synthetic, "train_in_run_dir", interrupted)
+    run, command = tmp_path / "run", [*COMMAND, "--set", "data.train_size=64"]
+    assert main([*command, "--out", str(run)]) == 130
+    assert capsys.readouterr().err.endswith(
+        "rnnkit: interrupted before the first optimizer step; nothing saved (nothing trained "
+        "yet); run the same command with --resume, which starts it from scratch\n")
+    assert not (run / "last.pt").exists() and (run / "config.toml").is_file()
+    monkeypatch.setattr(synthetic, "train_in_run_dir", train_in_run_dir)
+    assert main([*command, "--out", str(run), "--resume"]) == 0
+    assert "starting the run again from scratch" in capsys.readouterr().out
+    assert json.loads((run / "results.json").read_text())["steps"] == 2 * 4

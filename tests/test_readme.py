@@ -28,3 +28,17 @@ def test_the_python_quickstart_runs_and_prints_what_its_comments_say() -> None:
     assert shapes == [(7, 5), (1, 5), (1, 20)]
     assert namespace["ln"].kernel == "loop"  # type: ignore[attr-defined]
     assert namespace["layer"].num_layers == 2  # type: ignore[attr-defined]
+
+
+def test_the_line_printed_at_ctrl_c_is_the_one_the_readme_quotes() -> None:
+    import argparse
+
+    from rnnkit.cli import interrupted_message
+    from rnnkit.training.interruption import TrainingInterrupted
+
+    args = argparse.Namespace(task="synthetic", resume=False, out="RUN")
+    error = TrainingInterrupted.at(17, 1, 3, 0, Path("RUN"))  # step K, epoch E, batch B
+    line = f"rnnkit: {interrupted_message(args, error)}"
+    for number, name in (("17", "K"), ("epoch 2", "epoch E"), ("batch 3", "batch B")):
+        line = line.replace(number, name)
+    assert f"`{line}`" in " ".join(README.read_text(encoding="utf-8").split())

@@ -134,6 +134,9 @@ def interrupted_message(args: argparse.Namespace, error: KeyboardInterrupt) -> s
         return "interrupted"  # resumes them
     if isinstance(error, TrainingInterrupted) and error.checkpoint is not None:
         return f"{error}; continue with --resume (the same command)"
+    if isinstance(error, TrainingInterrupted) and not error.steps:  # no last.pt: --resume
+        # starts that training from scratch (and keeps a walk-forward's finished folds)
+        return f"{error}; run the same command with --resume, which starts it from scratch"
     out = getattr(args, "out", None)
     if out is not None and not (Path(out) / "config.toml").is_file():
         return "interrupted before the run began (nothing to resume): run the command again"

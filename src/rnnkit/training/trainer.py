@@ -1,16 +1,19 @@
 """The one training loop every task uses.
 
-Per batch: the model's loss (over the whole sequence, or window by window for truncated BPTT
-with the carried state detached between windows), backward, the gradient norm measured before
-clipping, clipping by norm and/or value, an optimizer step (and with ``train.ema_decay`` an
-update of the weights' moving average, which validation and the best checkpoint then use).
+Per batch (:mod:`rnnkit.training.trainer_steps`): the model's loss (over the whole sequence,
+or window by window for truncated BPTT with the carried state detached between windows),
+backward, the gradient norm measured before clipping, clipping by norm and/or value, an
+optimizer step (and with ``train.ema_decay`` an update of the weights' moving average, which
+validation and the best checkpoint then use).
 Per epoch: validation, the best checkpoint, learning-rate reduction on plateau, early stopping
 (the last three judged by :class:`~rnnkit.training.monitor.Monitor`). Checkpoints are atomic
 and carry every RNG state and the running sums of the epoch in progress, so a resumed run ends
 with the same weights and the same epoch records as an uninterrupted one. ``train.max_steps``
 is checked before every optimizer step (each truncated-BPTT window included); a run stopped
 by it mid-epoch leaves the epoch to the resumed run, as Ctrl-C does in a run of one process
-(:mod:`rnnkit.training.interruption`: a checkpoint between two optimizer steps, then a stop).
+(:mod:`rnnkit.training.interruption`: a checkpoint between two optimizer steps, then a stop;
+during an epoch's validation, which may take minutes, the validation is dropped at its next
+batch and the checkpoint is the point before it).
 
 Started by ``torchrun`` the same loop trains data-parallel (:mod:`rnnkit.training.distributed`):
 each process steps on its share of every global batch, DistributedDataParallel averages the
@@ -19,7 +22,6 @@ gradients, and rank 0 alone validates, logs and writes checkpoints.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
@@ -32,23 +34,29 @@ from tqdm import tqdm
 from rnnkit.config import TrainConfig, check_train
 from rnnkit.data.batching import SKIPPED, BatchSource
 from rnnkit.training.averaging import WeightAverage
-from rnnkit.training.checkpoint import seed_everything
+from rnnkit.training.checkpoint import rng_state, seed_everything, set_rng_state
 from rnnkit.training.distributed import join
 from rnnkit.training.environment import resolve_device
 from rnnkit.training.epoch_sums import EpochSums
-from rnnkit.training.interruption import InterruptFlag, TrainingInterrupted, catch_interrupt
-from rnnkit.training.monitor import Monitor, TrainResult, divergence_error
-from rnnkit.training.optimizer import make_optimizer, take_step
+from rnnkit.training.interruption import (
+    InterruptFlag,
+    TrainingInterrupted,
+    ValidationAbandoned,
+    catch_interrupt,
+)
+from rnnkit.training.monitor import Monitor, TrainResult
+from rnnkit.training.optimizer import make_optimizer
 from rnnkit.training.same_settings import check_same_run, run_signature
-from rnnkit.training.task import StepOutput, TaskModel, detach_state, move_to
+from rnnkit.training.task import TaskModel, move_to
 from rnnkit.training.trainer_checkpoints import TrainerCheckpoints
+from rnnkit.training.trainer_steps import TrainerSteps
 
 
 def _silent(line: str) -> None:
     """The log of every process but rank 0."""
 
 
-class Trainer(TrainerCheckpoints):
+class Trainer(TrainerSteps, TrainerCheckpoints):
     """Trains a :class:`TaskModel` on a :class:`BatchSource`.
 
     Args:
@@ -132,16 +140,17 @@ class Trainer(TrainerCheckpoints):
         self.result.earlier_seconds = self.result.seconds  # 0 unless resumed
         started = time.perf_counter() - self.result.seconds
         self._started = started
-        with self.workers.watch(), catch_interrupt(not self.workers.distributed) as interrupt:
+        saving = self.run_dir is not None
+        with self.workers.watch(), catch_interrupt(not self.workers.distributed,
+                                                   saving) as interrupt:
             self.interrupt = interrupt
             # a lost process: a clear error, not one from deep in torch; Ctrl-C: a flag
             check_same_run(self.workers, {"the training data's batches an epoch": len(train)})
             while (self.epoch < config.epochs and self.result.stopped == "completed"
                    and not interrupt.requested):
                 stats = self._train_epoch(train)
-                if stats is None:
-                    break  # stopped mid-epoch: the epoch is not over, a resumed run finishes it
-                self._end_epoch(stats, val)  # also records the time, for the checkpoint
+                if stats is None or not self._end_epoch(stats, val):  # (it records the time)
+                    break  # stopped mid-epoch or in its validation: a resumed run finishes it
             self.result.seconds = time.perf_counter() - started
             if self.batch_in_epoch or self.window_in_batch:  # stopped mid-epoch (an epoch's
                 self.save()  # end saves itself): the resume point, the last weights not the best
@@ -150,13 +159,6 @@ class Trainer(TrainerCheckpoints):
                                              self.window_in_batch, self.run_dir)
         self._restore_best()
         return self.result
-
-    def _at_step_limit(self) -> bool:
-        limit = self.config.max_steps
-        if limit and self.result.steps >= limit:
-            self.result.stopped = "max_steps"
-            return True
-        return False
 
     def _train_epoch(self, train: BatchSource) -> dict[str, float] | None:
         """The epoch's (rest of its) batches; its training means, or None when
@@ -220,68 +222,19 @@ class Trainer(TrainerCheckpoints):
         stats["grad_norm_max"] = max(self.result.grad_norms[sums.first_step:], default=0.0)
         return stats
 
-    def _train_batch(self, batch: Any) -> Iterator[tuple[StepOutput, float]]:
-        """One optimizer step per window (the whole batch without truncated BPTT). Leaves
-        ``window_in_batch`` at the next window when ``max_steps`` stops it inside the batch
-        (and starts there when a resumed run left off inside it)."""
-        steps = self.config.tbptt_steps
-        pieces = self.model.windows(batch, steps) if steps > 0 else [batch]
-        workers = self.workers
-        for window, piece in enumerate(pieces):
-            if window < self.window_in_batch:
-                continue  # resumed inside this batch: trained before the stop
-            if self._at_step_limit() or (window and self.interrupt.requested):  # (at a batch's
-                return  # first window, checked before) window_in_batch: where a run goes on
-            out = self._step(piece, detach_state(self.carried))
-            loss = float(out.loss.detach())  # one device sync per step
-            weight = 1.0
-            reported = loss  # what the epoch's train_loss adds up, times out.count (or, a
-            # class-weighted mean, out.denominator: see EpochSums.add)
-            if workers.distributed:  # the global batch's mean loss, this share's weight in it
-                share = out.count if out.denominator is None else out.denominator
-                loss_sum, total = workers.sum([loss * share, share])
-                self._check_finite(loss_sum, "loss")  # on every process at once
-                # DDP averages gradients over processes; weighting each share's mean by what
-                # it is a mean over (its items, or their class weights) makes that average
-                # the gradient of the global batch's mean
-                weight = share * workers.world_size / total if total > 0 else 0.0
-                if out.denominator is not None and total > 0:  # a weighted mean: the shares'
-                    reported = loss_sum / total  # own means, times their counts, do not add
-                    # up to the global batch's mean times its count as one process adds it
-            self._check_finite(loss, "loss")
-            self.optimizer.zero_grad(set_to_none=True)
-            (out.loss * weight if weight != 1.0 else out.loss).backward()
-            self._clip_and_step()
-            self.carried = detach_state(out.state)
-            self.window_in_batch = window + 1
-            yield out, reported
-        self.window_in_batch = 0
-
-    def _clip_and_step(self) -> None:
-        config = self.config
-        params = [p for p in self.model.parameters() if p.grad is not None]
-        norm = float(torch.nn.utils.clip_grad_norm_(params, config.clip_norm or math.inf))
-        self.result.grad_norms.append(norm)
-        self._check_finite(norm, "gradient norm")
-        if config.clip_value > 0:
-            torch.nn.utils.clip_grad_value_(params, config.clip_value)
-        take_step(self.optimizer, config)
-        if self.average is not None:
-            self.average.update(self.model)
-        self.result.steps += 1
-
-    def _check_finite(self, value: float, what: str) -> None:
-        if not math.isfinite(value):
-            kept = self.run_dir / "last.pt" if self.run_dir else None
-            where = f"epoch {self.epoch + 1}, step {self.result.steps + 1}"
-            raise divergence_error(what, value, where, self.config.clip_norm, kept)
-
-    def _end_epoch(self, stats: dict[str, float], val: BatchSource | None) -> None:
+    def _end_epoch(self, stats: dict[str, float], val: BatchSource | None) -> bool:
+        """Validate, log and checkpoint the epoch just trained; False, the run's state as it
+        was before validating (its random generators too), when Ctrl-C abandoned it."""
         record: dict[str, float] = {"epoch": self.epoch + 1, "steps": self.result.steps}
         record.update({f"train_{k}": v for k, v in stats.items()})
-        # rank 0 scores, every process gets the scores: all take the same decisions below
-        with self._averaged():
-            record.update(self.workers.on_main(lambda: self._evaluate(val)))
+        generators = rng_state()  # a validation may draw: the resumed run's draws start here
+        try:  # rank 0 scores, every process gets the scores: all take the same decisions below
+            with self._averaged():
+                record.update(self.workers.on_main(lambda: self._evaluate(val)))
+        except ValidationAbandoned:  # the point before it is saved, a resumed run validates
+            set_rng_state(generators)
+            self.result.stopped = "completed"  # _train_epoch's max_steps check: done again
+            return False
         record["lr"] = self.optimizer.param_groups[0]["lr"]
         self.result.seconds = time.perf_counter() - self._started  # saved with the checkpoint
         record["seconds"] = round(self.result.seconds, 2)
@@ -296,16 +249,24 @@ class Trainer(TrainerCheckpoints):
         self._write_metrics()
         shown = ", ".join(f"{k} {v:.4g}" for k, v in record.items() if k not in ("epoch",))
         self.log(f"epoch {record['epoch']}: {shown}")
+        return True
 
     def _averaged(self) -> AbstractContextManager[None]:
         """The weights validation sees: the moving average if there is one."""
         return self.average.applied(self.model) if self.average else nullcontext()
 
     def _evaluate(self, val: BatchSource | None) -> dict[str, float]:
-        """Validation scores (``val_*``) and those of every observed source."""
+        """Validation scores (``val_*``) and those of every observed source; Ctrl-C stops it
+        before its next batch (:class:`ValidationAbandoned`)."""
         record: dict[str, float] = {}
         sources = {"val": val} if val is not None else {}
         for name, source in {**sources, **self._observe}.items():
-            metrics = self.model.evaluate(move_to(b, self.device) for b in source.batches(0))
+            metrics = self.model.evaluate(self._scored_batches(source))
             record.update({f"{name}_{k}": v for k, v in metrics.items()})
         return record
+
+    def _scored_batches(self, source: BatchSource) -> Iterator[Any]:
+        for batch in source.batches(0):
+            if self.interrupt.requested:
+                raise ValidationAbandoned
+            yield move_to(batch, self.device)
