@@ -35,6 +35,27 @@ def gold_tags(sentences: Sequence[TaggedSentence]) -> list[list[str]]:
 def predict_tags(model: Tagger, token_lists: Sequence[Sequence[str]], batch_size: int = 256
                  ) -> list[list[str]]:
     """Tags for each tokenized sentence, in the input's order (BIO output always valid)."""
+    return _predict(model, token_lists, batch_size, scores=False)[0]
+
+
+def predict_tags_with_scores(model: Tagger, token_lists: Sequence[Sequence[str]],
+                             batch_size: int = 256) -> tuple[list[list[str]], list[list[float]]]:
+    """Tags for each tokenized sentence (as :func:`predict_tags`) and the probability of each:
+    the model's marginal ``p(tag_t = k | sentence)`` of the tag it chose (a CRF's exact
+    forward-backward marginal, a softmax tagger's softmax). A BIOES model's tag is reported as
+    BIO (``S-PER`` as ``B-PER``) and a softmax tagger's stray ``I-X`` as ``B-X``; the number
+    stays the probability of the tag the model chose.
+
+    Example:
+        >>> tags, scores = predict_tags_with_scores(model, [["Anna", "left"]])  # doctest: +SKIP
+        >>> tags, scores  # doctest: +SKIP
+        ([['B-PER', 'O']], [[0.97, 0.99]])
+    """
+    return _predict(model, token_lists, batch_size, scores=True)
+
+
+def _predict(model: Tagger, token_lists: Sequence[Sequence[str]], batch_size: int,
+             scores: bool) -> tuple[list[list[str]], list[list[float]]]:
     # a list: a generator of sentences would be used up by the check for strings
     token_lists = [token_lists] if isinstance(token_lists, str) else list(token_lists)
     strings = [tokens for tokens in token_lists if isinstance(tokens, str)]
@@ -47,14 +68,20 @@ def predict_tags(model: Tagger, token_lists: Sequence[Sequence[str]], batch_size
         encoded = [encode(tokens, None, model.words, model.chars, model.tags, lowercase)
                    for tokens in token_lists]
         predicted: list[list[str]] = [[] for _ in encoded]
+        probabilities: list[list[float]] = [[] for _ in encoded]
         device = next(model.parameters()).device
         lengths = [len(e) for e in encoded]
         for chunk in within_budget(bucket_order(lengths, batch_size, None), lengths):
             batch = collate([encoded[i] for i in chunk])
             batch = move_to(batch, device)
-            for index, ids in zip(chunk, model.predict_ids(batch), strict=True):
+            if scores:
+                all_ids, confidences = model.predict_with_confidence(batch)
+            else:
+                all_ids, confidences = model.predict_ids(batch), [[] for _ in chunk]
+            for index, ids, confidence in zip(chunk, all_ids, confidences, strict=True):
                 predicted[index] = model.output_tags(ids)
-        return predicted
+                probabilities[index] = confidence
+        return predicted, probabilities
 
 
 def _check_tokens(token_lists: Sequence[Sequence[str]]) -> None:
