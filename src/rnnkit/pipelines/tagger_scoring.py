@@ -15,6 +15,7 @@ from rnnkit.data.tags import bio_tag, is_tag, span_f1_available, to_bio
 from rnnkit.data.vocab import PAD
 from rnnkit.models.tagger import Tagger
 from rnnkit.pipelines.tagger_data import write_predictions
+from rnnkit.training.calibration import calibration_report
 from rnnkit.training.checkpoint import write_output_text
 from rnnkit.training.tag_metrics import (
     confusion,
@@ -108,7 +109,7 @@ def evaluate_sentences(model: Tagger, sentences: list[TaggedSentence], out: Path
     started = time.perf_counter()
     gold = gold_tags(sentences)
     predicted = predict_tags(model, [s.tokens for s in sentences])
-    seconds = time.perf_counter() - started
+    seconds = time.perf_counter() - started  # the tags' speed, as before there were scores
     spans = span_f1_available(model.tags.symbols)
     unknown = unseen_tags(gold, model.tags.symbols, model.data.get("scheme", "bio"), name)
     tokens = sum(len(g) for g in gold)
@@ -118,6 +119,8 @@ def evaluate_sentences(model: Tagger, sentences: list[TaggedSentence], out: Path
         "scores": tag_scores(gold, predicted, spans),
         "tokens_per_second": round(tokens / max(seconds, 1e-9), 1),
     }
+    if tokens:
+        result["calibration"] = token_calibration(model, sentences, gold)
     if unknown:
         result["unknown_gold_tags"] = unknown  # never predicted: every such token is an error
     if spans:
@@ -135,6 +138,18 @@ def evaluate_sentences(model: Tagger, sentences: list[TaggedSentence], out: Path
             path = out / f"{name}.predictions.{settings['format']}"
             write_predictions(sentences, predicted, path, settings)
     return result
+
+
+def token_calibration(model: Tagger, sentences: Sequence[TaggedSentence],
+                      gold: Sequence[Sequence[str]]) -> dict[str, Any]:
+    """How well the probabilities of the predicted tags match how often they are right
+    (:func:`~rnnkit.training.calibration.calibration_report`: ECE over 10 bins, and the share
+    and accuracy of the tokens at or above 0.5, 0.9 and 0.99), a token right when its reported
+    tag is the gold one."""
+    predicted, scores = predict_tags_with_scores(model, [s.tokens for s in sentences])
+    correct = [p == g for row, gold_row in zip(predicted, gold, strict=True)
+               for p, g in zip(row, gold_row, strict=True)]
+    return calibration_report([p for row in scores for p in row], correct)
 
 
 def unseen_tags(gold: Sequence[Sequence[str]], tags: Sequence[str], scheme: str,
