@@ -47,6 +47,9 @@ def register(commands: Any, train_tasks: Any) -> None:
     predict.add_argument("--format", help="input format (tagger: text, conllu or iob)")
     add_column_flags(predict)
     predict.add_argument("--output", type=Path, help="where to write (default: standard output)")
+    predict.add_argument("--scores", action="store_true", help="tagger: each tag's probability "
+                         "too (text: a third column; conllu: TagProb= in MISC; iob: an extra "
+                         "last column)")
     predict.set_defaults(handler=lambda args: _dispatch(args, PREDICTORS, "predict"))
 
 
@@ -82,6 +85,11 @@ def _dispatch(args: argparse.Namespace, handlers: dict[str, Handler], verb: str)
         raise ConfigError(f"rnnkit {verb} reads {' and '.join(columns)} only for a tagger model "
                           f"(the columns of an iob file), and {args.model} is a {kind} model; "
                           "leave them out")
+    if getattr(args, "scores", False) and kind != "tagger":
+        raise ConfigError(f"rnnkit predict reads --scores only for a tagger model, and "
+                          f"{args.model} is a {kind} model; leave --scores out"
+                          + (" (a classifier's predictions carry every label's probability)"
+                             if kind == "classifier" else ""))
     if verb == "evaluate":
         check_flags_read(kind, args)
         check_data_apart(kind, args)

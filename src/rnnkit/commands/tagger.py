@@ -150,7 +150,7 @@ def predict(args: argparse.Namespace) -> int:
     from rnnkit.data.tagged import check_sentence_length
     from rnnkit.pipelines.tagger import load_tagger_bundle
     from rnnkit.pipelines.tagger_data import FORMATS, read_file, write_predictions
-    from rnnkit.pipelines.tagger_scoring import predict_tags
+    from rnnkit.pipelines.tagger_scoring import predict_tags, predict_tags_with_scores
 
     if args.format:
         check_choice(args.format, "--format", ("text", *FORMATS))
@@ -170,8 +170,10 @@ def predict(args: argparse.Namespace) -> int:
         if not token_lists:
             raise ValueError("nothing to tag: the input is empty")
         lines: list[str] = []
-        for tokens, tags in zip(token_lists, predict_tags(model, token_lists), strict=True):
-            lines.extend(f"{token}\t{tag}" for token, tag in zip(tokens, tags, strict=True))
+        all_tags, all_scores = _predict(model, token_lists, args.scores)
+        for tokens, tags, texts in zip(token_lists, all_tags, all_scores, strict=True):
+            columns = [tokens, tags] if texts is None else [tokens, tags, texts]
+            lines.extend("\t".join(fields) for fields in zip(*columns, strict=True))
             lines.append("")
         _write_output("\n".join(lines) + "\n", args.output)
         return 0
@@ -184,13 +186,29 @@ def predict(args: argparse.Namespace) -> int:
             sentences = read_file("standard input", settings, require_tags=False, lines=lines)
         else:
             sentences = read_file(args.input, settings, require_tags=False)
-    predicted = predict_tags(model, [s.tokens for s in sentences])
+    token_lists = [s.tokens for s in sentences]
+    if args.scores:
+        predicted, scores = predict_tags_with_scores(model, token_lists)
+    else:
+        predicted, scores = predict_tags(model, token_lists), None
     # the file with its tags replaced, to standard output unless --output names a file
     make_parent(args.output)
-    write_predictions(sentences, predicted, args.output or sys.stdout, settings)
+    write_predictions(sentences, predicted, args.output or sys.stdout, settings, scores)
     if args.output is not None:
         print(f"wrote {args.output}", file=sys.stderr)
     return 0
+
+
+def _predict(model: Any, token_lists: list[list[str]], scores: bool
+             ) -> tuple[list[list[str]], list[list[str]] | list[None]]:
+    """Tags for each sentence, and with ``scores`` each tag's probability as written."""
+    from rnnkit.data.tagged import probability_text
+    from rnnkit.pipelines.tagger_scoring import predict_tags, predict_tags_with_scores
+
+    if not scores:
+        return predict_tags(model, token_lists), [None for _ in token_lists]
+    tags, probabilities = predict_tags_with_scores(model, token_lists)
+    return tags, [[probability_text(p) for p in row] for row in probabilities]
 
 
 def _write_output(text: str, path: Path | None) -> None:

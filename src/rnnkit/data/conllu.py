@@ -26,6 +26,7 @@ from rnnkit.data.tagged import (
     line_ending,
     output_stream,
     predictions_for,
+    scores_for,
 )
 
 FIELDS = ("id", "form", "lemma", "upos", "xpos", "feats", "head", "deprel", "deps", "misc")
@@ -128,8 +129,11 @@ def write_conllu(
     sentences: Sequence[TaggedSentence],
     predicted_tags: Sequence[Sequence[str]] | None = None,
     column: str = "upos",
+    scores: Sequence[Sequence[float]] | None = None,
 ) -> None:
-    """Write the sentences' original lines with ``column`` replaced by ``predicted_tags``.
+    """Write the sentences' original lines with ``column`` replaced by ``predicted_tags`` (and
+    with ``scores``, each tag's probability in the MISC column as ``TagProb=0.9731``, beside
+    the attributes there; a ``TagProb`` already there is replaced).
 
     Every other byte is kept, so ``predicted_tags=None`` (the gold tags) reproduces the file that
     was read with the same ``column``.
@@ -149,10 +153,11 @@ def write_conllu(
     """
     tag_field = _tag_field(column)
     all_tags = predictions_for(sentences, predicted_tags)
+    all_scores = scores_for(sentences, scores)
     with output_stream(path_or_stream) as stream:
-        for sentence, tags in zip(sentences, all_tags, strict=True):
+        for sentence, tags, texts in zip(sentences, all_tags, all_scores, strict=True):
             lines = list(sentence.lines)
-            for index, tag in zip(sentence.token_lines, tags, strict=True):
+            for number, (index, tag) in enumerate(zip(sentence.token_lines, tags, strict=True)):
                 fields = lines[index].rstrip("\n").rstrip("\r").lstrip("\ufeff").split("\t")
                 if len(fields) != len(FIELDS):
                     raise ValueError(
@@ -160,6 +165,15 @@ def write_conllu(
                         f"({len(fields)} fields in a token line); write it with write_iob"
                     )
                 fields[tag_field] = tag
+                if texts is not None:
+                    fields[-1] = _with_probability(fields[-1], texts[number])
                 bom = "\ufeff" if lines[index].startswith("\ufeff") else ""
                 lines[index] = bom + "\t".join(fields) + line_ending(lines[index])
             stream.write("".join(lines))
+
+
+def _with_probability(misc: str, probability: str) -> str:
+    """A MISC field with ``TagProb=probability`` last (``_``: no attributes before)."""
+    kept = [item for item in misc.split("|") if item not in ("", "_")
+            and not item.startswith("TagProb=")]
+    return "|".join([*kept, f"TagProb={probability}"])

@@ -32,6 +32,7 @@ from rnnkit.data.tagged import (
     line_ending,
     output_stream,
     predictions_for,
+    scores_for,
 )
 
 DOCSTART = "-DOCSTART-"
@@ -166,8 +167,11 @@ def write_iob(
     sentences: Sequence[TaggedSentence],
     predicted_tags: Sequence[Sequence[str]] | None = None,
     tag_column: int | None = None,
+    scores: Sequence[Sequence[float]] | None = None,
 ) -> None:
-    """Write the sentences' original lines with the tag column replaced by ``predicted_tags``.
+    """Write the sentences' original lines with the tag column replaced by ``predicted_tags``
+    (and with ``scores``, each tag's probability as an extra last column, ``0.9731``, split
+    from the line's last field as the line's own fields are: a tab, else a space).
 
     Separators, other columns, comments and blank lines are kept byte for byte, so
     ``predicted_tags=None`` (the gold tags) reproduces the file that was read.
@@ -192,13 +196,22 @@ def write_iob(
     """
     all_tags = predictions_for(sentences, predicted_tags)
     chosen = None if tag_column is None else field_index(tag_column, "tag_column")
+    all_scores = scores_for(sentences, scores)
     with output_stream(path_or_stream) as stream:
-        for sentence, tags in zip(sentences, all_tags, strict=True):
+        for sentence, tags, texts in zip(sentences, all_tags, all_scores, strict=True):
             field = sentence.tag_field if chosen is None else chosen
             lines = list(sentence.lines)
-            for index, tag in zip(sentence.token_lines, tags, strict=True):
+            for number, (index, tag) in enumerate(zip(sentence.token_lines, tags, strict=True)):
                 lines[index] = _replace_field(lines[index], field, tag, sentence, index)
+                if texts is not None:
+                    lines[index] = _append_field(lines[index], texts[number])
             stream.write("".join(lines))
+
+
+def _append_field(line: str, value: str) -> str:
+    body = line[: len(line) - len(line_ending(line))].rstrip(" \t")  # as read_iob splits it
+    separator = "\t" if "\t" in body else " "
+    return body + separator + value + line[len(body):]
 
 
 def _replace_field(line: str, field: int, value: str, sentence: TaggedSentence, index: int) -> str:

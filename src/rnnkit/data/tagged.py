@@ -254,6 +254,32 @@ def predictions_for(
     return list(predicted_tags)
 
 
+def probability_text(probability: float) -> str:
+    """A tag's probability as predictions write it: 4 decimals (``0.9731``)."""
+    return f"{probability:.4f}"
+
+
+def scores_for(sentences: Sequence[TaggedSentence], scores: Sequence[Sequence[float]] | None
+               ) -> list[list[str] | None]:
+    """Each sentence's tag probabilities as they are written (4 decimals, ``0.9731``), or
+    ``None`` for each sentence when there are none to write.
+
+    Raises:
+        ValueError: counts do not match the sentences and their tokens.
+    """
+    if scores is None:
+        return [None for _ in sentences]
+    if len(scores) != len(sentences):
+        raise ValueError(f"{len(sentences)} sentences but {len(scores)} score sequences")
+    texts: list[list[str] | None] = []
+    for sentence, row in zip(sentences, scores, strict=True):
+        if len(row) != len(sentence.tokens):
+            raise ValueError(f"sentence at {sentence.source}:{sentence.first_line} has "
+                             f"{len(sentence.tokens)} tokens but {len(row)} scores")
+        texts.append([probability_text(probability) for probability in row])
+    return texts
+
+
 @contextlib.contextmanager
 def output_stream(path_or_stream: str | Path | TextIO) -> Iterator[TextIO]:
     """A text stream to write to: the given one, or one whose text is written to the file as

@@ -145,6 +145,38 @@ class CRF(nn.Module):
         return torch.logsumexp(alpha + end, dim=1)
 
     @torch.no_grad()
+    def marginals(self, emissions: Tensor, mask: Tensor) -> Tensor:
+        """``p(tag_t = k | words)`` of every position and tag: exact marginals by the
+        forward-backward algorithm (log space), with the forbidden transitions, starts and ends
+        counted as the likelihood and Viterbi count them (their paths weigh ``exp(-1e4)``: 0).
+
+        Shape:
+            emissions: ``[B, T, K]``; mask: ``[B, T]``; returns ``[B, T, K]``, each real
+            position's row summing to 1 and padding rows 0.
+        """
+        transitions, start, end = self._scores()
+        steps = emissions.shape[1]
+        alpha = start + emissions[:, 0]  # [B, K]: log-sum of the paths ending in k at t
+        alphas = [alpha]
+        for t in range(1, steps):
+            # [B, K, 1] + [K, K] + [B, 1, K] -> logsumexp over the previous tag -> [B, K]
+            scores = alpha.unsqueeze(2) + transitions + emissions[:, t].unsqueeze(1)
+            alpha = torch.where(mask[:, t : t + 1], torch.logsumexp(scores, dim=1), alpha)
+            alphas.append(alpha)
+        log_partition = torch.logsumexp(alpha + end, dim=1, keepdim=True)  # [B, 1]
+        beta = end.expand_as(alpha)  # [B, K]: log-sum of the paths from k at t to the end
+        betas = [beta]
+        for t in range(steps - 1, 0, -1):
+            # [K, K] + [B, 1, K] -> logsumexp over the next tag -> [B, K]; past a sentence's
+            # last word only the end score follows
+            scores = transitions + (emissions[:, t] + beta).unsqueeze(1)
+            beta = torch.where(mask[:, t : t + 1], torch.logsumexp(scores, dim=2), end)
+            betas.append(beta)
+        log_marginals = torch.stack(alphas, 1) + torch.stack(betas[::-1], 1)  # [B, T, K]
+        marginals = torch.exp(log_marginals - log_partition.unsqueeze(2))
+        return marginals * mask.unsqueeze(2).to(marginals.dtype)
+
+    @torch.no_grad()
     def decode(self, emissions: Tensor, mask: Tensor) -> list[list[int]]:
         """The best tag sequence of each sentence (Viterbi), each as long as its mask."""
         transitions, start, end = self._scores()

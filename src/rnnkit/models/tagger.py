@@ -166,6 +166,37 @@ class Tagger(TaskModel):
         best = (scores[:, :, 1:].argmax(dim=2) + 1).tolist()  # never the padding tag (id 0)
         return [row[: int(n)] for row, n in zip(best, batch.lengths.tolist(), strict=True)]
 
+    @torch.no_grad()
+    def predict_with_confidence(self, batch: TaggerBatch) -> tuple[list[list[int]],
+                                                                    list[list[float]]]:
+        """The best tag ids of each sentence (as :meth:`predict_ids`) and the probability of
+        each one given the sentence (:meth:`tag_marginals`), both as long as the sentence."""
+        scores = self.emissions(batch)
+        ids = self._decode(scores, batch)
+        marginals = self.tag_marginals(scores, batch)  # [B, T, K]
+        chosen = torch.zeros(marginals.shape[:2], dtype=torch.long, device=scores.device)
+        for row, path in enumerate(ids):
+            chosen[row, : len(path)] = torch.tensor(path, device=scores.device)
+        # [B, T, K] -> [B, T]; at most 1, though exp(log-marginal) may pass it by an ulp
+        picked = marginals.gather(2, chosen.unsqueeze(2)).squeeze(2).clamp(max=1.0).tolist()
+        return ids, [row[: len(path)] for row, path in zip(picked, ids, strict=True)]
+
+    def tag_marginals(self, scores: Tensor, batch: TaggerBatch) -> Tensor:
+        """``p(tag_t = k | words)`` for every word and tag: the CRF's exact marginals
+        (forward-backward), or the softmax over the real tags (the padding tag, never
+        predicted, gets 0, as the CRF gives it).
+
+        Shape:
+            scores: ``[B, T, K]`` emissions; returns ``[B, T, K]``, each word's row summing
+            to 1, padding rows 0.
+        """
+        mask = _mask(batch)
+        if self.crf is not None:
+            return self.crf.marginals(scores, mask)
+        probabilities = torch.zeros_like(scores)
+        probabilities[:, :, 1:] = torch.softmax(scores[:, :, 1:], dim=2)
+        return probabilities * mask.unsqueeze(2).to(scores.dtype)
+
     def metric_names(self) -> list[str]:
         spans = ["precision", "recall", "f1"] if span_f1_available(self.tags.symbols) else []
         return ["loss", "accuracy", *spans]

@@ -98,14 +98,17 @@ def read_split(data: TaggerDataConfig, split: str) -> list[TaggedSentence]:
 
 
 def write_predictions(sentences: Sequence[TaggedSentence], predicted: Sequence[Sequence[str]],
-                      path_or_stream: str | Path | TextIO, settings: dict[str, Any]) -> None:
+                      path_or_stream: str | Path | TextIO, settings: dict[str, Any],
+                      scores: Sequence[Sequence[float]] | None = None) -> None:
     """Write predictions to a file or a text stream in the input's own format
-    (``settings["format"]``)."""
+    (``settings["format"]``); ``scores``: each tag's probability too (CoNLL-U: ``TagProb=`` in
+    MISC; iob: an extra last column)."""
     if settings["format"] == "conllu":
         from rnnkit.data.conllu import write_conllu
 
-        write_conllu(path_or_stream, sentences, predicted, column=settings["column"])
+        write_conllu(path_or_stream, sentences, predicted, column=settings["column"],
+                     scores=scores)
     else:
         from rnnkit.data.iob import write_iob
 
-        write_iob(path_or_stream, sentences, predicted)
+        write_iob(path_or_stream, sentences, predicted, scores=scores)

@@ -15,6 +15,7 @@ from rnnkit.data.tags import bio_tag, is_tag, span_f1_available, to_bio
 from rnnkit.data.vocab import PAD
 from rnnkit.models.tagger import Tagger
 from rnnkit.pipelines.tagger_data import write_predictions
+from rnnkit.training.calibration import calibration_report
 from rnnkit.training.checkpoint import write_output_text
 from rnnkit.training.tag_metrics import (
     confusion,
@@ -35,6 +36,27 @@ def gold_tags(sentences: Sequence[TaggedSentence]) -> list[list[str]]:
 def predict_tags(model: Tagger, token_lists: Sequence[Sequence[str]], batch_size: int = 256
                  ) -> list[list[str]]:
     """Tags for each tokenized sentence, in the input's order (BIO output always valid)."""
+    return _predict(model, token_lists, batch_size, scores=False)[0]
+
+
+def predict_tags_with_scores(model: Tagger, token_lists: Sequence[Sequence[str]],
+                             batch_size: int = 256) -> tuple[list[list[str]], list[list[float]]]:
+    """Tags for each tokenized sentence (as :func:`predict_tags`) and the probability of each:
+    the model's marginal ``p(tag_t = k | sentence)`` of the tag it chose (a CRF's exact
+    forward-backward marginal, a softmax tagger's softmax). A BIOES model's tag is reported as
+    BIO (``S-PER`` as ``B-PER``) and a softmax tagger's stray ``I-X`` as ``B-X``; the number
+    stays the probability of the tag the model chose.
+
+    Example:
+        >>> tags, scores = predict_tags_with_scores(model, [["Anna", "left"]])  # doctest: +SKIP
+        >>> tags, scores  # doctest: +SKIP
+        ([['B-PER', 'O']], [[0.97, 0.99]])
+    """
+    return _predict(model, token_lists, batch_size, scores=True)
+
+
+def _predict(model: Tagger, token_lists: Sequence[Sequence[str]], batch_size: int,
+             scores: bool) -> tuple[list[list[str]], list[list[float]]]:
     # a list: a generator of sentences would be used up by the check for strings
     token_lists = [token_lists] if isinstance(token_lists, str) else list(token_lists)
     strings = [tokens for tokens in token_lists if isinstance(tokens, str)]
@@ -47,14 +69,20 @@ def predict_tags(model: Tagger, token_lists: Sequence[Sequence[str]], batch_size
         encoded = [encode(tokens, None, model.words, model.chars, model.tags, lowercase)
                    for tokens in token_lists]
         predicted: list[list[str]] = [[] for _ in encoded]
+        probabilities: list[list[float]] = [[] for _ in encoded]
         device = next(model.parameters()).device
         lengths = [len(e) for e in encoded]
         for chunk in within_budget(bucket_order(lengths, batch_size, None), lengths):
             batch = collate([encoded[i] for i in chunk])
             batch = move_to(batch, device)
-            for index, ids in zip(chunk, model.predict_ids(batch), strict=True):
+            if scores:
+                all_ids, confidences = model.predict_with_confidence(batch)
+            else:
+                all_ids, confidences = model.predict_ids(batch), [[] for _ in chunk]
+            for index, ids, confidence in zip(chunk, all_ids, confidences, strict=True):
                 predicted[index] = model.output_tags(ids)
-        return predicted
+                probabilities[index] = confidence
+        return predicted, probabilities
 
 
 def _check_tokens(token_lists: Sequence[Sequence[str]]) -> None:
@@ -81,7 +109,7 @@ def evaluate_sentences(model: Tagger, sentences: list[TaggedSentence], out: Path
     started = time.perf_counter()
     gold = gold_tags(sentences)
     predicted = predict_tags(model, [s.tokens for s in sentences])
-    seconds = time.perf_counter() - started
+    seconds = time.perf_counter() - started  # the tags' speed, as before there were scores
     spans = span_f1_available(model.tags.symbols)
     unknown = unseen_tags(gold, model.tags.symbols, model.data.get("scheme", "bio"), name)
     tokens = sum(len(g) for g in gold)
@@ -91,6 +119,8 @@ def evaluate_sentences(model: Tagger, sentences: list[TaggedSentence], out: Path
         "scores": tag_scores(gold, predicted, spans),
         "tokens_per_second": round(tokens / max(seconds, 1e-9), 1),
     }
+    if tokens:
+        result["calibration"] = token_calibration(model, sentences, gold)
     if unknown:
         result["unknown_gold_tags"] = unknown  # never predicted: every such token is an error
     if spans:
@@ -108,6 +138,18 @@ def evaluate_sentences(model: Tagger, sentences: list[TaggedSentence], out: Path
             path = out / f"{name}.predictions.{settings['format']}"
             write_predictions(sentences, predicted, path, settings)
     return result
+
+
+def token_calibration(model: Tagger, sentences: Sequence[TaggedSentence],
+                      gold: Sequence[Sequence[str]]) -> dict[str, Any]:
+    """How well the probabilities of the predicted tags match how often they are right
+    (:func:`~rnnkit.training.calibration.calibration_report`: ECE over 10 bins, and the share
+    and accuracy of the tokens at or above 0.5, 0.9 and 0.99), a token right when its reported
+    tag is the gold one."""
+    predicted, scores = predict_tags_with_scores(model, [s.tokens for s in sentences])
+    correct = [p == g for row, gold_row in zip(predicted, gold, strict=True)
+               for p, g in zip(row, gold_row, strict=True)]
+    return calibration_report([p for row in scores for p in row], correct)
 
 
 def unseen_tags(gold: Sequence[Sequence[str]], tags: Sequence[str], scheme: str,

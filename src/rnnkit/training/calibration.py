@@ -1,0 +1,85 @@
+"""How far a model's confidences can be trusted: expected calibration error and the accuracy
+of the predictions above a confidence threshold.
+
+A model is calibrated when, of the predictions it gives confidence 0.9, nine in ten are right.
+The expected calibration error (ECE; Naeini et al. 2015, Guo et al. 2017) sorts the predictions
+into equal-width confidence bins and averages, weighted by the bins' sizes, the gap between each
+bin's accuracy and its mean confidence: 0 for a calibrated model, up to 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+THRESHOLDS = (0.5, 0.9, 0.99)
+
+
+def expected_calibration_error(confidences: Sequence[float], correct: Sequence[bool],
+                               bins: int = 10) -> float:
+    """ECE over ``bins`` equal-width bins of [0, 1]: ``sum_b n_b / n * |accuracy_b -
+    confidence_b|``. Bin ``b`` holds the confidences in ``[b / bins, (b + 1) / bins)``, the
+    last one 1.0 too.
+
+    Raises:
+        ValueError: no predictions, lengths that differ, a confidence outside [0, 1], or
+            fewer than one bin.
+
+    Example:
+        >>> expected_calibration_error([0.95, 0.95, 0.65, 0.65], [True, False, True, True])
+        0.4
+    """
+    _check(confidences, correct)
+    if bins < 1:
+        raise ValueError(f"bins is {bins}; give at least 1")
+    counts = [0] * bins
+    confidence_sums = [0.0] * bins
+    correct_counts = [0] * bins
+    for confidence, right in zip(confidences, correct, strict=True):
+        index = min(int(confidence * bins), bins - 1)
+        counts[index] += 1
+        confidence_sums[index] += confidence
+        correct_counts[index] += bool(right)
+    total = len(confidences)
+    error = sum(abs(correct_counts[b] - confidence_sums[b]) / total
+                for b in range(bins) if counts[b])
+    return round(error, 12)
+
+
+def calibration_report(confidences: Sequence[float], correct: Sequence[bool], bins: int = 10,
+                       thresholds: Sequence[float] = THRESHOLDS) -> dict[str, Any]:
+    """ECE, mean confidence and accuracy of all predictions, and for each threshold the share
+    of the predictions at or above it and their accuracy (``None`` where none are).
+
+    Example:
+        >>> report = calibration_report([0.95, 0.95, 0.65, 0.65], [True, False, True, True],
+        ...                             thresholds=(0.9,))
+        >>> report["ece"], report["above"]
+        (0.4, {'0.9': {'share': 0.5, 'accuracy': 0.5}})
+    """
+    _check(confidences, correct)
+    total = len(confidences)
+    above: dict[str, dict[str, float | None]] = {}
+    for threshold in thresholds:
+        picked = [right for confidence, right in zip(confidences, correct, strict=True)
+                  if confidence >= threshold]
+        accuracy = round(sum(picked) / len(picked), 6) if picked else None
+        above[f"{threshold:g}"] = {"share": round(len(picked) / total, 6), "accuracy": accuracy}
+    return {
+        "ece": round(expected_calibration_error(confidences, correct, bins), 6),
+        "bins": bins,
+        "mean_confidence": round(sum(confidences) / total, 6),
+        "accuracy": round(sum(bool(right) for right in correct) / total, 6),
+        "above": above,
+    }
+
+
+def _check(confidences: Sequence[float], correct: Sequence[bool]) -> None:
+    if len(confidences) != len(correct):
+        raise ValueError(f"{len(confidences)} confidences but {len(correct)} correctness "
+                         "flags: give one of each per prediction")
+    if not confidences:
+        raise ValueError("no predictions to measure the calibration of")
+    outside = [c for c in confidences if not 0.0 <= c <= 1.0]
+    if outside:
+        raise ValueError(f"confidence {outside[0]!r} is not a probability in [0, 1]")
