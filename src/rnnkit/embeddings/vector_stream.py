@@ -26,6 +26,8 @@ from typing import IO
 import numpy as np
 from gensim import utils
 
+from rnnkit.embeddings.vector_binary import count_records
+
 _CHUNK = 100 * 1024  # gensim's binary_chunk_size: it takes a shorter read for the end
 _FLOAT_BYTES = 4
 _READ_ERRORS = (OSError, EOFError, zlib.error, UnicodeDecodeError, ValueError, OverflowError)
@@ -145,13 +147,6 @@ def _records_after(file: IO[bytes], chunk: bytes, size: int) -> bool:
     """Whether a word and ``size`` bytes follow in ``chunk`` and the rest of ``file``; a file
     damaged there is read as load_vectors reads it: as holding none."""
     try:
-        while True:
-            space = chunk.find(b" ")
-            if space != -1 and len(chunk) - space - 1 >= size:
-                return True
-            more = file.read(_CHUNK)
-            if not more:
-                return False
-            chunk = (chunk[space:] if space != -1 else b"") + more  # no more than one record
+        return count_records(file, size, chunk, most=1, block=_CHUNK) > 0
     except (OSError, EOFError, zlib.error):
         return False
