@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +28,7 @@ import numpy as np
 from gensim import utils
 
 from rnnkit.embeddings.vector_binary import count_records
+from rnnkit.embeddings.vector_text import WordLines
 
 _CHUNK = 100 * 1024  # gensim's binary_chunk_size: it takes a shorter read for the end
 _FLOAT_BYTES = 4
@@ -93,11 +95,8 @@ class VectorRows:
         with the size of the first line's vector."""
         count = self._header(file) if header else None
         blanks: list[bytes] = []  # GloVe: blank lines, read only if a word follows them
-        read = words = 0
-        for line in file:
-            words += bool(line.strip())
-            if count is not None and read == count:
-                continue  # only counted: gensim reads COUNT lines
+        lines, read = WordLines(file), 0
+        for line in itertools.islice(lines, count):  # gensim reads COUNT lines
             read += 1
             if count is None and read == 1:
                 self.dim = len(line.rstrip().split(b" ")) - 1
@@ -110,6 +109,7 @@ class VectorRows:
                 yield _word_and_vector(blank)
             blanks.clear()
             yield _word_and_vector(line)
+        words = lines.counted() if count is not None else 0  # the lines after COUNT too
         if count is not None and (read < count or words > count):
             raise Unreadable(f"the header promises {count} words; {words} lines hold one")
 
