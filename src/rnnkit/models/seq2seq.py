@@ -268,7 +268,7 @@ class Seq2Seq(TaskModel):
             references: list[str] = []
             for batch in batches:
                 scores, gold = self(batch), batch.target[:, 1:]
-                tokens = int((gold != PAD_ID).sum())
+                tokens = int(target_lengths(batch).sum())  # the tokens the loss counts
                 smoothed = float(_token_loss(scores, gold, smoothing))
                 loss += smoothed * tokens
                 nll += (float(_token_loss(scores, gold, 0.0)) if smoothing else smoothed) * tokens
