@@ -5,6 +5,7 @@ refuses is refused in the same words."""
 from __future__ import annotations
 
 import gzip
+import itertools
 import logging
 from pathlib import Path
 from typing import Any
@@ -225,3 +226,43 @@ def test_a_file_is_refused_or_read_as_load_vectors_refuses_or_reads_it(
     np.testing.assert_array_equal(picked.vectors.vectors, whole.vectors)
     assert picked.words == len(whole)
     assert picked.std == pytest.approx(float(np.std(whole.vectors)), rel=1e-6)
+
+
+@pytest.mark.parametrize("block", [1, 5, 13, 64, None])
+def test_records_and_word_lines_are_counted_alike_whatever_the_read_size(
+        tmp_path: Path, block: int | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """load_vectors' count of the binary records after a header (vector_binary.count_records)
+    and the stream's look for one past COUNT read the file in blocks: a record split across
+    two reads counts once, and a file ends in part of one, or in a word with no vector."""
+    import io
+
+    from rnnkit.embeddings import vector_stream
+    from rnnkit.embeddings.vector_binary import count_records
+    from rnnkit.embeddings.vector_text import WordLines
+
+    sizes = {} if block is None else {"block": block}
+    body = _binary(b"")[:-1]  # 3 records of 10 numbers, the last without its line break
+    for tail, found in [(b"", 3), (b"\n", 3), (b"\nyak", 3), (b"\nyak " + VECTOR, 3),
+                        (b"\nyak " + bytes(40), 4)]:
+        assert count_records(io.BytesIO(body + tail), 40, **sizes) == found
+        assert count_records(io.BytesIO(body[7:] + tail), 40, body[:7], **sizes) == found
+        assert count_records(io.BytesIO(body + tail), 40, most=1, **sizes) == 1
+    if block is not None:
+        monkeypatch.setattr(vector_stream, "_CHUNK", block)
+    for name in ["more.bin", "more-gensim.bin", "fewer.bin", "cut-vector.bin", "repeats.bin"]:
+        path = tmp_path / name
+        path.write_bytes(FILES[name][0])
+        try:
+            whole = load_vectors(path)
+        except ValueError as error:
+            with pytest.raises(ValueError, match="not a valid") as refused:
+                pick_vectors(path, ["cat"])
+            assert str(refused.value) == str(error)
+            continue
+        with pytest.MonkeyPatch.context() as patch:  # read one word at a time, not again whole
+            patch.setattr("rnnkit.embeddings.picked_vectors.load_vectors", None)
+            picked = pick_vectors(path, whole.index_to_key)
+        assert picked.vectors.index_to_key == whole.index_to_key
+    lines = WordLines([b"a 1\n", b"\n", b"b 2\n", b"  \n", b"c 3\n"])
+    assert list(itertools.islice(lines, 2)) == [b"a 1\n", b"\n"] and lines.words == 1
+    assert lines.counted() == 3

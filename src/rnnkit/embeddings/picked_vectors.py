@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from gensim.models import KeyedVectors
 
-from rnnkit.embeddings.pretrained import checked_format, load_vectors
+from rnnkit.embeddings.pretrained import checked_format, load_vectors, warn_repeats
 from rnnkit.embeddings.vector_stream import Unreadable, VectorRows
 
 logger = logging.getLogger(__name__)
@@ -69,9 +69,7 @@ def pick_vectors(path: str | Path, words: Iterable[str], first: int = 0,
     except Unreadable:  # load_vectors raises, naming the problem (or reads what gensim reads)
         vectors = load_vectors(path, format)
         return _pick(zip(vectors.index_to_key, vectors.vectors, strict=True), words, first)
-    if rows.repeats:
-        logger.warning("vectors file %s holds %d repeated words; each word's first vector is "
-                       "kept", path, rows.repeats)
+    warn_repeats(path, rows.repeats, logger)
     return picked
 
 

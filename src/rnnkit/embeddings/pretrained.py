@@ -147,11 +147,19 @@ def _without_duplicates(vectors: KeyedVectors, path: Path) -> KeyedVectors:
     kept = len(vectors.key_to_index)
     if kept == len(vectors.index_to_key):
         return vectors
-    logger.warning("vectors file %s holds %d repeated words; each word's first vector is kept",
-                   path, len(vectors.index_to_key) - kept)
+    warn_repeats(path, len(vectors.index_to_key) - kept)
     unique = KeyedVectors(vectors.vector_size, dtype=vectors.vectors.dtype)
     unique.add_vectors(vectors.index_to_key[:kept], vectors.vectors[:kept])
     return unique
+
+
+def warn_repeats(path: Path, repeats: int, log: logging.Logger = logger) -> None:
+    """Warn through ``log`` (this module's logger unless given) that the vectors file at
+    ``path`` holds ``repeats`` repeated words (nothing for none), of which the first vector is
+    kept, as gensim keeps it."""
+    if repeats:
+        log.warning("vectors file %s holds %d repeated words; each word's first vector is kept",
+                    path, repeats)
 
 
 def save_vectors(vectors: KeyedVectors, path: str | Path, format: str | None = None) -> Path:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from rnnkit.data.files import GZIP_ERRORS
 from rnnkit.embeddings.vector_files import open_binary, read_head, unreadable
@@ -78,7 +78,7 @@ def _words_after_header(path: Path) -> tuple[int, int]:
     """The header's COUNT and how many words of its DIM numbers follow it."""
     with open_binary(path) as file:
         count, dim = (int(number) for number in file.readline().split())
-        return count, _count_words(file, 4 * dim)
+        return count, count_records(file, 4 * dim)
 
 
 def words_past_count(path: Path, dim: int, words: list[Any]) -> str | None:
@@ -116,16 +116,20 @@ def _size_fits(path: Path, count: int, dim: int, words: list[Any]) -> bool:
     return path.stat().st_size - len(first) - body == breaks
 
 
-def _count_words(file: io.BufferedIOBase, size: int) -> int:
-    """How many ``word`` + space + ``size`` bytes records the rest of ``file`` holds, read as
-    gensim reads them (line breaks before a word are skipped)."""
-    chunk, start, found = b"", 0, 0
-    while True:
+def count_records(file: io.BufferedIOBase | IO[bytes], size: int, chunk: bytes = b"",
+                  most: int | None = None, block: int = _CHUNK) -> int:
+    """How many ``word`` + space + ``size`` bytes records ``chunk`` and then the rest of
+    ``file`` hold (``most`` at the most: None, all), read as gensim reads them (line breaks
+    before a word are skipped), ``block`` bytes at a time; of a record whose end is not read
+    yet, only its bytes from the space on are kept."""
+    start = found = 0
+    while most is None or found < most:
         space = chunk.find(b" ", start)
         if space != -1 and len(chunk) - space - 1 >= size:
             start, found = space + 1 + size, found + 1
             continue
-        more = file.read(_CHUNK)
+        more = file.read(block)
         if not more:
-            return found
-        chunk, start = chunk[start:] + more, 0
+            break
+        chunk, start = chunk[space if space != -1 else len(chunk) :] + more, 0
+    return found

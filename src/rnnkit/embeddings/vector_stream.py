@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,9 @@ from typing import IO
 
 import numpy as np
 from gensim import utils
+
+from rnnkit.embeddings.vector_binary import count_records
+from rnnkit.embeddings.vector_text import WordLines
 
 _CHUNK = 100 * 1024  # gensim's binary_chunk_size: it takes a shorter read for the end
 _FLOAT_BYTES = 4
@@ -91,11 +95,8 @@ class VectorRows:
         with the size of the first line's vector."""
         count = self._header(file) if header else None
         blanks: list[bytes] = []  # GloVe: blank lines, read only if a word follows them
-        read = words = 0
-        for line in file:
-            words += bool(line.strip())
-            if count is not None and read == count:
-                continue  # only counted: gensim reads COUNT lines
+        lines, read = WordLines(file), 0
+        for line in itertools.islice(lines, count):  # gensim reads COUNT lines
             read += 1
             if count is None and read == 1:
                 self.dim = len(line.rstrip().split(b" ")) - 1
@@ -108,6 +109,7 @@ class VectorRows:
                 yield _word_and_vector(blank)
             blanks.clear()
             yield _word_and_vector(line)
+        words = lines.counted() if count is not None else 0  # the lines after COUNT too
         if count is not None and (read < count or words > count):
             raise Unreadable(f"the header promises {count} words; {words} lines hold one")
 
@@ -145,13 +147,6 @@ def _records_after(file: IO[bytes], chunk: bytes, size: int) -> bool:
     """Whether a word and ``size`` bytes follow in ``chunk`` and the rest of ``file``; a file
     damaged there is read as load_vectors reads it: as holding none."""
     try:
-        while True:
-            space = chunk.find(b" ")
-            if space != -1 and len(chunk) - space - 1 >= size:
-                return True
-            more = file.read(_CHUNK)
-            if not more:
-                return False
-            chunk = (chunk[space:] if space != -1 else b"") + more  # no more than one record
+        return count_records(file, size, chunk, most=1, block=_CHUNK) > 0
     except (OSError, EOFError, zlib.error):
         return False

@@ -6,6 +6,7 @@ names them with these checks, as :mod:`rnnkit.embeddings.vector_binary` does for
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from rnnkit.data.files import GZIP_ERRORS
@@ -72,13 +73,37 @@ def rows_past_count(path: Path) -> str | None:
     try:
         with open_binary(path) as file:
             count = int(file.readline().split()[0])
-            rows = sum(1 for line in file if line.strip())
+            rows = WordLines(file).counted()
     except (OSError, *GZIP_ERRORS) as error:  # damaged after the words gensim read
         return unreadable(path, error)
     if rows <= count:
         return None
     return (f"the header promises {count} words but {rows} follow it (only the first {count} "
             "would be read); fix line 1")
+
+
+class WordLines:
+    """The lines of a text vectors file, one at a time, counting those that hold a word (all
+    but the blank ones) as they are read. gensim reads the COUNT lines after a ``COUNT DIM``
+    header, blank or not, and drops the rest: more word lines than COUNT lose words."""
+
+    def __init__(self, lines: Iterable[bytes]) -> None:
+        self.words = 0  # word lines read so far
+        self._lines = self._counting(lines)
+
+    def _counting(self, lines: Iterable[bytes]) -> Iterator[bytes]:
+        for line in lines:
+            self.words += bool(line.strip())
+            yield line
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._lines
+
+    def counted(self) -> int:
+        """How many lines hold a word, the lines not yet read read to the end."""
+        for _ in self:
+            pass
+        return self.words
 
 
 def _line_problem(raw: bytes, dim: int | None) -> str | None:

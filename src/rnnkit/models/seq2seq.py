@@ -10,43 +10,22 @@ travel inside the bundle, so a loaded model translates raw text. Decoding is in
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from typing import Any, NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rnnkit.config import ModelConfig, check_at_least, saved_section
+from rnnkit.config import ModelConfig, saved_section
 from rnnkit.data.subword import PAD_ID, SubwordTokenizer
 from rnnkit.layers.lengths import padding_mask
 from rnnkit.models.encoder import build_encoder
 from rnnkit.models.greedy_search import greedy_search
+from rnnkit.models.seq2seq_config import Seq2SeqConfig, resolved_config
 from rnnkit.models.seq2seq_decoder import NEVER_PRODUCED, Decoder, DecoderState, Hidden, Memory
 from rnnkit.training.bundle import register_model
 from rnnkit.training.task import StepOutput, TaskModel, evaluating
-
-
-@dataclass(frozen=True)
-class Seq2SeqConfig:
-    """The translation model's own options (the recurrent layers are in ``model``)."""
-
-    embedding_dim: int = 256
-    attention: str = "general"  # none | dot | general | additive
-    input_feeding: bool = True  # feed the attentional vector into the next decoder step
-    bridge: bool = True  # tanh(W [h_fwd; h_bwd]) -> decoder start; off: sum of the directions
-    tie_embeddings: bool = True  # the output layer reuses the target embeddings
-    dropout: float = 0.3  # embeddings and the decoder's output vector
-    label_smoothing: float = 0.1
-    teacher_forcing: float = 1.0  # probability of feeding the gold previous token
-    teacher_forcing_final: float = 1.0  # scheduled: the ratio moves linearly to this value...
-    teacher_forcing_steps: int = 0  # ...over this many training steps (0: constant ratio)
-    beam_size: int = 5  # for the final decoding and `rnnkit translate` (1 = greedy)
-    length_penalty: float = 1.0  # GNMT alpha: score / ((5 + length) / 6) ** alpha
-    max_length_ratio: float = 2.0  # output at most ratio * source length + 10 tokens
-    max_source_tokens: int = 256  # translate cuts longer inputs (with a warning), as scoring
-    # does; training pairs are kept whole (data.max_train_tokens leaves long ones out)
-    validation_decoding: str = "greedy"  # greedy | beam: how val BLEU is measured per epoch
 
 
 class Seq2SeqBatch(NamedTuple):
@@ -73,7 +52,7 @@ class Seq2Seq(TaskModel):
                  config: Seq2SeqConfig, rnn: ModelConfig, data: dict[str, Any] | None = None
                  ) -> None:
         super().__init__()
-        config = self._resolved(config)  # the decoder below makes its own checks
+        config = resolved_config(config)  # the decoder below makes its own checks
         self.source_tokenizer, self.target_tokenizer = source_tokenizer, target_tokenizer
         self.config, self.rnn_config = config, rnn
         self.data = data or {}  # languages and dataset, for evaluate/translate
@@ -103,7 +82,7 @@ class Seq2Seq(TaskModel):
         """Refuse a wrong option (a misspelt attention, dot attention over a bidirectional
         encoder) before any data is read or tokenizer made: the model's checks and the
         decoder's own, on a throwaway decoder of a tiny vocabulary."""
-        resolved = cls._resolved(config)
+        resolved = resolved_config(config)
         if resolved.attention == "dot" and rnn.bidirectional:  # the layer's message names no key
             raise ValueError(
                 f"seq2seq.attention=dot needs equal decoder ({rnn.hidden_size}) and encoder "
@@ -112,34 +91,6 @@ class Seq2Seq(TaskModel):
                 " or additive")
         with torch.random.fork_rng(devices=[]):  # the seeded weights stay as they were
             cls._decoder(8, resolved, rnn)
-
-    @staticmethod
-    def _resolved(config: Seq2SeqConfig) -> Seq2SeqConfig:
-        """The options as the model uses them (no input feeding without attention), checked."""
-        if config.validation_decoding not in ("greedy", "beam"):
-            raise ValueError("seq2seq.validation_decoding must be greedy or beam, got"
-                             f" {config.validation_decoding!r}")
-        if config.beam_size < 1 or config.max_source_tokens < 1:
-            raise ValueError("seq2seq.beam_size and seq2seq.max_source_tokens must be >= 1, got"
-                             f" {config.beam_size} and {config.max_source_tokens}")
-        rates = (config.teacher_forcing, config.teacher_forcing_final)
-        if not all(0 <= rate <= 1 for rate in rates):
-            raise ValueError("seq2seq.teacher_forcing and seq2seq.teacher_forcing_final are"
-                             " probabilities of feeding the gold previous token, from 0 (the"
-                             " model's own always) to 1 (the gold one always), got"
-                             f" {rates[0]} and {rates[1]}")
-        # translate refuses --length-penalty below 0; the bundle's own value is its default
-        check_at_least(config.length_penalty, "seq2seq.length_penalty", 0)
-        if config.teacher_forcing_steps < 0:
-            raise ValueError("seq2seq.teacher_forcing_steps must be at least 0 (0: a constant"
-                             f" ratio), got {config.teacher_forcing_steps}")
-        if config.max_length_ratio < 0:
-            raise ValueError("seq2seq.max_length_ratio must be at least 0 (outputs may be"
-                             " ratio * source length + 10 tokens long), got"
-                             f" {config.max_length_ratio}")
-        if config.attention == "none" and config.input_feeding:
-            config = replace(config, input_feeding=False)  # nothing to feed without attention
-        return config
 
     # -- bundle -----------------------------------------------------------------------------
     def bundle_config(self) -> dict[str, Any]:
@@ -154,7 +105,7 @@ class Seq2Seq(TaskModel):
     @classmethod
     def check_bundle_config(cls, config: dict[str, Any]) -> None:
         saved_section("model", ModelConfig, config["encoder"])
-        cls._resolved(saved_section("seq2seq", Seq2SeqConfig, config["seq2seq"]))
+        resolved_config(saved_section("seq2seq", Seq2SeqConfig, config["seq2seq"]))
 
     @classmethod
     def from_bundle_config(cls, config: dict[str, Any]) -> Seq2Seq:
@@ -268,7 +219,7 @@ class Seq2Seq(TaskModel):
             references: list[str] = []
             for batch in batches:
                 scores, gold = self(batch), batch.target[:, 1:]
-                tokens = int((gold != PAD_ID).sum())
+                tokens = int(target_lengths(batch).sum())  # the tokens the loss counts
                 smoothed = float(_token_loss(scores, gold, smoothing))
                 loss += smoothed * tokens
                 nll += (float(_token_loss(scores, gold, 0.0)) if smoothing else smoothed) * tokens

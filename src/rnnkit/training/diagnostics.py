@@ -26,10 +26,9 @@ from typing import Any
 
 import torch
 from torch import Tensor
-from torch.nn.utils.rnn import PackedSequence, pad_packed_sequence
 
-from rnnkit.layers.lengths import check_lengths, reverse_index, reverse_padded, step_mask
 from rnnkit.layers.recurrent import Recurrent
+from rnnkit.training.flow_padding import lengths_of, model_lengths, one_series, real_steps
 from rnnkit.training.recording_cell import RecordingCell
 from rnnkit.training.task import TaskModel, map_tensors
 
@@ -200,7 +199,7 @@ def gradient_flow(
 
     def before(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         hx = args[1] if len(args) > 1 else kwargs.get("hx")
-        runs.append((_lengths_of(args, kwargs), bool(returned) and hx is returned[-1]))
+        runs.append((lengths_of(args, kwargs), bool(returned) and hx is returned[-1]))
 
     recurrent.register_forward_pre_hook(before, with_kwargs=True)
     recurrent.register_forward_hook(lambda module, args, output: returned.append(output[1]))
@@ -218,25 +217,15 @@ def gradient_flow(
     norms: list[list[list[float]]] = []
     gates: list[list[dict[str, dict[str, float]]]] = []
     where = f"{type(model).__name__}.{layer}"
-    given = _one_series(runs, directions, where)  # the lengths the layer ran with
+    given = one_series(runs, directions, where)  # the lengths the layer ran with
     hidden = recorders[0].hidden
-    lengths = given if given is not None else _model_lengths(probe, batch, layer, where,
-                                                             len(hidden), hidden[0].shape[0])
+    lengths = given if given is not None else model_lengths(probe, batch, layer, where,
+                                                            len(hidden), hidden[0].shape[0])
     for index, recorder in enumerate(recorders):
         grads = torch.stack([torch.zeros_like(h) if h.grad is None else h.grad
                              for h in recorder.hidden])  # [T, B, H], in the order the loop ran
-        steps, real = grads.shape[0], None  # real: [T, B, 1], True on real steps
-        backward = index % directions == 1
-        if given is not None and backward:  # the loop ran each sequence reversed in its length
-            grads = reverse_padded(grads, reverse_index(given, steps, grads.device))
-        elif backward:  # the loop ran the backward direction flipped
-            grads = grads.flip(0)
-        if lengths is not None:
-            real = step_mask(lengths, steps, grads.device)  # in the input's time order
-            grads = grads.masked_fill(~real, 0.0)
-            if given is None and backward:
-                real = real.flip(0)  # the gates are kept in the order the loop ran
-            grads = grads[: int(lengths.max())]  # the steps after the longest: no one's
+        # real: [T, B, 1], True on the real steps, in the order the loop ran (as the gates)
+        grads, real = real_steps(grads, given, lengths, backward=index % directions == 1)
         series = [scaled_norm(step) for step in grads]
         if index % directions == 0:
             norms.append([])
@@ -245,49 +234,6 @@ def gradient_flow(
         gates[-1].append(recorder.gate_summary(real))
     label = name or f"{layer} ({type(recorders[0].inner).__name__})"
     return GradientFlow(label, norms, float(loss.detach()), gates)
-
-
-def _one_series(runs: list[tuple[Tensor | None, bool]], directions: int, where: str
-                ) -> Tensor | None:
-    """The lengths of the layer's run; the steps of several runs join into one series only
-    where each carries on from the state the previous one returned (a decoder fed one step at a
-    time), in one direction over full sequences."""
-    if not runs:
-        raise ValueError(f"gradient_flow: {where} did not run in step(batch); name the layer "
-                         "that computes the loss with layer=...")
-    if len(runs) == 1:
-        return runs[0][0]
-    full = all(lengths is None for lengths, _ in runs)
-    if directions == 1 and full and all(carried for _, carried in runs[1:]):
-        return None
-    raise ValueError(f"gradient_flow: {where} ran {len(runs)} times in one step(batch), and its "
-                     "steps make one series only when every run carries on from the state the "
-                     "previous one returned, in one direction and without lengths")
-
-
-def _model_lengths(model: TaskModel, batch: Any, layer: str, where: str, steps: int,
-                   size: int) -> Tensor | None:
-    """The real lengths the model declares for a layer that ran without any
-    (:meth:`TaskModel.layer_lengths`: a decoder over padded targets), checked against the
-    ``steps`` x ``size`` sequences the layer ran."""
-    declared = model.layer_lengths(batch, layer)
-    if declared is None:
-        return None
-    try:
-        return check_lengths(declared, steps, size)
-    except ValueError as error:
-        raise ValueError(f"gradient_flow: {type(model).__name__}.layer_lengths(batch, "
-                         f"{layer!r}) does not fit the {steps} steps of {size} sequences "
-                         f"{where} ran: {error}") from None
-
-
-def _lengths_of(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Tensor | None:
-    """The sequence lengths a :class:`Recurrent` layer was called with (None: all full)."""
-    given = args[0] if args else kwargs.get("input")
-    if isinstance(given, PackedSequence):
-        return pad_packed_sequence(given)[1]
-    lengths = args[2] if len(args) > 2 else kwargs.get("lengths")
-    return None if lengths is None else torch.as_tensor(lengths).long().cpu()
 
 
 def _cast(batch: Any, dtype: torch.dtype) -> Any:
