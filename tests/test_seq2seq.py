@@ -384,6 +384,14 @@ def test_bad_options_say_what_is_allowed(tokenizer: SubwordTokenizer) -> None:
         make_model(tokenizer, attention="cosine")
     with pytest.raises(ValueError, match="seq2seq.max_length_ratio must be at least 0"):
         make_model(tokenizer, max_length_ratio=-0.5)  # no output step for a long sentence
+    # the API refuses what a run's [seq2seq] section refuses (torch's own errors before,
+    # or a model that built: an LSTMCell's "input_size must be a positive int, got 0")
+    with pytest.raises(ValueError, match="seq2seq.dropout"):
+        make_model(tokenizer, dropout=1.5)
+    with pytest.raises(ValueError, match="seq2seq.label_smoothing"):
+        make_model(tokenizer, label_smoothing=2.0)
+    with pytest.raises(ValueError, match="seq2seq.embedding_dim"):
+        make_model(tokenizer, embedding_dim=0)
 
 
 def test_validation_bleu_with_beam_search(trained: Seq2Seq,

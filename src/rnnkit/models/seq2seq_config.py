@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from rnnkit.config import check_at_least
+from rnnkit.config import check_at_least, check_section
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,10 @@ class Seq2SeqConfig:
 
 
 def resolved_config(config: Seq2SeqConfig) -> Seq2SeqConfig:
-    """The options as the model uses them (no input feeding without attention), checked."""
+    """The options as the model uses them (no input feeding without attention), checked: each
+    value as a run's ``[seq2seq]`` section is (:func:`~rnnkit.config.check_section`: rates in
+    [0, 1), sizes of at least 1), so that the Python API refuses what the CLI does."""
+    check_section("seq2seq", config)
     if config.validation_decoding not in ("greedy", "beam"):
         raise ValueError("seq2seq.validation_decoding must be greedy or beam, got"
                          f" {config.validation_decoding!r}")
