@@ -25,6 +25,7 @@ from rnnkit.config import (
     ModelConfig,
     check_at_least,
     check_choice,
+    check_section,
     saved_section,
     saved_value,
 )
@@ -115,6 +116,7 @@ class SequenceClassifier(TaskModel):
                  class_weights: list[float] | None = None, embeddings: Tensor | None = None,
                  data: dict[str, Any] | None = None) -> None:
         super().__init__()
+        check_section("classifier", config)  # rates in [0, 1), sizes of at least 1, by name
         if config.output not in OUTPUTS:
             raise ValueError(f"classifier.output must be one of {', '.join(OUTPUTS)},"
                              f" got {config.output!r}")

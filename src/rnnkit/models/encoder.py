@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from rnnkit.config import CELLS, ModelConfig
+from rnnkit.config import ModelConfig, check_section
 from rnnkit.layers import GRU, LSTM, RNN
 from rnnkit.layers.recurrent import Recurrent
 
 
 def build_encoder(config: ModelConfig, input_size: int, batch_first: bool = True) -> Recurrent:
-    """An RNN, LSTM or GRU layer with the configuration's options."""
-    if config.cell not in CELLS:
-        raise ValueError(f"model.cell must be one of {', '.join(CELLS)}, got {config.cell!r}")
+    """An RNN, LSTM or GRU layer with the configuration's options, checked as a run's
+    ``[model]`` section is (:func:`~rnnkit.config.check_section`), so that the Python API
+    refuses by name what the CLI refuses (the layers' own errors name no setting)."""
+    check_section("model", config)
     common: dict[str, Any] = {
         "num_layers": config.num_layers,
         "batch_first": batch_first,
@@ -23,8 +24,6 @@ def build_encoder(config: ModelConfig, input_size: int, batch_first: bool = True
         "kernel": config.kernel,
     }
     if config.cell == "rnn":
-        if config.layer_norm:
-            raise ValueError("model.layer_norm is available for lstm and gru cells, not rnn")
         return RNN(input_size, config.hidden_size, nonlinearity=config.nonlinearity, **common)
     layer = LSTM if config.cell == "lstm" else GRU
     return layer(input_size, config.hidden_size, layer_norm=config.layer_norm, **common)

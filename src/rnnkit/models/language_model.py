@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rnnkit.config import ConfigError, ModelConfig, check_choice, saved_section
+from rnnkit.config import ConfigError, ModelConfig, check_choice, check_section, saved_section
 from rnnkit.data.text_stream import LEVELS, StreamBatch
 from rnnkit.data.vocab import Vocab
 from rnnkit.layers.fused import fused_forward
@@ -101,7 +101,9 @@ class LanguageModel(TaskModel):
     def check_options(config: LMConfig, encoder: ModelConfig) -> None:
         """Refuse options a language model cannot be built with, naming the setting: the run
         checks them before the text is read (and ``--print-config`` with it), the model when
-        it is built."""
+        it is built; each value as a run's ``[lm]`` section is (rates in [0, 1), sizes of at
+        least 1)."""
+        check_section("lm", config)
         if config.level not in LEVELS:
             raise ConfigError(f"lm.level must be one of {', '.join(LEVELS)}, got {config.level!r}")
         if encoder.bidirectional:

@@ -15,7 +15,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rnnkit.config import ModelConfig, check_at_least, check_choice, saved_section
+from rnnkit.config import (
+    ModelConfig,
+    check_at_least,
+    check_choice,
+    check_section,
+    saved_section,
+)
 from rnnkit.data.tagger_batches import TaggerBatch
 from rnnkit.data.tags import bioes_to_bio, repair_bio, span_f1_available
 from rnnkit.data.vocab import Vocab
@@ -46,7 +52,9 @@ class TaggerConfig:
 
 def check_options(config: TaggerConfig) -> None:
     """Refuse a ``tagger`` section the model cannot be built from, naming the key (the
-    character encoder's own error names none)."""
+    character encoder's own error names none), and each value as a run's ``[tagger]``
+    section is (rates in [0, 1), sizes of at least 1)."""
+    check_section("tagger", config)
     check_choice(config.output, "tagger.output", OUTPUTS)
     check_at_least(config.char_dim, "tagger.char_dim", 0)
     if config.char_dim > 0:  # 0: no character features, the encoder is not read
