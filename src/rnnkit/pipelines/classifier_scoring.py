@@ -25,6 +25,7 @@ from rnnkit.models.classifier import SequenceClassifier
 from rnnkit.pipelines.classifier_data import Example, example_labels
 from rnnkit.timeseries.metrics import confusion_matrix
 from rnnkit.timeseries.scaling import StandardScaler
+from rnnkit.training.calibration import calibration_report, class_calibration
 from rnnkit.training.classification_metrics import classification_scores
 from rnnkit.training.task import evaluating, move_to
 
@@ -83,7 +84,8 @@ def predict_probabilities(model: SequenceClassifier, examples: Sequence[Example]
 
 
 def evaluate_examples(model: SequenceClassifier, examples: list[Example]) -> dict[str, Any]:
-    """Scores, a constant baseline and (for labels) the confusion matrix.
+    """Scores, a constant baseline, (for labels) the confusion matrix and the calibration of
+    the probabilities (:func:`probability_calibration`; none for a regression).
 
     The baseline is the accuracy of always answering the most common class of ``examples``
     themselves: the best constant guess on them, never below a training majority's. For a
@@ -99,6 +101,8 @@ def evaluate_examples(model: SequenceClassifier, examples: list[Example]) -> dic
         "scores": classification_scores(outputs, targets, output, model.multi_label),
         "examples_per_second": round(len(examples) / max(seconds, 1e-9), 1),
     }
+    if output != "linear" and len(examples):
+        result["calibration"] = probability_calibration(outputs, targets, model.multi_label)
     if output != "linear" and not model.multi_label:
         counts = Counter(int(t) for t in targets)
         result["majority_class_accuracy"] = max(counts.values()) / len(examples)
@@ -111,3 +115,22 @@ def evaluate_examples(model: SequenceClassifier, examples: list[Example]) -> dic
             "rmse": float((values - values.mean(dim=0)).pow(2).mean().sqrt()),
             "mae": float((values - values.median(dim=0).values).abs().mean())}
     return result
+
+
+def probability_calibration(outputs: Tensor, targets: Tensor, multi_label: bool
+                            ) -> dict[str, Any]:
+    """How well the probabilities match how often they are right
+    (:func:`~rnnkit.training.calibration.calibration_report`: ECE over 10 bins, and the share
+    and accuracy of the predictions at or above 0.5, 0.9 and 0.99).
+
+    One prediction per example, its predicted class's probability (the argmax the scores
+    take; a binary sigmoid's as its two classes), right when it is the gold class; a
+    multi-label classifier's are its label decisions, one per example and label, each
+    ``max(p, 1 - p)`` and right when ``p >= 0.5`` says what the gold does, so their accuracy
+    is the share of label decisions right, not the exact-match accuracy of the scores."""
+    if not multi_label:
+        return class_calibration(outputs, targets.long())
+    probabilities = outputs.double().flatten()
+    correct = (probabilities >= 0.5) == (targets.flatten() >= 0.5)
+    return calibration_report(torch.maximum(probabilities, 1 - probabilities).tolist(),
+                              correct.tolist())

@@ -58,6 +58,7 @@ from rnnkit.trading.strategies import (
     class_positions,
     trading_settings,
 )
+from rnnkit.training.calibration import class_calibration
 from rnnkit.training.checkpoint import seed_everything
 
 
@@ -150,7 +151,8 @@ def classification_report(gold: np.ndarray, predictions: dict[str, np.ndarray]
 
 def score_signal(model: SignalClassifier, split: Any, options: SignalOptions
                  ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Test classification metrics and backtests of the model and its baselines."""
+    """Test classification metrics and backtests of the model and its baselines, and the
+    calibration of the model's probabilities (the predicted class's; :func:`class_calibration`)."""
     test = split.test
     probabilities = model.predict_windows(test)
     predicted = probabilities.argmax(axis=1)
@@ -160,6 +162,7 @@ def score_signal(model: SignalClassifier, split: Any, options: SignalOptions
                "persistence": persistence_signal(test, model.up, model.down, model.return_kind)}
     results: dict[str, Any] = {**decision_span(test),
                                "classification": classification_report(gold, classes),
+                               "calibration": class_calibration(probabilities, gold),
                                "label_counts": np.bincount(gold, minlength=3).tolist()}
     positions = {name: class_positions(values, options.mode)
                  for name, values in classes.items() if name != "majority"}

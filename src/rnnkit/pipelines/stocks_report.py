@@ -6,7 +6,9 @@ is the share of days whose sign of return was predicted right (a day without a m
 out), beside the share a forecast of "up" on every day gets (``always_up``: a model that
 learnt only the drift scores it, or ``1 - always_up`` for a falling price: only a direction
 above the better of the two is skill; above 55% too, it raises the leak alarm). Classes are scored
-by macro-F1 beside the majority class and the persistence signal.
+by macro-F1 beside the majority class and the persistence signal, and the classifier's
+probabilities by their calibration (the predicted class's probability against how often it is
+right).
 Strategies are backtested over the test years after costs.
 """
 
@@ -27,6 +29,7 @@ from rnnkit.timeseries.windows import Windows, decision_span
 from rnnkit.trading.backtest import BacktestResult, report_table
 from rnnkit.trading.returns import forecast_returns, next_period_returns, run_strategies
 from rnnkit.trading.strategies import class_positions, threshold_positions
+from rnnkit.training.calibration import class_calibration
 
 KIND = "log_return"
 LEAK_ALARM = 0.55  # directional accuracy above this, and above what a forecast of up (or of
@@ -63,6 +66,7 @@ def score_symbol(symbol: str, result: dict[str, Any], config: StocksRunConfig
         **decision_span(windows),
         "forecast": forecasts, "classification": classification_report(result["labels"],
                                                                        classes),
+        "calibration": class_calibration(result["probabilities"], result["labels"]),
         "label_counts": np.bincount(result["labels"], minlength=3).tolist(),
         "backtest": {name: test.report.as_dict() for name, test in backtests.items()},
         "backtest_table": report_table(backtests), "folds": result["folds"],

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 THRESHOLDS = (0.5, 0.9, 0.99)
 
 
@@ -72,6 +74,50 @@ def calibration_report(confidences: Sequence[float], correct: Sequence[bool], bi
         "accuracy": round(sum(bool(right) for right in correct) / total, 6),
         "above": above,
     }
+
+
+def class_calibration(probabilities: Any, gold: Any) -> dict[str, Any]:
+    """:func:`calibration_report` of a classifier's predictions: each example's confidence is
+    the probability of its predicted class (the argmax, the first of tied ones as
+    ``torch.argmax`` and ``numpy.argmax`` take), right when that class is the gold one.
+
+    Args:
+        probabilities: ``[N, K]`` class probabilities (an array or tensor).
+        gold: ``[N]`` gold class indices in ``0 .. K - 1``.
+
+    Raises:
+        ValueError: probabilities that are not ``[N, K]``, a gold count or index that does not
+            fit them, or (from :func:`calibration_report`) no examples or a probability outside
+            [0, 1].
+
+    Example:
+        >>> report = class_calibration([[0.2, 0.8], [0.9, 0.1], [0.4, 0.6]], [1, 1, 1])
+        >>> report["accuracy"], report["mean_confidence"]
+        (0.666667, 0.766667)
+    """
+    if hasattr(probabilities, "detach"):  # a tensor: float64, so no probability is rounded
+        probabilities = probabilities.detach().cpu().double().numpy()
+    if hasattr(gold, "detach"):
+        gold = gold.detach().cpu().numpy()
+    table = np.asarray(probabilities, dtype=np.float64)
+    labels = np.asarray(gold)
+    if table.ndim != 2 or table.shape[1] < 1:
+        raise ValueError(f"probabilities of shape {list(table.shape)}: give one row of class "
+                         "probabilities per example, [N, K]")
+    if labels.shape != (len(table),):
+        raise ValueError(f"{len(table)} rows of probabilities but gold of shape "
+                         f"{list(labels.shape)}: give one gold class index per row")
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(f"gold holds {labels.dtype} values: give class indices from 0 to "
+                         f"{table.shape[1] - 1}")
+    outside = labels[(labels < 0) | (labels >= table.shape[1])]
+    if len(outside):
+        raise ValueError(f"gold class {int(outside[0])} is not one of the {table.shape[1]} "
+                         f"classes: give class indices from 0 to {table.shape[1] - 1} (drop "
+                         "the examples without a label, -1, first)")
+    predicted = table.argmax(axis=1)
+    confidences = table[np.arange(len(table)), predicted]
+    return calibration_report(confidences.tolist(), (predicted == labels).tolist())
 
 
 def _check(confidences: Sequence[float], correct: Sequence[bool]) -> None:
