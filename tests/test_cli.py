@@ -582,8 +582,8 @@ RESUME = "rnnkit: interrupted; continue with --resume\n"
     ("stocks", "run", ["stocks"], RESUME),
     ("dqn", "train", ["train", "dqn"],  # its finished seeds are saved, not the one under way
      "rnnkit: interrupted; continue with --resume (the same command): the seeds finished are "
-     "read back, the one under way trains again from its start (its supervised models from "
-     "their last.pt)\n"),
+     "read back, the one under way goes on after its last finished episode (its supervised "
+     "models from their last.pt)\n"),
     ("language_model", "run_generate", ["generate", "--model", "m.rnnkit"], None),
 ])
 def test_an_interrupt_advises_resume_only_where_the_command_resumes(

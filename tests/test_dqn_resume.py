@@ -17,6 +17,9 @@ import torch
 import rnnkit.pipelines.dqn
 import rnnkit.pipelines.stocks
 from rnnkit.cli import main
+from rnnkit.config import ModelConfig
+from rnnkit.models.dqn_agent import DQNAgent
+from rnnkit.rl.dqn import DQNOptions, train_dqn
 from rnnkit.training.bundle import read_bundle
 
 pytestmark = pytest.mark.filterwarnings(r"ignore:seed \d+. the agent:UserWarning")  # tiny
@@ -26,8 +29,8 @@ SETTINGS = ["data.symbol=IBM", "data.train_end=2004-12-31", "data.test_end=2005-
 
 
 def train(out: Path, *extra: str) -> int:
-    return main(["train", "dqn", "--out", str(out), *extra,
-                 *[arg for setting in SETTINGS for arg in ("--set", setting)]])
+    return main(["train", "dqn", "--out", str(out),
+                 *[arg for setting in SETTINGS for arg in ("--set", setting)], *extra])
 
 
 def without_timing(out: Path) -> dict[str, Any]:
@@ -43,11 +46,12 @@ def trained_seeds(monkeypatch: pytest.MonkeyPatch, stop_at: int | None = None) -
     seen: list[int] = []
     original = rnnkit.pipelines.dqn.train_agent
 
-    def recording(periods: Any, config: Any, seed: int, out: Path, log: Any = print) -> Any:
+    def recording(periods: Any, config: Any, seed: int, out: Path, log: Any = print,
+                  resume: bool = False) -> Any:
         if seed == stop_at:
             raise KeyboardInterrupt
         seen.append(seed)
-        return original(periods, config, seed, out, log)
+        return original(periods, config, seed, out, log, resume)
 
     monkeypatch.setattr(rnnkit.pipelines.dqn, "train_agent", recording)
     return seen
@@ -63,8 +67,8 @@ def test_a_run_interrupted_after_two_seeds_resumes_to_the_same_results(
     assert seen == [0, 1] and not (out / "results.json").exists()
     assert capsys.readouterr().err.endswith(
         "rnnkit: interrupted; continue with --resume (the same command): the seeds finished "
-        "are read back, the one under way trains again from its start (its supervised models "
-        "from their last.pt)\n")
+        "are read back, the one under way goes on after its last finished episode (its "
+        "supervised models from their last.pt)\n")
     monkeypatch.undo()
     seen = trained_seeds(monkeypatch)
     assert main(["train", "dqn", "--out", str(out), "--resume"]) == 0  # its config.toml's
@@ -97,6 +101,74 @@ def test_resume_refuses_changed_settings_and_a_folder_without_a_run(
     assert train(out, "--resume") == 2
     assert "seed-0/outcome.pt cannot be read: it is truncated, or not a seed's outcome; " \
            "delete" in capsys.readouterr().err
+
+
+def test_an_agent_interrupted_after_an_episode_goes_on_to_the_same_weights_and_record(
+        tmp_path: Path) -> None:
+    # a recurrent agent with dropout: the torch generator, the replay generator, the buffer,
+    # Adam's moments, the target network and the best episode so far all carry over
+    from test_rl import alternating_env, tiny_agent
+
+    env, _ = alternating_env(60)
+    options = DQNOptions(network="recurrent", episodes=4, learning_starts=30, train_every=1,
+                         target_update=40, buffer_size=150, lr=3e-3, batch_size=16)
+
+    def agent() -> DQNAgent:
+        torch.manual_seed(0)
+        model = tiny_agent("recurrent")  # its scaler, with dropout between two layers
+        return DQNAgent("recurrent", ModelConfig(cell="gru", hidden_size=8, num_layers=2,
+                                                 dropout=0.3), ["f0"], "f0", 3, model.scaler)
+
+    whole = agent()
+    expected = train_dqn(whole, env, options, env, seed=5, log=lambda _: None)
+
+    def stop_after_episode_2(line: str) -> None:
+        if line.startswith("episode 2/"):
+            raise KeyboardInterrupt
+
+    path = tmp_path / "last.pt"
+    with pytest.raises(KeyboardInterrupt):
+        train_dqn(agent(), env, options, env, seed=5, log=stop_after_episode_2, checkpoint=path)
+    torch.manual_seed(123)  # another process's state: the checkpoint restores it
+    lines: list[str] = []
+    resumed = agent()
+    result = train_dqn(resumed, env, options, env, seed=5, log=lines.append, checkpoint=path,
+                       resume=True)
+    assert lines[0] == f"resuming after episode 2/4 ({path})" and len(lines) == 3
+    assert result.history == expected.history and result.updates == expected.updates
+    assert result.best_episode == expected.best_episode
+    assert all(torch.equal(a, b) for a, b in zip(resumed.state_dict().values(),
+                                                 whole.state_dict().values(), strict=True))
+
+
+def test_a_run_interrupted_inside_a_seeds_agent_goes_on_after_its_last_episode(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    extra = ["--set", "agent.episodes=2", "--set", 'run.seeds="0,1"']
+    assert train(tmp_path / "whole", *extra) == 0
+    out = tmp_path / "run"
+    original = rnnkit.pipelines.dqn.train_agent
+
+    def stopping(periods: Any, config: Any, seed: int, folder: Path, log: Any = print,
+                 resume: bool = False) -> Any:
+        def hook(line: str) -> None:
+            log(line)
+            if seed == 1 and line.startswith("episode 1/2") and not resume:
+                raise KeyboardInterrupt  # once episode 1's state is saved
+
+        return original(periods, config, seed, folder, hook, resume)
+
+    monkeypatch.setattr(rnnkit.pipelines.dqn, "train_agent", stopping)
+    assert train(out, *extra) == 130
+    assert (out / "seed-1" / "dqn" / "last.pt").is_file()
+    assert not (out / "seed-0" / "dqn" / "last.pt").exists()  # removed once seed 0 was done
+    capsys.readouterr()
+    assert train(out, *extra, "--resume") == 0
+    printed = capsys.readouterr().out
+    assert f"seed 1 resuming after episode 1/2 ({out / 'seed-1' / 'dqn' / 'last.pt'})" in printed
+    assert "seed 1 episode 1/2" not in printed and "seed 1 episode 2/2" in printed
+    assert without_timing(out) == without_timing(tmp_path / "whole")
+    assert not (out / "seed-1" / "dqn" / "last.pt").exists()
 
 
 class CtrlC:
@@ -140,6 +212,8 @@ def test_ctrl_c_in_a_seeds_supervised_model_resumes_it_from_its_checkpoint(
     forecaster = (out / "seed-1" / "forecaster" / "metrics.jsonl").read_text()
     seen = trained_seeds(monkeypatch)
     assert train(out, "--set", "run.supervised=true", "--resume") == 0
-    assert seen == [1, 2]  # seed 0 read back; seed 1's agent from its start
+    assert seen == [1, 2]  # seed 0 read back; seed 1's agent after its last episode: done
+    assert f"seed 1 resuming after episode 1/1 ({out / 'seed-1' / 'dqn' / 'last.pt'})" in \
+        capsys.readouterr().out
     assert (out / "seed-1" / "forecaster" / "metrics.jsonl").read_text() == forecaster  # not
     assert without_timing(out) == without_timing(tmp_path / "whole")  # retrained

@@ -282,7 +282,7 @@ def test_train_dqn_interrupted_in_its_supervised_runs_offers_resume(
     assert capsys.readouterr().err == (  # finished seeds are kept, the seed under way is not
         "rnnkit: interrupted after optimizer step 3 (...); saved x/last.pt; continue with "
         "--resume (the same command): the seeds finished are read back, the one under way "
-        "trains again from its start (its supervised models from their last.pt)\n")
+        "goes on after its last finished episode (its supervised models from their last.pt)\n")
 
 
 # -- the command line, a real SIGINT -----------------------------------------------------------

@@ -136,8 +136,8 @@ def interrupted_message(args: argparse.Namespace, error: KeyboardInterrupt) -> s
     if getattr(args, "task", None) == "dqn" and began:  # a seed is saved when it finishes
         stopped = str(error) if isinstance(error, TrainingInterrupted) else "interrupted"
         return (f"{stopped}; continue with --resume (the same command): the seeds finished "
-                "are read back, the one under way trains again from its start (its supervised "
-                "models from their last.pt)")
+                "are read back, the one under way goes on after its last finished episode (its "
+                "supervised models from their last.pt)")
     if isinstance(error, TrainingInterrupted) and error.checkpoint is not None:
         return f"{error}; continue with --resume (the same command)"
     if isinstance(error, TrainingInterrupted) and not error.steps:  # no last.pt: --resume

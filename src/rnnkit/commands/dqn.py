@@ -18,8 +18,8 @@ def register(commands: Any, train_tasks: Any) -> None:
              "a random agent, buy-and-hold and optionally the supervised models",
     )
     add_config_options(parser, resume_help="continue the run in --out seed by seed (a finished "
-                       "seed is read back; the one interrupted trains again from its start, its "
-                       "supervised models from their last.pt)",
+                       "seed is read back; the one interrupted goes on after its last finished "
+                       "episode, its supervised models from their last.pt)",
                        example="agent.lr=0.0003")  # no train section: its own loop
     parser.set_defaults(handler=train)
 

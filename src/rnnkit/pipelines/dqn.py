@@ -109,8 +109,9 @@ def make_env(windows: Windows, scaler: StandardScaler, trading: DQNTrading,
 
 
 def train_agent(periods: Periods, config: DQNRunConfig, seed: int, out: Path,
-                log: Any = print) -> tuple[DQNAgent, dict[str, Any]]:
-    """One seed's agent, trained on the fitting period, saved to ``out/model.rnnkit``."""
+                log: Any = print, resume: bool = False) -> tuple[DQNAgent, dict[str, Any]]:
+    """One seed's agent, trained on the fitting period, saved to ``out/model.rnnkit``; the
+    state after each episode goes to ``out/last.pt``, which ``resume`` goes on from."""
     fitting = periods.fitting
     trained_on = {**asdict(ForecastDataConfig(  # so `rnnkit backtest` finds the same period
         source=config.data.symbol.upper(), lookback=fitting.lookback, horizon=1, calendar="",
@@ -123,7 +124,8 @@ def train_agent(periods: Periods, config: DQNRunConfig, seed: int, out: Path,
                      trained_on)
     env = make_env(fitting, periods.scaler, config.trading, after=periods.validation)
     result = train_dqn(agent, env, config.agent,
-                       make_env(periods.validation, periods.scaler, config.trading), seed, log)
+                       make_env(periods.validation, periods.scaler, config.trading), seed, log,
+                       out / "last.pt", resume)
     save_bundle(agent, out / "model.rnnkit")
     return agent, {"history": result.history, "best_episode": result.best_episode,
                    "updates": result.updates, "seconds": round(result.seconds, 1)}
@@ -156,12 +158,13 @@ def supervised_positions(periods: Periods, config: DQNRunConfig, seed: int, out:
 def train_seed(periods: Periods, config: DQNRunConfig, seed: int, folder: Path,
                fitting: TradingEnv, resume: bool = False, log: Any = print
                ) -> tuple[dict[str, np.ndarray], dict[str, Any], list[str]]:
-    """One seed from its start: its agent, random agent and (``run.supervised``) supervised
-    models' test positions, the agent's training record and the warnings about it (from the
-    ``fitting`` environment), saved to ``folder/outcome.pt`` once all are done. ``resume``:
-    the supervised models go on from their ``last.pt`` (a finished one is read back)."""
+    """One seed: its agent, random agent and (``run.supervised``) supervised models' test
+    positions, the agent's training record and the warnings about it (from the ``fitting``
+    environment), saved to ``folder/outcome.pt`` once all are done. ``resume``: the agent
+    goes on after its last finished episode, the supervised models from their ``last.pt``
+    (a finished one is read back)."""
     agent, training = train_agent(periods, config, seed, folder / "dqn",
-                                  log=lambda line: log(f"seed {seed} {line}"))
+                                  lambda line: log(f"seed {seed} {line}"), resume)
     test = periods.test
     positions = {"dqn": agent.greedy_actions(test)[1],
                  "random": random_positions(len(test), config.trading.mode, seed)}
@@ -169,7 +172,8 @@ def train_seed(periods: Periods, config: DQNRunConfig, seed: int, folder: Path,
         positions.update(supervised_positions(periods, config, seed, folder, resume))
     cautions = collapse_warnings(agent, fitting, config.agent, positions["dqn"])
     save_outcome(folder, seed, positions, training, cautions)
-    return positions, training, cautions
+    (folder / "dqn" / "last.pt").unlink(missing_ok=True)  # the seed is done: its replay buffer
+    return positions, training, cautions  # is not needed again
 
 
 def clear_seeds(out: Path) -> None:
@@ -201,8 +205,8 @@ def run_dqn(config: DQNRunConfig, out_dir: str | Path, log: Any = print,
     was until every setting has passed its checks (the data's too), then an earlier run there
     is cleared (:func:`clear_seeds`). ``resume``: go on with the run in ``out_dir`` (the same
     settings): each finished seed is read back (:mod:`rnnkit.pipelines.dqn_seeds`), the others
-    train, an interrupted one from its start (its supervised models from their ``last.pt``),
-    and the results are those of a run never stopped."""
+    train, an interrupted one after its agent's last finished episode (its supervised models
+    from their ``last.pt``), and the results are those of a run never stopped."""
     from rnnkit.viz.seed_equity import plot_seed_equity
 
     started = time.perf_counter()
