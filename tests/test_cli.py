@@ -574,23 +574,28 @@ def test_unreadable_inputs_are_named_in_one_line(tmp_path: Path,
         capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("module", "handler", "command", "resumable"), [
-    ("synthetic", "train", ["train", "synthetic"], True),
-    ("stocks", "run", ["stocks"], True),
-    ("dqn", "train", ["train", "dqn"], False),
-    ("language_model", "run_generate", ["generate", "--model", "m.rnnkit"], False),
+RESUME = "rnnkit: interrupted; continue with --resume\n"
+
+
+@pytest.mark.parametrize(("module", "handler", "command", "advice"), [
+    ("synthetic", "train", ["train", "synthetic"], RESUME),
+    ("stocks", "run", ["stocks"], RESUME),
+    ("dqn", "train", ["train", "dqn"],  # its finished seeds are saved, not the one under way
+     "rnnkit: interrupted; continue with --resume (the same command): the seeds finished are "
+     "read back, the one under way goes on after its last finished episode (its supervised "
+     "models from their last.pt)\n"),
+    ("language_model", "run_generate", ["generate", "--model", "m.rnnkit"], None),
 ])
 def test_an_interrupt_advises_resume_only_where_the_command_resumes(
-        module: str, handler: str, command: list[str], resumable: bool, tmp_path: Path,
+        module: str, handler: str, command: list[str], advice: str | None, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     def interrupted(args: object) -> int:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(f"rnnkit.commands.{module}.{handler}", interrupted)
     assert main(command) == 130
-    advice = "rnnkit: interrupted; continue with --resume\n"
-    assert capsys.readouterr().err == (advice if resumable else "rnnkit: interrupted\n")
-    if resumable:  # into an --out that holds no run yet, --resume would be refused
+    assert capsys.readouterr().err == (advice or "rnnkit: interrupted\n")
+    if advice:  # into an --out that holds no run yet, --resume would be refused
         out = tmp_path / "new"
         assert main([*command, "--out", str(out)]) == 130
         assert capsys.readouterr().err == ("rnnkit: interrupted before the run began (nothing "

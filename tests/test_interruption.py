@@ -271,7 +271,7 @@ def test_a_handler_that_is_not_python_s_own_is_left_alone(tmp_path: Path) -> Non
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # a run that ended
 
 
-def test_train_dqn_interrupted_in_its_supervised_runs_does_not_offer_resume(
+def test_train_dqn_interrupted_in_its_supervised_runs_offers_resume(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     def interrupted(args: object) -> int:
         raise TrainingInterrupted("interrupted after optimizer step 3 (...); saved x/last.pt",
@@ -279,7 +279,10 @@ def test_train_dqn_interrupted_in_its_supervised_runs_does_not_offer_resume(
 
     monkeypatch.setattr("rnnkit.commands.dqn.train", interrupted)
     assert main(["train", "dqn"]) == 130
-    assert capsys.readouterr().err == "rnnkit: interrupted\n"  # it cannot resume
+    assert capsys.readouterr().err == (  # finished seeds are kept, the seed under way is not
+        "rnnkit: interrupted after optimizer step 3 (...); saved x/last.pt; continue with "
+        "--resume (the same command): the seeds finished are read back, the one under way "
+        "goes on after its last finished episode (its supervised models from their last.pt)\n")
 
 
 # -- the command line, a real SIGINT -----------------------------------------------------------

@@ -42,3 +42,6 @@ def test_the_line_printed_at_ctrl_c_is_the_one_the_readme_quotes() -> None:
     for number, name in (("17", "K"), ("epoch 2", "epoch E"), ("batch 3", "batch B")):
         line = line.replace(number, name)
     assert f"`{line}`" in " ".join(README.read_text(encoding="utf-8").split())
+    dqn = argparse.Namespace(task="dqn", resume=False, out=None)  # its seeds are kept
+    line = f"rnnkit: {interrupted_message(dqn, KeyboardInterrupt())}"
+    assert f"`{line}`" in " ".join(README.read_text(encoding="utf-8").split())

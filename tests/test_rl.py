@@ -461,8 +461,9 @@ def test_the_agents_equity_is_drawn_from_1_on_the_day_each_return_is_earned(
 def test_train_dqn_refuses_bad_settings(capsys: pytest.CaptureFixture[str],
                                         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
-    assert rnnkit.cli.main(["train", "dqn", "--resume"]) == 2
-    assert "cannot resume" in capsys.readouterr().err
+    assert rnnkit.cli.main(["train", "dqn", "--resume"]) == 2  # runs/dqn-AAPL holds no run
+    assert "--resume: runs/dqn-AAPL holds no run to resume (no config.toml)" in \
+        capsys.readouterr().err
     assert rnnkit.cli.main(["train", "dqn", "--set", "agent.gamma=1.5"]) == 2
     assert "agent.gamma must be in [0, 1), not 1.5" in capsys.readouterr().err
     assert rnnkit.cli.main(["train", "dqn", "--set", "run.seeds=a,b"]) == 2
@@ -622,7 +623,7 @@ def test_a_fresh_dqn_run_clears_an_earlier_one_once_its_settings_pass(
     assert train('run.seeds="1"') == 0
     assert sorted(str(path.relative_to(out)) for path in out.rglob("*") if path.is_file()) == [
         "config.toml", "equity.png", "results.json", "seed-0/notes.txt",
-        "seed-1/dqn/model.rnnkit"]
+        "seed-1/dqn/model.rnnkit", "seed-1/outcome.pt"]
     assert json.loads((out / "results.json").read_text())["seeds"] == [1]
 
 

@@ -122,23 +122,28 @@ def check_empty_out(args: argparse.Namespace) -> None:
 
 def can_resume(args: argparse.Namespace) -> bool:
     """Whether the command continues an interrupted run with ``--resume``: the ``train`` tasks
-    that train through the one trainer, and ``rnnkit stocks`` (not ``train dqn``, which trains
-    in one go, nor the commands without ``--resume``)."""
-    return hasattr(args, "resume") and getattr(args, "task", None) not in SINGLE_PROCESS_TASKS
+    and ``rnnkit stocks`` (not the commands without ``--resume``)."""
+    return hasattr(args, "resume")
 
 
 def interrupted_message(args: argparse.Namespace, error: KeyboardInterrupt) -> str:
     """What Ctrl-C stopped, and how to go on: where the trainer saved, when it stopped
     between two optimizer steps (:class:`~rnnkit.training.interruption.TrainingInterrupted`)."""
-    if not can_resume(args):  # train dqn: its supervised runs may have saved, but it never
-        return "interrupted"  # resumes them
+    if not can_resume(args):
+        return "interrupted"
+    out = getattr(args, "out", None)
+    began = out is None or (Path(out) / "config.toml").is_file()
+    if getattr(args, "task", None) == "dqn" and began:  # a seed is saved when it finishes
+        stopped = str(error) if isinstance(error, TrainingInterrupted) else "interrupted"
+        return (f"{stopped}; continue with --resume (the same command): the seeds finished "
+                "are read back, the one under way goes on after its last finished episode (its "
+                "supervised models from their last.pt)")
     if isinstance(error, TrainingInterrupted) and error.checkpoint is not None:
         return f"{error}; continue with --resume (the same command)"
     if isinstance(error, TrainingInterrupted) and not error.steps:  # no last.pt: --resume
         # starts that training from scratch (and keeps a walk-forward's finished folds)
         return f"{error}; run the same command with --resume, which starts it from scratch"
-    out = getattr(args, "out", None)
-    if out is not None and not (Path(out) / "config.toml").is_file():
+    if not began:
         return "interrupted before the run began (nothing to resume): run the command again"
     return "interrupted; continue with --resume"
 

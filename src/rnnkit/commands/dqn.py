@@ -17,7 +17,9 @@ def register(commands: Any, train_tasks: Any) -> None:
         help="a DQN agent trading a stock (AAPL, IBM, MSFT, GOOG), compared after costs with "
              "a random agent, buy-and-hold and optionally the supervised models",
     )
-    add_config_options(parser, resume_help="not for DQN: an agent trains in one go",
+    add_config_options(parser, resume_help="continue the run in --out seed by seed (a finished "
+                       "seed is read back; the one interrupted goes on after its last finished "
+                       "episode, its supervised models from their last.pt)",
                        example="agent.lr=0.0003")  # no train section: its own loop
     parser.set_defaults(handler=train)
 
@@ -25,14 +27,11 @@ def register(commands: Any, train_tasks: Any) -> None:
 def train(args: argparse.Namespace) -> int:
     from rnnkit.pipelines.dqn import DQNRunConfig, check_config, run_dqn
 
-    if args.resume:
-        raise ValueError("rnnkit train dqn cannot resume: an agent trains in one go (one to "
-                         "three minutes per seed on a CPU); run it again without --resume")
     config = resolve_config(DQNRunConfig, args, check_config)
     if config is None:
         return 0
     out = args.out or Path("runs") / f"dqn-{config.data.symbol.upper()}"
-    run_dqn(config, out)
+    run_dqn(config, out, resume=args.resume)
     print(f"wrote {out}/results.json, {out}/equity.png and an agent bundle per seed "
           f"({out}/seed-<k>/dqn/model.rnnkit)")
     return 0

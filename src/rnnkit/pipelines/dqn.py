@@ -12,8 +12,9 @@ spread over seeds (:mod:`rnnkit.pipelines.dqn_report`), ``results.json``, ``equi
 every curve, and a bundle per model and seed (``seed-<k>/dqn/model.rnnkit``, which
 ``rnnkit backtest`` reads). An agent that learnt nothing (Q-values beyond any reward, one
 position on every test day: :mod:`rnnkit.rl.collapse`) is warned of after the table and in
-``results.json`` (each run's ``warnings``). The settings and their checks:
-:mod:`rnnkit.pipelines.dqn_config`.
+``results.json`` (each run's ``warnings``). Each seed's outcome is saved as soon as it
+finishes (:mod:`rnnkit.pipelines.dqn_seeds`): ``resume`` reads the finished seeds back and
+trains the others. The settings and their checks: :mod:`rnnkit.pipelines.dqn_config`.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ from rnnkit.pipelines.dqn_config import (
     parse_seeds,
 )
 from rnnkit.pipelines.dqn_report import summarize, summary_table
-from rnnkit.pipelines.run import RUN_FILES, clear_run, write_results
+from rnnkit.pipelines.dqn_seeds import OUTCOME, clear_outcome, load_outcome, save_outcome
+from rnnkit.pipelines.run import RUN_FILES, check_resumable, clear_run, write_results
 from rnnkit.pipelines.sources import ForecastDataConfig
 from rnnkit.rl.collapse import collapse_warnings
 from rnnkit.rl.dqn import check_buffer_memory, check_updates, train_dqn
@@ -107,8 +109,9 @@ def make_env(windows: Windows, scaler: StandardScaler, trading: DQNTrading,
 
 
 def train_agent(periods: Periods, config: DQNRunConfig, seed: int, out: Path,
-                log: Any = print) -> tuple[DQNAgent, dict[str, Any]]:
-    """One seed's agent, trained on the fitting period, saved to ``out/model.rnnkit``."""
+                log: Any = print, resume: bool = False) -> tuple[DQNAgent, dict[str, Any]]:
+    """One seed's agent, trained on the fitting period, saved to ``out/model.rnnkit``; the
+    state after each episode goes to ``out/last.pt``, which ``resume`` goes on from."""
     fitting = periods.fitting
     trained_on = {**asdict(ForecastDataConfig(  # so `rnnkit backtest` finds the same period
         source=config.data.symbol.upper(), lookback=fitting.lookback, horizon=1, calendar="",
@@ -121,17 +124,19 @@ def train_agent(periods: Periods, config: DQNRunConfig, seed: int, out: Path,
                      trained_on)
     env = make_env(fitting, periods.scaler, config.trading, after=periods.validation)
     result = train_dqn(agent, env, config.agent,
-                       make_env(periods.validation, periods.scaler, config.trading), seed, log)
+                       make_env(periods.validation, periods.scaler, config.trading), seed, log,
+                       out / "last.pt", resume)
     save_bundle(agent, out / "model.rnnkit")
     return agent, {"history": result.history, "best_episode": result.best_episode,
                    "updates": result.updates, "seconds": round(result.seconds, 1)}
 
 
-def supervised_positions(periods: Periods, config: DQNRunConfig, seed: int, out: Path
-                         ) -> dict[str, np.ndarray]:
+def supervised_positions(periods: Periods, config: DQNRunConfig, seed: int, out: Path,
+                         resume: bool = False) -> dict[str, np.ndarray]:
     """The stock pipeline's forecaster (threshold 0) and classifier, trained on the same
     training period with the seed, as test positions; their bundles keep ``data.test_end``,
-    so ``rnnkit backtest`` trades them over the same test period as the agent."""
+    so ``rnnkit backtest`` trades them over the same test period as the agent. ``resume``:
+    each goes on from its ``last.pt`` (a finished one is read back, not trained again)."""
     from rnnkit.pipelines.stocks import fit_fold
     from rnnkit.pipelines.stocks_config import StockData, StocksRunConfig, StockTrading
 
@@ -142,12 +147,33 @@ def supervised_positions(periods: Periods, config: DQNRunConfig, seed: int, out:
         train=replace(defaults.train, seed=seed, threads=config.run.threads, progress=False),
         trading=StockTrading(mode=config.trading.mode, cost_bps=config.trading.cost_bps,
                              slippage_bps=config.trading.slippage_bps))
-    forecaster, signal, _ = fit_fold(periods.train, stocks, out, lambda _: None,
+    forecaster, signal, _ = fit_fold(periods.train, stocks, out, lambda _: None, resume,
                                      test_end=config.data.test_end)
     test, mode = periods.test, config.trading.mode
     predicted = forecast_returns(forecaster.predict_windows(test)["mean"], test, "log_return")
     return {"forecaster": threshold_positions(predicted, 0.0, mode),
             "signal": class_positions(signal.predict_windows(test).argmax(axis=1), mode)}
+
+
+def train_seed(periods: Periods, config: DQNRunConfig, seed: int, folder: Path,
+               fitting: TradingEnv, resume: bool = False, log: Any = print
+               ) -> tuple[dict[str, np.ndarray], dict[str, Any], list[str]]:
+    """One seed: its agent, random agent and (``run.supervised``) supervised models' test
+    positions, the agent's training record and the warnings about it (from the ``fitting``
+    environment), saved to ``folder/outcome.pt`` once all are done. ``resume``: the agent
+    goes on after its last finished episode, the supervised models from their ``last.pt``
+    (a finished one is read back)."""
+    agent, training = train_agent(periods, config, seed, folder / "dqn",
+                                  lambda line: log(f"seed {seed} {line}"), resume)
+    test = periods.test
+    positions = {"dqn": agent.greedy_actions(test)[1],
+                 "random": random_positions(len(test), config.trading.mode, seed)}
+    if config.run.supervised:
+        positions.update(supervised_positions(periods, config, seed, folder, resume))
+    cautions = collapse_warnings(agent, fitting, config.agent, positions["dqn"])
+    save_outcome(folder, seed, positions, training, cautions)
+    (folder / "dqn" / "last.pt").unlink(missing_ok=True)  # the seed is done: its replay buffer
+    return positions, training, cautions  # is not needed again
 
 
 def clear_seeds(out: Path) -> None:
@@ -161,6 +187,7 @@ def clear_seeds(out: Path) -> None:
     for name in ("results.json", "equity.png"):
         (out / name).unlink(missing_ok=True)
     for folder in sorted(out.glob("seed-*")):
+        clear_outcome(folder)  # a finished seed of the earlier run
         for name in ("dqn", *FOLD_RUNS):
             run = folder / name
             if run.is_dir():
@@ -171,16 +198,22 @@ def clear_seeds(out: Path) -> None:
             folder.rmdir()
 
 
-def run_dqn(config: DQNRunConfig, out_dir: str | Path, log: Any = print) -> dict[str, Any]:
+def run_dqn(config: DQNRunConfig, out_dir: str | Path, log: Any = print,
+            resume: bool = False) -> dict[str, Any]:
     """Train and compare on one symbol (see the module docstring); writes ``results.json``
     and ``equity.png`` under ``out_dir`` and returns the results. ``out_dir`` is left as it
     was until every setting has passed its checks (the data's too), then an earlier run there
-    is cleared (:func:`clear_seeds`)."""
+    is cleared (:func:`clear_seeds`). ``resume``: go on with the run in ``out_dir`` (the same
+    settings): each finished seed is read back (:mod:`rnnkit.pipelines.dqn_seeds`), the others
+    train, an interrupted one after its agent's last finished episode (its supervised models
+    from their ``last.pt``), and the results are those of a run never stopped."""
     from rnnkit.viz.seed_equity import plot_seed_equity
 
     started = time.perf_counter()
     seeds = parse_seeds(config.run.seeds)
     check_config(config)
+    if resume:  # a run of the same settings, before any data is read
+        check_resumable(config, Path(out_dir))
     if config.run.threads > 0:
         torch.set_num_threads(config.run.threads)
     symbol = config.data.symbol.upper()
@@ -195,8 +228,9 @@ def run_dqn(config: DQNRunConfig, out_dir: str | Path, log: Any = print) -> dict
     check_buffer_memory(config.agent, (periods.fitting.lookback,
                                        len(periods.fitting.feature_names)))
     out = Path(out_dir)  # every check passed: an earlier run in the folder gives way
+    if not resume:
+        clear_seeds(out)
     out.mkdir(parents=True, exist_ok=True)
-    clear_seeds(out)
     save_config(config, out / "config.toml")
     test = periods.test
     log(f"{symbol}: fitting {_span(periods.fitting)} ({len(periods.fitting)} days), "
@@ -204,13 +238,16 @@ def run_dqn(config: DQNRunConfig, out_dir: str | Path, log: Any = print) -> dict
     runs: list[dict[str, Any]] = []
     curves: dict[str, list[np.ndarray]] = {}
     fitting = make_env(periods.fitting, periods.scaler, config.trading)  # collapse checks'
+    strategies = ["dqn", "random", *(("forecaster", "signal") if config.run.supervised else ())]
     for seed in seeds:
-        agent, training = train_agent(periods, config, seed, out / f"seed-{seed}" / "dqn",
-                                      log=lambda line, s=seed: log(f"seed {s} {line}"))
-        positions = {"dqn": agent.greedy_actions(test)[1],
-                     "random": random_positions(len(test), config.trading.mode, seed)}
-        if config.run.supervised:
-            positions.update(supervised_positions(periods, config, seed, out / f"seed-{seed}"))
+        folder = out / f"seed-{seed}"
+        finished = load_outcome(folder, seed, strategies, len(test)) if resume else None
+        if finished is not None:
+            log(f"seed {seed}: finished in an earlier run, read back from {folder / OUTCOME}")
+            positions, training, cautions = finished
+        else:
+            positions, training, cautions = train_seed(periods, config, seed, folder, fitting,
+                                                       resume, log)
         results = run_strategies(positions, test, "log_return", config.trading.cost_bps,
                                  config.trading.slippage_bps)
         for name, result in results.items():
@@ -218,8 +255,7 @@ def run_dqn(config: DQNRunConfig, out_dir: str | Path, log: Any = print) -> dict
                 curves.setdefault(name, []).append(np.r_[1.0, result.equity])
         runs.append({"seed": seed, "dqn_training": training,
                      "reports": {name: r.report.as_dict() for name, r in results.items()},
-                     "warnings": collapse_warnings(agent, fitting, config.agent,
-                                                   positions["dqn"])})
+                     "warnings": cautions})
         log(f"seed {seed}: " + ", ".join(f"{name} {r.report.total_return:+.1%}"
                                          for name, r in results.items()))
     reports = [run["reports"] for run in runs]

@@ -27,6 +27,7 @@ import math
 import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -34,6 +35,7 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
+from rnnkit.rl.dqn_state import load_episode, save_episode
 from rnnkit.rl.env import TradingEnv
 from rnnkit.rl.replay import ReplayBuffer, Transitions, buffer_bytes
 from rnnkit.timeseries.labels import CLASS_NAMES
@@ -221,7 +223,8 @@ def check_env(agent: DQNAgent, env: TradingEnv) -> None:
 
 def train_dqn(agent: DQNAgent, env: TradingEnv, options: DQNOptions,
               validation: TradingEnv | None = None, seed: int = 0,
-              log: Any = print) -> DQNResult:
+              log: Any = print, checkpoint: Path | None = None,
+              resume: bool = False) -> DQNResult:
     """Train ``agent`` in place on ``env`` (see the module docstring); returns the history.
 
     Args:
@@ -233,6 +236,8 @@ def train_dqn(agent: DQNAgent, env: TradingEnv, options: DQNOptions,
         seed: seeds exploration and replay sampling (seed torch before building the agent
             for its initial weights).
         log: called with one line per episode.
+        checkpoint: where the state after each episode is written (:mod:`rnnkit.rl.dqn_state`).
+        resume: go on from ``checkpoint`` where it exists (the same agent, data and options).
     """
     check_options(options)
     for period in (env, validation):
@@ -249,7 +254,12 @@ def train_dqn(agent: DQNAgent, env: TradingEnv, options: DQNOptions,
     result = DQNResult()
     best_score, best_state = -np.inf, copy.deepcopy(agent.state_dict())
     step = 0
-    for episode in range(1, options.episodes + 1):
+    if resume and checkpoint is not None and checkpoint.is_file():
+        step, (best_score, best_state), earlier = load_episode(
+            checkpoint, agent, target, optimizer, buffer, generator, result)
+        started -= earlier
+        log(f"resuming after episode {len(result.history)}/{options.episodes} ({checkpoint})")
+    for episode in range(len(result.history) + 1, options.episodes + 1):
         observation, _ = env.reset(seed=seed + episode)
         losses: list[float] = []
         done = False
@@ -281,6 +291,9 @@ def train_dqn(agent: DQNAgent, env: TradingEnv, options: DQNOptions,
             result.best_episode = episode
         result.history.append(row)
         result.updates += len(losses)
+        if checkpoint is not None:
+            save_episode(checkpoint, agent, target, optimizer, buffer, generator, step, result,
+                         (best_score, best_state), time.perf_counter() - started)
         log(f"episode {episode}/{options.episodes}: epsilon {epsilon:.2f}, exploring return "
             f"{row['train_return']:+.1%}, loss {row['loss']:.4f}"
             + (f", validation return {row['validation_return']:+.1%}" if validation else ""))

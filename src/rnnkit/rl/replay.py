@@ -8,7 +8,7 @@ ring: when full, each new transition replaces the oldest one.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -41,6 +41,9 @@ def buffer_bytes(capacity: int, window_shape: tuple[int, ...]) -> int:
         16480000
     """
     return int(capacity) * (2 * 4 * math.prod(window_shape) + 2 * 4 + 8 + 4 + 4)
+
+
+FIELDS = ("window", "position", "action", "reward", "next_window", "next_position", "done")
 
 
 class ReplayBuffer:
@@ -90,6 +93,22 @@ class ReplayBuffer:
         self.action[i], self.reward[i], self.done[i] = action, reward, float(done)
         self.cursor = (i + 1) % self.capacity
         self.count = min(self.count + 1, self.capacity)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The transitions held, as tensors (only the rows filled), with the ring's cursor."""
+        held = slice(0, self.count)
+        return {"count": self.count, "cursor": self.cursor,
+                **{name: torch.from_numpy(getattr(self, name)[held].copy()) for name in FIELDS}}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Hold what :meth:`state_dict` returned (of a buffer of the same shape)."""
+        count, cursor = int(state["count"]), int(state["cursor"])
+        if count > self.capacity:
+            raise ValueError(f"a replay buffer of {count} transitions does not fit in this one "
+                             f"of {self.capacity}")
+        for name in FIELDS:
+            getattr(self, name)[:count] = state[name].numpy()
+        self.count, self.cursor = count, cursor
 
     def sample(self, batch_size: int, generator: np.random.Generator,
                device: torch.device | str = "cpu",
