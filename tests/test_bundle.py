@@ -331,3 +331,26 @@ def test_weights_damaged_after_the_bundle_was_written_are_refused(tmp_path: Path
     path.write_bytes(raw)
     _retensor(path, lambda tensors: None)  # no checksum: loads as before
     assert isinstance(load_bundle(path), SyntheticTaskModel)
+
+
+def test_one_model_gives_the_same_bytes_in_every_process(tmp_path: Path) -> None:
+    """safetensors writes the header's metadata from a Rust hash map, in an order that changed
+    from process to process: the same model gave files of other bytes."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, torch\n"
+        "from rnnkit.config import ModelConfig\n"
+        "from rnnkit.models.synthetic import SyntheticTaskModel\n"
+        "from rnnkit.training.bundle import save_bundle\n"
+        "torch.manual_seed(0)\n"
+        "save_bundle(SyntheticTaskModel('adding', ModelConfig(hidden_size=4)), sys.argv[1])\n"
+    )
+    files = [tmp_path / f"{run}.rnnkit" for run in range(3)]
+    for run, path in enumerate(files):
+        subprocess.run([sys.executable, "-c", script, str(path)], check=True,
+                       env={**os.environ, "PYTHONHASHSEED": str(run)})
+    assert len({path.read_bytes() for path in files}) == 1
+    model = load_bundle(files[0])
+    assert isinstance(model, SyntheticTaskModel)

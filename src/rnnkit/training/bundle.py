@@ -35,6 +35,7 @@ from rnnkit.training.bundle_checks import (
     probe_state,
     size_guard,
 )
+from rnnkit.training.bundle_header import header_metadata, metadata_sorted
 from rnnkit.training.checkpoint import atomic_write_bytes
 from rnnkit.training.task import TaskModel
 
@@ -88,7 +89,7 @@ def save_bundle(model: TaskModel, path: str | Path) -> Path:
         **({SHARED: json.dumps(shared)} if shared else {}),
     }
     metadata[CHECKSUM] = _weights_digest(save_tensors(tensors))  # the same bytes, any header
-    data = save_tensors(tensors, metadata=metadata)
+    data = metadata_sorted(save_tensors(tensors, metadata=metadata))
     return atomic_write_bytes(path, lambda file: file.write(data))
 
 
@@ -157,7 +158,7 @@ def read_bundle(path: str | Path) -> tuple[dict[str, str], dict[str, torch.Tenso
     raw = path.read_bytes()
     try:
         tensors = load_tensors(raw)
-        metadata = _header_metadata(raw)
+        metadata = header_metadata(raw)
     except (SafetensorError, ValueError, UnicodeDecodeError) as error:
         raise _not_a_bundle(path, error) from None
     _check_header(path, metadata)
@@ -182,7 +183,7 @@ def read_header(path: str | Path) -> dict[str, str]:
             size = int.from_bytes(file.read(8), "little")
             if size > 100 * 2**20 or size > path.stat().st_size:
                 raise ValueError("invalid header length")
-            metadata = _header_metadata(size.to_bytes(8, "little") + file.read(size))
+            metadata = header_metadata(size.to_bytes(8, "little") + file.read(size))
     except (ValueError, UnicodeDecodeError, RecursionError) as error:  # (too deeply nested)
         raise _not_a_bundle(path, error) from None
     _check_header(path, metadata)
@@ -230,17 +231,6 @@ def newer_hint(metadata: dict[str, str]) -> str:
         return ""
     return (f"; it was written by rnnkit {written}, newer than this one ({__version__}): "
             "upgrade rnnkit to load it")
-
-
-def _header_metadata(raw: bytes) -> dict[str, str]:
-    if len(raw) < 8:
-        raise ValueError("file shorter than a safetensors header")
-    size = int.from_bytes(raw[:8], "little")
-    header = json.loads(raw[8 : 8 + size].decode("utf-8"))
-    metadata = header.get("__metadata__", {}) if isinstance(header, dict) else {}
-    if not isinstance(metadata, dict):  # as safetensors itself refuses it
-        raise ValueError(f"its __metadata__ is a {type(metadata).__name__}, not a map of strings")
-    return {str(k): str(v) for k, v in metadata.items()}
 
 
 def load_bundle(path: str | Path, expected_kind: str | None = None) -> TaskModel:
