@@ -23,6 +23,7 @@ LAYERS = {
     "__init__": 3,  # the package itself: re-exports cells and layers, holds __version__
     "training.checkpoint": 3,  # atomic writes and RNG states: imports nothing of rnnkit
     "training.bundle_checks": 3,  # a bundle's weights against its model: imports nothing of rnnkit
+    "training.bundle_header": 3,  # a bundle's header bytes: imports nothing of rnnkit
     "config": 4,  # checks model.cell/init/kernel against cells and layers
     "data": 5,
     "embeddings": 6,

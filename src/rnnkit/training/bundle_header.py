@@ -34,7 +34,7 @@ def metadata_sorted(data: bytes) -> bytes:
         >>> from safetensors.torch import save
         >>> data = metadata_sorted(save({"w": torch.zeros(1)}, metadata={"b": "1", "a": "2"}))
         >>> data[8:46]
-        b'{"__metadata__":{"a":"2","b":"1"},"w":{'
+        b'{"__metadata__":{"a":"2","b":"1"},"w":'
     """
     size = int.from_bytes(data[:8], "little")
     header = json.loads(data[8 : 8 + size].decode("utf-8"))
