@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
 from rnnkit.training.calibration import calibration_report, expected_calibration_error
 
@@ -39,6 +40,28 @@ def test_report_above_thresholds() -> None:
                                "0.99": {"share": 0.2, "accuracy": 1.0}}
     assert calibration_report([0.3], [True], thresholds=(0.5,))["above"] == {
         "0.5": {"share": 0.0, "accuracy": None}}
+
+
+def test_float32_probabilities_at_a_threshold_count_at_it() -> None:
+    """A float32 model's 0.9 is 0.89999998, printed 0.9000 by the tagger: it counts at 0.9 and
+    in the [0.9, 1] bin, as float32's 0.99 (0.99000001) counts at 0.99; the tagger's scores
+    come as Python floats of float32 values (Tagger.predict_with_confidence's .tolist())."""
+    confidences = torch.tensor([0.9, 0.99]).tolist()  # [0.8999999762, 0.9900000095]
+    assert f"{confidences[0]:.4f}" == "0.9000" and confidences[0] < 0.9 < 0.99 < confidences[1]
+    report = calibration_report(confidences, [True, False])
+    assert report["above"] == {"0.5": {"share": 1.0, "accuracy": 0.5},
+                               "0.9": {"share": 1.0, "accuracy": 0.5},
+                               "0.99": {"share": 0.5, "accuracy": 0.0}}
+    # one bin, [0.9, 1]: |1 - 1.89| / 2 (the 0.8 bin and the 0.9 bin were |1 - 0.9| / 2 +
+    # |0 - 0.99| / 2 = 0.545)
+    assert report["ece"] == pytest.approx(0.445, abs=1e-6)
+    assert report == calibration_report([0.9, 0.99], [True, False])
+    # every bin edge: b / 10 is in bin b, in float32 as in float64
+    from rnnkit.training.calibration import bin_indices
+
+    edges = [b / 10 for b in range(11)]
+    assert bin_indices(torch.tensor(edges).tolist(), 10) == bin_indices(edges, 10) == \
+        [*range(10), 9]
 
 
 @pytest.mark.parametrize("confidences, correct, message", [

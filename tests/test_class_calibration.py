@@ -70,6 +70,26 @@ def test_binary_sigmoid_and_multi_label_outputs() -> None:
         [0.875, 0.75, 0.625, 0.625, 0.9375, 0.5], [True, True, False, True, False, True])
 
 
+def test_float32_probabilities_at_a_threshold_count_at_it() -> None:
+    """float32's 0.9 (0.89999998) counts at 0.9 and in the [0.9, 1] bin, as float32's 0.99
+    (0.99000001) counts at 0.99, given as a float32 tensor or array, or float64 values read
+    from float32 (the signal's), and in a multi-label classifier's decisions (1 - 0.1)."""
+    rows = [[0.1, 0.9], [0.01, 0.99]]
+    exact = class_calibration(np.array(rows), np.array([1, 0]))
+    assert exact["above"] == {"0.5": {"share": 1.0, "accuracy": 0.5},
+                              "0.9": {"share": 1.0, "accuracy": 0.5},
+                              "0.99": {"share": 0.5, "accuracy": 0.0}}
+    assert exact["ece"] == pytest.approx(0.445, abs=1e-6)  # one bin: |1 - 1.89| / 2
+    for probabilities in (torch.tensor(rows), np.array(rows, dtype=np.float32),
+                          np.array(rows, dtype=np.float32).astype(np.float64)):
+        assert class_calibration(probabilities, np.array([1, 0])) == exact
+    multi = probability_calibration(torch.tensor(rows), torch.tensor([[0.0, 1.0], [1.0, 0.0]]),
+                                    True)  # decisions at 0.9, 0.9 (both right), 0.99, 0.99
+    assert multi["above"]["0.9"] == {"share": 1.0, "accuracy": 0.5}
+    assert multi["above"]["0.99"] == {"share": 0.5, "accuracy": 0.0}
+    assert multi["ece"] == pytest.approx(0.445, abs=1e-6)
+
+
 QUICK = ["--set", "train.epochs=2", "--set", "model.hidden_size=4", "--set",
          "train.progress=false", "--set", "train.threads=1", "--set", "classifier.word_dim=4"]
 

@@ -132,3 +132,32 @@ def test_the_predicted_tags_probabilities_are_reported(output: str) -> None:
                                            abs=1e-9)
         if model.crf is None:  # softmax: the predicted tag is the most probable one
             assert confidence == pytest.approx(expected.max(1).values.tolist(), abs=1e-12)
+
+
+@pytest.mark.parametrize(("scale", "offset"), [(5.0, 0.0), (5.0, 20.0), (10.0, 0.0)])
+def test_float32_marginals_of_a_long_sentence_are_exact(scale: float, offset: float) -> None:
+    """A 150-word BIO sentence with large scores: the forward and backward sums reach
+    thousands of nats, where float32's ulp made the marginals 1e-3 off and above 1; they are
+    computed in float64 and within rounding of the float64 gradient of the log partition."""
+    tags = ["<pad>", *TAGS]
+    allowed, start, end = allowed_transitions(tags)
+    allowed[:, 0] = False
+    start[0] = end[0] = False
+    torch.manual_seed(0)
+    crf = CRF(len(tags), allowed, start, end)
+    with torch.no_grad():
+        for parameter in crf.parameters():
+            parameter.normal_()
+    emissions = torch.randn(2, 150, len(tags)) * scale + offset
+    mask = torch.arange(150) < torch.tensor([150, 120]).unsqueeze(1)
+    marginals = crf.marginals(emissions, mask)
+    assert marginals.dtype == torch.float32
+    assert marginals.min().item() >= 0 and marginals.max().item() <= 1
+    exact_crf = CRF(len(tags), allowed, start, end).double()
+    exact_crf.load_state_dict(crf.state_dict())
+    exact = emissions.double().requires_grad_()
+    transitions, start_scores, end_scores = exact_crf._scores()
+    log_partition = exact_crf._log_partition(exact, mask, transitions, start_scores, end_scores)
+    (gradient,) = torch.autograd.grad(log_partition.sum(), exact)
+    torch.testing.assert_close(marginals.double(), gradient * mask.unsqueeze(2), atol=1e-6,
+                               rtol=0)

@@ -150,11 +150,20 @@ class CRF(nn.Module):
         forward-backward algorithm (log space), with the forbidden transitions, starts and ends
         counted as the likelihood and Viterbi count them (their paths weigh ``exp(-1e4)``: 0).
 
+        Computed in float64 and returned in the emissions' dtype: the forward and backward
+        sums grow with the sentence (about its length times the mean score, thousands of nats
+        on a long sentence), and in float32 ``exp(alpha + beta - log Z)`` of such numbers is
+        off by ``exp(ulp(3000)) - 1``, 1e-3 and more, with probabilities above 1. In float64 a
+        float32 result is within rounding of the exact marginal. With K tags the sums are
+        ``[B, K]`` per step, so the cost is small beside the encoder that gave the emissions.
+
         Shape:
             emissions: ``[B, T, K]``; mask: ``[B, T]``; returns ``[B, T, K]``, each real
-            position's row summing to 1 and padding rows 0.
+            position's row summing to 1 and padding rows 0, every value in [0, 1].
         """
-        transitions, start, end = self._scores()
+        dtype = emissions.dtype
+        emissions = emissions.double()
+        transitions, start, end = (score.double() for score in self._scores())
         steps = emissions.shape[1]
         alpha = start + emissions[:, 0]  # [B, K]: log-sum of the paths ending in k at t
         alphas = [alpha]
@@ -173,8 +182,8 @@ class CRF(nn.Module):
             beta = torch.where(mask[:, t : t + 1], torch.logsumexp(scores, dim=2), end)
             betas.append(beta)
         log_marginals = torch.stack(alphas, 1) + torch.stack(betas[::-1], 1)  # [B, T, K]
-        marginals = torch.exp(log_marginals - log_partition.unsqueeze(2))
-        return marginals * mask.unsqueeze(2).to(marginals.dtype)
+        marginals = torch.exp(log_marginals - log_partition.unsqueeze(2)).clamp(max=1.0)
+        return (marginals * mask.unsqueeze(2).to(marginals.dtype)).to(dtype)
 
     @torch.no_grad()
     def decode(self, emissions: Tensor, mask: Tensor) -> list[list[int]]:

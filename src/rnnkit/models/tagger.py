@@ -185,8 +185,9 @@ class Tagger(TaskModel):
         chosen = torch.zeros(marginals.shape[:2], dtype=torch.long, device=scores.device)
         for row, path in enumerate(ids):
             chosen[row, : len(path)] = torch.tensor(path, device=scores.device)
-        # [B, T, K] -> [B, T]; at most 1, though exp(log-marginal) may pass it by an ulp
-        picked = marginals.gather(2, chosen.unsqueeze(2)).squeeze(2).clamp(max=1.0).tolist()
+        # [B, T, K] -> [B, T]; each in [0, 1] (CRF.marginals clamps its float64 sums' last
+        # ulp above 1; a softmax divides by a sum that holds the value itself)
+        picked = marginals.gather(2, chosen.unsqueeze(2)).squeeze(2).tolist()
         return ids, [row[: len(path)] for row, path in zip(picked, ids, strict=True)]
 
     def tag_marginals(self, scores: Tensor, batch: TaggerBatch) -> Tensor:

@@ -5,6 +5,14 @@ A model is calibrated when, of the predictions it gives confidence 0.9, nine in 
 The expected calibration error (ECE; Naeini et al. 2015, Guo et al. 2017) sorts the predictions
 into equal-width confidence bins and averages, weighted by the bins' sizes, the gap between each
 bin's accuracy and its mean confidence: 0 for a calibrated model, up to 1.
+
+Thresholds and bin edges are compared at float32 precision: a confidence is at or above 0.9
+when its nearest float32 is at or above 0.9's (:func:`at_or_above`). A float32 model's 0.9 is
+0.89999998, which a float64 comparison put below 0.9 and in the 0.8 bin while the tagger
+printed it as 0.9000, and its 0.99 (0.99000001) above 0.99; now every probability that is a
+threshold in float32 counts as that threshold, whether it comes as float32 or float64. For
+float64 probabilities this moves only those within half a float32 ulp (3e-8) below a threshold
+or edge. Sums and means are taken of the values as given (float64).
 """
 
 from __future__ import annotations
@@ -17,11 +25,37 @@ import numpy as np
 THRESHOLDS = (0.5, 0.9, 0.99)
 
 
+def at_or_above(confidences: Sequence[float], limit: float) -> list[bool]:
+    """Whether each confidence is at or above ``limit`` at float32 precision (both rounded to
+    the nearest float32 first), so float32's 0.9 is at 0.9.
+
+    Example:
+        >>> at_or_above([float(np.float32(0.9)), 0.89, 0.9], 0.9)
+        [True, False, True]
+    """
+    values = np.asarray(confidences, dtype=np.float64).astype(np.float32)
+    return (values >= np.float32(limit)).tolist()
+
+
+def bin_indices(confidences: Sequence[float], bins: int) -> list[int]:
+    """The equal-width bin of each confidence: ``b`` for ``[b / bins, (b + 1) / bins)`` (1.0 in
+    the last), the edges compared at float32 precision as in :func:`at_or_above`.
+
+    Example:
+        >>> bin_indices([0.0, float(np.float32(0.9)), 0.85, 1.0], 10)
+        [0, 9, 8, 9]
+    """
+    edges = (np.arange(bins + 1, dtype=np.float64) / bins).astype(np.float32)
+    values = np.asarray(confidences, dtype=np.float64).astype(np.float32)
+    indices = np.searchsorted(edges, values, side="right") - 1
+    return np.clip(indices, 0, bins - 1).tolist()
+
+
 def expected_calibration_error(confidences: Sequence[float], correct: Sequence[bool],
                                bins: int = 10) -> float:
     """ECE over ``bins`` equal-width bins of [0, 1]: ``sum_b n_b / n * |accuracy_b -
     confidence_b|``. Bin ``b`` holds the confidences in ``[b / bins, (b + 1) / bins)``, the
-    last one 1.0 too.
+    last one 1.0 too (:func:`bin_indices`: edges at float32 precision).
 
     Raises:
         ValueError: no predictions, lengths that differ, a confidence outside [0, 1], or
@@ -37,8 +71,8 @@ def expected_calibration_error(confidences: Sequence[float], correct: Sequence[b
     counts = [0] * bins
     confidence_sums = [0.0] * bins
     correct_counts = [0] * bins
-    for confidence, right in zip(confidences, correct, strict=True):
-        index = min(int(confidence * bins), bins - 1)
+    indices = bin_indices(confidences, bins)
+    for index, confidence, right in zip(indices, confidences, correct, strict=True):
         counts[index] += 1
         confidence_sums[index] += confidence
         correct_counts[index] += bool(right)
@@ -51,7 +85,8 @@ def expected_calibration_error(confidences: Sequence[float], correct: Sequence[b
 def calibration_report(confidences: Sequence[float], correct: Sequence[bool], bins: int = 10,
                        thresholds: Sequence[float] = THRESHOLDS) -> dict[str, Any]:
     """ECE, mean confidence and accuracy of all predictions, and for each threshold the share
-    of the predictions at or above it and their accuracy (``None`` where none are).
+    of the predictions at or above it (:func:`at_or_above`: at float32 precision) and their
+    accuracy (``None`` where none are).
 
     Example:
         >>> report = calibration_report([0.95, 0.95, 0.65, 0.65], [True, False, True, True],
@@ -63,8 +98,8 @@ def calibration_report(confidences: Sequence[float], correct: Sequence[bool], bi
     total = len(confidences)
     above: dict[str, dict[str, float | None]] = {}
     for threshold in thresholds:
-        picked = [right for confidence, right in zip(confidences, correct, strict=True)
-                  if confidence >= threshold]
+        picked = [right for above_it, right
+                  in zip(at_or_above(confidences, threshold), correct, strict=True) if above_it]
         accuracy = round(sum(picked) / len(picked), 6) if picked else None
         above[f"{threshold:g}"] = {"share": round(len(picked) / total, 6), "accuracy": accuracy}
     return {
@@ -96,6 +131,7 @@ def class_calibration(probabilities: Any, gold: Any) -> dict[str, Any]:
         (0.666667, 0.766667)
     """
     if hasattr(probabilities, "detach"):  # a tensor: float64, so no probability is rounded
+        # (thresholds and bins compare at float32 precision: float32's 0.9 is at 0.9)
         probabilities = probabilities.detach().cpu().double().numpy()
     if hasattr(gold, "detach"):
         gold = gold.detach().cpu().numpy()
