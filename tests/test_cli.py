@@ -192,6 +192,27 @@ def test_results_json_says_train_seconds_and_total_seconds_as_every_task_does(
     assert results.get("seconds", results["train_seconds"]) == results["train_seconds"]
 
 
+@pytest.mark.parametrize("task, source, plotter", [
+    ("forecaster", "Seattle", "plot"), ("signal", "AAPL", "plot_signal")])
+def test_total_seconds_counts_the_plots_in_every_task(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, task: str, source: str, plotter: str
+) -> None:
+    """The signal task measured total_seconds before drawing its plots, the forecaster after:
+    both now measure the whole command, plots included."""
+    import importlib
+
+    module = importlib.import_module(f"rnnkit.pipelines.{task}")
+    calls: list[str] = []
+    for name, label in ((plotter, "plot"), ("total_seconds", "total_seconds")):
+        real = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *args, real=real, label=label, **kwargs: (
+            calls.append(label), real(*args, **kwargs))[1])
+    assert main(["train", task, "--set", f"data.source={source}", "--set", "train.epochs=1",
+                 "--set", "model.hidden_size=4", "--set", "train.progress=false",
+                 "--out", str(tmp_path / task)]) == 0
+    assert calls == ["plot", "total_seconds"]
+
+
 def test_a_fresh_run_in_another_task_s_folder_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

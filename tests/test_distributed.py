@@ -486,6 +486,23 @@ def test_rank_0_alone_prints_the_warnings(tmp_path: Path, capfd: pytest.CaptureF
     assert errors.count("rnnkit: warning: rnnkit LSTM: recurrent_dropout > 0") == 1, errors
 
 
+def test_rank_0_alone_prints_the_logged_warnings(tmp_path: Path,
+                                                 capfd: pytest.CaptureFixture[str]) -> None:
+    """Warnings through logging (here: a vectors file's repeated words) went past the silencing
+    of warnings on ranks above 0, through logging's last-resort handler: once per process."""
+    data, vectors = tmp_path / "ner.iob", tmp_path / "v.txt"
+    data.write_text("John\tB-PER\nlives\tO\nin\tO\nParis\tB-LOC\n\nMary\tB-PER\nleft\tO\n\n")
+    vectors.write_text("John 1 2\nParis 3 4\nJohn 5 6\n")
+    settings = [f'embeddings.vectors="{vectors}"', "tagger.word_dim=2", "tagger.char_dim=2",
+                "tagger.char_hidden=2", "model.hidden_size=4", "train.epochs=1",
+                "train.progress=false", "train.device=cpu", "train.threads=1"]
+    assert main(["train", "tagger", "--train", str(data), "--dev", str(data), "--test", str(data),
+                 "--format", "iob", "--out", str(tmp_path / "run"), "--nproc", "2",
+                 *(part for setting in settings for part in ("--set", setting))]) == 0
+    errors = capfd.readouterr().err
+    assert errors.count("holds 1 repeated words; each word's first vector is kept") == 1, errors
+
+
 def test_two_processes_train_the_weights_of_one(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:

@@ -392,6 +392,11 @@ def test_bad_options_say_what_is_allowed(tokenizer: SubwordTokenizer) -> None:
         make_model(tokenizer, label_smoothing=2.0)
     with pytest.raises(ValueError, match="seq2seq.embedding_dim"):
         make_model(tokenizer, embedding_dim=0)
+    # only max_source_tokens is wrong: the message named beam_size (its default 5) first
+    with pytest.raises(ValueError, match="^seq2seq.max_source_tokens must be at least 1; got 0$"):
+        make_model(tokenizer, max_source_tokens=0)
+    with pytest.raises(ValueError, match="^seq2seq.beam_size must be at least 1; got 0$"):
+        make_model(tokenizer, beam_size=0)
 
 
 def test_validation_bleu_with_beam_search(trained: Seq2Seq,

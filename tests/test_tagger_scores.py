@@ -3,6 +3,7 @@ output without it unchanged, and span confidences."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -110,6 +111,16 @@ def test_iob_output_gains_a_last_column(models: dict[str, Path], tmp_path: Path,
     assert lines[5:8] == [f"Mary\t{tags[4]}\t{probabilities[4]}",
                           f"left\t{tags[5]}\t{probabilities[5]}\r", ""]
     assert scored.count("\n") == plain.count("\n") == IOB.count("\n")
+    # read back as the README says, with --tag-column -2: the model's own tags, as without
+    (tmp_path / "plain.iob").write_text(plain)
+    read = []
+    for path, columns in ((target, ["--tag-column", "-2"]), (tmp_path / "plain.iob", [])):
+        capsys.readouterr()
+        assert main(["evaluate", "--model", str(models["iob"]), "--data", str(path),
+                     "--format", "iob", *columns]) == 0
+        read.append(json.loads(capsys.readouterr().out))
+    assert read[0]["tokens"] == read[1]["tokens"] == 6
+    assert read[0]["scores"] == read[1]["scores"] and read[0]["scores"]["accuracy"] == 1.0
 
 
 def test_scores_is_refused_for_other_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -11,6 +11,7 @@ import errno
 import gzip
 import importlib
 import io
+import logging
 import os
 import sys
 import warnings
@@ -224,6 +225,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 silent = stack.enter_context(open(os.devnull, "w", encoding="utf-8"))
                 stack.enter_context(contextlib.redirect_stdout(silent))
                 warnings.simplefilter("ignore")  # the same in every process: rank 0 warns
+                logging.disable(logging.WARNING)  # logged warnings too; errors still print
+                stack.callback(logging.disable, logging.NOTSET)
             return int(args.handler(args))
     except BrokenPipeError:  # output piped into `head` and the like
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit

@@ -21,6 +21,7 @@ from rnnkit.commands.paths import FolderPath
 from rnnkit.config import (
     RESUMABLE,
     ConfigError,
+    check_input_file,
     config_to_dict,
     load_config,
     to_toml,
@@ -170,9 +171,7 @@ def check_other_commands_sections(config_type: type, overrides: Sequence[str],
 
 def check_file(path: str | Path, flag: str) -> None:
     """Refuse a ``flag`` naming a file that is not there (before a model is loaded)."""
-    if not Path(path).is_file():
-        what = "a folder, not a file" if Path(path).is_dir() else "no such file"
-        raise ConfigError(f"{flag} {path}: {what}; give the path of an existing file")
+    check_input_file(path, flag)
 
 
 def check_source(source: str | None, flag: str) -> None:

@@ -29,7 +29,9 @@ def check_classifier_inputs(config: Any) -> None:
     """``train classifier``: the training file, and the dev and test files where given."""
     data = config.data
     if not data.dataset and not data.train:
-        raise ConfigError("no training data: set data.dataset (sst, imdb) or data.train")
+        from rnnkit.pipelines.classifier_data import NO_TRAINING_DATA
+
+        raise ConfigError(NO_TRAINING_DATA)
     for split in SPLITS:
         if getattr(data, split):
             check_input_file(getattr(data, split), f"data.{split} (--{split})")

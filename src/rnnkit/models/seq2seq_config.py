@@ -40,9 +40,8 @@ def resolved_config(config: Seq2SeqConfig) -> Seq2SeqConfig:
     if config.validation_decoding not in ("greedy", "beam"):
         raise ValueError("seq2seq.validation_decoding must be greedy or beam, got"
                          f" {config.validation_decoding!r}")
-    if config.beam_size < 1 or config.max_source_tokens < 1:
-        raise ValueError("seq2seq.beam_size and seq2seq.max_source_tokens must be >= 1, got"
-                         f" {config.beam_size} and {config.max_source_tokens}")
+    # (check_section refused a beam_size below 1 already)
+    check_at_least(config.max_source_tokens, "seq2seq.max_source_tokens", 1)
     rates = (config.teacher_forcing, config.teacher_forcing_final)
     if not all(0 <= rate <= 1 for rate in rates):
         raise ValueError("seq2seq.teacher_forcing and seq2seq.teacher_forcing_final are"

@@ -28,6 +28,8 @@ Example = LabelledText | NumericSequence
 
 T = TypeVar("T")
 FORMATS = ("auto", "jsonl", "csv", "tsv", "sst", "numeric")  # auto: the dataset's, or by file name
+# the run's check (commands/inputs.py) and read_splits say it in the same words
+NO_TRAINING_DATA = "no training data: set data.dataset (sst, imdb) or data.train"
 
 
 @dataclass(frozen=True)
@@ -177,7 +179,7 @@ def read_splits(data: ClassifierDataConfig, seed: int, log: Any = print
     """
     paths = {split: _path(data, split) for split in ("train", "dev", "test")}
     if paths["train"] is None:
-        raise ValueError("no training data: set data.dataset (sst, imdb) or data.train")
+        raise ValueError(NO_TRAINING_DATA)
     splits: dict[str, list[Example]] = {}
     train_trees = None
     if paths["dev"] is not None:

@@ -235,11 +235,11 @@ def train_signal(config: SignalRunConfig, out_dir: str | Path, resume: bool = Fa
                "windows": {"train": len(train), "validation": len(split.validation),
                            "test": len(split.test)},
                "test": scored, "epochs": len(result.history), "best_epoch": result.best_epoch,
-               "train_seconds": round(result.seconds, 1),
-               "total_seconds": total_seconds(started, result)}
+               "train_seconds": round(result.seconds, 1)}
     out = Path(out_dir)
-    write_results(results, out / "results.json")
     plot_signal(scored, outputs, split.test, out, prepared.target)
+    results["total_seconds"] = total_seconds(started, result)  # the plots too, as forecaster's
+    write_results(results, out / "results.json")
     model_scores = scored["classification"]
     log(f"test macro-F1: model {model_scores['model']['macro_f1']:.3f}, majority "
         f"{model_scores['majority']['macro_f1']:.3f}, persistence "

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import torch
 
-from rnnkit.config import ConfigError, changed_keys, check_at_least, check_choice
+from rnnkit.config import (
+    ConfigError,
+    changed_keys,
+    check_at_least,
+    check_choice,
+    check_input_file,
+)
 from rnnkit.data.tagged import TaggedSentence
 from rnnkit.data.tagger_batches import word_form
 from rnnkit.data.vocab import Vocab
@@ -56,10 +61,9 @@ def check_embeddings(config: EmbeddingConfig) -> None:
             one = len(unread) == 1
             raise ConfigError(f"{' and '.join(unread)} act{'s' if one else ''} on {what}, and "
                               f"{missing}, or leave {'it' if one else 'them'} out")
-    if config.corpus and not Path(config.corpus).is_file():
-        what = "a folder, not a file" if Path(config.corpus).is_dir() else "no such file"
-        raise ConfigError(f"embeddings.corpus {config.corpus}: {what}; give the path of a "
-                          "text, .jsonl(.gz), .conllu or .conll file")
+    if config.corpus:
+        check_input_file(config.corpus, "embeddings.corpus", "give the path of a text, "
+                         ".jsonl(.gz), .conllu or .conll file")
     if config.vectors:
         from rnnkit.embeddings.pretrained import check_vectors_setting
 
