@@ -4,7 +4,6 @@ translation model's encoder and decoder, and the language model."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,14 +28,6 @@ TARGETS = ["runs dog red green fish jumps white horse swims", "cat"]  # 1 word a
 TEXT = "ROMEO:\nBut soft, what light through yonder window breaks?\n" * 4
 DECODERS = [("general", True), ("general", False), ("none", False)]  # attention, feeding
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    """Tiny tensors: one thread avoids OpenMP contention on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
