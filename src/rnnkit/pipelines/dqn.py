@@ -42,7 +42,8 @@ from rnnkit.pipelines.dqn_seeds import OUTCOME, clear_outcome, load_outcome, sav
 from rnnkit.pipelines.run import RUN_FILES, check_resumable, clear_run, write_results
 from rnnkit.pipelines.sources import ForecastDataConfig
 from rnnkit.rl.collapse import collapse_warnings
-from rnnkit.rl.dqn import check_buffer_memory, check_updates, train_dqn
+from rnnkit.rl.dqn import train_dqn
+from rnnkit.rl.dqn_checks import check_buffer_memory, check_updates
 from rnnkit.rl.env import TradingEnv, random_positions
 from rnnkit.rl.prices import listed_prices, price_windows
 from rnnkit.timeseries.datasets import stock_prices
