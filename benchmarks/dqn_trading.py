@@ -12,6 +12,11 @@ spread over seeds, and one plot with every equity curve (``results/dqn_trading.p
 No setting was tuned on the test period.
 
     .venv/bin/python benchmarks/dqn_trading.py           # 4 symbols x 3 seeds, 1 thread
+
+A run stopped early goes on with the same command plus ``--resume``; it needs ``--keep DIR``
+(the run folders are otherwise a temporary folder, gone with the process): each symbol and
+agent whose folder holds a run resumes it as ``rnnkit train dqn --resume`` does (finished seeds
+read back, the one under way after its last finished episode), the others start.
 """
 
 from __future__ import annotations
@@ -51,7 +56,13 @@ def main() -> int:
     parser.add_argument("--set", dest="overrides", action="append", default=[])
     parser.add_argument("--keep", type=Path, help="keep the run folders here (bundles, plots)")
     parser.add_argument("--out", type=Path, help="write the result here instead")
+    parser.add_argument("--resume", action="store_true",
+                        help="go on with the runs in --keep (the same settings): a run folder "
+                             "there resumes seed by seed and episode by episode, the others start")
     args = parser.parse_args()
+    if args.resume and args.keep is None:
+        parser.error("--resume needs --keep DIR, the folder of the runs to go on with (without "
+                     "--keep they live in a temporary folder that is gone once the script ends)")
 
     import numpy as np
 
@@ -75,7 +86,9 @@ def main() -> int:
                                   f"run.supervised={'true' if name == 'dqn_mlp' else 'false'}",
                                   *args.overrides]
                 config = load_config(DQNRunConfig, None, settings[name])
-                runs[name] = run_dqn(config, base / symbol / name,
+                run_folder = base / symbol / name
+                resume = args.resume and (run_folder / "config.toml").is_file()  # else: not begun
+                runs[name] = run_dqn(config, run_folder, resume=resume,
                                      log=lambda line, n=name: print(f"[{n}] {line}", flush=True))
             reports = merged_reports(runs)
             summary = summarize(reports)  # rounded for the results file

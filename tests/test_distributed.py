@@ -572,6 +572,59 @@ def test_a_killed_worker_stops_the_run_clearly_and_the_last_checkpoint_resumes(
     assert_same_weights(bundle_weights(out), bundle_weights(tmp_path / "one"))
 
 
+def start_and_interrupt(out: Path, send: Callable[[subprocess.Popen[str]], None]
+                        ) -> tuple[int, str]:
+    """Start SYNTHETIC on two processes, and ``send`` it SIGINT once it saved a checkpoint;
+    its exit code and standard error."""
+    args = [*SYNTHETIC, "--set", "data.train_size=4800", "--set", "train.epochs=3",
+            "--set", "train.checkpoint_every=10", "--out", str(out), "--nproc", "2"]
+    launcher = subprocess.Popen([sys.executable, "-m", "rnnkit", *args], text=True,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                start_new_session=True)  # a process group of its own
+    deadline = time.monotonic() + 120
+    while not (out / "last.pt").exists() and launcher.poll() is None:
+        assert time.monotonic() < deadline, "no checkpoint within 120 s"
+        time.sleep(0.02)
+    assert launcher.poll() is None, "the run ended before it could be interrupted"
+    send(launcher)
+    errors = launcher.communicate(timeout=120)[1]
+    return launcher.returncode, errors
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_ctrl_c_on_two_processes_prints_one_line_not_one_per_process(tmp_path: Path) -> None:
+    """Ctrl-C (SIGINT to the terminal's process group: the launcher and its workers) printed
+    'rnnkit: interrupted; continue with --resume' once per worker above the launcher's own
+    line; the launcher alone reports it now."""
+    code, errors = start_and_interrupt(tmp_path / "run",
+                                       lambda launcher: os.killpg(launcher.pid, signal.SIGINT))
+    assert code == 130, errors
+    assert errors.count("rnnkit: interrupted") == 1, errors
+    assert errors == ("rnnkit: interrupted (SIGINT); continue with --resume, from the last "
+                      "checkpoint (an epoch's end, or train.checkpoint_every): a run on several "
+                      "processes saves none when interrupted\n")
+    # SIGINT to one worker alone: the launcher's line says so, as the worker prints none
+    code, errors = start_and_interrupt(
+        tmp_path / "one", lambda launcher: os.kill(worker_pid(launcher.pid, 1), signal.SIGINT))
+    assert code == 1, errors
+    assert "rnnkit: error: training process rank 1" in errors and "was interrupted (SIGINT)" in (
+        errors) and "rnnkit: interrupted" not in errors and "Traceback" not in errors
+
+
+def test_under_torchrun_rank_0_alone_prints_the_interruption(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from rnnkit.training.launch import LAUNCHER_WORKER, reports_interruption
+
+    assert reports_interruption()  # one process
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    for rank, reports in (("0", True), ("1", False)):
+        monkeypatch.setenv("RANK", rank)
+        assert reports_interruption() is reports
+    monkeypatch.setenv(LAUNCHER_WORKER, "1")  # a process of --nproc: its launcher reports
+    monkeypatch.setenv("RANK", "0")
+    assert not reports_interruption()
+
+
 def test_a_language_model_trained_on_two_processes_has_the_weights_of_one(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:

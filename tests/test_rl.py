@@ -641,7 +641,7 @@ def test_a_replay_buffer_larger_than_the_machine_is_refused_before_the_run_folde
     for name in ("results.json", "equity.png", "seed-0/dqn/model.rnnkit"):
         (out / name).write_text("earlier")
     before = {path: path.read_bytes() for path in out.rglob("*") if path.is_file()}
-    monkeypatch.setattr("rnnkit.rl.dqn.machine_memory", lambda: 2**30)  # a 1 GiB machine
+    monkeypatch.setattr("rnnkit.rl.dqn_checks.machine_memory", lambda: 2**30)  # a 1 GiB machine
     assert rnnkit.cli.main(["train", "dqn", "--out", str(out), "--set", "agent.episodes=1",
                             "--set", "agent.buffer_size=2000000"]) == 2
     assert ("agent.buffer_size 2000000 asks for 1.5 GiB of replay memory (two windows of 20 "

@@ -32,7 +32,13 @@ from rnnkit.training.checkpoint import CheckpointError
 from rnnkit.training.distributed import LOST_EXIT_CODE, WorkerLost
 from rnnkit.training.environment import environment_rank, environment_world_size
 from rnnkit.training.interruption import TrainingInterrupted
-from rnnkit.training.launch import check_process_count, check_process_limit, launch, launched
+from rnnkit.training.launch import (
+    check_process_count,
+    check_process_limit,
+    launch,
+    launched,
+    reports_interruption,
+)
 from rnnkit.training.monitor import TrainingDiverged
 
 COMMAND_MODULES = (
@@ -276,7 +282,8 @@ def main(argv: Sequence[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     except KeyboardInterrupt as error:
-        print(f"rnnkit: {interrupted_message(args, error)}", file=sys.stderr)
+        if reports_interruption():  # one line a run: not one per training process
+            print(f"rnnkit: {interrupted_message(args, error)}", file=sys.stderr)
         return 130
 
 

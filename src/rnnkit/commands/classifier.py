@@ -150,16 +150,17 @@ def _readable_formats(model: Any, fmt: str, data: str) -> list[str]:
 
 def _write_evaluation(result: dict[str, Any], out: Path, name: str) -> None:
     """``<name>.json`` and, for labels, ``<name>_confusion.png`` in ``out``."""
-    from rnnkit.pipelines.run import write_results
+    from rnnkit.pipelines.run import drawing, write_results
     from rnnkit.viz.confusion import plot_confusion
 
     out.mkdir(parents=True, exist_ok=True)
     print(f"wrote {write_results(result, out / f'{name}.json')}", file=sys.stderr)
     if "confusion" in result:
         confusion = result["confusion"]
-        path = plot_confusion(confusion["labels"], confusion["matrix"],
-                              out / f"{name}_confusion.png", title=f"{name} confusion")
-        print(f"wrote {path}", file=sys.stderr)
+        with drawing(out / f"{name}_confusion.png"):
+            path = plot_confusion(confusion["labels"], confusion["matrix"],
+                                  out / f"{name}_confusion.png", title=f"{name} confusion")
+            print(f"wrote {path}", file=sys.stderr)
 
 
 def predict(args: argparse.Namespace) -> int:

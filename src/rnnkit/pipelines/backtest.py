@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from rnnkit.models.signal import target_kind
-from rnnkit.pipelines.run import write_results
+from rnnkit.pipelines.run import drawing, write_results
 from rnnkit.pipelines.saved_source import model_test_period, prepare_for
 from rnnkit.pipelines.source_config import registry_name
 from rnnkit.pipelines.sources import same_source
@@ -231,5 +231,7 @@ def plot_backtests(results: Mapping[str, BacktestResult], out: Path, windows: Wi
     times = equity_times(windows)
     equity = {name: np.r_[1.0, result.equity] for name, result in results.items()}
     mark = None if test_start is None else (test_start, "test period starts")
-    plot_equity(equity, out / "equity.png", times=times, title=title, mark=mark)
-    plot_drawdown(equity, out / "drawdown.png", times=times, title=drawdown_title, mark=mark)
+    with drawing(out / "equity.png"):
+        plot_equity(equity, out / "equity.png", times=times, title=title, mark=mark)
+    with drawing(out / "drawdown.png"):
+        plot_drawdown(equity, out / "drawdown.png", times=times, title=drawdown_title, mark=mark)

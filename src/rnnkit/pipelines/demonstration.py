@@ -34,6 +34,7 @@ from rnnkit.data.batching import TensorBatches
 from rnnkit.data.synthetic import describe, make_split
 from rnnkit.models.synthetic import SyntheticTaskModel
 from rnnkit.pipelines.demonstration_report import summary_markdown, task_length_text
+from rnnkit.pipelines.run import drawing
 from rnnkit.training.checkpoint import atomic_write_text
 from rnnkit.training.diagnostics import GradientFlow, gradient_flow, json_safe
 from rnnkit.training.monitor import TrainingDiverged
@@ -206,13 +207,17 @@ def run_demonstration(
         summary["claims"] = _claims(summary, flows)
         summary["seconds"] = round(time.perf_counter() - started, 1)
         threshold = SOLVED_FRACTION * spec.baseline if task == "adding" else None
-        plot_gradient_flow(flows, out / "gradient_flow.png",
-                           title=f"‖dL/dh_t‖ on the {task} task, {task_length_text(task, length)}")
-        plot_training_curves(curves, out / "training_curves.png", spec.baseline,
-                             f"baseline: {spec.baseline_name}", threshold,
-                             title=f"{task}, {task_length_text(task, length)}: validation loss")
-        plot_exploding(exploded["norms"], exploded["losses"], out / "exploding.png",
-                       explode.clip_norm, spec.baseline, title=exploded["title"])
+        span = task_length_text(task, length)
+        with drawing(out / "gradient_flow.png"):
+            plot_gradient_flow(flows, out / "gradient_flow.png",
+                               title=f"‖dL/dh_t‖ on the {task} task, {span}")
+        with drawing(out / "training_curves.png"):
+            plot_training_curves(curves, out / "training_curves.png", spec.baseline,
+                                 f"baseline: {spec.baseline_name}", threshold,
+                                 title=f"{task}, {span}: validation loss")
+        with drawing(out / "exploding.png"):
+            plot_exploding(exploded["norms"], exploded["losses"], out / "exploding.png",
+                           explode.clip_norm, spec.baseline, title=exploded["title"])
         report = summary_markdown(summary, flows)
         atomic_write_text(out / "summary.md", report)
         summary = json_safe(summary)  # no NaN/inf: the returned summary is the JSON file's

@@ -39,10 +39,11 @@ from rnnkit.pipelines.dqn_config import (
 )
 from rnnkit.pipelines.dqn_report import summarize, summary_table
 from rnnkit.pipelines.dqn_seeds import OUTCOME, clear_outcome, load_outcome, save_outcome
-from rnnkit.pipelines.run import RUN_FILES, check_resumable, clear_run, write_results
+from rnnkit.pipelines.run import RUN_FILES, check_resumable, clear_run, drawing, write_results
 from rnnkit.pipelines.sources import ForecastDataConfig
 from rnnkit.rl.collapse import collapse_warnings
-from rnnkit.rl.dqn import check_buffer_memory, check_updates, train_dqn
+from rnnkit.rl.dqn import train_dqn
+from rnnkit.rl.dqn_checks import check_buffer_memory, check_updates
 from rnnkit.rl.env import TradingEnv, random_positions
 from rnnkit.rl.prices import listed_prices, price_windows
 from rnnkit.timeseries.datasets import stock_prices
@@ -269,9 +270,10 @@ def run_dqn(config: DQNRunConfig, out_dir: str | Path, log: Any = print,
         "summary": summary, "table": table, "runs": runs,
         "seconds": round(time.perf_counter() - started, 1)}
     write_results(results_json, out / "results.json")
-    plot_seed_equity(curves, out / "equity.png", times=equity_times(test),
-                     title=f"{symbol}: equity after {config.trading.cost_bps:g} + "
-                           f"{config.trading.slippage_bps:g} bps, test period")
+    with drawing(out / "equity.png"):
+        plot_seed_equity(curves, out / "equity.png", times=equity_times(test),
+                         title=f"{symbol}: equity after {config.trading.cost_bps:g} + "
+                               f"{config.trading.slippage_bps:g} bps, test period")
     results_json["curves"] = curves  # for callers that plot several symbols; not in the file
     results_json["times"] = equity_times(test)
     log(table)

@@ -37,7 +37,7 @@ from rnnkit.pipelines.forecast_options import (
     check_scoring,
 )
 from rnnkit.pipelines.forecast_scoring import score
-from rnnkit.pipelines.run import total_seconds, train_in_run_dir, write_results
+from rnnkit.pipelines.run import drawing, total_seconds, train_in_run_dir, write_results
 from rnnkit.pipelines.saved_source import kept_settings, model_test_period, prepare_for
 from rnnkit.pipelines.source_config import ForecastDataConfig, check_data, check_source_setting
 from rnnkit.pipelines.sources import prepare, seasonal_period
@@ -191,7 +191,9 @@ def train_forecaster(config: ForecastRunConfig, out_dir: str | Path, resume: boo
                "train_seconds": round(result.seconds, 1),
                "seconds": round(result.seconds, 1)}  # = train_seconds, read by benchmarks
     out = Path(out_dir)
-    plot(split.test, outputs, out / "forecast.png", config.forecast.plot_points, target, test)
+    with drawing(out / "forecast.png"):
+        plot(split.test, outputs, out / "forecast.png", config.forecast.plot_points, target,
+             test)
     results["total_seconds"] = total_seconds(started, result)
     write_results(results, out / "results.json")
     headline = test[f"step_{config.data.horizon}"]
@@ -220,7 +222,8 @@ def evaluate_forecaster(bundle: str | Path, source: str | None = None,
     results, outputs = score(model, split, options, period)
     if out_dir is not None:
         Path(out_dir).mkdir(parents=True, exist_ok=True)
-        plot(split.test, outputs, Path(out_dir) / "forecast.png", options.plot_points,
-             model.target, results)
+        with drawing(Path(out_dir) / "forecast.png"):
+            plot(split.test, outputs, Path(out_dir) / "forecast.png", options.plot_points,
+                 model.target, results)
         write_results(results, Path(out_dir) / "results.json")
     return results

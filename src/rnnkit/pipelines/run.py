@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -123,3 +125,24 @@ def total_seconds(started: float, result: TrainResult) -> float:
     """A run's seconds so far (``started``: its ``time.perf_counter()`` at the start), with
     the training seconds of the processes before a resume, so never below train_seconds."""
     return round(time.perf_counter() - started + result.earlier_seconds, 1)
+
+
+@contextlib.contextmanager
+def drawing(path: Path) -> Iterator[None]:
+    """Run a block that draws the plot ``path`` of scores already computed: a failure there (a
+    matplotlib error, a disk too full for the PNG) is a warning naming the plot and the error,
+    not the loss of the run's results.json and printed scores.
+
+    Example:
+        >>> import warnings
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     with drawing(Path("forecast.png")):
+        ...         raise OSError("No space left on device")
+        >>> str(caught[0].message)
+        'could not draw forecast.png: No space left on device'
+    """
+    try:
+        yield
+    except Exception as error:  # any plotting failure: the scores computed still count
+        warnings.warn(f"could not draw {Path(path).name}: {error}", stacklevel=3)

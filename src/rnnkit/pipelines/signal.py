@@ -30,7 +30,7 @@ from rnnkit.config import (
 )
 from rnnkit.data.batching import TensorBatches
 from rnnkit.models.signal import SignalClassifier, balanced_weights, target_kind
-from rnnkit.pipelines.run import total_seconds, train_in_run_dir, write_results
+from rnnkit.pipelines.run import drawing, total_seconds, train_in_run_dir, write_results
 from rnnkit.pipelines.saved_source import kept_settings, model_test_period, prepare_for
 from rnnkit.pipelines.source_config import (
     ForecastDataConfig,
@@ -252,8 +252,9 @@ def plot_signal(scored: dict[str, Any], outputs: dict[str, Any], test: Windows, 
     from rnnkit.pipelines.backtest import plot_backtests
     from rnnkit.viz.confusion import plot_confusion
 
-    plot_confusion(list(CLASS_NAMES), scored["classification"]["model"]["confusion"],
-                   out / "confusion.png", title=f"{target}: buy/sell/hold (test)")
+    with drawing(out / "confusion.png"):
+        plot_confusion(list(CLASS_NAMES), scored["classification"]["model"]["confusion"],
+                       out / "confusion.png", title=f"{target}: buy/sell/hold (test)")
     if outputs["backtests"]:
         plot_backtests(outputs["backtests"], out, test,
                        f"{target}: equity after costs (test)", f"{target}: drawdown (test)")

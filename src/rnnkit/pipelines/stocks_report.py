@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rnnkit.pipelines.run import drawing
 from rnnkit.pipelines.signal import classification_report
 from rnnkit.pipelines.stocks_config import StocksRunConfig
 from rnnkit.timeseries.baselines import persistence_return
@@ -163,14 +164,16 @@ def plot_symbol(symbol: str, result: dict[str, Any], scores: dict[str, Any],
     later = price.reindex(targets).to_numpy()
     shown = len(later)  # the equity beside it covers every test year: say when this does not
     part = "test" if shown == len(windows) else f"the last {shown} of {len(windows)} test days"
-    plot_forecast(later, {"model": implied, "persistence": now}, out / "forecast.png",
-                  times=targets, unit="USD (adjusted)",
-                  title=f"{symbol}: adjusted close {windows.horizon} day(s) ahead, {part} "
-                        f"({span_text(targets[0], targets[-1])})")
+    with drawing(out / "forecast.png"):
+        plot_forecast(later, {"model": implied, "persistence": now}, out / "forecast.png",
+                      times=targets, unit="USD (adjusted)",
+                      title=f"{symbol}: adjusted close {windows.horizon} day(s) ahead, {part} "
+                            f"({span_text(targets[0], targets[-1])})")
     plot_backtests(backtests, out, windows,
                    f"{symbol}: equity after costs, walk-forward test years", f"{symbol}: drawdown")
-    plot_confusion(list(CLASS_NAMES), scores["classification"]["model"]["confusion"],
-                   out / "confusion.png", title=f"{symbol}: buy/sell/hold (test years)")
+    with drawing(out / "confusion.png"):
+        plot_confusion(list(CLASS_NAMES), scores["classification"]["model"]["confusion"],
+                       out / "confusion.png", title=f"{symbol}: buy/sell/hold (test years)")
 
 
 def summary_table(rows: list[dict[str, Any]]) -> str:

@@ -14,6 +14,7 @@ from rnnkit.data.tagger_batches import collate, encode
 from rnnkit.data.tags import bio_tag, is_tag, span_f1_available, to_bio
 from rnnkit.data.vocab import PAD
 from rnnkit.models.tagger import Tagger
+from rnnkit.pipelines.run import drawing
 from rnnkit.pipelines.tagger_data import write_predictions
 from rnnkit.training.calibration import calibration_report
 from rnnkit.training.checkpoint import write_output_text
@@ -132,7 +133,9 @@ def evaluate_sentences(model: Tagger, sentences: list[TaggedSentence], out: Path
 
         out.mkdir(parents=True, exist_ok=True)
         write_output_text(out / f"{name}_confusion.md", confusion_table(labels, matrix) + "\n")
-        plot_confusion(labels, matrix, out / f"{name}_confusion.png", title=f"{name} confusion")
+        with drawing(out / f"{name}_confusion.png"):
+            plot_confusion(labels, matrix, out / f"{name}_confusion.png",
+                           title=f"{name} confusion")
         if sentences and sentences[0].lines:
             settings = settings or model.data
             path = out / f"{name}.predictions.{settings['format']}"

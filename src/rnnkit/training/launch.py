@@ -33,7 +33,10 @@ _SIGNALS = ("SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT")  # those torch's launcher 
 # process printed the same ones, e.g. a CRF tagger's 'find_unused_parameters=True was specified
 # in DDP constructor, but did not find any unused parameters' once per process. torch reads
 # the level as it loads, hence before ``import rnnkit``; errors still print in every process.
+# Each is marked as one of ``--nproc`` (:data:`LAUNCHER_WORKER`): its launcher reports Ctrl-C.
+LAUNCHER_WORKER = "RNNKIT_LAUNCHER_WORKER"
 WORKER = ("import os, runpy\n"
+          f"os.environ[{LAUNCHER_WORKER!r}] = '1'\n"
           "if os.environ.get('RANK', '0') != '0':\n"
           "    os.environ.setdefault('TORCH_CPP_LOG_LEVEL', 'ERROR')\n"
           "runpy.run_module('rnnkit', run_name='__main__', alter_sys=True)\n")
@@ -42,6 +45,15 @@ WORKER = ("import os, runpy\n"
 def launched() -> bool:
     """True inside a process that torchrun started with other processes."""
     return environment_world_size() > 1
+
+
+def reports_interruption() -> bool:
+    """Whether this process prints the line on Ctrl-C: one line for a run, not one per
+    process. Not a process that ``--nproc`` started (the launcher prints its own line), nor
+    a process of torchrun's other than rank 0; any other process does."""
+    if os.environ.get(LAUNCHER_WORKER) == "1":
+        return False
+    return not launched() or environment_number("RANK", 0) == 0
 
 
 def launch(nproc: int, argv: Sequence[str]) -> int:
@@ -112,6 +124,8 @@ def describe_failure(failures: dict[int, Any]) -> str:
                 "fix it and run the command again")
     if failure.exitcode < 0:
         how = f"was killed by {failure.signal_name()}"
+    elif failure.exitcode == 130:  # its own Ctrl-C (SIGINT to it alone), which it leaves to us
+        how = "was interrupted (SIGINT)"
     else:
         how = f"exited with code {failure.exitcode} (its error is printed above)"
     return (f"training process rank {rank} (pid {failure.pid}) {how}, so the run stopped;"
