@@ -35,6 +35,7 @@ LAYERS = {
     "training.classification_metrics": 8,
     "training.tag_metrics": 8,
     "training.translation_metrics": 8,
+    "training.temperature": 8,  # temperature scaling of logits: imports nothing of rnnkit
     "training.bundle": 9,
     "models": 10,
     "training": 11,  # the trainer, its monitor, distributed runs, gradient diagnostics

@@ -37,9 +37,11 @@ from rnnkit.models.encoder import build_encoder
 from rnnkit.models.pooling import POOLINGS, Pooling
 from rnnkit.training.bundle import register_model
 from rnnkit.training.task import StepOutput, TaskModel, evaluating
+from rnnkit.training.temperature import check_temperature
 
 OUTPUTS = ("softmax", "sigmoid", "linear")
 CLASS_WEIGHTS = ("none", "balanced")
+CALIBRATIONS = ("none", "temperature")
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class ClassifierConfig:
     output_dropout: float = 0.5
     word_dropout: float = 0.0  # replace a training word by <unk> with this probability
     class_weights: str = "none"  # none | balanced (inverse class frequency in training)
+    calibrate: str = "none"  # none | temperature: fit T on the dev set after training
 
 
 def check_options(options: ClassifierConfig) -> None:
@@ -62,6 +65,11 @@ def check_options(options: ClassifierConfig) -> None:
     check_choice(options.pooling, "classifier.pooling", POOLINGS)
     check_choice(options.output, "classifier.output", OUTPUTS)
     check_choice(options.class_weights, "classifier.class_weights", CLASS_WEIGHTS)
+    check_choice(options.calibrate, "classifier.calibrate", CALIBRATIONS)
+    if options.output == "linear" and options.calibrate != "none":
+        raise ConfigError(f"classifier.calibrate={options.calibrate} scales the logits of "
+                          "class probabilities, and classifier.output=linear gives numbers "
+                          "(a regression): leave classifier.calibrate out")
 
 
 def check_labels_per_example(output: str, multi_label: bool) -> None:
@@ -168,6 +176,7 @@ class SequenceClassifier(TaskModel):
         self.target_scale: Tensor
         self.register_buffer("target_mean", mean, persistent=False)  # from data: the state
         self.register_buffer("target_scale", scale, persistent=False)  # dict is unchanged
+        self.temperature = 1.0  # divides the logits of every probability (classifier.calibrate)
 
     # -- bundle -----------------------------------------------------------------------------
     def bundle_config(self) -> dict[str, Any]:
@@ -177,6 +186,7 @@ class SequenceClassifier(TaskModel):
             "words": self.words.to_json() if self.words is not None else None,
             "num_features": self.num_features, "multi_label": self.multi_label,
             "class_weights": self.class_weights, "data": self.data,
+            **({"temperature": self.temperature} if self.temperature != 1.0 else {}),
         }
 
     @classmethod
@@ -190,13 +200,16 @@ class SequenceClassifier(TaskModel):
         check_at_least(saved_value("num_features", config["num_features"], int),
                        "num_features", 0)  # 0: a text classifier
         saved_value("multi_label", config["multi_label"], bool)
+        check_temperature(config.get("temperature", 1.0))
 
     @classmethod
     def from_bundle_config(cls, config: dict[str, Any]) -> SequenceClassifier:
         words = Vocab.from_json(config["words"]) if config["words"] else None
-        return cls(config["labels"], ClassifierConfig(**config["classifier"]),
-                   ModelConfig(**config["encoder"]), words, config["num_features"],
-                   config["multi_label"], config["class_weights"], data=config["data"])
+        model = cls(config["labels"], ClassifierConfig(**config["classifier"]),
+                    ModelConfig(**config["encoder"]), words, config["num_features"],
+                    config["multi_label"], config["class_weights"], data=config["data"])
+        model.temperature = check_temperature(config.get("temperature", 1.0))  # older: none
+        return model
 
     # -- model ------------------------------------------------------------------------------
     def forward(self, batch: ClassBatch) -> Tensor:
@@ -261,7 +274,7 @@ class SequenceClassifier(TaskModel):
     @torch.no_grad()
     def predict(self, batch: ClassBatch) -> Tensor:
         """Probabilities ``[B, K]`` of every label (values for regression)."""
-        return self._probabilities(self(batch))
+        return self.probabilities(self.calibrated(self(batch)))
 
     def metric_names(self) -> list[str]:
         if self.config.output == "linear":
@@ -279,17 +292,23 @@ class SequenceClassifier(TaskModel):
             loss, count = 0.0, 0.0
             outputs, targets = [], []
             for batch in batches:
-                scores = self(batch)
+                logits = self.calibrated(self(batch))
                 share = self._loss_share(batch)  # what this batch's loss is a mean over
-                loss += float(self.loss(scores, batch.targets)) * share
+                loss += float(self.loss(logits, batch.targets)) * share
                 count += share
-                outputs.append(self._probabilities(scores))
+                outputs.append(self.probabilities(logits))
                 targets.append(batch.targets)
         scores = classification_scores(torch.cat(outputs), torch.cat(targets),
                                        self.config.output, self.multi_label)
         return {"loss": loss / count if count > 0 else 0.0, **scores}  # weights may add to < 1
 
-    def _probabilities(self, scores: Tensor) -> Tensor:
+    def calibrated(self, scores: Tensor) -> Tensor:
+        """Logits over :attr:`temperature` (1 unless fitted: exactly the logits); a
+        regression's values as they are."""
+        return scores if self.config.output == "linear" else scores / self.temperature
+
+    def probabilities(self, scores: Tensor) -> Tensor:
+        """Probabilities of scores already over the temperature (:meth:`calibrated`)."""
         if self.config.output == "softmax":
             return torch.softmax(scores, dim=1)
         if self.config.output == "linear":

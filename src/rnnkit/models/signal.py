@@ -2,10 +2,12 @@
 
 The encoder (RNN, LSTM or GRU) reads the scaled window ``[B, L, F]``; a linear head on its last
 state gives three logits, sell / hold / buy (:data:`~rnnkit.timeseries.labels.CLASS_NAMES`),
-and softmax gives their probabilities. The label of a window is the class of the target's
-return from its origin to ``H`` steps ahead, with the thresholds ``up`` and ``down``
-(:func:`~rnnkit.timeseries.labels.window_labels`). Cross-entropy, optionally weighted per class
-(``balanced``: inverse training frequency) so a rare class is not ignored.
+and softmax gives their probabilities (of the logits over ``temperature``: 1, or fitted after
+training with ``signal.calibrate=temperature``, :mod:`rnnkit.training.temperature`). The label
+of a window is the class of the target's return from its origin to ``H`` steps ahead, with
+the thresholds ``up`` and ``down`` (:func:`~rnnkit.timeseries.labels.window_labels`).
+Cross-entropy, optionally weighted per class (``balanced``: inverse training frequency) so a
+rare class is not ignored.
 
 The bundle keeps the scaler, features, calendar parts, thresholds and the target's kind, so a
 loaded model classifies the latest window of a raw frame (:meth:`SignalClassifier.classify`).
@@ -41,6 +43,7 @@ from rnnkit.timeseries.windows import Windows, make_windows
 from rnnkit.training.bundle import register_model
 from rnnkit.training.classification_metrics import hit_share
 from rnnkit.training.task import StepOutput, TaskModel, evaluating
+from rnnkit.training.temperature import check_temperature
 
 
 def balanced_weights(labels: np.ndarray, classes: int = len(CLASS_NAMES)) -> list[float]:
@@ -118,6 +121,7 @@ class SignalClassifier(TaskModel):
         self.encoder = build_encoder(config, len(self.feature_names), batch_first=True)
         width = config.hidden_size * (2 if config.bidirectional else 1)
         self.head = nn.Linear(width, len(CLASS_NAMES))
+        self.temperature = 1.0  # divides the logits of every probability (signal.calibrate)
 
     def bundle_config(self) -> dict[str, Any]:
         return {"readout": self.readout, "model": asdict(self.model_config),
@@ -125,7 +129,8 @@ class SignalClassifier(TaskModel):
                 "target": self.target, "lookback": self.lookback, "horizon": self.horizon,
                 "scaler": self.scaler.to_json(), "up": self.up, "down": self.down,
                 "kind": self.return_kind, "class_weights": self.class_weights,
-                "calendar": self.calendar, "trained_on": self.trained_on}
+                "calendar": self.calendar, "trained_on": self.trained_on,
+                **({"temperature": self.temperature} if self.temperature != 1.0 else {})}
 
     @classmethod
     def check_bundle_config(cls, config: dict[str, Any]) -> None:
@@ -133,6 +138,7 @@ class SignalClassifier(TaskModel):
         saved_values(config, SAVED_SETTINGS)
         check_window_sizes(config["lookback"], config["horizon"])
         target_kind(config["target"], config["kind"])
+        check_temperature(config.get("temperature", 1.0))
 
     @classmethod
     def from_bundle_config(cls, config: dict[str, Any]) -> SignalClassifier:
@@ -142,6 +148,7 @@ class SignalClassifier(TaskModel):
                      config["kind"], config["class_weights"], config["calendar"],
                      config["trained_on"])
         model.readout = config.get("readout", "last_output")  # older bundles
+        model.temperature = check_temperature(config.get("temperature", 1.0))  # older: none
         return model
 
     def forward(self, inputs: Tensor) -> Tensor:
@@ -177,7 +184,7 @@ class SignalClassifier(TaskModel):
                 labels.append(gold)
         if not logits:
             return {"loss": float("nan"), "accuracy": float("nan"), "macro_f1": float("nan")}
-        every, gold = torch.cat(logits), torch.cat(labels)
+        every, gold = torch.cat(logits) / self.temperature, torch.cat(labels)  # 1: as is
         predicted = every.argmax(-1)
         return {"loss": float(self._loss(every, gold)),
                 "accuracy": hit_share(predicted == gold),
@@ -191,7 +198,7 @@ class SignalClassifier(TaskModel):
         check_features(windows, self.feature_names)
         with evaluating(self):
             weight = next(self.parameters())
-            parts = [torch.softmax(self(inputs), -1).double().cpu().numpy()
+            parts = [torch.softmax(self(inputs) / self.temperature, -1).double().cpu().numpy()
                      for inputs in scaled_batches(windows, self.scaler, batch_size,
                                                   weight.device, weight.dtype)]
         return np.concatenate(parts) if parts else np.empty((0, len(CLASS_NAMES)))
@@ -208,7 +215,8 @@ class SignalClassifier(TaskModel):
         inputs = last_window(frame, self.feature_names, self.calendar, self.lookback,
                              self.scaler, weight.device, weight.dtype)
         with evaluating(self):
-            probabilities = torch.softmax(self(inputs)[0], -1).double().cpu().numpy()
+            probabilities = torch.softmax(self(inputs)[0] / self.temperature,
+                                          -1).double().cpu().numpy()
         return {"as_of": str(frame.index[-1]), "horizon": self.horizon,
                 "signal": CLASS_NAMES[int(probabilities.argmax())],
                 "probabilities": dict(zip(CLASS_NAMES, map(float, probabilities),

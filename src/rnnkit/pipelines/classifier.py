@@ -58,6 +58,7 @@ from rnnkit.pipelines.classifier_scoring import (  # re-exported: tests import i
     predict_probabilities as predict_probabilities,
 )
 from rnnkit.pipelines.run import total_seconds, train_in_run_dir, write_results
+from rnnkit.pipelines.temperature_fit import calibrate_classifier
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.training.bundle import load_model
 from rnnkit.training.checkpoint import seed_everything
@@ -222,14 +223,18 @@ def train_classifier(config: ClassifierRunConfig, out_dir: str | Path, resume: b
             check_labels(splits[name], model.labels, name,
                          held_out=name == "dev" and not has_dev_file(config.data))
     size, seed = config.train.batch_size, config.train.seed
+    fitted: dict[str, Any] = {}  # classifier.calibrate=temperature: T and its dev scores
     result = train_in_run_dir(
         model, config, out_dir, source(model, splits["train"], size, True, seed),
         source(model, splits["dev"], 256, False), resume, log,
+        finish=(lambda trained: fitted.update(calibrate_classifier(trained, splits["dev"], log)))
+        if config.classifier.calibrate != "none" else None,
     )
     model.to("cpu")
     results: dict[str, Any] = {
         "train_examples": len(splits["train"]),
         "labels": model.labels,
+        **({"temperature_scaling": fitted} if fitted else {}),
         "epochs": len(result.history),
         "best_epoch": result.best_epoch,
         "stopped": result.stopped,

@@ -39,6 +39,7 @@ from rnnkit.pipelines.source_config import (
     is_stock,
 )
 from rnnkit.pipelines.sources import prepare
+from rnnkit.pipelines.temperature_fit import calibrate_signal
 from rnnkit.timeseries.baselines import majority_class, persistence_signal
 from rnnkit.timeseries.labels import (
     CLASS_NAMES,
@@ -72,6 +73,7 @@ class SignalOptions:
     mode: str = "long_flat"  # long_flat | long_short: how classes become positions
     cost_bps: float = 5.0  # backtest: cost per unit of turnover, basis points
     slippage_bps: float = 5.0
+    calibrate: str = "none"  # none | temperature: fit T on the validation windows after training
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,7 @@ def check_options(options: SignalOptions) -> None:
     check_choice(options.thresholds, "signal.thresholds", ("tertiles", "fixed"))
     check_choice(options.kind, "signal.kind", ("auto", *RETURN_KINDS))
     check_choice(options.class_weights, "signal.class_weights", ("balanced", "none"))
+    check_choice(options.calibrate, "signal.calibrate", ("none", "temperature"))
     check_trading("signal", options.mode, options.cost_bps, options.slippage_bps)
     ignored = changed_keys("signal", options, SignalOptions(), ("up", "down"))
     if options.thresholds == "tertiles" and ignored:
@@ -224,14 +227,18 @@ def train_signal(config: SignalRunConfig, out_dir: str | Path, resume: bool = Fa
         f"{len(split.validation)}, test {len(split.test)}")
     seed = config.train.seed
     val_labels = window_labels(split.validation, up, down, kind)
+    fitted: dict[str, Any] = {}  # signal.calibrate=temperature: T and its validation scores
     result = train_in_run_dir(
         model, config, out_dir,
         batches(model, train, train_labels, config.train.batch_size, True, seed),
-        batches(model, split.validation, val_labels, 1024, False, seed), resume, log)
+        batches(model, split.validation, val_labels, 1024, False, seed), resume, log,
+        finish=(lambda trained: fitted.update(calibrate_signal(
+            trained, split.validation, val_labels, log))) if options.calibrate != "none" else None)
     model = model.to("cpu")
     scored, outputs = score_signal(model, split, options)
     results = {"target": prepared.target, "kind": kind, "up": up, "down": down,
                "horizon": config.data.horizon, "class_weights": weights,
+               **({"temperature_scaling": fitted} if fitted else {}),
                "windows": {"train": len(train), "validation": len(split.validation),
                            "test": len(split.test)},
                "test": scored, "epochs": len(result.history), "best_epoch": result.best_epoch,

@@ -69,6 +69,10 @@ def check_config(config: StocksRunConfig) -> None:
     check_choice(config.train.monitor, "train.monitor",
                  tuple(f"{part}_{name}" for part in ("val", "train") for name in METRICS))
     check_options(config.signal)
+    if config.signal.calibrate != "none":
+        raise ConfigError(f"rnnkit stocks does not read signal.calibrate="
+                          f"{config.signal.calibrate}: its walk-forward classifiers are not "
+                          "temperature-scaled (rnnkit train signal is); leave it out")
     ignored = changed_keys("signal", config.signal, SignalOptions(),
                            ("kind", "mode", "cost_bps", "slippage_bps"))
     if ignored:
