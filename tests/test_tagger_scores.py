@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from test_tagger_cli import TINY
 
 from rnnkit.cli import main
 from rnnkit.commands.common import PREDICTORS
@@ -24,9 +25,6 @@ CONLLU = """# sent_id = 1
 
 """
 IOB = "John B-PER\nlives O\nin O\nParis B-LOC  \n\nMary\tB-PER\nleft\tO\r\n\n"
-TINY = ["--set", "train.epochs=2", "--set", "train.progress=false", "--set",
-        "model.hidden_size=8", "--set", "tagger.word_dim=8", "--set", "tagger.char_dim=4",
-        "--set", "tagger.char_hidden=4", "--set", "train.threads=1"]
 
 
 @pytest.fixture(scope="module")
