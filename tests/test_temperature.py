@@ -19,11 +19,15 @@ from rnnkit.pipelines.classifier import ClassifierRunConfig, check_run
 from rnnkit.pipelines.signal import SignalRunConfig, train_signal
 from rnnkit.pipelines.signal import check_run as check_signal_run
 from rnnkit.pipelines.stocks_config import StocksRunConfig, check_config
-from rnnkit.pipelines.temperature_fit import calibrate_classifier, calibrate_signal
+from rnnkit.pipelines.temperature_fit import (
+    calibrate_classifier,
+    calibrate_signal,
+    fit_and_report,
+)
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.windows import make_windows
 from rnnkit.training.bundle import header_metadata, load_bundle, save_bundle
-from rnnkit.training.temperature import fit_temperature, scaled_nll
+from rnnkit.training.temperature import fit_outcome, fit_temperature, scaled_nll
 
 
 def _sampled(kind: str, rows: int = 20000, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -63,6 +67,44 @@ def test_every_validation_example_right_ends_at_the_limit() -> None:
                                                                                      rel=1e-5)
 
 
+@pytest.mark.parametrize("logits, targets, kind, outcome, applied", [
+    # every prediction right: the NLL falls towards T = 0, probabilities of 1
+    (torch.tensor([[1.0, 0.0], [0.0, 1.0]]), torch.tensor([0, 1]), "softmax", "no_errors", 1.0),
+    (torch.tensor([2.0, -1.0]), torch.tensor([1.0, 0.0]), "binary", "no_errors", 1.0),
+    # a constant model: the NLL is the same at every T (the search ended at 0.01 too)
+    (torch.zeros(4, 3), torch.tensor([0, 1, 2, 0]), "softmax", "flat", 1.0),
+    # an error that is a tie: the NLL still falls at T = 0.01
+    (torch.tensor([[1.0, 0.0], [0.0, 0.0]]), torch.tensor([0, 1]), "softmax", "sharpest", 1.0),
+    # the same confident logits right and wrong: uninformative, T = 100 applied
+    (torch.tensor([[1.0, 0.0], [1.0, 0.0]]), torch.tensor([0, 1]), "softmax", "softest", 100.0),
+])
+def test_a_fit_at_an_end_of_the_search_keeps_t_1_or_warns(
+        logits: torch.Tensor, targets: torch.Tensor, kind: str, outcome: str,
+        applied: float) -> None:
+    fitted = fit_temperature(logits, targets, kind)
+    assert fit_outcome(logits, targets, kind, fitted) == outcome
+    lines: list[str] = []
+    with pytest.warns(UserWarning, match="temperature scaling: ") as caught:
+        temperature, report = fit_and_report(logits, targets, kind, lambda t: 0.0, lines.append)
+    assert temperature == pytest.approx(applied, rel=1e-5)
+    assert report["temperature"] == pytest.approx(applied, rel=1e-5)
+    assert report["applied"] is (outcome == "softest")
+    assert report["outcome"] == outcome and report["reason"] in str(caught[0].message)
+    if outcome == "no_errors":
+        assert "every one of the 2 validation predictions is right" in report["reason"]
+        assert "T = 1 kept" in report["reason"] and "(not applied)" in lines[0]
+    if outcome == "flat":
+        assert "the same at every T" in report["reason"]
+
+
+def test_a_fit_inside_the_search_is_applied_without_a_warning(recwarn) -> None:
+    logits, targets = _sampled("softmax", 2000)
+    temperature, report = fit_and_report(3 * logits, targets, "softmax", lambda t: 0.0,
+                                         lambda line: None)
+    assert report["applied"] is True and "outcome" not in report and not recwarn.list
+    assert report["temperature"] == pytest.approx(temperature, abs=1e-6)
+
+
 def test_dividing_by_t_keeps_every_argmax() -> None:
     logits, targets = _sampled("softmax", 5000, seed=1)
     for temperature in (0.01, 0.37, 1.0, 2.9, 100.0):
@@ -93,6 +135,7 @@ def _signal_model() -> tuple[SignalClassifier, object]:
     return model, windows
 
 
+@pytest.mark.filterwarnings("ignore:temperature scaling")  # T = 100: random labels
 def test_a_signal_bundle_keeps_t_and_an_older_one_loads_with_1(tmp_path: Path) -> None:
     model, windows = _signal_model()
     plain = save_bundle(model, tmp_path / "plain.rnnkit")
@@ -115,6 +158,7 @@ def test_a_signal_bundle_keeps_t_and_an_older_one_loads_with_1(tmp_path: Path) -
         calibrate_signal(model, windows, np.full(len(windows), -1))
 
 
+@pytest.mark.filterwarnings("ignore:temperature scaling")  # T = 100: random labels
 def test_a_classifier_bundle_keeps_t_in_predict_and_evaluate(tmp_path: Path) -> None:
     from rnnkit.data.text_labels import LabelledText
 

@@ -7,6 +7,7 @@ it gives; the predicted classes, and so accuracy and F1, stay as they were.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -22,32 +23,64 @@ from rnnkit.pipelines.classifier_scoring import probability_calibration, source
 from rnnkit.timeseries.windows import Windows
 from rnnkit.training.calibration import class_calibration
 from rnnkit.training.task import evaluating, move_to
-from rnnkit.training.temperature import LIMIT, at_limit, fit_temperature, scaled_nll
+from rnnkit.training.temperature import (
+    LIMIT,
+    errors,
+    fit_outcome,
+    fit_temperature,
+    scaled_nll,
+)
 
 NO_VALIDATION = ("{setting}=temperature fits the temperature on the validation {what}, and "
                  "this run has none: {fix}, or leave {setting} out")
 
 
+# why a T at an end of the search, or from logits that do not vary, is not applied (T = 1 is
+# kept), or is applied with a warning (the upper end); {examples}: the validation examples
+OUTCOMES = {
+    "flat": "the validation logits do not vary between the classes (a constant model?), so "
+            "their NLL is the same at every T: there is nothing to calibrate on; T = 1 kept",
+    "no_errors": "every one of the {examples} validation predictions is right, so their NLL "
+                 "keeps falling as T shrinks (towards probabilities of 1 that a test set with "
+                 "any error punishes): there is nothing to calibrate on; T = 1 kept. A larger "
+                 "validation set, on which the model makes errors, gives a T",
+    "sharpest": "the validation NLL still falls at T = 1/{limit:g} (its {errors} error(s) are "
+                "near ties), and so small a T puts a probability of about 1 on every "
+                "prediction; T = 1 kept",
+    "softest": "the fitted T is {limit:g}, the end of the search: the model is close to "
+               "uninformative on the validation examples (their NLL still falls as T grows, "
+               "towards uniform probabilities), so its probabilities are now near uniform; "
+               "its classes are unchanged",
+}
+
+
 def fit_and_report(logits: Tensor, targets: Tensor, kind: str,
                    ece: Callable[[float], float], log: Any = print) -> tuple[float, dict[str, Any]]:
-    """``T`` fitted on ``logits`` and the ``temperature`` block of ``results.json``: ``T``,
-    the validation examples and their NLL and ECE (``ece(T)``) at ``T = 1`` and at ``T``."""
-    temperature = fit_temperature(logits, targets, kind)
+    """``T`` to apply, fitted on ``logits``, and the ``temperature_scaling`` block of
+    ``results.json``: ``T``, whether it was applied, the validation examples and their NLL and
+    ECE (``ece(T)``) at ``T = 1`` and at ``T``. A fit at the lower end of the search (every
+    validation prediction right: the NLL falls towards ``T = 0``) or from logits that do not
+    vary keeps ``T = 1`` with a warning (``applied: false`` and the reason); at the upper end
+    (a model close to uninformative) ``T`` is applied with a warning."""
+    fitted = fit_temperature(logits, targets, kind)
+    outcome = fit_outcome(logits, targets, kind, fitted)
+    applied = outcome in ("fitted", "softest")
+    temperature = fitted if applied else 1.0
     report: dict[str, Any] = {
-        "method": "temperature", "temperature": round(temperature, 6),
+        "method": "temperature", "temperature": round(temperature, 6), "applied": applied,
         "validation_examples": int(len(logits)),
         "validation_nll": {"before": round(scaled_nll(logits, targets, kind), 6),
                            "after": round(scaled_nll(logits, targets, kind, temperature), 6)},
         "validation_ece": {"before": ece(1.0), "after": ece(temperature)}}
-    limit = ""
-    if at_limit(temperature):
-        limit = (f" (at the end of the search, 1/{LIMIT:g} to {LIMIT:g}: the validation NLL "
-                 "still falls beyond it)")
-        report["at_limit"] = True
-    log(f"temperature {temperature:.4f}{limit} fitted on {len(logits)} validation examples: "
-        f"NLL {report['validation_nll']['before']:.4f} -> {report['validation_nll']['after']:.4f}"
-        f", ECE {report['validation_ece']['before']:.4f} -> "
-        f"{report['validation_ece']['after']:.4f}")
+    if outcome != "fitted":
+        reason = OUTCOMES[outcome].format(examples=len(logits), limit=LIMIT,
+                                          errors=errors(logits, targets, kind))
+        report.update(outcome=outcome, fitted_temperature=round(fitted, 6), reason=reason)
+        warnings.warn(f"temperature scaling: {reason}", stacklevel=2)
+    log(f"temperature {temperature:.4f}{'' if applied else ' (not applied)'} on "
+        f"{len(logits)} validation examples: NLL {report['validation_nll']['before']:.4f} -> "
+        f"{report['validation_nll']['after']:.4f}, ECE {report['validation_ece']['before']:.4f}"
+        f" -> {report['validation_ece']['after']:.4f}")
     return temperature, report
 
 

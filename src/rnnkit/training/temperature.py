@@ -97,9 +97,46 @@ def check_logits(logits: Tensor, targets: Tensor, kind: str) -> None:
 
 
 def at_limit(temperature: float) -> bool:
-    """Whether a fitted ``T`` lies at an end of the search (the NLL still falls beyond it:
-    every validation example right, or the model no better than chance)."""
+    """Whether a fitted ``T`` lies at an end of the search (1/100 or 100)."""
     return abs(abs(math.log(temperature)) - math.log(LIMIT)) < 1e-5
+
+
+def is_flat(logits: Tensor, targets: Tensor, kind: str) -> bool:
+    """Whether the NLL is the same at both ends of the search: logits that do not vary between
+    the classes (a constant model), which no ``T`` changes. The search then ends at its lower
+    end, as if the NLL still fell beyond it."""
+    sharpest, softest = (scaled_nll(logits, targets, kind, t) for t in (1 / LIMIT, LIMIT))
+    return abs(sharpest - softest) <= 1e-12 * max(1.0, abs(softest))
+
+
+def errors(logits: Tensor, targets: Tensor, kind: str) -> int:
+    """The validation predictions that are wrong: the argmax (softmax), the side of 0 (binary,
+    each label of a multi-label model; 0 itself is the negative, as the argmax of
+    ``[1 - p, p]`` takes it)."""
+    if kind == "softmax":
+        return int((logits.argmax(-1) != targets.long()).sum())
+    return int(((logits > 0) != (targets >= 0.5)).sum())
+
+
+def fit_outcome(logits: Tensor, targets: Tensor, kind: str, temperature: float) -> str:
+    """What a fitted ``T`` means: ``fitted`` (a minimum inside the search), ``flat`` (the NLL
+    does not depend on ``T``: :func:`is_flat`), ``no_errors`` (at the lower end with every
+    validation prediction right: the NLL keeps falling as ``T`` shrinks, towards
+    probabilities of 1), ``sharpest`` (at the lower end with errors that are near ties),
+    ``softest`` (at the upper end: the model is close to uninformative on the validation
+    examples, its best probabilities near uniform).
+
+    Example:
+        >>> fit_outcome(torch.tensor([[1.0, 0.0]]), torch.tensor([0]), "softmax", 0.01)
+        'no_errors'
+    """
+    if is_flat(logits, targets, kind):
+        return "flat"
+    if not at_limit(temperature):
+        return "fitted"
+    if temperature > 1.0:
+        return "softest"
+    return "sharpest" if errors(logits, targets, kind) else "no_errors"
 
 
 def check_temperature(value: Any, where: str = "temperature") -> float:
