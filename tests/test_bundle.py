@@ -183,9 +183,9 @@ def test_a_bundle_of_a_newer_rnnkit_says_to_upgrade(tmp_path: Path) -> None:
     _rewrite(path, kind="transformer")
     with pytest.raises(BundleError, match=r"unknown kind 'transformer'.*: upgrade rnnkit"):
         load_bundle(path)
-    _rewrite(path, format_version="3")
-    with pytest.raises(BundleError, match=r"has bundle format '3'; this rnnkit reads formats 1 "
-                       r"and 2; "
+    _rewrite(path, format_version="4")
+    with pytest.raises(BundleError, match=r"has bundle format '4'; this rnnkit reads formats 1, "
+                       r"2 and 3; "
                        r"it was written by rnnkit 0\.10\.0.*upgrade rnnkit to load it"):
         read_header(path)
 

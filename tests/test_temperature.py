@@ -181,6 +181,37 @@ def test_a_classifier_bundle_keeps_t_in_predict_and_evaluate(tmp_path: Path) -> 
         calibrate_classifier(model, [])
 
 
+# the classifier section of a bundle before temperature scaling (an rnnkit of then refuses
+# any other key: ClassifierConfig(**section))
+OLDER_CLASSIFIER_KEYS = {"word_dim", "pooling", "output", "embedding_dropout", "output_dropout",
+                         "word_dropout", "class_weights"}
+
+
+def test_an_uncalibrated_bundle_is_as_before_and_a_calibrated_one_is_format_3(
+        tmp_path: Path) -> None:
+    """Every classifier bundle held "calibrate": "none", which an rnnkit before temperature
+    scaling refused, and a calibrated signal bundle (format 1) loaded there without T."""
+    from dataclasses import replace
+
+    model = _text_model(output="sigmoid")
+    model.config = replace(model.config, calibrate="temperature")  # as a calibrated run's
+    header = header_metadata(save_bundle(model, tmp_path / "plain.rnnkit").read_bytes())
+    assert header["format_version"] == "1"
+    assert set(json.loads(header["config"])["classifier"]) == OLDER_CLASSIFIER_KEYS
+    model.temperature = 0.5
+    header = header_metadata(save_bundle(model, tmp_path / "scaled.rnnkit").read_bytes())
+    assert header["format_version"] == "3"
+    assert set(json.loads(header["config"])["classifier"]) == OLDER_CLASSIFIER_KEYS
+    assert load_bundle(tmp_path / "scaled.rnnkit").temperature == 0.5
+    signal, _ = _signal_model()
+    assert header_metadata(save_bundle(signal, tmp_path / "s.rnnkit").read_bytes())[
+        "format_version"] == "1"
+    signal.temperature = 2.0
+    scaled = save_bundle(signal, tmp_path / "s3.rnnkit")
+    assert header_metadata(scaled.read_bytes())["format_version"] == "3"
+    assert load_bundle(scaled).temperature == 2.0
+
+
 def test_a_damaged_temperature_is_refused(tmp_path: Path) -> None:
     model, _ = _signal_model()
     model.temperature = -2.0

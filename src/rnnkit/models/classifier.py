@@ -72,6 +72,13 @@ def check_options(options: ClassifierConfig) -> None:
                           "(a regression): leave classifier.calibrate out")
 
 
+def saved_options(options: ClassifierConfig) -> dict[str, Any]:
+    """The ``classifier`` section a bundle keeps: all but ``calibrate``, which acts after
+    training only (the model keeps its ``temperature``), so that an uncalibrated bundle is the
+    one an rnnkit before temperature scaling wrote and reads."""
+    return {key: value for key, value in asdict(options).items() if key != "calibrate"}
+
+
 def check_labels_per_example(output: str, multi_label: bool) -> None:
     """Refuse several labels per example with an output that gives one class (softmax) or
     numbers (linear): only a sigmoid gives each label its own probability."""
@@ -181,7 +188,7 @@ class SequenceClassifier(TaskModel):
     # -- bundle -----------------------------------------------------------------------------
     def bundle_config(self) -> dict[str, Any]:
         return {
-            "labels": self.labels, "classifier": asdict(self.config),
+            "labels": self.labels, "classifier": saved_options(self.config),
             "encoder": asdict(self.encoder_config),
             "words": self.words.to_json() if self.words is not None else None,
             "num_features": self.num_features, "multi_label": self.multi_label,

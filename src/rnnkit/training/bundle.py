@@ -44,6 +44,11 @@ FORMAT_VERSION = "1"
 # a bundle with tied weights stored once: format 2, so that an rnnkit reading format 1 only
 # says so (it would miss the second name's tensor and call the file incomplete)
 SHARED_FORMAT_VERSION = "2"
+# a bundle whose model divides its logits by a fitted temperature (its config's "temperature",
+# training/temperature.py): format 3, so that an rnnkit before it says so rather than give the
+# logits' probabilities without T; a bundle without one keeps format 1 or 2
+TEMPERATURE_FORMAT_VERSION = "3"
+READ_VERSIONS = (FORMAT_VERSION, SHARED_FORMAT_VERSION, TEMPERATURE_FORMAT_VERSION)
 CHECKSUM = "weights_sha256"  # of the bytes after the header; bundles written before it lack it
 DAMAGED = "copy it again from where it came from, or retrain the model"
 SHARED = "shared_weights"  # {name: name stored}: tied weights, stored once (older bundles: twice)
@@ -80,12 +85,14 @@ def save_bundle(model: TaskModel, path: str | Path) -> Path:
         name: tensor.detach().to("cpu").contiguous().clone()
         for name, tensor in state.items() if name not in shared
     }
+    config = model.bundle_config()
     metadata = {
         "format": FORMAT,
-        "format_version": SHARED_FORMAT_VERSION if shared else FORMAT_VERSION,
+        "format_version": TEMPERATURE_FORMAT_VERSION if "temperature" in config
+        else SHARED_FORMAT_VERSION if shared else FORMAT_VERSION,
         "rnnkit_version": __version__,
         "kind": kind,
-        "config": json.dumps(model.bundle_config()),
+        "config": json.dumps(config),
         **({SHARED: json.dumps(shared)} if shared else {}),
     }
     metadata[CHECKSUM] = _weights_digest(save_tensors(tensors))  # the same bytes, any header
@@ -208,10 +215,11 @@ def _check_header(path: Path, metadata: dict[str, str]) -> None:
         raise BundleError(
             f"{path} is a safetensors file but not an rnnkit bundle (no rnnkit header)"
         )
-    if metadata.get("format_version") not in (FORMAT_VERSION, SHARED_FORMAT_VERSION):
+    if metadata.get("format_version") not in READ_VERSIONS:
         raise BundleError(
             f"{path} has bundle format {metadata.get('format_version')!r}; this rnnkit reads"
-            f" formats {FORMAT_VERSION} and {SHARED_FORMAT_VERSION}{newer_hint(metadata)}"
+            f" formats {', '.join(READ_VERSIONS[:-1])} and {READ_VERSIONS[-1]}"
+            f"{newer_hint(metadata)}"
         )
 
 
