@@ -176,8 +176,7 @@ def test_a_classifier_bundle_keeps_t_in_predict_and_evaluate(tmp_path: Path) -> 
     rescored = loaded.evaluate([batch])
     assert rescored["accuracy"] == scores["accuracy"]
     assert rescored["macro_f1"] == scores["macro_f1"]
-    with pytest.raises(ValueError, match="classifier.calibrate=temperature fits the temperature"
-                                         " on the validation examples, and this run has none"):
+    with pytest.raises(ValueError, match="no validation examples to fit the temperature on"):
         calibrate_classifier(model, [])
 
 
@@ -250,3 +249,63 @@ def test_train_signal_records_t_and_keeps_the_classes(tmp_path: Path, capsys) ->
     assert scaled["test"]["classification"] == plain["test"]["classification"]
     assert load_bundle(tmp_path / "b" / "model.rnnkit").temperature == pytest.approx(
         fitted["temperature"], rel=1e-5)
+
+
+def _signal_args(out: Path, csv: Path, calibrate: str = "none") -> list[str]:
+    return ["train", "signal", "--out", str(out), *[
+        part for setting in settings(csv, **{"signal.calibrate": calibrate})
+        for part in ("--set", setting)]]
+
+
+def test_a_finished_run_resumed_with_calibrate_gets_its_t(tmp_path: Path) -> None:
+    """--resume refused any change of signal.calibrate (or classifier.calibrate), which acts
+    after training only: a run whose fit failed could never be finished."""
+    csv = write_csv(tmp_path / "prices.csv", price_frame(700))
+    assert rnnkit.cli.main(_signal_args(tmp_path / "fresh", csv, "temperature")) == 0
+    fresh = json.loads((tmp_path / "fresh" / "results.json").read_text())
+    assert rnnkit.cli.main(_signal_args(tmp_path / "run", csv)) == 0
+    assert "temperature_scaling" not in json.loads((tmp_path / "run" / "results.json")
+                                                   .read_text())
+    assert rnnkit.cli.main([*_signal_args(tmp_path / "run", csv, "temperature"),
+                            "--resume"]) == 0
+    resumed = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert resumed["temperature_scaling"] == fresh["temperature_scaling"]  # the best weights'
+    assert load_bundle(tmp_path / "run" / "model.rnnkit").temperature == pytest.approx(
+        fresh["temperature_scaling"]["temperature"], rel=1e-5)
+    assert rnnkit.cli.main([*_signal_args(tmp_path / "run", csv), "--resume"]) == 0
+    assert load_bundle(tmp_path / "run" / "model.rnnkit").temperature == 1.0  # and back
+
+
+def test_no_validation_window_to_fit_on_is_refused_before_training(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Refused before training, as forecast.conformal's too few windows are (it was refused
+    after training: no bundle, no results.json). Validation windows of unknown class are
+    dropped when read (a missing target), so this one is made by hand."""
+    import rnnkit.pipelines.signal as pipeline
+
+    labels = pipeline.window_labels
+    calls: list[int] = []
+
+    def unknown_in_validation(windows, *args):  # the second call: the validation windows'
+        calls.append(1)
+        found = labels(windows, *args)
+        return np.full(len(found), -1) if len(calls) == 2 else found
+
+    monkeypatch.setattr(pipeline, "window_labels", unknown_in_validation)
+    csv = write_csv(tmp_path / "prices.csv", price_frame(700))
+    config = load_config(SignalRunConfig, None, settings(csv, **{
+        "signal.calibrate": "temperature"}))
+    with pytest.raises(ValueError, match="signal.calibrate=temperature fits the temperature on "
+                                         "the validation windows whose class is known, and "
+                                         "this run has none"):
+        train_signal(config, tmp_path / "run", log=lambda line: None)
+    assert not (tmp_path / "run" / "last.pt").exists()
+
+
+def test_logits_that_are_not_finite_keep_t_1_and_the_run() -> None:
+    logits = torch.tensor([[float("nan"), 0.0], [1.0, 0.0]])
+    with pytest.warns(UserWarning, match="NaN or infinite values .*T = 1 kept"):
+        temperature, report = fit_and_report(logits, torch.tensor([0, 1]), "softmax",
+                                             lambda t: 0.0, lambda line: None)
+    assert temperature == 1.0 and report["applied"] is False
+    assert report["outcome"] == "non_finite"

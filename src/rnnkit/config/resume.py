@@ -12,7 +12,9 @@ from rnnkit.config.files import config_to_dict, load_config
 # what a resumed run may change: how long and how it runs, never what it learns from or how
 RESUMABLE = ("train.epochs", "train.max_steps", "train.patience", "train.lr_patience",
              "train.lr_factor", "train.min_lr", "train.checkpoint_every", "train.device",
-             "train.threads", "train.progress")
+             "train.threads", "train.progress",
+             # temperature scaling acts after training only (a finished run resumed gets T)
+             "classifier.calibrate", "signal.calibrate")
 
 
 def check_resume_config(config: Any, saved: str | Path) -> None:

@@ -39,7 +39,7 @@ from rnnkit.pipelines.source_config import (
     is_stock,
 )
 from rnnkit.pipelines.sources import prepare
-from rnnkit.pipelines.temperature_fit import calibrate_signal
+from rnnkit.pipelines.temperature_fit import calibrate_signal, check_signal_validation
 from rnnkit.timeseries.baselines import majority_class, persistence_signal
 from rnnkit.timeseries.labels import (
     CLASS_NAMES,
@@ -227,6 +227,8 @@ def train_signal(config: SignalRunConfig, out_dir: str | Path, resume: bool = Fa
         f"{len(split.validation)}, test {len(split.test)}")
     seed = config.train.seed
     val_labels = window_labels(split.validation, up, down, kind)
+    if options.calibrate != "none":  # before training: a refusal after it loses the run
+        check_signal_validation(val_labels)
     fitted: dict[str, Any] = {}  # signal.calibrate=temperature: T and its validation scores
     result = train_in_run_dir(
         model, config, out_dir,

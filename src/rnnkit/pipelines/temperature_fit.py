@@ -47,6 +47,8 @@ OUTCOMES = {
     "sharpest": "the validation NLL still falls at T = 1/{limit:g} (its {errors} error(s) are "
                 "near ties), and so small a T puts a probability of about 1 on every "
                 "prediction; T = 1 kept",
+    "non_finite": "the validation logits hold NaN or infinite values (a model that "
+                  "diverged?): there is no temperature to fit; T = 1 kept",
     "softest": "the fitted T is {limit:g}, the end of the search: the model is close to "
                "uninformative on the validation examples (their NLL still falls as T grows, "
                "towards uniform probabilities), so its probabilities are now near uniform; "
@@ -62,6 +64,12 @@ def fit_and_report(logits: Tensor, targets: Tensor, kind: str,
     validation prediction right: the NLL falls towards ``T = 0``) or from logits that do not
     vary keeps ``T = 1`` with a warning (``applied: false`` and the reason); at the upper end
     (a model close to uninformative) ``T`` is applied with a warning."""
+    if not bool(torch.isfinite(logits).all()):  # a model that diverged: its run is kept
+        reason = OUTCOMES["non_finite"]
+        warnings.warn(f"temperature scaling: {reason}", stacklevel=2)
+        return 1.0, {"method": "temperature", "temperature": 1.0, "applied": False,
+                     "validation_examples": int(len(logits)), "outcome": "non_finite",
+                     "reason": reason}
     fitted = fit_temperature(logits, targets, kind)
     outcome = fit_outcome(logits, targets, kind, fitted)
     applied = outcome in ("fitted", "softest")
@@ -84,15 +92,22 @@ def fit_and_report(logits: Tensor, targets: Tensor, kind: str,
     return temperature, report
 
 
-def calibrate_signal(model: SignalClassifier, validation: Windows, labels: np.ndarray,
-                     log: Any = print) -> dict[str, Any]:
-    """Fit the buy/sell/hold classifier's temperature on the validation windows whose class
-    is known (``labels >= 0``); ``model.temperature`` is set."""
+def check_signal_validation(labels: np.ndarray) -> np.ndarray:
+    """The validation windows whose class is known (``labels >= 0``), which
+    ``signal.calibrate=temperature`` fits on: refused, before training, where there are none."""
     known = np.flatnonzero(np.asarray(labels) >= 0)
     if not len(known):
         raise ValueError(NO_VALIDATION.format(
             setting="signal.calibrate", what="windows whose class is known",
             fix="move data.val_end later (or data.train_end earlier)"))
+    return known
+
+
+def calibrate_signal(model: SignalClassifier, validation: Windows, labels: np.ndarray,
+                     log: Any = print) -> dict[str, Any]:
+    """Fit the buy/sell/hold classifier's temperature on the validation windows whose class
+    is known (``labels >= 0``); ``model.temperature`` is set."""
+    known = check_signal_validation(labels)
     weight = next(model.parameters())
     with evaluating(model), torch.no_grad():
         logits = torch.cat([model(inputs).double().cpu() for inputs in scaled_batches(
@@ -115,10 +130,6 @@ def calibrate_classifier(model: SequenceClassifier, examples: list[Example],
         raise ValueError("classifier.calibrate=temperature scales the logits of class "
                          "probabilities, and classifier.output=linear gives numbers: leave "
                          "classifier.calibrate out")
-    if not examples:
-        raise ValueError(NO_VALIDATION.format(
-            setting="classifier.calibrate", what="examples",
-            fix="give a dev file with examples (data.dev) or hold some out (data.dev_fraction)"))
     kind = "softmax" if model.config.output == "softmax" else (
         "binary" if model.binary else "multi_label")
     device = next(model.parameters()).device
@@ -127,6 +138,9 @@ def calibrate_classifier(model: SequenceClassifier, examples: list[Example],
         for batch in source(model, examples, 256, False).batches(0):
             scores.append(model(move_to(batch, device)).double().cpu())
             targets.append(batch.targets.cpu())
+    if not scores:  # (train classifier's dev split is never empty)
+        raise ValueError("no validation examples to fit the temperature on: give "
+                         "calibrate_classifier the dev examples")
     logits, gold = torch.cat(scores), torch.cat(targets)
 
     def ece(temperature: float) -> float:
