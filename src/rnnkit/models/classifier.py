@@ -13,7 +13,7 @@ set it lower, e.g. 0, as benchmarks/weather_sequences.py does) and go into the e
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 import torch
@@ -24,7 +24,6 @@ from rnnkit.config import (
     ConfigError,
     ModelConfig,
     check_at_least,
-    check_choice,
     check_section,
     saved_section,
     saved_value,
@@ -33,60 +32,18 @@ from rnnkit.data.classifier_batches import ClassBatch
 from rnnkit.data.files import shortened
 from rnnkit.data.vocab import Vocab
 from rnnkit.layers.lengths import padding_mask
+from rnnkit.models.classifier_options import (
+    OUTPUTS,
+    ClassifierConfig,
+    check_labels_per_example,
+    check_options,
+    saved_options,
+)
 from rnnkit.models.encoder import build_encoder
-from rnnkit.models.pooling import POOLINGS, Pooling
+from rnnkit.models.pooling import Pooling
 from rnnkit.training.bundle import register_model
 from rnnkit.training.task import StepOutput, TaskModel, evaluating
 from rnnkit.training.temperature import check_temperature
-
-OUTPUTS = ("softmax", "sigmoid", "linear")
-CLASS_WEIGHTS = ("none", "balanced")
-CALIBRATIONS = ("none", "temperature")
-
-
-@dataclass(frozen=True)
-class ClassifierConfig:
-    """Input features, pooling and output of a sequence classifier."""
-
-    word_dim: int = 100
-    pooling: str = "max"  # last | max | mean | attention
-    output: str = "softmax"  # softmax (one of K) | sigmoid (binary or multi-label) | linear
-    embedding_dropout: float = 0.5  # on the encoder's inputs: word vectors or numeric features
-    output_dropout: float = 0.5
-    word_dropout: float = 0.0  # replace a training word by <unk> with this probability
-    class_weights: str = "none"  # none | balanced (inverse class frequency in training)
-    calibrate: str = "none"  # none | temperature: fit T on the dev set after training
-
-
-def check_options(options: ClassifierConfig) -> None:
-    """The ``classifier`` section's choices (its values: :func:`rnnkit.config.check_section`),
-    as a run checks them before any data is read and a bundle's load before its model is
-    built."""
-    check_choice(options.pooling, "classifier.pooling", POOLINGS)
-    check_choice(options.output, "classifier.output", OUTPUTS)
-    check_choice(options.class_weights, "classifier.class_weights", CLASS_WEIGHTS)
-    check_choice(options.calibrate, "classifier.calibrate", CALIBRATIONS)
-    if options.output == "linear" and options.calibrate != "none":
-        raise ConfigError(f"classifier.calibrate={options.calibrate} scales the logits of "
-                          "class probabilities, and classifier.output=linear gives numbers "
-                          "(a regression): leave classifier.calibrate out")
-
-
-def saved_options(options: ClassifierConfig) -> dict[str, Any]:
-    """The ``classifier`` section a bundle keeps: all but ``calibrate``, which acts after
-    training only (the model keeps its ``temperature``), so that an uncalibrated bundle is the
-    one an rnnkit before temperature scaling wrote and reads."""
-    return {key: value for key, value in asdict(options).items() if key != "calibrate"}
-
-
-def check_labels_per_example(output: str, multi_label: bool) -> None:
-    """Refuse several labels per example with an output that gives one class (softmax) or
-    numbers (linear): only a sigmoid gives each label its own probability."""
-    if multi_label and output != "sigmoid":
-        raise ConfigError(f"several labels per example (data.label_separator) need "
-                          f"classifier.output=sigmoid, one probability per label; got "
-                          f"{output!r}. Set classifier.output=sigmoid, or leave "
-                          "data.label_separator empty for one label per example")
 
 
 def target_units(state: Any, count: int) -> tuple[Tensor, Tensor]:

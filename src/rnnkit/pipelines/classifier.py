@@ -26,10 +26,10 @@ from rnnkit.data.numeric_sequences import NumericSequence
 from rnnkit.data.sst import SCHEMES
 from rnnkit.data.text_labels import TRUNCATIONS
 from rnnkit.data.vocab import Vocab
-from rnnkit.models.classifier import (
+from rnnkit.models.classifier import SequenceClassifier
+from rnnkit.models.classifier_options import (
     CLASS_WEIGHTS,
     ClassifierConfig,
-    SequenceClassifier,
     check_labels_per_example,
     check_options,
 )
