@@ -16,6 +16,7 @@ import rnnkit.cli
 from rnnkit.config import ConfigError, ModelConfig, load_config
 from rnnkit.models.signal import SignalClassifier
 from rnnkit.pipelines.classifier import ClassifierRunConfig, check_run
+from rnnkit.pipelines.classifier_scoring import source
 from rnnkit.pipelines.signal import SignalRunConfig, train_signal
 from rnnkit.pipelines.signal import check_run as check_signal_run
 from rnnkit.pipelines.stocks_config import StocksRunConfig, check_config
@@ -166,7 +167,8 @@ def test_a_classifier_bundle_keeps_t_in_predict_and_evaluate(tmp_path: Path) -> 
     batch = _batch(model, torch.tensor([1, 0, 1, 0, 1, 0]))
     before, scores = model.predict(batch), model.evaluate([batch])
     examples = [LabelledText(tuple(text.split()), (label,)) for text, label in TEXTS]
-    report = calibrate_classifier(model, examples, log=lambda line: None)
+    report = calibrate_classifier(model, source(model, examples, 256, False),
+                                  log=lambda line: None)
     assert report["validation_examples"] == len(TEXTS)
     loaded = load_bundle(save_bundle(model, tmp_path / "c.rnnkit")).eval()
     assert loaded.temperature == model.temperature != 1.0
@@ -177,7 +179,7 @@ def test_a_classifier_bundle_keeps_t_in_predict_and_evaluate(tmp_path: Path) -> 
     assert rescored["accuracy"] == scores["accuracy"]
     assert rescored["macro_f1"] == scores["macro_f1"]
     with pytest.raises(ValueError, match="no validation examples to fit the temperature on"):
-        calibrate_classifier(model, [])
+        calibrate_classifier(model, source(model, [], 256, False))
 
 
 # the classifier section of a bundle before temperature scaling (an rnnkit of then refuses

@@ -43,7 +43,7 @@ from rnnkit.models.encoder import build_encoder
 from rnnkit.models.pooling import Pooling
 from rnnkit.training.bundle import register_model
 from rnnkit.training.task import StepOutput, TaskModel, evaluating
-from rnnkit.training.temperature import check_temperature
+from rnnkit.training.temperature import bundle_entry, calibrated, saved_temperature
 
 
 def target_units(state: Any, count: int) -> tuple[Tensor, Tensor]:
@@ -150,7 +150,7 @@ class SequenceClassifier(TaskModel):
             "words": self.words.to_json() if self.words is not None else None,
             "num_features": self.num_features, "multi_label": self.multi_label,
             "class_weights": self.class_weights, "data": self.data,
-            **({"temperature": self.temperature} if self.temperature != 1.0 else {}),
+            **bundle_entry(self.temperature),
         }
 
     @classmethod
@@ -164,7 +164,7 @@ class SequenceClassifier(TaskModel):
         check_at_least(saved_value("num_features", config["num_features"], int),
                        "num_features", 0)  # 0: a text classifier
         saved_value("multi_label", config["multi_label"], bool)
-        check_temperature(config.get("temperature", 1.0))
+        saved_temperature(config)
 
     @classmethod
     def from_bundle_config(cls, config: dict[str, Any]) -> SequenceClassifier:
@@ -172,7 +172,7 @@ class SequenceClassifier(TaskModel):
         model = cls(config["labels"], ClassifierConfig(**config["classifier"]),
                     ModelConfig(**config["encoder"]), words, config["num_features"],
                     config["multi_label"], config["class_weights"], data=config["data"])
-        model.temperature = check_temperature(config.get("temperature", 1.0))  # older: none
+        model.temperature = saved_temperature(config)  # older bundles: 1
         return model
 
     # -- model ------------------------------------------------------------------------------
@@ -269,7 +269,7 @@ class SequenceClassifier(TaskModel):
     def calibrated(self, scores: Tensor) -> Tensor:
         """Logits over :attr:`temperature` (1 unless fitted: exactly the logits); a
         regression's values as they are."""
-        return scores if self.config.output == "linear" else scores / self.temperature
+        return scores if self.config.output == "linear" else calibrated(scores, self.temperature)
 
     def probabilities(self, scores: Tensor) -> Tensor:
         """Probabilities of scores already over the temperature (:meth:`calibrated`)."""

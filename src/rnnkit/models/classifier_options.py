@@ -37,9 +37,15 @@ def check_options(options: ClassifierConfig) -> None:
     check_choice(options.output, "classifier.output", OUTPUTS)
     check_choice(options.class_weights, "classifier.class_weights", CLASS_WEIGHTS)
     check_choice(options.calibrate, "classifier.calibrate", CALIBRATIONS)
-    if options.output == "linear" and options.calibrate != "none":
-        raise ConfigError(f"classifier.calibrate={options.calibrate} scales the logits of "
-                          "class probabilities, and classifier.output=linear gives numbers "
+    if options.calibrate != "none":
+        check_calibration(options.output, options.calibrate)
+
+
+def check_calibration(output: str, calibrate: str = "temperature") -> None:
+    """Refuse temperature scaling of a regression, whose numbers are no logits."""
+    if output == "linear":
+        raise ConfigError(f"classifier.calibrate={calibrate} scales the logits of class "
+                          "probabilities, and classifier.output=linear gives numbers "
                           "(a regression): leave classifier.calibrate out")
 
 

@@ -43,7 +43,7 @@ from rnnkit.timeseries.windows import Windows, make_windows
 from rnnkit.training.bundle import register_model
 from rnnkit.training.classification_metrics import hit_share
 from rnnkit.training.task import StepOutput, TaskModel, evaluating
-from rnnkit.training.temperature import check_temperature
+from rnnkit.training.temperature import bundle_entry, calibrated, saved_temperature
 
 
 def balanced_weights(labels: np.ndarray, classes: int = len(CLASS_NAMES)) -> list[float]:
@@ -130,7 +130,7 @@ class SignalClassifier(TaskModel):
                 "scaler": self.scaler.to_json(), "up": self.up, "down": self.down,
                 "kind": self.return_kind, "class_weights": self.class_weights,
                 "calendar": self.calendar, "trained_on": self.trained_on,
-                **({"temperature": self.temperature} if self.temperature != 1.0 else {})}
+                **bundle_entry(self.temperature)}
 
     @classmethod
     def check_bundle_config(cls, config: dict[str, Any]) -> None:
@@ -138,7 +138,7 @@ class SignalClassifier(TaskModel):
         saved_values(config, SAVED_SETTINGS)
         check_window_sizes(config["lookback"], config["horizon"])
         target_kind(config["target"], config["kind"])
-        check_temperature(config.get("temperature", 1.0))
+        saved_temperature(config)
 
     @classmethod
     def from_bundle_config(cls, config: dict[str, Any]) -> SignalClassifier:
@@ -148,7 +148,7 @@ class SignalClassifier(TaskModel):
                      config["kind"], config["class_weights"], config["calendar"],
                      config["trained_on"])
         model.readout = config.get("readout", "last_output")  # older bundles
-        model.temperature = check_temperature(config.get("temperature", 1.0))  # older: none
+        model.temperature = saved_temperature(config)  # older bundles: 1
         return model
 
     def forward(self, inputs: Tensor) -> Tensor:
@@ -184,24 +184,34 @@ class SignalClassifier(TaskModel):
                 labels.append(gold)
         if not logits:
             return {"loss": float("nan"), "accuracy": float("nan"), "macro_f1": float("nan")}
-        every, gold = torch.cat(logits) / self.temperature, torch.cat(labels)  # 1: as is
+        every, gold = self.calibrated(torch.cat(logits)), torch.cat(labels)
         predicted = every.argmax(-1)
         return {"loss": float(self._loss(every, gold)),
                 "accuracy": hit_share(predicted == gold),
                 "macro_f1": macro_f1(gold.cpu().numpy(), predicted.cpu().numpy(),
                                      classes=range(len(CLASS_NAMES)))}
 
+    def calibrated(self, logits: Tensor) -> Tensor:
+        """Logits over :attr:`temperature` (1 unless fitted: exactly the logits)."""
+        return calibrated(logits, self.temperature)
+
     # -- numpy ----------------------------------------------------------------------------
     @torch.no_grad()
-    def predict_windows(self, windows: Windows, batch_size: int = 2048) -> np.ndarray:
-        """``[N, 3]`` class probabilities (sell, hold, buy) of unscaled windows."""
+    def window_logits(self, windows: Windows, batch_size: int = 2048) -> Tensor:
+        """``[N, 3]`` logits (sell, hold, buy; not over the temperature) of unscaled windows,
+        on the model's device and in its dtype."""
         check_features(windows, self.feature_names)
         with evaluating(self):
             weight = next(self.parameters())
-            parts = [torch.softmax(self(inputs) / self.temperature, -1).double().cpu().numpy()
-                     for inputs in scaled_batches(windows, self.scaler, batch_size,
-                                                  weight.device, weight.dtype)]
-        return np.concatenate(parts) if parts else np.empty((0, len(CLASS_NAMES)))
+            parts = [self(inputs) for inputs in scaled_batches(
+                windows, self.scaler, batch_size, weight.device, weight.dtype)]
+        return torch.cat(parts) if parts else torch.empty(0, len(CLASS_NAMES))
+
+    @torch.no_grad()
+    def predict_windows(self, windows: Windows, batch_size: int = 2048) -> np.ndarray:
+        """``[N, 3]`` class probabilities (sell, hold, buy) of unscaled windows."""
+        logits = self.calibrated(self.window_logits(windows, batch_size))
+        return torch.softmax(logits, -1).double().cpu().numpy()
 
     def windows_of(self, frame: pd.DataFrame, stride: int = 1) -> Windows:
         """Unscaled windows of a raw frame, with this model's calendar columns and features."""
@@ -215,7 +225,7 @@ class SignalClassifier(TaskModel):
         inputs = last_window(frame, self.feature_names, self.calendar, self.lookback,
                              self.scaler, weight.device, weight.dtype)
         with evaluating(self):
-            probabilities = torch.softmax(self(inputs)[0] / self.temperature,
+            probabilities = torch.softmax(self.calibrated(self(inputs)[0]),
                                           -1).double().cpu().numpy()
         return {"as_of": str(frame.index[-1]), "horizon": self.horizon,
                 "signal": CLASS_NAMES[int(probabilities.argmax())],

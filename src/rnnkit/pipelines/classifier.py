@@ -224,10 +224,10 @@ def train_classifier(config: ClassifierRunConfig, out_dir: str | Path, resume: b
                          held_out=name == "dev" and not has_dev_file(config.data))
     size, seed = config.train.batch_size, config.train.seed
     fitted: dict[str, Any] = {}  # classifier.calibrate=temperature: T and its dev scores
+    dev = source(model, splits["dev"], 256, False)  # validates, then fits T
     result = train_in_run_dir(
-        model, config, out_dir, source(model, splits["train"], size, True, seed),
-        source(model, splits["dev"], 256, False), resume, log,
-        finish=(lambda trained: fitted.update(calibrate_classifier(trained, splits["dev"], log)))
+        model, config, out_dir, source(model, splits["train"], size, True, seed), dev, resume,
+        log, finish=(lambda trained: fitted.update(calibrate_classifier(trained, dev, log)))
         if config.classifier.calibrate != "none" else None,
     )
     model.to("cpu")

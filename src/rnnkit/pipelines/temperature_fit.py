@@ -15,16 +15,17 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from rnnkit.data.batching import BatchSource
 from rnnkit.models.classifier import SequenceClassifier
+from rnnkit.models.classifier_options import check_calibration
 from rnnkit.models.signal import SignalClassifier
-from rnnkit.models.window_inputs import scaled_batches
-from rnnkit.pipelines.classifier_data import Example
-from rnnkit.pipelines.classifier_scoring import probability_calibration, source
+from rnnkit.pipelines.classifier_scoring import probability_calibration
 from rnnkit.timeseries.windows import Windows
 from rnnkit.training.calibration import class_calibration
 from rnnkit.training.task import evaluating, move_to
 from rnnkit.training.temperature import (
     LIMIT,
+    calibrated,
     errors,
     fit_outcome,
     fit_temperature,
@@ -108,43 +109,38 @@ def calibrate_signal(model: SignalClassifier, validation: Windows, labels: np.nd
     """Fit the buy/sell/hold classifier's temperature on the validation windows whose class
     is known (``labels >= 0``); ``model.temperature`` is set."""
     known = check_signal_validation(labels)
-    weight = next(model.parameters())
-    with evaluating(model), torch.no_grad():
-        logits = torch.cat([model(inputs).double().cpu() for inputs in scaled_batches(
-            validation.subset(known), model.scaler, 1024, weight.device, weight.dtype)])
+    logits = model.window_logits(validation.subset(known), 1024).double().cpu()
     gold = torch.as_tensor(np.asarray(labels)[known], dtype=torch.long)
 
     def ece(temperature: float) -> float:
-        probabilities = torch.softmax(logits / temperature, -1)
+        probabilities = torch.softmax(calibrated(logits, temperature), -1)
         return float(class_calibration(probabilities, gold)["ece"])
 
     model.temperature, report = fit_and_report(logits, gold, "softmax", ece, log)
     return report
 
 
-def calibrate_classifier(model: SequenceClassifier, examples: list[Example],
+def calibrate_classifier(model: SequenceClassifier, dev: BatchSource,
                          log: Any = print) -> dict[str, Any]:
-    """Fit a softmax or sigmoid classifier's temperature on its dev examples;
-    ``model.temperature`` is set. A regression (``classifier.output=linear``) is refused."""
-    if model.config.output == "linear":
-        raise ValueError("classifier.calibrate=temperature scales the logits of class "
-                         "probabilities, and classifier.output=linear gives numbers: leave "
-                         "classifier.calibrate out")
+    """Fit a softmax or sigmoid classifier's temperature on its dev batches (those it was
+    validated on in training); ``model.temperature`` is set. A regression
+    (``classifier.output=linear``) is refused."""
+    check_calibration(model.config.output)
     kind = "softmax" if model.config.output == "softmax" else (
         "binary" if model.binary else "multi_label")
     device = next(model.parameters()).device
     scores, targets = [], []
     with evaluating(model), torch.no_grad():
-        for batch in source(model, examples, 256, False).batches(0):
+        for batch in dev.batches(0):
             scores.append(model(move_to(batch, device)).double().cpu())
             targets.append(batch.targets.cpu())
     if not scores:  # (train classifier's dev split is never empty)
         raise ValueError("no validation examples to fit the temperature on: give "
-                         "calibrate_classifier the dev examples")
+                         "calibrate_classifier the dev batches")
     logits, gold = torch.cat(scores), torch.cat(targets)
 
     def ece(temperature: float) -> float:
-        probabilities = model.probabilities(logits / temperature)
+        probabilities = model.probabilities(calibrated(logits, temperature))
         return float(probability_calibration(probabilities, gold, model.multi_label)["ece"])
 
     model.temperature, report = fit_and_report(logits, gold, kind, ece, log)

@@ -38,13 +38,14 @@ from rnnkit.training.bundle_checks import (
 from rnnkit.training.bundle_header import header_metadata, metadata_sorted
 from rnnkit.training.checkpoint import atomic_write_bytes
 from rnnkit.training.task import TaskModel
+from rnnkit.training.temperature import BUNDLE_KEY as TEMPERATURE
 
 FORMAT = "rnnkit-bundle"
 FORMAT_VERSION = "1"
 # a bundle with tied weights stored once: format 2, so that an rnnkit reading format 1 only
 # says so (it would miss the second name's tensor and call the file incomplete)
 SHARED_FORMAT_VERSION = "2"
-# a bundle whose model divides its logits by a fitted temperature (its config's "temperature",
+# a bundle whose model divides its logits by a fitted temperature (its config's TEMPERATURE,
 # training/temperature.py): format 3, so that an rnnkit before it says so rather than give the
 # logits' probabilities without T; a bundle without one keeps format 1 or 2
 TEMPERATURE_FORMAT_VERSION = "3"
@@ -88,7 +89,7 @@ def save_bundle(model: TaskModel, path: str | Path) -> Path:
     config = model.bundle_config()
     metadata = {
         "format": FORMAT,
-        "format_version": TEMPERATURE_FORMAT_VERSION if "temperature" in config
+        "format_version": TEMPERATURE_FORMAT_VERSION if TEMPERATURE in config
         else SHARED_FORMAT_VERSION if shared else FORMAT_VERSION,
         "rnnkit_version": __version__,
         "kind": kind,

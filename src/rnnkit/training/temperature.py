@@ -21,6 +21,7 @@ from torch.nn import functional as F
 LIMIT = 100.0  # T is searched in [1 / LIMIT, LIMIT]
 TOLERANCE = 1e-7  # of log T, where the search stops
 KINDS = ("softmax", "binary", "multi_label")
+BUNDLE_KEY = "temperature"  # in a bundle's config, where T != 1
 
 
 def scaled_nll(logits: Tensor, targets: Tensor, kind: str, temperature: float = 1.0) -> float:
@@ -137,6 +138,22 @@ def fit_outcome(logits: Tensor, targets: Tensor, kind: str, temperature: float) 
     if temperature > 1.0:
         return "softest"
     return "sharpest" if errors(logits, targets, kind) else "no_errors"
+
+
+def calibrated(logits: Tensor, temperature: float) -> Tensor:
+    """Logits over ``temperature``; at 1 (not fitted) the logits themselves."""
+    return logits if temperature == 1.0 else logits / temperature
+
+
+def bundle_entry(temperature: float) -> dict[str, float]:
+    """A bundle config's ``temperature`` entry: none at 1, so that the bundle of a model
+    without temperature scaling is as before it (its format too: training/bundle.py)."""
+    return {BUNDLE_KEY: temperature} if temperature != 1.0 else {}
+
+
+def saved_temperature(config: dict[str, Any]) -> float:
+    """The ``T`` of a bundle's config, checked; 1 for a bundle without one (older ones)."""
+    return check_temperature(config.get(BUNDLE_KEY, 1.0))
 
 
 def check_temperature(value: Any, where: str = "temperature") -> float:
