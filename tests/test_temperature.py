@@ -55,6 +55,16 @@ def test_logits_k_times_too_sharp_give_t_near_k(kind: str, sharpness: float) -> 
         assert best < scaled_nll(sharpness * logits, targets, kind, other)
 
 
+def test_a_binary_sigmoid_gets_the_t_of_the_two_class_softmax() -> None:
+    """sigmoid(z / T) is softmax([0, z] / T): one T is right for a binary sigmoid head (its
+    ECE can still rise, README: the fit minimises the NLL)."""
+    logits, targets = _sampled("binary", 5000, seed=2)
+    for shift in (0.0, -1.5):  # a wrong threshold too: T cannot move it
+        pair = torch.stack([torch.zeros_like(logits), logits + shift], 1)
+        assert fit_temperature(logits + shift, targets, "binary") == pytest.approx(
+            fit_temperature(pair, targets.long(), "softmax"), rel=1e-6)
+
+
 def test_the_optimum_of_a_hand_made_set() -> None:
     # one logit gap g, right 3 times in 4: the optimum gives p = 0.75, g / T = log 3
     logits = torch.tensor([[2.0, 0.0], [0.0, 2.0], [2.0, 0.0], [2.0, 0.0]])
