@@ -16,7 +16,8 @@ No setting was tuned on the test period.
 A run stopped early goes on with the same command plus ``--resume``; it needs ``--keep DIR``
 (the run folders are otherwise a temporary folder, gone with the process): each symbol and
 agent whose folder holds a run resumes it as ``rnnkit train dqn --resume`` does (finished seeds
-read back, the one under way after its last finished episode), the others start.
+read back, the one under way after its last finished episode), the others start. Ctrl-C says
+so (what was kept, how to go on) and exits 130, as ``rnnkit`` does, with no traceback.
 """
 
 from __future__ import annotations
@@ -48,7 +49,30 @@ def merged_reports(runs: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     return merged
 
 
+def interrupted_message(args: argparse.Namespace, error: KeyboardInterrupt) -> str:
+    """What Ctrl-C kept, and how to go on (``error``: a supervised model's training stopped
+    between two optimizer steps says where it saved)."""
+    stopped = str(error) if str(error) else "interrupted"
+    if args.keep is None:
+        return (f"{stopped}; nothing was kept (the runs were in a temporary folder, now "
+                "removed) and no result was written: run again with --keep DIR to keep the "
+                "runs, so that a stopped benchmark goes on with --resume")
+    again = "the same command" if args.resume else "the same command plus --resume"
+    return (f"{stopped}; the runs so far are kept in {args.keep} (finished seeds; the seed under"
+            " way up to its last finished episode, its supervised models from their last.pt) "
+            f"and no result was written: continue with {again}")
+
+
 def main() -> int:
+    args = parse_arguments()
+    try:
+        return run(args)
+    except KeyboardInterrupt as error:  # Ctrl-C: a line, not a traceback; exit 130 as rnnkit
+        print(f"dqn_trading: {interrupted_message(args, error)}", file=sys.stderr)
+        return 130
+
+
+def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--symbols", default="AAPL,IBM,MSFT,GOOG")
     parser.add_argument("--seeds", default="0,1,2")
@@ -63,7 +87,10 @@ def main() -> int:
     if args.resume and args.keep is None:
         parser.error("--resume needs --keep DIR, the folder of the runs to go on with (without "
                      "--keep they live in a temporary folder that is gone once the script ends)")
+    return args
 
+
+def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from rnnkit.config import load_config

@@ -916,13 +916,12 @@ def test_a_classifier_file_not_there_is_not_called_of_unknown_format(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], split: str) -> None:
     """A --train/--dev/--test path with no suffix that is a folder or is not there (a broken
     link) was refused as 'cannot tell the format ...; set data.format': it now says what the
-    path is."""
+    path is (as --nproc 2 does: commands/inputs.py)."""
     good = tmp_path / "good.tsv"
     good.write_text("text\tlabel\n" + "good film\tpos\nbad film\tneg\n" * 10, encoding="utf-8")
     (tmp_path / "folder").mkdir()
     (tmp_path / "link").symlink_to(tmp_path / "gone")
-    for name, said in (("folder", "is a folder; give a file"),
-                       ("link", "no such file or folder")):
+    for name, said in (("folder", "a folder, not a file"), ("link", "no such file")):
         files = {"--train": str(good), split: str(tmp_path / name)}
         args = ["train", "classifier", "--out", str(tmp_path / "run"),
                 "--set", "train.epochs=1", "--set", "model.hidden_size=4"]

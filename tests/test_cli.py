@@ -555,8 +555,8 @@ def test_a_missing_input_file_is_named(tmp_path: Path,
     missing = tmp_path / "nope.csv"
     assert main(["train", "classifier", "--train", str(missing), "--out",
                  str(tmp_path / "run")]) == 2
-    assert f"no such file or folder: {missing}; check the path given" in \
-        capsys.readouterr().err
+    assert (f"data.train (--train) {missing}: no such file; give the path of an existing file"
+            in capsys.readouterr().err)  # and the setting (was 'no such file or folder: ...')
 
 
 @pytest.mark.parametrize(("setting", "message"), [
@@ -937,7 +937,9 @@ def test_nproc_checks_the_input_files_once_before_the_processes_start(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """A missing input file (or a split given none) was refused only by the processes that
     --nproc 2 started, each printing the same error line. --print-config alone still prints
-    the settings, whatever files they name."""
+    the settings, whatever files they name. One process says the same (it said 'no such file
+    or folder: X; check the path given', or 'text file X.de does not exist', naming no
+    setting), and makes no --out either."""
     import rnnkit.cli
 
     def no_launch(*_: object) -> int:
@@ -951,6 +953,9 @@ def test_nproc_checks_the_input_files_once_before_the_processes_start(
                  "--out", str(tmp_path / "run")]) == 2
     error = capsys.readouterr().err
     assert message in error and error.count("rnnkit: error:") == 1
+    assert not (tmp_path / "run").exists()
+    assert main([*command, "--set", setting, "--out", str(tmp_path / "run")]) == 2
+    assert capsys.readouterr().err == error  # one process: the same message
     assert not (tmp_path / "run").exists()
 
 

@@ -1,7 +1,7 @@
 """A plot that fails after training (a matplotlib error, a disk too full for the PNG) is a
 warning naming it (rnnkit.pipelines.run.drawing): the run's results.json and printed scores
 are kept. The commands drew their plots before writing results.json, so one failed plot lost
-the whole run's numbers."""
+the whole run's numbers. ``translate --attention-plot`` likewise keeps its translations."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from test_seq2seq_cli import SOURCE, TARGET, TINY
 
+import rnnkit.viz.attention
 import rnnkit.viz.confusion
 import rnnkit.viz.seed_equity
 import rnnkit.viz.timeseries
@@ -102,3 +104,30 @@ def test_train_dqn_prints_its_table_when_the_plot_fails(
     printed = capsys.readouterr()
     assert "rnnkit: warning: could not draw equity.png: [Errno 28]" in printed.err
     assert "buy_and_hold" in printed.out and (out / "results.json").is_file()
+
+
+def test_translate_keeps_its_translations_when_the_attention_plot_fails(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "tiny.de").write_text("\n".join(SOURCE) + "\n", encoding="utf-8")
+    (tmp_path / "tiny.en").write_text("\n".join(TARGET) + "\n", encoding="utf-8")
+    prefix, run = str(tmp_path / "tiny"), tmp_path / "run"
+    assert main(["train", "seq2seq", "--train", prefix, "--dev", prefix, "--test", prefix,
+                 "--out", str(run), *TINY, "--set", "train.epochs=1"]) == 0
+    lines = tmp_path / "in.de"
+    lines.write_text("ein roter hund\nein hund rennt\n", encoding="utf-8")
+    translate = ["translate", "--model", str(run / "model.rnnkit"), "--input", str(lines),
+                 "--output", str(tmp_path / "out.txt"), "--attention-plot"]
+    capsys.readouterr()
+    assert main([*translate, str(tmp_path / "drawn.png")]) == 0  # it was drawn: said what
+    assert ("wrote {}: the attention of the first line and its best translation".format(
+        tmp_path / "drawn.png") in capsys.readouterr().err)
+    expected = (tmp_path / "out.txt").read_text(encoding="utf-8")
+    (tmp_path / "out.txt").unlink()
+    monkeypatch.setattr(rnnkit.viz.attention, "save_figure", full_disk)
+    assert main([*translate, str(tmp_path / "a.png")]) == 0  # was 2: 'rnnkit: error'
+    printed = capsys.readouterr()
+    assert ("rnnkit: warning: could not draw a.png: [Errno 28] No space left on device"
+            in printed.err) and "wrote" not in printed.err
+    assert (tmp_path / "out.txt").read_text(encoding="utf-8") == expected
+    assert len(expected.splitlines()) == 2 and not (tmp_path / "a.png").exists()

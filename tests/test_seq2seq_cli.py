@@ -87,7 +87,7 @@ def test_train_translate_evaluate(prefix: Path, tmp_path: Path,
 
 @pytest.mark.parametrize(("test", "message"), [
     ([], "no test data: set data.dataset, or data.test (--test) to a file prefix"),
-    (["--test", "missing"], "missing.de does not exist"),
+    (["--test", "missing"], "data.test (--test) missing.de: no such file; give the prefix"),
     # one file of the pair said 'TINY.de.de does not exist'
     (["--test", "TINY.de"], "--test 'TINY.de' names one file of the pair; give their prefix, "
                             "--test TINY (reads TINY.de and TINY.en)"),

@@ -94,8 +94,9 @@ def test_bad_input_is_a_clear_error(files: dict[str, Path], tmp_path: Path,
                                     capsys: pytest.CaptureFixture[str]) -> None:
     empty = tmp_path / "empty.conllu"
     empty.write_text("")
-    assert main(["train", "tagger", "--train", str(empty), "--format", "conllu",
-                 "--out", str(tmp_path / "x"), *TINY]) == 2
+    good = str(files["conllu"])  # (without them, the missing dev file is said first)
+    assert main(["train", "tagger", "--train", str(empty), "--dev", good, "--test", good,
+                 "--format", "conllu", "--out", str(tmp_path / "x"), *TINY]) == 2
     assert "empty.conllu" in capsys.readouterr().err
     out = tmp_path / "pos"
     assert _train(files, "conllu", out) == 0

@@ -93,10 +93,10 @@ def resolve_config(config_type: type, args: argparse.Namespace,
     (those its training makes before reading data), run here too, so that ``--print-config``
     and ``train --nproc N`` (which reads the settings once first) refuse what training would;
     so is ``--resume`` of an ``--out`` that holds no run, or with a setting changed that a
-    resumed run may not change. ``inputs``: the check that its input files are there, run
-    only before ``--nproc N`` starts its processes (``args.check_inputs``): else each process
-    refused a missing one; one process reads them at once, and ``--print-config`` prints the
-    settings whatever files they name."""
+    resumed run may not change. ``inputs``: the check that its input files are there, which
+    writes the one message for a missing file, whether the run is in one process or checked
+    before ``--nproc N`` starts its processes (``args.check_inputs``: else each process
+    refused it); ``--print-config`` alone prints the settings whatever files they name."""
     path = args.config
     resume = getattr(args, "resume", False)
     saved = args.out / "config.toml" if args.out else None
@@ -125,7 +125,7 @@ def resolve_config(config_type: type, args: argparse.Namespace,
         from rnnkit.pipelines.run import check_resumable
 
         check_resumable(config, args.out)  # here too, so ``--nproc N`` refuses it once, first
-    if inputs is not None and getattr(args, "check_inputs", False):
+    if inputs is not None and (getattr(args, "check_inputs", False) or not args.print_config):
         inputs(config)
     if args.print_config:
         print(to_toml(config_to_dict(config)))

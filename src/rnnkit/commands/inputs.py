@@ -1,9 +1,11 @@
 """The input files of the ``train`` tasks, checked before any is read.
 
-:func:`~rnnkit.commands.common.resolve_config` runs a task's check before ``train ...
---nproc N`` starts its processes: a missing file (or a split given no file) was refused once
-in every process, each printing the same line. A run in one process reads its files at once,
-refusing a missing one there; ``--print-config`` prints the settings whatever files they name.
+:func:`~rnnkit.commands.common.resolve_config` runs a task's check before any file is read,
+in one process and before ``train ... --nproc N`` starts its processes (a missing file, or a
+split given no file, was refused once in every process, each printing the same line), so a
+missing file gets the same message either way: a run in one process said it as its readers
+did ('no such file or folder: X; check the path given', 'text file X does not exist'), without
+the setting that named it. ``--print-config`` prints the settings whatever files they name.
 A registry dataset's own files are left to the registry, which may download them.
 """
 

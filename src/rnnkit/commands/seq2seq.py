@@ -56,8 +56,9 @@ def register(commands: Any, train_tasks: Any) -> None:
                                 " with their scores, a blank line between inputs (default 1:"
                                 " the best alone, without its score)")
     translate.add_argument("--attention-plot", type=Path,
-                           help="save the first line's attention heat map here (a .png, "
-                                ".pdf or .svg file)")
+                           help="save the attention heat map of the first input line's best"
+                                " translation here (a .png, .pdf or .svg file; the other"
+                                " lines and --n-best's other translations are not drawn)")
     translate.add_argument("--reference",
                            help="with --attention-plot: plot the attention while the model"
                                 " reads this translation of the first line, not its own")
@@ -121,9 +122,12 @@ def translate_command(args: argparse.Namespace) -> int:
         make_parent(args.output)
         write_output_text(args.output, text)  # never half a file, even after a Ctrl-C
     if args.attention_plot is not None:
+        from rnnkit.pipelines.run import drawing
+
         with warnings.catch_warnings():  # an unseen character of --reference: one line
             warnings.simplefilter("always")
-            _plot_first(model, lines, found, args.attention_plot, args.reference)
+            with drawing(args.attention_plot):  # a failure: a warning, the translations kept
+                _plot_first(model, lines, found, args.attention_plot, args.reference)
     return 0
 
 
@@ -183,7 +187,8 @@ def _plot_first(model: Any, lines: list[str], found: list[Any], path: Path,
     ended = weights.shape[0] > len(tokens)  # a row for the end marker too
     target = model.target_tokenizer.pieces(tokens) + (["</s>"] if ended else [])
     plot_attention(weights, source, target, path)
-    print(f"wrote {path}", file=sys.stderr)
+    drawn = "--reference" if reference is not None else "its best translation"
+    print(f"wrote {path}: the attention of the first line and {drawn}", file=sys.stderr)
 
 
 def evaluate(args: argparse.Namespace) -> int:

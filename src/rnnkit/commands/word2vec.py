@@ -91,12 +91,30 @@ def _add_vectors_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--vectors", type=Path, required=True, help="a word2vec or GloVe file")
     parser.add_argument("--vectors-format", choices=VECTOR_FORMATS, default="auto",
                         help="file format (default: detected)")
+    parser.add_argument("--limit", type=int, metavar="N",
+                        help="read only the file's first N vectors (the most frequent words,"
+                             " in a word2vec file), not the rest of it (default: all)")
 
 
 def _load(args: argparse.Namespace) -> Any:
     from rnnkit.embeddings.pretrained import load_vectors
 
-    return load_vectors(args.vectors, args.vectors_format)
+    return load_vectors(args.vectors, args.vectors_format, args.limit)
+
+
+def _check_limit(args: argparse.Namespace) -> None:
+    if args.limit is not None:
+        check_at_least(args.limit, "--limit", 1)
+
+
+def _unknown_hint(args: argparse.Namespace, error: Exception) -> Exception:
+    """A word the vectors lack: with ``--limit``, say that the rest of the file was not read."""
+    from rnnkit.embeddings.vector_quality import UnknownWordError
+
+    if args.limit is None:
+        return error
+    return UnknownWordError(f"{error}; --limit {args.limit} read only the file's first "
+                            f"{args.limit} vectors: raise it, or leave it out to read them all")
 
 
 def _print_scores(scores: list[tuple[str, float]]) -> None:
@@ -192,19 +210,27 @@ def check_replaceable(path: Path | None, flag: str, example: str) -> None:
 
 
 def run_neighbors(args: argparse.Namespace) -> int:
-    from rnnkit.embeddings.vector_quality import neighbors
+    from rnnkit.embeddings.vector_quality import UnknownWordError, neighbors
 
     check_at_least(args.k, "-k", 1)
-    _print_scores(neighbors(_load(args), args.word, args.k))
+    _check_limit(args)
+    try:
+        _print_scores(neighbors(_load(args), args.word, args.k))
+    except UnknownWordError as error:
+        raise _unknown_hint(args, error) from None
     return 0
 
 
 def run_analogy(args: argparse.Namespace) -> int:
-    from rnnkit.embeddings.vector_quality import analogy
+    from rnnkit.embeddings.vector_quality import UnknownWordError, analogy
 
     check_at_least(args.k, "-k", 1)
+    _check_limit(args)
     a, b, c = args.words
-    answers = analogy(_load(args), a, b, c, args.k)  # refused (unknown words) before a print
+    try:  # refused (unknown words) before a print
+        answers = analogy(_load(args), a, b, c, args.k)
+    except UnknownWordError as error:
+        raise _unknown_hint(args, error) from None
     print(f"{a} : {b} :: {c} : ?")
     _print_scores(answers)
     return 0
@@ -219,6 +245,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from rnnkit.training.checkpoint import atomic_write_text
 
     check_at_least(args.restrict_vocab, "--restrict-vocab", 1)
+    _check_limit(args)
     # before the slow evaluation; written atomically
     check_output_file(args.json_out, "--json-out", "scores.json", atomic=True)
     check_not_input(args.json_out, str(args.vectors), "--vectors", "--json-out", "scores.json")

@@ -25,6 +25,7 @@ Example:
 from __future__ import annotations
 
 import gzip
+import itertools
 import logging
 import sys
 from collections.abc import Iterable
@@ -37,18 +38,24 @@ from gensim.models import KeyedVectors
 from rnnkit.config import ConfigError
 from rnnkit.embeddings.vector_binary import dim_problem, words_missing, words_past_count
 from rnnkit.embeddings.vector_files import FORMATS, check_vectors_file, promises_too_much
+from rnnkit.embeddings.vector_stream import Unreadable, VectorRows
 from rnnkit.embeddings.vector_text import rows_before_blank_end, rows_past_count, text_problem
 from rnnkit.training.checkpoint import atomic_write_bytes
 
 logger = logging.getLogger(__name__)
+_BLOCK_ROWS = 4096  # vectors read into one block of a limited reading
 
 
-def load_vectors(path: str | Path, format: str = "auto") -> KeyedVectors:
+def load_vectors(path: str | Path, format: str = "auto", limit: int | None = None
+                 ) -> KeyedVectors:
     """Word vectors from a word2vec (binary or text) or GloVe file; ``.gz`` is fine too.
 
     Args:
         path: the vectors file.
         format: ``"auto"`` (see :func:`detect_format`) or one of :data:`FORMATS`.
+        limit: read only the file's first ``limit`` distinct words (the most frequent, in a
+            word2vec file), one at a time, as gensim's ``load_word2vec_format(limit=...)``
+            reads; the rest of the file is not read, nor checked. None: every word.
 
     Raises:
         ValueError: unknown format, missing file, or a malformed file; the message names the
@@ -56,6 +63,8 @@ def load_vectors(path: str | Path, format: str = "auto") -> KeyedVectors:
     """
     path = Path(path)
     format = checked_format(path, format)
+    if limit is not None:
+        return _first_vectors(path, format, limit)
     try:
         if promises_too_much(path, format):  # gensim would make room for COUNT words first
             raise EOFError("the header promises more words than the file holds")
@@ -90,6 +99,45 @@ def load_vectors(path: str | Path, format: str = "auto") -> KeyedVectors:
         raise ValueError(f"vectors file {path} holds no vectors")
     if not np.isfinite(vectors.vectors).all():
         raise ValueError(f"vectors file {path} holds NaN or infinite values")
+    return vectors
+
+
+def _first_vectors(path: Path, format: str, limit: int) -> KeyedVectors:
+    """The first ``limit`` distinct words of a file and their vectors, read one word at a time
+    (:class:`~rnnkit.embeddings.vector_stream.VectorRows`, which stops where the whole reading
+    would refuse the file: then :func:`load_vectors` of the whole file names the problem). The
+    rows go into blocks of float32, joined once at the end: two copies of the vectors at the
+    peak, for a limit past the file's words too."""
+    if limit < 1:
+        raise ValueError(f"limit must be a whole number of at least 1; got {limit}")
+    rows = VectorRows(path, format)
+    reading = rows.__iter__()
+    words: list[str] = []
+    blocks: list[np.ndarray] = []  # each [rows, dim]; the last one filled up to len(words)
+    try:
+        for word, vector in itertools.islice(reading, limit):
+            if len(words) % _BLOCK_ROWS == 0:  # every block but the last holds _BLOCK_ROWS
+                rows_left = min(_BLOCK_ROWS, limit - len(words))
+                blocks.append(np.empty((rows_left, len(vector)), dtype=np.float32))
+            blocks[-1][len(words) % _BLOCK_ROWS] = vector
+            words.append(word)
+    except Unreadable:  # the whole reading names the problem (or reads what gensim reads)
+        whole = load_vectors(path, format)
+        return _keyed(whole.index_to_key[:limit], whole.vectors[:limit].copy())
+    finally:
+        reading.close()  # the file, left before its end
+    warn_repeats(path, rows.repeats)
+    blocks[-1] = blocks[-1][:len(words) - _BLOCK_ROWS * (len(blocks) - 1)]
+    return _keyed(words, np.concatenate(blocks))  # [words, dim]
+
+
+def _keyed(words: list[str], matrix: np.ndarray) -> KeyedVectors:
+    """KeyedVectors of ``words`` holding ``matrix`` itself (add_vectors would copy it twice)."""
+    vectors = KeyedVectors(matrix.shape[1], dtype=matrix.dtype)
+    vectors.index_to_key = list(words)
+    vectors.key_to_index = {word: index for index, word in enumerate(words)}
+    vectors.next_index = len(words)
+    vectors.vectors = matrix
     return vectors
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import itertools
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -59,7 +59,7 @@ class VectorRows:
         self.dim = 0  # the vectors' size, once the header (or GloVe's first line) is read
         self.repeats = 0
 
-    def __iter__(self) -> Iterator[tuple[str, np.ndarray]]:
+    def __iter__(self) -> Generator[tuple[str, np.ndarray], None, None]:
         self.repeats = 0
         seen: set[str] = set()
         try:
