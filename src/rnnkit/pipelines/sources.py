@@ -179,11 +179,31 @@ def warn_gaps(index: pd.Index, source: str) -> None:
 
 
 def calendar_parts(data: ForecastDataConfig, index: pd.DatetimeIndex) -> list[str]:
+    """``data.calendar``'s parts; ``auto``: the parts that vary along the series' grid (from
+    its first 100 rows): hour and day of year under a day, day of week and day of year for
+    days (calendar or trading), day of year for weeks and other fixed steps under a year,
+    month for calendar months and quarters, none for years (a weekday of each January 1st, or
+    of each month's first day, is noise, and a constant column teaches nothing).
+
+    Example:
+        >>> auto = ForecastDataConfig(source="file.csv")
+        >>> calendar_parts(auto, pd.date_range("2020-01-01", periods=30, freq="MS"))
+        ['month']
+        >>> calendar_parts(auto, pd.date_range("2000-01-01", periods=30, freq="YS"))
+        []
+    """
     if data.calendar != "auto":
         return column_names(data.calendar)
-    step = pd.Series(index[: min(len(index), 100)]).diff().median()
-    return ["hour", "day_of_year"] if step < pd.Timedelta(days=1) else ["day_of_week",
-                                                                          "day_of_year"]
+    head = pd.DatetimeIndex(index[: min(len(index), 100)])
+    calendar = calendar_periods(head)  # months 12, quarters 4, years 1
+    if calendar is not None:
+        return ["month"] if calendar > 1 else []
+    step = pd.Series(head).diff().median()
+    if step < pd.Timedelta(days=1):
+        return ["hour", "day_of_year"]
+    if step < pd.Timedelta(days=7):
+        return ["day_of_week", "day_of_year"]
+    return ["day_of_year"] if step < pd.Timedelta(days=360) else []
 
 
 def seasonal_period(data: ForecastDataConfig, frame: pd.DataFrame) -> int:
