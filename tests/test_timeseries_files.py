@@ -85,6 +85,21 @@ def test_a_table_read_with_the_wrong_separator_says_which_it_has(
         load_table(tmp_path / name, "date")
 
 
+@pytest.mark.parametrize(("name", "said"), [
+    ("t.csv", "commas"), ("t.tsv", "tabs"), ("t.csv.gz", "commas")])
+def test_a_spreadsheet_s_semicolons_and_decimal_commas_are_named(tmp_path: Path, name: str,
+                                                                 said: str) -> None:
+    # a .csv said "line 2 has 2 fields where the header has 1. Check that every row has the
+    # header's number of fields", the decimal comma splitting '39,4' in two
+    opener = gzip.open if name.endswith(".gz") else open
+    with opener(tmp_path / name, "wt") as file:
+        file.write("date;temp\n2010-01-01 00:00;39,4\n2010-01-01 01:00;-1,25\n")
+    with pytest.raises(ValueError, match=f"{name} looks separated by ';' .* save it separated "
+                                         f"by {said}, with a decimal point in its numbers "
+                                         r"\(it writes '39,4' for '39.4'\)$"):
+        load_table(tmp_path / name, "date")
+
+
 def test_a_header_naming_a_column_twice_is_refused(tmp_path: Path) -> None:
     # pandas renamed the second 'y' to 'y.1', so the refusal of repeated names never saw it:
     # the run trained on 'y' with 'y.1' as an input

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import re
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -58,7 +59,8 @@ def read_file(path: Path, date_column: str) -> pd.DataFrame:
     _warn_saved_index(table, path)
     _refuse_repeated(path, list(table.columns))  # a Parquet file's " y" beside "y"
     if len(table.columns) == 1:
-        _refuse_other_separator(path, table.columns[0], tabs=".tsv" in name)
+        first = str(table.iloc[0, 0]) if len(table) else ""
+        _refuse_other_separator(path, table.columns[0], tabs=".tsv" in name, row=first)
     return table
 
 
@@ -83,6 +85,9 @@ def _check_rows(path: Path, separator: str) -> None:
             _refuse_repeated(path, [name.strip() for name in header], rows.line_num)
             for row in rows:
                 if len(row) > len(header) and any(field.strip() for field in row[len(header):]):
+                    if len(header) == 1:  # '2020-01-01;39,4' under 'date;temp'
+                        _refuse_other_separator(path, header[0], separator == "\t",
+                                                separator.join(row))
                     raise ValueError(f"{path} cannot be read as a table: line {rows.line_num} "
                                      f"has {len(row)} fields where the header has "
                                      f"{len(header)}. Check that every row has the header's "
@@ -105,17 +110,23 @@ def _refuse_repeated(path: Path, names: list[str], line: int | None = None) -> N
                          "around header names do not count); rename them")
 
 
-def _refuse_other_separator(path: Path, header: str, tabs: bool) -> None:
+def _refuse_other_separator(path: Path, header: str, tabs: bool, row: str = "") -> None:
     """Refuse a table read as one column whose header holds another separator than its name
     says (';' from a spreadsheet, tabs in a .csv, commas in a .tsv): its date column was
-    reported missing, with advice to name another column."""
+    reported missing, with advice to name another column. ``row``: a data line as read (its
+    fields joined again), whose numbers written with a decimal comma (``39,4``, a spreadsheet's
+    ';' file) are named too: that file was refused for a row of 2 fields under a header of 1."""
     read_as, kind, other = ("tabs", ".tsv", ".csv") if tabs else ("commas", ".csv", ".tsv")
     for separator, said in ((";", "';'"), ("\t", "tabs"), (",", "commas"), ("|", "'|'")):
         if separator in header and said != read_as:
             rename = f", or name it {other}" if said in ("tabs", "commas") else ""
+            comma = next((field.strip() for field in row.split(separator)
+                          if re.fullmatch(r"[-+]?\d+,\d+", field.strip())), None)
+            decimal = (f", with a decimal point in its numbers (it writes {comma!r} for "
+                       f"{comma.replace(',', '.')!r})" if comma and separator != "," else "")
             raise ValueError(f"{path} looks separated by {said} (its one column is "
                              f"{header!r}), but a {kind} file is read separated by {read_as}; "
-                             f"save it separated by {read_as}{rename}")
+                             f"save it separated by {read_as}{decimal}{rename}")
 
 
 def _data_files(folder: Path) -> list[Path]:
