@@ -189,3 +189,36 @@ def test_dates_written_two_ways_say_so_naming_one_of_each(tmp_path: Path) -> Non
     (tmp_path / "t.csv").write_text("date,y\n2020-01-01,1\nbanana,2\n")
     with pytest.raises(ValueError, match="holds 'banana' at row 1, not a date; fix or drop"):
         load_table(tmp_path / "t.csv", "date")
+
+
+def test_a_long_file_read_as_wide_says_to_name_its_series_and_value_columns(
+        tmp_path: Path) -> None:
+    # was "column 'symbol' holds the non-numeric value 'MSFT' at row 0 ... list the inputs in
+    # data.features (training), or the column in categorical=[...]": no word of the long format
+    (tmp_path / "stocks.csv").write_text("symbol,date,price\nMSFT,Jan 1 2000,39.81\n"
+                                         "MSFT,Feb 1 2000,36.35\nAAPL,Jan 1 2000,25.94\n"
+                                         "AAPL,Feb 1 2000,28.66\n")
+    with pytest.raises(ValueError, match=r"stocks.csv: column 'symbol' holds text \('MSFT'\) "
+                                         r"and the dates repeat \(2000-01-01 00:00:00 at rows 0 "
+                                         r"and 2\): a long file.* data.series_column=symbol and "
+                                         r"data.value_column=price \("):
+        load_table(tmp_path / "stocks.csv", "date")
+    wide = load_table(tmp_path / "stocks.csv", "date", series_column="symbol",
+                      value_column="price")  # as the message says
+    assert list(wide.columns) == ["AAPL", "MSFT"] and wide["MSFT"].tolist() == [39.81, 36.35]
+
+
+@pytest.mark.parametrize("written", ['"135,450"', '"1.234,5"', '"39,4"', '"1 234"'])
+def test_numbers_with_thousands_separators_or_a_decimal_comma_say_how_to_write_them(
+        tmp_path: Path, written: str) -> None:
+    # was "holds the non-numeric value '135,450' ... expected numbers", as if it were text
+    (tmp_path / "t.csv").write_text(f"date,y\n2020-01-01,{written}\n2020-01-02,2\n")
+    with pytest.raises(ValueError, match=r"non-numeric value .* \(numbers are read with a '.' "
+                                         r"decimal point and no thousands separators: write "
+                                         r"1234.5, not 1,234.5"):
+        load_table(tmp_path / "t.csv", "date")
+    (tmp_path / "t.csv").write_text("date,y\n2020-01-01,calm\n2020-01-02,2\n")
+    with pytest.raises(ValueError, match=r"missing value\. Fix the value, or leave the column "
+                                         r"out: .* or the column in categorical= in tidy and "
+                                         r"load_table$"):
+        load_table(tmp_path / "t.csv", "date")  # text: no word of separators
