@@ -41,7 +41,12 @@ from rnnkit.timeseries.datasets import (
 )
 from rnnkit.timeseries.features import calendar_columns, derive, price_features
 from rnnkit.timeseries.frames import load_table
-from rnnkit.timeseries.grid import calendar_periods, describe_gaps, infer_frequency
+from rnnkit.timeseries.grid import (
+    calendar_periods,
+    describe_gaps,
+    infer_frequency,
+    skipped_periods,
+)
 from rnnkit.timeseries.splits import Split, split_by_time
 from rnnkit.timeseries.windows import make_windows
 
@@ -157,24 +162,34 @@ def target_sources(data: ForecastDataConfig) -> list[str]:
 
 
 def warn_gaps(index: pd.Index, source: str) -> None:
-    """A ``UserWarning`` when the dates of a clock grid (hours, days, ...) skip timestamps: a
-    window would then read rows that are not consecutive in time. Trading days (holidays) and
-    calendar months are not checked."""
+    """A ``UserWarning`` when the dates of a clock grid (hours, days, ...) skip timestamps, or
+    rows of calendar months, quarters or years skip one (a monthly file without 2010-03): a
+    window would then read rows that are not consecutive in time. Trading days (holidays) are
+    not checked."""
     index = pd.DatetimeIndex(index)
     frequency = infer_frequency(index)
-    if frequency == "B" or calendar_periods(index) is not None:
+    if frequency == "B":
         return
-    try:
-        report = describe_gaps(index, frequency)
-    except ValueError:
-        return
-    if report.missing:
-        warnings.warn(f"{source}: {report.missing} of {report.expected_rows} timestamps of its "
-                      f"{frequency!r} grid have no row (first missing: {report.first_missing[0]}"
-                      f"); a window reads the rows as given, so it may span such a gap. Trained "
-                      "with data.frequency=infer, a model makes each missing timestamp a "
-                      "missing row, which no window uses (data.max_fill=N fills inputs for N "
-                      "steps)",
+    calendar = calendar_periods(index)
+    skipped = skipped_periods(index)
+    if skipped is not None and calendar is not None:  # months are 28 to 31 days: no clock grid
+        missing, expected, first = skipped
+        unit = {12.0: "month", 4.0: "quarter", 1.0: "year"}[calendar]
+        what = f"{unit}s of its {unit}ly grid"
+    else:
+        try:
+            report = describe_gaps(index, frequency)
+        except ValueError:
+            return
+        missing, expected = report.missing, report.expected_rows
+        first = str(report.first_missing[0]) if report.first_missing else ""
+        what = f"timestamps of its {frequency!r} grid"
+    if missing:
+        warnings.warn(f"{source}: {missing} of {expected} {what} have no row (first missing: "
+                      f"{first}); a window reads the rows as given, so it may span such a "
+                      "gap. Trained with data.frequency=infer, a model makes each missing "
+                      "timestamp a missing row, which no window uses (data.max_fill=N fills "
+                      "inputs for N steps)",
                       UserWarning, stacklevel=2)
 
 
