@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnnkit.pipelines.sources import warn_gaps
+from rnnkit.pipelines.series_grid import warn_gaps
 from rnnkit.timeseries.grid import skipped_periods
 
 

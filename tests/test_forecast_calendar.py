@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 import rnnkit.cli
+from rnnkit.pipelines.series_grid import calendar_parts
 from rnnkit.pipelines.source_config import ForecastDataConfig
-from rnnkit.pipelines.sources import calendar_parts
 
 
 @pytest.mark.parametrize(("dates", "parts"), [
