@@ -175,7 +175,8 @@ def train_forecaster(config: ForecastRunConfig, out_dir: str | Path, resume: boo
     seed = config.train.seed
     train = split.train.subset(slice(None, None, config.data.stride))  # ridge gets every window
     log(f"{target}: {len(features)} features, windows train {len(train)}, "
-        f"validation {len(split.validation)}, test {len(split.test)}")
+        f"validation {len(split.validation)}, test {len(split.test)}"
+        + (f" ({prepared.left_out})" if prepared.left_out else ""))
     result = train_in_run_dir(
         model, config, out_dir, tensors(model, train, config.train.batch_size, True, seed),
         tensors(model, split.validation, 1024, False, seed), resume, log,

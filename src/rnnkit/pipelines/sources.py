@@ -55,6 +55,7 @@ class Prepared:
     features: list[str]
     calendar: list[str]
     split: Split
+    left_out: str = ""  # "N windows were left out for missing values in 'x' (K rows)", if any
 
 
 def stock_frame(symbol: str) -> pd.DataFrame:
@@ -203,8 +204,15 @@ def prepare(data: ForecastDataConfig, with_target: bool = True,
         raise ValueError(f"no window of {data.lookback} + {data.horizon} rows is free of missing "
                          f"values; missing in {shown or 'no column'}. Leave such columns out "
                          "(data.features), fill them, or shorten the lookback")
-    missing = (f". {windows.dropped} windows were left out for missing values in {shown}: "
-               "leave such columns out (data.features) or fill them" if windows.dropped else "")
+    advice = (": leave such columns out (data.features) or fill them"
+              if set(gaps) - {target} else "")  # a target's gaps: nothing to leave out
+    left_out = (f"{windows.dropped} windows were left out for missing values in {shown}{advice}"
+                if windows.dropped else "")
+    missing = f". {left_out}" if left_out else ""
+    leading = {f"{name}_change_{lag}": lag for name in column_names(data.changes)
+               for lag in change_lags(data)}  # a change's first rows have no earlier value
+    if not any(frame[name].iloc[leading.get(name, 0):].isna().any() for name in gaps):
+        left_out = ""  # only those rows: nothing to fill or leave out (Beijing's recipe)
     train_end, val_end = split_ends(data, pd.DatetimeIndex(frame.index))
     try:
         split = split_by_time(windows, moment(train_end), moment(val_end))
@@ -221,7 +229,7 @@ def prepare(data: ForecastDataConfig, with_target: bool = True,
                              f"{data.lookback} and horizon {data.horizon} leave none after the "
                              f"split at {train_end}/{val_end}; give more rows or shorten them"
                              f"{missing}")
-    return Prepared(data, frame, target, features, parts, split)
+    return Prepared(data, frame, target, features, parts, split, left_out)
 
 
 def same_source(first: str, second: str) -> bool:
