@@ -222,3 +222,23 @@ def test_numbers_with_thousands_separators_or_a_decimal_comma_say_how_to_write_t
                                          r"out: .* or the column in categorical= in tidy and "
                                          r"load_table$"):
         load_table(tmp_path / "t.csv", "date")  # text: no word of separators
+
+
+def test_a_saved_date_index_without_a_name_is_named_as_the_date_column_to_give(
+        tmp_path: Path) -> None:
+    # frame.to_csv() of a date index writes the header ',temp': the message said only "its
+    # columns: 'Unnamed: 0', 'temp'. Name the one holding the dates with data.date_column"
+    frame = pd.DataFrame({"temp": [39.4, 39.2, 38.9]},
+                         index=pd.date_range("2010-01-01", periods=3, freq="h"))
+    frame.to_csv(tmp_path / "t.csv")
+    with pytest.raises(ValueError, match=r"t.csv has no date column 'date'; its columns: "
+                                         r"'Unnamed: 0', 'temp'. Its first column has no name "
+                                         r"and holds dates \('2010-01-01 00:00:00', \.\.\.: a "
+                                         r"pandas date index saved by to_csv\): write a name in "
+                                         r"the header .* data.date_column='Unnamed: 0' "):
+        load_table(tmp_path / "t.csv", "date")
+    assert load_table(tmp_path / "t.csv", "Unnamed: 0")["temp"].tolist() == [39.4, 39.2, 38.9]
+    frame.reset_index(drop=True).to_csv(tmp_path / "rows.csv")  # row numbers: no dates
+    with pytest.warns(UserWarning, match="counts rows"), \
+            pytest.raises(ValueError, match=r"'temp'. Name the one holding the dates with "):
+        load_table(tmp_path / "rows.csv", "date")
