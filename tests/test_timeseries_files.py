@@ -135,10 +135,12 @@ def test_a_row_with_more_fields_than_the_header_names_its_line(tmp_path: Path,
 def test_a_separator_at_the_end_of_every_row_loses_nothing(tmp_path: Path) -> None:
     (tmp_path / "t.csv").write_text("date,a\n2020-01-01,1,\n2020-01-02,2,\n")
     assert load_table(tmp_path / "t.csv", "date")["a"].tolist() == [1, 2]
-    # a spreadsheet's empty columns, headed too: each unnamed column is its own, not repeated
+    # a spreadsheet's empty columns, headed too: each unnamed column is its own, not repeated,
+    # and, holding no value, left out (kept, they were inputs of missing values: no window)
     (tmp_path / "t.csv").write_text("date,a,,\n2020-01-01,1,,\n2020-01-02,2,,\n")
-    assert load_table(tmp_path / "t.csv", "date").columns.tolist() == ["a", "Unnamed: 2",
-                                                                  "Unnamed: 3"]
+    assert load_table(tmp_path / "t.csv", "date").columns.tolist() == ["a"]
+    (tmp_path / "t.csv").write_text("date,a,,\n2020-01-01,1,,\n2020-01-02,2,,5\n")
+    assert load_table(tmp_path / "t.csv", "date").columns.tolist() == ["a", "Unnamed: 3"]
 
 
 def test_a_long_line_is_refused_at_once(tmp_path: Path) -> None:
@@ -242,3 +244,22 @@ def test_a_saved_date_index_without_a_name_is_named_as_the_date_column_to_give(
     with pytest.warns(UserWarning, match="counts rows"), \
             pytest.raises(ValueError, match=r"'temp'. Name the one holding the dates with "):
         load_table(tmp_path / "rows.csv", "date")
+
+
+@pytest.mark.parametrize("name", ["t.csv", "t.tsv"])
+def test_rows_of_empty_fields_below_the_data_are_left_out(tmp_path: Path, name: str) -> None:
+    # a spreadsheet's export ends with ',,' lines: refused as "column 'date' holds an empty
+    # value at row 2, not a date; fix or drop that row"
+    separator = "\t" if name.endswith(".tsv") else ","
+    text = "date,a,b\r\n2020-01-01,1,2\r\n2020-01-02,3,4\r\n,,\r\n,,\r\n\r\n"
+    (tmp_path / name).write_text(text.replace(",", separator), newline="")
+    frame = load_table(tmp_path / name, "date")
+    assert frame["a"].tolist() == [1, 3] and frame["b"].tolist() == [2, 4]
+    # and a header ending in the separator: an empty column 'Unnamed: 3' left no window
+    ended = "date,a,b,\n2020-01-01,1,2,\n2020-01-02,3,4,\n,,,\n"
+    (tmp_path / name).write_text(ended.replace(",", separator))
+    assert list(load_table(tmp_path / name, "date").columns) == ["a", "b"]
+    inside = "date,a,b\n2020-01-01,1,2\n,,\n2020-01-02,3,4\n"  # between rows of data: refused
+    (tmp_path / name).write_text(inside.replace(",", separator))
+    with pytest.raises(ValueError, match="column 'date' holds an empty value at row 1"):
+        load_table(tmp_path / name, "date")

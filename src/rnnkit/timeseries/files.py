@@ -34,7 +34,8 @@ def read_file(path: Path, date_column: str) -> pd.DataFrame:
         elif name.endswith((".csv", ".csv.gz", ".tsv", ".tsv.gz")):
             separator = "\t" if ".tsv" in name else ","
             _check_rows(path, separator)
-            table = pd.read_csv(path, sep=separator, index_col=False, encoding="utf-8-sig")
+            table = _without_empty_end(pd.read_csv(path, sep=separator, index_col=False,
+                                                   encoding="utf-8-sig"))
         else:
             raise ValueError(f"{path}: unknown file type; expected .csv, .csv.gz, .tsv, "
                              ".parquet or a Parquet folder. Convert the file or read it with "
@@ -62,6 +63,19 @@ def read_file(path: Path, date_column: str) -> pd.DataFrame:
         first = str(table.iloc[0, 0]) if len(table) else ""
         _refuse_other_separator(path, table.columns[0], tabs=".tsv" in name, row=first)
     return table
+
+
+def _without_empty_end(table: pd.DataFrame) -> pd.DataFrame:
+    """The table without what a spreadsheet writes around its data and holds nothing: the
+    rows at its end whose every field is empty (``,,`` lines; their empty date was refused as
+    'holds an empty value at row N, not a date') and the columns with no header name and no
+    value (a header ending in ``,``: an input 'Unnamed: 2' of missing values, which left no
+    window). An empty row between rows of data stays, and is refused naming its row."""
+    empty = [name for name in table.columns
+             if str(name).startswith("Unnamed: ") and table[name].isna().all()]
+    table = table.drop(columns=empty)
+    filled = np.flatnonzero(table.notna().any(axis=1).to_numpy())
+    return table.iloc[: filled[-1] + 1 if len(filled) else 0]
 
 
 def _check_rows(path: Path, separator: str) -> None:
