@@ -163,8 +163,12 @@ def test_cli_signal_forecast_and_backtest(tmp_path: Path, capsys) -> None:
     assert rnnkit.cli.main(args) == 0
     capsys.readouterr()
 
-    assert rnnkit.cli.main(["forecast", "--model", str(run / "model.rnnkit")]) == 0
+    assert rnnkit.cli.main(["forecast", "--model", str(run / "model.rnnkit"), "--output",
+                            str(tmp_path / "signal.csv")]) == 0
     assert "p_buy" in capsys.readouterr().out
+    # a day's signal was 'as of 2016-11-30 00:00:00' where a forecast's dates are days
+    assert pd.read_csv(tmp_path / "signal.csv")["as_of"].tolist() == [
+        str(price_frame(700).index[-1].date())]
     output = tmp_path / "next.csv"
     assert rnnkit.cli.main(["forecast", "--model", str(forecaster / "model.rnnkit"),
                             "--as-of", "2016-06-30", "--output", str(output)]) == 0
