@@ -900,7 +900,7 @@ def test_a_constant_target_is_refused_before_training(tmp_path: Path, capsys) ->
 ])
 def test_the_seasonal_period_follows_the_series_grid(dates: pd.DatetimeIndex,
                                                      period: int) -> None:
-    from rnnkit.pipelines.sources import seasonal_period
+    from rnnkit.pipelines.series_grid import seasonal_period
 
     frame = pd.DataFrame({"y": np.arange(len(dates), dtype=float)}, index=dates)
     assert seasonal_period(ForecastDataConfig(source="file.csv"), frame) == period
@@ -908,13 +908,8 @@ def test_the_seasonal_period_follows_the_series_grid(dates: pd.DatetimeIndex,
 
 
 def test_registry_series_names_are_read_in_any_case_as_stock_symbols_are() -> None:
-    from rnnkit.pipelines.sources import (
-        is_file,
-        read_source,
-        same_source,
-        seasonal_period,
-        with_source,
-    )
+    from rnnkit.pipelines.series_grid import seasonal_period
+    from rnnkit.pipelines.sources import is_file, read_source, same_source, with_source
 
     index = pd.date_range("2010-01-01", "2014-12-31 23:00", freq="h")
     frame = pd.DataFrame(index=index)

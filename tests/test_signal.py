@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -162,8 +163,12 @@ def test_cli_signal_forecast_and_backtest(tmp_path: Path, capsys) -> None:
     assert rnnkit.cli.main(args) == 0
     capsys.readouterr()
 
-    assert rnnkit.cli.main(["forecast", "--model", str(run / "model.rnnkit")]) == 0
+    assert rnnkit.cli.main(["forecast", "--model", str(run / "model.rnnkit"), "--output",
+                            str(tmp_path / "signal.csv")]) == 0
     assert "p_buy" in capsys.readouterr().out
+    # a day's signal was 'as of 2016-11-30 00:00:00' where a forecast's dates are days
+    assert pd.read_csv(tmp_path / "signal.csv")["as_of"].tolist() == [
+        str(price_frame(700).index[-1].date())]
     output = tmp_path / "next.csv"
     assert rnnkit.cli.main(["forecast", "--model", str(forecaster / "model.rnnkit"),
                             "--as-of", "2016-06-30", "--output", str(output)]) == 0
@@ -223,7 +228,13 @@ def test_bad_input_gets_clear_errors(tmp_path: Path, capsys) -> None:
     bundle = str(tmp_path / "run" / "model.rnnkit")
     capsys.readouterr()
     assert rnnkit.cli.main(["backtest", "--model", bundle, "--start", "2030-01-01"]) == 2
-    assert "no decision dates" in capsys.readouterr().err
+    # it said "the data runs from <first decision> to <last decision>": a file ending months
+    # after the last decision seemed cut short
+    err = capsys.readouterr().err
+    last = price_frame(400).index[-1 - 1].date()  # the settings' horizon: 1 row
+    assert re.search(r"no decision dates between 2030-01-01 and the end; the decision dates "
+                     rf"run from \S+ to {last} \(a decision reads the \d+ rows up to it and is "
+                     r"scored 1 row\(s\) after it", err), err
     assert rnnkit.cli.main(["backtest", "--model", bundle, "--start", "2015-06", "--end",
                             "2015-06", "--out", str(tmp_path / "june")]) == 0
     june = json.loads((tmp_path / "june" / "backtest.json").read_text())

@@ -85,6 +85,21 @@ def test_a_table_read_with_the_wrong_separator_says_which_it_has(
         load_table(tmp_path / name, "date")
 
 
+@pytest.mark.parametrize(("name", "said"), [
+    ("t.csv", "commas"), ("t.tsv", "tabs"), ("t.csv.gz", "commas")])
+def test_a_spreadsheet_s_semicolons_and_decimal_commas_are_named(tmp_path: Path, name: str,
+                                                                 said: str) -> None:
+    # a .csv said "line 2 has 2 fields where the header has 1. Check that every row has the
+    # header's number of fields", the decimal comma splitting '39,4' in two
+    opener = gzip.open if name.endswith(".gz") else open
+    with opener(tmp_path / name, "wt") as file:
+        file.write("date;temp\n2010-01-01 00:00;39,4\n2010-01-01 01:00;-1,25\n")
+    with pytest.raises(ValueError, match=f"{name} looks separated by ';' .* save it separated "
+                                         f"by {said}, with a decimal point in its numbers "
+                                         r"\(it writes '39,4' for '39.4'\)$"):
+        load_table(tmp_path / name, "date")
+
+
 def test_a_header_naming_a_column_twice_is_refused(tmp_path: Path) -> None:
     # pandas renamed the second 'y' to 'y.1', so the refusal of repeated names never saw it:
     # the run trained on 'y' with 'y.1' as an input
@@ -120,10 +135,12 @@ def test_a_row_with_more_fields_than_the_header_names_its_line(tmp_path: Path,
 def test_a_separator_at_the_end_of_every_row_loses_nothing(tmp_path: Path) -> None:
     (tmp_path / "t.csv").write_text("date,a\n2020-01-01,1,\n2020-01-02,2,\n")
     assert load_table(tmp_path / "t.csv", "date")["a"].tolist() == [1, 2]
-    # a spreadsheet's empty columns, headed too: each unnamed column is its own, not repeated
+    # a spreadsheet's empty columns, headed too: each unnamed column is its own, not repeated,
+    # and, holding no value, left out (kept, they were inputs of missing values: no window)
     (tmp_path / "t.csv").write_text("date,a,,\n2020-01-01,1,,\n2020-01-02,2,,\n")
-    assert load_table(tmp_path / "t.csv", "date").columns.tolist() == ["a", "Unnamed: 2",
-                                                                  "Unnamed: 3"]
+    assert load_table(tmp_path / "t.csv", "date").columns.tolist() == ["a"]
+    (tmp_path / "t.csv").write_text("date,a,,\n2020-01-01,1,,\n2020-01-02,2,,5\n")
+    assert load_table(tmp_path / "t.csv", "date").columns.tolist() == ["a", "Unnamed: 3"]
 
 
 def test_a_long_line_is_refused_at_once(tmp_path: Path) -> None:
@@ -174,3 +191,75 @@ def test_dates_written_two_ways_say_so_naming_one_of_each(tmp_path: Path) -> Non
     (tmp_path / "t.csv").write_text("date,y\n2020-01-01,1\nbanana,2\n")
     with pytest.raises(ValueError, match="holds 'banana' at row 1, not a date; fix or drop"):
         load_table(tmp_path / "t.csv", "date")
+
+
+def test_a_long_file_read_as_wide_says_to_name_its_series_and_value_columns(
+        tmp_path: Path) -> None:
+    # was "column 'symbol' holds the non-numeric value 'MSFT' at row 0 ... list the inputs in
+    # data.features (training), or the column in categorical=[...]": no word of the long format
+    (tmp_path / "stocks.csv").write_text("symbol,date,price\nMSFT,Jan 1 2000,39.81\n"
+                                         "MSFT,Feb 1 2000,36.35\nAAPL,Jan 1 2000,25.94\n"
+                                         "AAPL,Feb 1 2000,28.66\n")
+    with pytest.raises(ValueError, match=r"stocks.csv: column 'symbol' holds text \('MSFT'\) "
+                                         r"and the dates repeat \(2000-01-01 00:00:00 at rows 0 "
+                                         r"and 2\): a long file.* data.series_column=symbol and "
+                                         r"data.value_column=price \("):
+        load_table(tmp_path / "stocks.csv", "date")
+    wide = load_table(tmp_path / "stocks.csv", "date", series_column="symbol",
+                      value_column="price")  # as the message says
+    assert list(wide.columns) == ["AAPL", "MSFT"] and wide["MSFT"].tolist() == [39.81, 36.35]
+
+
+@pytest.mark.parametrize("written", ['"135,450"', '"1.234,5"', '"39,4"', '"1 234"'])
+def test_numbers_with_thousands_separators_or_a_decimal_comma_say_how_to_write_them(
+        tmp_path: Path, written: str) -> None:
+    # was "holds the non-numeric value '135,450' ... expected numbers", as if it were text
+    (tmp_path / "t.csv").write_text(f"date,y\n2020-01-01,{written}\n2020-01-02,2\n")
+    with pytest.raises(ValueError, match=r"non-numeric value .* \(numbers are read with a '.' "
+                                         r"decimal point and no thousands separators: write "
+                                         r"1234.5, not 1,234.5"):
+        load_table(tmp_path / "t.csv", "date")
+    (tmp_path / "t.csv").write_text("date,y\n2020-01-01,calm\n2020-01-02,2\n")
+    with pytest.raises(ValueError, match=r"missing value\. Fix the value, or leave the column "
+                                         r"out: .* or the column in categorical= in tidy and "
+                                         r"load_table$"):
+        load_table(tmp_path / "t.csv", "date")  # text: no word of separators
+
+
+def test_a_saved_date_index_without_a_name_is_named_as_the_date_column_to_give(
+        tmp_path: Path) -> None:
+    # frame.to_csv() of a date index writes the header ',temp': the message said only "its
+    # columns: 'Unnamed: 0', 'temp'. Name the one holding the dates with data.date_column"
+    frame = pd.DataFrame({"temp": [39.4, 39.2, 38.9]},
+                         index=pd.date_range("2010-01-01", periods=3, freq="h"))
+    frame.to_csv(tmp_path / "t.csv")
+    with pytest.raises(ValueError, match=r"t.csv has no date column 'date'; its columns: "
+                                         r"'Unnamed: 0', 'temp'. Its first column has no name "
+                                         r"and holds dates \('2010-01-01 00:00:00', \.\.\.: a "
+                                         r"pandas date index saved by to_csv\): write a name in "
+                                         r"the header .* data.date_column='Unnamed: 0' "):
+        load_table(tmp_path / "t.csv", "date")
+    assert load_table(tmp_path / "t.csv", "Unnamed: 0")["temp"].tolist() == [39.4, 39.2, 38.9]
+    frame.reset_index(drop=True).to_csv(tmp_path / "rows.csv")  # row numbers: no dates
+    with pytest.warns(UserWarning, match="counts rows"), \
+            pytest.raises(ValueError, match=r"'temp'. Name the one holding the dates with "):
+        load_table(tmp_path / "rows.csv", "date")
+
+
+@pytest.mark.parametrize("name", ["t.csv", "t.tsv"])
+def test_rows_of_empty_fields_below_the_data_are_left_out(tmp_path: Path, name: str) -> None:
+    # a spreadsheet's export ends with ',,' lines: refused as "column 'date' holds an empty
+    # value at row 2, not a date; fix or drop that row"
+    separator = "\t" if name.endswith(".tsv") else ","
+    text = "date,a,b\r\n2020-01-01,1,2\r\n2020-01-02,3,4\r\n,,\r\n,,\r\n\r\n"
+    (tmp_path / name).write_text(text.replace(",", separator), newline="")
+    frame = load_table(tmp_path / name, "date")
+    assert frame["a"].tolist() == [1, 3] and frame["b"].tolist() == [2, 4]
+    # and a header ending in the separator: an empty column 'Unnamed: 3' left no window
+    ended = "date,a,b,\n2020-01-01,1,2,\n2020-01-02,3,4,\n,,,\n"
+    (tmp_path / name).write_text(ended.replace(",", separator))
+    assert list(load_table(tmp_path / name, "date").columns) == ["a", "b"]
+    inside = "date,a,b\n2020-01-01,1,2\n,,\n2020-01-02,3,4\n"  # between rows of data: refused
+    (tmp_path / name).write_text(inside.replace(",", separator))
+    with pytest.raises(ValueError, match="column 'date' holds an empty value at row 1"):
+        load_table(tmp_path / name, "date")

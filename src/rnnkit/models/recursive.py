@@ -83,8 +83,9 @@ def next_rows(windows: Windows, dynamic: Sequence[int], scaler: StandardScaler) 
 def times_after(index: pd.DatetimeIndex, horizon: int) -> pd.DatetimeIndex | None:
     """The ``horizon`` timestamps after the last one: the next business days for trading
     days (weekdays only; holidays are not known), the next month starts or ends when the last
-    (up to 10) are calendar months, quarters or years on them, else the next steps when the
-    last (up to 10) are evenly spaced, else None.
+    (up to 10) are calendar months, quarters or years on them, or the same day of the next
+    months when they are all on one day up to the 28th (the 15th), else the next steps when
+    the last (up to 10) are evenly spaced, else None (first trading days of months: unknown).
 
     Example:
         >>> [str(day.date()) for day in times_after(pd.date_range("2020-01-01", periods=3), 2)]
@@ -96,10 +97,15 @@ def times_after(index: pd.DatetimeIndex, horizon: int) -> pd.DatetimeIndex | Non
     skips = np.diff(weeks.to_numpy()) > np.timedelta64(1, "D")  # a weekend seen skipped
     if len(weeks) >= 3 and skips.any() and infer_frequency(weeks) == "B":
         return pd.date_range(recent[-1], periods=horizon + 1, freq="B")[1:]  # trading days
-    if len(recent) >= 3 and calendar_periods(recent) is not None:  # months: uneven steps
+    calendar = calendar_periods(recent) if len(recent) >= 3 else None
+    if calendar is not None:  # months: uneven steps
         months = infer_frequency(recent)
         if months.endswith(("MS", "ME")):
             return pd.date_range(recent[-1], periods=horizon + 1, freq=months)[1:]
+        if (recent.day <= 28).all() and (recent - recent.to_period("M").start_time).nunique() == 1:
+            step = round(12 / calendar)  # the same day and time of each month (the 15th)
+            return pd.DatetimeIndex([recent[-1] + pd.DateOffset(months=step * ahead)
+                                     for ahead in range(1, horizon + 1)])
     if not len(steps) or not (steps == steps[0]).all():
         return None
     return pd.DatetimeIndex(recent[-1] + pd.Timedelta(steps[0]) * np.arange(1, horizon + 1))

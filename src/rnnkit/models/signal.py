@@ -40,6 +40,7 @@ from rnnkit.timeseries.labels import CLASS_NAMES, RETURN_KINDS
 from rnnkit.timeseries.metrics import macro_f1
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.windows import Windows, make_windows
+from rnnkit.trading.returns import day_text
 from rnnkit.training.bundle import register_model
 from rnnkit.training.classification_metrics import hit_share
 from rnnkit.training.task import StepOutput, TaskModel, evaluating
@@ -227,7 +228,7 @@ class SignalClassifier(TaskModel):
         with evaluating(self):
             probabilities = torch.softmax(self.calibrated(self(inputs)[0]),
                                           -1).double().cpu().numpy()
-        return {"as_of": str(frame.index[-1]), "horizon": self.horizon,
+        return {"as_of": day_text(frame.index[-1]), "horizon": self.horizon,  # a day: no 00:00
                 "signal": CLASS_NAMES[int(probabilities.argmax())],
                 "probabilities": dict(zip(CLASS_NAMES, map(float, probabilities),
                                           strict=True))}

@@ -139,8 +139,11 @@ def backtest_windows(model: Any, options: BacktestOptions) -> tuple[Windows, str
         keep &= times <= period_end(options.end)  # "2009": to the end of 2009
     if not keep.any():
         raise ValueError(f"no decision dates between {options.start or 'the start'} and "
-                         f"{options.end or 'the end'}; the data runs from "
-                         f"{day_text(windows.input_end[0])} to {day_text(windows.input_end[-1])}")
+                         f"{options.end or 'the end'}; the decision dates run from "
+                         f"{day_text(windows.input_end[0])} to {day_text(windows.input_end[-1])}"
+                         f" (a decision reads the {model.lookback} rows up to it and is scored "
+                         f"{model.horizon} row(s) after it, so the data's first and last rows "
+                         "are none)")
     chosen = windows.subset(keep)
     seen = (chosen.input_end < test.input_end[0]).sum() if len(test) else len(chosen)
     if not seen or (options.source and not same_source(options.source,

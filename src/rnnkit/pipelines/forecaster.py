@@ -39,8 +39,9 @@ from rnnkit.pipelines.forecast_options import (
 from rnnkit.pipelines.forecast_scoring import score
 from rnnkit.pipelines.run import drawing, total_seconds, train_in_run_dir, write_results
 from rnnkit.pipelines.saved_source import kept_settings, model_test_period, prepare_for
+from rnnkit.pipelines.series_grid import seasonal_period
 from rnnkit.pipelines.source_config import ForecastDataConfig, check_data, check_source_setting
-from rnnkit.pipelines.sources import prepare, seasonal_period
+from rnnkit.pipelines.sources import prepare
 from rnnkit.timeseries.conformal import calibrate, fewest_windows
 from rnnkit.timeseries.scaling import StandardScaler
 from rnnkit.timeseries.windows import Windows
@@ -174,7 +175,8 @@ def train_forecaster(config: ForecastRunConfig, out_dir: str | Path, resume: boo
     seed = config.train.seed
     train = split.train.subset(slice(None, None, config.data.stride))  # ridge gets every window
     log(f"{target}: {len(features)} features, windows train {len(train)}, "
-        f"validation {len(split.validation)}, test {len(split.test)}")
+        f"validation {len(split.validation)}, test {len(split.test)}"
+        + (f" ({prepared.left_out})" if prepared.left_out else ""))
     result = train_in_run_dir(
         model, config, out_dir, tensors(model, train, config.train.batch_size, True, seed),
         tensors(model, split.validation, 1024, False, seed), resume, log,

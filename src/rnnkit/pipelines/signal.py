@@ -224,7 +224,8 @@ def train_signal(config: SignalRunConfig, out_dir: str | Path, resume: bool = Fa
                                  **kept_settings(prepared), "trading": trading_settings(options)})
     log(f"{prepared.target} ({kind}) over {config.data.horizon} steps: sell below {down:.4g}, "
         f"buy above {up:.4g}; windows train {len(train)}, validation "
-        f"{len(split.validation)}, test {len(split.test)}")
+        f"{len(split.validation)}, test {len(split.test)}"
+        + (f" ({prepared.left_out})" if prepared.left_out else ""))
     seed = config.train.seed
     val_labels = window_labels(split.validation, up, down, kind)
     if options.calibrate != "none":  # before training: a refusal after it loses the run

@@ -13,7 +13,6 @@ a scaler saw in training).
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,6 +21,7 @@ import pandas as pd
 
 from rnnkit.config import ConfigError, check_at_least
 from rnnkit.models.window_inputs import add_calendar
+from rnnkit.pipelines.series_grid import calendar_parts, warn_gaps
 from rnnkit.pipelines.source_config import (
     SOURCES,
     ForecastDataConfig,
@@ -41,7 +41,6 @@ from rnnkit.timeseries.datasets import (
 )
 from rnnkit.timeseries.features import calendar_columns, derive, price_features
 from rnnkit.timeseries.frames import load_table
-from rnnkit.timeseries.grid import calendar_periods, describe_gaps, infer_frequency
 from rnnkit.timeseries.splits import Split, split_by_time
 from rnnkit.timeseries.windows import make_windows
 
@@ -56,6 +55,7 @@ class Prepared:
     features: list[str]
     calendar: list[str]
     split: Split
+    left_out: str = ""  # "N windows were left out for missing values in 'x' (K rows)", if any
 
 
 def stock_frame(symbol: str) -> pd.DataFrame:
@@ -156,61 +156,6 @@ def target_sources(data: ForecastDataConfig) -> list[str]:
     return [data.target, *changed, *logged]
 
 
-def warn_gaps(index: pd.Index, source: str) -> None:
-    """A ``UserWarning`` when the dates of a clock grid (hours, days, ...) skip timestamps: a
-    window would then read rows that are not consecutive in time. Trading days (holidays) and
-    calendar months are not checked."""
-    index = pd.DatetimeIndex(index)
-    frequency = infer_frequency(index)
-    if frequency == "B" or calendar_periods(index) is not None:
-        return
-    try:
-        report = describe_gaps(index, frequency)
-    except ValueError:
-        return
-    if report.missing:
-        warnings.warn(f"{source}: {report.missing} of {report.expected_rows} timestamps of its "
-                      f"{frequency!r} grid have no row (first missing: {report.first_missing[0]}"
-                      f"); a window reads the rows as given, so it may span such a gap. Trained "
-                      "with data.frequency=infer, a model makes each missing timestamp a "
-                      "missing row, which no window uses (data.max_fill=N fills inputs for N "
-                      "steps)",
-                      UserWarning, stacklevel=2)
-
-
-def calendar_parts(data: ForecastDataConfig, index: pd.DatetimeIndex) -> list[str]:
-    if data.calendar != "auto":
-        return column_names(data.calendar)
-    step = pd.Series(index[: min(len(index), 100)]).diff().median()
-    return ["hour", "day_of_year"] if step < pd.Timedelta(days=1) else ["day_of_week",
-                                                                          "day_of_year"]
-
-
-def seasonal_period(data: ForecastDataConfig, frame: pd.DataFrame) -> int:
-    """The seasonal-naive baseline's period (and MASE's): the source's, else a day of sub-daily
-    rows (24 hourly, 48 half-hourly), a week of days (7, or 5 trading days: a stock's rows),
-    a year of weeks (52), months (12) or quarters (4), and 1 for anything else.
-
-    Example:
-        >>> days = pd.DataFrame(index=pd.bdate_range("2020-01-01", periods=30))
-        >>> seasonal_period(ForecastDataConfig(source="prices.csv"), days)
-        5
-    """
-    name = registry_name(data.source)
-    if name:
-        return SOURCES[name][3]
-    index = pd.DatetimeIndex(frame.index[: min(len(frame), 500)])
-    if len(index) >= 3 and infer_frequency(index) == "B":
-        return 5
-    calendar = calendar_periods(index)  # months 12, quarters 4 (years: no season, 1)
-    if calendar is not None:
-        return int(calendar) if calendar > 1 else 1
-    step = pd.Series(index).diff().median() / pd.Timedelta(days=1)
-    if step < 1:
-        return max(1, round(1 / step))
-    return {1: 7, 7: 52}.get(step, 1)
-
-
 def input_features(data: ForecastDataConfig, frame: pd.DataFrame, target: str,
                    with_target: bool = True, parts: Sequence[str] = ()) -> list[str]:
     """The configured inputs (the calendar columns of ``parts`` added), else every numeric
@@ -259,8 +204,15 @@ def prepare(data: ForecastDataConfig, with_target: bool = True,
         raise ValueError(f"no window of {data.lookback} + {data.horizon} rows is free of missing "
                          f"values; missing in {shown or 'no column'}. Leave such columns out "
                          "(data.features), fill them, or shorten the lookback")
-    missing = (f". {windows.dropped} windows were left out for missing values in {shown}: "
-               "leave such columns out (data.features) or fill them" if windows.dropped else "")
+    advice = (": leave such columns out (data.features) or fill them"
+              if set(gaps) - {target} else "")  # a target's gaps: nothing to leave out
+    left_out = (f"{windows.dropped} windows were left out for missing values in {shown}{advice}"
+                if windows.dropped else "")
+    missing = f". {left_out}" if left_out else ""
+    leading = {f"{name}_change_{lag}": lag for name in column_names(data.changes)
+               for lag in change_lags(data)}  # a change's first rows have no earlier value
+    if not any(frame[name].iloc[leading.get(name, 0):].isna().any() for name in gaps):
+        left_out = ""  # only those rows: nothing to fill or leave out (Beijing's recipe)
     train_end, val_end = split_ends(data, pd.DatetimeIndex(frame.index))
     try:
         split = split_by_time(windows, moment(train_end), moment(val_end))
@@ -277,7 +229,7 @@ def prepare(data: ForecastDataConfig, with_target: bool = True,
                              f"{data.lookback} and horizon {data.horizon} leave none after the "
                              f"split at {train_end}/{val_end}; give more rows or shorten them"
                              f"{missing}")
-    return Prepared(data, frame, target, features, parts, split)
+    return Prepared(data, frame, target, features, parts, split, left_out)
 
 
 def same_source(first: str, second: str) -> bool:

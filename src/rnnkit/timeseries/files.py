@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import re
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -33,7 +34,8 @@ def read_file(path: Path, date_column: str) -> pd.DataFrame:
         elif name.endswith((".csv", ".csv.gz", ".tsv", ".tsv.gz")):
             separator = "\t" if ".tsv" in name else ","
             _check_rows(path, separator)
-            table = pd.read_csv(path, sep=separator, index_col=False, encoding="utf-8-sig")
+            table = _without_empty_end(pd.read_csv(path, sep=separator, index_col=False,
+                                                   encoding="utf-8-sig"))
         else:
             raise ValueError(f"{path}: unknown file type; expected .csv, .csv.gz, .tsv, "
                              ".parquet or a Parquet folder. Convert the file or read it with "
@@ -58,8 +60,22 @@ def read_file(path: Path, date_column: str) -> pd.DataFrame:
     _warn_saved_index(table, path)
     _refuse_repeated(path, list(table.columns))  # a Parquet file's " y" beside "y"
     if len(table.columns) == 1:
-        _refuse_other_separator(path, table.columns[0], tabs=".tsv" in name)
+        first = str(table.iloc[0, 0]) if len(table) else ""
+        _refuse_other_separator(path, table.columns[0], tabs=".tsv" in name, row=first)
     return table
+
+
+def _without_empty_end(table: pd.DataFrame) -> pd.DataFrame:
+    """The table without what a spreadsheet writes around its data and holds nothing: the
+    rows at its end whose every field is empty (``,,`` lines; their empty date was refused as
+    'holds an empty value at row N, not a date') and the columns with no header name and no
+    value (a header ending in ``,``: an input 'Unnamed: 2' of missing values, which left no
+    window). An empty row between rows of data stays, and is refused naming its row."""
+    empty = [name for name in table.columns
+             if str(name).startswith("Unnamed: ") and table[name].isna().all()]
+    table = table.drop(columns=empty)
+    filled = np.flatnonzero(table.notna().any(axis=1).to_numpy())
+    return table.iloc[: filled[-1] + 1 if len(filled) else 0]
 
 
 def _check_rows(path: Path, separator: str) -> None:
@@ -83,6 +99,9 @@ def _check_rows(path: Path, separator: str) -> None:
             _refuse_repeated(path, [name.strip() for name in header], rows.line_num)
             for row in rows:
                 if len(row) > len(header) and any(field.strip() for field in row[len(header):]):
+                    if len(header) == 1:  # '2020-01-01;39,4' under 'date;temp'
+                        _refuse_other_separator(path, header[0], separator == "\t",
+                                                separator.join(row))
                     raise ValueError(f"{path} cannot be read as a table: line {rows.line_num} "
                                      f"has {len(row)} fields where the header has "
                                      f"{len(header)}. Check that every row has the header's "
@@ -105,17 +124,23 @@ def _refuse_repeated(path: Path, names: list[str], line: int | None = None) -> N
                          "around header names do not count); rename them")
 
 
-def _refuse_other_separator(path: Path, header: str, tabs: bool) -> None:
+def _refuse_other_separator(path: Path, header: str, tabs: bool, row: str = "") -> None:
     """Refuse a table read as one column whose header holds another separator than its name
     says (';' from a spreadsheet, tabs in a .csv, commas in a .tsv): its date column was
-    reported missing, with advice to name another column."""
+    reported missing, with advice to name another column. ``row``: a data line as read (its
+    fields joined again), whose numbers written with a decimal comma (``39,4``, a spreadsheet's
+    ';' file) are named too: that file was refused for a row of 2 fields under a header of 1."""
     read_as, kind, other = ("tabs", ".tsv", ".csv") if tabs else ("commas", ".csv", ".tsv")
     for separator, said in ((";", "';'"), ("\t", "tabs"), (",", "commas"), ("|", "'|'")):
         if separator in header and said != read_as:
             rename = f", or name it {other}" if said in ("tabs", "commas") else ""
+            comma = next((field.strip() for field in row.split(separator)
+                          if re.fullmatch(r"[-+]?\d+,\d+", field.strip())), None)
+            decimal = (f", with a decimal point in its numbers (it writes {comma!r} for "
+                       f"{comma.replace(',', '.')!r})" if comma and separator != "," else "")
             raise ValueError(f"{path} looks separated by {said} (its one column is "
                              f"{header!r}), but a {kind} file is read separated by {read_as}; "
-                             f"save it separated by {read_as}{rename}")
+                             f"save it separated by {read_as}{decimal}{rename}")
 
 
 def _data_files(folder: Path) -> list[Path]:

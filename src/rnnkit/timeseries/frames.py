@@ -88,9 +88,9 @@ def tidy(
     needed = None if needed is None else one_or_many(needed)
     if date_column not in table.columns:
         raise ValueError(f"{source} has no date column {date_column!r}; its columns: "
-                         f"{_names(table.columns)}. Name the one holding the dates with "
-                         "data.date_column (training) or --date-column (forecast, evaluate, "
-                         "backtest)")
+                         f"{_names(table.columns)}. " + (_unnamed_dates(table) or
+                         "Name the one holding the dates with data.date_column (training) or "
+                         "--date-column (forecast, evaluate, backtest)"))
     for name in (series_column, value_column, *categorical):
         if name is not None and name not in table.columns:
             raise ValueError(f"{source} has no column {name!r}; its columns: "
@@ -114,6 +114,9 @@ def tidy(
         try:
             table[name] = numeric_column(table[name], dates, source)
         except ValueError:
+            if series_column is None and dates.duplicated().any() and \
+                    pd.to_numeric(table[name], errors="coerce").isna().all():  # names, no numbers
+                raise ValueError(_long_advice(table, dates, name, checked, source)) from None
             if needed is None or name in needed or series_column is not None:
                 raise
             table = table.drop(columns=[name])  # text the caller never reads
@@ -246,6 +249,46 @@ def _first_backwards(dates: pd.Series, series: pd.Series | None) -> tuple[int, i
         if len(back):
             found.append((int(rows[back[0] + 1]), int(rows[back[0]])))
     return min(found) if found else None
+
+
+def _unnamed_dates(table: pd.DataFrame) -> str:
+    """What to say of a first column with no header name that holds dates (a pandas date
+    index written by ``to_csv``, whose header is ``,temp``): its name as read, or a name to
+    give it; else nothing."""
+    if not len(table.columns) or not str(table.columns[0]).startswith("Unnamed: "):
+        return ""
+    head = table.iloc[:5, 0]
+    if pd.api.types.is_numeric_dtype(head) or not len(head) or head.isna().any():
+        return ""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas' "could not infer format" for each value
+        if pd.to_datetime(head.astype(str), errors="coerce", format="mixed").isna().any():
+            return ""
+    name = table.columns[0]
+    return (f"Its first column has no name and holds dates ({str(head.iloc[0])!r}, ...: a "
+            "pandas date index saved by to_csv): write a name in the header (to_csv("
+            f"index_label='date')), or name it as read, data.date_column='{name}' (training) "
+            f"or --date-column '{name}' (forecast, evaluate, backtest)")
+
+
+def _long_advice(table: pd.DataFrame, dates: pd.Series, text: object, checked: Sequence[object],
+                 source: str) -> str:
+    """The error for a column of text ``text`` in a table whose dates repeat: it looks like
+    the long format (one row per date and series, such as symbol,date,price), read with its
+    series and value columns named; the value column suggested is its one other column of
+    numbers."""
+    row = int(np.flatnonzero(dates.duplicated().to_numpy())[0])
+    first = int(np.flatnonzero((dates == dates.iloc[row]).to_numpy())[0])
+    word = table[text].dropna().iloc[0]
+    numbers = [name for name in checked if name != text
+               and pd.to_numeric(table[name], errors="coerce").notna().any()]
+    value = numbers[0] if len(numbers) == 1 else "<its column of values>"
+    return (f"{source}: column {text!r} holds text ({word!r}) and the dates repeat "
+            f"({dates.iloc[row]} at rows {first} and {row}): a long file, of one row per date "
+            f"and series? Name its series and value columns, data.series_column={text} and "
+            f"data.value_column={value} (series_column= and value_column= in tidy and "
+            "load_table), and each series is read as a column; else drop the repeated dates "
+            f"and leave {text!r} out (data.features)")
 
 
 def _names(columns: Iterable[object]) -> str:

@@ -108,6 +108,27 @@ def describe_gaps(index: pd.DatetimeIndex, frequency: str | None = None) -> GapR
                      len(index.difference(grid)))
 
 
+def skipped_periods(index: pd.DatetimeIndex) -> tuple[int, int, str] | None:
+    """For rows of calendar months, quarters or years (:func:`calendar_periods`: first days,
+    last days or first and last trading days alike), how many of the months (quarters, years)
+    from the first row's to the last row's have no row, of how many, and the first of them
+    (``2010-03``; a year: ``2008``); None for other rows (:func:`describe_gaps` reads those).
+
+    Example:
+        >>> skipped_periods(pd.date_range("2010-01-01", periods=12, freq="BMS").delete([2, 3]))
+        (2, 12, '2010-03')
+    """
+    calendar = calendar_periods(index)
+    if calendar is None:
+        return None
+    step = round(12 / calendar)
+    months = index.to_period("M")
+    grid = pd.period_range(months[0], months[-1], freq="M")[::step]
+    missing = grid.difference(months)
+    first = "" if not len(missing) else str(missing[0].year) if step == 12 else str(missing[0])
+    return len(missing), len(grid), first
+
+
 def _check_index(index: pd.Index) -> None:
     """Refuse an index that is not dates in ascending order, each once: its steps (and the
     grid from its first to its last row) would be wrong, not missing."""

@@ -4,6 +4,8 @@ infinite refused with the column, row and date named (the policy of
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -38,9 +40,23 @@ def _numbers(column: pd.Series, dates: pd.Series, source: str) -> pd.Series:
         bad = numbers.isna() & text.notna()
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
+        value = column.iloc[row]
         raise ValueError(f"{source}: column {column.name!r} holds the non-numeric value "
-                         f"{column.iloc[row]!r} at row {row} (date {dates.iloc[row]}); "
-                         "expected numbers, with NA or an empty cell for a missing value. "
-                         "Fix the value, or leave the column out: list the inputs in "
-                         "data.features (training), or the column in categorical=[...]")
+                         f"{value!r} at row {row} (date {dates.iloc[row]}); "
+                         "expected numbers, with NA or an empty cell for a missing value"
+                         f"{_written_number(value)}. Fix the value, or leave the column out: "
+                         "list the inputs in data.features (training), or the column in "
+                         "categorical= in tidy and load_table")
     return numbers.astype(float)
+
+
+def _written_number(value: object) -> str:
+    """What to say of a number written with thousands separators or a decimal comma
+    (``'135,450'``, ``'1.234,5'``, ``'39,4'``), which is no number to pandas: how it must be
+    written; else nothing."""
+    text = str(value).strip().replace("\u00a0", " ")
+    grouped = re.fullmatch(r"[-+]?\d{1,3}([,. ']\d{3})+([.,]\d+)?", text)
+    if not (grouped or re.fullmatch(r"[-+]?\d+,\d+", text)):
+        return ""
+    return (" (numbers are read with a '.' decimal point and no thousands separators: write "
+            "1234.5, not 1,234.5 or 1.234,5 or 1234,5)")
