@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 import json
 from dataclasses import replace
@@ -15,6 +16,7 @@ from rnnkit.config import ModelConfig, TrainConfig
 from rnnkit.data.numeric_sequences import read_numeric_sequences
 from rnnkit.data.sst import parse_tree, read_trees, sst_examples
 from rnnkit.data.text_labels import read_labelled_texts, truncate
+from rnnkit.data.words import text_words
 from rnnkit.models.classifier import ClassifierConfig
 from rnnkit.pipelines.classifier_data import ClassifierDataConfig, label_order, read_examples
 
@@ -247,6 +249,27 @@ def test_a_tsv_file_keeps_its_quotes_as_text(tmp_path: Path) -> None:
     examples = read_labelled_texts(path)
     assert [e.labels for e in examples] == [("pos",), ("neg",), ("neg",), ("pos",)]
     assert examples[2].tokens[-3:] == ("unbalanced", "quote", "start")
+
+
+def test_a_tsv_file_quoted_by_a_csv_writer_is_read_unquoted(tmp_path: Path) -> None:
+    """pandas' to_csv(sep="\\t") quotes a text holding a quote (doubled inside) or a line
+    break: 195 of 400 IMDB reviews were read with a stray '"' token at each end and every quote
+    of the text doubled, and a text across lines was refused as a row without its label."""
+    rows = [('He said "wow", then left.', "pos"), ("first line\nsecond line", "neg"),
+            ("no quotes at all", "pos"), ('"Titanic" again', "neg")]
+    path = tmp_path / "pandas.tsv"
+    with path.open("w", newline="") as file:  # as pandas writes it
+        writer = csv.writer(file, delimiter="\t", lineterminator="\n")
+        writer.writerows([("text", "label"), *rows])
+    assert '"He said ""wow"", then left."' in path.read_text()
+    examples = read_labelled_texts(path, lowercase=False)
+    assert [e.tokens for e in examples] == [tuple(text_words(text)) for text, _ in rows]
+    assert [e.labels for e in examples] == [(label,) for _, label in rows]
+    # one stray quote that no writer would write: the file keeps its quotes as text
+    lines = path.read_text().split("\n")
+    path.write_text("\n".join([lines[0], lines[1], '"unbalanced start\tneg', ""]))
+    assert [e.tokens[:3] for e in read_labelled_texts(path)] == [
+        ('"', "he", "said"), ('"', "unbalanced", "start")]
 
 
 def test_truncation_keeps_head_tail_or_both() -> None:
