@@ -20,7 +20,12 @@ from rnnkit.config import (
     check_model,
 )
 from rnnkit.data.batching import BucketBatches
-from rnnkit.data.parallel import dataset_pair_files, one_file_of_a_pair, read_parallel
+from rnnkit.data.parallel import (
+    dataset_pair_files,
+    one_file_of_a_pair,
+    read_parallel,
+    without_one_side_blank,
+)
 from rnnkit.data.registry import get_task_spec
 from rnnkit.data.subword import BOS_ID, EOS_ID, MODEL_TYPES, SPECIAL_PIECES, SubwordTokenizer
 from rnnkit.models.beam_search import check_beam_width
@@ -205,6 +210,11 @@ def train_seq2seq(config: Seq2SeqRunConfig, out_dir: str | Path, resume: bool = 
     (train_src, train_tgt), (dev_src, dev_tgt), (test_src, test_tgt) = splits.values()
     log(f"read {len(train_src)} / {len(dev_src)} / {len(test_src)} pairs (train / dev / test),"
         f" {data.src}->{data.tgt}")
+    names = (f"{data.train}.{data.src}", f"{data.train}.{data.tgt}") if data.train else (
+        f"the {data.src} side", f"the {data.tgt} side")
+    train_src, train_tgt, left_out = without_one_side_blank(train_src, train_tgt, names)
+    if left_out:
+        log(left_out)
     tokenizers = prepare_tokenizers(data, train_src, train_tgt, Path(out_dir), resume)
     log(f"subword vocabularies: {len(tokenizers[0])} {data.src}, {len(tokenizers[1])} {data.tgt}")
     # SentencePiece may make fewer pieces than data.vocab_size asks
