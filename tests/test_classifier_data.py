@@ -130,6 +130,14 @@ def test_text_files_in_every_format(tmp_path: Path) -> None:
      r"excel.csv, line 2: .*found: text;label\); the header looks separated by ';'.*commas"),
     ("tabs.csv", "text\tlabel\ngood\tpos\n", r"separated by tabs.*--format tsv"),
     ("commas.tsv", "text,label\ngood,pos\n", r"separated by commas.*read separated by tabs"),
+    # no header: the first row's text was taken for a field name to set in data.text_field
+    ("nohead.tsv", "A tired, dull mess.\tnegative\ngreat\tpositive\n",
+     r"nohead.tsv, line 2: .*; the file seems to have no header: line 1 is read as the column "
+     r"names, but it looks like a row of data; add a header line above it naming the columns "
+     r"'text' and 'label', such as text<TAB>label$"),
+    ("nohead.csv", "great film,1\nbad film,0\n", r"no header: .*such as text,label$"),
+    ("named.csv", "review text,sentiment\ngreat film,1\n",
+     r"found: review text, sentiment\); set data.text_field / data.label_field$"),
 ])
 def test_text_file_errors_name_the_row(tmp_path: Path, name: str, content: str,
                                        error: str) -> None:

@@ -180,11 +180,12 @@ def check_text_length(tokens: list[str], where: str) -> None:
                          "with data.max_tokens when training")
 
 
-def _separator_hint(row: object, fmt: str) -> str:
-    """What to do about a row without the named fields: a header that is one column holding
+def _separator_hint(row: object, fmt: str, fields: tuple[str, ...]) -> str:
+    """What to do about a row without the named ``fields``: a header that is one column holding
     another separator (a CSV saved with ';' by a spreadsheet) is a file read with the wrong
-    separator, and one that is an SST tree (SST's train.txt, read as TSV by its name) a file
-    of another format, not a field name to set."""
+    separator, one that is an SST tree (SST's train.txt, read as TSV by its name) a file of
+    another format, and one that holds texts or labels a file without a header, not field
+    names to set."""
     header = list(row) if isinstance(row, dict) else []
     if fmt in ("csv", "tsv") and len(header) == 1 and TREE_START.match(str(header[0])):
         return ("the file looks like SST trees, one a line, not a table: read it with "
@@ -198,7 +199,24 @@ def _separator_hint(row: object, fmt: str) -> str:
                         f"{'commas' if fmt == 'csv' else 'tabs'}"
                         + (" (or name it .tsv, or pass --format tsv)" if separator == "\t"
                            else ""))
+    if fmt in ("csv", "tsv") and any(_looks_like_data(str(name)) for name in header):
+        named = " and ".join(map(repr, fields))
+        example = ("," if fmt == "csv" else "<TAB>").join(fields)
+        return ("the file seems to have no header: line 1 is read as the column names, but "
+                "it looks like a row of data; add a header line above it naming the column"
+                + (f"s {named}, such as {example}" if len(fields) > 1 else f" {named}"))
     return FIELDS_HINT
+
+
+def _looks_like_data(name: str) -> bool:
+    """Whether a header's name is rather a text or a label: several words, long, or a number.
+
+    Example:
+        >>> [_looks_like_data(n) for n in ("review text", "A tired, dull mess", "1", "label")]
+        [False, True, True, False]
+    """
+    return (len(name.split()) >= 3 or len(name) > 40
+            or name.strip().lstrip("-").replace(".", "", 1).isdigit())
 
 
 def _json_kind(value: object) -> str:
@@ -238,7 +256,7 @@ def read_labelled_texts(
             found = shortened(", ".join(map(str, row)))  # a 50 MB line read as names
             raise ValueError(f"{where}: needs the field{'s' if len(fields) > 1 else ''} "
                              f"{' and '.join(map(repr, fields))}"
-                             f" (found: {found}); {_separator_hint(row, fmt)}")
+                             f" (found: {found}); {_separator_hint(row, fmt, fields)}")
         if isinstance(row[text_field], list | dict):  # JSON: its Python form is no text
             raise ValueError(f"{where}: the text ({text_field!r}) is a JSON "
                              f"{'array' if isinstance(row[text_field], list) else 'object'}, "
