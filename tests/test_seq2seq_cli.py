@@ -436,6 +436,23 @@ def test_training_pairs_blank_on_one_side_are_left_out_and_named(tmp_path: Path)
             f"line 2 ({prefix}.en blank), line 5 ({prefix}.de blank)") in logged
 
 
+def test_warnings_about_a_test_line_name_its_file(
+        prefix: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """'line 2: characters never seen in training' did not say of which file: train seq2seq
+    scores its test split after training (dev validated before), evaluate a prefix's pair."""
+    (tmp_path / "unseen.de").write_text("ein hund\nein hund ☃\n", encoding="utf-8")
+    (tmp_path / "unseen.en").write_text("a dog\na dog\n", encoding="utf-8")
+    test = tmp_path / "unseen"
+    out = tmp_path / "run"
+    assert main(["train", "seq2seq", "--train", str(prefix), "--dev", str(prefix),
+                 "--test", str(test), "--out", str(out), *TINY]) == 0
+    said = (f"rnnkit: warning: {test}.de, line 2: characters never seen in training are read "
+            "as unknown: ☃\n")
+    assert said in capsys.readouterr().err
+    assert main(["evaluate", "--model", str(out / "model.rnnkit"), "--data", str(test)]) == 0
+    assert said in capsys.readouterr().err
+
+
 def test_a_refused_run_leaves_the_earlier_runs_tokenizers(
         prefix: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A fresh run into a run's folder wrote its tokenizers.json before its checks: refused

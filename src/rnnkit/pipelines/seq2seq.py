@@ -74,10 +74,14 @@ class Seq2SeqRunConfig:
 
 def read_split(data: TranslationDataConfig, split: str) -> tuple[list[str], list[str]]:
     """Source and target lines of ``train``, ``dev`` or ``test``."""
+    return read_parallel(*split_files(data, split))
+
+
+def split_files(data: TranslationDataConfig, split: str) -> tuple[str | Path, str | Path]:
+    """The source and target files of ``split``: the dataset's, or named by its prefix."""
     if data.dataset:
-        files = dataset_pair_files(data.dataset, split, data.src, data.tgt, data.data_dir or None)
-        return read_parallel(*files)
-    return read_parallel(*pair_files(data, split))
+        return dataset_pair_files(data.dataset, split, data.src, data.tgt, data.data_dir or None)
+    return pair_files(data, split)
 
 
 def pair_files(data: TranslationDataConfig, split: str) -> tuple[str, str]:
@@ -210,8 +214,7 @@ def train_seq2seq(config: Seq2SeqRunConfig, out_dir: str | Path, resume: bool = 
     (train_src, train_tgt), (dev_src, dev_tgt), (test_src, test_tgt) = splits.values()
     log(f"read {len(train_src)} / {len(dev_src)} / {len(test_src)} pairs (train / dev / test),"
         f" {data.src}->{data.tgt}")
-    names = (f"{data.train}.{data.src}", f"{data.train}.{data.tgt}") if data.train else (
-        f"the {data.src} side", f"the {data.tgt} side")
+    names = (str(split_files(data, "train")[0]), str(split_files(data, "train")[1]))
     train_src, train_tgt, left_out = without_one_side_blank(train_src, train_tgt, names)
     if left_out:
         log(left_out)
@@ -244,29 +247,33 @@ def train_seq2seq(config: Seq2SeqRunConfig, out_dir: str | Path, resume: bool = 
         "history": result.history,
     }
     out = Path(out_dir)
-    results["test"] = score_both(model, test_src, test_tgt, out, "test", log)
+    results["test"] = score_both(model, test_src, test_tgt, out, "test", log,
+                                 str(split_files(data, "test")[0]))
     results["total_seconds"] = total_seconds(started, result)
     write_results(results, out / "results.json")
     return results
 
 
 def score_both(model: Seq2Seq, sources: list[str], references: list[str], out: Path | None,
-               name: str, log: Any = print) -> dict[str, Any]:
-    """Greedy and beam-search scores (BLEU, chrF, signatures); translations written to ``out``."""
+               name: str, log: Any = print, source: str = "") -> dict[str, Any]:
+    """Greedy and beam-search scores (BLEU, chrF, signatures), ``sources`` read from the file
+    ``source`` (for warnings); translations written to ``out``."""
     scored: dict[str, Any] = {}
     for decoding, beam in (("greedy", 1), ("beam", model.config.beam_size)):
         scored[decoding] = score_lines(model, sources, references, beam, out,
-                                       f"{name}.{decoding}")
+                                       f"{name}.{decoding}", source)
         log(f"{name} {decoding} (beam {beam}): BLEU {scored[decoding]['bleu']:.2f}, chrF"
             f" {scored[decoding]['chrf']:.2f}; {scored[decoding]['bleu_signature']}")
     return scored
 
 
 def score_lines(model: Seq2Seq, sources: list[str], references: list[str], beam_size: int,
-                out: Path | None = None, name: str = "test") -> dict[str, Any]:
-    """Translate ``sources`` and score against ``references``; write ``<out>/<name>.txt``."""
+                out: Path | None = None, name: str = "test", source: str = "") -> dict[str, Any]:
+    """Translate ``sources`` (of the file ``source``, for warnings) and score against
+    ``references``; write ``<out>/<name>.txt``."""
     started = time.perf_counter()
-    hypotheses = detokenize(model, translate_lines(model, sources, beam_size))  # no gradients
+    found = translate_lines(model, sources, beam_size, source_file=source)  # no gradients
+    hypotheses = detokenize(model, found)
     seconds = time.perf_counter() - started
     scores = corpus_scores(hypotheses, references, model.data.get("tgt", ""))
     scores.update(beam_size=beam_size, length_penalty=model.config.length_penalty,
