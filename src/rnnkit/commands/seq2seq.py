@@ -187,13 +187,9 @@ def _plot_first(model: Any, lines: list[str], found: list[Any], path: Path,
 
 
 def evaluate(args: argparse.Namespace) -> int:
-    from rnnkit.pipelines.seq2seq import (
-        TranslationDataConfig,
-        read_split,
-        score_lines,
-        split_files,
-    )
+    from rnnkit.pipelines.seq2seq import TranslationDataConfig, read_split, split_files
     from rnnkit.pipelines.translation import load_translator
+    from rnnkit.pipelines.translation_scoring import score_lines
     from rnnkit.training.translation_metrics import bleu_metric
 
     model = load_translator(args.model)

@@ -31,9 +31,11 @@ from rnnkit.data.subword import BOS_ID, EOS_ID, MODEL_TYPES, SPECIAL_PIECES, Sub
 from rnnkit.models.beam_search import check_beam_width
 from rnnkit.models.seq2seq import Seq2Seq, Seq2SeqBatch, Seq2SeqConfig
 from rnnkit.pipelines.run import total_seconds, train_in_run_dir, write_results
-from rnnkit.pipelines.translation import detokenize, pad, translate_lines
-from rnnkit.training.checkpoint import seed_everything, write_output_text
-from rnnkit.training.translation_metrics import bleu_metric, corpus_scores
+from rnnkit.pipelines.translation import pad
+from rnnkit.pipelines.translation_scoring import score_both
+from rnnkit.pipelines.translation_scoring import score_lines as score_lines  # its old home
+from rnnkit.training.checkpoint import seed_everything
+from rnnkit.training.translation_metrics import bleu_metric
 
 Pair = tuple[list[int], list[int], str]  # source ids (+ end), target ids (begin .. end), text
 
@@ -252,36 +254,6 @@ def train_seq2seq(config: Seq2SeqRunConfig, out_dir: str | Path, resume: bool = 
     results["total_seconds"] = total_seconds(started, result)
     write_results(results, out / "results.json")
     return results
-
-
-def score_both(model: Seq2Seq, sources: list[str], references: list[str], out: Path | None,
-               name: str, log: Any = print, source: str = "") -> dict[str, Any]:
-    """Greedy and beam-search scores (BLEU, chrF, signatures), ``sources`` read from the file
-    ``source`` (for warnings); translations written to ``out``."""
-    scored: dict[str, Any] = {}
-    for decoding, beam in (("greedy", 1), ("beam", model.config.beam_size)):
-        scored[decoding] = score_lines(model, sources, references, beam, out,
-                                       f"{name}.{decoding}", source)
-        log(f"{name} {decoding} (beam {beam}): BLEU {scored[decoding]['bleu']:.2f}, chrF"
-            f" {scored[decoding]['chrf']:.2f}; {scored[decoding]['bleu_signature']}")
-    return scored
-
-
-def score_lines(model: Seq2Seq, sources: list[str], references: list[str], beam_size: int,
-                out: Path | None = None, name: str = "test", source: str = "") -> dict[str, Any]:
-    """Translate ``sources`` (of the file ``source``, for warnings) and score against
-    ``references``; write ``<out>/<name>.txt``."""
-    started = time.perf_counter()
-    found = translate_lines(model, sources, beam_size, source_file=source)  # no gradients
-    hypotheses = detokenize(model, found)
-    seconds = time.perf_counter() - started
-    scores = corpus_scores(hypotheses, references, model.data.get("tgt", ""))
-    scores.update(beam_size=beam_size, length_penalty=model.config.length_penalty,
-                  sentences=len(sources), decode_seconds=round(seconds, 1))
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        write_output_text(out / f"{name}.txt", "\n".join(hypotheses) + "\n")
-    return scores
 
 
 def model_from_run(out_dir: str | Path, checkpoint: str = "best.pt") -> Seq2Seq:
