@@ -121,7 +121,9 @@ def test_text_files_in_every_format(tmp_path: Path) -> None:
      r"short.csv, line 3: no label"),
     ("gaps.csv", "text,label\nhello,pos\n\n\nbye\n", r"gaps.csv, line 5: no label"),
     ("quoted.csv", 'text,label\n"two\nlines",pos\n"a\n\nb",\n', r"quoted.csv, line 4: the label "
-     "is empty"),
+     r"\('label'\) is empty; give it one or remove the row$"),  # it said no more than 'is empty'
+    ("blank.tsv", "text\tlabel\ngood\tpos\nbad\t \n", r"blank.tsv, line 3: the label \('label'\) "
+     "is empty; give it one"),
     ("gaps.tsv", "text\tlabel\n\n\t\ngood\tpos\n", r"gaps.tsv, line 3: the text is empty"),
     ("blank.csv", "\ntext,label\nhello,pos\n", r"blank.csv, line 1: blank, but the header .* "
      "must be on line 1"),

@@ -286,7 +286,8 @@ def read_labelled_texts(
                       else [raw])
         labels = [label for label in labels if label]
         if not labels and not label_separator:
-            raise ValueError(f"{where}: the label is empty")
+            raise ValueError(f"{where}: the label ({label_field!r}) is empty; give it one or "
+                             "remove the row")
         examples.append(LabelledText(tuple(tokens), tuple(labels)))
     if not examples:
         raise ValueError(f"{path} holds no examples")
