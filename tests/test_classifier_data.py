@@ -392,9 +392,10 @@ def test_cli_trains_predicts_and_refuses_unknown_labels(
     assert main(["evaluate", "--model", str(tmp_path / "coded.rnnkit"), "--data",
                  str(codes)]) == 0  # a file in the dataset's own format: its codes named
     assert json.loads(capsys.readouterr().out)["scores"]["accuracy"] == 1.0
-    odd = _write_texts(tmp_path / "odd.jsonl", [("fine film", "meh")])
+    odd = _write_texts(tmp_path / "odd.jsonl", [("fine film", "pos"), ("fine film", "meh")])
     assert main(["evaluate", "--model", str(out / "model.rnnkit"), "--data", str(odd)]) == 2
-    assert "labels the model never saw in training: ['meh']" in capsys.readouterr().err
+    assert ("labels the model never saw in training: ['meh'] (1 of its 2 examples; the first is "
+            "example 2)") in capsys.readouterr().err  # which, in a file of thousands
     assert main(["train", "classifier", "--train", str(train), "--dev", str(odd),
                  "--out", str(tmp_path / "r2"), *settings]) == 2
     assert "the dev data has labels the model never saw" in capsys.readouterr().err
