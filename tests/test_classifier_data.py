@@ -711,8 +711,9 @@ def test_a_file_that_is_not_utf8_names_the_file_and_line(tmp_path: Path, name: s
     path = tmp_path / name
     save(text.encode("latin-1"))  # \xe9 is a UTF-8 lead byte, not a character
     read = read_trees if name.endswith(".txt") else read_labelled_texts
-    with pytest.raises(DataFormatError, match=rf"{name}:3: not UTF-8 text \(.*\); save the file "
-                                              "as UTF-8"):
+    with pytest.raises(DataFormatError, match=rf"{name}:3: not UTF-8 text \(.*\); it reads as "
+                                              r"Windows-1252 \(Latin-1\) text, .*caf.* there: "
+                                              "save the file as UTF-8"):
         read(path)
     save(b"\xef\xbb\xbf" + text.replace("\xe9", "e").encode())  # a byte-order mark is no text
     assert len(read(path)) == (3 if name.endswith(".txt") else 2)

@@ -339,6 +339,26 @@ def test_a_file_that_is_not_utf8_names_the_file_and_line(
     assert "save the file as UTF-8" in str(error.value) and error.value.line == 3
 
 
+def test_a_latin1_or_windows_1252_file_is_told_as_such(tmp_path: Path) -> None:
+    """A Latin-1 (or Windows-1252: a spreadsheet's "Text" export) file was refused as 'not
+    UTF-8 text (invalid continuation byte at byte 16: b'\\xe9 d\\xe9'); save the file as UTF-8,
+    or check that it is the text file you meant': which encoding it is, how to convert it, and
+    what the bytes were, the user had to find out. Bytes no such text holds keep that advice."""
+    from rnnkit.data.text_labels import read_labelled_texts
+
+    path = tmp_path / "reviews.csv"
+    path.write_bytes("text,label\nok,pos\nCafé déjà vu, “great”,pos\n".encode("cp1252"))
+    with pytest.raises(DataFormatError) as error:
+        read_labelled_texts(path)
+    assert str(error.value) == (
+        f"{path}:3: not UTF-8 text (invalid continuation byte at byte 21: b'\\xe9 d\\xe9'); it "
+        "reads as Windows-1252 (Latin-1) text, 'Café déjà vu, “great”,pos' there: save the "
+        f"file as UTF-8 (iconv -f cp1252 -t utf-8 {path} > {tmp_path / 'reviews.utf8.csv'})")
+    path.write_bytes(b"Bob\tB-PER\n\x00\xe9\tO\n")  # a NUL: no text of any encoding
+    with pytest.raises(DataFormatError, match=r"save the file as UTF-8, or check that it is "):
+        read_iob(path)
+
+
 @pytest.mark.parametrize("reader, text", [
     (read_conllu, CONLLU), (read_iob, WNUT), (read_iob, CONLL03),
     (read_iob, "Bob\tB-PER\nran\tO\nfast\tO\n\nAnn\tB-PER\n")])
