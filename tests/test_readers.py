@@ -94,6 +94,10 @@ def test_write_conllu_replaces_only_the_chosen_column(tmp_path: Path) -> None:
     ("1\tHi\thi\tINTJ\tUH\t_\t0\troot\t_\n", "expected 10 tab-separated fields, found 9"),
     ("John\tB-PER\n", "found 2 (an IOB file of token and tag columns? give --format iob)"),
     ("1 Hi hi INTJ UH _ 0 root _ _\n", "fields must be separated by tabs"),
+    # CoNLL-2003 and UNER lines: 'fields must be separated by tabs', and no hint for UNER's
+    ("EU NNP B-NP B-ORG\n", "found 1 (an IOB file of token and tag columns? give --format iob)"),
+    ("-DOCSTART- -X- -X- O\n", "found 1 (an IOB file of token and tag columns? give --format "),
+    ("1\tBob\tB-PER\t-\t-\n", "found 5 (an IOB file of token and tag columns? give --format "),
     ("one\tHi\thi\tINTJ\tUH\t_\t0\troot\t_\t_\n", "ID 'one' is not a number"),
     ("\u00b2\tHi\thi\tINTJ\tUH\t_\t0\troot\t_\t_\n", "ID '\u00b2' is not a number"),
     ("1\tHi\thi\t\tUH\t_\t0\troot\t_\t_\n", "no UPOS tag ('') for word 'Hi'"),
