@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 import json
 from dataclasses import replace
@@ -15,6 +16,7 @@ from rnnkit.config import ModelConfig, TrainConfig
 from rnnkit.data.numeric_sequences import read_numeric_sequences
 from rnnkit.data.sst import parse_tree, read_trees, sst_examples
 from rnnkit.data.text_labels import read_labelled_texts, truncate
+from rnnkit.data.words import text_words
 from rnnkit.models.classifier import ClassifierConfig
 from rnnkit.pipelines.classifier_data import ClassifierDataConfig, label_order, read_examples
 
@@ -119,7 +121,9 @@ def test_text_files_in_every_format(tmp_path: Path) -> None:
      r"short.csv, line 3: no label"),
     ("gaps.csv", "text,label\nhello,pos\n\n\nbye\n", r"gaps.csv, line 5: no label"),
     ("quoted.csv", 'text,label\n"two\nlines",pos\n"a\n\nb",\n', r"quoted.csv, line 4: the label "
-     "is empty"),
+     r"\('label'\) is empty; give it one or remove the row$"),  # it said no more than 'is empty'
+    ("blank.tsv", "text\tlabel\ngood\tpos\nbad\t \n", r"blank.tsv, line 3: the label \('label'\) "
+     "is empty; give it one"),
     ("gaps.tsv", "text\tlabel\n\n\t\ngood\tpos\n", r"gaps.tsv, line 3: the text is empty"),
     ("blank.csv", "\ntext,label\nhello,pos\n", r"blank.csv, line 1: blank, but the header .* "
      "must be on line 1"),
@@ -128,6 +132,14 @@ def test_text_files_in_every_format(tmp_path: Path) -> None:
      r"excel.csv, line 2: .*found: text;label\); the header looks separated by ';'.*commas"),
     ("tabs.csv", "text\tlabel\ngood\tpos\n", r"separated by tabs.*--format tsv"),
     ("commas.tsv", "text,label\ngood,pos\n", r"separated by commas.*read separated by tabs"),
+    # no header: the first row's text was taken for a field name to set in data.text_field
+    ("nohead.tsv", "A tired, dull mess.\tnegative\ngreat\tpositive\n",
+     r"nohead.tsv, line 2: .*; the file seems to have no header: line 1 is read as the column "
+     r"names, but it looks like a row of data; add a header line above it naming the columns "
+     r"'text' and 'label', such as text<TAB>label$"),
+    ("nohead.csv", "great film,1\nbad film,0\n", r"no header: .*such as text,label$"),
+    ("named.csv", "review text,sentiment\ngreat film,1\n",
+     r"found: review text, sentiment\); set data.text_field / data.label_field$"),
 ])
 def test_text_file_errors_name_the_row(tmp_path: Path, name: str, content: str,
                                        error: str) -> None:
@@ -249,6 +261,27 @@ def test_a_tsv_file_keeps_its_quotes_as_text(tmp_path: Path) -> None:
     assert examples[2].tokens[-3:] == ("unbalanced", "quote", "start")
 
 
+def test_a_tsv_file_quoted_by_a_csv_writer_is_read_unquoted(tmp_path: Path) -> None:
+    """pandas' to_csv(sep="\\t") quotes a text holding a quote (doubled inside) or a line
+    break: 195 of 400 IMDB reviews were read with a stray '"' token at each end and every quote
+    of the text doubled, and a text across lines was refused as a row without its label."""
+    rows = [('He said "wow", then left.', "pos"), ("first line\nsecond line", "neg"),
+            ("no quotes at all", "pos"), ('"Titanic" again', "neg")]
+    path = tmp_path / "pandas.tsv"
+    with path.open("w", newline="") as file:  # as pandas writes it
+        writer = csv.writer(file, delimiter="\t", lineterminator="\n")
+        writer.writerows([("text", "label"), *rows])
+    assert '"He said ""wow"", then left."' in path.read_text()
+    examples = read_labelled_texts(path, lowercase=False)
+    assert [e.tokens for e in examples] == [tuple(text_words(text)) for text, _ in rows]
+    assert [e.labels for e in examples] == [(label,) for _, label in rows]
+    # one stray quote that no writer would write: the file keeps its quotes as text
+    lines = path.read_text().split("\n")
+    path.write_text("\n".join([lines[0], lines[1], '"unbalanced start\tneg', ""]))
+    assert [e.tokens[:3] for e in read_labelled_texts(path)] == [
+        ('"', "he", "said"), ('"', "unbalanced", "start")]
+
+
 def test_truncation_keeps_head_tail_or_both() -> None:
     tokens = list("abcdefgh")
     assert truncate(tokens, 3, "head") == ["a", "b", "c"]
@@ -359,9 +392,10 @@ def test_cli_trains_predicts_and_refuses_unknown_labels(
     assert main(["evaluate", "--model", str(tmp_path / "coded.rnnkit"), "--data",
                  str(codes)]) == 0  # a file in the dataset's own format: its codes named
     assert json.loads(capsys.readouterr().out)["scores"]["accuracy"] == 1.0
-    odd = _write_texts(tmp_path / "odd.jsonl", [("fine film", "meh")])
+    odd = _write_texts(tmp_path / "odd.jsonl", [("fine film", "pos"), ("fine film", "meh")])
     assert main(["evaluate", "--model", str(out / "model.rnnkit"), "--data", str(odd)]) == 2
-    assert "labels the model never saw in training: ['meh']" in capsys.readouterr().err
+    assert ("labels the model never saw in training: ['meh'] (1 of its 2 examples; the first is "
+            "example 2)") in capsys.readouterr().err  # which, in a file of thousands
     assert main(["train", "classifier", "--train", str(train), "--dev", str(odd),
                  "--out", str(tmp_path / "r2"), *settings]) == 2
     assert "the dev data has labels the model never saw" in capsys.readouterr().err
@@ -677,8 +711,9 @@ def test_a_file_that_is_not_utf8_names_the_file_and_line(tmp_path: Path, name: s
     path = tmp_path / name
     save(text.encode("latin-1"))  # \xe9 is a UTF-8 lead byte, not a character
     read = read_trees if name.endswith(".txt") else read_labelled_texts
-    with pytest.raises(DataFormatError, match=rf"{name}:3: not UTF-8 text \(.*\); save the file "
-                                              "as UTF-8"):
+    with pytest.raises(DataFormatError, match=rf"{name}:3: not UTF-8 text \(.*\); it reads as "
+                                              r"Windows-1252 \(Latin-1\) text, .*caf.* there: "
+                                              "save the file as UTF-8"):
         read(path)
     save(b"\xef\xbb\xbf" + text.replace("\xe9", "e").encode())  # a byte-order mark is no text
     assert len(read(path)) == (3 if name.endswith(".txt") else 2)

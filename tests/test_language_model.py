@@ -582,6 +582,23 @@ def test_a_text_too_short_is_reported_before_a_missing_line_break(
     assert "too short for 32 columns" in err and "prime" not in err
 
 
+def test_a_text_of_one_line_asks_for_a_prime_saying_why(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A text of one line (no line break, a sample's default start) was refused before
+    training as 'sample.prime: give a prime: the model has no line break to start from',
+    which did not say why the setting, never given, was wanted nor what to give."""
+    corpus = tmp_path / "line.txt"
+    corpus.write_text("to be or not to be, that is the question. " * 200, encoding="utf-8")
+    run = ["train", "lm", "--file", str(corpus), "--out", str(tmp_path / "run"), "--set",
+           "model.hidden_size=8", "--set", "train.threads=1", "--set", "train.epochs=1"]
+    assert main(run) == 2
+    assert capsys.readouterr().err == (
+        "rnnkit: error: sample.prime: the model saw no line break in training (its text is one "
+        "line), which a sample starts from when no prime is given; give a prime, the text the "
+        "sample starts with, such as its first word\n")
+    assert main([*run, "--set", "sample.prime=to", "--set", "train.progress=false"]) == 0
+
+
 def train_on_play(tmp_path: Path, *settings: str) -> Path:
     """``train lm`` on ``TEXT * 3`` (``tmp_path/play.txt``) with ``settings`` beside two
     validation columns, a 5-token sample and no progress bar; the run folder."""

@@ -94,6 +94,10 @@ def test_write_conllu_replaces_only_the_chosen_column(tmp_path: Path) -> None:
     ("1\tHi\thi\tINTJ\tUH\t_\t0\troot\t_\n", "expected 10 tab-separated fields, found 9"),
     ("John\tB-PER\n", "found 2 (an IOB file of token and tag columns? give --format iob)"),
     ("1 Hi hi INTJ UH _ 0 root _ _\n", "fields must be separated by tabs"),
+    # CoNLL-2003 and UNER lines: 'fields must be separated by tabs', and no hint for UNER's
+    ("EU NNP B-NP B-ORG\n", "found 1 (an IOB file of token and tag columns? give --format iob)"),
+    ("-DOCSTART- -X- -X- O\n", "found 1 (an IOB file of token and tag columns? give --format "),
+    ("1\tBob\tB-PER\t-\t-\n", "found 5 (an IOB file of token and tag columns? give --format "),
     ("one\tHi\thi\tINTJ\tUH\t_\t0\troot\t_\t_\n", "ID 'one' is not a number"),
     ("\u00b2\tHi\thi\tINTJ\tUH\t_\t0\troot\t_\t_\n", "ID '\u00b2' is not a number"),
     ("1\tHi\thi\t\tUH\t_\t0\troot\t_\t_\n", "no UPOS tag ('') for word 'Hi'"),
@@ -337,6 +341,26 @@ def test_a_file_that_is_not_utf8_names_the_file_and_line(
         reader(path)
     assert str(error.value).startswith(f"{path}:3: not UTF-8 text (")
     assert "save the file as UTF-8" in str(error.value) and error.value.line == 3
+
+
+def test_a_latin1_or_windows_1252_file_is_told_as_such(tmp_path: Path) -> None:
+    """A Latin-1 (or Windows-1252: a spreadsheet's "Text" export) file was refused as 'not
+    UTF-8 text (invalid continuation byte at byte 16: b'\\xe9 d\\xe9'); save the file as UTF-8,
+    or check that it is the text file you meant': which encoding it is, how to convert it, and
+    what the bytes were, the user had to find out. Bytes no such text holds keep that advice."""
+    from rnnkit.data.text_labels import read_labelled_texts
+
+    path = tmp_path / "reviews.csv"
+    path.write_bytes("text,label\nok,pos\nCafé déjà vu, “great”,pos\n".encode("cp1252"))
+    with pytest.raises(DataFormatError) as error:
+        read_labelled_texts(path)
+    assert str(error.value) == (
+        f"{path}:3: not UTF-8 text (invalid continuation byte at byte 21: b'\\xe9 d\\xe9'); it "
+        "reads as Windows-1252 (Latin-1) text, 'Café déjà vu, “great”,pos' there: save the "
+        f"file as UTF-8 (iconv -f cp1252 -t utf-8 {path} > {tmp_path / 'reviews.utf8.csv'})")
+    path.write_bytes(b"Bob\tB-PER\n\x00\xe9\tO\n")  # a NUL: no text of any encoding
+    with pytest.raises(DataFormatError, match=r"save the file as UTF-8, or check that it is "):
+        read_iob(path)
 
 
 @pytest.mark.parametrize("reader, text", [

@@ -415,6 +415,44 @@ def test_seq2seq_training_pairs_are_judged_and_kept_whole(tmp_path: Path) -> Non
     assert len(cut[0][0]) == 3
 
 
+def test_training_pairs_blank_on_one_side_are_left_out_and_named(tmp_path: Path) -> None:
+    """A blank line on one side of a training pair (the files' line counts agreeing) was
+    trained on in silence: the model learnt to translate that sentence as nothing."""
+    sources, targets = list(SOURCE), list(TARGET)
+    targets[1], sources[4] = "", "  "  # line 2: no translation; line 5: nothing translated
+    (tmp_path / "t.de").write_text("\n".join(sources) + "\n", encoding="utf-8")
+    (tmp_path / "t.en").write_text("\n".join(targets) + "\n", encoding="utf-8")
+    prefix = str(tmp_path / "t")
+    config = Seq2SeqRunConfig(
+        data=TranslationDataConfig(dataset="", train=prefix, dev=prefix, test=prefix,
+                                   vocab_size=30),
+        seq2seq=Seq2SeqConfig(embedding_dim=8, beam_size=1),
+        model=ModelConfig(cell="gru", hidden_size=8),
+        train=TrainConfig(epochs=1, progress=False, threads=1, monitor="val_bleu", mode="max"))
+    logged: list[str] = []
+    results = train_seq2seq(config, tmp_path / "run", log=logged.append)
+    assert results["train_pairs"] == len(SOURCE) - 2
+    assert (f"left out 2 training pairs blank on one side, no translation of the other: "
+            f"line 2 ({prefix}.en blank), line 5 ({prefix}.de blank)") in logged
+
+
+def test_warnings_about_a_test_line_name_its_file(
+        prefix: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """'line 2: characters never seen in training' did not say of which file: train seq2seq
+    scores its test split after training (dev validated before), evaluate a prefix's pair."""
+    (tmp_path / "unseen.de").write_text("ein hund\nein hund ☃\n", encoding="utf-8")
+    (tmp_path / "unseen.en").write_text("a dog\na dog\n", encoding="utf-8")
+    test = tmp_path / "unseen"
+    out = tmp_path / "run"
+    assert main(["train", "seq2seq", "--train", str(prefix), "--dev", str(prefix),
+                 "--test", str(test), "--out", str(out), *TINY]) == 0
+    said = (f"rnnkit: warning: {test}.de, line 2: characters never seen in training are read "
+            "as unknown: ☃\n")
+    assert said in capsys.readouterr().err
+    assert main(["evaluate", "--model", str(out / "model.rnnkit"), "--data", str(test)]) == 0
+    assert said in capsys.readouterr().err
+
+
 def test_a_refused_run_leaves_the_earlier_runs_tokenizers(
         prefix: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A fresh run into a run's folder wrote its tokenizers.json before its checks: refused

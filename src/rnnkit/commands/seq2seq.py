@@ -192,8 +192,9 @@ def _plot_first(model: Any, lines: list[str], found: list[Any], path: Path,
 
 
 def evaluate(args: argparse.Namespace) -> int:
-    from rnnkit.pipelines.seq2seq import TranslationDataConfig, read_split, score_lines
+    from rnnkit.pipelines.seq2seq import TranslationDataConfig, read_split, split_files
     from rnnkit.pipelines.translation import load_translator
+    from rnnkit.pipelines.translation_scoring import score_lines
     from rnnkit.training.translation_metrics import bleu_metric
 
     model = load_translator(args.model)
@@ -211,7 +212,8 @@ def evaluate(args: argparse.Namespace) -> int:
     beam = model.config.beam_size
     with warnings.catch_warnings():  # unseen characters, long lines: one line each, as translate
         warnings.simplefilter("always")
-        result = score_lines(model, sources, references, beam, args.out, split)
+        result = score_lines(model, sources, references, beam, args.out, split,
+                             str(split_files(data, split)[0]))
     decoding = (f"beam search (beam {beam}, length penalty {model.config.length_penalty})"
                 if beam > 1 else "greedy")
     print(f"{len(sources)} sentences, {data.src}->{data.tgt}, {decoding}: the model's"

@@ -105,9 +105,10 @@ def _check_word_line(
 ) -> None:
     """Raise the error for a malformed line; return for a multiword-token or empty-node line."""
     if len(fields) != len(FIELDS):
-        hint = (" (fields must be separated by tabs)" if " " in text and len(fields) < 10
-                else " (an IOB file of token and tag columns? give --format iob)"
-                if 2 <= len(fields) <= 4 else "")
+        columns = len(fields) if "\t" in text else len(text.split())  # CoNLL-2003: spaces
+        hint = (" (an IOB file of token and tag columns? give --format iob)"
+                if 2 <= columns <= 6 else " (fields must be separated by tabs)"
+                if " " in text and len(fields) < 10 else "")
         raise DataFormatError(
             f"expected {len(FIELDS)} tab-separated fields, found {len(fields)}{hint}", path, number
         )

@@ -83,9 +83,39 @@ def decode_utf8(raw: bytes, path: str | Path) -> str:
             raise DataFormatError(f"not UTF-8 text: {advice}", path, 1) from None
         raise DataFormatError(
             f"not UTF-8 text ({error.reason} at byte {error.start}: "
-            f"{raw[error.start:error.start + 4]!r}); save the file as UTF-8, or check that it is "
-            "the text file you meant", path, raw[: error.start].count(b"\n") + 1,
+            f"{raw[error.start:error.start + 4]!r}); " + (
+                legacy_text(raw, error.start, path)
+                or "save the file as UTF-8, or check that it is the text file you meant"),
+            path, raw[: error.start].count(b"\n") + 1,
         ) from None
+
+
+def legacy_text(raw: bytes, start: int, path: str | Path) -> str | None:
+    """What to do with a file that is not UTF-8 but reads as Windows-1252 (Latin-1 and the
+    Windows quotes: a spreadsheet's or an old editor's text), showing its text around byte
+    ``start`` as that encoding reads it; None for bytes that are no such text (a NUL, or a
+    byte Windows-1252 leaves undefined).
+
+    Example:
+        >>> legacy_text(b"Caf\\xe9 d\\xe9j\\xe0 vu", 3, "m.txt")  # doctest: +NORMALIZE_WHITESPACE
+        "it reads as Windows-1252 (Latin-1) text, 'Café déjà vu' there: save the file as UTF-8
+        (iconv -f cp1252 -t utf-8 m.txt > m.utf8.txt)"
+    """
+    if b"\x00" in raw:
+        return None
+    try:
+        raw.decode("cp1252")
+    except UnicodeDecodeError:
+        return None
+    line_end = raw.find(b"\n", start)
+    around = raw[max(raw.rfind(b"\n", 0, start) + 1, start - 30):
+                 min(len(raw) if line_end < 0 else line_end, start + 30)]
+    shown = around.decode("cp1252").strip()
+    name = Path(path)
+    command = ("" if name.suffix == ".gz" else f" (iconv -f cp1252 -t utf-8 {name} > "
+               f"{name.with_name(name.stem + '.utf8' + name.suffix)})")
+    return (f"it reads as Windows-1252 (Latin-1) text, {shown.strip()!r} there: save the file as"
+            f" UTF-8{command}")
 
 
 GZIP_ERRORS = (gzip.BadGzipFile, EOFError, zlib.error)  # no gzip data, cut short, damaged

@@ -82,3 +82,32 @@ def dataset_pair_files(name: str, split: str, source_language: str, target_langu
     paths = {path.name: path for path in dataset_files(name, split, mirror, names=wanted)}
     return (paths[by_language[source_language].filename],
             paths[by_language[target_language].filename])
+
+
+
+def without_one_side_blank(sources: list[str], targets: list[str], names: tuple[str, str]
+                           ) -> tuple[list[str], list[str], str]:
+    """The pairs but those blank on one side and not the other (a sentence translated as
+    nothing, or nothing as a sentence: no translation to learn), and a note of what was left
+    out, naming the first few lines and the file blank there (``names``: the source's and the
+    target's), or ``""``. Pairs blank on both sides are kept.
+
+    Example:
+        >>> without_one_side_blank(["Ein Hund.", "", "Ja."], ["A dog.", "A cat.", ""],
+        ...                        ("t.de", "t.en"))  # doctest: +NORMALIZE_WHITESPACE
+        (['Ein Hund.'], ['A dog.'], 'left out 2 training pairs blank on one side, no
+        translation of the other: line 2 (t.de blank), line 3 (t.en blank)')
+    """
+    pairs = zip(sources, targets, strict=True)
+    blank = [number for number, (source, target) in enumerate(pairs, 1)
+             if bool(source.strip()) != bool(target.strip())]
+    if not blank:
+        return sources, targets, ""
+    shown = [f"line {n} ({names[0] if not sources[n - 1].strip() else names[1]} blank)"
+             for n in blank[:5]]
+    skip = set(blank)
+    kept = [n for n in range(1, len(sources) + 1) if n not in skip]
+    return ([sources[n - 1] for n in kept], [targets[n - 1] for n in kept],
+            f"left out {len(blank)} training pair{'s' if len(blank) > 1 else ''} blank on one "
+            f"side, no translation of the other: {', '.join(shown)}"
+            + (f" and {len(blank) - 5} more" if len(blank) > 5 else ""))

@@ -13,10 +13,10 @@ import errno
 import io
 import json
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 from rnnkit.data.files import read_text, shortened
 from rnnkit.data.sst import TREE_START
@@ -29,6 +29,8 @@ ONE_OBJECT_A_LINE = ("a JSON-lines file holds one whole JSON object a line, such
 TRUNCATIONS = ("head", "tail", "head_tail")
 FIELDS_HINT = "set data.text_field / data.label_field"  # evaluate and predict rewrite it
 MAX_TEXT_TOKENS = 100_000  # a text's words after data.max_tokens: IMDB's longest has 2,742
+# a whole TSV field in quotes, each quote inside doubled: as a CSV writer quotes a field
+_QUOTED_FIELD = re.compile(r'(?:^|(?<=\t))"((?:[^"]|"")*)"(?=\t|\r?\n|\Z)', re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ def guess_text_format(path: str | Path) -> str:
                      + ", ".join(FORMATS))
 
 
-def _open(path: Path) -> IO[str]:
+def _open(path: Path) -> io.StringIO:
     """The file's text (``.gz`` decompressed), a stream with no newline translation; bytes that
     are not UTF-8 (or a ``.gz`` that is not gzip data) are a ``DataFormatError`` naming the
     file."""
@@ -75,14 +77,43 @@ def _rows(path: Path, fmt: str, fields: tuple[str, ...]
             raise ValueError(f"data.format must be one of {', '.join(FORMATS)}, got {fmt!r}")
 
 
-def _table_rows(file: IO[str], fmt: str, path: Path, fields: tuple[str, ...]
+def writer_quoted(text: str) -> bool:
+    """Whether a TSV file's ``text`` was quoted by a CSV writer: pandas' ``to_csv(sep="\\t")``
+    puts a text holding a quote in quotes and doubles the quote (``"He said ""wow"" twice"``), and
+    one holding a line break in quotes across lines. Such a file is read with that quoting; any
+    other TSV, as GLUE's, without: its quotes are characters of the text (``"the best" movie``).
+    A file is read quoted where a field shows the writer's doubled quote or quoted line break
+    and the whole file reads as a CSV writer writes (every quote of a quoted field doubled).
+
+    Example:
+        >>> writer_quoted('text\\tlabel\\n"He said ""wow"" twice"\\tpos\\n'), writer_quoted(
+        ...     'text\\tlabel\\n"the best" movie\\tpos\\n')
+        (True, False)
+    """
+    if not any('""' in field or "\n" in field
+               for field in (match[1] for match in _QUOTED_FIELD.finditer(text))):
+        return False
+    try:
+        for _ in csv.reader(io.StringIO(text, newline=""), delimiter="\t", strict=True):
+            pass
+    except csv.Error:  # a quote a writer would have doubled: quotes are the text's own
+        return False
+    return True
+
+
+def _table_rows(file: io.StringIO, fmt: str, path: Path, fields: tuple[str, ...]
                 ) -> Iterator[tuple[int, dict[str, object]]]:
     """A CSV or TSV file's rows by header name, each with the line it starts on (blank lines
     and quoted line breaks counted); blank lines are no rows, and a short row's missing fields
     are None. Spaces around the header's names are not part of them; a header naming one of
-    ``fields`` (those read) twice is an error."""
-    reader = (csv.reader(file) if fmt == "csv" else  # TSV: no quoting, as GLUE's
-              csv.reader(file, delimiter="\t", quoting=csv.QUOTE_NONE))
+    ``fields`` (those read) twice is an error. A TSV is read without quoting, as GLUE's, unless
+    a CSV writer quoted it (:func:`writer_quoted`)."""
+    if fmt == "csv":
+        reader = csv.reader(file)
+    elif writer_quoted(file.getvalue()):
+        reader = csv.reader(file, delimiter="\t")
+    else:
+        reader = csv.reader(file, delimiter="\t", quoting=csv.QUOTE_NONE)
     header = next(reader, None)
     if header is None:
         return  # an empty file: no examples
@@ -149,11 +180,12 @@ def check_text_length(tokens: list[str], where: str) -> None:
                          "with data.max_tokens when training")
 
 
-def _separator_hint(row: object, fmt: str) -> str:
-    """What to do about a row without the named fields: a header that is one column holding
+def _separator_hint(row: object, fmt: str, fields: tuple[str, ...]) -> str:
+    """What to do about a row without the named ``fields``: a header that is one column holding
     another separator (a CSV saved with ';' by a spreadsheet) is a file read with the wrong
-    separator, and one that is an SST tree (SST's train.txt, read as TSV by its name) a file
-    of another format, not a field name to set."""
+    separator, one that is an SST tree (SST's train.txt, read as TSV by its name) a file of
+    another format, and one that holds texts or labels a file without a header, not field
+    names to set."""
     header = list(row) if isinstance(row, dict) else []
     if fmt in ("csv", "tsv") and len(header) == 1 and TREE_START.match(str(header[0])):
         return ("the file looks like SST trees, one a line, not a table: read it with "
@@ -167,7 +199,24 @@ def _separator_hint(row: object, fmt: str) -> str:
                         f"{'commas' if fmt == 'csv' else 'tabs'}"
                         + (" (or name it .tsv, or pass --format tsv)" if separator == "\t"
                            else ""))
+    if fmt in ("csv", "tsv") and any(_looks_like_data(str(name)) for name in header):
+        named = " and ".join(map(repr, fields))
+        example = ("," if fmt == "csv" else "<TAB>").join(fields)
+        return ("the file seems to have no header: line 1 is read as the column names, but "
+                "it looks like a row of data; add a header line above it naming the column"
+                + (f"s {named}, such as {example}" if len(fields) > 1 else f" {named}"))
     return FIELDS_HINT
+
+
+def _looks_like_data(name: str) -> bool:
+    """Whether a header's name is rather a text or a label: several words, long, or a number.
+
+    Example:
+        >>> [_looks_like_data(n) for n in ("review text", "A tired, dull mess", "1", "label")]
+        [False, True, True, False]
+    """
+    return (len(name.split()) >= 3 or len(name) > 40
+            or name.strip().lstrip("-").replace(".", "", 1).isdigit())
 
 
 def _json_kind(value: object) -> str:
@@ -207,7 +256,7 @@ def read_labelled_texts(
             found = shortened(", ".join(map(str, row)))  # a 50 MB line read as names
             raise ValueError(f"{where}: needs the field{'s' if len(fields) > 1 else ''} "
                              f"{' and '.join(map(repr, fields))}"
-                             f" (found: {found}); {_separator_hint(row, fmt)}")
+                             f" (found: {found}); {_separator_hint(row, fmt, fields)}")
         if isinstance(row[text_field], list | dict):  # JSON: its Python form is no text
             raise ValueError(f"{where}: the text ({text_field!r}) is a JSON "
                              f"{'array' if isinstance(row[text_field], list) else 'object'}, "
@@ -237,7 +286,8 @@ def read_labelled_texts(
                       else [raw])
         labels = [label for label in labels if label]
         if not labels and not label_separator:
-            raise ValueError(f"{where}: the label is empty")
+            raise ValueError(f"{where}: the label ({label_field!r}) is empty; give it one or "
+                             "remove the row")
         examples.append(LabelledText(tuple(tokens), tuple(labels)))
     if not examples:
         raise ValueError(f"{path} holds no examples")

@@ -82,7 +82,10 @@ def prime_ids(model: LanguageModel, prime: str) -> list[int]:
     if not tokens:
         start = "\n" if level == "char" else EOS
         if start not in model.vocab:
-            raise ValueError("give a prime: the model has no line break to start from")
+            raise ValueError("the model saw no line break in training (its text is one "
+                             "line), which a sample starts from when no prime is given; give "
+                             "a prime, the text the sample starts with, such as its first "
+                             "word")
         tokens = [start]
     if not model.vocab.unknown:
         unseen = sorted(set(tokens) - set(model.vocab.symbols))

@@ -281,9 +281,11 @@ def check_labels(examples: list[Example], known: list[str], split: str,
                          " validation, so the model could not learn them; give a dev file"
                          " (data.dev), more examples of them, or another train.seed")
     if unknown:
+        which = [i for i, e in enumerate(examples, 1) if set(example_labels(e)) & set(unknown)]
         raise ValueError(f"the {split} data has labels the model never saw in training:"
-                         f" {unknown}; known labels: {known}. Fix the data, or train on data"
-                         " that has them")
+                         f" {unknown} ({len(which)} of its {len(examples)} examples; the first is"
+                         f" example {which[0]}); known labels: {known}. Fix the data, or train"
+                         " on data that has them")
 
 
 def has_dev_file(data: ClassifierDataConfig) -> bool:

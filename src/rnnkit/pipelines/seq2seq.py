@@ -20,15 +20,22 @@ from rnnkit.config import (
     check_model,
 )
 from rnnkit.data.batching import BucketBatches
-from rnnkit.data.parallel import dataset_pair_files, one_file_of_a_pair, read_parallel
+from rnnkit.data.parallel import (
+    dataset_pair_files,
+    one_file_of_a_pair,
+    read_parallel,
+    without_one_side_blank,
+)
 from rnnkit.data.registry import get_task_spec
 from rnnkit.data.subword import BOS_ID, EOS_ID, MODEL_TYPES, SPECIAL_PIECES, SubwordTokenizer
 from rnnkit.models.beam_search import check_beam_width
 from rnnkit.models.seq2seq import Seq2Seq, Seq2SeqBatch, Seq2SeqConfig
 from rnnkit.pipelines.run import total_seconds, train_in_run_dir, write_results
-from rnnkit.pipelines.translation import detokenize, pad, translate_lines
-from rnnkit.training.checkpoint import seed_everything, write_output_text
-from rnnkit.training.translation_metrics import bleu_metric, corpus_scores
+from rnnkit.pipelines.translation import pad
+from rnnkit.pipelines.translation_scoring import score_both
+from rnnkit.pipelines.translation_scoring import score_lines as score_lines  # its old home
+from rnnkit.training.checkpoint import seed_everything
+from rnnkit.training.translation_metrics import bleu_metric
 
 Pair = tuple[list[int], list[int], str]  # source ids (+ end), target ids (begin .. end), text
 
@@ -69,10 +76,14 @@ class Seq2SeqRunConfig:
 
 def read_split(data: TranslationDataConfig, split: str) -> tuple[list[str], list[str]]:
     """Source and target lines of ``train``, ``dev`` or ``test``."""
+    return read_parallel(*split_files(data, split))
+
+
+def split_files(data: TranslationDataConfig, split: str) -> tuple[str | Path, str | Path]:
+    """The source and target files of ``split``: the dataset's, or named by its prefix."""
     if data.dataset:
-        files = dataset_pair_files(data.dataset, split, data.src, data.tgt, data.data_dir or None)
-        return read_parallel(*files)
-    return read_parallel(*pair_files(data, split))
+        return dataset_pair_files(data.dataset, split, data.src, data.tgt, data.data_dir or None)
+    return pair_files(data, split)
 
 
 def pair_files(data: TranslationDataConfig, split: str) -> tuple[str, str]:
@@ -205,6 +216,10 @@ def train_seq2seq(config: Seq2SeqRunConfig, out_dir: str | Path, resume: bool = 
     (train_src, train_tgt), (dev_src, dev_tgt), (test_src, test_tgt) = splits.values()
     log(f"read {len(train_src)} / {len(dev_src)} / {len(test_src)} pairs (train / dev / test),"
         f" {data.src}->{data.tgt}")
+    names = (str(split_files(data, "train")[0]), str(split_files(data, "train")[1]))
+    train_src, train_tgt, left_out = without_one_side_blank(train_src, train_tgt, names)
+    if left_out:
+        log(left_out)
     tokenizers = prepare_tokenizers(data, train_src, train_tgt, Path(out_dir), resume)
     log(f"subword vocabularies: {len(tokenizers[0])} {data.src}, {len(tokenizers[1])} {data.tgt}")
     # SentencePiece may make fewer pieces than data.vocab_size asks
@@ -234,37 +249,11 @@ def train_seq2seq(config: Seq2SeqRunConfig, out_dir: str | Path, resume: bool = 
         "history": result.history,
     }
     out = Path(out_dir)
-    results["test"] = score_both(model, test_src, test_tgt, out, "test", log)
+    results["test"] = score_both(model, test_src, test_tgt, out, "test", log,
+                                 str(split_files(data, "test")[0]))
     results["total_seconds"] = total_seconds(started, result)
     write_results(results, out / "results.json")
     return results
-
-
-def score_both(model: Seq2Seq, sources: list[str], references: list[str], out: Path | None,
-               name: str, log: Any = print) -> dict[str, Any]:
-    """Greedy and beam-search scores (BLEU, chrF, signatures); translations written to ``out``."""
-    scored: dict[str, Any] = {}
-    for decoding, beam in (("greedy", 1), ("beam", model.config.beam_size)):
-        scored[decoding] = score_lines(model, sources, references, beam, out,
-                                       f"{name}.{decoding}")
-        log(f"{name} {decoding} (beam {beam}): BLEU {scored[decoding]['bleu']:.2f}, chrF"
-            f" {scored[decoding]['chrf']:.2f}; {scored[decoding]['bleu_signature']}")
-    return scored
-
-
-def score_lines(model: Seq2Seq, sources: list[str], references: list[str], beam_size: int,
-                out: Path | None = None, name: str = "test") -> dict[str, Any]:
-    """Translate ``sources`` and score against ``references``; write ``<out>/<name>.txt``."""
-    started = time.perf_counter()
-    hypotheses = detokenize(model, translate_lines(model, sources, beam_size))  # no gradients
-    seconds = time.perf_counter() - started
-    scores = corpus_scores(hypotheses, references, model.data.get("tgt", ""))
-    scores.update(beam_size=beam_size, length_penalty=model.config.length_penalty,
-                  sentences=len(sources), decode_seconds=round(seconds, 1))
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        write_output_text(out / f"{name}.txt", "\n".join(hypotheses) + "\n")
-    return scores
 
 
 def model_from_run(out_dir: str | Path, checkpoint: str = "best.pt") -> Seq2Seq:

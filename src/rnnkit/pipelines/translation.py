@@ -34,17 +34,20 @@ def load_translator(path: str | Path) -> Seq2Seq:
     return load_model(path, Seq2Seq)
 
 
-def source_ids(model: Seq2Seq, line: str, number: int = 0) -> list[int]:
-    """The source ids of one raw line with the end marker, truncated with a warning if long."""
+def source_ids(model: Seq2Seq, line: str, number: int = 0, source_file: str = ""
+               ) -> list[int]:
+    """The source ids of one raw line with the end marker, truncated with a warning if long;
+    the warnings name the line ``number`` (from 0) and the file ``source_file`` when given."""
     tokenizer = model.source_tokenizer
     unknown = tokenizer.unknown_characters(line)
+    where = f"{source_file}, line {number + 1}" if source_file else f"line {number + 1}"
     if unknown:
-        warnings.warn(f"line {number + 1}: characters never seen in training are read as"
+        warnings.warn(f"{where}: characters never seen in training are read as"
                       f" unknown: {' '.join(unknown)}", stacklevel=2)
     ids = tokenizer.encode(line)
     limit = model.config.max_source_tokens
     if len(ids) > limit:
-        warnings.warn(f"line {number + 1} has {len(ids)} subword tokens; only the first {limit}"
+        warnings.warn(f"{where} has {len(ids)} subword tokens; only the first {limit}"
                       " are translated (raise seq2seq.max_source_tokens or split the line)",
                       stacklevel=2)
         ids = ids[:limit]
@@ -69,9 +72,10 @@ def pad(rows: Sequence[Sequence[int]]) -> tuple[Tensor, Tensor]:
 
 @torch.no_grad()
 def translate_lines(model: Seq2Seq, lines: Sequence[str], beam_size: int | None = None,
-                    alpha: float | None = None, n_best: int = 1, batch_size: int = 64
-                    ) -> list[list[Hypothesis]]:
-    """The ``n_best`` translations of each raw line, in the input's order.
+                    alpha: float | None = None, n_best: int = 1, batch_size: int = 64,
+                    source_file: str = "") -> list[list[Hypothesis]]:
+    """The ``n_best`` translations of each raw line, in the input's order (``source_file``:
+    the file they come from, which a warning about a line names).
 
     ``beam_size`` 1 is greedy decoding; None takes the model's ``seq2seq.beam_size`` (and
     ``length_penalty`` for ``alpha``). An empty line, or one with no subwords (see
@@ -92,7 +96,8 @@ def translate_lines(model: Seq2Seq, lines: Sequence[str], beam_size: int | None 
         beam = model.config.beam_size if beam_size is None else beam_size
         alpha = model.config.length_penalty if alpha is None else alpha
         results: list[list[Hypothesis]] = [[Hypothesis([], 0.0, 0.0)] for _ in lines]
-        encoded = {i: source_ids(model, line, i) for i, line in enumerate(lines) if line.strip()}
+        encoded = {i: source_ids(model, line, i, source_file) for i, line in enumerate(lines)
+                   if line.strip()}
         todo = [i for i, ids in encoded.items() if len(ids) > 1]  # more than the end marker
         device = model.device
         for chunk in bucket_order([len(encoded[i]) for i in todo], batch_size, None):
