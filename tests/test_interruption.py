@@ -19,7 +19,8 @@ import pytest
 import torch
 from helpers import ListSource, make_regressor, no_log, quiet, regression_source, same_weights
 from helpers import weights as model_weights
-from test_trainer import sequence_batch, val_source, window_model
+from test_trainer import sequence_batch, window_model
+from test_trainer_resume import val_source
 
 from rnnkit.cli import main
 from rnnkit.training import Trainer

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from gensim.models import KeyedVectors
-from test_embeddings import cli  # noqa: F401  (the word2vec commands, for main)
+from test_embeddings_cli import cli  # noqa: F401  (the word2vec commands, for main)
 from test_picked_vectors import FILES, many_vectors
 
 import rnnkit.cli

@@ -13,7 +13,7 @@ def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.O
 
     torch picks it by itself only on a GPU; on the CPU its default is a Python loop over the
     weights. The multi-tensor step computes the same operations in the same order, so the
-    weights are the same to the bit (``tests/test_trainer.py`` checks it), and takes less
+    weights are the same to the bit (``tests/test_trainer_setup.py`` checks it), and takes less
     time where the step is a real share of training: with a dense word embedding (the SST
     classifier) it is a quarter of a training step on the CPU.
     """
