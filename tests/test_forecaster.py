@@ -835,7 +835,7 @@ def test_a_file_s_date_column_and_missing_columns(tmp_path: Path, capsys) -> Non
     assert rnnkit.cli.main(["forecast", "--model", model, "--data",
                             str(tmp_path / "someday.csv")]) == 2
     error = capsys.readouterr().err  # ended 'set data.date_format ..., or pass date_format'
-    assert "holds 'someday' at row 5, not a date; fix or drop that row, or write dates such as " \
+    assert "holds 'someday' at line 7, not a date; fix or drop that row, or write dates such as " \
         "2020-01-31, or give their format (e.g. %d/%m/%Y) as data.date_format when training, " \
         "date_format= in tidy and load_table; forecast, evaluate and backtest read a --data " \
         "file with the model's data.date_format" in error
