@@ -558,7 +558,7 @@ def test_forecast_metrics_by_hand() -> None:
     assert np.isnan(ratio_to_persistence(actual, actual, actual))  # both exact: 0 / 0
     with pytest.raises(ValueError, match=r"actual has shape \(3,\) but predicted \(2,\)"):
         mae(actual, predicted[:2])
-    with pytest.raises(ValueError, match="no change over 1 steps"):
+    with pytest.raises(ValueError, match="no change over 1 step "):
         mase(actual, predicted, np.ones(5))
 
 
@@ -566,10 +566,10 @@ def test_infinite_values_and_a_misshapen_origin_are_refused_in_one_line() -> Non
     actual, predicted = np.array([2.0, 4.0, 6.0]), np.array([3.0, np.inf, 3.0])
     # sMAPE gave NaN with a RuntimeWarning, MAE inf, for a model that diverged
     for metric in (mae, smape):
-        with pytest.raises(ValueError, match="predicted holds 1 infinite values"):
+        with pytest.raises(ValueError, match="predicted holds 1 infinite value "):
             metric(actual, predicted)
     # an infinite training value read as "the training series has no change"
-    with pytest.raises(ValueError, match="training series holds 1 infinite values"):
+    with pytest.raises(ValueError, match="training series holds 1 infinite value;"):
         mase(actual, actual, np.array([1.0, np.inf, 2.0, 3.0]))
     # a numpy broadcasting error before
     with pytest.raises(ValueError, match=r"origin has shape \(2,\) for actual \(3,\)"):
