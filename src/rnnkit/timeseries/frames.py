@@ -41,6 +41,8 @@ import pandas as pd
 from rnnkit.timeseries.dates import parse_dates
 from rnnkit.timeseries.files import read_file
 from rnnkit.timeseries.grid import regularize
+from rnnkit.timeseries.long_format import to_long as to_long  # re-exported: its old home
+from rnnkit.timeseries.long_format import to_wide
 from rnnkit.timeseries.row_names import RowName, position
 from rnnkit.timeseries.values import numeric_column
 from rnnkit.timeseries.windows import one_or_many
@@ -214,35 +216,6 @@ def load_table(
         return regularize(frame, frequency, max_fill=max_fill, keep=keep)
     except ValueError as error:  # timestamps off the grid
         raise ValueError(f"{path}: {error}") from None
-
-
-def to_wide(frame: pd.DataFrame, series_column: str = "series",
-            value_column: str = "value") -> pd.DataFrame:
-    """Long (one row per date and series: dates as the index, or in a ``date`` column as
-    :func:`to_long` writes them) to wide (one column per series), dates as rows.
-
-    Example:
-        >>> wide = pd.DataFrame({"A": [1.0, 2.0], "B": [3.0, 4.0]},
-        ...                     index=pd.date_range("2020-01-01", periods=2, name="date"))
-        >>> to_wide(to_long(wide)).equals(wide)
-        True
-    """
-    if not isinstance(frame.index, pd.DatetimeIndex):
-        if "date" not in frame.columns:
-            raise ValueError("to_wide needs the dates as a DatetimeIndex or in a 'date' column")
-        frame = frame.set_index(pd.DatetimeIndex(frame["date"])).drop(columns=["date"])
-    wide = frame.pivot(columns=series_column, values=value_column)
-    wide.columns = [str(name) for name in wide.columns]
-    wide.index.name = "date"
-    return wide.sort_index()
-
-
-def to_long(frame: pd.DataFrame, series_column: str = "series",
-            value_column: str = "value") -> pd.DataFrame:
-    """Wide to long: columns ``date``, ``series_column``, ``value_column``; NaN cells dropped."""
-    long = frame.rename_axis("date").reset_index().melt(
-        id_vars="date", var_name=series_column, value_name=value_column)
-    return long.dropna(subset=[value_column]).reset_index(drop=True)
 
 
 def _first_backwards(dates: pd.Series, series: pd.Series | None) -> tuple[int, int] | None:
