@@ -732,7 +732,8 @@ def test_numeric_row_with_the_wrong_number_of_fields_is_refused(
 ) -> None:
     path = tmp_path / "long.csv"
     path.write_text(HEADER + "a,0,12.1,3.2,rain\n" + row + "\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=f"line 3: {fields} fields where the header has 5"):
+    written = f"{fields} field{'s' * (fields != 1)}"  # '1 field': was '1 fields'
+    with pytest.raises(ValueError, match=f"line 3: {written} where the header has 5"):
         read_numeric_sequences(path, time_column="step")
 
 

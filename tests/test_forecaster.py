@@ -551,7 +551,7 @@ def test_derived_inputs_are_trained_on_and_rebuilt_for_a_forecast(tmp_path: Path
     code = rnnkit.cli.main(["forecast", "--model", str(tmp_path / "run" / "model.rnnkit"),
                             "--as-of", "2020-01-01"])  # 24 rows: the 3 before them are missing
     assert code == 2  # said "24 rows are too few ... give at least 27", naming no date
-    assert "--as-of 2020-01-01: 24 row(s) at or before it, and the model reads the last 24 " \
+    assert "--as-of 2020-01-01: 24 rows at or before it, and the model reads the last 24 " \
         "and its 3-row changes (data.changes) need 3 rows before those; give 2020-01-02 or " \
         "later" in capsys.readouterr().err
     # the date it names is enough (its first suggestion, 2020-01-01, was the refused one)
@@ -559,7 +559,7 @@ def test_derived_inputs_are_trained_on_and_rebuilt_for_a_forecast(tmp_path: Path
                             "--as-of", "2020-01-02"])
     assert code == 0
     assert len(_rows_up_to(frame, "2020-01-01", 21, lag=3)) == 24  # just enough: 21 + 3
-    with pytest.raises(ValueError, match="--as-of 2020-01-01: 24 row[(]s[)] at or before it, "
+    with pytest.raises(ValueError, match="--as-of 2020-01-01: 24 rows at or before it, "
                        "and the model reads the last 22 and its 3-row changes [(]data.changes"
                        "[)] need 3 rows before those; give 2020-01-02 or later"):
         _rows_up_to(frame, "2020-01-01", 22, lag=3)
@@ -717,7 +717,7 @@ def test_as_of_keeps_rows_to_the_end_of_a_day_month_or_year() -> None:
     assert [len(_rows_up_to(frame, as_of, 24)) for as_of in ("2020-01-05", "2020-01", "2020")
             ] == [5 * 24, 400, 400]
     # too few rows for the model's window: said '24 rows are too few', naming no flag
-    with pytest.raises(ValueError, match="--as-of 2020-01-01: 24 row[(]s[)] at or before it, "
+    with pytest.raises(ValueError, match="--as-of 2020-01-01: 24 rows at or before it, "
                        "and the model reads the last 48; give 2020-01-02 or later"):
         _rows_up_to(frame, "2020-01-01", 48)
 
@@ -835,7 +835,7 @@ def test_a_file_s_date_column_and_missing_columns(tmp_path: Path, capsys) -> Non
     assert rnnkit.cli.main(["forecast", "--model", model, "--data",
                             str(tmp_path / "someday.csv")]) == 2
     error = capsys.readouterr().err  # ended 'set data.date_format ..., or pass date_format'
-    assert "holds 'someday' at row 5, not a date; fix or drop that row, or write dates such as " \
+    assert "holds 'someday' at line 7, not a date; fix or drop that row, or write dates such as " \
         "2020-01-31, or give their format (e.g. %d/%m/%Y) as data.date_format when training, " \
         "date_format= in tidy and load_table; forecast, evaluate and backtest read a --data " \
         "file with the model's data.date_format" in error
@@ -1306,7 +1306,7 @@ def test_missing_values_in_the_last_window_are_named() -> None:
     frame.iloc[-2, frame.columns.get_loc("x")] = np.nan
     model = model_for(series_frame(100))
     with pytest.raises(ValueError, match=re.escape(
-            "the last 24 rows (the model's lookback) hold 2 missing value(s), in 'x', the first "
+            "the last 24 rows (the model's lookback) hold 2 missing values, in 'x', the first "
             "at 2020-01-04 23:00:00; fill them, or forecast from an earlier date")):
         model.forecast(frame)
 

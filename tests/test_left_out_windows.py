@@ -53,4 +53,4 @@ def test_the_first_rows_of_a_change_column_are_not_counted(
 def test_a_target_s_own_gaps_are_counted_without_advice_to_leave_it_out(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     line = run_line(tmp_path, capsys, "forecaster", gap=150, **{"data.features": "y"})
-    assert line.endswith("(12 windows were left out for missing values in 'y' (1 rows))")
+    assert line.endswith("(12 windows were left out for missing values in 'y' (1 row))")

@@ -301,7 +301,7 @@ def test_input_to_tag_may_hold_the_placeholder_but_no_other_tag(tmp_path: Path) 
     ("1\twhere\tO\t-\t-\n\n", {}, 1, "column 3 holds a tag: set data.tag_column=3 and "
      "data.token_column=2 (column 1 numbers the words)"),  # UNER's .iob2 layout
     ("where\tO\t-\n\n", {}, 1, "column 2 holds a tag: set data.tag_column=2;"),
-    ("a\tO\nb\n\n", {}, 2, "1 fields where the first token line has 2"),
+    ("a\tO\nb\n\n", {}, 2, "1 field where the first token line has 2"),
     ("a\tO\nb\tO\n\n", {"token_column": 2, "tag_column": 3}, 1, "the token and tag columns need 3"),
     ("New York B-LOC\nis O\n\n", {}, 2, "2 fields where the first token line has 3"),
     ("a\tX\tO\nb\tO\n\n", {}, 2, "2 fields where the first token line has 3"),

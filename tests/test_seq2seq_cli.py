@@ -557,3 +557,23 @@ def test_a_beam_wider_than_the_vocabulary_sentencepiece_made_is_refused_before_t
     assert re.search(r"seq2seq.beam_size 400 is larger than the target vocabulary \((\d+) "
                      r"subwords\); use at most \1", err), err
     assert not (out / "model.rnnkit").exists()
+
+
+def test_attention_plot_warns_of_the_first_line_once(
+        prefix: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # the plot read the first line again: "line 1 has N subword tokens; only the first 2 are
+    # translated" (and its unseen characters) came twice, once for the heat map
+    out = tmp_path / "run"
+    assert main(["train", "seq2seq", "--src", "de", "--tgt", "en", "--train", str(prefix),
+                 "--dev", str(prefix), "--test", str(prefix), "--out", str(out), *TINY,
+                 "--set", "seq2seq.max_source_tokens=2"]) == 0
+    lines = tmp_path / "input.txt"
+    lines.write_text("ein roter hund rennt \u2603\nein hund\n", encoding="utf-8")
+    capsys.readouterr()
+    for reference in ([], ["--reference", "a red d\u00f6g"]):
+        assert main(["translate", "--model", str(out / "model.rnnkit"), "--input", str(lines),
+                     "--attention-plot", str(tmp_path / "a.png"), *reference]) == 0
+        err = capsys.readouterr().err
+        assert err.count("line 1 has ") == 1 and "only the first 2 are translated" in err, err
+        assert err.count("line 1: characters never seen in training") == 1, err
+        assert ("the given translation has characters never seen" in err) == bool(reference)

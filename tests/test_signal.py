@@ -234,7 +234,7 @@ def test_bad_input_gets_clear_errors(tmp_path: Path, capsys) -> None:
     last = price_frame(400).index[-1 - 1].date()  # the settings' horizon: 1 row
     assert re.search(r"no decision dates between 2030-01-01 and the end; the decision dates "
                      rf"run from \S+ to {last} \(a decision reads the \d+ rows up to it and is "
-                     r"scored 1 row\(s\) after it", err), err
+                     r"scored 1 row after it", err), err
     assert rnnkit.cli.main(["backtest", "--model", bundle, "--start", "2015-06", "--end",
                             "2015-06", "--out", str(tmp_path / "june")]) == 0
     june = json.loads((tmp_path / "june" / "backtest.json").read_text())

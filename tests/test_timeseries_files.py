@@ -183,13 +183,13 @@ def test_dates_written_two_ways_say_so_naming_one_of_each(tmp_path: Path) -> Non
     # said "holds '2020-01-02' at row 1, not a date": a date, read in the way of row 0's
     (tmp_path / "t.csv").write_text("date,y\n31/12/2019,1\n2020-01-02,2\n2020-01-03,3\n")
     with pytest.raises(ValueError, match="t.csv: column 'date' holds dates written in more than "
-                                         "one way: '31/12/2019' at row 0, '2020-01-02' at row 1, "
+                                         "one way: '31/12/2019' at line 2, '2020-01-02' at line 3, "
                                          "a date on its own but not read the way of the others; "
                                          "write every date the same way, such as 2020-01-31 "
                                          r"\(one format cannot read both\)$"):
         load_table(tmp_path / "t.csv", "date")
     (tmp_path / "t.csv").write_text("date,y\n2020-01-01,1\nbanana,2\n")
-    with pytest.raises(ValueError, match="holds 'banana' at row 1, not a date; fix or drop"):
+    with pytest.raises(ValueError, match="holds 'banana' at line 3, not a date; fix or drop"):
         load_table(tmp_path / "t.csv", "date")
 
 
@@ -201,9 +201,9 @@ def test_a_long_file_read_as_wide_says_to_name_its_series_and_value_columns(
                                          "MSFT,Feb 1 2000,36.35\nAAPL,Jan 1 2000,25.94\n"
                                          "AAPL,Feb 1 2000,28.66\n")
     with pytest.raises(ValueError, match=r"stocks.csv: column 'symbol' holds text \('MSFT'\) "
-                                         r"and the dates repeat \(2000-01-01 00:00:00 at rows 0 "
-                                         r"and 2\): a long file.* data.series_column=symbol and "
-                                         r"data.value_column=price \("):
+                                         r"and the dates repeat \(2000-01-01 00:00:00 at line 2 "
+                                         r"and line 4\): a long file.* data.series_column=symbol "
+                                         r"and data.value_column=price \("):
         load_table(tmp_path / "stocks.csv", "date")
     wide = load_table(tmp_path / "stocks.csv", "date", series_column="symbol",
                       value_column="price")  # as the message says
@@ -261,5 +261,46 @@ def test_rows_of_empty_fields_below_the_data_are_left_out(tmp_path: Path, name: 
     assert list(load_table(tmp_path / name, "date").columns) == ["a", "b"]
     inside = "date,a,b\n2020-01-01,1,2\n,,\n2020-01-02,3,4\n"  # between rows of data: refused
     (tmp_path / name).write_text(inside.replace(",", separator))
-    with pytest.raises(ValueError, match="column 'date' holds an empty value at row 1"):
+    with pytest.raises(ValueError, match="column 'date' holds an empty value at line 3"):
         load_table(tmp_path / name, "date")
+
+
+def test_a_csv_row_is_named_by_its_line_in_the_file(tmp_path: Path) -> None:
+    # messages said "row N", counted from 0 after the header: 'row 2' of this file is line 6
+    # in an editor (blank lines and a value over two lines come before it)
+    head = 'date,y,note\n\n2020-01-03,1,"two\nlines"\n\n'
+    path = tmp_path / "t.csv"
+    path.write_text(head + "2020-01-01,x,a\n")
+    with pytest.raises(ValueError, match="holds the non-numeric value 'x' at line 6 "):
+        load_table(path, "date", needed=["y"])
+    path.write_text(head + "2020-01-01,inf,a\n")
+    with pytest.raises(ValueError, match="holds inf at line 6 "):
+        load_table(path, "date", needed=["y"])
+    path.write_text(head + "2020-01-01,2,a\n2020-01-03,3,b\n")
+    with pytest.raises(ValueError, match="the dates repeat \\(2020-01-03 00:00:00 at line 3 "
+                                         "and line 7\\): a long file"):
+        load_table(path, "date", needed=["y"])
+    with pytest.raises(ValueError, match="appears more than once \\(again at line 7\\)"):
+        load_table(path, "date", categorical=["note"])
+    path.write_text(head + "2020-01-01,2,a\n")  # sorted after: the warning names the lines
+    with pytest.warns(UserWarning, match=r"not in ascending order \(line 6, 2020-01-01 "
+                                         r"00:00:00, comes after line 3, 2020-01-03"):
+        assert load_table(path, "date", needed=["y"])["y"].tolist() == [2, 1]
+    path.write_text(head + "someday,2,a\n")
+    with pytest.raises(ValueError, match="holds 'someday' at line 6, not a date"):
+        load_table(path, "date", needed=["y"])
+    path.write_text("date,y\n2020-01-01 10:00+01:00,1\n2020-01-02 10:00,2\n")
+    with pytest.raises(ValueError, match=r"\('2020-01-01 10:00\+01:00' at line 2\) and dates "
+                                         r"without one \('2020-01-02 10:00' at line 3\)"):
+        load_table(path, "date")
+    path.write_text("date,symbol,price\n2020-01-01,A,1\n\n2020-01-01,,2\n")
+    with pytest.raises(ValueError, match="holds no series name at line 4 "):
+        load_table(path, "date", series_column="symbol", value_column="price")
+
+
+@needs_parquet
+def test_a_parquet_row_is_named_counting_from_one(tmp_path: Path) -> None:
+    table = pd.DataFrame({"date": ["2020-01-01", "2020-01-02"], "y": [1.0, float("inf")]})
+    table.to_parquet(tmp_path / "t.parquet")
+    with pytest.raises(ValueError, match=r"holds inf at row 2 \(counting from 1\) "):
+        load_table(tmp_path / "t.parquet", "date")

@@ -222,11 +222,14 @@ def check_series_evaluate_flags(args: argparse.Namespace) -> None:
 @contextlib.contextmanager
 def read_as(fmt: str, given: str | None, formats: Sequence[str]) -> Iterator[None]:
     """Reading a user's file in the model's format ``fmt`` (``given`` None: no ``--format``):
-    an error it raises also says how to read the file in another of ``formats``."""
+    an error it raises also says how to read the file in another of ``formats``, but for a
+    file whose bytes are no text (not UTF-8, not gzip data), which no format reads."""
+    from rnnkit.data.files import EncodingError
+
     try:
         yield
     except ValueError as error:
-        if given:
+        if given or isinstance(error, EncodingError | UnicodeDecodeError):
             raise
         how = ("in the format its name says, as the model's training files were" if fmt == "auto"
                else f"as {fmt}, the format the model trained on")

@@ -126,6 +126,9 @@ def translate_command(args: argparse.Namespace) -> int:
 
         with warnings.catch_warnings():  # an unseen character of --reference: one line
             warnings.simplefilter("always")
+            # the first line read again for its heat map: its warnings (a line cut short,
+            # unseen characters) were given when it was translated
+            warnings.filterwarnings("ignore", message=r"line 1( has|:) ")
             with drawing(args.attention_plot):  # a failure: a warning, the translations kept
                 _plot_first(model, lines, found, args.attention_plot, args.reference)
     return 0

@@ -1,6 +1,6 @@
 """Reading a data file's text: its bytes (``.gz``: decompressed), decoded as UTF-8, whole or as
 lines with their endings kept; bytes that are not UTF-8 or a ``.gz`` file that is not gzip data
-are a :class:`~rnnkit.data.tagged.DataFormatError` naming the file (and the line)."""
+are an :class:`EncodingError` naming the file (and the line)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,11 @@ import zlib
 from pathlib import Path
 
 from rnnkit.data.tagged import DataFormatError
+
+
+class EncodingError(DataFormatError):
+    """A file whose bytes are no text to read: not UTF-8, or a ``.gz`` file that is not gzip
+    data. No format would read it, so the advice to read it in another is none."""
 
 
 def shortened(text: str, limit: int = 200) -> str:
@@ -64,7 +69,7 @@ def decode_utf8(raw: bytes, path: str | Path) -> str:
     """A file's bytes as text (a byte-order mark kept as ``\\ufeff``).
 
     Raises:
-        DataFormatError: the bytes are not UTF-8; the message names the file and the line of
+        EncodingError: the bytes are not UTF-8; the message names the file and the line of
             the first bad byte.
 
     Example:
@@ -73,15 +78,15 @@ def decode_utf8(raw: bytes, path: str | Path) -> str:
         >>> decode_utf8(b"tea\\ncaf\\xe9\\n", "menu.txt")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        rnnkit.data.tagged.DataFormatError: menu.txt:2: not UTF-8 text (... at byte 7: ...
+        rnnkit.data.files.EncodingError: menu.txt:2: not UTF-8 text (... at byte 7: ...
     """
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
         advice = not_utf8_advice(raw[:16], path)
         if advice is not None:  # 'save the file as UTF-8' was no advice for a gzipped file
-            raise DataFormatError(f"not UTF-8 text: {advice}", path, 1) from None
-        raise DataFormatError(
+            raise EncodingError(f"not UTF-8 text: {advice}", path, 1) from None
+        raise EncodingError(
             f"not UTF-8 text ({error.reason} at byte {error.start}: "
             f"{raw[error.start:error.start + 4]!r}); " + (
                 legacy_text(raw, error.start, path)
@@ -121,10 +126,10 @@ def legacy_text(raw: bytes, start: int, path: str | Path) -> str | None:
 GZIP_ERRORS = (gzip.BadGzipFile, EOFError, zlib.error)  # no gzip data, cut short, damaged
 
 
-def not_gzip(error: Exception, path: str | Path) -> DataFormatError:
+def not_gzip(error: Exception, path: str | Path) -> EncodingError:
     """The refusal of a ``.gz`` file whose decompression failed with ``error`` (one of
     :data:`GZIP_ERRORS`): no gzip data, or cut short or damaged."""
-    return DataFormatError(f"not gzip data ({error}); is it really gzipped (and whole)? "
+    return EncodingError(f"not gzip data ({error}); is it really gzipped (and whole)? "
                            "Rename it without .gz", path)
 
 
@@ -132,7 +137,7 @@ def read_bytes(path: str | Path) -> bytes:
     """A file's bytes, decompressed when its name ends in ``.gz``.
 
     Raises:
-        DataFormatError: a ``.gz`` file that is not gzip data.
+        EncodingError: a ``.gz`` file that is not gzip data.
     """
     raw = Path(path).read_bytes()
     if Path(path).suffix == ".gz":
@@ -148,7 +153,7 @@ def read_text(path: str | Path) -> str:
     text); bytes that are not UTF-8 are an error naming the line.
 
     Raises:
-        DataFormatError: not UTF-8, or a ``.gz`` file that is not gzip data.
+        EncodingError: not UTF-8, or a ``.gz`` file that is not gzip data.
     """
     return decode_utf8(read_bytes(path), path).removeprefix("\ufeff")
 
@@ -160,7 +165,7 @@ def read_lines(path: str | Path) -> list[str]:
     (``str.splitlines`` would also split inside tokens at characters such as U+2028 or U+0085.)
 
     Raises:
-        DataFormatError: the file is not UTF-8 (naming the line), or a ``.gz`` file is not
+        EncodingError: the file is not UTF-8 (naming the line), or a ``.gz`` file is not
             gzip data.
     """
     return split_lines(decode_utf8(read_bytes(path), path))

@@ -12,6 +12,7 @@ from pathlib import Path
 from rnnkit.data.files import shortened
 from rnnkit.data.tagged import DataFormatError
 from rnnkit.data.tags import is_tag
+from rnnkit.plural import plural
 
 _CONLLU_ID = re.compile(r"1(-\d+)?")  # a CoNLL-U sentence's first word (or multiword token)
 _BILOU = re.compile(r"[UL]-\S+")  # BILOU's unit and last tags: BIOES's S- and E-
@@ -87,14 +88,14 @@ class Columns:
         if (self.field_count and count != self.field_count
                 and (self.from_end or not tab_separated)):
             raise DataFormatError(
-                f"{count} fields where the first token line has {self.field_count} "
+                f"{plural(count, 'field')} where the first token line has {self.field_count} "
                 "(a token with a space in a file that is not tab-separated?): "
                 f"{shown(fields)}",
                 self.path, number,
             )
         if count < self.needed:
             raise DataFormatError(
-                f"{count} fields but the token and tag columns need {self.needed}: "
+                f"{plural(count, 'field')} but the token and tag columns need {self.needed}: "
                 f"{shown(fields)}; choose columns the lines have "
                 f"({self.choose(1, count) if count > 1 else 'a tag column is needed'})",
                 self.path, number,

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from rnnkit.data.files import read_text, shortened
+from rnnkit.plural import plural
 
 COLUMNS_HINT = "set data.id_column / time_column / label_field / feature_columns"  # rewritten
 # by evaluate and predict, which take no --set
@@ -122,7 +123,7 @@ def read_numeric_sequences(
             where = f"{path}, line {reader.line_num}"  # blank lines and quoted breaks counted
             if None in row or None in row.values():  # more fields than the header, or fewer
                 fields = len(header) + len(row.get(None) or []) - list(row.values()).count(None)
-                raise ValueError(f"{where}: {fields} fields where the header has "
+                raise ValueError(f"{where}: {plural(fields, 'field')} where the header has "
                                  f"{len(header)}; give every row one value per column (quote "
                                  "a value that holds a comma)")
             key = row[id_column].strip()  # 'a ' is 'a', as labels and headers are stripped

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from rnnkit.data import files, tagged
 from rnnkit.data.registry import dataset_files, get_task_spec
+from rnnkit.plural import plural
 
 
 def read_lines(path: str | Path) -> list[str]:
@@ -53,8 +54,9 @@ def read_parallel(source: str | Path, target: str | Path) -> tuple[list[str], li
         hint = (f"; {longer} ends with {blank} blank line(s), which count as lines: remove "
                 f"the last {extra}" if blank >= extra else "")
         raise ValueError(
-            f"parallel files are not line-aligned: {source} has {len(sources)} lines, {target}"
-            f" has {len(targets)}; every line of one must translate the same line of the other"
+            f"parallel files are not line-aligned: {source} has "
+            f"{plural(len(sources), 'line')}, {target} has {len(targets)}; every line of one "
+            "must translate the same line of the other"
             + hint
         )
     return sources, targets

@@ -21,6 +21,7 @@ from pathlib import Path
 from rnnkit.data.files import read_text, shortened
 from rnnkit.data.sst import TREE_START
 from rnnkit.data.words import text_words
+from rnnkit.plural import plural
 
 FORMATS = ("jsonl", "csv", "tsv")
 ONE_OBJECT_A_LINE = ("a JSON-lines file holds one whole JSON object a line, such as "
@@ -132,8 +133,8 @@ def _table_rows(file: io.StringIO, fmt: str, path: Path, fields: tuple[str, ...]
         if named and any(value.strip() for value in values[len(names):]):  # beyond the header
             fix = ("quote a text that holds a comma, as in \"good, not great\"" if fmt == "csv"
                    else "a TSV field cannot hold a tab: replace the tabs within the text")
-            raise ValueError(f"{path}, line {start}: {len(values)} fields where the header "
-                             f"has {len(names)}, so a text or label would be cut short or "
+            raise ValueError(f"{path}, line {start}: {plural(len(values), 'field')} where the "
+                             f"header has {len(names)}, so a text or label would be cut short or "
                              f"shifted; {fix}")
         if values:
             yield start, {name: values[i] if i < len(values) else None

@@ -15,6 +15,7 @@ import torch
 from torch import Tensor
 
 from rnnkit.data.vocab import Vocab
+from rnnkit.plural import plural
 
 LEVELS = ("char", "word")
 EOS = "<eos>"  # word level: the end of a line
@@ -101,7 +102,8 @@ def batchify(ids: list[int], batch_size: int, setting: str = "train.batch_size")
     columns = len(ids) // batch_size
     if columns < 2:
         raise ValueError(
-            f"a text of {len(ids)} tokens is too short for {batch_size} columns of at least 2"
+            f"a text of {plural(len(ids), 'token')} is too short for "
+            f"{plural(batch_size, 'column')} of at least 2"
             f" tokens; use more text or a smaller {setting}"
         )
     data = torch.tensor(ids[: columns * batch_size], dtype=torch.long)

@@ -15,6 +15,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 
+from rnnkit.plural import plural
 from rnnkit.timeseries.dates import check_date_index
 from rnnkit.timeseries.features import calendar_features
 from rnnkit.timeseries.scaling import StandardScaler
@@ -107,17 +108,19 @@ def last_rows(frame: pd.DataFrame, feature_names: Sequence[str], calendar: Seque
         raise ValueError(f"the frame lacks the model's feature(s) {missing}; its columns: "
                          f"{list(map(str, frame.columns))}")
     if len(frame) < lookback:
-        raise ValueError(f"{len(frame)} rows are too few; the model reads the last {lookback}")
+        are = "is" if len(frame) == 1 else "are"
+        raise ValueError(f"{plural(len(frame), 'row')} {are} too few; the model reads the "
+                         f"last {lookback}")
     values = frame[list(feature_names)].to_numpy(dtype=float)[-lookback:]
     gaps = np.isnan(values)
     if gaps.any():
         rows, columns = np.nonzero(gaps)
         named = sorted({feature_names[int(c)] for c in columns}, key=list(feature_names).index)
         first = frame.index[len(frame) - lookback + rows[0]]
-        raise ValueError(f"the last {lookback} rows (the model's lookback) hold {len(rows)} "
-                         f"missing value(s), in {', '.join(map(repr, named))}, the first at "
-                         f"{first}; fill them, or forecast from an earlier date (rnnkit forecast "
-                         "--as-of)")
+        raise ValueError(f"the last {lookback} rows (the model's lookback) hold "
+                         f"{plural(len(rows), 'missing value')}, in "
+                         f"{', '.join(map(repr, named))}, the first at {first}; fill them, or "
+                         "forecast from an earlier date (rnnkit forecast --as-of)")
     return values
 
 

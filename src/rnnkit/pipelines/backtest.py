@@ -24,6 +24,7 @@ from rnnkit.pipelines.run import drawing, write_results
 from rnnkit.pipelines.saved_source import model_test_period, prepare_for
 from rnnkit.pipelines.source_config import registry_name
 from rnnkit.pipelines.sources import same_source
+from rnnkit.plural import plural
 from rnnkit.timeseries.baselines import persistence_return, persistence_signal
 from rnnkit.timeseries.labels import past_return_rows
 from rnnkit.timeseries.splits import period_end
@@ -141,9 +142,9 @@ def backtest_windows(model: Any, options: BacktestOptions) -> tuple[Windows, str
         raise ValueError(f"no decision dates between {options.start or 'the start'} and "
                          f"{options.end or 'the end'}; the decision dates run from "
                          f"{day_text(windows.input_end[0])} to {day_text(windows.input_end[-1])}"
-                         f" (a decision reads the {model.lookback} rows up to it and is scored "
-                         f"{model.horizon} row(s) after it, so the data's first and last rows "
-                         "are none)")
+                         f" (a decision reads the {plural(model.lookback, 'row')} up to it and "
+                         f"is scored {plural(model.horizon, 'row')} after it, so the data's "
+                         "first and last rows are none)")
     chosen = windows.subset(keep)
     seen = (chosen.input_end < test.input_end[0]).sum() if len(test) else len(chosen)
     if not seen or (options.source and not same_source(options.source,

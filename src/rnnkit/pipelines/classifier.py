@@ -39,6 +39,7 @@ from rnnkit.pipelines.classifier_checks import (
     check_numbers,
     check_read_settings,
     check_sst_settings,
+    warn_case_variants,
 )
 from rnnkit.pipelines.classifier_data import (
     FORMATS,
@@ -217,6 +218,9 @@ def train_classifier(config: ClassifierRunConfig, out_dir: str | Path, resume: b
         for name in ("train", "dev", "test"):
             if name in splits:
                 check_numbers(splits[name], name)
+    else:  # the whole training file: with data.dev_fraction, dev was drawn from it
+        held = [] if has_dev_file(config.data) else splits["dev"]
+        warn_case_variants(splits["train"] + held, str(config.data.train or config.data.dataset))
     model, coverage = build_model(config, splits["train"], log, splits.get("train_text"))
     for name in ("dev", "test"):
         if config.classifier.output != "linear" and name in splits:

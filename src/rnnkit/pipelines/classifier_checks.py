@@ -1,10 +1,12 @@
 """Checks of a classifier's settings against its data, before training: settings that the
 data's kind never reads (SST's labels for other files, text settings for numeric sequences...)
-and regression labels that are no numbers."""
+regression labels that are no numbers, and labels that differ only by case."""
 
 from __future__ import annotations
 
 import math
+import warnings
+from collections import Counter
 from pathlib import Path
 
 from rnnkit.config import ConfigError, changed_keys
@@ -14,6 +16,7 @@ from rnnkit.pipelines.classifier_data import (
     Example,
     example_labels,
 )
+from rnnkit.plural import plural
 
 
 def _format_read(data: ClassifierDataConfig) -> tuple[str, str]:
@@ -108,3 +111,26 @@ def _finite(label: str) -> bool:
         return math.isfinite(float(label))
     except ValueError:
         return False
+
+
+def warn_case_variants(examples: list[Example], where: str) -> None:
+    """Warn, once, of training labels that differ only by case (``Positive`` and
+    ``positive``; JSON's ``true`` read as ``True`` beside a string ``"true"``): each is a
+    class of its own, which the data rarely means. They stay apart (a bundle keeps the labels
+    as read); the warning names them, with their examples, and how to merge them."""
+    counts = Counter(label for e in examples for label in example_labels(e))
+    groups: dict[str, list[str]] = {}
+    for label in sorted(counts):
+        groups.setdefault(label.casefold(), []).append(label)
+    variants = [names for names in groups.values() if len(names) > 1]
+    if not variants:
+        return
+    shown = "; ".join(" and ".join(f"{name!r} ({plural(counts[name], 'example')})"
+                                   for name in names) for names in variants[:5])
+    more = f"; and {len(variants) - 5} more such groups" if len(variants) > 5 else ""
+    json = (" (a JSON true or false is read as 'True' or 'False')"
+            if any(name in ("True", "False") for names in variants for name in names) else "")
+    warnings.warn(f"the training data ({where}) has labels that differ only by case, each "
+                  f"trained as a class of its own: {shown}{more}{json}. If they are one "
+                  f"class, write it one way in the file (all {variants[0][-1]!r}, say) and "
+                  "train again", UserWarning, stacklevel=2)

@@ -19,6 +19,7 @@ from rnnkit.models.recursive import times_after
 from rnnkit.pipelines.saved_source import check_model_file, data_settings, feature_mismatch
 from rnnkit.pipelines.source_config import ForecastDataConfig, change_lags
 from rnnkit.pipelines.sources import read_source, with_source
+from rnnkit.plural import plural
 from rnnkit.timeseries.features import calendar_columns
 from rnnkit.timeseries.splits import period_end
 from rnnkit.training.bundle import load_bundle
@@ -51,7 +52,9 @@ def forecast_bundle(path: str | Path, source: str | None = None, as_of: str | No
     if as_of:
         frame = _rows_up_to(frame, as_of, int(model.lookback), max(change_lags(data), default=0))
     if len(frame) < model.lookback:  # the model's own message named no file
-        raise ValueError(f"{len(frame)} rows of {data.source} are too few: the model in {path} "
+        are = "is" if len(frame) == 1 else "are"
+        raise ValueError(f"{plural(len(frame), 'row')} of {data.source} {are} too few: the "
+                         f"model in {path} "
                          f"reads the last {model.lookback} (its data.lookback); give a longer "
                          "series, or a model trained with a shorter lookback")
     _check_change_rows(frame, int(model.lookback), data)
@@ -94,10 +97,10 @@ def _rows_up_to(frame: pd.DataFrame, as_of: str, lookback: int, lag: int = 0
     _check_as_of_within(frame, as_of)
     needed = lookback + lag
     if len(kept) < needed <= len(frame):
-        changes = (f" and its {lag}-row changes (data.changes) need {lag} rows before those"
-                   if lag else "")
-        raise ValueError(f"--as-of {as_of}: {len(kept)} row(s) at or before it, and the model "
-                         f"reads the last {lookback}{changes}; give "
+        changes = (f" and its {lag}-row changes (data.changes) need {plural(lag, 'row')} "
+                   "before those" if lag else "")
+        raise ValueError(f"--as-of {as_of}: {plural(len(kept), 'row')} at or before it, and the "
+                         f"model reads the last {lookback}{changes}; give "
                          f"{frame.index[needed - 1]:%Y-%m-%d} or later")
     return kept
 
@@ -123,6 +126,8 @@ def _check_change_rows(frame: pd.DataFrame, lookback: int, data: ForecastDataCon
     unknown in a series' first k rows); the lookback alone is checked where it is read."""
     lag = max(change_lags(data), default=0)
     if lag and len(frame) < lookback + lag:
-        raise ValueError(f"{len(frame)} rows are too few: the model reads the last {lookback}, "
-                         f"and its {lag}-row changes (data.changes) need {lag} rows before "
+        are = "is" if len(frame) == 1 else "are"
+        raise ValueError(f"{plural(len(frame), 'row')} {are} too few: the model reads the last "
+                         f"{lookback}, and its {lag}-row changes (data.changes) need "
+                         f"{plural(lag, 'row')} before "
                          f"those; give at least {lookback + lag}")

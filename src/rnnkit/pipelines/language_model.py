@@ -28,6 +28,7 @@ from rnnkit.data.vocab import Vocab
 from rnnkit.models.generate import SamplingConfig, check_prime, check_sampling, generate
 from rnnkit.models.language_model import LanguageModel, LMConfig
 from rnnkit.pipelines.run import total_seconds, train_in_run_dir, write_results
+from rnnkit.plural import plural
 from rnnkit.training.bundle import load_model
 from rnnkit.training.checkpoint import CheckpointError, atomic_write_text, seed_everything
 
@@ -76,7 +77,7 @@ def read_text(data: LMDataConfig) -> str:
     path = text_path(data)
     text = files.read_text(path).replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
-        what = f"holds only whitespace ({len(text)} characters)" if text else "is empty"
+        what = f"holds only whitespace ({plural(len(text), 'character')})" if text else "is empty"
         raise ValueError(f"{path} {what}: a language model needs text to learn from or to be "
                          "scored on")
     return text

@@ -34,6 +34,7 @@ from rnnkit.pipelines.source_config import (
     split_ends,
     unknown_source,
 )
+from rnnkit.plural import plural
 from rnnkit.timeseries.datasets import (
     beijing_weather,
     seattle_weather,
@@ -199,14 +200,16 @@ def prepare(data: ForecastDataConfig, with_target: bool = True,
     windows = make_windows(frame, target, features, data.lookback, data.horizon)
     gaps = {name: int(frame[name].isna().sum()) for name in dict.fromkeys([*features, target])
             if frame[name].isna().any()}
-    shown = ", ".join(f"{name!r} ({count} rows)" for name, count in gaps.items())
+    shown = ", ".join(f"{name!r} ({plural(count, 'row')})" for name, count in gaps.items())
     if not len(windows):
         raise ValueError(f"no window of {data.lookback} + {data.horizon} rows is free of missing "
                          f"values; missing in {shown or 'no column'}. Leave such columns out "
                          "(data.features), fill them, or shorten the lookback")
     advice = (": leave such columns out (data.features) or fill them"
               if set(gaps) - {target} else "")  # a target's gaps: nothing to leave out
-    left_out = (f"{windows.dropped} windows were left out for missing values in {shown}{advice}"
+    were = "was" if windows.dropped == 1 else "were"
+    left_out = (f"{plural(windows.dropped, 'window')} {were} left out for missing values in "
+                f"{shown}{advice}"
                 if windows.dropped else "")
     missing = f". {left_out}" if left_out else ""
     leading = {f"{name}_change_{lag}": lag for name in column_names(data.changes)
@@ -225,7 +228,7 @@ def prepare(data: ForecastDataConfig, with_target: bool = True,
                          f"horizon ({data.horizon}){missing}")
     for name, part in zip(("validation", "test"), split[1:], strict=True):
         if not len(part):
-            raise ValueError(f"no {name} windows: {len(frame)} rows with lookback "
+            raise ValueError(f"no {name} windows: {plural(len(frame), 'row')} with lookback "
                              f"{data.lookback} and horizon {data.horizon} leave none after the "
                              f"split at {train_end}/{val_end}; give more rows or shorten them"
                              f"{missing}")

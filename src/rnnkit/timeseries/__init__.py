@@ -42,8 +42,8 @@ NAMES = {
     "simple_returns": "features",
     "load_table": "frames",
     "tidy": "frames",
-    "to_long": "frames",
-    "to_wide": "frames",
+    "to_long": "long_format",
+    "to_wide": "long_format",
     "GapReport": "grid",
     "describe_gaps": "grid",
     "infer_frequency": "grid",
@@ -93,7 +93,7 @@ if TYPE_CHECKING:
     )
     from rnnkit.timeseries.datasets import beijing_weather, seattle_weather, stock_prices
     from rnnkit.timeseries.features import calendar_features, lags, log_returns, simple_returns
-    from rnnkit.timeseries.frames import load_table, tidy, to_long, to_wide
+    from rnnkit.timeseries.frames import load_table, tidy
     from rnnkit.timeseries.grid import GapReport, describe_gaps, infer_frequency, regularize
     from rnnkit.timeseries.labels import (
         BUY,
@@ -108,6 +108,7 @@ if TYPE_CHECKING:
         window_labels,
         window_returns,
     )
+    from rnnkit.timeseries.long_format import to_long, to_wide
     from rnnkit.timeseries.metrics import (
         accuracy,
         confusion_matrix,

@@ -10,9 +10,11 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from rnnkit.timeseries.row_names import RowName, position
+
 
 def parse_dates(values: pd.Series, date_format: str | None, source: str,
-                 column: str) -> pd.Series:
+                 column: str, row_name: RowName = position) -> pd.Series:
     """Dates as naive timestamps. Dates with a UTC offset are converted to UTC and the zone
     dropped, but for dates all at one local clock time (days written as local midnights: the
     local dates are kept); a column of dates with and dates without one is refused. Without
@@ -51,11 +53,12 @@ def parse_dates(values: pd.Series, date_format: str | None, source: str,
                 not dates.equals(day_first):
             row = int(np.flatnonzero((dates != day_first).to_numpy())[0])
             raise ValueError(f"{source}: column {column!r} reads both day-first and "
-                             f"month-first ({values.iloc[row]!r} at row {row}); {hint}")
+                             f"month-first ({values.iloc[row]!r} at {row_name(row)}); {hint}")
     if date_format is None and not slashes and dates.isna().any():
         dates = _to_dates(values, "mixed")  # e.g. '2020-01-01 00:00:00' then '2020-01-02'
     # whatever way they are written (a format, day-first): the offsets are read from the text
-    dates = _local_days(values, text, dates, _offset_rows(values, text, source, column))
+    dates = _local_days(values, text, dates, _offset_rows(values, text, source, column,
+                                                             row_name))
     bad = dates.isna()
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
@@ -67,11 +70,12 @@ def parse_dates(values: pd.Series, date_format: str | None, source: str,
                 not _to_dates(values.iloc[[row]], None).isna().any():  # a date on its own
             first = int(read[0])
             raise ValueError(f"{source}: column {column!r} holds dates written in more than "
-                             f"one way: {values.iloc[first]!r} at row {first}, {shown} at "
-                             f"row {row}, a date on its own but not read the way of the "
+                             f"one way: {values.iloc[first]!r} at {row_name(first)}, {shown} "
+                             f"at {row_name(row)}, a date on its own but not read the way of the "
                              "others; write every date the same way, such as 2020-01-31 (one "
                              "format cannot read both)")
-        raise ValueError(f"{source}: column {column!r} holds {shown} at row {row}, not {what}; "
+        raise ValueError(f"{source}: column {column!r} holds {shown} at {row_name(row)}, not "
+                         f"{what}; "
                          f"fix or drop that row, or {hint}")
     return dates
 
@@ -84,8 +88,8 @@ _OFFSET = re.compile(_CLOCK + _ZONE, re.IGNORECASE)
 _OFFSET_PARTS = r"(?:Z|UTC|GMT|([+-])(\d{2}):?(\d{2})?)\s*$"
 
 
-def _offset_rows(values: pd.Series, text: pd.Series, source: str,
-                 column: str) -> np.ndarray | None:
+def _offset_rows(values: pd.Series, text: pd.Series, source: str, column: str,
+                 row_name: RowName) -> np.ndarray | None:
     """The rows of dates written with a UTC offset (``None``: no such row, or dates already
     parsed), every present row if any; dates of which some carry an offset and some do not
     are refused: those without were read as UTC, a guess that shifts them by the offset (and
@@ -112,8 +116,9 @@ def _offset_rows(values: pd.Series, text: pd.Series, source: str,
         return None
     if mixed:
         raise ValueError(f"{source}: column {column!r} holds dates with a UTC offset "
-                         f"({values.iloc[with_offset]!r} at row {with_offset}) and dates "
-                         f"without one ({values.iloc[without]!r} at row {without}), which "
+                         f"({values.iloc[with_offset]!r} at {row_name(with_offset)}) and "
+                         f"dates without one ({values.iloc[without]!r} at "
+                         f"{row_name(without)}), which "
                          "cannot be placed in time beside them; write every date with its "
                          "offset, or every date in one zone without offsets")
     return None

@@ -15,11 +15,14 @@ import numpy as np
 import pandas as pd
 
 from rnnkit.data.files import GZIP_ERRORS, not_gzip, not_utf8_advice
+from rnnkit.timeseries.row_names import RowName, counted_from_one, file_lines
 
 
-def read_file(path: Path, date_column: str) -> pd.DataFrame:
-    """A CSV/TSV or Parquet file (or folder) as read, with header names stripped; a file
-    pandas cannot read is an error naming the file and what to do."""
+def read_file(path: Path, date_column: str) -> tuple[pd.DataFrame, RowName]:
+    """A CSV/TSV or Parquet file (or folder) as read, with header names stripped, and how
+    messages name its rows (a CSV row by its line in the file); a file pandas cannot read is
+    an error naming the file and what to do."""
+    row_name: RowName = counted_from_one
     name = path.name.lower()
     if path.is_dir() and not _data_files(path):
         raise ValueError(f"{path} is a folder that holds no data files; give a CSV/Parquet "
@@ -33,9 +36,11 @@ def read_file(path: Path, date_column: str) -> pd.DataFrame:
                 table = table.rename(columns={table.columns[0]: index.name or date_column})
         elif name.endswith((".csv", ".csv.gz", ".tsv", ".tsv.gz")):
             separator = "\t" if ".tsv" in name else ","
-            _check_rows(path, separator)
-            table = _without_empty_end(pd.read_csv(path, sep=separator, index_col=False,
-                                                   encoding="utf-8-sig"))
+            lines = _check_rows(path, separator)
+            table = pd.read_csv(path, sep=separator, index_col=False, encoding="utf-8-sig")
+            if len(lines) == len(table):  # else a row pandas skips that the csv module kept
+                row_name = file_lines(lines)
+            table = _without_empty_end(table)
         else:
             raise ValueError(f"{path}: unknown file type; expected .csv, .csv.gz, .tsv, "
                              ".parquet or a Parquet folder. Convert the file or read it with "
@@ -62,7 +67,7 @@ def read_file(path: Path, date_column: str) -> pd.DataFrame:
     if len(table.columns) == 1:
         first = str(table.iloc[0, 0]) if len(table) else ""
         _refuse_other_separator(path, table.columns[0], tabs=".tsv" in name, row=first)
-    return table
+    return table, row_name
 
 
 def _without_empty_end(table: pd.DataFrame) -> pd.DataFrame:
@@ -78,7 +83,7 @@ def _without_empty_end(table: pd.DataFrame) -> pd.DataFrame:
     return table.iloc[: filled[-1] + 1 if len(filled) else 0]
 
 
-def _check_rows(path: Path, separator: str) -> None:
+def _check_rows(path: Path, separator: str) -> list[int]:
     """Refuse, before pandas reads the file, what pandas would read wrong: a header that names
     a column twice (pandas renamed the second ``y`` to ``y.1``, an input beside the target
     ``y``, so the refusal of repeated names never saw it), and a row holding more fields than
@@ -86,7 +91,8 @@ def _check_rows(path: Path, separator: str) -> None:
     with a warning, shifting nothing back: a row ``date,1,2,3`` under ``date,a,b`` lost its
     ``3``). Fields past the header's that are empty (a separator at the end of each line) lose
     nothing and pass. The csv module reads a 50 MB line in about a second, which pandas took
-    minutes over (a header of repeated names, or a row of many fields)."""
+    minutes over (a header of repeated names, or a row of many fields). Returns the line each
+    row pandas reads starts on (its first, for a value that spans lines)."""
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     limit = csv.field_size_limit(2**31 - 1)  # as long a field as pandas reads (not 131,072)
     with opener(path, "rt", encoding="utf-8-sig", newline="") as file:
@@ -95,9 +101,14 @@ def _check_rows(path: Path, separator: str) -> None:
             # pandas skips blank lines, and lines of spaces only
             header = next((row for row in rows if any(field.strip() for field in row)), None)
             if header is None:
-                return  # no header row: pandas' EmptyDataError says so
+                return []  # no header row: pandas' EmptyDataError says so
             _refuse_repeated(path, [name.strip() for name in header], rows.line_num)
+            lines: list[int] = []
+            after = rows.line_num  # the line the last row read ends on
             for row in rows:
+                if len(row) > 1 or (row and row[0].strip()):  # pandas skips blank lines
+                    lines.append(after + 1)
+                after = rows.line_num
                 if len(row) > len(header) and any(field.strip() for field in row[len(header):]):
                     if len(header) == 1:  # '2020-01-01;39,4' under 'date;temp'
                         _refuse_other_separator(path, header[0], separator == "\t",
@@ -106,6 +117,7 @@ def _check_rows(path: Path, separator: str) -> None:
                                      f"has {len(row)} fields where the header has "
                                      f"{len(header)}. Check that every row has the header's "
                                      "number of fields (quote a value that holds the separator)")
+            return lines
         except csv.Error as error:
             raise ValueError(f"{path} cannot be read as a table: line {rows.line_num}: {error}; "
                              "is it a table of a header row and a row per date?") from None

@@ -41,6 +41,9 @@ import pandas as pd
 from rnnkit.timeseries.dates import parse_dates
 from rnnkit.timeseries.files import read_file
 from rnnkit.timeseries.grid import regularize
+from rnnkit.timeseries.long_format import to_long as to_long  # re-exported: its old home
+from rnnkit.timeseries.long_format import to_wide
+from rnnkit.timeseries.row_names import RowName, position
 from rnnkit.timeseries.values import numeric_column
 from rnnkit.timeseries.windows import one_or_many
 
@@ -56,6 +59,7 @@ def tidy(
     date_format: str | None = None,
     needed: Sequence[str] | None = None,
     source: str = "the table",
+    row_name: RowName = position,
 ) -> pd.DataFrame:
     """Check a table and turn it into the wide, date-indexed frame (see the module policies).
 
@@ -70,11 +74,12 @@ def tidy(
         date_format: a :func:`pandas.to_datetime` format; None guesses.
         needed: the columns the caller reads: only they must hold numbers, and another column
             that holds text is left out. None: every column must hold numbers.
-        source: how messages name the table (a file name).
+        source: how messages name the table (a file name); ``row_name`` how they name a row
+            (:mod:`~rnnkit.timeseries.row_names`; default: its position, counted from 0).
 
     Raises:
         ValueError: a missing column, an unreadable date, a non-numeric value, or a repeated
-            date. Rows in messages count from 0 in the table's order, header not counted.
+            date.
 
     Example:
         >>> long = pd.DataFrame({"day": ["2020-01-01", "2020-01-01", "2020-01-02"],
@@ -102,21 +107,23 @@ def tidy(
         raise ValueError(f"{source}: value_column={value_column!r} is for the long format; name "
                          "the column holding each row's series too (series_column), or leave "
                          "value_column out for a file with one column per series")
-    dates = parse_dates(table[date_column], date_format, source, date_column)
+    dates = parse_dates(table[date_column], date_format, source, date_column, row_name)
     if series_column is not None and table[series_column].isna().any():
         row = int(np.flatnonzero(table[series_column].isna().to_numpy())[0])
-        raise ValueError(f"{source}: column {series_column!r} holds no series name at row {row} "
+        raise ValueError(f"{source}: column {series_column!r} holds no series name at "
+                         f"{row_name(row)} "
                          f"(date {dates.iloc[row]}); in the long format each row names its "
                          "series. Fill in the name, or drop the row")
     skip = {date_column, series_column, *categorical}
     checked = [value_column] if series_column else [c for c in table.columns if c not in skip]
     for name in checked:
         try:
-            table[name] = numeric_column(table[name], dates, source)
+            table[name] = numeric_column(table[name], dates, source, row_name)
         except ValueError:
             if series_column is None and dates.duplicated().any() and \
                     pd.to_numeric(table[name], errors="coerce").isna().all():  # names, no numbers
-                raise ValueError(_long_advice(table, dates, name, checked, source)) from None
+                raise ValueError(_long_advice(table, dates, name, checked, source,
+                                              row_name)) from None
             if needed is None or name in needed or series_column is not None:
                 raise
             table = table.drop(columns=[name])  # text the caller never reads
@@ -129,14 +136,15 @@ def tidy(
         clock = "" if (dates == dates.dt.normalize()).all() else (
             " (an hour repeated where the clock went back for daylight saving is two hours: "
             "write the dates with their UTC offset, e.g. 2020-10-25T02:00+01:00, or in UTC)")
-        raise ValueError(f"{source}: {what} appears more than once (again at row {row}); "
+        raise ValueError(f"{source}: {what} appears more than once (again at {row_name(row)}); "
                          "each date must appear once per series. Drop or aggregate the "
                          f"duplicates first{clock}")
     backwards = _first_backwards(dates, None if series_column is None else table[series_column])
     if backwards is not None:
         row, before = backwards
-        warnings.warn(f"{source}: dates are not in ascending order (row {row}, "
-                      f"{dates.iloc[row]}, comes after row {before}, {dates.iloc[before]}); "
+        warnings.warn(f"{source}: dates are not in ascending order ({row_name(row)}, "
+                      f"{dates.iloc[row]}, comes after {row_name(before)}, "
+                      f"{dates.iloc[before]}); "
                       "sorted them. Sort the file to silence this warning", UserWarning,
                       stacklevel=2)
     frame = table.drop(columns=[date_column]).set_index(pd.DatetimeIndex(dates, name="date"))
@@ -181,10 +189,10 @@ def load_table(
         ValueError: an unknown file type, or any check of :func:`tidy` failing.
     """
     path = Path(path)
-    table = read_file(path, date_column)
+    table, row_name = read_file(path, date_column)
     frame = tidy(table, date_column, target, series_column=series_column,
                  value_column=value_column, categorical=categorical, date_format=date_format,
-                 needed=needed, source=str(path))
+                 needed=needed, source=str(path), row_name=row_name)
     if frequency is None:
         return frame
     if frequency != "infer":
@@ -208,35 +216,6 @@ def load_table(
         return regularize(frame, frequency, max_fill=max_fill, keep=keep)
     except ValueError as error:  # timestamps off the grid
         raise ValueError(f"{path}: {error}") from None
-
-
-def to_wide(frame: pd.DataFrame, series_column: str = "series",
-            value_column: str = "value") -> pd.DataFrame:
-    """Long (one row per date and series: dates as the index, or in a ``date`` column as
-    :func:`to_long` writes them) to wide (one column per series), dates as rows.
-
-    Example:
-        >>> wide = pd.DataFrame({"A": [1.0, 2.0], "B": [3.0, 4.0]},
-        ...                     index=pd.date_range("2020-01-01", periods=2, name="date"))
-        >>> to_wide(to_long(wide)).equals(wide)
-        True
-    """
-    if not isinstance(frame.index, pd.DatetimeIndex):
-        if "date" not in frame.columns:
-            raise ValueError("to_wide needs the dates as a DatetimeIndex or in a 'date' column")
-        frame = frame.set_index(pd.DatetimeIndex(frame["date"])).drop(columns=["date"])
-    wide = frame.pivot(columns=series_column, values=value_column)
-    wide.columns = [str(name) for name in wide.columns]
-    wide.index.name = "date"
-    return wide.sort_index()
-
-
-def to_long(frame: pd.DataFrame, series_column: str = "series",
-            value_column: str = "value") -> pd.DataFrame:
-    """Wide to long: columns ``date``, ``series_column``, ``value_column``; NaN cells dropped."""
-    long = frame.rename_axis("date").reset_index().melt(
-        id_vars="date", var_name=series_column, value_name=value_column)
-    return long.dropna(subset=[value_column]).reset_index(drop=True)
 
 
 def _first_backwards(dates: pd.Series, series: pd.Series | None) -> tuple[int, int] | None:
@@ -272,7 +251,7 @@ def _unnamed_dates(table: pd.DataFrame) -> str:
 
 
 def _long_advice(table: pd.DataFrame, dates: pd.Series, text: object, checked: Sequence[object],
-                 source: str) -> str:
+                 source: str, row_name: RowName) -> str:
     """The error for a column of text ``text`` in a table whose dates repeat: it looks like
     the long format (one row per date and series, such as symbol,date,price), read with its
     series and value columns named; the value column suggested is its one other column of
@@ -284,11 +263,11 @@ def _long_advice(table: pd.DataFrame, dates: pd.Series, text: object, checked: S
                and pd.to_numeric(table[name], errors="coerce").notna().any()]
     value = numbers[0] if len(numbers) == 1 else "<its column of values>"
     return (f"{source}: column {text!r} holds text ({word!r}) and the dates repeat "
-            f"({dates.iloc[row]} at rows {first} and {row}): a long file, of one row per date "
-            f"and series? Name its series and value columns, data.series_column={text} and "
-            f"data.value_column={value} (series_column= and value_column= in tidy and "
-            "load_table), and each series is read as a column; else drop the repeated dates "
-            f"and leave {text!r} out (data.features)")
+            f"({dates.iloc[row]} at {row_name(first)} and {row_name(row)}): a long file, of one "
+            "row per date and series? Name its series and value columns, data.series_column="
+            f"{text} and data.value_column={value} (series_column= and value_column= in tidy "
+            "and load_table), and each series is read as a column; else drop the repeated "
+            f"dates and leave {text!r} out (data.features)")
 
 
 def _names(columns: Iterable[object]) -> str:

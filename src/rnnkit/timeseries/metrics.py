@@ -13,6 +13,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from rnnkit.plural import plural
+
 Metric = Callable[[np.ndarray, np.ndarray], float]
 
 
@@ -28,8 +30,8 @@ def _pair(actual: np.ndarray, predicted: np.ndarray) -> tuple[np.ndarray, np.nda
             raise ValueError(f"{name} holds {int(np.isnan(values).sum())} NaN; score only the "
                              "windows that have a prediction")
         if np.isinf(values).any():  # sMAPE gave NaN, with a RuntimeWarning, on them
-            raise ValueError(f"{name} holds {int(np.isinf(values).sum())} infinite values "
-                             "(a model that diverged?); scores need finite numbers")
+            raise ValueError(f"{name} holds {plural(int(np.isinf(values).sum()), 'infinite value')}"
+                             " (a model that diverged?); scores need finite numbers")
     return actual, predicted
 
 
@@ -78,14 +80,15 @@ def naive_scale(training: np.ndarray, period: int = 1) -> float:
     series = np.asarray(training, dtype=float)
     if period < 1 or len(series) <= period:
         raise ValueError(f"the MASE scale needs a training series longer than the period "
-                         f"{period}; got {len(series)} values")
+                         f"{period}; got {plural(len(series), 'value')}")
     if np.isinf(series).any():  # read as "no change" (scale nan) before
-        raise ValueError(f"the training series holds {int(np.isinf(series).sum())} infinite "
-                         "values; the MASE scale needs finite numbers")
+        raise ValueError(f"the training series holds "
+                         f"{plural(int(np.isinf(series).sum()), 'infinite value')}; the MASE "
+                         "scale needs finite numbers")
     changes = np.abs(series[period:] - series[:-period])
     scale = float(np.nanmean(changes)) if np.isfinite(changes).any() else float("nan")
     if not scale > 0:
-        raise ValueError(f"the training series has no change over {period} steps (scale "
+        raise ValueError(f"the training series has no change over {plural(period, 'step')} (scale "
                          f"{scale}); MASE is undefined for it")
     return scale
 

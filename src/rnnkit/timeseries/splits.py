@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from rnnkit.config import ConfigError
+from rnnkit.plural import plural
 from rnnkit.timeseries.windows import Windows
 
 Model = TypeVar("Model")
@@ -104,7 +105,8 @@ def walk_forward(n: int, initial: int, step: int, *, gap: int = 0, test_size: in
         raise ValueError(f"gap {gap} must be >= 0 and leave training windows before "
                          f"initial={initial}")
     if n <= initial:
-        raise ValueError(f"{n} windows leave no test windows after initial={initial}; "
+        raise ValueError(f"{plural(n, 'window')} leave{'s' * (n == 1)} no test windows after "
+                         f"initial={initial}; "
                          "lower initial or make more windows")
     folds: list[Fold] = []
     train = np.arange(0)

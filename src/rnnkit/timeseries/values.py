@@ -9,15 +9,18 @@ import re
 import numpy as np
 import pandas as pd
 
+from rnnkit.timeseries.row_names import RowName, position
 
-def numeric_column(column: pd.Series, dates: pd.Series, source: str) -> pd.Series:
-    numbers = _numbers(column, dates, source)
+
+def numeric_column(column: pd.Series, dates: pd.Series, source: str,
+                   row_name: RowName = position) -> pd.Series:
+    numbers = _numbers(column, dates, source, row_name)
     infinite = np.isinf(numbers.to_numpy())
     if infinite.any():
         row = int(np.flatnonzero(infinite)[0])
-        raise ValueError(f"{source}: column {column.name!r} holds {numbers.iloc[row]} at row "
-                         f"{row} (date {dates.iloc[row]}); expected finite numbers, with NA or "
-                         "an empty cell for a missing value")
+        raise ValueError(f"{source}: column {column.name!r} holds {numbers.iloc[row]} at "
+                         f"{row_name(row)} (date {dates.iloc[row]}); expected finite numbers, "
+                         "with NA or an empty cell for a missing value")
     return numbers
 
 
@@ -27,7 +30,8 @@ MISSING_WORDS = frozenset({"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN",
                            "n/a", "nan", "null"})
 
 
-def _numbers(column: pd.Series, dates: pd.Series, source: str) -> pd.Series:
+def _numbers(column: pd.Series, dates: pd.Series, source: str,
+             row_name: RowName) -> pd.Series:
     if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
         return column.astype(float)
     numbers = pd.to_numeric(column, errors="coerce")
@@ -42,7 +46,7 @@ def _numbers(column: pd.Series, dates: pd.Series, source: str) -> pd.Series:
         row = int(np.flatnonzero(bad.to_numpy())[0])
         value = column.iloc[row]
         raise ValueError(f"{source}: column {column.name!r} holds the non-numeric value "
-                         f"{value!r} at row {row} (date {dates.iloc[row]}); "
+                         f"{value!r} at {row_name(row)} (date {dates.iloc[row]}); "
                          "expected numbers, with NA or an empty cell for a missing value"
                          f"{_written_number(value)}. Fix the value, or leave the column out: "
                          "list the inputs in data.features (training), or the column in "

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
+from rnnkit.plural import plural
 from rnnkit.timeseries.dates import check_date_index
 
 if TYPE_CHECKING:
@@ -77,8 +78,9 @@ class Windows:
         first = int(origins.min()) - steps + 1
         if first < 0:  # a negative start would slice from the series' end
             raise ValueError(f"{steps} steps reach before the series' first row: the window "
-                             f"ending at row {int(origins.min())} has {int(origins.min()) + 1} "
-                             f"rows up to it (the lookback is {self.lookback})")
+                             f"ending at row {int(origins.min())} has "
+                             f"{plural(int(origins.min()) + 1, 'row')} up to it (the lookback "
+                             f"is {self.lookback})")
         values = np.ascontiguousarray(self.values[first:int(origins.max()) + 1], dtype=dtype)
         view = sliding_window_view(values, (steps, width))[:, 0]  # [rows-steps+1, steps, F]
         return view[origins - first - steps + 1]  # [n, steps, F], a new array
@@ -165,7 +167,8 @@ def make_windows(frame: pd.DataFrame, target: str, features: Sequence[str] | Non
         ("lookback", lookback), ("horizon", horizon), ("stride", stride)))
     rows = len(frame)
     if rows < lookback + horizon:
-        raise ValueError(f"{rows} rows are too few for lookback {lookback} + horizon {horizon}; "
+        raise ValueError(f"{plural(rows, 'row')} {'is' if rows == 1 else 'are'} too few for "
+                         f"lookback {lookback} + horizon {horizon}; "
                          f"need at least {lookback + horizon}. Shorten the lookback or horizon, "
                          "or give more rows")
     values = frame[names].to_numpy(dtype=float)

@@ -20,6 +20,7 @@ from typing import Any
 import torch
 
 from rnnkit.config import TrainConfig
+from rnnkit.plural import plural
 from rnnkit.training.averaging import WeightAverage
 from rnnkit.training.checkpoint import (
     CheckpointError,
@@ -141,8 +142,8 @@ class TrainerCheckpoints:
             self.log(f"resumed from {path}: epoch {self.epoch + 1}, batch {self.batch_in_epoch}")
         if self.result.stopped == "max_steps":  # it stopped again at once, without a word
             self.log(f"train.max_steps={self.config.max_steps} is reached already "
-                     f"({self.result.steps} steps), so nothing more is trained; to train on, "
-                     "resume with --set train.max_steps=N (more steps) or 0 (no limit)")
+                     f"({plural(self.result.steps, 'step')}), so nothing more is trained; to "
+                     "train on, resume with --set train.max_steps=N (more steps) or 0 (no limit)")
         return True
 
     def _finished(self, mid_epoch: bool) -> str:
@@ -153,14 +154,14 @@ class TrainerCheckpoints:
         done = self.epoch
         if done >= self.config.epochs:
             return (f"the run is finished already (it trained {done} of train.epochs="
-                    f"{self.config.epochs} epochs), so nothing more is trained; to train on, "
-                    f"resume with --set train.epochs=N (more than {done})")
+                    f"{plural(self.config.epochs, 'epoch')}), so nothing more is trained; to "
+                    f"train on, resume with --set train.epochs=N (more than {done})")
         if self.result.stopped == "early_stopping":
             return (f"the run is finished already (early stopping ended it after epoch {done}:"
-                    f" {self.monitor.bad_epochs} epochs without improvement, train.patience="
-                    f"{self.config.patience}), so nothing more is trained; to train on, "
-                    f"resume with --set train.patience=N (more than {self.monitor.bad_epochs})"
-                    " or 0 (none)")
+                    f" {plural(self.monitor.bad_epochs, 'epoch')} without improvement, "
+                    f"train.patience={self.config.patience}), so nothing more is trained; to "
+                    "train on, resume with --set train.patience=N (more than "
+                    f"{self.monitor.bad_epochs}) or 0 (none)")
         return ""
 
     def _read_checkpoint(self, path: str | Path | None) -> tuple[str, dict[str, Any]] | None:
