@@ -17,6 +17,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "rnnkit"
 # plots -> pipelines -> commands -> CLI.
 LAYERS = {
     "functional": 0,
+    "plural": 0,  # a count with its noun for messages: imports nothing of rnnkit
     "lazy": 0,  # PEP 562 lazy names for the packages above; imports nothing of rnnkit
     "cells": 1,
     "layers": 2,
