@@ -166,12 +166,7 @@ def _write_evaluation(result: dict[str, Any], out: Path, name: str) -> None:
 def predict(args: argparse.Namespace) -> int:
     """One JSON line per input: the label(s) and every label's probability."""
     from rnnkit.data.numeric_sequences import read_numeric_sequences
-    from rnnkit.data.text_labels import (
-        LabelledText,
-        check_text_length,
-        prepare_tokens,
-        read_labelled_texts,
-    )
+    from rnnkit.data.text_labels import read_labelled_texts
     from rnnkit.pipelines.classifier import load_classifier_bundle
     from rnnkit.pipelines.classifier_scoring import predict_probabilities
 
@@ -213,19 +208,45 @@ def predict(args: argparse.Namespace) -> int:
                     enumerate(input_lines(text, args), 1) if line.strip()]
         if not numbered:
             raise ValueError("nothing to classify: the input is empty (one text per line)")
-        examples = []
-        for number, line in numbered:
-            _refuse_a_tree(line, number)
-            tokens = prepare_tokens(line, settings["lowercase"], settings["max_tokens"],
-                                    settings["truncate"])
-            if not tokens:
-                raise ValueError(f"line {number} has no words to classify: {line.strip()!r}")
-            check_text_length(tokens, f"line {number}" if args.input in (None, "-")
-                              else f"{args.input}, line {number}")
-            examples.append(LabelledText(tuple(tokens), ()))
+        examples = text_examples(numbered, settings,
+                                 "" if args.input in (None, "-") else f"{args.input}, ")
         ids = [line for _, line in numbered]
-    probabilities = predict_probabilities(model, examples)
-    out = []
+    out = [json.dumps(record, ensure_ascii=False)
+           for record in prediction_records(model, ids, predict_probabilities(model, examples))]
+    text_out = "\n".join(out) + "\n"
+    if args.output:
+        from rnnkit.training.checkpoint import write_output_text
+
+        make_parent(args.output)
+        write_output_text(args.output, text_out)  # never half a file, even after a Ctrl-C
+    else:
+        sys.stdout.write(text_out)
+    return 0
+
+
+def text_examples(numbered: list[tuple[int, str]], settings: dict[str, Any],
+                  where: str = "") -> list[Any]:
+    """The texts to classify, each ``(number, line)``, as the model's examples: prepared as
+    its training texts were (``settings``: its data settings); a tree, a text of no words or
+    one too long is refused, named ``{where}line {number}``."""
+    from rnnkit.data.text_labels import LabelledText, check_text_length, prepare_tokens
+
+    examples = []
+    for number, line in numbered:
+        _refuse_a_tree(line, number)
+        tokens = prepare_tokens(line, settings["lowercase"], settings["max_tokens"],
+                                settings["truncate"])
+        if not tokens:
+            raise ValueError(f"line {number} has no words to classify: {line.strip()!r}")
+        check_text_length(tokens, f"{where}line {number}")
+        examples.append(LabelledText(tuple(tokens), ()))
+    return examples
+
+
+def prediction_records(model: Any, ids: list[str], probabilities: Any) -> list[dict[str, Any]]:
+    """What predict gives for each input (named by ``ids``): its label (its labels, for
+    several; its values, for a regression) and every label's probability."""
+    records = []
     for key, row in zip(ids, probabilities.tolist(), strict=True):
         record: dict[str, Any] = {"input": key}
         if model.config.output == "linear":
@@ -238,16 +259,8 @@ def predict(args: argparse.Namespace) -> int:
         if model.config.output != "linear":
             record["probabilities"] = {label: round(p, 6)
                                        for label, p in zip(model.labels, row, strict=True)}
-        out.append(json.dumps(record, ensure_ascii=False))
-    text_out = "\n".join(out) + "\n"
-    if args.output:
-        from rnnkit.training.checkpoint import write_output_text
-
-        make_parent(args.output)
-        write_output_text(args.output, text_out)  # never half a file, even after a Ctrl-C
-    else:
-        sys.stdout.write(text_out)
-    return 0
+        records.append(record)
+    return records
 
 
 def _refuse_a_tree(line: str, number: int) -> None:
@@ -265,8 +278,6 @@ def _refuse_a_tree(line: str, number: int) -> None:
 def _structured(path: str) -> bool:
     """A CSV, TSV or JSONL file (by its name), read by its text field, not line by line."""
     return str(path).lower().removesuffix(".gz").endswith((".csv", ".tsv", ".jsonl", ".json"))
-
-
 
 
 @contextlib.contextmanager
