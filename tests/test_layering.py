@@ -14,7 +14,7 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src" / "rnnkit"
 
 # Lowest first: step functions -> cells -> layers -> config -> readers -> models -> trainer ->
-# plots -> pipelines -> commands -> CLI.
+# plots -> pipelines -> commands -> CLI -> Python front door.
 LAYERS = {
     "functional": 0,
     "plural": 0,  # a count with its noun for messages: imports nothing of rnnkit
@@ -46,6 +46,9 @@ LAYERS = {
     "pipelines": 14,
     "commands": 15,
     "cli": 16,
+    # rnnkit.train/load/predict: builds the CLI's arguments and runs its parser, checks and
+    # handlers, so it sits above the command line (rnnkit/__init__ names it only as a string)
+    "api": 17,
     "__main__": 17,
 }
 

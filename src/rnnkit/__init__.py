@@ -1,4 +1,8 @@
-"""rnnkit: recurrent neural networks written out plainly and run on PyTorch's fused kernels."""
+"""rnnkit: recurrent neural networks written out plainly and run on PyTorch's fused kernels.
+
+``train``, ``load`` and ``predict`` (the command line's tasks from Python, :mod:`rnnkit.api`)
+load on first use: ``import rnnkit`` stays the cells and layers alone.
+"""
 
 from rnnkit.cells import (
     GRUCell,
@@ -10,8 +14,14 @@ from rnnkit.cells import (
     init_recurrent_,
 )
 from rnnkit.layers import GRU, LSTM, RNN, Recurrent
+from rnnkit.lazy import attach
 
 __version__ = "0.1.0"
+
+# the front door, rnnkit.api: read as a string here, imported at first use (it sits above
+# the command line, which this package is far below)
+__getattr__, __dir__ = attach(__name__, {
+    "train": "api", "load": "api", "predict": "api", "TrainedRun": "api"})
 
 __all__ = [
     "GRU",
@@ -24,6 +34,10 @@ __all__ = [
     "RNNCell",
     "Recurrent",
     "RecurrentCell",
+    "TrainedRun",
     "__version__",
     "init_recurrent_",
+    "load",
+    "predict",
+    "train",
 ]

@@ -1,0 +1,186 @@
+"""The Python front door: ``train``, ``load`` and ``predict``, each what the command line does.
+
+``train`` builds the arguments of ``rnnkit train TASK`` and runs them through the command
+line's own parser, checks, config resolution and pipeline; a bad input raises the error the
+command line prints as ``rnnkit: error: ...`` (a ``ConfigError``, a ``ValueError``...)
+instead of ending the process. ``predict`` reads nothing: it takes Python values and gives
+back what ``rnnkit predict --text`` prints, through the same checks and scoring functions.
+
+Example:
+    >>> run = train("tagger", out="runs/pos", train="train.conllu")  # doctest: +SKIP
+    >>> predict(load(run.model_path), [["The", "cat", "sat"]])  # doctest: +SKIP
+    [['DET', 'NOUN', 'VERB']]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rnnkit.config import ConfigError
+
+
+@dataclass(frozen=True)
+class TrainedRun:
+    """A finished training run: its folder, its bundle (None for a task that saves none) and
+    its ``results.json``."""
+
+    out: Path
+    model_path: Path | None
+    results: dict[str, Any]
+
+
+def command_line(task: str, out: str | Path, settings: Mapping[str, Any] | None,
+                 inputs: Mapping[str, Any]) -> list[str]:
+    """The arguments of ``rnnkit train`` for these values: ``inputs`` by flag name
+    (``data_dir=`` is ``--data-dir``), ``settings`` as ``--set key=value``.
+
+    Example:
+        >>> command_line("tagger", "runs/x", {"train.epochs": 2}, {"data_dir": "d"})
+        ['train', 'tagger', '--out', 'runs/x', '--data-dir', 'd', '--set', 'train.epochs=2']
+    """
+    from rnnkit.config import toml_text
+
+    argv = ["train", str(task), "--out", str(out)]
+    for name, value in inputs.items():
+        if value is not None:
+            argv += [f"--{name.replace('_', '-')}", str(value)]
+    for key, value in (settings or {}).items():
+        text = toml_text(value) if isinstance(value, str) else json.dumps(value)
+        argv += ["--set", f"{key}={text}"]
+    return argv
+
+
+def parse(argv: list[str]) -> Any:
+    """The command line's reading of ``argv``; its refusal (an unknown task or input, with the
+    nearest valid one) raised as a ConfigError, not printed with the usage and exited."""
+    from rnnkit.cli import build_parser
+
+    told = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(told):
+            return build_parser().parse_args(argv)
+    except SystemExit:
+        message = told.getvalue().strip().splitlines()[-1] if told.getvalue().strip() else ""
+        raise ConfigError(message.partition("error: ")[2] or message
+                          or f"cannot read {argv}") from None
+
+
+def train(task: str, out: str | Path, settings: Mapping[str, Any] | None = None,
+          **inputs: Any) -> TrainedRun:
+    """Train as ``rnnkit train TASK --out OUT`` does, and return the run.
+
+    ``settings``: the dotted keys of ``--set`` (``{"train.epochs": 2}``); ``inputs``: the
+    task's flags by name (``dataset=``, ``train=``, ``dev=``, ``test=``, ``format=``,
+    ``data_dir=``..., ``resume=True``). Raises the error the command line would print."""
+    from rnnkit.cli import (
+        check_empty_out,
+        check_one_process,
+        check_out,
+        check_whole_numbers,
+        expand_home,
+    )
+
+    if out is None:
+        raise ConfigError(f"rnnkit.train({task!r}, out=None): give the run folder, where the "
+                          "bundle and results.json are written")
+    flags = {name: value for name, value in inputs.items() if not isinstance(value, bool)}
+    switches = [f"--{name.replace('_', '-')}" for name, value in inputs.items()
+                if value is True]  # resume=True, as --resume
+    args = parse(command_line(task, out, settings, flags) + switches)
+    for name, value in (("print_config", False), ("nproc", 1)):
+        if getattr(args, name, value) != value:
+            raise ConfigError(f"{name}= is for the command line (rnnkit train {task} "
+                              f"--{name.replace('_', '-')}); rnnkit.train trains in this "
+                              "process: leave it out")
+    expand_home(args)
+    check_empty_out(args)
+    check_whole_numbers(args)
+    check_one_process(args)
+    check_out(args)
+    args.handler(args)  # prints what the command line prints: each epoch, the scores
+    folder = Path(args.out)
+    bundle = folder / "model.rnnkit"
+    results_file = folder / "results.json"
+    results = json.loads(results_file.read_text(encoding="utf-8")) \
+        if results_file.is_file() else {}
+    return TrainedRun(folder, bundle if bundle.is_file() else None, results)
+
+
+def load(path: str | Path) -> Any:
+    """The model of a bundle (``model.rnnkit``), in eval mode on the CPU."""
+    from rnnkit.training.bundle import load_bundle
+
+    return load_bundle(Path(path).expanduser())
+
+
+def predict(model: Any, inputs: Sequence[Any], scores: bool = False) -> Any:
+    """What ``rnnkit predict`` gives, as Python values, for a model or a bundle's path.
+
+    A tagger: a list of sentences, each a list of tokens (or a string, split at spaces as a
+    ``--text`` line is), gives a list of tag lists; with ``scores=True``, the tags and each
+    tag's probability, ``(tags, probabilities)``. A classifier: a list of texts gives for each
+    the record a line of ``rnnkit predict`` holds (``label`` and ``probabilities``...)."""
+    from rnnkit.models.classifier import SequenceClassifier
+    from rnnkit.models.tagger import Tagger
+
+    name = "the model"
+    if isinstance(model, str | Path):
+        name, model = str(model), load(model)
+    if isinstance(inputs, str):
+        raise ValueError("inputs is one string; give a list of them (one item a sentence "
+                         "or text): [text]")
+    if not inputs:
+        raise ValueError("nothing to predict: inputs is empty")
+    if isinstance(model, Tagger):
+        return tag(model, inputs, scores)
+    if isinstance(model, SequenceClassifier):
+        if scores:
+            raise ValueError("scores=True is a tagger's option; a classifier's predictions "
+                             "always hold every label's probability: leave it out")
+        return classify(model, inputs, name)
+    from rnnkit.commands.evaluate import ELSEWHERE
+
+    kind = getattr(model, "kind", type(model).__name__)
+    how = ELSEWHERE.get(str(kind), "rnnkit.predict runs taggers and classifiers")
+    raise ValueError(f"rnnkit.predict does not run {kind!r} models: {how}")
+
+
+def tag(model: Any, inputs: Sequence[Any], scores: bool) -> Any:
+    """Tags of each sentence (and their probabilities), as ``rnnkit predict`` on a tagger."""
+    from rnnkit.data.tagged import check_sentence_length
+    from rnnkit.pipelines.tagger_scoring import predict_tags, predict_tags_with_scores
+
+    token_lists = [item.split() if isinstance(item, str) else list(item) for item in inputs]
+    for number, tokens in enumerate(token_lists, 1):
+        check_sentence_length(tokens, "inputs", number)
+        if not tokens or not all(isinstance(token, str) and token for token in tokens):
+            raise ValueError(f"inputs item {number} is {inputs[number - 1]!r}: each sentence "
+                             "is a list of tokens, non-empty strings (or one string of them)")
+    if scores:
+        return predict_tags_with_scores(model, token_lists)
+    return predict_tags(model, token_lists)
+
+
+def classify(model: Any, inputs: Sequence[Any], name: str) -> list[dict[str, Any]]:
+    """Each text's record, as a line of ``rnnkit predict`` on a classifier of texts (``name``:
+    the bundle's path, for an error)."""
+    from rnnkit.commands.classifier import CONFIG, prediction_records, text_examples
+    from rnnkit.commands.saved_settings import check_data_settings
+    from rnnkit.pipelines.classifier_scoring import predict_probabilities
+
+    check_data_settings(model, name, ("format",), "predict", CONFIG)
+    if model.data.get("format") == "numeric":
+        raise ValueError("a numeric classifier reads a long CSV of sequences: use rnnkit "
+                         "predict --model M --input FILE")
+    for number, text in enumerate(inputs, 1):
+        if not isinstance(text, str):
+            raise ValueError(f"inputs item {number} is {text!r}: give each text as a string")
+    check_data_settings(model, name, ("lowercase", "max_tokens", "truncate"), "predict", CONFIG)
+    examples = text_examples(list(enumerate(inputs, 1)), model.data, "inputs, ")
+    return prediction_records(model, list(inputs), predict_probabilities(model, examples))

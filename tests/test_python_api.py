@@ -1,0 +1,135 @@
+"""``rnnkit.train``, ``rnnkit.load`` and ``rnnkit.predict``: the command line's tasks from
+Python, giving what ``rnnkit predict`` prints and refusing what ``rnnkit train`` refuses."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+import rnnkit
+from rnnkit.cli import main
+from rnnkit.config import ConfigError
+from rnnkit.data.tagged import probability_text
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+CONLLU = """# sent_id = 1
+1\tJohn\tJohn\tPROPN\tNNP\t_\t2\tnsubj\t_\t_
+2\truns\trun\tVERB\tVBZ\t_\t0\troot\t_\t_
+3\t.\t.\tPUNCT\t.\t_\t2\tpunct\t_\t_
+
+# sent_id = 2
+1\tMary\tMary\tPROPN\tNNP\t_\t2\tnsubj\t_\t_
+2\tsleeps\tsleep\tVERB\tVBZ\t_\t0\troot\t_\t_
+
+"""
+
+TAGGER = {"train.epochs": 1, "train.progress": False, "model.hidden_size": 8,
+          "tagger.word_dim": 8, "tagger.char_dim": 4, "tagger.char_hidden": 4,
+          "train.threads": 1}
+
+CLASSIFIER = {"train.epochs": 1, "train.progress": False, "train.batch_size": 4,
+              "model.hidden_size": 8, "classifier.word_dim": 8, "train.threads": 1}
+
+TEXTS = [("great fun film", "pos"), ("loved it", "pos"), ("dull bad film", "neg"),
+         ("hated it", "neg")]
+
+
+def _cli_lines(capsys: pytest.CaptureFixture[str], *argv: str) -> list[str]:
+    capsys.readouterr()
+    assert main(list(argv)) == 0
+    return capsys.readouterr().out.splitlines()
+
+
+def test_a_tagger_trains_loads_and_predicts_as_the_command_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "pos.conllu"
+    data.write_text(CONLLU)
+    run = rnnkit.train("tagger", tmp_path / "pos", TAGGER, train=data, dev=data, test=data,
+                       format="conllu")
+    assert run.model_path == tmp_path / "pos" / "model.rnnkit"
+    saved = json.loads((tmp_path / "pos" / "results.json").read_text())
+    assert run.results == saved and 0.0 <= run.results["test"]["scores"]["accuracy"] <= 1.0
+    model = rnnkit.load(run.model_path)
+    assert not model.training
+    sentences = [["Mary", "runs", "."], ["John", "sleeps"]]
+    tags, probabilities = rnnkit.predict(model, sentences, scores=True)
+    assert rnnkit.predict(run.model_path, ["Mary runs .", "John sleeps"]) == tags
+    lines = _cli_lines(capsys, "predict", "--model", str(run.model_path), "--scores",
+                       "--text", "Mary runs .\nJohn sleeps")
+    rows = [line.split("\t") for line in lines if line]
+    assert [row[1] for row in rows] == [tag for sentence in tags for tag in sentence]
+    assert [row[2] for row in rows] == [probability_text(p) for row in probabilities
+                                        for p in row]
+
+
+def test_a_classifier_trains_and_predicts_what_the_command_line_prints(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "train.jsonl"
+    data.write_text("".join(json.dumps({"text": t, "label": y}) + "\n" for t, y in TEXTS * 2))
+    run = rnnkit.train("classifier", str(tmp_path / "run"), CLASSIFIER, train=data, dev=data)
+    assert run.model_path is not None and "dev" in run.results
+    texts = ["a great film", "hated it"]
+    records = rnnkit.predict(rnnkit.load(run.model_path), texts)
+    lines = _cli_lines(capsys, "predict", "--model", str(run.model_path),
+                       "--text", "\n".join(texts))
+    assert records == [json.loads(line) for line in lines]
+    assert set(records[0]["probabilities"]) == {"neg", "pos"}
+
+
+def test_a_bad_setting_raises_what_the_command_line_prints(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "pos.conllu"
+    data.write_text(CONLLU)
+    with pytest.raises(ConfigError) as raised:
+        rnnkit.train("tagger", tmp_path / "a", {"train.epochz": 1}, train=data,
+                     format="conllu")
+    capsys.readouterr()
+    assert main(["train", "tagger", "--train", str(data), "--format", "conllu", "--out",
+                 str(tmp_path / "b"),
+                 "--set", "train.epochz=1"]) == 2
+    assert capsys.readouterr().err.strip() == f"rnnkit: error: {raised.value}"
+    with pytest.raises(ConfigError, match="did you mean 'tagger'"):
+        rnnkit.train("tager", tmp_path / "c", train=data)
+    with pytest.raises(ConfigError, match="did you mean --train"):
+        rnnkit.train("tagger", tmp_path / "d", trian=data)
+    assert not (tmp_path / "a").exists() and not (tmp_path / "d").exists()
+
+
+def test_predict_refuses_what_it_cannot_run(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="give a list"):
+        rnnkit.predict(object(), "one text")
+    with pytest.raises(ValueError, match="does not run 'Linear' models"):
+        rnnkit.predict(torch.nn.Linear(1, 1), ["x"])
+    with pytest.raises(ValueError, match="does not exist"):
+        rnnkit.load(tmp_path / "missing.rnnkit")
+
+
+def test_the_readme_s_train_load_predict_example_runs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    section = README.read_text(encoding="utf-8").split("## Quickstart (Python)")[1]
+    block = re.findall(r"```python\n(.*?)```", section.split("\n## ")[0], flags=re.S)[2]
+    for name in ("train.conllu", "dev.conllu", "test.conllu"):
+        (tmp_path / name).write_text(CONLLU)
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {"rnnkit": rnnkit}
+    exec(compile(block, str(README), "exec"), namespace)  # noqa: S102
+    assert namespace["run"].model_path == Path("runs/pos/model.rnnkit")  # type: ignore[attr-defined]
+    tags = namespace["tags"]
+    assert isinstance(tags, list) and len(tags) == 1 and len(tags[0]) == 4
+    assert len(namespace["probabilities"][0]) == 4  # type: ignore[index]
+
+
+def test_import_rnnkit_loads_neither_the_front_door_nor_pandas() -> None:
+    code = ("import sys, rnnkit; print([m for m in ('pandas', 'gensim', 'matplotlib', "
+            "'rnnkit.api', 'rnnkit.cli') if m in sys.modules]); "
+            "print('train' in dir(rnnkit))")
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True)
+    assert found.stdout.split() == ["[]", "True"]
