@@ -85,7 +85,7 @@ def add_data_flags(args: argparse.Namespace, names: tuple[str, ...]) -> None:
 
 def resolve_config(config_type: type, args: argparse.Namespace,
                    check: Callable[[Any], None] | None = None,
-                   inputs: Callable[[Any], None] | None = None) -> Any | None:
+                   inputs: Callable[[Any, bool], None] | None = None) -> Any | None:
     """The run configuration from the arguments; None after ``--print-config`` printed it.
 
     ``--resume`` with ``--out`` and no ``--config`` starts from the run's own ``config.toml``,
@@ -126,7 +126,7 @@ def resolve_config(config_type: type, args: argparse.Namespace,
 
         check_resumable(config, args.out)  # here too, so ``--nproc N`` refuses it once, first
     if inputs is not None and (getattr(args, "check_inputs", False) or not args.print_config):
-        inputs(config)
+        inputs(config, getattr(args, "check_inputs", False))  # several processes: no pipes
     if args.print_config:
         print(to_toml(config_to_dict(config)))
         print("# valid keys: " + ", ".join(valid_keys(config_type)))
