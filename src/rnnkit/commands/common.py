@@ -176,15 +176,11 @@ def check_file(path: str | Path, flag: str) -> None:
 
 def check_source(source: str | None, flag: str) -> None:
     """Refuse a ``flag`` that is neither a time-series source nor an existing file (an empty
-    one means the model's own)."""
-    from rnnkit.pipelines.source_config import SOURCES, is_stock, registry_name
-    from rnnkit.timeseries.datasets import STOCK_SYMBOLS
+    one means the model's own): :func:`rnnkit.pipelines.source_config.check_source`, imported
+    when used (it brings pandas)."""
+    from rnnkit.pipelines.source_config import check_source as check
 
-    if not source or registry_name(source) or is_stock(source) or Path(source).exists():
-        return
-    known = ", ".join([*SOURCES, *STOCK_SYMBOLS])
-    raise ConfigError(f"{flag} {source!r} is neither a source ({known}) nor an existing "
-                      "CSV/Parquet file (or Parquet folder)")
+    check(source, flag)
 
 
 def check_date_column(args: argparse.Namespace) -> None:

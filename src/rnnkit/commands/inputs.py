@@ -65,13 +65,9 @@ def check_text_input(config: Any, several: bool = False) -> None:
 def check_series_input(config: Any, several: bool = False) -> None:
     """``train forecaster`` and ``train signal``: a ``data.source`` that names a file (or a
     Parquet folder) rather than a registry series or a stock."""
-    from rnnkit.pipelines.source_config import is_file
-    from rnnkit.timeseries.datasets import STOCK_SYMBOLS
+    from rnnkit.pipelines.source_config import check_source, is_file
 
     source = config.data.source
-    if is_file(source) and not Path(source).exists():
-        raise ConfigError(f"data.source {source}: no such file; give the path of an existing "
-                          "CSV/Parquet file (or Parquet folder), or use beijing, seattle or "
-                          f"one of {', '.join(STOCK_SYMBOLS)}")
+    check_source(source)
     if several and is_file(source) and not Path(source).is_dir():  # a Parquet folder is one
         check_input_file(source, "data.source", several=several)
