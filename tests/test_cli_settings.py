@@ -255,8 +255,10 @@ def test_print_config_and_nproc_run_the_task_checks(
     (["train", "lm"], 'data.dataset=""', "no text: set data.dataset"),
     (["train", "seq2seq", "--train", "no-such"], "train.epochs=1",
      "data.train (--train) no-such.de: no such file; give the prefix of an existing pair"),
-    (["train", "forecaster"], 'data.source="no-such.csv"', "data.source no-such.csv: no such"),
-    (["train", "signal"], 'data.source="no-such.csv"', "data.source no-such.csv: no such"),
+    (["train", "forecaster"], 'data.source="no-such.csv"',
+     "data.source 'no-such.csv' is neither a source"),
+    (["train", "signal"], 'data.source="no-such.csv"',
+     "data.source 'no-such.csv' is neither a source"),
 ])
 def test_nproc_checks_the_input_files_once_before_the_processes_start(
         command: list[str], setting: str, message: str, tmp_path: Path,

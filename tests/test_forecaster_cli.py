@@ -256,7 +256,7 @@ def test_an_unknown_source_is_refused_before_the_run(task: str, capsys) -> None:
     # --print-config printed it and exit 0; the run refused it only once it read the data,
     # after --nproc had started its processes
     assert rnnkit.cli.main(["train", task, "--set", "data.source=APPL", "--print-config"]) == 2
-    assert "unknown data.source 'APPL': use beijing, seattle, one of AAPL" in \
+    assert "data.source 'APPL' is neither a source (beijing, seattle, AAPL" in \
         capsys.readouterr().err
 
 

@@ -277,9 +277,8 @@ def test_a_csv_row_is_named_by_its_line_in_the_file(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="holds inf at line 6 "):
         load_table(path, "date", needed=["y"])
     path.write_text(head + "2020-01-01,2,a\n2020-01-03,3,b\n")
-    with pytest.raises(ValueError, match="the dates repeat \\(2020-01-03 00:00:00 at line 3 "
-                                         "and line 7\\): a long file"):
-        load_table(path, "date", needed=["y"])
+    with pytest.raises(ValueError, match="appears more than once \\(again at line 7\\)"):
+        load_table(path, "date", needed=["y"])  # one date twice: no long file
     with pytest.raises(ValueError, match="appears more than once \\(again at line 7\\)"):
         load_table(path, "date", categorical=["note"])
     path.write_text(head + "2020-01-01,2,a\n")  # sorted after: the warning names the lines

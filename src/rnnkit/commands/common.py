@@ -85,7 +85,7 @@ def add_data_flags(args: argparse.Namespace, names: tuple[str, ...]) -> None:
 
 def resolve_config(config_type: type, args: argparse.Namespace,
                    check: Callable[[Any], None] | None = None,
-                   inputs: Callable[[Any], None] | None = None) -> Any | None:
+                   inputs: Callable[[Any, bool], None] | None = None) -> Any | None:
     """The run configuration from the arguments; None after ``--print-config`` printed it.
 
     ``--resume`` with ``--out`` and no ``--config`` starts from the run's own ``config.toml``,
@@ -126,7 +126,7 @@ def resolve_config(config_type: type, args: argparse.Namespace,
 
         check_resumable(config, args.out)  # here too, so ``--nproc N`` refuses it once, first
     if inputs is not None and (getattr(args, "check_inputs", False) or not args.print_config):
-        inputs(config)
+        inputs(config, getattr(args, "check_inputs", False))  # several processes: no pipes
     if args.print_config:
         print(to_toml(config_to_dict(config)))
         print("# valid keys: " + ", ".join(valid_keys(config_type)))
@@ -176,15 +176,11 @@ def check_file(path: str | Path, flag: str) -> None:
 
 def check_source(source: str | None, flag: str) -> None:
     """Refuse a ``flag`` that is neither a time-series source nor an existing file (an empty
-    one means the model's own)."""
-    from rnnkit.pipelines.source_config import SOURCES, is_stock, registry_name
-    from rnnkit.timeseries.datasets import STOCK_SYMBOLS
+    one means the model's own): :func:`rnnkit.pipelines.source_config.check_source`, imported
+    when used (it brings pandas)."""
+    from rnnkit.pipelines.source_config import check_source as check
 
-    if not source or registry_name(source) or is_stock(source) or Path(source).exists():
-        return
-    known = ", ".join([*SOURCES, *STOCK_SYMBOLS])
-    raise ConfigError(f"{flag} {source!r} is neither a source ({known}) nor an existing "
-                      "CSV/Parquet file (or Parquet folder)")
+    check(source, flag)
 
 
 def check_date_column(args: argparse.Namespace) -> None:

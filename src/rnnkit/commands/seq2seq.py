@@ -195,7 +195,7 @@ def _plot_first(model: Any, lines: list[str], found: list[Any], path: Path,
 
 
 def evaluate(args: argparse.Namespace) -> int:
-    from rnnkit.pipelines.seq2seq import TranslationDataConfig, read_split, split_files
+    from rnnkit.pipelines.seq2seq import TranslationDataConfig, read_split
     from rnnkit.pipelines.translation import load_translator
     from rnnkit.pipelines.translation_scoring import score_lines
     from rnnkit.training.translation_metrics import bleu_metric
@@ -211,12 +211,12 @@ def evaluate(args: argparse.Namespace) -> int:
         data = TranslationDataConfig(dataset=dataset, src=src, tgt=tgt,
                                      data_dir=args.data_dir or "")
         split = args.split
-    sources, references = read_split(data, split)
+    sources, references, files = read_split(data, split)
     beam = model.config.beam_size
     with warnings.catch_warnings():  # unseen characters, long lines: one line each, as translate
         warnings.simplefilter("always")
         result = score_lines(model, sources, references, beam, args.out, split,
-                             str(split_files(data, split)[0]))
+                             str(files[0]))
     decoding = (f"beam search (beam {beam}, length penalty {model.config.length_penalty})"
                 if beam > 1 else "greedy")
     print(f"{len(sources)} sentences, {data.src}->{data.tgt}, {decoding}: the model's"

@@ -194,13 +194,23 @@ def check_threads(value: int, key: str) -> None:
 
 
 def check_input_file(path: str | Path, key: str,
-                     hint: str = "give the path of an existing file") -> None:
+                     hint: str = "give the path of an existing file", several: bool = False
+                     ) -> None:
     """Refuse a setting ``key`` naming an input file that is not there (or is a folder), before
-    any data is read (``--nproc N`` checks its inputs so before its processes start: each
-    refused a missing file, printing the same line)."""
-    if not Path(path).is_file():
-        what = "a folder, not a file" if Path(path).is_dir() else "no such file"
+    any data is read, in one process and before ``--nproc N`` starts its processes (each
+    refused a missing file, printing the same line). A pipe (``--file <(...)``), FIFO or
+    device is taken in one process, which reads it once; ``several``: the run is in several
+    processes, each of which reads its input files, so such a file is refused saying so (a
+    pipe can be read once)."""
+    file = Path(path)
+    if not file.exists() or file.is_dir():
+        what = "a folder, not a file" if file.is_dir() else "no such file"
         raise ConfigError(f"{key} {path}: {what}; {hint}")
+    if several and not file.is_file():
+        raise ConfigError(f"{key} {path}: not a regular file (a pipe, such as <(...), or a "
+                          "device), which can be read once, but each of --nproc's processes "
+                          "reads its input files; save it to a file and give that, or train "
+                          "in one process")
 
 
 def check_device(device: str) -> None:

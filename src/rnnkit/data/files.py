@@ -5,6 +5,7 @@ are an :class:`EncodingError` naming the file (and the line)."""
 from __future__ import annotations
 
 import gzip
+import re
 import zlib
 from pathlib import Path
 
@@ -95,11 +96,27 @@ def decode_utf8(raw: bytes, path: str | Path) -> str:
         ) from None
 
 
+# one valid multi-byte UTF-8 character: text no Latin-1 file holds by chance
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}")
+
+
+def _around(raw: bytes, start: int) -> bytes:
+    """The bytes of ``raw``'s line around byte ``start``, up to 30 on either side."""
+    line_end = raw.find(b"\n", start)
+    return raw[max(raw.rfind(b"\n", 0, start) + 1, start - 30):
+               min(len(raw) if line_end < 0 else line_end, start + 30)]
+
+
 def legacy_text(raw: bytes, start: int, path: str | Path) -> str | None:
     """What to do with a file that is not UTF-8 but reads as Windows-1252 (Latin-1 and the
     Windows quotes: a spreadsheet's or an old editor's text), showing its text around byte
     ``start`` as that encoding reads it; None for bytes that are no such text (a NUL, or a
-    byte Windows-1252 leaves undefined).
+    byte Windows-1252 leaves undefined). A file that also holds UTF-8 text (a valid multi-byte
+    UTF-8 sequence anywhere: ``café`` on another line) mixes encodings: converting it whole
+    from Windows-1252 would spoil that text (``cafÃ©``), so no command is given for it.
 
     Example:
         >>> legacy_text(b"Caf\\xe9 d\\xe9j\\xe0 vu", 3, "m.txt")  # doctest: +NORMALIZE_WHITESPACE
@@ -112,10 +129,14 @@ def legacy_text(raw: bytes, start: int, path: str | Path) -> str | None:
         raw.decode("cp1252")
     except UnicodeDecodeError:
         return None
-    line_end = raw.find(b"\n", start)
-    around = raw[max(raw.rfind(b"\n", 0, start) + 1, start - 30):
-                 min(len(raw) if line_end < 0 else line_end, start + 30)]
-    shown = around.decode("cp1252").strip()
+    shown = _around(raw, start).decode("cp1252").strip()
+    utf8 = _UTF8_SEQUENCE.search(raw)
+    if utf8 is not None:
+        line = raw[:utf8.start()].count(b"\n") + 1
+        good = _around(raw, utf8.start()).decode("utf-8", "replace").strip()
+        return (f"the file mixes encodings: line {line} holds UTF-8 text ({good!r}), this line "
+                f"reads as Windows-1252 (Latin-1), {shown!r} there: retype or convert this line "
+                "alone (converting the whole file from Windows-1252 would spoil its UTF-8 text)")
     name = Path(path)
     command = ("" if name.suffix == ".gz" else f" (iconv -f cp1252 -t utf-8 {name} > "
                f"{name.with_name(name.stem + '.utf8' + name.suffix)})")

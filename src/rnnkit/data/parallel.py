@@ -110,6 +110,6 @@ def without_one_side_blank(sources: list[str], targets: list[str], names: tuple[
     skip = set(blank)
     kept = [n for n in range(1, len(sources) + 1) if n not in skip]
     return ([sources[n - 1] for n in kept], [targets[n - 1] for n in kept],
-            f"left out {len(blank)} training pair{'s' if len(blank) > 1 else ''} blank on one "
+            f"left out {plural(len(blank), 'training pair')} blank on one "
             f"side, no translation of the other: {', '.join(shown)}"
             + (f" and {len(blank) - 5} more" if len(blank) > 5 else ""))

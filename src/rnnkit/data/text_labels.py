@@ -83,23 +83,31 @@ def writer_quoted(text: str) -> bool:
     puts a text holding a quote in quotes and doubles the quote (``"He said ""wow"" twice"``), and
     one holding a line break in quotes across lines. Such a file is read with that quoting; any
     other TSV, as GLUE's, without: its quotes are characters of the text (``"the best" movie``).
-    A file is read quoted where a field shows the writer's doubled quote or quoted line break
-    and the whole file reads as a CSV writer writes (every quote of a quoted field doubled).
+    A file is read quoted only where it is consistent with a writer's quoting: a field shows the
+    writer's doubled quote or quoted line break; every quote is in a whole quoted field, its
+    quotes doubled (a writer quotes any field holding one: ``he said "hi"`` is GLUE's); no
+    quoted field runs across a line break and a tab (GLUE rows with a stray quote at the start
+    of one and the end of another, which would merge into one); and every row has the header's
+    number of fields.
 
     Example:
         >>> writer_quoted('text\\tlabel\\n"He said ""wow"" twice"\\tpos\\n'), writer_quoted(
         ...     'text\\tlabel\\n"the best" movie\\tpos\\n')
         (True, False)
     """
-    if not any('""' in field or "\n" in field
-               for field in (match[1] for match in _QUOTED_FIELD.finditer(text))):
+    quoted = [match[1] for match in _QUOTED_FIELD.finditer(text)]
+    if not any('""' in field or "\n" in field for field in quoted):
         return False
+    if any("\t" in field and "\n" in field for field in quoted):
+        return False  # a span over rows and fields: GLUE's stray quotes, not one field
+    if '"' in _QUOTED_FIELD.sub("", text):
+        return False  # a quote outside a whole quoted field: no writer leaves one there
     try:
-        for _ in csv.reader(io.StringIO(text, newline=""), delimiter="\t", strict=True):
-            pass
+        widths = {len(row) for row in csv.reader(io.StringIO(text, newline=""),
+                                                   delimiter="\t", strict=True) if row}
     except csv.Error:  # a quote a writer would have doubled: quotes are the text's own
         return False
-    return True
+    return len(widths) == 1
 
 
 def _table_rows(file: io.StringIO, fmt: str, path: Path, fields: tuple[str, ...]

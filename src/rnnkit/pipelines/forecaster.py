@@ -40,7 +40,7 @@ from rnnkit.pipelines.forecast_scoring import score
 from rnnkit.pipelines.run import drawing, total_seconds, train_in_run_dir, write_results
 from rnnkit.pipelines.saved_source import kept_settings, model_test_period, prepare_for
 from rnnkit.pipelines.series_grid import seasonal_period
-from rnnkit.pipelines.source_config import ForecastDataConfig, check_data, check_source_setting
+from rnnkit.pipelines.source_config import ForecastDataConfig, check_data, check_source
 from rnnkit.pipelines.sources import prepare
 from rnnkit.timeseries.conformal import calibrate, fewest_windows
 from rnnkit.timeseries.scaling import StandardScaler
@@ -125,7 +125,7 @@ def check_run(config: ForecastRunConfig) -> None:
     check_options(config.forecast)
     check_model(config.model)
     check_data(config.data)
-    check_source_setting(config.data.source)
+    check_source(config.data.source, must_exist=False)
     options = config.forecast
     check_choice(options.loss, "forecast.loss", LOSSES)
     check_choice(options.strategy, "forecast.strategy", STRATEGIES)

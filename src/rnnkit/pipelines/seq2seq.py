@@ -74,9 +74,12 @@ class Seq2SeqRunConfig:
     )
 
 
-def read_split(data: TranslationDataConfig, split: str) -> tuple[list[str], list[str]]:
-    """Source and target lines of ``train``, ``dev`` or ``test``."""
-    return read_parallel(*split_files(data, split))
+def read_split(data: TranslationDataConfig, split: str
+               ) -> tuple[list[str], list[str], tuple[str | Path, str | Path]]:
+    """Source and target lines of ``train``, ``dev`` or ``test``, and the two files read
+    (:func:`split_files`), which messages and outputs name."""
+    files = split_files(data, split)
+    return (*read_parallel(*files), files)
 
 
 def split_files(data: TranslationDataConfig, split: str) -> tuple[str | Path, str | Path]:
@@ -177,8 +180,8 @@ def check_run(config: Seq2SeqRunConfig) -> None:
     bleu_metric(data.tgt)  # BLEU's tokenizer for the target language is installed
 
 
-def check_splits(splits: dict[str, tuple[list[str], list[str]]], data: TranslationDataConfig
-                 ) -> None:
+def check_splits(splits: dict[str, tuple[list[str], list[str], Any]],
+                 data: TranslationDataConfig) -> None:
     """Refuse an empty split before training (dev and test are scored after it), and training
     text of which one side is all blank lines (its tokenizer would have nothing to learn)."""
     for split in ("train", "dev", "test"):
@@ -213,10 +216,11 @@ def train_seq2seq(config: Seq2SeqRunConfig, out_dir: str | Path, resume: bool = 
     started = time.perf_counter()
     splits = {split: read_split(data, split) for split in ("train", "dev", "test")}
     check_splits(splits, data)  # test: read and checked before training
-    (train_src, train_tgt), (dev_src, dev_tgt), (test_src, test_tgt) = splits.values()
+    ((train_src, train_tgt, train_files), (dev_src, dev_tgt, _),
+     (test_src, test_tgt, test_files)) = splits.values()
     log(f"read {len(train_src)} / {len(dev_src)} / {len(test_src)} pairs (train / dev / test),"
         f" {data.src}->{data.tgt}")
-    names = (str(split_files(data, "train")[0]), str(split_files(data, "train")[1]))
+    names = (str(train_files[0]), str(train_files[1]))
     train_src, train_tgt, left_out = without_one_side_blank(train_src, train_tgt, names)
     if left_out:
         log(left_out)
@@ -250,7 +254,7 @@ def train_seq2seq(config: Seq2SeqRunConfig, out_dir: str | Path, resume: bool = 
     }
     out = Path(out_dir)
     results["test"] = score_both(model, test_src, test_tgt, out, "test", log,
-                                 str(split_files(data, "test")[0]))
+                                 str(test_files[0]))
     results["total_seconds"] = total_seconds(started, result)
     write_results(results, out / "results.json")
     return results

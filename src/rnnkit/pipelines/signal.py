@@ -35,7 +35,7 @@ from rnnkit.pipelines.saved_source import kept_settings, model_test_period, prep
 from rnnkit.pipelines.source_config import (
     ForecastDataConfig,
     check_data,
-    check_source_setting,
+    check_source,
     is_stock,
 )
 from rnnkit.pipelines.sources import prepare
@@ -184,7 +184,7 @@ def check_run(config: SignalRunConfig) -> None:
     check_options(config.signal)
     check_model(config.model)
     check_data(config.data)
-    check_source_setting(config.data.source)
+    check_source(config.data.source, must_exist=False)
     data = config.data  # the target's name, where known before reading: signal.kind=auto
     target = data.target or (f"{data.source.upper()}_log_return" if is_stock(data.source)
                              else "")  # reads the kind from it (a file's: once it is read)

@@ -145,16 +145,35 @@ def is_stock(source: str) -> bool:
     return source.upper() in ALL_STOCK_SYMBOLS
 
 
-def check_source_setting(source: str) -> None:
-    """Refuse a ``data.source`` that names no registry series, stock or file before any data
-    is read (``--print-config``, and before ``--nproc`` starts its processes)."""
-    if registry_name(source) is None and not is_stock(source) and not is_file(source):
-        raise unknown_source(source)
+def check_source(source: str | None, key: str = "data.source", must_exist: bool = True
+                 ) -> None:
+    """Refuse a time-series source ``key`` (``data.source``, ``--data``) that is neither a
+    registry series, a stock symbol nor an existing CSV/Parquet file (or Parquet folder), before
+    any data is read; an empty one is none given (``--data``: the model's own). With
+    ``must_exist=False`` (the settings, which ``--print-config`` prints whatever files they
+    name) a path with a suffix need not be there: the input check looks at it before a run.
+
+    Example:
+        >>> check_source("Beijing"), check_source("AAPL", "--data")
+        (None, None)
+        >>> check_source("meters.csv", must_exist=False)
+        >>> check_source("APPL", "--data")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        rnnkit.config.ConfigError: --data 'APPL' is neither a source (beijing, ...
+    """
+    path = Path(source or "")
+    if source and not (registry_name(source) or is_stock(source) or path.exists()
+                       or not must_exist and path.suffix):
+        raise unknown_source(source, key)
 
 
-def unknown_source(source: str) -> ConfigError:
-    return ConfigError(f"unknown data.source {source!r}: use beijing, seattle, one of "
-                       f"{', '.join(STOCK_SYMBOLS)}, or a CSV/Parquet file path")
+def unknown_source(source: str, key: str = "data.source") -> ConfigError:
+    """The refusal of a source ``key`` that names no registry series, stock or file."""
+    known = ", ".join([*SOURCES, *STOCK_SYMBOLS])
+    return ConfigError(f"{key} {source!r} is neither a source ({known}) nor an existing "
+                       "CSV/Parquet file (or Parquet folder); give one of those, or the path "
+                       "of an existing file")
 
 
 def is_file(source: str) -> bool:

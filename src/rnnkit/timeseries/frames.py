@@ -120,8 +120,7 @@ def tidy(
         try:
             table[name] = numeric_column(table[name], dates, source, row_name)
         except ValueError:
-            if series_column is None and dates.duplicated().any() and \
-                    pd.to_numeric(table[name], errors="coerce").isna().all():  # names, no numbers
+            if series_column is None and _series_names(table[name], dates):
                 raise ValueError(_long_advice(table, dates, name, checked, source,
                                               row_name)) from None
             if needed is None or name in needed or series_column is not None:
@@ -248,6 +247,20 @@ def _unnamed_dates(table: pd.DataFrame) -> str:
             "pandas date index saved by to_csv): write a name in the header (to_csv("
             f"index_label='date')), or name it as read, data.date_column='{name}' (training) "
             f"or --date-column '{name}' (forecast, evaluate, backtest)")
+
+
+def _series_names(column: pd.Series, dates: pd.Series) -> bool:
+    """Whether a column of text reads as the series names of a long file, whose dates repeat
+    from one series to the next: text alone (no numbers), no date twice for one name, and at
+    least two names that each share two or more dates with other names. A date written twice
+    (a note 'x' on every row, then a row again with 'y') is no such file: the duplicate date
+    is the error there."""
+    repeated = dates.duplicated(keep=False).to_numpy()
+    if not repeated.any() or pd.to_numeric(column, errors="coerce").notna().any():
+        return False
+    if pd.MultiIndex.from_arrays([dates, column]).duplicated().any():
+        return False
+    return int((column[repeated].value_counts() >= 2).sum()) >= 2
 
 
 def _long_advice(table: pd.DataFrame, dates: pd.Series, text: object, checked: Sequence[object],
