@@ -58,3 +58,16 @@ def test_an_unknown_source_gets_the_one_message(check: str, tmp_path: Path) -> N
     else:
         with pytest.raises(ConfigError, match=f"{key} '.*missing.csv' is neither a source"):
             CHECKS[check](missing)
+
+
+@pytest.mark.parametrize("source", ["", "  "])
+@pytest.mark.parametrize("check", ["settings", "input"])
+def test_an_empty_data_source_is_refused_by_name(check: str, source: str) -> None:
+    """An empty data.source named the current folder: '. is a folder that holds no data
+    files'. The settings' check (train forecaster/signal, --print-config too) and the input
+    check refuse it as empty, naming the setting; an empty --data is none given."""
+    checks = {**CHECKS, "settings": lambda source: check_source(source, must_exist=False,
+                                                                 required=True)}
+    with pytest.raises(ConfigError, match=r"^data\.source is empty: give a source \(beijing"):
+        checks[check](source)
+    CHECKS["--data"](source.strip())  # the model's own data: no error

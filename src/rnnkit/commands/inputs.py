@@ -68,6 +68,6 @@ def check_series_input(config: Any, several: bool = False) -> None:
     from rnnkit.pipelines.source_config import check_source, is_file
 
     source = config.data.source
-    check_source(source)
+    check_source(source, required=True)
     if several and is_file(source) and not Path(source).is_dir():  # a Parquet folder is one
         check_input_file(source, "data.source", several=several)

@@ -125,7 +125,7 @@ def check_run(config: ForecastRunConfig) -> None:
     check_options(config.forecast)
     check_model(config.model)
     check_data(config.data)
-    check_source(config.data.source, must_exist=False)
+    check_source(config.data.source, must_exist=False, required=True)
     options = config.forecast
     check_choice(options.loss, "forecast.loss", LOSSES)
     check_choice(options.strategy, "forecast.strategy", STRATEGIES)

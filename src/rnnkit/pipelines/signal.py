@@ -184,7 +184,7 @@ def check_run(config: SignalRunConfig) -> None:
     check_options(config.signal)
     check_model(config.model)
     check_data(config.data)
-    check_source(config.data.source, must_exist=False)
+    check_source(config.data.source, must_exist=False, required=True)
     data = config.data  # the target's name, where known before reading: signal.kind=auto
     target = data.target or (f"{data.source.upper()}_log_return" if is_stock(data.source)
                              else "")  # reads the kind from it (a file's: once it is read)

@@ -145,13 +145,15 @@ def is_stock(source: str) -> bool:
     return source.upper() in ALL_STOCK_SYMBOLS
 
 
-def check_source(source: str | None, key: str = "data.source", must_exist: bool = True
-                 ) -> None:
+def check_source(source: str | None, key: str = "data.source", must_exist: bool = True,
+                 required: bool = False) -> None:
     """Refuse a time-series source ``key`` (``data.source``, ``--data``) that is neither a
     registry series, a stock symbol nor an existing CSV/Parquet file (or Parquet folder), before
     any data is read; an empty one is none given (``--data``: the model's own). With
     ``must_exist=False`` (the settings, which ``--print-config`` prints whatever files they
     name) a path with a suffix need not be there: the input check looks at it before a run.
+    ``required`` (``data.source``, which a run reads) refuses an empty one, which would name
+    the current folder.
 
     Example:
         >>> check_source("Beijing"), check_source("AAPL", "--data")
@@ -162,6 +164,10 @@ def check_source(source: str | None, key: str = "data.source", must_exist: bool 
         ...
         rnnkit.config.ConfigError: --data 'APPL' is neither a source (beijing, ...
     """
+    if required and not (source or "").strip():
+        known = ", ".join([*SOURCES, *STOCK_SYMBOLS])
+        raise ConfigError(f"{key} is empty: give a source ({known}) or the path of a "
+                          "CSV/Parquet file (or Parquet folder)")
     path = Path(source or "")
     if source and not (registry_name(source) or is_stock(source) or path.exists()
                        or not must_exist and path.suffix):
