@@ -81,12 +81,11 @@ def train(args: argparse.Namespace) -> int:
 
 
 def run_generate(args: argparse.Namespace) -> int:
-    from rnnkit.models.generate import SamplingConfig, check_prime, check_sampling, generate
+    from rnnkit.models.generate import check_prime, generate
     from rnnkit.pipelines.language_model import load_language_model
 
-    config = SamplingConfig(prime=args.prime, length=args.length, temperature=args.temperature,
-                            top_k=args.top_k, top_p=args.top_p, seed=args.seed)
-    check_sampling(config, key=lambda name: "--" + name.replace("_", "-"))  # the flags' names
+    config = sampling(args.prime, args.length, args.temperature, args.top_k, args.top_p,
+                      args.seed)
     model = load_language_model(args.model)
     if args.show_vocabulary:
         print_json(model.vocab.symbols[1:], ensure_ascii=False)
@@ -100,6 +99,18 @@ def run_generate(args: argparse.Namespace) -> int:
     generate(model, config, on_text=stream)
     sys.stdout.write("\n")
     return 0
+
+
+def sampling(prime: str, length: int, temperature: float, top_k: int, top_p: float,
+             seed: int) -> Any:
+    """``rnnkit generate``'s sampling settings, checked: a value out of range is an error
+    naming its flag (``--top-p``)."""
+    from rnnkit.models.generate import SamplingConfig, check_sampling
+
+    config = SamplingConfig(prime=prime, length=length, temperature=temperature,
+                            top_k=top_k, top_p=top_p, seed=seed)
+    check_sampling(config, key=lambda name: "--" + name.replace("_", "-"))  # the flags' names
+    return config
 
 
 def evaluate(args: argparse.Namespace) -> int:

@@ -83,8 +83,7 @@ def train(args: argparse.Namespace) -> int:
 
 
 def translate_command(args: argparse.Namespace) -> int:
-    from rnnkit.models.beam_search import check_beam_width
-    from rnnkit.pipelines.translation import has_subwords, load_translator, translate_lines
+    from rnnkit.pipelines.translation import has_subwords, load_translator
 
     _check_flags(args)
     check_output_apart(args.output, {"--input": args.input, "--model": str(args.model)})
@@ -92,9 +91,7 @@ def translate_command(args: argparse.Namespace) -> int:
                         ("--output", str(args.output or ""))):  # the heat map is written last
         check_not_input(args.attention_plot, given, flag, "--attention-plot", "attention.png")
     model = load_translator(args.model)
-    _check_n_best(args.n_best, args.beam_size or model.config.beam_size)
-    if args.beam_size is not None:
-        check_beam_width(args.beam_size, len(model.target_tokenizer), "--beam-size")
+    check_decoding(model, args.beam_size, args.n_best)
     if args.attention_plot is not None and model.decoder.attention is None:
         raise ValueError("this model has no attention (seq2seq.attention = none): no heat "
                          "map")  # before translating a whole file for nothing
@@ -104,16 +101,13 @@ def translate_command(args: argparse.Namespace) -> int:
         raise ValueError("--attention-plot draws the first input line, which is empty"
                          f"{invisible if lines and lines[0].strip() else ''}; put the sentence"
                          " to draw first")
-    with warnings.catch_warnings():  # each line's warning (cli.main prints it in one line)
-        warnings.simplefilter("always")
-        found = translate_lines(model, lines, args.beam_size, args.length_penalty, args.n_best)
-    decode = model.target_tokenizer.decode
+    found = translations(model, lines, args.beam_size, args.length_penalty, args.n_best)
     if args.n_best > 1:
-        blocks = ["\n".join(f"{decode(h.tokens)}\t{h.score:.4f}" for h in hypotheses)
-                  for hypotheses in found]
+        blocks = ["\n".join(f"{text}\t{score:.4f}" for text, score in texts)
+                  for texts in decoded(model, found)]
         text = "\n\n".join(blocks) + "\n" if blocks else ""  # no input lines: no output
     else:
-        text = "".join(decode(hypotheses[0].tokens) + "\n" for hypotheses in found)
+        text = "".join(texts[0][0] + "\n" for texts in decoded(model, found))
     if args.output is None:
         sys.stdout.write(text)
     else:
@@ -134,13 +128,45 @@ def translate_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def translations(model: Any, lines: list[str], beam_size: int | None,
+                 length_penalty: float | None, n_best: int) -> list[Any]:
+    """The ``n_best`` hypotheses of each line, each line's warning given (not once only)."""
+    from rnnkit.pipelines.translation import translate_lines
+
+    with warnings.catch_warnings():  # each line's warning (cli.main prints it in one line)
+        warnings.simplefilter("always")
+        return translate_lines(model, lines, beam_size, length_penalty, n_best)
+
+
+def decoded(model: Any, found: list[Any]) -> list[list[tuple[str, float]]]:
+    """Each line's hypotheses as text with their scores, as ``rnnkit translate`` writes them."""
+    decode = model.target_tokenizer.decode
+    return [[(decode(h.tokens), h.score) for h in hypotheses] for hypotheses in found]
+
+
+def check_decoding_flags(beam_size: int | None, n_best: int,
+                         length_penalty: float | None) -> None:
+    """Refuse ``--beam-size``, ``--n-best`` and ``--length-penalty`` out of range."""
+    if beam_size is not None:
+        check_at_least(beam_size, "--beam-size", 1)
+    check_at_least(n_best, "--n-best", 1)
+    if length_penalty is not None:
+        check_at_least(length_penalty, "--length-penalty", 0)
+
+
+def check_decoding(model: Any, beam_size: int | None, n_best: int) -> None:
+    """Refuse a ``--n-best`` above the beam, and a ``--beam-size`` above the model's target
+    vocabulary."""
+    from rnnkit.models.beam_search import check_beam_width
+
+    _check_n_best(n_best, beam_size or model.config.beam_size)
+    if beam_size is not None:
+        check_beam_width(beam_size, len(model.target_tokenizer), "--beam-size")
+
+
 def _check_flags(args: argparse.Namespace) -> None:
     """Refuse the flags that decoding would read only after the model is loaded."""
-    if args.beam_size is not None:
-        check_at_least(args.beam_size, "--beam-size", 1)
-    check_at_least(args.n_best, "--n-best", 1)
-    if args.length_penalty is not None:
-        check_at_least(args.length_penalty, "--length-penalty", 0)
+    check_decoding_flags(args.beam_size, args.n_best, args.length_penalty)
     if args.attention_plot is not None and args.attention_plot.suffix.lower() not in (
             ".png", ".pdf", ".svg"):
         raise ConfigError(f"--attention-plot {args.attention_plot}: name a .png, .pdf or .svg "

@@ -29,7 +29,14 @@ def forecast_bundle(path: str | Path, source: str | None = None, as_of: str | No
                     date_column: str | None = None, mirror: str | None = None
                     ) -> pd.DataFrame:
     """The forecast table of the bundle at ``path`` (see the module docstring)."""
-    model: Any = load_bundle(path)
+    return forecast_model(load_bundle(path), path, source, as_of, date_column, mirror)
+
+
+def forecast_model(model: Any, path: str | Path, source: str | None = None,
+                   as_of: str | None = None, date_column: str | None = None,
+                   mirror: str | None = None) -> pd.DataFrame:
+    """The forecast table of a loaded bundle's ``model`` (``path``: where it was read, which
+    the errors name)."""
     kind = str(getattr(model, "kind", ""))
     if kind not in ("forecaster", "signal"):
         raise ValueError(f"{path} holds a {kind!r} model; rnnkit forecast needs a forecaster "
