@@ -50,6 +50,10 @@ LAYERS = {
     # handlers, so it sits above the command line (rnnkit/__init__ names it only as a string)
     "api": 17,
     "__main__": 17,
+    # rnnkit.forecast (api_series), rnnkit.generate and rnnkit.translate (api_text): the
+    # front door's other kinds, using api's refusal of a model of another kind
+    "api_series": 18,
+    "api_text": 18,
 }
 
 # Back-edges kept on purpose, (importing file, imported module), each with why:

@@ -15,7 +15,8 @@ def test_the_python_quickstart_runs_and_prints_what_its_comments_say() -> None:
     section = README.read_text(encoding="utf-8").split("## Quickstart (Python)")[1]
     section = section.split("\n## ")[0]
     blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
-    assert len(blocks) == 3  # the third, train/load/predict: tests/test_python_api.py
+    assert len(blocks) == 4  # the third, train/load/predict: tests/test_python_api.py; the
+    # fourth, forecast/generate/translate: tests/test_python_api_text.py
     blocks = blocks[:2]
     namespace: dict[str, object] = {}
     printed = io.StringIO()

@@ -1,6 +1,7 @@
 """rnnkit: recurrent neural networks written out plainly and run on PyTorch's fused kernels.
 
-``train``, ``load`` and ``predict`` (the command line's tasks from Python, :mod:`rnnkit.api`)
+``train``, ``load``, ``predict``, ``forecast``, ``generate`` and ``translate`` (the command
+line's tasks from Python, :mod:`rnnkit.api`, :mod:`rnnkit.api_series`, :mod:`rnnkit.api_text`)
 load on first use: ``import rnnkit`` stays the cells and layers alone.
 """
 
@@ -21,7 +22,8 @@ __version__ = "0.1.0"
 # the front door, rnnkit.api: read as a string here, imported at first use (it sits above
 # the command line, which this package is far below)
 __getattr__, __dir__ = attach(__name__, {
-    "train": "api", "load": "api", "predict": "api", "TrainedRun": "api"})
+    "train": "api", "load": "api", "predict": "api", "TrainedRun": "api",
+    "forecast": "api_series", "generate": "api_text", "translate": "api_text"})
 
 __all__ = [
     "GRU",
@@ -36,8 +38,11 @@ __all__ = [
     "RecurrentCell",
     "TrainedRun",
     "__version__",
+    "forecast",
+    "generate",
     "init_recurrent_",
     "load",
     "predict",
     "train",
+    "translate",
 ]

@@ -1,4 +1,5 @@
-"""The Python front door: ``train``, ``load`` and ``predict``, each what the command line does.
+"""The Python front door: ``train``, ``load`` and ``predict``, each what the command line does
+(``forecast``: :mod:`rnnkit.api_series`; ``generate``, ``translate``: :mod:`rnnkit.api_text`).
 
 ``train`` builds the arguments of ``rnnkit train TASK`` and runs them through the command
 line's own parser, checks, config resolution and pipeline; a bad input raises the error the
@@ -23,6 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from rnnkit.config import ConfigError
+
+# the function of rnnkit that runs a model of each kind that rnnkit.predict does not
+PYTHON_ELSEWHERE = {
+    "forecaster": "use rnnkit.forecast(model) (as rnnkit forecast --model M)",
+    "signal": "use rnnkit.forecast(model) for its classes (as rnnkit forecast --model M)",
+    "language_model": "use rnnkit.generate(model) (as rnnkit generate --model M)",
+    "seq2seq": "use rnnkit.translate(model, sentences) (as rnnkit translate --model M)",
+}
 
 
 @dataclass(frozen=True)
@@ -144,11 +153,17 @@ def predict(model: Any, inputs: Sequence[Any], scores: bool = False) -> Any:
             raise ValueError("scores=True is a tagger's option; a classifier's predictions "
                              "always hold every label's probability: leave it out")
         return classify(model, inputs, name)
+    kind = str(getattr(model, "kind", type(model).__name__))
+    raise ValueError(f"rnnkit.predict does not run {kind!r} models: {elsewhere(kind)}")
+
+
+def elsewhere(kind: str) -> str:
+    """Which function (else which command) runs a model of ``kind``, for a refusal."""
     from rnnkit.commands.evaluate import ELSEWHERE
 
-    kind = getattr(model, "kind", type(model).__name__)
-    how = ELSEWHERE.get(str(kind), "rnnkit.predict runs taggers and classifiers")
-    raise ValueError(f"rnnkit.predict does not run {kind!r} models: {how}")
+    return PYTHON_ELSEWHERE.get(kind) or ELSEWHERE.get(kind) or (
+        "rnnkit.predict runs taggers and classifiers, rnnkit.forecast forecasters and signal "
+        "models, rnnkit.generate language models, rnnkit.translate seq2seq models")
 
 
 def tag(model: Any, inputs: Sequence[Any], scores: bool) -> Any:
