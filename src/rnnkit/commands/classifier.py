@@ -165,7 +165,6 @@ def _write_evaluation(result: dict[str, Any], out: Path, name: str) -> None:
 
 def predict(args: argparse.Namespace) -> int:
     """One JSON line per input: the label(s) and every label's probability."""
-    from rnnkit.data.numeric_sequences import read_numeric_sequences
     from rnnkit.data.text_labels import read_labelled_texts
     from rnnkit.pipelines.classifier import load_classifier_bundle
     from rnnkit.pipelines.classifier_scoring import predict_probabilities
@@ -188,13 +187,7 @@ def predict(args: argparse.Namespace) -> int:
     if settings["format"] == "numeric":
         if not args.input or args.input == "-":
             raise ValueError("a numeric classifier reads a long CSV: give --input PATH")
-        with _fields_of_the_model():
-            examples, _ = read_numeric_sequences(
-                args.input, settings["id_column"], settings["time_column"],
-                settings["label_field"],
-                [c.strip() for c in settings["feature_columns"].split(",") if c.strip()] or None,
-                labelled=False)
-        ids = [e.id for e in examples]
+        examples, ids = numeric_examples(args.input, settings)
     elif args.input not in (None, "-") and args.format is None and _structured(args.input):
         with _fields_of_the_model():
             examples = read_labelled_texts(  # a CSV/TSV/JSONL file: its text field, by row
@@ -222,6 +215,20 @@ def predict(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text_out)
     return 0
+
+
+def numeric_examples(path: str | Path, settings: dict[str, Any]) -> tuple[list[Any], list[str]]:
+    """The sequences of the long CSV at ``path`` to classify, and their ids, read with the
+    model's data settings (``settings``: its id, time, label and feature columns)."""
+    from rnnkit.data.numeric_sequences import read_numeric_sequences
+
+    with _fields_of_the_model():
+        examples, _ = read_numeric_sequences(
+            path, settings["id_column"], settings["time_column"],
+            settings["label_field"],
+            [c.strip() for c in settings["feature_columns"].split(",") if c.strip()] or None,
+            labelled=False)
+    return examples, [e.id for e in examples]
 
 
 def text_examples(numbered: list[tuple[int, str]], settings: dict[str, Any],
