@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from test_numeric_classifier import _numeric_bundle
 
 import rnnkit
 from rnnkit.cli import main
@@ -81,6 +82,29 @@ def test_a_classifier_trains_and_predicts_what_the_command_line_prints(
                        "--text", "\n".join(texts))
     assert records == [json.loads(line) for line in lines]
     assert set(records[0]["probabilities"]) == {"neg", "pos"}
+
+
+def test_a_numeric_classifier_predicts_a_long_csv_as_the_command_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    model, _ = _numeric_bundle(tmp_path)
+    sequences = tmp_path / "new.csv"
+    sequences.write_text("id,step,x,y\na,0,1,0.5\na,1,2,1\nb,0,5,0\nc,0,3,0.5\nc,1,4,1\n")
+    records = rnnkit.predict(model, sequences)
+    lines = _cli_lines(capsys, "predict", "--model", str(model), "--input", str(sequences))
+    assert records == [json.loads(line) for line in lines]
+    assert [record["input"] for record in records] == ["a", "b", "c"]
+    assert rnnkit.predict(rnnkit.load(model), str(sequences)) == records
+    broken = tmp_path / "broken.csv"
+    broken.write_text("id,step,x\na,0,1\n")
+    for inputs in (broken, tmp_path / "missing.csv"):
+        with pytest.raises(ValueError) as raised:
+            rnnkit.predict(model, inputs)
+        capsys.readouterr()
+        assert main(["predict", "--model", str(model), "--input", str(inputs)]) == 2
+        assert capsys.readouterr().err.strip() == f"rnnkit: error: {raised.value}"
+    with pytest.raises(ValueError, match="inputs is a list: a numeric classifier reads its "
+                                         "sequences from a long CSV"):
+        rnnkit.predict(model, ["1 2 3"])
 
 
 def test_a_bad_setting_raises_what_the_command_line_prints(

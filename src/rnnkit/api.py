@@ -134,13 +134,20 @@ def predict(model: Any, inputs: Sequence[Any], scores: bool = False) -> Any:
     A tagger: a list of sentences, each a list of tokens (or a string, split at spaces as a
     ``--text`` line is), gives a list of tag lists; with ``scores=True``, the tags and each
     tag's probability, ``(tags, probabilities)``. A classifier: a list of texts gives for each
-    the record a line of ``rnnkit predict`` holds (``label`` and ``probabilities``...)."""
+    the record a line of ``rnnkit predict`` holds (``label`` and ``probabilities``...); a
+    numeric one, the path of the long CSV ``--input`` reads gives the record of each
+    sequence (its ``input`` the sequence's id)."""
     from rnnkit.models.classifier import SequenceClassifier
     from rnnkit.models.tagger import Tagger
 
     name = "the model"
     if isinstance(model, str | Path):
         name, model = str(model), load(model)
+    if isinstance(model, SequenceClassifier) and model.data.get("format") == "numeric":
+        if scores:
+            raise ValueError("scores=True is a tagger's option; a classifier's predictions "
+                             "always hold every label's probability: leave it out")
+        return classify_sequences(model, inputs, name)
     if isinstance(inputs, str):
         raise ValueError("inputs is one string; give a list of them (one item a sentence "
                          "or text): [text]")
@@ -190,12 +197,29 @@ def classify(model: Any, inputs: Sequence[Any], name: str) -> list[dict[str, Any
     from rnnkit.pipelines.classifier_scoring import predict_probabilities
 
     check_data_settings(model, name, ("format",), "predict", CONFIG)
-    if model.data.get("format") == "numeric":
-        raise ValueError("a numeric classifier reads a long CSV of sequences: use rnnkit "
-                         "predict --model M --input FILE")
     for number, text in enumerate(inputs, 1):
         if not isinstance(text, str):
             raise ValueError(f"inputs item {number} is {text!r}: give each text as a string")
     check_data_settings(model, name, ("lowercase", "max_tokens", "truncate"), "predict", CONFIG)
     examples = text_examples(list(enumerate(inputs, 1)), model.data, "inputs, ")
     return prediction_records(model, list(inputs), predict_probabilities(model, examples))
+
+
+def classify_sequences(model: Any, path: Any, name: str) -> list[dict[str, Any]]:
+    """Each sequence's record, as a line of ``rnnkit predict --input PATH`` on a numeric
+    classifier (``path``: its long CSV; ``name``: the bundle's path, for an error)."""
+    from rnnkit.commands.classifier import CONFIG, numeric_examples, prediction_records
+    from rnnkit.commands.common import check_file
+    from rnnkit.commands.saved_settings import check_data_settings
+    from rnnkit.pipelines.classifier_scoring import predict_probabilities
+
+    check_data_settings(model, name, ("format", "id_column", "time_column", "label_field",
+                                      "feature_columns"), "predict", CONFIG)
+    if not isinstance(path, str | Path):
+        raise ValueError(f"inputs is a {type(path).__name__}: a numeric classifier reads its "
+                         "sequences from a long CSV, as rnnkit predict --input does; give the "
+                         "file's path (a DataFrame: write it with frame.to_csv(path, "
+                         "index=False) first)")
+    check_file(str(path), "--input")
+    examples, ids = numeric_examples(path, model.data)
+    return prediction_records(model, ids, predict_probabilities(model, examples))
