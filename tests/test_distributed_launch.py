@@ -3,7 +3,10 @@ starts."""
 
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -246,3 +249,25 @@ def test_more_processes_than_gpus_are_refused_on_cuda(
     assert "--nproc 5 is more than the 4 GPU(s) visible here, and each process trains on its " \
         "own (train.device=auto); use --nproc 4 or fewer, or set train.device=cpu" in \
         capsys.readouterr().err
+
+
+def test_a_worker_leaves_without_the_interpreter_s_finalization(tmp_path: Path) -> None:
+    """A process of --nproc that left through Python's finalization with gloo's threads alive
+    (Ctrl-C mid-step) could die there of SIGABRT, reported by the launcher in place of its own
+    exit. It now ends with os._exit after the command returns: its exit code and output kept,
+    no atexit hook run (a sitecustomize registers one here)."""
+    from rnnkit.training.launch import WORKER
+
+    (tmp_path / "sitecustomize.py").write_text(
+        "import atexit, sys\natexit.register(lambda: print('finalized', file=sys.stderr))\n")
+    src = str(Path(__file__).resolve().parent.parent / "src")
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), src])}
+    environment.pop("RANK", None)
+    done = subprocess.run([sys.executable, "-c", WORKER, "info"], env=environment,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "torch" in done.stdout and "finalized" not in done.stderr
+    done = subprocess.run([sys.executable, "-c", WORKER, "train", "tagger", "--set",
+                           "train.epochz=1"], env=environment, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2 and "rnnkit: error:" in done.stderr, done.stderr
+    assert "finalized" not in done.stderr

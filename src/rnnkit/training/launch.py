@@ -34,12 +34,27 @@ _SIGNALS = ("SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT")  # those torch's launcher 
 # in DDP constructor, but did not find any unused parameters' once per process. torch reads
 # the level as it loads, hence before ``import rnnkit``; errors still print in every process.
 # Each is marked as one of ``--nproc`` (:data:`LAUNCHER_WORKER`): its launcher reports Ctrl-C.
+# A process ends with ``os._exit`` once the command has returned its exit code (its output
+# flushed, its files closed by then), not through the interpreter's finalization: a process
+# that leaves with gloo's worker threads alive (Ctrl-C mid-step, with no destroy_process_group)
+# could die there of SIGABRT ('terminate called without an active exception'), which the
+# launcher then reported instead of the process's own exit (seen once in a loaded CI run).
 LAUNCHER_WORKER = "RNNKIT_LAUNCHER_WORKER"
-WORKER = ("import os, runpy\n"
+WORKER = ("import logging, os, runpy, sys\n"
           f"os.environ[{LAUNCHER_WORKER!r}] = '1'\n"
           "if os.environ.get('RANK', '0') != '0':\n"
           "    os.environ.setdefault('TORCH_CPP_LOG_LEVEL', 'ERROR')\n"
-          "runpy.run_module('rnnkit', run_name='__main__', alter_sys=True)\n")
+          "code = 0\n"
+          "try:\n"
+          "    runpy.run_module('rnnkit', run_name='__main__', alter_sys=True)\n"
+          "except SystemExit as stop:\n"
+          "    code = stop.code if isinstance(stop.code, int) else stop.code is not None\n"
+          "    if isinstance(stop.code, str):\n"
+          "        print(stop.code, file=sys.stderr)\n"
+          "logging.shutdown()\n"
+          "sys.stdout.flush()\n"
+          "sys.stderr.flush()\n"
+          "os._exit(int(code))\n")
 
 
 def launched() -> bool:
