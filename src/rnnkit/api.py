@@ -192,7 +192,8 @@ def tag(model: Any, inputs: Sequence[Any], scores: bool) -> Any:
 def classify(model: Any, inputs: Sequence[Any], name: str) -> list[dict[str, Any]]:
     """Each text's record, as a line of ``rnnkit predict`` on a classifier of texts (``name``:
     the bundle's path, for an error)."""
-    from rnnkit.commands.classifier import CONFIG, prediction_records, text_examples
+    from rnnkit.commands.classifier import CONFIG, prediction_records
+    from rnnkit.commands.classifier_inputs import text_examples
     from rnnkit.commands.saved_settings import check_data_settings
     from rnnkit.pipelines.classifier_scoring import predict_probabilities
 
@@ -208,7 +209,8 @@ def classify(model: Any, inputs: Sequence[Any], name: str) -> list[dict[str, Any
 def classify_sequences(model: Any, path: Any, name: str) -> list[dict[str, Any]]:
     """Each sequence's record, as a line of ``rnnkit predict --input PATH`` on a numeric
     classifier (``path``: its long CSV; ``name``: the bundle's path, for an error)."""
-    from rnnkit.commands.classifier import CONFIG, numeric_examples, prediction_records
+    from rnnkit.commands.classifier import CONFIG, prediction_records
+    from rnnkit.commands.classifier_inputs import numeric_examples
     from rnnkit.commands.common import check_file
     from rnnkit.commands.saved_settings import check_data_settings
     from rnnkit.pipelines.classifier_scoring import predict_probabilities
