@@ -169,8 +169,9 @@ def _write_evaluation(result: dict[str, Any], out: Path, name: str) -> None:
 
 
 def predict(args: argparse.Namespace) -> int:
-    """One JSON line per input: the label(s) and every label's probability."""
-    from rnnkit.data.text_labels import read_labelled_texts
+    """One JSON line per input: the text as given and its line (a sequence: its id), its
+    label(s) and every label's probability."""
+    from rnnkit.data.text_labels import read_labelled_texts, row_texts
     from rnnkit.pipelines.classifier import load_classifier_bundle
     from rnnkit.pipelines.classifier_scoring import predict_probabilities
 
@@ -199,7 +200,7 @@ def predict(args: argparse.Namespace) -> int:
                 args.input, text_field=settings.get("text_field", "text"),
                 lowercase=settings["lowercase"],
                 max_tokens=settings["max_tokens"], how=settings["truncate"], labelled=False)
-        ids = [" ".join(example.tokens) for example in examples]
+        numbered = row_texts(args.input, settings.get("text_field", "text"))
     else:
         text = args.text if args.text is not None else read_text_input(args.input)
         numbered = [(number, line) for number, line in  # blank lines skipped, counted
@@ -208,9 +209,13 @@ def predict(args: argparse.Namespace) -> int:
             raise ValueError("nothing to classify: the input is empty (one text per line)")
         examples = text_examples(numbered, settings,
                                  "" if args.input in (None, "-") else f"{args.input}, ")
-        ids = [line for _, line in numbered]
-    out = [json.dumps(record, ensure_ascii=False)
-           for record in prediction_records(model, ids, predict_probabilities(model, examples))]
+    if settings["format"] == "numeric":
+        records = prediction_records(model, ids, predict_probabilities(model, examples))
+    else:  # each text as given, and its line: of the text, or where its row starts
+        records = prediction_records(model, [text for _, text in numbered],
+                                     predict_probabilities(model, examples),
+                                     [number for number, _ in numbered])
+    out = [json.dumps(record, ensure_ascii=False) for record in records]
     text_out = "\n".join(out) + "\n"
     if args.output:
         from rnnkit.training.checkpoint import write_output_text
@@ -222,12 +227,16 @@ def predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def prediction_records(model: Any, ids: list[str], probabilities: Any) -> list[dict[str, Any]]:
-    """What predict gives for each input (named by ``ids``): its label (its labels, for
-    several; its values, for a regression) and every label's probability."""
+def prediction_records(model: Any, ids: list[str], probabilities: Any,
+                       lines: list[int] | None = None) -> list[dict[str, Any]]:
+    """What predict gives for each input (named by ``ids``: a text as given, a sequence's id;
+    with ``lines``, the line it came from): its label (its labels, for several; its values,
+    for a regression) and every label's probability."""
     records = []
-    for key, row in zip(ids, probabilities.tolist(), strict=True):
+    for number, (key, row) in enumerate(zip(ids, probabilities.tolist(), strict=True)):
         record: dict[str, Any] = {"input": key}
+        if lines is not None:
+            record["line"] = lines[number]
         if model.config.output == "linear":
             record["values"] = dict(zip(model.labels, row, strict=True))
         elif model.multi_label:
