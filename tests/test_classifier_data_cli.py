@@ -67,7 +67,8 @@ def test_cli_trains_predicts_and_refuses_unknown_labels(
     assert main(["predict", "--model", str(out / "model.rnnkit"), "--input", str(dev)]) == 0
     read = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert len(read) == len(rows)  # a JSONL file: its text field, one row each, not its lines
-    assert [line["input"] for line in read][:1] == [" ".join(rows[0][0].lower().split())]
+    assert [(line["input"], line["line"]) for line in read][:2] == [(rows[0][0], 1),
+                                                                     (rows[1][0], 2)]
     from rnnkit.pipelines.classifier import load_classifier_bundle
     from rnnkit.pipelines.classifier_data import ClassifierDataConfig
     from rnnkit.training.bundle import save_bundle

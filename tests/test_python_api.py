@@ -82,6 +82,30 @@ def test_a_classifier_trains_and_predicts_what_the_command_line_prints(
                        "--text", "\n".join(texts))
     assert records == [json.loads(line) for line in lines]
     assert set(records[0]["probabilities"]) == {"neg", "pos"}
+    assert [(r["input"], r["line"]) for r in records] == [("a great film", 1), ("hated it", 2)]
+
+
+def test_a_classifier_s_records_hold_each_text_as_given_and_its_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "train.jsonl"
+    data.write_text("".join(json.dumps({"text": t, "label": y}) + "\n" for t, y in TEXTS * 2))
+    model = rnnkit.train("classifier", tmp_path / "run", CLASSIFIER, train=data,
+                         dev=data).model_path
+    texts = ["A Great, FUN film", "a\nmulti-line text", "Hated it"]
+    rows = tmp_path / "new.csv"  # a quoted text over two lines, then a blank line
+    rows.write_text('id,text\n1,"A Great, FUN film"\n2,"a\nmulti-line text"\n\n3,Hated it\n')
+    table = [json.loads(line) for line in _cli_lines(capsys, "predict", "--model", str(model),
+                                                     "--input", str(rows))]
+    assert [(r["input"], r["line"]) for r in table] == [(texts[0], 2), (texts[1], 3),
+                                                        (texts[2], 6)]
+    records = rnnkit.predict(model, texts)  # the same texts, numbered as inputs' items
+    assert [r["input"] for r in records] == texts and [r["line"] for r in records] == [1, 2, 3]
+    assert [{**r, "line": 0} for r in records] == [{**r, "line": 0} for r in table]
+    plain = tmp_path / "new.txt"
+    plain.write_text("A Great, FUN film\n\nHated it\n")
+    assert [(json.loads(line)["input"], json.loads(line)["line"]) for line in _cli_lines(
+        capsys, "predict", "--model", str(model), "--input", str(plain))] == [
+        (texts[0], 1), (texts[2], 3)]
 
 
 def test_a_numeric_classifier_predicts_a_long_csv_as_the_command_line(

@@ -115,3 +115,22 @@ def torch_linear() -> object:
     import torch
 
     return torch.nn.Linear(1, 1)
+
+
+def test_too_few_rows_name_the_model_as_given(bundles: dict[str, Path], tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    # a loaded model said 'the model in the model given reads the last 24'
+    short = write_csv(tmp_path / "short.csv", series_frame(400).iloc[:5])
+    model = bundles["gaussian"]
+    lookback = rnnkit.load(model).lookback
+    with pytest.raises(ValueError) as loaded:
+        rnnkit.forecast(rnnkit.load(model), data=short)
+    assert str(loaded.value) == (
+        f"5 rows of {short} are too few: the model reads the last {lookback} (its "
+        "data.lookback); give a longer series, or a model trained with a shorter lookback")
+    with pytest.raises(ValueError) as given:
+        rnnkit.forecast(model, data=short)
+    assert f"too few: the model in {model} reads the last {lookback} (its" in str(given.value)
+    capsys.readouterr()
+    assert main(["forecast", "--model", str(model), "--data", str(short)]) == 2
+    assert capsys.readouterr().err.strip() == f"rnnkit: error: {given.value}"

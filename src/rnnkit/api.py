@@ -134,7 +134,8 @@ def predict(model: Any, inputs: Sequence[Any], scores: bool = False) -> Any:
     A tagger: a list of sentences, each a list of tokens (or a string, split at spaces as a
     ``--text`` line is), gives a list of tag lists; with ``scores=True``, the tags and each
     tag's probability, ``(tags, probabilities)``. A classifier: a list of texts gives for each
-    the record a line of ``rnnkit predict`` holds (``label`` and ``probabilities``...); a
+    the record a line of ``rnnkit predict --text`` holds (``input``: the text as given,
+    ``line``: its number in ``inputs``, from 1; ``label`` and ``probabilities``...); a
     numeric one, the path of the long CSV ``--input`` reads gives the record of each
     sequence (its ``input`` the sequence's id)."""
     from rnnkit.models.classifier import SequenceClassifier
@@ -192,7 +193,8 @@ def tag(model: Any, inputs: Sequence[Any], scores: bool) -> Any:
 def classify(model: Any, inputs: Sequence[Any], name: str) -> list[dict[str, Any]]:
     """Each text's record, as a line of ``rnnkit predict`` on a classifier of texts (``name``:
     the bundle's path, for an error)."""
-    from rnnkit.commands.classifier import CONFIG, prediction_records, text_examples
+    from rnnkit.commands.classifier import CONFIG, prediction_records
+    from rnnkit.commands.classifier_inputs import text_examples
     from rnnkit.commands.saved_settings import check_data_settings
     from rnnkit.pipelines.classifier_scoring import predict_probabilities
 
@@ -202,13 +204,15 @@ def classify(model: Any, inputs: Sequence[Any], name: str) -> list[dict[str, Any
             raise ValueError(f"inputs item {number} is {text!r}: give each text as a string")
     check_data_settings(model, name, ("lowercase", "max_tokens", "truncate"), "predict", CONFIG)
     examples = text_examples(list(enumerate(inputs, 1)), model.data, "inputs, ")
-    return prediction_records(model, list(inputs), predict_probabilities(model, examples))
+    return prediction_records(model, list(inputs), predict_probabilities(model, examples),
+                              list(range(1, len(inputs) + 1)))  # "inputs, line N" in errors
 
 
 def classify_sequences(model: Any, path: Any, name: str) -> list[dict[str, Any]]:
     """Each sequence's record, as a line of ``rnnkit predict --input PATH`` on a numeric
     classifier (``path``: its long CSV; ``name``: the bundle's path, for an error)."""
-    from rnnkit.commands.classifier import CONFIG, numeric_examples, prediction_records
+    from rnnkit.commands.classifier import CONFIG, prediction_records
+    from rnnkit.commands.classifier_inputs import numeric_examples
     from rnnkit.commands.common import check_file
     from rnnkit.commands.saved_settings import check_data_settings
     from rnnkit.pipelines.classifier_scoring import predict_probabilities

@@ -64,5 +64,4 @@ def forecast(model_or_path: Any, data: str | Path | None = None, as_of: str | No
     kind = str(getattr(model_or_path, "kind", type(model_or_path).__name__))
     if kind not in ("forecaster", "signal"):
         raise ValueError(f"rnnkit.forecast does not run {kind!r} models: {elsewhere(kind)}")
-    return forecast_model(model_or_path, "the model given", source, as_of, date_column,
-                          mirror)
+    return forecast_model(model_or_path, None, source, as_of, date_column, mirror)

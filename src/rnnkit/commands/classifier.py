@@ -6,10 +6,15 @@ import argparse
 import contextlib
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from rnnkit.commands.classifier_inputs import (
+    fields_of_the_model,
+    numeric_examples,
+    structured,
+    text_examples,
+)
 from rnnkit.commands.common import (
     EVALUATORS,
     PREDICTORS,
@@ -119,7 +124,7 @@ def evaluate(args: argparse.Namespace) -> int:
     readable = _readable_formats(model, data.resolved_format(), args.data)
     hint = (read_as(data.format, args.format or (args.data in datasets and "registry") or None,
                     readable) if len(readable) > 1 else contextlib.nullcontext())
-    with hint, _fields_of_the_model():
+    with hint, fields_of_the_model():
         examples = read_examples(data, path, training=False)  # a file in a dataset's format
     examples = name_labels(examples, model.data.get("label_names") or {})  # gets its names
     if model.config.output == "linear":
@@ -164,8 +169,9 @@ def _write_evaluation(result: dict[str, Any], out: Path, name: str) -> None:
 
 
 def predict(args: argparse.Namespace) -> int:
-    """One JSON line per input: the label(s) and every label's probability."""
-    from rnnkit.data.text_labels import read_labelled_texts
+    """One JSON line per input: the text as given and its line (a sequence: its id), its
+    label(s) and every label's probability."""
+    from rnnkit.data.text_labels import read_labelled_texts, row_texts
     from rnnkit.pipelines.classifier import load_classifier_bundle
     from rnnkit.pipelines.classifier_scoring import predict_probabilities
 
@@ -188,13 +194,13 @@ def predict(args: argparse.Namespace) -> int:
         if not args.input or args.input == "-":
             raise ValueError("a numeric classifier reads a long CSV: give --input PATH")
         examples, ids = numeric_examples(args.input, settings)
-    elif args.input not in (None, "-") and args.format is None and _structured(args.input):
-        with _fields_of_the_model():
+    elif args.input not in (None, "-") and args.format is None and structured(args.input):
+        with fields_of_the_model():
             examples = read_labelled_texts(  # a CSV/TSV/JSONL file: its text field, by row
                 args.input, text_field=settings.get("text_field", "text"),
                 lowercase=settings["lowercase"],
                 max_tokens=settings["max_tokens"], how=settings["truncate"], labelled=False)
-        ids = [" ".join(example.tokens) for example in examples]
+        numbered = row_texts(args.input, settings.get("text_field", "text"))
     else:
         text = args.text if args.text is not None else read_text_input(args.input)
         numbered = [(number, line) for number, line in  # blank lines skipped, counted
@@ -203,9 +209,13 @@ def predict(args: argparse.Namespace) -> int:
             raise ValueError("nothing to classify: the input is empty (one text per line)")
         examples = text_examples(numbered, settings,
                                  "" if args.input in (None, "-") else f"{args.input}, ")
-        ids = [line for _, line in numbered]
-    out = [json.dumps(record, ensure_ascii=False)
-           for record in prediction_records(model, ids, predict_probabilities(model, examples))]
+    if settings["format"] == "numeric":
+        records = prediction_records(model, ids, predict_probabilities(model, examples))
+    else:  # each text as given, and its line: of the text, or where its row starts
+        records = prediction_records(model, [text for _, text in numbered],
+                                     predict_probabilities(model, examples),
+                                     [number for number, _ in numbered])
+    out = [json.dumps(record, ensure_ascii=False) for record in records]
     text_out = "\n".join(out) + "\n"
     if args.output:
         from rnnkit.training.checkpoint import write_output_text
@@ -217,45 +227,16 @@ def predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def numeric_examples(path: str | Path, settings: dict[str, Any]) -> tuple[list[Any], list[str]]:
-    """The sequences of the long CSV at ``path`` to classify, and their ids, read with the
-    model's data settings (``settings``: its id, time, label and feature columns)."""
-    from rnnkit.data.numeric_sequences import read_numeric_sequences
-
-    with _fields_of_the_model():
-        examples, _ = read_numeric_sequences(
-            path, settings["id_column"], settings["time_column"],
-            settings["label_field"],
-            [c.strip() for c in settings["feature_columns"].split(",") if c.strip()] or None,
-            labelled=False)
-    return examples, [e.id for e in examples]
-
-
-def text_examples(numbered: list[tuple[int, str]], settings: dict[str, Any],
-                  where: str = "") -> list[Any]:
-    """The texts to classify, each ``(number, line)``, as the model's examples: prepared as
-    its training texts were (``settings``: its data settings); a tree, a text of no words or
-    one too long is refused, named ``{where}line {number}``."""
-    from rnnkit.data.text_labels import LabelledText, check_text_length, prepare_tokens
-
-    examples = []
-    for number, line in numbered:
-        _refuse_a_tree(line, number)
-        tokens = prepare_tokens(line, settings["lowercase"], settings["max_tokens"],
-                                settings["truncate"])
-        if not tokens:
-            raise ValueError(f"line {number} has no words to classify: {line.strip()!r}")
-        check_text_length(tokens, f"{where}line {number}")
-        examples.append(LabelledText(tuple(tokens), ()))
-    return examples
-
-
-def prediction_records(model: Any, ids: list[str], probabilities: Any) -> list[dict[str, Any]]:
-    """What predict gives for each input (named by ``ids``): its label (its labels, for
-    several; its values, for a regression) and every label's probability."""
+def prediction_records(model: Any, ids: list[str], probabilities: Any,
+                       lines: list[int] | None = None) -> list[dict[str, Any]]:
+    """What predict gives for each input (named by ``ids``: a text as given, a sequence's id;
+    with ``lines``, the line it came from): its label (its labels, for several; its values,
+    for a regression) and every label's probability."""
     records = []
-    for key, row in zip(ids, probabilities.tolist(), strict=True):
+    for number, (key, row) in enumerate(zip(ids, probabilities.tolist(), strict=True)):
         record: dict[str, Any] = {"input": key}
+        if lines is not None:
+            record["line"] = lines[number]
         if model.config.output == "linear":
             record["values"] = dict(zip(model.labels, row, strict=True))
         elif model.multi_label:
@@ -268,48 +249,3 @@ def prediction_records(model: Any, ids: list[str], probabilities: Any) -> list[d
                                        for label, p in zip(model.labels, row, strict=True)}
         records.append(record)
     return records
-
-
-def _refuse_a_tree(line: str, number: int) -> None:
-    """A line that is a whole SST tree is no text to classify: read as one, its brackets and
-    node labels became words, and the label was given without a word of warning."""
-    from rnnkit.data.sst import is_tree_line
-
-    if not is_tree_line(line):  # brackets within a text, '(4 out of 5)', are text
-        return
-    raise ValueError(f"line {number} is an SST tree, not a text: rnnkit predict reads one "
-                     "plain text a line; give the sentences as text, or score a file of trees "
-                     "with rnnkit evaluate --model M --data FILE")
-
-
-def _structured(path: str) -> bool:
-    """A CSV, TSV or JSONL file (by its name), read by its text field, not line by line."""
-    return str(path).lower().removesuffix(".gz").endswith((".csv", ".tsv", ".jsonl", ".json"))
-
-
-@contextlib.contextmanager
-def _fields_of_the_model() -> Iterator[None]:
-    """``evaluate`` and ``predict`` read the field names the model trained with and take no
-    ``--set``: a missing field's error says to rename the file's fields instead, and a
-    feature that is no number to fix the value (not to leave the column out of
-    data.feature_columns: the model reads every column it was trained on), and a step that is
-    no number to number it (not to set data.time_column)."""
-    from rnnkit.data.numeric_sequences import COLUMNS_HINT, FEATURE_FIX, TIME_FIX
-    from rnnkit.data.text_labels import FIELDS_HINT
-
-    try:
-        yield
-    except ValueError as error:
-        message = str(error)
-        if not any(hint in message for hint in (FIELDS_HINT, COLUMNS_HINT, FEATURE_FIX,
-                                                 TIME_FIX)):
-            raise
-        raise ValueError(message.replace(
-            FIELDS_HINT, "the model reads the field names it was trained with: rename the "
-            "file's columns (or JSON keys) to them").replace(
-            COLUMNS_HINT, "the model reads the column names it was trained with: rename the "
-            "file's columns to them").replace(
-            FEATURE_FIX, "the model reads this column as one of its inputs, a number: fix "
-            "the value").replace(
-            TIME_FIX, "the model orders each sequence's steps by this column, a number: give "
-            "each row its step number (0, 1, 2...)")) from None

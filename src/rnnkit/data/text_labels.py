@@ -301,3 +301,11 @@ def read_labelled_texts(
     if not examples:
         raise ValueError(f"{path} holds no examples")
     return examples
+
+
+def row_texts(path: str | Path, text_field: str = "text") -> list[tuple[int, str]]:
+    """Each row's text as a CSV, TSV or JSONL file gives it (not lowercased or tokenized), with
+    the line the row starts on: of a file :func:`read_labelled_texts` has read, row by row."""
+    path = Path(path)
+    return [(number, str(row[text_field] or ""))
+            for number, row in _rows(path, guess_text_format(path), (text_field,))]

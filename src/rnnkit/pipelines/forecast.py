@@ -32,15 +32,17 @@ def forecast_bundle(path: str | Path, source: str | None = None, as_of: str | No
     return forecast_model(load_bundle(path), path, source, as_of, date_column, mirror)
 
 
-def forecast_model(model: Any, path: str | Path, source: str | None = None,
+def forecast_model(model: Any, path: str | Path | None, source: str | None = None,
                    as_of: str | None = None, date_column: str | None = None,
                    mirror: str | None = None) -> pd.DataFrame:
     """The forecast table of a loaded bundle's ``model`` (``path``: where it was read, which
-    the errors name)."""
+    the errors name; None for a model given loaded, named "the model")."""
     kind = str(getattr(model, "kind", ""))
+    named = f"the model in {path}" if path is not None else "the model"
     if kind not in ("forecaster", "signal"):
-        raise ValueError(f"{path} holds a {kind!r} model; rnnkit forecast needs a forecaster "
-                         "or signal bundle")
+        held = f"{path} holds" if path is not None else "the model is"
+        raise ValueError(f"{held} a {kind!r} model; rnnkit forecast needs a forecaster or "
+                         "signal bundle")
     trained = ForecastDataConfig(**data_settings(getattr(model, "trained_on", None)))
     data = replace(trained, target=model.target)
     if source:
@@ -60,10 +62,9 @@ def forecast_model(model: Any, path: str | Path, source: str | None = None,
         frame = _rows_up_to(frame, as_of, int(model.lookback), max(change_lags(data), default=0))
     if len(frame) < model.lookback:  # the model's own message named no file
         are = "is" if len(frame) == 1 else "are"
-        raise ValueError(f"{plural(len(frame), 'row')} of {data.source} {are} too few: the "
-                         f"model in {path} "
-                         f"reads the last {model.lookback} (its data.lookback); give a longer "
-                         "series, or a model trained with a shorter lookback")
+        raise ValueError(f"{plural(len(frame), 'row')} of {data.source} {are} too few: "
+                         f"{named} reads the last {model.lookback} (its data.lookback); give "
+                         "a longer series, or a model trained with a shorter lookback")
     _check_change_rows(frame, int(model.lookback), data)
     if kind == "signal":
         answer = model.classify(frame)
