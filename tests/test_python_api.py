@@ -182,3 +182,32 @@ def test_import_rnnkit_loads_neither_the_front_door_nor_pandas() -> None:
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            check=True)
     assert found.stdout.split() == ["[]", "True"]
+
+
+def test_mypy_sees_the_front_door_s_types(tmp_path: Path) -> None:
+    # the lazy names once read as Any to mypy: a wrong argument passed, load(run.model_path)
+    # (Path | None) had no say; now each is checked as the README writes it
+    pytest.importorskip("mypy")
+    script = tmp_path / "user.py"
+    script.write_text(
+        "import rnnkit\n"
+        "run = rnnkit.train('tagger', out='runs/x', settings={'train.epochs': 2}, train='a')\n"
+        "model = rnnkit.load(run.model_path)\n"
+        "tags = rnnkit.predict(model, [['a', 'b']])\n"
+        "rnnkit.forecast('m.rnnkit', as_of='2015')\n"
+        "text: str = rnnkit.generate(model, prime='x', length=3)\n"
+        "rnnkit.generate(model, length='3')\n"
+        "reveal_type(rnnkit.translate)\n")
+    source = Path(rnnkit.__file__).resolve().parent.parent
+    found = subprocess.run(
+        [sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / "cache"),
+         "--follow-imports=silent", "--ignore-missing-imports", script.name],
+        capture_output=True, text=True, cwd=tmp_path, env={"MYPYPATH": str(source)},
+        check=False)
+    lines = [line for line in found.stdout.splitlines() if line.startswith("user.py")]
+    assert len(lines) == 2, found.stdout
+    assert lines[0].startswith("user.py:7: error") and '"length"' in lines[0]
+    assert lines[1].startswith("user.py:8: note: Revealed type is \"def (")
+    assert "attach" not in dir(rnnkit)
+    with pytest.raises(ValueError, match=r"rnnkit.load\(None\): no bundle"):
+        rnnkit.load(None)

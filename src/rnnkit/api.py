@@ -121,10 +121,14 @@ def train(task: str, out: str | Path, settings: Mapping[str, Any] | None = None,
     return TrainedRun(folder, bundle if bundle.is_file() else None, results)
 
 
-def load(path: str | Path) -> Any:
-    """The model of a bundle (``model.rnnkit``), in eval mode on the CPU."""
+def load(path: str | Path | None) -> Any:
+    """The model of a bundle (``model.rnnkit``), in eval mode on the CPU. ``path`` may be a
+    ``TrainedRun.model_path``: None (a run that saved no bundle, as dqn) is refused."""
     from rnnkit.training.bundle import load_bundle
 
+    if path is None:
+        raise ValueError("rnnkit.load(None): no bundle to load (TrainedRun.model_path is None "
+                         "for a task that saves no model.rnnkit, as dqn); give a bundle's path")
     return load_bundle(Path(path).expanduser())
 
 
