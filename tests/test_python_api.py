@@ -211,3 +211,32 @@ def test_mypy_sees_the_front_door_s_types(tmp_path: Path) -> None:
     assert "attach" not in dir(rnnkit)
     with pytest.raises(ValueError, match=r"rnnkit.load\(None\): no bundle"):
         rnnkit.load(None)
+
+
+def test_settings_and_inputs_are_written_as_the_command_line_reads_them(tmp_path: Path) -> None:
+    from rnnkit.api import command_line, parse
+
+    # a Path raised TypeError (not JSON serializable), a list was refused as an array, None
+    # became the word null, a value starting with '-' was read as a flag
+    argv = command_line("tagger", "-o", {"data.train": tmp_path / "a.csv",
+                                             "data.features": ["temp", "wind"],
+                                             "data.calendar": ("hour",), "train.lr": None,
+                                             "train.epochs": 2, "train.progress": False},
+                        {"train": "-a.csv", "dev": None})
+    assert argv == ["train", "tagger", "--out=-o", "--train=-a.csv",
+                    f'--set=data.train="{tmp_path / "a.csv"}"', '--set=data.features="temp,wind"',
+                    '--set=data.calendar="hour"', "--set=train.epochs=2",
+                    "--set=train.progress=false"]
+    args = parse(argv)
+    assert (str(args.out), args.train) == ("-o", "-a.csv")
+    with pytest.raises(ConfigError, match=r"settings\['data.features'\] is \{'a': 1\}"):
+        command_line("tagger", "o", {"data.features": {"a": 1}}, {})
+    with pytest.raises(TypeError, match="settings is a list: give a dict"):
+        rnnkit.train("tagger", tmp_path / "a", ["train.epochs=1"])  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match=r"dev=\['a', 'b'\]: dev= is one value"):
+        rnnkit.train("tagger", tmp_path / "a", train="t", dev=["a", "b"])
+    with pytest.raises(ConfigError, match="help= is not an input of rnnkit.train"):
+        rnnkit.train("tagger", tmp_path / "a", help=True)
+    with pytest.raises(ConfigError, match="did you mean --train"):
+        rnnkit.train("tagger", tmp_path / "a", trian="t")
+    assert not (tmp_path / "a").exists()

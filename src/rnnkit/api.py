@@ -47,22 +47,52 @@ class TrainedRun:
 def command_line(task: str, out: str | Path, settings: Mapping[str, Any] | None,
                  inputs: Mapping[str, Any]) -> list[str]:
     """The arguments of ``rnnkit train`` for these values: ``inputs`` by flag name
-    (``data_dir=`` is ``--data-dir``), ``settings`` as ``--set key=value``.
+    (``data_dir=`` is ``--data-dir=``), ``settings`` as ``--set=key=value`` (see
+    :func:`setting_text`; a None setting is left out). Each flag is written ``--flag=value``,
+    so a value starting with ``-`` is read as the value, not as another flag.
 
     Example:
         >>> command_line("tagger", "runs/x", {"train.epochs": 2}, {"data_dir": "d"})
-        ['train', 'tagger', '--out', 'runs/x', '--data-dir', 'd', '--set', 'train.epochs=2']
+        ['train', 'tagger', '--out=runs/x', '--data-dir=d', '--set=train.epochs=2']
+    """
+    if settings is not None and not isinstance(settings, Mapping):
+        raise TypeError(f"settings is a {type(settings).__name__}: give a dict of dotted keys, "
+                        'e.g. settings={"train.epochs": 2}')
+    argv = ["train", str(task), f"--out={out}"]
+    for name, value in inputs.items():
+        if isinstance(value, list | tuple | set | dict):
+            raise ConfigError(f"{name}={value!r}: {name}= is one value (one file or name), "
+                              f"not a {type(value).__name__}; give one, e.g. {name}='a.txt'")
+        if value is not None:
+            argv.append(f"--{name.replace('_', '-')}={value}")
+    for key, value in (settings or {}).items():
+        if value is not None:
+            argv.append(f"--set={key}={setting_text(key, value)}")
+    return argv
+
+
+def setting_text(key: str, value: Any) -> str:
+    """``value`` as the text of ``--set key=...``: true/false, a number, a string (a Path as its
+    text), a list or tuple of strings comma-joined (as list settings are written on the
+    command line); anything else is refused, naming ``key``.
+
+    Example:
+        >>> setting_text("data.features", ["temp", "wind"]), setting_text("train.lr", 0.01)
+        ('"temp,wind"', '0.01')
     """
     from rnnkit.config import toml_text
 
-    argv = ["train", str(task), "--out", str(out)]
-    for name, value in inputs.items():
-        if value is not None:
-            argv += [f"--{name.replace('_', '-')}", str(value)]
-    for key, value in (settings or {}).items():
-        text = toml_text(value) if isinstance(value, str) else json.dumps(value)
-        argv += ["--set", f"{key}={text}"]
-    return argv
+    if isinstance(value, bool | int | float):
+        return json.dumps(value)
+    if isinstance(value, str | Path):
+        return toml_text(str(value))
+    if isinstance(value, list | tuple) and all(
+            isinstance(item, str | Path | int | float) and not isinstance(item, bool)
+            for item in value):
+        return toml_text(",".join(str(item) for item in value))
+    raise ConfigError(f"settings[{key!r}] is {value!r}: give true/false, a number, text, a "
+                      "path or a list of text (list settings are comma-joined), or None to "
+                      "leave it out")
 
 
 def parse(argv: list[str]) -> Any:
@@ -98,6 +128,11 @@ def train(task: str, out: str | Path, settings: Mapping[str, Any] | None = None,
     if out is None:
         raise ConfigError(f"rnnkit.train({task!r}, out=None): give the run folder, where the "
                           "bundle and results.json are written")
+    for name in inputs:
+        if name in ("help", "version"):
+            raise ConfigError(f"{name}= is not an input of rnnkit.train: give the task's flags "
+                              "by name (train=, dev=, test=, format=, data_dir=...; see "
+                              f"rnnkit train {task} --help) and --set keys in settings=")
     flags = {name: value for name, value in inputs.items() if not isinstance(value, bool)}
     switches = [f"--{name.replace('_', '-')}" for name, value in inputs.items()
                 if value is True]  # resume=True, as --resume
