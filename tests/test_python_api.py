@@ -240,3 +240,28 @@ def test_settings_and_inputs_are_written_as_the_command_line_reads_them(tmp_path
     with pytest.raises(ConfigError, match="did you mean --train"):
         rnnkit.train("tagger", tmp_path / "a", trian="t")
     assert not (tmp_path / "a").exists()
+
+
+def test_train_gives_back_the_thread_count_and_random_state(tmp_path: Path) -> None:
+    import random
+
+    import numpy as np
+
+    data = tmp_path / "pos.conllu"
+    data.write_text(CONLLU)
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(3)  # the run sets train.threads=1 and seeds every generator
+        random.seed(5), np.random.seed(5), torch.manual_seed(5)
+        expected = (random.random(), float(np.random.rand()), float(torch.rand(1)))
+        random.seed(5), np.random.seed(5), torch.manual_seed(5)
+        rnnkit.train("tagger", tmp_path / "run", TAGGER, train=data, dev=data, test=data,
+                     format="conllu")
+        assert torch.get_num_threads() == 3
+        assert (random.random(), float(np.random.rand()), float(torch.rand(1))) == expected
+        random.seed(5), np.random.seed(5), torch.manual_seed(5)
+        with pytest.raises(ValueError, match="no dev file"):  # a refusal in the run too
+            rnnkit.train("tagger", tmp_path / "run2", TAGGER, train=data, format="conllu")
+        assert torch.get_num_threads() == 3 and random.random() == expected[0]
+    finally:
+        torch.set_num_threads(threads)

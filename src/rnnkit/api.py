@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -147,13 +147,30 @@ def train(task: str, out: str | Path, settings: Mapping[str, Any] | None = None,
     check_whole_numbers(args)
     check_one_process(args)
     check_out(args)
-    args.handler(args)  # prints what the command line prints: each epoch, the scores
+    with caller_state_kept():
+        args.handler(args)  # prints what the command line prints: each epoch, the scores
     folder = Path(args.out)
     bundle = folder / "model.rnnkit"
     results_file = folder / "results.json"
     results = json.loads(results_file.read_text(encoding="utf-8")) \
         if results_file.is_file() else {}
     return TrainedRun(folder, bundle if bundle.is_file() else None, results)
+
+
+@contextlib.contextmanager
+def caller_state_kept() -> Iterator[None]:
+    """Give the caller back torch's thread count and the Python, NumPy and torch random
+    generators as they were, however the block ends (a run sets train.threads and seeds them)."""
+    import torch
+
+    from rnnkit.training.checkpoint import rng_state, set_rng_state
+
+    threads, generators = torch.get_num_threads(), rng_state()
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+        set_rng_state(generators)
 
 
 def load(path: str | Path | None) -> Any:
