@@ -83,6 +83,8 @@ def test_a_classifier_trains_and_predicts_what_the_command_line_prints(
     assert records == [json.loads(line) for line in lines]
     assert set(records[0]["probabilities"]) == {"neg", "pos"}
     assert [(r["input"], r["line"]) for r in records] == [("a great film", 1), ("hated it", 2)]
+    with pytest.raises(ValueError, match="scores=True is a tagger's option"):
+        rnnkit.predict(run.model_path, texts, scores=True)
 
 
 def test_a_classifier_s_records_hold_each_text_as_given_and_its_line(
@@ -129,6 +131,8 @@ def test_a_numeric_classifier_predicts_a_long_csv_as_the_command_line(
     with pytest.raises(ValueError, match="inputs is a list: a numeric classifier reads its "
                                          "sequences from a long CSV"):
         rnnkit.predict(model, ["1 2 3"])
+    with pytest.raises(ValueError, match="scores=True is a tagger's option"):
+        rnnkit.predict(model, sequences, scores=True)
 
 
 def test_a_bad_setting_raises_what_the_command_line_prints(
@@ -151,7 +155,7 @@ def test_a_bad_setting_raises_what_the_command_line_prints(
 
 
 def test_predict_refuses_what_it_cannot_run(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="give a list"):
+    with pytest.raises(ValueError, match="does not run 'object' models"):
         rnnkit.predict(object(), "one text")
     with pytest.raises(ValueError, match="does not run 'Linear' models"):
         rnnkit.predict(torch.nn.Linear(1, 1), ["x"])

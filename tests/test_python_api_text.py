@@ -100,7 +100,6 @@ def test_bad_input_raises_the_command_line_s_error(
                                                         "--top-p", "0"]),
              (lambda: rnnkit.generate(lm, prime="§"), ["generate", "--model", lm,
                                                        "--prime", "§"]),
-             (lambda: rnnkit.generate(seq2seq), ["generate", "--model", seq2seq]),
              (lambda: rnnkit.translate(seq2seq, ["x"], n_best=3),
               ["translate", "--model", seq2seq, "--n-best", "3"]),
              (lambda: rnnkit.translate(seq2seq, ["x"], beam_size=0),
@@ -139,3 +138,26 @@ def test_the_readme_s_forecast_generate_translate_example_runs(
     assert str(table.index[0]).startswith("2015-07-01")  # type: ignore[attr-defined]
     assert str(namespace["text"]).startswith("ROMEO:") and len(str(namespace["text"])) == 106
     assert isinstance(namespace["english"], list) and len(namespace["english"]) == 1  # type: ignore[arg-type]
+
+
+def test_a_model_of_another_kind_is_refused_alike_as_a_path_or_loaded(runs: Path) -> None:
+    # a path was refused by the bundle reader ('... holds a seq2seq model'), a loaded model by
+    # the front door ('rnnkit.generate does not run ...'): now loaded first, then one check
+    lm, seq2seq = runs / "lm" / "model.rnnkit", runs / "seq2seq" / "model.rnnkit"
+    calls = [(lambda m: rnnkit.generate(m), seq2seq,
+              "rnnkit.generate does not run 'seq2seq' models: use rnnkit.translate"),
+             (lambda m: rnnkit.translate(m, ["x"]), lm,
+              "rnnkit.translate does not run 'language_model' models: use rnnkit.generate"),
+             (lambda m: rnnkit.forecast(m), lm,
+              "rnnkit.forecast does not run 'language_model' models: use rnnkit.generate"),
+             (lambda m: rnnkit.predict(m, ["x"]), seq2seq,
+              "rnnkit.predict does not run 'seq2seq' models: use rnnkit.translate")]
+    for call, path, message in calls:
+        told = []
+        for model in (path, str(path), rnnkit.load(path)):
+            with pytest.raises(ValueError) as raised:
+                call(model)
+            told.append(str(raised.value))
+        assert told[0].startswith(message) and told.count(told[0]) == 3, told
+    with pytest.raises(ValueError, match="does not run 'seq2seq' models"):
+        rnnkit.predict(seq2seq, ["x"], scores=True)  # the kind refused before the option

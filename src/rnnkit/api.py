@@ -200,10 +200,11 @@ def predict(model: Any, inputs: Sequence[Any], scores: bool = False) -> Any:
     name = "the model"
     if isinstance(model, str | Path):
         name, model = str(model), load(model)
+    check_kind(model, ("tagger", "classifier"), "predict")
+    if scores and not isinstance(model, Tagger):
+        raise ValueError("scores=True is a tagger's option; a classifier's predictions "
+                         "always hold every label's probability: leave it out")
     if isinstance(model, SequenceClassifier) and model.data.get("format") == "numeric":
-        if scores:
-            raise ValueError("scores=True is a tagger's option; a classifier's predictions "
-                             "always hold every label's probability: leave it out")
         return classify_sequences(model, inputs, name)
     if isinstance(inputs, str):
         raise ValueError("inputs is one string; give a list of them (one item a sentence "
@@ -212,13 +213,22 @@ def predict(model: Any, inputs: Sequence[Any], scores: bool = False) -> Any:
         raise ValueError("nothing to predict: inputs is empty")
     if isinstance(model, Tagger):
         return tag(model, inputs, scores)
-    if isinstance(model, SequenceClassifier):
-        if scores:
-            raise ValueError("scores=True is a tagger's option; a classifier's predictions "
-                             "always hold every label's probability: leave it out")
-        return classify(model, inputs, name)
+    return classify(model, inputs, name)
+
+
+def check_kind(model: Any, kinds: Sequence[str], function: str) -> None:
+    """Refuse a model (loaded from a path or given loaded: the same message) of a kind other
+    than ``kinds``, naming what runs it.
+
+    Example:
+        >>> check_kind(object(), ("tagger",), "predict")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: rnnkit.predict does not run 'object' models: rnnkit.predict runs taggers...
+    """
     kind = str(getattr(model, "kind", type(model).__name__))
-    raise ValueError(f"rnnkit.predict does not run {kind!r} models: {elsewhere(kind)}")
+    if kind not in kinds:
+        raise ValueError(f"rnnkit.{function} does not run {kind!r} models: {elsewhere(kind)}")
 
 
 def elsewhere(kind: str) -> str:

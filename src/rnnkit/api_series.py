@@ -17,7 +17,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rnnkit.api import elsewhere
+from rnnkit.api import check_kind, load
 from rnnkit.config import ConfigError
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ def forecast(model_or_path: Any, data: str | Path | None = None, as_of: str | No
     ``options``: ``date_column=`` (of a ``data`` file) and ``data_dir=`` (a local mirror)."""
     from rnnkit.commands.common import check_date_column, check_source
     from rnnkit.config import check_date
-    from rnnkit.pipelines.forecast import forecast_bundle, forecast_model
+    from rnnkit.pipelines.forecast import forecast_model
 
     unknown = sorted(set(options) - set(OPTIONS))
     if unknown:
@@ -58,10 +58,7 @@ def forecast(model_or_path: Any, data: str | Path | None = None, as_of: str | No
     if as_of:
         check_date(str(as_of), "--as-of")
     as_of = str(as_of) if as_of else None
-    if isinstance(model_or_path, str | Path):
-        path = Path(model_or_path).expanduser()
-        return forecast_bundle(path, source, as_of, date_column, mirror)
-    kind = str(getattr(model_or_path, "kind", type(model_or_path).__name__))
-    if kind not in ("forecaster", "signal"):
-        raise ValueError(f"rnnkit.forecast does not run {kind!r} models: {elsewhere(kind)}")
-    return forecast_model(model_or_path, None, source, as_of, date_column, mirror)
+    path = Path(model_or_path).expanduser() if isinstance(model_or_path, str | Path) else None
+    model = load(path) if path is not None else model_or_path
+    check_kind(model, ("forecaster", "signal"), "forecast")
+    return forecast_model(model, path, source, as_of, date_column, mirror)

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rnnkit.api import elsewhere
+from rnnkit.api import check_kind, load
 from rnnkit.config import ConfigError
 
 
@@ -83,15 +83,10 @@ def translate(model_or_path: Any, sentences: Sequence[str], beam_size: int | Non
 
 
 def _model(model_or_path: Any, model_type: type, function: str) -> Any:
-    """The model of a bundle's path (checked to be a ``model_type``), or the model given."""
-    from rnnkit.training.bundle import load_model
-
-    if isinstance(model_or_path, str | Path):
-        return load_model(Path(model_or_path).expanduser(), model_type)
-    if not isinstance(model_or_path, model_type):
-        kind = str(getattr(model_or_path, "kind", type(model_or_path).__name__))
-        raise ValueError(f"rnnkit.{function} does not run {kind!r} models: {elsewhere(kind)}")
-    return model_or_path
+    """The model of a bundle's path, or the model given, checked to be a ``model_type``."""
+    model = load(model_or_path) if isinstance(model_or_path, str | Path) else model_or_path
+    check_kind(model, (model_type.kind,), function)  # type: ignore[attr-defined]
+    return model
 
 
 def _check_number(name: str, value: Any, whole: bool) -> None:
