@@ -4,8 +4,9 @@
 ``train`` builds the arguments of ``rnnkit train TASK`` and runs them through the command
 line's own parser, checks, config resolution and pipeline; a bad input raises the error the
 command line prints as ``rnnkit: error: ...`` (a ``ConfigError``, a ``ValueError``...)
-instead of ending the process. ``predict`` reads nothing: it takes Python values and gives
-back what ``rnnkit predict --text`` prints, through the same checks and scoring functions.
+instead of ending the process. ``predict`` takes Python values (sentences, texts) and gives
+back what ``rnnkit predict --text`` prints, through the same checks and scoring functions; for
+a numeric classifier it reads the long CSV whose path it is given, as ``--input`` does.
 
 Example:
     >>> run = train("tagger", out="runs/pos", train="train.conllu")  # doctest: +SKIP
@@ -116,7 +117,12 @@ def train(task: str, out: str | Path, settings: Mapping[str, Any] | None = None,
 
     ``settings``: the dotted keys of ``--set`` (``{"train.epochs": 2}``); ``inputs``: the
     task's flags by name (``dataset=``, ``train=``, ``dev=``, ``test=``, ``format=``,
-    ``data_dir=``..., ``resume=True``). Raises the error the command line would print."""
+    ``data_dir=``..., ``resume=True``). Raises the error the command line would print.
+
+    Ctrl-C stops the run between two optimizer steps after writing ``OUT/last.pt`` and raises
+    :class:`rnnkit.training.interruption.TrainingInterrupted` (a ``KeyboardInterrupt``; its
+    ``checkpoint`` is that file, None before the first step); ``train`` again with the same
+    ``out`` and ``resume=True`` continues from it, as ``rnnkit train ... --resume`` does."""
     from rnnkit.cli import (
         check_empty_out,
         check_one_process,

@@ -8,7 +8,9 @@ stock symbol): a DataFrame is not taken, since the command's reader reads files 
 Example:
     >>> table = forecast("runs/seattle/model.rnnkit", as_of="2015-06")  # doctest: +SKIP
     >>> list(table.columns)  # doctest: +SKIP
-    ['step', 'mean', 'lower', 'upper', 'level']
+    ['step', 'mean']
+
+(``lower``, ``upper`` and ``level`` follow ``mean`` for a model that gives an interval.)
 """
 
 from __future__ import annotations
