@@ -100,7 +100,10 @@ def test_a_classifier_s_records_hold_each_text_as_given_and_its_line(
                                                      "--input", str(rows))]
     assert [(r["input"], r["line"]) for r in table] == [(texts[0], 2), (texts[1], 3),
                                                         (texts[2], 6)]
+    # an item with a line break is one text, as the CSV's quoted field is (not two, as
+    # --text's lines would be): one record, its input as given
     records = rnnkit.predict(model, texts)  # the same texts, numbered as inputs' items
+    assert len(records) == 3 and records[1]["input"] == "a\nmulti-line text"
     assert [r["input"] for r in records] == texts and [r["line"] for r in records] == [1, 2, 3]
     assert [{**r, "line": 0} for r in records] == [{**r, "line": 0} for r in table]
     plain = tmp_path / "new.txt"

@@ -197,7 +197,9 @@ def predict(model: Any, inputs: Sequence[Any], scores: bool = False) -> Any:
     ``--text`` line is), gives a list of tag lists; with ``scores=True``, the tags and each
     tag's probability, ``(tags, probabilities)``. A classifier: a list of texts gives for each
     the record a line of ``rnnkit predict --text`` holds (``input``: the text as given,
-    ``line``: its number in ``inputs``, from 1; ``label`` and ``probabilities``...); a
+    ``line``: its number in ``inputs``, from 1; ``label`` and ``probabilities``...; an item
+    holding line breaks is one text, as a quoted CSV field or a JSONL text is, not one a line
+    as ``--text`` reads them); a
     numeric one, the path of the long CSV ``--input`` reads gives the record of each
     sequence (its ``input`` the sequence's id)."""
     from rnnkit.models.classifier import SequenceClassifier
