@@ -244,6 +244,9 @@ def test_settings_and_inputs_are_written_as_the_command_line_reads_them(tmp_path
         rnnkit.train("tagger", tmp_path / "a", train="t", dev=["a", "b"])
     with pytest.raises(ConfigError, match="help= is not an input of rnnkit.train"):
         rnnkit.train("tagger", tmp_path / "a", help=True)
+    with pytest.raises(ConfigError, match="set= is not an input of rnnkit.train: .* --set "
+                                          "keys in settings="):  # it was read as --set
+        rnnkit.train("tagger", tmp_path / "a", set="train.epochs=1")
     with pytest.raises(ConfigError, match="did you mean --train"):
         rnnkit.train("tagger", tmp_path / "a", trian="t")
     assert not (tmp_path / "a").exists()

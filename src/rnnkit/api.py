@@ -135,7 +135,7 @@ def train(task: str, out: str | Path, settings: Mapping[str, Any] | None = None,
         raise ConfigError(f"rnnkit.train({task!r}, out=None): give the run folder, where the "
                           "bundle and results.json are written")
     for name in inputs:
-        if name in ("help", "version"):
+        if name in ("help", "version", "set", "overrides"):
             raise ConfigError(f"{name}= is not an input of rnnkit.train: give the task's flags "
                               "by name (train=, dev=, test=, format=, data_dir=...; see "
                               f"rnnkit train {task} --help) and --set keys in settings=")
