@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 from test_numeric_classifier import _numeric_bundle
+from test_tagger_cli import CONLLU
 
 import rnnkit
 from rnnkit.cli import main
@@ -20,16 +21,6 @@ from rnnkit.data.tagged import probability_text
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
-CONLLU = """# sent_id = 1
-1\tJohn\tJohn\tPROPN\tNNP\t_\t2\tnsubj\t_\t_
-2\truns\trun\tVERB\tVBZ\t_\t0\troot\t_\t_
-3\t.\t.\tPUNCT\t.\t_\t2\tpunct\t_\t_
-
-# sent_id = 2
-1\tMary\tMary\tPROPN\tNNP\t_\t2\tnsubj\t_\t_
-2\tsleeps\tsleep\tVERB\tVBZ\t_\t0\troot\t_\t_
-
-"""
 
 TAGGER = {"train.epochs": 1, "train.progress": False, "model.hidden_size": 8,
           "tagger.word_dim": 8, "tagger.char_dim": 4, "tagger.char_hidden": 4,
