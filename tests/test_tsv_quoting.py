@@ -4,7 +4,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from rnnkit.data.text_labels import read_labelled_texts, writer_quoted
+from rnnkit.data.text_labels import read_labelled_texts
+from rnnkit.data.tsv_quoting import writer_quoted
 
 
 def _read(path: Path, text: str) -> list[tuple[str, tuple[str, ...]]]:

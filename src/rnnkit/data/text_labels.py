@@ -13,13 +13,13 @@ import errno
 import io
 import json
 import os
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from rnnkit.data.files import read_text, shortened
 from rnnkit.data.sst import TREE_START
+from rnnkit.data.tsv_quoting import writer_quoted
 from rnnkit.data.words import text_words
 from rnnkit.plural import plural
 
@@ -30,8 +30,6 @@ ONE_OBJECT_A_LINE = ("a JSON-lines file holds one whole JSON object a line, such
 TRUNCATIONS = ("head", "tail", "head_tail")
 FIELDS_HINT = "set data.text_field / data.label_field"  # evaluate and predict rewrite it
 MAX_TEXT_TOKENS = 100_000  # a text's words after data.max_tokens: IMDB's longest has 2,742
-# a whole TSV field in quotes, each quote inside doubled: as a CSV writer quotes a field
-_QUOTED_FIELD = re.compile(r'(?:^|(?<=\t))"((?:[^"]|"")*)"(?=\t|\r?\n|\Z)', re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -76,38 +74,6 @@ def _rows(path: Path, fmt: str, fields: tuple[str, ...]
             yield from _table_rows(file, fmt, path, fields)
         else:
             raise ValueError(f"data.format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-
-
-def writer_quoted(text: str) -> bool:
-    """Whether a TSV file's ``text`` was quoted by a CSV writer: pandas' ``to_csv(sep="\\t")``
-    puts a text holding a quote in quotes and doubles the quote (``"He said ""wow"" twice"``), and
-    one holding a line break in quotes across lines. Such a file is read with that quoting; any
-    other TSV, as GLUE's, without: its quotes are characters of the text (``"the best" movie``).
-    A file is read quoted only where it is consistent with a writer's quoting: a field shows the
-    writer's doubled quote or quoted line break; every quote is in a whole quoted field, its
-    quotes doubled (a writer quotes any field holding one: ``he said "hi"`` is GLUE's); no
-    quoted field runs across a line break and a tab (GLUE rows with a stray quote at the start
-    of one and the end of another, which would merge into one); and every row has the header's
-    number of fields.
-
-    Example:
-        >>> writer_quoted('text\\tlabel\\n"He said ""wow"" twice"\\tpos\\n'), writer_quoted(
-        ...     'text\\tlabel\\n"the best" movie\\tpos\\n')
-        (True, False)
-    """
-    quoted = [match[1] for match in _QUOTED_FIELD.finditer(text)]
-    if not any('""' in field or "\n" in field for field in quoted):
-        return False
-    if any("\t" in field and "\n" in field for field in quoted):
-        return False  # a span over rows and fields: GLUE's stray quotes, not one field
-    if '"' in _QUOTED_FIELD.sub("", text):
-        return False  # a quote outside a whole quoted field: no writer leaves one there
-    try:
-        widths = {len(row) for row in csv.reader(io.StringIO(text, newline=""),
-                                                   delimiter="\t", strict=True) if row}
-    except csv.Error:  # a quote a writer would have doubled: quotes are the text's own
-        return False
-    return len(widths) == 1
 
 
 def _table_rows(file: io.StringIO, fmt: str, path: Path, fields: tuple[str, ...]
