@@ -1,22 +1,20 @@
-"""Trading: strategies, the backtester on a hand-computed example, comparisons, and the plots."""
+"""The backtester: a hand-computed example, buy-and-hold and comparisons, annualisation by the
+series' grid, Sharpe ratios, ruin, and the inputs it refuses (strategies, plots and the command
+line in test_backtest_strategies.py, test_backtest_plots.py and test_backtest_cli.py)."""
 
 from __future__ import annotations
 
 import importlib.util
 import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-import rnnkit.cli
-from rnnkit.timeseries.labels import BUY, HOLD, MISSING, SELL
 from rnnkit.timeseries.windows import Windows, make_windows
 from rnnkit.trading.backtest import backtest, buy_and_hold, compare, report_table
 from rnnkit.trading.returns import periods_per_year, run_strategies
-from rnnkit.trading.strategies import class_positions, size_by_confidence, threshold_positions
-from rnnkit.viz.timeseries import plot_drawdown, plot_equity, plot_forecast
+from rnnkit.trading.strategies import threshold_positions
 
 needs_bokeh = pytest.mark.skipif(importlib.util.find_spec("bokeh_sampledata") is None,
                                  reason="bokeh-sampledata is not installed")
@@ -64,49 +62,6 @@ def test_buy_and_hold_and_comparison() -> None:
     assert table.splitlines()[1].startswith("strategy") and "buy_and_hold" in table
 
 
-def test_strategies_turn_forecasts_into_positions() -> None:
-    predicted = np.array([0.02, 0.004, -0.001, -0.03])
-    assert threshold_positions(predicted, 0.005).tolist() == [1, 0, 0, 0]
-    assert threshold_positions(predicted, 0.005, "long_short").tolist() == [1, 0, 0, -1]
-    classes = np.array([HOLD, BUY, HOLD, MISSING, SELL, HOLD])
-    assert class_positions(classes, "long_short").tolist() == [0, 1, 1, 1, -1, -1]
-    assert class_positions(classes, "long_flat").tolist() == [0, 1, 1, 1, 0, 0]
-    assert class_positions(classes, "long_short", hold="flat").tolist() == [0, 1, 0, 0, -1, 0]
-    sized = size_by_confidence(np.array([1.0, -1.0, 1.0]), np.array([0.9, 0.6, 0.2]), 0.5)
-    assert sized.tolist() == [0.9, -0.6, 0.0]
-    with pytest.raises(ValueError, match="mode must be one of long_flat, long_short, not 'short'"):
-        threshold_positions(predicted, 0.0, "short")
-
-
-@pytest.mark.parametrize(("classes", "message"), [
-    # the probabilities [N, 3] instead of their argmax: numpy's 'The truth value of an array
-    # with more than one element is ambiguous'
-    (np.full((4, 3), 1 / 3), r"classes must be one per decision \(\[N\]\), not shape "
-                             r"\(4, 3\): class probabilities\? Take their argmax"),
-    # a class that is none of them was read as hold, and a probability 0.9 as sell (0)
-    (np.array([2, 5, 1]), r"classes must be sell 0, hold 1 or buy 2 \(-1: none\); got 5 at 1"),
-    (np.array([2.0, 0.9, 1.0]), r"classes must be sell 0, hold 1 or buy 2 \(-1: none\); "
-                                r"got 0.9 at 1"),
-])
-def test_classes_that_are_not_classes_are_refused(classes: np.ndarray, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        class_positions(classes, "long_short")
-    assert class_positions(np.array([2.0, 1.0, 0.0, -1.0]), "long_short").tolist() == [
-        1, 1, -1, -1]  # whole numbers in a float array are classes
-
-
-def test_a_negative_confidence_is_refused_not_read_as_flat() -> None:
-    """A signed predicted return over its cap as the confidence made every short flat: -0.5
-    was clipped to 0, without a word."""
-    predicted = np.array([0.02, -0.01, 0.005])
-    positions = threshold_positions(predicted, 0.0, "long_short")
-    with pytest.raises(ValueError, match=r"confidence must be at least 0; got -0.5 at 1: size "
-                                         r"by \|predicted return\| / cap"):
-        size_by_confidence(positions, predicted / 0.02)
-    sized = size_by_confidence(positions, np.abs(predicted) / 0.02)
-    assert sized.tolist() == [1.0, -0.5, 0.25]
-
-
 def test_backtest_input_errors() -> None:
     with pytest.raises(ValueError, match=r"positions \(2,\) and next_returns \(3,\) must be equal"):
         backtest(np.ones(2), np.zeros(3))
@@ -130,20 +85,6 @@ def test_aapl_buy_and_hold_is_the_price_ratio() -> None:
     momentum = threshold_positions(persistence_return(windows), 0.0)
     results = compare(momentum, next_returns, persistence_positions=momentum, cost_bps=5)
     assert results["strategy"].report.periods == len(windows) == 3268
-
-
-def test_plots_are_written(tmp_path: Path) -> None:
-    actual = np.sin(np.arange(50) / 5.0)
-    forecast = plot_forecast(actual, {"model": actual + 0.1, "persistence": np.roll(actual, 1)},
-                             tmp_path / "forecast.png", lower=actual - 0.2, upper=actual + 0.4,
-                             unit="degC")
-    curves = {"model": np.cumprod(1 + np.full(50, 0.001)), "hold": 1 + actual / 10}
-    equity = plot_equity(curves, tmp_path / "equity.png")
-    drawdown = plot_drawdown(curves, tmp_path / "drawdown.png")
-    for path in (forecast, equity, drawdown):
-        assert path.read_bytes()[:4] == b"\x89PNG"
-    with pytest.raises(ValueError, match="forecast 'short' has shape"):
-        plot_forecast(actual, {"short": actual[:3]}, tmp_path / "x.png")
 
 
 def _windows(rows: int, freq: str, missing: int | None = None) -> Windows:
@@ -205,60 +146,6 @@ def test_a_level_that_goes_below_zero_is_not_traded_as_a_price() -> None:
         run_strategies({"model": np.ones(len(windows))}, windows, "price", 5.0, 5.0)
 
 
-def test_equity_is_plotted_on_the_day_its_return_is_earned(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import rnnkit.viz.timeseries as viz
-    from rnnkit.pipelines.backtest import plot_backtests
-
-    windows = _windows(30, "B")
-    results = run_strategies({"long": np.ones(len(windows))}, windows, "price", 0, 0)
-    drawn: dict[str, object] = {}
-    monkeypatch.setattr(viz, "plot_equity", lambda equity, path, times, title, mark: drawn.update(
-        equity=equity["long"], times=times))
-    monkeypatch.setattr(viz, "plot_drawdown", lambda *args, **options: None)
-    plot_backtests(results, tmp_path, windows, "equity")
-    times, equity = drawn["times"], drawn["equity"]
-    assert equity[0] == 1.0 and times[0] == windows.input_end[0]  # start: the first decision
-    frame_index = windows.index  # the price rows: a long position earns p[t+1] / p[t]
-    last = frame_index.get_loc(windows.input_end[-1]) + 1
-    assert times[-1] == frame_index[last] and len(times) == len(equity) == len(windows) + 1
-    assert equity[-1] == pytest.approx(results["long"].equity[-1])
-
-
-def test_costs_beyond_all_that_a_trade_moves_are_refused_by_their_flags(tmp_path: Path,
-                                                                       capsys) -> None:
-    args = ["backtest", "--model", str(tmp_path / "model.rnnkit"), "--cost-bps", "1e9"]
-    assert rnnkit.cli.main(args) == 2  # before the model is read
-    assert "--cost-bps and --slippage-bps add up to 1e+09 basis points, more than 10000 " \
-        "(100% of the value a trade moves); costs are in basis points: 5 means 0.05%" in \
-        capsys.readouterr().err
-
-
-def test_a_date_column_without_data_is_refused_as_forecast_and_evaluate_refuse_it(
-        tmp_path: Path, capsys) -> None:
-    # the flag was ignored: the backtest ran on the model's own data and exited 0
-    args = ["backtest", "--model", str(tmp_path / "model.rnnkit"), "--date-column", "day"]
-    assert rnnkit.cli.main(args) == 2  # before the model is read
-    assert "--date-column day names the date column of a --data file; give --data too" in \
-        capsys.readouterr().err
-
-
-@pytest.mark.parametrize(("start", "end", "refused"), [
-    ("2013-02-01", "2012-01-01", True), ("2013-01-01", "2012", True),
-    ("2012-06-15", "2012-06", False), ("2012", "2012", False),
-])
-def test_a_start_after_the_end_is_refused_as_such(tmp_path: Path, capsys, start: str,
-                                                  end: str, refused: bool) -> None:
-    # it said 'no decision dates between 2013-02-01 and 2012-01-01; the data runs from ...',
-    # after reading the model and its data
-    args = ["backtest", "--model", str(tmp_path / "model.rnnkit"), "--start", start,
-            "--end", end]
-    assert rnnkit.cli.main(args) == 2  # before the model (not there) is read
-    err = capsys.readouterr().err
-    assert (f"--start {start} comes after --end {end}: no day lies between them" in err) \
-        is refused, err
-
-
 def test_a_table_prints_a_missing_percentage_as_nan() -> None:
     one_day = {"flat": backtest(np.zeros(1), np.array([0.01]))}
     row = report_table(one_day).splitlines()[1].split()
@@ -287,50 +174,6 @@ def test_costs_or_a_year_that_are_no_number_are_refused(options: dict[str, float
         backtest(np.ones(3), np.array([0.01, 0.02, 0.03]), **options)
 
 
-def test_a_forecaster_with_a_lookback_shorter_than_the_persistence_return_is_backtested(
-        ) -> None:
-    # a forecaster trained with lookback 1 and horizon 2 (a price target): rnnkit backtest
-    # refused it ('the past 2-step return of a price target needs a lookback of at least 3,
-    # not 1'), a model that trained and evaluated, for its persistence baseline's sake
-    from types import SimpleNamespace
-
-    from rnnkit.pipelines.backtest import POSITIONS, BacktestOptions
-
-    prices = 100.0 * 1.01 ** np.array([0, 1, 3, 2, 0, 1, 4, 2, 3, 0, 1, 2])
-    frame = pd.DataFrame({"p": prices}, index=pd.date_range("2021-01-04", periods=12, freq="B"))
-    everything = make_windows(frame, "p", lookback=1, horizon=2)
-    model = SimpleNamespace(target="p", predict_windows=lambda windows: {
-        "mean": np.repeat(windows.current[:, None], 2, axis=1) * 1.01})
-    windows = everything.subset(slice(2, None))
-    positions = POSITIONS["forecaster"](model, windows, BacktestOptions())
-    past = prices[windows.origins] / prices[windows.origins - 2] - 1  # the last 2-day return
-    assert positions["persistence"].tolist() == (past > 0).astype(float).tolist()
-    assert positions["model"].tolist() == [1.0] * len(windows)
-    with pytest.raises(ValueError, match=r"reads 3 rows of the target up to each decision, and "
-                                         r"the first, 2021-01-04, has 1; choose a later --start"):
-        POSITIONS["forecaster"](model, everything, BacktestOptions())
-
-
-def test_the_command_prints_the_hours_of_hourly_decisions(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
-    # it cut the decision times to 10 characters: 'decisions 2021-02-28 to 2021-02-28' for a
-    # backtest of 10:00 to 14:00
-    import rnnkit.pipelines.backtest as pipeline
-
-    summary = {"target": "price", "first_decision": "2021-02-28T10:00:00.000000000",
-               "last_decision": "2021-02-28T14:00:00.000000000", "in_sample": "",
-               "options": {"mode": "long_flat", "cost_bps": 5.0, "slippage_bps": 5.0},
-               "table": "strategy"}
-    monkeypatch.setattr(pipeline, "backtest_bundle", lambda *args, **options: summary)
-    assert rnnkit.cli.main(["backtest", "--model", str(tmp_path / "model.rnnkit")]) == 0
-    assert "price: decisions 2021-02-28 10:00:00 to 2021-02-28 14:00:00, long_flat" in \
-        capsys.readouterr().out
-    summary.update(first_decision="2010-01-04T00:00:00.000000000",
-                   last_decision="2010-12-31T00:00:00.000000000")
-    assert rnnkit.cli.main(["backtest", "--model", str(tmp_path / "model.rnnkit")]) == 0
-    assert "decisions 2010-01-04 to 2010-12-31, long_flat" in capsys.readouterr().out
-
-
 def test_returns_that_never_vary_have_no_sharpe_ratio() -> None:
     # a price rising 1% a period, held: np.std's rounding gave a spread of 3e-17 and a Sharpe
     # ratio of 9e16, where the report promises NaN for returns that never vary
@@ -357,37 +200,6 @@ def test_simple_returns_in_percent_are_refused_not_traded() -> None:
     assert result.equity[-1] == pytest.approx(np.prod(1 + returns[1:] / 100))
 
 
-def test_train_signal_refuses_returns_in_percent_before_training(tmp_path: Path,
-                                                                 capsys) -> None:
-    rng = np.random.default_rng(0)
-    days = pd.bdate_range("2015-01-01", periods=300)
-    pd.DataFrame({"date": days, "spx_return": rng.normal(0.05, 1.2, len(days))}).to_csv(
-        tmp_path / "percent.csv", index=False)
-    args = ["train", "signal", "--set", f"data.source={tmp_path / 'percent.csv'}", "--set",
-            "data.target=spx_return", "--set", "data.lookback=5", "--set", "data.horizon=1",
-            "--out", str(tmp_path / "run")]
-    assert rnnkit.cli.main(args) == 2
-    assert "read as simple returns but holds" in capsys.readouterr().err
-    assert not (tmp_path / "run").exists()  # before anything was trained or written
-
-
-def test_a_threshold_that_is_no_number_is_refused() -> None:
-    # NaN passed 'threshold < 0' and every position came out flat, saying nothing
-    with pytest.raises(ValueError, match="threshold must be a finite number >= 0, not nan"):
-        threshold_positions(np.array([0.02, -0.01]), float("nan"), "long_short")
-    with pytest.raises(ValueError, match="threshold must be a finite number >= 0, not -0.1"):
-        threshold_positions(np.array([0.02, -0.01]), -0.1)
-    # inf passed '>= 0' and every position came out flat
-    with pytest.raises(ValueError, match="threshold must be a finite number >= 0, not inf"):
-        threshold_positions(np.array([0.02, -0.01]), float("inf"))
-
-
-def test_an_infinite_predicted_return_is_refused() -> None:
-    """An overflowed forecast (exp of a huge log return) was taken as a long position."""
-    with pytest.raises(ValueError, match="the predicted returns hold 2 NaN or infinite"):
-        threshold_positions(np.array([0.02, np.inf, -np.inf]), 0.0, "long_short")
-
-
 def test_equity_that_is_wiped_out_stays_at_zero() -> None:
     # a short whose asset gained 150% took equity to -0.5; the next fall of 50% then "grew" it
     # to -0.75 and the report gave a total return of -168% and a drawdown of 175%
@@ -405,11 +217,6 @@ def test_equity_that_is_wiped_out_stays_at_zero() -> None:
     assert costly.equity[-1] == 0.0 and costly.report.max_drawdown == 1.0
 
 
-def test_a_nan_predicted_return_is_refused_not_traded_flat() -> None:
-    with pytest.raises(ValueError, match="the predicted returns hold 1 NaN"):
-        threshold_positions(np.array([0.02, np.nan, -0.01]), 0.0, "long_short")
-
-
 def test_a_wiped_out_run_reports_no_trades_or_hits_after_its_ruin() -> None:
     # ruined on the first day (a short as the asset gained 150%): the strategy's later flips
     # were counted as 3 more trades (turnover 1.75) and its later days as hits (50%), though
@@ -424,15 +231,6 @@ def test_a_wiped_out_run_reports_no_trades_or_hits_after_its_ruin() -> None:
     assert result.equity.tolist() == [0.0, 0.0, 0.0, 0.0]
 
 
-def test_a_nan_confidence_or_minimum_is_refused_not_sized_flat() -> None:
-    # a NaN confidence (a model that diverged) was silently flat, and a NaN minimum made
-    # every position flat
-    with pytest.raises(ValueError, match="the confidence holds 1 NaN"):
-        size_by_confidence(np.array([1.0, -1.0, 1.0]), np.array([0.8, np.nan, 0.3]))
-    with pytest.raises(ValueError, match="min_confidence must be a number in"):
-        size_by_confidence(np.array([1.0, -1.0]), np.array([0.8, 0.5]), float("nan"))
-
-
 def test_returns_that_vary_by_rounding_alone_have_no_sharpe_ratio() -> None:
     # a price rising 1% a day, held: its next-day returns p[t+1] / p[t] - 1 differ by 4e-16
     # from rounding, and the report gave a volatility of 2e-15 and a Sharpe ratio of 1.4e15
@@ -443,23 +241,3 @@ def test_returns_that_vary_by_rounding_alone_have_no_sharpe_ratio() -> None:
                             0.0)["hold"].report
     assert np.isnan(report.sharpe) and report.annualized_volatility == 0.0
     assert report.total_return == pytest.approx(1.01 ** len(windows) - 1)
-
-
-def test_a_weather_model_is_not_backtested_as_a_price(tmp_path: Path, capsys) -> None:
-    # a Seattle temp_max forecaster was backtested: its target, read as a price by its name,
-    # was traded, with a 231% "volatility" in the report
-    out = tmp_path / "seattle"
-    assert rnnkit.cli.main(["train", "forecaster", "--set", "data.source=Seattle",
-                            "--set", "train.epochs=1", "--set", "model.hidden_size=4",
-                            "--set", "train.progress=false", "--out", str(out)]) == 0
-    capsys.readouterr()
-    assert rnnkit.cli.main(["backtest", "--model", str(out / "model.rnnkit")]) == 2
-    err = capsys.readouterr().err
-    assert "Seattle's 'temp_max' is weather, not a price: rnnkit backtest trades a price" in err
-    assert not (out / "backtest").exists()
-    # the other way round, a price model given a weather series, named as --data's
-    from rnnkit.pipelines.backtest import check_not_weather
-
-    with pytest.raises(ValueError, match=r"^--data seattle is a weather series, not prices: "):
-        check_not_weather("AAPL", "AAPL_log_return", "seattle")
-    check_not_weather("AAPL", "AAPL_log_return", "IBM")
