@@ -225,8 +225,8 @@ def test_a_file_without_blank_lines_between_sentences_is_refused(tmp_path: Path,
 
 
 @pytest.mark.parametrize(("data", "said"), [
-    (gzip.compress(b"w\tO\n"), "not UTF-8 text: it is gzipped but not named .gz; rename it "
-                               "t.iob.gz"),
+    (gzip.compress(b"w\tO\n", mtime=0),
+     "not UTF-8 text: it is gzipped but not named .gz; rename it t.iob.gz"),
     ("w\tO\n".encode("utf-16"), "not UTF-8 text: it is UTF-16 text (it starts with a UTF-16 "
                                 "byte-order mark); save it as UTF-8"),
     (b"PK\x03\x04\x14\x00\x08\x00\xff\xfe", "not UTF-8 text: it is a zip archive; unzip it"),
