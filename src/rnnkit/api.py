@@ -123,13 +123,7 @@ def train(task: str, out: str | Path, settings: Mapping[str, Any] | None = None,
     :class:`rnnkit.training.interruption.TrainingInterrupted` (a ``KeyboardInterrupt``; its
     ``checkpoint`` is that file, None before the first step); ``train`` again with the same
     ``out`` and ``resume=True`` continues from it, as ``rnnkit train ... --resume`` does."""
-    from rnnkit.cli import (
-        check_empty_out,
-        check_one_process,
-        check_out,
-        check_whole_numbers,
-        expand_home,
-    )
+    from rnnkit.cli import check_arguments, expand_home
 
     if out is None:
         raise ConfigError(f"rnnkit.train({task!r}, out=None): give the run folder, where the "
@@ -149,10 +143,7 @@ def train(task: str, out: str | Path, settings: Mapping[str, Any] | None = None,
                               f"--{name.replace('_', '-')}); rnnkit.train trains in this "
                               "process: leave it out")
     expand_home(args)
-    check_empty_out(args)
-    check_whole_numbers(args)
-    check_one_process(args)
-    check_out(args)
+    check_arguments(args)
     with caller_state_kept():
         args.handler(args)  # prints what the command line prints: each epoch, the scores
     folder = Path(args.out)

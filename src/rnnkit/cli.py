@@ -209,17 +209,23 @@ def one_line_warnings(show: Any) -> Any:
     return show_warning
 
 
+def check_arguments(args: argparse.Namespace) -> None:
+    """What the command line checks of its parsed arguments before a command runs (after
+    :func:`expand_home`): ``main`` and the Python front door, ``rnnkit.train``, alike."""
+    check_empty_out(args)
+    check_whole_numbers(args)
+    check_process_count(getattr(args, "nproc", 1))
+    check_one_process(args)
+    check_out(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     expand_home(args)
     nproc = getattr(args, "nproc", 1)
     try:
-        check_empty_out(args)
-        check_whole_numbers(args)
-        check_process_count(nproc)
-        check_one_process(args)
-        check_out(args)
+        check_arguments(args)
         if nproc > 1 and not launched() and not args.print_config:
             settings = check_settings(args)  # once here, not once in every process
             check_process_limit(nproc, settings.get("train", {}).get("device", "auto"))
