@@ -22,6 +22,7 @@ from typing import Any
 from rnnkit.training.distributed import LOST_EXIT_CODE, RESUME_HINT
 from rnnkit.training.environment import (
     environment_number,
+    environment_rank,
     environment_world_size,
     resolve_device,
 )
@@ -68,7 +69,7 @@ def reports_interruption() -> bool:
     a process of torchrun's other than rank 0; any other process does."""
     if os.environ.get(LAUNCHER_WORKER) == "1":
         return False
-    return not launched() or environment_number("RANK", 0) == 0
+    return environment_rank() == 0
 
 
 def launch(nproc: int, argv: Sequence[str]) -> int:
