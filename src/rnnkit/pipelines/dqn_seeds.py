@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from rnnkit.training.checkpoint import CheckpointError, atomic_write_bytes
+from rnnkit.training.checkpoint import CheckpointError, save_checkpoint
 
 OUTCOME = "outcome.pt"  # in seed-<k>/
 
@@ -29,15 +29,20 @@ def save_outcome(folder: Path, seed: int, positions: dict[str, np.ndarray],
     state = {"seed": seed, "training": training, "warnings": list(warnings),
              "positions": {name: torch.from_numpy(np.ascontiguousarray(values).copy())
                            for name, values in positions.items()}}
-    return atomic_write_bytes(folder / OUTCOME, lambda file: torch.save(state, file))
+    return save_checkpoint(state, folder / OUTCOME)
 
 
 def clear_outcome(folder: Path) -> None:
     """Remove the outcome an earlier run saved in ``folder`` (and what a write killed
     half-way left there): a fresh run's ``--resume`` must never read it back as its own."""
+    remove_partial_writes(folder)
+    (folder / OUTCOME).unlink(missing_ok=True)
+
+
+def remove_partial_writes(folder: Path) -> None:
+    """Remove what a write of ``outcome.pt`` killed half-way left in ``folder``."""
     for leftover in folder.glob(f".{OUTCOME}.*.tmp"):
         leftover.unlink(missing_ok=True)
-    (folder / OUTCOME).unlink(missing_ok=True)
 
 
 def load_outcome(folder: Path, seed: int, strategies: list[str], days: int
@@ -50,8 +55,7 @@ def load_outcome(folder: Path, seed: int, strategies: list[str], days: int
         CheckpointError: the file cannot be read, or holds another seed or period.
     """
     path = folder / OUTCOME
-    for leftover in folder.glob(f".{OUTCOME}.*.tmp"):  # a write killed half-way
-        leftover.unlink(missing_ok=True)
+    remove_partial_writes(folder)
     if not path.is_file():
         return None
     again = f"delete {path} to train seed {seed} again, or start a new run without --resume"
