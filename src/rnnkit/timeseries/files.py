@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import re
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -16,6 +15,7 @@ import pandas as pd
 
 from rnnkit.data.files import GZIP_ERRORS, not_gzip, not_utf8_advice
 from rnnkit.timeseries.row_names import RowName, counted_from_one, file_lines
+from rnnkit.timeseries.values import DECIMAL_COMMA
 
 
 def read_file(path: Path, date_column: str) -> tuple[pd.DataFrame, RowName]:
@@ -147,7 +147,7 @@ def _refuse_other_separator(path: Path, header: str, tabs: bool, row: str = "") 
         if separator in header and said != read_as:
             rename = f", or name it {other}" if said in ("tabs", "commas") else ""
             comma = next((field.strip() for field in row.split(separator)
-                          if re.fullmatch(r"[-+]?\d+,\d+", field.strip())), None)
+                          if DECIMAL_COMMA.fullmatch(field.strip())), None)
             decimal = (f", with a decimal point in its numbers (it writes {comma!r} for "
                        f"{comma.replace(',', '.')!r})" if comma and separator != "," else "")
             raise ValueError(f"{path} looks separated by {said} (its one column is "

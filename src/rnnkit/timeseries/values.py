@@ -54,13 +54,16 @@ def _numbers(column: pd.Series, dates: pd.Series, source: str,
     return numbers.astype(float)
 
 
+DECIMAL_COMMA = re.compile(r"[-+]?\d+,\d+")  # '39,4': a spreadsheet's number, no number to pandas
+
+
 def _written_number(value: object) -> str:
     """What to say of a number written with thousands separators or a decimal comma
     (``'135,450'``, ``'1.234,5'``, ``'39,4'``), which is no number to pandas: how it must be
     written; else nothing."""
     text = str(value).strip().replace("\u00a0", " ")
     grouped = re.fullmatch(r"[-+]?\d{1,3}([,. ']\d{3})+([.,]\d+)?", text)
-    if not (grouped or re.fullmatch(r"[-+]?\d+,\d+", text)):
+    if not (grouped or DECIMAL_COMMA.fullmatch(text)):
         return ""
     return (" (numbers are read with a '.' decimal point and no thousands separators: write "
             "1234.5, not 1,234.5 or 1.234,5 or 1234,5)")
