@@ -196,10 +196,8 @@ def predict(model: Any, inputs: Sequence[Any], scores: bool = False) -> Any:
     from rnnkit.models.classifier import SequenceClassifier
     from rnnkit.models.tagger import Tagger
 
-    name = "the model"
-    if isinstance(model, str | Path):
-        name, model = str(model), load(model)
-    check_kind(model, ("tagger", "classifier"), "predict")
+    name = str(model) if isinstance(model, str | Path) else "the model"
+    model = loaded(model, ("tagger", "classifier"), "predict")
     if scores and not isinstance(model, Tagger):
         raise ValueError("scores=True is a tagger's option; a classifier's predictions "
                          "always hold every label's probability: leave it out")
@@ -213,6 +211,14 @@ def predict(model: Any, inputs: Sequence[Any], scores: bool = False) -> Any:
     if isinstance(model, Tagger):
         return tag(model, inputs, scores)
     return classify(model, inputs, name)
+
+
+def loaded(model_or_path: Any, kinds: Sequence[str], function: str) -> Any:
+    """The model of a bundle's path, or the model given, checked to be of one of ``kinds``
+    (:func:`check_kind`) for ``rnnkit.function``."""
+    model = load(model_or_path) if isinstance(model_or_path, str | Path) else model_or_path
+    check_kind(model, kinds, function)
+    return model
 
 
 def check_kind(model: Any, kinds: Sequence[str], function: str) -> None:

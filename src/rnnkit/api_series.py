@@ -19,7 +19,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rnnkit.api import check_kind, load
+from rnnkit.api import loaded
 from rnnkit.config import ConfigError
 
 if TYPE_CHECKING:
@@ -61,6 +61,5 @@ def forecast(model_or_path: Any, data: str | Path | None = None, as_of: str | No
         check_date(str(as_of), "--as-of")
     as_of = str(as_of) if as_of else None
     path = Path(model_or_path).expanduser() if isinstance(model_or_path, str | Path) else None
-    model = load(path) if path is not None else model_or_path
-    check_kind(model, ("forecaster", "signal"), "forecast")
+    model = loaded(model_or_path, ("forecaster", "signal"), "forecast")
     return forecast_model(model, path, source, as_of, date_column, mirror)

@@ -14,10 +14,9 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-from rnnkit.api import check_kind, load
+from rnnkit.api import loaded
 from rnnkit.config import ConfigError
 
 
@@ -28,7 +27,6 @@ def generate(model_or_path: Any, prime: str = "", length: int = 500, temperature
     from rnnkit.commands.language_model import sampling
     from rnnkit.models.generate import check_prime
     from rnnkit.models.generate import generate as sample
-    from rnnkit.models.language_model import LanguageModel
 
     if not isinstance(prime, str):
         raise ConfigError(f"prime={prime!r}: give the text to start from as a string")
@@ -37,7 +35,7 @@ def generate(model_or_path: Any, prime: str = "", length: int = 500, temperature
     for name, number in (("temperature", temperature), ("top_p", top_p)):
         _check_number(name, number, whole=False)
     config = sampling(prime, length, temperature, top_k, top_p, seed)
-    model = _model(model_or_path, LanguageModel, "generate")
+    model = loaded(model_or_path, ("language_model",), "generate")
     check_prime(model, prime, key=f"--prime {prime!r}")
     return sample(model, config)
 
@@ -55,7 +53,6 @@ def translate(model_or_path: Any, sentences: Sequence[str], beam_size: int | Non
         decoded,
         translations,
     )
-    from rnnkit.models.seq2seq import Seq2Seq
 
     if isinstance(sentences, str):
         raise ValueError("sentences is one string; give a list of them (one a line of "
@@ -73,20 +70,13 @@ def translate(model_or_path: Any, sentences: Sequence[str], beam_size: int | Non
     if length_penalty is not None:
         _check_number("length_penalty", length_penalty, whole=False)
     check_decoding_flags(beam_size, n_best, length_penalty)
-    model = _model(model_or_path, Seq2Seq, "translate")
+    model = loaded(model_or_path, ("seq2seq",), "translate")
     check_decoding(model, beam_size, n_best)
     texts = decoded(model, translations(model, list(sentences), beam_size, length_penalty,
                                         n_best))
     if n_best > 1:
         return [[text for text, _ in best] for best in texts]
     return [best[0][0] for best in texts]
-
-
-def _model(model_or_path: Any, model_type: type, function: str) -> Any:
-    """The model of a bundle's path, or the model given, checked to be a ``model_type``."""
-    model = load(model_or_path) if isinstance(model_or_path, str | Path) else model_or_path
-    check_kind(model, (model_type.kind,), function)  # type: ignore[attr-defined]
-    return model
 
 
 def _check_number(name: str, value: Any, whole: bool) -> None:
