@@ -190,10 +190,11 @@ def predict(args: argparse.Namespace) -> int:
                             if reads == "numeric" else "one text per line (--format text)")
                          + "; to score a labelled file, use rnnkit evaluate --data FILE")
     examples: list[Any]
-    if settings["format"] == "numeric":
+    lines: list[int] | None = None  # each text's line: of the text, or where its row starts
+    if reads == "numeric":
         if not args.input or args.input == "-":
             raise ValueError("a numeric classifier reads a long CSV: give --input PATH")
-        examples, ids = numeric_examples(args.input, settings)
+        examples, names = numeric_examples(args.input, settings)
     elif args.input not in (None, "-") and args.format is None and structured(args.input):
         with fields_of_the_model():
             examples = read_labelled_texts(  # a CSV/TSV/JSONL file: its text field, by row
@@ -209,12 +210,9 @@ def predict(args: argparse.Namespace) -> int:
             raise ValueError("nothing to classify: the input is empty (one text per line)")
         examples = text_examples(numbered, settings,
                                  "" if args.input in (None, "-") else f"{args.input}, ")
-    if settings["format"] == "numeric":
-        records = prediction_records(model, ids, predict_probabilities(model, examples))
-    else:  # each text as given, and its line: of the text, or where its row starts
-        records = prediction_records(model, [text for _, text in numbered],
-                                     predict_probabilities(model, examples),
-                                     [number for number, _ in numbered])
+    if reads == "text":  # each text as given
+        names, lines = [text for _, text in numbered], [number for number, _ in numbered]
+    records = prediction_records(model, names, predict_probabilities(model, examples), lines)
     out = [json.dumps(record, ensure_ascii=False) for record in records]
     text_out = "\n".join(out) + "\n"
     if args.output:
